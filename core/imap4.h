@@ -1,0 +1,781 @@
+/* imap4.h - libimap4, an IMAP4rev1/rev2 client library.
+ *
+ * The C counterpart of Python's imaplib (every IMAP4 method is imap4_<name>),
+ * with typed, streaming response parsing and bounded memory.
+ *
+ * Conventions (see STYLE.md):
+ * - Functions return int: 0 (IMAP4_OK) or a negative IMAP4_E* code. Commands
+ *   return IMAP4_NO (1) when the server completed them with NO: a result,
+ *   not a failure, except where imaplib raises (login, authenticate,
+ *   starttls), which return IMAP4_ENO.
+ * - Out parameters come first. An object returned through **out belongs to
+ *   the caller; a pointer returned directly is borrowed from the handle and
+ *   valid until the next call on that handle, unless its comment says
+ *   otherwise. _free(NULL) is a no-op; _free takes ** and sets it to NULL.
+ * - Strings from the caller are UTF-8 and NUL-terminated. Mailbox names are
+ *   UTF-8 and encoded (modified UTF-7, or UTF-8 after ENABLE UTF8=ACCEPT) and
+ *   quoted by the library. Raw arguments (search criteria, fetch items) may
+ *   not contain CR, LF or NUL: such an argument fails with IMAP4_EINVAL.
+ * - The library never prints, logs, exits or aborts, and keeps no caller
+ *   pointer after a call returns (callback payloads aside).
+ * - A handle is used by one thread at a time; imap4_wake() alone may be
+ *   called from any thread.
+ */
+#ifndef IMAP4_H
+#define IMAP4_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && defined(IMAP4_BUILDING)
+#define IMAP4_API __attribute__((visibility("default")))
+#else
+#define IMAP4_API
+#endif
+
+#define IMAP4_VERSION_MAJOR 0
+#define IMAP4_VERSION_MINOR 1
+
+/* ---------------------------------------------------------------- errors */
+
+enum imap4_code {
+	IMAP4_OK = 0,
+	IMAP4_NO = 1,		/* completed with NO (a result) */
+
+	/* class "error": the command failed, the handle is still usable */
+	IMAP4_EINVAL = -1,	/* bad argument from the caller */
+	IMAP4_ESTATE = -2,	/* command not allowed in this state */
+	IMAP4_EBAD = -3,	/* the server answered BAD */
+	IMAP4_ENO = -4,		/* NO where imaplib raises (login, ...) */
+	IMAP4_ECAPA = -5,	/* the server lacks a needed capability */
+	IMAP4_ECALLBACK = -6,	/* a caller's callback returned an error */
+
+	/* class "abort": the connection is unusable and must be dropped */
+	IMAP4_ENOMEM = -20,	/* out of memory */
+	IMAP4_EIO = -21,	/* read or write failed */
+	IMAP4_EEOF = -22,	/* the server closed the connection */
+	IMAP4_ECONNECT = -23,	/* could not connect */
+	IMAP4_ERESOLVE = -24,	/* host name did not resolve */
+	IMAP4_ETLS = -25,	/* TLS handshake or record failure */
+	IMAP4_ECERT = -26,	/* certificate verification failed */
+	IMAP4_ETIMEOUT = -27,	/* a deadline passed */
+	IMAP4_EPROTO = -28,	/* the server broke the protocol */
+	IMAP4_ELIMIT = -29,	/* the server exceeded a configured limit */
+	IMAP4_EBYE = -30,	/* the server said BYE */
+	IMAP4_EINJECT = -31,	/* bytes after STARTTLS OK, before TLS */
+	IMAP4_ETLSREQ = -32,	/* TLS required but not possible (no
+				   STARTTLS, PREAUTH greeting, refused) */
+	IMAP4_ECOMPRESS = -33,	/* deflate stream error */
+	IMAP4_ECLOSED = -34,	/* the handle was already aborted */
+
+	/* class "readonly" */
+	IMAP4_EREADONLY = -40,	/* the mailbox became read-only */
+};
+
+enum imap4_class {
+	IMAP4_CLASS_NONE = 0,	/* IMAP4_OK, IMAP4_NO */
+	IMAP4_CLASS_ERROR,	/* imaplib's IMAP4.error */
+	IMAP4_CLASS_ABORT,	/* imaplib's IMAP4.abort */
+	IMAP4_CLASS_READONLY,	/* imaplib's IMAP4.readonly */
+};
+
+/* The class a code belongs to. */
+IMAP4_API enum imap4_class imap4_error_class(int code);
+
+/* A static English name for a code ("timeout", "server said BAD", ...). */
+IMAP4_API const char *imap4_strerror(int code);
+
+/* Overwrites n bytes at p with zeros in a way the compiler keeps. */
+IMAP4_API void imap4_memzero(void *p, size_t n);
+
+/* ------------------------------------------------- parsed responses (views)
+ *
+ * A response is parsed into a tree of arguments. Every pointer in it, and in
+ * the typed views made from it, lives in the arena of the response and stays
+ * valid until the next call on the handle that produced it (or, for a
+ * response from imap4_parse_response, until that arena is reset).
+ */
+
+enum imap4_arg_type {
+	IMAP4_ARG_NIL,		/* NIL; str is "NIL" */
+	IMAP4_ARG_ATOM,		/* atom, number, flag, fetch item name */
+	IMAP4_ARG_STRING,	/* quoted string, unescaped */
+	IMAP4_ARG_LITERAL,	/* {n} or ~{n} literal */
+	IMAP4_ARG_LIST,		/* parenthesised list */
+};
+
+typedef struct imap4_arg {
+	enum imap4_arg_type type;
+	bool streamed;		/* literal handed to the literal sink: str is
+				   NULL and len its size */
+	size_t len;		/* bytes of str (a literal may hold NUL) */
+	const char *str;	/* NUL-terminated; NULL for lists */
+	const struct imap4_arg *list;	/* first child of a list */
+	size_t count;		/* number of children of a list */
+	const struct imap4_arg *next;	/* next sibling, or NULL */
+} imap4_arg;
+
+enum imap4_resp_type {
+	IMAP4_RESP_UNTAGGED,	/* "* ..." */
+	IMAP4_RESP_TAGGED,	/* "A001 OK ..." */
+	IMAP4_RESP_CONTINUE,	/* "+ ..." */
+};
+
+struct imap4_arena;
+
+typedef struct imap4_resp {
+	enum imap4_resp_type type;
+	const char *tag;	/* tagged responses only */
+	const char *name;	/* upper-cased keyword: OK NO BAD BYE PREAUTH
+				   CAPABILITY FLAGS LIST LSUB STATUS SEARCH
+				   ESEARCH FETCH EXISTS RECENT EXPUNGE
+				   VANISHED ENABLED NAMESPACE ID ACL ...;
+				   NULL for a continuation */
+	bool has_number;	/* "* 12 FETCH": number = 12 */
+	uint32_t number;
+	bool is_status;		/* OK NO BAD BYE PREAUTH: code/text set */
+	const char *code;	/* response code keyword, upper-cased, or NULL */
+	const imap4_arg *code_args;	/* arguments after the code keyword,
+					   linked by next, or NULL */
+	const char *code_text;	/* raw text between the keyword and "]" */
+	const char *text;	/* human text of a status response; the whole
+				   text (base64 or prose) of a continuation */
+	const imap4_arg *args;	/* data after name, linked by next */
+	size_t nargs;
+	const char *raw;	/* the response as received, literals inline
+				   (streamed literals left out) */
+	size_t raw_len;
+	struct imap4_arena *arena;	/* private: where the views live */
+} imap4_resp;
+
+/* Parses one complete response (with its CRLF and literals) from memory.
+ * The response and its views live in arena (see util/arena.h).
+ * 0, or IMAP4_EPROTO / IMAP4_ELIMIT / IMAP4_ENOMEM. */
+IMAP4_API int imap4_parse_response(const imap4_resp **out,
+				   struct imap4_arena *arena, const char *data,
+				   size_t len);
+
+/* Finds the first argument of a list (or chain) that is an atom equal to
+ * name, ignoring case, and returns the argument after it, or NULL. */
+IMAP4_API const imap4_arg *imap4_arg_after(const imap4_arg *first,
+					   const char *name);
+
+/* The n-th argument of a chain starting at first, or NULL. */
+IMAP4_API const imap4_arg *imap4_arg_nth(const imap4_arg *first, size_t n);
+
+/* Number parsing with overflow checks: true when arg is an atom made only of
+ * digits that fits. nz32 also rejects 0 (UIDs, sequence numbers). */
+IMAP4_API bool imap4_arg_get_u32(const imap4_arg *arg, uint32_t *out);
+IMAP4_API bool imap4_arg_get_nz32(const imap4_arg *arg, uint32_t *out);
+IMAP4_API bool imap4_arg_get_u64(const imap4_arg *arg, uint64_t *out);
+
+/* An nstring/astring: the string of an atom, quoted string or literal, NULL
+ * for NIL or a list. */
+IMAP4_API const char *imap4_arg_string(const imap4_arg *arg);
+
+/* ---- sequence sets ("1:3,5,7:*"), RFC 3501 sequence-set / RFC 9051 */
+
+typedef struct imap4_range {
+	uint32_t lo, hi;	/* 0 stands for "*"; lo <= hi after parsing
+				   unless one of them is "*" */
+} imap4_range;
+
+typedef struct imap4_seqset {
+	const imap4_range *ranges;
+	size_t count;
+} imap4_seqset;
+
+/* Parses a sequence set. Numbers are non-zero 32-bit; "*" becomes 0.
+ * Ranges are kept in server order, each normalised to lo <= hi. */
+IMAP4_API int imap4_seqset_parse(imap4_seqset *out, struct imap4_arena *arena,
+				 const char *s, size_t len);
+
+/* Whether n is in the set; star is the value "*" stands for. */
+IMAP4_API bool imap4_seqset_contains(const imap4_seqset *set, uint32_t n,
+				     uint32_t star);
+
+/* Writes a sorted array of numbers as a compact set ("1:3,5") into a
+ * malloc'ed string that the caller frees. */
+IMAP4_API int imap4_seqset_format(char **out, const uint32_t *nums,
+				  size_t count);
+
+/* ---- response codes (RFC 3501 7.1, 4315, 7162, 5530 ...) */
+
+/* The numeric argument of a code such as UIDVALIDITY, UIDNEXT, UNSEEN,
+ * HIGHESTMODSEQ: true when resp carries that code with a valid number. */
+IMAP4_API bool imap4_resp_code_u64(const imap4_resp *resp, const char *code,
+				   uint64_t *out);
+
+typedef struct imap4_copyuid {
+	uint32_t uidvalidity;
+	imap4_seqset src;	/* COPYUID only */
+	imap4_seqset dst;	/* APPENDUID: the appended UIDs */
+} imap4_copyuid;
+
+/* [APPENDUID v uids] and [COPYUID v src dst] (RFC 4315). */
+IMAP4_API int imap4_resp_appenduid(imap4_copyuid *out, const imap4_resp *resp);
+IMAP4_API int imap4_resp_copyuid(imap4_copyuid *out, const imap4_resp *resp);
+
+/* ---- FETCH (RFC 3501 7.4.2, 7162, Gmail X-GM-EXT-1) */
+
+typedef struct imap4_address {
+	const char *name;	/* phrase, raw (RFC 2047 encoded) or NULL */
+	const char *adl;
+	const char *mailbox;	/* local part; group name at group start */
+	const char *host;	/* NULL marks group start/end */
+	const struct imap4_address *next;
+} imap4_address;
+
+typedef struct imap4_envelope {
+	const char *date;	/* raw strings, NULL for NIL */
+	const char *subject;
+	const imap4_address *from, *sender, *reply_to, *to, *cc, *bcc;
+	const char *in_reply_to;
+	const char *message_id;
+} imap4_envelope;
+
+typedef struct imap4_param {
+	const char *name, *value;
+	const struct imap4_param *next;
+} imap4_param;
+
+typedef struct imap4_body {
+	const char *type;	/* "TEXT", "MULTIPART", ... as sent */
+	const char *subtype;
+	const imap4_param *params;
+	const char *id, *description, *encoding;	/* single part */
+	uint64_t size;		/* octets, single part */
+	uint32_t lines;		/* text/ and message/rfc822 */
+	const imap4_envelope *envelope;	/* message/rfc822 */
+	const struct imap4_body *message;	/* message/rfc822 body */
+	const struct imap4_body *parts;	/* multipart: first child */
+	const struct imap4_body *next;	/* sibling inside a multipart */
+	const char *md5;
+	const char *disposition;
+	const imap4_param *disposition_params;
+	const imap4_arg *language;	/* string or list, or NULL */
+	const char *location;
+} imap4_body;
+
+typedef struct imap4_section {
+	const char *item;	/* "BODY[HEADER]" as sent, without <origin> */
+	const char *section;	/* between the brackets: "HEADER", "1.2" */
+	bool has_origin;
+	uint32_t origin;	/* <origin> of a partial fetch */
+	bool nil;		/* the server sent NIL */
+	bool streamed;		/* handed to the literal sink, data NULL */
+	const char *data;
+	size_t len;
+	const struct imap4_section *next;
+} imap4_section;
+
+enum imap4_msg_have {
+	IMAP4_HAVE_UID = 1u << 0,
+	IMAP4_HAVE_FLAGS = 1u << 1,
+	IMAP4_HAVE_INTERNALDATE = 1u << 2,
+	IMAP4_HAVE_SIZE = 1u << 3,
+	IMAP4_HAVE_ENVELOPE = 1u << 4,
+	IMAP4_HAVE_BODYSTRUCTURE = 1u << 5,
+	IMAP4_HAVE_MODSEQ = 1u << 6,
+	IMAP4_HAVE_SECTIONS = 1u << 7,
+	IMAP4_HAVE_GM_MSGID = 1u << 8,
+	IMAP4_HAVE_GM_THRID = 1u << 9,
+	IMAP4_HAVE_GM_LABELS = 1u << 10,
+	IMAP4_HAVE_SAVEDATE = 1u << 11,
+	IMAP4_HAVE_EMAILID = 1u << 12,
+};
+
+typedef struct imap4_msg {
+	uint32_t seq;		/* message sequence number */
+	unsigned have;		/* IMAP4_HAVE_* bits */
+	uint32_t uid;
+	const char *const *flags;	/* as the server spells them */
+	size_t nflags;
+	time_t internaldate;	/* Unix seconds (UTC) */
+	int internaldate_tz;	/* zone of the INTERNALDATE, minutes east */
+	uint64_t size;		/* RFC822.SIZE */
+	uint64_t modseq;	/* MODSEQ (RFC 7162) */
+	const imap4_envelope *envelope;
+	const imap4_body *body;	/* BODYSTRUCTURE or BODY */
+	const imap4_section *sections;
+	uint64_t gm_msgid, gm_thrid;
+	const char *const *gm_labels;
+	size_t ngm_labels;
+	const char *emailid, *threadid;	/* RFC 8474 */
+} imap4_msg;
+
+/* Types a "* n FETCH (...)" response. Items it does not know are skipped;
+ * a malformed known item is IMAP4_EPROTO. */
+IMAP4_API int imap4_msg_parse(imap4_msg *out, const imap4_resp *resp);
+
+/* Whether msg has flag (ignoring case, as IMAP flags are). */
+IMAP4_API bool imap4_msg_has_flag(const imap4_msg *msg, const char *flag);
+
+/* ---- LIST / LSUB (RFC 3501, 6154 SPECIAL-USE, 5258 LIST-EXTENDED) */
+
+enum imap4_mbox_attr {
+	IMAP4_MBOX_NOSELECT = 1u << 0,
+	IMAP4_MBOX_NOINFERIORS = 1u << 1,
+	IMAP4_MBOX_MARKED = 1u << 2,
+	IMAP4_MBOX_UNMARKED = 1u << 3,
+	IMAP4_MBOX_HASCHILDREN = 1u << 4,
+	IMAP4_MBOX_HASNOCHILDREN = 1u << 5,
+	IMAP4_MBOX_NONEXISTENT = 1u << 6,
+	IMAP4_MBOX_SUBSCRIBED = 1u << 7,
+	IMAP4_MBOX_REMOTE = 1u << 8,
+};
+
+typedef struct imap4_list_entry {
+	const char *const *attrs;	/* as sent: "\\HasNoChildren", ... */
+	size_t nattrs;
+	unsigned attr_bits;	/* IMAP4_MBOX_* */
+	const char *special_use;	/* "\\Sent", "\\Trash", ... or NULL */
+	char delimiter;		/* 0 for NIL */
+	const char *name;	/* as on the wire (modified UTF-7) */
+	const char *name_utf8;	/* decoded; equal to name when not mUTF-7 */
+	const char *oldname;	/* LIST-EXTENDED OLDNAME, UTF-8, or NULL */
+} imap4_list_entry;
+
+IMAP4_API int imap4_list_parse(imap4_list_entry *out, const imap4_resp *resp);
+
+/* ---- STATUS (RFC 3501, 7162, 8438) */
+
+enum imap4_status_have {
+	IMAP4_ST_MESSAGES = 1u << 0,
+	IMAP4_ST_RECENT = 1u << 1,
+	IMAP4_ST_UIDNEXT = 1u << 2,
+	IMAP4_ST_UIDVALIDITY = 1u << 3,
+	IMAP4_ST_UNSEEN = 1u << 4,
+	IMAP4_ST_HIGHESTMODSEQ = 1u << 5,
+	IMAP4_ST_SIZE = 1u << 6,
+	IMAP4_ST_DELETED = 1u << 7,
+};
+
+typedef struct imap4_status_info {
+	const char *mailbox;	/* UTF-8 */
+	unsigned have;		/* IMAP4_ST_* */
+	uint32_t messages, recent, uidnext, uidvalidity, unseen, deleted;
+	uint64_t highestmodseq, size;
+} imap4_status_info;
+
+IMAP4_API int imap4_status_parse(imap4_status_info *out,
+				 const imap4_resp *resp);
+
+/* ---- SEARCH / SORT / ESEARCH (RFC 3501, 4731, 5256, 7162) */
+
+typedef struct imap4_search_result {
+	const uint32_t *nums;	/* SEARCH/SORT: in server order */
+	size_t count;
+	bool has_modseq;	/* "(MODSEQ n)" of CONDSTORE */
+	uint64_t modseq;
+	/* ESEARCH */
+	bool esearch;
+	const char *tag;	/* (TAG "...") or NULL */
+	bool uid;
+	unsigned have;		/* 1 MIN, 2 MAX, 4 COUNT, 8 ALL */
+	uint32_t min, max, n;
+	imap4_seqset all;
+} imap4_search_result;
+
+IMAP4_API int imap4_search_parse(imap4_search_result *out,
+				 const imap4_resp *resp);
+
+/* ---- VANISHED (RFC 7162 3.2.10) */
+
+typedef struct imap4_vanished {
+	bool earlier;
+	imap4_seqset uids;
+} imap4_vanished;
+
+IMAP4_API int imap4_vanished_parse(imap4_vanished *out,
+				   const imap4_resp *resp);
+
+/* ------------------------------------------------------------------ codecs */
+
+/* Modified UTF-7 (RFC 3501 5.1.3). Results are malloc'ed; the caller frees.
+ * Invalid input (bad UTF-8, bad base64, non-canonical encodings) is
+ * IMAP4_EINVAL. */
+IMAP4_API int imap4_mutf7_encode(char **out, const char *utf8);
+IMAP4_API int imap4_mutf7_decode(char **out, const char *mutf7);
+
+/* Decodes RFC 2047 encoded-words (B and Q, any charset iconv knows) into
+ * UTF-8; undecodable words are kept as they are. malloc'ed result. */
+IMAP4_API int imap4_rfc2047_decode(char **out, const char *s, size_t len);
+
+/* imaplib.Int2AP: num in the letters A..P, into buf (at least 17 bytes). */
+IMAP4_API void imap4_int2ap(char buf[static 17], uint64_t num);
+
+/* imaplib.ParseFlags: "... FLAGS (\\Seen x) ..." -> the flags. *out is a
+ * malloc'ed NULL-terminated array of strings, freed with one free(). */
+IMAP4_API int imap4_parse_flags(char ***out, size_t *count, const char *s);
+
+/* imaplib.Internaldate2tuple: parses an INTERNALDATE "dd-Mon-yyyy
+ * hh:mm:ss +zzzz" (with or without the word INTERNALDATE and quotes) into
+ * Unix seconds and the zone in minutes east. */
+IMAP4_API int imap4_internaldate2tuple(time_t *out, int *tz_minutes,
+				       const char *s);
+
+/* imaplib.Time2Internaldate: t as "dd-Mon-yyyy hh:mm:ss +zzzz" in the zone
+ * tz_minutes east, quoted, into buf (at least 29 bytes). */
+IMAP4_API void imap4_time2internaldate(char buf[static 29], time_t t,
+				       int tz_minutes);
+
+/* Local zone offset (minutes east) at t. */
+IMAP4_API int imap4_local_tz(time_t t);
+
+/* --------------------------------------------------------------- the handle */
+
+typedef struct imap4 imap4;
+
+enum imap4_state {
+	IMAP4_STATE_NONAUTH,
+	IMAP4_STATE_AUTH,
+	IMAP4_STATE_SELECTED,
+	IMAP4_STATE_IDLING,
+	IMAP4_STATE_LOGOUT,
+};
+
+enum imap4_tls_mode {
+	IMAP4_TLS_NONE,		/* cleartext (imap4_open default) */
+	IMAP4_TLS_STARTTLS,	/* required: STARTTLS right after greeting */
+	IMAP4_TLS_IMPLICIT,	/* TLS from the first byte (imap4_open_ssl) */
+};
+
+/* Trace of the protocol for imaplib's debug: dir is 'C' (client) or 'S';
+ * secrets (LOGIN passwords, AUTHENTICATE exchanges) are replaced by "***"
+ * before the callback sees them. */
+typedef void (*imap4_trace_cb)(void *payload, char dir, const char *line,
+			       size_t len);
+
+/* Each untagged response as it arrives. Return 0 when consumed, 1 to keep
+ * it in the command's data (imap4_data_*), negative to fail the command
+ * (the library still reads up to its completion, then returns
+ * IMAP4_ECALLBACK). resp is valid during the call only. */
+typedef int (*imap4_untagged_cb)(void *payload, const imap4_resp *resp);
+
+/* Streamed literal bytes: when a literal is larger than
+ * opts.stream_threshold and a sink is set, its bytes go here as they arrive
+ * instead of into memory. prefix is the response up to the literal ("* 4
+ * FETCH (UID 9 BODY[] "); offset counts bytes of this literal already
+ * delivered; total is its announced size. */
+struct imap4_literal_info {
+	const char *prefix;
+	size_t prefix_len;
+	uint64_t total;
+	uint64_t offset;
+};
+typedef int (*imap4_literal_sink)(void *payload,
+				  const struct imap4_literal_info *info,
+				  const void *data, size_t len);
+
+/* Resource limits and timeouts; every field has a safe default. */
+struct imap4_limits {
+	size_t max_line;	/* one line, literals excluded (8 MiB) */
+	size_t max_literal;	/* one literal held in memory (64 MiB) */
+	size_t max_response;	/* one response, all parts (128 MiB) */
+	size_t max_depth;	/* list nesting (64) */
+	size_t max_args;	/* arguments in one response (4,000,000) */
+	size_t max_untagged;	/* bytes of untagged data kept for one
+				   command's result (256 MiB) */
+	size_t stream_threshold;	/* literals above go to the sink (1 MiB) */
+};
+
+#define IMAP4_OPTS_VERSION 1
+
+struct imap4_opts {
+	unsigned version;	/* IMAP4_OPTS_VERSION */
+	enum imap4_tls_mode tls;
+	int connect_timeout_ms;	/* connect + greeting + TLS handshake (30 s) */
+	int timeout_ms;		/* whole of each command (120 s), inactivity
+				   included; <= 0 means no deadline */
+	bool tcp_keepalive;	/* SO_KEEPALIVE with short probes (true) */
+	/* TLS: verification is on unless insecure is set */
+	const char *ca_file;	/* PEM bundle instead of the system store */
+	const char *pin_sha256;	/* "sha256:<hex>" or "<hex>" of the DER
+				   certificate: trusted instead of the chain */
+	const char *servername;	/* name to verify, default the host */
+	bool insecure;		/* no verification at all (tests only) */
+	struct imap4_limits limits;
+	imap4_trace_cb trace;
+	void *trace_payload;
+	int debug;		/* imaplib's debug level; 0 = quiet */
+};
+
+/* Fills opts with the defaults. */
+IMAP4_API void imap4_opts_init(struct imap4_opts *opts);
+
+/* imaplib.IMAP4(host, port): connect (port 0 = 143), read the greeting,
+ * CAPABILITY, and STARTTLS when opts->tls asks for it. opts may be NULL.
+ * On failure *out is NULL and the return says why; imap4_open_error()
+ * gives the message. */
+IMAP4_API int imap4_open(imap4 **out, const char *host, uint16_t port,
+			 const struct imap4_opts *opts);
+
+/* imaplib.IMAP4_SSL: implicit TLS (port 0 = 993). */
+IMAP4_API int imap4_open_ssl(imap4 **out, const char *host, uint16_t port,
+			     const struct imap4_opts *opts);
+
+/* imaplib.IMAP4_stream: IMAP over the stdin/stdout of "/bin/sh -c command".
+ */
+IMAP4_API int imap4_open_stream(imap4 **out, const char *command,
+				const struct imap4_opts *opts);
+
+/* The message of the last failed imap4_open* in this thread. */
+IMAP4_API const char *imap4_open_error(void);
+
+/* Closes the connection (no LOGOUT) and frees the handle. */
+IMAP4_API void imap4_free(imap4 **h);
+
+/* ---- state (imaplib attributes) */
+
+IMAP4_API enum imap4_state imap4_state(const imap4 *h);
+IMAP4_API const char *imap4_welcome(const imap4 *h);	/* greeting line */
+IMAP4_API const char *imap4_protocol_version(const imap4 *h);	/* IMAP4REV1
+								   IMAP4REV2 */
+IMAP4_API bool imap4_utf8_enabled(const imap4 *h);
+IMAP4_API bool imap4_is_readonly(const imap4 *h);
+IMAP4_API bool imap4_is_tls(const imap4 *h);
+IMAP4_API bool imap4_is_compressed(const imap4 *h);
+IMAP4_API void imap4_set_debug(imap4 *h, int level);
+IMAP4_API int imap4_debug(const imap4 *h);
+
+/* Capabilities, upper-cased, current after STARTTLS, authentication and any
+ * untagged CAPABILITY. The array is borrowed. */
+IMAP4_API const char *const *imap4_capabilities(const imap4 *h, size_t *count);
+IMAP4_API bool imap4_has_capability(const imap4 *h, const char *name);
+/* Whether ENABLE succeeded for a capability (CONDSTORE, QRESYNC, ...). */
+IMAP4_API bool imap4_is_enabled(const imap4 *h, const char *name);
+
+/* ---- the last command's outcome */
+
+struct imap4_error_info {
+	int code;		/* IMAP4_E*, or 0 */
+	enum imap4_class klass;
+	const char *message;	/* what went wrong, for people */
+	const char *server_code;	/* response code of a NO/BAD, or NULL */
+	const char *server_text;	/* text of a NO/BAD/BYE, or NULL */
+};
+IMAP4_API const struct imap4_error_info *imap4_last_error(const imap4 *h);
+
+/* The tagged completion of the last command (name is OK, NO or BAD). */
+IMAP4_API const imap4_resp *imap4_completion(const imap4 *h);
+
+/* Untagged responses of the last command, in arrival order. */
+IMAP4_API size_t imap4_data_count(const imap4 *h);
+IMAP4_API const imap4_resp *imap4_data_at(const imap4 *h, size_t i);
+
+/* imaplib.response(code): the data of the most recent untagged response or
+ * response code named name (EXISTS, UIDVALIDITY, READ-WRITE, ...) received
+ * since it was last asked for, as raw text; NULL when none. Popped, like
+ * imaplib. The string is malloc'ed; the caller frees. */
+IMAP4_API int imap4_response(char **out, imap4 *h, const char *name);
+
+/* Untagged responses that no command asked for (EXISTS, EXPUNGE, FETCH
+ * FLAGS, NOTIFY's STATUS/LIST, ...) go to cb before anything else. */
+IMAP4_API void imap4_set_unsolicited(imap4 *h, imap4_untagged_cb cb,
+				     void *payload);
+
+/* Sends big literals of FETCH responses to sink (see imap4_literal_sink). */
+IMAP4_API void imap4_set_literal_sink(imap4 *h, imap4_literal_sink sink,
+				      void *payload);
+
+/* ---- imaplib.IMAP4 methods. Each returns IMAP4_OK, IMAP4_NO or < 0. */
+
+/* APPEND. flags like "(\\Seen)" or NULL; date -1 for none. Bare LF is
+ * sent as CRLF. [APPENDUID] via imap4_resp_appenduid(imap4_completion()). */
+IMAP4_API int imap4_append(imap4 *h, const char *mailbox, const char *flags,
+			   time_t date, const void *message, size_t len);
+
+/* APPEND of a message produced in pieces: read_cb fills buf with up to cap
+ * bytes and returns the count (0 at the end, < 0 to cancel); size is the
+ * exact length of the message after CRLF normalisation by the caller. */
+typedef ssize_t (*imap4_read_cb)(void *payload, void *buf, size_t cap);
+IMAP4_API int imap4_append_stream(imap4 *h, const char *mailbox,
+				  const char *flags, time_t date, uint64_t size,
+				  imap4_read_cb read_cb, void *payload);
+
+/* AUTHENTICATE with a caller's exchange: for each server challenge (decoded
+ * from base64) cb sets *resp to a malloc'ed response (the library base64s,
+ * sends, wipes and frees it) and returns 0, or returns 1 to cancel ("*"),
+ * or < 0 to fail. A NO is IMAP4_ENO. */
+typedef int (*imap4_auth_cb)(void *payload, const void *challenge,
+			     size_t clen, void **resp, size_t *rlen);
+IMAP4_API int imap4_authenticate(imap4 *h, const char *mechanism,
+				 imap4_auth_cb cb, void *payload);
+
+/* SASL mechanisms built in: "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256",
+ * "XOAUTH2", "OAUTHBEARER" (secret is the password or the access token).
+ * SASL-IR is used when the server offers it. */
+IMAP4_API int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
+				      const char *authzid, const char *user,
+				      const char *secret);
+
+IMAP4_API int imap4_capability(imap4 *h);
+IMAP4_API int imap4_check(imap4 *h);
+IMAP4_API int imap4_close(imap4 *h);
+IMAP4_API int imap4_copy(imap4 *h, const char *set, const char *mailbox);
+IMAP4_API int imap4_create(imap4 *h, const char *mailbox);
+IMAP4_API int imap4_delete(imap4 *h, const char *mailbox);
+IMAP4_API int imap4_deleteacl(imap4 *h, const char *mailbox, const char *who);
+IMAP4_API int imap4_enable(imap4 *h, const char *capability);
+IMAP4_API int imap4_expunge(imap4 *h);
+/* FETCH; the untagged FETCH responses are the command's data. */
+IMAP4_API int imap4_fetch(imap4 *h, const char *set, const char *items);
+IMAP4_API int imap4_getacl(imap4 *h, const char *mailbox);
+IMAP4_API int imap4_getannotation(imap4 *h, const char *mailbox,
+				  const char *entry, const char *attribute);
+IMAP4_API int imap4_getquota(imap4 *h, const char *root);
+IMAP4_API int imap4_getquotaroot(imap4 *h, const char *mailbox);
+
+/* IDLE (RFC 2177). Each untagged response goes to cb (return > 0 to end the
+ * IDLE early). Ends after duration_ms (< 0: no limit), when cb asks, when
+ * imap4_wake() is called, or when the server ends it; sends DONE and waits
+ * for the completion. Returns IMAP4_OK, or < 0. Without IDLE: IMAP4_ECAPA. */
+IMAP4_API int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb,
+			 void *payload);
+
+/* imaplib's Idler.burst(): IDLE until the first response arrives (or
+ * duration_ms passes), then collect the responses that follow less than
+ * interval_ms apart and hand them to cb as one batch of n responses; ends
+ * the IDLE after one batch. */
+typedef int (*imap4_burst_cb)(void *payload, const imap4_resp *const *resps,
+			      size_t n);
+IMAP4_API int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
+			       imap4_burst_cb cb, void *payload);
+
+/* Ends an IDLE or imap4_wait in progress on h; safe from any thread and
+ * from signal handlers. */
+IMAP4_API int imap4_wake(imap4 *h);
+
+IMAP4_API int imap4_list(imap4 *h, const char *reference, const char *pattern);
+IMAP4_API int imap4_login(imap4 *h, const char *user, const char *password);
+IMAP4_API int imap4_login_cram_md5(imap4 *h, const char *user,
+				   const char *password);
+IMAP4_API int imap4_logout(imap4 *h);
+IMAP4_API int imap4_lsub(imap4 *h, const char *reference, const char *pattern);
+IMAP4_API int imap4_myrights(imap4 *h, const char *mailbox);
+IMAP4_API int imap4_namespace(imap4 *h);
+IMAP4_API int imap4_noop(imap4 *h);
+IMAP4_API int imap4_partial(imap4 *h, uint32_t num, const char *part,
+			    uint32_t start, uint32_t length);
+IMAP4_API int imap4_proxyauth(imap4 *h, const char *user);
+/* imaplib.recent(): the last RECENT count, else a NOOP for it; *count is
+ * the number, or -1 when the server sent none. */
+IMAP4_API int imap4_recent(imap4 *h, long *count);
+IMAP4_API int imap4_rename(imap4 *h, const char *oldname, const char *newname);
+/* SEARCH; charset may be NULL; criteria raw ("UNSEEN FROM x"). */
+IMAP4_API int imap4_search(imap4 *h, const char *charset,
+			   const char *criteria);
+
+/* SELECT / EXAMINE; what the server said about the mailbox. */
+typedef struct imap4_mailbox_info {
+	uint32_t exists, recent, unseen;	/* unseen: first unseen seq */
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq;		/* 0 when NOMODSEQ or absent */
+	bool nomodseq;
+	bool readonly;
+	const char *const *flags;	/* FLAGS, borrowed */
+	size_t nflags;
+	const char *const *permanentflags;	/* PERMANENTFLAGS, borrowed */
+	size_t npermanentflags;
+} imap4_mailbox_info;
+
+IMAP4_API int imap4_select(imap4 *h, imap4_mailbox_info *out,
+			   const char *mailbox, bool readonly);
+
+/* SELECT with CONDSTORE or QRESYNC (RFC 7162). qresync_uidvalidity = 0
+ * means plain CONDSTORE. VANISHED (EARLIER) and FETCH responses of the
+ * resync go to cb. */
+struct imap4_select_params {
+	bool readonly;
+	bool condstore;
+	uint32_t qresync_uidvalidity;
+	uint64_t qresync_modseq;
+	const char *qresync_known_uids;	/* optional UID set */
+};
+IMAP4_API int imap4_select_ex(imap4 *h, imap4_mailbox_info *out,
+			      const char *mailbox,
+			      const struct imap4_select_params *params,
+			      imap4_untagged_cb cb, void *payload);
+
+IMAP4_API int imap4_setacl(imap4 *h, const char *mailbox, const char *who,
+			   const char *what);
+/* SETANNOTATION with raw arguments (imaplib's *args joined by spaces). */
+IMAP4_API int imap4_setannotation(imap4 *h, const char *args);
+IMAP4_API int imap4_setquota(imap4 *h, const char *root, const char *limits);
+IMAP4_API int imap4_sort(imap4 *h, const char *criteria, const char *charset,
+			 const char *search);
+/* STARTTLS: refused (IMAP4_ETLSREQ) when not advertised or already on TLS;
+ * bytes after the OK before the handshake are IMAP4_EINJECT; capabilities
+ * are read again. */
+IMAP4_API int imap4_starttls(imap4 *h);
+IMAP4_API int imap4_status(imap4 *h, const char *mailbox, const char *names);
+IMAP4_API int imap4_store(imap4 *h, const char *set, const char *command,
+			  const char *flags);
+IMAP4_API int imap4_subscribe(imap4 *h, const char *mailbox);
+IMAP4_API int imap4_thread(imap4 *h, const char *algorithm,
+			   const char *charset, const char *search);
+/* UID <command> <args>: args raw, as imaplib joins them. */
+IMAP4_API int imap4_uid(imap4 *h, const char *command, const char *args);
+IMAP4_API int imap4_unselect(imap4 *h);
+IMAP4_API int imap4_unsubscribe(imap4 *h, const char *mailbox);
+/* Any command: name is an atom, args raw (may be NULL). */
+IMAP4_API int imap4_xatom(imap4 *h, const char *name, const char *args);
+
+/* ---- transport hooks (imaplib's open/read/readline/send/shutdown/socket) */
+
+/* Reads exactly n bytes (unless EOF) bypassing the parser. Returns the
+ * count, or < 0. */
+IMAP4_API ssize_t imap4_read(imap4 *h, void *buf, size_t n);
+/* Reads one line with its CRLF into a malloc'ed string; *len its length. */
+IMAP4_API int imap4_readline(imap4 *h, char **out, size_t *len);
+IMAP4_API int imap4_send(imap4 *h, const void *data, size_t len);
+/* Closes the connection; the handle stays until imap4_free. */
+IMAP4_API int imap4_shutdown(imap4 *h);
+/* The file descriptor to poll for reading, or -1. */
+IMAP4_API int imap4_socket(const imap4 *h);
+
+/* ---- beyond imaplib */
+
+/* UID FETCH/FETCH each message to cb as it completes, typed; memory stays
+ * bounded whatever the number of messages. Other untagged responses go to
+ * the unsolicited callback or the command's data. */
+typedef int (*imap4_msg_cb)(void *payload, const imap4_msg *msg,
+			    const imap4_resp *resp);
+IMAP4_API int imap4_fetch_each(imap4 *h, bool uid, const char *set,
+			       const char *items, imap4_msg_cb cb,
+			       void *payload);
+
+/* Any command with a format: %a atom, %s astring, %m mailbox, %q quoted,
+ * %l literal (const char *, size_t), %r raw, %u uint32_t, %U uint64_t,
+ * %S sequence set (validated). Untagged responses go to cb (or are kept
+ * when cb is NULL). */
+IMAP4_API int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
+			    const char *fmt, ...);
+
+IMAP4_API int imap4_move(imap4 *h, const char *set, const char *mailbox);
+IMAP4_API int imap4_uid_move(imap4 *h, const char *set, const char *mailbox);
+IMAP4_API int imap4_uid_expunge(imap4 *h, const char *set);
+/* ID (RFC 2971): kv is NULL-terminated key, value, key, value, ... or NULL
+ * for "ID NIL". The server's ID is in the command's data. */
+IMAP4_API int imap4_id(imap4 *h, const char *const *kv);
+/* COMPRESS DEFLATE (RFC 4978). */
+IMAP4_API int imap4_compress(imap4 *h);
+/* NOTIFY SET <spec> / NOTIFY NONE (spec NULL) (RFC 5465). */
+IMAP4_API int imap4_notify(imap4 *h, const char *spec);
+/* Waits for unsolicited responses without a command (after NOTIFY), handing
+ * each to cb until timeout_ms passes, cb returns > 0, or imap4_wake(). */
+IMAP4_API int imap4_wait(imap4 *h, int timeout_ms, imap4_untagged_cb cb,
+			 void *payload);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,74 @@
+/* reader.h - sans-I/O response reader: bytes in, parsed responses out.
+ *
+ * The reader frames responses (lines and the {n} / {n+} / ~{n} literals
+ * inside them), checks every limit as the bytes arrive, and parses each
+ * complete response into an imap4_resp living in its arena. It never
+ * touches a socket: the caller feeds whatever it read and pulls responses.
+ *
+ *	for (;;) {
+ *		rc = imap4_reader_next(r, &resp);   // 1: resp ready, 0: more
+ *		...                                 // bytes needed, < 0: error
+ *		n = read(...);
+ *		used = imap4_reader_feed(r, buf, n); // may consume < n
+ *	}
+ *
+ * imap4_reader_feed stops consuming right after the end of a complete
+ * response, so the caller hands it the rest after taking the response with
+ * imap4_reader_next. That keeps the order of events (a streamed literal of
+ * the next response is never delivered before the previous response), and
+ * leaves the bytes after a STARTTLS completion with the caller, who must
+ * find none (RELIABILITY rule 2).
+ */
+#ifndef IMAP4_PROTO_READER_H
+#define IMAP4_PROTO_READER_H
+
+#include "imap4.h"
+#include "util/arena.h"
+#include "util/buf.h"
+
+#include <sys/types.h>
+
+struct imap4_reader {
+	struct imap4_limits lim;
+	struct imap4_buf in;		/* bytes of the response being framed */
+	struct imap4_arena arena;	/* the parsed response of next() */
+	imap4_literal_sink sink;
+	void *sink_payload;
+	/* framing state, private to reader.c */
+	int state;
+	size_t scan;			/* bytes of in already scanned */
+	size_t line_start;		/* offset of the current line in in */
+	uint64_t lit_left;		/* literal bytes still to come */
+	uint64_t lit_total;
+	bool lit_streaming;
+	size_t nlines;
+	bool complete;			/* in holds one complete response */
+	int error;			/* sticky error, 0 when none */
+};
+
+/* lim may be NULL for the defaults. */
+void imap4_reader_init(struct imap4_reader *r, const struct imap4_limits *lim);
+void imap4_reader_clear(struct imap4_reader *r);
+
+/* Fills lim with the defaults. */
+void imap4_limits_init(struct imap4_limits *lim);
+
+/* Literals larger than lim.stream_threshold go to sink while set. */
+void imap4_reader_set_sink(struct imap4_reader *r, imap4_literal_sink sink,
+			   void *payload);
+
+/* Consumes up to len bytes: the count taken (possibly 0 when a complete
+ * response waits for imap4_reader_next), or a negative IMAP4_E code
+ * (IMAP4_ELIMIT, IMAP4_EPROTO, IMAP4_ENOMEM, or the sink's failure). After
+ * an error the reader stays failed. */
+ssize_t imap4_reader_feed(struct imap4_reader *r, const void *data,
+			  size_t len);
+
+/* 1 and *out set when a response is complete (valid until the next call of
+ * feed or next), 0 when more bytes are needed, < 0 on error. */
+int imap4_reader_next(struct imap4_reader *r, const imap4_resp **out);
+
+/* Bytes of a response partly received (0 at a response boundary). */
+size_t imap4_reader_pending(const struct imap4_reader *r);
+
+#endif

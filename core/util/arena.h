@@ -1,0 +1,42 @@
+/* arena.h - bump allocator for the memory of one response.
+ *
+ * Every object a parsed response points to (strings, argument nodes, typed
+ * views) is carved from one arena, so a response is released with one reset
+ * and nothing on the error path needs freeing. Blocks come from malloc and
+ * are kept across resets; a cap bounds the total so a hostile server cannot
+ * grow it without limit.
+ */
+#ifndef IMAP4_UTIL_ARENA_H
+#define IMAP4_UTIL_ARENA_H
+
+#include <stddef.h>
+
+struct imap4_arena_block;
+
+struct imap4_arena {
+	struct imap4_arena_block *head;	/* block being filled */
+	struct imap4_arena_block *spare;	/* blocks kept for reuse after a reset */
+	size_t used;			/* bytes handed out since the last reset */
+	size_t cap;			/* limit on used; 0 means no limit */
+};
+
+/* An empty arena that may hand out at most cap bytes (0: unlimited). */
+void imap4_arena_init(struct imap4_arena *a, size_t cap);
+
+/* Frees every block. The arena may be initialised again afterwards. */
+void imap4_arena_clear(struct imap4_arena *a);
+
+/* Forgets every allocation but keeps one block for reuse. */
+void imap4_arena_reset(struct imap4_arena *a);
+
+/* n bytes aligned for any type, or NULL when out of memory or over the cap.
+ * Valid until the next reset or clear. */
+void *imap4_arena_alloc(struct imap4_arena *a, size_t n);
+
+/* Same, zero-filled. */
+void *imap4_arena_calloc(struct imap4_arena *a, size_t count, size_t size);
+
+/* A NUL-terminated copy of n bytes of s (s may hold NUL bytes). */
+char *imap4_arena_strndup(struct imap4_arena *a, const char *s, size_t n);
+
+#endif
