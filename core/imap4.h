@@ -309,6 +309,9 @@ typedef struct imap4_msg {
 	const char *const *gm_labels;
 	size_t ngm_labels;
 	const char *emailid, *threadid;	/* RFC 8474 */
+	time_t savedate;	/* SAVEDATE (RFC 8514) as Unix seconds, set with
+				   IMAP4_HAVE_SAVEDATE (not for NIL) */
+	int savedate_tz;	/* its zone, minutes east */
 } imap4_msg;
 
 /* Types a "* n FETCH (...)" response. Items it does not know are skipped;

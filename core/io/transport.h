@@ -1,10 +1,18 @@
 /* transport.h - byte streams beneath the IMAP session.
  *
  * Transports know nothing of IMAP. They stack like curl's connection
- * filters: tcp or stream at the bottom, tls and deflate above; STARTTLS and
- * COMPRESS push a new layer on top of the running stack. Every call that
+ * filters: tcp, stream or fd at the bottom, tls and deflate above; STARTTLS
+ * and COMPRESS push a new layer on top of the running stack. Every call that
  * can wait takes an absolute deadline on CLOCK_MONOTONIC in milliseconds
- * (imap4_now_ms()); -1 means no deadline.
+ * (imap4_now_ms()); -1 means no deadline. A deadline that has passed still
+ * lets a call take what is there already without waiting.
+ *
+ * Errors are negative IMAP4_E codes; the layer that failed describes it in
+ * its errmsg (a layer above copies its lower's message when it passes the
+ * failure up), and the _open functions put the message in errbuf. A
+ * transport is used by one thread at a time. After an error other than
+ * IMAP4_ETIMEOUT from read the stack is unusable and is only closed; a
+ * timeout in read leaves it usable. SIGPIPE is never raised.
  */
 #ifndef IMAP4_IO_TRANSPORT_H
 #define IMAP4_IO_TRANSPORT_H
@@ -18,11 +26,13 @@ struct imap4_transport;
 
 struct imap4_transport_ops {
 	const char *name;	/* "tcp", "tls", "stream", "deflate" */
-	/* Up to len bytes; the count (> 0), IMAP4_EEOF at end of stream, or
-	 * another negative IMAP4_E code. Waits until deadline for data. */
+	/* Up to len (> 0) bytes; the count (> 0), IMAP4_EEOF at end of
+	 * stream, IMAP4_ETIMEOUT, or another negative IMAP4_E code. Waits
+	 * until deadline for data. */
 	ssize_t (*read)(struct imap4_transport *t, void *buf, size_t len,
 			int64_t deadline);
-	/* All of len bytes, or a negative IMAP4_E code. */
+	/* All of len bytes, or a negative IMAP4_E code (IMAP4_ETIMEOUT when
+	 * the peer does not take them before deadline; part may be sent). */
 	int (*write)(struct imap4_transport *t, const void *buf, size_t len,
 		     int64_t deadline);
 	/* Bytes this layer (or one below) holds already decoded, so that a
@@ -44,12 +54,16 @@ struct imap4_transport {
 int64_t imap4_now_ms(void);
 int64_t imap4_deadline(int ms);
 
-/* Waits until t has bytes to read, or extra_fd (if >= 0) is readable, or the
- * deadline. 1 t readable, 2 extra_fd readable, IMAP4_ETIMEOUT, or < 0. */
+/* Waits until t has bytes to read (some layer's pending() or its fd
+ * readable; an error or hangup also counts, for the read to report), or
+ * extra_fd (if >= 0) is readable, or the deadline. 1 t readable, 2 extra_fd
+ * readable (2 wins when both are, so a busy server cannot starve a wake),
+ * IMAP4_ETIMEOUT, or < 0. Reads nothing from either. */
 int imap4_transport_wait(struct imap4_transport *t, int extra_fd,
 			 int64_t deadline);
 
-/* Convenience wrappers over t->ops. */
+/* Wrappers over t->ops; read with len 0 or a NULL t is IMAP4_EINVAL, and a
+ * write of 0 bytes is 0. pending() of NULL is 0. */
 ssize_t imap4_transport_read(struct imap4_transport *t, void *buf, size_t len,
 			     int64_t deadline);
 int imap4_transport_write(struct imap4_transport *t, const void *buf,
@@ -58,23 +72,42 @@ size_t imap4_transport_pending(const struct imap4_transport *t);
 /* Closes the whole stack; NULL is a no-op; sets *t to NULL. */
 void imap4_transport_close(struct imap4_transport **t);
 
-/* tcp.c: getaddrinfo, IPv4 and IPv6 in turn, non-blocking connect with the
- * deadline, TCP_NODELAY, optional keepalive. */
+/* tcp.c: resolves host (a name, or an IPv4 or IPv6 literal) and tries every
+ * address in the resolver's order, each with a non-blocking connect, all
+ * within the deadline (resolving included). TCP_NODELAY; with keepalive,
+ * SO_KEEPALIVE probing after 60 s idle every 15 s, 4 times. Errors:
+ * IMAP4_EINVAL (no host, port 0), IMAP4_ERESOLVE, IMAP4_ECONNECT,
+ * IMAP4_ETIMEOUT, IMAP4_ENOMEM; errbuf (may be NULL with errlen 0) reads
+ * like "connect to imap.example.com:993 ([::1]:993): Connection refused". */
 int imap4_tcp_open(struct imap4_transport **out, const char *host,
 		   uint16_t port, bool keepalive, int64_t deadline,
 		   char *errbuf, size_t errlen);
 
-/* stream.c: "/bin/sh -c command" with its stdin/stdout as the stream; the
- * child is reaped on close. */
+/* stream.c: "/bin/sh -c command" with its stdin/stdout as the stream (its
+ * stderr is ours); the fd to poll is the pipe from its stdout. Close shuts
+ * both pipes, gives the child 100 ms to exit, then SIGTERM, then SIGKILL
+ * after 500 ms more, and always reaps it. Errors: IMAP4_EINVAL (empty
+ * command), IMAP4_ECONNECT (no pipe, no /bin/sh), IMAP4_ENOMEM. */
 int imap4_stream_open(struct imap4_transport **out, const char *command,
 		      char *errbuf, size_t errlen);
 
-/* Wraps an existing connected fd (socketpair in tests); owns it. */
+/* Wraps an existing connected fd (a socket or a two-way pipe, e.g. a
+ * socketpair in tests) and owns it from the call on: it is closed by
+ * imap4_transport_close, and at once on failure. Made non-blocking and
+ * close-on-exec. IMAP4_EINVAL (fd < 0), IMAP4_ENOMEM, IMAP4_EIO. */
 int imap4_fd_open(struct imap4_transport **out, int fd);
 
-/* tls.c: GnuTLS client over lower (which it then owns, also on failure):
- * TLS 1.2 minimum, system trust store or ca_file, host name check against
- * servername (DNS or IP SANs), or a pinned SHA-256 of the certificate. */
+/* tls.c: GnuTLS client over lower (which it then owns, also on failure),
+ * handshake done within deadline. TLS 1.2 minimum. Verification, unless
+ * insecure: with pin_sha256 ("sha256:" optional, hex in any case, colons
+ * allowed), the SHA-256 of the server's DER certificate must match and
+ * nothing else is checked; otherwise the chain against ca_file (PEM) or the
+ * system trust store, the dates, and servername against the DNS or IP
+ * SANs. servername is also sent as SNI unless it is an address; it is
+ * required unless insecure or pinned. params' strings are not kept.
+ * Errors: IMAP4_EINVAL (bad pin, no name), IMAP4_ECERT, IMAP4_ETLS,
+ * IMAP4_ETIMEOUT, IMAP4_EEOF/EIO from below, IMAP4_ENOMEM. Closing sends a
+ * close_notify (waiting at most 1 s). */
 struct imap4_tls_params {
 	const char *servername;
 	const char *ca_file;
@@ -85,8 +118,19 @@ int imap4_tls_open(struct imap4_transport **out, struct imap4_transport *lower,
 		   const struct imap4_tls_params *params, int64_t deadline,
 		   char *errbuf, size_t errlen);
 
-/* deflate.c: RFC 4978 raw deflate both ways over lower (owned). */
+/* deflate.c: RFC 4978 raw deflate both ways over lower (which it then owns,
+ * also on failure). Each write is flushed (Z_SYNC_FLUSH) so the peer can
+ * decode it at once. Memory is fixed (zlib state plus 48 KiB) whatever the
+ * expansion of what is read. A corrupt or ended stream is IMAP4_ECOMPRESS.
+ * It reads only what arrives from lower after it is pushed. */
 int imap4_deflate_open(struct imap4_transport **out,
 		       struct imap4_transport *lower);
+
+/* Hands t (a deflate layer just opened, before its first read) compressed
+ * bytes the caller read from lower past the tagged OK of COMPRESS; they are
+ * inflated before anything from lower. The bytes are copied. 0,
+ * IMAP4_EINVAL (not a fresh deflate layer), IMAP4_ENOMEM. */
+int imap4_deflate_prime(struct imap4_transport *t, const void *data,
+			size_t len);
 
 #endif

@@ -30,42 +30,54 @@
 
 struct imap4_reader {
 	struct imap4_limits lim;
-	struct imap4_buf in;		/* bytes of the response being framed */
+	struct imap4_buf in;		/* bytes of the response being framed;
+					   streamed literals left out */
+	struct imap4_buf streamed;	/* size_t offsets in `in` where a
+					   streamed literal's data was */
 	struct imap4_arena arena;	/* the parsed response of next() */
 	imap4_literal_sink sink;
 	void *sink_payload;
 	/* framing state, private to reader.c */
 	int state;
-	size_t scan;			/* bytes of in already scanned */
 	size_t line_start;		/* offset of the current line in in */
+	size_t lit_prefix;		/* streamed literal: offset of its
+					   "{" or "~{" in in */
 	uint64_t lit_left;		/* literal bytes still to come */
 	uint64_t lit_total;
-	bool lit_streaming;
-	size_t nlines;
-	bool complete;			/* in holds one complete response */
 	int error;			/* sticky error, 0 when none */
 };
 
-/* lim may be NULL for the defaults. */
+/* lim may be NULL for the defaults; it is copied. Allocates nothing. */
 void imap4_reader_init(struct imap4_reader *r, const struct imap4_limits *lim);
+/* Frees what the reader holds; it may be initialised again afterwards. */
 void imap4_reader_clear(struct imap4_reader *r);
 
 /* Fills lim with the defaults. */
 void imap4_limits_init(struct imap4_limits *lim);
 
-/* Literals larger than lim.stream_threshold go to sink while set. */
+/* Literals larger than lim.stream_threshold go to sink while set (NULL:
+ * none); they are not bound by max_literal nor counted in max_response,
+ * since they are never held. The sink is called from imap4_reader_feed,
+ * with info.prefix pointing into the reader (valid during the call); its
+ * negative return fails the reader with that code. */
 void imap4_reader_set_sink(struct imap4_reader *r, imap4_literal_sink sink,
 			   void *payload);
 
 /* Consumes up to len bytes: the count taken (possibly 0 when a complete
  * response waits for imap4_reader_next), or a negative IMAP4_E code
  * (IMAP4_ELIMIT, IMAP4_EPROTO, IMAP4_ENOMEM, or the sink's failure). After
- * an error the reader stays failed. */
+ * an error the reader stays failed. Limits are checked as bytes arrive,
+ * before the buffer grows: a line (CRLF included) over max_line, a held
+ * literal over max_literal, a response over max_response are IMAP4_ELIMIT;
+ * NUL in a line, a line not ended by CRLF, a bad literal size (none, or over
+ * 64 bits) are IMAP4_EPROTO. A response starting with "+" is one line. */
 ssize_t imap4_reader_feed(struct imap4_reader *r, const void *data,
 			  size_t len);
 
-/* 1 and *out set when a response is complete (valid until the next call of
- * feed or next), 0 when more bytes are needed, < 0 on error. */
+/* 1 and *out set when a response is complete, 0 when more bytes are
+ * needed, < 0 on error (the parse errors of imap4_parse_response, sticky).
+ * The response, its raw bytes and its views are valid until the next call
+ * of feed, next or clear. */
 int imap4_reader_next(struct imap4_reader *r, const imap4_resp **out);
 
 /* Bytes of a response partly received (0 at a response boundary). */

@@ -1,0 +1,98 @@
+/* append.c - APPEND from memory or from a stream of pieces. */
+#include "api/internal.h"
+
+#include <string.h>
+
+/* mailbox [flags] [date] before the message literal (RFC 3501 6.3.11). */
+static int append_start(imap4 *h, const char *mailbox, const char *flags,
+			time_t date)
+{
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "APPEND");
+
+	if (rc)
+		return rc;
+	imap4_cmd_mailbox(&h->cmd, mailbox);
+	if (flags && *flags) {
+		/* imaplib adds the parentheses the caller left out. */
+		if (flags[0] == '(') {
+			imap4_cmd_raw(&h->cmd, flags);
+		} else {
+			imap4_cmd_open(&h->cmd);
+			imap4_cmd_raw(&h->cmd, flags);
+			imap4_cmd_close(&h->cmd);
+		}
+	}
+	if (date != (time_t)-1) {
+		char when[29];
+
+		imap4_time2internaldate(when, date, imap4_local_tz(date));
+		imap4_cmd_raw(&h->cmd, when);
+	}
+	return 0;
+}
+
+/* The message with every bare LF turned into CRLF, as imaplib does
+ * (RFC 5322 lines end with CRLF; a server may reject bare LFs). */
+static uint64_t crlf_size(const char *m, size_t len)
+{
+	uint64_t n = len;
+
+	for (size_t i = 0; i < len; i++)
+		if (m[i] == '\n' && (i == 0 || m[i - 1] != '\r'))
+			n++;
+	return n;
+}
+
+static void put_crlf(struct imap4_cmd *c, const char *m, size_t len)
+{
+	size_t from = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (m[i] != '\n' || (i > 0 && m[i - 1] == '\r'))
+			continue;
+		imap4_cmd_bytes(c, m + from, i - from);
+		imap4_cmd_bytes(c, "\r\n", 2);
+		from = i + 1;
+	}
+	imap4_cmd_bytes(c, m + from, len - from);
+}
+
+int imap4_append(imap4 *h, const char *mailbox, const char *flags,
+		 time_t date, const void *message, size_t len)
+{
+	static const char *const expect[] = { NULL };
+	struct imap4_run run = { .expect = expect };
+	int rc;
+
+	if (message == NULL && len > 0)
+		return imap4_fail(h, IMAP4_EINVAL, "APPEND: no message");
+	rc = append_start(h, mailbox, flags, date);
+	if (rc)
+		return rc;
+	imap4_cmd_literal_header(&h->cmd, len ? crlf_size(message, len) : 0);
+	if (len)
+		put_crlf(&h->cmd, message, len);
+	return imap4_run(h, &run);
+}
+
+int imap4_append_stream(imap4 *h, const char *mailbox, const char *flags,
+			time_t date, uint64_t size, imap4_read_cb read_cb,
+			void *payload)
+{
+	static const char *const expect[] = { NULL };
+	struct imap4_run run = { .expect = expect,
+				 .body_cb = read_cb,
+				 .body_payload = payload,
+				 .body_size = size };
+	int rc;
+
+	if (read_cb == NULL)
+		return imap4_fail(h, IMAP4_EINVAL, "APPEND: no message source");
+	rc = append_start(h, mailbox, flags, date);
+	if (rc)
+		return rc;
+	imap4_cmd_literal_header(&h->cmd, size);
+	imap4_cmd_cut(&h->cmd);
+	run.body_after = h->cmd.nsegs;
+	return imap4_run(h, &run);
+}

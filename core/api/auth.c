@@ -1,0 +1,251 @@
+/* auth.c - LOGIN and AUTHENTICATE.
+ *
+ * Secrets: the password goes out as a quoted string or a literal, never as
+ * an atom; the encoder marks it secret so the trace shows "***", and the
+ * command buffer is wiped when the next command starts or the handle is
+ * freed. Every AUTHENTICATE line is secret in the trace, and the buffers
+ * holding client responses are wiped as soon as they are sent.
+ */
+#include "api/internal.h"
+#include "proto/sasl.h"
+
+#include <gnutls/gnutls.h>
+#include <stdlib.h>
+#include <string.h>
+
+int imap4_after_auth(imap4 *h, unsigned caps_gen_before)
+{
+	h->state = IMAP4_STATE_AUTH;
+	/* RFC 3501 6.2.2/6.2.3: capabilities may change after
+	 * authentication; use the [CAPABILITY] of the completion when the
+	 * server sent one, else ask. */
+	if (h->sess.caps_gen != caps_gen_before)
+		return IMAP4_OK;
+	return imap4_refresh_caps(h) < 0 ? h->err.code : IMAP4_OK;
+}
+
+int imap4_login(imap4 *h, const char *user, const char *password)
+{
+	struct imap4_run run = { .expect = NULL, .no_is_error = true };
+	unsigned gen;
+	int rc = imap4_cmd_start(h, IMAP4_NONAUTH, "LOGIN");
+
+	if (rc)
+		return rc;
+	/* RFC 3501 6.2.3: LOGIN MUST NOT be sent when LOGINDISABLED. */
+	if (imap4_session_has_cap(&h->sess, "LOGINDISABLED"))
+		return imap4_fail(h, IMAP4_ECAPA,
+				  "LOGIN is disabled by the server "
+				  "(LOGINDISABLED)");
+	if (password == NULL)
+		return imap4_fail(h, IMAP4_EINVAL, "LOGIN: no password");
+	imap4_cmd_astring(&h->cmd, user);
+	imap4_cmd_secret(&h->cmd);
+	imap4_cmd_string(&h->cmd, password, strlen(password));
+	gen = h->sess.caps_gen;
+	rc = imap4_run(h, &run);
+	imap4_cmd_clear(&h->cmd);
+	if (rc)
+		return rc;
+	return imap4_after_auth(h, gen);
+}
+
+/* ---- the AUTHENTICATE exchange (RFC 3501 6.2.2, RFC 4959 SASL-IR) */
+
+struct exchange {
+	/* either the caller's callback ... */
+	imap4_auth_cb cb;
+	void *payload;
+	/* ... or a built-in mechanism */
+	struct imap4_sasl *sasl;
+	int error;		/* why the exchange was cancelled */
+};
+
+/* Sends one client response line: base64 of data, "=" for none is not
+ * needed here (RFC 3501 sends an empty line), or "*" to cancel. */
+static int send_line(imap4 *h, struct imap4_run *run, const void *data,
+		     size_t len, bool cancel)
+{
+	gnutls_datum_t in = { (unsigned char *)data, (unsigned)len };
+	gnutls_datum_t b64 = { NULL, 0 };
+	struct imap4_buf line;
+	int rc;
+
+	imap4_buf_init(&line, 0);
+	if (cancel) {
+		rc = imap4_buf_puts(&line, "*");
+	} else if (len > 0) {
+		if (len > UINT32_MAX / 2 ||
+		    gnutls_base64_encode2(&in, &b64) < 0)
+			return imap4_fail(h, IMAP4_ENOMEM, "base64 failed");
+		rc = imap4_buf_append(&line, b64.data, b64.size);
+		imap4_memzero(b64.data, b64.size);
+		gnutls_free(b64.data);
+	} else {
+		rc = 0;
+	}
+	if (rc == 0)
+		rc = imap4_buf_append(&line, "\r\n", 2);
+	if (rc == 0)
+		rc = imap4_write(h, line.data, line.len, cancel ? SIZE_MAX : 0,
+				 run->deadline);
+	else
+		rc = imap4_fail(h, rc, NULL);
+	imap4_buf_wipe(&line);
+	return rc;
+}
+
+static int decode_challenge(gnutls_datum_t *out, const char *text)
+{
+	gnutls_datum_t in;
+
+	out->data = NULL;
+	out->size = 0;
+	if (text == NULL || *text == '\0')
+		return 0;
+	in.data = (unsigned char *)text;
+	in.size = (unsigned)strlen(text);
+	return gnutls_base64_decode2(&in, out) < 0 ? IMAP4_EPROTO : 0;
+}
+
+static int on_challenge(imap4 *h, struct imap4_run *run,
+			const imap4_resp *resp)
+{
+	struct exchange *ex = run->cont_state;
+	gnutls_datum_t ch;
+	void *answer = NULL;
+	size_t alen = 0;
+	int rc, cb;
+
+	if (ex->error)		/* cancelled already: the server must end */
+		return imap4_fail(h, IMAP4_EPROTO,
+				  "continuation after a cancelled "
+				  "AUTHENTICATE");
+	if (decode_challenge(&ch, resp->text)) {
+		ex->error = IMAP4_EPROTO;
+		return send_line(h, run, NULL, 0, true);
+	}
+	if (ex->sasl) {
+		struct imap4_buf out;
+
+		imap4_buf_init(&out, 0);
+		rc = imap4_sasl_step(ex->sasl, ch.data, ch.size, &out);
+		if (rc == 0)
+			rc = send_line(h, run, out.data, out.len, false);
+		else
+			ex->error = rc;
+		imap4_buf_wipe(&out);
+		gnutls_free(ch.data);
+		return ex->error ? send_line(h, run, NULL, 0, true) : rc;
+	}
+	cb = ex->cb(ex->payload, ch.data, ch.size, &answer, &alen);
+	gnutls_free(ch.data);
+	if (cb != 0) {
+		ex->error = cb < 0 ? IMAP4_ECALLBACK : IMAP4_ENO;
+		if (answer) {
+			imap4_memzero(answer, alen);
+			free(answer);
+		}
+		return send_line(h, run, NULL, 0, true);
+	}
+	rc = send_line(h, run, answer, answer ? alen : 0, false);
+	if (answer) {
+		imap4_memzero(answer, alen);
+		free(answer);
+	}
+	return rc;
+}
+
+static int run_exchange(imap4 *h, const char *mechanism, struct exchange *ex)
+{
+	struct imap4_run run = { .expect = NULL,
+				 .no_is_error = true,
+				 .secret_cont = true,
+				 .on_cont = on_challenge,
+				 .cont_state = ex };
+	unsigned gen = h->sess.caps_gen;
+	int rc;
+
+	rc = imap4_run(h, &run);
+	imap4_cmd_clear(&h->cmd);
+	if (ex->error && rc != IMAP4_OK && imap4_error_class(rc) !=
+						    IMAP4_CLASS_ABORT)
+		return imap4_fail(h, ex->error, "AUTHENTICATE %s cancelled: %s",
+				  mechanism, imap4_strerror(ex->error));
+	if (rc)
+		return rc;
+	if (ex->sasl && !imap4_sasl_server_verified(ex->sasl))
+		return imap4_fail(h, IMAP4_EPROTO,
+				  "AUTHENTICATE %s: the server accepted "
+				  "without proving it knows the password",
+				  mechanism);
+	return imap4_after_auth(h, gen);
+}
+
+int imap4_authenticate(imap4 *h, const char *mechanism, imap4_auth_cb cb,
+		       void *payload)
+{
+	struct exchange ex = { .cb = cb, .payload = payload };
+	int rc = imap4_cmd_start(h, IMAP4_NONAUTH, "AUTHENTICATE");
+
+	if (rc)
+		return rc;
+	if (cb == NULL)
+		return imap4_fail(h, IMAP4_EINVAL, "AUTHENTICATE: no callback");
+	imap4_cmd_atom(&h->cmd, mechanism);
+	return run_exchange(h, mechanism, &ex);
+}
+
+int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
+			    const char *authzid, const char *user,
+			    const char *secret)
+{
+	struct exchange ex = { 0 };
+	int rc = imap4_cmd_start(h, IMAP4_NONAUTH, "AUTHENTICATE");
+
+	if (rc)
+		return rc;
+	rc = imap4_sasl_new(&ex.sasl, mechanism, authzid, user, secret);
+	if (rc)
+		return imap4_fail(h, rc, "AUTHENTICATE %s: %s",
+				  mechanism ? mechanism : "(none)",
+				  rc == IMAP4_EINVAL ? "unknown mechanism or "
+						       "bad credentials"
+						     : imap4_strerror(rc));
+	imap4_cmd_atom(&h->cmd, mechanism);
+	if (imap4_sasl_client_first(ex.sasl) &&
+	    imap4_session_has_cap(&h->sess, "SASL-IR")) {
+		struct imap4_buf ir;
+		gnutls_datum_t in, b64 = { NULL, 0 };
+
+		imap4_buf_init(&ir, 0);
+		rc = imap4_sasl_step(ex.sasl, NULL, 0, &ir);
+		in.data = (unsigned char *)ir.data;
+		in.size = (unsigned)ir.len;
+		imap4_cmd_secret(&h->cmd);
+		if (rc == 0 && ir.len == 0)
+			imap4_cmd_atom(&h->cmd, "=");	/* RFC 4959 3 */
+		else if (rc == 0 && gnutls_base64_encode2(&in, &b64) == 0)
+			imap4_cmd_atom(&h->cmd, (const char *)b64.data);
+		else if (rc == 0)
+			rc = IMAP4_ENOMEM;
+		if (b64.data) {
+			imap4_memzero(b64.data, b64.size);
+			gnutls_free(b64.data);
+		}
+		imap4_buf_wipe(&ir);
+		if (rc) {
+			imap4_sasl_free(&ex.sasl);
+			return imap4_fail(h, rc, "AUTHENTICATE %s: %s",
+					  mechanism, imap4_strerror(rc));
+		}
+	}
+	rc = run_exchange(h, mechanism, &ex);
+	imap4_sasl_free(&ex.sasl);
+	return rc;
+}
+
+int imap4_login_cram_md5(imap4 *h, const char *user, const char *password)
+{
+	return imap4_authenticate_sasl(h, "CRAM-MD5", NULL, user, password);
+}

@@ -1,0 +1,576 @@
+/* commands.c - imaplib's IMAP4 methods, one IMAP command each.
+ *
+ * Every method checks the state like imaplib's Commands table, builds its
+ * arguments with the typed encoder (so no argument can end the command
+ * early), and runs it. Untagged responses the command asked for (its
+ * "expect" list) are its data; anything else goes to the unsolicited
+ * callback first.
+ */
+#include "api/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const EXP_NONE[] = { NULL };
+static const char *const EXP_FETCH[] = { "FETCH", NULL };
+static const char *const EXP_EXPUNGE[] = { "EXPUNGE", "VANISHED", NULL };
+static const char *const EXP_SEARCH[] = { "SEARCH", "ESEARCH", NULL };
+
+static int run_expect(imap4 *h, const char *const *expect)
+{
+	struct imap4_run run = { .expect = expect };
+
+	return imap4_run(h, &run);
+}
+
+/* NAME mailbox */
+static int mailbox_cmd(imap4 *h, const char *name, const char *mailbox,
+		       const char *const *expect)
+{
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, name);
+
+	if (rc)
+		return rc;
+	imap4_cmd_mailbox(&h->cmd, mailbox);
+	return run_expect(h, expect);
+}
+
+/* imaplib wraps flag lists and STATUS items in parentheses when the caller
+ * did not. */
+static void paren_raw(struct imap4_cmd *c, const char *s)
+{
+	if (s && s[0] == '(') {
+		imap4_cmd_raw(c, s);
+		return;
+	}
+	imap4_cmd_open(c);
+	imap4_cmd_raw(c, s);
+	imap4_cmd_close(c);
+}
+
+/* ---- any state */
+
+int imap4_capability(imap4 *h)
+{
+	return imap4_refresh_caps(h);
+}
+
+int imap4_noop(imap4 *h)
+{
+	return imap4_simple(h, IMAP4_ANY_STATE, "NOOP", EXP_NONE);
+}
+
+int imap4_logout(imap4 *h)
+{
+	static const char *const expect[] = { "BYE", NULL };
+	struct imap4_run run = { .expect = expect, .bye_ok = true };
+	int rc = imap4_cmd_start(h, IMAP4_ANY_STATE, "LOGOUT");
+
+	if (rc)
+		return rc;
+	rc = imap4_run(h, &run);
+	/* Some servers close right after their BYE without the tagged OK;
+	 * the session ended as asked all the same. */
+	if (rc == IMAP4_EEOF && h->ndata > 0)
+		rc = IMAP4_OK;
+	if (rc == IMAP4_OK)
+		imap4_result_reset(h);
+	h->state = IMAP4_STATE_LOGOUT;
+	imap4_drop_transport(h);
+	return rc;
+}
+
+int imap4_id(imap4 *h, const char *const *kv)
+{
+	static const char *const expect[] = { "ID", NULL };
+	int rc = imap4_cmd_start(h, IMAP4_ANY_STATE, "ID");
+
+	if (rc)
+		return rc;
+	if (kv == NULL || kv[0] == NULL) {
+		imap4_cmd_nil(&h->cmd);
+	} else {
+		imap4_cmd_open(&h->cmd);
+		for (size_t i = 0; kv[i]; i += 2) {
+			const char *v = kv[i + 1];
+
+			/* RFC 2971 3.3: keys are strings, values nstrings. */
+			imap4_cmd_string(&h->cmd, kv[i], strlen(kv[i]));
+			if (v)
+				imap4_cmd_string(&h->cmd, v, strlen(v));
+			else
+				imap4_cmd_nil(&h->cmd);
+			if (v == NULL)
+				break;
+		}
+		imap4_cmd_close(&h->cmd);
+	}
+	return run_expect(h, expect);
+}
+
+int imap4_xatom(imap4 *h, const char *name, const char *args)
+{
+	int rc = imap4_cmd_start(h, IMAP4_ANY_STATE, name);
+
+	if (rc)
+		return rc;
+	if (args && *args)
+		imap4_cmd_raw(&h->cmd, args);
+	return run_expect(h, NULL);
+}
+
+/* ---- authenticated state: mailboxes */
+
+int imap4_create(imap4 *h, const char *mailbox)
+{
+	return mailbox_cmd(h, "CREATE", mailbox, EXP_NONE);
+}
+
+int imap4_delete(imap4 *h, const char *mailbox)
+{
+	return mailbox_cmd(h, "DELETE", mailbox, EXP_NONE);
+}
+
+int imap4_subscribe(imap4 *h, const char *mailbox)
+{
+	return mailbox_cmd(h, "SUBSCRIBE", mailbox, EXP_NONE);
+}
+
+int imap4_unsubscribe(imap4 *h, const char *mailbox)
+{
+	return mailbox_cmd(h, "UNSUBSCRIBE", mailbox, EXP_NONE);
+}
+
+int imap4_rename(imap4 *h, const char *oldname, const char *newname)
+{
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "RENAME");
+
+	if (rc)
+		return rc;
+	imap4_cmd_mailbox(&h->cmd, oldname);
+	imap4_cmd_mailbox(&h->cmd, newname);
+	return run_expect(h, EXP_NONE);
+}
+
+static int list_cmd(imap4 *h, const char *name, const char *reference,
+		    const char *pattern)
+{
+	const char *const expect[] = { name, NULL };
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, name);
+
+	if (rc)
+		return rc;
+	imap4_cmd_mailbox(&h->cmd, reference ? reference : "");
+	imap4_cmd_pattern(&h->cmd, pattern ? pattern : "*");
+	return run_expect(h, expect);
+}
+
+int imap4_list(imap4 *h, const char *reference, const char *pattern)
+{
+	return list_cmd(h, "LIST", reference, pattern);
+}
+
+int imap4_lsub(imap4 *h, const char *reference, const char *pattern)
+{
+	return list_cmd(h, "LSUB", reference, pattern);
+}
+
+int imap4_status(imap4 *h, const char *mailbox, const char *names)
+{
+	static const char *const expect[] = { "STATUS", NULL };
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "STATUS");
+
+	if (rc)
+		return rc;
+	imap4_cmd_mailbox(&h->cmd, mailbox);
+	paren_raw(&h->cmd, names);
+	return run_expect(h, expect);
+}
+
+int imap4_namespace(imap4 *h)
+{
+	static const char *const expect[] = { "NAMESPACE", NULL };
+
+	return imap4_simple(h, IMAP4_AUTHED, "NAMESPACE", expect);
+}
+
+int imap4_enable(imap4 *h, const char *capability)
+{
+	static const char *const expect[] = { "ENABLED", NULL };
+	char *copy, *word, *save = NULL;
+	int rc;
+
+	rc = imap4_cmd_start(h, IMAP4_AUTHED, "ENABLE");
+	if (rc)
+		return rc;
+	if (!imap4_session_has_cap(&h->sess, "ENABLE"))
+		return imap4_fail(h, IMAP4_ECAPA,
+				  "the server does not support ENABLE");
+	if (capability == NULL || *capability == '\0')
+		return imap4_fail(h, IMAP4_EINVAL, "ENABLE: no capability");
+	copy = strdup(capability);
+	if (copy == NULL)
+		return imap4_fail(h, IMAP4_ENOMEM, NULL);
+	for (word = strtok_r(copy, " ", &save); word;
+	     word = strtok_r(NULL, " ", &save))
+		imap4_cmd_atom(&h->cmd, word);
+	free(copy);
+	return run_expect(h, expect);
+}
+
+int imap4_proxyauth(imap4 *h, const char *user)
+{
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "PROXYAUTH");
+
+	if (rc)
+		return rc;
+	imap4_cmd_astring(&h->cmd, user);
+	return run_expect(h, EXP_NONE);
+}
+
+/* ---- ACL (RFC 4314) */
+
+int imap4_getacl(imap4 *h, const char *mailbox)
+{
+	static const char *const expect[] = { "ACL", NULL };
+
+	return mailbox_cmd(h, "GETACL", mailbox, expect);
+}
+
+int imap4_myrights(imap4 *h, const char *mailbox)
+{
+	static const char *const expect[] = { "MYRIGHTS", NULL };
+
+	return mailbox_cmd(h, "MYRIGHTS", mailbox, expect);
+}
+
+int imap4_setacl(imap4 *h, const char *mailbox, const char *who,
+		 const char *what)
+{
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "SETACL");
+
+	if (rc)
+		return rc;
+	imap4_cmd_mailbox(&h->cmd, mailbox);
+	imap4_cmd_astring(&h->cmd, who);
+	imap4_cmd_astring(&h->cmd, what);
+	return run_expect(h, EXP_NONE);
+}
+
+int imap4_deleteacl(imap4 *h, const char *mailbox, const char *who)
+{
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "DELETEACL");
+
+	if (rc)
+		return rc;
+	imap4_cmd_mailbox(&h->cmd, mailbox);
+	imap4_cmd_astring(&h->cmd, who);
+	return run_expect(h, EXP_NONE);
+}
+
+/* ---- QUOTA (RFC 2087, 9208) and ANNOTATEMORE */
+
+int imap4_getquota(imap4 *h, const char *root)
+{
+	static const char *const expect[] = { "QUOTA", NULL };
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "GETQUOTA");
+
+	if (rc)
+		return rc;
+	imap4_cmd_astring(&h->cmd, root);
+	return run_expect(h, expect);
+}
+
+int imap4_getquotaroot(imap4 *h, const char *mailbox)
+{
+	static const char *const expect[] = { "QUOTAROOT", "QUOTA", NULL };
+
+	return mailbox_cmd(h, "GETQUOTAROOT", mailbox, expect);
+}
+
+int imap4_setquota(imap4 *h, const char *root, const char *limits)
+{
+	static const char *const expect[] = { "QUOTA", NULL };
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "SETQUOTA");
+
+	if (rc)
+		return rc;
+	imap4_cmd_astring(&h->cmd, root);
+	paren_raw(&h->cmd, limits);
+	return run_expect(h, expect);
+}
+
+int imap4_getannotation(imap4 *h, const char *mailbox, const char *entry,
+			const char *attribute)
+{
+	static const char *const expect[] = { "ANNOTATION", NULL };
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "GETANNOTATION");
+
+	if (rc)
+		return rc;
+	imap4_cmd_mailbox(&h->cmd, mailbox);
+	imap4_cmd_raw(&h->cmd, entry);
+	imap4_cmd_raw(&h->cmd, attribute);
+	return run_expect(h, expect);
+}
+
+int imap4_setannotation(imap4 *h, const char *args)
+{
+	static const char *const expect[] = { "ANNOTATION", NULL };
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "SETANNOTATION");
+
+	if (rc)
+		return rc;
+	imap4_cmd_raw(&h->cmd, args);
+	return run_expect(h, expect);
+}
+
+/* ---- selected state */
+
+int imap4_check(imap4 *h)
+{
+	return imap4_simple(h, IMAP4_SELECTED, "CHECK", EXP_NONE);
+}
+
+/* imaplib leaves the selected state whatever CLOSE or UNSELECT answered. */
+static int leave_mailbox(imap4 *h, const char *name, const char *const *exp)
+{
+	int rc = imap4_simple(h, IMAP4_SELECTED, name, exp);
+
+	if (rc != IMAP4_ESTATE && rc != IMAP4_ECLOSED && !h->dead) {
+		h->state = IMAP4_STATE_AUTH;
+		h->readonly = false;
+	}
+	return rc;
+}
+
+int imap4_close(imap4 *h)
+{
+	return leave_mailbox(h, "CLOSE", EXP_EXPUNGE);
+}
+
+int imap4_unselect(imap4 *h)
+{
+	return leave_mailbox(h, "UNSELECT", EXP_NONE);
+}
+
+int imap4_expunge(imap4 *h)
+{
+	return imap4_simple(h, IMAP4_SELECTED, "EXPUNGE", EXP_EXPUNGE);
+}
+
+int imap4_uid_expunge(imap4 *h, const char *set)
+{
+	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "UID");
+
+	if (rc)
+		return rc;
+	imap4_cmd_atom(&h->cmd, "EXPUNGE");
+	imap4_cmd_seqset(&h->cmd, set);
+	return run_expect(h, EXP_EXPUNGE);
+}
+
+/* COPY / MOVE, plain or UID */
+static int transfer(imap4 *h, bool uid, const char *name, const char *set,
+		    const char *mailbox)
+{
+	int rc = imap4_cmd_start(h, IMAP4_SELECTED, uid ? "UID" : name);
+
+	if (rc)
+		return rc;
+	if (uid)
+		imap4_cmd_atom(&h->cmd, name);
+	imap4_cmd_seqset(&h->cmd, set);
+	imap4_cmd_mailbox(&h->cmd, mailbox);
+	return run_expect(h, EXP_EXPUNGE);
+}
+
+int imap4_copy(imap4 *h, const char *set, const char *mailbox)
+{
+	return transfer(h, false, "COPY", set, mailbox);
+}
+
+int imap4_move(imap4 *h, const char *set, const char *mailbox)
+{
+	return transfer(h, false, "MOVE", set, mailbox);
+}
+
+int imap4_uid_move(imap4 *h, const char *set, const char *mailbox)
+{
+	return transfer(h, true, "MOVE", set, mailbox);
+}
+
+int imap4_fetch(imap4 *h, const char *set, const char *items)
+{
+	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "FETCH");
+
+	if (rc)
+		return rc;
+	imap4_cmd_seqset(&h->cmd, set);
+	imap4_cmd_raw(&h->cmd, items);
+	return run_expect(h, EXP_FETCH);
+}
+
+int imap4_fetch_each(imap4 *h, bool uid, const char *set, const char *items,
+		     imap4_msg_cb cb, void *payload)
+{
+	struct imap4_run run = { .expect = EXP_FETCH,
+				 .msg_cb = cb,
+				 .msg_payload = payload };
+	int rc;
+
+	if (cb == NULL)
+		return imap4_fail(h, IMAP4_EINVAL, "fetch_each: no callback");
+	rc = imap4_cmd_start(h, IMAP4_SELECTED, uid ? "UID" : "FETCH");
+	if (rc)
+		return rc;
+	if (uid)
+		imap4_cmd_atom(&h->cmd, "FETCH");
+	imap4_cmd_seqset(&h->cmd, set);
+	imap4_cmd_raw(&h->cmd, items);
+	return imap4_run(h, &run);
+}
+
+int imap4_partial(imap4 *h, uint32_t num, const char *part, uint32_t start,
+		  uint32_t length)
+{
+	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "PARTIAL");
+
+	if (rc)
+		return rc;
+	if (num == 0)
+		return imap4_fail(h, IMAP4_EINVAL, "PARTIAL: message 0");
+	imap4_cmd_u32(&h->cmd, num);
+	imap4_cmd_raw(&h->cmd, part);
+	imap4_cmd_u32(&h->cmd, start);
+	imap4_cmd_u32(&h->cmd, length);
+	return run_expect(h, EXP_FETCH);
+}
+
+int imap4_store(imap4 *h, const char *set, const char *command,
+		const char *flags)
+{
+	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "STORE");
+
+	if (rc)
+		return rc;
+	imap4_cmd_seqset(&h->cmd, set);
+	imap4_cmd_atom(&h->cmd, command);
+	paren_raw(&h->cmd, flags);
+	return run_expect(h, EXP_FETCH);
+}
+
+/* RFC 6855 3: with UTF8=ACCEPT enabled a CHARSET is not allowed, and
+ * imaplib refuses it before sending. */
+static int add_charset(imap4 *h, const char *charset, bool keyword)
+{
+	if (charset == NULL || *charset == '\0')
+		return 0;
+	if (h->sess.utf8)
+		return imap4_fail(h, IMAP4_EINVAL,
+				  "no CHARSET allowed in UTF-8 mode");
+	if (keyword)
+		imap4_cmd_atom(&h->cmd, "CHARSET");
+	imap4_cmd_astring(&h->cmd, charset);
+	return 0;
+}
+
+int imap4_search(imap4 *h, const char *charset, const char *criteria)
+{
+	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "SEARCH");
+
+	if (rc == 0)
+		rc = add_charset(h, charset, true);
+	if (rc)
+		return rc;
+	imap4_cmd_raw(&h->cmd, criteria);
+	return run_expect(h, EXP_SEARCH);
+}
+
+int imap4_sort(imap4 *h, const char *criteria, const char *charset,
+	       const char *search)
+{
+	static const char *const expect[] = { "SORT", "ESEARCH", NULL };
+	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "SORT");
+
+	if (rc)
+		return rc;
+	paren_raw(&h->cmd, criteria);
+	imap4_cmd_astring(&h->cmd, charset ? charset : "UTF-8");
+	imap4_cmd_raw(&h->cmd, search);
+	return run_expect(h, expect);
+}
+
+int imap4_thread(imap4 *h, const char *algorithm, const char *charset,
+		 const char *search)
+{
+	static const char *const expect[] = { "THREAD", NULL };
+	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "THREAD");
+
+	if (rc)
+		return rc;
+	imap4_cmd_atom(&h->cmd, algorithm);
+	imap4_cmd_astring(&h->cmd, charset ? charset : "UTF-8");
+	imap4_cmd_raw(&h->cmd, search);
+	return run_expect(h, expect);
+}
+
+/* imaplib.uid(): the data of UID SEARCH/SORT/THREAD is named after the
+ * command, that of the others is FETCH (and EXPUNGE/VANISHED for MOVE and
+ * EXPUNGE). */
+static const char *const *uid_expect(const char *command)
+{
+	static const char *const sort[] = { "SORT", "ESEARCH", NULL };
+	static const char *const thread[] = { "THREAD", NULL };
+	static const char *const fetch[] = { "FETCH", "EXPUNGE", "VANISHED",
+					     NULL };
+
+	if (strcasecmp(command, "SEARCH") == 0)
+		return EXP_SEARCH;
+	if (strcasecmp(command, "SORT") == 0)
+		return sort;
+	if (strcasecmp(command, "THREAD") == 0)
+		return thread;
+	return fetch;
+}
+
+int imap4_uid(imap4 *h, const char *command, const char *args)
+{
+	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "UID");
+
+	if (rc)
+		return rc;
+	if (command == NULL)
+		return imap4_fail(h, IMAP4_EINVAL, "UID: no command");
+	imap4_cmd_atom(&h->cmd, command);
+	if (args && *args)
+		imap4_cmd_raw(&h->cmd, args);
+	return run_expect(h, uid_expect(command));
+}
+
+/* imaplib.recent(): the cached RECENT count, else a NOOP to learn it. */
+int imap4_recent(imap4 *h, long *count)
+{
+	char *text = NULL;
+	int rc;
+
+	*count = -1;
+	imap4_session_pop(&h->sess, "RECENT", &text);
+	if (text == NULL) {
+		rc = imap4_noop(h);
+		if (rc)
+			return rc;
+		imap4_session_pop(&h->sess, "RECENT", &text);
+	}
+	if (text) {
+		char *end;
+		unsigned long v = strtoul(text, &end, 10);
+
+		if (end != text && *end == '\0' && v <= UINT32_MAX)
+			*count = (long)v;
+		free(text);
+	}
+	return IMAP4_OK;
+}

@@ -1,0 +1,219 @@
+/* helpers.c - COMPRESS, imap4_command() and imaplib's transport hooks. */
+#include "api/internal.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int imap4_compress(imap4 *h)
+{
+	struct imap4_run run = { .expect = NULL, .no_is_error = false };
+	struct imap4_transport *z = NULL;
+	int rc = imap4_cmd_start(h, IMAP4_ANY_STATE, "COMPRESS");
+
+	if (rc)
+		return rc;
+	if (h->compressed)
+		return imap4_fail(h, IMAP4_EINVAL, "COMPRESS: already active");
+	if (!imap4_session_has_cap(&h->sess, "COMPRESS=DEFLATE"))
+		return imap4_fail(h, IMAP4_ECAPA,
+				  "the server does not support COMPRESS=DEFLATE");
+	imap4_cmd_atom(&h->cmd, "DEFLATE");
+	rc = imap4_run(h, &run);
+	if (rc)
+		return rc;
+	/* RFC 4978 3: the server compresses from the byte after its OK. Bytes
+	 * we already hold past it would have to be inflated, and they cannot
+	 * be handed back to a layer that does not exist yet; a server has no
+	 * reason to send anything there before our next command. */
+	if (h->rpos < h->rlen || imap4_reader_pending(&h->rd))
+		return imap4_fail(h, IMAP4_EPROTO,
+				  "COMPRESS: data right after the OK");
+	rc = imap4_deflate_open(&z, h->t);
+	if (rc)
+		return imap4_fail(h, rc, "COMPRESS: %s", imap4_strerror(rc));
+	h->t = z;
+	h->compressed = true;
+	return IMAP4_OK;
+}
+
+/* imap4_command's format: spaces separate, "(" and ")" group, "%x" takes
+ * a typed argument, any other word is raw text. */
+static int format_arg(imap4 *h, char spec, va_list *ap)
+{
+	struct imap4_cmd *c = &h->cmd;
+
+	switch (spec) {
+	case 'a':
+		return imap4_cmd_atom(c, va_arg(*ap, const char *));
+	case 's':
+		return imap4_cmd_astring(c, va_arg(*ap, const char *));
+	case 'm':
+		return imap4_cmd_mailbox(c, va_arg(*ap, const char *));
+	case 'q':
+		return imap4_cmd_quoted(c, va_arg(*ap, const char *));
+	case 'l': {
+		const char *p = va_arg(*ap, const char *);
+		size_t n = va_arg(*ap, size_t);
+
+		return imap4_cmd_literal(c, p, n);
+	}
+	case 'r':
+		return imap4_cmd_raw(c, va_arg(*ap, const char *));
+	case 'u':
+		return imap4_cmd_u32(c, va_arg(*ap, uint32_t));
+	case 'U':
+		return imap4_cmd_u64(c, va_arg(*ap, uint64_t));
+	case 'S':
+		return imap4_cmd_seqset(c, va_arg(*ap, const char *));
+	}
+	return IMAP4_EINVAL;
+}
+
+static int format_args(imap4 *h, const char *f, va_list *ap)
+{
+	char word[256];
+	int rc = 0;
+
+	while (*f && rc == 0) {
+		size_t n = 0;
+
+		if (*f == ' ') {
+			f++;
+		} else if (*f == '(') {
+			rc = imap4_cmd_open(&h->cmd);
+			f++;
+		} else if (*f == ')') {
+			rc = imap4_cmd_close(&h->cmd);
+			f++;
+		} else if (*f == '%') {
+			rc = format_arg(h, f[1], ap);
+			f += f[1] ? 2 : 1;
+		} else {
+			while (f[n] && !strchr(" ()%", f[n]))
+				n++;
+			if (n >= sizeof(word))
+				return IMAP4_EINVAL;
+			memcpy(word, f, n);
+			word[n] = '\0';
+			rc = imap4_cmd_raw(&h->cmd, word);
+			f += n;
+		}
+	}
+	return rc;
+}
+
+int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
+		  const char *fmt, ...)
+{
+	struct imap4_run run = { .expect = NULL, .cb = cb, .payload = payload };
+	char name[64];
+	size_t n;
+	va_list ap;
+	int rc;
+
+	if (fmt == NULL)
+		return imap4_fail(h, IMAP4_EINVAL, "command: no format");
+	n = strcspn(fmt, " ");
+	if (n == 0 || n >= sizeof(name))
+		return imap4_fail(h, IMAP4_EINVAL, "command: bad name");
+	memcpy(name, fmt, n);
+	name[n] = '\0';
+	rc = imap4_cmd_start(h, IMAP4_ANY_STATE, name);
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	rc = format_args(h, fmt + n, &ap);
+	va_end(ap);
+	if (rc)
+		return imap4_fail(h, rc, "command: invalid argument for the "
+				  "format, nothing was sent");
+	return imap4_run(h, &run);
+}
+
+/* ---- imaplib's transport hooks: bytes past the parser */
+
+ssize_t imap4_read(imap4 *h, void *buf, size_t n)
+{
+	int64_t deadline = imap4_deadline(h->opts.timeout_ms);
+	size_t got = 0;
+
+	if (h->dead || h->t == NULL)
+		return imap4_fail(h, IMAP4_ECLOSED, NULL);
+	while (got < n) {
+		ssize_t r;
+
+		if (h->rpos < h->rlen) {
+			size_t k = h->rlen - h->rpos;
+
+			if (k > n - got)
+				k = n - got;
+			memcpy((char *)buf + got, h->rbuf + h->rpos, k);
+			h->rpos += k;
+			got += k;
+			continue;
+		}
+		r = imap4_transport_read(h->t, (char *)buf + got, n - got,
+					 deadline);
+		if (r == IMAP4_EEOF)
+			break;
+		if (r < 0)
+			return imap4_fail(h, (int)r, "read: %s",
+					  imap4_strerror((int)r));
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int imap4_readline(imap4 *h, char **out, size_t *len)
+{
+	struct imap4_buf line;
+	int rc = 0;
+
+	*out = NULL;
+	imap4_buf_init(&line, h->opts.limits.max_line);
+	for (;;) {
+		char ch;
+		ssize_t r = imap4_read(h, &ch, 1);
+
+		if (r < 0) {
+			rc = (int)r;
+			break;
+		}
+		if (r == 0)
+			break;
+		rc = imap4_buf_putc(&line, ch);
+		if (rc) {
+			rc = imap4_fail(h, rc, "readline: line too long");
+			break;
+		}
+		if (ch == '\n')
+			break;
+	}
+	if (rc) {
+		imap4_buf_clear(&line);
+		return rc;
+	}
+	*out = imap4_buf_steal(&line, len);
+	return *out ? 0 : imap4_fail(h, IMAP4_ENOMEM, NULL);
+}
+
+int imap4_send(imap4 *h, const void *data, size_t len)
+{
+	if (h->dead || h->t == NULL)
+		return imap4_fail(h, IMAP4_ECLOSED, NULL);
+	return imap4_write(h, data, len, SIZE_MAX,
+			   imap4_deadline(h->opts.timeout_ms));
+}
+
+int imap4_shutdown(imap4 *h)
+{
+	imap4_drop_transport(h);
+	h->state = IMAP4_STATE_LOGOUT;
+	return 0;
+}
+
+int imap4_socket(const imap4 *h)
+{
+	return h->t ? h->t->fd : -1;
+}

@@ -1,0 +1,485 @@
+/* imap4.c - the handle: open, greeting, STARTTLS, state and results. */
+#include "api/internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+static _Thread_local char open_error[512];
+
+void imap4_opts_init(struct imap4_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->version = IMAP4_OPTS_VERSION;
+	opts->tls = IMAP4_TLS_NONE;
+	opts->connect_timeout_ms = 30000;
+	opts->timeout_ms = 120000;
+	opts->tcp_keepalive = true;
+	imap4_limits_init(&opts->limits);
+}
+
+const char *imap4_open_error(void)
+{
+	return open_error;
+}
+
+static void set_open_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static void set_open_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(open_error, sizeof(open_error), fmt, ap);
+	va_end(ap);
+}
+
+static bool copy_str(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return true;
+	*dst = strdup(src);
+	return *dst != NULL;
+}
+
+/* imaplib takes a random tag prefix (Int2AP of 4096..65535) so that tags
+ * of two sessions never look alike in a shared log. */
+static void make_tag_prefix(imap4 *h)
+{
+	uint16_t r = 0;
+	char ap[17];
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint16_t)(time(NULL) ^ (uintptr_t)h);
+	imap4_int2ap(ap, 4096u + r % (65536u - 4096u));
+	snprintf(h->tag_prefix, sizeof(h->tag_prefix), "%s", ap);
+}
+
+static int handle_new(imap4 **out, const struct imap4_opts *opts,
+		      const char *host)
+{
+	struct imap4_opts defaults;
+	imap4 *h;
+
+	*out = NULL;
+	if (opts == NULL) {
+		imap4_opts_init(&defaults);
+		opts = &defaults;
+	}
+	if (opts->version != IMAP4_OPTS_VERSION) {
+		set_open_error("unknown options version %u", opts->version);
+		return IMAP4_EINVAL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return IMAP4_ENOMEM;
+	h->opts = *opts;
+	h->wake_fd = -1;
+	imap4_arena_init(&h->data_arena, 0);
+	imap4_cmd_init(&h->cmd, 0);
+	imap4_session_init(&h->sess);
+	imap4_reader_init(&h->rd, &h->opts.limits);
+	*out = h;
+	if (!copy_str(&h->ca_file, opts->ca_file) ||
+	    !copy_str(&h->pin_sha256, opts->pin_sha256) ||
+	    !copy_str(&h->servername, opts->servername) ||
+	    !copy_str(&h->host, host))
+		return IMAP4_ENOMEM;
+	h->opts.ca_file = h->ca_file;
+	h->opts.pin_sha256 = h->pin_sha256;
+	h->opts.servername = h->servername;
+	h->rbuf = malloc(IMAP4_RBUF_SIZE);
+	if (h->rbuf == NULL)
+		return IMAP4_ENOMEM;
+	h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (h->wake_fd < 0)
+		return IMAP4_EIO;
+	make_tag_prefix(h);
+	imap4_result_reset(h);
+	return 0;
+}
+
+void imap4_free(imap4 **hp)
+{
+	imap4 *h = hp ? *hp : NULL;
+
+	if (h == NULL)
+		return;
+	imap4_drop_transport(h);
+	imap4_reader_clear(&h->rd);
+	imap4_session_clear(&h->sess);
+	imap4_cmd_clear(&h->cmd);
+	imap4_arena_clear(&h->data_arena);
+	free(h->data);
+	free(h->rbuf);
+	free(h->welcome);
+	free(h->server_code);
+	free(h->server_text);
+	free(h->ca_file);
+	free(h->pin_sha256);
+	free(h->servername);
+	free(h->host);
+	if (h->wake_fd >= 0)
+		close(h->wake_fd);
+	free(h);
+	*hp = NULL;
+}
+
+int imap4_refresh_caps(imap4 *h)
+{
+	static const char *const expect[] = { "CAPABILITY", NULL };
+
+	return imap4_simple(h, IMAP4_ANY_STATE, "CAPABILITY", expect);
+}
+
+static void tls_params(const imap4 *h, struct imap4_tls_params *p)
+{
+	p->servername = h->servername ? h->servername : h->host;
+	p->ca_file = h->ca_file;
+	p->pin_sha256 = h->pin_sha256;
+	p->insecure = h->opts.insecure;
+}
+
+int imap4_starttls(imap4 *h)
+{
+	struct imap4_run run = { .no_is_error = true,
+				 .states = IMAP4_NONAUTH };
+	struct imap4_transport *tls = NULL;
+	struct imap4_tls_params p;
+	char err[256] = "";
+	int rc;
+
+	if (!h->dead && h->tls)
+		return imap4_fail(h, IMAP4_ETLSREQ, "STARTTLS: already on TLS");
+	if (!h->dead && !imap4_session_has_cap(&h->sess, "STARTTLS"))
+		return imap4_fail(h, IMAP4_ETLSREQ,
+				  "STARTTLS: not advertised by the server");
+	rc = imap4_cmd_start(h, IMAP4_NONAUTH, "STARTTLS");
+	if (rc == 0)
+		rc = imap4_run(h, &run);
+	if (rc == IMAP4_ENO || rc == IMAP4_EBAD)
+		return imap4_fail(h, IMAP4_ETLSREQ,
+				  "STARTTLS refused by the server: %s",
+				  h->server_text ? h->server_text : "");
+	if (rc)
+		return rc;
+	/* RFC 3501 6.2.1, and the "response injection" of Poddebniak et al.:
+	 * anything that arrived after the OK but before the handshake was
+	 * written by whoever sits on the cleartext path. */
+	if (h->rpos < h->rlen || imap4_reader_pending(&h->rd) ||
+	    imap4_transport_pending(h->t))
+		return imap4_fail(h, IMAP4_EINJECT,
+				  "STARTTLS: %zu bytes arrived before the TLS "
+				  "handshake",
+				  h->rlen - h->rpos +
+					  imap4_reader_pending(&h->rd));
+	tls_params(h, &p);
+	rc = imap4_tls_open(&tls, h->t, &p,
+			    imap4_deadline(h->opts.connect_timeout_ms), err,
+			    sizeof(err));
+	h->t = tls;	/* the TLS layer owns the old stack, even on error */
+	if (rc)
+		return imap4_fail(h, rc, "STARTTLS: %s", err);
+	h->tls = true;
+	/* RELIABILITY rule 2: nothing learnt in cleartext is kept. */
+	imap4_session_forget(&h->sess);
+	return imap4_refresh_caps(h);
+}
+
+static int read_greeting(imap4 *h)
+{
+	const imap4_resp *resp;
+	size_t n;
+	int rc;
+
+	rc = imap4_next_response(h, &resp,
+				 imap4_deadline(h->opts.connect_timeout_ms),
+				 false);
+	if (rc == IMAP4_ETIMEOUT)
+		return imap4_fail(h, rc, "no greeting within %d ms",
+				  h->opts.connect_timeout_ms);
+	if (rc < 0)
+		return rc;
+	if (resp->type != IMAP4_RESP_UNTAGGED || !resp->is_status)
+		return imap4_fail(h, IMAP4_EPROTO, "not an IMAP greeting");
+	n = resp->raw_len;
+	while (n && (resp->raw[n - 1] == '\n' || resp->raw[n - 1] == '\r'))
+		n--;
+	free(h->welcome);
+	h->welcome = strndup(resp->raw, n);
+	if (h->welcome == NULL)
+		return imap4_fail(h, IMAP4_ENOMEM, NULL);
+	rc = imap4_observe(h, resp, false);
+	if (rc)
+		return rc;
+	if (strcmp(resp->name, "OK") == 0)
+		h->state = IMAP4_STATE_NONAUTH;
+	else if (strcmp(resp->name, "PREAUTH") == 0)
+		h->state = IMAP4_STATE_AUTH;
+	else
+		return imap4_fail(h, IMAP4_EPROTO, "greeting is %s: %s",
+				  resp->name, resp->text ? resp->text : "");
+	return 0;
+}
+
+static int greet(imap4 *h)
+{
+	int rc = read_greeting(h);
+
+	if (rc)
+		return rc;
+	if (h->opts.tls == IMAP4_TLS_STARTTLS &&
+	    h->state == IMAP4_STATE_AUTH)
+		return imap4_fail(h, IMAP4_ETLSREQ,
+				  "cleartext PREAUTH greeting while TLS is "
+				  "required");
+	if (h->sess.ncaps == 0) {
+		rc = imap4_refresh_caps(h);
+		if (rc == IMAP4_NO || rc == IMAP4_EBAD)
+			return imap4_fail(h, IMAP4_EPROTO,
+					  "CAPABILITY failed");
+		if (rc)
+			return rc;
+	}
+	if (h->opts.tls == IMAP4_TLS_STARTTLS) {
+		rc = imap4_starttls(h);
+		if (rc)
+			return rc;
+	}
+	imap4_result_reset(h);
+	return 0;
+}
+
+/* Takes t (also on failure), then greets. */
+static int open_on(imap4 **out, struct imap4_transport *t,
+		   const struct imap4_opts *opts, const char *host, bool tls)
+{
+	imap4 *h;
+	int rc = handle_new(&h, opts, host);
+
+	*out = NULL;
+	if (h)
+		h->t = t;
+	else
+		imap4_transport_close(&t);
+	if (rc == 0) {
+		h->tls = tls;
+		rc = greet(h);
+	}
+	if (rc) {
+		if (h && h->errmsg[0])
+			set_open_error("%s", h->errmsg);
+		else if (rc != IMAP4_EINVAL)
+			set_open_error("%s", imap4_strerror(rc));
+		imap4_free(&h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
+int imap4_open_transport(imap4 **out, struct imap4_transport *t,
+			 const struct imap4_opts *opts)
+{
+	open_error[0] = '\0';
+	return open_on(out, t, opts, NULL,
+		       opts && opts->tls == IMAP4_TLS_IMPLICIT);
+}
+
+static int open_tcp(imap4 **out, const char *host, uint16_t port,
+		    const struct imap4_opts *opts, bool implicit)
+{
+	struct imap4_opts o;
+	struct imap4_transport *t = NULL, *tls = NULL;
+	struct imap4_tls_params p = { 0 };
+	char err[256] = "";
+	int64_t deadline;
+	int rc;
+
+	*out = NULL;
+	open_error[0] = '\0';
+	if (opts == NULL)
+		imap4_opts_init(&o);
+	else
+		o = *opts;
+	if (host == NULL || o.version != IMAP4_OPTS_VERSION) {
+		set_open_error("%s", "invalid host or options");
+		return IMAP4_EINVAL;
+	}
+	if (implicit)
+		o.tls = IMAP4_TLS_IMPLICIT;
+	if (port == 0)
+		port = o.tls == IMAP4_TLS_IMPLICIT ? 993 : 143;
+	deadline = imap4_deadline(o.connect_timeout_ms);
+	rc = imap4_tcp_open(&t, host, port, o.tcp_keepalive, deadline, err,
+			    sizeof(err));
+	if (rc) {
+		set_open_error("%s: %s", host, err);
+		return rc;
+	}
+	if (o.tls == IMAP4_TLS_IMPLICIT) {
+		p.servername = o.servername ? o.servername : host;
+		p.ca_file = o.ca_file;
+		p.pin_sha256 = o.pin_sha256;
+		p.insecure = o.insecure;
+		rc = imap4_tls_open(&tls, t, &p, deadline, err, sizeof(err));
+		if (rc) {
+			imap4_transport_close(&tls);
+			set_open_error("%s: %s", host, err);
+			return rc;
+		}
+		t = tls;
+	}
+	return open_on(out, t, &o, host, o.tls == IMAP4_TLS_IMPLICIT);
+}
+
+int imap4_open(imap4 **out, const char *host, uint16_t port,
+	       const struct imap4_opts *opts)
+{
+	return open_tcp(out, host, port, opts, false);
+}
+
+int imap4_open_ssl(imap4 **out, const char *host, uint16_t port,
+		   const struct imap4_opts *opts)
+{
+	return open_tcp(out, host, port, opts, true);
+}
+
+int imap4_open_stream(imap4 **out, const char *command,
+		      const struct imap4_opts *opts)
+{
+	struct imap4_transport *t = NULL;
+	char err[256] = "";
+	int rc;
+
+	*out = NULL;
+	open_error[0] = '\0';
+	if (command == NULL) {
+		set_open_error("%s", "no command");
+		return IMAP4_EINVAL;
+	}
+	rc = imap4_stream_open(&t, command, err, sizeof(err));
+	if (rc) {
+		set_open_error("stream: %s", err);
+		return rc;
+	}
+	return open_on(out, t, opts, NULL, false);
+}
+
+/* ---- state */
+
+enum imap4_state imap4_state(const imap4 *h)
+{
+	return h->state;
+}
+
+const char *imap4_welcome(const imap4 *h)
+{
+	return h->welcome ? h->welcome : "";
+}
+
+const char *imap4_protocol_version(const imap4 *h)
+{
+	if (imap4_session_has_cap(&h->sess, "IMAP4REV2"))
+		return "IMAP4REV2";
+	if (imap4_session_has_cap(&h->sess, "IMAP4REV1"))
+		return "IMAP4REV1";
+	return "IMAP4";
+}
+
+bool imap4_utf8_enabled(const imap4 *h)
+{
+	return h->sess.utf8;
+}
+
+bool imap4_is_readonly(const imap4 *h)
+{
+	return h->readonly;
+}
+
+bool imap4_is_tls(const imap4 *h)
+{
+	return h->tls;
+}
+
+bool imap4_is_compressed(const imap4 *h)
+{
+	return h->compressed;
+}
+
+void imap4_set_debug(imap4 *h, int level)
+{
+	h->opts.debug = level;
+}
+
+int imap4_debug(const imap4 *h)
+{
+	return h->opts.debug;
+}
+
+const char *const *imap4_capabilities(const imap4 *h, size_t *count)
+{
+	static const char *const none[] = { NULL };
+
+	if (count)
+		*count = h->sess.ncaps;
+	return h->sess.caps ? (const char *const *)h->sess.caps : none;
+}
+
+bool imap4_has_capability(const imap4 *h, const char *name)
+{
+	return name && imap4_session_has_cap(&h->sess, name);
+}
+
+bool imap4_is_enabled(const imap4 *h, const char *name)
+{
+	return name && imap4_session_is_enabled(&h->sess, name);
+}
+
+const struct imap4_error_info *imap4_last_error(const imap4 *h)
+{
+	return &h->err;
+}
+
+const imap4_resp *imap4_completion(const imap4 *h)
+{
+	return h->completion;
+}
+
+size_t imap4_data_count(const imap4 *h)
+{
+	return h->ndata;
+}
+
+const imap4_resp *imap4_data_at(const imap4 *h, size_t i)
+{
+	return i < h->ndata ? h->data[i] : NULL;
+}
+
+int imap4_response(char **out, imap4 *h, const char *name)
+{
+	*out = NULL;
+	if (name == NULL)
+		return IMAP4_EINVAL;
+	return imap4_session_pop(&h->sess, name, out);
+}
+
+void imap4_set_unsolicited(imap4 *h, imap4_untagged_cb cb, void *payload)
+{
+	h->unsol = cb;
+	h->unsol_payload = payload;
+}
+
+void imap4_set_literal_sink(imap4 *h, imap4_literal_sink sink, void *payload)
+{
+	h->sink = sink;
+	h->sink_payload = payload;
+	imap4_reader_set_sink(&h->rd, sink, payload);
+}

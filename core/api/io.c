@@ -1,0 +1,525 @@
+/* io.c - the blocking command loop: send, read, route, complete.
+ *
+ * One command is in flight at a time. Its deadline is absolute and covers
+ * every wait of the command, the "+" before each synchronizing literal
+ * included, so a server that trickles one byte at a time or answers with
+ * endless continuations still ends within timeout_ms (RELIABILITY rule 5).
+ */
+#include "api/internal.h"
+#include "proto/resp.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Bookkeeping per kept response besides its raw bytes: the pointer array
+ * and the parsed tree count against max_untagged too. */
+#define KEEP_OVERHEAD 64
+
+static void set_message(imap4 *h, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void set_message(imap4 *h, int code, const char *fmt, va_list ap)
+{
+	h->err.code = code;
+	h->err.klass = imap4_error_class(code);
+	if (fmt)
+		vsnprintf(h->errmsg, sizeof(h->errmsg), fmt, ap);
+	else
+		snprintf(h->errmsg, sizeof(h->errmsg), "%s",
+			 imap4_strerror(code));
+	h->err.message = h->errmsg;
+}
+
+static void kill_handle(imap4 *h, int code)
+{
+	h->dead = true;
+	h->dead_code = code;
+	h->state = IMAP4_STATE_LOGOUT;
+	imap4_drop_transport(h);
+}
+
+int imap4_fail(imap4 *h, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(h, code, fmt, ap);
+	va_end(ap);
+	if (imap4_error_class(code) == IMAP4_CLASS_ABORT)
+		kill_handle(h, code);
+	return code;
+}
+
+/* The connection is out of step with the protocol (a literal half sent):
+ * whatever the code's class, the handle cannot go on. */
+static int fail_dead(imap4 *h, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail_dead(imap4 *h, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(h, code, fmt, ap);
+	va_end(ap);
+	kill_handle(h, code);
+	return code;
+}
+
+/* Transport failures carry their detail in the layer's errmsg. */
+static int fail_io(imap4 *h, int code, const char *what)
+{
+	const char *detail = h->t && h->t->errmsg[0] ? h->t->errmsg : "";
+
+	return imap4_fail(h, code, "%s: %s%s%s", what, imap4_strerror(code),
+			  *detail ? ": " : "", detail);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void imap4_set_server_error(imap4 *h, int code, const imap4_resp *resp)
+{
+	free(h->server_code);
+	free(h->server_text);
+	h->server_code = dup_or_null(resp->code);
+	h->server_text = dup_or_null(resp->text);
+	h->err.server_code = h->server_code;
+	h->err.server_text = h->server_text;
+	imap4_fail(h, code, "server said %s: %s",
+		   resp->name ? resp->name : "?",
+		   resp->text ? resp->text : "");
+}
+
+void imap4_result_reset(imap4 *h)
+{
+	imap4_arena_reset(&h->data_arena);
+	h->ndata = 0;
+	h->data_bytes = 0;
+	h->completion = NULL;
+	free(h->server_code);
+	free(h->server_text);
+	h->server_code = h->server_text = NULL;
+	memset(&h->err, 0, sizeof(h->err));
+	h->errmsg[0] = '\0';
+	h->err.message = h->errmsg;
+}
+
+void imap4_drop_transport(imap4 *h)
+{
+	imap4_transport_close(&h->t);
+	h->rpos = h->rlen = 0;
+}
+
+unsigned imap4_cmd_flags(const imap4 *h)
+{
+	unsigned f = 0;
+
+	if (imap4_session_has_cap(&h->sess, "LITERAL+"))
+		f |= IMAP4_CMD_LITERAL_PLUS;
+	if (imap4_session_has_cap(&h->sess, "LITERAL-"))
+		f |= IMAP4_CMD_LITERAL_MINUS;
+	if (h->sess.utf8)
+		f |= IMAP4_CMD_UTF8;
+	return f;
+}
+
+int imap4_cmd_start(imap4 *h, unsigned states, const char *name)
+{
+	imap4_result_reset(h);
+	if (h->dead || h->t == NULL)
+		return imap4_fail(h, IMAP4_ECLOSED, "%s: %s", name,
+				  h->dead ? imap4_strerror(h->dead_code)
+					  : "connection closed");
+	if (!(states & (1u << h->state)))
+		return imap4_fail(h, IMAP4_ESTATE,
+				  "%s is not allowed in this state", name);
+	snprintf(h->tag, sizeof(h->tag), "%s%lu", h->tag_prefix,
+		 ++h->tag_num);
+	return imap4_cmd_begin(&h->cmd, imap4_cmd_flags(h), h->tag, name);
+}
+
+int imap4_write(imap4 *h, const void *data, size_t len, size_t redact_from,
+		int64_t deadline)
+{
+	int rc;
+
+	if (h->t == NULL)
+		return imap4_fail(h, IMAP4_ECLOSED, NULL);
+	imap4_trace(h, 'C', data, len, redact_from);
+	rc = imap4_transport_write(h->t, data, len, deadline);
+	if (rc < 0)
+		return fail_io(h, rc, "write");
+	return 0;
+}
+
+static void drain_wake(imap4 *h)
+{
+	uint64_t v;
+
+	while (read(h->wake_fd, &v, sizeof(v)) > 0)
+		;
+}
+
+int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
+			bool wake)
+{
+	bool fed_nothing = false;
+
+	for (;;) {
+		ssize_t n;
+		int rc = imap4_reader_next(&h->rd, out);
+
+		if (rc < 0)
+			return imap4_fail(h, rc, "reading a response: %s",
+					  imap4_strerror(rc));
+		if (rc == 1) {
+			bool secret = h->trace_secret &&
+				      (*out)->type == IMAP4_RESP_CONTINUE;
+
+			imap4_trace(h, 'S', (*out)->raw, (*out)->raw_len,
+				    secret ? 1 : SIZE_MAX);
+			return 1;
+		}
+		if (h->rpos < h->rlen) {
+			n = imap4_reader_feed(&h->rd, h->rbuf + h->rpos,
+					      h->rlen - h->rpos);
+			if (n < 0)
+				return imap4_fail(h, (int)n,
+						  "reading a response: %s",
+						  imap4_strerror((int)n));
+			/* A reader that neither takes bytes nor yields a
+			 * response would spin here for ever. */
+			if (n == 0 && fed_nothing)
+				return imap4_fail(h, IMAP4_EPROTO,
+						  "response reader stalled");
+			fed_nothing = n == 0;
+			h->rpos += (size_t)n;
+			continue;
+		}
+		h->rpos = h->rlen = 0;
+		if (h->t == NULL)
+			return imap4_fail(h, IMAP4_ECLOSED, NULL);
+		rc = imap4_transport_wait(h->t, wake ? h->wake_fd : -1,
+					  deadline);
+		if (rc == 2) {
+			drain_wake(h);
+			return 2;
+		}
+		if (rc == IMAP4_ETIMEOUT)
+			return rc;
+		if (rc < 0)
+			return fail_io(h, rc, "wait");
+		n = imap4_transport_read(h->t, h->rbuf, IMAP4_RBUF_SIZE,
+					 deadline);
+		if (n == IMAP4_ETIMEOUT)
+			return IMAP4_ETIMEOUT;
+		if (n < 0)
+			return fail_io(h, (int)n, "read");
+		h->rlen = (size_t)n;
+	}
+}
+
+int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok)
+{
+	int rc = imap4_session_observe(&h->sess, resp);
+
+	if (rc)
+		return imap4_fail(h, rc, "keeping session state: %s",
+				  imap4_strerror(rc));
+	if (resp->type == IMAP4_RESP_UNTAGGED && resp->name &&
+	    strcmp(resp->name, "BYE") == 0 && !bye_ok) {
+		free(h->server_text);
+		h->server_text = dup_or_null(resp->text);
+		h->err.server_text = h->server_text;
+		return imap4_fail(h, IMAP4_EBYE, "server said BYE: %s",
+				  resp->text ? resp->text : "");
+	}
+	return 0;
+}
+
+int imap4_keep(imap4 *h, const imap4_resp *resp)
+{
+	const imap4_resp *copy;
+	size_t need = resp->raw_len + KEEP_OVERHEAD;
+	int rc;
+
+	if (need > h->opts.limits.max_untagged - h->data_bytes ||
+	    h->data_bytes > h->opts.limits.max_untagged)
+		return imap4_fail(h, IMAP4_ELIMIT,
+				  "untagged data of one command exceeds %zu "
+				  "bytes",
+				  h->opts.limits.max_untagged);
+	if (h->ndata == h->adata) {
+		size_t n = h->adata ? h->adata * 2 : 16;
+		const imap4_resp **d = realloc(h->data, n * sizeof(*d));
+
+		if (d == NULL)
+			return imap4_fail(h, IMAP4_ENOMEM, NULL);
+		h->data = d;
+		h->adata = n;
+	}
+	rc = imap4_resp_copy(&copy, &h->data_arena, resp);
+	if (rc)
+		return imap4_fail(h, rc, "keeping a response: %s",
+				  imap4_strerror(rc));
+	h->data[h->ndata++] = copy;
+	h->data_bytes += need;
+	return 0;
+}
+
+static bool expected(const struct imap4_run *run, const imap4_resp *resp)
+{
+	if (run->expect == NULL)
+		return true;
+	if (resp->name == NULL)
+		return false;
+	for (const char *const *e = run->expect; *e; e++)
+		if (strcmp(*e, resp->name) == 0)
+			return true;
+	return false;
+}
+
+static void note_cb_error(struct imap4_run *run, int rc)
+{
+	if (run->cb_error == 0)
+		run->cb_error = rc;
+}
+
+int imap4_route(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
+{
+	int rc;
+
+	if (run->cb_error)
+		return 0;
+	if (!expected(run, resp)) {
+		if (h->unsol) {
+			rc = h->unsol(h->unsol_payload, resp);
+			if (rc < 0)
+				note_cb_error(run, IMAP4_ECALLBACK);
+			if (rc <= 0)
+				return 0;
+		}
+		return imap4_keep(h, resp);
+	}
+	if (run->msg_cb && resp->name && strcmp(resp->name, "FETCH") == 0) {
+		imap4_msg msg;
+
+		rc = imap4_msg_parse(&msg, resp);
+		if (rc < 0) {
+			note_cb_error(run, rc);
+			return 0;
+		}
+		rc = run->msg_cb(run->msg_payload, &msg, resp);
+		if (rc < 0)
+			note_cb_error(run, IMAP4_ECALLBACK);
+		return 0;
+	}
+	if (run->cb) {
+		rc = run->cb(run->payload, resp);
+		if (rc < 0)
+			note_cb_error(run, IMAP4_ECALLBACK);
+		if (rc <= 0)
+			return 0;
+	}
+	return imap4_keep(h, resp);
+}
+
+/* Where the command's secret starts, relative to a segment at start. */
+static size_t redact_in(const imap4 *h, size_t start)
+{
+	if (h->cmd.redact_from == SIZE_MAX)
+		return SIZE_MAX;
+	return h->cmd.redact_from > start ? h->cmd.redact_from - start : 0;
+}
+
+struct sender {
+	size_t next_seg;
+	bool waiting;		/* a synchronizing literal awaits "+" */
+	bool body_pending;
+	bool all_sent;
+};
+
+static int send_body(imap4 *h, struct imap4_run *run)
+{
+	char chunk[16384];
+	uint64_t left = run->body_size;
+	char note[64];
+
+	snprintf(note, sizeof(note), "<literal of %llu bytes>",
+		 (unsigned long long)run->body_size);
+	imap4_trace(h, 'C', note, strlen(note), SIZE_MAX);
+	while (left > 0) {
+		size_t want = left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
+		ssize_t n = run->body_cb(run->body_payload, chunk, want);
+		int rc;
+
+		if (n <= 0 || (size_t)n > want)
+			return fail_dead(h, n < 0 ? IMAP4_ECALLBACK : IMAP4_EINVAL,
+					 "message source %s after %llu of %llu "
+					 "bytes; connection dropped",
+					 n < 0 ? "failed" : "ended",
+					 (unsigned long long)(run->body_size -
+							      left),
+					 (unsigned long long)run->body_size);
+		if (h->t == NULL)
+			return imap4_fail(h, IMAP4_ECLOSED, NULL);
+		rc = imap4_transport_write(h->t, chunk, (size_t)n,
+					   run->deadline);
+		if (rc < 0)
+			return fail_io(h, rc, "write");
+		left -= (uint64_t)n;
+	}
+	return 0;
+}
+
+static int advance(imap4 *h, struct imap4_run *run, struct sender *s)
+{
+	const char *data;
+	size_t len;
+	bool sync;
+	int rc;
+
+	while (!s->waiting) {
+		if (s->body_pending && s->next_seg == run->body_after) {
+			rc = send_body(h, run);
+			if (rc)
+				return rc;
+			s->body_pending = false;
+			continue;
+		}
+		if (!imap4_cmd_segment(&h->cmd, s->next_seg, &data, &len,
+				       &sync)) {
+			s->all_sent = true;
+			return 0;
+		}
+		rc = imap4_write(h, data, len,
+				 redact_in(h, (size_t)(data - h->cmd.buf.data)),
+				 run->deadline);
+		if (rc)
+			return rc;
+		s->next_seg++;
+		s->waiting = sync;
+	}
+	return 0;
+}
+
+int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
+{
+	const imap4_resp *copy;
+	int rc = imap4_resp_copy(&copy, &h->data_arena, resp);
+
+	if (rc)
+		return imap4_fail(h, rc, "keeping the completion: %s",
+				  imap4_strerror(rc));
+	h->completion = copy;
+	if (strcmp(resp->name, "OK") == 0) {
+		if (run->cb_error == IMAP4_ECALLBACK)
+			return imap4_fail(h, IMAP4_ECALLBACK,
+					  "a callback failed");
+		if (run->cb_error)
+			return imap4_fail(h, run->cb_error,
+					  "malformed response: %s",
+					  imap4_strerror(run->cb_error));
+		return IMAP4_OK;
+	}
+	if (strcmp(resp->name, "NO") == 0) {
+		imap4_set_server_error(h, run->no_is_error ? IMAP4_ENO
+							   : IMAP4_NO,
+				       resp);
+		return run->no_is_error ? IMAP4_ENO : IMAP4_NO;
+	}
+	if (strcmp(resp->name, "BAD") == 0) {
+		imap4_set_server_error(h, IMAP4_EBAD, resp);
+		return IMAP4_EBAD;
+	}
+	return imap4_fail(h, IMAP4_EPROTO,
+			  "tagged response is neither OK, NO nor BAD");
+}
+
+static int read_to_completion(imap4 *h, struct imap4_run *run,
+			      struct sender *s)
+{
+	const imap4_resp *resp;
+	int rc;
+
+	for (;;) {
+		rc = imap4_next_response(h, &resp, run->deadline, false);
+		if (rc == IMAP4_ETIMEOUT)
+			return imap4_fail(h, rc,
+					  "no completion within %d ms",
+					  h->opts.timeout_ms);
+		if (rc < 0)
+			return rc;
+		switch (resp->type) {
+		case IMAP4_RESP_CONTINUE:
+			if (s->waiting) {
+				s->waiting = false;
+				rc = advance(h, run, s);
+			} else if (s->all_sent && run->on_cont) {
+				rc = run->on_cont(h, run, resp);
+			} else {
+				rc = imap4_fail(h, IMAP4_EPROTO,
+						"unexpected continuation "
+						"request");
+			}
+			if (rc)
+				return rc;
+			break;
+		case IMAP4_RESP_UNTAGGED:
+			rc = imap4_observe(h, resp, run->bye_ok);
+			if (rc == 0)
+				rc = imap4_route(h, run, resp);
+			if (rc)
+				return rc;
+			break;
+		case IMAP4_RESP_TAGGED:
+			if (resp->tag == NULL || strcmp(resp->tag, h->tag))
+				return imap4_fail(h, IMAP4_EPROTO,
+						  "tagged response for an "
+						  "unknown tag");
+			/* A completion in the middle of a literal (the server
+			 * refused it) leaves the stream in step only if we
+			 * stop sending, which we do: s is dropped here. */
+			rc = imap4_observe(h, resp, run->bye_ok);
+			if (rc)
+				return rc;
+			return imap4_complete(h, run, resp);
+		}
+	}
+}
+
+int imap4_run(imap4 *h, struct imap4_run *run)
+{
+	struct sender s = { .body_pending = run->body_cb != NULL };
+	int rc = imap4_cmd_end(&h->cmd);
+
+	if (rc)
+		return imap4_fail(h, rc, "%s: nothing was sent",
+				  rc == IMAP4_EINVAL ? "invalid argument "
+						       "(CR, LF, NUL or bad "
+						       "syntax)"
+						     : imap4_strerror(rc));
+	run->cb_error = 0;
+	run->deadline = imap4_deadline(h->opts.timeout_ms);
+	h->trace_secret = run->secret_cont;
+	rc = advance(h, run, &s);
+	if (rc == 0)
+		rc = read_to_completion(h, run, &s);
+	h->trace_secret = false;
+	return rc;
+}
+
+int imap4_simple(imap4 *h, unsigned states, const char *name,
+		 const char *const *expect)
+{
+	struct imap4_run run = { .expect = expect };
+	int rc = imap4_cmd_start(h, states, name);
+
+	if (rc)
+		return rc;
+	return imap4_run(h, &run);
+}

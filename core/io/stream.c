@@ -1,0 +1,195 @@
+/* stream.c - a child process's stdin and stdout as the byte stream.
+ *
+ * imaplib's IMAP4_stream: "/bin/sh -c command" (an ssh tunnel, a local
+ * imapd). The child is started with posix_spawn(3) rather than a bare
+ * fork(): glibc implements it as a vfork-style clone followed by exec, so a
+ * multi-threaded daemon neither copies its address space nor runs
+ * non-async-signal-safe code in the child between fork and exec.
+ */
+#include "io/fdio.h"
+
+#include "imap4.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* After its stdin closes a well-behaved child (ssh, imapd) exits at once;
+ * one that does not gets SIGTERM, and SIGKILL if it ignores that too. */
+enum { EXIT_GRACE_MS = 100, TERM_GRACE_MS = 500, REAP_POLL_MS = 5 };
+
+struct stream_transport {
+	struct imap4_fd_transport io;	/* io.base.fd: child's stdout */
+	pid_t pid;
+};
+
+/* Waits up to ms for pid to end; true once it is reaped (or cannot be:
+ * ECHILD means SIGCHLD is ignored and the kernel reaped it). */
+static bool reap_within(pid_t pid, int ms)
+{
+	int64_t end = imap4_now_ms() + ms;
+
+	for (;;) {
+		pid_t r = waitpid(pid, NULL, WNOHANG);
+		const struct timespec nap = {0, REAP_POLL_MS * 1000000L};
+
+		if (r == pid || (r < 0 && errno != EINTR))
+			return true;
+		if (imap4_now_ms() >= end)
+			return false;
+		nanosleep(&nap, NULL);
+	}
+}
+
+static void stream_close(struct imap4_transport *t)
+{
+	struct stream_transport *s = (struct stream_transport *)t;
+
+	/* EOF on its stdin is the child's cue to finish. */
+	imap4_fdio_clear(&s->io);
+	if (s->pid > 0 && !reap_within(s->pid, EXIT_GRACE_MS)) {
+		kill(s->pid, SIGTERM);
+		if (!reap_within(s->pid, TERM_GRACE_MS)) {
+			kill(s->pid, SIGKILL);
+			while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+	}
+	free(s);
+}
+
+static const struct imap4_transport_ops stream_ops = {
+	.name = "stream",
+	.read = imap4_fdio_read,
+	.write = imap4_fdio_write,
+	.pending = imap4_fdio_pending,
+	.close = stream_close,
+};
+
+/* Moves fd above 0-2 so that the dup2 onto the child's stdin and stdout
+ * cannot clobber another pipe end when the program runs with a standard
+ * descriptor closed. */
+static int above_stdio(int fd)
+{
+	int nfd;
+
+	if (fd > STDERR_FILENO)
+		return fd;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	close(fd);
+	return nfd;
+}
+
+static int make_pipe(int p[2])
+{
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	p[0] = above_stdio(p[0]);
+	p[1] = above_stdio(p[1]);
+	if (p[0] < 0 || p[1] < 0) {
+		if (p[0] >= 0)
+			close(p[0]);
+		if (p[1] >= 0)
+			close(p[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static int spawn_shell(pid_t *pid, const char *command, int in_r, int out_w)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
+	char *argv[] = {"sh", "-c", (char *)command, NULL};
+	int rc;
+
+	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
+		return rc;
+	if ((rc = posix_spawnattr_init(&attr)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return rc;
+	}
+	/* Every descriptor of ours is close-on-exec; the child gets the two
+	 * pipe ends as stdin and stdout and keeps our stderr, so that ssh
+	 * can still tell its user what went wrong. A blocked or ignored
+	 * SIGPIPE or SIGTERM of ours must not leak into it either. */
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	sigaddset(&dfl, SIGTERM);
+	if ((rc = posix_spawn_file_actions_adddup2(&fa, in_r, STDIN_FILENO)) ||
+	    (rc = posix_spawn_file_actions_adddup2(&fa, out_w,
+						   STDOUT_FILENO)) ||
+	    (rc = posix_spawnattr_setsigmask(&attr, &none)) ||
+	    (rc = posix_spawnattr_setsigdefault(&attr, &dfl)) ||
+	    (rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+							  POSIX_SPAWN_SETSIGDEF)))
+		goto out;
+	rc = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
+out:
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc;
+}
+
+int imap4_stream_open(struct imap4_transport **out, const char *command,
+		      char *errbuf, size_t errlen)
+{
+	struct stream_transport *s;
+	int in[2], outp[2], rc;
+	char peer[80];
+
+	*out = NULL;
+	if (!command || !*command) {
+		snprintf(errbuf, errlen, "stream: no command");
+		return IMAP4_EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(errbuf, errlen, "stream: out of memory");
+		return IMAP4_ENOMEM;
+	}
+	if (make_pipe(in) < 0) {
+		snprintf(errbuf, errlen, "stream: pipe: %s", strerror(errno));
+		free(s);
+		return IMAP4_ECONNECT;
+	}
+	if (make_pipe(outp) < 0) {
+		snprintf(errbuf, errlen, "stream: pipe: %s", strerror(errno));
+		close(in[0]);
+		close(in[1]);
+		free(s);
+		return IMAP4_ECONNECT;
+	}
+	rc = spawn_shell(&s->pid, command, in[0], outp[1]);
+	close(in[0]);
+	close(outp[1]);
+	if (rc != 0) {
+		snprintf(errbuf, errlen, "stream: cannot run /bin/sh: %s",
+			 strerror(rc));
+		close(in[1]);
+		close(outp[0]);
+		free(s);
+		return rc == ENOMEM ? IMAP4_ENOMEM : IMAP4_ECONNECT;
+	}
+	snprintf(peer, sizeof(peer), "command \"%.60s%s\"", command,
+		 strlen(command) > 60 ? "..." : "");
+	rc = imap4_fdio_init(&s->io, &stream_ops, outp[0], in[1], peer);
+	if (rc < 0) {
+		snprintf(errbuf, errlen, "%s", s->io.base.errmsg);
+		stream_close(&s->io.base);
+		return rc;
+	}
+	*out = &s->io.base;
+	return 0;
+}

@@ -1,0 +1,155 @@
+/* transport.c - the clock, waiting on a stack, and the plain fd layer. */
+#include "io/transport.h"
+
+#include "imap4.h"
+#include "io/fdio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t imap4_now_ms(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC cannot fail on Linux for a valid pointer; it is
+	 * immune to the wall clock being set back while we wait. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t imap4_deadline(int ms)
+{
+	if (ms < 0)
+		return -1;
+	return imap4_now_ms() + ms;
+}
+
+static bool stack_pending(const struct imap4_transport *t)
+{
+	for (; t; t = t->lower)
+		if (t->ops->pending(t) > 0)
+			return true;
+	return false;
+}
+
+int imap4_transport_wait(struct imap4_transport *t, int extra_fd,
+			 int64_t deadline)
+{
+	struct pollfd p[2];
+	nfds_t n = 1;
+
+	if (!t || t->fd < 0)
+		return IMAP4_EINVAL;
+	p[0] = (struct pollfd){.fd = t->fd, .events = POLLIN};
+	if (extra_fd >= 0)
+		p[n++] = (struct pollfd){.fd = extra_fd, .events = POLLIN};
+
+	for (;;) {
+		/* Bytes a layer has decoded already never show on the fd:
+		 * TLS may hold a whole record, deflate a window of output. */
+		bool ready = stack_pending(t);
+		int timeout = ready ? 0 : imap4_fdio_timeout(deadline);
+		int r;
+
+		p[0].revents = 0;
+		if (n > 1)
+			p[1].revents = 0;
+		r = poll(p, n, timeout);
+		if (r < 0 && errno != EINTR) {
+			snprintf(t->errmsg, sizeof(t->errmsg), "poll: %s",
+				 strerror(errno));
+			return IMAP4_EIO;
+		}
+		if (r < 0)
+			continue;
+		/* A wake wins over data, so a chatty server cannot starve
+		 * it; the data stays queued for the next read. */
+		if (n > 1 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			return 2;
+		if (n > 1 && (p[1].revents & POLLNVAL)) {
+			snprintf(t->errmsg, sizeof(t->errmsg),
+				 "wait: invalid wake descriptor %d", extra_fd);
+			return IMAP4_EINVAL;
+		}
+		if (ready || p[0].revents & (POLLIN | POLLHUP | POLLERR))
+			return 1;
+		if (p[0].revents & POLLNVAL) {
+			snprintf(t->errmsg, sizeof(t->errmsg),
+				 "wait: descriptor %d is not open", t->fd);
+			return IMAP4_EIO;
+		}
+		if (r == 0 && timeout == 0) {
+			snprintf(t->errmsg, sizeof(t->errmsg),
+				 "timed out waiting for data");
+			return IMAP4_ETIMEOUT;
+		}
+	}
+}
+
+ssize_t imap4_transport_read(struct imap4_transport *t, void *buf, size_t len,
+			     int64_t deadline)
+{
+	if (!t || !buf || len == 0)
+		return IMAP4_EINVAL;
+	return t->ops->read(t, buf, len, deadline);
+}
+
+int imap4_transport_write(struct imap4_transport *t, const void *buf,
+			  size_t len, int64_t deadline)
+{
+	if (!t || (!buf && len > 0))
+		return IMAP4_EINVAL;
+	if (len == 0)
+		return 0;
+	return t->ops->write(t, buf, len, deadline);
+}
+
+size_t imap4_transport_pending(const struct imap4_transport *t)
+{
+	return t ? t->ops->pending(t) : 0;
+}
+
+void imap4_transport_close(struct imap4_transport **t)
+{
+	if (!t || !*t)
+		return;
+	(*t)->ops->close(*t);
+	*t = NULL;
+}
+
+static const struct imap4_transport_ops fd_ops = {
+	.name = "fd",
+	.read = imap4_fdio_read,
+	.write = imap4_fdio_write,
+	.pending = imap4_fdio_pending,
+	.close = imap4_fdio_close,
+};
+
+int imap4_fd_open(struct imap4_transport **out, int fd)
+{
+	struct imap4_fd_transport *t;
+	char peer[32];
+	int rc;
+
+	*out = NULL;
+	if (fd < 0)
+		return IMAP4_EINVAL;
+	t = malloc(sizeof(*t));
+	if (!t) {
+		close(fd);
+		return IMAP4_ENOMEM;
+	}
+	snprintf(peer, sizeof(peer), "fd %d", fd);
+	rc = imap4_fdio_init(t, &fd_ops, fd, fd, peer);
+	if (rc < 0) {
+		imap4_fdio_close(&t->base);
+		return rc;
+	}
+	*out = &t->base;
+	return 0;
+}

@@ -1,0 +1,211 @@
+/* date.c - INTERNALDATE text (RFC 3501 date-time) and Unix time.
+ *
+ *	date-time = DQUOTE date-day-fixed "-" date-month "-" date-year
+ *	            SP time SP zone DQUOTE
+ *	date-day-fixed = (SP DIGIT) / 2DIGIT
+ *	zone = ("+" / "-") 4DIGIT
+ *
+ * imaplib.Internaldate2tuple returns a local struct_time; a C caller is
+ * better served by what the server meant: the instant (Unix seconds) and
+ * the zone it was written in (minutes east of UTC). The arithmetic is done
+ * on the proleptic Gregorian calendar by hand, not with mktime or timegm,
+ * so it neither depends on TZ nor on the range of struct tm.
+ */
+#include "imap4.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+static const char month_names[12][4] = {"Jan", "Feb", "Mar", "Apr",
+					"May", "Jun", "Jul", "Aug",
+					"Sep", "Oct", "Nov", "Dec"};
+
+static bool is_leap(long y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int month_days(long y, int m)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30,
+				     31, 31, 30, 31, 30, 31};
+	return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+/* Days from 1970-01-01 to y-m-d (m 1..12), after H. Hinnant's
+ * days_from_civil: shifting the year to start in March puts the leap day
+ * last, so every era of 400 years has the same shape. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+/* Reads exactly n digits at *p. */
+static bool digits(const char **p, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		char c = (*p)[i];
+		if (c < '0' || c > '9')
+			return false;
+		v = v * 10 + (c - '0');
+	}
+	*p += n;
+	*out = v;
+	return true;
+}
+
+static bool expect(const char **p, char c)
+{
+	if (**p != c)
+		return false;
+	(*p)++;
+	return true;
+}
+
+int imap4_internaldate2tuple(time_t *out, int *tz_minutes, const char *s)
+{
+	int day, mon = 0, year, hh, mm, ss, zh, zm, sign;
+	bool quoted;
+
+	if (!out || !s)
+		return IMAP4_EINVAL;
+	/* Like imaplib, the date may be preceded by anything that ends with
+	 * the word INTERNALDATE, e.g. a whole FETCH response line. */
+	const char *p = strcasestr(s, "INTERNALDATE");
+	p = p ? p + strlen("INTERNALDATE") : s;
+	while (*p == ' ')
+		p++;
+	quoted = *p == '"';
+	if (quoted)
+		p++;
+
+	/* date-day-fixed, and the one-digit day some servers send */
+	if (*p == ' ')
+		p++;
+	if (!digits(&p, 2, &day) && !digits(&p, 1, &day))
+		return IMAP4_EINVAL;
+	if (!expect(&p, '-'))
+		return IMAP4_EINVAL;
+	for (int i = 0; i < 12 && !mon; i++)
+		if (strncasecmp(p, month_names[i], 3) == 0)
+			mon = i + 1;
+	if (!mon)
+		return IMAP4_EINVAL;
+	p += 3;
+	if (!expect(&p, '-') || !digits(&p, 4, &year) || !expect(&p, ' ') ||
+	    !digits(&p, 2, &hh) || !expect(&p, ':') || !digits(&p, 2, &mm) ||
+	    !expect(&p, ':') || !digits(&p, 2, &ss) || !expect(&p, ' '))
+		return IMAP4_EINVAL;
+	if (*p != '+' && *p != '-')
+		return IMAP4_EINVAL;
+	sign = *p++ == '-' ? -1 : 1;
+	if (!digits(&p, 2, &zh) || !digits(&p, 2, &zm))
+		return IMAP4_EINVAL;
+	if (quoted && !expect(&p, '"'))
+		return IMAP4_EINVAL;
+	/* Unquoted, the date must end where a token ends. */
+	if (!quoted && *p && *p != ' ' && *p != ')' && *p != '\r' && *p != '\n')
+		return IMAP4_EINVAL;
+
+	/* A leap second (:60) is accepted and lands on the next second, as
+	 * mktime would put it. */
+	if (day < 1 || day > month_days(year, mon) || hh > 23 || mm > 59 ||
+	    ss > 60 || zh > 23 || zm > 59)
+		return IMAP4_EINVAL;
+
+	int tz = sign * (zh * 60 + zm);
+	int64_t t = days_from_civil(year, mon, day) * 86400 + hh * 3600 +
+		    mm * 60 + ss - (int64_t)tz * 60;
+	if ((time_t)t != t)
+		return IMAP4_EINVAL;	/* a 32-bit time_t */
+	*out = (time_t)t;
+	if (tz_minutes)
+		*tz_minutes = tz;
+	return 0;
+}
+
+/* Years that fit the four digits of date-year; outside, the time is
+ * clamped to the first or last second that does (the function cannot
+ * fail, and an APPEND date is better bounded than garbled). */
+#define YEAR_MIN_SECONDS (-62167219200LL)	/* 0000-01-01 00:00:00 */
+#define YEAR_MAX_SECONDS (253402300799LL)	/* 9999-12-31 23:59:59 */
+#define TZ_MAX_MINUTES (99 * 60 + 59)
+
+/* Writes v as exactly width decimal digits (v < 10^width). */
+static char *put_digits(char *p, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + width;
+}
+
+void imap4_time2internaldate(char buf[static 29], time_t t, int tz_minutes)
+{
+	if (tz_minutes > TZ_MAX_MINUTES)
+		tz_minutes = TZ_MAX_MINUTES;
+	if (tz_minutes < -TZ_MAX_MINUTES)
+		tz_minutes = -TZ_MAX_MINUTES;
+	int64_t local = (int64_t)t + (int64_t)tz_minutes * 60;
+	if (local < YEAR_MIN_SECONDS)
+		local = YEAR_MIN_SECONDS;
+	if (local > YEAR_MAX_SECONDS)
+		local = YEAR_MAX_SECONDS;
+
+	int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+	int64_t secs = local - days * 86400;
+	int64_t year;
+	int mon, day;
+	civil_from_days(days, &year, &mon, &day);
+
+	unsigned tz = (unsigned)(tz_minutes < 0 ? -tz_minutes : tz_minutes);
+	char *p = buf;
+	*p++ = '"';
+	p = put_digits(p, (unsigned)day, 2);
+	*p++ = '-';
+	memcpy(p, month_names[mon - 1], 3);
+	p += 3;
+	*p++ = '-';
+	p = put_digits(p, (unsigned)year, 4);
+	*p++ = ' ';
+	p = put_digits(p, (unsigned)(secs / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(secs / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(secs % 60), 2);
+	*p++ = ' ';
+	*p++ = tz_minutes < 0 ? '-' : '+';
+	p = put_digits(p, tz / 60, 2);
+	p = put_digits(p, tz % 60, 2);
+	*p++ = '"';
+	*p = '\0';
+}
+
+int imap4_local_tz(time_t t)
+{
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm))
+		return 0;
+	return (int)(tm.tm_gmtoff / 60);
+}

@@ -1,0 +1,304 @@
+/* fetch.c - the typed view of a FETCH response (imap4_msg).
+ *
+ * RFC 9051 7.5.2 / RFC 3501 7.4.2, RFC 7162 (MODSEQ), RFC 8474 (EMAILID,
+ * THREADID), RFC 8514 (SAVEDATE), RFC 3516 (BINARY), Gmail's X-GM-EXT-1:
+ *	message-data = nz-number SP "FETCH" SP msg-att
+ *	msg-att      = "(" (msg-att-dynamic / msg-att-static)
+ *		       *(SP (msg-att-dynamic / msg-att-static)) ")"
+ * Each item is a name followed by one value. The parser hands
+ * BODY[HEADER.FIELDS (FROM)]<0> over as one atom, so every item is exactly
+ * two arguments of the list.
+ */
+#include "proto/view.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* objectid = 1*255(ALPHA / DIGIT / "_" / "-")	(RFC 8474 7) */
+static bool is_objectid(const imap4_arg *arg)
+{
+	if (!arg || arg->type != IMAP4_ARG_ATOM || arg->len == 0 ||
+	    arg->len > 255)
+		return false;
+	for (size_t i = 0; i < arg->len; i++) {
+		char c = arg->str[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* "(" value ")" with exactly one value: MODSEQ, EMAILID, THREADID. */
+static const imap4_arg *sole_child(const imap4_arg *arg)
+{
+	if (!arg || arg->type != IMAP4_ARG_LIST || arg->count != 1)
+		return NULL;
+	return arg->list;
+}
+
+static int parse_date(time_t *t, int *tz, const imap4_arg *arg)
+{
+	/* date-time is a quoted string; an atom or a list is not a date, and
+	 * the codec's leniency (a leading "INTERNALDATE") must not apply to
+	 * a value. */
+	if (!arg || (arg->type != IMAP4_ARG_STRING &&
+		     arg->type != IMAP4_ARG_LITERAL) ||
+	    !arg->str || strcasestr(arg->str, "INTERNALDATE"))
+		return IMAP4_EPROTO;
+	return imap4_internaldate2tuple(t, tz, arg->str) < 0 ? IMAP4_EPROTO
+							     : 0;
+}
+
+/* Splits "BODY[1.MIME]<10>" into item "BODY[1.MIME]", section "1.MIME"
+ * and origin 10. The section ends at the last "]": a section may hold a
+ * header list with brackets in quoted names, an origin never does. */
+static int parse_section_name(imap4_section *s, struct imap4_arena *arena,
+			      const char *name, size_t len)
+{
+	const char *open = memchr(name, '[', len);
+	const char *close = NULL;
+	for (const char *p = name + len; p > name; p--) {
+		if (p[-1] == ']') {
+			close = p - 1;
+			break;
+		}
+	}
+	if (!open || !close || close < open)
+		return IMAP4_EPROTO;
+
+	const char *rest = close + 1;
+	size_t restlen = (size_t)(name + len - rest);
+	if (restlen > 0) {
+		/* "<" number ">": the digits are checked like any number */
+		if (restlen < 3 || rest[0] != '<' || rest[restlen - 1] != '>')
+			return IMAP4_EPROTO;
+		imap4_arg digits = {.type = IMAP4_ARG_ATOM,
+				    .len = restlen - 2,
+				    .str = imap4_arena_strndup(arena, rest + 1,
+							       restlen - 2)};
+		if (!digits.str)
+			return IMAP4_ENOMEM;
+		if (!imap4_arg_get_u32(&digits, &s->origin))
+			return IMAP4_EPROTO;
+		s->has_origin = true;
+	}
+	s->item = imap4_arena_strndup(arena, name, (size_t)(rest - name));
+	s->section = imap4_arena_strndup(arena, open + 1,
+					 (size_t)(close - open - 1));
+	return s->item && s->section ? 0 : IMAP4_ENOMEM;
+}
+
+/* RFC822, RFC822.HEADER and RFC822.TEXT are BODY[], BODY[HEADER] and
+ * BODY[TEXT] by another name (RFC 3501 6.4.5); the section says which. */
+static const char *rfc822_section(const char *name)
+{
+	if (strcasecmp(name, "RFC822") == 0)
+		return "";
+	if (strcasecmp(name, "RFC822.HEADER") == 0)
+		return "HEADER";
+	if (strcasecmp(name, "RFC822.TEXT") == 0)
+		return "TEXT";
+	return NULL;
+}
+
+static bool is_section_item(const char *name)
+{
+	return strncasecmp(name, "BODY[", 5) == 0 ||
+	       strncasecmp(name, "BINARY[", 7) == 0 || rfc822_section(name);
+}
+
+static int parse_section(imap4_msg *m, imap4_section **head,
+			 struct imap4_arena *arena, const imap4_arg *name,
+			 const imap4_arg *val)
+{
+	imap4_section tmp = {0};
+	const char *rfc822 = rfc822_section(name->str);
+	if (rfc822) {
+		tmp.item = name->str;
+		tmp.section = rfc822;
+	} else {
+		int rc = parse_section_name(&tmp, arena, name->str, name->len);
+		if (rc < 0)
+			return rc;
+	}
+
+	switch (val->type) {
+	case IMAP4_ARG_NIL:
+		tmp.nil = true;
+		break;
+	case IMAP4_ARG_STRING:
+	case IMAP4_ARG_LITERAL:
+		tmp.streamed = val->streamed;
+		tmp.data = val->streamed ? NULL : val->str;
+		tmp.len = val->len;
+		break;
+	default:
+		return IMAP4_EPROTO;
+	}
+
+	/* The same item twice: the last one wins, in the place of the first. */
+	imap4_section **link = head;
+	for (imap4_section *s = *head; s; s = (imap4_section *)s->next) {
+		if (s->has_origin == tmp.has_origin &&
+		    s->origin == tmp.origin &&
+		    strcasecmp(s->item, tmp.item) == 0) {
+			tmp.next = s->next;
+			*s = tmp;
+			return 0;
+		}
+		link = (imap4_section **)&s->next;
+	}
+	imap4_section *s = imap4_arena_alloc(arena, sizeof(*s));
+	if (!s)
+		return IMAP4_ENOMEM;
+	*s = tmp;
+	*link = s;
+	m->have |= IMAP4_HAVE_SECTIONS;
+	return 0;
+}
+
+static int parse_item(imap4_msg *m, imap4_section **sections,
+		      struct imap4_arena *arena, const imap4_arg *name,
+		      const imap4_arg *val)
+{
+	const char *n = name->str;
+	const imap4_arg *c;
+	int rc;
+
+	if (strcasecmp(n, "UID") == 0) {
+		if (!imap4_arg_get_nz32(val, &m->uid))
+			return IMAP4_EPROTO;
+		m->have |= IMAP4_HAVE_UID;
+	} else if (strcasecmp(n, "FLAGS") == 0) {
+		rc = imap4_view_strings(&m->flags, &m->nflags, arena, val,
+					true);
+		if (rc < 0)
+			return rc;
+		m->have |= IMAP4_HAVE_FLAGS;
+	} else if (strcasecmp(n, "INTERNALDATE") == 0) {
+		if (parse_date(&m->internaldate, &m->internaldate_tz, val) < 0)
+			return IMAP4_EPROTO;
+		m->have |= IMAP4_HAVE_INTERNALDATE;
+	} else if (strcasecmp(n, "RFC822.SIZE") == 0) {
+		/* number in RFC 3501, number64 in RFC 9051 */
+		if (!imap4_arg_get_u64(val, &m->size))
+			return IMAP4_EPROTO;
+		m->have |= IMAP4_HAVE_SIZE;
+	} else if (strcasecmp(n, "ENVELOPE") == 0) {
+		rc = imap4_envelope_parse(&m->envelope, arena, val);
+		if (rc < 0)
+			return rc;
+		m->have |= IMAP4_HAVE_ENVELOPE;
+	} else if (strcasecmp(n, "BODYSTRUCTURE") == 0 ||
+		   strcasecmp(n, "BODY") == 0) {
+		rc = imap4_body_parse(&m->body, arena, val);
+		if (rc < 0)
+			return rc;
+		m->have |= IMAP4_HAVE_BODYSTRUCTURE;
+	} else if (is_section_item(n)) {
+		return parse_section(m, sections, arena, name, val);
+	} else if (strcasecmp(n, "MODSEQ") == 0) {
+		/* permsg-modsequence is a positive 63-bit number
+		 * (RFC 7162 7); 0 would defeat every CHANGEDSINCE after. */
+		c = sole_child(val);
+		if (!imap4_arg_get_u64(c, &m->modseq) || m->modseq == 0 ||
+		    m->modseq > INT64_MAX)
+			return IMAP4_EPROTO;
+		m->have |= IMAP4_HAVE_MODSEQ;
+	} else if (strcasecmp(n, "X-GM-MSGID") == 0) {
+		if (!imap4_arg_get_u64(val, &m->gm_msgid))
+			return IMAP4_EPROTO;
+		m->have |= IMAP4_HAVE_GM_MSGID;
+	} else if (strcasecmp(n, "X-GM-THRID") == 0) {
+		if (!imap4_arg_get_u64(val, &m->gm_thrid))
+			return IMAP4_EPROTO;
+		m->have |= IMAP4_HAVE_GM_THRID;
+	} else if (strcasecmp(n, "X-GM-LABELS") == 0) {
+		/* Labels are astrings: "\\Inbox" atoms, quoted names with
+		 * spaces; a message without labels may come as NIL. */
+		if (imap4_view_is_nil(val)) {
+			m->gm_labels = NULL;
+			m->ngm_labels = 0;
+		} else {
+			rc = imap4_view_strings(&m->gm_labels, &m->ngm_labels,
+						arena, val, false);
+			if (rc < 0)
+				return rc;
+		}
+		m->have |= IMAP4_HAVE_GM_LABELS;
+	} else if (strcasecmp(n, "SAVEDATE") == 0) {
+		/* NIL: the server cannot tell (RFC 8514 4.2) */
+		if (imap4_view_is_nil(val)) {
+			m->have &= ~(unsigned)IMAP4_HAVE_SAVEDATE;
+			return 0;
+		}
+		if (parse_date(&m->savedate, &m->savedate_tz, val) < 0)
+			return IMAP4_EPROTO;
+		m->have |= IMAP4_HAVE_SAVEDATE;
+	} else if (strcasecmp(n, "EMAILID") == 0) {
+		c = sole_child(val);
+		if (!is_objectid(c))
+			return IMAP4_EPROTO;
+		m->emailid = c->str;
+		m->have |= IMAP4_HAVE_EMAILID;
+	} else if (strcasecmp(n, "THREADID") == 0) {
+		/* NIL when the server does not thread this message */
+		if (imap4_view_is_nil(val)) {
+			m->threadid = NULL;
+			return 0;
+		}
+		c = sole_child(val);
+		if (!is_objectid(c))
+			return IMAP4_EPROTO;
+		m->threadid = c->str;
+	}
+	/* Anything else (PREVIEW, BINARY.SIZE[], vendor items) is skipped:
+	 * its value is one argument whatever its shape. */
+	return 0;
+}
+
+int imap4_msg_parse(imap4_msg *out, const imap4_resp *resp)
+{
+	if (!out)
+		return IMAP4_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!resp || !resp->name || strcmp(resp->name, "FETCH") != 0 ||
+	    !resp->arena)
+		return IMAP4_EINVAL;
+	if (!resp->has_number || resp->number == 0)
+		return IMAP4_EPROTO;
+	const imap4_arg *list = resp->args;
+	if (!list || list->type != IMAP4_ARG_LIST || list->next)
+		return IMAP4_EPROTO;
+
+	out->seq = resp->number;
+	imap4_section *sections = NULL;
+	int rc = 0;
+	for (const imap4_arg *a = list->list; a; a = a->next->next) {
+		if (a->type != IMAP4_ARG_ATOM || !a->str || !a->next) {
+			rc = IMAP4_EPROTO;
+			break;
+		}
+		rc = parse_item(out, &sections, resp->arena, a, a->next);
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	out->sections = sections;
+	return 0;
+}
+
+bool imap4_msg_has_flag(const imap4_msg *msg, const char *flag)
+{
+	if (!msg || !flag)
+		return false;
+	for (size_t i = 0; i < msg->nflags; i++) {
+		if (strcasecmp(msg->flags[i], flag) == 0)
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,591 @@
+/* parse.c - one IMAP response into an imap4_resp and its argument tree.
+ *
+ * The grammar is RFC 3501 section 9 and RFC 9051 section 9; the comments
+ * above each lexer quote the rules they follow and say where we are more
+ * lenient (what real servers send) or stricter (what an attacker sends).
+ *
+ * Every scan loop stops at CR, and imap4_resp_parse() checks first that the
+ * input ends with CRLF, so no loop needs a bounds check of its own: the
+ * final CR is a sentinel. Literals, the only tokens that may hold CR, are
+ * bounds-checked explicitly and must leave that final CRLF in place.
+ */
+#include "proto/resp.h"
+#include "proto/reader.h"
+
+#include <stdint.h>
+#include <string.h>
+
+enum {
+	C_ATOM = 1 << 0,	/* 0x21-0x7e but ( ) { " [ ] */
+	C_LB = 1 << 1,		/* [ */
+	C_RB = 1 << 2,		/* ] */
+	C_TAG = 1 << 3,		/* ASTRING-CHAR but + */
+	C_KW = 1 << 4,		/* ATOM-CHAR: response names, code keywords */
+	C_QUOTED = 1 << 5,	/* QUOTED-CHAR without escape: CHAR but CR
+				   LF " \ and NUL */
+	C_DIGIT = 1 << 6,
+	C_SECT = 1 << 7,	/* inside BODY[...]: SP and VCHAR but ] */
+};
+
+/* Bytes 0x80-0xff are 0: never part of an atom, a tag or a keyword, and in
+ * quoted strings accepted only as well-formed UTF-8 (RFC 9051 QUOTED-CHAR,
+ * RFC 6855 UTF8=ACCEPT). */
+static const unsigned char cls[256] = {
+	0x00, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20,	/* 0x00 */
+	0x20, 0x20, 0x00, 0x20, 0x20, 0x00, 0x20, 0x20,	/* 0x08 */
+	0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20,	/* 0x10 */
+	0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20,	/* 0x18 */
+	0xa0, 0xb9, 0x80, 0xb9, 0xb9, 0xa1, 0xb9, 0xb9,	/* 0x20 */
+	0xa0, 0xa0, 0xa1, 0xb1, 0xb9, 0xb9, 0xb9, 0xb9,	/* 0x28 */
+	0xf9, 0xf9, 0xf9, 0xf9, 0xf9, 0xf9, 0xf9, 0xf9,	/* 0x30 */
+	0xf9, 0xf9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9,	/* 0x38 */
+	0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9,	/* 0x40 */
+	0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9,	/* 0x48 */
+	0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9,	/* 0x50 */
+	0xb9, 0xb9, 0xb9, 0xba, 0x81, 0x2c, 0xb9, 0xb9,	/* 0x58 */
+	0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9,	/* 0x60 */
+	0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9,	/* 0x68 */
+	0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9,	/* 0x70 */
+	0xb9, 0xb9, 0xb9, 0xa0, 0xb9, 0xb9, 0xb9, 0x20,	/* 0x78 */
+};
+
+#define IS(c, m) (cls[(unsigned char)(c)] & (m))
+
+struct parser {
+	const char *p;		/* next byte */
+	const char *base;	/* first byte of the response */
+	const char *end;	/* one past its final LF */
+	struct imap4_arena *arena;
+	const struct imap4_limits *lim;
+	const size_t *streamed;	/* data offsets of streamed literals */
+	size_t nstreamed;
+	size_t istreamed;	/* streamed literals met so far */
+	size_t nargs;		/* argument nodes made, all depths */
+};
+
+/* A chain of sibling arguments being built. */
+struct chain {
+	struct imap4_arg *head, *tail;
+	size_t count;
+};
+
+/* An open list: its node, the chain of its children, the enclosing one. */
+struct frame {
+	struct imap4_arg *list;
+	struct chain c;
+	struct frame *up;
+};
+
+static void chain_add(struct chain *c, struct imap4_arg *a)
+{
+	if (c->tail)
+		c->tail->next = a;
+	else
+		c->head = a;
+	c->tail = a;
+	c->count++;
+}
+
+/* One allocation holds the node and its NUL-terminated string, so a token
+ * costs one bump of the arena. s NULL leaves the string for the caller to
+ * fill (unescaping). */
+static struct imap4_arg *new_arg(struct parser *ps, enum imap4_arg_type type,
+				 const char *s, size_t len)
+{
+	struct imap4_arg *a;
+	if (len > SIZE_MAX - sizeof(*a) - 1)
+		return NULL;
+	a = imap4_arena_alloc(ps->arena, sizeof(*a) + len + 1);
+	if (!a)
+		return NULL;
+	char *str = (char *)(a + 1);
+	if (s && len)
+		memcpy(str, s, len);
+	str[len] = '\0';
+	a->type = type;
+	a->streamed = false;
+	a->len = len;
+	a->str = str;
+	a->list = NULL;
+	a->count = 0;
+	a->next = NULL;
+	return a;
+}
+
+static char *upper_dup(struct imap4_arena *arena, const char *s, size_t len)
+{
+	char *d = imap4_arena_alloc(arena, len + 1);
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		d[i] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+	}
+	d[len] = '\0';
+	return d;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629 section 4), 0 when
+ * it is not one: overlong forms, surrogates and values past U+10FFFF are
+ * refused. A continuation byte is never CR, so the sentinel still holds. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* quoted = DQUOTE *QUOTED-CHAR DQUOTE
+ * QUOTED-CHAR = <any TEXT-CHAR except quoted-specials> /
+ *               "\" quoted-specials / UTF8-2 / UTF8-3 / UTF8-4  (9051)
+ * Any other escape, CR, LF, NUL or a byte that is not UTF-8 is a protocol
+ * error: those are the confusions injection attacks rely on. */
+static int lex_quoted(struct parser *ps, struct imap4_arg **out)
+{
+	const char *s = ps->p + 1, *p = s;
+	while (IS(*p, C_QUOTED))
+		p++;
+	if (*p == '"') {
+		*out = new_arg(ps, IMAP4_ARG_STRING, s, (size_t)(p - s));
+		ps->p = p + 1;
+		return *out ? 0 : IMAP4_ENOMEM;
+	}
+
+	/* Escapes or 8-bit: validate and measure first, then unescape. */
+	size_t n = (size_t)(p - s);
+	for (;;) {
+		unsigned char c = (unsigned char)*p;
+		size_t k;
+		if (c == '"')
+			break;
+		if (IS(c, C_QUOTED)) {
+			p++;
+			n++;
+		} else if (c == '\\') {
+			if (p[1] != '"' && p[1] != '\\')
+				return IMAP4_EPROTO;
+			p += 2;
+			n++;
+		} else if (c >= 0x80 && (k = utf8_len((const unsigned char *)p))) {
+			p += k;
+			n += k;
+		} else {
+			return IMAP4_EPROTO;
+		}
+	}
+	struct imap4_arg *a = new_arg(ps, IMAP4_ARG_STRING, NULL, n);
+	if (!a)
+		return IMAP4_ENOMEM;
+	char *d = (char *)a->str;
+	for (const char *q = s; q < p; q++) {
+		if (*q == '\\')
+			q++;
+		*d++ = *q;
+	}
+	ps->p = p + 1;
+	*out = a;
+	return 0;
+}
+
+/* literal  = "{" number64 ["+"] "}" CRLF *CHAR8       (RFC 9051, 7888)
+ * literal8 = "~{" number64 ["+"] "}" CRLF *OCTET      (RFC 3516)
+ * ps->p is at "{". The size is 64-bit with an overflow check; the data must
+ * lie inside the response and leave its final CRLF. */
+static int lex_literal(struct parser *ps, struct imap4_arg **out)
+{
+	const char *p = ps->p + 1;
+	uint64_t n = 0;
+	if (!IS(*p, C_DIGIT))
+		return IMAP4_EPROTO;
+	while (IS(*p, C_DIGIT)) {
+		unsigned d = (unsigned)(*p - '0');
+		if (n > (UINT64_MAX - d) / 10)
+			return IMAP4_EPROTO;
+		n = n * 10 + d;
+		p++;
+	}
+	if (*p == '+')
+		p++;
+	if (p[0] != '}' || p[1] != '\r' || p[2] != '\n')
+		return IMAP4_EPROTO;
+	p += 3;
+	/* The header may end the input: then not even the final CRLF is
+	 * left after it. */
+	size_t avail = (size_t)(ps->end - p);
+	if (avail < 2)
+		return IMAP4_EPROTO;
+
+	size_t off = (size_t)(p - ps->base);
+	if (ps->istreamed < ps->nstreamed &&
+	    ps->streamed[ps->istreamed] == off) {
+		if (n > SIZE_MAX)
+			return IMAP4_ELIMIT;
+		struct imap4_arg *a = new_arg(ps, IMAP4_ARG_LITERAL, NULL, 0);
+		if (!a)
+			return IMAP4_ENOMEM;
+		a->streamed = true;
+		a->str = NULL;
+		a->len = (size_t)n;
+		ps->istreamed++;
+		ps->p = p;
+		*out = a;
+		return 0;
+	}
+	if (n > ps->lim->max_literal)
+		return IMAP4_ELIMIT;
+	if (n > avail - 2)
+		return IMAP4_EPROTO;
+	*out = new_arg(ps, IMAP4_ARG_LITERAL, p, (size_t)n);
+	if (!*out)
+		return IMAP4_ENOMEM;
+	ps->p = p + n;
+	return 0;
+}
+
+/* atom = 1*ATOM-CHAR, widened to what servers put in data: list wildcards
+ * (% *), flags (\Seen, \*), resp-specials (]) and fetch items whose section
+ * holds spaces and parentheses, BODY[HEADER.FIELDS (FROM TO)]<0>, which is
+ * one token. Inside a response code "]" ends the atom and "[" is plain. */
+static int lex_atom(struct parser *ps, bool code, struct imap4_arg **out)
+{
+	const char *s = ps->p, *p = s;
+	const unsigned mask = code ? (C_ATOM | C_LB) : (C_ATOM | C_RB);
+	for (;;) {
+		while (IS(*p, mask))
+			p++;
+		if (code || *p != '[')
+			break;
+		p++;
+		while (IS(*p, C_SECT))
+			p++;
+		if (*p != ']')
+			return IMAP4_EPROTO;
+		p++;
+	}
+	size_t len = (size_t)(p - s);
+	if (!len)
+		return IMAP4_EPROTO;
+	enum imap4_arg_type type = IMAP4_ARG_ATOM;
+	if (len == 3 && (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'i' &&
+	    (s[2] | 0x20) == 'l') {
+		type = IMAP4_ARG_NIL;
+		s = "NIL";
+	}
+	*out = new_arg(ps, type, s, len);
+	ps->p = p;
+	return *out ? 0 : IMAP4_ENOMEM;
+}
+
+/* Arguments separated by SP, with nested lists, up to CR at depth 0 (or "]"
+ * in a response code). Nesting is kept on an explicit stack in the arena,
+ * so a hostile depth costs no C stack; max_depth bounds it anyway.
+ *
+ * Runs of SP are accepted (some servers pad "* SEARCH 1 2 "), and a list
+ * may follow a ")" directly, as body-type-mpart requires ("(...)(...)").
+ * Anything else must be separated. */
+static int parse_chain(struct parser *ps, bool code, struct chain *top)
+{
+	struct frame *f = NULL, *spare = NULL;
+	struct chain *cur = top;
+	size_t depth = 0;
+	bool need_sep = false, after_close = false;
+
+	for (;;) {
+		char c = *ps->p;
+		struct imap4_arg *a;
+		int rc;
+
+		if (c == ' ') {
+			do
+				ps->p++;
+			while (*ps->p == ' ');
+			need_sep = after_close = false;
+			continue;
+		}
+		if (c == ')') {
+			if (!depth)
+				return IMAP4_EPROTO;
+			f->list->list = f->c.head;
+			f->list->count = f->c.count;
+			struct frame *up = f->up;
+			f->up = spare;
+			spare = f;
+			f = up;
+			cur = f ? &f->c : top;
+			depth--;
+			ps->p++;
+			need_sep = after_close = true;
+			continue;
+		}
+		if (c == '\r' || (code && c == ']'))
+			return depth ? IMAP4_EPROTO : 0;
+		if (need_sep && !(c == '(' && after_close))
+			return IMAP4_EPROTO;
+		if (++ps->nargs > ps->lim->max_args)
+			return IMAP4_ELIMIT;
+
+		if (c == '(') {
+			if (depth >= ps->lim->max_depth)
+				return IMAP4_ELIMIT;
+			a = new_arg(ps, IMAP4_ARG_LIST, NULL, 0);
+			if (!a)
+				return IMAP4_ENOMEM;
+			a->str = NULL;
+			chain_add(cur, a);
+			struct frame *nf = spare;
+			if (nf)
+				spare = nf->up;
+			else if (!(nf = imap4_arena_alloc(ps->arena, sizeof(*nf))))
+				return IMAP4_ENOMEM;
+			nf->list = a;
+			nf->c = (struct chain){0};
+			nf->up = f;
+			f = nf;
+			cur = &f->c;
+			depth++;
+			ps->p++;
+			need_sep = after_close = false;
+			continue;
+		}
+		if (c == '"')
+			rc = lex_quoted(ps, &a);
+		else if (!code && c == '{')
+			rc = lex_literal(ps, &a);
+		else if (!code && c == '~' && ps->p[1] == '{') {
+			ps->p++;
+			rc = lex_literal(ps, &a);
+		} else
+			rc = lex_atom(ps, code, &a);
+		if (rc < 0)
+			return rc;
+		chain_add(cur, a);
+		need_sep = true;
+		after_close = false;
+	}
+}
+
+/* The rest of the line as a string: CR must be the final one, and text
+ * carries neither NUL nor a bare LF. */
+static int rest_of_line(struct parser *ps, const char **out)
+{
+	const char *p = ps->p, *cr = ps->end - 2;
+	size_t n = (size_t)(cr - p);
+	if (memchr(p, '\r', n) || memchr(p, '\n', n) || memchr(p, '\0', n))
+		return IMAP4_EPROTO;
+	*out = imap4_arena_strndup(ps->arena, p, n);
+	if (!*out)
+		return IMAP4_ENOMEM;
+	ps->p = cr;
+	return 0;
+}
+
+/* resp-text = ["[" resp-text-code "]" SP] text
+ * resp-text-code = atom [SP 1*<any TEXT-CHAR except "]">] / ...
+ * The code's arguments are tokenized when they can be; when they cannot
+ * (free text after an unknown code), code_text alone is kept. A "[" that
+ * never closes is taken as text: imaplib does the same. */
+static int parse_resp_text(struct parser *ps, imap4_resp *r)
+{
+	if (*ps->p == ' ')
+		ps->p++;
+	if (*ps->p == '[') {
+		const char *open = ps->p, *kw = open + 1, *p = kw;
+		while (IS(*p, C_KW))
+			p++;
+		if (p > kw && (*p == ']' || *p == ' ')) {
+			if (!(r->code = upper_dup(ps->arena, kw, (size_t)(p - kw))))
+				return IMAP4_ENOMEM;
+			const char *args = p, *close = NULL;
+			if (*p == ' ') {
+				struct chain c = {0};
+				size_t nargs = ps->nargs;
+				args = p + 1;
+				ps->p = args;
+				int rc = parse_chain(ps, true, &c);
+				if (rc == 0 && *ps->p == ']') {
+					close = ps->p;
+					r->code_args = c.head;
+				} else if (rc == 0 || rc == IMAP4_EPROTO) {
+					ps->nargs = nargs;
+					close = memchr(args, ']',
+						       (size_t)(ps->end - 2 - args));
+				} else {
+					return rc;
+				}
+			} else {
+				close = p;
+			}
+			if (close) {
+				r->code_text = imap4_arena_strndup(
+					ps->arena, args, (size_t)(close - args));
+				if (!r->code_text)
+					return IMAP4_ENOMEM;
+				ps->p = close + 1;
+				if (*ps->p == ' ')
+					ps->p++;
+			} else {
+				r->code = NULL;
+				r->code_args = NULL;
+				ps->p = open;
+			}
+		}
+	}
+	return rest_of_line(ps, &r->text);
+}
+
+static bool is_status_name(const char *n)
+{
+	switch (n[0]) {
+	case 'O': return !strcmp(n, "OK");
+	case 'N': return !strcmp(n, "NO");
+	case 'B': return !strcmp(n, "BAD") || !strcmp(n, "BYE");
+	case 'P': return !strcmp(n, "PREAUTH");
+	}
+	return false;
+}
+
+/* response = continue-req / response-data / response-done
+ * continue-req  = "+" SP (resp-text / base64) CRLF
+ * response-data = "*" SP (resp-cond-state / resp-cond-bye /
+ *                 mailbox-data / message-data / capability-data ...) CRLF
+ * response-tagged = tag SP resp-cond-state CRLF
+ * A tagged response that is not a status is refused: a command layer that
+ * matched it to a command would complete that command on garbage. */
+static int parse_response(struct parser *ps, imap4_resp *r)
+{
+	const char *p = ps->p;
+	int rc;
+
+	if (*p == '+') {
+		r->type = IMAP4_RESP_CONTINUE;
+		ps->p = p + 1;
+		if (*ps->p == ' ')
+			ps->p++;
+		return rest_of_line(ps, &r->text);
+	}
+	if (*p == '*') {
+		r->type = IMAP4_RESP_UNTAGGED;
+		if (*++p != ' ')
+			return IMAP4_EPROTO;
+		p++;
+		if (IS(*p, C_DIGIT)) {
+			uint32_t n = 0;
+			while (IS(*p, C_DIGIT)) {
+				unsigned d = (unsigned)(*p - '0');
+				if (n > (UINT32_MAX - d) / 10)
+					return IMAP4_EPROTO;
+				n = n * 10 + d;
+				p++;
+			}
+			if (*p != ' ')
+				return IMAP4_EPROTO;
+			p++;
+			r->has_number = true;
+			r->number = n;
+		}
+	} else {
+		const char *t = p;
+		r->type = IMAP4_RESP_TAGGED;
+		while (IS(*p, C_TAG))
+			p++;
+		if (p == t || *p != ' ')
+			return IMAP4_EPROTO;
+		if (!(r->tag = imap4_arena_strndup(ps->arena, t, (size_t)(p - t))))
+			return IMAP4_ENOMEM;
+		p++;
+	}
+
+	const char *name = p;
+	while (IS(*p, C_KW))
+		p++;
+	if (p == name || (*p != ' ' && *p != '\r'))
+		return IMAP4_EPROTO;
+	if (!(r->name = upper_dup(ps->arena, name, (size_t)(p - name))))
+		return IMAP4_ENOMEM;
+	ps->p = p;
+
+	r->is_status = is_status_name(r->name);
+	if (r->is_status)
+		return parse_resp_text(ps, r);
+	if (r->type == IMAP4_RESP_TAGGED)
+		return IMAP4_EPROTO;
+
+	struct chain c = {0};
+	if ((rc = parse_chain(ps, false, &c)) < 0)
+		return rc;
+	r->args = c.head;
+	r->nargs = c.count;
+	return 0;
+}
+
+int imap4_resp_parse(const imap4_resp **out, struct imap4_arena *arena,
+		     const char *data, size_t len,
+		     const struct imap4_limits *lim, const size_t *streamed,
+		     size_t nstreamed)
+{
+	*out = NULL;
+	if (len < 2 || data[len - 2] != '\r' || data[len - 1] != '\n')
+		return IMAP4_EPROTO;
+
+	imap4_resp *r = imap4_arena_calloc(arena, 1, sizeof(*r));
+	if (!r)
+		return IMAP4_ENOMEM;
+	r->raw = data;
+	r->raw_len = len;
+	r->arena = arena;
+
+	struct parser ps = {
+		.p = data,
+		.base = data,
+		.end = data + len,
+		.arena = arena,
+		.lim = lim,
+		.streamed = streamed,
+		.nstreamed = nstreamed,
+	};
+	int rc = parse_response(&ps, r);
+	if (rc < 0)
+		return rc;
+	/* The response must end here: a CRLF that no literal announced means
+	 * a second response glued to this one. */
+	if (ps.p != ps.end - 2 || ps.istreamed != ps.nstreamed)
+		return IMAP4_EPROTO;
+	*out = r;
+	return 0;
+}
+
+int imap4_parse_response(const imap4_resp **out, struct imap4_arena *arena,
+			 const char *data, size_t len)
+{
+	struct imap4_limits lim;
+	imap4_limits_init(&lim);
+	*out = NULL;
+	if (!arena || (!data && len))
+		return IMAP4_EINVAL;
+	char *copy = imap4_arena_strndup(arena, data ? data : "", len);
+	if (!copy)
+		return IMAP4_ENOMEM;
+	return imap4_resp_parse(out, arena, copy, len, &lim, NULL, 0);
+}

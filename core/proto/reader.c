@@ -1,0 +1,284 @@
+/* reader.c - framing of responses from a byte stream; see reader.h.
+ *
+ * A response is a line, and when that line ends with a literal header
+ * ("{n}", "{n+}", "~{n}"), n bytes of data and another line, and so on
+ * (RFC 3501 section 4.3, RFC 9051 section 4.3, RFC 7888, RFC 3516). The
+ * framing only looks for LF with memchr and, at each line end, for a header
+ * at the very end of the line, like imaplib: it does not tokenize. Parsing
+ * happens once, in imap4_reader_next(), on the complete response.
+ *
+ * Every number the server announces is untrusted: the buffer grows only as
+ * bytes arrive, and every growth is checked against a limit first
+ * (RELIABILITY rule 4).
+ */
+#include "proto/reader.h"
+
+#include "proto/resp.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+enum {
+	ST_LINE,	/* reading a line up to its LF */
+	ST_LITERAL,	/* reading literal data into in */
+	ST_STREAM,	/* handing literal data to the sink */
+	ST_COMPLETE,	/* in holds a response that next() has not parsed */
+	ST_DELIVERED,	/* next() returned it; dropped at the next call */
+};
+
+/* After a response that grew the buffer past this, its memory is given
+ * back instead of kept for the next one, so that one big literal does not
+ * pin its size for the life of the connection. */
+#define READER_KEEP ((size_t)1 << 20)
+
+void imap4_limits_init(struct imap4_limits *lim)
+{
+	lim->max_line = (size_t)8 << 20;
+	lim->max_literal = (size_t)64 << 20;
+	lim->max_response = (size_t)128 << 20;
+	lim->max_depth = 64;
+	lim->max_args = 4000000;
+	lim->max_untagged = (size_t)256 << 20;
+	lim->stream_threshold = (size_t)1 << 20;
+}
+
+static size_t sat_add(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static size_t sat_mul(size_t a, size_t b)
+{
+	return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+
+void imap4_reader_init(struct imap4_reader *r, const struct imap4_limits *lim)
+{
+	memset(r, 0, sizeof(*r));
+	if (lim)
+		r->lim = *lim;
+	else
+		imap4_limits_init(&r->lim);
+	imap4_buf_init(&r->in, r->lim.max_response);
+	imap4_buf_init(&r->streamed, 0);
+	/* What one parse may take: its strings are at most the response's
+	 * bytes (twice, for the status text and code text), and each node,
+	 * list frame and the response itself a bounded overhead. */
+	size_t nodes = sat_add(sat_add(r->lim.max_args, r->lim.max_depth), 16);
+	imap4_arena_init(&r->arena, sat_add(sat_mul(r->lim.max_response, 2),
+					    sat_mul(nodes, 128)));
+	r->state = ST_LINE;
+}
+
+void imap4_reader_clear(struct imap4_reader *r)
+{
+	imap4_buf_clear(&r->in);
+	imap4_buf_clear(&r->streamed);
+	imap4_arena_clear(&r->arena);
+	r->state = ST_LINE;
+	r->error = 0;
+}
+
+void imap4_reader_set_sink(struct imap4_reader *r, imap4_literal_sink sink,
+			   void *payload)
+{
+	r->sink = sink;
+	r->sink_payload = payload;
+}
+
+size_t imap4_reader_pending(const struct imap4_reader *r)
+{
+	return r->state == ST_DELIVERED ? 0 : r->in.len;
+}
+
+static int fail(struct imap4_reader *r, int rc)
+{
+	r->error = rc;
+	return rc;
+}
+
+/* Forgets the response handed out by next(): its views die here. */
+static void drop_response(struct imap4_reader *r)
+{
+	if (r->in.alloc > READER_KEEP)
+		imap4_buf_clear(&r->in);
+	else
+		imap4_buf_reset(&r->in);
+	imap4_buf_reset(&r->streamed);
+	imap4_arena_reset(&r->arena);
+	r->line_start = 0;
+	r->state = ST_LINE;
+}
+
+/* The line just completed in r->in ends with CRLF; when it ends with a
+ * literal header, switch to reading (or streaming) the literal, else the
+ * response is complete. A continuation request ("+ ...") is always one
+ * line: its text (base64, prose) is not ours to interpret. */
+static int end_of_line(struct imap4_reader *r)
+{
+	const char *line = r->in.data + r->line_start;
+	size_t len = r->in.len - r->line_start;
+
+	if (len < 2 || line[len - 2] != '\r')
+		return IMAP4_EPROTO;
+	len -= 2;
+	if (r->in.data[0] == '+' || len < 3 || line[len - 1] != '}') {
+		r->state = ST_COMPLETE;
+		return 0;
+	}
+
+	size_t q = len - 1;
+	if (line[q - 1] == '+')	/* {n+}, LITERAL+ / LITERAL- */
+		q--;
+	size_t digits_end = q;
+	while (q > 0 && line[q - 1] >= '0' && line[q - 1] <= '9')
+		q--;
+	if (q == 0 || line[q - 1] != '{' || q == digits_end) {
+		r->state = ST_COMPLETE;
+		return 0;
+	}
+	size_t brace = q - 1;
+	uint64_t n = 0;
+	for (size_t i = q; i < digits_end; i++) {
+		unsigned d = (unsigned)(line[i] - '0');
+		if (n > (UINT64_MAX - d) / 10)
+			return IMAP4_EPROTO;
+		n = n * 10 + d;
+	}
+
+	if (r->sink && n > r->lim.stream_threshold) {
+		size_t at = r->in.len;
+		int rc = imap4_buf_append(&r->streamed, &at, sizeof(at));
+		if (rc < 0)
+			return rc;
+		r->lit_prefix = r->line_start + brace -
+				(brace > 0 && line[brace - 1] == '~');
+		r->lit_total = r->lit_left = n;
+		r->state = ST_STREAM;
+		return 0;
+	}
+	/* Refuse before anything grows: the size is only a claim. */
+	if (n > r->lim.max_literal || n > r->lim.max_response - r->in.len)
+		return IMAP4_ELIMIT;
+	r->lit_total = r->lit_left = n;
+	r->state = ST_LITERAL;
+	if (n == 0) {
+		r->line_start = r->in.len;
+		r->state = ST_LINE;
+	}
+	return 0;
+}
+
+static int take_line(struct imap4_reader *r, const char **pp, const char *end)
+{
+	const char *p = *pp;
+	const char *lf = memchr(p, '\n', (size_t)(end - p));
+	size_t n = lf ? (size_t)(lf + 1 - p) : (size_t)(end - p);
+	size_t have = r->in.len - r->line_start;
+
+	if (n > r->lim.max_line || have > r->lim.max_line - n)
+		return IMAP4_ELIMIT;
+	/* NUL never belongs in a line (RFC 3501 section 9, CHAR excludes
+	 * it); a C consumer would see a truncated string. */
+	if (memchr(p, '\0', n))
+		return IMAP4_EPROTO;
+	int rc = imap4_buf_append(&r->in, p, n);
+	if (rc < 0)
+		return rc;
+	*pp = p + n;
+	return lf ? end_of_line(r) : 0;
+}
+
+static int take_literal(struct imap4_reader *r, const char **pp,
+			const char *end)
+{
+	size_t avail = (size_t)(end - *pp);
+	size_t n = r->lit_left < avail ? (size_t)r->lit_left : avail;
+	int rc = imap4_buf_append(&r->in, *pp, n);
+	if (rc < 0)
+		return rc;
+	*pp += n;
+	r->lit_left -= n;
+	if (!r->lit_left) {
+		r->line_start = r->in.len;
+		r->state = ST_LINE;
+	}
+	return 0;
+}
+
+static int take_stream(struct imap4_reader *r, const char **pp,
+		       const char *end)
+{
+	size_t avail = (size_t)(end - *pp);
+	size_t n = r->lit_left < avail ? (size_t)r->lit_left : avail;
+	struct imap4_literal_info info = {
+		.prefix = r->in.data,
+		.prefix_len = r->lit_prefix,
+		.total = r->lit_total,
+		.offset = r->lit_total - r->lit_left,
+	};
+	int rc = r->sink(r->sink_payload, &info, *pp, n);
+	if (rc < 0)
+		return rc;
+	*pp += n;
+	r->lit_left -= n;
+	if (!r->lit_left) {
+		r->line_start = r->in.len;
+		r->state = ST_LINE;
+	}
+	return 0;
+}
+
+ssize_t imap4_reader_feed(struct imap4_reader *r, const void *data,
+			  size_t len)
+{
+	if (r->error)
+		return r->error;
+	if (r->state == ST_DELIVERED)
+		drop_response(r);
+	if (!data && len)
+		return IMAP4_EINVAL;
+	if (len > SSIZE_MAX)
+		len = SSIZE_MAX;
+
+	const char *p = data, *end = p + len;
+	while (p < end && r->state != ST_COMPLETE) {
+		int rc;
+		switch (r->state) {
+		case ST_LINE:
+			rc = take_line(r, &p, end);
+			break;
+		case ST_LITERAL:
+			rc = take_literal(r, &p, end);
+			break;
+		case ST_STREAM:
+			rc = take_stream(r, &p, end);
+			break;
+		default:
+			rc = IMAP4_EPROTO;
+			break;
+		}
+		if (rc < 0)
+			return fail(r, rc);
+	}
+	return p - (const char *)data;
+}
+
+int imap4_reader_next(struct imap4_reader *r, const imap4_resp **out)
+{
+	*out = NULL;
+	if (r->error)
+		return r->error;
+	if (r->state == ST_DELIVERED)
+		drop_response(r);
+	if (r->state != ST_COMPLETE)
+		return 0;
+	int rc = imap4_resp_parse(out, &r->arena, r->in.data, r->in.len,
+				  &r->lim, (const size_t *)r->streamed.data,
+				  r->streamed.len / sizeof(size_t));
+	if (rc < 0)
+		return fail(r, rc);
+	r->state = ST_DELIVERED;
+	return 1;
+}

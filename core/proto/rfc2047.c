@@ -1,0 +1,467 @@
+/* rfc2047.c - decoding of MIME encoded-words in header text.
+ *
+ *	encoded-word = "=?" charset ["*" language] "?" encoding "?"
+ *	               encoded-text "?="		; RFC 2047 2, RFC 2231 5
+ *
+ * Real mail bends the RFC in ways every reader has to follow:
+ * - senders split one UTF-8 (or Shift_JIS, ...) character across two
+ *   adjacent encoded-words, so the bytes of adjacent words in the same
+ *   charset are joined before conversion, never converted word by word;
+ * - words appear glued to text ("Re:=?utf-8?q?x?="), so no surrounding
+ *   whitespace is required;
+ * - labels lie: "iso-8859-1" text holds Windows-1252 quotes, "gb2312" text
+ *   holds GBK characters; the aliases below decode the superset, as
+ *   WHATWG's Encoding Standard does;
+ * - raw 8-bit bytes outside any word; they are kept if they are UTF-8 and
+ *   replaced by U+FFFD otherwise.
+ * A word whose charset is unknown or whose bytes do not convert is left as
+ * it was, so that nothing is lost or made up.
+ */
+#include "imap4.h"
+#include "proto/utf8.h"
+#include "util/buf.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Longer names exist nowhere; the bound keeps the iconv name on the stack. */
+#define CHARSET_MAX 40
+
+struct word {
+	const char *start;	/* "=?" */
+	size_t len;		/* through "?=" */
+	char charset[CHARSET_MAX + 1];
+	const char *text;	/* encoded-text */
+	size_t text_len;
+	char encoding;		/* 'B' or 'Q' */
+};
+
+/* A run of adjacent words in one charset, waiting for conversion. */
+struct group {
+	bool active;
+	char charset[CHARSET_MAX + 1];
+	const char *start;	/* raw text of the run, kept if it fails */
+	const char *end;
+	struct imap4_buf bytes;	/* decoded, not yet converted */
+	const char *gap;	/* whitespace before the run, or NULL */
+	size_t gap_len;
+};
+
+static bool is_charset_char(unsigned char c)
+{
+	/* Deliberately narrower than RFC 2047's token: no "/" so that a
+	 * label cannot smuggle iconv suffixes such as "//IGNORE". */
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+	       c == ':' || c == '+';
+}
+
+static bool is_lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Parses an encoded-word at s (which starts with "=?"). */
+static bool parse_word(struct word *w, const char *s, const char *end)
+{
+	const char *p = s + 2, *cs = p;
+
+	while (p < end && is_charset_char((unsigned char)*p))
+		p++;
+	size_t cslen = (size_t)(p - cs);
+	if (cslen == 0 || cslen > CHARSET_MAX)
+		return false;
+	memcpy(w->charset, cs, cslen);
+	w->charset[cslen] = '\0';
+	if (p < end && *p == '*') {
+		/* RFC 2231 language tag: ALPHA 1*8 and "-" subtags */
+		const char *lang = ++p;
+		while (p < end && (is_charset_char((unsigned char)*p)))
+			p++;
+		if (p == lang)
+			return false;
+	}
+	if (end - p < 4 || p[0] != '?' || p[2] != '?')
+		return false;
+	if (p[1] == 'B' || p[1] == 'b')
+		w->encoding = 'B';
+	else if (p[1] == 'Q' || p[1] == 'q')
+		w->encoding = 'Q';
+	else
+		return false;
+	p += 3;
+	w->text = p;
+	while (p < end && *p != '?') {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return false;
+		p++;
+	}
+	if (end - p < 2 || p[1] != '=')
+		return false;
+	w->text_len = (size_t)(p - w->text);
+	w->start = s;
+	w->len = (size_t)(p + 2 - s);
+	return true;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* The bytes of a word, appended to b. 1 when the encoded-text is valid, 0
+ * when not (b then unchanged), < 0 on no memory. */
+static int decode_text(struct imap4_buf *b, const struct word *w)
+{
+	size_t mark = b->len;
+	const char *t = w->text;
+	size_t n = w->text_len;
+	int rc = 0;
+
+	if (w->encoding == 'Q') {
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			if (t[i] == '_') {
+				rc = imap4_buf_putc(b, ' ');
+			} else if (t[i] == '=') {
+				int hi, lo;
+				if (n - i < 3 || (hi = hex_value(t[i + 1])) < 0 ||
+				    (lo = hex_value(t[i + 2])) < 0)
+					goto invalid;
+				rc = imap4_buf_putc(b, (char)(hi << 4 | lo));
+				i += 2;
+			} else {
+				rc = imap4_buf_putc(b, t[i]);
+			}
+		}
+		return rc < 0 ? rc : 1;
+	}
+
+	/* B: padding is optional in practice, but a lone sextet or a
+	 * character after the padding means the text was damaged. */
+	uint32_t bits = 0;
+	unsigned nbits = 0;
+	size_t i = 0, pad = 0;
+	for (; i < n && t[i] != '='; i++) {
+		int v = b64_value(t[i]);
+		if (v < 0)
+			goto invalid;
+		bits = (bits << 6 | (uint32_t)v) & 0xffffff;
+		nbits += 6;
+		if (nbits >= 8) {
+			nbits -= 8;
+			rc = imap4_buf_putc(b, (char)(bits >> nbits));
+			if (rc < 0)
+				return rc;
+		}
+	}
+	for (; i < n; i++, pad++)
+		if (t[i] != '=')
+			goto invalid;
+	if ((i - pad) % 4 == 1 || pad > 2 || (pad && (i % 4) != 0))
+		goto invalid;
+	return 1;
+
+invalid:
+	b->len = mark;
+	if (b->data)
+		b->data[mark] = '\0';
+	return 0;
+}
+
+static const struct {
+	const char *label;
+	const char *iconv_name;
+} aliases[] = {
+	/* WHATWG: these labels mean windows-1252 on the wire */
+	{"iso-8859-1", "WINDOWS-1252"},
+	{"iso8859-1", "WINDOWS-1252"},
+	{"latin1", "WINDOWS-1252"},
+	{"l1", "WINDOWS-1252"},
+	{"us-ascii", "WINDOWS-1252"},
+	{"ascii", "WINDOWS-1252"},
+	{"ansi_x3.4-1968", "WINDOWS-1252"},
+	{"cp1252", "WINDOWS-1252"},
+	{"x-cp1252", "WINDOWS-1252"},
+	/* Chinese: GB18030 is a superset of GBK, itself of GB2312 */
+	{"gb2312", "GB18030"},
+	{"gbk", "GB18030"},
+	{"x-gbk", "GB18030"},
+	{"cp936", "GB18030"},
+	{"euc-cn", "GB18030"},
+	{"csgb2312", "GB18030"},
+	/* Korean: UHC (CP949) extends EUC-KR */
+	{"euc-kr", "CP949"},
+	{"ks_c_5601-1987", "CP949"},
+	{"ks_c_5601", "CP949"},
+	{"ksc5601", "CP949"},
+	/* Japanese: Microsoft's extensions are what senders use */
+	{"shift_jis", "CP932"},
+	{"shift-jis", "CP932"},
+	{"sjis", "CP932"},
+	{"x-sjis", "CP932"},
+	{"ms_kanji", "CP932"},
+	{"windows-31j", "CP932"},
+	{"iso-2022-jp", "ISO-2022-JP-2"},
+	{"csiso2022jp", "ISO-2022-JP-2"},
+	{"big5", "BIG5-HKSCS"},
+	{"x-mac-roman", "MACINTOSH"},
+	{"utf8", "UTF-8"},
+	{"unicode-1-1-utf-7", "UTF-7"},
+};
+
+/* The iconv name for a MIME label; the label itself when not aliased. */
+static const char *iconv_name(const char *label)
+{
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcasecmp(label, aliases[i].label) == 0)
+			return aliases[i].iconv_name;
+	return label;
+}
+
+/* Windows-1252's 0x80..0x9F; the five holes (0x81, 0x8D, 0x8F, 0x90,
+ * 0x9D) keep their Latin-1 meaning, as in WHATWG's index. */
+static const uint16_t cp1252_c1[32] = {
+	0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
+	0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
+};
+
+static int convert_cp1252(struct imap4_buf *out, const unsigned char *p,
+			  size_t len)
+{
+	int rc = 0;
+	for (size_t i = 0; i < len && rc == 0; i++) {
+		uint32_t cp = p[i] >= 0x80 && p[i] < 0xa0 ? cp1252_c1[p[i] - 0x80]
+							  : p[i];
+		rc = imap4_utf8_put(out, cp);
+	}
+	return rc < 0 ? rc : 1;
+}
+
+static int convert_utf8(struct imap4_buf *out, const unsigned char *p,
+			size_t len)
+{
+	uint32_t cp;
+	for (size_t i = 0, n; i < len; i += n)
+		if (!(n = imap4_utf8_decode(&cp, p + i, len - i)))
+			return 0;
+	int rc = imap4_buf_append(out, p, len);
+	return rc < 0 ? rc : 1;
+}
+
+static int convert_iconv(struct imap4_buf *out, const char *charset,
+			 const char *bytes, size_t len)
+{
+	iconv_t cd = iconv_open("UTF-8", charset);
+	if (cd == (iconv_t)-1)
+		return errno == ENOMEM ? IMAP4_ENOMEM : 0;
+
+	size_t mark = out->len;
+	char *in = (char *)bytes;
+	size_t inleft = len;
+	int rc = 1;
+	/* The second round (inleft 0) flushes stateful encodings such as
+	 * ISO-2022-JP back to their initial shift state. */
+	for (bool flushing = false;;) {
+		rc = imap4_buf_reserve(out, inleft * 4 + 16);
+		if (rc < 0)
+			break;
+		char *o = out->data + out->len;
+		size_t oleft = out->alloc - out->len - 1;
+		size_t r = flushing ? iconv(cd, NULL, NULL, &o, &oleft)
+				    : iconv(cd, &in, &inleft, &o, &oleft);
+		out->len = (size_t)(o - out->data);
+		if (r != (size_t)-1) {
+			if (flushing) {
+				rc = 1;
+				break;
+			}
+			flushing = true;
+			continue;
+		}
+		if (errno == E2BIG)
+			continue;
+		rc = 0;		/* EILSEQ, or EINVAL: truncated sequence */
+		break;
+	}
+	iconv_close(cd);
+	if (rc <= 0)
+		out->len = mark;
+	if (out->data)
+		out->data[out->len] = '\0';
+	return rc;
+}
+
+/* Converts len bytes labelled charset to UTF-8, appended to out. 1 done,
+ * 0 the charset is unknown or the bytes are not valid in it (out
+ * unchanged), < 0 on no memory. UTF-8 and the Latin-1 family, nearly all
+ * of real mail, skip iconv_open, which costs more than the decoding. */
+static int convert(struct imap4_buf *out, const char *label,
+		   const char *bytes, size_t len)
+{
+	const char *name = iconv_name(label);
+
+	if (strcasecmp(name, "UTF-8") == 0)
+		return convert_utf8(out, (const unsigned char *)bytes, len);
+	if (strcasecmp(name, "WINDOWS-1252") == 0)
+		return convert_cp1252(out, (const unsigned char *)bytes, len);
+	return convert_iconv(out, name, bytes, len);
+}
+
+static int emit_raw(struct imap4_buf *out, const char *s, size_t len)
+{
+	return imap4_utf8_append_sanitized(out, s, len);
+}
+
+/* Converts the pending group and writes it, with the whitespace before it
+ * unless both it and the previous group were decoded (RFC 2047 6.2).
+ * *prev_ok tells whether the previous group was decoded. */
+static int flush_group(struct imap4_buf *out, struct group *g, bool *prev_ok)
+{
+	struct imap4_buf conv;
+	int rc, ok;
+
+	if (!g->active)
+		return 0;
+	g->active = false;
+	imap4_buf_init(&conv, 0);
+	ok = convert(&conv, g->charset, g->bytes.data ? g->bytes.data : "",
+		     g->bytes.len);
+	imap4_buf_reset(&g->bytes);
+	if (ok < 0) {
+		imap4_buf_clear(&conv);
+		return ok;
+	}
+	rc = 0;
+	if (g->gap && !(ok && *prev_ok))
+		rc = emit_raw(out, g->gap, g->gap_len);
+	if (rc == 0)
+		rc = ok ? emit_raw(out, conv.data ? conv.data : "", conv.len)
+			: emit_raw(out, g->start, (size_t)(g->end - g->start));
+	imap4_buf_clear(&conv);
+	*prev_ok = ok == 1;
+	return rc;
+}
+
+static bool all_lws(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_lws(s[i]))
+			return false;
+	return true;
+}
+
+static int decode(struct imap4_buf *out, struct group *g, const char *s,
+		  size_t len)
+{
+	const char *end = s + len, *last = s, *p = s;
+	bool prev_ok = false;
+	int rc;
+
+	while ((p = memchr(p, '=', (size_t)(end - p))) != NULL) {
+		struct word w;
+		if (end - p < 2 || p[1] != '?' || !parse_word(&w, p, end)) {
+			p++;
+			continue;
+		}
+		size_t mark = g->bytes.len;
+		bool same = g->active && strcasecmp(g->charset, w.charset) == 0;
+		bool adjacent = g->active && all_lws(last, (size_t)(p - last));
+		/* Decode into the group's buffer only when the word joins the
+		 * group; otherwise flush first so the buffer is free. */
+		if (!(same && adjacent)) {
+			struct imap4_buf tmp;
+			imap4_buf_init(&tmp, 0);
+			rc = decode_text(&tmp, &w);
+			if (rc <= 0) {
+				imap4_buf_clear(&tmp);
+				if (rc < 0)
+					return rc;
+				p++;	/* broken: plain text */
+				continue;
+			}
+			rc = flush_group(out, g, &prev_ok);
+			if (rc == 0 && !adjacent) {
+				rc = emit_raw(out, last, (size_t)(p - last));
+				prev_ok = false;
+			}
+			if (rc < 0) {
+				imap4_buf_clear(&tmp);
+				return rc;
+			}
+			g->gap = adjacent ? last : NULL;
+			g->gap_len = (size_t)(p - last);
+			imap4_buf_clear(&g->bytes);
+			g->bytes = tmp;
+			g->active = true;
+			g->start = p;
+			memcpy(g->charset, w.charset, sizeof(g->charset));
+		} else {
+			rc = decode_text(&g->bytes, &w);
+			if (rc < 0)
+				return rc;
+			if (rc == 0) {
+				g->bytes.len = mark;
+				p++;
+				continue;
+			}
+		}
+		g->end = p + w.len;
+		p = last = g->end;
+	}
+	rc = flush_group(out, g, &prev_ok);
+	if (rc == 0)
+		rc = emit_raw(out, last, (size_t)(end - last));
+	return rc;
+}
+
+int imap4_rfc2047_decode(char **out, const char *s, size_t len)
+{
+	struct imap4_buf b;
+	struct group g;
+	int rc;
+
+	if (!out)
+		return IMAP4_EINVAL;
+	*out = NULL;
+	if (!s && len)
+		return IMAP4_EINVAL;
+	imap4_buf_init(&b, 0);
+	memset(&g, 0, sizeof(g));
+	imap4_buf_init(&g.bytes, 0);
+	rc = decode(&b, &g, s ? s : "", len);
+	imap4_buf_clear(&g.bytes);
+	if (rc < 0) {
+		imap4_buf_clear(&b);
+		return rc;
+	}
+	*out = imap4_buf_steal(&b, NULL);
+	return *out ? 0 : IMAP4_ENOMEM;
+}

@@ -1,0 +1,281 @@
+/* session.c - capabilities, ENABLE state and imaplib's response cache. */
+#include "proto/session.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void imap4_session_init(struct imap4_session *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void imap4_session_forget_cache(struct imap4_session *s)
+{
+	for (size_t i = 0; i < IMAP4_SESSION_MAX_NAMES; i++) {
+		free(s->cache[i].text);
+		memset(&s->cache[i], 0, sizeof(s->cache[i]));
+	}
+}
+
+void imap4_session_forget(struct imap4_session *s)
+{
+	free(s->caps);
+	s->caps = NULL;
+	s->ncaps = 0;
+	s->caps_gen++;
+	imap4_session_forget_cache(s);
+}
+
+void imap4_session_clear(struct imap4_session *s)
+{
+	imap4_session_forget(s);
+	free(s->enabled);
+	s->enabled = NULL;
+	s->nenabled = 0;
+}
+
+/* One block: the pointer array, then the strings, upper-cased. Only atoms
+ * count; a server sending strings in a capability list is ignored there. */
+static int make_list(char ***out, size_t *count, const imap4_arg *first,
+		     char *const *keep, size_t nkeep)
+{
+	size_t n = nkeep, bytes = 0;
+	char **list, *p;
+
+	for (size_t i = 0; i < nkeep; i++)
+		bytes += strlen(keep[i]) + 1;
+	for (const imap4_arg *a = first; a; a = a->next) {
+		if (a->type != IMAP4_ARG_ATOM)
+			continue;
+		if (++n > IMAP4_SESSION_MAX_CAPS)
+			return IMAP4_ELIMIT;
+		bytes += a->len + 1;
+	}
+	list = malloc((n + 1) * sizeof(*list) + bytes);
+	if (list == NULL)
+		return IMAP4_ENOMEM;
+	p = (char *)(list + n + 1);
+	n = 0;
+	for (size_t i = 0; i < nkeep; i++) {
+		list[n++] = strcpy(p, keep[i]);
+		p += strlen(p) + 1;
+	}
+	for (const imap4_arg *a = first; a; a = a->next) {
+		if (a->type != IMAP4_ARG_ATOM)
+			continue;
+		list[n++] = p;
+		for (size_t i = 0; i < a->len; i++)
+			*p++ = (char)toupper((unsigned char)a->str[i]);
+		*p++ = '\0';
+	}
+	list[n] = NULL;
+	*out = list;
+	*count = n;
+	return 0;
+}
+
+int imap4_session_set_caps(struct imap4_session *s, const imap4_arg *first)
+{
+	char **caps;
+	size_t n;
+	int rc = make_list(&caps, &n, first, NULL, 0);
+
+	if (rc)
+		return rc;
+	free(s->caps);
+	s->caps = caps;
+	s->ncaps = n;
+	s->caps_gen++;
+	return 0;
+}
+
+static bool in_list(char *const *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool imap4_session_has_cap(const struct imap4_session *s, const char *name)
+{
+	return in_list(s->caps, s->ncaps, name);
+}
+
+bool imap4_session_is_enabled(const struct imap4_session *s,
+			      const char *name)
+{
+	return in_list(s->enabled, s->nenabled, name);
+}
+
+/* RFC 5161 3.2: "* ENABLED" lists what this ENABLE turned on; what was on
+ * before stays on. */
+static int add_enabled(struct imap4_session *s, const imap4_arg *first)
+{
+	char **list;
+	size_t n;
+	int rc = make_list(&list, &n, first, s->enabled, s->nenabled);
+
+	if (rc)
+		return rc;
+	free(s->enabled);
+	s->enabled = list;
+	s->nenabled = n;
+	s->utf8 = in_list(list, n, "UTF8=ACCEPT") ||
+		  in_list(list, n, "UTF8=ONLY");
+	return 0;
+}
+
+static struct imap4_session_entry *find(struct imap4_session *s,
+					const char *name, size_t len,
+					bool create)
+{
+	struct imap4_session_entry *free_slot = NULL;
+
+	if (len == 0 || len >= sizeof(s->cache[0].name))
+		return NULL;
+	for (size_t i = 0; i < IMAP4_SESSION_MAX_NAMES; i++) {
+		struct imap4_session_entry *e = &s->cache[i];
+
+		if (e->name[0] == '\0') {
+			if (free_slot == NULL)
+				free_slot = e;
+			continue;
+		}
+		if (strncasecmp(e->name, name, len) == 0 &&
+		    e->name[len] == '\0')
+			return e;
+	}
+	if (!create || free_slot == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		free_slot->name[i] = (char)toupper((unsigned char)name[i]);
+	free_slot->name[len] = '\0';
+	return free_slot;
+}
+
+/* Keeps the newest datum under name; a datum over the cap is not kept
+ * (and neither is an older one, which would now be stale). */
+static int cache_put(struct imap4_session *s, const char *name,
+		     const char *a, size_t alen, const char *b, size_t blen)
+{
+	struct imap4_session_entry *e = find(s, name, strlen(name), true);
+	size_t len = alen + (blen ? 1 + blen : 0);
+
+	if (e == NULL)
+		return 0;
+	if (len > IMAP4_SESSION_MAX_TEXT) {
+		free(e->text);
+		memset(e, 0, sizeof(*e));
+		return 0;
+	}
+	if (e->alloc < len + 1) {
+		char *t = realloc(e->text, len + 1);
+
+		if (t == NULL)
+			return IMAP4_ENOMEM;
+		e->text = t;
+		e->alloc = len + 1;
+	}
+	memcpy(e->text, a, alen);
+	if (blen) {
+		e->text[alen] = ' ';
+		memcpy(e->text + alen + 1, b, blen);
+	}
+	e->text[len] = '\0';
+	e->len = len;
+	return 0;
+}
+
+static size_t trim_crlf(const char *p, size_t n)
+{
+	while (n && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	return n;
+}
+
+/* imaplib keeps, for "* 3 EXISTS", "3" under EXISTS; for "* 3 FETCH (..)",
+ * "3 (..)" under FETCH; for "* FLAGS (..)", "(..)" under FLAGS; and for a
+ * status response with a code, the code's data under the code's name. */
+static int cache_resp(struct imap4_session *s, const imap4_resp *resp)
+{
+	const char *p = resp->raw, *end, *num = NULL, *rest;
+	size_t numlen = 0;
+	int rc;
+
+	if (resp->type == IMAP4_RESP_UNTAGGED && resp->name && p &&
+	    resp->raw_len > 2) {
+		end = p + trim_crlf(p, resp->raw_len);
+		p += 2;
+		if (resp->has_number) {
+			num = p;
+			while (p < end && *p >= '0' && *p <= '9')
+				p++;
+			numlen = (size_t)(p - num);
+			while (p < end && *p == ' ')
+				p++;
+		}
+		while (p < end && *p != ' ')
+			p++;
+		rest = p < end ? p + 1 : end;
+		if (num)
+			rc = cache_put(s, resp->name, num, numlen, rest,
+				       (size_t)(end - rest));
+		else
+			rc = cache_put(s, resp->name, rest,
+				       (size_t)(end - rest), NULL, 0);
+		if (rc)
+			return rc;
+	}
+	if (resp->is_status && resp->code) {
+		const char *t = resp->code_text ? resp->code_text : "";
+		size_t n = strlen(t);
+
+		while (*t == ' ')
+			t++, n--;
+		while (n && t[n - 1] == ' ')
+			n--;
+		return cache_put(s, resp->code, t, n, NULL, 0);
+	}
+	return 0;
+}
+
+int imap4_session_observe(struct imap4_session *s, const imap4_resp *resp)
+{
+	int rc = 0;
+
+	if (resp->type == IMAP4_RESP_CONTINUE)
+		return 0;
+	if (resp->is_status && resp->code &&
+	    strcmp(resp->code, "CAPABILITY") == 0)
+		rc = imap4_session_set_caps(s, resp->code_args);
+	else if (resp->type == IMAP4_RESP_UNTAGGED && resp->name &&
+		 strcmp(resp->name, "CAPABILITY") == 0)
+		rc = imap4_session_set_caps(s, resp->args);
+	else if (resp->type == IMAP4_RESP_UNTAGGED && resp->name &&
+		 strcmp(resp->name, "ENABLED") == 0)
+		rc = add_enabled(s, resp->args);
+	if (rc)
+		return rc;
+	return cache_resp(s, resp);
+}
+
+int imap4_session_pop(struct imap4_session *s, const char *name, char **out)
+{
+	struct imap4_session_entry *e = find(s, name, strlen(name), false);
+
+	*out = NULL;
+	if (e == NULL || e->text == NULL)
+		return 0;
+	*out = e->text;
+	memset(e, 0, sizeof(*e));
+	return 0;
+}
+
+bool imap4_session_has(const struct imap4_session *s, const char *name)
+{
+	return find((struct imap4_session *)s, name, strlen(name), false) !=
+	       NULL;
+}

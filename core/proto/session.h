@@ -1,0 +1,75 @@
+/* session.h - what an IMAP client learns from the responses it reads.
+ *
+ * Sans-I/O: the session is shown every response and keeps the facts later
+ * commands depend on: the server's capabilities (from CAPABILITY data and
+ * [CAPABILITY] response codes), what ENABLE turned on (ENABLED data), and
+ * imaplib's untagged_responses cache behind imap4_response(). It never sees
+ * a socket and never decides what to send.
+ *
+ * Memory: everything the session keeps is malloc'ed by it and copied from
+ * the responses, which may be freed right after imap4_session_observe().
+ * The amounts are bounded: IMAP4_SESSION_MAX_CAPS capabilities,
+ * IMAP4_SESSION_MAX_NAMES cache entries, each at most
+ * IMAP4_SESSION_MAX_TEXT bytes (longer data, like a big SEARCH result, is
+ * not cached: it is the command's data instead).
+ */
+#ifndef IMAP4_PROTO_SESSION_H
+#define IMAP4_PROTO_SESSION_H
+
+#include "imap4.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define IMAP4_SESSION_MAX_CAPS 1024
+#define IMAP4_SESSION_MAX_NAMES 64
+#define IMAP4_SESSION_MAX_TEXT (64u * 1024)
+
+struct imap4_session_entry {
+	char name[32];		/* upper-cased response or code name */
+	char *text;		/* latest data, NUL-terminated, or NULL */
+	size_t len, alloc;
+};
+
+struct imap4_session {
+	char **caps;		/* upper-cased, NULL-terminated; one block */
+	size_t ncaps;
+	unsigned caps_gen;	/* bumped whenever caps are replaced */
+	char **enabled;		/* upper-cased, NULL-terminated; one block */
+	size_t nenabled;
+	bool utf8;		/* UTF8=ACCEPT is enabled */
+	struct imap4_session_entry cache[IMAP4_SESSION_MAX_NAMES];
+};
+
+void imap4_session_init(struct imap4_session *s);
+void imap4_session_clear(struct imap4_session *s);
+
+/* Takes in what resp tells about the session: CAPABILITY data or a
+ * [CAPABILITY] code replace the capabilities, ENABLED data adds to the
+ * enabled set, and the data of the response and of its code go to the
+ * cache. 0 or IMAP4_ENOMEM; an over-long capability list is IMAP4_ELIMIT. */
+int imap4_session_observe(struct imap4_session *s, const imap4_resp *resp);
+
+/* Replaces the capabilities with the atoms of the chain at first.
+ * 0, IMAP4_ENOMEM or IMAP4_ELIMIT (the old set then stays). */
+int imap4_session_set_caps(struct imap4_session *s, const imap4_arg *first);
+
+/* Forgets every capability and cached datum (after STARTTLS, RELIABILITY
+ * rule 2: nothing from before the handshake is trusted). */
+void imap4_session_forget(struct imap4_session *s);
+
+/* Forgets the cache alone (imaplib clears it before SELECT). */
+void imap4_session_forget_cache(struct imap4_session *s);
+
+bool imap4_session_has_cap(const struct imap4_session *s, const char *name);
+bool imap4_session_is_enabled(const struct imap4_session *s,
+			      const char *name);
+
+/* Pops the cached data named name (case-insensitive): *out is malloc'ed for
+ * the caller, or NULL when nothing is cached. 0 or IMAP4_ENOMEM. */
+int imap4_session_pop(struct imap4_session *s, const char *name, char **out);
+
+/* Whether data named name is cached, without popping it. */
+bool imap4_session_has(const struct imap4_session *s, const char *name);
+
+#endif

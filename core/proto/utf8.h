@@ -1,0 +1,29 @@
+/* utf8.h - strict UTF-8 helpers shared by the codecs (mutf7.c, rfc2047.c).
+ *
+ * "Strict" is RFC 3629: no overlong forms, no surrogates (U+D800..U+DFFF),
+ * nothing above U+10FFFF. Internal to libimap4.
+ */
+#ifndef IMAP4_PROTO_UTF8_H
+#define IMAP4_PROTO_UTF8_H
+
+#include "util/buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decodes the sequence at s (len bytes available, len > 0) into *cp.
+ * Returns its length (1..4), or 0 when the bytes at s do not start a valid
+ * sequence (then *cp is untouched). */
+size_t imap4_utf8_decode(uint32_t *cp, const unsigned char *s, size_t len);
+
+/* Appends the UTF-8 form of cp (a scalar value, not a surrogate) to b.
+ * 0, or IMAP4_ENOMEM / IMAP4_ELIMIT from the buffer. */
+int imap4_utf8_put(struct imap4_buf *b, uint32_t cp);
+
+/* Appends len bytes of s to b, each invalid sequence and each NUL byte
+ * replaced by U+FFFD, so that b holds valid UTF-8 text usable as a C
+ * string. 0, or IMAP4_ENOMEM / IMAP4_ELIMIT. */
+int imap4_utf8_append_sanitized(struct imap4_buf *b, const void *s,
+				size_t len);
+
+#endif

@@ -1,0 +1,422 @@
+/* schema.c - DDL, migrations and the two ways to open the cache. */
+#include "cache/schema.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Migration N takes a cache from version N-1 to N. A published migration is
+ * never edited: readers of every version rely on what it created. */
+
+static const char migration_1[] =
+	"CREATE TABLE accounts (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE,\n"
+	"  host TEXT NOT NULL DEFAULT '',\n"
+	"  user TEXT NOT NULL DEFAULT '',\n"
+	"  state TEXT NOT NULL DEFAULT 'new',\n"
+	"  last_sync INTEGER,\n"
+	"  last_error TEXT\n"
+	");\n"
+	"CREATE TABLE mailboxes (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  account_id INTEGER NOT NULL\n"
+	"    REFERENCES accounts(id) ON DELETE CASCADE,\n"
+	"  name TEXT NOT NULL,\n"
+	"  delimiter TEXT,\n"
+	"  attributes TEXT NOT NULL DEFAULT '',\n"
+	"  special_use TEXT,\n"
+	"  uidvalidity INTEGER NOT NULL DEFAULT 0,\n"
+	"  uidnext INTEGER NOT NULL DEFAULT 0,\n"
+	"  highestmodseq INTEGER NOT NULL DEFAULT 0,\n"
+	"  exists_count INTEGER NOT NULL DEFAULT 0,\n"
+	"  unseen_count INTEGER NOT NULL DEFAULT 0,\n"
+	"  last_sync INTEGER,\n"
+	"  live INTEGER NOT NULL DEFAULT 0,\n"
+	"  sync_progress INTEGER NOT NULL DEFAULT 0,\n"
+	"  sync_total INTEGER NOT NULL DEFAULT 0,\n"
+	"  last_error TEXT,\n"
+	"  UNIQUE (account_id, name)\n"
+	");\n"
+	/* Flags are matched case-insensitively (RFC 3501 2.3.2); seen and
+	 * flagged are derived here so no writer can let them drift. */
+	"CREATE TABLE messages (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  mailbox_id INTEGER NOT NULL\n"
+	"    REFERENCES mailboxes(id) ON DELETE CASCADE,\n"
+	"  uid INTEGER NOT NULL,\n"
+	"  modseq INTEGER NOT NULL DEFAULT 0,\n"
+	"  flags TEXT NOT NULL DEFAULT '',\n"
+	"  internaldate INTEGER,\n"
+	"  size INTEGER,\n"
+	"  date INTEGER,\n"
+	"  subject TEXT,\n"
+	"  from_addr TEXT,\n"
+	"  sender_addr TEXT,\n"
+	"  reply_to_addr TEXT,\n"
+	"  to_addr TEXT,\n"
+	"  cc_addr TEXT,\n"
+	"  bcc_addr TEXT,\n"
+	"  message_id TEXT,\n"
+	"  in_reply_to TEXT,\n"
+	"  seen INTEGER GENERATED ALWAYS AS\n"
+	"    (instr(' ' || lower(flags) || ' ', ' \\seen ') > 0) STORED,\n"
+	"  flagged INTEGER GENERATED ALWAYS AS\n"
+	"    (instr(' ' || lower(flags) || ' ', ' \\flagged ') > 0) STORED,\n"
+	"  sort_date INTEGER GENERATED ALWAYS AS\n"
+	"    (coalesce(date, internaldate)) STORED,\n"
+	"  UNIQUE (mailbox_id, uid)\n"
+	");\n"
+	"CREATE INDEX messages_by_date ON messages (sort_date);\n"
+	"CREATE INDEX messages_mailbox_date ON messages (mailbox_id, sort_date);\n"
+	"CREATE INDEX messages_unseen ON messages (mailbox_id, sort_date)\n"
+	"  WHERE seen = 0;\n"
+	"CREATE INDEX messages_unseen_date ON messages (sort_date)\n"
+	"  WHERE seen = 0;\n"
+	"CREATE INDEX messages_flagged ON messages (mailbox_id, sort_date)\n"
+	"  WHERE flagged = 1;\n";
+
+/* Bodies and full-text search. The FTS5 index has external content (the
+ * message_text view), so the text is stored once; the triggers keep the
+ * index equal to the view. An external-content 'delete' must be given
+ * exactly the values that were indexed, which is why every trigger passes
+ * the body currently stored and why deleting a message first deletes its
+ * body (a BEFORE trigger), instead of leaving that to the cascade. */
+static const char migration_2[] =
+	"CREATE TABLE bodies (\n"
+	"  message_id INTEGER PRIMARY KEY\n"
+	"    REFERENCES messages(id) ON DELETE CASCADE,\n"
+	"  headers TEXT,\n"
+	"  body TEXT,\n"
+	"  truncated INTEGER NOT NULL DEFAULT 0\n"
+	");\n"
+	"CREATE VIEW message_text (id, subject, from_addr, to_addr, cc_addr,\n"
+	"    body) AS\n"
+	"  SELECT m.id, m.subject, m.from_addr, m.to_addr, m.cc_addr, b.body\n"
+	"  FROM messages m LEFT JOIN bodies b ON b.message_id = m.id;\n"
+	"CREATE VIRTUAL TABLE messages_fts USING fts5 (\n"
+	"  subject, from_addr, to_addr, cc_addr, body,\n"
+	"  content = 'message_text', content_rowid = 'id',\n"
+	"  tokenize = 'unicode61 remove_diacritics 2'\n"
+	");\n"
+	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN\n"
+	"  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
+	"      cc_addr, body)\n"
+	"    VALUES (new.id, new.subject, new.from_addr, new.to_addr,\n"
+	"      new.cc_addr,\n"
+	"      (SELECT body FROM bodies WHERE message_id = new.id));\n"
+	"END;\n"
+	"CREATE TRIGGER messages_fts_update\n"
+	"  AFTER UPDATE OF subject, from_addr, to_addr, cc_addr ON messages\n"
+	"  WHEN old.subject IS NOT new.subject\n"
+	"    OR old.from_addr IS NOT new.from_addr\n"
+	"    OR old.to_addr IS NOT new.to_addr\n"
+	"    OR old.cc_addr IS NOT new.cc_addr\n"
+	"BEGIN\n"
+	"  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
+	"      to_addr, cc_addr, body)\n"
+	"    VALUES ('delete', old.id, old.subject, old.from_addr, old.to_addr,\n"
+	"      old.cc_addr,\n"
+	"      (SELECT body FROM bodies WHERE message_id = old.id));\n"
+	"  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
+	"      cc_addr, body)\n"
+	"    VALUES (new.id, new.subject, new.from_addr, new.to_addr,\n"
+	"      new.cc_addr,\n"
+	"      (SELECT body FROM bodies WHERE message_id = new.id));\n"
+	"END;\n"
+	"CREATE TRIGGER messages_fts_delete BEFORE DELETE ON messages BEGIN\n"
+	"  DELETE FROM bodies WHERE message_id = old.id;\n"
+	"  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
+	"      to_addr, cc_addr, body)\n"
+	"    VALUES ('delete', old.id, old.subject, old.from_addr, old.to_addr,\n"
+	"      old.cc_addr, NULL);\n"
+	"END;\n"
+	"CREATE TRIGGER bodies_fts_insert AFTER INSERT ON bodies BEGIN\n"
+	"  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
+	"      to_addr, cc_addr, body)\n"
+	"    SELECT 'delete', id, subject, from_addr, to_addr, cc_addr, NULL\n"
+	"    FROM messages WHERE id = new.message_id;\n"
+	"  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
+	"      cc_addr, body)\n"
+	"    SELECT id, subject, from_addr, to_addr, cc_addr, new.body\n"
+	"    FROM messages WHERE id = new.message_id;\n"
+	"END;\n"
+	"CREATE TRIGGER bodies_fts_update AFTER UPDATE OF body ON bodies\n"
+	"  WHEN old.body IS NOT new.body\n"
+	"BEGIN\n"
+	"  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
+	"      to_addr, cc_addr, body)\n"
+	"    SELECT 'delete', id, subject, from_addr, to_addr, cc_addr, old.body\n"
+	"    FROM messages WHERE id = old.message_id;\n"
+	"  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
+	"      cc_addr, body)\n"
+	"    SELECT id, subject, from_addr, to_addr, cc_addr, new.body\n"
+	"    FROM messages WHERE id = new.message_id;\n"
+	"END;\n"
+	"CREATE TRIGGER bodies_fts_delete BEFORE DELETE ON bodies BEGIN\n"
+	"  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
+	"      to_addr, cc_addr, body)\n"
+	"    SELECT 'delete', id, subject, from_addr, to_addr, cc_addr, old.body\n"
+	"    FROM messages WHERE id = old.message_id;\n"
+	"  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
+	"      cc_addr, body)\n"
+	"    SELECT id, subject, from_addr, to_addr, cc_addr, NULL\n"
+	"    FROM messages WHERE id = old.message_id;\n"
+	"END;\n"
+	/* Messages cached under version 1 enter the index now. */
+	"INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');\n";
+
+static const char *const migrations[CACHE_SCHEMA_VERSION] = {
+	migration_1,
+	migration_2,
+};
+
+__attribute__((format(printf, 3, 4))) static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+const char *cache_strerror(int code)
+{
+	switch (code) {
+	case CACHE_OK: return "success";
+	case CACHE_ENOENT: return "no cache";
+	case CACHE_ENEWER: return "cache written by a newer mailmirror";
+	case CACHE_EOLDER: return "cache not yet upgraded";
+	case CACHE_ENOTOURS: return "not a mailmirror cache";
+	case CACHE_EDB: return "database error";
+	case CACHE_ENOMEM: return "out of memory";
+	case CACHE_EIO: return "cannot create the cache file";
+	}
+	return "unknown error";
+}
+
+static int db_code(int rc)
+{
+	return rc == SQLITE_NOMEM ? CACHE_ENOMEM : CACHE_EDB;
+}
+
+static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		set_err(err, errlen, "%s", sqlite3_errmsg(db));
+		return db_code(rc);
+	}
+	return CACHE_OK;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_code(rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? CACHE_OK : db_code(rc);
+}
+
+int cache_version(sqlite3 *db)
+{
+	int v = 0;
+	int rc = pragma_int(db, "PRAGMA user_version", &v);
+
+	return rc < 0 ? rc : v;
+}
+
+/* Version 0 with tables in it, or a foreign application_id, is somebody
+ * else's database: migrating it would write our tables into their file. */
+static int check_ours(sqlite3 *db, int version, char *err, size_t errlen)
+{
+	int app = 0, tables = 0, rc;
+
+	if ((rc = pragma_int(db, "PRAGMA application_id", &app)) < 0 ||
+	    (rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables)) <
+		    0) {
+		set_err(err, errlen, "%s", sqlite3_errmsg(db));
+		return rc;
+	}
+	if ((version == 0 && tables > 0) ||
+	    (version > 0 && app != CACHE_APPLICATION_ID)) {
+		set_err(err, errlen, "not a mailmirror cache");
+		return CACHE_ENOTOURS;
+	}
+	return CACHE_OK;
+}
+
+int cache_migrate(sqlite3 *db, int target, char *err, size_t errlen)
+{
+	char sql[96];
+	int version, rc;
+
+	if (target < 0 || target > CACHE_SCHEMA_VERSION) {
+		set_err(err, errlen, "no schema version %d", target);
+		return CACHE_ENEWER;
+	}
+	/* IMMEDIATE: two daemons starting at once must not both migrate. */
+	if ((rc = exec(db, "BEGIN IMMEDIATE", err, errlen)) < 0)
+		return rc;
+	if ((version = cache_version(db)) < 0) {
+		set_err(err, errlen, "%s", sqlite3_errmsg(db));
+		rc = version;
+		goto fail;
+	}
+	if (version > target) {
+		set_err(err, errlen,
+			"cache schema version %d is newer than this "
+			"mailmirror's %d",
+			version, target);
+		rc = CACHE_ENEWER;
+		goto fail;
+	}
+	if ((rc = check_ours(db, version, err, errlen)) < 0)
+		goto fail;
+	for (int v = version; v < target; v++) {
+		if ((rc = exec(db, migrations[v], err, errlen)) < 0)
+			goto fail;
+	}
+	/* Both pragmas write the file header, inside this transaction. */
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA application_id = %d; PRAGMA user_version = %d",
+		 CACHE_APPLICATION_ID, target);
+	if ((rc = exec(db, sql, err, errlen)) < 0)
+		goto fail;
+	if ((rc = exec(db, "COMMIT", err, errlen)) < 0)
+		goto fail;
+	return CACHE_OK;
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* SQLite gives the -wal and -shm files the permissions of the database
+ * file, so making the database 0600 before SQLite first opens it covers
+ * all three without touching the process-wide umask (the daemon runs one
+ * thread per account). O_NOFOLLOW: a symlink planted at the cache path
+ * must not redirect our writes. */
+static int secure_file(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0) {
+		set_err(err, errlen, "cannot create %s: %s", path,
+			strerror(errno));
+		return CACHE_EIO;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    ((sb.st_mode & 077) != 0 && fchmod(fd, 0600) < 0)) {
+		set_err(err, errlen, "cannot secure %s: %s", path,
+			errno ? strerror(errno) : "not a regular file");
+		close(fd);
+		return CACHE_EIO;
+	}
+	close(fd);
+	return CACHE_OK;
+}
+
+static int open_db(sqlite3 **out, const char *path, int flags, char *err,
+		   size_t errlen)
+{
+	int rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOFOLLOW,
+				 NULL);
+
+	if (rc != SQLITE_OK) {
+		set_err(err, errlen, "cannot open %s: %s", path,
+			*out ? sqlite3_errmsg(*out) : sqlite3_errstr(rc));
+		sqlite3_close(*out);
+		*out = NULL;
+		return db_code(rc);
+	}
+	sqlite3_extended_result_codes(*out, 1);
+	sqlite3_busy_timeout(*out, CACHE_BUSY_TIMEOUT_MS);
+	return CACHE_OK;
+}
+
+int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = secure_file(path, err, errlen)) < 0)
+		return rc;
+	if ((rc = open_db(&db, path,
+			  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err,
+			  errlen)) < 0)
+		return rc;
+	/* WAL lets the query tool read while the daemon writes.
+	 * synchronous=NORMAL in WAL mode never corrupts the database: a power
+	 * loss can only drop the last transactions, which the next sync
+	 * fetches again from the server, the source of truth; FULL would
+	 * fsync on every commit of every flag change. */
+	if ((rc = exec(db,
+		       "PRAGMA journal_mode = WAL;"
+		       "PRAGMA synchronous = NORMAL;"
+		       "PRAGMA foreign_keys = ON;",
+		       err, errlen)) < 0 ||
+	    (rc = cache_migrate(db, CACHE_SCHEMA_VERSION, err, errlen)) < 0) {
+		sqlite3_close(db);
+		return rc;
+	}
+	*out = db;
+	return CACHE_OK;
+}
+
+int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	sqlite3 *db = NULL;
+	int rc, version;
+
+	*out = NULL;
+	if (stat(path, &sb) < 0) {
+		set_err(err, errlen, "no cache at %s: %s", path,
+			strerror(errno));
+		return errno == ENOENT ? CACHE_ENOENT : CACHE_EIO;
+	}
+	if ((rc = open_db(&db, path, SQLITE_OPEN_READONLY, err, errlen)) < 0)
+		return rc;
+	if ((version = cache_version(db)) < 0) {
+		set_err(err, errlen, "cannot read %s: %s", path,
+			sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return version;
+	}
+	if (version > CACHE_SCHEMA_VERSION) {
+		set_err(err, errlen,
+			"cache at %s has schema version %d, newer than this "
+			"mailmirror's %d; upgrade mailmirror",
+			path, version, CACHE_SCHEMA_VERSION);
+		rc = CACHE_ENEWER;
+	} else if ((rc = check_ours(db, version, err, errlen)) == CACHE_OK &&
+		   version < CACHE_SCHEMA_VERSION) {
+		set_err(err, errlen,
+			"cache at %s has schema version %d, older than this "
+			"mailmirror's %d; start mailmirrord to upgrade it",
+			path, version, CACHE_SCHEMA_VERSION);
+		rc = CACHE_EOLDER;
+	}
+	if (rc < 0) {
+		sqlite3_close(db);
+		return rc;
+	}
+	*out = db;
+	return CACHE_OK;
+}

@@ -1,0 +1,80 @@
+/* schema.h - the SQLite cache: its schema, migrations and opening.
+ *
+ * The cache is a public interface: mailmirrord writes it, the mailmirror
+ * query tool and any local program read it. Its tables are described in
+ * daemon/cache/schema.md, which is the contract; PRAGMA user_version holds
+ * the schema version and PRAGMA application_id marks the file as ours.
+ *
+ * Only the daemon migrates (cache_open_rw); readers (cache_open_ro) refuse a
+ * cache whose version they do not know, newer or older, and never write.
+ *
+ * Error codes are negative CACHE_E* values. Every function that can fail
+ * takes an error buffer and, on failure, leaves a one-line English message
+ * there (always NUL-terminated, truncated to errlen).
+ */
+#ifndef MAILMIRROR_CACHE_SCHEMA_H
+#define MAILMIRROR_CACHE_SCHEMA_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+/* The version this build creates and reads. Migrations 1..CACHE_SCHEMA_VERSION
+ * are applied in order; see schema.md for what each one adds. */
+#define CACHE_SCHEMA_VERSION 2
+
+/* PRAGMA application_id of a mailmirror cache: "MMir" in ASCII. */
+#define CACHE_APPLICATION_ID 0x4d4d6972
+
+/* How long a connection waits for another one's lock before it gives up
+ * with SQLITE_BUSY. Writers hold the lock for one short transaction. */
+#define CACHE_BUSY_TIMEOUT_MS 5000
+
+enum cache_code {
+	CACHE_OK = 0,
+	CACHE_ENOENT = -1,	/* (ro) no cache file at that path */
+	CACHE_ENEWER = -2,	/* written by a newer mailmirror */
+	CACHE_EOLDER = -3,	/* (ro) older schema, or not yet created: the
+				   daemon has not migrated it yet */
+	CACHE_ENOTOURS = -4,	/* an SQLite file that is not a cache */
+	CACHE_EDB = -5,		/* SQLite failed (I/O, corrupt, permission,
+				   busy); the message says which */
+	CACHE_ENOMEM = -6,	/* out of memory */
+	CACHE_EIO = -7,		/* creating or securing the file failed */
+};
+
+/* Opens (creating it if needed) the cache at path for writing, as the
+ * daemon does: the file, its -wal and -shm are mode 0600; WAL journal,
+ * synchronous=NORMAL, foreign keys on, busy timeout set; the schema is
+ * migrated to CACHE_SCHEMA_VERSION in one transaction. The directory must
+ * exist (see cache_default_path).
+ *
+ * On success *out is a connection the caller closes with sqlite3_close().
+ * On failure *out is NULL and err holds the reason. Errors: CACHE_ENEWER,
+ * CACHE_ENOTOURS, CACHE_EDB, CACHE_EIO, CACHE_ENOMEM. */
+int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen);
+
+/* Opens an existing cache read-only (SQLITE_OPEN_READONLY) for queries. It
+ * works while the daemon writes: readers see the last committed state. The
+ * schema is never changed; a cache of another version is refused.
+ *
+ * On success *out is a connection the caller closes with sqlite3_close().
+ * Errors: CACHE_ENOENT, CACHE_ENEWER, CACHE_EOLDER, CACHE_ENOTOURS,
+ * CACHE_EDB, CACHE_ENOMEM. */
+int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen);
+
+/* The schema version of an open cache (PRAGMA user_version), or a negative
+ * CACHE_E* code. */
+int cache_version(sqlite3 *db);
+
+/* Applies migrations so that the cache reaches version target (which may be
+ * below CACHE_SCHEMA_VERSION, for tests of older caches), in one
+ * transaction: on failure nothing changed. cache_open_rw calls it with
+ * CACHE_SCHEMA_VERSION. Errors: CACHE_ENEWER (already past target),
+ * CACHE_ENOTOURS, CACHE_EDB. */
+int cache_migrate(sqlite3 *db, int target, char *err, size_t errlen);
+
+/* A static English description of a CACHE_E* code. */
+const char *cache_strerror(int code);
+
+#endif

@@ -1,0 +1,262 @@
+/* output.c - tables, TSV and JSON lines, and cleaning server text. */
+#include "mailmirror/output.h"
+
+#include <langinfo.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+/* Decodes one UTF-8 sequence at s (n bytes available). Returns its length
+ * and sets *cp, or returns 0 for an invalid, overlong or surrogate
+ * sequence (RFC 3629 section 3). */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len;
+	uint32_t c, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		len = 2, c = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3, c = s[0] & 0x0f, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4, c = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Bidirectional formatting characters reorder what follows them on
+ * screen: a subject could show one sender and hide another. */
+static bool is_bidi_control(uint32_t c)
+{
+	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+	       c == 0x200e || c == 0x200f || c == 0x061c;
+}
+
+char *out_clean(const char *s, bool multiline)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), o = 0;
+	/* Worst case: each byte becomes the 3-byte U+FFFD. */
+	char *res;
+
+	if (n > (SIZE_MAX - 1) / 3)
+		return NULL;
+	res = malloc(n * 3 + 1);
+	if (res == NULL)
+		return NULL;
+	while (n > 0) {
+		uint32_t c;
+		size_t len = utf8_decode(p, n, &c);
+
+		if (len == 0) {
+			memcpy(res + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			p++, n--;
+			continue;
+		}
+		if (multiline && (c == '\n' || c == '\t')) {
+			res[o++] = (char)c;
+		} else if (multiline && c == '\r') {
+			/* dropped: CRLF line ends become LF */
+		} else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+			res[o++] = ' ';
+		} else if (!is_bidi_control(c)) {
+			memcpy(res + o, p, len);
+			o += len;
+		}
+		p += len, n -= len;
+	}
+	res[o] = '\0';
+	return res;
+}
+
+size_t out_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), w = 0;
+
+	while (n > 0) {
+		uint32_t c;
+		size_t len = utf8_decode(p, n, &c);
+		int cw;
+
+		if (len == 0)
+			len = 1, c = 0xfffd;
+		cw = wcwidth((wchar_t)c);
+		w += cw < 0 ? 1 : (size_t)cw;
+		p += len, n -= len;
+	}
+	return w;
+}
+
+void out_begin(struct out *o, FILE *f, enum out_mode mode,
+	       const struct out_col *cols, size_t ncols)
+{
+	*o = (struct out){.f = f, .mode = mode, .cols = cols, .ncols = ncols};
+}
+
+static void put(struct out *o, const char *s)
+{
+	if (fputs(s, o->f) == EOF)
+		o->failed = true;
+}
+
+void out_json(struct out *o, const char *json)
+{
+	put(o, json ? json : "null");
+	put(o, "\n");
+	o->rows++;
+}
+
+void out_row(struct out *o, const char *const *fields)
+{
+	if (o->mode == OUT_TSV) {
+		for (size_t i = 0; i < o->ncols; i++) {
+			char *c = out_clean(fields[i], false);
+
+			if (c == NULL) {
+				o->failed = true;
+				return;
+			}
+			if (i > 0)
+				put(o, "\t");
+			put(o, c);
+			free(c);
+		}
+		put(o, "\n");
+		o->rows++;
+		return;
+	}
+	if (o->nrows == o->alloc_rows) {
+		size_t na = o->alloc_rows ? o->alloc_rows * 2 : 64;
+		char **nc;
+
+		if (na > SIZE_MAX / o->ncols / sizeof(*nc) ||
+		    (nc = realloc(o->cells, na * o->ncols * sizeof(*nc))) ==
+			    NULL) {
+			o->failed = true;
+			return;
+		}
+		o->cells = nc;
+		o->alloc_rows = na;
+	}
+	char **row = o->cells + o->nrows * o->ncols;
+	for (size_t i = 0; i < o->ncols; i++) {
+		row[i] = out_clean(fields[i], false);
+		if (row[i] == NULL) {
+			while (i-- > 0)
+				free(row[i]);
+			o->failed = true;
+			return;
+		}
+	}
+	o->nrows++;
+	o->rows++;
+}
+
+/* Prints s in exactly width cells: cut with an ellipsis, or padded. */
+static void put_cell(struct out *o, const char *s, size_t width, bool pad,
+		     bool right)
+{
+	static const char *ellipsis;
+	size_t w = out_width(s);
+
+	if (ellipsis == NULL)
+		ellipsis = strcmp(nl_langinfo(CODESET), "UTF-8") == 0
+				   ? "\xe2\x80\xa6"
+				   : "~";
+	if (w > width) {
+		const unsigned char *p = (const unsigned char *)s;
+		size_t n = strlen(s), used = 0;
+
+		while (n > 0) {
+			uint32_t c;
+			size_t len = utf8_decode(p, n, &c);
+			int cw = wcwidth((wchar_t)c);
+			size_t cells = cw < 0 ? 1 : (size_t)cw;
+
+			if (len == 0)
+				len = 1;
+			if (used + cells + 1 > width)
+				break;
+			if (fwrite(p, 1, len, o->f) != len)
+				o->failed = true;
+			used += cells;
+			p += len, n -= len;
+		}
+		put(o, ellipsis);
+		used++;
+		for (; pad && used < width; used++)
+			put(o, " ");
+		return;
+	}
+	for (size_t i = w; right && i < width; i++)
+		put(o, " ");
+	put(o, s);
+	for (size_t i = w; pad && !right && i < width; i++)
+		put(o, " ");
+}
+
+static void print_table(struct out *o)
+{
+	size_t *width = calloc(o->ncols, sizeof(*width));
+
+	if (width == NULL) {
+		o->failed = true;
+		return;
+	}
+	for (size_t c = 0; c < o->ncols; c++) {
+		width[c] = out_width(o->cols[c].title);
+		for (size_t r = 0; r < o->nrows; r++) {
+			size_t w = out_width(o->cells[r * o->ncols + c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+		if (o->cols[c].max_width > 0 &&
+		    width[c] > (size_t)o->cols[c].max_width)
+			width[c] = (size_t)o->cols[c].max_width;
+	}
+	for (size_t r = 0; r <= o->nrows; r++) {
+		for (size_t c = 0; c < o->ncols; c++) {
+			const char *s = r == 0 ? o->cols[c].title
+					       : o->cells[(r - 1) * o->ncols + c];
+			bool last = c + 1 == o->ncols;
+
+			if (c > 0)
+				put(o, "  ");
+			put_cell(o, s, width[c], !last, o->cols[c].right);
+		}
+		put(o, "\n");
+	}
+	free(width);
+}
+
+int out_end(struct out *o)
+{
+	if (o->mode == OUT_TABLE && o->nrows > 0 && !o->failed)
+		print_table(o);
+	for (size_t i = 0; i < o->nrows * o->ncols; i++)
+		free(o->cells[i]);
+	free(o->cells);
+	o->cells = NULL;
+	o->nrows = o->alloc_rows = 0;
+	if (fflush(o->f) == EOF || ferror(o->f))
+		o->failed = true;
+	return o->failed ? -1 : 0;
+}

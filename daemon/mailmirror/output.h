@@ -1,0 +1,65 @@
+/* output.h - how mailmirror prints rows: a table for people, tab-separated
+ * lines for scripts, JSON objects for programs.
+ *
+ * Everything printed here came from IMAP servers, so in table and TSV modes
+ * every field is cleaned first (out_clean): control characters, escape
+ * sequences and bidirectional overrides cannot reach the terminal
+ * (RELIABILITY rule 6), and a tab or newline cannot split a TSV record.
+ * JSON lines are built by SQLite's json_object(), which escapes them.
+ */
+#ifndef MAILMIRROR_OUTPUT_H
+#define MAILMIRROR_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum out_mode {
+	OUT_TABLE,	/* aligned columns with a header line (a terminal) */
+	OUT_TSV,	/* one line per row, fields separated by tabs */
+	OUT_JSON,	/* one JSON object per line */
+};
+
+struct out_col {
+	const char *title;	/* header of the table column */
+	int max_width;		/* display cells; 0: no limit */
+	bool right;		/* right-aligned (numbers) */
+};
+
+struct out {
+	FILE *f;
+	enum out_mode mode;
+	const struct out_col *cols;
+	size_t ncols;
+	char **cells;		/* table mode: rows kept until out_end, to
+				   size the columns */
+	size_t nrows, alloc_rows;
+	size_t rows;		/* rows written so far, in any mode */
+	bool failed;		/* out of memory or a write error */
+};
+
+/* Starts a result set of ncols columns (cols is borrowed until out_end). */
+void out_begin(struct out *o, FILE *f, enum out_mode mode,
+	       const struct out_col *cols, size_t ncols);
+
+/* Adds a row of ncols fields (NULL prints as empty), copied as needed.
+ * Table and TSV modes only. */
+void out_row(struct out *o, const char *const *fields);
+
+/* Adds a row that is one complete JSON text (JSON mode). */
+void out_json(struct out *o, const char *json);
+
+/* Prints what was buffered and frees it. Returns 0, or -1 if memory ran out
+ * or writing failed along the way. */
+int out_end(struct out *o);
+
+/* A cleaned copy of s (caller frees), or NULL when out of memory. Invalid
+ * UTF-8 becomes U+FFFD; C0 and C1 controls and DEL become a space, except
+ * that with multiline newlines and tabs are kept (and CR dropped);
+ * bidirectional embedding, override and isolate controls are dropped. */
+char *out_clean(const char *s, bool multiline);
+
+/* Display cells taken by the UTF-8 string s in the current locale. */
+size_t out_width(const char *s);
+
+#endif

@@ -1,0 +1,623 @@
+/* query.c - the mailmirror commands: SQL over the read-only cache. */
+#include "mailmirror/query.h"
+
+#include "cache/schema.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A column of a command's result. The same SELECT serves the three output
+ * modes: text modes select text_sql, JSON mode wraps the json_sql values
+ * in json_object(), so SQLite does the JSON escaping. text_sql NULL: JSON
+ * only; json_key NULL: text only. */
+struct qcol {
+	struct out_col col;
+	const char *text_sql;
+	const char *json_key;
+	const char *json_sql;
+};
+
+#define MAX_COLS 24
+
+#define LOCAL_MINUTE(x) "strftime('%Y-%m-%d %H:%M', " x ", 'unixepoch', 'localtime')"
+
+/* IMAP says INBOX is case-insensitive (RFC 3501 5.1); other names are
+ * compared as the UTF-8 the daemon stored. */
+#define MAILBOX_MATCH \
+	"(b.name = :mbox OR (upper(:mbox) = 'INBOX' AND upper(b.name) = 'INBOX'))"
+
+static const struct qcol message_cols[] = {
+	{{"DATE", 16, false}, LOCAL_MINUTE("m.sort_date"), "date", "m.sort_date"},
+	{{"MAILBOX", 24, false}, "a.name || '/' || b.name", NULL, NULL},
+	{{NULL, 0, false}, NULL, "account", "a.name"},
+	{{NULL, 0, false}, NULL, "mailbox", "b.name"},
+	{{"UID", 0, true}, "m.uid", "uid", "m.uid"},
+	{{"FROM", 28, false}, "m.from_addr", "from", "m.from_addr"},
+	{{"SUBJECT", 60, false}, "m.subject", "subject", "m.subject"},
+	{{"FLAGS", 0, false}, "m.flags", "flags", "m.flags"},
+};
+
+static const struct qcol status_cols[] = {
+	{{"ACCOUNT", 20, false}, "a.name", "account", "a.name"},
+	{{"STATE", 12, false}, "a.state", "account_state", "a.state"},
+	{{NULL, 0, false}, NULL, "account_last_sync", "a.last_sync"},
+	{{NULL, 0, false}, NULL, "account_error", "a.last_error"},
+	{{"MAILBOX", 30, false}, "b.name", "mailbox", "b.name"},
+	{{"MESSAGES", 0, true}, "b.exists_count", "messages", "b.exists_count"},
+	{{"UNREAD", 0, true}, "b.unseen_count", "unread", "b.unseen_count"},
+	{{"SYNCED", 16, false},
+	 "CASE WHEN b.id IS NULL THEN NULL WHEN b.last_sync IS NULL "
+	 "THEN 'never' ELSE " LOCAL_MINUTE("b.last_sync") " END",
+	 "last_sync", "b.last_sync"},
+	{{"MODE", 0, false},
+	 "CASE WHEN b.id IS NULL THEN NULL WHEN b.live THEN 'live' "
+	 "ELSE 'polled' END",
+	 "live", "CASE WHEN b.id IS NULL THEN NULL "
+		 "ELSE json(CASE WHEN b.live THEN 'true' ELSE 'false' END) END"},
+	{{"PROGRESS", 0, true},
+	 "CASE WHEN b.sync_total > 0 THEN b.sync_progress || '/' || "
+	 "b.sync_total END",
+	 "sync_progress", "b.sync_progress"},
+	{{NULL, 0, false}, NULL, "sync_total", "b.sync_total"},
+	{{"ERROR", 60, false}, "coalesce(b.last_error, a.last_error)", "error",
+	 "b.last_error"},
+};
+
+static const struct qcol show_cols[] = {
+	{{"Account", 0, false}, "a.name", "account", "a.name"},
+	{{"Mailbox", 0, false}, "b.name", "mailbox", "b.name"},
+	{{"UID", 0, false}, "m.uid", "uid", "m.uid"},
+	{{"Date", 0, false},
+	 "strftime('%Y-%m-%d %H:%M:%S', m.date, 'unixepoch', 'localtime')",
+	 "date", "m.date"},
+	{{"Received", 0, false},
+	 "strftime('%Y-%m-%d %H:%M:%S', m.internaldate, 'unixepoch', "
+	 "'localtime')",
+	 "internaldate", "m.internaldate"},
+	{{"From", 0, false}, "m.from_addr", "from", "m.from_addr"},
+	{{"Sender", 0, false}, "m.sender_addr", "sender", "m.sender_addr"},
+	{{"Reply-To", 0, false}, "m.reply_to_addr", "reply_to",
+	 "m.reply_to_addr"},
+	{{"To", 0, false}, "m.to_addr", "to", "m.to_addr"},
+	{{"Cc", 0, false}, "m.cc_addr", "cc", "m.cc_addr"},
+	{{"Bcc", 0, false}, "m.bcc_addr", "bcc", "m.bcc_addr"},
+	{{"Subject", 0, false}, "m.subject", "subject", "m.subject"},
+	{{"Message-ID", 0, false}, "m.message_id", "message_id",
+	 "m.message_id"},
+	{{"In-Reply-To", 0, false}, "m.in_reply_to", "in_reply_to",
+	 "m.in_reply_to"},
+	{{"Flags", 0, false}, "m.flags", "flags", "m.flags"},
+	{{"Size", 0, false}, "m.size", "size", "m.size"},
+	{{"Modseq", 0, false}, "nullif(m.modseq, 0)", "modseq", "m.modseq"},
+	{{"Truncated", 0, false},
+	 "CASE WHEN y.truncated THEN 'yes (only the start of the body is "
+	 "cached)' END",
+	 "truncated",
+	 "CASE WHEN y.message_id IS NOT NULL THEN "
+	 "json(CASE WHEN y.truncated THEN 'true' ELSE 'false' END) END"},
+	/* The last two are printed as blocks, after the fields. */
+	{{"headers", 0, false}, "y.headers", "headers", "y.headers"},
+	{{"body", 0, false}, "y.body", "body", "y.body"},
+};
+
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+
+__attribute__((format(printf, 2, 3))) static void
+set_err(struct query *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q->err, sizeof(q->err), fmt, ap);
+	va_end(ap);
+}
+
+int query_open(struct query *q, const char *path, FILE *out,
+	       enum out_mode mode)
+{
+	int rc;
+
+	q->out = out;
+	q->mode = mode;
+	q->err[0] = '\0';
+	rc = cache_open_ro(&q->db, path, q->err, sizeof(q->err));
+	switch (rc) {
+	case CACHE_OK:
+		return QUERY_OK;
+	case CACHE_ENOENT:
+		set_err(q, "no cache at %s; is mailmirrord running?", path);
+		return QUERY_NOCACHE;
+	case CACHE_EOLDER:
+		return QUERY_NOCACHE;
+	case CACHE_ENEWER:
+		return QUERY_NEWER;
+	default:
+		return QUERY_ERROR;
+	}
+}
+
+void query_close(struct query *q)
+{
+	sqlite3_close(q->db);
+	q->db = NULL;
+}
+
+/* ACCOUNT[/MAILBOX], split at the first '/': mailbox names may hold the
+ * hierarchy delimiter themselves. */
+struct scope {
+	char *account;	/* NULL: every account */
+	char *mailbox;	/* NULL: every mailbox of the account */
+};
+
+static int scope_parse(struct query *q, struct scope *sc, const char *s,
+		       bool need_mailbox)
+{
+	const char *slash;
+
+	*sc = (struct scope){0};
+	if (s == NULL) {
+		if (!need_mailbox)
+			return QUERY_OK;
+		set_err(q, "expected ACCOUNT/MAILBOX");
+		return QUERY_USAGE;
+	}
+	slash = strchr(s, '/');
+	if (s[0] == '/' || (slash != NULL && slash[1] == '\0') ||
+	    (need_mailbox && slash == NULL) || s[0] == '\0') {
+		set_err(q, "expected %s, not \"%s\"",
+			need_mailbox ? "ACCOUNT/MAILBOX" : "ACCOUNT[/MAILBOX]",
+			s);
+		return QUERY_USAGE;
+	}
+	sc->account = slash ? strndup(s, (size_t)(slash - s)) : strdup(s);
+	sc->mailbox = slash ? strdup(slash + 1) : NULL;
+	if (sc->account == NULL || (slash != NULL && sc->mailbox == NULL)) {
+		free(sc->account);
+		free(sc->mailbox);
+		set_err(q, "out of memory");
+		return QUERY_ERROR;
+	}
+	return QUERY_OK;
+}
+
+static void scope_clear(struct scope *sc)
+{
+	free(sc->account);
+	free(sc->mailbox);
+	*sc = (struct scope){0};
+}
+
+static void bind_named_text(sqlite3_stmt *st, const char *name,
+			    const char *v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static void bind_named_int(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0)
+		sqlite3_bind_int64(st, i, v);
+}
+
+static void bind_scope(sqlite3_stmt *st, const struct scope *sc)
+{
+	bind_named_text(st, ":acct", sc->account);
+	bind_named_text(st, ":mbox", sc->mailbox);
+}
+
+/* Prepares the built SQL (freeing it); NULL with the error set. */
+static sqlite3_stmt *prepare(struct query *q, sqlite3_str *sql, int *rc)
+{
+	sqlite3_stmt *st = NULL;
+	char *text;
+
+	if (sqlite3_str_errcode(sql) != SQLITE_OK) {
+		sqlite3_free(sqlite3_str_finish(sql));
+		set_err(q, "out of memory");
+		*rc = QUERY_ERROR;
+		return NULL;
+	}
+	text = sqlite3_str_finish(sql);
+	if (sqlite3_prepare_v2(q->db, text, -1, &st, NULL) != SQLITE_OK) {
+		set_err(q, "reading the cache: %s", sqlite3_errmsg(q->db));
+		*rc = QUERY_ERROR;
+		st = NULL;
+	}
+	sqlite3_free(text);
+	return st;
+}
+
+/* A scope that names nothing is an answer ("no such account"), so that a
+ * typo is not mistaken for an empty mailbox. */
+static int check_scope(struct query *q, const struct scope *sc)
+{
+	sqlite3_str *sql;
+	sqlite3_stmt *st;
+	int rc = QUERY_OK, r;
+
+	if (sc->account == NULL)
+		return QUERY_OK;
+	sql = sqlite3_str_new(q->db);
+	if (sc->mailbox == NULL)
+		sqlite3_str_appendall(sql,
+				      "SELECT 1 FROM accounts a WHERE a.name "
+				      "= :acct");
+	else
+		sqlite3_str_appendall(sql, "SELECT 1 FROM mailboxes b JOIN "
+					   "accounts a ON a.id = "
+					   "b.account_id WHERE a.name = :acct "
+					   "AND " MAILBOX_MATCH);
+	if ((st = prepare(q, sql, &rc)) == NULL)
+		return rc;
+	bind_scope(st, sc);
+	r = sqlite3_step(st);
+	if (r == SQLITE_DONE) {
+		if (sc->mailbox)
+			set_err(q, "no mailbox \"%s\" in account \"%s\"",
+				sc->mailbox, sc->account);
+		else
+			set_err(q, "no account \"%s\"", sc->account);
+		rc = QUERY_NONE;
+	} else if (r != SQLITE_ROW) {
+		set_err(q, "reading the cache: %s", sqlite3_errmsg(q->db));
+		rc = QUERY_ERROR;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void select_list(struct query *q, sqlite3_str *sql,
+			const struct qcol *cols, size_t n)
+{
+	bool first = true;
+
+	sqlite3_str_appendall(sql, "SELECT ");
+	if (q->mode == OUT_JSON)
+		sqlite3_str_appendall(sql, "json_object(");
+	for (size_t i = 0; i < n; i++) {
+		const char *expr =
+			q->mode == OUT_JSON ? cols[i].json_sql : cols[i].text_sql;
+
+		if (expr == NULL)
+			continue;
+		if (!first)
+			sqlite3_str_appendall(sql, ", ");
+		if (q->mode == OUT_JSON)
+			sqlite3_str_appendf(sql, "'%s', ", cols[i].json_key);
+		sqlite3_str_appendall(sql, expr);
+		first = false;
+	}
+	if (q->mode == OUT_JSON)
+		sqlite3_str_appendall(sql, ")");
+}
+
+static size_t text_cols(struct out_col *out, const struct qcol *cols,
+			size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < MAX_COLS; i++)
+		if (cols[i].text_sql != NULL)
+			out[k++] = cols[i].col;
+	return k;
+}
+
+/* FTS5 reports syntax errors as "fts5: ..." when the query runs; they are
+ * the user's, everything else is the cache's. */
+static int step_error(struct query *q, bool search)
+{
+	const char *msg = sqlite3_errmsg(q->db);
+
+	if (search && (strncmp(msg, "fts5:", 5) == 0 ||
+		       strstr(msg, "syntax error") != NULL)) {
+		set_err(q,
+			"bad search query: unbalanced parentheses or an "
+			"AND, OR or NOT without a term on each side");
+		return QUERY_BADQUERY;
+	}
+	set_err(q, "reading the cache: %s", msg);
+	return QUERY_ERROR;
+}
+
+/* Steps st to the end, printing each row; *rows counts them. */
+static int print_rows(struct query *q, sqlite3_stmt *st,
+		      const struct qcol *cols, size_t n, bool search,
+		      size_t *rows)
+{
+	struct out_col oc[MAX_COLS];
+	const char *fields[MAX_COLS];
+	size_t k = text_cols(oc, cols, n);
+	struct out o;
+	int r, rc = QUERY_OK;
+
+	out_begin(&o, q->out, q->mode, oc, k);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (q->mode == OUT_JSON) {
+			out_json(&o, (const char *)sqlite3_column_text(st, 0));
+			continue;
+		}
+		for (size_t i = 0; i < k; i++)
+			fields[i] = (const char *)sqlite3_column_text(st, (int)i);
+		out_row(&o, fields);
+	}
+	if (r != SQLITE_DONE)
+		rc = step_error(q, search);
+	*rows = o.rows;
+	if (out_end(&o) < 0 && rc == QUERY_OK) {
+		set_err(q, "writing the output failed");
+		rc = QUERY_ERROR;
+	}
+	return rc;
+}
+
+int query_status(struct query *q)
+{
+	sqlite3_str *sql = sqlite3_str_new(q->db);
+	sqlite3_stmt *st;
+	size_t rows;
+	int rc = QUERY_OK;
+
+	select_list(q, sql, status_cols, NCOLS(status_cols));
+	sqlite3_str_appendall(sql, " FROM accounts a LEFT JOIN mailboxes b "
+				   "ON b.account_id = a.id "
+				   "ORDER BY a.name, b.name");
+	if ((st = prepare(q, sql, &rc)) == NULL)
+		return rc;
+	rc = print_rows(q, st, status_cols, NCOLS(status_cols), false, &rows);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void where_filter(sqlite3_str *sql, const struct scope *sc,
+			 const struct query_filter *f)
+{
+	if (sc->account)
+		sqlite3_str_appendall(sql, " AND a.name = :acct");
+	if (sc->mailbox)
+		sqlite3_str_appendall(sql, " AND " MAILBOX_MATCH);
+	if (f->unread)
+		sqlite3_str_appendall(sql, " AND m.seen = 0");
+	if (f->flagged)
+		sqlite3_str_appendall(sql, " AND m.flagged = 1");
+	if (f->since != QUERY_NO_TIME)
+		sqlite3_str_appendall(sql, " AND m.sort_date >= :since");
+}
+
+/* ls and search: the same rows, search adds the FTS match. */
+static int list_messages(struct query *q, const struct query_filter *f,
+			 const char *match)
+{
+	struct scope sc;
+	sqlite3_str *sql;
+	sqlite3_stmt *st;
+	size_t rows = 0;
+	int rc;
+
+	if ((rc = scope_parse(q, &sc, f->scope, false)) != QUERY_OK)
+		return rc;
+	if ((rc = check_scope(q, &sc)) != QUERY_OK)
+		goto out;
+	sql = sqlite3_str_new(q->db);
+	select_list(q, sql, message_cols, NCOLS(message_cols));
+	/* The inner query picks the rows and the outer one formats them:
+	 * SQLite computes every result column before it sorts, so formatting
+	 * inside would cost a strftime() per match of a common word instead
+	 * of one per printed row. A subquery with LIMIT under a join is
+	 * never flattened. */
+	sqlite3_str_appendall(sql, " FROM (SELECT m.id AS id");
+	if (match != NULL)
+		sqlite3_str_appendall(sql, " FROM messages_fts f "
+					   "JOIN messages m ON m.id = f.rowid");
+	else
+		sqlite3_str_appendall(sql, " FROM messages m");
+	if (sc.account)
+		sqlite3_str_appendall(sql,
+				      " JOIN mailboxes b ON b.id = m.mailbox_id"
+				      " JOIN accounts a ON a.id = b.account_id");
+	sqlite3_str_appendall(sql, " WHERE 1");
+	if (match != NULL)
+		sqlite3_str_appendall(sql, " AND messages_fts MATCH :match");
+	where_filter(sql, &sc, f);
+	sqlite3_str_appendall(sql, " ORDER BY m.sort_date DESC, m.id DESC");
+	if (f->limit > 0)
+		sqlite3_str_appendall(sql, " LIMIT :limit");
+	sqlite3_str_appendall(sql,
+			      ") AS hit JOIN messages m ON m.id = hit.id"
+			      " JOIN mailboxes b ON b.id = m.mailbox_id"
+			      " JOIN accounts a ON a.id = b.account_id"
+			      " ORDER BY m.sort_date DESC, m.id DESC");
+	if ((st = prepare(q, sql, &rc)) == NULL)
+		goto out;
+	bind_scope(st, &sc);
+	bind_named_text(st, ":match", match);
+	bind_named_int(st, ":since", f->since);
+	bind_named_int(st, ":limit", f->limit);
+	rc = print_rows(q, st, message_cols, NCOLS(message_cols),
+			match != NULL, &rows);
+	sqlite3_finalize(st);
+	if (rc == QUERY_OK && rows == 0) {
+		set_err(q, "no messages found");
+		rc = QUERY_NONE;
+	}
+out:
+	scope_clear(&sc);
+	return rc;
+}
+
+int query_ls(struct query *q, const struct query_filter *f)
+{
+	return list_messages(q, f, NULL);
+}
+
+int query_search(struct query *q, const char *text,
+		 const struct query_filter *f)
+{
+	char *match = NULL;
+	int rc = query_fts_translate(&match, text, q->err, sizeof(q->err));
+
+	if (rc != QUERY_OK)
+		return rc;
+	rc = list_messages(q, f, match);
+	free(match);
+	return rc;
+}
+
+int query_count(struct query *q, const struct query_filter *f)
+{
+	struct scope sc;
+	sqlite3_str *sql;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	if ((rc = scope_parse(q, &sc, f->scope, false)) != QUERY_OK)
+		return rc;
+	if ((rc = check_scope(q, &sc)) != QUERY_OK)
+		goto out;
+	sql = sqlite3_str_new(q->db);
+	sqlite3_str_appendall(sql, q->mode == OUT_JSON
+					   ? "SELECT json_object('count', "
+					     "count(*))"
+					   : "SELECT count(*)");
+	sqlite3_str_appendall(sql, " FROM messages m");
+	/* Without a scope, count(*) reads the smallest index and needs no
+	 * join. */
+	if (sc.account)
+		sqlite3_str_appendall(sql,
+				      " JOIN mailboxes b ON b.id = m.mailbox_id"
+				      " JOIN accounts a ON a.id = b.account_id");
+	sqlite3_str_appendall(sql, " WHERE 1");
+	where_filter(sql, &sc, f);
+	if ((st = prepare(q, sql, &rc)) == NULL)
+		goto out;
+	bind_scope(st, &sc);
+	bind_named_int(st, ":since", f->since);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		fprintf(q->out, "%s\n", (const char *)sqlite3_column_text(st, 0));
+		if (fflush(q->out) == EOF || ferror(q->out)) {
+			set_err(q, "writing the output failed");
+			rc = QUERY_ERROR;
+		}
+	} else {
+		rc = step_error(q, false);
+	}
+	sqlite3_finalize(st);
+out:
+	scope_clear(&sc);
+	return rc;
+}
+
+/* UIDs are non-zero 32-bit numbers (RFC 3501 2.3.1.1). */
+static bool parse_uid(int64_t *out, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0 || v > 4294967295ull)
+		return false;
+	*out = (int64_t)v;
+	return true;
+}
+
+static void print_block(struct query *q, const char *text)
+{
+	char *clean = NULL;
+
+	if (text == NULL)
+		return;
+	/* On a terminal the text is cleaned; into a file or pipe it goes
+	 * as cached. */
+	if (q->mode == OUT_TABLE && (clean = out_clean(text, true)) != NULL)
+		text = clean;
+	fputs("\n", q->out);
+	fputs(text, q->out);
+	if (text[0] != '\0' && text[strlen(text) - 1] != '\n')
+		fputs("\n", q->out);
+	free(clean);
+}
+
+static void print_show(struct query *q, sqlite3_stmt *st)
+{
+	size_t n = NCOLS(show_cols);
+
+	/* Fields are one line each whatever the mode: a header value must
+	 * not forge the next field. */
+	for (size_t i = 0; i + 2 < n; i++) {
+		const char *v = (const char *)sqlite3_column_text(st, (int)i);
+		char *clean;
+
+		if (v == NULL)
+			continue;
+		clean = out_clean(v, false);
+		fprintf(q->out, "%s: %s\n", show_cols[i].col.title,
+			clean ? clean : "");
+		free(clean);
+	}
+	print_block(q, (const char *)sqlite3_column_text(st, (int)n - 2));
+	print_block(q, (const char *)sqlite3_column_text(st, (int)n - 1));
+}
+
+int query_show(struct query *q, const char *scope, const char *uid)
+{
+	struct scope sc;
+	sqlite3_str *sql;
+	sqlite3_stmt *st;
+	int64_t u;
+	int rc, r;
+
+	if (!parse_uid(&u, uid)) {
+		set_err(q, "a UID is a number from 1 to 4294967295, not \"%s\"",
+			uid ? uid : "");
+		return QUERY_USAGE;
+	}
+	if ((rc = scope_parse(q, &sc, scope, true)) != QUERY_OK)
+		return rc;
+	if ((rc = check_scope(q, &sc)) != QUERY_OK)
+		goto out;
+	sql = sqlite3_str_new(q->db);
+	select_list(q, sql, show_cols, NCOLS(show_cols));
+	sqlite3_str_appendall(sql,
+			      " FROM messages m"
+			      " JOIN mailboxes b ON b.id = m.mailbox_id"
+			      " JOIN accounts a ON a.id = b.account_id"
+			      " LEFT JOIN bodies y ON y.message_id = m.id"
+			      " WHERE a.name = :acct AND " MAILBOX_MATCH
+			      " AND m.uid = :uid LIMIT 1");
+	if ((st = prepare(q, sql, &rc)) == NULL)
+		goto out;
+	bind_scope(st, &sc);
+	bind_named_int(st, ":uid", u);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		if (q->mode == OUT_JSON)
+			fprintf(q->out, "%s\n", sqlite3_column_text(st, 0));
+		else
+			print_show(q, st);
+		if (fflush(q->out) == EOF || ferror(q->out)) {
+			set_err(q, "writing the output failed");
+			rc = QUERY_ERROR;
+		}
+	} else if (r == SQLITE_DONE) {
+		set_err(q, "no message with UID %lld in %s/%s", (long long)u,
+			sc.account, sc.mailbox);
+		rc = QUERY_NONE;
+	} else {
+		rc = step_error(q, false);
+	}
+	sqlite3_finalize(st);
+out:
+	scope_clear(&sc);
+	return rc;
+}

@@ -1,0 +1,473 @@
+/* account.c - an account's worker thread; see account.h. */
+#include "mailmirrord/account.h"
+
+#include "mailmirrord/conn.h"
+#include "mailmirrord/log.h"
+#include "mailmirrord/plan.h"
+#include "mailmirrord/store.h"
+#include "mailmirrord/sync.h"
+
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Without IDLE, the watched mailbox is asked with NOOP this often. */
+#define NOOP_INTERVAL_MS 30000
+/* The mailbox list is read again at most this often while live. */
+#define LIST_INTERVAL_S 300
+
+struct account {
+	const struct conf_account *conf;
+	char *cache_path;
+	bool once;
+	pthread_t thread;
+
+	pthread_mutex_t lock;	/* guards h, status, done, and the cond */
+	pthread_cond_t cond;	/* stop requests, end of the thread */
+	imap4 *h;		/* the connection, for imap4_wake() */
+	char status[160];
+	bool done;
+	bool ok;
+
+	atomic_bool stop;
+	_Atomic int64_t alive_until;	/* CLOCK_MONOTONIC ms */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void promise(struct account *a, int ms)
+{
+	/* Slack for the work between waits (SQLite writes, parsing). */
+	atomic_store(&a->alive_until, now_ms() + ms + 10000);
+}
+
+static void set_status(struct account *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_status(struct account *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	pthread_mutex_lock(&a->lock);
+	vsnprintf(a->status, sizeof(a->status), fmt, ap);
+	pthread_mutex_unlock(&a->lock);
+	va_end(ap);
+}
+
+/* ---- callbacks from the sync engine */
+
+struct worker {
+	struct account *a;
+	struct store *store;
+	struct sync_ctx sync;
+	int64_t account_id;
+	unsigned failures;
+};
+
+static void on_heartbeat(void *payload, int ms)
+{
+	struct worker *w = payload;
+	promise(w->a, ms);
+}
+
+static void on_progress(void *payload, const char *mailbox, uint32_t done,
+			uint32_t total)
+{
+	struct worker *w = payload;
+	const struct sync_box *b = sync_find(&w->sync, mailbox);
+	if (b)
+		store_mailbox_set_progress(w->store, b->id, done, total);
+	if (total)
+		set_status(w->a, "%s %u/%u", mailbox, done, total);
+	else
+		set_status(w->a, "syncing");
+}
+
+/* ---- sleeping that a stop request interrupts */
+
+static void sleep_ms(struct account *a, unsigned ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	promise(a, (int)ms);
+	pthread_mutex_lock(&a->lock);
+	while (!atomic_load(&a->stop) &&
+	       pthread_cond_timedwait(&a->cond, &a->lock, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void publish_handle(struct account *a, imap4 *h)
+{
+	pthread_mutex_lock(&a->lock);
+	a->h = h;
+	pthread_mutex_unlock(&a->lock);
+	/* A stop that came while we connected has nobody to wake. */
+	if (h && atomic_load(&a->stop))
+		imap4_wake(h);
+}
+
+static void disconnect(struct worker *w, bool logout)
+{
+	struct account *a = w->a;
+	imap4 *h = a->h;
+	if (!h)
+		return;
+	publish_handle(a, NULL);
+	if (logout && imap4_state(h) != IMAP4_STATE_LOGOUT) {
+		promise(a, 2000);
+		imap4_logout(h);
+	}
+	imap4_free(&h);
+	w->sync.h = NULL;
+	w->sync.selected = NULL;
+}
+
+static void back_off(struct worker *w, const char *why)
+{
+	struct account *a = w->a;
+	w->failures++;
+	uint32_t rnd = 0;
+	gnutls_rnd(GNUTLS_RND_NONCE, &rnd, sizeof(rnd));
+	unsigned ms = plan_backoff_ms(w->failures, rnd);
+	log_warning(a->conf->name, NULL, "%s; retrying in %u s", why,
+		    (ms + 999) / 1000);
+	store_account_set_state(w->store, w->account_id, "error");
+	store_account_set_error(w->store, w->account_id, why);
+	set_status(a, "error, retry in %u s", (ms + 999) / 1000);
+	sleep_ms(a, ms);
+}
+
+/* ---- the live phase */
+
+/* The mailbox to watch: the first of the configuration's idle list the
+ * server has ("*" means INBOX first). */
+static const struct sync_box *choose_watched(const struct worker *w)
+{
+	const struct conf_account *c = w->a->conf;
+	for (size_t i = 0; i < c->n_idle; i++) {
+		if (strcmp(c->idle[i], "*") == 0) {
+			const struct sync_box *b = sync_find(&w->sync, "INBOX");
+			return b ? b : (w->sync.nboxes ? &w->sync.boxes[0] : NULL);
+		}
+		for (size_t j = 0; j < w->sync.nboxes; j++)
+			if (plan_match(c->idle[i], w->sync.boxes[j].name,
+				       w->sync.boxes[j].delimiter))
+				return &w->sync.boxes[j];
+	}
+	return NULL;
+}
+
+static int on_idle(void *payload, const imap4_resp *resp)
+{
+	struct worker *w = payload;
+	int rc = sync_apply_unsolicited(&w->sync, resp);
+	if (rc < 0)
+		log_warning(w->a->conf->name, NULL, "%s", w->sync.err);
+	/* End the IDLE when something needs a fetch; flag changes and
+	 * expunges with UIDs were applied in place. */
+	return rc != 0;
+}
+
+/* Waits on the watched mailbox until something changed or until ms
+ * passed. */
+static int watch(struct worker *w, int ms)
+{
+	imap4 *h = w->a->h;
+	if (imap4_has_capability(h, "IDLE")) {
+		promise(w->a, ms + (int)w->a->conf->timeout * 1000);
+		int rc = imap4_idle(h, ms, on_idle, w);
+		if (rc < 0) {
+			snprintf(w->sync.err, sizeof(w->sync.err), "IDLE: %s",
+				 imap4_last_error(h)->message);
+			return SYNC_ECONN;
+		}
+		return SYNC_OK;
+	}
+	/* RFC 3501 6.1.2: NOOP is the way to poll for updates. */
+	int slice = ms < NOOP_INTERVAL_MS ? ms : NOOP_INTERVAL_MS;
+	promise(w->a, slice + (int)w->a->conf->timeout * 1000);
+	int rc = imap4_wait(h, slice, on_idle, w);
+	if (rc >= 0)
+		rc = imap4_noop(h);
+	if (rc < 0) {
+		snprintf(w->sync.err, sizeof(w->sync.err), "NOOP: %s",
+			 imap4_last_error(h)->message);
+		return SYNC_ECONN;
+	}
+	return SYNC_OK;
+}
+
+static int live(struct worker *w)
+{
+	struct account *a = w->a;
+	const struct conf_account *c = a->conf;
+	const struct sync_box *watched = choose_watched(w);
+	int64_t next_poll = now_ms() + (int64_t)c->poll_interval * 1000;
+	int64_t next_list = now_ms() + LIST_INTERVAL_S * 1000;
+	int rc = SYNC_OK;
+
+	w->sync.live = true;
+	store_account_set_state(w->store, w->account_id, "idle");
+	store_account_set_error(w->store, w->account_id, NULL);
+	store_account_set_last_sync(w->store, w->account_id, time(NULL));
+	w->failures = 0;
+	if (watched) {
+		rc = sync_mailbox(&w->sync, watched);
+		if (rc < 0 && rc != SYNC_EMAILBOX)
+			return rc;
+		store_mailbox_set_live(w->store, watched->id, true);
+		log_info(c->name, watched->name, "watching with %s",
+			 imap4_has_capability(a->h, "IDLE") ? "IDLE" : "NOOP");
+	}
+	set_status(a, "idle");
+
+	while (!atomic_load(&a->stop)) {
+		int64_t now = now_ms();
+		int64_t until = next_poll - now;
+		int ms = until > (int64_t)c->idle_timeout * 1000
+				 ? (int)c->idle_timeout * 1000
+				 : (int)(until > 0 ? until : 0);
+		if (watched && ms > 0) {
+			rc = watch(w, ms);
+			if (rc < 0)
+				return rc;
+			if (w->sync.sel_dirty && !atomic_load(&a->stop)) {
+				set_status(a, "syncing %s", watched->name);
+				rc = sync_mailbox(&w->sync, watched);
+				if (rc < 0 && rc != SYNC_EMAILBOX)
+					return rc;
+				set_status(a, "idle");
+			}
+		} else if (ms > 0) {
+			sleep_ms(a, (unsigned)ms);
+		}
+		if (atomic_load(&a->stop) || now_ms() < next_poll)
+			continue;
+
+		set_status(a, "polling");
+		if (now_ms() >= next_list) {
+			rc = sync_list(&w->sync);
+			if (rc < 0)
+				return rc;
+			watched = choose_watched(w);
+			next_list = now_ms() + LIST_INTERVAL_S * 1000;
+		}
+		rc = sync_poll(&w->sync, watched);
+		if (rc < 0 && rc != SYNC_EMAILBOX)
+			return rc;
+		if (watched) {
+			rc = sync_mailbox(&w->sync, watched);
+			if (rc < 0 && rc != SYNC_EMAILBOX)
+				return rc;
+		}
+		store_account_set_last_sync(w->store, w->account_id, time(NULL));
+		next_poll = now_ms() + (int64_t)c->poll_interval * 1000;
+		set_status(a, "idle");
+	}
+	return SYNC_ESTOP;
+}
+
+/* ---- one connection's life */
+
+static int session(struct worker *w)
+{
+	struct account *a = w->a;
+	const struct conf_account *c = a->conf;
+	char err[512];
+	enum conn_failure why;
+	imap4 *h;
+
+	set_status(a, "connecting");
+	store_account_set_state(w->store, w->account_id, "connecting");
+	promise(a, 30000 + (int)c->timeout * 1000);
+	if (conn_open(&h, &why, c, err, sizeof(err)) < 0) {
+		snprintf(w->sync.err, sizeof(w->sync.err), "%s", err);
+		return SYNC_ECONN;
+	}
+	publish_handle(a, h);
+	log_info(c->name, NULL, "connected");
+
+	int rc = sync_attach(&w->sync, h);
+	if (rc == SYNC_OK) {
+		set_status(a, "syncing");
+		store_account_set_state(w->store, w->account_id, "syncing");
+		rc = sync_list(&w->sync);
+	}
+	if (rc == SYNC_OK || rc == SYNC_EMAILBOX)
+		rc = sync_all(&w->sync);
+	if ((rc == SYNC_OK || rc == SYNC_EMAILBOX) && !a->once)
+		rc = live(w);
+	else if (rc == SYNC_OK || rc == SYNC_EMAILBOX)
+		store_account_set_last_sync(w->store, w->account_id, time(NULL));
+	return rc;
+}
+
+static void *run(void *arg)
+{
+	struct worker w = {.a = arg};
+	struct account *a = w.a;
+	const struct conf_account *c = a->conf;
+	char err[512];
+
+	promise(a, 30000);
+	if (store_open(&w.store, a->cache_path, err, sizeof(err)) < 0 ||
+	    store_account_upsert(&w.account_id, w.store, c->name,
+				 c->host ? c->host : c->tunnel, c->user) < 0) {
+		log_err(c->name, NULL, "cache %s: %s", a->cache_path,
+			w.store ? store_errmsg(w.store) : err);
+		goto out;
+	}
+	store_account_clear_live(w.store, w.account_id);
+	w.sync = (struct sync_ctx){
+		.conf = c,
+		.store = w.store,
+		.account_id = w.account_id,
+		.stop = &a->stop,
+		.progress = on_progress,
+		.heartbeat = on_heartbeat,
+		.payload = &w,
+	};
+
+	while (!atomic_load(&a->stop)) {
+		int rc = session(&w);
+		bool clean = rc == SYNC_ESTOP || rc == SYNC_OK ||
+			     rc == SYNC_EMAILBOX;
+		store_account_clear_live(w.store, w.account_id);
+		disconnect(&w, rc != SYNC_ECONN);
+		if (a->once) {
+			a->ok = rc == SYNC_OK;
+			if (rc != SYNC_OK && rc != SYNC_ESTOP)
+				log_err(c->name, NULL, "%s", w.sync.err);
+			break;
+		}
+		if (atomic_load(&a->stop))
+			break;
+		if (!clean)
+			back_off(&w, w.sync.err);
+	}
+	if (!a->once && w.store)
+		store_account_set_state(w.store, w.account_id, "stopped");
+out:
+	sync_clear(&w.sync);
+	store_close(&w.store);
+	pthread_mutex_lock(&a->lock);
+	a->done = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* ---- the supervisor's side */
+
+int acct_start(struct account **out, const struct conf_account *conf,
+	       const char *cache_path, bool once, char *err, size_t errlen)
+{
+	struct account *a = calloc(1, sizeof(*a));
+	if (!a || !(a->cache_path = strdup(cache_path))) {
+		free(a);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	a->conf = conf;
+	a->once = once;
+	atomic_init(&a->stop, false);
+	atomic_init(&a->alive_until, now_ms() + 60000);
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_cond_init(&a->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	snprintf(a->status, sizeof(a->status), "starting");
+	int e = pthread_create(&a->thread, NULL, run, a);
+	if (e) {
+		snprintf(err, errlen, "cannot start a thread: %s", strerror(e));
+		pthread_cond_destroy(&a->cond);
+		pthread_mutex_destroy(&a->lock);
+		free(a->cache_path);
+		free(a);
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+void acct_request_stop(struct account *a)
+{
+	atomic_store(&a->stop, true);
+	pthread_mutex_lock(&a->lock);
+	if (a->h)
+		imap4_wake(a->h);
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+bool acct_join(struct account **ap, int timeout_ms, bool *ok)
+{
+	struct account *a = *ap;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (timeout_ms >= 0) {
+		ts.tv_sec += timeout_ms / 1000;
+		ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+	}
+	pthread_mutex_lock(&a->lock);
+	while (!a->done) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&a->cond, &a->lock);
+		else if (pthread_cond_timedwait(&a->cond, &a->lock, &ts) ==
+			 ETIMEDOUT)
+			break;
+	}
+	bool done = a->done;
+	pthread_mutex_unlock(&a->lock);
+	if (!done)
+		return false;
+	pthread_join(a->thread, NULL);
+	if (ok)
+		*ok = a->ok;
+	pthread_cond_destroy(&a->cond);
+	pthread_mutex_destroy(&a->lock);
+	free(a->cache_path);
+	free(a);
+	*ap = NULL;
+	return true;
+}
+
+bool acct_fresh(struct account *a)
+{
+	return now_ms() <= atomic_load(&a->alive_until);
+}
+
+void acct_describe(struct account *a, char *buf, size_t len)
+{
+	pthread_mutex_lock(&a->lock);
+	snprintf(buf, len, "%s: %s", a->conf->name, a->status);
+	pthread_mutex_unlock(&a->lock);
+}
+
+const struct conf_account *acct_conf(const struct account *a)
+{
+	return a->conf;
+}

@@ -1,0 +1,47 @@
+/* account.h - one worker thread per account.
+ *
+ * A worker owns everything of its account: its libimap4 connection and its
+ * own SQLite connection to the shared cache. It connects (with exponential
+ * back-off and jitter after failures), runs the initial sync, then watches
+ * one mailbox with IDLE (NOOP polling where the server lacks IDLE) while
+ * polling the others with STATUS every poll_interval. One account's failure
+ * never touches another's thread.
+ *
+ * The supervisor (main.c) talks to a worker only through these functions;
+ * they are safe to call from the supervisor's thread while the worker runs.
+ */
+#ifndef MAILMIRRORD_ACCOUNT_H
+#define MAILMIRRORD_ACCOUNT_H
+
+#include "mailmirrord/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct account;
+
+/* Starts the worker of conf (borrowed: it must outlive the worker). With
+ * once, the worker syncs every mailbox once and ends. 0, or -1 with err. */
+int acct_start(struct account **out, const struct conf_account *conf,
+	       const char *cache_path, bool once, char *err, size_t errlen);
+
+/* Asks the worker to end: it leaves IDLE, a back-off sleep or the batch in
+ * progress, logs out and closes the cache. Returns at once. */
+void acct_request_stop(struct account *a);
+
+/* Waits until the worker ended (at most timeout_ms; < 0 waits for ever).
+ * true when it did; then *ok says whether a --once sync succeeded, and the
+ * account is freed and *a set to NULL. */
+bool acct_join(struct account **a, int timeout_ms, bool *ok);
+
+/* Whether the worker is within the deadline it promised before its current
+ * wait (the watchdog is pinged only while every worker is fresh). */
+bool acct_fresh(struct account *a);
+
+/* "work: INBOX 4,500/100,000" or "work: idle" into buf. */
+void acct_describe(struct account *a, char *buf, size_t len);
+
+const struct conf_account *acct_conf(const struct account *a);
+
+#endif

@@ -1,0 +1,35 @@
+/* config_scan.h - checks on the configuration's text that libconfig skips.
+ *
+ * Internal to config.c. libconfig 1.5 (Debian 12) converts an integer
+ * literal that does not fit in an int by truncation, without an error:
+ * "port = 4294967297;" reads as 1, a valid port. conf_scan_integers()
+ * finds such literals in the text before libconfig parses it, so that
+ * they are reported instead of silently changed.
+ */
+#ifndef MAILMIRRORD_CONFIG_SCAN_H
+#define MAILMIRRORD_CONFIG_SCAN_H
+
+#include <stddef.h>
+
+struct conf_errors;
+
+/* Appends "FILE:LINE: message" (or "FILE: message" when line is 0) to
+ * errs, or counts it in errs->more when errs is full. Defined in
+ * config.c. */
+void conf_errors_add(struct conf_errors *errs, const char *file, int line,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Scans text (len bytes, the contents of file) as libconfig's lexer would:
+ * strings and the three comment forms are skipped; every integer literal
+ * outside the int range, or an int64 one ("L" suffix) outside int64, is
+ * reported as "FILE:LINE: integer N is out of range". include, when not
+ * NULL, is called with the path of each "@include" line (unresolved) and
+ * its line, so that the caller can scan included files too. Returns the
+ * number of errors found. */
+int conf_scan_integers(struct conf_errors *errs, const char *file,
+		       const char *text, size_t len,
+		       void (*include)(void *payload, const char *path,
+				       int line),
+		       void *payload);
+
+#endif

@@ -1,0 +1,107 @@
+/* conn.c - connect and authenticate an account; see conn.h. */
+#include "mailmirrord/conn.h"
+
+#include "mailmirrord/log.h"
+#include "mailmirrord/secret.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void describe(char *err, size_t errlen, const char *what, imap4 *h,
+		     int rc)
+{
+	/* The library's message carries the server's text: made printable. */
+	const struct imap4_error_info *e = h ? imap4_last_error(h) : NULL;
+	const char *msg = h ? (e ? e->message : NULL) : imap4_open_error();
+	if (!msg || !*msg)
+		msg = imap4_strerror(rc);
+	char clean[400];
+	log_sanitize(clean, sizeof(clean), msg, strlen(msg));
+	snprintf(err, errlen, "%s: %s", what, clean);
+}
+
+static enum conn_failure classify(int rc)
+{
+	switch (rc) {
+	case IMAP4_ECERT:
+	case IMAP4_ETLS:
+	case IMAP4_ETLSREQ:
+	case IMAP4_EINJECT:
+		return CONN_FAIL_TLS;
+	case IMAP4_ENO:
+		return CONN_FAIL_AUTH;
+	default:
+		return CONN_FAIL_NETWORK;
+	}
+}
+
+static int authenticate(imap4 *h, const struct conf_account *acct,
+			const struct secret *s)
+{
+	const char *mech = conf_auth_mechanism(acct->auth);
+	if (mech)
+		return imap4_authenticate_sasl(h, mech, NULL, acct->user, s->data);
+	/* "login": LOGIN unless the server disabled it (RFC 3501 6.2.3),
+	 * then SASL PLAIN, which carries the same secret. */
+	if (imap4_has_capability(h, "LOGINDISABLED"))
+		return imap4_authenticate_sasl(h, "PLAIN", NULL, acct->user,
+					       s->data);
+	return imap4_login(h, acct->user, s->data);
+}
+
+int conn_open(imap4 **out, enum conn_failure *why,
+	      const struct conf_account *acct, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct imap4_opts o;
+	imap4_opts_init(&o);
+	o.timeout_ms = (int)acct->timeout * 1000;
+	o.connect_timeout_ms = o.timeout_ms < 30000 ? o.timeout_ms : 30000;
+	o.ca_file = acct->ca_file;
+	o.pin_sha256 = acct->fingerprint;
+	o.tcp_keepalive = true;
+
+	imap4 *h = NULL;
+	int rc;
+	const char *how;
+	if (acct->tunnel) {
+		how = "tunnel";
+		rc = imap4_open_stream(&h, acct->tunnel, &o);
+	} else if (acct->tls == CONF_TLS_IMPLICIT) {
+		how = "connect";
+		o.tls = IMAP4_TLS_IMPLICIT;
+		rc = imap4_open_ssl(&h, acct->host, acct->port, &o);
+	} else {
+		how = "connect";
+		o.tls = acct->tls == CONF_TLS_STARTTLS ? IMAP4_TLS_STARTTLS
+						       : IMAP4_TLS_NONE;
+		rc = imap4_open(&h, acct->host, acct->port, &o);
+	}
+	if (rc < 0) {
+		describe(err, errlen, how, NULL, rc);
+		*why = classify(rc);
+		return -1;
+	}
+	if (imap4_state(h) != IMAP4_STATE_NONAUTH) {
+		*out = h;	/* PREAUTH (tunnel): nothing to send */
+		return 0;
+	}
+	struct secret s = {0};
+	if (secret_obtain(&s, acct, err, errlen) < 0) {
+		*why = CONN_FAIL_CONFIG;
+		imap4_logout(h);
+		imap4_free(&h);
+		return -1;
+	}
+	rc = authenticate(h, acct, &s);
+	secret_clear(&s);
+	if (rc != IMAP4_OK) {
+		describe(err, errlen, "authentication", h, rc);
+		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? CONN_FAIL_AUTH
+							: classify(rc);
+		imap4_free(&h);
+		return -1;
+	}
+	*out = h;
+	return 0;
+}

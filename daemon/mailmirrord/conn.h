@@ -1,0 +1,32 @@
+/* conn.h - an authenticated libimap4 connection for an account.
+ *
+ * Chooses the transport the configuration names (implicit TLS, STARTTLS,
+ * cleartext on loopback, or a tunnel command), verifies the server as
+ * configured (system trust store, ca_file, or a pinned fingerprint), and
+ * logs in with the configured mechanism. The secret is fetched right
+ * before it is needed and wiped right after (secret.h); it never reaches a
+ * log or an error message.
+ */
+#ifndef MAILMIRRORD_CONN_H
+#define MAILMIRRORD_CONN_H
+
+#include "imap4.h"
+#include "mailmirrord/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum conn_failure {
+	CONN_FAIL_NETWORK,	/* retry with back-off */
+	CONN_FAIL_AUTH,		/* the server refused the credentials: retry
+				   slowly, it will not fix itself */
+	CONN_FAIL_TLS,		/* TLS or certificate: likewise */
+	CONN_FAIL_CONFIG,	/* the secret could not be obtained */
+};
+
+/* On success 0 and *out, an authenticated handle (state AUTH). On failure
+ * -1, *out NULL, *why the class and err a message safe to log. */
+int conn_open(imap4 **out, enum conn_failure *why,
+	      const struct conf_account *acct, char *err, size_t errlen);
+
+#endif

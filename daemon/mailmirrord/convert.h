@@ -1,0 +1,44 @@
+/* convert.h - from libimap4's typed FETCH data to the cache's plain rows.
+ *
+ * The only daemon file besides sync.c that knows both worlds: it decodes
+ * the envelope (RFC 2047 words to UTF-8, address lists to "Name <addr>"),
+ * parses the Date: header and joins the flags, so that store.c stays free
+ * of IMAP types.
+ */
+#ifndef MAILMIRRORD_CONVERT_H
+#define MAILMIRRORD_CONVERT_H
+
+#include "imap4.h"
+#include "mailmirrord/store.h"
+
+#include <stdint.h>
+
+/* A row and the strings it points to, owned: it outlives the response it
+ * came from. conv_clear() frees them. */
+struct conv_msg {
+	struct store_msg row;
+	char *owned[12];
+	int nowned;
+	size_t bytes;		/* roughly what the strings take */
+};
+
+/* Fills out->row from msg. 0, or -1 out of memory.
+ * Fields the FETCH did not carry are left NULL / STORE_NO_TIME / -1. */
+int conv_msg(struct conv_msg *out, const imap4_msg *msg);
+void conv_clear(struct conv_msg *c);
+
+/* The flags of msg, space-separated, in a malloc'ed string ("" for
+ * none), or NULL out of memory. */
+char *conv_flags(const imap4_msg *msg);
+
+/* An RFC 5322 date-time (with the obsolete forms of section 4.3: two-digit
+ * years, named zones, comments) to Unix seconds; STORE_NO_TIME when it does
+ * not parse. */
+int64_t conv_rfc5322_date(const char *s);
+
+/* An address list as "Name <local@host>, ..." with names decoded, groups
+ * as "Group: a <x>, b <y>;". malloc'ed, NULL for an empty list or out of
+ * memory. */
+char *conv_addresses(const imap4_address *list);
+
+#endif

@@ -1,0 +1,104 @@
+/* hook.c - the on_new_mail command; see hook.h. */
+#include "mailmirrord/hook.h"
+
+#include "mailmirrord/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define HOOK_FIELD_MAX 1024
+
+/* "NAME=value" with value made printable and capped. */
+static char *env_entry(const char *name, const char *value)
+{
+	char clean[HOOK_FIELD_MAX];
+	const char *v = value ? value : "";
+	log_sanitize(clean, sizeof(clean), v, strlen(v));
+	char *e = NULL;
+	if (asprintf(&e, "%s=%s", name, clean) < 0)
+		return NULL;
+	return e;
+}
+
+void hook_new_mail(const struct conf_account *acct, const char *mailbox,
+		   const struct store_msg *row)
+{
+	if (!acct->on_new_mail)
+		return;
+	char uid[16], date[32];
+	snprintf(uid, sizeof(uid), "%" PRIu32, row->uid);
+	if (row->date != STORE_NO_TIME)
+		snprintf(date, sizeof(date), "%" PRId64, row->date);
+	else
+		date[0] = '\0';
+	const char *names[] = {"MM_HOOK",    "MM_ACCOUNT", "MM_MAILBOX",
+			       "MM_UID",     "MM_FROM",    "MM_SUBJECT",
+			       "MM_DATE",    "MM_MESSAGE_ID"};
+	const char *values[] = {acct->on_new_mail, acct->name,	 mailbox,
+				uid,		   row->from,	 row->subject,
+				date,		   row->message_id};
+	enum { NFIELDS = sizeof(names) / sizeof(names[0]) };
+
+	size_t nenv = 0;
+	while (environ[nenv])
+		nenv++;
+	char **env = calloc(nenv + NFIELDS + 1, sizeof(*env));
+	char *own[NFIELDS] = {0};
+	if (!env)
+		goto fail;
+	size_t k = 0;
+	for (size_t i = 0; i < nenv; i++)
+		if (strncmp(environ[i], "MM_", 3) != 0)
+			env[k++] = environ[i];
+	for (size_t i = 0; i < NFIELDS; i++) {
+		/* The command itself is ours, not server text: unchanged. */
+		if (i == 0) {
+			if (asprintf(&own[i], "MM_HOOK=%s", values[i]) < 0)
+				own[i] = NULL;
+		} else {
+			own[i] = env_entry(names[i], values[i]);
+		}
+		if (!own[i])
+			goto fail;
+		env[k++] = own[i];
+	}
+	env[k] = NULL;
+
+	/* The helper shell backgrounds the hook and exits: we reap it at
+	 * once, init adopts the hook. */
+	char *argv[] = {"/bin/sh", "-c",
+			"/bin/sh -c \"$MM_HOOK\" </dev/null >/dev/null 2>&1 &",
+			NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	pid_t pid;
+	int err = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err) {
+		log_warning(acct->name, mailbox, "on_new_mail: cannot start: %s",
+			    strerror(err));
+	} else {
+		int status;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	for (size_t i = 0; i < NFIELDS; i++)
+		free(own[i]);
+	free(env);
+	return;
+fail:
+	log_warning(acct->name, mailbox, "on_new_mail: out of memory");
+	for (size_t i = 0; i < NFIELDS; i++)
+		free(own[i]);
+	free(env);
+}

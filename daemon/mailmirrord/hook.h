@@ -1,0 +1,27 @@
+/* hook.h - the on_new_mail command.
+ *
+ * For each message that arrives while a mailbox is watched, the account's
+ * on_new_mail command runs through /bin/sh with the message's fields in its
+ * environment (MM_ACCOUNT, MM_MAILBOX, MM_UID, MM_FROM, MM_SUBJECT,
+ * MM_DATE, MM_MESSAGE_ID). The fields are server text: they are passed only
+ * as environment values, never spliced into the command line, and control
+ * characters are replaced first (a subject cannot inject a shell command or
+ * a terminal escape).
+ *
+ * The command runs detached: it never delays the sync and is not waited
+ * for; a helper shell started with posix_spawn backgrounds it and exits at
+ * once, so no zombie is left and no fork() runs in our threaded process.
+ */
+#ifndef MAILMIRRORD_HOOK_H
+#define MAILMIRRORD_HOOK_H
+
+#include "mailmirrord/config.h"
+#include "mailmirrord/store.h"
+
+/* Starts acct->on_new_mail for row (a no-op when none is configured).
+ * Failures are logged, never returned: a broken notifier must not stop the
+ * mirror. */
+void hook_new_mail(const struct conf_account *acct, const char *mailbox,
+		   const struct store_msg *row);
+
+#endif

@@ -1,0 +1,367 @@
+/* log.c - stderr logging with sd-daemon priorities and sanitized text. */
+#include "mailmirrord/log.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static atomic_int log_fd = 2;
+static atomic_int log_level = LOG_LEVEL_DEFAULT;
+/* -1 until decided: 1 "<N>", 0 words */
+static atomic_int log_sd = -1;
+
+/* A mailbox name is server text; a long one must not push the message
+ * itself out of the line. */
+#define SCOPE_MAILBOX_MAX 200
+#define SCOPE_ACCOUNT_MAX 80
+
+static const char *const level_names[] = {
+	[LOG_LEVEL_ERR] = "err",       [LOG_LEVEL_WARNING] = "warning",
+	[LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+static const char *const level_words[] = {
+	[LOG_LEVEL_ERR] = "error: ",    [LOG_LEVEL_WARNING] = "warning: ",
+	[LOG_LEVEL_NOTICE] = "notice: ", [LOG_LEVEL_INFO] = "info: ",
+	[LOG_LEVEL_DEBUG] = "debug: ",
+};
+
+static int clamp_level(int level)
+{
+	if (level < LOG_LEVEL_ERR)
+		return LOG_LEVEL_ERR;
+	if (level > LOG_LEVEL_DEBUG)
+		return LOG_LEVEL_DEBUG;
+	return level;
+}
+
+/* sd-daemon(3): JOURNAL_STREAM is "DEV:INODE" of the stream the service
+ * manager connected to stdout/stderr; it is inherited by children whose
+ * stderr was redirected elsewhere, so the fd itself must be compared. */
+static bool fd_is_journal(int fd)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char tail;
+
+	if (env == NULL || sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+		return false;
+	if (fstat(fd, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+void log_open(int fd, enum log_prefix prefix)
+{
+	int sd;
+
+	switch (prefix) {
+	case LOG_PREFIX_SD:
+		sd = 1;
+		break;
+	case LOG_PREFIX_WORD:
+		sd = 0;
+		break;
+	default:
+		sd = fd_is_journal(fd);
+		break;
+	}
+	atomic_store(&log_fd, fd);
+	atomic_store(&log_sd, sd);
+}
+
+void log_set_level(int level)
+{
+	atomic_store_explicit(&log_level, clamp_level(level),
+			      memory_order_relaxed);
+}
+
+int log_get_level(void)
+{
+	return atomic_load_explicit(&log_level, memory_order_relaxed);
+}
+
+int log_level_parse(int *level, const char *name)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} names[] = {
+		{"err", LOG_LEVEL_ERR},		{"error", LOG_LEVEL_ERR},
+		{"warning", LOG_LEVEL_WARNING}, {"warn", LOG_LEVEL_WARNING},
+		{"notice", LOG_LEVEL_NOTICE},	{"info", LOG_LEVEL_INFO},
+		{"debug", LOG_LEVEL_DEBUG},
+	};
+
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i].name) == 0) {
+			*level = names[i].level;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *log_level_name(int level)
+{
+	if (level < LOG_LEVEL_ERR || level > LOG_LEVEL_DEBUG)
+		return "?";
+	return level_names[level];
+}
+
+/* ------------------------------------------------------------ sanitizing */
+
+/* Skips an escape sequence that starts with ESC at src[i]; returns the
+ * index after it. ECMA-48 5.3-5.6: CSI runs to a final byte 0x40-0x7E;
+ * OSC, DCS, SOS, PM and APC run to BEL or ST (ESC \), and terminals act
+ * on them (OSC 52 writes the clipboard, OSC 8 makes links), so an
+ * unterminated one swallows the rest of the text rather than letting any
+ * of it reach the terminal. */
+static size_t skip_escape(const unsigned char *s, size_t len, size_t i)
+{
+	i++; /* ESC */
+	if (i >= len)
+		return i;
+	switch (s[i]) {
+	case '[':
+		for (i++; i < len; i++) {
+			if (s[i] >= 0x40 && s[i] <= 0x7e)
+				return i + 1;
+			if (s[i] < 0x20 || s[i] > 0x3f)
+				return i; /* malformed: stop before it */
+		}
+		return i;
+	case ']':
+	case 'P':
+	case 'X':
+	case '^':
+	case '_':
+		for (i++; i < len; i++) {
+			if (s[i] == 0x07)
+				return i + 1;
+			if (s[i] == 0x1b && i + 1 < len && s[i + 1] == '\\')
+				return i + 2;
+		}
+		return i;
+	default:
+		while (i < len && s[i] >= 0x20 && s[i] <= 0x2f)
+			i++; /* intermediates */
+		if (i < len && s[i] >= 0x30 && s[i] <= 0x7e)
+			i++; /* final */
+		return i;
+	}
+}
+
+/* Length of the valid UTF-8 sequence at s[i] and its code point, or 0
+ * when the bytes are not one (RFC 3629 section 4: no overlongs, no
+ * surrogates, nothing above U+10FFFF). */
+static size_t utf8_decode(const unsigned char *s, size_t len, size_t i,
+			  unsigned *cp)
+{
+	unsigned c = s[i], min, v;
+	size_t n;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2, v = c & 0x1f, min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3, v = c & 0x0f, min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4, v = c & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len - i < n)
+		return 0;
+	for (size_t k = 1; k < n; k++) {
+		if ((s[i + k] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i + k] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/* Code points a terminal acts on or that make text read differently than
+ * it is stored: C1 controls (U+009B is CSI), the line and paragraph
+ * separators, and the bidirectional overrides and isolates of "Trojan
+ * Source" (CVE-2021-42574). */
+static bool cp_is_control(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Cuts dst[0..*o) so that "..." fits before cap, at a UTF-8 boundary. */
+static void end_with_ellipsis(char *dst, size_t *o, size_t cap)
+{
+	size_t n = *o;
+
+	if (n + 3 > cap) {
+		n = cap - 3;
+		while (n > 0 && ((unsigned char)dst[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst + n, "...", 3);
+	*o = n + 3;
+}
+
+/* log_sanitize without the NUL; *cut tells whether src did not fit. */
+static size_t sanitize(char *dst, size_t cap, const char *src, size_t len,
+		       bool *cut)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0;
+
+	*cut = false;
+	while (i < len) {
+		const char *piece = (const char *)s + i;
+		size_t plen = 1, step = 1;
+		unsigned cp;
+
+		if (s[i] == 0x1b) {
+			i = skip_escape(s, len, i);
+			continue;
+		}
+		if (s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+			piece = " ";
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
+			piece = "?";
+		} else if (s[i] >= 0x80) {
+			step = utf8_decode(s, len, i, &cp);
+			if (step == 0 || cp_is_control(cp)) {
+				piece = "?";
+				step = step ? step : 1;
+			} else {
+				plen = step;
+			}
+		}
+		if (o + plen > cap) {
+			*cut = true;
+			break;
+		}
+		memcpy(dst + o, piece, plen);
+		o += plen;
+		i += step;
+	}
+	if (*cut)
+		end_with_ellipsis(dst, &o, cap);
+	return o;
+}
+
+size_t log_sanitize(char *dst, size_t dstsz, const char *src, size_t srclen)
+{
+	size_t n;
+	bool cut;
+
+	if (dstsz < 4) {
+		if (dstsz > 0)
+			dst[0] = '\0';
+		return 0;
+	}
+	n = sanitize(dst, dstsz - 1, src, srclen, &cut);
+	dst[n] = '\0';
+	return n;
+}
+
+/* --------------------------------------------------------------- writing */
+
+static size_t append(char *line, size_t o, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > cap - o)
+		n = cap - o;
+	memcpy(line + o, s, n);
+	return o + n;
+}
+
+static size_t append_clean(char *line, size_t o, size_t cap, const char *s,
+			   size_t max)
+{
+	size_t room = cap - o;
+	bool cut;
+
+	if (room > max)
+		room = max;
+	if (room < 4)
+		return o;
+	return o + sanitize(line + o, room, s, strlen(s), &cut);
+}
+
+void log_vmsg(int level, const char *account, const char *mailbox,
+	      const char *fmt, va_list ap)
+{
+	/* Raw text may be twice a line: sanitizing only ever shortens it. */
+	char raw[2 * LOG_LINE_MAX], line[LOG_LINE_MAX];
+	const size_t cap = sizeof(line) - 1; /* room for the newline */
+	int saved_errno = errno, sd, n;
+	size_t o = 0, len;
+	bool cut;
+
+	level = clamp_level(level);
+	if (level > log_get_level())
+		return;
+
+	sd = atomic_load(&log_sd);
+	if (sd < 0) {
+		sd = fd_is_journal(2);
+		atomic_store(&log_sd, sd);
+	}
+	if (sd) {
+		line[o++] = '<';
+		line[o++] = (char)('0' + level);
+		line[o++] = '>';
+	} else {
+		o = append(line, o, cap, level_words[level]);
+	}
+
+	o = append(line, o, cap, "[");
+	if (account != NULL)
+		o = append_clean(line, o, cap, account, SCOPE_ACCOUNT_MAX);
+	else
+		o = append(line, o, cap, "-");
+	if (mailbox != NULL) {
+		o = append(line, o, cap, "/");
+		o = append_clean(line, o, cap, mailbox, SCOPE_MAILBOX_MAX);
+	}
+	o = append(line, o, cap, "] ");
+
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (n < 0)
+		n = snprintf(raw, sizeof(raw), "(unformattable message)");
+	len = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
+	o += sanitize(line + o, cap - o, raw, len, &cut);
+	if ((size_t)n >= sizeof(raw) && !cut)
+		end_with_ellipsis(line, &o, cap);
+	line[o++] = '\n';
+
+	/* One write: a short write to stderr is not retried, since a second
+	 * write could interleave with another thread's line. */
+	if (write(atomic_load(&log_fd), line, o) < 0) {
+		/* nowhere left to report it */
+	}
+	errno = saved_errno;
+}
+
+void log_msg(int level, const char *account, const char *mailbox,
+	     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, account, mailbox, fmt, ap);
+	va_end(ap);
+}

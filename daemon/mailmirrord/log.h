@@ -1,0 +1,108 @@
+/* log.h - the daemon's logging: one line per message on stderr.
+ *
+ * Every line carries a scope (the account and, when there is one, the
+ * mailbox) so that an operator can tell the workers apart:
+ *
+ *	<4>[work/INBOX] IDLE ended by the server: too long
+ *
+ * The "<N>" prefix is the sd-daemon(3) priority, written only when stderr
+ * is connected to the journal (JOURNAL_STREAM names the device and inode of
+ * fd 2): the journal strips it and files the line at that priority. On a
+ * terminal or in a file a word ("warning: ") is written instead, because a
+ * bare "<4>" means nothing to a human and the daemon is also run by hand
+ * (--once, --check-config). log_open() can force either form.
+ *
+ * Safety contract:
+ * - The log functions never see a secret. No caller passes a password, a
+ *   token, or the output of password_command/token_command to them, and
+ *   nothing in this module stores what it formats; secret.c reports
+ *   failures by naming the account and the command's exit status only.
+ * - Server text is data: every formatted line is sanitized before it is
+ *   written (control characters, terminal escape sequences and invalid
+ *   UTF-8 replaced, length capped), so a hostile server can neither forge
+ *   a log line nor drive the operator's terminal. Callers still pass server
+ *   strings through log_sanitize() with a small cap so that one huge
+ *   response text does not crowd out the rest of the message.
+ * - Each line is written with one write(2) of at most LOG_LINE_MAX bytes,
+ *   so lines from different account threads never interleave. The module is
+ *   safe to call from any thread once log_open() has returned; log_open()
+ *   itself is called once, before threads start.
+ * - Logging never fails the caller: a write error is ignored (there is
+ *   nowhere left to report it).
+ */
+#ifndef MAILMIRRORD_LOG_H
+#define MAILMIRRORD_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* The syslog(3) priorities, which are also sd-daemon's "<N>" values. */
+enum log_level {
+	LOG_LEVEL_ERR = 3,
+	LOG_LEVEL_WARNING = 4,
+	LOG_LEVEL_NOTICE = 5,
+	LOG_LEVEL_INFO = 6,
+	LOG_LEVEL_DEBUG = 7,
+};
+
+#define LOG_LEVEL_DEFAULT LOG_LEVEL_NOTICE
+
+/* How the priority is shown. */
+enum log_prefix {
+	LOG_PREFIX_AUTO,	/* "<N>" when fd is the journal, else words */
+	LOG_PREFIX_SD,		/* always "<N>" */
+	LOG_PREFIX_WORD,	/* always "error: ", "warning: ", ... */
+};
+
+/* One written line, prefix and newline included; longer messages are cut
+ * (at a UTF-8 boundary) and end in "...". Below PIPE_BUF, so one write(2)
+ * to a pipe or the journal's stream socket is atomic. */
+#define LOG_LINE_MAX 2048
+
+/* Where and how to log: fd (stderr is 2) is borrowed and must stay open.
+ * Before the first call the module logs to fd 2 with LOG_PREFIX_AUTO at
+ * LOG_LEVEL_DEFAULT. */
+void log_open(int fd, enum log_prefix prefix);
+
+/* Messages above level are dropped. Safe to call while threads log (a
+ * SIGHUP reload changes it). Values outside err..debug are clamped. */
+void log_set_level(int level);
+int log_get_level(void);
+
+/* "err" "warning" "notice" "info" "debug" (also "error", "warn") -> 0 and
+ * *level; anything else -> -1, *level untouched. */
+int log_level_parse(int *level, const char *name);
+/* The canonical name of a level ("notice"); "?" outside the range. */
+const char *log_level_name(int level);
+
+/* Logs one line at level with the scope [account/mailbox]. account and
+ * mailbox may be NULL ([-] for a daemon-wide message); mailbox may be
+ * server text and is sanitized like the rest. fmt must be a literal of
+ * the caller's (never server text). */
+void log_msg(int level, const char *account, const char *mailbox,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void log_vmsg(int level, const char *account, const char *mailbox,
+	      const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+#define log_err(acct, mbox, ...) log_msg(LOG_LEVEL_ERR, acct, mbox, __VA_ARGS__)
+#define log_warning(acct, mbox, ...)                                           \
+	log_msg(LOG_LEVEL_WARNING, acct, mbox, __VA_ARGS__)
+#define log_notice(acct, mbox, ...)                                            \
+	log_msg(LOG_LEVEL_NOTICE, acct, mbox, __VA_ARGS__)
+#define log_info(acct, mbox, ...) log_msg(LOG_LEVEL_INFO, acct, mbox, __VA_ARGS__)
+#define log_debug(acct, mbox, ...)                                             \
+	log_msg(LOG_LEVEL_DEBUG, acct, mbox, __VA_ARGS__)
+
+/* Copies src (srclen bytes, NULs included) to dst as printable UTF-8:
+ * - ESC and 8-bit CSI sequences (ECMA-48: ESC [ params final, ESC ] ...
+ *   BEL/ST, ESC + one byte) are dropped whole;
+ * - CR, LF and TAB become a space; other C0/C1 controls, DEL and bytes
+ *   that are not valid UTF-8 (overlong, surrogates, truncated) become '?';
+ * - at most dstsz - 1 bytes are written, then a NUL; when src does not fit
+ *   the copy ends in "..." and never splits a UTF-8 sequence.
+ * dstsz must be at least 4. Returns the length written (without the NUL).
+ * Never allocates; dst and src must not overlap. */
+size_t log_sanitize(char *dst, size_t dstsz, const char *src, size_t srclen);
+
+#endif

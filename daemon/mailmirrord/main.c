@@ -1,0 +1,423 @@
+/* main.c - mailmirrord: the supervisor.
+ *
+ * Loads the configuration (exit 78 before anything is written when it is
+ * wrong), creates or migrates the cache, starts one worker per account and
+ * then only waits: for signals (SIGTERM/SIGINT stop, SIGHUP reloads) and for
+ * the watchdog's beat, which it gives only while every worker is fresh
+ * (daemon(7): no fork, no pid file, logs on stderr).
+ */
+#include "cache/paths.h"
+#include "mailmirrord/account.h"
+#include "mailmirrord/config.h"
+#include "mailmirrord/log.h"
+#include "mailmirrord/notify.h"
+#include "mailmirrord/store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define EX_OK 0
+#define EX_FAIL 1
+#define EX_USAGE 64
+#define EX_CONFIG 78
+/* SIGTERM to exit within systemd's patience and ours (issue: 2 s). */
+#define STOP_BUDGET_MS 1800
+
+struct running {
+	struct account **v;
+	size_t n, cap;
+};
+
+/* Every configuration still referenced by a worker stays loaded; an old
+ * one is freed once no worker of it is left. */
+struct confs {
+	struct conf *v[16];
+	size_t n;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mailmirrord [-c FILE] [--once] [-v]... [--check-config]\n"
+		"\n"
+		"Mirrors IMAP mailboxes into a local SQLite cache.\n"
+		"\n"
+		"  -c, --config FILE  configuration (default: "
+		"$CONFIGURATION_DIRECTORY/mailmirror.conf,\n"
+		"                     else $XDG_CONFIG_HOME/mailmirror/"
+		"mailmirror.conf)\n"
+		"      --once         sync every account once, then exit\n"
+		"  -v, --verbose      more log output (repeat for debug)\n"
+		"      --check-config check the configuration and exit\n"
+		"  -h, --help         this text\n"
+		"      --version      the version\n");
+}
+
+static char *default_config(void)
+{
+	char *p = NULL;
+	const char *d = getenv("CONFIGURATION_DIRECTORY");
+	const char *x = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	if (d && *d) {
+		size_t n = strcspn(d, ":");
+		if (asprintf(&p, "%.*s/mailmirror.conf", (int)n, d) < 0)
+			p = NULL;
+	} else if (x && *x == '/') {
+		if (asprintf(&p, "%s/mailmirror/mailmirror.conf", x) < 0)
+			p = NULL;
+	} else if (home && *home) {
+		if (asprintf(&p, "%s/.config/mailmirror/mailmirror.conf", home) < 0)
+			p = NULL;
+	}
+	return p;
+}
+
+static int load(struct conf **out, const char *path)
+{
+	struct conf_errors errs;
+	if (conf_load(out, &errs, path) == 0)
+		return 0;
+	for (size_t i = 0; i < errs.n; i++)
+		log_msg(LOG_LEVEL_ERR, NULL, NULL, "%s", errs.msg[i]);
+	if (errs.more)
+		log_msg(LOG_LEVEL_ERR, NULL, NULL, "... and %zu more errors",
+			errs.more);
+	return -1;
+}
+
+static int start(struct running *r, const struct conf_account *c,
+		 const char *cache, bool once)
+{
+	if (!c->enabled)
+		return 0;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 8;
+		struct account **v = realloc(r->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		r->v = v;
+		r->cap = cap;
+	}
+	char err[256];
+	if (acct_start(&r->v[r->n], c, cache, once, err, sizeof(err)) < 0) {
+		log_err(c->name, NULL, "%s", err);
+		return -1;
+	}
+	r->n++;
+	return 0;
+}
+
+/* Stops the workers for which pick() is true, all at once, and waits for
+ * them until deadline_ms passes. */
+static bool stop_some(struct running *r, bool (*pick)(const struct account *,
+						      const void *),
+		      const void *arg, int budget_ms, bool *all_ok)
+{
+	bool all_joined = true;
+	for (size_t i = 0; i < r->n; i++)
+		if (!pick || pick(r->v[i], arg))
+			acct_request_stop(r->v[i]);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	size_t w = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (pick && !pick(r->v[i], arg)) {
+			r->v[w++] = r->v[i];
+			continue;
+		}
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long spent = (t.tv_sec - t0.tv_sec) * 1000 +
+			     (t.tv_nsec - t0.tv_nsec) / 1000000;
+		int left = budget_ms < 0 ? -1
+					 : (int)(budget_ms > spent ? budget_ms - spent : 0);
+		bool ok = false;
+		if (acct_join(&r->v[i], left, &ok)) {
+			if (all_ok && !ok)
+				*all_ok = false;
+		} else {
+			all_joined = false;
+			r->v[w++] = r->v[i];
+		}
+	}
+	r->n = w;
+	return all_joined;
+}
+
+static bool named(const struct account *a, const void *name)
+{
+	return strcmp(acct_conf(a)->name, name) == 0;
+}
+
+static bool uses_conf(const struct running *r, const struct conf *c)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct conf_account *ca = acct_conf(r->v[i]);
+		if (ca >= c->accounts && ca < c->accounts + c->n_accounts)
+			return true;
+	}
+	return false;
+}
+
+static void gc_confs(struct confs *cs, const struct running *r)
+{
+	/* The last one is the configuration in force: never freed here. */
+	size_t w = 0;
+	for (size_t i = 0; i + 1 < cs->n; i++) {
+		if (uses_conf(r, cs->v[i]))
+			cs->v[w++] = cs->v[i];
+		else
+			conf_free(&cs->v[i]);
+	}
+	cs->v[w++] = cs->v[cs->n - 1];
+	cs->n = w;
+}
+
+static void reload(struct confs *cs, struct running *r, const char *path,
+		   const char *cache, int verbosity)
+{
+	notify_reloading();
+	struct conf *old = cs->v[cs->n - 1], *neu;
+	if (load(&neu, path) < 0) {
+		log_err(NULL, NULL, "reload failed; keeping the running "
+				    "configuration");
+		notify_ready();
+		return;
+	}
+	if (cs->n == sizeof(cs->v) / sizeof(cs->v[0])) {
+		log_err(NULL, NULL, "too many reloads pending; restart "
+				    "mailmirrord");
+		conf_free(&neu);
+		notify_ready();
+		return;
+	}
+	struct conf_diff d;
+	if (conf_diff(&d, old, neu) < 0) {
+		conf_free(&neu);
+		notify_ready();
+		return;
+	}
+	if (d.cache_changed)
+		log_warning(NULL, NULL, "the cache path changed; it takes "
+					"effect at the next restart");
+	log_set_level(neu->log_level + verbosity);
+	cs->v[cs->n++] = neu;
+	for (size_t i = 0; i < d.n; i++) {
+		const struct conf_diff_entry *e = &d.v[i];
+		if (e->old_acct) {
+			stop_some(r, named, e->old_acct->name, -1, NULL);
+			log_notice(e->old_acct->name, NULL, "account %s",
+				   e->change == CONF_REMOVED ? "removed"
+							     : "reconfigured");
+		}
+		if (e->new_acct) {
+			/* The entry borrows neu, which stays loaded. */
+			start(r, e->new_acct, cache, false);
+			if (e->change == CONF_ADDED)
+				log_notice(e->new_acct->name, NULL,
+					   "account added");
+		}
+	}
+	/* Workers of unchanged accounts keep pointing into the old struct;
+	 * gc_confs frees it only once none does. */
+	conf_diff_clear(&d);
+	gc_confs(cs, r);
+	notify_ready();
+}
+
+static void report(struct running *r)
+{
+	char line[1024] = "", one[200];
+	size_t len = 0;
+	for (size_t i = 0; i < r->n && len < sizeof(line) - 1; i++) {
+		acct_describe(r->v[i], one, sizeof(one));
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
+					i ? "; " : "", one);
+	}
+	notify_status("%s", r->n ? line : "no accounts");
+	bool fresh = true;
+	for (size_t i = 0; i < r->n; i++)
+		fresh = fresh && acct_fresh(r->v[i]);
+	notify_watchdog(fresh);
+	if (!fresh)
+		log_warning(NULL, NULL, "a worker is stuck; withholding the "
+					"watchdog beat");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"once", no_argument, NULL, 'o'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	const char *path = NULL;
+	bool once = false, check = false;
+	int verbosity = 0, ch;
+	while ((ch = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'o': once = true; break;
+		case 'v': verbosity++; break;
+		case 'k': check = true; break;
+		case 'h': usage(stdout); return EX_OK;
+		case 'V': puts("mailmirrord 0.1.0"); return EX_OK;
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	char *dflt = NULL;
+	if (!path && !(path = dflt = default_config())) {
+		fprintf(stderr, "mailmirrord: no configuration file: use -c FILE\n");
+		return EX_CONFIG;
+	}
+
+	struct confs cs = {0};
+	if (load(&cs.v[0], path) < 0) {
+		free(dflt);
+		return EX_CONFIG;
+	}
+	cs.n = 1;
+	struct conf *conf = cs.v[0];
+	log_set_level(conf->log_level + verbosity);
+	if (check) {
+		printf("%s: ok (%zu accounts)\n", path, conf->n_accounts);
+		conf_free(&cs.v[0]);
+		free(dflt);
+		return EX_OK;
+	}
+
+	char err[512];
+	char *cache = NULL;
+	if (conf->cache) {
+		cache = strdup(conf->cache);
+	} else if (cache_default_path(&cache, true, err, sizeof(err)) < 0) {
+		log_err(NULL, NULL, "cache: %s", err);
+		conf_free(&cs.v[0]);
+		free(dflt);
+		return EX_CONFIG;
+	}
+	/* Create or migrate the cache once, before any worker opens it. */
+	struct store *s = NULL;
+	if (!cache || store_open(&s, cache, err, sizeof(err)) < 0) {
+		log_err(NULL, NULL, "cache %s: %s", cache ? cache : "?",
+			cache ? err : "out of memory");
+		free(cache);
+		conf_free(&cs.v[0]);
+		free(dflt);
+		return EX_FAIL;
+	}
+	store_close(&s);
+
+	/* Signals arrive on a signalfd in this thread only. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+
+	struct running r = {0};
+	for (size_t i = 0; i < conf->n_accounts; i++)
+		start(&r, &conf->accounts[i], cache, once);
+	log_notice(NULL, NULL, "mailmirrord started: %zu accounts, cache %s",
+		   r.n, cache);
+
+	int status = EX_OK;
+	if (once) {
+		bool all_ok = true;
+		while (r.n) {
+			size_t w = 0;
+			for (size_t i = 0; i < r.n; i++) {
+				bool ok = false;
+				if (acct_join(&r.v[i], 0, &ok))
+					all_ok = all_ok && ok;
+				else
+					r.v[w++] = r.v[i];
+			}
+			r.n = w;
+			if (!r.n)
+				break;
+			/* SIGTERM still stops a --once run. */
+			struct pollfd p = {.fd = sfd, .events = POLLIN};
+			if (poll(&p, 1, 100) > 0) {
+				struct signalfd_siginfo si;
+				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					log_notice(NULL, NULL, "stopping");
+					stop_some(&r, NULL, NULL, STOP_BUDGET_MS,
+						  NULL);
+					all_ok = false;
+					break;
+				}
+			}
+		}
+		status = all_ok ? EX_OK : EX_FAIL;
+		goto out;
+	}
+
+	notify_ready();
+	uint64_t wd = notify_watchdog_usec();
+	int tick = wd ? (int)(wd / 2000) : 5000;
+	if (tick > 5000)
+		tick = 5000;
+	if (tick < 100)
+		tick = 100;
+	for (;;) {
+		struct pollfd p = {.fd = sfd, .events = POLLIN};
+		int n = poll(&p, 1, tick);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				log_notice(NULL, NULL, "reloading %s", path);
+				reload(&cs, &r, path, cache, verbosity);
+				continue;
+			}
+			log_notice(NULL, NULL, "stopping");
+			notify_stopping();
+			if (!stop_some(&r, NULL, NULL, STOP_BUDGET_MS, NULL))
+				log_warning(NULL, NULL, "a worker did not stop in "
+							"time; exiting anyway");
+			break;
+		}
+		report(&r);
+	}
+out:
+	/* Workers still running (a --once stopped early, or one stuck in a
+	 * connect) end with the process: every cache write is a transaction,
+	 * so an unfinished one simply never happened. */
+	if (r.n) {
+		status = once ? EX_FAIL : status;
+		fflush(stderr);
+		_exit(status);
+	}
+	free(r.v);
+	for (size_t i = 0; i < cs.n; i++)
+		conf_free(&cs.v[i]);
+	free(cache);
+	free(dflt);
+	if (sfd >= 0)
+		close(sfd);
+	return status;
+}

@@ -1,0 +1,156 @@
+/* plan.c - the sync engine's pure decisions; see plan.h. */
+#include "mailmirrord/plan.h"
+
+#include <strings.h>
+
+void plan_mailbox(struct plan_actions *out, const struct plan_local *local,
+		  const struct plan_server *server)
+{
+	*out = (struct plan_actions){0};
+
+	/* RFC 3501 2.3.1.1: a new UIDVALIDITY means every UID we hold may now
+	 * name another message. Nothing of the old rows can be kept. */
+	bool fresh = local->uidvalidity == 0 ||
+		     local->uidvalidity != server->uidvalidity;
+	if (fresh) {
+		out->reset = local->uidvalidity != 0;
+		out->fetch_new = server->exists > 0;
+		out->new_from = 1;
+		out->check_count = true;
+		return;
+	}
+
+	uint32_t old_next = local->uidnext ? local->uidnext : 1;
+	/* Without UIDNEXT (allowed before RFC 9051) we cannot tell whether
+	 * something arrived, so we always look above what we hold. */
+	out->fetch_new = server->uidnext == 0 || server->uidnext > old_next;
+	out->new_from = old_next;
+
+	if (old_next > 1) {
+		out->flags_upto = old_next - 1;
+		if (server->qresync_done) {
+			out->flags = PLAN_FLAGS_NONE;
+		} else if (server->condstore && local->highestmodseq &&
+			   server->highestmodseq) {
+			if (server->highestmodseq != local->highestmodseq) {
+				out->flags = PLAN_FLAGS_CHANGEDSINCE;
+				out->changedsince = local->highestmodseq;
+			}
+		} else {
+			out->flags = PLAN_FLAGS_FULL;
+		}
+	}
+
+	/* A full FLAGS listing names every old message still there; any
+	 * other path (QRESYNC included: the count is cheap and catches a
+	 * server that forgot a VANISHED) must compare rows with EXISTS. */
+	out->check_count = out->flags != PLAN_FLAGS_FULL;
+	out->nothing = !out->fetch_new && out->flags == PLAN_FLAGS_NONE &&
+		       server->exists == local->count;
+}
+
+bool plan_status_changed(const struct plan_local *local, uint32_t uidvalidity,
+			 uint32_t uidnext, uint32_t messages,
+			 uint64_t highestmodseq)
+{
+	if (local->uidvalidity != uidvalidity || local->uidnext != uidnext ||
+	    local->count != messages)
+		return true;
+	/* Without HIGHESTMODSEQ a flag change is invisible to STATUS; the
+	 * caller then resyncs flags on its own, slower schedule. */
+	return highestmodseq && highestmodseq != local->highestmodseq;
+}
+
+static bool match_at(const char *p, const char *n, char delim)
+{
+	for (;; p++, n++) {
+		if (*p == '*' || *p == '%') {
+			bool star = *p == '*';
+			while (p[1] == '*' || p[1] == '%') {
+				star |= p[1] == '*';
+				p++;
+			}
+			for (const char *s = n;; s++) {
+				if (match_at(p + 1, s, delim))
+					return true;
+				if (!*s || (!star && delim && *s == delim))
+					return false;
+			}
+		}
+		if (*p != *n)
+			return false;
+		if (!*p)
+			return true;
+	}
+}
+
+bool plan_match(const char *pattern, const char *name, char delimiter)
+{
+	/* INBOX is case-insensitive, alone or as the first level. */
+	size_t len = 5;
+	if (strncasecmp(name, "INBOX", len) == 0 &&
+	    strncasecmp(pattern, "INBOX", len) == 0 &&
+	    (name[len] == '\0' || name[len] == delimiter) &&
+	    (pattern[len] == '\0' || pattern[len] == delimiter))
+		return match_at(pattern + len, name + len, delimiter);
+	return match_at(pattern, name, delimiter);
+}
+
+bool plan_mailbox_wanted(const char *const *include,
+			 const char *const *exclude, const char *name,
+			 char delimiter)
+{
+	bool in = include == NULL;
+	for (size_t i = 0; include && include[i] && !in; i++)
+		in = plan_match(include[i], name, delimiter);
+	for (size_t i = 0; in && exclude && exclude[i]; i++)
+		if (plan_match(exclude[i], name, delimiter))
+			in = false;
+	return in;
+}
+
+int plan_uid_gone(const uint32_t *local, size_t nlocal,
+		  const struct plan_range *server, size_t nserver,
+		  int (*gone)(void *payload, uint32_t uid), void *payload)
+{
+	size_t r = 0;
+	for (size_t i = 0; i < nlocal; i++) {
+		uint32_t uid = local[i];
+		while (r < nserver && server[r].hi < uid)
+			r++;
+		if (r < nserver && server[r].lo <= uid)
+			continue;
+		int rc = gone(payload, uid);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int plan_batches(const uint32_t *uids, size_t n, size_t max,
+		 int (*batch)(void *payload, const uint32_t *uids, size_t n),
+		 void *payload)
+{
+	if (max == 0)
+		max = 1;
+	for (size_t i = 0; i < n; i += max) {
+		size_t len = n - i < max ? n - i : max;
+		int rc = batch(payload, uids + i, len);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+unsigned plan_backoff_ms(unsigned failures, uint32_t rnd)
+{
+	const unsigned cap = 300000;
+	unsigned d = 1000;
+	for (unsigned i = 1; i < failures && d < cap; i++)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	/* Full jitter over the upper half keeps many daemons restarted by
+	 * one outage from reconnecting in lock step. */
+	return d / 2 + rnd % (d / 2 + 1);
+}

@@ -1,0 +1,383 @@
+/* secret.c - passwords and tokens from the config, a file or a command. */
+#include "mailmirrord/secret.h"
+#include "mailmirrord/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Writes 'account "NAME": ' (when account is set) and the message. */
+__attribute__((format(printf, 4, 5))) static int
+fail(char *err, size_t errsz, const char *account, const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (errsz == 0)
+		return -1;
+	if (account != NULL)
+		n = snprintf(err, errsz, "account \"%s\": ", account);
+	if (n < 0 || (size_t)n >= errsz)
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errsz - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void secret_clear(struct secret *s)
+{
+	if (s == NULL)
+		return;
+	if (s->data != NULL) {
+		explicit_bzero(s->data, s->len);
+		free(s->data);
+	}
+	s->data = NULL;
+	s->len = 0;
+}
+
+/* Makes *out an exact-size copy of src[0..len): the caller wipes src. */
+static int keep(struct secret *out, const char *account, const char *what,
+		const char *src, size_t len, char *err, size_t errsz)
+{
+	if (len == 0)
+		return fail(err, errsz, account, "%s is empty", what);
+	/* The secret goes into a LOGIN argument or a SASL exchange, where
+	 * these bytes would end or corrupt the command. */
+	for (size_t i = 0; i < len; i++) {
+		if (src[i] == '\0' || src[i] == '\r' || src[i] == '\n')
+			return fail(err, errsz, account,
+				    "%s contains a NUL, CR or LF byte", what);
+	}
+	out->data = malloc(len + 1);
+	if (out->data == NULL)
+		return fail(err, errsz, account, "%s: out of memory", what);
+	memcpy(out->data, src, len);
+	out->data[len] = '\0';
+	out->len = len;
+	return 0;
+}
+
+int secret_from_string(struct secret *out, const char *account,
+		       const char *password, char *err, size_t errsz)
+{
+	*out = (struct secret){0};
+	if (password == NULL)
+		return fail(err, errsz, account, "password is not set");
+	return keep(out, account, "password", password, strlen(password), err,
+		    errsz);
+}
+
+/* The checks shared by the loader (on the path) and the reader (on the
+ * opened file, so that a file replaced in between is still checked). */
+static int check_stat(const struct stat *st, const char *path, char *err,
+		      size_t errsz)
+{
+	if (!S_ISREG(st->st_mode))
+		return fail(err, errsz, NULL,
+			    "password_file %s is not a regular file", path);
+	if (st->st_mode & (S_IRGRP | S_IROTH))
+		return fail(err, errsz, NULL,
+			    "password_file %s is readable by others (chmod 600)",
+			    path);
+	return 0;
+}
+
+int secret_check_file(const char *path, char *err, size_t errsz)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return fail(err, errsz, NULL, "password_file %s: %s", path,
+			    strerror(errno));
+	return check_stat(&st, path, err, errsz);
+}
+
+int secret_from_file(struct secret *out, const char *account,
+		     const char *path, char *err, size_t errsz)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	int fd, rc = -1;
+	char why[512];
+
+	*out = (struct secret){0};
+	/* O_NONBLOCK: a FIFO put in the file's place must not hang us
+	 * before fstat() refuses it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fail(err, errsz, account, "password_file %s: %s", path,
+			    strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		fail(err, errsz, account, "password_file %s: %s", path,
+		     strerror(errno));
+		goto out;
+	}
+	if (check_stat(&st, path, why, sizeof(why)) < 0) {
+		fail(err, errsz, account, "%s", why);
+		goto out;
+	}
+	buf = malloc(SECRET_FILE_MAX + 1);
+	if (buf == NULL) {
+		fail(err, errsz, account, "password_file: out of memory");
+		goto out;
+	}
+	while (len <= SECRET_FILE_MAX) {
+		ssize_t n = read(fd, buf + len, SECRET_FILE_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail(err, errsz, account, "password_file %s: %s", path,
+			     strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > SECRET_FILE_MAX) {
+		fail(err, errsz, account,
+		     "password_file %s is larger than %d bytes", path,
+		     SECRET_FILE_MAX);
+		goto out;
+	}
+	/* Editors end files with a newline; it is not part of the password. */
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	rc = keep(out, account, "password_file", buf, len, err, errsz);
+out:
+	if (buf != NULL) {
+		explicit_bzero(buf, SECRET_FILE_MAX + 1);
+		free(buf);
+	}
+	close(fd);
+	return rc;
+}
+
+/* ------------------------------------------------------------- commands */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int spawn_shell(pid_t *pid, const char *command, int outfd)
+{
+	char *argv[] = {"sh", "-c", (char *)command, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int rc;
+
+	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
+		return rc;
+	if ((rc = posix_spawnattr_init(&attr)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return rc;
+	}
+	sigemptyset(&none);
+	sigfillset(&all);
+	/* The daemon blocks or ignores signals for its own threads (SIGPIPE,
+	 * SIGHUP, SIGTERM); the command must start with the defaults, and
+	 * in a group of its own so that a timeout reaches its children. */
+	rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, outfd, 1);
+	if (rc == 0)
+		rc = posix_spawnattr_setflags(
+			&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+				       POSIX_SPAWN_SETSIGDEF);
+	if (rc == 0)
+		rc = posix_spawnattr_setpgroup(&attr, 0);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigmask(&attr, &none);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigdefault(&attr, &all);
+	if (rc == 0)
+		rc = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc;
+}
+
+/* Reaps pid, waiting until deadline; then kills its group and reaps it.
+ * Returns the wait status, or -1 when it had to be killed. */
+static int reap(pid_t pid, int64_t deadline)
+{
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -2; /* not ours to reap: nothing left to do */
+		if (now_ms() >= deadline)
+			break;
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000}, NULL);
+	}
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return -1;
+}
+
+enum read_end { READ_EOF, READ_TOO_BIG, READ_TIMEOUT, READ_ERROR };
+
+static enum read_end read_output(int fd, char *buf, size_t cap, size_t *len,
+				 int64_t deadline)
+{
+	*len = 0;
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (left <= 0)
+			return READ_TIMEOUT;
+		n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return READ_ERROR;
+		if (n == 0)
+			return READ_TIMEOUT;
+		/* One byte past cap is room enough to know it overflowed. */
+		n = read(fd, buf + *len, cap + 1 - *len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return READ_ERROR;
+		if (n == 0)
+			return READ_EOF;
+		*len += (size_t)n;
+		if (*len > cap)
+			return READ_TOO_BIG;
+	}
+}
+
+int secret_from_command(struct secret *out, const char *account,
+			const char *what, const char *command, int timeout_ms,
+			char *err, size_t errsz)
+{
+	const size_t bufsz = SECRET_COMMAND_MAX + 1;
+	int64_t deadline;
+	enum read_end end;
+	int pfd[2], rc, status;
+	size_t len = 0, line;
+	char *buf;
+	pid_t pid;
+
+	*out = (struct secret){0};
+	if (timeout_ms <= 0)
+		timeout_ms = SECRET_COMMAND_TIMEOUT_MS;
+	if (command == NULL || *command == '\0')
+		return fail(err, errsz, account, "%s is empty", what);
+	/* Allocated once at its limit: a realloc() would leave copies of the
+	 * secret in freed memory that nobody wipes. */
+	buf = malloc(bufsz);
+	if (buf == NULL)
+		return fail(err, errsz, account, "%s: out of memory", what);
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		fail(err, errsz, account, "%s: pipe: %s", what,
+		     strerror(errno));
+		free(buf);
+		return -1;
+	}
+	rc = spawn_shell(&pid, command, pfd[1]);
+	close(pfd[1]);
+	if (rc != 0) {
+		close(pfd[0]);
+		free(buf);
+		return fail(err, errsz, account, "%s cannot be started: %s",
+			    what, strerror(rc));
+	}
+
+	deadline = now_ms() + timeout_ms;
+	end = read_output(pfd[0], buf, SECRET_COMMAND_MAX, &len, deadline);
+	close(pfd[0]);
+	if (end != READ_EOF)
+		deadline = 0; /* kill it now */
+	status = reap(pid, deadline);
+
+	rc = -1;
+	if (end == READ_TOO_BIG)
+		fail(err, errsz, account, "%s printed more than %d bytes", what,
+		     SECRET_COMMAND_MAX);
+	else if (end == READ_TIMEOUT || (end == READ_EOF && status == -1))
+		fail(err, errsz, account, "%s timed out after %d %s", what,
+		     timeout_ms % 1000 ? timeout_ms : timeout_ms / 1000,
+		     timeout_ms % 1000 ? "ms" : "s");
+	else if (end == READ_ERROR)
+		fail(err, errsz, account, "%s: reading its output failed", what);
+	else if (status == -2)
+		fail(err, errsz, account,
+		     "%s: its exit status was lost (SIGCHLD ignored?)", what);
+	else if (WIFSIGNALED(status))
+		fail(err, errsz, account, "%s was killed by signal %d", what,
+		     WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0)
+		fail(err, errsz, account, "%s exited with status %d", what,
+		     WEXITSTATUS(status));
+	else
+		rc = 0;
+
+	if (rc == 0) {
+		for (line = 0; line < len && buf[line] != '\n'; line++)
+			;
+		if (line > 0 && buf[line - 1] == '\r')
+			line--;
+		if (line == 0)
+			rc = fail(err, errsz, account,
+				  "%s printed nothing on its first line", what);
+		else
+			rc = keep(out, account, what, buf, line, err, errsz);
+	}
+	explicit_bzero(buf, bufsz);
+	free(buf);
+	return rc;
+}
+
+int secret_obtain(struct secret *out, const struct conf_account *acct,
+		  char *err, size_t errsz)
+{
+	*out = (struct secret){0};
+	switch (acct->secret_kind) {
+	case CONF_SECRET_NONE:
+		return 0;
+	case CONF_SECRET_PASSWORD:
+		return secret_from_string(out, acct->name, acct->secret, err,
+					  errsz);
+	case CONF_SECRET_FILE:
+		return secret_from_file(out, acct->name, acct->secret, err,
+					errsz);
+	case CONF_SECRET_COMMAND:
+		return secret_from_command(out, acct->name, "password_command",
+					   acct->secret, 0, err, errsz);
+	case CONF_SECRET_TOKEN_COMMAND:
+		return secret_from_command(out, acct->name, "token_command",
+					   acct->secret, 0, err, errsz);
+	}
+	return fail(err, errsz, acct->name, "no password source configured");
+}

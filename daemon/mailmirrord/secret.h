@@ -1,0 +1,83 @@
+/* secret.h - obtaining an account's password or OAuth token.
+ *
+ * A secret comes from the configuration (password), a file
+ * (password_file), or the first line a command prints (password_command,
+ * token_command). It is fetched right before authenticating, used, and
+ * wiped: every buffer that ever held it is cleared with explicit_bzero()
+ * before it is freed, including the command's read buffer, which is
+ * allocated once at its limit so that no realloc() leaves a stale copy.
+ *
+ * Errors go to err (NUL-terminated, cut to errsz) as a full sentence that
+ * names the account and what failed ("account "work": password_command
+ * exited with status 1"); they never contain the secret nor any of the
+ * command's output, so they are safe to log. Nothing here logs.
+ *
+ * Functions are thread-safe (each account's thread fetches its own). The
+ * command is started with posix_spawn(3), so no fork() runs in a threaded
+ * process; it gets stdin from /dev/null, our stderr, a default signal
+ * disposition and mask, and a process group of its own so that a timeout
+ * kills everything it started. The child is always reaped before return.
+ */
+#ifndef MAILMIRRORD_SECRET_H
+#define MAILMIRRORD_SECRET_H
+
+#include <stddef.h>
+
+struct conf_account;
+
+/* A secret: data is NUL-terminated (len excludes the NUL) and contains no
+ * NUL, CR or LF. Owned by whoever holds the struct; release with
+ * secret_clear(). A zeroed struct is empty and valid to clear. */
+struct secret {
+	char *data;
+	size_t len;
+};
+
+/* Bytes read from a password file; a longer file is an error. */
+#define SECRET_FILE_MAX 4096
+/* Bytes of a command's output kept; more is an error (OAuth access tokens
+ * are a few KiB; anything this size is a misconfigured command). */
+#define SECRET_COMMAND_MAX 16384
+/* How long a password_command or token_command may run. */
+#define SECRET_COMMAND_TIMEOUT_MS 30000
+
+/* Wipes and frees s->data; s becomes empty. NULL is a no-op. */
+void secret_clear(struct secret *s);
+
+/* Copies an inline password. 0, or -1 with err set (out of memory, empty,
+ * or CR/LF in it). */
+int secret_from_string(struct secret *out, const char *account,
+		       const char *password, char *err, size_t errsz);
+
+/* Whether path may hold a secret: it exists, is a regular file (symbolic
+ * links are followed, a FIFO or device is refused) and neither group nor
+ * others may read it. 0, or -1 with err set ("password_file /x is
+ * readable by others (chmod 600)"). The configuration loader calls it so
+ * that a bad file is found before the daemon starts. */
+int secret_check_file(const char *path, char *err, size_t errsz);
+
+/* Reads path (checked as secret_check_file does, on the opened file so a
+ * swap between check and open is caught). One trailing "\n" or "\r\n" is
+ * stripped; an empty result, a NUL, CR or LF inside, or more than
+ * SECRET_FILE_MAX bytes is an error. 0, or -1 with err set. */
+int secret_from_file(struct secret *out, const char *account,
+		     const char *path, char *err, size_t errsz);
+
+/* Runs "/bin/sh -c command" and keeps the first line of its standard
+ * output (without "\r\n"). An error (-1, err set, *out empty) when the
+ * command cannot start, exits non-zero or by a signal, prints nothing on
+ * its first line, prints more than SECRET_COMMAND_MAX bytes, or has not
+ * exited within timeout_ms (then its process group is killed). what
+ * names the setting in messages ("password_command"). timeout_ms <= 0
+ * means SECRET_COMMAND_TIMEOUT_MS. */
+int secret_from_command(struct secret *out, const char *account,
+			const char *what, const char *command, int timeout_ms,
+			char *err, size_t errsz);
+
+/* The secret an account's configuration names (password, password_file,
+ * password_command or token_command). An account that needs none (a
+ * preauthenticated tunnel) gets an empty secret and 0. */
+int secret_obtain(struct secret *out, const struct conf_account *acct,
+		  char *err, size_t errsz);
+
+#endif

@@ -1,0 +1,246 @@
+/* store.h - the daemon's writes to the cache.
+ *
+ * Plain structs and numbers only: the sync engine translates IMAP responses
+ * into these calls, and this file never sees an IMAP type. The tables are
+ * those of daemon/cache/schema.md.
+ *
+ * Transactions. store_begin() starts a write transaction (BEGIN IMMEDIATE:
+ * the write lock is taken at once, so a commit cannot fail for a lock taken
+ * later by the query tool's readers, which never block us in WAL mode).
+ * Group into one transaction what one server state implies, so that the
+ * cache always equals some state the server was in (RELIABILITY rule 7):
+ * e.g. the messages of one FETCH batch together with the UIDNEXT and
+ * HIGHESTMODSEQ that cover them; a UIDVALIDITY change (store_mailbox_reset)
+ * together with the first messages of the new epoch. Calls made outside a
+ * transaction commit one by one.
+ *
+ * Errors. Every function returns 0 (STORE_OK) or a negative STORE_E* code,
+ * and leaves an English message in the store (store_errmsg). An error inside
+ * a transaction leaves it open: the caller rolls back. Retry classes:
+ *   STORE_EBUSY          retry later (another writer held the lock longer
+ *                        than the busy timeout);
+ *   STORE_EFULL, STORE_EIO, STORE_ENOMEM
+ *                        back off and retry; the account cannot progress;
+ *   STORE_ENOTFOUND, STORE_EEXIST
+ *                        a result about the data, not a failure of the store;
+ *   STORE_EINVAL         a bug in the caller (bad argument, no transaction);
+ *   STORE_ENEWER, STORE_ECORRUPT, STORE_EDB
+ *                        retry only after the user acts (upgrade, repair).
+ *
+ * Threads. A store is one SQLite connection used by one thread at a time;
+ * each account worker opens its own.
+ *
+ * Strings passed in are UTF-8 and NUL-terminated, copied by SQLite before the
+ * call returns; NULL stores SQL NULL where the schema allows it.
+ */
+#ifndef MAILMIRROR_STORE_H
+#define MAILMIRROR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum store_code {
+	STORE_OK = 0,
+	STORE_ENOTFOUND = -1,	/* no such account, mailbox or message */
+	STORE_EEXIST = -2,	/* the new name is taken (rename) */
+	STORE_EINVAL = -3,	/* bad argument or call out of order */
+	STORE_EBUSY = -4,	/* database locked past the busy timeout */
+	STORE_ENOMEM = -5,	/* out of memory */
+	STORE_EFULL = -6,	/* disk full */
+	STORE_EIO = -7,		/* I/O error, or the file cannot be created */
+	STORE_ENEWER = -8,	/* cache written by a newer mailmirror */
+	STORE_ECORRUPT = -9,	/* not a cache, or damaged */
+	STORE_EDB = -10,	/* any other SQLite failure */
+};
+
+/* "No time known": an INTERNALDATE never received, a Date: header that
+ * did not parse. Stored as NULL. */
+#define STORE_NO_TIME INT64_MIN
+
+struct store;
+
+/* Opens the cache at path (creating and migrating it, see cache_open_rw).
+ * On success *out is a store the caller closes with store_close(). On
+ * failure *out is NULL, err holds the reason and the code says its class. */
+int store_open(struct store **out, const char *path, char *err,
+	       size_t errlen);
+
+/* Closes the store, rolling back an open transaction. NULL is a no-op;
+ * *s is set to NULL. */
+void store_close(struct store **s);
+
+/* The message of the last failure: borrowed, valid until the next call on
+ * the store. "" if none. */
+const char *store_errmsg(const struct store *s);
+
+/* ----------------------------------------------------------- transactions */
+
+/* BEGIN IMMEDIATE. STORE_EINVAL if a transaction is already open. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+/* Rolls back; a no-op without an open transaction. */
+int store_rollback(struct store *s);
+bool store_in_transaction(const struct store *s);
+
+/* --------------------------------------------------------------- accounts */
+
+/* Inserts the account if its name is new, else updates host and user.
+ * *id is its row id. */
+int store_account_upsert(int64_t *id, struct store *s, const char *name,
+			 const char *host, const char *user);
+
+/* A short word for `mailmirror status` ("connecting", "syncing", "idle",
+ * "error", ...). */
+int store_account_set_state(struct store *s, int64_t account,
+			    const char *state);
+
+/* The last error of the account (already stripped of secrets), or NULL to
+ * clear it. */
+int store_account_set_error(struct store *s, int64_t account,
+			    const char *error);
+
+/* When the account last completed a sync (Unix seconds). */
+int store_account_set_last_sync(struct store *s, int64_t account,
+				int64_t when);
+
+/* Clears the live mark of every mailbox of the account: at start-up and
+ * after a disconnect no mailbox is watched. */
+int store_account_clear_live(struct store *s, int64_t account);
+
+/* -------------------------------------------------------------- mailboxes */
+
+struct store_mailbox_state {
+	uint32_t uidvalidity;	/* 0: not yet known */
+	uint32_t uidnext;
+	uint64_t highestmodseq;	/* 0: no CONDSTORE */
+	uint32_t exists;
+	uint32_t unseen;
+	int64_t last_sync;	/* Unix seconds, or STORE_NO_TIME */
+};
+
+/* Inserts the mailbox (account, name) or updates its LIST data. delimiter
+ * is the one-character hierarchy delimiter, or NULL for none (NIL);
+ * attributes are space-separated ("\HasNoChildren \Sent"); special_use is
+ * one attribute ("\Sent") or NULL. *id is its row id. */
+int store_mailbox_upsert(int64_t *id, struct store *s, int64_t account,
+			 const char *name, const char *delimiter,
+			 const char *attributes, const char *special_use);
+
+/* *id of the mailbox (account, name); STORE_ENOTFOUND if absent. */
+int store_mailbox_find(int64_t *id, struct store *s, int64_t account,
+		       const char *name);
+
+/* The high-water marks last committed for the mailbox. */
+int store_mailbox_get_state(struct store_mailbox_state *out, struct store *s,
+			    int64_t mailbox);
+
+/* Records a server state. Call it in the transaction that stores the
+ * messages this state covers. */
+int store_mailbox_set_state(struct store *s, int64_t mailbox,
+			    const struct store_mailbox_state *st);
+
+/* UIDVALIDITY changed (RFC 3501 2.3.1.1): every cached message of the
+ * mailbox is deleted, uidvalidity is set, uidnext, highestmodseq and the
+ * counts go back to 0. */
+int store_mailbox_reset(struct store *s, int64_t mailbox,
+			uint32_t uidvalidity);
+
+/* Deletes the mailbox and, by cascade, its messages and bodies. Deleting an
+ * absent mailbox is not an error. */
+int store_mailbox_delete(struct store *s, int64_t mailbox);
+
+/* Renames a mailbox within its account, keeping its messages (RFC 3501
+ * 6.3.5 keeps UIDVALIDITY across RENAME). STORE_EEXIST if the name is
+ * taken, STORE_ENOTFOUND if the mailbox is absent. */
+int store_mailbox_rename(struct store *s, int64_t mailbox,
+			 const char *new_name);
+
+/* Calls cb for each mailbox of the account, in name order (bytewise).
+ * name is borrowed for the duration of the call. A non-zero return from cb
+ * stops the walk and is returned. cb must not write to the mailboxes of
+ * that account: collect, then act. */
+typedef int store_mailbox_cb(void *payload, int64_t id, const char *name);
+int store_mailbox_each(struct store *s, int64_t account, store_mailbox_cb *cb,
+		       void *payload);
+
+/* Live is 1 while the mailbox is watched with IDLE (or NOTIFY). */
+int store_mailbox_set_live(struct store *s, int64_t mailbox, bool live);
+
+/* Initial-sync progress: done of total messages fetched. (0, 0) when no
+ * initial sync is running. */
+int store_mailbox_set_progress(struct store *s, int64_t mailbox,
+			       uint32_t done, uint32_t total);
+
+/* The last error of this mailbox, or NULL to clear it. */
+int store_mailbox_set_error(struct store *s, int64_t mailbox,
+			    const char *error);
+
+/* Sets exists_count and unseen_count from the cached rows. */
+int store_mailbox_recount(struct store *s, int64_t mailbox);
+
+/* --------------------------------------------------------------- messages */
+
+struct store_msg {
+	uint32_t uid;		/* non-zero */
+	uint64_t modseq;	/* 0: unknown (no CONDSTORE) */
+	const char *flags;	/* space-separated, as the server spells them;
+				   stored sorted and without duplicates */
+	int64_t internaldate;	/* Unix seconds, or STORE_NO_TIME */
+	int64_t size;		/* RFC822.SIZE, or -1 when unknown */
+	int64_t date;		/* the envelope's Date:, or STORE_NO_TIME */
+	const char *subject;	/* decoded UTF-8 */
+	const char *from;	/* "Name <addr>, ..." decoded UTF-8 */
+	const char *sender;
+	const char *reply_to;
+	const char *to;
+	const char *cc;
+	const char *bcc;
+	const char *message_id;
+	const char *in_reply_to;
+};
+
+/* Inserts the message (mailbox, uid), or updates every field of the one
+ * cached. *id (if id is not NULL) is its row id. The full-text index
+ * follows. STORE_EINVAL for uid 0 or flags too long. */
+int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
+			 const struct store_msg *m);
+
+/* Sets the flags (and, if modseq is non-zero, the modseq) of a cached
+ * message. STORE_ENOTFOUND if (mailbox, uid) is not cached. */
+int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
+			    const char *flags, uint64_t modseq);
+
+/* Deletes a message (EXPUNGE). Deleting an absent UID is not an error. */
+int store_message_delete(struct store *s, int64_t mailbox, uint32_t uid);
+
+/* Deletes the messages with first <= uid <= last (VANISHED ranges).
+ * *deleted (if not NULL) is how many went. */
+int store_message_delete_range(uint64_t *deleted, struct store *s,
+			       int64_t mailbox, uint32_t first, uint32_t last);
+
+/* Calls cb with each cached UID of the mailbox in ascending order, to diff
+ * against UID SEARCH ALL. A non-zero return from cb stops the walk and is
+ * returned. cb must not write to that mailbox's messages. */
+typedef int store_uid_cb(void *payload, uint32_t uid);
+int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
+			   void *payload);
+
+/* *count is the number of cached messages of the mailbox. */
+int store_message_count(uint64_t *count, struct store *s, int64_t mailbox);
+
+/* *uid is the highest cached UID of the mailbox, 0 when it has none. */
+int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox);
+
+/* Stores (or replaces) the headers and text body of a cached message; the
+ * full-text index follows. Called only when bodies are configured; truncated
+ * says that body holds only the first part of the text.
+ * STORE_ENOTFOUND if (mailbox, uid) is not cached. */
+int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
+		   const char *headers, const char *body, bool truncated);
+
+/* Deletes every cached body (bodies were switched off in the
+ * configuration); the full-text index keeps the envelope fields. */
+int store_body_clear_all(struct store *s);
+
+#endif

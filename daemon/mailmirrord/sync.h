@@ -1,0 +1,102 @@
+/* sync.h - bring the cache of one account up to the server's state.
+ *
+ * The sync engine carries out plan.c's decisions over one libimap4
+ * connection and writes through store.h. It keeps no write transaction open
+ * while it waits for the network (every account shares the cache file, and
+ * one account's slow server must not stall another's writes): responses are
+ * converted into memory and written in short transactions, each one of
+ * which leaves the cache equal to a state the server was in (RELIABILITY
+ * rule 7). High-water marks (UIDNEXT, HIGHESTMODSEQ) only move in the
+ * transaction that stores what they cover.
+ */
+#ifndef MAILMIRRORD_SYNC_H
+#define MAILMIRRORD_SYNC_H
+
+#include "imap4.h"
+#include "mailmirrord/config.h"
+#include "mailmirrord/store.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Results, from the most local to the most global scope. */
+enum sync_code {
+	SYNC_OK = 0,
+	SYNC_EMAILBOX = -1,	/* this mailbox failed (NO on SELECT, ...):
+				   logged and recorded; go on with others */
+	SYNC_ECONN = -2,	/* the connection is unusable: reconnect with
+				   back-off */
+	SYNC_ESTORE = -3,	/* the cache failed: back off, retry */
+	SYNC_ESTOP = -4,	/* a stop was requested */
+};
+
+struct sync_box {
+	char *name;		/* UTF-8 */
+	char delimiter;
+	int64_t id;		/* row in mailboxes */
+	bool noselect;
+};
+
+/* Called with what a sync is doing, for sd_notify STATUS and `mailmirror
+ * status`; done/total count messages of an initial fetch. */
+typedef void sync_progress_fn(void *payload, const char *mailbox,
+			      uint32_t done, uint32_t total);
+/* Called before every blocking wait: the caller promises to be back within
+ * ms (for the watchdog). */
+typedef void sync_heartbeat_fn(void *payload, int ms);
+
+struct sync_ctx {
+	/* set by the caller */
+	const struct conf_account *conf;
+	struct store *store;
+	imap4 *h;
+	int64_t account_id;
+	const atomic_bool *stop;
+	bool live;		/* new mail triggers on_new_mail */
+	sync_progress_fn *progress;
+	sync_heartbeat_fn *heartbeat;
+	void *payload;
+
+	/* state kept between calls */
+	struct sync_box *boxes;	/* the wanted mailboxes of the last LIST */
+	size_t nboxes;
+	const struct sync_box *selected;	/* mailbox now selected */
+	uint32_t sel_exists;	/* EXISTS as the server last said */
+	bool sel_dirty;		/* the server reported a change that needs a
+				   resync (EXISTS, EXPUNGE, FETCH w/o UID) */
+	bool condstore, qresync;	/* enabled on this connection */
+	char err[512];		/* what failed, for the log */
+};
+
+/* Prepares c for a new connection h (ENABLE CONDSTORE/QRESYNC when offered)
+ * and installs the handler of unsolicited responses. */
+int sync_attach(struct sync_ctx *c, imap4 *h);
+
+/* Frees the mailbox list; c can be attached again. */
+void sync_clear(struct sync_ctx *c);
+
+/* LIST: records the wanted mailboxes, drops from the cache those the server
+ * no longer has (renames keep their messages), fills c->boxes. */
+int sync_list(struct sync_ctx *c);
+
+/* SELECTs b and brings it up to date. b stays selected afterwards. */
+int sync_mailbox(struct sync_ctx *c, const struct sync_box *b);
+
+/* STATUS of every wanted mailbox except skip (may be NULL); syncs those
+ * that changed since the cache's state. */
+int sync_poll(struct sync_ctx *c, const struct sync_box *skip);
+
+/* Every wanted mailbox, in LIST order (the initial sync, --once). A mailbox
+ * that fails is logged and skipped; the worst other code is returned. */
+int sync_all(struct sync_ctx *c);
+
+/* The box named name (INBOX case-insensitive) in c->boxes, or NULL. */
+const struct sync_box *sync_find(const struct sync_ctx *c, const char *name);
+
+/* Applies one unsolicited response about the selected mailbox now, in a
+ * short transaction: FETCH with UID and FLAGS, VANISHED. Others mark the
+ * mailbox dirty. Returns 1 when a resync is needed, 0, or < 0. */
+int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp);
+
+#endif

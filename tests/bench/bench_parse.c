@@ -1,0 +1,140 @@
+/* bench_parse.c - throughput of the response reader and parser.
+ *
+ *	bench_parse CAPTURE [RUNS]
+ *
+ * Reads the capture (tests/bench/gen_fetch.py) into memory, then RUNS times
+ * (default 5) feeds it to an imap4_reader in 64 KiB pieces, as a socket
+ * read would hand them over, pulls every response and types each FETCH with
+ * imap4_msg_parse. Prints the median throughput, responses per second and
+ * the peak RSS (getrusage). The RSS line is what shows that memory does
+ * not grow with the number of messages.
+ *
+ * Output, one "key value" per line, for run.sh to pick up:
+ *	bytes N / responses N / messages N / mb_per_s X / resp_per_s X /
+ *	peak_rss_kb N
+ */
+#include "imap4.h"
+#include "proto/reader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define PIECE 65536
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int compare(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) < 0) {
+		fclose(f);
+		return NULL;
+	}
+	long n = ftell(f);
+	rewind(f);
+	char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* One pass over the capture; 0, or the first error. */
+static int run(const char *data, size_t len, size_t *nresp, size_t *nmsg,
+	       uint64_t *check)
+{
+	struct imap4_reader r;
+	const imap4_resp *resp;
+	int rc = 0;
+	imap4_reader_init(&r, NULL);
+	*nresp = *nmsg = 0;
+	for (size_t off = 0; off < len && rc >= 0;) {
+		size_t piece = len - off < PIECE ? len - off : PIECE;
+		ssize_t used = imap4_reader_feed(&r, data + off, piece);
+		if (used < 0) {
+			rc = (int)used;
+			break;
+		}
+		off += (size_t)used;
+		while ((rc = imap4_reader_next(&r, &resp)) == 1) {
+			(*nresp)++;
+			if (resp->name && !strcmp(resp->name, "FETCH")) {
+				imap4_msg msg;
+				if ((rc = imap4_msg_parse(&msg, resp)) < 0)
+					break;
+				(*nmsg)++;
+				*check += msg.uid + msg.size + msg.nflags;
+			}
+		}
+	}
+	imap4_reader_clear(&r);
+	return rc < 0 ? rc : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s CAPTURE [RUNS]\n", argv[0]);
+		return 2;
+	}
+	int runs = argc > 2 ? atoi(argv[2]) : 5;
+	if (runs < 1 || runs > 1000)
+		runs = 5;
+	size_t len;
+	char *data = slurp(argv[1], &len);
+	if (!data) {
+		fprintf(stderr, "%s: cannot read %s\n", argv[0], argv[1]);
+		return 1;
+	}
+
+	double *secs = calloc((size_t)runs, sizeof(*secs));
+	size_t nresp = 0, nmsg = 0;
+	uint64_t check = 0;
+	for (int i = 0; i < runs; i++) {
+		double t0 = now();
+		int rc = run(data, len, &nresp, &nmsg, &check);
+		secs[i] = now() - t0;
+		if (rc < 0) {
+			fprintf(stderr, "%s: parse failed: %s\n", argv[0],
+				imap4_strerror(rc));
+			return 1;
+		}
+	}
+	qsort(secs, (size_t)runs, sizeof(*secs), compare);
+	double med = secs[runs / 2];
+
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("bytes %zu\n", len);
+	printf("responses %zu\n", nresp);
+	printf("messages %zu\n", nmsg);
+	printf("mb_per_s %.1f\n", (double)len / med / 1e6);
+	printf("resp_per_s %.0f\n", (double)nresp / med);
+	/* ru_maxrss counts the capture itself; the reader's share is the
+	 * difference from the capture's size. */
+	printf("peak_rss_kb %ld\n", ru.ru_maxrss);
+	printf("capture_kb %zu\n", len / 1024);
+	printf("checksum %llu\n", (unsigned long long)check);
+	free(secs);
+	free(data);
+	return 0;
+}

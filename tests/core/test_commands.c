@@ -1,0 +1,570 @@
+/* test_commands.c - imaplib's methods against the fake server: the exact
+ * wire line of every command, its result, and how the handle reacts to a
+ * server that misbehaves. */
+#include "api_test.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+Test(commands, greeting_capability_login_select_fetch_logout)
+{
+	struct api_test t;
+	imap4_mailbox_info mi;
+	char buf[256];
+	imap4 *h = api_open(&t,
+		"S: * OK IMAP4rev1 ready\n"
+		"C: $TAG CAPABILITY\n"
+		"S: * CAPABILITY IMAP4rev1 IDLE LITERAL+\n"
+		"S: $TAG OK done\n"
+		"C: $TAG LOGIN joe \"s3cret\"\n"
+		"S: $TAG OK [CAPABILITY IMAP4rev1 IDLE MOVE] logged in\n"
+		"C: $TAG SELECT INBOX\n"
+		"S: * FLAGS (\\\\Answered \\\\Seen $Junk)\n"
+		"S: * 3 EXISTS\n"
+		"S: * 1 RECENT\n"
+		"S: * OK [UNSEEN 2] first unseen\n"
+		"S: * OK [UIDVALIDITY 1234] ok\n"
+		"S: * OK [UIDNEXT 9] ok\n"
+		"S: * OK [PERMANENTFLAGS (\\\\Seen \\\\*)] ok\n"
+		"S: * OK [HIGHESTMODSEQ 77] ok\n"
+		"S: $TAG OK [READ-WRITE] selected\n"
+		"C: $TAG FETCH 1:* (UID FLAGS)\n"
+		"S: * 1 FETCH (UID 4 FLAGS (\\\\Seen))\n"
+		"S: * 2 FETCH (UID 7 FLAGS ())\n"
+		"S: $TAG OK fetched\n"
+		"C: $TAG LOGOUT\n"
+		"S: * BYE see you\n"
+		"S: $TAG OK bye\n",
+		NULL);
+
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_NONAUTH);
+	cr_assert_str_eq(imap4_welcome(h), "* OK IMAP4rev1 ready");
+	cr_assert(imap4_has_capability(h, "idle"));
+	cr_assert_not(imap4_has_capability(h, "MOVE"));
+	cr_assert_str_eq(imap4_protocol_version(h), "IMAP4REV1");
+
+	cr_assert_eq(imap4_login(h, "joe", "s3cret"), IMAP4_OK);
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_AUTH);
+	/* capabilities re-read from the [CAPABILITY] of the completion */
+	cr_assert(imap4_has_capability(h, "MOVE"));
+	cr_assert_not(imap4_has_capability(h, "LITERAL+"));
+
+	cr_assert_eq(imap4_select(h, &mi, "inbox", false), IMAP4_OK);
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_SELECTED);
+	cr_assert_eq(mi.exists, 3);
+	cr_assert_eq(mi.recent, 1);
+	cr_assert_eq(mi.unseen, 2);
+	cr_assert_eq(mi.uidvalidity, 1234);
+	cr_assert_eq(mi.uidnext, 9);
+	cr_assert_eq(mi.highestmodseq, 77);
+	cr_assert_not(mi.readonly);
+	cr_assert_eq(mi.nflags, 3);
+	cr_assert_str_eq(mi.flags[2], "$Junk");
+	cr_assert_eq(mi.npermanentflags, 2);
+	cr_assert_str_eq(mi.permanentflags[1], "\\*");
+	cr_assert_not(imap4_is_readonly(h));
+
+	cr_assert_eq(imap4_fetch(h, "1:*", "(UID FLAGS)"), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 2);
+	cr_assert_str_eq(api_data(h, 1, buf, sizeof(buf)),
+			 "* 2 FETCH (UID 7 FLAGS ())");
+	cr_assert_str_eq(imap4_completion(h)->name, "OK");
+	cr_assert_str_eq(imap4_completion(h)->text, "fetched");
+
+	cr_assert_eq(imap4_logout(h), IMAP4_OK);
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_LOGOUT);
+	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
+	api_done(&t);
+}
+
+Test(commands, preauth_greeting_is_authenticated)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev2] hi joe\n"
+		"C: $TAG NOOP\n"
+		"S: $TAG OK\n", NULL);
+
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_AUTH);
+	cr_assert_str_eq(imap4_protocol_version(h), "IMAP4REV2");
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_eq(imap4_login(h, "a", "b"), IMAP4_ESTATE);
+	api_done(&t);
+}
+
+Test(commands, bye_or_garbage_greeting_fails_open)
+{
+	struct api_test t;
+
+	api_start(&t, "S: * BYE too busy\n", NULL);
+	cr_assert_eq(t.rc, IMAP4_EBYE);
+	cr_assert_null(t.h);
+	cr_assert(strstr(imap4_open_error(), "too busy"), "%s",
+		  imap4_open_error());
+	api_done(&t);
+
+	api_start(&t, "S: HTTP/1.1 400 Bad Request\n", NULL);
+	cr_assert_lt(t.rc, 0);
+	cr_assert_eq(imap4_error_class(t.rc), IMAP4_CLASS_ABORT);
+	api_done(&t);
+}
+
+Test(commands, wire_lines_of_every_method)
+{
+	struct api_test t;
+	const char *kv[] = { "name", "mailmirror", "version", NULL, NULL };
+	long recent;
+	char *text;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1 ENABLE NOTIFY ACL QUOTA "
+		"COMPRESS=DEFLATE ID NAMESPACE] hi\n"
+		"C: $TAG CREATE \"Sent Items\"\n"
+		"S: $TAG OK\n"
+		"C: $TAG RENAME \"Sent Items\" Entw&APw-rfe\n"
+		"S: $TAG OK\n"
+		"C: $TAG DELETE Entw&APw-rfe\n"
+		"S: $TAG OK\n"
+		"C: $TAG SUBSCRIBE INBOX\n"
+		"S: $TAG OK\n"
+		"C: $TAG UNSUBSCRIBE INBOX\n"
+		"S: $TAG OK\n"
+		"C: $TAG LIST \"\" *\n"
+		"S: * LIST (\\\\HasNoChildren) \"/\" INBOX\n"
+		"S: $TAG OK\n"
+		"C: $TAG LSUB \"\" %\n"
+		"S: $TAG OK\n"
+		"C: $TAG STATUS INBOX (MESSAGES UIDNEXT)\n"
+		"S: * STATUS INBOX (MESSAGES 2 UIDNEXT 5)\n"
+		"S: $TAG OK\n"
+		"C: $TAG STATUS INBOX (UNSEEN)\n"
+		"S: $TAG OK\n"
+		"C: $TAG NAMESPACE\n"
+		"S: * NAMESPACE ((\"\" \"/\")) NIL NIL\n"
+		"S: $TAG OK\n"
+		"C: $TAG ENABLE CONDSTORE QRESYNC\n"
+		"S: * ENABLED CONDSTORE QRESYNC\n"
+		"S: $TAG OK\n"
+		"C: $TAG GETACL INBOX\n"
+		"S: $TAG OK\n"
+		"C: $TAG SETACL INBOX bob lrs\n"
+		"S: $TAG OK\n"
+		"C: $TAG DELETEACL INBOX bob\n"
+		"S: $TAG OK\n"
+		"C: $TAG MYRIGHTS INBOX\n"
+		"S: $TAG OK\n"
+		"C: $TAG GETQUOTA \"\"\n"
+		"S: $TAG OK\n"
+		"C: $TAG GETQUOTAROOT INBOX\n"
+		"S: $TAG OK\n"
+		"C: $TAG SETQUOTA \"\" (STORAGE 512)\n"
+		"S: $TAG OK\n"
+		"C: $TAG ID (\"name\" \"mailmirror\" \"version\" NIL)\n"
+		"S: * ID (\"name\" \"Dovecot\")\n"
+		"S: $TAG OK\n"
+		"C: $TAG ID NIL\n"
+		"S: $TAG OK\n"
+		"C: $TAG PROXYAUTH bob\n"
+		"S: $TAG NO not allowed\n"
+		"C: $TAG XFOO 1 2\n"
+		"S: $TAG BAD what\n"
+		"C: $TAG EXAMINE INBOX\n"
+		"S: * 4 EXISTS\n"
+		"S: * 2 RECENT\n"
+		"S: $TAG OK [READ-ONLY] done\n"
+		"C: $TAG SEARCH CHARSET UTF-8 UNSEEN\n"
+		"S: * SEARCH 1 3\n"
+		"S: $TAG OK\n"
+		"C: $TAG UID SEARCH ALL\n"
+		"S: * SEARCH 7 9\n"
+		"S: $TAG OK\n"
+		"C: $TAG STORE 1:2 +FLAGS.SILENT (\\Seen)\n"
+		"S: $TAG OK\n"
+		"C: $TAG COPY 1 Trash\n"
+		"S: $TAG OK [COPYUID 7 4 10] done\n"
+		"C: $TAG MOVE 2 Trash\n"
+		"S: * 2 EXPUNGE\n"
+		"S: $TAG OK\n"
+		"C: $TAG UID MOVE 9 Trash\n"
+		"S: $TAG OK\n"
+		"C: $TAG UID EXPUNGE 4:5\n"
+		"S: $TAG OK\n"
+		"C: $TAG SORT (DATE) UTF-8 ALL\n"
+		"S: $TAG OK\n"
+		"C: $TAG THREAD REFERENCES UTF-8 ALL\n"
+		"S: $TAG OK\n"
+		"C: $TAG PARTIAL 1 BODY[] 0 100\n"
+		"S: $TAG OK\n"
+		"C: $TAG CHECK\n"
+		"S: $TAG OK\n"
+		"C: $TAG EXPUNGE\n"
+		"S: $TAG OK\n"
+		"C: $TAG NOOP\n"
+		"S: * 5 RECENT\n"
+		"S: $TAG OK\n"
+		"C: $TAG UNSELECT\n"
+		"S: $TAG OK\n"
+		"C: $TAG NOTIFY SET (selected (MessageNew))\n"
+		"S: $TAG OK\n"
+		"C: $TAG NOTIFY NONE\n"
+		"S: $TAG OK\n",
+		NULL);
+
+	cr_assert_eq(imap4_create(h, "Sent Items"), IMAP4_OK);
+	cr_assert_eq(imap4_rename(h, "Sent Items", "Entw\xc3\xbcrfe"), 0);
+	cr_assert_eq(imap4_delete(h, "Entw\xc3\xbcrfe"), IMAP4_OK);
+	cr_assert_eq(imap4_subscribe(h, "INBOX"), IMAP4_OK);
+	cr_assert_eq(imap4_unsubscribe(h, "Inbox"), IMAP4_OK);
+	cr_assert_eq(imap4_list(h, NULL, NULL), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_eq(imap4_lsub(h, "", "%"), IMAP4_OK);
+	cr_assert_eq(imap4_status(h, "INBOX", "(MESSAGES UIDNEXT)"), 0);
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_eq(imap4_status(h, "INBOX", "UNSEEN"), IMAP4_OK);
+	cr_assert_eq(imap4_namespace(h), IMAP4_OK);
+	cr_assert_eq(imap4_enable(h, "CONDSTORE QRESYNC"), IMAP4_OK);
+	cr_assert(imap4_is_enabled(h, "qresync"));
+	cr_assert_not(imap4_utf8_enabled(h));
+	cr_assert_eq(imap4_getacl(h, "INBOX"), IMAP4_OK);
+	cr_assert_eq(imap4_setacl(h, "INBOX", "bob", "lrs"), IMAP4_OK);
+	cr_assert_eq(imap4_deleteacl(h, "INBOX", "bob"), IMAP4_OK);
+	cr_assert_eq(imap4_myrights(h, "INBOX"), IMAP4_OK);
+	cr_assert_eq(imap4_getquota(h, ""), IMAP4_OK);
+	cr_assert_eq(imap4_getquotaroot(h, "INBOX"), IMAP4_OK);
+	cr_assert_eq(imap4_setquota(h, "", "(STORAGE 512)"), IMAP4_OK);
+	cr_assert_eq(imap4_id(h, kv), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_eq(imap4_id(h, NULL), IMAP4_OK);
+
+	/* NO is a result, BAD an error that keeps the handle */
+	cr_assert_eq(imap4_proxyauth(h, "bob"), IMAP4_NO);
+	cr_assert_str_eq(imap4_last_error(h)->server_text, "not allowed");
+	cr_assert_eq(imap4_xatom(h, "XFOO", "1 2"), IMAP4_EBAD);
+	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ERROR);
+
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", true), IMAP4_OK);
+	cr_assert(imap4_is_readonly(h));
+	/* imaplib.recent(): the RECENT that EXAMINE brought, no NOOP */
+	cr_assert_eq(imap4_recent(h, &recent), IMAP4_OK);
+	cr_assert_eq(recent, 2);
+	cr_assert_eq(imap4_search(h, "UTF-8", "UNSEEN"), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_eq(imap4_uid(h, "SEARCH", "ALL"), IMAP4_OK);
+	cr_assert_eq(imap4_store(h, "1:2", "+FLAGS.SILENT", "\\Seen"), 0);
+	cr_assert_eq(imap4_copy(h, "1", "Trash"), IMAP4_OK);
+	{
+		imap4_copyuid cu;
+		cr_assert_eq(imap4_resp_copyuid(&cu, imap4_completion(h)), 0);
+		cr_assert_eq(cu.uidvalidity, 7);
+	}
+	cr_assert_eq(imap4_move(h, "2", "Trash"), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_eq(imap4_uid_move(h, "9", "Trash"), IMAP4_OK);
+	cr_assert_eq(imap4_uid_expunge(h, "4:5"), IMAP4_OK);
+	cr_assert_eq(imap4_sort(h, "DATE", NULL, "ALL"), IMAP4_OK);
+	cr_assert_eq(imap4_thread(h, "REFERENCES", NULL, "ALL"), IMAP4_OK);
+	cr_assert_eq(imap4_partial(h, 1, "BODY[]", 0, 100), IMAP4_OK);
+	cr_assert_eq(imap4_check(h), IMAP4_OK);
+	cr_assert_eq(imap4_expunge(h), IMAP4_OK);
+
+	/* nothing cached any more: a NOOP asks for it */
+	cr_assert_eq(imap4_recent(h, &recent), IMAP4_OK);
+	cr_assert_eq(recent, 5);
+	cr_assert_eq(imap4_response(&text, h, "RECENT"), 0);
+	cr_assert_null(text);
+	cr_assert_eq(imap4_unselect(h), IMAP4_OK);
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_AUTH);
+	cr_assert_eq(imap4_notify(h, "(selected (MessageNew))"), IMAP4_OK);
+	cr_assert_eq(imap4_notify(h, NULL), IMAP4_OK);
+	api_done(&t);
+}
+
+Test(commands, response_cache_is_popped_like_imaplib)
+{
+	struct api_test t;
+	char *text;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG SELECT INBOX\n"
+		"S: * 3 EXISTS\n"
+		"S: * OK [UIDVALIDITY 42] x\n"
+		"S: $TAG OK [READ-WRITE] done\n",
+		NULL);
+
+	cr_assert_eq(imap4_select(h, NULL, NULL, false), IMAP4_OK);
+	cr_assert_eq(imap4_response(&text, h, "uidvalidity"), 0);
+	cr_assert_str_eq(text, "42");
+	free(text);
+	cr_assert_eq(imap4_response(&text, h, "UIDVALIDITY"), 0);
+	cr_assert_null(text);
+	cr_assert_eq(imap4_response(&text, h, "EXISTS"), 0);
+	cr_assert_str_eq(text, "3");
+	free(text);
+	cr_assert_eq(imap4_response(&text, h, "READ-WRITE"), 0);
+	cr_assert_str_eq(text, "");
+	free(text);
+	api_done(&t);
+}
+
+Test(commands, readonly_mailbox_when_write_was_asked)
+{
+	struct api_test t;
+	imap4_mailbox_info mi;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG SELECT shared\n"
+		"S: * 1 EXISTS\n"
+		"S: $TAG OK [READ-ONLY] no write for you\n"
+		"C: $TAG NOOP\n"
+		"S: $TAG OK\n",
+		NULL);
+
+	cr_assert_eq(imap4_select(h, &mi, "shared", false), IMAP4_EREADONLY);
+	cr_assert_eq(imap4_error_class(IMAP4_EREADONLY), IMAP4_CLASS_READONLY);
+	cr_assert(imap4_is_readonly(h));
+	cr_assert(mi.readonly);
+	cr_assert_eq(mi.exists, 1);
+	/* readonly is not an abort: the handle goes on */
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	api_done(&t);
+}
+
+Test(commands, failed_select_leaves_selected_state)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG SELECT INBOX\n"
+		"S: $TAG OK done\n"
+		"C: $TAG SELECT nope\n"
+		"S: $TAG NO [NONEXISTENT] no such mailbox\n",
+		NULL);
+
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(imap4_select(h, NULL, "nope", false), IMAP4_NO);
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_AUTH);
+	cr_assert_str_eq(imap4_last_error(h)->server_code, "NONEXISTENT");
+	cr_assert_eq(imap4_fetch(h, "1", "FLAGS"), IMAP4_ESTATE);
+	api_done(&t);
+}
+
+struct seen {
+	uint32_t uids[8];
+	size_t n;
+	int fail_at;
+};
+
+static int on_msg(void *payload, const imap4_msg *msg, const imap4_resp *r)
+{
+	struct seen *s = payload;
+
+	cr_assert(msg->have & IMAP4_HAVE_UID);
+	s->uids[s->n++] = msg->uid;
+	return (int)s->n == s->fail_at ? -1 : 0;
+}
+
+Test(commands, fetch_each_streams_typed_messages)
+{
+	struct api_test t;
+	struct seen s = { .fail_at = -1 };
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG SELECT INBOX\n"
+		"S: $TAG OK done\n"
+		"C: $TAG UID FETCH 1:* (UID FLAGS BODY.PEEK[])\n"
+		"S: * 1 FETCH (UID 5 FLAGS (\\\\Seen) BODY[] {5}\n"
+		"S+ hello)\\r\\n\n"
+		"S: * 3 EXISTS\n"
+		"S: * 2 FETCH (UID 8 FLAGS () BODY[] {0}\n"
+		"S: )\n"
+		"S: $TAG OK\n"
+		"C: $TAG FETCH 1:2 UID\n"
+		"S: * 1 FETCH (UID 5)\n"
+		"S: * 2 FETCH (UID 8)\n"
+		"S: $TAG OK\n",
+		NULL);
+
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(imap4_fetch_each(h, true, "1:*",
+				      "(UID FLAGS BODY.PEEK[])", on_msg, &s),
+		     IMAP4_OK);
+	cr_assert_eq(s.n, 2);
+	cr_assert_eq(s.uids[0], 5);
+	cr_assert_eq(s.uids[1], 8);
+	/* the EXISTS was not the command's: kept as data (no callback) */
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_str_eq(imap4_data_at(h, 0)->name, "EXISTS");
+
+	/* a failing callback: read to the completion, then ECALLBACK */
+	s.n = 0;
+	s.fail_at = 1;
+	cr_assert_eq(imap4_fetch_each(h, false, "1:2", "UID", on_msg, &s),
+		     IMAP4_ECALLBACK);
+	cr_assert_eq(s.n, 1);
+	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ERROR);
+	api_done(&t);
+}
+
+static int count_unsolicited(void *payload, const imap4_resp *resp)
+{
+	(*(int *)payload)++;
+	return strcmp(resp->name, "EXPUNGE") == 0 ? 1 : 0;
+}
+
+Test(commands, unsolicited_callback_sees_what_no_command_asked_for)
+{
+	struct api_test t;
+	int n = 0;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG NOOP\n"
+		"S: * 4 EXISTS\n"
+		"S: * 2 EXPUNGE\n"
+		"S: $TAG OK\n"
+		"C: $TAG LIST \"\" *\n"
+		"S: * LIST () \"/\" a\n"
+		"S: * 5 EXISTS\n"
+		"S: $TAG OK\n",
+		NULL);
+
+	imap4_set_unsolicited(h, count_unsolicited, &n);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_eq(n, 2);
+	/* the callback returned 1 for EXPUNGE: kept */
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_eq(imap4_list(h, "", "*"), IMAP4_OK);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_str_eq(imap4_data_at(h, 0)->name, "LIST");
+	api_done(&t);
+}
+
+Test(commands, append_with_synchronizing_literal)
+{
+	struct api_test t;
+	imap4_copyuid cu;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] hi\n"
+		"C: $TAG APPEND INBOX (\\Seen) {14}\n"
+		"S: + go ahead\n"
+		"C= a: b\\r\\n\\r\\nbody\\r\\n\\r\\n\n"
+		"S: $TAG OK [APPENDUID 38505 3955] done\n",
+		NULL);
+
+	/* bare LFs become CRLF; the literal size counts the CRs */
+	cr_assert_eq(imap4_append(h, "INBOX", "\\Seen", -1,
+				  "a: b\n\nbody\n", 11),
+		     IMAP4_OK);
+	cr_assert_eq(imap4_resp_appenduid(&cu, imap4_completion(h)), 0);
+	cr_assert_eq(cu.uidvalidity, 38505);
+	api_done(&t);
+}
+
+Test(commands, append_with_literal_plus_and_date)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] hi\n"
+		"C~ $TAG ^APPEND Drafts \"[ 0-9][0-9]-[A-Z][a-z]{2}-[0-9]{4} "
+		"[0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\" \\{3\\+\\}$\n"
+		"C= x\\r\\n\\r\\n\n"
+		"S: $TAG OK done\n",
+		NULL);
+
+	cr_assert_eq(imap4_append(h, "Drafts", NULL, time(NULL), "x\r\n", 3),
+		     IMAP4_OK, "%s", imap4_last_error(h)->message);
+	api_done(&t);
+}
+
+struct src {
+	const char *data;
+	size_t off, len;
+};
+
+static ssize_t read_src(void *payload, void *buf, size_t cap)
+{
+	struct src *s = payload;
+	size_t n = s->len - s->off;
+
+	if (n > cap)
+		n = cap;
+	if (n > 3)
+		n = 3;	/* in small pieces */
+	memcpy(buf, s->data + s->off, n);
+	s->off += n;
+	return (ssize_t)n;
+}
+
+Test(commands, append_stream_sends_pieces_after_continuation)
+{
+	struct api_test t;
+	struct src s = { "Subject: x\r\n\r\nhi\r\n", 0, 18 };
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG APPEND INBOX {18}\n"
+		"S: + ok\n"
+		"C= Subject: x\\r\\n\\r\\nhi\\r\\n\\r\\n\n"
+		"S: $TAG OK done\n",
+		NULL);
+
+	cr_assert_eq(imap4_append_stream(h, "INBOX", NULL, -1, 18, read_src,
+					 &s),
+		     IMAP4_OK);
+	api_done(&t);
+}
+
+Test(commands, refused_literal_sends_nothing_more)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG APPEND INBOX {3}\n"
+		"S: $TAG NO [TOOBIG] no thanks\n"
+		"C: $TAG NOOP\n"
+		"S: $TAG OK\n",
+		NULL);
+
+	cr_assert_eq(imap4_append(h, "INBOX", NULL, -1, "x\r\n", 3),
+		     IMAP4_NO);
+	cr_assert_str_eq(imap4_last_error(h)->server_code, "TOOBIG");
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	api_done(&t);
+}
+
+Test(commands, injection_attempts_send_nothing)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG SELECT INBOX\n"
+		"S: $TAG OK\n"
+		"C: $TAG NOOP\n"
+		"S: $TAG OK\n",
+		NULL);
+
+	cr_assert_eq(imap4_create(h, "x\r\nA1 DELETE INBOX"), IMAP4_EINVAL);
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(imap4_search(h, NULL, "ALL\r\nA2 EXPUNGE"),
+		     IMAP4_EINVAL);
+	cr_assert_eq(imap4_fetch(h, "1\r\n", "FLAGS"), IMAP4_EINVAL);
+	cr_assert_eq(imap4_fetch(h, "1", "FLAGS\n"), IMAP4_EINVAL);
+	cr_assert_eq(imap4_store(h, "1", "+FLAGS (x)", "\\Seen"),
+		     IMAP4_EINVAL);
+	cr_assert_eq(imap4_xatom(h, "X\r\nY", NULL), IMAP4_EINVAL);
+	cr_assert_eq(imap4_uid(h, "FETCH", "1 FLAGS\r\nA3 LOGOUT"),
+		     IMAP4_EINVAL);
+	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ERROR);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	{
+		const char *sent = fake_server_transcript(t.fs);
+		size_t lines = 0;
+
+		for (const char *p = sent; (p = strchr(p, '\n')); p++)
+			lines++;
+		cr_assert_eq(lines, 2, "sent: %s", sent);
+		cr_assert_null(strstr(sent, "DELETE"));
+		cr_assert_null(strstr(sent, "EXPUNGE"));
+		cr_assert_null(strstr(sent, "LOGOUT"));
+		cr_assert_null(strstr(sent, "SEARCH"));
+	}
+	api_done(&t);
+}

@@ -1,0 +1,155 @@
+/* test_date.c - INTERNALDATE parsing and formatting. */
+#include "imap4.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <time.h>
+
+static void expect_date(const char *s, time_t want, int want_tz)
+{
+	time_t t = 0;
+	int tz = 12345;
+	int rc = imap4_internaldate2tuple(&t, &tz, s);
+	cr_assert_eq(rc, 0, "parse \"%s\" = %d", s, rc);
+	cr_assert_eq(t, want, "\"%s\": %lld, want %lld", s, (long long)t,
+		     (long long)want);
+	cr_assert_eq(tz, want_tz);
+}
+
+Test(internaldate, forms)
+{
+	/* 1996-07-17 09:44:25 UTC */
+	const time_t t = 837596665;
+	expect_date("17-Jul-1996 02:44:25 -0700", t, -420);
+	expect_date("\"17-Jul-1996 02:44:25 -0700\"", t, -420);
+	expect_date("INTERNALDATE \"17-Jul-1996 02:44:25 -0700\"", t, -420);
+	expect_date("* 12 FETCH (UID 3 INTERNALDATE \"17-Jul-1996 02:44:25 "
+		    "-0700\" RFC822.SIZE 44)",
+		    t, -420);
+	expect_date("17-jul-1996 09:44:25 +0000", t, 0);
+	expect_date("17-Jul-1996 15:14:25 +0530", t, 330);
+}
+
+Test(internaldate, day_forms)
+{
+	/* 2024-03-01 00:00:00 UTC */
+	const time_t t = 1709251200;
+	expect_date("\" 1-Mar-2024 00:00:00 +0000\"", t, 0);
+	expect_date("\"01-Mar-2024 00:00:00 +0000\"", t, 0);
+	expect_date("1-Mar-2024 00:00:00 +0000", t, 0);
+	expect_date("01-Mar-2024 01:00:00 +0100", t, 60);
+}
+
+Test(internaldate, calendar)
+{
+	expect_date("01-Jan-1970 00:00:00 +0000", 0, 0);
+	expect_date("29-Feb-2000 12:00:00 +0000", 951825600, 0);
+	expect_date("31-Dec-1969 23:59:59 +0000", -1, 0);
+	expect_date("01-Jan-2100 00:00:00 +0000", 4102444800, 0);
+	/* a leap second lands on the next second */
+	expect_date("31-Dec-2016 23:59:60 +0000", 1483228800, 0);
+}
+
+static void bad_date(const char *s)
+{
+	time_t t = 77;
+	int tz = 77;
+	cr_assert_eq(imap4_internaldate2tuple(&t, &tz, s), IMAP4_EINVAL,
+		     "accepted \"%s\"", s);
+	cr_assert_eq(t, 77);
+	cr_assert_eq(tz, 77);
+}
+
+Test(internaldate, invalid)
+{
+	bad_date("");
+	bad_date("INTERNALDATE");
+	bad_date("32-Jan-2020 00:00:00 +0000");
+	bad_date("00-Jan-2020 00:00:00 +0000");
+	bad_date("29-Feb-2019 00:00:00 +0000");
+	bad_date("29-Feb-1900 00:00:00 +0000");
+	bad_date("31-Apr-2020 00:00:00 +0000");
+	bad_date("01-Foo-2020 00:00:00 +0000");
+	bad_date("01-Jan-20 00:00:00 +0000");
+	bad_date("01-Jan-2020 24:00:00 +0000");
+	bad_date("01-Jan-2020 00:60:00 +0000");
+	bad_date("01-Jan-2020 00:00:61 +0000");
+	bad_date("01-Jan-2020 00:00:00 +0060");
+	bad_date("01-Jan-2020 00:00:00 +2400");
+	bad_date("01-Jan-2020 00:00:00 0000");
+	bad_date("01-Jan-2020 00:00:00 +000");
+	bad_date("01-Jan-2020 0:00:00 +0000");
+	bad_date("\"01-Jan-2020 00:00:00 +0000");	/* unclosed quote */
+	bad_date("01-Jan-2020 00:00:00 +00001");	/* trailing digit */
+	bad_date("123-Jan-2020 00:00:00 +0000");
+	cr_assert_eq(imap4_internaldate2tuple(NULL, NULL, "x"), IMAP4_EINVAL);
+}
+
+Test(internaldate, tz_optional)
+{
+	time_t t;
+	cr_assert_eq(imap4_internaldate2tuple(&t, NULL,
+					      "01-Jan-1970 00:00:01 +0000"),
+		     0);
+	cr_assert_eq(t, 1);
+}
+
+Test(time2internaldate, format)
+{
+	char buf[29];
+
+	imap4_time2internaldate(buf, 837596665, -420);
+	cr_assert_str_eq(buf, "\"17-Jul-1996 02:44:25 -0700\"");
+	imap4_time2internaldate(buf, 0, 0);
+	cr_assert_str_eq(buf, "\"01-Jan-1970 00:00:00 +0000\"");
+	imap4_time2internaldate(buf, -1, 330);
+	cr_assert_str_eq(buf, "\"01-Jan-1970 05:29:59 +0530\"");
+	imap4_time2internaldate(buf, 951825600, 0);
+	cr_assert_str_eq(buf, "\"29-Feb-2000 12:00:00 +0000\"");
+}
+
+Test(time2internaldate, clamps_out_of_range)
+{
+	char buf[29];
+
+	imap4_time2internaldate(buf, (time_t)400000000000LL, 0);
+	cr_assert_str_eq(buf, "\"31-Dec-9999 23:59:59 +0000\"");
+	imap4_time2internaldate(buf, (time_t)-70000000000LL, 0);
+	cr_assert_str_eq(buf, "\"01-Jan-0000 00:00:00 +0000\"");
+	imap4_time2internaldate(buf, 0, 100000);
+	cr_assert_str_eq(buf, "\"05-Jan-1970 03:59:00 +9959\"");
+}
+
+Test(time2internaldate, round_trip)
+{
+	unsigned seed = 42;
+	char buf[29];
+
+	for (int i = 0; i < 2000; i++) {
+		time_t t = (time_t)((long long)rand_r(&seed) * 3 -
+				    (long long)RAND_MAX);
+		int tz = rand_r(&seed) % (2 * 14 * 60 + 1) - 14 * 60;
+		imap4_time2internaldate(buf, t, tz);
+		time_t back;
+		int btz;
+		cr_assert_eq(imap4_internaldate2tuple(&back, &btz, buf), 0,
+			     "%s", buf);
+		cr_assert_eq(back, t, "%s", buf);
+		cr_assert_eq(btz, tz);
+	}
+}
+
+Test(local_tz, follows_tz)
+{
+	/* setenv changes this process only; the test runs in its own */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	cr_assert_eq(imap4_local_tz(0), 0);
+	setenv("TZ", "Asia/Kolkata", 1);
+	tzset();
+	cr_assert_eq(imap4_local_tz(1700000000), 330);
+	setenv("TZ", "America/New_York", 1);
+	tzset();
+	cr_assert_eq(imap4_local_tz(1700000000), -300);	/* November: EST */
+	cr_assert_eq(imap4_local_tz(1690000000), -240);	/* July: EDT */
+}

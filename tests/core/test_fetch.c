@@ -1,0 +1,309 @@
+/* test_fetch.c - the FETCH view: RFC 3501/9051 examples, CONDSTORE,
+ * Gmail, RFC 8474/8514 items, sections, and malformed items. */
+#include "view_test.h"
+
+#include "proto/resp.h"
+#include "proto/reader.h"
+
+TestSuite(fetch, .init = view_setup, .fini = view_teardown);
+
+static imap4_msg fetch_ok(const char *text)
+{
+	imap4_msg m;
+	int rc = imap4_msg_parse(&m, wire(text));
+	cr_assert_eq(rc, 0, "%s gave %d", text, rc);
+	return m;
+}
+
+/* RFC 3501 7.4.2 / RFC 9051 7.5.2 example, whole. */
+Test(fetch, rfc3501_example)
+{
+	imap4_msg m = fetch_ok(
+		"* 12 FETCH (FLAGS (\\Seen) INTERNALDATE "
+		"\"17-Jul-1996 02:44:25 -0700\" RFC822.SIZE 4286 ENVELOPE "
+		"(\"Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\" "
+		"\"IMAP4rev1 WG mtg summary and minutes\" "
+		"((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) "
+		"((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) "
+		"((\"Terry Gray\" NIL \"gray\" \"cac.washington.edu\")) "
+		"((NIL NIL \"imap\" \"cac.washington.edu\")) "
+		"((NIL NIL \"minutes\" \"CNRI.Reston.VA.US\")"
+		"(\"John Klensin\" NIL \"KLENSIN\" \"MIT.EDU\")) NIL NIL "
+		"\"<B27397-0100000@cac.washington.edu>\") "
+		"BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL "
+		"\"7BIT\" 3028 92))");
+	cr_assert_eq(m.seq, 12);
+	cr_assert_eq(m.have, IMAP4_HAVE_FLAGS | IMAP4_HAVE_INTERNALDATE |
+				     IMAP4_HAVE_SIZE | IMAP4_HAVE_ENVELOPE |
+				     IMAP4_HAVE_BODYSTRUCTURE);
+	cr_assert_eq(m.nflags, 1);
+	cr_assert_str_eq(m.flags[0], "\\Seen");
+	cr_assert_null(m.flags[1]);
+	cr_assert(imap4_msg_has_flag(&m, "\\SEEN"));
+	cr_assert_not(imap4_msg_has_flag(&m, "\\Deleted"));
+	cr_assert_eq(m.internaldate, 837596665);
+	cr_assert_eq(m.internaldate_tz, -420);
+	cr_assert_eq(m.size, 4286);
+	cr_assert_str_eq(m.envelope->subject,
+			 "IMAP4rev1 WG mtg summary and minutes");
+	cr_assert_str_eq(m.envelope->cc->next->name, "John Klensin");
+	cr_assert_null(m.envelope->bcc);
+	cr_assert_str_eq(m.envelope->message_id,
+			 "<B27397-0100000@cac.washington.edu>");
+	cr_assert_str_eq(m.body->type, "TEXT");
+	cr_assert_eq(m.body->size, 3028);
+	cr_assert_eq(m.body->lines, 92);
+	cr_assert_null(m.sections);
+}
+
+Test(fetch, gmail_extensions)
+{
+	imap4_msg m = fetch_ok(
+		"* 1 FETCH (X-GM-THRID 1278455344230334865 X-GM-MSGID "
+		"1278455344230334866 X-GM-LABELS (\"\\\\Inbox\" \"\\\\Sent\" "
+		"Important \"Muy Importante\") UID 4 FLAGS (\\Seen))");
+	cr_assert_eq(m.gm_thrid, 1278455344230334865ull);
+	cr_assert_eq(m.gm_msgid, 1278455344230334866ull);
+	cr_assert_eq(m.ngm_labels, 4);
+	cr_assert_str_eq(m.gm_labels[0], "\\Inbox");
+	cr_assert_str_eq(m.gm_labels[1], "\\Sent");
+	cr_assert_str_eq(m.gm_labels[2], "Important");
+	cr_assert_str_eq(m.gm_labels[3], "Muy Importante");
+	cr_assert_null(m.gm_labels[4]);
+	cr_assert_eq(m.uid, 4);
+	cr_assert(m.have & IMAP4_HAVE_GM_LABELS);
+	cr_assert(m.have & IMAP4_HAVE_GM_MSGID);
+	cr_assert(m.have & IMAP4_HAVE_GM_THRID);
+
+	m = fetch_ok("* 2 FETCH (X-GM-LABELS () UID 5)");
+	cr_assert_eq(m.ngm_labels, 0);
+	cr_assert(m.have & IMAP4_HAVE_GM_LABELS);
+	m = fetch_ok("* 2 FETCH (X-GM-LABELS NIL UID 5)");
+	cr_assert_eq(m.ngm_labels, 0);
+}
+
+Test(fetch, condstore_modseq_rfc7162)
+{
+	imap4_msg m = fetch_ok("* 50 FETCH (MODSEQ (12121231000) UID 5)");
+	cr_assert(m.have & IMAP4_HAVE_MODSEQ);
+	cr_assert_eq(m.modseq, 12121231000ull);
+	m = fetch_ok("* 4 FETCH (UID 8 MODSEQ (9223372036854775807))");
+	cr_assert_eq(m.modseq, 9223372036854775807ull);
+}
+
+Test(fetch, objectid_and_savedate)
+{
+	imap4_msg m = fetch_ok("* 3 FETCH (EMAILID (M6d99ac3275bb4e) "
+			       "THREADID (T64b478a75b7ea9) UID 3 SAVEDATE "
+			       "\"01-Jan-2024 10:00:00 +0100\")");
+	cr_assert_str_eq(m.emailid, "M6d99ac3275bb4e");
+	cr_assert_str_eq(m.threadid, "T64b478a75b7ea9");
+	cr_assert(m.have & IMAP4_HAVE_EMAILID);
+	cr_assert(m.have & IMAP4_HAVE_SAVEDATE);
+	cr_assert_eq(m.savedate, 1704099600);
+	cr_assert_eq(m.savedate_tz, 60);
+
+	m = fetch_ok("* 3 FETCH (THREADID NIL SAVEDATE NIL UID 3)");
+	cr_assert_null(m.threadid);
+	cr_assert_not(m.have & IMAP4_HAVE_SAVEDATE);
+	cr_assert_not(m.have & IMAP4_HAVE_EMAILID);
+}
+
+Test(fetch, sections_literal_quoted_nil)
+{
+	static const char text[] =
+		"* 2 FETCH (UID 7 BODY[HEADER.FIELDS (FROM SUBJECT)] {25}\r\n"
+		"From: a@b\r\nSubject: x\r\n\r\n BODY[]<0> \"abc\" BINARY[1] "
+		"~{3}\r\nx\0y RFC822.HEADER NIL BODY[1.MIME] \"\")\r\n";
+	imap4_msg m;
+	cr_assert_eq(imap4_msg_parse(&m, wire_n(text, sizeof(text) - 1)), 0);
+	cr_assert(m.have & IMAP4_HAVE_SECTIONS);
+	const imap4_section *s = m.sections;
+	cr_assert_str_eq(s->item, "BODY[HEADER.FIELDS (FROM SUBJECT)]");
+	cr_assert_str_eq(s->section, "HEADER.FIELDS (FROM SUBJECT)");
+	cr_assert_not(s->has_origin);
+	cr_assert_eq(s->len, 25);
+	cr_assert_eq(memcmp(s->data, "From: a@b\r\n", 11), 0);
+
+	s = s->next;
+	cr_assert_str_eq(s->item, "BODY[]");
+	cr_assert_str_eq(s->section, "");
+	cr_assert(s->has_origin);
+	cr_assert_eq(s->origin, 0);
+	cr_assert_str_eq(s->data, "abc");
+
+	s = s->next;
+	cr_assert_str_eq(s->item, "BINARY[1]");
+	cr_assert_eq(s->len, 3);
+	cr_assert_eq(memcmp(s->data, "x\0y", 3), 0);
+
+	s = s->next;
+	cr_assert_str_eq(s->item, "RFC822.HEADER");
+	cr_assert_str_eq(s->section, "HEADER");
+	cr_assert(s->nil);
+	cr_assert_null(s->data);
+
+	s = s->next;
+	cr_assert_str_eq(s->section, "1.MIME");
+	cr_assert_eq(s->len, 0);
+	cr_assert_not(s->nil);
+	cr_assert_null(s->next);
+}
+
+Test(fetch, partial_origin)
+{
+	imap4_msg m = fetch_ok("* 9 FETCH (BODY[TEXT]<4294967295> \"z\" "
+			       "RFC822 \"all\" RFC822.TEXT \"t\")");
+	cr_assert_eq(m.sections->origin, 4294967295u);
+	cr_assert_str_eq(m.sections->next->section, "");
+	cr_assert_str_eq(m.sections->next->next->section, "TEXT");
+}
+
+Test(fetch, repeated_items_last_wins)
+{
+	imap4_msg m = fetch_ok("* 1 FETCH (UID 5 FLAGS (\\Seen) BODY[] \"a\" "
+			       "UID 6 FLAGS () BODY[] \"b\" BODY[]<1> \"c\")");
+	cr_assert_eq(m.uid, 6);
+	cr_assert_eq(m.nflags, 0);
+	cr_assert_str_eq(m.sections->data, "b");
+	cr_assert_eq(m.sections->next->origin, 1);
+	cr_assert_null(m.sections->next->next);
+}
+
+Test(fetch, unknown_items_are_skipped)
+{
+	imap4_msg m = fetch_ok("* 1 FETCH (PREVIEW \"hello\" X-FOO (a (b \"c\") "
+			       "NIL) BINARY.SIZE[1] 5 UID 9 X-BAR NIL)");
+	cr_assert_eq(m.have, IMAP4_HAVE_UID);
+	cr_assert_eq(m.uid, 9);
+}
+
+Test(fetch, streamed_literal_is_flagged)
+{
+	static const char text[] = "* 3 FETCH (UID 1 BODY[] {5000000}\r\n)\r\n";
+	struct imap4_limits lim;
+	imap4_limits_init(&lim);
+	size_t off = strlen("* 3 FETCH (UID 1 BODY[] {5000000}\r\n");
+	const imap4_resp *r;
+	cr_assert_eq(imap4_resp_parse(&r, &view_arena, text, sizeof(text) - 1,
+				      &lim, &off, 1),
+		     0);
+	imap4_msg m;
+	cr_assert_eq(imap4_msg_parse(&m, r), 0);
+	cr_assert(m.sections->streamed);
+	cr_assert_null(m.sections->data);
+	cr_assert_eq(m.sections->len, 5000000);
+}
+
+Test(fetch, malformed_items_are_eproto)
+{
+	static const char *const bad[] = {
+		"* 1 FETCH (UID 0)",
+		"* 1 FETCH (UID 4294967296)",
+		"* 1 FETCH (UID \"5\")",
+		"* 1 FETCH (UID 12x)",
+		"* 1 FETCH (UID -1)",
+		"* 1 FETCH (UID (5))",
+		"* 1 FETCH (FLAGS \\Seen)",
+		"* 1 FETCH (FLAGS (\"\\\\Seen\"))",
+		"* 1 FETCH (FLAGS ((\\Seen)))",
+		"* 1 FETCH (ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL))",
+		"* 1 FETCH (ENVELOPE NIL)",
+		"* 1 FETCH (INTERNALDATE \"yesterday\")",
+		"* 1 FETCH (INTERNALDATE \"17-Jul-1996 02:44:25\")",
+		"* 1 FETCH (INTERNALDATE \"32-Jul-1996 02:44:25 -0700\")",
+		"* 1 FETCH (INTERNALDATE 17-Jul-1996)",
+		"* 1 FETCH (INTERNALDATE NIL)",
+		"* 1 FETCH (RFC822.SIZE -1)",
+		"* 1 FETCH (RFC822.SIZE 18446744073709551616)",
+		"* 1 FETCH (MODSEQ 5)",
+		"* 1 FETCH (MODSEQ (0))",
+		"* 1 FETCH (MODSEQ (1 2))",
+		"* 1 FETCH (MODSEQ (9223372036854775808))",
+		"* 1 FETCH (X-GM-MSGID abc)",
+		"* 1 FETCH (X-GM-LABELS \\Inbox)",
+		"* 1 FETCH (BODY[] (a))",
+		"* 1 FETCH (BODY[] 12)",
+		"* 1 FETCH (BODY[1]<x> NIL)",
+		"* 1 FETCH (BODY[1]<> NIL)",
+		"* 1 FETCH (BODY[1]<4294967296> NIL)",
+		"* 1 FETCH (BODY[1]junk NIL)",
+		"* 1 FETCH (BODYSTRUCTURE NIL)",
+		"* 1 FETCH (BODYSTRUCTURE (\"TEXT\"))",
+		"* 1 FETCH (EMAILID (M!x))",
+		"* 1 FETCH (EMAILID M1)",
+		"* 1 FETCH (THREADID ())",
+		"* 1 FETCH (SAVEDATE \"soon\")",
+		"* 1 FETCH (UID)",
+		"* 1 FETCH (UID 5 FLAGS)",
+		"* 1 FETCH (\"UID\" 5)",
+		"* 1 FETCH ((UID) 5)",
+		"* 1 FETCH UID 5",
+		"* 1 FETCH",
+		"* 1 FETCH (UID 5) (UID 6)",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		imap4_msg m;
+		int rc = imap4_msg_parse(&m, wire(bad[i]));
+		cr_expect_eq(rc, IMAP4_EPROTO, "%s gave %d", bad[i], rc);
+		cr_expect_eq(m.have, 0);
+		cr_expect_eq(m.seq, 0);
+	}
+}
+
+Test(fetch, not_a_fetch_is_einval)
+{
+	imap4_msg m;
+	cr_expect_eq(imap4_msg_parse(&m, wire("* 3 EXISTS")), IMAP4_EINVAL);
+	cr_expect_eq(imap4_msg_parse(&m, wire("* SEARCH 1")), IMAP4_EINVAL);
+	cr_expect_eq(imap4_msg_parse(&m, NULL), IMAP4_EINVAL);
+	cr_expect_eq(imap4_msg_parse(NULL, wire("* 1 FETCH (UID 1)")),
+		     IMAP4_EINVAL);
+	cr_expect_not(imap4_msg_has_flag(NULL, "\\Seen"));
+}
+
+/* Every allocation a view makes comes from the response's arena: with the
+ * arena capped one byte further each time, the view fails cleanly with
+ * IMAP4_ENOMEM until it has what it needs, then gives the full result. */
+Test(fetch, arena_exhaustion_at_every_step)
+{
+	static const char text[] =
+		"* 7 FETCH (UID 70 FLAGS (\\Seen $Junk) X-GM-LABELS (a \"b c\") "
+		"ENVELOPE (NIL \"s\" ((\"A\" NIL \"a\" \"h\")) NIL NIL "
+		"((NIL NIL \"g\" NIL)(\"B\" NIL \"b\" \"h\")(NIL NIL NIL NIL)) "
+		"NIL NIL NIL NIL) BODYSTRUCTURE ((\"text\" \"plain\" "
+		"(\"charset\" \"utf-8\") NIL NIL \"7bit\" 10 1 NIL "
+		"(\"inline\" (\"a\" \"b\")) NIL NIL)(\"message\" \"rfc822\" NIL "
+		"NIL NIL \"7bit\" 5 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) "
+		"(\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1) 2) \"mixed\") "
+		"BODY[HEADER]<5> \"x\" BODY[TEXT] \"y\")\r\n";
+	bool succeeded = false;
+	size_t failures = 0;
+	for (size_t extra = 0; extra < 65536 && !succeeded; extra += 16) {
+		struct imap4_arena a;
+		imap4_arena_init(&a, 0);
+		const imap4_resp *r;
+		cr_assert_eq(imap4_parse_response(&r, &a, text,
+						  sizeof(text) - 1),
+			     0);
+		a.cap = a.used + extra;
+		imap4_msg m;
+		int rc = imap4_msg_parse(&m, r);
+		if (rc == 0) {
+			succeeded = true;
+			cr_assert_eq(m.uid, 70);
+			cr_assert_str_eq(m.envelope->to->mailbox, "g");
+			cr_assert_str_eq(m.body->parts->next->message->subtype,
+					 "plain");
+			cr_assert_str_eq(m.sections->next->data, "y");
+		} else {
+			cr_assert_eq(rc, IMAP4_ENOMEM, "cap +%zu gave %d",
+				     extra, rc);
+			cr_assert_eq(m.have, 0);
+			failures++;
+		}
+		imap4_arena_clear(&a);
+	}
+	cr_assert(succeeded);
+	cr_assert_gt(failures, 10);
+}

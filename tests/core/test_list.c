@@ -1,0 +1,150 @@
+/* test_list.c - LIST and LSUB (RFC 3501, 6154 SPECIAL-USE, 5258
+ * LIST-EXTENDED, 9051 OLDNAME), modified UTF-7 names, malformed entries. */
+#include "view_test.h"
+
+#include <stdio.h>
+
+TestSuite(list, .init = view_setup, .fini = view_teardown);
+
+static imap4_list_entry list_ok(const char *text)
+{
+	imap4_list_entry e;
+	int rc = imap4_list_parse(&e, wire(text));
+	cr_assert_eq(rc, 0, "%s gave %d", text, rc);
+	return e;
+}
+
+Test(list, dovecot_inbox)
+{
+	imap4_list_entry e = list_ok("* LIST (\\HasNoChildren) \".\" INBOX");
+	cr_assert_eq(e.nattrs, 1);
+	cr_assert_str_eq(e.attrs[0], "\\HasNoChildren");
+	cr_assert_eq(e.attr_bits, IMAP4_MBOX_HASNOCHILDREN);
+	cr_assert_null(e.special_use);
+	cr_assert_eq(e.delimiter, '.');
+	cr_assert_str_eq(e.name, "INBOX");
+	cr_assert_str_eq(e.name_utf8, "INBOX");
+	cr_assert_null(e.oldname);
+}
+
+Test(list, special_use_rfc6154_and_gmail)
+{
+	imap4_list_entry e =
+		list_ok("* LIST (\\Sent \\HasNoChildren) \"/\" \"Sent Mail\"");
+	cr_assert_str_eq(e.special_use, "\\Sent");
+	cr_assert_str_eq(e.name, "Sent Mail");
+
+	e = list_ok("* LIST (\\HasNoChildren \\all) \"/\" \"[Gmail]/All Mail\"");
+	cr_assert_str_eq(e.special_use, "\\All");
+	cr_assert_str_eq(e.attrs[1], "\\all");
+
+	e = list_ok("* LIST (\\HasChildren \\Noselect) \"/\" \"[Gmail]\"");
+	cr_assert_eq(e.attr_bits,
+		     IMAP4_MBOX_HASCHILDREN | IMAP4_MBOX_NOSELECT);
+	cr_assert_null(e.special_use);
+
+	static const char *const uses[] = {"\\Archive", "\\Drafts",
+					   "\\Flagged", "\\Junk", "\\Trash",
+					   "\\Important"};
+	for (size_t i = 0; i < sizeof(uses) / sizeof(*uses); i++) {
+		char text[128];
+		snprintf(text, sizeof(text), "* LIST (%s) \"/\" x", uses[i]);
+		e = list_ok(text);
+		cr_assert_str_eq(e.special_use, uses[i]);
+	}
+}
+
+Test(list, list_extended_rfc5258)
+{
+	imap4_list_entry e = list_ok("* LIST (\\Subscribed) \"/\" \"Fruit/Banana\"");
+	cr_assert_eq(e.attr_bits, IMAP4_MBOX_SUBSCRIBED);
+
+	/* \NonExistent implies \Noselect (RFC 5258 3) */
+	e = list_ok("* LIST (\\NonExistent \\Subscribed) \"/\" \"Fruit/Peach\"");
+	cr_assert_eq(e.attr_bits, IMAP4_MBOX_NONEXISTENT |
+					  IMAP4_MBOX_NOSELECT |
+					  IMAP4_MBOX_SUBSCRIBED);
+
+	e = list_ok("* LIST () \"/\" \"Tofu\" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+	cr_assert_eq(e.nattrs, 0);
+	cr_assert_eq(e.attr_bits, 0);
+	cr_assert_str_eq(e.name, "Tofu");
+
+	e = list_ok("* LIST (\\Remote \\Marked \\Unmarked \\NoInferiors) \"/\" r");
+	cr_assert_eq(e.attr_bits,
+		     IMAP4_MBOX_REMOTE | IMAP4_MBOX_MARKED |
+			     IMAP4_MBOX_UNMARKED | IMAP4_MBOX_NOINFERIORS |
+			     IMAP4_MBOX_HASNOCHILDREN);
+}
+
+Test(list, oldname_is_decoded)
+{
+	imap4_list_entry e = list_ok("* LIST () \".\" \"NewMailbox\" "
+				     "(\"OLDNAME\" (\"&ZeVnLIqe-\"))");
+	cr_assert_str_eq(e.oldname, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
+	e = list_ok("* LIST () \".\" b (\"CHILDINFO\" (\"SUBSCRIBED\") "
+		    "\"OLDNAME\" (\"a\"))");
+	cr_assert_str_eq(e.oldname, "a");
+}
+
+Test(list, modified_utf7_names)
+{
+	/* RFC 3501 5.1.3 example */
+	imap4_list_entry e =
+		list_ok("* LIST () \"/\" \"~peter/mail/&U,BTFw-/&ZeVnLIqe-\"");
+	cr_assert_str_eq(e.name, "~peter/mail/&U,BTFw-/&ZeVnLIqe-");
+	cr_assert_str_eq(e.name_utf8, "~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/"
+				      "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
+	e = list_ok("* LIST () \"/\" \"A &- B\"");
+	cr_assert_str_eq(e.name_utf8, "A & B");
+	/* not valid modified UTF-7: kept as sent */
+	e = list_ok("* LIST () \"/\" \"Caf&AOk\"");
+	cr_assert_str_eq(e.name_utf8, "Caf&AOk");
+	/* UTF-8 after ENABLE UTF8=ACCEPT (RFC 6855) */
+	e = list_ok("* LIST () \"/\" \"Caf\xc3\xa9\"");
+	cr_assert_str_eq(e.name_utf8, "Caf\xc3\xa9");
+}
+
+Test(list, nil_delimiter_literal_name_lsub)
+{
+	imap4_list_entry e = list_ok("* LIST (\\Noselect) NIL \"\"");
+	cr_assert_eq(e.delimiter, 0);
+	cr_assert_str_eq(e.name, "");
+
+	e = list_ok("* LSUB () \"\\\\\" {9}\r\nfoo\"bar)x");
+	cr_assert_eq(e.delimiter, '\\');
+	cr_assert_str_eq(e.name, "foo\"bar)x");
+}
+
+Test(list, malformed_entries_are_eproto)
+{
+	static const char *const bad[] = {
+		"* LIST \\Noselect \"/\" x",
+		"* LIST () \"//\" x",
+		"* LIST () \"\" x",
+		"* LIST () / x",
+		"* LIST () \"/\"",
+		"* LIST () \"/\" NIL",
+		"* LIST () \"/\" (x)",
+		"* LIST (\"\\\\Seen\") \"/\" x",
+		"* LIST ((\\Seen)) \"/\" x",
+		"* LIST () \"/\" x y",
+		"* LIST () \"/\" x (\"OLDNAME\")",
+		"* LIST () \"/\" x (\"OLDNAME\" \"a\")",
+		"* LIST () \"/\" x (\"OLDNAME\" (a b))",
+		"* LIST () \"/\" x (\"OLDNAME\" (NIL))",
+		"* LIST () \"/\" x ((a) b)",
+		"* LIST () \"/\" x (\"CHILDINFO\" (\"SUBSCRIBED\")) z",
+		"* LIST",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		imap4_list_entry e;
+		cr_expect_eq(imap4_list_parse(&e, wire(bad[i])), IMAP4_EPROTO,
+			     "%s", bad[i]);
+		cr_expect_null(e.name);
+		cr_expect_eq(e.attr_bits, 0);
+	}
+	imap4_list_entry e;
+	cr_expect_eq(imap4_list_parse(&e, wire("* STATUS x (MESSAGES 1)")),
+		     IMAP4_EINVAL);
+}

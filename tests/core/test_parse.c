@@ -1,0 +1,510 @@
+/* test_parse.c - imap4_parse_response, the accessors and imap4_resp_copy on
+ * real transcripts, malformed input and a failing arena. */
+#include <criterion/criterion.h>
+
+#include "imap4.h"
+#include "proto/reader.h"
+#include "proto/resp.h"
+#include "util/arena.h"
+
+#include "resp_dump.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct imap4_arena arena;
+
+static void setup(void)
+{
+	imap4_arena_init(&arena, 0);
+}
+
+static void teardown(void)
+{
+	imap4_arena_clear(&arena);
+}
+
+TestSuite(parse, .init = setup, .fini = teardown);
+
+static const imap4_resp *parse_ok(const char *s)
+{
+	const imap4_resp *r = NULL;
+	int rc = imap4_parse_response(&r, &arena, s, strlen(s));
+	cr_assert_eq(rc, 0, "parse of <%s> failed: %d", s, rc);
+	cr_assert_not_null(r);
+	return r;
+}
+
+static int parse_rc(const char *s, size_t len)
+{
+	const imap4_resp *r = (const imap4_resp *)&arena;
+	int rc = imap4_parse_response(&r, &arena, s, len);
+	if (rc < 0)
+		cr_assert_null(r, "failed parse left *out set");
+	return rc;
+}
+
+#define PARSE_RC(s) parse_rc(s, sizeof(s) - 1)
+
+static const char *transcript(const char *name)
+{
+	for (size_t i = 0; i < test_ntranscripts; i++)
+		if (!strcmp(test_transcripts[i].name, name))
+			return test_transcripts[i].data;
+	cr_assert_fail("no transcript %s", name);
+	return NULL;
+}
+
+static const imap4_arg *nth(const imap4_arg *a, size_t n)
+{
+	const imap4_arg *x = imap4_arg_nth(a, n);
+	cr_assert_not_null(x, "no argument %zu", n);
+	return x;
+}
+
+Test(parse, every_transcript_parses)
+{
+	for (size_t i = 0; i < test_ntranscripts; i++) {
+		const struct test_transcript *t = &test_transcripts[i];
+		const imap4_resp *r = NULL;
+		imap4_arena_reset(&arena);
+		int rc = imap4_parse_response(&r, &arena, t->data, t->len);
+		cr_expect_eq(rc, 0, "%s: %d", t->name, rc);
+		if (rc == 0) {
+			cr_expect_eq(r->raw_len, t->len, "%s", t->name);
+			cr_expect(!memcmp(r->raw, t->data, t->len), "%s",
+				  t->name);
+		}
+	}
+}
+
+Test(parse, greeting_with_capability_code)
+{
+	const imap4_resp *r = parse_ok(
+		"* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] Dovecot ready.\r\n");
+	cr_assert_eq(r->type, IMAP4_RESP_UNTAGGED);
+	cr_assert_str_eq(r->name, "OK");
+	cr_assert(r->is_status);
+	cr_assert_null(r->tag);
+	cr_assert_str_eq(r->code, "CAPABILITY");
+	cr_assert_str_eq(r->code_text, "IMAP4rev1 LITERAL+ AUTH=PLAIN");
+	cr_assert_str_eq(r->text, "Dovecot ready.");
+	cr_assert_str_eq(nth(r->code_args, 0)->str, "IMAP4rev1");
+	cr_assert_str_eq(nth(r->code_args, 1)->str, "LITERAL+");
+	cr_assert_str_eq(nth(r->code_args, 2)->str, "AUTH=PLAIN");
+	cr_assert_null(imap4_arg_nth(r->code_args, 3));
+	cr_assert_eq(r->nargs, 0);
+}
+
+Test(parse, capability_many_atoms)
+{
+	const imap4_resp *r = parse_ok(transcript("capability"));
+	cr_assert_str_eq(r->name, "CAPABILITY");
+	cr_assert_not(r->is_status);
+	cr_assert_eq(r->nargs, 38);
+	for (const imap4_arg *a = r->args; a; a = a->next)
+		cr_assert_eq(a->type, IMAP4_ARG_ATOM);
+	cr_assert_str_eq(nth(r->args, 37)->str, "SPECIAL-USE");
+}
+
+Test(parse, tagged_status_with_code)
+{
+	const imap4_resp *r =
+		parse_ok("A142 OK [READ-WRITE] SELECT completed\r\n");
+	cr_assert_eq(r->type, IMAP4_RESP_TAGGED);
+	cr_assert_str_eq(r->tag, "A142");
+	cr_assert_str_eq(r->name, "OK");
+	cr_assert_str_eq(r->code, "READ-WRITE");
+	cr_assert_str_eq(r->code_text, "");
+	cr_assert_null(r->code_args);
+	cr_assert_str_eq(r->text, "SELECT completed");
+
+	r = parse_ok("a2 no [trycreate] No such mailbox\r\n");
+	cr_assert_str_eq(r->tag, "a2");
+	cr_assert_str_eq(r->name, "NO");
+	cr_assert_str_eq(r->code, "TRYCREATE");
+
+	r = parse_ok("A6 OK\r\n");
+	cr_assert_str_eq(r->text, "");
+	cr_assert_null(r->code);
+}
+
+Test(parse, numbered_untagged)
+{
+	const imap4_resp *r = parse_ok("* 172 EXISTS\r\n");
+	cr_assert(r->has_number);
+	cr_assert_eq(r->number, 172);
+	cr_assert_str_eq(r->name, "EXISTS");
+	cr_assert_eq(r->nargs, 0);
+
+	r = parse_ok("* 0 EXISTS\r\n");
+	cr_assert(r->has_number);
+	cr_assert_eq(r->number, 0);
+
+	r = parse_ok("* 4294967295 expunge\r\n");
+	cr_assert_eq(r->number, UINT32_MAX);
+	cr_assert_str_eq(r->name, "EXPUNGE");
+	cr_assert_eq(PARSE_RC("* 4294967296 EXPUNGE\r\n"), IMAP4_EPROTO);
+}
+
+Test(parse, list_variants)
+{
+	const imap4_resp *r =
+		parse_ok("* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
+	cr_assert_str_eq(r->name, "LIST");
+	cr_assert_eq(r->nargs, 3);
+	const imap4_arg *attrs = nth(r->args, 0);
+	cr_assert_eq(attrs->type, IMAP4_ARG_LIST);
+	cr_assert_eq(attrs->count, 1);
+	cr_assert_eq(attrs->list->type, IMAP4_ARG_ATOM);
+	cr_assert_str_eq(attrs->list->str, "\\HasNoChildren");
+	cr_assert_eq(nth(r->args, 1)->type, IMAP4_ARG_STRING);
+	cr_assert_str_eq(imap4_arg_string(nth(r->args, 1)), "/");
+	cr_assert_str_eq(imap4_arg_string(nth(r->args, 2)), "INBOX");
+
+	r = parse_ok("* LIST (\\HasChildren) \"/\" {10}\r\nfoo \"bar\"/\r\n");
+	cr_assert_eq(nth(r->args, 2)->type, IMAP4_ARG_LITERAL);
+	cr_assert_eq(nth(r->args, 2)->len, 10);
+	cr_assert_str_eq(imap4_arg_string(nth(r->args, 2)), "foo \"bar\"/");
+
+	r = parse_ok("* LIST (\\Noselect) NIL \"\"\r\n");
+	cr_assert_eq(nth(r->args, 1)->type, IMAP4_ARG_NIL);
+	cr_assert_str_eq(nth(r->args, 1)->str, "NIL");
+	cr_assert_null(imap4_arg_string(nth(r->args, 1)));
+	cr_assert_str_eq(imap4_arg_string(nth(r->args, 2)), "");
+
+	r = parse_ok("* LIST () \"/\" \"NIL\"\r\n");
+	cr_assert_eq(nth(r->args, 0)->count, 0);
+	cr_assert_null(nth(r->args, 0)->list);
+	cr_assert_eq(nth(r->args, 2)->type, IMAP4_ARG_STRING);
+}
+
+Test(parse, status_and_accessors)
+{
+	const imap4_resp *r = parse_ok(
+		"* STATUS \"INBOX\" (MESSAGES 17 UIDNEXT 18 UIDVALIDITY "
+		"4294967295 UNSEEN 0 HIGHESTMODSEQ 18446744073709551615)\r\n");
+	const imap4_arg *items = nth(r->args, 1)->list;
+	uint32_t u;
+	uint64_t v;
+	cr_assert(imap4_arg_get_u32(imap4_arg_after(items, "uidnext"), &u));
+	cr_assert_eq(u, 18);
+	cr_assert(imap4_arg_get_nz32(imap4_arg_after(items, "UIDVALIDITY"),
+				     &u));
+	cr_assert_eq(u, UINT32_MAX);
+	cr_assert(imap4_arg_get_u32(imap4_arg_after(items, "UNSEEN"), &u));
+	cr_assert_eq(u, 0);
+	cr_assert_not(
+		imap4_arg_get_nz32(imap4_arg_after(items, "UNSEEN"), &u));
+	cr_assert(imap4_arg_get_u64(imap4_arg_after(items, "HIGHESTMODSEQ"),
+				    &v));
+	cr_assert_eq(v, UINT64_MAX);
+	cr_assert_null(imap4_arg_after(items, "SIZE"));
+	cr_assert_null(imap4_arg_after(items, "HIGHESTMODSEQ")->next);
+	cr_assert_null(imap4_arg_after(NULL, "X"));
+	cr_assert_null(imap4_arg_nth(items, 10));
+}
+
+Test(parse, number_accessors_refuse)
+{
+	const imap4_resp *r = parse_ok(
+		"* X 4294967296 18446744073709551616 0012 -1 1a \"5\" NIL ()\r\n");
+	uint32_t u;
+	uint64_t v;
+	cr_assert_not(imap4_arg_get_u32(nth(r->args, 0), &u));
+	cr_assert(imap4_arg_get_u64(nth(r->args, 0), &v));
+	cr_assert_eq(v, 4294967296u);
+	cr_assert_not(imap4_arg_get_u64(nth(r->args, 1), &v));
+	cr_assert(imap4_arg_get_nz32(nth(r->args, 2), &u));
+	cr_assert_eq(u, 12);
+	cr_assert_not(imap4_arg_get_u32(nth(r->args, 3), &u));
+	cr_assert_not(imap4_arg_get_u32(nth(r->args, 4), &u));
+	cr_assert_not(imap4_arg_get_u32(nth(r->args, 5), &u), "a string");
+	cr_assert_not(imap4_arg_get_u32(nth(r->args, 6), &u));
+	cr_assert_not(imap4_arg_get_u32(nth(r->args, 7), &u));
+	cr_assert_null(imap4_arg_string(nth(r->args, 7)), "a list");
+	cr_assert_not(imap4_arg_get_u32(NULL, &u));
+	cr_assert_null(imap4_arg_string(NULL));
+}
+
+Test(parse, esearch_and_vanished)
+{
+	const imap4_resp *r =
+		parse_ok("* ESEARCH (TAG \"A282\") MIN 2 COUNT 3\r\n");
+	cr_assert_str_eq(r->name, "ESEARCH");
+	cr_assert_eq(r->nargs, 5);
+	cr_assert_str_eq(imap4_arg_string(imap4_arg_after(nth(r->args, 0)->list,
+							  "TAG")),
+			 "A282");
+	uint32_t u;
+	cr_assert(imap4_arg_get_u32(imap4_arg_after(r->args, "COUNT"), &u));
+	cr_assert_eq(u, 3);
+
+	r = parse_ok("* VANISHED (EARLIER) 41,43:116,118,120:211,214:540\r\n");
+	cr_assert_str_eq(r->name, "VANISHED");
+	cr_assert_str_eq(nth(r->args, 0)->list->str, "EARLIER");
+	cr_assert_str_eq(nth(r->args, 1)->str, "41,43:116,118,120:211,214:540");
+}
+
+Test(parse, fetch_items)
+{
+	const imap4_resp *r = parse_ok(
+		"* 4 FETCH (UID 9 BODY[HEADER.FIELDS (FROM TO)]<0> {21}\r\n"
+		"From: x@y.example\r\n\r\n FLAGS (\\Seen \\*))\r\n");
+	cr_assert_str_eq(r->name, "FETCH");
+	cr_assert_eq(r->number, 4);
+	cr_assert_eq(r->nargs, 1);
+	const imap4_arg *items = r->args->list;
+	cr_assert_eq(r->args->count, 6);
+	cr_assert_str_eq(nth(items, 2)->str, "BODY[HEADER.FIELDS (FROM TO)]<0>");
+	const imap4_arg *lit = nth(items, 3);
+	cr_assert_eq(lit->type, IMAP4_ARG_LITERAL);
+	cr_assert_not(lit->streamed);
+	cr_assert_eq(lit->len, 21);
+	cr_assert_str_eq(lit->str, "From: x@y.example\r\n\r\n");
+	cr_assert_str_eq(imap4_arg_after(items, "FLAGS")->list->next->str, "\\*");
+}
+
+Test(parse, multipart_bodystructure_lists_touch)
+{
+	const imap4_resp *r = parse_ok(transcript("fetch-bodystructure"));
+	const imap4_arg *bs = imap4_arg_after(r->args->list, "BODYSTRUCTURE");
+	cr_assert_not_null(bs);
+	cr_assert_eq(bs->type, IMAP4_ARG_LIST);
+	cr_assert_eq(bs->count, 7);
+	cr_assert_eq(nth(bs->list, 0)->type, IMAP4_ARG_LIST);
+	cr_assert_eq(nth(bs->list, 1)->type, IMAP4_ARG_LIST);
+	cr_assert_str_eq(nth(bs->list, 2)->str, "MIXED");
+}
+
+Test(parse, literal_with_nul_and_literal8)
+{
+	static const char s[] = "* 5 FETCH (BINARY[1] ~{4}\r\n\x01\x00\xff\r)\r\n";
+	const imap4_resp *r = NULL;
+	cr_assert_eq(imap4_parse_response(&r, &arena, s, sizeof(s) - 1), 0);
+	const imap4_arg *lit = nth(r->args->list, 1);
+	cr_assert_eq(lit->type, IMAP4_ARG_LITERAL);
+	cr_assert_eq(lit->len, 4);
+	cr_assert(!memcmp(lit->str, "\x01\x00\xff\r", 5));
+}
+
+Test(parse, quoted_strings)
+{
+	const imap4_resp *r = parse_ok("* LIST () \"\\\\\" \"a\\\"b\\\\c\"\r\n");
+	cr_assert_str_eq(nth(r->args, 1)->str, "\\");
+	cr_assert_eq(nth(r->args, 1)->len, 1);
+	cr_assert_str_eq(nth(r->args, 2)->str, "a\"b\\c");
+	cr_assert_eq(nth(r->args, 2)->len, 5);
+
+	r = parse_ok("* X \"Caf\xc3\xa9\t\xf0\x9f\x93\xa7\"\r\n");
+	cr_assert_str_eq(r->args->str, "Caf\xc3\xa9\t\xf0\x9f\x93\xa7");
+
+	cr_assert_eq(PARSE_RC("* X \"a\\nb\"\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X \"a\xff\"\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X \"a\xc3\"\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X \"\xc0\xaf\"\r\n"), IMAP4_EPROTO,
+		     "overlong");
+	cr_assert_eq(PARSE_RC("* X \"\xed\xa0\x80\"\r\n"), IMAP4_EPROTO,
+		     "surrogate");
+	cr_assert_eq(PARSE_RC("* X \"a\x00\"\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X \"a\rb\"\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X \"a\nb\"\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X \"abc\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X \"abc\\\r\n"), IMAP4_EPROTO);
+}
+
+Test(parse, code_arguments)
+{
+	const imap4_resp *r = parse_ok(
+		"A004 OK [COPYUID 38505 304,319:320 3956:3958] Done\r\n");
+	cr_assert_str_eq(r->code, "COPYUID");
+	cr_assert_str_eq(r->code_text, "38505 304,319:320 3956:3958");
+	cr_assert_str_eq(nth(r->code_args, 1)->str, "304,319:320");
+	cr_assert_str_eq(nth(r->code_args, 2)->str, "3956:3958");
+	cr_assert_str_eq(r->text, "Done");
+
+	r = parse_ok("* OK [HIGHESTMODSEQ 715194045007]\r\n");
+	uint64_t v;
+	cr_assert(imap4_arg_get_u64(r->code_args, &v));
+	cr_assert_eq(v, 715194045007ull);
+	cr_assert_str_eq(r->text, "");
+
+	/* free text after an unknown code: kept as text only */
+	r = parse_ok("* OK [XPROPRIETARY \"a b] what\r\n");
+	cr_assert_str_eq(r->code, "XPROPRIETARY");
+	cr_assert_str_eq(r->code_text, "\"a b");
+	cr_assert_null(r->code_args);
+	cr_assert_str_eq(r->text, "what");
+
+	r = parse_ok("* NO [BADURL imap://joe@example.com/INBOX;UID=1] x\r\n");
+	cr_assert_str_eq(r->code_args->str, "imap://joe@example.com/INBOX;UID=1");
+
+	/* a "[" that never closes is text */
+	r = parse_ok("* OK [ALERT never closed\r\n");
+	cr_assert_null(r->code);
+	cr_assert_str_eq(r->text, "[ALERT never closed");
+
+	r = parse_ok("* BYE [UNAVAILABLE]No space\r\n");
+	cr_assert_str_eq(r->code, "UNAVAILABLE");
+	cr_assert_str_eq(r->text, "No space");
+}
+
+Test(parse, continuation)
+{
+	const imap4_resp *r = parse_ok("+ idling\r\n");
+	cr_assert_eq(r->type, IMAP4_RESP_CONTINUE);
+	cr_assert_null(r->name);
+	cr_assert_null(r->tag);
+	cr_assert_str_eq(r->text, "idling");
+
+	r = parse_ok("+ YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=\r\n");
+	cr_assert_str_eq(r->text, "YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=");
+
+	r = parse_ok("+\r\n");
+	cr_assert_str_eq(r->text, "");
+}
+
+Test(parse, malformed_inputs)
+{
+	cr_assert_eq(PARSE_RC("* \r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("*\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC(""), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* OK no crlf"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* OK bare lf\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* OK a\r\n* OK b\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* OK a\x00 b\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X a\x00 b\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* LIST (\\Noselect \"/\" x\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* LIST \\Noselect) \"/\" x\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X ((a)\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("A(1 OK x\r\n"), IMAP4_EPROTO, "bad tag char");
+	cr_assert_eq(PARSE_RC("A+1 OK x\r\n"), IMAP4_EPROTO, "bad tag char");
+	cr_assert_eq(PARSE_RC("A%1 OK x\r\n"), IMAP4_EPROTO, "bad tag char");
+	cr_assert_eq(PARSE_RC("A\x80 OK x\r\n"), IMAP4_EPROTO, "8-bit tag");
+	cr_assert_eq(PARSE_RC(" OK x\r\n"), IMAP4_EPROTO, "empty tag");
+	cr_assert_eq(PARSE_RC("A1 FETCH x\r\n"), IMAP4_EPROTO, "tagged data");
+	cr_assert_eq(PARSE_RC("* X \"a\"\"b\"\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X a\"b\"\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X BODY[HEADER\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X a\xc3\xa9\r\n"), IMAP4_EPROTO, "8-bit atom");
+	cr_assert_eq(PARSE_RC("* X {5}\r\nabc\r\n"), IMAP4_EPROTO, "short literal");
+	cr_assert_eq(PARSE_RC("* X {3}\r\nabc"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X {5}\r\n"), IMAP4_EPROTO, "header ends input");
+	cr_assert_eq(PARSE_RC("* X {0}\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X {}\r\nabc\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X {3\r\nabc\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X {2}\r\nab\r\n\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X {99999999999999999999}\r\nabc\r\n"),
+		     IMAP4_EPROTO, "literal size over 64 bits");
+	cr_assert_eq(PARSE_RC("* X {18446744073709551615}\r\nabc\r\n"),
+		     IMAP4_ELIMIT, "literal over max_literal");
+	cr_assert_eq(PARSE_RC("* 12\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* 12x FETCH ()\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("+ a\rb\r\n"), IMAP4_EPROTO);
+}
+
+Test(parse, depth_and_args_limits)
+{
+	struct imap4_limits lim;
+	imap4_limits_init(&lim);
+	lim.max_depth = 3;
+	lim.max_args = 6;
+	const imap4_resp *r;
+	static const char deep[] = "* X (((a)))\r\n";
+	static const char deeper[] = "* X ((((a))))\r\n";
+	static const char many[] = "* X a b c d e f\r\n";
+	static const char more[] = "* X a b c d e f g\r\n";
+	static const char code[] = "* OK [C a b c d e f g] x\r\n";
+
+	cr_assert_eq(imap4_resp_parse(&r, &arena, deep, sizeof(deep) - 1, &lim,
+				      NULL, 0), 0);
+	cr_assert_eq(imap4_resp_parse(&r, &arena, deeper, sizeof(deeper) - 1,
+				      &lim, NULL, 0), IMAP4_ELIMIT);
+	cr_assert_eq(imap4_resp_parse(&r, &arena, many, sizeof(many) - 1, &lim,
+				      NULL, 0), 0);
+	cr_assert_eq(imap4_resp_parse(&r, &arena, more, sizeof(more) - 1, &lim,
+				      NULL, 0), IMAP4_ELIMIT);
+	cr_assert_eq(imap4_resp_parse(&r, &arena, code, sizeof(code) - 1, &lim,
+				      NULL, 0), IMAP4_ELIMIT);
+
+	/* the default depth: 64 open lists pass, 65 do not */
+	char buf[256];
+	for (int depth = 64; depth <= 65; depth++) {
+		size_t n = 0;
+		n += (size_t)snprintf(buf, sizeof(buf), "* X ");
+		for (int i = 0; i < depth; i++)
+			buf[n++] = '(';
+		for (int i = 0; i < depth; i++)
+			buf[n++] = ')';
+		buf[n++] = '\r';
+		buf[n++] = '\n';
+		cr_assert_eq(parse_rc(buf, n), depth == 64 ? 0 : IMAP4_ELIMIT);
+	}
+}
+
+Test(parse, copy_outlives_source)
+{
+	for (size_t i = 0; i < test_ntranscripts; i++) {
+		const struct test_transcript *t = &test_transcripts[i];
+		struct imap4_arena src, dst;
+		const imap4_resp *r, *c;
+		imap4_arena_init(&src, 0);
+		imap4_arena_init(&dst, 0);
+		cr_assert_eq(imap4_parse_response(&r, &src, t->data, t->len), 0);
+		char *before = test_resp_dump(r, true);
+		cr_assert_eq(imap4_resp_copy(&c, &dst, r), 0);
+		imap4_arena_clear(&src);
+		cr_assert_eq(c->arena, &dst);
+		char *after = test_resp_dump(c, true);
+		cr_assert_str_eq(after, before, "%s", t->name);
+		free(before);
+		free(after);
+		imap4_arena_clear(&dst);
+	}
+}
+
+/* Fail the Nth allocation, for every N: the arena's cap makes the
+ * allocation at byte N fail. The parse must fail cleanly with
+ * IMAP4_ENOMEM, or succeed with the same result as without a cap. */
+Test(parse, arena_cap_every_n)
+{
+	for (size_t i = 0; i < test_ntranscripts; i++) {
+		const struct test_transcript *t = &test_transcripts[i];
+		const imap4_resp *r;
+		cr_assert_eq(imap4_parse_response(&r, &arena, t->data, t->len), 0);
+		char *want = test_resp_dump(r, true);
+		size_t need = arena.used;
+		bool succeeded = false;
+		for (size_t cap = 1; cap <= need; cap++) {
+			struct imap4_arena a;
+			imap4_arena_init(&a, cap);
+			int rc = imap4_parse_response(&r, &a, t->data, t->len);
+			if (rc == 0) {
+				char *got = test_resp_dump(r, true);
+				cr_assert_str_eq(got, want, "%s cap %zu", t->name,
+						 cap);
+				free(got);
+				succeeded = true;
+			} else {
+				cr_assert_eq(rc, IMAP4_ENOMEM, "%s cap %zu: %d",
+					     t->name, cap, rc);
+				cr_assert_null(r);
+			}
+			/* copying into a capped arena fails the same way */
+			struct imap4_arena b;
+			const imap4_resp *c;
+			imap4_arena_init(&b, cap);
+			if (rc == 0) {
+				rc = imap4_resp_copy(&c, &b, r);
+				cr_assert(rc == 0 || rc == IMAP4_ENOMEM);
+			}
+			imap4_arena_clear(&b);
+			imap4_arena_clear(&a);
+		}
+		cr_assert(succeeded, "%s never fits in %zu bytes", t->name, need);
+		free(want);
+		imap4_arena_reset(&arena);
+	}
+}

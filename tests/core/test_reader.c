@@ -1,0 +1,396 @@
+/* test_reader.c - framing, limits and streaming of imap4_reader: every
+ * transcript whole, byte by byte and split at every offset gives what
+ * imap4_parse_response gives; hostile sizes fail before memory grows. */
+#include <criterion/criterion.h>
+
+#include "imap4.h"
+#include "proto/reader.h"
+#include "util/arena.h"
+
+#include "resp_dump.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *reference_dump(const struct test_transcript *t)
+{
+	struct imap4_arena a;
+	const imap4_resp *r;
+	imap4_arena_init(&a, 0);
+	cr_assert_eq(imap4_parse_response(&r, &a, t->data, t->len), 0, "%s",
+		     t->name);
+	char *d = test_resp_dump(r, true);
+	imap4_arena_clear(&a);
+	return d;
+}
+
+/* Feeds data in pieces of the given sizes (cycled) and collects the dumps
+ * of the responses, joined by newlines. Fails the test on any error. */
+static char *feed_pieces(const char *data, size_t len, const size_t *sizes,
+			 size_t nsizes)
+{
+	struct imap4_reader r;
+	imap4_reader_init(&r, NULL);
+	size_t cap = 1, n = 0, k = 0, off = 0;
+	char *out = calloc(1, cap);
+	const imap4_resp *resp;
+
+	while (off < len) {
+		size_t piece = sizes[k++ % nsizes];
+		if (piece > len - off)
+			piece = len - off;
+		size_t done = 0;
+		while (done < piece) {
+			ssize_t used = imap4_reader_feed(&r, data + off + done,
+							 piece - done);
+			cr_assert_geq(used, 0, "feed: %zd", used);
+			done += (size_t)used;
+			int rc = imap4_reader_next(&r, &resp);
+			cr_assert_geq(rc, 0, "next: %d", rc);
+			if (rc == 1) {
+				char *d = test_resp_dump(resp, true);
+				size_t dl = strlen(d);
+				out = realloc(out, cap = n + dl + 2);
+				memcpy(out + n, d, dl);
+				n += dl;
+				out[n++] = '\n';
+				out[n] = '\0';
+				free(d);
+			} else {
+				cr_assert_gt(used, 0, "no progress");
+			}
+		}
+		off += piece;
+	}
+	cr_assert_eq(imap4_reader_next(&r, &resp), 0);
+	cr_assert_eq(imap4_reader_pending(&r), 0);
+	imap4_reader_clear(&r);
+	return out;
+}
+
+static char *with_newline(char *d)
+{
+	size_t n = strlen(d);
+	d = realloc(d, n + 2);
+	d[n] = '\n';
+	d[n + 1] = '\0';
+	return d;
+}
+
+Test(reader, whole_bytewise_and_every_split)
+{
+	for (size_t i = 0; i < test_ntranscripts; i++) {
+		const struct test_transcript *t = &test_transcripts[i];
+		char *want = with_newline(reference_dump(t));
+		size_t whole = t->len, one = 1;
+		char *got = feed_pieces(t->data, t->len, &whole, 1);
+		cr_assert_str_eq(got, want, "%s whole", t->name);
+		free(got);
+		got = feed_pieces(t->data, t->len, &one, 1);
+		cr_assert_str_eq(got, want, "%s byte by byte", t->name);
+		free(got);
+		for (size_t at = 1; at < t->len; at++) {
+			size_t split[2] = {at, t->len - at};
+			got = feed_pieces(t->data, t->len, split, 2);
+			cr_assert_str_eq(got, want, "%s split at %zu", t->name,
+					 at);
+			free(got);
+		}
+		free(want);
+	}
+}
+
+Test(reader, stream_of_all_transcripts_in_odd_chunks)
+{
+	size_t len = 0, n = 0;
+	for (size_t i = 0; i < test_ntranscripts; i++)
+		len += test_transcripts[i].len;
+	char *all = malloc(len), *want = calloc(1, 1);
+	for (size_t i = 0; i < test_ntranscripts; i++) {
+		const struct test_transcript *t = &test_transcripts[i];
+		memcpy(all + n, t->data, t->len);
+		n += t->len;
+		char *d = with_newline(reference_dump(t));
+		want = realloc(want, strlen(want) + strlen(d) + 1);
+		strcat(want, d);
+		free(d);
+	}
+	static const size_t sizes[] = {7, 1, 300, 13, 2, 4096, 3, 64};
+	for (size_t s = 0; s < 8; s++) {
+		char *got = feed_pieces(all, len, sizes + s, 8 - s);
+		cr_assert_str_eq(got, want, "chunks from %zu", s);
+		free(got);
+	}
+	free(all);
+	free(want);
+}
+
+Test(reader, feed_stops_after_a_response)
+{
+	struct imap4_reader r;
+	const imap4_resp *resp;
+	static const char two[] = "A1 OK done\r\n* 3 EXISTS\r\n";
+	imap4_reader_init(&r, NULL);
+	cr_assert_eq(imap4_reader_feed(&r, two, sizeof(two) - 1), 12);
+	cr_assert_eq(imap4_reader_feed(&r, two + 12, sizeof(two) - 13), 0,
+		     "a complete response waits for next()");
+	cr_assert_eq(imap4_reader_pending(&r), 12);
+	cr_assert_eq(imap4_reader_next(&r, &resp), 1);
+	cr_assert_str_eq(resp->tag, "A1");
+	cr_assert_eq(resp->raw_len, 12);
+	cr_assert(!memcmp(resp->raw, two, 12));
+	cr_assert_eq(imap4_reader_pending(&r), 0);
+	cr_assert_eq(imap4_reader_feed(&r, two + 12, 5), 5);
+	cr_assert_eq(imap4_reader_pending(&r), 5);
+	cr_assert_eq(imap4_reader_next(&r, &resp), 0);
+	cr_assert_null(resp);
+	cr_assert_eq(imap4_reader_feed(&r, two + 17, sizeof(two) - 18), 7);
+	cr_assert_eq(imap4_reader_next(&r, &resp), 1);
+	cr_assert_str_eq(resp->name, "EXISTS");
+	cr_assert_eq(resp->number, 3);
+	imap4_reader_clear(&r);
+}
+
+/* Feeds s whole with the limits given; returns the first error of feed or
+ * next, or 0 when a response came out. */
+static int feed_all(const struct imap4_limits *lim, const char *s, size_t len,
+		    size_t *held)
+{
+	struct imap4_reader r;
+	const imap4_resp *resp;
+	int rc = 0;
+	imap4_reader_init(&r, lim);
+	size_t off = 0;
+	while (off < len) {
+		ssize_t used = imap4_reader_feed(&r, s + off, len - off);
+		if (used < 0) {
+			rc = (int)used;
+			break;
+		}
+		off += (size_t)used;
+		rc = imap4_reader_next(&r, &resp);
+		if (rc != 0)
+			break;
+	}
+	if (held)
+		*held = r.in.alloc;
+	if (rc < 0) {
+		/* failed readers stay failed */
+		cr_assert_eq(imap4_reader_feed(&r, "* OK\r\n", 6), rc);
+		cr_assert_eq(imap4_reader_next(&r, &resp), rc);
+	}
+	imap4_reader_clear(&r);
+	return rc < 0 ? rc : 0;
+}
+
+#define FEED(lim, s) feed_all(lim, s, sizeof(s) - 1, NULL)
+
+Test(reader, malformed_and_over_limits)
+{
+	struct imap4_limits lim;
+	imap4_limits_init(&lim);
+	lim.max_line = 64;
+	lim.max_literal = 100;
+	lim.max_response = 1000;
+	lim.max_depth = 4;
+	lim.max_args = 10;
+	size_t held;
+
+	cr_assert_eq(FEED(&lim, "* OK fine\r\n"), 0);
+	cr_assert_eq(FEED(&lim, "* X {99999999999999999999}\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(feed_all(&lim, "* X {18446744073709551615}\r\n", 28, &held),
+		     IMAP4_ELIMIT);
+	cr_assert_lt(held, 4096, "memory grew from an announced size");
+	cr_assert_eq(FEED(&lim, "* X {101}\r\n"), IMAP4_ELIMIT);
+	cr_assert_eq(FEED(&lim, "* X {100}\r\n"), 0, "waits for the data");
+	char line[80];
+	memset(line, 'a', sizeof(line));
+	memcpy(line, "* X ", 4);
+	memcpy(line + 62, "\r\n", 2);
+	cr_assert_eq(feed_all(&lim, line, 64, NULL), 0, "64 bytes with CRLF");
+	memcpy(line + 62, "aa\r\n", 4);
+	cr_assert_eq(feed_all(&lim, line, 66, NULL), IMAP4_ELIMIT);
+	cr_assert_eq(feed_all(&lim, line, 65, NULL), IMAP4_ELIMIT,
+		     "refused before its end arrives");
+	cr_assert_eq(FEED(&lim, "* X ((((a))))\r\n"), 0);
+	cr_assert_eq(FEED(&lim, "* X (((((a)))))\r\n"), IMAP4_ELIMIT);
+	cr_assert_eq(FEED(&lim, "* X 1 2 3 4 5 6 7 8 9 10\r\n"), 0);
+	cr_assert_eq(FEED(&lim, "* X 1 2 3 4 5 6 7 8 9 10 11\r\n"), IMAP4_ELIMIT);
+	cr_assert_eq(FEED(&lim, "* OK a\x00 b\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(FEED(&lim, "* OK bare lf\n"), IMAP4_EPROTO);
+	cr_assert_eq(FEED(&lim, "* X \"abc\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(FEED(&lim, "A{1 OK x\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(FEED(&lim, "* X (a))\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(FEED(&lim, "* X ((a)\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(FEED(&lim, "* \r\n"), IMAP4_EPROTO);
+
+	/* the whole response, literals included, is bounded */
+	char big[1200];
+	size_t n = 0;
+	for (int i = 0; i < 11; i++)
+		n += (size_t)sprintf(big + n, "%s{90}\r\n%90s", i ? " " : "* X ",
+				     "");
+	n += (size_t)sprintf(big + n, "\r\n");
+	cr_assert_eq(feed_all(&lim, big, n, NULL), IMAP4_ELIMIT);
+}
+
+Test(reader, empty_and_zero_literals)
+{
+	cr_assert_eq(FEED(NULL, "* 6 FETCH (BODY[TEXT] {0}\r\n)\r\n"), 0);
+	cr_assert_eq(FEED(NULL, "* 6 FETCH (BODY[TEXT] {0+}\r\n)\r\n"), 0);
+}
+
+struct sink_state {
+	uint64_t got;
+	size_t calls;
+	bool prefix_ok;
+	bool order_ok;
+	size_t max_alloc;	/* reader buffer seen during the stream */
+	struct imap4_reader *r;
+	int fail_after;		/* calls before returning an error, or -1 */
+};
+
+static int sink(void *payload, const struct imap4_literal_info *info,
+		const void *data, size_t len)
+{
+	struct sink_state *s = payload;
+	static const char prefix[] = "* 4 FETCH (UID 9 BODY[] ";
+	if (info->prefix_len != sizeof(prefix) - 1 ||
+	    memcmp(info->prefix, prefix, info->prefix_len))
+		s->prefix_ok = false;
+	if (info->offset != s->got || info->total != 5000000)
+		s->order_ok = false;
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != (unsigned char)((s->got + i) % 251))
+			s->order_ok = false;
+	s->got += len;
+	s->calls++;
+	if (s->r->in.alloc > s->max_alloc)
+		s->max_alloc = s->r->in.alloc;
+	if (s->fail_after >= 0 && (int)s->calls > s->fail_after)
+		return IMAP4_ECALLBACK;
+	return 0;
+}
+
+static char *big_fetch(size_t *len)
+{
+	static const char head[] = "* 4 FETCH (UID 9 BODY[] {5000000}\r\n";
+	static const char tail[] = " FLAGS (\\Seen))\r\n";
+	size_t n = sizeof(head) - 1 + 5000000 + sizeof(tail) - 1;
+	char *s = malloc(n);
+	memcpy(s, head, sizeof(head) - 1);
+	for (size_t i = 0; i < 5000000; i++)
+		s[sizeof(head) - 1 + i] = (char)(unsigned char)(i % 251);
+	memcpy(s + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+	*len = n;
+	return s;
+}
+
+Test(reader, streams_a_5mb_literal)
+{
+	size_t len;
+	char *s = big_fetch(&len);
+	struct imap4_reader r;
+	struct sink_state st = {.prefix_ok = true, .order_ok = true, .r = &r,
+				.fail_after = -1};
+	const imap4_resp *resp;
+
+	imap4_reader_init(&r, NULL);
+	imap4_reader_set_sink(&r, sink, &st);
+	size_t off = 0;
+	int rc = 0;
+	while (off < len) {
+		size_t piece = len - off < 65536 ? len - off : 65536;
+		ssize_t used = imap4_reader_feed(&r, s + off, piece);
+		cr_assert_geq(used, 0);
+		off += (size_t)used;
+		rc = imap4_reader_next(&r, &resp);
+		cr_assert_geq(rc, 0);
+		if (rc)
+			break;
+	}
+	cr_assert_eq(rc, 1);
+	cr_assert_eq(off, len);
+	cr_assert_eq(st.got, 5000000);
+	cr_assert(st.prefix_ok);
+	cr_assert(st.order_ok, "bytes out of order, twice or missing");
+	cr_assert_lt(st.max_alloc, 4096, "literal held in memory");
+	cr_assert_lt(r.arena.used, 4096);
+	const imap4_arg *lit = imap4_arg_after(resp->args->list, "BODY[]");
+	cr_assert_not_null(lit);
+	cr_assert_eq(lit->type, IMAP4_ARG_LITERAL);
+	cr_assert(lit->streamed);
+	cr_assert_null(lit->str);
+	cr_assert_eq(lit->len, 5000000);
+	cr_assert_null(imap4_arg_string(lit));
+	cr_assert_str_eq(imap4_arg_after(resp->args->list, "FLAGS")->list->str,
+			 "\\Seen");
+	static const char raw[] = "* 4 FETCH (UID 9 BODY[] {5000000}\r\n FLAGS "
+				  "(\\Seen))\r\n";
+	cr_assert_eq(resp->raw_len, sizeof(raw) - 1);
+	cr_assert(!memcmp(resp->raw, raw, resp->raw_len));
+	imap4_reader_clear(&r);
+
+	/* without a sink the same literal is held, under max_literal */
+	imap4_reader_init(&r, NULL);
+	for (off = 0; off < len;) {
+		ssize_t used = imap4_reader_feed(&r, s + off, len - off);
+		cr_assert_gt(used, 0);
+		off += (size_t)used;
+	}
+	cr_assert_eq(imap4_reader_next(&r, &resp), 1);
+	lit = imap4_arg_after(resp->args->list, "BODY[]");
+	cr_assert_not(lit->streamed);
+	cr_assert_eq(lit->len, 5000000);
+	cr_assert(!memcmp(lit->str, s + len - 5000000 - 17, 5000000));
+	imap4_reader_clear(&r);
+	free(s);
+}
+
+Test(reader, sink_failure_fails_the_reader)
+{
+	size_t len;
+	char *s = big_fetch(&len);
+	struct imap4_reader r;
+	struct sink_state st = {.prefix_ok = true, .order_ok = true, .r = &r,
+				.fail_after = 2};
+	imap4_reader_init(&r, NULL);
+	imap4_reader_set_sink(&r, sink, &st);
+	ssize_t used = 0;
+	for (size_t off = 0; off < len && used >= 0; off += (size_t)used)
+		used = imap4_reader_feed(&r, s + off, 1000);
+	cr_assert_eq(used, IMAP4_ECALLBACK);
+	cr_assert_eq(st.calls, 3);
+	imap4_reader_clear(&r);
+	free(s);
+}
+
+Test(reader, small_literal_is_held_even_with_a_sink)
+{
+	struct imap4_reader r;
+	struct sink_state st = {.r = &r, .fail_after = -1};
+	const imap4_resp *resp;
+	static const char s[] = "* 2 FETCH (BODY[] {3}\r\nabc)\r\n";
+	imap4_reader_init(&r, NULL);
+	imap4_reader_set_sink(&r, sink, &st);
+	cr_assert_eq(imap4_reader_feed(&r, s, sizeof(s) - 1), sizeof(s) - 1);
+	cr_assert_eq(imap4_reader_next(&r, &resp), 1);
+	cr_assert_eq(st.calls, 0);
+	cr_assert_str_eq(resp->args->list->next->str, "abc");
+	imap4_reader_clear(&r);
+}
+
+Test(reader, continuation_is_one_line)
+{
+	struct imap4_reader r;
+	const imap4_resp *resp;
+	static const char s[] = "+ send {5}\r\n";
+	imap4_reader_init(&r, NULL);
+	cr_assert_eq(imap4_reader_feed(&r, s, sizeof(s) - 1), sizeof(s) - 1);
+	cr_assert_eq(imap4_reader_next(&r, &resp), 1);
+	cr_assert_eq(resp->type, IMAP4_RESP_CONTINUE);
+	cr_assert_str_eq(resp->text, "send {5}");
+	imap4_reader_clear(&r);
+}

@@ -1,0 +1,88 @@
+/* test_status.c - STATUS (RFC 3501 7.2.4, 9051, 7162, 8438). */
+#include "view_test.h"
+
+TestSuite(status, .init = view_setup, .fini = view_teardown);
+
+static imap4_status_info status_ok(const char *text)
+{
+	imap4_status_info st;
+	int rc = imap4_status_parse(&st, wire(text));
+	cr_assert_eq(rc, 0, "%s gave %d", text, rc);
+	return st;
+}
+
+Test(status, rfc3501_example)
+{
+	imap4_status_info st =
+		status_ok("* STATUS blurdybloop (MESSAGES 231 UIDNEXT 44292)");
+	cr_assert_str_eq(st.mailbox, "blurdybloop");
+	cr_assert_eq(st.have, IMAP4_ST_MESSAGES | IMAP4_ST_UIDNEXT);
+	cr_assert_eq(st.messages, 231);
+	cr_assert_eq(st.uidnext, 44292);
+	cr_assert_eq(st.uidvalidity, 0);
+}
+
+Test(status, every_item)
+{
+	imap4_status_info st = status_ok(
+		"* STATUS \"Sent Mail\" (MESSAGES 0 RECENT 1 UIDNEXT 7500 "
+		"UIDVALIDITY 4294967295 UNSEEN 2 HIGHESTMODSEQ 7011231777 "
+		"SIZE 18446744073709551615 DELETED 3 MAILBOXID (F2212ea87) "
+		"APPENDLIMIT 1000)");
+	cr_assert_str_eq(st.mailbox, "Sent Mail");
+	cr_assert_eq(st.have, 0xff);
+	cr_assert_eq(st.messages, 0);
+	cr_assert_eq(st.recent, 1);
+	cr_assert_eq(st.uidnext, 7500);
+	cr_assert_eq(st.uidvalidity, 4294967295u);
+	cr_assert_eq(st.unseen, 2);
+	cr_assert_eq(st.highestmodseq, 7011231777ull);
+	cr_assert_eq(st.size, 18446744073709551615ull);
+	cr_assert_eq(st.deleted, 3);
+}
+
+Test(status, names_utf7_literal_unquoted)
+{
+	imap4_status_info st = status_ok("* STATUS \"&ZeVnLIqe-\" (UNSEEN 0)");
+	cr_assert_str_eq(st.mailbox, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
+	cr_assert_eq(st.have, IMAP4_ST_UNSEEN);
+
+	st = status_ok("* STATUS {5}\r\na (b) (MESSAGES 1)");
+	cr_assert_str_eq(st.mailbox, "a (b)");
+
+	st = status_ok("* STATUS Sent Items (MESSAGES 5)");
+	cr_assert_str_eq(st.mailbox, "Sent Items");
+
+	st = status_ok("* STATUS INBOX ()");
+	cr_assert_eq(st.have, 0);
+}
+
+Test(status, malformed_is_eproto)
+{
+	static const char *const bad[] = {
+		"* STATUS x (UIDNEXT 0)",
+		"* STATUS x (UIDVALIDITY 0)",
+		"* STATUS x (MESSAGES 4294967296)",
+		"* STATUS x (MESSAGES \"5\")",
+		"* STATUS x (MESSAGES 5x)",
+		"* STATUS x (MESSAGES)",
+		"* STATUS x (MESSAGES 1 UNSEEN)",
+		"* STATUS x (HIGHESTMODSEQ 18446744073709551616)",
+		"* STATUS x ((MESSAGES) 1)",
+		"* STATUS x MESSAGES 1",
+		"* STATUS (MESSAGES 1)",
+		"* STATUS NIL (MESSAGES 1)",
+		"* STATUS x \"y\" (MESSAGES 1)",
+		"* STATUS",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		imap4_status_info st;
+		cr_expect_eq(imap4_status_parse(&st, wire(bad[i])),
+			     IMAP4_EPROTO, "%s", bad[i]);
+		cr_expect_eq(st.have, 0);
+		cr_expect_null(st.mailbox);
+	}
+	imap4_status_info st;
+	cr_expect_eq(imap4_status_parse(&st, wire("* LIST () \"/\" x")),
+		     IMAP4_EINVAL);
+}

@@ -1,0 +1,689 @@
+/* test_config.c - mailmirror.conf loading, validation and reload diffs. */
+#include "mailmirrord/config.h"
+#include "mailmirrord/log.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/mm-config-XXXXXX";
+static char srcdir[4096];
+static struct conf_errors errs;
+
+static void write_file(const char *name, const char *text, mode_t mode)
+{
+	int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	cr_assert(fd >= 0, "open %s", name);
+	cr_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	cr_assert(chmod(name, mode) == 0);
+}
+
+/* Each test runs in its own process and folder, so messages name the file
+ * as "mailmirror.conf" and secrets files sit next to it. */
+static void setup(void)
+{
+	cr_assert(getcwd(srcdir, sizeof(srcdir)) != NULL);
+	cr_assert(mkdtemp(dir) != NULL);
+	cr_assert(chdir(dir) == 0);
+	write_file("pw", "hunter2\n", 0600);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+}
+
+TestSuite(config, .init = setup, .fini = teardown);
+
+static int load(struct conf **c, const char *text)
+{
+	write_file("mailmirror.conf", text, 0644);
+	return conf_load(c, &errs, "mailmirror.conf");
+}
+
+static void dump_errors(void)
+{
+	for (size_t i = 0; i < errs.n; i++)
+		cr_log_info("error %zu: %s", i, errs.msg[i]);
+}
+
+/* Loading text fails, and one of the errors is exactly want. */
+static void expect_error(const char *text, const char *want)
+{
+	struct conf *c = NULL;
+	int rc = load(&c, text);
+
+	dump_errors();
+	cr_assert_eq(rc, -1, "expected failure with: %s", want);
+	cr_assert_null(c);
+	cr_assert_geq(errs.n, 1);
+	for (size_t i = 0; i < errs.n; i++)
+		if (strcmp(errs.msg[i], want) == 0)
+			return;
+	cr_assert_fail("no error \"%s\"; first was \"%s\"", want, errs.msg[0]);
+}
+
+static void expect_ok(struct conf **c, const char *text)
+{
+	int rc = load(c, text);
+
+	dump_errors();
+	cr_assert_eq(rc, 0, "unexpected: %s", errs.n ? errs.msg[0] : "");
+	cr_assert_not_null(*c);
+	cr_assert_eq(errs.n, 0);
+}
+
+#define ACCOUNT(body)                                                          \
+	"accounts = (\n"                                                       \
+	"  {\n"                                                                \
+	"    name = \"work\";\n"                                               \
+	"    host = \"imap.example.org\";\n"                                   \
+	"    user = \"alice\";\n" body "  }\n"                                 \
+	");\n"
+
+Test(config, full_valid)
+{
+	struct conf *c = NULL;
+	const struct conf_account *a, *b;
+
+	expect_ok(&c,
+		  "# everything set\n"
+		  "cache = \"/var/lib/mailmirror/cache.db\";\n"
+		  "log_level = \"info\";\n"
+		  "poll_interval = 600;\n"
+		  "timeout = 60;\n"
+		  "bodies = \"full\";\n"
+		  "max_body_size = \"25M\";\n"
+		  "exclude = [\"Trash\"];\n"
+		  "accounts = (\n"
+		  "  {\n"
+		  "    name = \"work\";\n"
+		  "    host = \"imap.example.org\";\n"
+		  "    port = 10993;\n"
+		  "    tls = \"implicit\";\n"
+		  "    user = \"alice@example.org\";\n"
+		  "    auth = \"scram-sha-256\";\n"
+		  "    password_file = \"pw\";\n"
+		  "    fingerprint = \"SHA256:" /* upper case and colons */
+		  "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+		  "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\";\n"
+		  "    mailboxes = [\"INBOX\", \"Archive/*\"];\n"
+		  "    exclude = [\"Archive/Old\"];\n"
+		  "    idle = [\"INBOX\", \"Archive/2024\"];\n"
+		  "    idle_timeout = 900;\n"
+		  "    max_connections = 3;\n"
+		  "    on_new_mail = \"notify-send \\\"$MM_SUBJECT\\\"\";\n"
+		  "  },\n"
+		  "  {\n"
+		  "    name = \"home.mail_2\";\n"
+		  "    host = \"mail.example.net\";\n"
+		  "    tls = \"starttls\";\n"
+		  "    user = \"bob\";\n"
+		  "    auth = \"xoauth2\";\n"
+		  "    token_command = \"oauth2-token bob\";\n"
+		  "    max_body_size = 1048576;\n"
+		  "    enabled = false;\n"
+		  "  }\n"
+		  ");\n");
+	cr_assert_str_eq(c->cache, "/var/lib/mailmirror/cache.db");
+	cr_assert_eq(c->log_level, LOG_LEVEL_INFO);
+	cr_assert_eq(c->n_accounts, 2);
+
+	a = conf_account_find(c, "work");
+	cr_assert_not_null(a);
+	cr_assert_str_eq(a->host, "imap.example.org");
+	cr_assert_eq(a->port, 10993);
+	cr_assert_eq(a->tls, CONF_TLS_IMPLICIT);
+	cr_assert_str_eq(a->user, "alice@example.org");
+	cr_assert_eq(a->auth, CONF_AUTH_SCRAM_SHA_256);
+	cr_assert_str_eq(conf_auth_mechanism(a->auth), "SCRAM-SHA-256");
+	cr_assert_eq(a->secret_kind, CONF_SECRET_FILE);
+	cr_assert_eq(a->secret[0], '/', "relative path made absolute");
+	cr_assert(strstr(a->secret, "/pw") != NULL);
+	cr_assert_str_eq(a->fingerprint,
+			 "sha256:abcdef0123456789abcdef0123456789"
+			 "abcdef0123456789abcdef0123456789");
+	cr_assert_eq(a->n_mailboxes, 2);
+	cr_assert_str_eq(a->mailboxes[1], "Archive/*");
+	cr_assert_null(a->mailboxes[2]);
+	cr_assert_eq(a->n_exclude, 1, "the account's exclude replaces");
+	cr_assert_str_eq(a->exclude[0], "Archive/Old");
+	cr_assert_eq(a->n_idle, 2);
+	cr_assert_eq(a->poll_interval, 600, "top-level default");
+	cr_assert_eq(a->timeout, 60);
+	cr_assert_eq(a->idle_timeout, 900);
+	cr_assert_eq(a->bodies, CONF_BODIES_FULL);
+	cr_assert_eq(a->max_body_size, 25u * 1024 * 1024);
+	cr_assert_str_eq(a->on_new_mail, "notify-send \"$MM_SUBJECT\"");
+	cr_assert_eq(a->max_connections, 3);
+	cr_assert(a->enabled);
+	cr_assert_eq(a->line, 10);
+
+	b = conf_account_find(c, "home.mail_2");
+	cr_assert_not_null(b);
+	cr_assert_eq(b->port, 143, "default port for STARTTLS");
+	cr_assert_eq(b->tls, CONF_TLS_STARTTLS);
+	cr_assert_eq(b->auth, CONF_AUTH_XOAUTH2);
+	cr_assert_eq(b->secret_kind, CONF_SECRET_TOKEN_COMMAND);
+	cr_assert_str_eq(b->secret, "oauth2-token bob");
+	cr_assert_eq(b->max_body_size, 1048576);
+	cr_assert_eq(b->n_exclude, 1, "inherited from the top level");
+	cr_assert_str_eq(b->exclude[0], "Trash");
+	cr_assert_str_eq(b->mailboxes[0], "*");
+	cr_assert_str_eq(b->idle[0], "INBOX");
+	cr_assert_not(b->enabled);
+	conf_free(&c);
+	cr_assert_null(c);
+	conf_free(&c); /* NULL is a no-op */
+}
+
+Test(config, defaults)
+{
+	struct conf *c = NULL;
+	const struct conf_account *a;
+
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n"));
+	a = &c->accounts[0];
+	cr_assert_null(c->cache, "resolved later by the cache");
+	cr_assert_eq(c->log_level, LOG_LEVEL_NOTICE);
+	cr_assert_eq(a->port, 993);
+	cr_assert_eq(a->tls, CONF_TLS_IMPLICIT);
+	cr_assert_eq(a->auth, CONF_AUTH_LOGIN);
+	cr_assert_null(conf_auth_mechanism(a->auth));
+	cr_assert_eq(a->secret_kind, CONF_SECRET_PASSWORD);
+	cr_assert_str_eq(a->secret, "x");
+	cr_assert_eq(a->poll_interval, 300);
+	cr_assert_eq(a->idle_timeout, 1740);
+	cr_assert_eq(a->timeout, 120);
+	cr_assert_eq(a->max_connections, 2);
+	cr_assert_eq(a->bodies, CONF_BODIES_HEADERS);
+	cr_assert_eq(a->max_body_size, 0);
+	cr_assert_eq(a->n_mailboxes, 1);
+	cr_assert_str_eq(a->mailboxes[0], "*");
+	cr_assert_eq(a->n_exclude, 0);
+	cr_assert_null(a->exclude[0]);
+	cr_assert_str_eq(a->idle[0], "INBOX");
+	cr_assert(a->enabled);
+	conf_free(&c);
+}
+
+Test(config, syntax_error_with_line)
+{
+	expect_error("log_level = \"info\";\n"
+		     "accounts = (\n"
+		     "  { name = \"a\"; host = ; }\n"
+		     ");\n",
+		     "mailmirror.conf:3: syntax error");
+}
+
+Test(config, duplicate_key)
+{
+	expect_error(ACCOUNT("    password = \"x\";\n"
+			     "    password = \"y\";\n"),
+		     "mailmirror.conf:7: duplicate setting name");
+}
+
+Test(config, missing_file)
+{
+	struct conf *c = NULL;
+
+	cr_assert_eq(conf_load(&c, &errs, "nonexistent.conf"), -1);
+	cr_assert_null(c);
+	cr_assert_str_eq(errs.msg[0],
+			 "nonexistent.conf: cannot read nonexistent.conf: No "
+			 "such file or directory");
+}
+
+Test(config, missing_required_host)
+{
+	expect_error("accounts = (\n"
+		     "  {\n"
+		     "    name = \"work\";\n"
+		     "    user = \"alice\";\n"
+		     "    password = \"x\";\n"
+		     "  }\n"
+		     ");\n",
+		     "mailmirror.conf:2: account \"work\": missing required key "
+		     "\"host\"");
+}
+
+Test(config, missing_name)
+{
+	expect_error("accounts = ( { host = \"h\"; user = \"u\"; "
+		     "password = \"p\"; } );\n",
+		     "mailmirror.conf:1: account #1: missing required key "
+		     "\"name\"");
+}
+
+Test(config, unknown_key_suggestion)
+{
+	expect_error(ACCOUNT("    pasword = \"x\";\n"),
+		     "mailmirror.conf:6: account \"work\": unknown key "
+		     "\"pasword\" (did you mean \"password\"?)");
+}
+
+Test(config, unknown_key_without_suggestion)
+{
+	expect_error("colour = \"blue\";\n" ACCOUNT("    password = \"x\";\n"),
+		     "mailmirror.conf:1: unknown key \"colour\"");
+}
+
+Test(config, top_level_typo_and_account_only_key)
+{
+	expect_error("pol_interval = 60;\n" ACCOUNT("    password = \"x\";\n"),
+		     "mailmirror.conf:1: unknown key \"pol_interval\" (did you "
+		     "mean \"poll_interval\"?)");
+	expect_error("host = \"x\";\n" ACCOUNT("    password = \"x\";\n"),
+		     "mailmirror.conf:1: host is only allowed inside an "
+		     "account");
+}
+
+Test(config, wrong_types)
+{
+	expect_error(ACCOUNT("    password = \"x\";\n    port = \"993\";\n"),
+		     "mailmirror.conf:7: account \"work\": port must be an "
+		     "integer between 1 and 65535");
+	expect_error(ACCOUNT("    password = \"x\";\n    enabled = 1;\n"),
+		     "mailmirror.conf:7: account \"work\": enabled must be true "
+		     "or false");
+	expect_error(ACCOUNT("    password = \"x\";\n    mailboxes = \"INBOX\";\n"),
+		     "mailmirror.conf:7: account \"work\": mailboxes must be a "
+		     "list of strings, e.g. [\"INBOX\"]");
+	expect_error(ACCOUNT("    password = 1234;\n"),
+		     "mailmirror.conf:6: account \"work\": password must be a "
+		     "string");
+	expect_error("timeout = 1.5;\n" ACCOUNT("    password = \"x\";\n"),
+		     "mailmirror.conf:1: timeout must be an integer between 5 "
+		     "and 3600");
+	expect_error("accounts = { name = \"x\"; };\n",
+		     "mailmirror.conf:1: accounts must be a list of groups: "
+		     "accounts = ( { ... }, { ... } );");
+}
+
+Test(config, bad_enum)
+{
+	expect_error(ACCOUNT("    password = \"x\";\n    tls = \"ssl\";\n"),
+		     "mailmirror.conf:7: account \"work\": tls must be "
+		     "\"implicit\", \"starttls\" or \"none\"");
+	expect_error(ACCOUNT("    password = \"x\";\n    auth = \"md5\";\n"),
+		     "mailmirror.conf:7: account \"work\": auth must be "
+		     "\"login\", \"plain\", \"cram-md5\", \"scram-sha-256\", "
+		     "\"xoauth2\" or \"oauthbearer\"");
+	expect_error("log_level = \"loud\";\n" ACCOUNT("    password = \"x\";\n"),
+		     "mailmirror.conf:1: log_level must be \"err\", "
+		     "\"warning\", \"notice\", \"info\" or \"debug\"");
+}
+
+Test(config, numbers_out_of_range)
+{
+	expect_error(ACCOUNT("    password = \"x\";\n    port = 70000;\n"),
+		     "mailmirror.conf:7: account \"work\": port must be an "
+		     "integer between 1 and 65535");
+	expect_error(ACCOUNT("    password = \"x\";\n    port = 0;\n"),
+		     "mailmirror.conf:7: account \"work\": port must be an "
+		     "integer between 1 and 65535");
+	/* libconfig 1.5 would read this as 1 */
+	expect_error(ACCOUNT("    password = \"x\";\n    port = 4294967297;\n"),
+		     "mailmirror.conf:7: integer 4294967297 is out of range");
+	expect_error(ACCOUNT("    password = \"x\";\n"
+			     "    max_body_size = 99999999999999999999L;\n"),
+		     "mailmirror.conf:7: integer 99999999999999999999L is out of "
+		     "range");
+	expect_error(ACCOUNT("    password = \"x\";\n"
+			     "    poll_interval = 5;\n"),
+		     "mailmirror.conf:7: account \"work\": poll_interval must "
+		     "be an integer between 10 and 86400");
+	expect_error(ACCOUNT("    password = \"x\";\n"
+			     "    idle_timeout = 1800;\n"),
+		     "mailmirror.conf:7: account \"work\": idle_timeout must "
+		     "be an integer between 60 and 1740");
+	expect_error(ACCOUNT("    password = \"x\";\n"
+			     "    max_body_size = \"20T\";\n"),
+		     "mailmirror.conf:7: account \"work\": max_body_size must "
+		     "be a size in bytes: an integer, or a string such as "
+		     "\"512k\" or \"25M\"");
+	expect_error(ACCOUNT("    password = \"x\";\n"
+			     "    max_body_size = \"99999999999999999999\";\n"),
+		     "mailmirror.conf:7: account \"work\": max_body_size must "
+		     "be a size in bytes: an integer, or a string such as "
+		     "\"512k\" or \"25M\"");
+}
+
+Test(config, big_numbers_in_strings_and_comments_are_not_numbers)
+{
+	struct conf *c = NULL;
+
+	expect_ok(&c, "# port = 4294967297\n/* 99999999999 */\n"
+		      "cache = \"/x/99999999999\";\n" ACCOUNT(
+			      "    password = \"99999999999\";\n"
+			      "    max_body_size = 8000000000L;\n"));
+	cr_assert_eq(c->accounts[0].max_body_size, 8000000000ull);
+	conf_free(&c);
+}
+
+Test(config, duplicate_account_name)
+{
+	expect_error("accounts = (\n"
+		     "  { name = \"a\"; host = \"h\"; user = \"u\"; password = "
+		     "\"p\"; },\n"
+		     "  { name = \"b\"; host = \"h\"; user = \"u\"; password = "
+		     "\"p\"; },\n"
+		     "  { name = \"a\"; host = \"h2\"; user = \"u\"; password = "
+		     "\"p\"; }\n"
+		     ");\n",
+		     "mailmirror.conf:4: account \"a\" is already defined at "
+		     "line 2");
+}
+
+Test(config, bad_account_name)
+{
+	expect_error("accounts = ( { name = \"my work\"; host = \"h\"; user = "
+		     "\"u\"; password = \"p\"; } );\n",
+		     "mailmirror.conf:1: account #1: name must be 1 to 64 "
+		     "characters of A-Z a-z 0-9 . _ - (not \".\" or \"..\")");
+}
+
+Test(config, tls_none_remote_refused)
+{
+	expect_error(ACCOUNT("    password = \"x\";\n    tls = \"none\";\n"),
+		     "mailmirror.conf:7: account \"work\": tls = \"none\" would "
+		     "send the password in clear to imap.example.org; it is "
+		     "allowed for loopback hosts only, unless allow_plaintext "
+		     "= true");
+}
+
+Test(config, tls_none_loopback_or_allowed)
+{
+	static const char *const hosts[] = {"localhost", "127.0.0.1",
+					    "127.1.2.3", "::1", "[::1]",
+					    "::ffff:127.0.0.1", "imap.localhost"};
+	char text[512];
+	struct conf *c = NULL;
+
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "accounts = ( { name = \"l\"; host = \"%s\"; tls = "
+			 "\"none\"; user = \"u\"; password = \"p\"; } );\n",
+			 hosts[i]);
+		expect_ok(&c, text);
+		cr_assert_eq(c->accounts[0].port, 143, "%s", hosts[i]);
+		conf_free(&c);
+	}
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n    tls = \"none\";\n"
+			      "    allow_plaintext = true;\n"));
+	conf_free(&c);
+	expect_error("accounts = ( { name = \"l\"; host = \"128.0.0.1\"; tls = "
+		     "\"none\"; user = \"u\"; password = \"p\"; } );\n",
+		     "mailmirror.conf:1: account \"l\": tls = \"none\" would "
+		     "send the password in clear to 128.0.0.1; it is allowed "
+		     "for loopback hosts only, unless allow_plaintext = true");
+}
+
+Test(config, password_file_readable_by_others)
+{
+	char want[512];
+
+	write_file("pw644", "x\n", 0644);
+	snprintf(want, sizeof(want),
+		 "mailmirror.conf:6: account \"work\": password_file %s/pw644 "
+		 "is readable by others (chmod 600)",
+		 dir);
+	expect_error(ACCOUNT("    password_file = \"pw644\";\n"), want);
+	cr_assert(mkdir("adir", 0700) == 0);
+	snprintf(want, sizeof(want),
+		 "mailmirror.conf:6: account \"work\": password_file %s/adir "
+		 "is not a regular file",
+		 dir);
+	expect_error(ACCOUNT("    password_file = \"adir\";\n"), want);
+	expect_error(ACCOUNT("    password_file = \"/nonexistent/pw\";\n"),
+		     "mailmirror.conf:6: account \"work\": password_file "
+		     "/nonexistent/pw: No such file or directory");
+}
+
+Test(config, two_password_sources)
+{
+	expect_error(ACCOUNT("    password = \"x\";\n"
+			     "    password_command = \"pass show mail\";\n"),
+		     "mailmirror.conf:7: account \"work\": password and "
+		     "password_command are both set; keep one");
+}
+
+Test(config, no_password_source)
+{
+	expect_error(ACCOUNT(""),
+		     "mailmirror.conf:2: account \"work\": no password source: "
+		     "set one of password, password_file or password_command");
+}
+
+Test(config, oauth_needs_token_command)
+{
+	expect_error(ACCOUNT("    auth = \"oauthbearer\";\n"),
+		     "mailmirror.conf:6: account \"work\": auth = "
+		     "\"oauthbearer\" needs token_command");
+	expect_error(ACCOUNT("    auth = \"xoauth2\";\n"
+			     "    token_command = \"t\";\n"
+			     "    password = \"p\";\n"),
+		     "mailmirror.conf:8: account \"work\": password cannot be "
+		     "used with auth = \"xoauth2\"; use token_command");
+	expect_error(ACCOUNT("    password = \"p\";\n"
+			     "    token_command = \"t\";\n"),
+		     "mailmirror.conf:7: account \"work\": token_command is "
+		     "only used with auth = \"xoauth2\" or \"oauthbearer\"");
+}
+
+Test(config, idle_not_covered)
+{
+	expect_error(ACCOUNT("    password = \"x\";\n"
+			     "    mailboxes = [\"INBOX\", \"Lists/*\"];\n"
+			     "    idle = [\"INBOX\", \"Sent\"];\n"),
+		     "mailmirror.conf:8: account \"work\": idle mailbox "
+		     "\"Sent\" is not among the synced mailboxes (see "
+		     "mailboxes and exclude)");
+	expect_error(ACCOUNT("    password = \"x\";\n"
+			     "    exclude = [\"Lists/*\"];\n"
+			     "    idle = [\"Lists/dev\"];\n"),
+		     "mailmirror.conf:8: account \"work\": idle mailbox "
+		     "\"Lists/dev\" is not among the synced mailboxes (see "
+		     "mailboxes and exclude)");
+	expect_error(ACCOUNT("    password = \"x\";\n"
+			     "    idle = [\"Lists/%\"];\n"),
+		     "mailmirror.conf:7: account \"work\": idle entry "
+		     "\"Lists/%\" must be a mailbox name or \"*\"");
+}
+
+Test(config, idle_covered)
+{
+	struct conf *c = NULL;
+
+	/* INBOX is case-insensitive; "*" watches all */
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
+			      "    mailboxes = [\"inbox\", \"Lists/%\"];\n"
+			      "    idle = [\"INBOX\", \"Lists/dev\"];\n"));
+	conf_free(&c);
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n    idle = [\"*\"];\n"));
+	conf_free(&c);
+}
+
+Test(config, bad_fingerprint)
+{
+	static const char *const bad[] = {
+		"abcdef",
+		"sha1:abcdef0123456789abcdef0123456789abcdef01",
+		"sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		"012345678",   /* 63 digits */
+		"sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		"01234567890", /* 65 */
+		"sha256:gbcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		"0123456789",
+		"sha256::abcdef0123456789abcdef0123456789abcdef0123456789abcd"
+		"ef0123456789",
+	};
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 ACCOUNT("    password = \"x\";\n"
+				 "    fingerprint = \"%s\";\n"),
+			 bad[i]);
+		expect_error(text, "mailmirror.conf:7: account \"work\": "
+				   "fingerprint must be \"sha256:\" followed "
+				   "by the 64 hexadecimal digits of the "
+				   "certificate's SHA-256 digest");
+	}
+}
+
+Test(config, tunnel)
+{
+	struct conf *c = NULL;
+	const struct conf_account *a;
+
+	expect_ok(&c, "accounts = ( { name = \"ssh\"; tunnel = \"ssh mail "
+		      "/usr/lib/dovecot/imap\"; } );\n");
+	a = &c->accounts[0];
+	cr_assert_str_eq(a->tunnel, "ssh mail /usr/lib/dovecot/imap");
+	cr_assert_null(a->host);
+	cr_assert_eq(a->port, 0);
+	cr_assert_eq(a->tls, CONF_TLS_NONE);
+	cr_assert_null(a->user);
+	cr_assert_eq(a->secret_kind, CONF_SECRET_NONE);
+	conf_free(&c);
+	expect_error("accounts = ( { name = \"ssh\"; tunnel = \"t\"; host = "
+		     "\"h\"; } );\n",
+		     "mailmirror.conf:1: account \"ssh\": tunnel replaces host "
+		     "and port; remove host");
+	expect_error("accounts = ( { name = \"ssh\"; tunnel = \"t\"; password = "
+		     "\"p\"; } );\n",
+		     "mailmirror.conf:1: account \"ssh\": missing required key "
+		     "\"user\"");
+}
+
+Test(config, several_errors_reported)
+{
+	struct conf *c = NULL;
+
+	cr_assert_eq(load(&c, "accounts = (\n"
+			      "  { name = \"a\"; host = \"h\"; user = \"u\";\n"
+			      "    pasword = \"p\"; port = 0; },\n"
+			      "  { name = \"b\"; host = \"h\"; user = \"u\";\n"
+			      "    password = \"p\"; tls = \"no\"; }\n"
+			      ");\n"),
+		     -1);
+	dump_errors();
+	cr_assert_eq(errs.n, 3);
+	cr_assert(strstr(errs.msg[0], ":3: account \"a\": unknown key"));
+	cr_assert(strstr(errs.msg[1], ":3: account \"a\": port must"));
+	cr_assert(strstr(errs.msg[2], ":5: account \"b\": tls must"));
+}
+
+Test(config, error_list_is_bounded)
+{
+	char text[8192] = "accounts = ( { name = \"a\"; host = \"h\"; user = "
+			  "\"u\"; password = \"p\";\n";
+
+	for (int i = 0; i < 40; i++) {
+		size_t n = strlen(text);
+		snprintf(text + n, sizeof(text) - n, "  bogus%d = 1;\n", i);
+	}
+	strcat(text, "} );\n");
+	struct conf *c = NULL;
+	cr_assert_eq(load(&c, text), -1);
+	cr_assert_eq(errs.n, CONF_MAX_ERRORS);
+	cr_assert_eq(errs.more, 40 - CONF_MAX_ERRORS);
+}
+
+Test(config, include_is_scanned)
+{
+	struct conf *c = NULL;
+
+	write_file("accounts.inc",
+		   "accounts = ( { name = \"a\"; host = \"h\"; user = \"u\";\n"
+		   "  password = \"p\"; port = 4294967389; } );\n",
+		   0644);
+	cr_assert_eq(load(&c, "@include \"accounts.inc\"\n"), -1);
+	dump_errors();
+	cr_assert(strstr(errs.msg[0],
+			 "accounts.inc:2: integer 4294967389 is out of range"));
+}
+
+static struct conf *load_text(const char *text)
+{
+	struct conf *c = NULL;
+
+	expect_ok(&c, text);
+	return c;
+}
+
+Test(config, diff)
+{
+	struct conf *old_conf, *new_conf;
+	struct conf_diff d;
+
+	old_conf = load_text(
+		"accounts = (\n"
+		"  { name = \"keep\"; host = \"h\"; user = \"u\"; password = "
+		"\"p\"; },\n"
+		"  { name = \"gone\"; host = \"h\"; user = \"u\"; password = "
+		"\"p\"; },\n"
+		"  { name = \"edit\"; host = \"h\"; user = \"u\"; password = "
+		"\"p\"; }\n"
+		");\n");
+	new_conf = load_text(
+		"log_level = \"debug\";\n"
+		"accounts = (\n"
+		"  { name = \"new\"; host = \"h\"; user = \"u\"; password = "
+		"\"p\"; },\n"
+		"  { name = \"edit\"; host = \"h\"; user = \"u\"; password = "
+		"\"p\"; idle = [ ]; },\n"
+		"  { name = \"keep\"; host = \"h\"; user = \"u\"; password = "
+		"\"p\"; }\n"
+		");\n");
+	cr_assert_eq(conf_diff(&d, old_conf, new_conf), 0);
+	cr_assert_eq(d.n, 3);
+	cr_assert_eq(d.v[0].change, CONF_REMOVED);
+	cr_assert_str_eq(d.v[0].old_acct->name, "gone");
+	cr_assert_null(d.v[0].new_acct);
+	cr_assert_eq(d.v[1].change, CONF_ADDED);
+	cr_assert_str_eq(d.v[1].new_acct->name, "new");
+	cr_assert_null(d.v[1].old_acct);
+	cr_assert_eq(d.v[2].change, CONF_CHANGED);
+	cr_assert_str_eq(d.v[2].new_acct->name, "edit");
+	cr_assert_eq(d.v[2].new_acct->n_idle, 0);
+	cr_assert_eq(d.v[2].old_acct->n_idle, 1);
+	cr_assert(d.log_level_changed);
+	cr_assert_not(d.cache_changed);
+	conf_diff_clear(&d);
+	cr_assert_null(d.v);
+
+	/* the same configuration, moved around in the file: no change */
+	cr_assert_eq(conf_diff(&d, new_conf, new_conf), 0);
+	cr_assert_eq(d.n, 0);
+	conf_diff_clear(&d);
+	conf_free(&old_conf);
+	conf_free(&new_conf);
+}
+
+Test(config, example_file_is_valid)
+{
+	char path[4096 + 64];
+	struct conf *c = NULL;
+
+	/* The shipped example must load as it is: its accounts get their
+	 * passwords from commands, which loading does not run. */
+	snprintf(path, sizeof(path), "%s/conf/mailmirror.conf.example", srcdir);
+	if (access(path, R_OK) != 0)
+		cr_skip_test("no %s (tests run from the source tree)", path);
+	cr_assert_eq(conf_load(&c, &errs, path), 0, "%s",
+		     errs.n ? errs.msg[0] : "");
+	cr_assert_geq(c->n_accounts, 1);
+	conf_free(&c);
+}

@@ -1,0 +1,190 @@
+/* test_log.c - log line format, levels and sanitizing of server text. */
+#include "mailmirrord/log.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char out[64];
+
+static const char *clean(const char *src, size_t len, size_t cap)
+{
+	size_t n = log_sanitize(out, cap, src, len);
+
+	cr_assert_eq(n, strlen(out));
+	cr_assert_lt(n, cap);
+	return out;
+}
+
+#define CLEAN(lit) clean(lit, sizeof(lit) - 1, sizeof(out))
+
+Test(log, sanitize_keeps_text)
+{
+	cr_assert_str_eq(CLEAN("plain [text] 100%"), "plain [text] 100%");
+	cr_assert_str_eq(CLEAN("Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x93\xa7"),
+			 "Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x93\xa7");
+}
+
+Test(log, sanitize_controls)
+{
+	/* a forged second log line */
+	cr_assert_str_eq(CLEAN("NO bad\r\n<3>[bank] fake"),
+			 "NO bad  <3>[bank] fake");
+	cr_assert_str_eq(CLEAN("a\tb\x01\x7f" "c"), "a b??c");
+	cr_assert_str_eq(CLEAN("nul\0byte"), "nul?byte");
+}
+
+Test(log, sanitize_escapes)
+{
+	cr_assert_str_eq(CLEAN("\x1b[31mred\x1b[0m!"), "red!");
+	cr_assert_str_eq(CLEAN("\x1b]52;c;cm0gLXJmIH4=\x07ok"), "ok");
+	cr_assert_str_eq(CLEAN("\x1b]8;;http://x\x1b\\link"), "link");
+	cr_assert_str_eq(CLEAN("\x1b" "c" "reset"), "reset");
+	cr_assert_str_eq(CLEAN("\x1b(Bx"), "x");
+	cr_assert_str_eq(CLEAN("tail\x1b"), "tail");
+	cr_assert_str_eq(CLEAN("\x1b]unterminated"), "");
+	/* 8-bit CSI, raw and as UTF-8 U+009B */
+	cr_assert_str_eq(CLEAN("\x9b" "31m"), "?31m");
+	cr_assert_str_eq(CLEAN("\xc2\x9b" "31m"), "?31m");
+	/* bidi override (Trojan Source) */
+	cr_assert_str_eq(CLEAN("a\xe2\x80\xae" "b"), "a?b");
+}
+
+Test(log, sanitize_invalid_utf8)
+{
+	cr_assert_str_eq(CLEAN("\xff\xfe"), "??");
+	cr_assert_str_eq(CLEAN("\xc0\xaf"), "??"); /* overlong '/' */
+	cr_assert_str_eq(CLEAN("\xed\xa0\x80"), "???"); /* surrogate */
+	cr_assert_str_eq(CLEAN("cut\xe2\x82"), "cut??");
+	cr_assert_str_eq(CLEAN("\xf4\x90\x80\x80"), "????"); /* > U+10FFFF */
+}
+
+Test(log, sanitize_caps_length_at_a_boundary)
+{
+	/* 12 bytes into 10: 6 bytes of text fit before "...", and the cut
+	 * must not split the 2-byte letters */
+	cr_assert_str_eq(clean("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+			       12, 10),
+			 "\xc3\xa9\xc3\xa9\xc3\xa9...");
+	cr_assert_str_eq(clean("abcdefghijkl", 12, 10), "abcdef...");
+	cr_assert_str_eq(clean("abcdefghi", 9, 10), "abcdefghi");
+	cr_assert_str_eq(clean("a\xc3\xa9" "bcdefgh", 9, 8), "a\xc3\xa9" "b...");
+	cr_assert_eq(log_sanitize(out, 3, "abc", 3), 0);
+	cr_assert_str_eq(out, "");
+}
+
+/* Logs into a pipe and returns what came out. */
+static char *capture(enum log_prefix prefix, int level, const char *account,
+		     const char *mailbox, const char *text)
+{
+	static char buf[LOG_LINE_MAX + 64];
+	int p[2];
+	ssize_t n;
+
+	cr_assert(pipe(p) == 0);
+	cr_assert(fcntl(p[0], F_SETFL, O_NONBLOCK) == 0);
+	log_open(p[1], prefix);
+	log_msg(level, account, mailbox, "%s", text);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	buf[n < 0 ? 0 : n] = '\0';
+	close(p[0]);
+	close(p[1]);
+	return buf;
+}
+
+Test(log, line_format)
+{
+	log_set_level(LOG_LEVEL_DEBUG);
+	cr_assert_str_eq(capture(LOG_PREFIX_SD, LOG_LEVEL_WARNING, "work",
+				 "INBOX", "IDLE ended"),
+			 "<4>[work/INBOX] IDLE ended\n");
+	cr_assert_str_eq(capture(LOG_PREFIX_WORD, LOG_LEVEL_ERR, "work", NULL,
+				 "login failed"),
+			 "error: [work] login failed\n");
+	cr_assert_str_eq(capture(LOG_PREFIX_SD, LOG_LEVEL_NOTICE, NULL, NULL,
+				 "started"),
+			 "<5>[-] started\n");
+	/* a mailbox name is server text */
+	cr_assert_str_eq(capture(LOG_PREFIX_SD, LOG_LEVEL_INFO, "work",
+				 "evil\n<0>[x] \x1b[2Jname", "synced"),
+			 "<6>[work/evil <0>[x] name] synced\n");
+}
+
+Test(log, levels)
+{
+	log_set_level(LOG_LEVEL_NOTICE);
+	cr_assert_eq(log_get_level(), LOG_LEVEL_NOTICE);
+	cr_assert_str_eq(capture(LOG_PREFIX_SD, LOG_LEVEL_INFO, "a", NULL, "x"),
+			 "");
+	cr_assert_str_eq(capture(LOG_PREFIX_SD, LOG_LEVEL_NOTICE, "a", NULL,
+				 "x"),
+			 "<5>[a] x\n");
+	log_set_level(99);
+	cr_assert_eq(log_get_level(), LOG_LEVEL_DEBUG);
+	log_set_level(-4);
+	cr_assert_eq(log_get_level(), LOG_LEVEL_ERR);
+
+	int level = 0;
+	cr_assert_eq(log_level_parse(&level, "warning"), 0);
+	cr_assert_eq(level, LOG_LEVEL_WARNING);
+	cr_assert_eq(log_level_parse(&level, "error"), 0);
+	cr_assert_eq(level, LOG_LEVEL_ERR);
+	cr_assert_eq(log_level_parse(&level, "verbose"), -1);
+	cr_assert_eq(level, LOG_LEVEL_ERR);
+	cr_assert_str_eq(log_level_name(LOG_LEVEL_DEBUG), "debug");
+	cr_assert_str_eq(log_level_name(12), "?");
+}
+
+Test(log, journal_stream_detected)
+{
+	char env[64];
+	struct stat st;
+	int p[2];
+	char buf[128];
+	ssize_t n;
+
+	cr_assert(pipe(p) == 0);
+	cr_assert(fstat(p[1], &st) == 0);
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	log_set_level(LOG_LEVEL_DEBUG);
+	log_open(p[1], LOG_PREFIX_AUTO);
+	log_debug("a", "b", "n=%d", 5);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	cr_assert_str_eq(buf, "<7>[a/b] n=5\n");
+
+	/* another stream (inherited variable, redirected stderr): words */
+	setenv("JOURNAL_STREAM", "1:1", 1);
+	log_open(p[1], LOG_PREFIX_AUTO);
+	log_info("a", NULL, "x");
+	n = read(p[0], buf, sizeof(buf) - 1);
+	buf[n] = '\0';
+	cr_assert_str_eq(buf, "info: [a] x\n");
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(log, long_message_capped)
+{
+	char *big = malloc(3 * LOG_LINE_MAX);
+	const char *line;
+	size_t len;
+
+	cr_assert_not_null(big);
+	memset(big, 'x', 3 * LOG_LINE_MAX - 1);
+	big[3 * LOG_LINE_MAX - 1] = '\0';
+	log_set_level(LOG_LEVEL_DEBUG);
+	line = capture(LOG_PREFIX_SD, LOG_LEVEL_ERR, "a", NULL, big);
+	len = strlen(line);
+	cr_assert_eq(len, LOG_LINE_MAX);
+	cr_assert_str_eq(line + len - 4, "...\n");
+	cr_assert_eq(strncmp(line, "<3>[a] xxx", 10), 0);
+	free(big);
+}

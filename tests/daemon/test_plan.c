@@ -1,0 +1,225 @@
+/* test_plan.c - the sync decisions, table by table. */
+#include "mailmirrord/plan.h"
+
+#include <criterion/criterion.h>
+
+static struct plan_actions plan(struct plan_local l, struct plan_server s)
+{
+	struct plan_actions a;
+	plan_mailbox(&a, &l, &s);
+	return a;
+}
+
+Test(plan, first_sync_fetches_everything)
+{
+	struct plan_actions a = plan((struct plan_local){0},
+				     (struct plan_server){.uidvalidity = 7, .uidnext = 50, .exists = 40});
+	cr_assert(!a.reset);
+	cr_assert(a.fetch_new);
+	cr_assert_eq(a.new_from, 1);
+	cr_assert_eq(a.flags, PLAN_FLAGS_NONE);
+	cr_assert(a.check_count);
+	cr_assert(!a.nothing);
+}
+
+Test(plan, empty_new_mailbox_fetches_nothing)
+{
+	struct plan_actions a = plan((struct plan_local){0},
+				     (struct plan_server){.uidvalidity = 7, .uidnext = 1});
+	cr_assert(!a.fetch_new);
+}
+
+Test(plan, uidvalidity_change_resets)
+{
+	struct plan_actions a = plan(
+		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 9, .count = 40},
+		(struct plan_server){.uidvalidity = 8, .uidnext = 3, .exists = 2, .condstore = true, .highestmodseq = 9});
+	cr_assert(a.reset);
+	cr_assert(a.fetch_new);
+	cr_assert_eq(a.new_from, 1);
+	cr_assert_eq(a.flags, PLAN_FLAGS_NONE);
+}
+
+Test(plan, unchanged_condstore_mailbox_is_nothing)
+{
+	struct plan_actions a = plan(
+		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40},
+		(struct plan_server){.uidvalidity = 7, .uidnext = 50, .exists = 40, .condstore = true, .highestmodseq = 90});
+	cr_assert(a.nothing);
+	cr_assert(!a.fetch_new);
+	cr_assert_eq(a.flags, PLAN_FLAGS_NONE);
+}
+
+Test(plan, modseq_moved_uses_changedsince)
+{
+	struct plan_actions a = plan(
+		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40},
+		(struct plan_server){.uidvalidity = 7, .uidnext = 52, .exists = 42, .condstore = true, .highestmodseq = 95});
+	cr_assert(a.fetch_new);
+	cr_assert_eq(a.new_from, 50);
+	cr_assert_eq(a.flags, PLAN_FLAGS_CHANGEDSINCE);
+	cr_assert_eq(a.changedsince, 90);
+	cr_assert_eq(a.flags_upto, 49);
+	cr_assert(a.check_count);
+}
+
+Test(plan, no_condstore_lists_all_flags)
+{
+	struct plan_actions a = plan(
+		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .count = 40},
+		(struct plan_server){.uidvalidity = 7, .uidnext = 50, .exists = 40});
+	cr_assert_eq(a.flags, PLAN_FLAGS_FULL);
+	cr_assert(!a.check_count, "a full listing proves expunges itself");
+	cr_assert(!a.nothing);
+}
+
+Test(plan, qresync_needs_only_new_messages)
+{
+	struct plan_actions a = plan(
+		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40},
+		(struct plan_server){.uidvalidity = 7, .uidnext = 51, .exists = 38, .condstore = true,
+				     .highestmodseq = 99, .qresync_done = true});
+	cr_assert(a.fetch_new);
+	cr_assert_eq(a.flags, PLAN_FLAGS_NONE);
+	cr_assert(a.check_count);
+}
+
+Test(plan, missing_uidnext_always_looks_for_new)
+{
+	struct plan_actions a = plan(
+		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40},
+		(struct plan_server){.uidvalidity = 7, .exists = 40, .condstore = true, .highestmodseq = 90});
+	cr_assert(a.fetch_new);
+	cr_assert(!a.nothing);
+}
+
+Test(plan, shrunk_exists_is_not_nothing)
+{
+	/* RELIABILITY rule 7: fewer messages without EXPUNGE is a reason to
+	 * look, never to delete on its own. */
+	struct plan_actions a = plan(
+		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40},
+		(struct plan_server){.uidvalidity = 7, .uidnext = 50, .exists = 39, .condstore = true, .highestmodseq = 90});
+	cr_assert(!a.nothing);
+	cr_assert(a.check_count);
+}
+
+Test(plan, status_change_detection)
+{
+	struct plan_local l = {.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40};
+	cr_assert(!plan_status_changed(&l, 7, 50, 40, 90));
+	cr_assert(plan_status_changed(&l, 8, 50, 40, 90));
+	cr_assert(plan_status_changed(&l, 7, 51, 40, 90));
+	cr_assert(plan_status_changed(&l, 7, 50, 39, 90));
+	cr_assert(plan_status_changed(&l, 7, 50, 40, 91));
+	cr_assert(!plan_status_changed(&l, 7, 50, 40, 0));
+}
+
+Test(plan, wildcards)
+{
+	cr_assert(plan_match("*", "INBOX", '/'));
+	cr_assert(plan_match("*", "a/b/c", '/'));
+	cr_assert(plan_match("%", "a", '/'));
+	cr_assert(!plan_match("%", "a/b", '/'));
+	cr_assert(plan_match("a/%", "a/b", '/'));
+	cr_assert(!plan_match("a/%", "a/b/c", '/'));
+	cr_assert(plan_match("a/*", "a/b/c", '/'));
+	cr_assert(plan_match("Lists/*", "Lists/rust", '/'));
+	cr_assert(!plan_match("Lists/*", "Lists", '/'));
+	cr_assert(plan_match("inbox", "INBOX", '/'));
+	cr_assert(plan_match("INBOX/*", "inbox/x", '/'));
+	cr_assert(!plan_match("trash", "Trash", '/'), "only INBOX ignores case");
+	cr_assert(plan_match("T*h", "Trash", '.'));
+	cr_assert(plan_match("%", "a/b", 0), "no delimiter: % crosses all");
+	cr_assert(plan_match("**%", "a/b", '/'));
+	cr_assert(!plan_match("", "a", '/'));
+	cr_assert(plan_match("", "", '/'));
+}
+
+Test(plan, include_exclude)
+{
+	const char *inc[] = {"*", NULL};
+	const char *exc[] = {"Trash", "Spam", "Lists/*", NULL};
+	cr_assert(plan_mailbox_wanted(inc, exc, "INBOX", '/'));
+	cr_assert(!plan_mailbox_wanted(inc, exc, "Trash", '/'));
+	cr_assert(!plan_mailbox_wanted(inc, exc, "Lists/rust", '/'));
+	cr_assert(plan_mailbox_wanted(inc, exc, "Lists", '/'));
+	cr_assert(plan_mailbox_wanted(NULL, NULL, "x", '/'));
+	const char *only[] = {"INBOX", NULL};
+	cr_assert(!plan_mailbox_wanted(only, NULL, "Sent", '/'));
+}
+
+struct gone_log {
+	uint32_t uids[16];
+	size_t n;
+};
+
+static int note_gone(void *payload, uint32_t uid)
+{
+	struct gone_log *g = payload;
+	g->uids[g->n++] = uid;
+	return 0;
+}
+
+Test(plan, uid_diff)
+{
+	const uint32_t local[] = {1, 2, 3, 5, 8, 9, 20, 21};
+	const struct plan_range server[] = {{2, 3}, {8, 8}, {10, 20}};
+	struct gone_log g = {0};
+	cr_assert_eq(plan_uid_gone(local, 8, server, 3, note_gone, &g), 0);
+	cr_assert_eq(g.n, 4);
+	cr_assert_eq(g.uids[0], 1);
+	cr_assert_eq(g.uids[1], 5);
+	cr_assert_eq(g.uids[2], 9);
+	cr_assert_eq(g.uids[3], 21);
+
+	struct gone_log all = {0};
+	plan_uid_gone(local, 8, NULL, 0, note_gone, &all);
+	cr_assert_eq(all.n, 8, "an empty mailbox: everything went");
+}
+
+static int stop_at_second(void *payload, uint32_t uid)
+{
+	(void)uid;
+	return ++*(int *)payload == 2 ? -7 : 0;
+}
+
+Test(plan, uid_diff_stops_on_callback)
+{
+	const uint32_t local[] = {1, 2, 3};
+	int calls = 0;
+	cr_assert_eq(plan_uid_gone(local, 3, NULL, 0, stop_at_second, &calls), -7);
+	cr_assert_eq(calls, 2);
+}
+
+static int count_batch(void *payload, const uint32_t *uids, size_t n)
+{
+	size_t *sizes = payload;
+	sizes[0]++;
+	sizes[sizes[0]] = n;
+	(void)uids;
+	return 0;
+}
+
+Test(plan, batches)
+{
+	uint32_t uids[10];
+	for (int i = 0; i < 10; i++)
+		uids[i] = (uint32_t)i + 1;
+	size_t sizes[8] = {0};
+	plan_batches(uids, 10, 4, count_batch, sizes);
+	cr_assert_eq(sizes[0], 3);
+	cr_assert_eq(sizes[1], 4);
+	cr_assert_eq(sizes[2], 4);
+	cr_assert_eq(sizes[3], 2);
+}
+
+Test(plan, backoff_grows_to_cap_with_jitter)
+{
+	cr_assert(plan_backoff_ms(1, 0) >= 500 && plan_backoff_ms(1, 0) <= 1000);
+	cr_assert(plan_backoff_ms(1, 0xffffffffu) <= 1000);
+	cr_assert(plan_backoff_ms(4, 12345) >= 4000 && plan_backoff_ms(4, 12345) <= 8000);
+	for (unsigned f = 1; f < 100; f++)
+		cr_assert(plan_backoff_ms(f, 0xdeadbeef) <= 300000);
+	cr_assert(plan_backoff_ms(30, 0) >= 150000);
+}

@@ -1,0 +1,283 @@
+/* test_secret.c - password files and commands. */
+#include "mailmirrord/config.h"
+#include "mailmirrord/secret.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/mm-secret-XXXXXX";
+static char err[512];
+
+static void setup(void)
+{
+	cr_assert(mkdtemp(dir) != NULL);
+	cr_assert(chdir(dir) == 0);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		cr_log_warn("could not remove %s", dir);
+}
+
+TestSuite(secret, .init = setup, .fini = teardown);
+
+static void write_file(const char *name, const char *data, size_t len,
+		       mode_t mode)
+{
+	int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, data, len) == (ssize_t)len);
+	close(fd);
+	cr_assert(chmod(name, mode) == 0);
+}
+
+/* Every child was reaped: nothing is left to wait for. */
+static void assert_no_children(void)
+{
+	errno = 0;
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
+	cr_assert_eq(errno, ECHILD);
+}
+
+static double elapsed_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+Test(secret, file_trailing_newline_stripped)
+{
+	struct secret s = {0};
+
+	write_file("pw", "hunter2\n", 8, 0600);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_str_eq(s.data, "hunter2");
+	cr_assert_eq(s.len, 7);
+	secret_clear(&s);
+	cr_assert_null(s.data);
+	cr_assert_eq(s.len, 0);
+
+	write_file("pw", "crlf\r\n", 6, 0400);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), 0);
+	cr_assert_str_eq(s.data, "crlf");
+	secret_clear(&s);
+
+	write_file("pw", "no newline", 10, 0600);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), 0);
+	cr_assert_str_eq(s.data, "no newline");
+	secret_clear(&s);
+	secret_clear(NULL);
+}
+
+Test(secret, file_refused)
+{
+	struct secret s = {0};
+	char big[SECRET_FILE_MAX + 2];
+
+	write_file("pw", "x\n", 2, 0640);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "account \"work\": password_file pw is readable "
+			      "by others (chmod 600)");
+	cr_assert_null(s.data);
+
+	write_file("pw", "x\n", 2, 0604);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+
+	cr_assert(mkfifo("fifo", 0600) == 0);
+	cr_assert_eq(secret_from_file(&s, "work", "fifo", err, sizeof(err)),
+		     -1);
+	cr_assert_str_eq(err, "account \"work\": password_file fifo is not a "
+			      "regular file");
+	cr_assert_eq(secret_check_file("fifo", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file fifo is not a regular file");
+
+	write_file("pw", "\n", 1, 0600);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "account \"work\": password_file is empty");
+
+	write_file("pw", "two\nlines\n", 10, 0600);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "account \"work\": password_file contains a NUL, "
+			      "CR or LF byte");
+
+	memset(big, 'a', sizeof(big));
+	write_file("pw", big, sizeof(big), 0600);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "is larger than 4096 bytes"));
+
+	cr_assert_eq(secret_from_file(&s, "work", "missing", err, sizeof(err)),
+		     -1);
+	cr_assert_str_eq(err, "account \"work\": password_file missing: No "
+			      "such file or directory");
+	cr_assert_null(s.data);
+}
+
+Test(secret, command_first_line)
+{
+	struct secret s = {0};
+
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+					 "printf 's3cret\\r\\nsecond line\\n'",
+					 0, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_str_eq(s.data, "s3cret");
+	cr_assert_eq(s.len, 6);
+	secret_clear(&s);
+	assert_no_children();
+
+	/* no newline at all; stderr is not captured */
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+					 "echo noise >&2; printf tok", 0, err,
+					 sizeof(err)),
+		     0);
+	cr_assert_str_eq(s.data, "tok");
+	secret_clear(&s);
+	assert_no_children();
+}
+
+Test(secret, command_stdin_is_dev_null)
+{
+	struct secret s = {0};
+
+	/* cat would hang on an inherited terminal or pipe */
+	cr_assert_eq(secret_from_command(&s, "work", "password_command", "cat",
+					 2000, err, sizeof(err)),
+		     -1);
+	cr_assert_str_eq(err, "account \"work\": password_command printed "
+			      "nothing on its first line");
+	assert_no_children();
+}
+
+Test(secret, command_exit_status_without_output)
+{
+	struct secret s = {0};
+
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+					 "echo topsecret; exit 3", 0, err,
+					 sizeof(err)),
+		     -1);
+	cr_assert_str_eq(err, "account \"work\": password_command exited with "
+			      "status 3");
+	cr_assert_null(strstr(err, "topsecret"));
+	cr_assert_null(s.data);
+	assert_no_children();
+
+	cr_assert_eq(secret_from_command(&s, "work", "token_command",
+					 "kill -TERM $$", 0, err, sizeof(err)),
+		     -1);
+	cr_assert_str_eq(err, "account \"work\": token_command was killed by "
+			      "signal 15");
+	assert_no_children();
+}
+
+Test(secret, command_timeout_kills_the_group)
+{
+	struct secret s = {0};
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* the shell's child holds the pipe open: only a kill of the whole
+	 * group ends it */
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+					 "sleep 20; echo late", 300, err,
+					 sizeof(err)),
+		     -1);
+	cr_assert_lt(elapsed_since(&t0), 5.0);
+	cr_assert_str_eq(err, "account \"work\": password_command timed out "
+			      "after 300 ms");
+	assert_no_children();
+
+	/* stdout closed but the command lingers */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+					 "echo pw; exec >&-; sleep 20", 300,
+					 err, sizeof(err)),
+		     -1);
+	cr_assert_lt(elapsed_since(&t0), 5.0);
+	cr_assert(strstr(err, "timed out"));
+	assert_no_children();
+}
+
+Test(secret, command_huge_output)
+{
+	struct secret s = {0};
+
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+					 "yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					 5000, err, sizeof(err)),
+		     -1);
+	cr_assert_str_eq(err, "account \"work\": password_command printed more "
+			      "than 16384 bytes");
+	cr_assert_null(s.data);
+	assert_no_children();
+}
+
+Test(secret, command_cannot_start_or_empty)
+{
+	struct secret s = {0};
+
+	cr_assert_eq(secret_from_command(&s, "work", "password_command", "",
+					 0, err, sizeof(err)),
+		     -1);
+	cr_assert_str_eq(err, "account \"work\": password_command is empty");
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+					 "/nonexistent/helper", 0, err,
+					 sizeof(err)),
+		     -1);
+	cr_assert_str_eq(err, "account \"work\": password_command exited with "
+			      "status 127");
+	assert_no_children();
+}
+
+Test(secret, obtain_by_kind)
+{
+	struct conf_account a = {.name = "work"};
+	struct secret s = {0};
+
+	a.secret_kind = CONF_SECRET_NONE;
+	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), 0);
+	cr_assert_null(s.data);
+
+	a.secret_kind = CONF_SECRET_PASSWORD;
+	a.secret = "inline";
+	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), 0);
+	cr_assert_str_eq(s.data, "inline");
+	cr_assert_neq(s.data, a.secret, "a copy");
+	secret_clear(&s);
+
+	write_file("pw", "fromfile\n", 9, 0600);
+	a.secret_kind = CONF_SECRET_FILE;
+	a.secret = "pw";
+	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), 0);
+	cr_assert_str_eq(s.data, "fromfile");
+	secret_clear(&s);
+
+	a.secret_kind = CONF_SECRET_TOKEN_COMMAND;
+	a.secret = "echo ya29.token";
+	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), 0);
+	cr_assert_str_eq(s.data, "ya29.token");
+	secret_clear(&s);
+
+	a.secret_kind = CONF_SECRET_COMMAND;
+	a.secret = "false";
+	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "account \"work\": password_command exited with "
+			      "status 1");
+}

@@ -1,0 +1,814 @@
+/* test_store.c - the cache schema and the daemon's write API. */
+#include "cache/paths.h"
+#include "cache/schema.h"
+#include "mailmirrord/store.h"
+
+#include <criterion/criterion.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[64];
+static char path[128];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/mm-store-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cache.db", dir);
+}
+
+static void teardown(void)
+{
+	char p[160];
+	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+static struct store *open_store(void)
+{
+	struct store *s = NULL;
+	char err[256] = "";
+	int rc = store_open(&s, path, err, sizeof(err));
+
+	cr_assert_eq(rc, STORE_OK, "store_open: %d %s", rc, err);
+	return s;
+}
+
+/* One integer from a side connection, so the store's own view is not what
+ * is being checked. */
+static long long query_int(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
+		     "%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static char *query_text(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
+		     "%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void assert_text(const char *sql, const char *want)
+{
+	char *v = query_text(sql);
+
+	cr_assert_not_null(v, "%s: no value", sql);
+	cr_assert_str_eq(v, want, "%s", sql);
+	free(v);
+}
+
+/* PRAGMA integrity_check, and the FTS5 index compared with its content
+ * (rank = 1 makes FTS5 check against the external content too). */
+static void assert_consistent(void)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+	char *ok = query_text("PRAGMA integrity_check");
+
+	cr_assert_str_eq(ok, "ok");
+	free(ok);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	int rc = sqlite3_exec(db,
+			      "INSERT INTO messages_fts (messages_fts, rank) "
+			      "VALUES ('integrity-check', 1)",
+			      NULL, NULL, &msg);
+	cr_assert_eq(rc, SQLITE_OK, "fts integrity: %s", msg ? msg : "");
+	sqlite3_close(db);
+}
+
+static long long fts_hits(const char *match)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM messages_fts WHERE messages_fts "
+		 "MATCH '%s'",
+		 match);
+	return query_int(sql);
+}
+
+static struct store_msg msg(uint32_t uid, const char *subject,
+			    const char *flags)
+{
+	return (struct store_msg){
+		.uid = uid,
+		.modseq = uid * 10,
+		.flags = flags,
+		.internaldate = 1700000000 + uid,
+		.size = 1000 + uid,
+		.date = 1700000000 + uid,
+		.subject = subject,
+		.from = "Alice Example <alice@example.org>",
+		.to = "Bob <bob@example.net>",
+		.message_id = "<id@example.org>",
+	};
+}
+
+/* An account "acct" with mailbox "INBOX"; *mbox gets its id. */
+static struct store *fixture(int64_t *acct, int64_t *mbox)
+{
+	struct store *s = open_store();
+
+	cr_assert_eq(store_account_upsert(acct, s, "acct", "imap.example.org",
+					  "me"),
+		     STORE_OK);
+	cr_assert_eq(store_mailbox_upsert(mbox, s, *acct, "INBOX", "/",
+					  "\\HasNoChildren", NULL),
+		     STORE_OK);
+	return s;
+}
+
+Test(store, creates_schema_at_current_version)
+{
+	struct store *s = open_store();
+
+	store_close(&s);
+	cr_assert_null(s);
+	store_close(&s);
+	cr_assert_eq(query_int("PRAGMA user_version"), CACHE_SCHEMA_VERSION);
+	cr_assert_eq(query_int("PRAGMA application_id"),
+		     CACHE_APPLICATION_ID);
+	char *mode = query_text("PRAGMA journal_mode");
+	cr_assert_str_eq(mode, "wal");
+	free(mode);
+	cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema WHERE "
+			       "name IN ('accounts', 'mailboxes', 'messages', "
+			       "'bodies', 'messages_fts')"),
+		     5);
+	/* Opening again is idempotent. */
+	s = open_store();
+	store_close(&s);
+	cr_assert_eq(query_int("PRAGMA user_version"), CACHE_SCHEMA_VERSION);
+}
+
+Test(store, files_are_private_whatever_the_umask)
+{
+	struct stat sb;
+	char p[160];
+	int64_t acct;
+	mode_t old = umask(0);
+
+	/* A cache left world-readable by an older tool is tightened. */
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	chmod(path, 0644);
+	struct store *s = open_store();
+	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	umask(old);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "db mode %o", sb.st_mode & 0777);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	cr_assert_eq(stat(p, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "wal mode %o",
+		     sb.st_mode & 0777);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	cr_assert_eq(stat(p, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "shm mode %o",
+		     sb.st_mode & 0777);
+	store_close(&s);
+}
+
+Test(store, refuses_a_symlink)
+{
+	struct store *s = NULL;
+	char err[256];
+
+	cr_assert_eq(symlink("/tmp/elsewhere-mm", path), 0);
+	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_EIO);
+	cr_assert_null(s);
+	cr_assert(strstr(err, path) != NULL, "%s", err);
+}
+
+Test(store, migrates_version_1_and_indexes_old_messages)
+{
+	sqlite3 *db;
+	char err[256] = "";
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(cache_migrate(db, 1, err, sizeof(err)), CACHE_OK, "%s",
+		     err);
+	cr_assert_eq(sqlite3_exec(db,
+				  "INSERT INTO accounts (name) VALUES ('a');"
+				  "INSERT INTO mailboxes (account_id, name) "
+				  "VALUES (1, 'INBOX');"
+				  "INSERT INTO messages (mailbox_id, uid, "
+				  "subject) VALUES (1, 7, 'quarterly report');",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(cache_version(db), 1);
+	sqlite3_close(db);
+
+	/* The query tool does not migrate; it asks for the daemon. */
+	cr_assert_eq(cache_open_ro(&db, path, err, sizeof(err)),
+		     CACHE_EOLDER);
+	cr_assert_null(db);
+	cr_assert(strstr(err, "start mailmirrord") != NULL, "%s", err);
+
+	struct store *s = open_store();
+	store_close(&s);
+	cr_assert_eq(query_int("PRAGMA user_version"), CACHE_SCHEMA_VERSION);
+	cr_assert_eq(fts_hits("quarterly"), 1);
+	assert_consistent();
+}
+
+Test(store, newer_schema_is_refused_by_both)
+{
+	sqlite3 *db;
+	struct store *s = NULL;
+	char err[256] = "";
+
+	s = open_store();
+	store_close(&s);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL,
+				  NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_ENEWER);
+	cr_assert_null(s);
+	cr_assert(strstr(err, "newer") != NULL, "%s", err);
+	cr_assert_eq(cache_open_ro(&db, path, err, sizeof(err)),
+		     CACHE_ENEWER);
+	cr_assert_null(db);
+	/* Refusing did not write: the version is still 99. */
+	cr_assert_eq(query_int("PRAGMA user_version"), 99);
+}
+
+Test(store, refuses_someone_elses_database)
+{
+	sqlite3 *db;
+	struct store *s = NULL;
+	char err[256] = "";
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE contacts (x)", NULL, NULL,
+				  NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_ECORRUPT);
+	cr_assert(strstr(err, "not a mailmirror cache") != NULL, "%s", err);
+	cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema"), 1);
+}
+
+Test(store, accounts)
+{
+	struct store *s = open_store();
+	int64_t a, b, again;
+
+	cr_assert_eq(store_account_upsert(&a, s, "work", "h1", "u1"),
+		     STORE_OK);
+	cr_assert_eq(store_account_upsert(&b, s, "home", "h2", "u2"),
+		     STORE_OK);
+	cr_assert_neq(a, b);
+	cr_assert_eq(store_account_upsert(&again, s, "work", "h3", "u3"),
+		     STORE_OK);
+	cr_assert_eq(again, a);
+	cr_assert_eq(store_account_upsert(&again, s, "", "h", "u"),
+		     STORE_EINVAL);
+	cr_assert_eq(store_account_set_state(s, a, "syncing"), STORE_OK);
+	cr_assert_eq(store_account_set_error(s, a, "login failed"), STORE_OK);
+	cr_assert_eq(store_account_set_last_sync(s, a, 1700000123), STORE_OK);
+	cr_assert_eq(store_account_set_state(s, 999, "idle"),
+		     STORE_ENOTFOUND);
+	cr_assert(strlen(store_errmsg(s)) > 0);
+	store_close(&s);
+
+	char *v = query_text("SELECT host || ' ' || user || ' ' || state || "
+			     "' ' || last_error || ' ' || last_sync "
+			     "FROM accounts WHERE name = 'work'");
+	cr_assert_str_eq(v, "h3 u3 syncing login failed 1700000123");
+	free(v);
+	cr_assert_eq(query_int("SELECT count(*) FROM accounts"), 2);
+}
+
+static int collect_names(void *payload, int64_t id, const char *name)
+{
+	char *buf = payload;
+
+	(void)id;
+	strcat(buf, name);
+	strcat(buf, ",");
+	return 0;
+}
+
+static int stop_at_second(void *payload, int64_t id, const char *name)
+{
+	int *n = payload;
+
+	(void)id;
+	(void)name;
+	return ++*n == 2 ? 42 : 0;
+}
+
+Test(store, mailboxes)
+{
+	int64_t acct, inbox, sent, other, found;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_mailbox_state st = {0};
+	char names[256] = "";
+	int n = 0;
+
+	cr_assert_eq(store_mailbox_upsert(&sent, s, acct, "Sent", "/",
+					  "\\HasNoChildren \\Sent", "\\Sent"),
+		     STORE_OK);
+	cr_assert_eq(store_mailbox_upsert(&other, s, acct, "Archiv/Ä", NULL,
+					  "", NULL),
+		     STORE_OK);
+	cr_assert_eq(store_mailbox_upsert(&found, s, 999, "X", "/", "", NULL),
+		     STORE_ENOTFOUND);
+	cr_assert_eq(store_mailbox_find(&found, s, acct, "Sent"), STORE_OK);
+	cr_assert_eq(found, sent);
+	cr_assert_eq(store_mailbox_find(&found, s, acct, "sent"),
+		     STORE_ENOTFOUND);
+
+	cr_assert_eq(store_mailbox_each(s, acct, collect_names, names),
+		     STORE_OK);
+	cr_assert_str_eq(names, "Archiv/Ä,INBOX,Sent,");
+	cr_assert_eq(store_mailbox_each(s, acct, stop_at_second, &n), 42);
+
+	cr_assert_eq(store_mailbox_get_state(&st, s, inbox), STORE_OK);
+	cr_assert_eq(st.uidvalidity, 0);
+	cr_assert_eq(st.last_sync, STORE_NO_TIME);
+	st = (struct store_mailbox_state){
+		.uidvalidity = 4000000000u,
+		.uidnext = 4294967295u,
+		.highestmodseq = (1ull << 62) + 5,
+		.exists = 3,
+		.unseen = 1,
+		.last_sync = 1700000000,
+	};
+	cr_assert_eq(store_mailbox_set_state(s, inbox, &st), STORE_OK);
+	struct store_mailbox_state back;
+	cr_assert_eq(store_mailbox_get_state(&back, s, inbox), STORE_OK);
+	cr_assert_eq(memcmp(&back, &st, sizeof(st)), 0);
+	st.highestmodseq = UINT64_MAX;
+	cr_assert_eq(store_mailbox_set_state(s, inbox, &st), STORE_EINVAL);
+	cr_assert_eq(store_mailbox_get_state(&back, s, 999), STORE_ENOTFOUND);
+
+	cr_assert_eq(store_mailbox_set_live(s, inbox, true), STORE_OK);
+	cr_assert_eq(store_mailbox_set_live(s, sent, true), STORE_OK);
+	cr_assert_eq(store_mailbox_set_progress(s, inbox, 10, 200), STORE_OK);
+	cr_assert_eq(store_mailbox_set_error(s, sent, "NO [NOPERM]"),
+		     STORE_OK);
+	cr_assert_eq(query_int("SELECT sum(live) FROM mailboxes"), 2);
+	cr_assert_eq(store_account_clear_live(s, acct), STORE_OK);
+	cr_assert_eq(query_int("SELECT sum(live) FROM mailboxes"), 0);
+	cr_assert_eq(query_int("SELECT sync_progress * 1000 + sync_total "
+			       "FROM mailboxes WHERE name = 'INBOX'"),
+		     10200);
+
+	cr_assert_eq(store_mailbox_rename(s, sent, "INBOX"), STORE_EEXIST);
+	cr_assert_eq(store_mailbox_rename(s, sent, "Sent Items"), STORE_OK);
+	cr_assert_eq(store_mailbox_rename(s, 999, "Y"), STORE_ENOTFOUND);
+	cr_assert_eq(store_mailbox_find(&found, s, acct, "Sent Items"),
+		     STORE_OK);
+	cr_assert_eq(found, sent);
+
+	/* The upsert keeps the id and updates the LIST data. */
+	cr_assert_eq(store_mailbox_upsert(&found, s, acct, "INBOX", ".",
+					  "\\HasChildren", NULL),
+		     STORE_OK);
+	cr_assert_eq(found, inbox);
+	cr_assert_eq(query_int("SELECT delimiter = '.' FROM mailboxes "
+			       "WHERE name = 'INBOX'"),
+		     1);
+
+	cr_assert_eq(store_mailbox_delete(s, other), STORE_OK);
+	cr_assert_eq(store_mailbox_delete(s, other), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM mailboxes"), 2);
+	store_close(&s);
+}
+
+static int collect_uids(void *payload, uint32_t uid)
+{
+	char *buf = payload;
+
+	sprintf(buf + strlen(buf), "%u,", uid);
+	return 0;
+}
+
+Test(store, messages)
+{
+	int64_t acct, inbox, id1, id1b;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_msg m = msg(5, "hello", "\\Seen  $Junk \\Answered \\Seen");
+	char uids[256] = "";
+	uint64_t count, deleted;
+	uint32_t max;
+
+	cr_assert_eq(store_message_upsert(&id1, s, inbox, &m), STORE_OK);
+	assert_text("SELECT flags FROM messages WHERE uid = 5",
+		    "$Junk \\Answered \\Seen");
+	cr_assert_eq(query_int("SELECT seen * 10 + flagged FROM messages"),
+		     10);
+
+	/* Update in place: same row, every field replaced. */
+	m.subject = "hello again";
+	m.flags = "\\Flagged";
+	m.date = STORE_NO_TIME;
+	m.size = -1;
+	cr_assert_eq(store_message_upsert(&id1b, s, inbox, &m), STORE_OK);
+	cr_assert_eq(id1b, id1);
+	cr_assert_eq(query_int("SELECT seen * 10 + flagged FROM messages"), 1);
+	cr_assert_eq(query_int("SELECT (date IS NULL) + (size IS NULL) * 2 + "
+			       "(sort_date = internaldate) * 4 FROM messages"),
+		     7);
+
+	for (uint32_t uid = 6; uid <= 12; uid++) {
+		struct store_msg more = msg(uid, "more", uid % 2 ? "\\Seen" : "");
+		cr_assert_eq(store_message_upsert(NULL, s, inbox, &more),
+			     STORE_OK);
+	}
+	m = msg(0, "bad", "");
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_EINVAL);
+	m = msg(1, "nowhere", "");
+	cr_assert_eq(store_message_upsert(NULL, s, 999, &m), STORE_ENOTFOUND);
+
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\seen", 0),
+		     STORE_OK);
+	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
+			       "WHERE uid = 5"),
+		     1050);
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "", 77), STORE_OK);
+	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
+			       "WHERE uid = 5"),
+		     77);
+	cr_assert_eq(store_message_set_flags(s, inbox, 99, "", 1),
+		     STORE_ENOTFOUND);
+
+	cr_assert_eq(store_message_count(&count, s, inbox), STORE_OK);
+	cr_assert_eq(count, 8);
+	cr_assert_eq(store_message_max_uid(&max, s, inbox), STORE_OK);
+	cr_assert_eq(max, 12);
+
+	cr_assert_eq(store_message_delete(s, inbox, 6), STORE_OK);
+	cr_assert_eq(store_message_delete(s, inbox, 6), STORE_OK);
+	cr_assert_eq(store_message_delete_range(&deleted, s, inbox, 9, 11),
+		     STORE_OK);
+	cr_assert_eq(deleted, 3);
+	cr_assert_eq(store_message_delete_range(&deleted, s, inbox, 3, 2),
+		     STORE_EINVAL);
+	cr_assert_eq(store_message_each_uid(s, inbox, collect_uids, uids),
+		     STORE_OK);
+	cr_assert_str_eq(uids, "5,7,8,12,");
+
+	/* Counts follow the rows: 7 is seen, 5, 8 and 12 are not. */
+	cr_assert_eq(store_mailbox_recount(s, inbox), STORE_OK);
+	cr_assert_eq(query_int("SELECT exists_count * 10 + unseen_count FROM "
+			       "mailboxes WHERE id = 1"),
+		     43);
+	cr_assert_eq(store_mailbox_recount(s, 999), STORE_ENOTFOUND);
+
+	cr_assert_eq(store_message_max_uid(&max, s, 999), STORE_OK);
+	cr_assert_eq(max, 0);
+	store_close(&s);
+	assert_consistent();
+}
+
+Test(store, flag_list_too_long_is_refused)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	size_t n = 70000;
+	char *flags = malloc(n + 1);
+	struct store_msg m = msg(1, "x", "");
+
+	memset(flags, 'a', n);
+	flags[n] = '\0';
+	m.flags = flags;
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_EINVAL);
+	free(flags);
+	store_close(&s);
+}
+
+Test(store, uidvalidity_reset_drops_rows)
+{
+	int64_t acct, inbox, sent;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_mailbox_state st = {.uidvalidity = 1,
+					 .uidnext = 4,
+					 .highestmodseq = 30,
+					 .exists = 3,
+					 .last_sync = 5};
+
+	cr_assert_eq(store_mailbox_upsert(&sent, s, acct, "Sent", "/", "",
+					  NULL),
+		     STORE_OK);
+	for (uint32_t uid = 1; uid <= 3; uid++) {
+		struct store_msg m = msg(uid, "epoch one", "");
+		cr_assert_eq(store_message_upsert(NULL, s, inbox, &m),
+			     STORE_OK);
+		cr_assert_eq(store_message_upsert(NULL, s, sent, &m),
+			     STORE_OK);
+	}
+	cr_assert_eq(store_body_put(s, inbox, 2, "Subject: x\r\n",
+				    "uniquebodyword", false),
+		     STORE_OK);
+	cr_assert_eq(store_mailbox_set_state(s, inbox, &st), STORE_OK);
+	cr_assert_eq(store_mailbox_reset(s, inbox, 2), STORE_OK);
+
+	cr_assert_eq(store_mailbox_get_state(&st, s, inbox), STORE_OK);
+	cr_assert_eq(st.uidvalidity, 2);
+	cr_assert_eq(st.uidnext, 0);
+	cr_assert_eq(st.highestmodseq, 0);
+	cr_assert_eq(st.exists, 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages WHERE "
+			       "mailbox_id = 1"),
+		     0);
+	cr_assert_eq(query_int("SELECT count(*) FROM bodies"), 0);
+	/* The other mailbox is untouched. */
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
+	cr_assert_eq(fts_hits("uniquebodyword"), 0);
+	cr_assert_eq(fts_hits("epoch"), 3);
+	cr_assert_eq(store_mailbox_reset(s, 999, 1), STORE_ENOTFOUND);
+	store_close(&s);
+	assert_consistent();
+}
+
+Test(store, fts_follows_updates_and_deletes)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_msg m = msg(1, "Budget meeting", "");
+	struct store_msg m2 = msg(2, "Lunch", "");
+
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m2), STORE_OK);
+	cr_assert_eq(fts_hits("budget"), 1);
+	cr_assert_eq(fts_hits("from_addr:alice"), 2);
+
+	cr_assert_eq(store_body_put(s, inbox, 1, "H: v", "the zebra crossing",
+				    false),
+		     STORE_OK);
+	cr_assert_eq(fts_hits("zebra"), 1);
+	cr_assert_eq(store_body_put(s, inbox, 1, "H: v", "a giraffe instead",
+				    true),
+		     STORE_OK);
+	cr_assert_eq(fts_hits("zebra"), 0);
+	cr_assert_eq(fts_hits("giraffe"), 1);
+	cr_assert_eq(query_int("SELECT truncated FROM bodies"), 1);
+	cr_assert_eq(store_body_put(s, inbox, 42, "H", "b", false),
+		     STORE_ENOTFOUND);
+	assert_consistent();
+
+	/* Header change with a body present. */
+	m.subject = "Budget review";
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	cr_assert_eq(fts_hits("meeting"), 0);
+	cr_assert_eq(fts_hits("review"), 1);
+	cr_assert_eq(fts_hits("giraffe"), 1);
+	/* A flag change leaves the index alone and correct. */
+	cr_assert_eq(store_message_set_flags(s, inbox, 1, "\\Seen", 3),
+		     STORE_OK);
+	assert_consistent();
+
+	cr_assert_eq(store_message_delete(s, inbox, 1), STORE_OK);
+	cr_assert_eq(fts_hits("giraffe"), 0);
+	cr_assert_eq(fts_hits("review"), 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM bodies"), 0);
+	assert_consistent();
+
+	cr_assert_eq(store_body_put(s, inbox, 2, "H", "sandwich", false),
+		     STORE_OK);
+	cr_assert_eq(store_body_clear_all(s), STORE_OK);
+	cr_assert_eq(fts_hits("sandwich"), 0);
+	cr_assert_eq(fts_hits("lunch"), 1);
+	assert_consistent();
+
+	/* Deleting the mailbox cascades through the triggers. */
+	cr_assert_eq(store_body_put(s, inbox, 2, "H", "sandwich", false),
+		     STORE_OK);
+	cr_assert_eq(store_mailbox_delete(s, inbox), STORE_OK);
+	cr_assert_eq(fts_hits("lunch OR sandwich"), 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 0);
+	store_close(&s);
+	assert_consistent();
+}
+
+Test(store, transactions)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_msg m = msg(1, "rolled back", "");
+
+	cr_assert(!store_in_transaction(s));
+	cr_assert_eq(store_commit(s), STORE_EINVAL);
+	cr_assert_eq(store_rollback(s), STORE_OK);
+	cr_assert_eq(store_begin(s), STORE_OK);
+	cr_assert_eq(store_begin(s), STORE_EINVAL);
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	/* The reset joins the caller's transaction instead of committing. */
+	cr_assert_eq(store_mailbox_reset(s, inbox, 9), STORE_OK);
+	cr_assert(store_in_transaction(s));
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 0);
+	cr_assert_eq(store_rollback(s), STORE_OK);
+	cr_assert_eq(query_int("SELECT uidvalidity FROM mailboxes"), 0);
+
+	cr_assert_eq(store_begin(s), STORE_OK);
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	cr_assert_eq(store_commit(s), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 1);
+
+	/* A second writer waits for the lock, then gives up as busy. */
+	struct store *other = open_store();
+	cr_assert_eq(store_begin(s), STORE_OK);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 1);
+	cr_assert_neq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+		      SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(store_rollback(s), STORE_OK);
+	store_close(&other);
+
+	/* Closing with an open transaction rolls it back. */
+	cr_assert_eq(store_begin(s), STORE_OK);
+	m.uid = 2;
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	store_close(&s);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 1);
+}
+
+/* The child dies in the middle of a transaction, without commit, rollback
+ * or close: what a crash or kill -9 leaves. */
+Test(store, crash_mid_transaction_leaves_no_trace)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	int status;
+
+	store_close(&s);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		struct store *c = NULL;
+		char err[128];
+		struct store_mailbox_state st = {.uidvalidity = 7,
+						 .uidnext = 501};
+
+		if (store_open(&c, path, err, sizeof(err)) < 0 ||
+		    store_begin(c) < 0)
+			_exit(2);
+		for (uint32_t uid = 1; uid <= 500; uid++) {
+			struct store_msg m = msg(uid, "never committed", "");
+			if (store_message_upsert(NULL, c, inbox, &m) < 0)
+				_exit(3);
+		}
+		if (store_body_put(c, inbox, 3, "H", "body", false) < 0 ||
+		    store_mailbox_set_state(c, inbox, &st) < 0)
+			_exit(4);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "child status %d", status);
+	assert_consistent();
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 0);
+	cr_assert_eq(query_int("SELECT uidvalidity FROM mailboxes"), 0);
+	cr_assert_eq(fts_hits("committed"), 0);
+}
+
+/* kill -9 at a random point of a writer that commits batches of 50
+ * messages with the UIDNEXT that covers them: every survivor state must be
+ * a whole number of batches, with its high-water mark. */
+Test(store, kill_9_during_commits_keeps_batches_whole)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	int status;
+
+	store_close(&s);
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	for (int round = 0; round < 3; round++) {
+		pid_t pid = fork();
+		cr_assert_neq(pid, -1);
+		if (pid == 0) {
+			struct store *c = NULL;
+			char err[128];
+			uint32_t base;
+
+			if (store_open(&c, path, err, sizeof(err)) < 0 ||
+			    store_message_max_uid(&base, c, inbox) < 0)
+				_exit(2);
+			for (uint32_t b = 0;; b++) {
+				uint32_t first = base + b * 50 + 1;
+				struct store_mailbox_state st = {
+					.uidvalidity = 1,
+					.uidnext = first + 50,
+				};
+				if (store_begin(c) < 0)
+					_exit(3);
+				for (uint32_t u = first; u < first + 50; u++) {
+					struct store_msg m = msg(u, "batch", "");
+					if (store_message_upsert(NULL, c, inbox,
+								 &m) < 0)
+						_exit(4);
+				}
+				if (store_body_put(c, inbox, first, "H",
+						   "batch body", false) < 0 ||
+				    store_mailbox_set_state(c, inbox, &st) < 0 ||
+				    store_commit(c) < 0)
+					_exit(5);
+			}
+		}
+		usleep(50000 + (useconds_t)(rand() % 200000));
+		kill(pid, SIGKILL);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFSIGNALED(status), "child ended early: %d",
+			  status);
+		assert_consistent();
+		long long n = query_int("SELECT count(*) FROM messages");
+		long long next = query_int("SELECT uidnext FROM mailboxes");
+		cr_assert_eq(n % 50, 0, "partial batch: %lld rows", n);
+		cr_assert(n == 0 || next == n + 1, "uidnext %lld for %lld rows",
+			  next, n);
+		cr_assert_eq(query_int("SELECT count(*) FROM bodies"), n / 50);
+	}
+}
+
+Test(paths, default_path_order)
+{
+	char *p = NULL;
+	char err[256];
+	char tmp[] = "/tmp/mm-paths-XXXXXX";
+	char want[256];
+	struct stat sb;
+
+	cr_assert_not_null(mkdtemp(tmp));
+	setenv("STATE_DIRECTORY", "/var/lib/mailmirror:/var/lib/other", 1);
+	setenv("XDG_STATE_HOME", tmp, 1);
+	cr_assert_eq(cache_default_path(&p, false, err, sizeof(err)), 0);
+	cr_assert_str_eq(p, "/var/lib/mailmirror/cache.db");
+	free(p);
+
+	unsetenv("STATE_DIRECTORY");
+	cr_assert_eq(cache_default_path(&p, false, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/mailmirror/cache.db", tmp);
+	cr_assert_str_eq(p, want);
+	free(p);
+	/* The tool never creates; the daemon does, 0700. */
+	snprintf(want, sizeof(want), "%s/mailmirror", tmp);
+	cr_assert_neq(stat(want, &sb), 0);
+	cr_assert_eq(cache_default_path(&p, true, err, sizeof(err)), 0, "%s",
+		     err);
+	free(p);
+	cr_assert_eq(stat(want, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0700);
+	rmdir(want);
+
+	setenv("XDG_STATE_HOME", "relative/ignored", 1);
+	setenv("HOME", tmp, 1);
+	cr_assert_eq(cache_default_path(&p, true, err, sizeof(err)), 0, "%s",
+		     err);
+	snprintf(want, sizeof(want), "%s/.local/state/mailmirror/cache.db",
+		 tmp);
+	cr_assert_str_eq(p, want);
+	free(p);
+	snprintf(want, sizeof(want), "%s/.local/state/mailmirror", tmp);
+	cr_assert_eq(stat(want, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0700);
+	rmdir(want);
+	snprintf(want, sizeof(want), "%s/.local/state", tmp);
+	rmdir(want);
+	snprintf(want, sizeof(want), "%s/.local", tmp);
+	rmdir(want);
+	rmdir(tmp);
+}
