@@ -22,6 +22,7 @@ MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
 USERUNITDIR ?= $(PREFIX)/lib/systemd/user
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DOCDIR   ?= $(PREFIX)/share/doc/mailmirror
 
 SOVERSION = 0
@@ -161,8 +162,11 @@ check-fuzz:
 	  n=$$(basename $$f); echo "replay $$n"; \
 	  $$f tests/fuzz/corpus/$${n#fuzz_}; done
 
+# The "serial" suite restarts the shared Dovecot, so it runs alone, after
+# the parallel pass, in the same Dovecot.
 check-integration:
-	tests/harness/with-dovecot.sh env BUILD=$(BUILD) $(BUILD)/tests/integration $(CRITERION_ARGS)
+	BUILD=$(BUILD) tests/harness/with-dovecot.sh sh -c '$(BUILD)/tests/integration $(CRITERION_ARGS) && MM_SERIAL=1 $(BUILD)/tests/integration --filter "serial/*"' 
+	tests/daemon/check-units.sh
 
 # proto/ and io/ never include each other, and the sans-I/O parser never
 # calls the system's I/O.
@@ -199,7 +203,9 @@ install: all
 	for m in $(wildcard daemon/*/*.5 conf/*.5); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/; done
 	for m in $(wildcard daemon/*/*.8 conf/*.8); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	for u in $(wildcard systemd/*.service); do \
-	  case $$u in *user*) ;; *) sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u);; esac; done
+	  sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	install -m 644 systemd/mailmirror.sysusers $(DESTDIR)$(SYSUSERSDIR)/mailmirror.conf
 	for u in $(wildcard systemd/user/*.service); do \
 	  sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(USERUNITDIR)/$$(basename $$u); done
 	install -m 644 conf/mailmirror.conf.example $(DESTDIR)$(DOCDIR)/mailmirror.conf.example
@@ -215,6 +221,7 @@ uninstall:
 	for m in $(notdir $(wildcard daemon/*/*.8 conf/*.8)); do rm -f $(DESTDIR)$(MANDIR)/man8/$$m; done
 	for u in $(notdir $(wildcard systemd/*.service)); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	for u in $(notdir $(wildcard systemd/user/*.service)); do rm -f $(DESTDIR)$(USERUNITDIR)/$$u; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/mailmirror.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

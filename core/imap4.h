@@ -219,7 +219,9 @@ typedef struct imap4_copyuid {
 	imap4_seqset dst;	/* APPENDUID: the appended UIDs */
 } imap4_copyuid;
 
-/* [APPENDUID v uids] and [COPYUID v src dst] (RFC 4315). */
+/* [APPENDUID v uids] and [COPYUID v src dst] (RFC 4315): 0, IMAP4_EPROTO
+ * when the code is malformed, IMAP4_ECAPA when resp carries no such code
+ * (a server without UIDPLUS, or UIDNOTSTICKY), IMAP4_EINVAL for NULL. */
 IMAP4_API int imap4_resp_appenduid(imap4_copyuid *out, const imap4_resp *resp);
 IMAP4_API int imap4_resp_copyuid(imap4_copyuid *out, const imap4_resp *resp);
 
@@ -289,7 +291,8 @@ enum imap4_msg_have {
 	IMAP4_HAVE_GM_THRID = 1u << 9,
 	IMAP4_HAVE_GM_LABELS = 1u << 10,
 	IMAP4_HAVE_SAVEDATE = 1u << 11,
-	IMAP4_HAVE_EMAILID = 1u << 12,
+	IMAP4_HAVE_EMAILID = 1u << 12,	/* EMAILID only; THREADID is there
+					   when threadid is not NULL */
 };
 
 typedef struct imap4_msg {

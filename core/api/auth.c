@@ -9,6 +9,7 @@
 #include "api/internal.h"
 #include "proto/sasl.h"
 
+#include <ctype.h>
 #include <gnutls/gnutls.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,7 @@ static int on_challenge(imap4 *h, struct imap4_run *run,
 {
 	struct exchange *ex = run->cont_state;
 	gnutls_datum_t ch;
+	const void *data;
 	void *answer = NULL;
 	size_t alen = 0;
 	int rc, cb;
@@ -125,11 +127,13 @@ static int on_challenge(imap4 *h, struct imap4_run *run,
 		ex->error = IMAP4_EPROTO;
 		return send_line(h, run, NULL, 0, true);
 	}
+	/* An empty challenge is a challenge, not the absence of one. */
+	data = ch.data ? (const void *)ch.data : "";
 	if (ex->sasl) {
 		struct imap4_buf out;
 
 		imap4_buf_init(&out, 0);
-		rc = imap4_sasl_step(ex->sasl, ch.data, ch.size, &out);
+		rc = imap4_sasl_step(ex->sasl, data, ch.size, &out);
 		if (rc == 0)
 			rc = send_line(h, run, out.data, out.len, false);
 		else
@@ -138,7 +142,7 @@ static int on_challenge(imap4 *h, struct imap4_run *run,
 		gnutls_free(ch.data);
 		return ex->error ? send_line(h, run, NULL, 0, true) : rc;
 	}
-	cb = ex->cb(ex->payload, ch.data, ch.size, &answer, &alen);
+	cb = ex->cb(ex->payload, data, ch.size, &answer, &alen);
 	gnutls_free(ch.data);
 	if (cb != 0) {
 		ex->error = cb < 0 ? IMAP4_ECALLBACK : IMAP4_ENO;
@@ -182,6 +186,24 @@ static int run_exchange(imap4 *h, const char *mechanism, struct exchange *ex)
 	return imap4_after_auth(h, gen);
 }
 
+/* RFC 4422 3.1: mechanism names are upper case; servers compare them
+ * case-insensitively, but some log or match them as sent. */
+static int put_mechanism(imap4 *h, const char *mechanism)
+{
+	char up[64];
+	size_t i;
+
+	if (mechanism == NULL)
+		return imap4_fail(h, IMAP4_EINVAL, "AUTHENTICATE: no mechanism");
+	for (i = 0; mechanism[i] && i + 1 < sizeof(up); i++)
+		up[i] = (char)toupper((unsigned char)mechanism[i]);
+	up[i] = '\0';
+	if (mechanism[i] || imap4_cmd_atom(&h->cmd, up))
+		return imap4_fail(h, IMAP4_EINVAL,
+				  "AUTHENTICATE: bad mechanism name");
+	return 0;
+}
+
 int imap4_authenticate(imap4 *h, const char *mechanism, imap4_auth_cb cb,
 		       void *payload)
 {
@@ -192,7 +214,9 @@ int imap4_authenticate(imap4 *h, const char *mechanism, imap4_auth_cb cb,
 		return rc;
 	if (cb == NULL)
 		return imap4_fail(h, IMAP4_EINVAL, "AUTHENTICATE: no callback");
-	imap4_cmd_atom(&h->cmd, mechanism);
+	rc = put_mechanism(h, mechanism);
+	if (rc)
+		return rc;
 	return run_exchange(h, mechanism, &ex);
 }
 
@@ -212,7 +236,11 @@ int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
 				  rc == IMAP4_EINVAL ? "unknown mechanism or "
 						       "bad credentials"
 						     : imap4_strerror(rc));
-	imap4_cmd_atom(&h->cmd, mechanism);
+	rc = put_mechanism(h, mechanism);
+	if (rc) {
+		imap4_sasl_free(&ex.sasl);
+		return rc;
+	}
 	if (imap4_sasl_client_first(ex.sasl) &&
 	    imap4_session_has_cap(&h->sess, "SASL-IR")) {
 		struct imap4_buf ir;

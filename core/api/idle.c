@@ -45,9 +45,11 @@ static int deliver(imap4 *h, struct idler *id, const imap4_resp *resp)
 	return 0;
 }
 
-/* Sends "tag IDLE" and waits for the "+". 1 when idling, or the result of
- * a completion that came instead (the server refused: NO or BAD), or < 0. */
-static int idle_begin(imap4 *h, struct idler *id, struct imap4_run *run)
+/* Sends "tag IDLE" and waits for the "+": 0 and *idling set, or the result
+ * of a completion that came instead (the server refused: NO or BAD), or
+ * < 0. */
+static int idle_begin(imap4 *h, struct idler *id, struct imap4_run *run,
+		      bool *idling)
 {
 	const char *data;
 	size_t len;
@@ -55,6 +57,7 @@ static int idle_begin(imap4 *h, struct idler *id, struct imap4_run *run)
 	const imap4_resp *resp;
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "IDLE");
 
+	*idling = false;
 	if (rc)
 		return rc;
 	if (!imap4_session_has_cap(&h->sess, "IDLE"))
@@ -78,7 +81,8 @@ static int idle_begin(imap4 *h, struct idler *id, struct imap4_run *run)
 			return rc;
 		if (resp->type == IMAP4_RESP_CONTINUE) {
 			h->state = IMAP4_STATE_IDLING;
-			return 1;
+			*idling = true;
+			return 0;
 		}
 		if (resp->type == IMAP4_RESP_TAGGED) {
 			if (resp->tag == NULL || strcmp(resp->tag, h->tag))
@@ -200,9 +204,10 @@ int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb,
 {
 	struct idler id = { .cb = cb, .payload = payload };
 	struct imap4_run run = { .expect = EXP_NONE };
-	int rc = idle_begin(h, &id, &run);
+	bool idling;
+	int rc = idle_begin(h, &id, &run, &idling);
 
-	if (rc != 1)
+	if (!idling)
 		return rc;
 	rc = idle_loop(h, &id, &run, imap4_deadline(duration_ms), -1);
 	return finish(h, &id, &run, rc);
@@ -213,12 +218,13 @@ int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 {
 	struct idler id = { .burst = true };
 	struct imap4_run run = { .expect = EXP_NONE };
+	bool idling;
 	int rc;
 
 	if (cb == NULL || interval_ms < 0)
 		return imap4_fail(h, IMAP4_EINVAL, "idle_burst: bad argument");
-	rc = idle_begin(h, &id, &run);
-	if (rc != 1)
+	rc = idle_begin(h, &id, &run, &idling);
+	if (!idling)
 		return rc;
 	rc = idle_loop(h, &id, &run, imap4_deadline(duration_ms),
 		       interval_ms);

@@ -22,37 +22,37 @@ enum { IN_SIZE = 16384, OUT_SIZE = 16384, ZOUT_SIZE = 16384 };
 struct deflate_transport {
 	struct imap4_transport base;
 	z_stream in, out;
-	bool in_ready, out_ready;	/* inflateInit2/deflateInit2 done */
-	int err;		/* error to return once out_buf is drained */
-	bool started;		/* a read happened: no more priming */
-	unsigned char *primed;	/* imap4_deflate_prime's copy, or NULL */
-	size_t out_off, out_len;	/* out_buf[out_off..out_len): unread */
-	unsigned char in_buf[IN_SIZE];		/* compressed, from lower */
-	unsigned char out_buf[OUT_SIZE];	/* inflated, not yet read */
-	unsigned char zout_buf[ZOUT_SIZE];	/* deflated, to lower */
+	bool in_ready, out_ready; /* inflateInit2/deflateInit2 done */
+	int err;                  /* error to return once out_buf is drained */
+	bool started;             /* a read happened: no more priming */
+	unsigned char *primed;    /* imap4_deflate_prime's copy, or NULL */
+	size_t out_off, out_len;  /* out_buf[out_off..out_len): unread */
+	unsigned char in_buf[IN_SIZE];     /* compressed, from lower */
+	unsigned char out_buf[OUT_SIZE];   /* inflated, not yet read */
+	unsigned char zout_buf[ZOUT_SIZE]; /* deflated, to lower */
 };
 
 static int zfail(struct deflate_transport *t, int zrc, const char *what,
-		 const z_stream *z)
+                 const z_stream *z)
 {
 	if (zrc == Z_MEM_ERROR) {
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-			 "%s: out of memory", what);
+		         "%s: out of memory", what);
 		return IMAP4_ENOMEM;
 	}
 	if (zrc == Z_STREAM_END)
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-			 "%s: the peer ended the compressed stream", what);
+		         "%s: the peer ended the compressed stream", what);
 	else
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg), "%s: %s", what,
-			 z->msg ? z->msg : zError(zrc));
+		         z->msg ? z->msg : zError(zrc));
 	return IMAP4_ECOMPRESS;
 }
 
 /* Inflates what input there is into [dst, dst + cap): the bytes produced,
  * or a negative code. Running out of input or of room is not an error. */
 static ssize_t inflate_some(struct deflate_transport *t, unsigned char *dst,
-			    size_t cap)
+                            size_t cap)
 {
 	z_stream *z = &t->in;
 	int zrc;
@@ -86,7 +86,7 @@ static void fill_ahead(struct deflate_transport *t)
 }
 
 static ssize_t deflate_read(struct imap4_transport *tt, void *buf, size_t len,
-			    int64_t deadline)
+                            int64_t deadline)
 {
 	struct deflate_transport *t = (struct deflate_transport *)tt;
 	unsigned char *dst = buf;
@@ -117,7 +117,7 @@ static ssize_t deflate_read(struct imap4_transport *tt, void *buf, size_t len,
 		 * block): more is needed from below. */
 		if (t->in.avail_in > 0) {
 			snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-				 "inflate: no progress");
+			         "inflate: no progress");
 			return t->err = IMAP4_ECOMPRESS;
 		}
 		if (t->primed) {
@@ -126,10 +126,10 @@ static ssize_t deflate_read(struct imap4_transport *tt, void *buf, size_t len,
 			t->primed = NULL;
 		}
 		n = imap4_transport_read(t->base.lower, t->in_buf, IN_SIZE,
-					 deadline);
+		                         deadline);
 		if (n < 0) {
 			snprintf(t->base.errmsg, sizeof(t->base.errmsg), "%s",
-				 t->base.lower->errmsg);
+			         t->base.lower->errmsg);
 			return n;
 		}
 		t->in.next_in = t->in_buf;
@@ -141,7 +141,7 @@ static ssize_t deflate_read(struct imap4_transport *tt, void *buf, size_t len,
 }
 
 static int deflate_write(struct imap4_transport *tt, const void *buf,
-			 size_t len, int64_t deadline)
+                         size_t len, int64_t deadline)
 {
 	struct deflate_transport *t = (struct deflate_transport *)tt;
 	z_stream *z = &t->out;
@@ -168,11 +168,10 @@ static int deflate_write(struct imap4_transport *tt, const void *buf,
 				return t->err = zfail(t, zrc, "deflate", z);
 			have = ZOUT_SIZE - z->avail_out;
 			rc = imap4_transport_write(t->base.lower, t->zout_buf,
-						   have, deadline);
+			                           have, deadline);
 			if (rc < 0) {
-				snprintf(t->base.errmsg,
-					 sizeof(t->base.errmsg), "%s",
-					 t->base.lower->errmsg);
+				snprintf(t->base.errmsg, sizeof(t->base.errmsg),
+				         "%s", t->base.lower->errmsg);
 				/* Part of the stream may be gone: the
 				 * peer's inflater is out of step now. */
 				return t->err = rc;
@@ -187,7 +186,7 @@ static int deflate_write(struct imap4_transport *tt, const void *buf,
 static size_t deflate_pending(const struct imap4_transport *tt)
 {
 	const struct deflate_transport *t =
-		(const struct deflate_transport *)tt;
+	        (const struct deflate_transport *)tt;
 
 	return t->out_len - t->out_off + imap4_transport_pending(t->base.lower);
 }
@@ -206,15 +205,15 @@ static void deflate_close(struct imap4_transport *tt)
 }
 
 static const struct imap4_transport_ops deflate_ops = {
-	.name = "deflate",
-	.read = deflate_read,
-	.write = deflate_write,
-	.pending = deflate_pending,
-	.close = deflate_close,
+        .name = "deflate",
+        .read = deflate_read,
+        .write = deflate_write,
+        .pending = deflate_pending,
+        .close = deflate_close,
 };
 
 int imap4_deflate_open(struct imap4_transport **out,
-		       struct imap4_transport *lower)
+                       struct imap4_transport *lower)
 {
 	struct deflate_transport *t;
 	int zrc;
@@ -236,7 +235,7 @@ int imap4_deflate_open(struct imap4_transport **out,
 		/* Default level and memLevel 8: about 256 KiB of state, a
 		 * fair price for text that shrinks to a quarter. */
 		zrc = deflateInit2(&t->out, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
-				   -15, 8, Z_DEFAULT_STRATEGY);
+		                   -15, 8, Z_DEFAULT_STRATEGY);
 		t->out_ready = zrc == Z_OK;
 	}
 	if (zrc != Z_OK) {
@@ -248,7 +247,7 @@ int imap4_deflate_open(struct imap4_transport **out,
 }
 
 int imap4_deflate_prime(struct imap4_transport *tt, const void *data,
-			size_t len)
+                        size_t len)
 {
 	struct deflate_transport *t = (struct deflate_transport *)tt;
 

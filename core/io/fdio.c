@@ -27,8 +27,8 @@ static int set_flags(int fd)
 }
 
 int imap4_fdio_init(struct imap4_fd_transport *t,
-		    const struct imap4_transport_ops *ops, int rfd, int wfd,
-		    const char *peer)
+                    const struct imap4_transport_ops *ops, int rfd, int wfd,
+                    const char *peer)
 {
 	int type;
 	socklen_t tlen = sizeof(type);
@@ -40,8 +40,8 @@ int imap4_fdio_init(struct imap4_fd_transport *t,
 	snprintf(t->peer, sizeof(t->peer), "%s", peer);
 	if (set_flags(rfd) < 0 || (wfd != rfd && set_flags(wfd) < 0)) {
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-			 "cannot make %s non-blocking: %s", peer,
-			 strerror(errno));
+		         "cannot make %s non-blocking: %s", peer,
+		         strerror(errno));
 		return IMAP4_EIO;
 	}
 	t->is_socket = getsockopt(wfd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0;
@@ -122,18 +122,18 @@ static int fail(struct imap4_fd_transport *t, int code, const char *what)
 {
 	if (code == IMAP4_ETIMEOUT)
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-			 "timed out %s %s", what, t->peer);
+		         "timed out %s %s", what, t->peer);
 	else if (code == IMAP4_EEOF)
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-			 "%s closed the connection", t->peer);
+		         "%s closed the connection", t->peer);
 	else
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg), "%s %s: %s",
-			 what, t->peer, strerror(errno));
+		         what, t->peer, strerror(errno));
 	return code;
 }
 
 ssize_t imap4_fdio_read(struct imap4_transport *tt, void *buf, size_t len,
-			int64_t deadline)
+                        int64_t deadline)
 {
 	struct imap4_fd_transport *t = (struct imap4_fd_transport *)tt;
 
@@ -156,7 +156,7 @@ ssize_t imap4_fdio_read(struct imap4_transport *tt, void *buf, size_t len,
 }
 
 int imap4_fdio_write(struct imap4_transport *tt, const void *buf, size_t len,
-		     int64_t deadline)
+                     int64_t deadline)
 {
 	struct imap4_fd_transport *t = (struct imap4_fd_transport *)tt;
 	const char *p = buf;

@@ -12,18 +12,18 @@
 #include <poll.h>
 
 struct imap4_fd_transport {
-	struct imap4_transport base;	/* base.fd: the fd read from */
-	int wfd;		/* the fd written to: base.fd, or a pipe */
-	bool is_socket;		/* send(MSG_NOSIGNAL) rather than write() */
-	char peer[160];		/* "host:port" or "command ...", for errors */
+	struct imap4_transport base; /* base.fd: the fd read from */
+	int wfd;                     /* the fd written to: base.fd, or a pipe */
+	bool is_socket; /* send(MSG_NOSIGNAL) rather than write() */
+	char peer[160]; /* "host:port" or "command ...", for errors */
 };
 
 /* Fills t for the fds given (which it then owns) and makes them
  * non-blocking and close-on-exec. 0, or IMAP4_EIO with t->base.errmsg set;
  * the fds stay open on failure, for the caller to close. */
 int imap4_fdio_init(struct imap4_fd_transport *t,
-		    const struct imap4_transport_ops *ops, int rfd, int wfd,
-		    const char *peer);
+                    const struct imap4_transport_ops *ops, int rfd, int wfd,
+                    const char *peer);
 
 /* Milliseconds poll(2) should wait for deadline: -1 for none, 0 once it has
  * passed, at most INT_MAX. */
@@ -38,9 +38,9 @@ int imap4_fdio_wait(int fd, short events, int64_t deadline);
  * with deadlines, EINTR retried, SIGPIPE never raised; pending() is 0;
  * close() closes both fds and frees t. */
 ssize_t imap4_fdio_read(struct imap4_transport *t, void *buf, size_t len,
-			int64_t deadline);
+                        int64_t deadline);
 int imap4_fdio_write(struct imap4_transport *t, const void *buf, size_t len,
-		     int64_t deadline);
+                     int64_t deadline);
 size_t imap4_fdio_pending(const struct imap4_transport *t);
 void imap4_fdio_close(struct imap4_transport *t);
 

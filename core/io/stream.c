@@ -28,7 +28,7 @@ extern char **environ;
 enum { EXIT_GRACE_MS = 100, TERM_GRACE_MS = 500, REAP_POLL_MS = 5 };
 
 struct stream_transport {
-	struct imap4_fd_transport io;	/* io.base.fd: child's stdout */
+	struct imap4_fd_transport io; /* io.base.fd: child's stdout */
 	pid_t pid;
 };
 
@@ -68,11 +68,11 @@ static void stream_close(struct imap4_transport *t)
 }
 
 static const struct imap4_transport_ops stream_ops = {
-	.name = "stream",
-	.read = imap4_fdio_read,
-	.write = imap4_fdio_write,
-	.pending = imap4_fdio_pending,
-	.close = stream_close,
+        .name = "stream",
+        .read = imap4_fdio_read,
+        .write = imap4_fdio_write,
+        .pending = imap4_fdio_pending,
+        .close = stream_close,
 };
 
 /* Moves fd above 0-2 so that the dup2 onto the child's stdin and stdout
@@ -129,11 +129,11 @@ static int spawn_shell(pid_t *pid, const char *command, int in_r, int out_w)
 	sigaddset(&dfl, SIGTERM);
 	if ((rc = posix_spawn_file_actions_adddup2(&fa, in_r, STDIN_FILENO)) ||
 	    (rc = posix_spawn_file_actions_adddup2(&fa, out_w,
-						   STDOUT_FILENO)) ||
+	                                           STDOUT_FILENO)) ||
 	    (rc = posix_spawnattr_setsigmask(&attr, &none)) ||
 	    (rc = posix_spawnattr_setsigdefault(&attr, &dfl)) ||
-	    (rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-							  POSIX_SPAWN_SETSIGDEF)))
+	    (rc = posix_spawnattr_setflags(
+	             &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)))
 		goto out;
 	rc = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
 out:
@@ -143,7 +143,7 @@ out:
 }
 
 int imap4_stream_open(struct imap4_transport **out, const char *command,
-		      char *errbuf, size_t errlen)
+                      char *errbuf, size_t errlen)
 {
 	struct stream_transport *s;
 	int in[2], outp[2], rc;
@@ -176,14 +176,14 @@ int imap4_stream_open(struct imap4_transport **out, const char *command,
 	close(outp[1]);
 	if (rc != 0) {
 		snprintf(errbuf, errlen, "stream: cannot run /bin/sh: %s",
-			 strerror(rc));
+		         strerror(rc));
 		close(in[1]);
 		close(outp[0]);
 		free(s);
 		return rc == ENOMEM ? IMAP4_ENOMEM : IMAP4_ECONNECT;
 	}
 	snprintf(peer, sizeof(peer), "command \"%.60s%s\"", command,
-		 strlen(command) > 60 ? "..." : "");
+	         strlen(command) > 60 ? "..." : "");
 	rc = imap4_fdio_init(&s->io, &stream_ops, outp[0], in[1], peer);
 	if (rc < 0) {
 		snprintf(errbuf, errlen, "%s", s->io.base.errmsg);

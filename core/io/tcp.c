@@ -30,33 +30,33 @@
 enum { KEEPIDLE_S = 60, KEEPINTVL_S = 15, KEEPCNT = 4 };
 
 static const struct imap4_transport_ops tcp_ops = {
-	.name = "tcp",
-	.read = imap4_fdio_read,
-	.write = imap4_fdio_write,
-	.pending = imap4_fdio_pending,
-	.close = imap4_fdio_close,
+        .name = "tcp",
+        .read = imap4_fdio_read,
+        .write = imap4_fdio_write,
+        .pending = imap4_fdio_pending,
+        .close = imap4_fdio_close,
 };
 
 struct resolve_job {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int refs;		/* the caller and the thread */
+	int refs; /* the caller and the thread */
 	bool done;
-	int rc;			/* getaddrinfo's result */
-	int err;		/* errno for EAI_SYSTEM */
+	int rc;  /* getaddrinfo's result */
+	int err; /* errno for EAI_SYSTEM */
 	struct addrinfo *res;
 	char port[8];
 	char host[];
 };
 
 static const struct addrinfo stream_hints = {
-	.ai_family = AF_UNSPEC,
-	.ai_socktype = SOCK_STREAM,
-	.ai_protocol = IPPROTO_TCP,
-	.ai_flags = AI_NUMERICSERV,
-	/* No AI_ADDRCONFIG: it hides ::1 and 127.0.0.1 on hosts whose only
-	 * addresses are loopback ones, and an unusable family just fails
-	 * fast at connect(). */
+        .ai_family = AF_UNSPEC,
+        .ai_socktype = SOCK_STREAM,
+        .ai_protocol = IPPROTO_TCP,
+        .ai_flags = AI_NUMERICSERV,
+        /* No AI_ADDRCONFIG: it hides ::1 and 127.0.0.1 on hosts whose only
+         * addresses are loopback ones, and an unusable family just fails
+         * fast at connect(). */
 };
 
 static void job_unref(struct resolve_job *job)
@@ -137,7 +137,7 @@ fail_lock:
  * *res (the caller frees it), or IMAP4_ETIMEOUT / IMAP4_ENOMEM with *gai
  * left 0, or IMAP4_ERESOLVE with *gai and *err set. */
 static int resolve_async(struct addrinfo **res, int *gai, int *err,
-			 const char *host, const char *port, int64_t deadline)
+                         const char *host, const char *port, int64_t deadline)
 {
 	size_t hlen = strlen(host) + 1;
 	struct resolve_job *job = calloc(1, sizeof(*job) + hlen);
@@ -176,7 +176,7 @@ static int resolve_async(struct addrinfo **res, int *gai, int *err,
 }
 
 static int resolve(struct addrinfo **res, const char *host, uint16_t port,
-		   int64_t deadline, char *errbuf, size_t errlen)
+                   int64_t deadline, char *errbuf, size_t errlen)
 {
 	struct addrinfo hints = stream_hints;
 	char portstr[8];
@@ -202,7 +202,7 @@ static int resolve(struct addrinfo **res, const char *host, uint16_t port,
 		snprintf(errbuf, errlen, "resolve %s: out of memory", host);
 	else if (rc < 0)
 		snprintf(errbuf, errlen, "resolve %s: %s", host,
-			 gai == EAI_SYSTEM ? strerror(err) : gai_strerror(gai));
+		         gai == EAI_SYSTEM ? strerror(err) : gai_strerror(gai));
 	else if (!*res) {
 		snprintf(errbuf, errlen, "resolve %s: no address", host);
 		rc = IMAP4_ERESOLVE;
@@ -238,8 +238,8 @@ static void format_addr(char *buf, size_t len, const struct addrinfo *ai)
 static int connect_one(const struct addrinfo *ai, int64_t deadline)
 {
 	int fd = socket(ai->ai_family,
-			ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			ai->ai_protocol);
+	                ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	                ai->ai_protocol);
 	int soerr = 0, rc;
 	socklen_t slen = sizeof(soerr);
 
@@ -289,8 +289,8 @@ static void set_options(int fd, bool keepalive)
 }
 
 int imap4_tcp_open(struct imap4_transport **out, const char *host,
-		   uint16_t port, bool keepalive, int64_t deadline,
-		   char *errbuf, size_t errlen)
+                   uint16_t port, bool keepalive, int64_t deadline,
+                   char *errbuf, size_t errlen)
 {
 	struct addrinfo *res = NULL, *ai;
 	struct imap4_fd_transport *t;
@@ -300,12 +300,12 @@ int imap4_tcp_open(struct imap4_transport **out, const char *host,
 	*out = NULL;
 	if (!host || !*host || port == 0) {
 		snprintf(errbuf, errlen, "connect: %s",
-			 port == 0 ? "port 0" : "no host name");
+		         port == 0 ? "port 0" : "no host name");
 		return IMAP4_EINVAL;
 	}
 	/* A literal IPv6 address reads as [::1]:993, a name as host:993. */
 	snprintf(name, sizeof(name), strchr(host, ':') ? "[%s]:%u" : "%s:%u",
-		 host, (unsigned)port);
+	         host, (unsigned)port);
 	rc = resolve(&res, host, port, deadline, errbuf, errlen);
 	if (rc < 0)
 		return rc;
@@ -322,7 +322,7 @@ int imap4_tcp_open(struct imap4_transport **out, const char *host,
 			break;
 		rc = fd;
 		snprintf(errbuf, errlen, "connect to %s (%s): %s", name, addr,
-			 rc == IMAP4_ETIMEOUT ? "timed out" : strerror(errno));
+		         rc == IMAP4_ETIMEOUT ? "timed out" : strerror(errno));
 		if (rc == IMAP4_ETIMEOUT)
 			break;
 	}
@@ -330,7 +330,7 @@ int imap4_tcp_open(struct imap4_transport **out, const char *host,
 	if (fd < 0) {
 		if (tried == 0) {
 			snprintf(errbuf, errlen, "connect to %s: no address",
-				 name);
+			         name);
 			return IMAP4_ERESOLVE;
 		}
 		return rc;

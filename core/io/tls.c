@@ -35,10 +35,10 @@ struct tls_transport {
 	struct imap4_transport base;
 	gnutls_session_t session;
 	gnutls_certificate_credentials_t cred;
-	int64_t deadline;	/* of the call in progress, for push/pull */
-	int lower_err;		/* code of the last push/pull failure, or 0 */
+	int64_t deadline; /* of the call in progress, for push/pull */
+	int lower_err;    /* code of the last push/pull failure, or 0 */
 	bool established;
-	int fatal;		/* code of a fatal error, repeated after it */
+	int fatal; /* code of a fatal error, repeated after it */
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -51,8 +51,7 @@ static void global_init(void)
 	init_rc = gnutls_global_init();
 }
 
-static ssize_t tls_push(gnutls_transport_ptr_t p, const void *data,
-			size_t len)
+static ssize_t tls_push(gnutls_transport_ptr_t p, const void *data, size_t len)
 {
 	struct tls_transport *t = p;
 	int rc = imap4_transport_write(t->base.lower, data, len, t->deadline);
@@ -79,7 +78,7 @@ static ssize_t tls_pull(gnutls_transport_ptr_t p, void *data, size_t len)
 	 * and the next call resumes it, so a read deadline (an IDLE that
 	 * ends) does not break TLS. */
 	gnutls_transport_set_errno(t->session,
-				   n == IMAP4_ETIMEOUT ? EAGAIN : EIO);
+	                           n == IMAP4_ETIMEOUT ? EAGAIN : EIO);
 	return -1;
 }
 
@@ -129,7 +128,7 @@ static int tls_error(struct tls_transport *t, int grc, const char *what)
 	}
 	if (grc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
 		snprintf(msg, len, "%s: the server sent the alert \"%s\"", what,
-			 gnutls_alert_get_name(gnutls_alert_get(t->session)));
+		         gnutls_alert_get_name(gnutls_alert_get(t->session)));
 		return IMAP4_ETLS;
 	}
 	if (grc == GNUTLS_E_PREMATURE_TERMINATION) {
@@ -158,19 +157,21 @@ static void describe_status(char *buf, size_t len, unsigned status)
 		unsigned bit;
 		const char *reason;
 	} reasons[] = {
-		{GNUTLS_CERT_SIGNER_NOT_FOUND, "the certificate is not trusted"},
-		{GNUTLS_CERT_SIGNER_NOT_CA, "its issuer is not a CA"},
-		{GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE,
-		 "its issuer's constraints forbid it"},
-		{GNUTLS_CERT_SIGNATURE_FAILURE, "its signature is invalid"},
-		{GNUTLS_CERT_INSECURE_ALGORITHM, "it uses an insecure algorithm"},
-		{GNUTLS_CERT_REVOKED, "it was revoked"},
-		{GNUTLS_CERT_EXPIRED, "it has expired"},
-		{GNUTLS_CERT_NOT_ACTIVATED, "it is not yet valid"},
-		{GNUTLS_CERT_UNEXPECTED_OWNER, "the name does not match"},
-		{GNUTLS_CERT_PURPOSE_MISMATCH, "it is not for TLS servers"},
-		{GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS,
-		 "it has an unknown critical extension"},
+	        {GNUTLS_CERT_SIGNER_NOT_FOUND,
+	         "the certificate is not trusted"},
+	        {GNUTLS_CERT_SIGNER_NOT_CA, "its issuer is not a CA"},
+	        {GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE,
+	         "its issuer's constraints forbid it"},
+	        {GNUTLS_CERT_SIGNATURE_FAILURE, "its signature is invalid"},
+	        {GNUTLS_CERT_INSECURE_ALGORITHM,
+	         "it uses an insecure algorithm"},
+	        {GNUTLS_CERT_REVOKED, "it was revoked"},
+	        {GNUTLS_CERT_EXPIRED, "it has expired"},
+	        {GNUTLS_CERT_NOT_ACTIVATED, "it is not yet valid"},
+	        {GNUTLS_CERT_UNEXPECTED_OWNER, "the name does not match"},
+	        {GNUTLS_CERT_PURPOSE_MISMATCH, "it is not for TLS servers"},
+	        {GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS,
+	         "it has an unknown critical extension"},
 	};
 	size_t i;
 
@@ -223,7 +224,7 @@ static int parse_pin(unsigned char out[32], const char *pin)
 /* The pin replaces the chain: the leaf certificate the server sent must
  * hash to it, whoever signed it. */
 static int check_pin(struct tls_transport *t, const unsigned char want[32],
-		     const char *name)
+                     const char *name)
 {
 	const gnutls_datum_t *certs;
 	unsigned int n = 0;
@@ -234,17 +235,17 @@ static int check_pin(struct tls_transport *t, const unsigned char want[32],
 	certs = gnutls_certificate_get_peers(t->session, &n);
 	if (!certs || n == 0) {
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-			 "certificate verification failed for %s: the server "
-			 "sent no certificate",
-			 name);
+		         "certificate verification failed for %s: the server "
+		         "sent no certificate",
+		         name);
 		return IMAP4_ECERT;
 	}
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, certs[0].data, certs[0].size,
-			     got) < 0) {
+	                     got) < 0) {
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-			 "certificate verification failed for %s: cannot "
-			 "hash the certificate",
-			 name);
+		         "certificate verification failed for %s: cannot "
+		         "hash the certificate",
+		         name);
 		return IMAP4_ECERT;
 	}
 	if (memcmp(got, want, sizeof(got)) == 0)
@@ -252,9 +253,9 @@ static int check_pin(struct tls_transport *t, const unsigned char want[32],
 	for (i = 0; i < sizeof(got); i++)
 		snprintf(hex + 2 * i, 3, "%02x", got[i]);
 	snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-		 "certificate verification failed for %s: the certificate "
-		 "does not match the pin (it is sha256:%s)",
-		 name, hex);
+	         "certificate verification failed for %s: the certificate "
+	         "does not match the pin (it is sha256:%s)",
+	         name, hex);
 	return IMAP4_ECERT;
 }
 
@@ -267,7 +268,7 @@ static bool is_ip_literal(const char *name)
 }
 
 static int setup_cred(struct tls_transport *t,
-		      const struct imap4_tls_params *params, bool verify_chain)
+                      const struct imap4_tls_params *params, bool verify_chain)
 {
 	int rc = gnutls_certificate_allocate_credentials(&t->cred);
 
@@ -277,12 +278,12 @@ static int setup_cred(struct tls_transport *t,
 		return 0;
 	if (params->ca_file) {
 		rc = gnutls_certificate_set_x509_trust_file(
-			t->cred, params->ca_file, GNUTLS_X509_FMT_PEM);
+		        t->cred, params->ca_file, GNUTLS_X509_FMT_PEM);
 		if (rc <= 0) {
 			snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-				 "cannot load CA file %s: %s", params->ca_file,
-				 rc == 0 ? "no certificate in it"
-					 : gnutls_strerror(rc));
+			         "cannot load CA file %s: %s", params->ca_file,
+			         rc == 0 ? "no certificate in it"
+			                 : gnutls_strerror(rc));
 			return IMAP4_ECERT;
 		}
 		return 0;
@@ -290,15 +291,15 @@ static int setup_cred(struct tls_transport *t,
 	rc = gnutls_certificate_set_x509_system_trust(t->cred);
 	if (rc < 0) {
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-			 "cannot load the system's trusted certificates: %s",
-			 gnutls_strerror(rc));
+		         "cannot load the system's trusted certificates: %s",
+		         gnutls_strerror(rc));
 		return IMAP4_ECERT;
 	}
 	return 0;
 }
 
 static int setup_session(struct tls_transport *t, const char *name,
-			 bool verify_chain)
+                         bool verify_chain)
 {
 	const char *where = NULL;
 	int rc;
@@ -311,11 +312,11 @@ static int setup_session(struct tls_transport *t, const char *name,
 	rc = gnutls_priority_set_direct(t->session, TLS_PRIORITY, &where);
 	if (rc >= 0)
 		rc = gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE,
-					    t->cred);
+		                            t->cred);
 	/* RFC 6066 3: SNI carries host names only, never an address. */
 	if (rc >= 0 && name && !is_ip_literal(name))
 		rc = gnutls_server_name_set(t->session, GNUTLS_NAME_DNS, name,
-					    strlen(name));
+		                            strlen(name));
 	if (rc < 0)
 		return tls_error(t, rc, "TLS setup");
 	/* Chain, dates and the name (DNS or IP SAN, RFC 6125) are checked
@@ -326,7 +327,7 @@ static int setup_session(struct tls_transport *t, const char *name,
 	gnutls_transport_set_push_function(t->session, tls_push);
 	gnutls_transport_set_pull_function(t->session, tls_pull);
 	gnutls_transport_set_pull_timeout_function(t->session,
-						   tls_pull_timeout);
+	                                           tls_pull_timeout);
 	return 0;
 }
 
@@ -346,12 +347,12 @@ static int handshake(struct tls_transport *t, const char *name)
 	    rc == GNUTLS_E_CERTIFICATE_ERROR) {
 		char reasons[160];
 
-		describe_status(reasons, sizeof(reasons),
-				gnutls_session_get_verify_cert_status(
-					t->session));
+		describe_status(
+		        reasons, sizeof(reasons),
+		        gnutls_session_get_verify_cert_status(t->session));
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-			 "certificate verification failed for %s: %s", name,
-			 reasons);
+		         "certificate verification failed for %s: %s", name,
+		         reasons);
 		return IMAP4_ECERT;
 	}
 	rc = tls_error(t, rc, what);
@@ -359,7 +360,7 @@ static int handshake(struct tls_transport *t, const char *name)
 }
 
 static ssize_t tls_read(struct imap4_transport *tt, void *buf, size_t len,
-			int64_t deadline)
+                        int64_t deadline)
 {
 	struct tls_transport *t = (struct tls_transport *)tt;
 
@@ -375,7 +376,7 @@ static ssize_t tls_read(struct imap4_transport *tt, void *buf, size_t len,
 			return n;
 		if (n == 0) {
 			snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-				 "the server closed the TLS session");
+			         "the server closed the TLS session");
 			return IMAP4_EEOF;
 		}
 		/* A TLS 1.2 HelloRequest may be ignored (RFC 5246 7.4.1.1);
@@ -392,7 +393,7 @@ static ssize_t tls_read(struct imap4_transport *tt, void *buf, size_t len,
 }
 
 static int tls_write(struct imap4_transport *tt, const void *buf, size_t len,
-		     int64_t deadline)
+                     int64_t deadline)
 {
 	struct tls_transport *t = (struct tls_transport *)tt;
 	const char *p = buf;
@@ -448,15 +449,15 @@ static void tls_close(struct imap4_transport *tt)
 }
 
 static const struct imap4_transport_ops tls_ops = {
-	.name = "tls",
-	.read = tls_read,
-	.write = tls_write,
-	.pending = tls_pending,
-	.close = tls_close,
+        .name = "tls",
+        .read = tls_read,
+        .write = tls_write,
+        .pending = tls_pending,
+        .close = tls_close,
 };
 
 static int open_fail(struct tls_transport *t, struct imap4_transport *lower,
-		     int rc, const char *msg, char *errbuf, size_t errlen)
+                     int rc, const char *msg, char *errbuf, size_t errlen)
 {
 	snprintf(errbuf, errlen, "%s", msg);
 	if (t)
@@ -467,8 +468,8 @@ static int open_fail(struct tls_transport *t, struct imap4_transport *lower,
 }
 
 int imap4_tls_open(struct imap4_transport **out, struct imap4_transport *lower,
-		   const struct imap4_tls_params *params, int64_t deadline,
-		   char *errbuf, size_t errlen)
+                   const struct imap4_tls_params *params, int64_t deadline,
+                   char *errbuf, size_t errlen)
 {
 	struct tls_transport *t;
 	unsigned char pin[32];
@@ -479,29 +480,29 @@ int imap4_tls_open(struct imap4_transport **out, struct imap4_transport *lower,
 	*out = NULL;
 	if (!lower || !params)
 		return open_fail(NULL, lower, IMAP4_EINVAL,
-				 "TLS: no transport or parameters", errbuf,
-				 errlen);
+		                 "TLS: no transport or parameters", errbuf,
+		                 errlen);
 	name = params->servername;
 	use_pin = !params->insecure && params->pin_sha256;
 	verify_chain = !params->insecure && !use_pin;
 	if (use_pin && parse_pin(pin, params->pin_sha256) < 0)
 		return open_fail(NULL, lower, IMAP4_EINVAL,
-				 "TLS: the pin is not 64 hex digits of SHA-256",
-				 errbuf, errlen);
+		                 "TLS: the pin is not 64 hex digits of SHA-256",
+		                 errbuf, errlen);
 	/* Rule 3: no silent fallback to an unchecked name. */
 	if (verify_chain && (!name || !*name))
 		return open_fail(NULL, lower, IMAP4_EINVAL,
-				 "TLS: no server name to verify", errbuf,
-				 errlen);
+		                 "TLS: no server name to verify", errbuf,
+		                 errlen);
 	pthread_once(&init_once, global_init);
 	if (init_rc < 0)
 		return open_fail(NULL, lower, IMAP4_ETLS,
-				 "TLS: GnuTLS failed to initialise", errbuf,
-				 errlen);
+		                 "TLS: GnuTLS failed to initialise", errbuf,
+		                 errlen);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return open_fail(NULL, lower, IMAP4_ENOMEM,
-				 "TLS: out of memory", errbuf, errlen);
+		                 "TLS: out of memory", errbuf, errlen);
 	t->base.ops = &tls_ops;
 	t->base.lower = lower;
 	t->base.fd = lower->fd;

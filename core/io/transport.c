@@ -38,7 +38,7 @@ static bool stack_pending(const struct imap4_transport *t)
 }
 
 int imap4_transport_wait(struct imap4_transport *t, int extra_fd,
-			 int64_t deadline)
+                         int64_t deadline)
 {
 	struct pollfd p[2];
 	nfds_t n = 1;
@@ -62,7 +62,7 @@ int imap4_transport_wait(struct imap4_transport *t, int extra_fd,
 		r = poll(p, n, timeout);
 		if (r < 0 && errno != EINTR) {
 			snprintf(t->errmsg, sizeof(t->errmsg), "poll: %s",
-				 strerror(errno));
+			         strerror(errno));
 			return IMAP4_EIO;
 		}
 		if (r < 0)
@@ -73,26 +73,26 @@ int imap4_transport_wait(struct imap4_transport *t, int extra_fd,
 			return 2;
 		if (n > 1 && (p[1].revents & POLLNVAL)) {
 			snprintf(t->errmsg, sizeof(t->errmsg),
-				 "wait: invalid wake descriptor %d", extra_fd);
+			         "wait: invalid wake descriptor %d", extra_fd);
 			return IMAP4_EINVAL;
 		}
 		if (ready || p[0].revents & (POLLIN | POLLHUP | POLLERR))
 			return 1;
 		if (p[0].revents & POLLNVAL) {
 			snprintf(t->errmsg, sizeof(t->errmsg),
-				 "wait: descriptor %d is not open", t->fd);
+			         "wait: descriptor %d is not open", t->fd);
 			return IMAP4_EIO;
 		}
 		if (r == 0 && timeout == 0) {
 			snprintf(t->errmsg, sizeof(t->errmsg),
-				 "timed out waiting for data");
+			         "timed out waiting for data");
 			return IMAP4_ETIMEOUT;
 		}
 	}
 }
 
 ssize_t imap4_transport_read(struct imap4_transport *t, void *buf, size_t len,
-			     int64_t deadline)
+                             int64_t deadline)
 {
 	if (!t || !buf || len == 0)
 		return IMAP4_EINVAL;
@@ -100,7 +100,7 @@ ssize_t imap4_transport_read(struct imap4_transport *t, void *buf, size_t len,
 }
 
 int imap4_transport_write(struct imap4_transport *t, const void *buf,
-			  size_t len, int64_t deadline)
+                          size_t len, int64_t deadline)
 {
 	if (!t || (!buf && len > 0))
 		return IMAP4_EINVAL;
@@ -123,11 +123,11 @@ void imap4_transport_close(struct imap4_transport **t)
 }
 
 static const struct imap4_transport_ops fd_ops = {
-	.name = "fd",
-	.read = imap4_fdio_read,
-	.write = imap4_fdio_write,
-	.pending = imap4_fdio_pending,
-	.close = imap4_fdio_close,
+        .name = "fd",
+        .read = imap4_fdio_read,
+        .write = imap4_fdio_write,
+        .pending = imap4_fdio_pending,
+        .close = imap4_fdio_close,
 };
 
 int imap4_fd_open(struct imap4_transport **out, int fd)

@@ -25,16 +25,16 @@
 struct imap4_transport;
 
 struct imap4_transport_ops {
-	const char *name;	/* "tcp", "tls", "stream", "deflate" */
+	const char *name; /* "tcp", "tls", "stream", "deflate" */
 	/* Up to len (> 0) bytes; the count (> 0), IMAP4_EEOF at end of
 	 * stream, IMAP4_ETIMEOUT, or another negative IMAP4_E code. Waits
 	 * until deadline for data. */
 	ssize_t (*read)(struct imap4_transport *t, void *buf, size_t len,
-			int64_t deadline);
+	                int64_t deadline);
 	/* All of len bytes, or a negative IMAP4_E code (IMAP4_ETIMEOUT when
 	 * the peer does not take them before deadline; part may be sent). */
 	int (*write)(struct imap4_transport *t, const void *buf, size_t len,
-		     int64_t deadline);
+	             int64_t deadline);
 	/* Bytes this layer (or one below) holds already decoded, so that a
 	 * read will not block even if the fd is not readable. */
 	size_t (*pending)(const struct imap4_transport *t);
@@ -44,9 +44,9 @@ struct imap4_transport_ops {
 
 struct imap4_transport {
 	const struct imap4_transport_ops *ops;
-	struct imap4_transport *lower;	/* layer beneath, NULL at the bottom */
-	int fd;				/* fd to poll for reading */
-	char errmsg[256];		/* detail of the last failure */
+	struct imap4_transport *lower; /* layer beneath, NULL at the bottom */
+	int fd;                        /* fd to poll for reading */
+	char errmsg[256];              /* detail of the last failure */
 };
 
 /* Monotonic clock in milliseconds, and a deadline ms from now (-1 stays
@@ -60,14 +60,14 @@ int64_t imap4_deadline(int ms);
  * readable (2 wins when both are, so a busy server cannot starve a wake),
  * IMAP4_ETIMEOUT, or < 0. Reads nothing from either. */
 int imap4_transport_wait(struct imap4_transport *t, int extra_fd,
-			 int64_t deadline);
+                         int64_t deadline);
 
 /* Wrappers over t->ops; read with len 0 or a NULL t is IMAP4_EINVAL, and a
  * write of 0 bytes is 0. pending() of NULL is 0. */
 ssize_t imap4_transport_read(struct imap4_transport *t, void *buf, size_t len,
-			     int64_t deadline);
+                             int64_t deadline);
 int imap4_transport_write(struct imap4_transport *t, const void *buf,
-			  size_t len, int64_t deadline);
+                          size_t len, int64_t deadline);
 size_t imap4_transport_pending(const struct imap4_transport *t);
 /* Closes the whole stack; NULL is a no-op; sets *t to NULL. */
 void imap4_transport_close(struct imap4_transport **t);
@@ -80,8 +80,8 @@ void imap4_transport_close(struct imap4_transport **t);
  * IMAP4_ETIMEOUT, IMAP4_ENOMEM; errbuf (may be NULL with errlen 0) reads
  * like "connect to imap.example.com:993 ([::1]:993): Connection refused". */
 int imap4_tcp_open(struct imap4_transport **out, const char *host,
-		   uint16_t port, bool keepalive, int64_t deadline,
-		   char *errbuf, size_t errlen);
+                   uint16_t port, bool keepalive, int64_t deadline,
+                   char *errbuf, size_t errlen);
 
 /* stream.c: "/bin/sh -c command" with its stdin/stdout as the stream (its
  * stderr is ours); the fd to poll is the pipe from its stdout. Close shuts
@@ -89,7 +89,7 @@ int imap4_tcp_open(struct imap4_transport **out, const char *host,
  * after 500 ms more, and always reaps it. Errors: IMAP4_EINVAL (empty
  * command), IMAP4_ECONNECT (no pipe, no /bin/sh), IMAP4_ENOMEM. */
 int imap4_stream_open(struct imap4_transport **out, const char *command,
-		      char *errbuf, size_t errlen);
+                      char *errbuf, size_t errlen);
 
 /* Wraps an existing connected fd (a socket or a two-way pipe, e.g. a
  * socketpair in tests) and owns it from the call on: it is closed by
@@ -115,8 +115,8 @@ struct imap4_tls_params {
 	bool insecure;
 };
 int imap4_tls_open(struct imap4_transport **out, struct imap4_transport *lower,
-		   const struct imap4_tls_params *params, int64_t deadline,
-		   char *errbuf, size_t errlen);
+                   const struct imap4_tls_params *params, int64_t deadline,
+                   char *errbuf, size_t errlen);
 
 /* deflate.c: RFC 4978 raw deflate both ways over lower (which it then owns,
  * also on failure). Each write is flushed (Z_SYNC_FLUSH) so the peer can
@@ -124,13 +124,13 @@ int imap4_tls_open(struct imap4_transport **out, struct imap4_transport *lower,
  * expansion of what is read. A corrupt or ended stream is IMAP4_ECOMPRESS.
  * It reads only what arrives from lower after it is pushed. */
 int imap4_deflate_open(struct imap4_transport **out,
-		       struct imap4_transport *lower);
+                       struct imap4_transport *lower);
 
 /* Hands t (a deflate layer just opened, before its first read) compressed
  * bytes the caller read from lower past the tagged OK of COMPRESS; they are
  * inflated before anything from lower. The bytes are copied. 0,
  * IMAP4_EINVAL (not a fresh deflate layer), IMAP4_ENOMEM. */
 int imap4_deflate_prime(struct imap4_transport *t, const void *data,
-			size_t len);
+                        size_t len);
 
 #endif

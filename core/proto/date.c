@@ -19,8 +19,8 @@
 #include <strings.h>
 
 static const char month_names[12][4] = {"Jan", "Feb", "Mar", "Apr",
-					"May", "Jun", "Jul", "Aug",
-					"Sep", "Oct", "Nov", "Dec"};
+                                        "May", "Jun", "Jul", "Aug",
+                                        "Sep", "Oct", "Nov", "Dec"};
 
 static bool is_leap(long y)
 {
@@ -30,7 +30,7 @@ static bool is_leap(long y)
 static int month_days(long y, int m)
 {
 	static const int days[12] = {31, 28, 31, 30, 31, 30,
-				     31, 31, 30, 31, 30, 31};
+	                             31, 31, 30, 31, 30, 31};
 	return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
@@ -136,9 +136,9 @@ int imap4_internaldate2tuple(time_t *out, int *tz_minutes, const char *s)
 
 	int tz = sign * (zh * 60 + zm);
 	int64_t t = days_from_civil(year, mon, day) * 86400 + hh * 3600 +
-		    mm * 60 + ss - (int64_t)tz * 60;
+	            mm * 60 + ss - (int64_t)tz * 60;
 	if ((time_t)t != t)
-		return IMAP4_EINVAL;	/* a 32-bit time_t */
+		return IMAP4_EINVAL; /* a 32-bit time_t */
 	*out = (time_t)t;
 	if (tz_minutes)
 		*tz_minutes = tz;
@@ -148,9 +148,9 @@ int imap4_internaldate2tuple(time_t *out, int *tz_minutes, const char *s)
 /* Years that fit the four digits of date-year; outside, the time is
  * clamped to the first or last second that does (the function cannot
  * fail, and an APPEND date is better bounded than garbled). */
-#define YEAR_MIN_SECONDS (-62167219200LL)	/* 0000-01-01 00:00:00 */
-#define YEAR_MAX_SECONDS (253402300799LL)	/* 9999-12-31 23:59:59 */
-#define TZ_MAX_MINUTES (99 * 60 + 59)
+#define YEAR_MIN_SECONDS (-62167219200LL) /* 0000-01-01 00:00:00 */
+#define YEAR_MAX_SECONDS (253402300799LL) /* 9999-12-31 23:59:59 */
+#define TZ_MAX_MINUTES   (99 * 60 + 59)
 
 /* Writes v as exactly width decimal digits (v < 10^width). */
 static char *put_digits(char *p, unsigned v, int width)

@@ -42,7 +42,7 @@ static const char *find_flags(const char *s, const char **close)
 	     p++) {
 		const char *c = strchr(p + 7, ')');
 		if (!c)
-			break;	/* no later candidate has one either */
+			break; /* no later candidate has one either */
 		best = p + 7;
 		best_close = c;
 	}
@@ -64,7 +64,7 @@ int imap4_parse_flags(char ***out, size_t *count, const char *s)
 		return IMAP4_EINVAL;
 	open = find_flags(s, &close);
 	if (!open)
-		open = close = s;	/* no match: an empty tuple */
+		open = close = s; /* no match: an empty tuple */
 
 	for (const char *p = open; p < close;) {
 		while (p < close && is_space(*p))

@@ -20,7 +20,7 @@
 #include <string.h>
 
 static const char b64_alphabet[64] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
 static bool is_direct(uint32_t c)
 {
@@ -56,8 +56,8 @@ static int shift_put16(struct imap4_buf *b, struct shift *sh, uint16_t u)
 	sh->nbits += 16;
 	while (sh->nbits >= 6) {
 		sh->nbits -= 6;
-		rc = imap4_buf_putc(b, b64_alphabet[(sh->bits >> sh->nbits) &
-						    0x3f]);
+		rc = imap4_buf_putc(
+		        b, b64_alphabet[(sh->bits >> sh->nbits) & 0x3f]);
 		if (rc < 0)
 			return rc;
 	}
@@ -71,8 +71,8 @@ static int shift_end(struct imap4_buf *b, struct shift *sh)
 
 	/* The last sextet is padded with zero bits (the decoder checks). */
 	if (sh->nbits) {
-		rc = imap4_buf_putc(b, b64_alphabet[(sh->bits << (6 - sh->nbits)) &
-						    0x3f]);
+		rc = imap4_buf_putc(
+		        b, b64_alphabet[(sh->bits << (6 - sh->nbits)) & 0x3f]);
 		if (rc < 0)
 			return rc;
 	}
@@ -101,7 +101,7 @@ static int encode(struct imap4_buf *b, const unsigned char *s, size_t len)
 			}
 			if (rc == 0)
 				rc = cp == '&' ? imap4_buf_puts(b, "&-")
-					       : imap4_buf_putc(b, (char)cp);
+				               : imap4_buf_putc(b, (char)cp);
 		} else {
 			if (!shifted) {
 				rc = imap4_buf_putc(b, '&');
@@ -109,10 +109,13 @@ static int encode(struct imap4_buf *b, const unsigned char *s, size_t len)
 			}
 			if (rc == 0 && cp >= 0x10000) {
 				cp -= 0x10000;
-				rc = shift_put16(b, &sh, (uint16_t)(0xd800 | cp >> 10));
+				rc = shift_put16(b, &sh,
+				                 (uint16_t)(0xd800 | cp >> 10));
 				if (rc == 0)
-					rc = shift_put16(b, &sh,
-							 (uint16_t)(0xdc00 | (cp & 0x3ff)));
+					rc = shift_put16(
+					        b, &sh,
+					        (uint16_t)(0xdc00 |
+					                   (cp & 0x3ff)));
 			} else if (rc == 0) {
 				rc = shift_put16(b, &sh, (uint16_t)cp);
 			}
@@ -149,7 +152,7 @@ static int decode_shift(struct imap4_buf *b, const char *s, size_t *used)
 {
 	uint32_t bits = 0;
 	unsigned nbits = 0;
-	uint32_t high = 0;	/* pending high surrogate, 0 when none */
+	uint32_t high = 0; /* pending high surrogate, 0 when none */
 	size_t i = 0, units = 0;
 	int rc, v;
 
@@ -164,14 +167,14 @@ static int decode_shift(struct imap4_buf *b, const char *s, size_t *used)
 		units++;
 		if (high) {
 			if (u < 0xdc00 || u > 0xdfff)
-				return IMAP4_EINVAL;	/* unpaired high */
+				return IMAP4_EINVAL; /* unpaired high */
 			u = 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00);
 			high = 0;
 		} else if (u >= 0xd800 && u <= 0xdbff) {
 			high = u;
 			continue;
 		} else if (u >= 0xdc00 && u <= 0xdfff) {
-			return IMAP4_EINVAL;		/* unpaired low */
+			return IMAP4_EINVAL; /* unpaired low */
 		} else if (u == 0 || is_direct(u) || u == '&') {
 			/* NUL would cut the name; ASCII must be direct. */
 			return IMAP4_EINVAL;
@@ -215,7 +218,7 @@ static int decode(struct imap4_buf *b, const char *s)
 			i++;
 			after_shift = false;
 		} else {
-			return IMAP4_EINVAL;	/* 8-bit or control byte */
+			return IMAP4_EINVAL; /* 8-bit or control byte */
 		}
 		if (rc < 0)
 			return rc;

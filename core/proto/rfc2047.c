@@ -33,22 +33,22 @@
 #define CHARSET_MAX 40
 
 struct word {
-	const char *start;	/* "=?" */
-	size_t len;		/* through "?=" */
+	const char *start; /* "=?" */
+	size_t len;        /* through "?=" */
 	char charset[CHARSET_MAX + 1];
-	const char *text;	/* encoded-text */
+	const char *text; /* encoded-text */
 	size_t text_len;
-	char encoding;		/* 'B' or 'Q' */
+	char encoding; /* 'B' or 'Q' */
 };
 
 /* A run of adjacent words in one charset, waiting for conversion. */
 struct group {
 	bool active;
 	char charset[CHARSET_MAX + 1];
-	const char *start;	/* raw text of the run, kept if it fails */
+	const char *start; /* raw text of the run, kept if it fails */
 	const char *end;
-	struct imap4_buf bytes;	/* decoded, not yet converted */
-	const char *gap;	/* whitespace before the run, or NULL */
+	struct imap4_buf bytes; /* decoded, not yet converted */
+	const char *gap;        /* whitespace before the run, or NULL */
 	size_t gap_len;
 };
 
@@ -150,7 +150,8 @@ static int decode_text(struct imap4_buf *b, const struct word *w)
 				rc = imap4_buf_putc(b, ' ');
 			} else if (t[i] == '=') {
 				int hi, lo;
-				if (n - i < 3 || (hi = hex_value(t[i + 1])) < 0 ||
+				if (n - i < 3 ||
+				    (hi = hex_value(t[i + 1])) < 0 ||
 				    (lo = hex_value(t[i + 2])) < 0)
 					goto invalid;
 				rc = imap4_buf_putc(b, (char)(hi << 4 | lo));
@@ -198,41 +199,41 @@ static const struct {
 	const char *label;
 	const char *iconv_name;
 } aliases[] = {
-	/* WHATWG: these labels mean windows-1252 on the wire */
-	{"iso-8859-1", "WINDOWS-1252"},
-	{"iso8859-1", "WINDOWS-1252"},
-	{"latin1", "WINDOWS-1252"},
-	{"l1", "WINDOWS-1252"},
-	{"us-ascii", "WINDOWS-1252"},
-	{"ascii", "WINDOWS-1252"},
-	{"ansi_x3.4-1968", "WINDOWS-1252"},
-	{"cp1252", "WINDOWS-1252"},
-	{"x-cp1252", "WINDOWS-1252"},
-	/* Chinese: GB18030 is a superset of GBK, itself of GB2312 */
-	{"gb2312", "GB18030"},
-	{"gbk", "GB18030"},
-	{"x-gbk", "GB18030"},
-	{"cp936", "GB18030"},
-	{"euc-cn", "GB18030"},
-	{"csgb2312", "GB18030"},
-	/* Korean: UHC (CP949) extends EUC-KR */
-	{"euc-kr", "CP949"},
-	{"ks_c_5601-1987", "CP949"},
-	{"ks_c_5601", "CP949"},
-	{"ksc5601", "CP949"},
-	/* Japanese: Microsoft's extensions are what senders use */
-	{"shift_jis", "CP932"},
-	{"shift-jis", "CP932"},
-	{"sjis", "CP932"},
-	{"x-sjis", "CP932"},
-	{"ms_kanji", "CP932"},
-	{"windows-31j", "CP932"},
-	{"iso-2022-jp", "ISO-2022-JP-2"},
-	{"csiso2022jp", "ISO-2022-JP-2"},
-	{"big5", "BIG5-HKSCS"},
-	{"x-mac-roman", "MACINTOSH"},
-	{"utf8", "UTF-8"},
-	{"unicode-1-1-utf-7", "UTF-7"},
+        /* WHATWG: these labels mean windows-1252 on the wire */
+        {"iso-8859-1", "WINDOWS-1252"},
+        {"iso8859-1", "WINDOWS-1252"},
+        {"latin1", "WINDOWS-1252"},
+        {"l1", "WINDOWS-1252"},
+        {"us-ascii", "WINDOWS-1252"},
+        {"ascii", "WINDOWS-1252"},
+        {"ansi_x3.4-1968", "WINDOWS-1252"},
+        {"cp1252", "WINDOWS-1252"},
+        {"x-cp1252", "WINDOWS-1252"},
+        /* Chinese: GB18030 is a superset of GBK, itself of GB2312 */
+        {"gb2312", "GB18030"},
+        {"gbk", "GB18030"},
+        {"x-gbk", "GB18030"},
+        {"cp936", "GB18030"},
+        {"euc-cn", "GB18030"},
+        {"csgb2312", "GB18030"},
+        /* Korean: UHC (CP949) extends EUC-KR */
+        {"euc-kr", "CP949"},
+        {"ks_c_5601-1987", "CP949"},
+        {"ks_c_5601", "CP949"},
+        {"ksc5601", "CP949"},
+        /* Japanese: Microsoft's extensions are what senders use */
+        {"shift_jis", "CP932"},
+        {"shift-jis", "CP932"},
+        {"sjis", "CP932"},
+        {"x-sjis", "CP932"},
+        {"ms_kanji", "CP932"},
+        {"windows-31j", "CP932"},
+        {"iso-2022-jp", "ISO-2022-JP-2"},
+        {"csiso2022jp", "ISO-2022-JP-2"},
+        {"big5", "BIG5-HKSCS"},
+        {"x-mac-roman", "MACINTOSH"},
+        {"utf8", "UTF-8"},
+        {"unicode-1-1-utf-7", "UTF-7"},
 };
 
 /* The iconv name for a MIME label; the label itself when not aliased. */
@@ -247,26 +248,27 @@ static const char *iconv_name(const char *label)
 /* Windows-1252's 0x80..0x9F; the five holes (0x81, 0x8D, 0x8F, 0x90,
  * 0x9D) keep their Latin-1 meaning, as in WHATWG's index. */
 static const uint16_t cp1252_c1[32] = {
-	0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
-	0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
+        0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+        0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
+        0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+        0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
 };
 
 static int convert_cp1252(struct imap4_buf *out, const unsigned char *p,
-			  size_t len)
+                          size_t len)
 {
 	int rc = 0;
 	for (size_t i = 0; i < len && rc == 0; i++) {
-		uint32_t cp = p[i] >= 0x80 && p[i] < 0xa0 ? cp1252_c1[p[i] - 0x80]
-							  : p[i];
+		uint32_t cp = p[i] >= 0x80 && p[i] < 0xa0
+		                      ? cp1252_c1[p[i] - 0x80]
+		                      : p[i];
 		rc = imap4_utf8_put(out, cp);
 	}
 	return rc < 0 ? rc : 1;
 }
 
 static int convert_utf8(struct imap4_buf *out, const unsigned char *p,
-			size_t len)
+                        size_t len)
 {
 	uint32_t cp;
 	for (size_t i = 0, n; i < len; i += n)
@@ -277,7 +279,7 @@ static int convert_utf8(struct imap4_buf *out, const unsigned char *p,
 }
 
 static int convert_iconv(struct imap4_buf *out, const char *charset,
-			 const char *bytes, size_t len)
+                         const char *bytes, size_t len)
 {
 	iconv_t cd = iconv_open("UTF-8", charset);
 	if (cd == (iconv_t)-1)
@@ -296,7 +298,7 @@ static int convert_iconv(struct imap4_buf *out, const char *charset,
 		char *o = out->data + out->len;
 		size_t oleft = out->alloc - out->len - 1;
 		size_t r = flushing ? iconv(cd, NULL, NULL, &o, &oleft)
-				    : iconv(cd, &in, &inleft, &o, &oleft);
+		                    : iconv(cd, &in, &inleft, &o, &oleft);
 		out->len = (size_t)(o - out->data);
 		if (r != (size_t)-1) {
 			if (flushing) {
@@ -308,7 +310,7 @@ static int convert_iconv(struct imap4_buf *out, const char *charset,
 		}
 		if (errno == E2BIG)
 			continue;
-		rc = 0;		/* EILSEQ, or EINVAL: truncated sequence */
+		rc = 0; /* EILSEQ, or EINVAL: truncated sequence */
 		break;
 	}
 	iconv_close(cd);
@@ -323,8 +325,8 @@ static int convert_iconv(struct imap4_buf *out, const char *charset,
  * 0 the charset is unknown or the bytes are not valid in it (out
  * unchanged), < 0 on no memory. UTF-8 and the Latin-1 family, nearly all
  * of real mail, skip iconv_open, which costs more than the decoding. */
-static int convert(struct imap4_buf *out, const char *label,
-		   const char *bytes, size_t len)
+static int convert(struct imap4_buf *out, const char *label, const char *bytes,
+                   size_t len)
 {
 	const char *name = iconv_name(label);
 
@@ -353,7 +355,7 @@ static int flush_group(struct imap4_buf *out, struct group *g, bool *prev_ok)
 	g->active = false;
 	imap4_buf_init(&conv, 0);
 	ok = convert(&conv, g->charset, g->bytes.data ? g->bytes.data : "",
-		     g->bytes.len);
+	             g->bytes.len);
 	imap4_buf_reset(&g->bytes);
 	if (ok < 0) {
 		imap4_buf_clear(&conv);
@@ -364,7 +366,7 @@ static int flush_group(struct imap4_buf *out, struct group *g, bool *prev_ok)
 		rc = emit_raw(out, g->gap, g->gap_len);
 	if (rc == 0)
 		rc = ok ? emit_raw(out, conv.data ? conv.data : "", conv.len)
-			: emit_raw(out, g->start, (size_t)(g->end - g->start));
+		        : emit_raw(out, g->start, (size_t)(g->end - g->start));
 	imap4_buf_clear(&conv);
 	*prev_ok = ok == 1;
 	return rc;
@@ -379,7 +381,7 @@ static bool all_lws(const char *s, size_t n)
 }
 
 static int decode(struct imap4_buf *out, struct group *g, const char *s,
-		  size_t len)
+                  size_t len)
 {
 	const char *end = s + len, *last = s, *p = s;
 	bool prev_ok = false;
@@ -391,11 +393,11 @@ static int decode(struct imap4_buf *out, struct group *g, const char *s,
 			p++;
 			continue;
 		}
-		size_t mark = g->bytes.len;
 		bool same = g->active && strcasecmp(g->charset, w.charset) == 0;
 		bool adjacent = g->active && all_lws(last, (size_t)(p - last));
-		/* Decode into the group's buffer only when the word joins the
-		 * group; otherwise flush first so the buffer is free. */
+		/* A word that starts a new run is decoded aside: the pending
+		 * run still owns the group's buffer until it is flushed, and
+		 * a broken word is plain text that flushes nothing. */
 		if (!(same && adjacent)) {
 			struct imap4_buf tmp;
 			imap4_buf_init(&tmp, 0);
@@ -404,7 +406,7 @@ static int decode(struct imap4_buf *out, struct group *g, const char *s,
 				imap4_buf_clear(&tmp);
 				if (rc < 0)
 					return rc;
-				p++;	/* broken: plain text */
+				p++; /* broken: plain text */
 				continue;
 			}
 			rc = flush_group(out, g, &prev_ok);
@@ -428,8 +430,7 @@ static int decode(struct imap4_buf *out, struct group *g, const char *s,
 			if (rc < 0)
 				return rc;
 			if (rc == 0) {
-				g->bytes.len = mark;
-				p++;
+				p++; /* broken: plain text, ends the run */
 				continue;
 			}
 		}

@@ -29,24 +29,24 @@ static const struct {
 	enum mech mech;
 	bool client_first;
 } mechs[] = {
-	{"PLAIN", MECH_PLAIN, true},
-	{"LOGIN", MECH_LOGIN, false},
-	{"CRAM-MD5", MECH_CRAM_MD5, false},
-	{"SCRAM-SHA-256", MECH_SCRAM_SHA_256, true},
-	{"SCRAM-SHA-1", MECH_SCRAM_SHA_1, true},
-	{"XOAUTH2", MECH_XOAUTH2, true},
-	{"OAUTHBEARER", MECH_OAUTHBEARER, true},
+        {"PLAIN", MECH_PLAIN, true},
+        {"LOGIN", MECH_LOGIN, false},
+        {"CRAM-MD5", MECH_CRAM_MD5, false},
+        {"SCRAM-SHA-256", MECH_SCRAM_SHA_256, true},
+        {"SCRAM-SHA-1", MECH_SCRAM_SHA_1, true},
+        {"XOAUTH2", MECH_XOAUTH2, true},
+        {"OAUTHBEARER", MECH_OAUTHBEARER, true},
 };
 
 struct imap4_sasl {
 	enum mech mech;
 	bool client_first;
-	bool failed;		/* an error ended the exchange */
+	bool failed; /* an error ended the exchange */
 	bool verified;
-	unsigned step;		/* client messages produced so far */
-	char *authzid;		/* "" when none */
+	unsigned step; /* client messages produced so far */
+	char *authzid; /* "" when none */
 	char *user;
-	char *secret;		/* wiped on free */
+	char *secret; /* wiped on free */
 	size_t secret_len;
 	struct imap4_scram scram;
 };
@@ -100,7 +100,7 @@ void imap4_sasl_free(struct imap4_sasl **sp)
 }
 
 int imap4_sasl_new(struct imap4_sasl **out, const char *mechanism,
-		   const char *authzid, const char *user, const char *secret)
+                   const char *authzid, const char *user, const char *secret)
 {
 	struct imap4_sasl *s;
 	size_t i, n = sizeof(mechs) / sizeof(mechs[0]);
@@ -185,7 +185,7 @@ static int plain(struct imap4_sasl *s, struct imap4_buf *out)
 
 /* RFC 2195: user SP hex(HMAC-MD5(password, challenge)) */
 static int cram_md5(struct imap4_sasl *s, const void *challenge, size_t clen,
-		    struct imap4_buf *out)
+                    struct imap4_buf *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char mac[16];
@@ -194,7 +194,7 @@ static int cram_md5(struct imap4_sasl *s, const void *challenge, size_t clen,
 	if (clen == 0)
 		return IMAP4_EPROTO;
 	if (gnutls_hmac_fast(GNUTLS_MAC_MD5, s->secret, s->secret_len,
-			     challenge, clen, mac) < 0)
+	                     challenge, clen, mac) < 0)
 		return IMAP4_ENOMEM;
 	for (size_t i = 0; i < sizeof(mac); i++) {
 		text[2 * i] = hex[mac[i] >> 4];
@@ -210,8 +210,10 @@ static int cram_md5(struct imap4_sasl *s, const void *challenge, size_t clen,
 /* Google's XOAUTH2: "user=" user ^A "auth=Bearer " token ^A ^A */
 static int xoauth2(struct imap4_sasl *s, struct imap4_buf *out)
 {
-	return imap4_buf_printf(out, "user=%s\x01" "auth=Bearer %s\x01\x01",
-				s->user, s->secret);
+	return imap4_buf_printf(out,
+	                        "user=%s\x01"
+	                        "auth=Bearer %s\x01\x01",
+	                        s->user, s->secret);
 }
 
 /* RFC 7628 3.1: gs2-header ^A "auth=Bearer " token ^A ^A, where the
@@ -231,14 +233,16 @@ static int oauthbearer(struct imap4_sasl *s, struct imap4_buf *out)
 			rc = imap4_buf_putc(out, *who);
 	}
 	if (rc == 0)
-		rc = imap4_buf_printf(out, ",\x01" "auth=Bearer %s\x01\x01",
-				      s->secret);
+		rc = imap4_buf_printf(out,
+		                      ",\x01"
+		                      "auth=Bearer %s\x01\x01",
+		                      s->secret);
 	return rc;
 }
 
 /* The message for step s->step; mechanisms end at different lengths. */
 static int next_message(struct imap4_sasl *s, const void *challenge,
-			size_t clen, struct imap4_buf *out)
+                        size_t clen, struct imap4_buf *out)
 {
 	/* A client-first mechanism opens either with the initial response
 	 * (no challenge) or after an empty "+" from a server without
@@ -259,38 +263,38 @@ static int next_message(struct imap4_sasl *s, const void *challenge,
 		return IMAP4_EPROTO;
 	case MECH_CRAM_MD5:
 		return s->step == 0 ? cram_md5(s, challenge, clen, out)
-				    : IMAP4_EPROTO;
+		                    : IMAP4_EPROTO;
 	case MECH_XOAUTH2:
 	case MECH_OAUTHBEARER:
 		if (s->step == 0)
 			return s->mech == MECH_XOAUTH2 ? xoauth2(s, out)
-						       : oauthbearer(s, out);
+			                               : oauthbearer(s, out);
 		/* A challenge after the token carries the error as JSON;
 		 * the client must answer (XOAUTH2: empty; RFC 7628 3.2.3:
 		 * ^A) so the server can send its NO. */
 		if (s->step == 1)
 			return s->mech == MECH_XOAUTH2
-				       ? 0
-				       : imap4_buf_putc(out, '\x01');
+			               ? 0
+			               : imap4_buf_putc(out, '\x01');
 		return IMAP4_EPROTO;
 	case MECH_SCRAM_SHA_256:
 	case MECH_SCRAM_SHA_1:
 		if (s->step == 0)
 			return imap4_scram_client_first(&s->scram, s->authzid,
-							s->user, out);
+			                                s->user, out);
 		if (s->step == 1)
 			return imap4_scram_client_final(&s->scram, s->secret,
-							challenge, clen, out);
+			                                challenge, clen, out);
 		if (s->step == 2)
 			return imap4_scram_server_final(&s->scram, challenge,
-							clen, &s->verified);
+			                                clen, &s->verified);
 		return IMAP4_EPROTO;
 	}
 	return IMAP4_EPROTO;
 }
 
 int imap4_sasl_step(struct imap4_sasl *s, const void *challenge, size_t clen,
-		    struct imap4_buf *out)
+                    struct imap4_buf *out)
 {
 	if (!s || !out || (!challenge && clen))
 		return IMAP4_EINVAL;

@@ -34,7 +34,7 @@ struct imap4_sasl;
  * mechanisms, or a token outside RFC 6750's b64token characters;
  * IMAP4_ENOMEM. On error *out is NULL. */
 int imap4_sasl_new(struct imap4_sasl **out, const char *mechanism,
-		   const char *authzid, const char *user, const char *secret);
+                   const char *authzid, const char *user, const char *secret);
 
 /* Whether the mechanism sends first (usable with SASL-IR, RFC 4959):
  * PLAIN, SCRAM-*, XOAUTH2 and OAUTHBEARER. */
@@ -49,7 +49,7 @@ bool imap4_sasl_client_first(const struct imap4_sasl *s);
  * IMAP4_ELIMIT from out. After an error the exchange is over: later steps
  * fail with IMAP4_EPROTO. */
 int imap4_sasl_step(struct imap4_sasl *s, const void *challenge, size_t clen,
-		    struct imap4_buf *out);
+                    struct imap4_buf *out);
 
 /* Whether the server proved itself where the mechanism can (SCRAM: its v=
  * signature was checked); true for mechanisms without server proof. The

@@ -23,7 +23,7 @@
 #define CHALLENGE_MAX 8192
 
 static const char b64_chars[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int b64_encode(struct imap4_buf *b, const unsigned char *p, size_t n)
 {
@@ -67,12 +67,14 @@ static long b64_decode(unsigned char *out, const char *s, size_t n)
 			if (s[i + k] == '=' && i + 4 == n && k >= 2) {
 				v[k] = 0;
 				pad++;
-			} else if (pad || (v[k] = b64_value((unsigned char)s[i + k])) < 0) {
+			} else if (pad ||
+			           (v[k] = b64_value((unsigned char)s[i + k])) <
+			                   0) {
 				return -1;
 			}
 		}
 		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
-			     (uint32_t)v[2] << 6 | (uint32_t)v[3];
+		             (uint32_t)v[2] << 6 | (uint32_t)v[3];
 		/* Bits under the padding must be zero, or one value would
 		 * have several spellings. */
 		if ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff)))
@@ -131,7 +133,7 @@ void imap4_scram_clear(struct imap4_scram *sc)
 }
 
 int imap4_scram_client_first(struct imap4_scram *sc, const char *authzid,
-			     const char *user, struct imap4_buf *out)
+                             const char *user, struct imap4_buf *out)
 {
 	int rc;
 
@@ -218,27 +220,27 @@ struct keys {
 };
 
 static int derive(struct imap4_scram *sc, struct keys *k, const char *password,
-		  const unsigned char *salt, size_t salt_len, unsigned iter)
+                  const unsigned char *salt, size_t salt_len, unsigned iter)
 {
 	gnutls_mac_algorithm_t mac = (gnutls_mac_algorithm_t)sc->mac;
 	gnutls_digest_algorithm_t dig = sc->mac == GNUTLS_MAC_SHA256
-						? GNUTLS_DIG_SHA256
-						: GNUTLS_DIG_SHA1;
+	                                        ? GNUTLS_DIG_SHA256
+	                                        : GNUTLS_DIG_SHA1;
 	gnutls_datum_t key = {(unsigned char *)password,
-			      (unsigned)strlen(password)};
+	                      (unsigned)strlen(password)};
 	gnutls_datum_t sd = {(unsigned char *)salt, (unsigned)salt_len};
 	size_t h = sc->hlen;
 
 	if (gnutls_pbkdf2(mac, &key, &sd, iter, k->salted, h) < 0 ||
 	    gnutls_hmac_fast(mac, k->salted, h, "Client Key", 10,
-			     k->client_key) < 0 ||
+	                     k->client_key) < 0 ||
 	    gnutls_hash_fast(dig, k->client_key, h, k->stored_key) < 0 ||
-	    gnutls_hmac_fast(mac, k->stored_key, h, sc->auth.data,
-			     sc->auth.len, k->client_sig) < 0 ||
+	    gnutls_hmac_fast(mac, k->stored_key, h, sc->auth.data, sc->auth.len,
+	                     k->client_sig) < 0 ||
 	    gnutls_hmac_fast(mac, k->salted, h, "Server Key", 10,
-			     k->server_key) < 0 ||
-	    gnutls_hmac_fast(mac, k->server_key, h, sc->auth.data,
-			     sc->auth.len, sc->server_sig) < 0)
+	                     k->server_key) < 0 ||
+	    gnutls_hmac_fast(mac, k->server_key, h, sc->auth.data, sc->auth.len,
+	                     sc->server_sig) < 0)
 		return IMAP4_ENOMEM;
 	for (size_t i = 0; i < h; i++)
 		k->proof[i] = k->client_key[i] ^ k->client_sig[i];
@@ -246,8 +248,8 @@ static int derive(struct imap4_scram *sc, struct keys *k, const char *password,
 }
 
 int imap4_scram_client_final(struct imap4_scram *sc, const char *password,
-			     const void *challenge, size_t clen,
-			     struct imap4_buf *out)
+                             const void *challenge, size_t clen,
+                             struct imap4_buf *out)
 {
 	const char *p = challenge, *end = p + clen;
 	struct attr r, s, i, ext;
@@ -296,7 +298,7 @@ int imap4_scram_client_final(struct imap4_scram *sc, const char *password,
 		rc = imap4_buf_puts(a, ",c=");
 	if (rc == 0)
 		rc = b64_encode(a, (const unsigned char *)sc->gs2.data,
-				sc->gs2.len);
+		                sc->gs2.len);
 	if (rc == 0)
 		rc = imap4_buf_puts(a, ",r=");
 	if (rc == 0)
@@ -310,7 +312,7 @@ int imap4_scram_client_final(struct imap4_scram *sc, const char *password,
 	free(salt);
 	if (rc == 0)
 		rc = imap4_buf_append(out, a->data + a->len - without_proof,
-				      without_proof);
+		                      without_proof);
 	if (rc == 0)
 		rc = imap4_buf_puts(out, ",p=");
 	if (rc == 0)
@@ -320,7 +322,7 @@ int imap4_scram_client_final(struct imap4_scram *sc, const char *password,
 }
 
 int imap4_scram_server_final(struct imap4_scram *sc, const void *challenge,
-			     size_t clen, bool *verified)
+                             size_t clen, bool *verified)
 {
 	const char *p = challenge, *end = p + clen;
 	unsigned char sig[CHALLENGE_MAX / 4 * 3];
@@ -330,7 +332,7 @@ int imap4_scram_server_final(struct imap4_scram *sc, const void *challenge,
 	if (!challenge || clen > CHALLENGE_MAX || !next_attr(&v, &p, end))
 		return IMAP4_EPROTO;
 	if (v.name == 'e')
-		return 0;	/* server-error: the tagged NO tells the rest */
+		return 0; /* server-error: the tagged NO tells the rest */
 	if (v.name != 'v')
 		return IMAP4_EPROTO;
 	long n = b64_decode(sig, v.val, v.len);

@@ -70,8 +70,7 @@ int imap4_utf8_put(struct imap4_buf *b, uint32_t cp)
 	return imap4_buf_append(b, u, n);
 }
 
-int imap4_utf8_append_sanitized(struct imap4_buf *b, const void *s,
-				size_t len)
+int imap4_utf8_append_sanitized(struct imap4_buf *b, const void *s, size_t len)
 {
 	const unsigned char *p = s;
 	size_t i = 0, run = 0;

@@ -23,7 +23,6 @@ int imap4_utf8_put(struct imap4_buf *b, uint32_t cp);
 /* Appends len bytes of s to b, each invalid sequence and each NUL byte
  * replaced by U+FFFD, so that b holds valid UTF-8 text usable as a C
  * string. 0, or IMAP4_ENOMEM / IMAP4_ELIMIT. */
-int imap4_utf8_append_sanitized(struct imap4_buf *b, const void *s,
-				size_t len);
+int imap4_utf8_append_sanitized(struct imap4_buf *b, const void *s, size_t len);
 
 #endif

@@ -34,7 +34,7 @@ static int make_dirs(char *path, char *err, size_t errlen)
 		*p = '\0';
 		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 			set_err(err, errlen, "cannot create %s: %s", path,
-				strerror(errno));
+			        strerror(errno));
 			*p = c;
 			return -1;
 		}
@@ -86,8 +86,8 @@ int cache_default_path(char **out, bool create_dir, char *err, size_t errlen)
 		sub = "/.local/state/mailmirror";
 	} else {
 		set_err(err, errlen,
-			"cannot find a home directory for the cache; "
-			"set HOME or XDG_STATE_HOME");
+		        "cannot find a home directory for the cache; "
+		        "set HOME or XDG_STATE_HOME");
 		return -1;
 	}
 	while (base_len > 1 && base[base_len - 1] == '/')

@@ -12,6 +12,7 @@
 /* Migration N takes a cache from version N-1 to N. A published migration is
  * never edited: readers of every version rely on what it created. */
 
+/* clang-format off */
 static const char migration_1[] =
 	"CREATE TABLE accounts (\n"
 	"  id INTEGER PRIMARY KEY,\n"
@@ -169,10 +170,11 @@ static const char migration_2[] =
 	"END;\n"
 	/* Messages cached under version 1 enter the index now. */
 	"INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');\n";
+/* clang-format on */
 
 static const char *const migrations[CACHE_SCHEMA_VERSION] = {
-	migration_1,
-	migration_2,
+        migration_1,
+        migration_2,
 };
 
 __attribute__((format(printf, 3, 4))) static void
@@ -190,14 +192,22 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
 const char *cache_strerror(int code)
 {
 	switch (code) {
-	case CACHE_OK: return "success";
-	case CACHE_ENOENT: return "no cache";
-	case CACHE_ENEWER: return "cache written by a newer mailmirror";
-	case CACHE_EOLDER: return "cache not yet upgraded";
-	case CACHE_ENOTOURS: return "not a mailmirror cache";
-	case CACHE_EDB: return "database error";
-	case CACHE_ENOMEM: return "out of memory";
-	case CACHE_EIO: return "cannot create the cache file";
+	case CACHE_OK:
+		return "success";
+	case CACHE_ENOENT:
+		return "no cache";
+	case CACHE_ENEWER:
+		return "cache written by a newer mailmirror";
+	case CACHE_EOLDER:
+		return "cache not yet upgraded";
+	case CACHE_ENOTOURS:
+		return "not a mailmirror cache";
+	case CACHE_EDB:
+		return "database error";
+	case CACHE_ENOMEM:
+		return "out of memory";
+	case CACHE_EIO:
+		return "cannot create the cache file";
 	}
 	return "unknown error";
 }
@@ -247,8 +257,8 @@ static int check_ours(sqlite3 *db, int version, char *err, size_t errlen)
 	int app = 0, tables = 0, rc;
 
 	if ((rc = pragma_int(db, "PRAGMA application_id", &app)) < 0 ||
-	    (rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables)) <
-		    0) {
+	    (rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema",
+	                     &tables)) < 0) {
 		set_err(err, errlen, "%s", sqlite3_errmsg(db));
 		return rc;
 	}
@@ -279,9 +289,9 @@ int cache_migrate(sqlite3 *db, int target, char *err, size_t errlen)
 	}
 	if (version > target) {
 		set_err(err, errlen,
-			"cache schema version %d is newer than this "
-			"mailmirror's %d",
-			version, target);
+		        "cache schema version %d is newer than this "
+		        "mailmirror's %d",
+		        version, target);
 		rc = CACHE_ENEWER;
 		goto fail;
 	}
@@ -293,8 +303,8 @@ int cache_migrate(sqlite3 *db, int target, char *err, size_t errlen)
 	}
 	/* Both pragmas write the file header, inside this transaction. */
 	snprintf(sql, sizeof(sql),
-		 "PRAGMA application_id = %d; PRAGMA user_version = %d",
-		 CACHE_APPLICATION_ID, target);
+	         "PRAGMA application_id = %d; PRAGMA user_version = %d",
+	         CACHE_APPLICATION_ID, target);
 	if ((rc = exec(db, sql, err, errlen)) < 0)
 		goto fail;
 	if ((rc = exec(db, "COMMIT", err, errlen)) < 0)
@@ -317,13 +327,13 @@ static int secure_file(const char *path, char *err, size_t errlen)
 
 	if (fd < 0) {
 		set_err(err, errlen, "cannot create %s: %s", path,
-			strerror(errno));
+		        strerror(errno));
 		return CACHE_EIO;
 	}
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
 	    ((sb.st_mode & 077) != 0 && fchmod(fd, 0600) < 0)) {
 		set_err(err, errlen, "cannot secure %s: %s", path,
-			errno ? strerror(errno) : "not a regular file");
+		        errno ? strerror(errno) : "not a regular file");
 		close(fd);
 		return CACHE_EIO;
 	}
@@ -332,14 +342,13 @@ static int secure_file(const char *path, char *err, size_t errlen)
 }
 
 static int open_db(sqlite3 **out, const char *path, int flags, char *err,
-		   size_t errlen)
+                   size_t errlen)
 {
-	int rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOFOLLOW,
-				 NULL);
+	int rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOFOLLOW, NULL);
 
 	if (rc != SQLITE_OK) {
 		set_err(err, errlen, "cannot open %s: %s", path,
-			*out ? sqlite3_errmsg(*out) : sqlite3_errstr(rc));
+		        *out ? sqlite3_errmsg(*out) : sqlite3_errstr(rc));
 		sqlite3_close(*out);
 		*out = NULL;
 		return db_code(rc);
@@ -357,9 +366,8 @@ int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
 	*out = NULL;
 	if ((rc = secure_file(path, err, errlen)) < 0)
 		return rc;
-	if ((rc = open_db(&db, path,
-			  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err,
-			  errlen)) < 0)
+	if ((rc = open_db(&db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                  err, errlen)) < 0)
 		return rc;
 	/* WAL lets the query tool read while the daemon writes.
 	 * synchronous=NORMAL in WAL mode never corrupts the database: a power
@@ -367,10 +375,10 @@ int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
 	 * fetches again from the server, the source of truth; FULL would
 	 * fsync on every commit of every flag change. */
 	if ((rc = exec(db,
-		       "PRAGMA journal_mode = WAL;"
-		       "PRAGMA synchronous = NORMAL;"
-		       "PRAGMA foreign_keys = ON;",
-		       err, errlen)) < 0 ||
+	               "PRAGMA journal_mode = WAL;"
+	               "PRAGMA synchronous = NORMAL;"
+	               "PRAGMA foreign_keys = ON;",
+	               err, errlen)) < 0 ||
 	    (rc = cache_migrate(db, CACHE_SCHEMA_VERSION, err, errlen)) < 0) {
 		sqlite3_close(db);
 		return rc;
@@ -388,29 +396,29 @@ int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)
 	*out = NULL;
 	if (stat(path, &sb) < 0) {
 		set_err(err, errlen, "no cache at %s: %s", path,
-			strerror(errno));
+		        strerror(errno));
 		return errno == ENOENT ? CACHE_ENOENT : CACHE_EIO;
 	}
 	if ((rc = open_db(&db, path, SQLITE_OPEN_READONLY, err, errlen)) < 0)
 		return rc;
 	if ((version = cache_version(db)) < 0) {
 		set_err(err, errlen, "cannot read %s: %s", path,
-			sqlite3_errmsg(db));
+		        sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return version;
 	}
 	if (version > CACHE_SCHEMA_VERSION) {
 		set_err(err, errlen,
-			"cache at %s has schema version %d, newer than this "
-			"mailmirror's %d; upgrade mailmirror",
-			path, version, CACHE_SCHEMA_VERSION);
+		        "cache at %s has schema version %d, newer than this "
+		        "mailmirror's %d; upgrade mailmirror",
+		        path, version, CACHE_SCHEMA_VERSION);
 		rc = CACHE_ENEWER;
 	} else if ((rc = check_ours(db, version, err, errlen)) == CACHE_OK &&
-		   version < CACHE_SCHEMA_VERSION) {
+	           version < CACHE_SCHEMA_VERSION) {
 		set_err(err, errlen,
-			"cache at %s has schema version %d, older than this "
-			"mailmirror's %d; start mailmirrord to upgrade it",
-			path, version, CACHE_SCHEMA_VERSION);
+		        "cache at %s has schema version %d, older than this "
+		        "mailmirror's %d; start mailmirrord to upgrade it",
+		        path, version, CACHE_SCHEMA_VERSION);
 		rc = CACHE_EOLDER;
 	}
 	if (rc < 0) {

@@ -32,15 +32,15 @@
 
 enum cache_code {
 	CACHE_OK = 0,
-	CACHE_ENOENT = -1,	/* (ro) no cache file at that path */
-	CACHE_ENEWER = -2,	/* written by a newer mailmirror */
-	CACHE_EOLDER = -3,	/* (ro) older schema, or not yet created: the
-				   daemon has not migrated it yet */
-	CACHE_ENOTOURS = -4,	/* an SQLite file that is not a cache */
-	CACHE_EDB = -5,		/* SQLite failed (I/O, corrupt, permission,
-				   busy); the message says which */
-	CACHE_ENOMEM = -6,	/* out of memory */
-	CACHE_EIO = -7,		/* creating or securing the file failed */
+	CACHE_ENOENT = -1,   /* (ro) no cache file at that path */
+	CACHE_ENEWER = -2,   /* written by a newer mailmirror */
+	CACHE_EOLDER = -3,   /* (ro) older schema, or not yet created: the
+	                        daemon has not migrated it yet */
+	CACHE_ENOTOURS = -4, /* an SQLite file that is not a cache */
+	CACHE_EDB = -5,      /* SQLite failed (I/O, corrupt, permission,
+	                        busy); the message says which */
+	CACHE_ENOMEM = -6,   /* out of memory */
+	CACHE_EIO = -7,      /* creating or securing the file failed */
 };
 
 /* Opens (creating it if needed) the cache at path for writing, as the

@@ -15,29 +15,30 @@
 #define MAILMIRROR_VERSION "0.1.0"
 
 static const char usage_text[] =
-	"Usage: mailmirror [--db PATH] [--json] COMMAND [ARGS]\n"
-	"\n"
-	"Commands:\n"
-	"  status                          accounts and mailboxes\n"
-	"  ls [ACCOUNT[/MAILBOX]] [--unread] [--flagged] [--since DATE]\n"
-	"     [--limit N]                  messages, newest first\n"
-	"  search [--in ACCOUNT[/MAILBOX]] [--unread] [--flagged]\n"
-	"     [--since DATE] [--limit N] QUERY...\n"
-	"                                  full-text search; QUERY may use\n"
-	"                                  from: to: cc: subject: body:\n"
-	"  show ACCOUNT/MAILBOX UID        one message\n"
-	"  count [--unread] [--flagged] [--since DATE] [ACCOUNT[/MAILBOX]]\n"
-	"                                  number of messages\n"
-	"\n"
-	"Options:\n"
-	"  --db PATH      the cache (default: see mailmirror(1))\n"
-	"  --json         one JSON object per line\n"
-	"  --help         this text\n"
-	"  --version      the version\n"
-	"\n"
-	"DATE is YYYY-MM-DD, Nd or Nw. --limit defaults to 100; 0 means none.\n"
-	"Exit status: 0 ok, 1 nothing found, 2 usage, 3 no cache, 4 cache from\n"
-	"a newer mailmirror, 5 bad search query, 6 other error.\n";
+        "Usage: mailmirror [--db PATH] [--json] COMMAND [ARGS]\n"
+        "\n"
+        "Commands:\n"
+        "  status                          accounts and mailboxes\n"
+        "  ls [ACCOUNT[/MAILBOX]] [--unread] [--flagged] [--since DATE]\n"
+        "     [--limit N]                  messages, newest first\n"
+        "  search [--in ACCOUNT[/MAILBOX]] [--unread] [--flagged]\n"
+        "     [--since DATE] [--limit N] QUERY...\n"
+        "                                  full-text search; QUERY may use\n"
+        "                                  from: to: cc: subject: body:\n"
+        "  show ACCOUNT/MAILBOX UID        one message\n"
+        "  count [--unread] [--flagged] [--since DATE] [ACCOUNT[/MAILBOX]]\n"
+        "                                  number of messages\n"
+        "\n"
+        "Options:\n"
+        "  --db PATH      the cache (default: see mailmirror(1))\n"
+        "  --json         one JSON object per line\n"
+        "  --help         this text\n"
+        "  --version      the version\n"
+        "\n"
+        "DATE is YYYY-MM-DD, Nd or Nw. --limit defaults to 100; 0 means none.\n"
+        "Exit status: 0 ok, 1 nothing found, 2 usage, 3 no cache, 4 cache "
+        "from\n"
+        "a newer mailmirror, 5 bad search query, 6 other error.\n";
 
 struct args {
 	const char *db;
@@ -50,8 +51,8 @@ struct args {
 	bool has_unread, has_flagged, has_since, has_limit;
 };
 
-__attribute__((format(printf, 1, 2))) static int
-usage_error(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
+                                                             ...)
 {
 	va_list ap;
 
@@ -65,7 +66,7 @@ usage_error(const char *fmt, ...)
 
 /* The value of --opt=value or --opt value; NULL if missing. */
 static const char *opt_value(const char *arg, size_t name_len, int argc,
-			     char **argv, int *i)
+                             char **argv, int *i)
 {
 	if (arg[name_len] == '=')
 		return arg + name_len + 1;
@@ -78,8 +79,7 @@ static bool is_opt(const char *arg, const char *name)
 {
 	size_t n = strlen(name);
 
-	return strncmp(arg, name, n) == 0 &&
-	       (arg[n] == '\0' || arg[n] == '=');
+	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
 static int parse_limit(long *out, const char *s)
@@ -111,7 +111,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 		if (options && strcmp(arg, "--") == 0) {
 			options = false;
 		} else if (options && (strcmp(arg, "--help") == 0 ||
-				       strcmp(arg, "-h") == 0)) {
+		                       strcmp(arg, "-h") == 0)) {
 			fputs(usage_text, stdout);
 			exit(0);
 		} else if (options && strcmp(arg, "--version") == 0) {
@@ -129,19 +129,20 @@ static int parse_args(struct args *a, int argc, char **argv)
 				return usage_error("--db needs a path");
 		} else if (options && is_opt(arg, "--in")) {
 			if ((a->in = opt_value(arg, 4, argc, argv, &i)) == NULL)
-				return usage_error("--in needs ACCOUNT[/MAILBOX]");
+				return usage_error(
+				        "--in needs ACCOUNT[/MAILBOX]");
 		} else if (options && is_opt(arg, "--since")) {
 			v = opt_value(arg, 7, argc, argv, &i);
 			if (query_parse_since(&a->filter.since, v, time(NULL),
-					      err, sizeof(err)) != QUERY_OK)
+			                      err, sizeof(err)) != QUERY_OK)
 				return usage_error("%s", err);
 			a->has_since = true;
 		} else if (options && is_opt(arg, "--limit")) {
 			v = opt_value(arg, 7, argc, argv, &i);
 			if (parse_limit(&a->filter.limit, v) < 0)
 				return usage_error("--limit takes a number, "
-						   "not \"%s\"",
-						   v ? v : "");
+				                   "not \"%s\"",
+				                   v ? v : "");
 			a->has_limit = true;
 		} else if (options && arg[0] == '-' && arg[1] != '\0') {
 			return usage_error("unknown option %s", arg);
@@ -159,7 +160,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 /* Refuses options that mean nothing to the command, rather than
  * ignoring what the user asked for. */
 static int check_args(const struct args *a, bool filters, bool limit,
-		      size_t min_pos, size_t max_pos)
+                      size_t min_pos, size_t max_pos)
 {
 	if ((!filters && (a->has_unread || a->has_flagged || a->has_since)) ||
 	    (!limit && a->has_limit) ||
@@ -167,7 +168,7 @@ static int check_args(const struct args *a, bool filters, bool limit,
 		return usage_error("option not valid for %s", a->command);
 	if (a->npos < min_pos || a->npos > max_pos)
 		return usage_error("wrong number of arguments for %s",
-				   a->command);
+		                   a->command);
 	return QUERY_OK;
 }
 
@@ -237,7 +238,7 @@ static int run(struct query *q, struct args *a)
 static bool is_command(const char *c)
 {
 	static const char *const known[] = {"status", "ls", "count", "show",
-					    "search"};
+	                                    "search"};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (strcmp(c, known[i]) == 0)
@@ -268,8 +269,9 @@ int main(int argc, char **argv)
 		a.db = path;
 	}
 	rc = query_open(&q, a.db, stdout,
-			a.json ? OUT_JSON
-			       : isatty(STDOUT_FILENO) ? OUT_TABLE : OUT_TSV);
+	                a.json                  ? OUT_JSON
+	                : isatty(STDOUT_FILENO) ? OUT_TABLE
+	                                        : OUT_TSV);
 	if (rc == QUERY_OK) {
 		rc = run(&q, &a);
 		query_close(&q);

@@ -106,7 +106,7 @@ size_t out_width(const char *s)
 }
 
 void out_begin(struct out *o, FILE *f, enum out_mode mode,
-	       const struct out_col *cols, size_t ncols)
+               const struct out_col *cols, size_t ncols)
 {
 	*o = (struct out){.f = f, .mode = mode, .cols = cols, .ncols = ncols};
 }
@@ -149,7 +149,7 @@ void out_row(struct out *o, const char *const *fields)
 
 		if (na > SIZE_MAX / o->ncols / sizeof(*nc) ||
 		    (nc = realloc(o->cells, na * o->ncols * sizeof(*nc))) ==
-			    NULL) {
+		            NULL) {
 			o->failed = true;
 			return;
 		}
@@ -172,15 +172,15 @@ void out_row(struct out *o, const char *const *fields)
 
 /* Prints s in exactly width cells: cut with an ellipsis, or padded. */
 static void put_cell(struct out *o, const char *s, size_t width, bool pad,
-		     bool right)
+                     bool right)
 {
 	static const char *ellipsis;
 	size_t w = out_width(s);
 
 	if (ellipsis == NULL)
 		ellipsis = strcmp(nl_langinfo(CODESET), "UTF-8") == 0
-				   ? "\xe2\x80\xa6"
-				   : "~";
+		                   ? "\xe2\x80\xa6"
+		                   : "~";
 	if (w > width) {
 		const unsigned char *p = (const unsigned char *)s;
 		size_t n = strlen(s), used = 0;
@@ -234,8 +234,9 @@ static void print_table(struct out *o)
 	}
 	for (size_t r = 0; r <= o->nrows; r++) {
 		for (size_t c = 0; c < o->ncols; c++) {
-			const char *s = r == 0 ? o->cols[c].title
-					       : o->cells[(r - 1) * o->ncols + c];
+			const char *s =
+			        r == 0 ? o->cols[c].title
+			               : o->cells[(r - 1) * o->ncols + c];
 			bool last = c + 1 == o->ncols;
 
 			if (c > 0)

@@ -15,15 +15,15 @@
 #include <stdio.h>
 
 enum out_mode {
-	OUT_TABLE,	/* aligned columns with a header line (a terminal) */
-	OUT_TSV,	/* one line per row, fields separated by tabs */
-	OUT_JSON,	/* one JSON object per line */
+	OUT_TABLE, /* aligned columns with a header line (a terminal) */
+	OUT_TSV,   /* one line per row, fields separated by tabs */
+	OUT_JSON,  /* one JSON object per line */
 };
 
 struct out_col {
-	const char *title;	/* header of the table column */
-	int max_width;		/* display cells; 0: no limit */
-	bool right;		/* right-aligned (numbers) */
+	const char *title; /* header of the table column */
+	int max_width;     /* display cells; 0: no limit */
+	bool right;        /* right-aligned (numbers) */
 };
 
 struct out {
@@ -31,16 +31,16 @@ struct out {
 	enum out_mode mode;
 	const struct out_col *cols;
 	size_t ncols;
-	char **cells;		/* table mode: rows kept until out_end, to
-				   size the columns */
+	char **cells; /* table mode: rows kept until out_end, to
+	                 size the columns */
 	size_t nrows, alloc_rows;
-	size_t rows;		/* rows written so far, in any mode */
-	bool failed;		/* out of memory or a write error */
+	size_t rows; /* rows written so far, in any mode */
+	bool failed; /* out of memory or a write error */
 };
 
 /* Starts a result set of ncols columns (cols is borrowed until out_end). */
 void out_begin(struct out *o, FILE *f, enum out_mode mode,
-	       const struct out_col *cols, size_t ncols);
+               const struct out_col *cols, size_t ncols);
 
 /* Adds a row of ncols fields (NULL prints as empty), copied as needed.
  * Table and TSV modes only. */

@@ -14,7 +14,7 @@
 #define SINCE_MAX_UNITS 100000
 
 int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	char *end;
 	long n;
@@ -51,9 +51,9 @@ int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
 		}
 	}
 	snprintf(err, errlen,
-		 "--since takes YYYY-MM-DD, Nd or Nw (days or weeks ago), "
-		 "not \"%s\"",
-		 s ? s : "");
+	         "--since takes YYYY-MM-DD, Nd or Nw (days or weeks ago), "
+	         "not \"%s\"",
+	         s ? s : "");
 	return QUERY_USAGE;
 }
 
@@ -61,8 +61,8 @@ static const struct {
 	const char *prefix;
 	const char *column;
 } fields[] = {
-	{"from:", "from_addr"}, {"to:", "to_addr"}, {"cc:", "cc_addr"},
-	{"subject:", "subject"}, {"body:", "body"},
+        {"from:", "from_addr"},  {"to:", "to_addr"}, {"cc:", "cc_addr"},
+        {"subject:", "subject"}, {"body:", "body"},
 };
 
 /* A word ends at white space, a parenthesis or a quote. */
@@ -79,8 +79,7 @@ static size_t word_len(const char *p)
 /* Appends text[0..n) as one FTS5 string: inside it, operators and
  * column syntax are plain text, so nothing the user types reaches the FTS5
  * grammar except what the caller lets through. */
-static void put_phrase(sqlite3_str *q, const char *text, size_t n,
-		       bool prefix)
+static void put_phrase(sqlite3_str *q, const char *text, size_t n, bool prefix)
 {
 	sqlite3_str_appendchar(q, 1, '"');
 	for (size_t i = 0; i < n; i++) {
@@ -91,8 +90,7 @@ static void put_phrase(sqlite3_str *q, const char *text, size_t n,
 	sqlite3_str_appendall(q, prefix ? "\"* " : "\" ");
 }
 
-int query_fts_translate(char **out, const char *text, char *err,
-			size_t errlen)
+int query_fts_translate(char **out, const char *text, char *err, size_t errlen)
 {
 	sqlite3_str *q = sqlite3_str_new(NULL);
 	const char *p = text ? text : "";
@@ -114,7 +112,8 @@ int query_fts_translate(char **out, const char *text, char *err,
 			p++;
 			continue;
 		}
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]);
+		     i++) {
 			size_t pl = strlen(fields[i].prefix);
 
 			if (strncasecmp(p, fields[i].prefix, pl) == 0) {
@@ -130,8 +129,8 @@ int query_fts_translate(char **out, const char *text, char *err,
 
 			if (close == NULL) {
 				snprintf(err, errlen,
-					 "bad search query: unterminated "
-					 "quote");
+				         "bad search query: unterminated "
+				         "quote");
 				sqlite3_free(sqlite3_str_finish(q));
 				return QUERY_BADQUERY;
 			}
@@ -147,27 +146,27 @@ int query_fts_translate(char **out, const char *text, char *err,
 		if (n == 0) {
 			/* "from:" followed by nothing or a parenthesis */
 			snprintf(err, errlen,
-				 "bad search query: a field prefix needs a "
-				 "term after it");
+			         "bad search query: a field prefix needs a "
+			         "term after it");
 			sqlite3_free(sqlite3_str_finish(q));
 			return QUERY_BADQUERY;
 		}
 		if (column == NULL &&
 		    ((n == 3 && (strncmp(p, "AND", 3) == 0 ||
-				 strncmp(p, "NOT", 3) == 0)) ||
+		                 strncmp(p, "NOT", 3) == 0)) ||
 		     (n == 2 && strncmp(p, "OR", 2) == 0))) {
 			sqlite3_str_append(q, p, (int)n);
 			sqlite3_str_appendchar(q, 1, ' ');
 		} else if (n == 1 && p[0] == '*') {
 			snprintf(err, errlen,
-				 "bad search query: '*' needs a word before "
-				 "it");
+			         "bad search query: '*' needs a word before "
+			         "it");
 			sqlite3_free(sqlite3_str_finish(q));
 			return QUERY_BADQUERY;
 		} else {
 			/* a trailing '*' makes a prefix query */
 			put_phrase(q, p, n - (p[n - 1] == '*'),
-				   p[n - 1] == '*');
+			           p[n - 1] == '*');
 			any = true;
 		}
 		p += n;

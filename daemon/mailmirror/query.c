@@ -22,13 +22,16 @@ struct qcol {
 
 #define MAX_COLS 24
 
-#define LOCAL_MINUTE(x) "strftime('%Y-%m-%d %H:%M', " x ", 'unixepoch', 'localtime')"
+#define LOCAL_MINUTE(x)                                                        \
+	"strftime('%Y-%m-%d %H:%M', " x ", 'unixepoch', 'localtime')"
 
 /* IMAP says INBOX is case-insensitive (RFC 3501 5.1); other names are
  * compared as the UTF-8 the daemon stored. */
-#define MAILBOX_MATCH \
-	"(b.name = :mbox OR (upper(:mbox) = 'INBOX' AND upper(b.name) = 'INBOX'))"
+#define MAILBOX_MATCH                                                          \
+	"(b.name = :mbox OR (upper(:mbox) = 'INBOX' AND upper(b.name) = "      \
+	"'INBOX'))"
 
+/* clang-format off */
 static const struct qcol message_cols[] = {
 	{{"DATE", 16, false}, LOCAL_MINUTE("m.sort_date"), "date", "m.sort_date"},
 	{{"MAILBOX", 24, false}, "a.name || '/' || b.name", NULL, NULL},
@@ -102,11 +105,12 @@ static const struct qcol show_cols[] = {
 	{{"headers", 0, false}, "y.headers", "headers", "y.headers"},
 	{{"body", 0, false}, "y.body", "body", "y.body"},
 };
+/* clang-format on */
 
 #define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
-__attribute__((format(printf, 2, 3))) static void
-set_err(struct query *q, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void set_err(struct query *q,
+                                                          const char *fmt, ...)
 {
 	va_list ap;
 
@@ -115,8 +119,7 @@ set_err(struct query *q, const char *fmt, ...)
 	va_end(ap);
 }
 
-int query_open(struct query *q, const char *path, FILE *out,
-	       enum out_mode mode)
+int query_open(struct query *q, const char *path, FILE *out, enum out_mode mode)
 {
 	int rc;
 
@@ -148,12 +151,12 @@ void query_close(struct query *q)
 /* ACCOUNT[/MAILBOX], split at the first '/': mailbox names may hold the
  * hierarchy delimiter themselves. */
 struct scope {
-	char *account;	/* NULL: every account */
-	char *mailbox;	/* NULL: every mailbox of the account */
+	char *account; /* NULL: every account */
+	char *mailbox; /* NULL: every mailbox of the account */
 };
 
 static int scope_parse(struct query *q, struct scope *sc, const char *s,
-		       bool need_mailbox)
+                       bool need_mailbox)
 {
 	const char *slash;
 
@@ -168,8 +171,8 @@ static int scope_parse(struct query *q, struct scope *sc, const char *s,
 	if (s[0] == '/' || (slash != NULL && slash[1] == '\0') ||
 	    (need_mailbox && slash == NULL) || s[0] == '\0') {
 		set_err(q, "expected %s, not \"%s\"",
-			need_mailbox ? "ACCOUNT/MAILBOX" : "ACCOUNT[/MAILBOX]",
-			s);
+		        need_mailbox ? "ACCOUNT/MAILBOX" : "ACCOUNT[/MAILBOX]",
+		        s);
 		return QUERY_USAGE;
 	}
 	sc->account = slash ? strndup(s, (size_t)(slash - s)) : strdup(s);
@@ -190,8 +193,7 @@ static void scope_clear(struct scope *sc)
 	*sc = (struct scope){0};
 }
 
-static void bind_named_text(sqlite3_stmt *st, const char *name,
-			    const char *v)
+static void bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
 {
 	int i = sqlite3_bind_parameter_index(st, name);
 
@@ -248,13 +250,13 @@ static int check_scope(struct query *q, const struct scope *sc)
 	sql = sqlite3_str_new(q->db);
 	if (sc->mailbox == NULL)
 		sqlite3_str_appendall(sql,
-				      "SELECT 1 FROM accounts a WHERE a.name "
-				      "= :acct");
+		                      "SELECT 1 FROM accounts a WHERE a.name "
+		                      "= :acct");
 	else
 		sqlite3_str_appendall(sql, "SELECT 1 FROM mailboxes b JOIN "
-					   "accounts a ON a.id = "
-					   "b.account_id WHERE a.name = :acct "
-					   "AND " MAILBOX_MATCH);
+		                           "accounts a ON a.id = "
+		                           "b.account_id WHERE a.name = :acct "
+		                           "AND " MAILBOX_MATCH);
 	if ((st = prepare(q, sql, &rc)) == NULL)
 		return rc;
 	bind_scope(st, sc);
@@ -262,7 +264,7 @@ static int check_scope(struct query *q, const struct scope *sc)
 	if (r == SQLITE_DONE) {
 		if (sc->mailbox)
 			set_err(q, "no mailbox \"%s\" in account \"%s\"",
-				sc->mailbox, sc->account);
+			        sc->mailbox, sc->account);
 		else
 			set_err(q, "no account \"%s\"", sc->account);
 		rc = QUERY_NONE;
@@ -275,7 +277,7 @@ static int check_scope(struct query *q, const struct scope *sc)
 }
 
 static void select_list(struct query *q, sqlite3_str *sql,
-			const struct qcol *cols, size_t n)
+                        const struct qcol *cols, size_t n)
 {
 	bool first = true;
 
@@ -283,8 +285,8 @@ static void select_list(struct query *q, sqlite3_str *sql,
 	if (q->mode == OUT_JSON)
 		sqlite3_str_appendall(sql, "json_object(");
 	for (size_t i = 0; i < n; i++) {
-		const char *expr =
-			q->mode == OUT_JSON ? cols[i].json_sql : cols[i].text_sql;
+		const char *expr = q->mode == OUT_JSON ? cols[i].json_sql
+		                                       : cols[i].text_sql;
 
 		if (expr == NULL)
 			continue;
@@ -299,8 +301,7 @@ static void select_list(struct query *q, sqlite3_str *sql,
 		sqlite3_str_appendall(sql, ")");
 }
 
-static size_t text_cols(struct out_col *out, const struct qcol *cols,
-			size_t n)
+static size_t text_cols(struct out_col *out, const struct qcol *cols, size_t n)
 {
 	size_t k = 0;
 
@@ -317,10 +318,9 @@ static int step_error(struct query *q, bool search)
 	const char *msg = sqlite3_errmsg(q->db);
 
 	if (search && (strncmp(msg, "fts5:", 5) == 0 ||
-		       strstr(msg, "syntax error") != NULL)) {
-		set_err(q,
-			"bad search query: unbalanced parentheses or an "
-			"AND, OR or NOT without a term on each side");
+	               strstr(msg, "syntax error") != NULL)) {
+		set_err(q, "bad search query: unbalanced parentheses or an "
+		           "AND, OR or NOT without a term on each side");
 		return QUERY_BADQUERY;
 	}
 	set_err(q, "reading the cache: %s", msg);
@@ -329,8 +329,8 @@ static int step_error(struct query *q, bool search)
 
 /* Steps st to the end, printing each row; *rows counts them. */
 static int print_rows(struct query *q, sqlite3_stmt *st,
-		      const struct qcol *cols, size_t n, bool search,
-		      size_t *rows)
+                      const struct qcol *cols, size_t n, bool search,
+                      size_t *rows)
 {
 	struct out_col oc[MAX_COLS];
 	const char *fields[MAX_COLS];
@@ -345,7 +345,8 @@ static int print_rows(struct query *q, sqlite3_stmt *st,
 			continue;
 		}
 		for (size_t i = 0; i < k; i++)
-			fields[i] = (const char *)sqlite3_column_text(st, (int)i);
+			fields[i] =
+			        (const char *)sqlite3_column_text(st, (int)i);
 		out_row(&o, fields);
 	}
 	if (r != SQLITE_DONE)
@@ -367,8 +368,8 @@ int query_status(struct query *q)
 
 	select_list(q, sql, status_cols, NCOLS(status_cols));
 	sqlite3_str_appendall(sql, " FROM accounts a LEFT JOIN mailboxes b "
-				   "ON b.account_id = a.id "
-				   "ORDER BY a.name, b.name");
+	                           "ON b.account_id = a.id "
+	                           "ORDER BY a.name, b.name");
 	if ((st = prepare(q, sql, &rc)) == NULL)
 		return rc;
 	rc = print_rows(q, st, status_cols, NCOLS(status_cols), false, &rows);
@@ -376,13 +377,20 @@ int query_status(struct query *q)
 	return rc;
 }
 
+/* The scope becomes a set of mailbox ids, computed once: the messages are
+ * then filtered by their own indexed column, without a join per row. */
 static void where_filter(sqlite3_str *sql, const struct scope *sc,
-			 const struct query_filter *f)
+                         const struct query_filter *f)
 {
-	if (sc->account)
-		sqlite3_str_appendall(sql, " AND a.name = :acct");
-	if (sc->mailbox)
-		sqlite3_str_appendall(sql, " AND " MAILBOX_MATCH);
+	if (sc->account) {
+		sqlite3_str_appendall(sql,
+		                      " AND m.mailbox_id IN (SELECT b.id FROM "
+		                      "mailboxes b JOIN accounts a ON a.id = "
+		                      "b.account_id WHERE a.name = :acct");
+		if (sc->mailbox)
+			sqlite3_str_appendall(sql, " AND " MAILBOX_MATCH);
+		sqlite3_str_appendall(sql, ")");
+	}
 	if (f->unread)
 		sqlite3_str_appendall(sql, " AND m.seen = 0");
 	if (f->flagged)
@@ -391,19 +399,48 @@ static void where_filter(sqlite3_str *sql, const struct scope *sc,
 		sqlite3_str_appendall(sql, " AND m.sort_date >= :since");
 }
 
+/* Whether the FTS query matches more than MANY_MATCHES messages; see
+ * list_messages for why it matters. */
+#define MANY_MATCHES 2000
+
+static int count_matches(struct query *q, const char *match, bool *many)
+{
+	sqlite3_str *sql = sqlite3_str_new(q->db);
+	sqlite3_stmt *st;
+	int rc = QUERY_OK;
+
+	sqlite3_str_appendf(sql,
+	                    "SELECT count(*) FROM (SELECT rowid FROM "
+	                    "messages_fts WHERE messages_fts MATCH :match "
+	                    "LIMIT %d)",
+	                    MANY_MATCHES + 1);
+	if ((st = prepare(q, sql, &rc)) == NULL)
+		return rc;
+	bind_named_text(st, ":match", match);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*many = sqlite3_column_int(st, 0) > MANY_MATCHES;
+	else
+		rc = step_error(q, true);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* ls and search: the same rows, search adds the FTS match. */
 static int list_messages(struct query *q, const struct query_filter *f,
-			 const char *match)
+                         const char *match)
 {
 	struct scope sc;
 	sqlite3_str *sql;
 	sqlite3_stmt *st;
 	size_t rows = 0;
+	bool many = false;
 	int rc;
 
 	if ((rc = scope_parse(q, &sc, f->scope, false)) != QUERY_OK)
 		return rc;
 	if ((rc = check_scope(q, &sc)) != QUERY_OK)
+		goto out;
+	if (match != NULL && (rc = count_matches(q, match, &many)) != QUERY_OK)
 		goto out;
 	sql = sqlite3_str_new(q->db);
 	select_list(q, sql, message_cols, NCOLS(message_cols));
@@ -412,36 +449,38 @@ static int list_messages(struct query *q, const struct query_filter *f,
 	 * inside would cost a strftime() per match of a common word instead
 	 * of one per printed row. A subquery with LIMIT under a join is
 	 * never flattened. */
-	sqlite3_str_appendall(sql, " FROM (SELECT m.id AS id");
-	if (match != NULL)
-		sqlite3_str_appendall(sql, " FROM messages_fts f "
-					   "JOIN messages m ON m.id = f.rowid");
-	else
-		sqlite3_str_appendall(sql, " FROM messages m");
-	if (sc.account)
-		sqlite3_str_appendall(sql,
-				      " JOIN mailboxes b ON b.id = m.mailbox_id"
-				      " JOIN accounts a ON a.id = b.account_id");
-	sqlite3_str_appendall(sql, " WHERE 1");
-	if (match != NULL)
-		sqlite3_str_appendall(sql, " AND messages_fts MATCH :match");
+	sqlite3_str_appendall(sql, " FROM (SELECT m.id AS id FROM messages m"
+	                           " WHERE 1");
+	/* Newest first over the matches of a word found in most messages
+	 * would look up and sort every match; walking the date index and
+	 * testing each message against the set of matches stops after
+	 * --limit hits instead. A rare word goes the other way: its few
+	 * matches are looked up and sorted. The unary + keeps SQLite from
+	 * turning the walk back into lookups. */
+	if (match != NULL && many)
+		sqlite3_str_appendall(sql, " AND +m.id IN (SELECT rowid FROM "
+		                           "messages_fts WHERE messages_fts "
+		                           "MATCH :match)");
+	else if (match != NULL)
+		sqlite3_str_appendall(sql, " AND m.id IN (SELECT rowid FROM "
+		                           "messages_fts WHERE messages_fts "
+		                           "MATCH :match)");
 	where_filter(sql, &sc, f);
 	sqlite3_str_appendall(sql, " ORDER BY m.sort_date DESC, m.id DESC");
 	if (f->limit > 0)
 		sqlite3_str_appendall(sql, " LIMIT :limit");
-	sqlite3_str_appendall(sql,
-			      ") AS hit JOIN messages m ON m.id = hit.id"
-			      " JOIN mailboxes b ON b.id = m.mailbox_id"
-			      " JOIN accounts a ON a.id = b.account_id"
-			      " ORDER BY m.sort_date DESC, m.id DESC");
+	sqlite3_str_appendall(sql, ") AS hit JOIN messages m ON m.id = hit.id"
+	                           " JOIN mailboxes b ON b.id = m.mailbox_id"
+	                           " JOIN accounts a ON a.id = b.account_id"
+	                           " ORDER BY m.sort_date DESC, m.id DESC");
 	if ((st = prepare(q, sql, &rc)) == NULL)
 		goto out;
 	bind_scope(st, &sc);
 	bind_named_text(st, ":match", match);
 	bind_named_int(st, ":since", f->since);
 	bind_named_int(st, ":limit", f->limit);
-	rc = print_rows(q, st, message_cols, NCOLS(message_cols),
-			match != NULL, &rows);
+	rc = print_rows(q, st, message_cols, NCOLS(message_cols), match != NULL,
+	                &rows);
 	sqlite3_finalize(st);
 	if (rc == QUERY_OK && rows == 0) {
 		set_err(q, "no messages found");
@@ -458,7 +497,7 @@ int query_ls(struct query *q, const struct query_filter *f)
 }
 
 int query_search(struct query *q, const char *text,
-		 const struct query_filter *f)
+                 const struct query_filter *f)
 {
 	char *match = NULL;
 	int rc = query_fts_translate(&match, text, q->err, sizeof(q->err));
@@ -483,17 +522,10 @@ int query_count(struct query *q, const struct query_filter *f)
 		goto out;
 	sql = sqlite3_str_new(q->db);
 	sqlite3_str_appendall(sql, q->mode == OUT_JSON
-					   ? "SELECT json_object('count', "
-					     "count(*))"
-					   : "SELECT count(*)");
-	sqlite3_str_appendall(sql, " FROM messages m");
-	/* Without a scope, count(*) reads the smallest index and needs no
-	 * join. */
-	if (sc.account)
-		sqlite3_str_appendall(sql,
-				      " JOIN mailboxes b ON b.id = m.mailbox_id"
-				      " JOIN accounts a ON a.id = b.account_id");
-	sqlite3_str_appendall(sql, " WHERE 1");
+	                                   ? "SELECT json_object('count', "
+	                                     "count(*))"
+	                                   : "SELECT count(*)");
+	sqlite3_str_appendall(sql, " FROM messages m WHERE 1");
 	where_filter(sql, &sc, f);
 	if ((st = prepare(q, sql, &rc)) == NULL)
 		goto out;
@@ -501,7 +533,8 @@ int query_count(struct query *q, const struct query_filter *f)
 	bind_named_int(st, ":since", f->since);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
-		fprintf(q->out, "%s\n", (const char *)sqlite3_column_text(st, 0));
+		fprintf(q->out, "%s\n",
+		        (const char *)sqlite3_column_text(st, 0));
 		if (fflush(q->out) == EOF || ferror(q->out)) {
 			set_err(q, "writing the output failed");
 			rc = QUERY_ERROR;
@@ -562,7 +595,7 @@ static void print_show(struct query *q, sqlite3_stmt *st)
 			continue;
 		clean = out_clean(v, false);
 		fprintf(q->out, "%s: %s\n", show_cols[i].col.title,
-			clean ? clean : "");
+		        clean ? clean : "");
 		free(clean);
 	}
 	print_block(q, (const char *)sqlite3_column_text(st, (int)n - 2));
@@ -579,7 +612,7 @@ int query_show(struct query *q, const char *scope, const char *uid)
 
 	if (!parse_uid(&u, uid)) {
 		set_err(q, "a UID is a number from 1 to 4294967295, not \"%s\"",
-			uid ? uid : "");
+		        uid ? uid : "");
 		return QUERY_USAGE;
 	}
 	if ((rc = scope_parse(q, &sc, scope, true)) != QUERY_OK)
@@ -588,13 +621,12 @@ int query_show(struct query *q, const char *scope, const char *uid)
 		goto out;
 	sql = sqlite3_str_new(q->db);
 	select_list(q, sql, show_cols, NCOLS(show_cols));
-	sqlite3_str_appendall(sql,
-			      " FROM messages m"
-			      " JOIN mailboxes b ON b.id = m.mailbox_id"
-			      " JOIN accounts a ON a.id = b.account_id"
-			      " LEFT JOIN bodies y ON y.message_id = m.id"
-			      " WHERE a.name = :acct AND " MAILBOX_MATCH
-			      " AND m.uid = :uid LIMIT 1");
+	sqlite3_str_appendall(sql, " FROM messages m"
+	                           " JOIN mailboxes b ON b.id = m.mailbox_id"
+	                           " JOIN accounts a ON a.id = b.account_id"
+	                           " LEFT JOIN bodies y ON y.message_id = m.id"
+	                           " WHERE a.name = :acct AND " MAILBOX_MATCH
+	                           " AND m.uid = :uid LIMIT 1");
 	if ((st = prepare(q, sql, &rc)) == NULL)
 		goto out;
 	bind_scope(st, &sc);
@@ -611,7 +643,7 @@ int query_show(struct query *q, const char *scope, const char *uid)
 		}
 	} else if (r == SQLITE_DONE) {
 		set_err(q, "no message with UID %lld in %s/%s", (long long)u,
-			sc.account, sc.mailbox);
+		        sc.account, sc.mailbox);
 		rc = QUERY_NONE;
 	} else {
 		rc = step_error(q, false);

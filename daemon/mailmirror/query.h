@@ -19,13 +19,13 @@
 
 enum query_rc {
 	QUERY_OK = 0,
-	QUERY_NONE = 1,		/* nothing found (not for count) */
-	QUERY_USAGE = 2,	/* bad command line */
-	QUERY_NOCACHE = 3,	/* no cache yet, or not yet upgraded */
-	QUERY_NEWER = 4,	/* cache written by a newer mailmirror */
-	QUERY_BADQUERY = 5,	/* the search query does not parse */
-	QUERY_ERROR = 6,	/* cannot read the cache, out of memory, or
-				   cannot write the output */
+	QUERY_NONE = 1,     /* nothing found (not for count) */
+	QUERY_USAGE = 2,    /* bad command line */
+	QUERY_NOCACHE = 3,  /* no cache yet, or not yet upgraded */
+	QUERY_NEWER = 4,    /* cache written by a newer mailmirror */
+	QUERY_BADQUERY = 5, /* the search query does not parse */
+	QUERY_ERROR = 6,    /* cannot read the cache, out of memory, or
+	                       cannot write the output */
 };
 
 /* No --since given. */
@@ -44,16 +44,16 @@ struct query {
 /* Opens the cache at path read-only. On failure q->db is NULL and the
  * result says why: QUERY_NOCACHE, QUERY_NEWER or QUERY_ERROR. */
 int query_open(struct query *q, const char *path, FILE *out,
-	       enum out_mode mode);
+               enum out_mode mode);
 void query_close(struct query *q);
 
 struct query_filter {
-	const char *scope;	/* "ACCOUNT" or "ACCOUNT/MAILBOX", or NULL for
-				   everything; split at the first '/' */
+	const char *scope; /* "ACCOUNT" or "ACCOUNT/MAILBOX", or NULL for
+	                      everything; split at the first '/' */
 	bool unread;
 	bool flagged;
-	int64_t since;		/* Unix seconds, or QUERY_NO_TIME */
-	long limit;		/* rows at most; 0: no limit */
+	int64_t since; /* Unix seconds, or QUERY_NO_TIME */
+	long limit;    /* rows at most; 0: no limit */
 };
 
 /* Accounts and their mailboxes. Always QUERY_OK unless the cache fails. */
@@ -66,7 +66,7 @@ int query_ls(struct query *q, const struct query_filter *f);
 /* Full-text search, newest first; text uses search syntax (mailmirror(1)).
  * QUERY_BADQUERY if it does not parse, QUERY_NONE if nothing matched. */
 int query_search(struct query *q, const char *text,
-		 const struct query_filter *f);
+                 const struct query_filter *f);
 
 /* One message: scope is ACCOUNT/MAILBOX, uid its decimal UID. */
 int query_show(struct query *q, const char *scope, const char *uid);
@@ -78,7 +78,7 @@ int query_count(struct query *q, const struct query_filter *f);
 /* Parses a --since value: YYYY-MM-DD (local midnight) or Nd / Nw (N days
  * or weeks before now). QUERY_OK or QUERY_USAGE (message in err). */
 int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
-		      size_t errlen);
+                      size_t errlen);
 
 /* Translates the user's search text into an FTS5 query (caller frees
  * *out): from:, to:, cc:, subject: and body: restrict a term to a column,
@@ -86,7 +86,6 @@ int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
  * them are not interpreted), AND OR NOT and parentheses pass through, a
  * trailing * makes a prefix. QUERY_OK, QUERY_USAGE (empty), QUERY_BADQUERY
  * (unterminated quote) or QUERY_ERROR (memory); message in err. */
-int query_fts_translate(char **out, const char *text, char *err,
-			size_t errlen);
+int query_fts_translate(char **out, const char *text, char *err, size_t errlen);
 
 #endif

@@ -17,34 +17,34 @@
 #include <sys/stat.h>
 
 /* A configuration file larger than this is certainly not one. */
-#define CONF_FILE_MAX (1024 * 1024)
+#define CONF_FILE_MAX     (1024 * 1024)
 #define INCLUDE_DEPTH_MAX 10
 
 struct loader {
 	struct conf *c;
 	struct conf_errors *errs;
 	const char *path;
-	char *dir;		/* of path, for relative file names */
-	int depth;		/* of @include, while scanning */
+	char *dir; /* of path, for relative file names */
+	int depth; /* of @include, while scanning */
 };
 
 /* What one account's keys said, for the checks across keys. */
 struct acct_ctx {
 	struct conf_account *a;
 	const config_setting_t *group;
-	size_t index;		/* 1-based, for an account without a name */
+	size_t index; /* 1-based, for an account without a name */
 	const config_setting_t *s_name, *s_host, *s_port, *s_tunnel, *s_tls,
-		*s_user, *s_auth, *s_ca_file, *s_fingerprint, *s_idle,
-		*s_allow_plaintext;
+	        *s_user, *s_auth, *s_ca_file, *s_fingerprint, *s_idle,
+	        *s_allow_plaintext;
 	const config_setting_t *s_secret[4]; /* password, _file, _command,
-						token_command */
+	                                        token_command */
 };
 
 /* ---------------------------------------------------------------- errors */
 
 __attribute__((format(printf, 5, 0))) static void
 errors_vadd(struct conf_errors *e, const char *file, int line,
-			const char *prefix, const char *fmt, va_list ap)
+            const char *prefix, const char *fmt, va_list ap)
 {
 	char *m;
 	size_t n;
@@ -56,15 +56,15 @@ errors_vadd(struct conf_errors *e, const char *file, int line,
 	}
 	m = e->msg[e->n++];
 	k = line > 0 ? snprintf(m, CONF_ERROR_LEN, "%s:%d: %s", file, line,
-				prefix)
-		     : snprintf(m, CONF_ERROR_LEN, "%s: %s", file, prefix);
+	                        prefix)
+	             : snprintf(m, CONF_ERROR_LEN, "%s: %s", file, prefix);
 	n = k < 0 ? 0 : (size_t)k < CONF_ERROR_LEN ? (size_t)k : CONF_ERROR_LEN;
 	if (n < CONF_ERROR_LEN)
 		vsnprintf(m + n, CONF_ERROR_LEN - n, fmt, ap);
 }
 
 void conf_errors_add(struct conf_errors *errs, const char *file, int line,
-		     const char *fmt, ...)
+                     const char *fmt, ...)
 {
 	va_list ap;
 
@@ -76,8 +76,8 @@ void conf_errors_add(struct conf_errors *errs, const char *file, int line,
 static const char *file_of(const struct loader *L, const config_setting_t *s)
 {
 	return s != NULL && config_setting_source_file(s) != NULL
-		       ? config_setting_source_file(s)
-		       : L->path;
+	               ? config_setting_source_file(s)
+	               : L->path;
 }
 
 /* An error at setting s, outside any account. */
@@ -88,14 +88,14 @@ top_err(struct loader *L, const config_setting_t *s, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	errors_vadd(L->errs, file_of(L, s),
-		    s ? (int)config_setting_source_line(s) : 0, "", fmt, ap);
+	            s ? (int)config_setting_source_line(s) : 0, "", fmt, ap);
 	va_end(ap);
 }
 
 /* An error at setting s (or the account's group) of account x. */
 __attribute__((format(printf, 4, 5))) static void
 acct_err(struct loader *L, const struct acct_ctx *x, const config_setting_t *s,
-	 const char *fmt, ...)
+         const char *fmt, ...)
 {
 	char prefix[CONF_NAME_MAX + 32];
 	va_list ap;
@@ -103,12 +103,13 @@ acct_err(struct loader *L, const struct acct_ctx *x, const config_setting_t *s,
 	if (s == NULL)
 		s = x->group;
 	if (x->a->name != NULL)
-		snprintf(prefix, sizeof(prefix), "account \"%s\": ", x->a->name);
+		snprintf(prefix, sizeof(prefix),
+		         "account \"%s\": ", x->a->name);
 	else
 		snprintf(prefix, sizeof(prefix), "account #%zu: ", x->index);
 	va_start(ap, fmt);
 	errors_vadd(L->errs, file_of(L, s), (int)config_setting_source_line(s),
-		    prefix, fmt, ap);
+	            prefix, fmt, ap);
 	va_end(ap);
 }
 
@@ -116,7 +117,7 @@ acct_err(struct loader *L, const struct acct_ctx *x, const config_setting_t *s,
  * account; x is NULL there. */
 __attribute__((format(printf, 4, 5))) static void
 key_err(struct loader *L, const struct acct_ctx *x, const config_setting_t *s,
-	const char *fmt, ...)
+        const char *fmt, ...)
 {
 	char msg[CONF_ERROR_LEN];
 	va_list ap;
@@ -203,7 +204,8 @@ static size_t edit_distance(const char *a, const char *b)
 		size_t diag = row[0];
 		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			size_t up = row[j],
+			       best = diag + (a[i - 1] != b[j - 1]);
 			if (up + 1 < best)
 				best = up + 1;
 			if (row[j - 1] + 1 < best)
@@ -218,7 +220,7 @@ static size_t edit_distance(const char *a, const char *b)
 /* ---------------------------------------------------------- value types */
 
 static int want_string(struct loader *L, struct acct_ctx *x,
-		       const config_setting_t *s, const char **out)
+                       const config_setting_t *s, const char **out)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		key_err(L, x, s, "%s must be a string", config_setting_name(s));
@@ -231,15 +233,15 @@ static int want_string(struct loader *L, struct acct_ctx *x,
 	}
 	if (has_control(*out)) {
 		key_err(L, x, s, "%s contains a control character",
-			config_setting_name(s));
+		        config_setting_name(s));
 		return -1;
 	}
 	return 0;
 }
 
 static int want_uint(struct loader *L, struct acct_ctx *x,
-		     const config_setting_t *s, long long min, long long max,
-		     unsigned *out)
+                     const config_setting_t *s, long long min, long long max,
+                     unsigned *out)
 {
 	int type = config_setting_type(s);
 	long long v;
@@ -248,7 +250,7 @@ static int want_uint(struct loader *L, struct acct_ctx *x,
 	if ((type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) || v < min ||
 	    v > max) {
 		key_err(L, x, s, "%s must be an integer between %lld and %lld",
-			config_setting_name(s), min, max);
+		        config_setting_name(s), min, max);
 		return -1;
 	}
 	*out = (unsigned)v;
@@ -256,11 +258,11 @@ static int want_uint(struct loader *L, struct acct_ctx *x,
 }
 
 static int want_bool(struct loader *L, struct acct_ctx *x,
-		     const config_setting_t *s, bool *out)
+                     const config_setting_t *s, bool *out)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
 		key_err(L, x, s, "%s must be true or false",
-			config_setting_name(s));
+		        config_setting_name(s));
 		return -1;
 	}
 	*out = config_setting_get_bool(s) != 0;
@@ -269,8 +271,8 @@ static int want_bool(struct loader *L, struct acct_ctx *x,
 
 /* names is NULL-terminated; *out gets the index. */
 static int want_enum(struct loader *L, struct acct_ctx *x,
-		     const config_setting_t *s, const char *const *names,
-		     int *out)
+                     const config_setting_t *s, const char *const *names,
+                     int *out)
 {
 	char choices[256] = "";
 	const char *v = NULL;
@@ -287,7 +289,10 @@ static int want_enum(struct loader *L, struct acct_ctx *x,
 	for (int i = 0; names[i] != NULL; i++) {
 		size_t n = strlen(choices);
 		snprintf(choices + n, sizeof(choices) - n, "%s\"%s\"",
-			 i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+		         i == 0         ? ""
+		         : names[i + 1] ? ", "
+		                        : " or ",
+		         names[i]);
 	}
 	key_err(L, x, s, "%s must be %s", config_setting_name(s), choices);
 	return -1;
@@ -295,16 +300,17 @@ static int want_enum(struct loader *L, struct acct_ctx *x,
 
 /* A list of strings: ["a", "b"] or ("a", "b"). */
 static int want_list(struct loader *L, struct acct_ctx *x,
-		     const config_setting_t *s, bool allow_empty, char ***out,
-		     size_t *nout)
+                     const config_setting_t *s, bool allow_empty, char ***out,
+                     size_t *nout)
 {
 	int type = config_setting_type(s), n = config_setting_length(s);
 	const char **tmp;
 	char **v;
 
 	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-		key_err(L, x, s, "%s must be a list of strings, e.g. [\"INBOX\"]",
-			config_setting_name(s));
+		key_err(L, x, s,
+		        "%s must be a list of strings, e.g. [\"INBOX\"]",
+		        config_setting_name(s));
 		return -1;
 	}
 	if (n == 0 && !allow_empty) {
@@ -322,8 +328,8 @@ static int want_list(struct loader *L, struct acct_ctx *x,
 		    *config_setting_get_string(e) == '\0' ||
 		    has_control(config_setting_get_string(e))) {
 			key_err(L, x, s,
-				"%s must be a list of non-empty strings",
-				config_setting_name(s));
+			        "%s must be a list of non-empty strings",
+			        config_setting_name(s));
 			free(tmp);
 			return -1;
 		}
@@ -342,7 +348,7 @@ static int want_list(struct loader *L, struct acct_ctx *x,
 /* A size in bytes: an integer, or a string with a k, M or G suffix
  * (binary multiples). */
 static int want_size(struct loader *L, struct acct_ctx *x,
-		     const config_setting_t *s, uint64_t *out)
+                     const config_setting_t *s, uint64_t *out)
 {
 	int type = config_setting_type(s);
 	uint64_t v = 0, mult = 1;
@@ -376,16 +382,16 @@ static int want_size(struct loader *L, struct acct_ctx *x,
 	}
 bad:
 	key_err(L, x, s,
-		"%s must be a size in bytes: an integer, or a string such as "
-		"\"512k\" or \"25M\"",
-		config_setting_name(s));
+	        "%s must be a size in bytes: an integer, or a string such as "
+	        "\"512k\" or \"25M\"",
+	        config_setting_name(s));
 	return -1;
 }
 
 /* A file name: relative ones are taken from the configuration's folder,
  * so that the daemon's working directory does not matter. */
 static int want_path(struct loader *L, struct acct_ctx *x,
-		     const config_setting_t *s, char **out)
+                     const config_setting_t *s, char **out)
 {
 	const char *v;
 	char *p;
@@ -411,10 +417,9 @@ static int want_path(struct loader *L, struct acct_ctx *x,
 /* ------------------------------------------------------ the account keys */
 
 static const char *const tls_names[] = {"implicit", "starttls", "none", NULL};
-static const char *const auth_names[] = {"login",	  "plain",
-					 "cram-md5",	  "scram-sha-256",
-					 "xoauth2",	  "oauthbearer",
-					 NULL};
+static const char *const auth_names[] = {
+        "login",   "plain",       "cram-md5", "scram-sha-256",
+        "xoauth2", "oauthbearer", NULL};
 static const char *const bodies_names[] = {"none", "headers", "full", NULL};
 
 static bool valid_name(const char *s)
@@ -425,11 +430,11 @@ static bool valid_name(const char *s)
 	    strcmp(s, "..") == 0)
 		return false;
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789._-") == n;
+	                 "0123456789._-") == n;
 }
 
 static int key_name(struct loader *L, struct acct_ctx *x,
-		    const config_setting_t *s)
+                    const config_setting_t *s)
 {
 	const char *v;
 	char *d;
@@ -442,9 +447,9 @@ static int key_name(struct loader *L, struct acct_ctx *x,
 	v = config_setting_get_string(s);
 	if (!valid_name(v)) {
 		key_err(L, x, s,
-			"name must be 1 to %d characters of A-Z a-z 0-9 . _ - "
-			"(not \".\" or \"..\")",
-			CONF_NAME_MAX);
+		        "name must be 1 to %d characters of A-Z a-z 0-9 . _ - "
+		        "(not \".\" or \"..\")",
+		        CONF_NAME_MAX);
 		return -1;
 	}
 	if ((d = dup_or_oom(L, v)) == NULL)
@@ -454,7 +459,7 @@ static int key_name(struct loader *L, struct acct_ctx *x,
 }
 
 static int key_host(struct loader *L, struct acct_ctx *x,
-		    const config_setting_t *s)
+                    const config_setting_t *s)
 {
 	const char *v;
 	char *d;
@@ -464,7 +469,7 @@ static int key_host(struct loader *L, struct acct_ctx *x,
 		return -1;
 	if (strlen(v) > 253 || strpbrk(v, " /\\\"") != NULL) {
 		key_err(L, x, s, "host \"%s\" is not a host name or address",
-			v);
+		        v);
 		return -1;
 	}
 	if ((d = dup_or_oom(L, v)) == NULL)
@@ -474,7 +479,7 @@ static int key_host(struct loader *L, struct acct_ctx *x,
 }
 
 static int key_port(struct loader *L, struct acct_ctx *x,
-		    const config_setting_t *s)
+                    const config_setting_t *s)
 {
 	unsigned v;
 
@@ -486,7 +491,7 @@ static int key_port(struct loader *L, struct acct_ctx *x,
 }
 
 static int key_command(struct loader *L, struct acct_ctx *x,
-		       const config_setting_t *s, char **field)
+                       const config_setting_t *s, char **field)
 {
 	const char *v;
 	char *d;
@@ -498,20 +503,20 @@ static int key_command(struct loader *L, struct acct_ctx *x,
 }
 
 static int key_tunnel(struct loader *L, struct acct_ctx *x,
-		      const config_setting_t *s)
+                      const config_setting_t *s)
 {
 	x->s_tunnel = s;
 	return key_command(L, x, s, &x->a->tunnel);
 }
 
 static int key_on_new_mail(struct loader *L, struct acct_ctx *x,
-			   const config_setting_t *s)
+                           const config_setting_t *s)
 {
 	return key_command(L, x, s, &x->a->on_new_mail);
 }
 
 static int key_tls(struct loader *L, struct acct_ctx *x,
-		   const config_setting_t *s)
+                   const config_setting_t *s)
 {
 	int v;
 
@@ -523,21 +528,21 @@ static int key_tls(struct loader *L, struct acct_ctx *x,
 }
 
 static int key_allow_plaintext(struct loader *L, struct acct_ctx *x,
-			       const config_setting_t *s)
+                               const config_setting_t *s)
 {
 	x->s_allow_plaintext = s;
 	return want_bool(L, x, s, &x->a->allow_plaintext);
 }
 
 static int key_user(struct loader *L, struct acct_ctx *x,
-		    const config_setting_t *s)
+                    const config_setting_t *s)
 {
 	x->s_user = s;
 	return key_command(L, x, s, &x->a->user);
 }
 
 static int key_auth(struct loader *L, struct acct_ctx *x,
-		    const config_setting_t *s)
+                    const config_setting_t *s)
 {
 	int v;
 
@@ -550,7 +555,7 @@ static int key_auth(struct loader *L, struct acct_ctx *x,
 
 /* The four secret sources; which one is kept is decided after all keys. */
 static int key_secret(struct loader *L, struct acct_ctx *x,
-		      const config_setting_t *s, int which)
+                      const config_setting_t *s, int which)
 {
 	const char *v;
 
@@ -571,31 +576,31 @@ static int key_secret(struct loader *L, struct acct_ctx *x,
 }
 
 static int key_password(struct loader *L, struct acct_ctx *x,
-			const config_setting_t *s)
+                        const config_setting_t *s)
 {
 	return key_secret(L, x, s, 0);
 }
 
 static int key_password_file(struct loader *L, struct acct_ctx *x,
-			     const config_setting_t *s)
+                             const config_setting_t *s)
 {
 	return key_secret(L, x, s, 1);
 }
 
 static int key_password_command(struct loader *L, struct acct_ctx *x,
-				const config_setting_t *s)
+                                const config_setting_t *s)
 {
 	return key_secret(L, x, s, 2);
 }
 
 static int key_token_command(struct loader *L, struct acct_ctx *x,
-			     const config_setting_t *s)
+                             const config_setting_t *s)
 {
 	return key_secret(L, x, s, 3);
 }
 
 static int key_ca_file(struct loader *L, struct acct_ctx *x,
-		       const config_setting_t *s)
+                       const config_setting_t *s)
 {
 	struct stat st;
 
@@ -604,12 +609,12 @@ static int key_ca_file(struct loader *L, struct acct_ctx *x,
 		return -1;
 	if (stat(x->a->ca_file, &st) < 0) {
 		key_err(L, x, s, "ca_file %s: %s", x->a->ca_file,
-			strerror(errno));
+		        strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		key_err(L, x, s, "ca_file %s is not a regular file",
-			x->a->ca_file);
+		        x->a->ca_file);
 		return -1;
 	}
 	return 0;
@@ -618,7 +623,7 @@ static int key_ca_file(struct loader *L, struct acct_ctx *x,
 /* "sha256:" and the 32 bytes in hex, with or without ':' between bytes
  * (as "openssl x509 -fingerprint" and "certtool -i" print them). */
 static int key_fingerprint(struct loader *L, struct acct_ctx *x,
-			   const config_setting_t *s)
+                           const config_setting_t *s)
 {
 	char norm[7 + 64 + 1] = "sha256:";
 	const char *v, *p;
@@ -632,8 +637,8 @@ static int key_fingerprint(struct loader *L, struct acct_ctx *x,
 	if (strncasecmp(v, "sha256:", 7) != 0)
 		goto bad;
 	for (p = v + 7; *p; p++) {
-		if (*p == ':' && p > v + 7 && (n - 7) % 2 == 0 && p[1] != '\0' &&
-		    p[1] != ':')
+		if (*p == ':' && p > v + 7 && (n - 7) % 2 == 0 &&
+		    p[1] != '\0' && p[1] != ':')
 			continue;
 		if (!strchr("0123456789abcdefABCDEF", *p) || n >= 7 + 64)
 			goto bad;
@@ -648,26 +653,26 @@ static int key_fingerprint(struct loader *L, struct acct_ctx *x,
 	return 0;
 bad:
 	key_err(L, x, s,
-		"fingerprint must be \"sha256:\" followed by the 64 hexadecimal "
-		"digits of the certificate's SHA-256 digest");
+	        "fingerprint must be \"sha256:\" followed by the 64 "
+	        "hexadecimal "
+	        "digits of the certificate's SHA-256 digest");
 	return -1;
 }
 
 static int key_mailboxes(struct loader *L, struct acct_ctx *x,
-			 const config_setting_t *s)
+                         const config_setting_t *s)
 {
-	return want_list(L, x, s, false, &x->a->mailboxes,
-			 &x->a->n_mailboxes);
+	return want_list(L, x, s, false, &x->a->mailboxes, &x->a->n_mailboxes);
 }
 
 static int key_exclude(struct loader *L, struct acct_ctx *x,
-		       const config_setting_t *s)
+                       const config_setting_t *s)
 {
 	return want_list(L, x, s, true, &x->a->exclude, &x->a->n_exclude);
 }
 
 static int key_idle(struct loader *L, struct acct_ctx *x,
-		    const config_setting_t *s)
+                    const config_setting_t *s)
 {
 	x->s_idle = s;
 	if (want_list(L, x, s, true, &x->a->idle, &x->a->n_idle) < 0)
@@ -676,9 +681,9 @@ static int key_idle(struct loader *L, struct acct_ctx *x,
 		const char *m = x->a->idle[i];
 		if (strcmp(m, "*") != 0 && strpbrk(m, "*%") != NULL) {
 			key_err(L, x, s,
-				"idle entry \"%s\" must be a mailbox name or "
-				"\"*\"",
-				m);
+			        "idle entry \"%s\" must be a mailbox name or "
+			        "\"*\"",
+			        m);
 			return -1;
 		}
 	}
@@ -686,28 +691,28 @@ static int key_idle(struct loader *L, struct acct_ctx *x,
 }
 
 static int key_poll_interval(struct loader *L, struct acct_ctx *x,
-			     const config_setting_t *s)
+                             const config_setting_t *s)
 {
 	return want_uint(L, x, s, CONF_MIN_POLL_INTERVAL,
-			 CONF_MAX_POLL_INTERVAL, &x->a->poll_interval);
+	                 CONF_MAX_POLL_INTERVAL, &x->a->poll_interval);
 }
 
 static int key_idle_timeout(struct loader *L, struct acct_ctx *x,
-			    const config_setting_t *s)
+                            const config_setting_t *s)
 {
 	return want_uint(L, x, s, CONF_MIN_IDLE_TIMEOUT, CONF_MAX_IDLE_TIMEOUT,
-			 &x->a->idle_timeout);
+	                 &x->a->idle_timeout);
 }
 
 static int key_timeout(struct loader *L, struct acct_ctx *x,
-		       const config_setting_t *s)
+                       const config_setting_t *s)
 {
 	return want_uint(L, x, s, CONF_MIN_TIMEOUT, CONF_MAX_TIMEOUT,
-			 &x->a->timeout);
+	                 &x->a->timeout);
 }
 
 static int key_bodies(struct loader *L, struct acct_ctx *x,
-		      const config_setting_t *s)
+                      const config_setting_t *s)
 {
 	int v;
 
@@ -718,55 +723,55 @@ static int key_bodies(struct loader *L, struct acct_ctx *x,
 }
 
 static int key_max_body_size(struct loader *L, struct acct_ctx *x,
-			     const config_setting_t *s)
+                             const config_setting_t *s)
 {
 	return want_size(L, x, s, &x->a->max_body_size);
 }
 
 static int key_max_connections(struct loader *L, struct acct_ctx *x,
-			       const config_setting_t *s)
+                               const config_setting_t *s)
 {
 	return want_uint(L, x, s, 1, CONF_MAX_MAX_CONNECTIONS,
-			 &x->a->max_connections);
+	                 &x->a->max_connections);
 }
 
 static int key_enabled(struct loader *L, struct acct_ctx *x,
-		       const config_setting_t *s)
+                       const config_setting_t *s)
 {
 	return want_bool(L, x, s, &x->a->enabled);
 }
 
 static const struct key_def {
 	const char *name;
-	bool is_default;	/* also allowed at the top level */
+	bool is_default; /* also allowed at the top level */
 	int (*parse)(struct loader *, struct acct_ctx *,
-		     const config_setting_t *);
+	             const config_setting_t *);
 } acct_keys[] = {
-	{"name", false, key_name},
-	{"host", false, key_host},
-	{"port", false, key_port},
-	{"tunnel", false, key_tunnel},
-	{"tls", false, key_tls},
-	{"allow_plaintext", false, key_allow_plaintext},
-	{"ca_file", false, key_ca_file},
-	{"fingerprint", false, key_fingerprint},
-	{"user", false, key_user},
-	{"auth", false, key_auth},
-	{"password", false, key_password},
-	{"password_file", false, key_password_file},
-	{"password_command", false, key_password_command},
-	{"token_command", false, key_token_command},
-	{"mailboxes", true, key_mailboxes},
-	{"exclude", true, key_exclude},
-	{"idle", true, key_idle},
-	{"poll_interval", true, key_poll_interval},
-	{"idle_timeout", true, key_idle_timeout},
-	{"timeout", true, key_timeout},
-	{"bodies", true, key_bodies},
-	{"max_body_size", true, key_max_body_size},
-	{"on_new_mail", true, key_on_new_mail},
-	{"max_connections", true, key_max_connections},
-	{"enabled", false, key_enabled},
+        {"name", false, key_name},
+        {"host", false, key_host},
+        {"port", false, key_port},
+        {"tunnel", false, key_tunnel},
+        {"tls", false, key_tls},
+        {"allow_plaintext", false, key_allow_plaintext},
+        {"ca_file", false, key_ca_file},
+        {"fingerprint", false, key_fingerprint},
+        {"user", false, key_user},
+        {"auth", false, key_auth},
+        {"password", false, key_password},
+        {"password_file", false, key_password_file},
+        {"password_command", false, key_password_command},
+        {"token_command", false, key_token_command},
+        {"mailboxes", true, key_mailboxes},
+        {"exclude", true, key_exclude},
+        {"idle", true, key_idle},
+        {"poll_interval", true, key_poll_interval},
+        {"idle_timeout", true, key_idle_timeout},
+        {"timeout", true, key_timeout},
+        {"bodies", true, key_bodies},
+        {"max_body_size", true, key_max_body_size},
+        {"on_new_mail", true, key_on_new_mail},
+        {"max_connections", true, key_max_connections},
+        {"enabled", false, key_enabled},
 };
 #define N_ACCT_KEYS (sizeof(acct_keys) / sizeof(acct_keys[0]))
 
@@ -811,7 +816,7 @@ static const char *suggest(const char *name, bool top)
 }
 
 static void unknown_key(struct loader *L, struct acct_ctx *x,
-			const config_setting_t *s, bool top)
+                        const config_setting_t *s, bool top)
 {
 	const char *name = config_setting_name(s);
 	const char *hint = suggest(name, top);
@@ -821,7 +826,7 @@ static void unknown_key(struct loader *L, struct acct_ctx *x,
 		top_err(L, s, "%s is only allowed inside an account", name);
 	else if (hint != NULL)
 		key_err(L, x, s, "unknown key \"%s\" (did you mean \"%s\"?)",
-			name, hint);
+		        name, hint);
 	else
 		key_err(L, x, s, "unknown key \"%s\"", name);
 }
@@ -851,7 +856,7 @@ static bool is_loopback(const char *host)
 	}
 	if (inet_pton(AF_INET6, host, a) == 1) {
 		static const unsigned char v4mapped[12] = {
-			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 		static const unsigned char one[16] = {[15] = 1};
 		return memcmp(a, one, 16) == 0 ||
 		       (memcmp(a, v4mapped, 12) == 0 && a[12] == 127);
@@ -860,13 +865,13 @@ static bool is_loopback(const char *host)
 }
 
 static const char *const secret_keys[] = {"password", "password_file",
-					  "password_command", "token_command"};
+                                          "password_command", "token_command"};
 
 static void check_auth(struct loader *L, struct acct_ctx *x)
 {
 	struct conf_account *a = x->a;
 	bool oauth = a->auth == CONF_AUTH_XOAUTH2 ||
-		     a->auth == CONF_AUTH_OAUTHBEARER;
+	             a->auth == CONF_AUTH_OAUTHBEARER;
 	const config_setting_t *first = NULL;
 	int which = -1;
 
@@ -886,31 +891,32 @@ static void check_auth(struct loader *L, struct acct_ctx *x)
 	if (oauth) {
 		for (int i = 0; i < 3; i++) {
 			if (x->s_secret[i] != NULL)
-				acct_err(L, x, x->s_secret[i],
-					 "%s cannot be used with auth = \"%s\"; "
-					 "use token_command",
-					 secret_keys[i], auth_names[a->auth]);
+				acct_err(
+				        L, x, x->s_secret[i],
+				        "%s cannot be used with auth = \"%s\"; "
+				        "use token_command",
+				        secret_keys[i], auth_names[a->auth]);
 		}
 		if (x->s_secret[3] == NULL) {
 			acct_err(L, x, x->s_auth,
-				 "auth = \"%s\" needs token_command",
-				 auth_names[a->auth]);
+			         "auth = \"%s\" needs token_command",
+			         auth_names[a->auth]);
 			return;
 		}
 		which = 3;
 	} else {
 		if (x->s_secret[3] != NULL)
 			acct_err(L, x, x->s_secret[3],
-				 "token_command is only used with auth = "
-				 "\"xoauth2\" or \"oauthbearer\"");
+			         "token_command is only used with auth = "
+			         "\"xoauth2\" or \"oauthbearer\"");
 		for (int i = 0; i < 3; i++) {
 			if (x->s_secret[i] == NULL)
 				continue;
 			if (first != NULL) {
 				acct_err(L, x, x->s_secret[i],
-					 "%s and %s are both set; keep one",
-					 config_setting_name(first),
-					 secret_keys[i]);
+				         "%s and %s are both set; keep one",
+				         config_setting_name(first),
+				         secret_keys[i]);
 				return;
 			}
 			first = x->s_secret[i];
@@ -918,8 +924,8 @@ static void check_auth(struct loader *L, struct acct_ctx *x)
 		}
 		if (first == NULL) {
 			acct_err(L, x, NULL,
-				 "no password source: set one of password, "
-				 "password_file or password_command");
+			         "no password source: set one of password, "
+			         "password_file or password_command");
 			return;
 		}
 	}
@@ -927,8 +933,8 @@ static void check_auth(struct loader *L, struct acct_ctx *x)
 	switch (which) {
 	case 0:
 		a->secret_kind = CONF_SECRET_PASSWORD;
-		a->secret = dup_or_oom(L, config_setting_get_string(
-						  x->s_secret[0]));
+		a->secret = dup_or_oom(
+		        L, config_setting_get_string(x->s_secret[0]));
 		break;
 	case 1:
 		a->secret_kind = CONF_SECRET_FILE;
@@ -936,13 +942,13 @@ static void check_auth(struct loader *L, struct acct_ctx *x)
 		break;
 	case 2:
 		a->secret_kind = CONF_SECRET_COMMAND;
-		a->secret = dup_or_oom(L, config_setting_get_string(
-						  x->s_secret[2]));
+		a->secret = dup_or_oom(
+		        L, config_setting_get_string(x->s_secret[2]));
 		break;
 	default:
 		a->secret_kind = CONF_SECRET_TOKEN_COMMAND;
-		a->secret = dup_or_oom(L, config_setting_get_string(
-						  x->s_secret[3]));
+		a->secret = dup_or_oom(
+		        L, config_setting_get_string(x->s_secret[3]));
 		break;
 	}
 }
@@ -958,8 +964,8 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 	if (a->tunnel != NULL) {
 		if (x->s_host != NULL || x->s_port != NULL)
 			acct_err(L, x, x->s_host ? x->s_host : x->s_port,
-				 "tunnel replaces host and port; remove %s",
-				 x->s_host ? "host" : "port");
+			         "tunnel replaces host and port; remove %s",
+			         x->s_host ? "host" : "port");
 		/* The tunnel is the transport: TLS inside it is possible,
 		 * but not the default. */
 		if (x->s_tls == NULL)
@@ -972,16 +978,17 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 			a->port = a->tls == CONF_TLS_IMPLICIT ? 993 : 143;
 		if (a->tls == CONF_TLS_NONE && !a->allow_plaintext &&
 		    !is_loopback(a->host))
-			acct_err(L, x, x->s_tls,
-				 "tls = \"none\" would send the password in "
-				 "clear to %s; it is allowed for loopback hosts "
-				 "only, unless allow_plaintext = true",
-				 a->host);
+			acct_err(
+			        L, x, x->s_tls,
+			        "tls = \"none\" would send the password in "
+			        "clear to %s; it is allowed for loopback hosts "
+			        "only, unless allow_plaintext = true",
+			        a->host);
 	}
 	if (a->tls == CONF_TLS_NONE && (x->s_ca_file || x->s_fingerprint))
 		acct_err(L, x, x->s_ca_file ? x->s_ca_file : x->s_fingerprint,
-			 "%s is set but tls = \"none\"",
-			 x->s_ca_file ? "ca_file" : "fingerprint");
+		         "%s is set but tls = \"none\"",
+		         x->s_ca_file ? "ca_file" : "fingerprint");
 	check_auth(L, x);
 
 	for (size_t i = 0; i < a->n_idle; i++) {
@@ -991,12 +998,12 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 		 * skips, but never rejects a working configuration. */
 		if (strcmp(m, "*") != 0 &&
 		    !plan_mailbox_wanted((const char *const *)a->mailboxes,
-					 (const char *const *)a->exclude, m,
-					 '\0'))
+		                         (const char *const *)a->exclude, m,
+		                         '\0'))
 			acct_err(L, x, x->s_idle,
-				 "idle mailbox \"%s\" is not among the synced "
-				 "mailboxes (see mailboxes and exclude)",
-				 m);
+			         "idle mailbox \"%s\" is not among the synced "
+			         "mailboxes (see mailboxes and exclude)",
+			         m);
 	}
 }
 
@@ -1024,34 +1031,34 @@ static void account_clear(struct conf_account *a)
 
 /* The built-in defaults, then the top level's. */
 static int account_defaults(struct loader *L, struct conf_account *a,
-			    const struct conf_account *top)
+                            const struct conf_account *top)
 {
 	static const char *const all[] = {"*"}, *const inbox[] = {"INBOX"};
 
 	*a = (struct conf_account){
-		.tls = CONF_TLS_IMPLICIT,
-		.auth = CONF_AUTH_LOGIN,
-		.poll_interval = top->poll_interval,
-		.idle_timeout = top->idle_timeout,
-		.timeout = top->timeout,
-		.bodies = top->bodies,
-		.max_body_size = top->max_body_size,
-		.max_connections = top->max_connections,
-		.enabled = true,
+	        .tls = CONF_TLS_IMPLICIT,
+	        .auth = CONF_AUTH_LOGIN,
+	        .poll_interval = top->poll_interval,
+	        .idle_timeout = top->idle_timeout,
+	        .timeout = top->timeout,
+	        .bodies = top->bodies,
+	        .max_body_size = top->max_body_size,
+	        .max_connections = top->max_connections,
+	        .enabled = true,
 	};
 	a->mailboxes = top->mailboxes
-			       ? list_of(L, (const char *const *)top->mailboxes,
-					 top->n_mailboxes)
-			       : list_of(L, all, 1);
+	                       ? list_of(L, (const char *const *)top->mailboxes,
+	                                 top->n_mailboxes)
+	                       : list_of(L, all, 1);
 	a->n_mailboxes = top->mailboxes ? top->n_mailboxes : 1;
 	a->exclude = top->exclude
-			     ? list_of(L, (const char *const *)top->exclude,
-				       top->n_exclude)
-			     : list_of(L, NULL, 0);
+	                     ? list_of(L, (const char *const *)top->exclude,
+	                               top->n_exclude)
+	                     : list_of(L, NULL, 0);
 	a->n_exclude = top->exclude ? top->n_exclude : 0;
 	a->idle = top->idle ? list_of(L, (const char *const *)top->idle,
-				      top->n_idle)
-			    : list_of(L, inbox, 1);
+	                              top->n_idle)
+	                    : list_of(L, inbox, 1);
 	a->n_idle = top->idle ? top->n_idle : 1;
 	if (top->on_new_mail != NULL)
 		a->on_new_mail = dup_or_oom(L, top->on_new_mail);
@@ -1062,7 +1069,7 @@ static int account_defaults(struct loader *L, struct conf_account *a,
 }
 
 static void load_account(struct loader *L, const config_setting_t *g,
-			 size_t index, const struct conf_account *top)
+                         size_t index, const struct conf_account *top)
 {
 	struct conf_account *a = &L->c->accounts[L->c->n_accounts];
 	struct acct_ctx x = {.a = a, .group = g, .index = index};
@@ -1096,7 +1103,7 @@ static void load_account(struct loader *L, const config_setting_t *g,
 }
 
 static void load_top(struct loader *L, const config_setting_t *root,
-		     struct conf_account *top)
+                     struct conf_account *top)
 {
 	struct acct_ctx x = {.a = top};
 	const config_setting_t *accounts = NULL;
@@ -1123,11 +1130,11 @@ static void load_top(struct loader *L, const config_setting_t *root,
 		} else if (strcmp(name, "log_level") == 0) {
 			if (config_setting_type(s) != CONFIG_TYPE_STRING ||
 			    log_level_parse(&L->c->log_level,
-					    config_setting_get_string(s)) < 0)
+			                    config_setting_get_string(s)) < 0)
 				top_err(L, s,
-					"log_level must be \"err\", "
-					"\"warning\", \"notice\", \"info\" or "
-					"\"debug\"");
+				        "log_level must be \"err\", "
+				        "\"warning\", \"notice\", \"info\" or "
+				        "\"debug\"");
 		} else if (k != NULL && k->is_default) {
 			k->parse(L, &x, s);
 		} else {
@@ -1137,13 +1144,13 @@ static void load_top(struct loader *L, const config_setting_t *root,
 
 	if (accounts == NULL) {
 		top_err(L, NULL,
-			"no accounts: add accounts = ( { name = ...; ... } );");
+		        "no accounts: add accounts = ( { name = ...; ... } );");
 		return;
 	}
 	if (config_setting_type(accounts) != CONFIG_TYPE_LIST) {
 		top_err(L, accounts,
-			"accounts must be a list of groups: accounts = ( { ... "
-			"}, { ... } );");
+		        "accounts must be a list of groups: accounts = ( { ... "
+		        "}, { ... } );");
 		return;
 	}
 	n = config_setting_length(accounts);
@@ -1157,10 +1164,12 @@ static void load_top(struct loader *L, const config_setting_t *root,
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		const config_setting_t *g = config_setting_get_elem(accounts, i);
+		const config_setting_t *g =
+		        config_setting_get_elem(accounts, i);
 		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 			top_err(L, g,
-				"accounts must contain groups: { name = ...; }");
+			        "accounts must contain groups: { name = ...; "
+			        "}");
 			continue;
 		}
 		load_account(L, g, (size_t)i + 1, top);
@@ -1169,13 +1178,14 @@ static void load_top(struct loader *L, const config_setting_t *root,
 		for (size_t j = 0; j < i; j++) {
 			const struct conf_account *a = &L->c->accounts[i];
 			const struct conf_account *b = &L->c->accounts[j];
-			if (a->name && b->name && strcmp(a->name, b->name) == 0) {
+			if (a->name && b->name &&
+			    strcmp(a->name, b->name) == 0) {
 				conf_errors_add(L->errs,
-						a->file ? a->file : L->path,
-						a->line,
-						"account \"%s\" is already "
-						"defined at line %d",
-						a->name, b->line);
+				                a->file ? a->file : L->path,
+				                a->line,
+				                "account \"%s\" is already "
+				                "defined at line %d",
+				                a->name, b->line);
 				break;
 			}
 		}
@@ -1184,14 +1194,14 @@ static void load_top(struct loader *L, const config_setting_t *root,
 
 /* Reads the whole file for the integer scan; libconfig reads it again. */
 static char *read_text(struct loader *L, const char *file, int line,
-		       size_t *len)
+                       size_t *len)
 {
 	FILE *f = fopen(file, "re");
 	char *buf;
 
 	if (f == NULL) {
 		conf_errors_add(L->errs, L->path, line, "cannot read %s: %s",
-				file, strerror(errno));
+		                file, strerror(errno));
 		return NULL;
 	}
 	buf = malloc(CONF_FILE_MAX + 1);
@@ -1203,9 +1213,9 @@ static char *read_text(struct loader *L, const char *file, int line,
 	*len = fread(buf, 1, CONF_FILE_MAX + 1, f);
 	if (ferror(f) || *len > CONF_FILE_MAX) {
 		conf_errors_add(L->errs, file, 0,
-				ferror(f) ? "read error"
-					  : "larger than 1 MiB; not a "
-					    "configuration file");
+		                ferror(f) ? "read error"
+		                          : "larger than 1 MiB; not a "
+		                            "configuration file");
 		free(buf);
 		fclose(f);
 		return NULL;
@@ -1268,12 +1278,12 @@ static char *dir_of(const char *path)
 int conf_load(struct conf **out, struct conf_errors *errs, const char *path)
 {
 	struct conf_account top = {
-		.poll_interval = CONF_DEFAULT_POLL_INTERVAL,
-		.idle_timeout = CONF_DEFAULT_IDLE_TIMEOUT,
-		.timeout = CONF_DEFAULT_TIMEOUT,
-		.bodies = CONF_BODIES_HEADERS,
-		.max_connections = CONF_DEFAULT_MAX_CONNECTIONS,
-		.enabled = true,
+	        .poll_interval = CONF_DEFAULT_POLL_INTERVAL,
+	        .idle_timeout = CONF_DEFAULT_IDLE_TIMEOUT,
+	        .timeout = CONF_DEFAULT_TIMEOUT,
+	        .bodies = CONF_BODIES_HEADERS,
+	        .max_connections = CONF_DEFAULT_MAX_CONNECTIONS,
+	        .enabled = true,
 	};
 	struct loader L = {.errs = errs, .path = path};
 	config_t cfg;
@@ -1298,7 +1308,7 @@ int conf_load(struct conf **out, struct conf_errors *errs, const char *path)
 	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
 		const char *f = config_error_file(&cfg);
 		conf_errors_add(errs, f ? f : path, config_error_line(&cfg),
-				"%s", config_error_text(&cfg));
+		                "%s", config_error_text(&cfg));
 		config_destroy(&cfg);
 		goto fail;
 	}
@@ -1335,7 +1345,7 @@ void conf_free(struct conf **cp)
 /* ----------------------------------------------------------- the queries */
 
 const struct conf_account *conf_account_find(const struct conf *c,
-					     const char *name)
+                                             const char *name)
 {
 	for (size_t i = 0; i < c->n_accounts; i++)
 		if (strcmp(c->accounts[i].name, name) == 0)

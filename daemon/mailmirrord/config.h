@@ -33,99 +33,101 @@
 #include <stdint.h>
 
 enum conf_tls {
-	CONF_TLS_IMPLICIT,	/* "implicit": TLS from the first byte */
-	CONF_TLS_STARTTLS,	/* "starttls": required, never optional */
-	CONF_TLS_NONE,		/* "none": loopback, tunnel or
-				   allow_plaintext only */
+	CONF_TLS_IMPLICIT, /* "implicit": TLS from the first byte */
+	CONF_TLS_STARTTLS, /* "starttls": required, never optional */
+	CONF_TLS_NONE,     /* "none": loopback, tunnel or
+	                      allow_plaintext only */
 };
 
 enum conf_auth {
-	CONF_AUTH_LOGIN,	/* "login": LOGIN, or SASL PLAIN when the
-				   server has LOGINDISABLED */
-	CONF_AUTH_PLAIN,	/* "plain" */
-	CONF_AUTH_CRAM_MD5,	/* "cram-md5" */
+	CONF_AUTH_LOGIN,         /* "login": LOGIN, or SASL PLAIN when the
+	                            server has LOGINDISABLED */
+	CONF_AUTH_PLAIN,         /* "plain" */
+	CONF_AUTH_CRAM_MD5,      /* "cram-md5" */
 	CONF_AUTH_SCRAM_SHA_256, /* "scram-sha-256" */
-	CONF_AUTH_XOAUTH2,	/* "xoauth2": token_command */
-	CONF_AUTH_OAUTHBEARER,	/* "oauthbearer": token_command */
+	CONF_AUTH_XOAUTH2,       /* "xoauth2": token_command */
+	CONF_AUTH_OAUTHBEARER,   /* "oauthbearer": token_command */
 };
 
 enum conf_bodies {
-	CONF_BODIES_NONE,	/* envelope, flags and structure only */
-	CONF_BODIES_HEADERS,	/* plus the header section */
-	CONF_BODIES_FULL,	/* the whole message */
+	CONF_BODIES_NONE,    /* envelope, flags and structure only */
+	CONF_BODIES_HEADERS, /* plus the header section */
+	CONF_BODIES_FULL,    /* the whole message */
 };
 
 /* Where the account's secret comes from; conf_account.secret holds it. */
 enum conf_secret {
-	CONF_SECRET_NONE,	/* no authentication (preauthenticated
-				   tunnel) */
-	CONF_SECRET_PASSWORD,	/* secret is the password itself */
-	CONF_SECRET_FILE,	/* secret is an absolute file path */
-	CONF_SECRET_COMMAND,	/* secret is a password_command */
+	CONF_SECRET_NONE,          /* no authentication (preauthenticated
+	                              tunnel) */
+	CONF_SECRET_PASSWORD,      /* secret is the password itself */
+	CONF_SECRET_FILE,          /* secret is an absolute file path */
+	CONF_SECRET_COMMAND,       /* secret is a password_command */
 	CONF_SECRET_TOKEN_COMMAND, /* secret is a token_command */
 };
 
 /* Limits and defaults, also the ones mailmirror.conf(5) documents. */
-#define CONF_MAX_ERRORS 10
-#define CONF_ERROR_LEN 512
-#define CONF_NAME_MAX 64
-#define CONF_DEFAULT_POLL_INTERVAL 300
-#define CONF_MIN_POLL_INTERVAL 10
-#define CONF_MAX_POLL_INTERVAL 86400
-#define CONF_DEFAULT_IDLE_TIMEOUT 1740 /* RFC 2177: re-IDLE within 29 min */
-#define CONF_MIN_IDLE_TIMEOUT 60
-#define CONF_MAX_IDLE_TIMEOUT 1740
-#define CONF_DEFAULT_TIMEOUT 120
-#define CONF_MIN_TIMEOUT 5
-#define CONF_MAX_TIMEOUT 3600
+#define CONF_MAX_ERRORS              10
+#define CONF_ERROR_LEN               512
+#define CONF_NAME_MAX                64
+#define CONF_DEFAULT_POLL_INTERVAL   300
+#define CONF_MIN_POLL_INTERVAL       10
+#define CONF_MAX_POLL_INTERVAL       86400
+#define CONF_DEFAULT_IDLE_TIMEOUT    1740 /* RFC 2177: re-IDLE within 29 min */
+#define CONF_MIN_IDLE_TIMEOUT        60
+#define CONF_MAX_IDLE_TIMEOUT        1740
+#define CONF_DEFAULT_TIMEOUT         120
+#define CONF_MIN_TIMEOUT             5
+#define CONF_MAX_TIMEOUT             3600
 #define CONF_DEFAULT_MAX_CONNECTIONS 2
-#define CONF_MAX_MAX_CONNECTIONS 32
+#define CONF_MAX_MAX_CONNECTIONS     32
 
 struct conf_account {
-	char *name;		/* [A-Za-z0-9._-]+, unique */
-	char *file;		/* where it is defined, for messages */
+	char *name; /* [A-Za-z0-9._-]+, unique */
+	char *file; /* where it is defined, for messages */
 	int line;
 
-	char *host;		/* NULL when tunnel is set */
-	uint16_t port;		/* 0 when tunnel is set */
-	char *tunnel;		/* "/bin/sh -c" command speaking IMAP on its
-				   stdin/stdout, or NULL */
+	char *host;    /* NULL when tunnel is set */
+	uint16_t port; /* 0 when tunnel is set */
+	char *tunnel;  /* "/bin/sh -c" command speaking IMAP on its
+	                  stdin/stdout, or NULL */
 	enum conf_tls tls;
 	bool allow_plaintext;
-	char *ca_file;		/* absolute path, or NULL: system store */
-	char *fingerprint;	/* "sha256:" + 64 lower-case hex, or NULL */
+	char *ca_file;     /* absolute path, or NULL: system store */
+	char *fingerprint; /* "sha256:" + 64 lower-case hex, or NULL */
 
-	char *user;		/* NULL only for a preauthenticated tunnel */
+	char *user; /* NULL only for a preauthenticated tunnel */
 	enum conf_auth auth;
 	enum conf_secret secret_kind;
-	char *secret;		/* see enum conf_secret; NULL for NONE */
+	char *secret; /* see enum conf_secret; NULL for NONE */
 
 	/* NULL-terminated lists (n excludes the NULL), as
 	 * plan_mailbox_wanted() takes them */
-	char **mailboxes;	/* LIST patterns; default {"*"} */
+	char **mailboxes; /* LIST patterns; default {"*"} */
 	size_t n_mailboxes;
-	char **exclude;		/* LIST patterns; default {} */
+	char **exclude; /* LIST patterns; default {} */
 	size_t n_exclude;
-	char **idle;		/* names watched with IDLE, or {"*"};
-				   default {"INBOX"} */
+	char **idle; /* names watched with IDLE, or {"*"};
+	                default {"INBOX"} */
 	size_t n_idle;
 
-	unsigned poll_interval;	/* seconds */
-	unsigned idle_timeout;	/* seconds */
-	unsigned timeout;	/* seconds, each command */
+	unsigned poll_interval; /* seconds */
+	unsigned idle_timeout;  /* seconds */
+	unsigned timeout;       /* seconds, each command */
 	enum conf_bodies bodies;
-	uint64_t max_body_size;	/* bytes; 0 = no limit */
-	char *on_new_mail;	/* command, or NULL */
+	uint64_t max_body_size; /* bytes; 0 = no limit */
+	char *on_new_mail;      /* command, or NULL */
 	unsigned max_connections;
 	bool enabled;
 };
 
 struct conf {
-	char *path;		/* as given to conf_load() */
-	char *cache;		/* absolute path of the SQLite file, or NULL:
-				   the default, resolved by the cache from
-				   $STATE_DIRECTORY or $XDG_STATE_HOME */
-	int log_level;		/* enum log_level */
+	char *path;    /* as given to conf_load() */
+	char *cache;   /* absolute path of the SQLite file, or NULL:
+	                  the default, which the daemon resolves
+	                  with cache_default_path() (cache/paths.h)
+	                  when it starts, since that may create a
+	                  folder and loading writes nothing */
+	int log_level; /* enum log_level */
 	struct conf_account *accounts;
 	size_t n_accounts;
 };
@@ -149,11 +151,11 @@ void conf_free(struct conf **c);
 
 /* The account named name, or NULL. Borrowed from c. */
 const struct conf_account *conf_account_find(const struct conf *c,
-					     const char *name);
+                                             const char *name);
 
 /* Whether two accounts are configured identically (every field). */
 bool conf_account_equal(const struct conf_account *a,
-			const struct conf_account *b);
+                        const struct conf_account *b);
 
 /* The SASL mechanism of auth ("PLAIN", "CRAM-MD5", ...), or NULL for
  * CONF_AUTH_LOGIN, where the caller chooses LOGIN or PLAIN. */
@@ -166,9 +168,9 @@ const char *conf_bodies_name(enum conf_bodies bodies);
 /* ---- reload */
 
 enum conf_change {
-	CONF_ADDED,		/* only in the new configuration */
-	CONF_REMOVED,		/* only in the old one */
-	CONF_CHANGED,		/* in both, with a difference */
+	CONF_ADDED,   /* only in the new configuration */
+	CONF_REMOVED, /* only in the old one */
+	CONF_CHANGED, /* in both, with a difference */
 };
 
 struct conf_diff_entry {
@@ -192,7 +194,7 @@ struct conf_diff {
 
 /* 0, or -1 when out of memory (*out then empty). */
 int conf_diff(struct conf_diff *out, const struct conf *old_conf,
-	      const struct conf *new_conf);
+              const struct conf *new_conf);
 void conf_diff_clear(struct conf_diff *d);
 
 #endif

@@ -24,7 +24,7 @@ static bool list_eq(char *const *a, size_t na, char *const *b, size_t nb)
 /* file and line are where the account is written, not what it is: moving
  * it in the file is not a change. */
 bool conf_account_equal(const struct conf_account *a,
-			const struct conf_account *b)
+                        const struct conf_account *b)
 {
 	return str_eq(a->name, b->name) && str_eq(a->host, b->host) &&
 	       a->port == b->port && str_eq(a->tunnel, b->tunnel) &&
@@ -35,7 +35,7 @@ bool conf_account_equal(const struct conf_account *a,
 	       a->secret_kind == b->secret_kind &&
 	       str_eq(a->secret, b->secret) &&
 	       list_eq(a->mailboxes, a->n_mailboxes, b->mailboxes,
-		       b->n_mailboxes) &&
+	               b->n_mailboxes) &&
 	       list_eq(a->exclude, a->n_exclude, b->exclude, b->n_exclude) &&
 	       list_eq(a->idle, a->n_idle, b->idle, b->n_idle) &&
 	       a->poll_interval == b->poll_interval &&
@@ -47,7 +47,7 @@ bool conf_account_equal(const struct conf_account *a,
 }
 
 int conf_diff(struct conf_diff *out, const struct conf *old_conf,
-	      const struct conf *new_conf)
+              const struct conf *new_conf)
 {
 	size_t cap = old_conf->n_accounts + new_conf->n_accounts, n = 0;
 	struct conf_diff_entry *v;
@@ -59,12 +59,13 @@ int conf_diff(struct conf_diff *out, const struct conf *old_conf,
 	for (size_t i = 0; i < old_conf->n_accounts; i++) {
 		const struct conf_account *o = &old_conf->accounts[i];
 		if (conf_account_find(new_conf, o->name) == NULL)
-			v[n++] = (struct conf_diff_entry){CONF_REMOVED, o, NULL};
+			v[n++] =
+			        (struct conf_diff_entry){CONF_REMOVED, o, NULL};
 	}
 	for (size_t i = 0; i < new_conf->n_accounts; i++) {
 		const struct conf_account *a = &new_conf->accounts[i];
 		const struct conf_account *o =
-			conf_account_find(old_conf, a->name);
+		        conf_account_find(old_conf, a->name);
 		if (o == NULL)
 			v[n++] = (struct conf_diff_entry){CONF_ADDED, NULL, a};
 		else if (!conf_account_equal(o, a))

@@ -39,7 +39,8 @@ static bool number_out_of_range(const char *t, size_t len, size_t *i)
 
 	if (t[p] == '-' || t[p] == '+')
 		neg = t[p++] == '-';
-	if (p + 1 < len && t[p] == '0' && (t[p + 1] == 'x' || t[p + 1] == 'X')) {
+	if (p + 1 < len && t[p] == '0' &&
+	    (t[p + 1] == 'x' || t[p + 1] == 'X')) {
 		hex = true;
 		for (p += 2; p < len && hex_value(t[p]) >= 0; p++) {
 			if (v > (UINT64_MAX >> 4))
@@ -55,9 +56,9 @@ static bool number_out_of_range(const char *t, size_t len, size_t *i)
 		}
 		if (p < len && (t[p] == '.' || t[p] == 'e' || t[p] == 'E')) {
 			/* a float: libconfig keeps it as a double */
-			for (p++; p < len && (is_digit(t[p]) || t[p] == 'e' ||
-					      t[p] == 'E' || t[p] == '-' ||
-					      t[p] == '+');
+			for (p++; p < len &&
+			          (is_digit(t[p]) || t[p] == 'e' ||
+			           t[p] == 'E' || t[p] == '-' || t[p] == '+');
 			     p++)
 				;
 			*i = p;
@@ -77,10 +78,10 @@ static bool number_out_of_range(const char *t, size_t len, size_t *i)
 }
 
 int conf_scan_integers(struct conf_errors *errs, const char *file,
-		       const char *t, size_t len,
-		       void (*include)(void *payload, const char *path,
-				       int line),
-		       void *payload)
+                       const char *t, size_t len,
+                       void (*include)(void *payload, const char *path,
+                                       int line),
+                       void *payload)
 {
 	bool line_start = true;
 	int line = 1, found = 0;
@@ -107,8 +108,8 @@ int conf_scan_integers(struct conf_errors *errs, const char *file,
 			for (i += 8; i < len && (t[i] == ' ' || t[i] == '\t');)
 				i++;
 			if (i < len && t[i] == '"') {
-				for (i++; i < len && t[i] != '"' && t[i] != '\n' &&
-					  n < sizeof(path) - 1;
+				for (i++; i < len && t[i] != '"' &&
+				          t[i] != '\n' && n < sizeof(path) - 1;
 				     i++)
 					path[n++] = t[i];
 				path[n] = '\0';
@@ -129,27 +130,29 @@ int conf_scan_integers(struct conf_errors *errs, const char *file,
 				if (t[i] == '\n')
 					line++;
 				else if (t[i] == '*' && i + 1 < len &&
-					 t[i + 1] == '/')
+				         t[i + 1] == '/')
 					break;
 			}
 			i = i + 2 < len ? i + 2 : len;
 		} else if (c == '"') {
 			for (i++; i < len && t[i] != '"'; i++) {
-				if (t[i] == '\\' && i + 1 < len && t[i + 1] != '\n')
+				if (t[i] == '\\' && i + 1 < len &&
+				    t[i + 1] != '\n')
 					i++;
 				else if (t[i] == '\n')
 					line++;
 			}
 			i++;
-		} else if ((is_digit(c) || ((c == '-' || c == '+') && i + 1 < len &&
-					    is_digit(t[i + 1]))) &&
-			   (i == 0 || !is_name_char(t[i - 1]))) {
+		} else if ((is_digit(c) ||
+		            ((c == '-' || c == '+') && i + 1 < len &&
+		             is_digit(t[i + 1]))) &&
+		           (i == 0 || !is_name_char(t[i - 1]))) {
 			size_t start = i;
 			if (number_out_of_range(t, len, &i)) {
 				int n = (int)(i - start);
 				conf_errors_add(errs, file, line,
-						"integer %.*s is out of range",
-						n > 40 ? 40 : n, t + start);
+				                "integer %.*s is out of range",
+				                n > 40 ? 40 : n, t + start);
 				found++;
 			}
 		} else {

@@ -17,7 +17,8 @@ struct conf_errors;
  * errs, or counts it in errs->more when errs is full. Defined in
  * config.c. */
 void conf_errors_add(struct conf_errors *errs, const char *file, int line,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                     const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 /* Scans text (len bytes, the contents of file) as libconfig's lexer would:
  * strings and the three comment forms are skipped; every integer literal
@@ -27,9 +28,9 @@ void conf_errors_add(struct conf_errors *errs, const char *file, int line,
  * its line, so that the caller can scan included files too. Returns the
  * number of errors found. */
 int conf_scan_integers(struct conf_errors *errs, const char *file,
-		       const char *text, size_t len,
-		       void (*include)(void *payload, const char *path,
-				       int line),
-		       void *payload);
+                       const char *text, size_t len,
+                       void (*include)(void *payload, const char *path,
+                                       int line),
+                       void *payload);
 
 #endif

@@ -21,15 +21,15 @@ static atomic_int log_sd = -1;
 #define SCOPE_ACCOUNT_MAX 80
 
 static const char *const level_names[] = {
-	[LOG_LEVEL_ERR] = "err",       [LOG_LEVEL_WARNING] = "warning",
-	[LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
-	[LOG_LEVEL_DEBUG] = "debug",
+        [LOG_LEVEL_ERR] = "err",       [LOG_LEVEL_WARNING] = "warning",
+        [LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
+        [LOG_LEVEL_DEBUG] = "debug",
 };
 
 static const char *const level_words[] = {
-	[LOG_LEVEL_ERR] = "error: ",    [LOG_LEVEL_WARNING] = "warning: ",
-	[LOG_LEVEL_NOTICE] = "notice: ", [LOG_LEVEL_INFO] = "info: ",
-	[LOG_LEVEL_DEBUG] = "debug: ",
+        [LOG_LEVEL_ERR] = "error: ",     [LOG_LEVEL_WARNING] = "warning: ",
+        [LOG_LEVEL_NOTICE] = "notice: ", [LOG_LEVEL_INFO] = "info: ",
+        [LOG_LEVEL_DEBUG] = "debug: ",
 };
 
 static int clamp_level(int level)
@@ -81,7 +81,7 @@ void log_open(int fd, enum log_prefix prefix)
 void log_set_level(int level)
 {
 	atomic_store_explicit(&log_level, clamp_level(level),
-			      memory_order_relaxed);
+	                      memory_order_relaxed);
 }
 
 int log_get_level(void)
@@ -95,10 +95,10 @@ int log_level_parse(int *level, const char *name)
 		const char *name;
 		int level;
 	} names[] = {
-		{"err", LOG_LEVEL_ERR},		{"error", LOG_LEVEL_ERR},
-		{"warning", LOG_LEVEL_WARNING}, {"warn", LOG_LEVEL_WARNING},
-		{"notice", LOG_LEVEL_NOTICE},	{"info", LOG_LEVEL_INFO},
-		{"debug", LOG_LEVEL_DEBUG},
+	        {"err", LOG_LEVEL_ERR},         {"error", LOG_LEVEL_ERR},
+	        {"warning", LOG_LEVEL_WARNING}, {"warn", LOG_LEVEL_WARNING},
+	        {"notice", LOG_LEVEL_NOTICE},   {"info", LOG_LEVEL_INFO},
+	        {"debug", LOG_LEVEL_DEBUG},
 	};
 
 	if (name == NULL)
@@ -166,7 +166,7 @@ static size_t skip_escape(const unsigned char *s, size_t len, size_t i)
  * when the bytes are not one (RFC 3629 section 4: no overlongs, no
  * surrogates, nothing above U+10FFFF). */
 static size_t utf8_decode(const unsigned char *s, size_t len, size_t i,
-			  unsigned *cp)
+                          unsigned *cp)
 {
 	unsigned c = s[i], min, v;
 	size_t n;
@@ -200,8 +200,7 @@ static size_t utf8_decode(const unsigned char *s, size_t len, size_t i,
 static bool cp_is_control(unsigned cp)
 {
 	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
-	       (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 /* Cuts dst[0..*o) so that "..." fits before cap, at a UTF-8 boundary. */
@@ -220,7 +219,7 @@ static void end_with_ellipsis(char *dst, size_t *o, size_t cap)
 
 /* log_sanitize without the NUL; *cut tells whether src did not fit. */
 static size_t sanitize(char *dst, size_t cap, const char *src, size_t len,
-		       bool *cut)
+                       bool *cut)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	size_t i = 0, o = 0;
@@ -289,7 +288,7 @@ static size_t append(char *line, size_t o, size_t cap, const char *s)
 }
 
 static size_t append_clean(char *line, size_t o, size_t cap, const char *s,
-			   size_t max)
+                           size_t max)
 {
 	size_t room = cap - o;
 	bool cut;
@@ -302,7 +301,7 @@ static size_t append_clean(char *line, size_t o, size_t cap, const char *s,
 }
 
 void log_vmsg(int level, const char *account, const char *mailbox,
-	      const char *fmt, va_list ap)
+              const char *fmt, va_list ap)
 {
 	/* Raw text may be twice a line: sanitizing only ever shortens it. */
 	char raw[2 * LOG_LINE_MAX], line[LOG_LINE_MAX];
@@ -357,7 +356,7 @@ void log_vmsg(int level, const char *account, const char *mailbox,
 }
 
 void log_msg(int level, const char *account, const char *mailbox,
-	     const char *fmt, ...)
+             const char *fmt, ...)
 {
 	va_list ap;
 

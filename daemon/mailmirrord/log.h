@@ -49,9 +49,9 @@ enum log_level {
 
 /* How the priority is shown. */
 enum log_prefix {
-	LOG_PREFIX_AUTO,	/* "<N>" when fd is the journal, else words */
-	LOG_PREFIX_SD,		/* always "<N>" */
-	LOG_PREFIX_WORD,	/* always "error: ", "warning: ", ... */
+	LOG_PREFIX_AUTO, /* "<N>" when fd is the journal, else words */
+	LOG_PREFIX_SD,   /* always "<N>" */
+	LOG_PREFIX_WORD, /* always "error: ", "warning: ", ... */
 };
 
 /* One written line, prefix and newline included; longer messages are cut
@@ -80,17 +80,18 @@ const char *log_level_name(int level);
  * server text and is sanitized like the rest. fmt must be a literal of
  * the caller's (never server text). */
 void log_msg(int level, const char *account, const char *mailbox,
-	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void log_vmsg(int level, const char *account, const char *mailbox,
-	      const char *fmt, va_list ap)
-	__attribute__((format(printf, 4, 0)));
+              const char *fmt, va_list ap)
+        __attribute__((format(printf, 4, 0)));
 
 #define log_err(acct, mbox, ...) log_msg(LOG_LEVEL_ERR, acct, mbox, __VA_ARGS__)
 #define log_warning(acct, mbox, ...)                                           \
 	log_msg(LOG_LEVEL_WARNING, acct, mbox, __VA_ARGS__)
 #define log_notice(acct, mbox, ...)                                            \
 	log_msg(LOG_LEVEL_NOTICE, acct, mbox, __VA_ARGS__)
-#define log_info(acct, mbox, ...) log_msg(LOG_LEVEL_INFO, acct, mbox, __VA_ARGS__)
+#define log_info(acct, mbox, ...)                                              \
+	log_msg(LOG_LEVEL_INFO, acct, mbox, __VA_ARGS__)
 #define log_debug(acct, mbox, ...)                                             \
 	log_msg(LOG_LEVEL_DEBUG, acct, mbox, __VA_ARGS__)
 

@@ -83,14 +83,15 @@ static char *default_config(void)
 
 static int load(struct conf **out, const char *path)
 {
+	/* Printed as they are ("FILE:LINE: message"): the form editors and
+	 * people expect, and what mailmirror.conf(5) promises. */
 	struct conf_errors errs;
 	if (conf_load(out, &errs, path) == 0)
 		return 0;
 	for (size_t i = 0; i < errs.n; i++)
-		log_msg(LOG_LEVEL_ERR, NULL, NULL, "%s", errs.msg[i]);
+		fprintf(stderr, "%s\n", errs.msg[i]);
 	if (errs.more)
-		log_msg(LOG_LEVEL_ERR, NULL, NULL, "... and %zu more errors",
-			errs.more);
+		fprintf(stderr, "%s: ... and %zu more errors\n", path, errs.more);
 	return -1;
 }
 

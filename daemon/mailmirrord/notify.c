@@ -32,7 +32,7 @@ int notify_reloading(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
-		 (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+	         (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
 	return send_state(msg);
 }
 
@@ -56,7 +56,7 @@ int notify_status(const char *fmt, ...)
 		return 0;
 	snprintf(msg, sizeof(msg), "STATUS=");
 	log_sanitize(msg + 7, sizeof(msg) - 7, raw,
-		     (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1);
+	             (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1);
 	return send_state(msg);
 }
 

@@ -53,7 +53,7 @@ void secret_clear(struct secret *s)
 
 /* Makes *out an exact-size copy of src[0..len): the caller wipes src. */
 static int keep(struct secret *out, const char *account, const char *what,
-		const char *src, size_t len, char *err, size_t errsz)
+                const char *src, size_t len, char *err, size_t errsz)
 {
 	if (len == 0)
 		return fail(err, errsz, account, "%s is empty", what);
@@ -62,7 +62,7 @@ static int keep(struct secret *out, const char *account, const char *what,
 	for (size_t i = 0; i < len; i++) {
 		if (src[i] == '\0' || src[i] == '\r' || src[i] == '\n')
 			return fail(err, errsz, account,
-				    "%s contains a NUL, CR or LF byte", what);
+			            "%s contains a NUL, CR or LF byte", what);
 	}
 	out->data = malloc(len + 1);
 	if (out->data == NULL)
@@ -74,27 +74,28 @@ static int keep(struct secret *out, const char *account, const char *what,
 }
 
 int secret_from_string(struct secret *out, const char *account,
-		       const char *password, char *err, size_t errsz)
+                       const char *password, char *err, size_t errsz)
 {
 	*out = (struct secret){0};
 	if (password == NULL)
 		return fail(err, errsz, account, "password is not set");
 	return keep(out, account, "password", password, strlen(password), err,
-		    errsz);
+	            errsz);
 }
 
 /* The checks shared by the loader (on the path) and the reader (on the
  * opened file, so that a file replaced in between is still checked). */
 static int check_stat(const struct stat *st, const char *path, char *err,
-		      size_t errsz)
+                      size_t errsz)
 {
 	if (!S_ISREG(st->st_mode))
 		return fail(err, errsz, NULL,
-			    "password_file %s is not a regular file", path);
+		            "password_file %s is not a regular file", path);
 	if (st->st_mode & (S_IRGRP | S_IROTH))
-		return fail(err, errsz, NULL,
-			    "password_file %s is readable by others (chmod 600)",
-			    path);
+		return fail(
+		        err, errsz, NULL,
+		        "password_file %s is readable by others (chmod 600)",
+		        path);
 	return 0;
 }
 
@@ -104,12 +105,12 @@ int secret_check_file(const char *path, char *err, size_t errsz)
 
 	if (stat(path, &st) < 0)
 		return fail(err, errsz, NULL, "password_file %s: %s", path,
-			    strerror(errno));
+		            strerror(errno));
 	return check_stat(&st, path, err, errsz);
 }
 
-int secret_from_file(struct secret *out, const char *account,
-		     const char *path, char *err, size_t errsz)
+int secret_from_file(struct secret *out, const char *account, const char *path,
+                     char *err, size_t errsz)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -123,7 +124,7 @@ int secret_from_file(struct secret *out, const char *account,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return fail(err, errsz, account, "password_file %s: %s", path,
-			    strerror(errno));
+		            strerror(errno));
 	if (fstat(fd, &st) < 0) {
 		fail(err, errsz, account, "password_file %s: %s", path,
 		     strerror(errno));
@@ -206,8 +207,8 @@ static int spawn_shell(pid_t *pid, const char *command, int outfd)
 		rc = posix_spawn_file_actions_adddup2(&fa, outfd, 1);
 	if (rc == 0)
 		rc = posix_spawnattr_setflags(
-			&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-				       POSIX_SPAWN_SETSIGDEF);
+		        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+		                       POSIX_SPAWN_SETSIGDEF);
 	if (rc == 0)
 		rc = posix_spawnattr_setpgroup(&attr, 0);
 	if (rc == 0)
@@ -246,7 +247,7 @@ static int reap(pid_t pid, int64_t deadline)
 enum read_end { READ_EOF, READ_TOO_BIG, READ_TIMEOUT, READ_ERROR };
 
 static enum read_end read_output(int fd, char *buf, size_t cap, size_t *len,
-				 int64_t deadline)
+                                 int64_t deadline)
 {
 	*len = 0;
 	for (;;) {
@@ -278,8 +279,8 @@ static enum read_end read_output(int fd, char *buf, size_t cap, size_t *len,
 }
 
 int secret_from_command(struct secret *out, const char *account,
-			const char *what, const char *command, int timeout_ms,
-			char *err, size_t errsz)
+                        const char *what, const char *command, int timeout_ms,
+                        char *err, size_t errsz)
 {
 	const size_t bufsz = SECRET_COMMAND_MAX + 1;
 	int64_t deadline;
@@ -311,7 +312,7 @@ int secret_from_command(struct secret *out, const char *account,
 		close(pfd[0]);
 		free(buf);
 		return fail(err, errsz, account, "%s cannot be started: %s",
-			    what, strerror(rc));
+		            what, strerror(rc));
 	}
 
 	deadline = now_ms() + timeout_ms;
@@ -330,7 +331,8 @@ int secret_from_command(struct secret *out, const char *account,
 		     timeout_ms % 1000 ? timeout_ms : timeout_ms / 1000,
 		     timeout_ms % 1000 ? "ms" : "s");
 	else if (end == READ_ERROR)
-		fail(err, errsz, account, "%s: reading its output failed", what);
+		fail(err, errsz, account, "%s: reading its output failed",
+		     what);
 	else if (status == -2)
 		fail(err, errsz, account,
 		     "%s: its exit status was lost (SIGCHLD ignored?)", what);
@@ -350,7 +352,7 @@ int secret_from_command(struct secret *out, const char *account,
 			line--;
 		if (line == 0)
 			rc = fail(err, errsz, account,
-				  "%s printed nothing on its first line", what);
+			          "%s printed nothing on its first line", what);
 		else
 			rc = keep(out, account, what, buf, line, err, errsz);
 	}
@@ -360,7 +362,7 @@ int secret_from_command(struct secret *out, const char *account,
 }
 
 int secret_obtain(struct secret *out, const struct conf_account *acct,
-		  char *err, size_t errsz)
+                  char *err, size_t errsz)
 {
 	*out = (struct secret){0};
 	switch (acct->secret_kind) {
@@ -368,16 +370,16 @@ int secret_obtain(struct secret *out, const struct conf_account *acct,
 		return 0;
 	case CONF_SECRET_PASSWORD:
 		return secret_from_string(out, acct->name, acct->secret, err,
-					  errsz);
+		                          errsz);
 	case CONF_SECRET_FILE:
 		return secret_from_file(out, acct->name, acct->secret, err,
-					errsz);
+		                        errsz);
 	case CONF_SECRET_COMMAND:
 		return secret_from_command(out, acct->name, "password_command",
-					   acct->secret, 0, err, errsz);
+		                           acct->secret, 0, err, errsz);
 	case CONF_SECRET_TOKEN_COMMAND:
 		return secret_from_command(out, acct->name, "token_command",
-					   acct->secret, 0, err, errsz);
+		                           acct->secret, 0, err, errsz);
 	}
 	return fail(err, errsz, acct->name, "no password source configured");
 }

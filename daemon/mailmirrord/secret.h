@@ -47,7 +47,7 @@ void secret_clear(struct secret *s);
 /* Copies an inline password. 0, or -1 with err set (out of memory, empty,
  * or CR/LF in it). */
 int secret_from_string(struct secret *out, const char *account,
-		       const char *password, char *err, size_t errsz);
+                       const char *password, char *err, size_t errsz);
 
 /* Whether path may hold a secret: it exists, is a regular file (symbolic
  * links are followed, a FIFO or device is refused) and neither group nor
@@ -60,8 +60,8 @@ int secret_check_file(const char *path, char *err, size_t errsz);
  * swap between check and open is caught). One trailing "\n" or "\r\n" is
  * stripped; an empty result, a NUL, CR or LF inside, or more than
  * SECRET_FILE_MAX bytes is an error. 0, or -1 with err set. */
-int secret_from_file(struct secret *out, const char *account,
-		     const char *path, char *err, size_t errsz);
+int secret_from_file(struct secret *out, const char *account, const char *path,
+                     char *err, size_t errsz);
 
 /* Runs "/bin/sh -c command" and keeps the first line of its standard
  * output (without "\r\n"). An error (-1, err set, *out empty) when the
@@ -71,13 +71,13 @@ int secret_from_file(struct secret *out, const char *account,
  * names the setting in messages ("password_command"). timeout_ms <= 0
  * means SECRET_COMMAND_TIMEOUT_MS. */
 int secret_from_command(struct secret *out, const char *account,
-			const char *what, const char *command, int timeout_ms,
-			char *err, size_t errsz);
+                        const char *what, const char *command, int timeout_ms,
+                        char *err, size_t errsz);
 
 /* The secret an account's configuration names (password, password_file,
  * password_command or token_command). An account that needs none (a
  * preauthenticated tunnel) gets an empty secret and 0. */
 int secret_obtain(struct secret *out, const struct conf_account *acct,
-		  char *err, size_t errsz);
+                  char *err, size_t errsz);
 
 #endif

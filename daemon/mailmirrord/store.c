@@ -46,6 +46,7 @@ enum stmt_id {
 	ST_COUNT
 };
 
+/* clang-format off */
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ACCOUNT_UPSERT] =
 		"INSERT INTO accounts (name, host, user) VALUES (?1, ?2, ?3) "
@@ -137,6 +138,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"truncated = excluded.truncated",
 	[ST_BODY_CLEAR] = "DELETE FROM bodies",
 };
+/* clang-format on */
 
 struct store {
 	sqlite3 *db;
@@ -144,8 +146,8 @@ struct store {
 	char err[512];
 };
 
-__attribute__((format(printf, 2, 3))) static void
-set_err(struct store *s, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void set_err(struct store *s,
+                                                          const char *fmt, ...)
 {
 	va_list ap;
 
@@ -186,16 +188,20 @@ static int db_fail(struct store *s, int rc, const char *what)
 static int code_of_cache(int rc)
 {
 	switch (rc) {
-	case CACHE_ENEWER: return STORE_ENEWER;
-	case CACHE_ENOTOURS: return STORE_ECORRUPT;
-	case CACHE_ENOMEM: return STORE_ENOMEM;
-	case CACHE_EIO: return STORE_EIO;
-	default: return STORE_EDB;
+	case CACHE_ENEWER:
+		return STORE_ENEWER;
+	case CACHE_ENOTOURS:
+		return STORE_ECORRUPT;
+	case CACHE_ENOMEM:
+		return STORE_ENOMEM;
+	case CACHE_EIO:
+		return STORE_EIO;
+	default:
+		return STORE_EDB;
 	}
 }
 
-int store_open(struct store **out, const char *path, char *err,
-	       size_t errlen)
+int store_open(struct store **out, const char *path, char *err, size_t errlen)
 {
 	struct store *s;
 	int rc;
@@ -243,8 +249,8 @@ static sqlite3_stmt *stmt(struct store *s, enum stmt_id id, int *rc)
 	s->err[0] = '\0';
 	if (st == NULL) {
 		int r = sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
-					   SQLITE_PREPARE_PERSISTENT,
-					   &s->stmt[id], NULL);
+		                           SQLITE_PREPARE_PERSISTENT,
+		                           &s->stmt[id], NULL);
 		if (r != SQLITE_OK) {
 			*rc = db_fail(s, r, "preparing a statement");
 			return NULL;
@@ -284,7 +290,7 @@ static int check_modseq(struct store *s, uint64_t modseq)
 {
 	if (modseq > (uint64_t)INT64_MAX) {
 		set_err(s, "mod-sequence %llu out of range",
-			(unsigned long long)modseq);
+		        (unsigned long long)modseq);
 		return STORE_EINVAL;
 	}
 	return STORE_OK;
@@ -293,7 +299,7 @@ static int check_modseq(struct store *s, uint64_t modseq)
 /* Runs a bound statement that returns no rows (or whose rows are not
  * needed); *changes gets sqlite3_changes() when not NULL. */
 static int run(struct store *s, sqlite3_stmt *st, const char *what,
-	       int *changes)
+               int *changes)
 {
 	int rc = sqlite3_step(st);
 
@@ -310,7 +316,7 @@ static int run(struct store *s, sqlite3_stmt *st, const char *what,
 
 /* Runs a statement that returns one integer (RETURNING id, count(*)). */
 static int run_int(struct store *s, sqlite3_stmt *st, const char *what,
-		   int64_t *out)
+                   int64_t *out)
 {
 	int rc = sqlite3_step(st);
 
@@ -375,7 +381,7 @@ int store_rollback(struct store *s)
 /* --------------------------------------------------------------- accounts */
 
 int store_account_upsert(int64_t *id, struct store *s, const char *name,
-			 const char *host, const char *user)
+                         const char *host, const char *user)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st = stmt(s, ST_ACCOUNT_UPSERT, &rc);
@@ -394,7 +400,7 @@ int store_account_upsert(int64_t *id, struct store *s, const char *name,
 
 /* UPDATE ... WHERE id = ?1 with one more value; ENOTFOUND if no row. */
 static int update_one(struct store *s, sqlite3_stmt *st, int64_t row,
-		      const char *what)
+                      const char *what)
 {
 	int rc, changes = 0;
 
@@ -409,7 +415,7 @@ static int update_one(struct store *s, sqlite3_stmt *st, int64_t row,
 }
 
 static int set_text(struct store *s, enum stmt_id id, int64_t row,
-		    const char *v, const char *what)
+                    const char *v, const char *what)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st = stmt(s, id, &rc);
@@ -421,7 +427,7 @@ static int set_text(struct store *s, enum stmt_id id, int64_t row,
 }
 
 static int set_int(struct store *s, enum stmt_id id, int64_t row, int64_t v,
-		   const char *what)
+                   const char *what)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st = stmt(s, id, &rc);
@@ -432,29 +438,26 @@ static int set_int(struct store *s, enum stmt_id id, int64_t row, int64_t v,
 	return update_one(s, st, row, what);
 }
 
-int store_account_set_state(struct store *s, int64_t account,
-			    const char *state)
+int store_account_set_state(struct store *s, int64_t account, const char *state)
 {
 	if (state == NULL) {
 		set_err(s, "an account state cannot be NULL");
 		return STORE_EINVAL;
 	}
 	return set_text(s, ST_ACCOUNT_STATE, account, state,
-			"setting the account state");
+	                "setting the account state");
 }
 
-int store_account_set_error(struct store *s, int64_t account,
-			    const char *error)
+int store_account_set_error(struct store *s, int64_t account, const char *error)
 {
 	return set_text(s, ST_ACCOUNT_ERROR, account, error,
-			"setting the account error");
+	                "setting the account error");
 }
 
-int store_account_set_last_sync(struct store *s, int64_t account,
-				int64_t when)
+int store_account_set_last_sync(struct store *s, int64_t account, int64_t when)
 {
 	return set_int(s, ST_ACCOUNT_LAST_SYNC, account, when,
-		       "setting the account sync time");
+	               "setting the account sync time");
 }
 
 int store_account_clear_live(struct store *s, int64_t account)
@@ -471,8 +474,8 @@ int store_account_clear_live(struct store *s, int64_t account)
 /* -------------------------------------------------------------- mailboxes */
 
 int store_mailbox_upsert(int64_t *id, struct store *s, int64_t account,
-			 const char *name, const char *delimiter,
-			 const char *attributes, const char *special_use)
+                         const char *name, const char *delimiter,
+                         const char *attributes, const char *special_use)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st = stmt(s, ST_MAILBOX_UPSERT, &rc);
@@ -493,14 +496,14 @@ int store_mailbox_upsert(int64_t *id, struct store *s, int64_t account,
 	if (rc == STORE_EDB &&
 	    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
 		set_err(s, "storing mailbox %s: no account %lld", name,
-			(long long)account);
+		        (long long)account);
 		rc = STORE_ENOTFOUND;
 	}
 	return rc;
 }
 
 int store_mailbox_find(int64_t *id, struct store *s, int64_t account,
-		       const char *name)
+                       const char *name)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st = stmt(s, ST_MAILBOX_FIND, &rc);
@@ -513,7 +516,7 @@ int store_mailbox_find(int64_t *id, struct store *s, int64_t account,
 }
 
 int store_mailbox_get_state(struct store_mailbox_state *out, struct store *s,
-			    int64_t mailbox)
+                            int64_t mailbox)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st = stmt(s, ST_MAILBOX_GET_STATE, &rc);
@@ -529,8 +532,8 @@ int store_mailbox_get_state(struct store_mailbox_state *out, struct store *s,
 		out->exists = (uint32_t)sqlite3_column_int64(st, 3);
 		out->unseen = (uint32_t)sqlite3_column_int64(st, 4);
 		out->last_sync = sqlite3_column_type(st, 5) == SQLITE_NULL
-					 ? STORE_NO_TIME
-					 : sqlite3_column_int64(st, 5);
+		                         ? STORE_NO_TIME
+		                         : sqlite3_column_int64(st, 5);
 		rc = STORE_OK;
 	} else if (rc == SQLITE_DONE) {
 		set_err(s, "no mailbox %lld", (long long)mailbox);
@@ -543,7 +546,7 @@ int store_mailbox_get_state(struct store_mailbox_state *out, struct store *s,
 }
 
 int store_mailbox_set_state(struct store *s, int64_t mailbox,
-			    const struct store_mailbox_state *in)
+                            const struct store_mailbox_state *in)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st;
@@ -558,12 +561,10 @@ int store_mailbox_set_state(struct store *s, int64_t mailbox,
 	sqlite3_bind_int64(st, 5, in->exists);
 	sqlite3_bind_int64(st, 6, in->unseen);
 	bind_time(st, 7, in->last_sync);
-	return update_one(s, st, mailbox,
-			  "setting the mailbox state");
+	return update_one(s, st, mailbox, "setting the mailbox state");
 }
 
-int store_mailbox_reset(struct store *s, int64_t mailbox,
-			uint32_t uidvalidity)
+int store_mailbox_reset(struct store *s, int64_t mailbox, uint32_t uidvalidity)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st;
@@ -581,8 +582,7 @@ int store_mailbox_reset(struct store *s, int64_t mailbox,
 	if ((st = stmt(s, ST_MAILBOX_RESET_ROW, &rc)) == NULL)
 		goto fail;
 	sqlite3_bind_int64(st, 2, uidvalidity);
-	if ((rc = update_one(s, st, mailbox,
-			     "resetting the mailbox")) < 0)
+	if ((rc = update_one(s, st, mailbox, "resetting the mailbox")) < 0)
 		goto fail;
 	if (own && (rc = store_commit(s)) < 0)
 		goto fail;
@@ -604,8 +604,7 @@ int store_mailbox_delete(struct store *s, int64_t mailbox)
 	return run(s, st, "deleting the mailbox", NULL);
 }
 
-int store_mailbox_rename(struct store *s, int64_t mailbox,
-			 const char *new_name)
+int store_mailbox_rename(struct store *s, int64_t mailbox, const char *new_name)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st = stmt(s, ST_MAILBOX_RENAME, &rc);
@@ -617,8 +616,7 @@ int store_mailbox_rename(struct store *s, int64_t mailbox,
 		return STORE_EINVAL;
 	}
 	bind_text(st, 2, new_name);
-	rc = update_one(s, st, mailbox,
-			"renaming the mailbox");
+	rc = update_one(s, st, mailbox, "renaming the mailbox");
 	if (rc == STORE_EDB &&
 	    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE) {
 		set_err(s, "renaming the mailbox: %s exists", new_name);
@@ -628,7 +626,7 @@ int store_mailbox_rename(struct store *s, int64_t mailbox,
 }
 
 int store_mailbox_each(struct store *s, int64_t account, store_mailbox_cb *cb,
-		       void *payload)
+                       void *payload)
 {
 	int rc = STORE_OK, r;
 	sqlite3_stmt *st = stmt(s, ST_MAILBOX_EACH, &rc);
@@ -638,7 +636,7 @@ int store_mailbox_each(struct store *s, int64_t account, store_mailbox_cb *cb,
 	sqlite3_bind_int64(st, 1, account);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = cb(payload, sqlite3_column_int64(st, 0),
-			(const char *)sqlite3_column_text(st, 1));
+		        (const char *)sqlite3_column_text(st, 1));
 		if (rc != 0)
 			break;
 	}
@@ -651,11 +649,11 @@ int store_mailbox_each(struct store *s, int64_t account, store_mailbox_cb *cb,
 int store_mailbox_set_live(struct store *s, int64_t mailbox, bool live)
 {
 	return set_int(s, ST_MAILBOX_LIVE, mailbox, live,
-		       "setting the live mark");
+	               "setting the live mark");
 }
 
 int store_mailbox_set_progress(struct store *s, int64_t mailbox,
-			       uint32_t done_count, uint32_t total)
+                               uint32_t done_count, uint32_t total)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st = stmt(s, ST_MAILBOX_PROGRESS, &rc);
@@ -664,15 +662,13 @@ int store_mailbox_set_progress(struct store *s, int64_t mailbox,
 		return rc;
 	sqlite3_bind_int64(st, 2, done_count);
 	sqlite3_bind_int64(st, 3, total);
-	return update_one(s, st, mailbox,
-			  "setting the sync progress");
+	return update_one(s, st, mailbox, "setting the sync progress");
 }
 
-int store_mailbox_set_error(struct store *s, int64_t mailbox,
-			    const char *error)
+int store_mailbox_set_error(struct store *s, int64_t mailbox, const char *error)
 {
 	return set_text(s, ST_MAILBOX_ERROR, mailbox, error,
-			"setting the mailbox error");
+	                "setting the mailbox error");
 }
 
 int store_mailbox_recount(struct store *s, int64_t mailbox)
@@ -682,8 +678,7 @@ int store_mailbox_recount(struct store *s, int64_t mailbox)
 
 	if (st == NULL)
 		return rc;
-	return update_one(s, st, mailbox,
-			  "counting the mailbox's messages");
+	return update_one(s, st, mailbox, "counting the mailbox's messages");
 }
 
 /* --------------------------------------------------------------- messages */
@@ -741,7 +736,7 @@ static char *normalise_flags(struct store *s, const char *flags, int *rc)
 }
 
 int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
-			 const struct store_msg *m)
+                         const struct store_msg *m)
 {
 	int rc = STORE_OK;
 	int64_t row = 0;
@@ -781,7 +776,7 @@ int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
 	if (rc == STORE_EDB &&
 	    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
 		set_err(s, "storing UID %u: no mailbox %lld", m->uid,
-			(long long)mailbox);
+		        (long long)mailbox);
 		rc = STORE_ENOTFOUND;
 	}
 	if (rc == STORE_OK && id != NULL)
@@ -790,7 +785,7 @@ int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
 }
 
 int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
-			    const char *flags, uint64_t modseq)
+                            const char *flags, uint64_t modseq)
 {
 	int rc = STORE_OK, changes = 0;
 	sqlite3_stmt *st;
@@ -828,7 +823,7 @@ int store_message_delete(struct store *s, int64_t mailbox, uint32_t uid)
 }
 
 int store_message_delete_range(uint64_t *deleted, struct store *s,
-			       int64_t mailbox, uint32_t first, uint32_t last)
+                               int64_t mailbox, uint32_t first, uint32_t last)
 {
 	int rc = STORE_OK, changes = 0;
 	sqlite3_stmt *st;
@@ -850,7 +845,7 @@ int store_message_delete_range(uint64_t *deleted, struct store *s,
 }
 
 int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
-			   void *payload)
+                           void *payload)
 {
 	int rc = STORE_OK, r;
 	sqlite3_stmt *st = stmt(s, ST_MESSAGE_EACH_UID, &rc);
@@ -898,7 +893,7 @@ int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox)
 }
 
 int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
-		   const char *headers, const char *body, bool truncated)
+                   const char *headers, const char *body, bool truncated)
 {
 	int rc = STORE_OK, changes = 0;
 	sqlite3_stmt *st = stmt(s, ST_BODY_PUT, &rc);

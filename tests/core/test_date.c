@@ -12,7 +12,7 @@ static void expect_date(const char *s, time_t want, int want_tz)
 	int rc = imap4_internaldate2tuple(&t, &tz, s);
 	cr_assert_eq(rc, 0, "parse \"%s\" = %d", s, rc);
 	cr_assert_eq(t, want, "\"%s\": %lld, want %lld", s, (long long)t,
-		     (long long)want);
+	             (long long)want);
 	cr_assert_eq(tz, want_tz);
 }
 
@@ -24,8 +24,8 @@ Test(internaldate, forms)
 	expect_date("\"17-Jul-1996 02:44:25 -0700\"", t, -420);
 	expect_date("INTERNALDATE \"17-Jul-1996 02:44:25 -0700\"", t, -420);
 	expect_date("* 12 FETCH (UID 3 INTERNALDATE \"17-Jul-1996 02:44:25 "
-		    "-0700\" RFC822.SIZE 44)",
-		    t, -420);
+	            "-0700\" RFC822.SIZE 44)",
+	            t, -420);
 	expect_date("17-jul-1996 09:44:25 +0000", t, 0);
 	expect_date("17-Jul-1996 15:14:25 +0530", t, 330);
 }
@@ -55,7 +55,7 @@ static void bad_date(const char *s)
 	time_t t = 77;
 	int tz = 77;
 	cr_assert_eq(imap4_internaldate2tuple(&t, &tz, s), IMAP4_EINVAL,
-		     "accepted \"%s\"", s);
+	             "accepted \"%s\"", s);
 	cr_assert_eq(t, 77);
 	cr_assert_eq(tz, 77);
 }
@@ -79,8 +79,8 @@ Test(internaldate, invalid)
 	bad_date("01-Jan-2020 00:00:00 0000");
 	bad_date("01-Jan-2020 00:00:00 +000");
 	bad_date("01-Jan-2020 0:00:00 +0000");
-	bad_date("\"01-Jan-2020 00:00:00 +0000");	/* unclosed quote */
-	bad_date("01-Jan-2020 00:00:00 +00001");	/* trailing digit */
+	bad_date("\"01-Jan-2020 00:00:00 +0000"); /* unclosed quote */
+	bad_date("01-Jan-2020 00:00:00 +00001");  /* trailing digit */
 	bad_date("123-Jan-2020 00:00:00 +0000");
 	cr_assert_eq(imap4_internaldate2tuple(NULL, NULL, "x"), IMAP4_EINVAL);
 }
@@ -89,8 +89,8 @@ Test(internaldate, tz_optional)
 {
 	time_t t;
 	cr_assert_eq(imap4_internaldate2tuple(&t, NULL,
-					      "01-Jan-1970 00:00:01 +0000"),
-		     0);
+	                                      "01-Jan-1970 00:00:01 +0000"),
+	             0);
 	cr_assert_eq(t, 1);
 }
 
@@ -127,13 +127,13 @@ Test(time2internaldate, round_trip)
 
 	for (int i = 0; i < 2000; i++) {
 		time_t t = (time_t)((long long)rand_r(&seed) * 3 -
-				    (long long)RAND_MAX);
+		                    (long long)RAND_MAX);
 		int tz = rand_r(&seed) % (2 * 14 * 60 + 1) - 14 * 60;
 		imap4_time2internaldate(buf, t, tz);
 		time_t back;
 		int btz;
 		cr_assert_eq(imap4_internaldate2tuple(&back, &btz, buf), 0,
-			     "%s", buf);
+		             "%s", buf);
 		cr_assert_eq(back, t, "%s", buf);
 		cr_assert_eq(btz, tz);
 	}
@@ -150,6 +150,6 @@ Test(local_tz, follows_tz)
 	cr_assert_eq(imap4_local_tz(1700000000), 330);
 	setenv("TZ", "America/New_York", 1);
 	tzset();
-	cr_assert_eq(imap4_local_tz(1700000000), -300);	/* November: EST */
-	cr_assert_eq(imap4_local_tz(1690000000), -240);	/* July: EDT */
+	cr_assert_eq(imap4_local_tz(1700000000), -300); /* November: EST */
+	cr_assert_eq(imap4_local_tz(1690000000), -240); /* July: EDT */
 }

@@ -9,7 +9,7 @@ Test(int2ap, values)
 	char buf[17];
 
 	imap4_int2ap(buf, 0);
-	cr_assert_str_eq(buf, "");	/* imaplib: b'' */
+	cr_assert_str_eq(buf, ""); /* imaplib: b'' */
 	imap4_int2ap(buf, 1);
 	cr_assert_str_eq(buf, "B");
 	imap4_int2ap(buf, 15);

@@ -38,8 +38,8 @@ Test(mutf7, rfc3501_example)
 {
 	/* "~peter/mail/" + 台北 + "/" + 日本語 */
 	both_ways("~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/"
-		  "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
-		  "~peter/mail/&U,BTFw-/&ZeVnLIqe-");
+	          "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+	          "~peter/mail/&U,BTFw-/&ZeVnLIqe-");
 }
 
 Test(mutf7, ascii_and_ampersand)
@@ -49,13 +49,15 @@ Test(mutf7, ascii_and_ampersand)
 	both_ways("Tom & Jerry", "Tom &- Jerry");
 	both_ways("&&", "&-&-");
 	both_ways(" !\"#$%'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~",
-		  " !\"#$%'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~");
+	          " !\"#$%'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~");
 }
 
 Test(mutf7, non_ascii)
 {
-	both_ways("Entw\xc3\xbc" "rfe", "Entw&APw-rfe");	/* Entwürfe */
-	both_ways("\xc3\xa9t\xc3\xa9", "&AOk-t&AOk-");		/* été */
+	both_ways("Entw\xc3\xbc"
+	          "rfe",
+	          "Entw&APw-rfe");                     /* Entwürfe */
+	both_ways("\xc3\xa9t\xc3\xa9", "&AOk-t&AOk-"); /* été */
 	/* U+1F600 as the surrogate pair D83D DE00 */
 	both_ways("\xf0\x9f\x98\x80", "&2D3eAA-");
 	/* a control character is not direct: it goes into a shift */
@@ -150,19 +152,19 @@ static void bad_encode(const char *utf8)
 {
 	char *out = (char *)1;
 	cr_assert_eq(imap4_mutf7_encode(&out, utf8), IMAP4_EINVAL,
-		     "encode accepted invalid UTF-8");
+	             "encode accepted invalid UTF-8");
 	cr_assert_null(out);
 }
 
 Test(mutf7, encode_rejects_invalid_utf8)
 {
-	bad_encode("\x80");			/* lone continuation */
-	bad_encode("a\xc3");			/* truncated */
-	bad_encode("\xc3\x28");			/* bad continuation */
-	bad_encode("\xc0\xaf");			/* overlong "/" */
-	bad_encode("\xe0\x80\xaf");		/* overlong "/" */
-	bad_encode("\xed\xa0\x80");		/* surrogate D800 */
-	bad_encode("\xf4\x90\x80\x80");		/* above U+10FFFF */
+	bad_encode("\x80");             /* lone continuation */
+	bad_encode("a\xc3");            /* truncated */
+	bad_encode("\xc3\x28");         /* bad continuation */
+	bad_encode("\xc0\xaf");         /* overlong "/" */
+	bad_encode("\xe0\x80\xaf");     /* overlong "/" */
+	bad_encode("\xed\xa0\x80");     /* surrogate D800 */
+	bad_encode("\xf4\x90\x80\x80"); /* above U+10FFFF */
 	bad_encode("\xff");
 	char *out = (char *)1;
 	cr_assert_eq(imap4_mutf7_encode(&out, NULL), IMAP4_EINVAL);
@@ -173,32 +175,32 @@ static void bad_decode(const char *mutf7)
 {
 	char *out = (char *)1;
 	cr_assert_eq(imap4_mutf7_decode(&out, mutf7), IMAP4_EINVAL,
-		     "decode accepted \"%s\"", mutf7);
+	             "decode accepted \"%s\"", mutf7);
 	cr_assert_null(out);
 }
 
 Test(mutf7, decode_rejects_invalid)
 {
-	bad_decode("&AOk");		/* unterminated at the end */
-	bad_decode("&AOk.x");		/* ended by another character */
-	bad_decode("&");		/* bare & */
-	bad_decode("&A-");		/* a shift with no whole unit */
-	bad_decode("&AO-");		/* 12 bits: no whole unit */
-	bad_decode("&AOl-");		/* padding bits not zero */
-	bad_decode("&AOkA-");		/* a whole spare sextet */
-	bad_decode("&AOk/-");		/* "/" is not modified base64 */
-	bad_decode("&AOk=-");		/* nor is padding */
-	bad_decode("&2D0-");		/* high surrogate alone */
-	bad_decode("&2D0AQQ-");		/* high surrogate + "A" */
-	bad_decode("&3gA-");		/* low surrogate alone */
-	bad_decode("&2D0-&3gA-");	/* a pair split over two shifts */
-	bad_decode("&AEE-");		/* "A" is printable: direct only */
-	bad_decode("&ACY-");		/* "&" must be "&-" */
-	bad_decode("&ACA-");		/* SP is printable */
-	bad_decode("&AAA-");		/* NUL */
-	bad_decode("&AOk-&AOk-");	/* adjacent shifts: one run */
-	bad_decode("caf\xc3\xa9");	/* raw 8-bit */
-	bad_decode("a\tb");		/* raw control character */
+	bad_decode("&AOk");        /* unterminated at the end */
+	bad_decode("&AOk.x");      /* ended by another character */
+	bad_decode("&");           /* bare & */
+	bad_decode("&A-");         /* a shift with no whole unit */
+	bad_decode("&AO-");        /* 12 bits: no whole unit */
+	bad_decode("&AOl-");       /* padding bits not zero */
+	bad_decode("&AOkA-");      /* a whole spare sextet */
+	bad_decode("&AOk/-");      /* "/" is not modified base64 */
+	bad_decode("&AOk=-");      /* nor is padding */
+	bad_decode("&2D0-");       /* high surrogate alone */
+	bad_decode("&2D0AQQ-");    /* high surrogate + "A" */
+	bad_decode("&3gA-");       /* low surrogate alone */
+	bad_decode("&2D0-&3gA-");  /* a pair split over two shifts */
+	bad_decode("&AEE-");       /* "A" is printable: direct only */
+	bad_decode("&ACY-");       /* "&" must be "&-" */
+	bad_decode("&ACA-");       /* SP is printable */
+	bad_decode("&AAA-");       /* NUL */
+	bad_decode("&AOk-&AOk-");  /* adjacent shifts: one run */
+	bad_decode("caf\xc3\xa9"); /* raw 8-bit */
+	bad_decode("a\tb");        /* raw control character */
 	char *out = (char *)1;
 	cr_assert_eq(imap4_mutf7_decode(&out, NULL), IMAP4_EINVAL);
 }

@@ -49,21 +49,25 @@ Test(rfc2047, rfc_section8_headers)
 Test(rfc2047, rfc2231_language)
 {
 	expect("=?US-ASCII*EN?Q?Keith_Moore?=", "Keith Moore");
-	expect("=?utf-8*de-CH?q?Gr=C3=BCezi?=", "Gr\xc3\xbc" "ezi");
+	expect("=?utf-8*de-CH?q?Gr=C3=BCezi?=", "Gr\xc3\xbc"
+	                                        "ezi");
 }
 
 Test(rfc2047, case_and_padding)
 {
 	expect("=?utf-8?b?w6k=?=", "\xc3\xa9");
-	expect("=?UTF-8?B?w6k?=", "\xc3\xa9");	/* padding left out */
-	expect("=?Utf-8?q?=c3=a9?=", "\xc3\xa9");	/* lower-case hex */
-	expect("=?utf-8?q?" "?=", "");			/* empty word */
+	expect("=?UTF-8?B?w6k?=", "\xc3\xa9");    /* padding left out */
+	expect("=?Utf-8?q?=c3=a9?=", "\xc3\xa9"); /* lower-case hex */
+	expect("=?utf-8?q?"
+	       "?=",
+	       ""); /* empty word */
 }
 
 Test(rfc2047, split_multibyte)
 {
 	/* "a€b" with the euro sign (E2 82 AC) cut after two bytes */
-	expect("=?UTF-8?B?YeKC?= =?UTF-8?B?rGI=?=", "a\xe2\x82\xac" "b");
+	expect("=?UTF-8?B?YeKC?= =?UTF-8?B?rGI=?=", "a\xe2\x82\xac"
+	                                            "b");
 	/* the charset label may differ in case */
 	expect("=?utf-8?Q?=E2=82?=\r\n =?UTF-8?q?=AC?=", "\xe2\x82\xac");
 	/* an astral character (U+1D11E) over two words, mixed B and Q */
@@ -99,20 +103,20 @@ Test(rfc2047, charsets)
 Test(rfc2047, broken_words_kept)
 {
 	const char *raw[] = {
-		"=?utf-8?q?abc",		/* unterminated */
-		"=?utf-8?b?####?=",		/* not base64 */
-		"=?utf-8?b?QUJDR?=",		/* a lone sextet */
-		"=?utf-8?b?QQ==QQ==?=",		/* data after padding */
-		"=?utf-8?q?a=ZZ?=",		/* bad hex */
-		"=?utf-8?q?a=4?=",		/* short escape */
-		"=?x-klingon?q?abc?=",		/* unknown charset */
-		"=?utf-8?q?=FF?=",		/* bytes invalid in the charset */
-		"=?utf-8?x?abc?=",		/* unknown encoding */
-		"=?utf-8?q?a b?=",		/* space inside */
-		"=??q?abc?=",			/* no charset */
-		"=?utf-8*?q?abc?=",		/* empty language */
-		"=?utf-8//IGNORE?q?a?=",	/* iconv suffix smuggling */
-		"=?UTF-8?Q?=E2=82?=",		/* truncated character */
+	        "=?utf-8?q?abc",         /* unterminated */
+	        "=?utf-8?b?####?=",      /* not base64 */
+	        "=?utf-8?b?QUJDR?=",     /* a lone sextet */
+	        "=?utf-8?b?QQ==QQ==?=",  /* data after padding */
+	        "=?utf-8?q?a=ZZ?=",      /* bad hex */
+	        "=?utf-8?q?a=4?=",       /* short escape */
+	        "=?x-klingon?q?abc?=",   /* unknown charset */
+	        "=?utf-8?q?=FF?=",       /* bytes invalid in the charset */
+	        "=?utf-8?x?abc?=",       /* unknown encoding */
+	        "=?utf-8?q?a b?=",       /* space inside */
+	        "=??q?abc?=",            /* no charset */
+	        "=?utf-8*?q?abc?=",      /* empty language */
+	        "=?utf-8//IGNORE?q?a?=", /* iconv suffix smuggling */
+	        "=?UTF-8?Q?=E2=82?=",    /* truncated character */
 	};
 	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
 		expect(raw[i], raw[i]);
@@ -137,12 +141,15 @@ Test(rfc2047, raw_text)
 {
 	expect("", "");
 	expect("plain text", "plain text");
-	expect("caf\xc3\xa9", "caf\xc3\xa9");		/* UTF-8 kept */
-	expect("caf\xe9", "caf\xef\xbf\xbd");		/* Latin-1 byte */
+	expect("caf\xc3\xa9", "caf\xc3\xa9"); /* UTF-8 kept */
+	expect("caf\xe9", "caf\xef\xbf\xbd"); /* Latin-1 byte */
 	expect("\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
-	expect_n("a\0b", 3, "a\xef\xbf\xbd" "b");	/* NUL */
-	expect("=?utf-8?q?a=00b?=", "a\xef\xbf\xbd" "b");
-	expect("Re:=?utf-8?q?x?=y", "Re:xy");		/* glued to text */
+	expect_n("a\0b", 3,
+	         "a\xef\xbf\xbd"
+	         "b"); /* NUL */
+	expect("=?utf-8?q?a=00b?=", "a\xef\xbf\xbd"
+	                            "b");
+	expect("Re:=?utf-8?q?x?=y", "Re:xy"); /* glued to text */
 	expect("= ?=?=?=?", "= ?=?=?=?");
 	expect("=?", "=?");
 	/* only part of a buffer */

@@ -8,24 +8,24 @@
 
 /* One step whose message must be exactly want (wlen bytes). */
 static void step_eq(struct imap4_sasl *s, const char *challenge,
-		    const void *want, size_t wlen)
+                    const void *want, size_t wlen)
 {
 	struct imap4_buf out;
 	imap4_buf_init(&out, 0);
 	int rc = imap4_sasl_step(s, challenge,
-				 challenge ? strlen(challenge) : 0, &out);
+	                         challenge ? strlen(challenge) : 0, &out);
 	cr_assert_eq(rc, 0, "step(%s) = %d", challenge ? challenge : "NULL",
-		     rc);
+	             rc);
 	cr_assert_eq(out.len, wlen, "message of %zu bytes, want %zu: %s",
-		     out.len, wlen, out.data ? out.data : "");
+	             out.len, wlen, out.data ? out.data : "");
 	if (wlen)
 		cr_assert_eq(memcmp(out.data, want, wlen), 0, "got %s",
-			     out.data);
+		             out.data);
 	imap4_buf_wipe(&out);
 }
 
 static void step_str(struct imap4_sasl *s, const char *challenge,
-		     const char *want)
+                     const char *want)
 {
 	step_eq(s, challenge, want, strlen(want));
 }
@@ -36,15 +36,15 @@ static void step_fails(struct imap4_sasl *s, const char *challenge, int want)
 	imap4_buf_init(&out, 0);
 	imap4_buf_puts(&out, "kept");
 	int rc = imap4_sasl_step(s, challenge,
-				 challenge ? strlen(challenge) : 0, &out);
+	                         challenge ? strlen(challenge) : 0, &out);
 	cr_assert_eq(rc, want, "step(%s) = %d, want %d",
-		     challenge ? challenge : "NULL", rc, want);
+	             challenge ? challenge : "NULL", rc, want);
 	cr_assert_str_eq(out.data, "kept", "out changed on error");
 	imap4_buf_clear(&out);
 }
 
 static struct imap4_sasl *make(const char *mech, const char *authzid,
-			       const char *user, const char *secret)
+                               const char *user, const char *secret)
 {
 	struct imap4_sasl *s = NULL;
 	int rc = imap4_sasl_new(&s, mech, authzid, user, secret);
@@ -59,12 +59,12 @@ Test(sasl, plain_rfc4616)
 	cr_assert(imap4_sasl_client_first(s));
 	step_eq(s, NULL, "\0tim\0tanstaaftanstaaf", 21);
 	cr_assert(imap4_sasl_server_verified(s));
-	step_fails(s, "", IMAP4_EPROTO);	/* the exchange is over */
+	step_fails(s, "", IMAP4_EPROTO); /* the exchange is over */
 	imap4_sasl_free(&s);
 	cr_assert_null(s);
 
 	s = make("plain", "Ursel", "Kurt", "xipj3plmq");
-	step_eq(s, "", "Ursel\0Kurt\0xipj3plmq", 20);	/* no SASL-IR */
+	step_eq(s, "", "Ursel\0Kurt\0xipj3plmq", 20); /* no SASL-IR */
 	imap4_sasl_free(&s);
 }
 
@@ -72,7 +72,7 @@ Test(sasl, plain_rejects_nonempty_first_challenge)
 {
 	struct imap4_sasl *s = make("PLAIN", NULL, "u", "p");
 	step_fails(s, "garbage", IMAP4_EPROTO);
-	step_fails(s, "", IMAP4_EPROTO);	/* failed stays failed */
+	step_fails(s, "", IMAP4_EPROTO); /* failed stays failed */
 	imap4_sasl_free(&s);
 }
 
@@ -88,25 +88,27 @@ Test(sasl, login)
 
 Test(sasl, cram_md5_rfc2195)
 {
-	struct imap4_sasl *s = make("CRAM-MD5", NULL, "tim", "tanstaaftanstaaf");
+	struct imap4_sasl *s =
+	        make("CRAM-MD5", NULL, "tim", "tanstaaftanstaaf");
 	cr_assert_not(imap4_sasl_client_first(s));
 	step_str(s, "<1896.697170952@postoffice.reston.mci.net>",
-		 "tim b913a602c7eda7a495b4e6e7334d3890");
+	         "tim b913a602c7eda7a495b4e6e7334d3890");
 	imap4_sasl_free(&s);
 
 	s = make("cram-md5", NULL, "tim", "tanstaaftanstaaf");
-	step_fails(s, "", IMAP4_EPROTO);	/* no challenge to sign */
+	step_fails(s, "", IMAP4_EPROTO); /* no challenge to sign */
 	imap4_sasl_free(&s);
 }
 
 Test(sasl, xoauth2)
 {
-	struct imap4_sasl *s = make("XOAUTH2", NULL, "someuser@example.com",
-				    "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg");
+	struct imap4_sasl *s =
+	        make("XOAUTH2", NULL, "someuser@example.com",
+	             "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg");
 	step_str(s, NULL,
-		 "user=someuser@example.com\x01"
-		 "auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg"
-		 "\x01\x01");
+	         "user=someuser@example.com\x01"
+	         "auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg"
+	         "\x01\x01");
 	/* an error challenge (JSON) is answered with an empty message */
 	step_eq(s, "{\"status\":\"401\"}", "", 0);
 	step_fails(s, "", IMAP4_EPROTO);
@@ -115,19 +117,22 @@ Test(sasl, xoauth2)
 
 Test(sasl, oauthbearer_rfc7628)
 {
-	struct imap4_sasl *s = make("OAUTHBEARER", NULL, "user@example.com",
-				    "vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg==");
+	struct imap4_sasl *s =
+	        make("OAUTHBEARER", NULL, "user@example.com",
+	             "vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg==");
 	cr_assert(imap4_sasl_client_first(s));
 	step_str(s, NULL,
-		 "n,a=user@example.com,\x01"
-		 "auth=Bearer vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg=="
-		 "\x01\x01");
+	         "n,a=user@example.com,\x01"
+	         "auth=Bearer vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg=="
+	         "\x01\x01");
 	step_str(s, "{\"status\":\"invalid_token\"}", "\x01");
 	imap4_sasl_free(&s);
 
 	/* "=" and "," in the name are escaped as a saslname */
 	s = make("OAUTHBEARER", NULL, "a=b,c", "tok");
-	step_str(s, NULL, "n,a=a=3Db=2Cc,\x01" "auth=Bearer tok\x01\x01");
+	step_str(s, NULL,
+	         "n,a=a=3Db=2Cc,\x01"
+	         "auth=Bearer tok\x01\x01");
 	imap4_sasl_free(&s);
 }
 
@@ -135,26 +140,26 @@ Test(sasl, new_rejects)
 {
 	struct imap4_sasl *s = (struct imap4_sasl *)1;
 	cr_assert_eq(imap4_sasl_new(&s, "GSSAPI", NULL, "u", "p"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert_null(s);
 	cr_assert_eq(imap4_sasl_new(&s, NULL, NULL, "u", "p"), IMAP4_EINVAL);
 	cr_assert_eq(imap4_sasl_new(&s, "PLAIN", NULL, NULL, "p"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert_eq(imap4_sasl_new(&s, "PLAIN", NULL, "u", NULL),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert_eq(imap4_sasl_new(NULL, "PLAIN", NULL, "u", "p"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	/* ^A would split the OAuth message; a space would end the token */
 	cr_assert_eq(imap4_sasl_new(&s, "XOAUTH2", NULL, "u\x01x", "t"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert_eq(imap4_sasl_new(&s, "XOAUTH2", NULL, "u", "t\x01x"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert_eq(imap4_sasl_new(&s, "OAUTHBEARER", NULL, "u", "a b"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert_eq(imap4_sasl_new(&s, "OAUTHBEARER", NULL, "u", ""),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert_eq(imap4_sasl_new(&s, "OAUTHBEARER", NULL, "u", "=x"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert_null(s);
 	imap4_sasl_free(NULL);
 	imap4_sasl_free(&s);
@@ -162,11 +167,11 @@ Test(sasl, new_rejects)
 
 /* RFC 7677 section 3 */
 #define S256_NONCE "rOprNGfwEbeRWgbNEkqO"
-#define S256_SERVER_FIRST                                                   \
-	"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"            \
+#define S256_SERVER_FIRST                                                      \
+	"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"                \
 	"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
-#define S256_CLIENT_FINAL                                                   \
-	"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"     \
+#define S256_CLIENT_FINAL                                                      \
+	"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"         \
 	"p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
 #define S256_SERVER_FINAL "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
 
@@ -193,14 +198,15 @@ Test(sasl, scram_sha256_rfc7677)
 Test(sasl, scram_sha1_rfc5802)
 {
 	struct imap4_sasl *s = make("SCRAM-SHA-1", NULL, "user", "pencil");
-	cr_assert_eq(imap4_sasl_set_nonce_for_test(s, "fyko+d2lbbFgONRv9qkxdawL"),
-		     0);
+	cr_assert_eq(
+	        imap4_sasl_set_nonce_for_test(s, "fyko+d2lbbFgONRv9qkxdawL"),
+	        0);
 	step_str(s, "", "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL");
 	step_str(s,
-		 "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
-		 "s=QSXCR+Q6sek8bf92,i=4096",
-		 "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
-		 "p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=");
+	         "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
+	         "s=QSXCR+Q6sek8bf92,i=4096",
+	         "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
+	         "p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=");
 	step_eq(s, "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=", "", 0);
 	cr_assert(imap4_sasl_server_verified(s));
 	imap4_sasl_free(&s);
@@ -211,7 +217,7 @@ Test(sasl, scram_wrong_server_signature)
 	struct imap4_sasl *s = scram256();
 	step_str(s, S256_SERVER_FIRST, S256_CLIENT_FINAL);
 	step_fails(s, "v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=",
-		   IMAP4_EPROTO);
+	           IMAP4_EPROTO);
 	cr_assert_not(imap4_sasl_server_verified(s));
 	imap4_sasl_free(&s);
 
@@ -219,7 +225,7 @@ Test(sasl, scram_wrong_server_signature)
 	s = scram256();
 	step_str(s, S256_SERVER_FIRST, S256_CLIENT_FINAL);
 	step_fails(s, "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G5=",
-		   IMAP4_EPROTO);
+	           IMAP4_EPROTO);
 	imap4_sasl_free(&s);
 
 	/* a second message after the failure is refused too */
@@ -232,7 +238,7 @@ Test(sasl, scram_wrong_server_signature)
 
 	s = scram256();
 	step_str(s, S256_SERVER_FIRST, S256_CLIENT_FINAL);
-	step_fails(s, "v=AAAA", IMAP4_EPROTO);	/* too short */
+	step_fails(s, "v=AAAA", IMAP4_EPROTO); /* too short */
 	imap4_sasl_free(&s);
 }
 
@@ -256,26 +262,39 @@ static void server_first_fails(const char *challenge)
 Test(sasl, scram_bad_server_first)
 {
 	/* the nonce must extend ours */
-	server_first_fails("r=XOprNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
-	server_first_fails("r=" S256_NONCE ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
+	server_first_fails(
+	        "r=XOprNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
+	server_first_fails("r=" S256_NONCE
+	                   ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
 	server_first_fails("r=rOprNG,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
 	/* iteration counts */
-	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4095");
-	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000001");
-	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=99999999999999999999");
-	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=04096");
+	server_first_fails("r=" S256_NONCE
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4095");
+	server_first_fails("r=" S256_NONCE
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000001");
+	server_first_fails(
+	        "r=" S256_NONCE
+	        "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=99999999999999999999");
+	server_first_fails("r=" S256_NONCE
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=04096");
 	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=");
-	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=-4096");
+	server_first_fails("r=" S256_NONCE
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=-4096");
 	/* salt */
 	server_first_fails("r=" S256_NONCE "x,s=,i=4096");
-	server_first_fails("r=" S256_NONCE "x,s=W22Z*J0SNY7soEsUEjb6gQ==,i=4096");
+	server_first_fails("r=" S256_NONCE
+	                   "x,s=W22Z*J0SNY7soEsUEjb6gQ==,i=4096");
 	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ,i=4096");
 	/* structure */
-	server_first_fails("m=ext,r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
-	server_first_fails("s=W22ZaJ0SNY7soEsUEjb6gQ==,r=" S256_NONCE "x,i=4096");
+	server_first_fails("m=ext,r=" S256_NONCE
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
+	server_first_fails("s=W22ZaJ0SNY7soEsUEjb6gQ==,r=" S256_NONCE
+	                   "x,i=4096");
 	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==");
-	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,");
-	server_first_fails("r=" S256_NONCE "x y,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
+	server_first_fails("r=" S256_NONCE
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,");
+	server_first_fails("r=" S256_NONCE
+	                   "x y,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
 	server_first_fails("");
 }
 
@@ -286,8 +305,8 @@ Test(sasl, scram_accepts_extensions_and_big_counts)
 	imap4_buf_init(&out, 0);
 	const char *c = "r=" S256_NONCE "srv,s=c2FsdA==,i=100000,x=ext";
 	cr_assert_eq(imap4_sasl_step(s, c, strlen(c), &out), 0);
-	cr_assert_eq(strncmp(out.data, "c=biws,r=" S256_NONCE "srv,p=", 35),
-		     0, "%s", out.data);
+	cr_assert_eq(strncmp(out.data, "c=biws,r=" S256_NONCE "srv,p=", 35), 0,
+	             "%s", out.data);
 	imap4_buf_wipe(&out);
 	imap4_sasl_free(&s);
 }
@@ -302,8 +321,9 @@ Test(sasl, scram_authzid_and_saslname)
 	imap4_buf_init(&out, 0);
 	const char *c = "r=abcdef,s=c2FsdA==,i=4096";
 	cr_assert_eq(imap4_sasl_step(s, c, strlen(c), &out), 0);
-	cr_assert_eq(strncmp(out.data, "c=bixhPWFkPTJDbWluLA==,r=abcdef,p=", 34),
-		     0, "%s", out.data);
+	cr_assert_eq(
+	        strncmp(out.data, "c=bixhPWFkPTJDbWluLA==,r=abcdef,p=", 34), 0,
+	        "%s", out.data);
 	imap4_buf_wipe(&out);
 	imap4_sasl_free(&s);
 }

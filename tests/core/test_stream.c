@@ -13,15 +13,14 @@
 #include <unistd.h>
 
 /* Reads until len bytes or the deadline. */
-static size_t read_all(struct imap4_transport *t, char *buf, size_t len,
-		       int ms)
+static size_t read_all(struct imap4_transport *t, char *buf, size_t len, int ms)
 {
 	int64_t deadline = imap4_deadline(ms);
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = imap4_transport_read(t, buf + got, len - got,
-						 deadline);
+		ssize_t n =
+		        imap4_transport_read(t, buf + got, len - got, deadline);
 		if (n < 0)
 			break;
 		got += (size_t)n;
@@ -36,7 +35,8 @@ static pid_t read_pid(struct imap4_transport *t)
 	size_t i = 0;
 
 	while (i < sizeof(line) - 1) {
-		if (imap4_transport_read(t, line + i, 1, imap4_deadline(5000)) != 1)
+		if (imap4_transport_read(t, line + i, 1,
+		                         imap4_deadline(5000)) != 1)
 			break;
 		if (line[i++] == '\n')
 			break;
@@ -52,11 +52,11 @@ Test(stream, cat_round_trip)
 	size_t i;
 
 	cr_assert_eq(imap4_stream_open(&t, "cat", err, sizeof(err)), 0, "%s",
-		     err);
+	             err);
 	cr_assert_str_eq(t->ops->name, "stream");
 	cr_assert_eq(imap4_transport_write(t, "a1 NOOP\r\n", 9,
-					   imap4_deadline(2000)),
-		     0);
+	                                   imap4_deadline(2000)),
+	             0);
 	cr_assert_eq(imap4_transport_wait(t, -1, imap4_deadline(2000)), 1);
 	cr_assert_eq(read_all(t, buf, 9, 2000), 9);
 	cr_assert_eq(memcmp(buf, "a1 NOOP\r\n", 9), 0);
@@ -67,8 +67,8 @@ Test(stream, cat_round_trip)
 		big[i] = (char)('a' + i % 26);
 	for (i = 0; i < sizeof(big); i += sizeof(buf)) {
 		cr_assert_eq(imap4_transport_write(t, big + i, sizeof(buf),
-						   imap4_deadline(2000)),
-			     0);
+		                                   imap4_deadline(2000)),
+		             0);
 		cr_assert_eq(read_all(t, buf, sizeof(buf), 2000), sizeof(buf));
 		cr_assert_eq(memcmp(buf, big + i, sizeof(buf)), 0);
 	}
@@ -83,15 +83,16 @@ Test(stream, command_that_exits)
 	size_t got;
 	int rc = 0, i;
 
-	cr_assert_eq(imap4_stream_open(&t, "printf '* PREAUTH hi\\r\\n'; exit 3",
-				       err, sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(imap4_stream_open(&t,
+	                               "printf '* PREAUTH hi\\r\\n'; exit 3",
+	                               err, sizeof(err)),
+	             0, "%s", err);
 	got = read_all(t, buf, sizeof(buf), 2000);
 	cr_assert_eq(got, 14);
 	cr_assert_eq(memcmp(buf, "* PREAUTH hi\r\n", 14), 0);
-	cr_assert_eq(imap4_transport_read(t, buf, sizeof(buf),
-					  imap4_deadline(2000)),
-		     IMAP4_EEOF);
+	cr_assert_eq(
+	        imap4_transport_read(t, buf, sizeof(buf), imap4_deadline(2000)),
+	        IMAP4_EEOF);
 	/* Once the reader is gone a write fails, and SIGPIPE (which would
 	 * kill this test) is not raised. The exiting shell may release its
 	 * stdin a moment after its stdout, so the first writes may still
@@ -112,9 +113,11 @@ Test(stream, stderr_is_not_the_stream)
 	struct imap4_transport *t;
 	char err[256] = "", buf[16];
 
-	cr_assert_eq(imap4_stream_open(&t, "echo test_stream: this line on stderr is expected >&2; echo ok", err,
-				       sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(imap4_stream_open(&t,
+	                               "echo test_stream: this line on stderr "
+	                               "is expected >&2; echo ok",
+	                               err, sizeof(err)),
+	             0, "%s", err);
 	cr_assert_eq(read_all(t, buf, 3, 2000), 3);
 	cr_assert_eq(memcmp(buf, "ok\n", 3), 0);
 	imap4_transport_close(&t);
@@ -128,12 +131,12 @@ Test(stream, read_deadline)
 
 	cr_assert_eq(imap4_stream_open(&t, "sleep 30", err, sizeof(err)), 0);
 	start = imap4_now_ms();
-	cr_assert_eq(imap4_transport_read(t, buf, sizeof(buf),
-					  imap4_deadline(150)),
-		     IMAP4_ETIMEOUT);
+	cr_assert_eq(
+	        imap4_transport_read(t, buf, sizeof(buf), imap4_deadline(150)),
+	        IMAP4_ETIMEOUT);
 	cr_assert_geq(imap4_now_ms() - start, 150);
 	start = imap4_now_ms();
-	imap4_transport_close(&t);	/* SIGTERM ends the sleep */
+	imap4_transport_close(&t); /* SIGTERM ends the sleep */
 	cr_assert_lt(imap4_now_ms() - start, 1500);
 }
 
@@ -143,9 +146,9 @@ Test(stream, child_is_reaped_on_close)
 	char err[256] = "";
 	pid_t pid;
 
-	cr_assert_eq(imap4_stream_open(&t, "echo $$; exec cat", err,
-				       sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(
+	        imap4_stream_open(&t, "echo $$; exec cat", err, sizeof(err)), 0,
+	        "%s", err);
 	pid = read_pid(t);
 	cr_assert_gt(pid, 0);
 	imap4_transport_close(&t);
@@ -163,10 +166,10 @@ Test(stream, command_ignoring_sigterm_is_killed_and_reaped)
 	pid_t pid;
 
 	cr_assert_eq(imap4_stream_open(&t,
-				       "trap '' TERM; echo $$; "
-				       "while :; do sleep 0.05; done",
-				       err, sizeof(err)),
-		     0, "%s", err);
+	                               "trap '' TERM; echo $$; "
+	                               "while :; do sleep 0.05; done",
+	                               err, sizeof(err)),
+	             0, "%s", err);
 	pid = read_pid(t);
 	cr_assert_gt(pid, 0);
 	start = imap4_now_ms();
@@ -204,12 +207,12 @@ Test(stream, pipes_do_not_leak_into_children)
 	cr_assert_gt(n, 0);
 	pipe_a[n] = '\0';
 	cr_assert(strncmp(pipe_a, "pipe:", 5) == 0, "%s", pipe_a);
-	cr_assert_eq(imap4_stream_open(&b, "ls -l /proc/$$/fd", err,
-				       sizeof(err)),
-		     0);
+	cr_assert_eq(
+	        imap4_stream_open(&b, "ls -l /proc/$$/fd", err, sizeof(err)),
+	        0);
 	got = read_all(b, out, sizeof(out) - 1, 2000);
 	out[got] = '\0';
-	cr_assert(strstr(out, "pipe:"), "%s", out);	/* its own stdin */
+	cr_assert(strstr(out, "pipe:"), "%s", out); /* its own stdin */
 	cr_assert_null(strstr(out, pipe_a), "%s leaked: %s", pipe_a, out);
 	imap4_transport_close(&b);
 	imap4_transport_close(&a);

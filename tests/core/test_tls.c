@@ -47,12 +47,11 @@ static struct conn serve(enum tls_server_mode mode)
 }
 
 static int open_tls(struct imap4_transport **t, struct conn *c,
-		    const struct imap4_tls_params *p, char *err, size_t len)
+                    const struct imap4_tls_params *p, char *err, size_t len)
 {
-	int rc = imap4_tls_open(t, c->lower, p, imap4_deadline(5000), err,
-				len);
+	int rc = imap4_tls_open(t, c->lower, p, imap4_deadline(5000), err, len);
 
-	c->lower = NULL;	/* owned by the TLS layer, even on failure */
+	c->lower = NULL; /* owned by the TLS layer, even on failure */
 	return rc;
 }
 
@@ -62,10 +61,10 @@ static void echo(struct imap4_transport *t, const char *msg)
 	char buf[256];
 
 	cr_assert_eq(imap4_transport_write(t, msg, len, imap4_deadline(5000)),
-		     0, "%s", t->errmsg);
+	             0, "%s", t->errmsg);
 	while (got < len) {
 		ssize_t n = imap4_transport_read(t, buf + got, len - got,
-						 imap4_deadline(5000));
+		                                 imap4_deadline(5000));
 		cr_assert_gt(n, 0, "%zd %s", n, t->errmsg);
 		got += (size_t)n;
 	}
@@ -81,7 +80,7 @@ static void finish(struct imap4_transport **t, struct conn *c, int want)
 Test(tls, handshake_and_echo_with_ca_file)
 {
 	struct imap4_tls_params p = {.servername = "localhost",
-				     .ca_file = pki->ca_file};
+	                             .ca_file = pki->ca_file};
 	struct conn c = serve(TLS_SERVER_ECHO);
 	struct imap4_transport *t;
 	char err[256] = "", buf[4];
@@ -103,7 +102,7 @@ Test(tls, handshake_and_echo_with_ca_file)
 Test(tls, large_transfer)
 {
 	struct imap4_tls_params p = {.servername = "localhost",
-				     .ca_file = pki->ca_file};
+	                             .ca_file = pki->ca_file};
 	struct conn c = serve(TLS_SERVER_ECHO);
 	struct imap4_transport *t;
 	static char out[100000], in[sizeof(out)];
@@ -115,11 +114,11 @@ Test(tls, large_transfer)
 		out[i] = (char)(i * 7);
 	/* Less than the socket buffers hold, so no reader thread needed. */
 	cr_assert_eq(imap4_transport_write(t, out, sizeof(out),
-					   imap4_deadline(5000)),
-		     0, "%s", t->errmsg);
+	                                   imap4_deadline(5000)),
+	             0, "%s", t->errmsg);
 	while (got < sizeof(in)) {
 		ssize_t n = imap4_transport_read(t, in + got, sizeof(in) - got,
-						 imap4_deadline(5000));
+		                                 imap4_deadline(5000));
 		cr_assert_gt(n, 0, "%s", t->errmsg);
 		got += (size_t)n;
 	}
@@ -130,7 +129,7 @@ Test(tls, large_transfer)
 Test(tls, ip_san_over_tcp)
 {
 	struct imap4_tls_params p = {.servername = "127.0.0.1",
-				     .ca_file = pki->ca_file};
+	                             .ca_file = pki->ca_file};
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sa);
 	struct imap4_transport *tcp, *t;
@@ -143,15 +142,15 @@ Test(tls, ip_san_over_tcp)
 	cr_assert_eq(listen(lfd, 1), 0);
 	getsockname(lfd, (struct sockaddr *)&sa, &len);
 	cr_assert_eq(imap4_tcp_open(&tcp, "127.0.0.1", ntohs(sa.sin_port),
-				    false, imap4_deadline(5000), err,
-				    sizeof(err)),
-		     0, "%s", err);
+	                            false, imap4_deadline(5000), err,
+	                            sizeof(err)),
+	             0, "%s", err);
 	cfd = accept(lfd, NULL, NULL);
 	cr_assert_geq(cfd, 0);
 	cr_assert_eq(tls_server_start(&srv, pki, cfd, TLS_SERVER_ECHO), 0);
 	cr_assert_eq(imap4_tls_open(&t, tcp, &p, imap4_deadline(5000), err,
-				    sizeof(err)),
-		     0, "%s", err);
+	                            sizeof(err)),
+	             0, "%s", err);
 	echo(t, "a1 NOOP\r\n");
 	imap4_transport_close(&t);
 	cr_assert_eq(tls_server_join(&srv), 0);
@@ -161,16 +160,16 @@ Test(tls, ip_san_over_tcp)
 Test(tls, wrong_host_name_is_ecert)
 {
 	struct imap4_tls_params p = {.servername = "imap.example.com",
-				     .ca_file = pki->ca_file};
+	                             .ca_file = pki->ca_file};
 	struct conn c = serve(TLS_SERVER_ECHO);
 	struct imap4_transport *t = (void *)1;
 	char err[256] = "";
 
-	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), IMAP4_ECERT,
-		     "%s", err);
+	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), IMAP4_ECERT, "%s",
+	             err);
 	cr_assert_null(t);
 	cr_assert_str_eq(err, "certificate verification failed for "
-			      "imap.example.com: the name does not match");
+	                      "imap.example.com: the name does not match");
 	cr_assert_neq(tls_server_join(&c.server), 0);
 }
 
@@ -181,20 +180,20 @@ Test(tls, system_store_does_not_trust_test_ca)
 	struct imap4_transport *t;
 	char err[256] = "";
 
-	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), IMAP4_ECERT,
-		     "%s", err);
+	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), IMAP4_ECERT, "%s",
+	             err);
 	cr_assert(strstr(err, "for localhost: the certificate is not "
-			      "trusted"),
-		  "%s", err);
+	                      "trusted"),
+	          "%s", err);
 	cr_assert_null(strstr(err, "name"), "%s", err);
 	cr_assert_neq(tls_server_join(&c.server), 0);
 }
 
 Test(tls, pin_without_ca)
 {
-	char pin[96];
+	char pin[128]; /* "SHA256:" 64 digits, 31 colons */
 	struct imap4_tls_params p = {.servername = "imap.example.com",
-				     .pin_sha256 = pin};
+	                             .pin_sha256 = pin};
 	struct conn c = serve(TLS_SERVER_ECHO);
 	struct imap4_transport *t;
 	char err[256] = "";
@@ -209,7 +208,7 @@ Test(tls, pin_without_ca)
 	}
 	pin[n] = '\0';
 	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), 0, "%s (%s)", err,
-		     pin);
+	             pin);
 	echo(t, "pinned\r\n");
 	finish(&t, &c, 0);
 }
@@ -217,16 +216,16 @@ Test(tls, pin_without_ca)
 Test(tls, wrong_pin_is_ecert)
 {
 	struct imap4_tls_params p = {
-		.servername = "localhost",
-		.ca_file = pki->ca_file,	/* the pin wins over the CA */
-		.pin_sha256 = "0000000000000000000000000000000000000000000000"
-			      "000000000000000000"};
+	        .servername = "localhost",
+	        .ca_file = pki->ca_file, /* the pin wins over the CA */
+	        .pin_sha256 = "0000000000000000000000000000000000000000000000"
+	                      "000000000000000000"};
 	struct conn c = serve(TLS_SERVER_ECHO);
 	struct imap4_transport *t;
 	char err[256] = "";
 
-	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), IMAP4_ECERT,
-		     "%s", err);
+	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), IMAP4_ECERT, "%s",
+	             err);
 	cr_assert(strstr(err, "does not match the pin"), "%s", err);
 	cr_assert(strstr(err, pki->pin), "%s should name %s", err, pki->pin);
 	imap4_transport_close(&t);
@@ -236,25 +235,28 @@ Test(tls, wrong_pin_is_ecert)
 Test(tls, malformed_pin_is_einval)
 {
 	static const char *const pins[] = {
-		"sha256:abcd",
-		"zz00000000000000000000000000000000000000000000000000000000000000",
-		"000000000000000000000000000000000000000000000000000000000000000",
-		"00000000000000000000000000000000000000000000000000000000000000000",
+	        "sha256:abcd",
+	        "zz000000000000000000000000000000000000000000000000000000000000"
+	        "00",
+	        "00000000000000000000000000000000000000000000000000000000000000"
+	        "0",
+	        "00000000000000000000000000000000000000000000000000000000000000"
+	        "000",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
 		struct imap4_tls_params p = {.servername = "localhost",
-					     .pin_sha256 = pins[i]};
+		                             .pin_sha256 = pins[i]};
 		struct imap4_transport *lower, *t;
 		int sv[2];
 		char err[128] = "";
 
 		cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 		cr_assert_eq(imap4_fd_open(&lower, sv[0]), 0);
-		cr_assert_eq(imap4_tls_open(&t, lower, &p, -1, err,
-					    sizeof(err)),
-			     IMAP4_EINVAL, "%s", pins[i]);
+		cr_assert_eq(
+		        imap4_tls_open(&t, lower, &p, -1, err, sizeof(err)),
+		        IMAP4_EINVAL, "%s", pins[i]);
 		close(sv[1]);
 	}
 }
@@ -269,7 +271,7 @@ Test(tls, no_name_without_insecure_is_einval)
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	cr_assert_eq(imap4_fd_open(&lower, sv[0]), 0);
 	cr_assert_eq(imap4_tls_open(&t, lower, &p, -1, err, sizeof(err)),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert(strstr(err, "no server name"), "%s", err);
 	close(sv[1]);
 }
@@ -289,45 +291,45 @@ Test(tls, insecure_skips_checks)
 Test(tls, stalled_handshake_times_out)
 {
 	struct imap4_tls_params p = {.servername = "localhost",
-				     .ca_file = pki->ca_file};
+	                             .ca_file = pki->ca_file};
 	struct conn c = serve(TLS_SERVER_STALL);
 	struct imap4_transport *t;
 	char err[256] = "";
 	int64_t start = imap4_now_ms();
 
 	cr_assert_eq(imap4_tls_open(&t, c.lower, &p, imap4_deadline(300), err,
-				    sizeof(err)),
-		     IMAP4_ETIMEOUT, "%s", err);
+	                            sizeof(err)),
+	             IMAP4_ETIMEOUT, "%s", err);
 	cr_assert_geq(imap4_now_ms() - start, 300);
 	cr_assert_lt(imap4_now_ms() - start, 3000);
 	cr_assert(strstr(err, "TLS handshake with localhost: timed out"), "%s",
-		  err);
+	          err);
 	cr_assert_eq(tls_server_join(&c.server), 0);
 }
 
 Test(tls, hangup_mid_handshake_is_etls)
 {
 	struct imap4_tls_params p = {.servername = "localhost",
-				     .ca_file = pki->ca_file};
+	                             .ca_file = pki->ca_file};
 	struct conn c = serve(TLS_SERVER_HANGUP);
 	struct imap4_transport *t;
 	char err[256] = "";
 
 	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), IMAP4_ETLS, "%s",
-		     err);
+	             err);
 	cr_assert_eq(tls_server_join(&c.server), 0);
 }
 
 Test(tls, tls11_only_server_is_etls)
 {
 	struct imap4_tls_params p = {.servername = "localhost",
-				     .ca_file = pki->ca_file};
+	                             .ca_file = pki->ca_file};
 	struct conn c = serve(TLS_SERVER_TLS11);
 	struct imap4_transport *t;
 	char err[256] = "";
 
 	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), IMAP4_ETLS, "%s",
-		     err);
+	             err);
 	cr_assert(strstr(err, "TLS handshake with localhost: "), "%s", err);
 	cr_assert_eq(tls_server_join(&c.server), 0);
 }
@@ -335,15 +337,15 @@ Test(tls, tls11_only_server_is_etls)
 Test(tls, read_timeout_keeps_session)
 {
 	struct imap4_tls_params p = {.servername = "localhost",
-				     .ca_file = pki->ca_file};
+	                             .ca_file = pki->ca_file};
 	struct conn c = serve(TLS_SERVER_ECHO);
 	struct imap4_transport *t;
 	char err[256] = "", buf[8];
 
 	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(imap4_transport_read(t, buf, sizeof(buf),
-					  imap4_deadline(100)),
-		     IMAP4_ETIMEOUT);
+	cr_assert_eq(
+	        imap4_transport_read(t, buf, sizeof(buf), imap4_deadline(100)),
+	        IMAP4_ETIMEOUT);
 	echo(t, "still here\r\n");
 	finish(&t, &c, 0);
 }

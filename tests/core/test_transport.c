@@ -109,8 +109,7 @@ Test(transport, fd_eof)
 	close(sv[1]);
 	cr_assert_eq(imap4_transport_wait(t, -1, imap4_deadline(1000)), 1);
 	cr_assert_eq(imap4_transport_read(t, buf, sizeof(buf), -1), 3);
-	cr_assert_eq(imap4_transport_read(t, buf, sizeof(buf), -1),
-		     IMAP4_EEOF);
+	cr_assert_eq(imap4_transport_read(t, buf, sizeof(buf), -1), IMAP4_EEOF);
 	imap4_transport_close(&t);
 }
 
@@ -124,7 +123,7 @@ Test(transport, fd_write_to_closed_peer_is_eio_not_sigpipe)
 	close(sv[1]);
 	/* SIGPIPE's default action would kill the test. */
 	cr_assert_eq(imap4_transport_write(t, "x", 1, imap4_deadline(1000)),
-		     IMAP4_EIO);
+	             IMAP4_EIO);
 	cr_assert(strstr(t->errmsg, "Broken pipe"), "%s", t->errmsg);
 	imap4_transport_close(&t);
 }
@@ -139,9 +138,9 @@ Test(transport, fd_write_times_out_when_peer_does_not_read)
 	pair(sv);
 	cr_assert_eq(imap4_fd_open(&t, sv[0]), 0);
 	start = imap4_now_ms();
-	cr_assert_eq(imap4_transport_write(t, big, sizeof(big),
-					   imap4_deadline(150)),
-		     IMAP4_ETIMEOUT);
+	cr_assert_eq(
+	        imap4_transport_write(t, big, sizeof(big), imap4_deadline(150)),
+	        IMAP4_ETIMEOUT);
 	cr_assert_geq(imap4_now_ms() - start, 150);
 	imap4_transport_close(&t);
 	close(sv[1]);
@@ -156,10 +155,9 @@ Test(transport, wait_extra_fd_and_timeout)
 	cr_assert_eq(pipe(wake), 0);
 	cr_assert_eq(imap4_fd_open(&t, sv[0]), 0);
 	cr_assert_eq(imap4_transport_wait(t, wake[0], imap4_deadline(100)),
-		     IMAP4_ETIMEOUT);
+	             IMAP4_ETIMEOUT);
 	cr_assert_eq(write(wake[1], "w", 1), 1);
-	cr_assert_eq(imap4_transport_wait(t, wake[0], imap4_deadline(1000)),
-		     2);
+	cr_assert_eq(imap4_transport_wait(t, wake[0], imap4_deadline(1000)), 2);
 	/* Both ready: the wake is reported, the data stays. */
 	cr_assert_eq(write(sv[1], "d", 1), 1);
 	cr_assert_eq(imap4_transport_wait(t, wake[0], -1), 2);
@@ -201,8 +199,8 @@ static int listener(int family, uint16_t *port)
 	len = sizeof(ss);
 	getsockname(fd, (struct sockaddr *)&ss, &len);
 	*port = ntohs(family == AF_INET6
-			      ? ((struct sockaddr_in6 *)&ss)->sin6_port
-			      : ((struct sockaddr_in *)&ss)->sin_port);
+	                      ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                      : ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
 }
 
@@ -215,20 +213,19 @@ static void echo_once(struct imap4_transport *t, int lfd)
 	socklen_t len = sizeof(on);
 
 	cr_assert_geq(c, 0);
-	cr_assert_eq(getsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &on, &len),
-		     0);
+	cr_assert_eq(getsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &on, &len), 0);
 	cr_assert_neq(on, 0, "TCP_NODELAY is set");
 	cr_assert_eq(imap4_transport_write(t, "ping", 4, imap4_deadline(2000)),
-		     0);
+	             0);
 	cr_assert_eq(read(c, buf, 4), 4);
 	cr_assert_eq(write(c, "pong", 4), 4);
 	n = imap4_transport_read(t, buf, sizeof(buf), imap4_deadline(2000));
 	cr_assert_eq(n, 4);
 	cr_assert_eq(memcmp(buf, "pong", 4), 0);
 	close(c);
-	cr_assert_eq(imap4_transport_read(t, buf, sizeof(buf),
-					  imap4_deadline(2000)),
-		     IMAP4_EEOF);
+	cr_assert_eq(
+	        imap4_transport_read(t, buf, sizeof(buf), imap4_deadline(2000)),
+	        IMAP4_EEOF);
 }
 
 Test(tcp, ipv4_loopback_with_keepalive)
@@ -242,11 +239,10 @@ Test(tcp, ipv4_loopback_with_keepalive)
 
 	cr_assert_geq(lfd, 0);
 	cr_assert_eq(imap4_tcp_open(&t, "127.0.0.1", port, true,
-				    imap4_deadline(2000), err, sizeof(err)),
-		     0, "%s", err);
+	                            imap4_deadline(2000), err, sizeof(err)),
+	             0, "%s", err);
 	cr_assert_str_eq(t->ops->name, "tcp");
-	cr_assert_eq(getsockopt(t->fd, SOL_SOCKET, SO_KEEPALIVE, &on, &len),
-		     0);
+	cr_assert_eq(getsockopt(t->fd, SOL_SOCKET, SO_KEEPALIVE, &on, &len), 0);
 	cr_assert_neq(on, 0);
 	len = sizeof(idle);
 	getsockopt(t->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &len);
@@ -267,14 +263,14 @@ Test(tcp, name_resolved_in_thread)
 	/* "localhost" may resolve to ::1 first with nothing listening
 	 * there: the next address must be tried. */
 	cr_assert_eq(imap4_tcp_open(&t, "localhost", port, false,
-				    imap4_deadline(5000), err, sizeof(err)),
-		     0, "%s", err);
+	                            imap4_deadline(5000), err, sizeof(err)),
+	             0, "%s", err);
 	echo_once(t, lfd);
 	imap4_transport_close(&t);
 	/* Without a deadline the resolver runs in the caller. */
 	cr_assert_eq(imap4_tcp_open(&t, "localhost", port, false, -1, err,
-				    sizeof(err)),
-		     0, "%s", err);
+	                            sizeof(err)),
+	             0, "%s", err);
 	imap4_transport_close(&t);
 	close(lfd);
 }
@@ -289,8 +285,8 @@ Test(tcp, ipv6_loopback)
 	if (lfd < 0)
 		cr_skip_test("no IPv6 loopback: %s", strerror(errno));
 	cr_assert_eq(imap4_tcp_open(&t, "::1", port, false,
-				    imap4_deadline(2000), err, sizeof(err)),
-		     0, "%s", err);
+	                            imap4_deadline(2000), err, sizeof(err)),
+	             0, "%s", err);
 	echo_once(t, lfd);
 	imap4_transport_close(&t);
 	close(lfd);
@@ -304,13 +300,13 @@ Test(tcp, refused)
 	int lfd = listener(AF_INET, &port);
 
 	cr_assert_geq(lfd, 0);
-	close(lfd);	/* nothing listens there now */
+	close(lfd); /* nothing listens there now */
 	cr_assert_eq(imap4_tcp_open(&t, "127.0.0.1", port, false,
-				    imap4_deadline(2000), err, sizeof(err)),
-		     IMAP4_ECONNECT);
+	                            imap4_deadline(2000), err, sizeof(err)),
+	             IMAP4_ECONNECT);
 	cr_assert_null(t);
-	snprintf(want, sizeof(want), "connect to 127.0.0.1:%u (127.0.0.1:%u): ",
-		 port, port);
+	snprintf(want, sizeof(want),
+	         "connect to 127.0.0.1:%u (127.0.0.1:%u): ", port, port);
 	cr_assert(strstr(err, want) == err, "%s", err);
 	cr_assert(strstr(err, "Connection refused"), "%s", err);
 }
@@ -326,10 +322,10 @@ Test(tcp, refused_ipv6_message)
 		cr_skip_test("no IPv6 loopback");
 	close(lfd);
 	cr_assert_eq(imap4_tcp_open(&t, "::1", port, false,
-				    imap4_deadline(2000), err, sizeof(err)),
-		     IMAP4_ECONNECT);
+	                            imap4_deadline(2000), err, sizeof(err)),
+	             IMAP4_ECONNECT);
 	snprintf(want, sizeof(want), "connect to [::1]:%u ([::1]:%u): ", port,
-		 port);
+	         port);
 	cr_assert(strstr(err, want) == err, "%s", err);
 }
 
@@ -339,13 +335,13 @@ Test(tcp, bad_arguments)
 	char err[128];
 
 	cr_assert_eq(imap4_tcp_open(&t, "", 143, false, -1, err, sizeof(err)),
-		     IMAP4_EINVAL);
-	cr_assert_eq(imap4_tcp_open(&t, "127.0.0.1", 0, false, -1, err,
-				    sizeof(err)),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
+	cr_assert_eq(
+	        imap4_tcp_open(&t, "127.0.0.1", 0, false, -1, err, sizeof(err)),
+	        IMAP4_EINVAL);
 	cr_assert_eq(imap4_tcp_open(&t, "not a host name!", 143, false,
-				    imap4_deadline(5000), err, sizeof(err)),
-		     IMAP4_ERESOLVE, "%s", err);
+	                            imap4_deadline(5000), err, sizeof(err)),
+	             IMAP4_ERESOLVE, "%s", err);
 	cr_assert(strstr(err, "resolve not a host name!: "), "%s", err);
 }
 
@@ -359,13 +355,13 @@ Test(tcp, read_deadline_with_silent_server)
 
 	cr_assert_geq(lfd, 0);
 	cr_assert_eq(imap4_tcp_open(&t, "127.0.0.1", port, false,
-				    imap4_deadline(2000), err, sizeof(err)),
-		     0, "%s", err);
+	                            imap4_deadline(2000), err, sizeof(err)),
+	             0, "%s", err);
 	/* Accepted by the kernel, never answered. */
 	start = imap4_now_ms();
-	cr_assert_eq(imap4_transport_read(t, buf, sizeof(buf),
-					  imap4_deadline(200)),
-		     IMAP4_ETIMEOUT);
+	cr_assert_eq(
+	        imap4_transport_read(t, buf, sizeof(buf), imap4_deadline(200)),
+	        IMAP4_ETIMEOUT);
 	cr_assert_geq(imap4_now_ms() - start, 200);
 	cr_assert_lt(imap4_now_ms() - start, 2000);
 	imap4_transport_close(&t);
@@ -398,11 +394,11 @@ Test(tcp, connect_deadline)
 	usleep(100 * 1000);
 	start = imap4_now_ms();
 	rc = imap4_tcp_open(&t, "127.0.0.1", port, false, imap4_deadline(300),
-			    err, sizeof(err));
+	                    err, sizeof(err));
 	if (rc == 0) {
 		imap4_transport_close(&t);
 		cr_skip_test("this kernel completed a connect to a full "
-			     "backlog");
+		             "backlog");
 	}
 	cr_assert_eq(rc, IMAP4_ETIMEOUT, "%d %s", rc, err);
 	cr_assert_geq(imap4_now_ms() - start, 300);

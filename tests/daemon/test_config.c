@@ -96,45 +96,44 @@ Test(config, full_valid)
 	struct conf *c = NULL;
 	const struct conf_account *a, *b;
 
-	expect_ok(&c,
-		  "# everything set\n"
-		  "cache = \"/var/lib/mailmirror/cache.db\";\n"
-		  "log_level = \"info\";\n"
-		  "poll_interval = 600;\n"
-		  "timeout = 60;\n"
-		  "bodies = \"full\";\n"
-		  "max_body_size = \"25M\";\n"
-		  "exclude = [\"Trash\"];\n"
-		  "accounts = (\n"
-		  "  {\n"
-		  "    name = \"work\";\n"
-		  "    host = \"imap.example.org\";\n"
-		  "    port = 10993;\n"
-		  "    tls = \"implicit\";\n"
-		  "    user = \"alice@example.org\";\n"
-		  "    auth = \"scram-sha-256\";\n"
-		  "    password_file = \"pw\";\n"
-		  "    fingerprint = \"SHA256:" /* upper case and colons */
-		  "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
-		  "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\";\n"
-		  "    mailboxes = [\"INBOX\", \"Archive/*\"];\n"
-		  "    exclude = [\"Archive/Old\"];\n"
-		  "    idle = [\"INBOX\", \"Archive/2024\"];\n"
-		  "    idle_timeout = 900;\n"
-		  "    max_connections = 3;\n"
-		  "    on_new_mail = \"notify-send \\\"$MM_SUBJECT\\\"\";\n"
-		  "  },\n"
-		  "  {\n"
-		  "    name = \"home.mail_2\";\n"
-		  "    host = \"mail.example.net\";\n"
-		  "    tls = \"starttls\";\n"
-		  "    user = \"bob\";\n"
-		  "    auth = \"xoauth2\";\n"
-		  "    token_command = \"oauth2-token bob\";\n"
-		  "    max_body_size = 1048576;\n"
-		  "    enabled = false;\n"
-		  "  }\n"
-		  ");\n");
+	expect_ok(&c, "# everything set\n"
+	              "cache = \"/var/lib/mailmirror/cache.db\";\n"
+	              "log_level = \"info\";\n"
+	              "poll_interval = 600;\n"
+	              "timeout = 60;\n"
+	              "bodies = \"full\";\n"
+	              "max_body_size = \"25M\";\n"
+	              "exclude = [\"Trash\"];\n"
+	              "accounts = (\n"
+	              "  {\n"
+	              "    name = \"work\";\n"
+	              "    host = \"imap.example.org\";\n"
+	              "    port = 10993;\n"
+	              "    tls = \"implicit\";\n"
+	              "    user = \"alice@example.org\";\n"
+	              "    auth = \"scram-sha-256\";\n"
+	              "    password_file = \"pw\";\n"
+	              "    fingerprint = \"SHA256:" /* upper case and colons */
+	              "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+	              "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\";\n"
+	              "    mailboxes = [\"INBOX\", \"Archive/*\"];\n"
+	              "    exclude = [\"Archive/Old\"];\n"
+	              "    idle = [\"INBOX\", \"Archive/2024\"];\n"
+	              "    idle_timeout = 900;\n"
+	              "    max_connections = 3;\n"
+	              "    on_new_mail = \"notify-send \\\"$MM_SUBJECT\\\"\";\n"
+	              "  },\n"
+	              "  {\n"
+	              "    name = \"home.mail_2\";\n"
+	              "    host = \"mail.example.net\";\n"
+	              "    tls = \"starttls\";\n"
+	              "    user = \"bob\";\n"
+	              "    auth = \"xoauth2\";\n"
+	              "    token_command = \"oauth2-token bob\";\n"
+	              "    max_body_size = 1048576;\n"
+	              "    enabled = false;\n"
+	              "  }\n"
+	              ");\n");
 	cr_assert_str_eq(c->cache, "/var/lib/mailmirror/cache.db");
 	cr_assert_eq(c->log_level, LOG_LEVEL_INFO);
 	cr_assert_eq(c->n_accounts, 2);
@@ -151,8 +150,8 @@ Test(config, full_valid)
 	cr_assert_eq(a->secret[0], '/', "relative path made absolute");
 	cr_assert(strstr(a->secret, "/pw") != NULL);
 	cr_assert_str_eq(a->fingerprint,
-			 "sha256:abcdef0123456789abcdef0123456789"
-			 "abcdef0123456789abcdef0123456789");
+	                 "sha256:abcdef0123456789abcdef0123456789"
+	                 "abcdef0123456789abcdef0123456789");
 	cr_assert_eq(a->n_mailboxes, 2);
 	cr_assert_str_eq(a->mailboxes[1], "Archive/*");
 	cr_assert_null(a->mailboxes[2]);
@@ -220,17 +219,17 @@ Test(config, defaults)
 Test(config, syntax_error_with_line)
 {
 	expect_error("log_level = \"info\";\n"
-		     "accounts = (\n"
-		     "  { name = \"a\"; host = ; }\n"
-		     ");\n",
-		     "mailmirror.conf:3: syntax error");
+	             "accounts = (\n"
+	             "  { name = \"a\"; host = ; }\n"
+	             ");\n",
+	             "mailmirror.conf:3: syntax error");
 }
 
 Test(config, duplicate_key)
 {
 	expect_error(ACCOUNT("    password = \"x\";\n"
-			     "    password = \"y\";\n"),
-		     "mailmirror.conf:7: duplicate setting name");
+	                     "    password = \"y\";\n"),
+	             "mailmirror.conf:7: duplicate setting name");
 }
 
 Test(config, missing_file)
@@ -240,123 +239,128 @@ Test(config, missing_file)
 	cr_assert_eq(conf_load(&c, &errs, "nonexistent.conf"), -1);
 	cr_assert_null(c);
 	cr_assert_str_eq(errs.msg[0],
-			 "nonexistent.conf: cannot read nonexistent.conf: No "
-			 "such file or directory");
+	                 "nonexistent.conf: cannot read nonexistent.conf: No "
+	                 "such file or directory");
 }
 
 Test(config, missing_required_host)
 {
-	expect_error("accounts = (\n"
-		     "  {\n"
-		     "    name = \"work\";\n"
-		     "    user = \"alice\";\n"
-		     "    password = \"x\";\n"
-		     "  }\n"
-		     ");\n",
-		     "mailmirror.conf:2: account \"work\": missing required key "
-		     "\"host\"");
+	expect_error(
+	        "accounts = (\n"
+	        "  {\n"
+	        "    name = \"work\";\n"
+	        "    user = \"alice\";\n"
+	        "    password = \"x\";\n"
+	        "  }\n"
+	        ");\n",
+	        "mailmirror.conf:2: account \"work\": missing required key "
+	        "\"host\"");
 }
 
 Test(config, missing_name)
 {
 	expect_error("accounts = ( { host = \"h\"; user = \"u\"; "
-		     "password = \"p\"; } );\n",
-		     "mailmirror.conf:1: account #1: missing required key "
-		     "\"name\"");
+	             "password = \"p\"; } );\n",
+	             "mailmirror.conf:1: account #1: missing required key "
+	             "\"name\"");
 }
 
 Test(config, unknown_key_suggestion)
 {
 	expect_error(ACCOUNT("    pasword = \"x\";\n"),
-		     "mailmirror.conf:6: account \"work\": unknown key "
-		     "\"pasword\" (did you mean \"password\"?)");
+	             "mailmirror.conf:6: account \"work\": unknown key "
+	             "\"pasword\" (did you mean \"password\"?)");
 }
 
 Test(config, unknown_key_without_suggestion)
 {
 	expect_error("colour = \"blue\";\n" ACCOUNT("    password = \"x\";\n"),
-		     "mailmirror.conf:1: unknown key \"colour\"");
+	             "mailmirror.conf:1: unknown key \"colour\"");
 }
 
 Test(config, top_level_typo_and_account_only_key)
 {
 	expect_error("pol_interval = 60;\n" ACCOUNT("    password = \"x\";\n"),
-		     "mailmirror.conf:1: unknown key \"pol_interval\" (did you "
-		     "mean \"poll_interval\"?)");
+	             "mailmirror.conf:1: unknown key \"pol_interval\" (did you "
+	             "mean \"poll_interval\"?)");
 	expect_error("host = \"x\";\n" ACCOUNT("    password = \"x\";\n"),
-		     "mailmirror.conf:1: host is only allowed inside an "
-		     "account");
+	             "mailmirror.conf:1: host is only allowed inside an "
+	             "account");
 }
 
 Test(config, wrong_types)
 {
 	expect_error(ACCOUNT("    password = \"x\";\n    port = \"993\";\n"),
-		     "mailmirror.conf:7: account \"work\": port must be an "
-		     "integer between 1 and 65535");
-	expect_error(ACCOUNT("    password = \"x\";\n    enabled = 1;\n"),
-		     "mailmirror.conf:7: account \"work\": enabled must be true "
-		     "or false");
-	expect_error(ACCOUNT("    password = \"x\";\n    mailboxes = \"INBOX\";\n"),
-		     "mailmirror.conf:7: account \"work\": mailboxes must be a "
-		     "list of strings, e.g. [\"INBOX\"]");
+	             "mailmirror.conf:7: account \"work\": port must be an "
+	             "integer between 1 and 65535");
+	expect_error(
+	        ACCOUNT("    password = \"x\";\n    enabled = 1;\n"),
+	        "mailmirror.conf:7: account \"work\": enabled must be true "
+	        "or false");
+	expect_error(
+	        ACCOUNT("    password = \"x\";\n    mailboxes = \"INBOX\";\n"),
+	        "mailmirror.conf:7: account \"work\": mailboxes must be a "
+	        "list of strings, e.g. [\"INBOX\"]");
 	expect_error(ACCOUNT("    password = 1234;\n"),
-		     "mailmirror.conf:6: account \"work\": password must be a "
-		     "string");
+	             "mailmirror.conf:6: account \"work\": password must be a "
+	             "string");
 	expect_error("timeout = 1.5;\n" ACCOUNT("    password = \"x\";\n"),
-		     "mailmirror.conf:1: timeout must be an integer between 5 "
-		     "and 3600");
+	             "mailmirror.conf:1: timeout must be an integer between 5 "
+	             "and 3600");
 	expect_error("accounts = { name = \"x\"; };\n",
-		     "mailmirror.conf:1: accounts must be a list of groups: "
-		     "accounts = ( { ... }, { ... } );");
+	             "mailmirror.conf:1: accounts must be a list of groups: "
+	             "accounts = ( { ... }, { ... } );");
 }
 
 Test(config, bad_enum)
 {
 	expect_error(ACCOUNT("    password = \"x\";\n    tls = \"ssl\";\n"),
-		     "mailmirror.conf:7: account \"work\": tls must be "
-		     "\"implicit\", \"starttls\" or \"none\"");
+	             "mailmirror.conf:7: account \"work\": tls must be "
+	             "\"implicit\", \"starttls\" or \"none\"");
 	expect_error(ACCOUNT("    password = \"x\";\n    auth = \"md5\";\n"),
-		     "mailmirror.conf:7: account \"work\": auth must be "
-		     "\"login\", \"plain\", \"cram-md5\", \"scram-sha-256\", "
-		     "\"xoauth2\" or \"oauthbearer\"");
-	expect_error("log_level = \"loud\";\n" ACCOUNT("    password = \"x\";\n"),
-		     "mailmirror.conf:1: log_level must be \"err\", "
-		     "\"warning\", \"notice\", \"info\" or \"debug\"");
+	             "mailmirror.conf:7: account \"work\": auth must be "
+	             "\"login\", \"plain\", \"cram-md5\", \"scram-sha-256\", "
+	             "\"xoauth2\" or \"oauthbearer\"");
+	expect_error(
+	        "log_level = \"loud\";\n" ACCOUNT("    password = \"x\";\n"),
+	        "mailmirror.conf:1: log_level must be \"err\", "
+	        "\"warning\", \"notice\", \"info\" or \"debug\"");
 }
 
 Test(config, numbers_out_of_range)
 {
 	expect_error(ACCOUNT("    password = \"x\";\n    port = 70000;\n"),
-		     "mailmirror.conf:7: account \"work\": port must be an "
-		     "integer between 1 and 65535");
+	             "mailmirror.conf:7: account \"work\": port must be an "
+	             "integer between 1 and 65535");
 	expect_error(ACCOUNT("    password = \"x\";\n    port = 0;\n"),
-		     "mailmirror.conf:7: account \"work\": port must be an "
-		     "integer between 1 and 65535");
+	             "mailmirror.conf:7: account \"work\": port must be an "
+	             "integer between 1 and 65535");
 	/* libconfig 1.5 would read this as 1 */
 	expect_error(ACCOUNT("    password = \"x\";\n    port = 4294967297;\n"),
-		     "mailmirror.conf:7: integer 4294967297 is out of range");
+	             "mailmirror.conf:7: integer 4294967297 is out of range");
+	expect_error(
+	        ACCOUNT("    password = \"x\";\n"
+	                "    max_body_size = 99999999999999999999L;\n"),
+	        "mailmirror.conf:7: integer 99999999999999999999L is out of "
+	        "range");
 	expect_error(ACCOUNT("    password = \"x\";\n"
-			     "    max_body_size = 99999999999999999999L;\n"),
-		     "mailmirror.conf:7: integer 99999999999999999999L is out of "
-		     "range");
+	                     "    poll_interval = 5;\n"),
+	             "mailmirror.conf:7: account \"work\": poll_interval must "
+	             "be an integer between 10 and 86400");
 	expect_error(ACCOUNT("    password = \"x\";\n"
-			     "    poll_interval = 5;\n"),
-		     "mailmirror.conf:7: account \"work\": poll_interval must "
-		     "be an integer between 10 and 86400");
+	                     "    idle_timeout = 1800;\n"),
+	             "mailmirror.conf:7: account \"work\": idle_timeout must "
+	             "be an integer between 60 and 1740");
 	expect_error(ACCOUNT("    password = \"x\";\n"
-			     "    idle_timeout = 1800;\n"),
-		     "mailmirror.conf:7: account \"work\": idle_timeout must "
-		     "be an integer between 60 and 1740");
+	                     "    max_body_size = \"20T\";\n"),
+	             "mailmirror.conf:7: account \"work\": max_body_size must "
+	             "be a size in bytes: an integer, or a string such as "
+	             "\"512k\" or \"25M\"");
 	expect_error(ACCOUNT("    password = \"x\";\n"
-			     "    max_body_size = \"20T\";\n"),
-		     "mailmirror.conf:7: account \"work\": max_body_size must "
-		     "be a size in bytes: an integer, or a string such as "
-		     "\"512k\" or \"25M\"");
-	expect_error(ACCOUNT("    password = \"x\";\n"
-			     "    max_body_size = \"99999999999999999999\";\n"),
-		     "mailmirror.conf:7: account \"work\": max_body_size must "
-		     "be a size in bytes: an integer, or a string such as "
-		     "\"512k\" or \"25M\"");
+	                     "    max_body_size = \"99999999999999999999\";\n"),
+	             "mailmirror.conf:7: account \"work\": max_body_size must "
+	             "be a size in bytes: an integer, or a string such as "
+	             "\"512k\" or \"25M\"");
 }
 
 Test(config, big_numbers_in_strings_and_comments_are_not_numbers)
@@ -364,69 +368,71 @@ Test(config, big_numbers_in_strings_and_comments_are_not_numbers)
 	struct conf *c = NULL;
 
 	expect_ok(&c, "# port = 4294967297\n/* 99999999999 */\n"
-		      "cache = \"/x/99999999999\";\n" ACCOUNT(
-			      "    password = \"99999999999\";\n"
-			      "    max_body_size = 8000000000L;\n"));
+	              "cache = \"/x/99999999999\";\n" ACCOUNT(
+	                      "    password = \"99999999999\";\n"
+	                      "    max_body_size = 8000000000L;\n"));
 	cr_assert_eq(c->accounts[0].max_body_size, 8000000000ull);
 	conf_free(&c);
 }
 
 Test(config, duplicate_account_name)
 {
-	expect_error("accounts = (\n"
-		     "  { name = \"a\"; host = \"h\"; user = \"u\"; password = "
-		     "\"p\"; },\n"
-		     "  { name = \"b\"; host = \"h\"; user = \"u\"; password = "
-		     "\"p\"; },\n"
-		     "  { name = \"a\"; host = \"h2\"; user = \"u\"; password = "
-		     "\"p\"; }\n"
-		     ");\n",
-		     "mailmirror.conf:4: account \"a\" is already defined at "
-		     "line 2");
+	expect_error(
+	        "accounts = (\n"
+	        "  { name = \"a\"; host = \"h\"; user = \"u\"; password = "
+	        "\"p\"; },\n"
+	        "  { name = \"b\"; host = \"h\"; user = \"u\"; password = "
+	        "\"p\"; },\n"
+	        "  { name = \"a\"; host = \"h2\"; user = \"u\"; password = "
+	        "\"p\"; }\n"
+	        ");\n",
+	        "mailmirror.conf:4: account \"a\" is already defined at "
+	        "line 2");
 }
 
 Test(config, bad_account_name)
 {
 	expect_error("accounts = ( { name = \"my work\"; host = \"h\"; user = "
-		     "\"u\"; password = \"p\"; } );\n",
-		     "mailmirror.conf:1: account #1: name must be 1 to 64 "
-		     "characters of A-Z a-z 0-9 . _ - (not \".\" or \"..\")");
+	             "\"u\"; password = \"p\"; } );\n",
+	             "mailmirror.conf:1: account #1: name must be 1 to 64 "
+	             "characters of A-Z a-z 0-9 . _ - (not \".\" or \"..\")");
 }
 
 Test(config, tls_none_remote_refused)
 {
-	expect_error(ACCOUNT("    password = \"x\";\n    tls = \"none\";\n"),
-		     "mailmirror.conf:7: account \"work\": tls = \"none\" would "
-		     "send the password in clear to imap.example.org; it is "
-		     "allowed for loopback hosts only, unless allow_plaintext "
-		     "= true");
+	expect_error(
+	        ACCOUNT("    password = \"x\";\n    tls = \"none\";\n"),
+	        "mailmirror.conf:7: account \"work\": tls = \"none\" would "
+	        "send the password in clear to imap.example.org; it is "
+	        "allowed for loopback hosts only, unless allow_plaintext "
+	        "= true");
 }
 
 Test(config, tls_none_loopback_or_allowed)
 {
-	static const char *const hosts[] = {"localhost", "127.0.0.1",
-					    "127.1.2.3", "::1", "[::1]",
-					    "::ffff:127.0.0.1", "imap.localhost"};
+	static const char *const hosts[] = {
+	        "localhost", "127.0.0.1",        "127.1.2.3",     "::1",
+	        "[::1]",     "::ffff:127.0.0.1", "imap.localhost"};
 	char text[512];
 	struct conf *c = NULL;
 
 	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
 		snprintf(text, sizeof(text),
-			 "accounts = ( { name = \"l\"; host = \"%s\"; tls = "
-			 "\"none\"; user = \"u\"; password = \"p\"; } );\n",
-			 hosts[i]);
+		         "accounts = ( { name = \"l\"; host = \"%s\"; tls = "
+		         "\"none\"; user = \"u\"; password = \"p\"; } );\n",
+		         hosts[i]);
 		expect_ok(&c, text);
 		cr_assert_eq(c->accounts[0].port, 143, "%s", hosts[i]);
 		conf_free(&c);
 	}
 	expect_ok(&c, ACCOUNT("    password = \"x\";\n    tls = \"none\";\n"
-			      "    allow_plaintext = true;\n"));
+	                      "    allow_plaintext = true;\n"));
 	conf_free(&c);
 	expect_error("accounts = ( { name = \"l\"; host = \"128.0.0.1\"; tls = "
-		     "\"none\"; user = \"u\"; password = \"p\"; } );\n",
-		     "mailmirror.conf:1: account \"l\": tls = \"none\" would "
-		     "send the password in clear to 128.0.0.1; it is allowed "
-		     "for loopback hosts only, unless allow_plaintext = true");
+	             "\"none\"; user = \"u\"; password = \"p\"; } );\n",
+	             "mailmirror.conf:1: account \"l\": tls = \"none\" would "
+	             "send the password in clear to 128.0.0.1; it is allowed "
+	             "for loopback hosts only, unless allow_plaintext = true");
 }
 
 Test(config, password_file_readable_by_others)
@@ -435,70 +441,70 @@ Test(config, password_file_readable_by_others)
 
 	write_file("pw644", "x\n", 0644);
 	snprintf(want, sizeof(want),
-		 "mailmirror.conf:6: account \"work\": password_file %s/pw644 "
-		 "is readable by others (chmod 600)",
-		 dir);
+	         "mailmirror.conf:6: account \"work\": password_file %s/pw644 "
+	         "is readable by others (chmod 600)",
+	         dir);
 	expect_error(ACCOUNT("    password_file = \"pw644\";\n"), want);
 	cr_assert(mkdir("adir", 0700) == 0);
 	snprintf(want, sizeof(want),
-		 "mailmirror.conf:6: account \"work\": password_file %s/adir "
-		 "is not a regular file",
-		 dir);
+	         "mailmirror.conf:6: account \"work\": password_file %s/adir "
+	         "is not a regular file",
+	         dir);
 	expect_error(ACCOUNT("    password_file = \"adir\";\n"), want);
 	expect_error(ACCOUNT("    password_file = \"/nonexistent/pw\";\n"),
-		     "mailmirror.conf:6: account \"work\": password_file "
-		     "/nonexistent/pw: No such file or directory");
+	             "mailmirror.conf:6: account \"work\": password_file "
+	             "/nonexistent/pw: No such file or directory");
 }
 
 Test(config, two_password_sources)
 {
 	expect_error(ACCOUNT("    password = \"x\";\n"
-			     "    password_command = \"pass show mail\";\n"),
-		     "mailmirror.conf:7: account \"work\": password and "
-		     "password_command are both set; keep one");
+	                     "    password_command = \"pass show mail\";\n"),
+	             "mailmirror.conf:7: account \"work\": password and "
+	             "password_command are both set; keep one");
 }
 
 Test(config, no_password_source)
 {
 	expect_error(ACCOUNT(""),
-		     "mailmirror.conf:2: account \"work\": no password source: "
-		     "set one of password, password_file or password_command");
+	             "mailmirror.conf:2: account \"work\": no password source: "
+	             "set one of password, password_file or password_command");
 }
 
 Test(config, oauth_needs_token_command)
 {
 	expect_error(ACCOUNT("    auth = \"oauthbearer\";\n"),
-		     "mailmirror.conf:6: account \"work\": auth = "
-		     "\"oauthbearer\" needs token_command");
+	             "mailmirror.conf:6: account \"work\": auth = "
+	             "\"oauthbearer\" needs token_command");
 	expect_error(ACCOUNT("    auth = \"xoauth2\";\n"
-			     "    token_command = \"t\";\n"
-			     "    password = \"p\";\n"),
-		     "mailmirror.conf:8: account \"work\": password cannot be "
-		     "used with auth = \"xoauth2\"; use token_command");
+	                     "    token_command = \"t\";\n"
+	                     "    password = \"p\";\n"),
+	             "mailmirror.conf:8: account \"work\": password cannot be "
+	             "used with auth = \"xoauth2\"; use token_command");
 	expect_error(ACCOUNT("    password = \"p\";\n"
-			     "    token_command = \"t\";\n"),
-		     "mailmirror.conf:7: account \"work\": token_command is "
-		     "only used with auth = \"xoauth2\" or \"oauthbearer\"");
+	                     "    token_command = \"t\";\n"),
+	             "mailmirror.conf:7: account \"work\": token_command is "
+	             "only used with auth = \"xoauth2\" or \"oauthbearer\"");
 }
 
 Test(config, idle_not_covered)
 {
 	expect_error(ACCOUNT("    password = \"x\";\n"
-			     "    mailboxes = [\"INBOX\", \"Lists/*\"];\n"
-			     "    idle = [\"INBOX\", \"Sent\"];\n"),
-		     "mailmirror.conf:8: account \"work\": idle mailbox "
-		     "\"Sent\" is not among the synced mailboxes (see "
-		     "mailboxes and exclude)");
+	                     "    mailboxes = [\"INBOX\", \"Lists/*\"];\n"
+	                     "    idle = [\"INBOX\", \"Sent\"];\n"),
+	             "mailmirror.conf:8: account \"work\": idle mailbox "
+	             "\"Sent\" is not among the synced mailboxes (see "
+	             "mailboxes and exclude)");
 	expect_error(ACCOUNT("    password = \"x\";\n"
-			     "    exclude = [\"Lists/*\"];\n"
-			     "    idle = [\"Lists/dev\"];\n"),
-		     "mailmirror.conf:8: account \"work\": idle mailbox "
-		     "\"Lists/dev\" is not among the synced mailboxes (see "
-		     "mailboxes and exclude)");
+	                     "    exclude = [\"Lists/*\"];\n"
+	                     "    idle = [\"Lists/dev\"];\n"),
+	             "mailmirror.conf:8: account \"work\": idle mailbox "
+	             "\"Lists/dev\" is not among the synced mailboxes (see "
+	             "mailboxes and exclude)");
 	expect_error(ACCOUNT("    password = \"x\";\n"
-			     "    idle = [\"Lists/%\"];\n"),
-		     "mailmirror.conf:7: account \"work\": idle entry "
-		     "\"Lists/%\" must be a mailbox name or \"*\"");
+	                     "    idle = [\"Lists/%\"];\n"),
+	             "mailmirror.conf:7: account \"work\": idle entry "
+	             "\"Lists/%\" must be a mailbox name or \"*\"");
 }
 
 Test(config, idle_covered)
@@ -507,8 +513,8 @@ Test(config, idle_covered)
 
 	/* INBOX is case-insensitive; "*" watches all */
 	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
-			      "    mailboxes = [\"inbox\", \"Lists/%\"];\n"
-			      "    idle = [\"INBOX\", \"Lists/dev\"];\n"));
+	                      "    mailboxes = [\"inbox\", \"Lists/%\"];\n"
+	                      "    idle = [\"INBOX\", \"Lists/dev\"];\n"));
 	conf_free(&c);
 	expect_ok(&c, ACCOUNT("    password = \"x\";\n    idle = [\"*\"];\n"));
 	conf_free(&c);
@@ -517,28 +523,28 @@ Test(config, idle_covered)
 Test(config, bad_fingerprint)
 {
 	static const char *const bad[] = {
-		"abcdef",
-		"sha1:abcdef0123456789abcdef0123456789abcdef01",
-		"sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-		"012345678",   /* 63 digits */
-		"sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-		"01234567890", /* 65 */
-		"sha256:gbcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-		"0123456789",
-		"sha256::abcdef0123456789abcdef0123456789abcdef0123456789abcd"
-		"ef0123456789",
+	        "abcdef",
+	        "sha1:abcdef0123456789abcdef0123456789abcdef01",
+	        "sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	        "012345678", /* 63 digits */
+	        "sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	        "01234567890", /* 65 */
+	        "sha256:gbcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	        "0123456789",
+	        "sha256::abcdef0123456789abcdef0123456789abcdef0123456789abcd"
+	        "ef0123456789",
 	};
 	char text[512];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text),
-			 ACCOUNT("    password = \"x\";\n"
-				 "    fingerprint = \"%s\";\n"),
-			 bad[i]);
+		         ACCOUNT("    password = \"x\";\n"
+		                 "    fingerprint = \"%s\";\n"),
+		         bad[i]);
 		expect_error(text, "mailmirror.conf:7: account \"work\": "
-				   "fingerprint must be \"sha256:\" followed "
-				   "by the 64 hexadecimal digits of the "
-				   "certificate's SHA-256 digest");
+		                   "fingerprint must be \"sha256:\" followed "
+		                   "by the 64 hexadecimal digits of the "
+		                   "certificate's SHA-256 digest");
 	}
 }
 
@@ -548,7 +554,7 @@ Test(config, tunnel)
 	const struct conf_account *a;
 
 	expect_ok(&c, "accounts = ( { name = \"ssh\"; tunnel = \"ssh mail "
-		      "/usr/lib/dovecot/imap\"; } );\n");
+	              "/usr/lib/dovecot/imap\"; } );\n");
 	a = &c->accounts[0];
 	cr_assert_str_eq(a->tunnel, "ssh mail /usr/lib/dovecot/imap");
 	cr_assert_null(a->host);
@@ -558,13 +564,14 @@ Test(config, tunnel)
 	cr_assert_eq(a->secret_kind, CONF_SECRET_NONE);
 	conf_free(&c);
 	expect_error("accounts = ( { name = \"ssh\"; tunnel = \"t\"; host = "
-		     "\"h\"; } );\n",
-		     "mailmirror.conf:1: account \"ssh\": tunnel replaces host "
-		     "and port; remove host");
-	expect_error("accounts = ( { name = \"ssh\"; tunnel = \"t\"; password = "
-		     "\"p\"; } );\n",
-		     "mailmirror.conf:1: account \"ssh\": missing required key "
-		     "\"user\"");
+	             "\"h\"; } );\n",
+	             "mailmirror.conf:1: account \"ssh\": tunnel replaces host "
+	             "and port; remove host");
+	expect_error(
+	        "accounts = ( { name = \"ssh\"; tunnel = \"t\"; password = "
+	        "\"p\"; } );\n",
+	        "mailmirror.conf:1: account \"ssh\": missing required key "
+	        "\"user\"");
 }
 
 Test(config, several_errors_reported)
@@ -572,12 +579,12 @@ Test(config, several_errors_reported)
 	struct conf *c = NULL;
 
 	cr_assert_eq(load(&c, "accounts = (\n"
-			      "  { name = \"a\"; host = \"h\"; user = \"u\";\n"
-			      "    pasword = \"p\"; port = 0; },\n"
-			      "  { name = \"b\"; host = \"h\"; user = \"u\";\n"
-			      "    password = \"p\"; tls = \"no\"; }\n"
-			      ");\n"),
-		     -1);
+	                      "  { name = \"a\"; host = \"h\"; user = \"u\";\n"
+	                      "    pasword = \"p\"; port = 0; },\n"
+	                      "  { name = \"b\"; host = \"h\"; user = \"u\";\n"
+	                      "    password = \"p\"; tls = \"no\"; }\n"
+	                      ");\n"),
+	             -1);
 	dump_errors();
 	cr_assert_eq(errs.n, 3);
 	cr_assert(strstr(errs.msg[0], ":3: account \"a\": unknown key"));
@@ -588,7 +595,7 @@ Test(config, several_errors_reported)
 Test(config, error_list_is_bounded)
 {
 	char text[8192] = "accounts = ( { name = \"a\"; host = \"h\"; user = "
-			  "\"u\"; password = \"p\";\n";
+	                  "\"u\"; password = \"p\";\n";
 
 	for (int i = 0; i < 40; i++) {
 		size_t n = strlen(text);
@@ -606,13 +613,13 @@ Test(config, include_is_scanned)
 	struct conf *c = NULL;
 
 	write_file("accounts.inc",
-		   "accounts = ( { name = \"a\"; host = \"h\"; user = \"u\";\n"
-		   "  password = \"p\"; port = 4294967389; } );\n",
-		   0644);
+	           "accounts = ( { name = \"a\"; host = \"h\"; user = \"u\";\n"
+	           "  password = \"p\"; port = 4294967389; } );\n",
+	           0644);
 	cr_assert_eq(load(&c, "@include \"accounts.inc\"\n"), -1);
 	dump_errors();
 	cr_assert(strstr(errs.msg[0],
-			 "accounts.inc:2: integer 4294967389 is out of range"));
+	                 "accounts.inc:2: integer 4294967389 is out of range"));
 }
 
 static struct conf *load_text(const char *text)
@@ -629,24 +636,24 @@ Test(config, diff)
 	struct conf_diff d;
 
 	old_conf = load_text(
-		"accounts = (\n"
-		"  { name = \"keep\"; host = \"h\"; user = \"u\"; password = "
-		"\"p\"; },\n"
-		"  { name = \"gone\"; host = \"h\"; user = \"u\"; password = "
-		"\"p\"; },\n"
-		"  { name = \"edit\"; host = \"h\"; user = \"u\"; password = "
-		"\"p\"; }\n"
-		");\n");
+	        "accounts = (\n"
+	        "  { name = \"keep\"; host = \"h\"; user = \"u\"; password = "
+	        "\"p\"; },\n"
+	        "  { name = \"gone\"; host = \"h\"; user = \"u\"; password = "
+	        "\"p\"; },\n"
+	        "  { name = \"edit\"; host = \"h\"; user = \"u\"; password = "
+	        "\"p\"; }\n"
+	        ");\n");
 	new_conf = load_text(
-		"log_level = \"debug\";\n"
-		"accounts = (\n"
-		"  { name = \"new\"; host = \"h\"; user = \"u\"; password = "
-		"\"p\"; },\n"
-		"  { name = \"edit\"; host = \"h\"; user = \"u\"; password = "
-		"\"p\"; idle = [ ]; },\n"
-		"  { name = \"keep\"; host = \"h\"; user = \"u\"; password = "
-		"\"p\"; }\n"
-		");\n");
+	        "log_level = \"debug\";\n"
+	        "accounts = (\n"
+	        "  { name = \"new\"; host = \"h\"; user = \"u\"; password = "
+	        "\"p\"; },\n"
+	        "  { name = \"edit\"; host = \"h\"; user = \"u\"; password = "
+	        "\"p\"; idle = [ ]; },\n"
+	        "  { name = \"keep\"; host = \"h\"; user = \"u\"; password = "
+	        "\"p\"; }\n"
+	        ");\n");
 	cr_assert_eq(conf_diff(&d, old_conf, new_conf), 0);
 	cr_assert_eq(d.n, 3);
 	cr_assert_eq(d.v[0].change, CONF_REMOVED);
@@ -683,7 +690,7 @@ Test(config, example_file_is_valid)
 	if (access(path, R_OK) != 0)
 		cr_skip_test("no %s (tests run from the source tree)", path);
 	cr_assert_eq(conf_load(&c, &errs, path), 0, "%s",
-		     errs.n ? errs.msg[0] : "");
+	             errs.n ? errs.msg[0] : "");
 	cr_assert_geq(c->n_accounts, 1);
 	conf_free(&c);
 }

@@ -25,16 +25,20 @@ static const char *clean(const char *src, size_t len, size_t cap)
 Test(log, sanitize_keeps_text)
 {
 	cr_assert_str_eq(CLEAN("plain [text] 100%"), "plain [text] 100%");
-	cr_assert_str_eq(CLEAN("Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x93\xa7"),
-			 "Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x93\xa7");
+	cr_assert_str_eq(CLEAN("Gr\xc3\xbc\xc3\x9f"
+	                       "e \xe2\x82\xac \xf0\x9f\x93\xa7"),
+	                 "Gr\xc3\xbc\xc3\x9f"
+	                 "e \xe2\x82\xac \xf0\x9f\x93\xa7");
 }
 
 Test(log, sanitize_controls)
 {
 	/* a forged second log line */
 	cr_assert_str_eq(CLEAN("NO bad\r\n<3>[bank] fake"),
-			 "NO bad  <3>[bank] fake");
-	cr_assert_str_eq(CLEAN("a\tb\x01\x7f" "c"), "a b??c");
+	                 "NO bad  <3>[bank] fake");
+	cr_assert_str_eq(CLEAN("a\tb\x01\x7f"
+	                       "c"),
+	                 "a b??c");
 	cr_assert_str_eq(CLEAN("nul\0byte"), "nul?byte");
 }
 
@@ -43,21 +47,30 @@ Test(log, sanitize_escapes)
 	cr_assert_str_eq(CLEAN("\x1b[31mred\x1b[0m!"), "red!");
 	cr_assert_str_eq(CLEAN("\x1b]52;c;cm0gLXJmIH4=\x07ok"), "ok");
 	cr_assert_str_eq(CLEAN("\x1b]8;;http://x\x1b\\link"), "link");
-	cr_assert_str_eq(CLEAN("\x1b" "c" "reset"), "reset");
+	cr_assert_str_eq(CLEAN("\x1b"
+	                       "c"
+	                       "reset"),
+	                 "reset");
 	cr_assert_str_eq(CLEAN("\x1b(Bx"), "x");
 	cr_assert_str_eq(CLEAN("tail\x1b"), "tail");
 	cr_assert_str_eq(CLEAN("\x1b]unterminated"), "");
 	/* 8-bit CSI, raw and as UTF-8 U+009B */
-	cr_assert_str_eq(CLEAN("\x9b" "31m"), "?31m");
-	cr_assert_str_eq(CLEAN("\xc2\x9b" "31m"), "?31m");
+	cr_assert_str_eq(CLEAN("\x9b"
+	                       "31m"),
+	                 "?31m");
+	cr_assert_str_eq(CLEAN("\xc2\x9b"
+	                       "31m"),
+	                 "?31m");
 	/* bidi override (Trojan Source) */
-	cr_assert_str_eq(CLEAN("a\xe2\x80\xae" "b"), "a?b");
+	cr_assert_str_eq(CLEAN("a\xe2\x80\xae"
+	                       "b"),
+	                 "a?b");
 }
 
 Test(log, sanitize_invalid_utf8)
 {
 	cr_assert_str_eq(CLEAN("\xff\xfe"), "??");
-	cr_assert_str_eq(CLEAN("\xc0\xaf"), "??"); /* overlong '/' */
+	cr_assert_str_eq(CLEAN("\xc0\xaf"), "??");      /* overlong '/' */
 	cr_assert_str_eq(CLEAN("\xed\xa0\x80"), "???"); /* surrogate */
 	cr_assert_str_eq(CLEAN("cut\xe2\x82"), "cut??");
 	cr_assert_str_eq(CLEAN("\xf4\x90\x80\x80"), "????"); /* > U+10FFFF */
@@ -67,19 +80,24 @@ Test(log, sanitize_caps_length_at_a_boundary)
 {
 	/* 12 bytes into 10: 6 bytes of text fit before "...", and the cut
 	 * must not split the 2-byte letters */
-	cr_assert_str_eq(clean("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
-			       12, 10),
-			 "\xc3\xa9\xc3\xa9\xc3\xa9...");
+	cr_assert_str_eq(
+	        clean("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 12,
+	              10),
+	        "\xc3\xa9\xc3\xa9\xc3\xa9...");
 	cr_assert_str_eq(clean("abcdefghijkl", 12, 10), "abcdef...");
 	cr_assert_str_eq(clean("abcdefghi", 9, 10), "abcdefghi");
-	cr_assert_str_eq(clean("a\xc3\xa9" "bcdefgh", 9, 8), "a\xc3\xa9" "b...");
+	cr_assert_str_eq(clean("a\xc3\xa9"
+	                       "bcdefgh",
+	                       9, 8),
+	                 "a\xc3\xa9"
+	                 "b...");
 	cr_assert_eq(log_sanitize(out, 3, "abc", 3), 0);
 	cr_assert_str_eq(out, "");
 }
 
 /* Logs into a pipe and returns what came out. */
 static char *capture(enum log_prefix prefix, int level, const char *account,
-		     const char *mailbox, const char *text)
+                     const char *mailbox, const char *text)
 {
 	static char buf[LOG_LINE_MAX + 64];
 	int p[2];
@@ -100,18 +118,18 @@ Test(log, line_format)
 {
 	log_set_level(LOG_LEVEL_DEBUG);
 	cr_assert_str_eq(capture(LOG_PREFIX_SD, LOG_LEVEL_WARNING, "work",
-				 "INBOX", "IDLE ended"),
-			 "<4>[work/INBOX] IDLE ended\n");
+	                         "INBOX", "IDLE ended"),
+	                 "<4>[work/INBOX] IDLE ended\n");
 	cr_assert_str_eq(capture(LOG_PREFIX_WORD, LOG_LEVEL_ERR, "work", NULL,
-				 "login failed"),
-			 "error: [work] login failed\n");
-	cr_assert_str_eq(capture(LOG_PREFIX_SD, LOG_LEVEL_NOTICE, NULL, NULL,
-				 "started"),
-			 "<5>[-] started\n");
+	                         "login failed"),
+	                 "error: [work] login failed\n");
+	cr_assert_str_eq(
+	        capture(LOG_PREFIX_SD, LOG_LEVEL_NOTICE, NULL, NULL, "started"),
+	        "<5>[-] started\n");
 	/* a mailbox name is server text */
 	cr_assert_str_eq(capture(LOG_PREFIX_SD, LOG_LEVEL_INFO, "work",
-				 "evil\n<0>[x] \x1b[2Jname", "synced"),
-			 "<6>[work/evil <0>[x] name] synced\n");
+	                         "evil\n<0>[x] \x1b[2Jname", "synced"),
+	                 "<6>[work/evil <0>[x] name] synced\n");
 }
 
 Test(log, levels)
@@ -119,10 +137,10 @@ Test(log, levels)
 	log_set_level(LOG_LEVEL_NOTICE);
 	cr_assert_eq(log_get_level(), LOG_LEVEL_NOTICE);
 	cr_assert_str_eq(capture(LOG_PREFIX_SD, LOG_LEVEL_INFO, "a", NULL, "x"),
-			 "");
-	cr_assert_str_eq(capture(LOG_PREFIX_SD, LOG_LEVEL_NOTICE, "a", NULL,
-				 "x"),
-			 "<5>[a] x\n");
+	                 "");
+	cr_assert_str_eq(
+	        capture(LOG_PREFIX_SD, LOG_LEVEL_NOTICE, "a", NULL, "x"),
+	        "<5>[a] x\n");
 	log_set_level(99);
 	cr_assert_eq(log_get_level(), LOG_LEVEL_DEBUG);
 	log_set_level(-4);
@@ -150,7 +168,7 @@ Test(log, journal_stream_detected)
 	cr_assert(pipe(p) == 0);
 	cr_assert(fstat(p[1], &st) == 0);
 	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
-		 (unsigned long long)st.st_ino);
+	         (unsigned long long)st.st_ino);
 	setenv("JOURNAL_STREAM", env, 1);
 	log_set_level(LOG_LEVEL_DEBUG);
 	log_open(p[1], LOG_PREFIX_AUTO);

@@ -25,8 +25,8 @@ static void setup(void)
 	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	cr_assert(sock >= 0);
 	cr_assert(bind(sock, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-	cr_assert(setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv,
-			     sizeof(tv)) == 0);
+	cr_assert(setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ==
+	          0);
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
@@ -78,7 +78,7 @@ Test(notify, datagrams)
 	cr_assert_eq(notify_reloading(), 0);
 	m = next();
 	cr_assert_eq(strncmp(m, "RELOADING=1\nMONOTONIC_USEC=", 27), 0, "%s",
-		     m);
+	             m);
 	cr_assert_gt(strtoull(m + 27, &end, 10), 0);
 	cr_assert_eq(*end, '\0');
 

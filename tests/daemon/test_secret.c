@@ -34,7 +34,7 @@ static void teardown(void)
 TestSuite(secret, .init = setup, .fini = teardown);
 
 static void write_file(const char *name, const char *data, size_t len,
-		       mode_t mode)
+                       mode_t mode)
 {
 	int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, mode);
 
@@ -67,7 +67,7 @@ Test(secret, file_trailing_newline_stripped)
 
 	write_file("pw", "hunter2\n", 8, 0600);
 	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), 0,
-		     "%s", err);
+	             "%s", err);
 	cr_assert_str_eq(s.data, "hunter2");
 	cr_assert_eq(s.len, 7);
 	secret_clear(&s);
@@ -94,7 +94,7 @@ Test(secret, file_refused)
 	write_file("pw", "x\n", 2, 0640);
 	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "account \"work\": password_file pw is readable "
-			      "by others (chmod 600)");
+	                      "by others (chmod 600)");
 	cr_assert_null(s.data);
 
 	write_file("pw", "x\n", 2, 0604);
@@ -102,9 +102,9 @@ Test(secret, file_refused)
 
 	cr_assert(mkfifo("fifo", 0600) == 0);
 	cr_assert_eq(secret_from_file(&s, "work", "fifo", err, sizeof(err)),
-		     -1);
+	             -1);
 	cr_assert_str_eq(err, "account \"work\": password_file fifo is not a "
-			      "regular file");
+	                      "regular file");
 	cr_assert_eq(secret_check_file("fifo", err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "password_file fifo is not a regular file");
 
@@ -115,7 +115,7 @@ Test(secret, file_refused)
 	write_file("pw", "two\nlines\n", 10, 0600);
 	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "account \"work\": password_file contains a NUL, "
-			      "CR or LF byte");
+	                      "CR or LF byte");
 
 	memset(big, 'a', sizeof(big));
 	write_file("pw", big, sizeof(big), 0600);
@@ -123,9 +123,9 @@ Test(secret, file_refused)
 	cr_assert(strstr(err, "is larger than 4096 bytes"));
 
 	cr_assert_eq(secret_from_file(&s, "work", "missing", err, sizeof(err)),
-		     -1);
+	             -1);
 	cr_assert_str_eq(err, "account \"work\": password_file missing: No "
-			      "such file or directory");
+	                      "such file or directory");
 	cr_assert_null(s.data);
 }
 
@@ -134,9 +134,9 @@ Test(secret, command_first_line)
 	struct secret s = {0};
 
 	cr_assert_eq(secret_from_command(&s, "work", "password_command",
-					 "printf 's3cret\\r\\nsecond line\\n'",
-					 0, err, sizeof(err)),
-		     0, "%s", err);
+	                                 "printf 's3cret\\r\\nsecond line\\n'",
+	                                 0, err, sizeof(err)),
+	             0, "%s", err);
 	cr_assert_str_eq(s.data, "s3cret");
 	cr_assert_eq(s.len, 6);
 	secret_clear(&s);
@@ -144,9 +144,9 @@ Test(secret, command_first_line)
 
 	/* no newline at all; stderr is not captured */
 	cr_assert_eq(secret_from_command(&s, "work", "password_command",
-					 "echo noise >&2; printf tok", 0, err,
-					 sizeof(err)),
-		     0);
+	                                 "echo noise >&2; printf tok", 0, err,
+	                                 sizeof(err)),
+	             0);
 	cr_assert_str_eq(s.data, "tok");
 	secret_clear(&s);
 	assert_no_children();
@@ -158,10 +158,10 @@ Test(secret, command_stdin_is_dev_null)
 
 	/* cat would hang on an inherited terminal or pipe */
 	cr_assert_eq(secret_from_command(&s, "work", "password_command", "cat",
-					 2000, err, sizeof(err)),
-		     -1);
+	                                 2000, err, sizeof(err)),
+	             -1);
 	cr_assert_str_eq(err, "account \"work\": password_command printed "
-			      "nothing on its first line");
+	                      "nothing on its first line");
 	assert_no_children();
 }
 
@@ -170,20 +170,20 @@ Test(secret, command_exit_status_without_output)
 	struct secret s = {0};
 
 	cr_assert_eq(secret_from_command(&s, "work", "password_command",
-					 "echo topsecret; exit 3", 0, err,
-					 sizeof(err)),
-		     -1);
+	                                 "echo topsecret; exit 3", 0, err,
+	                                 sizeof(err)),
+	             -1);
 	cr_assert_str_eq(err, "account \"work\": password_command exited with "
-			      "status 3");
+	                      "status 3");
 	cr_assert_null(strstr(err, "topsecret"));
 	cr_assert_null(s.data);
 	assert_no_children();
 
 	cr_assert_eq(secret_from_command(&s, "work", "token_command",
-					 "kill -TERM $$", 0, err, sizeof(err)),
-		     -1);
+	                                 "kill -TERM $$", 0, err, sizeof(err)),
+	             -1);
 	cr_assert_str_eq(err, "account \"work\": token_command was killed by "
-			      "signal 15");
+	                      "signal 15");
 	assert_no_children();
 }
 
@@ -196,20 +196,20 @@ Test(secret, command_timeout_kills_the_group)
 	/* the shell's child holds the pipe open: only a kill of the whole
 	 * group ends it */
 	cr_assert_eq(secret_from_command(&s, "work", "password_command",
-					 "sleep 20; echo late", 300, err,
-					 sizeof(err)),
-		     -1);
+	                                 "sleep 20; echo late", 300, err,
+	                                 sizeof(err)),
+	             -1);
 	cr_assert_lt(elapsed_since(&t0), 5.0);
 	cr_assert_str_eq(err, "account \"work\": password_command timed out "
-			      "after 300 ms");
+	                      "after 300 ms");
 	assert_no_children();
 
 	/* stdout closed but the command lingers */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	cr_assert_eq(secret_from_command(&s, "work", "password_command",
-					 "echo pw; exec >&-; sleep 20", 300,
-					 err, sizeof(err)),
-		     -1);
+	                                 "echo pw; exec >&-; sleep 20", 300,
+	                                 err, sizeof(err)),
+	             -1);
 	cr_assert_lt(elapsed_since(&t0), 5.0);
 	cr_assert(strstr(err, "timed out"));
 	assert_no_children();
@@ -220,11 +220,11 @@ Test(secret, command_huge_output)
 	struct secret s = {0};
 
 	cr_assert_eq(secret_from_command(&s, "work", "password_command",
-					 "yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-					 5000, err, sizeof(err)),
-		     -1);
+	                                 "yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	                                 5000, err, sizeof(err)),
+	             -1);
 	cr_assert_str_eq(err, "account \"work\": password_command printed more "
-			      "than 16384 bytes");
+	                      "than 16384 bytes");
 	cr_assert_null(s.data);
 	assert_no_children();
 }
@@ -233,16 +233,16 @@ Test(secret, command_cannot_start_or_empty)
 {
 	struct secret s = {0};
 
-	cr_assert_eq(secret_from_command(&s, "work", "password_command", "",
-					 0, err, sizeof(err)),
-		     -1);
+	cr_assert_eq(secret_from_command(&s, "work", "password_command", "", 0,
+	                                 err, sizeof(err)),
+	             -1);
 	cr_assert_str_eq(err, "account \"work\": password_command is empty");
 	cr_assert_eq(secret_from_command(&s, "work", "password_command",
-					 "/nonexistent/helper", 0, err,
-					 sizeof(err)),
-		     -1);
+	                                 "/nonexistent/helper", 0, err,
+	                                 sizeof(err)),
+	             -1);
 	cr_assert_str_eq(err, "account \"work\": password_command exited with "
-			      "status 127");
+	                      "status 127");
 	assert_no_children();
 }
 
@@ -279,5 +279,5 @@ Test(secret, obtain_by_kind)
 	a.secret = "false";
 	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "account \"work\": password_command exited with "
-			      "status 1");
+	                      "status 1");
 }

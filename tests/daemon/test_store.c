@@ -57,9 +57,9 @@ static long long query_int(const char *sql)
 	long long v = -1;
 
 	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-		     SQLITE_OK);
+	             SQLITE_OK);
 	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
-		     "%s: %s", sql, sqlite3_errmsg(db));
+	             "%s: %s", sql, sqlite3_errmsg(db));
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -74,9 +74,9 @@ static char *query_text(const char *sql)
 	char *v = NULL;
 
 	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-		     SQLITE_OK);
+	             SQLITE_OK);
 	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
-		     "%s: %s", sql, sqlite3_errmsg(db));
+	             "%s: %s", sql, sqlite3_errmsg(db));
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 		v = strdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
@@ -105,9 +105,9 @@ static void assert_consistent(void)
 	free(ok);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	int rc = sqlite3_exec(db,
-			      "INSERT INTO messages_fts (messages_fts, rank) "
-			      "VALUES ('integrity-check', 1)",
-			      NULL, NULL, &msg);
+	                      "INSERT INTO messages_fts (messages_fts, rank) "
+	                      "VALUES ('integrity-check', 1)",
+	                      NULL, NULL, &msg);
 	cr_assert_eq(rc, SQLITE_OK, "fts integrity: %s", msg ? msg : "");
 	sqlite3_close(db);
 }
@@ -117,26 +117,26 @@ static long long fts_hits(const char *match)
 	char sql[256];
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM messages_fts WHERE messages_fts "
-		 "MATCH '%s'",
-		 match);
+	         "SELECT count(*) FROM messages_fts WHERE messages_fts "
+	         "MATCH '%s'",
+	         match);
 	return query_int(sql);
 }
 
 static struct store_msg msg(uint32_t uid, const char *subject,
-			    const char *flags)
+                            const char *flags)
 {
 	return (struct store_msg){
-		.uid = uid,
-		.modseq = uid * 10,
-		.flags = flags,
-		.internaldate = 1700000000 + uid,
-		.size = 1000 + uid,
-		.date = 1700000000 + uid,
-		.subject = subject,
-		.from = "Alice Example <alice@example.org>",
-		.to = "Bob <bob@example.net>",
-		.message_id = "<id@example.org>",
+	        .uid = uid,
+	        .modseq = uid * 10,
+	        .flags = flags,
+	        .internaldate = 1700000000 + uid,
+	        .size = 1000 + uid,
+	        .date = 1700000000 + uid,
+	        .subject = subject,
+	        .from = "Alice Example <alice@example.org>",
+	        .to = "Bob <bob@example.net>",
+	        .message_id = "<id@example.org>",
 	};
 }
 
@@ -145,12 +145,12 @@ static struct store *fixture(int64_t *acct, int64_t *mbox)
 {
 	struct store *s = open_store();
 
-	cr_assert_eq(store_account_upsert(acct, s, "acct", "imap.example.org",
-					  "me"),
-		     STORE_OK);
+	cr_assert_eq(
+	        store_account_upsert(acct, s, "acct", "imap.example.org", "me"),
+	        STORE_OK);
 	cr_assert_eq(store_mailbox_upsert(mbox, s, *acct, "INBOX", "/",
-					  "\\HasNoChildren", NULL),
-		     STORE_OK);
+	                                  "\\HasNoChildren", NULL),
+	             STORE_OK);
 	return s;
 }
 
@@ -162,15 +162,14 @@ Test(store, creates_schema_at_current_version)
 	cr_assert_null(s);
 	store_close(&s);
 	cr_assert_eq(query_int("PRAGMA user_version"), CACHE_SCHEMA_VERSION);
-	cr_assert_eq(query_int("PRAGMA application_id"),
-		     CACHE_APPLICATION_ID);
+	cr_assert_eq(query_int("PRAGMA application_id"), CACHE_APPLICATION_ID);
 	char *mode = query_text("PRAGMA journal_mode");
 	cr_assert_str_eq(mode, "wal");
 	free(mode);
 	cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema WHERE "
-			       "name IN ('accounts', 'mailboxes', 'messages', "
-			       "'bodies', 'messages_fts')"),
-		     5);
+	                       "name IN ('accounts', 'mailboxes', 'messages', "
+	                       "'bodies', 'messages_fts')"),
+	             5);
 	/* Opening again is idempotent. */
 	s = open_store();
 	store_close(&s);
@@ -196,12 +195,10 @@ Test(store, files_are_private_whatever_the_umask)
 	cr_assert_eq(sb.st_mode & 0777, 0600, "db mode %o", sb.st_mode & 0777);
 	snprintf(p, sizeof(p), "%s-wal", path);
 	cr_assert_eq(stat(p, &sb), 0);
-	cr_assert_eq(sb.st_mode & 0777, 0600, "wal mode %o",
-		     sb.st_mode & 0777);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "wal mode %o", sb.st_mode & 0777);
 	snprintf(p, sizeof(p), "%s-shm", path);
 	cr_assert_eq(stat(p, &sb), 0);
-	cr_assert_eq(sb.st_mode & 0777, 0600, "shm mode %o",
-		     sb.st_mode & 0777);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "shm mode %o", sb.st_mode & 0777);
 	store_close(&s);
 }
 
@@ -223,21 +220,20 @@ Test(store, migrates_version_1_and_indexes_old_messages)
 
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	cr_assert_eq(cache_migrate(db, 1, err, sizeof(err)), CACHE_OK, "%s",
-		     err);
+	             err);
 	cr_assert_eq(sqlite3_exec(db,
-				  "INSERT INTO accounts (name) VALUES ('a');"
-				  "INSERT INTO mailboxes (account_id, name) "
-				  "VALUES (1, 'INBOX');"
-				  "INSERT INTO messages (mailbox_id, uid, "
-				  "subject) VALUES (1, 7, 'quarterly report');",
-				  NULL, NULL, NULL),
-		     SQLITE_OK);
+	                          "INSERT INTO accounts (name) VALUES ('a');"
+	                          "INSERT INTO mailboxes (account_id, name) "
+	                          "VALUES (1, 'INBOX');"
+	                          "INSERT INTO messages (mailbox_id, uid, "
+	                          "subject) VALUES (1, 7, 'quarterly report');",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
 	cr_assert_eq(cache_version(db), 1);
 	sqlite3_close(db);
 
 	/* The query tool does not migrate; it asks for the daemon. */
-	cr_assert_eq(cache_open_ro(&db, path, err, sizeof(err)),
-		     CACHE_EOLDER);
+	cr_assert_eq(cache_open_ro(&db, path, err, sizeof(err)), CACHE_EOLDER);
 	cr_assert_null(db);
 	cr_assert(strstr(err, "start mailmirrord") != NULL, "%s", err);
 
@@ -257,15 +253,14 @@ Test(store, newer_schema_is_refused_by_both)
 	s = open_store();
 	store_close(&s);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL,
-				  NULL),
-		     SQLITE_OK);
+	cr_assert_eq(
+	        sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+	        SQLITE_OK);
 	sqlite3_close(db);
 	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_ENEWER);
 	cr_assert_null(s);
 	cr_assert(strstr(err, "newer") != NULL, "%s", err);
-	cr_assert_eq(cache_open_ro(&db, path, err, sizeof(err)),
-		     CACHE_ENEWER);
+	cr_assert_eq(cache_open_ro(&db, path, err, sizeof(err)), CACHE_ENEWER);
 	cr_assert_null(db);
 	/* Refusing did not write: the version is still 99. */
 	cr_assert_eq(query_int("PRAGMA user_version"), 99);
@@ -278,9 +273,9 @@ Test(store, refuses_someone_elses_database)
 	char err[256] = "";
 
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE contacts (x)", NULL, NULL,
-				  NULL),
-		     SQLITE_OK);
+	cr_assert_eq(
+	        sqlite3_exec(db, "CREATE TABLE contacts (x)", NULL, NULL, NULL),
+	        SQLITE_OK);
 	sqlite3_close(db);
 	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_ECORRUPT);
 	cr_assert(strstr(err, "not a mailmirror cache") != NULL, "%s", err);
@@ -292,27 +287,24 @@ Test(store, accounts)
 	struct store *s = open_store();
 	int64_t a, b, again;
 
-	cr_assert_eq(store_account_upsert(&a, s, "work", "h1", "u1"),
-		     STORE_OK);
-	cr_assert_eq(store_account_upsert(&b, s, "home", "h2", "u2"),
-		     STORE_OK);
+	cr_assert_eq(store_account_upsert(&a, s, "work", "h1", "u1"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&b, s, "home", "h2", "u2"), STORE_OK);
 	cr_assert_neq(a, b);
 	cr_assert_eq(store_account_upsert(&again, s, "work", "h3", "u3"),
-		     STORE_OK);
+	             STORE_OK);
 	cr_assert_eq(again, a);
 	cr_assert_eq(store_account_upsert(&again, s, "", "h", "u"),
-		     STORE_EINVAL);
+	             STORE_EINVAL);
 	cr_assert_eq(store_account_set_state(s, a, "syncing"), STORE_OK);
 	cr_assert_eq(store_account_set_error(s, a, "login failed"), STORE_OK);
 	cr_assert_eq(store_account_set_last_sync(s, a, 1700000123), STORE_OK);
-	cr_assert_eq(store_account_set_state(s, 999, "idle"),
-		     STORE_ENOTFOUND);
+	cr_assert_eq(store_account_set_state(s, 999, "idle"), STORE_ENOTFOUND);
 	cr_assert(strlen(store_errmsg(s)) > 0);
 	store_close(&s);
 
 	char *v = query_text("SELECT host || ' ' || user || ' ' || state || "
-			     "' ' || last_error || ' ' || last_sync "
-			     "FROM accounts WHERE name = 'work'");
+	                     "' ' || last_error || ' ' || last_sync "
+	                     "FROM accounts WHERE name = 'work'");
 	cr_assert_str_eq(v, "h3 u3 syncing login failed 1700000123");
 	free(v);
 	cr_assert_eq(query_int("SELECT count(*) FROM accounts"), 2);
@@ -346,20 +338,20 @@ Test(store, mailboxes)
 	int n = 0;
 
 	cr_assert_eq(store_mailbox_upsert(&sent, s, acct, "Sent", "/",
-					  "\\HasNoChildren \\Sent", "\\Sent"),
-		     STORE_OK);
-	cr_assert_eq(store_mailbox_upsert(&other, s, acct, "Archiv/Ä", NULL,
-					  "", NULL),
-		     STORE_OK);
+	                                  "\\HasNoChildren \\Sent", "\\Sent"),
+	             STORE_OK);
+	cr_assert_eq(store_mailbox_upsert(&other, s, acct, "Archiv/Ä", NULL, "",
+	                                  NULL),
+	             STORE_OK);
 	cr_assert_eq(store_mailbox_upsert(&found, s, 999, "X", "/", "", NULL),
-		     STORE_ENOTFOUND);
+	             STORE_ENOTFOUND);
 	cr_assert_eq(store_mailbox_find(&found, s, acct, "Sent"), STORE_OK);
 	cr_assert_eq(found, sent);
 	cr_assert_eq(store_mailbox_find(&found, s, acct, "sent"),
-		     STORE_ENOTFOUND);
+	             STORE_ENOTFOUND);
 
 	cr_assert_eq(store_mailbox_each(s, acct, collect_names, names),
-		     STORE_OK);
+	             STORE_OK);
 	cr_assert_str_eq(names, "Archiv/Ä,INBOX,Sent,");
 	cr_assert_eq(store_mailbox_each(s, acct, stop_at_second, &n), 42);
 
@@ -367,12 +359,12 @@ Test(store, mailboxes)
 	cr_assert_eq(st.uidvalidity, 0);
 	cr_assert_eq(st.last_sync, STORE_NO_TIME);
 	st = (struct store_mailbox_state){
-		.uidvalidity = 4000000000u,
-		.uidnext = 4294967295u,
-		.highestmodseq = (1ull << 62) + 5,
-		.exists = 3,
-		.unseen = 1,
-		.last_sync = 1700000000,
+	        .uidvalidity = 4000000000u,
+	        .uidnext = 4294967295u,
+	        .highestmodseq = (1ull << 62) + 5,
+	        .exists = 3,
+	        .unseen = 1,
+	        .last_sync = 1700000000,
 	};
 	cr_assert_eq(store_mailbox_set_state(s, inbox, &st), STORE_OK);
 	struct store_mailbox_state back;
@@ -385,30 +377,29 @@ Test(store, mailboxes)
 	cr_assert_eq(store_mailbox_set_live(s, inbox, true), STORE_OK);
 	cr_assert_eq(store_mailbox_set_live(s, sent, true), STORE_OK);
 	cr_assert_eq(store_mailbox_set_progress(s, inbox, 10, 200), STORE_OK);
-	cr_assert_eq(store_mailbox_set_error(s, sent, "NO [NOPERM]"),
-		     STORE_OK);
+	cr_assert_eq(store_mailbox_set_error(s, sent, "NO [NOPERM]"), STORE_OK);
 	cr_assert_eq(query_int("SELECT sum(live) FROM mailboxes"), 2);
 	cr_assert_eq(store_account_clear_live(s, acct), STORE_OK);
 	cr_assert_eq(query_int("SELECT sum(live) FROM mailboxes"), 0);
 	cr_assert_eq(query_int("SELECT sync_progress * 1000 + sync_total "
-			       "FROM mailboxes WHERE name = 'INBOX'"),
-		     10200);
+	                       "FROM mailboxes WHERE name = 'INBOX'"),
+	             10200);
 
 	cr_assert_eq(store_mailbox_rename(s, sent, "INBOX"), STORE_EEXIST);
 	cr_assert_eq(store_mailbox_rename(s, sent, "Sent Items"), STORE_OK);
 	cr_assert_eq(store_mailbox_rename(s, 999, "Y"), STORE_ENOTFOUND);
 	cr_assert_eq(store_mailbox_find(&found, s, acct, "Sent Items"),
-		     STORE_OK);
+	             STORE_OK);
 	cr_assert_eq(found, sent);
 
 	/* The upsert keeps the id and updates the LIST data. */
 	cr_assert_eq(store_mailbox_upsert(&found, s, acct, "INBOX", ".",
-					  "\\HasChildren", NULL),
-		     STORE_OK);
+	                                  "\\HasChildren", NULL),
+	             STORE_OK);
 	cr_assert_eq(found, inbox);
 	cr_assert_eq(query_int("SELECT delimiter = '.' FROM mailboxes "
-			       "WHERE name = 'INBOX'"),
-		     1);
+	                       "WHERE name = 'INBOX'"),
+	             1);
 
 	cr_assert_eq(store_mailbox_delete(s, other), STORE_OK);
 	cr_assert_eq(store_mailbox_delete(s, other), STORE_OK);
@@ -435,9 +426,8 @@ Test(store, messages)
 
 	cr_assert_eq(store_message_upsert(&id1, s, inbox, &m), STORE_OK);
 	assert_text("SELECT flags FROM messages WHERE uid = 5",
-		    "$Junk \\Answered \\Seen");
-	cr_assert_eq(query_int("SELECT seen * 10 + flagged FROM messages"),
-		     10);
+	            "$Junk \\Answered \\Seen");
+	cr_assert_eq(query_int("SELECT seen * 10 + flagged FROM messages"), 10);
 
 	/* Update in place: same row, every field replaced. */
 	m.subject = "hello again";
@@ -448,13 +438,14 @@ Test(store, messages)
 	cr_assert_eq(id1b, id1);
 	cr_assert_eq(query_int("SELECT seen * 10 + flagged FROM messages"), 1);
 	cr_assert_eq(query_int("SELECT (date IS NULL) + (size IS NULL) * 2 + "
-			       "(sort_date = internaldate) * 4 FROM messages"),
-		     7);
+	                       "(sort_date = internaldate) * 4 FROM messages"),
+	             7);
 
 	for (uint32_t uid = 6; uid <= 12; uid++) {
-		struct store_msg more = msg(uid, "more", uid % 2 ? "\\Seen" : "");
+		struct store_msg more =
+		        msg(uid, "more", uid % 2 ? "\\Seen" : "");
 		cr_assert_eq(store_message_upsert(NULL, s, inbox, &more),
-			     STORE_OK);
+		             STORE_OK);
 	}
 	m = msg(0, "bad", "");
 	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_EINVAL);
@@ -462,16 +453,16 @@ Test(store, messages)
 	cr_assert_eq(store_message_upsert(NULL, s, 999, &m), STORE_ENOTFOUND);
 
 	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\seen", 0),
-		     STORE_OK);
+	             STORE_OK);
 	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
-			       "WHERE uid = 5"),
-		     1050);
+	                       "WHERE uid = 5"),
+	             1050);
 	cr_assert_eq(store_message_set_flags(s, inbox, 5, "", 77), STORE_OK);
 	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
-			       "WHERE uid = 5"),
-		     77);
+	                       "WHERE uid = 5"),
+	             77);
 	cr_assert_eq(store_message_set_flags(s, inbox, 99, "", 1),
-		     STORE_ENOTFOUND);
+	             STORE_ENOTFOUND);
 
 	cr_assert_eq(store_message_count(&count, s, inbox), STORE_OK);
 	cr_assert_eq(count, 8);
@@ -481,19 +472,19 @@ Test(store, messages)
 	cr_assert_eq(store_message_delete(s, inbox, 6), STORE_OK);
 	cr_assert_eq(store_message_delete(s, inbox, 6), STORE_OK);
 	cr_assert_eq(store_message_delete_range(&deleted, s, inbox, 9, 11),
-		     STORE_OK);
+	             STORE_OK);
 	cr_assert_eq(deleted, 3);
 	cr_assert_eq(store_message_delete_range(&deleted, s, inbox, 3, 2),
-		     STORE_EINVAL);
+	             STORE_EINVAL);
 	cr_assert_eq(store_message_each_uid(s, inbox, collect_uids, uids),
-		     STORE_OK);
+	             STORE_OK);
 	cr_assert_str_eq(uids, "5,7,8,12,");
 
 	/* Counts follow the rows: 7 is seen, 5, 8 and 12 are not. */
 	cr_assert_eq(store_mailbox_recount(s, inbox), STORE_OK);
 	cr_assert_eq(query_int("SELECT exists_count * 10 + unseen_count FROM "
-			       "mailboxes WHERE id = 1"),
-		     43);
+	                       "mailboxes WHERE id = 1"),
+	             43);
 	cr_assert_eq(store_mailbox_recount(s, 999), STORE_ENOTFOUND);
 
 	cr_assert_eq(store_message_max_uid(&max, s, 999), STORE_OK);
@@ -523,24 +514,23 @@ Test(store, uidvalidity_reset_drops_rows)
 	int64_t acct, inbox, sent;
 	struct store *s = fixture(&acct, &inbox);
 	struct store_mailbox_state st = {.uidvalidity = 1,
-					 .uidnext = 4,
-					 .highestmodseq = 30,
-					 .exists = 3,
-					 .last_sync = 5};
+	                                 .uidnext = 4,
+	                                 .highestmodseq = 30,
+	                                 .exists = 3,
+	                                 .last_sync = 5};
 
-	cr_assert_eq(store_mailbox_upsert(&sent, s, acct, "Sent", "/", "",
-					  NULL),
-		     STORE_OK);
+	cr_assert_eq(
+	        store_mailbox_upsert(&sent, s, acct, "Sent", "/", "", NULL),
+	        STORE_OK);
 	for (uint32_t uid = 1; uid <= 3; uid++) {
 		struct store_msg m = msg(uid, "epoch one", "");
 		cr_assert_eq(store_message_upsert(NULL, s, inbox, &m),
-			     STORE_OK);
-		cr_assert_eq(store_message_upsert(NULL, s, sent, &m),
-			     STORE_OK);
+		             STORE_OK);
+		cr_assert_eq(store_message_upsert(NULL, s, sent, &m), STORE_OK);
 	}
 	cr_assert_eq(store_body_put(s, inbox, 2, "Subject: x\r\n",
-				    "uniquebodyword", false),
-		     STORE_OK);
+	                            "uniquebodyword", false),
+	             STORE_OK);
 	cr_assert_eq(store_mailbox_set_state(s, inbox, &st), STORE_OK);
 	cr_assert_eq(store_mailbox_reset(s, inbox, 2), STORE_OK);
 
@@ -550,8 +540,8 @@ Test(store, uidvalidity_reset_drops_rows)
 	cr_assert_eq(st.highestmodseq, 0);
 	cr_assert_eq(st.exists, 0);
 	cr_assert_eq(query_int("SELECT count(*) FROM messages WHERE "
-			       "mailbox_id = 1"),
-		     0);
+	                       "mailbox_id = 1"),
+	             0);
 	cr_assert_eq(query_int("SELECT count(*) FROM bodies"), 0);
 	/* The other mailbox is untouched. */
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
@@ -575,17 +565,17 @@ Test(store, fts_follows_updates_and_deletes)
 	cr_assert_eq(fts_hits("from_addr:alice"), 2);
 
 	cr_assert_eq(store_body_put(s, inbox, 1, "H: v", "the zebra crossing",
-				    false),
-		     STORE_OK);
+	                            false),
+	             STORE_OK);
 	cr_assert_eq(fts_hits("zebra"), 1);
-	cr_assert_eq(store_body_put(s, inbox, 1, "H: v", "a giraffe instead",
-				    true),
-		     STORE_OK);
+	cr_assert_eq(
+	        store_body_put(s, inbox, 1, "H: v", "a giraffe instead", true),
+	        STORE_OK);
 	cr_assert_eq(fts_hits("zebra"), 0);
 	cr_assert_eq(fts_hits("giraffe"), 1);
 	cr_assert_eq(query_int("SELECT truncated FROM bodies"), 1);
 	cr_assert_eq(store_body_put(s, inbox, 42, "H", "b", false),
-		     STORE_ENOTFOUND);
+	             STORE_ENOTFOUND);
 	assert_consistent();
 
 	/* Header change with a body present. */
@@ -596,7 +586,7 @@ Test(store, fts_follows_updates_and_deletes)
 	cr_assert_eq(fts_hits("giraffe"), 1);
 	/* A flag change leaves the index alone and correct. */
 	cr_assert_eq(store_message_set_flags(s, inbox, 1, "\\Seen", 3),
-		     STORE_OK);
+	             STORE_OK);
 	assert_consistent();
 
 	cr_assert_eq(store_message_delete(s, inbox, 1), STORE_OK);
@@ -606,7 +596,7 @@ Test(store, fts_follows_updates_and_deletes)
 	assert_consistent();
 
 	cr_assert_eq(store_body_put(s, inbox, 2, "H", "sandwich", false),
-		     STORE_OK);
+	             STORE_OK);
 	cr_assert_eq(store_body_clear_all(s), STORE_OK);
 	cr_assert_eq(fts_hits("sandwich"), 0);
 	cr_assert_eq(fts_hits("lunch"), 1);
@@ -614,7 +604,7 @@ Test(store, fts_follows_updates_and_deletes)
 
 	/* Deleting the mailbox cascades through the triggers. */
 	cr_assert_eq(store_body_put(s, inbox, 2, "H", "sandwich", false),
-		     STORE_OK);
+	             STORE_OK);
 	cr_assert_eq(store_mailbox_delete(s, inbox), STORE_OK);
 	cr_assert_eq(fts_hits("lunch OR sandwich"), 0);
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 0);
@@ -654,7 +644,7 @@ Test(store, transactions)
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	sqlite3_busy_timeout(db, 1);
 	cr_assert_neq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
-		      SQLITE_OK);
+	              SQLITE_OK);
 	sqlite3_close(db);
 	cr_assert_eq(store_rollback(s), STORE_OK);
 	store_close(&other);
@@ -682,7 +672,7 @@ Test(store, crash_mid_transaction_leaves_no_trace)
 		struct store *c = NULL;
 		char err[128];
 		struct store_mailbox_state st = {.uidvalidity = 7,
-						 .uidnext = 501};
+		                                 .uidnext = 501};
 
 		if (store_open(&c, path, err, sizeof(err)) < 0 ||
 		    store_begin(c) < 0)
@@ -699,7 +689,7 @@ Test(store, crash_mid_transaction_leaves_no_trace)
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "child status %d", status);
+	          "child status %d", status);
 	assert_consistent();
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 0);
 	cr_assert_eq(query_int("SELECT uidvalidity FROM mailboxes"), 0);
@@ -731,20 +721,22 @@ Test(store, kill_9_during_commits_keeps_batches_whole)
 			for (uint32_t b = 0;; b++) {
 				uint32_t first = base + b * 50 + 1;
 				struct store_mailbox_state st = {
-					.uidvalidity = 1,
-					.uidnext = first + 50,
+				        .uidvalidity = 1,
+				        .uidnext = first + 50,
 				};
 				if (store_begin(c) < 0)
 					_exit(3);
 				for (uint32_t u = first; u < first + 50; u++) {
-					struct store_msg m = msg(u, "batch", "");
+					struct store_msg m =
+					        msg(u, "batch", "");
 					if (store_message_upsert(NULL, c, inbox,
-								 &m) < 0)
+					                         &m) < 0)
 						_exit(4);
 				}
 				if (store_body_put(c, inbox, first, "H",
-						   "batch body", false) < 0 ||
-				    store_mailbox_set_state(c, inbox, &st) < 0 ||
+				                   "batch body", false) < 0 ||
+				    store_mailbox_set_state(c, inbox, &st) <
+				            0 ||
 				    store_commit(c) < 0)
 					_exit(5);
 			}
@@ -752,14 +744,13 @@ Test(store, kill_9_during_commits_keeps_batches_whole)
 		usleep(50000 + (useconds_t)(rand() % 200000));
 		kill(pid, SIGKILL);
 		cr_assert_eq(waitpid(pid, &status, 0), pid);
-		cr_assert(WIFSIGNALED(status), "child ended early: %d",
-			  status);
+		cr_assert(WIFSIGNALED(status), "child ended early: %d", status);
 		assert_consistent();
 		long long n = query_int("SELECT count(*) FROM messages");
 		long long next = query_int("SELECT uidnext FROM mailboxes");
 		cr_assert_eq(n % 50, 0, "partial batch: %lld rows", n);
 		cr_assert(n == 0 || next == n + 1, "uidnext %lld for %lld rows",
-			  next, n);
+		          next, n);
 		cr_assert_eq(query_int("SELECT count(*) FROM bodies"), n / 50);
 	}
 }
@@ -788,7 +779,7 @@ Test(paths, default_path_order)
 	snprintf(want, sizeof(want), "%s/mailmirror", tmp);
 	cr_assert_neq(stat(want, &sb), 0);
 	cr_assert_eq(cache_default_path(&p, true, err, sizeof(err)), 0, "%s",
-		     err);
+	             err);
 	free(p);
 	cr_assert_eq(stat(want, &sb), 0);
 	cr_assert_eq(sb.st_mode & 0777, 0700);
@@ -797,9 +788,9 @@ Test(paths, default_path_order)
 	setenv("XDG_STATE_HOME", "relative/ignored", 1);
 	setenv("HOME", tmp, 1);
 	cr_assert_eq(cache_default_path(&p, true, err, sizeof(err)), 0, "%s",
-		     err);
+	             err);
 	snprintf(want, sizeof(want), "%s/.local/state/mailmirror/cache.db",
-		 tmp);
+	         tmp);
 	cr_assert_str_eq(p, want);
 	free(p);
 	snprintf(want, sizeof(want), "%s/.local/state/mailmirror", tmp);

@@ -36,15 +36,16 @@ static int keycert_init(struct keycert *kc, const char *dn, unsigned serial)
 	memset(kc, 0, sizeof(*kc));
 	if ((rc = gnutls_x509_privkey_init(&kc->key)) < 0 ||
 	    (rc = gnutls_x509_privkey_generate(
-		     kc->key, GNUTLS_PK_ECDSA,
-		     GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0 ||
+	             kc->key, GNUTLS_PK_ECDSA,
+	             GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) <
+	            0 ||
 	    (rc = gnutls_x509_crt_init(&kc->crt)) < 0 ||
 	    (rc = gnutls_x509_crt_set_version(kc->crt, 3)) < 0 ||
 	    (rc = gnutls_x509_crt_set_serial(kc->crt, sn, sizeof(sn))) < 0 ||
 	    (rc = gnutls_x509_crt_set_activation_time(kc->crt, now - 3600)) <
-		    0 ||
+	            0 ||
 	    (rc = gnutls_x509_crt_set_expiration_time(kc->crt, now + 86400)) <
-		    0 ||
+	            0 ||
 	    (rc = gnutls_x509_crt_set_dn(kc->crt, dn, NULL)) < 0 ||
 	    (rc = gnutls_x509_crt_set_key(kc->crt, kc->key)) < 0) {
 		keycert_clear(kc);
@@ -53,8 +54,7 @@ static int keycert_init(struct keycert *kc, const char *dn, unsigned serial)
 	return 0;
 }
 
-static int subject_key_id(gnutls_x509_crt_t crt, unsigned char *id,
-			  size_t *len)
+static int subject_key_id(gnutls_x509_crt_t crt, unsigned char *id, size_t *len)
 {
 	int rc = gnutls_x509_crt_get_key_id(crt, 0, id, len);
 
@@ -71,17 +71,17 @@ static int make_ca(struct keycert *ca, unsigned char *id, size_t *idlen)
 		return rc;
 	if ((rc = gnutls_x509_crt_set_basic_constraints(ca->crt, 1, -1)) < 0 ||
 	    (rc = gnutls_x509_crt_set_key_usage(
-		     ca->crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN)) <
-		    0 ||
+	             ca->crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN)) <
+	            0 ||
 	    (rc = subject_key_id(ca->crt, id, idlen)) < 0 ||
 	    (rc = gnutls_x509_crt_sign2(ca->crt, ca->crt, ca->key,
-					GNUTLS_DIG_SHA256, 0)) < 0)
+	                                GNUTLS_DIG_SHA256, 0)) < 0)
 		keycert_clear(ca);
 	return rc;
 }
 
 static int make_server(struct keycert *srv, const struct keycert *ca,
-		       const unsigned char *ca_id, size_t ca_idlen)
+                       const unsigned char *ca_id, size_t ca_idlen)
 {
 	static const unsigned char loopback[4] = {127, 0, 0, 1};
 	unsigned char id[64];
@@ -90,24 +90,22 @@ static int make_server(struct keycert *srv, const struct keycert *ca,
 
 	if (rc < 0)
 		return rc;
-	if ((rc = gnutls_x509_crt_set_basic_constraints(srv->crt, 0, -1)) <
-		    0 ||
-	    (rc = gnutls_x509_crt_set_key_usage(srv->crt,
-						GNUTLS_KEY_DIGITAL_SIGNATURE)) <
-		    0 ||
+	if ((rc = gnutls_x509_crt_set_basic_constraints(srv->crt, 0, -1)) < 0 ||
+	    (rc = gnutls_x509_crt_set_key_usage(
+	             srv->crt, GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
 	    (rc = gnutls_x509_crt_set_key_purpose_oid(
-		     srv->crt, GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
+	             srv->crt, GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
 	    (rc = gnutls_x509_crt_set_subject_alt_name(
-		     srv->crt, GNUTLS_SAN_DNSNAME, "localhost", 9,
-		     GNUTLS_FSAN_APPEND)) < 0 ||
+	             srv->crt, GNUTLS_SAN_DNSNAME, "localhost", 9,
+	             GNUTLS_FSAN_APPEND)) < 0 ||
 	    (rc = gnutls_x509_crt_set_subject_alt_name(
-		     srv->crt, GNUTLS_SAN_IPADDRESS, loopback,
-		     sizeof(loopback), GNUTLS_FSAN_APPEND)) < 0 ||
+	             srv->crt, GNUTLS_SAN_IPADDRESS, loopback, sizeof(loopback),
+	             GNUTLS_FSAN_APPEND)) < 0 ||
 	    (rc = subject_key_id(srv->crt, id, &idlen)) < 0 ||
 	    (rc = gnutls_x509_crt_set_authority_key_id(srv->crt, ca_id,
-						       ca_idlen)) < 0 ||
+	                                               ca_idlen)) < 0 ||
 	    (rc = gnutls_x509_crt_sign2(srv->crt, ca->crt, ca->key,
-					GNUTLS_DIG_SHA256, 0)) < 0)
+	                                GNUTLS_DIG_SHA256, 0)) < 0)
 		keycert_clear(srv);
 	return rc;
 }
@@ -126,7 +124,7 @@ static int write_pem(const char *path, gnutls_x509_crt_t crt)
 		return GNUTLS_E_FILE_ERROR;
 	}
 	rc = fwrite(pem.data, 1, pem.size, f) == pem.size ? 0
-							  : GNUTLS_E_FILE_ERROR;
+	                                                  : GNUTLS_E_FILE_ERROR;
 	if (fclose(f) != 0)
 		rc = GNUTLS_E_FILE_ERROR;
 	gnutls_free(pem.data);
@@ -149,7 +147,7 @@ static int make_pin(char *out, size_t len, gnutls_x509_crt_t crt)
 	used = (size_t)snprintf(out, len, "sha256:");
 	for (i = 0; i < sizeof(hash) && used + 2 < len; i++)
 		used += (size_t)snprintf(out + used, len - used, "%02x",
-					 hash[i]);
+		                         hash[i]);
 	return 0;
 }
 
@@ -190,9 +188,9 @@ int tls_pki_new(struct tls_pki **out, char *err, size_t errlen)
 	chain[0] = srv.crt;
 	chain[1] = ca.crt;
 	if ((rc = gnutls_certificate_allocate_credentials(&pki->server_cred)) <
-		    0 ||
+	            0 ||
 	    (rc = gnutls_certificate_set_x509_key(pki->server_cred, chain, 2,
-						  srv.key)) < 0)
+	                                          srv.key)) < 0)
 		goto fail;
 	keycert_clear(&srv);
 	keycert_clear(&ca);
@@ -223,7 +221,7 @@ void tls_pki_free(struct tls_pki **p)
 }
 
 int tls_server_handshake(gnutls_session_t *out, const struct tls_pki *pki,
-			 int fd, const char *priority)
+                         int fd, const char *priority)
 {
 	gnutls_session_t s;
 	int rc;
@@ -234,9 +232,9 @@ int tls_server_handshake(gnutls_session_t *out, const struct tls_pki *pki,
 	if ((rc = gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NO_SIGNAL)) < 0)
 		return rc;
 	if ((rc = gnutls_priority_set_direct(s, priority ? priority : "NORMAL",
-					     NULL)) < 0 ||
+	                                     NULL)) < 0 ||
 	    (rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
-					 pki->server_cred)) < 0) {
+	                                 pki->server_cred)) < 0) {
 		gnutls_deinit(s);
 		return rc;
 	}
@@ -285,7 +283,7 @@ static int serve_echo(struct tls_server *srv)
 		}
 		while (off < n) {
 			ssize_t w = gnutls_record_send(s, buf + off,
-						       (size_t)(n - off));
+			                               (size_t)(n - off));
 			if (w < 0 && gnutls_error_is_fatal((int)w)) {
 				rc = (int)w;
 				goto out;
@@ -328,12 +326,12 @@ static void *serve(void *arg)
 		break;
 	case TLS_SERVER_TLS11:
 		srv->result = tls_server_handshake(
-			&s, srv->pki, srv->fd, "NORMAL:-VERS-ALL:+VERS-TLS1.1");
+		        &s, srv->pki, srv->fd, "NORMAL:-VERS-ALL:+VERS-TLS1.1");
 		if (srv->result == 0) {
 			gnutls_deinit(s);
 			srv->result = GNUTLS_E_INTERNAL_ERROR;
 		} else {
-			srv->result = 0;	/* refusing was the point */
+			srv->result = 0; /* refusing was the point */
 		}
 		break;
 	}
@@ -341,8 +339,8 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-int tls_server_start(struct tls_server **out, const struct tls_pki *pki,
-		     int fd, enum tls_server_mode mode)
+int tls_server_start(struct tls_server **out, const struct tls_pki *pki, int fd,
+                     enum tls_server_mode mode)
 {
 	struct tls_server *srv = calloc(1, sizeof(*srv));
 

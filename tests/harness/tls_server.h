@@ -15,11 +15,11 @@
 #include <stdbool.h>
 
 struct tls_pki {
-	char dir[64];		/* temporary folder, removed by _free */
-	char ca_file[96];	/* PEM of the CA certificate */
-	char pin[80];		/* "sha256:<64 lower-case hex>" of the server
-				   certificate's DER */
-	gnutls_certificate_credentials_t server_cred;	/* chain + key */
+	char dir[64];     /* temporary folder, removed by _free */
+	char ca_file[96]; /* PEM of the CA certificate */
+	char pin[80];     /* "sha256:<64 lower-case hex>" of the server
+	                     certificate's DER */
+	gnutls_certificate_credentials_t server_cred; /* chain + key */
 };
 
 /* 0 with *out, or -1 with a message in err. */
@@ -28,19 +28,19 @@ int tls_pki_new(struct tls_pki **out, char *err, size_t errlen);
 void tls_pki_free(struct tls_pki **pki);
 
 enum tls_server_mode {
-	TLS_SERVER_ECHO,	/* handshake, echo until EOF, close_notify */
-	TLS_SERVER_STALL,	/* read the ClientHello, answer nothing, wait
-				   for the client to close */
-	TLS_SERVER_TLS11,	/* offer TLS 1.1 only */
-	TLS_SERVER_HANGUP,	/* read the ClientHello, then close */
+	TLS_SERVER_ECHO,   /* handshake, echo until EOF, close_notify */
+	TLS_SERVER_STALL,  /* read the ClientHello, answer nothing, wait
+	                      for the client to close */
+	TLS_SERVER_TLS11,  /* offer TLS 1.1 only */
+	TLS_SERVER_HANGUP, /* read the ClientHello, then close */
 };
 
 struct tls_server;
 
 /* Starts a thread serving fd (a connected socket it owns from now on, also
  * on failure) in mode with pki's certificate. 0, or -1. */
-int tls_server_start(struct tls_server **out, const struct tls_pki *pki,
-		     int fd, enum tls_server_mode mode);
+int tls_server_start(struct tls_server **out, const struct tls_pki *pki, int fd,
+                     enum tls_server_mode mode);
 
 /* Waits for the thread to end and frees it. The server's result: 0 when it
  * did what its mode says (for ECHO: a handshake and echo until EOF), or
@@ -52,6 +52,6 @@ int tls_server_join(struct tls_server **s);
  * gnutls_record_send/recv, freed with gnutls_deinit. priority NULL means
  * "NORMAL". 0, or the GnuTLS error code. */
 int tls_server_handshake(gnutls_session_t *out, const struct tls_pki *pki,
-			 int fd, const char *priority);
+                         int fd, const char *priority);
 
 #endif

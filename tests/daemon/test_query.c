@@ -1,0 +1,519 @@
+/* test_query.c - the mailmirror commands over a small fixture cache. */
+#include "cache/schema.h"
+#include "mailmirror/output.h"
+#include "mailmirror/query.h"
+#include "mailmirrord/store.h"
+
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char qdir[64];
+static char qpath[128];
+static char *obuf;
+static size_t olen;
+static FILE *ofile;
+static struct query q;
+
+#define T0 1700000000 /* 2023-11-14 22:13:20 UTC */
+
+static void add(struct store *s, int64_t mbox, uint32_t uid, int64_t date,
+                const char *flags, const char *subject, const char *from)
+{
+	struct store_msg m = {
+	        .uid = uid,
+	        .modseq = uid,
+	        .flags = flags,
+	        .internaldate = date + 5,
+	        .size = 100 * uid,
+	        .date = date,
+	        .subject = subject,
+	        .from = from,
+	        .to = "Me <me@example.org>",
+	        .message_id = "<m@x>",
+	};
+
+	cr_assert_eq(store_message_upsert(NULL, s, mbox, &m), STORE_OK, "%s",
+	             store_errmsg(s));
+}
+
+/* work/INBOX: 1 (seen), 2 (unread, flagged), 3 (unread, no Date:);
+ * work/Lists/dev: 7; home/INBOX: 1. Bodies for work/INBOX 1. */
+static void fixture(void)
+{
+	struct store *s;
+	char err[256];
+	int64_t work, home, inbox, dev, hinbox;
+
+	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK, "%s",
+	             err);
+	cr_assert_eq(store_begin(s), STORE_OK);
+	store_account_upsert(&work, s, "work", "imap.work.example", "me");
+	store_account_upsert(&home, s, "home", "imap.home.example", "me");
+	store_mailbox_upsert(&inbox, s, work, "INBOX", "/", "", NULL);
+	store_mailbox_upsert(&dev, s, work, "Lists/dev", "/", "", NULL);
+	store_mailbox_upsert(&hinbox, s, home, "INBOX", "/", "", NULL);
+	add(s, inbox, 1, T0, "\\Seen", "Budget meeting",
+	    "Alice <alice@example.org>");
+	add(s, inbox, 2, T0 + 3600, "\\Flagged", "Lunch\tplans\x1b[31m",
+	    "Bob <bob@example.net>");
+	add(s, inbox, 3, STORE_NO_TIME, "", "No date here",
+	    "Carol <carol@example.com>");
+	add(s, dev, 7, T0 - 86400, "\\Seen", "Release 1.0",
+	    "Dev list <dev@lists.example>");
+	add(s, hinbox, 1, T0 - 7200, "", "Garden party",
+	    "Alice <alice@example.org>");
+	cr_assert_eq(store_body_put(s, inbox, 1, "Subject: Budget meeting\r\n",
+	                            "Numbers for the zebra project.\r\n"
+	                            "Second line\x07.",
+	                            false),
+	             STORE_OK);
+	struct store_mailbox_state st = {.uidvalidity = 9,
+	                                 .uidnext = 4,
+	                                 .exists = 3,
+	                                 .unseen = 2,
+	                                 .last_sync = T0};
+	store_mailbox_set_state(s, inbox, &st);
+	store_mailbox_set_live(s, inbox, true);
+	store_mailbox_set_progress(s, dev, 1, 40);
+	store_account_set_state(s, work, "idle");
+	store_account_set_state(s, home, "error");
+	store_account_set_error(s, home, "login failed");
+	cr_assert_eq(store_commit(s), STORE_OK);
+	store_close(&s);
+}
+
+static void setup(void)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+	strcpy(qdir, "/tmp/mm-query-XXXXXX");
+	cr_assert_not_null(mkdtemp(qdir));
+	snprintf(qpath, sizeof(qpath), "%s/cache.db", qdir);
+	fixture();
+	ofile = open_memstream(&obuf, &olen);
+	cr_assert_not_null(ofile);
+}
+
+static void teardown(void)
+{
+	char p[160];
+	const char *sfx[] = {"", "-wal", "-shm"};
+
+	query_close(&q);
+	if (ofile)
+		fclose(ofile);
+	free(obuf);
+	obuf = NULL;
+	ofile = NULL;
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", qpath, sfx[i]);
+		unlink(p);
+	}
+	rmdir(qdir);
+}
+
+TestSuite(query, .init = setup, .fini = teardown);
+
+static void open_mode(enum out_mode mode)
+{
+	int rc = query_open(&q, qpath, ofile, mode);
+
+	cr_assert_eq(rc, QUERY_OK, "%d %s", rc, q.err);
+}
+
+/* What the command printed since the last call (borrowed until the next
+ * call). The stream is replaced, so nothing earlier can leak into it. */
+static const char *output(void)
+{
+	static char last[65536];
+
+	fclose(ofile);
+	snprintf(last, sizeof(last), "%s", obuf ? obuf : "");
+	free(obuf);
+	obuf = NULL;
+	ofile = open_memstream(&obuf, &olen);
+	cr_assert_not_null(ofile);
+	q.out = ofile;
+	return last;
+}
+
+static struct query_filter filter(const char *scope)
+{
+	return (struct query_filter){.scope = scope,
+	                             .since = QUERY_NO_TIME,
+	                             .limit = QUERY_DEFAULT_LIMIT};
+}
+
+Test(query, ls_tsv_newest_first_and_cleaned)
+{
+	struct query_filter f = filter("work");
+
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK, "%s", q.err);
+	/* The tab and the escape of UID 2's subject became spaces; the
+	 * message without a Date: sorts by its INTERNALDATE (none here is
+	 * NULL, so it comes last). */
+	cr_assert_str_eq(
+	        output(),
+	        "2023-11-14 23:13\twork/INBOX\t2\tBob <bob@example.net>\t"
+	        "Lunch plans [31m\t\\Flagged\n"
+	        "2023-11-14 22:13\twork/INBOX\t1\tAlice <alice@example.org>\t"
+	        "Budget meeting\t\\Seen\n"
+	        "2023-11-13 22:13\twork/Lists/dev\t7\tDev list "
+	        "<dev@lists.example>\tRelease 1.0\t\\Seen\n"
+	        "\twork/INBOX\t3\tCarol <carol@example.com>\tNo date here\t\n");
+}
+
+Test(query, ls_json_is_escaped_by_sqlite)
+{
+	struct query_filter f = filter("work/INBOX");
+
+	f.limit = 1;
+	open_mode(OUT_JSON);
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK, "%s", q.err);
+	cr_assert_str_eq(output(), "{\"date\":1700003600,\"account\":\"work\","
+	                           "\"mailbox\":\"INBOX\",\"uid\":2,"
+	                           "\"from\":\"Bob <bob@example.net>\","
+	                           "\"subject\":\"Lunch\\tplans\\u001b[31m\","
+	                           "\"flags\":\"\\\\Flagged\"}\n");
+}
+
+Test(query, ls_filters)
+{
+	struct query_filter f = filter(NULL);
+
+	open_mode(OUT_TSV);
+	f.unread = true;
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
+	const char *out = output();
+	cr_assert(strstr(out, "\t2\t") && strstr(out, "\t3\t") &&
+	                  strstr(out, "Garden party"),
+	          "%s", out);
+	cr_assert_null(strstr(out, "Budget"));
+
+	f = filter(NULL);
+	f.flagged = true;
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "Lunch") && !strstr(out, "Budget"), "%s", out);
+
+	f = filter(NULL);
+	f.since = T0 - 3600;
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "Lunch") && strstr(out, "Budget") &&
+	                  !strstr(out, "Garden") && !strstr(out, "Release"),
+	          "%s", out);
+
+	f = filter(NULL);
+	f.limit = 2;
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
+	out = output();
+	cr_assert_eq(strchr(strchr(out, '\n') + 1, '\n')[1], '\0', "%s", out);
+
+	/* Mailbox names hold '/', the split is at the first one; INBOX is
+	 * case-insensitive. */
+	f = filter("work/Lists/dev");
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
+	cr_assert(strstr(output(), "Release 1.0"));
+	f = filter("home/inbox");
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
+	cr_assert(strstr(output(), "Garden party"));
+
+	f = filter("work/Nope");
+	cr_assert_eq(query_ls(&q, &f), QUERY_NONE);
+	cr_assert_str_eq(q.err, "no mailbox \"Nope\" in account \"work\"");
+	f = filter("nobody");
+	cr_assert_eq(query_ls(&q, &f), QUERY_NONE);
+	f = filter("work/");
+	cr_assert_eq(query_ls(&q, &f), QUERY_USAGE);
+
+	f = filter("work/Lists/dev");
+	f.unread = true;
+	cr_assert_eq(query_ls(&q, &f), QUERY_NONE);
+	cr_assert_str_eq(output(), "");
+}
+
+Test(query, ls_table_for_a_terminal)
+{
+	struct query_filter f = filter("work/Lists/dev");
+
+	open_mode(OUT_TABLE);
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(),
+	                 "DATE              MAILBOX         UID  FROM       "
+	                 "                   SUBJECT      FLAGS\n"
+	                 "2023-11-13 22:13  work/Lists/dev    7  Dev list "
+	                 "<dev@lists.example>  Release 1.0  \\Seen\n");
+}
+
+Test(query, count)
+{
+	struct query_filter f = filter(NULL);
+
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "5\n");
+	f.unread = true;
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "3\n");
+	f.scope = "work/INBOX";
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "2\n");
+	/* Zero is an answer, not "nothing found". */
+	f.scope = "work/Lists/dev";
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "0\n");
+	f.scope = "ghost";
+	cr_assert_eq(query_count(&q, &f), QUERY_NONE);
+	query_close(&q);
+
+	open_mode(OUT_JSON);
+	f = filter("work");
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "{\"count\":4}\n");
+}
+
+Test(query, status)
+{
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_status(&q), QUERY_OK, "%s", q.err);
+	cr_assert_str_eq(
+	        output(),
+	        "home\terror\tINBOX\t0\t0\tnever\tpolled\t\t"
+	        "login failed\n"
+	        "work\tidle\tINBOX\t3\t2\t2023-11-14 22:13\tlive\t\t\n"
+	        "work\tidle\tLists/dev\t0\t0\tnever\tpolled\t1/40\t\n");
+	query_close(&q);
+	open_mode(OUT_JSON);
+	cr_assert_eq(query_status(&q), QUERY_OK);
+	const char *out = output();
+	cr_assert(strstr(out,
+	                 "{\"account\":\"work\",\"account_state\":\"idle\","
+	                 "\"account_last_sync\":null,\"account_error\":"
+	                 "null,\"mailbox\":\"INBOX\",\"messages\":3,"
+	                 "\"unread\":2,\"last_sync\":1700000000,\"live\":"
+	                 "true,\"sync_progress\":0,\"sync_total\":0,"
+	                 "\"error\":null}\n"),
+	          "%s", out);
+}
+
+Test(query, search_prefixes)
+{
+	struct query_filter f = filter(NULL);
+
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_search(&q, "from:alice", &f), QUERY_OK, "%s", q.err);
+	const char *out = output();
+	cr_assert(strstr(out, "Budget") && strstr(out, "Garden") &&
+	                  !strstr(out, "Lunch"),
+	          "%s", out);
+	cr_assert_eq(query_search(&q, "subject:budget", &f), QUERY_OK);
+	cr_assert(strstr(output(), "\t1\t"));
+	/* Alice appears in From only: subject: does not find her. */
+	cr_assert_eq(query_search(&q, "subject:alice", &f), QUERY_NONE);
+	cr_assert_eq(query_search(&q, "body:zebra", &f), QUERY_OK);
+	cr_assert(strstr(output(), "Budget"));
+	cr_assert_eq(query_search(&q, "zeb*", &f), QUERY_OK);
+	cr_assert(strstr(output(), "Budget"));
+	cr_assert_eq(query_search(&q, "to:me@example.org release", &f),
+	             QUERY_OK);
+	cr_assert(strstr(output(), "Release 1.0"));
+	cr_assert_eq(query_search(&q, "garden OR lunch", &f), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "Garden") && strstr(out, "Lunch"), "%s", out);
+	cr_assert_eq(query_search(&q, "alice NOT garden", &f), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "Budget") && !strstr(out, "Garden"), "%s", out);
+	cr_assert_eq(query_search(&q, "subject:\"budget meeting\"", &f),
+	             QUERY_OK);
+	cr_assert(strstr(output(), "Budget"));
+	f.scope = "home";
+	cr_assert_eq(query_search(&q, "alice", &f), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "Garden") && !strstr(out, "Budget"), "%s", out);
+}
+
+Test(query, bad_search_queries)
+{
+	struct query_filter f = filter(NULL);
+
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_search(&q, "(budget", &f), QUERY_BADQUERY);
+	cr_assert(strncmp(q.err, "bad search query", 16) == 0, "%s", q.err);
+	cr_assert_null(strstr(q.err, "fts5"));
+	cr_assert_eq(query_search(&q, "budget AND", &f), QUERY_BADQUERY);
+	cr_assert_eq(query_search(&q, "\"budget", &f), QUERY_BADQUERY);
+	cr_assert_eq(query_search(&q, "from:", &f), QUERY_BADQUERY);
+	cr_assert_eq(query_search(&q, "*", &f), QUERY_BADQUERY);
+	cr_assert_eq(query_search(&q, "   ", &f), QUERY_USAGE);
+	/* FTS5 syntax inside words is text, not syntax. */
+	cr_assert_eq(query_search(&q, "NEAR(budget", &f), QUERY_BADQUERY);
+	cr_assert_eq(query_search(&q, "subject:budget:meeting", &f), QUERY_OK);
+	cr_assert(strstr(output(), "Budget meeting"));
+	cr_assert_eq(query_search(&q, "subject:NOT", &f), QUERY_NONE);
+}
+
+Test(query, fts_translation)
+{
+	char *out, err[128];
+
+	cr_assert_eq(query_fts_translate(&out,
+	                                 "From:Alice@Example.org "
+	                                 "(a OR b*) \"x y\" body:z*",
+	                                 err, sizeof(err)),
+	             QUERY_OK, "%s", err);
+	cr_assert_str_eq(out, "from_addr : \"Alice@Example.org\" ( \"a\" OR "
+	                      "\"b\"* ) \"x y\" body : \"z\"* ");
+	free(out);
+	cr_assert_eq(query_fts_translate(&out, "col:x NOT y", err, sizeof(err)),
+	             QUERY_OK);
+	cr_assert_str_eq(out, "\"col:x\" NOT \"y\" ");
+	free(out);
+}
+
+Test(query, show)
+{
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_show(&q, "work/INBOX", "1"), QUERY_OK, "%s", q.err);
+	cr_assert_str_eq(output(), "Account: work\n"
+	                           "Mailbox: INBOX\n"
+	                           "UID: 1\n"
+	                           "Date: 2023-11-14 22:13:20\n"
+	                           "Received: 2023-11-14 22:13:25\n"
+	                           "From: Alice <alice@example.org>\n"
+	                           "To: Me <me@example.org>\n"
+	                           "Subject: Budget meeting\n"
+	                           "Message-ID: <m@x>\n"
+	                           "Flags: \\Seen\n"
+	                           "Size: 100\n"
+	                           "Modseq: 1\n"
+	                           "\nSubject: Budget meeting\r\n"
+	                           "\nNumbers for the zebra project.\r\n"
+	                           "Second line\x07.\n");
+	query_close(&q);
+
+	/* On a terminal the body is cleaned: CR and BEL go. */
+	open_mode(OUT_TABLE);
+	cr_assert_eq(query_show(&q, "work/INBOX", "1"), QUERY_OK);
+	const char *out = output();
+	cr_assert(strstr(out, "\nNumbers for the zebra project.\n"
+	                      "Second line .\n"),
+	          "%s", out);
+	cr_assert_eq(query_show(&q, "work/INBOX", "99"), QUERY_NONE);
+	cr_assert_eq(query_show(&q, "work/INBOX", "0"), QUERY_USAGE);
+	cr_assert_eq(query_show(&q, "work/INBOX", "4294967296"), QUERY_USAGE);
+	cr_assert_eq(query_show(&q, "work", "1"), QUERY_USAGE);
+	query_close(&q);
+
+	open_mode(OUT_JSON);
+	cr_assert_eq(query_show(&q, "work/INBOX", "2"), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "\"uid\":2,") &&
+	                  strstr(out, "\"truncated\":null,\"headers\":null,"
+	                              "\"body\":null}\n"),
+	          "%s", out);
+}
+
+Test(query, missing_and_newer_cache)
+{
+	char p[160];
+	sqlite3 *db;
+
+	snprintf(p, sizeof(p), "%s/none.db", qdir);
+	cr_assert_eq(query_open(&q, p, ofile, OUT_TSV), QUERY_NOCACHE);
+	cr_assert(strstr(q.err, "is mailmirrord running?"), "%s", q.err);
+	cr_assert(strstr(q.err, p), "%s", q.err);
+	cr_assert_eq(access(p, F_OK), -1, "the query tool created a file");
+
+	cr_assert_eq(sqlite3_open(qpath, &db), SQLITE_OK);
+	cr_assert_eq(
+	        sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL),
+	        SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(query_open(&q, qpath, ofile, OUT_TSV), QUERY_NEWER);
+	cr_assert(strstr(q.err, "newer"), "%s", q.err);
+}
+
+/* The daemon holds a write transaction; the tool still reads, and sees
+ * only what was committed. */
+Test(query, reads_while_the_daemon_writes)
+{
+	struct store *s;
+	char err[256];
+	int64_t acct, inbox;
+	struct query_filter f = filter(NULL);
+
+	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct, s, "work", "h", "u"),
+	             STORE_OK);
+	cr_assert_eq(store_mailbox_find(&inbox, s, acct, "INBOX"), STORE_OK);
+	cr_assert_eq(store_begin(s), STORE_OK);
+	add(s, inbox, 50, T0, "", "uncommitted", "X <x@y>");
+	cr_assert_eq(store_message_delete(s, inbox, 1), STORE_OK);
+
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_count(&q, &f), QUERY_OK, "%s", q.err);
+	cr_assert_str_eq(output(), "5\n");
+	cr_assert_eq(query_search(&q, "uncommitted", &f), QUERY_NONE);
+	cr_assert_eq(query_search(&q, "zebra", &f), QUERY_OK);
+	output();
+	cr_assert_eq(store_commit(s), STORE_OK);
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "5\n");
+	cr_assert_eq(query_search(&q, "uncommitted", &f), QUERY_OK);
+	cr_assert_eq(query_search(&q, "zebra", &f), QUERY_NONE);
+	store_close(&s);
+}
+
+Test(output, clean)
+{
+	char *c = out_clean("a\x1b]0;title\x07z\xff\xc3(\xe2\x80\xae"
+	                    "evil\r\nnext\xc2\x9b",
+	                    false);
+
+	cr_assert_str_eq(c, "a ]0;title z\xef\xbf\xbd\xef\xbf\xbd(evil  "
+	                    "next ");
+	free(c);
+	c = out_clean("line\r\n\tindent\x1b[2J", true);
+	cr_assert_str_eq(c, "line\n\tindent [2J");
+	free(c);
+	/* Overlong encodings and surrogates are invalid UTF-8. */
+	c = out_clean("\xc0\xaf\xed\xa0\x80", false);
+	cr_assert_str_eq(c, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+	                    "\xef\xbf\xbd");
+	free(c);
+}
+
+Test(output, since)
+{
+	int64_t t;
+	char err[128];
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	cr_assert_eq(query_parse_since(&t, "2023-11-14", T0, err, sizeof(err)),
+	             QUERY_OK);
+	cr_assert_eq(t, 1699920000);
+	cr_assert_eq(query_parse_since(&t, "3d", T0, err, sizeof(err)),
+	             QUERY_OK);
+	cr_assert_eq(t, T0 - 3 * 86400);
+	cr_assert_eq(query_parse_since(&t, "2w", T0, err, sizeof(err)),
+	             QUERY_OK);
+	cr_assert_eq(t, T0 - 14 * 86400);
+	cr_assert_eq(query_parse_since(&t, "2024-02-30", T0, err, sizeof(err)),
+	             QUERY_USAGE);
+	cr_assert_eq(
+	        query_parse_since(&t, "99999999999d", T0, err, sizeof(err)),
+	        QUERY_USAGE);
+	cr_assert_eq(query_parse_since(&t, "3x", T0, err, sizeof(err)),
+	             QUERY_USAGE);
+	cr_assert_eq(query_parse_since(&t, "2024-1-1", T0, err, sizeof(err)),
+	             QUERY_USAGE);
+	cr_assert(strstr(err, "YYYY-MM-DD"));
+}

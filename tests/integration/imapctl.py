@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Drive the test Dovecot with Python's imaplib, and compare mailmirror's
+cache with what the server holds: an oracle independent of libimap4.
+
+The server comes from the environment that tests/harness/with-dovecot.sh
+exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
+
+  imapctl.py create NAME...            imapctl.py delete NAME...
+  imapctl.py rename OLD NEW            imapctl.py recreate NAME
+  imapctl.py fill NAME COUNT [SEED]    imapctl.py append NAME SUBJECT
+  imapctl.py store NAME UIDSET OP FLAGS    (OP: +FLAGS -FLAGS FLAGS)
+  imapctl.py expunge NAME UIDSET       imapctl.py move NAME UIDSET DEST
+  imapctl.py reset PREFIX              (deletes every mailbox under it)
+  imapctl.py compare DB ACCOUNT PREFIX [WAIT_SECONDS]
+"""
+import imaplib
+import os
+import random
+import re
+import sqlite3
+import sys
+import time
+
+
+def connect():
+    m = imaplib.IMAP4(os.environ.get("IMAP_HOST", "127.0.0.1"),
+                      int(os.environ["IMAP_PORT"]))
+    m.login(os.environ["IMAP_USER"], os.environ["IMAP_PASS"])
+    return m
+
+
+def mutf7_encode(name):
+    out, run = [], []
+
+    def flush():
+        if run:
+            b = "".join(run).encode("utf-16-be")
+            import base64
+            enc = base64.b64encode(b).decode().rstrip("=").replace("/", ",")
+            out.append("&" + enc + "-")
+            run.clear()
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
+
+
+def mutf7_decode(name):
+    import base64
+
+    def dec(m):
+        s = m.group(1)
+        if s == "":
+            return "&"
+        s = s.replace(",", "/")
+        s += "=" * (-len(s) % 4)
+        return base64.b64decode(s).decode("utf-16-be")
+    return re.sub(r"&([^-]*)-", dec, name)
+
+
+def q(name):
+    return '"' + mutf7_encode(name).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def check(res, what):
+    typ, data = res
+    if typ != "OK":
+        sys.exit(f"imapctl: {what}: {typ} {data}")
+    return data
+
+
+SUBJECTS = ["Quarterly report", "=?UTF-8?B?w5xiZXJzaWNodA==?= of the week",
+            "Re: lunch?", "=?ISO-8859-1?Q?Caf=E9_tomorrow?=", "Build failed",
+            "Invoice 2024-118", "Meeting notes", "[list] new release"]
+NAMES = ["Alice Example", "=?UTF-8?Q?J=C3=BCrgen_M=C3=BCller?=", "Bob",
+         "Carol from Accounting", ""]
+
+
+def message(rng, i):
+    name = rng.choice(NAMES)
+    addr = f"user{rng.randrange(50)}@example.com"
+    frm = f"{name} <{addr}>" if name else addr
+    body = ("Lorem ipsum dolor sit amet. " * rng.randrange(1, 60)) + "\r\n"
+    return (f"From: {frm}\r\nTo: Me <me@example.org>\r\n"
+            f"Cc: team@example.org\r\n"
+            f"Subject: {rng.choice(SUBJECTS)} #{i}\r\n"
+            f"Date: Tue, {1 + i % 28} Jul 2025 10:{i % 60:02d}:00 +0200\r\n"
+            f"Message-ID: <{i}.{rng.randrange(10**9)}@example.com>\r\n"
+            f"\r\n{body}").encode()
+
+
+def fill(m, name, count, seed):
+    rng = random.Random(seed)
+    for i in range(count):
+        flags = rng.choice(["(\\Seen)", "(\\Seen)", "()", "(\\Flagged \\Seen)",
+                            "(\\Answered \\Seen)", "($Label1)"])
+        check(m.append(q(name), flags, None, message(rng, i)), "APPEND")
+
+
+def server_state(m, prefix):
+    """{name: (uidvalidity, {uid: (flags, size, internaldate)})}"""
+    typ, data = m.list('""', "*")
+    boxes = {}
+    for line in data:
+        if line is None:
+            continue
+        mt = re.match(rb'\((.*?)\) (?:"."|NIL) (.*)$', line)
+        attrs, raw = mt.group(1).decode(), mt.group(2).decode()
+        if raw.startswith('"'):
+            raw = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        name = mutf7_decode(raw)
+        if "\\Noselect" in attrs or "\\NonExistent" in attrs:
+            continue
+        if not name.startswith(prefix):
+            continue
+        check(m.select(q(name), readonly=True), "EXAMINE")
+        uidv = int(m.response("UIDVALIDITY")[1][0])
+        msgs = {}
+        typ, items = m.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE INTERNALDATE)")
+        for it in items:
+            if not it:
+                continue
+            s = it.decode() if isinstance(it, bytes) else it[0].decode()
+            u = re.search(r"UID (\d+)", s)
+            if not u:
+                continue
+            f = re.search(r"FLAGS \(([^)]*)\)", s).group(1).split()
+            f = sorted(x for x in f if x.lower() != "\\recent")
+            size = int(re.search(r"RFC822.SIZE (\d+)", s).group(1))
+            idate = imaplib.Internaldate2tuple(s.encode())
+            msgs[int(u.group(1))] = (" ".join(f), size, int(time.mktime(idate)))
+        boxes[name] = (uidv, msgs)
+        m.close()
+    return boxes
+
+
+def cache_state(db, account, prefix):
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    boxes = {}
+    for bid, name, uidv in con.execute(
+            "SELECT b.id, b.name, b.uidvalidity FROM mailboxes b "
+            "JOIN accounts a ON a.id = b.account_id WHERE a.name = ?", (account,)):
+        if not name.startswith(prefix):
+            continue
+        msgs = {}
+        for uid, flags, size, idate in con.execute(
+                "SELECT uid, flags, size, internaldate FROM messages "
+                "WHERE mailbox_id = ?", (bid,)):
+            f = " ".join(sorted((flags or "").split()))
+            msgs[uid] = (f, size, idate)
+        boxes[name] = (uidv, msgs)
+    con.close()
+    return boxes
+
+
+def diff(srv, cache):
+    out = []
+    for name in sorted(set(srv) | set(cache)):
+        if name not in cache:
+            out.append(f"mailbox {name!r} missing from the cache")
+            continue
+        if name not in srv:
+            out.append(f"mailbox {name!r} in the cache, not on the server")
+            continue
+        (sv, sm), (cv, cm) = srv[name], cache[name]
+        if sv != cv:
+            out.append(f"{name}: uidvalidity server {sv} cache {cv}")
+        for uid in sorted(set(sm) | set(cm)):
+            if uid not in cm:
+                out.append(f"{name}: UID {uid} missing from the cache")
+            elif uid not in sm:
+                out.append(f"{name}: UID {uid} in the cache, expunged on the server")
+            elif sm[uid] != cm[uid]:
+                out.append(f"{name}: UID {uid}: server {sm[uid]} cache {cm[uid]}")
+    return out
+
+
+def compare(db, account, prefix, wait):
+    deadline = time.time() + wait
+    while True:
+        m = connect()
+        srv = server_state(m, prefix)
+        m.logout()
+        try:
+            problems = diff(srv, cache_state(db, account, prefix))
+        except sqlite3.Error as e:
+            problems = [f"cache: {e}"]
+        if not problems:
+            n = sum(len(v[1]) for v in srv.values())
+            print(f"cache equals server: {len(srv)} mailboxes, {n} messages")
+            return 0
+        if time.time() >= deadline:
+            print("\n".join(problems[:40]))
+            if len(problems) > 40:
+                print(f"... {len(problems) - 40} more")
+            return 1
+        time.sleep(0.05)
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    cmd, args = argv[1], argv[2:]
+    if cmd == "compare":
+        return compare(args[0], args[1], args[2],
+                       float(args[3]) if len(args) > 3 else 0)
+    m = connect()
+    if cmd == "create":
+        for n in args:
+            check(m.create(q(n)), "CREATE")
+    elif cmd == "delete":
+        for n in args:
+            check(m.delete(q(n)), "DELETE")
+    elif cmd == "reset":
+        # every mailbox under the prefix goes, children first
+        typ, data = m.list('""', "*")
+        names = []
+        for line in data or []:
+            mt = line and re.match(rb'\((.*?)\) (?:"."|NIL) (.*)$', line)
+            if not mt:
+                continue
+            raw = mt.group(2).decode()
+            if raw.startswith('"'):
+                raw = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+            name = mutf7_decode(raw)
+            if name.startswith(args[0]):
+                names.append(name)
+        for n in sorted(names, key=len, reverse=True):
+            m.delete(q(n))
+    elif cmd == "rename":
+        check(m.rename(q(args[0]), q(args[1])), "RENAME")
+    elif cmd == "recreate":
+        check(m.delete(q(args[0])), "DELETE")
+        check(m.create(q(args[0])), "CREATE")
+    elif cmd == "fill":
+        fill(m, args[0], int(args[1]), int(args[2]) if len(args) > 2 else 1)
+    elif cmd == "append":
+        msg = (f"From: Tester <t@example.com>\r\nSubject: {args[1]}\r\n"
+               f"Message-ID: <{time.time()}@example.com>\r\n\r\nhello\r\n")
+        check(m.append(q(args[0]), None, None, msg.encode()), "APPEND")
+    elif cmd == "store":
+        check(m.select(q(args[0])), "SELECT")
+        check(m.uid("STORE", args[1], args[2], args[3]), "STORE")
+    elif cmd == "expunge":
+        check(m.select(q(args[0])), "SELECT")
+        check(m.uid("STORE", args[1], "+FLAGS", "(\\Deleted)"), "STORE")
+        check(m.expunge(), "EXPUNGE")
+    elif cmd == "move":
+        check(m.select(q(args[0])), "SELECT")
+        check(m.uid("MOVE", args[1], q(args[2])), "MOVE")
+    else:
+        sys.exit(f"imapctl: unknown command {cmd}")
+    m.logout()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,383 @@
+/* test_daemon.c - mailmirrord against a real Dovecot, with Python's imaplib
+ * (tests/integration/imapctl.py) as the independent oracle of what the
+ * server holds.
+ *
+ * Each test mirrors only its own mailbox subtree ("dm_<test>...") into its
+ * own cache file, so tests run in parallel against one Dovecot account.
+ * Tests that restart Dovecot live in the "serial" suite, which the Makefile
+ * runs alone.
+ */
+#include "harness/dovecot_env.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("BUILD");
+	return b && *b ? b : "build";
+}
+
+/* Runs a shell command; its exit status, or -1. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int st = system(cmd);
+	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+#define CTL "python3 tests/integration/imapctl.py"
+
+struct fixture {
+	char dir[256];
+	char conf[300];
+	char db[300];
+	char prefix[64];
+};
+
+/* A temp dir with a configuration mirroring prefix* of the test account,
+ * watching prefix (the first mailbox) live. extra is added inside the
+ * account block. */
+static void setup(struct fixture *f, const char *prefix, const char *extra)
+{
+	snprintf(f->dir, sizeof(f->dir), "/tmp/mm-dtest.XXXXXX");
+	cr_assert_not_null(mkdtemp(f->dir));
+	snprintf(f->conf, sizeof(f->conf), "%s/mailmirror.conf", f->dir);
+	snprintf(f->db, sizeof(f->db), "%s/cache.db", f->dir);
+	snprintf(f->prefix, sizeof(f->prefix), "%s", prefix);
+	FILE *c = fopen(f->conf, "w");
+	cr_assert_not_null(c);
+	fprintf(c,
+		"cache = \"%s\";\n"
+		"accounts = ({\n"
+		"  name = \"test\"; host = \"%s\"; port = %s; tls = \"none\";\n"
+		"  user = \"%s\"; password = \"%s\";\n"
+		"  mailboxes = [\"%s*\"]; idle = [\"%s\"];\n"
+		"  timeout = 10; %s\n"
+		"});\n",
+		f->db, harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
+		harness_env("IMAP_USER"), harness_env("IMAP_PASS"), prefix,
+		prefix, extra ? extra : "");
+	fclose(c);
+	chmod(f->conf, 0600);
+	/* The Dovecot may outlive one run of the suite. */
+	cr_assert_eq(sh(CTL " reset '%s'", prefix), 0);
+}
+
+static void teardown(struct fixture *f)
+{
+	sh("rm -rf '%s'", f->dir);
+}
+
+static int run_once(const struct fixture *f, const char *env)
+{
+	return sh("%s %s/mailmirrord -c %s --once 2>>%s/log", env ? env : "",
+		  build_dir(), f->conf, f->dir);
+}
+
+static int compare(const struct fixture *f, double wait_s)
+{
+	return sh(CTL " compare %s test '%s' %.1f >>%s/compare.log", f->db,
+		  f->prefix, wait_s, f->dir);
+}
+
+static void assert_converged(const struct fixture *f, double wait_s)
+{
+	int rc = compare(f, wait_s);
+	if (rc != 0) {
+		sh("cat %s/compare.log %s/log >&2", f->dir, f->dir);
+		cr_assert_fail("cache differs from the server (see above)");
+	}
+}
+
+static void assert_integrity(const struct fixture *f)
+{
+	cr_assert_eq(sh("python3 -c \"import sqlite3,sys; c=sqlite3.connect('%s');"
+			" r=c.execute('PRAGMA integrity_check').fetchone()[0];"
+			" sys.exit(r!='ok')\"",
+			f->db),
+		     0, "PRAGMA integrity_check failed");
+}
+
+static pid_t start_daemon(const struct fixture *f)
+{
+	char bin[512], log[512];
+	snprintf(bin, sizeof(bin), "%s/mailmirrord", build_dir());
+	snprintf(log, sizeof(log), "%s/log", f->dir);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		FILE *l = freopen(log, "a", stderr);
+		(void)l;
+		execl(bin, bin, "-c", f->conf, "-v", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int stop_daemon(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	int st;
+	for (int i = 0; i < 300; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Waits until the daemon has marked a mailbox live (its initial sync is
+ * done). */
+static void wait_live(const struct fixture *f)
+{
+	for (int i = 0; i < 200; i++) {
+		if (sh("python3 -c \"import sqlite3,sys;"
+		       " c=sqlite3.connect('file:%s?mode=ro', uri=True);"
+		       " sys.exit(0 if c.execute('SELECT count(*) FROM mailboxes"
+		       " WHERE live=1').fetchone()[0] else 1)\" 2>/dev/null",
+		       f->db) == 0)
+			return;
+		usleep(50000);
+	}
+	sh("cat %s/log >&2", f->dir);
+	cr_assert_fail("the daemon never went live");
+}
+
+Test(daemon, initial_sync_matches_imaplib, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_init", NULL);
+	cr_assert_eq(sh(CTL " create dm_init dm_init/sub 'dm_init/Café & Thé'"), 0);
+	cr_assert_eq(sh(CTL " fill dm_init 120 1"), 0);
+	cr_assert_eq(sh(CTL " fill dm_init/sub 15 2"), 0);
+	cr_assert_eq(sh(CTL " fill 'dm_init/Café & Thé' 7 3"), 0);
+
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	assert_integrity(&f);
+
+	/* Decoded envelope fields made it: a known RFC 2047 subject. */
+	cr_assert_eq(sh("python3 -c \"import sqlite3,sys;"
+			" c=sqlite3.connect('%s');"
+			" n=c.execute(\\\"SELECT count(*) FROM messages WHERE"
+			" subject LIKE 'Übersicht%%' OR subject LIKE 'Café%%'\\\").fetchone()[0];"
+			" sys.exit(0 if n > 0 else 1)\"",
+			f.db),
+		     0, "RFC 2047 subjects were not decoded");
+	teardown(&f);
+}
+
+Test(daemon, resync_follows_flags_expunges_and_new_mail, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_resync", NULL);
+	cr_assert_eq(sh(CTL " create dm_resync dm_resync/b"), 0);
+	cr_assert_eq(sh(CTL " fill dm_resync 60 4"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+
+	cr_assert_eq(sh(CTL " store dm_resync 1:10 +FLAGS '(\\Flagged $Work)'"), 0);
+	cr_assert_eq(sh(CTL " store dm_resync 20 -FLAGS '(\\Seen)'"), 0);
+	cr_assert_eq(sh(CTL " expunge dm_resync 5,30:33"), 0);
+	cr_assert_eq(sh(CTL " append dm_resync 'after first sync'"), 0);
+	cr_assert_eq(sh(CTL " move dm_resync 40:42 dm_resync/b"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+
+	/* Nothing changed: a third run changes nothing either. */
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
+Test(daemon, live_idle_follows_another_client, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_live", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_live dm_live/other"), 0);
+	cr_assert_eq(sh(CTL " fill dm_live 25 5"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	assert_converged(&f, 5);
+
+	cr_assert_eq(sh(CTL " append dm_live 'pushed by IDLE'"), 0);
+	assert_converged(&f, 5);
+	cr_assert_eq(sh(CTL " store dm_live 3 +FLAGS '(\\Flagged)'"), 0);
+	assert_converged(&f, 5);
+	cr_assert_eq(sh(CTL " expunge dm_live 4"), 0);
+	assert_converged(&f, 5);
+	cr_assert_eq(sh(CTL " move dm_live 6 dm_live/other"), 0);
+	/* The watched box follows at once, the other one at the next poll. */
+	assert_converged(&f, 15);
+
+	cr_assert_eq(stop_daemon(pid), 0, "SIGTERM must end the daemon with 0");
+	assert_integrity(&f);
+	teardown(&f);
+}
+
+Test(daemon, uidvalidity_change_drops_and_refetches, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_uidv", NULL);
+	cr_assert_eq(sh(CTL " create dm_uidv"), 0);
+	cr_assert_eq(sh(CTL " fill dm_uidv 12 6"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+
+	/* Same name, new mailbox: Dovecot gives it a new UIDVALIDITY. */
+	sleep(1);
+	cr_assert_eq(sh(CTL " recreate dm_uidv"), 0);
+	cr_assert_eq(sh(CTL " fill dm_uidv 5 7"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	teardown(&f);
+}
+
+Test(daemon, renamed_and_deleted_mailboxes_follow, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_ren", NULL);
+	cr_assert_eq(sh(CTL " create dm_ren dm_ren/a dm_ren/gone"), 0);
+	cr_assert_eq(sh(CTL " fill dm_ren/a 9 8"), 0);
+	cr_assert_eq(sh(CTL " fill dm_ren/gone 3 9"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+
+	cr_assert_eq(sh(CTL " rename dm_ren/a dm_ren/b"), 0);
+	cr_assert_eq(sh(CTL " delete dm_ren/gone"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	teardown(&f);
+}
+
+Test(daemon, interrupted_after_every_commit_converges, .timeout = 300)
+{
+	struct fixture f;
+	setup(&f, "dm_crash", NULL);
+	cr_assert_eq(sh(CTL " create dm_crash dm_crash/x"), 0);
+	/* More than one batch (2,000 UIDs), so a crash can fall between
+	 * batches of one mailbox. */
+	cr_assert_eq(sh(CTL " fill dm_crash 2300 10"), 0);
+	cr_assert_eq(sh(CTL " fill dm_crash/x 4 11"), 0);
+
+	int n;
+	for (n = 1; n < 40; n++) {
+		sh("rm -f %s %s-wal %s-shm", f.db, f.db, f.db);
+		char env[64];
+		snprintf(env, sizeof(env), "MAILMIRROR_CRASH_AFTER_COMMITS=%d", n);
+		int rc = run_once(&f, env);
+		assert_integrity(&f);
+		if (rc == 0)
+			break;	/* fewer commits than n: every point was tried */
+		cr_assert_eq(rc, 99, "crash run %d exited %d", n, rc);
+		/* Between the crash and the restart the server moves on. */
+		cr_assert_eq(sh(CTL " store dm_crash %d +FLAGS '(\\Flagged)'", n), 0);
+		cr_assert_eq(run_once(&f, NULL), 0, "resume after crash %d", n);
+		assert_converged(&f, 0);
+	}
+	cr_log_info("crash points tried: %d", n);
+	cr_assert_gt(n, 2, "the sync made too few commits to test");
+	teardown(&f);
+}
+
+Test(daemon, kill9_at_random_instants_converges, .timeout = 300)
+{
+	struct fixture f;
+	setup(&f, "dm_kill", NULL);
+	cr_assert_eq(sh(CTL " create dm_kill"), 0);
+	cr_assert_eq(sh(CTL " fill dm_kill 1500 12"), 0);
+	srand((unsigned)time(NULL));
+	for (int i = 0; i < 6; i++) {
+		char bin[512];
+		snprintf(bin, sizeof(bin), "%s/mailmirrord", build_dir());
+		pid_t pid = fork();
+		cr_assert_neq(pid, -1);
+		if (pid == 0) {
+			int fd = open("/dev/null", 1);
+			dup2(fd, 2);
+			execl(bin, bin, "-c", f.conf, "--once", (char *)NULL);
+			_exit(127);
+		}
+		usleep((useconds_t)(20000 + rand() % 400000));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		assert_integrity(&f);
+	}
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	teardown(&f);
+}
+
+Test(daemon, bad_config_exits_78_and_writes_nothing)
+{
+	char dir[] = "/tmp/mm-badconf.XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char conf[256];
+	snprintf(conf, sizeof(conf), "%s/bad.conf", dir);
+	FILE *c = fopen(conf, "w");
+	fprintf(c, "cache = \"%s/cache.db\";\naccounts = ({ name = \"x\";\n"
+		   "  host = \"127.0.0.1\"; pasword = \"y\"; });\n", dir);
+	fclose(c);
+	int rc = sh("%s/mailmirrord -c %s --once 2>%s/err", build_dir(), conf, dir);
+	cr_assert_eq(rc, 78);
+	cr_assert_eq(sh("grep -q 'bad.conf:3:' %s/err", dir), 0,
+		     "the error names file and line");
+	struct stat st;
+	cr_assert_neq(stat(conf, &st), -1);
+	char db[256];
+	snprintf(db, sizeof(db), "%s/cache.db", dir);
+	cr_assert_eq(stat(db, &st), -1, "nothing may be written");
+	sh("rm -rf %s", dir);
+}
+
+Test(daemon, cache_files_are_private)
+{
+	struct fixture f;
+	setup(&f, "dm_mode", NULL);
+	cr_assert_eq(sh(CTL " create dm_mode"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	struct stat st;
+	cr_assert_eq(stat(f.db, &st), 0);
+	cr_assert_eq(st.st_mode & 077, 0, "cache mode %o", st.st_mode & 0777);
+	teardown(&f);
+}
+
+/* Restarts the shared Dovecot: run alone (make check-integration does). */
+Test(serial, dovecot_restart_under_the_daemon, .timeout = 120)
+{
+	if (!getenv("MM_SERIAL"))
+		cr_skip_test("runs only in the serial pass");
+	struct fixture f;
+	setup(&f, "dm_restart", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_restart"), 0);
+	cr_assert_eq(sh(CTL " fill dm_restart 5 13"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	assert_converged(&f, 5);
+
+	cr_assert_eq(sh("tests/harness/dovecot.sh restart %s >/dev/null",
+			harness_env("DOVECOT_DIR")), 0);
+	cr_assert_eq(sh(CTL " append dm_restart 'after the restart'"), 0);
+	/* Reconnect back-off starts at about a second. */
+	assert_converged(&f, 20);
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
