@@ -311,19 +311,27 @@ int imap4_tcp_open(struct imap4_transport **out, const char *host,
 		return rc;
 
 	/* Every address in the resolver's order (RFC 6724 already puts the
-	 * preferred family first); the last failure is the one reported. */
+	 * preferred family first); the last failure is the one reported.
+	 * While other addresses remain, an attempt gets half the time left,
+	 * so that a black-holed IPv6 route cannot use up the whole deadline
+	 * before IPv4 is tried (a sequential cousin of RFC 8305). */
 	for (ai = res; ai; ai = ai->ai_next) {
+		int64_t attempt = deadline;
+
 		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
 			continue;
 		tried++;
+		if (deadline >= 0 && ai->ai_next)
+			attempt = imap4_now_ms() +
+			          (deadline - imap4_now_ms()) / 2;
 		format_addr(addr, sizeof(addr), ai);
-		fd = connect_one(ai, deadline);
+		fd = connect_one(ai, attempt);
 		if (fd >= 0)
 			break;
 		rc = fd;
 		snprintf(errbuf, errlen, "connect to %s (%s): %s", name, addr,
 		         rc == IMAP4_ETIMEOUT ? "timed out" : strerror(errno));
-		if (rc == IMAP4_ETIMEOUT)
+		if (deadline >= 0 && imap4_now_ms() >= deadline)
 			break;
 	}
 	freeaddrinfo(res);

@@ -157,22 +157,77 @@ static void back_off(struct worker *w, const char *why)
 
 /* ---- the live phase */
 
-/* The mailbox to watch: the first of the configuration's idle list the
- * server has ("*" means INBOX first). */
-static const struct sync_box *choose_watched(const struct worker *w)
+/* Marks the boxes the idle setting names and returns the one to keep
+ * selected while idling: INBOX when it is watched, else the first. */
+static struct sync_box *mark_watched(struct worker *w)
 {
 	const struct conf_account *c = w->a->conf;
-	for (size_t i = 0; i < c->n_idle; i++) {
-		if (strcmp(c->idle[i], "*") == 0) {
-			const struct sync_box *b = sync_find(&w->sync, "INBOX");
-			return b ? b : (w->sync.nboxes ? &w->sync.boxes[0] : NULL);
-		}
-		for (size_t j = 0; j < w->sync.nboxes; j++)
-			if (plan_match(c->idle[i], w->sync.boxes[j].name,
-				       w->sync.boxes[j].delimiter))
-				return &w->sync.boxes[j];
+	struct sync_box *primary = NULL;
+	for (size_t j = 0; j < w->sync.nboxes; j++) {
+		struct sync_box *b = &w->sync.boxes[j];
+		b->watched = false;
+		for (size_t i = 0; i < c->n_idle && !b->watched; i++)
+			b->watched = plan_match(c->idle[i], b->name, b->delimiter);
+		if (b->watched && (!primary || strcasecmp(b->name, "INBOX") == 0))
+			primary = b;
 	}
-	return NULL;
+	return primary;
+}
+
+/* Watches every watched box: NOTIFY where the server has it, else only
+ * the primary one (the others are polled). */
+static int start_watching(struct worker *w, struct sync_box *primary)
+{
+	struct account *a = w->a;
+	size_t n = 0;
+	for (size_t i = 0; i < w->sync.nboxes; i++)
+		n += w->sync.boxes[i].watched;
+	bool notify = false;
+	if (n > 1) {
+		int rc = sync_notify(&w->sync);
+		if (rc == SYNC_OK)
+			notify = true;
+		else if (rc != SYNC_EMAILBOX)
+			return rc;
+		else
+			log_info(a->conf->name, NULL,
+				 "no NOTIFY: %zu watched mailboxes besides %s are "
+				 "polled", n - 1, primary->name);
+	}
+	for (size_t i = 0; i < w->sync.nboxes; i++) {
+		const struct sync_box *b = &w->sync.boxes[i];
+		store_mailbox_set_live(w->store, b->id,
+				       b == primary || (notify && b->watched));
+	}
+	log_info(a->conf->name, primary->name, "watching with %s%s",
+		 imap4_has_capability(a->h, "IDLE") ? "IDLE" : "NOOP",
+		 notify ? " and NOTIFY" : "");
+	return SYNC_OK;
+}
+
+/* Syncs the boxes NOTIFY reported, then selects primary again. */
+static int sync_dirty(struct worker *w, struct sync_box *primary)
+{
+	bool any = false;
+	for (size_t i = 0; i < w->sync.nboxes; i++) {
+		struct sync_box *b = &w->sync.boxes[i];
+		if (!b->dirty || b == primary)
+			continue;
+		b->dirty = false;
+		any = true;
+		set_status(w->a, "syncing %s", b->name);
+		int rc = sync_mailbox(&w->sync, b);
+		if (rc < 0 && rc != SYNC_EMAILBOX)
+			return rc;
+	}
+	if (primary && (any || w->sync.sel_dirty || w->sync.selected != primary)) {
+		set_status(w->a, "syncing %s", primary->name);
+		int rc = sync_mailbox(&w->sync, primary);
+		if (rc < 0 && rc != SYNC_EMAILBOX)
+			return rc;
+	}
+	set_status(w->a, "idle");
+	return SYNC_OK;
 }
 
 static int on_idle(void *payload, const imap4_resp *resp)
@@ -219,7 +274,7 @@ static int live(struct worker *w)
 {
 	struct account *a = w->a;
 	const struct conf_account *c = a->conf;
-	const struct sync_box *watched = choose_watched(w);
+	struct sync_box *watched = mark_watched(w);
 	int64_t next_poll = now_ms() + (int64_t)c->poll_interval * 1000;
 	int64_t next_list = now_ms() + LIST_INTERVAL_S * 1000;
 	int rc = SYNC_OK;
@@ -233,15 +288,14 @@ static int live(struct worker *w)
 		rc = sync_mailbox(&w->sync, watched);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
-		store_mailbox_set_live(w->store, watched->id, true);
-		log_info(c->name, watched->name, "watching with %s",
-			 imap4_has_capability(a->h, "IDLE") ? "IDLE" : "NOOP");
+		rc = start_watching(w, watched);
+		if (rc < 0)
+			return rc;
 	}
 	set_status(a, "idle");
 
 	while (!atomic_load(&a->stop)) {
-		int64_t now = now_ms();
-		int64_t until = next_poll - now;
+		int64_t until = next_poll - now_ms();
 		int ms = until > (int64_t)c->idle_timeout * 1000
 				 ? (int)c->idle_timeout * 1000
 				 : (int)(until > 0 ? until : 0);
@@ -249,13 +303,11 @@ static int live(struct worker *w)
 			rc = watch(w, ms);
 			if (rc < 0)
 				return rc;
-			if (w->sync.sel_dirty && !atomic_load(&a->stop)) {
-				set_status(a, "syncing %s", watched->name);
-				rc = sync_mailbox(&w->sync, watched);
-				if (rc < 0 && rc != SYNC_EMAILBOX)
-					return rc;
-				set_status(a, "idle");
-			}
+			if (atomic_load(&a->stop))
+				break;
+			rc = sync_dirty(w, watched);
+			if (rc < 0)
+				return rc;
 		} else if (ms > 0) {
 			sleep_ms(a, (unsigned)ms);
 		}
@@ -263,11 +315,12 @@ static int live(struct worker *w)
 			continue;
 
 		set_status(a, "polling");
-		if (now_ms() >= next_list) {
+		bool relist = now_ms() >= next_list;
+		if (relist) {
 			rc = sync_list(&w->sync);
 			if (rc < 0)
 				return rc;
-			watched = choose_watched(w);
+			watched = mark_watched(w);
 			next_list = now_ms() + LIST_INTERVAL_S * 1000;
 		}
 		rc = sync_poll(&w->sync, watched);
@@ -276,6 +329,9 @@ static int live(struct worker *w)
 		if (watched) {
 			rc = sync_mailbox(&w->sync, watched);
 			if (rc < 0 && rc != SYNC_EMAILBOX)
+				return rc;
+			/* A new mailbox list needs a new NOTIFY. */
+			if (relist && (rc = start_watching(w, watched)) < 0)
 				return rc;
 		}
 		store_account_set_last_sync(w->store, w->account_id, time(NULL));

@@ -677,16 +677,6 @@ static int key_idle(struct loader *L, struct acct_ctx *x,
 	x->s_idle = s;
 	if (want_list(L, x, s, true, &x->a->idle, &x->a->n_idle) < 0)
 		return -1;
-	for (size_t i = 0; i < x->a->n_idle; i++) {
-		const char *m = x->a->idle[i];
-		if (strcmp(m, "*") != 0 && strpbrk(m, "*%") != NULL) {
-			key_err(L, x, s,
-			        "idle entry \"%s\" must be a mailbox name or "
-			        "\"*\"",
-			        m);
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -996,7 +986,9 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 		/* The hierarchy delimiter is known only from LIST, so '%' is
 		 * taken as '*' here: the check may pass a name the sync then
 		 * skips, but never rejects a working configuration. */
-		if (strcmp(m, "*") != 0 &&
+		/* A pattern may match nothing yet (mailboxes come and go);
+		 * only a plain name can be found wrong before LIST. */
+		if (!strpbrk(m, "*%") &&
 		    !plan_mailbox_wanted((const char *const *)a->mailboxes,
 		                         (const char *const *)a->exclude, m,
 		                         '\0'))

@@ -6,6 +6,7 @@
 #include "mailmirrord/log.h"
 #include "mailmirrord/plan.h"
 #include "util/arena.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,6 +482,16 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		c->sel_dirty = true;
 		return 1;
 	}
+	if (strcmp(n, "STATUS") == 0) {
+		imap4_status_info si;
+		struct sync_box *other;
+		if (imap4_status_parse(&si, resp) == 0 && si.mailbox &&
+		    (other = sync_find(c, si.mailbox)) != NULL) {
+			other->dirty = true;
+			return 1;
+		}
+		return 0;
+	}
 	if (strcmp(n, "VANISHED") != 0 && strcmp(n, "FETCH") != 0)
 		return 0;
 
@@ -548,7 +559,7 @@ void sync_clear(struct sync_ctx *c)
 	c->selected = NULL;
 }
 
-const struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
+struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
 {
 	for (size_t i = 0; i < c->nboxes; i++) {
 		const char *n = c->boxes[i].name;
@@ -1162,6 +1173,70 @@ out_listing:
 out_rc:
 	pending_free(&p);
 	return record_error(c, b, rc);
+}
+
+/* ----------------------------------------------------------- NOTIFY */
+
+/* A mailbox name as a quoted string of its wire form, or -1 when it cannot
+ * be one (then it stays polled). */
+static int put_mailbox(struct imap4_buf *b, const char *name)
+{
+	char *wire = NULL;
+	if (strpbrk(name, "\r\n") || imap4_mutf7_encode(&wire, name) < 0)
+		return -1;
+	int rc = imap4_buf_putc(b, '"');
+	for (const char *p = wire; rc == 0 && *p; p++) {
+		if (*p == '"' || *p == '\\')
+			rc = imap4_buf_putc(b, '\\');
+		if (rc == 0)
+			rc = imap4_buf_putc(b, *p);
+	}
+	if (rc == 0)
+		rc = imap4_buf_putc(b, '"');
+	free(wire);
+	return rc;
+}
+
+int sync_notify(struct sync_ctx *c)
+{
+	if (!imap4_has_capability(c->h, "NOTIFY"))
+		return SYNC_EMAILBOX;
+	/* RFC 5465 5: FlagChange needs MessageNew and MessageExpunge; for the
+	 * other mailboxes they arrive as STATUS responses. */
+	static const char events[] =
+		"(MessageNew MessageExpunge FlagChange)";
+	struct imap4_buf b;
+	imap4_buf_init(&b, 0);
+	int rc = imap4_buf_printf(&b, "(selected %s)", events);
+	size_t others = 0;
+	for (size_t i = 0; rc == 0 && i < c->nboxes; i++) {
+		const struct sync_box *x = &c->boxes[i];
+		if (!x->watched || x == c->selected)
+			continue;
+		size_t mark = b.len;
+		rc = imap4_buf_puts(&b, others ? " " : " (mailboxes (");
+		if (rc == 0 && put_mailbox(&b, x->name) < 0) {
+			b.len = mark;	/* this one is polled instead */
+			b.data[b.len] = '\0';
+			continue;
+		}
+		others++;
+	}
+	if (rc == 0 && others)
+		rc = imap4_buf_printf(&b, ") %s)", events);
+	if (rc < 0) {
+		imap4_buf_clear(&b);
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return SYNC_ESTORE;
+	}
+	beat(c);
+	int irc = imap4_notify(c->h, b.data);
+	imap4_buf_clear(&b);
+	if (irc != IMAP4_OK) {
+		int r = fail_imap(c, "NOTIFY", irc);
+		return r == SYNC_EMAILBOX ? SYNC_EMAILBOX : r;
+	}
+	return SYNC_OK;
 }
 
 /* --------------------------------------------------------- polling */

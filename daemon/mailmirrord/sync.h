@@ -36,6 +36,8 @@ struct sync_box {
 	char delimiter;
 	int64_t id;		/* row in mailboxes */
 	bool noselect;
+	bool watched;		/* named by the idle setting */
+	bool dirty;		/* NOTIFY said it changed: sync it soon */
 };
 
 /* Called with what a sync is doing, for sd_notify STATUS and `mailmirror
@@ -92,11 +94,18 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip);
 int sync_all(struct sync_ctx *c);
 
 /* The box named name (INBOX case-insensitive) in c->boxes, or NULL. */
-const struct sync_box *sync_find(const struct sync_ctx *c, const char *name);
+struct sync_box *sync_find(const struct sync_ctx *c, const char *name);
+
+/* Asks the server (RFC 5465 NOTIFY) to report changes of every watched box
+ * while we idle: the selected one in full, the others as STATUS. 0, or
+ * SYNC_EMAILBOX when the server refused (the caller then polls them), or
+ * SYNC_ECONN. */
+int sync_notify(struct sync_ctx *c);
 
 /* Applies one unsolicited response about the selected mailbox now, in a
  * short transaction: FETCH with UID and FLAGS, VANISHED. Others mark the
- * mailbox dirty. Returns 1 when a resync is needed, 0, or < 0. */
+ * mailbox dirty, and a STATUS (NOTIFY's news of another mailbox) marks that
+ * box dirty. Returns 1 when a resync is needed, 0, or < 0. */
 int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp);
 
 #endif

@@ -174,7 +174,7 @@ Test(auth, cram_md5_rfc2195_vector)
 
 struct chat {
 	int calls;
-	char seen[2][16];
+	char seen[3][16];
 };
 
 static int converse(void *payload, const void *challenge, size_t clen,

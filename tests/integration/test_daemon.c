@@ -52,7 +52,8 @@ struct fixture {
 /* A temp dir with a configuration mirroring prefix* of the test account,
  * watching prefix (the first mailbox) live. extra is added inside the
  * account block. */
-static void setup(struct fixture *f, const char *prefix, const char *extra)
+static void setup_idle(struct fixture *f, const char *prefix,
+		       const char *idle, const char *extra)
 {
 	snprintf(f->dir, sizeof(f->dir), "/tmp/mm-dtest.XXXXXX");
 	cr_assert_not_null(mkdtemp(f->dir));
@@ -71,11 +72,16 @@ static void setup(struct fixture *f, const char *prefix, const char *extra)
 		"});\n",
 		f->db, harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
 		harness_env("IMAP_USER"), harness_env("IMAP_PASS"), prefix,
-		prefix, extra ? extra : "");
+		idle, extra ? extra : "");
 	fclose(c);
 	chmod(f->conf, 0600);
 	/* The Dovecot may outlive one run of the suite. */
 	cr_assert_eq(sh(CTL " reset '%s'", prefix), 0);
+}
+
+static void setup(struct fixture *f, const char *prefix, const char *extra)
+{
+	setup_idle(f, prefix, prefix, extra);
 }
 
 static void teardown(struct fixture *f)
@@ -230,6 +236,27 @@ Test(daemon, live_idle_follows_another_client, .timeout = 120)
 
 	cr_assert_eq(stop_daemon(pid), 0, "SIGTERM must end the daemon with 0");
 	assert_integrity(&f);
+	teardown(&f);
+}
+
+Test(daemon, notify_pushes_changes_of_every_watched_mailbox, .timeout = 120)
+{
+	struct fixture f;
+	/* A long poll interval: only NOTIFY can bring the other boxes in. */
+	setup_idle(&f, "dm_notify", "dm_notify*", "poll_interval = 3600;");
+	cr_assert_eq(sh(CTL " create dm_notify dm_notify/a dm_notify/b"), 0);
+	cr_assert_eq(sh(CTL " fill dm_notify/a 5 14"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	assert_converged(&f, 5);
+
+	cr_assert_eq(sh(CTL " append dm_notify/a 'to a watched box'"), 0);
+	assert_converged(&f, 5);
+	cr_assert_eq(sh(CTL " store dm_notify/a 2 +FLAGS '(\\Flagged)'"), 0);
+	assert_converged(&f, 5);
+	cr_assert_eq(sh(CTL " move dm_notify/a 1 dm_notify/b"), 0);
+	assert_converged(&f, 5);
+	cr_assert_eq(stop_daemon(pid), 0);
 	teardown(&f);
 }
 
