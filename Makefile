@@ -117,7 +117,7 @@ TEST_DAEMON_SRC = $(sort $(wildcard tests/daemon/*.c))
 TEST_INTEG_SRC = $(sort $(wildcard tests/integration/*.c))
 FUZZ_SRC       = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-TEST_BINS = $(BUILD)/tests/unit-core $(BUILD)/tests/unit-daemon $(BUILD)/tests/integration
+TEST_BINS = $(BUILD)/tests/unit-core $(BUILD)/tests/unit-daemon $(BUILD)/tests/integration-tests
 TEST_LIBS = $(call pkgl,criterion) $(LIBS_DAEMON) $(LIBS_CORE) -lutil
 
 $(BUILD)/tests/unit-core: $(call obj,$(TEST_CORE_SRC)) $(HARNESS_OBJ) $(LIBA)
@@ -126,7 +126,7 @@ $(BUILD)/tests/unit-core: $(call obj,$(TEST_CORE_SRC)) $(HARNESS_OBJ) $(LIBA)
 $(BUILD)/tests/unit-daemon: $(call obj,$(TEST_DAEMON_SRC)) $(HARNESS_OBJ) $(MIRRORD_LIB) $(QUERY_LIB) $(CACHE_OBJ) $(LIBA)
 	$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
-$(BUILD)/tests/integration: $(call obj,$(TEST_INTEG_SRC)) $(HARNESS_OBJ) $(MIRRORD_LIB) $(CACHE_OBJ) $(LIBA)
+$(BUILD)/tests/integration-tests: $(call obj,$(TEST_INTEG_SRC)) $(HARNESS_OBJ) $(MIRRORD_LIB) $(CACHE_OBJ) $(LIBA)
 	$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 # Fuzz targets: replayed over their corpora by a plain driver in `make check`,
@@ -165,7 +165,7 @@ check-fuzz:
 # The "serial" suite restarts the shared Dovecot, so it runs alone, after
 # the parallel pass, in the same Dovecot.
 check-integration:
-	BUILD=$(BUILD) tests/harness/with-dovecot.sh sh -c '$(BUILD)/tests/integration $(CRITERION_ARGS) && MM_SERIAL=1 $(BUILD)/tests/integration --filter "serial/*"' 
+	BUILD=$(BUILD) tests/harness/with-dovecot.sh sh -c '$(BUILD)/tests/integration-tests $(CRITERION_ARGS) && MM_SERIAL=1 $(BUILD)/tests/integration-tests --filter "serial/*"' 
 	tests/daemon/check-units.sh
 
 # proto/ and io/ never include each other, and the sans-I/O parser never

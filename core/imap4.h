@@ -424,12 +424,14 @@ IMAP4_API int imap4_parse_flags(char ***out, size_t *count, const char *s);
 
 /* imaplib.Internaldate2tuple: parses an INTERNALDATE "dd-Mon-yyyy
  * hh:mm:ss +zzzz" (with or without the word INTERNALDATE and quotes) into
- * Unix seconds and the zone in minutes east. */
+ * Unix seconds (UTC) and the zone in minutes east. Unlike imaplib's local
+ * time tuple, the instant and its zone stay separate and exact. */
 IMAP4_API int imap4_internaldate2tuple(time_t *out, int *tz_minutes,
 				       const char *s);
 
 /* imaplib.Time2Internaldate: t as "dd-Mon-yyyy hh:mm:ss +zzzz" in the zone
- * tz_minutes east, quoted, into buf (at least 29 bytes). */
+ * tz_minutes east, quoted, into buf (at least 29 bytes). Years are clamped
+ * to 0000..9999 and zones to +-99:59, so it cannot fail. */
 IMAP4_API void imap4_time2internaldate(char buf[static 29], time_t t,
 				       int tz_minutes);
 
@@ -617,7 +619,9 @@ IMAP4_API int imap4_authenticate(imap4 *h, const char *mechanism,
 				 imap4_auth_cb cb, void *payload);
 
 /* SASL mechanisms built in: "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256",
- * "XOAUTH2", "OAUTHBEARER" (secret is the password or the access token).
+ * "SCRAM-SHA-1", "XOAUTH2", "OAUTHBEARER" (secret is the password or the
+ * access token). SCRAM refuses iteration counts outside 4096..1000000 and
+ * a server that does not prove it knows the password (IMAP4_EPROTO).
  * SASL-IR is used when the server offers it. */
 IMAP4_API int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
 				      const char *authzid, const char *user,

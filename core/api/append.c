@@ -5,7 +5,7 @@
 
 /* mailbox [flags] [date] before the message literal (RFC 3501 6.3.11). */
 static int append_start(imap4 *h, const char *mailbox, const char *flags,
-			time_t date)
+                        time_t date)
 {
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "APPEND");
 
@@ -57,11 +57,11 @@ static void put_crlf(struct imap4_cmd *c, const char *m, size_t len)
 	imap4_cmd_bytes(c, m + from, len - from);
 }
 
-int imap4_append(imap4 *h, const char *mailbox, const char *flags,
-		 time_t date, const void *message, size_t len)
+int imap4_append(imap4 *h, const char *mailbox, const char *flags, time_t date,
+                 const void *message, size_t len)
 {
-	static const char *const expect[] = { NULL };
-	struct imap4_run run = { .expect = expect };
+	static const char *const expect[] = {NULL};
+	struct imap4_run run = {.expect = expect};
 	int rc;
 
 	if (message == NULL && len > 0)
@@ -76,14 +76,14 @@ int imap4_append(imap4 *h, const char *mailbox, const char *flags,
 }
 
 int imap4_append_stream(imap4 *h, const char *mailbox, const char *flags,
-			time_t date, uint64_t size, imap4_read_cb read_cb,
-			void *payload)
+                        time_t date, uint64_t size, imap4_read_cb read_cb,
+                        void *payload)
 {
-	static const char *const expect[] = { NULL };
-	struct imap4_run run = { .expect = expect,
-				 .body_cb = read_cb,
-				 .body_payload = payload,
-				 .body_size = size };
+	static const char *const expect[] = {NULL};
+	struct imap4_run run = {.expect = expect,
+	                        .body_cb = read_cb,
+	                        .body_payload = payload,
+	                        .body_size = size};
 	int rc;
 
 	if (read_cb == NULL)

@@ -27,7 +27,7 @@ int imap4_after_auth(imap4 *h, unsigned caps_gen_before)
 
 int imap4_login(imap4 *h, const char *user, const char *password)
 {
-	struct imap4_run run = { .expect = NULL, .no_is_error = true };
+	struct imap4_run run = {.expect = NULL, .no_is_error = true};
 	unsigned gen;
 	int rc = imap4_cmd_start(h, IMAP4_NONAUTH, "LOGIN");
 
@@ -36,8 +36,8 @@ int imap4_login(imap4 *h, const char *user, const char *password)
 	/* RFC 3501 6.2.3: LOGIN MUST NOT be sent when LOGINDISABLED. */
 	if (imap4_session_has_cap(&h->sess, "LOGINDISABLED"))
 		return imap4_fail(h, IMAP4_ECAPA,
-				  "LOGIN is disabled by the server "
-				  "(LOGINDISABLED)");
+		                  "LOGIN is disabled by the server "
+		                  "(LOGINDISABLED)");
 	if (password == NULL)
 		return imap4_fail(h, IMAP4_EINVAL, "LOGIN: no password");
 	imap4_cmd_astring(&h->cmd, user);
@@ -59,16 +59,16 @@ struct exchange {
 	void *payload;
 	/* ... or a built-in mechanism */
 	struct imap4_sasl *sasl;
-	int error;		/* why the exchange was cancelled */
+	int error; /* why the exchange was cancelled */
 };
 
 /* Sends one client response line: base64 of data, "=" for none is not
  * needed here (RFC 3501 sends an empty line), or "*" to cancel. */
 static int send_line(imap4 *h, struct imap4_run *run, const void *data,
-		     size_t len, bool cancel)
+                     size_t len, bool cancel)
 {
-	gnutls_datum_t in = { (unsigned char *)data, (unsigned)len };
-	gnutls_datum_t b64 = { NULL, 0 };
+	gnutls_datum_t in = {(unsigned char *)data, (unsigned)len};
+	gnutls_datum_t b64 = {NULL, 0};
 	struct imap4_buf line;
 	int rc;
 
@@ -89,7 +89,7 @@ static int send_line(imap4 *h, struct imap4_run *run, const void *data,
 		rc = imap4_buf_append(&line, "\r\n", 2);
 	if (rc == 0)
 		rc = imap4_write(h, line.data, line.len, cancel ? SIZE_MAX : 0,
-				 run->deadline);
+		                 run->deadline);
 	else
 		rc = imap4_fail(h, rc, NULL);
 	imap4_buf_wipe(&line);
@@ -109,8 +109,7 @@ static int decode_challenge(gnutls_datum_t *out, const char *text)
 	return gnutls_base64_decode2(&in, out) < 0 ? IMAP4_EPROTO : 0;
 }
 
-static int on_challenge(imap4 *h, struct imap4_run *run,
-			const imap4_resp *resp)
+static int on_challenge(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 {
 	struct exchange *ex = run->cont_state;
 	gnutls_datum_t ch;
@@ -119,10 +118,10 @@ static int on_challenge(imap4 *h, struct imap4_run *run,
 	size_t alen = 0;
 	int rc, cb;
 
-	if (ex->error)		/* cancelled already: the server must end */
+	if (ex->error) /* cancelled already: the server must end */
 		return imap4_fail(h, IMAP4_EPROTO,
-				  "continuation after a cancelled "
-				  "AUTHENTICATE");
+		                  "continuation after a cancelled "
+		                  "AUTHENTICATE");
 	if (decode_challenge(&ch, resp->text)) {
 		ex->error = IMAP4_EPROTO;
 		return send_line(h, run, NULL, 0, true);
@@ -162,27 +161,27 @@ static int on_challenge(imap4 *h, struct imap4_run *run,
 
 static int run_exchange(imap4 *h, const char *mechanism, struct exchange *ex)
 {
-	struct imap4_run run = { .expect = NULL,
-				 .no_is_error = true,
-				 .secret_cont = true,
-				 .on_cont = on_challenge,
-				 .cont_state = ex };
+	struct imap4_run run = {.expect = NULL,
+	                        .no_is_error = true,
+	                        .secret_cont = true,
+	                        .on_cont = on_challenge,
+	                        .cont_state = ex};
 	unsigned gen = h->sess.caps_gen;
 	int rc;
 
 	rc = imap4_run(h, &run);
 	imap4_cmd_clear(&h->cmd);
-	if (ex->error && rc != IMAP4_OK && imap4_error_class(rc) !=
-						    IMAP4_CLASS_ABORT)
+	if (ex->error && rc != IMAP4_OK &&
+	    imap4_error_class(rc) != IMAP4_CLASS_ABORT)
 		return imap4_fail(h, ex->error, "AUTHENTICATE %s cancelled: %s",
-				  mechanism, imap4_strerror(ex->error));
+		                  mechanism, imap4_strerror(ex->error));
 	if (rc)
 		return rc;
 	if (ex->sasl && !imap4_sasl_server_verified(ex->sasl))
 		return imap4_fail(h, IMAP4_EPROTO,
-				  "AUTHENTICATE %s: the server accepted "
-				  "without proving it knows the password",
-				  mechanism);
+		                  "AUTHENTICATE %s: the server accepted "
+		                  "without proving it knows the password",
+		                  mechanism);
 	return imap4_after_auth(h, gen);
 }
 
@@ -194,20 +193,21 @@ static int put_mechanism(imap4 *h, const char *mechanism)
 	size_t i;
 
 	if (mechanism == NULL)
-		return imap4_fail(h, IMAP4_EINVAL, "AUTHENTICATE: no mechanism");
+		return imap4_fail(h, IMAP4_EINVAL,
+		                  "AUTHENTICATE: no mechanism");
 	for (i = 0; mechanism[i] && i + 1 < sizeof(up); i++)
 		up[i] = (char)toupper((unsigned char)mechanism[i]);
 	up[i] = '\0';
 	if (mechanism[i] || imap4_cmd_atom(&h->cmd, up))
 		return imap4_fail(h, IMAP4_EINVAL,
-				  "AUTHENTICATE: bad mechanism name");
+		                  "AUTHENTICATE: bad mechanism name");
 	return 0;
 }
 
 int imap4_authenticate(imap4 *h, const char *mechanism, imap4_auth_cb cb,
-		       void *payload)
+                       void *payload)
 {
-	struct exchange ex = { .cb = cb, .payload = payload };
+	struct exchange ex = {.cb = cb, .payload = payload};
 	int rc = imap4_cmd_start(h, IMAP4_NONAUTH, "AUTHENTICATE");
 
 	if (rc)
@@ -221,10 +221,10 @@ int imap4_authenticate(imap4 *h, const char *mechanism, imap4_auth_cb cb,
 }
 
 int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
-			    const char *authzid, const char *user,
-			    const char *secret)
+                            const char *authzid, const char *user,
+                            const char *secret)
 {
-	struct exchange ex = { 0 };
+	struct exchange ex = {0};
 	int rc = imap4_cmd_start(h, IMAP4_NONAUTH, "AUTHENTICATE");
 
 	if (rc)
@@ -232,10 +232,10 @@ int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
 	rc = imap4_sasl_new(&ex.sasl, mechanism, authzid, user, secret);
 	if (rc)
 		return imap4_fail(h, rc, "AUTHENTICATE %s: %s",
-				  mechanism ? mechanism : "(none)",
-				  rc == IMAP4_EINVAL ? "unknown mechanism or "
-						       "bad credentials"
-						     : imap4_strerror(rc));
+		                  mechanism ? mechanism : "(none)",
+		                  rc == IMAP4_EINVAL ? "unknown mechanism or "
+		                                       "bad credentials"
+		                                     : imap4_strerror(rc));
 	rc = put_mechanism(h, mechanism);
 	if (rc) {
 		imap4_sasl_free(&ex.sasl);
@@ -244,7 +244,7 @@ int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
 	if (imap4_sasl_client_first(ex.sasl) &&
 	    imap4_session_has_cap(&h->sess, "SASL-IR")) {
 		struct imap4_buf ir;
-		gnutls_datum_t in, b64 = { NULL, 0 };
+		gnutls_datum_t in, b64 = {NULL, 0};
 
 		imap4_buf_init(&ir, 0);
 		rc = imap4_sasl_step(ex.sasl, NULL, 0, &ir);
@@ -252,7 +252,7 @@ int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
 		in.size = (unsigned)ir.len;
 		imap4_cmd_secret(&h->cmd);
 		if (rc == 0 && ir.len == 0)
-			imap4_cmd_atom(&h->cmd, "=");	/* RFC 4959 3 */
+			imap4_cmd_atom(&h->cmd, "="); /* RFC 4959 3 */
 		else if (rc == 0 && gnutls_base64_encode2(&in, &b64) == 0)
 			imap4_cmd_atom(&h->cmd, (const char *)b64.data);
 		else if (rc == 0)
@@ -265,7 +265,7 @@ int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
 		if (rc) {
 			imap4_sasl_free(&ex.sasl);
 			return imap4_fail(h, rc, "AUTHENTICATE %s: %s",
-					  mechanism, imap4_strerror(rc));
+			                  mechanism, imap4_strerror(rc));
 		}
 	}
 	rc = run_exchange(h, mechanism, &ex);

@@ -13,21 +13,21 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const EXP_NONE[] = { NULL };
-static const char *const EXP_FETCH[] = { "FETCH", NULL };
-static const char *const EXP_EXPUNGE[] = { "EXPUNGE", "VANISHED", NULL };
-static const char *const EXP_SEARCH[] = { "SEARCH", "ESEARCH", NULL };
+static const char *const EXP_NONE[] = {NULL};
+static const char *const EXP_FETCH[] = {"FETCH", NULL};
+static const char *const EXP_EXPUNGE[] = {"EXPUNGE", "VANISHED", NULL};
+static const char *const EXP_SEARCH[] = {"SEARCH", "ESEARCH", NULL};
 
 static int run_expect(imap4 *h, const char *const *expect)
 {
-	struct imap4_run run = { .expect = expect };
+	struct imap4_run run = {.expect = expect};
 
 	return imap4_run(h, &run);
 }
 
 /* NAME mailbox */
 static int mailbox_cmd(imap4 *h, const char *name, const char *mailbox,
-		       const char *const *expect)
+                       const char *const *expect)
 {
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, name);
 
@@ -64,8 +64,8 @@ int imap4_noop(imap4 *h)
 
 int imap4_logout(imap4 *h)
 {
-	static const char *const expect[] = { "BYE", NULL };
-	struct imap4_run run = { .expect = expect, .bye_ok = true };
+	static const char *const expect[] = {"BYE", NULL};
+	struct imap4_run run = {.expect = expect, .bye_ok = true};
 	int rc = imap4_cmd_start(h, IMAP4_ANY_STATE, "LOGOUT");
 
 	if (rc)
@@ -84,7 +84,7 @@ int imap4_logout(imap4 *h)
 
 int imap4_id(imap4 *h, const char *const *kv)
 {
-	static const char *const expect[] = { "ID", NULL };
+	static const char *const expect[] = {"ID", NULL};
 	int rc = imap4_cmd_start(h, IMAP4_ANY_STATE, "ID");
 
 	if (rc)
@@ -155,9 +155,9 @@ int imap4_rename(imap4 *h, const char *oldname, const char *newname)
 }
 
 static int list_cmd(imap4 *h, const char *name, const char *reference,
-		    const char *pattern)
+                    const char *pattern)
 {
-	const char *const expect[] = { name, NULL };
+	const char *const expect[] = {name, NULL};
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, name);
 
 	if (rc)
@@ -179,7 +179,7 @@ int imap4_lsub(imap4 *h, const char *reference, const char *pattern)
 
 int imap4_status(imap4 *h, const char *mailbox, const char *names)
 {
-	static const char *const expect[] = { "STATUS", NULL };
+	static const char *const expect[] = {"STATUS", NULL};
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "STATUS");
 
 	if (rc)
@@ -191,14 +191,14 @@ int imap4_status(imap4 *h, const char *mailbox, const char *names)
 
 int imap4_namespace(imap4 *h)
 {
-	static const char *const expect[] = { "NAMESPACE", NULL };
+	static const char *const expect[] = {"NAMESPACE", NULL};
 
 	return imap4_simple(h, IMAP4_AUTHED, "NAMESPACE", expect);
 }
 
 int imap4_enable(imap4 *h, const char *capability)
 {
-	static const char *const expect[] = { "ENABLED", NULL };
+	static const char *const expect[] = {"ENABLED", NULL};
 	char *copy, *word, *save = NULL;
 	int rc;
 
@@ -207,7 +207,7 @@ int imap4_enable(imap4 *h, const char *capability)
 		return rc;
 	if (!imap4_session_has_cap(&h->sess, "ENABLE"))
 		return imap4_fail(h, IMAP4_ECAPA,
-				  "the server does not support ENABLE");
+		                  "the server does not support ENABLE");
 	if (capability == NULL || *capability == '\0')
 		return imap4_fail(h, IMAP4_EINVAL, "ENABLE: no capability");
 	copy = strdup(capability);
@@ -234,20 +234,20 @@ int imap4_proxyauth(imap4 *h, const char *user)
 
 int imap4_getacl(imap4 *h, const char *mailbox)
 {
-	static const char *const expect[] = { "ACL", NULL };
+	static const char *const expect[] = {"ACL", NULL};
 
 	return mailbox_cmd(h, "GETACL", mailbox, expect);
 }
 
 int imap4_myrights(imap4 *h, const char *mailbox)
 {
-	static const char *const expect[] = { "MYRIGHTS", NULL };
+	static const char *const expect[] = {"MYRIGHTS", NULL};
 
 	return mailbox_cmd(h, "MYRIGHTS", mailbox, expect);
 }
 
 int imap4_setacl(imap4 *h, const char *mailbox, const char *who,
-		 const char *what)
+                 const char *what)
 {
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "SETACL");
 
@@ -274,7 +274,7 @@ int imap4_deleteacl(imap4 *h, const char *mailbox, const char *who)
 
 int imap4_getquota(imap4 *h, const char *root)
 {
-	static const char *const expect[] = { "QUOTA", NULL };
+	static const char *const expect[] = {"QUOTA", NULL};
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "GETQUOTA");
 
 	if (rc)
@@ -285,14 +285,14 @@ int imap4_getquota(imap4 *h, const char *root)
 
 int imap4_getquotaroot(imap4 *h, const char *mailbox)
 {
-	static const char *const expect[] = { "QUOTAROOT", "QUOTA", NULL };
+	static const char *const expect[] = {"QUOTAROOT", "QUOTA", NULL};
 
 	return mailbox_cmd(h, "GETQUOTAROOT", mailbox, expect);
 }
 
 int imap4_setquota(imap4 *h, const char *root, const char *limits)
 {
-	static const char *const expect[] = { "QUOTA", NULL };
+	static const char *const expect[] = {"QUOTA", NULL};
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "SETQUOTA");
 
 	if (rc)
@@ -303,9 +303,9 @@ int imap4_setquota(imap4 *h, const char *root, const char *limits)
 }
 
 int imap4_getannotation(imap4 *h, const char *mailbox, const char *entry,
-			const char *attribute)
+                        const char *attribute)
 {
-	static const char *const expect[] = { "ANNOTATION", NULL };
+	static const char *const expect[] = {"ANNOTATION", NULL};
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "GETANNOTATION");
 
 	if (rc)
@@ -318,7 +318,7 @@ int imap4_getannotation(imap4 *h, const char *mailbox, const char *entry,
 
 int imap4_setannotation(imap4 *h, const char *args)
 {
-	static const char *const expect[] = { "ANNOTATION", NULL };
+	static const char *const expect[] = {"ANNOTATION", NULL};
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "SETANNOTATION");
 
 	if (rc)
@@ -374,7 +374,7 @@ int imap4_uid_expunge(imap4 *h, const char *set)
 
 /* COPY / MOVE, plain or UID */
 static int transfer(imap4 *h, bool uid, const char *name, const char *set,
-		    const char *mailbox)
+                    const char *mailbox)
 {
 	int rc = imap4_cmd_start(h, IMAP4_SELECTED, uid ? "UID" : name);
 
@@ -414,11 +414,10 @@ int imap4_fetch(imap4 *h, const char *set, const char *items)
 }
 
 int imap4_fetch_each(imap4 *h, bool uid, const char *set, const char *items,
-		     imap4_msg_cb cb, void *payload)
+                     imap4_msg_cb cb, void *payload)
 {
-	struct imap4_run run = { .expect = EXP_FETCH,
-				 .msg_cb = cb,
-				 .msg_payload = payload };
+	struct imap4_run run = {
+	        .expect = EXP_FETCH, .msg_cb = cb, .msg_payload = payload};
 	int rc;
 
 	if (cb == NULL)
@@ -434,7 +433,7 @@ int imap4_fetch_each(imap4 *h, bool uid, const char *set, const char *items,
 }
 
 int imap4_partial(imap4 *h, uint32_t num, const char *part, uint32_t start,
-		  uint32_t length)
+                  uint32_t length)
 {
 	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "PARTIAL");
 
@@ -450,7 +449,7 @@ int imap4_partial(imap4 *h, uint32_t num, const char *part, uint32_t start,
 }
 
 int imap4_store(imap4 *h, const char *set, const char *command,
-		const char *flags)
+                const char *flags)
 {
 	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "STORE");
 
@@ -470,7 +469,7 @@ static int add_charset(imap4 *h, const char *charset, bool keyword)
 		return 0;
 	if (h->sess.utf8)
 		return imap4_fail(h, IMAP4_EINVAL,
-				  "no CHARSET allowed in UTF-8 mode");
+		                  "no CHARSET allowed in UTF-8 mode");
 	if (keyword)
 		imap4_cmd_atom(&h->cmd, "CHARSET");
 	imap4_cmd_astring(&h->cmd, charset);
@@ -490,9 +489,9 @@ int imap4_search(imap4 *h, const char *charset, const char *criteria)
 }
 
 int imap4_sort(imap4 *h, const char *criteria, const char *charset,
-	       const char *search)
+               const char *search)
 {
-	static const char *const expect[] = { "SORT", "ESEARCH", NULL };
+	static const char *const expect[] = {"SORT", "ESEARCH", NULL};
 	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "SORT");
 
 	if (rc)
@@ -504,9 +503,9 @@ int imap4_sort(imap4 *h, const char *criteria, const char *charset,
 }
 
 int imap4_thread(imap4 *h, const char *algorithm, const char *charset,
-		 const char *search)
+                 const char *search)
 {
-	static const char *const expect[] = { "THREAD", NULL };
+	static const char *const expect[] = {"THREAD", NULL};
 	int rc = imap4_cmd_start(h, IMAP4_SELECTED, "THREAD");
 
 	if (rc)
@@ -522,10 +521,10 @@ int imap4_thread(imap4 *h, const char *algorithm, const char *charset,
  * EXPUNGE). */
 static const char *const *uid_expect(const char *command)
 {
-	static const char *const sort[] = { "SORT", "ESEARCH", NULL };
-	static const char *const thread[] = { "THREAD", NULL };
-	static const char *const fetch[] = { "FETCH", "EXPUNGE", "VANISHED",
-					     NULL };
+	static const char *const sort[] = {"SORT", "ESEARCH", NULL};
+	static const char *const thread[] = {"THREAD", NULL};
+	static const char *const fetch[] = {"FETCH", "EXPUNGE", "VANISHED",
+	                                    NULL};
 
 	if (strcasecmp(command, "SEARCH") == 0)
 		return EXP_SEARCH;

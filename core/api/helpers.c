@@ -7,7 +7,7 @@
 
 int imap4_compress(imap4 *h)
 {
-	struct imap4_run run = { .expect = NULL, .no_is_error = false };
+	struct imap4_run run = {.expect = NULL, .no_is_error = false};
 	struct imap4_transport *z = NULL;
 	int rc = imap4_cmd_start(h, IMAP4_ANY_STATE, "COMPRESS");
 
@@ -16,8 +16,9 @@ int imap4_compress(imap4 *h)
 	if (h->compressed)
 		return imap4_fail(h, IMAP4_EINVAL, "COMPRESS: already active");
 	if (!imap4_session_has_cap(&h->sess, "COMPRESS=DEFLATE"))
-		return imap4_fail(h, IMAP4_ECAPA,
-				  "the server does not support COMPRESS=DEFLATE");
+		return imap4_fail(
+		        h, IMAP4_ECAPA,
+		        "the server does not support COMPRESS=DEFLATE");
 	imap4_cmd_atom(&h->cmd, "DEFLATE");
 	rc = imap4_run(h, &run);
 	if (rc)
@@ -28,7 +29,7 @@ int imap4_compress(imap4 *h)
 	 * reason to send anything there before our next command. */
 	if (h->rpos < h->rlen || imap4_reader_pending(&h->rd))
 		return imap4_fail(h, IMAP4_EPROTO,
-				  "COMPRESS: data right after the OK");
+		                  "COMPRESS: data right after the OK");
 	rc = imap4_deflate_open(&z, h->t);
 	if (rc)
 		return imap4_fail(h, rc, "COMPRESS: %s", imap4_strerror(rc));
@@ -104,9 +105,9 @@ static int format_args(imap4 *h, const char *f, va_list *ap)
 }
 
 int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
-		  const char *fmt, ...)
+                  const char *fmt, ...)
 {
-	struct imap4_run run = { .expect = NULL, .cb = cb, .payload = payload };
+	struct imap4_run run = {.expect = NULL, .cb = cb, .payload = payload};
 	char name[64];
 	size_t n;
 	va_list ap;
@@ -126,8 +127,9 @@ int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
 	rc = format_args(h, fmt + n, &ap);
 	va_end(ap);
 	if (rc)
-		return imap4_fail(h, rc, "command: invalid argument for the "
-				  "format, nothing was sent");
+		return imap4_fail(h, rc,
+		                  "command: invalid argument for the "
+		                  "format, nothing was sent");
 	return imap4_run(h, &run);
 }
 
@@ -154,12 +156,12 @@ ssize_t imap4_read(imap4 *h, void *buf, size_t n)
 			continue;
 		}
 		r = imap4_transport_read(h->t, (char *)buf + got, n - got,
-					 deadline);
+		                         deadline);
 		if (r == IMAP4_EEOF)
 			break;
 		if (r < 0)
 			return imap4_fail(h, (int)r, "read: %s",
-					  imap4_strerror((int)r));
+			                  imap4_strerror((int)r));
 		got += (size_t)r;
 	}
 	return (ssize_t)got;
@@ -203,7 +205,7 @@ int imap4_send(imap4 *h, const void *data, size_t len)
 	if (h->dead || h->t == NULL)
 		return imap4_fail(h, IMAP4_ECLOSED, NULL);
 	return imap4_write(h, data, len, SIZE_MAX,
-			   imap4_deadline(h->opts.timeout_ms));
+	                   imap4_deadline(h->opts.timeout_ms));
 }
 
 int imap4_shutdown(imap4 *h)

@@ -11,22 +11,22 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const EXP_NONE[] = { NULL };
+static const char *const EXP_NONE[] = {NULL};
 
 struct idler {
-	imap4_untagged_cb cb;	/* imap4_idle */
+	imap4_untagged_cb cb; /* imap4_idle */
 	void *payload;
-	bool burst;		/* imap4_idle_burst: keep every response */
-	bool stop;		/* the callback asked to end */
+	bool burst; /* imap4_idle_burst: keep every response */
+	bool stop;  /* the callback asked to end */
 	int cb_error;
-	enum imap4_state prev;	/* state to return to */
+	enum imap4_state prev; /* state to return to */
 };
 
 /* One untagged response during IDLE: the session sees it first, then the
  * callback (or the unsolicited callback / the data when there is none). */
 static int deliver(imap4 *h, struct idler *id, const imap4_resp *resp)
 {
-	struct imap4_run run = { .expect = EXP_NONE };
+	struct imap4_run run = {.expect = EXP_NONE};
 	int rc = imap4_observe(h, resp, false);
 
 	if (rc)
@@ -49,7 +49,7 @@ static int deliver(imap4 *h, struct idler *id, const imap4_resp *resp)
  * of a completion that came instead (the server refused: NO or BAD), or
  * < 0. */
 static int idle_begin(imap4 *h, struct idler *id, struct imap4_run *run,
-		      bool *idling)
+                      bool *idling)
 {
 	const char *data;
 	size_t len;
@@ -62,7 +62,7 @@ static int idle_begin(imap4 *h, struct idler *id, struct imap4_run *run,
 		return rc;
 	if (!imap4_session_has_cap(&h->sess, "IDLE"))
 		return imap4_fail(h, IMAP4_ECAPA,
-				  "the server does not support IDLE");
+		                  "the server does not support IDLE");
 	rc = imap4_cmd_end(&h->cmd);
 	if (rc)
 		return imap4_fail(h, rc, NULL);
@@ -75,8 +75,10 @@ static int idle_begin(imap4 *h, struct idler *id, struct imap4_run *run,
 	for (;;) {
 		rc = imap4_next_response(h, &resp, run->deadline, false);
 		if (rc == IMAP4_ETIMEOUT)
-			return imap4_fail(h, rc, "no IDLE continuation within "
-					  "%d ms", h->opts.timeout_ms);
+			return imap4_fail(h, rc,
+			                  "no IDLE continuation within "
+			                  "%d ms",
+			                  h->opts.timeout_ms);
 		if (rc < 0)
 			return rc;
 		if (resp->type == IMAP4_RESP_CONTINUE) {
@@ -87,8 +89,8 @@ static int idle_begin(imap4 *h, struct idler *id, struct imap4_run *run,
 		if (resp->type == IMAP4_RESP_TAGGED) {
 			if (resp->tag == NULL || strcmp(resp->tag, h->tag))
 				return imap4_fail(h, IMAP4_EPROTO,
-						  "tagged response for an "
-						  "unknown tag");
+				                  "tagged response for an "
+				                  "unknown tag");
 			return imap4_complete(h, run, resp);
 		}
 		rc = deliver(h, id, resp);
@@ -100,7 +102,7 @@ static int idle_begin(imap4 *h, struct idler *id, struct imap4_run *run,
 /* Sends DONE (unless the server already ended the IDLE) and reads the
  * completion within timeout_ms. */
 static int idle_end(imap4 *h, struct idler *id, struct imap4_run *run,
-		    bool send_done)
+                    bool send_done)
 {
 	const imap4_resp *resp;
 	int rc;
@@ -114,19 +116,20 @@ static int idle_end(imap4 *h, struct idler *id, struct imap4_run *run,
 	for (;;) {
 		rc = imap4_next_response(h, &resp, run->deadline, false);
 		if (rc == IMAP4_ETIMEOUT)
-			return imap4_fail(h, rc, "no IDLE completion within "
-					  "%d ms after DONE",
-					  h->opts.timeout_ms);
+			return imap4_fail(h, rc,
+			                  "no IDLE completion within "
+			                  "%d ms after DONE",
+			                  h->opts.timeout_ms);
 		if (rc < 0)
 			return rc;
 		if (resp->type == IMAP4_RESP_CONTINUE)
 			return imap4_fail(h, IMAP4_EPROTO,
-					  "continuation request after DONE");
+			                  "continuation request after DONE");
 		if (resp->type == IMAP4_RESP_TAGGED) {
 			if (resp->tag == NULL || strcmp(resp->tag, h->tag))
 				return imap4_fail(h, IMAP4_EPROTO,
-						  "tagged response for an "
-						  "unknown tag");
+				                  "tagged response for an "
+				                  "unknown tag");
 			rc = imap4_observe(h, resp, false);
 			if (rc)
 				return rc;
@@ -146,7 +149,7 @@ static int idle_end(imap4 *h, struct idler *id, struct imap4_run *run,
  * stop. 0 to send DONE, 1 when the server completed the IDLE itself (the
  * completion is taken), or < 0. */
 static int idle_loop(imap4 *h, struct idler *id, struct imap4_run *run,
-		     int64_t end, int interval_ms)
+                     int64_t end, int interval_ms)
 {
 	const imap4_resp *resp;
 	int64_t deadline = end;
@@ -160,12 +163,12 @@ static int idle_loop(imap4 *h, struct idler *id, struct imap4_run *run,
 			return rc;
 		if (resp->type == IMAP4_RESP_CONTINUE)
 			return imap4_fail(h, IMAP4_EPROTO,
-					  "continuation request while idle");
+			                  "continuation request while idle");
 		if (resp->type == IMAP4_RESP_TAGGED) {
 			if (resp->tag == NULL || strcmp(resp->tag, h->tag))
 				return imap4_fail(h, IMAP4_EPROTO,
-						  "tagged response for an "
-						  "unknown tag");
+				                  "tagged response for an "
+				                  "unknown tag");
 			rc = imap4_observe(h, resp, false);
 			if (rc)
 				return rc;
@@ -199,11 +202,10 @@ static int finish(imap4 *h, struct idler *id, struct imap4_run *run, int rc)
 	return rc;
 }
 
-int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb,
-	       void *payload)
+int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb, void *payload)
 {
-	struct idler id = { .cb = cb, .payload = payload };
-	struct imap4_run run = { .expect = EXP_NONE };
+	struct idler id = {.cb = cb, .payload = payload};
+	struct imap4_run run = {.expect = EXP_NONE};
 	bool idling;
 	int rc = idle_begin(h, &id, &run, &idling);
 
@@ -214,10 +216,10 @@ int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb,
 }
 
 int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
-		     imap4_burst_cb cb, void *payload)
+                     imap4_burst_cb cb, void *payload)
 {
-	struct idler id = { .burst = true };
-	struct imap4_run run = { .expect = EXP_NONE };
+	struct idler id = {.burst = true};
+	struct imap4_run run = {.expect = EXP_NONE};
 	bool idling;
 	int rc;
 
@@ -226,8 +228,7 @@ int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 	rc = idle_begin(h, &id, &run, &idling);
 	if (!idling)
 		return rc;
-	rc = idle_loop(h, &id, &run, imap4_deadline(duration_ms),
-		       interval_ms);
+	rc = idle_loop(h, &id, &run, imap4_deadline(duration_ms), interval_ms);
 	rc = finish(h, &id, &run, rc);
 	if (rc == IMAP4_OK && h->ndata > 0 &&
 	    cb(payload, (const imap4_resp *const *)h->data, h->ndata) < 0)
@@ -238,7 +239,7 @@ int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 int imap4_wake(imap4 *h)
 {
 	uint64_t one = 1;
-	int saved = errno;	/* callable from a signal handler */
+	int saved = errno; /* callable from a signal handler */
 	ssize_t n = write(h->wake_fd, &one, sizeof(one));
 
 	errno = saved;
@@ -248,7 +249,7 @@ int imap4_wake(imap4 *h)
 
 int imap4_wait(imap4 *h, int timeout_ms, imap4_untagged_cb cb, void *payload)
 {
-	struct idler id = { .cb = cb, .payload = payload };
+	struct idler id = {.cb = cb, .payload = payload};
 	const imap4_resp *resp;
 	int64_t end = imap4_deadline(timeout_ms);
 	int rc;
@@ -266,10 +267,10 @@ int imap4_wait(imap4 *h, int timeout_ms, imap4_untagged_cb cb, void *payload)
 			return rc;
 		if (resp->type != IMAP4_RESP_UNTAGGED)
 			return imap4_fail(h, IMAP4_EPROTO,
-					  "%s without a command in flight",
-					  resp->type == IMAP4_RESP_TAGGED
-						  ? "tagged response"
-						  : "continuation request");
+			                  "%s without a command in flight",
+			                  resp->type == IMAP4_RESP_TAGGED
+			                          ? "tagged response"
+			                          : "continuation request");
 		rc = deliver(h, &id, resp);
 		if (rc)
 			return rc;
@@ -281,14 +282,14 @@ int imap4_wait(imap4 *h, int timeout_ms, imap4_untagged_cb cb, void *payload)
 
 int imap4_notify(imap4 *h, const char *spec)
 {
-	struct imap4_run run = { .expect = EXP_NONE };
+	struct imap4_run run = {.expect = EXP_NONE};
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "NOTIFY");
 
 	if (rc)
 		return rc;
 	if (!imap4_session_has_cap(&h->sess, "NOTIFY"))
 		return imap4_fail(h, IMAP4_ECAPA,
-				  "the server does not support NOTIFY");
+		                  "the server does not support NOTIFY");
 	if (spec == NULL) {
 		imap4_cmd_atom(&h->cmd, "NONE");
 	} else {

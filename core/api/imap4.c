@@ -30,7 +30,7 @@ const char *imap4_open_error(void)
 }
 
 static void set_open_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+        __attribute__((format(printf, 1, 2)));
 static void set_open_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -63,7 +63,7 @@ static void make_tag_prefix(imap4 *h)
 }
 
 static int handle_new(imap4 **out, const struct imap4_opts *opts,
-		      const char *host)
+                      const char *host)
 {
 	struct imap4_opts defaults;
 	imap4 *h;
@@ -134,7 +134,7 @@ void imap4_free(imap4 **hp)
 
 int imap4_refresh_caps(imap4 *h)
 {
-	static const char *const expect[] = { "CAPABILITY", NULL };
+	static const char *const expect[] = {"CAPABILITY", NULL};
 
 	return imap4_simple(h, IMAP4_ANY_STATE, "CAPABILITY", expect);
 }
@@ -149,8 +149,7 @@ static void tls_params(const imap4 *h, struct imap4_tls_params *p)
 
 int imap4_starttls(imap4 *h)
 {
-	struct imap4_run run = { .no_is_error = true,
-				 .states = IMAP4_NONAUTH };
+	struct imap4_run run = {.no_is_error = true, .states = IMAP4_NONAUTH};
 	struct imap4_transport *tls = NULL;
 	struct imap4_tls_params p;
 	char err[256] = "";
@@ -160,14 +159,14 @@ int imap4_starttls(imap4 *h)
 		return imap4_fail(h, IMAP4_ETLSREQ, "STARTTLS: already on TLS");
 	if (!h->dead && !imap4_session_has_cap(&h->sess, "STARTTLS"))
 		return imap4_fail(h, IMAP4_ETLSREQ,
-				  "STARTTLS: not advertised by the server");
+		                  "STARTTLS: not advertised by the server");
 	rc = imap4_cmd_start(h, IMAP4_NONAUTH, "STARTTLS");
 	if (rc == 0)
 		rc = imap4_run(h, &run);
 	if (rc == IMAP4_ENO || rc == IMAP4_EBAD)
 		return imap4_fail(h, IMAP4_ETLSREQ,
-				  "STARTTLS refused by the server: %s",
-				  h->server_text ? h->server_text : "");
+		                  "STARTTLS refused by the server: %s",
+		                  h->server_text ? h->server_text : "");
 	if (rc)
 		return rc;
 	/* RFC 3501 6.2.1, and the "response injection" of Poddebniak et al.:
@@ -176,15 +175,15 @@ int imap4_starttls(imap4 *h)
 	if (h->rpos < h->rlen || imap4_reader_pending(&h->rd) ||
 	    imap4_transport_pending(h->t))
 		return imap4_fail(h, IMAP4_EINJECT,
-				  "STARTTLS: %zu bytes arrived before the TLS "
-				  "handshake",
-				  h->rlen - h->rpos +
-					  imap4_reader_pending(&h->rd));
+		                  "STARTTLS: %zu bytes arrived before the TLS "
+		                  "handshake",
+		                  h->rlen - h->rpos +
+		                          imap4_reader_pending(&h->rd));
 	tls_params(h, &p);
 	rc = imap4_tls_open(&tls, h->t, &p,
-			    imap4_deadline(h->opts.connect_timeout_ms), err,
-			    sizeof(err));
-	h->t = tls;	/* the TLS layer owns the old stack, even on error */
+	                    imap4_deadline(h->opts.connect_timeout_ms), err,
+	                    sizeof(err));
+	h->t = tls; /* the TLS layer owns the old stack, even on error */
 	if (rc)
 		return imap4_fail(h, rc, "STARTTLS: %s", err);
 	h->tls = true;
@@ -199,12 +198,11 @@ static int read_greeting(imap4 *h)
 	size_t n;
 	int rc;
 
-	rc = imap4_next_response(h, &resp,
-				 imap4_deadline(h->opts.connect_timeout_ms),
-				 false);
+	rc = imap4_next_response(
+	        h, &resp, imap4_deadline(h->opts.connect_timeout_ms), false);
 	if (rc == IMAP4_ETIMEOUT)
 		return imap4_fail(h, rc, "no greeting within %d ms",
-				  h->opts.connect_timeout_ms);
+		                  h->opts.connect_timeout_ms);
 	if (rc < 0)
 		return rc;
 	if (resp->type != IMAP4_RESP_UNTAGGED || !resp->is_status)
@@ -225,7 +223,7 @@ static int read_greeting(imap4 *h)
 		h->state = IMAP4_STATE_AUTH;
 	else
 		return imap4_fail(h, IMAP4_EPROTO, "greeting is %s: %s",
-				  resp->name, resp->text ? resp->text : "");
+		                  resp->name, resp->text ? resp->text : "");
 	return 0;
 }
 
@@ -235,16 +233,14 @@ static int greet(imap4 *h)
 
 	if (rc)
 		return rc;
-	if (h->opts.tls == IMAP4_TLS_STARTTLS &&
-	    h->state == IMAP4_STATE_AUTH)
+	if (h->opts.tls == IMAP4_TLS_STARTTLS && h->state == IMAP4_STATE_AUTH)
 		return imap4_fail(h, IMAP4_ETLSREQ,
-				  "cleartext PREAUTH greeting while TLS is "
-				  "required");
+		                  "cleartext PREAUTH greeting while TLS is "
+		                  "required");
 	if (h->sess.ncaps == 0) {
 		rc = imap4_refresh_caps(h);
 		if (rc == IMAP4_NO || rc == IMAP4_EBAD)
-			return imap4_fail(h, IMAP4_EPROTO,
-					  "CAPABILITY failed");
+			return imap4_fail(h, IMAP4_EPROTO, "CAPABILITY failed");
 		if (rc)
 			return rc;
 	}
@@ -259,7 +255,7 @@ static int greet(imap4 *h)
 
 /* Takes t (also on failure), then greets. */
 static int open_on(imap4 **out, struct imap4_transport *t,
-		   const struct imap4_opts *opts, const char *host, bool tls)
+                   const struct imap4_opts *opts, const char *host, bool tls)
 {
 	imap4 *h;
 	int rc = handle_new(&h, opts, host);
@@ -286,19 +282,19 @@ static int open_on(imap4 **out, struct imap4_transport *t,
 }
 
 int imap4_open_transport(imap4 **out, struct imap4_transport *t,
-			 const struct imap4_opts *opts)
+                         const struct imap4_opts *opts)
 {
 	open_error[0] = '\0';
 	return open_on(out, t, opts, NULL,
-		       opts && opts->tls == IMAP4_TLS_IMPLICIT);
+	               opts && opts->tls == IMAP4_TLS_IMPLICIT);
 }
 
 static int open_tcp(imap4 **out, const char *host, uint16_t port,
-		    const struct imap4_opts *opts, bool implicit)
+                    const struct imap4_opts *opts, bool implicit)
 {
 	struct imap4_opts o;
 	struct imap4_transport *t = NULL, *tls = NULL;
-	struct imap4_tls_params p = { 0 };
+	struct imap4_tls_params p = {0};
 	char err[256] = "";
 	int64_t deadline;
 	int rc;
@@ -319,7 +315,7 @@ static int open_tcp(imap4 **out, const char *host, uint16_t port,
 		port = o.tls == IMAP4_TLS_IMPLICIT ? 993 : 143;
 	deadline = imap4_deadline(o.connect_timeout_ms);
 	rc = imap4_tcp_open(&t, host, port, o.tcp_keepalive, deadline, err,
-			    sizeof(err));
+	                    sizeof(err));
 	if (rc) {
 		set_open_error("%s: %s", host, err);
 		return rc;
@@ -341,19 +337,19 @@ static int open_tcp(imap4 **out, const char *host, uint16_t port,
 }
 
 int imap4_open(imap4 **out, const char *host, uint16_t port,
-	       const struct imap4_opts *opts)
+               const struct imap4_opts *opts)
 {
 	return open_tcp(out, host, port, opts, false);
 }
 
 int imap4_open_ssl(imap4 **out, const char *host, uint16_t port,
-		   const struct imap4_opts *opts)
+                   const struct imap4_opts *opts)
 {
 	return open_tcp(out, host, port, opts, true);
 }
 
 int imap4_open_stream(imap4 **out, const char *command,
-		      const struct imap4_opts *opts)
+                      const struct imap4_opts *opts)
 {
 	struct imap4_transport *t = NULL;
 	char err[256] = "";
@@ -426,7 +422,7 @@ int imap4_debug(const imap4 *h)
 
 const char *const *imap4_capabilities(const imap4 *h, size_t *count)
 {
-	static const char *const none[] = { NULL };
+	static const char *const none[] = {NULL};
 
 	if (count)
 		*count = h->sess.ncaps;

@@ -21,33 +21,33 @@
 #define IMAP4_RBUF_SIZE (64u * 1024)
 
 struct imap4 {
-	struct imap4_opts opts;	/* strings below point to owned copies */
+	struct imap4_opts opts; /* strings below point to owned copies */
 	char *ca_file, *pin_sha256, *servername, *host;
-	struct imap4_transport *t;	/* NULL once closed */
+	struct imap4_transport *t; /* NULL once closed */
 	struct imap4_reader rd;
-	char *rbuf;		/* bytes read, not yet fed: [rpos, rlen) */
+	char *rbuf; /* bytes read, not yet fed: [rpos, rlen) */
 	size_t rpos, rlen;
-	int wake_fd;		/* eventfd written by imap4_wake() */
+	int wake_fd; /* eventfd written by imap4_wake() */
 
 	enum imap4_state state;
-	bool dead;		/* an abort-class error happened */
+	bool dead; /* an abort-class error happened */
 	int dead_code;
 	bool tls, compressed, readonly;
-	bool trace_secret;	/* an AUTHENTICATE exchange: "+" lines are
-				   traced as "+ ***" */
+	bool trace_secret; /* an AUTHENTICATE exchange: "+" lines are
+	                      traced as "+ ***" */
 	char *welcome;
 	struct imap4_session sess;
 
 	char tag_prefix[17];
 	unsigned long tag_num;
-	char tag[40];		/* tag of the command in flight */
+	char tag[40]; /* tag of the command in flight */
 	struct imap4_cmd cmd;
 
 	/* The last command's result; views live in data_arena. */
 	struct imap4_arena data_arena;
 	const imap4_resp **data;
 	size_t ndata, adata;
-	size_t data_bytes;	/* counted against limits.max_untagged */
+	size_t data_bytes; /* counted against limits.max_untagged */
 	const imap4_resp *completion;
 
 	struct imap4_error_info err;
@@ -66,14 +66,14 @@ struct imap4_run {
 	 * NULL means every response is the command's. Others go to the
 	 * unsolicited callback first. */
 	const char *const *expect;
-	imap4_untagged_cb cb;	/* the command's own callback, or NULL */
+	imap4_untagged_cb cb; /* the command's own callback, or NULL */
 	void *payload;
-	imap4_msg_cb msg_cb;	/* imap4_fetch_each: typed FETCH */
+	imap4_msg_cb msg_cb; /* imap4_fetch_each: typed FETCH */
 	void *msg_payload;
-	unsigned states;	/* bit (1 << IMAP4_STATE_*) allowed */
-	bool no_is_error;	/* NO is IMAP4_ENO (login, starttls, ...) */
-	bool bye_ok;		/* LOGOUT: BYE is the expected farewell */
-	bool secret_cont;	/* the exchange is secret: trace "***" */
+	unsigned states;  /* bit (1 << IMAP4_STATE_*) allowed */
+	bool no_is_error; /* NO is IMAP4_ENO (login, starttls, ...) */
+	bool bye_ok;      /* LOGOUT: BYE is the expected farewell */
+	bool secret_cont; /* the exchange is secret: trace "***" */
 	/* Called for each "+" once the command's segments are sent (the
 	 * AUTHENTICATE exchange); writes what it wants and returns 0, or < 0
 	 * to end the command with that error. NULL: a "+" then is EPROTO. */
@@ -86,16 +86,16 @@ struct imap4_run {
 	void *body_payload;
 	uint64_t body_size;
 	/* filled by the runner */
-	int cb_error;		/* first failure of a callback */
+	int cb_error; /* first failure of a callback */
 	int64_t deadline;
 };
 
-#define IMAP4_ANY_STATE                                                      \
-	((1u << IMAP4_STATE_NONAUTH) | (1u << IMAP4_STATE_AUTH) |             \
+#define IMAP4_ANY_STATE                                                        \
+	((1u << IMAP4_STATE_NONAUTH) | (1u << IMAP4_STATE_AUTH) |              \
 	 (1u << IMAP4_STATE_SELECTED))
-#define IMAP4_AUTHED ((1u << IMAP4_STATE_AUTH) | (1u << IMAP4_STATE_SELECTED))
+#define IMAP4_AUTHED   ((1u << IMAP4_STATE_AUTH) | (1u << IMAP4_STATE_SELECTED))
 #define IMAP4_SELECTED (1u << IMAP4_STATE_SELECTED)
-#define IMAP4_NONAUTH (1u << IMAP4_STATE_NONAUTH)
+#define IMAP4_NONAUTH  (1u << IMAP4_STATE_NONAUTH)
 
 /* ---- imap4.c */
 
@@ -103,7 +103,7 @@ struct imap4_run {
  * failure), reading the greeting, CAPABILITY and STARTTLS as opts says
  * (IMAP4_TLS_IMPLICIT is taken as already done by the caller). */
 int imap4_open_transport(imap4 **out, struct imap4_transport *t,
-			 const struct imap4_opts *opts);
+                         const struct imap4_opts *opts);
 
 /* Reads capabilities again with a CAPABILITY command. */
 int imap4_refresh_caps(imap4 *h);
@@ -126,18 +126,18 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp);
 
 /* imap4_cmd_start + imap4_run for a command with no arguments. */
 int imap4_simple(imap4 *h, unsigned states, const char *name,
-		 const char *const *expect);
+                 const char *const *expect);
 
 /* The next response within deadline. wake >= 0 also returns 2 when the
  * wake fd fires; 1 with *out set; IMAP4_ETIMEOUT; or < 0 (abort-class;
  * the handle is then dead). */
 int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
-			bool wake);
+                        bool wake);
 
 /* Writes bytes to the transport, traced as the client ('C') unless
  * redact_from < len, in which case the bytes from there are "***". */
 int imap4_write(imap4 *h, const void *data, size_t len, size_t redact_from,
-		int64_t deadline);
+                int64_t deadline);
 
 /* Shows a response to the session (capabilities, cache) and checks BYE:
  * 0, or an abort-class error. */
@@ -152,7 +152,7 @@ int imap4_route(imap4 *h, struct imap4_run *run, const imap4_resp *resp);
 /* Records an error in the handle: abort-class codes kill it. Returns code.
  * fmt may be NULL for the code's standard message. */
 int imap4_fail(imap4 *h, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* Records a NO or BAD completion's code and text in the last error. */
 void imap4_set_server_error(imap4 *h, int code, const imap4_resp *resp);
@@ -171,7 +171,7 @@ unsigned imap4_cmd_flags(const imap4 *h);
 /* Hands a line to the trace callback with control characters escaped and
  * bytes from redact_from on shown as "***"; nothing when no trace is set. */
 void imap4_trace(imap4 *h, char dir, const char *data, size_t len,
-		 size_t redact_from);
+                 size_t redact_from);
 
 /* ---- auth.c / idle.c helpers used elsewhere */
 

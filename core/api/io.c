@@ -19,7 +19,7 @@
 #define KEEP_OVERHEAD 64
 
 static void set_message(imap4 *h, int code, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+        __attribute__((format(printf, 3, 0)));
 static void set_message(imap4 *h, int code, const char *fmt, va_list ap)
 {
 	h->err.code = code;
@@ -28,7 +28,7 @@ static void set_message(imap4 *h, int code, const char *fmt, va_list ap)
 		vsnprintf(h->errmsg, sizeof(h->errmsg), fmt, ap);
 	else
 		snprintf(h->errmsg, sizeof(h->errmsg), "%s",
-			 imap4_strerror(code));
+		         imap4_strerror(code));
 	h->err.message = h->errmsg;
 }
 
@@ -55,7 +55,7 @@ int imap4_fail(imap4 *h, int code, const char *fmt, ...)
 /* The connection is out of step with the protocol (a literal half sent):
  * whatever the code's class, the handle cannot go on. */
 static int fail_dead(imap4 *h, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 static int fail_dead(imap4 *h, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -73,7 +73,7 @@ static int fail_io(imap4 *h, int code, const char *what)
 	const char *detail = h->t && h->t->errmsg[0] ? h->t->errmsg : "";
 
 	return imap4_fail(h, code, "%s: %s%s%s", what, imap4_strerror(code),
-			  *detail ? ": " : "", detail);
+	                  *detail ? ": " : "", detail);
 }
 
 static char *dup_or_null(const char *s)
@@ -89,9 +89,8 @@ void imap4_set_server_error(imap4 *h, int code, const imap4_resp *resp)
 	h->server_text = dup_or_null(resp->text);
 	h->err.server_code = h->server_code;
 	h->err.server_text = h->server_text;
-	imap4_fail(h, code, "server said %s: %s",
-		   resp->name ? resp->name : "?",
-		   resp->text ? resp->text : "");
+	imap4_fail(h, code, "server said %s: %s", resp->name ? resp->name : "?",
+	           resp->text ? resp->text : "");
 }
 
 void imap4_result_reset(imap4 *h)
@@ -132,18 +131,17 @@ int imap4_cmd_start(imap4 *h, unsigned states, const char *name)
 	imap4_result_reset(h);
 	if (h->dead || h->t == NULL)
 		return imap4_fail(h, IMAP4_ECLOSED, "%s: %s", name,
-				  h->dead ? imap4_strerror(h->dead_code)
-					  : "connection closed");
+		                  h->dead ? imap4_strerror(h->dead_code)
+		                          : "connection closed");
 	if (!(states & (1u << h->state)))
 		return imap4_fail(h, IMAP4_ESTATE,
-				  "%s is not allowed in this state", name);
-	snprintf(h->tag, sizeof(h->tag), "%s%lu", h->tag_prefix,
-		 ++h->tag_num);
+		                  "%s is not allowed in this state", name);
+	snprintf(h->tag, sizeof(h->tag), "%s%lu", h->tag_prefix, ++h->tag_num);
 	return imap4_cmd_begin(&h->cmd, imap4_cmd_flags(h), h->tag, name);
 }
 
 int imap4_write(imap4 *h, const void *data, size_t len, size_t redact_from,
-		int64_t deadline)
+                int64_t deadline)
 {
 	int rc;
 
@@ -165,7 +163,7 @@ static void drain_wake(imap4 *h)
 }
 
 int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
-			bool wake)
+                        bool wake)
 {
 	bool fed_nothing = false;
 
@@ -175,27 +173,27 @@ int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
 
 		if (rc < 0)
 			return imap4_fail(h, rc, "reading a response: %s",
-					  imap4_strerror(rc));
+			                  imap4_strerror(rc));
 		if (rc == 1) {
 			bool secret = h->trace_secret &&
-				      (*out)->type == IMAP4_RESP_CONTINUE;
+			              (*out)->type == IMAP4_RESP_CONTINUE;
 
 			imap4_trace(h, 'S', (*out)->raw, (*out)->raw_len,
-				    secret ? 1 : SIZE_MAX);
+			            secret ? 1 : SIZE_MAX);
 			return 1;
 		}
 		if (h->rpos < h->rlen) {
 			n = imap4_reader_feed(&h->rd, h->rbuf + h->rpos,
-					      h->rlen - h->rpos);
+			                      h->rlen - h->rpos);
 			if (n < 0)
 				return imap4_fail(h, (int)n,
-						  "reading a response: %s",
-						  imap4_strerror((int)n));
+				                  "reading a response: %s",
+				                  imap4_strerror((int)n));
 			/* A reader that neither takes bytes nor yields a
 			 * response would spin here for ever. */
 			if (n == 0 && fed_nothing)
 				return imap4_fail(h, IMAP4_EPROTO,
-						  "response reader stalled");
+				                  "response reader stalled");
 			fed_nothing = n == 0;
 			h->rpos += (size_t)n;
 			continue;
@@ -204,7 +202,7 @@ int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
 		if (h->t == NULL)
 			return imap4_fail(h, IMAP4_ECLOSED, NULL);
 		rc = imap4_transport_wait(h->t, wake ? h->wake_fd : -1,
-					  deadline);
+		                          deadline);
 		if (rc == 2) {
 			drain_wake(h);
 			return 2;
@@ -214,7 +212,7 @@ int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
 		if (rc < 0)
 			return fail_io(h, rc, "wait");
 		n = imap4_transport_read(h->t, h->rbuf, IMAP4_RBUF_SIZE,
-					 deadline);
+		                         deadline);
 		if (n == IMAP4_ETIMEOUT)
 			return IMAP4_ETIMEOUT;
 		if (n < 0)
@@ -229,14 +227,14 @@ int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok)
 
 	if (rc)
 		return imap4_fail(h, rc, "keeping session state: %s",
-				  imap4_strerror(rc));
+		                  imap4_strerror(rc));
 	if (resp->type == IMAP4_RESP_UNTAGGED && resp->name &&
 	    strcmp(resp->name, "BYE") == 0 && !bye_ok) {
 		free(h->server_text);
 		h->server_text = dup_or_null(resp->text);
 		h->err.server_text = h->server_text;
 		return imap4_fail(h, IMAP4_EBYE, "server said BYE: %s",
-				  resp->text ? resp->text : "");
+		                  resp->text ? resp->text : "");
 	}
 	return 0;
 }
@@ -250,9 +248,9 @@ int imap4_keep(imap4 *h, const imap4_resp *resp)
 	if (need > h->opts.limits.max_untagged - h->data_bytes ||
 	    h->data_bytes > h->opts.limits.max_untagged)
 		return imap4_fail(h, IMAP4_ELIMIT,
-				  "untagged data of one command exceeds %zu "
-				  "bytes",
-				  h->opts.limits.max_untagged);
+		                  "untagged data of one command exceeds %zu "
+		                  "bytes",
+		                  h->opts.limits.max_untagged);
 	if (h->ndata == h->adata) {
 		size_t n = h->adata ? h->adata * 2 : 16;
 		const imap4_resp **d = realloc(h->data, n * sizeof(*d));
@@ -265,7 +263,7 @@ int imap4_keep(imap4 *h, const imap4_resp *resp)
 	rc = imap4_resp_copy(&copy, &h->data_arena, resp);
 	if (rc)
 		return imap4_fail(h, rc, "keeping a response: %s",
-				  imap4_strerror(rc));
+		                  imap4_strerror(rc));
 	h->data[h->ndata++] = copy;
 	h->data_bytes += need;
 	return 0;
@@ -338,7 +336,7 @@ static size_t redact_in(const imap4 *h, size_t start)
 
 struct sender {
 	size_t next_seg;
-	bool waiting;		/* a synchronizing literal awaits "+" */
+	bool waiting; /* a synchronizing literal awaits "+" */
 	bool body_pending;
 	bool all_sent;
 };
@@ -350,25 +348,26 @@ static int send_body(imap4 *h, struct imap4_run *run)
 	char note[64];
 
 	snprintf(note, sizeof(note), "<literal of %llu bytes>",
-		 (unsigned long long)run->body_size);
+	         (unsigned long long)run->body_size);
 	imap4_trace(h, 'C', note, strlen(note), SIZE_MAX);
 	while (left > 0) {
-		size_t want = left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
+		size_t want =
+		        left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
 		ssize_t n = run->body_cb(run->body_payload, chunk, want);
 		int rc;
 
 		if (n <= 0 || (size_t)n > want)
-			return fail_dead(h, n < 0 ? IMAP4_ECALLBACK : IMAP4_EINVAL,
-					 "message source %s after %llu of %llu "
-					 "bytes; connection dropped",
-					 n < 0 ? "failed" : "ended",
-					 (unsigned long long)(run->body_size -
-							      left),
-					 (unsigned long long)run->body_size);
+			return fail_dead(
+			        h, n < 0 ? IMAP4_ECALLBACK : IMAP4_EINVAL,
+			        "message source %s after %llu of %llu "
+			        "bytes; connection dropped",
+			        n < 0 ? "failed" : "ended",
+			        (unsigned long long)(run->body_size - left),
+			        (unsigned long long)run->body_size);
 		if (h->t == NULL)
 			return imap4_fail(h, IMAP4_ECLOSED, NULL);
 		rc = imap4_transport_write(h->t, chunk, (size_t)n,
-					   run->deadline);
+		                           run->deadline);
 		if (rc < 0)
 			return fail_io(h, rc, "write");
 		left -= (uint64_t)n;
@@ -392,13 +391,13 @@ static int advance(imap4 *h, struct imap4_run *run, struct sender *s)
 			continue;
 		}
 		if (!imap4_cmd_segment(&h->cmd, s->next_seg, &data, &len,
-				       &sync)) {
+		                       &sync)) {
 			s->all_sent = true;
 			return 0;
 		}
 		rc = imap4_write(h, data, len,
-				 redact_in(h, (size_t)(data - h->cmd.buf.data)),
-				 run->deadline);
+		                 redact_in(h, (size_t)(data - h->cmd.buf.data)),
+		                 run->deadline);
 		if (rc)
 			return rc;
 		s->next_seg++;
@@ -414,22 +413,21 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 
 	if (rc)
 		return imap4_fail(h, rc, "keeping the completion: %s",
-				  imap4_strerror(rc));
+		                  imap4_strerror(rc));
 	h->completion = copy;
 	if (strcmp(resp->name, "OK") == 0) {
 		if (run->cb_error == IMAP4_ECALLBACK)
 			return imap4_fail(h, IMAP4_ECALLBACK,
-					  "a callback failed");
+			                  "a callback failed");
 		if (run->cb_error)
 			return imap4_fail(h, run->cb_error,
-					  "malformed response: %s",
-					  imap4_strerror(run->cb_error));
+			                  "malformed response: %s",
+			                  imap4_strerror(run->cb_error));
 		return IMAP4_OK;
 	}
 	if (strcmp(resp->name, "NO") == 0) {
-		imap4_set_server_error(h, run->no_is_error ? IMAP4_ENO
-							   : IMAP4_NO,
-				       resp);
+		imap4_set_server_error(
+		        h, run->no_is_error ? IMAP4_ENO : IMAP4_NO, resp);
 		return run->no_is_error ? IMAP4_ENO : IMAP4_NO;
 	}
 	if (strcmp(resp->name, "BAD") == 0) {
@@ -437,11 +435,10 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 		return IMAP4_EBAD;
 	}
 	return imap4_fail(h, IMAP4_EPROTO,
-			  "tagged response is neither OK, NO nor BAD");
+	                  "tagged response is neither OK, NO nor BAD");
 }
 
-static int read_to_completion(imap4 *h, struct imap4_run *run,
-			      struct sender *s)
+static int read_to_completion(imap4 *h, struct imap4_run *run, struct sender *s)
 {
 	const imap4_resp *resp;
 	int rc;
@@ -449,9 +446,8 @@ static int read_to_completion(imap4 *h, struct imap4_run *run,
 	for (;;) {
 		rc = imap4_next_response(h, &resp, run->deadline, false);
 		if (rc == IMAP4_ETIMEOUT)
-			return imap4_fail(h, rc,
-					  "no completion within %d ms",
-					  h->opts.timeout_ms);
+			return imap4_fail(h, rc, "no completion within %d ms",
+			                  h->opts.timeout_ms);
 		if (rc < 0)
 			return rc;
 		switch (resp->type) {
@@ -463,8 +459,8 @@ static int read_to_completion(imap4 *h, struct imap4_run *run,
 				rc = run->on_cont(h, run, resp);
 			} else {
 				rc = imap4_fail(h, IMAP4_EPROTO,
-						"unexpected continuation "
-						"request");
+				                "unexpected continuation "
+				                "request");
 			}
 			if (rc)
 				return rc;
@@ -479,8 +475,8 @@ static int read_to_completion(imap4 *h, struct imap4_run *run,
 		case IMAP4_RESP_TAGGED:
 			if (resp->tag == NULL || strcmp(resp->tag, h->tag))
 				return imap4_fail(h, IMAP4_EPROTO,
-						  "tagged response for an "
-						  "unknown tag");
+				                  "tagged response for an "
+				                  "unknown tag");
 			/* A completion in the middle of a literal (the server
 			 * refused it) leaves the stream in step only if we
 			 * stop sending, which we do: s is dropped here. */
@@ -494,15 +490,15 @@ static int read_to_completion(imap4 *h, struct imap4_run *run,
 
 int imap4_run(imap4 *h, struct imap4_run *run)
 {
-	struct sender s = { .body_pending = run->body_cb != NULL };
+	struct sender s = {.body_pending = run->body_cb != NULL};
 	int rc = imap4_cmd_end(&h->cmd);
 
 	if (rc)
 		return imap4_fail(h, rc, "%s: nothing was sent",
-				  rc == IMAP4_EINVAL ? "invalid argument "
-						       "(CR, LF, NUL or bad "
-						       "syntax)"
-						     : imap4_strerror(rc));
+		                  rc == IMAP4_EINVAL ? "invalid argument "
+		                                       "(CR, LF, NUL or bad "
+		                                       "syntax)"
+		                                     : imap4_strerror(rc));
 	run->cb_error = 0;
 	run->deadline = imap4_deadline(h->opts.timeout_ms);
 	h->trace_secret = run->secret_cont;
@@ -514,9 +510,9 @@ int imap4_run(imap4 *h, struct imap4_run *run)
 }
 
 int imap4_simple(imap4 *h, unsigned states, const char *name,
-		 const char *const *expect)
+                 const char *const *expect)
 {
-	struct imap4_run run = { .expect = expect };
+	struct imap4_run run = {.expect = expect};
 	int rc = imap4_cmd_start(h, states, name);
 
 	if (rc)

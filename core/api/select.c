@@ -20,13 +20,13 @@ static int take_info(imap4 *h, imap4_mailbox_info *out, const imap4_resp *r)
 	if (r->type == IMAP4_RESP_UNTAGGED && r->name &&
 	    strcmp(r->name, "FLAGS") == 0)
 		return imap4_view_strings(&out->flags, &out->nflags,
-					  &h->data_arena, r->args, true);
+		                          &h->data_arena, r->args, true);
 	if (!r->is_status || r->code == NULL)
 		return 0;
 	if (strcmp(r->code, "PERMANENTFLAGS") == 0)
 		rc = imap4_view_strings(&out->permanentflags,
-					&out->npermanentflags,
-					&h->data_arena, r->code_args, true);
+		                        &out->npermanentflags, &h->data_arena,
+		                        r->code_args, true);
 	else if (strcmp(r->code, "READ-ONLY") == 0)
 		out->readonly = true;
 	else if (strcmp(r->code, "NOMODSEQ") == 0)
@@ -44,7 +44,7 @@ static int take_info(imap4 *h, imap4_mailbox_info *out, const imap4_resp *r)
 
 static int fill_info(imap4 *h, imap4_mailbox_info *out)
 {
-	static const char *const none[] = { NULL };
+	static const char *const none[] = {NULL};
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -79,14 +79,13 @@ static int route_resync(void *payload, const imap4_resp *resp)
 }
 
 int imap4_select_ex(imap4 *h, imap4_mailbox_info *out, const char *mailbox,
-		    const struct imap4_select_params *params,
-		    imap4_untagged_cb cb, void *payload)
+                    const struct imap4_select_params *params,
+                    imap4_untagged_cb cb, void *payload)
 {
-	struct resync rs = { cb, payload };
-	struct imap4_run run = { .expect = NULL,
-				 .cb = route_resync,
-				 .payload = &rs };
-	struct imap4_select_params none = { 0 };
+	struct resync rs = {cb, payload};
+	struct imap4_run run = {
+	        .expect = NULL, .cb = route_resync, .payload = &rs};
+	struct imap4_select_params none = {0};
 	imap4_mailbox_info info;
 	int rc;
 
@@ -99,12 +98,12 @@ int imap4_select_ex(imap4 *h, imap4_mailbox_info *out, const char *mailbox,
 		if (rc == IMAP4_OK &&
 		    !imap4_session_is_enabled(&h->sess, "QRESYNC"))
 			rc = imap4_fail(h, IMAP4_ECAPA,
-					"the server did not enable QRESYNC");
+			                "the server did not enable QRESYNC");
 		if (rc)
 			return rc == IMAP4_NO ? IMAP4_ECAPA : rc;
 	}
 	rc = imap4_cmd_start(h, IMAP4_AUTHED,
-			     params->readonly ? "EXAMINE" : "SELECT");
+	                     params->readonly ? "EXAMINE" : "SELECT");
 	if (rc)
 		return rc;
 	imap4_cmd_mailbox(&h->cmd, mailbox ? mailbox : "INBOX");
@@ -140,16 +139,16 @@ int imap4_select_ex(imap4 *h, imap4_mailbox_info *out, const char *mailbox,
 	if ((out ? out : &info)->readonly && !params->readonly) {
 		h->readonly = true;
 		return imap4_fail(h, IMAP4_EREADONLY,
-				  "%s is read-only, write access was asked",
-				  mailbox ? mailbox : "INBOX");
+		                  "%s is read-only, write access was asked",
+		                  mailbox ? mailbox : "INBOX");
 	}
 	return IMAP4_OK;
 }
 
 int imap4_select(imap4 *h, imap4_mailbox_info *out, const char *mailbox,
-		 bool readonly)
+                 bool readonly)
 {
-	struct imap4_select_params p = { .readonly = readonly };
+	struct imap4_select_params p = {.readonly = readonly};
 
 	return imap4_select_ex(h, out, mailbox, &p, NULL, NULL);
 }

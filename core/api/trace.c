@@ -16,8 +16,7 @@
 
 /* Escapes up to n bytes of s into out; returns the bytes written and sets
  * *done to whether all of s fitted. */
-static size_t escape(char *out, size_t cap, const char *s, size_t n,
-		     bool *done)
+static size_t escape(char *out, size_t cap, const char *s, size_t n, bool *done)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -51,7 +50,7 @@ static size_t escape(char *out, size_t cap, const char *s, size_t n,
 }
 
 void imap4_trace(imap4 *h, char dir, const char *data, size_t len,
-		 size_t redact_from)
+                 size_t redact_from)
 {
 	char out[TRACE_MAX + 16];
 	size_t o, shown = len;
@@ -62,8 +61,8 @@ void imap4_trace(imap4 *h, char dir, const char *data, size_t len,
 	if (redact)
 		shown = redact_from;
 	else
-		while (shown && (data[shown - 1] == '\n' ||
-				 data[shown - 1] == '\r'))
+		while (shown &&
+		       (data[shown - 1] == '\n' || data[shown - 1] == '\r'))
 			shown--;
 	o = escape(out, TRACE_MAX, data, shown, &done);
 	if (redact) {

@@ -25,7 +25,7 @@
 struct imap4_transport;
 
 struct imap4_transport_ops {
-	const char *name; /* "tcp", "tls", "stream", "deflate" */
+	const char *name; /* "fd", "tcp", "stream", "tls", "deflate" */
 	/* Up to len (> 0) bytes; the count (> 0), IMAP4_EEOF at end of
 	 * stream, IMAP4_ETIMEOUT, or another negative IMAP4_E code. Waits
 	 * until deadline for data. */
@@ -49,8 +49,8 @@ struct imap4_transport {
 	char errmsg[256];              /* detail of the last failure */
 };
 
-/* Monotonic clock in milliseconds, and a deadline ms from now (-1 stays
- * -1, meaning none). */
+/* Monotonic clock in milliseconds, and a deadline ms from now (any
+ * negative ms gives -1, meaning none). */
 int64_t imap4_now_ms(void);
 int64_t imap4_deadline(int ms);
 

@@ -175,7 +175,7 @@ static int add_seg(struct imap4_cmd *c, bool sync)
 }
 
 int imap4_cmd_begin(struct imap4_cmd *c, unsigned flags, const char *tag,
-		    const char *name)
+                    const char *name)
 {
 	size_t cap = c->buf.cap;
 
@@ -235,8 +235,8 @@ int imap4_cmd_literal_header(struct imap4_cmd *c, uint64_t n)
 {
 	char hdr[32];
 	bool plus = (c->flags & IMAP4_CMD_LITERAL_PLUS) ||
-		    ((c->flags & IMAP4_CMD_LITERAL_MINUS) &&
-		     n <= IMAP4_LITERAL_MINUS_MAX);
+	            ((c->flags & IMAP4_CMD_LITERAL_MINUS) &&
+	             n <= IMAP4_LITERAL_MINUS_MAX);
 
 	snprintf(hdr, sizeof(hdr), "{%" PRIu64 "%s}\r\n", n, plus ? "+" : "");
 	sep(c);
@@ -412,7 +412,7 @@ int imap4_cmd_end(struct imap4_cmd *c)
 }
 
 bool imap4_cmd_segment(const struct imap4_cmd *c, size_t i, const char **data,
-		       size_t *len, bool *sync)
+                       size_t *len, bool *sync)
 {
 	size_t start;
 

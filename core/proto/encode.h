@@ -32,9 +32,9 @@
 
 /* What the server allows, from its capabilities and ENABLE. */
 enum imap4_cmd_flags {
-	IMAP4_CMD_LITERAL_PLUS = 1u << 0,	/* RFC 7888 LITERAL+ */
-	IMAP4_CMD_LITERAL_MINUS = 1u << 1,	/* RFC 7888 LITERAL- */
-	IMAP4_CMD_UTF8 = 1u << 2,	/* ENABLE UTF8=ACCEPT done (RFC 6855) */
+	IMAP4_CMD_LITERAL_PLUS = 1u << 0,  /* RFC 7888 LITERAL+ */
+	IMAP4_CMD_LITERAL_MINUS = 1u << 1, /* RFC 7888 LITERAL- */
+	IMAP4_CMD_UTF8 = 1u << 2, /* ENABLE UTF8=ACCEPT done (RFC 6855) */
 };
 
 /* RFC 7888 3: the largest literal LITERAL- allows without "+". */
@@ -42,20 +42,20 @@ enum imap4_cmd_flags {
 
 /* A segment: bytes [start, end) of the command buffer. */
 struct imap4_cmd_seg {
-	size_t end;		/* offset just past the segment */
-	bool sync;		/* ends with "{n}\r\n": wait for "+" after it */
+	size_t end; /* offset just past the segment */
+	bool sync;  /* ends with "{n}\r\n": wait for "+" after it */
 };
 
 struct imap4_cmd {
-	struct imap4_buf buf;	/* the wire bytes */
-	struct imap4_cmd_seg *segs;	/* segments ending at a sync literal */
+	struct imap4_buf buf;       /* the wire bytes */
+	struct imap4_cmd_seg *segs; /* segments ending at a sync literal */
 	size_t nsegs, asegs;
-	unsigned flags;		/* IMAP4_CMD_* */
-	int error;		/* sticky: 0 or the first IMAP4_E code */
-	size_t redact_from;	/* SIZE_MAX, or where the secret part of the
-				   command starts (trace shows "***") */
-	bool need_space;	/* an argument precedes: the next one needs
-				   a space before it */
+	unsigned flags;     /* IMAP4_CMD_* */
+	int error;          /* sticky: 0 or the first IMAP4_E code */
+	size_t redact_from; /* SIZE_MAX, or where the secret part of the
+	                       command starts (trace shows "***") */
+	bool need_space;    /* an argument precedes: the next one needs
+	                       a space before it */
 	bool ended;
 };
 
@@ -70,7 +70,7 @@ void imap4_cmd_clear(struct imap4_cmd *c);
  * be NULL for a continuation line (an AUTHENTICATE response, DONE), which
  * then starts with the first argument. */
 int imap4_cmd_begin(struct imap4_cmd *c, unsigned flags, const char *tag,
-		    const char *name);
+                    const char *name);
 
 /* Arguments; each is preceded by a space unless it is the first thing on
  * the line or follows an open parenthesis. */
@@ -131,7 +131,7 @@ int imap4_cmd_end(struct imap4_cmd *c);
  * wait for "+" after it. false when i is past the last segment. Valid after
  * imap4_cmd_end succeeded. */
 bool imap4_cmd_segment(const struct imap4_cmd *c, size_t i, const char **data,
-		       size_t *len, bool *sync);
+                       size_t *len, bool *sync);
 
 /* Validators usable without a command. */
 bool imap4_is_atom(const char *s);

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char b64_alphabet[64] =
+static const char b64_alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
 static bool is_direct(uint32_t c)

@@ -39,7 +39,7 @@ void imap4_session_clear(struct imap4_session *s)
 /* One block: the pointer array, then the strings, upper-cased. Only atoms
  * count; a server sending strings in a capability list is ignored there. */
 static int make_list(char ***out, size_t *count, const imap4_arg *first,
-		     char *const *keep, size_t nkeep)
+                     char *const *keep, size_t nkeep)
 {
 	size_t n = nkeep, bytes = 0;
 	char **list, *p;
@@ -104,8 +104,7 @@ bool imap4_session_has_cap(const struct imap4_session *s, const char *name)
 	return in_list(s->caps, s->ncaps, name);
 }
 
-bool imap4_session_is_enabled(const struct imap4_session *s,
-			      const char *name)
+bool imap4_session_is_enabled(const struct imap4_session *s, const char *name)
 {
 	return in_list(s->enabled, s->nenabled, name);
 }
@@ -124,13 +123,12 @@ static int add_enabled(struct imap4_session *s, const imap4_arg *first)
 	s->enabled = list;
 	s->nenabled = n;
 	s->utf8 = in_list(list, n, "UTF8=ACCEPT") ||
-		  in_list(list, n, "UTF8=ONLY");
+	          in_list(list, n, "UTF8=ONLY");
 	return 0;
 }
 
-static struct imap4_session_entry *find(struct imap4_session *s,
-					const char *name, size_t len,
-					bool create)
+static struct imap4_session_entry *
+find(struct imap4_session *s, const char *name, size_t len, bool create)
 {
 	struct imap4_session_entry *free_slot = NULL;
 
@@ -158,8 +156,8 @@ static struct imap4_session_entry *find(struct imap4_session *s,
 
 /* Keeps the newest datum under name; a datum over the cap is not kept
  * (and neither is an older one, which would now be stale). */
-static int cache_put(struct imap4_session *s, const char *name,
-		     const char *a, size_t alen, const char *b, size_t blen)
+static int cache_put(struct imap4_session *s, const char *name, const char *a,
+                     size_t alen, const char *b, size_t blen)
 {
 	struct imap4_session_entry *e = find(s, name, strlen(name), true);
 	size_t len = alen + (blen ? 1 + blen : 0);
@@ -222,10 +220,10 @@ static int cache_resp(struct imap4_session *s, const imap4_resp *resp)
 		rest = p < end ? p + 1 : end;
 		if (num)
 			rc = cache_put(s, resp->name, num, numlen, rest,
-				       (size_t)(end - rest));
+			               (size_t)(end - rest));
 		else
 			rc = cache_put(s, resp->name, rest,
-				       (size_t)(end - rest), NULL, 0);
+			               (size_t)(end - rest), NULL, 0);
 		if (rc)
 			return rc;
 	}
@@ -252,10 +250,10 @@ int imap4_session_observe(struct imap4_session *s, const imap4_resp *resp)
 	    strcmp(resp->code, "CAPABILITY") == 0)
 		rc = imap4_session_set_caps(s, resp->code_args);
 	else if (resp->type == IMAP4_RESP_UNTAGGED && resp->name &&
-		 strcmp(resp->name, "CAPABILITY") == 0)
+	         strcmp(resp->name, "CAPABILITY") == 0)
 		rc = imap4_session_set_caps(s, resp->args);
 	else if (resp->type == IMAP4_RESP_UNTAGGED && resp->name &&
-		 strcmp(resp->name, "ENABLED") == 0)
+	         strcmp(resp->name, "ENABLED") == 0)
 		rc = add_enabled(s, resp->args);
 	if (rc)
 		return rc;

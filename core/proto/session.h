@@ -21,23 +21,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define IMAP4_SESSION_MAX_CAPS 1024
+#define IMAP4_SESSION_MAX_CAPS  1024
 #define IMAP4_SESSION_MAX_NAMES 64
-#define IMAP4_SESSION_MAX_TEXT (64u * 1024)
+#define IMAP4_SESSION_MAX_TEXT  (64u * 1024)
 
 struct imap4_session_entry {
-	char name[32];		/* upper-cased response or code name */
-	char *text;		/* latest data, NUL-terminated, or NULL */
+	char name[32]; /* upper-cased response or code name */
+	char *text;    /* latest data, NUL-terminated, or NULL */
 	size_t len, alloc;
 };
 
 struct imap4_session {
-	char **caps;		/* upper-cased, NULL-terminated; one block */
+	char **caps; /* upper-cased, NULL-terminated; one block */
 	size_t ncaps;
-	unsigned caps_gen;	/* bumped whenever caps are replaced */
-	char **enabled;		/* upper-cased, NULL-terminated; one block */
+	unsigned caps_gen; /* bumped whenever caps are replaced */
+	char **enabled;    /* upper-cased, NULL-terminated; one block */
 	size_t nenabled;
-	bool utf8;		/* UTF8=ACCEPT is enabled */
+	bool utf8; /* UTF8=ACCEPT is enabled */
 	struct imap4_session_entry cache[IMAP4_SESSION_MAX_NAMES];
 };
 
@@ -62,8 +62,7 @@ void imap4_session_forget(struct imap4_session *s);
 void imap4_session_forget_cache(struct imap4_session *s);
 
 bool imap4_session_has_cap(const struct imap4_session *s, const char *name);
-bool imap4_session_is_enabled(const struct imap4_session *s,
-			      const char *name);
+bool imap4_session_is_enabled(const struct imap4_session *s, const char *name);
 
 /* Pops the cached data named name (case-insensitive): *out is malloc'ed for
  * the caller, or NULL when nothing is cached. 0 or IMAP4_ENOMEM. */

@@ -18,19 +18,20 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#define GREETING "S: * OK [CAPABILITY IMAP4rev1 IDLE LITERAL+ ENABLE " \
-		 "UIDPLUS MOVE SASL-IR AUTH=PLAIN] ready\n"
+#define GREETING                                                               \
+	"S: * OK [CAPABILITY IMAP4rev1 IDLE LITERAL+ ENABLE "                  \
+	"UIDPLUS MOVE SASL-IR AUTH=PLAIN] ready\n"
 
 struct api_test {
 	struct fake_server *fs;
 	imap4 *h;
-	int rc;			/* of imap4_open_transport */
+	int rc; /* of imap4_open_transport */
 };
 
 /* Starts the script and opens a handle on it with opts (NULL: defaults
  * with a 5 s timeout); t->rc holds the open's result, t->h the handle. */
 static inline void api_start(struct api_test *t, const char *script,
-			     const struct imap4_opts *opts)
+                             const struct imap4_opts *opts)
 {
 	struct imap4_opts o;
 	struct imap4_transport *tr = NULL;
@@ -49,7 +50,7 @@ static inline void api_start(struct api_test *t, const char *script,
 
 /* Same, requiring the open to succeed. */
 static inline imap4 *api_open(struct api_test *t, const char *script,
-			      const struct imap4_opts *opts)
+                              const struct imap4_opts *opts)
 {
 	char err[2048] = "";
 
@@ -57,7 +58,7 @@ static inline imap4 *api_open(struct api_test *t, const char *script,
 	if (t->rc != 0) {
 		fake_server_finish(t->fs, err, sizeof(err));
 		cr_assert_fail("open: %d %s; server: %s", t->rc,
-			       imap4_open_error(), err);
+		               imap4_open_error(), err);
 	}
 	return t->h;
 }
@@ -68,13 +69,11 @@ static inline void api_done(struct api_test *t)
 	char err[2048] = "";
 
 	imap4_free(&t->h);
-	cr_assert_eq(fake_server_finish(t->fs, err, sizeof(err)), 0, "%s",
-		     err);
+	cr_assert_eq(fake_server_finish(t->fs, err, sizeof(err)), 0, "%s", err);
 }
 
 /* The raw text of untagged response i of the last command, without CRLF. */
-static inline char *api_data(const imap4 *h, size_t i, char *buf,
-			     size_t cap)
+static inline char *api_data(const imap4 *h, size_t i, char *buf, size_t cap)
 {
 	const imap4_resp *r = imap4_data_at(h, i);
 	size_t n;

@@ -11,31 +11,32 @@ Test(commands, greeting_capability_login_select_fetch_logout)
 	struct api_test t;
 	imap4_mailbox_info mi;
 	char buf[256];
-	imap4 *h = api_open(&t,
-		"S: * OK IMAP4rev1 ready\n"
-		"C: $TAG CAPABILITY\n"
-		"S: * CAPABILITY IMAP4rev1 IDLE LITERAL+\n"
-		"S: $TAG OK done\n"
-		"C: $TAG LOGIN joe \"s3cret\"\n"
-		"S: $TAG OK [CAPABILITY IMAP4rev1 IDLE MOVE] logged in\n"
-		"C: $TAG SELECT INBOX\n"
-		"S: * FLAGS (\\\\Answered \\\\Seen $Junk)\n"
-		"S: * 3 EXISTS\n"
-		"S: * 1 RECENT\n"
-		"S: * OK [UNSEEN 2] first unseen\n"
-		"S: * OK [UIDVALIDITY 1234] ok\n"
-		"S: * OK [UIDNEXT 9] ok\n"
-		"S: * OK [PERMANENTFLAGS (\\\\Seen \\\\*)] ok\n"
-		"S: * OK [HIGHESTMODSEQ 77] ok\n"
-		"S: $TAG OK [READ-WRITE] selected\n"
-		"C: $TAG FETCH 1:* (UID FLAGS)\n"
-		"S: * 1 FETCH (UID 4 FLAGS (\\\\Seen))\n"
-		"S: * 2 FETCH (UID 7 FLAGS ())\n"
-		"S: $TAG OK fetched\n"
-		"C: $TAG LOGOUT\n"
-		"S: * BYE see you\n"
-		"S: $TAG OK bye\n",
-		NULL);
+	imap4 *h = api_open(
+	        &t,
+	        "S: * OK IMAP4rev1 ready\n"
+	        "C: $TAG CAPABILITY\n"
+	        "S: * CAPABILITY IMAP4rev1 IDLE LITERAL+\n"
+	        "S: $TAG OK done\n"
+	        "C: $TAG LOGIN joe \"s3cret\"\n"
+	        "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE MOVE] logged in\n"
+	        "C: $TAG SELECT INBOX\n"
+	        "S: * FLAGS (\\\\Answered \\\\Seen $Junk)\n"
+	        "S: * 3 EXISTS\n"
+	        "S: * 1 RECENT\n"
+	        "S: * OK [UNSEEN 2] first unseen\n"
+	        "S: * OK [UIDVALIDITY 1234] ok\n"
+	        "S: * OK [UIDNEXT 9] ok\n"
+	        "S: * OK [PERMANENTFLAGS (\\\\Seen \\\\*)] ok\n"
+	        "S: * OK [HIGHESTMODSEQ 77] ok\n"
+	        "S: $TAG OK [READ-WRITE] selected\n"
+	        "C: $TAG FETCH 1:* (UID FLAGS)\n"
+	        "S: * 1 FETCH (UID 4 FLAGS (\\\\Seen))\n"
+	        "S: * 2 FETCH (UID 7 FLAGS ())\n"
+	        "S: $TAG OK fetched\n"
+	        "C: $TAG LOGOUT\n"
+	        "S: * BYE see you\n"
+	        "S: $TAG OK bye\n",
+	        NULL);
 
 	cr_assert_eq(imap4_state(h), IMAP4_STATE_NONAUTH);
 	cr_assert_str_eq(imap4_welcome(h), "* OK IMAP4rev1 ready");
@@ -67,7 +68,7 @@ Test(commands, greeting_capability_login_select_fetch_logout)
 	cr_assert_eq(imap4_fetch(h, "1:*", "(UID FLAGS)"), IMAP4_OK);
 	cr_assert_eq(imap4_data_count(h), 2);
 	cr_assert_str_eq(api_data(h, 1, buf, sizeof(buf)),
-			 "* 2 FETCH (UID 7 FLAGS ())");
+	                 "* 2 FETCH (UID 7 FLAGS ())");
 	cr_assert_str_eq(imap4_completion(h)->name, "OK");
 	cr_assert_str_eq(imap4_completion(h)->text, "fetched");
 
@@ -81,9 +82,10 @@ Test(commands, preauth_greeting_is_authenticated)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev2] hi joe\n"
-		"C: $TAG NOOP\n"
-		"S: $TAG OK\n", NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev2] hi joe\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_state(h), IMAP4_STATE_AUTH);
 	cr_assert_str_eq(imap4_protocol_version(h), "IMAP4REV2");
@@ -100,7 +102,7 @@ Test(commands, bye_or_garbage_greeting_fails_open)
 	cr_assert_eq(t.rc, IMAP4_EBYE);
 	cr_assert_null(t.h);
 	cr_assert(strstr(imap4_open_error(), "too busy"), "%s",
-		  imap4_open_error());
+	          imap4_open_error());
 	api_done(&t);
 
 	api_start(&t, "S: HTTP/1.1 400 Bad Request\n", NULL);
@@ -112,102 +114,103 @@ Test(commands, bye_or_garbage_greeting_fails_open)
 Test(commands, wire_lines_of_every_method)
 {
 	struct api_test t;
-	const char *kv[] = { "name", "mailmirror", "version", NULL, NULL };
+	const char *kv[] = {"name", "mailmirror", "version", NULL, NULL};
 	long recent;
 	char *text;
-	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1 ENABLE NOTIFY ACL QUOTA "
-		"COMPRESS=DEFLATE ID NAMESPACE] hi\n"
-		"C: $TAG CREATE \"Sent Items\"\n"
-		"S: $TAG OK\n"
-		"C: $TAG RENAME \"Sent Items\" Entw&APw-rfe\n"
-		"S: $TAG OK\n"
-		"C: $TAG DELETE Entw&APw-rfe\n"
-		"S: $TAG OK\n"
-		"C: $TAG SUBSCRIBE INBOX\n"
-		"S: $TAG OK\n"
-		"C: $TAG UNSUBSCRIBE INBOX\n"
-		"S: $TAG OK\n"
-		"C: $TAG LIST \"\" *\n"
-		"S: * LIST (\\\\HasNoChildren) \"/\" INBOX\n"
-		"S: $TAG OK\n"
-		"C: $TAG LSUB \"\" %\n"
-		"S: $TAG OK\n"
-		"C: $TAG STATUS INBOX (MESSAGES UIDNEXT)\n"
-		"S: * STATUS INBOX (MESSAGES 2 UIDNEXT 5)\n"
-		"S: $TAG OK\n"
-		"C: $TAG STATUS INBOX (UNSEEN)\n"
-		"S: $TAG OK\n"
-		"C: $TAG NAMESPACE\n"
-		"S: * NAMESPACE ((\"\" \"/\")) NIL NIL\n"
-		"S: $TAG OK\n"
-		"C: $TAG ENABLE CONDSTORE QRESYNC\n"
-		"S: * ENABLED CONDSTORE QRESYNC\n"
-		"S: $TAG OK\n"
-		"C: $TAG GETACL INBOX\n"
-		"S: $TAG OK\n"
-		"C: $TAG SETACL INBOX bob lrs\n"
-		"S: $TAG OK\n"
-		"C: $TAG DELETEACL INBOX bob\n"
-		"S: $TAG OK\n"
-		"C: $TAG MYRIGHTS INBOX\n"
-		"S: $TAG OK\n"
-		"C: $TAG GETQUOTA \"\"\n"
-		"S: $TAG OK\n"
-		"C: $TAG GETQUOTAROOT INBOX\n"
-		"S: $TAG OK\n"
-		"C: $TAG SETQUOTA \"\" (STORAGE 512)\n"
-		"S: $TAG OK\n"
-		"C: $TAG ID (\"name\" \"mailmirror\" \"version\" NIL)\n"
-		"S: * ID (\"name\" \"Dovecot\")\n"
-		"S: $TAG OK\n"
-		"C: $TAG ID NIL\n"
-		"S: $TAG OK\n"
-		"C: $TAG PROXYAUTH bob\n"
-		"S: $TAG NO not allowed\n"
-		"C: $TAG XFOO 1 2\n"
-		"S: $TAG BAD what\n"
-		"C: $TAG EXAMINE INBOX\n"
-		"S: * 4 EXISTS\n"
-		"S: * 2 RECENT\n"
-		"S: $TAG OK [READ-ONLY] done\n"
-		"C: $TAG SEARCH CHARSET UTF-8 UNSEEN\n"
-		"S: * SEARCH 1 3\n"
-		"S: $TAG OK\n"
-		"C: $TAG UID SEARCH ALL\n"
-		"S: * SEARCH 7 9\n"
-		"S: $TAG OK\n"
-		"C: $TAG STORE 1:2 +FLAGS.SILENT (\\Seen)\n"
-		"S: $TAG OK\n"
-		"C: $TAG COPY 1 Trash\n"
-		"S: $TAG OK [COPYUID 7 4 10] done\n"
-		"C: $TAG MOVE 2 Trash\n"
-		"S: * 2 EXPUNGE\n"
-		"S: $TAG OK\n"
-		"C: $TAG UID MOVE 9 Trash\n"
-		"S: $TAG OK\n"
-		"C: $TAG UID EXPUNGE 4:5\n"
-		"S: $TAG OK\n"
-		"C: $TAG SORT (DATE) UTF-8 ALL\n"
-		"S: $TAG OK\n"
-		"C: $TAG THREAD REFERENCES UTF-8 ALL\n"
-		"S: $TAG OK\n"
-		"C: $TAG PARTIAL 1 BODY[] 0 100\n"
-		"S: $TAG OK\n"
-		"C: $TAG CHECK\n"
-		"S: $TAG OK\n"
-		"C: $TAG EXPUNGE\n"
-		"S: $TAG OK\n"
-		"C: $TAG NOOP\n"
-		"S: * 5 RECENT\n"
-		"S: $TAG OK\n"
-		"C: $TAG UNSELECT\n"
-		"S: $TAG OK\n"
-		"C: $TAG NOTIFY SET (selected (MessageNew))\n"
-		"S: $TAG OK\n"
-		"C: $TAG NOTIFY NONE\n"
-		"S: $TAG OK\n",
-		NULL);
+	imap4 *h = api_open(
+	        &t,
+	        "S: * PREAUTH [CAPABILITY IMAP4rev1 ENABLE NOTIFY ACL QUOTA "
+	        "COMPRESS=DEFLATE ID NAMESPACE] hi\n"
+	        "C: $TAG CREATE \"Sent Items\"\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG RENAME \"Sent Items\" Entw&APw-rfe\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG DELETE Entw&APw-rfe\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SUBSCRIBE INBOX\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UNSUBSCRIBE INBOX\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG LIST \"\" *\n"
+	        "S: * LIST (\\\\HasNoChildren) \"/\" INBOX\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG LSUB \"\" %\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG STATUS INBOX (MESSAGES UIDNEXT)\n"
+	        "S: * STATUS INBOX (MESSAGES 2 UIDNEXT 5)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG STATUS INBOX (UNSEEN)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG NAMESPACE\n"
+	        "S: * NAMESPACE ((\"\" \"/\")) NIL NIL\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG ENABLE CONDSTORE QRESYNC\n"
+	        "S: * ENABLED CONDSTORE QRESYNC\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG GETACL INBOX\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SETACL INBOX bob lrs\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG DELETEACL INBOX bob\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG MYRIGHTS INBOX\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG GETQUOTA \"\"\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG GETQUOTAROOT INBOX\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SETQUOTA \"\" (STORAGE 512)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG ID (\"name\" \"mailmirror\" \"version\" NIL)\n"
+	        "S: * ID (\"name\" \"Dovecot\")\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG ID NIL\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG PROXYAUTH bob\n"
+	        "S: $TAG NO not allowed\n"
+	        "C: $TAG XFOO 1 2\n"
+	        "S: $TAG BAD what\n"
+	        "C: $TAG EXAMINE INBOX\n"
+	        "S: * 4 EXISTS\n"
+	        "S: * 2 RECENT\n"
+	        "S: $TAG OK [READ-ONLY] done\n"
+	        "C: $TAG SEARCH CHARSET UTF-8 UNSEEN\n"
+	        "S: * SEARCH 1 3\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UID SEARCH ALL\n"
+	        "S: * SEARCH 7 9\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG STORE 1:2 +FLAGS.SILENT (\\Seen)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG COPY 1 Trash\n"
+	        "S: $TAG OK [COPYUID 7 4 10] done\n"
+	        "C: $TAG MOVE 2 Trash\n"
+	        "S: * 2 EXPUNGE\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UID MOVE 9 Trash\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UID EXPUNGE 4:5\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SORT (DATE) UTF-8 ALL\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG THREAD REFERENCES UTF-8 ALL\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG PARTIAL 1 BODY[] 0 100\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG CHECK\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG EXPUNGE\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG NOOP\n"
+	        "S: * 5 RECENT\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UNSELECT\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG NOTIFY SET (selected (MessageNew))\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG NOTIFY NONE\n"
+	        "S: $TAG OK\n",
+	        NULL);
 
 	cr_assert_eq(imap4_create(h, "Sent Items"), IMAP4_OK);
 	cr_assert_eq(imap4_rename(h, "Sent Items", "Entw\xc3\xbcrfe"), 0);
@@ -283,12 +286,12 @@ Test(commands, response_cache_is_popped_like_imaplib)
 	struct api_test t;
 	char *text;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG SELECT INBOX\n"
-		"S: * 3 EXISTS\n"
-		"S: * OK [UIDVALIDITY 42] x\n"
-		"S: $TAG OK [READ-WRITE] done\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG SELECT INBOX\n"
+	                    "S: * 3 EXISTS\n"
+	                    "S: * OK [UIDVALIDITY 42] x\n"
+	                    "S: $TAG OK [READ-WRITE] done\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_select(h, NULL, NULL, false), IMAP4_OK);
 	cr_assert_eq(imap4_response(&text, h, "uidvalidity"), 0);
@@ -310,13 +313,13 @@ Test(commands, readonly_mailbox_when_write_was_asked)
 	struct api_test t;
 	imap4_mailbox_info mi;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG SELECT shared\n"
-		"S: * 1 EXISTS\n"
-		"S: $TAG OK [READ-ONLY] no write for you\n"
-		"C: $TAG NOOP\n"
-		"S: $TAG OK\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG SELECT shared\n"
+	                    "S: * 1 EXISTS\n"
+	                    "S: $TAG OK [READ-ONLY] no write for you\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_select(h, &mi, "shared", false), IMAP4_EREADONLY);
 	cr_assert_eq(imap4_error_class(IMAP4_EREADONLY), IMAP4_CLASS_READONLY);
@@ -332,12 +335,12 @@ Test(commands, failed_select_leaves_selected_state)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG SELECT INBOX\n"
-		"S: $TAG OK done\n"
-		"C: $TAG SELECT nope\n"
-		"S: $TAG NO [NONEXISTENT] no such mailbox\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG SELECT INBOX\n"
+	                    "S: $TAG OK done\n"
+	                    "C: $TAG SELECT nope\n"
+	                    "S: $TAG NO [NONEXISTENT] no such mailbox\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
 	cr_assert_eq(imap4_select(h, NULL, "nope", false), IMAP4_NO);
@@ -365,28 +368,28 @@ static int on_msg(void *payload, const imap4_msg *msg, const imap4_resp *r)
 Test(commands, fetch_each_streams_typed_messages)
 {
 	struct api_test t;
-	struct seen s = { .fail_at = -1 };
+	struct seen s = {.fail_at = -1};
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG SELECT INBOX\n"
-		"S: $TAG OK done\n"
-		"C: $TAG UID FETCH 1:* (UID FLAGS BODY.PEEK[])\n"
-		"S: * 1 FETCH (UID 5 FLAGS (\\\\Seen) BODY[] {5}\n"
-		"S+ hello)\\r\\n\n"
-		"S: * 3 EXISTS\n"
-		"S: * 2 FETCH (UID 8 FLAGS () BODY[] {0}\n"
-		"S: )\n"
-		"S: $TAG OK\n"
-		"C: $TAG FETCH 1:2 UID\n"
-		"S: * 1 FETCH (UID 5)\n"
-		"S: * 2 FETCH (UID 8)\n"
-		"S: $TAG OK\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG SELECT INBOX\n"
+	                    "S: $TAG OK done\n"
+	                    "C: $TAG UID FETCH 1:* (UID FLAGS BODY.PEEK[])\n"
+	                    "S: * 1 FETCH (UID 5 FLAGS (\\\\Seen) BODY[] {5}\n"
+	                    "S+ hello)\\r\\n\n"
+	                    "S: * 3 EXISTS\n"
+	                    "S: * 2 FETCH (UID 8 FLAGS () BODY[] {0}\n"
+	                    "S: )\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG FETCH 1:2 UID\n"
+	                    "S: * 1 FETCH (UID 5)\n"
+	                    "S: * 2 FETCH (UID 8)\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
-	cr_assert_eq(imap4_fetch_each(h, true, "1:*",
-				      "(UID FLAGS BODY.PEEK[])", on_msg, &s),
-		     IMAP4_OK);
+	cr_assert_eq(imap4_fetch_each(h, true, "1:*", "(UID FLAGS BODY.PEEK[])",
+	                              on_msg, &s),
+	             IMAP4_OK);
 	cr_assert_eq(s.n, 2);
 	cr_assert_eq(s.uids[0], 5);
 	cr_assert_eq(s.uids[1], 8);
@@ -398,7 +401,7 @@ Test(commands, fetch_each_streams_typed_messages)
 	s.n = 0;
 	s.fail_at = 1;
 	cr_assert_eq(imap4_fetch_each(h, false, "1:2", "UID", on_msg, &s),
-		     IMAP4_ECALLBACK);
+	             IMAP4_ECALLBACK);
 	cr_assert_eq(s.n, 1);
 	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ERROR);
 	api_done(&t);
@@ -415,16 +418,16 @@ Test(commands, unsolicited_callback_sees_what_no_command_asked_for)
 	struct api_test t;
 	int n = 0;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG NOOP\n"
-		"S: * 4 EXISTS\n"
-		"S: * 2 EXPUNGE\n"
-		"S: $TAG OK\n"
-		"C: $TAG LIST \"\" *\n"
-		"S: * LIST () \"/\" a\n"
-		"S: * 5 EXISTS\n"
-		"S: $TAG OK\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: * 4 EXISTS\n"
+	                    "S: * 2 EXPUNGE\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG LIST \"\" *\n"
+	                    "S: * LIST () \"/\" a\n"
+	                    "S: * 5 EXISTS\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
 
 	imap4_set_unsolicited(h, count_unsolicited, &n);
 	cr_assert_eq(imap4_noop(h), IMAP4_OK);
@@ -443,17 +446,17 @@ Test(commands, append_with_synchronizing_literal)
 	struct api_test t;
 	imap4_copyuid cu;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] hi\n"
-		"C: $TAG APPEND INBOX (\\Seen) {14}\n"
-		"S: + go ahead\n"
-		"C= a: b\\r\\n\\r\\nbody\\r\\n\\r\\n\n"
-		"S: $TAG OK [APPENDUID 38505 3955] done\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1 UIDPLUS] hi\n"
+	                    "C: $TAG APPEND INBOX (\\Seen) {14}\n"
+	                    "S: + go ahead\n"
+	                    "C= a: b\\r\\n\\r\\nbody\\r\\n\\r\\n\n"
+	                    "S: $TAG OK [APPENDUID 38505 3955] done\n",
+	                    NULL);
 
 	/* bare LFs become CRLF; the literal size counts the CRs */
-	cr_assert_eq(imap4_append(h, "INBOX", "\\Seen", -1,
-				  "a: b\n\nbody\n", 11),
-		     IMAP4_OK);
+	cr_assert_eq(
+	        imap4_append(h, "INBOX", "\\Seen", -1, "a: b\n\nbody\n", 11),
+	        IMAP4_OK);
 	cr_assert_eq(imap4_resp_appenduid(&cu, imap4_completion(h)), 0);
 	cr_assert_eq(cu.uidvalidity, 38505);
 	api_done(&t);
@@ -462,16 +465,17 @@ Test(commands, append_with_synchronizing_literal)
 Test(commands, append_with_literal_plus_and_date)
 {
 	struct api_test t;
-	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] hi\n"
-		"C~ $TAG ^APPEND Drafts \"[ 0-9][0-9]-[A-Z][a-z]{2}-[0-9]{4} "
-		"[0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\" \\{3\\+\\}$\n"
-		"C= x\\r\\n\\r\\n\n"
-		"S: $TAG OK done\n",
-		NULL);
+	imap4 *h = api_open(
+	        &t,
+	        "S: * PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] hi\n"
+	        "C~ $TAG ^APPEND Drafts \"[ 0-9][0-9]-[A-Z][a-z]{2}-[0-9]{4} "
+	        "[0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\" \\{3\\+\\}$\n"
+	        "C= x\\r\\n\\r\\n\n"
+	        "S: $TAG OK done\n",
+	        NULL);
 
 	cr_assert_eq(imap4_append(h, "Drafts", NULL, time(NULL), "x\r\n", 3),
-		     IMAP4_OK, "%s", imap4_last_error(h)->message);
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
 	api_done(&t);
 }
 
@@ -488,7 +492,7 @@ static ssize_t read_src(void *payload, void *buf, size_t cap)
 	if (n > cap)
 		n = cap;
 	if (n > 3)
-		n = 3;	/* in small pieces */
+		n = 3; /* in small pieces */
 	memcpy(buf, s->data + s->off, n);
 	s->off += n;
 	return (ssize_t)n;
@@ -497,18 +501,18 @@ static ssize_t read_src(void *payload, void *buf, size_t cap)
 Test(commands, append_stream_sends_pieces_after_continuation)
 {
 	struct api_test t;
-	struct src s = { "Subject: x\r\n\r\nhi\r\n", 0, 18 };
+	struct src s = {"Subject: x\r\n\r\nhi\r\n", 0, 18};
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG APPEND INBOX {18}\n"
-		"S: + ok\n"
-		"C= Subject: x\\r\\n\\r\\nhi\\r\\n\\r\\n\n"
-		"S: $TAG OK done\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG APPEND INBOX {18}\n"
+	                    "S: + ok\n"
+	                    "C= Subject: x\\r\\n\\r\\nhi\\r\\n\\r\\n\n"
+	                    "S: $TAG OK done\n",
+	                    NULL);
 
-	cr_assert_eq(imap4_append_stream(h, "INBOX", NULL, -1, 18, read_src,
-					 &s),
-		     IMAP4_OK);
+	cr_assert_eq(
+	        imap4_append_stream(h, "INBOX", NULL, -1, 18, read_src, &s),
+	        IMAP4_OK);
 	api_done(&t);
 }
 
@@ -516,15 +520,14 @@ Test(commands, refused_literal_sends_nothing_more)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG APPEND INBOX {3}\n"
-		"S: $TAG NO [TOOBIG] no thanks\n"
-		"C: $TAG NOOP\n"
-		"S: $TAG OK\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG APPEND INBOX {3}\n"
+	                    "S: $TAG NO [TOOBIG] no thanks\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
 
-	cr_assert_eq(imap4_append(h, "INBOX", NULL, -1, "x\r\n", 3),
-		     IMAP4_NO);
+	cr_assert_eq(imap4_append(h, "INBOX", NULL, -1, "x\r\n", 3), IMAP4_NO);
 	cr_assert_str_eq(imap4_last_error(h)->server_code, "TOOBIG");
 	cr_assert_eq(imap4_noop(h), IMAP4_OK);
 	api_done(&t);
@@ -534,24 +537,22 @@ Test(commands, injection_attempts_send_nothing)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG SELECT INBOX\n"
-		"S: $TAG OK\n"
-		"C: $TAG NOOP\n"
-		"S: $TAG OK\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG SELECT INBOX\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_create(h, "x\r\nA1 DELETE INBOX"), IMAP4_EINVAL);
 	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
-	cr_assert_eq(imap4_search(h, NULL, "ALL\r\nA2 EXPUNGE"),
-		     IMAP4_EINVAL);
+	cr_assert_eq(imap4_search(h, NULL, "ALL\r\nA2 EXPUNGE"), IMAP4_EINVAL);
 	cr_assert_eq(imap4_fetch(h, "1\r\n", "FLAGS"), IMAP4_EINVAL);
 	cr_assert_eq(imap4_fetch(h, "1", "FLAGS\n"), IMAP4_EINVAL);
-	cr_assert_eq(imap4_store(h, "1", "+FLAGS (x)", "\\Seen"),
-		     IMAP4_EINVAL);
+	cr_assert_eq(imap4_store(h, "1", "+FLAGS (x)", "\\Seen"), IMAP4_EINVAL);
 	cr_assert_eq(imap4_xatom(h, "X\r\nY", NULL), IMAP4_EINVAL);
 	cr_assert_eq(imap4_uid(h, "FETCH", "1 FLAGS\r\nA3 LOGOUT"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ERROR);
 	cr_assert_eq(imap4_noop(h), IMAP4_OK);
 	{
@@ -573,16 +574,16 @@ Test(commands, bye_mid_command_aborts_the_handle)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG NOOP\n"
-		"S: * BYE shutting down for maintenance\n"
-		"CLOSE\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: * BYE shutting down for maintenance\n"
+	                    "CLOSE\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_noop(h), IMAP4_EBYE);
 	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ABORT);
 	cr_assert_str_eq(imap4_last_error(h)->server_text,
-			 "shutting down for maintenance");
+	                 "shutting down for maintenance");
 	cr_assert_eq(imap4_socket(h), -1);
 	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
 	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_ECLOSED);
@@ -593,10 +594,10 @@ Test(commands, unknown_tag_is_a_protocol_error)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG NOOP\n"
-		"S: ZZZ999 OK not yours\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: ZZZ999 OK not yours\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_noop(h), IMAP4_EPROTO);
 	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
@@ -607,10 +608,10 @@ Test(commands, unexpected_continuation_is_a_protocol_error)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG NOOP\n"
-		"S: + more please\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: + more please\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_noop(h), IMAP4_EPROTO);
 	api_done(&t);
@@ -620,11 +621,11 @@ Test(commands, eof_mid_command)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG NOOP\n"
-		"S+ * 1 EXI\n"
-		"CLOSE\n",
-		NULL);
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S+ * 1 EXI\n"
+	                    "CLOSE\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_noop(h), IMAP4_EEOF);
 	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ABORT);
@@ -636,7 +637,7 @@ Test(commands, trickling_server_hits_the_command_deadline)
 	struct api_test t;
 	struct imap4_opts o;
 	char script[4096] = "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-			    "C: $TAG NOOP\n";
+	                    "C: $TAG NOOP\n";
 	int64_t start;
 	imap4 *h;
 
@@ -655,7 +656,7 @@ Test(commands, trickling_server_hits_the_command_deadline)
 }
 
 static int answer_a(void *payload, const void *challenge, size_t clen,
-		    void **resp, size_t *rlen)
+                    void **resp, size_t *rlen)
 {
 	*resp = strdup("a");
 	*rlen = 1;
@@ -667,7 +668,7 @@ Test(commands, endless_continuations_hit_the_deadline)
 	struct api_test t;
 	struct imap4_opts o;
 	char script[8192] = "S: * OK [CAPABILITY IMAP4rev1] hi\n"
-			    "C: $TAG AUTHENTICATE X-PINGPONG\n";
+	                    "C: $TAG AUTHENTICATE X-PINGPONG\n";
 	int64_t start;
 	imap4 *h;
 
@@ -678,7 +679,7 @@ Test(commands, endless_continuations_hit_the_deadline)
 	h = api_open(&t, script, &o);
 	start = imap4_now_ms();
 	cr_assert_eq(imap4_authenticate(h, "X-PINGPONG", answer_a, NULL),
-		     IMAP4_ETIMEOUT);
+	             IMAP4_ETIMEOUT);
 	cr_assert_lt(imap4_now_ms() - start, 1500);
 	api_done(&t);
 }
@@ -688,7 +689,7 @@ Test(commands, untagged_data_is_bounded)
 	struct api_test t;
 	struct imap4_opts o;
 	char script[8192] = "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-			    "C: $TAG LIST \"\" *\n";
+	                    "C: $TAG LIST \"\" *\n";
 	imap4 *h;
 
 	for (int i = 0; i < 50; i++)
@@ -713,42 +714,43 @@ Test(commands, command_format)
 {
 	struct api_test t;
 	int n = 0;
-	imap4 *h = api_open(&t,
-		"S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
-		"C: $TAG SELECT INBOX\n"
-		"S: $TAG OK\n"
-		"C: $TAG UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345678901)\n"
-		"S: * 1 FETCH (UID 3 FLAGS ())\n"
-		"S: $TAG OK\n"
-		"C: $TAG SETMETADATA \"Sent Items\" (/private/comment {2}\n"
-		"S: + go\n"
-		"C: hi)\n"
-		"S: $TAG OK\n"
-		"C: $TAG GETMETADATA Entw&APw-rfe \"a b\" 7\n"
-		"S: $TAG OK\n",
-		NULL);
+	imap4 *h = api_open(
+	        &t,
+	        "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	        "C: $TAG SELECT INBOX\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345678901)\n"
+	        "S: * 1 FETCH (UID 3 FLAGS ())\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SETMETADATA \"Sent Items\" (/private/comment {2}\n"
+	        "S: + go\n"
+	        "C: hi)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG GETMETADATA Entw&APw-rfe \"a b\" 7\n"
+	        "S: $TAG OK\n",
+	        NULL);
 
 	cr_assert_eq(imap4_command(h, NULL, NULL, "SELECT %m", "inbox"), 0);
 	cr_assert_eq(imap4_command(h, collect_all, &n,
-				   "UID FETCH %S (FLAGS) (CHANGEDSINCE %U)",
-				   "1:*", (uint64_t)12345678901ull),
-		     IMAP4_OK);
+	                           "UID FETCH %S (FLAGS) (CHANGEDSINCE %U)",
+	                           "1:*", (uint64_t)12345678901ull),
+	             IMAP4_OK);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(imap4_data_count(h), 0);
 	cr_assert_eq(imap4_command(h, NULL, NULL,
-				   "SETMETADATA %m (/private/comment %l)",
-				   "Sent Items", "hi", (size_t)2),
-		     IMAP4_OK);
+	                           "SETMETADATA %m (/private/comment %l)",
+	                           "Sent Items", "hi", (size_t)2),
+	             IMAP4_OK);
 	cr_assert_eq(imap4_command(h, NULL, NULL, "GETMETADATA %m %s %u",
-				   "Entw\xc3\xbcrfe", "a b", (uint32_t)7),
-		     IMAP4_OK);
+	                           "Entw\xc3\xbcrfe", "a b", (uint32_t)7),
+	             IMAP4_OK);
 	/* nothing of these reaches the server */
 	cr_assert_eq(imap4_command(h, NULL, NULL, "BAD%z"), IMAP4_EINVAL);
 	cr_assert_eq(imap4_command(h, NULL, NULL, "SELECT %m", "a\r\nb"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert_eq(imap4_command(h, NULL, NULL, "FETCH %S FLAGS", "0"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	cr_assert_eq(imap4_command(h, NULL, NULL, "X %a", "two words"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	api_done(&t);
 }

@@ -48,7 +48,7 @@ Test(encode, atoms_numbers_and_lists)
 	imap4_cmd_u64(&c, 18446744073709551615ull);
 	imap4_cmd_nil(&c);
 	cr_assert_str_eq(wire(), "A1 FETCH 1:5,7,9:* (UID FLAGS) 4294967295 "
-				 "18446744073709551615 NIL\r\n");
+	                         "18446744073709551615 NIL\r\n");
 	cr_assert_eq(nsegs(), 1);
 }
 
@@ -63,7 +63,7 @@ Test(encode, astring_chooses_atom_quoted_or_literal)
 	imap4_cmd_astring(&c, "a]b");
 	imap4_cmd_astring(&c, "caf\xc3\xa9");
 	cr_assert_str_eq(wire(), "A2 X joe \"two words\" \"q\\\"b\\\\s\" \"\" "
-				 "\"NIL\" a]b {5}\r\ncaf\xc3\xa9\r\n");
+	                         "\"NIL\" a]b {5}\r\ncaf\xc3\xa9\r\n");
 	cr_assert_eq(nsegs(), 2);
 }
 
@@ -96,8 +96,8 @@ Test(encode, literal_plus_and_minus)
 	cr_assert_eq(nsegs(), 2);
 	cr_assert(imap4_cmd_segment(&c, 0, &d, &len, &sync));
 	cr_assert(sync);
-	cr_assert_eq(len, strlen("A5 X {4096+}\r\n") + 4096 +
-				  strlen(" {4097}\r\n"));
+	cr_assert_eq(len,
+	             strlen("A5 X {4096+}\r\n") + 4096 + strlen(" {4097}\r\n"));
 	cr_assert_eq(memcmp(d + len - 9, " {4097}\r\n", 9), 0);
 	cr_assert(imap4_cmd_segment(&c, 1, &d, &len, &sync));
 	cr_assert_not(sync);
@@ -121,7 +121,7 @@ Test(encode, mailbox_modified_utf7_and_inbox)
 	imap4_cmd_mailbox(&c, "A&B");
 	imap4_cmd_mailbox(&c, "with space");
 	cr_assert_str_eq(wire(), "A7 RENAME INBOX Entw&APw-rfe A&-B "
-				 "\"with space\"\r\n");
+	                         "\"with space\"\r\n");
 
 	imap4_cmd_begin(&c, IMAP4_CMD_UTF8, "A8", "SELECT");
 	imap4_cmd_mailbox(&c, "Entw\xc3\xbcrfe");
@@ -141,7 +141,7 @@ Test(encode, injection_is_refused)
 {
 	imap4_cmd_begin(&c, 0, "B1", "SELECT");
 	cr_assert_eq(imap4_cmd_mailbox(&c, "x\r\nB2 DELETE INBOX"),
-		     IMAP4_EINVAL);
+	             IMAP4_EINVAL);
 	/* sticky: later arguments change nothing, end reports it */
 	cr_assert_eq(imap4_cmd_atom(&c, "OK"), IMAP4_EINVAL);
 	cr_assert_eq(imap4_cmd_end(&c), IMAP4_EINVAL);

@@ -9,7 +9,7 @@
 
 struct got {
 	int n;
-	int stop_at;		/* return 1 at this count */
+	int stop_at; /* return 1 at this count */
 	char names[8][16];
 };
 
@@ -19,7 +19,7 @@ static int on_untagged(void *payload, const imap4_resp *resp)
 
 	if (g->n < 8)
 		snprintf(g->names[g->n], sizeof(g->names[0]), "%s",
-			 resp->name ? resp->name : "?");
+		         resp->name ? resp->name : "?");
 	g->n++;
 	return g->n == g->stop_at ? 1 : 0;
 }
@@ -27,19 +27,18 @@ static int on_untagged(void *payload, const imap4_resp *resp)
 Test(idle, duration_ends_it_with_done)
 {
 	struct api_test t;
-	struct got g = { 0 };
+	struct got g = {0};
 	int64_t start;
 	imap4 *h = api_open(&t,
-		IDLE_HELLO
-		"C: $TAG IDLE\n"
-		"S: + idling\n"
-		"S: * 4 EXISTS\n"
-		"C: DONE\n"
-		"S: * 1 EXPUNGE\n"
-		"S: $TAG OK IDLE terminated\n"
-		"C: $TAG NOOP\n"
-		"S: $TAG OK\n",
-		NULL);
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "S: * 4 EXISTS\n"
+	                               "C: DONE\n"
+	                               "S: * 1 EXPUNGE\n"
+	                               "S: $TAG OK IDLE terminated\n"
+	                               "C: $TAG NOOP\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
 
 	start = imap4_now_ms();
 	cr_assert_eq(imap4_idle(h, 300, on_untagged, &g), IMAP4_OK);
@@ -55,17 +54,16 @@ Test(idle, duration_ends_it_with_done)
 Test(idle, callback_ends_it_early)
 {
 	struct api_test t;
-	struct got g = { .stop_at = 1 };
+	struct got g = {.stop_at = 1};
 	int64_t start;
 	imap4 *h = api_open(&t,
-		IDLE_HELLO
-		"C: $TAG IDLE\n"
-		"S: + idling\n"
-		"SLEEP 50\n"
-		"S: * 5 EXISTS\n"
-		"C: DONE\n"
-		"S: $TAG OK\n",
-		NULL);
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "SLEEP 50\n"
+	                               "S: * 5 EXISTS\n"
+	                               "C: DONE\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
 
 	start = imap4_now_ms();
 	cr_assert_eq(imap4_idle(h, 10000, on_untagged, &g), IMAP4_OK);
@@ -76,7 +74,7 @@ Test(idle, callback_ends_it_early)
 
 static void *wake_later(void *arg)
 {
-	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	struct timespec ts = {0, 200 * 1000 * 1000};
 
 	nanosleep(&ts, NULL);
 	imap4_wake(arg);
@@ -89,12 +87,11 @@ Test(idle, wake_from_another_thread)
 	pthread_t th;
 	int64_t start, took;
 	imap4 *h = api_open(&t,
-		IDLE_HELLO
-		"C: $TAG IDLE\n"
-		"S: + idling\n"
-		"C: DONE\n"
-		"S: $TAG OK\n",
-		NULL);
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "C: DONE\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
 
 	start = imap4_now_ms();
 	cr_assert_eq(pthread_create(&th, NULL, wake_later, h), 0);
@@ -110,12 +107,11 @@ Test(idle, wake_before_idle_is_not_lost)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-		IDLE_HELLO
-		"C: $TAG IDLE\n"
-		"S: + idling\n"
-		"C: DONE\n"
-		"S: $TAG OK\n",
-		NULL);
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "C: DONE\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_wake(h), 0);
 	cr_assert_eq(imap4_idle(h, 60000, NULL, NULL), IMAP4_OK);
@@ -141,19 +137,18 @@ static int on_burst(void *payload, const imap4_resp *const *resps, size_t n)
 Test(idle, burst_collects_close_responses)
 {
 	struct api_test t;
-	struct batch b = { 0 };
+	struct batch b = {0};
 	imap4 *h = api_open(&t,
-		IDLE_HELLO
-		"C: $TAG IDLE\n"
-		"S: + idling\n"
-		"SLEEP 100\n"
-		"S: * 7 EXISTS\n"
-		"S: * 1 RECENT\n"
-		"SLEEP 20\n"
-		"S: * 7 FETCH (FLAGS (\\\\Recent))\n"
-		"C: DONE\n"
-		"S: $TAG OK\n",
-		NULL);
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "SLEEP 100\n"
+	                               "S: * 7 EXISTS\n"
+	                               "S: * 1 RECENT\n"
+	                               "SLEEP 20\n"
+	                               "S: * 7 FETCH (FLAGS (\\\\Recent))\n"
+	                               "C: DONE\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_idle_burst(h, 5000, 200, on_burst, &b), IMAP4_OK);
 	cr_assert_eq(b.calls, 1);
@@ -165,14 +160,13 @@ Test(idle, burst_collects_close_responses)
 Test(idle, burst_without_responses_calls_nothing)
 {
 	struct api_test t;
-	struct batch b = { 0 };
+	struct batch b = {0};
 	imap4 *h = api_open(&t,
-		IDLE_HELLO
-		"C: $TAG IDLE\n"
-		"S: + idling\n"
-		"C: DONE\n"
-		"S: $TAG OK\n",
-		NULL);
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "C: DONE\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_idle_burst(h, 100, 50, on_burst, &b), IMAP4_OK);
 	cr_assert_eq(b.calls, 0);
@@ -182,8 +176,8 @@ Test(idle, burst_without_responses_calls_nothing)
 Test(idle, without_capability_sends_nothing)
 {
 	struct api_test t;
-	imap4 *h = api_open(&t, "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n",
-			    NULL);
+	imap4 *h =
+	        api_open(&t, "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n", NULL);
 
 	cr_assert_eq(imap4_idle(h, 100, NULL, NULL), IMAP4_ECAPA);
 	cr_assert_str_eq(fake_server_transcript(t.fs), "");
@@ -213,9 +207,9 @@ Test(idle, done_completion_has_a_deadline)
 	imap4_opts_init(&o);
 	o.timeout_ms = 300;
 	h = api_open(&t,
-		     IDLE_HELLO "C: $TAG IDLE\nS: + idling\nC: DONE\n"
-				"SLEEP 1000\n",
-		     &o);
+	             IDLE_HELLO "C: $TAG IDLE\nS: + idling\nC: DONE\n"
+	                        "SLEEP 1000\n",
+	             &o);
 	start = imap4_now_ms();
 	cr_assert_eq(imap4_idle(h, 100, NULL, NULL), IMAP4_ETIMEOUT);
 	cr_assert_lt(imap4_now_ms() - start, 900);
@@ -226,10 +220,9 @@ Test(idle, refused_idle_is_a_result)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-		IDLE_HELLO
-		"C: $TAG IDLE\n"
-		"S: $TAG NO not now\n",
-		NULL);
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: $TAG NO not now\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_idle(h, 100, NULL, NULL), IMAP4_NO);
 	cr_assert_eq(imap4_state(h), IMAP4_STATE_AUTH);
@@ -240,12 +233,11 @@ Test(idle, bye_while_idle_aborts)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-		IDLE_HELLO
-		"C: $TAG IDLE\n"
-		"S: + idling\n"
-		"S: * BYE autologout\n"
-		"CLOSE\n",
-		NULL);
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "S: * BYE autologout\n"
+	                               "CLOSE\n",
+	                    NULL);
 
 	cr_assert_eq(imap4_idle(h, 5000, NULL, NULL), IMAP4_EBYE);
 	cr_assert_eq(imap4_idle(h, 5000, NULL, NULL), IMAP4_ECLOSED);
@@ -255,20 +247,21 @@ Test(idle, bye_while_idle_aborts)
 Test(idle, wait_after_notify)
 {
 	struct api_test t;
-	struct got g = { .stop_at = 2 };
-	imap4 *h = api_open(&t,
-		IDLE_HELLO
-		"C: $TAG NOTIFY SET (personal (MessageNew MessageExpunge))\n"
-		"S: $TAG OK\n"
-		"SLEEP 50\n"
-		"S: * STATUS Archive (MESSAGES 3 UIDNEXT 9)\n"
-		"S: * LIST () \"/\" NewBox\n"
-		"S: * 9 EXISTS\n"
-		"SLEEP 500\n",
-		NULL);
+	struct got g = {.stop_at = 2};
+	imap4 *h = api_open(
+	        &t,
+	        IDLE_HELLO
+	        "C: $TAG NOTIFY SET (personal (MessageNew MessageExpunge))\n"
+	        "S: $TAG OK\n"
+	        "SLEEP 50\n"
+	        "S: * STATUS Archive (MESSAGES 3 UIDNEXT 9)\n"
+	        "S: * LIST () \"/\" NewBox\n"
+	        "S: * 9 EXISTS\n"
+	        "SLEEP 500\n",
+	        NULL);
 
 	cr_assert_eq(imap4_notify(h, "(personal (MessageNew MessageExpunge))"),
-		     IMAP4_OK);
+	             IMAP4_OK);
 	cr_assert_eq(imap4_wait(h, 5000, on_untagged, &g), IMAP4_OK);
 	cr_assert_eq(g.n, 2);
 	cr_assert_str_eq(g.names[0], "STATUS");

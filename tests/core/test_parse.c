@@ -314,6 +314,68 @@ Test(parse, quoted_strings)
 	cr_assert_eq(PARSE_RC("* X \"abc\\\r\n"), IMAP4_EPROTO);
 }
 
+/* Long strings take the word-at-a-time path: every special byte must be
+ * seen wherever it falls in a word. */
+Test(parse, quoted_strings_long)
+{
+	for (size_t at = 0; at < 40; at++) {
+		char in[128], want[64];
+		static const char *const bad[] = {"\r", "\n", "\\x", "\xff"};
+		size_t n;
+
+		/* an escaped quote at offset at */
+		memset(want, 'a', 48);
+		want[48] = '\0';
+		want[at] = '"';
+		n = (size_t)snprintf(in, sizeof(in), "* X \"%.*s\\\"%s\"\r\n",
+				     (int)at, want, want + at + 1);
+		imap4_arena_reset(&arena);
+		const imap4_resp *r = NULL;
+		cr_assert_eq(imap4_parse_response(&r, &arena, in, n), 0, "%s", in);
+		cr_assert_str_eq(r->args->str, want);
+		cr_assert_eq(r->args->len, 48);
+
+		/* a byte that has no place in a quoted string at offset at */
+		for (size_t b = 0; b < 4; b++) {
+			n = (size_t)snprintf(in, sizeof(in), "* X \"%.*s%s%s\"\r\n",
+					     (int)at, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					     bad[b], "bbbbbbbbbbbbbbbbbbbb");
+			cr_assert_eq(parse_rc(in, n), IMAP4_EPROTO, "%zu %zu", at, b);
+		}
+		n = (size_t)snprintf(in, sizeof(in), "* X \"%.*sz\"\r\n", (int)at,
+				     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+		in[5 + at] = '\0';
+		cr_assert_eq(parse_rc(in, n), IMAP4_EPROTO, "NUL at %zu", at);
+	}
+}
+
+/* The internal entry on buffers of exactly the input's size: ASan sees any
+ * read past the final LF, which the NUL after a copy would hide. */
+Test(parse, exact_size_buffers)
+{
+	static const char *const inputs[] = {
+		"* X {5}\r\nabc\r\n", "* X {3}\r\nabc\r\n", "* X {5}\r\n",
+		"* X {4}\r\nab\r\n", "* X {2}\r\nab\r\n",
+		"* X \"abcdefghijklmnop\r\n",
+		"* X BODY[HEADER.FIELDS (A B)\r\n", "* OK [CODE a b\r\n",
+		"* X ~{1}\r\n", "+ abc\r\n", "A1 OK [X (a b c)] d\r\n",
+	};
+	static const int want[] = {IMAP4_EPROTO, 0, IMAP4_EPROTO, IMAP4_EPROTO,
+				   0, IMAP4_EPROTO, IMAP4_EPROTO, 0,
+				   IMAP4_EPROTO, 0, 0};
+	struct imap4_limits lim;
+	imap4_limits_init(&lim);
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		size_t n = strlen(inputs[i]);
+		char *exact = malloc(n);
+		memcpy(exact, inputs[i], n);
+		const imap4_resp *r;
+		int rc = imap4_resp_parse(&r, &arena, exact, n, &lim, NULL, 0);
+		cr_expect_eq(rc, want[i], "input %zu: %d", i, rc);
+		free(exact);
+	}
+}
+
 Test(parse, code_arguments)
 {
 	const imap4_resp *r = parse_ok(

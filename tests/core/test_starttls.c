@@ -20,17 +20,18 @@ Test(starttls, upgrade_then_capabilities_are_asked_again)
 {
 	struct api_test t;
 	struct imap4_opts o = tls_opts("localhost");
-	imap4 *h = api_open(&t,
-		"S: * OK [CAPABILITY IMAP4rev1 STARTTLS X-CLEARTEXT] hi\n"
-		"C: $TAG STARTTLS\n"
-		"S: $TAG OK Begin TLS negotiation now\n"
-		"STARTTLS\n"
-		"C: $TAG CAPABILITY\n"
-		"S: * CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE\n"
-		"S: $TAG OK\n"
-		"C: $TAG LOGIN joe \"secret\"\n"
-		"S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] ok\n",
-		&o);
+	imap4 *h = api_open(
+	        &t,
+	        "S: * OK [CAPABILITY IMAP4rev1 STARTTLS X-CLEARTEXT] hi\n"
+	        "C: $TAG STARTTLS\n"
+	        "S: $TAG OK Begin TLS negotiation now\n"
+	        "STARTTLS\n"
+	        "C: $TAG CAPABILITY\n"
+	        "S: * CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG LOGIN joe \"secret\"\n"
+	        "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] ok\n",
+	        &o);
 
 	cr_assert(imap4_is_tls(h));
 	cr_assert_not(imap4_has_capability(h, "X-CLEARTEXT"));
@@ -47,17 +48,17 @@ Test(starttls, capability_asked_first_when_greeting_has_none)
 	struct api_test t;
 	struct imap4_opts o = tls_opts("127.0.0.1");
 	imap4 *h = api_open(&t,
-		"S: * OK hi\n"
-		"C: $TAG CAPABILITY\n"
-		"S: * CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\n"
-		"S: $TAG OK\n"
-		"C: $TAG STARTTLS\n"
-		"S: $TAG OK go\n"
-		"STARTTLS\n"
-		"C: $TAG CAPABILITY\n"
-		"S: * CAPABILITY IMAP4rev1\n"
-		"S: $TAG OK\n",
-		&o);
+	                    "S: * OK hi\n"
+	                    "C: $TAG CAPABILITY\n"
+	                    "S: * CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG STARTTLS\n"
+	                    "S: $TAG OK go\n"
+	                    "STARTTLS\n"
+	                    "C: $TAG CAPABILITY\n"
+	                    "S: * CAPABILITY IMAP4rev1\n"
+	                    "S: $TAG OK\n",
+	                    &o);
 
 	/* LOGINDISABLED held in cleartext only */
 	cr_assert_not(imap4_has_capability(h, "LOGINDISABLED"));
@@ -81,8 +82,7 @@ Test(starttls, cleartext_preauth_is_refused)
 	struct api_test t;
 	struct imap4_opts o = tls_opts("localhost");
 
-	api_start(&t, "S: * PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] hi\n",
-		  &o);
+	api_start(&t, "S: * PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] hi\n", &o);
 	cr_assert_eq(t.rc, IMAP4_ETLSREQ);
 	cr_assert_str_eq(fake_server_transcript(t.fs), "");
 	api_done(&t);
@@ -94,11 +94,11 @@ Test(starttls, refused_by_server)
 	struct imap4_opts o = tls_opts("localhost");
 
 	api_start(&t,
-		  "S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
-		  "C: $TAG STARTTLS\n"
-		  "S: $TAG NO not today\n"
-		  "EOF\n",
-		  &o);
+	          "S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
+	          "C: $TAG STARTTLS\n"
+	          "S: $TAG NO not today\n"
+	          "EOF\n",
+	          &o);
 	cr_assert_eq(t.rc, IMAP4_ETLSREQ);
 	api_done(&t);
 }
@@ -111,14 +111,14 @@ Test(starttls, bytes_after_ok_are_an_injection)
 	/* the man in the middle appends a response to the OK, hoping it is
 	 * read as if it came through TLS */
 	api_start(&t,
-		  "S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
-		  "C: $TAG STARTTLS\n"
-		  "S+ $TAG OK go\\r\\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\\r\\n\n"
-		  "EOF\n",
-		  &o);
+	          "S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
+	          "C: $TAG STARTTLS\n"
+	          "S+ $TAG OK go\\r\\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\\r\\n\n"
+	          "EOF\n",
+	          &o);
 	cr_assert_eq(t.rc, IMAP4_EINJECT);
 	cr_assert(strstr(imap4_open_error(), "before the TLS handshake"), "%s",
-		  imap4_open_error());
+	          imap4_open_error());
 	api_done(&t);
 }
 
@@ -128,15 +128,15 @@ Test(starttls, wrong_name_fails_verification)
 	struct imap4_opts o = tls_opts("imap.example.org");
 
 	api_start(&t,
-		  "S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
-		  "C: $TAG STARTTLS\n"
-		  "S: $TAG OK go\n"
-		  "STARTTLS\n",
-		  &o);
+	          "S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
+	          "C: $TAG STARTTLS\n"
+	          "S: $TAG OK go\n"
+	          "STARTTLS\n",
+	          &o);
 	cr_assert(t.rc == IMAP4_ECERT || t.rc == IMAP4_ETLS, "rc %d: %s", t.rc,
-		  imap4_open_error());
+	          imap4_open_error());
 	imap4_free(&t.h);
-	fake_server_finish(t.fs, NULL, 0);	/* the handshake failed */
+	fake_server_finish(t.fs, NULL, 0); /* the handshake failed */
 }
 
 Test(starttls, explicit_call_on_a_cleartext_handle)
@@ -147,16 +147,16 @@ Test(starttls, explicit_call_on_a_cleartext_handle)
 
 	o.tls = IMAP4_TLS_NONE;
 	h = api_open(&t,
-		"S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
-		"C: $TAG STARTTLS\n"
-		"S: $TAG OK go\n"
-		"STARTTLS\n"
-		"C: $TAG CAPABILITY\n"
-		"S: * CAPABILITY IMAP4rev1\n"
-		"S: $TAG OK\n"
-		"C: $TAG NOOP\n"
-		"S: $TAG OK\n",
-		&o);
+	             "S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
+	             "C: $TAG STARTTLS\n"
+	             "S: $TAG OK go\n"
+	             "STARTTLS\n"
+	             "C: $TAG CAPABILITY\n"
+	             "S: * CAPABILITY IMAP4rev1\n"
+	             "S: $TAG OK\n"
+	             "C: $TAG NOOP\n"
+	             "S: $TAG OK\n",
+	             &o);
 
 	cr_assert_not(imap4_is_tls(h));
 	cr_assert_eq(imap4_starttls(h), IMAP4_OK);

@@ -53,9 +53,9 @@ fi
 forbidden='^(socket|connect|read|write|send|recv|sendto|recvfrom|sendmsg|recvmsg|poll|ppoll|select|pselect|epoll_wait|readv|writev|pread|pwrite)$|^gnutls_record_'
 for o in "$@"; do
 	syms=$(nm -u "$o" | awk '{print $NF}' | sed -e 's/@.*//' \
-		-e 's/^__\(.*\)_chk$/\1/' | grep -E "$forbidden" || true)
+		-e 's/^__\(.*\)_chk$/\1/' | grep -E "$forbidden" | tr '\n' ' ' || true)
 	if [ -n "$syms" ]; then
-		echo "check-layers: $o (sans-I/O) calls:" $syms >&2
+		echo "check-layers: $o (sans-I/O) calls: $syms" >&2
 		bad=1
 	fi
 done

@@ -119,10 +119,10 @@ EOF
 # DIR/params keeps what must survive a restart: ports and passwords.
 make_params() {
 	[ -s "$DIR/params" ] && return 0
-	set -- $(free_ports)
+	ports=$(free_ports)
 	cat >"$DIR/params" <<EOF
-IMAP_PORT=$1
-IMAPS_PORT=$2
+IMAP_PORT=${ports%% *}
+IMAPS_PORT=${ports##* }
 IMAP_PASS=$(random_secret)
 IMAP_PASS2=$(random_secret)
 EOF
@@ -152,7 +152,7 @@ make_passwd() {
 pick_mechanisms() {
 	mechs="plain login"
 	for m in cram-md5 scram-sha-256; do
-		M=$(echo "$m" | tr a-z A-Z)
+		M=$(echo "$m" | tr '[:lower:]' '[:upper:]')
 		if grep -qaF "$M" "$DOVECOT_LIBEXEC/auth" 2>/dev/null; then
 			mechs="$mechs $m"
 		fi

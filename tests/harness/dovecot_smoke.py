@@ -8,8 +8,6 @@ imaplib can drive; checks the capabilities the library and the daemon rely
 on; IDLEs and sees an APPEND from a second connection; runs
 IMAP_PREAUTH_CMD. Exits non-zero with a message on the first failure.
 """
-import hashlib
-import hmac
 import imaplib
 import os
 import ssl

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2317 # cleanup and forward run from traps
 # with-dovecot.sh CMD [ARG...] - runs CMD against a throwaway Dovecot.
 #
 # Starts an instance in a fresh temporary directory (tests/harness/
@@ -31,6 +32,7 @@ trap cleanup EXIT
 "$HERE/dovecot.sh" start "$DIR"
 
 while IFS= read -r line; do
+	# shellcheck disable=SC2163 # exports the KEY=value the line holds
 	case "$line" in
 	[A-Z]*=*) export "$line" ;;
 	esac

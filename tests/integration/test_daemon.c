@@ -8,6 +8,7 @@
  * runs alone.
  */
 #include "harness/dovecot_env.h"
+#include "harness/fault_proxy.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -52,8 +53,8 @@ struct fixture {
 /* A temp dir with a configuration mirroring prefix* of the test account,
  * watching prefix (the first mailbox) live. extra is added inside the
  * account block. */
-static void setup_idle(struct fixture *f, const char *prefix,
-		       const char *idle, const char *extra)
+static void setup_full(struct fixture *f, const char *prefix,
+		       const char *idle, const char *port, const char *extra)
 {
 	snprintf(f->dir, sizeof(f->dir), "/tmp/mm-dtest.XXXXXX");
 	cr_assert_not_null(mkdtemp(f->dir));
@@ -68,20 +69,28 @@ static void setup_idle(struct fixture *f, const char *prefix,
 		"  name = \"test\"; host = \"%s\"; port = %s; tls = \"none\";\n"
 		"  user = \"%s\"; password = \"%s\";\n"
 		"  mailboxes = [\"%s*\"]; idle = [\"%s\"];\n"
-		"  timeout = 10; %s\n"
+		"  %s %s\n"
 		"});\n",
-		f->db, harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
+		f->db, harness_env("IMAP_HOST"),
+		port ? port : harness_env("IMAP_PORT"),
 		harness_env("IMAP_USER"), harness_env("IMAP_PASS"), prefix,
-		idle, extra ? extra : "");
+		idle, extra && strstr(extra, "timeout =") ? "" : "timeout = 10;",
+		extra ? extra : "");
 	fclose(c);
 	chmod(f->conf, 0600);
 	/* The Dovecot may outlive one run of the suite. */
 	cr_assert_eq(sh(CTL " reset '%s'", prefix), 0);
 }
 
+static void setup_idle(struct fixture *f, const char *prefix,
+		       const char *idle, const char *extra)
+{
+	setup_full(f, prefix, idle, NULL, extra);
+}
+
 static void setup(struct fixture *f, const char *prefix, const char *extra)
 {
-	setup_idle(f, prefix, prefix, extra);
+	setup_full(f, prefix, prefix, NULL, extra);
 }
 
 static void teardown(struct fixture *f)
@@ -384,6 +393,122 @@ Test(daemon, cache_files_are_private)
 	struct stat st;
 	cr_assert_eq(stat(f.db, &st), 0);
 	cr_assert_eq(st.st_mode & 077, 0, "cache mode %o", st.st_mode & 0777);
+	teardown(&f);
+}
+
+/* A proxy between the daemon and Dovecot that misbehaves once; the daemon
+ * must notice, keep the cache consistent, reconnect and converge. */
+static void survive_fault(const char *prefix, enum fault_action action,
+			  uint64_t after)
+{
+	struct fixture f;
+	struct fault_proxy *px;
+	uint16_t port;
+	struct fault_plan plan = {.action = action, .dir = FAULT_FROM_SERVER,
+				  .after = after, .once = true};
+	cr_assert_eq(fault_proxy_start(&px, &port,
+				       harness_env_port("IMAP_PORT"), &plan), 0);
+	char p[8];
+	snprintf(p, sizeof(p), "%u", port);
+	/* timeout: the stalled connection must be given up quickly */
+	setup_full(&f, prefix, prefix, p, "timeout = 5; poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create %s", prefix), 0);
+	cr_assert_eq(sh(CTL " fill %s 400 15", prefix), 0);
+
+	pid_t pid = start_daemon(&f);
+	/* Back-off starts near 1 s; a stall costs the 5 s timeout first. */
+	int rc = compare(&f, 40);
+	if (!fault_proxy_fired(px))
+		sh("cat %s/mailmirror.conf %s/log >&2", f.dir, f.dir);
+	cr_assert(fault_proxy_fired(px), "the fault never happened");
+	cr_assert_geq(fault_proxy_connections(px), 2, "no reconnection");
+	if (rc != 0)
+		sh("cat %s/compare.log %s/log >&2", f.dir, f.dir);
+	cr_assert_eq(rc, 0, "no convergence after the fault");
+	cr_assert_eq(stop_daemon(pid), 0);
+	assert_integrity(&f);
+	fault_proxy_stop(&px);
+	teardown(&f);
+}
+
+Test(daemon, connection_cut_mid_fetch_recovers, .timeout = 120)
+{
+	survive_fault("dm_cut", FAULT_CUT, 60000);
+}
+
+Test(daemon, stalled_server_times_out_and_recovers, .timeout = 120)
+{
+	survive_fault("dm_stall", FAULT_STALL, 60000);
+}
+
+Test(daemon, sighup_adds_an_account_without_restart, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_hupa", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_hupa dm_hupb"), 0);
+	cr_assert_eq(sh(CTL " fill dm_hupb 7 16"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+
+	FILE *c = fopen(f.conf, "a");
+	cr_assert_not_null(c);
+	/* libconfig has no list append: a second file replaces the first */
+	fclose(c);
+	c = fopen(f.conf, "w");
+	fprintf(c,
+		"cache = \"%s\";\n"
+		"accounts = ({ name = \"test\"; host = \"%s\"; port = %s;"
+		" tls = \"none\"; user = \"%s\"; password = \"%s\";"
+		" mailboxes = [\"dm_hupa*\"]; idle = [\"dm_hupa\"];"
+		" poll_interval = 10; timeout = 10; },\n"
+		" { name = \"second\"; host = \"%s\"; port = %s;"
+		" tls = \"none\"; user = \"%s\"; password = \"%s\";"
+		" mailboxes = [\"dm_hupb*\"]; idle = [\"dm_hupb\"]; });\n",
+		f.db, harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
+		harness_env("IMAP_USER"), harness_env("IMAP_PASS"),
+		harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
+		harness_env("IMAP_USER"), harness_env("IMAP_PASS"));
+	fclose(c);
+	kill(pid, SIGHUP);
+	cr_assert_eq(sh(CTL " compare %s second dm_hupb 20 >>%s/compare.log",
+			f.db, f.dir),
+		     0, "the added account was not mirrored");
+	/* the first account kept running */
+	cr_assert_eq(sh(CTL " append dm_hupa 'still live'"), 0);
+	assert_converged(&f, 5);
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
+Test(daemon, on_new_mail_runs_with_the_message_fields, .timeout = 120)
+{
+	struct fixture f;
+	char extra[512];
+	char dir[] = "/tmp/mm-hook.XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(extra, sizeof(extra),
+		 "on_new_mail = \"printf '%%s|%%s|%%s\\\\n' \\\"$MM_MAILBOX\\\" "
+		 "\\\"$MM_UID\\\" \\\"$MM_SUBJECT\\\" >> %s/hook.log\";",
+		 dir);
+	setup(&f, "dm_hook", extra);
+	cr_assert_eq(sh(CTL " create dm_hook"), 0);
+	cr_assert_eq(sh(CTL " fill dm_hook 3 17"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	/* The initial sync is not news: no hook for it. */
+	cr_assert_neq(sh("test -s %s/hook.log", dir), 0);
+	/* A subject that tries to break out of the shell and the terminal. */
+	cr_assert_eq(sh(CTL " append dm_hook '$(touch %s/pwned) `id` \x1b[2J'", dir), 0);
+	int seen = -1;
+	for (int i = 0; i < 100 && seen != 0; i++) {
+		seen = sh("grep -q '^dm_hook|4|' %s/hook.log 2>/dev/null", dir);
+		usleep(50000);
+	}
+	cr_assert_eq(seen, 0, "on_new_mail did not run for the new message");
+	cr_assert_neq(sh("test -e %s/pwned", dir), 0,
+		      "server text reached the shell");
+	cr_assert_eq(stop_daemon(pid), 0);
+	sh("rm -rf %s", dir);
 	teardown(&f);
 }
 
