@@ -149,7 +149,7 @@ static void tls_params(const imap4 *h, struct imap4_tls_params *p)
 
 int imap4_starttls(imap4 *h)
 {
-	struct imap4_run run = {.no_is_error = true, .states = IMAP4_NONAUTH};
+	struct imap4_run run = {.no_is_error = true};
 	struct imap4_transport *tls = NULL;
 	struct imap4_tls_params p;
 	char err[256] = "";

@@ -70,7 +70,6 @@ struct imap4_run {
 	void *payload;
 	imap4_msg_cb msg_cb; /* imap4_fetch_each: typed FETCH */
 	void *msg_payload;
-	unsigned states;  /* bit (1 << IMAP4_STATE_*) allowed */
 	bool no_is_error; /* NO is IMAP4_ENO (login, starttls, ...) */
 	bool bye_ok;      /* LOGOUT: BYE is the expected farewell */
 	bool secret_cont; /* the exchange is secret: trace "***" */

@@ -245,8 +245,8 @@ int imap4_keep(imap4 *h, const imap4_resp *resp)
 	size_t need = resp->raw_len + KEEP_OVERHEAD;
 	int rc;
 
-	if (need > h->opts.limits.max_untagged - h->data_bytes ||
-	    h->data_bytes > h->opts.limits.max_untagged)
+	if (h->data_bytes > h->opts.limits.max_untagged ||
+	    need > h->opts.limits.max_untagged - h->data_bytes)
 		return imap4_fail(h, IMAP4_ELIMIT,
 		                  "untagged data of one command exceeds %zu "
 		                  "bytes",

@@ -27,9 +27,9 @@ enum {
 	ST_DELIVERED,	/* next() returned it; dropped at the next call */
 };
 
-/* After a response that grew the buffer past this, its memory is given
- * back instead of kept for the next one, so that one big literal does not
- * pin its size for the life of the connection. */
+/* After a response that grew the buffer or the arena past this, their
+ * memory is given back instead of kept for the next one, so that one big
+ * literal does not pin its size for the life of the connection. */
 #define READER_KEEP ((size_t)1 << 20)
 
 void imap4_limits_init(struct imap4_limits *lim)
@@ -106,7 +106,13 @@ static void drop_response(struct imap4_reader *r)
 	else
 		imap4_buf_reset(&r->in);
 	imap4_buf_reset(&r->streamed);
-	imap4_arena_reset(&r->arena);
+	if (r->arena.used > READER_KEEP) {
+		size_t cap = r->arena.cap;
+		imap4_arena_clear(&r->arena);
+		imap4_arena_init(&r->arena, cap);
+	} else {
+		imap4_arena_reset(&r->arena);
+	}
 	r->line_start = 0;
 	r->state = ST_LINE;
 }

@@ -37,6 +37,7 @@ struct account {
 	bool ok;
 
 	atomic_bool stop;
+	atomic_bool poke;	/* poll now: we may have been suspended */
 	_Atomic int64_t alive_until;	/* CLOCK_MONOTONIC ms */
 };
 
@@ -108,7 +109,7 @@ static void sleep_ms(struct account *a, unsigned ms)
 	}
 	promise(a, (int)ms);
 	pthread_mutex_lock(&a->lock);
-	while (!atomic_load(&a->stop) &&
+	while (!atomic_load(&a->stop) && !atomic_load(&a->poke) &&
 	       pthread_cond_timedwait(&a->cond, &a->lock, &ts) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&a->lock);
@@ -311,6 +312,10 @@ static int live(struct worker *w)
 		} else if (ms > 0) {
 			sleep_ms(a, (unsigned)ms);
 		}
+		if (atomic_exchange(&a->poke, false)) {
+			log_info(c->name, NULL, "checking the connection");
+			next_poll = 0;
+		}
 		if (atomic_load(&a->stop) || now_ms() < next_poll)
 			continue;
 
@@ -445,6 +450,7 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	a->conf = conf;
 	a->once = once;
 	atomic_init(&a->stop, false);
+	atomic_init(&a->poke, false);
 	atomic_init(&a->alive_until, now_ms() + 60000);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_condattr_t ca;
@@ -468,6 +474,16 @@ int acct_start(struct account **out, const struct conf_account *conf,
 void acct_request_stop(struct account *a)
 {
 	atomic_store(&a->stop, true);
+	pthread_mutex_lock(&a->lock);
+	if (a->h)
+		imap4_wake(a->h);
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void acct_poke(struct account *a)
+{
+	atomic_store(&a->poke, true);
 	pthread_mutex_lock(&a->lock);
 	if (a->h)
 		imap4_wake(a->h);

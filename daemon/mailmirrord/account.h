@@ -35,6 +35,12 @@ void acct_request_stop(struct account *a);
  * account is freed and *a set to NULL. */
 bool acct_join(struct account **a, int timeout_ms, bool *ok);
 
+/* Asks the worker to check its connection and poll every mailbox now (the
+ * system resumed from suspend, or the network changed): a connection that
+ * died meanwhile fails that poll and is replaced at once, instead of after
+ * an IDLE that may last 29 minutes. */
+void acct_poke(struct account *a);
+
 /* Whether the worker is within the deadline it promised before its current
  * wait (the watchdog is pinged only while every worker is fresh). */
 bool acct_fresh(struct account *a);

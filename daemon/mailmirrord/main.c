@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EX_OK 0
@@ -235,6 +236,32 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 	notify_ready();
 }
 
+/* Milliseconds the system spent suspended: CLOCK_BOOTTIME counts them,
+ * CLOCK_MONOTONIC does not. */
+static int64_t suspended_ms(void)
+{
+	struct timespec b, m;
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return (int64_t)(b.tv_sec - m.tv_sec) * 1000 +
+	       (b.tv_nsec - m.tv_nsec) / 1000000;
+}
+
+/* After a suspend, connections are likely dead though no socket knows it
+ * yet: every worker checks its own at once. */
+static void check_resume(struct running *r, int64_t *last)
+{
+	int64_t now = suspended_ms();
+	if (now - *last > 5000) {
+		log_notice(NULL, NULL, "the system was suspended for %lld s; "
+				       "checking every connection",
+			   (long long)((now - *last) / 1000));
+		for (size_t i = 0; i < r->n; i++)
+			acct_poke(r->v[i]);
+	}
+	*last = now;
+}
+
 static void report(struct running *r)
 {
 	char line[1024] = "", one[200];
@@ -381,6 +408,7 @@ int main(int argc, char **argv)
 		tick = 5000;
 	if (tick < 100)
 		tick = 100;
+	int64_t asleep = suspended_ms();
 	for (;;) {
 		struct pollfd p = {.fd = sfd, .events = POLLIN};
 		int n = poll(&p, 1, tick);
@@ -402,6 +430,7 @@ int main(int argc, char **argv)
 							"time; exiting anyway");
 			break;
 		}
+		check_resume(&r, &asleep);
 		report(&r);
 	}
 out:

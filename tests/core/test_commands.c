@@ -754,3 +754,53 @@ Test(commands, command_format)
 	             IMAP4_EINVAL);
 	api_done(&t);
 }
+
+Test(commands, compress_deflate_then_commands)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1 "
+	                    "COMPRESS=DEFLATE] hi\n"
+	                    "C: $TAG COMPRESS DEFLATE\n"
+	                    "S: $TAG OK compressing\n"
+	                    "DEFLATE\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: * 3 EXISTS\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_compress(h), IMAP4_OK);
+	cr_assert(imap4_is_compressed(h));
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 1);
+	/* twice is a caller's mistake, caught before sending */
+	cr_assert_eq(imap4_compress(h), IMAP4_EINVAL);
+	api_done(&t);
+}
+
+Test(commands, transport_hooks_bypass_the_parser)
+{
+	struct api_test t;
+	char *line = NULL;
+	size_t len = 0;
+	char buf[8];
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: X1 NOOP\n"
+	                    "S: X1 OK done\n"
+	                    "S+ raw!\n",
+	                    NULL);
+
+	cr_assert_geq(imap4_socket(h), 0);
+	cr_assert_eq(imap4_send(h, "X1 NOOP\r\n", 9), 0);
+	cr_assert_eq(imap4_readline(h, &line, &len), 0);
+	cr_assert_str_eq(line, "X1 OK done\r\n");
+	cr_assert_eq(len, 12);
+	free(line);
+	cr_assert_eq(imap4_read(h, buf, 4), 4);
+	cr_assert_eq(memcmp(buf, "raw!", 4), 0);
+	cr_assert_eq(imap4_shutdown(h), 0);
+	cr_assert_eq(imap4_socket(h), -1);
+	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
+	api_done(&t);
+}

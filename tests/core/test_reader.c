@@ -345,6 +345,12 @@ Test(reader, streams_a_5mb_literal)
 	cr_assert_not(lit->streamed);
 	cr_assert_eq(lit->len, 5000000);
 	cr_assert(!memcmp(lit->str, s + len - 5000000 - 17, 5000000));
+	/* and given back once the next response starts */
+	cr_assert_eq(imap4_reader_feed(&r, "* 1 EXISTS\r\n", 12), 12);
+	cr_assert_lt(r.in.alloc, 4096);
+	cr_assert_lt(r.arena.used, 4096);
+	cr_assert_eq(imap4_reader_next(&r, &resp), 1);
+	cr_assert_str_eq(resp->name, "EXISTS");
 	imap4_reader_clear(&r);
 	free(s);
 }
