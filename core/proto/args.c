@@ -77,7 +77,7 @@ const char *imap4_arg_string(const imap4_arg *arg)
 	case IMAP4_ARG_ATOM:
 	case IMAP4_ARG_STRING:
 	case IMAP4_ARG_LITERAL:
-		return arg->str;	/* NULL for a streamed literal */
+		return arg->str; /* NULL for a streamed literal */
 	case IMAP4_ARG_NIL:
 	case IMAP4_ARG_LIST:
 		break;

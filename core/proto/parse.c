@@ -16,20 +16,21 @@
 #include <string.h>
 
 enum {
-	C_ATOM = 1 << 0,	/* 0x21-0x7e but ( ) { " [ ] */
-	C_LB = 1 << 1,		/* [ */
-	C_RB = 1 << 2,		/* ] */
-	C_TAG = 1 << 3,		/* ASTRING-CHAR but + */
-	C_KW = 1 << 4,		/* ATOM-CHAR: response names, code keywords */
-	C_QUOTED = 1 << 5,	/* QUOTED-CHAR without escape: CHAR but CR
-				   LF " \ and NUL */
+	C_ATOM = 1 << 0,   /* 0x21-0x7e but ( ) { " [ ] */
+	C_LB = 1 << 1,     /* [ */
+	C_RB = 1 << 2,     /* ] */
+	C_TAG = 1 << 3,    /* ASTRING-CHAR but + */
+	C_KW = 1 << 4,     /* ATOM-CHAR: response names, code keywords */
+	C_QUOTED = 1 << 5, /* QUOTED-CHAR without escape: CHAR but CR
+	                      LF " \ and NUL */
 	C_DIGIT = 1 << 6,
-	C_SECT = 1 << 7,	/* inside BODY[...]: SP and VCHAR but ] */
+	C_SECT = 1 << 7, /* inside BODY[...]: SP and VCHAR but ] */
 };
 
 /* Bytes 0x80-0xff are 0: never part of an atom, a tag or a keyword, and in
  * quoted strings accepted only as well-formed UTF-8 (RFC 9051 QUOTED-CHAR,
  * RFC 6855 UTF8=ACCEPT). */
+/* clang-format off */
 static const unsigned char cls[256] = {
 	0x00, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20,	/* 0x00 */
 	0x20, 0x20, 0x00, 0x20, 0x20, 0x00, 0x20, 0x20,	/* 0x08 */
@@ -48,21 +49,22 @@ static const unsigned char cls[256] = {
 	0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9, 0xb9,	/* 0x70 */
 	0xb9, 0xb9, 0xb9, 0xa0, 0xb9, 0xb9, 0xb9, 0x20,	/* 0x78 */
 };
+/* clang-format on */
 
 #define IS(c, m) (cls[(unsigned char)(c)] & (m))
 
 struct parser {
-	const char *p;		/* next byte */
-	const char *base;	/* first byte of the response */
-	const char *end;	/* one past its final LF */
+	const char *p;    /* next byte */
+	const char *base; /* first byte of the response */
+	const char *end;  /* one past its final LF */
 	struct imap4_arena *arena;
 	const struct imap4_limits *lim;
-	const size_t *streamed;	/* data offsets of streamed literals */
+	const size_t *streamed; /* data offsets of streamed literals */
 	size_t nstreamed;
-	size_t istreamed;	/* streamed literals met so far */
-	size_t nargs;		/* argument nodes made, all depths */
-	char *slab, *slab_end;	/* free part of the arena piece in use */
-	size_t slab_size;	/* size of the next piece */
+	size_t istreamed;      /* streamed literals met so far */
+	size_t nargs;          /* argument nodes made, all depths */
+	char *slab, *slab_end; /* free part of the arena piece in use */
+	size_t slab_size;      /* size of the next piece */
 };
 
 /* Arena pieces the parser carves tokens from: a response of many small
@@ -123,9 +125,8 @@ static void chain_add(struct chain *c, struct imap4_arg *a)
 /* One allocation holds the node and its NUL-terminated string, so a token
  * costs one bump of the arena. s NULL leaves the string for the caller to
  * fill (unescaping). */
-static inline struct imap4_arg *new_arg(struct parser *ps,
-					enum imap4_arg_type type,
-					const char *s, size_t len)
+static inline struct imap4_arg *
+new_arg(struct parser *ps, enum imap4_arg_type type, const char *s, size_t len)
 {
 	struct imap4_arg *a;
 	if (len > SIZE_MAX - sizeof(*a) - 8)
@@ -198,11 +199,11 @@ static size_t utf8_len(const unsigned char *s)
  * over, and never loads past end. Quoted strings are most of the bytes of
  * an ENVELOPE, hence the trouble. After a real hit in a word the tests may
  * report more (borrows); they never miss one. */
-#define ONES (~(uint64_t)0 / 0xff)
-#define HIGHS (ONES * 0x80)
-#define HAS_ZERO(v) (((v) - ONES) & ~(v) & HIGHS)
+#define ONES           (~(uint64_t)0 / 0xff)
+#define HIGHS          (ONES * 0x80)
+#define HAS_ZERO(v)    (((v)-ONES) & ~(v)&HIGHS)
 #define HAS_BYTE(v, c) HAS_ZERO((v) ^ (ONES * (c)))
-#define CTL_OR_HIGH(v) ((((v) - ONES * 0x20) | (v)) & HIGHS)
+#define CTL_OR_HIGH(v) ((((v)-ONES * 0x20) | (v)) & HIGHS)
 
 static const char *skip_plain(const char *p, const char *end)
 {
@@ -247,7 +248,8 @@ static int lex_quoted(struct parser *ps, struct imap4_arg **out)
 				return IMAP4_EPROTO;
 			p += 2;
 			n++;
-		} else if (c >= 0x80 && (k = utf8_len((const unsigned char *)p))) {
+		} else if (c >= 0x80 &&
+		           (k = utf8_len((const unsigned char *)p))) {
 			p += k;
 			n += k;
 		} else {
@@ -496,8 +498,8 @@ static int parse_code(struct parser *ps, imap4_resp *r)
 		}
 	}
 	r->code = upper_dup(ps->arena, kw, (size_t)(p - kw));
-	r->code_text = imap4_arena_strndup(ps->arena, args,
-					   (size_t)(close - args));
+	r->code_text =
+	        imap4_arena_strndup(ps->arena, args, (size_t)(close - args));
 	if (!r->code || !r->code_text)
 		return IMAP4_ENOMEM;
 	ps->p = close + 1;
@@ -523,10 +525,14 @@ static int parse_resp_text(struct parser *ps, imap4_resp *r)
 static bool is_status_name(const char *n)
 {
 	switch (n[0]) {
-	case 'O': return !strcmp(n, "OK");
-	case 'N': return !strcmp(n, "NO");
-	case 'B': return !strcmp(n, "BAD") || !strcmp(n, "BYE");
-	case 'P': return !strcmp(n, "PREAUTH");
+	case 'O':
+		return !strcmp(n, "OK");
+	case 'N':
+		return !strcmp(n, "NO");
+	case 'B':
+		return !strcmp(n, "BAD") || !strcmp(n, "BYE");
+	case 'P':
+		return !strcmp(n, "PREAUTH");
 	}
 	return false;
 }
@@ -577,7 +583,8 @@ static int parse_response(struct parser *ps, imap4_resp *r)
 			p++;
 		if (p == t || *p != ' ')
 			return IMAP4_EPROTO;
-		if (!(r->tag = imap4_arena_strndup(ps->arena, t, (size_t)(p - t))))
+		if (!(r->tag = imap4_arena_strndup(ps->arena, t,
+		                                   (size_t)(p - t))))
 			return IMAP4_ENOMEM;
 		p++;
 	}
@@ -606,9 +613,9 @@ static int parse_response(struct parser *ps, imap4_resp *r)
 }
 
 int imap4_resp_parse(const imap4_resp **out, struct imap4_arena *arena,
-		     const char *data, size_t len,
-		     const struct imap4_limits *lim, const size_t *streamed,
-		     size_t nstreamed)
+                     const char *data, size_t len,
+                     const struct imap4_limits *lim, const size_t *streamed,
+                     size_t nstreamed)
 {
 	*out = NULL;
 	if (len < 2 || data[len - 2] != '\r' || data[len - 1] != '\n')
@@ -622,13 +629,13 @@ int imap4_resp_parse(const imap4_resp **out, struct imap4_arena *arena,
 	r->arena = arena;
 
 	struct parser ps = {
-		.p = data,
-		.base = data,
-		.end = data + len,
-		.arena = arena,
-		.lim = lim,
-		.streamed = streamed,
-		.nstreamed = nstreamed,
+	        .p = data,
+	        .base = data,
+	        .end = data + len,
+	        .arena = arena,
+	        .lim = lim,
+	        .streamed = streamed,
+	        .nstreamed = nstreamed,
 	};
 	int rc = parse_response(&ps, r);
 	if (rc < 0)
@@ -642,7 +649,7 @@ int imap4_resp_parse(const imap4_resp **out, struct imap4_arena *arena,
 }
 
 int imap4_parse_response(const imap4_resp **out, struct imap4_arena *arena,
-			 const char *data, size_t len)
+                         const char *data, size_t len)
 {
 	struct imap4_limits lim;
 	imap4_limits_init(&lim);

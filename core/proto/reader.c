@@ -20,11 +20,11 @@
 #include <string.h>
 
 enum {
-	ST_LINE,	/* reading a line up to its LF */
-	ST_LITERAL,	/* reading literal data into in */
-	ST_STREAM,	/* handing literal data to the sink */
-	ST_COMPLETE,	/* in holds a response that next() has not parsed */
-	ST_DELIVERED,	/* next() returned it; dropped at the next call */
+	ST_LINE,      /* reading a line up to its LF */
+	ST_LITERAL,   /* reading literal data into in */
+	ST_STREAM,    /* handing literal data to the sink */
+	ST_COMPLETE,  /* in holds a response that next() has not parsed */
+	ST_DELIVERED, /* next() returned it; dropped at the next call */
 };
 
 /* After a response that grew the buffer or the arena past this, their
@@ -67,7 +67,7 @@ void imap4_reader_init(struct imap4_reader *r, const struct imap4_limits *lim)
 	 * list frame and the response itself a bounded overhead. */
 	size_t nodes = sat_add(sat_add(r->lim.max_args, r->lim.max_depth), 16);
 	imap4_arena_init(&r->arena, sat_add(sat_mul(r->lim.max_response, 2),
-					    sat_mul(nodes, 128)));
+	                                    sat_mul(nodes, 128)));
 	r->state = ST_LINE;
 }
 
@@ -81,7 +81,7 @@ void imap4_reader_clear(struct imap4_reader *r)
 }
 
 void imap4_reader_set_sink(struct imap4_reader *r, imap4_literal_sink sink,
-			   void *payload)
+                           void *payload)
 {
 	r->sink = sink;
 	r->sink_payload = payload;
@@ -135,7 +135,7 @@ static int end_of_line(struct imap4_reader *r)
 	}
 
 	size_t q = len - 1;
-	if (line[q - 1] == '+')	/* {n+}, LITERAL+ / LITERAL- */
+	if (line[q - 1] == '+') /* {n+}, LITERAL+ / LITERAL- */
 		q--;
 	size_t digits_end = q;
 	while (q > 0 && line[q - 1] >= '0' && line[q - 1] <= '9')
@@ -159,7 +159,7 @@ static int end_of_line(struct imap4_reader *r)
 		if (rc < 0)
 			return rc;
 		r->lit_prefix = r->line_start + brace -
-				(brace > 0 && line[brace - 1] == '~');
+		                (brace > 0 && line[brace - 1] == '~');
 		r->lit_total = r->lit_left = n;
 		r->state = ST_STREAM;
 		return 0;
@@ -197,7 +197,7 @@ static int take_line(struct imap4_reader *r, const char **pp, const char *end)
 }
 
 static int take_literal(struct imap4_reader *r, const char **pp,
-			const char *end)
+                        const char *end)
 {
 	size_t avail = (size_t)(end - *pp);
 	size_t n = r->lit_left < avail ? (size_t)r->lit_left : avail;
@@ -213,16 +213,15 @@ static int take_literal(struct imap4_reader *r, const char **pp,
 	return 0;
 }
 
-static int take_stream(struct imap4_reader *r, const char **pp,
-		       const char *end)
+static int take_stream(struct imap4_reader *r, const char **pp, const char *end)
 {
 	size_t avail = (size_t)(end - *pp);
 	size_t n = r->lit_left < avail ? (size_t)r->lit_left : avail;
 	struct imap4_literal_info info = {
-		.prefix = r->in.data,
-		.prefix_len = r->lit_prefix,
-		.total = r->lit_total,
-		.offset = r->lit_total - r->lit_left,
+	        .prefix = r->in.data,
+	        .prefix_len = r->lit_prefix,
+	        .total = r->lit_total,
+	        .offset = r->lit_total - r->lit_left,
 	};
 	int rc = r->sink(r->sink_payload, &info, *pp, n);
 	if (rc < 0)
@@ -236,8 +235,7 @@ static int take_stream(struct imap4_reader *r, const char **pp,
 	return 0;
 }
 
-ssize_t imap4_reader_feed(struct imap4_reader *r, const void *data,
-			  size_t len)
+ssize_t imap4_reader_feed(struct imap4_reader *r, const void *data, size_t len)
 {
 	if (r->error)
 		return r->error;
@@ -281,8 +279,8 @@ int imap4_reader_next(struct imap4_reader *r, const imap4_resp **out)
 	if (r->state != ST_COMPLETE)
 		return 0;
 	int rc = imap4_resp_parse(out, &r->arena, r->in.data, r->in.len,
-				  &r->lim, (const size_t *)r->streamed.data,
-				  r->streamed.len / sizeof(size_t));
+	                          &r->lim, (const size_t *)r->streamed.data,
+	                          r->streamed.len / sizeof(size_t));
 	if (rc < 0)
 		return fail(r, rc);
 	r->state = ST_DELIVERED;

@@ -30,21 +30,21 @@
 
 struct imap4_reader {
 	struct imap4_limits lim;
-	struct imap4_buf in;		/* bytes of the response being framed;
-					   streamed literals left out */
-	struct imap4_buf streamed;	/* size_t offsets in `in` where a
-					   streamed literal's data was */
-	struct imap4_arena arena;	/* the parsed response of next() */
+	struct imap4_buf in;       /* bytes of the response being framed;
+	                              streamed literals left out */
+	struct imap4_buf streamed; /* size_t offsets in `in` where a
+	                              streamed literal's data was */
+	struct imap4_arena arena;  /* the parsed response of next() */
 	imap4_literal_sink sink;
 	void *sink_payload;
 	/* framing state, private to reader.c */
 	int state;
-	size_t line_start;		/* offset of the current line in in */
-	size_t lit_prefix;		/* streamed literal: offset of its
-					   "{" or "~{" in in */
-	uint64_t lit_left;		/* literal bytes still to come */
+	size_t line_start; /* offset of the current line in in */
+	size_t lit_prefix; /* streamed literal: offset of its
+	                      "{" or "~{" in in */
+	uint64_t lit_left; /* literal bytes still to come */
 	uint64_t lit_total;
-	int error;			/* sticky error, 0 when none */
+	int error; /* sticky error, 0 when none */
 };
 
 /* lim may be NULL for the defaults; it is copied. Allocates nothing. */
@@ -61,7 +61,7 @@ void imap4_limits_init(struct imap4_limits *lim);
  * with info.prefix pointing into the reader (valid during the call); its
  * negative return fails the reader with that code. */
 void imap4_reader_set_sink(struct imap4_reader *r, imap4_literal_sink sink,
-			   void *payload);
+                           void *payload);
 
 /* Consumes up to len bytes: the count taken (possibly 0 when a complete
  * response waits for imap4_reader_next), or a negative IMAP4_E code
@@ -71,8 +71,7 @@ void imap4_reader_set_sink(struct imap4_reader *r, imap4_literal_sink sink,
  * literal over max_literal, a response over max_response are IMAP4_ELIMIT;
  * NUL in a line, a line not ended by CRLF, a bad literal size (none, or over
  * 64 bits) are IMAP4_EPROTO. A response starting with "+" is one line. */
-ssize_t imap4_reader_feed(struct imap4_reader *r, const void *data,
-			  size_t len);
+ssize_t imap4_reader_feed(struct imap4_reader *r, const void *data, size_t len);
 
 /* 1 and *out set when a response is complete, 0 when more bytes are
  * needed, < 0 on error (the parse errors of imap4_parse_response, sticky).

@@ -25,9 +25,9 @@
  * 0 and *out set, or IMAP4_EPROTO (grammar), IMAP4_ELIMIT, IMAP4_ENOMEM
  * (arena exhausted or over its cap) with *out NULL. */
 int imap4_resp_parse(const imap4_resp **out, struct imap4_arena *arena,
-		     const char *data, size_t len,
-		     const struct imap4_limits *lim, const size_t *streamed,
-		     size_t nstreamed);
+                     const char *data, size_t len,
+                     const struct imap4_limits *lim, const size_t *streamed,
+                     size_t nstreamed);
 
 /* Deep copy of src into dst: the response, raw, every string and argument
  * node. The command layer keeps a command's untagged data this way while the
@@ -35,6 +35,6 @@ int imap4_resp_parse(const imap4_resp **out, struct imap4_arena *arena,
  * IMAP4_ENOMEM (dst exhausted or over its cap; *out NULL, the partial copy
  * stays in dst until its reset). */
 int imap4_resp_copy(const imap4_resp **out, struct imap4_arena *dst,
-		    const imap4_resp *src);
+                    const imap4_resp *src);
 
 #endif

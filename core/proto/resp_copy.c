@@ -10,7 +10,7 @@
 #include <string.h>
 
 static int dup_str(const char **out, struct imap4_arena *dst, const char *s,
-		   size_t len)
+                   size_t len)
 {
 	if (!s) {
 		*out = NULL;
@@ -25,8 +25,7 @@ static int dup_cstr(const char **out, struct imap4_arena *dst, const char *s)
 	return dup_str(out, dst, s, s ? strlen(s) : 0);
 }
 
-static struct imap4_arg *dup_node(struct imap4_arena *dst,
-				  const imap4_arg *src)
+static struct imap4_arg *dup_node(struct imap4_arena *dst, const imap4_arg *src)
 {
 	struct imap4_arg *a;
 	size_t len = src->str ? src->len : 0;
@@ -57,7 +56,7 @@ struct frame {
 };
 
 static int copy_chain(const imap4_arg **out, struct imap4_arena *dst,
-		      const imap4_arg *first)
+                      const imap4_arg *first)
 {
 	struct imap4_arg *head = NULL, *tail = NULL;
 	struct frame *f = NULL, *spare = NULL;
@@ -109,7 +108,7 @@ static int copy_chain(const imap4_arg **out, struct imap4_arena *dst,
 }
 
 int imap4_resp_copy(const imap4_resp **out, struct imap4_arena *dst,
-		    const imap4_resp *src)
+                    const imap4_resp *src)
 {
 	*out = NULL;
 	if (!dst || !src)

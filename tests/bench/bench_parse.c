@@ -62,8 +62,9 @@ static char *slurp(const char *path, size_t *len)
 
 /* One pass over the capture; 0, or the first error. Not inlined, so that
  * `valgrind --tool=callgrind --toggle-collect=run` counts it alone. */
-__attribute__((noinline)) static int run(const char *data, size_t len, bool typed, size_t *nresp,
-	       size_t *nmsg, uint64_t *check)
+__attribute__((noinline)) static int run(const char *data, size_t len,
+                                         bool typed, size_t *nresp,
+                                         size_t *nmsg, uint64_t *check)
 {
 	struct imap4_reader r;
 	const imap4_resp *resp;
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s CAPTURE [RUNS [parse|typed|both]]\n",
-			argv[0]);
+		        argv[0]);
 		return 2;
 	}
 	int runs = argc > 2 ? atoi(argv[2]) : 5;
@@ -126,7 +127,7 @@ int main(int argc, char **argv)
 			secs[i] = now() - t0;
 			if (rc < 0) {
 				fprintf(stderr, "%s: parse failed: %s\n",
-					argv[0], imap4_strerror(rc));
+				        argv[0], imap4_strerror(rc));
 				return 1;
 			}
 		}

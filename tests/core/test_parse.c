@@ -74,15 +74,15 @@ Test(parse, every_transcript_parses)
 		if (rc == 0) {
 			cr_expect_eq(r->raw_len, t->len, "%s", t->name);
 			cr_expect(!memcmp(r->raw, t->data, t->len), "%s",
-				  t->name);
+			          t->name);
 		}
 	}
 }
 
 Test(parse, greeting_with_capability_code)
 {
-	const imap4_resp *r = parse_ok(
-		"* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] Dovecot ready.\r\n");
+	const imap4_resp *r = parse_ok("* OK [CAPABILITY IMAP4rev1 LITERAL+ "
+	                               "AUTH=PLAIN] Dovecot ready.\r\n");
 	cr_assert_eq(r->type, IMAP4_RESP_UNTAGGED);
 	cr_assert_str_eq(r->name, "OK");
 	cr_assert(r->is_status);
@@ -111,7 +111,7 @@ Test(parse, capability_many_atoms)
 Test(parse, tagged_status_with_code)
 {
 	const imap4_resp *r =
-		parse_ok("A142 OK [READ-WRITE] SELECT completed\r\n");
+	        parse_ok("A142 OK [READ-WRITE] SELECT completed\r\n");
 	cr_assert_eq(r->type, IMAP4_RESP_TAGGED);
 	cr_assert_str_eq(r->tag, "A142");
 	cr_assert_str_eq(r->name, "OK");
@@ -151,7 +151,7 @@ Test(parse, numbered_untagged)
 Test(parse, list_variants)
 {
 	const imap4_resp *r =
-		parse_ok("* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
+	        parse_ok("* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
 	cr_assert_str_eq(r->name, "LIST");
 	cr_assert_eq(r->nargs, 3);
 	const imap4_arg *attrs = nth(r->args, 0);
@@ -183,22 +183,21 @@ Test(parse, list_variants)
 Test(parse, status_and_accessors)
 {
 	const imap4_resp *r = parse_ok(
-		"* STATUS \"INBOX\" (MESSAGES 17 UIDNEXT 18 UIDVALIDITY "
-		"4294967295 UNSEEN 0 HIGHESTMODSEQ 18446744073709551615)\r\n");
+	        "* STATUS \"INBOX\" (MESSAGES 17 UIDNEXT 18 UIDVALIDITY "
+	        "4294967295 UNSEEN 0 HIGHESTMODSEQ 18446744073709551615)\r\n");
 	const imap4_arg *items = nth(r->args, 1)->list;
 	uint32_t u;
 	uint64_t v;
 	cr_assert(imap4_arg_get_u32(imap4_arg_after(items, "uidnext"), &u));
 	cr_assert_eq(u, 18);
-	cr_assert(imap4_arg_get_nz32(imap4_arg_after(items, "UIDVALIDITY"),
-				     &u));
+	cr_assert(
+	        imap4_arg_get_nz32(imap4_arg_after(items, "UIDVALIDITY"), &u));
 	cr_assert_eq(u, UINT32_MAX);
 	cr_assert(imap4_arg_get_u32(imap4_arg_after(items, "UNSEEN"), &u));
 	cr_assert_eq(u, 0);
-	cr_assert_not(
-		imap4_arg_get_nz32(imap4_arg_after(items, "UNSEEN"), &u));
-	cr_assert(imap4_arg_get_u64(imap4_arg_after(items, "HIGHESTMODSEQ"),
-				    &v));
+	cr_assert_not(imap4_arg_get_nz32(imap4_arg_after(items, "UNSEEN"), &u));
+	cr_assert(
+	        imap4_arg_get_u64(imap4_arg_after(items, "HIGHESTMODSEQ"), &v));
 	cr_assert_eq(v, UINT64_MAX);
 	cr_assert_null(imap4_arg_after(items, "SIZE"));
 	cr_assert_null(imap4_arg_after(items, "HIGHESTMODSEQ")->next);
@@ -208,8 +207,8 @@ Test(parse, status_and_accessors)
 
 Test(parse, number_accessors_refuse)
 {
-	const imap4_resp *r = parse_ok(
-		"* X 4294967296 18446744073709551616 0012 -1 1a \"5\" NIL ()\r\n");
+	const imap4_resp *r = parse_ok("* X 4294967296 18446744073709551616 "
+	                               "0012 -1 1a \"5\" NIL ()\r\n");
 	uint32_t u;
 	uint64_t v;
 	cr_assert_not(imap4_arg_get_u32(nth(r->args, 0), &u));
@@ -231,12 +230,12 @@ Test(parse, number_accessors_refuse)
 Test(parse, esearch_and_vanished)
 {
 	const imap4_resp *r =
-		parse_ok("* ESEARCH (TAG \"A282\") MIN 2 COUNT 3\r\n");
+	        parse_ok("* ESEARCH (TAG \"A282\") MIN 2 COUNT 3\r\n");
 	cr_assert_str_eq(r->name, "ESEARCH");
 	cr_assert_eq(r->nargs, 5);
-	cr_assert_str_eq(imap4_arg_string(imap4_arg_after(nth(r->args, 0)->list,
-							  "TAG")),
-			 "A282");
+	cr_assert_str_eq(
+	        imap4_arg_string(imap4_arg_after(nth(r->args, 0)->list, "TAG")),
+	        "A282");
 	uint32_t u;
 	cr_assert(imap4_arg_get_u32(imap4_arg_after(r->args, "COUNT"), &u));
 	cr_assert_eq(u, 3);
@@ -250,20 +249,22 @@ Test(parse, esearch_and_vanished)
 Test(parse, fetch_items)
 {
 	const imap4_resp *r = parse_ok(
-		"* 4 FETCH (UID 9 BODY[HEADER.FIELDS (FROM TO)]<0> {21}\r\n"
-		"From: x@y.example\r\n\r\n FLAGS (\\Seen \\*))\r\n");
+	        "* 4 FETCH (UID 9 BODY[HEADER.FIELDS (FROM TO)]<0> {21}\r\n"
+	        "From: x@y.example\r\n\r\n FLAGS (\\Seen \\*))\r\n");
 	cr_assert_str_eq(r->name, "FETCH");
 	cr_assert_eq(r->number, 4);
 	cr_assert_eq(r->nargs, 1);
 	const imap4_arg *items = r->args->list;
 	cr_assert_eq(r->args->count, 6);
-	cr_assert_str_eq(nth(items, 2)->str, "BODY[HEADER.FIELDS (FROM TO)]<0>");
+	cr_assert_str_eq(nth(items, 2)->str,
+	                 "BODY[HEADER.FIELDS (FROM TO)]<0>");
 	const imap4_arg *lit = nth(items, 3);
 	cr_assert_eq(lit->type, IMAP4_ARG_LITERAL);
 	cr_assert_not(lit->streamed);
 	cr_assert_eq(lit->len, 21);
 	cr_assert_str_eq(lit->str, "From: x@y.example\r\n\r\n");
-	cr_assert_str_eq(imap4_arg_after(items, "FLAGS")->list->next->str, "\\*");
+	cr_assert_str_eq(imap4_arg_after(items, "FLAGS")->list->next->str,
+	                 "\\*");
 }
 
 Test(parse, multipart_bodystructure_lists_touch)
@@ -280,7 +281,8 @@ Test(parse, multipart_bodystructure_lists_touch)
 
 Test(parse, literal_with_nul_and_literal8)
 {
-	static const char s[] = "* 5 FETCH (BINARY[1] ~{4}\r\n\x01\x00\xff\r)\r\n";
+	static const char s[] =
+	        "* 5 FETCH (BINARY[1] ~{4}\r\n\x01\x00\xff\r)\r\n";
 	const imap4_resp *r = NULL;
 	cr_assert_eq(imap4_parse_response(&r, &arena, s, sizeof(s) - 1), 0);
 	const imap4_arg *lit = nth(r->args->list, 1);
@@ -291,7 +293,8 @@ Test(parse, literal_with_nul_and_literal8)
 
 Test(parse, quoted_strings)
 {
-	const imap4_resp *r = parse_ok("* LIST () \"\\\\\" \"a\\\"b\\\\c\"\r\n");
+	const imap4_resp *r =
+	        parse_ok("* LIST () \"\\\\\" \"a\\\"b\\\\c\"\r\n");
 	cr_assert_str_eq(nth(r->args, 1)->str, "\\");
 	cr_assert_eq(nth(r->args, 1)->len, 1);
 	cr_assert_str_eq(nth(r->args, 2)->str, "a\"b\\c");
@@ -304,9 +307,9 @@ Test(parse, quoted_strings)
 	cr_assert_eq(PARSE_RC("* X \"a\xff\"\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X \"a\xc3\"\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X \"\xc0\xaf\"\r\n"), IMAP4_EPROTO,
-		     "overlong");
+	             "overlong");
 	cr_assert_eq(PARSE_RC("* X \"\xed\xa0\x80\"\r\n"), IMAP4_EPROTO,
-		     "surrogate");
+	             "surrogate");
 	cr_assert_eq(PARSE_RC("* X \"a\x00\"\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X \"a\rb\"\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X \"a\nb\"\r\n"), IMAP4_EPROTO);
@@ -328,22 +331,26 @@ Test(parse, quoted_strings_long)
 		want[48] = '\0';
 		want[at] = '"';
 		n = (size_t)snprintf(in, sizeof(in), "* X \"%.*s\\\"%s\"\r\n",
-				     (int)at, want, want + at + 1);
+		                     (int)at, want, want + at + 1);
 		imap4_arena_reset(&arena);
 		const imap4_resp *r = NULL;
-		cr_assert_eq(imap4_parse_response(&r, &arena, in, n), 0, "%s", in);
+		cr_assert_eq(imap4_parse_response(&r, &arena, in, n), 0, "%s",
+		             in);
 		cr_assert_str_eq(r->args->str, want);
 		cr_assert_eq(r->args->len, 48);
 
 		/* a byte that has no place in a quoted string at offset at */
 		for (size_t b = 0; b < 4; b++) {
-			n = (size_t)snprintf(in, sizeof(in), "* X \"%.*s%s%s\"\r\n",
-					     (int)at, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-					     bad[b], "bbbbbbbbbbbbbbbbbbbb");
-			cr_assert_eq(parse_rc(in, n), IMAP4_EPROTO, "%zu %zu", at, b);
+			n = (size_t)snprintf(
+			        in, sizeof(in), "* X \"%.*s%s%s\"\r\n", (int)at,
+			        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+			        bad[b], "bbbbbbbbbbbbbbbbbbbb");
+			cr_assert_eq(parse_rc(in, n), IMAP4_EPROTO, "%zu %zu",
+			             at, b);
 		}
-		n = (size_t)snprintf(in, sizeof(in), "* X \"%.*sz\"\r\n", (int)at,
-				     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+		n = (size_t)snprintf(
+		        in, sizeof(in), "* X \"%.*sz\"\r\n", (int)at,
+		        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 		in[5 + at] = '\0';
 		cr_assert_eq(parse_rc(in, n), IMAP4_EPROTO, "NUL at %zu", at);
 	}
@@ -354,15 +361,29 @@ Test(parse, quoted_strings_long)
 Test(parse, exact_size_buffers)
 {
 	static const char *const inputs[] = {
-		"* X {5}\r\nabc\r\n", "* X {3}\r\nabc\r\n", "* X {5}\r\n",
-		"* X {4}\r\nab\r\n", "* X {2}\r\nab\r\n",
-		"* X \"abcdefghijklmnop\r\n",
-		"* X BODY[HEADER.FIELDS (A B)\r\n", "* OK [CODE a b\r\n",
-		"* X ~{1}\r\n", "+ abc\r\n", "A1 OK [X (a b c)] d\r\n",
+	        "* X {5}\r\nabc\r\n",
+	        "* X {3}\r\nabc\r\n",
+	        "* X {5}\r\n",
+	        "* X {4}\r\nab\r\n",
+	        "* X {2}\r\nab\r\n",
+	        "* X \"abcdefghijklmnop\r\n",
+	        "* X BODY[HEADER.FIELDS (A B)\r\n",
+	        "* OK [CODE a b\r\n",
+	        "* X ~{1}\r\n",
+	        "+ abc\r\n",
+	        "A1 OK [X (a b c)] d\r\n",
 	};
-	static const int want[] = {IMAP4_EPROTO, 0, IMAP4_EPROTO, IMAP4_EPROTO,
-				   0, IMAP4_EPROTO, IMAP4_EPROTO, 0,
-				   IMAP4_EPROTO, 0, 0};
+	static const int want[] = {IMAP4_EPROTO,
+	                           0,
+	                           IMAP4_EPROTO,
+	                           IMAP4_EPROTO,
+	                           0,
+	                           IMAP4_EPROTO,
+	                           IMAP4_EPROTO,
+	                           0,
+	                           IMAP4_EPROTO,
+	                           0,
+	                           0};
 	struct imap4_limits lim;
 	imap4_limits_init(&lim);
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
@@ -379,7 +400,7 @@ Test(parse, exact_size_buffers)
 Test(parse, code_arguments)
 {
 	const imap4_resp *r = parse_ok(
-		"A004 OK [COPYUID 38505 304,319:320 3956:3958] Done\r\n");
+	        "A004 OK [COPYUID 38505 304,319:320 3956:3958] Done\r\n");
 	cr_assert_str_eq(r->code, "COPYUID");
 	cr_assert_str_eq(r->code_text, "38505 304,319:320 3956:3958");
 	cr_assert_str_eq(nth(r->code_args, 1)->str, "304,319:320");
@@ -400,7 +421,8 @@ Test(parse, code_arguments)
 	cr_assert_str_eq(r->text, "what");
 
 	r = parse_ok("* NO [BADURL imap://joe@example.com/INBOX;UID=1] x\r\n");
-	cr_assert_str_eq(r->code_args->str, "imap://joe@example.com/INBOX;UID=1");
+	cr_assert_str_eq(r->code_args->str,
+	                 "imap://joe@example.com/INBOX;UID=1");
 
 	/* a "[" that never closes is text */
 	r = parse_ok("* OK [ALERT never closed\r\n");
@@ -420,8 +442,12 @@ Test(parse, continuation)
 	cr_assert_null(r->tag);
 	cr_assert_str_eq(r->text, "idling");
 
-	r = parse_ok("+ YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=\r\n");
-	cr_assert_str_eq(r->text, "YGgGCSqGSIb3EgECAgIBAAD/////6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=");
+	r = parse_ok("+ "
+	             "YGgGCSqGSIb3EgECAgIBAAD/////"
+	             "6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=\r\n");
+	cr_assert_str_eq(r->text,
+	                 "YGgGCSqGSIb3EgECAgIBAAD/////"
+	                 "6jcyG4GE3KkTzBeBiVHeceP2CWY0SR0fAQAgAAQEBAQ=");
 
 	r = parse_ok("+\r\n");
 	cr_assert_str_eq(r->text, "");
@@ -451,17 +477,19 @@ Test(parse, malformed_inputs)
 	cr_assert_eq(PARSE_RC("* X a\"b\"\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X BODY[HEADER\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X a\xc3\xa9\r\n"), IMAP4_EPROTO, "8-bit atom");
-	cr_assert_eq(PARSE_RC("* X {5}\r\nabc\r\n"), IMAP4_EPROTO, "short literal");
+	cr_assert_eq(PARSE_RC("* X {5}\r\nabc\r\n"), IMAP4_EPROTO,
+	             "short literal");
 	cr_assert_eq(PARSE_RC("* X {3}\r\nabc"), IMAP4_EPROTO);
-	cr_assert_eq(PARSE_RC("* X {5}\r\n"), IMAP4_EPROTO, "header ends input");
+	cr_assert_eq(PARSE_RC("* X {5}\r\n"), IMAP4_EPROTO,
+	             "header ends input");
 	cr_assert_eq(PARSE_RC("* X {0}\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X {}\r\nabc\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X {3\r\nabc\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X {2}\r\nab\r\n\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X {99999999999999999999}\r\nabc\r\n"),
-		     IMAP4_EPROTO, "literal size over 64 bits");
+	             IMAP4_EPROTO, "literal size over 64 bits");
 	cr_assert_eq(PARSE_RC("* X {18446744073709551615}\r\nabc\r\n"),
-		     IMAP4_ELIMIT, "literal over max_literal");
+	             IMAP4_ELIMIT, "literal over max_literal");
 	cr_assert_eq(PARSE_RC("* 12\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* 12x FETCH ()\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("+ a\rb\r\n"), IMAP4_EPROTO);
@@ -481,15 +509,20 @@ Test(parse, depth_and_args_limits)
 	static const char code[] = "* OK [C a b c d e f g] x\r\n";
 
 	cr_assert_eq(imap4_resp_parse(&r, &arena, deep, sizeof(deep) - 1, &lim,
-				      NULL, 0), 0);
+	                              NULL, 0),
+	             0);
 	cr_assert_eq(imap4_resp_parse(&r, &arena, deeper, sizeof(deeper) - 1,
-				      &lim, NULL, 0), IMAP4_ELIMIT);
+	                              &lim, NULL, 0),
+	             IMAP4_ELIMIT);
 	cr_assert_eq(imap4_resp_parse(&r, &arena, many, sizeof(many) - 1, &lim,
-				      NULL, 0), 0);
+	                              NULL, 0),
+	             0);
 	cr_assert_eq(imap4_resp_parse(&r, &arena, more, sizeof(more) - 1, &lim,
-				      NULL, 0), IMAP4_ELIMIT);
+	                              NULL, 0),
+	             IMAP4_ELIMIT);
 	cr_assert_eq(imap4_resp_parse(&r, &arena, code, sizeof(code) - 1, &lim,
-				      NULL, 0), IMAP4_ELIMIT);
+	                              NULL, 0),
+	             IMAP4_ELIMIT);
 
 	/* the default depth: 64 open lists pass, 65 do not */
 	char buf[256];
@@ -514,7 +547,8 @@ Test(parse, copy_outlives_source)
 		const imap4_resp *r, *c;
 		imap4_arena_init(&src, 0);
 		imap4_arena_init(&dst, 0);
-		cr_assert_eq(imap4_parse_response(&r, &src, t->data, t->len), 0);
+		cr_assert_eq(imap4_parse_response(&r, &src, t->data, t->len),
+		             0);
 		char *before = test_resp_dump(r, true);
 		cr_assert_eq(imap4_resp_copy(&c, &dst, r), 0);
 		imap4_arena_clear(&src);
@@ -535,7 +569,8 @@ Test(parse, arena_cap_every_n)
 	for (size_t i = 0; i < test_ntranscripts; i++) {
 		const struct test_transcript *t = &test_transcripts[i];
 		const imap4_resp *r;
-		cr_assert_eq(imap4_parse_response(&r, &arena, t->data, t->len), 0);
+		cr_assert_eq(imap4_parse_response(&r, &arena, t->data, t->len),
+		             0);
 		char *want = test_resp_dump(r, true);
 		size_t need = arena.used;
 		bool succeeded = false;
@@ -545,13 +580,13 @@ Test(parse, arena_cap_every_n)
 			int rc = imap4_parse_response(&r, &a, t->data, t->len);
 			if (rc == 0) {
 				char *got = test_resp_dump(r, true);
-				cr_assert_str_eq(got, want, "%s cap %zu", t->name,
-						 cap);
+				cr_assert_str_eq(got, want, "%s cap %zu",
+				                 t->name, cap);
 				free(got);
 				succeeded = true;
 			} else {
 				cr_assert_eq(rc, IMAP4_ENOMEM, "%s cap %zu: %d",
-					     t->name, cap, rc);
+				             t->name, cap, rc);
 				cr_assert_null(r);
 			}
 			/* copying into a capped arena fails the same way */
@@ -565,7 +600,8 @@ Test(parse, arena_cap_every_n)
 			imap4_arena_clear(&b);
 			imap4_arena_clear(&a);
 		}
-		cr_assert(succeeded, "%s never fits in %zu bytes", t->name, need);
+		cr_assert(succeeded, "%s never fits in %zu bytes", t->name,
+		          need);
 		free(want);
 		imap4_arena_reset(&arena);
 	}

@@ -19,7 +19,7 @@ static char *reference_dump(const struct test_transcript *t)
 	const imap4_resp *r;
 	imap4_arena_init(&a, 0);
 	cr_assert_eq(imap4_parse_response(&r, &a, t->data, t->len), 0, "%s",
-		     t->name);
+	             t->name);
 	char *d = test_resp_dump(r, true);
 	imap4_arena_clear(&a);
 	return d;
@@ -28,7 +28,7 @@ static char *reference_dump(const struct test_transcript *t)
 /* Feeds data in pieces of the given sizes (cycled) and collects the dumps
  * of the responses, joined by newlines. Fails the test on any error. */
 static char *feed_pieces(const char *data, size_t len, const size_t *sizes,
-			 size_t nsizes)
+                         size_t nsizes)
 {
 	struct imap4_reader r;
 	imap4_reader_init(&r, NULL);
@@ -43,7 +43,7 @@ static char *feed_pieces(const char *data, size_t len, const size_t *sizes,
 		size_t done = 0;
 		while (done < piece) {
 			ssize_t used = imap4_reader_feed(&r, data + off + done,
-							 piece - done);
+			                                 piece - done);
 			cr_assert_geq(used, 0, "feed: %zd", used);
 			done += (size_t)used;
 			int rc = imap4_reader_next(&r, &resp);
@@ -94,7 +94,7 @@ Test(reader, whole_bytewise_and_every_split)
 			size_t split[2] = {at, t->len - at};
 			got = feed_pieces(t->data, t->len, split, 2);
 			cr_assert_str_eq(got, want, "%s split at %zu", t->name,
-					 at);
+			                 at);
 			free(got);
 		}
 		free(want);
@@ -134,7 +134,7 @@ Test(reader, feed_stops_after_a_response)
 	imap4_reader_init(&r, NULL);
 	cr_assert_eq(imap4_reader_feed(&r, two, sizeof(two) - 1), 12);
 	cr_assert_eq(imap4_reader_feed(&r, two + 12, sizeof(two) - 13), 0,
-		     "a complete response waits for next()");
+	             "a complete response waits for next()");
 	cr_assert_eq(imap4_reader_pending(&r), 12);
 	cr_assert_eq(imap4_reader_next(&r, &resp), 1);
 	cr_assert_str_eq(resp->tag, "A1");
@@ -155,7 +155,7 @@ Test(reader, feed_stops_after_a_response)
 /* Feeds s whole with the limits given; returns the first error of feed or
  * next, or 0 when a response came out. */
 static int feed_all(const struct imap4_limits *lim, const char *s, size_t len,
-		    size_t *held)
+                    size_t *held)
 {
 	struct imap4_reader r;
 	const imap4_resp *resp;
@@ -198,9 +198,11 @@ Test(reader, malformed_and_over_limits)
 	size_t held;
 
 	cr_assert_eq(FEED(&lim, "* OK fine\r\n"), 0);
-	cr_assert_eq(FEED(&lim, "* X {99999999999999999999}\r\n"), IMAP4_EPROTO);
-	cr_assert_eq(feed_all(&lim, "* X {18446744073709551615}\r\n", 28, &held),
-		     IMAP4_ELIMIT);
+	cr_assert_eq(FEED(&lim, "* X {99999999999999999999}\r\n"),
+	             IMAP4_EPROTO);
+	cr_assert_eq(
+	        feed_all(&lim, "* X {18446744073709551615}\r\n", 28, &held),
+	        IMAP4_ELIMIT);
 	cr_assert_lt(held, 4096, "memory grew from an announced size");
 	cr_assert_eq(FEED(&lim, "* X {101}\r\n"), IMAP4_ELIMIT);
 	cr_assert_eq(FEED(&lim, "* X {100}\r\n"), 0, "waits for the data");
@@ -212,11 +214,12 @@ Test(reader, malformed_and_over_limits)
 	memcpy(line + 62, "aa\r\n", 4);
 	cr_assert_eq(feed_all(&lim, line, 66, NULL), IMAP4_ELIMIT);
 	cr_assert_eq(feed_all(&lim, line, 65, NULL), IMAP4_ELIMIT,
-		     "refused before its end arrives");
+	             "refused before its end arrives");
 	cr_assert_eq(FEED(&lim, "* X ((((a))))\r\n"), 0);
 	cr_assert_eq(FEED(&lim, "* X (((((a)))))\r\n"), IMAP4_ELIMIT);
 	cr_assert_eq(FEED(&lim, "* X 1 2 3 4 5 6 7 8 9 10\r\n"), 0);
-	cr_assert_eq(FEED(&lim, "* X 1 2 3 4 5 6 7 8 9 10 11\r\n"), IMAP4_ELIMIT);
+	cr_assert_eq(FEED(&lim, "* X 1 2 3 4 5 6 7 8 9 10 11\r\n"),
+	             IMAP4_ELIMIT);
 	cr_assert_eq(FEED(&lim, "* OK a\x00 b\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(FEED(&lim, "* OK bare lf\n"), IMAP4_EPROTO);
 	cr_assert_eq(FEED(&lim, "* X \"abc\r\n"), IMAP4_EPROTO);
@@ -229,10 +232,39 @@ Test(reader, malformed_and_over_limits)
 	char big[1200];
 	size_t n = 0;
 	for (int i = 0; i < 11; i++)
-		n += (size_t)sprintf(big + n, "%s{90}\r\n%90s", i ? " " : "* X ",
-				     "");
+		n += (size_t)sprintf(big + n, "%s{90}\r\n%90s",
+		                     i ? " " : "* X ", "");
 	n += (size_t)sprintf(big + n, "\r\n");
 	cr_assert_eq(feed_all(&lim, big, n, NULL), IMAP4_ELIMIT);
+}
+
+/* These are refused by feed itself, as the bytes arrive, not later by the
+ * parser: a NUL before its line ends, a line without CR, a literal that
+ * cannot fit in max_response before any of its data. */
+Test(reader, refused_as_bytes_arrive)
+{
+	struct imap4_limits lim;
+	struct imap4_reader r;
+	imap4_limits_init(&lim);
+	lim.max_literal = 2000;
+	lim.max_response = 1000;
+
+	imap4_reader_init(&r, &lim);
+	cr_assert_eq(imap4_reader_feed(&r, "* OK a\0", 7), IMAP4_EPROTO);
+	imap4_reader_clear(&r);
+
+	imap4_reader_init(&r, &lim);
+	cr_assert_eq(imap4_reader_feed(&r, "* OK x\n", 7), IMAP4_EPROTO);
+	imap4_reader_clear(&r);
+
+	imap4_reader_init(&r, &lim);
+	cr_assert_eq(imap4_reader_feed(&r, "* X {1500}\r\n", 12), IMAP4_ELIMIT);
+	imap4_reader_clear(&r);
+
+	imap4_reader_init(&r, &lim);
+	cr_assert_eq(imap4_reader_feed(&r, "* X {900}\r\n", 11), 11);
+	cr_assert_eq(imap4_reader_pending(&r), 11);
+	imap4_reader_clear(&r);
 }
 
 Test(reader, empty_and_zero_literals)
@@ -246,13 +278,13 @@ struct sink_state {
 	size_t calls;
 	bool prefix_ok;
 	bool order_ok;
-	size_t max_alloc;	/* reader buffer seen during the stream */
+	size_t max_alloc; /* reader buffer seen during the stream */
 	struct imap4_reader *r;
-	int fail_after;		/* calls before returning an error, or -1 */
+	int fail_after; /* calls before returning an error, or -1 */
 };
 
 static int sink(void *payload, const struct imap4_literal_info *info,
-		const void *data, size_t len)
+                const void *data, size_t len)
 {
 	struct sink_state *s = payload;
 	static const char prefix[] = "* 4 FETCH (UID 9 BODY[] ";
@@ -293,8 +325,8 @@ Test(reader, streams_a_5mb_literal)
 	size_t len;
 	char *s = big_fetch(&len);
 	struct imap4_reader r;
-	struct sink_state st = {.prefix_ok = true, .order_ok = true, .r = &r,
-				.fail_after = -1};
+	struct sink_state st = {
+	        .prefix_ok = true, .order_ok = true, .r = &r, .fail_after = -1};
 	const imap4_resp *resp;
 
 	imap4_reader_init(&r, NULL);
@@ -326,9 +358,9 @@ Test(reader, streams_a_5mb_literal)
 	cr_assert_eq(lit->len, 5000000);
 	cr_assert_null(imap4_arg_string(lit));
 	cr_assert_str_eq(imap4_arg_after(resp->args->list, "FLAGS")->list->str,
-			 "\\Seen");
+	                 "\\Seen");
 	static const char raw[] = "* 4 FETCH (UID 9 BODY[] {5000000}\r\n FLAGS "
-				  "(\\Seen))\r\n";
+	                          "(\\Seen))\r\n";
 	cr_assert_eq(resp->raw_len, sizeof(raw) - 1);
 	cr_assert(!memcmp(resp->raw, raw, resp->raw_len));
 	imap4_reader_clear(&r);
@@ -360,8 +392,8 @@ Test(reader, sink_failure_fails_the_reader)
 	size_t len;
 	char *s = big_fetch(&len);
 	struct imap4_reader r;
-	struct sink_state st = {.prefix_ok = true, .order_ok = true, .r = &r,
-				.fail_after = 2};
+	struct sink_state st = {
+	        .prefix_ok = true, .order_ok = true, .r = &r, .fail_after = 2};
 	imap4_reader_init(&r, NULL);
 	imap4_reader_set_sink(&r, sink, &st);
 	ssize_t used = 0;

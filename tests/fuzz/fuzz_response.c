@@ -37,7 +37,8 @@ static size_t walk(const imap4_arg *a, unsigned depth)
 		if (a->type == IMAP4_ARG_LIST) {
 			if (walk(a->list, depth + 1) != a->count)
 				abort();
-		} else if (!a->streamed && (!a->str || a->str[a->len] != '\0')) {
+		} else if (!a->streamed &&
+		           (!a->str || a->str[a->len] != '\0')) {
 			abort();
 		}
 		(void)imap4_arg_get_u64(a, &v);
@@ -57,14 +58,14 @@ static void check_resp(const imap4_resp *r)
 	const imap4_resp *c;
 	imap4_arena_init(&a, 1 << 16);
 	int rc = imap4_resp_copy(&c, &a, r);
-	if (rc == 0 && (c->raw_len != r->raw_len ||
-			memcmp(c->raw, r->raw, r->raw_len)))
+	if (rc == 0 &&
+	    (c->raw_len != r->raw_len || memcmp(c->raw, r->raw, r->raw_len)))
 		abort();
 	imap4_arena_clear(&a);
 }
 
 static int sink(void *payload, const struct imap4_literal_info *info,
-		const void *data, size_t len)
+                const void *data, size_t len)
 {
 	uint64_t *seen = payload;
 	if (info->offset + len > info->total)
@@ -113,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		if (used == 0 && rc == 0)
-			abort();	/* no progress */
+			abort(); /* no progress */
 	}
 	imap4_reader_clear(&r);
 

@@ -87,7 +87,7 @@ static int run_path(const char *path, size_t *count)
 			continue;
 		if (n == cap) {
 			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) *
-							   sizeof(*names));
+			                                   sizeof(*names));
 			if (!nn) {
 				rc = -1;
 				break;

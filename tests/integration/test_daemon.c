@@ -445,6 +445,7 @@ Test(daemon, sighup_adds_an_account_without_restart, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_hupa", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " reset dm_hupb"), 0);
 	cr_assert_eq(sh(CTL " create dm_hupa dm_hupb"), 0);
 	cr_assert_eq(sh(CTL " fill dm_hupb 7 16"), 0);
 	pid_t pid = start_daemon(&f);

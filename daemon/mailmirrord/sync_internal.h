@@ -1,0 +1,95 @@
+/* sync_internal.h - what the files of the sync engine share.
+ *
+ * sync.c runs a mailbox's sync; sync_uids.c asks for and batches UID sets;
+ * sync_write.c turns converted responses into short transactions;
+ * sync_list.c reconciles the mailbox list. Nothing here is for other
+ * modules: they use sync.h.
+ */
+#ifndef MAILMIRRORD_SYNC_INTERNAL_H
+#define MAILMIRRORD_SYNC_INTERNAL_H
+
+#include "mailmirrord/convert.h"
+#include "mailmirrord/plan.h"
+#include "mailmirrord/sync.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- errors: fill c->err and say how far the failure reaches */
+
+/* An IMAP failure: SYNC_EMAILBOX for a NO or an error-class code,
+ * SYNC_ECONN when the connection is gone. */
+int sync_fail_imap(struct sync_ctx *c, const char *what, int rc);
+/* A cache failure: rolls back, SYNC_ESTORE. */
+int sync_fail_store(struct sync_ctx *c, const char *what);
+bool sync_stopping(const struct sync_ctx *c);
+/* Tells the watchdog we are about to wait for the server. */
+void sync_beat(struct sync_ctx *c);
+
+/* ---- UID ranges (sync_uids.c) */
+
+struct ranges {
+	struct plan_range *v;
+	size_t n, cap;
+	uint64_t total;		/* UIDs covered */
+	uint64_t limit;		/* more than this is a lie of the server */
+	bool over;
+};
+
+/* Adds lo..hi; -1 when out of memory or past r->limit (then r->over). */
+int sync_ranges_add(struct ranges *r, uint32_t lo, uint32_t hi);
+/* Sorts and merges, so plan_uid_gone can walk it. */
+void sync_ranges_normalise(struct ranges *r);
+/* UID SEARCH for the UIDs from min_uid upwards, into out (normalised). */
+int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid);
+/* The next at most max UIDs of r from position (*ri, *next) as a set
+ * ("a:b,c") in a malloc'ed *out; *last is its highest UID, *count its
+ * size. -1 when out of memory. */
+int sync_batch_set(char **out, uint32_t *last, size_t *count,
+		   const struct ranges *r, size_t *ri, uint32_t *next,
+		   size_t max);
+
+/* ---- pending writes (sync_write.c) */
+
+struct flag_change {
+	uint32_t uid;
+	uint64_t modseq;
+	char *flags;
+};
+
+struct pending {
+	struct conv_msg *rows;
+	size_t nrows, caprows;
+	struct flag_change *flags;
+	size_t nflags, capflags;
+	struct ranges gone;	/* VANISHED */
+	size_t bytes;
+	bool want_reset;	/* store_mailbox_reset in the next write */
+	uint32_t reset_uidvalidity;
+	int failed;		/* IMAP4_E code from a callback */
+	bool dirty;		/* a change we cannot apply in place */
+	/* fetch of new messages */
+	uint32_t max_uid;
+	size_t fetched;
+};
+
+/* Rows of a batch beyond this many bytes are written early. */
+#define ROWS_MAX_BYTES (16u << 20)
+
+void sync_pending_drop(struct pending *p);
+void sync_pending_free(struct pending *p);
+/* Converts msg into a row / a flag change kept in p; -1 out of memory. */
+int sync_pending_row(struct pending *p, const imap4_msg *msg);
+int sync_pending_flags(struct pending *p, const imap4_msg *msg);
+/* Writes what is pending, and st (when not NULL) with it, in one
+ * transaction; the rows stay in p. recount refreshes the mailbox's
+ * counts. */
+int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
+			struct pending *p,
+			const struct store_mailbox_state *st, bool recount);
+/* The same, then drops what was written. */
+int sync_pending_write(struct sync_ctx *c, const struct sync_box *b,
+		       struct pending *p,
+		       const struct store_mailbox_state *st, bool recount);
+
+#endif

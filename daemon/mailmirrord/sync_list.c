@@ -1,0 +1,226 @@
+/* sync_list.c - the mailbox list: LIST against the cache's mailboxes,
+ * renames recognised by UIDVALIDITY, the wanted ones recorded. */
+#include "mailmirrord/sync_internal.h"
+
+#include "mailmirrord/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct listed {
+	char *name;
+	char delimiter;
+	char *attrs;
+	const char *special_use;	/* points into attrs' storage or NULL */
+	char *special;
+	bool noselect;
+	bool known;		/* already in the cache */
+};
+
+static char *join_attrs(const imap4_list_entry *e)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < e->nattrs; i++)
+		len += strlen(e->attrs[i]) + 1;
+	char *s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < e->nattrs; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, e->attrs[i]);
+	}
+	return s;
+}
+
+struct stored_box {
+	int64_t id;
+	char *name;
+};
+
+struct stored_list {
+	struct stored_box *v;
+	size_t n, cap;
+};
+
+static int collect_stored(void *payload, int64_t id, const char *name)
+{
+	struct stored_list *l = payload;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct stored_box *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return -1;
+	l->v[l->n++] = (struct stored_box){id, copy};
+	return 0;
+}
+
+static void free_listed(struct listed *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].attrs);
+		free(v[i].special);
+	}
+	free(v);
+}
+
+/* The UIDVALIDITY of a mailbox new to us, to recognise a rename. */
+static uint32_t status_uidvalidity(struct sync_ctx *c, const char *name)
+{
+	sync_beat(c);
+	if (imap4_status(c->h, name, "(UIDVALIDITY)") != IMAP4_OK)
+		return 0;
+	for (size_t i = 0; i < imap4_data_count(c->h); i++) {
+		imap4_status_info st;
+		const imap4_resp *r = imap4_data_at(c->h, i);
+		if (r->name && strcmp(r->name, "STATUS") == 0 &&
+		    imap4_status_parse(&st, r) == 0 &&
+		    (st.have & IMAP4_ST_UIDVALIDITY))
+			return st.uidvalidity;
+	}
+	return 0;
+}
+
+/* Stored mailboxes the server no longer lists: renamed (same UIDVALIDITY
+ * under a name new to us; RFC 3501 6.3.5 keeps it) or deleted. */
+static int reconcile_gone(struct sync_ctx *c, struct stored_list *stored,
+			  struct listed *srv, size_t nsrv)
+{
+	for (size_t i = 0; i < stored->n; i++) {
+		bool present = false;
+		for (size_t j = 0; j < nsrv && !present; j++)
+			present = !srv[j].noselect &&
+				  strcmp(srv[j].name, stored->v[i].name) == 0;
+		if (present)
+			continue;
+		struct store_mailbox_state st;
+		if (store_mailbox_get_state(&st, c->store, stored->v[i].id) < 0)
+			return sync_fail_store(c, "read mailbox state");
+		bool renamed = false;
+		for (size_t j = 0; j < nsrv && st.uidvalidity && !renamed; j++) {
+			if (srv[j].known || srv[j].noselect)
+				continue;
+			if (status_uidvalidity(c, srv[j].name) != st.uidvalidity)
+				continue;
+			int rc = store_mailbox_rename(c->store, stored->v[i].id,
+						      srv[j].name);
+			if (rc < 0)
+				return sync_fail_store(c, "rename mailbox");
+			srv[j].known = true;
+			renamed = true;
+			log_notice(c->conf->name, srv[j].name,
+				   "mailbox renamed (was %s)", stored->v[i].name);
+		}
+		if (!renamed) {
+			if (store_mailbox_delete(c->store, stored->v[i].id) < 0)
+				return sync_fail_store(c, "delete mailbox");
+			log_notice(c->conf->name, stored->v[i].name,
+				   "mailbox gone from the server; dropped");
+		}
+	}
+	return SYNC_OK;
+}
+
+int sync_list(struct sync_ctx *c)
+{
+	sync_beat(c);
+	int rc = imap4_list(c->h, "", "*");
+	if (rc != IMAP4_OK) {
+		/* Without the list nothing of the account can be synced. */
+		sync_fail_imap(c, "LIST", rc);
+		return SYNC_ECONN;
+	}
+
+	const char *const *inc = (const char *const *)c->conf->mailboxes;
+	const char *const *exc = (const char *const *)c->conf->exclude;
+	size_t n = imap4_data_count(c->h), nsrv = 0;
+	struct listed *srv = calloc(n ? n : 1, sizeof(*srv));
+	if (!srv) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return SYNC_ESTORE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const imap4_resp *r = imap4_data_at(c->h, i);
+		imap4_list_entry e;
+		if (!r->name || strcmp(r->name, "LIST") != 0 ||
+		    imap4_list_parse(&e, r) < 0)
+			continue;
+		if (!plan_mailbox_wanted(inc, exc, e.name_utf8, e.delimiter))
+			continue;
+		struct listed *l = &srv[nsrv];
+		l->name = strdup(e.name_utf8);
+		l->attrs = join_attrs(&e);
+		l->special = e.special_use ? strdup(e.special_use) : NULL;
+		l->delimiter = e.delimiter;
+		l->noselect = e.attr_bits & (IMAP4_MBOX_NOSELECT |
+					     IMAP4_MBOX_NONEXISTENT);
+		nsrv++;
+		if (!l->name || !l->attrs || (e.special_use && !l->special)) {
+			free_listed(srv, nsrv);
+			snprintf(c->err, sizeof(c->err), "out of memory");
+			return SYNC_ESTORE;
+		}
+	}
+
+	struct stored_list stored = {0};
+	rc = store_mailbox_each(c->store, c->account_id, collect_stored, &stored);
+	if (rc < 0) {
+		rc = sync_fail_store(c, "list mailboxes");
+		goto out;
+	}
+	for (size_t j = 0; j < nsrv; j++)
+		for (size_t i = 0; i < stored.n && !srv[j].known; i++)
+			srv[j].known = strcmp(srv[j].name, stored.v[i].name) == 0;
+
+	rc = reconcile_gone(c, &stored, srv, nsrv);
+	if (rc < 0)
+		goto out;
+
+	sync_clear(c);
+	c->boxes = calloc(nsrv ? nsrv : 1, sizeof(*c->boxes));
+	if (!c->boxes) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		rc = SYNC_ESTORE;
+		goto out;
+	}
+	if (store_begin(c->store) < 0) {
+		rc = sync_fail_store(c, "begin");
+		goto out;
+	}
+	for (size_t j = 0; j < nsrv; j++) {
+		if (srv[j].noselect)
+			continue;
+		char delim[2] = {srv[j].delimiter, '\0'};
+		struct sync_box *b = &c->boxes[c->nboxes];
+		if (store_mailbox_upsert(&b->id, c->store, c->account_id,
+					 srv[j].name,
+					 srv[j].delimiter ? delim : NULL,
+					 srv[j].attrs, srv[j].special) < 0) {
+			rc = sync_fail_store(c, "record mailbox");
+			goto out;
+		}
+		b->name = srv[j].name;
+		srv[j].name = NULL;
+		b->delimiter = srv[j].delimiter;
+		c->nboxes++;
+	}
+	if (store_commit(c->store) < 0)
+		rc = sync_fail_store(c, "commit");
+	else
+		rc = SYNC_OK;
+out:
+	for (size_t i = 0; i < stored.n; i++)
+		free(stored.v[i].name);
+	free(stored.v);
+	free_listed(srv, nsrv);
+	return rc;
+}

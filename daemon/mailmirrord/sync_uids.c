@@ -1,0 +1,172 @@
+/* sync_uids.c - UID sets: asked with UID SEARCH, cut into fetch batches. */
+#include "mailmirrord/sync_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+int sync_ranges_add(struct ranges *r, uint32_t lo, uint32_t hi)
+{
+	if (lo > hi) {
+		uint32_t t = lo;
+		lo = hi;
+		hi = t;
+	}
+	r->total += (uint64_t)hi - lo + 1;
+	if (r->limit && r->total > r->limit) {
+		r->over = true;
+		return -1;
+	}
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct plan_range *v = realloc(r->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = (struct plan_range){lo, hi};
+	return 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct plan_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Sorts and merges, so plan_uid_gone can walk it. */
+void sync_ranges_normalise(struct ranges *r)
+{
+	if (r->n < 2)
+		return;
+	qsort(r->v, r->n, sizeof(*r->v), cmp_range);
+	size_t w = 0;
+	for (size_t i = 1; i < r->n; i++) {
+		if (r->v[i].lo <= r->v[w].hi ||
+		    (r->v[w].hi != UINT32_MAX && r->v[i].lo == r->v[w].hi + 1)) {
+			if (r->v[i].hi > r->v[w].hi)
+				r->v[w].hi = r->v[i].hi;
+		} else {
+			r->v[++w] = r->v[i];
+		}
+	}
+	r->n = w + 1;
+}
+
+struct search_collect {
+	struct ranges *r;
+	uint32_t min_uid;	/* drop UIDs below (the "n:*" quirk) */
+	int failed;
+};
+
+static int add_clamped(struct search_collect *s, uint32_t lo, uint32_t hi)
+{
+	if (hi < s->min_uid)
+		return 0;
+	if (lo < s->min_uid)
+		lo = s->min_uid;
+	return sync_ranges_add(s->r, lo, hi);
+}
+
+/* SEARCH and ESEARCH results of a UID SEARCH. */
+static int on_search(void *payload, const imap4_resp *resp)
+{
+	struct search_collect *s = payload;
+	if (!resp->name || (strcmp(resp->name, "SEARCH") != 0 &&
+			    strcmp(resp->name, "ESEARCH") != 0))
+		return 1;
+	imap4_search_result res;
+	if (imap4_search_parse(&res, resp) < 0) {
+		s->failed = IMAP4_EPROTO;
+		return 0;
+	}
+	if (res.esearch) {
+		for (size_t i = 0; i < res.all.count && !s->failed; i++) {
+			const imap4_range *g = &res.all.ranges[i];
+			if (g->lo == 0 || g->hi == 0) {
+				s->failed = IMAP4_EPROTO;	/* "*" in a result */
+				break;
+			}
+			if (add_clamped(s, g->lo, g->hi) < 0)
+				s->failed = IMAP4_ELIMIT;
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < res.count && !s->failed; i++)
+		if (add_clamped(s, res.nums[i], res.nums[i]) < 0)
+			s->failed = IMAP4_ELIMIT;
+	return 0;
+}
+
+/* The UIDs from min_uid upwards, as ranges. */
+int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid)
+{
+	struct search_collect s = {.r = out, .min_uid = min_uid};
+	char set[16];
+	snprintf(set, sizeof(set), "%u:*", min_uid);
+	int rc;
+	sync_beat(c);
+	/* RFC 4731: ESEARCH gives the set as ranges, a few bytes for a whole
+	 * mailbox instead of a number per message. */
+	if (imap4_has_capability(c->h, "ESEARCH"))
+		rc = imap4_command(c->h, on_search, &s,
+				   "UID SEARCH RETURN (ALL) UID %S", set);
+	else
+		rc = imap4_command(c->h, on_search, &s, "UID SEARCH UID %S",
+				   set);
+	if (rc != IMAP4_OK)
+		return sync_fail_imap(c, "UID SEARCH", rc);
+	if (s.failed) {
+		snprintf(c->err, sizeof(c->err),
+			 "UID SEARCH: %s", out->over
+				 ? "the server listed more UIDs than messages"
+				 : imap4_strerror(s.failed));
+		return SYNC_ECONN;
+	}
+	sync_ranges_normalise(out);
+	return SYNC_OK;
+}
+
+/* "a:b,c" for the next at most max UIDs of r from position (*ri, *next). */
+int sync_batch_set(char **out, uint32_t *last, size_t *count,
+		     const struct ranges *r, size_t *ri, uint32_t *next,
+		     size_t max)
+{
+	size_t cap = 256, len = 0, n = 0;
+	char *s = malloc(cap);
+	if (!s)
+		return -1;
+	s[0] = '\0';
+	while (*ri < r->n && n < max) {
+		const struct plan_range *g = &r->v[*ri];
+		uint32_t lo = *next > g->lo ? *next : g->lo;
+		uint64_t room = max - n;
+		uint32_t hi = (uint64_t)g->hi - lo + 1 > room
+				      ? (uint32_t)(lo + room - 1)
+				      : g->hi;
+		if (cap - len < 32) {
+			char *t = realloc(s, cap *= 2);
+			if (!t) {
+				free(s);
+				return -1;
+			}
+			s = t;
+		}
+		len += (size_t)snprintf(s + len, cap - len,
+					lo == hi ? "%s%u" : "%s%u:%u",
+					len ? "," : "", lo, hi);
+		n += (size_t)hi - lo + 1;
+		*last = hi;
+		if (hi == g->hi) {
+			(*ri)++;
+			*next = 0;
+		} else {
+			*next = hi + 1;
+		}
+	}
+	*out = s;
+	*count = n;
+	return 0;
+}

@@ -1,0 +1,179 @@
+/* sync_write.c - converted responses into short cache transactions. */
+#include "mailmirrord/sync_internal.h"
+
+#include "mailmirrord/log.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+/* ---- errors */
+
+int sync_fail_imap(struct sync_ctx *c, const char *what, int rc)
+{
+	/* The handle's message already carries the server's text; it is
+	 * server data, so it is made printable before anyone logs it. */
+	const struct imap4_error_info *e = imap4_last_error(c->h);
+	const char *msg = e && e->message && *e->message ? e->message
+							: imap4_strerror(rc);
+	char clean[400];
+	log_sanitize(clean, sizeof(clean), msg, strlen(msg));
+	snprintf(c->err, sizeof(c->err), "%s: %s", what, clean);
+	if (rc == IMAP4_NO || imap4_error_class(rc) == IMAP4_CLASS_ERROR)
+		return SYNC_EMAILBOX;
+	return SYNC_ECONN;
+}
+
+int sync_fail_store(struct sync_ctx *c, const char *what)
+{
+	snprintf(c->err, sizeof(c->err), "cache: %s: %s", what,
+		 store_errmsg(c->store));
+	store_rollback(c->store);
+	return SYNC_ESTORE;
+}
+
+bool sync_stopping(const struct sync_ctx *c)
+{
+	return c->stop && atomic_load(c->stop);
+}
+
+void sync_beat(struct sync_ctx *c)
+{
+	if (c->heartbeat)
+		c->heartbeat(c->payload, (int)c->conf->timeout * 1000);
+}
+
+/* ---- pending writes */
+
+
+
+void sync_pending_drop(struct pending *p)
+{
+	for (size_t i = 0; i < p->nrows; i++)
+		conv_clear(&p->rows[i]);
+	for (size_t i = 0; i < p->nflags; i++)
+		free(p->flags[i].flags);
+	p->nrows = p->nflags = 0;
+	p->gone.n = 0;
+	p->gone.total = 0;
+	p->bytes = 0;
+}
+
+void sync_pending_free(struct pending *p)
+{
+	sync_pending_drop(p);
+	free(p->rows);
+	free(p->flags);
+	free(p->gone.v);
+	memset(p, 0, sizeof(*p));
+}
+
+int sync_pending_row(struct pending *p, const imap4_msg *msg)
+{
+	if (p->nrows == p->caprows) {
+		size_t cap = p->caprows ? p->caprows * 2 : 256;
+		struct conv_msg *v = realloc(p->rows, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		p->rows = v;
+		p->caprows = cap;
+	}
+	if (conv_msg(&p->rows[p->nrows], msg) < 0)
+		return -1;
+	p->bytes += p->rows[p->nrows].bytes + 256;
+	p->nrows++;
+	return 0;
+}
+
+int sync_pending_flags(struct pending *p, const imap4_msg *msg)
+{
+	if (p->nflags == p->capflags) {
+		size_t cap = p->capflags ? p->capflags * 2 : 256;
+		struct flag_change *v = realloc(p->flags, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		p->flags = v;
+		p->capflags = cap;
+	}
+	char *f = conv_flags(msg);
+	if (!f)
+		return -1;
+	p->flags[p->nflags++] = (struct flag_change){
+		.uid = msg->uid,
+		.modseq = (msg->have & IMAP4_HAVE_MODSEQ) ? msg->modseq : 0,
+		.flags = f,
+	};
+	p->bytes += strlen(f) + 32;
+	return 0;
+}
+
+/* Test switch (isync's interrupt-after-step-N loop): with
+ * MAILMIRROR_CRASH_AFTER_COMMITS=N in the environment the process dies
+ * right after its Nth sync commit, as a kill -9 would, so a test can check
+ * that a restart converges from every intermediate state. */
+static void crash_point(void)
+{
+	static atomic_long left = -1;
+	long n = atomic_load(&left);
+	if (n == -1) {
+		const char *e = getenv("MAILMIRROR_CRASH_AFTER_COMMITS");
+		n = e && *e ? strtol(e, NULL, 10) : 0;
+		atomic_store(&left, n > 0 ? n : 0);
+		n = atomic_load(&left);
+	}
+	if (n > 0 && atomic_fetch_sub(&left, 1) == 1)
+		_exit(99);
+}
+
+/* Writes what is pending, and st (when not NULL) with it, in one
+ * transaction; the rows stay in p (pending_write drops them). */
+int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
+			  struct pending *p,
+			  const struct store_mailbox_state *st, bool recount)
+{
+	if (store_begin(c->store) < 0)
+		return sync_fail_store(c, "begin");
+	if (p->want_reset) {
+		if (store_mailbox_reset(c->store, b->id, p->reset_uidvalidity) < 0)
+			return sync_fail_store(c, "reset mailbox");
+	}
+	for (size_t i = 0; i < p->gone.n; i++)
+		if (store_message_delete_range(NULL, c->store, b->id,
+					       p->gone.v[i].lo,
+					       p->gone.v[i].hi) < 0)
+			return sync_fail_store(c, "delete messages");
+	for (size_t i = 0; i < p->nrows; i++)
+		if (store_message_upsert(NULL, c->store, b->id,
+					 &p->rows[i].row) < 0)
+			return sync_fail_store(c, "store message");
+	for (size_t i = 0; i < p->nflags; i++) {
+		int rc = store_message_set_flags(c->store, b->id,
+						 p->flags[i].uid,
+						 p->flags[i].flags,
+						 p->flags[i].modseq);
+		/* A flag change for a message we do not hold yet is news of
+		 * a message above our UIDNEXT; the next fetch brings it. */
+		if (rc < 0 && rc != STORE_ENOTFOUND)
+			return sync_fail_store(c, "store flags");
+	}
+	if (st && store_mailbox_set_state(c->store, b->id, st) < 0)
+		return sync_fail_store(c, "record mailbox state");
+	if (recount && store_mailbox_recount(c->store, b->id) < 0)
+		return sync_fail_store(c, "count messages");
+	if (store_commit(c->store) < 0)
+		return sync_fail_store(c, "commit");
+	crash_point();
+	p->want_reset = false;
+	return SYNC_OK;
+}
+
+int sync_pending_write(struct sync_ctx *c, const struct sync_box *b,
+			 struct pending *p,
+			 const struct store_mailbox_state *st, bool recount)
+{
+	int rc = sync_pending_commit(c, b, p, st, recount);
+	if (rc == SYNC_OK)
+		sync_pending_drop(p);
+	return rc;
+}
