@@ -198,16 +198,20 @@ install: all
 	install -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libimap4.so.$(SOVERSION)
 	ln -sf libimap4.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libimap4.so
 	install -m 644 core/imap4.h $(DESTDIR)$(INCDIR)/imap4.h
-	install -m 644 $(BUILD)/libimap4.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libimap4.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
+	  core/libimap4.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libimap4.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/libimap4.pc
 	for m in $(wildcard daemon/*/*.1 conf/*.1); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done
 	for m in $(wildcard daemon/*/*.5 conf/*.5); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/; done
 	for m in $(wildcard daemon/*/*.8 conf/*.8); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	for u in $(wildcard systemd/*.service); do \
-	  sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	  sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 	install -d $(DESTDIR)$(SYSUSERSDIR)
 	install -m 644 systemd/mailmirror.sysusers $(DESTDIR)$(SYSUSERSDIR)/mailmirror.conf
 	for u in $(wildcard systemd/user/*.service); do \
-	  sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(USERUNITDIR)/$$(basename $$u); done
+	  sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(USERUNITDIR)/$$(basename $$u); \
+	  chmod 644 $(DESTDIR)$(USERUNITDIR)/$$(basename $$u); done
 	install -m 644 conf/mailmirror.conf.example $(DESTDIR)$(DOCDIR)/mailmirror.conf.example
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
 

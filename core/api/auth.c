@@ -177,6 +177,12 @@ static int run_exchange(imap4 *h, const char *mechanism, struct exchange *ex)
 		                  mechanism, imap4_strerror(ex->error));
 	if (rc)
 		return rc;
+	/* We answered "*": an OK now is not a login we can trust. */
+	if (ex->error)
+		return imap4_fail(h, IMAP4_EPROTO,
+		                  "AUTHENTICATE %s: the server accepted a "
+		                  "cancelled exchange",
+		                  mechanism);
 	if (ex->sasl && !imap4_sasl_server_verified(ex->sasl))
 		return imap4_fail(h, IMAP4_EPROTO,
 		                  "AUTHENTICATE %s: the server accepted "

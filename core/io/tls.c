@@ -385,6 +385,12 @@ static ssize_t tls_read(struct imap4_transport *tt, void *buf, size_t len,
 			continue;
 		if (n == GNUTLS_E_AGAIN && t->lower_err == IMAP4_ETIMEOUT)
 			return tls_error(t, (int)n, "TLS read");
+		/* GnuTLS also says "again" after a record that carried no
+		 * application data (a TLS 1.3 NewSessionTicket right after the
+		 * handshake): nothing failed below, so read the next record.
+		 * The pull function waits for it, so this does not spin. */
+		if (n == GNUTLS_E_AGAIN && t->lower_err == 0)
+			continue;
 		if (n != GNUTLS_E_AGAIN && !gnutls_error_is_fatal((int)n))
 			continue;
 		t->fatal = tls_error(t, (int)n, "TLS read");

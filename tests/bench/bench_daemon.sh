@@ -115,8 +115,10 @@ fi
 export IMAP_PASS
 maildir=$MAILDIR_ROOT/$IMAP_USER/Maildir
 
-${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -D_GNU_SOURCE \
-	-o "$work/raw_fetch" "$bench/raw_fetch.c"
+for t in raw_fetch runstat; do
+	${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -D_GNU_SOURCE \
+		-o "$work/$t" "$bench/$t.c"
+done
 
 raw() {	# raw OUT ITEMS MAILBOX: one raw transfer, its figures in OUT
 	"$work/raw_fetch" 127.0.0.1 "$IMAP_PORT" "$IMAP_USER" "$3" "$2" > "$1" ||
@@ -221,17 +223,17 @@ for n in $sizes; do
 	r=1
 	while [ "$r" -le "$runs" ]; do
 		# One of each per round, so that drift hits all three alike.
-		python3 "$bench/runstat.py" "$st.raw.stat" \
+		"$work/runstat" "$st.raw.stat" \
 			"$work/raw_fetch" 127.0.0.1 "$IMAP_PORT" "$IMAP_USER" \
 			"B$n" "$META" > "$st.raw.out" || die "raw_fetch failed"
 		fresh "$cache"
-		python3 "$bench/runstat.py" "$st.ours.stat" \
+		"$work/runstat" "$st.ours.stat" \
 			"$daemon" -c "$work/meta-$n.conf" --once 2> "$st.ours.log" ||
 			die "mailmirrord --once failed: $(tail -n 3 "$st.ours.log")"
 		got=$(count_rows "$cache" "B$n")
 		[ "$got" = "$n" ] || die "mailmirrord cached $got of $n messages"
 		fresh "$work/py-$n.db"
-		python3 "$bench/runstat.py" "$st.py.stat" \
+		"$work/runstat" "$st.py.stat" \
 			python3 "$bench/py_store.py" 127.0.0.1 "$IMAP_PORT" \
 			"$IMAP_USER" "B$n" "$work/py-$n.db" > "$st.py.out" ||
 			die "py_store.py failed"
@@ -250,13 +252,13 @@ cache=$work/body.db
 conf "$work/body.conf" "$cache" "$IMAP_PORT" full "\"B$body\"" ""
 r=1
 while [ "$r" -le "$runs" ]; do
-	python3 "$bench/runstat.py" "$st.raw.stat" \
+	"$work/runstat" "$st.raw.stat" \
 		"$work/raw_fetch" 127.0.0.1 "$IMAP_PORT" "$IMAP_USER" \
 		"B$body" "$BODY" > "$st.raw.out" || die "raw_fetch failed"
 	fresh "$cache"
 	# A failure here is a finding to report, not a reason to stop.
 	rc=0
-	python3 "$bench/runstat.py" "$st.ours.stat" \
+	"$work/runstat" "$st.ours.stat" \
 		"$daemon" -c "$work/body.conf" --once 2> "$st.ours.log" || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		echo "mailmirrord: --once failed (exit $rc): $(tail -n 1 "$st.ours.log")" > "$st.ours.note"
@@ -304,7 +306,7 @@ if command -v mbsync > /dev/null; then
 	while [ "$r" -le "$runs" ]; do
 		rm -rf "$work/mbsync"
 		mkdir -p "$work/mbsync"
-		python3 "$bench/runstat.py" "$st.mbsync.stat" \
+		"$work/runstat" "$st.mbsync.stat" \
 			mbsync -c "$work/mbsyncrc" -q bench 2> "$st.mbsync.log" ||
 			die "mbsync failed: $(tail -n 3 "$st.mbsync.log")"
 		got=$(find "$work/mbsync/B$body/cur" "$work/mbsync/B$body/new" -type f | wc -l)
@@ -348,7 +350,7 @@ if command -v offlineimap > /dev/null; then
 	mkdir -p "$work/offlineimap/mail"
 	# wait4() of the shell counts the CPU and peak RSS of what it reaped.
 	# shellcheck disable=SC2016
-	python3 "$bench/runstat.py" "$st.offlineimap.stat" sh -c \
+	"$work/runstat" "$st.offlineimap.stat" sh -c \
 		'timeout -k 10 "$0" offlineimap -c "$1" -o -u quiet > "$2" 2>&1; exit 0' \
 		"${BENCH_OFFLINEIMAP_S:-150}" "$work/offlineimaprc" "$st.offlineimap.log"
 	find "$work/offlineimap/mail" -type f \( -path '*/cur/*' -o -path '*/new/*' \) |
@@ -397,7 +399,7 @@ while [ "$r" -le 10 ]; do
 	flagged=$(python3 "$bench/store_flags.py" 127.0.0.1 "$IMAP_PORT" \
 		"$IMAP_USER" "B$big" 10 "$r" | awk '{ print $2 }')
 	: > "$proxy_log"
-	python3 "$bench/runstat.py" "$st.ours.stat" \
+	"$work/runstat" "$st.ours.stat" \
 		"$daemon" -c "$work/resync.conf" --once 2> "$st.log" ||
 		die "resync failed: $(tail -n 3 "$st.log")"
 	wait_proxy
@@ -458,6 +460,7 @@ idle_rss() {	# idle_rss NAME ACCOUNTS "MAILBOXES" WATCHED
 	# A moment for the IDLE commands to be sent and the heap to settle.
 	sleep 1
 	rss_of "$dpid" > "$work/rss-$1.kb"
+	sql "$cache" "SELECT count(*) FROM mailboxes WHERE live" > "$work/rss-$1.live"
 	stop_daemon
 }
 idle_rss acct1 1 '"W1"' 1
@@ -467,7 +470,6 @@ idle_rss acct4 4 '"W1"' 4
 # (every one live), else the others are polled (one live).
 idle_rss box2 1 '"W1", "W2"' 1
 idle_rss box4 1 '"W1", "W2", "W3", "W4"' 1
-live_boxes=$(sql "$work/rss-box4.db" "SELECT count(*) FROM mailboxes WHERE live" 2>/dev/null || echo "?")
 
 # -------------------------------------------------------------- report
 
@@ -536,6 +538,6 @@ live_boxes=$(sql "$work/rss-box4.db" "SELECT count(*) FROM mailboxes WHERE live"
 	b2=$(cat "$work/rss-box2.kb")
 	b4=$(cat "$work/rss-box4.kb")
 	echo "accounts 1/2/4 (one watched mailbox each): $(mib "$a1") / $(mib "$a2") / $(mib "$a4") MiB; per account $(awk -v a="$a1" -v b="$a4" 'BEGIN { printf "%.0f", (b - a) / 3 }') KiB"
-	echo "watched mailboxes 1/2/4 (one account):     $(mib "$a1") / $(mib "$b2") / $(mib "$b4") MiB; per mailbox $(awk -v a="$a1" -v b="$b4" 'BEGIN { printf "%.0f", (b - a) / 3 }') KiB ($live_boxes of 4 live)"
+	echo "watched mailboxes 1/2/4 (one account):     $(mib "$a1") / $(mib "$b2") / $(mib "$b4") MiB; per mailbox $(awk -v a="$a1" -v b="$b4" 'BEGIN { printf "%.0f", (b - a) / 3 }') KiB ($(cat "$work/rss-box4.live") of 4 live)"
 } > "$report"
 cat "$report"

@@ -294,3 +294,21 @@ Test(auth, trace_escapes_control_characters)
 	cr_assert(strstr(tr.text, "hi \\x1b[31mred\\x07\n"), "%s", tr.text);
 	api_done(&t);
 }
+
+Test(auth, ok_after_cancel_is_not_trusted)
+{
+	struct api_test t;
+	struct chat c = {.calls = 2};
+	imap4 *h = api_open(&t,
+	                    "S: * OK [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG AUTHENTICATE X-TEST\n"
+	                    "S: + \n"
+	                    "C: *\n"
+	                    "S: $TAG OK whatever you say\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_authenticate(h, "X-TEST", converse, &c),
+	             IMAP4_EPROTO);
+	cr_assert_neq(imap4_state(h), IMAP4_STATE_AUTH);
+	api_done(&t);
+}

@@ -66,7 +66,11 @@ say() {
 }
 
 fail() {
-	printf '\n%s: FAILED at step %d: %s\n' "$PROG" "$STEP" "$*" >&2
+	if [ "$STEP" -gt 0 ]; then
+		printf '\n%s: FAILED at step %d: %s\n' "$PROG" "$STEP" "$*" >&2
+	else
+		printf '%s: %s\n' "$PROG" "$*" >&2
+	fi
 	if [ -n "${LOG:-}" ] && [ -s "$LOG" ]; then
 		echo "--- last lines of the daemon's log ($LOG):" >&2
 		tail -n 15 "$LOG" >&2
@@ -175,6 +179,8 @@ say "Dovecot $(dovecot --version | cut -d' ' -f1) listens on 127.0.0.1:$IMAP_POR
 say "and 127.0.0.1:$IMAPS_PORT (implicit TLS), user $IMAP_USER, in $DOVECOT_DIR"
 
 heading "Sample mail: $COUNT messages"
+# Written as Maildir files (a second, not a minute of APPENDs); Dovecot
+# indexes them at the first login.
 python3 "$HERE/gen-mail.py" --env "$DOVECOT_DIR/env" --count "$COUNT" \
 	--seed "$SEED" --mailboxes "$MAILBOXES" 2>"$WORK/gen-mail.log" ||
 	fail "gen-mail.py: $(cat "$WORK/gen-mail.log")"
@@ -273,7 +279,8 @@ wait_for "new message" "$((before + 1))" count "$ACCOUNT/INBOX"
 say "imapctl.py store INBOX $uid +FLAGS (\\Flagged)"
 imapctl store INBOX "$uid" +FLAGS '(\Flagged)'
 wait_for "\\Flagged on UID $uid" "$((flagged + 1))" count --flagged "$ACCOUNT/INBOX"
-say "(mailboxes other than INBOX are polled every 300 s: this was IDLE)"
+say "(other mailboxes are polled every 300 s: this was IDLE; about 500 ms"
+say " of it is Dovecot batching changes before it tells IDLE clients)"
 echo
 query ls "$ACCOUNT/INBOX" --limit 3
 echo
