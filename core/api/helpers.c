@@ -23,23 +23,31 @@ int imap4_compress(imap4 *h)
 	rc = imap4_run(h, &run);
 	if (rc)
 		return rc;
-	/* RFC 4978 3: the server compresses from the byte after its OK. Bytes
-	 * we already hold past it would have to be inflated, and they cannot
-	 * be handed back to a layer that does not exist yet; a server has no
-	 * reason to send anything there before our next command. */
-	if (h->rpos < h->rlen || imap4_reader_pending(&h->rd))
+	/* RFC 4978 3: the server compresses from the byte after its OK. The
+	 * reader stops right after a complete response, so nothing of what
+	 * follows was parsed; bytes we already hold go to the new layer. */
+	if (imap4_reader_pending(&h->rd))
 		return imap4_fail(h, IMAP4_EPROTO,
-		                  "COMPRESS: data right after the OK");
+		                  "COMPRESS: a response cut by the OK");
 	rc = imap4_deflate_open(&z, h->t);
+	/* The deflate layer owns the old stack now, also when it failed. */
+	h->t = z;
 	if (rc)
 		return imap4_fail(h, rc, "COMPRESS: %s", imap4_strerror(rc));
-	h->t = z;
+	if (h->rpos < h->rlen) {
+		rc = imap4_deflate_prime(z, h->rbuf + h->rpos, h->rlen - h->rpos);
+		if (rc)
+			return imap4_fail(h, rc, "COMPRESS: %s",
+			                  imap4_strerror(rc));
+		h->rpos = h->rlen = 0;
+	}
 	h->compressed = true;
 	return IMAP4_OK;
 }
 
 /* imap4_command's format: spaces separate, "(" and ")" group, "%x" takes
- * a typed argument, any other word is raw text. */
+ * a typed argument, any other word is raw text; pieces written without a
+ * space between them make one argument ("%u:*"). */
 static int format_arg(imap4 *h, char spec, va_list *ap)
 {
 	struct imap4_cmd *c = &h->cmd;
@@ -76,12 +84,20 @@ static int format_args(imap4 *h, const char *f, va_list *ap)
 	char word[256];
 	int rc = 0;
 
+	bool glued = false;
+
 	while (*f && rc == 0) {
 		size_t n = 0;
 
 		if (*f == ' ') {
 			f++;
-		} else if (*f == '(') {
+			glued = false;
+			continue;
+		}
+		if (glued && *f != ')')
+			imap4_cmd_glue(&h->cmd);
+		glued = *f != '(';
+		if (*f == '(') {
 			rc = imap4_cmd_open(&h->cmd);
 			f++;
 		} else if (*f == ')') {

@@ -142,6 +142,11 @@ static int puts_(struct imap4_cmd *c, const char *s)
 	return put(c, s, strlen(s));
 }
 
+void imap4_cmd_glue(struct imap4_cmd *c)
+{
+	c->need_space = false;
+}
+
 /* A space before an argument, unless it opens the line or a list. */
 static int sep(struct imap4_cmd *c)
 {

@@ -109,6 +109,9 @@ int imap4_cmd_u64(struct imap4_cmd *c, uint64_t n);
 /* A sequence set (RFC 9051 sequence-set, or "$" of RFC 5182): numbers are
  * non-zero 32-bit, ranges a:b, "*"; IMAP4_EINVAL otherwise. */
 int imap4_cmd_seqset(struct imap4_cmd *c, const char *s);
+/* The next argument follows the previous one without a space, so that
+ * pieces make one argument ("%u" and ":*" give "7:*"). */
+void imap4_cmd_glue(struct imap4_cmd *c);
 /* "(" and ")" around a list of arguments. */
 int imap4_cmd_open(struct imap4_cmd *c);
 int imap4_cmd_close(struct imap4_cmd *c);

@@ -80,6 +80,10 @@ static void *slab_refill(struct parser *ps, size_t n)
 	if (n > SLAB_MAX / 4)
 		return imap4_arena_alloc(ps->arena, n);
 	size_t size = ps->slab_size < SLAB_MIN ? SLAB_MIN : ps->slab_size;
+	/* A token between SLAB_MIN and SLAB_MAX / 4 may still be larger than
+	 * the next slab: the slab must hold it. */
+	if (size < n)
+		size = n;
 	char *p = imap4_arena_alloc(ps->arena, size);
 	if (!p)
 		return NULL;
@@ -193,12 +197,13 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-/* Skips the bytes of a quoted string that need no attention 8 at a time:
- * stops at the first word holding a quote, a backslash, a control byte (CR,
- * LF, NUL among them) or an 8-bit byte, where the caller's byte loop takes
- * over, and never loads past end. Quoted strings are most of the bytes of
- * an ENVELOPE, hence the trouble. After a real hit in a word the tests may
- * report more (borrows); they never miss one. */
+/* Skips the bytes of a quoted string that need no attention 8 at a time,
+ * up to the first quote, backslash, control byte (CR, LF, NUL among them)
+ * or 8-bit byte, where the caller's byte loop takes over; never loads past
+ * end. Quoted strings are most of the bytes of an ENVELOPE, hence the
+ * trouble. The tests below may flag bytes after a real hit (borrows run
+ * toward the high end) but never before one, so on a little-endian machine
+ * the lowest flag is the first byte to look at. */
 #define ONES           (~(uint64_t)0 / 0xff)
 #define HIGHS          (ONES * 0x80)
 #define HAS_ZERO(v)    (((v)-ONES) & ~(v)&HIGHS)
@@ -210,8 +215,14 @@ static const char *skip_plain(const char *p, const char *end)
 	while (end - p >= 8) {
 		uint64_t v;
 		memcpy(&v, p, 8);
-		if (CTL_OR_HIGH(v) | HAS_BYTE(v, '"') | HAS_BYTE(v, '\\'))
+		uint64_t hit =
+		        CTL_OR_HIGH(v) | HAS_BYTE(v, '"') | HAS_BYTE(v, '\\');
+		if (hit) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			p += __builtin_ctzll(hit) >> 3;
+#endif
 			break;
+		}
 		p += 8;
 	}
 	return p;

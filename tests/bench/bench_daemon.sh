@@ -101,6 +101,8 @@ sql() { sqlite3 -readonly "$1" "$2"; }
 
 # ------------------------------------------------------------- Dovecot
 
+load0=$(cut -d' ' -f1 /proc/loadavg)
+
 [ "$(id -u)" -eq 0 ] || die "must run as root (tests/harness/dovecot.sh)"
 for t in python3 sqlite3; do
 	command -v "$t" > /dev/null || die "$t is missing"
@@ -476,6 +478,8 @@ idle_rss box4 1 '"W1", "W2", "W3", "W4"' 1
 {
 	echo "mailmirrord benchmarks ($scale scale, $(date -u +%Y-%m-%d), $(nproc) cores, Dovecot $(dovecot --version | cut -d' ' -f1), loopback, no TLS)"
 	echo "medians of $runs runs; ratios are against the raw transfer (raw_fetch) of the same run"
+	[ -n "${BENCH_DAEMON:-}" ] && echo "mailmirrord binary: $daemon (BENCH_DAEMON)"
+	echo "load average at start $load0, at end $(cut -d' ' -f1 /proc/loadavg) (other work on the machine shows in the wall times)"
 	echo
 	echo "1. initial metadata sync (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)"
 	printf '%-8s %-12s %8s %6s %8s %6s %8s %7s\n' messages program wall_s xraw cpu_s xpy rss_MiB "MB/s"

@@ -3,6 +3,7 @@
  * server that misbehaves. */
 #include "api_test.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -727,6 +728,8 @@ Test(commands, command_format)
 	        "C: hi)\n"
 	        "S: $TAG OK\n"
 	        "C: $TAG GETMETADATA Entw&APw-rfe \"a b\" 7\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UID SEARCH UID 7:* (X-A)\n"
 	        "S: $TAG OK\n",
 	        NULL);
 
@@ -743,6 +746,10 @@ Test(commands, command_format)
 	             IMAP4_OK);
 	cr_assert_eq(imap4_command(h, NULL, NULL, "GETMETADATA %m %s %u",
 	                           "Entw\xc3\xbcrfe", "a b", (uint32_t)7),
+	             IMAP4_OK);
+	/* pieces without a space between them are one argument */
+	cr_assert_eq(imap4_command(h, NULL, NULL, "UID SEARCH UID %u:* (X-%a)",
+	                           (uint32_t)7, "A"),
 	             IMAP4_OK);
 	/* nothing of these reaches the server */
 	cr_assert_eq(imap4_command(h, NULL, NULL, "BAD%z"), IMAP4_EINVAL);
@@ -802,5 +809,103 @@ Test(commands, transport_hooks_bypass_the_parser)
 	cr_assert_eq(imap4_shutdown(h), 0);
 	cr_assert_eq(imap4_socket(h), -1);
 	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
+	api_done(&t);
+}
+
+static int body_len(void *payload, const imap4_msg *msg, const imap4_resp *r)
+{
+	cr_assert(msg->have & IMAP4_HAVE_SECTIONS);
+	*(size_t *)payload = msg->sections->len;
+	cr_assert_eq(msg->sections->data[msg->sections->len - 1], 'z');
+	return 0;
+}
+
+Test(commands, fetch_each_literal_of_some_kilobytes)
+{
+	struct api_test t;
+	static char script[16384];
+	size_t len = 0;
+	imap4 *h;
+
+	/* a 5000-byte body: bigger than any small-token slab of the parser */
+	strcpy(script, "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	               "C: $TAG SELECT INBOX\n"
+	               "S: $TAG OK\n"
+	               "C: $TAG FETCH 1 BODY.PEEK[]\n"
+	               "S: * 1 FETCH (BODY[] {5000}\n"
+	               "S+ ");
+	memset(script + strlen(script), 'z', 5000);
+	strcat(script, ")\\r\\n\nS: $TAG OK\n");
+	h = api_open(&t, script, NULL);
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(
+	        imap4_fetch_each(h, false, "1", "BODY.PEEK[]", body_len, &len),
+	        IMAP4_OK);
+	cr_assert_eq(len, 5000);
+	api_done(&t);
+}
+
+struct sunk {
+	char data[64];
+	size_t n;
+	uint64_t total;
+	char prefix[64];
+};
+
+static int sink(void *payload, const struct imap4_literal_info *info,
+                const void *data, size_t len)
+{
+	struct sunk *s = payload;
+
+	cr_assert_leq(s->n + len, sizeof(s->data));
+	cr_assert_eq(info->offset, s->n);
+	memcpy(s->data + s->n, data, len);
+	s->n += len;
+	s->total = info->total;
+	snprintf(s->prefix, sizeof(s->prefix), "%.*s", (int)info->prefix_len,
+	         info->prefix);
+	return 0;
+}
+
+static int streamed_section(void *payload, const imap4_msg *msg,
+                            const imap4_resp *r)
+{
+	cr_assert(msg->have & IMAP4_HAVE_SECTIONS);
+	cr_assert(msg->sections->streamed);
+	cr_assert_null(msg->sections->data);
+	*(uint32_t *)payload = msg->uid;
+	return 0;
+}
+
+Test(commands, big_literals_go_to_the_sink)
+{
+	struct api_test t;
+	struct imap4_opts o;
+	struct sunk s = {.n = 0};
+	uint32_t uid = 0;
+	imap4 *h;
+
+	imap4_opts_init(&o);
+	o.timeout_ms = 5000;
+	o.limits.stream_threshold = 8;
+	h = api_open(&t,
+	             "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	             "C: $TAG SELECT INBOX\n"
+	             "S: $TAG OK\n"
+	             "C: $TAG UID FETCH 9 (UID BODY.PEEK[])\n"
+	             "S: * 1 FETCH (UID 9 BODY[] {20}\n"
+	             "S+ 0123456789abcdefghij)\\r\\n\n"
+	             "S: $TAG OK\n",
+	             &o);
+	imap4_set_literal_sink(h, sink, &s);
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(imap4_fetch_each(h, true, "9", "(UID BODY.PEEK[])",
+	                              streamed_section, &uid),
+	             IMAP4_OK);
+	cr_assert_eq(uid, 9);
+	cr_assert_eq(s.n, 20);
+	cr_assert_eq(s.total, 20);
+	cr_assert_eq(memcmp(s.data, "0123456789abcdefghij", 20), 0);
+	cr_assert(strstr(s.prefix, "BODY[]"), "%s", s.prefix);
 	api_done(&t);
 }

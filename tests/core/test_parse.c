@@ -561,9 +561,11 @@ Test(parse, copy_outlives_source)
 	}
 }
 
-/* Fail the Nth allocation, for every N: the arena's cap makes the
- * allocation at byte N fail. The parse must fail cleanly with
- * IMAP4_ENOMEM, or succeed with the same result as without a cap. */
+/* Fail the Nth allocation, for every N: an arena capped at N bytes (from 1,
+ * as a cap of 0 means none, up to what the response takes uncapped) fails
+ * the allocation that would cross N. The parse must fail cleanly with
+ * IMAP4_ENOMEM and *out NULL, or succeed with the same result as without a
+ * cap; so must a deep copy into a capped arena. */
 Test(parse, arena_cap_every_n)
 {
 	for (size_t i = 0; i < test_ntranscripts; i++) {
