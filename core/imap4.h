@@ -345,7 +345,10 @@ typedef struct imap4_list_entry {
 	const char *special_use;	/* "\\Sent", "\\Trash", ... or NULL */
 	char delimiter;		/* 0 for NIL */
 	const char *name;	/* as on the wire (modified UTF-7) */
-	const char *name_utf8;	/* decoded; equal to name when not mUTF-7 */
+	const char *name_utf8;	/* decoded; equal to name when not mUTF-7.
+				   After ENABLE UTF8=ACCEPT the wire form is
+				   UTF-8 already: use name (an ASCII name
+				   with "&" would be decoded wrongly) */
 	const char *oldname;	/* LIST-EXTENDED OLDNAME, UTF-8, or NULL */
 } imap4_list_entry;
 

@@ -909,3 +909,39 @@ Test(commands, big_literals_go_to_the_sink)
 	cr_assert(strstr(s.prefix, "BODY[]"), "%s", s.prefix);
 	api_done(&t);
 }
+
+/* RFC 6855, which Dovecot 2.3 lacks: after ENABLE UTF8=ACCEPT mailbox names
+ * go out as UTF-8 (no modified UTF-7), come back as UTF-8, and a CHARSET is
+ * refused before anything is sent. */
+Test(commands, utf8_accept_mode)
+{
+	struct api_test t;
+	imap4 *h = api_open(
+	        &t,
+	        "S: * PREAUTH [CAPABILITY IMAP4rev2 ENABLE UTF8=ACCEPT] hi\n"
+	        "C: $TAG ENABLE UTF8=ACCEPT\n"
+	        "S: * ENABLED UTF8=ACCEPT\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SELECT \"Entw\xc3\xbcrfe\"\n"
+	        "S: * 0 EXISTS\n"
+	        "S: * OK [UIDVALIDITY 9] x\n"
+	        "S: $TAG OK [READ-WRITE] done\n"
+	        "C: $TAG LIST \"\" *\n"
+	        "S: * LIST () \"/\" \"Entw\xc3\xbcrfe\"\n"
+	        "S: * LIST () \"/\" \"&-plain\"\n"
+	        "S: $TAG OK\n",
+	        NULL);
+	cr_assert_not(imap4_utf8_enabled(h));
+	cr_assert_eq(imap4_enable(h, "UTF8=ACCEPT"), IMAP4_OK);
+	cr_assert(imap4_utf8_enabled(h));
+	imap4_mailbox_info mb;
+	cr_assert_eq(imap4_select(h, &mb, "Entw\xc3\xbcrfe", false), IMAP4_OK);
+	cr_assert_eq(mb.uidvalidity, 9);
+	cr_assert_eq(imap4_list(h, "", "*"), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 2);
+	imap4_list_entry e;
+	cr_assert_eq(imap4_list_parse(&e, imap4_data_at(h, 0)), 0);
+	cr_assert_str_eq(e.name_utf8, "Entw\xc3\xbcrfe");
+	cr_assert_eq(imap4_search(h, "UTF-8", "ALL"), IMAP4_EINVAL);
+	api_done(&t);
+}
