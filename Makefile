@@ -152,6 +152,7 @@ check: deps
 CRITERION_ARGS ?= --jobs 2
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp
 
 check-unit:
 	$(BUILD)/tests/unit-core $(CRITERION_ARGS)

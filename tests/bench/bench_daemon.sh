@@ -12,7 +12,8 @@
 # line. Needs root (Dovecot's privilege separation), python3 and sqlite3;
 # mbsync and offlineimap are compared when installed.
 #
-# BENCH_DAEMON=PATH times another mailmirrord binary (a candidate fix).
+# BENCH_DAEMON=PATH times another mailmirrord binary (a candidate fix);
+# BENCH_SECTIONS="3 4" runs and reports only those of the five sections.
 #
 # Scales: full = metadata syncs of 20,000, 50,000 and 100,000 messages,
 # bodies of 20,000; small = 2,000, 5,000 and 10,000, bodies of 2,000. Every
@@ -24,6 +25,7 @@ top=$(pwd -P)
 build=${1:-build/bench}
 scale=${BENCH_SCALE:-full}
 runs=${BENCH_RUNS:-3}
+sections=${BENCH_SECTIONS:-1 2 3 4 5}
 case $scale in
 full) sizes="20000 50000 100000" body=20000 ;;
 small) sizes="2000 5000 10000" body=2000 ;;
@@ -216,270 +218,286 @@ count_rows() {	# count_rows CACHE MAILBOX
 
 # ------------------------------------------- 1. initial metadata sync
 
-say "1. initial metadata sync: $sizes messages, $runs runs each"
-for n in $sizes; do
-	st=$work/meta-$n
-	rm -f "$st".*.stat
-	cache=$work/meta-$n.db
-	conf "$work/meta-$n.conf" "$cache" "$IMAP_PORT" none "\"B$n\"" ""
-	r=1
-	while [ "$r" -le "$runs" ]; do
-		# One of each per round, so that drift hits all three alike.
-		"$work/runstat" "$st.raw.stat" \
-			"$work/raw_fetch" 127.0.0.1 "$IMAP_PORT" "$IMAP_USER" \
-			"B$n" "$META" > "$st.raw.out" || die "raw_fetch failed"
-		fresh "$cache"
-		"$work/runstat" "$st.ours.stat" \
-			"$daemon" -c "$work/meta-$n.conf" --once 2> "$st.ours.log" ||
-			die "mailmirrord --once failed: $(tail -n 3 "$st.ours.log")"
-		got=$(count_rows "$cache" "B$n")
-		[ "$got" = "$n" ] || die "mailmirrord cached $got of $n messages"
+measure_1() {
+	say "1. initial metadata sync: $sizes messages, $runs runs each"
+	for n in $sizes; do
+		st=$work/meta-$n
+		rm -f "$st".*.stat
+		cache=$work/meta-$n.db
+		conf "$work/meta-$n.conf" "$cache" "$IMAP_PORT" none "\"B$n\"" ""
+		r=1
+		while [ "$r" -le "$runs" ]; do
+			# One of each per round, so that drift hits all three alike.
+			"$work/runstat" "$st.raw.stat" \
+				"$work/raw_fetch" 127.0.0.1 "$IMAP_PORT" "$IMAP_USER" \
+				"B$n" "$META" > "$st.raw.out" || die "raw_fetch failed"
+			fresh "$cache"
+			"$work/runstat" "$st.ours.stat" \
+				"$daemon" -c "$work/meta-$n.conf" --once 2> "$st.ours.log" ||
+				die "mailmirrord --once failed: $(tail -n 3 "$st.ours.log")"
+			got=$(count_rows "$cache" "B$n")
+			[ "$got" = "$n" ] || die "mailmirrord cached $got of $n messages"
+			fresh "$work/py-$n.db"
+			"$work/runstat" "$st.py.stat" \
+				python3 "$bench/py_store.py" 127.0.0.1 "$IMAP_PORT" \
+				"$IMAP_USER" "B$n" "$work/py-$n.db" > "$st.py.out" ||
+				die "py_store.py failed"
+			[ "$(kv "$st.py.out" messages)" = "$n" ] || die "py_store.py stored $(kv "$st.py.out" messages) of $n"
+			r=$((r + 1))
+		done
 		fresh "$work/py-$n.db"
-		"$work/runstat" "$st.py.stat" \
-			python3 "$bench/py_store.py" 127.0.0.1 "$IMAP_PORT" \
-			"$IMAP_USER" "B$n" "$work/py-$n.db" > "$st.py.out" ||
-			die "py_store.py failed"
-		[ "$(kv "$st.py.out" messages)" = "$n" ] || die "py_store.py stored $(kv "$st.py.out" messages) of $n"
-		r=$((r + 1))
 	done
-	fresh "$work/py-$n.db"
-done
+}
 
 # ---------------------------------------------------- 2. full bodies
 
-say "2. full-body sync of $body messages"
-st=$work/body
-rm -f "$st".*.stat "$st".*.note "$st".*.count
-cache=$work/body.db
-conf "$work/body.conf" "$cache" "$IMAP_PORT" full "\"B$body\"" ""
-r=1
-while [ "$r" -le "$runs" ]; do
-	"$work/runstat" "$st.raw.stat" \
-		"$work/raw_fetch" 127.0.0.1 "$IMAP_PORT" "$IMAP_USER" \
-		"B$body" "$BODY" > "$st.raw.out" || die "raw_fetch failed"
-	fresh "$cache"
-	# A failure here is a finding to report, not a reason to stop.
-	rc=0
-	"$work/runstat" "$st.ours.stat" \
-		"$daemon" -c "$work/body.conf" --once 2> "$st.ours.log" || rc=$?
-	if [ "$rc" -ne 0 ]; then
-		echo "mailmirrord: --once failed (exit $rc): $(tail -n 1 "$st.ours.log")" > "$st.ours.note"
-		rm -f "$st.ours.stat"
-		break
-	fi
-	got=$(sql "$cache" "SELECT count(*) FROM bodies WHERE body IS NOT NULL")
-	[ "$got" = "$body" ] || die "mailmirrord stored $got of $body bodies"
-	r=$((r + 1))
-done
-fresh "$cache"
-
-# mbsync: a Maildir target, pull only. FSync off: mailmirrord commits with
-# synchronous=NORMAL in WAL (no fsync per transaction); mbsync's default
-# fsyncs every message, which would measure the disk, not the program.
-if command -v mbsync > /dev/null; then
-	cat > "$work/mbsyncrc" <<-EOF
-	FSync no
-
-	IMAPAccount bench
-	Host 127.0.0.1
-	Port $IMAP_PORT
-	User $IMAP_USER
-	Pass $IMAP_PASS
-	SSLType None
-	AuthMechs LOGIN
-
-	IMAPStore remote
-	Account bench
-
-	MaildirStore local
-	Path $work/mbsync/
-	Inbox $work/mbsync/INBOX
-
-	Channel bench
-	Far :remote:
-	Near :local:
-	Patterns B$body
-	Create Near
-	Sync Pull
-	SyncState *
-	EOF
-	chmod 600 "$work/mbsyncrc"
+measure_2() {
+	say "2. full-body sync of $body messages"
+	st=$work/body
+	rm -f "$st".*.stat "$st".*.note "$st".*.count
+	cache=$work/body.db
+	conf "$work/body.conf" "$cache" "$IMAP_PORT" full "\"B$body\"" ""
 	r=1
 	while [ "$r" -le "$runs" ]; do
-		rm -rf "$work/mbsync"
-		mkdir -p "$work/mbsync"
-		"$work/runstat" "$st.mbsync.stat" \
-			mbsync -c "$work/mbsyncrc" -q bench 2> "$st.mbsync.log" ||
-			die "mbsync failed: $(tail -n 3 "$st.mbsync.log")"
-		got=$(find "$work/mbsync/B$body/cur" "$work/mbsync/B$body/new" -type f | wc -l)
-		[ "$got" = "$body" ] || die "mbsync stored $got of $body messages"
+		"$work/runstat" "$st.raw.stat" \
+			"$work/raw_fetch" 127.0.0.1 "$IMAP_PORT" "$IMAP_USER" \
+			"B$body" "$BODY" > "$st.raw.out" || die "raw_fetch failed"
+		fresh "$cache"
+		# A failure here is a finding to report, not a reason to stop.
+		rc=0
+		"$work/runstat" "$st.ours.stat" \
+			"$daemon" -c "$work/body.conf" --once 2> "$st.ours.log" || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			echo "mailmirrord: --once failed (exit $rc): $(tail -n 1 "$st.ours.log")" > "$st.ours.note"
+			rm -f "$st.ours.stat"
+			break
+		fi
+		got=$(sql "$cache" "SELECT count(*) FROM bodies WHERE body IS NOT NULL")
+		[ "$got" = "$body" ] || die "mailmirrord stored $got of $body bodies"
 		r=$((r + 1))
 	done
-	rm -rf "$work/mbsync"
-else
-	echo "mbsync: not installed (apt-get install isync)" > "$st.mbsync.note"
-fi
+	fresh "$cache"
 
-# offlineimap stores about 60 messages a second here: one run, cut off
-# after BENCH_OFFLINEIMAP_S seconds (default 150), its rate compared.
-if command -v offlineimap > /dev/null; then
-	cat > "$work/offlineimaprc" <<-EOF
-	[general]
-	accounts = bench
-	metadata = $work/offlineimap/meta
+	# mbsync: a Maildir target, pull only. FSync off: mailmirrord commits with
+	# synchronous=NORMAL in WAL (no fsync per transaction); mbsync's default
+	# fsyncs every message, which would measure the disk, not the program.
+	if command -v mbsync > /dev/null; then
+		cat > "$work/mbsyncrc" <<-EOF
+		FSync no
 
-	[Account bench]
-	localrepository = local
-	remoterepository = remote
+		IMAPAccount bench
+		Host 127.0.0.1
+		Port $IMAP_PORT
+		User $IMAP_USER
+		Pass $IMAP_PASS
+		SSLType None
+		AuthMechs LOGIN
 
-	[Repository local]
-	type = Maildir
-	localfolders = $work/offlineimap/mail
+		IMAPStore remote
+		Account bench
 
-	[Repository remote]
-	type = IMAP
-	remotehost = 127.0.0.1
-	remoteport = $IMAP_PORT
-	remoteuser = $IMAP_USER
-	remotepass = $IMAP_PASS
-	ssl = no
-	starttls = no
-	readonly = True
-	folderfilter = lambda f: f == 'B$body'
-	EOF
-	chmod 600 "$work/offlineimaprc"
-	rm -rf "$work/offlineimap"
-	mkdir -p "$work/offlineimap/mail"
-	# wait4() of the shell counts the CPU and peak RSS of what it reaped.
-	# shellcheck disable=SC2016
-	"$work/runstat" "$st.offlineimap.stat" sh -c \
-		'timeout -k 10 "$0" offlineimap -c "$1" -o -u quiet > "$2" 2>&1; exit 0' \
-		"${BENCH_OFFLINEIMAP_S:-150}" "$work/offlineimaprc" "$st.offlineimap.log"
-	find "$work/offlineimap/mail" -type f \( -path '*/cur/*' -o -path '*/new/*' \) |
-		wc -l > "$st.offlineimap.count"
-	got=$(cat "$st.offlineimap.count")
-	[ "$got" = "$body" ] ||
-		echo "offlineimap: $got of $body messages in ${BENCH_OFFLINEIMAP_S:-150} s, then stopped; its msgs/s is what counts" > "$st.offlineimap.note"
-	rm -rf "$work/offlineimap"
-else
-	echo "offlineimap: not installed (apt-get install offlineimap3)" > "$st.offlineimap.note"
-fi
+		MaildirStore local
+		Path $work/mbsync/
+		Inbox $work/mbsync/INBOX
+
+		Channel bench
+		Far :remote:
+		Near :local:
+		Patterns B$body
+		Create Near
+		Sync Pull
+		SyncState *
+		EOF
+		chmod 600 "$work/mbsyncrc"
+		r=1
+		while [ "$r" -le "$runs" ]; do
+			rm -rf "$work/mbsync"
+			mkdir -p "$work/mbsync"
+			"$work/runstat" "$st.mbsync.stat" \
+				mbsync -c "$work/mbsyncrc" -q bench 2> "$st.mbsync.log" ||
+				die "mbsync failed: $(tail -n 3 "$st.mbsync.log")"
+			got=$(find "$work/mbsync/B$body/cur" "$work/mbsync/B$body/new" -type f | wc -l)
+			[ "$got" = "$body" ] || die "mbsync stored $got of $body messages"
+			r=$((r + 1))
+		done
+		rm -rf "$work/mbsync"
+	else
+		echo "mbsync: not installed (apt-get install isync)" > "$st.mbsync.note"
+	fi
+
+	# offlineimap stores about 60 messages a second here: one run, cut off
+	# after BENCH_OFFLINEIMAP_S seconds (default 150), its rate compared.
+	if command -v offlineimap > /dev/null; then
+		cat > "$work/offlineimaprc" <<-EOF
+		[general]
+		accounts = bench
+		metadata = $work/offlineimap/meta
+
+		[Account bench]
+		localrepository = local
+		remoterepository = remote
+
+		[Repository local]
+		type = Maildir
+		localfolders = $work/offlineimap/mail
+
+		[Repository remote]
+		type = IMAP
+		remotehost = 127.0.0.1
+		remoteport = $IMAP_PORT
+		remoteuser = $IMAP_USER
+		remotepass = $IMAP_PASS
+		ssl = no
+		starttls = no
+		readonly = True
+		folderfilter = lambda f: f == 'B$body'
+		EOF
+		chmod 600 "$work/offlineimaprc"
+		rm -rf "$work/offlineimap"
+		mkdir -p "$work/offlineimap/mail"
+		# wait4() of the shell counts the CPU and peak RSS of what it reaped.
+		# shellcheck disable=SC2016
+		"$work/runstat" "$st.offlineimap.stat" sh -c \
+			'timeout -k 10 "$0" offlineimap -c "$1" -o -u quiet > "$2" 2>&1; exit 0' \
+			"${BENCH_OFFLINEIMAP_S:-150}" "$work/offlineimaprc" "$st.offlineimap.log"
+		find "$work/offlineimap/mail" -type f \( -path '*/cur/*' -o -path '*/new/*' \) |
+			wc -l > "$st.offlineimap.count"
+		got=$(cat "$st.offlineimap.count")
+		[ "$got" = "$body" ] ||
+			echo "offlineimap: $got of $body messages in ${BENCH_OFFLINEIMAP_S:-150} s, then stopped; its msgs/s is what counts" > "$st.offlineimap.note"
+		rm -rf "$work/offlineimap"
+	else
+		echo "offlineimap: not installed (apt-get install offlineimap3)" > "$st.offlineimap.note"
+	fi
+}
 
 # --------------------------------------------------------- 3. resync
 
-say "3. resync of $big messages after 10 flag changes, 10 runs"
-st=$work/resync
-rm -f "$st".*.stat "$st.bytes"
-proxy_log=$work/proxy.log
-: > "$proxy_log"
-python3 "$bench/wire_count.py" 127.0.0.1 "$IMAP_PORT" "$proxy_log" > "$work/proxy.port" &
-proxy=$!
-pids="$pids $proxy"
-i=0
-while [ ! -s "$work/proxy.port" ]; do
-	i=$((i + 1))
-	[ "$i" -lt 100 ] || die "the counting proxy did not start"
-	sleep 0.05
-done
-proxy_port=$(cat "$work/proxy.port")
-# The cache of the last metadata run of the largest mailbox, now through
-# the proxy: same account, same server.
-conf "$work/resync.conf" "$work/meta-$big.db" "$proxy_port" none "\"B$big\"" ""
-"$daemon" -c "$work/resync.conf" --once 2> "$st.log" || die "resync failed"
-
-wait_proxy() {	# until every connection the proxy saw is closed
-	i=0
-	while [ "$(grep -c '^open' "$proxy_log")" != "$(grep -c '^close' "$proxy_log")" ]; do
-		i=$((i + 1))
-		[ "$i" -lt 200 ] || die "a proxied connection does not close"
-		sleep 0.01
-	done
-}
-wait_proxy
-r=1
-while [ "$r" -le 10 ]; do
-	flagged=$(python3 "$bench/store_flags.py" 127.0.0.1 "$IMAP_PORT" \
-		"$IMAP_USER" "B$big" 10 "$r" | awk '{ print $2 }')
+measure_3() {
+	say "3. resync of $big messages after 10 flag changes, 10 runs"
+	st=$work/resync
+	rm -f "$st".*.stat "$st.bytes"
+	proxy_log=$work/proxy.log
 	: > "$proxy_log"
-	"$work/runstat" "$st.ours.stat" \
-		"$daemon" -c "$work/resync.conf" --once 2> "$st.log" ||
-		die "resync failed: $(tail -n 3 "$st.log")"
+	rm -f "$work/proxy.port"
+	python3 "$bench/wire_count.py" 127.0.0.1 "$IMAP_PORT" "$proxy_log" > "$work/proxy.port" &
+	proxy=$!
+	pids="$pids $proxy"
+	i=0
+	while [ ! -s "$work/proxy.port" ]; do
+		i=$((i + 1))
+		[ "$i" -lt 100 ] || die "the counting proxy did not start"
+		sleep 0.05
+	done
+	proxy_port=$(cat "$work/proxy.port")
+	# The cache of the last metadata run of the largest mailbox, now through
+	# the proxy: same account, same server.
+	conf "$work/resync.conf" "$work/meta-$big.db" "$proxy_port" none "\"B$big\"" ""
+	"$daemon" -c "$work/resync.conf" --once 2> "$st.log" || die "resync failed"
+
+	wait_proxy() {	# until every connection the proxy saw is closed
+		i=0
+		while [ "$(grep -c '^open' "$proxy_log")" != "$(grep -c '^close' "$proxy_log")" ]; do
+			i=$((i + 1))
+			[ "$i" -lt 200 ] || die "a proxied connection does not close"
+			sleep 0.01
+		done
+	}
 	wait_proxy
-	awk '$1 == "close" { s += $3; r += $4 } END { print s, r }' "$proxy_log" >> "$st.bytes"
-	got=$(sql "$work/meta-$big.db" "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'B$big' AND m.flagged")
-	[ "$got" = "$flagged" ] || die "after resync the cache has $got flagged messages, the server $flagged"
-	r=$((r + 1))
-done
-kill "$proxy"
-wait "$proxy" 2>/dev/null || true
-forget "$proxy"
-raw "$st.flags.out" "(UID FLAGS)" "B$big"
+	r=1
+	while [ "$r" -le 10 ]; do
+		flagged=$(python3 "$bench/store_flags.py" 127.0.0.1 "$IMAP_PORT" \
+			"$IMAP_USER" "B$big" 10 "$r" | awk '{ print $2 }')
+		: > "$proxy_log"
+		"$work/runstat" "$st.ours.stat" \
+			"$daemon" -c "$work/resync.conf" --once 2> "$st.log" ||
+			die "resync failed: $(tail -n 3 "$st.log")"
+		wait_proxy
+		awk '$1 == "close" { s += $3; r += $4 } END { print s, r }' "$proxy_log" >> "$st.bytes"
+		got=$(sql "$work/meta-$big.db" "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'B$big' AND m.flagged")
+		[ "$got" = "$flagged" ] || die "after resync the cache has $got flagged messages, the server $flagged"
+		r=$((r + 1))
+	done
+	kill "$proxy"
+	wait "$proxy" 2>/dev/null || true
+	forget "$proxy"
+	raw "$st.flags.out" "(UID FLAGS)" "B$big"
+}
 
 # ----------------------------------------------------- 4. IDLE push
 
-# start_daemon CONF: runs it in the background until stop_daemon; waits
-# until ACCOUNTS accounts are idle and WATCHED mailboxes live in CACHE.
-start_daemon() {
-	"$daemon" -c "$1" 2> "$1.log" &
-	dpid=$!
-	pids="$pids $dpid"
-	i=0
-	while :; do
-		a=$(sql "$2" "SELECT count(*) FROM accounts WHERE state = 'idle'" 2>/dev/null || echo 0)
-		l=$(sql "$2" "SELECT count(*) FROM mailboxes WHERE live" 2>/dev/null || echo 0)
-		[ "$a" = "$3" ] && [ "$l" -ge "$4" ] && break
-		i=$((i + 1))
-		[ "$i" -lt 600 ] || die "mailmirrord did not reach idle: $(tail -n 3 "$1.log")"
-		kill -0 "$dpid" 2>/dev/null || die "mailmirrord exited: $(tail -n 3 "$1.log")"
-		sleep 0.05
-	done
-}
+measure_4() {
+	# start_daemon CONF: runs it in the background until stop_daemon; waits
+	# until ACCOUNTS accounts are idle and WATCHED mailboxes live in CACHE.
+	start_daemon() {
+		"$daemon" -c "$1" 2> "$1.log" &
+		dpid=$!
+		pids="$pids $dpid"
+		i=0
+		while :; do
+			a=$(sql "$2" "SELECT count(*) FROM accounts WHERE state = 'idle'" 2>/dev/null || echo 0)
+			l=$(sql "$2" "SELECT count(*) FROM mailboxes WHERE live" 2>/dev/null || echo 0)
+			[ "$a" = "$3" ] && [ "$l" -ge "$4" ] && break
+			i=$((i + 1))
+			[ "$i" -lt 600 ] || die "mailmirrord did not reach idle: $(tail -n 3 "$1.log")"
+			kill -0 "$dpid" 2>/dev/null || die "mailmirrord exited: $(tail -n 3 "$1.log")"
+			sleep 0.05
+		done
+	}
 
-stop_daemon() {
-	kill -TERM "$dpid"
-	wait "$dpid" 2>/dev/null || true
-	forget "$dpid"
-}
+	stop_daemon() {
+		kill -TERM "$dpid"
+		wait "$dpid" 2>/dev/null || true
+		forget "$dpid"
+	}
 
-say "4. IDLE push latency"
-cache=$work/live.db
-fresh "$cache"
-conf "$work/live.conf" "$cache" "$IMAP_PORT" none '"Live"' '"Live"'
-start_daemon "$work/live.conf" "$cache" 1 1
-python3 "$bench/idle_latency.py" 127.0.0.1 "$IMAP_PORT" "$IMAP_USER" Live \
-	"$cache" a1 25 > "$work/idle.out" || die "idle_latency.py failed"
-stop_daemon
+	say "4. IDLE push latency"
+	cache=$work/live.db
+	fresh "$cache"
+	conf "$work/live.conf" "$cache" "$IMAP_PORT" none '"Live"' '"Live"'
+	start_daemon "$work/live.conf" "$cache" 1 1
+	python3 "$bench/idle_latency.py" 127.0.0.1 "$IMAP_PORT" "$IMAP_USER" Live \
+		"$cache" a1 25 > "$work/idle.out" || die "idle_latency.py failed"
+	stop_daemon
+}
 
 # -------------------------------------------------------- 5. idle RSS
 
-say "5. idle RSS"
-rss_of() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
-idle_rss() {	# idle_rss NAME ACCOUNTS "MAILBOXES" WATCHED
-	cache=$work/rss-$1.db
-	fresh "$cache"
-	conf "$work/rss-$1.conf" "$cache" "$IMAP_PORT" none "$3" "$3" "$2"
-	start_daemon "$work/rss-$1.conf" "$cache" "$2" "$4"
-	# A moment for the IDLE commands to be sent and the heap to settle.
-	sleep 1
-	rss_of "$dpid" > "$work/rss-$1.kb"
-	sql "$cache" "SELECT count(*) FROM mailboxes WHERE live" > "$work/rss-$1.live"
-	stop_daemon
+measure_5() {
+	say "5. idle RSS"
+	rss_of() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
+	idle_rss() {	# idle_rss NAME ACCOUNTS "MAILBOXES" WATCHED
+		cache=$work/rss-$1.db
+		fresh "$cache"
+		conf "$work/rss-$1.conf" "$cache" "$IMAP_PORT" none "$3" "$3" "$2"
+		start_daemon "$work/rss-$1.conf" "$cache" "$2" "$4"
+		# A moment for the IDLE commands to be sent and the heap to settle.
+		sleep 1
+		rss_of "$dpid" > "$work/rss-$1.kb"
+		sql "$cache" "SELECT count(*) FROM mailboxes WHERE live" > "$work/rss-$1.live"
+		stop_daemon
+	}
+	idle_rss acct1 1 '"W1"' 1
+	idle_rss acct2 2 '"W1"' 2
+	idle_rss acct4 4 '"W1"' 4
+	# Several watched mailboxes of one account: NOTIFY when Dovecot offers it
+	# (every one live), else the others are polled (one live).
+	idle_rss box2 1 '"W1", "W2"' 1
+	idle_rss box4 1 '"W1", "W2", "W3", "W4"' 1
 }
-idle_rss acct1 1 '"W1"' 1
-idle_rss acct2 2 '"W1"' 2
-idle_rss acct4 4 '"W1"' 4
-# Several watched mailboxes of one account: NOTIFY when Dovecot offers it
-# (every one live), else the others are polled (one live).
-idle_rss box2 1 '"W1", "W2"' 1
-idle_rss box4 1 '"W1", "W2", "W3", "W4"' 1
 
 # -------------------------------------------------------------- report
 
-{
+report_header() {
 	echo "mailmirrord benchmarks ($scale scale, $(date -u +%Y-%m-%d), $(nproc) cores, Dovecot $(dovecot --version | cut -d' ' -f1), loopback, no TLS)"
 	echo "medians of $runs runs; ratios are against the raw transfer (raw_fetch) of the same run"
-	[ -n "${BENCH_DAEMON:-}" ] && echo "mailmirrord binary: $daemon (BENCH_DAEMON)"
+	if [ -n "${BENCH_DAEMON:-}" ]; then
+		echo "mailmirrord binary: $daemon (BENCH_DAEMON)"
+	fi
 	echo "load average at start $load0, at end $(cut -d' ' -f1 /proc/loadavg) (other work on the machine shows in the wall times)"
+}
+
+report_1() {
 	echo
 	echo "1. initial metadata sync (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)"
 	printf '%-8s %-12s %8s %6s %8s %6s %8s %7s\n' messages program wall_s xraw cpu_s xpy rss_MiB "MB/s"
@@ -500,6 +518,9 @@ idle_rss box4 1 '"W1", "W2", "W3", "W4"' 1
 	done
 	echo "  (xraw: wall over raw_fetch's; xpy: CPU (user+sys) over py_store.py's, the CPU peer;"
 	echo "   MB/s: response bytes over wall time; $(kv "$work/meta-$big.raw.out" fetch_bytes) bytes at $big messages)"
+}
+
+report_2() {
 	echo
 	echo "2. full-body sync of $body messages (BODY.PEEK[]; $(kv "$work/body.raw.out" fetch_bytes) bytes)"
 	printf '%-12s %9s %7s %9s %9s %9s\n' program wall_s xraw cpu_s rss_MiB msgs/s
@@ -516,9 +537,14 @@ idle_rss box4 1 '"W1", "W2", "W3", "W4"' 1
 				"$(mib "$(median "$f" 4)")" \
 				"$(awk -v n="$n" -v w="$w" 'BEGIN { printf "%.0f", n / w }')"
 		fi
-		[ -s "$work/body.$p.note" ] && echo "  $(cat "$work/body.$p.note")"
+		if [ -s "$work/body.$p.note" ]; then
+			echo "  $(cat "$work/body.$p.note")"
+		fi
 	done
 	echo "  (mbsync with FSync no; offlineimap: one run)"
+}
+
+report_3() {
 	echo
 	echo "3. resync of $big messages after 10 flag changes by another client (10 runs)"
 	st=$work/resync
@@ -529,11 +555,17 @@ idle_rss box4 1 '"W1", "W2", "W3", "W4"' 1
 	echo "mailmirrord --once wall: $(fmt "$w" 3) s median, $(fmt "$(sort -g "$st.ours.stat" | tail -n 1 | cut -d' ' -f1)" 3) s worst"
 	echo "bytes on the wire:       $down from the server, $up to it (whole session, login included)"
 	echo "full FLAGS listing:      $full bytes (UID FETCH 1:* (UID FLAGS)); resync/listing = $(ratio "$down" "$full")"
+}
+
+report_4() {
 	echo
 	echo "4. IDLE push latency (25 trials; flag change by another client)"
 	echo "bare IDLE client sees it: $(kv "$work/idle.out" bare_median) ms median (Dovecot's own notification delay)"
 	echo "row changed in the cache: $(kv "$work/idle.out" ours_median) ms median"
 	echo "mailmirrord adds:         $(kv "$work/idle.out" added_median) ms median, $(kv "$work/idle.out" added_p90) ms p90 (1 ms polling)"
+}
+
+report_5() {
 	echo
 	echo "5. idle RSS of the running daemon (VmRSS)"
 	a1=$(cat "$work/rss-acct1.kb")
@@ -543,5 +575,17 @@ idle_rss box4 1 '"W1", "W2", "W3", "W4"' 1
 	b4=$(cat "$work/rss-box4.kb")
 	echo "accounts 1/2/4 (one watched mailbox each): $(mib "$a1") / $(mib "$a2") / $(mib "$a4") MiB; per account $(awk -v a="$a1" -v b="$a4" 'BEGIN { printf "%.0f", (b - a) / 3 }') KiB"
 	echo "watched mailboxes 1/2/4 (one account):     $(mib "$a1") / $(mib "$b2") / $(mib "$b4") MiB; per mailbox $(awk -v a="$a1" -v b="$b4" 'BEGIN { printf "%.0f", (b - a) / 3 }') KiB ($(cat "$work/rss-box4.live") of 4 live)"
+}
+
+# --------------------------------------------------------------- main
+
+for n in $sections; do
+	"measure_$n"
+done
+{
+	report_header
+	for n in $sections; do
+		"report_$n"
+	done
 } > "$report"
 cat "$report"

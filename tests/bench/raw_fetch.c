@@ -80,7 +80,7 @@ static int dial(const char *host, const char *port)
 	freeaddrinfo(res);
 	if (fd < 0)
 		fprintf(stderr, "raw_fetch: connect %s:%s: %s\n", host, port,
-			strerror(errno));
+		        strerror(errno));
 	return fd;
 }
 
@@ -91,7 +91,8 @@ static int send_all(struct conn *c, const char *s, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			fprintf(stderr, "raw_fetch: write: %s\n", strerror(errno));
+			fprintf(stderr, "raw_fetch: write: %s\n",
+			        strerror(errno));
 			return -1;
 		}
 		s += w;
@@ -108,11 +109,13 @@ static int fill(struct conn *c)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			fprintf(stderr, "raw_fetch: read: %s\n", strerror(errno));
+			fprintf(stderr, "raw_fetch: read: %s\n",
+			        strerror(errno));
 			return -1;
 		}
 		if (r == 0) {
-			fprintf(stderr, "raw_fetch: server closed the connection\n");
+			fprintf(stderr,
+			        "raw_fetch: server closed the connection\n");
 			return -1;
 		}
 		c->len = (size_t)r;
@@ -173,10 +176,11 @@ static int line_done(struct conn *c, const char *tag, bool *ok)
 	size_t tl = strlen(tag);
 	if (c->head_len > tl + 1 && memcmp(c->head, tag, tl) == 0 &&
 	    c->head[tl] == ' ') {
-		*ok = c->head_len >= tl + 3 && memcmp(c->head + tl + 1, "OK", 2) == 0;
+		*ok = c->head_len >= tl + 3 &&
+		      memcmp(c->head + tl + 1, "OK", 2) == 0;
 		if (!*ok)
 			fprintf(stderr, "raw_fetch: %.*s\n", (int)c->head_len,
-				c->head);
+			        c->head);
 		return 1;
 	}
 	if (c->head_len > 2 && memcmp(c->head, "* ", 2) == 0) {
@@ -272,8 +276,9 @@ static char *quote(const char *s)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: IMAP_PASS=... raw_fetch [-s SET] HOST PORT USER "
-			"MAILBOX ITEMS\n");
+	fprintf(stderr,
+	        "usage: IMAP_PASS=... raw_fetch [-s SET] HOST PORT USER "
+	        "MAILBOX ITEMS\n");
 	exit(2);
 }
 

@@ -65,3 +65,13 @@ if command -v valgrind > /dev/null; then
 	bytes=$(stat -c %s "$capture_small")
 	echo "instructions/byte:  $(awk -v i="$ir" -v b="$bytes" 'BEGIN { printf "%.1f", i / b }') (callgrind, parse only, $small messages)"
 fi
+
+# ------------------------------------------------------- query tool (cache)
+echo
+echo "== mailmirror queries over 100,000 cached messages"
+tests/bench/bench_query.sh "$build" -r 9
+
+# ----------------------------------------------------------------- daemon
+echo
+echo "== mailmirrord against a local Dovecot"
+tests/bench/bench_daemon.sh "$build"

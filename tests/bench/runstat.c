@@ -60,7 +60,8 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	while (wait4(pid, &status, 0, &ru) < 0) {
 		if (errno != EINTR) {
-			fprintf(stderr, "runstat: wait4: %s\n", strerror(errno));
+			fprintf(stderr, "runstat: wait4: %s\n",
+			        strerror(errno));
 			return 2;
 		}
 	}
@@ -75,6 +76,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fprintf(f, "%.6f %.3f %.3f %ld\n", wall, seconds(ru.ru_utime),
-		seconds(ru.ru_stime), ru.ru_maxrss);
+	        seconds(ru.ru_stime), ru.ru_maxrss);
 	return fclose(f) == 0 ? 0 : 2;
 }

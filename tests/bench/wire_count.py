@@ -101,6 +101,12 @@ def main():
                     next_id += 1
                     log.write("open %d\n" % pipe.ident)
                     for s in (client, server):
+                        # Nagle on the proxy's sockets would hold a
+                        # small write back for the peer's delayed ACK
+                        # (40 ms on Linux): the proxy would add latency
+                        # that the direct connection does not have.
+                        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY,
+                                     1)
                         s.setblocking(False)
                         sel.register(s, selectors.EVENT_READ, pipe)
                     continue
