@@ -358,6 +358,12 @@ static int open_db(sqlite3 **out, const char *path, int flags, char *err,
 	return CACHE_OK;
 }
 
+/* Reading pages through a mapping instead of one pread(2) each: a count
+ * over a 100,000-message mailbox touches hundreds of index pages, and the
+ * system calls, not the counting, were most of its time. The mapping only
+ * reserves address space; SQLite writes through it never (WAL). */
+#define MMAP_PRAGMA "PRAGMA mmap_size = 268435456;"
+
 int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
@@ -377,7 +383,8 @@ int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
 	if ((rc = exec(db,
 	               "PRAGMA journal_mode = WAL;"
 	               "PRAGMA synchronous = NORMAL;"
-	               "PRAGMA foreign_keys = ON;",
+	               "PRAGMA foreign_keys = ON;"
+	               MMAP_PRAGMA,
 	               err, errlen)) < 0 ||
 	    (rc = cache_migrate(db, CACHE_SCHEMA_VERSION, err, errlen)) < 0) {
 		sqlite3_close(db);
@@ -401,6 +408,8 @@ int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)
 	}
 	if ((rc = open_db(&db, path, SQLITE_OPEN_READONLY, err, errlen)) < 0)
 		return rc;
+	sqlite3_exec(db, MMAP_PRAGMA, NULL, NULL, NULL);	/* an optimisation:
+								   failure is harmless */
 	if ((version = cache_version(db)) < 0) {
 		set_err(err, errlen, "cannot read %s: %s", path,
 		        sqlite3_errmsg(db));

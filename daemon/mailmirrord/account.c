@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Without IDLE, the watched mailbox is asked with NOOP this often. */
 #define NOOP_INTERVAL_MS 30000
@@ -27,6 +28,7 @@ struct account {
 	const struct conf_account *conf;
 	char *cache_path;
 	bool once;
+	int done_fd;		/* eventfd of the supervisor, or -1 */
 	pthread_t thread;
 
 	pthread_mutex_t lock;	/* guards h, status, done, and the cond */
@@ -433,13 +435,19 @@ out:
 	a->done = true;
 	pthread_cond_broadcast(&a->cond);
 	pthread_mutex_unlock(&a->lock);
+	if (a->done_fd >= 0) {
+		uint64_t one = 1;
+		ssize_t n = write(a->done_fd, &one, sizeof(one));
+		(void)n;	/* a full counter wakes the reader all the same */
+	}
 	return NULL;
 }
 
 /* ---- the supervisor's side */
 
 int acct_start(struct account **out, const struct conf_account *conf,
-	       const char *cache_path, bool once, char *err, size_t errlen)
+	       const char *cache_path, bool once, int done_fd, char *err,
+	       size_t errlen)
 {
 	struct account *a = calloc(1, sizeof(*a));
 	if (!a || !(a->cache_path = strdup(cache_path))) {
@@ -449,6 +457,7 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	}
 	a->conf = conf;
 	a->once = once;
+	a->done_fd = done_fd;
 	atomic_init(&a->stop, false);
 	atomic_init(&a->poke, false);
 	atomic_init(&a->alive_until, now_ms() + 60000);

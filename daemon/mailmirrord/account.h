@@ -22,9 +22,12 @@
 struct account;
 
 /* Starts the worker of conf (borrowed: it must outlive the worker). With
- * once, the worker syncs every mailbox once and ends. 0, or -1 with err. */
+ * once, the worker syncs every mailbox once and ends. When done_fd is not
+ * -1 the worker writes an eventfd count to it as it ends, so the supervisor
+ * can sleep in poll(). 0, or -1 with err. */
 int acct_start(struct account **out, const struct conf_account *conf,
-	       const char *cache_path, bool once, char *err, size_t errlen);
+	       const char *cache_path, bool once, int done_fd, char *err,
+	       size_t errlen);
 
 /* Asks the worker to end: it leaves IDLE, a back-off sleep or the batch in
  * progress, logs out and closes the cache. Returns at once. */

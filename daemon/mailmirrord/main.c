@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,7 +98,7 @@ static int load(struct conf **out, const char *path)
 }
 
 static int start(struct running *r, const struct conf_account *c,
-		 const char *cache, bool once)
+		 const char *cache, bool once, int done_fd)
 {
 	if (!c->enabled)
 		return 0;
@@ -110,7 +111,8 @@ static int start(struct running *r, const struct conf_account *c,
 		r->cap = cap;
 	}
 	char err[256];
-	if (acct_start(&r->v[r->n], c, cache, once, err, sizeof(err)) < 0) {
+	if (acct_start(&r->v[r->n], c, cache, once, done_fd, err,
+		       sizeof(err)) < 0) {
 		log_err(c->name, NULL, "%s", err);
 		return -1;
 	}
@@ -223,7 +225,7 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 		}
 		if (e->new_acct) {
 			/* The entry borrows neu, which stays loaded. */
-			start(r, e->new_acct, cache, false);
+			start(r, e->new_acct, cache, false, -1);
 			if (e->change == CONF_ADDED)
 				log_notice(e->new_acct->name, NULL,
 					   "account added");
@@ -362,10 +364,13 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	/* --once: workers say when they end, so we exit the moment the
+	 * last one does. */
+	int efd = once ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 
 	struct running r = {0};
 	for (size_t i = 0; i < conf->n_accounts; i++)
-		start(&r, &conf->accounts[i], cache, once);
+		start(&r, &conf->accounts[i], cache, once, efd);
 	log_notice(NULL, NULL, "mailmirrord started: %zu accounts, cache %s",
 		   r.n, cache);
 
@@ -385,16 +390,22 @@ int main(int argc, char **argv)
 			if (!r.n)
 				break;
 			/* SIGTERM still stops a --once run. */
-			struct pollfd p = {.fd = sfd, .events = POLLIN};
-			if (poll(&p, 1, 100) > 0) {
-				struct signalfd_siginfo si;
-				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					log_notice(NULL, NULL, "stopping");
-					stop_some(&r, NULL, NULL, STOP_BUDGET_MS,
-						  NULL);
-					all_ok = false;
-					break;
-				}
+			struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+					      {.fd = efd, .events = POLLIN}};
+			if (poll(p, efd >= 0 ? 2 : 1, 1000) <= 0)
+				continue;
+			if (p[1].revents & POLLIN) {
+				uint64_t n;
+				ssize_t got = read(efd, &n, sizeof(n));
+				(void)got;
+			}
+			struct signalfd_siginfo si;
+			if ((p[0].revents & POLLIN) &&
+			    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				log_notice(NULL, NULL, "stopping");
+				stop_some(&r, NULL, NULL, STOP_BUDGET_MS, NULL);
+				all_ok = false;
+				break;
 			}
 		}
 		status = all_ok ? EX_OK : EX_FAIL;
@@ -449,5 +460,7 @@ out:
 	free(dflt);
 	if (sfd >= 0)
 		close(sfd);
+	if (efd >= 0)
+		close(efd);
 	return status;
 }

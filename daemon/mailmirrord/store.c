@@ -22,6 +22,8 @@ enum stmt_id {
 	ST_ACCOUNT_LAST_SYNC,
 	ST_ACCOUNT_CLEAR_LIVE,
 	ST_MAILBOX_UPSERT,
+	ST_MAILBOX_SAME,
+	ST_MAILBOX_RELIST,
 	ST_MAILBOX_FIND,
 	ST_MAILBOX_GET_STATE,
 	ST_MAILBOX_SET_STATE,
@@ -66,6 +68,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"delimiter = excluded.delimiter, "
 		"attributes = excluded.attributes, "
 		"special_use = excluded.special_use RETURNING id",
+	[ST_MAILBOX_SAME] =
+		"SELECT id, delimiter IS ?3 AND attributes = ?4 "
+		"AND special_use IS ?5 FROM mailboxes "
+		"WHERE account_id = ?1 AND name = ?2",
+	[ST_MAILBOX_RELIST] =
+		"UPDATE mailboxes SET delimiter = ?2, attributes = ?3, "
+		"special_use = ?4 WHERE id = ?1",
 	[ST_MAILBOX_FIND] =
 		"SELECT id FROM mailboxes WHERE account_id = ?1 AND name = ?2",
 	[ST_MAILBOX_GET_STATE] =
@@ -486,10 +495,48 @@ int store_mailbox_upsert(int64_t *id, struct store *s, int64_t account,
 		set_err(s, "a mailbox needs a name");
 		return STORE_EINVAL;
 	}
+	if (attributes == NULL)
+		attributes = "";
+	/* An upsert that hits an existing row makes SQLite check the
+	 * foreign keys of every message of the mailbox; LIST runs often and
+	 * mostly changes nothing, so look first and write only news. */
+	sqlite3_stmt *same = stmt(s, ST_MAILBOX_SAME, &rc);
+	if (same == NULL)
+		return rc;
+	sqlite3_bind_int64(same, 1, account);
+	bind_text(same, 2, name);
+	bind_text(same, 3, delimiter);
+	bind_text(same, 4, attributes);
+	bind_text(same, 5, special_use);
+	int step = sqlite3_step(same);
+	bool found = step == SQLITE_ROW;
+	bool unchanged = found && sqlite3_column_int(same, 1);
+	if (found)
+		*id = sqlite3_column_int64(same, 0);
+	sqlite3_reset(same);
+	sqlite3_clear_bindings(same);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return db_fail(s, step, "looking up the mailbox");
+	if (unchanged)
+		return STORE_OK;
+	if (found) {
+		sqlite3_stmt *up = stmt(s, ST_MAILBOX_RELIST, &rc);
+		if (up == NULL)
+			return rc;
+		sqlite3_bind_int64(up, 1, *id);
+		bind_text(up, 2, delimiter);
+		bind_text(up, 3, attributes);
+		bind_text(up, 4, special_use);
+		rc = sqlite3_step(up);
+		sqlite3_reset(up);
+		sqlite3_clear_bindings(up);
+		return rc == SQLITE_DONE ? STORE_OK
+					 : db_fail(s, rc, "updating the mailbox");
+	}
 	sqlite3_bind_int64(st, 1, account);
 	bind_text(st, 2, name);
 	bind_text(st, 3, delimiter);
-	bind_text(st, 4, attributes ? attributes : "");
+	bind_text(st, 4, attributes);
 	bind_text(st, 5, special_use);
 	rc = run_int(s, st, "storing the mailbox", id);
 	/* The only failing constraint here is the account's foreign key. */

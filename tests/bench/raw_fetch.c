@@ -306,11 +306,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "raw_fetch: bad argument or out of memory\n");
 		return 2;
 	}
+	int rc = 1;
 	c.fd = dial(host, port);
 	if (c.fd < 0)
-		return 1;
+		goto out;
 
-	int rc = 1;
 	/* The greeting is an untagged line: read it as the completion of a
 	 * tag no server sends. */
 	if (fill(&c) < 0 || memcmp(c.buf, "* OK", c.len < 4 ? c.len : 4) != 0) {
@@ -337,7 +337,8 @@ int main(int argc, char **argv)
 	       t1 - t0);
 	rc = 0;
 out:
-	close(c.fd);
+	if (c.fd >= 0)
+		close(c.fd);
 	free(c.buf);
 	free(user);
 	free(qpass);
