@@ -1273,7 +1273,7 @@ int conf_load(struct conf **out, struct conf_errors *errs, const char *path)
 	        .poll_interval = CONF_DEFAULT_POLL_INTERVAL,
 	        .idle_timeout = CONF_DEFAULT_IDLE_TIMEOUT,
 	        .timeout = CONF_DEFAULT_TIMEOUT,
-	        .bodies = CONF_BODIES_HEADERS,
+	        .bodies = CONF_BODIES_NONE,
 	        .max_connections = CONF_DEFAULT_MAX_CONNECTIONS,
 	        .enabled = true,
 	};

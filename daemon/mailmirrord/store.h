@@ -203,6 +203,13 @@ struct store_msg {
 int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
                          const struct store_msg *m);
 
+/* The same for n messages at once, as one statement: much cheaper than n
+ * calls (the full-text index is written once). Joins the caller's
+ * transaction, else makes its own. STORE_EINVAL for a UID 0 or a bad
+ * row: then nothing of the batch is stored. */
+int store_message_upsert_many(struct store *s, int64_t mailbox,
+			      const struct store_msg *const *m, size_t n);
+
 /* Sets the flags (and, if modseq is non-zero, the modseq) of a cached
  * message. STORE_ENOTFOUND if (mailbox, uid) is not cached. */
 int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
@@ -222,6 +229,16 @@ int store_message_delete_range(uint64_t *deleted, struct store *s,
 typedef int store_uid_cb(void *payload, uint32_t uid);
 int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
                            void *payload);
+
+/* Calls cb with the UID and size (-1 when unknown) of each cached message
+ * of the mailbox from min_uid up that has no body row, in ascending UID
+ * order: messages
+ * cached before bodies were configured, or whose body fetch a crash cut
+ * off. Same rules for cb as store_message_each_uid. */
+typedef int store_uid_size_cb(void *payload, uint32_t uid, int64_t size);
+int store_message_each_without_body(struct store *s, int64_t mailbox,
+				    uint32_t min_uid, store_uid_size_cb *cb,
+				    void *payload);
 
 /* *count is the number of cached messages of the mailbox. */
 int store_message_count(uint64_t *count, struct store *s, int64_t mailbox);

@@ -217,12 +217,48 @@ static const char *meta_items(const struct sync_ctx *c)
 		       : "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)";
 }
 
+/* Bodies of one batch, written together: one transaction per batch, not
+ * per message (a commit each made the first sync forty times slower). */
 struct body_ctx {
 	struct sync_ctx *c;
 	const struct sync_box *b;
-	size_t written;
+	bool split;		/* BODY[]: headers and text apart */
+	struct body_row {
+		uint32_t uid;
+		char *headers, *text;
+	} *v;
+	size_t n, cap, bytes;
 	int failed;
 };
+
+static void bodies_drop(struct body_ctx *bc)
+{
+	for (size_t i = 0; i < bc->n; i++) {
+		free(bc->v[i].headers);
+		free(bc->v[i].text);
+	}
+	bc->n = bc->bytes = 0;
+}
+
+static int bodies_write(struct body_ctx *bc)
+{
+	struct sync_ctx *c = bc->c;
+	if (bc->n == 0)
+		return SYNC_OK;
+	if (store_begin(c->store) < 0)
+		return sync_fail_store(c, "begin");
+	for (size_t i = 0; i < bc->n; i++) {
+		int rc = store_body_put(c->store, bc->b->id, bc->v[i].uid,
+					bc->v[i].headers, bc->v[i].text, false);
+		/* A message expunged meanwhile has no row: nothing to keep. */
+		if (rc < 0 && rc != STORE_ENOTFOUND)
+			return sync_fail_store(c, "store body");
+	}
+	if (store_commit(c->store) < 0)
+		return sync_fail_store(c, "commit");
+	bodies_drop(bc);
+	return SYNC_OK;
+}
 
 static int on_body(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 {
@@ -233,51 +269,147 @@ static int on_body(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 	const imap4_section *s = msg->sections;
 	if (s->nil || s->streamed || !s->data)
 		return 0;
-	bool full = bc->c->conf->bodies == CONF_BODIES_FULL;
-	char *headers = NULL, *text = NULL;
-	const char *sep = full ? memmem(s->data, s->len, "\r\n\r\n", 4) : NULL;
+	if (bc->n == bc->cap) {
+		size_t cap = bc->cap ? bc->cap * 2 : 256;
+		struct body_row *v = realloc(bc->v, cap * sizeof(*v));
+		if (!v)
+			goto nomem;
+		bc->v = v;
+		bc->cap = cap;
+	}
+	const char *sep = bc->split ? memmem(s->data, s->len, "\r\n\r\n", 4)
+				    : NULL;
 	size_t hlen = sep ? (size_t)(sep - s->data) + 2 : s->len;
-	headers = strndup(s->data, hlen);
-	if (full && sep)
-		text = strndup(sep + 4, s->len - hlen - 2);
-	int rc = -1;
-	/* One short transaction per body: a body can be large, and each
-	 * stands alone (the message row exists already). */
-	if (headers && (!full || !sep || text))
-		rc = store_body_put(bc->c->store, bc->b->id, msg->uid, headers,
-				    text, false);
-	free(headers);
-	free(text);
-	if (rc < 0 && rc != STORE_ENOTFOUND) {
-		bc->failed = rc;
+	struct body_row *r = &bc->v[bc->n];
+	r->uid = msg->uid;
+	r->headers = strndup(s->data, hlen);
+	r->text = sep ? strndup(sep + 4, s->len - hlen - 2) : NULL;
+	if (!r->headers || (sep && !r->text)) {
+		free(r->headers);
+		free(r->text);
+		goto nomem;
+	}
+	bc->n++;
+	bc->bytes += s->len;
+	if (bc->bytes > ROWS_MAX_BYTES && bodies_write(bc) < 0) {
+		bc->failed = SYNC_ESTORE;
 		return -1;
 	}
-	bc->written++;
+	return 0;
+nomem:
+	bc->failed = IMAP4_ENOMEM;
+	return -1;
+}
+
+static int fetch_section(struct sync_ctx *c, const struct sync_box *b,
+			 const uint32_t *uids, size_t n, bool full)
+{
+	if (n == 0)
+		return SYNC_OK;
+	char *set = NULL;
+	if (imap4_seqset_format(&set, uids, n) < 0) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return SYNC_ESTORE;
+	}
+	struct body_ctx bc = {.c = c, .b = b, .split = full};
+	sync_beat(c);
+	int irc = imap4_fetch_each(c->h, true, set,
+				   full ? "(UID BODY.PEEK[])"
+					: "(UID BODY.PEEK[HEADER])",
+				   on_body, &bc);
+	free(set);
+	int rc;
+	if (bc.failed == SYNC_ESTORE)
+		rc = SYNC_ESTORE;
+	else if (irc != IMAP4_OK || bc.failed)
+		rc = sync_fail_imap(c, "UID FETCH bodies",
+				    irc != IMAP4_OK ? irc : bc.failed);
+	else
+		rc = bodies_write(&bc);
+	if (rc < 0)
+		store_rollback(c->store);
+	bodies_drop(&bc);
+	free(bc.v);
+	return rc;
+}
+
+struct missing {
+	uint32_t *full, *heads;
+	size_t nfull, nheads, cap;
+	uint64_t max;
+	bool whole;		/* bodies = "full" */
+};
+
+static int note_missing(void *payload, uint32_t uid, int64_t size)
+{
+	struct missing *m = payload;
+	if (m->nfull == m->cap || m->nheads == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 1024;
+		uint32_t *f = realloc(m->full, cap * sizeof(*f));
+		if (f)
+			m->full = f;
+		uint32_t *h = realloc(m->heads, cap * sizeof(*h));
+		if (h)
+			m->heads = h;
+		if (!f || !h)
+			return -1;
+		m->cap = cap;
+	}
+	bool whole = m->whole &&
+		     (m->max == 0 || (size >= 0 && (uint64_t)size <= m->max));
+	if (whole)
+		m->full[m->nfull++] = uid;
+	else
+		m->heads[m->nheads++] = uid;
 	return 0;
 }
 
-/* Bodies of the messages of set (already stored), when configured. */
-static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
-			const char *set)
+/* Bodies, as configured, of the cached messages from min_uid up that lack
+ * one: the whole message, or only its header section (for "headers", and
+ * for messages larger than max_body_size). Fetched after the metadata, so
+ * a kill between the two only leaves bodies for the next backfill. */
+static int backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
+			   uint32_t min_uid)
 {
-	enum conf_bodies mode = c->conf->bodies;
-	if (mode == CONF_BODIES_NONE)
+	if (c->conf->bodies == CONF_BODIES_NONE)
 		return SYNC_OK;
-	char items[64];
-	if (c->conf->max_body_size && mode == CONF_BODIES_FULL)
-		snprintf(items, sizeof(items), "(UID BODY.PEEK[]<0.%llu>)",
-			 (unsigned long long)c->conf->max_body_size);
-	else
-		snprintf(items, sizeof(items), "(UID BODY.PEEK[%s])",
-			 mode == CONF_BODIES_FULL ? "" : "HEADER");
-	struct body_ctx bc = {.c = c, .b = b};
-	sync_beat(c);
-	int rc = imap4_fetch_each(c->h, true, set, items, on_body, &bc);
-	if (bc.failed)
-		return sync_fail_store(c, "store body");
-	if (rc != IMAP4_OK)
-		return sync_fail_imap(c, "UID FETCH bodies", rc);
-	return SYNC_OK;
+	struct missing m = {.max = c->conf->max_body_size,
+			    .whole = c->conf->bodies == CONF_BODIES_FULL};
+	int rc = SYNC_OK;
+	if (store_message_each_without_body(c->store, b->id, min_uid,
+					    note_missing, &m) < 0) {
+		rc = sync_fail_store(c, "list messages without a body");
+		goto out;
+	}
+	for (size_t i = 0; rc == SYNC_OK && i < m.nfull; i += BATCH) {
+		if (sync_stopping(c)) {
+			rc = SYNC_ESTOP;
+			break;
+		}
+		size_t n = m.nfull - i < BATCH ? m.nfull - i : BATCH;
+		rc = fetch_section(c, b, m.full + i, n, true);
+	}
+	for (size_t i = 0; rc == SYNC_OK && i < m.nheads; i += BATCH) {
+		if (sync_stopping(c)) {
+			rc = SYNC_ESTOP;
+			break;
+		}
+		size_t n = m.nheads - i < BATCH ? m.nheads - i : BATCH;
+		rc = fetch_section(c, b, m.heads + i, n, false);
+	}
+out:
+	free(m.full);
+	free(m.heads);
+	return rc;
+}
+
+/* The box in c->boxes that b points to, writable. */
+static struct sync_box *own_box(struct sync_ctx *c, const struct sync_box *b)
+{
+	for (size_t i = 0; i < c->nboxes; i++)
+		if (&c->boxes[i] == b)
+			return &c->boxes[i];
+	return NULL;
 }
 
 /* on_new_mail for mail that arrived while we watched, once it is in the
@@ -343,10 +475,7 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 		if (c->progress)
 			c->progress(c->payload, b->name, (uint32_t)done,
 				    (uint32_t)r.total);
-		rc = fetch_bodies(c, b, set);
 		free(set);
-		if (rc < 0)
-			goto out;
 	}
 	rc = SYNC_OK;
 out:
@@ -458,6 +587,11 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 		    const struct plan_actions *a, struct pending *p)
 {
 	int rc = SYNC_OK;
+	/* Bodies are owed for what this pass fetches, and for everything
+	 * once per mailbox list (a crash may have cut a backfill short, or
+	 * bodies were switched on). */
+	struct sync_box *box = own_box(c, b);
+	uint32_t body_from = box && box->bodies_checked ? st->uidnext : 1;
 	if (a->fetch_new) {
 		rc = fetch_new(c, b, p, st, a->new_from, server->exists);
 		if (rc < 0)
@@ -504,7 +638,12 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	st->last_sync = (int64_t)time(NULL);
 	rc = sync_pending_write(c, b, p, st, true);
 	if (rc == SYNC_OK)
+		rc = backfill_bodies(c, b, body_from);
+	if (rc == SYNC_OK) {
+		if (box)
+			box->bodies_checked = true;
 		store_mailbox_set_error(c->store, b->id, NULL);
+	}
 out:
 	free(listing.v);
 	return rc;
@@ -605,7 +744,9 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 	struct plan_actions a;
 	plan_mailbox(&a, &local, &server);
 
-	if (a.nothing && !p.nflags && !p.gone.n) {
+	struct sync_box *box = own_box(c, b);
+	if (a.nothing && !p.nflags && !p.gone.n &&
+	    (c->conf->bodies == CONF_BODIES_NONE || (box && box->bodies_checked))) {
 		sync_pending_free(&p);
 		store_mailbox_set_error(c->store, b->id, NULL);
 		return SYNC_OK;

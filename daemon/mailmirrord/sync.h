@@ -38,6 +38,8 @@ struct sync_box {
 	bool noselect;
 	bool watched;		/* named by the idle setting */
 	bool dirty;		/* NOTIFY said it changed: sync it soon */
+	bool bodies_checked;	/* every cached message has its body (when
+				   bodies are configured) */
 };
 
 /* Called with what a sync is doing, for sd_notify STATUS and `mailmirror

@@ -143,10 +143,21 @@ int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
 					       p->gone.v[i].lo,
 					       p->gone.v[i].hi) < 0)
 			return sync_fail_store(c, "delete messages");
-	for (size_t i = 0; i < p->nrows; i++)
-		if (store_message_upsert(NULL, c->store, b->id,
-					 &p->rows[i].row) < 0)
-			return sync_fail_store(c, "store message");
+	if (p->nrows) {
+		const struct store_msg **rows = malloc(p->nrows * sizeof(*rows));
+		if (!rows) {
+			snprintf(c->err, sizeof(c->err), "out of memory");
+			store_rollback(c->store);
+			return SYNC_ESTORE;
+		}
+		for (size_t i = 0; i < p->nrows; i++)
+			rows[i] = &p->rows[i].row;
+		int rc = store_message_upsert_many(c->store, b->id, rows,
+						   p->nrows);
+		free(rows);
+		if (rc < 0)
+			return sync_fail_store(c, "store messages");
+	}
 	for (size_t i = 0; i < p->nflags; i++) {
 		int rc = store_message_set_flags(c->store, b->id,
 						 p->flags[i].uid,

@@ -23,6 +23,10 @@ cd "$(dirname "$0")/../.."
 top=$(pwd -P)
 
 build=${1:-build/bench}
+case $build in
+/*) ;;
+*) build=$top/$build ;;
+esac
 scale=${BENCH_SCALE:-full}
 runs=${BENCH_RUNS:-3}
 sections=${BENCH_SECTIONS:-1 2 3 4 5}
@@ -32,14 +36,14 @@ small) sizes="2000 5000 10000" body=2000 ;;
 *) echo "bench_daemon: BENCH_SCALE is full or small" >&2; exit 2 ;;
 esac
 big=${sizes##* }
-daemon=${BENCH_DAEMON:-$top/$build/mailmirrord}
+daemon=${BENCH_DAEMON:-$build/mailmirrord}
 [ -x "$daemon" ] || {
 	echo "bench_daemon: no $daemon; make BUILD=$build OPT=\"-O2 -g -DNDEBUG\" all" >&2
 	exit 2
 }
-work=$top/$build/bench-daemon
+work=$build/bench-daemon
 dove=$work/dovecot
-report=$top/$build/bench-daemon.txt
+report=$build/bench-daemon.txt
 bench=$top/tests/bench
 mkdir -p "$work"
 
@@ -325,8 +329,8 @@ measure_2() {
 		echo "mbsync: not installed (apt-get install isync)" > "$st.mbsync.note"
 	fi
 
-	# offlineimap stores about 60 messages a second here: one run, cut off
-	# after BENCH_OFFLINEIMAP_S seconds (default 150), its rate compared.
+	# offlineimap stores about 130 messages a second here: one run, cut off
+	# after BENCH_OFFLINEIMAP_S seconds (default 200), its rate compared.
 	if command -v offlineimap > /dev/null; then
 		cat > "$work/offlineimaprc" <<-EOF
 		[general]
@@ -359,12 +363,12 @@ measure_2() {
 		# shellcheck disable=SC2016
 		"$work/runstat" "$st.offlineimap.stat" sh -c \
 			'timeout -k 10 "$0" offlineimap -c "$1" -o -u quiet > "$2" 2>&1; exit 0' \
-			"${BENCH_OFFLINEIMAP_S:-150}" "$work/offlineimaprc" "$st.offlineimap.log"
+			"${BENCH_OFFLINEIMAP_S:-200}" "$work/offlineimaprc" "$st.offlineimap.log"
 		find "$work/offlineimap/mail" -type f \( -path '*/cur/*' -o -path '*/new/*' \) |
 			wc -l > "$st.offlineimap.count"
 		got=$(cat "$st.offlineimap.count")
 		[ "$got" = "$body" ] ||
-			echo "offlineimap: $got of $body messages in ${BENCH_OFFLINEIMAP_S:-150} s, then stopped; its msgs/s is what counts" > "$st.offlineimap.note"
+			echo "offlineimap: $got of $body messages in ${BENCH_OFFLINEIMAP_S:-200} s, then stopped; its msgs/s is what counts" > "$st.offlineimap.note"
 		rm -rf "$work/offlineimap"
 	else
 		echo "offlineimap: not installed (apt-get install offlineimap3)" > "$st.offlineimap.note"

@@ -205,7 +205,7 @@ Test(config, defaults)
 	cr_assert_eq(a->idle_timeout, 1740);
 	cr_assert_eq(a->timeout, 120);
 	cr_assert_eq(a->max_connections, 2);
-	cr_assert_eq(a->bodies, CONF_BODIES_HEADERS);
+	cr_assert_eq(a->bodies, CONF_BODIES_NONE);
 	cr_assert_eq(a->max_body_size, 0);
 	cr_assert_eq(a->n_mailboxes, 1);
 	cr_assert_str_eq(a->mailboxes[0], "*");
