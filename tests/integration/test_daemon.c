@@ -396,6 +396,65 @@ Test(daemon, cache_files_are_private)
 	teardown(&f);
 }
 
+/* The number a query on the cache gives, or -1. */
+static long cache_count(const struct fixture *f, const char *sql)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
+		 " print(c.execute(\\\"%s\\\").fetchone()[0])\"",
+		 f->db, sql);
+	FILE *p = popen(cmd, "r");
+	long n = -1;
+	if (p) {
+		if (fscanf(p, "%ld", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
+
+Test(daemon, bodies_are_backfilled_and_split_by_size, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_body", NULL);
+	cr_assert_eq(sh(CTL " create dm_body"), 0);
+	cr_assert_eq(sh(CTL " fill dm_body 40 18"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies"), 0,
+		     "bodies = none stores none");
+
+	/* Switched on later: every message already cached gets one. The
+	 * fill makes bodies of 30 to 1,800 bytes; 600 splits them. */
+	char conf[1024];
+	snprintf(conf, sizeof(conf),
+		 "sed -i 's/timeout = 10;/timeout = 10; bodies = \"full\";"
+		 " max_body_size = 600;/' %s",
+		 f.conf);
+	cr_assert_eq(sh("%s", conf), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	long msgs = cache_count(&f, "SELECT count(*) FROM messages");
+	long bodies = cache_count(&f, "SELECT count(*) FROM bodies");
+	long whole = cache_count(&f, "SELECT count(*) FROM bodies WHERE body IS NOT NULL");
+	long small = cache_count(&f, "SELECT count(*) FROM messages WHERE size <= 600");
+	cr_assert_eq(msgs, 40);
+	cr_assert_eq(bodies, 40, "every message has its headers at least");
+	cr_assert_eq(whole, small, "the text of the %ld small ones, got %ld",
+		     small, whole);
+	cr_assert(small > 0 && small < 40, "the fill must give both sizes");
+	/* And the text is searchable. */
+	cr_assert_gt(cache_count(&f, "SELECT count(*) FROM messages_fts"
+				     " WHERE messages_fts MATCH 'lorem'"),
+		     0);
+
+	/* New mail gets its body in the same pass. */
+	cr_assert_eq(sh(CTL " append dm_body 'with a body'"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies"), 41);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 /* A proxy between the daemon and Dovecot that misbehaves once; the daemon
  * must notice, keep the cache consistent, reconnect and converge. */
 static void survive_fault(const char *prefix, enum fault_action action,
