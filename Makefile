@@ -148,6 +148,7 @@ deps:
 check: deps
 	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SAN="$(SANFLAGS)" OPT="-O1 -g" test-build
 	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) check-layers check-unit check-fuzz check-integration
+	tests/harness/check-install.sh $(BUILD)/inst
 
 CRITERION_ARGS ?= --jobs 2
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0
@@ -177,7 +178,8 @@ check-layers:
 fuzz:
 	@tests/fuzz/run-libfuzzer.sh
 
-bench: deps
+bench:
+	@EXTRA_PKGS="isync offlineimap3 linux-perf" tests/harness/install-deps.sh
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/bench OPT="-O2 -g -DNDEBUG" all
 	tests/bench/run.sh $(BUILD)/bench
 

@@ -407,6 +407,7 @@ static void *run(void *arg)
 		.progress = on_progress,
 		.heartbeat = on_heartbeat,
 		.payload = &w,
+		.store_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 
 	while (!atomic_load(&a->stop)) {

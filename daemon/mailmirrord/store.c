@@ -39,6 +39,9 @@ enum stmt_id {
 	ST_STAGE_INSERT,
 	ST_STAGE_MERGE,
 	ST_STAGE_CLEAR,
+	ST_STAGE_BODY,
+	ST_STAGE_BODY_MERGE,
+	ST_STAGE_BODY_CLEAR,
 	ST_MESSAGE_FLAGS,
 	ST_MESSAGE_DELETE,
 	ST_MESSAGE_DELETE_RANGE,
@@ -152,6 +155,18 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"message_id = excluded.message_id, "
 		"in_reply_to = excluded.in_reply_to",
 	[ST_STAGE_CLEAR] = "DELETE FROM temp.mm_staged",
+	[ST_STAGE_BODY] =
+		"INSERT INTO temp.mm_staged_bodies (mailbox_id, uid, headers, "
+		"body, truncated) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_STAGE_BODY_MERGE] =
+		"INSERT INTO bodies (message_id, headers, body, truncated) "
+		"SELECT m.id, t.headers, t.body, t.truncated "
+		"FROM temp.mm_staged_bodies t JOIN messages m "
+		"ON m.mailbox_id = t.mailbox_id AND m.uid = t.uid "
+		"WHERE true ON CONFLICT (message_id) DO UPDATE SET "
+		"headers = excluded.headers, body = excluded.body, "
+		"truncated = excluded.truncated",
+	[ST_STAGE_BODY_CLEAR] = "DELETE FROM temp.mm_staged_bodies",
 	[ST_MESSAGE_FLAGS] =
 		"UPDATE messages SET flags = ?3, "
 		"modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END "
@@ -818,6 +833,28 @@ static char *normalise_flags(struct store *s, const char *flags, int *rc)
 	return res;
 }
 
+/* The trigger-free staging tables of the batch writes, in memory and
+ * private to this connection; made on first use. */
+static int ensure_staging(struct store *s)
+{
+	if (s->staged)
+		return STORE_OK;
+	int rc = exec(s, "PRAGMA temp_store = MEMORY;"
+	                 "CREATE TEMP TABLE IF NOT EXISTS mm_staged ("
+	                 "mailbox_id INTEGER, uid INTEGER, modseq INTEGER, "
+	                 "flags TEXT, internaldate INTEGER, size INTEGER, "
+	                 "date INTEGER, subject TEXT, from_addr TEXT, "
+	                 "sender_addr TEXT, reply_to_addr TEXT, to_addr TEXT, "
+	                 "cc_addr TEXT, bcc_addr TEXT, message_id TEXT, "
+	                 "in_reply_to TEXT);"
+	                 "CREATE TEMP TABLE IF NOT EXISTS mm_staged_bodies ("
+	                 "mailbox_id INTEGER, uid INTEGER, headers TEXT, "
+	                 "body TEXT, truncated INTEGER)");
+	if (rc == STORE_OK)
+		s->staged = true;
+	return rc;
+}
+
 static int stage_row(struct store *s, int64_t mailbox,
                      const struct store_msg *m)
 {
@@ -865,20 +902,8 @@ int store_message_upsert_many(struct store *s, int64_t mailbox,
 
 	if (n == 0)
 		return STORE_OK;
-	if (!s->staged) {
-		/* In memory (temp_store), private to this connection. */
-		rc = exec(s, "PRAGMA temp_store = MEMORY;"
-		             "CREATE TEMP TABLE IF NOT EXISTS mm_staged ("
-		             "mailbox_id INTEGER, uid INTEGER, modseq INTEGER, "
-		             "flags TEXT, internaldate INTEGER, size INTEGER, "
-		             "date INTEGER, subject TEXT, from_addr TEXT, "
-		             "sender_addr TEXT, reply_to_addr TEXT, to_addr TEXT, "
-		             "cc_addr TEXT, bcc_addr TEXT, message_id TEXT, "
-		             "in_reply_to TEXT)");
-		if (rc < 0)
-			return rc;
-		s->staged = true;
-	}
+	if ((rc = ensure_staging(s)) < 0)
+		return rc;
 	bool own = sqlite3_get_autocommit(s->db);
 	if (own && (rc = store_begin(s)) < 0)
 		return rc;
@@ -1106,6 +1131,41 @@ int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
 		return STORE_ENOTFOUND;
 	}
 	return STORE_OK;
+}
+
+int store_body_put_many(struct store *s, int64_t mailbox,
+                        const struct store_body *v, size_t n)
+{
+	int rc;
+	sqlite3_stmt *st;
+
+	if (n == 0)
+		return STORE_OK;
+	if ((rc = ensure_staging(s)) < 0)
+		return rc;
+	bool own = sqlite3_get_autocommit(s->db);
+	if (own && (rc = store_begin(s)) < 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+		if ((st = stmt(s, ST_STAGE_BODY, &rc)) == NULL)
+			break;
+		sqlite3_bind_int64(st, 1, mailbox);
+		sqlite3_bind_int64(st, 2, v[i].uid);
+		bind_text(st, 3, v[i].headers);
+		bind_text(st, 4, v[i].body);
+		sqlite3_bind_int(st, 5, v[i].truncated);
+		rc = run(s, st, "staging the body", NULL);
+	}
+	if (rc == STORE_OK && (st = stmt(s, ST_STAGE_BODY_MERGE, &rc)) != NULL)
+		rc = run(s, st, "storing the bodies", NULL);
+	if ((st = stmt(s, ST_STAGE_BODY_CLEAR, &rc)) != NULL) {
+		int r = run(s, st, "clearing the staged bodies", NULL);
+		if (rc == STORE_OK)
+			rc = r;
+	}
+	if (own)
+		rc = rc == STORE_OK ? store_commit(s) : (store_rollback(s), rc);
+	return rc;
 }
 
 int store_body_clear_all(struct store *s)

@@ -253,6 +253,19 @@ int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox);
 int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
                    const char *headers, const char *body, bool truncated);
 
+/* The bodies of n messages of the mailbox at once, as one statement (the
+ * full-text index is written once, not n times). Messages that are not
+ * cached are skipped. Joins the caller's transaction, else makes its
+ * own. */
+struct store_body {
+	uint32_t uid;
+	const char *headers;
+	const char *body;	/* NULL: headers only */
+	bool truncated;
+};
+int store_body_put_many(struct store *s, int64_t mailbox,
+			const struct store_body *v, size_t n);
+
 /* Deletes every cached body (bodies were switched off in the
  * configuration); the full-text index keeps the envelope fields. */
 int store_body_clear_all(struct store *s);

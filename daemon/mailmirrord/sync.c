@@ -245,17 +245,23 @@ static int bodies_write(struct body_ctx *bc)
 	struct sync_ctx *c = bc->c;
 	if (bc->n == 0)
 		return SYNC_OK;
-	if (store_begin(c->store) < 0)
-		return sync_fail_store(c, "begin");
-	for (size_t i = 0; i < bc->n; i++) {
-		int rc = store_body_put(c->store, bc->b->id, bc->v[i].uid,
-					bc->v[i].headers, bc->v[i].text, false);
-		/* A message expunged meanwhile has no row: nothing to keep. */
-		if (rc < 0 && rc != STORE_ENOTFOUND)
-			return sync_fail_store(c, "store body");
+	struct store_body *v = malloc(bc->n * sizeof(*v));
+	if (!v) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return SYNC_ESTORE;
 	}
-	if (store_commit(c->store) < 0)
-		return sync_fail_store(c, "commit");
+	for (size_t i = 0; i < bc->n; i++)
+		v[i] = (struct store_body){.uid = bc->v[i].uid,
+					   .headers = bc->v[i].headers,
+					   .body = bc->v[i].text};
+	pthread_mutex_lock(&c->store_lock);
+	int rc = store_body_put_many(c->store, bc->b->id, v, bc->n);
+	if (rc < 0)
+		rc = sync_fail_store(c, "store bodies");
+	pthread_mutex_unlock(&c->store_lock);
+	free(v);
+	if (rc < 0)
+		return rc;
 	bodies_drop(bc);
 	return SYNC_OK;
 }
@@ -414,8 +420,8 @@ static struct sync_box *own_box(struct sync_ctx *c, const struct sync_box *b)
 
 /* on_new_mail for mail that arrived while we watched, once it is in the
  * cache (a notifier may query it at once). */
-static void run_hooks(struct sync_ctx *c, const struct sync_box *b,
-		      const struct pending *p)
+void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
+		    const struct pending *p)
 {
 	if (!c->live || !c->conf->on_new_mail)
 		return;
@@ -429,17 +435,24 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 		     uint32_t from, uint32_t exists)
 {
 	/* UIDs above EXISTS would be a server lying about its mailbox
-	 * (RELIABILITY rule 4): memory follows the real count only. */
+	 * (RELIABILITY rule 4): memory follows the real count only. A few
+	 * thousand of slack: mail may arrive while we search. */
 	struct ranges r = {.limit = (uint64_t)exists + 10000};
 	int rc = sync_uid_search(c, &r, from);
-	if (rc < 0)
-		goto out;
+	if (rc < 0) {
+		free(r.v);
+		return rc;
+	}
+	/* One batch alone needs no second thread. */
+	struct sync_writer *w = NULL;
+	if (r.total > BATCH && sync_writer_start(&w, c, b) < 0)
+		w = NULL;
 	size_t ri = 0, done = 0;
 	uint32_t next = 0;
 	while (ri < r.n) {
 		if (sync_stopping(c)) {
 			rc = SYNC_ESTOP;
-			goto out;
+			break;
 		}
 		char *set;
 		uint32_t last = 0;
@@ -447,38 +460,48 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 		if (sync_batch_set(&set, &last, &count, &r, &ri, &next, BATCH) < 0) {
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			rc = SYNC_ESTORE;
-			goto out;
+			break;
 		}
 		struct fetch_ctx f = {.c = c, .b = b, .p = p, .metadata = true};
 		sync_beat(c);
 		int irc = imap4_fetch_each(c->h, true, set, meta_items(c),
 					   on_fetch, &f);
+		free(set);
+		if (p->dirty)
+			c->sel_dirty = true;
 		if (irc != IMAP4_OK || p->failed) {
-			free(set);
 			rc = p->failed == IMAP4_ECALLBACK
 				     ? SYNC_ESTORE
 				     : sync_fail_imap(c, "UID FETCH",
 						 irc != IMAP4_OK ? irc : p->failed);
-			goto out;
+			break;
 		}
 		/* Everything up to last is now held: UIDNEXT may pass it. */
 		if (last >= st->uidnext)
 			st->uidnext = last + 1;
-		rc = sync_pending_commit(c, b, p, st, true);
-		if (rc < 0) {
-			free(set);
-			goto out;
-		}
-		run_hooks(c, b, p);
-		sync_pending_drop(p);
 		done += count;
-		if (c->progress)
-			c->progress(c->payload, b->name, (uint32_t)done,
-				    (uint32_t)r.total);
-		free(set);
+		if (w) {
+			rc = sync_writer_put(w, p, st, (uint32_t)done,
+					     (uint32_t)r.total);
+		} else {
+			rc = sync_pending_commit(c, b, p, st, true);
+			if (rc == SYNC_OK) {
+				sync_run_hooks(c, b, p);
+				if (c->progress)
+					c->progress(c->payload, b->name,
+						    (uint32_t)done,
+						    (uint32_t)r.total);
+			}
+			sync_pending_drop(p);
+		}
+		if (rc < 0)
+			break;
+		/* The reset went with the first batch. */
+		p->want_reset = false;
 	}
-	rc = SYNC_OK;
-out:
+	int wrc = sync_writer_stop(&w);
+	if (rc == SYNC_OK)
+		rc = wrc;
 	free(r.v);
 	if (c->progress)
 		c->progress(c->payload, b->name, 0, 0);

@@ -16,6 +16,7 @@
 #include "mailmirrord/config.h"
 #include "mailmirrord/store.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -70,6 +71,11 @@ struct sync_ctx {
 	bool sel_dirty;		/* the server reported a change that needs a
 				   resync (EXISTS, EXPUNGE, FETCH w/o UID) */
 	bool condstore, qresync;	/* enabled on this connection */
+	/* Held by every cache transaction of the sync engine: a batch writer
+	 * thread shares the store (sync_writer.c). Initialise it with
+	 * PTHREAD_MUTEX_INITIALIZER. */
+	pthread_mutex_t store_lock;
+	bool writer_active;
 	char err[512];		/* what failed, for the log */
 };
 

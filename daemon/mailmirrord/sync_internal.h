@@ -92,4 +92,26 @@ int sync_pending_write(struct sync_ctx *c, const struct sync_box *b,
 		       struct pending *p,
 		       const struct store_mailbox_state *st, bool recount);
 
+/* ---- the batch writer (sync_writer.c) */
+
+struct sync_writer;
+/* A thread that commits batches for b; -1 when it cannot start (the
+ * caller then commits in its own thread). */
+int sync_writer_start(struct sync_writer **out, struct sync_ctx *c,
+		      const struct sync_box *b);
+/* Waits for the previous batch (its failure is returned and nothing is
+ * handed over), then gives the writer p with its high-water marks st and
+ * the progress to show; p comes back empty. */
+int sync_writer_put(struct sync_writer *w, struct pending *p,
+		    const struct store_mailbox_state *st, uint32_t done,
+		    uint32_t total);
+/* The result of the batch in progress, once committed. */
+int sync_writer_wait(struct sync_writer *w);
+/* Waits, ends the thread, frees; the last batch's result. */
+int sync_writer_stop(struct sync_writer **w);
+
+/* on_new_mail for the rows of p (live mode only). */
+void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
+		    const struct pending *p);
+
 #endif

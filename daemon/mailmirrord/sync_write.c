@@ -128,7 +128,7 @@ static void crash_point(void)
 
 /* Writes what is pending, and st (when not NULL) with it, in one
  * transaction; the rows stay in p (pending_write drops them). */
-int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
+static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 			  struct pending *p,
 			  const struct store_mailbox_state *st, bool recount)
 {
@@ -177,6 +177,16 @@ int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
 	crash_point();
 	p->want_reset = false;
 	return SYNC_OK;
+}
+
+int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
+			struct pending *p,
+			const struct store_mailbox_state *st, bool recount)
+{
+	pthread_mutex_lock(&c->store_lock);
+	int rc = commit_locked(c, b, p, st, recount);
+	pthread_mutex_unlock(&c->store_lock);
+	return rc;
 }
 
 int sync_pending_write(struct sync_ctx *c, const struct sync_box *b,

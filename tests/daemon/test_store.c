@@ -803,3 +803,49 @@ Test(paths, default_path_order)
 	rmdir(want);
 	rmdir(tmp);
 }
+
+Test(store, batch_writes_equal_row_writes)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_msg rows[3] = {msg(1, "Budget meeting", "\\Seen"),
+				    msg(2, "Lunch", ""),
+				    msg(3, "Quarterly budget", "\\Flagged")};
+	const struct store_msg *v[3] = {&rows[0], &rows[1], &rows[2]};
+
+	cr_assert_eq(store_message_upsert_many(s, inbox, v, 3), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
+	cr_assert_eq(fts_hits("budget"), 2);
+	/* the same UIDs again update in place, and the index follows */
+	rows[1] = msg(2, "Dinner", "\\Seen");
+	cr_assert_eq(store_message_upsert_many(s, inbox, v, 3), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
+	cr_assert_eq(fts_hits("lunch"), 0);
+	cr_assert_eq(fts_hits("dinner"), 1);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages WHERE seen"), 2);
+
+	/* one bad row: nothing of the batch is stored */
+	struct store_msg bad[2] = {msg(4, "fine", ""), msg(0, "uid zero", "")};
+	const struct store_msg *vb[2] = {&bad[0], &bad[1]};
+	cr_assert_eq(store_message_upsert_many(s, inbox, vb, 2), STORE_EINVAL);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
+
+	/* bodies: one statement; a UID not cached is skipped */
+	struct store_body b[3] = {
+		{.uid = 1, .headers = "H: 1", .body = "the zebra crossing"},
+		{.uid = 3, .headers = "H: 3", .body = NULL},
+		{.uid = 99, .headers = "H: 99", .body = "ghost"},
+	};
+	cr_assert_eq(store_body_put_many(s, inbox, b, 3), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM bodies"), 2);
+	cr_assert_eq(fts_hits("zebra"), 1);
+	cr_assert_eq(fts_hits("ghost"), 0);
+	/* inside the caller's transaction, rolled back with it */
+	cr_assert_eq(store_begin(s), STORE_OK);
+	struct store_msg late = msg(5, "rolled back", "");
+	const struct store_msg *vl[1] = {&late};
+	cr_assert_eq(store_message_upsert_many(s, inbox, vl, 1), STORE_OK);
+	cr_assert_eq(store_rollback(s), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
+	store_close(&s);
+}

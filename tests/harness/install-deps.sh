@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs the Debian 12 packages that building, testing and the demo need,
 # when any is missing. Needs root (or sudo) only when something is missing.
+# EXTRA_PKGS adds more (make bench: the peers it compares against).
 set -eu
 
 PKGS="build-essential pkg-config clang libgnutls28-dev gnutls-bin libconfig-dev
 libsqlite3-dev sqlite3 libcriterion-dev zlib1g-dev libsystemd-dev
-dovecot-core dovecot-imapd python3 valgrind"
+dovecot-core dovecot-imapd python3 valgrind ${EXTRA_PKGS:-}"
 
 missing=""
 for p in $PKGS; do
