@@ -833,6 +833,32 @@ static char *normalise_flags(struct store *s, const char *flags, int *rc)
 	return res;
 }
 
+/* The 16 columns of a message row, in MSG_COLUMNS order; flags (already
+ * normalised) is handed over to SQLite, which frees it. */
+static void bind_msg(sqlite3_stmt *st, int64_t mailbox,
+                     const struct store_msg *m, char *flags)
+{
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, m->uid);
+	sqlite3_bind_int64(st, 3, (int64_t)m->modseq);
+	sqlite3_bind_text(st, 4, flags, -1, free);
+	bind_time(st, 5, m->internaldate);
+	if (m->size < 0)
+		sqlite3_bind_null(st, 6);
+	else
+		sqlite3_bind_int64(st, 6, m->size);
+	bind_time(st, 7, m->date);
+	bind_text(st, 8, m->subject);
+	bind_text(st, 9, m->from);
+	bind_text(st, 10, m->sender);
+	bind_text(st, 11, m->reply_to);
+	bind_text(st, 12, m->to);
+	bind_text(st, 13, m->cc);
+	bind_text(st, 14, m->bcc);
+	bind_text(st, 15, m->message_id);
+	bind_text(st, 16, m->in_reply_to);
+}
+
 /* The trigger-free staging tables of the batch writes, in memory and
  * private to this connection; made on first use. */
 static int ensure_staging(struct store *s)
@@ -872,25 +898,7 @@ static int stage_row(struct store *s, int64_t mailbox,
 		return rc;
 	if ((flags = normalise_flags(s, m->flags, &rc)) == NULL)
 		return rc;
-	sqlite3_bind_int64(st, 1, mailbox);
-	sqlite3_bind_int64(st, 2, m->uid);
-	sqlite3_bind_int64(st, 3, (int64_t)m->modseq);
-	sqlite3_bind_text(st, 4, flags, -1, free);
-	bind_time(st, 5, m->internaldate);
-	if (m->size < 0)
-		sqlite3_bind_null(st, 6);
-	else
-		sqlite3_bind_int64(st, 6, m->size);
-	bind_time(st, 7, m->date);
-	bind_text(st, 8, m->subject);
-	bind_text(st, 9, m->from);
-	bind_text(st, 10, m->sender);
-	bind_text(st, 11, m->reply_to);
-	bind_text(st, 12, m->to);
-	bind_text(st, 13, m->cc);
-	bind_text(st, 14, m->bcc);
-	bind_text(st, 15, m->message_id);
-	bind_text(st, 16, m->in_reply_to);
+	bind_msg(st, mailbox, m, flags);
 	return run(s, st, "staging the message", NULL);
 }
 
@@ -947,25 +955,7 @@ int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
 		return rc;
 	if ((flags = normalise_flags(s, m->flags, &rc)) == NULL)
 		return rc;
-	sqlite3_bind_int64(st, 1, mailbox);
-	sqlite3_bind_int64(st, 2, m->uid);
-	sqlite3_bind_int64(st, 3, (int64_t)m->modseq);
-	sqlite3_bind_text(st, 4, flags, -1, free);
-	bind_time(st, 5, m->internaldate);
-	if (m->size < 0)
-		sqlite3_bind_null(st, 6);
-	else
-		sqlite3_bind_int64(st, 6, m->size);
-	bind_time(st, 7, m->date);
-	bind_text(st, 8, m->subject);
-	bind_text(st, 9, m->from);
-	bind_text(st, 10, m->sender);
-	bind_text(st, 11, m->reply_to);
-	bind_text(st, 12, m->to);
-	bind_text(st, 13, m->cc);
-	bind_text(st, 14, m->bcc);
-	bind_text(st, 15, m->message_id);
-	bind_text(st, 16, m->in_reply_to);
+	bind_msg(st, mailbox, m, flags);
 	rc = run_int(s, st, "storing the message", &row);
 	if (rc == STORE_EDB &&
 	    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {

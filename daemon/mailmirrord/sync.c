@@ -18,6 +18,9 @@
 /* UIDs fetched per command: each batch is one transaction, so a kill loses
  * at most one batch of work, and the progress shown moves in steps. */
 #define BATCH 2000
+/* Bodies held before they are written: each byte is held again by SQLite's
+ * staging table and the full-text index's pending terms until the write. */
+#define BODIES_MAX_BYTES (4u << 20)
 
 struct fetch_ctx {
 	struct sync_ctx *c;
@@ -297,7 +300,7 @@ static int on_body(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 	}
 	bc->n++;
 	bc->bytes += s->len;
-	if (bc->bytes > ROWS_MAX_BYTES && bodies_write(bc) < 0) {
+	if (bc->bytes > BODIES_MAX_BYTES && bodies_write(bc) < 0) {
 		bc->failed = SYNC_ESTORE;
 		return -1;
 	}
@@ -672,6 +675,19 @@ out:
 	return rc;
 }
 
+/* What the plan needs of the cache's state. Every write of the sync
+ * recounts the rows in its transaction, so exists is the number of rows
+ * held, without counting them again. */
+static struct plan_local local_of(const struct store_mailbox_state *st)
+{
+	return (struct plan_local){
+		.uidvalidity = st->uidvalidity,
+		.uidnext = st->uidnext,
+		.highestmodseq = st->highestmodseq,
+		.count = st->exists,
+	};
+}
+
 /* b is selected already and QRESYNC is on: every flag change and expunge
  * reached us in band and was applied as it came (sync_apply_unsolicited),
  * so only new mail and the count need checking. Reopening a mailbox costs
@@ -683,12 +699,7 @@ static int sync_selected(struct sync_ctx *c, const struct sync_box *b)
 	struct store_mailbox_state st;
 	if (store_mailbox_get_state(&st, c->store, b->id) < 0)
 		return sync_fail_store(c, "read mailbox state");
-	struct plan_local local = {
-		.uidvalidity = st.uidvalidity,
-		.uidnext = st.uidnext,
-		.highestmodseq = st.highestmodseq,
-		.count = st.exists,
-	};
+	struct plan_local local = local_of(&st);
 	struct plan_server server = {
 		.uidvalidity = st.uidvalidity,
 		.exists = c->sel_exists,
@@ -748,14 +759,7 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 		return record_error(c, b, SYNC_EMAILBOX);
 	}
 
-	/* Every write of the sync recounts the rows in its transaction, so
-	 * exists is the number of rows held, without counting them again. */
-	struct plan_local local = {
-		.uidvalidity = st.uidvalidity,
-		.uidnext = st.uidnext,
-		.highestmodseq = st.highestmodseq,
-		.count = st.exists,
-	};
+	struct plan_local local = local_of(&st);
 	struct plan_server server = {
 		.uidvalidity = info.uidvalidity,
 		.uidnext = info.uidnext,
