@@ -147,17 +147,21 @@ deps:
 # `make check` is what CI runs: everything, sanitizers on.
 check: deps
 	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SAN="$(SANFLAGS)" OPT="-O1 -g" test-build
+	@rm -f $(CHECK_BUILD)/check.log
 	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) check-layers check-unit check-fuzz check-integration
 	tests/harness/check-install.sh $(BUILD)/inst
+	@tests/harness/summary.sh $(CHECK_BUILD)/check.log
 
 CRITERION_ARGS ?= --jobs 2
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp
 
+RUN_SUITE = tests/harness/run-suite.sh $(BUILD)/check.log
+
 check-unit:
-	$(BUILD)/tests/unit-core $(CRITERION_ARGS)
-	$(BUILD)/tests/unit-daemon $(CRITERION_ARGS)
+	$(RUN_SUITE) $(BUILD)/tests/unit-core $(CRITERION_ARGS)
+	$(RUN_SUITE) $(BUILD)/tests/unit-daemon $(CRITERION_ARGS)
 
 check-fuzz:
 	@set -e; for f in $(FUZZ_BINS); do \
@@ -167,7 +171,7 @@ check-fuzz:
 # The "serial" suite restarts the shared Dovecot, so it runs alone, after
 # the parallel pass, in the same Dovecot.
 check-integration:
-	BUILD=$(BUILD) tests/harness/with-dovecot.sh sh -c '$(BUILD)/tests/integration-tests $(CRITERION_ARGS) && MM_SERIAL=1 $(BUILD)/tests/integration-tests --filter "serial/*"' 
+	BUILD=$(BUILD) tests/harness/with-dovecot.sh sh -c '$(RUN_SUITE) $(BUILD)/tests/integration-tests $(CRITERION_ARGS) && MM_SERIAL=1 $(RUN_SUITE) $(BUILD)/tests/integration-tests --filter "serial/*"' 
 	tests/daemon/check-units.sh
 
 # proto/ and io/ never include each other, and the sans-I/O parser never
