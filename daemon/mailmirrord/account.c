@@ -372,10 +372,14 @@ static int session(struct worker *w)
 	if (rc == SYNC_OK) {
 		set_status(a, "syncing");
 		store_account_set_state(w->store, w->account_id, "syncing");
-		rc = sync_list(&w->sync);
+		/* What the cache knows first, then LIST for what is new. */
+		rc = sync_known(&w->sync);
 	}
 	if (rc == SYNC_OK || rc == SYNC_EMAILBOX)
+		rc = sync_list(&w->sync);
+	if (rc == SYNC_OK || rc == SYNC_EMAILBOX)
 		rc = sync_all(&w->sync);
+	sync_forget_known(&w->sync);
 	if ((rc == SYNC_OK || rc == SYNC_EMAILBOX) && !a->once)
 		rc = live(w);
 	else if (rc == SYNC_OK || rc == SYNC_EMAILBOX)

@@ -597,7 +597,7 @@ static int drop_absent(struct sync_ctx *c, const struct sync_box *b,
 
 static int record_error(struct sync_ctx *c, const struct sync_box *b, int rc)
 {
-	if (rc == SYNC_EMAILBOX) {
+	if (rc == SYNC_EMAILBOX && !c->quiet) {
 		log_warning(c->conf->name, b->name, "%s", c->err);
 		store_mailbox_set_error(c->store, b->id, c->err);
 	}
@@ -922,12 +922,22 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 	return worst;
 }
 
+static bool known_done(const struct sync_ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->nknown_done; i++)
+		if (strcmp(c->known_done[i], name) == 0)
+			return true;
+	return false;
+}
+
 int sync_all(struct sync_ctx *c)
 {
 	int worst = SYNC_OK;
 	for (size_t i = 0; i < c->nboxes; i++) {
 		if (sync_stopping(c))
 			return SYNC_ESTOP;
+		if (known_done(c, c->boxes[i].name))
+			continue;
 		int rc = sync_mailbox(c, &c->boxes[i]);
 		if (rc == SYNC_EMAILBOX)
 			worst = rc;

@@ -76,6 +76,9 @@ struct sync_ctx {
 	 * PTHREAD_MUTEX_INITIALIZER. */
 	pthread_mutex_t store_lock;
 	bool writer_active;
+	char **known_done;	/* names sync_known brought up to date */
+	size_t nknown_done;
+	bool quiet;		/* mailbox errors are expected (sync_known) */
 	char err[512];		/* what failed, for the log */
 };
 
@@ -89,6 +92,17 @@ void sync_clear(struct sync_ctx *c);
 /* LIST: records the wanted mailboxes, drops from the cache those the server
  * no longer has (renames keep their messages), fills c->boxes. */
 int sync_list(struct sync_ctx *c);
+
+/* Syncs the mailboxes the cache already holds, before any LIST: a server
+ * may reopen a mailbox far faster as the first command of a session than
+ * after a LIST (Dovecot with a large Maildir: 0.5 ms against over 100 ms).
+ * A mailbox that fails here (deleted or renamed meanwhile) is left quietly
+ * to sync_list; sync_all then skips the ones done. SYNC_OK, or the first
+ * error of a wider scope than one mailbox. */
+int sync_known(struct sync_ctx *c);
+
+/* Frees what sync_known remembered (after sync_all). */
+void sync_forget_known(struct sync_ctx *c);
 
 /* SELECTs b and brings it up to date. b stays selected afterwards. */
 int sync_mailbox(struct sync_ctx *c, const struct sync_box *b);

@@ -3,6 +3,7 @@
 #include "mailmirrord/sync_internal.h"
 
 #include "mailmirrord/log.h"
+#include "mailmirrord/plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,5 +223,75 @@ out:
 		free(stored.v[i].name);
 	free(stored.v);
 	free_listed(srv, nsrv);
+	return rc;
+}
+
+/* ------------------------------------------------- before the LIST */
+
+void sync_forget_known(struct sync_ctx *c)
+{
+	for (size_t i = 0; i < c->nknown_done; i++)
+		free(c->known_done[i]);
+	free(c->known_done);
+	c->known_done = NULL;
+	c->nknown_done = 0;
+}
+
+int sync_known(struct sync_ctx *c)
+{
+	struct stored_list stored = {0};
+	int rc = SYNC_OK;
+	sync_forget_known(c);
+	if (store_mailbox_each(c->store, c->account_id, collect_stored,
+			       &stored) < 0) {
+		rc = sync_fail_store(c, "list mailboxes");
+		goto out;
+	}
+	sync_clear(c);
+	c->boxes = calloc(stored.n ? stored.n : 1, sizeof(*c->boxes));
+	c->known_done = calloc(stored.n ? stored.n : 1, sizeof(char *));
+	if (!c->boxes || !c->known_done) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		rc = SYNC_ESTORE;
+		goto out;
+	}
+	const char *const *inc = (const char *const *)c->conf->mailboxes;
+	const char *const *exc = (const char *const *)c->conf->exclude;
+	for (size_t i = 0; i < stored.n; i++) {
+		struct store_mailbox_state st;
+		if (store_mailbox_get_state(&st, c->store, stored.v[i].id) < 0) {
+			rc = sync_fail_store(c, "read mailbox state");
+			goto out;
+		}
+		/* Only mailboxes synced before, and still wanted (the
+		 * delimiter is not known before LIST: '%' acts as '*'). */
+		if (st.uidvalidity == 0 ||
+		    !plan_mailbox_wanted(inc, exc, stored.v[i].name, '\0'))
+			continue;
+		struct sync_box *b = &c->boxes[c->nboxes++];
+		b->id = stored.v[i].id;
+		b->name = stored.v[i].name;
+		stored.v[i].name = NULL;
+	}
+	c->quiet = true;
+	for (size_t i = 0; i < c->nboxes && rc == SYNC_OK; i++) {
+		if (sync_stopping(c)) {
+			rc = SYNC_ESTOP;
+			break;
+		}
+		int r = sync_mailbox(c, &c->boxes[i]);
+		if (r == SYNC_OK) {
+			char *name = strdup(c->boxes[i].name);
+			if (name)
+				c->known_done[c->nknown_done++] = name;
+		} else if (r != SYNC_EMAILBOX) {
+			rc = r;
+		}
+	}
+	c->quiet = false;
+out:
+	for (size_t i = 0; i < stored.n; i++)
+		free(stored.v[i].name);
+	free(stored.v);
 	return rc;
 }
