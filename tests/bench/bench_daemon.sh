@@ -380,7 +380,7 @@ measure_2() {
 measure_3() {
 	say "3. resync of $big messages after 10 flag changes, 10 runs"
 	st=$work/resync
-	rm -f "$st".*.stat "$st.bytes"
+	rm -f "$st".*.stat "$st.bytes" "$st.bare"
 	proxy_log=$work/proxy.log
 	: > "$proxy_log"
 	rm -f "$work/proxy.port"
@@ -420,6 +420,13 @@ measure_3() {
 		awk '$1 == "close" { s += $3; r += $4 } END { print s, r }' "$proxy_log" >> "$st.bytes"
 		got=$(sql "$work/meta-$big.db" "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'B$big' AND m.flagged")
 		[ "$got" = "$flagged" ] || die "after resync the cache has $got flagged messages, the server $flagged"
+		# The floor: the same kind of change, then a client that only
+		# logs in and opens the mailbox.
+		python3 "$bench/store_flags.py" 127.0.0.1 "$IMAP_PORT" \
+			"$IMAP_USER" "B$big" 10 "$((r + 100))" > /dev/null
+		python3 "$bench/bare_resync.py" 127.0.0.1 "$IMAP_PORT" \
+			"$IMAP_USER" "B$big" >> "$st.bare" ||
+			die "bare_resync failed"
 		r=$((r + 1))
 	done
 	kill "$proxy"
@@ -557,6 +564,10 @@ report_3() {
 	up=$(median "$st.bytes" 1)
 	full=$(kv "$st.flags.out" fetch_bytes)
 	echo "mailmirrord --once wall: $(fmt "$w" 3) s median, $(fmt "$(sort -g "$st.ours.stat" | tail -n 1 | cut -d' ' -f1)" 3) s worst"
+	if [ -s "$st.bare" ]; then
+		b=$(median "$st.bare" 1)
+		echo "bare client, same change:  $(fmt "$b" 3) s median (LOGIN, EXAMINE, LOGOUT only); mailmirrord/bare = $(ratio "$w" "$b")"
+	fi
 	echo "bytes on the wire:       $down from the server, $up to it (whole session, login included)"
 	echo "full FLAGS listing:      $full bytes (UID FETCH 1:* (UID FLAGS)); resync/listing = $(ratio "$down" "$full")"
 }
