@@ -17,30 +17,54 @@ enum imap4_class imap4_error_class(int code)
 const char *imap4_strerror(int code)
 {
 	switch (code) {
-	case IMAP4_OK: return "success";
-	case IMAP4_NO: return "server said NO";
-	case IMAP4_EINVAL: return "invalid argument";
-	case IMAP4_ESTATE: return "command not allowed in this state";
-	case IMAP4_EBAD: return "server said BAD";
-	case IMAP4_ENO: return "server refused";
-	case IMAP4_ECAPA: return "server lacks the capability";
-	case IMAP4_ECALLBACK: return "callback failed";
-	case IMAP4_ENOMEM: return "out of memory";
-	case IMAP4_EIO: return "I/O error";
-	case IMAP4_EEOF: return "connection closed by server";
-	case IMAP4_ECONNECT: return "cannot connect";
-	case IMAP4_ERESOLVE: return "cannot resolve host name";
-	case IMAP4_ETLS: return "TLS error";
-	case IMAP4_ECERT: return "certificate verification failed";
-	case IMAP4_ETIMEOUT: return "timed out";
-	case IMAP4_EPROTO: return "protocol violation by server";
-	case IMAP4_ELIMIT: return "server exceeded a limit";
-	case IMAP4_EBYE: return "server said BYE";
-	case IMAP4_EINJECT: return "data injected before TLS handshake";
-	case IMAP4_ETLSREQ: return "TLS required but not available";
-	case IMAP4_ECOMPRESS: return "compression error";
-	case IMAP4_ECLOSED: return "connection already aborted";
-	case IMAP4_EREADONLY: return "mailbox is read-only";
+	case IMAP4_OK:
+		return "success";
+	case IMAP4_NO:
+		return "server said NO";
+	case IMAP4_EINVAL:
+		return "invalid argument";
+	case IMAP4_ESTATE:
+		return "command not allowed in this state";
+	case IMAP4_EBAD:
+		return "server said BAD";
+	case IMAP4_ENO:
+		return "server refused";
+	case IMAP4_ECAPA:
+		return "server lacks the capability";
+	case IMAP4_ECALLBACK:
+		return "callback failed";
+	case IMAP4_ENOMEM:
+		return "out of memory";
+	case IMAP4_EIO:
+		return "I/O error";
+	case IMAP4_EEOF:
+		return "connection closed by server";
+	case IMAP4_ECONNECT:
+		return "cannot connect";
+	case IMAP4_ERESOLVE:
+		return "cannot resolve host name";
+	case IMAP4_ETLS:
+		return "TLS error";
+	case IMAP4_ECERT:
+		return "certificate verification failed";
+	case IMAP4_ETIMEOUT:
+		return "timed out";
+	case IMAP4_EPROTO:
+		return "protocol violation by server";
+	case IMAP4_ELIMIT:
+		return "server exceeded a limit";
+	case IMAP4_EBYE:
+		return "server said BYE";
+	case IMAP4_EINJECT:
+		return "data injected before TLS handshake";
+	case IMAP4_ETLSREQ:
+		return "TLS required but not available";
+	case IMAP4_ECOMPRESS:
+		return "compression error";
+	case IMAP4_ECLOSED:
+		return "connection already aborted";
+	case IMAP4_EREADONLY:
+		return "mailbox is read-only";
 	}
 	return "unknown error";
 }

@@ -10,8 +10,8 @@
 
 struct imap4_arena_block {
 	struct imap4_arena_block *next;
-	size_t size;	/* bytes of data[] */
-	size_t fill;	/* bytes of data[] handed out */
+	size_t size; /* bytes of data[] */
+	size_t fill; /* bytes of data[] handed out */
 	alignas(max_align_t) unsigned char data[];
 };
 

@@ -14,10 +14,11 @@
 struct imap4_arena_block;
 
 struct imap4_arena {
-	struct imap4_arena_block *head;	/* block being filled */
-	struct imap4_arena_block *spare;	/* blocks kept for reuse after a reset */
-	size_t used;			/* bytes handed out since the last reset */
-	size_t cap;			/* limit on used; 0 means no limit */
+	struct imap4_arena_block *head; /* block being filled */
+	struct imap4_arena_block
+	        *spare; /* blocks kept for reuse after a reset */
+	size_t used;    /* bytes handed out since the last reset */
+	size_t cap;     /* limit on used; 0 means no limit */
 };
 
 /* An empty arena that may hand out at most cap bytes (0: unlimited). */

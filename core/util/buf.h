@@ -12,10 +12,10 @@
 #include <stddef.h>
 
 struct imap4_buf {
-	char *data;	/* NULL until the first append */
-	size_t len;	/* bytes held */
-	size_t alloc;	/* bytes allocated */
-	size_t cap;	/* limit on len; 0 means no limit */
+	char *data;   /* NULL until the first append */
+	size_t len;   /* bytes held */
+	size_t alloc; /* bytes allocated */
+	size_t cap;   /* limit on len; 0 means no limit */
 };
 
 void imap4_buf_init(struct imap4_buf *b, size_t cap);
@@ -37,9 +37,9 @@ int imap4_buf_append(struct imap4_buf *b, const void *p, size_t n);
 int imap4_buf_puts(struct imap4_buf *b, const char *s);
 int imap4_buf_putc(struct imap4_buf *b, char c);
 int imap4_buf_printf(struct imap4_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 int imap4_buf_vprintf(struct imap4_buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+        __attribute__((format(printf, 2, 0)));
 
 /* Removes the first n bytes (n <= len). */
 void imap4_buf_consume(struct imap4_buf *b, size_t n);

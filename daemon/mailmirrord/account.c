@@ -28,19 +28,19 @@ struct account {
 	const struct conf_account *conf;
 	char *cache_path;
 	bool once;
-	int done_fd;		/* eventfd of the supervisor, or -1 */
+	int done_fd; /* eventfd of the supervisor, or -1 */
 	pthread_t thread;
 
-	pthread_mutex_t lock;	/* guards h, status, done, and the cond */
-	pthread_cond_t cond;	/* stop requests, end of the thread */
-	imap4 *h;		/* the connection, for imap4_wake() */
+	pthread_mutex_t lock; /* guards h, status, done, and the cond */
+	pthread_cond_t cond;  /* stop requests, end of the thread */
+	imap4 *h;             /* the connection, for imap4_wake() */
 	char status[160];
 	bool done;
 	bool ok;
 
 	atomic_bool stop;
-	atomic_bool poke;	/* poll now: we may have been suspended */
-	_Atomic int64_t alive_until;	/* CLOCK_MONOTONIC ms */
+	atomic_bool poke;            /* poll now: we may have been suspended */
+	_Atomic int64_t alive_until; /* CLOCK_MONOTONIC ms */
 };
 
 static int64_t now_ms(void)
@@ -57,7 +57,7 @@ static void promise(struct account *a, int ms)
 }
 
 static void set_status(struct account *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 static void set_status(struct account *a, const char *fmt, ...)
 {
 	va_list ap;
@@ -85,7 +85,7 @@ static void on_heartbeat(void *payload, int ms)
 }
 
 static void on_progress(void *payload, const char *mailbox, uint32_t done,
-			uint32_t total)
+                        uint32_t total)
 {
 	struct worker *w = payload;
 	const struct sync_box *b = sync_find(&w->sync, mailbox);
@@ -151,7 +151,7 @@ static void back_off(struct worker *w, const char *why)
 	gnutls_rnd(GNUTLS_RND_NONCE, &rnd, sizeof(rnd));
 	unsigned ms = plan_backoff_ms(w->failures, rnd);
 	log_warning(a->conf->name, NULL, "%s; retrying in %u s", why,
-		    (ms + 999) / 1000);
+	            (ms + 999) / 1000);
 	store_account_set_state(w->store, w->account_id, "error");
 	store_account_set_error(w->store, w->account_id, why);
 	set_status(a, "error, retry in %u s", (ms + 999) / 1000);
@@ -170,8 +170,10 @@ static struct sync_box *mark_watched(struct worker *w)
 		struct sync_box *b = &w->sync.boxes[j];
 		b->watched = false;
 		for (size_t i = 0; i < c->n_idle && !b->watched; i++)
-			b->watched = plan_match(c->idle[i], b->name, b->delimiter);
-		if (b->watched && (!primary || strcasecmp(b->name, "INBOX") == 0))
+			b->watched =
+			        plan_match(c->idle[i], b->name, b->delimiter);
+		if (b->watched &&
+		    (!primary || strcasecmp(b->name, "INBOX") == 0))
 			primary = b;
 	}
 	return primary;
@@ -194,17 +196,19 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 			return rc;
 		else
 			log_info(a->conf->name, NULL,
-				 "no NOTIFY: %zu watched mailboxes besides %s are "
-				 "polled", n - 1, primary->name);
+			         "no NOTIFY: %zu watched mailboxes besides %s "
+			         "are "
+			         "polled",
+			         n - 1, primary->name);
 	}
 	for (size_t i = 0; i < w->sync.nboxes; i++) {
 		const struct sync_box *b = &w->sync.boxes[i];
 		store_mailbox_set_live(w->store, b->id,
-				       b == primary || (notify && b->watched));
+		                       b == primary || (notify && b->watched));
 	}
 	log_info(a->conf->name, primary->name, "watching with %s%s",
-		 imap4_has_capability(a->h, "IDLE") ? "IDLE" : "NOOP",
-		 notify ? " and NOTIFY" : "");
+	         imap4_has_capability(a->h, "IDLE") ? "IDLE" : "NOOP",
+	         notify ? " and NOTIFY" : "");
 	return SYNC_OK;
 }
 
@@ -223,7 +227,8 @@ static int sync_dirty(struct worker *w, struct sync_box *primary)
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
 	}
-	if (primary && (any || w->sync.sel_dirty || w->sync.selected != primary)) {
+	if (primary &&
+	    (any || w->sync.sel_dirty || w->sync.selected != primary)) {
 		set_status(w->a, "syncing %s", primary->name);
 		int rc = sync_mailbox(&w->sync, primary);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
@@ -254,7 +259,7 @@ static int watch(struct worker *w, int ms)
 		int rc = imap4_idle(h, ms, on_idle, w);
 		if (rc < 0) {
 			snprintf(w->sync.err, sizeof(w->sync.err), "IDLE: %s",
-				 imap4_last_error(h)->message);
+			         imap4_last_error(h)->message);
 			return SYNC_ECONN;
 		}
 		return SYNC_OK;
@@ -267,7 +272,7 @@ static int watch(struct worker *w, int ms)
 		rc = imap4_noop(h);
 	if (rc < 0) {
 		snprintf(w->sync.err, sizeof(w->sync.err), "NOOP: %s",
-			 imap4_last_error(h)->message);
+		         imap4_last_error(h)->message);
 		return SYNC_ECONN;
 	}
 	return SYNC_OK;
@@ -300,8 +305,8 @@ static int live(struct worker *w)
 	while (!atomic_load(&a->stop)) {
 		int64_t until = next_poll - now_ms();
 		int ms = until > (int64_t)c->idle_timeout * 1000
-				 ? (int)c->idle_timeout * 1000
-				 : (int)(until > 0 ? until : 0);
+		                 ? (int)c->idle_timeout * 1000
+		                 : (int)(until > 0 ? until : 0);
 		if (watched && ms > 0) {
 			rc = watch(w, ms);
 			if (rc < 0)
@@ -341,7 +346,8 @@ static int live(struct worker *w)
 			if (relist && (rc = start_watching(w, watched)) < 0)
 				return rc;
 		}
-		store_account_set_last_sync(w->store, w->account_id, time(NULL));
+		store_account_set_last_sync(w->store, w->account_id,
+		                            time(NULL));
 		next_poll = now_ms() + (int64_t)c->poll_interval * 1000;
 		set_status(a, "idle");
 	}
@@ -383,7 +389,8 @@ static int session(struct worker *w)
 	if ((rc == SYNC_OK || rc == SYNC_EMAILBOX) && !a->once)
 		rc = live(w);
 	else if (rc == SYNC_OK || rc == SYNC_EMAILBOX)
-		store_account_set_last_sync(w->store, w->account_id, time(NULL));
+		store_account_set_last_sync(w->store, w->account_id,
+		                            time(NULL));
 	return rc;
 }
 
@@ -397,27 +404,27 @@ static void *run(void *arg)
 	promise(a, 30000);
 	if (store_open(&w.store, a->cache_path, err, sizeof(err)) < 0 ||
 	    store_account_upsert(&w.account_id, w.store, c->name,
-				 c->host ? c->host : c->tunnel, c->user) < 0) {
+	                         c->host ? c->host : c->tunnel, c->user) < 0) {
 		log_err(c->name, NULL, "cache %s: %s", a->cache_path,
-			w.store ? store_errmsg(w.store) : err);
+		        w.store ? store_errmsg(w.store) : err);
 		goto out;
 	}
 	store_account_clear_live(w.store, w.account_id);
 	w.sync = (struct sync_ctx){
-		.conf = c,
-		.store = w.store,
-		.account_id = w.account_id,
-		.stop = &a->stop,
-		.progress = on_progress,
-		.heartbeat = on_heartbeat,
-		.payload = &w,
-		.store_lock = PTHREAD_MUTEX_INITIALIZER,
+	        .conf = c,
+	        .store = w.store,
+	        .account_id = w.account_id,
+	        .stop = &a->stop,
+	        .progress = on_progress,
+	        .heartbeat = on_heartbeat,
+	        .payload = &w,
+	        .store_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 
 	while (!atomic_load(&a->stop)) {
 		int rc = session(&w);
 		bool clean = rc == SYNC_ESTOP || rc == SYNC_OK ||
-			     rc == SYNC_EMAILBOX;
+		             rc == SYNC_EMAILBOX;
 		store_account_clear_live(w.store, w.account_id);
 		disconnect(&w, rc != SYNC_ECONN);
 		if (a->once) {
@@ -443,7 +450,7 @@ out:
 	if (a->done_fd >= 0) {
 		uint64_t one = 1;
 		ssize_t n = write(a->done_fd, &one, sizeof(one));
-		(void)n;	/* a full counter wakes the reader all the same */
+		(void)n; /* a full counter wakes the reader all the same */
 	}
 	return NULL;
 }
@@ -451,8 +458,8 @@ out:
 /* ---- the supervisor's side */
 
 int acct_start(struct account **out, const struct conf_account *conf,
-	       const char *cache_path, bool once, int done_fd, char *err,
-	       size_t errlen)
+               const char *cache_path, bool once, int done_fd, char *err,
+               size_t errlen)
 {
 	struct account *a = calloc(1, sizeof(*a));
 	if (!a || !(a->cache_path = strdup(cache_path))) {
@@ -523,7 +530,7 @@ bool acct_join(struct account **ap, int timeout_ms, bool *ok)
 		if (timeout_ms < 0)
 			pthread_cond_wait(&a->cond, &a->lock);
 		else if (pthread_cond_timedwait(&a->cond, &a->lock, &ts) ==
-			 ETIMEDOUT)
+		         ETIMEDOUT)
 			break;
 	}
 	bool done = a->done;

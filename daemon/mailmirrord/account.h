@@ -26,8 +26,8 @@ struct account;
  * -1 the worker writes an eventfd count to it as it ends, so the supervisor
  * can sleep in poll(). 0, or -1 with err. */
 int acct_start(struct account **out, const struct conf_account *conf,
-	       const char *cache_path, bool once, int done_fd, char *err,
-	       size_t errlen);
+               const char *cache_path, bool once, int done_fd, char *err,
+               size_t errlen);
 
 /* Asks the worker to end: it leaves IDLE, a back-off sleep or the batch in
  * progress, logs out and closes the cache. Returns at once. */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 static void describe(char *err, size_t errlen, const char *what, imap4 *h,
-		     int rc)
+                     int rc)
 {
 	/* The library's message carries the server's text: made printable. */
 	const struct imap4_error_info *e = h ? imap4_last_error(h) : NULL;
@@ -36,21 +36,22 @@ static enum conn_failure classify(int rc)
 }
 
 static int authenticate(imap4 *h, const struct conf_account *acct,
-			const struct secret *s)
+                        const struct secret *s)
 {
 	const char *mech = conf_auth_mechanism(acct->auth);
 	if (mech)
-		return imap4_authenticate_sasl(h, mech, NULL, acct->user, s->data);
+		return imap4_authenticate_sasl(h, mech, NULL, acct->user,
+		                               s->data);
 	/* "login": LOGIN unless the server disabled it (RFC 3501 6.2.3),
 	 * then SASL PLAIN, which carries the same secret. */
 	if (imap4_has_capability(h, "LOGINDISABLED"))
 		return imap4_authenticate_sasl(h, "PLAIN", NULL, acct->user,
-					       s->data);
+		                               s->data);
 	return imap4_login(h, acct->user, s->data);
 }
 
 int conn_open(imap4 **out, enum conn_failure *why,
-	      const struct conf_account *acct, char *err, size_t errlen)
+              const struct conf_account *acct, char *err, size_t errlen)
 {
 	*out = NULL;
 	struct imap4_opts o;
@@ -74,7 +75,7 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	} else {
 		how = "connect";
 		o.tls = acct->tls == CONF_TLS_STARTTLS ? IMAP4_TLS_STARTTLS
-						       : IMAP4_TLS_NONE;
+		                                       : IMAP4_TLS_NONE;
 		rc = imap4_open(&h, acct->host, acct->port, &o);
 	}
 	if (rc < 0) {
@@ -83,7 +84,7 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		return -1;
 	}
 	if (imap4_state(h) != IMAP4_STATE_NONAUTH) {
-		*out = h;	/* PREAUTH (tunnel): nothing to send */
+		*out = h; /* PREAUTH (tunnel): nothing to send */
 		return 0;
 	}
 	struct secret s = {0};
@@ -98,7 +99,7 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	if (rc != IMAP4_OK) {
 		describe(err, errlen, "authentication", h, rc);
 		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? CONN_FAIL_AUTH
-							: classify(rc);
+		                                         : classify(rc);
 		imap4_free(&h);
 		return -1;
 	}

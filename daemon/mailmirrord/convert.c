@@ -48,7 +48,7 @@ static int put_address(struct imap4_buf *b, const imap4_address *a)
 	}
 	if (rc == 0)
 		rc = imap4_buf_printf(b, "%s@%s", a->mailbox ? a->mailbox : "",
-				      a->host);
+		                      a->host);
 	if (rc == 0 && name && *name)
 		rc = imap4_buf_putc(b, '>');
 	free(name);
@@ -67,8 +67,9 @@ char *conv_addresses(const imap4_address *list)
 		if (!a->host) {
 			if (a->mailbox) {
 				char *g = decode_header(a->mailbox);
-				rc = imap4_buf_printf(&b, "%s%s:", first ? "" : ", ",
-						      g ? g : a->mailbox);
+				rc = imap4_buf_printf(
+				        &b, "%s%s:", first ? "" : ", ",
+				        g ? g : a->mailbox);
 				free(g);
 				first = true;
 				continue;
@@ -136,9 +137,9 @@ static int zone_minutes(const char *p, bool *ok)
 		const char *name;
 		int minutes;
 	} named[] = {
-		{"UT", 0},	 {"GMT", 0},	 {"Z", 0},	 {"EST", -300},
-		{"EDT", -240},	 {"CST", -360},	 {"CDT", -300},	 {"MST", -420},
-		{"MDT", -360},	 {"PST", -480},	 {"PDT", -420},
+	        {"UT", 0},     {"GMT", 0},    {"Z", 0},      {"EST", -300},
+	        {"EDT", -240}, {"CST", -360}, {"CDT", -300}, {"MST", -420},
+	        {"MDT", -360}, {"PST", -480}, {"PDT", -420},
 	};
 	*ok = true;
 	if (*p == '+' || *p == '-') {
@@ -192,7 +193,7 @@ int64_t conv_rfc5322_date(const char *s)
 	if (!read_num(&p, 1, 2, &day))
 		return STORE_NO_TIME;
 	p = skip_cfws(p);
-	if (*p == '-')	/* "1-Jan-2024", seen from some gateways */
+	if (*p == '-') /* "1-Jan-2024", seen from some gateways */
 		p++;
 	int month = 0;
 	for (int i = 0; i < 12; i++)
@@ -233,14 +234,14 @@ int64_t conv_rfc5322_date(const char *s)
 	bool ok = true;
 	int zone = *p ? zone_minutes(p, &ok) : 0;
 	static const int mdays[] = {31, 29, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31};
-	if (!ok || day < 1 || day > mdays[month - 1] || hour > 23 ||
-	    min > 59 || sec > 60 || year < 1900 || year > 9999)
+	                            31, 31, 30, 31, 30, 31};
+	if (!ok || day < 1 || day > mdays[month - 1] || hour > 23 || min > 59 ||
+	    sec > 60 || year < 1900 || year > 9999)
 		return STORE_NO_TIME;
 	if (sec == 60)
-		sec = 59;	/* a leap second: one second early is close */
+		sec = 59; /* a leap second: one second early is close */
 	int64_t t = days_from_civil(year, month, day) * 86400 + hour * 3600 +
-		    min * 60 + sec;
+	            min * 60 + sec;
 	return t - (int64_t)zone * 60;
 }
 
@@ -267,8 +268,8 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg)
 	r->uid = msg->uid;
 	r->modseq = (msg->have & IMAP4_HAVE_MODSEQ) ? msg->modseq : 0;
 	r->internaldate = (msg->have & IMAP4_HAVE_INTERNALDATE)
-				  ? (int64_t)msg->internaldate
-				  : STORE_NO_TIME;
+	                          ? (int64_t)msg->internaldate
+	                          : STORE_NO_TIME;
 	r->size = (msg->have & IMAP4_HAVE_SIZE) ? (int64_t)msg->size : -1;
 	r->date = STORE_NO_TIME;
 	if (msg->have & IMAP4_HAVE_FLAGS) {
@@ -285,13 +286,14 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg)
 		char *val;
 		bool present;
 	} fields[] = {
-		{&r->subject, decode_header(e->subject), e->subject != NULL},
-		{&r->from, conv_addresses(e->from), e->from != NULL},
-		{&r->sender, conv_addresses(e->sender), e->sender != NULL},
-		{&r->reply_to, conv_addresses(e->reply_to), e->reply_to != NULL},
-		{&r->to, conv_addresses(e->to), e->to != NULL},
-		{&r->cc, conv_addresses(e->cc), e->cc != NULL},
-		{&r->bcc, conv_addresses(e->bcc), e->bcc != NULL},
+	        {&r->subject, decode_header(e->subject), e->subject != NULL},
+	        {&r->from, conv_addresses(e->from), e->from != NULL},
+	        {&r->sender, conv_addresses(e->sender), e->sender != NULL},
+	        {&r->reply_to, conv_addresses(e->reply_to),
+	         e->reply_to != NULL},
+	        {&r->to, conv_addresses(e->to), e->to != NULL},
+	        {&r->cc, conv_addresses(e->cc), e->cc != NULL},
+	        {&r->bcc, conv_addresses(e->bcc), e->bcc != NULL},
 	};
 	bool failed = false;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {

@@ -19,7 +19,7 @@ struct conv_msg {
 	struct store_msg row;
 	char *owned[12];
 	int nowned;
-	size_t bytes;		/* roughly what the strings take */
+	size_t bytes; /* roughly what the strings take */
 };
 
 /* Fills out->row from msg. 0, or -1 out of memory.

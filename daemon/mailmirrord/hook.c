@@ -30,7 +30,7 @@ static char *env_entry(const char *name, const char *value)
 }
 
 void hook_new_mail(const struct conf_account *acct, const char *mailbox,
-		   const struct store_msg *row)
+                   const struct store_msg *row)
 {
 	if (!acct->on_new_mail)
 		return;
@@ -40,12 +40,12 @@ void hook_new_mail(const struct conf_account *acct, const char *mailbox,
 		snprintf(date, sizeof(date), "%" PRId64, row->date);
 	else
 		date[0] = '\0';
-	const char *names[] = {"MM_HOOK",    "MM_ACCOUNT", "MM_MAILBOX",
-			       "MM_UID",     "MM_FROM",    "MM_SUBJECT",
-			       "MM_DATE",    "MM_MESSAGE_ID"};
-	const char *values[] = {acct->on_new_mail, acct->name,	 mailbox,
-				uid,		   row->from,	 row->subject,
-				date,		   row->message_id};
+	const char *names[] = {"MM_HOOK", "MM_ACCOUNT",   "MM_MAILBOX",
+	                       "MM_UID",  "MM_FROM",      "MM_SUBJECT",
+	                       "MM_DATE", "MM_MESSAGE_ID"};
+	const char *values[] = {
+	        acct->on_new_mail, acct->name,   mailbox, uid,
+	        row->from,         row->subject, date,    row->message_id};
 	enum { NFIELDS = sizeof(names) / sizeof(names[0]) };
 
 	size_t nenv = 0;
@@ -76,8 +76,8 @@ void hook_new_mail(const struct conf_account *acct, const char *mailbox,
 	/* The helper shell backgrounds the hook and exits: we reap it at
 	 * once, init adopts the hook. */
 	char *argv[] = {"/bin/sh", "-c",
-			"/bin/sh -c \"$MM_HOOK\" </dev/null >/dev/null 2>&1 &",
-			NULL};
+	                "/bin/sh -c \"$MM_HOOK\" </dev/null >/dev/null 2>&1 &",
+	                NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -85,8 +85,8 @@ void hook_new_mail(const struct conf_account *acct, const char *mailbox,
 	int err = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	if (err) {
-		log_warning(acct->name, mailbox, "on_new_mail: cannot start: %s",
-			    strerror(err));
+		log_warning(acct->name, mailbox,
+		            "on_new_mail: cannot start: %s", strerror(err));
 	} else {
 		int status;
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

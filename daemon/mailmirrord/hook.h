@@ -22,6 +22,6 @@
  * Failures are logged, never returned: a broken notifier must not stop the
  * mirror. */
 void hook_new_mail(const struct conf_account *acct, const char *mailbox,
-		   const struct store_msg *row);
+                   const struct store_msg *row);
 
 #endif

@@ -26,9 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EX_OK 0
-#define EX_FAIL 1
-#define EX_USAGE 64
+#define EX_OK     0
+#define EX_FAIL   1
+#define EX_USAGE  64
 #define EX_CONFIG 78
 /* SIGTERM to exit within systemd's patience and ours (issue: 2 s). */
 #define STOP_BUDGET_MS 1800
@@ -47,20 +47,20 @@ struct confs {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: mailmirrord [-c FILE] [--once] [-v]... [--check-config]\n"
-		"\n"
-		"Mirrors IMAP mailboxes into a local SQLite cache.\n"
-		"\n"
-		"  -c, --config FILE  configuration (default: "
-		"$CONFIGURATION_DIRECTORY/mailmirror.conf,\n"
-		"                     else $XDG_CONFIG_HOME/mailmirror/"
-		"mailmirror.conf)\n"
-		"      --once         sync every account once, then exit\n"
-		"  -v, --verbose      more log output (repeat for debug)\n"
-		"      --check-config check the configuration and exit\n"
-		"  -h, --help         this text\n"
-		"      --version      the version\n");
+	fprintf(f, "usage: mailmirrord [-c FILE] [--once] [-v]... "
+	           "[--check-config]\n"
+	           "\n"
+	           "Mirrors IMAP mailboxes into a local SQLite cache.\n"
+	           "\n"
+	           "  -c, --config FILE  configuration (default: "
+	           "$CONFIGURATION_DIRECTORY/mailmirror.conf,\n"
+	           "                     else $XDG_CONFIG_HOME/mailmirror/"
+	           "mailmirror.conf)\n"
+	           "      --once         sync every account once, then exit\n"
+	           "  -v, --verbose      more log output (repeat for debug)\n"
+	           "      --check-config check the configuration and exit\n"
+	           "  -h, --help         this text\n"
+	           "      --version      the version\n");
 }
 
 static char *default_config(void)
@@ -77,7 +77,8 @@ static char *default_config(void)
 		if (asprintf(&p, "%s/mailmirror/mailmirror.conf", x) < 0)
 			p = NULL;
 	} else if (home && *home) {
-		if (asprintf(&p, "%s/.config/mailmirror/mailmirror.conf", home) < 0)
+		if (asprintf(&p, "%s/.config/mailmirror/mailmirror.conf",
+		             home) < 0)
 			p = NULL;
 	}
 	return p;
@@ -93,12 +94,13 @@ static int load(struct conf **out, const char *path)
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msg[i]);
 	if (errs.more)
-		fprintf(stderr, "%s: ... and %zu more errors\n", path, errs.more);
+		fprintf(stderr, "%s: ... and %zu more errors\n", path,
+		        errs.more);
 	return -1;
 }
 
 static int start(struct running *r, const struct conf_account *c,
-		 const char *cache, bool once, int done_fd)
+                 const char *cache, bool once, int done_fd)
 {
 	if (!c->enabled)
 		return 0;
@@ -111,8 +113,8 @@ static int start(struct running *r, const struct conf_account *c,
 		r->cap = cap;
 	}
 	char err[256];
-	if (acct_start(&r->v[r->n], c, cache, once, done_fd, err,
-		       sizeof(err)) < 0) {
+	if (acct_start(&r->v[r->n], c, cache, once, done_fd, err, sizeof(err)) <
+	    0) {
 		log_err(c->name, NULL, "%s", err);
 		return -1;
 	}
@@ -122,9 +124,9 @@ static int start(struct running *r, const struct conf_account *c,
 
 /* Stops the workers for which pick() is true, all at once, and waits for
  * them until deadline_ms passes. */
-static bool stop_some(struct running *r, bool (*pick)(const struct account *,
-						      const void *),
-		      const void *arg, int budget_ms, bool *all_ok)
+static bool stop_some(struct running *r,
+                      bool (*pick)(const struct account *, const void *),
+                      const void *arg, int budget_ms, bool *all_ok)
 {
 	bool all_joined = true;
 	for (size_t i = 0; i < r->n; i++)
@@ -141,9 +143,11 @@ static bool stop_some(struct running *r, bool (*pick)(const struct account *,
 		struct timespec t;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		long spent = (t.tv_sec - t0.tv_sec) * 1000 +
-			     (t.tv_nsec - t0.tv_nsec) / 1000000;
-		int left = budget_ms < 0 ? -1
-					 : (int)(budget_ms > spent ? budget_ms - spent : 0);
+		             (t.tv_nsec - t0.tv_nsec) / 1000000;
+		int left = budget_ms < 0
+		                   ? -1
+		                   : (int)(budget_ms > spent ? budget_ms - spent
+		                                             : 0);
 		bool ok = false;
 		if (acct_join(&r->v[i], left, &ok)) {
 			if (all_ok && !ok)
@@ -187,19 +191,21 @@ static void gc_confs(struct confs *cs, const struct running *r)
 }
 
 static void reload(struct confs *cs, struct running *r, const char *path,
-		   const char *cache, int verbosity)
+                   const char *cache, int verbosity)
 {
 	notify_reloading();
 	struct conf *old = cs->v[cs->n - 1], *neu;
 	if (load(&neu, path) < 0) {
-		log_err(NULL, NULL, "reload failed; keeping the running "
-				    "configuration");
+		log_err(NULL, NULL,
+		        "reload failed; keeping the running "
+		        "configuration");
 		notify_ready();
 		return;
 	}
 	if (cs->n == sizeof(cs->v) / sizeof(cs->v[0])) {
-		log_err(NULL, NULL, "too many reloads pending; restart "
-				    "mailmirrord");
+		log_err(NULL, NULL,
+		        "too many reloads pending; restart "
+		        "mailmirrord");
 		conf_free(&neu);
 		notify_ready();
 		return;
@@ -211,8 +217,9 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 		return;
 	}
 	if (d.cache_changed)
-		log_warning(NULL, NULL, "the cache path changed; it takes "
-					"effect at the next restart");
+		log_warning(NULL, NULL,
+		            "the cache path changed; it takes "
+		            "effect at the next restart");
 	log_set_level(neu->log_level + verbosity);
 	cs->v[cs->n++] = neu;
 	for (size_t i = 0; i < d.n; i++) {
@@ -220,15 +227,15 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 		if (e->old_acct) {
 			stop_some(r, named, e->old_acct->name, -1, NULL);
 			log_notice(e->old_acct->name, NULL, "account %s",
-				   e->change == CONF_REMOVED ? "removed"
-							     : "reconfigured");
+			           e->change == CONF_REMOVED ? "removed"
+			                                     : "reconfigured");
 		}
 		if (e->new_acct) {
 			/* The entry borrows neu, which stays loaded. */
 			start(r, e->new_acct, cache, false, -1);
 			if (e->change == CONF_ADDED)
 				log_notice(e->new_acct->name, NULL,
-					   "account added");
+				           "account added");
 		}
 	}
 	/* Workers of unchanged accounts keep pointing into the old struct;
@@ -255,9 +262,10 @@ static void check_resume(struct running *r, int64_t *last)
 {
 	int64_t now = suspended_ms();
 	if (now - *last > 5000) {
-		log_notice(NULL, NULL, "the system was suspended for %lld s; "
-				       "checking every connection",
-			   (long long)((now - *last) / 1000));
+		log_notice(NULL, NULL,
+		           "the system was suspended for %lld s; "
+		           "checking every connection",
+		           (long long)((now - *last) / 1000));
 		for (size_t i = 0; i < r->n; i++)
 			acct_poke(r->v[i]);
 	}
@@ -271,7 +279,7 @@ static void report(struct running *r)
 	for (size_t i = 0; i < r->n && len < sizeof(line) - 1; i++) {
 		acct_describe(r->v[i], one, sizeof(one));
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
-					i ? "; " : "", one);
+		                        i ? "; " : "", one);
 	}
 	notify_status("%s", r->n ? line : "no accounts");
 	bool fresh = true;
@@ -279,33 +287,48 @@ static void report(struct running *r)
 		fresh = fresh && acct_fresh(r->v[i]);
 	notify_watchdog(fresh);
 	if (!fresh)
-		log_warning(NULL, NULL, "a worker is stuck; withholding the "
-					"watchdog beat");
+		log_warning(NULL, NULL,
+		            "a worker is stuck; withholding the "
+		            "watchdog beat");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"once", no_argument, NULL, 'o'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"check-config", no_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
+	        {"config", required_argument, NULL, 'c'},
+	        {"once", no_argument, NULL, 'o'},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"check-config", no_argument, NULL, 'k'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {0},
 	};
 	const char *path = NULL;
 	bool once = false, check = false;
 	int verbosity = 0, ch;
 	while ((ch = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': path = optarg; break;
-		case 'o': once = true; break;
-		case 'v': verbosity++; break;
-		case 'k': check = true; break;
-		case 'h': usage(stdout); return EX_OK;
-		case 'V': puts("mailmirrord 0.1.0"); return EX_OK;
-		default: usage(stderr); return EX_USAGE;
+		case 'c':
+			path = optarg;
+			break;
+		case 'o':
+			once = true;
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'k':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		case 'V':
+			puts("mailmirrord 0.1.0");
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
@@ -314,7 +337,8 @@ int main(int argc, char **argv)
 	}
 	char *dflt = NULL;
 	if (!path && !(path = dflt = default_config())) {
-		fprintf(stderr, "mailmirrord: no configuration file: use -c FILE\n");
+		fprintf(stderr,
+		        "mailmirrord: no configuration file: use -c FILE\n");
 		return EX_CONFIG;
 	}
 
@@ -347,7 +371,7 @@ int main(int argc, char **argv)
 	struct store *s = NULL;
 	if (!cache || store_open(&s, cache, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", cache ? cache : "?",
-			cache ? err : "out of memory");
+		        cache ? err : "out of memory");
 		free(cache);
 		conf_free(&cs.v[0]);
 		free(dflt);
@@ -372,7 +396,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < conf->n_accounts; i++)
 		start(&r, &conf->accounts[i], cache, once, efd);
 	log_notice(NULL, NULL, "mailmirrord started: %zu accounts, cache %s",
-		   r.n, cache);
+	           r.n, cache);
 
 	int status = EX_OK;
 	if (once) {
@@ -391,7 +415,7 @@ int main(int argc, char **argv)
 				break;
 			/* SIGTERM still stops a --once run. */
 			struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
-					      {.fd = efd, .events = POLLIN}};
+			                      {.fd = efd, .events = POLLIN}};
 			if (poll(p, efd >= 0 ? 2 : 1, 1000) <= 0)
 				continue;
 			if (p[1].revents & POLLIN) {
@@ -437,8 +461,9 @@ int main(int argc, char **argv)
 			log_notice(NULL, NULL, "stopping");
 			notify_stopping();
 			if (!stop_some(&r, NULL, NULL, STOP_BUDGET_MS, NULL))
-				log_warning(NULL, NULL, "a worker did not stop in "
-							"time; exiting anyway");
+				log_warning(NULL, NULL,
+				            "a worker did not stop in "
+				            "time; exiting anyway");
 			break;
 		}
 		check_resume(&r, &asleep);

@@ -4,14 +4,14 @@
 #include <strings.h>
 
 void plan_mailbox(struct plan_actions *out, const struct plan_local *local,
-		  const struct plan_server *server)
+                  const struct plan_server *server)
 {
 	*out = (struct plan_actions){0};
 
 	/* RFC 3501 2.3.1.1: a new UIDVALIDITY means every UID we hold may now
 	 * name another message. Nothing of the old rows can be kept. */
 	bool fresh = local->uidvalidity == 0 ||
-		     local->uidvalidity != server->uidvalidity;
+	             local->uidvalidity != server->uidvalidity;
 	if (fresh) {
 		out->reset = local->uidvalidity != 0;
 		out->fetch_new = server->exists > 0;
@@ -31,7 +31,7 @@ void plan_mailbox(struct plan_actions *out, const struct plan_local *local,
 		if (server->qresync_done) {
 			out->flags = PLAN_FLAGS_NONE;
 		} else if (server->condstore && local->highestmodseq &&
-			   server->highestmodseq) {
+		           server->highestmodseq) {
 			if (server->highestmodseq != local->highestmodseq) {
 				out->flags = PLAN_FLAGS_CHANGEDSINCE;
 				out->changedsince = local->highestmodseq;
@@ -46,12 +46,12 @@ void plan_mailbox(struct plan_actions *out, const struct plan_local *local,
 	 * server that forgot a VANISHED) must compare rows with EXISTS. */
 	out->check_count = out->flags != PLAN_FLAGS_FULL;
 	out->nothing = !out->fetch_new && out->flags == PLAN_FLAGS_NONE &&
-		       server->exists == local->count;
+	               server->exists == local->count;
 }
 
 bool plan_status_changed(const struct plan_local *local, uint32_t uidvalidity,
-			 uint32_t uidnext, uint32_t messages,
-			 uint64_t highestmodseq)
+                         uint32_t uidnext, uint32_t messages,
+                         uint64_t highestmodseq)
 {
 	if (local->uidvalidity != uidvalidity || local->uidnext != uidnext ||
 	    local->count != messages)
@@ -96,9 +96,8 @@ bool plan_match(const char *pattern, const char *name, char delimiter)
 	return match_at(pattern, name, delimiter);
 }
 
-bool plan_mailbox_wanted(const char *const *include,
-			 const char *const *exclude, const char *name,
-			 char delimiter)
+bool plan_mailbox_wanted(const char *const *include, const char *const *exclude,
+                         const char *name, char delimiter)
 {
 	bool in = include == NULL;
 	for (size_t i = 0; include && include[i] && !in; i++)
@@ -110,8 +109,8 @@ bool plan_mailbox_wanted(const char *const *include,
 }
 
 int plan_uid_gone(const uint32_t *local, size_t nlocal,
-		  const struct plan_range *server, size_t nserver,
-		  int (*gone)(void *payload, uint32_t uid), void *payload)
+                  const struct plan_range *server, size_t nserver,
+                  int (*gone)(void *payload, uint32_t uid), void *payload)
 {
 	size_t r = 0;
 	for (size_t i = 0; i < nlocal; i++) {
@@ -128,8 +127,8 @@ int plan_uid_gone(const uint32_t *local, size_t nlocal,
 }
 
 int plan_batches(const uint32_t *uids, size_t n, size_t max,
-		 int (*batch)(void *payload, const uint32_t *uids, size_t n),
-		 void *payload)
+                 int (*batch)(void *payload, const uint32_t *uids, size_t n),
+                 void *payload)
 {
 	if (max == 0)
 		max = 1;

@@ -14,51 +14,51 @@
 /* What the cache knows of a mailbox (all zero for a mailbox never synced). */
 struct plan_local {
 	uint32_t uidvalidity;
-	uint32_t uidnext;	/* every UID below it has been fetched */
-	uint64_t highestmodseq;	/* 0 when unknown */
-	uint32_t count;		/* message rows held */
+	uint32_t uidnext;       /* every UID below it has been fetched */
+	uint64_t highestmodseq; /* 0 when unknown */
+	uint32_t count;         /* message rows held */
 };
 
 /* What SELECT (or STATUS) said. */
 struct plan_server {
 	uint32_t uidvalidity;
-	uint32_t uidnext;	/* 0 when the server did not say */
+	uint32_t uidnext; /* 0 when the server did not say */
 	uint32_t exists;
-	uint64_t highestmodseq;	/* 0 when NOMODSEQ or no CONDSTORE */
-	bool condstore;		/* CONDSTORE usable in this mailbox */
-	bool qresync_done;	/* SELECT (QRESYNC ...) already reported the
-				   flag changes and expunges since local */
+	uint64_t highestmodseq; /* 0 when NOMODSEQ or no CONDSTORE */
+	bool condstore;         /* CONDSTORE usable in this mailbox */
+	bool qresync_done;      /* SELECT (QRESYNC ...) already reported the
+	                           flag changes and expunges since local */
 };
 
 enum plan_flags {
-	PLAN_FLAGS_NONE,	/* flags cannot have changed */
-	PLAN_FLAGS_CHANGEDSINCE,	/* UID FETCH 1:n (FLAGS) (CHANGEDSINCE m) */
-	PLAN_FLAGS_FULL,	/* UID FETCH 1:n (FLAGS): also a full UID
-				   listing of the old messages */
+	PLAN_FLAGS_NONE,         /* flags cannot have changed */
+	PLAN_FLAGS_CHANGEDSINCE, /* UID FETCH 1:n (FLAGS) (CHANGEDSINCE m) */
+	PLAN_FLAGS_FULL,         /* UID FETCH 1:n (FLAGS): also a full UID
+	                            listing of the old messages */
 };
 
 struct plan_actions {
-	bool reset;		/* UIDVALIDITY changed: drop every row first */
-	bool fetch_new;		/* fetch UIDs from new_from upwards */
+	bool reset;     /* UIDVALIDITY changed: drop every row first */
+	bool fetch_new; /* fetch UIDs from new_from upwards */
 	uint32_t new_from;
 	enum plan_flags flags;
-	uint32_t flags_upto;	/* last UID the flag pass covers */
+	uint32_t flags_upto; /* last UID the flag pass covers */
 	uint64_t changedsince;
 	/* After the passes, compare rows with EXISTS; a difference needs a
 	 * full UID listing (UID SEARCH ALL) to find what was expunged. */
 	bool check_count;
-	bool nothing;		/* the mailbox is known to be unchanged */
+	bool nothing; /* the mailbox is known to be unchanged */
 };
 
 /* Decides how to bring a mailbox from local to server. */
 void plan_mailbox(struct plan_actions *out, const struct plan_local *local,
-		  const struct plan_server *server);
+                  const struct plan_server *server);
 
 /* Whether a STATUS answer shows a change since the cache's state (polling:
  * only mailboxes that changed are selected). */
 bool plan_status_changed(const struct plan_local *local, uint32_t uidvalidity,
-			 uint32_t uidnext, uint32_t messages,
-			 uint64_t highestmodseq);
+                         uint32_t uidnext, uint32_t messages,
+                         uint64_t highestmodseq);
 
 /* LIST pattern match with IMAP wildcards: '*' matches anything, '%'
  * anything but the hierarchy delimiter (0: none). */
@@ -67,9 +67,8 @@ bool plan_match(const char *pattern, const char *name, char delimiter);
 /* Whether a mailbox is synced: matched by one of include (NULL-terminated;
  * NULL means everything) and by none of exclude. INBOX matches
  * case-insensitively, as RFC 3501 5.1 names it. */
-bool plan_mailbox_wanted(const char *const *include,
-			 const char *const *exclude, const char *name,
-			 char delimiter);
+bool plan_mailbox_wanted(const char *const *include, const char *const *exclude,
+                         const char *name, char delimiter);
 
 /* Walks two ascending UID lists (local rows, the server's full listing) and
  * calls gone() for each local UID the server no longer has. The server's
@@ -79,14 +78,14 @@ struct plan_range {
 	uint32_t lo, hi;
 };
 int plan_uid_gone(const uint32_t *local, size_t nlocal,
-		  const struct plan_range *server, size_t nserver,
-		  int (*gone)(void *payload, uint32_t uid), void *payload);
+                  const struct plan_range *server, size_t nserver,
+                  int (*gone)(void *payload, uint32_t uid), void *payload);
 
 /* Splits an ascending UID list into batches of at most max UIDs; calls
  * batch() with each slice. Stops at a non-zero return. */
 int plan_batches(const uint32_t *uids, size_t n, size_t max,
-		 int (*batch)(void *payload, const uint32_t *uids, size_t n),
-		 void *payload);
+                 int (*batch)(void *payload, const uint32_t *uids, size_t n),
+                 void *payload);
 
 /* Reconnect delay: exponential from 1 s doubling per failure up to 300 s,
  * with jitter in [d/2, d] from rnd (any 32-bit random value). */

@@ -26,11 +26,10 @@ struct fetch_ctx {
 	struct sync_ctx *c;
 	const struct sync_box *b;
 	struct pending *p;
-	bool metadata;		/* rows wanted, not only flags */
+	bool metadata; /* rows wanted, not only flags */
 };
 
 /* --------------------------------------------------------- callbacks */
-
 
 static int on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 {
@@ -158,8 +157,9 @@ static int on_unsolicited(void *payload, const imap4_resp *resp)
 	struct sync_ctx *c = payload;
 	int rc = sync_apply_unsolicited(c, resp);
 	if (rc < 0)
-		log_warning(c->conf->name, c->selected ? c->selected->name : NULL,
-			    "%s", c->err);
+		log_warning(c->conf->name,
+		            c->selected ? c->selected->name : NULL, "%s",
+		            c->err);
 	return 0;
 }
 
@@ -173,9 +173,9 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->condstore = c->qresync = false;
 	imap4_set_unsolicited(h, on_unsolicited, c);
 	/* RFC 7162 3.2.3: ENABLE QRESYNC implies CONDSTORE. */
-	const char *want = imap4_has_capability(h, "QRESYNC") ? "QRESYNC"
-			   : imap4_has_capability(h, "CONDSTORE") ? "CONDSTORE"
-								  : NULL;
+	const char *want = imap4_has_capability(h, "QRESYNC")     ? "QRESYNC"
+	                   : imap4_has_capability(h, "CONDSTORE") ? "CONDSTORE"
+	                                                          : NULL;
 	if (want && imap4_has_capability(h, "ENABLE")) {
 		sync_beat(c);
 		int rc = imap4_enable(h, want);
@@ -204,8 +204,8 @@ struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
 {
 	for (size_t i = 0; i < c->nboxes; i++) {
 		const char *n = c->boxes[i].name;
-		if (strcmp(n, name) == 0 ||
-		    (strcasecmp(n, "INBOX") == 0 && strcasecmp(name, "INBOX") == 0))
+		if (strcmp(n, name) == 0 || (strcasecmp(n, "INBOX") == 0 &&
+		                             strcasecmp(name, "INBOX") == 0))
 			return &c->boxes[i];
 	}
 	return NULL;
@@ -216,8 +216,8 @@ struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
 static const char *meta_items(const struct sync_ctx *c)
 {
 	return c->condstore
-		       ? "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE MODSEQ)"
-		       : "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)";
+	               ? "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE MODSEQ)"
+	               : "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)";
 }
 
 /* Bodies of one batch, written together: one transaction per batch, not
@@ -225,11 +225,11 @@ static const char *meta_items(const struct sync_ctx *c)
 struct body_ctx {
 	struct sync_ctx *c;
 	const struct sync_box *b;
-	bool split;		/* BODY[]: headers and text apart */
+	bool split; /* BODY[]: headers and text apart */
 	struct body_row {
 		uint32_t uid;
 		char *headers, *text;
-	} *v;
+	} * v;
 	size_t n, cap, bytes;
 	int failed;
 };
@@ -255,8 +255,8 @@ static int bodies_write(struct body_ctx *bc)
 	}
 	for (size_t i = 0; i < bc->n; i++)
 		v[i] = (struct store_body){.uid = bc->v[i].uid,
-					   .headers = bc->v[i].headers,
-					   .body = bc->v[i].text};
+		                           .headers = bc->v[i].headers,
+		                           .body = bc->v[i].text};
 	pthread_mutex_lock(&c->store_lock);
 	int rc = store_body_put_many(c->store, bc->b->id, v, bc->n);
 	if (rc < 0)
@@ -286,8 +286,8 @@ static int on_body(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		bc->v = v;
 		bc->cap = cap;
 	}
-	const char *sep = bc->split ? memmem(s->data, s->len, "\r\n\r\n", 4)
-				    : NULL;
+	const char *sep =
+	        bc->split ? memmem(s->data, s->len, "\r\n\r\n", 4) : NULL;
 	size_t hlen = sep ? (size_t)(sep - s->data) + 2 : s->len;
 	struct body_row *r = &bc->v[bc->n];
 	r->uid = msg->uid;
@@ -311,7 +311,7 @@ nomem:
 }
 
 static int fetch_section(struct sync_ctx *c, const struct sync_box *b,
-			 const uint32_t *uids, size_t n, bool full)
+                         const uint32_t *uids, size_t n, bool full)
 {
 	if (n == 0)
 		return SYNC_OK;
@@ -323,16 +323,16 @@ static int fetch_section(struct sync_ctx *c, const struct sync_box *b,
 	struct body_ctx bc = {.c = c, .b = b, .split = full};
 	sync_beat(c);
 	int irc = imap4_fetch_each(c->h, true, set,
-				   full ? "(UID BODY.PEEK[])"
-					: "(UID BODY.PEEK[HEADER])",
-				   on_body, &bc);
+	                           full ? "(UID BODY.PEEK[])"
+	                                : "(UID BODY.PEEK[HEADER])",
+	                           on_body, &bc);
 	free(set);
 	int rc;
 	if (bc.failed == SYNC_ESTORE)
 		rc = SYNC_ESTORE;
 	else if (irc != IMAP4_OK || bc.failed)
 		rc = sync_fail_imap(c, "UID FETCH bodies",
-				    irc != IMAP4_OK ? irc : bc.failed);
+		                    irc != IMAP4_OK ? irc : bc.failed);
 	else
 		rc = bodies_write(&bc);
 	if (rc < 0)
@@ -346,7 +346,7 @@ struct missing {
 	uint32_t *full, *heads;
 	size_t nfull, nheads, cap;
 	uint64_t max;
-	bool whole;		/* bodies = "full" */
+	bool whole; /* bodies = "full" */
 };
 
 static int note_missing(void *payload, uint32_t uid, int64_t size)
@@ -365,7 +365,7 @@ static int note_missing(void *payload, uint32_t uid, int64_t size)
 		m->cap = cap;
 	}
 	bool whole = m->whole &&
-		     (m->max == 0 || (size >= 0 && (uint64_t)size <= m->max));
+	             (m->max == 0 || (size >= 0 && (uint64_t)size <= m->max));
 	if (whole)
 		m->full[m->nfull++] = uid;
 	else
@@ -378,15 +378,15 @@ static int note_missing(void *payload, uint32_t uid, int64_t size)
  * for messages larger than max_body_size). Fetched after the metadata, so
  * a kill between the two only leaves bodies for the next backfill. */
 static int backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
-			   uint32_t min_uid)
+                           uint32_t min_uid)
 {
 	if (c->conf->bodies == CONF_BODIES_NONE)
 		return SYNC_OK;
 	struct missing m = {.max = c->conf->max_body_size,
-			    .whole = c->conf->bodies == CONF_BODIES_FULL};
+	                    .whole = c->conf->bodies == CONF_BODIES_FULL};
 	int rc = SYNC_OK;
 	if (store_message_each_without_body(c->store, b->id, min_uid,
-					    note_missing, &m) < 0) {
+	                                    note_missing, &m) < 0) {
 		rc = sync_fail_store(c, "list messages without a body");
 		goto out;
 	}
@@ -424,7 +424,7 @@ static struct sync_box *own_box(struct sync_ctx *c, const struct sync_box *b)
 /* on_new_mail for mail that arrived while we watched, once it is in the
  * cache (a notifier may query it at once). */
 void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
-		    const struct pending *p)
+                    const struct pending *p)
 {
 	if (!c->live || !c->conf->on_new_mail)
 		return;
@@ -434,8 +434,8 @@ void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
 
 /* New messages: UID SEARCH for what is at or above from, then batches. */
 static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
-		     struct pending *p, struct store_mailbox_state *st,
-		     uint32_t from, uint32_t exists)
+                     struct pending *p, struct store_mailbox_state *st,
+                     uint32_t from, uint32_t exists)
 {
 	/* UIDs above EXISTS would be a server lying about its mailbox
 	 * (RELIABILITY rule 4): memory follows the real count only. A few
@@ -460,7 +460,8 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 		char *set;
 		uint32_t last = 0;
 		size_t count;
-		if (sync_batch_set(&set, &last, &count, &r, &ri, &next, BATCH) < 0) {
+		if (sync_batch_set(&set, &last, &count, &r, &ri, &next, BATCH) <
+		    0) {
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			rc = SYNC_ESTORE;
 			break;
@@ -468,15 +469,17 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 		struct fetch_ctx f = {.c = c, .b = b, .p = p, .metadata = true};
 		sync_beat(c);
 		int irc = imap4_fetch_each(c->h, true, set, meta_items(c),
-					   on_fetch, &f);
+		                           on_fetch, &f);
 		free(set);
 		if (p->dirty)
 			c->sel_dirty = true;
 		if (irc != IMAP4_OK || p->failed) {
 			rc = p->failed == IMAP4_ECALLBACK
-				     ? SYNC_ESTORE
-				     : sync_fail_imap(c, "UID FETCH",
-						 irc != IMAP4_OK ? irc : p->failed);
+			             ? SYNC_ESTORE
+			             : sync_fail_imap(c, "UID FETCH",
+			                              irc != IMAP4_OK
+			                                      ? irc
+			                                      : p->failed);
 			break;
 		}
 		/* Everything up to last is now held: UIDNEXT may pass it. */
@@ -485,15 +488,15 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 		done += count;
 		if (w) {
 			rc = sync_writer_put(w, p, st, (uint32_t)done,
-					     (uint32_t)r.total);
+			                     (uint32_t)r.total);
 		} else {
 			rc = sync_pending_commit(c, b, p, st, true);
 			if (rc == SYNC_OK) {
 				sync_run_hooks(c, b, p);
 				if (c->progress)
 					c->progress(c->payload, b->name,
-						    (uint32_t)done,
-						    (uint32_t)r.total);
+					            (uint32_t)done,
+					            (uint32_t)r.total);
 			}
 			sync_pending_drop(p);
 		}
@@ -514,32 +517,34 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 /* Flag changes of the messages we hold. A full listing (no CONDSTORE) also
  * proves which of them are gone. */
 static int fetch_flags(struct sync_ctx *c, const struct sync_box *b,
-		       struct pending *p, const struct plan_actions *a,
-		       struct ranges *listing)
+                       struct pending *p, const struct plan_actions *a,
+                       struct ranges *listing)
 {
 	struct fetch_ctx f = {.c = c, .b = b, .p = p};
 	char set[32];
 	snprintf(set, sizeof(set), "1:%u", a->flags_upto);
 	char items[96];
 	if (a->flags == PLAN_FLAGS_CHANGEDSINCE)
-		snprintf(items, sizeof(items), "(UID FLAGS) (CHANGEDSINCE %llu)",
-			 (unsigned long long)a->changedsince);
+		snprintf(items, sizeof(items),
+		         "(UID FLAGS) (CHANGEDSINCE %llu)",
+		         (unsigned long long)a->changedsince);
 	else
 		snprintf(items, sizeof(items), "(UID FLAGS)");
 	sync_beat(c);
 	int rc = imap4_fetch_each(c->h, true, set, items, on_fetch, &f);
 	if (rc != IMAP4_OK || p->failed)
 		return p->failed == IMAP4_ECALLBACK
-			       ? SYNC_ESTORE
-			       : sync_fail_imap(c, "UID FETCH FLAGS",
-					   rc != IMAP4_OK ? rc : p->failed);
+		               ? SYNC_ESTORE
+		               : sync_fail_imap(c, "UID FETCH FLAGS",
+		                                rc != IMAP4_OK ? rc
+		                                               : p->failed);
 	if (listing) {
 		for (size_t i = 0; i < p->nflags; i++)
 			if (sync_ranges_add(listing, p->flags[i].uid,
-				       p->flags[i].uid) < 0) {
+			                    p->flags[i].uid) < 0) {
 				snprintf(c->err, sizeof(c->err),
-					 "UID FETCH FLAGS: more messages than "
-					 "EXISTS");
+				         "UID FETCH FLAGS: more messages than "
+				         "EXISTS");
 				return SYNC_ECONN;
 			}
 		sync_ranges_normalise(listing);
@@ -574,8 +579,8 @@ static int note_gone(void *payload, uint32_t uid)
 
 /* Deletes the cached messages of b up to upto that listing lacks. */
 static int drop_absent(struct sync_ctx *c, const struct sync_box *b,
-		       struct pending *p, const struct ranges *listing,
-		       uint32_t upto)
+                       struct pending *p, const struct ranges *listing,
+                       uint32_t upto)
 {
 	struct uid_vec local = {0};
 	if (store_message_each_uid(c->store, b->id, collect_uid, &local) < 0) {
@@ -586,7 +591,7 @@ static int drop_absent(struct sync_ctx *c, const struct sync_box *b,
 	while (n < local.n && local.v[n] <= upto)
 		n++;
 	int rc = plan_uid_gone(local.v, n, listing->v, listing->n, note_gone,
-			       &p->gone);
+	                       &p->gone);
 	free(local.v);
 	if (rc) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
@@ -608,9 +613,9 @@ static int record_error(struct sync_ctx *c, const struct sync_box *b, int rc)
  * cache's st. Writes everything in short transactions and records the new
  * high-water marks last. */
 static int converge(struct sync_ctx *c, const struct sync_box *b,
-		    struct store_mailbox_state *st,
-		    const struct plan_server *server,
-		    const struct plan_actions *a, struct pending *p)
+                    struct store_mailbox_state *st,
+                    const struct plan_server *server,
+                    const struct plan_actions *a, struct pending *p)
 {
 	int rc = SYNC_OK;
 	/* Bodies are owed for what this pass fetches, and for everything
@@ -681,10 +686,10 @@ out:
 static struct plan_local local_of(const struct store_mailbox_state *st)
 {
 	return (struct plan_local){
-		.uidvalidity = st->uidvalidity,
-		.uidnext = st->uidnext,
-		.highestmodseq = st->highestmodseq,
-		.count = st->exists,
+	        .uidvalidity = st->uidvalidity,
+	        .uidnext = st->uidnext,
+	        .highestmodseq = st->highestmodseq,
+	        .count = st->exists,
 	};
 }
 
@@ -701,11 +706,11 @@ static int sync_selected(struct sync_ctx *c, const struct sync_box *b)
 		return sync_fail_store(c, "read mailbox state");
 	struct plan_local local = local_of(&st);
 	struct plan_server server = {
-		.uidvalidity = st.uidvalidity,
-		.exists = c->sel_exists,
-		.highestmodseq = st.highestmodseq,
-		.condstore = true,
-		.qresync_done = true,
+	        .uidvalidity = st.uidvalidity,
+	        .exists = c->sel_exists,
+	        .highestmodseq = st.highestmodseq,
+	        .condstore = true,
+	        .qresync_done = true,
 	};
 	struct plan_actions a;
 	plan_mailbox(&a, &local, &server);
@@ -727,7 +732,7 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 		return sync_fail_store(c, "read mailbox state");
 
 	struct imap4_select_params sp = {.readonly = true,
-					 .condstore = c->condstore};
+	                                 .condstore = c->condstore};
 	bool qresync = c->qresync && st.uidvalidity && st.highestmodseq;
 	if (qresync) {
 		sp.qresync_uidvalidity = st.uidvalidity;
@@ -738,7 +743,8 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 	imap4_mailbox_info info;
 	c->selected = NULL;
 	sync_beat(c);
-	int irc = imap4_select_ex(c->h, &info, b->name, &sp, on_select_data, &f);
+	int irc =
+	        imap4_select_ex(c->h, &info, b->name, &sp, on_select_data, &f);
 	if (irc != IMAP4_OK) {
 		sync_pending_free(&p);
 		return record_error(c, b, sync_fail_imap(c, "SELECT", irc));
@@ -749,31 +755,32 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 	if (p.failed) {
 		sync_pending_free(&p);
 		snprintf(c->err, sizeof(c->err),
-			 "SELECT: malformed QRESYNC data from the server");
+		         "SELECT: malformed QRESYNC data from the server");
 		return SYNC_ECONN;
 	}
 	if (info.uidvalidity == 0) {
 		sync_pending_free(&p);
 		snprintf(c->err, sizeof(c->err),
-			 "SELECT: the server gave no UIDVALIDITY");
+		         "SELECT: the server gave no UIDVALIDITY");
 		return record_error(c, b, SYNC_EMAILBOX);
 	}
 
 	struct plan_local local = local_of(&st);
 	struct plan_server server = {
-		.uidvalidity = info.uidvalidity,
-		.uidnext = info.uidnext,
-		.exists = info.exists,
-		.highestmodseq = info.nomodseq ? 0 : info.highestmodseq,
-		.condstore = c->condstore && !info.nomodseq,
-		.qresync_done = qresync && info.uidvalidity == st.uidvalidity,
+	        .uidvalidity = info.uidvalidity,
+	        .uidnext = info.uidnext,
+	        .exists = info.exists,
+	        .highestmodseq = info.nomodseq ? 0 : info.highestmodseq,
+	        .condstore = c->condstore && !info.nomodseq,
+	        .qresync_done = qresync && info.uidvalidity == st.uidvalidity,
 	};
 	struct plan_actions a;
 	plan_mailbox(&a, &local, &server);
 
 	struct sync_box *box = own_box(c, b);
 	if (a.nothing && !p.nflags && !p.gone.n &&
-	    (c->conf->bodies == CONF_BODIES_NONE || (box && box->bodies_checked))) {
+	    (c->conf->bodies == CONF_BODIES_NONE ||
+	     (box && box->bodies_checked))) {
 		sync_pending_free(&p);
 		store_mailbox_set_error(c->store, b->id, NULL);
 		return SYNC_OK;
@@ -783,12 +790,12 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 		sync_pending_drop(&p);
 		if (st.uidvalidity)
 			log_notice(c->conf->name, b->name,
-				   "UIDVALIDITY changed (%u -> %u): refetching",
-				   st.uidvalidity, info.uidvalidity);
+			           "UIDVALIDITY changed (%u -> %u): refetching",
+			           st.uidvalidity, info.uidvalidity);
 		p.want_reset = true;
 		p.reset_uidvalidity = info.uidvalidity;
-		st = (struct store_mailbox_state){.uidvalidity = info.uidvalidity,
-						  .uidnext = 1};
+		st = (struct store_mailbox_state){
+		        .uidvalidity = info.uidvalidity, .uidnext = 1};
 	} else if (p.nflags || p.gone.n) {
 		rc = sync_pending_write(c, b, &p, NULL, true);
 		if (rc < 0)
@@ -832,8 +839,7 @@ int sync_notify(struct sync_ctx *c)
 		return SYNC_EMAILBOX;
 	/* RFC 5465 5: FlagChange needs MessageNew and MessageExpunge; for the
 	 * other mailboxes they arrive as STATUS responses. */
-	static const char events[] =
-		"(MessageNew MessageExpunge FlagChange)";
+	static const char events[] = "(MessageNew MessageExpunge FlagChange)";
 	struct imap4_buf b;
 	imap4_buf_init(&b, 0);
 	int rc = imap4_buf_printf(&b, "(selected %s)", events);
@@ -845,7 +851,7 @@ int sync_notify(struct sync_ctx *c)
 		size_t mark = b.len;
 		rc = imap4_buf_puts(&b, others ? " " : " (mailboxes (");
 		if (rc == 0 && put_mailbox(&b, x->name) < 0) {
-			b.len = mark;	/* this one is polled instead */
+			b.len = mark; /* this one is polled instead */
 			b.data[b.len] = '\0';
 			continue;
 		}
@@ -872,9 +878,9 @@ int sync_notify(struct sync_ctx *c)
 
 int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 {
-	const char *items = c->condstore
-				    ? "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
-				    : "(MESSAGES UIDNEXT UIDVALIDITY)";
+	const char *items =
+	        c->condstore ? "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
+	                     : "(MESSAGES UIDNEXT UIDVALIDITY)";
 	int worst = SYNC_OK;
 	for (size_t i = 0; i < c->nboxes; i++) {
 		const struct sync_box *b = &c->boxes[i];
@@ -885,7 +891,8 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 		sync_beat(c);
 		int rc = imap4_status(c->h, b->name, items);
 		if (rc != IMAP4_OK) {
-			rc = record_error(c, b, sync_fail_imap(c, "STATUS", rc));
+			rc = record_error(c, b,
+			                  sync_fail_imap(c, "STATUS", rc));
 			if (rc != SYNC_EMAILBOX)
 				return rc;
 			worst = rc;
@@ -904,13 +911,13 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 		    store_message_count(&count, c->store, b->id) < 0)
 			return sync_fail_store(c, "read mailbox state");
 		struct plan_local local = {st.uidvalidity, st.uidnext,
-					   st.highestmodseq, (uint32_t)count};
+		                           st.highestmodseq, (uint32_t)count};
 		/* Without CONDSTORE, STATUS cannot show flag changes: such
 		 * mailboxes are selected at every poll. */
-		bool changed = !got || !c->condstore ||
-			       plan_status_changed(&local, si.uidvalidity,
-						   si.uidnext, si.messages,
-						   si.highestmodseq);
+		bool changed =
+		        !got || !c->condstore ||
+		        plan_status_changed(&local, si.uidvalidity, si.uidnext,
+		                            si.messages, si.highestmodseq);
 		if (!changed)
 			continue;
 		rc = sync_mailbox(c, b);

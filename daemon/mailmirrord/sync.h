@@ -24,29 +24,29 @@
 /* Results, from the most local to the most global scope. */
 enum sync_code {
 	SYNC_OK = 0,
-	SYNC_EMAILBOX = -1,	/* this mailbox failed (NO on SELECT, ...):
-				   logged and recorded; go on with others */
-	SYNC_ECONN = -2,	/* the connection is unusable: reconnect with
-				   back-off */
-	SYNC_ESTORE = -3,	/* the cache failed: back off, retry */
-	SYNC_ESTOP = -4,	/* a stop was requested */
+	SYNC_EMAILBOX = -1, /* this mailbox failed (NO on SELECT, ...):
+	                       logged and recorded; go on with others */
+	SYNC_ECONN = -2,    /* the connection is unusable: reconnect with
+	                       back-off */
+	SYNC_ESTORE = -3,   /* the cache failed: back off, retry */
+	SYNC_ESTOP = -4,    /* a stop was requested */
 };
 
 struct sync_box {
-	char *name;		/* UTF-8 */
+	char *name; /* UTF-8 */
 	char delimiter;
-	int64_t id;		/* row in mailboxes */
+	int64_t id; /* row in mailboxes */
 	bool noselect;
-	bool watched;		/* named by the idle setting */
-	bool dirty;		/* NOTIFY said it changed: sync it soon */
-	bool bodies_checked;	/* every cached message has its body (when
-				   bodies are configured) */
+	bool watched;        /* named by the idle setting */
+	bool dirty;          /* NOTIFY said it changed: sync it soon */
+	bool bodies_checked; /* every cached message has its body (when
+	                        bodies are configured) */
 };
 
 /* Called with what a sync is doing, for sd_notify STATUS and `mailmirror
  * status`; done/total count messages of an initial fetch. */
-typedef void sync_progress_fn(void *payload, const char *mailbox,
-			      uint32_t done, uint32_t total);
+typedef void sync_progress_fn(void *payload, const char *mailbox, uint32_t done,
+                              uint32_t total);
 /* Called before every blocking wait: the caller promises to be back within
  * ms (for the watchdog). */
 typedef void sync_heartbeat_fn(void *payload, int ms);
@@ -58,28 +58,28 @@ struct sync_ctx {
 	imap4 *h;
 	int64_t account_id;
 	const atomic_bool *stop;
-	bool live;		/* new mail triggers on_new_mail */
+	bool live; /* new mail triggers on_new_mail */
 	sync_progress_fn *progress;
 	sync_heartbeat_fn *heartbeat;
 	void *payload;
 
 	/* state kept between calls */
-	struct sync_box *boxes;	/* the wanted mailboxes of the last LIST */
+	struct sync_box *boxes; /* the wanted mailboxes of the last LIST */
 	size_t nboxes;
-	const struct sync_box *selected;	/* mailbox now selected */
-	uint32_t sel_exists;	/* EXISTS as the server last said */
-	bool sel_dirty;		/* the server reported a change that needs a
-				   resync (EXISTS, EXPUNGE, FETCH w/o UID) */
-	bool condstore, qresync;	/* enabled on this connection */
+	const struct sync_box *selected; /* mailbox now selected */
+	uint32_t sel_exists;             /* EXISTS as the server last said */
+	bool sel_dirty;          /* the server reported a change that needs a
+	                            resync (EXISTS, EXPUNGE, FETCH w/o UID) */
+	bool condstore, qresync; /* enabled on this connection */
 	/* Held by every cache transaction of the sync engine: a batch writer
 	 * thread shares the store (sync_writer.c). Initialise it with
 	 * PTHREAD_MUTEX_INITIALIZER. */
 	pthread_mutex_t store_lock;
 	bool writer_active;
-	char **known_done;	/* names sync_known brought up to date */
+	char **known_done; /* names sync_known brought up to date */
 	size_t nknown_done;
-	bool quiet;		/* mailbox errors are expected (sync_known) */
-	char err[512];		/* what failed, for the log */
+	bool quiet;    /* mailbox errors are expected (sync_known) */
+	char err[512]; /* what failed, for the log */
 };
 
 /* Prepares c for a new connection h (ENABLE CONDSTORE/QRESYNC when offered)

@@ -31,8 +31,8 @@ void sync_beat(struct sync_ctx *c);
 struct ranges {
 	struct plan_range *v;
 	size_t n, cap;
-	uint64_t total;		/* UIDs covered */
-	uint64_t limit;		/* more than this is a lie of the server */
+	uint64_t total; /* UIDs covered */
+	uint64_t limit; /* more than this is a lie of the server */
 	bool over;
 };
 
@@ -46,8 +46,8 @@ int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid);
  * ("a:b,c") in a malloc'ed *out; *last is its highest UID, *count its
  * size. -1 when out of memory. */
 int sync_batch_set(char **out, uint32_t *last, size_t *count,
-		   const struct ranges *r, size_t *ri, uint32_t *next,
-		   size_t max);
+                   const struct ranges *r, size_t *ri, uint32_t *next,
+                   size_t max);
 
 /* ---- pending writes (sync_write.c) */
 
@@ -62,12 +62,12 @@ struct pending {
 	size_t nrows, caprows;
 	struct flag_change *flags;
 	size_t nflags, capflags;
-	struct ranges gone;	/* VANISHED */
+	struct ranges gone; /* VANISHED */
 	size_t bytes;
-	bool want_reset;	/* store_mailbox_reset in the next write */
+	bool want_reset; /* store_mailbox_reset in the next write */
 	uint32_t reset_uidvalidity;
-	int failed;		/* IMAP4_E code from a callback */
-	bool dirty;		/* a change we cannot apply in place */
+	int failed; /* IMAP4_E code from a callback */
+	bool dirty; /* a change we cannot apply in place */
 	/* fetch of new messages */
 	uint32_t max_uid;
 	size_t fetched;
@@ -85,12 +85,12 @@ int sync_pending_flags(struct pending *p, const imap4_msg *msg);
  * transaction; the rows stay in p. recount refreshes the mailbox's
  * counts. */
 int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
-			struct pending *p,
-			const struct store_mailbox_state *st, bool recount);
+                        struct pending *p, const struct store_mailbox_state *st,
+                        bool recount);
 /* The same, then drops what was written. */
 int sync_pending_write(struct sync_ctx *c, const struct sync_box *b,
-		       struct pending *p,
-		       const struct store_mailbox_state *st, bool recount);
+                       struct pending *p, const struct store_mailbox_state *st,
+                       bool recount);
 
 /* ---- the batch writer (sync_writer.c) */
 
@@ -98,13 +98,13 @@ struct sync_writer;
 /* A thread that commits batches for b; -1 when it cannot start (the
  * caller then commits in its own thread). */
 int sync_writer_start(struct sync_writer **out, struct sync_ctx *c,
-		      const struct sync_box *b);
+                      const struct sync_box *b);
 /* Waits for the previous batch (its failure is returned and nothing is
  * handed over), then gives the writer p with its high-water marks st and
  * the progress to show; p comes back empty. */
 int sync_writer_put(struct sync_writer *w, struct pending *p,
-		    const struct store_mailbox_state *st, uint32_t done,
-		    uint32_t total);
+                    const struct store_mailbox_state *st, uint32_t done,
+                    uint32_t total);
 /* The result of the batch in progress, once committed. */
 int sync_writer_wait(struct sync_writer *w);
 /* Waits, ends the thread, frees; the last batch's result. */
@@ -112,6 +112,6 @@ int sync_writer_stop(struct sync_writer **w);
 
 /* on_new_mail for the rows of p (live mode only). */
 void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
-		    const struct pending *p);
+                    const struct pending *p);
 
 #endif

@@ -13,10 +13,10 @@ struct listed {
 	char *name;
 	char delimiter;
 	char *attrs;
-	const char *special_use;	/* points into attrs' storage or NULL */
+	const char *special_use; /* points into attrs' storage or NULL */
 	char *special;
 	bool noselect;
-	bool known;		/* already in the cache */
+	bool known; /* already in the cache */
 };
 
 static char *join_attrs(const imap4_list_entry *e)
@@ -94,38 +94,41 @@ static uint32_t status_uidvalidity(struct sync_ctx *c, const char *name)
 /* Stored mailboxes the server no longer lists: renamed (same UIDVALIDITY
  * under a name new to us; RFC 3501 6.3.5 keeps it) or deleted. */
 static int reconcile_gone(struct sync_ctx *c, struct stored_list *stored,
-			  struct listed *srv, size_t nsrv)
+                          struct listed *srv, size_t nsrv)
 {
 	for (size_t i = 0; i < stored->n; i++) {
 		bool present = false;
 		for (size_t j = 0; j < nsrv && !present; j++)
 			present = !srv[j].noselect &&
-				  strcmp(srv[j].name, stored->v[i].name) == 0;
+			          strcmp(srv[j].name, stored->v[i].name) == 0;
 		if (present)
 			continue;
 		struct store_mailbox_state st;
 		if (store_mailbox_get_state(&st, c->store, stored->v[i].id) < 0)
 			return sync_fail_store(c, "read mailbox state");
 		bool renamed = false;
-		for (size_t j = 0; j < nsrv && st.uidvalidity && !renamed; j++) {
+		for (size_t j = 0; j < nsrv && st.uidvalidity && !renamed;
+		     j++) {
 			if (srv[j].known || srv[j].noselect)
 				continue;
-			if (status_uidvalidity(c, srv[j].name) != st.uidvalidity)
+			if (status_uidvalidity(c, srv[j].name) !=
+			    st.uidvalidity)
 				continue;
 			int rc = store_mailbox_rename(c->store, stored->v[i].id,
-						      srv[j].name);
+			                              srv[j].name);
 			if (rc < 0)
 				return sync_fail_store(c, "rename mailbox");
 			srv[j].known = true;
 			renamed = true;
 			log_notice(c->conf->name, srv[j].name,
-				   "mailbox renamed (was %s)", stored->v[i].name);
+			           "mailbox renamed (was %s)",
+			           stored->v[i].name);
 		}
 		if (!renamed) {
 			if (store_mailbox_delete(c->store, stored->v[i].id) < 0)
 				return sync_fail_store(c, "delete mailbox");
 			log_notice(c->conf->name, stored->v[i].name,
-				   "mailbox gone from the server; dropped");
+			           "mailbox gone from the server; dropped");
 		}
 	}
 	return SYNC_OK;
@@ -162,8 +165,8 @@ int sync_list(struct sync_ctx *c)
 		l->attrs = join_attrs(&e);
 		l->special = e.special_use ? strdup(e.special_use) : NULL;
 		l->delimiter = e.delimiter;
-		l->noselect = e.attr_bits & (IMAP4_MBOX_NOSELECT |
-					     IMAP4_MBOX_NONEXISTENT);
+		l->noselect = e.attr_bits &
+		              (IMAP4_MBOX_NOSELECT | IMAP4_MBOX_NONEXISTENT);
 		nsrv++;
 		if (!l->name || !l->attrs || (e.special_use && !l->special)) {
 			free_listed(srv, nsrv);
@@ -173,14 +176,16 @@ int sync_list(struct sync_ctx *c)
 	}
 
 	struct stored_list stored = {0};
-	rc = store_mailbox_each(c->store, c->account_id, collect_stored, &stored);
+	rc = store_mailbox_each(c->store, c->account_id, collect_stored,
+	                        &stored);
 	if (rc < 0) {
 		rc = sync_fail_store(c, "list mailboxes");
 		goto out;
 	}
 	for (size_t j = 0; j < nsrv; j++)
 		for (size_t i = 0; i < stored.n && !srv[j].known; i++)
-			srv[j].known = strcmp(srv[j].name, stored.v[i].name) == 0;
+			srv[j].known =
+			        strcmp(srv[j].name, stored.v[i].name) == 0;
 
 	rc = reconcile_gone(c, &stored, srv, nsrv);
 	if (rc < 0)
@@ -203,9 +208,9 @@ int sync_list(struct sync_ctx *c)
 		char delim[2] = {srv[j].delimiter, '\0'};
 		struct sync_box *b = &c->boxes[c->nboxes];
 		if (store_mailbox_upsert(&b->id, c->store, c->account_id,
-					 srv[j].name,
-					 srv[j].delimiter ? delim : NULL,
-					 srv[j].attrs, srv[j].special) < 0) {
+		                         srv[j].name,
+		                         srv[j].delimiter ? delim : NULL,
+		                         srv[j].attrs, srv[j].special) < 0) {
 			rc = sync_fail_store(c, "record mailbox");
 			goto out;
 		}
@@ -243,7 +248,7 @@ int sync_known(struct sync_ctx *c)
 	int rc = SYNC_OK;
 	sync_forget_known(c);
 	if (store_mailbox_each(c->store, c->account_id, collect_stored,
-			       &stored) < 0) {
+	                       &stored) < 0) {
 		rc = sync_fail_store(c, "list mailboxes");
 		goto out;
 	}
@@ -259,7 +264,8 @@ int sync_known(struct sync_ctx *c)
 	const char *const *exc = (const char *const *)c->conf->exclude;
 	for (size_t i = 0; i < stored.n; i++) {
 		struct store_mailbox_state st;
-		if (store_mailbox_get_state(&st, c->store, stored.v[i].id) < 0) {
+		if (store_mailbox_get_state(&st, c->store, stored.v[i].id) <
+		    0) {
 			rc = sync_fail_store(c, "read mailbox state");
 			goto out;
 		}

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 int sync_ranges_add(struct ranges *r, uint32_t lo, uint32_t hi)
 {
 	if (lo > hi) {
@@ -45,7 +44,8 @@ void sync_ranges_normalise(struct ranges *r)
 	size_t w = 0;
 	for (size_t i = 1; i < r->n; i++) {
 		if (r->v[i].lo <= r->v[w].hi ||
-		    (r->v[w].hi != UINT32_MAX && r->v[i].lo == r->v[w].hi + 1)) {
+		    (r->v[w].hi != UINT32_MAX &&
+		     r->v[i].lo == r->v[w].hi + 1)) {
 			if (r->v[i].hi > r->v[w].hi)
 				r->v[w].hi = r->v[i].hi;
 		} else {
@@ -57,7 +57,7 @@ void sync_ranges_normalise(struct ranges *r)
 
 struct search_collect {
 	struct ranges *r;
-	uint32_t min_uid;	/* drop UIDs below (the "n:*" quirk) */
+	uint32_t min_uid; /* drop UIDs below (the "n:*" quirk) */
 	int failed;
 };
 
@@ -75,7 +75,7 @@ static int on_search(void *payload, const imap4_resp *resp)
 {
 	struct search_collect *s = payload;
 	if (!resp->name || (strcmp(resp->name, "SEARCH") != 0 &&
-			    strcmp(resp->name, "ESEARCH") != 0))
+	                    strcmp(resp->name, "ESEARCH") != 0))
 		return 1;
 	imap4_search_result res;
 	if (imap4_search_parse(&res, resp) < 0) {
@@ -86,7 +86,7 @@ static int on_search(void *payload, const imap4_resp *resp)
 		for (size_t i = 0; i < res.all.count && !s->failed; i++) {
 			const imap4_range *g = &res.all.ranges[i];
 			if (g->lo == 0 || g->hi == 0) {
-				s->failed = IMAP4_EPROTO;	/* "*" in a result */
+				s->failed = IMAP4_EPROTO; /* "*" in a result */
 				break;
 			}
 			if (add_clamped(s, g->lo, g->hi) < 0)
@@ -112,17 +112,16 @@ int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid)
 	 * mailbox instead of a number per message. */
 	if (imap4_has_capability(c->h, "ESEARCH"))
 		rc = imap4_command(c->h, on_search, &s,
-				   "UID SEARCH RETURN (ALL) UID %S", set);
+		                   "UID SEARCH RETURN (ALL) UID %S", set);
 	else
 		rc = imap4_command(c->h, on_search, &s, "UID SEARCH UID %S",
-				   set);
+		                   set);
 	if (rc != IMAP4_OK)
 		return sync_fail_imap(c, "UID SEARCH", rc);
 	if (s.failed) {
-		snprintf(c->err, sizeof(c->err),
-			 "UID SEARCH: %s", out->over
-				 ? "the server listed more UIDs than messages"
-				 : imap4_strerror(s.failed));
+		snprintf(c->err, sizeof(c->err), "UID SEARCH: %s",
+		         out->over ? "the server listed more UIDs than messages"
+		                   : imap4_strerror(s.failed));
 		return SYNC_ECONN;
 	}
 	sync_ranges_normalise(out);
@@ -131,8 +130,8 @@ int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid)
 
 /* "a:b,c" for the next at most max UIDs of r from position (*ri, *next). */
 int sync_batch_set(char **out, uint32_t *last, size_t *count,
-		     const struct ranges *r, size_t *ri, uint32_t *next,
-		     size_t max)
+                   const struct ranges *r, size_t *ri, uint32_t *next,
+                   size_t max)
 {
 	size_t cap = 256, len = 0, n = 0;
 	char *s = malloc(cap);
@@ -144,8 +143,8 @@ int sync_batch_set(char **out, uint32_t *last, size_t *count,
 		uint32_t lo = *next > g->lo ? *next : g->lo;
 		uint64_t room = max - n;
 		uint32_t hi = (uint64_t)g->hi - lo + 1 > room
-				      ? (uint32_t)(lo + room - 1)
-				      : g->hi;
+		                      ? (uint32_t)(lo + room - 1)
+		                      : g->hi;
 		if (cap - len < 32) {
 			char *t = realloc(s, cap *= 2);
 			if (!t) {
@@ -155,8 +154,8 @@ int sync_batch_set(char **out, uint32_t *last, size_t *count,
 			s = t;
 		}
 		len += (size_t)snprintf(s + len, cap - len,
-					lo == hi ? "%s%u" : "%s%u:%u",
-					len ? "," : "", lo, hi);
+		                        lo == hi ? "%s%u" : "%s%u:%u",
+		                        len ? "," : "", lo, hi);
 		n += (size_t)hi - lo + 1;
 		*last = hi;
 		if (hi == g->hi) {

@@ -16,7 +16,7 @@ int sync_fail_imap(struct sync_ctx *c, const char *what, int rc)
 	 * server data, so it is made printable before anyone logs it. */
 	const struct imap4_error_info *e = imap4_last_error(c->h);
 	const char *msg = e && e->message && *e->message ? e->message
-							: imap4_strerror(rc);
+	                                                 : imap4_strerror(rc);
 	char clean[400];
 	log_sanitize(clean, sizeof(clean), msg, strlen(msg));
 	snprintf(c->err, sizeof(c->err), "%s: %s", what, clean);
@@ -28,7 +28,7 @@ int sync_fail_imap(struct sync_ctx *c, const char *what, int rc)
 int sync_fail_store(struct sync_ctx *c, const char *what)
 {
 	snprintf(c->err, sizeof(c->err), "cache: %s: %s", what,
-		 store_errmsg(c->store));
+	         store_errmsg(c->store));
 	store_rollback(c->store);
 	return SYNC_ESTORE;
 }
@@ -45,8 +45,6 @@ void sync_beat(struct sync_ctx *c)
 }
 
 /* ---- pending writes */
-
-
 
 void sync_pending_drop(struct pending *p)
 {
@@ -100,9 +98,9 @@ int sync_pending_flags(struct pending *p, const imap4_msg *msg)
 	if (!f)
 		return -1;
 	p->flags[p->nflags++] = (struct flag_change){
-		.uid = msg->uid,
-		.modseq = (msg->have & IMAP4_HAVE_MODSEQ) ? msg->modseq : 0,
-		.flags = f,
+	        .uid = msg->uid,
+	        .modseq = (msg->have & IMAP4_HAVE_MODSEQ) ? msg->modseq : 0,
+	        .flags = f,
 	};
 	p->bytes += strlen(f) + 32;
 	return 0;
@@ -129,22 +127,24 @@ static void crash_point(void)
 /* Writes what is pending, and st (when not NULL) with it, in one
  * transaction; the rows stay in p (pending_write drops them). */
 static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
-			  struct pending *p,
-			  const struct store_mailbox_state *st, bool recount)
+                         struct pending *p,
+                         const struct store_mailbox_state *st, bool recount)
 {
 	if (store_begin(c->store) < 0)
 		return sync_fail_store(c, "begin");
 	if (p->want_reset) {
-		if (store_mailbox_reset(c->store, b->id, p->reset_uidvalidity) < 0)
+		if (store_mailbox_reset(c->store, b->id, p->reset_uidvalidity) <
+		    0)
 			return sync_fail_store(c, "reset mailbox");
 	}
 	for (size_t i = 0; i < p->gone.n; i++)
 		if (store_message_delete_range(NULL, c->store, b->id,
-					       p->gone.v[i].lo,
-					       p->gone.v[i].hi) < 0)
+		                               p->gone.v[i].lo,
+		                               p->gone.v[i].hi) < 0)
 			return sync_fail_store(c, "delete messages");
 	if (p->nrows) {
-		const struct store_msg **rows = malloc(p->nrows * sizeof(*rows));
+		const struct store_msg **rows =
+		        malloc(p->nrows * sizeof(*rows));
 		if (!rows) {
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			store_rollback(c->store);
@@ -153,16 +153,15 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 		for (size_t i = 0; i < p->nrows; i++)
 			rows[i] = &p->rows[i].row;
 		int rc = store_message_upsert_many(c->store, b->id, rows,
-						   p->nrows);
+		                                   p->nrows);
 		free(rows);
 		if (rc < 0)
 			return sync_fail_store(c, "store messages");
 	}
 	for (size_t i = 0; i < p->nflags; i++) {
-		int rc = store_message_set_flags(c->store, b->id,
-						 p->flags[i].uid,
-						 p->flags[i].flags,
-						 p->flags[i].modseq);
+		int rc = store_message_set_flags(
+		        c->store, b->id, p->flags[i].uid, p->flags[i].flags,
+		        p->flags[i].modseq);
 		/* A flag change for a message we do not hold yet is news of
 		 * a message above our UIDNEXT; the next fetch brings it. */
 		if (rc < 0 && rc != STORE_ENOTFOUND)
@@ -180,8 +179,8 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 }
 
 int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
-			struct pending *p,
-			const struct store_mailbox_state *st, bool recount)
+                        struct pending *p, const struct store_mailbox_state *st,
+                        bool recount)
 {
 	pthread_mutex_lock(&c->store_lock);
 	int rc = commit_locked(c, b, p, st, recount);
@@ -190,8 +189,8 @@ int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
 }
 
 int sync_pending_write(struct sync_ctx *c, const struct sync_box *b,
-			 struct pending *p,
-			 const struct store_mailbox_state *st, bool recount)
+                       struct pending *p, const struct store_mailbox_state *st,
+                       bool recount)
 {
 	int rc = sync_pending_commit(c, b, p, st, recount);
 	if (rc == SYNC_OK)

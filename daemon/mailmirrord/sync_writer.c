@@ -25,12 +25,12 @@ struct sync_writer {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool busy;		/* job holds a batch not yet committed */
+	bool busy; /* job holds a batch not yet committed */
 	bool quit;
-	int result;		/* of the last batch, SYNC_* */
-	struct pending job;	/* the batch being committed, then spare */
+	int result;         /* of the last batch, SYNC_* */
+	struct pending job; /* the batch being committed, then spare */
 	struct store_mailbox_state st;
-	uint32_t done, total;	/* progress after the batch */
+	uint32_t done, total; /* progress after the batch */
 };
 
 static void *run(void *arg)
@@ -51,7 +51,7 @@ static void *run(void *arg)
 			if (c->progress) {
 				pthread_mutex_lock(&c->store_lock);
 				c->progress(c->payload, w->b->name, w->done,
-					    w->total);
+				            w->total);
 				pthread_mutex_unlock(&c->store_lock);
 			}
 		}
@@ -67,7 +67,7 @@ static void *run(void *arg)
 }
 
 int sync_writer_start(struct sync_writer **out, struct sync_ctx *c,
-		      const struct sync_box *b)
+                      const struct sync_box *b)
 {
 	struct sync_writer *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -98,8 +98,8 @@ int sync_writer_wait(struct sync_writer *w)
 }
 
 int sync_writer_put(struct sync_writer *w, struct pending *p,
-		    const struct store_mailbox_state *st, uint32_t done,
-		    uint32_t total)
+                    const struct store_mailbox_state *st, uint32_t done,
+                    uint32_t total)
 {
 	int rc = sync_writer_wait(w);
 	if (rc < 0)

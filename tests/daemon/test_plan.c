@@ -12,8 +12,10 @@ static struct plan_actions plan(struct plan_local l, struct plan_server s)
 
 Test(plan, first_sync_fetches_everything)
 {
-	struct plan_actions a = plan((struct plan_local){0},
-				     (struct plan_server){.uidvalidity = 7, .uidnext = 50, .exists = 40});
+	struct plan_actions a =
+	        plan((struct plan_local){0},
+	             (struct plan_server){
+	                     .uidvalidity = 7, .uidnext = 50, .exists = 40});
 	cr_assert(!a.reset);
 	cr_assert(a.fetch_new);
 	cr_assert_eq(a.new_from, 1);
@@ -24,16 +26,23 @@ Test(plan, first_sync_fetches_everything)
 
 Test(plan, empty_new_mailbox_fetches_nothing)
 {
-	struct plan_actions a = plan((struct plan_local){0},
-				     (struct plan_server){.uidvalidity = 7, .uidnext = 1});
+	struct plan_actions a =
+	        plan((struct plan_local){0},
+	             (struct plan_server){.uidvalidity = 7, .uidnext = 1});
 	cr_assert(!a.fetch_new);
 }
 
 Test(plan, uidvalidity_change_resets)
 {
-	struct plan_actions a = plan(
-		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 9, .count = 40},
-		(struct plan_server){.uidvalidity = 8, .uidnext = 3, .exists = 2, .condstore = true, .highestmodseq = 9});
+	struct plan_actions a = plan((struct plan_local){.uidvalidity = 7,
+	                                                 .uidnext = 50,
+	                                                 .highestmodseq = 9,
+	                                                 .count = 40},
+	                             (struct plan_server){.uidvalidity = 8,
+	                                                  .uidnext = 3,
+	                                                  .exists = 2,
+	                                                  .condstore = true,
+	                                                  .highestmodseq = 9});
 	cr_assert(a.reset);
 	cr_assert(a.fetch_new);
 	cr_assert_eq(a.new_from, 1);
@@ -42,9 +51,15 @@ Test(plan, uidvalidity_change_resets)
 
 Test(plan, unchanged_condstore_mailbox_is_nothing)
 {
-	struct plan_actions a = plan(
-		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40},
-		(struct plan_server){.uidvalidity = 7, .uidnext = 50, .exists = 40, .condstore = true, .highestmodseq = 90});
+	struct plan_actions a = plan((struct plan_local){.uidvalidity = 7,
+	                                                 .uidnext = 50,
+	                                                 .highestmodseq = 90,
+	                                                 .count = 40},
+	                             (struct plan_server){.uidvalidity = 7,
+	                                                  .uidnext = 50,
+	                                                  .exists = 40,
+	                                                  .condstore = true,
+	                                                  .highestmodseq = 90});
 	cr_assert(a.nothing);
 	cr_assert(!a.fetch_new);
 	cr_assert_eq(a.flags, PLAN_FLAGS_NONE);
@@ -52,9 +67,15 @@ Test(plan, unchanged_condstore_mailbox_is_nothing)
 
 Test(plan, modseq_moved_uses_changedsince)
 {
-	struct plan_actions a = plan(
-		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40},
-		(struct plan_server){.uidvalidity = 7, .uidnext = 52, .exists = 42, .condstore = true, .highestmodseq = 95});
+	struct plan_actions a = plan((struct plan_local){.uidvalidity = 7,
+	                                                 .uidnext = 50,
+	                                                 .highestmodseq = 90,
+	                                                 .count = 40},
+	                             (struct plan_server){.uidvalidity = 7,
+	                                                  .uidnext = 52,
+	                                                  .exists = 42,
+	                                                  .condstore = true,
+	                                                  .highestmodseq = 95});
 	cr_assert(a.fetch_new);
 	cr_assert_eq(a.new_from, 50);
 	cr_assert_eq(a.flags, PLAN_FLAGS_CHANGEDSINCE);
@@ -66,8 +87,10 @@ Test(plan, modseq_moved_uses_changedsince)
 Test(plan, no_condstore_lists_all_flags)
 {
 	struct plan_actions a = plan(
-		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .count = 40},
-		(struct plan_server){.uidvalidity = 7, .uidnext = 50, .exists = 40});
+	        (struct plan_local){
+	                .uidvalidity = 7, .uidnext = 50, .count = 40},
+	        (struct plan_server){
+	                .uidvalidity = 7, .uidnext = 50, .exists = 40});
 	cr_assert_eq(a.flags, PLAN_FLAGS_FULL);
 	cr_assert(!a.check_count, "a full listing proves expunges itself");
 	cr_assert(!a.nothing);
@@ -75,10 +98,17 @@ Test(plan, no_condstore_lists_all_flags)
 
 Test(plan, qresync_needs_only_new_messages)
 {
-	struct plan_actions a = plan(
-		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40},
-		(struct plan_server){.uidvalidity = 7, .uidnext = 51, .exists = 38, .condstore = true,
-				     .highestmodseq = 99, .qresync_done = true});
+	struct plan_actions a =
+	        plan((struct plan_local){.uidvalidity = 7,
+	                                 .uidnext = 50,
+	                                 .highestmodseq = 90,
+	                                 .count = 40},
+	             (struct plan_server){.uidvalidity = 7,
+	                                  .uidnext = 51,
+	                                  .exists = 38,
+	                                  .condstore = true,
+	                                  .highestmodseq = 99,
+	                                  .qresync_done = true});
 	cr_assert(a.fetch_new);
 	cr_assert_eq(a.flags, PLAN_FLAGS_NONE);
 	cr_assert(a.check_count);
@@ -86,9 +116,14 @@ Test(plan, qresync_needs_only_new_messages)
 
 Test(plan, missing_uidnext_always_looks_for_new)
 {
-	struct plan_actions a = plan(
-		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40},
-		(struct plan_server){.uidvalidity = 7, .exists = 40, .condstore = true, .highestmodseq = 90});
+	struct plan_actions a = plan((struct plan_local){.uidvalidity = 7,
+	                                                 .uidnext = 50,
+	                                                 .highestmodseq = 90,
+	                                                 .count = 40},
+	                             (struct plan_server){.uidvalidity = 7,
+	                                                  .exists = 40,
+	                                                  .condstore = true,
+	                                                  .highestmodseq = 90});
 	cr_assert(a.fetch_new);
 	cr_assert(!a.nothing);
 }
@@ -97,16 +132,25 @@ Test(plan, shrunk_exists_is_not_nothing)
 {
 	/* RELIABILITY rule 7: fewer messages without EXPUNGE is a reason to
 	 * look, never to delete on its own. */
-	struct plan_actions a = plan(
-		(struct plan_local){.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40},
-		(struct plan_server){.uidvalidity = 7, .uidnext = 50, .exists = 39, .condstore = true, .highestmodseq = 90});
+	struct plan_actions a = plan((struct plan_local){.uidvalidity = 7,
+	                                                 .uidnext = 50,
+	                                                 .highestmodseq = 90,
+	                                                 .count = 40},
+	                             (struct plan_server){.uidvalidity = 7,
+	                                                  .uidnext = 50,
+	                                                  .exists = 39,
+	                                                  .condstore = true,
+	                                                  .highestmodseq = 90});
 	cr_assert(!a.nothing);
 	cr_assert(a.check_count);
 }
 
 Test(plan, status_change_detection)
 {
-	struct plan_local l = {.uidvalidity = 7, .uidnext = 50, .highestmodseq = 90, .count = 40};
+	struct plan_local l = {.uidvalidity = 7,
+	                       .uidnext = 50,
+	                       .highestmodseq = 90,
+	                       .count = 40};
 	cr_assert(!plan_status_changed(&l, 7, 50, 40, 90));
 	cr_assert(plan_status_changed(&l, 8, 50, 40, 90));
 	cr_assert(plan_status_changed(&l, 7, 51, 40, 90));
@@ -128,7 +172,8 @@ Test(plan, wildcards)
 	cr_assert(!plan_match("Lists/*", "Lists", '/'));
 	cr_assert(plan_match("inbox", "INBOX", '/'));
 	cr_assert(plan_match("INBOX/*", "inbox/x", '/'));
-	cr_assert(!plan_match("trash", "Trash", '/'), "only INBOX ignores case");
+	cr_assert(!plan_match("trash", "Trash", '/'),
+	          "only INBOX ignores case");
 	cr_assert(plan_match("T*h", "Trash", '.'));
 	cr_assert(plan_match("%", "a/b", 0), "no delimiter: % crosses all");
 	cr_assert(plan_match("**%", "a/b", '/'));
@@ -188,7 +233,8 @@ Test(plan, uid_diff_stops_on_callback)
 {
 	const uint32_t local[] = {1, 2, 3};
 	int calls = 0;
-	cr_assert_eq(plan_uid_gone(local, 3, NULL, 0, stop_at_second, &calls), -7);
+	cr_assert_eq(plan_uid_gone(local, 3, NULL, 0, stop_at_second, &calls),
+	             -7);
 	cr_assert_eq(calls, 2);
 }
 
@@ -216,9 +262,11 @@ Test(plan, batches)
 
 Test(plan, backoff_grows_to_cap_with_jitter)
 {
-	cr_assert(plan_backoff_ms(1, 0) >= 500 && plan_backoff_ms(1, 0) <= 1000);
+	cr_assert(plan_backoff_ms(1, 0) >= 500 &&
+	          plan_backoff_ms(1, 0) <= 1000);
 	cr_assert(plan_backoff_ms(1, 0xffffffffu) <= 1000);
-	cr_assert(plan_backoff_ms(4, 12345) >= 4000 && plan_backoff_ms(4, 12345) <= 8000);
+	cr_assert(plan_backoff_ms(4, 12345) >= 4000 &&
+	          plan_backoff_ms(4, 12345) <= 8000);
 	for (unsigned f = 1; f < 100; f++)
 		cr_assert(plan_backoff_ms(f, 0xdeadbeef) <= 300000);
 	cr_assert(plan_backoff_ms(30, 0) >= 150000);

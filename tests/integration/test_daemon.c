@@ -53,8 +53,8 @@ struct fixture {
 /* A temp dir with a configuration mirroring prefix* of the test account,
  * watching prefix (the first mailbox) live. extra is added inside the
  * account block. */
-static void setup_full(struct fixture *f, const char *prefix,
-		       const char *idle, const char *port, const char *extra)
+static void setup_full(struct fixture *f, const char *prefix, const char *idle,
+                       const char *port, const char *extra)
 {
 	snprintf(f->dir, sizeof(f->dir), "/tmp/mm-dtest.XXXXXX");
 	cr_assert_not_null(mkdtemp(f->dir));
@@ -64,26 +64,27 @@ static void setup_full(struct fixture *f, const char *prefix,
 	FILE *c = fopen(f->conf, "w");
 	cr_assert_not_null(c);
 	fprintf(c,
-		"cache = \"%s\";\n"
-		"accounts = ({\n"
-		"  name = \"test\"; host = \"%s\"; port = %s; tls = \"none\";\n"
-		"  user = \"%s\"; password = \"%s\";\n"
-		"  mailboxes = [\"%s*\"]; idle = [\"%s\"];\n"
-		"  %s %s\n"
-		"});\n",
-		f->db, harness_env("IMAP_HOST"),
-		port ? port : harness_env("IMAP_PORT"),
-		harness_env("IMAP_USER"), harness_env("IMAP_PASS"), prefix,
-		idle, extra && strstr(extra, "timeout =") ? "" : "timeout = 10;",
-		extra ? extra : "");
+	        "cache = \"%s\";\n"
+	        "accounts = ({\n"
+	        "  name = \"test\"; host = \"%s\"; port = %s; tls = \"none\";\n"
+	        "  user = \"%s\"; password = \"%s\";\n"
+	        "  mailboxes = [\"%s*\"]; idle = [\"%s\"];\n"
+	        "  %s %s\n"
+	        "});\n",
+	        f->db, harness_env("IMAP_HOST"),
+	        port ? port : harness_env("IMAP_PORT"),
+	        harness_env("IMAP_USER"), harness_env("IMAP_PASS"), prefix,
+	        idle,
+	        extra && strstr(extra, "timeout =") ? "" : "timeout = 10;",
+	        extra ? extra : "");
 	fclose(c);
 	chmod(f->conf, 0600);
 	/* The Dovecot may outlive one run of the suite. */
 	cr_assert_eq(sh(CTL " reset '%s'", prefix), 0);
 }
 
-static void setup_idle(struct fixture *f, const char *prefix,
-		       const char *idle, const char *extra)
+static void setup_idle(struct fixture *f, const char *prefix, const char *idle,
+                       const char *extra)
 {
 	setup_full(f, prefix, idle, NULL, extra);
 }
@@ -101,13 +102,13 @@ static void teardown(struct fixture *f)
 static int run_once(const struct fixture *f, const char *env)
 {
 	return sh("%s %s/mailmirrord -c %s --once 2>>%s/log", env ? env : "",
-		  build_dir(), f->conf, f->dir);
+	          build_dir(), f->conf, f->dir);
 }
 
 static int compare(const struct fixture *f, double wait_s)
 {
 	return sh(CTL " compare %s test '%s' %.1f >>%s/compare.log", f->db,
-		  f->prefix, wait_s, f->dir);
+	          f->prefix, wait_s, f->dir);
 }
 
 static void assert_converged(const struct fixture *f, double wait_s)
@@ -121,11 +122,12 @@ static void assert_converged(const struct fixture *f, double wait_s)
 
 static void assert_integrity(const struct fixture *f)
 {
-	cr_assert_eq(sh("python3 -c \"import sqlite3,sys; c=sqlite3.connect('%s');"
-			" r=c.execute('PRAGMA integrity_check').fetchone()[0];"
-			" sys.exit(r!='ok')\"",
-			f->db),
-		     0, "PRAGMA integrity_check failed");
+	cr_assert_eq(
+	        sh("python3 -c \"import sqlite3,sys; c=sqlite3.connect('%s');"
+	           " r=c.execute('PRAGMA integrity_check').fetchone()[0];"
+	           " sys.exit(r!='ok')\"",
+	           f->db),
+	        0, "PRAGMA integrity_check failed");
 }
 
 static pid_t start_daemon(const struct fixture *f)
@@ -150,7 +152,8 @@ static int stop_daemon(pid_t pid)
 	int st;
 	for (int i = 0; i < 300; i++) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			return WIFEXITED(st) ? WEXITSTATUS(st)
+			                     : 128 + WTERMSIG(st);
 		usleep(10000);
 	}
 	kill(pid, SIGKILL);
@@ -165,7 +168,8 @@ static void wait_live(const struct fixture *f)
 	for (int i = 0; i < 200; i++) {
 		if (sh("python3 -c \"import sqlite3,sys;"
 		       " c=sqlite3.connect('file:%s?mode=ro', uri=True);"
-		       " sys.exit(0 if c.execute('SELECT count(*) FROM mailboxes"
+		       " sys.exit(0 if c.execute('SELECT count(*) FROM "
+		       "mailboxes"
 		       " WHERE live=1').fetchone()[0] else 1)\" 2>/dev/null",
 		       f->db) == 0)
 			return;
@@ -179,7 +183,8 @@ Test(daemon, initial_sync_matches_imaplib, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_init", NULL);
-	cr_assert_eq(sh(CTL " create dm_init dm_init/sub 'dm_init/Café & Thé'"), 0);
+	cr_assert_eq(sh(CTL " create dm_init dm_init/sub 'dm_init/Café & Thé'"),
+	             0);
 	cr_assert_eq(sh(CTL " fill dm_init 120 1"), 0);
 	cr_assert_eq(sh(CTL " fill dm_init/sub 15 2"), 0);
 	cr_assert_eq(sh(CTL " fill 'dm_init/Café & Thé' 7 3"), 0);
@@ -190,12 +195,13 @@ Test(daemon, initial_sync_matches_imaplib, .timeout = 120)
 
 	/* Decoded envelope fields made it: a known RFC 2047 subject. */
 	cr_assert_eq(sh("python3 -c \"import sqlite3,sys;"
-			" c=sqlite3.connect('%s');"
-			" n=c.execute(\\\"SELECT count(*) FROM messages WHERE"
-			" subject LIKE 'Übersicht%%' OR subject LIKE 'Café%%'\\\").fetchone()[0];"
-			" sys.exit(0 if n > 0 else 1)\"",
-			f.db),
-		     0, "RFC 2047 subjects were not decoded");
+	                " c=sqlite3.connect('%s');"
+	                " n=c.execute(\\\"SELECT count(*) FROM messages WHERE"
+	                " subject LIKE 'Übersicht%%' OR subject LIKE "
+	                "'Café%%'\\\").fetchone()[0];"
+	                " sys.exit(0 if n > 0 else 1)\"",
+	                f.db),
+	             0, "RFC 2047 subjects were not decoded");
 	teardown(&f);
 }
 
@@ -208,7 +214,8 @@ Test(daemon, resync_follows_flags_expunges_and_new_mail, .timeout = 120)
 	cr_assert_eq(run_once(&f, NULL), 0);
 	assert_converged(&f, 0);
 
-	cr_assert_eq(sh(CTL " store dm_resync 1:10 +FLAGS '(\\Flagged $Work)'"), 0);
+	cr_assert_eq(sh(CTL " store dm_resync 1:10 +FLAGS '(\\Flagged $Work)'"),
+	             0);
 	cr_assert_eq(sh(CTL " store dm_resync 20 -FLAGS '(\\Seen)'"), 0);
 	cr_assert_eq(sh(CTL " expunge dm_resync 5,30:33"), 0);
 	cr_assert_eq(sh(CTL " append dm_resync 'after first sync'"), 0);
@@ -318,14 +325,17 @@ Test(daemon, interrupted_after_every_commit_converges, .timeout = 300)
 	for (n = 1; n < 40; n++) {
 		sh("rm -f %s %s-wal %s-shm", f.db, f.db, f.db);
 		char env[64];
-		snprintf(env, sizeof(env), "MAILMIRROR_CRASH_AFTER_COMMITS=%d", n);
+		snprintf(env, sizeof(env), "MAILMIRROR_CRASH_AFTER_COMMITS=%d",
+		         n);
 		int rc = run_once(&f, env);
 		assert_integrity(&f);
 		if (rc == 0)
-			break;	/* fewer commits than n: every point was tried */
+			break; /* fewer commits than n: every point was tried */
 		cr_assert_eq(rc, 99, "crash run %d exited %d", n, rc);
 		/* Between the crash and the restart the server moves on. */
-		cr_assert_eq(sh(CTL " store dm_crash %d +FLAGS '(\\Flagged)'", n), 0);
+		cr_assert_eq(
+		        sh(CTL " store dm_crash %d +FLAGS '(\\Flagged)'", n),
+		        0);
 		cr_assert_eq(run_once(&f, NULL), 0, "resume after crash %d", n);
 		assert_converged(&f, 0);
 	}
@@ -369,13 +379,16 @@ Test(daemon, bad_config_exits_78_and_writes_nothing)
 	char conf[256];
 	snprintf(conf, sizeof(conf), "%s/bad.conf", dir);
 	FILE *c = fopen(conf, "w");
-	fprintf(c, "cache = \"%s/cache.db\";\naccounts = ({ name = \"x\";\n"
-		   "  host = \"127.0.0.1\"; pasword = \"y\"; });\n", dir);
+	fprintf(c,
+	        "cache = \"%s/cache.db\";\naccounts = ({ name = \"x\";\n"
+	        "  host = \"127.0.0.1\"; pasword = \"y\"; });\n",
+	        dir);
 	fclose(c);
-	int rc = sh("%s/mailmirrord -c %s --once 2>%s/err", build_dir(), conf, dir);
+	int rc = sh("%s/mailmirrord -c %s --once 2>%s/err", build_dir(), conf,
+	            dir);
 	cr_assert_eq(rc, 78);
 	cr_assert_eq(sh("grep -q 'bad.conf:3:' %s/err", dir), 0,
-		     "the error names file and line");
+	             "the error names file and line");
 	struct stat st;
 	cr_assert_neq(stat(conf, &st), -1);
 	char db[256];
@@ -401,9 +414,9 @@ static long cache_count(const struct fixture *f, const char *sql)
 {
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd),
-		 "python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
-		 " print(c.execute(\\\"%s\\\").fetchone()[0])\"",
-		 f->db, sql);
+	         "python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
+	         " print(c.execute(\\\"%s\\\").fetchone()[0])\"",
+	         f->db, sql);
 	FILE *p = popen(cmd, "r");
 	long n = -1;
 	if (p) {
@@ -422,30 +435,32 @@ Test(daemon, bodies_are_backfilled_and_split_by_size, .timeout = 120)
 	cr_assert_eq(sh(CTL " fill dm_body 40 18"), 0);
 	cr_assert_eq(run_once(&f, NULL), 0);
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies"), 0,
-		     "bodies = none stores none");
+	             "bodies = none stores none");
 
 	/* Switched on later: every message already cached gets one. The
 	 * fill makes bodies of 30 to 1,800 bytes; 600 splits them. */
 	char conf[1024];
 	snprintf(conf, sizeof(conf),
-		 "sed -i 's/timeout = 10;/timeout = 10; bodies = \"full\";"
-		 " max_body_size = 600;/' %s",
-		 f.conf);
+	         "sed -i 's/timeout = 10;/timeout = 10; bodies = \"full\";"
+	         " max_body_size = 600;/' %s",
+	         f.conf);
 	cr_assert_eq(sh("%s", conf), 0);
 	cr_assert_eq(run_once(&f, NULL), 0);
 	long msgs = cache_count(&f, "SELECT count(*) FROM messages");
 	long bodies = cache_count(&f, "SELECT count(*) FROM bodies");
-	long whole = cache_count(&f, "SELECT count(*) FROM bodies WHERE body IS NOT NULL");
-	long small = cache_count(&f, "SELECT count(*) FROM messages WHERE size <= 600");
+	long whole = cache_count(
+	        &f, "SELECT count(*) FROM bodies WHERE body IS NOT NULL");
+	long small = cache_count(
+	        &f, "SELECT count(*) FROM messages WHERE size <= 600");
 	cr_assert_eq(msgs, 40);
 	cr_assert_eq(bodies, 40, "every message has its headers at least");
 	cr_assert_eq(whole, small, "the text of the %ld small ones, got %ld",
-		     small, whole);
+	             small, whole);
 	cr_assert(small > 0 && small < 40, "the fill must give both sizes");
 	/* And the text is searchable. */
 	cr_assert_gt(cache_count(&f, "SELECT count(*) FROM messages_fts"
-				     " WHERE messages_fts MATCH 'lorem'"),
-		     0);
+	                             " WHERE messages_fts MATCH 'lorem'"),
+	             0);
 
 	/* New mail gets its body in the same pass. */
 	cr_assert_eq(sh(CTL " append dm_body 'with a body'"), 0);
@@ -458,15 +473,18 @@ Test(daemon, bodies_are_backfilled_and_split_by_size, .timeout = 120)
 /* A proxy between the daemon and Dovecot that misbehaves once; the daemon
  * must notice, keep the cache consistent, reconnect and converge. */
 static void survive_fault(const char *prefix, enum fault_action action,
-			  uint64_t after)
+                          uint64_t after)
 {
 	struct fixture f;
 	struct fault_proxy *px;
 	uint16_t port;
-	struct fault_plan plan = {.action = action, .dir = FAULT_FROM_SERVER,
-				  .after = after, .once = true};
+	struct fault_plan plan = {.action = action,
+	                          .dir = FAULT_FROM_SERVER,
+	                          .after = after,
+	                          .once = true};
 	cr_assert_eq(fault_proxy_start(&px, &port,
-				       harness_env_port("IMAP_PORT"), &plan), 0);
+	                               harness_env_port("IMAP_PORT"), &plan),
+	             0);
 	char p[8];
 	snprintf(p, sizeof(p), "%u", port);
 	/* timeout: the stalled connection must be given up quickly */
@@ -516,23 +534,23 @@ Test(daemon, sighup_adds_an_account_without_restart, .timeout = 120)
 	fclose(c);
 	c = fopen(f.conf, "w");
 	fprintf(c,
-		"cache = \"%s\";\n"
-		"accounts = ({ name = \"test\"; host = \"%s\"; port = %s;"
-		" tls = \"none\"; user = \"%s\"; password = \"%s\";"
-		" mailboxes = [\"dm_hupa*\"]; idle = [\"dm_hupa\"];"
-		" poll_interval = 10; timeout = 10; },\n"
-		" { name = \"second\"; host = \"%s\"; port = %s;"
-		" tls = \"none\"; user = \"%s\"; password = \"%s\";"
-		" mailboxes = [\"dm_hupb*\"]; idle = [\"dm_hupb\"]; });\n",
-		f.db, harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
-		harness_env("IMAP_USER"), harness_env("IMAP_PASS"),
-		harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
-		harness_env("IMAP_USER"), harness_env("IMAP_PASS"));
+	        "cache = \"%s\";\n"
+	        "accounts = ({ name = \"test\"; host = \"%s\"; port = %s;"
+	        " tls = \"none\"; user = \"%s\"; password = \"%s\";"
+	        " mailboxes = [\"dm_hupa*\"]; idle = [\"dm_hupa\"];"
+	        " poll_interval = 10; timeout = 10; },\n"
+	        " { name = \"second\"; host = \"%s\"; port = %s;"
+	        " tls = \"none\"; user = \"%s\"; password = \"%s\";"
+	        " mailboxes = [\"dm_hupb*\"]; idle = [\"dm_hupb\"]; });\n",
+	        f.db, harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
+	        harness_env("IMAP_USER"), harness_env("IMAP_PASS"),
+	        harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
+	        harness_env("IMAP_USER"), harness_env("IMAP_PASS"));
 	fclose(c);
 	kill(pid, SIGHUP);
 	cr_assert_eq(sh(CTL " compare %s second dm_hupb 20 >>%s/compare.log",
-			f.db, f.dir),
-		     0, "the added account was not mirrored");
+	                f.db, f.dir),
+	             0, "the added account was not mirrored");
 	/* the first account kept running */
 	cr_assert_eq(sh(CTL " append dm_hupa 'still live'"), 0);
 	assert_converged(&f, 5);
@@ -546,10 +564,11 @@ Test(daemon, on_new_mail_runs_with_the_message_fields, .timeout = 120)
 	char extra[512];
 	char dir[] = "/tmp/mm-hook.XXXXXX";
 	cr_assert_not_null(mkdtemp(dir));
-	snprintf(extra, sizeof(extra),
-		 "on_new_mail = \"printf '%%s|%%s|%%s\\\\n' \\\"$MM_MAILBOX\\\" "
-		 "\\\"$MM_UID\\\" \\\"$MM_SUBJECT\\\" >> %s/hook.log\";",
-		 dir);
+	snprintf(
+	        extra, sizeof(extra),
+	        "on_new_mail = \"printf '%%s|%%s|%%s\\\\n' \\\"$MM_MAILBOX\\\" "
+	        "\\\"$MM_UID\\\" \\\"$MM_SUBJECT\\\" >> %s/hook.log\";",
+	        dir);
 	setup(&f, "dm_hook", extra);
 	cr_assert_eq(sh(CTL " create dm_hook"), 0);
 	cr_assert_eq(sh(CTL " fill dm_hook 3 17"), 0);
@@ -558,7 +577,9 @@ Test(daemon, on_new_mail_runs_with_the_message_fields, .timeout = 120)
 	/* The initial sync is not news: no hook for it. */
 	cr_assert_neq(sh("test -s %s/hook.log", dir), 0);
 	/* A subject that tries to break out of the shell and the terminal. */
-	cr_assert_eq(sh(CTL " append dm_hook '$(touch %s/pwned) `id` \x1b[2J'", dir), 0);
+	cr_assert_eq(
+	        sh(CTL " append dm_hook '$(touch %s/pwned) `id` \x1b[2J'", dir),
+	        0);
 	int seen = -1;
 	for (int i = 0; i < 100 && seen != 0; i++) {
 		seen = sh("grep -q '^dm_hook|4|' %s/hook.log 2>/dev/null", dir);
@@ -566,7 +587,7 @@ Test(daemon, on_new_mail_runs_with_the_message_fields, .timeout = 120)
 	}
 	cr_assert_eq(seen, 0, "on_new_mail did not run for the new message");
 	cr_assert_neq(sh("test -e %s/pwned", dir), 0,
-		      "server text reached the shell");
+	              "server text reached the shell");
 	cr_assert_eq(stop_daemon(pid), 0);
 	sh("rm -rf %s", dir);
 	teardown(&f);
@@ -586,7 +607,8 @@ Test(serial, dovecot_restart_under_the_daemon, .timeout = 120)
 	assert_converged(&f, 5);
 
 	cr_assert_eq(sh("tests/harness/dovecot.sh restart %s >/dev/null",
-			harness_env("DOVECOT_DIR")), 0);
+	                harness_env("DOVECOT_DIR")),
+	             0);
 	cr_assert_eq(sh(CTL " append dm_restart 'after the restart'"), 0);
 	/* Reconnect back-off starts at about a second. */
 	assert_converged(&f, 20);
