@@ -438,6 +438,13 @@ IMAP4_API int imap4_internaldate2tuple(time_t *out, int *tz_minutes,
 IMAP4_API void imap4_time2internaldate(char buf[static 29], time_t t,
 				       int tz_minutes);
 
+/* An RFC 5322 date-time such as an ENVELOPE's Date: ("Tue, 1 Jul 2003
+ * 10:52:37 +0200"), with the obsolete forms of section 4.3 (two-digit
+ * years, named zones, comments, no seconds): Unix seconds (UTC) and the
+ * zone in minutes east (tz_minutes may be NULL). IMAP4_EINVAL when s is
+ * NULL or not a valid date; unknown named zones count as UTC. */
+IMAP4_API int imap4_rfc5322_date(time_t *out, int *tz_minutes, const char *s);
+
 /* Local zone offset (minutes east) at t. */
 IMAP4_API int imap4_local_tz(time_t t);
 

@@ -99,6 +99,21 @@ static int idle_begin(imap4 *h, struct idler *id, struct imap4_run *run,
 	}
 }
 
+/* The tagged completion of IDLE: ours, or the server broke the protocol. */
+static int idle_complete(imap4 *h, struct idler *id, struct imap4_run *run,
+                         const imap4_resp *resp)
+{
+	if (resp->tag == NULL || strcmp(resp->tag, h->tag))
+		return imap4_fail(h, IMAP4_EPROTO,
+		                  "tagged response for an unknown tag");
+	int rc = imap4_observe(h, resp, false);
+	if (rc)
+		return rc;
+	h->state = id->prev;
+	run->cb_error = id->cb_error;
+	return imap4_complete(h, run, resp);
+}
+
 /* Sends DONE (unless the server already ended the IDLE) and reads the
  * completion within timeout_ms. */
 static int idle_end(imap4 *h, struct idler *id, struct imap4_run *run,
@@ -125,18 +140,8 @@ static int idle_end(imap4 *h, struct idler *id, struct imap4_run *run,
 		if (resp->type == IMAP4_RESP_CONTINUE)
 			return imap4_fail(h, IMAP4_EPROTO,
 			                  "continuation request after DONE");
-		if (resp->type == IMAP4_RESP_TAGGED) {
-			if (resp->tag == NULL || strcmp(resp->tag, h->tag))
-				return imap4_fail(h, IMAP4_EPROTO,
-				                  "tagged response for an "
-				                  "unknown tag");
-			rc = imap4_observe(h, resp, false);
-			if (rc)
-				return rc;
-			h->state = id->prev;
-			run->cb_error = id->cb_error;
-			return imap4_complete(h, run, resp);
-		}
+		if (resp->type == IMAP4_RESP_TAGGED)
+			return idle_complete(h, id, run, resp);
 		/* Responses after DONE are delivered, but a callback can no
 		 * longer end anything. */
 		rc = deliver(h, id, resp);
@@ -165,16 +170,7 @@ static int idle_loop(imap4 *h, struct idler *id, struct imap4_run *run,
 			return imap4_fail(h, IMAP4_EPROTO,
 			                  "continuation request while idle");
 		if (resp->type == IMAP4_RESP_TAGGED) {
-			if (resp->tag == NULL || strcmp(resp->tag, h->tag))
-				return imap4_fail(h, IMAP4_EPROTO,
-				                  "tagged response for an "
-				                  "unknown tag");
-			rc = imap4_observe(h, resp, false);
-			if (rc)
-				return rc;
-			h->state = id->prev;
-			run->cb_error = id->cb_error;
-			rc = imap4_complete(h, run, resp);
+			rc = idle_complete(h, id, run, resp);
 			return rc ? rc : 1;
 		}
 		rc = deliver(h, id, resp);

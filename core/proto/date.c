@@ -9,12 +9,15 @@
  * better served by what the server meant: the instant (Unix seconds) and
  * the zone it was written in (minutes east of UTC). The arithmetic is done
  * on the proleptic Gregorian calendar by hand, not with mktime or timegm,
- * so it neither depends on TZ nor on the range of struct tm.
+ * so it neither depends on TZ nor on the range of struct tm. The same
+ * arithmetic serves the Date: header of an ENVELOPE (RFC 5322).
  */
 #include "imap4.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -208,4 +211,147 @@ int imap4_local_tz(time_t t)
 	if (!localtime_r(&t, &tm))
 		return 0;
 	return (int)(tm.tm_gmtoff / 60);
+}
+
+/* ---- RFC 5322 3.3 date-time (an ENVELOPE's Date:), with the obsolete
+ * syntax of 4.3: two-digit years, named zones, comments, missing seconds. */
+
+static const char *skip_cfws(const char *p)
+{
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p != '(')
+			return p;
+		int depth = 0;
+		do {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')')
+				depth--;
+			p++;
+		} while (*p && depth > 0);
+	}
+}
+
+static bool read_num(const char **pp, int min_digits, int max_digits, int *out)
+{
+	const char *p = *pp;
+	int n = 0, d = 0;
+	while (isdigit((unsigned char)*p) && d < max_digits) {
+		n = n * 10 + (*p - '0');
+		p++;
+		d++;
+	}
+	if (d < min_digits || isdigit((unsigned char)*p))
+		return false;
+	*out = n;
+	*pp = p;
+	return true;
+}
+
+static int zone_minutes(const char *p, bool *ok)
+{
+	static const struct {
+		const char *name;
+		int minutes;
+	} named[] = {
+	        {"UT", 0},     {"GMT", 0},    {"Z", 0},      {"EST", -300},
+	        {"EDT", -240}, {"CST", -360}, {"CDT", -300}, {"MST", -420},
+	        {"MDT", -360}, {"PST", -480}, {"PDT", -420},
+	};
+	*ok = true;
+	if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1;
+		p++;
+		int hhmm;
+		if (!read_num(&p, 4, 4, &hhmm) || hhmm % 100 > 59) {
+			*ok = false;
+			return 0;
+		}
+		return sign * ((hhmm / 100) * 60 + hhmm % 100);
+	}
+	size_t len = 0;
+	while (isalpha((unsigned char)p[len]))
+		len++;
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (strlen(named[i].name) == len &&
+		    strncasecmp(p, named[i].name, len) == 0)
+			return named[i].minutes;
+	/* RFC 5322 4.3: other alphabetic zones are "-0000", unknown. */
+	return 0;
+}
+
+int imap4_rfc5322_date(time_t *out, int *tz_minutes, const char *s)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	if (!s)
+		return IMAP4_EINVAL;
+	const char *p = skip_cfws(s);
+	/* optional day-of-week */
+	if (isalpha((unsigned char)*p)) {
+		while (isalpha((unsigned char)*p))
+			p++;
+		p = skip_cfws(p);
+		if (*p == ',')
+			p++;
+		p = skip_cfws(p);
+	}
+	int day, year, hour, min, sec = 0;
+	if (!read_num(&p, 1, 2, &day))
+		return IMAP4_EINVAL;
+	p = skip_cfws(p);
+	if (*p == '-') /* "1-Jan-2024", seen from some gateways */
+		p++;
+	int month = 0;
+	for (int i = 0; i < 12; i++)
+		if (strncasecmp(p, months + 3 * i, 3) == 0)
+			month = i + 1;
+	if (!month)
+		return IMAP4_EINVAL;
+	while (isalpha((unsigned char)*p))
+		p++;
+	p = skip_cfws(p);
+	if (*p == '-')
+		p++;
+	const char *ys = p;
+	if (!read_num(&p, 2, 4, &year))
+		return IMAP4_EINVAL;
+	/* RFC 5322 4.3: two-digit years are 1950-2049, three-digit ones
+	 * are added to 1900. */
+	if (p - ys == 2)
+		year += year < 50 ? 2000 : 1900;
+	else if (p - ys == 3)
+		year += 1900;
+	p = skip_cfws(p);
+	if (!read_num(&p, 1, 2, &hour))
+		return IMAP4_EINVAL;
+	p = skip_cfws(p);
+	if (*p++ != ':')
+		return IMAP4_EINVAL;
+	p = skip_cfws(p);
+	if (!read_num(&p, 2, 2, &min))
+		return IMAP4_EINVAL;
+	p = skip_cfws(p);
+	if (*p == ':') {
+		p = skip_cfws(p + 1);
+		if (!read_num(&p, 2, 2, &sec))
+			return IMAP4_EINVAL;
+	}
+	p = skip_cfws(p);
+	bool ok = true;
+	int zone = *p ? zone_minutes(p, &ok) : 0;
+	if (!ok || day < 1 || day > month_days(year, month) || hour > 23 ||
+	    min > 59 || sec > 60 || year < 1900 || year > 9999)
+		return IMAP4_EINVAL;
+	if (sec == 60)
+		sec = 59; /* a leap second: one second early is close */
+	int64_t t = days_from_civil(year, month, day) * 86400 + hour * 3600 +
+	            min * 60 + sec;
+	*out = (time_t)(t - (int64_t)zone * 60);
+	if (tz_minutes)
+		*tz_minutes = zone;
+	return 0;
 }

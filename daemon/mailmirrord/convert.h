@@ -31,11 +31,6 @@ void conv_clear(struct conv_msg *c);
  * none), or NULL out of memory. */
 char *conv_flags(const imap4_msg *msg);
 
-/* An RFC 5322 date-time (with the obsolete forms of section 4.3: two-digit
- * years, named zones, comments) to Unix seconds; STORE_NO_TIME when it does
- * not parse. */
-int64_t conv_rfc5322_date(const char *s);
-
 /* An address list as "Name <local@host>, ..." with names decoded, groups
  * as "Group: a <x>, b <y>;". malloc'ed, NULL for an empty list or out of
  * memory. */

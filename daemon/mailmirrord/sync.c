@@ -342,6 +342,20 @@ static int fetch_section(struct sync_ctx *c, const struct sync_box *b,
 	return rc;
 }
 
+/* fetch_section over uids in batches, stopping when asked to. */
+static int fetch_sections(struct sync_ctx *c, const struct sync_box *b,
+                          const uint32_t *uids, size_t n, bool full)
+{
+	int rc = SYNC_OK;
+	for (size_t i = 0; rc == SYNC_OK && i < n; i += BATCH) {
+		if (sync_stopping(c))
+			return SYNC_ESTOP;
+		rc = fetch_section(c, b, uids + i,
+		                   n - i < BATCH ? n - i : BATCH, full);
+	}
+	return rc;
+}
+
 struct missing {
 	uint32_t *full, *heads;
 	size_t nfull, nheads, cap;
@@ -390,22 +404,9 @@ static int backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
 		rc = sync_fail_store(c, "list messages without a body");
 		goto out;
 	}
-	for (size_t i = 0; rc == SYNC_OK && i < m.nfull; i += BATCH) {
-		if (sync_stopping(c)) {
-			rc = SYNC_ESTOP;
-			break;
-		}
-		size_t n = m.nfull - i < BATCH ? m.nfull - i : BATCH;
-		rc = fetch_section(c, b, m.full + i, n, true);
-	}
-	for (size_t i = 0; rc == SYNC_OK && i < m.nheads; i += BATCH) {
-		if (sync_stopping(c)) {
-			rc = SYNC_ESTOP;
-			break;
-		}
-		size_t n = m.nheads - i < BATCH ? m.nheads - i : BATCH;
-		rc = fetch_section(c, b, m.heads + i, n, false);
-	}
+	rc = fetch_sections(c, b, m.full, m.nfull, true);
+	if (rc == SYNC_OK)
+		rc = fetch_sections(c, b, m.heads, m.nheads, false);
 out:
 	free(m.full);
 	free(m.heads);

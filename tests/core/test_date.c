@@ -153,3 +153,61 @@ Test(local_tz, follows_tz)
 	cr_assert_eq(imap4_local_tz(1700000000), -300); /* November: EST */
 	cr_assert_eq(imap4_local_tz(1690000000), -240); /* July: EDT */
 }
+
+/* RFC 5322 3.3 and the obsolete forms of 4.3, as found in ENVELOPE dates. */
+Test(rfc5322_date, forms)
+{
+	time_t t;
+	int tz = 0;
+
+	cr_assert_eq(
+	        imap4_rfc5322_date(&t, &tz, "Tue, 1 Jul 2003 10:52:37 +0200"),
+	        0);
+	cr_assert_eq(t, 1057049557);
+	cr_assert_eq(tz, 120);
+	/* no day of week, no seconds, comments and folding */
+	cr_assert_eq(imap4_rfc5322_date(
+	                     &t, &tz, " 1 Jul 2003 (x) 10:52\r\n +0200 (CEST)"),
+	             0);
+	cr_assert_eq(t, 1057049520);
+	/* two-digit years are 1950..2049; named zones */
+	cr_assert_eq(imap4_rfc5322_date(&t, &tz, "Fri, 21 Nov 97 09:55:06 GMT"),
+	             0);
+	cr_assert_eq(t, 880106106);
+	cr_assert_eq(tz, 0);
+	cr_assert_eq(imap4_rfc5322_date(&t, &tz, "1 Jan 49 00:00:00 EST"), 0);
+	cr_assert_eq(t, 2493090000);
+	cr_assert_eq(tz, -300);
+	/* an unknown named zone counts as UTC; tz_minutes may be NULL */
+	cr_assert_eq(imap4_rfc5322_date(&t, NULL, "1 Jan 2000 00:00:00 XYZ"),
+	             0);
+	cr_assert_eq(t, 946684800);
+	/* the leap day exists only in leap years */
+	cr_assert_eq(imap4_rfc5322_date(&t, &tz, "29 Feb 2024 12:00:00 +0000"),
+	             0);
+	cr_assert_eq(imap4_rfc5322_date(&t, &tz, "29 Feb 2023 12:00:00 +0000"),
+	             IMAP4_EINVAL);
+}
+
+Test(rfc5322_date, garbage_is_einval)
+{
+	time_t t = 7;
+	const char *bad[] = {
+	        "",
+	        "yesterday",
+	        "32 Jan 2020 10:00 +0000",
+	        "1 Foo 2020 10:00 +0000",
+	        "1 Jan 2020 24:00 +0000",
+	        "1 Jan 2020 10:60 +0000",
+	        "1 Jan 2020 10:00 +0099",
+	        "1 Jan 2020",
+	        "1 Jan 10000 10:00 +0000",
+	        "1 Jan 1899 10:00 +0000",
+	        "123 Jan 2020 10:00 +0000",
+	};
+	cr_assert_eq(imap4_rfc5322_date(&t, NULL, NULL), IMAP4_EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(imap4_rfc5322_date(&t, NULL, bad[i]), IMAP4_EINVAL,
+		             "accepted \"%s\"", bad[i]);
+	cr_assert_eq(t, 7, "nothing written on failure");
+}
