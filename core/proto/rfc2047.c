@@ -17,6 +17,8 @@
  * A word whose charset is unknown or whose bytes do not convert is left as
  * it was, so that nothing is lost or made up.
  */
+#include "proto/rfc2047.h"
+
 #include "imap4.h"
 #include "proto/utf8.h"
 #include "util/buf.h"
@@ -443,22 +445,34 @@ static int decode(struct imap4_buf *out, struct group *g, const char *s,
 	return rc;
 }
 
+int imap4_rfc2047_decode_append(struct imap4_buf *out, const char *s,
+                                size_t len)
+{
+	struct group g;
+	int rc;
+
+	if (!out || (!s && len))
+		return IMAP4_EINVAL;
+	size_t mark = out->len;
+	memset(&g, 0, sizeof(g));
+	imap4_buf_init(&g.bytes, 0);
+	rc = decode(out, &g, s ? s : "", len);
+	imap4_buf_clear(&g.bytes);
+	if (rc < 0)
+		out->len = mark;
+	return rc;
+}
+
 int imap4_rfc2047_decode(char **out, const char *s, size_t len)
 {
 	struct imap4_buf b;
-	struct group g;
 	int rc;
 
 	if (!out)
 		return IMAP4_EINVAL;
 	*out = NULL;
-	if (!s && len)
-		return IMAP4_EINVAL;
 	imap4_buf_init(&b, 0);
-	memset(&g, 0, sizeof(g));
-	imap4_buf_init(&g.bytes, 0);
-	rc = decode(&b, &g, s ? s : "", len);
-	imap4_buf_clear(&g.bytes);
+	rc = imap4_rfc2047_decode_append(&b, s, len);
 	if (rc < 0) {
 		imap4_buf_clear(&b);
 		return rc;

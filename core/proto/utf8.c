@@ -78,6 +78,11 @@ int imap4_utf8_append_sanitized(struct imap4_buf *b, const void *s, size_t len)
 
 	/* Valid runs are copied in one piece; only the bad bytes cost more. */
 	while (i < len) {
+		/* Header text is mostly ASCII: skip it without decoding. */
+		if (p[i] - 1u < 0x7fu) {
+			i++;
+			continue;
+		}
 		uint32_t cp;
 		size_t n = p[i] ? imap4_utf8_decode(&cp, p + i, len - i) : 0;
 		if (n) {

@@ -1,91 +1,136 @@
-/* convert.c - typed FETCH data to cache rows; see convert.h. */
+/* convert.c - typed FETCH data to cache rows; see convert.h.
+ *
+ * A row's strings are written one after another, NUL-terminated, into one
+ * buffer that becomes the row's only allocation: the initial sync converts
+ * a hundred thousand envelopes, and a malloc and a printf per field were
+ * most of its conversion time.
+ */
 #include "mailmirrord/convert.h"
 
+#include "proto/rfc2047.h"
 #include "util/buf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static char *decode_header(const char *s)
+/* A field's place in the row's buffer; NO_FIELD for NULL. */
+#define NO_FIELD SIZE_MAX
+
+static int put(struct imap4_buf *b, const char *s)
 {
-	char *out = NULL;
-	if (!s)
-		return NULL;
-	if (imap4_rfc2047_decode(&out, s, strlen(s)) < 0)
-		return NULL;
-	return out;
+	return imap4_buf_append(b, s, strlen(s));
 }
 
-char *conv_flags(const imap4_msg *msg)
+static int put_decoded(struct imap4_buf *b, const char *s)
 {
-	struct imap4_buf b;
-	imap4_buf_init(&b, 0);
+	return imap4_rfc2047_decode_append(b, s, strlen(s));
+}
+
+static int put_flags(struct imap4_buf *b, const imap4_msg *msg)
+{
+	size_t start = b->len;
 	for (size_t i = 0; i < msg->nflags; i++) {
 		/* \Recent belongs to one session (RFC 3501 2.3.2; gone in
 		 * IMAP4rev2): the mirror would show whichever session
 		 * happened to see it first. */
 		if (strcasecmp(msg->flags[i], "\\Recent") == 0)
 			continue;
-		if ((b.len && imap4_buf_putc(&b, ' ') < 0) ||
-		    imap4_buf_puts(&b, msg->flags[i]) < 0) {
-			imap4_buf_clear(&b);
-			return NULL;
-		}
+		if ((b->len > start && imap4_buf_putc(b, ' ') < 0) ||
+		    put(b, msg->flags[i]) < 0)
+			return -1;
 	}
-	return imap4_buf_steal(&b, NULL);
+	return 0;
 }
 
 static int put_address(struct imap4_buf *b, const imap4_address *a)
 {
-	char *name = decode_header(a->name);
-	int rc = 0;
-	if (name && *name) {
-		rc = imap4_buf_printf(b, "%s <", name);
-	} else if (a->name && !name) {
-		rc = -1;
+	size_t mark = b->len;
+	bool named = false;
+	if (a->name) {
+		if (put_decoded(b, a->name) < 0)
+			return -1;
+		named = b->len > mark;
+		if (named && put(b, " <") < 0)
+			return -1;
 	}
-	if (rc == 0)
-		rc = imap4_buf_printf(b, "%s@%s", a->mailbox ? a->mailbox : "",
-		                      a->host);
-	if (rc == 0 && name && *name)
-		rc = imap4_buf_putc(b, '>');
-	free(name);
-	return rc;
+	if ((a->mailbox && put(b, a->mailbox) < 0) ||
+	    imap4_buf_putc(b, '@') < 0 || put(b, a->host) < 0)
+		return -1;
+	return named ? imap4_buf_putc(b, '>') : 0;
+}
+
+/* Appends the list; *empty tells whether it wrote nothing. */
+static int put_addresses(struct imap4_buf *b, const imap4_address *list,
+                         bool *empty)
+{
+	size_t start = b->len;
+	bool first = true;
+	/* RFC 3501 7.4.2: a NIL host starts a group (mailbox is its name)
+	 * and a NIL host with a NIL mailbox ends it. */
+	for (const imap4_address *a = list; a; a = a->next) {
+		int rc;
+		if (!a->host) {
+			if (a->mailbox) {
+				rc = first ? 0 : put(b, ", ");
+				if (rc == 0)
+					rc = put_decoded(b, a->mailbox);
+				if (rc == 0)
+					rc = imap4_buf_putc(b, ':');
+				first = true;
+			} else {
+				rc = imap4_buf_putc(b, ';');
+				first = false;
+			}
+			if (rc < 0)
+				return -1;
+			continue;
+		}
+		if (!first)
+			rc = put(b, ", ");
+		else if (b->len > start && b->data[b->len - 1] == ':')
+			rc = imap4_buf_putc(b, ' ');
+		else
+			rc = 0;
+		if (rc < 0 || put_address(b, a) < 0)
+			return -1;
+		first = false;
+	}
+	*empty = b->len == start;
+	return 0;
+}
+
+/* Ends the field that started at *at with a NUL; an empty address list is
+ * no field at all. */
+static int end_field(struct imap4_buf *b, size_t *at, bool none)
+{
+	if (none) {
+		b->len = *at;
+		*at = NO_FIELD;
+		return 0;
+	}
+	return imap4_buf_putc(b, '\0');
+}
+
+char *conv_flags(const imap4_msg *msg)
+{
+	struct imap4_buf b;
+	imap4_buf_init(&b, 0);
+	if (put_flags(&b, msg) < 0 || imap4_buf_putc(&b, '\0') < 0) {
+		imap4_buf_clear(&b);
+		return NULL;
+	}
+	return imap4_buf_steal(&b, NULL);
 }
 
 char *conv_addresses(const imap4_address *list)
 {
 	struct imap4_buf b;
+	bool empty = true;
 	imap4_buf_init(&b, 0);
-	bool first = true;
-	int rc = 0;
-	/* RFC 3501 7.4.2: a NIL host starts a group (mailbox is its name)
-	 * and a NIL host with a NIL mailbox ends it. */
-	for (const imap4_address *a = list; a && rc == 0; a = a->next) {
-		if (!a->host) {
-			if (a->mailbox) {
-				char *g = decode_header(a->mailbox);
-				rc = imap4_buf_printf(
-				        &b, "%s%s:", first ? "" : ", ",
-				        g ? g : a->mailbox);
-				free(g);
-				first = true;
-				continue;
-			}
-			rc = imap4_buf_putc(&b, ';');
-			first = false;
-			continue;
-		}
-		if (!first)
-			rc = imap4_buf_puts(&b, ", ");
-		else if (b.len && b.data[b.len - 1] == ':')
-			rc = imap4_buf_putc(&b, ' ');
-		if (rc == 0)
-			rc = put_address(&b, a);
-		first = false;
-	}
-	if (rc < 0 || b.len == 0) {
+	if (put_addresses(&b, list, &empty) < 0 || empty ||
+	    imap4_buf_putc(&b, '\0') < 0) {
 		imap4_buf_clear(&b);
 		return NULL;
 	}
@@ -94,18 +139,73 @@ char *conv_addresses(const imap4_address *list)
 
 /* ---- messages */
 
-static char *own(struct conv_msg *c, char *s)
-{
-	if (s && c->nowned < (int)(sizeof(c->owned) / sizeof(c->owned[0])))
-		c->owned[c->nowned++] = s;
-	return s;
-}
-
 void conv_clear(struct conv_msg *c)
 {
-	for (int i = 0; i < c->nowned; i++)
-		free(c->owned[i]);
-	c->nowned = 0;
+	free(c->text);
+	c->text = NULL;
+}
+
+enum field {
+	F_FLAGS,
+	F_SUBJECT,
+	F_FROM,
+	F_SENDER,
+	F_REPLY_TO,
+	F_TO,
+	F_CC,
+	F_BCC,
+	F_MESSAGE_ID,
+	F_IN_REPLY_TO,
+	F_COUNT
+};
+
+/* Writes the row's strings into b, each field's offset in at[]. */
+static int put_fields(struct imap4_buf *b, size_t at[F_COUNT],
+                      const imap4_msg *msg)
+{
+	for (int i = 0; i < F_COUNT; i++)
+		at[i] = NO_FIELD;
+	if (msg->have & IMAP4_HAVE_FLAGS) {
+		at[F_FLAGS] = b->len;
+		if (put_flags(b, msg) < 0 ||
+		    end_field(b, &at[F_FLAGS], false) < 0)
+			return -1;
+	}
+	const imap4_envelope *e = msg->envelope;
+	if (!(msg->have & IMAP4_HAVE_ENVELOPE) || !e)
+		return 0;
+	if (e->subject) {
+		at[F_SUBJECT] = b->len;
+		if (put_decoded(b, e->subject) < 0 ||
+		    end_field(b, &at[F_SUBJECT], false) < 0)
+			return -1;
+	}
+	const imap4_address *lists[] = {
+	        [F_FROM] = e->from, [F_SENDER] = e->sender,
+	        [F_REPLY_TO] = e->reply_to, [F_TO] = e->to,
+	        [F_CC] = e->cc,     [F_BCC] = e->bcc,
+	};
+	for (int f = F_FROM; f <= F_BCC; f++) {
+		bool empty = true;
+		if (!lists[f])
+			continue;
+		at[f] = b->len;
+		if (put_addresses(b, lists[f], &empty) < 0 ||
+		    end_field(b, &at[f], empty) < 0)
+			return -1;
+	}
+	/* Copies, so that a row outlives the response it came from (sync.c
+	 * writes rows after the FETCH completes). */
+	const char *ids[] = {[F_MESSAGE_ID] = e->message_id,
+	                     [F_IN_REPLY_TO] = e->in_reply_to};
+	for (int f = F_MESSAGE_ID; f <= F_IN_REPLY_TO; f++) {
+		if (!ids[f])
+			continue;
+		at[f] = b->len;
+		if (put(b, ids[f]) < 0 || end_field(b, &at[f], false) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int conv_msg(struct conv_msg *out, const imap4_msg *msg)
@@ -119,53 +219,35 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg)
 	                          : STORE_NO_TIME;
 	r->size = (msg->have & IMAP4_HAVE_SIZE) ? (int64_t)msg->size : -1;
 	r->date = STORE_NO_TIME;
-	if (msg->have & IMAP4_HAVE_FLAGS) {
-		r->flags = own(out, conv_flags(msg));
-		if (!r->flags)
-			goto nomem;
-	}
 	const imap4_envelope *e = msg->envelope;
-	if (!(msg->have & IMAP4_HAVE_ENVELOPE) || !e)
-		return 0;
-	time_t date;
-	int zone;
-	r->date = imap4_rfc5322_date(&date, &zone, e->date) == 0
-	                  ? (int64_t)date
-	                  : STORE_NO_TIME;
-	struct {
-		const char **dst;
-		char *val;
-		bool present;
-	} fields[] = {
-	        {&r->subject, decode_header(e->subject), e->subject != NULL},
-	        {&r->from, conv_addresses(e->from), e->from != NULL},
-	        {&r->sender, conv_addresses(e->sender), e->sender != NULL},
-	        {&r->reply_to, conv_addresses(e->reply_to),
-	         e->reply_to != NULL},
-	        {&r->to, conv_addresses(e->to), e->to != NULL},
-	        {&r->cc, conv_addresses(e->cc), e->cc != NULL},
-	        {&r->bcc, conv_addresses(e->bcc), e->bcc != NULL},
-	};
-	bool failed = false;
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		*fields[i].dst = own(out, fields[i].val);
-		out->bytes += fields[i].val ? strlen(fields[i].val) : 0;
-		/* An address list of only empty groups gives NULL too; only
-		 * a subject that was there and vanished means no memory. */
-		if (i == 0 && fields[i].present && !fields[i].val)
-			failed = true;
+	if ((msg->have & IMAP4_HAVE_ENVELOPE) && e) {
+		time_t date;
+		int zone;
+		if (imap4_rfc5322_date(&date, &zone, e->date) == 0)
+			r->date = (int64_t)date;
 	}
-	/* Copies, so that a row outlives the response it came from (sync.c
-	 * writes rows after the FETCH completes). */
-	if (e->message_id && !(r->message_id = own(out, strdup(e->message_id))))
-		failed = true;
-	if (e->in_reply_to &&
-	    !(r->in_reply_to = own(out, strdup(e->in_reply_to))))
-		failed = true;
-	if (failed)
-		goto nomem;
+
+	struct imap4_buf b;
+	size_t at[F_COUNT];
+	imap4_buf_init(&b, 0);
+	if (put_fields(&b, at, msg) < 0) {
+		imap4_buf_clear(&b);
+		return -1;
+	}
+	out->bytes = b.len;
+	out->text = imap4_buf_steal(&b, NULL);
+	if (!out->text && out->bytes)
+		return -1;
+	/* Pointers only now: the buffer moved while it grew. */
+	const char **dst[F_COUNT] = {
+	        [F_FLAGS] = &r->flags,       [F_SUBJECT] = &r->subject,
+	        [F_FROM] = &r->from,         [F_SENDER] = &r->sender,
+	        [F_REPLY_TO] = &r->reply_to, [F_TO] = &r->to,
+	        [F_CC] = &r->cc,             [F_BCC] = &r->bcc,
+	        [F_MESSAGE_ID] = &r->message_id,
+	        [F_IN_REPLY_TO] = &r->in_reply_to,
+	};
+	for (int f = 0; f < F_COUNT; f++)
+		*dst[f] = at[f] == NO_FIELD ? NULL : out->text + at[f];
 	return 0;
-nomem:
-	conv_clear(out);
-	return -1;
 }

@@ -13,13 +13,12 @@
 
 #include <stdint.h>
 
-/* A row and the strings it points to, owned: it outlives the response it
- * came from. conv_clear() frees them. */
+/* A row and the strings it points to, owned in one block: it outlives the
+ * response it came from. conv_clear() frees it. */
 struct conv_msg {
 	struct store_msg row;
-	char *owned[12];
-	int nowned;
-	size_t bytes; /* roughly what the strings take */
+	char *text;   /* every string of row, NUL-separated; may be NULL */
+	size_t bytes; /* what the strings take */
 };
 
 /* Fills out->row from msg. 0, or -1 out of memory.

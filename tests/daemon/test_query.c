@@ -433,7 +433,7 @@ Test(query, missing_and_newer_cache)
 
 	cr_assert_eq(sqlite3_open(qpath, &db), SQLITE_OK);
 	cr_assert_eq(
-	        sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL),
+	        sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
 	        SQLITE_OK);
 	sqlite3_close(db);
 	cr_assert_eq(query_open(&q, qpath, ofile, OUT_TSV), QUERY_NEWER);

@@ -244,6 +244,42 @@ Test(store, migrates_version_1_and_indexes_old_messages)
 	assert_consistent();
 }
 
+/* Version 3 takes the indexing of new messages from a trigger to the
+ * daemon: what version 2 indexed stays, and new rows are indexed too. */
+Test(store, migrates_version_2_and_keeps_its_index)
+{
+	sqlite3 *db;
+	char err[256] = "";
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(cache_migrate(db, 2, err, sizeof(err)), CACHE_OK, "%s",
+	             err);
+	cr_assert_eq(sqlite3_exec(db,
+	                          "INSERT INTO accounts (name) VALUES ('a');"
+	                          "INSERT INTO mailboxes (account_id, name) "
+	                          "VALUES (1, 'INBOX');"
+	                          "INSERT INTO messages (mailbox_id, uid, "
+	                          "subject) VALUES (1, 7, 'quarterly report');"
+	                          "INSERT INTO bodies (message_id, body) "
+	                          "VALUES (1, 'the walrus said');",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
+	sqlite3_close(db);
+
+	struct store *s = open_store();
+	cr_assert_eq(query_int("PRAGMA user_version"), CACHE_SCHEMA_VERSION);
+	cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema WHERE "
+	                       "name = 'messages_fts_insert'"),
+	             0);
+	cr_assert_eq(fts_hits("quarterly"), 1);
+	cr_assert_eq(fts_hits("walrus"), 1);
+	struct store_msg m = msg(8, "annual report", "");
+	cr_assert_eq(store_message_upsert(NULL, s, 1, &m), STORE_OK);
+	cr_assert_eq(fts_hits("report"), 2);
+	store_close(&s);
+	assert_consistent();
+}
+
 Test(store, newer_schema_is_refused_by_both)
 {
 	sqlite3 *db;
@@ -608,6 +644,43 @@ Test(store, fts_follows_updates_and_deletes)
 	cr_assert_eq(store_mailbox_delete(s, inbox), STORE_OK);
 	cr_assert_eq(fts_hits("lunch OR sandwich"), 0);
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 0);
+	store_close(&s);
+	assert_consistent();
+}
+
+/* A batch indexes exactly its new rows, also when SQLite hands out again
+ * the id of a row deleted just before (the largest id plus one), and when
+ * some rows of the batch update rows that are indexed already. */
+Test(store, batches_index_exactly_their_new_rows)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_msg a = msg(1, "alpha", ""), b = msg(2, "bravo", ""),
+	                 c = msg(3, "charlie", "");
+	const struct store_msg *first[] = {&a, &b, &c};
+
+	cr_assert_eq(store_message_upsert_many(s, inbox, first, 3), STORE_OK);
+	cr_assert_eq(fts_hits("alpha OR bravo OR charlie"), 3);
+	cr_assert_eq(store_message_delete(s, inbox, 3), STORE_OK);
+
+	struct store_msg d = msg(4, "delta", ""), b2 = msg(2, "bravissimo", "");
+	const struct store_msg *second[] = {&d, &b2};
+	cr_assert_eq(store_message_upsert_many(s, inbox, second, 2), STORE_OK);
+	cr_assert_eq(query_int("SELECT id FROM messages WHERE uid = 4"), 3,
+	             "the test wants the freed id reused");
+	cr_assert_eq(fts_hits("delta"), 1);
+	cr_assert_eq(fts_hits("charlie"), 0);
+	cr_assert_eq(fts_hits("bravo"), 0);
+	cr_assert_eq(fts_hits("bravissimo"), 1);
+	assert_consistent();
+
+	/* A failing row rolls back the whole batch, index included. */
+	struct store_msg e = msg(5, "echo", ""), bad = msg(0, "zero", "");
+	const struct store_msg *third[] = {&e, &bad};
+	cr_assert_eq(store_message_upsert_many(s, inbox, third, 2),
+	             STORE_EINVAL);
+	cr_assert_eq(fts_hits("echo"), 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
 	store_close(&s);
 	assert_consistent();
 }

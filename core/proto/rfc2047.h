@@ -1,0 +1,21 @@
+/* rfc2047.h - the RFC 2047 decoder in the form that appends to a buffer.
+ *
+ * imap4_rfc2047_decode() (imap4.h) returns a fresh string per call; a
+ * caller that assembles many decoded fields into one block (the daemon
+ * converts a whole envelope into one allocation) uses this form instead.
+ * Internal to libimap4 and its in-tree users.
+ */
+#ifndef IMAP4_PROTO_RFC2047_H
+#define IMAP4_PROTO_RFC2047_H
+
+#include "util/buf.h"
+
+#include <stddef.h>
+
+/* Appends the decoded UTF-8 text of s[0..len) to out, without a NUL.
+ * 0; IMAP4_EINVAL (s NULL with len > 0), IMAP4_ENOMEM or IMAP4_ELIMIT,
+ * and then out is as it was before the call. */
+int imap4_rfc2047_decode_append(struct imap4_buf *out, const char *s,
+                                size_t len);
+
+#endif

@@ -1,0 +1,161 @@
+/* test_convert.c - typed FETCH data to cache rows: decoding, address
+ * lists and groups, flags, and rows that outlive what they came from. */
+#include "mailmirrord/convert.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ADDR(n, m, h, nx) \
+	((imap4_address){.name = (n), .mailbox = (m), .host = (h), .next = (nx)})
+
+Test(convert, whole_envelope_decoded_into_one_row)
+{
+	char subject[] = "=?utf-8?q?Caf=C3=A9?= menu";
+	char msgid[] = "<a@b>";
+	imap4_address from = ADDR("=?iso-8859-1?q?Ren=E9?=", "rene", "x.org",
+	                          NULL);
+	imap4_address to2 = ADDR(NULL, "bob", "y.net", NULL);
+	imap4_address to1 = ADDR("Alice", "alice", "y.net", &to2);
+	const char *flags[] = {"\\Seen", "\\Recent", "$Junk"};
+	imap4_envelope e = {
+	        .date = "Tue, 1 Mar 2022 10:00:00 +0100",
+	        .subject = subject,
+	        .from = &from,
+	        .to = &to1,
+	        .message_id = msgid,
+	        .in_reply_to = "<p@q>",
+	};
+	imap4_msg m = {
+	        .have = IMAP4_HAVE_UID | IMAP4_HAVE_FLAGS | IMAP4_HAVE_SIZE |
+	                IMAP4_HAVE_INTERNALDATE | IMAP4_HAVE_ENVELOPE |
+	                IMAP4_HAVE_MODSEQ,
+	        .uid = 42,
+	        .flags = flags,
+	        .nflags = 3,
+	        .size = 1234,
+	        .internaldate = 1600000000,
+	        .modseq = 9,
+	        .envelope = &e,
+	};
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m), 0);
+	/* The row must not point into the response. */
+	memset(subject, 'x', sizeof(subject) - 1);
+	memset(msgid, 'x', sizeof(msgid) - 1);
+
+	const struct store_msg *r = &c.row;
+	cr_assert_eq(r->uid, 42);
+	cr_assert_eq(r->modseq, 9);
+	cr_assert_eq(r->size, 1234);
+	cr_assert_eq(r->internaldate, 1600000000);
+	cr_assert_eq(r->date, 1646125200);
+	cr_assert_str_eq(r->flags, "\\Seen $Junk");
+	cr_assert_str_eq(r->subject, "Caf\xc3\xa9 menu");
+	cr_assert_str_eq(r->from, "Ren\xc3\xa9 <rene@x.org>");
+	cr_assert_str_eq(r->to, "Alice <alice@y.net>, bob@y.net");
+	cr_assert_null(r->cc);
+	cr_assert_null(r->bcc);
+	cr_assert_null(r->sender);
+	cr_assert_str_eq(r->message_id, "<a@b>");
+	cr_assert_str_eq(r->in_reply_to, "<p@q>");
+	/* Every string lives in the row's one block. */
+	const char *all[] = {r->flags, r->subject, r->from, r->to,
+	                     r->message_id, r->in_reply_to};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		cr_assert(all[i] >= c.text && all[i] < c.text + c.bytes,
+		          "field %zu is outside the row's block", i);
+	conv_clear(&c);
+	cr_assert_null(c.text);
+	conv_clear(&c); /* twice is harmless */
+}
+
+Test(convert, groups_and_names_that_are_empty)
+{
+	/* "Team: a@x, Bee <b@y>;, solo@z" and an empty named group. */
+	imap4_address solo = ADDR("", "solo", "z", NULL);
+	imap4_address end = ADDR(NULL, NULL, NULL, &solo);
+	imap4_address b = ADDR("Bee", "b", "y", &end);
+	imap4_address a = ADDR(NULL, "a", "x", &b);
+	imap4_address team = ADDR(NULL, "Team", NULL, &a);
+	char *s = conv_addresses(&team);
+	cr_assert_str_eq(s, "Team: a@x, Bee <b@y>;, solo@z");
+	free(s);
+
+	imap4_address uend = ADDR(NULL, NULL, NULL, NULL);
+	imap4_address undisclosed = ADDR(NULL, "undisclosed-recipients",
+	                                 NULL, &uend);
+	s = conv_addresses(&undisclosed);
+	cr_assert_str_eq(s, "undisclosed-recipients:;");
+	free(s);
+
+	cr_assert_null(conv_addresses(NULL));
+	/* A word that does not decode is kept as it was sent. */
+	imap4_address broken = ADDR("=?x-unknown?q?abc?=", "p", "q", NULL);
+	s = conv_addresses(&broken);
+	cr_assert_str_eq(s, "=?x-unknown?q?abc?= <p@q>");
+	free(s);
+	/* A NIL local part (RFC 3501 allows it) keeps the host. */
+	imap4_address nolocal = ADDR(NULL, NULL, "host.example", NULL);
+	s = conv_addresses(&nolocal);
+	cr_assert_str_eq(s, "@host.example");
+	free(s);
+}
+
+Test(convert, bad_bytes_become_replacement_characters)
+{
+	imap4_envelope e = {.subject = "ok \xff\xfe end \xc3"};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_ENVELOPE,
+	               .uid = 1,
+	               .envelope = &e};
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_str_eq(c.row.subject,
+	                 "ok \xef\xbf\xbd\xef\xbf\xbd end \xef\xbf\xbd");
+	cr_assert_eq(c.row.date, STORE_NO_TIME, "no Date: is no date");
+	conv_clear(&c);
+}
+
+Test(convert, items_not_fetched_stay_unknown)
+{
+	imap4_msg m = {.have = IMAP4_HAVE_UID, .uid = 5};
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_eq(c.row.uid, 5);
+	cr_assert_null(c.row.flags, "FLAGS not fetched is not 'no flags'");
+	cr_assert_null(c.row.subject);
+	cr_assert_eq(c.row.size, -1);
+	cr_assert_eq(c.row.internaldate, STORE_NO_TIME);
+	cr_assert_eq(c.row.date, STORE_NO_TIME);
+	conv_clear(&c);
+
+	/* FLAGS fetched and empty is the empty string. */
+	m.have |= IMAP4_HAVE_FLAGS;
+	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_str_eq(c.row.flags, "");
+	conv_clear(&c);
+	char *f = conv_flags(&m);
+	cr_assert_str_eq(f, "");
+	free(f);
+}
+
+Test(convert, long_lists_stay_whole)
+{
+	enum { N = 2000 };
+	imap4_address *v = calloc(N, sizeof(*v));
+	cr_assert_not_null(v);
+	for (int i = 0; i < N; i++)
+		v[i] = ADDR("=?utf-8?b?w6k=?=", "user", "example.org",
+		            i + 1 < N ? &v[i + 1] : NULL);
+	imap4_envelope e = {.to = v, .cc = v};
+	imap4_msg m = {.have = IMAP4_HAVE_ENVELOPE, .uid = 1, .envelope = &e};
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m), 0);
+	const char *one = "\xc3\xa9 <user@example.org>";
+	size_t want = N * strlen(one) + (N - 1) * 2;
+	cr_assert_eq(strlen(c.row.to), want);
+	cr_assert_str_eq(c.row.to, c.row.cc);
+	cr_assert_eq(strncmp(c.row.to, one, strlen(one)), 0);
+	conv_clear(&c);
+	free(v);
+}
