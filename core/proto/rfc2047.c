@@ -10,8 +10,8 @@
  * - words appear glued to text ("Re:=?utf-8?q?x?="), so no surrounding
  *   whitespace is required;
  * - labels lie: "iso-8859-1" text holds Windows-1252 quotes, "gb2312" text
- *   holds GBK characters; the aliases below decode the superset, as
- *   WHATWG's Encoding Standard does;
+ *   holds GBK characters; charset.c decodes the superset, as WHATWG's
+ *   Encoding Standard does;
  * - raw 8-bit bytes outside any word; they are kept if they are UTF-8 and
  *   replaced by U+FFFD otherwise.
  * A word whose charset is unknown or whose bytes do not convert is left as
@@ -20,11 +20,11 @@
 #include "proto/rfc2047.h"
 
 #include "imap4.h"
+#include "proto/charset.h"
+#include "proto/hex.h"
 #include "proto/utf8.h"
 #include "util/buf.h"
 
-#include <errno.h>
-#include <iconv.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,7 +32,7 @@
 #include <strings.h>
 
 /* Longer names exist nowhere; the bound keeps the iconv name on the stack. */
-#define CHARSET_MAX 40
+#define CHARSET_MAX IMAP4_CHARSET_MAX
 
 struct word {
 	const char *start; /* "=?" */
@@ -111,17 +111,6 @@ static bool parse_word(struct word *w, const char *s, const char *end)
 	return true;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static int b64_value(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -153,8 +142,8 @@ static int decode_text(struct imap4_buf *b, const struct word *w)
 			} else if (t[i] == '=') {
 				int hi, lo;
 				if (n - i < 3 ||
-				    (hi = hex_value(t[i + 1])) < 0 ||
-				    (lo = hex_value(t[i + 2])) < 0)
+				    (hi = imap4_hex_value(t[i + 1])) < 0 ||
+				    (lo = imap4_hex_value(t[i + 2])) < 0)
 					goto invalid;
 				rc = imap4_buf_putc(b, (char)(hi << 4 | lo));
 				i += 2;
@@ -197,148 +186,6 @@ invalid:
 	return 0;
 }
 
-static const struct {
-	const char *label;
-	const char *iconv_name;
-} aliases[] = {
-        /* WHATWG: these labels mean windows-1252 on the wire */
-        {"iso-8859-1", "WINDOWS-1252"},
-        {"iso8859-1", "WINDOWS-1252"},
-        {"latin1", "WINDOWS-1252"},
-        {"l1", "WINDOWS-1252"},
-        {"us-ascii", "WINDOWS-1252"},
-        {"ascii", "WINDOWS-1252"},
-        {"ansi_x3.4-1968", "WINDOWS-1252"},
-        {"cp1252", "WINDOWS-1252"},
-        {"x-cp1252", "WINDOWS-1252"},
-        /* Chinese: GB18030 is a superset of GBK, itself of GB2312 */
-        {"gb2312", "GB18030"},
-        {"gbk", "GB18030"},
-        {"x-gbk", "GB18030"},
-        {"cp936", "GB18030"},
-        {"euc-cn", "GB18030"},
-        {"csgb2312", "GB18030"},
-        /* Korean: UHC (CP949) extends EUC-KR */
-        {"euc-kr", "CP949"},
-        {"ks_c_5601-1987", "CP949"},
-        {"ks_c_5601", "CP949"},
-        {"ksc5601", "CP949"},
-        /* Japanese: Microsoft's extensions are what senders use */
-        {"shift_jis", "CP932"},
-        {"shift-jis", "CP932"},
-        {"sjis", "CP932"},
-        {"x-sjis", "CP932"},
-        {"ms_kanji", "CP932"},
-        {"windows-31j", "CP932"},
-        {"iso-2022-jp", "ISO-2022-JP-2"},
-        {"csiso2022jp", "ISO-2022-JP-2"},
-        {"big5", "BIG5-HKSCS"},
-        {"x-mac-roman", "MACINTOSH"},
-        {"utf8", "UTF-8"},
-        {"unicode-1-1-utf-7", "UTF-7"},
-};
-
-/* The iconv name for a MIME label; the label itself when not aliased. */
-static const char *iconv_name(const char *label)
-{
-	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
-		if (strcasecmp(label, aliases[i].label) == 0)
-			return aliases[i].iconv_name;
-	return label;
-}
-
-/* Windows-1252's 0x80..0x9F; the five holes (0x81, 0x8D, 0x8F, 0x90,
- * 0x9D) keep their Latin-1 meaning, as in WHATWG's index. */
-static const uint16_t cp1252_c1[32] = {
-        0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-        0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
-        0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-        0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
-};
-
-static int convert_cp1252(struct imap4_buf *out, const unsigned char *p,
-                          size_t len)
-{
-	int rc = 0;
-	for (size_t i = 0; i < len && rc == 0; i++) {
-		uint32_t cp = p[i] >= 0x80 && p[i] < 0xa0
-		                      ? cp1252_c1[p[i] - 0x80]
-		                      : p[i];
-		rc = imap4_utf8_put(out, cp);
-	}
-	return rc < 0 ? rc : 1;
-}
-
-static int convert_utf8(struct imap4_buf *out, const unsigned char *p,
-                        size_t len)
-{
-	uint32_t cp;
-	for (size_t i = 0, n; i < len; i += n)
-		if (!(n = imap4_utf8_decode(&cp, p + i, len - i)))
-			return 0;
-	int rc = imap4_buf_append(out, p, len);
-	return rc < 0 ? rc : 1;
-}
-
-static int convert_iconv(struct imap4_buf *out, const char *charset,
-                         const char *bytes, size_t len)
-{
-	iconv_t cd = iconv_open("UTF-8", charset);
-	if (cd == (iconv_t)-1)
-		return errno == ENOMEM ? IMAP4_ENOMEM : 0;
-
-	size_t mark = out->len;
-	char *in = (char *)bytes;
-	size_t inleft = len;
-	int rc = 1;
-	/* The second round (inleft 0) flushes stateful encodings such as
-	 * ISO-2022-JP back to their initial shift state. */
-	for (bool flushing = false;;) {
-		rc = imap4_buf_reserve(out, inleft * 4 + 16);
-		if (rc < 0)
-			break;
-		char *o = out->data + out->len;
-		size_t oleft = out->alloc - out->len - 1;
-		size_t r = flushing ? iconv(cd, NULL, NULL, &o, &oleft)
-		                    : iconv(cd, &in, &inleft, &o, &oleft);
-		out->len = (size_t)(o - out->data);
-		if (r != (size_t)-1) {
-			if (flushing) {
-				rc = 1;
-				break;
-			}
-			flushing = true;
-			continue;
-		}
-		if (errno == E2BIG)
-			continue;
-		rc = 0; /* EILSEQ, or EINVAL: truncated sequence */
-		break;
-	}
-	iconv_close(cd);
-	if (rc <= 0)
-		out->len = mark;
-	if (out->data)
-		out->data[out->len] = '\0';
-	return rc;
-}
-
-/* Converts len bytes labelled charset to UTF-8, appended to out. 1 done,
- * 0 the charset is unknown or the bytes are not valid in it (out
- * unchanged), < 0 on no memory. UTF-8 and the Latin-1 family, nearly all
- * of real mail, skip iconv_open, which costs more than the decoding. */
-static int convert(struct imap4_buf *out, const char *label, const char *bytes,
-                   size_t len)
-{
-	const char *name = iconv_name(label);
-
-	if (strcasecmp(name, "UTF-8") == 0)
-		return convert_utf8(out, (const unsigned char *)bytes, len);
-	if (strcasecmp(name, "WINDOWS-1252") == 0)
-		return convert_cp1252(out, (const unsigned char *)bytes, len);
-	return convert_iconv(out, name, bytes, len);
-}
-
 static int emit_raw(struct imap4_buf *out, const char *s, size_t len)
 {
 	return imap4_utf8_append_sanitized(out, s, len);
@@ -356,8 +203,9 @@ static int flush_group(struct imap4_buf *out, struct group *g, bool *prev_ok)
 		return 0;
 	g->active = false;
 	imap4_buf_init(&conv, 0);
-	ok = convert(&conv, g->charset, g->bytes.data ? g->bytes.data : "",
-	             g->bytes.len);
+	ok = imap4_charset_convert(&conv, g->charset,
+	                           g->bytes.data ? g->bytes.data : "",
+	                           g->bytes.len);
 	imap4_buf_reset(&g->bytes);
 	if (ok < 0) {
 		imap4_buf_clear(&conv);

@@ -43,9 +43,8 @@ size_t imap4_utf8_decode(uint32_t *cp, const unsigned char *s, size_t len)
 	return n;
 }
 
-int imap4_utf8_put(struct imap4_buf *b, uint32_t cp)
+size_t imap4_utf8_encode(char u[4], uint32_t cp)
 {
-	char u[4];
 	size_t n;
 
 	if (cp < 0x80) {
@@ -67,7 +66,13 @@ int imap4_utf8_put(struct imap4_buf *b, uint32_t cp)
 		u[3] = (char)(0x80 | (cp & 0x3f));
 		n = 4;
 	}
-	return imap4_buf_append(b, u, n);
+	return n;
+}
+
+int imap4_utf8_put(struct imap4_buf *b, uint32_t cp)
+{
+	char u[4];
+	return imap4_buf_append(b, u, imap4_utf8_encode(u, cp));
 }
 
 int imap4_utf8_append_sanitized(struct imap4_buf *b, const void *s, size_t len)

@@ -16,6 +16,10 @@
  * sequence (then *cp is untouched). */
 size_t imap4_utf8_decode(uint32_t *cp, const unsigned char *s, size_t len);
 
+/* Writes the UTF-8 form of cp (a scalar value, not a surrogate) to u and
+ * returns its length, 1..4. */
+size_t imap4_utf8_encode(char u[4], uint32_t cp);
+
 /* Appends the UTF-8 form of cp (a scalar value, not a surrogate) to b.
  * 0, or IMAP4_ENOMEM / IMAP4_ELIMIT from the buffer. */
 int imap4_utf8_put(struct imap4_buf *b, uint32_t cp);

@@ -172,10 +172,87 @@ static const char migration_2[] =
 	"INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');\n";
 /* clang-format on */
 
-/* New messages are indexed by the daemon, a batch in one statement, in
- * the transaction that stores them (store.c says why). The update and
- * delete triggers stay: they fire per changed row, which is rare. */
-static const char migration_3[] = "DROP TRIGGER messages_fts_insert;\n";
+/* Indexing leaves the paths that store mail. New messages are indexed by
+ * the daemon, a batch in one statement, in the transaction that stores
+ * them (store.c says why). A stored body waits in bodies_unindexed until
+ * the daemon's indexer, off the sync's path, puts it in the index; the
+ * view shows a waiting body as NULL, so the index always equals its
+ * content. The queue is a table of its own, not a flag in bodies: setting
+ * a flag rewrites the whole row, body included. */
+static const char migration_3[] =
+        "DROP TRIGGER messages_fts_insert;\n"
+        "DROP TRIGGER messages_fts_update;\n"
+        "DROP TRIGGER bodies_fts_insert;\n"
+        "DROP TRIGGER bodies_fts_update;\n"
+        "DROP TRIGGER bodies_fts_delete;\n"
+        "CREATE TABLE bodies_unindexed (\n"
+        "  message_id INTEGER PRIMARY KEY\n"
+        ");\n"
+        "DROP VIEW message_text;\n"
+        "CREATE VIEW message_text (id, subject, from_addr, to_addr, cc_addr,\n"
+        "    body) AS\n"
+        "  SELECT m.id, m.subject, m.from_addr, m.to_addr, m.cc_addr,\n"
+        "    CASE WHEN q.message_id IS NULL THEN b.body END\n"
+        "  FROM messages m LEFT JOIN bodies b ON b.message_id = m.id\n"
+        "  LEFT JOIN bodies_unindexed q ON q.message_id = m.id;\n"
+        "CREATE TRIGGER messages_fts_update\n"
+        "  AFTER UPDATE OF subject, from_addr, to_addr, cc_addr ON messages\n"
+        "  WHEN old.subject IS NOT new.subject\n"
+        "    OR old.from_addr IS NOT new.from_addr\n"
+        "    OR old.to_addr IS NOT new.to_addr\n"
+        "    OR old.cc_addr IS NOT new.cc_addr\n"
+        "BEGIN\n"
+        "  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
+        "      to_addr, cc_addr, body)\n"
+        "    VALUES ('delete', old.id, old.subject, old.from_addr, "
+        "old.to_addr,\n"
+        "      old.cc_addr, (SELECT body FROM message_text WHERE id = "
+        "old.id));\n"
+        "  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
+        "      cc_addr, body)\n"
+        "    SELECT id, subject, from_addr, to_addr, cc_addr, body\n"
+        "    FROM message_text WHERE id = new.id;\n"
+        "END;\n"
+        /* A new body waits; the index keeps showing the message without. */
+        "CREATE TRIGGER bodies_queue AFTER INSERT ON bodies BEGIN\n"
+        "  INSERT OR IGNORE INTO bodies_unindexed (message_id)\n"
+        "    VALUES (new.message_id);\n"
+        "END;\n"
+        /* A body replaced: out of the index, and waiting again. */
+        "CREATE TRIGGER bodies_requeue AFTER UPDATE OF body ON bodies\n"
+        "  WHEN old.body IS NOT new.body AND NOT EXISTS\n"
+        "    (SELECT 1 FROM bodies_unindexed WHERE message_id = "
+        "old.message_id)\n"
+        "BEGIN\n"
+        "  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
+        "      to_addr, cc_addr, body)\n"
+        "    SELECT 'delete', id, subject, from_addr, to_addr, cc_addr, "
+        "old.body\n"
+        "    FROM messages WHERE id = old.message_id;\n"
+        "  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
+        "      cc_addr, body)\n"
+        "    SELECT id, subject, from_addr, to_addr, cc_addr, NULL\n"
+        "    FROM messages WHERE id = old.message_id;\n"
+        "  INSERT INTO bodies_unindexed (message_id) VALUES (old.message_id);\n"
+        "END;\n"
+        "CREATE TRIGGER bodies_fts_delete BEFORE DELETE ON bodies\n"
+        "  WHEN NOT EXISTS\n"
+        "    (SELECT 1 FROM bodies_unindexed WHERE message_id = "
+        "old.message_id)\n"
+        "BEGIN\n"
+        "  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
+        "      to_addr, cc_addr, body)\n"
+        "    SELECT 'delete', id, subject, from_addr, to_addr, cc_addr, "
+        "old.body\n"
+        "    FROM messages WHERE id = old.message_id;\n"
+        "  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
+        "      cc_addr, body)\n"
+        "    SELECT id, subject, from_addr, to_addr, cc_addr, NULL\n"
+        "    FROM messages WHERE id = old.message_id;\n"
+        "END;\n"
+        "CREATE TRIGGER bodies_unqueue AFTER DELETE ON bodies BEGIN\n"
+        "  DELETE FROM bodies_unindexed WHERE message_id = old.message_id;\n"
+        "END;\n";
 
 static const char *const migrations[CACHE_SCHEMA_VERSION] = {
         migration_1,
@@ -324,27 +401,51 @@ fail:
 /* SQLite gives the -wal and -shm files the permissions of the database
  * file, so making the database 0600 before SQLite first opens it covers
  * all three without touching the process-wide umask (the daemon runs one
- * thread per account). O_NOFOLLOW: a symlink planted at the cache path
- * must not redirect our writes. */
+ * thread per account).
+ *
+ * An existing cache is never opened here, only looked at and chmod'ed by
+ * path: closing any descriptor of a file drops every POSIX lock the
+ * process holds on it, and the connections other threads already have
+ * rely on theirs. Without its shared lock, the daemon looks absent to a
+ * reader, which then checkpoints the database as its last user and
+ * deletes the WAL that the daemon goes on writing to: nobody would see
+ * those writes, and a kill would lose them. lstat, not stat: a symlink
+ * planted at the cache path must not redirect our writes. */
 static int secure_file(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-	if (fd < 0) {
-		set_err(err, errlen, "cannot create %s: %s", path,
-		        strerror(errno));
-		return CACHE_EIO;
+	for (int tries = 0; tries < 2; tries++) {
+		if (lstat(path, &sb) == 0) {
+			if (!S_ISREG(sb.st_mode)) {
+				set_err(err, errlen,
+				        "cannot use %s: not a regular file",
+				        path);
+				return CACHE_EIO;
+			}
+			if ((sb.st_mode & 077) != 0 && chmod(path, 0600) < 0) {
+				set_err(err, errlen, "cannot secure %s: %s",
+				        path, strerror(errno));
+				return CACHE_EIO;
+			}
+			return CACHE_OK;
+		}
+		if (errno != ENOENT)
+			break;
+		/* A new file: nobody holds a lock on it yet. */
+		int fd =
+		        open(path,
+		             O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		             0600);
+		if (fd >= 0) {
+			close(fd);
+			return CACHE_OK;
+		}
+		if (errno != EEXIST) /* else created meanwhile: look again */
+			break;
 	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
-	    ((sb.st_mode & 077) != 0 && fchmod(fd, 0600) < 0)) {
-		set_err(err, errlen, "cannot secure %s: %s", path,
-		        errno ? strerror(errno) : "not a regular file");
-		close(fd);
-		return CACHE_EIO;
-	}
-	close(fd);
-	return CACHE_OK;
+	set_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+	return CACHE_EIO;
 }
 
 static int open_db(sqlite3 **out, const char *path, int flags, char *err,
@@ -413,8 +514,9 @@ int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)
 	}
 	if ((rc = open_db(&db, path, SQLITE_OPEN_READONLY, err, errlen)) < 0)
 		return rc;
-	sqlite3_exec(db, MMAP_PRAGMA, NULL, NULL, NULL);	/* an optimisation:
-								   failure is harmless */
+	sqlite3_exec(db, MMAP_PRAGMA, NULL, NULL,
+	             NULL); /* an optimisation:
+	                       failure is harmless */
 	if ((version = cache_version(db)) < 0) {
 		set_err(err, errlen, "cannot read %s: %s", path,
 		        sqlite3_errmsg(db));

@@ -43,6 +43,10 @@ static const struct qcol message_cols[] = {
 	{{"FLAGS", 0, false}, "m.flags", "flags", "m.flags"},
 };
 
+#define UNINDEXED_OF(box)                                                      \
+	"(SELECT count(*) FROM bodies_unindexed x JOIN messages y ON "         \
+	"y.id = x.message_id WHERE y.mailbox_id = " box ")"
+
 static const struct qcol status_cols[] = {
 	{{"ACCOUNT", 20, false}, "a.name", "account", "a.name"},
 	{{"STATE", 12, false}, "a.state", "account_state", "a.state"},
@@ -65,6 +69,11 @@ static const struct qcol status_cols[] = {
 	 "b.sync_total END",
 	 "sync_progress", "b.sync_progress"},
 	{{NULL, 0, false}, NULL, "sync_total", "b.sync_total"},
+	/* Bodies stored but not yet searchable (the daemon's indexer). */
+	{{"TO INDEX", 0, true},
+	 "nullif(" UNINDEXED_OF("b.id") ", 0)",
+	 "unindexed", "CASE WHEN b.id IS NULL THEN NULL ELSE "
+	 UNINDEXED_OF("b.id") " END"},
 	{{"ERROR", 60, false}, "coalesce(b.last_error, a.last_error)", "error",
 	 "b.last_error"},
 };

@@ -2,6 +2,7 @@
 #include "mailmirrord/account.h"
 
 #include "mailmirrord/conn.h"
+#include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/plan.h"
 #include "mailmirrord/store.h"
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,17 +25,26 @@
 #define NOOP_INTERVAL_MS 30000
 /* The mailbox list is read again at most this often while live. */
 #define LIST_INTERVAL_S 300
+/* A poke finds the worker idle on a connection that may have died
+ * silently (suspend, network change): the server must answer the check
+ * (IDLE's DONE, or the NOOP) this soon, whatever the command timeout
+ * (120 s by default) would allow. */
+#define CHECK_MS 15000
 
 struct account {
 	const struct conf_account *conf;
 	char *cache_path;
 	bool once;
-	int done_fd; /* eventfd of the supervisor, or -1 */
+	int done_fd;        /* eventfd of the supervisor, or -1 */
+	struct indexer *ix; /* borrowed, may be NULL */
 	pthread_t thread;
 
-	pthread_mutex_t lock; /* guards h, status, done, and the cond */
+	pthread_mutex_t lock; /* guards h, idle_fd, check_by, status, done,
+	                         and the cond */
 	pthread_cond_t cond;  /* stop requests, end of the thread */
 	imap4 *h;             /* the connection, for imap4_wake() */
+	int idle_fd;          /* h's socket while watch() waits on it, or -1 */
+	int64_t check_by;     /* deadline of a poke's check, or 0 */
 	char status[160];
 	bool done;
 	bool ok;
@@ -82,6 +93,12 @@ static void on_heartbeat(void *payload, int ms)
 {
 	struct worker *w = payload;
 	promise(w->a, ms);
+}
+
+static void on_bodies_stored(void *payload)
+{
+	struct worker *w = payload;
+	indexer_poke(w->a->ix);
 }
 
 static void on_progress(void *payload, const char *mailbox, uint32_t done,
@@ -156,6 +173,11 @@ static void back_off(struct worker *w, const char *why)
 	store_account_set_error(w->store, w->account_id, why);
 	set_status(a, "error, retry in %u s", (ms + 999) / 1000);
 	sleep_ms(a, ms);
+	/* A poke (resume, network change) ends the wait: the server may be
+	 * reachable now. Taken here, so that a retry that fails again waits
+	 * its full, longer back-off. */
+	if (atomic_exchange(&a->poke, false))
+		log_info(a->conf->name, NULL, "retrying now");
 }
 
 /* ---- the live phase */
@@ -251,7 +273,7 @@ static int on_idle(void *payload, const imap4_resp *resp)
 
 /* Waits on the watched mailbox until something changed or until ms
  * passed. */
-static int watch(struct worker *w, int ms)
+static int wait_changes(struct worker *w, int ms)
 {
 	imap4 *h = w->a->h;
 	if (imap4_has_capability(h, "IDLE")) {
@@ -276,6 +298,24 @@ static int watch(struct worker *w, int ms)
 		return SYNC_ECONN;
 	}
 	return SYNC_OK;
+}
+
+/* While the worker waits on the server, a poke arms a deadline for the
+ * answer (acct_check_deadline); it lapses when the wait ends. */
+static void set_idle_fd(struct account *a, int fd)
+{
+	pthread_mutex_lock(&a->lock);
+	a->idle_fd = fd;
+	a->check_by = 0;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static int watch(struct worker *w, int ms)
+{
+	set_idle_fd(w->a, imap4_socket(w->a->h));
+	int rc = wait_changes(w, ms);
+	set_idle_fd(w->a, -1);
+	return rc;
 }
 
 static int live(struct worker *w)
@@ -374,6 +414,8 @@ static int session(struct worker *w)
 	publish_handle(a, h);
 	log_info(c->name, NULL, "connected");
 
+	/* The full-text indexer waits while we sync (indexer.h). */
+	indexer_hold(a->ix);
 	int rc = sync_attach(&w->sync, h);
 	if (rc == SYNC_OK) {
 		set_status(a, "syncing");
@@ -386,6 +428,7 @@ static int session(struct worker *w)
 	if (rc == SYNC_OK || rc == SYNC_EMAILBOX)
 		rc = sync_all(&w->sync);
 	sync_forget_known(&w->sync);
+	indexer_release(a->ix);
 	if ((rc == SYNC_OK || rc == SYNC_EMAILBOX) && !a->once)
 		rc = live(w);
 	else if (rc == SYNC_OK || rc == SYNC_EMAILBOX)
@@ -417,6 +460,7 @@ static void *run(void *arg)
 	        .stop = &a->stop,
 	        .progress = on_progress,
 	        .heartbeat = on_heartbeat,
+	        .bodies_stored = on_bodies_stored,
 	        .payload = &w,
 	        .store_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
@@ -458,8 +502,8 @@ out:
 /* ---- the supervisor's side */
 
 int acct_start(struct account **out, const struct conf_account *conf,
-               const char *cache_path, bool once, int done_fd, char *err,
-               size_t errlen)
+               const char *cache_path, bool once, int done_fd,
+               struct indexer *ix, char *err, size_t errlen)
 {
 	struct account *a = calloc(1, sizeof(*a));
 	if (!a || !(a->cache_path = strdup(cache_path))) {
@@ -470,6 +514,8 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	a->conf = conf;
 	a->once = once;
 	a->done_fd = done_fd;
+	a->ix = ix;
+	a->idle_fd = -1;
 	atomic_init(&a->stop, false);
 	atomic_init(&a->poke, false);
 	atomic_init(&a->alive_until, now_ms() + 60000);
@@ -508,8 +554,37 @@ void acct_poke(struct account *a)
 	pthread_mutex_lock(&a->lock);
 	if (a->h)
 		imap4_wake(a->h);
+	if (a->idle_fd >= 0 && !a->check_by)
+		a->check_by = now_ms() + CHECK_MS;
 	pthread_cond_broadcast(&a->cond);
 	pthread_mutex_unlock(&a->lock);
+}
+
+int acct_check_deadline(struct account *a)
+{
+	int left = -1;
+	pthread_mutex_lock(&a->lock);
+	if (a->idle_fd >= 0 && a->check_by) {
+		int64_t l = a->check_by - now_ms();
+		if (l > 0) {
+			left = (int)l;
+		} else {
+			/* The worker sits in the library's wait for the
+			 * answer, under the command timeout; only a socket
+			 * that ends under it cuts that short. idle_fd is
+			 * open: the worker clears it, under this lock,
+			 * before it closes anything. A tunnel's pipe is no
+			 * socket: it keeps the command timeout. */
+			log_warning(a->conf->name, NULL,
+			            "no answer within %d s of the check; "
+			            "dropping the connection",
+			            CHECK_MS / 1000);
+			shutdown(a->idle_fd, SHUT_RDWR);
+			a->check_by = 0;
+		}
+	}
+	pthread_mutex_unlock(&a->lock);
+	return left;
 }
 
 bool acct_join(struct account **ap, int timeout_ms, bool *ok)

@@ -21,13 +21,16 @@
 
 struct account;
 
+struct indexer;
+
 /* Starts the worker of conf (borrowed: it must outlive the worker). With
  * once, the worker syncs every mailbox once and ends. When done_fd is not
  * -1 the worker writes an eventfd count to it as it ends, so the supervisor
- * can sleep in poll(). 0, or -1 with err. */
+ * can sleep in poll(). ix (borrowed, may be NULL) is poked whenever the
+ * worker stores bodies. 0, or -1 with err. */
 int acct_start(struct account **out, const struct conf_account *conf,
-               const char *cache_path, bool once, int done_fd, char *err,
-               size_t errlen);
+               const char *cache_path, bool once, int done_fd,
+               struct indexer *ix, char *err, size_t errlen);
 
 /* Asks the worker to end: it leaves IDLE, a back-off sleep or the batch in
  * progress, logs out and closes the cache. Returns at once. */
@@ -41,8 +44,17 @@ bool acct_join(struct account **a, int timeout_ms, bool *ok);
 /* Asks the worker to check its connection and poll every mailbox now (the
  * system resumed from suspend, or the network changed): a connection that
  * died meanwhile fails that poll and is replaced at once, instead of after
- * an IDLE that may last 29 minutes. */
+ * an IDLE that may last 29 minutes. A worker waiting to reconnect retries
+ * at once; should that fail, its back-off goes on growing. */
 void acct_poke(struct account *a);
+
+/* A poke that finds the worker waiting on its server (IDLE, or between
+ * NOOPs) gives the server 15 s to answer, however long the command timeout.
+ * The supervisor calls this before each sleep and sleeps no longer than it
+ * returns: it drops the connection once the deadline passed (the worker
+ * then reconnects), and returns the milliseconds left, or -1 when no check
+ * is pending. */
+int acct_check_deadline(struct account *a);
 
 /* Whether the worker is within the deadline it promised before its current
  * wait (the watchdog is pinged only while every worker is fresh). */

@@ -7,6 +7,7 @@
  */
 #include "mailmirrord/convert.h"
 
+#include "proto/mime_text.h"
 #include "proto/rfc2047.h"
 #include "util/buf.h"
 
@@ -137,12 +138,78 @@ char *conv_addresses(const imap4_address *list)
 	return imap4_buf_steal(&b, NULL);
 }
 
+/* ---- bodies */
+
+void conv_body_clear(struct conv_body *b)
+{
+	free(b->block);
+	memset(b, 0, sizeof(*b));
+}
+
+/* The body section of msg: BODY[] (possibly partial) or BODY[HEADER]. */
+static const imap4_section *body_section(const imap4_msg *msg, bool *whole)
+{
+	if (!(msg->have & IMAP4_HAVE_SECTIONS))
+		return NULL;
+	for (const imap4_section *s = msg->sections; s; s = s->next) {
+		if (s->nil || s->streamed || !s->data || !s->section)
+			continue;
+		if (s->section[0] == '\0' ||
+		    strcasecmp(s->section, "HEADER") == 0) {
+			*whole = s->section[0] == '\0';
+			return s;
+		}
+	}
+	return NULL;
+}
+
+int conv_body(struct conv_body *out, const imap4_msg *msg)
+{
+	memset(out, 0, sizeof(*out));
+	bool whole = false;
+	const imap4_section *s = body_section(msg, &whole);
+	if (!s || !(msg->have & IMAP4_HAVE_UID))
+		return 0;
+	/* The header block ends at the first empty line (RFC 5322 2.1); a
+	 * message without one is all header. */
+	const char *sep = memmem(s->data, s->len, "\r\n\r\n", 4);
+	size_t hlen = sep ? (size_t)(sep - s->data) + 2 : s->len;
+	struct imap4_buf b;
+	imap4_buf_init(&b, 0);
+	if (imap4_buf_append(&b, s->data, hlen) < 0 ||
+	    imap4_buf_putc(&b, '\0') < 0)
+		goto nomem;
+	/* The text is what a reader shows (decoded, attachments named, not
+	 * included): it is what people read and search, and raw MIME would
+	 * fill the index with base64. */
+	size_t text_at = b.len;
+	int cut = 0;
+	if (whole && ((cut = imap4_mime_text(&b, s->data, s->len, 0)) < 0 ||
+	              imap4_buf_putc(&b, '\0') < 0))
+		goto nomem;
+	out->bytes = b.len;
+	out->block = imap4_buf_steal(&b, NULL);
+	if (!out->block)
+		return -1;
+	out->b.uid = msg->uid;
+	out->b.headers = out->block;
+	out->b.body = whole ? out->block + text_at : NULL;
+	out->b.truncated = cut == 1 || (whole && s->has_origin &&
+	                                (msg->have & IMAP4_HAVE_SIZE) &&
+	                                s->len < msg->size);
+	return 1;
+nomem:
+	imap4_buf_clear(&b);
+	return -1;
+}
+
 /* ---- messages */
 
 void conv_clear(struct conv_msg *c)
 {
 	free(c->text);
 	c->text = NULL;
+	conv_body_clear(&c->body);
 }
 
 enum field {
@@ -181,9 +248,12 @@ static int put_fields(struct imap4_buf *b, size_t at[F_COUNT],
 			return -1;
 	}
 	const imap4_address *lists[] = {
-	        [F_FROM] = e->from, [F_SENDER] = e->sender,
-	        [F_REPLY_TO] = e->reply_to, [F_TO] = e->to,
-	        [F_CC] = e->cc,     [F_BCC] = e->bcc,
+	        [F_FROM] = e->from,
+	        [F_SENDER] = e->sender,
+	        [F_REPLY_TO] = e->reply_to,
+	        [F_TO] = e->to,
+	        [F_CC] = e->cc,
+	        [F_BCC] = e->bcc,
 	};
 	for (int f = F_FROM; f <= F_BCC; f++) {
 		bool empty = true;
@@ -236,14 +306,20 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg)
 	}
 	out->bytes = b.len;
 	out->text = imap4_buf_steal(&b, NULL);
-	if (!out->text && out->bytes)
+	if ((!out->text && out->bytes) || conv_body(&out->body, msg) < 0) {
+		conv_clear(out);
 		return -1;
+	}
 	/* Pointers only now: the buffer moved while it grew. */
 	const char **dst[F_COUNT] = {
-	        [F_FLAGS] = &r->flags,       [F_SUBJECT] = &r->subject,
-	        [F_FROM] = &r->from,         [F_SENDER] = &r->sender,
-	        [F_REPLY_TO] = &r->reply_to, [F_TO] = &r->to,
-	        [F_CC] = &r->cc,             [F_BCC] = &r->bcc,
+	        [F_FLAGS] = &r->flags,
+	        [F_SUBJECT] = &r->subject,
+	        [F_FROM] = &r->from,
+	        [F_SENDER] = &r->sender,
+	        [F_REPLY_TO] = &r->reply_to,
+	        [F_TO] = &r->to,
+	        [F_CC] = &r->cc,
+	        [F_BCC] = &r->bcc,
 	        [F_MESSAGE_ID] = &r->message_id,
 	        [F_IN_REPLY_TO] = &r->in_reply_to,
 	};

@@ -13,18 +13,35 @@
 
 #include <stdint.h>
 
+/* A message's stored body and the block that holds its strings. */
+struct conv_body {
+	struct store_body b; /* b.uid 0: the FETCH carried no body */
+	char *block;
+	size_t bytes;
+};
+
 /* A row and the strings it points to, owned in one block: it outlives the
- * response it came from. conv_clear() frees it. */
+ * response it came from. conv_clear() frees it and the body. */
 struct conv_msg {
 	struct store_msg row;
 	char *text;   /* every string of row, NUL-separated; may be NULL */
 	size_t bytes; /* what the strings take */
+	struct conv_body body;
 };
 
-/* Fills out->row from msg. 0, or -1 out of memory.
- * Fields the FETCH did not carry are left NULL / STORE_NO_TIME / -1. */
+/* Fills out->row from msg, and out->body when msg carries a body section
+ * (conv_body). 0, or -1 out of memory. Fields the FETCH did not carry are
+ * left NULL / STORE_NO_TIME / -1. */
 int conv_msg(struct conv_msg *out, const imap4_msg *msg);
 void conv_clear(struct conv_msg *c);
+
+/* Takes the body section msg carries (BODY[], a partial BODY[]<0>, or
+ * BODY[HEADER]) into out: its header block and, for a whole message, its
+ * text. A partial section shorter than the message's RFC822.SIZE is marked
+ * truncated. 1 when taken, 0 when msg has no such section (or the library
+ * streamed it away), -1 out of memory. */
+int conv_body(struct conv_body *out, const imap4_msg *msg);
+void conv_body_clear(struct conv_body *b);
 
 /* The flags of msg, space-separated, in a malloc'ed string ("" for
  * none), or NULL out of memory. */

@@ -2,14 +2,17 @@
  *
  * Loads the configuration (exit 78 before anything is written when it is
  * wrong), creates or migrates the cache, starts one worker per account and
- * then only waits: for signals (SIGTERM/SIGINT stop, SIGHUP reloads) and for
- * the watchdog's beat, which it gives only while every worker is fresh
- * (daemon(7): no fork, no pid file, logs on stderr).
+ * then only waits: for signals (SIGTERM/SIGINT stop, SIGHUP reloads), for
+ * the end of a suspend or a change of the network (then every worker checks
+ * its connection), and for the watchdog's beat, which it gives only while
+ * every worker is fresh (daemon(7): no fork, no pid file, logs on stderr).
  */
 #include "cache/paths.h"
 #include "mailmirrord/account.h"
 #include "mailmirrord/config.h"
+#include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/netwatch.h"
 #include "mailmirrord/notify.h"
 #include "mailmirrord/store.h"
 
@@ -36,6 +39,7 @@
 struct running {
 	struct account **v;
 	size_t n, cap;
+	struct indexer *ix; /* may be NULL: bodies then wait for a restart */
 };
 
 /* Every configuration still referenced by a worker stays loaded; an old
@@ -113,8 +117,8 @@ static int start(struct running *r, const struct conf_account *c,
 		r->cap = cap;
 	}
 	char err[256];
-	if (acct_start(&r->v[r->n], c, cache, once, done_fd, err, sizeof(err)) <
-	    0) {
+	if (acct_start(&r->v[r->n], c, cache, once, done_fd, r->ix, err,
+	               sizeof(err)) < 0) {
 		log_err(c->name, NULL, "%s", err);
 		return -1;
 	}
@@ -256,8 +260,23 @@ static int64_t suspended_ms(void)
 	       (b.tv_nsec - m.tv_nsec) / 1000000;
 }
 
-/* After a suspend, connections are likely dead though no socket knows it
- * yet: every worker checks its own at once. */
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Connections are likely dead though no socket knows it yet: every worker
+ * checks its own at once (and gives up on it when the server does not
+ * answer soon: acct_check_deadline). */
+static void poke_all(struct running *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		acct_poke(r->v[i]);
+}
+
+/* After a suspend. */
 static void check_resume(struct running *r, int64_t *last)
 {
 	int64_t now = suspended_ms();
@@ -266,10 +285,87 @@ static void check_resume(struct running *r, int64_t *last)
 		           "the system was suspended for %lld s; "
 		           "checking every connection",
 		           (long long)((now - *last) / 1000));
-		for (size_t i = 0; i < r->n; i++)
-			acct_poke(r->v[i]);
+		poke_all(r);
 	}
 	*last = now;
+}
+
+/* After the network changed: read what the kernel said, and once a burst
+ * of changes is over, poke. */
+static void check_network(struct running *r, struct netwatch **nw,
+                          struct netwatch_debounce *d, bool readable)
+{
+	if (readable) {
+		int rc = netwatch_drain(*nw);
+		if (rc < 0) {
+			log_warning(NULL, NULL,
+			            "network changes: %s; no longer watched",
+			            strerror(errno));
+			netwatch_close(nw);
+		} else if (rc > 0) {
+			netwatch_debounce_event(d, mono_ms());
+		}
+	}
+	if (netwatch_debounce_due(d, mono_ms())) {
+		log_notice(NULL, NULL,
+		           "the network changed; checking every connection");
+		poke_all(r);
+	}
+}
+
+/* Drops the connections whose check is overdue (acct_check_deadline) and
+ * returns how long the supervisor may sleep: ms, or less when a check's
+ * deadline or the end of a burst of network changes comes first. */
+static int enforce_checks(struct running *r, const struct netwatch_debounce *d,
+                          int ms)
+{
+	int due = netwatch_debounce_wait_ms(d, mono_ms());
+	if (due >= 0 && due < ms)
+		ms = due;
+	for (size_t i = 0; i < r->n; i++) {
+		int left = acct_check_deadline(r->v[i]);
+		if (left >= 0 && left < ms)
+			ms = left;
+	}
+	return ms;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+	       (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* --once, after the workers: waits for the indexer, in slices so that
+ * SIGTERM still stops it (what is indexed stays; the rest waits for the
+ * next start). false when stopped or when the indexer failed. */
+static bool drain_index(struct running *r, int sfd, const struct timespec *t0)
+{
+	if (!r->ix)
+		return true;
+	log_notice(NULL, NULL, "synced in %.3f s", seconds_since(t0));
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	indexer_poke(r->ix);
+	int rc;
+	while ((rc = indexer_wait(r->ix, 200)) == 0) {
+		struct pollfd p = {.fd = sfd, .events = POLLIN};
+		struct signalfd_siginfo si;
+		if (poll(&p, 1, 0) > 0 &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			log_notice(NULL, NULL,
+			           "stopping; %llu bodies wait for the index",
+			           (unsigned long long)indexer_waiting(r->ix));
+			return false;
+		}
+	}
+	if (rc < 0)
+		return false;
+	log_notice(NULL, NULL, "full-text index complete in %.3f s more",
+	           seconds_since(&t1));
+	return true;
 }
 
 static void report(struct running *r)
@@ -281,6 +377,10 @@ static void report(struct running *r)
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
 		                        i ? "; " : "", one);
 	}
+	uint64_t waiting = indexer_waiting(r->ix);
+	if (waiting && len < sizeof(line) - 1)
+		snprintf(line + len, sizeof(line) - len,
+		         "; %llu bodies to index", (unsigned long long)waiting);
 	notify_status("%s", r->n ? line : "no accounts");
 	bool fresh = true;
 	for (size_t i = 0; i < r->n; i++)
@@ -393,6 +493,13 @@ int main(int argc, char **argv)
 	int efd = once ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 
 	struct running r = {0};
+	if (indexer_start(&r.ix, cache, err, sizeof(err)) < 0)
+		log_warning(NULL, NULL,
+		            "full-text indexer: %s; stored bodies wait for the "
+		            "next start to become searchable",
+		            err);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < conf->n_accounts; i++)
 		start(&r, &conf->accounts[i], cache, once, efd);
 	log_notice(NULL, NULL, "mailmirrord started: %zu accounts, cache %s",
@@ -400,7 +507,7 @@ int main(int argc, char **argv)
 
 	int status = EX_OK;
 	if (once) {
-		bool all_ok = true;
+		bool all_ok = true, stopped = false;
 		while (r.n) {
 			size_t w = 0;
 			for (size_t i = 0; i < r.n; i++) {
@@ -429,9 +536,15 @@ int main(int argc, char **argv)
 				log_notice(NULL, NULL, "stopping");
 				stop_some(&r, NULL, NULL, STOP_BUDGET_MS, NULL);
 				all_ok = false;
+				stopped = true;
 				break;
 			}
 		}
+		/* Bodies still waiting for the index are indexed before we
+		 * exit, so that a one-shot run leaves everything searchable;
+		 * the time it takes is reported apart from the sync's. */
+		if (!stopped && !drain_index(&r, sfd, &t0))
+			all_ok = false;
 		status = all_ok ? EX_OK : EX_FAIL;
 		goto out;
 	}
@@ -444,12 +557,26 @@ int main(int argc, char **argv)
 	if (tick < 100)
 		tick = 100;
 	int64_t asleep = suspended_ms();
+	struct netwatch *nw = NULL;
+	struct netwatch_debounce settle = {0};
+	if (netwatch_open(&nw) < 0)
+		log_warning(NULL, NULL,
+		            "network changes are not watched: %s; connections "
+		            "are checked after a suspend and by their timeouts",
+		            strerror(errno));
+	int64_t next_tick = mono_ms() + tick;
 	for (;;) {
-		struct pollfd p = {.fd = sfd, .events = POLLIN};
-		int n = poll(&p, 1, tick);
+		int64_t now = mono_ms();
+		int ms = now < next_tick ? (int)(next_tick - now) : 0;
+		struct pollfd p[2] = {
+		        {.fd = sfd, .events = POLLIN},
+		        {.fd = netwatch_fd(nw), .events = POLLIN},
+		};
+		int n = poll(p, 2, enforce_checks(&r, &settle, ms));
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n > 0) {
+		check_network(&r, &nw, &settle, n > 0 && p[1].revents);
+		if (n > 0 && (p[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
@@ -466,9 +593,13 @@ int main(int argc, char **argv)
 				            "time; exiting anyway");
 			break;
 		}
+		if (mono_ms() < next_tick)
+			continue;
+		next_tick = mono_ms() + tick;
 		check_resume(&r, &asleep);
 		report(&r);
 	}
+	netwatch_close(&nw);
 out:
 	/* Workers still running (a --once stopped early, or one stuck in a
 	 * connect) end with the process: every cache write is a transaction,
@@ -478,6 +609,7 @@ out:
 		fflush(stderr);
 		_exit(status);
 	}
+	indexer_stop(&r.ix);
 	free(r.v);
 	for (size_t i = 0; i < cs.n; i++)
 		conf_free(&cs.v[i]);

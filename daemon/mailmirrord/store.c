@@ -39,9 +39,12 @@ enum stmt_id {
 	ST_MESSAGE_INSERT,
 	ST_MESSAGE_MAX_ID,
 	ST_FTS_INDEX_NEW,
-	ST_STAGE_BODY,
-	ST_STAGE_BODY_MERGE,
-	ST_STAGE_BODY_CLEAR,
+	ST_BODY_INSERT,
+	ST_BODY_CHUNK_END,
+	ST_BODY_FTS_FORGET,
+	ST_BODY_FTS_ADD,
+	ST_BODY_DEQUEUE,
+	ST_BODY_UNINDEXED,
 	ST_MESSAGE_FLAGS,
 	ST_MESSAGE_DELETE,
 	ST_MESSAGE_DELETE_RANGE,
@@ -153,18 +156,39 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO messages_fts (rowid, subject, from_addr, to_addr, "
 		"cc_addr, body) SELECT id, subject, from_addr, to_addr, "
 		"cc_addr, body FROM message_text WHERE id > ?1",
-	[ST_STAGE_BODY] =
-		"INSERT INTO temp.mm_staged_bodies (mailbox_id, uid, headers, "
-		"body, truncated) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_STAGE_BODY_MERGE] =
+	/* A body is stored unindexed (the trigger bodies_queue puts it in
+	 * bodies_unindexed); store_body_index() indexes it later, off the
+	 * path of the sync: tokenising text is most of the cost of a
+	 * full-body sync. A plain INSERT per row, as for messages: no update
+	 * trigger compiled in, and a UID cached already goes through the
+	 * upsert. */
+	[ST_BODY_INSERT] =
 		"INSERT INTO bodies (message_id, headers, body, truncated) "
-		"SELECT m.id, t.headers, t.body, t.truncated "
-		"FROM temp.mm_staged_bodies t JOIN messages m "
-		"ON m.mailbox_id = t.mailbox_id AND m.uid = t.uid "
-		"WHERE true ON CONFLICT (message_id) DO UPDATE SET "
-		"headers = excluded.headers, body = excluded.body, "
-		"truncated = excluded.truncated",
-	[ST_STAGE_BODY_CLEAR] = "DELETE FROM temp.mm_staged_bodies",
+		"SELECT id, ?3, ?4, ?5 FROM messages "
+		"WHERE mailbox_id = ?1 AND uid = ?2",
+	/* A chunk of the queue is the waiting bodies up to its last id: the
+	 * index forgets those messages as shown without their body, learns
+	 * them with it, and the queue lets them go. Each FTS5 statement
+	 * writes one segment for the whole chunk. */
+	[ST_BODY_CHUNK_END] =
+		"SELECT max(message_id) FROM (SELECT message_id FROM "
+		"bodies_unindexed ORDER BY message_id LIMIT ?1)",
+	[ST_BODY_FTS_FORGET] =
+		"INSERT INTO messages_fts (messages_fts, rowid, subject, "
+		"from_addr, to_addr, cc_addr, body) SELECT 'delete', m.id, "
+		"m.subject, m.from_addr, m.to_addr, m.cc_addr, NULL "
+		"FROM bodies_unindexed q JOIN messages m ON m.id = q.message_id "
+		"WHERE q.message_id <= ?1",
+	[ST_BODY_FTS_ADD] =
+		"INSERT INTO messages_fts (rowid, subject, from_addr, to_addr, "
+		"cc_addr, body) SELECT m.id, m.subject, m.from_addr, m.to_addr, "
+		"m.cc_addr, b.body FROM bodies_unindexed q "
+		"JOIN messages m ON m.id = q.message_id "
+		"LEFT JOIN bodies b ON b.message_id = q.message_id "
+		"WHERE q.message_id <= ?1",
+	[ST_BODY_DEQUEUE] =
+		"DELETE FROM bodies_unindexed WHERE message_id <= ?1",
+	[ST_BODY_UNINDEXED] = "SELECT count(*) FROM bodies_unindexed",
 	[ST_MESSAGE_FLAGS] =
 		"UPDATE messages SET flags = ?3, "
 		"modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END "
@@ -200,7 +224,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
-	bool staged;	/* temp.mm_staged_bodies exists */
 	char err[512];
 };
 
@@ -579,8 +602,9 @@ int store_mailbox_upsert(int64_t *id, struct store *s, int64_t account,
 		rc = sqlite3_step(up);
 		sqlite3_reset(up);
 		sqlite3_clear_bindings(up);
-		return rc == SQLITE_DONE ? STORE_OK
-					 : db_fail(s, rc, "updating the mailbox");
+		return rc == SQLITE_DONE
+		               ? STORE_OK
+		               : db_fail(s, rc, "updating the mailbox");
 	}
 	sqlite3_bind_int64(st, 1, account);
 	bind_text(st, 2, name);
@@ -857,21 +881,6 @@ static void bind_msg(sqlite3_stmt *st, int64_t mailbox,
 	bind_text(st, 16, m->in_reply_to);
 }
 
-/* The trigger-free staging table of the body batches, in memory and
- * private to this connection; made on first use. */
-static int ensure_staging(struct store *s)
-{
-	if (s->staged)
-		return STORE_OK;
-	int rc = exec(s, "PRAGMA temp_store = MEMORY;"
-	                 "CREATE TEMP TABLE IF NOT EXISTS mm_staged_bodies ("
-	                 "mailbox_id INTEGER, uid INTEGER, headers TEXT, "
-	                 "body TEXT, truncated INTEGER)");
-	if (rc == STORE_OK)
-		s->staged = true;
-	return rc;
-}
-
 static int check_row(struct store *s, const struct store_msg *m)
 {
 	if (m->uid == 0) {
@@ -944,8 +953,7 @@ static int insert_row(struct store *s, int64_t mailbox,
 /* Stores rows and indexes the new ones, in one transaction (the caller's
  * when one is open). ids, when not NULL, gets each row's id. */
 static int upsert_rows(struct store *s, int64_t mailbox,
-                       const struct store_msg *const *m, size_t n,
-                       int64_t *ids)
+                       const struct store_msg *const *m, size_t n, int64_t *ids)
 {
 	int rc = STORE_OK;
 	int64_t before = 0, id = 0;
@@ -1070,8 +1078,8 @@ int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
 }
 
 int store_message_each_without_body(struct store *s, int64_t mailbox,
-				    uint32_t min_uid, store_uid_size_cb *cb,
-				    void *payload)
+                                    uint32_t min_uid, store_uid_size_cb *cb,
+                                    void *payload)
 {
 	int rc = STORE_OK, r;
 	sqlite3_stmt *st = stmt(s, ST_MESSAGE_WITHOUT_BODY, &rc);
@@ -1122,60 +1130,137 @@ int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox)
 	return rc;
 }
 
-int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
-                   const char *headers, const char *body, bool truncated)
+static void bind_body(sqlite3_stmt *st, int64_t mailbox,
+                      const struct store_body *b)
 {
-	int rc = STORE_OK, changes = 0;
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, b->uid);
+	bind_text(st, 3, b->headers);
+	bind_text(st, 4, b->body);
+	sqlite3_bind_int(st, 5, b->truncated);
+}
+
+/* Stores or replaces one body; *changes is 0 when the UID is not cached. */
+static int upsert_body(struct store *s, int64_t mailbox,
+                       const struct store_body *b, int *changes)
+{
+	int rc = STORE_OK;
 	sqlite3_stmt *st = stmt(s, ST_BODY_PUT, &rc);
 
 	if (st == NULL)
 		return rc;
-	sqlite3_bind_int64(st, 1, mailbox);
-	sqlite3_bind_int64(st, 2, uid);
-	bind_text(st, 3, headers);
-	bind_text(st, 4, body);
-	sqlite3_bind_int(st, 5, truncated);
-	if ((rc = run(s, st, "storing the body", &changes)) < 0)
+	bind_body(st, mailbox, b);
+	return run(s, st, "storing the body", changes);
+}
+
+static int insert_body(struct store *s, int64_t mailbox,
+                       const struct store_body *b)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = stmt(s, ST_BODY_INSERT, &rc);
+
+	if (st == NULL)
 		return rc;
-	if (changes == 0) {
+	bind_body(st, mailbox, b);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		done(st);
+		return STORE_OK;
+	}
+	if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		done(st);
+		return upsert_body(s, mailbox, b, NULL);
+	}
+	rc = db_fail(s, step, "storing the body");
+	done(st);
+	return rc;
+}
+
+int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
+                   const char *headers, const char *body, bool truncated)
+{
+	struct store_body b = {.uid = uid,
+	                       .headers = headers,
+	                       .body = body,
+	                       .truncated = truncated};
+	int changes = 0;
+	int rc = upsert_body(s, mailbox, &b, &changes);
+
+	if (rc == STORE_OK && changes == 0) {
 		set_err(s, "storing the body: UID %u is not cached", uid);
 		return STORE_ENOTFOUND;
 	}
-	return STORE_OK;
+	return rc;
 }
 
 int store_body_put_many(struct store *s, int64_t mailbox,
                         const struct store_body *v, size_t n)
 {
-	int rc;
-	sqlite3_stmt *st;
+	int rc = STORE_OK;
 
 	if (n == 0)
 		return STORE_OK;
-	if ((rc = ensure_staging(s)) < 0)
-		return rc;
 	bool own = sqlite3_get_autocommit(s->db);
 	if (own && (rc = store_begin(s)) < 0)
 		return rc;
-	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-		if ((st = stmt(s, ST_STAGE_BODY, &rc)) == NULL)
-			break;
-		sqlite3_bind_int64(st, 1, mailbox);
-		sqlite3_bind_int64(st, 2, v[i].uid);
-		bind_text(st, 3, v[i].headers);
-		bind_text(st, 4, v[i].body);
-		sqlite3_bind_int(st, 5, v[i].truncated);
-		rc = run(s, st, "staging the body", NULL);
-	}
-	if (rc == STORE_OK && (st = stmt(s, ST_STAGE_BODY_MERGE, &rc)) != NULL)
-		rc = run(s, st, "storing the bodies", NULL);
-	if ((st = stmt(s, ST_STAGE_BODY_CLEAR, &rc)) != NULL) {
-		int r = run(s, st, "clearing the staged bodies", NULL);
-		if (rc == STORE_OK)
-			rc = r;
-	}
+	for (size_t i = 0; i < n && rc == STORE_OK; i++)
+		rc = insert_body(s, mailbox, &v[i]);
 	if (own)
 		rc = rc == STORE_OK ? store_commit(s) : (store_rollback(s), rc);
+	return rc;
+}
+
+/* Runs one statement of a chunk, bound to the chunk's last id. */
+static int chunk_step(struct store *s, enum stmt_id id, int64_t last,
+                      const char *what, int *changes)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = stmt(s, id, &rc);
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, last);
+	return run(s, st, what, changes);
+}
+
+int store_body_index(struct store *s, size_t max, size_t *indexed)
+{
+	int rc = STORE_OK, changes = 0;
+	int64_t last = 0;
+	sqlite3_stmt *st;
+
+	*indexed = 0;
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	if ((st = stmt(s, ST_BODY_CHUNK_END, &rc)) != NULL) {
+		sqlite3_bind_int64(st, 1, (int64_t)(max ? max : 1));
+		/* max() of nothing is NULL, read as 0: nothing waits. */
+		rc = run_int(s, st, "finding waiting bodies", &last);
+	}
+	if (rc == STORE_OK && last > 0)
+		rc = chunk_step(s, ST_BODY_FTS_FORGET, last, "indexing bodies",
+		                NULL);
+	if (rc == STORE_OK && last > 0)
+		rc = chunk_step(s, ST_BODY_FTS_ADD, last, "indexing bodies",
+		                NULL);
+	if (rc == STORE_OK && last > 0)
+		rc = chunk_step(s, ST_BODY_DEQUEUE, last, "indexing bodies",
+		                &changes);
+	rc = rc == STORE_OK ? store_commit(s) : (store_rollback(s), rc);
+	if (rc == STORE_OK)
+		*indexed = (size_t)changes;
+	return rc;
+}
+
+int store_body_unindexed(uint64_t *count, struct store *s)
+{
+	int64_t n = 0;
+	int rc = STORE_OK;
+	sqlite3_stmt *st = stmt(s, ST_BODY_UNINDEXED, &rc);
+
+	if (st == NULL)
+		return rc;
+	if ((rc = run_int(s, st, "counting unindexed bodies", &n)) == STORE_OK)
+		*count = (uint64_t)n;
 	return rc;
 }
 

@@ -208,7 +208,7 @@ int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
  * transaction, else makes its own. STORE_EINVAL for a UID 0 or a bad
  * row: then nothing of the batch is stored. */
 int store_message_upsert_many(struct store *s, int64_t mailbox,
-			      const struct store_msg *const *m, size_t n);
+                              const struct store_msg *const *m, size_t n);
 
 /* Sets the flags (and, if modseq is non-zero, the modseq) of a cached
  * message. STORE_ENOTFOUND if (mailbox, uid) is not cached. */
@@ -237,8 +237,8 @@ int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
  * off. Same rules for cb as store_message_each_uid. */
 typedef int store_uid_size_cb(void *payload, uint32_t uid, int64_t size);
 int store_message_each_without_body(struct store *s, int64_t mailbox,
-				    uint32_t min_uid, store_uid_size_cb *cb,
-				    void *payload);
+                                    uint32_t min_uid, store_uid_size_cb *cb,
+                                    void *payload);
 
 /* *count is the number of cached messages of the mailbox. */
 int store_message_count(uint64_t *count, struct store *s, int64_t mailbox);
@@ -246,25 +246,34 @@ int store_message_count(uint64_t *count, struct store *s, int64_t mailbox);
 /* *uid is the highest cached UID of the mailbox, 0 when it has none. */
 int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox);
 
-/* Stores (or replaces) the headers and text body of a cached message; the
- * full-text index follows. Called only when bodies are configured; truncated
+/* Stores (or replaces) the headers and text body of a cached message, not
+ * yet in the full-text index: store_body_index() puts it there. Called
+ * only when bodies are configured; truncated
  * says that body holds only the first part of the text.
  * STORE_ENOTFOUND if (mailbox, uid) is not cached. */
 int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
                    const char *headers, const char *body, bool truncated);
 
-/* The bodies of n messages of the mailbox at once, as one statement (the
- * full-text index is written once, not n times). Messages that are not
- * cached are skipped. Joins the caller's transaction, else makes its
- * own. */
+/* The bodies of n messages of the mailbox at once, unindexed as with
+ * store_body_put(). Messages that are not cached are skipped. Joins the
+ * caller's transaction, else makes its own. */
 struct store_body {
 	uint32_t uid;
 	const char *headers;
-	const char *body;	/* NULL: headers only */
+	const char *body; /* NULL: headers only */
 	bool truncated;
 };
 int store_body_put_many(struct store *s, int64_t mailbox,
-			const struct store_body *v, size_t n);
+                        const struct store_body *v, size_t n);
+
+/* Puts up to max stored bodies that wait for the full-text index into it,
+ * lowest message id first, in one transaction of its own (never call it
+ * inside one); *indexed is how many. 0 means none was waiting. Bodies are
+ * indexed in chunks so that a writer waits for at most one chunk. */
+int store_body_index(struct store *s, size_t max, size_t *indexed);
+
+/* *count is the number of stored bodies not yet in the full-text index. */
+int store_body_unindexed(uint64_t *count, struct store *s);
 
 /* Deletes every cached body (bodies were switched off in the
  * configuration); the full-text index keeps the envelope fields. */

@@ -16,11 +16,16 @@
 #include <unistd.h>
 
 /* UIDs fetched per command: each batch is one transaction, so a kill loses
- * at most one batch of work, and the progress shown moves in steps. */
-#define BATCH 2000
-/* Bodies held before they are written: each byte is held again by SQLite's
- * staging table and the full-text index's pending terms until the write. */
+ * at most one batch of work, and the progress shown moves in steps. With
+ * whole bodies a batch is smaller, so that two of them (one fetched, one
+ * being written) stay a few megabytes. */
+#define BATCH      2000
+#define BODY_BATCH 250
+/* Bodies held before they are written in a backfill. */
 #define BODIES_MAX_BYTES (4u << 20)
+/* With max_body_size = 0, the most of one message held in memory: the
+ * rest of a larger one is left on the server (the body is truncated). */
+#define BODY_CAP (32u << 20)
 
 struct fetch_ctx {
 	struct sync_ctx *c;
@@ -213,34 +218,65 @@ struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
 
 /* ------------------------------------------------------ one mailbox */
 
-static const char *meta_items(const struct sync_ctx *c)
+/* The body section a FETCH asks for with bodies configured, or "". A
+ * partial fetch bounds what one message can make us hold. */
+static const char *body_item(const struct sync_ctx *c, char *buf, size_t len)
 {
-	return c->condstore
-	               ? "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE MODSEQ)"
-	               : "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)";
+	uint64_t cap =
+	        c->conf->max_body_size ? c->conf->max_body_size : BODY_CAP;
+	switch (c->conf->bodies) {
+	case CONF_BODIES_FULL:
+		snprintf(buf, len, " BODY.PEEK[]<0.%llu>",
+		         (unsigned long long)cap);
+		return buf;
+	case CONF_BODIES_HEADERS:
+		return " BODY.PEEK[HEADER]";
+	case CONF_BODIES_NONE:
+		break;
+	}
+	return "";
 }
 
-/* Bodies of one batch, written together: one transaction per batch, not
- * per message (a commit each made the first sync forty times slower). */
+/* New messages are fetched with their body when bodies are configured:
+ * one transfer, and the message and its body land in one transaction. */
+static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
+{
+	char body[64];
+	snprintf(buf, len, "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE%s%s)",
+	         c->condstore ? " MODSEQ" : "",
+	         body_item(c, body, sizeof(body)));
+	return buf;
+}
+
+static size_t batch_of(const struct sync_ctx *c)
+{
+	return c->conf->bodies == CONF_BODIES_FULL ? BODY_BATCH : BATCH;
+}
+
+/* ---- bodies of messages cached without one */
+
+/* Bodies of one backfill batch, written together: one transaction per
+ * batch, not per message (a commit each made the first sync forty times
+ * slower). */
 struct body_ctx {
 	struct sync_ctx *c;
 	const struct sync_box *b;
-	bool split; /* BODY[]: headers and text apart */
-	struct body_row {
-		uint32_t uid;
-		char *headers, *text;
-	} * v;
+	struct conv_body *v;
 	size_t n, cap, bytes;
 	int failed;
 };
 
 static void bodies_drop(struct body_ctx *bc)
 {
-	for (size_t i = 0; i < bc->n; i++) {
-		free(bc->v[i].headers);
-		free(bc->v[i].text);
-	}
+	for (size_t i = 0; i < bc->n; i++)
+		conv_body_clear(&bc->v[i]);
 	bc->n = bc->bytes = 0;
+}
+
+void sync_bodies_stored(struct sync_ctx *c)
+{
+	if (c->bodies_stored)
+		c->bodies_stored(c->payload);
 }
 
 static int bodies_write(struct body_ctx *bc)
@@ -254,9 +290,7 @@ static int bodies_write(struct body_ctx *bc)
 		return SYNC_ESTORE;
 	}
 	for (size_t i = 0; i < bc->n; i++)
-		v[i] = (struct store_body){.uid = bc->v[i].uid,
-		                           .headers = bc->v[i].headers,
-		                           .body = bc->v[i].text};
+		v[i] = bc->v[i].b;
 	pthread_mutex_lock(&c->store_lock);
 	int rc = store_body_put_many(c->store, bc->b->id, v, bc->n);
 	if (rc < 0)
@@ -266,6 +300,7 @@ static int bodies_write(struct body_ctx *bc)
 	if (rc < 0)
 		return rc;
 	bodies_drop(bc);
+	sync_bodies_stored(c);
 	return SYNC_OK;
 }
 
@@ -273,33 +308,21 @@ static int on_body(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 {
 	struct body_ctx *bc = payload;
 	(void)resp;
-	if (!(msg->have & IMAP4_HAVE_UID) || !msg->sections)
-		return 0;
-	const imap4_section *s = msg->sections;
-	if (s->nil || s->streamed || !s->data)
-		return 0;
 	if (bc->n == bc->cap) {
 		size_t cap = bc->cap ? bc->cap * 2 : 256;
-		struct body_row *v = realloc(bc->v, cap * sizeof(*v));
+		struct conv_body *v = realloc(bc->v, cap * sizeof(*v));
 		if (!v)
 			goto nomem;
 		bc->v = v;
 		bc->cap = cap;
 	}
-	const char *sep =
-	        bc->split ? memmem(s->data, s->len, "\r\n\r\n", 4) : NULL;
-	size_t hlen = sep ? (size_t)(sep - s->data) + 2 : s->len;
-	struct body_row *r = &bc->v[bc->n];
-	r->uid = msg->uid;
-	r->headers = strndup(s->data, hlen);
-	r->text = sep ? strndup(sep + 4, s->len - hlen - 2) : NULL;
-	if (!r->headers || (sep && !r->text)) {
-		free(r->headers);
-		free(r->text);
+	int got = conv_body(&bc->v[bc->n], msg);
+	if (got < 0)
 		goto nomem;
-	}
+	if (got == 0)
+		return 0;
+	bc->bytes += bc->v[bc->n].bytes;
 	bc->n++;
-	bc->bytes += s->len;
 	if (bc->bytes > BODIES_MAX_BYTES && bodies_write(bc) < 0) {
 		bc->failed = SYNC_ESTORE;
 		return -1;
@@ -310,8 +333,8 @@ nomem:
 	return -1;
 }
 
-static int fetch_section(struct sync_ctx *c, const struct sync_box *b,
-                         const uint32_t *uids, size_t n, bool full)
+static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
+                        const uint32_t *uids, size_t n)
 {
 	if (n == 0)
 		return SYNC_OK;
@@ -320,12 +343,12 @@ static int fetch_section(struct sync_ctx *c, const struct sync_box *b,
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		return SYNC_ESTORE;
 	}
-	struct body_ctx bc = {.c = c, .b = b, .split = full};
+	char items[96], body[64];
+	snprintf(items, sizeof(items), "(UID RFC822.SIZE%s)",
+	         body_item(c, body, sizeof(body)));
+	struct body_ctx bc = {.c = c, .b = b};
 	sync_beat(c);
-	int irc = imap4_fetch_each(c->h, true, set,
-	                           full ? "(UID BODY.PEEK[])"
-	                                : "(UID BODY.PEEK[HEADER])",
-	                           on_body, &bc);
+	int irc = imap4_fetch_each(c->h, true, set, items, on_body, &bc);
 	free(set);
 	int rc;
 	if (bc.failed == SYNC_ESTORE)
@@ -342,74 +365,54 @@ static int fetch_section(struct sync_ctx *c, const struct sync_box *b,
 	return rc;
 }
 
-/* fetch_section over uids in batches, stopping when asked to. */
-static int fetch_sections(struct sync_ctx *c, const struct sync_box *b,
-                          const uint32_t *uids, size_t n, bool full)
-{
-	int rc = SYNC_OK;
-	for (size_t i = 0; rc == SYNC_OK && i < n; i += BATCH) {
-		if (sync_stopping(c))
-			return SYNC_ESTOP;
-		rc = fetch_section(c, b, uids + i,
-		                   n - i < BATCH ? n - i : BATCH, full);
-	}
-	return rc;
-}
-
 struct missing {
-	uint32_t *full, *heads;
-	size_t nfull, nheads, cap;
-	uint64_t max;
-	bool whole; /* bodies = "full" */
+	uint32_t *v;
+	size_t n, cap;
 };
 
 static int note_missing(void *payload, uint32_t uid, int64_t size)
 {
 	struct missing *m = payload;
-	if (m->nfull == m->cap || m->nheads == m->cap) {
+	(void)size;
+	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 1024;
-		uint32_t *f = realloc(m->full, cap * sizeof(*f));
-		if (f)
-			m->full = f;
-		uint32_t *h = realloc(m->heads, cap * sizeof(*h));
-		if (h)
-			m->heads = h;
-		if (!f || !h)
+		uint32_t *v = realloc(m->v, cap * sizeof(*v));
+		if (!v)
 			return -1;
+		m->v = v;
 		m->cap = cap;
 	}
-	bool whole = m->whole &&
-	             (m->max == 0 || (size >= 0 && (uint64_t)size <= m->max));
-	if (whole)
-		m->full[m->nfull++] = uid;
-	else
-		m->heads[m->nheads++] = uid;
+	m->v[m->n++] = uid;
 	return 0;
 }
 
 /* Bodies, as configured, of the cached messages from min_uid up that lack
- * one: the whole message, or only its header section (for "headers", and
- * for messages larger than max_body_size). Fetched after the metadata, so
- * a kill between the two only leaves bodies for the next backfill. */
+ * one: messages cached before bodies were configured, or whose body a
+ * crash or a failed FETCH left out. New messages bring theirs with them
+ * (meta_items). */
 static int backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
                            uint32_t min_uid)
 {
 	if (c->conf->bodies == CONF_BODIES_NONE)
 		return SYNC_OK;
-	struct missing m = {.max = c->conf->max_body_size,
-	                    .whole = c->conf->bodies == CONF_BODIES_FULL};
+	struct missing m = {0};
 	int rc = SYNC_OK;
 	if (store_message_each_without_body(c->store, b->id, min_uid,
 	                                    note_missing, &m) < 0) {
 		rc = sync_fail_store(c, "list messages without a body");
 		goto out;
 	}
-	rc = fetch_sections(c, b, m.full, m.nfull, true);
-	if (rc == SYNC_OK)
-		rc = fetch_sections(c, b, m.heads, m.nheads, false);
+	size_t batch = batch_of(c);
+	for (size_t i = 0; rc == SYNC_OK && i < m.n; i += batch) {
+		if (sync_stopping(c)) {
+			rc = SYNC_ESTOP;
+			break;
+		}
+		rc = fetch_bodies(c, b, m.v + i,
+		                  m.n - i < batch ? m.n - i : batch);
+	}
 out:
-	free(m.full);
-	free(m.heads);
+	free(m.v);
 	return rc;
 }
 
@@ -449,7 +452,8 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 	}
 	/* One batch alone needs no second thread. */
 	struct sync_writer *w = NULL;
-	if (r.total > BATCH && sync_writer_start(&w, c, b) < 0)
+	size_t batch = batch_of(c);
+	if (r.total > batch && sync_writer_start(&w, c, b) < 0)
 		w = NULL;
 	size_t ri = 0, done = 0;
 	uint32_t next = 0;
@@ -461,7 +465,7 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 		char *set;
 		uint32_t last = 0;
 		size_t count;
-		if (sync_batch_set(&set, &last, &count, &r, &ri, &next, BATCH) <
+		if (sync_batch_set(&set, &last, &count, &r, &ri, &next, batch) <
 		    0) {
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			rc = SYNC_ESTORE;
@@ -469,7 +473,9 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 		}
 		struct fetch_ctx f = {.c = c, .b = b, .p = p, .metadata = true};
 		sync_beat(c);
-		int irc = imap4_fetch_each(c->h, true, set, meta_items(c),
+		char items[160];
+		int irc = imap4_fetch_each(c->h, true, set,
+		                           meta_items(c, items, sizeof(items)),
 		                           on_fetch, &f);
 		free(set);
 		if (p->dirty)

@@ -71,10 +71,12 @@ struct pending {
 	/* fetch of new messages */
 	uint32_t max_uid;
 	size_t fetched;
+	size_t nbodies; /* of the rows, with a body (set by the commit) */
 };
 
-/* Rows of a batch beyond this many bytes are written early. */
-#define ROWS_MAX_BYTES (16u << 20)
+/* Rows of a batch beyond this many bytes (bodies included) are written
+ * early. */
+#define ROWS_MAX_BYTES (8u << 20)
 
 void sync_pending_drop(struct pending *p);
 void sync_pending_free(struct pending *p);
@@ -109,6 +111,9 @@ int sync_writer_put(struct sync_writer *w, struct pending *p,
 int sync_writer_wait(struct sync_writer *w);
 /* Waits, ends the thread, frees; the last batch's result. */
 int sync_writer_stop(struct sync_writer **w);
+
+/* Bodies were committed: tells the indexer (c->bodies_stored). */
+void sync_bodies_stored(struct sync_ctx *c);
 
 /* on_new_mail for the rows of p (live mode only). */
 void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,

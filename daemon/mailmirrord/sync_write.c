@@ -52,7 +52,7 @@ void sync_pending_drop(struct pending *p)
 		conv_clear(&p->rows[i]);
 	for (size_t i = 0; i < p->nflags; i++)
 		free(p->flags[i].flags);
-	p->nrows = p->nflags = 0;
+	p->nrows = p->nflags = p->nbodies = 0;
 	p->gone.n = 0;
 	p->gone.total = 0;
 	p->bytes = 0;
@@ -79,7 +79,8 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg)
 	}
 	if (conv_msg(&p->rows[p->nrows], msg) < 0)
 		return -1;
-	p->bytes += p->rows[p->nrows].bytes + 256;
+	p->bytes +=
+	        p->rows[p->nrows].bytes + p->rows[p->nrows].body.bytes + 256;
 	p->nrows++;
 	return 0;
 }
@@ -124,6 +125,31 @@ static void crash_point(void)
 		_exit(99);
 }
 
+/* The bodies that came with the rows, after the rows (they refer to
+ * them), in the same transaction. */
+static int put_bodies(struct sync_ctx *c, const struct sync_box *b,
+                      struct pending *p)
+{
+	p->nbodies = 0;
+	for (size_t i = 0; i < p->nrows; i++)
+		p->nbodies += p->rows[i].body.b.uid != 0;
+	if (p->nbodies == 0)
+		return SYNC_OK;
+	struct store_body *v = malloc(p->nbodies * sizeof(*v));
+	if (!v) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		store_rollback(c->store);
+		return SYNC_ESTORE;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < p->nrows; i++)
+		if (p->rows[i].body.b.uid)
+			v[n++] = p->rows[i].body.b;
+	int rc = store_body_put_many(c->store, b->id, v, n);
+	free(v);
+	return rc < 0 ? sync_fail_store(c, "store bodies") : SYNC_OK;
+}
+
 /* Writes what is pending, and st (when not NULL) with it, in one
  * transaction; the rows stay in p (pending_write drops them). */
 static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
@@ -157,6 +183,8 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 		free(rows);
 		if (rc < 0)
 			return sync_fail_store(c, "store messages");
+		if ((rc = put_bodies(c, b, p)) < 0)
+			return rc;
 	}
 	for (size_t i = 0; i < p->nflags; i++) {
 		int rc = store_message_set_flags(
@@ -175,6 +203,8 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 		return sync_fail_store(c, "commit");
 	crash_point();
 	p->want_reset = false;
+	if (p->nbodies)
+		sync_bodies_stored(c);
 	return SYNC_OK;
 }
 

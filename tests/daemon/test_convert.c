@@ -6,15 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ADDR(n, m, h, nx) \
-	((imap4_address){.name = (n), .mailbox = (m), .host = (h), .next = (nx)})
+#define ADDR(n, m, h, nx)                                                      \
+	((imap4_address){                                                      \
+	        .name = (n), .mailbox = (m), .host = (h), .next = (nx)})
 
 Test(convert, whole_envelope_decoded_into_one_row)
 {
 	char subject[] = "=?utf-8?q?Caf=C3=A9?= menu";
 	char msgid[] = "<a@b>";
-	imap4_address from = ADDR("=?iso-8859-1?q?Ren=E9?=", "rene", "x.org",
-	                          NULL);
+	imap4_address from =
+	        ADDR("=?iso-8859-1?q?Ren=E9?=", "rene", "x.org", NULL);
 	imap4_address to2 = ADDR(NULL, "bob", "y.net", NULL);
 	imap4_address to1 = ADDR("Alice", "alice", "y.net", &to2);
 	const char *flags[] = {"\\Seen", "\\Recent", "$Junk"};
@@ -60,8 +61,8 @@ Test(convert, whole_envelope_decoded_into_one_row)
 	cr_assert_str_eq(r->message_id, "<a@b>");
 	cr_assert_str_eq(r->in_reply_to, "<p@q>");
 	/* Every string lives in the row's one block. */
-	const char *all[] = {r->flags, r->subject, r->from, r->to,
-	                     r->message_id, r->in_reply_to};
+	const char *all[] = {r->flags, r->subject,    r->from,
+	                     r->to,    r->message_id, r->in_reply_to};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		cr_assert(all[i] >= c.text && all[i] < c.text + c.bytes,
 		          "field %zu is outside the row's block", i);
@@ -83,8 +84,8 @@ Test(convert, groups_and_names_that_are_empty)
 	free(s);
 
 	imap4_address uend = ADDR(NULL, NULL, NULL, NULL);
-	imap4_address undisclosed = ADDR(NULL, "undisclosed-recipients",
-	                                 NULL, &uend);
+	imap4_address undisclosed =
+	        ADDR(NULL, "undisclosed-recipients", NULL, &uend);
 	s = conv_addresses(&undisclosed);
 	cr_assert_str_eq(s, "undisclosed-recipients:;");
 	free(s);
@@ -158,4 +159,78 @@ Test(convert, long_lists_stay_whole)
 	cr_assert_eq(strncmp(c.row.to, one, strlen(one)), 0);
 	conv_clear(&c);
 	free(v);
+}
+
+static const char MIME_MSG[] =
+        "Subject: report\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=\"b1\"\r\n"
+        "\r\n"
+        "--b1\r\n"
+        "Content-Type: text/plain; charset=iso-8859-1\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n"
+        "\r\n"
+        "Caf=E9 numbers =\r\n"
+        "attached.\r\n"
+        "--b1\r\n"
+        "Content-Type: application/pdf; name=\"q3.pdf\"\r\n"
+        "Content-Disposition: attachment; filename=\"q3.pdf\"\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        "\r\n"
+        "JVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFI+PgpzdHJlYW0K\r\n"
+        "--b1--\r\n";
+
+Test(convert, body_is_the_text_a_reader_sees)
+{
+	imap4_section sec = {.item = "BODY[]",
+	                     .section = "",
+	                     .data = MIME_MSG,
+	                     .len = sizeof(MIME_MSG) - 1};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_SECTIONS |
+	                       IMAP4_HAVE_SIZE,
+	               .uid = 3,
+	               .size = sizeof(MIME_MSG) - 1,
+	               .sections = &sec};
+	struct conv_body b;
+	cr_assert_eq(conv_body(&b, &m), 1);
+	cr_assert_eq(b.b.uid, 3);
+	cr_assert(strncmp(b.b.headers, "Subject: report\r\n", 17) == 0);
+	cr_assert_null(strstr(b.b.headers, "--b1"), "the header block only");
+	cr_assert_not_null(strstr(b.b.body, "Caf\xc3\xa9 numbers attached."),
+	                   "%s", b.b.body);
+	cr_assert_not_null(strstr(b.b.body, "q3.pdf"), "%s", b.b.body);
+	cr_assert_null(strstr(b.b.body, "JVBERi0"), "no base64: %s", b.b.body);
+	cr_assert_not(b.b.truncated);
+	conv_body_clear(&b);
+	cr_assert_null(b.block);
+
+	/* The start of a larger message, fetched with <0.N>. */
+	sec.has_origin = true;
+	sec.len = 200;
+	m.size = sizeof(MIME_MSG) - 1;
+	cr_assert_eq(conv_body(&b, &m), 1);
+	cr_assert(b.b.truncated);
+	conv_body_clear(&b);
+
+	/* BODY[HEADER]: headers, no text. */
+	imap4_section head = {.item = "BODY[HEADER]",
+	                      .section = "HEADER",
+	                      .data = "Subject: x\r\n\r\n",
+	                      .len = 14};
+	m.sections = &head;
+	cr_assert_eq(conv_body(&b, &m), 1);
+	cr_assert_str_eq(b.b.headers, "Subject: x\r\n");
+	cr_assert_null(b.b.body);
+	conv_body_clear(&b);
+
+	/* Other sections, NIL, or nothing: no body. */
+	imap4_section part = {
+	        .item = "BODY[1]", .section = "1", .data = "x", .len = 1};
+	m.sections = &part;
+	cr_assert_eq(conv_body(&b, &m), 0);
+	imap4_section nil = {.item = "BODY[]", .section = "", .nil = true};
+	m.sections = &nil;
+	cr_assert_eq(conv_body(&b, &m), 0);
+	m.have &= ~IMAP4_HAVE_SECTIONS;
+	cr_assert_eq(conv_body(&b, &m), 0);
 }

@@ -84,6 +84,9 @@ static void fixture(void)
 	store_account_set_state(s, home, "error");
 	store_account_set_error(s, home, "login failed");
 	cr_assert_eq(store_commit(s), STORE_OK);
+	size_t indexed = 0;
+	cr_assert_eq(store_body_index(s, 100, &indexed), STORE_OK);
+	cr_assert_eq(indexed, 1);
 	store_close(&s);
 }
 
@@ -279,16 +282,36 @@ Test(query, count)
 	cr_assert_str_eq(output(), "{\"count\":4}\n");
 }
 
+/* A body the indexer has not reached yet shows in status. */
+Test(query, status_counts_bodies_waiting_for_the_index)
+{
+	struct store *s;
+	char err[256];
+	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK, "%s",
+	             err);
+	int64_t inbox = 0;
+	cr_assert_eq(store_mailbox_upsert(&inbox, s, 1, "INBOX", "/", "", NULL),
+	             STORE_OK);
+	cr_assert_eq(store_body_put(s, inbox, 2, "H: v", "later", false),
+	             STORE_OK);
+	store_close(&s);
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_status(&q), QUERY_OK, "%s", q.err);
+	cr_assert(strstr(output(), "work\tidle\tINBOX\t3\t2\t2023-11-14 "
+	                           "22:13\tlive\t\t1\t\n"),
+	          "%s", output());
+}
+
 Test(query, status)
 {
 	open_mode(OUT_TSV);
 	cr_assert_eq(query_status(&q), QUERY_OK, "%s", q.err);
 	cr_assert_str_eq(
 	        output(),
-	        "home\terror\tINBOX\t0\t0\tnever\tpolled\t\t"
+	        "home\terror\tINBOX\t0\t0\tnever\tpolled\t\t\t"
 	        "login failed\n"
-	        "work\tidle\tINBOX\t3\t2\t2023-11-14 22:13\tlive\t\t\n"
-	        "work\tidle\tLists/dev\t0\t0\tnever\tpolled\t1/40\t\n");
+	        "work\tidle\tINBOX\t3\t2\t2023-11-14 22:13\tlive\t\t\t\n"
+	        "work\tidle\tLists/dev\t0\t0\tnever\tpolled\t1/40\t\t\n");
 	query_close(&q);
 	open_mode(OUT_JSON);
 	cr_assert_eq(query_status(&q), QUERY_OK);
@@ -299,7 +322,7 @@ Test(query, status)
 	                 "null,\"mailbox\":\"INBOX\",\"messages\":3,"
 	                 "\"unread\":2,\"last_sync\":1700000000,\"live\":"
 	                 "true,\"sync_progress\":0,\"sync_total\":0,"
-	                 "\"error\":null}\n"),
+	                 "\"unindexed\":0,\"error\":null}\n"),
 	          "%s", out);
 }
 

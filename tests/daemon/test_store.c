@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,20 @@ static long long fts_hits(const char *match)
 	return query_int(sql);
 }
 
+/* Runs the indexer until no body waits; returns how many it indexed. */
+static size_t index_all(struct store *s)
+{
+	size_t total = 0, n = 0;
+	do {
+		cr_assert_eq(store_body_index(s, 2, &n), STORE_OK);
+		total += n;
+	} while (n);
+	uint64_t left = 99;
+	cr_assert_eq(store_body_unindexed(&left, s), STORE_OK);
+	cr_assert_eq(left, 0);
+	return total;
+}
+
 static struct store_msg msg(uint32_t uid, const char *subject,
                             const char *flags)
 {
@@ -152,6 +167,54 @@ static struct store *fixture(int64_t *acct, int64_t *mbox)
 	                                  "\\HasNoChildren", NULL),
 	             STORE_OK);
 	return s;
+}
+
+/* The messages another process sees, read as a script would (python's
+ * sqlite3 opens read-write, and its close checkpoints and deletes the WAL
+ * when it finds itself the last user). A process of its own, not a fork:
+ * SQLite's lock bookkeeping must not be shared with ours. */
+static long long count_elsewhere(void)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+	         "python3 -c \"import sqlite3, sys; c = "
+	         "sqlite3.connect(sys.argv[1]);"
+	         " print(c.execute('SELECT count(*) FROM "
+	         "messages').fetchone()[0]);"
+	         " c.close()\" '%s'",
+	         path);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	long long n = -1;
+	if (fscanf(p, "%lld", &n) != 1)
+		n = -1;
+	cr_assert_eq(pclose(p), 0);
+	return n;
+}
+
+/* A second connection in the process (the daemon has one per account and
+ * one for its indexer) must leave the first one's locks alone: else a
+ * reader that comes and goes takes the cache for unused, deletes the WAL,
+ * and what the first connection writes next is seen by nobody. */
+Test(store, a_second_connection_keeps_the_first_visible)
+{
+	int64_t acct, inbox;
+	struct store *a = fixture(&acct, &inbox);
+	struct store_msg m1 = msg(1, "one", "");
+	cr_assert_eq(store_message_upsert(NULL, a, inbox, &m1), STORE_OK);
+	struct store *b = open_store();
+	cr_assert_eq(count_elsewhere(), 1);
+	struct store_msg m2 = msg(2, "two", "");
+	cr_assert_eq(store_message_upsert(NULL, a, inbox, &m2), STORE_OK);
+	cr_assert_eq(count_elsewhere(), 2,
+	             "a write of the first connection "
+	             "is lost to other processes");
+	char wal[300];
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	cr_assert_eq(access(wal, F_OK), 0, "the WAL was deleted under us");
+	store_close(&b);
+	store_close(&a);
+	cr_assert_eq(count_elsewhere(), 2);
 }
 
 Test(store, creates_schema_at_current_version)
@@ -603,10 +666,20 @@ Test(store, fts_follows_updates_and_deletes)
 	cr_assert_eq(store_body_put(s, inbox, 1, "H: v", "the zebra crossing",
 	                            false),
 	             STORE_OK);
+	/* Stored, not yet indexed: the index still equals its content. */
+	cr_assert_eq(fts_hits("zebra"), 0);
+	assert_consistent();
+	cr_assert_eq(index_all(s), 1);
 	cr_assert_eq(fts_hits("zebra"), 1);
+	cr_assert_eq(fts_hits("budget"), 1);
+	assert_consistent();
 	cr_assert_eq(
 	        store_body_put(s, inbox, 1, "H: v", "a giraffe instead", true),
 	        STORE_OK);
+	cr_assert_eq(fts_hits("zebra"), 0, "a replaced body leaves the index");
+	cr_assert_eq(fts_hits("giraffe"), 0);
+	assert_consistent();
+	cr_assert_eq(index_all(s), 1);
 	cr_assert_eq(fts_hits("zebra"), 0);
 	cr_assert_eq(fts_hits("giraffe"), 1);
 	cr_assert_eq(query_int("SELECT truncated FROM bodies"), 1);
@@ -633,13 +706,30 @@ Test(store, fts_follows_updates_and_deletes)
 
 	cr_assert_eq(store_body_put(s, inbox, 2, "H", "sandwich", false),
 	             STORE_OK);
+	cr_assert_eq(index_all(s), 1);
+	cr_assert_eq(fts_hits("sandwich"), 1);
 	cr_assert_eq(store_body_clear_all(s), STORE_OK);
 	cr_assert_eq(fts_hits("sandwich"), 0);
 	cr_assert_eq(fts_hits("lunch"), 1);
 	assert_consistent();
 
-	/* Deleting the mailbox cascades through the triggers. */
+	/* A message whose body waits for the index can go too. */
+	struct store_msg m3 = msg(3, "Dinner", "");
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m3), STORE_OK);
+	cr_assert_eq(store_body_put(s, inbox, 3, "H", "pasta", false),
+	             STORE_OK);
+	cr_assert_eq(store_message_delete(s, inbox, 3), STORE_OK);
+	cr_assert_eq(fts_hits("dinner OR pasta"), 0);
+	assert_consistent();
+	cr_assert_eq(index_all(s), 0);
+
+	/* Deleting the mailbox cascades through the triggers, indexed and
+	 * waiting bodies alike. */
 	cr_assert_eq(store_body_put(s, inbox, 2, "H", "sandwich", false),
+	             STORE_OK);
+	cr_assert_eq(index_all(s), 1);
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m3), STORE_OK);
+	cr_assert_eq(store_body_put(s, inbox, 3, "H", "pasta", false),
 	             STORE_OK);
 	cr_assert_eq(store_mailbox_delete(s, inbox), STORE_OK);
 	cr_assert_eq(fts_hits("lunch OR sandwich"), 0);
@@ -882,8 +972,8 @@ Test(store, batch_writes_equal_row_writes)
 	int64_t acct, inbox;
 	struct store *s = fixture(&acct, &inbox);
 	struct store_msg rows[3] = {msg(1, "Budget meeting", "\\Seen"),
-				    msg(2, "Lunch", ""),
-				    msg(3, "Quarterly budget", "\\Flagged")};
+	                            msg(2, "Lunch", ""),
+	                            msg(3, "Quarterly budget", "\\Flagged")};
 	const struct store_msg *v[3] = {&rows[0], &rows[1], &rows[2]};
 
 	cr_assert_eq(store_message_upsert_many(s, inbox, v, 3), STORE_OK);
@@ -905,12 +995,13 @@ Test(store, batch_writes_equal_row_writes)
 
 	/* bodies: one statement; a UID not cached is skipped */
 	struct store_body b[3] = {
-		{.uid = 1, .headers = "H: 1", .body = "the zebra crossing"},
-		{.uid = 3, .headers = "H: 3", .body = NULL},
-		{.uid = 99, .headers = "H: 99", .body = "ghost"},
+	        {.uid = 1, .headers = "H: 1", .body = "the zebra crossing"},
+	        {.uid = 3, .headers = "H: 3", .body = NULL},
+	        {.uid = 99, .headers = "H: 99", .body = "ghost"},
 	};
 	cr_assert_eq(store_body_put_many(s, inbox, b, 3), STORE_OK);
 	cr_assert_eq(query_int("SELECT count(*) FROM bodies"), 2);
+	cr_assert_eq(index_all(s), 2);
 	cr_assert_eq(fts_hits("zebra"), 1);
 	cr_assert_eq(fts_hits("ghost"), 0);
 	/* inside the caller's transaction, rolled back with it */

@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,9 @@ static pid_t start_daemon(const struct fixture *f)
 	pid_t pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
+		/* A failed assertion ends the test without stop_daemon: the
+		 * daemon must not outlive it and hold the suite's output. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		FILE *l = freopen(log, "a", stderr);
 		(void)l;
 		execl(bin, bin, "-c", f->conf, "-v", (char *)NULL);
@@ -438,7 +442,8 @@ Test(daemon, bodies_are_backfilled_and_split_by_size, .timeout = 120)
 	             "bodies = none stores none");
 
 	/* Switched on later: every message already cached gets one. The
-	 * fill makes bodies of 30 to 1,800 bytes; 600 splits them. */
+	 * fill makes messages of 30 to 1,800 bytes; of those above 600 only
+	 * the first 600 bytes are fetched, marked truncated. */
 	char conf[1024];
 	snprintf(conf, sizeof(conf),
 	         "sed -i 's/timeout = 10;/timeout = 10; bodies = \"full\";"
@@ -448,16 +453,34 @@ Test(daemon, bodies_are_backfilled_and_split_by_size, .timeout = 120)
 	cr_assert_eq(run_once(&f, NULL), 0);
 	long msgs = cache_count(&f, "SELECT count(*) FROM messages");
 	long bodies = cache_count(&f, "SELECT count(*) FROM bodies");
-	long whole = cache_count(
-	        &f, "SELECT count(*) FROM bodies WHERE body IS NOT NULL");
 	long small = cache_count(
 	        &f, "SELECT count(*) FROM messages WHERE size <= 600");
+	/* The text as a reader sees it: the fill's one-line bodies lose
+	 * only their trailing space and CRLF. */
+	long whole = cache_count(
+	        &f,
+	        "SELECT count(*) FROM bodies b JOIN messages m ON "
+	        "m.id = b.message_id WHERE NOT b.truncated AND m.size <= 600 "
+	        "AND b.body LIKE 'Lorem ipsum%amet.' AND "
+	        "length(b.headers) + 2 + length(b.body) + 3 = m.size");
+	long cut = cache_count(
+	        &f, "SELECT count(*) FROM bodies b JOIN messages m ON "
+	            "m.id = b.message_id WHERE b.truncated AND m.size > 600 "
+	            "AND length(b.headers) + 2 + coalesce(length(b.body), -2) "
+	            "<= 600");
 	cr_assert_eq(msgs, 40);
-	cr_assert_eq(bodies, 40, "every message has its headers at least");
-	cr_assert_eq(whole, small, "the text of the %ld small ones, got %ld",
+	cr_assert_eq(bodies, 40, "every message has a body row");
+	cr_assert_eq(whole, small,
+	             "the whole text of the %ld small ones, got "
+	             "%ld",
 	             small, whole);
+	cr_assert_eq(cut, 40 - small,
+	             "the start of the %ld large ones, got %ld", 40 - small,
+	             cut);
 	cr_assert(small > 0 && small < 40, "the fill must give both sizes");
-	/* And the text is searchable. */
+	/* And the text is searchable: --once waits for the indexer. */
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies_unindexed"),
+	             0);
 	cr_assert_gt(cache_count(&f, "SELECT count(*) FROM messages_fts"
 	                             " WHERE messages_fts MATCH 'lorem'"),
 	             0);
@@ -472,6 +495,49 @@ Test(daemon, bodies_are_backfilled_and_split_by_size, .timeout = 120)
 
 /* A proxy between the daemon and Dovecot that misbehaves once; the daemon
  * must notice, keep the cache consistent, reconnect and converge. */
+/* cache_count until it gives want, for at most wait_s seconds. */
+static long cache_count_until(const struct fixture *f, const char *sql,
+                              long want, double wait_s)
+{
+	long got = -1;
+	for (int i = 0; i <= (int)(wait_s * 20); i++) {
+		if ((got = cache_count(f, sql)) == want)
+			break;
+		usleep(50000);
+	}
+	return got;
+}
+
+/* Live with bodies: the first sync stores them and the indexer makes them
+ * searchable once it is over; new mail is searchable moments after it
+ * arrives, its body fetched with it. */
+Test(daemon, live_bodies_become_searchable, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_lbody", "bodies = \"full\"; poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_lbody"), 0);
+	cr_assert_eq(sh(CTL " fill dm_lbody 30 8"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	const char *lorem = "SELECT count(*) FROM messages_fts WHERE "
+	                    "messages_fts MATCH 'body:lorem'";
+	cr_assert_eq(cache_count_until(&f, lorem, 30, 10), 30);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies_unindexed"),
+	             0);
+
+	cr_assert_eq(sh(CTL " append dm_lbody 'with a body'"), 0);
+	cr_assert_eq(cache_count_until(&f,
+	                               "SELECT count(*) FROM messages_fts "
+	                               "WHERE messages_fts MATCH 'body:hello'",
+	                               1, 10),
+	             1, "the new body did not become searchable");
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies"), 31);
+	cr_assert_eq(stop_daemon(pid), 0);
+	assert_converged(&f, 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 static void survive_fault(const char *prefix, enum fault_action action,
                           uint64_t after)
 {
@@ -613,5 +679,190 @@ Test(serial, dovecot_restart_under_the_daemon, .timeout = 120)
 	/* Reconnect back-off starts at about a second. */
 	assert_converged(&f, 20);
 	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
+/* ---- a change of the network (issue 3) */
+
+/* An address of 127/8 for this test process alone, added to lo. A
+ * janitor process removes it however the test ends, and kills the daemon
+ * it was told of: it waits for the end of a pipe that only this process
+ * holds, which closes on an assertion, a crash or criterion's timeout
+ * alike (a daemon left running would hold the runner's output open). */
+struct net_janitor {
+	char addr[32];
+	int fd;
+	pid_t pid;
+};
+
+static void janitor_start(struct net_janitor *j)
+{
+	/* 127.64.0.0 to 127.127.255.255, from the 22 bits of the pid. */
+	unsigned pid = (unsigned)getpid();
+	snprintf(j->addr, sizeof(j->addr), "127.%u.%u.%u",
+	         64 + ((pid >> 16) & 63), (pid >> 8) & 255, pid & 255);
+	int p[2];
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	j->pid = fork();
+	cr_assert_neq(j->pid, -1);
+	if (j->pid == 0) {
+		setsid();
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != p[0])
+				close(fd);
+		pid_t daemon = 0, got;
+		while (read(p[0], &got, sizeof(got)) == sizeof(got))
+			daemon = got;
+		if (daemon > 0)
+			kill(daemon, SIGKILL);
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		char cidr[40];
+		snprintf(cidr, sizeof(cidr), "%s/32", j->addr);
+		execlp("ip", "ip", "addr", "del", cidr, "dev", "lo",
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	j->fd = p[1];
+}
+
+/* Tells the janitor which daemon to kill if the test dies; 0 for none. */
+static void janitor_watch(struct net_janitor *j, pid_t daemon)
+{
+	cr_assert_eq(write(j->fd, &daemon, sizeof(daemon)), sizeof(daemon));
+}
+
+/* Removes the address now (the janitor does it) and waits for that. */
+static void janitor_finish(struct net_janitor *j)
+{
+	close(j->fd);
+	waitpid(j->pid, NULL, 0);
+}
+
+/* Waits until the client has sent the same number of bytes for a while:
+ * the daemon sits in IDLE. */
+static uint64_t settled_client_bytes(struct fault_proxy *px)
+{
+	uint64_t last = fault_proxy_total(px, FAULT_FROM_CLIENT);
+	for (int still = 0, i = 0; still < 15 && i < 200; i++) {
+		usleep(100000);
+		uint64_t now = fault_proxy_total(px, FAULT_FROM_CLIENT);
+		still = now == last ? still + 1 : 0;
+		last = now;
+	}
+	return last;
+}
+
+Test(daemon, network_change_replaces_a_silently_dead_connection, .timeout = 180)
+{
+	/* Without the network change nothing would notice for minutes: the
+	 * command timeout is 300 s, IDLE lasts 29 min, the poll is hourly,
+	 * and TCP keepalive sees a live proxy. */
+	const char *extra = "timeout = 300; poll_interval = 3600;";
+	const unsigned bound_s = 40;
+	struct net_janitor jan;
+	janitor_start(&jan);
+
+	/* A dry run through a proxy that passes everything tells how many
+	 * bytes the client sends up to and including its IDLE. The client's
+	 * side, because it is the same in every run; Dovecot's replies carry
+	 * timings whose length varies. */
+	struct fault_proxy *px;
+	uint16_t port;
+	struct fault_plan pass = {.action = FAULT_PASS};
+	cr_assert_eq(fault_proxy_start(&px, &port,
+	                               harness_env_port("IMAP_PORT"), &pass),
+	             0);
+	char p[8];
+	snprintf(p, sizeof(p), "%u", port);
+	struct fixture f;
+	setup_full(&f, "dm_netchg", "dm_netchg", p, extra);
+	cr_assert_eq(sh(CTL " create dm_netchg dm_netchg/other"), 0);
+	cr_assert_eq(sh(CTL " fill dm_netchg 30 19"), 0);
+	pid_t pid = start_daemon(&f);
+	janitor_watch(&jan, pid);
+	wait_live(&f);
+	uint64_t to_idle = settled_client_bytes(px);
+	cr_assert_eq(stop_daemon(pid), 0);
+	janitor_watch(&jan, 0);
+	fault_proxy_stop(&px);
+	cr_assert_gt(to_idle, 0);
+
+	/* The real run: from scratch again, so that the client says the same,
+	 * but whatever it sends after its IDLE (the DONE) never arrives. The
+	 * server never answers, and no socket says why. */
+	struct fault_plan stall = {.action = FAULT_STALL,
+	                           .dir = FAULT_FROM_CLIENT,
+	                           .after = to_idle,
+	                           .once = true};
+	uint16_t port2;
+	cr_assert_eq(fault_proxy_start(&px, &port2,
+	                               harness_env_port("IMAP_PORT"), &stall),
+	             0);
+	cr_assert_eq(sh("sed -i 's/port = %u;/port = %u;/' %s && "
+	                "rm -f %s %s-wal %s-shm",
+	                port, port2, f.conf, f.db, f.db, f.db),
+	             0);
+	pid = start_daemon(&f);
+	janitor_watch(&jan, pid);
+	wait_live(&f);
+	for (int i = 0; i < 100 && !fault_proxy_fired(px); i++)
+		usleep(100000);
+	if (!fault_proxy_fired(px))
+		sh("cat %s/log >&2", f.dir);
+	cr_assert(fault_proxy_fired(px), "the daemon never reached its IDLE");
+	sleep(1); /* the server's "+ idling" reaches the daemon */
+
+	char out[512] = "";
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "ip addr add %s/32 dev lo 2>&1", jan.addr);
+	FILE *add = popen(cmd, "r");
+	cr_assert_not_null(add);
+	size_t got = fread(out, 1, sizeof(out) - 1, add);
+	out[got] = '\0';
+	int st = pclose(add);
+	if (st != 0) {
+		stop_daemon(pid);
+		janitor_watch(&jan, 0);
+		fault_proxy_stop(&px);
+		janitor_finish(&jan);
+		teardown(&f);
+		if (strstr(out, "not permitted"))
+			cr_skip_test("cannot add an address (not root?): %s",
+			             out);
+		cr_assert_fail("ip addr add %s: %s", jan.addr, out);
+	}
+
+	unsigned conns = 1;
+	double spent = 0;
+	while ((conns = fault_proxy_connections(px)) < 2 && spent < bound_s) {
+		usleep(100000);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		spent = (double)(t1.tv_sec - t0.tv_sec) +
+		        (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	}
+	if (conns < 2)
+		sh("cat %s/log >&2", f.dir);
+	cr_assert_geq(conns, 2, "no reconnection %u s after the change",
+	              bound_s);
+	cr_log_info("reconnected %.1f s after the address was added", spent);
+	cr_assert_eq(sh("grep -q 'the network changed; checking every "
+	                "connection' %s/log",
+	                f.dir),
+	             0, "no notice of the network change");
+
+	/* The new connection is live and the cache follows the server. */
+	wait_live(&f);
+	cr_assert_eq(sh(CTL " append dm_netchg 'after the network change'"), 0);
+	assert_converged(&f, 15);
+	cr_assert_eq(stop_daemon(pid), 0);
+	janitor_watch(&jan, 0);
+	assert_integrity(&f);
+	fault_proxy_stop(&px);
+	janitor_finish(&jan);
 	teardown(&f);
 }

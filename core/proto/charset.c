@@ -1,0 +1,399 @@
+/* charset.c - MIME charset labels to UTF-8; see charset.h.
+ *
+ * UTF-8 and the Latin-1 family are nearly all of real mail, and are
+ * decoded here without iconv_open(), which costs more than the decoding of
+ * a typical header word or body.
+ */
+#include "proto/charset.h"
+
+#include "imap4.h"
+#include "proto/utf8.h"
+#include "util/buf.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+enum kind {
+	K_UTF8,   /* UTF-8, U+FFFD for invalid bytes */
+	K_AUTO,   /* unlabelled or US-ASCII: UTF-8, else windows-1252 */
+	K_CP1252, /* windows-1252, and the labels that mean it */
+	K_ICONV,
+};
+
+static const struct {
+	const char *label;
+	const char *iconv_name;
+} aliases[] = {
+        /* WHATWG: these labels mean windows-1252 on the wire */
+        {"iso-8859-1", "WINDOWS-1252"},
+        {"iso8859-1", "WINDOWS-1252"},
+        {"latin1", "WINDOWS-1252"},
+        {"l1", "WINDOWS-1252"},
+        {"us-ascii", "WINDOWS-1252"},
+        {"ascii", "WINDOWS-1252"},
+        {"ansi_x3.4-1968", "WINDOWS-1252"},
+        {"cp1252", "WINDOWS-1252"},
+        {"x-cp1252", "WINDOWS-1252"},
+        /* Chinese: GB18030 is a superset of GBK, itself of GB2312 */
+        {"gb2312", "GB18030"},
+        {"gbk", "GB18030"},
+        {"x-gbk", "GB18030"},
+        {"cp936", "GB18030"},
+        {"euc-cn", "GB18030"},
+        {"csgb2312", "GB18030"},
+        /* Korean: UHC (CP949) extends EUC-KR */
+        {"euc-kr", "CP949"},
+        {"ks_c_5601-1987", "CP949"},
+        {"ks_c_5601", "CP949"},
+        {"ksc5601", "CP949"},
+        /* Japanese: Microsoft's extensions are what senders use */
+        {"shift_jis", "CP932"},
+        {"shift-jis", "CP932"},
+        {"sjis", "CP932"},
+        {"x-sjis", "CP932"},
+        {"ms_kanji", "CP932"},
+        {"windows-31j", "CP932"},
+        {"iso-2022-jp", "ISO-2022-JP-2"},
+        {"csiso2022jp", "ISO-2022-JP-2"},
+        {"big5", "BIG5-HKSCS"},
+        {"x-mac-roman", "MACINTOSH"},
+        {"utf8", "UTF-8"},
+        {"unicode-1-1-utf-7", "UTF-7"},
+};
+
+/* The iconv name for a MIME label; the label itself when not aliased. */
+static const char *iconv_name(const char *label)
+{
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcasecmp(label, aliases[i].label) == 0)
+			return aliases[i].iconv_name;
+	return label;
+}
+
+static bool valid_label(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++) {
+		unsigned char c = (unsigned char)s[n];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.' || c == ':' || c == '+'))
+			return false;
+	}
+	return n > 0 && n <= IMAP4_CHARSET_MAX;
+}
+
+/* Windows-1252's 0x80..0x9F; the five holes (0x81, 0x8D, 0x8F, 0x90,
+ * 0x9D) keep their Latin-1 meaning, as in WHATWG's index. */
+static const uint16_t cp1252_c1[32] = {
+        0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+        0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
+        0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+        0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
+};
+
+uint32_t imap4_charset_cp1252(unsigned char c)
+{
+	return c >= 0x80 && c < 0xa0 ? cp1252_c1[c - 0x80] : c;
+}
+
+/* ---------------------------------------------------------- strict */
+
+static int convert_cp1252(struct imap4_buf *out, const unsigned char *p,
+                          size_t len)
+{
+	size_t mark = out->len;
+	int rc = 0;
+	for (size_t i = 0; i < len && rc == 0; i++)
+		rc = imap4_utf8_put(out, imap4_charset_cp1252(p[i]));
+	if (rc < 0) {
+		out->len = mark;
+		if (out->data)
+			out->data[mark] = '\0';
+		return rc;
+	}
+	return 1;
+}
+
+static int convert_utf8(struct imap4_buf *out, const unsigned char *p,
+                        size_t len)
+{
+	uint32_t cp;
+	for (size_t i = 0, n; i < len; i += n)
+		if (!(n = imap4_utf8_decode(&cp, p + i, len - i)))
+			return 0;
+	int rc = imap4_buf_append(out, p, len);
+	return rc < 0 ? rc : 1;
+}
+
+static int convert_iconv(struct imap4_buf *out, const char *charset,
+                         const char *bytes, size_t len)
+{
+	iconv_t cd = iconv_open("UTF-8", charset);
+	if (cd == (iconv_t)-1)
+		return errno == ENOMEM ? IMAP4_ENOMEM : 0;
+
+	size_t mark = out->len;
+	char *in = (char *)bytes;
+	size_t inleft = len;
+	int rc = 1;
+	/* The second round (inleft 0) flushes stateful encodings such as
+	 * ISO-2022-JP back to their initial shift state. */
+	for (bool flushing = false;;) {
+		rc = imap4_buf_reserve(out, inleft * 4 + 16);
+		if (rc < 0)
+			break;
+		char *o = out->data + out->len;
+		size_t oleft = out->alloc - out->len - 1;
+		size_t r = flushing ? iconv(cd, NULL, NULL, &o, &oleft)
+		                    : iconv(cd, &in, &inleft, &o, &oleft);
+		out->len = (size_t)(o - out->data);
+		if (r != (size_t)-1) {
+			if (flushing) {
+				rc = 1;
+				break;
+			}
+			flushing = true;
+			continue;
+		}
+		if (errno == E2BIG)
+			continue;
+		rc = 0; /* EILSEQ, or EINVAL: truncated sequence */
+		break;
+	}
+	iconv_close(cd);
+	if (rc <= 0)
+		out->len = mark;
+	if (out->data)
+		out->data[out->len] = '\0';
+	return rc;
+}
+
+int imap4_charset_convert(struct imap4_buf *out, const char *label,
+                          const char *bytes, size_t len)
+{
+	if (!valid_label(label))
+		return 0;
+	const char *name = iconv_name(label);
+
+	if (strcasecmp(name, "UTF-8") == 0)
+		return convert_utf8(out, (const unsigned char *)bytes, len);
+	if (strcasecmp(name, "WINDOWS-1252") == 0)
+		return convert_cp1252(out, (const unsigned char *)bytes, len);
+	return convert_iconv(out, name, bytes, len);
+}
+
+/* ---------------------------------------------------------- lenient */
+
+int imap4_charset_stream_open(struct imap4_charset_stream *cs,
+                              const char *label)
+{
+	cs->cd = NULL;
+	cs->kind = K_AUTO;
+	if (!label || !*label || strcasecmp(label, "us-ascii") == 0 ||
+	    strcasecmp(label, "ascii") == 0)
+		return 1;
+	cs->kind = K_UTF8;
+	if (!valid_label(label))
+		return 0;
+	const char *name = iconv_name(label);
+	if (strcasecmp(name, "UTF-8") == 0)
+		return 1;
+	if (strcasecmp(name, "WINDOWS-1252") == 0) {
+		cs->kind = K_CP1252;
+		return 1;
+	}
+	iconv_t cd = iconv_open("UTF-8", name);
+	if (cd == (iconv_t)-1)
+		return errno == ENOMEM ? IMAP4_ENOMEM : 0;
+	cs->cd = cd;
+	cs->kind = K_ICONV;
+	return 1;
+}
+
+void imap4_charset_stream_close(struct imap4_charset_stream *cs)
+{
+	if (cs->cd)
+		iconv_close((iconv_t)cs->cd);
+	cs->cd = NULL;
+}
+
+/* How many bytes at the end of p[0..len) start a UTF-8 sequence that the
+ * end cuts short (0 when none): they wait for the next call. */
+static size_t utf8_cut_tail(const unsigned char *p, size_t len)
+{
+	for (size_t back = 1; back <= 3 && back <= len; back++) {
+		unsigned char c = p[len - back];
+		if ((c & 0xc0) == 0x80)
+			continue;
+		size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		return need > back ? back : 0;
+	}
+	return 0;
+}
+
+/* Writes the UTF-8 form of cp (below U+10000) at o; returns the end. */
+static char *put_bmp(char *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xc0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char)(0xe0 | cp >> 12);
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/* UTF-8 (K_UTF8), UTF-8-else-windows-1252 (K_AUTO) or windows-1252
+ * (K_CP1252). Room for the worst case is made once: each input byte
+ * gives at most three (U+FFFD, or a windows-1252 character). */
+static int feed_bytes(struct imap4_buf *out, const unsigned char *p, size_t len,
+                      enum kind kind)
+{
+	if (len > SIZE_MAX / 3)
+		return IMAP4_ELIMIT;
+	int rc = imap4_buf_reserve(out, len * 3);
+	if (rc < 0)
+		return rc;
+	char *o = out->data + out->len;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = 0;
+		if (p[i] - 1u < 0x7fu) {
+			*o++ = (char)p[i++];
+			continue;
+		}
+		if (p[i] && kind != K_CP1252)
+			n = imap4_utf8_decode(&cp, p + i, len - i);
+		if (n) {
+			memcpy(o, p + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		cp = p[i] && kind != K_UTF8 ? imap4_charset_cp1252(p[i])
+		                            : 0xfffd;
+		o = put_bmp(o, cp);
+		i++;
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* iconv's output may hold NUL (a UTF-16 U+0000, say): the promise is text
+ * usable as a C string, so each becomes U+FFFD. */
+static int replace_nuls(struct imap4_buf *out, size_t from)
+{
+	if (!memchr(out->data + from, '\0', out->len - from))
+		return 0;
+	struct imap4_buf tmp;
+	imap4_buf_init(&tmp, 0);
+	int rc = feed_bytes(&tmp, (const unsigned char *)out->data + from,
+	                    out->len - from, K_UTF8);
+	if (rc == 0) {
+		out->len = from;
+		rc = imap4_buf_append(out, tmp.data, tmp.len);
+	}
+	imap4_buf_clear(&tmp);
+	return rc;
+}
+
+static int feed_iconv(iconv_t cd, struct imap4_buf *out, const char *bytes,
+                      size_t len, bool last, size_t *used)
+{
+	char *in = (char *)bytes;
+	size_t inleft = len, from = out->len;
+	int rc = 0;
+
+	for (;;) {
+		if ((rc = imap4_buf_reserve(out, inleft * 4 + 16)) < 0)
+			return rc;
+		char *o = out->data + out->len;
+		size_t oleft = out->alloc - out->len - 1;
+		size_t r = inleft ? iconv(cd, &in, &inleft, &o, &oleft)
+		           : last ? iconv(cd, NULL, NULL, &o, &oleft)
+		                  : 0;
+		out->len = (size_t)(o - out->data);
+		out->data[out->len] = '\0';
+		if (r != (size_t)-1 && inleft == 0)
+			break;
+		if (r != (size_t)-1 || errno == E2BIG)
+			continue;
+		if (errno == EINVAL && !last)
+			break; /* cut sequence: the rest comes next time */
+		/* EILSEQ, or a sequence the end of the text cuts short: one
+		 * replacement character, and go on after the byte. */
+		if ((rc = imap4_utf8_put(out, 0xfffd)) < 0)
+			return rc;
+		in++;
+		inleft--;
+	}
+	*used = len - inleft;
+	return replace_nuls(out, from);
+}
+
+#define ONES 0x0101010101010101u
+#define HIGH 0x8080808080808080u
+
+size_t imap4_charset_stream_same(const struct imap4_charset_stream *cs,
+                                 const char *in, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = 0;
+
+	/* iconv's charsets need not be ASCII-compatible (UTF-16, UTF-7) */
+	if (cs->kind == K_ICONV)
+		return 0;
+	while (i < len) {
+		/* eight at a time: no byte with the high bit, none zero */
+		if (len - i >= 8) {
+			uint64_t x;
+			memcpy(&x, p + i, 8);
+			if (((x | ((x - ONES) & ~x)) & HIGH) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (p[i] - 1u < 0x7fu) {
+			i++;
+			continue;
+		}
+		uint32_t cp;
+		size_t n = 0;
+		if (p[i] && cs->kind != K_CP1252)
+			n = imap4_utf8_decode(&cp, p + i, len - i);
+		if (!n)
+			break;
+		i += n;
+	}
+	return i;
+}
+
+int imap4_charset_stream_feed(struct imap4_charset_stream *cs,
+                              struct imap4_buf *out, const char *in, size_t len,
+                              bool last, size_t *used)
+{
+	const unsigned char *p = (const unsigned char *)in;
+
+	*used = 0;
+	switch (cs->kind) {
+	case K_ICONV:
+		return feed_iconv((iconv_t)cs->cd, out, in, len, last, used);
+	case K_CP1252:
+		*used = len;
+		return feed_bytes(out, p, len, K_CP1252);
+	default:
+		if (!last)
+			len -= utf8_cut_tail(p, len);
+		*used = len;
+		return feed_bytes(out, p, len, (enum kind)cs->kind);
+	}
+}

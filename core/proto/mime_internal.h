@@ -1,0 +1,105 @@
+/* mime_internal.h - the pieces of the MIME text extractor (mime_text.c)
+ * that live in their own files: header field values (mime_field.c) and
+ * HTML to text (mime_html.c). Internal to those files.
+ *
+ * Every function here takes bytes from a message, hence from anyone: none
+ * reads outside the span it is given, none fails on what it cannot parse.
+ */
+#ifndef IMAP4_PROTO_MIME_INTERNAL_H
+#define IMAP4_PROTO_MIME_INTERNAL_H
+
+#include "proto/charset.h"
+#include "util/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ------------------------------------------------------------ output */
+
+/* Where the text goes: out[start..) is ours, and never grows past limit
+ * bytes. Parts are separated by one blank line, written only when the
+ * next part has text, so that empty parts leave no trace. */
+struct mime_sink {
+	struct imap4_buf *out;
+	size_t start;
+	size_t limit;
+	bool cut;        /* a write was cut short at limit */
+	bool part_begun; /* a part began and has written nothing yet */
+};
+
+/* Appends p[0..n), valid UTF-8 without NUL. Newlines that begin a part
+ * are dropped. 0; 1 when the limit cut the text (on a character boundary;
+ * every later call also returns 1); IMAP4_ENOMEM / IMAP4_ELIMIT. */
+int mime_sink_put(struct mime_sink *s, const char *p, size_t n);
+
+/* Starts a new part: its first text is set off by a blank line. */
+void mime_sink_part(struct mime_sink *s);
+
+/* ------------------------------------------------------------ fields */
+
+/* RFC 2046 5.1.1: 1 to 70 characters. */
+#define MIME_BOUNDARY_MAX 70
+
+/* The parts of a Content-Type value that steer the extraction. Type and
+ * subtype are lower-cased, "" when absent or unreasonably long. */
+struct mime_type {
+	char type[16];
+	char subtype[48];
+	char boundary[MIME_BOUNDARY_MAX + 1]; /* "" when absent or invalid */
+	char charset[IMAP4_CHARSET_MAX + 1];  /* "" when absent or invalid */
+};
+
+enum mime_cte {
+	MIME_CTE_IDENTITY, /* 7bit, 8bit, binary, and the unknown */
+	MIME_CTE_QP,
+	MIME_CTE_BASE64,
+};
+
+/* Parses a Content-Type value v[0..n) (unfolded or not). */
+void mime_type_parse(struct mime_type *t, const char *v, size_t n);
+
+/* The Content-Transfer-Encoding named by v[0..n). */
+enum mime_cte mime_cte_parse(const char *v, size_t n);
+
+/* Whether the Content-Disposition value v[0..n) says "attachment". */
+bool mime_disposition_is_attachment(const char *v, size_t n);
+
+/* Appends the file name of a part to out, decoded to UTF-8 (RFC 2231
+ * sections and charset, or RFC 2047 words as some senders use), on one
+ * line: the filename parameter of Content-Disposition (disp), else the
+ * name parameter of Content-Type (ctype); either may be NULL. 1 when a
+ * name was appended, 0 when there is none (out unchanged), IMAP4_ENOMEM /
+ * IMAP4_ELIMIT (out may hold part of the name). */
+int mime_filename(struct imap4_buf *out, const char *ctype, size_t ctype_len,
+                  const char *disp, size_t disp_len);
+
+/* -------------------------------------------------------------- html */
+
+/* The state of one text/html part being turned into text; resumable at
+ * any byte, so that the part can be fed in pieces. */
+struct mime_html {
+	int state;
+	int quote;          /* in a quoted attribute value: its quote */
+	unsigned dashes;    /* in a comment: "-" seen before a ">" */
+	unsigned matched;   /* in a script or style: bytes of its end tag */
+	const char *rawend; /* that end tag, "</script" or "</style" */
+	bool closing;       /* the tag is an end tag */
+	bool any;           /* text was written for this part */
+	bool space;         /* white space is pending */
+	unsigned newlines;  /* line breaks pending (at most 2) */
+	unsigned pre;       /* depth of <pre> */
+	unsigned name_len;
+	char name[12]; /* tag name, lower-cased, or entity name */
+};
+
+void mime_html_init(struct mime_html *h);
+
+/* Turns p[0..n) (valid UTF-8 without NUL) into text written to s. 0, 1
+ * when s cut the text, or IMAP4_ENOMEM / IMAP4_ELIMIT. */
+int mime_html_feed(struct mime_html *h, struct mime_sink *s, const char *p,
+                   size_t n);
+
+/* Ends the part: writes what an unfinished entity or tag still holds. */
+int mime_html_finish(struct mime_html *h, struct mime_sink *s);
+
+#endif

@@ -1,0 +1,699 @@
+/* mime_text.c - the text of a MIME message; see mime_text.h.
+ *
+ * One pass over the message. The boundaries of the open multiparts are
+ * kept on a stack, and the body of each part ends at the first line that
+ * is a delimiter of any of them (RFC 2046 5.1.1), the innermost first:
+ * that finds the end of a part whose multipart lacks its close delimiter,
+ * and it reads every byte once, not once per enclosing multipart (the
+ * part chosen from a multipart/alternative twice: see alternative()). Lines
+ * are found by looking for "-" with memchr(), which base64 never holds,
+ * so that an attachment is skipped at memory speed.
+ *
+ * Text parts go through a pipeline in pieces of about CHUNK bytes, cut
+ * after a line end so that no quoted-printable escape is cut: transfer
+ * decoding, charset conversion (a cut character waits for the next
+ * piece), then plain or HTML text to the sink. The pieces bound the
+ * memory, and the sink's limit stops the work as soon as it is reached.
+ */
+#include "proto/mime_text.h"
+
+#include "imap4.h"
+#include "proto/charset.h"
+#include "proto/hex.h"
+#include "proto/mime_internal.h"
+#include "proto/rfc2047.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+/* Entities nested deeper are skipped: it bounds the recursion below and
+ * the boundaries each line is compared with. */
+#define DEPTH_MAX 32
+
+#define CHUNK (64 * 1024)
+
+enum field { F_CTYPE, F_CTE, F_DISP, F_FROM, F_SUBJECT, F_COUNT };
+
+static const char *const field_names[F_COUNT] = {
+        "content-type",
+        "content-transfer-encoding",
+        "content-disposition",
+        "from",
+        "subject",
+};
+
+struct span {
+	const char *p; /* NULL when the field is absent */
+	size_t n;
+};
+
+struct fields {
+	struct span f[F_COUNT];
+};
+
+enum kind {
+	K_TOP,
+	K_PART,
+	K_DIGEST_PART, /* RFC 2046 5.1.5: message/rfc822 by default */
+	K_MESSAGE,     /* the body of a message/rfc822 */
+};
+
+struct bound {
+	const char *s;
+	size_t len;
+};
+
+struct ctx {
+	const char *p, *end; /* what is left to read */
+	struct mime_sink sink;
+	struct bound stack[DEPTH_MAX];
+	int nstack;
+	/* what the last scan() stopped at: the level of the boundary (-1:
+	 * the end of the message) and whether it closed its multipart */
+	int hit;
+	bool hit_close;
+	struct imap4_buf dec, conv; /* the text pipeline's pieces */
+};
+
+/* ---------------------------------------------------------------- sink */
+
+static void trim_end(struct mime_sink *s)
+{
+	struct imap4_buf *b = s->out;
+	while (b->len > s->start &&
+	       (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == ' ' ||
+	        b->data[b->len - 1] == '\t'))
+		b->len--;
+	if (b->data)
+		b->data[b->len] = '\0';
+}
+
+static int put_limited(struct mime_sink *s, const char *p, size_t n)
+{
+	size_t room = s->limit - s->out->len;
+	if (n > room) {
+		/* back to the start of the character that does not fit */
+		while (room > 0 && ((unsigned char)p[room] & 0xc0) == 0x80)
+			room--;
+		s->cut = true;
+		int rc = imap4_buf_append(s->out, p, room);
+		return rc < 0 ? rc : 1;
+	}
+	return imap4_buf_append(s->out, p, n);
+}
+
+void mime_sink_part(struct mime_sink *s)
+{
+	s->part_begun = true;
+}
+
+int mime_sink_put(struct mime_sink *s, const char *p, size_t n)
+{
+	if (s->cut)
+		return 1;
+	if (s->part_begun) {
+		while (n > 0 && *p == '\n') {
+			p++;
+			n--;
+		}
+		if (n == 0)
+			return 0;
+		s->part_begun = false;
+		if (s->out->len > s->start) {
+			trim_end(s);
+			int rc = put_limited(s, "\n\n", 2);
+			if (rc)
+				return rc;
+		}
+	}
+	return put_limited(s, p, n);
+}
+
+/* -------------------------------------------------------- header block */
+
+static int field_index(const char *name, size_t n)
+{
+	for (int i = 0; i < F_COUNT; i++)
+		if (strlen(field_names[i]) == n &&
+		    strncasecmp(field_names[i], name, n) == 0)
+			return i;
+	return -1;
+}
+
+/* Whether the line at q (a line start, q[0..1] "--") delimits a part of
+ * an open multipart, the innermost first. The level, or -1; *close for a
+ * close delimiter, *next the start of the line after it. */
+static int delimiter(const struct ctx *c, const char *q, bool *close,
+                     const char **next)
+{
+	const char *end = c->end;
+	for (int i = c->nstack - 1; i >= 0; i--) {
+		const struct bound *b = &c->stack[i];
+		if ((size_t)(end - q) - 2 < b->len ||
+		    memcmp(q + 2, b->s, b->len) != 0)
+			continue;
+		const char *r = q + 2 + b->len;
+		bool cl = end - r >= 2 && r[0] == '-' && r[1] == '-';
+		if (cl)
+			r += 2;
+		/* transport padding; after a close delimiter readers take
+		 * anything, since nothing is lost by it */
+		while (r < end && (*r == ' ' || *r == '\t' || *r == '\r'))
+			r++;
+		if (r < end && *r != '\n') {
+			if (!cl)
+				continue;
+			r = memchr(r, '\n', (size_t)(end - r));
+			if (!r)
+				r = end;
+		}
+		*next = r < end ? r + 1 : end;
+		*close = cl;
+		return i;
+	}
+	return -1;
+}
+
+/* Reads a header block (RFC 5322 2.2, 3.6) from c->p up to and through
+ * its empty line. It also ends, before the line, at a delimiter (a part
+ * with no body) and at a line that is no header field: RFC 2045 allows a
+ * part without a header block, and senders forget the empty line. */
+static void parse_header(struct ctx *c, struct fields *f)
+{
+	const char *p = c->p, *end = c->end;
+	struct span *cur = NULL;
+
+	memset(f, 0, sizeof(*f));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end, *next = nl ? nl + 1 : end;
+		const char *le = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+		if (le == p) {
+			p = next;
+			break;
+		}
+		if (*p == ' ' || *p == '\t') {
+			if (cur)
+				cur->n = (size_t)(le - cur->p);
+			p = next;
+			continue;
+		}
+		bool close;
+		const char *after;
+		if (le - p >= 2 && p[0] == '-' && p[1] == '-' &&
+		    delimiter(c, p, &close, &after) >= 0)
+			break;
+		const char *q = p;
+		while (q < le && *q != ':' && (unsigned char)*q > ' ' &&
+		       *q != 0x7f)
+			q++;
+		const char *name_end = q;
+		while (q < le && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q == le || *q != ':' || name_end == p)
+			break;
+		int i = field_index(p, (size_t)(name_end - p));
+		cur = NULL;
+		if (i >= 0 && !f->f[i].p) {
+			f->f[i].p = q + 1;
+			f->f[i].n = (size_t)(le - (q + 1));
+			cur = &f->f[i];
+		}
+		p = next;
+	}
+	c->p = p;
+}
+
+/* ---------------------------------------------------------- boundaries */
+
+/* Moves c->p past the next delimiter line of an open multipart (or to
+ * the end) and returns where the text before it ends: the line break
+ * before a delimiter is part of it (RFC 2046 5.1.1). */
+static const char *scan(struct ctx *c)
+{
+	const char *start = c->p, *q = start, *end = c->end;
+
+	while (c->nstack > 0 && q < end &&
+	       (q = memchr(q, '-', (size_t)(end - q))) != NULL) {
+		bool close;
+		const char *next;
+		int level;
+		if ((q == start || q[-1] == '\n') && end - q >= 2 &&
+		    q[1] == '-' &&
+		    (level = delimiter(c, q, &close, &next)) >= 0) {
+			const char *text_end = q;
+			if (q > start && *--text_end == '\n' &&
+			    text_end > start && text_end[-1] == '\r')
+				text_end--;
+			c->p = next;
+			c->hit = level;
+			c->hit_close = close;
+			return text_end;
+		}
+		q++;
+	}
+	c->p = end;
+	c->hit = -1;
+	c->hit_close = false;
+	return end;
+}
+
+/* ------------------------------------------------------------ decoding */
+
+struct base64 {
+	uint32_t bits;
+	unsigned nbits;
+};
+
+/* 0..63, 64 for "=", 65 for what base64 does not hold (skipped, as line
+ * breaks must be: RFC 2045 6.8). */
+static const unsigned char b64_value[256] = {
+        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+        65, 65, 65, 65, 65, 65, 65, 62, 65, 65, 65, 63, 52, 53, 54, 55, 56, 57,
+        58, 59, 60, 61, 65, 65, 65, 64, 65, 65, 65, 0,  1,  2,  3,  4,  5,  6,
+        7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+        25, 65, 65, 65, 65, 65, 65, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
+        37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 65, 65, 65,
+        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+        65, 65, 65, 65,
+};
+
+static int decode_base64(struct imap4_buf *out, struct base64 *st,
+                         const char *p, size_t n)
+{
+	int rc = imap4_buf_reserve(out, n / 4 * 3 + 3);
+	if (rc < 0)
+		return rc;
+	unsigned char *o = (unsigned char *)out->data + out->len;
+	uint32_t bits = st->bits;
+	unsigned nbits = st->nbits;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v = b64_value[(unsigned char)p[i]];
+		if (v < 64) {
+			bits = (bits << 6 | v) & 0xffffff;
+			nbits += 6;
+			if (nbits >= 8) {
+				nbits -= 8;
+				*o++ = (unsigned char)(bits >> nbits);
+			}
+		} else if (v == 64) {
+			/* padding ends a group; senders that glue encoded
+			 * pieces together go on after it */
+			nbits = 0;
+		}
+	}
+	st->bits = bits;
+	st->nbits = nbits;
+	out->len = (size_t)((char *)o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* RFC 2045 6.7; an "=" that starts neither an octet nor a soft line break
+ * is kept, as the RFC advises. p[0..n) ends at a line end or at the end
+ * of the part, so a soft break is never cut. */
+static int decode_qp(struct imap4_buf *out, const char *p, size_t n)
+{
+	int rc = imap4_buf_reserve(out, n);
+	if (rc < 0)
+		return rc;
+	char *o = out->data + out->len;
+	const char *e = p + n;
+	while (p < e) {
+		const char *q = memchr(p, '=', (size_t)(e - p));
+		if (!q)
+			q = e;
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		if ((p = q) == e)
+			break;
+		int hi, lo;
+		if (e - p >= 3 && (hi = imap4_hex_value(p[1])) >= 0 &&
+		    (lo = imap4_hex_value(p[2])) >= 0) {
+			*o++ = (char)(hi << 4 | lo);
+			p += 3;
+			continue;
+		}
+		const char *r = p + 1;
+		while (r < e && (*r == ' ' || *r == '\t'))
+			r++;
+		if (r == e) {
+			p = e;
+		} else if (*r == '\n') {
+			p = r + 1;
+		} else if (*r == '\r' && (r + 1 == e || r[1] == '\n')) {
+			p = r + 1 < e ? r + 2 : e;
+		} else {
+			*o++ = '=';
+			p++;
+		}
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* Whether one of the eight bytes in x is below 0x20. */
+static bool has_control(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	return ((x - ones * 0x20) & ~x & high) != 0;
+}
+
+/* Plain text: line ends become LF, other control characters (but tab)
+ * spaces. *cr: the previous piece ended in CR. Text is copied in runs,
+ * and looked at eight bytes at a time: this is most of the work. */
+static int plain_feed(struct mime_sink *s, bool *cr, const char *p, size_t n)
+{
+	size_t i = 0, run = 0;
+	int rc = 0;
+
+	if (*cr && n > 0 && p[0] == '\n')
+		i = run = 1;
+	*cr = false;
+	while (i < n && rc == 0) {
+		uint64_t x;
+		if (n - i >= 8 && (memcpy(&x, p + i, 8), !has_control(x))) {
+			i += 8;
+			continue;
+		}
+		unsigned char ch = (unsigned char)p[i++];
+		if (ch >= 0x20 || ch == '\n' || ch == '\t')
+			continue;
+		rc = mime_sink_put(s, p + run, i - 1 - run);
+		run = i;
+		if (rc)
+			break;
+		/* CR LF: the LF follows in the next run; a lone CR, or one
+		 * whose LF may start the next piece, is a line end now */
+		if (ch != '\r')
+			rc = mime_sink_put(s, " ", 1);
+		else if (i == n || p[i] != '\n')
+			rc = mime_sink_put(s, "\n", 1);
+		*cr = ch == '\r' && i == n;
+	}
+	if (rc == 0)
+		rc = mime_sink_put(s, p + run, n - run);
+	return rc;
+}
+
+static int filter(struct ctx *c, struct mime_html *h, bool *cr, const char *p,
+                  size_t n)
+{
+	return h ? mime_html_feed(h, &c->sink, p, n)
+	         : plain_feed(&c->sink, cr, p, n);
+}
+
+/* The next piece of p[..end): about CHUNK bytes, through a line end. */
+static const char *piece_end(const char *p, const char *end, bool *last)
+{
+	const char *nl =
+	        (size_t)(end - p) > CHUNK
+	                ? memchr(p + CHUNK, '\n', (size_t)(end - p - CHUNK))
+	                : NULL;
+	const char *e = nl ? nl + 1 : end;
+	*last = e == end;
+	return e;
+}
+
+static int text_body(struct ctx *c, const struct mime_type *t,
+                     enum mime_cte cte, bool html, const char *p,
+                     const char *end)
+{
+	struct imap4_charset_stream cs;
+	struct base64 b64 = {0, 0};
+	struct mime_html h, *hp = html ? &h : NULL;
+	bool cr = false, last = false;
+	int rc;
+
+	mime_html_init(&h);
+	rc = imap4_charset_stream_open(&cs, t->charset);
+	imap4_buf_reset(&c->dec);
+	while (rc >= 0 && !last) {
+		const char *e = piece_end(p, end, &last), *in;
+		size_t n = (size_t)(e - p), len, used;
+		if (cte == MIME_CTE_BASE64)
+			rc = decode_base64(&c->dec, &b64, p, n);
+		else if (cte == MIME_CTE_QP)
+			rc = decode_qp(&c->dec, p, n);
+		else if (c->dec.len)
+			rc = imap4_buf_append(&c->dec, p, n);
+		if (rc < 0)
+			break;
+		/* 7bit and 8bit text is read where it is, not copied */
+		bool inplace = cte == MIME_CTE_IDENTITY && c->dec.len == 0;
+		in = inplace ? p : c->dec.data ? c->dec.data : "";
+		len = inplace ? n : c->dec.len;
+		p = e;
+
+		/* most text converts to itself: only the rest is converted */
+		used = imap4_charset_stream_same(&cs, in, len);
+		rc = filter(c, hp, &cr, in, used);
+		if (rc == 0 && used < len) {
+			size_t more;
+			imap4_buf_reset(&c->conv);
+			rc = imap4_charset_stream_feed(&cs, &c->conv, in + used,
+			                               len - used, last, &more);
+			used += more;
+			if (rc == 0)
+				rc = filter(c, hp, &cr,
+				            c->conv.data ? c->conv.data : "",
+				            c->conv.len);
+		}
+		if (rc)
+			break;
+		/* a character cut by the end of the piece waits */
+		if (!inplace)
+			imap4_buf_consume(&c->dec, used);
+		else if (used < len)
+			rc = imap4_buf_append(&c->dec, in + used, len - used);
+	}
+	if (rc == 0 && html)
+		rc = mime_html_finish(&h, &c->sink);
+	imap4_charset_stream_close(&cs);
+	return rc;
+}
+
+/* ------------------------------------------------------------ entities */
+
+/* A line "Label: value" of text, the value unfolded and decoded. */
+static int header_line(struct ctx *c, const char *label, struct span v)
+{
+	struct imap4_buf *raw = &c->dec, *line = &c->conv;
+	int rc = 0;
+
+	imap4_buf_reset(raw);
+	imap4_buf_reset(line);
+	for (size_t i = 0; i < v.n && rc == 0; i++)
+		if (v.p[i] != '\r' && v.p[i] != '\n')
+			rc = imap4_buf_putc(raw, v.p[i]);
+	if (rc == 0)
+		rc = imap4_buf_puts(line, label);
+	if (rc == 0)
+		rc = imap4_rfc2047_decode_append(
+		        line, raw->data ? raw->data : "", raw->len);
+	if (rc < 0)
+		return rc;
+	size_t skip = strlen(label), n = line->len;
+	while (skip < n &&
+	       (line->data[skip] == ' ' || line->data[skip] == '\t'))
+		skip++;
+	if (skip == n)
+		return 0;
+	for (size_t i = skip; i < n; i++)
+		if ((unsigned char)line->data[i] < 0x20)
+			line->data[i] = ' ';
+	rc = mime_sink_put(&c->sink, line->data, strlen(label));
+	if (rc == 0)
+		rc = mime_sink_put(&c->sink, line->data + skip, n - skip);
+	if (rc == 0)
+		rc = mime_sink_put(&c->sink, "\n", 1);
+	return rc;
+}
+
+static int name_line(struct ctx *c, const struct fields *f)
+{
+	const struct span *ct = &f->f[F_CTYPE], *cd = &f->f[F_DISP];
+	imap4_buf_reset(&c->conv);
+	int rc = mime_filename(&c->conv, ct->p, ct->n, cd->p, cd->n);
+	if (rc <= 0)
+		return rc;
+	rc = mime_sink_put(&c->sink, c->conv.data, c->conv.len);
+	return rc ? rc : mime_sink_put(&c->sink, "\n", 1);
+}
+
+static bool is(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+/* A part that is not a multipart or a message to descend into. */
+static int leaf(struct ctx *c, const struct fields *f,
+                const struct mime_type *t)
+{
+	const char *body = c->p, *body_end = scan(c);
+	const struct span *cte = &f->f[F_CTE];
+	int rc;
+
+	mime_sink_part(&c->sink);
+	if ((rc = name_line(c, f)) != 0)
+		return rc;
+	/* an attachment is a file, whatever its type: its name is what a
+	 * search may look for, and decoding it would cost the most */
+	const struct span *disp = &f->f[F_DISP];
+	if (disp->p && mime_disposition_is_attachment(disp->p, disp->n))
+		return 0;
+	bool text = is(t->type, "text") ||
+	            (is(t->type, "message") &&
+	             (is(t->subtype, "delivery-status") ||
+	              is(t->subtype, "disposition-notification")));
+	if (!text)
+		return 0;
+	return text_body(c, t,
+	                 cte->p ? mime_cte_parse(cte->p, cte->n)
+	                        : MIME_CTE_IDENTITY,
+	                 is(t->subtype, "html"), body, body_end);
+}
+
+static int entity(struct ctx *c, unsigned depth, enum kind kind);
+
+/* RFC 2046 5.1.4: the parts say the same thing, so only the one a reader
+ * would show counts. Each part's header is read to rank it and its body
+ * skipped; then the best is read again and decoded. */
+static int alternative(struct ctx *c, unsigned depth, int me)
+{
+	const char *best = NULL;
+	int best_rank = 0;
+
+	while (c->hit == me && !c->hit_close) {
+		const char *start = c->p;
+		struct fields f;
+		struct mime_type t;
+		parse_header(c, &f);
+		mime_type_parse(&t, f.f[F_CTYPE].p ? f.f[F_CTYPE].p : "",
+		                f.f[F_CTYPE].n);
+		int rank = 1;
+		if (!t.type[0] ||
+		    (is(t.type, "text") && is(t.subtype, "plain")))
+			rank = 3;
+		else if (is(t.type, "text") && is(t.subtype, "html"))
+			rank = 2;
+		if (rank > best_rank) {
+			best = start;
+			best_rank = rank;
+		}
+		scan(c);
+	}
+	if (!best)
+		return 0;
+	const char *p = c->p;
+	int hit = c->hit;
+	bool hit_close = c->hit_close;
+	c->p = best;
+	int rc = entity(c, depth + 1, K_PART);
+	c->p = p;
+	c->hit = hit;
+	c->hit_close = hit_close;
+	return rc;
+}
+
+static int multipart(struct ctx *c, unsigned depth, const struct mime_type *t)
+{
+	int me = c->nstack++, rc = 0;
+	c->stack[me] = (struct bound){t->boundary, strlen(t->boundary)};
+
+	scan(c); /* the preamble */
+	if (is(t->subtype, "alternative"))
+		rc = alternative(c, depth, me);
+	else
+		while (rc == 0 && c->hit == me && !c->hit_close)
+			rc = entity(c, depth + 1,
+			            is(t->subtype, "digest") ? K_DIGEST_PART
+			                                     : K_PART);
+	c->nstack--;
+	if (rc == 0 && c->hit == me)
+		scan(c); /* the epilogue */
+	return rc;
+}
+
+/* An entity from its header block on (c->p); returns with c->p after the
+ * delimiter that ends it, as scan() left it. */
+static int entity(struct ctx *c, unsigned depth, enum kind kind)
+{
+	struct fields f;
+	struct mime_type t;
+	int rc;
+
+	parse_header(c, &f);
+	if (kind == K_MESSAGE) {
+		mime_sink_part(&c->sink);
+		if (f.f[F_FROM].p &&
+		    (rc = header_line(c, "From: ", f.f[F_FROM])) != 0)
+			return rc;
+		if (f.f[F_SUBJECT].p &&
+		    (rc = header_line(c, "Subject: ", f.f[F_SUBJECT])) != 0)
+			return rc;
+	}
+	mime_type_parse(&t, f.f[F_CTYPE].p ? f.f[F_CTYPE].p : "",
+	                f.f[F_CTYPE].n);
+	if (!t.type[0]) {
+		/* RFC 2045 5.2, RFC 2046 5.1.5: absent or invalid */
+		bool digest = kind == K_DIGEST_PART;
+		strcpy(t.type, digest ? "message" : "text");
+		strcpy(t.subtype, digest ? "rfc822" : "plain");
+	}
+	if (is(t.type, "multipart") && !t.boundary[0]) {
+		/* no way to find its parts: show it as it is */
+		strcpy(t.type, "text");
+		strcpy(t.subtype, "plain");
+	}
+	if (depth < DEPTH_MAX && is(t.type, "multipart"))
+		return multipart(c, depth, &t);
+	if (depth < DEPTH_MAX && is(t.type, "message") &&
+	    (is(t.subtype, "rfc822") || is(t.subtype, "global")) &&
+	    (!f.f[F_CTE].p ||
+	     mime_cte_parse(f.f[F_CTE].p, f.f[F_CTE].n) == MIME_CTE_IDENTITY))
+		return entity(c, depth + 1, K_MESSAGE);
+	return leaf(c, &f, &t);
+}
+
+int imap4_mime_text(struct imap4_buf *out, const char *msg, size_t len,
+                    size_t max_out)
+{
+	struct ctx c;
+
+	if (!out || (!msg && len))
+		return IMAP4_EINVAL;
+	memset(&c, 0, sizeof(c));
+	c.p = msg ? msg : "";
+	c.end = c.p + len;
+	c.hit = -1;
+	c.sink.out = out;
+	c.sink.start = out->len;
+	c.sink.limit = max_out && max_out <= SIZE_MAX - out->len
+	                       ? out->len + max_out
+	                       : SIZE_MAX;
+	imap4_buf_init(&c.dec, 0);
+	imap4_buf_init(&c.conv, 0);
+
+	int rc = entity(&c, 0, K_TOP);
+
+	imap4_buf_clear(&c.dec);
+	imap4_buf_clear(&c.conv);
+	if (rc < 0) {
+		out->len = c.sink.start;
+		if (out->data)
+			out->data[out->len] = '\0';
+		return rc;
+	}
+	trim_end(&c.sink);
+	return c.sink.cut ? 1 : 0;
+}

@@ -1,0 +1,231 @@
+/* indexer.c - the full-text indexer's thread; see indexer.h. */
+#include "mailmirrord/indexer.h"
+
+#include "mailmirrord/log.h"
+#include "mailmirrord/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Bodies per transaction: about 30 ms of tokenising for 10 KB texts, the
+ * longest a sync writer should wait for the lock. */
+#define CHUNK 1024
+/* A look without a poke now and then: a poke lost to a crash of nothing
+ * (there is none) costs at most this much delay. */
+#define RESCAN_MS 60000
+/* After an error (a full disk, a lock held past the busy timeout), the
+ * next try; a poke tries sooner. */
+#define RETRY_MS 5000
+
+struct indexer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct store *store;
+	bool poked;  /* bodies stored since the last look */
+	bool idle;   /* the last look found nothing waiting */
+	bool failed; /* the last look failed */
+	bool quit;
+	int holds;       /* syncs under way: the indexer waits for them */
+	uint64_t pokes;  /* pokes so far */
+	uint64_t answer; /* pokes seen by the start of the last look ended */
+	atomic_uint_least64_t waiting;
+};
+
+static void deadline(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+enum look { LOOK_DONE, LOOK_PAUSED, LOOK_FAILED };
+
+/* Indexes until nothing waits, a sync holds the indexer back, or quit. */
+static enum look index_waiting(struct indexer *ix)
+{
+	for (;;) {
+		size_t n = 0;
+		int rc = store_body_index(ix->store, CHUNK, &n);
+		if (rc < 0) {
+			log_warning(NULL, NULL, "full-text index: %s",
+			            store_errmsg(ix->store));
+			return LOOK_FAILED;
+		}
+		uint64_t left = 0;
+		if (store_body_unindexed(&left, ix->store) == STORE_OK)
+			atomic_store(&ix->waiting, left);
+		pthread_mutex_lock(&ix->lock);
+		bool stop = ix->quit, held = ix->holds > 0;
+		pthread_mutex_unlock(&ix->lock);
+		if (n == 0 || stop)
+			return LOOK_DONE;
+		if (held)
+			return LOOK_PAUSED;
+	}
+}
+
+static void *run(void *arg)
+{
+	struct indexer *ix = arg;
+	/* Linux gives each thread its own nice value: searching may lag,
+	 * the mirror may not. */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19) < 0)
+		log_debug(NULL, NULL, "indexer: setpriority: %s",
+		          strerror(errno));
+	pthread_mutex_lock(&ix->lock);
+	while (!ix->quit) {
+		if (!ix->poked || ix->holds > 0) {
+			struct timespec ts;
+			deadline(&ts, ix->failed ? RETRY_MS : RESCAN_MS);
+			if (pthread_cond_timedwait(&ix->cond, &ix->lock, &ts) ==
+			            ETIMEDOUT &&
+			    ix->holds == 0)
+				ix->poked = true;
+			continue;
+		}
+		ix->poked = false;
+		ix->idle = false;
+		uint64_t seen = ix->pokes;
+		pthread_mutex_unlock(&ix->lock);
+		enum look got = index_waiting(ix);
+		pthread_mutex_lock(&ix->lock);
+		if (got == LOOK_PAUSED) {
+			ix->poked = true; /* resumes on release */
+			continue;
+		}
+		ix->failed = got == LOOK_FAILED;
+		ix->idle = got == LOOK_DONE && !ix->poked;
+		ix->answer = seen;
+		pthread_cond_broadcast(&ix->cond);
+	}
+	pthread_mutex_unlock(&ix->lock);
+	return NULL;
+}
+
+int indexer_start(struct indexer **out, const char *path, char *err,
+                  size_t errlen)
+{
+	*out = NULL;
+	struct indexer *ix = calloc(1, sizeof(*ix));
+	if (!ix) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (store_open(&ix->store, path, err, errlen) < 0) {
+		free(ix);
+		return -1;
+	}
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ix->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&ix->lock, NULL);
+	ix->poked = true; /* bodies left by the last run */
+	ix->pokes = 1;
+	atomic_init(&ix->waiting, 0);
+	int rc = pthread_create(&ix->thread, NULL, run, ix);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the indexer: %s",
+		         strerror(rc));
+		pthread_cond_destroy(&ix->cond);
+		pthread_mutex_destroy(&ix->lock);
+		store_close(&ix->store);
+		free(ix);
+		return -1;
+	}
+	*out = ix;
+	return 0;
+}
+
+void indexer_poke(struct indexer *ix)
+{
+	if (!ix)
+		return;
+	pthread_mutex_lock(&ix->lock);
+	ix->poked = true;
+	ix->idle = false;
+	ix->pokes++;
+	pthread_cond_broadcast(&ix->cond);
+	pthread_mutex_unlock(&ix->lock);
+}
+
+int indexer_wait(struct indexer *ix, int timeout_ms)
+{
+	if (!ix)
+		return -1;
+	struct timespec until;
+	deadline(&until, timeout_ms > 0 ? timeout_ms : 0);
+	pthread_mutex_lock(&ix->lock);
+	/* Only a look that started after the last poke answers: an earlier
+	 * one may have missed what that poke announced. */
+	int rc = 0;
+	for (;;) {
+		if (ix->answer >= ix->pokes && (ix->idle || ix->failed)) {
+			rc = ix->idle ? 1 : -1;
+			break;
+		}
+		if (timeout_ms < 0) {
+			pthread_cond_wait(&ix->cond, &ix->lock);
+		} else if (pthread_cond_timedwait(&ix->cond, &ix->lock,
+		                                  &until) == ETIMEDOUT) {
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ix->lock);
+	return rc;
+}
+
+void indexer_hold(struct indexer *ix)
+{
+	if (!ix)
+		return;
+	pthread_mutex_lock(&ix->lock);
+	ix->holds++;
+	pthread_mutex_unlock(&ix->lock);
+}
+
+void indexer_release(struct indexer *ix)
+{
+	if (!ix)
+		return;
+	pthread_mutex_lock(&ix->lock);
+	if (ix->holds > 0)
+		ix->holds--;
+	pthread_cond_broadcast(&ix->cond);
+	pthread_mutex_unlock(&ix->lock);
+}
+
+uint64_t indexer_waiting(struct indexer *ix)
+{
+	return ix ? atomic_load(&ix->waiting) : 0;
+}
+
+void indexer_stop(struct indexer **ixp)
+{
+	struct indexer *ix = ixp ? *ixp : NULL;
+	if (!ix)
+		return;
+	pthread_mutex_lock(&ix->lock);
+	ix->quit = true;
+	pthread_cond_broadcast(&ix->cond);
+	pthread_mutex_unlock(&ix->lock);
+	pthread_join(ix->thread, NULL);
+	pthread_cond_destroy(&ix->cond);
+	pthread_mutex_destroy(&ix->lock);
+	store_close(&ix->store);
+	free(ix);
+	*ixp = NULL;
+}

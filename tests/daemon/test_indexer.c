@@ -1,0 +1,180 @@
+/* test_indexer.c - the full-text indexer's thread: it indexes what waits,
+ * follows pokes, drains, and stops promptly with work left. */
+#include "mailmirrord/indexer.h"
+#include "mailmirrord/store.h"
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[64], path[128];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/mm-indexer-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cache.db", dir);
+}
+
+static void teardown(void)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(indexer, .init = setup, .fini = teardown, .timeout = 60);
+
+static long long hits(const char *match)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long n = -1;
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db,
+	                                "SELECT count(*) FROM messages_fts "
+	                                "WHERE messages_fts MATCH ?1",
+	                                -1, &st, NULL),
+	             SQLITE_OK);
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* n messages with bodies "word<i> common" from first on, in one batch. */
+static void store_bodies(struct store *s, int64_t box, uint32_t first,
+                         uint32_t n)
+{
+	cr_assert_eq(store_begin(s), STORE_OK);
+	for (uint32_t uid = first; uid < first + n; uid++) {
+		char text[64];
+		struct store_msg m = {.uid = uid,
+		                      .flags = "",
+		                      .subject = "hello",
+		                      .internaldate = STORE_NO_TIME,
+		                      .date = STORE_NO_TIME,
+		                      .size = -1};
+		cr_assert_eq(store_message_upsert(NULL, s, box, &m), STORE_OK,
+		             "%s", store_errmsg(s));
+		snprintf(text, sizeof(text), "word%u common", uid);
+		cr_assert_eq(store_body_put(s, box, uid, "H: v", text, false),
+		             STORE_OK);
+	}
+	cr_assert_eq(store_commit(s), STORE_OK);
+}
+
+static struct store *open_box(int64_t *box)
+{
+	struct store *s = NULL;
+	char err[256];
+	int64_t acct;
+	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_OK, "%s",
+	             err);
+	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	cr_assert_eq(store_mailbox_upsert(box, s, acct, "INBOX", "/", "", NULL),
+	             STORE_OK);
+	return s;
+}
+
+Test(indexer, indexes_what_waits_and_what_comes_later)
+{
+	int64_t box;
+	struct store *s = open_box(&box);
+	store_bodies(s, box, 1, 300); /* more than one chunk */
+	cr_assert_eq(hits("common"), 0);
+
+	struct indexer *ix = NULL;
+	char err[256];
+	cr_assert_eq(indexer_start(&ix, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(indexer_wait(ix, -1), 1);
+	cr_assert_eq(hits("common"), 300);
+	cr_assert_eq(hits("word123"), 1);
+	cr_assert_eq(indexer_waiting(ix), 0);
+
+	store_bodies(s, box, 301, 5);
+	indexer_poke(ix);
+	/* A poke alone gets them indexed, without a drain. */
+	for (int i = 0; i < 500 && hits("common") != 305; i++)
+		usleep(10000);
+	cr_assert_eq(hits("common"), 305);
+	indexer_poke(ix);
+	cr_assert_eq(indexer_wait(ix, 30000), 1);
+	indexer_stop(&ix);
+	cr_assert_null(ix);
+	indexer_stop(&ix); /* twice is harmless */
+
+	uint64_t left = 1;
+	cr_assert_eq(store_body_unindexed(&left, s), STORE_OK);
+	cr_assert_eq(left, 0);
+	store_close(&s);
+}
+
+Test(indexer, waits_in_slices_and_stops_within_a_chunk)
+{
+	int64_t box;
+	struct store *s = open_box(&box);
+	store_bodies(s, box, 1, 3000);
+	store_close(&s);
+
+	struct indexer *ix = NULL;
+	char err[256];
+	cr_assert_eq(indexer_start(&ix, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(indexer_wait(ix, 0), 0, "3,000 bodies are not instant");
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	indexer_stop(&ix);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double s_ = (double)(b.tv_sec - a.tv_sec) +
+	            (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	/* Within a chunk, not after all 3,000 bodies; generous for ASan. */
+	cr_assert_lt(s_, 2.0, "stop took %.2f s", s_);
+}
+
+Test(indexer, waits_while_a_sync_holds_it)
+{
+	int64_t box;
+	struct store *s = open_box(&box);
+	struct indexer *ix = NULL;
+	char err[256];
+	cr_assert_eq(indexer_start(&ix, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(indexer_wait(ix, -1), 1);
+
+	indexer_hold(ix);
+	indexer_hold(ix); /* two accounts syncing */
+	store_bodies(s, box, 1, 10);
+	indexer_poke(ix);
+	cr_assert_eq(indexer_wait(ix, 300), 0);
+	cr_assert_eq(hits("common"), 0, "indexed during a sync");
+	indexer_release(ix);
+	cr_assert_eq(indexer_wait(ix, 300), 0, "one sync still holds it");
+	cr_assert_eq(hits("common"), 0);
+	indexer_release(ix);
+	cr_assert_eq(indexer_wait(ix, -1), 1);
+	cr_assert_eq(hits("common"), 10);
+	indexer_release(ix); /* unbalanced: harmless */
+	indexer_hold(NULL);
+	indexer_release(NULL);
+	indexer_stop(&ix);
+	store_close(&s);
+}
+
+Test(indexer, start_fails_cleanly_without_a_cache_dir)
+{
+	struct indexer *ix = (struct indexer *)1;
+	char err[256] = "";
+	cr_assert_eq(indexer_start(&ix, "/nonexistent/dir/cache.db", err,
+	                           sizeof(err)),
+	             -1);
+	cr_assert_null(ix);
+	cr_assert(err[0] != '\0');
+	indexer_poke(NULL);
+	cr_assert_eq(indexer_waiting(NULL), 0);
+}
