@@ -477,7 +477,6 @@ int main(int argc, char **argv)
 		free(dflt);
 		return EX_FAIL;
 	}
-	store_close(&s);
 
 	/* Signals arrive on a signalfd in this thread only. */
 	sigset_t set;
@@ -498,6 +497,9 @@ int main(int argc, char **argv)
 		            "full-text indexer: %s; stored bodies wait for the "
 		            "next start to become searchable",
 		            err);
+	/* Closed only now: the last connection to close checkpoints the
+	 * WAL and syncs the file, which a --once resync would wait for. */
+	store_close(&s);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < conf->n_accounts; i++)

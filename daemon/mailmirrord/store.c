@@ -35,6 +35,7 @@ enum stmt_id {
 	ST_MAILBOX_PROGRESS,
 	ST_MAILBOX_ERROR,
 	ST_MAILBOX_RECOUNT,
+	ST_MAILBOX_RECOUNT_UNSEEN,
 	ST_MESSAGE_UPSERT,
 	ST_MESSAGE_INSERT,
 	ST_MESSAGE_MAX_ID,
@@ -116,6 +117,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"UPDATE mailboxes SET "
 		"exists_count = (SELECT count(*) FROM messages "
 		"  WHERE mailbox_id = ?1), "
+		"unseen_count = (SELECT count(*) FROM messages "
+		"  WHERE mailbox_id = ?1 AND seen = 0) "
+		"WHERE id = ?1",
+	[ST_MAILBOX_RECOUNT_UNSEEN] =
+		"UPDATE mailboxes SET "
 		"unseen_count = (SELECT count(*) FROM messages "
 		"  WHERE mailbox_id = ?1 AND seen = 0) "
 		"WHERE id = ?1",
@@ -791,10 +797,12 @@ int store_mailbox_set_error(struct store *s, int64_t mailbox, const char *error)
 	                "setting the mailbox error");
 }
 
-int store_mailbox_recount(struct store *s, int64_t mailbox)
+int store_mailbox_recount(struct store *s, int64_t mailbox, bool flags_only)
 {
 	int rc = STORE_OK;
-	sqlite3_stmt *st = stmt(s, ST_MAILBOX_RECOUNT, &rc);
+	sqlite3_stmt *st = stmt(
+	        s, flags_only ? ST_MAILBOX_RECOUNT_UNSEEN : ST_MAILBOX_RECOUNT,
+	        &rc);
 
 	if (st == NULL)
 		return rc;

@@ -173,8 +173,10 @@ int store_mailbox_set_progress(struct store *s, int64_t mailbox, uint32_t done,
 int store_mailbox_set_error(struct store *s, int64_t mailbox,
                             const char *error);
 
-/* Sets exists_count and unseen_count from the cached rows. */
-int store_mailbox_recount(struct store *s, int64_t mailbox);
+/* Sets unseen_count, and exists_count too unless only flags changed,
+ * from the cached rows (exists_count costs a scan of the mailbox's rows;
+ * unseen_count one of its unread ones). */
+int store_mailbox_recount(struct store *s, int64_t mailbox, bool flags_only);
 
 /* --------------------------------------------------------------- messages */
 

@@ -63,7 +63,7 @@ static int on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 	/* Rows of a batch beyond the memory bound are written now, without
 	 * the high-water mark: a kill then refetches them, never skips. */
 	if (f->p->bytes > ROWS_MAX_BYTES &&
-	    sync_pending_write(f->c, f->b, f->p, NULL, false) < 0) {
+	    sync_pending_write(f->c, f->b, f->p, NULL) < 0) {
 		f->p->failed = IMAP4_ECALLBACK;
 		return -1;
 	}
@@ -140,7 +140,7 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 	struct fetch_ctx f = {.c = c, .b = b, .p = &p};
 	int rc = on_select_data(&f, resp);
 	if (rc >= 0 && !p.failed && (p.nflags || p.gone.n)) {
-		int w = sync_pending_write(c, b, &p, NULL, true);
+		int w = sync_pending_write(c, b, &p, NULL);
 		if (w < 0) {
 			sync_pending_free(&p);
 			return w;
@@ -497,7 +497,7 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 			rc = sync_writer_put(w, p, st, (uint32_t)done,
 			                     (uint32_t)r.total);
 		} else {
-			rc = sync_pending_commit(c, b, p, st, true);
+			rc = sync_pending_commit(c, b, p, st);
 			if (rc == SYNC_OK) {
 				sync_run_hooks(c, b, p);
 				if (c->progress)
@@ -644,7 +644,7 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 		if (rc == SYNC_OK && full)
 			rc = drop_absent(c, b, p, &listing, a->flags_upto);
 		if (rc == SYNC_OK)
-			rc = sync_pending_write(c, b, p, NULL, true);
+			rc = sync_pending_write(c, b, p, NULL);
 		if (rc < 0)
 			goto out;
 	}
@@ -674,7 +674,7 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 		st->uidnext = server->uidnext;
 	st->exists = c->sel_exists;
 	st->last_sync = (int64_t)time(NULL);
-	rc = sync_pending_write(c, b, p, st, true);
+	rc = sync_pending_write(c, b, p, st);
 	if (rc == SYNC_OK)
 		rc = backfill_bodies(c, b, body_from);
 	if (rc == SYNC_OK) {
@@ -687,9 +687,9 @@ out:
 	return rc;
 }
 
-/* What the plan needs of the cache's state. Every write of the sync
- * recounts the rows in its transaction, so exists is the number of rows
- * held, without counting them again. */
+/* What the plan needs of the cache's state. Every write of the sync that
+ * changes rows recounts them in its transaction, so exists is the number
+ * of rows held, without counting them again. */
 static struct plan_local local_of(const struct store_mailbox_state *st)
 {
 	return (struct plan_local){
@@ -804,7 +804,7 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 		st = (struct store_mailbox_state){
 		        .uidvalidity = info.uidvalidity, .uidnext = 1};
 	} else if (p.nflags || p.gone.n) {
-		rc = sync_pending_write(c, b, &p, NULL, true);
+		rc = sync_pending_write(c, b, &p, NULL);
 		if (rc < 0)
 			goto out;
 	}

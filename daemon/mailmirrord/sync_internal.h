@@ -84,15 +84,14 @@ void sync_pending_free(struct pending *p);
 int sync_pending_row(struct pending *p, const imap4_msg *msg);
 int sync_pending_flags(struct pending *p, const imap4_msg *msg);
 /* Writes what is pending, and st (when not NULL) with it, in one
- * transaction; the rows stay in p. recount refreshes the mailbox's
- * counts. */
+ * transaction; the rows stay in p. The mailbox's counts are refreshed
+ * when rows or flags changed (st's counts are not written). */
 int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
-                        struct pending *p, const struct store_mailbox_state *st,
-                        bool recount);
+                        struct pending *p,
+                        const struct store_mailbox_state *st);
 /* The same, then drops what was written. */
 int sync_pending_write(struct sync_ctx *c, const struct sync_box *b,
-                       struct pending *p, const struct store_mailbox_state *st,
-                       bool recount);
+                       struct pending *p, const struct store_mailbox_state *st);
 
 /* ---- the batch writer (sync_writer.c) */
 

@@ -154,7 +154,7 @@ static int put_bodies(struct sync_ctx *c, const struct sync_box *b,
  * transaction; the rows stay in p (pending_write drops them). */
 static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
                          struct pending *p,
-                         const struct store_mailbox_state *st, bool recount)
+                         const struct store_mailbox_state *st)
 {
 	if (store_begin(c->store) < 0)
 		return sync_fail_store(c, "begin");
@@ -195,9 +195,27 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 		if (rc < 0 && rc != STORE_ENOTFOUND)
 			return sync_fail_store(c, "store flags");
 	}
-	if (st && store_mailbox_set_state(c->store, b->id, st) < 0)
-		return sync_fail_store(c, "record mailbox state");
-	if (recount && store_mailbox_recount(c->store, b->id) < 0)
+	/* Counting is a scan of the mailbox's rows (6 ms at 100,000, three
+	 * times in a resync): the counts are refreshed only when this write
+	 * changed rows or flags. Every write that does counts, so the counts
+	 * of a write that changes nothing are still right. */
+	bool rows = p->want_reset || p->nrows || p->gone.n;
+	bool count = rows || p->nflags;
+	if (st) {
+		struct store_mailbox_state w = *st;
+		struct store_mailbox_state now;
+		/* Not counting: the counts stay what the last count made
+		 * them, whatever st carried. */
+		if (!count) {
+			if (store_mailbox_get_state(&now, c->store, b->id) < 0)
+				return sync_fail_store(c, "read mailbox state");
+			w.exists = now.exists;
+			w.unseen = now.unseen;
+		}
+		if (store_mailbox_set_state(c->store, b->id, &w) < 0)
+			return sync_fail_store(c, "record mailbox state");
+	}
+	if (count && store_mailbox_recount(c->store, b->id, !rows) < 0)
 		return sync_fail_store(c, "count messages");
 	if (store_commit(c->store) < 0)
 		return sync_fail_store(c, "commit");
@@ -209,20 +227,18 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 }
 
 int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
-                        struct pending *p, const struct store_mailbox_state *st,
-                        bool recount)
+                        struct pending *p, const struct store_mailbox_state *st)
 {
 	pthread_mutex_lock(&c->store_lock);
-	int rc = commit_locked(c, b, p, st, recount);
+	int rc = commit_locked(c, b, p, st);
 	pthread_mutex_unlock(&c->store_lock);
 	return rc;
 }
 
 int sync_pending_write(struct sync_ctx *c, const struct sync_box *b,
-                       struct pending *p, const struct store_mailbox_state *st,
-                       bool recount)
+                       struct pending *p, const struct store_mailbox_state *st)
 {
-	int rc = sync_pending_commit(c, b, p, st, recount);
+	int rc = sync_pending_commit(c, b, p, st);
 	if (rc == SYNC_OK)
 		sync_pending_drop(p);
 	return rc;

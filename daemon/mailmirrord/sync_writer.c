@@ -45,7 +45,7 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		struct sync_ctx *c = w->c;
-		int rc = sync_pending_commit(c, w->b, &w->job, &w->st, true);
+		int rc = sync_pending_commit(c, w->b, &w->job, &w->st);
 		if (rc == SYNC_OK) {
 			sync_run_hooks(c, w->b, &w->job);
 			if (c->progress) {

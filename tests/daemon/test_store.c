@@ -580,11 +580,19 @@ Test(store, messages)
 	cr_assert_str_eq(uids, "5,7,8,12,");
 
 	/* Counts follow the rows: 7 is seen, 5, 8 and 12 are not. */
-	cr_assert_eq(store_mailbox_recount(s, inbox), STORE_OK);
+	cr_assert_eq(store_mailbox_recount(s, inbox, false), STORE_OK);
 	cr_assert_eq(query_int("SELECT exists_count * 10 + unseen_count FROM "
 	                       "mailboxes WHERE id = 1"),
 	             43);
-	cr_assert_eq(store_mailbox_recount(s, 999), STORE_ENOTFOUND);
+	cr_assert_eq(store_mailbox_recount(s, 999, false), STORE_ENOTFOUND);
+	/* Flags only: unseen follows, exists is left alone. */
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seen", 0),
+	             STORE_OK);
+	cr_assert_eq(store_mailbox_recount(s, inbox, true), STORE_OK);
+	cr_assert_eq(query_int("SELECT exists_count * 10 + unseen_count FROM "
+	                       "mailboxes WHERE id = 1"),
+	             42);
+	cr_assert_eq(store_mailbox_recount(s, 999, true), STORE_ENOTFOUND);
 
 	cr_assert_eq(store_message_max_uid(&max, s, 999), STORE_OK);
 	cr_assert_eq(max, 0);
