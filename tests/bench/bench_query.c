@@ -112,7 +112,13 @@ static int fill(const char *path, long n)
 		}
 	}
 	for (int i = 0; i < 5; i++)
-		store_mailbox_recount(s, mbox[i]);
+		store_mailbox_recount(s, mbox[i], false);
+	/* The daemon's indexer would do this in the background. */
+	size_t done = 0;
+	do {
+		if (store_body_index(s, 4096, &done) < 0)
+			goto fail;
+	} while (done);
 	store_close(&s);
 	return 0;
 fail:
