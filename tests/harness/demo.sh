@@ -233,20 +233,23 @@ DAEMON_PID=$!
 say "pid $DAEMON_PID, log $LOG"
 t0=$(now_ms)
 deadline=$((t0 + SYNC_TIMEOUT * 1000))
-# Done when every message is in the cache and INBOX is watched with IDLE.
+# Done when every message is in the cache, INBOX is watched with IDLE and
+# the indexer has made every body searchable.
 while :; do
 	kill -0 "$DAEMON_PID" 2>/dev/null ||
 		fail "mailmirrord exited during the first sync"
 	n=$(q count || true)
+	st=$(q --json status || true)
 	if [ "$n" = "$COUNT" ] &&
-		q --json status | grep '"mailbox":"INBOX",' | grep -q '"live":true'; then
+		echo "$st" | grep '"mailbox":"INBOX",' | grep -q '"live":true' &&
+		! echo "$st" | grep -q '"unindexed":[1-9]'; then
 		break
 	fi
 	[ "$(now_ms)" -lt "$deadline" ] ||
 		fail "first sync not done after $SYNC_TIMEOUT s (${n:-no} messages cached)"
 	sleep 0.1
 done
-say "$COUNT messages mirrored in $(($(now_ms) - t0)) ms; INBOX is live (IDLE)"
+say "$COUNT messages mirrored and indexed in $(($(now_ms) - t0)) ms; INBOX is live (IDLE)"
 
 heading "Querying the cache"
 query status
