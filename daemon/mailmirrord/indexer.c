@@ -32,6 +32,7 @@ struct indexer {
 	bool poked;  /* bodies stored since the last look */
 	bool idle;   /* the last look found nothing waiting */
 	bool failed; /* the last look failed */
+	bool warned; /* that failure is logged; the retries only at debug */
 	bool quit;
 	int holds;       /* syncs under way: the indexer waits for them */
 	uint64_t pokes;  /* pokes so far */
@@ -59,9 +60,21 @@ static enum look index_waiting(struct indexer *ix)
 		size_t n = 0;
 		int rc = store_body_index(ix->store, CHUNK, &n);
 		if (rc < 0) {
-			log_warning(NULL, NULL, "full-text index: %s",
-			            store_errmsg(ix->store));
+			/* A full disk fails every retry the same way: one
+			 * warning, not one every RETRY_MS. */
+			if (!ix->warned)
+				log_warning(NULL, NULL, "full-text index: %s",
+				            store_errmsg(ix->store));
+			else
+				log_debug(NULL, NULL, "full-text index: %s",
+				          store_errmsg(ix->store));
+			ix->warned = true;
 			return LOOK_FAILED;
+		}
+		if (ix->warned && n > 0) {
+			log_notice(NULL, NULL,
+			           "full-text index: working again");
+			ix->warned = false;
 		}
 		uint64_t left = 0;
 		if (store_body_unindexed(&left, ix->store) == STORE_OK)

@@ -338,14 +338,17 @@ static double seconds_since(const struct timespec *t0)
 	       (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+enum drain { DRAIN_DONE, DRAIN_FAILED, DRAIN_STOPPED };
+
 /* --once, after the workers: waits for the indexer, in slices so that
  * SIGTERM still stops it (what is indexed stays; the rest waits for the
- * next start). false when stopped or when the indexer failed. */
-static bool drain_index(struct running *r, int sfd, const struct timespec *t0)
+ * next start). */
+static enum drain drain_index(struct running *r, int sfd,
+                              const struct timespec *t0)
 {
-	if (!r->ix)
-		return true;
 	log_notice(NULL, NULL, "synced in %.3f s", seconds_since(t0));
+	if (!r->ix)
+		return DRAIN_FAILED;
 	struct timespec t1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	indexer_poke(r->ix);
@@ -358,14 +361,17 @@ static bool drain_index(struct running *r, int sfd, const struct timespec *t0)
 			log_notice(NULL, NULL,
 			           "stopping; %llu bodies wait for the index",
 			           (unsigned long long)indexer_waiting(r->ix));
-			return false;
+			return DRAIN_STOPPED;
 		}
 	}
-	if (rc < 0)
-		return false;
+	if (rc < 0) {
+		log_warning(NULL, NULL,
+		            "full-text index incomplete; the next run goes on");
+		return DRAIN_FAILED;
+	}
 	log_notice(NULL, NULL, "full-text index complete in %.3f s more",
 	           seconds_since(&t1));
-	return true;
+	return DRAIN_DONE;
 }
 
 static void report(struct running *r)
@@ -544,9 +550,12 @@ int main(int argc, char **argv)
 		}
 		/* Bodies still waiting for the index are indexed before we
 		 * exit, so that a one-shot run leaves everything searchable;
-		 * the time it takes is reported apart from the sync's. */
-		if (!stopped && !drain_index(&r, sfd, &t0))
-			all_ok = false;
+		 * the time it takes is reported apart from the sync's. A
+		 * failed index is no failed sync: the mirror is complete, and
+		 * the next run indexes what waits. A signal still is. */
+		if (!stopped)
+			all_ok = drain_index(&r, sfd, &t0) != DRAIN_STOPPED &&
+			         all_ok;
 		status = all_ok ? EX_OK : EX_FAIL;
 		goto out;
 	}
