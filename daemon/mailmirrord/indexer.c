@@ -14,9 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Bodies per transaction: about 30 ms of tokenising for 10 KB texts, the
- * longest a sync writer should wait for the lock. */
-#define CHUNK 1024
+/* Bodies per transaction, and bytes: a sync writer that wants the lock
+ * waits for one chunk, about 250 ms of tokenising at most. */
+#define CHUNK       1024
+#define CHUNK_BYTES (8u << 20)
 /* A look without a poke now and then: a poke lost to a crash of nothing
  * (there is none) costs at most this much delay. */
 #define RESCAN_MS 60000
@@ -58,7 +59,7 @@ static enum look index_waiting(struct indexer *ix)
 {
 	for (;;) {
 		size_t n = 0;
-		int rc = store_body_index(ix->store, CHUNK, &n);
+		int rc = store_body_index(ix->store, CHUNK, CHUNK_BYTES, &n);
 		if (rc < 0) {
 			/* A full disk fails every retry the same way: one
 			 * warning, not one every RETRY_MS. */

@@ -177,8 +177,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * them with it, and the queue lets them go. Each FTS5 statement
 	 * writes one segment for the whole chunk. */
 	[ST_BODY_CHUNK_END] =
-		"SELECT max(message_id) FROM (SELECT message_id FROM "
-		"bodies_unindexed ORDER BY message_id LIMIT ?1)",
+		/* At most ?1 bodies, and while the messages before one add up
+		 * to less than ?2 bytes (RFC822.SIZE, known without reading
+		 * the bodies): a chunk is one transaction, and a writer waits
+		 * for it, so it must stay short whatever the sizes. */
+		"SELECT max(message_id) FROM (SELECT q.message_id, "
+		"coalesce(m.size, 0) AS len, sum(coalesce(m.size, 0)) OVER "
+		"(ORDER BY q.message_id ROWS UNBOUNDED PRECEDING) AS run "
+		"FROM bodies_unindexed q LEFT JOIN messages m "
+		"ON m.id = q.message_id ORDER BY q.message_id LIMIT ?1) "
+		"WHERE run - len < ?2",
 	[ST_BODY_FTS_FORGET] =
 		"INSERT INTO messages_fts (messages_fts, rowid, subject, "
 		"from_addr, to_addr, cc_addr, body) SELECT 'delete', m.id, "
@@ -1230,7 +1238,8 @@ static int chunk_step(struct store *s, enum stmt_id id, int64_t last,
 	return run(s, st, what, changes);
 }
 
-int store_body_index(struct store *s, size_t max, size_t *indexed)
+int store_body_index(struct store *s, size_t max, uint64_t max_bytes,
+                     size_t *indexed)
 {
 	int rc = STORE_OK, changes = 0;
 	int64_t last = 0;
@@ -1241,6 +1250,10 @@ int store_body_index(struct store *s, size_t max, size_t *indexed)
 		return rc;
 	if ((st = stmt(s, ST_BODY_CHUNK_END, &rc)) != NULL) {
 		sqlite3_bind_int64(st, 1, (int64_t)(max ? max : 1));
+		sqlite3_bind_int64(st, 2,
+		                   max_bytes && max_bytes < INT64_MAX
+		                           ? (int64_t)max_bytes
+		                           : INT64_MAX);
 		/* max() of nothing is NULL, read as 0: nothing waits. */
 		rc = run_int(s, st, "finding waiting bodies", &last);
 	}

@@ -268,11 +268,14 @@ struct store_body {
 int store_body_put_many(struct store *s, int64_t mailbox,
                         const struct store_body *v, size_t n);
 
-/* Puts up to max stored bodies that wait for the full-text index into it,
- * lowest message id first, in one transaction of its own (never call it
- * inside one); *indexed is how many. 0 means none was waiting. Bodies are
- * indexed in chunks so that a writer waits for at most one chunk. */
-int store_body_index(struct store *s, size_t max, size_t *indexed);
+/* Puts stored bodies that wait for the full-text index into it, lowest
+ * message id first, in one transaction of its own (never call it inside
+ * one): at most max of them, and no more once the messages taken add up to
+ * max_bytes (by RFC822.SIZE; 0: no limit), though always one. *indexed is
+ * how many; 0 means none was waiting. Bodies are indexed in chunks so that
+ * a writer waits for at most one chunk. */
+int store_body_index(struct store *s, size_t max, uint64_t max_bytes,
+                     size_t *indexed);
 
 /* *count is the number of stored bodies not yet in the full-text index. */
 int store_body_unindexed(uint64_t *count, struct store *s);

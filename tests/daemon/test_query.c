@@ -85,7 +85,7 @@ static void fixture(void)
 	store_account_set_error(s, home, "login failed");
 	cr_assert_eq(store_commit(s), STORE_OK);
 	size_t indexed = 0;
-	cr_assert_eq(store_body_index(s, 100, &indexed), STORE_OK);
+	cr_assert_eq(store_body_index(s, 100, 0, &indexed), STORE_OK);
 	cr_assert_eq(indexed, 1);
 	store_close(&s);
 }

@@ -129,7 +129,7 @@ static size_t index_all(struct store *s)
 {
 	size_t total = 0, n = 0;
 	do {
-		cr_assert_eq(store_body_index(s, 2, &n), STORE_OK);
+		cr_assert_eq(store_body_index(s, 2, 0, &n), STORE_OK);
 		total += n;
 	} while (n);
 	uint64_t left = 99;
@@ -779,6 +779,38 @@ Test(store, batches_index_exactly_their_new_rows)
 	             STORE_EINVAL);
 	cr_assert_eq(fts_hits("echo"), 0);
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
+	store_close(&s);
+	assert_consistent();
+}
+
+/* A chunk of the indexer stops at its byte budget (by message size),
+ * though it always takes one body, and at its count. */
+Test(store, index_chunks_are_bounded_by_bytes_and_count)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	for (uint32_t uid = 1; uid <= 5; uid++) {
+		struct store_msg m = msg(uid, "big", "");
+		m.size = 5 << 20;
+		cr_assert_eq(store_message_upsert(NULL, s, inbox, &m),
+		             STORE_OK);
+		cr_assert_eq(store_body_put(s, inbox, uid, "H", "text", false),
+		             STORE_OK);
+	}
+	size_t n = 0;
+	/* 5 MB each against 8 MB: the second starts below the budget. */
+	cr_assert_eq(store_body_index(s, 100, 8 << 20, &n), STORE_OK);
+	cr_assert_eq(n, 2);
+	/* A budget smaller than one message still takes one. */
+	cr_assert_eq(store_body_index(s, 100, 1, &n), STORE_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_body_index(s, 1, 0, &n), STORE_OK);
+	cr_assert_eq(n, 1, "the count bounds it too");
+	cr_assert_eq(store_body_index(s, 100, 0, &n), STORE_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_body_index(s, 100, 0, &n), STORE_OK);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(fts_hits("text"), 5);
 	store_close(&s);
 	assert_consistent();
 }
