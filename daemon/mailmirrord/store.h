@@ -205,10 +205,10 @@ struct store_msg {
 int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
                          const struct store_msg *m);
 
-/* The same for n messages at once, as one statement: much cheaper than n
- * calls (the full-text index is written once). Joins the caller's
- * transaction, else makes its own. STORE_EINVAL for a UID 0 or a bad
- * row: then nothing of the batch is stored. */
+/* The same for n messages at once: much cheaper than n calls (no ids
+ * returned, and the new rows enter the full-text index in one statement).
+ * Joins the caller's transaction, else makes its own. STORE_EINVAL for a
+ * UID 0 or a bad row: then nothing of the batch is stored. */
 int store_message_upsert_many(struct store *s, int64_t mailbox,
                               const struct store_msg *const *m, size_t n);
 
