@@ -2,6 +2,7 @@
 #include "mailmirrord/account.h"
 
 #include "mailmirrord/conn.h"
+#include "mailmirrord/deadline.h"
 #include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/plan.h"
@@ -119,13 +120,7 @@ static void on_progress(void *payload, const char *mailbox, uint32_t done,
 static void sleep_ms(struct account *a, unsigned ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	deadline_after(&ts, CLOCK_REALTIME, (int)ms);
 	promise(a, (int)ms);
 	pthread_mutex_lock(&a->lock);
 	while (!atomic_load(&a->stop) && !atomic_load(&a->poke) &&
@@ -591,15 +586,7 @@ bool acct_join(struct account **ap, int timeout_ms, bool *ok)
 {
 	struct account *a = *ap;
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (timeout_ms >= 0) {
-		ts.tv_sec += timeout_ms / 1000;
-		ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-	}
+	deadline_after(&ts, CLOCK_REALTIME, timeout_ms >= 0 ? timeout_ms : 0);
 	pthread_mutex_lock(&a->lock);
 	while (!a->done) {
 		if (timeout_ms < 0)

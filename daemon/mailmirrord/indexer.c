@@ -1,6 +1,7 @@
 /* indexer.c - the full-text indexer's thread; see indexer.h. */
 #include "mailmirrord/indexer.h"
 
+#include "mailmirrord/deadline.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/store.h"
 
@@ -40,17 +41,6 @@ struct indexer {
 	uint64_t answer; /* pokes seen by the start of the last look ended */
 	atomic_uint_least64_t waiting;
 };
-
-static void deadline(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
 
 enum look { LOOK_DONE, LOOK_PAUSED, LOOK_FAILED };
 
@@ -102,7 +92,8 @@ static void *run(void *arg)
 	while (!ix->quit) {
 		if (!ix->poked || ix->holds > 0) {
 			struct timespec ts;
-			deadline(&ts, ix->failed ? RETRY_MS : RESCAN_MS);
+			deadline_after(&ts, CLOCK_MONOTONIC,
+			               ix->failed ? RETRY_MS : RESCAN_MS);
 			if (pthread_cond_timedwait(&ix->cond, &ix->lock, &ts) ==
 			            ETIMEDOUT &&
 			    ix->holds == 0)
@@ -181,7 +172,8 @@ int indexer_wait(struct indexer *ix, int timeout_ms)
 	if (!ix)
 		return -1;
 	struct timespec until;
-	deadline(&until, timeout_ms > 0 ? timeout_ms : 0);
+	deadline_after(&until, CLOCK_MONOTONIC,
+	               timeout_ms > 0 ? timeout_ms : 0);
 	pthread_mutex_lock(&ix->lock);
 	/* Only a look that started after the last poke answers: an earlier
 	 * one may have missed what that poke announced. */
