@@ -1,0 +1,203 @@
+/* daemon_fixture.c - see daemon_fixture.h. */
+#include "integration/daemon_fixture.h"
+
+#include "harness/dovecot_env.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *build_dir(void)
+{
+	const char *b = getenv("BUILD");
+	return b && *b ? b : "build";
+}
+
+/* Runs a shell command; its exit status, or -1. */
+int sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int st = system(cmd);
+	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+
+void setup_as(struct fixture *f, const char *prefix, const char *idle,
+              const char *port, const char *user, const char *pass,
+              const char *extra)
+{
+	user = user ? user : harness_env("IMAP_USER");
+	pass = pass ? pass : harness_env("IMAP_PASS");
+	snprintf(f->dir, sizeof(f->dir), "/tmp/mm-dtest.XXXXXX");
+	cr_assert_not_null(mkdtemp(f->dir));
+	snprintf(f->conf, sizeof(f->conf), "%s/mailmirror.conf", f->dir);
+	snprintf(f->db, sizeof(f->db), "%s/cache.db", f->dir);
+	snprintf(f->prefix, sizeof(f->prefix), "%s", prefix);
+	snprintf(f->ctl_env, sizeof(f->ctl_env), "IMAP_USER='%s' IMAP_PASS='%s'",
+	         user, pass);
+	FILE *c = fopen(f->conf, "w");
+	cr_assert_not_null(c);
+	fprintf(c,
+	        "cache = \"%s\";\n"
+	        "accounts = ({\n"
+	        "  name = \"test\"; host = \"%s\"; port = %s; tls = \"none\";\n"
+	        "  user = \"%s\"; password = \"%s\";\n"
+	        "  mailboxes = [\"%s*\"]; idle = [\"%s\"];\n"
+	        "  %s %s\n"
+	        "});\n",
+	        f->db, harness_env("IMAP_HOST"),
+	        port ? port : harness_env("IMAP_PORT"), user, pass, prefix,
+	        idle, extra && strstr(extra, "timeout =") ? "" : "timeout = 10;",
+	        extra ? extra : "");
+	fclose(c);
+	chmod(f->conf, 0600);
+	cr_assert_eq(sh("%s " CTL " reset '%s'", f->ctl_env, prefix), 0);
+}
+
+void setup_full(struct fixture *f, const char *prefix, const char *idle,
+                const char *port, const char *extra)
+{
+	setup_as(f, prefix, idle, port, NULL, NULL, extra);
+}
+
+void setup_idle(struct fixture *f, const char *prefix, const char *idle,
+                       const char *extra)
+{
+	setup_full(f, prefix, idle, NULL, extra);
+}
+
+void setup(struct fixture *f, const char *prefix, const char *extra)
+{
+	setup_full(f, prefix, prefix, NULL, extra);
+}
+
+void teardown(struct fixture *f)
+{
+	sh("rm -rf '%s'", f->dir);
+}
+
+int run_once(const struct fixture *f, const char *env)
+{
+	return sh("%s %s/mailmirrord -c %s --once 2>>%s/log", env ? env : "",
+	          build_dir(), f->conf, f->dir);
+}
+
+int compare(const struct fixture *f, double wait_s)
+{
+	return sh("%s " CTL " compare %s test '%s' %.1f >>%s/compare.log",
+	          f->ctl_env, f->db, f->prefix, wait_s, f->dir);
+}
+
+void assert_converged(const struct fixture *f, double wait_s)
+{
+	int rc = compare(f, wait_s);
+	if (rc != 0) {
+		sh("cat %s/compare.log %s/log >&2", f->dir, f->dir);
+		cr_assert_fail("cache differs from the server (see above)");
+	}
+}
+
+void assert_integrity(const struct fixture *f)
+{
+	cr_assert_eq(
+	        sh("python3 -c \"import sqlite3,sys; c=sqlite3.connect('%s');"
+	           " r=c.execute('PRAGMA integrity_check').fetchone()[0];"
+	           " sys.exit(r!='ok')\"",
+	           f->db),
+	        0, "PRAGMA integrity_check failed");
+}
+
+pid_t start_daemon(const struct fixture *f)
+{
+	char bin[512], log[512];
+	snprintf(bin, sizeof(bin), "%s/mailmirrord", build_dir());
+	snprintf(log, sizeof(log), "%s/log", f->dir);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		/* A failed assertion ends the test without stop_daemon: the
+		 * daemon must not outlive it and hold the suite's output. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		FILE *l = freopen(log, "a", stderr);
+		(void)l;
+		execl(bin, bin, "-c", f->conf, "-v", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+int stop_daemon(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	int st;
+	for (int i = 0; i < 300; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st)
+			                     : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Waits until the daemon has marked a mailbox live (its initial sync is
+ * done). */
+void wait_live(const struct fixture *f)
+{
+	for (int i = 0; i < 200; i++) {
+		if (sh("python3 -c \"import sqlite3,sys;"
+		       " c=sqlite3.connect('file:%s?mode=ro', uri=True);"
+		       " sys.exit(0 if c.execute('SELECT count(*) FROM "
+		       "mailboxes"
+		       " WHERE live=1').fetchone()[0] else 1)\" 2>/dev/null",
+		       f->db) == 0)
+			return;
+		usleep(50000);
+	}
+	sh("cat %s/log >&2", f->dir);
+	cr_assert_fail("the daemon never went live");
+}
+
+/* The number a query on the cache gives, or -1. */
+long cache_count(const struct fixture *f, const char *sql)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+	         "python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
+	         " print(c.execute(\\\"%s\\\").fetchone()[0])\"",
+	         f->db, sql);
+	FILE *p = popen(cmd, "r");
+	long n = -1;
+	if (p) {
+		if (fscanf(p, "%ld", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
+
+/* cache_count until it gives want, for at most wait_s seconds. */
+long cache_count_until(const struct fixture *f, const char *sql,
+                              long want, double wait_s)
+{
+	long got = -1;
+	for (int i = 0; i <= (int)(wait_s * 20); i++) {
+		if ((got = cache_count(f, sql)) == want)
+			break;
+		usleep(50000);
+	}
+	return got;
+}
+

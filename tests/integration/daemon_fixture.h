@@ -1,0 +1,77 @@
+/* daemon_fixture.h - running mailmirrord against the harness's Dovecot.
+ *
+ * A fixture is a temp dir holding a configuration that mirrors one mailbox
+ * subtree (prefix*) of one Dovecot account into the fixture's own cache
+ * file, so tests run in parallel against one server. The oracle of what
+ * the server holds is Python's imaplib (tests/integration/imapctl.py,
+ * called as CTL), which connects as the fixture's user.
+ *
+ * Every function fails the running criterion test on a system error; the
+ * ones that return a status leave judging it to the test.
+ */
+#ifndef INTEGRATION_DAEMON_FIXTURE_H
+#define INTEGRATION_DAEMON_FIXTURE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define CTL "python3 tests/integration/imapctl.py"
+
+struct fixture {
+	char dir[256];
+	char conf[300];
+	char db[300];
+	char prefix[64];
+	char ctl_env[256]; /* prepended to CTL commands: the fixture's user */
+};
+
+/* The build folder the programs are in ($BUILD, else "build"). */
+const char *build_dir(void);
+
+/* Runs a shell command; its exit status, or -1. */
+int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A fresh fixture mirroring prefix* as user/pass (NULL: the harness's
+ * IMAP_USER and IMAP_PASS) on port (NULL: IMAP_PORT), watching the
+ * mailboxes that match the pattern idle live.
+ * extra is added inside the account block; without its own "timeout =",
+ * the timeout is 10 s. prefix* is deleted on the server first: the Dovecot
+ * may outlive one run of the suite. */
+void setup_as(struct fixture *f, const char *prefix, const char *idle,
+              const char *port, const char *user, const char *pass,
+              const char *extra);
+void setup_full(struct fixture *f, const char *prefix, const char *idle,
+                const char *port, const char *extra);
+void setup_idle(struct fixture *f, const char *prefix, const char *idle,
+                const char *extra);
+/* Watching prefix itself live. */
+void setup(struct fixture *f, const char *prefix, const char *extra);
+void teardown(struct fixture *f);
+
+/* mailmirrord --once, its stderr appended to DIR/log, env (may be NULL)
+ * prepended to the command; its exit status. */
+int run_once(const struct fixture *f, const char *env);
+
+/* 0 when the cache equals what imaplib reads from the server, waiting up
+ * to wait_s for it to converge; the differences go to DIR/compare.log. */
+int compare(const struct fixture *f, double wait_s);
+void assert_converged(const struct fixture *f, double wait_s);
+void assert_integrity(const struct fixture *f);
+
+/* The daemon in live mode (-v), its stderr in DIR/log; it dies with the
+ * test process. stop_daemon sends SIGTERM and returns its exit status
+ * (128 + signal when killed by one), or -1 if it outlived 3 s. */
+pid_t start_daemon(const struct fixture *f);
+int stop_daemon(pid_t pid);
+
+/* Waits until the daemon has marked a mailbox live (its initial sync is
+ * done); fails the test after 10 s. */
+void wait_live(const struct fixture *f);
+
+/* The number a one-value query on the cache gives, or -1; the second form
+ * retries until it gives want, for at most wait_s seconds. */
+long cache_count(const struct fixture *f, const char *sql);
+long cache_count_until(const struct fixture *f, const char *sql, long want,
+                       double wait_s);
+
+#endif
