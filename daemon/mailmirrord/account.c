@@ -96,7 +96,7 @@ static void on_heartbeat(void *payload, int ms)
 	promise(w->a, ms);
 }
 
-static void on_bodies_stored(void *payload)
+static void on_text_stored(void *payload)
 {
 	struct worker *w = payload;
 	indexer_poke(w->a->ix);
@@ -455,7 +455,7 @@ static void *run(void *arg)
 	        .stop = &a->stop,
 	        .progress = on_progress,
 	        .heartbeat = on_heartbeat,
-	        .bodies_stored = on_bodies_stored,
+	        .text_stored = on_text_stored,
 	        .payload = &w,
 	        .store_lock = PTHREAD_MUTEX_INITIALIZER,
 	};

@@ -15,9 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Bodies per transaction, and bytes: a sync writer that wants the lock
- * waits for one chunk, about 250 ms of tokenising at most. */
-#define CHUNK       1024
+/* Messages per transaction, and bytes (by message size; an envelope
+ * alone counts 512): a sync writer that wants the lock waits for one
+ * chunk, about 250 ms of tokenising at most. Fewer, larger chunks make
+ * fewer FTS5 segments to merge: chunks of 1,024 envelopes took three
+ * times as long to index 100,000 as chunks of 16,384. */
+#define CHUNK       16384
 #define CHUNK_BYTES (8u << 20)
 /* A look without a poke now and then: a poke lost to a crash of nothing
  * (there is none) costs at most this much delay. */
@@ -31,7 +34,7 @@ struct indexer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct store *store;
-	bool poked;  /* bodies stored since the last look */
+	bool poked;  /* text stored since the last look */
 	bool idle;   /* the last look found nothing waiting */
 	bool failed; /* the last look failed */
 	bool warned; /* that failure is logged; the retries only at debug */
@@ -49,7 +52,7 @@ static enum look index_waiting(struct indexer *ix)
 {
 	for (;;) {
 		size_t n = 0;
-		int rc = store_body_index(ix->store, CHUNK, CHUNK_BYTES, &n);
+		int rc = store_index_chunk(ix->store, CHUNK, CHUNK_BYTES, &n);
 		if (rc < 0) {
 			/* A full disk fails every retry the same way: one
 			 * warning, not one every RETRY_MS. */
@@ -68,7 +71,7 @@ static enum look index_waiting(struct indexer *ix)
 			ix->warned = false;
 		}
 		uint64_t left = 0;
-		if (store_body_unindexed(&left, ix->store) == STORE_OK)
+		if (store_index_waiting(&left, ix->store) == STORE_OK)
 			atomic_store(&ix->waiting, left);
 		pthread_mutex_lock(&ix->lock);
 		bool stop = ix->quit, held = ix->holds > 0;
@@ -138,7 +141,7 @@ int indexer_start(struct indexer **out, const char *path, char *err,
 	pthread_cond_init(&ix->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&ix->lock, NULL);
-	ix->poked = true; /* bodies left by the last run */
+	ix->poked = true; /* text left by the last run */
 	ix->pokes = 1;
 	atomic_init(&ix->waiting, 0);
 	int rc = pthread_create(&ix->thread, NULL, run, ix);

@@ -1,14 +1,15 @@
-/* indexer.h - puts stored bodies into the full-text index, off the sync's
- * path.
+/* indexer.h - puts stored messages and bodies into the full-text index,
+ * off the sync's path.
  *
- * Tokenising text is most of the cost of mirroring bodies: done inside
- * the sync's transactions it made a full-body sync ten times slower than
- * the transfer, and it held live updates back behind it. The sync stores
- * a body unindexed (store_body_put) and pokes the indexer; the indexer's
- * own thread, at the lowest CPU priority and with its own connection,
- * indexes waiting bodies in small transactions, so a sync writer waits for
- * one chunk at most. Everything it does is a transaction: a kill leaves
- * the bodies waiting, and the next start indexes them.
+ * Tokenising text is most of the cost of mirroring bodies, and a quarter
+ * of that of mirroring envelopes: done inside the sync's transactions it
+ * made a full-body sync ten times slower than the transfer, and it held
+ * live updates back behind it. The sync stores messages and bodies
+ * unindexed and pokes the indexer; the indexer's own thread, at the lowest
+ * CPU priority and with its own connection, indexes what waits in small
+ * transactions, so a sync writer waits for one chunk at most. Everything
+ * it does is a transaction: a kill leaves the rest waiting, and the next
+ * start indexes it.
  */
 #ifndef MAILMIRRORD_INDEXER_H
 #define MAILMIRRORD_INDEXER_H
@@ -20,14 +21,14 @@
 struct indexer;
 
 /* Starts the indexer on the cache at path (created and migrated by the
- * caller already). It looks for waiting bodies at once, then whenever
+ * caller already). It looks for waiting text at once, then whenever
  * poked. 0, or -1 with a message in err (the daemon then runs without
- * it: bodies wait until the next start). */
+ * it: text waits until the next start). */
 int indexer_start(struct indexer **out, const char *path, char *err,
                   size_t errlen);
 
-/* Bodies were stored: index them soon. Safe from any thread; NULL is a
- * no-op. */
+/* Messages or bodies were stored: index them soon. Safe from any thread;
+ * NULL is a no-op. */
 void indexer_poke(struct indexer *ix);
 
 /* Waits at most timeout_ms (< 0: for ever) for a look started after the
@@ -39,12 +40,12 @@ int indexer_wait(struct indexer *ix, int timeout_ms);
 /* A sync is under way / is over. While any holds it, the indexer starts
  * no chunk: both write to the same file, and a sync that waits for the
  * indexer's transactions (SQLite lets one writer in at a time) slowed a
- * first sync threefold. Bodies stored meanwhile are indexed after it, or
+ * first sync threefold. Text stored meanwhile is indexed after it, or
  * at once in live mode, when nothing holds. NULL is a no-op. */
 void indexer_hold(struct indexer *ix);
 void indexer_release(struct indexer *ix);
 
-/* Bodies waiting, as of the last chunk (for the status line). */
+/* Messages waiting, as of the last chunk (for the status line). */
 uint64_t indexer_waiting(struct indexer *ix);
 
 /* Stops the thread (within one chunk), closes its connection, frees *ix

@@ -39,7 +39,7 @@
 struct running {
 	struct account **v;
 	size_t n, cap;
-	struct indexer *ix; /* may be NULL: bodies then wait for a restart */
+	struct indexer *ix; /* may be NULL: text then waits for a restart */
 };
 
 /* Every configuration still referenced by a worker stays loaded; an old
@@ -359,7 +359,7 @@ static enum drain drain_index(struct running *r, int sfd,
 		if (poll(&p, 1, 0) > 0 &&
 		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			log_notice(NULL, NULL,
-			           "stopping; %llu bodies wait for the index",
+			           "stopping; %llu messages wait for the index",
 			           (unsigned long long)indexer_waiting(r->ix));
 			return DRAIN_STOPPED;
 		}
@@ -386,7 +386,7 @@ static void report(struct running *r)
 	uint64_t waiting = indexer_waiting(r->ix);
 	if (waiting && len < sizeof(line) - 1)
 		snprintf(line + len, sizeof(line) - len,
-		         "; %llu bodies to index", (unsigned long long)waiting);
+		         "; %llu messages to index", (unsigned long long)waiting);
 	notify_status("%s", r->n ? line : "no accounts");
 	bool fresh = true;
 	for (size_t i = 0; i < r->n; i++)
@@ -500,7 +500,7 @@ int main(int argc, char **argv)
 	struct running r = {0};
 	if (indexer_start(&r.ix, cache, err, sizeof(err)) < 0)
 		log_warning(NULL, NULL,
-		            "full-text indexer: %s; stored bodies wait for the "
+		            "full-text indexer: %s; new mail waits for the "
 		            "next start to become searchable",
 		            err);
 	/* Closed only now: the last connection to close checkpoints the
@@ -548,7 +548,7 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
-		/* Bodies still waiting for the index are indexed before we
+		/* Text still waiting for the index is indexed before we
 		 * exit, so that a one-shot run leaves everything searchable;
 		 * the time it takes is reported apart from the sync's. A
 		 * failed index is no failed sync: the mirror is complete, and

@@ -39,13 +39,17 @@ enum stmt_id {
 	ST_MESSAGE_UPSERT,
 	ST_MESSAGE_INSERT,
 	ST_MESSAGE_MAX_ID,
-	ST_FTS_INDEX_NEW,
+	ST_QUEUE_NEW,
 	ST_BODY_INSERT,
+	ST_MSG_CHUNK_END,
+	ST_MSG_FTS_ADD,
+	ST_MSG_BODIES_DEQUEUE,
+	ST_MSG_DEQUEUE,
 	ST_BODY_CHUNK_END,
 	ST_BODY_FTS_FORGET,
 	ST_BODY_FTS_ADD,
 	ST_BODY_DEQUEUE,
-	ST_BODY_UNINDEXED,
+	ST_UNINDEXED,
 	ST_MESSAGE_FLAGS,
 	ST_MESSAGE_DELETE,
 	ST_MESSAGE_DELETE_RANGE,
@@ -58,6 +62,9 @@ enum stmt_id {
 	ST_BODY_CLEAR,
 	ST_COUNT
 };
+
+/* What an envelope weighs in a chunk's byte budget: about its text. */
+#define ENVELOPE_BYTES "512"
 
 #define MSG_COLUMNS                                                            \
 	"mailbox_id, uid, modseq, flags, internaldate, size, date, subject, "  \
@@ -151,19 +158,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO messages (" MSG_COLUMNS ") VALUES (?1, ?2, ?3, "
 		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 	[ST_MESSAGE_MAX_ID] = "SELECT coalesce(max(id), 0) FROM messages",
-	/* New rows enter the full-text index here, once per batch, and not
-	 * by a trigger per row: FTS5 writes its pending terms out at every
-	 * statement that touches it, so a trigger made a segment per message
-	 * (schema version 3 dropped that trigger). New rowids are above the
-	 * largest one before the batch, so ?1 names exactly the batch's new
-	 * rows; the view brings the body too, for the same contract the
-	 * other triggers keep: the index holds what message_text shows. */
-	[ST_FTS_INDEX_NEW] =
-		"INSERT INTO messages_fts (rowid, subject, from_addr, to_addr, "
-		"cc_addr, body) SELECT id, subject, from_addr, to_addr, "
-		"cc_addr, body FROM message_text WHERE id > ?1",
+	/* New rows wait for the indexer (store_index_chunk), one statement
+	 * per batch: tokenising envelopes in the sync's transactions was a
+	 * quarter of the CPU of a first sync. New rowids are above the largest
+	 * one before the batch, so ?1 names exactly the batch's new rows. */
+	[ST_QUEUE_NEW] =
+		"INSERT INTO messages_unindexed (message_id) "
+		"SELECT id FROM messages WHERE id > ?1",
 	/* A body is stored unindexed (the trigger bodies_queue puts it in
-	 * bodies_unindexed); store_body_index() indexes it later, off the
+	 * bodies_unindexed); store_index_chunk() indexes it later, off the
 	 * path of the sync: tokenising text is most of the cost of a
 	 * full-body sync. A plain INSERT per row, as for messages: no update
 	 * trigger compiled in, and a UID cached already goes through the
@@ -172,37 +175,66 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO bodies (message_id, headers, body, truncated) "
 		"SELECT id, ?3, ?4, ?5 FROM messages "
 		"WHERE mailbox_id = ?1 AND uid = ?2",
-	/* A chunk of the queue is the waiting bodies up to its last id: the
-	 * index forgets those messages as shown without their body, learns
-	 * them with it, and the queue lets them go. Each FTS5 statement
-	 * writes one segment for the whole chunk. */
-	[ST_BODY_CHUNK_END] =
-		/* At most ?1 bodies, and while the messages before one add up
-		 * to less than ?2 bytes (RFC822.SIZE, known without reading
-		 * the bodies): a chunk is one transaction, and a writer waits
-		 * for it, so it must stay short whatever the sizes. */
-		"SELECT max(message_id) FROM (SELECT q.message_id, "
-		"coalesce(m.size, 0) AS len, sum(coalesce(m.size, 0)) OVER "
-		"(ORDER BY q.message_id ROWS UNBOUNDED PRECEDING) AS run "
-		"FROM bodies_unindexed q LEFT JOIN messages m "
-		"ON m.id = q.message_id ORDER BY q.message_id LIMIT ?1) "
-		"WHERE run - len < ?2",
+	/* A chunk of a queue is its entries up to the chunk's last id: at
+	 * most ?1 of them, and while the messages before one add up to less
+	 * than ?2 bytes (RFC822.SIZE, known without reading the bodies; an
+	 * envelope alone counts as ENVELOPE_BYTES). A chunk is one
+	 * transaction, and a writer waits for it, so it must stay short
+	 * whatever the sizes. Each FTS5 statement writes one segment for the
+	 * whole chunk. */
+#define CHUNK_END(queue, len_expr, joins, filter)                              \
+	"SELECT max(message_id) FROM (SELECT q.message_id, " len_expr          \
+	" AS len, sum(" len_expr ") OVER (ORDER BY q.message_id ROWS "         \
+	"UNBOUNDED PRECEDING) AS run FROM " queue " q LEFT JOIN messages m "    \
+	"ON m.id = q.message_id " joins filter " ORDER BY q.message_id "       \
+	"LIMIT ?1) WHERE run - len < ?2"
+	/* A waiting message enters the index whole, with its body if it has
+	 * one; that body leaves its own queue with it. */
+	[ST_MSG_CHUNK_END] = CHUNK_END("messages_unindexed",
+		"CASE WHEN b.message_id IS NULL THEN " ENVELOPE_BYTES
+		" ELSE coalesce(m.size, 0) END",
+		"LEFT JOIN bodies b ON b.message_id = q.message_id", ""),
+	[ST_MSG_FTS_ADD] =
+		"INSERT INTO messages_fts (rowid, subject, from_addr, to_addr, "
+		"cc_addr, body) SELECT m.id, m.subject, m.from_addr, m.to_addr, "
+		"m.cc_addr, b.body FROM messages_unindexed q "
+		"JOIN messages m ON m.id = q.message_id "
+		"LEFT JOIN bodies b ON b.message_id = q.message_id "
+		"WHERE q.message_id <= ?1",
+	[ST_MSG_BODIES_DEQUEUE] =
+		"DELETE FROM bodies_unindexed WHERE message_id IN (SELECT "
+		"message_id FROM messages_unindexed WHERE message_id <= ?1)",
+	[ST_MSG_DEQUEUE] =
+		"DELETE FROM messages_unindexed WHERE message_id <= ?1",
+	/* A waiting body of an indexed message: the index forgets the
+	 * message as shown without its body and learns it with it. Bodies
+	 * of waiting messages are left to the message's chunk. */
+#define BODY_OF_INDEXED                                                        \
+	" NOT EXISTS (SELECT 1 FROM messages_unindexed u "                     \
+	"WHERE u.message_id = q.message_id)"
+	[ST_BODY_CHUNK_END] = CHUNK_END("bodies_unindexed",
+		"coalesce(m.size, 0)", "", "WHERE" BODY_OF_INDEXED),
 	[ST_BODY_FTS_FORGET] =
 		"INSERT INTO messages_fts (messages_fts, rowid, subject, "
 		"from_addr, to_addr, cc_addr, body) SELECT 'delete', m.id, "
 		"m.subject, m.from_addr, m.to_addr, m.cc_addr, NULL "
 		"FROM bodies_unindexed q JOIN messages m ON m.id = q.message_id "
-		"WHERE q.message_id <= ?1",
+		"WHERE q.message_id <= ?1 AND" BODY_OF_INDEXED,
 	[ST_BODY_FTS_ADD] =
 		"INSERT INTO messages_fts (rowid, subject, from_addr, to_addr, "
 		"cc_addr, body) SELECT m.id, m.subject, m.from_addr, m.to_addr, "
 		"m.cc_addr, b.body FROM bodies_unindexed q "
 		"JOIN messages m ON m.id = q.message_id "
 		"LEFT JOIN bodies b ON b.message_id = q.message_id "
-		"WHERE q.message_id <= ?1",
+		"WHERE q.message_id <= ?1 AND" BODY_OF_INDEXED,
 	[ST_BODY_DEQUEUE] =
-		"DELETE FROM bodies_unindexed WHERE message_id <= ?1",
-	[ST_BODY_UNINDEXED] = "SELECT count(*) FROM bodies_unindexed",
+		"DELETE FROM bodies_unindexed AS q WHERE message_id <= ?1 AND"
+		BODY_OF_INDEXED,
+	/* Messages whose text is not yet all searchable. */
+	[ST_UNINDEXED] =
+		"SELECT (SELECT count(*) FROM messages_unindexed) + "
+		"(SELECT count(*) FROM bodies_unindexed q WHERE" BODY_OF_INDEXED
+		")",
 	[ST_MESSAGE_FLAGS] =
 		"UPDATE messages SET flags = ?3, "
 		"modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END "
@@ -966,7 +998,7 @@ static int insert_row(struct store *s, int64_t mailbox,
 	return rc;
 }
 
-/* Stores rows and indexes the new ones, in one transaction (the caller's
+/* Stores rows and queues the new ones for the index, in one transaction (the caller's
  * when one is open). ids, when not NULL, gets each row's id. */
 static int upsert_rows(struct store *s, int64_t mailbox,
                        const struct store_msg *const *m, size_t n, int64_t *ids)
@@ -988,9 +1020,10 @@ static int upsert_rows(struct store *s, int64_t mailbox,
 			rc = insert_row(s, mailbox, m[i]);
 		}
 	}
-	if (rc == STORE_OK && (st = stmt(s, ST_FTS_INDEX_NEW, &rc)) != NULL) {
+	if (rc == STORE_OK && (st = stmt(s, ST_QUEUE_NEW, &rc)) != NULL) {
 		sqlite3_bind_int64(st, 1, before);
-		rc = run(s, st, "indexing the new messages", NULL);
+		rc = run(s, st, "queueing the new messages for the index",
+		         NULL);
 	}
 	if (own)
 		rc = rc == STORE_OK ? store_commit(s) : (store_rollback(s), rc);
@@ -1238,49 +1271,70 @@ static int chunk_step(struct store *s, enum stmt_id id, int64_t last,
 	return run(s, st, what, changes);
 }
 
-int store_body_index(struct store *s, size_t max, uint64_t max_bytes,
-                     size_t *indexed)
+/* The last id of the next chunk of a queue (0: nothing waits). */
+static int chunk_end(struct store *s, enum stmt_id id, size_t max,
+                     uint64_t max_bytes, int64_t *last)
 {
-	int rc = STORE_OK, changes = 0;
+	int rc = STORE_OK;
+	sqlite3_stmt *st = stmt(s, id, &rc);
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, (int64_t)(max ? max : 1));
+	sqlite3_bind_int64(st, 2,
+	                   max_bytes && max_bytes < INT64_MAX ? (int64_t)max_bytes
+	                                                      : INT64_MAX);
+	/* max() of nothing is NULL, read as 0: nothing waits. */
+	return run_int(s, st, "finding what waits for the index", last);
+}
+
+/* One chunk of waiting messages, or else of waiting bodies, inside the
+ * caller's transaction; *changes is how many were indexed. */
+static int index_chunk(struct store *s, size_t max, uint64_t max_bytes,
+                       int *changes)
+{
+	static const enum stmt_id msg_steps[] = {
+	        ST_MSG_FTS_ADD, ST_MSG_BODIES_DEQUEUE, ST_MSG_DEQUEUE};
+	static const enum stmt_id body_steps[] = {
+	        ST_BODY_FTS_FORGET, ST_BODY_FTS_ADD, ST_BODY_DEQUEUE};
+	const enum stmt_id *steps = msg_steps;
 	int64_t last = 0;
-	sqlite3_stmt *st;
+	int rc = chunk_end(s, ST_MSG_CHUNK_END, max, max_bytes, &last);
+
+	if (rc == STORE_OK && last == 0) {
+		steps = body_steps;
+		rc = chunk_end(s, ST_BODY_CHUNK_END, max, max_bytes, &last);
+	}
+	*changes = 0;
+	for (size_t i = 0; i < 3 && rc == STORE_OK && last > 0; i++)
+		rc = chunk_step(s, steps[i], last, "indexing", changes);
+	return rc;
+}
+
+int store_index_chunk(struct store *s, size_t max, uint64_t max_bytes,
+                      size_t *indexed)
+{
+	int rc, changes = 0;
 
 	*indexed = 0;
 	if ((rc = store_begin(s)) < 0)
 		return rc;
-	if ((st = stmt(s, ST_BODY_CHUNK_END, &rc)) != NULL) {
-		sqlite3_bind_int64(st, 1, (int64_t)(max ? max : 1));
-		sqlite3_bind_int64(st, 2,
-		                   max_bytes && max_bytes < INT64_MAX
-		                           ? (int64_t)max_bytes
-		                           : INT64_MAX);
-		/* max() of nothing is NULL, read as 0: nothing waits. */
-		rc = run_int(s, st, "finding waiting bodies", &last);
-	}
-	if (rc == STORE_OK && last > 0)
-		rc = chunk_step(s, ST_BODY_FTS_FORGET, last, "indexing bodies",
-		                NULL);
-	if (rc == STORE_OK && last > 0)
-		rc = chunk_step(s, ST_BODY_FTS_ADD, last, "indexing bodies",
-		                NULL);
-	if (rc == STORE_OK && last > 0)
-		rc = chunk_step(s, ST_BODY_DEQUEUE, last, "indexing bodies",
-		                &changes);
+	rc = index_chunk(s, max, max_bytes, &changes);
 	rc = rc == STORE_OK ? store_commit(s) : (store_rollback(s), rc);
 	if (rc == STORE_OK)
 		*indexed = (size_t)changes;
 	return rc;
 }
 
-int store_body_unindexed(uint64_t *count, struct store *s)
+int store_index_waiting(uint64_t *count, struct store *s)
 {
 	int64_t n = 0;
 	int rc = STORE_OK;
-	sqlite3_stmt *st = stmt(s, ST_BODY_UNINDEXED, &rc);
+	sqlite3_stmt *st = stmt(s, ST_UNINDEXED, &rc);
 
 	if (st == NULL)
 		return rc;
-	if ((rc = run_int(s, st, "counting unindexed bodies", &n)) == STORE_OK)
+	if ((rc = run_int(s, st, "counting what waits for the index", &n)) ==
+	    STORE_OK)
 		*count = (uint64_t)n;
 	return rc;
 }

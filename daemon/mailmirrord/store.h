@@ -200,13 +200,14 @@ struct store_msg {
 };
 
 /* Inserts the message (mailbox, uid), or updates every field of the one
- * cached. *id (if id is not NULL) is its row id. The full-text index
- * follows. STORE_EINVAL for uid 0 or flags too long. */
+ * cached. *id (if id is not NULL) is its row id. A new message waits for
+ * the full-text index (store_index_chunk); a cached one's entry follows
+ * its update. STORE_EINVAL for uid 0 or flags too long. */
 int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
                          const struct store_msg *m);
 
 /* The same for n messages at once: much cheaper than n calls (no ids
- * returned, and the new rows enter the full-text index in one statement).
+ * returned, and the new rows are queued for the index in one statement).
  * Joins the caller's transaction, else makes its own. STORE_EINVAL for a
  * UID 0 or a bad row: then nothing of the batch is stored. */
 int store_message_upsert_many(struct store *s, int64_t mailbox,
@@ -249,7 +250,7 @@ int store_message_count(uint64_t *count, struct store *s, int64_t mailbox);
 int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox);
 
 /* Stores (or replaces) the headers and text body of a cached message, not
- * yet in the full-text index: store_body_index() puts it there. Called
+ * yet in the full-text index: store_index_chunk() puts it there. Called
  * only when bodies are configured; truncated
  * says that body holds only the first part of the text.
  * STORE_ENOTFOUND if (mailbox, uid) is not cached. */
@@ -268,17 +269,20 @@ struct store_body {
 int store_body_put_many(struct store *s, int64_t mailbox,
                         const struct store_body *v, size_t n);
 
-/* Puts stored bodies that wait for the full-text index into it, lowest
- * message id first, in one transaction of its own (never call it inside
- * one): at most max of them, and no more once the messages taken add up to
- * max_bytes (by RFC822.SIZE; 0: no limit), though always one. *indexed is
- * how many; 0 means none was waiting. Bodies are indexed in chunks so that
- * a writer waits for at most one chunk. */
-int store_body_index(struct store *s, size_t max, uint64_t max_bytes,
-                     size_t *indexed);
+/* Puts what waits for the full-text index into it, in one transaction of
+ * its own (never call it inside one): new messages (stored by
+ * store_message_upsert*) whole, with their bodies, lowest id first; once
+ * none waits, bodies stored for messages indexed already. At most max of
+ * them, and no more once the messages taken add up to max_bytes (by
+ * RFC822.SIZE, an envelope alone as 512; 0: no limit), though always one.
+ * *indexed is how many; 0 means nothing was waiting. The index is fed in
+ * chunks so that a writer waits for at most one chunk. */
+int store_index_chunk(struct store *s, size_t max, uint64_t max_bytes,
+                      size_t *indexed);
 
-/* *count is the number of stored bodies not yet in the full-text index. */
-int store_body_unindexed(uint64_t *count, struct store *s);
+/* *count is the number of messages whose text (envelope or body) is not
+ * yet all in the full-text index. */
+int store_index_waiting(uint64_t *count, struct store *s);
 
 /* Deletes every cached body (bodies were switched off in the
  * configuration); the full-text index keeps the envelope fields. */

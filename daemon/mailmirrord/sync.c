@@ -273,10 +273,10 @@ static void bodies_drop(struct body_ctx *bc)
 	bc->n = bc->bytes = 0;
 }
 
-void sync_bodies_stored(struct sync_ctx *c)
+void sync_text_stored(struct sync_ctx *c)
 {
-	if (c->bodies_stored)
-		c->bodies_stored(c->payload);
+	if (c->text_stored)
+		c->text_stored(c->payload);
 }
 
 static int bodies_write(struct body_ctx *bc)
@@ -300,7 +300,7 @@ static int bodies_write(struct body_ctx *bc)
 	if (rc < 0)
 		return rc;
 	bodies_drop(bc);
-	sync_bodies_stored(c);
+	sync_text_stored(c);
 	return SYNC_OK;
 }
 

@@ -50,8 +50,9 @@ typedef void sync_progress_fn(void *payload, const char *mailbox, uint32_t done,
 /* Called before every blocking wait: the caller promises to be back within
  * ms (for the watchdog). */
 typedef void sync_heartbeat_fn(void *payload, int ms);
-/* Bodies were committed; they wait for the full-text indexer. */
-typedef void sync_bodies_fn(void *payload);
+/* New messages or bodies were committed; they wait for the full-text
+ * indexer. */
+typedef void sync_text_fn(void *payload);
 
 struct sync_ctx {
 	/* set by the caller */
@@ -63,7 +64,7 @@ struct sync_ctx {
 	bool live; /* new mail triggers on_new_mail */
 	sync_progress_fn *progress;
 	sync_heartbeat_fn *heartbeat;
-	sync_bodies_fn *bodies_stored; /* may be NULL */
+	sync_text_fn *text_stored; /* may be NULL */
 	void *payload;
 
 	/* state kept between calls */

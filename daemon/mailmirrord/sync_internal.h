@@ -111,8 +111,8 @@ int sync_writer_wait(struct sync_writer *w);
 /* Waits, ends the thread, frees; the last batch's result. */
 int sync_writer_stop(struct sync_writer **w);
 
-/* Bodies were committed: tells the indexer (c->bodies_stored). */
-void sync_bodies_stored(struct sync_ctx *c);
+/* Messages or bodies were committed: tells the indexer (c->text_stored). */
+void sync_text_stored(struct sync_ctx *c);
 
 /* on_new_mail for the rows of p (live mode only). */
 void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,

@@ -221,8 +221,8 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 		return sync_fail_store(c, "commit");
 	crash_point();
 	p->want_reset = false;
-	if (p->nbodies)
-		sync_bodies_stored(c);
+	if (p->nbodies || p->nrows)
+		sync_text_stored(c);
 	return SYNC_OK;
 }
 

@@ -116,7 +116,7 @@ static int fill(const char *path, long n)
 	/* The daemon's indexer would do this in the background. */
 	size_t done = 0;
 	do {
-		if (store_body_index(s, 4096, 0, &done) < 0)
+		if (store_index_chunk(s, 4096, 0, &done) < 0)
 			goto fail;
 	} while (done);
 	store_close(&s);

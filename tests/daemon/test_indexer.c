@@ -112,7 +112,7 @@ Test(indexer, indexes_what_waits_and_what_comes_later)
 	indexer_stop(&ix); /* twice is harmless */
 
 	uint64_t left = 1;
-	cr_assert_eq(store_body_unindexed(&left, s), STORE_OK);
+	cr_assert_eq(store_index_waiting(&left, s), STORE_OK);
 	cr_assert_eq(left, 0);
 	store_close(&s);
 }

@@ -124,16 +124,16 @@ static long long fts_hits(const char *match)
 	return query_int(sql);
 }
 
-/* Runs the indexer until no body waits; returns how many it indexed. */
+/* Runs the indexer until nothing waits; returns how many it indexed. */
 static size_t index_all(struct store *s)
 {
 	size_t total = 0, n = 0;
 	do {
-		cr_assert_eq(store_body_index(s, 2, 0, &n), STORE_OK);
+		cr_assert_eq(store_index_chunk(s, 2, 0, &n), STORE_OK);
 		total += n;
 	} while (n);
 	uint64_t left = 99;
-	cr_assert_eq(store_body_unindexed(&left, s), STORE_OK);
+	cr_assert_eq(store_index_waiting(&left, s), STORE_OK);
 	cr_assert_eq(left, 0);
 	return total;
 }
@@ -307,8 +307,9 @@ Test(store, migrates_version_1_and_indexes_old_messages)
 	assert_consistent();
 }
 
-/* Version 3 takes the indexing of new messages from a trigger to the
- * daemon: what version 2 indexed stays, and new rows are indexed too. */
+/* Version 3 took the indexing of new messages from a trigger to the
+ * daemon, version 4 to its indexer: what version 2 indexed stays, and new
+ * rows wait for the indexer. */
 Test(store, migrates_version_2_and_keeps_its_index)
 {
 	sqlite3 *db;
@@ -338,6 +339,9 @@ Test(store, migrates_version_2_and_keeps_its_index)
 	cr_assert_eq(fts_hits("walrus"), 1);
 	struct store_msg m = msg(8, "annual report", "");
 	cr_assert_eq(store_message_upsert(NULL, s, 1, &m), STORE_OK);
+	cr_assert_eq(fts_hits("report"), 1);
+	assert_consistent();
+	cr_assert_eq(index_all(s), 1);
 	cr_assert_eq(fts_hits("report"), 2);
 	store_close(&s);
 	assert_consistent();
@@ -635,8 +639,14 @@ Test(store, uidvalidity_reset_drops_rows)
 		             STORE_OK);
 		cr_assert_eq(store_message_upsert(NULL, s, sent, &m), STORE_OK);
 	}
+	cr_assert_eq(index_all(s), 6);
+	/* And some waiting: a body, and a message with its body. */
 	cr_assert_eq(store_body_put(s, inbox, 2, "Subject: x\r\n",
 	                            "uniquebodyword", false),
+	             STORE_OK);
+	struct store_msg late = msg(4, "epoch one", "");
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &late), STORE_OK);
+	cr_assert_eq(store_body_put(s, inbox, 4, "H", "otherbodyword", false),
 	             STORE_OK);
 	cr_assert_eq(store_mailbox_set_state(s, inbox, &st), STORE_OK);
 	cr_assert_eq(store_mailbox_reset(s, inbox, 2), STORE_OK);
@@ -652,8 +662,9 @@ Test(store, uidvalidity_reset_drops_rows)
 	cr_assert_eq(query_int("SELECT count(*) FROM bodies"), 0);
 	/* The other mailbox is untouched. */
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
-	cr_assert_eq(fts_hits("uniquebodyword"), 0);
+	cr_assert_eq(fts_hits("uniquebodyword OR otherbodyword"), 0);
 	cr_assert_eq(fts_hits("epoch"), 3);
+	cr_assert_eq(index_all(s), 0, "nothing of the reset mailbox waits");
 	cr_assert_eq(store_mailbox_reset(s, 999, 1), STORE_ENOTFOUND);
 	store_close(&s);
 	assert_consistent();
@@ -668,6 +679,11 @@ Test(store, fts_follows_updates_and_deletes)
 
 	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
 	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m2), STORE_OK);
+	/* New messages wait for the indexer, out of the index and out of
+	 * its content: the two still agree. */
+	cr_assert_eq(fts_hits("budget"), 0);
+	assert_consistent();
+	cr_assert_eq(index_all(s), 2);
 	cr_assert_eq(fts_hits("budget"), 1);
 	cr_assert_eq(fts_hits("from_addr:alice"), 2);
 
@@ -731,6 +747,23 @@ Test(store, fts_follows_updates_and_deletes)
 	assert_consistent();
 	cr_assert_eq(index_all(s), 0);
 
+	/* A waiting message is indexed whole, its body with it, and an
+	 * update while it waits only changes what will be indexed. */
+	struct store_msg m4 = msg(4, "Breakfast", "");
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m4), STORE_OK);
+	cr_assert_eq(store_body_put(s, inbox, 4, "H", "croissant", false),
+	             STORE_OK);
+	m4.subject = "Brunch";
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m4), STORE_OK);
+	cr_assert_eq(store_body_put(s, inbox, 4, "H", "pancakes", false),
+	             STORE_OK);
+	assert_consistent();
+	cr_assert_eq(index_all(s), 1);
+	cr_assert_eq(fts_hits("brunch AND pancakes"), 1);
+	cr_assert_eq(fts_hits("breakfast OR croissant"), 0);
+	cr_assert_eq(store_message_delete(s, inbox, 4), STORE_OK);
+	assert_consistent();
+
 	/* Deleting the mailbox cascades through the triggers, indexed and
 	 * waiting bodies alike. */
 	cr_assert_eq(store_body_put(s, inbox, 2, "H", "sandwich", false),
@@ -746,10 +779,11 @@ Test(store, fts_follows_updates_and_deletes)
 	assert_consistent();
 }
 
-/* A batch indexes exactly its new rows, also when SQLite hands out again
- * the id of a row deleted just before (the largest id plus one), and when
- * some rows of the batch update rows that are indexed already. */
-Test(store, batches_index_exactly_their_new_rows)
+/* A batch queues exactly its new rows for the index, also when SQLite
+ * hands out again the id of a row deleted just before (the largest id plus
+ * one), and when some rows of the batch update rows that are indexed
+ * already (those are updated in the index at once). */
+Test(store, batches_queue_exactly_their_new_rows)
 {
 	int64_t acct, inbox;
 	struct store *s = fixture(&acct, &inbox);
@@ -758,6 +792,7 @@ Test(store, batches_index_exactly_their_new_rows)
 	const struct store_msg *first[] = {&a, &b, &c};
 
 	cr_assert_eq(store_message_upsert_many(s, inbox, first, 3), STORE_OK);
+	cr_assert_eq(index_all(s), 3);
 	cr_assert_eq(fts_hits("alpha OR bravo OR charlie"), 3);
 	cr_assert_eq(store_message_delete(s, inbox, 3), STORE_OK);
 
@@ -766,6 +801,10 @@ Test(store, batches_index_exactly_their_new_rows)
 	cr_assert_eq(store_message_upsert_many(s, inbox, second, 2), STORE_OK);
 	cr_assert_eq(query_int("SELECT id FROM messages WHERE uid = 4"), 3,
 	             "the test wants the freed id reused");
+	cr_assert_eq(query_int("SELECT message_id FROM messages_unindexed"), 3);
+	cr_assert_eq(fts_hits("bravissimo"), 1);
+	assert_consistent();
+	cr_assert_eq(index_all(s), 1);
 	cr_assert_eq(fts_hits("delta"), 1);
 	cr_assert_eq(fts_hits("charlie"), 0);
 	cr_assert_eq(fts_hits("bravo"), 0);
@@ -779,12 +818,32 @@ Test(store, batches_index_exactly_their_new_rows)
 	             STORE_EINVAL);
 	cr_assert_eq(fts_hits("echo"), 0);
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages_unindexed"), 0);
 	store_close(&s);
 	assert_consistent();
 }
 
-/* A chunk of the indexer stops at its byte budget (by message size),
- * though it always takes one body, and at its count. */
+/* A chunk of the indexer stops at its byte budget (by message size; an
+ * envelope alone weighs 512), though it always takes one message, and at
+ * its count: for waiting messages and for waiting bodies alike. */
+static void assert_chunks(struct store *s, const size_t *want, size_t n)
+{
+	/* 5 MB each against 8 MB: the second starts below the budget. A
+	 * budget smaller than one message still takes one. */
+	static const struct {
+		size_t max;
+		uint64_t bytes;
+	} calls[] = {{100, 8 << 20}, {100, 1}, {1, 0}, {100, 0}, {100, 0}};
+	for (size_t i = 0; i < n; i++) {
+		size_t got = 99;
+		cr_assert_eq(store_index_chunk(s, calls[i].max, calls[i].bytes,
+		                               &got),
+		             STORE_OK);
+		cr_assert_eq(got, want[i], "chunk %zu: %zu, not %zu", i, got,
+		             want[i]);
+	}
+}
+
 Test(store, index_chunks_are_bounded_by_bytes_and_count)
 {
 	int64_t acct, inbox;
@@ -797,20 +856,35 @@ Test(store, index_chunks_are_bounded_by_bytes_and_count)
 		cr_assert_eq(store_body_put(s, inbox, uid, "H", "text", false),
 		             STORE_OK);
 	}
+	assert_chunks(s, (const size_t[]){2, 1, 1, 1, 0}, 5);
+	cr_assert_eq(fts_hits("big AND text"), 5);
+
+	/* The same bodies again, for messages indexed already. */
+	for (uint32_t uid = 1; uid <= 5; uid++)
+		cr_assert_eq(store_body_put(s, inbox, uid, "H", "more", false),
+		             STORE_OK);
+	assert_chunks(s, (const size_t[]){2, 1, 1, 1, 0}, 5);
+	cr_assert_eq(fts_hits("more"), 5);
+
+	/* Envelopes alone, 512 bytes each in the budget. */
+	cr_assert_eq(store_begin(s), STORE_OK);
+	for (uint32_t uid = 10; uid < 40; uid++) {
+		struct store_msg m = msg(uid, "small", "");
+		m.size = 5 << 20;
+		cr_assert_eq(store_message_upsert(NULL, s, inbox, &m),
+		             STORE_OK);
+	}
+	cr_assert_eq(store_commit(s), STORE_OK);
 	size_t n = 0;
-	/* 5 MB each against 8 MB: the second starts below the budget. */
-	cr_assert_eq(store_body_index(s, 100, 8 << 20, &n), STORE_OK);
-	cr_assert_eq(n, 2);
-	/* A budget smaller than one message still takes one. */
-	cr_assert_eq(store_body_index(s, 100, 1, &n), STORE_OK);
-	cr_assert_eq(n, 1);
-	cr_assert_eq(store_body_index(s, 1, 0, &n), STORE_OK);
-	cr_assert_eq(n, 1, "the count bounds it too");
-	cr_assert_eq(store_body_index(s, 100, 0, &n), STORE_OK);
-	cr_assert_eq(n, 1);
-	cr_assert_eq(store_body_index(s, 100, 0, &n), STORE_OK);
-	cr_assert_eq(n, 0);
-	cr_assert_eq(fts_hits("text"), 5);
+	cr_assert_eq(store_index_chunk(s, 100, 512 * 10, &n), STORE_OK);
+	cr_assert_eq(n, 10);
+	cr_assert_eq(store_index_chunk(s, 100, 512 * 10 + 1, &n), STORE_OK);
+	cr_assert_eq(n, 11);
+	cr_assert_eq(store_index_chunk(s, 5, 0, &n), STORE_OK);
+	cr_assert_eq(n, 5);
+	cr_assert_eq(store_index_chunk(s, 100, 0, &n), STORE_OK);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(fts_hits("small"), 30);
 	store_close(&s);
 	assert_consistent();
 }
@@ -1018,6 +1092,7 @@ Test(store, batch_writes_equal_row_writes)
 
 	cr_assert_eq(store_message_upsert_many(s, inbox, v, 3), STORE_OK);
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
+	cr_assert_eq(index_all(s), 3);
 	cr_assert_eq(fts_hits("budget"), 2);
 	/* the same UIDs again update in place, and the index follows */
 	rows[1] = msg(2, "Dinner", "\\Seen");
