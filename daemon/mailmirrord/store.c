@@ -40,6 +40,7 @@ enum stmt_id {
 	ST_MESSAGE_INSERT,
 	ST_MESSAGE_MAX_ID,
 	ST_QUEUE_NEW,
+	ST_NEW_UNSEEN,
 	ST_BODY_INSERT,
 	ST_MSG_CHUNK_END,
 	ST_MSG_FTS_ADD,
@@ -165,6 +166,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_QUEUE_NEW] =
 		"INSERT INTO messages_unindexed (message_id) "
 		"SELECT id FROM messages WHERE id > ?1",
+	[ST_NEW_UNSEEN] =
+		"SELECT count(*) FROM messages WHERE id > ?1 AND seen = 0",
 	/* A body is stored unindexed (the trigger bodies_queue puts it in
 	 * bodies_unindexed); store_index_chunk() indexes it later, off the
 	 * path of the sync: tokenising text is most of the cost of a
@@ -998,13 +1001,15 @@ static int insert_row(struct store *s, int64_t mailbox,
 	return rc;
 }
 
-/* Stores rows and queues the new ones for the index, in one transaction (the caller's
- * when one is open). ids, when not NULL, gets each row's id. */
+/* Stores rows and queues the new ones for the index, in one transaction
+ * (the caller's when one is open). ids, when not NULL, gets each row's id;
+ * added, when not NULL, what was new. */
 static int upsert_rows(struct store *s, int64_t mailbox,
-                       const struct store_msg *const *m, size_t n, int64_t *ids)
+                       const struct store_msg *const *m, size_t n, int64_t *ids,
+                       struct store_added *added)
 {
-	int rc = STORE_OK;
-	int64_t before = 0, id = 0;
+	int rc = STORE_OK, queued = 0;
+	int64_t before = 0, id = 0, unseen = 0;
 	sqlite3_stmt *st;
 
 	bool own = sqlite3_get_autocommit(s->db);
@@ -1023,24 +1028,35 @@ static int upsert_rows(struct store *s, int64_t mailbox,
 	if (rc == STORE_OK && (st = stmt(s, ST_QUEUE_NEW, &rc)) != NULL) {
 		sqlite3_bind_int64(st, 1, before);
 		rc = run(s, st, "queueing the new messages for the index",
-		         NULL);
+		         &queued);
+	}
+	if (rc == STORE_OK && added &&
+	    (st = stmt(s, ST_NEW_UNSEEN, &rc)) != NULL) {
+		sqlite3_bind_int64(st, 1, before);
+		rc = run_int(s, st, "counting the new messages", &unseen);
 	}
 	if (own)
 		rc = rc == STORE_OK ? store_commit(s) : (store_rollback(s), rc);
+	if (rc == STORE_OK && added)
+		*added = (struct store_added){.rows = (uint32_t)queued,
+		                              .unseen = (uint32_t)unseen};
 	return rc;
 }
 
 int store_message_upsert_many(struct store *s, int64_t mailbox,
-                              const struct store_msg *const *m, size_t n)
+                              const struct store_msg *const *m, size_t n,
+                              struct store_added *added)
 {
-	return n ? upsert_rows(s, mailbox, m, n, NULL) : STORE_OK;
+	if (added)
+		*added = (struct store_added){0};
+	return n ? upsert_rows(s, mailbox, m, n, NULL, added) : STORE_OK;
 }
 
 int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
                          const struct store_msg *m)
 {
 	int64_t row = 0;
-	int rc = upsert_rows(s, mailbox, &m, 1, &row);
+	int rc = upsert_rows(s, mailbox, &m, 1, &row, NULL);
 	if (rc == STORE_OK && id != NULL)
 		*id = row;
 	return rc;
@@ -1281,8 +1297,9 @@ static int chunk_end(struct store *s, enum stmt_id id, size_t max,
 		return rc;
 	sqlite3_bind_int64(st, 1, (int64_t)(max ? max : 1));
 	sqlite3_bind_int64(st, 2,
-	                   max_bytes && max_bytes < INT64_MAX ? (int64_t)max_bytes
-	                                                      : INT64_MAX);
+	                   max_bytes && max_bytes < INT64_MAX
+	                           ? (int64_t)max_bytes
+	                           : INT64_MAX);
 	/* max() of nothing is NULL, read as 0: nothing waits. */
 	return run_int(s, st, "finding what waits for the index", last);
 }

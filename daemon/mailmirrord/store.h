@@ -208,10 +208,17 @@ int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
 
 /* The same for n messages at once: much cheaper than n calls (no ids
  * returned, and the new rows are queued for the index in one statement).
- * Joins the caller's transaction, else makes its own. STORE_EINVAL for a
- * UID 0 or a bad row: then nothing of the batch is stored. */
+ * Joins the caller's transaction, else makes its own. *added (if added is
+ * not NULL) is what the batch added: rows not cached before (the others
+ * updated cached ones), and how many of those are unseen. STORE_EINVAL
+ * for a UID 0 or a bad row: then nothing of the batch is stored. */
+struct store_added {
+	uint32_t rows;
+	uint32_t unseen;
+};
 int store_message_upsert_many(struct store *s, int64_t mailbox,
-                              const struct store_msg *const *m, size_t n);
+                              const struct store_msg *const *m, size_t n,
+                              struct store_added *added);
 
 /* Sets the flags (and, if modseq is non-zero, the modseq) of a cached
  * message. STORE_ENOTFOUND if (mailbox, uid) is not cached. */

@@ -791,14 +791,16 @@ Test(store, batches_queue_exactly_their_new_rows)
 	                 c = msg(3, "charlie", "");
 	const struct store_msg *first[] = {&a, &b, &c};
 
-	cr_assert_eq(store_message_upsert_many(s, inbox, first, 3), STORE_OK);
+	cr_assert_eq(store_message_upsert_many(s, inbox, first, 3, NULL),
+	             STORE_OK);
 	cr_assert_eq(index_all(s), 3);
 	cr_assert_eq(fts_hits("alpha OR bravo OR charlie"), 3);
 	cr_assert_eq(store_message_delete(s, inbox, 3), STORE_OK);
 
 	struct store_msg d = msg(4, "delta", ""), b2 = msg(2, "bravissimo", "");
 	const struct store_msg *second[] = {&d, &b2};
-	cr_assert_eq(store_message_upsert_many(s, inbox, second, 2), STORE_OK);
+	cr_assert_eq(store_message_upsert_many(s, inbox, second, 2, NULL),
+	             STORE_OK);
 	cr_assert_eq(query_int("SELECT id FROM messages WHERE uid = 4"), 3,
 	             "the test wants the freed id reused");
 	cr_assert_eq(query_int("SELECT message_id FROM messages_unindexed"), 3);
@@ -814,7 +816,7 @@ Test(store, batches_queue_exactly_their_new_rows)
 	/* A failing row rolls back the whole batch, index included. */
 	struct store_msg e = msg(5, "echo", ""), bad = msg(0, "zero", "");
 	const struct store_msg *third[] = {&e, &bad};
-	cr_assert_eq(store_message_upsert_many(s, inbox, third, 2),
+	cr_assert_eq(store_message_upsert_many(s, inbox, third, 2, NULL),
 	             STORE_EINVAL);
 	cr_assert_eq(fts_hits("echo"), 0);
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
@@ -1090,13 +1092,19 @@ Test(store, batch_writes_equal_row_writes)
 	                            msg(3, "Quarterly budget", "\\Flagged")};
 	const struct store_msg *v[3] = {&rows[0], &rows[1], &rows[2]};
 
-	cr_assert_eq(store_message_upsert_many(s, inbox, v, 3), STORE_OK);
+	struct store_added added = {99, 99};
+	cr_assert_eq(store_message_upsert_many(s, inbox, v, 3, &added),
+	             STORE_OK);
+	cr_assert_eq(added.rows, 3);
+	cr_assert_eq(added.unseen, 2, "uid 1 is seen");
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
 	cr_assert_eq(index_all(s), 3);
 	cr_assert_eq(fts_hits("budget"), 2);
 	/* the same UIDs again update in place, and the index follows */
 	rows[1] = msg(2, "Dinner", "\\Seen");
-	cr_assert_eq(store_message_upsert_many(s, inbox, v, 3), STORE_OK);
+	cr_assert_eq(store_message_upsert_many(s, inbox, v, 3, &added),
+	             STORE_OK);
+	cr_assert_eq(added.rows, 0, "nothing new");
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
 	cr_assert_eq(fts_hits("lunch"), 0);
 	cr_assert_eq(fts_hits("dinner"), 1);
@@ -1105,7 +1113,8 @@ Test(store, batch_writes_equal_row_writes)
 	/* one bad row: nothing of the batch is stored */
 	struct store_msg bad[2] = {msg(4, "fine", ""), msg(0, "uid zero", "")};
 	const struct store_msg *vb[2] = {&bad[0], &bad[1]};
-	cr_assert_eq(store_message_upsert_many(s, inbox, vb, 2), STORE_EINVAL);
+	cr_assert_eq(store_message_upsert_many(s, inbox, vb, 2, NULL),
+	             STORE_EINVAL);
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
 
 	/* bodies: one statement; a UID not cached is skipped */
@@ -1123,7 +1132,8 @@ Test(store, batch_writes_equal_row_writes)
 	cr_assert_eq(store_begin(s), STORE_OK);
 	struct store_msg late = msg(5, "rolled back", "");
 	const struct store_msg *vl[1] = {&late};
-	cr_assert_eq(store_message_upsert_many(s, inbox, vl, 1), STORE_OK);
+	cr_assert_eq(store_message_upsert_many(s, inbox, vl, 1, NULL),
+	             STORE_OK);
 	cr_assert_eq(store_rollback(s), STORE_OK);
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
 	store_close(&s);
