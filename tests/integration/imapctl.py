@@ -141,8 +141,9 @@ def server_state(m, prefix):
 def cache_state(db, account, prefix):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     boxes = {}
-    for bid, name, uidv in con.execute(
-            "SELECT b.id, b.name, b.uidvalidity FROM mailboxes b "
+    for bid, name, uidv, exists, unseen in con.execute(
+            "SELECT b.id, b.name, b.uidvalidity, b.exists_count, "
+            "b.unseen_count FROM mailboxes b "
             "JOIN accounts a ON a.id = b.account_id WHERE a.name = ?", (account,)):
         if not name.startswith(prefix):
             continue
@@ -152,7 +153,7 @@ def cache_state(db, account, prefix):
                 "WHERE mailbox_id = ?", (bid,)):
             f = " ".join(sorted((flags or "").split()))
             msgs[uid] = (f, size, idate)
-        boxes[name] = (uidv, msgs)
+        boxes[name] = (uidv, msgs, (exists, unseen))
     con.close()
     return boxes
 
@@ -166,9 +167,15 @@ def diff(srv, cache):
         if name not in srv:
             out.append(f"mailbox {name!r} in the cache, not on the server")
             continue
-        (sv, sm), (cv, cm) = srv[name], cache[name]
+        (sv, sm), (cv, cm, counts) = srv[name], cache[name]
         if sv != cv:
             out.append(f"{name}: uidvalidity server {sv} cache {cv}")
+        # The counts status bars read: messages, and those not \Seen.
+        want = (len(sm), sum(1 for f, _, _ in sm.values()
+                             if "\\seen" not in f.lower().split()))
+        if counts != want:
+            out.append(f"{name}: (exists_count, unseen_count) server "
+                       f"{want} cache {counts}")
         for uid in sorted(set(sm) | set(cm)):
             if uid not in cm:
                 out.append(f"{name}: UID {uid} missing from the cache")
