@@ -64,9 +64,13 @@ static const struct {
         {"unicode-1-1-utf-7", "UTF-7"},
 };
 
-/* The iconv name for a MIME label; the label itself when not aliased. */
+/* The iconv name for a MIME label; the label itself when not aliased.
+ * Most mail says utf-8, which no alias matches: it is looked at first
+ * (an envelope can hold dozens of encoded words). */
 static const char *iconv_name(const char *label)
 {
+	if (strcasecmp(label, "utf-8") == 0)
+		return "UTF-8";
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
 		if (strcasecmp(label, aliases[i].label) == 0)
 			return aliases[i].iconv_name;
