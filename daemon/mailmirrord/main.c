@@ -503,8 +503,9 @@ int main(int argc, char **argv)
 		            "full-text indexer: %s; new mail waits for the "
 		            "next start to become searchable",
 		            err);
-	/* Closed only now: the last connection to close checkpoints the
-	 * WAL and syncs the file, which a --once resync would wait for. */
+	/* Closed only now: when the last connection to the cache closes,
+	 * the WAL index goes with it, and the next to open rebuilds it by
+	 * reading the whole WAL. */
 	store_close(&s);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -217,6 +217,35 @@ Test(store, a_second_connection_keeps_the_first_visible)
 	cr_assert_eq(count_elsewhere(), 2);
 }
 
+static off_t wal_size(void)
+{
+	char wal[300];
+	struct stat sb;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	return stat(wal, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* A --once run opens the cache three times and closes it: an open that
+ * finds the schema current writes nothing, and the last close leaves the
+ * WAL in place (a checkpoint would sync twice), readable by others. */
+Test(store, reopening_writes_nothing_and_closing_keeps_the_wal)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_msg m = msg(1, "kept", "");
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	store_close(&s);
+	off_t size = wal_size();
+	cr_assert_gt(size, 0, "the WAL is gone");
+
+	s = open_store();
+	struct store *t = open_store();
+	store_close(&t);
+	store_close(&s);
+	cr_assert_eq(wal_size(), size, "an open wrote to the cache");
+	cr_assert_eq(count_elsewhere(), 1);
+}
+
 Test(store, creates_schema_at_current_version)
 {
 	struct store *s = open_store();
