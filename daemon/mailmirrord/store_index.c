@@ -1,0 +1,84 @@
+/* store_index.c - feeding the full-text index what waits for it (see
+ * store.h, store_index_chunk). */
+#include "mailmirrord/store_internal.h"
+
+/* Runs one statement of a chunk, bound to the chunk's last id. */
+static int chunk_step(struct store *s, enum stmt_id id, int64_t last,
+                      const char *what, int *changes)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, id, &rc);
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, last);
+	return store_run(s, st, what, changes);
+}
+
+/* The last id of the next chunk of a queue (0: nothing waits). */
+static int chunk_end(struct store *s, enum stmt_id id, size_t max,
+                     uint64_t max_bytes, int64_t *last)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, id, &rc);
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, (int64_t)(max ? max : 1));
+	sqlite3_bind_int64(st, 2,
+	                   max_bytes && max_bytes < INT64_MAX
+	                           ? (int64_t)max_bytes
+	                           : INT64_MAX);
+	/* max() of nothing is NULL, read as 0: nothing waits. */
+	return store_run_int(s, st, "finding what waits for the index", last);
+}
+
+/* One chunk of waiting messages, or else of waiting bodies, inside the
+ * caller's transaction; *changes is how many were indexed. */
+static int index_chunk(struct store *s, size_t max, uint64_t max_bytes,
+                       int *changes)
+{
+	static const enum stmt_id msg_steps[] = {
+	        ST_MSG_FTS_ADD, ST_MSG_BODIES_DEQUEUE, ST_MSG_DEQUEUE};
+	static const enum stmt_id body_steps[] = {
+	        ST_BODY_FTS_FORGET, ST_BODY_FTS_ADD, ST_BODY_DEQUEUE};
+	const enum stmt_id *steps = msg_steps;
+	int64_t last = 0;
+	int rc = chunk_end(s, ST_MSG_CHUNK_END, max, max_bytes, &last);
+
+	if (rc == STORE_OK && last == 0) {
+		steps = body_steps;
+		rc = chunk_end(s, ST_BODY_CHUNK_END, max, max_bytes, &last);
+	}
+	*changes = 0;
+	for (size_t i = 0; i < 3 && rc == STORE_OK && last > 0; i++)
+		rc = chunk_step(s, steps[i], last, "indexing", changes);
+	return rc;
+}
+
+int store_index_chunk(struct store *s, size_t max, uint64_t max_bytes,
+                      size_t *indexed)
+{
+	int rc, changes = 0;
+
+	*indexed = 0;
+	if ((rc = store_begin(s)) < 0)
+		return rc;
+	rc = index_chunk(s, max, max_bytes, &changes);
+	rc = rc == STORE_OK ? store_commit(s) : (store_rollback(s), rc);
+	if (rc == STORE_OK)
+		*indexed = (size_t)changes;
+	return rc;
+}
+
+int store_index_waiting(uint64_t *count, struct store *s)
+{
+	int64_t n = 0;
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_UNINDEXED, &rc);
+
+	if (st == NULL)
+		return rc;
+	if ((rc = store_run_int(s, st, "counting what waits for the index",
+	                        &n)) == STORE_OK)
+		*count = (uint64_t)n;
+	return rc;
+}

@@ -1,0 +1,119 @@
+/* store_internal.h - what the files of the store share: the connection,
+ * its prepared statements and the helpers that run them. Not for the rest
+ * of the daemon, which sees store.h only.
+ *
+ * Every statement is prepared once (store_stmt), stepped, and done with
+ * (store_done) before the function that bound it returns: bound strings
+ * are not copied (store_bind_text), so they must outlive only that call.
+ * Errors follow store.h: a STORE_E* code, and the message in s->err.
+ */
+#ifndef MAILMIRRORD_STORE_INTERNAL_H
+#define MAILMIRRORD_STORE_INTERNAL_H
+
+#include "mailmirrord/store.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+enum stmt_id {
+	ST_ACCOUNT_UPSERT,
+	ST_ACCOUNT_STATE,
+	ST_ACCOUNT_ERROR,
+	ST_ACCOUNT_LAST_SYNC,
+	ST_ACCOUNT_CLEAR_LIVE,
+	ST_MAILBOX_UPSERT,
+	ST_MAILBOX_SAME,
+	ST_MAILBOX_RELIST,
+	ST_MAILBOX_FIND,
+	ST_MAILBOX_GET_STATE,
+	ST_MAILBOX_SET_STATE,
+	ST_MAILBOX_RESET_ROW,
+	ST_MAILBOX_DELETE,
+	ST_MAILBOX_RENAME,
+	ST_MAILBOX_EACH,
+	ST_MAILBOX_LIVE,
+	ST_MAILBOX_PROGRESS,
+	ST_MAILBOX_ERROR,
+	ST_MAILBOX_RECOUNT,
+	ST_MAILBOX_RECOUNT_UNSEEN,
+	ST_MESSAGE_UPSERT,
+	ST_MESSAGE_INSERT,
+	ST_MESSAGE_MAX_ID,
+	ST_QUEUE_NEW,
+	ST_NEW_UNSEEN,
+	ST_BODY_INSERT,
+	ST_MSG_CHUNK_END,
+	ST_MSG_FTS_ADD,
+	ST_MSG_BODIES_DEQUEUE,
+	ST_MSG_DEQUEUE,
+	ST_BODY_CHUNK_END,
+	ST_BODY_FTS_FORGET,
+	ST_BODY_FTS_ADD,
+	ST_BODY_DEQUEUE,
+	ST_UNINDEXED,
+	ST_MESSAGE_FLAGS,
+	ST_MESSAGE_DELETE,
+	ST_MESSAGE_DELETE_RANGE,
+	ST_MESSAGE_DELETE_ALL,
+	ST_MESSAGE_EACH_UID,
+	ST_MESSAGE_WITHOUT_BODY,
+	ST_MESSAGE_COUNT,
+	ST_MESSAGE_MAX_UID,
+	ST_BODY_PUT,
+	ST_BODY_CLEAR,
+	ST_COUNT
+};
+
+/* The SQL of each statement (store_sql.c). */
+extern const char *const store_sql[ST_COUNT];
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT];
+	char err[512];
+};
+
+/* Sets s->err. */
+void store_set_err(struct store *s, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+/* Records SQLite's message for a failed call rc, with what we were doing;
+ * the STORE_E* code for rc. */
+int store_fail(struct store *s, int rc, const char *what);
+
+/* The prepared statement id, or NULL with *rc and the error set. */
+sqlite3_stmt *store_stmt(struct store *s, enum stmt_id id, int *rc);
+
+/* Ends the use of a statement: no read lock held, no bound value kept. */
+void store_done(sqlite3_stmt *st);
+
+/* Binds text (NULL as NULL), not copied; a time (STORE_NO_TIME as NULL). */
+void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+void store_bind_time(sqlite3_stmt *st, int i, int64_t t);
+
+/* STORE_EINVAL for a MODSEQ SQLite cannot hold. */
+int store_check_modseq(struct store *s, uint64_t modseq);
+
+/* Steps a statement to its end and is done with it; *changes (if not
+ * NULL) is how many rows it changed. */
+int store_run(struct store *s, sqlite3_stmt *st, const char *what,
+              int *changes);
+
+/* Runs a statement that returns one integer (RETURNING id, count(*)):
+ * STORE_ENOTFOUND when it returns no row. */
+int store_run_int(struct store *s, sqlite3_stmt *st, const char *what,
+                  int64_t *out);
+
+/* Runs SQL without results (BEGIN, COMMIT). */
+int store_exec(struct store *s, const char *sql);
+
+/* Runs UPDATE ... WHERE id = ?1 (with ?2 bound as text or number for the
+ * last two): STORE_ENOTFOUND if there is no row. */
+int store_update_one(struct store *s, sqlite3_stmt *st, int64_t row,
+                     const char *what);
+int store_set_text(struct store *s, enum stmt_id id, int64_t row, const char *v,
+                   const char *what);
+int store_set_int(struct store *s, enum stmt_id id, int64_t row, int64_t v,
+                  const char *what);
+
+#endif

@@ -1,0 +1,311 @@
+/* store_mailbox.c - accounts and mailboxes in the cache (see store.h). */
+#include "mailmirrord/store_internal.h"
+
+#include <stddef.h>
+
+/* --------------------------------------------------------------- accounts */
+
+int store_account_upsert(int64_t *id, struct store *s, const char *name,
+                         const char *host, const char *user)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_ACCOUNT_UPSERT, &rc);
+
+	if (st == NULL)
+		return rc;
+	if (name == NULL || name[0] == '\0') {
+		store_set_err(s, "an account needs a name");
+		return STORE_EINVAL;
+	}
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, host ? host : "");
+	store_bind_text(st, 3, user ? user : "");
+	return store_run_int(s, st, "storing the account", id);
+}
+
+int store_account_set_state(struct store *s, int64_t account, const char *state)
+{
+	if (state == NULL) {
+		store_set_err(s, "an account state cannot be NULL");
+		return STORE_EINVAL;
+	}
+	return store_set_text(s, ST_ACCOUNT_STATE, account, state,
+	                      "setting the account state");
+}
+
+int store_account_set_error(struct store *s, int64_t account, const char *error)
+{
+	return store_set_text(s, ST_ACCOUNT_ERROR, account, error,
+	                      "setting the account error");
+}
+
+int store_account_set_last_sync(struct store *s, int64_t account, int64_t when)
+{
+	return store_set_int(s, ST_ACCOUNT_LAST_SYNC, account, when,
+	                     "setting the account sync time");
+}
+
+int store_account_clear_live(struct store *s, int64_t account)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_ACCOUNT_CLEAR_LIVE, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, account);
+	return store_run(s, st, "clearing live marks", NULL);
+}
+
+/* -------------------------------------------------------------- mailboxes */
+
+int store_mailbox_upsert(int64_t *id, struct store *s, int64_t account,
+                         const char *name, const char *delimiter,
+                         const char *attributes, const char *special_use)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MAILBOX_UPSERT, &rc);
+
+	if (st == NULL)
+		return rc;
+	if (name == NULL || name[0] == '\0') {
+		store_set_err(s, "a mailbox needs a name");
+		return STORE_EINVAL;
+	}
+	if (attributes == NULL)
+		attributes = "";
+	/* An upsert that hits an existing row makes SQLite check the
+	 * foreign keys of every message of the mailbox; LIST runs often and
+	 * mostly changes nothing, so look first and write only news. */
+	sqlite3_stmt *same = store_stmt(s, ST_MAILBOX_SAME, &rc);
+	if (same == NULL)
+		return rc;
+	sqlite3_bind_int64(same, 1, account);
+	store_bind_text(same, 2, name);
+	store_bind_text(same, 3, delimiter);
+	store_bind_text(same, 4, attributes);
+	store_bind_text(same, 5, special_use);
+	int step = sqlite3_step(same);
+	bool found = step == SQLITE_ROW;
+	bool unchanged = found && sqlite3_column_int(same, 1);
+	if (found)
+		*id = sqlite3_column_int64(same, 0);
+	sqlite3_reset(same);
+	sqlite3_clear_bindings(same);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_fail(s, step, "looking up the mailbox");
+	if (unchanged)
+		return STORE_OK;
+	if (found) {
+		sqlite3_stmt *up = store_stmt(s, ST_MAILBOX_RELIST, &rc);
+		if (up == NULL)
+			return rc;
+		sqlite3_bind_int64(up, 1, *id);
+		store_bind_text(up, 2, delimiter);
+		store_bind_text(up, 3, attributes);
+		store_bind_text(up, 4, special_use);
+		rc = sqlite3_step(up);
+		sqlite3_reset(up);
+		sqlite3_clear_bindings(up);
+		return rc == SQLITE_DONE
+		               ? STORE_OK
+		               : store_fail(s, rc, "updating the mailbox");
+	}
+	sqlite3_bind_int64(st, 1, account);
+	store_bind_text(st, 2, name);
+	store_bind_text(st, 3, delimiter);
+	store_bind_text(st, 4, attributes);
+	store_bind_text(st, 5, special_use);
+	rc = store_run_int(s, st, "storing the mailbox", id);
+	/* The only failing constraint here is the account's foreign key. */
+	if (rc == STORE_EDB &&
+	    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		store_set_err(s, "storing mailbox %s: no account %lld", name,
+		              (long long)account);
+		rc = STORE_ENOTFOUND;
+	}
+	return rc;
+}
+
+int store_mailbox_find(int64_t *id, struct store *s, int64_t account,
+                       const char *name)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MAILBOX_FIND, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, account);
+	store_bind_text(st, 2, name);
+	return store_run_int(s, st, "finding the mailbox", id);
+}
+
+int store_mailbox_get_state(struct store_mailbox_state *out, struct store *s,
+                            int64_t mailbox)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MAILBOX_GET_STATE, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+		out->uidnext = (uint32_t)sqlite3_column_int64(st, 1);
+		out->highestmodseq = (uint64_t)sqlite3_column_int64(st, 2);
+		out->exists = (uint32_t)sqlite3_column_int64(st, 3);
+		out->unseen = (uint32_t)sqlite3_column_int64(st, 4);
+		out->last_sync = sqlite3_column_type(st, 5) == SQLITE_NULL
+		                         ? STORE_NO_TIME
+		                         : sqlite3_column_int64(st, 5);
+		rc = STORE_OK;
+	} else if (rc == SQLITE_DONE) {
+		store_set_err(s, "no mailbox %lld", (long long)mailbox);
+		rc = STORE_ENOTFOUND;
+	} else {
+		rc = store_fail(s, rc, "reading the mailbox state");
+	}
+	store_done(st);
+	return rc;
+}
+
+int store_mailbox_set_state(struct store *s, int64_t mailbox,
+                            const struct store_mailbox_state *in)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st;
+
+	if ((rc = store_check_modseq(s, in->highestmodseq)) < 0)
+		return rc;
+	if ((st = store_stmt(s, ST_MAILBOX_SET_STATE, &rc)) == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 2, in->uidvalidity);
+	sqlite3_bind_int64(st, 3, in->uidnext);
+	sqlite3_bind_int64(st, 4, (int64_t)in->highestmodseq);
+	sqlite3_bind_int64(st, 5, in->exists);
+	sqlite3_bind_int64(st, 6, in->unseen);
+	store_bind_time(st, 7, in->last_sync);
+	return store_update_one(s, st, mailbox, "setting the mailbox state");
+}
+
+int store_mailbox_reset(struct store *s, int64_t mailbox, uint32_t uidvalidity)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st;
+	bool own = !store_in_transaction(s);
+
+	/* Both statements or neither: a cache holding old-epoch rows under
+	 * the new UIDVALIDITY would show other messages under their UIDs. */
+	if (own && (rc = store_begin(s)) < 0)
+		return rc;
+	if ((st = store_stmt(s, ST_MESSAGE_DELETE_ALL, &rc)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, mailbox);
+	if ((rc = store_run(s, st, "dropping the mailbox's messages", NULL)) <
+	    0)
+		goto fail;
+	if ((st = store_stmt(s, ST_MAILBOX_RESET_ROW, &rc)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	if ((rc = store_update_one(s, st, mailbox, "resetting the mailbox")) <
+	    0)
+		goto fail;
+	if (own && (rc = store_commit(s)) < 0)
+		goto fail;
+	return STORE_OK;
+fail:
+	if (own)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int store_mailbox_delete(struct store *s, int64_t mailbox)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MAILBOX_DELETE, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	return store_run(s, st, "deleting the mailbox", NULL);
+}
+
+int store_mailbox_rename(struct store *s, int64_t mailbox, const char *new_name)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MAILBOX_RENAME, &rc);
+
+	if (st == NULL)
+		return rc;
+	if (new_name == NULL || new_name[0] == '\0') {
+		store_set_err(s, "a mailbox needs a name");
+		return STORE_EINVAL;
+	}
+	store_bind_text(st, 2, new_name);
+	rc = store_update_one(s, st, mailbox, "renaming the mailbox");
+	if (rc == STORE_EDB &&
+	    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE) {
+		store_set_err(s, "renaming the mailbox: %s exists", new_name);
+		rc = STORE_EEXIST;
+	}
+	return rc;
+}
+
+int store_mailbox_each(struct store *s, int64_t account, store_mailbox_cb *cb,
+                       void *payload)
+{
+	int rc = STORE_OK, r;
+	sqlite3_stmt *st = store_stmt(s, ST_MAILBOX_EACH, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, account);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = cb(payload, sqlite3_column_int64(st, 0),
+		        (const char *)sqlite3_column_text(st, 1));
+		if (rc != 0)
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = store_fail(s, r, "listing mailboxes");
+	store_done(st);
+	return rc;
+}
+
+int store_mailbox_set_live(struct store *s, int64_t mailbox, bool live)
+{
+	return store_set_int(s, ST_MAILBOX_LIVE, mailbox, live,
+	                     "setting the live mark");
+}
+
+int store_mailbox_set_progress(struct store *s, int64_t mailbox,
+                               uint32_t done_count, uint32_t total)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MAILBOX_PROGRESS, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 2, done_count);
+	sqlite3_bind_int64(st, 3, total);
+	return store_update_one(s, st, mailbox, "setting the sync progress");
+}
+
+int store_mailbox_set_error(struct store *s, int64_t mailbox, const char *error)
+{
+	return store_set_text(s, ST_MAILBOX_ERROR, mailbox, error,
+	                      "setting the mailbox error");
+}
+
+int store_mailbox_recount(struct store *s, int64_t mailbox, bool flags_only)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(
+	        s, flags_only ? ST_MAILBOX_RECOUNT_UNSEEN : ST_MAILBOX_RECOUNT,
+	        &rc);
+
+	if (st == NULL)
+		return rc;
+	return store_update_one(s, st, mailbox,
+	                        "counting the mailbox's messages");
+}

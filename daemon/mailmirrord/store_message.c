@@ -1,0 +1,445 @@
+/* store_message.c - messages and bodies in the cache (see store.h). */
+#include "mailmirrord/store_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A flag list longer than this is refused: the sync engine's parser bounds
+ * it already, and the limit keeps the sort below from becoming a way to
+ * burn memory. */
+#define STORE_FLAGS_MAX 65536
+
+/* --------------------------------------------------------------- messages */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The flags sorted bytewise, duplicates and extra spaces removed, in a
+ * string the caller frees; NULL with the error set. Sorting makes equal
+ * flag sets equal strings, whatever order the server sent. */
+static char *normalise_flags(struct store *s, const char *flags, int *rc)
+{
+	size_t len = flags ? strlen(flags) : 0, n = 0, out_len = 0;
+	char *copy, *res, **words, *save = NULL;
+
+	if (len > STORE_FLAGS_MAX) {
+		store_set_err(s, "flag list of %zu bytes refused", len);
+		*rc = STORE_EINVAL;
+		return NULL;
+	}
+	copy = malloc(len + 1);
+	res = malloc(len + 1);
+	/* A flag takes two bytes at least (one and a space). */
+	words = malloc((len / 2 + 1) * sizeof(*words));
+	if (copy == NULL || res == NULL || words == NULL) {
+		free(copy);
+		free(res);
+		free(words);
+		store_set_err(s, "out of memory");
+		*rc = STORE_ENOMEM;
+		return NULL;
+	}
+	memcpy(copy, flags ? flags : "", len + 1);
+	for (char *w = strtok_r(copy, " ", &save); w != NULL;
+	     w = strtok_r(NULL, " ", &save))
+		words[n++] = w;
+	qsort(words, n, sizeof(*words), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		size_t wl;
+
+		if (i > 0 && strcmp(words[i], words[i - 1]) == 0)
+			continue;
+		wl = strlen(words[i]);
+		if (out_len > 0)
+			res[out_len++] = ' ';
+		memcpy(res + out_len, words[i], wl);
+		out_len += wl;
+	}
+	res[out_len] = '\0';
+	free(words);
+	free(copy);
+	return res;
+}
+
+/* The 16 columns of a message row, in MSG_COLUMNS order; flags (already
+ * normalised) is handed over to SQLite, which frees it. */
+static void bind_msg(sqlite3_stmt *st, int64_t mailbox,
+                     const struct store_msg *m, char *flags)
+{
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, m->uid);
+	sqlite3_bind_int64(st, 3, (int64_t)m->modseq);
+	sqlite3_bind_text(st, 4, flags, -1, free);
+	store_bind_time(st, 5, m->internaldate);
+	if (m->size < 0)
+		sqlite3_bind_null(st, 6);
+	else
+		sqlite3_bind_int64(st, 6, m->size);
+	store_bind_time(st, 7, m->date);
+	store_bind_text(st, 8, m->subject);
+	store_bind_text(st, 9, m->from);
+	store_bind_text(st, 10, m->sender);
+	store_bind_text(st, 11, m->reply_to);
+	store_bind_text(st, 12, m->to);
+	store_bind_text(st, 13, m->cc);
+	store_bind_text(st, 14, m->bcc);
+	store_bind_text(st, 15, m->message_id);
+	store_bind_text(st, 16, m->in_reply_to);
+}
+
+static int check_row(struct store *s, const struct store_msg *m)
+{
+	if (m->uid == 0) {
+		store_set_err(s, "UID 0 is not a message");
+		return STORE_EINVAL;
+	}
+	return store_check_modseq(s, m->modseq);
+}
+
+static int no_mailbox(struct store *s, int rc, const struct store_msg *m,
+                      int64_t mailbox)
+{
+	if (rc == STORE_EDB &&
+	    sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		store_set_err(s, "storing UID %u: no mailbox %lld", m->uid,
+		              (long long)mailbox);
+		rc = STORE_ENOTFOUND;
+	}
+	return rc;
+}
+
+static int upsert_row(struct store *s, int64_t mailbox,
+                      const struct store_msg *m, int64_t *id)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st;
+	char *flags;
+
+	if ((rc = check_row(s, m)) < 0)
+		return rc;
+	if ((st = store_stmt(s, ST_MESSAGE_UPSERT, &rc)) == NULL)
+		return rc;
+	if ((flags = normalise_flags(s, m->flags, &rc)) == NULL)
+		return rc;
+	bind_msg(st, mailbox, m, flags);
+	rc = store_run_int(s, st, "storing the message", id);
+	return no_mailbox(s, rc, m, mailbox);
+}
+
+/* Inserts a row not cached yet, or updates the cached one. */
+static int insert_row(struct store *s, int64_t mailbox,
+                      const struct store_msg *m)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st;
+	char *flags;
+
+	if ((rc = check_row(s, m)) < 0)
+		return rc;
+	if ((st = store_stmt(s, ST_MESSAGE_INSERT, &rc)) == NULL)
+		return rc;
+	if ((flags = normalise_flags(s, m->flags, &rc)) == NULL)
+		return rc;
+	bind_msg(st, mailbox, m, flags);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		store_done(st);
+		return STORE_OK;
+	}
+	if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE) {
+		int64_t id;
+		store_done(st);
+		return upsert_row(s, mailbox, m, &id);
+	}
+	rc = no_mailbox(s, store_fail(s, step, "storing the message"), m,
+	                mailbox);
+	store_done(st);
+	return rc;
+}
+
+/* Stores rows and queues the new ones for the index, in one transaction
+ * (the caller's when one is open). ids, when not NULL, gets each row's id;
+ * added, when not NULL, what was new. */
+static int upsert_rows(struct store *s, int64_t mailbox,
+                       const struct store_msg *const *m, size_t n, int64_t *ids,
+                       struct store_added *added)
+{
+	int rc = STORE_OK, queued = 0;
+	int64_t before = 0, id = 0, unseen = 0;
+	sqlite3_stmt *st;
+
+	bool own = sqlite3_get_autocommit(s->db);
+	if (own && (rc = store_begin(s)) < 0)
+		return rc;
+	if ((st = store_stmt(s, ST_MESSAGE_MAX_ID, &rc)) != NULL)
+		rc = store_run_int(s, st, "finding the last message", &before);
+	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+		if (ids) {
+			rc = upsert_row(s, mailbox, m[i], &id);
+			ids[i] = id;
+		} else {
+			rc = insert_row(s, mailbox, m[i]);
+		}
+	}
+	if (rc == STORE_OK && (st = store_stmt(s, ST_QUEUE_NEW, &rc)) != NULL) {
+		sqlite3_bind_int64(st, 1, before);
+		rc = store_run(s, st, "queueing the new messages for the index",
+		               &queued);
+	}
+	if (rc == STORE_OK && added &&
+	    (st = store_stmt(s, ST_NEW_UNSEEN, &rc)) != NULL) {
+		sqlite3_bind_int64(st, 1, before);
+		rc = store_run_int(s, st, "counting the new messages", &unseen);
+	}
+	if (own)
+		rc = rc == STORE_OK ? store_commit(s) : (store_rollback(s), rc);
+	if (rc == STORE_OK && added)
+		*added = (struct store_added){.rows = (uint32_t)queued,
+		                              .unseen = (uint32_t)unseen};
+	return rc;
+}
+
+int store_message_upsert_many(struct store *s, int64_t mailbox,
+                              const struct store_msg *const *m, size_t n,
+                              struct store_added *added)
+{
+	if (added)
+		*added = (struct store_added){0};
+	return n ? upsert_rows(s, mailbox, m, n, NULL, added) : STORE_OK;
+}
+
+int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
+                         const struct store_msg *m)
+{
+	int64_t row = 0;
+	int rc = upsert_rows(s, mailbox, &m, 1, &row, NULL);
+	if (rc == STORE_OK && id != NULL)
+		*id = row;
+	return rc;
+}
+
+int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
+                            const char *flags, uint64_t modseq)
+{
+	int rc = STORE_OK, changes = 0;
+	sqlite3_stmt *st;
+	char *norm;
+
+	if ((rc = store_check_modseq(s, modseq)) < 0)
+		return rc;
+	if ((st = store_stmt(s, ST_MESSAGE_FLAGS, &rc)) == NULL)
+		return rc;
+	if ((norm = normalise_flags(s, flags, &rc)) == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uid);
+	sqlite3_bind_text(st, 3, norm, -1, free);
+	sqlite3_bind_int64(st, 4, (int64_t)modseq);
+	if ((rc = store_run(s, st, "setting flags", &changes)) < 0)
+		return rc;
+	if (changes == 0) {
+		store_set_err(s, "setting flags: UID %u is not cached", uid);
+		return STORE_ENOTFOUND;
+	}
+	return STORE_OK;
+}
+
+int store_message_delete(struct store *s, int64_t mailbox, uint32_t uid)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_DELETE, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uid);
+	return store_run(s, st, "deleting the message", NULL);
+}
+
+int store_message_delete_range(uint64_t *deleted, struct store *s,
+                               int64_t mailbox, uint32_t first, uint32_t last)
+{
+	int rc = STORE_OK, changes = 0;
+	sqlite3_stmt *st;
+
+	if (first == 0 || first > last) {
+		store_set_err(s, "bad UID range %u:%u", first, last);
+		return STORE_EINVAL;
+	}
+	if ((st = store_stmt(s, ST_MESSAGE_DELETE_RANGE, &rc)) == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, first);
+	sqlite3_bind_int64(st, 3, last);
+	if ((rc = store_run(s, st, "deleting messages", &changes)) < 0)
+		return rc;
+	if (deleted != NULL)
+		*deleted = (uint64_t)changes;
+	return STORE_OK;
+}
+
+int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
+                           void *payload)
+{
+	int rc = STORE_OK, r;
+	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_EACH_UID, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = cb(payload, (uint32_t)sqlite3_column_int64(st, 0));
+		if (rc != 0)
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = store_fail(s, r, "listing UIDs");
+	store_done(st);
+	return rc;
+}
+
+int store_message_each_without_body(struct store *s, int64_t mailbox,
+                                    uint32_t min_uid, store_uid_size_cb *cb,
+                                    void *payload)
+{
+	int rc = STORE_OK, r;
+	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_WITHOUT_BODY, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, min_uid);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t size = sqlite3_column_type(st, 1) == SQLITE_NULL
+		                       ? -1
+		                       : sqlite3_column_int64(st, 1);
+		rc = cb(payload, (uint32_t)sqlite3_column_int64(st, 0), size);
+		if (rc != 0)
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = store_fail(s, r, "listing messages without a body");
+	store_done(st);
+	return rc;
+}
+
+int store_message_count(uint64_t *count, struct store *s, int64_t mailbox)
+{
+	int rc = STORE_OK;
+	int64_t n = 0;
+	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_COUNT, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	if ((rc = store_run_int(s, st, "counting messages", &n)) == STORE_OK)
+		*count = (uint64_t)n;
+	return rc;
+}
+
+int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox)
+{
+	int rc = STORE_OK;
+	int64_t n = 0;
+	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_MAX_UID, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	if ((rc = store_run_int(s, st, "finding the highest UID", &n)) ==
+	    STORE_OK)
+		*uid = (uint32_t)n;
+	return rc;
+}
+
+static void bind_body(sqlite3_stmt *st, int64_t mailbox,
+                      const struct store_body *b)
+{
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, b->uid);
+	store_bind_text(st, 3, b->headers);
+	store_bind_text(st, 4, b->body);
+	sqlite3_bind_int(st, 5, b->truncated);
+}
+
+/* Stores or replaces one body; *changes is 0 when the UID is not cached. */
+static int upsert_body(struct store *s, int64_t mailbox,
+                       const struct store_body *b, int *changes)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_BODY_PUT, &rc);
+
+	if (st == NULL)
+		return rc;
+	bind_body(st, mailbox, b);
+	return store_run(s, st, "storing the body", changes);
+}
+
+static int insert_body(struct store *s, int64_t mailbox,
+                       const struct store_body *b)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_BODY_INSERT, &rc);
+
+	if (st == NULL)
+		return rc;
+	bind_body(st, mailbox, b);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		store_done(st);
+		return STORE_OK;
+	}
+	if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		store_done(st);
+		return upsert_body(s, mailbox, b, NULL);
+	}
+	rc = store_fail(s, step, "storing the body");
+	store_done(st);
+	return rc;
+}
+
+int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
+                   const char *headers, const char *body, bool truncated)
+{
+	struct store_body b = {.uid = uid,
+	                       .headers = headers,
+	                       .body = body,
+	                       .truncated = truncated};
+	int changes = 0;
+	int rc = upsert_body(s, mailbox, &b, &changes);
+
+	if (rc == STORE_OK && changes == 0) {
+		store_set_err(s, "storing the body: UID %u is not cached", uid);
+		return STORE_ENOTFOUND;
+	}
+	return rc;
+}
+
+int store_body_put_many(struct store *s, int64_t mailbox,
+                        const struct store_body *v, size_t n)
+{
+	int rc = STORE_OK;
+
+	if (n == 0)
+		return STORE_OK;
+	bool own = sqlite3_get_autocommit(s->db);
+	if (own && (rc = store_begin(s)) < 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == STORE_OK; i++)
+		rc = insert_body(s, mailbox, &v[i]);
+	if (own)
+		rc = rc == STORE_OK ? store_commit(s) : (store_rollback(s), rc);
+	return rc;
+}
+
+int store_body_clear_all(struct store *s)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_BODY_CLEAR, &rc);
+
+	if (st == NULL)
+		return rc;
+	return store_run(s, st, "deleting bodies", NULL);
+}

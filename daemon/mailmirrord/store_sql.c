@@ -1,0 +1,209 @@
+/* store_sql.c - the SQL of the store's statements, one per stmt_id. The
+ * tables are those of daemon/cache/schema.md. */
+#include "mailmirrord/store_internal.h"
+
+/* What an envelope weighs in a chunk's byte budget: about its text. */
+#define ENVELOPE_BYTES "512"
+
+#define MSG_COLUMNS                                                            \
+	"mailbox_id, uid, modseq, flags, internaldate, size, date, subject, "  \
+	"from_addr, sender_addr, reply_to_addr, to_addr, cc_addr, bcc_addr, "  \
+	"message_id, in_reply_to"
+
+/* clang-format off */
+const char *const store_sql[ST_COUNT] = {
+	[ST_ACCOUNT_UPSERT] =
+		"INSERT INTO accounts (name, host, user) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT (name) DO UPDATE SET host = excluded.host, "
+		"user = excluded.user RETURNING id",
+	[ST_ACCOUNT_STATE] = "UPDATE accounts SET state = ?2 WHERE id = ?1",
+	[ST_ACCOUNT_ERROR] =
+		"UPDATE accounts SET last_error = ?2 WHERE id = ?1",
+	[ST_ACCOUNT_LAST_SYNC] =
+		"UPDATE accounts SET last_sync = ?2 WHERE id = ?1",
+	[ST_ACCOUNT_CLEAR_LIVE] =
+		"UPDATE mailboxes SET live = 0 WHERE account_id = ?1 AND live",
+	[ST_MAILBOX_UPSERT] =
+		"INSERT INTO mailboxes (account_id, name, delimiter, "
+		"attributes, special_use) VALUES (?1, ?2, ?3, ?4, ?5) "
+		"ON CONFLICT (account_id, name) DO UPDATE SET "
+		"delimiter = excluded.delimiter, "
+		"attributes = excluded.attributes, "
+		"special_use = excluded.special_use RETURNING id",
+	[ST_MAILBOX_SAME] =
+		"SELECT id, delimiter IS ?3 AND attributes = ?4 "
+		"AND special_use IS ?5 FROM mailboxes "
+		"WHERE account_id = ?1 AND name = ?2",
+	[ST_MAILBOX_RELIST] =
+		"UPDATE mailboxes SET delimiter = ?2, attributes = ?3, "
+		"special_use = ?4 WHERE id = ?1",
+	[ST_MAILBOX_FIND] =
+		"SELECT id FROM mailboxes WHERE account_id = ?1 AND name = ?2",
+	[ST_MAILBOX_GET_STATE] =
+		"SELECT uidvalidity, uidnext, highestmodseq, exists_count, "
+		"unseen_count, last_sync FROM mailboxes WHERE id = ?1",
+	[ST_MAILBOX_SET_STATE] =
+		"UPDATE mailboxes SET uidvalidity = ?2, uidnext = ?3, "
+		"highestmodseq = ?4, exists_count = ?5, unseen_count = ?6, "
+		"last_sync = ?7 WHERE id = ?1",
+	[ST_MAILBOX_RESET_ROW] =
+		"UPDATE mailboxes SET uidvalidity = ?2, uidnext = 0, "
+		"highestmodseq = 0, exists_count = 0, unseen_count = 0, "
+		"sync_progress = 0, sync_total = 0 WHERE id = ?1",
+	[ST_MAILBOX_DELETE] = "DELETE FROM mailboxes WHERE id = ?1",
+	[ST_MAILBOX_RENAME] = "UPDATE mailboxes SET name = ?2 WHERE id = ?1",
+	[ST_MAILBOX_EACH] = "SELECT id, name FROM mailboxes "
+			    "WHERE account_id = ?1 ORDER BY name",
+	[ST_MAILBOX_LIVE] = "UPDATE mailboxes SET live = ?2 WHERE id = ?1",
+	[ST_MAILBOX_PROGRESS] = "UPDATE mailboxes SET sync_progress = ?2, "
+				"sync_total = ?3 WHERE id = ?1",
+	[ST_MAILBOX_ERROR] =
+		"UPDATE mailboxes SET last_error = ?2 WHERE id = ?1",
+	[ST_MAILBOX_RECOUNT] =
+		"UPDATE mailboxes SET "
+		"exists_count = (SELECT count(*) FROM messages "
+		"  WHERE mailbox_id = ?1), "
+		"unseen_count = (SELECT count(*) FROM messages "
+		"  WHERE mailbox_id = ?1 AND seen = 0) "
+		"WHERE id = ?1",
+	[ST_MAILBOX_RECOUNT_UNSEEN] =
+		"UPDATE mailboxes SET "
+		"unseen_count = (SELECT count(*) FROM messages "
+		"  WHERE mailbox_id = ?1 AND seen = 0) "
+		"WHERE id = ?1",
+	[ST_MESSAGE_UPSERT] =
+		"INSERT INTO messages (mailbox_id, uid, modseq, flags, "
+		"internaldate, size, date, subject, from_addr, sender_addr, "
+		"reply_to_addr, to_addr, cc_addr, bcc_addr, message_id, "
+		"in_reply_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+		"?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+		"ON CONFLICT (mailbox_id, uid) DO UPDATE SET "
+		"modseq = excluded.modseq, flags = excluded.flags, "
+		"internaldate = excluded.internaldate, size = excluded.size, "
+		"date = excluded.date, subject = excluded.subject, "
+		"from_addr = excluded.from_addr, "
+		"sender_addr = excluded.sender_addr, "
+		"reply_to_addr = excluded.reply_to_addr, "
+		"to_addr = excluded.to_addr, cc_addr = excluded.cc_addr, "
+		"bcc_addr = excluded.bcc_addr, "
+		"message_id = excluded.message_id, "
+		"in_reply_to = excluded.in_reply_to RETURNING id",
+	/* The batch's common case, a UID not cached yet. A plain INSERT is
+	 * half the work of the upsert for SQLite: no RETURNING table, and no
+	 * update trigger compiled in, so no statement journal and no FTS5
+	 * savepoint per row. A UID that is cached already fails here with a
+	 * unique constraint and goes through the upsert. */
+	[ST_MESSAGE_INSERT] =
+		"INSERT INTO messages (" MSG_COLUMNS ") VALUES (?1, ?2, ?3, "
+		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[ST_MESSAGE_MAX_ID] = "SELECT coalesce(max(id), 0) FROM messages",
+	/* New rows wait for the indexer (store_index_chunk), one statement
+	 * per batch: tokenising envelopes in the sync's transactions was a
+	 * quarter of the CPU of a first sync. New rowids are above the largest
+	 * one before the batch, so ?1 names exactly the batch's new rows. */
+	[ST_QUEUE_NEW] =
+		"INSERT INTO messages_unindexed (message_id) "
+		"SELECT id FROM messages WHERE id > ?1",
+	[ST_NEW_UNSEEN] =
+		"SELECT count(*) FROM messages WHERE id > ?1 AND seen = 0",
+	/* A body is stored unindexed (the trigger bodies_queue puts it in
+	 * bodies_unindexed); store_index_chunk() indexes it later, off the
+	 * path of the sync: tokenising text is most of the cost of a
+	 * full-body sync. A plain INSERT per row, as for messages: no update
+	 * trigger compiled in, and a UID cached already goes through the
+	 * upsert. */
+	[ST_BODY_INSERT] =
+		"INSERT INTO bodies (message_id, headers, body, truncated) "
+		"SELECT id, ?3, ?4, ?5 FROM messages "
+		"WHERE mailbox_id = ?1 AND uid = ?2",
+	/* A chunk of a queue is its entries up to the chunk's last id: at
+	 * most ?1 of them, and while the messages before one add up to less
+	 * than ?2 bytes (RFC822.SIZE, known without reading the bodies; an
+	 * envelope alone counts as ENVELOPE_BYTES). A chunk is one
+	 * transaction, and a writer waits for it, so it must stay short
+	 * whatever the sizes. Each FTS5 statement writes one segment for the
+	 * whole chunk. */
+#define CHUNK_END(queue, len_expr, joins, filter)                              \
+	"SELECT max(message_id) FROM (SELECT q.message_id, " len_expr          \
+	" AS len, sum(" len_expr ") OVER (ORDER BY q.message_id ROWS "         \
+	"UNBOUNDED PRECEDING) AS run FROM " queue " q LEFT JOIN messages m "    \
+	"ON m.id = q.message_id " joins filter " ORDER BY q.message_id "       \
+	"LIMIT ?1) WHERE run - len < ?2"
+	/* A waiting message enters the index whole, with its body if it has
+	 * one; that body leaves its own queue with it. */
+	[ST_MSG_CHUNK_END] = CHUNK_END("messages_unindexed",
+		"CASE WHEN b.message_id IS NULL THEN " ENVELOPE_BYTES
+		" ELSE coalesce(m.size, 0) END",
+		"LEFT JOIN bodies b ON b.message_id = q.message_id", ""),
+	[ST_MSG_FTS_ADD] =
+		"INSERT INTO messages_fts (rowid, subject, from_addr, to_addr, "
+		"cc_addr, body) SELECT m.id, m.subject, m.from_addr, m.to_addr, "
+		"m.cc_addr, b.body FROM messages_unindexed q "
+		"JOIN messages m ON m.id = q.message_id "
+		"LEFT JOIN bodies b ON b.message_id = q.message_id "
+		"WHERE q.message_id <= ?1",
+	[ST_MSG_BODIES_DEQUEUE] =
+		"DELETE FROM bodies_unindexed WHERE message_id IN (SELECT "
+		"message_id FROM messages_unindexed WHERE message_id <= ?1)",
+	[ST_MSG_DEQUEUE] =
+		"DELETE FROM messages_unindexed WHERE message_id <= ?1",
+	/* A waiting body of an indexed message: the index forgets the
+	 * message as shown without its body and learns it with it. Bodies
+	 * of waiting messages are left to the message's chunk. */
+#define BODY_OF_INDEXED                                                        \
+	" NOT EXISTS (SELECT 1 FROM messages_unindexed u "                     \
+	"WHERE u.message_id = q.message_id)"
+	[ST_BODY_CHUNK_END] = CHUNK_END("bodies_unindexed",
+		"coalesce(m.size, 0)", "", "WHERE" BODY_OF_INDEXED),
+	[ST_BODY_FTS_FORGET] =
+		"INSERT INTO messages_fts (messages_fts, rowid, subject, "
+		"from_addr, to_addr, cc_addr, body) SELECT 'delete', m.id, "
+		"m.subject, m.from_addr, m.to_addr, m.cc_addr, NULL "
+		"FROM bodies_unindexed q JOIN messages m ON m.id = q.message_id "
+		"WHERE q.message_id <= ?1 AND" BODY_OF_INDEXED,
+	[ST_BODY_FTS_ADD] =
+		"INSERT INTO messages_fts (rowid, subject, from_addr, to_addr, "
+		"cc_addr, body) SELECT m.id, m.subject, m.from_addr, m.to_addr, "
+		"m.cc_addr, b.body FROM bodies_unindexed q "
+		"JOIN messages m ON m.id = q.message_id "
+		"LEFT JOIN bodies b ON b.message_id = q.message_id "
+		"WHERE q.message_id <= ?1 AND" BODY_OF_INDEXED,
+	[ST_BODY_DEQUEUE] =
+		"DELETE FROM bodies_unindexed AS q WHERE message_id <= ?1 AND"
+		BODY_OF_INDEXED,
+	/* Messages whose text is not yet all searchable. */
+	[ST_UNINDEXED] =
+		"SELECT (SELECT count(*) FROM messages_unindexed) + "
+		"(SELECT count(*) FROM bodies_unindexed q WHERE" BODY_OF_INDEXED
+		")",
+	[ST_MESSAGE_FLAGS] =
+		"UPDATE messages SET flags = ?3, "
+		"modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END "
+		"WHERE mailbox_id = ?1 AND uid = ?2",
+	[ST_MESSAGE_DELETE] =
+		"DELETE FROM messages WHERE mailbox_id = ?1 AND uid = ?2",
+	[ST_MESSAGE_DELETE_RANGE] = "DELETE FROM messages WHERE mailbox_id = "
+				    "?1 AND uid BETWEEN ?2 AND ?3",
+	[ST_MESSAGE_DELETE_ALL] = "DELETE FROM messages WHERE mailbox_id = ?1",
+	[ST_MESSAGE_EACH_UID] = "SELECT uid FROM messages WHERE mailbox_id = "
+				"?1 ORDER BY uid",
+	[ST_MESSAGE_WITHOUT_BODY] =
+		"SELECT uid, size FROM messages m WHERE mailbox_id = ?1 "
+		"AND uid >= ?2 AND NOT EXISTS (SELECT 1 FROM bodies WHERE message_id = m.id) "
+		"ORDER BY uid",
+	[ST_MESSAGE_COUNT] =
+		"SELECT count(*) FROM messages WHERE mailbox_id = ?1",
+	[ST_MESSAGE_MAX_UID] = "SELECT coalesce(max(uid), 0) FROM messages "
+			       "WHERE mailbox_id = ?1",
+	[ST_BODY_PUT] =
+		"INSERT INTO bodies (message_id, headers, body, truncated) "
+		"SELECT id, ?3, ?4, ?5 FROM messages "
+		"WHERE mailbox_id = ?1 AND uid = ?2 "
+		/* "WHERE true" resolves the parsing ambiguity of an upsert
+		 * after a SELECT (sqlite.org/lang_upsert.html). */
+		"AND true ON CONFLICT (message_id) DO UPDATE SET "
+		"headers = excluded.headers, body = excluded.body, "
+		"truncated = excluded.truncated",
+	[ST_BODY_CLEAR] = "DELETE FROM bodies",
+};
+/* clang-format on */
