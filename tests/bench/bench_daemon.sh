@@ -224,13 +224,21 @@ count_rows() {	# count_rows CACHE MAILBOX
 	sql "$1" "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = '$2'"
 }
 
+# The two phases --once logs, in seconds: the mirror complete, then the
+# full-text index that follows it.
+phases() {
+	awk '/synced in/ { s = $(NF - 1) }
+	     /full-text index complete in/ { i = $(NF - 2) }
+	     END { print s, i }' "$1"
+}
+
 # ------------------------------------------- 1. initial metadata sync
 
 measure_1() {
 	say "1. initial metadata sync: $sizes messages, $runs runs each"
 	for n in $sizes; do
 		st=$work/meta-$n
-		rm -f "$st".*.stat
+		rm -f "$st".*.stat "$st".phases
 		cache=$work/meta-$n.db
 		conf "$work/meta-$n.conf" "$cache" "$IMAP_PORT" none "\"B$n\"" ""
 		r=1
@@ -245,6 +253,7 @@ measure_1() {
 				die "mailmirrord --once failed: $(tail -n 3 "$st.ours.log")"
 			got=$(count_rows "$cache" "B$n")
 			[ "$got" = "$n" ] || die "mailmirrord cached $got of $n messages"
+			phases "$st.ours.log" >> "$st.phases"
 			fresh "$work/py-$n.db"
 			"$work/runstat" "$st.py.stat" \
 				python3 "$bench/py_store.py" 127.0.0.1 "$IMAP_PORT" \
@@ -282,13 +291,9 @@ measure_2() {
 		fi
 		got=$(sql "$cache" "SELECT count(*) FROM bodies WHERE body IS NOT NULL")
 		[ "$got" = "$body" ] || die "mailmirrord stored $got of $body bodies"
-		left=$(sql "$cache" "SELECT count(*) FROM bodies_unindexed")
-		[ "$left" = 0 ] || die "--once left $left bodies unindexed"
-		# The two phases --once logs: the mirror complete, then the
-		# full-text index that follows it.
-		awk '/synced in/ { s = $(NF - 1) }
-		     /full-text index complete in/ { i = $(NF - 2) }
-		     END { print s, i }' "$st.ours.log" >> "$st.phases"
+		left=$(sql "$cache" "SELECT (SELECT count(*) FROM bodies_unindexed) + (SELECT count(*) FROM messages_unindexed)")
+		[ "$left" = 0 ] || die "--once left $left messages or bodies unindexed"
+		phases "$st.ours.log" >> "$st.phases"
 		sql "$cache" "SELECT sum(length(body)) FROM bodies" > "$st.text"
 		r=$((r + 1))
 	done
@@ -568,6 +573,13 @@ report_1() {
 				"$(ratio "$c" "$pc")" "$(mib "$(median "$st.$p.stat" 4)")" \
 				"$(awk -v b="$bytes" -v w="$w" 'BEGIN { printf "%.1f", b / w / 1e6 }')"
 		done
+	done
+	for n in $sizes; do
+		st=$work/meta-$n
+		[ -s "$st.phases" ] || continue
+		s=$(median "$st.phases" 1)
+		i=$(median "$st.phases" 2)
+		echo "  mailmirrord's two phases at $n: synced in $(fmt "$s" 2) s ($(ratio "$s" "$(median "$st.raw.stat" 1)") x raw), then the full-text index in $(fmt "$i" 2) s more"
 	done
 	echo "  (xraw: wall over raw_fetch's; xpy: CPU (user+sys) over py_store.py's, the CPU peer;"
 	echo "   MB/s: response bytes over wall time; $(kv "$work/meta-$big.raw.out" fetch_bytes) bytes at $big messages)"
