@@ -203,6 +203,13 @@ static int read_greeting(imap4 *h)
 	if (rc == IMAP4_ETIMEOUT)
 		return imap4_fail(h, rc, "no greeting within %d ms",
 		                  h->opts.connect_timeout_ms);
+	if (rc == IMAP4_EPROTO || rc == IMAP4_ELIMIT) {
+		/* Whatever answered does not speak IMAP (a web server, a
+		 * wrong port): say so first. */
+		char why[sizeof(h->errmsg)];
+		snprintf(why, sizeof(why), "%s", h->errmsg);
+		return imap4_fail(h, rc, "not an IMAP greeting: %s", why);
+	}
 	if (rc < 0)
 		return rc;
 	if (resp->type != IMAP4_RESP_UNTAGGED || !resp->is_status)

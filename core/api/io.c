@@ -173,7 +173,8 @@ int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
 
 		if (rc < 0)
 			return imap4_fail(h, rc, "reading a response: %s",
-			                  imap4_strerror(rc));
+			                  h->rd.why[0] ? h->rd.why
+			                               : imap4_strerror(rc));
 		if (rc == 1) {
 			bool secret = h->trace_secret &&
 			              (*out)->type == IMAP4_RESP_CONTINUE;
@@ -188,7 +189,9 @@ int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
 			if (n < 0)
 				return imap4_fail(h, (int)n,
 				                  "reading a response: %s",
-				                  imap4_strerror((int)n));
+				                  h->rd.why[0]
+				                          ? h->rd.why
+				                          : imap4_strerror((int)n));
 			/* A reader that neither takes bytes nor yields a
 			 * response would spin here for ever. */
 			if (n == 0 && fed_nothing)
@@ -201,6 +204,12 @@ int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
 		h->rpos = h->rlen = 0;
 		if (h->t == NULL)
 			return imap4_fail(h, IMAP4_ECLOSED, NULL);
+		/* The wait below returns at once while bytes keep coming: a
+		 * server that floods responses would never meet the deadline
+		 * there (RELIABILITY rule 5: a total deadline, not an
+		 * inactivity timer). */
+		if (deadline >= 0 && imap4_now_ms() >= deadline)
+			return IMAP4_ETIMEOUT;
 		rc = imap4_transport_wait(h->t, wake ? h->wake_fd : -1,
 		                          deadline);
 		if (rc == 2) {
@@ -260,12 +269,18 @@ int imap4_keep(imap4 *h, const imap4_resp *resp)
 		h->data = d;
 		h->adata = n;
 	}
+	size_t before = h->data_arena.used;
 	rc = imap4_resp_copy(&copy, &h->data_arena, resp);
 	if (rc)
 		return imap4_fail(h, rc, "keeping a response: %s",
 		                  imap4_strerror(rc));
 	h->data[h->ndata++] = copy;
-	h->data_bytes += need;
+	/* What the copy really took: its nodes and views cost three times
+	 * the raw bytes of a short response, and a flood of LIST lines
+	 * counted by their raw length alone held a gigabyte under a 256 MiB
+	 * limit. need stays the estimate checked before the copy. */
+	size_t took = h->data_arena.used - before + sizeof(*h->data);
+	h->data_bytes += took > need ? took : need;
 	return 0;
 }
 

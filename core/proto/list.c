@@ -66,6 +66,10 @@ static int mailbox_name(const char **out, const imap4_arg *arg)
 	if (!arg || arg->type == IMAP4_ARG_NIL || arg->type == IMAP4_ARG_LIST ||
 	    arg->streamed || !arg->str)
 		return IMAP4_EPROTO;
+	/* A literal may carry NUL; cut there the name would be another
+	 * mailbox's ("a\0b" read as "a"). */
+	if (memchr(arg->str, '\0', arg->len))
+		return IMAP4_EPROTO;
 	*out = arg->str;
 	return 0;
 }

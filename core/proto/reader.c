@@ -16,7 +16,9 @@
 #include "proto/resp.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 enum {
@@ -78,6 +80,7 @@ void imap4_reader_clear(struct imap4_reader *r)
 	imap4_arena_clear(&r->arena);
 	r->state = ST_LINE;
 	r->error = 0;
+	r->why[0] = '\0';
 }
 
 void imap4_reader_set_sink(struct imap4_reader *r, imap4_literal_sink sink,
@@ -96,6 +99,36 @@ static int fail(struct imap4_reader *r, int rc)
 {
 	r->error = rc;
 	return rc;
+}
+
+/* Returns rc and says why in r->why: a bare "server exceeded a limit" does
+ * not tell an operator which one, nor which server bytes broke the
+ * grammar. */
+static int refuse(struct imap4_reader *r, int rc, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static int refuse(struct imap4_reader *r, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* The first bytes of a response, printable, for r->why. */
+static void quote_start(char *dst, size_t cap, const char *src, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 5 < cap; i++) {
+		unsigned char ch = (unsigned char)src[i];
+		if (ch == '\r' || ch == '\n')
+			break;
+		if (ch < 0x20 || ch >= 0x7f)
+			o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", ch);
+		else
+			dst[o++] = (char)ch;
+	}
+	dst[o] = '\0';
 }
 
 /* Forgets the response handed out by next(): its views die here. */
@@ -127,7 +160,7 @@ static int end_of_line(struct imap4_reader *r)
 	size_t len = r->in.len - r->line_start;
 
 	if (len < 2 || line[len - 2] != '\r')
-		return IMAP4_EPROTO;
+		return refuse(r, IMAP4_EPROTO, "a line ended by LF alone");
 	len -= 2;
 	if (r->in.data[0] == '+' || len < 3 || line[len - 1] != '}') {
 		r->state = ST_COMPLETE;
@@ -149,7 +182,8 @@ static int end_of_line(struct imap4_reader *r)
 	for (size_t i = q; i < digits_end; i++) {
 		unsigned d = (unsigned)(line[i] - '0');
 		if (n > (UINT64_MAX - d) / 10)
-			return IMAP4_EPROTO;
+			return refuse(r, IMAP4_EPROTO,
+			              "a literal size over 64 bits");
 		n = n * 10 + d;
 	}
 
@@ -165,8 +199,14 @@ static int end_of_line(struct imap4_reader *r)
 		return 0;
 	}
 	/* Refuse before anything grows: the size is only a claim. */
-	if (n > r->lim.max_literal || n > r->lim.max_response - r->in.len)
-		return IMAP4_ELIMIT;
+	if (n > r->lim.max_literal)
+		return refuse(r, IMAP4_ELIMIT,
+		              "a literal of %llu bytes, over the limit of %zu",
+		              (unsigned long long)n, r->lim.max_literal);
+	if (n > r->lim.max_response - r->in.len)
+		return refuse(r, IMAP4_ELIMIT,
+		              "a response of over %zu bytes (a literal of %llu)",
+		              r->lim.max_response, (unsigned long long)n);
 	r->lit_total = r->lit_left = n;
 	r->state = ST_LITERAL;
 	if (n == 0) {
@@ -184,11 +224,12 @@ static int take_line(struct imap4_reader *r, const char **pp, const char *end)
 	size_t have = r->in.len - r->line_start;
 
 	if (n > r->lim.max_line || have > r->lim.max_line - n)
-		return IMAP4_ELIMIT;
+		return refuse(r, IMAP4_ELIMIT, "a line of over %zu bytes",
+		              r->lim.max_line);
 	/* NUL never belongs in a line (RFC 3501 section 9, CHAR excludes
 	 * it); a C consumer would see a truncated string. */
 	if (memchr(p, '\0', n))
-		return IMAP4_EPROTO;
+		return refuse(r, IMAP4_EPROTO, "a NUL byte in a line");
 	int rc = imap4_buf_append(&r->in, p, n);
 	if (rc < 0)
 		return rc;
@@ -281,6 +322,13 @@ int imap4_reader_next(struct imap4_reader *r, const imap4_resp **out)
 	int rc = imap4_resp_parse(out, &r->arena, r->in.data, r->in.len,
 	                          &r->lim, (const size_t *)r->streamed.data,
 	                          r->streamed.len / sizeof(size_t));
+	if (rc == IMAP4_EPROTO || rc == IMAP4_ELIMIT) {
+		char start[64];
+		quote_start(start, sizeof(start), r->in.data, r->in.len);
+		refuse(r, rc, "%s response: \"%s\"",
+		       rc == IMAP4_EPROTO ? "a malformed" : "an oversized",
+		       start);
+	}
 	if (rc < 0)
 		return fail(r, rc);
 	r->state = ST_DELIVERED;

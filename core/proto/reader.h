@@ -45,6 +45,11 @@ struct imap4_reader {
 	uint64_t lit_left; /* literal bytes still to come */
 	uint64_t lit_total;
 	int error; /* sticky error, 0 when none */
+	/* What the server did wrong, when error is IMAP4_ELIMIT or
+	 * IMAP4_EPROTO ("a literal of 4294967296 bytes, over the limit of
+	 * 67108864"); "" otherwise. Printable ASCII: server bytes quoted in it
+	 * are escaped. */
+	char why[160];
 };
 
 /* lim may be NULL for the defaults; it is copied. Allocates nothing. */

@@ -31,6 +31,8 @@
  * (IDLE's DONE, or the NOOP) this soon, whatever the command timeout
  * (120 s by default) would allow. */
 #define CHECK_MS 15000
+/* Syncs of news that came during a sync, before the next wait at most. */
+#define QUICK_RESYNCS 8
 
 struct account {
 	const struct conf_account *conf;
@@ -285,7 +287,9 @@ static int wait_changes(struct worker *w, int ms)
 	int slice = ms < NOOP_INTERVAL_MS ? ms : NOOP_INTERVAL_MS;
 	promise(w->a, slice + (int)w->a->conf->timeout * 1000);
 	int rc = imap4_wait(h, slice, on_idle, w);
-	if (rc >= 0)
+	/* A stop ends the wait: LOGOUT is next, and a NOOP on a dead
+	 * connection would hold the stop for a whole command timeout. */
+	if (rc >= 0 && !atomic_load(&w->a->stop))
 		rc = imap4_noop(h);
 	if (rc < 0) {
 		snprintf(w->sync.err, sizeof(w->sync.err), "NOOP: %s",
@@ -305,6 +309,15 @@ static void set_idle_fd(struct account *a, int fd)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* Changes the server reported that sync_dirty has not taken in yet. */
+static bool news_pending(const struct worker *w, const struct sync_box *primary)
+{
+	for (size_t i = 0; i < w->sync.nboxes; i++)
+		if (w->sync.boxes[i].dirty && &w->sync.boxes[i] != primary)
+			return true;
+	return w->sync.sel_dirty;
+}
+
 static int watch(struct worker *w, int ms)
 {
 	set_idle_fd(w->a, imap4_socket(w->a->h));
@@ -320,6 +333,7 @@ static int live(struct worker *w)
 	struct sync_box *watched = mark_watched(w);
 	int64_t next_poll = now_ms() + (int64_t)c->poll_interval * 1000;
 	int64_t next_list = now_ms() + LIST_INTERVAL_S * 1000;
+	unsigned quick = 0;
 	int rc = SYNC_OK;
 
 	w->sync.live = true;
@@ -343,11 +357,22 @@ static int live(struct worker *w)
 		                 ? (int)c->idle_timeout * 1000
 		                 : (int)(until > 0 ? until : 0);
 		if (watched && ms > 0) {
-			rc = watch(w, ms);
-			if (rc < 0)
-				return rc;
-			if (atomic_load(&a->stop))
-				break;
+			/* News that came during the last sync (an EXISTS at
+			 * the end of its UID FETCH) is not told again: IDLE
+			 * or NOOP would sit on it until the next poll. A
+			 * server that reports a change at every command
+			 * still lets us wait now and then. */
+			if (news_pending(w, watched) &&
+			    quick < QUICK_RESYNCS) {
+				quick++;
+			} else {
+				quick = 0;
+				rc = watch(w, ms);
+				if (rc < 0)
+					return rc;
+				if (atomic_load(&a->stop))
+					break;
+			}
 			rc = sync_dirty(w, watched);
 			if (rc < 0)
 				return rc;

@@ -7,17 +7,35 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Overwrites every occurrence of secret in s with '*': a server that
+ * quotes the credentials it refused ("NO bad password hunter2") must not
+ * get them into our log. */
+static void redact(char *s, const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0;
+	if (n == 0)
+		return;
+	for (char *p = s; (p = strstr(p, secret)) != NULL; p += n)
+		memset(p, '*', n);
+}
+
 static void describe(char *err, size_t errlen, const char *what, imap4 *h,
-                     int rc)
+                     int rc, const char *secret)
 {
 	/* The library's message carries the server's text: made printable. */
 	const struct imap4_error_info *e = h ? imap4_last_error(h) : NULL;
 	const char *msg = h ? (e ? e->message : NULL) : imap4_open_error();
 	if (!msg || !*msg)
 		msg = imap4_strerror(rc);
-	char clean[400];
-	log_sanitize(clean, sizeof(clean), msg, strlen(msg));
+	char raw[400], clean[400];
+	snprintf(raw, sizeof(raw), "%s", msg);
+	redact(raw, secret);
+	log_sanitize(clean, sizeof(clean), raw, strlen(raw));
+	/* A secret cut by the first copy's bound, or mapped by the
+	 * sanitizer, is still caught whole here. */
+	redact(clean, secret);
 	snprintf(err, errlen, "%s: %s", what, clean);
+	explicit_bzero(raw, sizeof(raw));
 }
 
 static enum conn_failure classify(int rc)
@@ -61,6 +79,11 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	o.ca_file = acct->ca_file;
 	o.pin_sha256 = acct->fingerprint;
 	o.tcp_keepalive = true;
+	/* What one command may make us keep: the daemon keeps only LIST
+	 * (every mailbox), STATUS and ENABLE data; FETCH and SEARCH go
+	 * through callbacks. 48 MiB holds a LIST of some 100,000 mailboxes;
+	 * the library's default (256 MiB) is sized for any caller. */
+	o.limits.max_untagged = (size_t)48 << 20;
 
 	imap4 *h = NULL;
 	int rc;
@@ -79,7 +102,7 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		rc = imap4_open(&h, acct->host, acct->port, &o);
 	}
 	if (rc < 0) {
-		describe(err, errlen, how, NULL, rc);
+		describe(err, errlen, how, NULL, rc, NULL);
 		*why = classify(rc);
 		return -1;
 	}
@@ -95,9 +118,10 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		return -1;
 	}
 	rc = authenticate(h, acct, &s);
+	if (rc != IMAP4_OK)
+		describe(err, errlen, "authentication", h, rc, s.data);
 	secret_clear(&s);
 	if (rc != IMAP4_OK) {
-		describe(err, errlen, "authentication", h, rc);
 		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? CONN_FAIL_AUTH
 		                                         : classify(rc);
 		imap4_free(&h);

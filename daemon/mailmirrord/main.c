@@ -340,13 +340,19 @@ static double seconds_since(const struct timespec *t0)
 
 enum drain { DRAIN_DONE, DRAIN_FAILED, DRAIN_STOPPED };
 
-/* --once, after the workers: waits for the indexer, in slices so that
- * SIGTERM still stops it (what is indexed stays; the rest waits for the
- * next start). */
+/* --once, after the workers (all_ok: every account synced): waits for the
+ * indexer, in slices so that SIGTERM still stops it (what is indexed
+ * stays; the rest waits for the next start). What a failed account
+ * stored is indexed too: each transaction left a true state. */
 static enum drain drain_index(struct running *r, int sfd,
-                              const struct timespec *t0)
+                              const struct timespec *t0, bool all_ok)
 {
-	log_notice(NULL, NULL, "synced in %.3f s", seconds_since(t0));
+	if (all_ok)
+		log_notice(NULL, NULL, "synced in %.3f s", seconds_since(t0));
+	else
+		log_notice(NULL, NULL,
+		           "sync incomplete after %.3f s (errors above)",
+		           seconds_since(t0));
 	if (!r->ix)
 		return DRAIN_FAILED;
 	struct timespec t1;
@@ -386,7 +392,8 @@ static void report(struct running *r)
 	uint64_t waiting = indexer_waiting(r->ix);
 	if (waiting && len < sizeof(line) - 1)
 		snprintf(line + len, sizeof(line) - len,
-		         "; %llu messages to index", (unsigned long long)waiting);
+		         "; %llu messages to index",
+		         (unsigned long long)waiting);
 	notify_status("%s", r->n ? line : "no accounts");
 	bool fresh = true;
 	for (size_t i = 0; i < r->n; i++)
@@ -555,7 +562,8 @@ int main(int argc, char **argv)
 		 * failed index is no failed sync: the mirror is complete, and
 		 * the next run indexes what waits. A signal still is. */
 		if (!stopped)
-			all_ok = drain_index(&r, sfd, &t0) != DRAIN_STOPPED &&
+			all_ok = drain_index(&r, sfd, &t0, all_ok) !=
+			                 DRAIN_STOPPED &&
 			         all_ok;
 		status = all_ok ? EX_OK : EX_FAIL;
 		goto out;

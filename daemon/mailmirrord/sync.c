@@ -31,8 +31,28 @@ struct fetch_ctx {
 	struct sync_ctx *c;
 	const struct sync_box *b;
 	struct pending *p;
-	bool metadata; /* rows wanted, not only flags */
+	bool metadata;     /* rows wanted, not only flags */
+	uint32_t lo, hi;   /* the UIDs asked for lie within (metadata) */
+	uint32_t last_seq; /* of the last row, 0 before the first */
+	uint32_t last_uid;
+	uint32_t expunges; /* c->sel_expunges at the last row */
 };
+
+/* RFC 3501 2.3.1.1: UIDs ascend with sequence numbers. A row that breaks
+ * the order with the last one (no EXPUNGE between them, which would move
+ * sequence numbers) comes from a server that cannot be trusted to name
+ * its messages. */
+static bool row_in_order(struct fetch_ctx *f, const imap4_msg *msg)
+{
+	bool ok = f->last_seq == 0 || f->expunges != f->c->sel_expunges ||
+	          (msg->seq > f->last_seq && msg->uid > f->last_uid) ||
+	          (msg->seq < f->last_seq && msg->uid < f->last_uid) ||
+	          (msg->seq == f->last_seq && msg->uid == f->last_uid);
+	f->last_seq = msg->seq;
+	f->last_uid = msg->uid;
+	f->expunges = f->c->sel_expunges;
+	return ok;
+}
 
 /* --------------------------------------------------------- callbacks */
 
@@ -40,13 +60,27 @@ static int on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 {
 	struct fetch_ctx *f = payload;
 	(void)resp;
+	if (f->p->failed)
+		return 0; /* the batch is lost already */
+	bool row = f->metadata && (msg->have & IMAP4_HAVE_ENVELOPE);
 	if (!(msg->have & IMAP4_HAVE_UID)) {
-		/* Unsolicited news of another message, by sequence number. */
-		f->p->dirty = true;
+		/* Without its UID a row cannot be stored, and UIDNEXT would
+		 * pass it for ever (RFC 3501 6.4.8: UID FETCH answers with
+		 * the UID). Else: unsolicited news of another message, by
+		 * sequence number. */
+		if (row)
+			f->p->failed = IMAP4_EPROTO;
+		else
+			f->p->dirty = true;
 		return 0;
 	}
 	int rc;
-	if (f->metadata && (msg->have & IMAP4_HAVE_ENVELOPE)) {
+	if (row) {
+		if ((f->hi && (msg->uid < f->lo || msg->uid > f->hi)) ||
+		    !row_in_order(f, msg)) {
+			f->p->failed = IMAP4_EPROTO;
+			return 0;
+		}
 		rc = sync_pending_row(f->p, msg);
 		if (msg->uid > f->p->max_uid)
 			f->p->max_uid = msg->uid;
@@ -120,6 +154,7 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		 * resync's full UID listing finds which message went. */
 		if (c->sel_exists)
 			c->sel_exists--;
+		c->sel_expunges++;
 		c->sel_dirty = true;
 		return 1;
 	}
@@ -135,6 +170,8 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 	}
 	if (strcmp(n, "VANISHED") != 0 && strcmp(n, "FETCH") != 0)
 		return 0;
+	if (strcmp(n, "VANISHED") == 0)
+		c->sel_expunges++;
 
 	struct pending p = {0};
 	struct fetch_ctx f = {.c = c, .b = b, .p = &p};
@@ -471,7 +508,12 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 			rc = SYNC_ESTORE;
 			break;
 		}
-		struct fetch_ctx f = {.c = c, .b = b, .p = p, .metadata = true};
+		struct fetch_ctx f = {.c = c,
+		                      .b = b,
+		                      .p = p,
+		                      .metadata = true,
+		                      .lo = from,
+		                      .hi = last};
 		sync_beat(c);
 		char items[160];
 		int irc = imap4_fetch_each(c->h, true, set,
@@ -539,6 +581,11 @@ static int fetch_flags(struct sync_ctx *c, const struct sync_box *b,
 		snprintf(items, sizeof(items), "(UID FLAGS)");
 	sync_beat(c);
 	int rc = imap4_fetch_each(c->h, true, set, items, on_fetch, &f);
+	/* A FETCH without UID in between (another client's flag change,
+	 * RFC 3501 7.4.2) may be newer than the listing's line for that
+	 * message; it is not told again. */
+	if (p->dirty)
+		c->sel_dirty = true;
 	if (rc != IMAP4_OK || p->failed)
 		return p->failed == IMAP4_ECALLBACK
 		               ? SYNC_ESTORE
@@ -753,6 +800,10 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 	int irc =
 	        imap4_select_ex(c->h, &info, b->name, &sp, on_select_data, &f);
 	if (irc != IMAP4_OK) {
+		/* Nothing is selected, so no news is pending about it: a
+		 * mailbox that cannot be selected is retried at the next
+		 * wake, not at once in a loop. */
+		c->sel_dirty = false;
 		sync_pending_free(&p);
 		return record_error(c, b, sync_fail_imap(c, "SELECT", irc));
 	}

@@ -72,6 +72,8 @@ struct sync_ctx {
 	size_t nboxes;
 	const struct sync_box *selected; /* mailbox now selected */
 	uint32_t sel_exists;             /* EXISTS as the server last said */
+	uint32_t sel_expunges;   /* EXPUNGE and VANISHED seen: each one moves
+	                            sequence numbers */
 	bool sel_dirty;          /* the server reported a change that needs a
 	                            resync (EXISTS, EXPUNGE, FETCH w/o UID) */
 	bool condstore, qresync; /* enabled on this connection */

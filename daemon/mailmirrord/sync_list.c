@@ -134,6 +134,20 @@ static int reconcile_gone(struct sync_ctx *c, struct stored_list *stored,
 	return SYNC_OK;
 }
 
+/* The daemon names a mailbox by its UTF-8 name and encodes it again for
+ * the server; a wire name that is not valid modified UTF-7 comes back
+ * from imap4_list_parse undecoded, and encoding that would name another
+ * mailbox ("a&Jjo" would become "a&-Jjo"). */
+static bool names_round_trip(const imap4_list_entry *e)
+{
+	char *wire = NULL;
+	if (imap4_mutf7_encode(&wire, e->name_utf8) < 0)
+		return false;
+	bool same = strcmp(wire, e->name) == 0;
+	free(wire);
+	return same;
+}
+
 int sync_list(struct sync_ctx *c)
 {
 	sync_beat(c);
@@ -160,6 +174,13 @@ int sync_list(struct sync_ctx *c)
 			continue;
 		if (!plan_mailbox_wanted(inc, exc, e.name_utf8, e.delimiter))
 			continue;
+		if (!names_round_trip(&e)) {
+			log_warning(
+			        c->conf->name, NULL,
+			        "LIST: skipping a mailbox whose name is not "
+			        "modified UTF-7 (RFC 3501 5.1.3)");
+			continue;
+		}
 		struct listed *l = &srv[nsrv];
 		l->name = strdup(e.name_utf8);
 		l->attrs = join_attrs(&e);

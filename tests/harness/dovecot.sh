@@ -10,6 +10,9 @@
 # passwd file, logs, sockets and the mail (DIR/home/<user>/Maildir, owned by
 # the system user "mmtest"). DIR/env holds KEY=value lines describing the
 # instance (see write_env); tests/harness/with-dovecot.sh exports them.
+# Three users: mmuser and mmuser2 see everything Dovecot offers; mmplain's
+# sessions offer IMAP4rev1 alone after login (see make_passwd), so that
+# clients' paths for servers without extensions meet a real server.
 # Instances in different DIRs run side by side. Needs root (Dovecot's
 # privilege separation, the mmtest user).
 set -eu
@@ -125,6 +128,7 @@ IMAP_PORT=${ports%% *}
 IMAPS_PORT=${ports##* }
 IMAP_PASS=$(random_secret)
 IMAP_PASS2=$(random_secret)
+IMAP_PASS3=$(random_secret)
 EOF
 	chmod 600 "$DIR/params"
 }
@@ -134,13 +138,34 @@ load_params() {
 	IMAPS_PORT=$(sed -n 's/^IMAPS_PORT=//p' "$DIR/params")
 	IMAP_PASS=$(sed -n 's/^IMAP_PASS=//p' "$DIR/params")
 	IMAP_PASS2=$(sed -n 's/^IMAP_PASS2=//p' "$DIR/params")
+	IMAP_PASS3=$(sed -n 's/^IMAP_PASS3=//p' "$DIR/params")
+	# An instance made before mmplain existed: give it a password now.
+	if [ -z "$IMAP_PASS3" ]; then
+		IMAP_PASS3=$(random_secret)
+		echo "IMAP_PASS3=$IMAP_PASS3" >>"$DIR/params"
+	fi
 }
 
 make_passwd() {
 	# passwd-file(5) format: user:password:uid:gid:gecos:home:shell:extra;
 	# uid, gid and home come from the static userdb.
-	printf 'mmuser:{PLAIN}%s::::::\nmmuser2:{PLAIN}%s::::::\n' \
-		"$IMAP_PASS" "$IMAP_PASS2" >"$DIR/passwd"
+	# mmplain's userdb_imap_capability replaces the capabilities of its
+	# imap process (the [CAPABILITY] of the LOGIN OK and CAPABILITY
+	# after it): no IDLE, CONDSTORE, QRESYNC, ENABLE, ESEARCH, NOTIFY,
+	# UIDPLUS, MOVE, LITERAL+, SPECIAL-USE, LIST-EXTENDED, ... Extra
+	# fields are split at spaces, so the value is one word. Dovecot
+	# still accepts the commands it no longer advertises: a client must
+	# not send them. To check that, every mmplain session after its
+	# LOGIN is recorded in DIR/rawlog (rawlog_dir: DATE-TIME-PID.in is
+	# what the client sent, .out what the server answered).
+	mkdir -p "$DIR/rawlog"
+	chown "$MAIL_USER:$MAIL_USER" "$DIR/rawlog"
+	printf '%s:{PLAIN}%s::::::%s\n' \
+		mmuser "$IMAP_PASS" "" \
+		mmuser2 "$IMAP_PASS2" "" \
+		mmplain "$IMAP_PASS3" \
+		"userdb_imap_capability=IMAP4rev1 userdb_rawlog_dir=$DIR/rawlog" \
+		>"$DIR/passwd"
 	# Dovecot's auth process reads it as the "dovecot" user.
 	chgrp dovecot "$DIR/passwd"
 	chmod 640 "$DIR/passwd"
@@ -287,6 +312,9 @@ IMAP_USER=mmuser
 IMAP_PASS=$IMAP_PASS
 IMAP_USER2=mmuser2
 IMAP_PASS2=$IMAP_PASS2
+IMAP_USER3=mmplain
+IMAP_PASS3=$IMAP_PASS3
+IMAP_RAWLOG3=$DIR/rawlog
 IMAP_CA=$DIR/ca.pem
 IMAP_PREAUTH_CMD=$DIR/preauth.sh
 DOVECOT_DIR=$DIR

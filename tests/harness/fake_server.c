@@ -25,6 +25,7 @@
 enum step_kind {
 	STEP_SEND,     /* S: */
 	STEP_SEND_RAW, /* S+ */
+	STEP_SEND_MANY, /* S* */
 	STEP_LINE,     /* C: */
 	STEP_REGEX,    /* C~ */
 	STEP_SKIP,     /* C* */
@@ -44,7 +45,7 @@ struct step {
 	const char *text; /* as written (points into fs->script) */
 	char *data;       /* S:, S+, C=: escapes decoded */
 	size_t len;
-	uint64_t num; /* C*, SLEEP, TIMEOUT */
+	uint64_t num; /* C*, S*, SLEEP, TIMEOUT */
 };
 
 struct snapshot {
@@ -208,8 +209,9 @@ static const struct {
 	char prefix[3];
 	enum step_kind kind;
 } directives[] = {
-        {"S:", STEP_SEND},  {"S+", STEP_SEND_RAW}, {"C:", STEP_LINE},
-        {"C~", STEP_REGEX}, {"C*", STEP_SKIP},     {"C=", STEP_RAW},
+        {"S:", STEP_SEND},  {"S+", STEP_SEND_RAW}, {"S*", STEP_SEND_MANY},
+        {"C:", STEP_LINE},  {"C~", STEP_REGEX},    {"C*", STEP_SKIP},
+        {"C=", STEP_RAW},
 };
 
 static int parse_step(struct fake_server *fs, struct step *st, char *s)
@@ -237,6 +239,21 @@ static int parse_step(struct fake_server *fs, struct step *st, char *s)
 			if (parse_num(st->text, UINT64_MAX, &st->num))
 				return set_err(fs, st, "bad count in '%s'", s);
 			return 0;
+		case STEP_SEND_MANY: {
+			/* "S* n text": the count, one blank, the line. */
+			char num[24];
+			size_t k = strcspn(st->text, " ");
+			if (k == 0 || k >= sizeof(num) || st->text[k] != ' ')
+				return set_err(fs, st, "bad step '%s'", s);
+			memcpy(num, st->text, k);
+			num[k] = '\0';
+			if (parse_num(num, UINT64_MAX, &st->num))
+				return set_err(fs, st, "bad count in '%s'", s);
+			int rc = decode_escapes(st, st->text + k + 1);
+			if (rc == -2)
+				return set_err(fs, st, "bad escape in '%s'", s);
+			return rc ? set_err(fs, st, "out of memory") : 0;
+		}
 		case STEP_REGEX: {
 			regex_t re;
 			const char *pat = st->text;
@@ -444,6 +461,37 @@ static int do_send(struct fake_server *fs, const struct step *st)
 	return rc ? set_err(fs, st, "%s", fs->conn.err) : 0;
 }
 
+/* S*: the line (no $TAG: it floods, it does not answer) n times, in
+ * writes of many lines, until n is reached or the client goes. Each write
+ * has its own deadline, so a client that stops reading fails the step. */
+static int do_send_many(struct fake_server *fs, const struct step *st)
+{
+	size_t one = st->len + 2;
+	size_t per = one >= 65536 ? 1 : 65536 / one;
+	char *chunk = malloc(per * one);
+	if (!chunk)
+		return set_err(fs, st, "out of memory");
+	for (size_t i = 0; i < per; i++) {
+		memcpy(chunk + i * one, st->data, st->len);
+		memcpy(chunk + i * one + st->len, "\r\n", 2);
+	}
+	int rc = 0;
+	for (uint64_t left = st->num; left > 0 && rc == 0;) {
+		size_t k = left < per ? (size_t)left : per;
+		rc = fconn_write(&fs->conn, chunk, k * one, deadline(fs));
+		left -= k;
+	}
+	free(chunk);
+	if (rc == FCONN_EOF) {
+		fs->peer_closed = true;
+		return 0;
+	}
+	if (rc == FCONN_TIMEOUT)
+		return set_err(fs, st, "client stopped reading '%s' for %d ms",
+		               st->text, fs->timeout_ms);
+	return rc ? set_err(fs, st, "%s", fs->conn.err) : 0;
+}
+
 static int read_failed(struct fake_server *fs, const struct step *st, int rc)
 {
 	const char *what = st->kind == STEP_LINE    ? "C: "
@@ -564,6 +612,8 @@ static int run_step(struct fake_server *fs, const struct step *st)
 	case STEP_SEND:
 	case STEP_SEND_RAW:
 		return fs->peer_closed ? 0 : do_send(fs, st);
+	case STEP_SEND_MANY:
+		return fs->peer_closed ? 0 : do_send_many(fs, st);
 	case STEP_LINE:
 	case STEP_REGEX:
 		return do_line(fs, st);

@@ -12,6 +12,10 @@
  *   S+ text      send text without CRLF (partial lines, literal bodies)
  *                In both, \r \n \0 \xHH \\ are decoded and "$TAG" becomes
  *                the tag of the last client command.
+ *   S* n text    send text + CRLF n times (escapes decoded, no $TAG): a
+ *                flood. Ends early, without failing, when the client
+ *                closes the connection; fails when the client stops
+ *                reading for the TIMEOUT.
  *   C: text      read one client line (up to CRLF, which is not part of it)
  *                and require it to equal text. A leading "$TAG " matches any
  *                tag and remembers it.

@@ -4,11 +4,12 @@
 #
 # Starts an instance in a fresh temporary directory (tests/harness/
 # dovecot.sh), exports every variable of its DIR/env (IMAP_HOST, IMAP_PORT,
-# IMAPS_PORT, IMAP_USER, IMAP_PASS, IMAP_USER2, IMAP_PASS2, IMAP_CA,
-# IMAP_PREAUTH_CMD, DOVECOT_DIR, DOVECOT_CONF, MAILDIR_ROOT), runs CMD, then
-# stops Dovecot and removes the directory, also when CMD fails or the script
-# is interrupted. Exits with CMD's status. Set KEEP_DOVECOT_DIR=1 to keep the
-# directory (logs) for a post-mortem.
+# IMAPS_PORT, IMAP_USER, IMAP_PASS, IMAP_USER2, IMAP_PASS2, IMAP_USER3,
+# IMAP_PASS3, IMAP_RAWLOG3, IMAP_CA, IMAP_PREAUTH_CMD, DOVECOT_DIR,
+# DOVECOT_CONF, MAILDIR_ROOT), runs CMD, then stops Dovecot and removes the
+# directory, also when CMD fails or the script is interrupted. Exits with
+# CMD's status. Set KEEP_DOVECOT_DIR=1 to keep the directory (logs) for a
+# post-mortem.
 set -eu
 
 [ $# -ge 1 ] || {

@@ -12,6 +12,8 @@ exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
   imapctl.py expunge NAME UIDSET       imapctl.py move NAME UIDSET DEST
   imapctl.py reset PREFIX              (deletes every mailbox under it)
   imapctl.py compare DB ACCOUNT PREFIX [WAIT_SECONDS]
+  imapctl.py copy-expunge NAME UIDSET DEST   (a move without MOVE)
+  imapctl.py wire PREFIX [REGEX...]    (IMAP_RAWLOG3; see wire_check)
 """
 import imaplib
 import os
@@ -208,6 +210,72 @@ def compare(db, account, prefix, wait):
         time.sleep(0.05)
 
 
+# RFC 3501 6: the commands of IMAP4rev1 alone. A client of a server that
+# advertises nothing else must send no other (Dovecot accepts IDLE, ENABLE,
+# MOVE, ... all the same, so only the wire tells).
+RFC3501 = {"CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "AUTHENTICATE",
+           "LOGIN", "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME",
+           "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB", "STATUS", "APPEND",
+           "CHECK", "CLOSE", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY"}
+# Arguments that only extensions define: CONDSTORE/QRESYNC select
+# parameters and fetch modifiers, ESEARCH's RETURN, LIST-EXTENDED,
+# LIST-STATUS, and STATUS items of CONDSTORE and STATUS=SIZE.
+EXTENDED_ARGS = re.compile(
+    r"\bCONDSTORE\b|\bQRESYNC\b|CHANGEDSINCE|VANISHED|\bMODSEQ\b|"
+    r"^SEARCH RETURN|^LIST \(|^LIST .* RETURN|HIGHESTMODSEQ|"
+    r"^STATUS .*\bSIZE\b", re.I)
+
+
+def wire_check(prefix, patterns):
+    """Reads what the clients of IMAP_RAWLOG3's user sent after LOGIN (one
+    DATE-TIME-PID.in file per session) in the sessions that name PREFIX
+    and APPEND nothing (an APPEND's literal is message text, not commands:
+    those are imapctl's own). Fails when such a session sent a command or
+    an argument outside IMAP4rev1, or when some REGEX matches no command
+    line of them."""
+    d = os.environ["IMAP_RAWLOG3"]
+    sessions = 0
+    found = [False] * len(patterns)
+    bad = []
+    for fn in sorted(os.listdir(d)):
+        if not fn.endswith(".in"):
+            continue
+        with open(os.path.join(d, fn), "rb") as fh:
+            # Each line: "SECONDS.MICROS TAG COMMAND ARGS"; an IDLE's
+            # DONE has no tag.
+            lines = [ln.decode("utf-8", "replace").rstrip("\r\n")
+                     .split(" ", 1)[-1] for ln in fh]
+        cmds = [ln for ln in lines if ln]
+        if not any(prefix in ln for ln in cmds) or \
+                any(re.match(r"\S+ APPEND ", ln, re.I) for ln in cmds):
+            continue
+        sessions += 1
+        for ln in cmds:
+            parts = ln.split(" ", 1)
+            if len(parts) < 2:
+                bad.append(f"{fn}: {ln}")
+                continue
+            rest = parts[1]
+            if rest.upper().startswith("UID "):
+                rest = rest[4:]
+            name = rest.split(" ", 1)[0].upper()
+            if name not in RFC3501 or EXTENDED_ARGS.search(rest):
+                bad.append(f"{fn}: {ln}")
+            for i, pat in enumerate(patterns):
+                if re.search(pat, parts[1]):
+                    found[i] = True
+    problems = [f"not IMAP4rev1: {b}" for b in bad[:20]]
+    problems += [f"no command matches {p!r}"
+                 for p, ok in zip(patterns, found) if not ok]
+    if sessions == 0:
+        problems.append(f"no session names {prefix!r}")
+    if problems:
+        print("\n".join(problems))
+        return 1
+    print(f"wire: {sessions} sessions, IMAP4rev1 only")
+    return 0
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
@@ -215,6 +283,8 @@ def main(argv):
     if cmd == "compare":
         return compare(args[0], args[1], args[2],
                        float(args[3]) if len(args) > 3 else 0)
+    if cmd == "wire":
+        return wire_check(args[0], args[1:])
     m = connect()
     if cmd == "create":
         for n in args:
@@ -259,6 +329,13 @@ def main(argv):
     elif cmd == "move":
         check(m.select(q(args[0])), "SELECT")
         check(m.uid("MOVE", args[1], q(args[2])), "MOVE")
+    elif cmd == "copy-expunge":
+        # RFC 3501 alone: COPY, then \Deleted and EXPUNGE (every message
+        # of the mailbox marked \Deleted goes).
+        check(m.select(q(args[0])), "SELECT")
+        check(m.uid("COPY", args[1], q(args[2])), "COPY")
+        check(m.uid("STORE", args[1], "+FLAGS", "(\\Deleted)"), "STORE")
+        check(m.expunge(), "EXPUNGE")
     else:
         sys.exit(f"imapctl: unknown command {cmd}")
     m.logout()

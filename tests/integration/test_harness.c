@@ -51,7 +51,8 @@ Test(harness, environment_is_complete)
 	        "IMAP_HOST",        "IMAP_USER",    "IMAP_PASS",
 	        "IMAP_USER2",       "IMAP_PASS2",   "IMAP_CA",
 	        "DOVECOT_DIR",      "DOVECOT_CONF", "MAILDIR_ROOT",
-	        "IMAP_PREAUTH_CMD",
+	        "IMAP_PREAUTH_CMD", "IMAP_USER3",   "IMAP_PASS3",
+	        "IMAP_RAWLOG3",
 	};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
 		cr_assert_not_null(harness_env(keys[i]));

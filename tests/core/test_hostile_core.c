@@ -1,0 +1,104 @@
+/* test_hostile_core.c - library fixes found by driving mailmirrord against
+ * hostile servers (tests/integration/test_daemon_hostile.c): each test here
+ * fails without its fix.
+ */
+#include "api_test.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOGGED_IN                                                              \
+	GREETING "C~ $TAG LOGIN \n"                                            \
+	         "S: $TAG OK [CAPABILITY IMAP4rev1] in\n"
+
+static imap4 *open_logged_in(struct api_test *t, const char *rest,
+                             const struct imap4_opts *o)
+{
+	char script[4096];
+	snprintf(script, sizeof(script), "%s%s", LOGGED_IN, rest);
+	imap4 *h = api_open(t, script, o);
+	cr_assert_eq(imap4_login(h, "u", "p"), IMAP4_OK);
+	return h;
+}
+
+/* A consumer slower than the server, as the daemon is (it converts and
+ * stores what it reads): bytes are always waiting. */
+static int slow_consumer(void *payload, const imap4_resp *resp)
+{
+	(void)payload;
+	(void)resp;
+	usleep(50);
+	return 0;
+}
+
+/* A server that floods untagged responses faster than they are read must
+ * still meet the command's total deadline (RELIABILITY rule 5): the wait
+ * returned at once while bytes were ready and the deadline was never
+ * looked at. */
+Test(hostile_core, flood_meets_the_total_deadline, .timeout = 20)
+{
+	struct api_test t;
+	struct imap4_opts o;
+	imap4_opts_init(&o);
+	o.timeout_ms = 500;
+	o.connect_timeout_ms = 5000;
+	imap4 *h = open_logged_in(&t,
+	                          "C~ $TAG NOOP\n"
+	                          "S* 4000000000 * OK still busy\n",
+	                          &o);
+	imap4_set_unsolicited(h, slow_consumer, NULL);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = imap4_noop(h);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) +
+	           (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_assert_eq(rc, IMAP4_ETIMEOUT, "%d %s", rc,
+	             imap4_last_error(h)->message);
+	cr_assert_lt(s, 3.0, "the flood held the command %.1f s", s);
+	api_done(&t);
+}
+
+/* A NUL inside a literal mailbox name: read as a C string it would be
+ * another mailbox ("ho_n"), so the entry is refused. */
+Test(hostile_core, list_name_with_nul_is_refused)
+{
+	struct api_test t;
+	imap4 *h =
+	        open_logged_in(&t,
+	                       "C: $TAG LIST \"\" *\n"
+	                       "S+ * LIST () \"/\" {7}\\r\\nho_n\\0xy\\r\\n\n"
+	                       "S: * LIST () \"/\" ho_n\n"
+	                       "S: $TAG OK listed\n",
+	                       NULL);
+	cr_assert_eq(imap4_list(h, "", "*"), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 2);
+	imap4_list_entry e;
+	cr_assert_eq(imap4_list_parse(&e, imap4_data_at(h, 0)), IMAP4_EPROTO);
+	cr_assert_eq(imap4_list_parse(&e, imap4_data_at(h, 1)), 0);
+	cr_assert_str_eq(e.name, "ho_n");
+	api_done(&t);
+}
+
+/* max_untagged bounds what the kept data really costs, not only its raw
+ * bytes: 150 short LIST lines are 16 kB as counted before but far more as
+ * parsed copies, and a 20 kB limit must stop them. */
+Test(hostile_core, kept_data_counts_its_parsed_copy)
+{
+	struct api_test t;
+	struct imap4_opts o;
+	imap4_opts_init(&o);
+	o.timeout_ms = 5000;
+	o.limits.max_untagged = 20000;
+	char rest[32768] = "C: $TAG LIST \"\" *\n";
+	for (int i = 0; i < 150; i++)
+		strcat(rest,
+		       "S: * LIST (\\\\HasNoChildren) \"/\" a/b/c/mbox\n");
+	strcat(rest, "S: $TAG OK listed\n");
+	imap4 *h = open_logged_in(&t, rest, &o);
+	cr_assert_eq(imap4_list(h, "", "*"), IMAP4_ELIMIT);
+	api_done(&t);
+}

@@ -1,0 +1,1123 @@
+/* test_daemon_hostile.c - mailmirrord against scripted hostile or broken
+ * IMAP servers (tests/harness/fake_server.h over TCP).
+ *
+ * Each test plays one server that lies, floods, cuts or refuses at one
+ * point of a session, runs the real daemon against it and checks what a
+ * user relies on: the daemon ends (--once) with a non-zero status and the
+ * reason in its log, or keeps running and retries (live); its memory stays
+ * bounded; its log holds no password and no raw control characters; and
+ * the cache passes SQLite's and FTS5's integrity checks and holds only
+ * what a consistent state of that server allows (a batch cut half way is
+ * not stored, a second run against an honest server converges).
+ *
+ * The scripts spell out every command the daemon sends, so a test also
+ * fails when the daemon asks for something it should not after an error.
+ * The daemon's first session against an empty cache is, for one mailbox:
+ * LOGIN, LIST "" *, EXAMINE, UID SEARCH UID 1:*, UID FETCH of the new
+ * UIDs, LOGOUT (no CONDSTORE, ESEARCH or IDLE offered: the plainest
+ * IMAP4rev1 server).
+ *
+ * The fixture's Dovecot is not used by the daemon here (the "live" test
+ * aside, whose second account mirrors from it); setup_full only resets the
+ * test's prefix there.
+ */
+#include "integration/daemon_fixture.h"
+#include "harness/dovecot_env.h"
+#include "harness/fake_server.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The password the daemon is configured with: it must never be logged. */
+#define PASSWORD "Hostile-s3cret-PW"
+
+/* Peak RSS a --once run may reach against any of these servers. The
+ * daemon's own limits (conn.c) keep it far below; sanitizers multiply a
+ * process's footprint, hence their own bound. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_MAX_KB (400L * 1024)
+#else
+#define RSS_MAX_KB (96L * 1024)
+#endif
+
+/* ------------------------------------------------------ script pieces */
+
+#define GREETING "S: * OK [CAPABILITY IMAP4rev1] fake server ready\n"
+#define LOGIN_OK                                                               \
+	"C~ $TAG LOGIN \n"                                                     \
+	"S: $TAG OK [CAPABILITY IMAP4rev1] logged in\n"
+#define HELLO    GREETING LOGIN_OK
+#define LIST_CMD "C~ $TAG LIST \"\" \\*$\n"
+#define LOGOUT                                                                 \
+	"C~ $TAG LOGOUT$\n"                                                    \
+	"S: * BYE logging out\n"                                               \
+	"S: $TAG OK bye\n"                                                     \
+	"EOF\n"
+
+/* A script grown piece by piece; the test fails when memory runs out. */
+struct script {
+	char *s;
+	size_t len, cap;
+};
+
+static void add(struct script *sc, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static void add(struct script *sc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	cr_assert_geq(n, 0);
+	/* Doubling: scripts of 100,000 pieces are built one piece at a
+	 * time, and a realloc per piece copies (under ASan always). */
+	if (sc->len + (size_t)n + 1 > sc->cap) {
+		size_t cap = sc->cap ? sc->cap : 1024;
+		while (cap < sc->len + (size_t)n + 1)
+			cap *= 2;
+		char *p = realloc(sc->s, cap);
+		cr_assert_not_null(p);
+		sc->s = p;
+		sc->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(sc->s + sc->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sc->len += (size_t)n;
+}
+
+/* One mailbox listed, examined and searched: n messages, UIDs 1..n. */
+static void add_box(struct script *sc, const char *box, unsigned n)
+{
+	add(sc, LIST_CMD "S: * LIST () \"/\" %s\nS: $TAG OK listed\n", box);
+	add(sc,
+	    "C~ $TAG EXAMINE %s$\n"
+	    "S: * %u EXISTS\n"
+	    "S: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT %u] ok\n"
+	    "S: $TAG OK [READ-ONLY] examined\n",
+	    box, n, n + 1);
+	if (n == 0)
+		return;
+	add(sc, "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH");
+	for (unsigned u = 1; u <= n; u++)
+		add(sc, " %u", u);
+	add(sc, "\nS: $TAG OK searched\n");
+}
+
+/* The UID FETCH of new messages, for the set given as a regex. */
+static void add_fetch_cmd(struct script *sc, const char *set_re)
+{
+	add(sc,
+	    "C~ $TAG UID FETCH %s \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	    "ENVELOPE\\)$\n",
+	    set_re);
+}
+
+/* An honest FETCH response of message seq with uid. */
+static void add_msg(struct script *sc, unsigned seq, unsigned uid)
+{
+	add(sc,
+	    "S: * %u FETCH (UID %u FLAGS (\\\\Seen) INTERNALDATE "
+	    "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE 120 ENVELOPE ("
+	    "\"Tue, 1 Jul 2025 10:00:00 +0000\" \"hostile test %u\" "
+	    "((\"Ann\" NIL \"ann\" \"example.org\")) NIL NIL "
+	    "((NIL NIL \"bob\" \"example.org\")) NIL NIL NIL \"<m%u@x>\"))\n",
+	    seq, uid, uid, uid);
+}
+
+/* A whole honest first session: box with n messages. */
+static void add_honest(struct script *sc, const char *box, unsigned n)
+{
+	add(sc, HELLO);
+	add_box(sc, box, n);
+	if (n) {
+		char set[32];
+		snprintf(set, sizeof(set), n == 1 ? "1" : "1:%u", n);
+		add_fetch_cmd(sc, set);
+		for (unsigned u = 1; u <= n; u++)
+			add_msg(sc, u, u);
+		add(sc, "S: $TAG OK fetched\n");
+	}
+	add(sc, LOGOUT);
+}
+
+/* --------------------------------------------------------- the fixture */
+
+struct hostile {
+	struct fixture f;
+	struct fake_server *fs;
+	uint16_t port;
+};
+
+/* Writes the configuration: one account "hostile" on the fake server's
+ * port mirroring box*, and, when good is set, the fixture's Dovecot
+ * account "test" mirroring prefix* (watched live). */
+static void write_conf(const struct hostile *h, const char *box, bool good,
+                       const char *extra)
+{
+	FILE *c = fopen(h->f.conf, "w");
+	cr_assert_not_null(c);
+	fprintf(c,
+	        "cache = \"%s\";\n"
+	        "accounts = ({\n"
+	        "  name = \"hostile\"; host = \"127.0.0.1\"; port = %u;\n"
+	        "  tls = \"none\"; user = \"mallory\";\n"
+	        "  password = \"" PASSWORD "\";\n"
+	        "  mailboxes = [\"%s*\"]; idle = [\"%s\"]; timeout = 5;\n"
+	        "  %s\n"
+	        "}",
+	        h->f.db, h->port, box, box, extra ? extra : "");
+	if (good)
+		fprintf(c,
+		        ", {\n"
+		        "  name = \"test\"; host = \"%s\"; port = %s;\n"
+		        "  tls = \"none\"; user = \"%s\"; password = \"%s\";\n"
+		        "  mailboxes = [\"%s*\"]; idle = [\"%s\"]; timeout = "
+		        "10;\n"
+		        "}",
+		        harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
+		        harness_env("IMAP_USER"), harness_env("IMAP_PASS"),
+		        h->f.prefix, h->f.prefix);
+	fprintf(c, ");\n");
+	fclose(c);
+}
+
+/* A fake server playing script, and a configuration pointing at it. */
+static void start(struct hostile *h, const char *prefix, const char *script)
+{
+	memset(h, 0, sizeof(*h));
+	cr_assert_eq(fake_server_listen(&h->fs, &h->port, script), 0,
+	             "fake_server_listen: %s", strerror(errno));
+	setup_full(&h->f, prefix, prefix, NULL, NULL);
+	write_conf(h, prefix, false, NULL);
+}
+
+/* Waits for the script's end; fails the test with its first mismatch. */
+static void finish(struct hostile *h)
+{
+	char err[1200];
+	int rc = fake_server_finish(h->fs, err, sizeof(err));
+	h->fs = NULL;
+	if (rc != 0) {
+		sh("cat %s/log >&2", h->f.dir);
+		cr_assert_fail("fake server: %s", err);
+	}
+}
+
+/* Plays another script for the same cache (a second run). */
+static void restart(struct hostile *h, const char *script)
+{
+	cr_assert_eq(fake_server_listen(&h->fs, &h->port, script), 0);
+	write_conf(h, h->f.prefix, false, NULL);
+}
+
+struct outcome {
+	int status; /* exit status, 128 + signal when killed */
+	long rss_kb;
+	double seconds;
+};
+
+/* mailmirrord --once -v against the configuration, stderr appended to
+ * DIR/log; killed (and the test failed) when it outlives 30 s. */
+static struct outcome run(const struct hostile *h)
+{
+	char bin[512], log[512];
+	snprintf(bin, sizeof(bin), "%s/mailmirrord", build_dir());
+	snprintf(log, sizeof(log), "%s/log", h->f.dir);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		FILE *l = freopen(log, "a", stderr);
+		(void)l;
+		execl(bin, bin, "-c", h->f.conf, "--once", "-v", (char *)NULL);
+		_exit(127);
+	}
+	struct outcome o = {0};
+	struct rusage ru;
+	int st = 0;
+	for (int i = 0;; i++) {
+		pid_t got = wait4(pid, &st, WNOHANG, &ru);
+		if (got == pid)
+			break;
+		cr_assert_eq(got, 0);
+		if (i == 3000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			sh("cat %s >&2", log);
+			cr_assert_fail("mailmirrord --once hung for 30 s");
+		}
+		usleep(10000);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	o.rss_kb = ru.ru_maxrss;
+	o.seconds = (double)(t1.tv_sec - t0.tv_sec) +
+	            (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return o;
+}
+
+/* The daemon's log, NUL-terminated, in a malloc'ed string. */
+static char *read_log(const struct hostile *h)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/log", h->f.dir);
+	FILE *l = fopen(path, "r");
+	cr_assert_not_null(l);
+	size_t cap = 4096, len = 0;
+	char *s = malloc(cap);
+	cr_assert_not_null(s);
+	size_t n;
+	while ((n = fread(s + len, 1, cap - len - 1, l)) > 0) {
+		len += n;
+		if (cap - len < 2) {
+			s = realloc(s, cap *= 2);
+			cr_assert_not_null(s);
+		}
+	}
+	fclose(l);
+	s[len] = '\0';
+	return s;
+}
+
+/* The log names the failure (each of the needles, case-insensitively),
+ * and holds neither the password nor a control character the server
+ * sent (an escape sequence aimed at the operator's terminal). */
+static void check_log(const struct hostile *h, ...)
+{
+	char *log = read_log(h);
+	va_list ap;
+	va_start(ap, h);
+	for (const char *n; (n = va_arg(ap, const char *)) != NULL;)
+		if (!strcasestr(log, n)) {
+			fprintf(stderr, "%s", log);
+			cr_assert_fail("the log does not say '%s' (above)", n);
+		}
+	va_end(ap);
+	cr_assert_null(strstr(log, PASSWORD), "the password is in the log");
+	for (const char *p = log; *p; p++)
+		cr_assert(
+		        !((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t'),
+		        "a control character (0x%02x) reached the log",
+		        (unsigned char)*p);
+	free(log);
+}
+
+/* --once failed, said so, within its limits. */
+static void check_failed(const struct hostile *h, struct outcome o)
+{
+	if (o.status == 0 || o.status >= 128) {
+		sh("cat %s/log >&2", h->f.dir);
+		cr_assert_fail("mailmirrord --once exited with %d; a failure "
+		               "(1..127) was due",
+		               o.status);
+	}
+	cr_assert_lt(o.rss_kb, RSS_MAX_KB, "peak RSS %ld kB", o.rss_kb);
+}
+
+static void check_ok(const struct hostile *h, struct outcome o)
+{
+	if (o.status != 0) {
+		sh("cat %s/log >&2", h->f.dir);
+		cr_assert_fail("mailmirrord --once exited with %d", o.status);
+	}
+	cr_assert_lt(o.rss_kb, RSS_MAX_KB, "peak RSS %ld kB", o.rss_kb);
+}
+
+/* PRAGMA integrity_check and FTS5's own check, when the cache exists. */
+static void check_cache(const struct hostile *h)
+{
+	if (access(h->f.db, F_OK) != 0)
+		return;
+	assert_integrity(&h->f);
+	cr_assert_eq(
+	        sh("python3 -c \"import sqlite3,sys; c=sqlite3.connect('%s');"
+	           " c.execute(\\\"INSERT INTO messages_fts(messages_fts)"
+	           " VALUES('integrity-check')\\\")\"",
+	           h->f.db),
+	        0, "the FTS5 index differs from the messages");
+	/* Every mailbox's counts and high-water mark agree with its rows. */
+	cr_assert_eq(cache_count(&h->f,
+	                         "SELECT count(*) FROM mailboxes b WHERE"
+	                         " exists_count != (SELECT count(*) FROM"
+	                         " messages m WHERE m.mailbox_id = b.id) OR"
+	                         " (uidnext > 0 AND uidnext <= (SELECT"
+	                         " coalesce(max(uid), 0) FROM messages m"
+	                         " WHERE m.mailbox_id = b.id))"),
+	             0, "a mailbox's counts or UIDNEXT contradict its rows");
+}
+
+static long messages(const struct hostile *h)
+{
+	if (access(h->f.db, F_OK) != 0)
+		return 0;
+	return cache_count(&h->f, "SELECT count(*) FROM messages m JOIN "
+	                          "mailboxes b ON b.id = m.mailbox_id JOIN "
+	                          "accounts a ON a.id = b.account_id WHERE "
+	                          "a.name = 'hostile'");
+}
+
+static void done(struct hostile *h)
+{
+	if (h->fs)
+		finish(h);
+	teardown(&h->f);
+}
+
+/* After a failed run: an honest server with the same n messages; the
+ * second run must bring the cache to exactly them. */
+static void converges(struct hostile *h, const char *box, unsigned n)
+{
+	struct script sc = {0};
+	add_honest(&sc, box, n);
+	restart(h, sc.s);
+	free(sc.s);
+	check_ok(h, run(h));
+	finish(h);
+	check_cache(h);
+	cr_assert_eq(messages(h), n);
+	cr_assert_eq(cache_count(&h->f, "SELECT count(DISTINCT uid) FROM "
+	                                "messages WHERE uid BETWEEN 1 AND 99"),
+	             (long)n);
+}
+
+/* ------------------------------------------------------- the greeting */
+
+Test(hostile, bye_greeting, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_bye", "S: * BYE server shutting down\nEOF\n");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "shutting down", NULL);
+	check_cache(&h);
+	done(&h);
+}
+
+Test(hostile, garbage_greeting_with_escapes, .timeout = 60)
+{
+	struct hostile h;
+	/* Not IMAP, and an escape sequence that would retitle a terminal. */
+	start(&h, "ho_garbage",
+	      "S: HTTP/1.1 400 Bad Request \\x1b]0;owned\\x07\\x1b[2J\nEOF\n");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "greeting", NULL);
+	check_cache(&h);
+	done(&h);
+}
+
+/* ---------------------------------------------------------- the login */
+
+Test(hostile, login_refused, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_login",
+	      GREETING "C~ $TAG LOGIN mallory \"" PASSWORD "\"$\n"
+	               "S: $TAG NO [AUTHENTICATIONFAILED] Authentication "
+	               "failed.\n"
+	               "EOF\n");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "authentication failed", NULL);
+	check_cache(&h);
+	done(&h);
+}
+
+Test(hostile, login_refusal_echoing_the_password, .timeout = 60)
+{
+	struct hostile h;
+	/* The server quotes what it received: the daemon must not copy the
+	 * secret into its log along with the server's text. */
+	start(&h, "ho_echo",
+	      GREETING "C~ $TAG LOGIN \n"
+	               "S: $TAG NO bad password " PASSWORD " for mallory\n"
+	               "EOF\n");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "bad password", NULL);
+	done(&h);
+}
+
+/* ---------------------------------------------------- absurd literals */
+
+Test(hostile, huge_literal_in_list_name, .timeout = 60)
+{
+	struct hostile h;
+	/* 4 GiB announced: refused when announced, not allocated, not
+	 * waited for (the script sends nothing more). */
+	start(&h, "ho_lit",
+	      HELLO LIST_CMD "S: * LIST () \"/\" {4294967296}\nEOF\n");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "LIST", "literal", NULL);
+	cr_assert_lt(o.seconds, 4.0, "the daemon waited for the literal");
+	check_cache(&h);
+	done(&h);
+}
+
+Test(hostile, overflowing_literal_in_envelope, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_envlit", 2);
+	add_fetch_cmd(&sc, "1:2");
+	add_msg(&sc, 1, 1);
+	/* 2^64 + 1: a size that wraps a 64-bit counter. */
+	add(&sc, "S: * 2 FETCH (UID 2 ENVELOPE (\"date\" "
+	         "{18446744073709551617}\nEOF\n");
+	start(&h, "ho_envlit", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "UID FETCH", NULL);
+	cr_assert_lt(o.seconds, 4.0, "the daemon waited for the literal");
+	check_cache(&h);
+	/* The batch was cut half way: nothing of it is kept. */
+	cr_assert_eq(messages(&h), 0);
+	converges(&h, "ho_envlit", 2);
+	done(&h);
+}
+
+Test(hostile, huge_literal_in_envelope, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_envbig", 1);
+	add_fetch_cmd(&sc, "1");
+	add(&sc, "S: * 1 FETCH (UID 1 ENVELOPE (\"date\" {4294967296}\n"
+	         "EOF\n");
+	start(&h, "ho_envbig", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "literal", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	done(&h);
+}
+
+/* ------------------------------------------- FETCH data that lies */
+
+/* After a fetch that left the count of rows unlike EXISTS: the full UID
+ * listing that decides which rows stay, then LOGOUT. */
+#define RELIST                                                                 \
+	"C~ $TAG UID SEARCH UID 1:\\*$\n"                                      \
+	"S: * SEARCH 1 2 3\n"                                                  \
+	"S: $TAG OK searched\n" LOGOUT
+
+/* UID FETCH 1:3 of box, answered by the responses in body, then what
+ * follows (usually LOGOUT). */
+static void fetch_scenario(struct hostile *h, const char *box, const char *body,
+                           const char *after)
+{
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, box, 3);
+	add_fetch_cmd(&sc, "1:3");
+	add(&sc, "%s%s", body, after);
+	start(h, box, sc.s);
+	free(sc.s);
+}
+
+/* The three honest responses with one replaced by line (NULL: dropped),
+ * and extra appended before the tagged OK. */
+static char *three_with(unsigned which, const char *line, const char *extra)
+{
+	struct script sc = {0};
+	for (unsigned u = 1; u <= 3; u++) {
+		if (u != which)
+			add_msg(&sc, u, u);
+		else if (line)
+			add(&sc, "%s\n", line);
+	}
+	add(&sc, "%sS: $TAG OK fetched\n", extra ? extra : "");
+	return sc.s;
+}
+
+Test(hostile, fetch_of_a_uid_not_asked_for, .timeout = 60)
+{
+	struct hostile h;
+	char *body =
+	        three_with(0, NULL,
+	                   "S: * 4 FETCH (UID 77 FLAGS () ENVELOPE "
+	                   "(NIL \"not asked\" NIL NIL NIL NIL NIL NIL NIL "
+	                   "NIL))\n");
+	fetch_scenario(&h, "ho_unasked", body, "EOF\n");
+	free(body);
+	struct outcome o = run(&h);
+	finish(&h);
+	cr_assert_lt(o.rss_kb, RSS_MAX_KB);
+	/* The server never listed UID 77 (SEARCH said 1 2 3, UIDNEXT 4):
+	 * a message the daemon did not ask for is a server that cannot be
+	 * trusted with this batch. */
+	check_failed(&h, o);
+	check_log(&h, "UID FETCH", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0, "a batch with a UID not asked for was "
+	                              "stored");
+	converges(&h, "ho_unasked", 3);
+	done(&h);
+}
+
+Test(hostile, fetch_with_uid_zero, .timeout = 60)
+{
+	struct hostile h;
+	char *body = three_with(2,
+	                        "S: * 2 FETCH (UID 0 FLAGS () ENVELOPE (NIL "
+	                        "\"zero\" NIL NIL NIL NIL NIL NIL NIL NIL))",
+	                        NULL);
+	fetch_scenario(&h, "ho_uid0", body, "EOF\n");
+	free(body);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "UID FETCH", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0, "a batch with a UID 0 was stored");
+	converges(&h, "ho_uid0", 3);
+	done(&h);
+}
+
+/* BUG (sync.c, on_fetch): UIDs that fall while sequence numbers rise are
+ * stored as if the server were sane; RELIABILITY keeps "UIDs ascending
+ * with sequence numbers" as a client assertion. Disabled until on_fetch
+ * refuses them (IMAP4_EPROTO, batch dropped). */
+Test(hostile, fetch_uids_going_backwards, .timeout = 60)
+{
+	struct hostile h;
+	/* Sequence numbers up, UIDs down: no server can hold that
+	 * (RFC 3501 2.3.1.1: UIDs ascend with sequence numbers). */
+	struct script body = {0};
+	add_msg(&body, 1, 3);
+	add_msg(&body, 2, 2);
+	add_msg(&body, 3, 1);
+	add(&body, "S: $TAG OK fetched\n");
+	fetch_scenario(&h, "ho_back", body.s, "EOF\n");
+	free(body.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	done(&h);
+}
+
+/* BUG (sync.c, on_fetch and fetch_new): a FETCH without UID answering
+ * UID FETCH is taken for unsolicited news and skipped, yet fetch_new then
+ * moves UIDNEXT past the whole batch ("everything up to last is now
+ * held"): message 1 is never fetched again, by this run or any later one
+ * (the flag resync ignores rows it does not hold). Disabled until
+ * on_fetch refuses a FETCH without UID that carries the ENVELOPE it asked
+ * for (IMAP4_EPROTO: the batch is dropped, UIDNEXT stays). */
+Test(hostile, fetch_without_uid_in_uid_fetch, .timeout = 60)
+{
+	struct hostile h;
+	/* RFC 3501 6.4.8: every FETCH answering UID FETCH carries the UID.
+	 * Message 1 comes without: the daemon cannot know which it is. */
+	char *body = three_with(1,
+	                        "S: * 1 FETCH (FLAGS (\\\\Seen) ENVELOPE (NIL "
+	                        "\"no uid\" NIL NIL NIL NIL NIL NIL NIL NIL))",
+	                        NULL);
+	fetch_scenario(&h, "ho_nouid", body, "EOF\n");
+	free(body);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "UID FETCH", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	converges(&h, "ho_nouid", 3);
+	done(&h);
+}
+
+/* --------------------------------------------- the mailbox's numbers */
+
+/* EXAMINE of box answered by lines, then what follows. */
+static void examine_scenario(struct hostile *h, const char *box,
+                             const char *lines, const char *after)
+{
+	struct script sc = {0};
+	add(&sc,
+	    HELLO LIST_CMD
+	    "S: * LIST () \"/\" %s\nS: $TAG OK listed\n"
+	    "C~ $TAG EXAMINE %s$\n%sS: $TAG OK [READ-ONLY] examined\n%s",
+	    box, box, lines, after);
+	start(h, box, sc.s);
+	free(sc.s);
+}
+
+Test(hostile, uidvalidity_zero, .timeout = 60)
+{
+	struct hostile h;
+	examine_scenario(&h, "ho_uv0",
+	                 "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 0] zero\n"
+	                 "S: * OK [UIDNEXT 3] ok\n",
+	                 LOGOUT);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "UIDVALIDITY", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	done(&h);
+}
+
+Test(hostile, uidvalidity_missing, .timeout = 60)
+{
+	struct hostile h;
+	examine_scenario(&h, "ho_uvnone",
+	                 "S: * 2 EXISTS\nS: * OK [UIDNEXT 3] ok\n", LOGOUT);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "UIDVALIDITY", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	done(&h);
+}
+
+Test(hostile, uidnext_below_the_highest_uid, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * 3 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 2] stale\n");
+	struct script after = {0};
+	add(&after, "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	            "S: * SEARCH 1 2 3\nS: $TAG OK searched\n");
+	add_fetch_cmd(&after, "1:3");
+	for (unsigned u = 1; u <= 3; u++)
+		add_msg(&after, u, u);
+	add(&after, "S: $TAG OK fetched\n" LOGOUT);
+	examine_scenario(&h, "ho_uidnext", sc.s, after.s);
+	free(sc.s);
+	free(after.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	/* check_cache: UIDNEXT above every UID held, whatever the server
+	 * claimed; else the next run would take new mail for known. */
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	done(&h);
+}
+
+Test(hostile, exists_of_four_billion, .timeout = 60)
+{
+	struct hostile h;
+	struct script after = {0};
+	add(&after, "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	            "S: * SEARCH 1 2\nS: $TAG OK searched\n");
+	add_fetch_cmd(&after, "1:2");
+	add_msg(&after, 1, 1);
+	add_msg(&after, 2, 2);
+	/* The count disagrees with the rows: a full listing decides. */
+	add(&after, "S: $TAG OK fetched\n"
+	            "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	            "S: * SEARCH 1 2\nS: $TAG OK searched\n" LOGOUT);
+	examine_scenario(&h, "ho_exists",
+	                 "S: * 4294967295 EXISTS\nS: * OK [UIDVALIDITY 7] "
+	                 "ok\nS: * OK [UIDNEXT 3] ok\n",
+	                 after.s);
+	free(after.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	cr_assert_lt(o.rss_kb, RSS_MAX_KB, "peak RSS %ld kB", o.rss_kb);
+	check_cache(&h);
+	cr_assert_leq(messages(&h), 2);
+	done(&h);
+}
+
+Test(hostile, exists_beyond_32_bits, .timeout = 60)
+{
+	struct hostile h;
+	examine_scenario(&h, "ho_exists33",
+	                 "S: * 4294967297 EXISTS\nS: * OK [UIDVALIDITY 7] "
+	                 "ok\nS: * OK [UIDNEXT 3] ok\n",
+	                 "EOF\n");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	/* The daemon calls EXAMINE by the library's name, SELECT. */
+	check_log(&h, "SELECT", "malformed", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	done(&h);
+}
+
+/* --------------------------------------------------- the mailbox list */
+
+/* LIST answered by lines, then rest. */
+static void list_scenario(struct hostile *h, const char *prefix,
+                          const char *lines, const char *rest)
+{
+	struct script sc = {0};
+	add(&sc, HELLO LIST_CMD "%sS: $TAG OK listed\n%s", lines, rest);
+	start(h, prefix, sc.s);
+	free(sc.s);
+}
+
+/* Every mailbox name in the cache is valid UTF-8 without control
+ * characters (Python's sqlite3 refuses to decode anything else). */
+static void check_names(const struct hostile *h)
+{
+	cr_assert_eq(sh("python3 -c \"import sqlite3,sys; c=sqlite3.connect("
+	                "'%s'); n=[r[0] for r in c.execute('SELECT name FROM "
+	                "mailboxes')]; sys.exit(any(ord(ch) < 32 for x in n "
+	                "for ch in x))\"",
+	                h->f.db),
+	             0, "a mailbox name is not clean UTF-8");
+}
+
+/* BUG (sync_list.c, sync_list): a name that is not valid modified UTF-7
+ * comes back from imap4_list_parse with name_utf8 equal to its wire form;
+ * the daemon takes that for UTF-8 and, encoding it again, EXAMINEs
+ * "ho_m&-Jjo", a mailbox of another name. Disabled until sync_list skips
+ * (with a warning) an entry whose name_utf8 does not encode back to its
+ * wire name (imap4_mutf7_encode(name_utf8) != name). */
+Test(hostile, list_name_of_invalid_modified_utf7, .timeout = 60)
+{
+	struct hostile h;
+	/* "&Jjo" never ends its base64; "&AGE-" encodes a printable ASCII
+	 * character, which RFC 3501 5.1.3 forbids. Neither has a UTF-8
+	 * name; only ho_m is examined. */
+	list_scenario(&h, "ho_m",
+	              "S: * LIST () \"/\" \"ho_m&Jjo\"\n"
+	              "S: * LIST () \"/\" \"ho_m&AGE-\"\n"
+	              "S: * LIST () \"/\" ho_m\n",
+	              "C~ $TAG EXAMINE ho_m$\n"
+	              "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	              "S: * OK [UIDNEXT 1] ok\n"
+	              "S: $TAG OK [READ-ONLY] examined\n" LOGOUT);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	check_names(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 1);
+	done(&h);
+}
+
+Test(hostile, list_name_with_nul, .timeout = 60)
+{
+	struct hostile h;
+	/* A NUL inside a literal name: cut at the NUL it would be "ho_n",
+	 * another mailbox. The entry is refused (imap4_list_parse) and
+	 * nothing is selected. */
+	list_scenario(&h, "ho_n",
+	              "S+ * LIST () \"/\" {7}\\r\\nho_n\\0xy\\r\\n\n", LOGOUT);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 0);
+	done(&h);
+}
+
+Test(hostile, list_delimiter_nil, .timeout = 60)
+{
+	struct hostile h;
+	/* A flat namespace (RFC 3501 7.2.2: NIL delimiter) is legal. */
+	struct script sc = {0};
+	add(&sc, HELLO LIST_CMD
+	    "S: * LIST () NIL ho_flat\nS: $TAG OK ok\n"
+	    "C~ $TAG EXAMINE ho_flat$\n"
+	    "S: * 1 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 2] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	    "S: * SEARCH 1\nS: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "1");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_flat", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 1);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE"
+	                               " name = 'ho_flat' AND delimiter IS"
+	                               " NULL"),
+	             1);
+	done(&h);
+}
+
+Test(hostile, list_name_of_ten_thousand_levels, .timeout = 60)
+{
+	struct hostile h;
+	/* 10,000 levels of hierarchy: a 20 kB name; matching it against
+	 * the patterns must neither recurse per level nor take long. */
+	struct script name = {0};
+	add(&name, "ho_deep");
+	for (int i = 0; i < 10000; i++)
+		add(&name, "/a");
+	struct script sc = {0};
+	add(&sc,
+	    HELLO LIST_CMD
+	    "S: * LIST () \"/\" %s\nS: $TAG OK ok\n"
+	    "C~ $TAG EXAMINE ho_deep/a/a/.*/a$\n"
+	    "S: $TAG NO [NONEXISTENT] too deep for us too\n" LOGOUT,
+	    name.s);
+	free(name.s);
+	start(&h, "ho_deep", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	/* The mailbox failed (NO): the run says so. */
+	check_failed(&h, o);
+	cr_assert_lt(o.seconds, 5.0);
+	check_cache(&h);
+	done(&h);
+}
+
+Test(hostile, list_nested_ten_thousand_lists, .timeout = 60)
+{
+	struct hostile h;
+	/* LIST-EXTENDED data nested 10,000 deep: over the depth limit, the
+	 * response is refused without a C stack frame per level. */
+	struct script line = {0};
+	add(&line, "S: * LIST () \"/\" ho_nest (\"X\" ");
+	for (int i = 0; i < 10000; i++)
+		add(&line, "(");
+	for (int i = 0; i < 10000; i++)
+		add(&line, ")");
+	add(&line, ")\n");
+	list_scenario(&h, "ho_nest", line.s, "EOF\n");
+	free(line.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "LIST", NULL);
+	check_cache(&h);
+	done(&h);
+}
+
+/* ------------------------------------------------------------- flags */
+
+Test(hostile, hundred_thousand_flags, .timeout = 60)
+{
+	struct hostile h;
+	struct script flags = {0};
+	for (int i = 0; i < 100000; i++)
+		add(&flags, "%s$k%d", i ? " " : "", i);
+	struct script sc = {0};
+	add(&sc,
+	    HELLO LIST_CMD
+	    "S: * LIST () \"/\" ho_flags\nS: $TAG OK ok\n"
+	    "C~ $TAG EXAMINE ho_flags$\n"
+	    "S: * FLAGS (%s)\n"
+	    "S: * 1 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 2] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	    "S: * SEARCH 1\nS: $TAG OK searched\n",
+	    flags.s);
+	add_fetch_cmd(&sc, "1");
+	add(&sc,
+	    "S: * 1 FETCH (UID 1 FLAGS (%s) ENVELOPE (NIL \"flags\" NIL "
+	    "NIL NIL NIL NIL NIL NIL NIL))\nS: $TAG OK fetched\n",
+	    flags.s);
+	/* Stored or refused, the daemon ends its session either way. */
+	add(&sc, "C~ $TAG LOGOUT$\nS: * BYE bye\nS: $TAG OK bye\nEOF\n");
+	free(flags.s);
+	start(&h, "ho_flags", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	char err[1200];
+	int rc = fake_server_finish(h.fs, err, sizeof(err));
+	h.fs = NULL;
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_lt(o.rss_kb, RSS_MAX_KB, "peak RSS %ld kB", o.rss_kb);
+	cr_assert_lt(o.seconds, 5.0);
+	check_cache(&h);
+	done(&h);
+}
+
+/* ------------------------------------------------- floods and stalls */
+
+Test(hostile, endless_list_never_completed, .timeout = 60)
+{
+	struct hostile h;
+	/* LIST data is kept until the command completes: it never does, and
+	 * the flood is faster than any timeout. The limit on what one
+	 * command keeps must end it first, at a bounded footprint. */
+	list_scenario(&h, "ho_flood",
+	              "S* 100000000 * LIST (\\\\HasNoChildren) \"/\" "
+	              "ho_flood/a-rather-long-mailbox-name-to-fill-memory\n",
+	              "EOF\n");
+	struct outcome o = run(&h);
+	char err[1200];
+	int rc = fake_server_finish(h.fs, err, sizeof(err));
+	h.fs = NULL;
+	cr_assert_eq(rc, 0, "%s", err);
+	check_failed(&h, o);
+	check_log(&h, "LIST", NULL);
+	check_cache(&h);
+	done(&h);
+}
+
+Test(hostile, endless_untagged_during_fetch, .timeout = 60)
+{
+	struct hostile h;
+	/* Untagged chatter that is nobody's data: nothing is kept, and the
+	 * command's deadline (timeout = 5) ends the flood. */
+	struct script sc = {0};
+	add(&sc, "S* 100000000 * OK [ALERT] still working on it\n");
+	fetch_scenario(&h, "ho_chatter", sc.s, "EOF\n");
+	free(sc.s);
+	struct outcome o = run(&h);
+	char err[1200];
+	int rc = fake_server_finish(h.fs, err, sizeof(err));
+	h.fs = NULL;
+	cr_assert_eq(rc, 0, "%s", err);
+	check_failed(&h, o);
+	check_log(&h, "UID FETCH", NULL);
+	cr_assert_lt(o.seconds, 15.0);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	done(&h);
+}
+
+/* ---------------------------------------------- a sync cut half way */
+
+Test(hostile, connection_closed_mid_literal, .timeout = 60)
+{
+	struct hostile h;
+	struct script body = {0};
+	add_msg(&body, 1, 1);
+	add(&body, "S+ * 2 FETCH (UID 2 ENVELOPE (NIL {100}\\r\\nonly a "
+	           "part of it\nCLOSE\n");
+	fetch_scenario(&h, "ho_cut", body.s, "");
+	free(body.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "UID FETCH", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0, "half a batch was stored");
+	converges(&h, "ho_cut", 3);
+	done(&h);
+}
+
+Test(hostile, uid_fetch_refused_mid_batch, .timeout = 60)
+{
+	struct hostile h;
+	struct script body = {0};
+	add_msg(&body, 1, 1);
+	add_msg(&body, 2, 2);
+	add(&body, "S: $TAG NO [SERVERBUG] lost message 3\n");
+	fetch_scenario(&h, "ho_no", body.s, LOGOUT);
+	free(body.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "lost message 3", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0, "half a batch was stored");
+	/* The error is recorded on the mailbox for `mailmirror status`. */
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE"
+	                               " last_error LIKE '%lost message 3%'"),
+	             1);
+	done(&h);
+}
+
+Test(hostile, uid_fetch_bad_mid_batch, .timeout = 60)
+{
+	struct hostile h;
+	struct script body = {0};
+	add_msg(&body, 1, 1);
+	add(&body, "S: $TAG BAD [CLIENTBUG] what is that\n");
+	fetch_scenario(&h, "ho_bad", body.s, LOGOUT);
+	free(body.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "what is that", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0, "half a batch was stored");
+	done(&h);
+}
+
+Test(hostile, bye_mid_sync, .timeout = 60)
+{
+	struct hostile h;
+	struct script body = {0};
+	add_msg(&body, 1, 1);
+	add(&body, "S: * BYE going down for maintenance\nCLOSE\n");
+	fetch_scenario(&h, "ho_byemid", body.s, "");
+	free(body.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "maintenance", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0, "half a batch was stored");
+	converges(&h, "ho_byemid", 3);
+	done(&h);
+}
+
+/* ------------------------------------------------------------- live */
+
+Test(hostile, live_daemon_retries_and_spares_other_accounts, .timeout = 90)
+{
+	struct hostile h;
+	memset(&h, 0, sizeof(h));
+	/* Three sessions, each hostile another way; the daemon must come
+	 * back after each (back-off 0.5-1 s, then 1-2 s, then 2-4 s). */
+	const char *script = HELLO LIST_CMD
+	        "S: * LIST () \"/\" {4294967296}\n"
+	        "EOF\n"
+	        "ACCEPT\n" GREETING "C~ $TAG LOGIN \n"
+	        "S: $TAG NO [UNAVAILABLE] " PASSWORD " is wrong today\n"
+	        "EOF\n"
+	        "ACCEPT\n"
+	        "S: * BYE too busy\n"
+	        "EOF\n";
+	cr_assert_eq(fake_server_listen(&h.fs, &h.port, script), 0);
+	setup_full(&h.f, "ho_live", "ho_live", NULL, NULL);
+	write_conf(&h, "ho_live", true, NULL);
+	cr_assert_eq(sh(CTL " create ho_live"), 0);
+	cr_assert_eq(sh(CTL " fill ho_live 12 21"), 0);
+
+	pid_t pid = start_daemon(&h.f);
+	wait_live(&h.f);
+	assert_converged(&h.f, 10);
+	/* All three hostile sessions were played: the worker retried. */
+	finish(&h);
+	/* The good account still follows its server. */
+	cr_assert_eq(sh(CTL " append ho_live 'while the other one fails'"), 0);
+	assert_converged(&h.f, 10);
+	cr_assert_eq(kill(pid, 0), 0, "the daemon died");
+	cr_assert_eq(stop_daemon(pid), 0, "SIGTERM must end the daemon with 0");
+
+	check_log(&h, "literal of 4294967296", "is wrong today", "too busy",
+	          "retrying in", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE"
+	                               " name = 'hostile' AND state = 'stopped'"
+	                               " AND last_error LIKE '%too busy%'"),
+	             1);
+	done(&h);
+}
