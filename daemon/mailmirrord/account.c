@@ -342,7 +342,11 @@ static int live(struct worker *w)
 	store_account_set_last_sync(w->store, w->account_id, time(NULL));
 	w->failures = 0;
 	if (watched) {
-		rc = sync_mailbox(&w->sync, watched);
+		/* Synced last, and still selected with no news since: a
+		 * second look would repeat it (without CONDSTORE, a listing
+		 * of every flag). */
+		if (w->sync.selected != watched || w->sync.sel_dirty)
+			rc = sync_mailbox(&w->sync, watched);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
 		rc = start_watching(w, watched);
@@ -457,6 +461,23 @@ static int session(struct worker *w)
 	return rc;
 }
 
+/* The mailbox the first sync ends with: the one live() will watch, as
+ * mark_watched picks it (INBOX first), when idle names it and not only a
+ * pattern does. */
+static const char *watch_first(const struct conf_account *c)
+{
+	const char *first = NULL;
+	for (size_t i = 0; i < c->n_idle; i++) {
+		if (strpbrk(c->idle[i], "*%"))
+			continue;
+		if (strcasecmp(c->idle[i], "INBOX") == 0)
+			return c->idle[i];
+		if (!first)
+			first = c->idle[i];
+	}
+	return first;
+}
+
 static void *run(void *arg)
 {
 	struct worker w = {.a = arg};
@@ -482,6 +503,7 @@ static void *run(void *arg)
 	        .heartbeat = on_heartbeat,
 	        .text_stored = on_text_stored,
 	        .payload = &w,
+	        .finish_with = watch_first(c),
 	        .store_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 

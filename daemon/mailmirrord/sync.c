@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -995,10 +996,23 @@ static bool known_done(const struct sync_ctx *c, const char *name)
 	return false;
 }
 
+bool sync_is_finish(const struct sync_ctx *c, const char *name)
+{
+	const char *f = c->finish_with;
+	if (!f)
+		return false;
+	return strcasecmp(f, "INBOX") == 0 ? strcasecmp(name, "INBOX") == 0
+	                                   : strcmp(name, f) == 0;
+}
+
 int sync_all(struct sync_ctx *c)
 {
 	int worst = SYNC_OK;
-	for (size_t i = 0; i < c->nboxes; i++) {
+	/* Two passes: c->finish_with last. */
+	for (size_t k = 0; k < 2 * c->nboxes; k++) {
+		size_t i = k % c->nboxes;
+		if ((k < c->nboxes) == sync_is_finish(c, c->boxes[i].name))
+			continue;
 		if (sync_stopping(c))
 			return SYNC_ESTOP;
 		if (known_done(c, c->boxes[i].name))

@@ -66,6 +66,10 @@ struct sync_ctx {
 	sync_heartbeat_fn *heartbeat;
 	sync_text_fn *text_stored; /* may be NULL */
 	void *payload;
+	/* Synced after the others by sync_known and sync_all, so that it is
+	 * still selected when they end: the mailbox to watch, which needs
+	 * no second look then. NULL: LIST order. */
+	const char *finish_with;
 
 	/* state kept between calls */
 	struct sync_box *boxes; /* the wanted mailboxes of the last LIST */

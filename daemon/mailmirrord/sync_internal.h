@@ -111,6 +111,9 @@ int sync_writer_wait(struct sync_writer *w);
 /* Waits, ends the thread, frees; the last batch's result. */
 int sync_writer_stop(struct sync_writer **w);
 
+/* Whether name is c->finish_with (INBOX in any case, RFC 3501 5.1). */
+bool sync_is_finish(const struct sync_ctx *c, const char *name);
+
 /* Messages or bodies were committed: tells the indexer (c->text_stored). */
 void sync_text_stored(struct sync_ctx *c);
 

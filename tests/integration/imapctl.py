@@ -14,6 +14,7 @@ exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
   imapctl.py compare DB ACCOUNT PREFIX [WAIT_SECONDS]
   imapctl.py copy-expunge NAME UIDSET DEST   (a move without MOVE)
   imapctl.py wire PREFIX [REGEX...]    (IMAP_RAWLOG3; see wire_check)
+  imapctl.py wire-count PREFIX REGEX UNTIL   (see wire_count)
 """
 import imaplib
 import os
@@ -226,17 +227,12 @@ EXTENDED_ARGS = re.compile(
     r"^STATUS .*\bSIZE\b", re.I)
 
 
-def wire_check(prefix, patterns):
-    """Reads what the clients of IMAP_RAWLOG3's user sent after LOGIN (one
-    DATE-TIME-PID.in file per session) in the sessions that name PREFIX
-    and APPEND nothing (an APPEND's literal is message text, not commands:
-    those are imapctl's own). Fails when such a session sent a command or
-    an argument outside IMAP4rev1, or when some REGEX matches no command
-    line of them."""
+def wire_sessions(prefix):
+    """Yields (file, command lines) for what the clients of IMAP_RAWLOG3's
+    user sent after LOGIN (one DATE-TIME-PID.in file per session) in the
+    sessions that name PREFIX and APPEND nothing (an APPEND's literal is
+    message text, not commands: those are imapctl's own)."""
     d = os.environ["IMAP_RAWLOG3"]
-    sessions = 0
-    found = [False] * len(patterns)
-    bad = []
     for fn in sorted(os.listdir(d)):
         if not fn.endswith(".in"):
             continue
@@ -249,6 +245,33 @@ def wire_check(prefix, patterns):
         if not any(prefix in ln for ln in cmds) or \
                 any(re.match(r"\S+ APPEND ", ln, re.I) for ln in cmds):
             continue
+        yield fn, cmds
+
+
+def wire_count(prefix, pattern, until):
+    """Prints the most commands matching REGEX that one session of
+    wire_sessions(PREFIX) sent before its first command matching UNTIL."""
+    most = 0
+    for _, cmds in wire_sessions(prefix):
+        n = 0
+        for ln in cmds:
+            rest = ln.split(" ", 1)[-1]
+            if re.search(until, rest):
+                break
+            n += bool(re.search(pattern, rest))
+        most = max(most, n)
+    print(most)
+    return 0
+
+
+def wire_check(prefix, patterns):
+    """Fails when a session of wire_sessions(PREFIX) sent a command or an
+    argument outside IMAP4rev1, or when some REGEX matches no command line
+    of them."""
+    sessions = 0
+    found = [False] * len(patterns)
+    bad = []
+    for fn, cmds in wire_sessions(prefix):
         sessions += 1
         for ln in cmds:
             parts = ln.split(" ", 1)
@@ -285,6 +308,8 @@ def main(argv):
                        float(args[3]) if len(args) > 3 else 0)
     if cmd == "wire":
         return wire_check(args[0], args[1:])
+    if cmd == "wire-count":
+        return wire_count(args[0], args[1], args[2])
     m = connect()
     if cmd == "create":
         for n in args:

@@ -45,6 +45,24 @@ static void assert_wire(const struct fixture *f, const char *patterns)
 	}
 }
 
+/* The most commands matching pattern that one session of the fixture's
+ * prefix sent before its first matching until (imapctl.py wire-count). */
+static long wire_count(const struct fixture *f, const char *pattern,
+                       const char *until)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), CTL " wire-count '%s' '%s' '%s'", f->prefix,
+	         pattern, until);
+	FILE *p = popen(cmd, "r");
+	long n = -1;
+	if (p) {
+		if (fscanf(p, "%ld", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
+
 static void assert_log_has(const struct fixture *f, const char *text)
 {
 	if (sh("grep -qF '%s' %s/log", text, f->dir) != 0) {
@@ -287,6 +305,11 @@ Test(plain, live_noop_follows_another_client, .timeout = 120)
 	 * the check rejects as well). */
 	assert_wire(&f, "'^NOOP$' '^STATUS \\S+ \\(MESSAGES UIDNEXT "
 	                "UIDVALIDITY\\)$'");
+	/* The first sync ends with the watched mailbox, and going live
+	 * takes it as it is: one EXAMINE, not a second with a second
+	 * listing of every flag. */
+	cr_assert_eq(wire_count(&f, "^EXAMINE pl_live$", "^(NOOP|STATUS)"), 1,
+	             "the watched mailbox was opened twice before watching");
 	teardown(&f);
 }
 
@@ -364,9 +387,11 @@ Test(plain, live_watched_mailbox_recreated, .timeout = 120)
 	"S: $TAG OK [READ-ONLY] examined\n"
 #define FAKE_FLAGS(seq, uid, flags)                                            \
 	"S: * " #seq " FETCH (UID " #uid " FLAGS (" flags "))\n"
-/* The first session until the daemon goes live: box with one message.
- * The greeting offers IDLE and ENABLE, the session does not: only the
- * session's list counts. */
+/* The first session until the last response of its last command: box
+ * with one message, fetched; the test's script says how that command ends
+ * (news in its answer, then the tagged OK). The daemon then goes live on
+ * box, selected already. The greeting offers IDLE and ENABLE, the session
+ * does not: only the session's list counts. */
 #define FAKE_FIRST_SYNC(box)                                                   \
 	"TIMEOUT 4000\n"                                                       \
 	"S: * OK [CAPABILITY IMAP4rev1 IDLE ENABLE LITERAL+] ready\n"          \
@@ -380,9 +405,14 @@ Test(plain, live_watched_mailbox_recreated, .timeout = 120)
 	"S: * SEARCH 1\n"                                                      \
 	"S: $TAG OK searched\n"                                                \
 	"C: $TAG UID FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)\n"  \
-	FAKE_MSG(1, 1)                                                         \
-	"S: $TAG OK fetched\n"                                                 \
-	/* live: the watched box is synced once more */                       \
+	FAKE_MSG(1, 1)
+/* A later session of a daemon that holds box, synced: it reopens box
+ * before LIST and lists its flags; the script goes on from the last line
+ * of that listing (news, then the tagged OK). */
+#define FAKE_KNOWN_SYNC(box)                                                   \
+	"S: * OK [CAPABILITY IMAP4rev1 IDLE ENABLE LITERAL+] ready\n"          \
+	"C~ $TAG LOGIN \n"                                                     \
+	"S: $TAG OK [CAPABILITY IMAP4rev1] logged in\n"                        \
 	FAKE_EXAMINE(box, 1, 2)                                                \
 	"C: $TAG UID FETCH 1:1 (UID FLAGS)\n"                                  \
 	FAKE_FLAGS(1, 1, "\\\\Seen")
@@ -430,18 +460,25 @@ static void play_live(const char *prefix, const char *script, const char *sql,
 	teardown(&f);
 }
 
-/* A second message arrives while the daemon lists the flags of the first
- * one (its resync as it goes live); the server tells it once, by the
- * EXISTS at the end of that UID FETCH. The daemon must fetch it at once,
- * not after its next NOOP (at the poll interval; with IDLE, at the next
- * poll). */
+/* A second message arrives while the daemon lists the mailboxes of its
+ * second session (after the resync of the one it watches); the server
+ * tells it once, by an EXISTS in the LIST's answer. The daemon must fetch
+ * it at once, not after its next NOOP (at the poll interval; with IDLE,
+ * at the next poll). */
 Test(plain, exists_during_a_sync_is_fetched_before_waiting, .timeout = 60)
 {
 	/* clang-format off */
 	static const char script[] =
 		FAKE_FIRST_SYNC("pl_exists")
-		"S: * 2 EXISTS\n"
 		"S: $TAG OK fetched\n"
+		"CLOSE\n"
+		"ACCEPT\n"
+		FAKE_KNOWN_SYNC("pl_exists")
+		"S: $TAG OK fetched\n"
+		"C: $TAG LIST \"\" *\n"
+		"S: * LIST (\\\\HasNoChildren) \"/\" pl_exists\n"
+		"S: * 2 EXISTS\n"
+		"S: $TAG OK listed\n"
 		/* at once, no NOOP first */
 		FAKE_EXAMINE("pl_exists", 2, 3)
 		"C: $TAG UID SEARCH UID 2:*\n"
@@ -462,15 +499,24 @@ Test(plain, exists_during_a_sync_is_fetched_before_waiting, .timeout = 60)
 
 /* Another client's flag change reported in the middle of the daemon's
  * flag listing, by sequence number (RFC 3501 7.4.2): it may be newer than
- * the listing's line, and the server does not tell it again. */
+ * the listing's line, and the server does not tell it again. The listing
+ * is the resync of a second session: the server cuts the first one while
+ * the daemon watches, and the daemon comes back. */
 Test(plain, flag_change_during_a_listing_is_synced_before_waiting,
      .timeout = 60)
 {
 	/* clang-format off */
 	static const char script[] =
 		FAKE_FIRST_SYNC("pl_flagnews")
+		"S: $TAG OK fetched\n"
+		"CLOSE\n"
+		"ACCEPT\n"
+		FAKE_KNOWN_SYNC("pl_flagnews")
 		"S: * 1 FETCH (FLAGS (\\\\Seen \\\\Flagged))\n"
 		"S: $TAG OK fetched\n"
+		"C: $TAG LIST \"\" *\n"
+		"S: * LIST (\\\\HasNoChildren) \"/\" pl_flagnews\n"
+		"S: $TAG OK listed\n"
 		/* at once, no NOOP first */
 		FAKE_EXAMINE("pl_flagnews", 1, 2)
 		"C: $TAG UID FETCH 1:1 (UID FLAGS)\n"
@@ -491,8 +537,15 @@ Test(plain, news_of_a_mailbox_that_fails_to_open_waits, .timeout = 60)
 	/* clang-format off */
 	static const char script[] =
 		FAKE_FIRST_SYNC("pl_gone")
-		"S: * 2 EXISTS\n"
 		"S: $TAG OK fetched\n"
+		"CLOSE\n"
+		"ACCEPT\n"
+		FAKE_KNOWN_SYNC("pl_gone")
+		"S: $TAG OK fetched\n"
+		"C: $TAG LIST \"\" *\n"
+		"S: * LIST (\\\\HasNoChildren) \"/\" pl_gone\n"
+		"S: * 2 EXISTS\n"
+		"S: $TAG OK listed\n"
 		"C: $TAG EXAMINE pl_gone\n"
 		"S: $TAG NO [NONEXISTENT] Mailbox doesn't exist\n"
 		FAKE_STOP;
