@@ -366,8 +366,7 @@ static int live(struct worker *w)
 			 * or NOOP would sit on it until the next poll. A
 			 * server that reports a change at every command
 			 * still lets us wait now and then. */
-			if (news_pending(w, watched) &&
-			    quick < QUICK_RESYNCS) {
+			if (news_pending(w, watched) && quick < QUICK_RESYNCS) {
 				quick++;
 			} else {
 				quick = 0;
