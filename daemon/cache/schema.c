@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -352,7 +353,15 @@ static const char migration_4[] =
         "      cc_addr, body)\n"
         "    SELECT id, subject, from_addr, to_addr, cc_addr, NULL\n"
         "    FROM messages WHERE id = old.message_id;\n"
-        "END;\n";
+        "END;\n"
+        /* From this version on a resync trusts exists_count to be the
+         * number of the mailbox's rows (every write keeps it so): a
+         * count made by an older version is made again once. */
+        "UPDATE mailboxes SET\n"
+        "  exists_count = (SELECT count(*) FROM messages m\n"
+        "    WHERE m.mailbox_id = mailboxes.id),\n"
+        "  unseen_count = (SELECT count(*) FROM messages m\n"
+        "    WHERE m.mailbox_id = mailboxes.id AND m.seen = 0);\n";
 
 static const char *const migrations[CACHE_SCHEMA_VERSION] = {
         migration_1,
@@ -636,6 +645,34 @@ int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
 	}
 	*out = db;
 	return CACHE_OK;
+}
+
+int cache_trim_wal(const char *path, off_t max_bytes)
+{
+	char wal[PATH_MAX];
+	struct stat sb;
+	if (snprintf(wal, sizeof(wal), "%s-wal", path) >= (int)sizeof(wal))
+		return CACHE_EIO;
+	if (lstat(wal, &sb) < 0 || sb.st_size <= max_bytes)
+		return CACHE_OK;
+	sqlite3 *db = NULL;
+	int rc = open_db(&db, path, SQLITE_OPEN_READWRITE, NULL, 0);
+	if (rc < 0)
+		return rc;
+	/* A read first: a connection learns that the file is in WAL mode,
+	 * and opens the WAL, only when it reads the database. TRUNCATE:
+	 * the frames go into the database, the file to 0 bytes. */
+	/* Not worth a wait: a reader or writer of another process may hold
+	 * the cache, and the next exit tries again. */
+	sqlite3_busy_timeout(db, 100);
+	rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL,
+	                  NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_wal_checkpoint_v2(db, NULL,
+		                               SQLITE_CHECKPOINT_TRUNCATE, NULL,
+		                               NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? CACHE_OK : db_code(rc);
 }
 
 int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)

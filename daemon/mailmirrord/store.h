@@ -250,9 +250,6 @@ int store_message_each_without_body(struct store *s, int64_t mailbox,
                                     uint32_t min_uid, store_uid_size_cb *cb,
                                     void *payload);
 
-/* *count is the number of cached messages of the mailbox. */
-int store_message_count(uint64_t *count, struct store *s, int64_t mailbox);
-
 /* *uid is the highest cached UID of the mailbox, 0 when it has none. */
 int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox);
 

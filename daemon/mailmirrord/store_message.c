@@ -325,20 +325,6 @@ int store_message_each_without_body(struct store *s, int64_t mailbox,
 	return rc;
 }
 
-int store_message_count(uint64_t *count, struct store *s, int64_t mailbox)
-{
-	int rc = STORE_OK;
-	int64_t n = 0;
-	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_COUNT, &rc);
-
-	if (st == NULL)
-		return rc;
-	sqlite3_bind_int64(st, 1, mailbox);
-	if ((rc = store_run_int(s, st, "counting messages", &n)) == STORE_OK)
-		*count = (uint64_t)n;
-	return rc;
-}
-
 int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox)
 {
 	int rc = STORE_OK;

@@ -191,8 +191,6 @@ const char *const store_sql[ST_COUNT] = {
 		"SELECT uid, size FROM messages m WHERE mailbox_id = ?1 "
 		"AND uid >= ?2 AND NOT EXISTS (SELECT 1 FROM bodies WHERE message_id = m.id) "
 		"ORDER BY uid",
-	[ST_MESSAGE_COUNT] =
-		"SELECT count(*) FROM messages WHERE mailbox_id = ?1",
 	[ST_MESSAGE_MAX_UID] = "SELECT coalesce(max(uid), 0) FROM messages "
 			       "WHERE mailbox_id = ?1",
 	[ST_BODY_PUT] =

@@ -698,12 +698,15 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	}
 
 	if (a->check_count) {
-		uint64_t held = 0;
-		if (store_message_count(&held, c->store, b->id) < 0) {
+		/* The cache's count of the mailbox's rows, kept by every
+		 * write that changes them (sync_write.c): counting them here
+		 * read the whole index, most of a resync's own time. */
+		struct store_mailbox_state now;
+		if (store_mailbox_get_state(&now, c->store, b->id) < 0) {
 			rc = sync_fail_store(c, "count messages");
 			goto out;
 		}
-		if (held != c->sel_exists) {
+		if (now.exists != c->sel_exists) {
 			/* RELIABILITY rule 7: only a full listing proves a
 			 * message is gone. */
 			listing.n = 0;
@@ -965,12 +968,10 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 			      imap4_status_parse(&si, r) == 0;
 		}
 		struct store_mailbox_state st;
-		uint64_t count = 0;
-		if (store_mailbox_get_state(&st, c->store, b->id) < 0 ||
-		    store_message_count(&count, c->store, b->id) < 0)
+		if (store_mailbox_get_state(&st, c->store, b->id) < 0)
 			return sync_fail_store(c, "read mailbox state");
 		struct plan_local local = {st.uidvalidity, st.uidnext,
-		                           st.highestmodseq, (uint32_t)count};
+		                           st.highestmodseq, st.exists};
 		/* Without CONDSTORE, STATUS cannot show flag changes: such
 		 * mailboxes are selected at every poll. */
 		bool changed =
