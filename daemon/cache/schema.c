@@ -633,7 +633,13 @@ int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
 	 * loss can only drop the last transactions, which the next sync
 	 * fetches again from the server, the source of truth; FULL would
 	 * fsync on every commit of every flag change. */
+	/* 16 KB pages, for a new file (on an existing one this does
+	 * nothing): a body of some 10 KB fits in one page instead of
+	 * spilling over three, and storing 20,000 bodies measured a third
+	 * less system time and a fifth less wall time (indexing included);
+	 * metadata and resyncs measured the same. */
 	if ((rc = exec(db,
+	               "PRAGMA page_size = 16384;"
 	               "PRAGMA journal_mode = WAL;"
 	               "PRAGMA synchronous = NORMAL;"
 	               "PRAGMA foreign_keys = ON;",

@@ -279,6 +279,7 @@ Test(store, creates_schema_at_current_version)
 	char *mode = query_text("PRAGMA journal_mode");
 	cr_assert_str_eq(mode, "wal");
 	free(mode);
+	cr_assert_eq(query_int("PRAGMA page_size"), 16384);
 	cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema WHERE "
 	                       "name IN ('accounts', 'mailboxes', 'messages', "
 	                       "'bodies', 'messages_fts')"),
@@ -354,6 +355,8 @@ Test(store, migrates_version_1_and_indexes_old_messages)
 	store_close(&s);
 	cr_assert_eq(query_int("PRAGMA user_version"), CACHE_SCHEMA_VERSION);
 	cr_assert_eq(fts_hits("quarterly"), 1);
+	/* An existing file keeps its page size. */
+	cr_assert_eq(query_int("PRAGMA page_size"), 4096);
 	assert_consistent();
 }
 
