@@ -306,6 +306,29 @@ Test(query, status_counts_bodies_waiting_for_the_index)
 	          "%s", output());
 }
 
+/* New messages the indexer has not reached show too, each once, with or
+ * without a body waiting as well. */
+Test(query, status_counts_messages_waiting_for_the_index)
+{
+	struct store *s;
+	char err[256];
+	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK, "%s",
+	             err);
+	int64_t inbox = 0;
+	cr_assert_eq(store_mailbox_upsert(&inbox, s, 1, "INBOX", "/", "", NULL),
+	             STORE_OK);
+	add(s, inbox, 8, T0, "", "not yet searchable", "X <x@y>");
+	add(s, inbox, 9, T0, "", "nor this one", "X <x@y>");
+	cr_assert_eq(store_body_put(s, inbox, 9, "H: v", "later", false),
+	             STORE_OK);
+	store_close(&s);
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_status(&q), QUERY_OK, "%s", q.err);
+	cr_assert(strstr(output(), "work\tidle\tINBOX\t3\t2\t2023-11-14 "
+	                           "22:13\tlive\t\t2\t\n"),
+	          "%s", output());
+}
+
 Test(query, status)
 {
 	open_mode(OUT_TSV);
