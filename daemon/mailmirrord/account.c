@@ -22,8 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Without IDLE, the watched mailbox is asked with NOOP this often. */
-#define NOOP_INTERVAL_MS 30000
 /* The mailbox list is read again at most this often while live. */
 #define LIST_INTERVAL_S 300
 /* A poke finds the worker idle on a connection that may have died
@@ -284,7 +282,8 @@ static int wait_changes(struct worker *w, int ms)
 		return SYNC_OK;
 	}
 	/* RFC 3501 6.1.2: NOOP is the way to poll for updates. */
-	int slice = ms < NOOP_INTERVAL_MS ? ms : NOOP_INTERVAL_MS;
+	int noop_ms = (int)w->a->conf->noop_interval * 1000;
+	int slice = ms < noop_ms ? ms : noop_ms;
 	promise(w->a, slice + (int)w->a->conf->timeout * 1000);
 	int rc = imap4_wait(h, slice, on_idle, w);
 	/* A stop ends the wait: LOGOUT is next, and a NOOP on a dead

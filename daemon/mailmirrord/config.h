@@ -75,6 +75,9 @@ enum conf_secret {
 #define CONF_DEFAULT_IDLE_TIMEOUT    1740 /* RFC 2177: re-IDLE within 29 min */
 #define CONF_MIN_IDLE_TIMEOUT        60
 #define CONF_MAX_IDLE_TIMEOUT        1740
+#define CONF_DEFAULT_NOOP_INTERVAL   30
+#define CONF_MIN_NOOP_INTERVAL       5
+#define CONF_MAX_NOOP_INTERVAL       1740
 #define CONF_DEFAULT_TIMEOUT         120
 #define CONF_MIN_TIMEOUT             5
 #define CONF_MAX_TIMEOUT             3600
@@ -112,6 +115,7 @@ struct conf_account {
 
 	unsigned poll_interval; /* seconds */
 	unsigned idle_timeout;  /* seconds */
+	unsigned noop_interval; /* seconds; the watched mailbox without IDLE */
 	unsigned timeout;       /* seconds, each command */
 	enum conf_bodies bodies;
 	uint64_t max_body_size; /* bytes; 0 = no limit */

@@ -39,8 +39,10 @@ bool conf_account_equal(const struct conf_account *a,
 	       list_eq(a->exclude, a->n_exclude, b->exclude, b->n_exclude) &&
 	       list_eq(a->idle, a->n_idle, b->idle, b->n_idle) &&
 	       a->poll_interval == b->poll_interval &&
-	       a->idle_timeout == b->idle_timeout && a->timeout == b->timeout &&
-	       a->bodies == b->bodies && a->max_body_size == b->max_body_size &&
+	       a->idle_timeout == b->idle_timeout &&
+	       a->noop_interval == b->noop_interval &&
+	       a->timeout == b->timeout && a->bodies == b->bodies &&
+	       a->max_body_size == b->max_body_size &&
 	       str_eq(a->on_new_mail, b->on_new_mail) &&
 	       a->max_connections == b->max_connections &&
 	       a->enabled == b->enabled;

@@ -576,6 +576,13 @@ static int key_idle_timeout(struct loader *L, struct acct_ctx *x,
 	                 &x->a->idle_timeout);
 }
 
+static int key_noop_interval(struct loader *L, struct acct_ctx *x,
+                             const config_setting_t *s)
+{
+	return want_uint(L, x, s, CONF_MIN_NOOP_INTERVAL,
+	                 CONF_MAX_NOOP_INTERVAL, &x->a->noop_interval);
+}
+
 static int key_timeout(struct loader *L, struct acct_ctx *x,
                        const config_setting_t *s)
 {
@@ -633,6 +640,7 @@ static const struct key_def acct_keys[] = {
         {"idle", true, key_idle},
         {"poll_interval", true, key_poll_interval},
         {"idle_timeout", true, key_idle_timeout},
+        {"noop_interval", true, key_noop_interval},
         {"timeout", true, key_timeout},
         {"bodies", true, key_bodies},
         {"max_body_size", true, key_max_body_size},

@@ -120,6 +120,7 @@ Test(config, full_valid)
 	              "    exclude = [\"Archive/Old\"];\n"
 	              "    idle = [\"INBOX\", \"Archive/2024\"];\n"
 	              "    idle_timeout = 900;\n"
+	              "    noop_interval = 12;\n"
 	              "    max_connections = 3;\n"
 	              "    on_new_mail = \"notify-send \\\"$MM_SUBJECT\\\"\";\n"
 	              "  },\n"
@@ -161,6 +162,7 @@ Test(config, full_valid)
 	cr_assert_eq(a->poll_interval, 600, "top-level default");
 	cr_assert_eq(a->timeout, 60);
 	cr_assert_eq(a->idle_timeout, 900);
+	cr_assert_eq(a->noop_interval, 12);
 	cr_assert_eq(a->bodies, CONF_BODIES_FULL);
 	cr_assert_eq(a->max_body_size, 25u * 1024 * 1024);
 	cr_assert_str_eq(a->on_new_mail, "notify-send \"$MM_SUBJECT\"");
@@ -203,6 +205,7 @@ Test(config, defaults)
 	cr_assert_str_eq(a->secret, "x");
 	cr_assert_eq(a->poll_interval, 300);
 	cr_assert_eq(a->idle_timeout, 1740);
+	cr_assert_eq(a->noop_interval, 30);
 	cr_assert_eq(a->timeout, 120);
 	cr_assert_eq(a->max_connections, 2);
 	cr_assert_eq(a->bodies, CONF_BODIES_NONE);
@@ -351,6 +354,10 @@ Test(config, numbers_out_of_range)
 	                     "    idle_timeout = 1800;\n"),
 	             "mailmirror.conf:7: account \"work\": idle_timeout must "
 	             "be an integer between 60 and 1740");
+	expect_error(ACCOUNT("    password = \"x\";\n"
+	                     "    noop_interval = 4;\n"),
+	             "mailmirror.conf:7: account \"work\": noop_interval must "
+	             "be an integer between 5 and 1740");
 	expect_error(ACCOUNT("    password = \"x\";\n"
 	                     "    max_body_size = \"20T\";\n"),
 	             "mailmirror.conf:7: account \"work\": max_body_size must "

@@ -313,6 +313,30 @@ Test(plain, live_noop_follows_another_client, .timeout = 120)
 	teardown(&f);
 }
 
+/* Without IDLE, news of the watched mailbox comes with the next NOOP, as
+ * often as noop_interval says; the poll (every 10 minutes here) plays no
+ * part. */
+Test(plain, noop_interval_bounds_the_wait_for_news, .timeout = 60)
+{
+	struct fixture f;
+	setup_plain(&f, "pl_noop", NULL,
+	            "poll_interval = 600; noop_interval = 5;");
+	cr_assert_eq(sh("%s " CTL " create pl_noop", f.ctl_env), 0);
+	cr_assert_eq(sh("%s " CTL " fill pl_noop 3 6", f.ctl_env), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(sh("%s " CTL " append pl_noop 'news by NOOP'", f.ctl_env),
+	             0);
+	cr_assert_eq(sh("%s " CTL " store pl_noop 1 +FLAGS '(\\Flagged)'",
+	                f.ctl_env),
+	             0);
+	/* One NOOP interval, the resync, and the oracle's own time. */
+	assert_converged(&f, 5 + 3);
+	cr_assert_eq(stop_daemon(pid), 0);
+	assert_wire(&f, "'^NOOP$'");
+	teardown(&f);
+}
+
 Test(plain, watched_mailboxes_without_notify_are_polled, .timeout = 120)
 {
 	struct fixture f;
