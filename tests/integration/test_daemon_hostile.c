@@ -575,8 +575,9 @@ Test(hostile, fetch_of_a_uid_not_asked_for, .timeout = 60)
 	check_failed(&h, o);
 	check_log(&h, "UID FETCH", NULL);
 	check_cache(&h);
-	cr_assert_eq(messages(&h), 0, "a batch with a UID not asked for was "
-	                              "stored");
+	cr_assert_eq(messages(&h), 0,
+	             "a batch with a UID not asked for was "
+	             "stored");
 	converges(&h, "ho_unasked", 3);
 	done(&h);
 }
@@ -1119,5 +1120,71 @@ Test(hostile, live_daemon_retries_and_spares_other_accounts, .timeout = 90)
 	                               " name = 'hostile' AND state = 'stopped'"
 	                               " AND last_error LIKE '%too busy%'"),
 	             1);
+	done(&h);
+}
+
+/* The peak resident size of a running process (VmHWM), in kB; -1 when
+ * unknown. */
+static long peak_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	long kb = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* While the daemon idles, the server floods it with news of a message
+ * (200,000 FETCH responses, 7 MB): the daemon ends its IDLE at the first,
+ * reads the rest without keeping them, resyncs once, and idles again;
+ * its memory stays within the bound of a --once run. */
+Test(hostile, flood_of_news_during_idle, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n");
+	add_box(&sc, "ho_flood", 1);
+	add_fetch_cmd(&sc, "1");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: $TAG OK fetched\n"
+	         "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "S* 200000 * 1 FETCH (FLAGS (\\\\Seen \\\\Flagged))\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n"
+	         "C~ $TAG EXAMINE ho_flood$\n"
+	         "S: * 1 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 2] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\)$\n"
+	         "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen \\\\Flagged))\n"
+	         "S: $TAG OK fetched\n"
+	         "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "TIMEOUT 20000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_flood", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	long flagged = cache_count_until(
+	        &h.f, "SELECT count(*) FROM messages WHERE flagged", 1, 30);
+	long kb = peak_rss_kb(pid);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(flagged, 1, "the news never reached the cache");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	cr_assert_gt(kb, 0);
+	cr_assert_lt(kb, RSS_MAX_KB, "peak RSS %ld kB", kb);
+	check_log(&h, "watching with IDLE", NULL);
+	check_cache(&h);
 	done(&h);
 }
