@@ -14,7 +14,11 @@ static int chunk_step(struct store *s, enum stmt_id id, int64_t last,
 	return store_run(s, st, what, changes);
 }
 
-/* The last id of the next chunk of a queue (0: nothing waits). */
+/* The last id of the next chunk of a queue (0: nothing waits): at most
+ * max entries, and no more once those taken weigh max_bytes (0: no
+ * limit), though always one. A chunk is one transaction, and a writer
+ * waits for it, so it must stay short whatever the sizes; the entries are
+ * read only as far as the chunk goes. */
 static int chunk_end(struct store *s, enum stmt_id id, size_t max,
                      uint64_t max_bytes, int64_t *last)
 {
@@ -23,12 +27,21 @@ static int chunk_end(struct store *s, enum stmt_id id, size_t max,
 	if (st == NULL)
 		return rc;
 	sqlite3_bind_int64(st, 1, (int64_t)(max ? max : 1));
-	sqlite3_bind_int64(st, 2,
-	                   max_bytes && max_bytes < INT64_MAX
-	                           ? (int64_t)max_bytes
-	                           : INT64_MAX);
-	/* max() of nothing is NULL, read as 0: nothing waits. */
-	return store_run_int(s, st, "finding what waits for the index", last);
+	uint64_t budget = max_bytes ? max_bytes : UINT64_MAX, taken = 0;
+	*last = 0;
+	while (taken < budget && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t len = sqlite3_column_int64(st, 1);
+		*last = sqlite3_column_int64(st, 0);
+		/* Saturating: sizes come from the server. */
+		uint64_t l = len > 0 ? (uint64_t)len : 0;
+		taken = l > UINT64_MAX - taken ? UINT64_MAX : taken + l;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		rc = store_fail(s, rc, "finding what waits for the index");
+	else
+		rc = STORE_OK;
+	store_done(st);
+	return rc;
 }
 
 /* One chunk of waiting messages, or else of waiting bodies, inside the
@@ -42,11 +55,11 @@ static int index_chunk(struct store *s, size_t max, uint64_t max_bytes,
 	        ST_BODY_FTS_FORGET, ST_BODY_FTS_ADD, ST_BODY_DEQUEUE};
 	const enum stmt_id *steps = msg_steps;
 	int64_t last = 0;
-	int rc = chunk_end(s, ST_MSG_CHUNK_END, max, max_bytes, &last);
+	int rc = chunk_end(s, ST_MSG_CHUNK_ROWS, max, max_bytes, &last);
 
 	if (rc == STORE_OK && last == 0) {
 		steps = body_steps;
-		rc = chunk_end(s, ST_BODY_CHUNK_END, max, max_bytes, &last);
+		rc = chunk_end(s, ST_BODY_CHUNK_ROWS, max, max_bytes, &last);
 	}
 	*changes = 0;
 	for (size_t i = 0; i < 3 && rc == STORE_OK && last > 0; i++)

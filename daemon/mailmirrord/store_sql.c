@@ -116,25 +116,22 @@ const char *const store_sql[ST_COUNT] = {
 		"INSERT INTO bodies (message_id, headers, body, truncated) "
 		"SELECT id, ?3, ?4, ?5 FROM messages "
 		"WHERE mailbox_id = ?1 AND uid = ?2",
-	/* A chunk of a queue is its entries up to the chunk's last id: at
-	 * most ?1 of them, and while the messages before one add up to less
-	 * than ?2 bytes (RFC822.SIZE, known without reading the bodies; an
-	 * envelope alone counts as ENVELOPE_BYTES). A chunk is one
-	 * transaction, and a writer waits for it, so it must stay short
-	 * whatever the sizes. Each FTS5 statement writes one segment for the
-	 * whole chunk. */
-#define CHUNK_END(queue, len_expr, joins, filter)                              \
-	"SELECT max(message_id) FROM (SELECT q.message_id, " len_expr          \
-	" AS len, sum(" len_expr ") OVER (ORDER BY q.message_id ROWS "         \
-	"UNBOUNDED PRECEDING) AS run FROM " queue " q LEFT JOIN messages m "    \
-	"ON m.id = q.message_id " joins filter " ORDER BY q.message_id "       \
-	"LIMIT ?1) WHERE run - len < ?2"
+	/* The entries of a queue in order, at most ?1, each with what it
+	 * weighs in a chunk's byte budget (store_index.c): RFC822.SIZE,
+	 * known without reading the bodies, or ENVELOPE_BYTES for an
+	 * envelope alone. A waiting message's body, if any, waits too
+	 * (schema.c): bodies_unindexed, a table of ids, says whether it has
+	 * one; looking into bodies instead read a whole body per message. */
+#define CHUNK_ROWS(queue, len_expr, filter)                                    \
+	"SELECT q.message_id, " len_expr " FROM " queue " q "                  \
+	"LEFT JOIN messages m ON m.id = q.message_id " filter                  \
+	" ORDER BY q.message_id LIMIT ?1"
 	/* A waiting message enters the index whole, with its body if it has
 	 * one; that body leaves its own queue with it. */
-	[ST_MSG_CHUNK_END] = CHUNK_END("messages_unindexed",
-		"CASE WHEN b.message_id IS NULL THEN " ENVELOPE_BYTES
-		" ELSE coalesce(m.size, 0) END",
-		"LEFT JOIN bodies b ON b.message_id = q.message_id", ""),
+	[ST_MSG_CHUNK_ROWS] = CHUNK_ROWS("messages_unindexed",
+		"CASE WHEN EXISTS (SELECT 1 FROM bodies_unindexed b "
+		"WHERE b.message_id = q.message_id) THEN coalesce(m.size, 0) "
+		"ELSE " ENVELOPE_BYTES " END", ""),
 	[ST_MSG_FTS_ADD] =
 		"INSERT INTO messages_fts (rowid, subject, from_addr, to_addr, "
 		"cc_addr, body) SELECT m.id, m.subject, m.from_addr, m.to_addr, "
@@ -153,8 +150,8 @@ const char *const store_sql[ST_COUNT] = {
 #define BODY_OF_INDEXED                                                        \
 	" NOT EXISTS (SELECT 1 FROM messages_unindexed u "                     \
 	"WHERE u.message_id = q.message_id)"
-	[ST_BODY_CHUNK_END] = CHUNK_END("bodies_unindexed",
-		"coalesce(m.size, 0)", "", "WHERE" BODY_OF_INDEXED),
+	[ST_BODY_CHUNK_ROWS] = CHUNK_ROWS("bodies_unindexed",
+		"coalesce(m.size, 0)", "WHERE" BODY_OF_INDEXED),
 	[ST_BODY_FTS_FORGET] =
 		"INSERT INTO messages_fts (messages_fts, rowid, subject, "
 		"from_addr, to_addr, cc_addr, body) SELECT 'delete', m.id, "
