@@ -286,47 +286,53 @@ Test(query, count)
 	cr_assert_str_eq(output(), "{\"count\":4}\n");
 }
 
-/* A body the indexer has not reached yet shows in status. */
-Test(query, status_counts_bodies_waiting_for_the_index)
+/* The fixture's store, open again, and work/INBOX's id in it. */
+static struct store *reopen_inbox(int64_t *inbox)
 {
 	struct store *s;
 	char err[256];
 	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK, "%s",
 	             err);
-	int64_t inbox = 0;
-	cr_assert_eq(store_mailbox_upsert(&inbox, s, 1, "INBOX", "/", "", NULL),
+	cr_assert_eq(store_mailbox_upsert(inbox, s, 1, "INBOX", "/", "", NULL),
 	             STORE_OK);
+	return s;
+}
+
+/* status in TSV holds work/INBOX's line with this TO INDEX count. */
+static void assert_inbox_waiting(const char *count)
+{
+	char want[128];
+	snprintf(want, sizeof(want),
+	         "work\tidle\tINBOX\t3\t2\t2023-11-14 22:13\tlive\t\t%s\t\n",
+	         count);
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_status(&q), QUERY_OK, "%s", q.err);
+	cr_assert(strstr(output(), want), "%s", output());
+}
+
+/* A body the indexer has not reached yet shows in status. */
+Test(query, status_counts_bodies_waiting_for_the_index)
+{
+	int64_t inbox = 0;
+	struct store *s = reopen_inbox(&inbox);
 	cr_assert_eq(store_body_put(s, inbox, 2, "H: v", "later", false),
 	             STORE_OK);
 	store_close(&s);
-	open_mode(OUT_TSV);
-	cr_assert_eq(query_status(&q), QUERY_OK, "%s", q.err);
-	cr_assert(strstr(output(), "work\tidle\tINBOX\t3\t2\t2023-11-14 "
-	                           "22:13\tlive\t\t1\t\n"),
-	          "%s", output());
+	assert_inbox_waiting("1");
 }
 
 /* New messages the indexer has not reached show too, each once, with or
  * without a body waiting as well. */
 Test(query, status_counts_messages_waiting_for_the_index)
 {
-	struct store *s;
-	char err[256];
-	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK, "%s",
-	             err);
 	int64_t inbox = 0;
-	cr_assert_eq(store_mailbox_upsert(&inbox, s, 1, "INBOX", "/", "", NULL),
-	             STORE_OK);
+	struct store *s = reopen_inbox(&inbox);
 	add(s, inbox, 8, T0, "", "not yet searchable", "X <x@y>");
 	add(s, inbox, 9, T0, "", "nor this one", "X <x@y>");
 	cr_assert_eq(store_body_put(s, inbox, 9, "H: v", "later", false),
 	             STORE_OK);
 	store_close(&s);
-	open_mode(OUT_TSV);
-	cr_assert_eq(query_status(&q), QUERY_OK, "%s", q.err);
-	cr_assert(strstr(output(), "work\tidle\tINBOX\t3\t2\t2023-11-14 "
-	                           "22:13\tlive\t\t2\t\n"),
-	          "%s", output());
+	assert_inbox_waiting("2");
 }
 
 Test(query, status)

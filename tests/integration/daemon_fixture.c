@@ -32,6 +32,22 @@ int sh(const char *fmt, ...)
 	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
 }
 
+long sh_number(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	FILE *p = popen(cmd, "r");
+	long n = -1;
+	if (p) {
+		if (fscanf(p, "%ld", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
 
 void setup_as(struct fixture *f, const char *prefix, const char *idle,
               const char *port, const char *user, const char *pass,
@@ -44,8 +60,8 @@ void setup_as(struct fixture *f, const char *prefix, const char *idle,
 	snprintf(f->conf, sizeof(f->conf), "%s/mailmirror.conf", f->dir);
 	snprintf(f->db, sizeof(f->db), "%s/cache.db", f->dir);
 	snprintf(f->prefix, sizeof(f->prefix), "%s", prefix);
-	snprintf(f->ctl_env, sizeof(f->ctl_env), "IMAP_USER='%s' IMAP_PASS='%s'",
-	         user, pass);
+	snprintf(f->ctl_env, sizeof(f->ctl_env),
+	         "IMAP_USER='%s' IMAP_PASS='%s'", user, pass);
 	FILE *c = fopen(f->conf, "w");
 	cr_assert_not_null(c);
 	fprintf(c,
@@ -58,7 +74,8 @@ void setup_as(struct fixture *f, const char *prefix, const char *idle,
 	        "});\n",
 	        f->db, harness_env("IMAP_HOST"),
 	        port ? port : harness_env("IMAP_PORT"), user, pass, prefix,
-	        idle, extra && strstr(extra, "timeout =") ? "" : "timeout = 10;",
+	        idle,
+	        extra && strstr(extra, "timeout =") ? "" : "timeout = 10;",
 	        extra ? extra : "");
 	fclose(c);
 	chmod(f->conf, 0600);
@@ -72,7 +89,7 @@ void setup_full(struct fixture *f, const char *prefix, const char *idle,
 }
 
 void setup_idle(struct fixture *f, const char *prefix, const char *idle,
-                       const char *extra)
+                const char *extra)
 {
 	setup_full(f, prefix, idle, NULL, extra);
 }
@@ -173,24 +190,14 @@ void wait_live(const struct fixture *f)
 /* The number a query on the cache gives, or -1. */
 long cache_count(const struct fixture *f, const char *sql)
 {
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd),
-	         "python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
-	         " print(c.execute(\\\"%s\\\").fetchone()[0])\"",
-	         f->db, sql);
-	FILE *p = popen(cmd, "r");
-	long n = -1;
-	if (p) {
-		if (fscanf(p, "%ld", &n) != 1)
-			n = -1;
-		pclose(p);
-	}
-	return n;
+	return sh_number("python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
+	                 " print(c.execute(\\\"%s\\\").fetchone()[0])\"",
+	                 f->db, sql);
 }
 
 /* cache_count until it gives want, for at most wait_s seconds. */
-long cache_count_until(const struct fixture *f, const char *sql,
-                              long want, double wait_s)
+long cache_count_until(const struct fixture *f, const char *sql, long want,
+                       double wait_s)
 {
 	long got = -1;
 	for (int i = 0; i <= (int)(wait_s * 20); i++) {
@@ -200,4 +207,3 @@ long cache_count_until(const struct fixture *f, const char *sql,
 	}
 	return got;
 }
-

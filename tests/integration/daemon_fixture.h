@@ -31,6 +31,9 @@ const char *build_dir(void);
 /* Runs a shell command; its exit status, or -1. */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Runs a shell command; the number it prints first, or -1. */
+long sh_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A fresh fixture mirroring prefix* as user/pass (NULL: the harness's
  * IMAP_USER and IMAP_PASS) on port (NULL: IMAP_PORT), watching the
  * mailboxes that match the pattern idle live.

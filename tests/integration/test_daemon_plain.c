@@ -50,17 +50,8 @@ static void assert_wire(const struct fixture *f, const char *patterns)
 static long wire_count(const struct fixture *f, const char *pattern,
                        const char *until)
 {
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), CTL " wire-count '%s' '%s' '%s'", f->prefix,
-	         pattern, until);
-	FILE *p = popen(cmd, "r");
-	long n = -1;
-	if (p) {
-		if (fscanf(p, "%ld", &n) != 1)
-			n = -1;
-		pclose(p);
-	}
-	return n;
+	return sh_number(CTL " wire-count '%s' '%s' '%s'", f->prefix, pattern,
+	                 until);
 }
 
 static void assert_log_has(const struct fixture *f, const char *text)
