@@ -174,6 +174,21 @@ static const char migration_2[] =
 	"INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');\n";
 /* clang-format on */
 
+/* A trigger's statements when a message's indexed body goes (deleted, or
+ * replaced and waiting again): the index forgets the message as shown with
+ * old.body and learns it without. */
+#define FTS_DROP_OLD_BODY                                                      \
+	"  INSERT INTO messages_fts (messages_fts, rowid, subject, "           \
+	"from_addr,\n"                                                         \
+	"      to_addr, cc_addr, body)\n"                                      \
+	"    SELECT 'delete', id, subject, from_addr, to_addr, cc_addr, "      \
+	"old.body\n"                                                           \
+	"    FROM messages WHERE id = old.message_id;\n"                       \
+	"  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"    \
+	"      cc_addr, body)\n"                                               \
+	"    SELECT id, subject, from_addr, to_addr, cc_addr, NULL\n"          \
+	"    FROM messages WHERE id = old.message_id;\n"
+
 /* Indexing leaves the paths that store mail. New messages are indexed by
  * the daemon, a batch in one statement, in the transaction that stores
  * them (store.c says why). A stored body waits in bodies_unindexed until
@@ -225,33 +240,14 @@ static const char migration_3[] =
         "  WHEN old.body IS NOT new.body AND NOT EXISTS\n"
         "    (SELECT 1 FROM bodies_unindexed WHERE message_id = "
         "old.message_id)\n"
-        "BEGIN\n"
-        "  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
-        "      to_addr, cc_addr, body)\n"
-        "    SELECT 'delete', id, subject, from_addr, to_addr, cc_addr, "
-        "old.body\n"
-        "    FROM messages WHERE id = old.message_id;\n"
-        "  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
-        "      cc_addr, body)\n"
-        "    SELECT id, subject, from_addr, to_addr, cc_addr, NULL\n"
-        "    FROM messages WHERE id = old.message_id;\n"
+        "BEGIN\n" FTS_DROP_OLD_BODY
         "  INSERT INTO bodies_unindexed (message_id) VALUES (old.message_id);\n"
         "END;\n"
         "CREATE TRIGGER bodies_fts_delete BEFORE DELETE ON bodies\n"
         "  WHEN NOT EXISTS\n"
         "    (SELECT 1 FROM bodies_unindexed WHERE message_id = "
         "old.message_id)\n"
-        "BEGIN\n"
-        "  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
-        "      to_addr, cc_addr, body)\n"
-        "    SELECT 'delete', id, subject, from_addr, to_addr, cc_addr, "
-        "old.body\n"
-        "    FROM messages WHERE id = old.message_id;\n"
-        "  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
-        "      cc_addr, body)\n"
-        "    SELECT id, subject, from_addr, to_addr, cc_addr, NULL\n"
-        "    FROM messages WHERE id = old.message_id;\n"
-        "END;\n"
+        "BEGIN\n" FTS_DROP_OLD_BODY "END;\n"
         "CREATE TRIGGER bodies_unqueue AFTER DELETE ON bodies BEGIN\n"
         "  DELETE FROM bodies_unindexed WHERE message_id = old.message_id;\n"
         "END;\n"
@@ -323,16 +319,7 @@ static const char migration_4[] =
         "    AND NOT EXISTS\n"
         "    (SELECT 1 FROM messages_unindexed WHERE message_id = "
         "old.message_id)\n"
-        "BEGIN\n"
-        "  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
-        "      to_addr, cc_addr, body)\n"
-        "    SELECT 'delete', id, subject, from_addr, to_addr, cc_addr, "
-        "old.body\n"
-        "    FROM messages WHERE id = old.message_id;\n"
-        "  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
-        "      cc_addr, body)\n"
-        "    SELECT id, subject, from_addr, to_addr, cc_addr, NULL\n"
-        "    FROM messages WHERE id = old.message_id;\n"
+        "BEGIN\n" FTS_DROP_OLD_BODY
         "  INSERT INTO bodies_unindexed (message_id) VALUES (old.message_id);\n"
         "END;\n"
         "DROP TRIGGER bodies_fts_delete;\n"
@@ -343,17 +330,7 @@ static const char migration_4[] =
         "    AND NOT EXISTS\n"
         "    (SELECT 1 FROM messages_unindexed WHERE message_id = "
         "old.message_id)\n"
-        "BEGIN\n"
-        "  INSERT INTO messages_fts (messages_fts, rowid, subject, from_addr,\n"
-        "      to_addr, cc_addr, body)\n"
-        "    SELECT 'delete', id, subject, from_addr, to_addr, cc_addr, "
-        "old.body\n"
-        "    FROM messages WHERE id = old.message_id;\n"
-        "  INSERT INTO messages_fts (rowid, subject, from_addr, to_addr,\n"
-        "      cc_addr, body)\n"
-        "    SELECT id, subject, from_addr, to_addr, cc_addr, NULL\n"
-        "    FROM messages WHERE id = old.message_id;\n"
-        "END;\n"
+        "BEGIN\n" FTS_DROP_OLD_BODY "END;\n"
         /* From this version on a resync trusts exists_count to be the
          * number of the mailbox's rows (every write keeps it so): a
          * count made by an older version is made again once. */
@@ -674,9 +651,8 @@ int cache_trim_wal(const char *path, off_t max_bytes)
 	rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL,
 	                  NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_wal_checkpoint_v2(db, NULL,
-		                               SQLITE_CHECKPOINT_TRUNCATE, NULL,
-		                               NULL);
+		rc = sqlite3_wal_checkpoint_v2(
+		        db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	sqlite3_close(db);
 	return rc == SQLITE_OK ? CACHE_OK : db_code(rc);
 }
