@@ -997,22 +997,21 @@ static bool known_done(const struct sync_ctx *c, const char *name)
 	return false;
 }
 
-bool sync_is_finish(const struct sync_ctx *c, const char *name)
+bool sync_turn(const struct sync_ctx *c, size_t k, size_t *i)
 {
-	const char *f = c->finish_with;
-	if (!f)
-		return false;
-	return strcasecmp(f, "INBOX") == 0 ? strcasecmp(name, "INBOX") == 0
-	                                   : strcmp(name, f) == 0;
+	*i = k % c->nboxes;
+	const char *f = c->finish_with, *name = c->boxes[*i].name;
+	bool last = f && (strcasecmp(f, "INBOX") == 0
+	                          ? strcasecmp(name, "INBOX") == 0
+	                          : strcmp(name, f) == 0);
+	return (k >= c->nboxes) == last;
 }
 
 int sync_all(struct sync_ctx *c)
 {
 	int worst = SYNC_OK;
-	/* Two passes: c->finish_with last. */
-	for (size_t k = 0; k < 2 * c->nboxes; k++) {
-		size_t i = k % c->nboxes;
-		if ((k < c->nboxes) == sync_is_finish(c, c->boxes[i].name))
+	for (size_t k = 0, i; k < 2 * c->nboxes; k++) {
+		if (!sync_turn(c, k, &i))
 			continue;
 		if (sync_stopping(c))
 			return SYNC_ESTOP;

@@ -111,8 +111,11 @@ int sync_writer_wait(struct sync_writer *w);
 /* Waits, ends the thread, frees; the last batch's result. */
 int sync_writer_stop(struct sync_writer **w);
 
-/* Whether name is c->finish_with (INBOX in any case, RFC 3501 5.1). */
-bool sync_is_finish(const struct sync_ctx *c, const char *name);
+/* The order sync_known and sync_all sync c->boxes in: turn k of 0 ..
+ * 2 * c->nboxes - 1 is *i, or false for a turn to skip. Each mailbox has
+ * one turn; c->finish_with (INBOX in any case, RFC 3501 5.1) comes after
+ * the others. */
+bool sync_turn(const struct sync_ctx *c, size_t k, size_t *i);
 
 /* Messages or bodies were committed: tells the indexer (c->text_stored). */
 void sync_text_stored(struct sync_ctx *c);

@@ -301,10 +301,8 @@ int sync_known(struct sync_ctx *c)
 		stored.v[i].name = NULL;
 	}
 	c->quiet = true;
-	/* Two passes: c->finish_with last. */
-	for (size_t k = 0; k < 2 * c->nboxes && rc == SYNC_OK; k++) {
-		size_t i = k % c->nboxes;
-		if ((k < c->nboxes) == sync_is_finish(c, c->boxes[i].name))
+	for (size_t k = 0, i; k < 2 * c->nboxes && rc == SYNC_OK; k++) {
+		if (!sync_turn(c, k, &i))
 			continue;
 		if (sync_stopping(c)) {
 			rc = SYNC_ESTOP;
