@@ -12,6 +12,8 @@
  * so it neither depends on TZ nor on the range of struct tm. The same
  * arithmetic serves the Date: header of an ENVELOPE (RFC 5322).
  */
+#include "proto/date.h"
+
 #include "imap4.h"
 
 #include <ctype.h>
@@ -24,6 +26,23 @@
 static const char month_names[12][4] = {"Jan", "Feb", "Mar", "Apr",
                                         "May", "Jun", "Jul", "Aug",
                                         "Sep", "Oct", "Nov", "Dec"};
+
+/* The month named by the three letters at p, in any case: 1-12, or 0. */
+static int month_number(const char *p)
+{
+	char m[3];
+	for (int i = 0; i < 3; i++) {
+		if (!p[i])
+			return 0;
+		/* ASCII only: a byte that is no letter stays unequal. */
+		m[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+	}
+	m[0] = (char)(m[0] - 32);
+	for (int i = 0; i < 12; i++)
+		if (memcmp(m, month_names[i], 3) == 0)
+			return i + 1;
+	return 0;
+}
 
 static bool is_leap(long y)
 {
@@ -86,20 +105,13 @@ static bool expect(const char **p, char c)
 	return true;
 }
 
-int imap4_internaldate2tuple(time_t *out, int *tz_minutes, const char *s)
+/* The date-time at p; with whole, nothing may follow it. */
+static int parse_date_time(time_t *out, int *tz_minutes, const char *p,
+                           bool whole)
 {
 	int day, mon = 0, year, hh, mm, ss, zh, zm, sign;
-	bool quoted;
+	bool quoted = *p == '"';
 
-	if (!out || !s)
-		return IMAP4_EINVAL;
-	/* Like imaplib, the date may be preceded by anything that ends with
-	 * the word INTERNALDATE, e.g. a whole FETCH response line. */
-	const char *p = strcasestr(s, "INTERNALDATE");
-	p = p ? p + strlen("INTERNALDATE") : s;
-	while (*p == ' ')
-		p++;
-	quoted = *p == '"';
 	if (quoted)
 		p++;
 
@@ -110,10 +122,7 @@ int imap4_internaldate2tuple(time_t *out, int *tz_minutes, const char *s)
 		return IMAP4_EINVAL;
 	if (!expect(&p, '-'))
 		return IMAP4_EINVAL;
-	for (int i = 0; i < 12 && !mon; i++)
-		if (strncasecmp(p, month_names[i], 3) == 0)
-			mon = i + 1;
-	if (!mon)
+	if (!(mon = month_number(p)))
 		return IMAP4_EINVAL;
 	p += 3;
 	if (!expect(&p, '-') || !digits(&p, 4, &year) || !expect(&p, ' ') ||
@@ -128,7 +137,9 @@ int imap4_internaldate2tuple(time_t *out, int *tz_minutes, const char *s)
 	if (quoted && !expect(&p, '"'))
 		return IMAP4_EINVAL;
 	/* Unquoted, the date must end where a token ends. */
-	if (!quoted && *p && *p != ' ' && *p != ')' && *p != '\r' && *p != '\n')
+	if (whole ? *p != '\0'
+	          : !quoted && *p && *p != ' ' && *p != ')' && *p != '\r' &&
+	                    *p != '\n')
 		return IMAP4_EINVAL;
 
 	/* A leap second (:60) is accepted and lands on the next second, as
@@ -146,6 +157,26 @@ int imap4_internaldate2tuple(time_t *out, int *tz_minutes, const char *s)
 	if (tz_minutes)
 		*tz_minutes = tz;
 	return 0;
+}
+
+int imap4_internaldate2tuple(time_t *out, int *tz_minutes, const char *s)
+{
+	if (!out || !s)
+		return IMAP4_EINVAL;
+	/* Like imaplib, the date may be preceded by anything that ends with
+	 * the word INTERNALDATE, e.g. a whole FETCH response line. */
+	const char *p = strcasestr(s, "INTERNALDATE");
+	p = p ? p + strlen("INTERNALDATE") : s;
+	while (*p == ' ')
+		p++;
+	return parse_date_time(out, tz_minutes, p, false);
+}
+
+int imap4_internaldate_value(time_t *out, int *tz_minutes, const char *s)
+{
+	if (!out || !s)
+		return IMAP4_EINVAL;
+	return parse_date_time(out, tz_minutes, s, true);
 }
 
 /* Years that fit the four digits of date-year; outside, the time is
@@ -286,7 +317,6 @@ static int zone_minutes(const char *p, bool *ok)
 
 int imap4_rfc5322_date(time_t *out, int *tz_minutes, const char *s)
 {
-	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
 	if (!s)
 		return IMAP4_EINVAL;
 	const char *p = skip_cfws(s);
@@ -305,10 +335,7 @@ int imap4_rfc5322_date(time_t *out, int *tz_minutes, const char *s)
 	p = skip_cfws(p);
 	if (*p == '-') /* "1-Jan-2024", seen from some gateways */
 		p++;
-	int month = 0;
-	for (int i = 0; i < 12; i++)
-		if (strncasecmp(p, months + 3 * i, 3) == 0)
-			month = i + 1;
+	int month = month_number(p);
 	if (!month)
 		return IMAP4_EINVAL;
 	while (isalpha((unsigned char)*p))

@@ -50,6 +50,8 @@ struct group {
 	const char *start; /* raw text of the run, kept if it fails */
 	const char *end;
 	struct imap4_buf bytes; /* decoded, not yet converted */
+	struct imap4_buf spare; /* the next run's, swapped in when it starts */
+	struct imap4_buf conv;  /* the run converted to UTF-8 */
 	const char *gap;        /* whitespace before the run, or NULL */
 	size_t gap_len;
 };
@@ -127,31 +129,34 @@ static int b64_value(char c)
 }
 
 /* The bytes of a word, appended to b. 1 when the encoded-text is valid, 0
- * when not (b then unchanged), < 0 on no memory. */
+ * when not (b then unchanged), < 0 on no memory. The bytes never
+ * outnumber the text, so the room is made once. */
 static int decode_text(struct imap4_buf *b, const struct word *w)
 {
-	size_t mark = b->len;
 	const char *t = w->text;
 	size_t n = w->text_len;
-	int rc = 0;
+	int rc = imap4_buf_reserve(b, n);
+	if (rc < 0)
+		return rc;
+	char *d = b->data + b->len, *start = d;
 
 	if (w->encoding == 'Q') {
-		for (size_t i = 0; i < n && rc == 0; i++) {
+		for (size_t i = 0; i < n; i++) {
 			if (t[i] == '_') {
-				rc = imap4_buf_putc(b, ' ');
+				*d++ = ' ';
 			} else if (t[i] == '=') {
 				int hi, lo;
 				if (n - i < 3 ||
 				    (hi = imap4_hex_value(t[i + 1])) < 0 ||
 				    (lo = imap4_hex_value(t[i + 2])) < 0)
 					goto invalid;
-				rc = imap4_buf_putc(b, (char)(hi << 4 | lo));
+				*d++ = (char)(hi << 4 | lo);
 				i += 2;
 			} else {
-				rc = imap4_buf_putc(b, t[i]);
+				*d++ = t[i];
 			}
 		}
-		return rc < 0 ? rc : 1;
+		goto valid;
 	}
 
 	/* B: padding is optional in practice, but a lone sextet or a
@@ -167,9 +172,7 @@ static int decode_text(struct imap4_buf *b, const struct word *w)
 		nbits += 6;
 		if (nbits >= 8) {
 			nbits -= 8;
-			rc = imap4_buf_putc(b, (char)(bits >> nbits));
-			if (rc < 0)
-				return rc;
+			*d++ = (char)(bits >> nbits);
 		}
 	}
 	for (; i < n; i++, pad++)
@@ -177,12 +180,13 @@ static int decode_text(struct imap4_buf *b, const struct word *w)
 			goto invalid;
 	if ((i - pad) % 4 == 1 || pad > 2 || (pad && (i % 4) != 0))
 		goto invalid;
+valid:
+	b->len += (size_t)(d - start);
+	b->data[b->len] = '\0';
 	return 1;
 
 invalid:
-	b->len = mark;
-	if (b->data)
-		b->data[mark] = '\0';
+	b->data[b->len] = '\0';
 	return 0;
 }
 
@@ -196,28 +200,25 @@ static int emit_raw(struct imap4_buf *out, const char *s, size_t len)
  * *prev_ok tells whether the previous group was decoded. */
 static int flush_group(struct imap4_buf *out, struct group *g, bool *prev_ok)
 {
-	struct imap4_buf conv;
+	struct imap4_buf *conv = &g->conv;
 	int rc, ok;
 
 	if (!g->active)
 		return 0;
 	g->active = false;
-	imap4_buf_init(&conv, 0);
-	ok = imap4_charset_convert(&conv, g->charset,
+	imap4_buf_reset(conv);
+	ok = imap4_charset_convert(conv, g->charset,
 	                           g->bytes.data ? g->bytes.data : "",
 	                           g->bytes.len);
 	imap4_buf_reset(&g->bytes);
-	if (ok < 0) {
-		imap4_buf_clear(&conv);
+	if (ok < 0)
 		return ok;
-	}
 	rc = 0;
 	if (g->gap && !(ok && *prev_ok))
 		rc = emit_raw(out, g->gap, g->gap_len);
 	if (rc == 0)
-		rc = ok ? emit_raw(out, conv.data ? conv.data : "", conv.len)
+		rc = ok ? emit_raw(out, conv->data ? conv->data : "", conv->len)
 		        : emit_raw(out, g->start, (size_t)(g->end - g->start));
-	imap4_buf_clear(&conv);
 	*prev_ok = ok == 1;
 	return rc;
 }
@@ -249,11 +250,9 @@ static int decode(struct imap4_buf *out, struct group *g, const char *s,
 		 * run still owns the group's buffer until it is flushed, and
 		 * a broken word is plain text that flushes nothing. */
 		if (!(same && adjacent)) {
-			struct imap4_buf tmp;
-			imap4_buf_init(&tmp, 0);
-			rc = decode_text(&tmp, &w);
+			imap4_buf_reset(&g->spare);
+			rc = decode_text(&g->spare, &w);
 			if (rc <= 0) {
-				imap4_buf_clear(&tmp);
 				if (rc < 0)
 					return rc;
 				p++; /* broken: plain text */
@@ -264,14 +263,13 @@ static int decode(struct imap4_buf *out, struct group *g, const char *s,
 				rc = emit_raw(out, last, (size_t)(p - last));
 				prev_ok = false;
 			}
-			if (rc < 0) {
-				imap4_buf_clear(&tmp);
+			if (rc < 0)
 				return rc;
-			}
 			g->gap = adjacent ? last : NULL;
 			g->gap_len = (size_t)(p - last);
-			imap4_buf_clear(&g->bytes);
-			g->bytes = tmp;
+			struct imap4_buf run = g->spare;
+			g->spare = g->bytes;
+			g->bytes = run;
 			g->active = true;
 			g->start = p;
 			memcpy(g->charset, w.charset, sizeof(g->charset));
@@ -304,8 +302,12 @@ int imap4_rfc2047_decode_append(struct imap4_buf *out, const char *s,
 	size_t mark = out->len;
 	memset(&g, 0, sizeof(g));
 	imap4_buf_init(&g.bytes, 0);
+	imap4_buf_init(&g.spare, 0);
+	imap4_buf_init(&g.conv, 0);
 	rc = decode(out, &g, s ? s : "", len);
 	imap4_buf_clear(&g.bytes);
+	imap4_buf_clear(&g.spare);
+	imap4_buf_clear(&g.conv);
 	if (rc < 0)
 		out->len = mark;
 	return rc;

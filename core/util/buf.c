@@ -35,7 +35,7 @@ void imap4_buf_reset(struct imap4_buf *b)
 		b->data[0] = '\0';
 }
 
-int imap4_buf_reserve(struct imap4_buf *b, size_t n)
+int imap4_buf_grow(struct imap4_buf *b, size_t n)
 {
 	if (n > SIZE_MAX - 1 - b->len)
 		return IMAP4_ELIMIT;
@@ -70,11 +70,6 @@ int imap4_buf_append(struct imap4_buf *b, const void *p, size_t n)
 int imap4_buf_puts(struct imap4_buf *b, const char *s)
 {
 	return imap4_buf_append(b, s, strlen(s));
-}
-
-int imap4_buf_putc(struct imap4_buf *b, char c)
-{
-	return imap4_buf_append(b, &c, 1);
 }
 
 int imap4_buf_vprintf(struct imap4_buf *b, const char *fmt, va_list ap)
