@@ -436,9 +436,41 @@ Test(store, refuses_someone_elses_database)
 	        sqlite3_exec(db, "CREATE TABLE contacts (x)", NULL, NULL, NULL),
 	        SQLITE_OK);
 	sqlite3_close(db);
+	cr_assert_eq(chmod(path, 0644), 0);
 	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_ECORRUPT);
 	cr_assert(strstr(err, "not a mailmirror cache") != NULL, "%s", err);
 	cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema"), 1);
+	/* Refused as it was found: neither its mode nor its journal. */
+	struct stat sb;
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0644, "mode %o", sb.st_mode & 0777);
+	char *mode = query_text("PRAGMA journal_mode");
+	cr_assert_str_eq(mode, "delete");
+	free(mode);
+}
+
+Test(store, refuses_a_file_that_is_no_database)
+{
+	struct store *s = NULL;
+	char err[256] = "";
+	static const char text[] = "user_pref(\"a\", 1);\n";
+
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; i < 100; i++)
+		fputs(text, f);
+	fclose(f);
+	cr_assert_eq(chmod(path, 0644), 0);
+	cr_assert_lt(store_open(&s, path, err, sizeof(err)), 0);
+	cr_assert_null(s);
+	cr_assert(strstr(err, "not a database") != NULL, "%s", err);
+	struct stat sb;
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0644, "mode %o", sb.st_mode & 0777);
+	cr_assert_eq(sb.st_size, 100 * (off_t)strlen(text));
+	char wal[160];
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	cr_assert_neq(access(wal, F_OK), 0, "a WAL beside it");
 }
 
 Test(store, accounts)
