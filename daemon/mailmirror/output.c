@@ -3,6 +3,7 @@
 
 #include <langinfo.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -48,7 +49,26 @@ static bool is_bidi_control(uint32_t c)
 	       c == 0x200e || c == 0x200f || c == 0x061c;
 }
 
-char *out_clean(const char *s, bool multiline)
+/* Where a control character may stay: LF and TAB in a block, CR only
+ * as the CR of a CRLF in a block that keeps them. A lone CR would let a
+ * header line overwrite what was printed before it. */
+static bool keep_control(uint32_t c, const unsigned char *next, size_t left,
+                         enum out_clean how)
+{
+	if (how == OUT_CLEAN_LINE)
+		return false;
+	if (c == '\n' || c == '\t')
+		return true;
+	return c == '\r' && how == OUT_CLEAN_BLOCK_CRLF && left > 0 &&
+	       next[0] == '\n';
+}
+
+static bool is_control(uint32_t c)
+{
+	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0);
+}
+
+char *out_clean(const char *s, enum out_clean how)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t n = strlen((const char *)p), o = 0;
@@ -70,12 +90,12 @@ char *out_clean(const char *s, bool multiline)
 			p++, n--;
 			continue;
 		}
-		if (multiline && (c == '\n' || c == '\t')) {
-			res[o++] = (char)c;
-		} else if (multiline && c == '\r') {
-			/* dropped: CRLF line ends become LF */
-		} else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
-			res[o++] = ' ';
+		if (is_control(c)) {
+			if (keep_control(c, p + 1, n - 1, how))
+				res[o++] = (char)c;
+			else if (c != '\r' || how == OUT_CLEAN_LINE)
+				res[o++] = ' ';
+			/* else dropped: CRLF line ends become LF */
 		} else if (!is_bidi_control(c)) {
 			memcpy(res + o, p, len);
 			o += len;
@@ -83,6 +103,70 @@ char *out_clean(const char *s, bool multiline)
 		p += len, n -= len;
 	}
 	res[o] = '\0';
+	return res;
+}
+
+/* SQLite's json_object() escapes quotes, backslashes and C0 controls but
+ * copies every other byte, and the cache may hold what an older daemon
+ * stored unchecked: invalid UTF-8 (which no JSON parser accepts, RFC 8259
+ * section 8.1) becomes U+FFFD here. DEL, C1 and bidirectional controls are
+ * legal in JSON strings but act on a terminal that shows the line, so they
+ * are written as \u escapes, which mean the same to a parser; outside
+ * strings (JSON white space) nothing is changed.
+ *
+ * Writes the cleaned form of p[0..n) to res, or only measures it when res
+ * is NULL; returns its length. Two passes rather than room for the worst
+ * case: a cached body of megabytes would otherwise cost six times its
+ * size. */
+static size_t json_clean_into(char *res, const unsigned char *p, size_t n)
+{
+	bool in_string = false, escaped = false;
+	size_t o = 0;
+
+	while (n > 0) {
+		uint32_t c;
+		size_t len = utf8_decode(p, n, &c);
+
+		if (len == 0) {
+			if (res)
+				memcpy(res + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			p++, n--;
+			continue;
+		}
+		if (in_string && !escaped &&
+		    (is_control(c) || is_bidi_control(c))) {
+			if (res)
+				snprintf(res + o, 7, "\\u%04x", (unsigned)c);
+			o += 6;
+		} else {
+			if (escaped)
+				escaped = false;
+			else if (in_string && c == '\\')
+				escaped = true;
+			else if (c == '"')
+				in_string = !in_string;
+			if (res)
+				memcpy(res + o, p, len);
+			o += len;
+		}
+		p += len, n -= len;
+	}
+	return o;
+}
+
+char *out_json_clean(const char *json)
+{
+	const unsigned char *p = (const unsigned char *)(json ? json : "null");
+	size_t n = strlen((const char *)p);
+	/* At most six bytes out for each byte in: this cannot wrap. */
+	size_t len = n <= (SIZE_MAX - 1) / 6 ? json_clean_into(NULL, p, n) : 0;
+	char *res;
+
+	if (n > (SIZE_MAX - 1) / 6 || (res = malloc(len + 1)) == NULL)
+		return NULL;
+	json_clean_into(res, p, n);
+	res[len] = '\0';
 	return res;
 }
 
@@ -119,8 +203,15 @@ static void put(struct out *o, const char *s)
 
 void out_json(struct out *o, const char *json)
 {
-	put(o, json ? json : "null");
+	char *clean = out_json_clean(json);
+
+	if (clean == NULL) {
+		o->failed = true;
+		return;
+	}
+	put(o, clean);
 	put(o, "\n");
+	free(clean);
 	o->rows++;
 }
 
@@ -128,7 +219,7 @@ void out_row(struct out *o, const char *const *fields)
 {
 	if (o->mode == OUT_TSV) {
 		for (size_t i = 0; i < o->ncols; i++) {
-			char *c = out_clean(fields[i], false);
+			char *c = out_clean(fields[i], OUT_CLEAN_LINE);
 
 			if (c == NULL) {
 				o->failed = true;
@@ -158,7 +249,7 @@ void out_row(struct out *o, const char *const *fields)
 	}
 	char **row = o->cells + o->nrows * o->ncols;
 	for (size_t i = 0; i < o->ncols; i++) {
-		row[i] = out_clean(fields[i], false);
+		row[i] = out_clean(fields[i], OUT_CLEAN_LINE);
 		if (row[i] == NULL) {
 			while (i-- > 0)
 				free(row[i]);

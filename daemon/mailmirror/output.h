@@ -5,7 +5,10 @@
  * every field is cleaned first (out_clean): control characters, escape
  * sequences and bidirectional overrides cannot reach the terminal
  * (RELIABILITY rule 6), and a tab or newline cannot split a TSV record.
- * JSON lines are built by SQLite's json_object(), which escapes them.
+ * JSON lines are built by SQLite's json_object(), which escapes quotes and
+ * C0 controls; out_json then makes them valid UTF-8 and escapes the
+ * controls SQLite leaves as they are (out_json_clean), whatever the cache
+ * holds.
  */
 #ifndef MAILMIRROR_OUTPUT_H
 #define MAILMIRROR_OUTPUT_H
@@ -46,18 +49,36 @@ void out_begin(struct out *o, FILE *f, enum out_mode mode,
  * Table and TSV modes only. */
 void out_row(struct out *o, const char *const *fields);
 
-/* Adds a row that is one complete JSON text (JSON mode). */
+/* Adds a row that is one complete JSON text (JSON mode), cleaned with
+ * out_json_clean; NULL prints as null. */
 void out_json(struct out *o, const char *json);
 
 /* Prints what was buffered and frees it. Returns 0, or -1 if memory ran out
  * or writing failed along the way. */
 int out_end(struct out *o);
 
-/* A cleaned copy of s (caller frees), or NULL when out of memory. Invalid
- * UTF-8 becomes U+FFFD; C0 and C1 controls and DEL become a space, except
- * that with multiline newlines and tabs are kept (and CR dropped);
- * bidirectional embedding, override and isolate controls are dropped. */
-char *out_clean(const char *s, bool multiline);
+/* How out_clean treats line structure. */
+enum out_clean {
+	OUT_CLEAN_LINE,       /* one line: LF, CR and TAB become spaces */
+	OUT_CLEAN_BLOCK,      /* LF and TAB kept, CR dropped (a terminal) */
+	OUT_CLEAN_BLOCK_CRLF, /* LF and TAB kept, and CR where it starts a
+	                         CRLF (a pipe or file); a lone CR dropped */
+};
+
+/* A cleaned copy of s (NULL: "") that the caller frees, or NULL when out
+ * of memory. Invalid UTF-8 becomes U+FFFD; C0 and C1 controls and DEL
+ * become a space, except the line ends and tabs that how keeps or drops;
+ * bidirectional embedding, override, isolate and mark characters are
+ * dropped. */
+char *out_clean(const char *s, enum out_clean how);
+
+/* A copy of the JSON text json (NULL: "null") that the caller frees, or
+ * NULL when out of memory: each invalid UTF-8 byte becomes U+FFFD, and C0
+ * and C1 controls, DEL and the bidirectional controls out_clean drops
+ * inside strings become \uXXXX escapes. A valid JSON text stays valid and
+ * means the same, except for the replaced bytes; any other text comes out
+ * valid UTF-8 all the same. */
+char *out_json_clean(const char *json);
 
 /* Display cells taken by the UTF-8 string s in the current locale. */
 size_t out_width(const char *s);

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -57,6 +58,24 @@ int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
 	return QUERY_USAGE;
 }
 
+/* ---- search text
+ *
+ * The user's grammar, loosest first (the FTS5 order: OR, AND, NOT):
+ *
+ *	query   = or
+ *	or      = and *("OR" and)
+ *	and     = unary *(["AND"] unary)	; juxtaposition is AND
+ *	unary   = "NOT" unary / "(" or ")" / term
+ *	term    = [field ":"] (word / quoted) ["*"]
+ *
+ * FTS5 has only a binary NOT ("a NOT b"), while people write "NOT a" and
+ * "a AND NOT b". So each expression is built as a pair: an FTS5 query and
+ * whether it stands for its matches or for every other message. Every
+ * combination of the two stays one FTS5 query (a AND NOT b is "a NOT b",
+ * NOT a OR b is everything but "a NOT b", ...), and only the whole query
+ * may end up negated, which query.c runs as the messages not among the
+ * matches. */
+
 static const struct {
 	const char *prefix;
 	const char *column;
@@ -64,6 +83,49 @@ static const struct {
         {"from:", "from_addr"},  {"to:", "to_addr"}, {"cc:", "cc_addr"},
         {"subject:", "subject"}, {"body:", "body"},
 };
+
+/* Parentheses and NOTs nest at most this deep: the parser recurses once
+ * per level, and FTS5 refuses deep queries anyway. */
+#define SEARCH_MAX_DEPTH 32
+
+enum token { T_END, T_TERM, T_AND, T_OR, T_NOT, T_OPEN, T_CLOSE };
+
+/* Binding strength of the operator at an FTS5 query's top level. */
+enum prec { P_OR, P_AND, P_NOT, P_ATOM };
+
+struct expr {
+	char *fts; /* sqlite3_malloc'ed; NULL after an error */
+	bool neg;  /* stands for every message except fts's matches */
+	enum prec prec;
+};
+
+struct parser {
+	const char *p;  /* the rest of the text */
+	enum token tok; /* the current token */
+	char *term;     /* its FTS5 form for T_TERM (sqlite3_malloc'ed) */
+	int depth;
+	int rc; /* the first error, or QUERY_OK */
+	char *err;
+	size_t errlen;
+};
+
+__attribute__((format(printf, 3, 4))) static void
+fail(struct parser *ps, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ps->rc != QUERY_OK)
+		return;
+	ps->rc = rc;
+	va_start(ap, fmt);
+	vsnprintf(ps->err, ps->errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void fail_nomem(struct parser *ps)
+{
+	fail(ps, QUERY_ERROR, "out of memory");
+}
 
 /* A word ends at white space, a parenthesis or a quote. */
 static size_t word_len(const char *p)
@@ -78,7 +140,7 @@ static size_t word_len(const char *p)
 
 /* Appends text[0..n) as one FTS5 string: inside it, operators and
  * column syntax are plain text, so nothing the user types reaches the FTS5
- * grammar except what the caller lets through. */
+ * grammar except what the parser writes itself. */
 static void put_phrase(sqlite3_str *q, const char *text, size_t n, bool prefix)
 {
 	sqlite3_str_appendchar(q, 1, '"');
@@ -87,103 +149,301 @@ static void put_phrase(sqlite3_str *q, const char *text, size_t n, bool prefix)
 			sqlite3_str_appendchar(q, 1, '"');
 		sqlite3_str_appendchar(q, 1, text[i]);
 	}
-	sqlite3_str_appendall(q, prefix ? "\"* " : "\" ");
+	sqlite3_str_appendall(q, prefix ? "\"*" : "\"");
 }
 
-int query_fts_translate(char **out, const char *text, char *err, size_t errlen)
+/* Reads the term at ps->p (after white space and operators were ruled
+ * out) into ps->term. */
+static void lex_term(struct parser *ps)
 {
 	sqlite3_str *q = sqlite3_str_new(NULL);
-	const char *p = text ? text : "";
-	bool any = false;
-	char *res;
+	const char *column = NULL, *p = ps->p;
+	size_t n;
 
-	*out = NULL;
-	while (*p != '\0') {
-		const char *column = NULL;
-		size_t n;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		size_t pl = strlen(fields[i].prefix);
 
-		if (isspace((unsigned char)*p)) {
+		if (strncasecmp(p, fields[i].prefix, pl) == 0) {
+			column = fields[i].column;
+			p += pl;
+			break;
+		}
+	}
+	if (column != NULL)
+		sqlite3_str_appendf(q, "%s : ", column);
+	if (*p == '"') {
+		const char *close = strchr(p + 1, '"');
+
+		if (close == NULL) {
+			fail(ps, QUERY_BADQUERY,
+			     "bad search query: unterminated quote");
+			goto out;
+		}
+		n = (size_t)(close - p - 1);
+		p = close + 1;
+		put_phrase(q, close - n, n, *p == '*');
+		if (*p == '*')
 			p++;
-			continue;
-		}
-		if (*p == '(' || *p == ')') {
-			sqlite3_str_appendchar(q, 1, *p);
-			sqlite3_str_appendchar(q, 1, ' ');
-			p++;
-			continue;
-		}
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]);
-		     i++) {
-			size_t pl = strlen(fields[i].prefix);
-
-			if (strncasecmp(p, fields[i].prefix, pl) == 0) {
-				column = fields[i].column;
-				p += pl;
-				break;
-			}
-		}
-		if (column != NULL)
-			sqlite3_str_appendf(q, "%s : ", column);
-		if (*p == '"') {
-			const char *close = strchr(p + 1, '"');
-
-			if (close == NULL) {
-				snprintf(err, errlen,
-				         "bad search query: unterminated "
-				         "quote");
-				sqlite3_free(sqlite3_str_finish(q));
-				return QUERY_BADQUERY;
-			}
-			n = (size_t)(close - p - 1);
-			p = close + 1;
-			put_phrase(q, close - n, n, *p == '*');
-			if (*p == '*')
-				p++;
-			any = true;
-			continue;
-		}
-		n = word_len(p);
-		if (n == 0) {
-			/* "from:" followed by nothing or a parenthesis */
-			snprintf(err, errlen,
-			         "bad search query: a field prefix needs a "
-			         "term after it");
-			sqlite3_free(sqlite3_str_finish(q));
-			return QUERY_BADQUERY;
-		}
-		if (column == NULL &&
-		    ((n == 3 && (strncmp(p, "AND", 3) == 0 ||
-		                 strncmp(p, "NOT", 3) == 0)) ||
-		     (n == 2 && strncmp(p, "OR", 2) == 0))) {
-			sqlite3_str_append(q, p, (int)n);
-			sqlite3_str_appendchar(q, 1, ' ');
-		} else if (n == 1 && p[0] == '*') {
-			snprintf(err, errlen,
-			         "bad search query: '*' needs a word before "
-			         "it");
-			sqlite3_free(sqlite3_str_finish(q));
-			return QUERY_BADQUERY;
-		} else {
-			/* a trailing '*' makes a prefix query */
-			put_phrase(q, p, n - (p[n - 1] == '*'),
-			           p[n - 1] == '*');
-			any = true;
-		}
+	} else if ((n = word_len(p)) == 0) {
+		/* "from:" followed by nothing or a parenthesis */
+		fail(ps, QUERY_BADQUERY,
+		     "bad search query: a field prefix needs a term after it");
+		goto out;
+	} else if (n == 1 && p[0] == '*') {
+		fail(ps, QUERY_BADQUERY,
+		     "bad search query: '*' needs a word before it");
+		goto out;
+	} else {
+		/* a trailing '*' makes a prefix query */
+		put_phrase(q, p, n - (p[n - 1] == '*'), p[n - 1] == '*');
 		p += n;
 	}
-	if (!any) {
+	if (sqlite3_str_errcode(q) != SQLITE_OK) {
+		fail_nomem(ps);
+		goto out;
+	}
+	ps->p = p;
+	ps->tok = T_TERM;
+	ps->term = sqlite3_str_finish(q);
+	return;
+out:
+	sqlite3_free(sqlite3_str_finish(q));
+}
+
+/* Moves to the next token; on an error ps->tok is T_END. */
+static void next(struct parser *ps)
+{
+	static const struct {
+		const char *word;
+		enum token tok;
+	} ops[] = {{"AND", T_AND}, {"OR", T_OR}, {"NOT", T_NOT}};
+	const char *p = ps->p;
+
+	sqlite3_free(ps->term);
+	ps->term = NULL;
+	ps->tok = T_END;
+	while (isspace((unsigned char)*p))
+		p++;
+	ps->p = p;
+	if (*p == '\0' || ps->rc != QUERY_OK)
+		return;
+	if (*p == '(' || *p == ')') {
+		ps->tok = *p == '(' ? T_OPEN : T_CLOSE;
+		ps->p++;
+		return;
+	}
+	/* Upper case only: "and" and "not" are words people search for. */
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		size_t n = strlen(ops[i].word);
+
+		if (word_len(p) == n && strncmp(p, ops[i].word, n) == 0) {
+			ps->tok = ops[i].tok;
+			ps->p += n;
+			return;
+		}
+	}
+	lex_term(ps);
+	if (ps->rc != QUERY_OK)
+		ps->tok = T_END;
+}
+
+static bool starts_operand(enum token t)
+{
+	return t == T_TERM || t == T_OPEN || t == T_NOT;
+}
+
+static const char *token_name(enum token t)
+{
+	return t == T_AND ? "AND" : t == T_OR ? "OR" : "NOT";
+}
+
+static void expr_free(struct expr *e)
+{
+	sqlite3_free(e->fts);
+	e->fts = NULL;
+}
+
+/* l op r in FTS5, each side in parentheses unless it binds at least as
+ * tightly as lmin / rmin asks; takes l's and r's strings. */
+static struct expr binop(struct parser *ps, struct expr l, const char *op,
+                         struct expr r, enum prec prec, bool neg)
+{
+	/* AND and OR are associative; FTS5's NOT groups to the left. */
+	enum prec lmin = prec, rmin = prec == P_NOT ? P_ATOM : prec;
+	struct expr e = {.neg = neg, .prec = prec};
+
+	if (ps->rc != QUERY_OK) {
+		expr_free(&l);
+		expr_free(&r);
+		return (struct expr){0};
+	}
+	e.fts = sqlite3_mprintf("%s%s%s %s %s%s%s", l.prec < lmin ? "( " : "",
+	                        l.fts, l.prec < lmin ? " )" : "", op,
+	                        r.prec < rmin ? "( " : "", r.fts,
+	                        r.prec < rmin ? " )" : "");
+	if (e.fts == NULL)
+		fail_nomem(ps);
+	expr_free(&l);
+	expr_free(&r);
+	return e;
+}
+
+/* With A, B the matches of two FTS5 queries and ~ "every other message":
+ * A and ~B is A NOT B, ~A and ~B is ~(A OR B). */
+static struct expr both(struct parser *ps, struct expr l, struct expr r)
+{
+	if (!l.neg && !r.neg)
+		return binop(ps, l, "AND", r, P_AND, false);
+	if (!l.neg)
+		return binop(ps, l, "NOT", r, P_NOT, false);
+	if (!r.neg)
+		return binop(ps, r, "NOT", l, P_NOT, false);
+	return binop(ps, l, "OR", r, P_OR, true);
+}
+
+/* A or ~B is ~(B NOT A), ~A or ~B is ~(A AND B). */
+static struct expr either(struct parser *ps, struct expr l, struct expr r)
+{
+	if (!l.neg && !r.neg)
+		return binop(ps, l, "OR", r, P_OR, false);
+	if (!l.neg)
+		return binop(ps, r, "NOT", l, P_NOT, true);
+	if (!r.neg)
+		return binop(ps, l, "NOT", r, P_NOT, true);
+	return binop(ps, l, "AND", r, P_AND, true);
+}
+
+static struct expr parse_or(struct parser *ps);
+
+static struct expr parse_unary(struct parser *ps)
+{
+	struct expr e = {0};
+
+	if (ps->rc != QUERY_OK)
+		return e;
+	switch (ps->tok) {
+	case T_TERM:
+		e = (struct expr){.fts = ps->term, .prec = P_ATOM};
+		ps->term = NULL;
+		next(ps);
+		return e;
+	case T_NOT:
+	case T_OPEN:
+		break;
+	case T_CLOSE:
+		fail(ps, QUERY_BADQUERY,
+		     "bad search query: ')' without a matching '('");
+		return e;
+	case T_END:
+		fail(ps, QUERY_BADQUERY,
+		     "bad search query: '(' without a matching ')'");
+		return e;
+	default:
+		fail(ps, QUERY_BADQUERY,
+		     "bad search query: %s needs a term on each side",
+		     token_name(ps->tok));
+		return e;
+	}
+	if (++ps->depth > SEARCH_MAX_DEPTH) {
+		fail(ps, QUERY_BADQUERY,
+		     "bad search query: parentheses and NOT nested more than "
+		     "%d deep",
+		     SEARCH_MAX_DEPTH);
+		return e;
+	}
+	if (ps->tok == T_NOT) {
+		next(ps);
+		if (ps->rc == QUERY_OK && !starts_operand(ps->tok))
+			fail(ps, QUERY_BADQUERY,
+			     "bad search query: NOT needs a term after it");
+		e = parse_unary(ps);
+		e.neg = !e.neg;
+	} else {
+		next(ps);
+		if (ps->tok == T_CLOSE)
+			fail(ps, QUERY_BADQUERY,
+			     "bad search query: empty parentheses");
+		e = parse_or(ps);
+		if (ps->rc == QUERY_OK && ps->tok != T_CLOSE)
+			fail(ps, QUERY_BADQUERY,
+			     "bad search query: '(' without a matching ')'");
+		next(ps);
+	}
+	ps->depth--;
+	if (ps->rc != QUERY_OK)
+		expr_free(&e);
+	return e;
+}
+
+static struct expr parse_and(struct parser *ps)
+{
+	struct expr l = parse_unary(ps);
+
+	while (ps->rc == QUERY_OK) {
+		if (ps->tok == T_AND) {
+			next(ps);
+			if (ps->rc == QUERY_OK && !starts_operand(ps->tok))
+				fail(ps, QUERY_BADQUERY,
+				     "bad search query: AND needs a term on "
+				     "each side");
+		} else if (!starts_operand(ps->tok)) {
+			break;
+		}
+		if (ps->rc != QUERY_OK)
+			break;
+		l = both(ps, l, parse_unary(ps));
+	}
+	if (ps->rc != QUERY_OK)
+		expr_free(&l);
+	return l;
+}
+
+static struct expr parse_or(struct parser *ps)
+{
+	struct expr l = parse_and(ps);
+
+	while (ps->rc == QUERY_OK && ps->tok == T_OR) {
+		next(ps);
+		if (ps->rc == QUERY_OK && !starts_operand(ps->tok))
+			fail(ps, QUERY_BADQUERY,
+			     "bad search query: OR needs a term on each side");
+		if (ps->rc != QUERY_OK)
+			break;
+		l = either(ps, l, parse_and(ps));
+	}
+	if (ps->rc != QUERY_OK)
+		expr_free(&l);
+	return l;
+}
+
+int query_fts_translate(char **out, bool *negated, const char *text, char *err,
+                        size_t errlen)
+{
+	struct parser ps = {.p = text ? text : "",
+	                    .rc = QUERY_OK,
+	                    .err = err,
+	                    .errlen = errlen};
+	struct expr e;
+
+	*out = NULL;
+	*negated = false;
+	next(&ps);
+	if (ps.rc == QUERY_OK && ps.tok == T_END) {
 		snprintf(err, errlen, "search needs at least one word");
-		sqlite3_free(sqlite3_str_finish(q));
 		return QUERY_USAGE;
 	}
-	if (sqlite3_str_errcode(q) != SQLITE_OK) {
-		snprintf(err, errlen, "out of memory");
-		sqlite3_free(sqlite3_str_finish(q));
-		return QUERY_ERROR;
+	e = parse_or(&ps);
+	if (ps.rc == QUERY_OK && ps.tok == T_CLOSE)
+		fail(&ps, QUERY_BADQUERY,
+		     "bad search query: ')' without a matching '('");
+	sqlite3_free(ps.term);
+	if (ps.rc != QUERY_OK) {
+		expr_free(&e);
+		return ps.rc;
 	}
-	res = sqlite3_str_finish(q);
-	*out = strdup(res);
-	sqlite3_free(res);
+	*out = strdup(e.fts);
+	*negated = e.neg;
+	expr_free(&e);
 	if (*out == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return QUERY_ERROR;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* A column of a command's result. The same SELECT serves the three output
  * modes: text modes select text_sql, JSON mode wraps the json_sql values
@@ -136,11 +137,39 @@ __attribute__((format(printf, 2, 3))) static void set_err(struct query *q,
 
 int query_open(struct query *q, const char *path, FILE *out, enum out_mode mode)
 {
+	struct stat sb;
 	int rc;
 
 	q->out = out;
 	q->mode = mode;
 	q->err[0] = '\0';
+	q->db = NULL;
+	/* What SQLite would say of these is "disk I/O error" or "schema
+	 * version 0", and a FIFO would block its open. */
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			set_err(q,
+			        "%s is a directory; give the cache file "
+			        "itself (such as %s/cache.db)",
+			        path, path);
+			return QUERY_ERROR;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			set_err(q,
+			        "%s is not a regular file, so not a "
+			        "mailmirror cache",
+			        path);
+			return QUERY_ERROR;
+		}
+		if (sb.st_size == 0) {
+			set_err(q,
+			        "%s is empty, not a mailmirror cache (yet); "
+			        "mailmirrord makes it one when it starts with "
+			        "this cache path",
+			        path);
+			return QUERY_NOCACHE;
+		}
+	}
 	rc = cache_open_ro(&q->db, path, q->err, sizeof(q->err));
 	switch (rc) {
 	case CACHE_OK:
@@ -334,8 +363,10 @@ static int step_error(struct query *q, bool search)
 
 	if (search && (strncmp(msg, "fts5:", 5) == 0 ||
 	               strstr(msg, "syntax error") != NULL)) {
-		set_err(q, "bad search query: unbalanced parentheses or an "
-		           "AND, OR or NOT without a term on each side");
+		/* The parser (parse.c) has caught every syntax error; what
+		 * FTS5 can still refuse is a query too deep for it. */
+		set_err(q, "bad search query: too complex for the full-text "
+		           "index");
 		return QUERY_BADQUERY;
 	}
 	set_err(q, "reading the cache: %s", msg);
@@ -440,9 +471,10 @@ static int count_matches(struct query *q, const char *match, bool *many)
 	return rc;
 }
 
-/* ls and search: the same rows, search adds the FTS match. */
+/* ls and search: the same rows, search adds the FTS match; negated, the
+ * messages it does not match. */
 static int list_messages(struct query *q, const struct query_filter *f,
-                         const char *match)
+                         const char *match, bool negated)
 {
 	struct scope sc;
 	sqlite3_str *sql;
@@ -455,7 +487,8 @@ static int list_messages(struct query *q, const struct query_filter *f,
 		return rc;
 	if ((rc = check_scope(q, &sc)) != QUERY_OK)
 		goto out;
-	if (match != NULL && (rc = count_matches(q, match, &many)) != QUERY_OK)
+	if (match != NULL && !negated &&
+	    (rc = count_matches(q, match, &many)) != QUERY_OK)
 		goto out;
 	sql = sqlite3_str_new(q->db);
 	select_list(q, sql, message_cols, NCOLS(message_cols));
@@ -471,8 +504,17 @@ static int list_messages(struct query *q, const struct query_filter *f,
 	 * testing each message against the set of matches stops after
 	 * --limit hits instead. A rare word goes the other way: its few
 	 * matches are looked up and sorted. The unary + keeps SQLite from
-	 * turning the walk back into lookups. */
-	if (match != NULL && many)
+	 * turning the walk back into lookups.
+	 * A negated query ("NOT word") keeps the messages outside the
+	 * matches: FTS5 has no set of all rows to subtract from, the
+	 * messages table is that set. The subquery is not correlated, so
+	 * SQLite builds it once and the date index is walked as for ls. */
+	if (match != NULL && negated)
+		sqlite3_str_appendall(sql,
+		                      " AND m.id NOT IN (SELECT rowid FROM "
+		                      "messages_fts WHERE messages_fts "
+		                      "MATCH :match)");
+	else if (match != NULL && many)
 		sqlite3_str_appendall(sql, " AND +m.id IN (SELECT rowid FROM "
 		                           "messages_fts WHERE messages_fts "
 		                           "MATCH :match)");
@@ -508,18 +550,20 @@ out:
 
 int query_ls(struct query *q, const struct query_filter *f)
 {
-	return list_messages(q, f, NULL);
+	return list_messages(q, f, NULL, false);
 }
 
 int query_search(struct query *q, const char *text,
                  const struct query_filter *f)
 {
 	char *match = NULL;
-	int rc = query_fts_translate(&match, text, q->err, sizeof(q->err));
+	bool negated = false;
+	int rc = query_fts_translate(&match, &negated, text, q->err,
+	                             sizeof(q->err));
 
 	if (rc != QUERY_OK)
 		return rc;
-	rc = list_messages(q, f, match);
+	rc = list_messages(q, f, match, negated);
 	free(match);
 	return rc;
 }
@@ -579,24 +623,30 @@ static bool parse_uid(int64_t *out, const char *s)
 	return true;
 }
 
-static void print_block(struct query *q, const char *text)
+/* The header block or the body, after a blank line. Cleaned whatever the
+ * destination: "mailmirror show ... | head" prints to a terminal too, and
+ * a header must not be able to drive it. Into a pipe or file the CRLF line
+ * ends stay as cached. -1 when out of memory. */
+static int print_block(struct query *q, const char *text)
 {
-	char *clean = NULL;
+	char *clean;
 
 	if (text == NULL)
-		return;
-	/* On a terminal the text is cleaned; into a file or pipe it goes
-	 * as cached. */
-	if (q->mode == OUT_TABLE && (clean = out_clean(text, true)) != NULL)
-		text = clean;
+		return 0;
+	clean = out_clean(text, q->mode == OUT_TABLE ? OUT_CLEAN_BLOCK
+	                                             : OUT_CLEAN_BLOCK_CRLF);
+	if (clean == NULL)
+		return -1;
 	fputs("\n", q->out);
-	fputs(text, q->out);
-	if (text[0] != '\0' && text[strlen(text) - 1] != '\n')
+	fputs(clean, q->out);
+	if (clean[0] != '\0' && clean[strlen(clean) - 1] != '\n')
 		fputs("\n", q->out);
 	free(clean);
+	return 0;
 }
 
-static void print_show(struct query *q, sqlite3_stmt *st)
+/* -1 when out of memory. */
+static int print_show(struct query *q, sqlite3_stmt *st)
 {
 	size_t n = NCOLS(show_cols);
 
@@ -608,13 +658,17 @@ static void print_show(struct query *q, sqlite3_stmt *st)
 
 		if (v == NULL)
 			continue;
-		clean = out_clean(v, false);
-		fprintf(q->out, "%s: %s\n", show_cols[i].col.title,
-		        clean ? clean : "");
+		if ((clean = out_clean(v, OUT_CLEAN_LINE)) == NULL)
+			return -1;
+		fprintf(q->out, "%s: %s\n", show_cols[i].col.title, clean);
 		free(clean);
 	}
-	print_block(q, (const char *)sqlite3_column_text(st, (int)n - 2));
-	print_block(q, (const char *)sqlite3_column_text(st, (int)n - 1));
+	if (print_block(q, (const char *)sqlite3_column_text(st, (int)n - 2)) <
+	            0 ||
+	    print_block(q, (const char *)sqlite3_column_text(st, (int)n - 1)) <
+	            0)
+		return -1;
+	return 0;
 }
 
 int query_show(struct query *q, const char *scope, const char *uid)
@@ -648,11 +702,24 @@ int query_show(struct query *q, const char *scope, const char *uid)
 	bind_named_int(st, ":uid", u);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
-		if (q->mode == OUT_JSON)
-			fprintf(q->out, "%s\n", sqlite3_column_text(st, 0));
-		else
-			print_show(q, st);
-		if (fflush(q->out) == EOF || ferror(q->out)) {
+		int printed = 0;
+
+		if (q->mode == OUT_JSON) {
+			char *json = out_json_clean(
+			        (const char *)sqlite3_column_text(st, 0));
+
+			if (json == NULL)
+				printed = -1;
+			else
+				fprintf(q->out, "%s\n", json);
+			free(json);
+		} else {
+			printed = print_show(q, st);
+		}
+		if (printed < 0) {
+			set_err(q, "out of memory");
+			rc = QUERY_ERROR;
+		} else if (fflush(q->out) == EOF || ferror(q->out)) {
 			set_err(q, "writing the output failed");
 			rc = QUERY_ERROR;
 		}

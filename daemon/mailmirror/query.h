@@ -42,7 +42,9 @@ struct query {
 };
 
 /* Opens the cache at path read-only. On failure q->db is NULL and the
- * result says why: QUERY_NOCACHE, QUERY_NEWER or QUERY_ERROR. */
+ * result says why: QUERY_NOCACHE (no file, an empty file, or an older
+ * schema), QUERY_NEWER or QUERY_ERROR (a directory or other non-file, not
+ * a mailmirror cache, unreadable). */
 int query_open(struct query *q, const char *path, FILE *out,
                enum out_mode mode);
 void query_close(struct query *q);
@@ -80,12 +82,18 @@ int query_count(struct query *q, const struct query_filter *f);
 int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
                       size_t errlen);
 
-/* Translates the user's search text into an FTS5 query (caller frees
- * *out): from:, to:, cc:, subject: and body: restrict a term to a column,
- * bare words and "quoted phrases" are matched as text (FTS5 operators in
- * them are not interpreted), AND OR NOT and parentheses pass through, a
- * trailing * makes a prefix. QUERY_OK, QUERY_USAGE (empty), QUERY_BADQUERY
- * (unterminated quote) or QUERY_ERROR (memory); message in err. */
-int query_fts_translate(char **out, const char *text, char *err, size_t errlen);
+/* Translates the user's search text (syntax in mailmirror(1)) into an FTS5
+ * query (caller frees *out): from:, to:, cc:, subject: and body: restrict
+ * a term to a column, bare words and "quoted phrases" are matched as text
+ * (FTS5 operators in them are not interpreted), a trailing * makes a
+ * prefix, and AND, OR, NOT (unary: "NOT a", "a AND NOT b", "a NOT b") and
+ * parentheses combine terms. FTS5 knows only "a NOT b", so the result may
+ * be negated: *negated true means the query stands for every message that
+ * *out does not match. QUERY_OK; QUERY_USAGE (no term, no operator: the
+ * text is empty); QUERY_BADQUERY (unterminated quote, unbalanced
+ * parentheses, an operator without its terms, nesting deeper than 32);
+ * QUERY_ERROR (memory); the message is in err. */
+int query_fts_translate(char **out, bool *negated, const char *text, char *err,
+                        size_t errlen);
 
 #endif

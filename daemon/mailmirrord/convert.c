@@ -7,6 +7,7 @@
  */
 #include "mailmirrord/convert.h"
 
+#include "proto/charset.h"
 #include "proto/mime_text.h"
 #include "proto/rfc2047.h"
 #include "util/buf.h"
@@ -19,14 +20,61 @@
 /* A field's place in the row's buffer; NO_FIELD for NULL. */
 #define NO_FIELD SIZE_MAX
 
-static int put(struct imap4_buf *b, const char *s)
+/* How many bytes at the start of s[0..len) are already valid UTF-8
+ * without NUL: all of them for nearly every string a server sends. */
+static size_t utf8_prefix(const char *s, size_t len)
 {
-	return imap4_buf_append(b, s, strlen(s));
+	struct imap4_charset_stream cs;
+	/* Without a label the stream allocates nothing and cannot fail. */
+	imap4_charset_stream_open(&cs, NULL);
+	size_t same = imap4_charset_stream_same(&cs, s, len);
+	imap4_charset_stream_close(&cs);
+	return same;
 }
 
+/* Appends s[0..len) as UTF-8 text. Every TEXT column is UTF-8 (schema.md),
+ * but header bytes come raw from the server: 8-bit headers without any
+ * label are still common, and they hold Latin-1 far more often than
+ * anything else ("M\xfcller"). So bytes that are valid UTF-8 are kept and
+ * any other byte is read as windows-1252 (the superset of Latin-1 that
+ * such senders use), which keeps the name readable where U+FFFD would
+ * lose it; NUL becomes U+FFFD, so that the text is a C string. */
+static int put_text(struct imap4_buf *b, const char *s, size_t len)
+{
+	size_t same = utf8_prefix(s, len), used;
+	int rc = imap4_buf_append(b, s, same);
+
+	if (rc == 0 && same < len) {
+		struct imap4_charset_stream cs;
+		imap4_charset_stream_open(&cs, NULL);
+		rc = imap4_charset_stream_feed(&cs, b, s + same, len - same,
+		                               true, &used);
+		imap4_charset_stream_close(&cs);
+	}
+	return rc;
+}
+
+static int put(struct imap4_buf *b, const char *s)
+{
+	return put_text(b, s, strlen(s));
+}
+
+/* RFC 2047 words are ASCII, so reading the raw bytes around them as
+ * put_text does before decoding changes no word; the decoder alone would
+ * turn Latin-1 bytes into U+FFFD. */
 static int put_decoded(struct imap4_buf *b, const char *s)
 {
-	return imap4_rfc2047_decode_append(b, s, strlen(s));
+	size_t len = strlen(s);
+
+	if (utf8_prefix(s, len) == len)
+		return imap4_rfc2047_decode_append(b, s, len);
+	struct imap4_buf raw;
+	imap4_buf_init(&raw, 0);
+	int rc = put_text(&raw, s, len);
+	if (rc == 0)
+		rc = imap4_rfc2047_decode_append(b, raw.data, raw.len);
+	imap4_buf_clear(&raw);
+	return rc;
 }
 
 static int put_flags(struct imap4_buf *b, const imap4_msg *msg)
@@ -176,8 +224,7 @@ int conv_body(struct conv_body *out, const imap4_msg *msg)
 	size_t hlen = sep ? (size_t)(sep - s->data) + 2 : s->len;
 	struct imap4_buf b;
 	imap4_buf_init(&b, 0);
-	if (imap4_buf_append(&b, s->data, hlen) < 0 ||
-	    imap4_buf_putc(&b, '\0') < 0)
+	if (put_text(&b, s->data, hlen) < 0 || imap4_buf_putc(&b, '\0') < 0)
 		goto nomem;
 	/* The text is what a reader shows (decoded, attachments named, not
 	 * included): it is what people read and search, and raw MIME would

@@ -4,6 +4,12 @@
  * the envelope (RFC 2047 words to UTF-8, address lists to "Name <addr>"),
  * parses the Date: header and joins the flags, so that store.c stays free
  * of IMAP types.
+ *
+ * Every string it produces is valid UTF-8 without NUL, as the cache's TEXT
+ * columns promise (schema.md), whatever the server sent: raw 8-bit bytes
+ * (in the header block, the envelope's strings, flags) are kept where they
+ * are valid UTF-8 and read as windows-1252 otherwise, a NUL becomes
+ * U+FFFD.
  */
 #ifndef MAILMIRRORD_CONVERT_H
 #define MAILMIRRORD_CONVERT_H

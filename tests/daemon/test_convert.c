@@ -103,18 +103,79 @@ Test(convert, groups_and_names_that_are_empty)
 	free(s);
 }
 
-Test(convert, bad_bytes_become_replacement_characters)
+/* Unlabelled 8-bit header text is read as UTF-8 where it is valid and as
+ * windows-1252 otherwise: Latin-1 names survive, and nothing invalid
+ * reaches the cache's TEXT columns. */
+Test(convert, raw_8bit_envelope_is_stored_as_utf8)
 {
-	imap4_envelope e = {.subject = "ok \xff\xfe end \xc3"};
+	imap4_address from = ADDR("M\xfcller", "m\xfc", "ex\xe4mple.de", NULL);
+	imap4_envelope e = {
+	        .subject = "ok \xff\xfe end \xc3",
+	        .from = &from,
+	        .message_id = "<\xe9t\xc3\xa9@x>",
+	};
+	const char *flags[] = {"\\Seen", "$L\xe4"
+	                                 "bel"};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_ENVELOPE |
+	                       IMAP4_HAVE_FLAGS,
+	               .uid = 1,
+	               .flags = flags,
+	               .nflags = 2,
+	               .envelope = &e};
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_str_eq(c.row.subject, "ok \xc3\xbf\xc3\xbe end \xc3\x83");
+	cr_assert_str_eq(c.row.from,
+	                 "M\xc3\xbcller <m\xc3\xbc@ex\xc3\xa4mple.de>");
+	/* valid UTF-8 is kept as it is, the Latin-1 byte beside it read */
+	cr_assert_str_eq(c.row.message_id, "<\xc3\xa9t\xc3\xa9@x>");
+	cr_assert_str_eq(c.row.flags, "\\Seen $L\xc3\xa4"
+	                              "bel");
+	cr_assert_eq(c.row.date, STORE_NO_TIME, "no Date: is no date");
+	conv_clear(&c);
+}
+
+/* Encoded-words are decoded after the raw bytes around them are read. */
+Test(convert, encoded_words_beside_raw_8bit)
+{
+	imap4_envelope e = {
+	        .subject = "=?utf-8?q?Caf=C3=A9?= f\xfcr \xe2\x82\xac"};
 	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_ENVELOPE,
 	               .uid = 1,
 	               .envelope = &e};
 	struct conv_msg c;
 	cr_assert_eq(conv_msg(&c, &m), 0);
-	cr_assert_str_eq(c.row.subject,
-	                 "ok \xef\xbf\xbd\xef\xbf\xbd end \xef\xbf\xbd");
-	cr_assert_eq(c.row.date, STORE_NO_TIME, "no Date: is no date");
+	cr_assert_str_eq(c.row.subject, "Caf\xc3\xa9 f\xc3\xbcr \xe2\x82\xac");
 	conv_clear(&c);
+}
+
+/* bodies.headers is TEXT: the report's message (mailmirror --json show
+ * printed its raw \xfc) and a NUL, which would cut the C string. */
+Test(convert, header_block_is_stored_as_utf8)
+{
+	static const char raw[] =
+	        "From: M\xfcller <m@example.de>\r\n"
+	        "Subject: raw 8bit \xc3\xa4 and latin1 \xe4\r\n"
+	        "X-Nul: a\0b\r\n"
+	        "\r\n"
+	        "raw8bit \xfc\r\n";
+	imap4_section sec = {.item = "BODY[]",
+	                     .section = "",
+	                     .data = raw,
+	                     .len = sizeof(raw) - 1};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_SECTIONS,
+	               .uid = 10,
+	               .sections = &sec};
+	struct conv_body b;
+	cr_assert_eq(conv_body(&b, &m), 1);
+	cr_assert_str_eq(b.b.headers,
+	                 "From: M\xc3\xbcller <m@example.de>\r\n"
+	                 "Subject: raw 8bit \xc3\xa4 and latin1 \xc3\xa4\r\n"
+	                 "X-Nul: a\xef\xbf\xbd"
+	                 "b\r\n");
+	cr_assert_not_null(strstr(b.b.body, "raw8bit \xc3\xbc"), "%s",
+	                   b.b.body);
+	conv_body_clear(&b);
 }
 
 Test(convert, items_not_fetched_stay_unknown)

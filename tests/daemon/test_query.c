@@ -415,21 +415,185 @@ Test(query, bad_search_queries)
 	cr_assert_eq(query_search(&q, "subject:NOT", &f), QUERY_NONE);
 }
 
+/* FTS5 knows only "a NOT b"; the manual promises NOT alone and AND NOT.
+ * Every message of the fixture is to me@example.org. */
+Test(query, search_with_unary_not)
+{
+	struct query_filter f = filter(NULL);
+	const char *out;
+
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_search(&q, "NOT alice", &f), QUERY_OK, "%s", q.err);
+	out = output();
+	cr_assert(strstr(out, "Lunch") && strstr(out, "No date") &&
+	                  strstr(out, "Release") && !strstr(out, "Budget") &&
+	                  !strstr(out, "Garden"),
+	          "%s", out);
+	cr_assert_eq(query_search(&q, "alice AND NOT garden", &f), QUERY_OK,
+	             "%s", q.err);
+	cr_assert_str_eq(output(), "2023-11-14 22:13\twork/INBOX\t1\t"
+	                           "Alice <alice@example.org>\t"
+	                           "Budget meeting\t\\Seen\n");
+	cr_assert_eq(query_search(&q, "(garden OR lunch) AND NOT bob", &f),
+	             QUERY_OK, "%s", q.err);
+	out = output();
+	cr_assert(strstr(out, "Garden") && !strstr(out, "Lunch"), "%s", out);
+	/* everything but Alice's, and her garden party */
+	cr_assert_eq(query_search(&q, "NOT alice OR garden", &f), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "Garden") && strstr(out, "Lunch") &&
+	                  strstr(out, "Release") && !strstr(out, "Budget"),
+	          "%s", out);
+	cr_assert_eq(query_search(&q, "NOT (alice OR bob)", &f), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "No date") && strstr(out, "Release") &&
+	                  !strstr(out, "Lunch") && !strstr(out, "Alice"),
+	          "%s", out);
+	cr_assert_eq(query_search(&q, "NOT alice NOT bob", &f), QUERY_OK);
+	cr_assert_str_eq(output(), out);
+	cr_assert_eq(query_search(&q, "NOT NOT garden", &f), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "Garden") && !strstr(out, "Budget"), "%s", out);
+	cr_assert_eq(query_search(&q, "NOT me", &f), QUERY_NONE);
+
+	/* Filters and scope apply to the rest as to matches. */
+	f.scope = "work";
+	f.unread = true;
+	cr_assert_eq(query_search(&q, "NOT alice", &f), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "\t2\t") && strstr(out, "\t3\t") &&
+	                  !strstr(out, "Garden") && !strstr(out, "Release"),
+	          "%s", out);
+	f = filter(NULL);
+	f.limit = 1;
+	cr_assert_eq(query_search(&q, "NOT garden", &f), QUERY_OK);
+	cr_assert(strstr(output(), "Lunch"), "the newest first");
+}
+
+/* A query of only syntax is a bad query (5), as the manual says, and the
+ * message says what is wrong. */
+Test(query, operators_without_terms_are_bad_queries)
+{
+	static const struct {
+		const char *text, *says;
+	} bad[] = {
+	        {"(", "'(' without a matching ')'"},
+	        {"NOT", "NOT needs a term after it"},
+	        {"AND", "AND needs a term on each side"},
+	        {"OR", "OR needs a term on each side"},
+	        {")", "')' without a matching '('"},
+	        {"()", "empty parentheses"},
+	        {"budget)", "')' without a matching '('"},
+	        {"budget AND OR lunch", "AND needs a term on each side"},
+	        {"budget NOT", "NOT needs a term after it"},
+	        {"(budget OR)", "OR needs a term on each side"},
+	        {"NOT )", "NOT needs a term after it"},
+	};
+	struct query_filter f = filter(NULL);
+
+	open_mode(OUT_TSV);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(query_search(&q, bad[i].text, &f), QUERY_BADQUERY,
+		             "%s", bad[i].text);
+		cr_assert(strncmp(q.err, "bad search query: ", 18) == 0 &&
+		                  strstr(q.err, bad[i].says),
+		          "%s: %s", bad[i].text, q.err);
+	}
+	cr_assert_str_eq(output(), "");
+}
+
+/* Nesting is bounded (the parser recurses per level); a long flat query
+ * is not nested, and FTS5 takes it. */
+Test(query, search_depth_is_bounded)
+{
+	struct query_filter f = filter(NULL);
+	char text[4096];
+	size_t n = 0;
+
+	open_mode(OUT_TSV);
+	for (int i = 0; i < 40; i++)
+		text[n++] = '(';
+	memcpy(text + n, "budget", 6);
+	n += 6;
+	for (int i = 0; i < 40; i++)
+		text[n++] = ')';
+	text[n] = '\0';
+	cr_assert_eq(query_search(&q, text, &f), QUERY_BADQUERY);
+	cr_assert(strstr(q.err, "nested"), "%s", q.err);
+
+	n = 0;
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "NOT ");
+	snprintf(text + n, sizeof(text) - n, "budget");
+	cr_assert_eq(query_search(&q, text, &f), QUERY_OK, "%s", q.err);
+	cr_assert(strstr(output(), "Budget"), "30 NOTs are none");
+
+	n = 0;
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s ",
+		                      i % 3 == 0   ? "budget"
+		                      : i % 3 == 1 ? "OR lunch AND"
+		                                   : "NOT garden");
+	snprintf(text + n, sizeof(text) - n, "meeting");
+	cr_assert_eq(query_search(&q, text, &f), QUERY_OK, "%s", q.err);
+	cr_assert(strstr(output(), "Budget"));
+}
+
+Test(query, fts_translation_of_not)
+{
+	static const struct {
+		const char *text, *fts;
+		bool neg;
+	} cases[] = {
+	        {"NOT a", "\"a\"", true},
+	        {"a AND NOT b", "\"a\" NOT \"b\"", false},
+	        {"NOT a b", "\"b\" NOT \"a\"", false},
+	        {"NOT a OR b", "\"a\" NOT \"b\"", true},
+	        {"a OR NOT b", "\"b\" NOT \"a\"", true},
+	        {"NOT a NOT b", "\"a\" OR \"b\"", true},
+	        {"NOT a OR NOT b", "\"a\" AND \"b\"", true},
+	        {"a NOT b NOT c", "\"a\" NOT \"b\" NOT \"c\"", false},
+	        {"a b NOT c", "( \"a\" AND \"b\" ) NOT \"c\"", false},
+	        {"(a OR b) NOT c", "( \"a\" OR \"b\" ) NOT \"c\"", false},
+	        {"a NOT (b OR c)", "\"a\" NOT ( \"b\" OR \"c\" )", false},
+	        {"a OR b c", "\"a\" OR \"b\" AND \"c\"", false},
+	        {"(a OR b) c", "( \"a\" OR \"b\" ) AND \"c\"", false},
+	        {"not and or", "\"not\" AND \"and\" AND \"or\"", false},
+	        {"subject:NOT", "subject : \"NOT\"", false},
+	};
+	char *out, err[128];
+	bool neg;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(query_fts_translate(&out, &neg, cases[i].text, err,
+		                                 sizeof(err)),
+		             QUERY_OK, "%s: %s", cases[i].text, err);
+		cr_assert_str_eq(out, cases[i].fts, "%s", cases[i].text);
+		cr_assert_eq(neg, cases[i].neg, "%s", cases[i].text);
+		free(out);
+	}
+}
+
 Test(query, fts_translation)
 {
 	char *out, err[128];
 
-	cr_assert_eq(query_fts_translate(&out,
+	bool neg;
+
+	cr_assert_eq(query_fts_translate(&out, &neg,
 	                                 "From:Alice@Example.org "
 	                                 "(a OR b*) \"x y\" body:z*",
 	                                 err, sizeof(err)),
 	             QUERY_OK, "%s", err);
-	cr_assert_str_eq(out, "from_addr : \"Alice@Example.org\" ( \"a\" OR "
-	                      "\"b\"* ) \"x y\" body : \"z\"* ");
+	cr_assert_str_eq(out, "from_addr : \"Alice@Example.org\" AND ( \"a\" "
+	                      "OR \"b\"* ) AND \"x y\" AND body : \"z\"*");
+	cr_assert_not(neg);
 	free(out);
-	cr_assert_eq(query_fts_translate(&out, "col:x NOT y", err, sizeof(err)),
+	cr_assert_eq(query_fts_translate(&out, &neg, "col:x NOT y", err,
+	                                 sizeof(err)),
 	             QUERY_OK);
-	cr_assert_str_eq(out, "\"col:x\" NOT \"y\" ");
+	cr_assert_str_eq(out, "\"col:x\" NOT \"y\"");
+	cr_assert_not(neg);
 	free(out);
 }
 
@@ -451,7 +615,7 @@ Test(query, show)
 	                           "Modseq: 1\n"
 	                           "\nSubject: Budget meeting\r\n"
 	                           "\nNumbers for the zebra project.\r\n"
-	                           "Second line\x07.\n");
+	                           "Second line .\n");
 	query_close(&q);
 
 	/* On a terminal the body is cleaned: CR and BEL go. */
@@ -536,16 +700,16 @@ Test(output, clean)
 {
 	char *c = out_clean("a\x1b]0;title\x07z\xff\xc3(\xe2\x80\xae"
 	                    "evil\r\nnext\xc2\x9b",
-	                    false);
+	                    OUT_CLEAN_LINE);
 
 	cr_assert_str_eq(c, "a ]0;title z\xef\xbf\xbd\xef\xbf\xbd(evil  "
 	                    "next ");
 	free(c);
-	c = out_clean("line\r\n\tindent\x1b[2J", true);
+	c = out_clean("line\r\n\tindent\x1b[2J", OUT_CLEAN_BLOCK);
 	cr_assert_str_eq(c, "line\n\tindent [2J");
 	free(c);
 	/* Overlong encodings and surrogates are invalid UTF-8. */
-	c = out_clean("\xc0\xaf\xed\xa0\x80", false);
+	c = out_clean("\xc0\xaf\xed\xa0\x80", OUT_CLEAN_LINE);
 	cr_assert_str_eq(c, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
 	                    "\xef\xbf\xbd");
 	free(c);

@@ -1,0 +1,96 @@
+/* test_args.c - mailmirror's command line (daemon/mailmirror/args.c). */
+#include "mailmirror/args.h"
+
+#include <criterion/criterion.h>
+
+#include <string.h>
+
+/* Parses and checks the words (after "mailmirror"); the reason in err. */
+static int parse(struct args *a, char *err, size_t errlen,
+                 const char *const *words)
+{
+	char *argv[16] = {"mailmirror"};
+	int argc = 1, rc;
+
+	while (words[argc - 1] != NULL && argc < 16) {
+		argv[argc] = (char *)words[argc - 1];
+		argc++;
+	}
+	err[0] = '\0';
+	rc = args_parse(a, argc, argv, 1700000000, err, errlen);
+	if (rc == QUERY_OK && !a->help && !a->version)
+		rc = args_check(a, err, errlen);
+	return rc;
+}
+
+#define PARSE(a, err, ...)                                                     \
+	parse((a), (err), sizeof(err), (const char *const[]){__VA_ARGS__, NULL})
+
+/* The report's bug 12: "option not valid for count" named no option. */
+Test(args, refused_options_are_named)
+{
+	struct args a;
+	char err[256];
+
+	cr_assert_eq(PARSE(&a, err, "count", "--limit", "3"), QUERY_USAGE);
+	cr_assert_str_eq(err, "--limit is not valid for count");
+	cr_assert_eq(PARSE(&a, err, "status", "--unread"), QUERY_USAGE);
+	cr_assert_str_eq(err, "--unread is not valid for status");
+	cr_assert_eq(PARSE(&a, err, "--flagged", "show", "a/b", "1"),
+	             QUERY_USAGE);
+	cr_assert_str_eq(err, "--flagged is not valid for show");
+	cr_assert_eq(PARSE(&a, err, "show", "a/b", "1", "--since", "2d"),
+	             QUERY_USAGE);
+	cr_assert_str_eq(err, "--since is not valid for show");
+	cr_assert_eq(PARSE(&a, err, "ls", "--in", "a"), QUERY_USAGE);
+	cr_assert_str_eq(err, "--in is not valid for ls");
+}
+
+Test(args, missing_values_say_what_is_missing)
+{
+	struct args a;
+	char err[256];
+
+	cr_assert_eq(PARSE(&a, err, "ls", "--limit"), QUERY_USAGE);
+	cr_assert_str_eq(err, "--limit needs a number");
+	cr_assert_eq(PARSE(&a, err, "ls", "--limit=x"), QUERY_USAGE);
+	cr_assert_str_eq(err, "--limit takes a number, not \"x\"");
+	cr_assert_eq(PARSE(&a, err, "ls", "--since"), QUERY_USAGE);
+	cr_assert(strstr(err, "--since needs a date"), "%s", err);
+	cr_assert_eq(PARSE(&a, err, "ls", "--db"), QUERY_USAGE);
+	cr_assert_str_eq(err, "--db needs a path");
+	cr_assert_eq(PARSE(&a, err, "ls", "--bogus"), QUERY_USAGE);
+	cr_assert_str_eq(err, "unknown option --bogus");
+}
+
+Test(args, commands_and_their_arguments)
+{
+	struct args a;
+	char err[256];
+
+	cr_assert_eq(PARSE(&a, err, "--json"), QUERY_USAGE);
+	cr_assert_str_eq(err, "no command given");
+	cr_assert_eq(PARSE(&a, err, "lsx"), QUERY_USAGE);
+	cr_assert_str_eq(err, "unknown command \"lsx\"");
+	cr_assert_eq(PARSE(&a, err, "show", "a/b"), QUERY_USAGE);
+	cr_assert_str_eq(err, "wrong number of arguments for show");
+	cr_assert_eq(PARSE(&a, err, "search"), QUERY_USAGE);
+
+	cr_assert_eq(PARSE(&a, err, "search", "--in=w/INBOX", "--limit", "0",
+	                   "--unread", "x", "--", "--y"),
+	             QUERY_OK, "%s", err);
+	cr_assert_str_eq(a.in, "w/INBOX");
+	cr_assert_eq(a.filter.limit, 0);
+	cr_assert(a.filter.unread);
+	cr_assert_eq(a.npos, 2);
+	cr_assert_str_eq(a.pos[1], "--y");
+	cr_assert_eq(PARSE(&a, err, "ls", "--since", "1d", "--db", "/x"),
+	             QUERY_OK);
+	cr_assert_eq(a.filter.since, 1700000000 - 86400);
+	cr_assert_str_eq(a.db, "/x");
+	cr_assert_eq(a.filter.limit, QUERY_DEFAULT_LIMIT);
+
+	/* --help wins over whatever follows it. */
+	cr_assert_eq(PARSE(&a, err, "bogus", "--help", "--nope"), QUERY_OK);
+	cr_assert(a.help);
+}
