@@ -29,23 +29,23 @@ static char *env_entry(const char *name, const char *value)
 	return e;
 }
 
-void hook_new_mail(const struct conf_account *acct, const char *mailbox,
-                   const struct store_msg *row)
+/* One run of the command, for row, standing for count messages. */
+static void run_hook(const struct conf_account *acct, const char *mailbox,
+                     const struct store_msg *row, size_t count)
 {
-	if (!acct->on_new_mail)
-		return;
-	char uid[16], date[32];
+	char uid[16], date[32], n[24];
+	snprintf(n, sizeof(n), "%zu", count);
 	snprintf(uid, sizeof(uid), "%" PRIu32, row->uid);
 	if (row->date != STORE_NO_TIME)
 		snprintf(date, sizeof(date), "%" PRId64, row->date);
 	else
 		date[0] = '\0';
-	const char *names[] = {"MM_HOOK", "MM_ACCOUNT",   "MM_MAILBOX",
-	                       "MM_UID",  "MM_FROM",      "MM_SUBJECT",
-	                       "MM_DATE", "MM_MESSAGE_ID"};
-	const char *values[] = {
-	        acct->on_new_mail, acct->name,   mailbox, uid,
-	        row->from,         row->subject, date,    row->message_id};
+	const char *names[] = {"MM_HOOK",    "MM_ACCOUNT", "MM_MAILBOX",
+	                       "MM_UID",     "MM_FROM",    "MM_SUBJECT",
+	                       "MM_DATE",    "MM_MESSAGE_ID", "MM_COUNT"};
+	const char *values[] = {acct->on_new_mail, acct->name,   mailbox,
+	                        uid,               row->from,    row->subject,
+	                        date,              row->message_id, n};
 	enum { NFIELDS = sizeof(names) / sizeof(names[0]) };
 
 	size_t nenv = 0;
@@ -101,4 +101,18 @@ fail:
 	for (size_t i = 0; i < NFIELDS; i++)
 		free(own[i]);
 	free(env);
+}
+
+void hook_new_mail(const struct conf_account *acct, const char *mailbox,
+                   const struct store_msg *const *rows, size_t n)
+{
+	if (!acct->on_new_mail)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (n > HOOK_RUNS_PER_BATCH && i == HOOK_RUNS_PER_BATCH - 1) {
+			run_hook(acct, mailbox, rows[n - 1], n - i);
+			return;
+		}
+		run_hook(acct, mailbox, rows[i], 1);
+	}
 }

@@ -11,6 +11,12 @@
  * The command runs detached: it never delays the sync and is not waited
  * for; a helper shell started with posix_spawn backgrounds it and exits at
  * once, so no zombie is left and no fork() runs in our threaded process.
+ *
+ * A burst of mail starts a bounded number of commands: of the messages
+ * that arrive together (one batch), the first HOOK_RUNS_PER_BATCH - 1 get
+ * a run each, and the rest share one more run, for the last of them, with
+ * MM_COUNT saying how many messages it stands for (1 in every other run).
+ * A mailing list's burst of 300 messages used to start 300 shells at once.
  */
 #ifndef MAILMIRRORD_HOOK_H
 #define MAILMIRRORD_HOOK_H
@@ -18,10 +24,13 @@
 #include "mailmirrord/config.h"
 #include "mailmirrord/store.h"
 
-/* Starts acct->on_new_mail for row (a no-op when none is configured).
- * Failures are logged, never returned: a broken notifier must not stop the
+#define HOOK_RUNS_PER_BATCH 10
+
+/* Starts acct->on_new_mail for the n messages of rows, which arrived
+ * together in mailbox (a no-op when no command is configured). Failures
+ * are logged, never returned: a broken notifier must not stop the
  * mirror. */
 void hook_new_mail(const struct conf_account *acct, const char *mailbox,
-                   const struct store_msg *row);
+                   const struct store_msg *const *rows, size_t n);
 
 #endif

@@ -468,10 +468,17 @@ static struct sync_box *own_box(struct sync_ctx *c, const struct sync_box *b)
 void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
                     const struct pending *p)
 {
-	if (!c->live || !c->conf->on_new_mail)
+	if (!c->live || !c->conf->on_new_mail || p->nrows == 0)
 		return;
+	const struct store_msg **rows = malloc(p->nrows * sizeof(*rows));
+	if (!rows) {
+		log_warning(c->conf->name, b->name, "on_new_mail: out of memory");
+		return;
+	}
 	for (size_t i = 0; i < p->nrows; i++)
-		hook_new_mail(c->conf, b->name, &p->rows[i].row);
+		rows[i] = &p->rows[i].row;
+	hook_new_mail(c->conf, b->name, rows, p->nrows);
+	free(rows);
 }
 
 /* New messages: UID SEARCH for what is at or above from, then batches. */

@@ -1,0 +1,124 @@
+/* test_hook.c - the on_new_mail command: its environment, and how many
+ * runs a burst of mail starts. */
+#include "mailmirrord/hook.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64], log_path[128];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/mm-hook-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(log_path, sizeof(log_path), "%s/hook.log", dir);
+}
+
+static void teardown(void)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(hook, .init = setup, .fini = teardown, .timeout = 30);
+
+/* The lines the detached runs wrote, once want of them are there. */
+static int wait_lines(int want, char lines[][128], int max)
+{
+	int n = 0;
+	for (int tries = 0; tries < 500; tries++) {
+		FILE *f = fopen(log_path, "r");
+		n = 0;
+		if (f) {
+			while (n < max && fgets(lines[n], 128, f))
+				n++;
+			fclose(f);
+		}
+		if (n >= want)
+			break;
+		usleep(10000);
+	}
+	/* Runs that should not exist get the time to show up. */
+	usleep(200000);
+	FILE *f = fopen(log_path, "r");
+	n = 0;
+	if (f) {
+		while (n < max && fgets(lines[n], 128, f))
+			n++;
+		fclose(f);
+	}
+	return n;
+}
+
+static void run_batch(size_t n)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd),
+	         "echo \"$MM_UID $MM_COUNT $MM_SUBJECT\" >> %s", log_path);
+	struct conf_account acct = {.name = "a", .on_new_mail = cmd};
+	struct store_msg *msgs = calloc(n, sizeof(*msgs));
+	const struct store_msg **rows = calloc(n, sizeof(*rows));
+	cr_assert(msgs && rows);
+	for (size_t i = 0; i < n; i++) {
+		msgs[i].uid = (uint32_t)(i + 1);
+		msgs[i].subject = "s";
+		msgs[i].date = STORE_NO_TIME;
+		rows[i] = &msgs[i];
+	}
+	hook_new_mail(&acct, "INBOX", rows, n);
+	free(rows);
+	free(msgs);
+}
+
+Test(hook, a_burst_starts_a_bounded_number_of_runs)
+{
+	char lines[64][128];
+	run_batch(300);
+	int n = wait_lines(HOOK_RUNS_PER_BATCH, lines, 64);
+	cr_assert_eq(n, HOOK_RUNS_PER_BATCH, "%d runs for one batch", n);
+	/* The runs are detached: they finish in any order. */
+	int each = 0, rest = 0;
+	for (int i = 0; i < n; i++) {
+		unsigned uid, count;
+		cr_assert_eq(sscanf(lines[i], "%u %u", &uid, &count), 2, "%s",
+		             lines[i]);
+		if (count == 1) {
+			cr_assert_lt(uid, HOOK_RUNS_PER_BATCH);
+			each++;
+		} else {
+			cr_assert_eq(uid, 300,
+			             "the last message stands for them");
+			cr_assert_eq(count, 300 - (HOOK_RUNS_PER_BATCH - 1));
+			rest++;
+		}
+	}
+	cr_assert_eq(each, HOOK_RUNS_PER_BATCH - 1);
+	cr_assert_eq(rest, 1);
+}
+
+Test(hook, a_small_batch_runs_once_per_message)
+{
+	char lines[64][128];
+	run_batch(HOOK_RUNS_PER_BATCH);
+	int n = wait_lines(HOOK_RUNS_PER_BATCH, lines, 64);
+	cr_assert_eq(n, HOOK_RUNS_PER_BATCH);
+	for (int i = 0; i < n; i++) {
+		unsigned uid, count;
+		cr_assert_eq(sscanf(lines[i], "%u %u", &uid, &count), 2);
+		cr_assert_eq(count, 1, "%s", lines[i]);
+	}
+}
+
+Test(hook, no_command_no_run)
+{
+	struct conf_account acct = {.name = "a"};
+	struct store_msg m = {.uid = 1, .date = STORE_NO_TIME};
+	const struct store_msg *rows[] = {&m};
+	hook_new_mail(&acct, "INBOX", rows, 1);
+	usleep(100000);
+	cr_assert_neq(access(log_path, F_OK), 0);
+}
