@@ -74,6 +74,7 @@ enum imap4_code {
 				   STARTTLS, PREAUTH greeting, refused) */
 	IMAP4_ECOMPRESS = -33,	/* deflate stream error */
 	IMAP4_ECLOSED = -34,	/* the handle was already aborted */
+	IMAP4_ECANCELED = -35,	/* opts.cancel_fd ended an imap4_open* */
 
 	/* class "readonly" */
 	IMAP4_EREADONLY = -40,	/* the mailbox became read-only */
@@ -505,7 +506,8 @@ struct imap4_limits {
 	size_t stream_threshold;	/* literals above go to the sink (1 MiB) */
 };
 
-#define IMAP4_OPTS_VERSION 1
+/* 2 added cancel_fd; a struct of version 1 (without it) is still taken. */
+#define IMAP4_OPTS_VERSION 2
 
 struct imap4_opts {
 	unsigned version;	/* IMAP4_OPTS_VERSION */
@@ -524,6 +526,21 @@ struct imap4_opts {
 	imap4_trace_cb trace;
 	void *trace_payload;
 	int debug;		/* imaplib's debug level; 0 = quiet */
+	/* Since version 2: a descriptor that cancels an imap4_open* (an
+	 * eventfd or a pipe's read end that another thread or a signal
+	 * handler makes readable), or -1 (the default) for none. Once it is
+	 * readable, or hung up, every wait of the open (resolving, connecting,
+	 * the greeting, the TLS handshake, STARTTLS, the first CAPABILITY, a
+	 * tunnel's first bytes) ends at once: the open returns
+	 * IMAP4_ECANCELED, imap4_open_error() says "cancelled ...", and
+	 * everything the open made is closed as imap4_free closes it (a
+	 * tunnel's child included). Readable before the call, it cancels the
+	 * open before anything is started. Borrowed for the call only: it
+	 * must stay open until the open returns; the library polls it, never
+	 * reads, drains or closes it, so it stays readable (and cancels every
+	 * later open) until its owner drains it. The handle does not watch it
+	 * after the open: imap4_wake() is for that. */
+	int cancel_fd;
 };
 
 /* Fills opts with the defaults. */
@@ -541,7 +558,9 @@ IMAP4_API int imap4_open_ssl(imap4 **out, const char *host, uint16_t port,
 			     const struct imap4_opts *opts);
 
 /* imaplib.IMAP4_stream: IMAP over the stdin/stdout of "/bin/sh -c command".
- */
+ * opts->tls may be IMAP4_TLS_STARTTLS (verified against opts->servername,
+ * or a pin: a stream has no host name); IMAP4_TLS_IMPLICIT is refused with
+ * IMAP4_EINVAL, never ignored. */
 IMAP4_API int imap4_open_stream(imap4 **out, const char *command,
 				const struct imap4_opts *opts);
 

@@ -63,6 +63,8 @@ const char *imap4_strerror(int code)
 		return "compression error";
 	case IMAP4_ECLOSED:
 		return "connection already aborted";
+	case IMAP4_ECANCELED:
+		return "cancelled";
 	case IMAP4_EREADONLY:
 		return "mailbox is read-only";
 	}

@@ -2,6 +2,7 @@
 #include "api/internal.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,30 @@ void imap4_opts_init(struct imap4_opts *opts)
 	opts->timeout_ms = 120000;
 	opts->tcp_keepalive = true;
 	imap4_limits_init(&opts->limits);
+	opts->cancel_fd = -1;
+}
+
+/* Version 1 ended before cancel_fd: a caller built against it hands us
+ * that many bytes, and no more may be read. */
+#define OPTS_V1_SIZE offsetof(struct imap4_opts, cancel_fd)
+
+/* *dst = the caller's options (NULL: the defaults); those of version 1 get
+ * the defaults of the fields they lack. false for an unknown version. */
+static bool take_opts(struct imap4_opts *dst, const struct imap4_opts *src)
+{
+	imap4_opts_init(dst);
+	if (src == NULL)
+		return true;
+	if (src->version == IMAP4_OPTS_VERSION) {
+		*dst = *src;
+		return true;
+	}
+	if (src->version == 1) {
+		memcpy(dst, src, OPTS_V1_SIZE);
+		dst->version = IMAP4_OPTS_VERSION;
+		return true;
+	}
+	return false;
 }
 
 const char *imap4_open_error(void)
@@ -65,22 +90,19 @@ static void make_tag_prefix(imap4 *h)
 static int handle_new(imap4 **out, const struct imap4_opts *opts,
                       const char *host)
 {
-	struct imap4_opts defaults;
+	struct imap4_opts o;
 	imap4 *h;
 
 	*out = NULL;
-	if (opts == NULL) {
-		imap4_opts_init(&defaults);
-		opts = &defaults;
-	}
-	if (opts->version != IMAP4_OPTS_VERSION) {
+	if (!take_opts(&o, opts)) {
 		set_open_error("unknown options version %u", opts->version);
 		return IMAP4_EINVAL;
 	}
+	opts = &o;
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		return IMAP4_ENOMEM;
-	h->opts = *opts;
+	h->opts = o;
 	h->wake_fd = -1;
 	imap4_arena_init(&h->data_arena, 0);
 	imap4_cmd_init(&h->cmd, 0);
@@ -203,6 +225,9 @@ static int read_greeting(imap4 *h)
 	if (rc == IMAP4_ETIMEOUT)
 		return imap4_fail(h, rc, "no greeting within %d ms",
 		                  h->opts.connect_timeout_ms);
+	if (rc == IMAP4_ECANCELED)
+		return imap4_fail(h, rc,
+		                  "cancelled while waiting for the greeting");
 	if (rc == IMAP4_EPROTO || rc == IMAP4_ELIMIT) {
 		/* Whatever answered does not speak IMAP (a web server, a
 		 * wrong port): say so first. */
@@ -248,16 +273,39 @@ static int greet(imap4 *h)
 		rc = imap4_refresh_caps(h);
 		if (rc == IMAP4_NO || rc == IMAP4_EBAD)
 			return imap4_fail(h, IMAP4_EPROTO, "CAPABILITY failed");
+		/* io.c saw the cancel as a failed wait; say what it ended. */
+		if (rc == IMAP4_ECANCELED)
+			return imap4_fail(h, rc, "cancelled during CAPABILITY");
 		if (rc)
 			return rc;
 	}
 	if (h->opts.tls == IMAP4_TLS_STARTTLS) {
 		rc = imap4_starttls(h);
+		if (rc == IMAP4_ECANCELED)
+			return imap4_fail(h, rc, "cancelled during STARTTLS");
 		if (rc)
 			return rc;
 	}
 	imap4_result_reset(h);
 	return 0;
+}
+
+/* Every wait of the greeting, STARTTLS and the first CAPABILITY watches
+ * the caller's cancel_fd; the handle then forgets it (it is borrowed for
+ * the open only, and imap4_wake serves the handle's life). */
+static int greet_cancellable(imap4 *h)
+{
+	int fd = h->opts.cancel_fd;
+	int rc;
+
+	if (fd >= 0 && imap4_transport_set_cancel(h->t, fd) < 0)
+		return imap4_fail(h, IMAP4_EINVAL,
+		                  "this transport cannot watch cancel_fd");
+	rc = greet(h);
+	if (rc == 0 && fd >= 0)
+		imap4_transport_set_cancel(h->t, -1);
+	h->opts.cancel_fd = -1;
+	return rc;
 }
 
 /* Takes t (also on failure), then greets. */
@@ -274,7 +322,7 @@ static int open_on(imap4 **out, struct imap4_transport *t,
 		imap4_transport_close(&t);
 	if (rc == 0) {
 		h->tls = tls;
-		rc = greet(h);
+		rc = greet_cancellable(h);
 	}
 	if (rc) {
 		if (h && h->errmsg[0])
@@ -308,11 +356,7 @@ static int open_tcp(imap4 **out, const char *host, uint16_t port,
 
 	*out = NULL;
 	open_error[0] = '\0';
-	if (opts == NULL)
-		imap4_opts_init(&o);
-	else
-		o = *opts;
-	if (host == NULL || o.version != IMAP4_OPTS_VERSION) {
+	if (host == NULL || !take_opts(&o, opts)) {
 		set_open_error("%s", "invalid host or options");
 		return IMAP4_EINVAL;
 	}
@@ -321,8 +365,8 @@ static int open_tcp(imap4 **out, const char *host, uint16_t port,
 	if (port == 0)
 		port = o.tls == IMAP4_TLS_IMPLICIT ? 993 : 143;
 	deadline = imap4_deadline(o.connect_timeout_ms);
-	rc = imap4_tcp_open(&t, host, port, o.tcp_keepalive, deadline, err,
-	                    sizeof(err));
+	rc = imap4_tcp_open_cancel(&t, host, port, o.tcp_keepalive, o.cancel_fd,
+	                           deadline, err, sizeof(err));
 	if (rc) {
 		set_open_error("%s: %s", host, err);
 		return rc;
@@ -359,21 +403,38 @@ int imap4_open_stream(imap4 **out, const char *command,
                       const struct imap4_opts *opts)
 {
 	struct imap4_transport *t = NULL;
+	struct imap4_opts o;
 	char err[256] = "";
 	int rc;
 
 	*out = NULL;
 	open_error[0] = '\0';
-	if (command == NULL) {
-		set_open_error("%s", "no command");
+	if (command == NULL || !take_opts(&o, opts)) {
+		set_open_error("%s",
+		               command ? "invalid options" : "no command");
 		return IMAP4_EINVAL;
+	}
+	/* Ignored, it would have sent the password in clear. */
+	if (o.tls == IMAP4_TLS_IMPLICIT) {
+		set_open_error("%s", "stream: implicit TLS is not available "
+		                     "over a command; use STARTTLS");
+		return IMAP4_EINVAL;
+	}
+	/* A stop that came first must not start a child only to end it. */
+	rc = imap4_cancel_check(o.cancel_fd);
+	if (rc) {
+		set_open_error("stream: %s",
+		               rc == IMAP4_ECANCELED
+		                       ? "cancelled before the command started"
+		                       : "cannot poll cancel_fd");
+		return rc;
 	}
 	rc = imap4_stream_open(&t, command, err, sizeof(err));
 	if (rc) {
 		set_open_error("stream: %s", err);
 		return rc;
 	}
-	return open_on(out, t, opts, NULL, false);
+	return open_on(out, t, &o, NULL, false);
 }
 
 /* ---- state */

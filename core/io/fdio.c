@@ -37,6 +37,7 @@ int imap4_fdio_init(struct imap4_fd_transport *t,
 	t->base.ops = ops;
 	t->base.fd = rfd;
 	t->wfd = wfd;
+	t->cancel_fd = -1;
 	snprintf(t->peer, sizeof(t->peer), "%s", peer);
 	if (set_flags(rfd) < 0 || (wfd != rfd && set_flags(wfd) < 0)) {
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
@@ -60,18 +61,37 @@ int imap4_fdio_timeout(int64_t deadline)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
-int imap4_fdio_wait(int fd, short events, int64_t deadline)
+/* Readable or hung up: a pipe whose writer closed cancels too, so that an
+ * owner that dies (or just closes its end) cannot leave us waiting. */
+static bool cancel_fired(short revents)
 {
-	struct pollfd p = {.fd = fd, .events = events};
+	return revents & (POLLIN | POLLHUP | POLLERR);
+}
+
+int imap4_fdio_wait(int fd, short events, int cancel_fd, int64_t deadline)
+{
+	struct pollfd p[2] = {
+	        {.fd = fd, .events = events},
+	        {.fd = cancel_fd, .events = POLLIN},
+	};
+	nfds_t n = cancel_fd >= 0 ? 2 : 1;
 	int r;
 
 	for (;;) {
 		int timeout = imap4_fdio_timeout(deadline);
 
-		p.revents = 0;
-		r = poll(&p, 1, timeout);
+		p[0].revents = p[1].revents = 0;
+		r = poll(p, n, timeout);
 		if (r > 0) {
-			if (p.revents & POLLNVAL) {
+			/* The cancel is looked at first: a peer that keeps
+			 * the socket busy must not hold it off. */
+			if (n > 1 && (p[1].revents & POLLNVAL)) {
+				errno = EBADF;
+				return IMAP4_EINVAL;
+			}
+			if (n > 1 && cancel_fired(p[1].revents))
+				return IMAP4_ECANCELED;
+			if (p[0].revents & POLLNVAL) {
 				errno = EBADF;
 				return IMAP4_EIO;
 			}
@@ -123,6 +143,13 @@ static int fail(struct imap4_fd_transport *t, int code, const char *what)
 	if (code == IMAP4_ETIMEOUT)
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
 		         "timed out %s %s", what, t->peer);
+	else if (code == IMAP4_ECANCELED)
+		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
+		         "cancelled while %s %s", what, t->peer);
+	else if (code == IMAP4_EINVAL)
+		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
+		         "%s %s: the cancel descriptor %d is not open", what,
+		         t->peer, t->cancel_fd);
 	else if (code == IMAP4_EEOF)
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
 		         "%s closed the connection", t->peer);
@@ -149,7 +176,8 @@ ssize_t imap4_fdio_read(struct imap4_transport *tt, void *buf, size_t len,
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return fail(t, IMAP4_EIO, "reading from");
-		rc = imap4_fdio_wait(t->base.fd, POLLIN, deadline);
+		rc = imap4_fdio_wait(t->base.fd, POLLIN, t->cancel_fd,
+		                     deadline);
 		if (rc < 0)
 			return fail(t, rc, "reading from");
 	}
@@ -178,7 +206,7 @@ int imap4_fdio_write(struct imap4_transport *tt, const void *buf, size_t len,
 			continue;
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
 			return fail(t, IMAP4_EIO, "writing to");
-		rc = imap4_fdio_wait(t->wfd, POLLOUT, deadline);
+		rc = imap4_fdio_wait(t->wfd, POLLOUT, t->cancel_fd, deadline);
 		if (rc < 0)
 			return fail(t, rc, "writing to");
 	}

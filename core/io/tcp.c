@@ -5,7 +5,9 @@
  * a deadline, a name that is not a numeric address is resolved in a detached
  * thread that the caller waits for with the deadline; when the caller gives
  * up, the last of the two to finish frees the job (the curl threaded
- * resolver works the same way).
+ * resolver works the same way). The thread says it is done through an
+ * eventfd rather than a condition variable, so that the caller can poll it
+ * together with a cancel descriptor.
  */
 #include "io/fdio.h"
 
@@ -21,8 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Probes after 60 s idle, every 15 s, 4 of them: a dead peer is noticed
@@ -38,9 +40,9 @@ static const struct imap4_transport_ops tcp_ops = {
 };
 
 struct resolve_job {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int refs; /* the caller and the thread */
+	pthread_mutex_t lock; /* guards refs and the results */
+	int done_fd;          /* eventfd the thread writes when done */
+	int refs;             /* the caller and the thread */
 	bool done;
 	int rc;  /* getaddrinfo's result */
 	int err; /* errno for EAI_SYSTEM */
@@ -70,7 +72,7 @@ static void job_unref(struct resolve_job *job)
 		return;
 	if (job->res)
 		freeaddrinfo(job->res);
-	pthread_cond_destroy(&job->cond);
+	close(job->done_fd);
 	pthread_mutex_destroy(&job->lock);
 	free(job);
 }
@@ -81,14 +83,20 @@ static void *resolve_thread(void *arg)
 	struct addrinfo *res = NULL;
 	int rc = getaddrinfo(job->host, job->port, &stream_hints, &res);
 	int err = errno;
+	uint64_t one = 1;
+	ssize_t n;
 
 	pthread_mutex_lock(&job->lock);
 	job->rc = rc;
 	job->err = err;
 	job->res = res;
 	job->done = true;
-	pthread_cond_signal(&job->cond);
 	pthread_mutex_unlock(&job->lock);
+	/* Our reference keeps done_fd open; a counter that is full (it
+	 * cannot be, after one write) would be readable all the same. */
+	do
+		n = write(job->done_fd, &one, sizeof(one));
+	while (n < 0 && errno == EINTR);
 	job_unref(job);
 	return NULL;
 }
@@ -115,34 +123,28 @@ static int start_job(struct resolve_job *job)
 
 static int init_job(struct resolve_job *job)
 {
-	pthread_condattr_t ca;
-
-	if (pthread_mutex_init(&job->lock, NULL) != 0)
+	job->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (job->done_fd < 0)
 		return -1;
-	if (pthread_condattr_init(&ca) != 0)
-		goto fail_lock;
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&job->cond, &ca) != 0) {
-		pthread_condattr_destroy(&ca);
-		goto fail_lock;
+	if (pthread_mutex_init(&job->lock, NULL) != 0) {
+		close(job->done_fd);
+		return -1;
 	}
-	pthread_condattr_destroy(&ca);
 	return 0;
-fail_lock:
-	pthread_mutex_destroy(&job->lock);
-	return -1;
 }
 
-/* Runs getaddrinfo in a thread and waits for it until deadline. 0 with
- * *res (the caller frees it), or IMAP4_ETIMEOUT / IMAP4_ENOMEM with *gai
- * left 0, or IMAP4_ERESOLVE with *gai and *err set. */
+/* Runs getaddrinfo in a thread and waits for it until deadline or a
+ * cancel. 0 with *res (the caller frees it), or IMAP4_ETIMEOUT /
+ * IMAP4_ECANCELED / IMAP4_EINVAL (cancel_fd not open) / IMAP4_EIO /
+ * IMAP4_ENOMEM with *gai left 0, or IMAP4_ERESOLVE with *gai and *err
+ * set. */
 static int resolve_async(struct addrinfo **res, int *gai, int *err,
-                         const char *host, const char *port, int64_t deadline)
+                         const char *host, const char *port, int cancel_fd,
+                         int64_t deadline)
 {
 	size_t hlen = strlen(host) + 1;
 	struct resolve_job *job = calloc(1, sizeof(*job) + hlen);
-	struct timespec ts;
-	int rc = 0;
+	int rc;
 
 	if (!job)
 		return IMAP4_ENOMEM;
@@ -158,25 +160,26 @@ static int resolve_async(struct addrinfo **res, int *gai, int *err,
 		job_unref(job);
 		return IMAP4_ENOMEM;
 	}
-	ts.tv_sec = (time_t)(deadline / 1000);
-	ts.tv_nsec = (long)(deadline % 1000) * 1000000;
+	rc = imap4_fdio_wait(job->done_fd, POLLIN, cancel_fd, deadline);
 	pthread_mutex_lock(&job->lock);
-	while (!job->done && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&job->cond, &job->lock, &ts);
+	/* Done by the time we look is done, whatever ended the wait: its
+	 * answer is as good as any. */
 	if (job->done) {
 		*gai = job->rc;
 		*err = job->err;
 		*res = job->res;
 		job->res = NULL;
+		rc = *gai == 0 ? 0 : IMAP4_ERESOLVE;
+	} else if (rc == 0) {
+		rc = IMAP4_EIO; /* done_fd fired, yet not done: cannot be */
 	}
-	rc = job->done ? (*gai == 0 ? 0 : IMAP4_ERESOLVE) : IMAP4_ETIMEOUT;
 	pthread_mutex_unlock(&job->lock);
 	job_unref(job);
 	return rc;
 }
 
 static int resolve(struct addrinfo **res, const char *host, uint16_t port,
-                   int64_t deadline, char *errbuf, size_t errlen)
+                   int cancel_fd, int64_t deadline, char *errbuf, size_t errlen)
 {
 	struct addrinfo hints = stream_hints;
 	char portstr[8];
@@ -188,16 +191,26 @@ static int resolve(struct addrinfo **res, const char *host, uint16_t port,
 	gai = getaddrinfo(host, portstr, &hints, res);
 	if (gai == 0)
 		return 0;
-	if (deadline < 0) {
+	if (deadline < 0 && cancel_fd < 0) {
 		gai = getaddrinfo(host, portstr, &stream_hints, res);
 		err = errno;
 		rc = gai == 0 ? 0 : IMAP4_ERESOLVE;
 	} else {
 		gai = 0;
-		rc = resolve_async(res, &gai, &err, host, portstr, deadline);
+		rc = resolve_async(res, &gai, &err, host, portstr, cancel_fd,
+		                   deadline);
 	}
 	if (rc == IMAP4_ETIMEOUT)
 		snprintf(errbuf, errlen, "resolve %s: timed out", host);
+	else if (rc == IMAP4_ECANCELED)
+		snprintf(errbuf, errlen, "resolve %s: cancelled", host);
+	else if (rc == IMAP4_EINVAL)
+		snprintf(errbuf, errlen,
+		         "resolve %s: the cancel descriptor %d is not open",
+		         host, cancel_fd);
+	else if (rc == IMAP4_EIO)
+		snprintf(errbuf, errlen, "resolve %s: cannot wait for it",
+		         host);
 	else if (rc == IMAP4_ENOMEM)
 		snprintf(errbuf, errlen, "resolve %s: out of memory", host);
 	else if (rc < 0)
@@ -233,9 +246,11 @@ static void format_addr(char *buf, size_t len, const struct addrinfo *ai)
 	snprintf(buf, len, "%s:%u", host, (unsigned)port);
 }
 
-/* One non-blocking connect bounded by deadline: the connected socket, or
- * a negative code with errno set (ETIMEDOUT for the deadline). */
-static int connect_one(const struct addrinfo *ai, int64_t deadline)
+/* One non-blocking connect bounded by deadline and cancel_fd: the
+ * connected socket, or a negative code with errno set (ETIMEDOUT for the
+ * deadline, ECANCELED for a cancel, EBADF for a cancel_fd not open). */
+static int connect_one(const struct addrinfo *ai, int cancel_fd,
+                       int64_t deadline)
 {
 	int fd = socket(ai->ai_family,
 	                ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -251,11 +266,14 @@ static int connect_one(const struct addrinfo *ai, int64_t deadline)
 	 * progress does (POSIX connect(2)); both end in SO_ERROR. */
 	if (errno != EINPROGRESS && errno != EINTR)
 		goto fail;
-	rc = imap4_fdio_wait(fd, POLLOUT, deadline);
-	if (rc == IMAP4_ETIMEOUT) {
+	rc = imap4_fdio_wait(fd, POLLOUT, cancel_fd, deadline);
+	if (rc == IMAP4_ETIMEOUT || rc == IMAP4_ECANCELED ||
+	    rc == IMAP4_EINVAL) {
 		close(fd);
-		errno = ETIMEDOUT;
-		return IMAP4_ETIMEOUT;
+		errno = rc == IMAP4_ETIMEOUT    ? ETIMEDOUT
+		        : rc == IMAP4_ECANCELED ? ECANCELED
+		                                : EBADF;
+		return rc;
 	}
 	if (rc < 0)
 		goto fail;
@@ -292,6 +310,14 @@ int imap4_tcp_open(struct imap4_transport **out, const char *host,
                    uint16_t port, bool keepalive, int64_t deadline,
                    char *errbuf, size_t errlen)
 {
+	return imap4_tcp_open_cancel(out, host, port, keepalive, -1, deadline,
+	                             errbuf, errlen);
+}
+
+int imap4_tcp_open_cancel(struct imap4_transport **out, const char *host,
+                          uint16_t port, bool keepalive, int cancel_fd,
+                          int64_t deadline, char *errbuf, size_t errlen)
+{
 	struct addrinfo *res = NULL, *ai;
 	struct imap4_fd_transport *t;
 	char name[160], addr[INET6_ADDRSTRLEN + 10];
@@ -306,7 +332,17 @@ int imap4_tcp_open(struct imap4_transport **out, const char *host,
 	/* A literal IPv6 address reads as [::1]:993, a name as host:993. */
 	snprintf(name, sizeof(name), strchr(host, ':') ? "[%s]:%u" : "%s:%u",
 	         host, (unsigned)port);
-	rc = resolve(&res, host, port, deadline, errbuf, errlen);
+	rc = imap4_cancel_check(cancel_fd);
+	if (rc < 0) {
+		snprintf(errbuf, errlen, "connect to %s: %s", name,
+		         rc == IMAP4_ECANCELED ? "cancelled"
+		         : rc == IMAP4_EINVAL  ? "the cancel descriptor is not "
+		                                 "open"
+		                               : "cannot poll the cancel "
+		                                 "descriptor");
+		return rc;
+	}
+	rc = resolve(&res, host, port, cancel_fd, deadline, errbuf, errlen);
 	if (rc < 0)
 		return rc;
 
@@ -325,12 +361,18 @@ int imap4_tcp_open(struct imap4_transport **out, const char *host,
 			attempt = imap4_now_ms() +
 			          (deadline - imap4_now_ms()) / 2;
 		format_addr(addr, sizeof(addr), ai);
-		fd = connect_one(ai, attempt);
+		fd = connect_one(ai, cancel_fd, attempt);
 		if (fd >= 0)
 			break;
 		rc = fd;
 		snprintf(errbuf, errlen, "connect to %s (%s): %s", name, addr,
-		         rc == IMAP4_ETIMEOUT ? "timed out" : strerror(errno));
+		         rc == IMAP4_ETIMEOUT    ? "timed out"
+		         : rc == IMAP4_ECANCELED ? "cancelled"
+		                                 : strerror(errno));
+		/* A cancel or a bad cancel_fd is the same for every
+		 * address. */
+		if (rc == IMAP4_ECANCELED || rc == IMAP4_EINVAL)
+			break;
 		if (deadline >= 0 && imap4_now_ms() >= deadline)
 			break;
 	}
@@ -357,6 +399,7 @@ int imap4_tcp_open(struct imap4_transport **out, const char *host,
 		imap4_fdio_close(&t->base);
 		return rc;
 	}
+	t->cancel_fd = cancel_fd < 0 ? -1 : cancel_fd;
 	*out = &t->base;
 	return 0;
 }

@@ -4,7 +4,8 @@
  * transport with the deadline of the operation in progress; so TLS runs
  * over tcp, a stream command or a test's socketpair alike, and STARTTLS
  * can push it onto a live connection. A failure below is remembered in
- * lower_err so that a timeout is reported as IMAP4_ETIMEOUT, not as a
+ * lower_err so that a timeout is reported as IMAP4_ETIMEOUT, and a cancel
+ * (imap4_transport_set_cancel on the stack) as IMAP4_ECANCELED, not as a
  * vague TLS error.
  */
 #include "io/transport.h"

@@ -37,17 +37,62 @@ static bool stack_pending(const struct imap4_transport *t)
 	return false;
 }
 
+/* The fd layer at the bottom of t, or NULL when the bottom is not one
+ * (every bottom layer of this library is; see fdio.h). */
+static struct imap4_fd_transport *fd_bottom(struct imap4_transport *t)
+{
+	while (t && t->lower)
+		t = t->lower;
+	if (!t || t->ops->read != imap4_fdio_read)
+		return NULL;
+	return (struct imap4_fd_transport *)t;
+}
+
+int imap4_transport_set_cancel(struct imap4_transport *t, int cancel_fd)
+{
+	struct imap4_fd_transport *b = fd_bottom(t);
+
+	if (!b)
+		return IMAP4_EINVAL;
+	b->cancel_fd = cancel_fd < 0 ? -1 : cancel_fd;
+	return 0;
+}
+
+int imap4_cancel_check(int cancel_fd)
+{
+	struct pollfd p = {.fd = cancel_fd, .events = POLLIN};
+	int r;
+
+	if (cancel_fd < 0)
+		return 0;
+	while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return IMAP4_EIO;
+	if (p.revents & POLLNVAL)
+		return IMAP4_EINVAL;
+	return p.revents & (POLLIN | POLLHUP | POLLERR) ? IMAP4_ECANCELED : 0;
+}
+
 int imap4_transport_wait(struct imap4_transport *t, int extra_fd,
                          int64_t deadline)
 {
-	struct pollfd p[2];
-	nfds_t n = 1;
+	const struct imap4_fd_transport *b;
+	struct pollfd p[3];
+	nfds_t n = 1, extra = 0, cancel = 0;
 
 	if (!t || t->fd < 0)
 		return IMAP4_EINVAL;
+	b = fd_bottom(t);
 	p[0] = (struct pollfd){.fd = t->fd, .events = POLLIN};
-	if (extra_fd >= 0)
+	if (extra_fd >= 0) {
+		extra = n;
 		p[n++] = (struct pollfd){.fd = extra_fd, .events = POLLIN};
+	}
+	if (b && b->cancel_fd >= 0) {
+		cancel = n;
+		p[n++] = (struct pollfd){.fd = b->cancel_fd, .events = POLLIN};
+	}
 
 	for (;;) {
 		/* Bytes a layer has decoded already never show on the fd:
@@ -56,9 +101,8 @@ int imap4_transport_wait(struct imap4_transport *t, int extra_fd,
 		int timeout = ready ? 0 : imap4_fdio_timeout(deadline);
 		int r;
 
-		p[0].revents = 0;
-		if (n > 1)
-			p[1].revents = 0;
+		for (nfds_t i = 0; i < n; i++)
+			p[i].revents = 0;
 		r = poll(p, n, timeout);
 		if (r < 0 && errno != EINTR) {
 			snprintf(t->errmsg, sizeof(t->errmsg), "poll: %s",
@@ -67,11 +111,26 @@ int imap4_transport_wait(struct imap4_transport *t, int extra_fd,
 		}
 		if (r < 0)
 			continue;
+		/* A cancel ends everything; it is looked at first, so that
+		 * neither data nor a wake can hold it off. */
+		if (cancel && (p[cancel].revents & POLLNVAL)) {
+			snprintf(t->errmsg, sizeof(t->errmsg),
+			         "wait: the cancel descriptor %d is not open",
+			         p[cancel].fd);
+			return IMAP4_EINVAL;
+		}
+		if (cancel &&
+		    (p[cancel].revents & (POLLIN | POLLHUP | POLLERR))) {
+			snprintf(t->errmsg, sizeof(t->errmsg),
+			         "cancelled while waiting for data from %s",
+			         b->peer);
+			return IMAP4_ECANCELED;
+		}
 		/* A wake wins over data, so a chatty server cannot starve
 		 * it; the data stays queued for the next read. */
-		if (n > 1 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (extra && (p[extra].revents & (POLLIN | POLLHUP | POLLERR)))
 			return 2;
-		if (n > 1 && (p[1].revents & POLLNVAL)) {
+		if (extra && (p[extra].revents & POLLNVAL)) {
 			snprintf(t->errmsg, sizeof(t->errmsg),
 			         "wait: invalid wake descriptor %d", extra_fd);
 			return IMAP4_EINVAL;

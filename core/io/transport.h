@@ -58,9 +58,25 @@ int64_t imap4_deadline(int ms);
  * readable; an error or hangup also counts, for the read to report), or
  * extra_fd (if >= 0) is readable, or the deadline. 1 t readable, 2 extra_fd
  * readable (2 wins when both are, so a busy server cannot starve a wake),
- * IMAP4_ETIMEOUT, or < 0. Reads nothing from either. */
+ * IMAP4_ECANCELED when the stack's cancel fd is readable (which wins over
+ * both), IMAP4_ETIMEOUT, or < 0. Reads nothing from any of them. */
 int imap4_transport_wait(struct imap4_transport *t, int extra_fd,
                          int64_t deadline);
+
+/* Makes every wait of the stack t, in its reads and writes (a TLS
+ * handshake's included) and in imap4_transport_wait, end with
+ * IMAP4_ECANCELED as soon as cancel_fd is readable or hung up; -1 stops
+ * watching. cancel_fd is borrowed: it must stay open while it is set, and
+ * is only polled, never read or closed. The setting lives in the bottom
+ * layer, so it holds for layers pushed later (STARTTLS). A cancelled read
+ * or write leaves the stack unusable: it is only closed. 0, or
+ * IMAP4_EINVAL for a NULL t or a bottom layer that is not fd-based. */
+int imap4_transport_set_cancel(struct imap4_transport *t, int cancel_fd);
+
+/* Looks at cancel_fd without waiting: IMAP4_ECANCELED when it is readable
+ * or hung up, IMAP4_EINVAL when it is not open, else 0 (always 0 for -1).
+ * For the start of an open, before anything is made. */
+int imap4_cancel_check(int cancel_fd);
 
 /* Wrappers over t->ops; read with len 0 or a NULL t is IMAP4_EINVAL, and a
  * write of 0 bytes is 0. pending() of NULL is 0. */
@@ -82,6 +98,16 @@ void imap4_transport_close(struct imap4_transport **t);
 int imap4_tcp_open(struct imap4_transport **out, const char *host,
                    uint16_t port, bool keepalive, int64_t deadline,
                    char *errbuf, size_t errlen);
+
+/* imap4_tcp_open whose waits (the resolver's too: a name is then always
+ * resolved in a thread) also end when cancel_fd (-1: none) is readable or
+ * hung up: IMAP4_ECANCELED, errbuf "connect to ...: cancelled", nothing
+ * left open (a resolver thread still running frees itself when it ends).
+ * A cancel_fd that is not open is IMAP4_EINVAL. The transport returned
+ * goes on watching cancel_fd, as imap4_transport_set_cancel says. */
+int imap4_tcp_open_cancel(struct imap4_transport **out, const char *host,
+                          uint16_t port, bool keepalive, int cancel_fd,
+                          int64_t deadline, char *errbuf, size_t errlen);
 
 /* stream.c: "/bin/sh -c command" with its stdin/stdout as the stream (its
  * stderr is ours); the fd to poll is the pipe from its stdout. Close shuts
@@ -106,8 +132,8 @@ int imap4_fd_open(struct imap4_transport **out, int fd);
  * SANs. servername is also sent as SNI unless it is an address; it is
  * required unless insecure or pinned. params' strings are not kept.
  * Errors: IMAP4_EINVAL (bad pin, no name), IMAP4_ECERT, IMAP4_ETLS,
- * IMAP4_ETIMEOUT, IMAP4_EEOF/EIO from below, IMAP4_ENOMEM. Closing sends a
- * close_notify (waiting at most 1 s). */
+ * IMAP4_ETIMEOUT, IMAP4_EEOF/EIO/ECANCELED from below, IMAP4_ENOMEM.
+ * Closing sends a close_notify (waiting at most 1 s). */
 struct imap4_tls_params {
 	const char *servername;
 	const char *ca_file;
