@@ -8,6 +8,7 @@
 #include "mailmirrord/plan.h"
 #include "mailmirrord/store.h"
 #include "mailmirrord/sync.h"
+#include "util/buf.h"
 
 #include <errno.h>
 #include <gnutls/crypto.h>
@@ -18,12 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-/* The mailbox list is read again at most this often while live. */
-#define LIST_INTERVAL_S 300
 /* A poke finds the worker idle on a connection that may have died
  * silently (suspend, network change): the server must answer the check
  * (IDLE's DONE, or the NOOP) this soon, whatever the command timeout
@@ -36,8 +36,12 @@ struct account {
 	const struct conf_account *conf;
 	char *cache_path;
 	bool once;
-	int done_fd;        /* eventfd of the supervisor, or -1 */
-	struct indexer *ix; /* borrowed, may be NULL */
+	int done_fd;             /* eventfd of the supervisor, or -1 */
+	int cancel_fd;           /* eventfd a stop makes readable for good: it
+	                            cancels a connect, which has no handle to
+	                            wake yet (opts.cancel_fd) */
+	struct indexer *ix;      /* borrowed, may be NULL */
+	struct checkpointer *ck; /* borrowed, may be NULL */
 	pthread_t thread;
 
 	pthread_mutex_t lock; /* guards h, idle_fd, check_by, status, done,
@@ -134,7 +138,9 @@ static void publish_handle(struct account *a, imap4 *h)
 	pthread_mutex_lock(&a->lock);
 	a->h = h;
 	pthread_mutex_unlock(&a->lock);
-	/* A stop that came while we connected has nobody to wake. */
+	/* A stop that came after the connect but before the handle was
+	 * published (during the login, which cancel_fd does not cover)
+	 * found nobody to wake. */
 	if (h && atomic_load(&a->stop))
 		imap4_wake(h);
 }
@@ -198,6 +204,23 @@ static struct sync_box *mark_watched(struct worker *w)
 
 /* Watches every watched box: NOTIFY where the server has it, else only
  * the primary one (the others are polled). */
+/* The names of the watched mailboxes, one per line (NULL: no memory),
+ * to tell whether a new mailbox list changed them. */
+static char *watched_set(const struct worker *w)
+{
+	struct imap4_buf b;
+	imap4_buf_init(&b, 0);
+	for (size_t i = 0; i < w->sync.nboxes; i++) {
+		const struct sync_box *x = &w->sync.boxes[i];
+		if (x->watched && (imap4_buf_puts(&b, x->name) < 0 ||
+		                   imap4_buf_putc(&b, '\n') < 0)) {
+			imap4_buf_clear(&b);
+			return NULL;
+		}
+	}
+	return imap4_buf_steal(&b, NULL);
+}
+
 static int start_watching(struct worker *w, struct sync_box *primary)
 {
 	struct account *a = w->a;
@@ -331,7 +354,6 @@ static int live(struct worker *w)
 	const struct conf_account *c = a->conf;
 	struct sync_box *watched = mark_watched(w);
 	int64_t next_poll = now_ms() + (int64_t)c->poll_interval * 1000;
-	int64_t next_list = now_ms() + LIST_INTERVAL_S * 1000;
 	unsigned quick = 0;
 	int rc = SYNC_OK;
 
@@ -389,14 +411,20 @@ static int live(struct worker *w)
 			continue;
 
 		set_status(a, "polling");
-		bool relist = now_ms() >= next_list;
-		if (relist) {
-			rc = sync_list(&w->sync);
-			if (rc < 0)
-				return rc;
-			watched = mark_watched(w);
-			next_list = now_ms() + LIST_INTERVAL_S * 1000;
+		/* The mailbox list first, at every poll: a mailbox created,
+		 * renamed or deleted since shows at once, and STATUS is not
+		 * sent to a name that is gone. */
+		char *before = watched_set(w);
+		rc = sync_list(&w->sync);
+		if (rc < 0) {
+			free(before);
+			return rc;
 		}
+		watched = mark_watched(w);
+		char *after = watched_set(w);
+		bool relist = !before || !after || strcmp(before, after) != 0;
+		free(before);
+		free(after);
 		rc = sync_poll(&w->sync, watched);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
@@ -404,7 +432,7 @@ static int live(struct worker *w)
 			rc = sync_mailbox(&w->sync, watched);
 			if (rc < 0 && rc != SYNC_EMAILBOX)
 				return rc;
-			/* A new mailbox list needs a new NOTIFY. */
+			/* Other watched mailboxes need a new NOTIFY. */
 			if (relist && (rc = start_watching(w, watched)) < 0)
 				return rc;
 		}
@@ -428,8 +456,17 @@ static int session(struct worker *w)
 
 	set_status(a, "connecting");
 	store_account_set_state(w->store, w->account_id, "connecting");
+	if (c->tunnel)
+		log_info(c->name, NULL, "connecting through the tunnel");
+	else
+		log_info(c->name, NULL, "connecting to %s port %u", c->host,
+		         (unsigned)c->port);
 	promise(a, 30000 + (int)c->timeout * 1000);
-	if (conn_open(&h, &why, c, err, sizeof(err)) < 0) {
+	if (conn_open(&h, &why, c, a->cancel_fd, err, sizeof(err)) < 0) {
+		/* A stop cancels the connect (or races its failure): that
+		 * is the stop, not a failure to report or back off from. */
+		if (why == CONN_FAIL_CANCELLED || atomic_load(&a->stop))
+			return SYNC_ESTOP;
 		snprintf(w->sync.err, sizeof(w->sync.err), "%s", err);
 		return SYNC_ECONN;
 	}
@@ -476,6 +513,25 @@ static const char *watch_first(const struct conf_account *c)
 	return first;
 }
 
+/* A --once run leaves the account as it ended, for `mailmirror status`:
+ * stopped after a sync, or in error with the reason. */
+static void once_done(struct worker *w, int rc)
+{
+	const struct conf_account *c = w->a->conf;
+	if (rc == SYNC_OK) {
+		store_account_set_state(w->store, w->account_id, "stopped");
+		store_account_set_error(w->store, w->account_id, NULL);
+		store_account_set_last_sync(w->store, w->account_id,
+		                            time(NULL));
+	} else if (rc != SYNC_ESTOP) {
+		log_err(c->name, NULL, "%s", w->sync.err);
+		store_account_set_state(w->store, w->account_id, "error");
+		store_account_set_error(w->store, w->account_id, w->sync.err);
+	} else {
+		store_account_set_state(w->store, w->account_id, "stopped");
+	}
+}
+
 static void *run(void *arg)
 {
 	struct worker w = {.a = arg};
@@ -484,7 +540,9 @@ static void *run(void *arg)
 	char err[512];
 
 	promise(a, 30000);
-	if (store_open(&w.store, a->cache_path, err, sizeof(err)) < 0 ||
+	if (store_open(&w.store, a->cache_path, err, sizeof(err)) == 0)
+		store_checkpoint_with(w.store, a->ck);
+	if (!w.store ||
 	    store_account_upsert(&w.account_id, w.store, c->name,
 	                         c->host ? c->host : c->tunnel, c->user) < 0) {
 		log_err(c->name, NULL, "cache %s: %s", a->cache_path,
@@ -513,8 +571,7 @@ static void *run(void *arg)
 		disconnect(&w, rc != SYNC_ECONN);
 		if (a->once) {
 			a->ok = rc == SYNC_OK;
-			if (rc != SYNC_OK && rc != SYNC_ESTOP)
-				log_err(c->name, NULL, "%s", w.sync.err);
+			once_done(&w, rc);
 			break;
 		}
 		if (atomic_load(&a->stop))
@@ -543,7 +600,8 @@ out:
 
 int acct_start(struct account **out, const struct conf_account *conf,
                const char *cache_path, bool once, int done_fd,
-               struct indexer *ix, char *err, size_t errlen)
+               struct indexer *ix, struct checkpointer *ck, char *err,
+               size_t errlen)
 {
 	struct account *a = calloc(1, sizeof(*a));
 	if (!a || !(a->cache_path = strdup(cache_path))) {
@@ -555,7 +613,15 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	a->once = once;
 	a->done_fd = done_fd;
 	a->ix = ix;
+	a->ck = ck;
 	a->idle_fd = -1;
+	a->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->cancel_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		free(a->cache_path);
+		free(a);
+		return -1;
+	}
 	atomic_init(&a->stop, false);
 	atomic_init(&a->poke, false);
 	atomic_init(&a->alive_until, now_ms() + 60000);
@@ -570,6 +636,7 @@ int acct_start(struct account **out, const struct conf_account *conf,
 		snprintf(err, errlen, "cannot start a thread: %s", strerror(e));
 		pthread_cond_destroy(&a->cond);
 		pthread_mutex_destroy(&a->lock);
+		close(a->cancel_fd);
 		free(a->cache_path);
 		free(a);
 		return -1;
@@ -581,6 +648,13 @@ int acct_start(struct account **out, const struct conf_account *conf,
 void acct_request_stop(struct account *a)
 {
 	atomic_store(&a->stop, true);
+	/* Never read back: it stays readable, so a connect that starts
+	 * after the stop is cancelled before it sends a byte. */
+	uint64_t one = 1;
+	ssize_t n;
+	do
+		n = write(a->cancel_fd, &one, sizeof(one));
+	while (n < 0 && errno == EINTR);
 	pthread_mutex_lock(&a->lock);
 	if (a->h)
 		imap4_wake(a->h);
@@ -649,6 +723,7 @@ bool acct_join(struct account **ap, int timeout_ms, bool *ok)
 		*ok = a->ok;
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);
+	close(a->cancel_fd);
 	free(a->cache_path);
 	free(a);
 	*ap = NULL;

@@ -22,18 +22,24 @@
 struct account;
 
 struct indexer;
+struct checkpointer;
 
 /* Starts the worker of conf (borrowed: it must outlive the worker). With
  * once, the worker syncs every mailbox once and ends. When done_fd is not
  * -1 the worker writes an eventfd count to it as it ends, so the supervisor
  * can sleep in poll(). ix (borrowed, may be NULL) is poked whenever the
- * worker stores bodies. 0, or -1 with err. */
+ * worker stores bodies; ck (borrowed, may be NULL) checkpoints its
+ * commits. Both must outlive the worker. 0, or -1 with err. */
 int acct_start(struct account **out, const struct conf_account *conf,
                const char *cache_path, bool once, int done_fd,
-               struct indexer *ix, char *err, size_t errlen);
+               struct indexer *ix, struct checkpointer *ck, char *err,
+               size_t errlen);
 
-/* Asks the worker to end: it leaves IDLE, a back-off sleep or the batch in
- * progress, logs out and closes the cache. Returns at once. */
+/* Asks the worker to end: it leaves IDLE, a back-off sleep, a connect (TCP,
+ * greeting, TLS, STARTTLS, a tunnel's first bytes) or the batch in
+ * progress, logs out and closes the cache. A connect it ends is neither
+ * logged nor counted as a failure. Returns at once; safe to call more than
+ * once. */
 void acct_request_stop(struct account *a);
 
 /* Waits until the worker ended (at most timeout_ms; < 0 waits for ever).

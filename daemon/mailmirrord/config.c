@@ -119,34 +119,31 @@ void conf_oom(struct loader *L)
 
 /* ------------------------------------------------------ account checks */
 
-/* RFC 6761 6.3: "localhost" names resolve to loopback; anything else is
- * judged by its address alone, without asking DNS (whose answer could
- * change after the check). */
+/* Whether a cleartext connection to host stays on this machine, judged
+ * from the text alone: an answer from DNS could change after the check.
+ * Only literal loopback addresses count, and the name "localhost" itself,
+ * which every resolver we run on answers from /etc/hosts or internally.
+ * RFC 6761 6.3 says names under .localhost are loopback too, but glibc
+ * does not know that: with "hosts: files dns" it sends "x.localhost" to
+ * the name server (and through the search domains), whose answer may be
+ * any address. key_host() has removed the brackets of an IPv6 literal. */
 static bool is_loopback(const char *host)
 {
+	static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0,    0,
+	                                           0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char one[16] = {[15] = 1};
 	unsigned char a[16];
-	char buf[64];
-	size_t n = strlen(host);
 
-	if (strcasecmp(host, "localhost") == 0 ||
-	    strcasecmp(host, "localhost.") == 0 ||
-	    (n > 10 && strcasecmp(host + n - 10, ".localhost") == 0))
+	if (strcasecmp(host, "localhost") == 0)
 		return true;
+	/* inet_pton() takes only the dotted quad, unlike inet_aton(): no
+	 * "127.1", octal or hexadecimal forms that other parsers read
+	 * differently. */
 	if (inet_pton(AF_INET, host, a) == 1)
 		return a[0] == 127;
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' &&
-	    n - 2 < sizeof(buf)) {
-		memcpy(buf, host + 1, n - 2);
-		buf[n - 2] = '\0';
-		host = buf;
-	}
-	if (inet_pton(AF_INET6, host, a) == 1) {
-		static const unsigned char v4mapped[12] = {
-		        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-		static const unsigned char one[16] = {[15] = 1};
+	if (inet_pton(AF_INET6, host, a) == 1)
 		return memcmp(a, one, 16) == 0 ||
 		       (memcmp(a, v4mapped, 12) == 0 && a[12] == 127);
-	}
 	return false;
 }
 
@@ -256,10 +253,17 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 			        L, x, x->s_host ? x->s_host : x->s_port,
 			        "tunnel replaces host and port; remove %s",
 			        x->s_host ? "host" : "port");
-		/* The tunnel is the transport: TLS inside it is possible,
-		 * but not the default. */
-		if (x->s_tls == NULL)
-			a->tls = CONF_TLS_NONE;
+		/* The tunnel's command carries the session as it is (ssh
+		 * encrypts it, a local imapd needs nothing). TLS inside it
+		 * would have no host name to verify, and accepting the key
+		 * while ignoring it sent the password in clear. */
+		if (x->s_tls != NULL && a->tls != CONF_TLS_NONE)
+			conf_acct_err(L, x, x->s_tls,
+			              "tls is not available over a tunnel: the "
+			              "tunnel's command must secure the "
+			              "connection (ssh does); remove tls or set "
+			              "it to \"none\"");
+		a->tls = CONF_TLS_NONE;
 		a->port = 0;
 	} else if (a->host == NULL) {
 		conf_acct_err(L, x, NULL, "missing required key \"host\"");
@@ -282,6 +286,20 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 		              x->s_ca_file ? "ca_file" : "fingerprint");
 	check_auth(L, x);
 
+	/* Unwritten, idle means "INBOX, when it is mirrored": a user who
+	 * mirrors only some folders made an ordinary choice, and must not
+	 * be told about a key they never wrote. Without INBOX nothing is
+	 * watched and every mailbox is polled; watching the first folder
+	 * LIST returns instead would depend on the server's order. */
+	if (x->idle_default && x->s_idle == NULL) {
+		if (!plan_mailbox_wanted((const char *const *)a->mailboxes,
+		                         (const char *const *)a->exclude,
+		                         "INBOX", '\0')) {
+			conf_free_list(&a->idle, &a->n_idle);
+			a->idle = conf_list_of(L, NULL, 0);
+		}
+		return;
+	}
 	for (size_t i = 0; i < a->n_idle; i++) {
 		const char *m = a->idle[i];
 		/* The hierarchy delimiter is known only from LIST, so '%' is
@@ -294,7 +312,7 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 		                         (const char *const *)a->exclude, m,
 		                         '\0'))
 			conf_acct_err(
-			        L, x, x->s_idle,
+			        L, x, x->s_idle ? x->s_idle : L->s_top_idle,
 			        "idle mailbox \"%s\" is not among the synced "
 			        "mailboxes (see mailboxes and exclude)",
 			        m);
@@ -369,7 +387,10 @@ static void load_account(struct loader *L, const config_setting_t *g,
                          size_t index, const struct conf_account *top)
 {
 	struct conf_account *a = &L->c->accounts[L->c->n_accounts];
-	struct acct_ctx x = {.a = a, .group = g, .index = index};
+	struct acct_ctx x = {.a = a,
+	                     .group = g,
+	                     .index = index,
+	                     .idle_default = top->idle == NULL};
 	size_t before = L->errs->n + L->errs->more;
 	const config_setting_t *name;
 	int n;
@@ -436,6 +457,8 @@ static void load_top(struct loader *L, const config_setting_t *root,
 				        "\"debug\"");
 		} else if (k != NULL && k->is_default) {
 			k->parse(L, &x, s);
+			if (strcmp(name, "idle") == 0)
+				L->s_top_idle = s;
 		} else {
 			conf_unknown_key(L, NULL, s, true);
 		}
@@ -555,6 +578,32 @@ static void scan_file(struct loader *L, const char *file, int line)
 	free(text);
 }
 
+/* libconfig's parse error, as it is, except "duplicate setting name",
+ * which does not say which: the text is scanned again for it. */
+static void report_syntax(struct loader *L, const char *file, int line,
+                          const char *text)
+{
+	char name[256];
+	int at = 0, first = 0;
+	size_t len;
+	char *t;
+
+	if (text == NULL || strcmp(text, "duplicate setting name") != 0 ||
+	    (t = read_text(L, file, 0, &len)) == NULL) {
+		conf_errors_add(L->errs, file, line, "%s",
+		                text ? text : "syntax error");
+		return;
+	}
+	if (conf_scan_duplicate(t, len, name, sizeof(name), &at, &first) == 1)
+		conf_errors_add(L->errs, file, at,
+		                "duplicate setting \"%s\" (already set at line "
+		                "%d of the same group)",
+		                name, first);
+	else
+		conf_errors_add(L->errs, file, line, "%s", text);
+	free(t);
+}
+
 /* The folder of path, absolute when it exists, so that the relative file
  * names resolved against it stay right whatever the working directory. */
 static char *dir_of(const char *path)
@@ -610,8 +659,8 @@ int conf_load(struct conf **out, struct conf_errors *errs, const char *path)
 	config_set_include_dir(&cfg, L.dir);
 	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
 		const char *f = config_error_file(&cfg);
-		conf_errors_add(errs, f ? f : path, config_error_line(&cfg),
-		                "%s", config_error_text(&cfg));
+		report_syntax(&L, f ? f : path, config_error_line(&cfg),
+		              config_error_text(&cfg));
 		config_destroy(&cfg);
 		goto fail;
 	}

@@ -196,6 +196,17 @@ struct conf_diff {
 	bool log_level_changed;
 };
 
+/* Whether loading new_conf asks for another cache than in_use, the path
+ * the running daemon opened when it started. The question is not answered
+ * by conf_diff()'s cache_changed: after a reload that moved the cache
+ * (which waits for a restart) and one that moved it back, the two last
+ * configurations differ, yet the cache in use is the one asked for. A NULL
+ * new_conf->cache stands for default_path, cache_default_path()'s answer
+ * (cache/paths.h); pass NULL when that could not be found, which counts as
+ * a change. Paths are compared as text. */
+bool conf_cache_moved(const struct conf *new_conf, const char *in_use,
+                      const char *default_path);
+
 /* 0, or -1 when out of memory (*out then empty). */
 int conf_diff(struct conf_diff *out, const struct conf *old_conf,
               const struct conf *new_conf);

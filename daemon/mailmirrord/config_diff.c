@@ -80,6 +80,14 @@ int conf_diff(struct conf_diff *out, const struct conf *old_conf,
 	return 0;
 }
 
+bool conf_cache_moved(const struct conf *new_conf, const char *in_use,
+                      const char *default_path)
+{
+	const char *want = new_conf->cache ? new_conf->cache : default_path;
+
+	return want == NULL || in_use == NULL || strcmp(want, in_use) != 0;
+}
+
 void conf_diff_clear(struct conf_diff *d)
 {
 	if (d == NULL)

@@ -16,6 +16,9 @@ struct loader {
 	const char *path;
 	char *dir; /* of path, for relative file names */
 	int depth; /* of @include, while scanning */
+	/* The top level's idle, which accounts inherit: errors about the
+	 * mailboxes it names point there. NULL when not written. */
+	const config_setting_t *s_top_idle;
 };
 
 /* What one account's keys said, for the checks across keys. */
@@ -28,6 +31,10 @@ struct acct_ctx {
 	        *s_allow_plaintext;
 	const config_setting_t *s_secret[4]; /* password, _file, _command,
 	                                        token_command */
+	/* idle was written neither in the account nor at the top level:
+	 * a->idle holds the built-in default, which check_account() may
+	 * empty (see there). */
+	bool idle_default;
 };
 
 /* One key an account (or, for defaults, the top level) may hold. */

@@ -354,7 +354,28 @@ static int key_host(struct loader *L, struct acct_ctx *x,
 		             "host \"%s\" is not a host name or address", v);
 		return -1;
 	}
-	if ((d = conf_dup(L, v)) == NULL)
+	/* "[::1]" is how a URL writes an IPv6 address, not a name: the
+	 * resolver would look it up and fail. Keep the address alone, so
+	 * that the loopback check and the connection see the same text. */
+	if (v[0] == '[') {
+		size_t n = strlen(v);
+		char inner[64] = "";
+		unsigned char a[16];
+
+		if (n >= 3 && v[n - 1] == ']' && n - 2 < sizeof(inner))
+			memcpy(inner, v + 1, n - 2);
+		if (inet_pton(AF_INET6, inner, a) != 1) {
+			conf_key_err(L, x, s,
+			             "host \"%s\": brackets may only enclose "
+			             "an IPv6 address",
+			             v);
+			return -1;
+		}
+		d = conf_dup(L, inner);
+	} else {
+		d = conf_dup(L, v);
+	}
+	if (d == NULL)
 		return -1;
 	conf_set_str(&x->a->host, d);
 	return 0;

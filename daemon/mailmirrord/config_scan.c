@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Characters of a libconfig setting name ([A-Za-z*][-A-Za-z0-9_*]*): a
@@ -159,5 +161,141 @@ int conf_scan_integers(struct conf_errors *errs, const char *file,
 			i++;
 		}
 	}
+	return found;
+}
+
+/* ------------------------------------------------- duplicate settings */
+
+struct name_ref {
+	size_t off, len;
+	int line;
+};
+
+static bool is_name_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '*';
+}
+
+/* Skips a comment or a string at t[i], counting lines; returns i when
+ * there is none. */
+static size_t skip_inert(const char *t, size_t len, size_t i, int *line)
+{
+	if (t[i] == '#' || (t[i] == '/' && i + 1 < len && t[i + 1] == '/')) {
+		while (i < len && t[i] != '\n')
+			i++;
+	} else if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
+		for (i += 2; i < len; i++) {
+			if (t[i] == '\n')
+				(*line)++;
+			else if (t[i] == '*' && i + 1 < len && t[i + 1] == '/')
+				break;
+		}
+		i = i + 2 < len ? i + 2 : len;
+	} else if (t[i] == '"') {
+		for (i++; i < len && t[i] != '"'; i++) {
+			if (t[i] == '\\' && i + 1 < len && t[i + 1] != '\n')
+				i++;
+			else if (t[i] == '\n')
+				(*line)++;
+		}
+		i++;
+	}
+	return i;
+}
+
+/* Whether the word t[i..j) is a setting's name: "=" or ":" follows. */
+static bool name_follows(const char *t, size_t len, size_t j)
+{
+	while (j < len &&
+	       (t[j] == ' ' || t[j] == '\t' || t[j] == '\r' || t[j] == '\n'))
+		j++;
+	return j < len && (t[j] == '=' || t[j] == ':');
+}
+
+int conf_scan_duplicate(const char *t, size_t len, char *name, size_t namesz,
+                        int *line_out, int *first_line)
+{
+	struct name_ref *names = NULL;
+	size_t n = 0, cap = 0, *scopes = NULL, depth = 0, scap = 0, i = 0;
+	size_t scope = 0; /* where the innermost group's names start */
+	int line = 1, found = 0;
+
+	while (i < len && found == 0) {
+		size_t k = skip_inert(t, len, i, &line);
+		char c = t[i];
+
+		if (k != i) {
+			i = k;
+		} else if (c == '\n') {
+			line++;
+			i++;
+		} else if (c == '@' && (i == 0 || t[i - 1] == '\n')) {
+			while (i < len && t[i] != '\n')
+				i++;
+		} else if (c == '{') {
+			if (depth == scap) {
+				size_t nc = scap ? scap * 2 : 16;
+				size_t *v = realloc(scopes, nc * sizeof(*v));
+				if (v == NULL) {
+					found = -1;
+					break;
+				}
+				scopes = v;
+				scap = nc;
+			}
+			scopes[depth++] = scope;
+			scope = n;
+			i++;
+		} else if (c == '}') {
+			if (depth > 0) {
+				n = scope;
+				scope = scopes[--depth];
+			}
+			i++;
+		} else if (is_name_start(c) &&
+		           (i == 0 || !is_name_char(t[i - 1]))) {
+			size_t j = i;
+			while (j < len && is_name_char(t[j]))
+				j++;
+			if (!name_follows(t, len, j)) {
+				i = j;
+				continue;
+			}
+			for (size_t m = scope; m < n; m++) {
+				if (names[m].len == j - i &&
+				    memcmp(t + names[m].off, t + i, j - i) ==
+				            0) {
+					int w = j - i > 200 ? 200
+					                    : (int)(j - i);
+					if (namesz > 0)
+						snprintf(name, namesz, "%.*s",
+						         w, t + i);
+					*line_out = line;
+					*first_line = names[m].line;
+					found = 1;
+					break;
+				}
+			}
+			if (found)
+				break;
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct name_ref *v =
+				        realloc(names, nc * sizeof(*v));
+				if (v == NULL) {
+					found = -1;
+					break;
+				}
+				names = v;
+				cap = nc;
+			}
+			names[n++] = (struct name_ref){i, j - i, line};
+			i = j;
+		} else {
+			i++;
+		}
+	}
+	free(names);
+	free(scopes);
 	return found;
 }

@@ -33,4 +33,14 @@ int conf_scan_integers(struct conf_errors *errs, const char *file,
                                        int line),
                        void *payload);
 
+/* libconfig refuses a setting written twice in one group with "duplicate
+ * setting name", without the name. This finds, in text (len bytes), the
+ * first name set twice within one group (the top level is one), scanning
+ * as libconfig's lexer does (strings and comments skipped; the lines of
+ * @include are not followed, so a duplicate across files is not found).
+ * Returns 1 and sets name (NUL-terminated, cut to namesz), *line (of the
+ * second) and *first_line; 0 when there is none; -1 when out of memory. */
+int conf_scan_duplicate(const char *text, size_t len, char *name,
+                        size_t namesz, int *line, int *first_line);
+
 #endif

@@ -48,6 +48,8 @@ static enum conn_failure classify(int rc)
 		return CONN_FAIL_TLS;
 	case IMAP4_ENO:
 		return CONN_FAIL_AUTH;
+	case IMAP4_ECANCELED:
+		return CONN_FAIL_CANCELLED;
 	default:
 		return CONN_FAIL_NETWORK;
 	}
@@ -69,7 +71,8 @@ static int authenticate(imap4 *h, const struct conf_account *acct,
 }
 
 int conn_open(imap4 **out, enum conn_failure *why,
-              const struct conf_account *acct, char *err, size_t errlen)
+              const struct conf_account *acct, int cancel_fd, char *err,
+              size_t errlen)
 {
 	*out = NULL;
 	struct imap4_opts o;
@@ -79,6 +82,13 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	o.ca_file = acct->ca_file;
 	o.pin_sha256 = acct->fingerprint;
 	o.tcp_keepalive = true;
+	o.cancel_fd = cancel_fd;
+	/* -vv: the conversation, as the library traces it (passwords and
+	 * tokens already masked). Only then: every line costs an escape. */
+	if (log_get_level() >= LOG_LEVEL_DEBUG) {
+		o.trace = log_imap_trace;
+		o.trace_payload = (void *)acct->name;
+	}
 	/* What one command may make us keep: the daemon keeps only LIST
 	 * (every mailbox), STATUS and ENABLE data; FETCH and SEARCH go
 	 * through callbacks. 48 MiB holds a LIST of some 100,000 mailboxes;

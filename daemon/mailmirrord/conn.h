@@ -17,16 +17,22 @@
 #include <stddef.h>
 
 enum conn_failure {
-	CONN_FAIL_NETWORK, /* retry with back-off */
-	CONN_FAIL_AUTH,    /* the server refused the credentials: retry
-	                      slowly, it will not fix itself */
-	CONN_FAIL_TLS,     /* TLS or certificate: likewise */
-	CONN_FAIL_CONFIG,  /* the secret could not be obtained */
+	CONN_FAIL_NETWORK,   /* retry with back-off */
+	CONN_FAIL_AUTH,      /* the server refused the credentials: retry
+	                        slowly, it will not fix itself */
+	CONN_FAIL_TLS,       /* TLS or certificate: likewise */
+	CONN_FAIL_CONFIG,    /* the secret could not be obtained */
+	CONN_FAIL_CANCELLED, /* cancel_fd ended the connect: no failure,
+	                        nothing to retry or log */
 };
 
 /* On success 0 and *out, an authenticated handle (state AUTH). On failure
- * -1, *out NULL, *why the class and err a message safe to log. */
+ * -1, *out NULL, *why the class and err a message safe to log.
+ * cancel_fd (borrowed, or -1) is the library's opts.cancel_fd: once it is
+ * readable, connecting, the greeting, TLS and STARTTLS end at once with
+ * CONN_FAIL_CANCELLED. Authentication does not watch it. */
 int conn_open(imap4 **out, enum conn_failure *why,
-              const struct conf_account *acct, char *err, size_t errlen);
+              const struct conf_account *acct, int cancel_fd, char *err,
+              size_t errlen);
 
 #endif

@@ -122,8 +122,8 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int indexer_start(struct indexer **out, const char *path, char *err,
-                  size_t errlen)
+int indexer_start(struct indexer **out, const char *path,
+                  struct checkpointer *ck, char *err, size_t errlen)
 {
 	*out = NULL;
 	struct indexer *ix = calloc(1, sizeof(*ix));
@@ -135,6 +135,7 @@ int indexer_start(struct indexer **out, const char *path, char *err,
 		free(ix);
 		return -1;
 	}
+	store_checkpoint_with(ix->store, ck);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -20,12 +20,15 @@
 
 struct indexer;
 
+struct checkpointer;
+
 /* Starts the indexer on the cache at path (created and migrated by the
  * caller already). It looks for waiting text at once, then whenever
- * poked. 0, or -1 with a message in err (the daemon then runs without
- * it: text waits until the next start). */
-int indexer_start(struct indexer **out, const char *path, char *err,
-                  size_t errlen);
+ * poked. Its commits are checkpointed by ck (borrowed, may be NULL; it
+ * must outlive the indexer). 0, or -1 with a message in err (the daemon
+ * then runs without it: text waits until the next start). */
+int indexer_start(struct indexer **out, const char *path,
+                  struct checkpointer *ck, char *err, size_t errlen);
 
 /* Messages or bodies were stored: index them soon. Safe from any thread;
  * NULL is a no-op. */

@@ -364,3 +364,14 @@ void log_msg(int level, const char *account, const char *mailbox,
 	log_vmsg(level, account, mailbox, fmt, ap);
 	va_end(ap);
 }
+
+void log_imap_trace(void *payload, char dir, const char *line, size_t len)
+{
+	char clean[LOG_TRACE_MAX];
+
+	if (atomic_load(&log_level) < LOG_LEVEL_DEBUG)
+		return;
+	log_sanitize(clean, sizeof(clean), line, len);
+	log_msg(LOG_LEVEL_DEBUG, payload, NULL, "%s: %s",
+	        dir == 'C' ? "C" : "S", clean);
+}

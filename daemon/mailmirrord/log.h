@@ -14,9 +14,11 @@
  *
  * Safety contract:
  * - The log functions never see a secret. No caller passes a password, a
- *   token, or the output of password_command/token_command to them, and
- *   nothing in this module stores what it formats; secret.c reports
- *   failures by naming the account and the command's exit status only.
+ *   token, or the standard output of password_command/token_command to
+ *   them, and nothing in this module stores what it formats; secret.c
+ *   reports failures by naming the account and the command's exit status,
+ *   and logs the command's standard error (its diagnostics, sanitized and
+ *   bounded), never its standard output.
  * - Server text is data: every formatted line is sanitized before it is
  *   written (control characters, terminal escape sequences and invalid
  *   UTF-8 replaced, length capped), so a hostile server can neither forge
@@ -94,6 +96,17 @@ void log_vmsg(int level, const char *account, const char *mailbox,
 	log_msg(LOG_LEVEL_INFO, acct, mbox, __VA_ARGS__)
 #define log_debug(acct, mbox, ...)                                             \
 	log_msg(LOG_LEVEL_DEBUG, acct, mbox, __VA_ARGS__)
+
+/* An imap4_trace_cb (core/imap4.h) that logs the protocol conversation at
+ * debug level, one line per trace call: "[work] C: 3 SELECT INBOX",
+ * "[work] S: * 3 EXISTS". payload is the account's name (borrowed, must
+ * outlive the handle). The library has already replaced passwords and
+ * AUTHENTICATE data with "***" and escaped control bytes; each line is
+ * further cut to LOG_TRACE_MAX bytes, so message data in a FETCH shows
+ * only its start. Costs one level check when debug is off: the callback
+ * can stay set, and a reload to log_level = "debug" takes effect at once. */
+#define LOG_TRACE_MAX 512
+void log_imap_trace(void *payload, char dir, const char *line, size_t len);
 
 /* Copies src (srclen bytes, NULs included) to dst as printable UTF-8:
  * - ESC and 8-bit CSI sequences (ECMA-48: ESC [ params final, ESC ] ...

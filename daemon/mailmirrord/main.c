@@ -10,6 +10,7 @@
 #include "cache/paths.h"
 #include "cache/schema.h"
 #include "mailmirrord/account.h"
+#include "mailmirrord/checkpointer.h"
 #include "mailmirrord/config.h"
 #include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
@@ -44,6 +45,7 @@ struct running {
 	struct account **v;
 	size_t n, cap;
 	struct indexer *ix; /* may be NULL: text then waits for a restart */
+	struct checkpointer *ck; /* may be NULL: SQLite's own checkpoints */
 };
 
 /* Every configuration still referenced by a worker stays loaded; an old
@@ -121,8 +123,8 @@ static int start(struct running *r, const struct conf_account *c,
 		r->cap = cap;
 	}
 	char err[256];
-	if (acct_start(&r->v[r->n], c, cache, once, done_fd, r->ix, err,
-	               sizeof(err)) < 0) {
+	if (acct_start(&r->v[r->n], c, cache, once, done_fd, r->ix, r->ck,
+	               err, sizeof(err)) < 0) {
 		log_err(c->name, NULL, "%s", err);
 		return -1;
 	}
@@ -224,10 +226,21 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 		notify_ready();
 		return;
 	}
-	if (d.cache_changed)
+	/* Against the cache in use, not the last configuration: that one
+	 * may name a path that never took effect. */
+	char *dflt = NULL, err[256];
+	if (!neu->cache &&
+	    cache_default_path(&dflt, false, err, sizeof(err)) < 0)
+		dflt = NULL;
+	if (conf_cache_moved(neu, cache, dflt))
 		log_warning(NULL, NULL,
-		            "the cache path changed; it takes "
-		            "effect at the next restart");
+		            "the cache path changed to %s; %s stays in use "
+		            "until the next restart",
+		            neu->cache ? neu->cache
+		            : dflt     ? dflt
+		                       : "the default",
+		            cache);
+	free(dflt);
 	log_set_level(neu->log_level + verbosity);
 	cs->v[cs->n++] = neu;
 	for (size_t i = 0; i < d.n; i++) {
@@ -509,7 +522,10 @@ int main(int argc, char **argv)
 	int efd = once ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 
 	struct running r = {0};
-	if (indexer_start(&r.ix, cache, err, sizeof(err)) < 0)
+	if (checkpointer_start(&r.ck, cache, err, sizeof(err)) < 0)
+		log_warning(NULL, NULL, "checkpointer: %s; writers checkpoint "
+		            "the cache themselves", err);
+	if (indexer_start(&r.ix, cache, r.ck, err, sizeof(err)) < 0)
 		log_warning(NULL, NULL,
 		            "full-text indexer: %s; new mail waits for the "
 		            "next start to become searchable",
@@ -634,6 +650,7 @@ out:
 		_exit(status);
 	}
 	indexer_stop(&r.ix);
+	checkpointer_stop(&r.ck);
 	/* The last connection is closed: the next start should find a
 	 * short WAL to read (cache_trim_wal in cache/schema.h). */
 	if (cache && cache_trim_wal(cache, WAL_TRIM_BYTES) < 0)

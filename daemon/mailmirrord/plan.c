@@ -108,6 +108,14 @@ bool plan_mailbox_wanted(const char *const *include, const char *const *exclude,
 	return in;
 }
 
+void plan_patterns_hit(bool *hit, const char *const *patterns, const char *name,
+                       char delimiter)
+{
+	for (size_t i = 0; patterns && patterns[i]; i++)
+		if (!hit[i] && plan_match(patterns[i], name, delimiter))
+			hit[i] = true;
+}
+
 int plan_uid_gone(const uint32_t *local, size_t nlocal,
                   const struct plan_range *server, size_t nserver,
                   int (*gone)(void *payload, uint32_t uid), void *payload)

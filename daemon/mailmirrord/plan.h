@@ -70,6 +70,13 @@ bool plan_match(const char *pattern, const char *name, char delimiter);
 bool plan_mailbox_wanted(const char *const *include, const char *const *exclude,
                          const char *name, char delimiter);
 
+/* Sets hit[i] when patterns[i] (NULL-terminated; hit has one entry per
+ * pattern) matches name; an entry already set stays set. Called for each
+ * name of a LIST, it tells which patterns of the mailboxes setting match
+ * nothing on the server: most likely a typo. */
+void plan_patterns_hit(bool *hit, const char *const *patterns,
+                       const char *name, char delimiter);
+
 /* Walks two ascending UID lists (local rows, the server's full listing) and
  * calls gone() for each local UID the server no longer has. The server's
  * list is given as ranges (lo..hi inclusive, ascending, not overlapping).

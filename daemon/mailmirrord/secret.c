@@ -1,6 +1,7 @@
 /* secret.c - passwords and tokens from the config, a file or a command. */
 #include "mailmirrord/secret.h"
 #include "mailmirrord/config.h"
+#include "mailmirrord/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,11 @@
 #include <unistd.h>
 
 extern char **environ;
+
+/* After the command exits, how long its output may still come; and, while
+ * it runs, how often we look whether it has. */
+#define EXIT_GRACE_MS 200
+#define EXIT_CHECK_MS 20
 
 /* Writes 'account "NAME": ' (when account is set) and the message. */
 __attribute__((format(printf, 4, 5))) static int
@@ -183,7 +189,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int spawn_shell(pid_t *pid, const char *command, int outfd)
+static int spawn_shell(pid_t *pid, const char *command, int outfd, int errfd)
 {
 	char *argv[] = {"sh", "-c", (char *)command, NULL};
 	posix_spawn_file_actions_t fa;
@@ -205,6 +211,8 @@ static int spawn_shell(pid_t *pid, const char *command, int outfd)
 	rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	if (rc == 0)
 		rc = posix_spawn_file_actions_adddup2(&fa, outfd, 1);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, errfd, 2);
 	if (rc == 0)
 		rc = posix_spawnattr_setflags(
 		        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
@@ -244,38 +252,140 @@ static int reap(pid_t pid, int64_t deadline)
 	return -1;
 }
 
-enum read_end { READ_EOF, READ_TOO_BIG, READ_TIMEOUT, READ_ERROR };
+/* What a running command has given so far. out holds the secret: it is
+ * allocated once at its limit (SECRET_COMMAND_MAX + 1, one byte more to
+ * tell an overflow) so that no realloc() leaves a copy behind. err keeps
+ * the start of the standard error, which is logged; the rest is counted. */
+struct run {
+	pid_t pid;
+	int status; /* valid once exited */
+	bool exited;
+	int fd[2]; /* stdout, stderr; -1 once at EOF or closed */
+	char *out;
+	size_t out_len;
+	char err[SECRET_STDERR_MAX];
+	size_t err_len;
+	uint64_t err_dropped;
+};
 
-static enum read_end read_output(int fd, char *buf, size_t cap, size_t *len,
-                                 int64_t deadline)
+enum read_end { READ_DONE, READ_TOO_BIG, READ_TIMEOUT, READ_ERROR };
+
+/* Reads what fd i has. false when it ended (EOF or an error, *failed then
+ * set for an error on stdout). */
+static bool read_some(struct run *r, int i, bool *failed)
 {
-	*len = 0;
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t n;
+	char sink[512];
+	ssize_t n;
 
-		if (left <= 0)
-			return READ_TIMEOUT;
-		n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+	if (i == 0)
+		n = read(r->fd[0], r->out + r->out_len,
+		         SECRET_COMMAND_MAX + 1 - r->out_len);
+	else if (r->err_len < sizeof(r->err))
+		n = read(r->fd[1], r->err + r->err_len,
+		         sizeof(r->err) - r->err_len);
+	else
+		n = read(r->fd[1], sink, sizeof(sink));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0) {
+		*failed = n < 0 && i == 0;
+		return false;
+	}
+	if (i == 0)
+		r->out_len += (size_t)n;
+	else if (r->err_len < sizeof(r->err))
+		r->err_len += (size_t)n;
+	else
+		r->err_dropped += (uint64_t)n;
+	return true;
+}
+
+/* Reads both outputs until they end, or until the command has exited and
+ * EXIT_GRACE_MS more have passed: a child it left in the background
+ * ("agent &") may hold the pipes open for as long as it lives, and the
+ * password was printed before the exit. */
+static enum read_end collect(struct run *r, int64_t deadline)
+{
+	int64_t grace_end = INT64_MAX;
+
+	while (r->fd[0] >= 0 || r->fd[1] >= 0) {
+		struct pollfd p[2] = {{.fd = r->fd[0], .events = POLLIN},
+		                      {.fd = r->fd[1], .events = POLLIN}};
+		int64_t now = now_ms(), end = deadline, left;
+		int n;
+
+		if (!r->exited &&
+		    waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
+			r->exited = true;
+			grace_end = now + EXIT_GRACE_MS;
+		}
+		if (grace_end < end)
+			end = grace_end;
+		if (now >= end)
+			return r->exited ? READ_DONE : READ_TIMEOUT;
+		left = end - now;
+		/* Until it exits, look at it now and then: poll() does not
+		 * tell when a child ends. */
+		if (!r->exited && left > EXIT_CHECK_MS)
+			left = EXIT_CHECK_MS;
+		n = poll(p, 2, (int)left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return READ_ERROR;
-		if (n == 0)
-			return READ_TIMEOUT;
-		/* One byte past cap is room enough to know it overflowed. */
-		n = read(fd, buf + *len, cap + 1 - *len);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
-			return READ_ERROR;
-		if (n == 0)
-			return READ_EOF;
-		*len += (size_t)n;
-		if (*len > cap)
+		for (int i = 0; i < 2; i++) {
+			bool failed = false;
+
+			if (p[i].fd < 0 || p[i].revents == 0)
+				continue;
+			if (!read_some(r, i, &failed)) {
+				close(r->fd[i]);
+				r->fd[i] = -1;
+				if (failed)
+					return READ_ERROR;
+			}
+		}
+		if (r->out_len > SECRET_COMMAND_MAX)
 			return READ_TOO_BIG;
 	}
+	return READ_DONE;
+}
+
+/* The command's diagnostics ("gpg: decryption failed: No secret key"),
+ * one log line each, as the account's: sanitized like server text (the
+ * command may print anything), cut, and at most a few. A warning when the
+ * command failed, else only information: many helpers chat on stderr even
+ * when all went well. */
+static void log_stderr(const struct run *r, const char *account,
+                       const char *what, bool failed)
+{
+	int level = failed ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO;
+	size_t i = 0, lines = 0;
+	uint64_t unshown = r->err_dropped;
+
+	while (i < r->err_len) {
+		size_t j = i;
+		char clean[SECRET_STDERR_LINE];
+
+		while (j < r->err_len && r->err[j] != '\n')
+			j++;
+		if (lines == SECRET_STDERR_LINES) {
+			unshown += r->err_len - i;
+			break;
+		}
+		log_sanitize(clean, sizeof(clean), r->err + i, j - i);
+		if (clean[strspn(clean, " ")] != '\0') {
+			log_msg(level, account, NULL, "%s said: %s", what,
+			        clean);
+			lines++;
+		}
+		i = j + 1;
+	}
+	if (unshown > 0)
+		log_msg(level, account, NULL,
+		        "%s said %llu more bytes on its standard error, not "
+		        "logged",
+		        what, (unsigned long long)unshown);
 }
 
 int secret_from_command(struct secret *out, const char *account,
@@ -285,48 +395,59 @@ int secret_from_command(struct secret *out, const char *account,
 	const size_t bufsz = SECRET_COMMAND_MAX + 1;
 	int64_t deadline;
 	enum read_end end;
-	int pfd[2], rc, status;
-	size_t len = 0, line;
-	char *buf;
-	pid_t pid;
+	int outp[2], errp[2], rc, status;
+	size_t line;
+	struct run *r;
 
 	*out = (struct secret){0};
 	if (timeout_ms <= 0)
 		timeout_ms = SECRET_COMMAND_TIMEOUT_MS;
 	if (command == NULL || *command == '\0')
 		return fail(err, errsz, account, "%s is empty", what);
-	/* Allocated once at its limit: a realloc() would leave copies of the
-	 * secret in freed memory that nobody wipes. */
-	buf = malloc(bufsz);
-	if (buf == NULL)
+	r = calloc(1, sizeof(*r));
+	if (r == NULL || (r->out = malloc(bufsz)) == NULL) {
+		free(r);
 		return fail(err, errsz, account, "%s: out of memory", what);
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		fail(err, errsz, account, "%s: pipe: %s", what,
-		     strerror(errno));
-		free(buf);
-		return -1;
 	}
-	rc = spawn_shell(&pid, command, pfd[1]);
-	close(pfd[1]);
+	if (pipe2(outp, O_CLOEXEC) < 0) {
+		rc = errno;
+		goto pipe_failed;
+	}
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		rc = errno;
+		close(outp[0]);
+		close(outp[1]);
+		goto pipe_failed;
+	}
+	rc = spawn_shell(&r->pid, command, outp[1], errp[1]);
+	close(outp[1]);
+	close(errp[1]);
+	r->fd[0] = outp[0];
+	r->fd[1] = errp[0];
 	if (rc != 0) {
-		close(pfd[0]);
-		free(buf);
+		close(r->fd[0]);
+		close(r->fd[1]);
+		free(r->out);
+		free(r);
 		return fail(err, errsz, account, "%s cannot be started: %s",
 		            what, strerror(rc));
 	}
 
 	deadline = now_ms() + timeout_ms;
-	end = read_output(pfd[0], buf, SECRET_COMMAND_MAX, &len, deadline);
-	close(pfd[0]);
-	if (end != READ_EOF)
-		deadline = 0; /* kill it now */
-	status = reap(pid, deadline);
+	end = collect(r, deadline);
+	for (int i = 0; i < 2; i++)
+		if (r->fd[i] >= 0)
+			close(r->fd[i]);
+	if (r->exited)
+		status = r->status;
+	else
+		status = reap(r->pid, end == READ_DONE ? deadline : 0);
 
 	rc = -1;
 	if (end == READ_TOO_BIG)
 		fail(err, errsz, account, "%s printed more than %d bytes", what,
 		     SECRET_COMMAND_MAX);
-	else if (end == READ_TIMEOUT || (end == READ_EOF && status == -1))
+	else if (end == READ_TIMEOUT || (end == READ_DONE && status == -1))
 		fail(err, errsz, account, "%s timed out after %d %s", what,
 		     timeout_ms % 1000 ? timeout_ms : timeout_ms / 1000,
 		     timeout_ms % 1000 ? "ms" : "s");
@@ -346,19 +467,27 @@ int secret_from_command(struct secret *out, const char *account,
 		rc = 0;
 
 	if (rc == 0) {
-		for (line = 0; line < len && buf[line] != '\n'; line++)
+		for (line = 0; line < r->out_len && r->out[line] != '\n';
+		     line++)
 			;
-		if (line > 0 && buf[line - 1] == '\r')
+		if (line > 0 && r->out[line - 1] == '\r')
 			line--;
 		if (line == 0)
 			rc = fail(err, errsz, account,
 			          "%s printed nothing on its first line", what);
 		else
-			rc = keep(out, account, what, buf, line, err, errsz);
+			rc = keep(out, account, what, r->out, line, err, errsz);
 	}
-	explicit_bzero(buf, bufsz);
-	free(buf);
+	log_stderr(r, account, what, rc < 0);
+	explicit_bzero(r->out, bufsz);
+	free(r->out);
+	free(r);
 	return rc;
+
+pipe_failed:
+	free(r->out);
+	free(r);
+	return fail(err, errsz, account, "%s: pipe: %s", what, strerror(rc));
 }
 
 int secret_obtain(struct secret *out, const struct conf_account *acct,

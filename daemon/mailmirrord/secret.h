@@ -10,13 +10,27 @@
  * Errors go to err (NUL-terminated, cut to errsz) as a full sentence that
  * names the account and what failed ("account "work": password_command
  * exited with status 1"); they never contain the secret nor any of the
- * command's output, so they are safe to log. Nothing here logs.
+ * command's standard output, so they are safe to log.
+ *
+ * The one thing logged here is a command's standard error, which carries
+ * its own diagnostics ("gpg: decryption failed: No secret key"): each line
+ * as one of the account's log lines, "password_command said: ...", after
+ * log_sanitize() (control characters and escapes cannot reach the
+ * terminal or forge a line), at most SECRET_STDERR_LINES lines of at most
+ * SECRET_STDERR_LINE bytes from the first SECRET_STDERR_MAX bytes; the
+ * rest is counted in one more line. Warning level when the command failed,
+ * info when it succeeded. A command that prints its secret on stderr puts
+ * it in the log: that is its bug, and the manual says so.
  *
  * Functions are thread-safe (each account's thread fetches its own). The
  * command is started with posix_spawn(3), so no fork() runs in a threaded
- * process; it gets stdin from /dev/null, our stderr, a default signal
- * disposition and mask, and a process group of its own so that a timeout
- * kills everything it started. The child is always reaped before return.
+ * process; it gets stdin from /dev/null, pipes for stdout and stderr, a
+ * default signal disposition and mask, and a process group of its own so
+ * that a timeout kills everything it started. The command (the shell) is
+ * always reaped before return. Processes it leaves in the background are
+ * not waited for: reading ends when the outputs are closed, or when the
+ * shell has exited and a short grace (200 ms) has passed, whichever comes
+ * first; what they print later is lost.
  */
 #ifndef MAILMIRRORD_SECRET_H
 #define MAILMIRRORD_SECRET_H
@@ -40,6 +54,11 @@ struct secret {
 #define SECRET_COMMAND_MAX 16384
 /* How long a password_command or token_command may run. */
 #define SECRET_COMMAND_TIMEOUT_MS 30000
+/* Of a command's standard error: the bytes kept, the lines logged, and
+ * the size of each logged line (its text; longer lines end in "..."). */
+#define SECRET_STDERR_MAX   2048
+#define SECRET_STDERR_LINES 8
+#define SECRET_STDERR_LINE  256
 
 /* Wipes and frees s->data; s becomes empty. NULL is a no-op. */
 void secret_clear(struct secret *s);
@@ -64,10 +83,11 @@ int secret_from_file(struct secret *out, const char *account, const char *path,
                      char *err, size_t errsz);
 
 /* Runs "/bin/sh -c command" and keeps the first line of its standard
- * output (without "\r\n"). An error (-1, err set, *out empty) when the
- * command cannot start, exits non-zero or by a signal, prints nothing on
- * its first line, prints more than SECRET_COMMAND_MAX bytes, or has not
- * exited within timeout_ms (then its process group is killed). what
+ * output (without "\r\n"); its standard error is logged (see above). An
+ * error (-1, err set, *out empty) when the command cannot start, exits
+ * non-zero or by a signal, prints nothing on its first line, prints more
+ * than SECRET_COMMAND_MAX bytes, or has not exited within timeout_ms (then
+ * its process group is killed). what
  * names the setting in messages ("password_command"). timeout_ms <= 0
  * means SECRET_COMMAND_TIMEOUT_MS. */
 int secret_from_command(struct secret *out, const char *account,

@@ -4,6 +4,7 @@
 #include "mailmirrord/store_internal.h"
 
 #include "cache/schema.h"
+#include "mailmirrord/checkpointer.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,6 +84,11 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	}
 	*out = s;
 	return STORE_OK;
+}
+
+void store_checkpoint_with(struct store *s, struct checkpointer *ck)
+{
+	checkpointer_attach(ck, s->db);
 }
 
 void store_close(struct store **sp)

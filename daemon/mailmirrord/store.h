@@ -69,6 +69,13 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen);
  * *s is set to NULL. */
 void store_close(struct store **s);
 
+struct checkpointer;
+
+/* Hands the checkpoints of s's commits to ck (checkpointer.h), NULL
+ * leaving them to SQLite. Called right after store_open, in the thread
+ * that opened it; ck must outlive s. */
+void store_checkpoint_with(struct store *s, struct checkpointer *ck);
+
 /* The message of the last failure: borrowed, valid until the next call on
  * the store. "" if none. */
 const char *store_errmsg(const struct store *s);

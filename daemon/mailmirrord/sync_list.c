@@ -166,12 +166,18 @@ int sync_list(struct sync_ctx *c)
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		return SYNC_ESTORE;
 	}
+	/* Only the LIST right after connecting (sync_known() has just
+	 * run) checks the patterns: the notice is for a typo, said once
+	 * per connection, not at every re-LIST of a live session. */
+	bool *hit = c->known_done ? calloc(c->conf->n_mailboxes + 1, 1) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		const imap4_resp *r = imap4_data_at(c->h, i);
 		imap4_list_entry e;
 		if (!r->name || strcmp(r->name, "LIST") != 0 ||
 		    imap4_list_parse(&e, r) < 0)
 			continue;
+		if (hit)
+			plan_patterns_hit(hit, inc, e.name_utf8, e.delimiter);
 		if (!plan_mailbox_wanted(inc, exc, e.name_utf8, e.delimiter))
 			continue;
 		if (!names_round_trip(&e)) {
@@ -191,10 +197,19 @@ int sync_list(struct sync_ctx *c)
 		nsrv++;
 		if (!l->name || !l->attrs || (e.special_use && !l->special)) {
 			free_listed(srv, nsrv);
+			free(hit);
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			return SYNC_ESTORE;
 		}
 	}
+	for (size_t i = 0; hit && i < c->conf->n_mailboxes; i++)
+		if (!hit[i])
+			log_notice(
+			        c->conf->name, NULL,
+			        "mailboxes pattern \"%s\" matches no mailbox "
+			        "on the server",
+			        inc[i]);
+	free(hit);
 
 	struct stored_list stored = {0};
 	rc = store_mailbox_each(c->store, c->account_id, collect_stored,

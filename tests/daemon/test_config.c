@@ -232,7 +232,22 @@ Test(config, duplicate_key)
 {
 	expect_error(ACCOUNT("    password = \"x\";\n"
 	                     "    password = \"y\";\n"),
-	             "mailmirror.conf:7: duplicate setting name");
+	             "mailmirror.conf:7: duplicate setting \"password\" "
+	             "(already set at line 6 of the same group)");
+	/* the same name in other groups, in strings and in comments is
+	 * no duplicate; one on a single line is found */
+	expect_error("# host = 1;\n"
+	             "host = \"x\";\n"
+	             "accounts = ( { name = \"a\"; host = \"h\"; },\n"
+	             "  { name = \"b\"; user = \"host = 2;\"; /* host: */\n"
+	             "    host = \"h\"; user = \"u\"; user: \"v\"; } );\n",
+	             "mailmirror.conf:5: duplicate setting \"user\" "
+	             "(already set at line 4 of the same group)");
+	expect_error("log_level = \"info\";\n"
+	             "accounts = ( { name = \"a\"; } );\n"
+	             "log_level = \"debug\";\n",
+	             "mailmirror.conf:3: duplicate setting \"log_level\" "
+	             "(already set at line 1 of the same group)");
 }
 
 Test(config, missing_file)
@@ -415,20 +430,25 @@ Test(config, tls_none_remote_refused)
 	        "= true");
 }
 
+static const char *loopback_text(char *text, size_t size, const char *host)
+{
+	snprintf(text, size,
+	         "accounts = ( { name = \"l\"; host = \"%s\"; tls = "
+	         "\"none\"; user = \"u\"; password = \"p\"; } );\n",
+	         host);
+	return text;
+}
+
 Test(config, tls_none_loopback_or_allowed)
 {
 	static const char *const hosts[] = {
-	        "localhost", "127.0.0.1",        "127.1.2.3",     "::1",
-	        "[::1]",     "::ffff:127.0.0.1", "imap.localhost"};
+	        "localhost", "LocalHost", "127.0.0.1",       "127.1.2.3",
+	        "::1",       "[::1]",     "::ffff:127.0.0.1"};
 	char text[512];
 	struct conf *c = NULL;
 
 	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-		snprintf(text, sizeof(text),
-		         "accounts = ( { name = \"l\"; host = \"%s\"; tls = "
-		         "\"none\"; user = \"u\"; password = \"p\"; } );\n",
-		         hosts[i]);
-		expect_ok(&c, text);
+		expect_ok(&c, loopback_text(text, sizeof(text), hosts[i]));
 		cr_assert_eq(c->accounts[0].port, 143, "%s", hosts[i]);
 		conf_free(&c);
 	}
@@ -440,6 +460,60 @@ Test(config, tls_none_loopback_or_allowed)
 	             "mailmirror.conf:1: account \"l\": tls = \"none\" would "
 	             "send the password in clear to 128.0.0.1; it is allowed "
 	             "for loopback hosts only, unless allow_plaintext = true");
+}
+
+/* Only what is loopback before any resolver is asked: glibc sends names
+ * under .localhost to DNS, and reads short or hexadecimal IPv4 forms that
+ * inet_pton() does not. */
+Test(config, tls_none_names_that_only_dns_could_judge)
+{
+	static const char *const hosts[] = {
+	        "imap.localhost",  "localhost.",
+	        "foo.LOCALHOST",   "localhost.localdomain",
+	        "127.1",           "0x7f000001",
+	        "2130706433",      "::2",
+	        "::ffff:10.0.0.1", "127.0.0.1.nip.io",
+	        "localhost6"};
+	char text[512], want[512];
+
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		snprintf(want, sizeof(want),
+		         "mailmirror.conf:1: account \"l\": tls = \"none\" "
+		         "would send the password in clear to %s; it is "
+		         "allowed for loopback hosts only, unless "
+		         "allow_plaintext = true",
+		         hosts[i]);
+		expect_error(loopback_text(text, sizeof(text), hosts[i]), want);
+	}
+}
+
+/* "[::1]" is an address in URL form: the connection gets "::1", which
+ * getaddrinfo() resolves (it cannot resolve the bracketed form). */
+Test(config, host_brackets_hold_only_an_ipv6_address)
+{
+	char text[512];
+	struct conf *c = NULL;
+
+	expect_ok(&c, loopback_text(text, sizeof(text), "[::1]"));
+	cr_assert_str_eq(c->accounts[0].host, "::1");
+	conf_free(&c);
+	expect_ok(&c, "accounts = ( { name = \"v6\"; host = "
+	              "\"[2001:db8::7]\"; user = \"u\"; password = \"p\"; "
+	              "} );\n");
+	cr_assert_str_eq(c->accounts[0].host, "2001:db8::7");
+	conf_free(&c);
+	expect_error(loopback_text(text, sizeof(text), "[localhost]"),
+	             "mailmirror.conf:1: account \"l\": host \"[localhost]\": "
+	             "brackets may only enclose an IPv6 address");
+	expect_error(loopback_text(text, sizeof(text), "[::1"),
+	             "mailmirror.conf:1: account \"l\": host \"[::1\": "
+	             "brackets may only enclose an IPv6 address");
+	expect_error(loopback_text(text, sizeof(text), "[127.0.0.1]"),
+	             "mailmirror.conf:1: account \"l\": host \"[127.0.0.1]\": "
+	             "brackets may only enclose an IPv6 address");
+	expect_error(loopback_text(text, sizeof(text), "[]"),
+	             "mailmirror.conf:1: account \"l\": host \"[]\": "
+	             "brackets may only enclose an IPv6 address");
 }
 
 Test(config, password_file_readable_by_others)
@@ -528,6 +602,64 @@ Test(config, idle_covered)
 	conf_free(&c);
 }
 
+/* idle left unwritten means INBOX when INBOX is mirrored, and nothing
+ * (every mailbox polled) when it is not: never an error about a key the
+ * user did not write. */
+Test(config, idle_default_follows_the_mirrored_mailboxes)
+{
+	struct conf *c = NULL;
+
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
+	                      "    mailboxes = [\"Lists/*\"];\n"));
+	cr_assert_eq(c->accounts[0].n_idle, 0);
+	cr_assert_not_null(c->accounts[0].idle);
+	cr_assert_null(c->accounts[0].idle[0]);
+	conf_free(&c);
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
+	                      "    exclude = [\"INBOX\"];\n"));
+	cr_assert_eq(c->accounts[0].n_idle, 0);
+	conf_free(&c);
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
+	                      "    exclude = [\"*\"];\n"));
+	cr_assert_eq(c->accounts[0].n_idle, 0);
+	conf_free(&c);
+	/* defaults at the top level count as unwritten idle too */
+	expect_ok(&c, "exclude = [\"inbox\"];\n" ACCOUNT(
+	                      "    password = \"x\";\n"));
+	cr_assert_eq(c->accounts[0].n_idle, 0);
+	conf_free(&c);
+
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
+	                      "    mailboxes = [\"%\"];\n"));
+	cr_assert_eq(c->accounts[0].n_idle, 1);
+	cr_assert_str_eq(c->accounts[0].idle[0], "INBOX");
+	conf_free(&c);
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
+	                      "    mailboxes = [\"inbox\", \"Lists/*\"];\n"));
+	cr_assert_eq(c->accounts[0].n_idle, 1);
+	cr_assert_str_eq(c->accounts[0].idle[0], "INBOX");
+	conf_free(&c);
+}
+
+/* Written by the user, a name that is not mirrored stays an error, at the
+ * line where it is written: in the account or in the defaults. */
+Test(config, idle_written_must_be_mirrored)
+{
+	expect_error(ACCOUNT("    password = \"x\";\n"
+	                     "    mailboxes = [\"Lists/*\"];\n"
+	                     "    idle = [\"INBOX\"];\n"),
+	             "mailmirror.conf:8: account \"work\": idle mailbox "
+	             "\"INBOX\" is not among the synced mailboxes (see "
+	             "mailboxes and exclude)");
+	expect_error("\n"
+	             "idle = [\"INBOX\"];\n" ACCOUNT(
+	                     "    password = \"x\";\n"
+	                     "    mailboxes = [\"Lists/*\"];\n"),
+	             "mailmirror.conf:2: account \"work\": idle mailbox "
+	             "\"INBOX\" is not among the synced mailboxes (see "
+	             "mailboxes and exclude)");
+}
+
 Test(config, bad_fingerprint)
 {
 	static const char *const bad[] = {
@@ -580,6 +712,20 @@ Test(config, tunnel)
 	        "\"p\"; } );\n",
 	        "mailmirror.conf:1: account \"ssh\": missing required key "
 	        "\"user\"");
+	/* TLS over a tunnel was accepted, then ignored: LOGIN in clear. */
+	expect_error("accounts = ( { name = \"ssh\"; tunnel = \"t\";\n"
+	             "  tls = \"starttls\"; } );\n",
+	             "mailmirror.conf:2: account \"ssh\": tls is not available "
+	             "over a tunnel: the tunnel's command must secure the "
+	             "connection (ssh does); remove tls or set it to \"none\"");
+	expect_error("accounts = ( { name = \"ssh\"; tunnel = \"t\";\n"
+	             "  tls = \"implicit\"; } );\n",
+	             "mailmirror.conf:2: account \"ssh\": tls is not available "
+	             "over a tunnel: the tunnel's command must secure the "
+	             "connection (ssh does); remove tls or set it to \"none\"");
+	expect_ok(&c, "accounts = ( { name = \"ssh\"; tunnel = \"t\"; "
+	              "tls = \"none\"; } );\n");
+	conf_free(&c);
 }
 
 Test(config, several_errors_reported)
@@ -685,6 +831,48 @@ Test(config, diff)
 	conf_diff_clear(&d);
 	conf_free(&old_conf);
 	conf_free(&new_conf);
+}
+
+/* The warning of a reload compares with the cache in use: after a reload
+ * that moved it (which waits for a restart) and one that moved it back,
+ * the two configurations differ but nothing is to be announced. */
+Test(config, cache_moved_compares_with_the_cache_in_use)
+{
+	struct conf *first, *moved, *back, *dflt;
+
+	first = load_text("cache = \"/var/cache/a.db\";\n"
+	                  "accounts = ( { name = \"a\"; host = \"h\"; "
+	                  "user = \"u\"; password = \"p\"; } );\n");
+	moved = load_text("cache = \"/var/cache/b.db\";\n"
+	                  "accounts = ( { name = \"a\"; host = \"h\"; "
+	                  "user = \"u\"; password = \"p\"; } );\n");
+	back = load_text("cache = \"/var/cache/a.db\";\n"
+	                 "accounts = ( { name = \"a\"; host = \"h\"; "
+	                 "user = \"u\"; password = \"p\"; } );\n");
+	dflt = load_text("accounts = ( { name = \"a\"; host = \"h\"; "
+	                 "user = \"u\"; password = \"p\"; } );\n");
+
+	cr_assert_not(conf_cache_moved(first, "/var/cache/a.db", NULL));
+	cr_assert(conf_cache_moved(moved, "/var/cache/a.db", NULL));
+	/* the configurations differ ... */
+	struct conf_diff d;
+	cr_assert_eq(conf_diff(&d, moved, back), 0);
+	cr_assert(d.cache_changed);
+	conf_diff_clear(&d);
+	/* ... but the cache in use is the one asked for */
+	cr_assert_not(conf_cache_moved(back, "/var/cache/a.db", NULL));
+	cr_assert_not(conf_cache_moved(back, "/var/cache/a.db",
+	                               "/home/u/.local/state/x.db"));
+
+	/* no cache key: the default path stands for it */
+	cr_assert_not(conf_cache_moved(dflt, "/s/cache.db", "/s/cache.db"));
+	cr_assert(conf_cache_moved(dflt, "/var/cache/a.db", "/s/cache.db"));
+	cr_assert(conf_cache_moved(dflt, "/var/cache/a.db", NULL));
+
+	conf_free(&first);
+	conf_free(&moved);
+	conf_free(&back);
+	conf_free(&dflt);
 }
 
 Test(config, example_file_is_valid)

@@ -93,7 +93,8 @@ Test(indexer, indexes_what_waits_and_what_comes_later)
 
 	struct indexer *ix = NULL;
 	char err[256];
-	cr_assert_eq(indexer_start(&ix, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
+	             err);
 	cr_assert_eq(indexer_wait(ix, -1), 1);
 	cr_assert_eq(hits("common"), 300);
 	cr_assert_eq(hits("word123"), 1);
@@ -126,7 +127,8 @@ Test(indexer, waits_in_slices_and_stops_within_a_chunk)
 
 	struct indexer *ix = NULL;
 	char err[256];
-	cr_assert_eq(indexer_start(&ix, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
+	             err);
 	cr_assert_eq(indexer_wait(ix, 0), 0, "3,000 bodies are not instant");
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -144,7 +146,8 @@ Test(indexer, waits_while_a_sync_holds_it)
 	struct store *s = open_box(&box);
 	struct indexer *ix = NULL;
 	char err[256];
-	cr_assert_eq(indexer_start(&ix, path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
+	             err);
 	cr_assert_eq(indexer_wait(ix, -1), 1);
 
 	indexer_hold(ix);
@@ -170,7 +173,7 @@ Test(indexer, start_fails_cleanly_without_a_cache_dir)
 {
 	struct indexer *ix = (struct indexer *)1;
 	char err[256] = "";
-	cr_assert_eq(indexer_start(&ix, "/nonexistent/dir/cache.db", err,
+	cr_assert_eq(indexer_start(&ix, "/nonexistent/dir/cache.db", NULL, err,
 	                           sizeof(err)),
 	             -1);
 	cr_assert_null(ix);

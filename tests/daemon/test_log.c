@@ -206,3 +206,43 @@ Test(log, long_message_capped)
 	cr_assert_eq(strncmp(line, "<3>[a] xxx", 10), 0);
 	free(big);
 }
+
+/* -vv: the protocol conversation, as the library hands it over (secrets
+ * already "***"), at debug level only, cut, in the account's scope. */
+Test(log, imap_trace_at_debug_only)
+{
+	static char buf[4 * LOG_LINE_MAX];
+	char big[3000];
+	int p[2];
+	ssize_t n;
+
+	cr_assert(pipe(p) == 0);
+	cr_assert(fcntl(p[0], F_SETFL, O_NONBLOCK) == 0);
+	log_open(p[1], LOG_PREFIX_WORD);
+
+	log_set_level(LOG_LEVEL_INFO);
+	log_imap_trace("work", 'C', "1 LOGIN alice ***", 17);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	cr_assert_lt(n, 0, "nothing below debug");
+
+	log_set_level(LOG_LEVEL_DEBUG);
+	log_imap_trace("work", 'C', "1 LOGIN alice ***", 17);
+	log_imap_trace("work", 'S', "* OK [\x1b[31m] hi\r\n", 17);
+	memset(big, 'y', sizeof(big));
+	log_imap_trace("work", 'S', big, sizeof(big));
+	n = read(p[0], buf, sizeof(buf) - 1);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	static const char want[] = "debug: [work] C: 1 LOGIN alice ***\n"
+	                           "debug: [work] S: * OK [] hi  \n"
+	                           "debug: [work] S: yyy";
+	cr_assert_eq(strncmp(buf, want, sizeof(want) - 1), 0, "%s", buf);
+	/* the long one is cut to LOG_TRACE_MAX */
+	char *last = strstr(buf, "S: yyy");
+	cr_assert_not_null(last);
+	cr_assert_eq(strlen(last), 3 + LOG_TRACE_MAX - 1 + 1, "%zu",
+	             strlen(last));
+	close(p[0]);
+	close(p[1]);
+	log_open(2, LOG_PREFIX_AUTO);
+}

@@ -175,7 +175,7 @@ Test(plan, wildcards)
 	cr_assert(!plan_match("trash", "Trash", '/'),
 	          "only INBOX ignores case");
 	cr_assert(plan_match("T*h", "Trash", '.'));
-	cr_assert(plan_match("%", "a/b", 0), "no delimiter: % crosses all");
+	cr_assert(plan_match("%", "a/b", 0), "no delimiter: %% crosses all");
 	cr_assert(plan_match("**%", "a/b", '/'));
 	cr_assert(!plan_match("", "a", '/'));
 	cr_assert(plan_match("", "", '/'));
@@ -270,4 +270,27 @@ Test(plan, backoff_grows_to_cap_with_jitter)
 	for (unsigned f = 1; f < 100; f++)
 		cr_assert(plan_backoff_ms(f, 0xdeadbeef) <= 300000);
 	cr_assert(plan_backoff_ms(30, 0) >= 150000);
+}
+
+/* Which mailboxes patterns match nothing in a LIST (a typo to report). */
+Test(plan, patterns_that_match_no_listed_mailbox)
+{
+	const char *const inc[] = {"INBOX", "NoSuchBox", "Lists/%", "Arch*",
+	                           NULL};
+	const char *const listed[] = {"inbox", "Lists/rust", "Lists/a/b",
+	                              "Sent"};
+	bool hit[4] = {false};
+
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+		plan_patterns_hit(hit, inc, listed[i], '/');
+	cr_assert(hit[0]);
+	cr_assert_not(hit[1]);
+	cr_assert(hit[2]);
+	cr_assert_not(hit[3]);
+	/* set entries stay set; no patterns is no work */
+	plan_patterns_hit(hit, inc, "Other", '/');
+	cr_assert(hit[0] && hit[2]);
+	plan_patterns_hit(hit, NULL, "INBOX", '/');
+	plan_patterns_hit(hit, inc, "Archive/2024", '/');
+	cr_assert(hit[3]);
 }

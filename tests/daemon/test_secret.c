@@ -1,5 +1,6 @@
 /* test_secret.c - password files and commands. */
 #include "mailmirrord/config.h"
+#include "mailmirrord/log.h"
 #include "mailmirrord/secret.h"
 
 #include <criterion/criterion.h>
@@ -142,7 +143,7 @@ Test(secret, command_first_line)
 	secret_clear(&s);
 	assert_no_children();
 
-	/* no newline at all; stderr is not captured */
+	/* no newline at all; stderr is not part of the secret */
 	cr_assert_eq(secret_from_command(&s, "work", "password_command",
 	                                 "echo noise >&2; printf tok", 0, err,
 	                                 sizeof(err)),
@@ -212,6 +213,152 @@ Test(secret, command_timeout_kills_the_group)
 	             -1);
 	cr_assert_lt(elapsed_since(&t0), 5.0);
 	cr_assert(strstr(err, "timed out"));
+	assert_no_children();
+}
+
+/* The log, from log_open() to log_done(), in a pipe large enough for the
+ * few lines a test writes. */
+static int log_pipe[2];
+
+static void log_start(int level)
+{
+	cr_assert(pipe(log_pipe) == 0);
+	cr_assert(fcntl(log_pipe[0], F_SETFL, O_NONBLOCK) == 0);
+	log_open(log_pipe[1], LOG_PREFIX_WORD);
+	log_set_level(level);
+}
+
+static char *log_done(void)
+{
+	static char buf[65536];
+	ssize_t n = read(log_pipe[0], buf, sizeof(buf) - 1);
+
+	buf[n < 0 ? 0 : n] = '\0';
+	log_open(2, LOG_PREFIX_AUTO);
+	close(log_pipe[0]);
+	close(log_pipe[1]);
+	return buf;
+}
+
+/* stderr carries the command's own diagnostics: logged as the account's,
+ * one line each, escaped; stdout (the secret) never is. */
+Test(secret, command_stderr_is_logged_as_the_accounts_lines)
+{
+	struct secret s = {0};
+	char *log;
+
+	log_start(LOG_LEVEL_INFO);
+	cr_assert_eq(
+	        secret_from_command(
+	                &s, "work", "password_command",
+	                "echo topsecret; echo 'gpg: decryption failed' >&2;"
+	                " printf 'bad \\033[31mred\\033[0m\\r\\n\\n"
+	                "fake: [other] forged\\n' >&2; exit 2",
+	                0, err, sizeof(err)),
+	        -1);
+	log = log_done();
+	cr_assert_str_eq(err, "account \"work\": password_command exited with "
+	                      "status 2");
+	cr_assert_str_eq(log,
+	                 "warning: [work] password_command said: gpg: "
+	                 "decryption failed\n"
+	                 "warning: [work] password_command said: bad red \n"
+	                 "warning: [work] password_command said: fake: [other] "
+	                 "forged\n",
+	                 "%s", log);
+	cr_assert_null(strstr(log, "topsecret"));
+	assert_no_children();
+
+	/* success: the chatter is only information */
+	log_start(LOG_LEVEL_INFO);
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+	                                 "echo 'gpg: using key 0xAB' >&2; "
+	                                 "echo pw",
+	                                 0, err, sizeof(err)),
+	             0, "%s", err);
+	log = log_done();
+	cr_assert_str_eq(s.data, "pw");
+	secret_clear(&s);
+	cr_assert_str_eq(log, "info: [work] password_command said: gpg: using "
+	                      "key 0xAB\n");
+	log_start(LOG_LEVEL_NOTICE);
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+	                                 "echo chatter >&2; echo pw", 0, err,
+	                                 sizeof(err)),
+	             0);
+	cr_assert_str_eq(log_done(), "");
+	secret_clear(&s);
+	assert_no_children();
+}
+
+Test(secret, command_stderr_is_bounded)
+{
+	struct secret s = {0};
+	char *log, *line;
+	size_t lines = 0;
+
+	/* 100 lines of 100 digits: 8 are logged, the rest counted */
+	log_start(LOG_LEVEL_INFO);
+	cr_assert_eq(secret_from_command(
+	                     &s, "work", "password_command",
+	                     "i=0; while [ $i -lt 100 ]; do printf '%0100d\\n' "
+	                     "$i >&2; i=$((i+1)); done; exit 1",
+	                     0, err, sizeof(err)),
+	             -1);
+	log = log_done();
+	for (line = log; (line = strchr(line, '\n')) != NULL; line++)
+		lines++;
+	cr_assert_eq(lines, SECRET_STDERR_LINES + 1, "%s", log);
+	cr_assert(strstr(log, "warning: [work] password_command said 9292 "
+	                      "more bytes on its standard error, not logged\n"),
+	          "%s", log);
+	assert_no_children();
+
+	/* one long line is cut */
+	log_start(LOG_LEVEL_INFO);
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+	                                 "printf '%01500d' 7 >&2; exit 1", 0,
+	                                 err, sizeof(err)),
+	             -1);
+	log = log_done();
+	cr_assert(strncmp(log, "warning: [work] password_command said: 000",
+	                  42) == 0,
+	          "%s", log);
+	cr_assert_eq(strlen(log),
+	             strlen("warning: [work] password_command said: ") +
+	                     SECRET_STDERR_LINE - 1 + 1,
+	             "%s", log);
+	cr_assert(strstr(log, "...\n"));
+	assert_no_children();
+}
+
+/* A helper that starts something in the background (an agent) exits at
+ * once, but the child keeps the pipes: the password is what the command
+ * printed before it exited, not a timeout 30 s later. */
+Test(secret, command_background_child_does_not_hold_us)
+{
+	struct secret s = {0};
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+	                                 "echo pw; sleep 3 &", 10000, err,
+	                                 sizeof(err)),
+	             0, "%s", err);
+	cr_assert_lt(elapsed_since(&t0), 2.0);
+	cr_assert_str_eq(s.data, "pw");
+	secret_clear(&s);
+	assert_no_children();
+
+	/* stderr held as well, and a failing exit still counts */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+	                                 "sleep 3 2>&1 & exit 4", 10000, err,
+	                                 sizeof(err)),
+	             -1);
+	cr_assert_lt(elapsed_since(&t0), 2.0);
+	cr_assert_str_eq(err, "account \"work\": password_command exited with "
+	                      "status 4");
 	assert_no_children();
 }
 

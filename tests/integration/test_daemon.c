@@ -156,6 +156,61 @@ Test(daemon, renamed_and_deleted_mailboxes_follow, .timeout = 120)
 	teardown(&f);
 }
 
+/* A live daemon reads the mailbox list at every poll: created, renamed
+ * and deleted mailboxes follow within a poll_interval, and no STATUS goes
+ * to a name that is gone. It used to wait five minutes, whatever the
+ * interval, and warn at every poll meanwhile. */
+Test(daemon, live_mailbox_changes_follow_at_the_next_poll, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_lls", "dm_lls", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_lls dm_lls/a dm_lls/gone"), 0);
+	cr_assert_eq(sh(CTL " fill dm_lls/a 4 8"), 0);
+	cr_assert_eq(sh(CTL " fill dm_lls/gone 3 9"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	assert_converged(&f, 10);
+
+	cr_assert_eq(sh(CTL " rename dm_lls/a dm_lls/b"), 0);
+	cr_assert_eq(sh(CTL " delete dm_lls/gone"), 0);
+	cr_assert_eq(sh(CTL " create dm_lls/new"), 0);
+	cr_assert_eq(sh(CTL " fill dm_lls/new 2 7"), 0);
+	/* One poll_interval, a second poll for the new mailbox's mail,
+	 * and slack. */
+	assert_converged(&f, 30);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_neq(sh("grep -q 'dm_lls/gone.*STATUS' %s/log", f.dir), 0,
+	              "STATUS sent to a deleted mailbox");
+	teardown(&f);
+}
+
+/* --once leaves the account as it ended, for mailmirror status: in error
+ * with the reason, then stopped with no error after a good run. */
+Test(daemon, once_records_how_the_account_ended, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_ost", "dm_ost", NULL);
+	cr_assert_eq(sh(CTL " create dm_ost"), 0);
+	cr_assert_eq(sh("sed -i 's/password = \"[^\"]*\"/password = "
+	                "\"not-the-password\"/' %s",
+	                f.conf),
+	             0);
+	cr_assert_neq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM accounts WHERE "
+	                             "state = 'error' AND last_error LIKE "
+	                             "'%authentication%'"),
+	             1);
+	cr_assert_eq(sh("sed -i 's/not-the-password/%s/' %s",
+	                harness_env("IMAP_PASS"), f.conf),
+	             0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM accounts WHERE "
+	                             "state = 'stopped' AND last_error IS NULL "
+	                             "AND last_sync IS NOT NULL"),
+	             1);
+	teardown(&f);
+}
+
 Test(daemon, interrupted_after_every_commit_converges, .timeout = 300)
 {
 	struct fixture f;

@@ -1,0 +1,173 @@
+/* checkpointer.c - the cache's checkpoints in a thread; see
+ * checkpointer.h. */
+#include "mailmirrord/checkpointer.h"
+
+#include "cache/schema.h"
+#include "mailmirrord/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct checkpointer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* to the thread: a poke, or quit */
+	pthread_cond_t done; /* to writers: the pass under way ended */
+	sqlite3 *db;
+	bool in_pass;        /* the thread's pass is under way */
+	int writers_waiting; /* writers whose own checkpoint comes first */
+	int pages;   /* WAL size of the last poke not yet answered, or 0 */
+	int largest; /* largest WAL a poke told of */
+	unsigned long passes;
+	bool quit;
+};
+
+static void *run(void *arg)
+{
+	struct checkpointer *ck = arg;
+
+	pthread_mutex_lock(&ck->lock);
+	for (;;) {
+		while (!ck->quit && (ck->pages < CHECKPOINT_PAGES ||
+		                     ck->writers_waiting > 0))
+			pthread_cond_wait(&ck->cond, &ck->lock);
+		if (ck->quit)
+			break;
+		ck->pages = 0;
+		ck->in_pass = true;
+		pthread_mutex_unlock(&ck->lock);
+		/* BUSY: a writer's own checkpoint is under way; anything else
+		 * (a full disk) the next poke tries again, and the writers'
+		 * commits report what matters. */
+		int rc = sqlite3_wal_checkpoint_v2(
+		        ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_debug(NULL, NULL, "checkpoint: %s",
+			          sqlite3_errmsg(ck->db));
+		pthread_mutex_lock(&ck->lock);
+		ck->in_pass = false;
+		ck->passes++;
+		pthread_cond_broadcast(&ck->done);
+	}
+	pthread_mutex_unlock(&ck->lock);
+	return NULL;
+}
+
+/* The writer's own checkpoint, after the thread's pass under way: a
+ * passive checkpoint does not wait, and with passes following each other
+ * every one of the writer's found the thread's in its way. */
+static void checkpoint_in_writer(struct checkpointer *ck, sqlite3 *db,
+                                 const char *schema)
+{
+	pthread_mutex_lock(&ck->lock);
+	ck->writers_waiting++;
+	while (ck->in_pass)
+		pthread_cond_wait(&ck->done, &ck->lock);
+	pthread_mutex_unlock(&ck->lock);
+	/* Its result is not the commit's: the commit is done. */
+	sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL,
+	                          NULL);
+	pthread_mutex_lock(&ck->lock);
+	ck->writers_waiting--;
+	pthread_cond_signal(&ck->cond);
+	pthread_mutex_unlock(&ck->lock);
+}
+
+/* The WAL hook of a writer's connection: called after each commit, in the
+ * writer's thread, with the WAL's size in pages. */
+static int on_commit(void *arg, sqlite3 *db, const char *schema, int pages)
+{
+	struct checkpointer *ck = arg;
+	if (pages < CHECKPOINT_PAGES)
+		return SQLITE_OK;
+	pthread_mutex_lock(&ck->lock);
+	if (pages > ck->largest)
+		ck->largest = pages;
+	bool mine = pages >= CHECKPOINT_WRITER_PAGES;
+	if (!mine) {
+		if (pages > ck->pages)
+			ck->pages = pages;
+		pthread_cond_signal(&ck->cond);
+	}
+	pthread_mutex_unlock(&ck->lock);
+	if (mine)
+		checkpoint_in_writer(ck, db, schema);
+	return SQLITE_OK;
+}
+
+int checkpointer_start(struct checkpointer **out, const char *path, char *err,
+                       size_t errlen)
+{
+	*out = NULL;
+	struct checkpointer *ck = calloc(1, sizeof(*ck));
+	if (!ck) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (cache_open_rw(&ck->db, path, err, errlen) < 0) {
+		free(ck);
+		return -1;
+	}
+	/* It never writes; its passes are made when poked. */
+	sqlite3_wal_autocheckpoint(ck->db, 0);
+	pthread_mutex_init(&ck->lock, NULL);
+	pthread_cond_init(&ck->cond, NULL);
+	pthread_cond_init(&ck->done, NULL);
+	int rc = pthread_create(&ck->thread, NULL, run, ck);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the checkpointer: %s",
+		         strerror(rc));
+		pthread_cond_destroy(&ck->done);
+		pthread_cond_destroy(&ck->cond);
+		pthread_mutex_destroy(&ck->lock);
+		sqlite3_close(ck->db);
+		free(ck);
+		return -1;
+	}
+	*out = ck;
+	return 0;
+}
+
+void checkpointer_attach(struct checkpointer *ck, sqlite3 *db)
+{
+	if (ck && db)
+		sqlite3_wal_hook(db, on_commit, ck);
+}
+
+unsigned long checkpointer_passes(struct checkpointer *ck)
+{
+	pthread_mutex_lock(&ck->lock);
+	unsigned long n = ck->passes;
+	pthread_mutex_unlock(&ck->lock);
+	return n;
+}
+
+int checkpointer_largest_wal(struct checkpointer *ck)
+{
+	pthread_mutex_lock(&ck->lock);
+	int n = ck->largest;
+	pthread_mutex_unlock(&ck->lock);
+	return n;
+}
+
+void checkpointer_stop(struct checkpointer **ckp)
+{
+	struct checkpointer *ck = ckp ? *ckp : NULL;
+	if (!ck)
+		return;
+	pthread_mutex_lock(&ck->lock);
+	ck->quit = true;
+	pthread_cond_signal(&ck->cond);
+	pthread_mutex_unlock(&ck->lock);
+	pthread_join(ck->thread, NULL);
+	pthread_cond_destroy(&ck->done);
+	pthread_cond_destroy(&ck->cond);
+	pthread_mutex_destroy(&ck->lock);
+	sqlite3_close(ck->db);
+	free(ck);
+	*ckp = NULL;
+}

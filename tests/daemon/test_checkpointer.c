@@ -1,0 +1,154 @@
+/* test_checkpointer.c - the cache's checkpoints in their own thread: the
+ * WAL stays bounded under writes that never pause, and a reader that
+ * holds an old snapshot neither fails nor stalls the writer. */
+#include "cache/schema.h"
+#include "mailmirrord/checkpointer.h"
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static char dir[64], path[128], wal[136];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/mm-ckpt-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cache.db", dir);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+}
+
+static void teardown(void)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(checkpointer, .init = setup, .fini = teardown, .timeout = 120);
+
+static sqlite3 *writer(void)
+{
+	sqlite3 *db = NULL;
+	char err[256];
+	cr_assert_eq(cache_open_rw(&db, path, err, sizeof(err)), CACHE_OK, "%s",
+	             err);
+	cr_assert_eq(sqlite3_exec(db,
+	                          "CREATE TABLE IF NOT EXISTS scratch (x BLOB)",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
+	return db;
+}
+
+static off_t wal_size(void)
+{
+	struct stat sb;
+	return stat(wal, &sb) == 0 ? sb.st_size : 0;
+}
+
+/* Commits n rows of size bytes, one per transaction, as a sync's writer
+ * does; returns the largest WAL seen after a commit. */
+static off_t write_rows(sqlite3 *db, int n, int size)
+{
+	sqlite3_stmt *st;
+	off_t largest = 0;
+	cr_assert_eq(sqlite3_prepare_v2(db,
+	                                "INSERT INTO scratch VALUES "
+	                                "(randomblob(?1))",
+	                                -1, &st, NULL),
+	             SQLITE_OK);
+	for (int i = 0; i < n; i++) {
+		sqlite3_bind_int(st, 1, size);
+		cr_assert_eq(sqlite3_step(st), SQLITE_DONE, "row %d: %s", i,
+		             sqlite3_errmsg(db));
+		sqlite3_reset(st);
+		off_t w = wal_size();
+		if (w > largest)
+			largest = w;
+	}
+	sqlite3_finalize(st);
+	return largest;
+}
+
+static int page_size(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL),
+	             SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+Test(checkpointer, keeps_the_wal_bounded_under_writes_that_never_pause)
+{
+	sqlite3 *db = writer();
+	struct checkpointer *ck = NULL;
+	char err[256];
+	cr_assert_eq(checkpointer_start(&ck, path, err, sizeof(err)), 0, "%s",
+	             err);
+	checkpointer_attach(ck, db);
+	/* Six times the writer's threshold, in 128 KiB commits. The WAL
+	 * passes the threshold only while a pass of the thread keeps the
+	 * writer's own checkpoint out (it does not wait). */
+	off_t bound = (off_t)3 * CHECKPOINT_WRITER_PAGES * page_size(db);
+	int rows = (int)(bound * 2 / (128 << 10));
+	off_t largest = write_rows(db, rows, 128 << 10);
+	cr_assert_lt(largest, bound, "WAL grew to %lld bytes (%d pages seen)",
+	             (long long)largest, checkpointer_largest_wal(ck));
+	cr_assert_gt(checkpointer_passes(ck), 0);
+	cr_assert_lt(checkpointer_largest_wal(ck), 2 * CHECKPOINT_WRITER_PAGES,
+	             "%d pages", checkpointer_largest_wal(ck));
+	sqlite3_close(db);
+	checkpointer_stop(&ck);
+	cr_assert_null(ck);
+	checkpointer_stop(&ck); /* twice is harmless */
+}
+
+Test(checkpointer, an_old_reader_neither_fails_nor_stalls_the_writer)
+{
+	sqlite3 *db = writer(), *reader = NULL;
+	struct checkpointer *ck = NULL;
+	char err[256];
+	cr_assert_eq(checkpointer_start(&ck, path, err, sizeof(err)), 0, "%s",
+	             err);
+	checkpointer_attach(ck, db);
+	write_rows(db, 10, 1024);
+	cr_assert_eq(sqlite3_open_v2(path, &reader, SQLITE_OPEN_READONLY, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(reader,
+	                          "BEGIN; SELECT count(*) FROM scratch;", NULL,
+	                          NULL, NULL),
+	             SQLITE_OK);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	int rows = (int)((off_t)2 * CHECKPOINT_WRITER_PAGES * page_size(db) /
+	                 (128 << 10));
+	write_rows(db, rows, 128 << 10); /* past the writer's threshold */
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double s = (double)(b.tv_sec - a.tv_sec) +
+	           (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	/* Passive checkpoints never wait for the reader: the writes take
+	 * about a second, not a busy timeout per commit. */
+	cr_assert_lt(s, 20.0, "the writer took %.1f s", s);
+	sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(reader);
+	sqlite3_close(db);
+	checkpointer_stop(&ck);
+}
+
+Test(checkpointer, a_null_checkpointer_leaves_the_connection_alone)
+{
+	sqlite3 *db = writer();
+	checkpointer_attach(NULL, db);
+	/* SQLite's own automatic checkpoint still bounds the WAL. */
+	off_t largest = write_rows(db, 400, 128 << 10);
+	cr_assert_lt(largest, (off_t)4 * CHECKPOINT_PAGES * page_size(db));
+	sqlite3_close(db);
+}

@@ -1,0 +1,109 @@
+/* test_daemon_reload.c - what a SIGHUP says about the cache path.
+ *
+ * The cache cannot move while the daemon runs: a reload that names another
+ * path is warned about, and the path in use stays. A later reload that
+ * names the path in use again must be quiet, and so must every reload
+ * after it; comparing each configuration with the one loaded before it
+ * (instead of with the cache in use) warned at all of them.
+ */
+#include "integration/daemon_fixture.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void sleep_ms(long ms)
+{
+	nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000}, NULL);
+}
+
+/* Rewrites the cache line of the fixture's configuration. */
+static void set_cache(const struct fixture *f, const char *path)
+{
+	cr_assert_eq(
+	        sh("sed -i 's|^cache = .*|cache = \"%s\";|' %s", path, f->conf),
+	        0);
+}
+
+/* Sends SIGHUP and waits until the daemon has logged the reload's n-th
+ * "reloading" line, then a little more for the reload to end (it logs
+ * nothing more when no account changed). */
+static void reload(pid_t pid, const struct fixture *f, long n)
+{
+	kill(pid, SIGHUP);
+	for (int i = 0; i < 100; i++) {
+		if (sh_number("grep -c 'reloading ' %s/log", f->dir) >= n)
+			break;
+		sleep_ms(50);
+	}
+	cr_assert_geq(sh_number("grep -c 'reloading ' %s/log", f->dir), n);
+	sleep_ms(300);
+}
+
+static long warnings(const struct fixture *f)
+{
+	return sh_number("grep -c 'the cache path changed' %s/log", f->dir);
+}
+
+Test(daemon, reload_warns_of_a_cache_path_against_the_one_in_use, .timeout = 60)
+{
+	struct fixture f;
+	char other[400];
+
+	setup(&f, "dm_rlc", "poll_interval = 60;");
+	cr_assert_eq(sh(CTL " create dm_rlc"), 0);
+	snprintf(other, sizeof(other), "%s/elsewhere.db", f.dir);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+
+	set_cache(&f, other);
+	reload(pid, &f, 1);
+	cr_assert_eq(warnings(&f), 1, "a moved cache is announced");
+	cr_assert_eq(sh("grep -q 'changed to %s; %s stays in use' %s/log",
+	                other, f.db, f.dir),
+	             0, "the warning names both paths");
+
+	set_cache(&f, f.db);
+	reload(pid, &f, 2);
+	reload(pid, &f, 3);
+	cr_assert_eq(warnings(&f), 1,
+	             "back to the cache in use: no more warnings");
+
+	/* the cache in use is the old one all along */
+	cr_assert_eq(sh("test -e %s", other), 1);
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
+/* A configuration that mirrors no INBOX and writes no idle runs (idle then
+ * watches nothing), and a mailboxes pattern that matches nothing on the
+ * server is told, once, when the account connects. */
+Test(daemon, config_without_inbox_runs_and_a_typo_pattern_is_told,
+     .timeout = 60)
+{
+	struct fixture f;
+
+	setup(&f, "dm_rlt", "");
+	cr_assert_eq(sh(CTL " create dm_rlt"), 0);
+	cr_assert_eq(sh(CTL " fill dm_rlt 3 4"), 0);
+	cr_assert_eq(sh("sed -i 's|mailboxes = .*|mailboxes = [\"dm_rlt*\", "
+	                "\"dm_rlt_NoSuchBox\"];|' %s",
+	                f.conf),
+	             0);
+	cr_assert_eq(sh("%s/mailmirrord -c %s --check-config >/dev/null",
+	                build_dir(), f.conf),
+	             0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(sh("grep -q 'mailboxes pattern \"dm_rlt_NoSuchBox\" "
+	                "matches no mailbox on the server' %s/log",
+	                f.dir),
+	             0);
+	cr_assert_eq(sh_number("grep -c 'matches no mailbox' %s/log", f.dir),
+	             1);
+	cr_assert_eq(sh_number("grep -c 'dm_rlt\\*' %s/log", f.dir), 0,
+	             "a pattern that matches is not told");
+	assert_converged(&f, 5);
+	teardown(&f);
+}

@@ -1,0 +1,175 @@
+/* test_daemon_stop.c - SIGTERM while an account is still connecting.
+ *
+ * A connect has no libimap4 handle to wake yet: the account's stop makes
+ * its cancel descriptor readable instead (opts.cancel_fd), which ends the
+ * TCP connect, the wait for the greeting or a tunnel's first bytes at once.
+ * Each test points the daemon at a server that never answers one of these,
+ * waits until the daemon is stuck in it, and requires SIGTERM to end the
+ * daemon with status 0 within a second, with nothing logged at warning or
+ * above (no "did not stop in time", no connection failure or back-off).
+ * Without the cancel, each would wait out its 1.8 s stop budget.
+ */
+#include "integration/daemon_fixture.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+TestSuite(stop, .timeout = 60);
+
+/* What a stop may take from SIGTERM to exit. */
+#define STOP_MS 1000
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A listening socket on 127.0.0.1 that nobody accepts on: the kernel
+ * completes backlog + 1 handshakes itself, and no greeting ever comes. */
+static int listener(int backlog, uint16_t *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(fd, backlog), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* A fixture of our own: no Dovecot mailbox to reset, one account whose
+ * connection line is given. */
+static void make_fixture(struct fixture *f, const char *connection)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/mm-stop.XXXXXX");
+	cr_assert_not_null(mkdtemp(f->dir));
+	snprintf(f->conf, sizeof(f->conf), "%s/mailmirror.conf", f->dir);
+	snprintf(f->db, sizeof(f->db), "%s/cache.db", f->dir);
+	FILE *c = fopen(f->conf, "w");
+	cr_assert_not_null(c);
+	fprintf(c,
+	        "cache = \"%s\";\n"
+	        "accounts = ({\n"
+	        "  name = \"silent\"; %s\n"
+	        "  user = \"u\"; password = \"p\";\n"
+	        "  mailboxes = [\"INBOX\"]; idle = [\"INBOX\"];\n"
+	        "});\n",
+	        f->db, connection);
+	fclose(c);
+	cr_assert_eq(sh("chmod 600 '%s'", f->conf), 0);
+}
+
+static bool log_has(const struct fixture *f, const char *needle)
+{
+	return sh("grep -qF -- '%s' '%s/log'", needle, f->dir) == 0;
+}
+
+static void wait_log(const struct fixture *f, const char *needle)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (log_has(f, needle))
+			return;
+		usleep(10000);
+	}
+	sh("cat '%s/log' >&2", f->dir);
+	cr_assert_fail("the log never said \"%s\"", needle);
+}
+
+/* SIGTERM, then: exit 0 within STOP_MS, and a quiet log. */
+static void assert_quiet_stop(const struct fixture *f, pid_t pid)
+{
+	int64_t t0 = mono_ms();
+	int status = stop_daemon(pid);
+	int64_t took = mono_ms() - t0;
+	/* Words in a file, "<N>" for the journal (log.h). */
+	bool loud = sh("grep -qE '^(<[0-4]>|error: |warning: )' '%s/log'",
+	               f->dir) == 0;
+	if (status != 0 || took >= STOP_MS || loud)
+		sh("cat '%s/log' >&2", f->dir);
+	cr_assert_eq(status, 0, "exit status %d", status);
+	cr_assert_lt(took, STOP_MS, "the stop took %lld ms", (long long)took);
+	cr_assert_not(loud, "a warning or error was logged (see above)");
+	cr_assert_not(log_has(f, "did not stop in time"));
+	cr_assert_not(log_has(f, "retrying"));
+	cr_assert(log_has(f, "stopping"));
+}
+
+Test(stop, while_waiting_for_the_greeting)
+{
+	struct fixture f;
+	char conn[128];
+	uint16_t port;
+	int lfd = listener(4, &port);
+	snprintf(conn, sizeof(conn),
+	         "host = \"127.0.0.1\"; port = %u; tls = \"none\";",
+	         (unsigned)port);
+	make_fixture(&f, conn);
+
+	pid_t pid = start_daemon(&f);
+	wait_log(&f, "connecting to 127.0.0.1");
+	/* A connection waits in the backlog: the daemon is connected and
+	 * waits for the greeting. */
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+	cr_assert_eq(poll(&p, 1, 10000), 1, "the daemon never connected");
+	usleep(200000);
+	assert_quiet_stop(&f, pid);
+	close(lfd);
+	teardown(&f);
+}
+
+Test(stop, while_the_tcp_connect_hangs)
+{
+	struct fixture f;
+	char conn[128];
+	uint16_t port;
+	int lfd = listener(0, &port);
+	/* One connection fills a backlog of 0: the kernel drops the
+	 * daemon's SYNs, and its connect hangs. */
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	                         .sin_port = htons(port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(connect(filler, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(conn, sizeof(conn),
+	         "host = \"127.0.0.1\"; port = %u; tls = \"none\";",
+	         (unsigned)port);
+	make_fixture(&f, conn);
+
+	pid_t pid = start_daemon(&f);
+	wait_log(&f, "connecting to 127.0.0.1");
+	usleep(300000);
+	assert_quiet_stop(&f, pid);
+	close(filler);
+	close(lfd);
+	teardown(&f);
+}
+
+Test(stop, while_a_tunnel_never_speaks)
+{
+	struct fixture f;
+	/* A sleep no other test runs, to look for it afterwards. */
+	make_fixture(&f, "tunnel = \"exec sleep 59.4321\";");
+
+	pid_t pid = start_daemon(&f);
+	wait_log(&f, "connecting through the tunnel");
+	usleep(300000);
+	assert_quiet_stop(&f, pid);
+	/* The daemon ended its tunnel as it closed it: nothing is left. */
+	cr_assert_neq(sh("pgrep -f 'sleep 59[.]4321' >/dev/null"), 0,
+	              "the tunnel's child outlived the daemon");
+	teardown(&f);
+}
