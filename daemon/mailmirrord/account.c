@@ -92,6 +92,7 @@ struct worker {
 	struct sync_ctx sync;
 	int64_t account_id;
 	unsigned failures;
+	bool once_recorded; /* a --once run's end is in the cache */
 };
 
 static void on_heartbeat(void *payload, int ms)
@@ -444,6 +445,25 @@ static int live(struct worker *w)
 	return SYNC_ESTOP;
 }
 
+/* A --once run leaves the account as it ended, for `mailmirror status`:
+ * stopped after a sync, or in error with the reason. */
+static void once_done(struct worker *w, int rc)
+{
+	const struct conf_account *c = w->a->conf;
+	if (rc == SYNC_OK) {
+		store_account_set_state(w->store, w->account_id, "stopped");
+		store_account_set_error(w->store, w->account_id, NULL);
+		store_account_set_last_sync(w->store, w->account_id,
+		                            time(NULL));
+	} else if (rc != SYNC_ESTOP) {
+		log_err(c->name, NULL, "%s", w->sync.err);
+		store_account_set_state(w->store, w->account_id, "error");
+		store_account_set_error(w->store, w->account_id, w->sync.err);
+	} else {
+		store_account_set_state(w->store, w->account_id, "stopped");
+	}
+}
+
 /* ---- one connection's life */
 
 static int session(struct worker *w)
@@ -487,12 +507,16 @@ static int session(struct worker *w)
 	if (rc == SYNC_OK || rc == SYNC_EMAILBOX)
 		rc = sync_all(&w->sync);
 	sync_forget_known(&w->sync);
+	/* Recorded while the indexer still waits: once released, it holds
+	 * the cache's write lock chunk after chunk, and this last write
+	 * would wait until everything is indexed. */
+	if (a->once) {
+		once_done(w, rc);
+		w->once_recorded = true;
+	}
 	indexer_release(a->ix);
 	if ((rc == SYNC_OK || rc == SYNC_EMAILBOX) && !a->once)
 		rc = live(w);
-	else if (rc == SYNC_OK || rc == SYNC_EMAILBOX)
-		store_account_set_last_sync(w->store, w->account_id,
-		                            time(NULL));
 	return rc;
 }
 
@@ -511,25 +535,6 @@ static const char *watch_first(const struct conf_account *c)
 			first = c->idle[i];
 	}
 	return first;
-}
-
-/* A --once run leaves the account as it ended, for `mailmirror status`:
- * stopped after a sync, or in error with the reason. */
-static void once_done(struct worker *w, int rc)
-{
-	const struct conf_account *c = w->a->conf;
-	if (rc == SYNC_OK) {
-		store_account_set_state(w->store, w->account_id, "stopped");
-		store_account_set_error(w->store, w->account_id, NULL);
-		store_account_set_last_sync(w->store, w->account_id,
-		                            time(NULL));
-	} else if (rc != SYNC_ESTOP) {
-		log_err(c->name, NULL, "%s", w->sync.err);
-		store_account_set_state(w->store, w->account_id, "error");
-		store_account_set_error(w->store, w->account_id, w->sync.err);
-	} else {
-		store_account_set_state(w->store, w->account_id, "stopped");
-	}
 }
 
 static void *run(void *arg)
@@ -567,11 +572,13 @@ static void *run(void *arg)
 		int rc = session(&w);
 		bool clean = rc == SYNC_ESTOP || rc == SYNC_OK ||
 		             rc == SYNC_EMAILBOX;
-		store_account_clear_live(w.store, w.account_id);
+		if (!a->once) /* nothing is live in a --once run */
+			store_account_clear_live(w.store, w.account_id);
 		disconnect(&w, rc != SYNC_ECONN);
 		if (a->once) {
 			a->ok = rc == SYNC_OK;
-			once_done(&w, rc);
+			if (!w.once_recorded)
+				once_done(&w, rc);
 			break;
 		}
 		if (atomic_load(&a->stop))
