@@ -731,7 +731,13 @@ int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)
 		        path, version, CACHE_SCHEMA_VERSION);
 		rc = CACHE_ENEWER;
 	} else if ((rc = check_ours(db, version, err, errlen)) == CACHE_OK &&
-	           version < CACHE_SCHEMA_VERSION) {
+	           version == 0) {
+		set_err(err, errlen,
+		        "%s is not a mailmirror cache yet; start mailmirrord "
+		        "to make it one",
+		        path);
+		rc = CACHE_EOLDER;
+	} else if (rc == CACHE_OK && version < CACHE_SCHEMA_VERSION) {
 		set_err(err, errlen,
 		        "cache at %s has schema version %d, older than this "
 		        "mailmirror's %d; start mailmirrord to upgrade it",

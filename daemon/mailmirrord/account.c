@@ -450,6 +450,8 @@ static int live(struct worker *w)
 static void once_done(struct worker *w, int rc)
 {
 	const struct conf_account *c = w->a->conf;
+	/* One transaction: one WAL commit at the end of a resync. */
+	bool txn = store_begin(w->store) == STORE_OK;
 	if (rc == SYNC_OK) {
 		store_account_set_state(w->store, w->account_id, "stopped");
 		store_account_set_error(w->store, w->account_id, NULL);
@@ -462,6 +464,8 @@ static void once_done(struct worker *w, int rc)
 	} else {
 		store_account_set_state(w->store, w->account_id, "stopped");
 	}
+	if (txn && store_commit(w->store) != STORE_OK)
+		store_rollback(w->store);
 }
 
 /* ---- one connection's life */

@@ -17,7 +17,8 @@ struct checkpointer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* to the thread: a poke, or quit */
 	pthread_cond_t done; /* to writers: the pass under way ended */
-	sqlite3 *db;
+	char *path;
+	sqlite3 *db;         /* opened by the thread, at its first pass */
 	bool in_pass;        /* the thread's pass is under way */
 	int writers_waiting; /* writers whose own checkpoint comes first */
 	int pages;   /* WAL size of the last poke not yet answered, or 0 */
@@ -25,6 +26,24 @@ struct checkpointer {
 	unsigned long passes;
 	bool quit;
 };
+
+/* The connection, at the first pass: a resync that writes a few pages
+ * never needs it, and each connection costs a --once run a millisecond
+ * (the files, their locks, the schema read). Without it the writers
+ * still checkpoint themselves past CHECKPOINT_WRITER_PAGES. */
+static int open_db(struct checkpointer *ck)
+{
+	char err[256];
+	if (ck->db)
+		return 0;
+	if (cache_open_rw(&ck->db, ck->path, err, sizeof(err)) < 0) {
+		log_debug(NULL, NULL, "checkpoint: %s", err);
+		return -1;
+	}
+	/* It never writes; its passes are made when poked. */
+	sqlite3_wal_autocheckpoint(ck->db, 0);
+	return 0;
+}
 
 static void *run(void *arg)
 {
@@ -43,11 +62,14 @@ static void *run(void *arg)
 		/* BUSY: a writer's own checkpoint is under way; anything else
 		 * (a full disk) the next poke tries again, and the writers'
 		 * commits report what matters. */
-		int rc = sqlite3_wal_checkpoint_v2(
-		        ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-			log_debug(NULL, NULL, "checkpoint: %s",
-			          sqlite3_errmsg(ck->db));
+		if (open_db(ck) == 0) {
+			int rc = sqlite3_wal_checkpoint_v2(
+			        ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+			        NULL);
+			if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+				log_debug(NULL, NULL, "checkpoint: %s",
+				          sqlite3_errmsg(ck->db));
+		}
 		pthread_mutex_lock(&ck->lock);
 		ck->in_pass = false;
 		ck->passes++;
@@ -108,12 +130,11 @@ int checkpointer_start(struct checkpointer **out, const char *path, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (cache_open_rw(&ck->db, path, err, errlen) < 0) {
+	if (!(ck->path = strdup(path))) {
+		snprintf(err, errlen, "out of memory");
 		free(ck);
 		return -1;
 	}
-	/* It never writes; its passes are made when poked. */
-	sqlite3_wal_autocheckpoint(ck->db, 0);
 	pthread_mutex_init(&ck->lock, NULL);
 	pthread_cond_init(&ck->cond, NULL);
 	pthread_cond_init(&ck->done, NULL);
@@ -124,7 +145,7 @@ int checkpointer_start(struct checkpointer **out, const char *path, char *err,
 		pthread_cond_destroy(&ck->done);
 		pthread_cond_destroy(&ck->cond);
 		pthread_mutex_destroy(&ck->lock);
-		sqlite3_close(ck->db);
+		free(ck->path);
 		free(ck);
 		return -1;
 	}
@@ -168,6 +189,7 @@ void checkpointer_stop(struct checkpointer **ckp)
 	pthread_cond_destroy(&ck->cond);
 	pthread_mutex_destroy(&ck->lock);
 	sqlite3_close(ck->db);
+	free(ck->path);
 	free(ck);
 	*ckp = NULL;
 }

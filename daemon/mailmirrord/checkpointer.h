@@ -30,8 +30,9 @@
 
 struct checkpointer;
 
-/* Starts the thread, with its own connection to the cache at path
- * (created and migrated already). 0, or -1 with a message in err. */
+/* Starts the thread; it opens its own connection to the cache at path
+ * (created and migrated already) at its first pass. 0, or -1 with a
+ * message in err. */
 int checkpointer_start(struct checkpointer **out, const char *path, char *err,
                        size_t errlen);
 

@@ -449,6 +449,22 @@ Test(store, refuses_someone_elses_database)
 	free(mode);
 }
 
+/* An SQLite file with nothing in it (a cache path made by hand) is not an
+ * "older schema" for the reader: it is not a cache yet. */
+Test(store, an_empty_database_is_not_a_cache_yet)
+{
+	sqlite3 *db = NULL;
+	char err[256] = "";
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "VACUUM", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	db = NULL;
+	cr_assert_eq(cache_open_ro(&db, path, err, sizeof(err)), CACHE_EOLDER);
+	cr_assert_null(db);
+	cr_assert(strstr(err, "not a mailmirror cache yet") != NULL, "%s", err);
+}
+
 Test(store, refuses_a_file_that_is_no_database)
 {
 	struct store *s = NULL;
