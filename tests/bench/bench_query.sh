@@ -17,7 +17,8 @@ mkdir -p "$out"
 ${CC:-cc} -std=c11 -O2 -g -DNDEBUG -D_GNU_SOURCE -Wall -Wextra -Icore -Idaemon \
 	-o "$out/bench_query" tests/bench/bench_query.c \
 	daemon/cache/*.c daemon/mailmirrord/store*.c \
+	daemon/mailmirrord/checkpointer.c daemon/mailmirrord/log.c \
 	daemon/mailmirror/query.c daemon/mailmirror/output.c \
 	daemon/mailmirror/parse.c \
-	$(pkg-config --cflags --libs sqlite3)
+	$(pkg-config --cflags --libs sqlite3) -pthread
 exec "$out/bench_query" "$@" "$out/cache.db"

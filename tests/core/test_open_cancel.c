@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "harness/fake_server.h"
+#include "harness/silent_listener.h"
 #include "harness/tls_server.h"
 #include "imap4.h"
 #include "io/transport.h"
@@ -134,20 +135,10 @@ static struct imap4_opts cancel_opts(int fd)
 
 /* ---- servers that stop answering */
 
-/* A socket listening on 127.0.0.1 that nobody accepts on: the kernel
- * completes up to backlog + 1 handshakes by itself, then drops SYNs. */
 static int listener(int backlog, uint16_t *port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	cr_assert_geq(fd, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(fd, backlog), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
+	int fd = silent_listener(backlog, port);
+	cr_assert_geq(fd, 0, "listener: %s", strerror(errno));
 	return fd;
 }
 

@@ -26,32 +26,28 @@ static void teardown(void)
 
 TestSuite(hook, .init = setup, .fini = teardown, .timeout = 30);
 
-/* The lines the detached runs wrote, once want of them are there. */
-static int wait_lines(int want, char lines[][128], int max)
+/* The lines the runs wrote so far, at most max. */
+static int read_lines(char lines[][128], int max)
 {
 	int n = 0;
-	for (int tries = 0; tries < 500; tries++) {
-		FILE *f = fopen(log_path, "r");
-		n = 0;
-		if (f) {
-			while (n < max && fgets(lines[n], 128, f))
-				n++;
-			fclose(f);
-		}
-		if (n >= want)
-			break;
-		usleep(10000);
-	}
-	/* Runs that should not exist get the time to show up. */
-	usleep(200000);
 	FILE *f = fopen(log_path, "r");
-	n = 0;
 	if (f) {
 		while (n < max && fgets(lines[n], 128, f))
 			n++;
 		fclose(f);
 	}
 	return n;
+}
+
+/* The lines the detached runs wrote, once want of them are there. */
+static int wait_lines(int want, char lines[][128], int max)
+{
+	for (int tries = 0; tries < 500 && read_lines(lines, max) < want;
+	     tries++)
+		usleep(10000);
+	/* Runs that should not exist get the time to show up. */
+	usleep(200000);
+	return read_lines(lines, max);
 }
 
 static void run_batch(size_t n)

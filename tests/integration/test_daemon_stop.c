@@ -11,8 +11,11 @@
  */
 #include "integration/daemon_fixture.h"
 
+#include "harness/silent_listener.h"
+
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -34,19 +37,10 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A listening socket on 127.0.0.1 that nobody accepts on: the kernel
- * completes backlog + 1 handshakes itself, and no greeting ever comes. */
 static int listener(int backlog, uint16_t *port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_geq(fd, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(fd, backlog), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
+	int fd = silent_listener(backlog, port);
+	cr_assert_geq(fd, 0, "listener: %s", strerror(errno));
 	return fd;
 }
 
