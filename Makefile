@@ -208,9 +208,9 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
 	  core/libimap4.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libimap4.pc
 	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/libimap4.pc
-	for m in $(wildcard daemon/*/*.1 conf/*.1); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done
-	for m in $(wildcard daemon/*/*.5 conf/*.5); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/; done
-	for m in $(wildcard daemon/*/*.8 conf/*.8); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+	for m in $(wildcard daemon/*/*.[158] conf/*.[158]); do \
+	  d=$(DESTDIR)$(MANDIR)/man$${m##*.}/$$(basename $$m); \
+	  sed 's|@DOCDIR@|$(DOCDIR)|g' $$m > $$d && chmod 644 $$d; done
 	for u in $(wildcard systemd/*.service); do \
 	  sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
 	  chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); done

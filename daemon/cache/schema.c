@@ -420,7 +420,7 @@ int cache_version(sqlite3 *db)
 	return rc < 0 ? rc : v;
 }
 
-/* Version 0 with tables in it, or a foreign application_id, is somebody
+/* Version 0 with tables in it, or any foreign application_id, is somebody
  * else's database: migrating it would write our tables into their file. */
 static int check_ours(sqlite3 *db, int version, char *err, size_t errlen)
 {
@@ -432,7 +432,8 @@ static int check_ours(sqlite3 *db, int version, char *err, size_t errlen)
 		set_err(err, errlen, "%s", sqlite3_errmsg(db));
 		return rc;
 	}
-	if ((version == 0 && tables > 0) ||
+	int foreign_app = app != 0 && app != CACHE_APPLICATION_ID;
+	if ((version == 0 && (tables > 0 || foreign_app)) ||
 	    (version > 0 && app != CACHE_APPLICATION_ID)) {
 		set_err(err, errlen, "not a mailmirror cache");
 		return CACHE_ENOTOURS;

@@ -263,7 +263,8 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 			              "tunnel's command must secure the "
 			              "connection (ssh does); remove tls or set "
 			              "it to \"none\"");
-		a->tls = CONF_TLS_NONE;
+		else /* one error: not a second about ca_file */
+			a->tls = CONF_TLS_NONE;
 		a->port = 0;
 	} else if (a->host == NULL) {
 		conf_acct_err(L, x, NULL, "missing required key \"host\"");

@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -103,16 +105,46 @@ fail:
 	free(env);
 }
 
+/* The budget of runs of one message, for the whole process: every
+ * account's commands are processes of the same user. */
+static pthread_mutex_t budget_lock = PTHREAD_MUTEX_INITIALIZER;
+static double budget = HOOK_RUNS_PER_BATCH;
+static int64_t budget_at_ms;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Takes up to n runs from the budget; how many it got. */
+static size_t take_runs(size_t n)
+{
+	pthread_mutex_lock(&budget_lock);
+	int64_t now = now_ms();
+	if (budget_at_ms)
+		budget += (double)(now - budget_at_ms) / 1000.0 *
+		          HOOK_RUNS_PER_SECOND;
+	if (budget > HOOK_RUNS_PER_BATCH)
+		budget = HOOK_RUNS_PER_BATCH;
+	budget_at_ms = now;
+	size_t got = budget < (double)n ? (size_t)budget : n;
+	budget -= (double)got;
+	pthread_mutex_unlock(&budget_lock);
+	return got;
+}
+
 void hook_new_mail(const struct conf_account *acct, const char *mailbox,
                    const struct store_msg *const *rows, size_t n)
 {
-	if (!acct->on_new_mail)
+	if (!acct->on_new_mail || n == 0)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		if (n > HOOK_RUNS_PER_BATCH && i == HOOK_RUNS_PER_BATCH - 1) {
-			run_hook(acct, mailbox, rows[n - 1], n - i);
-			return;
-		}
+	size_t got = take_runs(n);
+	/* Short of a run each, the last run stands for the rest. */
+	size_t each = got == n ? n : got > 0 ? got - 1 : 0;
+	for (size_t i = 0; i < each; i++)
 		run_hook(acct, mailbox, rows[i], 1);
-	}
+	if (each < n)
+		run_hook(acct, mailbox, rows[n - 1], n - each);
 }

@@ -12,11 +12,14 @@
  * for; a helper shell started with posix_spawn backgrounds it and exits at
  * once, so no zombie is left and no fork() runs in our threaded process.
  *
- * A burst of mail starts a bounded number of commands: of the messages
- * that arrive together (one batch), the first HOOK_RUNS_PER_BATCH - 1 get
- * a run each, and the rest share one more run, for the last of them, with
- * MM_COUNT saying how many messages it stands for (1 in every other run).
- * A mailing list's burst of 300 messages used to start 300 shells at once.
+ * A burst of mail starts a bounded number of commands. Runs of one
+ * message each come from a budget of the whole process: HOOK_RUNS_PER_BATCH
+ * at most, refilled at HOOK_RUNS_PER_SECOND. The messages of one batch
+ * (those that arrive together) get a run each while the budget lasts, and
+ * the rest share one more run, for the last of them, with MM_COUNT saying
+ * how many messages it stands for (1 in every other run). A mailing list's
+ * burst of 300 messages used to start 300 shells at once, and 150 messages
+ * arriving 20 ms apart kept 71 running.
  */
 #ifndef MAILMIRRORD_HOOK_H
 #define MAILMIRRORD_HOOK_H
@@ -24,7 +27,8 @@
 #include "mailmirrord/config.h"
 #include "mailmirrord/store.h"
 
-#define HOOK_RUNS_PER_BATCH 10
+#define HOOK_RUNS_PER_BATCH  10
+#define HOOK_RUNS_PER_SECOND 1
 
 /* Starts acct->on_new_mail for the n messages of rows, which arrived
  * together in mailbox (a no-op when no command is configured). Failures

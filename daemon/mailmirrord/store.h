@@ -171,6 +171,11 @@ int store_mailbox_each(struct store *s, int64_t account, store_mailbox_cb *cb,
 /* Live is 1 while the mailbox is watched with IDLE (or NOTIFY). */
 int store_mailbox_set_live(struct store *s, int64_t mailbox, bool live);
 
+/* The mailbox was found equal to the server at when (a poll that saw no
+ * change), without a write of its state. */
+int store_mailbox_set_last_sync(struct store *s, int64_t mailbox,
+                                int64_t when);
+
 /* Initial-sync progress: done of total messages fetched. (0, 0) when no
  * initial sync is running. */
 int store_mailbox_set_progress(struct store *s, int64_t mailbox, uint32_t done,

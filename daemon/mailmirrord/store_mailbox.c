@@ -278,6 +278,13 @@ int store_mailbox_set_live(struct store *s, int64_t mailbox, bool live)
 	                     "setting the live mark");
 }
 
+int store_mailbox_set_last_sync(struct store *s, int64_t mailbox,
+                                int64_t when)
+{
+	return store_set_int(s, ST_MAILBOX_LAST_SYNC, mailbox, when,
+	                     "setting the mailbox sync time");
+}
+
 int store_mailbox_set_progress(struct store *s, int64_t mailbox,
                                uint32_t done_count, uint32_t total)
 {

@@ -55,6 +55,8 @@ const char *const store_sql[ST_COUNT] = {
 	[ST_MAILBOX_EACH] = "SELECT id, name FROM mailboxes "
 			    "WHERE account_id = ?1 ORDER BY name",
 	[ST_MAILBOX_LIVE] = "UPDATE mailboxes SET live = ?2 WHERE id = ?1",
+	[ST_MAILBOX_LAST_SYNC] =
+		"UPDATE mailboxes SET last_sync = ?2 WHERE id = ?1",
 	[ST_MAILBOX_PROGRESS] = "UPDATE mailboxes SET sync_progress = ?2, "
 				"sync_total = ?3 WHERE id = ?1",
 	[ST_MAILBOX_ERROR] =

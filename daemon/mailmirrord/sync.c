@@ -985,8 +985,14 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 		        !got || !c->condstore ||
 		        plan_status_changed(&local, si.uidvalidity, si.uidnext,
 		                            si.messages, si.highestmodseq);
-		if (!changed)
+		/* Unchanged is in sync as of now: mailmirror status shows when
+		 * the mailbox was last known equal to the server. */
+		if (!changed) {
+			if (store_mailbox_set_last_sync(c->store, b->id,
+			                                (int64_t)time(NULL)) < 0)
+				return sync_fail_store(c, "mark a mailbox synced");
 			continue;
+		}
 		rc = sync_mailbox(c, b);
 		if (rc == SYNC_EMAILBOX)
 			worst = rc;

@@ -18,6 +18,23 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 sbindir=${1:-/usr/local/sbin}
 sysconfdir=${2:-/etc}
 
+# What the daemon opens must stay allowed: netwatch.c's rtnetlink socket
+# (a network change), TCP to the servers, AF_UNIX for sd_notify. A unit
+# without AF_NETLINK silently ended the network-change reconnects.
+for unit in "$here"/systemd/*.service "$here"/systemd/user/*.service; do
+	families=$(sed -n 's/^RestrictAddressFamilies=//p' "$unit")
+	[ -n "$families" ] || continue
+	for need in AF_INET AF_INET6 AF_UNIX AF_NETLINK; do
+		case " $families " in
+		*" $need "*) ;;
+		*)
+			echo "check-units: $unit: RestrictAddressFamilies lacks $need" >&2
+			exit 1
+			;;
+		esac
+	done
+done
+
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "check-units: systemd-analyze not found; skipped"
 	exit 0

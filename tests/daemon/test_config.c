@@ -723,6 +723,11 @@ Test(config, tunnel)
 	             "mailmirror.conf:2: account \"ssh\": tls is not available "
 	             "over a tunnel: the tunnel's command must secure the "
 	             "connection (ssh does); remove tls or set it to \"none\"");
+	cr_assert_eq(load(&c, "accounts = ( { name = \"ssh\"; tunnel = \"t\";\n"
+	                      "  tls = \"starttls\"; ca_file = \"/ca\"; } );\n"),
+	             -1);
+	cr_assert_eq(errs.n, 1, "a second error: %s",
+	             errs.n > 1 ? errs.msg[1] : "");
 	expect_ok(&c, "accounts = ( { name = \"ssh\"; tunnel = \"t\"; "
 	              "tls = \"none\"; } );\n");
 	conf_free(&c);

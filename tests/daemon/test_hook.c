@@ -109,6 +109,24 @@ Test(hook, a_small_batch_runs_once_per_message)
 	}
 }
 
+/* The budget is the process's: a second batch right after a burst gets
+ * one run for all of its messages, not one each. */
+Test(hook, batches_in_a_row_share_the_budget)
+{
+	char lines[64][128];
+	run_batch(300);
+	run_batch(5);
+	int n = wait_lines(HOOK_RUNS_PER_BATCH + 1, lines, 64);
+	cr_assert_eq(n, HOOK_RUNS_PER_BATCH + 1, "%d runs", n);
+	int fives = 0;
+	for (int i = 0; i < n; i++) {
+		unsigned uid, count;
+		cr_assert_eq(sscanf(lines[i], "%u %u", &uid, &count), 2);
+		fives += uid == 5 && count == 5;
+	}
+	cr_assert_eq(fives, 1, "the second batch's one run");
+}
+
 Test(hook, no_command_no_run)
 {
 	struct conf_account acct = {.name = "a"};

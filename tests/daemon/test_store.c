@@ -465,6 +465,24 @@ Test(store, an_empty_database_is_not_a_cache_yet)
 	cr_assert(strstr(err, "not a mailmirror cache yet") != NULL, "%s", err);
 }
 
+/* An application_id says whose file it is, tables or not. */
+Test(store, refuses_an_empty_database_of_another_application)
+{
+	sqlite3 *db;
+	struct store *s = NULL;
+	char err[256] = "";
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA application_id = 1234", NULL,
+	                          NULL, NULL),
+	             SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_ECORRUPT);
+	cr_assert(strstr(err, "not a mailmirror cache") != NULL, "%s", err);
+	cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema"), 0);
+	cr_assert_eq(query_int("PRAGMA application_id"), 1234);
+}
+
 Test(store, refuses_a_file_that_is_no_database)
 {
 	struct store *s = NULL;

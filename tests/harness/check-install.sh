@@ -173,6 +173,21 @@ for u in system/mailmirrord.service system/mailmirrord@.service \
 	fi
 done
 
+for m in man1/mailmirror.1 man5/mailmirror.conf.5 man8/mailmirrord.8; do
+	f=$R/share/man/$m
+	[ -f "$f" ] || continue
+	if grep -n '@[A-Z_]*@' "$f" >"$SCRATCH/ph"; then
+		fail "$m: placeholders left:"
+		detail "$SCRATCH/ph"
+	fi
+done
+if grep -q "$PREFIX/share/doc/mailmirror/mailmirror.conf.example" \
+	"$R/share/man/man5/mailmirror.conf.5" 2>/dev/null; then
+	ok "mailmirror.conf(5) names the installed example"
+else
+	fail "mailmirror.conf(5) does not name $PREFIX/share/doc/mailmirror"
+fi
+
 if grep -rl "$STAGE" "$STAGE" >"$SCRATCH/leak" 2>/dev/null; then
 	fail "files that name the staging directory (DESTDIR leaked):"
 	sed "s|^$STAGE||" "$SCRATCH/leak" | detail

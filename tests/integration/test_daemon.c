@@ -184,6 +184,31 @@ Test(daemon, live_mailbox_changes_follow_at_the_next_poll, .timeout = 120)
 	teardown(&f);
 }
 
+/* A poll whose STATUS shows no change still says when the mailbox was
+ * last known equal to the server: mailmirror status' SYNCED stood still. */
+Test(daemon, an_unchanged_poll_marks_the_mailbox_synced, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_ups", "dm_ups", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_ups dm_ups/polled"), 0);
+	cr_assert_eq(sh(CTL " fill dm_ups/polled 2 8"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	const char *q = "SELECT last_sync FROM mailboxes WHERE name = "
+	                "'dm_ups/polled'";
+	long first = cache_count(&f, q);
+	cr_assert_gt(first, 0);
+	/* Past one poll_interval, and a second for time() to move on. */
+	long later = first;
+	for (int i = 0; i < 250 && later <= first; i++) {
+		usleep(100000);
+		later = cache_count(&f, q);
+	}
+	cr_assert_gt(later, first, "last_sync stayed at %ld", first);
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
 /* --once leaves the account as it ended, for mailmirror status: in error
  * with the reason, then stopped with no error after a good run. */
 Test(daemon, once_records_how_the_account_ended, .timeout = 120)
