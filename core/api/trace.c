@@ -3,9 +3,15 @@
  * What the server sends is untrusted text that usually ends up in a log or
  * on a terminal: control characters (an ESC starting a terminal sequence, a
  * CR rewriting a log line) are escaped, never passed through (RELIABILITY
- * rule 6). Secrets never reach the callback: the encoder marks where the
- * password of LOGIN or the data of AUTHENTICATE starts, and everything from
- * there on is shown as "***".
+ * rule 6) as \r, \n or \xNN. Every other byte is shown as it was sent:
+ * a backslash stays one backslash, so that a quoted string with an escaped
+ * '\\' or '"' reads as on the wire, which is what someone chasing a
+ * quoting problem needs (RFC 3501 section 4.3 allows those two escapes
+ * only). The price is that the characters "\r" inside a literal or a flag
+ * such as \recent read like an escaped CR; a trace is read by a person,
+ * who has the context. Secrets never reach the callback: the encoder marks
+ * where the password of LOGIN or the data of AUTHENTICATE starts, and
+ * everything from there on is shown as "***".
  */
 #include "api/internal.h"
 
@@ -33,9 +39,6 @@ static size_t escape(char *out, size_t cap, const char *s, size_t n, bool *done)
 		} else if (ch == '\n') {
 			out[o++] = '\\';
 			out[o++] = 'n';
-		} else if (ch == '\\') {
-			out[o++] = '\\';
-			out[o++] = '\\';
 		} else if (ch < 0x20 || ch == 0x7f) {
 			out[o++] = '\\';
 			out[o++] = 'x';

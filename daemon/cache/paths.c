@@ -2,6 +2,7 @@
 #include "cache/paths.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,7 +71,7 @@ int cache_default_path(char **out, bool create_dir, char *err, size_t errlen)
 	int n;
 
 	*out = NULL;
-	if (state != NULL && state[0] == '/') {
+	if (!cache_default_makes_dir()) {
 		/* StateDirectory= may list several; ours is the first. */
 		base = state;
 		base_len = strcspn(state, ":");
@@ -113,4 +114,124 @@ int cache_default_path(char **out, bool create_dir, char *err, size_t errlen)
 	}
 	*out = path;
 	return 0;
+}
+
+bool cache_default_makes_dir(void)
+{
+	const char *state = getenv("STATE_DIRECTORY");
+
+	return state == NULL || state[0] != '/';
+}
+
+/* Whether we may create files in dir: the effective IDs decide, as for
+ * the open that follows, and a read-only mount says EROFS here too. */
+static int check_writable(const char *dir, char *err, size_t errlen)
+{
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0)
+		return 0;
+	set_err(err, errlen, "cannot create files in directory %s: %s", dir,
+	        strerror(errno));
+	return -1;
+}
+
+/* The directory that is to hold the cache: dir exists, or (when it may
+ * be made) its nearest existing ancestor lets us create it. dir is
+ * shortened in place while looking for that ancestor. */
+static int check_dir(char *dir, bool may_be_made, char *err, size_t errlen)
+{
+	char *want = strdup(dir);
+	struct stat sb;
+	int rc = -1;
+
+	if (want == NULL) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	while (stat(dir, &sb) < 0) {
+		char *slash = strrchr(dir, '/');
+
+		if (errno != ENOENT && errno != ENOTDIR) {
+			set_err(err, errlen, "directory %s: %s", dir,
+			        strerror(errno));
+			goto out;
+		}
+		if (slash == NULL || strcmp(dir, "/") == 0) {
+			set_err(err, errlen, "directory %s: %s", want,
+			        strerror(errno));
+			goto out;
+		}
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		set_err(err, errlen, "%s is not a directory", dir);
+	} else if (strcmp(dir, want) == 0) {
+		rc = check_writable(dir, err, errlen);
+	} else if (!may_be_made) {
+		set_err(err, errlen, "directory %s does not exist", want);
+	} else if (check_writable(dir, err, errlen) == 0) {
+		rc = 0;
+	} else {
+		set_err(err, errlen,
+		        "directory %s does not exist and cannot be created: "
+		        "%s is not writable",
+		        want, dir);
+	}
+out:
+	free(want);
+	return rc;
+}
+
+int cache_check_path(const char *path, bool dir_may_be_made, char *err,
+                     size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+	char *dir;
+	int rc;
+
+	if (path[0] != '/' || slash[1] == '\0') {
+		set_err(err, errlen, "%s is not an absolute file name", path);
+		return -1;
+	}
+	if (lstat(path, &sb) == 0) {
+		/* The cache is opened with O_NOFOLLOW (cache/schema.c): a
+		 * link planted where the cache goes must not redirect our
+		 * writes, and a link the user made is refused just the
+		 * same, so say it is the link. */
+		if (S_ISLNK(sb.st_mode)) {
+			set_err(err, errlen,
+			        "%s is a symbolic link; the cache must be "
+			        "named by its real path",
+			        path);
+			return -1;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			set_err(err, errlen, "%s is a directory", path);
+			return -1;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			set_err(err, errlen, "%s is not a regular file", path);
+			return -1;
+		}
+		if (faccessat(AT_FDCWD, path, R_OK | W_OK, AT_EACCESS) < 0) {
+			set_err(err, errlen, "cannot open %s for writing: %s",
+			        path, strerror(errno));
+			return -1;
+		}
+	} else if (errno != ENOENT && errno != ENOTDIR) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	dir = slash == path ? strdup("/")
+	                    : strndup(path, (size_t)(slash - path));
+	if (dir == NULL) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = check_dir(dir, dir_may_be_made, err, errlen);
+	free(dir);
+	return rc;
 }

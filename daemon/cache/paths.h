@@ -28,4 +28,24 @@
  * be created, or memory runs out. */
 int cache_default_path(char **out, bool create_dir, char *err, size_t errlen);
 
+/* Whether cache_default_path(..., true, ...) would create the directory
+ * of the default path when it is missing: true, except under systemd's
+ * $STATE_DIRECTORY, which the service manager creates. */
+bool cache_default_makes_dir(void);
+
+/* Whether the daemon can create or open the cache at path, an absolute
+ * path, before SQLite is asked to: path must be a regular file (not a
+ * symbolic link, which the cache refuses) or not exist yet, in an existing
+ * directory where we may create files (SQLite puts its -wal and -shm files
+ * beside the cache). With dir_may_be_made, a missing directory is accepted
+ * when its nearest existing ancestor is a directory we may write into, as
+ * cache_default_path() then creates it.
+ *
+ * Returns 0, or -1 with a sentence that names the path or directory at
+ * fault in err (errlen bytes, NUL-terminated). Reads the file system
+ * only; nothing is created. A check, not a guarantee: the open that
+ * follows reports what changed meanwhile. */
+int cache_check_path(const char *path, bool dir_may_be_made, char *err,
+                     size_t errlen);
+
 #endif

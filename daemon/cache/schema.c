@@ -515,10 +515,22 @@ static int prepare_file(const char *path, char *err, size_t errlen)
 
 	for (int tries = 0; tries < 2; tries++) {
 		if (lstat(path, &sb) == 0) {
-			if (!S_ISREG(sb.st_mode)) {
+			/* A link is refused even when it leads to a cache:
+			 * one planted where the cache goes would redirect
+			 * our writes (and chmod) to any file we may write. */
+			if (S_ISLNK(sb.st_mode)) {
 				set_err(err, errlen,
-				        "cannot use %s: not a regular file",
+				        "cannot use %s: it is a symbolic link; "
+				        "the cache must be named by its real "
+				        "path",
 				        path);
+				return CACHE_EIO;
+			}
+			if (!S_ISREG(sb.st_mode)) {
+				set_err(err, errlen, "cannot use %s: %s", path,
+				        S_ISDIR(sb.st_mode)
+				                ? "it is a directory"
+				                : "not a regular file");
 				return CACHE_EIO;
 			}
 			return CACHE_OK;
@@ -537,7 +549,12 @@ static int prepare_file(const char *path, char *err, size_t errlen)
 		if (errno != EEXIST) /* else created meanwhile: look again */
 			break;
 	}
-	set_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+	if (errno == ENOENT) /* only the directory can be missing now */
+		set_err(err, errlen,
+		        "cannot create %s: its directory does not exist", path);
+	else
+		set_err(err, errlen, "cannot create %s: %s", path,
+		        strerror(errno));
 	return CACHE_EIO;
 }
 

@@ -261,9 +261,20 @@ void out_row(struct out *o, const char *const *fields)
 	o->rows++;
 }
 
-/* Prints s in exactly width cells: cut with an ellipsis, or padded. */
-static void put_cell(struct out *o, const char *s, size_t width, bool pad,
-                     bool right)
+/* Writes the spaces owed before the next text. Spaces are owed, not
+ * written, so that a line never ends in them: the last column is not
+ * padded, and an empty cell at the end of a row leaves no separator
+ * behind (trailing blanks show up in diffs and copied text). */
+static void pay_spaces(struct out *o, size_t *owed)
+{
+	for (; *owed > 0; (*owed)--)
+		put(o, " ");
+}
+
+/* Prints s in width cells, cut with an ellipsis or aligned by spaces that
+ * are added to *owed rather than written. */
+static void put_cell(struct out *o, const char *s, size_t width, bool right,
+                     size_t *owed)
 {
 	static const char *ellipsis;
 	size_t w = out_width(s);
@@ -276,6 +287,7 @@ static void put_cell(struct out *o, const char *s, size_t width, bool pad,
 		const unsigned char *p = (const unsigned char *)s;
 		size_t n = strlen(s), used = 0;
 
+		pay_spaces(o, owed);
 		while (n > 0) {
 			uint32_t c;
 			size_t len = utf8_decode(p, n, &c);
@@ -293,15 +305,17 @@ static void put_cell(struct out *o, const char *s, size_t width, bool pad,
 		}
 		put(o, ellipsis);
 		used++;
-		for (; pad && used < width; used++)
-			put(o, " ");
+		*owed += used < width ? width - used : 0;
 		return;
 	}
-	for (size_t i = w; right && i < width; i++)
-		put(o, " ");
-	put(o, s);
-	for (size_t i = w; pad && !right && i < width; i++)
-		put(o, " ");
+	if (right)
+		*owed += width - w;
+	if (*s != '\0') {
+		pay_spaces(o, owed);
+		put(o, s);
+	}
+	if (!right)
+		*owed += width - w;
 }
 
 static void print_table(struct out *o)
@@ -324,15 +338,16 @@ static void print_table(struct out *o)
 			width[c] = (size_t)o->cols[c].max_width;
 	}
 	for (size_t r = 0; r <= o->nrows; r++) {
+		size_t owed = 0;
+
 		for (size_t c = 0; c < o->ncols; c++) {
 			const char *s =
 			        r == 0 ? o->cols[c].title
 			               : o->cells[(r - 1) * o->ncols + c];
-			bool last = c + 1 == o->ncols;
 
 			if (c > 0)
-				put(o, "  ");
-			put_cell(o, s, width[c], !last, o->cols[c].right);
+				owed += 2;
+			put_cell(o, s, width[c], o->cols[c].right, &owed);
 		}
 		put(o, "\n");
 	}

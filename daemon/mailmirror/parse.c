@@ -104,7 +104,8 @@ struct parser {
 	enum token tok; /* the current token */
 	char *term;     /* its FTS5 form for T_TERM (sqlite3_malloc'ed) */
 	int depth;
-	int rc; /* the first error, or QUERY_OK */
+	bool any_word; /* a term with something FTS5 indexes */
+	int rc;        /* the first error, or QUERY_OK */
 	char *err;
 	size_t errlen;
 };
@@ -152,6 +153,19 @@ static void put_phrase(sqlite3_str *q, const char *text, size_t n, bool prefix)
 	sqlite3_str_appendall(q, prefix ? "\"*" : "\"");
 }
 
+/* Whether text[0..n) holds a token for FTS5's unicode61 tokenizer, which
+ * indexes letters and digits and drops ASCII punctuation: a term of
+ * punctuation alone ("-", "...") is no word and matches nothing. Any
+ * non-ASCII byte counts, as most of those characters are letters. */
+static bool has_token(const char *text, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (isalnum((unsigned char)text[i]) ||
+		    (unsigned char)text[i] >= 0x80)
+			return true;
+	return false;
+}
+
 /* Reads the term at ps->p (after white space and operators were ruled
  * out) into ps->term. */
 static void lex_term(struct parser *ps)
@@ -181,6 +195,7 @@ static void lex_term(struct parser *ps)
 		}
 		n = (size_t)(close - p - 1);
 		p = close + 1;
+		ps->any_word |= has_token(close - n, n);
 		put_phrase(q, close - n, n, *p == '*');
 		if (*p == '*')
 			p++;
@@ -195,6 +210,7 @@ static void lex_term(struct parser *ps)
 		goto out;
 	} else {
 		/* a trailing '*' makes a prefix query */
+		ps->any_word |= has_token(p, n);
 		put_phrase(q, p, n - (p[n - 1] == '*'), p[n - 1] == '*');
 		p += n;
 	}
@@ -437,6 +453,13 @@ int query_fts_translate(char **out, bool *negated, const char *text, char *err,
 		fail(&ps, QUERY_BADQUERY,
 		     "bad search query: ')' without a matching '('");
 	sqlite3_free(ps.term);
+	/* "search -" matched nothing and said so (status 1), as if the
+	 * mailbox had no such mail; the manual gives an empty query status
+	 * 2, and a query of punctuation alone is empty to FTS5. */
+	if (ps.rc == QUERY_OK && !ps.any_word)
+		fail(&ps, QUERY_USAGE,
+		     "search needs at least one word; punctuation alone is "
+		     "not indexed");
 	if (ps.rc != QUERY_OK) {
 		expr_free(&e);
 		return ps.rc;

@@ -1,5 +1,6 @@
 /* config.c - loading and validating mailmirror.conf (libconfig syntax). */
 #include "mailmirrord/config.h"
+#include "cache/paths.h"
 #include "mailmirrord/config_internal.h"
 #include "mailmirrord/config_scan.h"
 #include "mailmirrord/log.h"
@@ -421,6 +422,37 @@ static void load_account(struct loader *L, const config_setting_t *g,
 		check_account(L, &x);
 }
 
+/* The cache is checked here, where the key's line is known, rather than
+ * when the daemon opens it: a path the daemon cannot use would otherwise
+ * pass --check-config and then fail each start, which systemd's
+ * Restart=on-failure repeats for ever (78 stops it). */
+static void key_cache(struct loader *L, const config_setting_t *s)
+{
+	char why[CONF_ERROR_LEN];
+	const char *v;
+	char *d, *f;
+
+	if (conf_want_string(L, NULL, s, &v) < 0)
+		return;
+	if (v[0] != '/') {
+		conf_top_err(L, s, "cache must be an absolute path");
+		return;
+	}
+	if (cache_check_path(v, false, why, sizeof(why)) < 0) {
+		conf_top_err(L, s, "cache: %s", why);
+		return;
+	}
+	if ((d = conf_dup(L, v)) == NULL)
+		return;
+	if ((f = conf_dup(L, file_of(L, s))) == NULL) {
+		free(d);
+		return;
+	}
+	conf_set_str(&L->c->cache, d);
+	conf_set_str(&L->c->cache_file, f);
+	L->c->cache_line = (int)config_setting_source_line(s);
+}
+
 static void load_top(struct loader *L, const config_setting_t *root,
                      struct conf_account *top)
 {
@@ -436,17 +468,7 @@ static void load_top(struct loader *L, const config_setting_t *root,
 		if (strcmp(name, "accounts") == 0) {
 			accounts = s;
 		} else if (strcmp(name, "cache") == 0) {
-			const char *v;
-			char *d;
-			if (conf_want_string(L, NULL, s, &v) < 0)
-				continue;
-			if (v[0] != '/') {
-				conf_top_err(L, s,
-				             "cache must be an absolute path");
-				continue;
-			}
-			if ((d = conf_dup(L, v)) != NULL)
-				conf_set_str(&L->c->cache, d);
+			key_cache(L, s);
 		} else if (strcmp(name, "log_level") == 0) {
 			if (config_setting_type(s) != CONFIG_TYPE_STRING ||
 			    log_level_parse(&L->c->log_level,
@@ -691,6 +713,7 @@ void conf_free(struct conf **cp)
 	free(c->accounts);
 	free(c->path);
 	free(c->cache);
+	free(c->cache_file);
 	free(c);
 	*cp = NULL;
 }

@@ -131,6 +131,8 @@ struct conf {
 	                  with cache_default_path() (cache/paths.h)
 	                  when it starts, since that may create a
 	                  folder and loading writes nothing */
+	char *cache_file; /* where the cache key was written, for */
+	int cache_line;   /* messages; NULL and 0 without the key */
 	int log_level; /* enum log_level */
 	struct conf_account *accounts;
 	size_t n_accounts;

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -502,6 +503,35 @@ static int key_token_command(struct loader *L, struct acct_ctx *x,
 	return key_secret(L, x, s, 3);
 }
 
+/* The file is read as the connection will read it (core/io/tls.c: a PEM
+ * bundle given to gnutls_certificate_set_x509_trust_file), so that an
+ * empty file, a DER file or any other text fails here with its line and
+ * not at each connection. GnuTLS skips what is not a certificate between
+ * the PEM blocks and counts the certificates it kept: none is the error. */
+static int check_ca_file(struct loader *L, struct acct_ctx *x,
+                         const config_setting_t *s, const char *path)
+{
+	gnutls_certificate_credentials_t cred;
+	int n;
+
+	if (gnutls_certificate_allocate_credentials(&cred) < 0) {
+		conf_oom(L);
+		return -1;
+	}
+	n = gnutls_certificate_set_x509_trust_file(cred, path,
+	                                           GNUTLS_X509_FMT_PEM);
+	gnutls_certificate_free_credentials(cred);
+	if (n > 0)
+		return 0;
+	if (n == GNUTLS_E_MEMORY_ERROR)
+		conf_oom(L);
+	else if (n == GNUTLS_E_FILE_ERROR)
+		conf_key_err(L, x, s, "ca_file %s cannot be read", path);
+	else
+		conf_key_err(L, x, s, "ca_file: no certificate in %s", path);
+	return -1;
+}
+
 static int key_ca_file(struct loader *L, struct acct_ctx *x,
                        const config_setting_t *s)
 {
@@ -520,7 +550,7 @@ static int key_ca_file(struct loader *L, struct acct_ctx *x,
 		             x->a->ca_file);
 		return -1;
 	}
-	return 0;
+	return check_ca_file(L, x, s, x->a->ca_file);
 }
 
 /* "sha256:" and the 32 bytes in hex, with or without ':' between bytes

@@ -109,6 +109,42 @@ static int load(struct conf **out, const char *path)
 	return -1;
 }
 
+/* Whether the cache can be created or opened at path, where the
+ * configuration (or the default) puts it: EX_OK, else EX_CONFIG after
+ * saying why, in the same words for --check-config and for a start. NULL
+ * path: the default, resolved without creating anything (a check; a
+ * missing directory that a start would make passes). An explicit path was
+ * checked by conf_load() already; a start checks it again since the file
+ * system may have changed. */
+static int check_cache(const struct conf *conf, const char *path)
+{
+	char why[512];
+	char *dflt = NULL;
+	bool may_make = false;
+	int rc = EX_OK;
+
+	if (path == NULL) {
+		if (cache_default_path(&dflt, false, why, sizeof(why)) < 0) {
+			fprintf(stderr, "mailmirrord: cache: %s\n", why);
+			return EX_CONFIG;
+		}
+		path = dflt;
+		may_make = cache_default_makes_dir();
+	}
+	if (cache_check_path(path, may_make, why, sizeof(why)) < 0) {
+		/* On stderr as load() prints the configuration's errors:
+		 * the last line before the exit, read by a person. */
+		if (conf->cache != NULL && conf->cache_file != NULL)
+			fprintf(stderr, "%s:%d: cache: %s\n", conf->cache_file,
+			        conf->cache_line, why);
+		else
+			fprintf(stderr, "mailmirrord: cache: %s\n", why);
+		rc = EX_CONFIG;
+	}
+	free(dflt);
+	return rc;
+}
+
 static int start(struct running *r, const struct conf_account *c,
                  const char *cache, bool once, int done_fd)
 {
@@ -462,6 +498,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
+		/* Said first: the usage alone left the user to find what
+		 * was wrong with the command line. */
+		fprintf(stderr, "mailmirrord: unexpected argument \"%s\"\n",
+		        argv[optind]);
 		usage(stderr);
 		return EX_USAGE;
 	}
@@ -481,10 +521,13 @@ int main(int argc, char **argv)
 	struct conf *conf = cs.v[0];
 	log_set_level(conf->log_level + verbosity);
 	if (check) {
-		printf("%s: ok (%zu accounts)\n", path, conf->n_accounts);
+		int rc = check_cache(conf, conf->cache);
+		if (rc == EX_OK)
+			printf("%s: ok (%zu accounts)\n", path,
+			       conf->n_accounts);
 		conf_free(&cs.v[0]);
 		free(dflt);
-		return EX_OK;
+		return rc;
 	}
 
 	char err[512];
@@ -496,6 +539,16 @@ int main(int argc, char **argv)
 		conf_free(&cs.v[0]);
 		free(dflt);
 		return EX_CONFIG;
+	}
+	/* A cache that cannot be made is the configuration's fault (or the
+	 * unit's, for $STATE_DIRECTORY): 78, which systemd does not
+	 * restart, with the words --check-config uses. */
+	int bad = cache ? check_cache(conf, cache) : EX_OK;
+	if (bad != EX_OK) {
+		free(cache);
+		conf_free(&cs.v[0]);
+		free(dflt);
+		return bad;
 	}
 	/* Create or migrate the cache once, before any worker opens it. */
 	struct store *s = NULL;

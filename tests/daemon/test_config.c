@@ -1,4 +1,5 @@
 /* test_config.c - mailmirror.conf loading, validation and reload diffs. */
+#include "harness/tls_server.h"
 #include "mailmirrord/config.h"
 #include "mailmirrord/log.h"
 
@@ -97,7 +98,7 @@ Test(config, full_valid)
 	const struct conf_account *a, *b;
 
 	expect_ok(&c, "# everything set\n"
-	              "cache = \"/var/lib/mailmirror/cache.db\";\n"
+	              "cache = \"/tmp/mm-config-cache.db\";\n"
 	              "log_level = \"info\";\n"
 	              "poll_interval = 600;\n"
 	              "timeout = 60;\n"
@@ -135,7 +136,7 @@ Test(config, full_valid)
 	              "    enabled = false;\n"
 	              "  }\n"
 	              ");\n");
-	cr_assert_str_eq(c->cache, "/var/lib/mailmirror/cache.db");
+	cr_assert_str_eq(c->cache, "/tmp/mm-config-cache.db");
 	cr_assert_eq(c->log_level, LOG_LEVEL_INFO);
 	cr_assert_eq(c->n_accounts, 2);
 
@@ -390,7 +391,7 @@ Test(config, big_numbers_in_strings_and_comments_are_not_numbers)
 	struct conf *c = NULL;
 
 	expect_ok(&c, "# port = 4294967297\n/* 99999999999 */\n"
-	              "cache = \"/x/99999999999\";\n" ACCOUNT(
+	              "cache = \"/tmp/99999999999\";\n" ACCOUNT(
 	                      "    password = \"99999999999\";\n"
 	                      "    max_body_size = 8000000000L;\n"));
 	cr_assert_eq(c->accounts[0].max_body_size, 8000000000ull);
@@ -537,6 +538,78 @@ Test(config, password_file_readable_by_others)
 	             "/nonexistent/pw: No such file or directory");
 }
 
+/* The report's N3: a cache the daemon cannot create passed --check-config,
+ * then every start failed with exit 1, which systemd restarts for ever. */
+static void expect_cache_error(const char *cache, const char *why)
+{
+	char text[1024], want[1024];
+
+	snprintf(text, sizeof(text),
+	         "log_level = \"info\";\ncache = \"%s\";\n" ACCOUNT(
+	                 "    password = \"x\";\n"),
+	         cache);
+	snprintf(want, sizeof(want), "mailmirror.conf:2: cache: %s", why);
+	expect_error(text, want);
+}
+
+Test(config, cache_that_cannot_be_created_is_refused)
+{
+	char path[512], why[768], text[1024];
+	struct conf *c = NULL;
+
+	snprintf(path, sizeof(path), "%s/no/such/cache.db", dir);
+	snprintf(why, sizeof(why), "directory %s/no/such does not exist", dir);
+	expect_cache_error(path, why);
+
+	cr_assert(symlink("elsewhere.db", "link.db") == 0);
+	snprintf(path, sizeof(path), "%s/link.db", dir);
+	snprintf(why, sizeof(why),
+	         "%s is a symbolic link; the cache must be named by its real "
+	         "path",
+	         path);
+	expect_cache_error(path, why);
+
+	expect_cache_error(dir, strcat(strcpy(why, dir), " is a directory"));
+
+	cr_assert(mkfifo("fifo", 0600) == 0);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	snprintf(why, sizeof(why), "%s is not a regular file", path);
+	expect_cache_error(path, why);
+
+	/* a file where the directory should be */
+	snprintf(path, sizeof(path), "%s/pw/cache.db", dir);
+	snprintf(why, sizeof(why), "%s/pw is not a directory", dir);
+	expect_cache_error(path, why);
+
+	/* a new file in an existing directory, and an existing file */
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/cache.db", dir);
+		snprintf(text, sizeof(text),
+		         "cache = \"%s\";\n" ACCOUNT("    password = \"x\";\n"),
+		         path);
+		expect_ok(&c, text);
+		cr_assert_str_eq(c->cache, path);
+		cr_assert_str_eq(c->cache_file, "mailmirror.conf");
+		cr_assert_eq(c->cache_line, 1);
+		conf_free(&c);
+		write_file("cache.db", "", 0600);
+	}
+}
+
+Test(config, cache_in_a_directory_we_cannot_write_is_refused)
+{
+	char path[512], why[768];
+
+	if (geteuid() == 0)
+		cr_skip_test("root writes everywhere");
+	cr_assert(mkdir("ro", 0500) == 0);
+	snprintf(path, sizeof(path), "%s/ro/cache.db", dir);
+	snprintf(why, sizeof(why),
+	         "cannot create files in directory %s/ro: Permission denied",
+	         dir);
+	expect_cache_error(path, why);
+}
+
 Test(config, two_password_sources)
 {
 	expect_error(ACCOUNT("    password = \"x\";\n"
@@ -658,6 +731,40 @@ Test(config, idle_written_must_be_mirrored)
 	             "mailmirror.conf:2: account \"work\": idle mailbox "
 	             "\"INBOX\" is not among the synced mailboxes (see "
 	             "mailboxes and exclude)");
+}
+
+/* The report's N7: an empty or garbage ca_file passed --check-config and
+ * failed only at connect time; GnuTLS now reads it at loading. */
+Test(config, ca_file_without_a_certificate_is_refused)
+{
+	static const char *const bad[] = {
+	        "", "not a certificate\n",
+	        "-----BEGIN CERTIFICATE-----\nAAAA\n", /* cut short */
+	};
+	char text[1024], want[512], err[256];
+	struct tls_pki *pki = NULL;
+	struct conf *c = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file("ca.pem", bad[i], 0644);
+		snprintf(want, sizeof(want),
+		         "mailmirror.conf:7: account \"work\": ca_file: no "
+		         "certificate in %s/ca.pem",
+		         dir);
+		expect_error(ACCOUNT("    password = \"x\";\n"
+		                     "    ca_file = \"ca.pem\";\n"),
+		             want);
+	}
+
+	cr_assert_eq(tls_pki_new(&pki, err, sizeof(err)), 0, "%s", err);
+	snprintf(text, sizeof(text),
+	         ACCOUNT("    password = \"x\";\n"
+	                 "    ca_file = \"%s\";\n"),
+	         pki->ca_file);
+	expect_ok(&c, text);
+	cr_assert_str_eq(c->accounts[0].ca_file, pki->ca_file);
+	conf_free(&c);
+	tls_pki_free(&pki);
 }
 
 Test(config, bad_fingerprint)
@@ -845,34 +952,34 @@ Test(config, cache_moved_compares_with_the_cache_in_use)
 {
 	struct conf *first, *moved, *back, *dflt;
 
-	first = load_text("cache = \"/var/cache/a.db\";\n"
+	first = load_text("cache = \"/tmp/a.db\";\n"
 	                  "accounts = ( { name = \"a\"; host = \"h\"; "
 	                  "user = \"u\"; password = \"p\"; } );\n");
-	moved = load_text("cache = \"/var/cache/b.db\";\n"
+	moved = load_text("cache = \"/tmp/b.db\";\n"
 	                  "accounts = ( { name = \"a\"; host = \"h\"; "
 	                  "user = \"u\"; password = \"p\"; } );\n");
-	back = load_text("cache = \"/var/cache/a.db\";\n"
+	back = load_text("cache = \"/tmp/a.db\";\n"
 	                 "accounts = ( { name = \"a\"; host = \"h\"; "
 	                 "user = \"u\"; password = \"p\"; } );\n");
 	dflt = load_text("accounts = ( { name = \"a\"; host = \"h\"; "
 	                 "user = \"u\"; password = \"p\"; } );\n");
 
-	cr_assert_not(conf_cache_moved(first, "/var/cache/a.db", NULL));
-	cr_assert(conf_cache_moved(moved, "/var/cache/a.db", NULL));
+	cr_assert_not(conf_cache_moved(first, "/tmp/a.db", NULL));
+	cr_assert(conf_cache_moved(moved, "/tmp/a.db", NULL));
 	/* the configurations differ ... */
 	struct conf_diff d;
 	cr_assert_eq(conf_diff(&d, moved, back), 0);
 	cr_assert(d.cache_changed);
 	conf_diff_clear(&d);
 	/* ... but the cache in use is the one asked for */
-	cr_assert_not(conf_cache_moved(back, "/var/cache/a.db", NULL));
-	cr_assert_not(conf_cache_moved(back, "/var/cache/a.db",
+	cr_assert_not(conf_cache_moved(back, "/tmp/a.db", NULL));
+	cr_assert_not(conf_cache_moved(back, "/tmp/a.db",
 	                               "/home/u/.local/state/x.db"));
 
 	/* no cache key: the default path stands for it */
 	cr_assert_not(conf_cache_moved(dflt, "/s/cache.db", "/s/cache.db"));
-	cr_assert(conf_cache_moved(dflt, "/var/cache/a.db", "/s/cache.db"));
-	cr_assert(conf_cache_moved(dflt, "/var/cache/a.db", NULL));
+	cr_assert(conf_cache_moved(dflt, "/tmp/a.db", "/s/cache.db"));
+	cr_assert(conf_cache_moved(dflt, "/tmp/a.db", NULL));
 
 	conf_free(&first);
 	conf_free(&moved);

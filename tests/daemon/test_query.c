@@ -259,6 +259,23 @@ Test(query, ls_table_for_a_terminal)
 	                 "<dev@lists.example>  Release 1.0  \\Seen\n");
 }
 
+/* The report's N10: the table padded its last column, and a row whose
+ * last cells are empty (no flags) ended in the separators. */
+Test(query, table_lines_end_without_spaces)
+{
+	struct query_filter f = filter(NULL);
+	const char *out;
+
+	open_mode(OUT_TABLE);
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "FLAGS\n"), "%s", out);
+	/* a message without flags: its row ends at the subject */
+	cr_assert(strstr(out, "  Garden party\n"), "%s", out);
+	cr_assert(strstr(out, "  No date here\n"), "%s", out);
+	cr_assert_null(strstr(out, " \n"), "trailing space in:\n%s", out);
+}
+
 Test(query, count)
 {
 	struct query_filter f = filter(NULL);
@@ -408,6 +425,14 @@ Test(query, bad_search_queries)
 	cr_assert_eq(query_search(&q, "from:", &f), QUERY_BADQUERY);
 	cr_assert_eq(query_search(&q, "*", &f), QUERY_BADQUERY);
 	cr_assert_eq(query_search(&q, "   ", &f), QUERY_USAGE);
+	/* The report's N10: a query of punctuation alone has no word for
+	 * the index, so it is empty (status 2), not "no messages found". */
+	cr_assert_eq(query_search(&q, "-", &f), QUERY_USAGE);
+	cr_assert(strstr(q.err, "at least one word"), "%s", q.err);
+	cr_assert_eq(query_search(&q, "- ... \"\"", &f), QUERY_USAGE);
+	cr_assert_eq(query_search(&q, "NOT (- OR subject:--)", &f),
+	             QUERY_USAGE);
+	cr_assert_eq(query_search(&q, "b\xc3\xbcro", &f), QUERY_NONE);
 	/* FTS5 syntax inside words is text, not syntax. */
 	cr_assert_eq(query_search(&q, "NEAR(budget", &f), QUERY_BADQUERY);
 	cr_assert_eq(query_search(&q, "subject:budget:meeting", &f), QUERY_OK);
