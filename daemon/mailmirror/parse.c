@@ -96,6 +96,8 @@ enum prec { P_OR, P_AND, P_NOT, P_ATOM };
 struct expr {
 	char *fts; /* sqlite3_malloc'ed; NULL after an error */
 	bool neg;  /* stands for every message except fts's matches */
+	bool blank; /* no word FTS5 indexes ("-"): it would match nothing,
+	               so AND and OR leave it out */
 	enum prec prec;
 };
 
@@ -103,6 +105,7 @@ struct parser {
 	const char *p;  /* the rest of the text */
 	enum token tok; /* the current token */
 	char *term;     /* its FTS5 form for T_TERM (sqlite3_malloc'ed) */
+	bool term_blank; /* the term holds no word (has_token) */
 	int depth;
 	bool any_word; /* a term with something FTS5 indexes */
 	int rc;        /* the first error, or QUERY_OK */
@@ -195,7 +198,8 @@ static void lex_term(struct parser *ps)
 		}
 		n = (size_t)(close - p - 1);
 		p = close + 1;
-		ps->any_word |= has_token(close - n, n);
+		ps->term_blank = !has_token(close - n, n);
+		ps->any_word |= !ps->term_blank;
 		put_phrase(q, close - n, n, *p == '*');
 		if (*p == '*')
 			p++;
@@ -210,7 +214,8 @@ static void lex_term(struct parser *ps)
 		goto out;
 	} else {
 		/* a trailing '*' makes a prefix query */
-		ps->any_word |= has_token(p, n);
+		ps->term_blank = !has_token(p, n);
+		ps->any_word |= !ps->term_blank;
 		put_phrase(q, p, n - (p[n - 1] == '*'), p[n - 1] == '*');
 		p += n;
 	}
@@ -286,7 +291,7 @@ static struct expr binop(struct parser *ps, struct expr l, const char *op,
 {
 	/* AND and OR are associative; FTS5's NOT groups to the left. */
 	enum prec lmin = prec, rmin = prec == P_NOT ? P_ATOM : prec;
-	struct expr e = {.neg = neg, .prec = prec};
+	struct expr e = {.neg = neg, .blank = l.blank && r.blank, .prec = prec};
 
 	if (ps->rc != QUERY_OK) {
 		expr_free(&l);
@@ -304,10 +309,23 @@ static struct expr binop(struct parser *ps, struct expr l, const char *op,
 	return e;
 }
 
+/* The side that holds a word, when the other holds none: "budget -"
+ * means "budget", not nothing. NULL when both or neither hold one. */
+static struct expr *worded_side(struct expr *l, struct expr *r)
+{
+	if (l->blank == r->blank)
+		return NULL;
+	expr_free(l->blank ? l : r);
+	return l->blank ? r : l;
+}
+
 /* With A, B the matches of two FTS5 queries and ~ "every other message":
  * A and ~B is A NOT B, ~A and ~B is ~(A OR B). */
 static struct expr both(struct parser *ps, struct expr l, struct expr r)
 {
+	struct expr *w = worded_side(&l, &r);
+	if (w)
+		return *w;
 	if (!l.neg && !r.neg)
 		return binop(ps, l, "AND", r, P_AND, false);
 	if (!l.neg)
@@ -320,6 +338,9 @@ static struct expr both(struct parser *ps, struct expr l, struct expr r)
 /* A or ~B is ~(B NOT A), ~A or ~B is ~(A AND B). */
 static struct expr either(struct parser *ps, struct expr l, struct expr r)
 {
+	struct expr *w = worded_side(&l, &r);
+	if (w)
+		return *w;
 	if (!l.neg && !r.neg)
 		return binop(ps, l, "OR", r, P_OR, false);
 	if (!l.neg)
@@ -339,7 +360,9 @@ static struct expr parse_unary(struct parser *ps)
 		return e;
 	switch (ps->tok) {
 	case T_TERM:
-		e = (struct expr){.fts = ps->term, .prec = P_ATOM};
+		e = (struct expr){.fts = ps->term,
+		                  .blank = ps->term_blank,
+		                  .prec = P_ATOM};
 		ps->term = NULL;
 		next(ps);
 		return e;

@@ -585,6 +585,11 @@ Test(query, fts_translation_of_not)
 	        {"(a OR b) c", "( \"a\" OR \"b\" ) AND \"c\"", false},
 	        {"not and or", "\"not\" AND \"and\" AND \"or\"", false},
 	        {"subject:NOT", "subject : \"NOT\"", false},
+	        /* a term of punctuation alone matches nothing: left out */
+	        {"budget -", "\"budget\"", false},
+	        {"- budget OR ...", "\"budget\"", false},
+	        {"budget AND NOT -", "\"budget\"", false},
+	        {"(- ...) budget", "\"budget\"", false},
 	};
 	char *out, err[128];
 	bool neg;
