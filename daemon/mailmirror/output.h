@@ -75,9 +75,9 @@ char *out_clean(const char *s, enum out_clean how);
 /* A copy of the JSON text json (NULL: "null") that the caller frees, or
  * NULL when out of memory: each invalid UTF-8 byte becomes U+FFFD, and C0
  * and C1 controls, DEL and the bidirectional controls out_clean drops
- * inside strings become \uXXXX escapes. A valid JSON text stays valid and
- * means the same, except for the replaced bytes; any other text comes out
- * valid UTF-8 all the same. */
+ * inside strings become \u escapes (ESC as \u001b). A valid JSON text
+ * stays valid and means the same, except for the replaced bytes; any
+ * other text comes out valid UTF-8 all the same. */
 char *out_json_clean(const char *json);
 
 /* Display cells taken by the UTF-8 string s in the current locale. */

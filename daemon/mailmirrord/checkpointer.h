@@ -41,8 +41,8 @@ int checkpointer_start(struct checkpointer **out, const char *path, char *err,
  * ck is stopped. A NULL ck leaves db as it is. */
 void checkpointer_attach(struct checkpointer *ck, sqlite3 *db);
 
-/* Passes made so far, and the largest WAL seen by a poke (for tests and
- * the debug log). */
+/* Passes made so far, and the largest WAL a commit reported (in pages):
+ * what a test can observe of the thread. */
 unsigned long checkpointer_passes(struct checkpointer *ck);
 int checkpointer_largest_wal(struct checkpointer *ck);
 
