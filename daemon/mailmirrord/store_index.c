@@ -70,9 +70,20 @@ static int index_chunk(struct store *s, size_t max, uint64_t max_bytes,
 int store_index_chunk(struct store *s, size_t max, uint64_t max_bytes,
                       size_t *indexed)
 {
-	int rc, changes = 0;
+	int rc = STORE_OK, changes = 0;
+	int64_t any = 0;
+	sqlite3_stmt *st;
 
 	*indexed = 0;
+	/* Nothing waiting is the common case (every start looks): found
+	 * without the write lock, which a sync starting beside it would
+	 * wait for, a millisecond of busy sleep each time. */
+	if ((st = store_stmt(s, ST_ANY_UNINDEXED, &rc)) == NULL ||
+	    (rc = store_run_int(s, st, "looking for what waits for the index",
+	                        &any)) < 0)
+		return rc;
+	if (!any)
+		return STORE_OK;
 	if ((rc = store_begin(s)) < 0)
 		return rc;
 	rc = index_chunk(s, max, max_bytes, &changes);

@@ -170,6 +170,10 @@ const char *const store_sql[ST_COUNT] = {
 	[ST_BODY_DEQUEUE] =
 		"DELETE FROM bodies_unindexed AS q WHERE message_id <= ?1 AND"
 		BODY_OF_INDEXED,
+	/* Whether anything waits at all: a read, which takes no lock. */
+	[ST_ANY_UNINDEXED] =
+		"SELECT EXISTS (SELECT 1 FROM messages_unindexed) OR "
+		"EXISTS (SELECT 1 FROM bodies_unindexed)",
 	/* Messages whose text is not yet all searchable. */
 	[ST_UNINDEXED] =
 		"SELECT (SELECT count(*) FROM messages_unindexed) + "
