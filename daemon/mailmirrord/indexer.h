@@ -48,6 +48,11 @@ int indexer_wait(struct indexer *ix, int timeout_ms);
 void indexer_hold(struct indexer *ix);
 void indexer_release(struct indexer *ix);
 
+/* Nothing else will write to the cache any more (a --once run whose syncs
+ * are over): from now on the indexer takes larger chunks, which cost less
+ * in all but would make a writer wait longer. NULL is a no-op. */
+void indexer_alone(struct indexer *ix);
+
 /* Messages waiting, as of the last chunk (for the status line). */
 uint64_t indexer_waiting(struct indexer *ix);
 

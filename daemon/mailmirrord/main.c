@@ -410,6 +410,7 @@ static enum drain drain_index(struct running *r, int sfd,
 		return DRAIN_FAILED;
 	struct timespec t1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	indexer_alone(r->ix); /* the workers have ended */
 	indexer_poke(r->ix);
 	int rc;
 	while ((rc = indexer_wait(r->ix, 200)) == 0) {

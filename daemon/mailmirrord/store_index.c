@@ -18,9 +18,10 @@ static int chunk_step(struct store *s, enum stmt_id id, int64_t last,
  * max entries, and no more once those taken weigh max_bytes (0: no
  * limit), though always one. A chunk is one transaction, and a writer
  * waits for it, so it must stay short whatever the sizes; the entries are
- * read only as far as the chunk goes. */
+ * read only as far as the chunk goes. *all tells whether the chunk is the
+ * whole queue. */
 static int chunk_end(struct store *s, enum stmt_id id, size_t max,
-                     uint64_t max_bytes, int64_t *last)
+                     uint64_t max_bytes, int64_t *last, bool *all)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st = store_stmt(s, id, &rc);
@@ -28,18 +29,24 @@ static int chunk_end(struct store *s, enum stmt_id id, size_t max,
 		return rc;
 	sqlite3_bind_int64(st, 1, (int64_t)(max ? max : 1));
 	uint64_t budget = max_bytes ? max_bytes : UINT64_MAX, taken = 0;
+	size_t rows = 0;
 	*last = 0;
+	*all = false;
 	while (taken < budget && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows++;
 		int64_t len = sqlite3_column_int64(st, 1);
 		*last = sqlite3_column_int64(st, 0);
 		/* Saturating: sizes come from the server. */
 		uint64_t l = len > 0 ? (uint64_t)len : 0;
 		taken = l > UINT64_MAX - taken ? UINT64_MAX : taken + l;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		rc = store_fail(s, rc, "finding what waits for the index");
-	else
+	} else {
+		/* Ended by the rows, not by the budget or the LIMIT. */
+		*all = rc == SQLITE_DONE && rows < (max ? max : 1);
 		rc = STORE_OK;
+	}
 	store_done(st);
 	return rc;
 }
@@ -49,17 +56,20 @@ static int chunk_end(struct store *s, enum stmt_id id, size_t max,
 static int index_chunk(struct store *s, size_t max, uint64_t max_bytes,
                        int *changes)
 {
-	static const enum stmt_id msg_steps[] = {
-	        ST_MSG_FTS_ADD, ST_MSG_BODIES_DEQUEUE, ST_MSG_DEQUEUE};
 	static const enum stmt_id body_steps[] = {
 	        ST_BODY_FTS_FORGET, ST_BODY_FTS_ADD, ST_BODY_DEQUEUE};
-	const enum stmt_id *steps = msg_steps;
 	int64_t last = 0;
-	int rc = chunk_end(s, ST_MSG_CHUNK_ROWS, max, max_bytes, &last);
+	bool all = false;
+	int rc = chunk_end(s, ST_MSG_CHUNK_ROWS, max, max_bytes, &last, &all);
+	const enum stmt_id msg_steps[] = {
+	        ST_MSG_FTS_ADD, ST_MSG_BODIES_DEQUEUE,
+	        all ? ST_MSG_DEQUEUE_ALL : ST_MSG_DEQUEUE};
+	const enum stmt_id *steps = msg_steps;
 
 	if (rc == STORE_OK && last == 0) {
 		steps = body_steps;
-		rc = chunk_end(s, ST_BODY_CHUNK_ROWS, max, max_bytes, &last);
+		rc = chunk_end(s, ST_BODY_CHUNK_ROWS, max, max_bytes, &last,
+		               &all);
 	}
 	*changes = 0;
 	for (size_t i = 0; i < 3 && rc == STORE_OK && last > 0; i++)

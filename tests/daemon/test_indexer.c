@@ -169,6 +169,51 @@ Test(indexer, waits_while_a_sync_holds_it)
 	store_close(&s);
 }
 
+/* Alone (a --once run's drain), the indexer takes chunks larger than a
+ * sync could wait for: a queue longer than a normal chunk goes in whole,
+ * and leaves the index consistent. */
+Test(indexer, alone_it_takes_the_queue_in_larger_chunks)
+{
+	int64_t box;
+	struct store *s = open_box(&box);
+	cr_assert_eq(store_begin(s), STORE_OK);
+	for (uint32_t uid = 1; uid <= 20000; uid++) {
+		struct store_msg m = {.uid = uid,
+		                      .flags = "",
+		                      .subject = uid % 2 ? "odd one" : "even one",
+		                      .internaldate = STORE_NO_TIME,
+		                      .date = STORE_NO_TIME,
+		                      .size = -1};
+		cr_assert_eq(store_message_upsert(NULL, s, box, &m), STORE_OK);
+	}
+	cr_assert_eq(store_commit(s), STORE_OK);
+
+	struct indexer *ix = NULL;
+	char err[256];
+	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
+	             err);
+	indexer_alone(ix);
+	indexer_poke(ix);
+	cr_assert_eq(indexer_wait(ix, -1), 1);
+	cr_assert_eq(hits("one"), 20000);
+	cr_assert_eq(hits("odd"), 10000);
+	uint64_t left = 1;
+	cr_assert_eq(store_index_waiting(&left, s), STORE_OK);
+	cr_assert_eq(left, 0);
+	indexer_stop(&ix);
+	indexer_alone(NULL); /* harmless */
+	store_close(&s);
+
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+	                          "INSERT INTO messages_fts (messages_fts, "
+	                          "rank) VALUES ('integrity-check', 1)",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
 Test(indexer, start_fails_cleanly_without_a_cache_dir)
 {
 	struct indexer *ix = (struct indexer *)1;
