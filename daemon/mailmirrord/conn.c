@@ -4,8 +4,48 @@
 #include "mailmirrord/log.h"
 #include "mailmirrord/secret.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+
+bool conn_addr_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+		        &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+/* tls = "none" is allowed by the host's text (config.c): "localhost" or a
+ * loopback address. What it resolved to is checked too, before anything
+ * secret is sent: an /etc/hosts or a resolver that maps "localhost"
+ * elsewhere would otherwise get the password in clear. */
+static bool cleartext_peer_ok(imap4 *h, const struct conf_account *acct,
+                              char *err, size_t errlen)
+{
+	if (acct->tunnel || acct->tls != CONF_TLS_NONE || acct->allow_plaintext)
+		return true;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = imap4_socket(h);
+	if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    conn_addr_is_loopback((const struct sockaddr *)&ss))
+		return true;
+	snprintf(err, errlen,
+	         "tls = \"none\": %s is not connected through a loopback "
+	         "address; the password is not sent in clear",
+	         acct->host);
+	return false;
+}
 
 /* Overwrites every occurrence of secret in s with '*': a server that
  * quotes the credentials it refused ("NO bad password hunter2") must not
@@ -119,6 +159,12 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	if (imap4_state(h) != IMAP4_STATE_NONAUTH) {
 		*out = h; /* PREAUTH (tunnel): nothing to send */
 		return 0;
+	}
+	if (!cleartext_peer_ok(h, acct, err, errlen)) {
+		*why = CONN_FAIL_CONFIG;
+		imap4_logout(h);
+		imap4_free(&h);
+		return -1;
 	}
 	struct secret s = {0};
 	if (secret_obtain(&s, acct, err, errlen) < 0) {

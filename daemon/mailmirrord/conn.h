@@ -31,6 +31,12 @@ enum conn_failure {
  * cancel_fd (borrowed, or -1) is the library's opts.cancel_fd: once it is
  * readable, connecting, the greeting, TLS and STARTTLS end at once with
  * CONN_FAIL_CANCELLED. Authentication does not watch it. */
+struct sockaddr;
+
+/* Whether a connected peer's address is a loopback one: 127/8, ::1 or
+ * ::ffff:127/104. */
+bool conn_addr_is_loopback(const struct sockaddr *sa);
+
 int conn_open(imap4 **out, enum conn_failure *why,
               const struct conf_account *acct, int cancel_fd, char *err,
               size_t errlen);
