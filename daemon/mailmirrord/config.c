@@ -3,11 +3,13 @@
 #include "cache/paths.h"
 #include "mailmirrord/config_internal.h"
 #include "mailmirrord/config_scan.h"
+#include "mailmirrord/conn.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/plan.h"
 #include "mailmirrord/secret.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <limits.h>
@@ -130,21 +132,19 @@ void conf_oom(struct loader *L)
  * any address. key_host() has removed the brackets of an IPv6 literal. */
 static bool is_loopback(const char *host)
 {
-	static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0,    0,
-	                                           0, 0, 0, 0, 0xff, 0xff};
-	static const unsigned char one[16] = {[15] = 1};
-	unsigned char a[16];
+	struct sockaddr_in in = {.sin_family = AF_INET};
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
 
 	if (strcasecmp(host, "localhost") == 0)
 		return true;
 	/* inet_pton() takes only the dotted quad, unlike inet_aton(): no
 	 * "127.1", octal or hexadecimal forms that other parsers read
-	 * differently. */
-	if (inet_pton(AF_INET, host, a) == 1)
-		return a[0] == 127;
-	if (inet_pton(AF_INET6, host, a) == 1)
-		return memcmp(a, one, 16) == 0 ||
-		       (memcmp(a, v4mapped, 12) == 0 && a[12] == 127);
+	 * differently. The addresses that count are the ones conn.c
+	 * accepts once connected. */
+	if (inet_pton(AF_INET, host, &in.sin_addr) == 1)
+		return conn_addr_is_loopback((const struct sockaddr *)&in);
+	if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1)
+		return conn_addr_is_loopback((const struct sockaddr *)&in6);
 	return false;
 }
 
