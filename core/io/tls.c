@@ -40,6 +40,11 @@ struct tls_transport {
 	int lower_err;    /* code of the last push/pull failure, or 0 */
 	bool established;
 	int fatal; /* code of a fatal error, repeated after it */
+	/* The first bytes the server sent, kept until the handshake ends:
+	 * a server that answers in cleartext is a wrong port or mode, and
+	 * saying so helps more than GnuTLS's "unexpected packet". */
+	char first[24];
+	size_t first_len;
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -70,8 +75,16 @@ static ssize_t tls_pull(gnutls_transport_ptr_t p, void *data, size_t len)
 	struct tls_transport *t = p;
 	ssize_t n = imap4_transport_read(t->base.lower, data, len, t->deadline);
 
-	if (n > 0)
+	if (n > 0) {
+		if (!t->established && t->first_len < sizeof(t->first)) {
+			size_t k = sizeof(t->first) - t->first_len;
+
+			k = k < (size_t)n ? k : (size_t)n;
+			memcpy(t->first + t->first_len, data, k);
+			t->first_len += k;
+		}
 		return n;
+	}
 	if (n == IMAP4_EEOF)
 		return 0;
 	t->lower_err = (int)n;
@@ -332,6 +345,51 @@ static int setup_session(struct tls_transport *t, const char *name,
 	return 0;
 }
 
+/* A TLS record starts with a content type byte of 20 to 24 (RFC 8446
+ * 5.1), never a printable character: a reply that begins with one is a
+ * cleartext protocol ("* OK" of IMAP, "220" of SMTP, "HTTP/1.1"). */
+static bool answered_in_cleartext(const struct tls_transport *t)
+{
+	return t->first_len >= 2 && t->first[0] >= 0x20 && t->first[0] < 0x7f;
+}
+
+/* "...: the server answered in cleartext ("* OK [CAPABILITY IMAP4rev1"),
+ * not TLS" */
+static void describe_cleartext(struct tls_transport *t, const char *what)
+{
+	char shown[sizeof(t->first) * 4 + 1];
+	size_t n = 0;
+
+	/* GnuTLS stopped at the 5 bytes of a record header; the rest of a
+	 * greeting is usually in the socket already. Short: the session is
+	 * over, this only improves its epitaph. */
+	while (t->first_len < sizeof(t->first)) {
+		ssize_t got = imap4_transport_read(
+		        t->base.lower, t->first + t->first_len,
+		        sizeof(t->first) - t->first_len, imap4_deadline(50));
+		if (got <= 0)
+			break;
+		t->first_len += (size_t)got;
+	}
+
+	for (size_t i = 0; i < t->first_len; i++) {
+		unsigned char c = (unsigned char)t->first[i];
+
+		if (c == '\r' || c == '\n')
+			break;
+		/* Server bytes: controls and quotes shown as escapes. */
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			n += (size_t)snprintf(shown + n, sizeof(shown) - n,
+			                      "\\x%02x", c);
+		else
+			shown[n++] = (char)c;
+	}
+	shown[n] = '\0';
+	set_msg(t->base.errmsg, sizeof(t->base.errmsg),
+	        "%s: the server answered in cleartext (\"%s\"), not TLS", what,
+	        shown);
+}
+
 static int handshake(struct tls_transport *t, const char *name)
 {
 	char what[200];
@@ -357,6 +415,8 @@ static int handshake(struct tls_transport *t, const char *name)
 		return IMAP4_ECERT;
 	}
 	rc = tls_error(t, rc, what);
+	if (rc == IMAP4_ETLS && answered_in_cleartext(t))
+		describe_cleartext(t, what);
 	return rc == IMAP4_EEOF ? IMAP4_ETLS : rc;
 }
 

@@ -349,3 +349,72 @@ Test(tls, read_timeout_keeps_session)
 	echo(t, "still here\r\n");
 	finish(&t, &c, 0);
 }
+
+/* tls = implicit against a cleartext port: the greeting is what to show. */
+Test(tls, cleartext_answer_is_named)
+{
+	struct imap4_tls_params p = {.servername = "localhost",
+	                             .ca_file = pki->ca_file};
+	struct conn c = serve(TLS_SERVER_CLEARTEXT);
+	struct imap4_transport *t;
+	char err[256] = "";
+
+	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), IMAP4_ETLS, "%s",
+	             err);
+	cr_assert(strstr(err, "TLS handshake with localhost: the server "
+	                      "answered in cleartext (\"* OK [CAPABILITY "),
+	          "%s", err);
+	cr_assert(strstr(err, "), not TLS"), "%s", err);
+	cr_assert_eq(tls_server_join(&c.server), 0);
+}
+
+/* Reads the server's first line, then returns the next read's result. */
+static ssize_t line_then_read(struct imap4_transport *t)
+{
+	char buf[64];
+	size_t got = 0;
+
+	while (got < 9) {
+		ssize_t n = imap4_transport_read(t, buf + got, sizeof(buf) - got,
+		                                 imap4_deadline(5000));
+		cr_assert_gt(n, 0, "%zd %s", n, t->errmsg);
+		got += (size_t)n;
+	}
+	cr_assert_eq(memcmp(buf, "* OK hi\r\n", 9), 0);
+	return imap4_transport_read(t, buf, sizeof(buf), imap4_deadline(5000));
+}
+
+Test(tls, bytes_that_are_no_record_end_the_session)
+{
+	struct imap4_tls_params p = {.servername = "localhost",
+	                             .ca_file = pki->ca_file};
+	struct conn c = serve(TLS_SERVER_GARBAGE);
+	struct imap4_transport *t;
+	char err[256] = "";
+
+	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(line_then_read(t), IMAP4_ETLS, "%s", t->errmsg);
+	cr_assert(strstr(t->errmsg, "TLS read: "), "%s", t->errmsg);
+	/* The failure sticks: nothing more is read from, or written to, a
+	 * stream that lost its framing. */
+	char buf[8];
+	cr_assert_eq(imap4_transport_read(t, buf, sizeof(buf), -1), IMAP4_ETLS);
+	cr_assert_eq(imap4_transport_write(t, "x\r\n", 3, -1), IMAP4_ETLS);
+	finish(&t, &c, 0);
+}
+
+/* A close without close_notify, after the handshake: the end of the
+ * connection (EOF), not a TLS failure; what came before it is kept. */
+Test(tls, close_without_close_notify_is_eof)
+{
+	struct imap4_tls_params p = {.servername = "localhost",
+	                             .ca_file = pki->ca_file};
+	struct conn c = serve(TLS_SERVER_CUT);
+	struct imap4_transport *t;
+	char err[256] = "";
+
+	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(line_then_read(t), IMAP4_EEOF, "%s", t->errmsg);
+	cr_assert(strstr(t->errmsg, "closed"), "%s", t->errmsg);
+	finish(&t, &c, 0);
+}

@@ -309,6 +309,33 @@ static int drain(int fd, bool once)
 	return 0;
 }
 
+/* Handshake and one line in a record, then what mode says: raw bytes
+ * that are no record (type 0x2a, a version of 0x2a2a), or a close with no
+ * close_notify. */
+static int serve_then_break(struct tls_server *srv)
+{
+	static const char line[] = "* OK hi\r\n";
+	static const char junk[] = "****garbage that is no TLS record****";
+	gnutls_session_t s;
+	int rc = tls_server_handshake(&s, srv->pki, srv->fd, NULL);
+
+	if (rc < 0)
+		return rc;
+	ssize_t n = gnutls_record_send(s, line, sizeof(line) - 1);
+	if (n < 0) {
+		gnutls_deinit(s);
+		return (int)n;
+	}
+	if (srv->mode == TLS_SERVER_GARBAGE) {
+		if (write(srv->fd, junk, sizeof(junk) - 1) < 0)
+			rc = GNUTLS_E_PUSH_ERROR;
+		else
+			drain(srv->fd, false);
+	}
+	gnutls_deinit(s);
+	return rc;
+}
+
 static void *serve(void *arg)
 {
 	struct tls_server *srv = arg;
@@ -323,6 +350,19 @@ static void *serve(void *arg)
 		break;
 	case TLS_SERVER_HANGUP:
 		srv->result = drain(srv->fd, true);
+		break;
+	case TLS_SERVER_CLEARTEXT: {
+		static const char greeting[] =
+		        "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n";
+		drain(srv->fd, true);
+		srv->result = write(srv->fd, greeting, sizeof(greeting) - 1) < 0
+		                      ? GNUTLS_E_PUSH_ERROR
+		                      : drain(srv->fd, false);
+		break;
+	}
+	case TLS_SERVER_GARBAGE:
+	case TLS_SERVER_CUT:
+		srv->result = serve_then_break(srv);
 		break;
 	case TLS_SERVER_TLS11:
 		srv->result = tls_server_handshake(

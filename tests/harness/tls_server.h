@@ -33,6 +33,12 @@ enum tls_server_mode {
 	                      for the client to close */
 	TLS_SERVER_TLS11,  /* offer TLS 1.1 only */
 	TLS_SERVER_HANGUP, /* read the ClientHello, then close */
+	TLS_SERVER_CLEARTEXT, /* read the ClientHello, answer with an IMAP
+	                         greeting in cleartext, wait for the close */
+	TLS_SERVER_GARBAGE,   /* handshake, send "* OK hi\r\n", then bytes
+	                         that are no TLS record, wait for the close */
+	TLS_SERVER_CUT,       /* handshake, send "* OK hi\r\n", then close
+	                         without close_notify */
 };
 
 struct tls_server;

@@ -67,14 +67,15 @@ void setup_as(struct fixture *f, const char *prefix, const char *idle,
 	fprintf(c,
 	        "cache = \"%s\";\n"
 	        "accounts = ({\n"
-	        "  name = \"test\"; host = \"%s\"; port = %s; tls = \"none\";\n"
+	        "  name = \"test\"; host = \"%s\"; port = %s; %s\n"
 	        "  user = \"%s\"; password = \"%s\";\n"
 	        "  mailboxes = [\"%s*\"]; idle = [\"%s\"];\n"
 	        "  %s %s\n"
 	        "});\n",
 	        f->db, harness_env("IMAP_HOST"),
-	        port ? port : harness_env("IMAP_PORT"), user, pass, prefix,
-	        idle,
+	        port ? port : harness_env("IMAP_PORT"),
+	        extra && strstr(extra, "tls =") ? "" : "tls = \"none\";", user,
+	        pass, prefix, idle,
 	        extra && strstr(extra, "timeout =") ? "" : "timeout = 10;",
 	        extra ? extra : "");
 	fclose(c);

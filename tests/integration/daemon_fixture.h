@@ -38,7 +38,7 @@ long sh_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * IMAP_USER and IMAP_PASS) on port (NULL: IMAP_PORT), watching the
  * mailboxes that match the pattern idle live.
  * extra is added inside the account block; without its own "timeout =",
- * the timeout is 10 s. prefix* is deleted on the server first: the Dovecot
+ * the timeout is 10 s, and without its own "tls =", tls is "none". prefix* is deleted on the server first: the Dovecot
  * may outlive one run of the suite. */
 void setup_as(struct fixture *f, const char *prefix, const char *idle,
               const char *port, const char *user, const char *pass,

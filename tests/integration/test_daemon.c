@@ -756,3 +756,49 @@ Test(daemon, network_change_replaces_a_silently_dead_connection, .timeout = 180)
 	janitor_finish(&jan);
 	teardown(&f);
 }
+
+/* The daemon over TLS to the real Dovecot, verified with ca_file: implicit
+ * TLS on the imaps port, STARTTLS on the other. Each run converges. */
+static void sync_over_tls(const char *prefix, const char *port,
+                          const char *mode)
+{
+	struct fixture f;
+	char extra[512];
+	snprintf(extra, sizeof(extra), "tls = \"%s\"; ca_file = \"%s\";", mode,
+	         harness_env("IMAP_CA"));
+	setup_full(&f, prefix, prefix, port, extra);
+	cr_assert_eq(sh(CTL " create %s", prefix), 0);
+	cr_assert_eq(sh(CTL " fill %s 6 23", prefix), 0);
+	cr_assert_eq(run_once(&f, NULL), 0, "--once over %s TLS failed", mode);
+	cr_assert_eq(compare(&f, 0), 0);
+	teardown(&f);
+}
+
+Test(daemon, syncs_over_implicit_tls, .timeout = 60)
+{
+	sync_over_tls("dm_tls", harness_env("IMAPS_PORT"), "implicit");
+}
+
+Test(daemon, syncs_over_starttls, .timeout = 60)
+{
+	sync_over_tls("dm_stls", harness_env("IMAP_PORT"), "starttls");
+}
+
+/* tls = "implicit" on the cleartext port, a usual mistake: the error says
+ * what the server answered, and no password went out. */
+Test(daemon, implicit_tls_on_a_cleartext_port_says_so, .timeout = 60)
+{
+	struct fixture f;
+	char extra[512];
+	snprintf(extra, sizeof(extra), "tls = \"implicit\"; ca_file = \"%s\";",
+	         harness_env("IMAP_CA"));
+	setup_full(&f, "dm_tlsport", "dm_tlsport", NULL, extra);
+	cr_assert_neq(run_once(&f, NULL), 0);
+	cr_assert_eq(sh("grep -q 'answered in cleartext (\"\\* OK' %s/log",
+	                f.dir),
+	             0, "the log does not say the server spoke cleartext");
+	cr_assert_neq(sh("grep -qF -e '%s' %s/log", harness_env("IMAP_PASS"),
+	                 f.dir),
+	              0);
+	teardown(&f);
+}
