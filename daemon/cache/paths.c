@@ -235,3 +235,23 @@ int cache_check_path(const char *path, bool dir_may_be_made, char *err,
 	free(dir);
 	return rc;
 }
+
+int cache_file_id(const char *path, struct cache_file_id *out)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) < 0)
+		return -1;
+	out->dev = sb.st_dev;
+	out->ino = sb.st_ino;
+	return 0;
+}
+
+bool cache_file_is(const char *path, const struct cache_file_id *id)
+{
+	struct cache_file_id now;
+
+	if (cache_file_id(path, &now) < 0)
+		return errno != ENOENT && errno != ENOTDIR;
+	return now.dev == id->dev && now.ino == id->ino;
+}

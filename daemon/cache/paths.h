@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define CACHE_FILE_NAME "cache.db"
 
@@ -47,5 +48,24 @@ bool cache_default_makes_dir(void);
  * follows reports what changed meanwhile. */
 int cache_check_path(const char *path, bool dir_may_be_made, char *err,
                      size_t errlen);
+
+/* The identity of the file at path: its device and inode. A daemon keeps
+ * the identity of the cache it opened and compares it now and then with
+ * what the path names: a cache removed (rm cache.db*, to rebuild it) or
+ * replaced (mv) is no longer at the path, and writes into it reach no
+ * reader. */
+struct cache_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* 0 with *out, or -1 with errno (ENOENT: nothing at path). A symbolic
+ * link is not followed: the cache never is one. */
+int cache_file_id(const char *path, struct cache_file_id *out);
+
+/* Whether path still names the file of identity id. False when it names
+ * another file or nothing; true also when it cannot be told (EACCES,
+ * EIO...), which is no reason to leave a working cache. */
+bool cache_file_is(const char *path, const struct cache_file_id *id);
 
 #endif

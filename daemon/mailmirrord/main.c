@@ -459,6 +459,60 @@ static void report(struct running *r)
 		            "watchdog beat");
 }
 
+/* The threads that serve every worker's cache connections. Either may
+ * fail to start; the workers then do without it. */
+static void start_cache_threads(struct running *r, const char *cache)
+{
+	char err[512];
+	if (checkpointer_start(&r->ck, cache, err, sizeof(err)) < 0)
+		log_warning(NULL, NULL, "checkpointer: %s; writers checkpoint "
+		            "the cache themselves", err);
+	if (indexer_start(&r->ix, cache, r->ck, err, sizeof(err)) < 0)
+		log_warning(NULL, NULL,
+		            "full-text indexer: %s; new mail waits for the "
+		            "next start to become searchable",
+		            err);
+}
+
+/* The cache at our path is not the file we write to any more: removed
+ * (a user rebuilding it) or replaced. Our writes would reach a file that
+ * no reader can open, so we start over as a restart would: stop the
+ * workers, create the cache anew at the path, start them again. False
+ * when that fails; the caller then exits, and the service manager
+ * restarts us. */
+static bool renew_cache(struct running *r, struct confs *cs,
+                        const char *cache, struct cache_file_id *id,
+                        bool *watch)
+{
+	log_warning(NULL, NULL,
+	            "the cache %s was removed or replaced while mailmirrord "
+	            "ran; mirroring into a new one",
+	            cache);
+	if (!stop_some(r, NULL, NULL, STOP_BUDGET_MS, NULL)) {
+		log_err(NULL, NULL, "a worker did not stop in time");
+		return false;
+	}
+	indexer_stop(&r->ix);
+	checkpointer_stop(&r->ck);
+	struct conf *conf = cs->v[cs->n - 1];
+	if (check_cache(conf, cache) != EX_OK)
+		return false;
+	char err[512];
+	struct store *s = NULL;
+	if (store_open(&s, cache, err, sizeof(err)) < 0) {
+		log_err(NULL, NULL, "cache %s: %s", cache, err);
+		return false;
+	}
+	*watch = cache_file_id(cache, id) == 0;
+	start_cache_threads(r, cache);
+	store_close(&s);
+	for (size_t i = 0; i < conf->n_accounts; i++)
+		start(r, &conf->accounts[i], cache, false, -1);
+	/* Every worker now runs the configuration in force. */
+	gc_confs(cs, r);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -576,14 +630,9 @@ int main(int argc, char **argv)
 	int efd = once ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 
 	struct running r = {0};
-	if (checkpointer_start(&r.ck, cache, err, sizeof(err)) < 0)
-		log_warning(NULL, NULL, "checkpointer: %s; writers checkpoint "
-		            "the cache themselves", err);
-	if (indexer_start(&r.ix, cache, r.ck, err, sizeof(err)) < 0)
-		log_warning(NULL, NULL,
-		            "full-text indexer: %s; new mail waits for the "
-		            "next start to become searchable",
-		            err);
+	struct cache_file_id cache_id = {0};
+	bool watch_cache = cache_file_id(cache, &cache_id) == 0;
+	start_cache_threads(&r, cache);
 	/* Closed only now: when the last connection to the cache closes,
 	 * the WAL index goes with it, and the next to open rebuilds it by
 	 * reading the whole WAL. */
@@ -690,6 +739,11 @@ int main(int argc, char **argv)
 		if (mono_ms() < next_tick)
 			continue;
 		next_tick = mono_ms() + tick;
+		if (watch_cache && !cache_file_is(cache, &cache_id) &&
+		    !renew_cache(&r, &cs, cache, &cache_id, &watch_cache)) {
+			status = EX_FAIL;
+			break;
+		}
 		check_resume(&r, &asleep);
 		report(&r);
 	}

@@ -147,3 +147,29 @@ Test(paths, the_open_names_a_link_and_a_missing_directory)
 	cr_assert_str_eq(err, want);
 	cr_assert_null(db);
 }
+
+/* The identity that tells a running daemon its cache was removed or
+ * replaced under it. */
+Test(paths, a_file_id_follows_the_file_not_the_name)
+{
+	char other[600];
+	struct cache_file_id id;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cache.db", dir);
+	snprintf(other, sizeof(other), "%s/other.db", dir);
+	cr_assert_eq(cache_file_id(path, &id), -1);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fclose(f);
+	cr_assert_eq(cache_file_id(path, &id), 0);
+	cr_assert(cache_file_is(path, &id));
+	/* Replaced: the name holds another file now. */
+	cr_assert_not_null(f = fopen(other, "w"));
+	fclose(f);
+	cr_assert_eq(rename(other, path), 0);
+	cr_assert_not(cache_file_is(path, &id));
+	/* Removed. */
+	cr_assert_eq(cache_file_id(path, &id), 0);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_not(cache_file_is(path, &id));
+}

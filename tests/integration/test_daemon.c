@@ -802,3 +802,26 @@ Test(daemon, implicit_tls_on_a_cleartext_port_says_so, .timeout = 60)
 	              0);
 	teardown(&f);
 }
+
+/* rm cache.db* under a running daemon (a user rebuilding the cache): the
+ * daemon notices within a tick, mirrors into a new cache at the path, and
+ * the new one converges, mail that came meanwhile included. */
+Test(daemon, cache_removed_while_running_is_made_again, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_renew", "");
+	cr_assert_eq(sh(CTL " create dm_renew"), 0);
+	cr_assert_eq(sh(CTL " fill dm_renew 3 29"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(sh("rm -f %s %s-wal %s-shm", f.db, f.db, f.db), 0);
+	cr_assert_eq(sh(CTL " append dm_renew 'while the cache was gone'"), 0);
+	wait_live(&f);
+	assert_converged(&f, 10);
+	cr_assert_eq(sh("grep -q 'was removed or replaced while mailmirrord "
+	                "ran' %s/log",
+	                f.dir),
+	             0);
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
