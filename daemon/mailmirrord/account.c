@@ -92,7 +92,8 @@ struct worker {
 	struct sync_ctx sync;
 	int64_t account_id;
 	unsigned failures;
-	bool once_recorded; /* a --once run's end is in the cache */
+	bool once_recorded;  /* a --once run's end is in the cache */
+	int64_t overflow_at; /* of the last NOTIFICATIONOVERFLOW, or 0 */
 };
 
 static void on_heartbeat(void *payload, int ms)
@@ -236,11 +237,11 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 		else if (rc != SYNC_EMAILBOX)
 			return rc;
 		else
-			log_info(a->conf->name, NULL,
-			         "no NOTIFY: %zu watched mailboxes besides %s "
-			         "are "
-			         "polled",
-			         n - 1, primary->name);
+			log_notice(
+			        a->conf->name, NULL,
+			        "no NOTIFY: %zu watched mailboxes besides %s "
+			        "are polled",
+			        n - 1, primary->name);
 	}
 	for (size_t i = 0; i < w->sync.nboxes; i++) {
 		const struct sync_box *b = &w->sync.boxes[i];
@@ -251,6 +252,33 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 	         imap4_has_capability(a->h, "IDLE") ? "IDLE" : "NOOP",
 	         notify ? " and NOTIFY" : "");
 	return SYNC_OK;
+}
+
+/* The server stopped NOTIFY (RFC 5465 5.8): what changed since went
+ * untold. Every watched box is looked at again, and NOTIFY set anew. */
+static int notify_again(struct worker *w, struct sync_box *primary)
+{
+	/* A server that overflows again at once would have us resync every
+	 * watched box in a loop: then the others are polled. */
+	bool again = w->overflow_at && now_ms() - w->overflow_at < 60000;
+	w->overflow_at = now_ms();
+	w->sync.notify_lost = false;
+	log_warning(w->a->conf->name, NULL,
+	            "the server stopped its notifications "
+	            "(NOTIFICATIONOVERFLOW); %s",
+	            again ? "the watched mailboxes are polled on this "
+	                    "connection"
+	                  : "syncing the watched mailboxes and asking again");
+	for (size_t i = 0; i < w->sync.nboxes; i++) {
+		struct sync_box *b = &w->sync.boxes[i];
+		if (!b->watched)
+			continue;
+		b->dirty = true;
+		if (again && b != primary)
+			store_mailbox_set_live(w->store, b->id, false);
+	}
+	w->sync.sel_dirty = true;
+	return again ? SYNC_OK : start_watching(w, primary);
 }
 
 /* Syncs the boxes NOTIFY reported, then selects primary again. */
@@ -397,6 +425,11 @@ static int live(struct worker *w)
 					return rc;
 				if (atomic_load(&a->stop))
 					break;
+			}
+			if (w->sync.notify_lost) {
+				rc = notify_again(w, watched);
+				if (rc < 0)
+					return rc;
 			}
 			rc = sync_dirty(w, watched);
 			if (rc < 0)

@@ -159,8 +159,8 @@ static int start(struct running *r, const struct conf_account *c,
 		r->cap = cap;
 	}
 	char err[256];
-	if (acct_start(&r->v[r->n], c, cache, once, done_fd, r->ix, r->ck,
-	               err, sizeof(err)) < 0) {
+	if (acct_start(&r->v[r->n], c, cache, once, done_fd, r->ix, r->ck, err,
+	               sizeof(err)) < 0) {
 		log_err(c->name, NULL, "%s", err);
 		return -1;
 	}
@@ -465,8 +465,10 @@ static void start_cache_threads(struct running *r, const char *cache)
 {
 	char err[512];
 	if (checkpointer_start(&r->ck, cache, err, sizeof(err)) < 0)
-		log_warning(NULL, NULL, "checkpointer: %s; writers checkpoint "
-		            "the cache themselves", err);
+		log_warning(NULL, NULL,
+		            "checkpointer: %s; writers checkpoint "
+		            "the cache themselves",
+		            err);
 	if (indexer_start(&r->ix, cache, r->ck, err, sizeof(err)) < 0)
 		log_warning(NULL, NULL,
 		            "full-text indexer: %s; new mail waits for the "
@@ -480,9 +482,8 @@ static void start_cache_threads(struct running *r, const char *cache)
  * workers, create the cache anew at the path, start them again. False
  * when that fails; the caller then exits, and the service manager
  * restarts us. */
-static bool renew_cache(struct running *r, struct confs *cs,
-                        const char *cache, struct cache_file_id *id,
-                        bool *watch)
+static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
+                        struct cache_file_id *id, bool *watch)
 {
 	log_warning(NULL, NULL,
 	            "the cache %s was removed or replaced while mailmirrord "

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,6 +139,10 @@ static int on_select_data(void *payload, const imap4_resp *resp)
 
 int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 {
+	if (sync_notify_overflow(resp)) {
+		c->notify_lost = true;
+		return 1;
+	}
 	const struct sync_box *b = c->selected;
 	if (!resp->name || !b)
 		return 0;
@@ -878,69 +881,6 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 out:
 	sync_pending_free(&p);
 	return record_error(c, b, rc);
-}
-
-/* ----------------------------------------------------------- NOTIFY */
-
-/* A mailbox name as a quoted string of its wire form, or -1 when it cannot
- * be one (then it stays polled). */
-static int put_mailbox(struct imap4_buf *b, const char *name)
-{
-	char *wire = NULL;
-	if (strpbrk(name, "\r\n") || imap4_mutf7_encode(&wire, name) < 0)
-		return -1;
-	int rc = imap4_buf_putc(b, '"');
-	for (const char *p = wire; rc == 0 && *p; p++) {
-		if (*p == '"' || *p == '\\')
-			rc = imap4_buf_putc(b, '\\');
-		if (rc == 0)
-			rc = imap4_buf_putc(b, *p);
-	}
-	if (rc == 0)
-		rc = imap4_buf_putc(b, '"');
-	free(wire);
-	return rc;
-}
-
-int sync_notify(struct sync_ctx *c)
-{
-	if (!imap4_has_capability(c->h, "NOTIFY"))
-		return SYNC_EMAILBOX;
-	/* RFC 5465 5: FlagChange needs MessageNew and MessageExpunge; for the
-	 * other mailboxes they arrive as STATUS responses. */
-	static const char events[] = "(MessageNew MessageExpunge FlagChange)";
-	struct imap4_buf b;
-	imap4_buf_init(&b, 0);
-	int rc = imap4_buf_printf(&b, "(selected %s)", events);
-	size_t others = 0;
-	for (size_t i = 0; rc == 0 && i < c->nboxes; i++) {
-		const struct sync_box *x = &c->boxes[i];
-		if (!x->watched || x == c->selected)
-			continue;
-		size_t mark = b.len;
-		rc = imap4_buf_puts(&b, others ? " " : " (mailboxes (");
-		if (rc == 0 && put_mailbox(&b, x->name) < 0) {
-			b.len = mark; /* this one is polled instead */
-			b.data[b.len] = '\0';
-			continue;
-		}
-		others++;
-	}
-	if (rc == 0 && others)
-		rc = imap4_buf_printf(&b, ") %s)", events);
-	if (rc < 0) {
-		imap4_buf_clear(&b);
-		snprintf(c->err, sizeof(c->err), "out of memory");
-		return SYNC_ESTORE;
-	}
-	sync_beat(c);
-	int irc = imap4_notify(c->h, b.data);
-	imap4_buf_clear(&b);
-	if (irc != IMAP4_OK) {
-		int r = sync_fail_imap(c, "NOTIFY", irc);
-		return r == SYNC_EMAILBOX ? SYNC_EMAILBOX : r;
-	}
-	return SYNC_OK;
 }
 
 /* --------------------------------------------------------- polling */

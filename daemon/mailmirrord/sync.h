@@ -81,6 +81,8 @@ struct sync_ctx {
 	bool sel_dirty;          /* the server reported a change that needs a
 	                            resync (EXISTS, EXPUNGE, FETCH w/o UID) */
 	bool condstore, qresync; /* enabled on this connection */
+	bool notify_lost; /* the server stopped NOTIFY (sync_notify_overflow)
+	                     since sync_notify */
 	/* Held by every cache transaction of the sync engine: a batch writer
 	 * thread shares the store (sync_writer.c). Initialise it with
 	 * PTHREAD_MUTEX_INITIALIZER. */
@@ -129,15 +131,21 @@ int sync_all(struct sync_ctx *c);
 struct sync_box *sync_find(const struct sync_ctx *c, const char *name);
 
 /* Asks the server (RFC 5465 NOTIFY) to report changes of every watched box
- * while we idle: the selected one in full, the others as STATUS. 0, or
- * SYNC_EMAILBOX when the server refused (the caller then polls them), or
- * SYNC_ECONN. */
+ * while we idle: the selected one in full, the others as STATUS (those of
+ * every personal mailbox when the watched ones are too many to name, or
+ * their list is refused). 0, or SYNC_EMAILBOX when the server refused
+ * both (the caller then polls them), or SYNC_ECONN. Clears notify_lost. */
 int sync_notify(struct sync_ctx *c);
+
+/* Whether resp is "* OK [NOTIFICATIONOVERFLOW]": the server has stopped
+ * sending notifications, and changes since may never be told. */
+bool sync_notify_overflow(const imap4_resp *resp);
 
 /* Applies one unsolicited response about the selected mailbox now, in a
  * short transaction: FETCH with UID and FLAGS, VANISHED. Others mark the
- * mailbox dirty, and a STATUS (NOTIFY's news of another mailbox) marks that
- * box dirty. Returns 1 when a resync is needed, 0, or < 0. */
+ * mailbox dirty, a STATUS (NOTIFY's news of another mailbox) marks that
+ * box dirty, and a NOTIFICATIONOVERFLOW sets notify_lost. Returns 1 when a
+ * resync is needed, 0, or < 0. */
 int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp);
 
 #endif

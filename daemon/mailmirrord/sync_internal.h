@@ -2,8 +2,8 @@
  *
  * sync.c runs a mailbox's sync; sync_uids.c asks for and batches UID sets;
  * sync_write.c turns converted responses into short transactions;
- * sync_list.c reconciles the mailbox list. Nothing here is for other
- * modules: they use sync.h.
+ * sync_list.c reconciles the mailbox list; sync_notify.c asks for NOTIFY.
+ * Nothing here is for other modules: they use sync.h.
  */
 #ifndef MAILMIRRORD_SYNC_INTERNAL_H
 #define MAILMIRRORD_SYNC_INTERNAL_H

@@ -375,8 +375,8 @@ static ssize_t line_then_read(struct imap4_transport *t)
 	size_t got = 0;
 
 	while (got < 9) {
-		ssize_t n = imap4_transport_read(t, buf + got, sizeof(buf) - got,
-		                                 imap4_deadline(5000));
+		ssize_t n = imap4_transport_read(
+		        t, buf + got, sizeof(buf) - got, imap4_deadline(5000));
 		cr_assert_gt(n, 0, "%zd %s", n, t->errmsg);
 		got += (size_t)n;
 	}

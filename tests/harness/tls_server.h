@@ -28,11 +28,11 @@ int tls_pki_new(struct tls_pki **out, char *err, size_t errlen);
 void tls_pki_free(struct tls_pki **pki);
 
 enum tls_server_mode {
-	TLS_SERVER_ECHO,   /* handshake, echo until EOF, close_notify */
-	TLS_SERVER_STALL,  /* read the ClientHello, answer nothing, wait
-	                      for the client to close */
-	TLS_SERVER_TLS11,  /* offer TLS 1.1 only */
-	TLS_SERVER_HANGUP, /* read the ClientHello, then close */
+	TLS_SERVER_ECHO,      /* handshake, echo until EOF, close_notify */
+	TLS_SERVER_STALL,     /* read the ClientHello, answer nothing, wait
+	                         for the client to close */
+	TLS_SERVER_TLS11,     /* offer TLS 1.1 only */
+	TLS_SERVER_HANGUP,    /* read the ClientHello, then close */
 	TLS_SERVER_CLEARTEXT, /* read the ClientHello, answer with an IMAP
 	                         greeting in cleartext, wait for the close */
 	TLS_SERVER_GARBAGE,   /* handshake, send "* OK hi\r\n", then bytes

@@ -121,6 +121,32 @@ Test(daemon, notify_pushes_changes_of_every_watched_mailbox, .timeout = 120)
 	teardown(&f);
 }
 
+/* More watched mailboxes than Dovecot lets a NOTIFY name (100): the daemon
+ * asks for the personal namespace instead, and the last of them is still
+ * pushed, not polled. */
+Test(daemon, notify_covers_more_mailboxes_than_a_server_names, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_many", "dm_many*", "poll_interval = 3600;");
+	char cmd[2048] = CTL " create dm_many";
+	for (int i = 0; i < 105; i++) {
+		size_t n = strlen(cmd);
+		snprintf(cmd + n, sizeof(cmd) - n, " dm_many/b%03d", i);
+	}
+	cr_assert_eq(sh("%s", cmd), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	assert_converged(&f, 10);
+	cr_assert_eq(sh(CTL " append dm_many/b104 'to the last one'"), 0);
+	assert_converged(&f, 5);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM mailboxes WHERE "
+	                             "live AND name LIKE 'dm_many%'"),
+	             106);
+	cr_assert_neq(sh("grep -q 'no NOTIFY' %s/log", f.dir), 0);
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
 Test(daemon, uidvalidity_change_drops_and_refetches, .timeout = 120)
 {
 	struct fixture f;
@@ -794,12 +820,12 @@ Test(daemon, implicit_tls_on_a_cleartext_port_says_so, .timeout = 60)
 	         harness_env("IMAP_CA"));
 	setup_full(&f, "dm_tlsport", "dm_tlsport", NULL, extra);
 	cr_assert_neq(run_once(&f, NULL), 0);
-	cr_assert_eq(sh("grep -q 'answered in cleartext (\"\\* OK' %s/log",
-	                f.dir),
-	             0, "the log does not say the server spoke cleartext");
-	cr_assert_neq(sh("grep -qF -e '%s' %s/log", harness_env("IMAP_PASS"),
-	                 f.dir),
-	              0);
+	cr_assert_eq(
+	        sh("grep -q 'answered in cleartext (\"\\* OK' %s/log", f.dir),
+	        0, "the log does not say the server spoke cleartext");
+	cr_assert_neq(
+	        sh("grep -qF -e '%s' %s/log", harness_env("IMAP_PASS"), f.dir),
+	        0);
 	teardown(&f);
 }
 

@@ -1156,3 +1156,73 @@ Test(hostile, flood_of_news_during_idle, .timeout = 90)
 	check_cache(&h);
 	done(&h);
 }
+
+/* "* OK [NOTIFICATIONOVERFLOW]" (RFC 5465 5.8): the server stopped
+ * notifying, as after NOTIFY NONE. The daemon looks at every watched box
+ * again and asks for NOTIFY anew; a second overflow within a minute makes
+ * it poll the other boxes instead of resyncing them in a loop. */
+#define OVF_EXAMINE(box)                                                       \
+	"C~ $TAG EXAMINE " box "$\n"                                           \
+	"S: * 0 EXISTS\n"                                                      \
+	"S: * OK [UIDVALIDITY 7] ok\n"                                         \
+	"S: * OK [UIDNEXT 1] ok\n"                                             \
+	"S: $TAG OK [READ-ONLY] examined\n"
+#define OVF_NOTIFY                                                             \
+	"C~ $TAG NOTIFY SET \\(selected \\(MessageNew MessageExpunge "         \
+	"FlagChange\\)\\) \\(mailboxes \\(\"ho_ovf/b\"\\) \\(MessageNew "      \
+	"MessageExpunge FlagChange\\)\\)$\n"                                   \
+	"S: $TAG OK notifying\n"
+#define OVF_IDLE_OVERFLOW                                                      \
+	"C~ $TAG IDLE$\n"                                                      \
+	"S: + idling\n"                                                        \
+	"S: * OK [NOTIFICATIONOVERFLOW] too much\n"                            \
+	"C: DONE\n"                                                            \
+	"S: $TAG OK idle done\n"
+
+Test(hostile, notification_overflow_resyncs_then_polls, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] logged in\n");
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_ovf\n"
+	                  "S: * LIST () \"/\" ho_ovf/b\n"
+	                  "S: $TAG OK listed\n");
+	/* The first sync, then the watched box again, watched. */
+	add(&sc, OVF_EXAMINE("ho_ovf") OVF_EXAMINE("ho_ovf/b"));
+	add(&sc, OVF_EXAMINE("ho_ovf") OVF_NOTIFY);
+	/* Overflow: both boxes again, NOTIFY again. */
+	add(&sc, OVF_IDLE_OVERFLOW OVF_NOTIFY);
+	add(&sc, OVF_EXAMINE("ho_ovf/b") OVF_EXAMINE("ho_ovf"));
+	/* Again at once: both boxes again, no NOTIFY. */
+	add(&sc, OVF_IDLE_OVERFLOW);
+	add(&sc, OVF_EXAMINE("ho_ovf/b") OVF_EXAMINE("ho_ovf"));
+	add(&sc, "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "TIMEOUT 20000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_ovf", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_ovf*", false, "poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	int found = -1;
+	for (int i = 0; i < 200 && found != 0; i++) {
+		found = sh("grep -q 'polled on this connection' %s/log",
+		           h.f.dir);
+		usleep(50000);
+	}
+	/* The last IDLE has begun: the other box is no longer live. */
+	long live = cache_count_until(
+	        &h.f, "SELECT count(*) FROM mailboxes WHERE live", 1, 10);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(found, 0, "the second overflow was not noticed");
+	cr_assert_eq(live, 1);
+	cr_assert_eq(st, 0);
+	check_log(&h, "NOTIFICATIONOVERFLOW", "syncing the watched mailboxes",
+	          NULL);
+	check_cache(&h);
+	done(&h);
+}
