@@ -16,6 +16,7 @@
 #include "mailmirrord/log.h"
 #include "mailmirrord/netwatch.h"
 #include "mailmirrord/notify.h"
+#include "mailmirrord/prune.h"
 #include "mailmirrord/store.h"
 
 #include <errno.h>
@@ -236,6 +237,15 @@ static void gc_confs(struct confs *cs, const struct running *r)
 	cs->n = w;
 }
 
+/* Whether an account left the configuration (renamed ones too). */
+static bool removed_any(const struct conf_diff *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].change == CONF_REMOVED)
+			return true;
+	return false;
+}
+
 static void reload(struct confs *cs, struct running *r, const char *path,
                    const char *cache, int verbosity)
 {
@@ -294,6 +304,14 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 				log_notice(e->new_acct->name, NULL,
 				           "account added");
 		}
+	}
+	if (removed_any(&d)) {
+		struct store *ps = NULL;
+		if (store_open(&ps, cache, err, sizeof(err)) == 0)
+			prune_accounts(ps, neu);
+		else
+			log_err(NULL, NULL, "cache %s: %s", cache, err);
+		store_close(&ps);
 	}
 	/* Workers of unchanged accounts keep pointing into the old struct;
 	 * gc_confs frees it only once none does. */
@@ -630,6 +648,7 @@ int main(int argc, char **argv)
 	 * last one does. */
 	int efd = once ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 
+	prune_accounts(s, conf);
 	struct running r = {0};
 	struct cache_file_id cache_id = {0};
 	bool watch_cache = cache_file_id(cache, &cache_id) == 0;

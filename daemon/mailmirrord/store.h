@@ -113,6 +113,16 @@ int store_account_set_last_sync(struct store *s, int64_t account, int64_t when);
  * after a disconnect no mailbox is watched. */
 int store_account_clear_live(struct store *s, int64_t account);
 
+/* Calls cb for each account, oldest first, as store_mailbox_each does for
+ * mailboxes (cb: collect, then act). */
+typedef int store_account_cb(void *payload, int64_t id, const char *name);
+int store_account_each(struct store *s, store_account_cb *cb, void *payload);
+
+/* Deletes the account with its mailboxes, messages, bodies and their
+ * full-text entries, in one transaction (its own, unless one is open).
+ * *messages (may be NULL) is how many messages went. */
+int store_account_delete(struct store *s, int64_t account, int64_t *messages);
+
 /* -------------------------------------------------------------- mailboxes */
 
 struct store_mailbox_state {

@@ -23,6 +23,59 @@ int store_account_upsert(int64_t *id, struct store *s, const char *name,
 	return store_run_int(s, st, "storing the account", id);
 }
 
+int store_account_each(struct store *s, store_account_cb *cb, void *payload)
+{
+	int rc = STORE_OK, r;
+	sqlite3_stmt *st = store_stmt(s, ST_ACCOUNT_EACH, &rc);
+
+	if (st == NULL)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = cb(payload, sqlite3_column_int64(st, 0),
+		        (const char *)sqlite3_column_text(st, 1));
+		if (rc != 0)
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = store_fail(s, r, "listing accounts");
+	store_done(st);
+	return rc;
+}
+
+int store_account_delete(struct store *s, int64_t account, int64_t *messages)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st;
+	int64_t n = 0;
+	bool own = !store_in_transaction(s);
+
+	if (own && (rc = store_begin(s)) < 0)
+		return rc;
+	/* exists_count is every mailbox's number of rows (schema.c). */
+	if ((st = store_stmt(s, ST_ACCOUNT_MESSAGES, &rc)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, account);
+	if ((rc = store_run_int(s, st, "counting the account's messages",
+	                        &n)) < 0)
+		goto fail;
+	/* Mailboxes, messages and bodies go by their foreign keys; each
+	 * message's trigger takes it out of the full-text index. */
+	if ((st = store_stmt(s, ST_ACCOUNT_DELETE, &rc)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, account);
+	if ((rc = store_run(s, st, "deleting the account", NULL)) < 0)
+		goto fail;
+	if (own && (rc = store_commit(s)) < 0)
+		goto fail;
+	if (messages)
+		*messages = n;
+	return STORE_OK;
+fail:
+	if (own)
+		store_rollback(s);
+	return rc;
+}
+
 int store_account_set_state(struct store *s, int64_t account, const char *state)
 {
 	if (state == NULL) {

@@ -23,6 +23,11 @@ const char *const store_sql[ST_COUNT] = {
 		"UPDATE accounts SET last_sync = ?2 WHERE id = ?1",
 	[ST_ACCOUNT_CLEAR_LIVE] =
 		"UPDATE mailboxes SET live = 0 WHERE account_id = ?1 AND live",
+	[ST_ACCOUNT_EACH] = "SELECT id, name FROM accounts ORDER BY id",
+	[ST_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE id = ?1",
+	[ST_ACCOUNT_MESSAGES] =
+		"SELECT coalesce(sum(exists_count), 0) FROM mailboxes "
+		"WHERE account_id = ?1",
 	[ST_MAILBOX_UPSERT] =
 		"INSERT INTO mailboxes (account_id, name, delimiter, "
 		"attributes, special_use) VALUES (?1, ?2, ?3, ?4, ?5) "

@@ -1,15 +1,19 @@
-/* test_daemon_reload.c - what a SIGHUP says about the cache path.
+/* test_daemon_reload.c - what a SIGHUP, or a new configuration, does to
+ * the cache.
  *
  * The cache cannot move while the daemon runs: a reload that names another
  * path is warned about, and the path in use stays. A later reload that
  * names the path in use again must be quiet, and so must every reload
  * after it; comparing each configuration with the one loaded before it
- * (instead of with the cache in use) warned at all of them.
+ * (instead of with the cache in use) warned at all of them. An account
+ * left out of the configuration leaves the cache.
  */
 #include "integration/daemon_fixture.h"
+#include "harness/dovecot_env.h"
 
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -105,5 +109,85 @@ Test(daemon, config_without_inbox_runs_and_a_typo_pattern_is_told,
 	cr_assert_eq(sh_number("grep -c 'dm_rlt\\*' %s/log", f.dir), 0,
 	             "a pattern that matches is not told");
 	assert_converged(&f, 5);
+	teardown(&f);
+}
+
+/* Two accounts, or only "test", as the fixture's configuration. */
+static void write_accounts(const struct fixture *f, bool second)
+{
+	FILE *c = fopen(f->conf, "w");
+	cr_assert_not_null(c);
+	fprintf(c,
+	        "cache = \"%s\";\n"
+	        "accounts = ({ name = \"test\"; host = \"%s\"; port = %s;"
+	        " tls = \"none\"; user = \"%s\"; password = \"%s\";"
+	        " mailboxes = [\"dm_prna*\"]; idle = [\"dm_prna\"];"
+	        " poll_interval = 60; timeout = 10; }",
+	        f->db, harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
+	        harness_env("IMAP_USER"), harness_env("IMAP_PASS"));
+	if (second)
+		fprintf(c,
+		        ",\n { name = \"second\"; host = \"%s\"; port = %s;"
+		        " tls = \"none\"; user = \"%s\"; password = \"%s\";"
+		        " mailboxes = [\"dm_prnb*\"]; idle = [\"dm_prnb\"];"
+		        " timeout = 10; }",
+		        harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
+		        harness_env("IMAP_USER"), harness_env("IMAP_PASS"));
+	fprintf(c, ");\n");
+	fclose(c);
+}
+
+static void assert_only_test_left(const struct fixture *f)
+{
+	cr_assert_eq(cache_count(f, "SELECT count(*) FROM accounts"), 1);
+	cr_assert_eq(cache_count(f, "SELECT count(*) FROM messages"), 4);
+	cr_assert_eq(cache_count(f, "SELECT count(*) FROM mailboxes"), 1);
+	cr_assert_eq(sh("python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
+	                " c.execute(\\\"INSERT INTO messages_fts(messages_fts)"
+	                " VALUES('integrity-check')\\\")\"",
+	                f->db),
+	             0, "the full-text index still holds the dropped messages");
+	cr_assert_eq(sh("grep -q '\\[second\\] account no longer in the "
+	                "configuration: dropped from the cache with its 3 "
+	                "messages' %s/log",
+	                f->dir),
+	             0);
+}
+
+/* An account left out of the configuration (or renamed: its name is its
+ * key) leaves the cache with all it held, at the next start and at a
+ * reload; queries no longer count its mail. */
+Test(daemon, an_account_left_out_leaves_the_cache, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_prna", NULL);
+	cr_assert_eq(sh(CTL " reset dm_prnb"), 0);
+	cr_assert_eq(sh(CTL " create dm_prna dm_prnb"), 0);
+	cr_assert_eq(sh(CTL " fill dm_prna 4 31"), 0);
+	cr_assert_eq(sh(CTL " fill dm_prnb 3 32"), 0);
+
+	/* At a start. */
+	write_accounts(&f, true);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages"), 7);
+	write_accounts(&f, false);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_only_test_left(&f);
+
+	/* At a reload. */
+	sh("rm -f %s %s-wal %s-shm %s/log", f.db, f.db, f.db, f.dir);
+	write_accounts(&f, true);
+	pid_t pid = start_daemon(&f);
+	cr_assert_eq(cache_count_until(&f, "SELECT count(*) FROM mailboxes "
+	                                   "WHERE live",
+	                               2, 20),
+	             2);
+	write_accounts(&f, false);
+	reload(pid, &f, 1);
+	cr_assert_eq(cache_count_until(&f, "SELECT count(*) FROM accounts", 1,
+	                               10),
+	             1);
+	assert_only_test_left(&f);
+	cr_assert_eq(stop_daemon(pid), 0);
 	teardown(&f);
 }

@@ -1,0 +1,70 @@
+/* prune.c - the cache forgets the accounts the configuration left out;
+ * see prune.h. */
+#include "mailmirrord/prune.h"
+
+#include "mailmirrord/log.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct gone {
+	const struct conf *conf;
+	struct gone_one {
+		int64_t id;
+		char *name;
+	} *v;
+	size_t n, cap;
+};
+
+static bool configured(const struct conf *conf, const char *name)
+{
+	for (size_t i = 0; i < conf->n_accounts; i++)
+		if (strcmp(conf->accounts[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int collect(void *payload, int64_t id, const char *name)
+{
+	struct gone *g = payload;
+	if (!name || configured(g->conf, name))
+		return 0;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 4;
+		struct gone_one *v = realloc(g->v, cap * sizeof(*v));
+		if (!v)
+			return STORE_ENOMEM;
+		g->v = v;
+		g->cap = cap;
+	}
+	if (!(g->v[g->n].name = strdup(name)))
+		return STORE_ENOMEM;
+	g->v[g->n++].id = id;
+	return 0;
+}
+
+int prune_accounts(struct store *s, const struct conf *conf)
+{
+	struct gone g = {.conf = conf};
+	int rc = store_account_each(s, collect, &g);
+	if (rc < 0)
+		log_err(NULL, NULL, "cache: %s", rc == STORE_ENOMEM
+		                                         ? "out of memory"
+		                                         : store_errmsg(s));
+	for (size_t i = 0; rc >= 0 && i < g.n; i++) {
+		int64_t messages = 0;
+		if ((rc = store_account_delete(s, g.v[i].id, &messages)) < 0) {
+			log_err(g.v[i].name, NULL, "cache: %s", store_errmsg(s));
+			break;
+		}
+		log_notice(g.v[i].name, NULL,
+		           "account no longer in the configuration: dropped "
+		           "from the cache with its %" PRId64 " messages",
+		           messages);
+	}
+	for (size_t i = 0; i < g.n; i++)
+		free(g.v[i].name);
+	free(g.v);
+	return rc < 0 ? -1 : 0;
+}

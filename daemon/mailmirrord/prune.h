@@ -1,0 +1,19 @@
+/* prune.h - the cache forgets the accounts the configuration left out.
+ *
+ * The cache mirrors the configured accounts. One removed from the
+ * configuration, or renamed (its name is its key), would otherwise stay in
+ * the cache for good, its unread mail counted by every query. An account
+ * that is only disabled (enabled = false) is still configured and kept.
+ */
+#ifndef MAILMIRRORD_PRUNE_H
+#define MAILMIRRORD_PRUNE_H
+
+#include "mailmirrord/config.h"
+#include "mailmirrord/store.h"
+
+/* Deletes from s every account that conf does not name, with all it holds,
+ * one transaction each, and logs each one at notice level. 0, or -1 when
+ * the cache failed (logged; what was deleted stays deleted). */
+int prune_accounts(struct store *s, const struct conf *conf);
+
+#endif
