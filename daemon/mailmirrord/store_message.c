@@ -340,38 +340,54 @@ int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox)
 	return rc;
 }
 
-static void bind_body(sqlite3_stmt *st, int64_t mailbox,
-                      const struct store_body *b)
+/* The row id of the cached message, or STORE_ENOTFOUND. */
+static int message_id_of(struct store *s, int64_t mailbox, uint32_t uid,
+                         int64_t *id)
 {
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_ID_OF, &rc);
+
+	if (st == NULL)
+		return rc;
 	sqlite3_bind_int64(st, 1, mailbox);
-	sqlite3_bind_int64(st, 2, b->uid);
-	store_bind_text(st, 3, b->headers);
-	store_bind_text(st, 4, b->body);
-	sqlite3_bind_int(st, 5, b->truncated);
+	sqlite3_bind_int64(st, 2, uid);
+	return store_run_int(s, st, "looking up the message", id);
 }
 
-/* Stores or replaces one body; *changes is 0 when the UID is not cached. */
-static int upsert_body(struct store *s, int64_t mailbox,
-                       const struct store_body *b, int *changes)
+static void bind_body(sqlite3_stmt *st, int64_t id, const struct store_body *b)
+{
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, b->headers);
+	store_bind_text(st, 3, b->body);
+	sqlite3_bind_int(st, 4, b->truncated);
+}
+
+/* Stores or replaces the body of message id. */
+static int upsert_body(struct store *s, int64_t id, const struct store_body *b)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st = store_stmt(s, ST_BODY_PUT, &rc);
 
 	if (st == NULL)
 		return rc;
-	bind_body(st, mailbox, b);
-	return store_run(s, st, "storing the body", changes);
+	bind_body(st, id, b);
+	return store_run(s, st, "storing the body", NULL);
 }
 
+/* A plain INSERT first (see ST_BODY_INSERT); a body cached already goes
+ * through the upsert. A message that is not cached is skipped. */
 static int insert_body(struct store *s, int64_t mailbox,
                        const struct store_body *b)
 {
-	int rc = STORE_OK;
-	sqlite3_stmt *st = store_stmt(s, ST_BODY_INSERT, &rc);
+	int64_t id;
+	int rc = message_id_of(s, mailbox, b->uid, &id);
 
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK;
+	sqlite3_stmt *st = rc < 0 ? NULL : store_stmt(s, ST_BODY_INSERT, &rc);
 	if (st == NULL)
 		return rc;
-	bind_body(st, mailbox, b);
+	bind_body(st, id, b);
 	int step = sqlite3_step(st);
 	if (step == SQLITE_DONE) {
 		store_done(st);
@@ -379,7 +395,7 @@ static int insert_body(struct store *s, int64_t mailbox,
 	}
 	if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		store_done(st);
-		return upsert_body(s, mailbox, b, NULL);
+		return upsert_body(s, id, b);
 	}
 	rc = store_fail(s, step, "storing the body");
 	store_done(st);
@@ -393,14 +409,14 @@ int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
 	                       .headers = headers,
 	                       .body = body,
 	                       .truncated = truncated};
-	int changes = 0;
-	int rc = upsert_body(s, mailbox, &b, &changes);
+	int64_t id;
+	int rc = message_id_of(s, mailbox, uid, &id);
 
-	if (rc == STORE_OK && changes == 0) {
+	if (rc == STORE_ENOTFOUND) {
 		store_set_err(s, "storing the body: UID %u is not cached", uid);
 		return STORE_ENOTFOUND;
 	}
-	return rc;
+	return rc < 0 ? rc : upsert_body(s, id, &b);
 }
 
 int store_body_put_many(struct store *s, int64_t mailbox,

@@ -121,8 +121,7 @@ const char *const store_sql[ST_COUNT] = {
 	 * upsert. */
 	[ST_BODY_INSERT] =
 		"INSERT INTO bodies (message_id, headers, body, truncated) "
-		"SELECT id, ?3, ?4, ?5 FROM messages "
-		"WHERE mailbox_id = ?1 AND uid = ?2",
+		"VALUES (?1, ?2, ?3, ?4)",
 	/* The entries of a queue in order, at most ?1, each with what it
 	 * weighs in a chunk's byte budget (store_index.c): RFC822.SIZE,
 	 * known without reading the bodies, or ENVELOPE_BYTES for an
@@ -205,13 +204,15 @@ const char *const store_sql[ST_COUNT] = {
 		"ORDER BY uid",
 	[ST_MESSAGE_MAX_UID] = "SELECT coalesce(max(uid), 0) FROM messages "
 			       "WHERE mailbox_id = ?1",
+	/* Bodies are inserted with VALUES, their message's id looked up
+	 * first: an INSERT ... SELECT on a table with triggers goes through
+	 * a temporary table, two more copies of every body in memory (three
+	 * times a 30 MB message at once). */
+	[ST_MESSAGE_ID_OF] = "SELECT id FROM messages "
+			     "WHERE mailbox_id = ?1 AND uid = ?2",
 	[ST_BODY_PUT] =
 		"INSERT INTO bodies (message_id, headers, body, truncated) "
-		"SELECT id, ?3, ?4, ?5 FROM messages "
-		"WHERE mailbox_id = ?1 AND uid = ?2 "
-		/* "WHERE true" resolves the parsing ambiguity of an upsert
-		 * after a SELECT (sqlite.org/lang_upsert.html). */
-		"AND true ON CONFLICT (message_id) DO UPDATE SET "
+		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (message_id) DO UPDATE SET "
 		"headers = excluded.headers, body = excluded.body, "
 		"truncated = excluded.truncated",
 	[ST_BODY_CLEAR] = "DELETE FROM bodies",
