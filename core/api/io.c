@@ -113,14 +113,17 @@ void imap4_drop_transport(imap4 *h)
 	h->rpos = h->rlen = 0;
 }
 
+/* LITERAL+ and LITERAL- are not used, though offered: a server that
+ * rejects a command before its literal (BAD for an unknown command, a flag
+ * or a date it does not take) reads the literal's lines as commands of
+ * their own. Dovecot 2.3 does: an APPEND with a flag it refuses ran the
+ * message's lines. A synchronizing literal is sent only after the
+ * server's "+", so a caller's text (or a message from another server)
+ * can never become a command, at the price of a round trip. */
 unsigned imap4_cmd_flags(const imap4 *h)
 {
 	unsigned f = 0;
 
-	if (imap4_session_has_cap(&h->sess, "LITERAL+"))
-		f |= IMAP4_CMD_LITERAL_PLUS;
-	if (imap4_session_has_cap(&h->sess, "LITERAL-"))
-		f |= IMAP4_CMD_LITERAL_MINUS;
 	if (h->sess.utf8)
 		f |= IMAP4_CMD_UTF8;
 	return f;
@@ -187,11 +190,10 @@ int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
 			n = imap4_reader_feed(&h->rd, h->rbuf + h->rpos,
 			                      h->rlen - h->rpos);
 			if (n < 0)
-				return imap4_fail(h, (int)n,
-				                  "reading a response: %s",
-				                  h->rd.why[0]
-				                          ? h->rd.why
-				                          : imap4_strerror((int)n));
+				return imap4_fail(
+				        h, (int)n, "reading a response: %s",
+				        h->rd.why[0] ? h->rd.why
+				                     : imap4_strerror((int)n));
 			/* A reader that neither takes bytes nor yields a
 			 * response would spin here for ever. */
 			if (n == 0 && fed_nothing)

@@ -463,20 +463,45 @@ Test(commands, append_with_synchronizing_literal)
 	api_done(&t);
 }
 
-Test(commands, append_with_literal_plus_and_date)
+/* LITERAL+ offered or not, a literal waits for "+": a server that rejects
+ * the command first would read the literal's lines as commands. */
+Test(commands, append_waits_for_continuation_even_with_literal_plus)
 {
 	struct api_test t;
 	imap4 *h = api_open(
 	        &t,
-	        "S: * PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] hi\n"
+	        "S: * PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ LITERAL-] hi\n"
 	        "C~ $TAG ^APPEND Drafts \"[ 0-9][0-9]-[A-Z][a-z]{2}-[0-9]{4} "
-	        "[0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\" \\{3\\+\\}$\n"
+	        "[0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\" \\{3\\}$\n"
+	        "S: + go ahead\n"
 	        "C= x\\r\\n\\r\\n\n"
 	        "S: $TAG OK done\n",
 	        NULL);
 
 	cr_assert_eq(imap4_append(h, "Drafts", NULL, time(NULL), "x\r\n", 3),
 	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	api_done(&t);
+}
+
+/* Dovecot 2.3 answers BAD to a flag it does not know before it reads the
+ * literal: the message, whose lines could be commands, is never sent. */
+Test(commands, append_refused_before_its_literal_sends_no_message)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] hi\n"
+	                    "C~ $TAG ^APPEND INBOX \\(\\\\Foo\\) \\{23\\}$\n"
+	                    "S: $TAG BAD Invalid system flag\n"
+	                    "C~ $TAG ^NOOP$\n"
+	                    "S: $TAG OK noop\n",
+	                    NULL);
+	const char *msg = "x\r\nZ1 DELETE INBOX\r\nx\r\n";
+
+	cr_assert_eq(strlen(msg), 23);
+	cr_assert_eq(imap4_append(h, "INBOX", "(\\Foo)", -1, msg, strlen(msg)),
+	             IMAP4_EBAD);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK, "%s",
+	             imap4_last_error(h)->message);
 	api_done(&t);
 }
 

@@ -629,3 +629,24 @@ Test(dovecot, same_answers_as_imaplib, .timeout = 60)
 	cr_assert_str_eq(mine, theirs);
 	cleanup(h, box);
 }
+
+/* Dovecot reads no literal of a command it rejects first (an unknown
+ * flag, an unknown command): with LITERAL+ the literal's lines would run
+ * as commands. Neither of these may create the mailbox its text names. */
+Test(dovecot, no_text_of_a_rejected_command_runs)
+{
+	imap4 *h = login1();
+	char box[64], msg[160], user[96];
+	box_name(box, sizeof(box), "injected");
+	snprintf(msg, sizeof(msg), "Subject: x\r\n\r\nx\r\nZ1 CREATE %s\r\n",
+	         box);
+	cr_assert_eq(imap4_append(h, "INBOX", "(\\Foo)", -1, msg, strlen(msg)),
+	             IMAP4_EBAD, "%s", imap4_last_error(h)->message);
+	snprintf(user, sizeof(user), "bob\r\nZ2 CREATE %s", box);
+	cr_assert_eq(imap4_proxyauth(h, user), IMAP4_EBAD);
+	must(h, imap4_list(h, "", box), "LIST");
+	cr_assert_eq(imap4_data_count(h), 0, "%s was created", box);
+	must(h, imap4_noop(h), "NOOP");
+	imap4_logout(h);
+	imap4_free(&h);
+}
