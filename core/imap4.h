@@ -490,6 +490,9 @@ struct imap4_literal_info {
 	uint64_t total;
 	uint64_t offset;
 };
+/* Return 0 to go on. A negative return stops the deliveries: the rest of
+ * this command's streamed literals is read and dropped, the connection
+ * stays in step, and the command returns IMAP4_ECALLBACK once complete. */
 typedef int (*imap4_literal_sink)(void *payload,
 				  const struct imap4_literal_info *info,
 				  const void *data, size_t len);
@@ -684,6 +687,8 @@ IMAP4_API int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb,
  * duration_ms passes), then collect the responses that follow less than
  * interval_ms apart and hand them to cb as one batch of n responses; ends
  * the IDLE after one batch. */
+/* A negative return from cb makes imap4_idle_burst return
+ * IMAP4_ECALLBACK (the IDLE is ended all the same). */
 typedef int (*imap4_burst_cb)(void *payload, const imap4_resp *const *resps,
 			      size_t n);
 IMAP4_API int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
@@ -786,6 +791,9 @@ IMAP4_API int imap4_socket(const imap4 *h);
 /* UID FETCH/FETCH each message to cb as it completes, typed; memory stays
  * bounded whatever the number of messages. Other untagged responses go to
  * the unsolicited callback or the command's data. */
+/* cb returns 0 (or > 0: the same) to go on; a negative return makes the
+ * command return IMAP4_ECALLBACK once complete, and cb is not called
+ * again. msg and resp are valid during the call only. */
 typedef int (*imap4_msg_cb)(void *payload, const imap4_msg *msg,
 			    const imap4_resp *resp);
 IMAP4_API int imap4_fetch_each(imap4 *h, bool uid, const char *set,
@@ -810,7 +818,9 @@ IMAP4_API int imap4_compress(imap4 *h);
 /* NOTIFY SET <spec> / NOTIFY NONE (spec NULL) (RFC 5465). */
 IMAP4_API int imap4_notify(imap4 *h, const char *spec);
 /* Waits for unsolicited responses without a command (after NOTIFY), handing
- * each to cb until timeout_ms passes, cb returns > 0, or imap4_wake(). */
+ * each to cb until timeout_ms passes (< 0: no limit), cb returns > 0, or
+ * imap4_wake(). Each of those ends it with IMAP4_OK; a negative return of
+ * cb with IMAP4_ECALLBACK, after the response in hand. */
 IMAP4_API int imap4_wait(imap4 *h, int timeout_ms, imap4_untagged_cb cb,
 			 void *payload);
 

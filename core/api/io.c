@@ -432,6 +432,8 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 		return imap4_fail(h, rc, "keeping the completion: %s",
 		                  imap4_strerror(rc));
 	h->completion = copy;
+	if (h->rd.sink_error && !run->cb_error)
+		run->cb_error = IMAP4_ECALLBACK;
 	if (strcmp(resp->name, "OK") == 0) {
 		if (run->cb_error == IMAP4_ECALLBACK)
 			return imap4_fail(h, IMAP4_ECALLBACK,
@@ -517,6 +519,7 @@ int imap4_run(imap4 *h, struct imap4_run *run)
 		                                       "syntax)"
 		                                     : imap4_strerror(rc));
 	run->cb_error = 0;
+	h->rd.sink_error = 0;
 	run->deadline = imap4_deadline(h->opts.timeout_ms);
 	h->trace_secret = run->secret_cont;
 	rc = advance(h, run, &s);

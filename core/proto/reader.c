@@ -264,9 +264,11 @@ static int take_stream(struct imap4_reader *r, const char **pp, const char *end)
 	        .total = r->lit_total,
 	        .offset = r->lit_total - r->lit_left,
 	};
-	int rc = r->sink(r->sink_payload, &info, *pp, n);
-	if (rc < 0)
-		return rc;
+	if (!r->sink_error) {
+		int rc = r->sink(r->sink_payload, &info, *pp, n);
+		if (rc < 0)
+			r->sink_error = rc;
+	}
 	*pp += n;
 	r->lit_left -= n;
 	if (!r->lit_left) {

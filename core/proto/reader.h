@@ -45,6 +45,11 @@ struct imap4_reader {
 	uint64_t lit_left; /* literal bytes still to come */
 	uint64_t lit_total;
 	int error; /* sticky error, 0 when none */
+	/* The first negative return of the sink since the caller last
+	 * cleared it, or 0. A failed sink gets no more bytes: the rest of
+	 * every streamed literal is read and dropped, so that the stream
+	 * stays in step and the command can complete. */
+	int sink_error;
 	/* What the server did wrong, when error is IMAP4_ELIMIT or
 	 * IMAP4_EPROTO ("a literal of 4294967296 bytes, over the limit of
 	 * 67108864"); "" otherwise. Printable ASCII: server bytes quoted in it
@@ -63,14 +68,14 @@ void imap4_limits_init(struct imap4_limits *lim);
 /* Literals larger than lim.stream_threshold go to sink while set (NULL:
  * none); they are not bound by max_literal nor counted in max_response,
  * since they are never held. The sink is called from imap4_reader_feed,
- * with info.prefix pointing into the reader (valid during the call); its
- * negative return fails the reader with that code. */
+ * with info.prefix pointing into the reader (valid during the call). Its
+ * negative return is kept in sink_error (see there): the reader goes on. */
 void imap4_reader_set_sink(struct imap4_reader *r, imap4_literal_sink sink,
                            void *payload);
 
 /* Consumes up to len bytes: the count taken (possibly 0 when a complete
  * response waits for imap4_reader_next), or a negative IMAP4_E code
- * (IMAP4_ELIMIT, IMAP4_EPROTO, IMAP4_ENOMEM, or the sink's failure). After
+ * (IMAP4_ELIMIT, IMAP4_EPROTO, IMAP4_ENOMEM). After
  * an error the reader stays failed. Limits are checked as bytes arrive,
  * before the buffer grows: a line (CRLF included) over max_line, a held
  * literal over max_literal, a response over max_response are IMAP4_ELIMIT;

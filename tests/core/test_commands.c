@@ -935,6 +935,59 @@ Test(commands, big_literals_go_to_the_sink)
 	api_done(&t);
 }
 
+static int failing_sink(void *payload, const struct imap4_literal_info *info,
+                        const void *data, size_t len)
+{
+	(*(int *)payload)++;
+	return -1;
+}
+
+static int count_msgs(void *payload, const imap4_msg *msg,
+                      const imap4_resp *r)
+{
+	(*(int *)payload)++;
+	return 0;
+}
+
+/* A sink that fails gets nothing more; the rest of the literals is read
+ * and dropped, the command completes with IMAP4_ECALLBACK, and the handle
+ * is as good as before: the next command works. */
+Test(commands, a_failing_sink_fails_the_command_not_the_handle)
+{
+	struct api_test t;
+	struct imap4_opts o;
+	int calls = 0, msgs = 0;
+	imap4 *h;
+
+	imap4_opts_init(&o);
+	o.timeout_ms = 5000;
+	o.limits.stream_threshold = 8;
+	h = api_open(&t,
+	             "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	             "C: $TAG SELECT INBOX\n"
+	             "S: $TAG OK\n"
+	             "C: $TAG UID FETCH 9:10 (UID BODY.PEEK[])\n"
+	             "S: * 1 FETCH (UID 9 BODY[] {20}\n"
+	             "S+ 0123456789\n"
+	             "S+ abcdefghij)\\r\\n\n"
+	             "S: * 2 FETCH (UID 10 BODY[] {12}\n"
+	             "S+ 0123456789ab)\\r\\n\n"
+	             "S: $TAG OK\n"
+	             "C: $TAG NOOP\n"
+	             "S: $TAG OK\n",
+	             &o);
+	imap4_set_literal_sink(h, failing_sink, &calls);
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(imap4_fetch_each(h, true, "9:10", "(UID BODY.PEEK[])",
+	                              count_msgs, &msgs),
+	             IMAP4_ECALLBACK, "%s", imap4_last_error(h)->message);
+	cr_assert_eq(calls, 1);
+	cr_assert_eq(imap4_error_class(IMAP4_ECALLBACK), IMAP4_CLASS_ERROR);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK, "%s",
+	             imap4_last_error(h)->message);
+	api_done(&t);
+}
+
 /* RFC 6855, which Dovecot 2.3 lacks: after ENABLE UTF8=ACCEPT mailbox names
  * go out as UTF-8 (no modified UTF-7), come back as UTF-8, and a CHARSET is
  * refused before anything is sent. */
