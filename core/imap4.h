@@ -590,7 +590,8 @@ IMAP4_API int imap4_debug(const imap4 *h);
  * untagged CAPABILITY. The array is borrowed. */
 IMAP4_API const char *const *imap4_capabilities(const imap4 *h, size_t *count);
 IMAP4_API bool imap4_has_capability(const imap4 *h, const char *name);
-/* Whether ENABLE succeeded for a capability (CONDSTORE, QRESYNC, ...). */
+/* Whether ENABLE succeeded for a capability (CONDSTORE, QRESYNC, ...);
+ * CONDSTORE is enabled by QRESYNC as well (RFC 7162 3.2.3). */
 IMAP4_API bool imap4_is_enabled(const imap4 *h, const char *name);
 
 /* ---- the last command's outcome */
@@ -635,7 +636,12 @@ IMAP4_API int imap4_append(imap4 *h, const char *mailbox, const char *flags,
 
 /* APPEND of a message produced in pieces: read_cb fills buf with up to cap
  * bytes and returns the count (0 at the end, < 0 to cancel); size is the
- * exact length of the message after CRLF normalisation by the caller. */
+ * exact length of the message after CRLF normalisation by the caller.
+ * read_cb is called once more after size bytes and must then say 0. A
+ * source that ends early or goes on fails the APPEND before the server can
+ * store anything: IMAP4_EINVAL (IMAP4_ECALLBACK when it cancelled), and,
+ * unlike other errors of that class, the connection is dropped, since the
+ * server holds half a command. */
 typedef ssize_t (*imap4_read_cb)(void *payload, void *buf, size_t cap);
 IMAP4_API int imap4_append_stream(imap4 *h, const char *mailbox,
 				  const char *flags, time_t date, uint64_t size,

@@ -504,7 +504,14 @@ bool imap4_has_capability(const imap4 *h, const char *name)
 
 bool imap4_is_enabled(const imap4 *h, const char *name)
 {
-	return name && imap4_session_is_enabled(&h->sess, name);
+	if (!name)
+		return false;
+	/* RFC 7162 3.2.3: enabling QRESYNC enables CONDSTORE too, whether
+	 * or not the server lists it in its ENABLED response. */
+	if (strcasecmp(name, "CONDSTORE") == 0 &&
+	    imap4_session_is_enabled(&h->sess, "QRESYNC"))
+		return true;
+	return imap4_session_is_enabled(&h->sess, name);
 }
 
 const struct imap4_error_info *imap4_last_error(const imap4 *h)

@@ -389,6 +389,17 @@ static int send_body(imap4 *h, struct imap4_run *run)
 			return fail_io(h, rc, "write");
 		left -= (uint64_t)n;
 	}
+	/* The source must end where it said: a longer one would have its
+	 * message cut at size bytes and stored as if whole. The command's
+	 * last CRLF is not sent yet, so dropping the connection leaves the
+	 * server nothing to store. */
+	ssize_t more = run->body_cb(run->body_payload, chunk, 1);
+	if (more != 0)
+		return fail_dead(h, more < 0 ? IMAP4_ECALLBACK : IMAP4_EINVAL,
+		                 "message source %s after the %llu bytes it "
+		                 "announced; connection dropped",
+		                 more < 0 ? "failed" : "went on",
+		                 (unsigned long long)run->body_size);
 	return 0;
 }
 

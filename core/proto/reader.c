@@ -204,9 +204,10 @@ static int end_of_line(struct imap4_reader *r)
 		              "a literal of %llu bytes, over the limit of %zu",
 		              (unsigned long long)n, r->lim.max_literal);
 	if (n > r->lim.max_response - r->in.len)
-		return refuse(r, IMAP4_ELIMIT,
-		              "a response of over %zu bytes (a literal of %llu)",
-		              r->lim.max_response, (unsigned long long)n);
+		return refuse(
+		        r, IMAP4_ELIMIT,
+		        "a response of over %zu bytes (a literal of %llu)",
+		        r->lim.max_response, (unsigned long long)n);
 	r->lit_total = r->lit_left = n;
 	r->state = ST_LITERAL;
 	if (n == 0) {

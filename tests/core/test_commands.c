@@ -505,6 +505,26 @@ Test(commands, append_refused_before_its_literal_sends_no_message)
 	api_done(&t);
 }
 
+/* RFC 7162 3.2.3: QRESYNC enabled is CONDSTORE enabled, though Dovecot
+ * names only QRESYNC in its ENABLED response. */
+Test(commands, qresync_enables_condstore)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1 ENABLE "
+	                    "CONDSTORE QRESYNC] hi\n"
+	                    "C: $TAG ENABLE QRESYNC\n"
+	                    "S: * ENABLED QRESYNC\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_not(imap4_is_enabled(h, "CONDSTORE"));
+	cr_assert_eq(imap4_enable(h, "QRESYNC"), IMAP4_OK);
+	cr_assert(imap4_is_enabled(h, "QRESYNC"));
+	cr_assert(imap4_is_enabled(h, "condstore"));
+	api_done(&t);
+}
+
 struct src {
 	const char *data;
 	size_t off, len;
@@ -539,6 +559,31 @@ Test(commands, append_stream_sends_pieces_after_continuation)
 	cr_assert_eq(
 	        imap4_append_stream(h, "INBOX", NULL, -1, 18, read_src, &s),
 	        IMAP4_OK);
+	api_done(&t);
+}
+
+/* A source with more than it announced: the message would be cut and
+ * stored as if whole. The command is never finished, the connection is
+ * dropped, and nothing after the announced bytes reaches the server. */
+Test(commands, append_stream_source_longer_than_announced_is_refused)
+{
+	struct api_test t;
+	struct src s = {"Subject: x\r\n\r\nhi\r\nmore", 0, 22};
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG APPEND INBOX {18}\n"
+	                    "S: + ok\n"
+	                    "C= Subject: x\\r\\n\\r\\nhi\\r\\n\n"
+	                    "EOF\n",
+	                    NULL);
+
+	cr_assert_eq(
+	        imap4_append_stream(h, "INBOX", NULL, -1, 18, read_src, &s),
+	        IMAP4_EINVAL);
+	cr_assert(strstr(imap4_last_error(h)->message,
+	                 "went on after the 18 bytes it announced"),
+	          "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
 	api_done(&t);
 }
 
@@ -942,8 +987,7 @@ static int failing_sink(void *payload, const struct imap4_literal_info *info,
 	return -1;
 }
 
-static int count_msgs(void *payload, const imap4_msg *msg,
-                      const imap4_resp *r)
+static int count_msgs(void *payload, const imap4_msg *msg, const imap4_resp *r)
 {
 	(*(int *)payload)++;
 	return 0;
