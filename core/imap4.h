@@ -14,8 +14,15 @@
  *   otherwise. _free(NULL) is a no-op; _free takes ** and sets it to NULL.
  * - Strings from the caller are UTF-8 and NUL-terminated. Mailbox names are
  *   UTF-8 and encoded (modified UTF-7, or UTF-8 after ENABLE UTF8=ACCEPT) and
- *   quoted by the library. Raw arguments (search criteria, fetch items) may
- *   not contain CR, LF or NUL: such an argument fails with IMAP4_EINVAL.
+ *   quoted by the library. So are the other string arguments (a LIST
+ *   reference and pattern, a quota root, ACL identifiers and rights,
+ *   annotation entries and attributes): give their values, unquoted. For
+ *   code written for imaplib, which quotes some of them itself (list()'s
+ *   directory='""'), a LIST reference or pattern and a quota root that are
+ *   one whole quoted string are taken as the string they quote. Raw
+ *   arguments (search criteria, fetch items, STATUS items, quota limits,
+ *   flags) go as written and may not contain CR, LF or NUL: such an
+ *   argument fails with IMAP4_EINVAL.
  * - The library never prints, logs, exits or aborts, and keeps no caller
  *   pointer after a call returns (callback payloads aside).
  * - A handle is used by one thread at a time; imap4_wake() alone may be
@@ -156,8 +163,16 @@ typedef struct imap4_resp {
 	struct imap4_arena *arena;	/* private: where the views live */
 } imap4_resp;
 
+/* Memory for what imap4_parse_response and imap4_seqset_parse make: an
+ * arena hands out at most cap bytes (0: no limit), and everything made in
+ * it lives until imap4_arena_reset (which keeps one block for reuse) or
+ * imap4_arena_free. NULL when out of memory. */
+IMAP4_API struct imap4_arena *imap4_arena_new(size_t cap);
+IMAP4_API void imap4_arena_reset(struct imap4_arena *arena);
+IMAP4_API void imap4_arena_free(struct imap4_arena **arena);
+
 /* Parses one complete response (with its CRLF and literals) from memory.
- * The response and its views live in arena (see util/arena.h).
+ * The response and its views live in arena (imap4_arena_new).
  * 0, or IMAP4_EPROTO / IMAP4_ELIMIT / IMAP4_ENOMEM. */
 IMAP4_API int imap4_parse_response(const imap4_resp **out,
 				   struct imap4_arena *arena, const char *data,

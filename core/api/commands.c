@@ -154,17 +154,71 @@ int imap4_rename(imap4 *h, const char *oldname, const char *newname)
 	return run_expect(h, EXP_NONE);
 }
 
+/* imaplib's callers quote some arguments themselves (its list() passes
+ * directory='""'): a whole quoted string (RFC 3501 quoted: only \" and \\
+ * escaped) is the string it quotes, in *out, malloc'ed. 1 when s was one,
+ * 0 when not (*out NULL), IMAP4_ENOMEM. */
+static int imaplib_unquote(char **out, const char *s)
+{
+	size_t len = s ? strlen(s) : 0, n = 0;
+
+	*out = NULL;
+	if (len < 2 || s[0] != '"' || s[len - 1] != '"')
+		return 0;
+	char *v = malloc(len - 1);
+	if (!v)
+		return IMAP4_ENOMEM;
+	for (size_t i = 1; i < len - 1; i++) {
+		char c = s[i];
+		if (c == '\\') {
+			if (i + 2 == len ||
+			    (s[i + 1] != '"' && s[i + 1] != '\\'))
+				goto as_it_is;
+			c = s[++i];
+		} else if (c == '"') {
+			goto as_it_is;
+		}
+		v[n++] = c;
+	}
+	v[n] = '\0';
+	*out = v;
+	return 1;
+as_it_is:
+	free(v);
+	return 0;
+}
+
 static int list_cmd(imap4 *h, const char *name, const char *reference,
                     const char *pattern)
 {
 	const char *const expect[] = {name, NULL};
+	char *ref = NULL, *pat = NULL;
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, name);
 
-	if (rc)
-		return rc;
-	imap4_cmd_mailbox(&h->cmd, reference ? reference : "");
-	imap4_cmd_pattern(&h->cmd, pattern ? pattern : "*");
-	return run_expect(h, expect);
+	if (rc == 0 && (imaplib_unquote(&ref, reference) < 0 ||
+	                imaplib_unquote(&pat, pattern) < 0))
+		rc = imap4_fail(h, IMAP4_ENOMEM, NULL);
+	if (rc == 0) {
+		imap4_cmd_mailbox(&h->cmd, ref         ? ref
+		                           : reference ? reference
+		                                       : "");
+		imap4_cmd_pattern(&h->cmd, pat ? pat : pattern ? pattern : "*");
+	}
+	free(ref);
+	free(pat);
+	return rc ? rc : run_expect(h, expect);
+}
+
+/* A quota root: a string, or imaplib's quoted form of one. */
+static int quota_root(imap4 *h, const char *root)
+{
+	char *v = NULL;
+
+	if (imaplib_unquote(&v, root) < 0)
+		return imap4_fail(h, IMAP4_ENOMEM, NULL);
+	imap4_cmd_astring(&h->cmd, v ? v : root);
+	free(v);
+	return 0;
 }
 
 int imap4_list(imap4 *h, const char *reference, const char *pattern)
@@ -277,10 +331,9 @@ int imap4_getquota(imap4 *h, const char *root)
 	static const char *const expect[] = {"QUOTA", NULL};
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "GETQUOTA");
 
-	if (rc)
-		return rc;
-	imap4_cmd_astring(&h->cmd, root);
-	return run_expect(h, expect);
+	if (rc == 0)
+		rc = quota_root(h, root);
+	return rc ? rc : run_expect(h, expect);
 }
 
 int imap4_getquotaroot(imap4 *h, const char *mailbox)
@@ -295,9 +348,10 @@ int imap4_setquota(imap4 *h, const char *root, const char *limits)
 	static const char *const expect[] = {"QUOTA", NULL};
 	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "SETQUOTA");
 
+	if (rc == 0)
+		rc = quota_root(h, root);
 	if (rc)
 		return rc;
-	imap4_cmd_astring(&h->cmd, root);
 	paren_raw(&h->cmd, limits);
 	return run_expect(h, expect);
 }

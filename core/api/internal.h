@@ -33,6 +33,9 @@ struct imap4 {
 	bool dead; /* an abort-class error happened */
 	int dead_code;
 	bool tls, compressed, readonly;
+	/* A READ-ONLY came with the mailbox selected read-write: the command
+	 * under way ends with IMAP4_EREADONLY (imaplib's readonly). */
+	bool became_readonly;
 	bool trace_secret; /* an AUTHENTICATE exchange: "+" lines are
 	                      traced as "+ ***" */
 	char *welcome;
@@ -73,6 +76,7 @@ struct imap4_run {
 	bool no_is_error; /* NO is IMAP4_ENO (login, starttls, ...) */
 	bool bye_ok;      /* LOGOUT: BYE is the expected farewell */
 	bool secret_cont; /* the exchange is secret: trace "***" */
+	bool selects;     /* SELECT/EXAMINE: READ-ONLY is its answer */
 	/* Called for each "+" once the command's segments are sent (the
 	 * AUTHENTICATE exchange); writes what it wants and returns 0, or < 0
 	 * to end the command with that error. NULL: a "+" then is EPROTO. */

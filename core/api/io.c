@@ -239,6 +239,9 @@ int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok)
 	if (rc)
 		return imap4_fail(h, rc, "keeping session state: %s",
 		                  imap4_strerror(rc));
+	if (h->state == IMAP4_STATE_SELECTED && !h->readonly && resp->code &&
+	    strcmp(resp->code, "READ-ONLY") == 0)
+		h->became_readonly = true;
 	if (resp->type == IMAP4_RESP_UNTAGGED && resp->name &&
 	    strcmp(resp->name, "BYE") == 0 && !bye_ok) {
 		free(h->server_text);
@@ -445,6 +448,17 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 	h->completion = copy;
 	if (h->rd.sink_error && !run->cb_error)
 		run->cb_error = IMAP4_ECALLBACK;
+	if (h->became_readonly) {
+		/* RFC 3501 7.1: the server may make a selected mailbox
+		 * read-only at any time; writes fail from now on. SELECT
+		 * and EXAMINE judge their own READ-ONLY (select.c). */
+		h->became_readonly = false;
+		if (!run->selects) {
+			h->readonly = true;
+			return imap4_fail(h, IMAP4_EREADONLY,
+			                  "the mailbox became read-only");
+		}
+	}
 	if (strcmp(resp->name, "OK") == 0) {
 		if (run->cb_error == IMAP4_ECALLBACK)
 			return imap4_fail(h, IMAP4_ECALLBACK,

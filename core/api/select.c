@@ -83,8 +83,10 @@ int imap4_select_ex(imap4 *h, imap4_mailbox_info *out, const char *mailbox,
                     imap4_untagged_cb cb, void *payload)
 {
 	struct resync rs = {cb, payload};
-	struct imap4_run run = {
-	        .expect = NULL, .cb = route_resync, .payload = &rs};
+	struct imap4_run run = {.expect = NULL,
+	                        .cb = route_resync,
+	                        .payload = &rs,
+	                        .selects = true};
 	struct imap4_select_params none = {0};
 	imap4_mailbox_info info;
 	int rc;

@@ -525,6 +525,65 @@ Test(commands, qresync_enables_condstore)
 	api_done(&t);
 }
 
+/* A mailbox selected read-write that the server makes read-only (RFC 3501
+ * 7.1, an untagged OK [READ-ONLY]): the command in which it comes ends with
+ * IMAP4_EREADONLY, as imaplib raises readonly, and the handle says so; the
+ * connection stays, and the next command is judged on its own. */
+Test(commands, a_mailbox_turning_read_only_is_reported)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG SELECT INBOX\n"
+	                    "S: $TAG OK [READ-WRITE] selected\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: * OK [READ-ONLY] another session took it\n"
+	                    "S: $TAG OK noop\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: $TAG OK noop\n"
+	                    "C: $TAG EXAMINE INBOX\n"
+	                    "S: $TAG OK [READ-ONLY] examined\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_not(imap4_is_readonly(h));
+	cr_assert_eq(imap4_noop(h), IMAP4_EREADONLY);
+	cr_assert_eq(imap4_error_class(IMAP4_EREADONLY), IMAP4_CLASS_READONLY);
+	cr_assert(imap4_is_readonly(h));
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", true), IMAP4_OK);
+	api_done(&t);
+}
+
+/* Arguments as imaplib's callers write them: list('""', '"A B*"'),
+ * getquota('"User quota"'). A string that only starts with a quote, or
+ * holds an unescaped one inside, is a value like any other. */
+Test(commands, imaplib_quoted_arguments_are_their_strings)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1 QUOTA] hi\n"
+	                    "C: $TAG LIST \"\" \"A B*\"\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG LSUB \"\" *\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG GETQUOTA \"User quota\"\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG SETQUOTA \"a\\\"b\" (STORAGE 9)\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG GETQUOTA \"\\\"x\\\"y\\\"\"\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_list(h, "\"\"", "\"A B*\""), IMAP4_OK);
+	cr_assert_eq(imap4_lsub(h, "\"\"", NULL), IMAP4_OK);
+	cr_assert_eq(imap4_getquota(h, "\"User quota\""), IMAP4_OK);
+	cr_assert_eq(imap4_setquota(h, "\"a\\\"b\"", "STORAGE 9"), IMAP4_OK,
+	             "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_getquota(h, "\"x\"y\""), IMAP4_OK);
+	api_done(&t);
+}
+
 struct src {
 	const char *data;
 	size_t off, len;
