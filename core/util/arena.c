@@ -1,12 +1,17 @@
 /* arena.c - bump allocator; see arena.h for the contract. */
 #include "util/arena.h"
 
+#include "imap4.h"
+
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ARENA_MIN_BLOCK 4096u
+/* Blocks made for small allocations stop doubling here: after one large
+ * literal, the next flag list must not get a block twice its size. */
+#define ARENA_MAX_GROWTH ((size_t)1 << 20)
 
 struct imap4_arena_block {
 	struct imap4_arena_block *next;
@@ -36,6 +41,24 @@ void imap4_arena_clear(struct imap4_arena *a)
 	free_chain(a->spare);
 	a->head = a->spare = NULL;
 	a->used = 0;
+}
+
+struct imap4_arena *imap4_arena_new(size_t cap)
+{
+	struct imap4_arena *a = malloc(sizeof(*a));
+
+	if (a)
+		imap4_arena_init(a, cap);
+	return a;
+}
+
+void imap4_arena_free(struct imap4_arena **a)
+{
+	if (!a || !*a)
+		return;
+	imap4_arena_clear(*a);
+	free(*a);
+	*a = NULL;
 }
 
 void imap4_arena_reset(struct imap4_arena *a)
@@ -81,9 +104,11 @@ void *imap4_arena_alloc(struct imap4_arena *a, size_t n)
 
 	struct imap4_arena_block *b = a->head;
 	if (!b || b->size - b->fill < n) {
-		size_t size = b ? b->size * 2 : ARENA_MIN_BLOCK;
+		size_t size = a->next ? a->next : ARENA_MIN_BLOCK;
 		if (size < n)
 			size = n;
+		else
+			a->next = size < ARENA_MAX_GROWTH ? size * 2 : size;
 		if (a->cap && size > a->cap)
 			size = n > a->cap ? n : a->cap;
 		b = malloc(sizeof(*b) + size);

@@ -19,6 +19,9 @@ struct imap4_arena {
 	        *spare; /* blocks kept for reuse after a reset */
 	size_t used;    /* bytes handed out since the last reset */
 	size_t cap;     /* limit on used; 0 means no limit */
+	size_t next;    /* size of the next block for small allocations:
+	                   doubles up to ARENA_MAX_GROWTH; a larger request
+	                   gets a block of its own size and leaves it */
 };
 
 /* An empty arena that may hand out at most cap bytes (0: unlimited). */
@@ -27,7 +30,8 @@ void imap4_arena_init(struct imap4_arena *a, size_t cap);
 /* Frees every block. The arena may be initialised again afterwards. */
 void imap4_arena_clear(struct imap4_arena *a);
 
-/* Forgets every allocation but keeps one block for reuse. */
+/* Forgets every allocation but keeps one block for reuse (declared in
+ * imap4.h too, for the library's users, with imap4_arena_new/_free). */
 void imap4_arena_reset(struct imap4_arena *a);
 
 /* n bytes aligned for any type, or NULL when out of memory or over the cap.
