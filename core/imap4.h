@@ -578,7 +578,10 @@ IMAP4_API int imap4_open_ssl(imap4 **out, const char *host, uint16_t port,
 /* imaplib.IMAP4_stream: IMAP over the stdin/stdout of "/bin/sh -c command".
  * opts->tls may be IMAP4_TLS_STARTTLS (verified against opts->servername,
  * or a pin: a stream has no host name); IMAP4_TLS_IMPLICIT is refused with
- * IMAP4_EINVAL, never ignored. */
+ * IMAP4_EINVAL, never ignored. The command's stderr is the caller's. When
+ * the handle closes, the command gets EOF, then SIGTERM and SIGKILL if it
+ * lingers; in a process without a terminal (a daemon) the command leads a
+ * process group of its own and whatever it started ends with it. */
 IMAP4_API int imap4_open_stream(imap4 **out, const char *command,
 				const struct imap4_opts *opts);
 

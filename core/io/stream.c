@@ -30,6 +30,8 @@ enum { EXIT_GRACE_MS = 100, TERM_GRACE_MS = 500, REAP_POLL_MS = 5 };
 struct stream_transport {
 	struct imap4_fd_transport io; /* io.base.fd: child's stdout */
 	pid_t pid;
+	pid_t target; /* what the close signals: -pid, its process group,
+	                 or pid alone (see spawn_shell) */
 };
 
 /* Waits up to ms for pid to end; true once it is reaped (or cannot be:
@@ -54,16 +56,23 @@ static void stream_close(struct imap4_transport *t)
 {
 	struct stream_transport *s = (struct stream_transport *)t;
 
-	/* EOF on its stdin is the child's cue to finish. */
+	/* EOF on its stdin is the child's cue to finish. The signals go to
+	 * its process group (spawn_shell): a shell that forked ("cmd; cmd2",
+	 * a pipeline) would otherwise leave its children running. */
 	imap4_fdio_clear(&s->io);
 	if (s->pid > 0 && !reap_within(s->pid, EXIT_GRACE_MS)) {
-		kill(s->pid, SIGTERM);
+		kill(s->target, SIGTERM);
 		if (!reap_within(s->pid, TERM_GRACE_MS)) {
-			kill(s->pid, SIGKILL);
+			kill(s->target, SIGKILL);
 			while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
 				;
 		}
 	}
+	/* What the command left in its group once it ended goes too. The
+	 * group outlives its reaped leader while it has members, and its
+	 * number is not given to another process meanwhile. */
+	if (s->pid > 0 && s->target < 0)
+		kill(s->target, SIGTERM);
 	free(s);
 }
 
@@ -105,7 +114,23 @@ static int make_pipe(int p[2])
 	return 0;
 }
 
-static int spawn_shell(pid_t *pid, const char *command, int in_r, int out_w)
+/* Whether this process has a controlling terminal. */
+static bool has_terminal(void)
+{
+	int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* The child leads a process group of its own when we have no terminal (a
+ * daemon): closing then ends whatever it started. With a terminal it stays
+ * in ours, since a background group that reads the terminal is stopped,
+ * and ssh asks its passwords there. */
+static int spawn_shell(pid_t *pid, bool own_group, const char *command,
+                       int in_r, int out_w)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -132,8 +157,10 @@ static int spawn_shell(pid_t *pid, const char *command, int in_r, int out_w)
 	                                           STDOUT_FILENO)) ||
 	    (rc = posix_spawnattr_setsigmask(&attr, &none)) ||
 	    (rc = posix_spawnattr_setsigdefault(&attr, &dfl)) ||
+	    (rc = posix_spawnattr_setpgroup(&attr, 0)) ||
 	    (rc = posix_spawnattr_setflags(
-	             &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)))
+	             &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+	                            (own_group ? POSIX_SPAWN_SETPGROUP : 0))))
 		goto out;
 	rc = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
 out:
@@ -171,7 +198,9 @@ int imap4_stream_open(struct imap4_transport **out, const char *command,
 		free(s);
 		return IMAP4_ECONNECT;
 	}
-	rc = spawn_shell(&s->pid, command, in[0], outp[1]);
+	bool own_group = !has_terminal();
+	rc = spawn_shell(&s->pid, own_group, command, in[0], outp[1]);
+	s->target = own_group ? -s->pid : s->pid;
 	close(in[0]);
 	close(outp[1]);
 	if (rc != 0) {

@@ -5,6 +5,7 @@
 #include "io/transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,49 @@ Test(stream, command_ignoring_sigterm_is_killed_and_reaped)
 	cr_assert_eq(waitpid(pid, NULL, WNOHANG), -1);
 	cr_assert_eq(errno, ECHILD);
 	cr_assert_eq(kill(pid, 0), -1);
+}
+
+/* Whether pid runs: a zombie has ended (its reaper here may be this test
+ * process, should the runner be a subreaper). */
+static bool running(pid_t pid)
+{
+	char path[64], stat[256] = "";
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	const char *p = strrchr(stat, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* A shell that forks ("sleep; cat" runs sleep as its child) has its
+ * children ended with it, whether it ended by itself or was killed. */
+Test(stream, what_the_command_started_ends_with_it)
+{
+	struct imap4_transport *t;
+	char err[256] = "";
+	pid_t pid;
+	int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (tty >= 0) {
+		close(tty);
+		cr_skip_test("run from a terminal: the command stays in our "
+		             "process group, so that ssh can prompt");
+	}
+	cr_assert_eq(imap4_stream_open(&t, "sleep 30 & echo $!; sleep 31; cat",
+	                               err, sizeof(err)),
+	             0, "%s", err);
+	pid = read_pid(t);
+	cr_assert_gt(pid, 0);
+	cr_assert(running(pid));
+	imap4_transport_close(&t);
+	for (int i = 0; i < 100 && running(pid); i++)
+		usleep(10000);
+	cr_assert_not(running(pid), "the command's child %d still runs",
+	              (int)pid);
 }
 
 Test(stream, empty_command)
