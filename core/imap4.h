@@ -519,8 +519,13 @@ struct imap4_limits {
 	size_t max_response;	/* one response, all parts (128 MiB) */
 	size_t max_depth;	/* list nesting (64) */
 	size_t max_args;	/* arguments in one response (4,000,000) */
-	size_t max_untagged;	/* bytes of untagged data kept for one
-				   command's result (256 MiB) */
+	size_t max_untagged;	/* memory that the untagged responses
+				   kept for one command's result may take
+				   (256 MiB): their parsed copies, about
+				   600 bytes for a short FETCH line, so
+				   some 400,000 of them. Listings of a
+				   whole large mailbox belong in
+				   imap4_fetch_each, which keeps none */
 	size_t stream_threshold;	/* literals above go to the sink (1 MiB) */
 };
 
@@ -692,7 +697,9 @@ IMAP4_API int imap4_delete(imap4 *h, const char *mailbox);
 IMAP4_API int imap4_deleteacl(imap4 *h, const char *mailbox, const char *who);
 IMAP4_API int imap4_enable(imap4 *h, const char *capability);
 IMAP4_API int imap4_expunge(imap4 *h);
-/* FETCH; the untagged FETCH responses are the command's data. */
+/* FETCH; the untagged FETCH responses are the command's data, kept until
+ * the next command (bounded by limits.max_untagged; imap4_fetch_each
+ * streams them instead). */
 IMAP4_API int imap4_fetch(imap4 *h, const char *set, const char *items);
 IMAP4_API int imap4_getacl(imap4 *h, const char *mailbox);
 IMAP4_API int imap4_getannotation(imap4 *h, const char *mailbox,
