@@ -139,8 +139,16 @@ int imap4_cmd_start(imap4 *h, unsigned states, const char *name)
 	if (!(states & (1u << h->state)))
 		return imap4_fail(h, IMAP4_ESTATE,
 		                  "%s is not allowed in this state", name);
-	snprintf(h->tag, sizeof(h->tag), "%s%lu", h->tag_prefix, ++h->tag_num);
-	return imap4_cmd_begin(&h->cmd, imap4_cmd_flags(h), h->tag, name);
+	snprintf(h->tag, sizeof(h->tag), "%s%lu", h->tag_prefix,
+	         h->tag_num + 1);
+	int rc = imap4_cmd_begin(&h->cmd, imap4_cmd_flags(h), h->tag, name);
+	if (rc)
+		return imap4_fail(h, rc, "%s: nothing was sent",
+		                  rc == IMAP4_EINVAL
+		                          ? "invalid command name (not an atom)"
+		                          : imap4_strerror(rc));
+	h->tag_num++;
+	return 0;
 }
 
 int imap4_write(imap4 *h, const void *data, size_t len, size_t redact_from,

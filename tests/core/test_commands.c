@@ -584,6 +584,27 @@ Test(commands, imaplib_quoted_arguments_are_their_strings)
 	api_done(&t);
 }
 
+/* A command name that is no atom (here one that would smuggle a second
+ * command) is refused before anything is sent, and says why. */
+Test(commands, xatom_with_a_line_break_sends_nothing)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_xatom(h, "NOOP\r\nX5 LOGOUT", NULL), IMAP4_EINVAL);
+	cr_assert_eq(imap4_last_error(h)->code, IMAP4_EINVAL);
+	cr_assert(strstr(imap4_last_error(h)->message,
+	                 "invalid command name (not an atom): nothing was "
+	                 "sent"),
+	          "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	api_done(&t);
+}
+
 struct src {
 	const char *data;
 	size_t off, len;
