@@ -89,7 +89,8 @@ struct imap4_run {
 	void *body_payload;
 	uint64_t body_size;
 	/* filled by the runner */
-	int cb_error; /* first failure of a callback */
+	int cb_error;     /* first failure of a callback */
+	char cb_why[128]; /* the response a typed view refused, quoted */
 	int64_t deadline;
 };
 

@@ -6,6 +6,7 @@
  * endless continuations still ends within timeout_ms (RELIABILITY rule 5).
  */
 #include "api/internal.h"
+#include "util/quote.h"
 #include "proto/resp.h"
 
 #include <stdarg.h>
@@ -336,6 +337,10 @@ int imap4_route(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 
 		rc = imap4_msg_parse(&msg, resp);
 		if (rc < 0) {
+			if (!run->cb_error)
+				imap4_quote_start(run->cb_why,
+				                  sizeof(run->cb_why),
+				                  resp->raw, resp->raw_len);
 			note_cb_error(run, rc);
 			return 0;
 		}
@@ -472,9 +477,10 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 			return imap4_fail(h, IMAP4_ECALLBACK,
 			                  "a callback failed");
 		if (run->cb_error)
-			return imap4_fail(h, run->cb_error,
-			                  "malformed response: %s",
-			                  imap4_strerror(run->cb_error));
+			return imap4_fail(
+			        h, run->cb_error,
+			        "malformed FETCH response (%s): \"%s\"",
+			        imap4_strerror(run->cb_error), run->cb_why);
 		return IMAP4_OK;
 	}
 	if (strcmp(resp->name, "NO") == 0) {
@@ -552,6 +558,7 @@ int imap4_run(imap4 *h, struct imap4_run *run)
 		                                       "syntax)"
 		                                     : imap4_strerror(rc));
 	run->cb_error = 0;
+	run->cb_why[0] = '\0';
 	h->rd.sink_error = 0;
 	run->deadline = imap4_deadline(h->opts.timeout_ms);
 	h->trace_secret = run->secret_cont;

@@ -11,6 +11,7 @@
 #include "io/transport.h"
 
 #include "imap4.h"
+#include "util/quote.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -358,7 +359,6 @@ static bool answered_in_cleartext(const struct tls_transport *t)
 static void describe_cleartext(struct tls_transport *t, const char *what)
 {
 	char shown[sizeof(t->first) * 4 + 1];
-	size_t n = 0;
 
 	/* GnuTLS stopped at the 5 bytes of a record header; the rest of a
 	 * greeting is usually in the socket already. Short: the session is
@@ -372,19 +372,7 @@ static void describe_cleartext(struct tls_transport *t, const char *what)
 		t->first_len += (size_t)got;
 	}
 
-	for (size_t i = 0; i < t->first_len; i++) {
-		unsigned char c = (unsigned char)t->first[i];
-
-		if (c == '\r' || c == '\n')
-			break;
-		/* Server bytes: controls and quotes shown as escapes. */
-		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
-			n += (size_t)snprintf(shown + n, sizeof(shown) - n,
-			                      "\\x%02x", c);
-		else
-			shown[n++] = (char)c;
-	}
-	shown[n] = '\0';
+	imap4_quote_start(shown, sizeof(shown), t->first, t->first_len);
 	set_msg(t->base.errmsg, sizeof(t->base.errmsg),
 	        "%s: the server answered in cleartext (\"%s\"), not TLS", what,
 	        shown);

@@ -13,6 +13,8 @@
  */
 #include "proto/reader.h"
 
+#include "util/quote.h"
+
 #include "proto/resp.h"
 
 #include <limits.h>
@@ -116,21 +118,6 @@ static int refuse(struct imap4_reader *r, int rc, const char *fmt, ...)
 }
 
 /* The first bytes of a response, printable, for r->why. */
-static void quote_start(char *dst, size_t cap, const char *src, size_t len)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < len && o + 5 < cap; i++) {
-		unsigned char ch = (unsigned char)src[i];
-		if (ch == '\r' || ch == '\n')
-			break;
-		if (ch < 0x20 || ch >= 0x7f)
-			o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", ch);
-		else
-			dst[o++] = (char)ch;
-	}
-	dst[o] = '\0';
-}
-
 /* Forgets the response handed out by next(): its views die here. */
 static void drop_response(struct imap4_reader *r)
 {
@@ -327,10 +314,16 @@ int imap4_reader_next(struct imap4_reader *r, const imap4_resp **out)
 	                          r->streamed.len / sizeof(size_t));
 	if (rc == IMAP4_EPROTO || rc == IMAP4_ELIMIT) {
 		char start[64];
-		quote_start(start, sizeof(start), r->in.data, r->in.len);
-		refuse(r, rc, "%s response: \"%s\"",
-		       rc == IMAP4_EPROTO ? "a malformed" : "an oversized",
-		       start);
+		imap4_quote_start(start, sizeof(start), r->in.data, r->in.len);
+		if (rc == IMAP4_EPROTO)
+			refuse(r, rc, "a malformed response: \"%s\"", start);
+		else
+			refuse(r, rc,
+			       "a response past the limits (lists nested %zu "
+			       "deep, %zu arguments, literals of %zu bytes): "
+			       "\"%s\"",
+			       r->lim.max_depth, r->lim.max_args,
+			       r->lim.max_literal, start);
 	}
 	if (rc < 0)
 		return fail(r, rc);

@@ -1112,6 +1112,34 @@ Test(commands, a_failing_sink_fails_the_command_not_the_handle)
 	api_done(&t);
 }
 
+/* A FETCH the typed view cannot take is named in the error, quoted
+ * printably; the rest of the command is read, and no longer delivered. */
+Test(commands, malformed_fetch_is_quoted_in_the_error)
+{
+	struct api_test t;
+	int msgs = 0;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG SELECT INBOX\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG UID FETCH 1:2 (UID FLAGS)\n"
+	                    "S: * 1 FETCH (UID 0 FLAGS (\\\\Seen))\n"
+	                    "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(imap4_fetch_each(h, true, "1:2", "(UID FLAGS)", count_msgs,
+	                              &msgs),
+	             IMAP4_EPROTO);
+	cr_assert_eq(msgs, 0);
+	cr_assert(strstr(imap4_last_error(h)->message,
+	                 "malformed FETCH response (protocol violation by "
+	                 "server): \"* 1 FETCH (UID 0 FLAGS (\\x5cSeen))\""),
+	          "%s", imap4_last_error(h)->message);
+	api_done(&t);
+}
+
 /* RFC 6855, which Dovecot 2.3 lacks: after ENABLE UTF8=ACCEPT mailbox names
  * go out as UTF-8 (no modified UTF-7), come back as UTF-8, and a CHARSET is
  * refused before anything is sent. */

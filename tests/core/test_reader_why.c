@@ -8,6 +8,7 @@
 #include "proto/reader.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 static int feed_all(struct imap4_reader *r, const char *s)
@@ -60,6 +61,29 @@ Test(reader_why, nul_in_a_line)
 	cr_assert_eq(imap4_reader_feed(&r, line, sizeof(line) - 1),
 	             IMAP4_EPROTO);
 	cr_assert_str_eq(r.why, "a NUL byte in a line");
+	imap4_reader_clear(&r);
+}
+
+/* Lists nested past max_depth: said to be past the limits, not
+ * "oversized" (a 70-byte response is not). */
+Test(reader_why, nesting_past_the_limit_says_so)
+{
+	struct imap4_reader r;
+	char line[200];
+	size_t n = 0;
+	imap4_reader_init(&r, NULL);
+	n += (size_t)snprintf(line, sizeof(line), "* X ");
+	for (int i = 0; i < 65; i++)
+		line[n++] = '(';
+	for (int i = 0; i < 65; i++)
+		line[n++] = ')';
+	line[n++] = '\r';
+	line[n++] = '\n';
+	cr_assert_eq(imap4_reader_feed(&r, line, n), (ssize_t)n);
+	const imap4_resp *resp;
+	cr_assert_eq(imap4_reader_next(&r, &resp), IMAP4_ELIMIT);
+	cr_assert(strstr(r.why, "past the limits (lists nested 64 deep"), "%s",
+	          r.why);
 	imap4_reader_clear(&r);
 }
 

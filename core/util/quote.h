@@ -1,0 +1,18 @@
+/* quote.h - server bytes shown to people.
+ *
+ * Error messages quote what a server sent ("a malformed response: ..."),
+ * and those bytes are untrusted: a terminal escape or a forged line break
+ * must not reach a log or a screen as such.
+ */
+#ifndef IMAP4_UTIL_QUOTE_H
+#define IMAP4_UTIL_QUOTE_H
+
+#include <stddef.h>
+
+/* Writes the start of src (len bytes, up to its first CR or LF) into dst
+ * (cap > 0 bytes, always NUL-terminated), with control bytes, bytes above
+ * 0x7e, '"' and '\' written as \xHH. Stops before a character that would
+ * not fit whole. Returns the number of bytes of src shown. */
+size_t imap4_quote_start(char *dst, size_t cap, const char *src, size_t len);
+
+#endif
