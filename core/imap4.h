@@ -548,7 +548,10 @@ struct imap4_opts {
 	struct imap4_limits limits;
 	imap4_trace_cb trace;
 	void *trace_payload;
-	int debug;		/* imaplib's debug level; 0 = quiet */
+	int debug;		/* imaplib's debug level, kept for callers
+				   that port code: the library never prints,
+				   so it changes nothing; the conversation
+				   goes to trace */
 	/* Since version 2: a descriptor that cancels an imap4_open* (an
 	 * eventfd or a pipe's read end that another thread or a signal
 	 * handler makes readable), or -1 (the default) for none. Once it is
@@ -606,6 +609,8 @@ IMAP4_API bool imap4_utf8_enabled(const imap4 *h);
 IMAP4_API bool imap4_is_readonly(const imap4 *h);
 IMAP4_API bool imap4_is_tls(const imap4 *h);
 IMAP4_API bool imap4_is_compressed(const imap4 *h);
+/* imaplib's debug attribute: stored and returned, nothing more (see
+ * imap4_opts.debug; set a trace callback to see the conversation). */
 IMAP4_API void imap4_set_debug(imap4 *h, int level);
 IMAP4_API int imap4_debug(const imap4 *h);
 
@@ -749,7 +754,9 @@ IMAP4_API int imap4_rename(imap4 *h, const char *oldname, const char *newname);
 IMAP4_API int imap4_search(imap4 *h, const char *charset,
 			   const char *criteria);
 
-/* SELECT / EXAMINE; what the server said about the mailbox. */
+/* SELECT / EXAMINE; what the server said about the mailbox, in *out (may
+ * be NULL), which is zeroed first: all zero after a failure. Its flags are
+ * borrowed from the handle until the next command. */
 typedef struct imap4_mailbox_info {
 	uint32_t exists, recent, unseen;	/* unseen: first unseen seq */
 	uint32_t uidvalidity, uidnext;
@@ -807,7 +814,9 @@ IMAP4_API int imap4_xatom(imap4 *h, const char *name, const char *args);
 /* ---- transport hooks (imaplib's open/read/readline/send/shutdown/socket) */
 
 /* Reads exactly n bytes (unless EOF) bypassing the parser. Returns the
- * count, or < 0. */
+ * count, or < 0. It waits up to opts.timeout_ms for them; a read that
+ * times out leaves the stream at an unknown point and aborts the handle
+ * (IMAP4_ETIMEOUT), as any failed read does. */
 IMAP4_API ssize_t imap4_read(imap4 *h, void *buf, size_t n);
 /* Reads one line with its CRLF into a malloc'ed string; *len its length. */
 IMAP4_API int imap4_readline(imap4 *h, char **out, size_t *len);

@@ -91,6 +91,8 @@ int imap4_select_ex(imap4 *h, imap4_mailbox_info *out, const char *mailbox,
 	imap4_mailbox_info info;
 	int rc;
 
+	if (out)
+		memset(out, 0, sizeof(*out));
 	if (params == NULL)
 		params = &none;
 	/* RFC 7162 3.2.3: QRESYNC in SELECT only after ENABLE QRESYNC. */
