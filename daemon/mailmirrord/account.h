@@ -50,7 +50,7 @@ bool acct_join(struct account **a, int timeout_ms, bool *ok);
 /* Asks the worker to check its connection and poll every mailbox now (the
  * system resumed from suspend, or the network changed): a connection that
  * died meanwhile fails that poll and is replaced at once, instead of after
- * an IDLE that may last 29 minutes. A worker waiting to reconnect retries
+ * an IDLE that may last idle_timeout. A worker waiting to reconnect retries
  * at once; should that fail, its back-off goes on growing. */
 void acct_poke(struct account *a);
 

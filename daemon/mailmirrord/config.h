@@ -72,7 +72,10 @@ enum conf_secret {
 #define CONF_DEFAULT_POLL_INTERVAL   300
 #define CONF_MIN_POLL_INTERVAL       10
 #define CONF_MAX_POLL_INTERVAL       86400
-#define CONF_DEFAULT_IDLE_TIMEOUT    1740 /* RFC 2177: re-IDLE within 29 min */
+/* RFC 2177 asks for a new IDLE within 29 minutes; ending one every ten
+ * also bounds how long a server that stopped answering (a hung process
+ * behind a live TCP stack, which keepalives cannot see) goes unnoticed. */
+#define CONF_DEFAULT_IDLE_TIMEOUT    600
 #define CONF_MIN_IDLE_TIMEOUT        60
 #define CONF_MAX_IDLE_TIMEOUT        1740
 #define CONF_DEFAULT_NOOP_INTERVAL   30

@@ -205,7 +205,7 @@ Test(config, defaults)
 	cr_assert_eq(a->secret_kind, CONF_SECRET_PASSWORD);
 	cr_assert_str_eq(a->secret, "x");
 	cr_assert_eq(a->poll_interval, 300);
-	cr_assert_eq(a->idle_timeout, 1740);
+	cr_assert_eq(a->idle_timeout, 600);
 	cr_assert_eq(a->noop_interval, 30);
 	cr_assert_eq(a->timeout, 120);
 	cr_assert_eq(a->max_connections, 2);
