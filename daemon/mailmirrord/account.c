@@ -434,6 +434,9 @@ static int live(struct worker *w)
 			rc = sync_dirty(w, watched);
 			if (rc < 0)
 				return rc;
+			/* The cache took the resync: news may be written
+			 * in place again. */
+			w->sync.store_failed = false;
 		} else if (ms > 0) {
 			sleep_ms(a, (unsigned)ms);
 		}

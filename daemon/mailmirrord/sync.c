@@ -176,6 +176,10 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		return 0;
 	if (strcmp(n, "VANISHED") == 0)
 		c->sel_expunges++;
+	if (c->store_failed) {
+		c->sel_dirty = true;
+		return 1;
+	}
 
 	struct pending p = {0};
 	struct fetch_ctx f = {.c = c, .b = b, .p = &p};
@@ -184,6 +188,8 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		int w = sync_pending_write(c, b, &p, NULL);
 		if (w < 0) {
 			sync_pending_free(&p);
+			c->store_failed = w == SYNC_ESTORE;
+			c->sel_dirty = true;
 			return w;
 		}
 	}
@@ -216,6 +222,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->h = h;
 	c->selected = NULL;
 	c->sel_dirty = false;
+	c->store_failed = false;
 	c->condstore = c->qresync = false;
 	imap4_set_unsolicited(h, on_unsolicited, c);
 	/* RFC 7162 3.2.3: ENABLE QRESYNC implies CONDSTORE. */
@@ -475,7 +482,8 @@ void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
 		return;
 	const struct store_msg **rows = malloc(p->nrows * sizeof(*rows));
 	if (!rows) {
-		log_warning(c->conf->name, b->name, "on_new_mail: out of memory");
+		log_warning(c->conf->name, b->name,
+		            "on_new_mail: out of memory");
 		return;
 	}
 	for (size_t i = 0; i < p->nrows; i++)
@@ -928,9 +936,10 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 		/* Unchanged is in sync as of now: mailmirror status shows when
 		 * the mailbox was last known equal to the server. */
 		if (!changed) {
-			if (store_mailbox_set_last_sync(c->store, b->id,
-			                                (int64_t)time(NULL)) < 0)
-				return sync_fail_store(c, "mark a mailbox synced");
+			if (store_mailbox_set_last_sync(
+			            c->store, b->id, (int64_t)time(NULL)) < 0)
+				return sync_fail_store(c,
+				                       "mark a mailbox synced");
 			continue;
 		}
 		rc = sync_mailbox(c, b);

@@ -83,6 +83,9 @@ struct sync_ctx {
 	bool condstore, qresync; /* enabled on this connection */
 	bool notify_lost; /* the server stopped NOTIFY (sync_notify_overflow)
 	                     since sync_notify */
+	bool store_failed; /* a write of unsolicited news failed on this
+	                      connection: the rest is not tried (a full disk
+	                      would fail, and be logged, once per line) */
 	/* Held by every cache transaction of the sync engine: a batch writer
 	 * thread shares the store (sync_writer.c). Initialise it with
 	 * PTHREAD_MUTEX_INITIALIZER. */
@@ -145,7 +148,8 @@ bool sync_notify_overflow(const imap4_resp *resp);
  * short transaction: FETCH with UID and FLAGS, VANISHED. Others mark the
  * mailbox dirty, a STATUS (NOTIFY's news of another mailbox) marks that
  * box dirty, and a NOTIFICATIONOVERFLOW sets notify_lost. Returns 1 when a
- * resync is needed, 0, or < 0. */
+ * resync is needed, 0, or < 0: SYNC_ESTORE once, then store_failed is set
+ * and the news that follows only marks the mailbox dirty. */
 int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp);
 
 #endif

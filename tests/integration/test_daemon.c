@@ -851,3 +851,45 @@ Test(daemon, cache_removed_while_running_is_made_again, .timeout = 120)
 	cr_assert_eq(stop_daemon(pid), 0);
 	teardown(&f);
 }
+
+/* The cache's file system fills while the daemon is live and another
+ * client makes changes: the failure is logged once per attempt, not once
+ * per change, nothing is half written, and once space is freed the cache
+ * converges. Needs a small tmpfs (root): skipped where mount is denied. */
+Test(daemon, a_full_disk_is_told_once_and_recovered_from, .timeout = 120)
+{
+	struct fixture f;
+	char fs[300];
+	setup(&f, "dm_full", "");
+	snprintf(fs, sizeof(fs), "%s/fs", f.dir);
+	if (sh("mkdir -p %s && mount -t tmpfs -o size=4m tmpfs %s 2>/dev/null",
+	       fs, fs) != 0) {
+		teardown(&f);
+		cr_skip_test("cannot mount a tmpfs here");
+	}
+	snprintf(f.db, sizeof(f.db), "%s/fs/cache.db", f.dir);
+	cr_assert_eq(
+	        sh("sed -i 's|^cache = .*|cache = \"%s\";|' %s", f.db, f.conf),
+	        0);
+	cr_assert_eq(sh(CTL " create dm_full"), 0);
+	cr_assert_eq(sh(CTL " fill dm_full 30 41"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	sh("dd if=/dev/zero of=%s/filler bs=64k 2>/dev/null", fs);
+	/* Thirty flag changes in one burst, told while idling: thirty
+	 * writes in place that would each fail. */
+	cr_assert_eq(sh(CTL " store dm_full 1:30 +FLAGS '(\\Flagged)'"), 0);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(sh(CTL " append dm_full 'while the disk is full'"),
+		             0);
+	sleep(3);
+	long full = sh_number("grep -c 'disk is full' %s/log", f.dir);
+	cr_assert_eq(sh("rm -f %s/filler", fs), 0);
+	assert_converged(&f, 40);
+	assert_integrity(&f);
+	cr_assert_eq(stop_daemon(pid), 0);
+	sh("umount %s", fs);
+	teardown(&f);
+	cr_assert_geq(full, 1, "the full disk was never told");
+	cr_assert_leq(full, 6, "%ld lines for one full disk", full);
+}
