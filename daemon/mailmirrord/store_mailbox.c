@@ -23,13 +23,13 @@ int store_account_upsert(int64_t *id, struct store *s, const char *name,
 	return store_run_int(s, st, "storing the account", id);
 }
 
-int store_account_each(struct store *s, store_account_cb *cb, void *payload)
+/* Steps st (its parameters bound) and calls cb with each row's id and
+ * name; see store_mailbox_each. */
+static int each_row(struct store *s, sqlite3_stmt *st, store_mailbox_cb *cb,
+                    void *payload, const char *what)
 {
 	int rc = STORE_OK, r;
-	sqlite3_stmt *st = store_stmt(s, ST_ACCOUNT_EACH, &rc);
 
-	if (st == NULL)
-		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = cb(payload, sqlite3_column_int64(st, 0),
 		        (const char *)sqlite3_column_text(st, 1));
@@ -37,9 +37,17 @@ int store_account_each(struct store *s, store_account_cb *cb, void *payload)
 			break;
 	}
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = store_fail(s, r, "listing accounts");
+		rc = store_fail(s, r, what);
 	store_done(st);
 	return rc;
+}
+
+int store_account_each(struct store *s, store_account_cb *cb, void *payload)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_ACCOUNT_EACH, &rc);
+
+	return st ? each_row(s, st, cb, payload, "listing accounts") : rc;
 }
 
 int store_account_delete(struct store *s, int64_t account, int64_t *messages)
@@ -307,22 +315,13 @@ int store_mailbox_rename(struct store *s, int64_t mailbox, const char *new_name)
 int store_mailbox_each(struct store *s, int64_t account, store_mailbox_cb *cb,
                        void *payload)
 {
-	int rc = STORE_OK, r;
+	int rc = STORE_OK;
 	sqlite3_stmt *st = store_stmt(s, ST_MAILBOX_EACH, &rc);
 
 	if (st == NULL)
 		return rc;
 	sqlite3_bind_int64(st, 1, account);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = cb(payload, sqlite3_column_int64(st, 0),
-		        (const char *)sqlite3_column_text(st, 1));
-		if (rc != 0)
-			break;
-	}
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = store_fail(s, r, "listing mailboxes");
-	store_done(st);
-	return rc;
+	return each_row(s, st, cb, payload, "listing mailboxes");
 }
 
 int store_mailbox_set_live(struct store *s, int64_t mailbox, bool live)

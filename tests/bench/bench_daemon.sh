@@ -394,20 +394,28 @@ measure_2() {
 
 # --------------------------------------------------------- 3. resync
 
-# resync_runs TAG SEED: ten resyncs through resync-vds.conf, each after ten
-# flag changes by another client, into $st.TAG.stat; the bare client's
-# after the same kind of change into $st.TAG.bare.
+# resync_runs TAG SEED CONF: ten resyncs with CONF, each after ten flag
+# changes by another client, into $st.TAG.stat; the bare client's after the
+# same kind of change into $st.TAG.bare. With $proxy_log set, the bytes of
+# each resync go to $st.bytes too.
 resync_runs() {
 	rm -f "$st.$1.stat" "$st.$1.bare"
 	r=1
 	while [ "$r" -le 10 ]; do
 		flagged=$(python3 "$bench/store_flags.py" 127.0.0.1 "$IMAP_PORT" \
 			"$IMAP_USER" "B$big" 10 "$((r + $2))" | awk '{ print $2 }')
+		[ -z "${proxy_log:-}" ] || : > "$proxy_log"
 		"$work/runstat" "$st.$1.stat" \
-			"$daemon" -c "$work/resync-vds.conf" --once 2> "$st.log" ||
+			"$daemon" -c "$3" --once 2> "$st.log" ||
 			die "resync failed: $(tail -n 3 "$st.log")"
+		if [ -n "${proxy_log:-}" ]; then
+			wait_proxy
+			awk '$1 == "close" { s += $3; r += $4 } END { print s, r }' "$proxy_log" >> "$st.bytes"
+		fi
 		got=$(sql "$work/meta-$big.db" "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'B$big' AND m.flagged")
 		[ "$got" = "$flagged" ] || die "after resync the cache has $got flagged messages, the server $flagged"
+		# The floor: the same kind of change, then a client that only
+		# logs in and opens the mailbox.
 		python3 "$bench/store_flags.py" 127.0.0.1 "$IMAP_PORT" \
 			"$IMAP_USER" "B$big" 10 "$((r + $2 + 100))" > /dev/null
 		python3 "$bench/bare_resync.py" 127.0.0.1 "$IMAP_PORT" \
@@ -420,7 +428,7 @@ resync_runs() {
 measure_3() {
 	say "3. resync of $big messages after 10 flag changes, 10 runs"
 	st=$work/resync
-	rm -f "$st".*.stat "$st.bytes" "$st.bare"
+	rm -f "$st".*.stat "$st".*.bare "$st.bytes"
 	proxy_log=$work/proxy.log
 	: > "$proxy_log"
 	rm -f "$work/proxy.port"
@@ -448,27 +456,8 @@ measure_3() {
 		done
 	}
 	wait_proxy
-	r=1
-	while [ "$r" -le 10 ]; do
-		flagged=$(python3 "$bench/store_flags.py" 127.0.0.1 "$IMAP_PORT" \
-			"$IMAP_USER" "B$big" 10 "$r" | awk '{ print $2 }')
-		: > "$proxy_log"
-		"$work/runstat" "$st.ours.stat" \
-			"$daemon" -c "$work/resync.conf" --once 2> "$st.log" ||
-			die "resync failed: $(tail -n 3 "$st.log")"
-		wait_proxy
-		awk '$1 == "close" { s += $3; r += $4 } END { print s, r }' "$proxy_log" >> "$st.bytes"
-		got=$(sql "$work/meta-$big.db" "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'B$big' AND m.flagged")
-		[ "$got" = "$flagged" ] || die "after resync the cache has $got flagged messages, the server $flagged"
-		# The floor: the same kind of change, then a client that only
-		# logs in and opens the mailbox.
-		python3 "$bench/store_flags.py" 127.0.0.1 "$IMAP_PORT" \
-			"$IMAP_USER" "B$big" 10 "$((r + 100))" > /dev/null
-		python3 "$bench/bare_resync.py" 127.0.0.1 "$IMAP_PORT" \
-			"$IMAP_USER" "B$big" >> "$st.bare" ||
-			die "bare_resync failed"
-		r=$((r + 1))
-	done
+	resync_runs ours 0 "$work/resync.conf"
+	proxy_log=
 	kill "$proxy"
 	wait "$proxy" 2>/dev/null || true
 	forget "$proxy"
@@ -483,7 +472,7 @@ measure_3() {
 	"$top/tests/harness/dovecot.sh" reload "$dove" > /dev/null
 	sleep 1
 	conf "$work/resync-vds.conf" "$work/meta-$big.db" "$IMAP_PORT" none "\"B$big\"" ""
-	resync_runs vds 200
+	resync_runs vds 200 "$work/resync-vds.conf"
 
 	# And with Dovecot's high-performance mode as well (its documented
 	# tuning for busy servers): login and imap processes are started in
@@ -501,7 +490,7 @@ measure_3() {
 	EOF
 	"$top/tests/harness/dovecot.sh" reload "$dove" > /dev/null
 	sleep 1
-	resync_runs fast 400
+	resync_runs fast 400 "$work/resync-vds.conf"
 	mv "$work/dovecot.conf.orig" "$dove/dovecot.conf"
 	"$top/tests/harness/dovecot.sh" reload "$dove" > /dev/null
 	sleep 1
@@ -649,8 +638,8 @@ report_3() {
 	up=$(median "$st.bytes" 1)
 	full=$(kv "$st.flags.out" fetch_bytes)
 	echo "mailmirrord --once wall: $(fmt "$w" 3) s median, $(fmt "$(sort -g "$st.ours.stat" | tail -n 1 | cut -d' ' -f1)" 3) s worst"
-	if [ -s "$st.bare" ]; then
-		b=$(median "$st.bare" 1)
+	if [ -s "$st.ours.bare" ]; then
+		b=$(median "$st.ours.bare" 1)
 		echo "bare client, same change:  $(fmt "$b" 3) s median (LOGIN, EXAMINE, LOGOUT only); mailmirrord/bare = $(ratio "$w" "$b")"
 	fi
 	echo "bytes on the wire:       $down from the server, $up to it (whole session, login included)"
