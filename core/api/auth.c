@@ -59,7 +59,8 @@ struct exchange {
 	void *payload;
 	/* ... or a built-in mechanism */
 	struct imap4_sasl *sasl;
-	int error; /* why the exchange was cancelled */
+	int error;       /* why the exchange was cancelled */
+	const char *why; /* in words, when the mechanism knows: static */
 };
 
 /* Sends one client response line: base64 of data, "=" for none is not
@@ -137,6 +138,8 @@ static int on_challenge(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 			rc = send_line(h, run, out.data, out.len, false);
 		else
 			ex->error = rc;
+		if (ex->error == IMAP4_EPROTO)
+			ex->why = imap4_sasl_why(ex->sasl);
 		imap4_buf_wipe(&out);
 		gnutls_free(ch.data);
 		return ex->error ? send_line(h, run, NULL, 0, true) : rc;
@@ -174,7 +177,9 @@ static int run_exchange(imap4 *h, const char *mechanism, struct exchange *ex)
 	if (ex->error && rc != IMAP4_OK &&
 	    imap4_error_class(rc) != IMAP4_CLASS_ABORT)
 		return imap4_fail(h, ex->error, "AUTHENTICATE %s cancelled: %s",
-		                  mechanism, imap4_strerror(ex->error));
+		                  mechanism,
+		                  ex->why ? ex->why
+		                          : imap4_strerror(ex->error));
 	if (rc)
 		return rc;
 	/* We answered "*": an OK now is not a login we can trust. */

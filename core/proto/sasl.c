@@ -293,6 +293,16 @@ static int next_message(struct imap4_sasl *s, const void *challenge,
 	return IMAP4_EPROTO;
 }
 
+const char *imap4_sasl_why(const struct imap4_sasl *s)
+{
+	bool scram =
+	        s->mech == MECH_SCRAM_SHA_256 || s->mech == MECH_SCRAM_SHA_1;
+
+	if (scram && s->scram.why)
+		return s->scram.why;
+	return "a challenge the mechanism does not expect here";
+}
+
 int imap4_sasl_step(struct imap4_sasl *s, const void *challenge, size_t clen,
                     struct imap4_buf *out)
 {

@@ -56,6 +56,11 @@ int imap4_sasl_step(struct imap4_sasl *s, const void *challenge, size_t clen,
  * command layer refuses a tagged OK when this is false. */
 bool imap4_sasl_server_verified(const struct imap4_sasl *s);
 
+/* After imap4_sasl_step failed with IMAP4_EPROTO: what was wrong with the
+ * server's message, for people ("the server's nonce does not extend
+ * ours"); a static string. */
+const char *imap4_sasl_why(const struct imap4_sasl *s);
+
 /* Wipes every secret and frees; NULL is a no-op; sets *s to NULL. */
 void imap4_sasl_free(struct imap4_sasl **s);
 

@@ -247,6 +247,12 @@ static int derive(struct imap4_scram *sc, struct keys *k, const char *password,
 	return 0;
 }
 
+static int refuse(struct imap4_scram *sc, const char *why)
+{
+	sc->why = why;
+	return IMAP4_EPROTO;
+}
+
 int imap4_scram_client_final(struct imap4_scram *sc, const char *password,
                              const void *challenge, size_t clen,
                              struct imap4_buf *out)
@@ -259,31 +265,34 @@ int imap4_scram_client_final(struct imap4_scram *sc, const char *password,
 
 	if (!challenge || clen == 0 || clen > CHALLENGE_MAX ||
 	    memchr(challenge, '\0', clen))
-		return IMAP4_EPROTO;
+		return refuse(sc,
+		              "an empty, oversized or NUL-holding challenge");
 	/* "m=" marks an extension we must understand: we understand none. */
 	if (!next_attr(&r, &p, end) || r.name != 'r' ||
 	    !next_attr(&s, &p, end) || s.name != 's' ||
 	    !next_attr(&i, &p, end) || i.name != 'i')
-		return IMAP4_EPROTO;
+		return refuse(sc,
+		              "no r=, s= and i= in the server-first message");
 	while (p < end)
 		if (!next_attr(&ext, &p, end))
-			return IMAP4_EPROTO;
+			return refuse(sc, "a malformed server-first message");
 	if (end[-1] == ',')
-		return IMAP4_EPROTO;
+		return refuse(sc, "a malformed server-first message");
 	/* The server's part of the nonce must be there: a replayed nonce
 	 * would let an attacker replay an old exchange. */
 	if (!is_printable(r.val, r.len) || r.len <= nlen ||
 	    memcmp(r.val, sc->nonce, nlen) != 0)
-		return IMAP4_EPROTO;
+		return refuse(sc, "the server's nonce does not extend ours");
 	if (!parse_count(i.val, i.len, &iter))
-		return IMAP4_EPROTO;
+		return refuse(sc, "an iteration count outside 4096 to 1000000"
+		                  " (too weak, or too costly to compute)");
 	unsigned char *salt = malloc(s.len / 4 * 3 + 1);
 	if (!salt)
 		return IMAP4_ENOMEM;
 	long salt_len = b64_decode(salt, s.val, s.len);
 	if (salt_len <= 0) {
 		free(salt);
-		return IMAP4_EPROTO;
+		return refuse(sc, "a salt that is not base64");
 	}
 
 	/* AuthMessage = client-first-bare "," server-first ","
@@ -330,18 +339,20 @@ int imap4_scram_server_final(struct imap4_scram *sc, const void *challenge,
 
 	*verified = false;
 	if (!challenge || clen > CHALLENGE_MAX || !next_attr(&v, &p, end))
-		return IMAP4_EPROTO;
+		return refuse(sc, "a malformed server-final message");
 	if (v.name == 'e')
 		return 0; /* server-error: the tagged NO tells the rest */
 	if (v.name != 'v')
-		return IMAP4_EPROTO;
+		return refuse(sc, "no v= in the server-final message");
 	long n = b64_decode(sig, v.val, v.len);
 	/* Constant time, though the signature is public once sent: cheap. */
 	unsigned char diff = n == (long)sc->hlen ? 0 : 1;
 	for (size_t i = 0; i < sc->hlen && n == (long)sc->hlen; i++)
 		diff |= sig[i] ^ sc->server_sig[i];
 	if (diff)
-		return IMAP4_EPROTO;
+		return refuse(sc,
+		              "the server's signature is wrong: it does not "
+		              "know the password");
 	*verified = true;
 	return 0;
 }

@@ -30,6 +30,8 @@ struct imap4_scram {
 	struct imap4_buf auth; /* AuthMessage, built along the way */
 	size_t bare_len;       /* client-first-message-bare within auth */
 	unsigned char server_sig[IMAP4_SCRAM_HASH_MAX];
+	const char *why; /* what was wrong with the last challenge refused
+	                    (IMAP4_EPROTO), a static string; NULL */
 };
 
 /* sha256 picks SCRAM-SHA-256, else SCRAM-SHA-1. Draws a random nonce

@@ -4,6 +4,7 @@
 #include "util/buf.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 /* One step whose message must be exactly want (wlen bytes). */
@@ -251,11 +252,14 @@ Test(sasl, scram_server_error)
 	imap4_sasl_free(&s);
 }
 
-static void server_first_fails(const char *challenge)
+/* The server-first message is refused, and the reason says what of it. */
+static void server_first_fails(const char *challenge, const char *why)
 {
 	struct imap4_sasl *s = scram256();
 	step_fails(s, challenge, IMAP4_EPROTO);
 	cr_assert_not(imap4_sasl_server_verified(s));
+	cr_assert(strstr(imap4_sasl_why(s), why), "%s: %s", challenge,
+	          imap4_sasl_why(s));
 	imap4_sasl_free(&s);
 }
 
@@ -263,39 +267,53 @@ Test(sasl, scram_bad_server_first)
 {
 	/* the nonce must extend ours */
 	server_first_fails(
-	        "r=XOprNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
-	server_first_fails("r=" S256_NONCE
-	                   ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
-	server_first_fails("r=rOprNG,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
+	        "r=XOprNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+	        "nonce");
+	server_first_fails("r=" S256_NONCE ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+	                   "nonce");
+	server_first_fails("r=rOprNG,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+	                   "nonce");
 	/* iteration counts */
 	server_first_fails("r=" S256_NONCE
-	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4095");
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4095",
+	                   "iteration count");
 	server_first_fails("r=" S256_NONCE
-	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000001");
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000001",
+	                   "iteration count");
 	server_first_fails(
 	        "r=" S256_NONCE
-	        "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=99999999999999999999");
+	        "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=99999999999999999999",
+	        "iteration count");
 	server_first_fails("r=" S256_NONCE
-	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=04096");
-	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=");
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=04096",
+	                   "iteration count");
+	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=",
+	                   "iteration count");
 	server_first_fails("r=" S256_NONCE
-	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=-4096");
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=-4096",
+	                   "iteration count");
 	/* salt */
-	server_first_fails("r=" S256_NONCE "x,s=,i=4096");
-	server_first_fails("r=" S256_NONCE
-	                   "x,s=W22Z*J0SNY7soEsUEjb6gQ==,i=4096");
-	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ,i=4096");
+	server_first_fails("r=" S256_NONCE "x,s=,i=4096", "salt");
+	server_first_fails(
+	        "r=" S256_NONCE "x,s=W22Z*J0SNY7soEsUEjb6gQ==,i=4096", "salt");
+	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ,i=4096",
+	                   "salt");
 	/* structure */
 	server_first_fails("m=ext,r=" S256_NONCE
-	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+	                   "no r=, s= and i=");
 	server_first_fails("s=W22ZaJ0SNY7soEsUEjb6gQ==,r=" S256_NONCE
-	                   "x,i=4096");
-	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==");
+	                   "x,i=4096",
+	                   "no r=, s= and i=");
+	server_first_fails("r=" S256_NONCE "x,s=W22ZaJ0SNY7soEsUEjb6gQ==",
+	                   "no r=, s= and i=");
 	server_first_fails("r=" S256_NONCE
-	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,");
+	                   "x,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,",
+	                   "malformed server-first");
 	server_first_fails("r=" S256_NONCE
-	                   "x y,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
-	server_first_fails("");
+	                   "x y,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+	                   "nonce");
+	server_first_fails("", "empty");
 }
 
 Test(sasl, scram_accepts_extensions_and_big_counts)
