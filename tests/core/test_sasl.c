@@ -4,7 +4,6 @@
 #include "util/buf.h"
 
 #include <criterion/criterion.h>
-#include <stdio.h>
 #include <string.h>
 
 /* One step whose message must be exactly want (wlen bytes). */
