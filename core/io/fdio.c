@@ -150,10 +150,12 @@ static int fail(struct imap4_fd_transport *t, int code, const char *what)
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
 		         "%s %s: the cancel descriptor %d is not open", what,
 		         t->peer, t->cancel_fd);
-	else if (code == IMAP4_EEOF)
+	else if (code == IMAP4_EEOF) {
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg),
 		         "%s closed the connection", t->peer);
-	else
+		if (t->describe_eof)
+			t->describe_eof(t);
+	} else
 		snprintf(t->base.errmsg, sizeof(t->base.errmsg), "%s %s: %s",
 		         what, t->peer, strerror(errno));
 	return code;

@@ -18,6 +18,9 @@ struct imap4_fd_transport {
 	int cancel_fd;  /* watched by every wait, or -1 (see
 	                   imap4_transport_set_cancel) */
 	char peer[160]; /* "host:port" or "command ...", for errors */
+	/* Called after an end of file is told in base.errmsg, to add what
+	 * the layer knows (a command's exit status); may be NULL. */
+	void (*describe_eof)(struct imap4_fd_transport *t);
 };
 
 /* Fills t for the fds given (which it then owns), with no cancel fd, and

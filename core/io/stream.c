@@ -32,16 +32,19 @@ struct stream_transport {
 	pid_t pid;
 	pid_t target; /* what the close signals: -pid, its process group,
 	                 or pid alone (see spawn_shell) */
+	bool reaped;  /* pid is no longer ours to wait for or signal */
+	int status;   /* its wait status once reaped here, or -1 */
 };
 
 /* Waits up to ms for pid to end; true once it is reaped (or cannot be:
- * ECHILD means SIGCHLD is ignored and the kernel reaped it). */
-static bool reap_within(pid_t pid, int ms)
+ * ECHILD means SIGCHLD is ignored and the kernel reaped it). *status, when
+ * not NULL, gets its wait status if we reaped it, else stays as it was. */
+static bool reap_within(pid_t pid, int ms, int *status)
 {
 	int64_t end = imap4_now_ms() + ms;
 
 	for (;;) {
-		pid_t r = waitpid(pid, NULL, WNOHANG);
+		pid_t r = waitpid(pid, status, WNOHANG);
 		const struct timespec nap = {0, REAP_POLL_MS * 1000000L};
 
 		if (r == pid || (r < 0 && errno != EINTR))
@@ -60,9 +63,10 @@ static void stream_close(struct imap4_transport *t)
 	 * its process group (spawn_shell): a shell that forked ("cmd; cmd2",
 	 * a pipeline) would otherwise leave its children running. */
 	imap4_fdio_clear(&s->io);
-	if (s->pid > 0 && !reap_within(s->pid, EXIT_GRACE_MS)) {
+	if (s->pid > 0 && !s->reaped &&
+	    !reap_within(s->pid, EXIT_GRACE_MS, NULL)) {
 		kill(s->target, SIGTERM);
-		if (!reap_within(s->pid, TERM_GRACE_MS)) {
+		if (!reap_within(s->pid, TERM_GRACE_MS, NULL)) {
 			kill(s->target, SIGKILL);
 			while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
 				;
@@ -74,6 +78,25 @@ static void stream_close(struct imap4_transport *t)
 	if (s->pid > 0 && s->target < 0)
 		kill(s->target, SIGTERM);
 	free(s);
+}
+
+/* "command "x" closed the connection: it exited with status 127" once
+ * the command has ended (a missing program, ssh refused), which it does
+ * right after closing its stdout: a short wait for it. */
+static void describe_exit(struct imap4_fd_transport *io)
+{
+	struct stream_transport *s = (struct stream_transport *)io;
+
+	if (!s->reaped && reap_within(s->pid, EXIT_GRACE_MS, &s->status))
+		s->reaped = true;
+	int st = s->status;
+	size_t n = strlen(io->base.errmsg);
+	if (st != -1 && WIFEXITED(st))
+		snprintf(io->base.errmsg + n, sizeof(io->base.errmsg) - n,
+		         ": it exited with status %d", WEXITSTATUS(st));
+	else if (st != -1 && WIFSIGNALED(st))
+		snprintf(io->base.errmsg + n, sizeof(io->base.errmsg) - n,
+		         ": it was killed by signal %d", WTERMSIG(st));
 }
 
 static const struct imap4_transport_ops stream_ops = {
@@ -214,6 +237,8 @@ int imap4_stream_open(struct imap4_transport **out, const char *command,
 	snprintf(peer, sizeof(peer), "command \"%.60s%s\"", command,
 	         strlen(command) > 60 ? "..." : "");
 	rc = imap4_fdio_init(&s->io, &stream_ops, outp[0], in[1], peer);
+	s->io.describe_eof = describe_exit;
+	s->status = -1;
 	if (rc < 0) {
 		snprintf(errbuf, errlen, "%s", s->io.base.errmsg);
 		stream_close(&s->io.base);

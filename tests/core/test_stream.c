@@ -94,6 +94,10 @@ Test(stream, command_that_exits)
 	cr_assert_eq(
 	        imap4_transport_read(t, buf, sizeof(buf), imap4_deadline(2000)),
 	        IMAP4_EEOF);
+	/* The end says how the command ended. */
+	cr_assert(strstr(t->errmsg, "closed the connection: it exited with "
+	                            "status 3"),
+	          "%s", t->errmsg);
 	/* Once the reader is gone a write fails, and SIGPIPE (which would
 	 * kill this test) is not raised. The exiting shell may release its
 	 * stdin a moment after its stdout, so the first writes may still
