@@ -44,10 +44,11 @@ struct account {
 	struct checkpointer *ck; /* borrowed, may be NULL */
 	pthread_t thread;
 
-	pthread_mutex_t lock; /* guards h, idle_fd, check_by, status, done,
-	                         and the cond */
+	pthread_mutex_t lock; /* guards h, sock, idle_fd, check_by, status,
+	                         done, and the cond */
 	pthread_cond_t cond;  /* stop requests, end of the thread */
 	imap4 *h;             /* the connection, for imap4_wake() */
+	int sock;             /* h's socket, for acct_force_stop, or -1 */
 	int idle_fd;          /* h's socket while watch() waits on it, or -1 */
 	int64_t check_by;     /* deadline of a poke's check, or 0 */
 	char status[160];
@@ -139,6 +140,7 @@ static void publish_handle(struct account *a, imap4 *h)
 {
 	pthread_mutex_lock(&a->lock);
 	a->h = h;
+	a->sock = h ? imap4_socket(h) : -1;
 	pthread_mutex_unlock(&a->lock);
 	/* A stop that came after the connect but before the handle was
 	 * published (during the login, which cancel_fd does not cover)
@@ -486,6 +488,8 @@ static int live(struct worker *w)
 static void once_done(struct worker *w, int rc)
 {
 	const struct conf_account *c = w->a->conf;
+	if (rc == SYNC_ECONN && atomic_load(&w->a->stop))
+		rc = SYNC_ESTOP; /* cut by our stop (acct_force_stop) */
 	/* One transaction: one WAL commit at the end of a resync. */
 	bool txn = store_begin(w->store) == STORE_OK;
 	if (rc == SYNC_OK) {
@@ -615,6 +619,10 @@ static void *run(void *arg)
 		if (!a->once) /* nothing is live in a --once run */
 			store_account_clear_live(w.store, w.account_id);
 		disconnect(&w, rc != SYNC_ECONN);
+		/* A connection our stop cut (acct_force_stop) is the stop,
+		 * not a failure to report. */
+		if (rc == SYNC_ECONN && atomic_load(&a->stop))
+			rc = SYNC_ESTOP;
 		if (a->once) {
 			a->ok = rc == SYNC_OK;
 			if (!w.once_recorded)
@@ -662,6 +670,7 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	a->ix = ix;
 	a->ck = ck;
 	a->idle_fd = -1;
+	a->sock = -1;
 	a->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (a->cancel_fd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -706,6 +715,16 @@ void acct_request_stop(struct account *a)
 	if (a->h)
 		imap4_wake(a->h);
 	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void acct_force_stop(struct account *a)
+{
+	pthread_mutex_lock(&a->lock);
+	/* The descriptor stays open (the worker closes it with the handle):
+	 * only its traffic ends, and every wait on it returns at once. */
+	if (a->sock >= 0)
+		shutdown(a->sock, SHUT_RDWR);
 	pthread_mutex_unlock(&a->lock);
 }
 

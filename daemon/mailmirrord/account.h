@@ -42,6 +42,13 @@ int acct_start(struct account **out, const struct conf_account *conf,
  * once. */
 void acct_request_stop(struct account *a);
 
+/* After acct_request_stop, for a worker that has not ended: shuts its
+ * connection down, so that a command the server does not answer (or
+ * answers slowly, a long FETCH) ends at once, without LOGOUT. The cache
+ * stays consistent: what the cut command did not commit never happened.
+ * Safe from any thread, at any time. */
+void acct_force_stop(struct account *a);
+
 /* Waits until the worker ended (at most timeout_ms; < 0 waits for ever).
  * true when it did; then *ok says whether a --once sync succeeded, and the
  * account is freed and *a set to NULL. */

@@ -39,6 +39,10 @@
 #define EX_CONFIG 78
 /* SIGTERM to exit within systemd's patience and ours (issue: 2 s). */
 #define STOP_BUDGET_MS 1800
+/* A worker that has not ended this long after a stop is waiting on the
+ * server (IDLE's DONE and LOGOUT take milliseconds): its connection is cut
+ * (acct_force_stop). */
+#define FORCE_AFTER_MS 300
 /* A WAL longer than this is emptied at exit: 256 pages, read in about a
  * millisecond at the next start. */
 #define WAL_TRIM_BYTES ((off_t)1 << 20)
@@ -170,34 +174,32 @@ static int start(struct running *r, const struct conf_account *c,
 	return 0;
 }
 
-/* Stops the workers for which pick() is true, all at once, and waits for
- * them until deadline_ms passes. */
-static bool stop_some(struct running *r,
+/* Milliseconds left of budget_ms since t0; -1 for no budget. */
+static int left_of(const struct timespec *t0, int budget_ms)
+{
+	if (budget_ms < 0)
+		return -1;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	long spent = (t.tv_sec - t0->tv_sec) * 1000 +
+	             (t.tv_nsec - t0->tv_nsec) / 1000000;
+	return budget_ms > spent ? (int)(budget_ms - spent) : 0;
+}
+
+/* Joins the picked workers that end within budget_ms of t0; the others
+ * stay in r. Whether all ended. */
+static bool join_some(struct running *r,
                       bool (*pick)(const struct account *, const void *),
-                      const void *arg, int budget_ms, bool *all_ok)
+                      const void *arg, const struct timespec *t0, int budget_ms,
+                      bool *all_ok)
 {
 	bool all_joined = true;
-	for (size_t i = 0; i < r->n; i++)
-		if (!pick || pick(r->v[i], arg))
-			acct_request_stop(r->v[i]);
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	size_t w = 0;
 	for (size_t i = 0; i < r->n; i++) {
+		bool ok = false;
 		if (pick && !pick(r->v[i], arg)) {
 			r->v[w++] = r->v[i];
-			continue;
-		}
-		struct timespec t;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		long spent = (t.tv_sec - t0.tv_sec) * 1000 +
-		             (t.tv_nsec - t0.tv_nsec) / 1000000;
-		int left = budget_ms < 0
-		                   ? -1
-		                   : (int)(budget_ms > spent ? budget_ms - spent
-		                                             : 0);
-		bool ok = false;
-		if (acct_join(&r->v[i], left, &ok)) {
+		} else if (acct_join(&r->v[i], left_of(t0, budget_ms), &ok)) {
 			if (all_ok && !ok)
 				*all_ok = false;
 		} else {
@@ -207,6 +209,30 @@ static bool stop_some(struct running *r,
 	}
 	r->n = w;
 	return all_joined;
+}
+
+/* Stops the workers for which pick() is true, all at once, and waits for
+ * them until budget_ms passes (-1: for ever). A worker that has not ended
+ * after FORCE_AFTER_MS is in a command the server does not answer, or in a
+ * long one: its connection is shut down, without LOGOUT. */
+static bool stop_some(struct running *r,
+                      bool (*pick)(const struct account *, const void *),
+                      const void *arg, int budget_ms, bool *all_ok)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!pick || pick(r->v[i], arg))
+			acct_request_stop(r->v[i]);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int soft = budget_ms >= 0 && budget_ms < FORCE_AFTER_MS
+	                   ? budget_ms
+	                   : FORCE_AFTER_MS;
+	if (join_some(r, pick, arg, &t0, soft, all_ok))
+		return true;
+	for (size_t i = 0; i < r->n; i++)
+		if (!pick || pick(r->v[i], arg))
+			acct_force_stop(r->v[i]);
+	return join_some(r, pick, arg, &t0, budget_ms, all_ok);
 }
 
 static bool named(const struct account *a, const void *name)

@@ -1,4 +1,5 @@
-/* test_daemon_stop.c - SIGTERM while an account is still connecting.
+/* test_daemon_stop.c - SIGTERM while an account is still connecting, or
+ * waits on a command the server does not answer.
  *
  * A connect has no libimap4 handle to wake yet: the account's stop makes
  * its cancel descriptor readable instead (opts.cancel_fd), which ends the
@@ -7,10 +8,13 @@
  * waits until the daemon is stuck in it, and requires SIGTERM to end the
  * daemon with status 0 within a second, with nothing logged at warning or
  * above (no "did not stop in time", no connection failure or back-off).
- * Without the cancel, each would wait out its 1.8 s stop budget.
+ * Without the cancel, each would wait out its 1.8 s stop budget. A worker
+ * that waits on a command when the stop comes gets a short grace, then its
+ * connection is cut (acct_force_stop): the stop is as quiet and as quick.
  */
 #include "integration/daemon_fixture.h"
 
+#include "harness/fake_server.h"
 #include "harness/silent_listener.h"
 
 #include <arpa/inet.h>
@@ -165,5 +169,33 @@ Test(stop, while_a_tunnel_never_speaks)
 	/* The daemon ended its tunnel as it closed it: nothing is left. */
 	cr_assert_neq(sh("pgrep -f 'sleep 59[.]4321' >/dev/null"), 0,
 	              "the tunnel's child outlived the daemon");
+	teardown(&f);
+}
+
+/* Logged in, the daemon sends LIST, and the server never answers. */
+Test(stop, while_a_command_gets_no_answer)
+{
+	struct fixture f;
+	struct fake_server *fs;
+	uint16_t port;
+	char conn[128], err[512];
+	cr_assert_eq(fake_server_listen(&fs, &port,
+	                                "S: * OK [CAPABILITY IMAP4rev1] hi\n"
+	                                "C~ $TAG LOGIN \n"
+	                                "S: $TAG OK [CAPABILITY IMAP4rev1] in\n"
+	                                "C~ $TAG LIST \n"
+	                                "TIMEOUT 30000\n"
+	                                "EOF\n"),
+	             0);
+	snprintf(conn, sizeof(conn),
+	         "host = \"127.0.0.1\"; port = %u; tls = \"none\";",
+	         (unsigned)port);
+	make_fixture(&f, conn);
+
+	pid_t pid = start_daemon(&f);
+	wait_log(&f, "connected");
+	usleep(300000);
+	assert_quiet_stop(&f, pid);
+	cr_assert_eq(fake_server_finish(fs, err, sizeof(err)), 0, "%s", err);
 	teardown(&f);
 }
