@@ -264,6 +264,15 @@ static void gc_confs(struct confs *cs, const struct running *r)
 	cs->n = w;
 }
 
+/* Between the steps of a long prune: still alive, to the watchdog and to a
+ * start that would otherwise time out. */
+static void prune_alive(void *payload)
+{
+	(void)payload;
+	notify_watchdog(true);
+	notify_extend_timeout(30 * 1000000ULL);
+}
+
 /* Whether an account left the configuration (renamed ones too). */
 static bool removed_any(const struct conf_diff *d)
 {
@@ -335,7 +344,7 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 	if (removed_any(&d)) {
 		struct store *ps = NULL;
 		if (store_open(&ps, cache, err, sizeof(err)) == 0)
-			prune_accounts(ps, neu);
+			prune_accounts(ps, neu, prune_alive, NULL);
 		else
 			log_err(NULL, NULL, "cache %s: %s", cache, err);
 		store_close(&ps);
@@ -681,7 +690,7 @@ int main(int argc, char **argv)
 	 * last one does. */
 	int efd = once ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 
-	prune_accounts(s, conf);
+	prune_accounts(s, conf, prune_alive, NULL);
 	struct running r = {0};
 	struct cache_file_id cache_id = {0};
 	bool watch_cache = cache_file_id(cache, &cache_id) == 0;

@@ -36,6 +36,14 @@ int notify_reloading(void)
 	return send_state(msg);
 }
 
+int notify_extend_timeout(uint64_t usec)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "EXTEND_TIMEOUT_USEC=%" PRIu64, usec);
+	return send_state(msg);
+}
+
 int notify_stopping(void)
 {
 	return send_state("STOPPING=1");

@@ -39,6 +39,10 @@ int notify_reloading(void);
 /* STOPPING=1: shutdown has begun. */
 int notify_stopping(void);
 
+/* EXTEND_TIMEOUT_USEC: the start (or stop) under way needs usec more
+ * before the service manager gives up on it (systemd 236 and later). */
+int notify_extend_timeout(uint64_t usec);
+
 /* STATUS=<text>, shown by systemctl status. The text is printf-formatted,
  * sanitized as log lines are (a newline would start another field of the
  * datagram) and cut to 256 bytes. */

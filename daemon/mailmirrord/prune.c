@@ -13,7 +13,7 @@ struct gone {
 	struct gone_one {
 		int64_t id;
 		char *name;
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 
@@ -44,23 +44,38 @@ static int collect(void *payload, int64_t id, const char *name)
 	return 0;
 }
 
-int prune_accounts(struct store *s, const struct conf *conf)
+/* Messages deleted per transaction: each is a short write lock (the
+ * full-text index forgets each message's text), so that the workers of the
+ * other accounts keep writing meanwhile. */
+#define PRUNE_STEP 2000
+
+int prune_accounts(struct store *s, const struct conf *conf,
+                   void (*alive)(void *payload), void *payload)
 {
 	struct gone g = {.conf = conf};
 	int rc = store_account_each(s, collect, &g);
 	if (rc < 0)
-		log_err(NULL, NULL, "cache: %s", rc == STORE_ENOMEM
-		                                         ? "out of memory"
-		                                         : store_errmsg(s));
+		log_err(NULL, NULL, "cache: %s",
+		        rc == STORE_ENOMEM ? "out of memory" : store_errmsg(s));
 	for (size_t i = 0; rc >= 0 && i < g.n; i++) {
-		int64_t messages = 0;
-		if ((rc = store_account_delete(s, g.v[i].id, &messages)) < 0) {
-			log_err(g.v[i].name, NULL, "cache: %s", store_errmsg(s));
+		int64_t messages = 0, step;
+		log_notice(g.v[i].name, NULL,
+		           "account no longer in the configuration: dropping "
+		           "it from the cache");
+		while ((rc = store_account_delete_step(s, g.v[i].id, PRUNE_STEP,
+		                                       &step)) == 0) {
+			messages += step;
+			if (alive)
+				alive(payload);
+		}
+		if (rc < 0) {
+			log_err(g.v[i].name, NULL, "cache: %s",
+			        store_errmsg(s));
 			break;
 		}
 		log_notice(g.v[i].name, NULL,
-		           "account no longer in the configuration: dropped "
-		           "from the cache with its %" PRId64 " messages",
+		           "dropped from the cache with its %" PRId64
+		           " messages",
 		           messages);
 	}
 	for (size_t i = 0; i < g.n; i++)

@@ -12,8 +12,12 @@
 #include "mailmirrord/store.h"
 
 /* Deletes from s every account that conf does not name, with all it holds,
- * one transaction each, and logs each one at notice level. 0, or -1 when
- * the cache failed (logged; what was deleted stays deleted). */
-int prune_accounts(struct store *s, const struct conf *conf);
+ * in short transactions (store_account_delete_step), and logs each one at
+ * notice level. An account of a million messages takes minutes: between
+ * steps, alive(payload) (may be NULL) lets the caller tell the service
+ * manager it still lives. 0, or -1 when the cache failed (logged; what was
+ * deleted stays deleted, and the next call goes on). */
+int prune_accounts(struct store *s, const struct conf *conf,
+                   void (*alive)(void *payload), void *payload);
 
 #endif

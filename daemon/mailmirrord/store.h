@@ -118,10 +118,16 @@ int store_account_clear_live(struct store *s, int64_t account);
 typedef int store_account_cb(void *payload, int64_t id, const char *name);
 int store_account_each(struct store *s, store_account_cb *cb, void *payload);
 
-/* Deletes the account with its mailboxes, messages, bodies and their
- * full-text entries, in one transaction (its own, unless one is open).
- * *messages (may be NULL) is how many messages went. */
-int store_account_delete(struct store *s, int64_t account, int64_t *messages);
+/* One step of deleting the account with its mailboxes, messages, bodies
+ * and their full-text entries: a transaction of its own that deletes at
+ * most limit messages of one mailbox (recounting it, or deleting it once
+ * empty), or, when no mailbox is left, the account. Returns 1 once the
+ * account is gone, 0 while there is more to do, < 0 on failure. *messages
+ * is how many messages this step deleted. Steps keep the cache consistent
+ * (a mailbox's counts match its rows), so a kill between two loses
+ * nothing: the next start goes on. */
+int store_account_delete_step(struct store *s, int64_t account, int limit,
+                              int64_t *messages);
 
 /* -------------------------------------------------------------- mailboxes */
 

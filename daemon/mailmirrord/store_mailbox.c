@@ -50,37 +50,51 @@ int store_account_each(struct store *s, store_account_cb *cb, void *payload)
 	return st ? each_row(s, st, cb, payload, "listing accounts") : rc;
 }
 
-int store_account_delete(struct store *s, int64_t account, int64_t *messages)
+int store_account_delete_step(struct store *s, int64_t account, int limit,
+                              int64_t *messages)
 {
-	int rc = STORE_OK;
+	int rc, changes = 0;
+	int64_t mailbox = 0;
 	sqlite3_stmt *st;
-	int64_t n = 0;
-	bool own = !store_in_transaction(s);
 
-	if (own && (rc = store_begin(s)) < 0)
+	*messages = 0;
+	if ((rc = store_begin(s)) < 0)
 		return rc;
-	/* exists_count is every mailbox's number of rows (schema.c). */
-	if ((st = store_stmt(s, ST_ACCOUNT_MESSAGES, &rc)) == NULL)
+	if ((st = store_stmt(s, ST_ACCOUNT_SOME_MAILBOX, &rc)) == NULL)
 		goto fail;
 	sqlite3_bind_int64(st, 1, account);
-	if ((rc = store_run_int(s, st, "counting the account's messages",
-	                        &n)) < 0)
+	rc = store_run_int(s, st, "looking up the account's mailboxes",
+	                   &mailbox);
+	if (rc == STORE_ENOTFOUND) {
+		/* Nothing left under it. */
+		if ((st = store_stmt(s, ST_ACCOUNT_DELETE, &rc)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, account);
+		if ((rc = store_run(s, st, "deleting the account", NULL)) < 0 ||
+		    (rc = store_commit(s)) < 0)
+			goto fail;
+		return 1;
+	}
+	if (rc < 0)
 		goto fail;
-	/* Mailboxes, messages and bodies go by their foreign keys; each
-	 * message's trigger takes it out of the full-text index. */
-	if ((st = store_stmt(s, ST_ACCOUNT_DELETE, &rc)) == NULL)
+	/* Each message's trigger takes it out of the full-text index, and
+	 * its body goes with it. */
+	if ((st = store_stmt(s, ST_MESSAGE_DELETE_SOME, &rc)) == NULL)
 		goto fail;
-	sqlite3_bind_int64(st, 1, account);
-	if ((rc = store_run(s, st, "deleting the account", NULL)) < 0)
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int(st, 2, limit);
+	if ((rc = store_run(s, st, "deleting messages", &changes)) < 0)
 		goto fail;
-	if (own && (rc = store_commit(s)) < 0)
+	if (changes < limit)
+		rc = store_mailbox_delete(s, mailbox);
+	else
+		rc = store_mailbox_recount(s, mailbox, false);
+	if (rc < 0 || (rc = store_commit(s)) < 0)
 		goto fail;
-	if (messages)
-		*messages = n;
-	return STORE_OK;
+	*messages = changes;
+	return 0;
 fail:
-	if (own)
-		store_rollback(s);
+	store_rollback(s);
 	return rc;
 }
 
@@ -330,8 +344,7 @@ int store_mailbox_set_live(struct store *s, int64_t mailbox, bool live)
 	                     "setting the live mark");
 }
 
-int store_mailbox_set_last_sync(struct store *s, int64_t mailbox,
-                                int64_t when)
+int store_mailbox_set_last_sync(struct store *s, int64_t mailbox, int64_t when)
 {
 	return store_set_int(s, ST_MAILBOX_LAST_SYNC, mailbox, when,
 	                     "setting the mailbox sync time");

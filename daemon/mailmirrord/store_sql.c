@@ -25,9 +25,11 @@ const char *const store_sql[ST_COUNT] = {
 		"UPDATE mailboxes SET live = 0 WHERE account_id = ?1 AND live",
 	[ST_ACCOUNT_EACH] = "SELECT id, name FROM accounts ORDER BY id",
 	[ST_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE id = ?1",
-	[ST_ACCOUNT_MESSAGES] =
-		"SELECT coalesce(sum(exists_count), 0) FROM mailboxes "
-		"WHERE account_id = ?1",
+	[ST_ACCOUNT_SOME_MAILBOX] =
+		"SELECT id FROM mailboxes WHERE account_id = ?1 LIMIT 1",
+	[ST_MESSAGE_DELETE_SOME] =
+		"DELETE FROM messages WHERE id IN (SELECT id FROM messages "
+		"WHERE mailbox_id = ?1 LIMIT ?2)",
 	[ST_MAILBOX_UPSERT] =
 		"INSERT INTO mailboxes (account_id, name, delimiter, "
 		"attributes, special_use) VALUES (?1, ?2, ?3, ?4, ?5) "

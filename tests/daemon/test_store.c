@@ -1259,3 +1259,58 @@ Test(store, batch_writes_equal_row_writes)
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
 	store_close(&s);
 }
+
+/* An account leaves in steps of at most limit messages, each a commit of
+ * its own; after every step the cache is consistent (a mailbox's counts
+ * match its rows, the full-text index matches the messages), and the
+ * other account is untouched. */
+Test(store, an_account_is_deleted_in_consistent_steps)
+{
+	int64_t acct, inbox, other, other_box, archive;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_msg v[25];
+	const struct store_msg *pv[25];
+
+	cr_assert_eq(store_mailbox_upsert(&archive, s, acct, "Archive", "/", "",
+	                                  NULL),
+	             STORE_OK);
+	cr_assert_eq(store_account_upsert(&other, s, "other", "h", "u"),
+	             STORE_OK);
+	cr_assert_eq(store_mailbox_upsert(&other_box, s, other, "INBOX", "/",
+	                                  "", NULL),
+	             STORE_OK);
+	for (uint32_t i = 0; i < 25; i++) {
+		v[i] = msg(i + 1, "steps", i % 2 ? "\\Seen" : "");
+		pv[i] = &v[i];
+	}
+	cr_assert_eq(store_message_upsert_many(s, inbox, pv, 25, NULL),
+	             STORE_OK);
+	cr_assert_eq(store_message_upsert_many(s, archive, pv, 7, NULL),
+	             STORE_OK);
+	cr_assert_eq(store_message_upsert_many(s, other_box, pv, 3, NULL),
+	             STORE_OK);
+	cr_assert_eq(store_mailbox_recount(s, inbox, false), STORE_OK);
+	cr_assert_eq(store_mailbox_recount(s, archive, false), STORE_OK);
+	cr_assert_eq(store_mailbox_recount(s, other_box, false), STORE_OK);
+	index_all(s);
+
+	int64_t step, total = 0;
+	int steps = 0, rc;
+	while ((rc = store_account_delete_step(s, acct, 10, &step)) == 0) {
+		total += step;
+		steps++;
+		assert_consistent();
+		cr_assert_eq(query_int("SELECT count(*) FROM mailboxes b WHERE "
+		                       "exists_count != (SELECT count(*) FROM "
+		                       "messages m WHERE m.mailbox_id = b.id)"),
+		             0);
+	}
+	cr_assert_eq(rc, 1);
+	cr_assert_eq(total, 32);
+	cr_assert_geq(steps, 4);
+	cr_assert_eq(query_int("SELECT count(*) FROM accounts"), 1);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
+	cr_assert_eq(fts_hits("steps"), 3);
+	assert_consistent();
+	store_close(&s);
+}
