@@ -692,33 +692,6 @@ int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
 	return CACHE_OK;
 }
 
-int cache_trim_wal(const char *path, off_t max_bytes)
-{
-	char wal[PATH_MAX];
-	struct stat sb;
-	if (snprintf(wal, sizeof(wal), "%s-wal", path) >= (int)sizeof(wal))
-		return CACHE_EIO;
-	if (lstat(wal, &sb) < 0 || sb.st_size <= max_bytes)
-		return CACHE_OK;
-	sqlite3 *db = NULL;
-	int rc = open_db(&db, path, SQLITE_OPEN_READWRITE, NULL, 0);
-	if (rc < 0)
-		return rc;
-	/* A read first: a connection learns that the file is in WAL mode,
-	 * and opens the WAL, only when it reads the database. TRUNCATE:
-	 * the frames go into the database, the file to 0 bytes. */
-	/* Not worth a wait: a reader or writer of another process may hold
-	 * the cache, and the next exit tries again. */
-	sqlite3_busy_timeout(db, 100);
-	rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL,
-	                  NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_wal_checkpoint_v2(
-		        db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	sqlite3_close(db);
-	return rc == SQLITE_OK ? CACHE_OK : db_code(rc);
-}
-
 int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)
 {
 	struct stat sb;

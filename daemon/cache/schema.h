@@ -55,16 +55,6 @@ enum cache_code {
  * CACHE_ENOTOURS, CACHE_EDB, CACHE_EIO, CACHE_ENOMEM. */
 int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen);
 
-/* Connections of cache_open_rw leave the WAL in place when they close. The
- * first connection of the next process reads the whole WAL to rebuild its
- * index: a WAL of 1,000 pages (SQLite's checkpoint threshold) made a
- * --once resync half again as slow. When the WAL file at path is larger
- * than max_bytes, this checkpoints it into the database and empties it;
- * call it when the process has closed its other connections. 0 when
- * done or not needed; a negative CACHE_E* when it failed (nothing is
- * lost: the WAL stays). */
-int cache_trim_wal(const char *path, off_t max_bytes);
-
 /* Opens an existing cache read-only (SQLITE_OPEN_READONLY) for queries. It
  * works while the daemon writes: readers see the last committed state. The
  * schema is never changed; a cache of another version is refused.

@@ -43,9 +43,6 @@
  * server (IDLE's DONE and LOGOUT take milliseconds): its connection is cut
  * (acct_force_stop). */
 #define FORCE_AFTER_MS 300
-/* A WAL longer than this is emptied at exit: 256 pages, read in about a
- * millisecond at the next start. */
-#define WAL_TRIM_BYTES ((off_t)1 << 20)
 
 struct running {
 	struct account **v;
@@ -536,8 +533,20 @@ static void start_cache_threads(struct running *r, const char *cache)
  * workers, create the cache anew at the path, start them again. False
  * when that fails; the caller then exits, and the service manager
  * restarts us. */
+/* Lets the cache go: the WAL emptied into the file that *s opened (no
+ * other connection to it is left), then closed. */
+static void release_cache(struct store **s)
+{
+	if (*s && store_wal_truncate(*s) < 0)
+		log_warning(NULL, NULL,
+		            "%s; the WAL keeps what it holds until the next "
+		            "start",
+		            store_errmsg(*s));
+	store_close(s);
+}
+
 static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
-                        struct cache_file_id *id, bool *watch)
+                        struct cache_file_id *id, bool *watch, struct store **s)
 {
 	log_warning(NULL, NULL,
 	            "the cache %s was removed or replaced while mailmirrord "
@@ -549,18 +558,19 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	}
 	indexer_stop(&r->ix);
 	checkpointer_stop(&r->ck);
+	/* The WAL at the path is still the old file's: emptied into it, it
+	 * has nothing to replay into the file found there now. */
+	release_cache(s);
 	struct conf *conf = cs->v[cs->n - 1];
 	if (check_cache(conf, cache) != EX_OK)
 		return false;
 	char err[512];
-	struct store *s = NULL;
-	if (store_open(&s, cache, err, sizeof(err)) < 0) {
+	if (store_open(s, cache, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", cache, err);
 		return false;
 	}
 	*watch = cache_file_id(cache, id) == 0;
 	start_cache_threads(r, cache);
-	store_close(&s);
 	for (size_t i = 0; i < conf->n_accounts; i++)
 		start(r, &conf->accounts[i], cache, false, -1);
 	/* Every worker now runs the configuration in force. */
@@ -695,10 +705,10 @@ int main(int argc, char **argv)
 	struct cache_file_id cache_id = {0};
 	bool watch_cache = cache_file_id(cache, &cache_id) == 0;
 	start_cache_threads(&r, cache);
-	/* Closed only now: when the last connection to the cache closes,
-	 * the WAL index goes with it, and the next to open rebuilds it by
-	 * reading the whole WAL. */
-	store_close(&s);
+	/* s stays open for the whole run: this thread's connection to the
+	 * file it opened, which empties the WAL into that file when the
+	 * daemon lets it go (at exit, or when the path names another file:
+	 * see store_wal_truncate). */
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < conf->n_accounts; i++)
@@ -802,7 +812,7 @@ int main(int argc, char **argv)
 			continue;
 		next_tick = mono_ms() + tick;
 		if (watch_cache && !cache_file_is(cache, &cache_id) &&
-		    !renew_cache(&r, &cs, cache, &cache_id, &watch_cache)) {
+		    !renew_cache(&r, &cs, cache, &cache_id, &watch_cache, &s)) {
 			status = EX_FAIL;
 			break;
 		}
@@ -821,10 +831,7 @@ out:
 	}
 	indexer_stop(&r.ix);
 	checkpointer_stop(&r.ck);
-	/* The last connection is closed: the next start should find a
-	 * short WAL to read (cache_trim_wal in cache/schema.h). */
-	if (cache && cache_trim_wal(cache, WAL_TRIM_BYTES) < 0)
-		log_debug(NULL, NULL, "could not empty the WAL of %s", cache);
+	release_cache(&s);
 	free(r.v);
 	for (size_t i = 0; i < cs.n; i++)
 		conf_free(&cs.v[i]);

@@ -91,6 +91,17 @@ void store_checkpoint_with(struct store *s, struct checkpointer *ck)
 	checkpointer_attach(ck, s->db);
 }
 
+int store_wal_truncate(struct store *s)
+{
+	/* An exit must not wait long for a reader (mailmirror) to finish. */
+	sqlite3_busy_timeout(s->db, 100);
+	int rc = sqlite3_wal_checkpoint_v2(
+	        s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(s->db, CACHE_BUSY_TIMEOUT_MS);
+	return rc == SQLITE_OK ? STORE_OK
+	                       : store_fail(s, rc, "emptying the WAL");
+}
+
 void store_close(struct store **sp)
 {
 	struct store *s = sp ? *sp : NULL;

@@ -66,8 +66,17 @@ struct store;
 int store_open(struct store **out, const char *path, char *err, size_t errlen);
 
 /* Closes the store, rolling back an open transaction. NULL is a no-op;
- * *s is set to NULL. */
+ * *s is set to NULL. The WAL stays as it is (cache_open_rw): see
+ * store_wal_truncate. */
 void store_close(struct store **s);
+
+/* Checkpoints the whole WAL into the database and empties it. The process
+ * calls it on its last connection before it lets the database go (exit, a
+ * cache replaced under it): frames left in the WAL belong to this file
+ * alone, and SQLite would replay them into whatever file is found at the
+ * path next (another cache, a user's file moved there). Gives up after
+ * 100 ms when a reader holds an old snapshot: STORE_EBUSY, nothing lost. */
+int store_wal_truncate(struct store *s);
 
 struct checkpointer;
 
@@ -189,8 +198,7 @@ int store_mailbox_set_live(struct store *s, int64_t mailbox, bool live);
 
 /* The mailbox was found equal to the server at when (a poll that saw no
  * change), without a write of its state. */
-int store_mailbox_set_last_sync(struct store *s, int64_t mailbox,
-                                int64_t when);
+int store_mailbox_set_last_sync(struct store *s, int64_t mailbox, int64_t when);
 
 /* Initial-sync progress: done of total messages fetched. (0, 0) when no
  * initial sync is running. */

@@ -184,6 +184,15 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 	struct pending p = {0};
 	struct fetch_ctx f = {.c = c, .b = b, .p = &p};
 	int rc = on_select_data(&f, resp);
+	/* A VANISHED told while selected removes its messages from the count
+	 * (RFC 7162 3.2.10), as EXPUNGE does: an EXISTS that follows equal
+	 * to the count before (one message gone, one come) is news. */
+	imap4_vanished v;
+	if (strcmp(n, "VANISHED") == 0 && imap4_vanished_parse(&v, resp) == 0 &&
+	    !v.earlier)
+		c->sel_exists -= p.gone.total < c->sel_exists
+		                         ? (uint32_t)p.gone.total
+		                         : c->sel_exists;
 	if (rc >= 0 && !p.failed && (p.nflags || p.gone.n)) {
 		int w = sync_pending_write(c, b, &p, NULL);
 		if (w < 0) {

@@ -852,6 +852,74 @@ Test(daemon, cache_removed_while_running_is_made_again, .timeout = 120)
 	teardown(&f);
 }
 
+/* While the daemon idles (QRESYNC), another client appends one message
+ * and expunges another: Dovecot tells "* VANISHED 1" and an EXISTS equal
+ * to the count before. The new message is news all the same, fetched at
+ * once, not at the next renewal of the IDLE. */
+Test(daemon, an_append_and_an_expunge_that_keep_the_count, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_same", "");
+	cr_assert_eq(sh(CTL " create dm_same"), 0);
+	cr_assert_eq(sh(CTL " fill dm_same 5 47"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	for (int r = 0; r < 3; r++) {
+		/* One session, so that both come in one notification. */
+		cr_assert_eq(
+		        sh("%s python3 -c \"import imaplib, os; m = "
+		           "imaplib.IMAP4(os.environ['IMAP_HOST'], "
+		           "int(os.environ['IMAP_PORT'])); m.login("
+		           "os.environ['IMAP_USER'], os.environ['IMAP_PASS']);"
+		           " m.append('dm_same', None, None, b'Subject: "
+		           "same %d\\r\\n\\r\\nx\\r\\n'); "
+		           "m.select('dm_same'); m.store('1', '+FLAGS', "
+		           "'\\\\Deleted'); m.expunge(); m.logout()\"",
+		           f.ctl_env, r),
+		        0);
+		assert_converged(&f, 5);
+	}
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
+/* A user's database moved over the cache of a live daemon: the daemon
+ * lets its cache go (emptying its WAL into the old file), finds a file
+ * that is not a mailmirror cache, and exits 1, the file untouched. Before,
+ * the old WAL at the path was replayed into the moved-in file. */
+Test(daemon, a_file_moved_over_the_cache_is_left_alone, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_mvin", "");
+	cr_assert_eq(sh(CTL " create dm_mvin"), 0);
+	cr_assert_eq(sh(CTL " fill dm_mvin 4 43"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(sh(CTL " store dm_mvin 1:4 +FLAGS '(\\Flagged)'"), 0);
+	sleep(1); /* the change in the daemon's WAL */
+	cr_assert_eq(sh("python3 -c \"import sqlite3; c=sqlite3.connect("
+	                "'%s/precious.db'); c.execute('CREATE TABLE precious"
+	                "(x)'); c.execute('INSERT INTO precious VALUES (42)');"
+	                " c.commit()\" && mv %s/precious.db %s",
+	                f.dir, f.dir, f.db),
+	             0);
+	int st = -1;
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		usleep(50000);
+	}
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1,
+	          "the daemon did not exit 1 (status %d)", st);
+	cr_assert_eq(sh("grep -q 'not a mailmirror cache' %s/log", f.dir), 0);
+	cr_assert_eq(sh_number("python3 -c \"import sqlite3; print(sqlite3."
+	                       "connect('%s').execute('SELECT x FROM "
+	                       "precious').fetchone()[0])\"",
+	                       f.db),
+	             42, "the moved-in file lost its data");
+	teardown(&f);
+}
+
 /* The cache's file system fills while the daemon is live and another
  * client makes changes: the failure is logged once per attempt, not once
  * per change, nothing is half written, and once space is freed the cache
