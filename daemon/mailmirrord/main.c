@@ -10,6 +10,7 @@
 #include "cache/paths.h"
 #include "cache/schema.h"
 #include "mailmirrord/account.h"
+#include "mailmirrord/cachelock.h"
 #include "mailmirrord/checkpointer.h"
 #include "mailmirrord/config.h"
 #include "mailmirrord/indexer.h"
@@ -546,7 +547,8 @@ static void release_cache(struct store **s)
 }
 
 static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
-                        struct cache_file_id *id, bool *watch, struct store **s)
+                        struct cache_file_id *id, bool *watch, struct store **s,
+                        int *lock_fd)
 {
 	log_warning(NULL, NULL,
 	            "the cache %s was removed or replaced while mailmirrord "
@@ -561,12 +563,19 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	/* The WAL at the path is still the old file's: emptied into it, it
 	 * has nothing to replay into the file found there now. */
 	release_cache(s);
+	cachelock_release(lock_fd);
 	struct conf *conf = cs->v[cs->n - 1];
-	if (check_cache(conf, cache) != EX_OK)
-		return false;
 	char err[512];
-	if (store_open(s, cache, err, sizeof(err)) < 0) {
+	/* Its directory gone too: no new cache until it is back (under
+	 * systemd, restarts until then). */
+	if (cache_check_path(cache, false, err, sizeof(err)) < 0) {
+		log_err(NULL, NULL, "cannot make a new cache: %s", err);
+		return false;
+	}
+	if (store_open(s, cache, err, sizeof(err)) < 0 ||
+	    cachelock_take(lock_fd, cache, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", cache, err);
+		store_close(s);
 		return false;
 	}
 	*watch = cache_file_id(cache, id) == 0;
@@ -678,9 +687,12 @@ int main(int argc, char **argv)
 	}
 	/* Create or migrate the cache once, before any worker opens it. */
 	struct store *s = NULL;
-	if (!cache || store_open(&s, cache, err, sizeof(err)) < 0) {
+	int lock_fd = -1;
+	if (!cache || store_open(&s, cache, err, sizeof(err)) < 0 ||
+	    cachelock_take(&lock_fd, cache, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", cache ? cache : "?",
 		        cache ? err : "out of memory");
+		store_close(&s);
 		free(cache);
 		conf_free(&cs.v[0]);
 		free(dflt);
@@ -812,7 +824,8 @@ int main(int argc, char **argv)
 			continue;
 		next_tick = mono_ms() + tick;
 		if (watch_cache && !cache_file_is(cache, &cache_id) &&
-		    !renew_cache(&r, &cs, cache, &cache_id, &watch_cache, &s)) {
+		    !renew_cache(&r, &cs, cache, &cache_id, &watch_cache, &s,
+		                 &lock_fd)) {
 			status = EX_FAIL;
 			break;
 		}
@@ -832,6 +845,7 @@ out:
 	indexer_stop(&r.ix);
 	checkpointer_stop(&r.ck);
 	release_cache(&s);
+	cachelock_release(&lock_fd);
 	free(r.v);
 	for (size_t i = 0; i < cs.n; i++)
 		conf_free(&cs.v[i]);

@@ -191,3 +191,37 @@ Test(daemon, an_account_left_out_leaves_the_cache, .timeout = 120)
 	cr_assert_eq(stop_daemon(pid), 0);
 	teardown(&f);
 }
+
+/* A second daemon on the cache of a running one (a --once run with
+ * another configuration, here one without "second") is refused before it
+ * changes anything: it would drop the first one's accounts. */
+Test(daemon, a_second_daemon_on_one_cache_is_refused, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_prna", NULL);
+	cr_assert_eq(sh(CTL " reset dm_prnb"), 0);
+	cr_assert_eq(sh(CTL " create dm_prna dm_prnb"), 0);
+	cr_assert_eq(sh(CTL " fill dm_prnb 3 33"), 0);
+	write_accounts(&f, true);
+	pid_t pid = start_daemon(&f);
+	cr_assert_eq(cache_count_until(&f,
+	                               "SELECT count(*) FROM mailboxes "
+	                               "WHERE live",
+	                               2, 20),
+	             2);
+	cr_assert_eq(sh("cp %s %s/other.conf", f.conf, f.dir), 0);
+	write_accounts(&f, false);
+	int rc = sh("%s/mailmirrord -c %s --once 2>%s/second.log", build_dir(),
+	            f.conf, f.dir);
+	cr_assert_eq(rc, 1, "the second daemon ran (%d)", rc);
+	cr_assert_eq(sh("grep -q 'is in use by another mailmirrord' "
+	                "%s/second.log",
+	                f.dir),
+	             0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM accounts"), 2);
+	cr_assert_eq(sh("cp %s/other.conf %s", f.dir, f.conf), 0);
+	cr_assert_eq(stop_daemon(pid), 0);
+	/* Once the first has stopped, the cache is free. */
+	cr_assert_eq(run_once(&f, NULL), 0);
+	teardown(&f);
+}
