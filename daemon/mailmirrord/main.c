@@ -18,6 +18,7 @@
 #include "mailmirrord/netwatch.h"
 #include "mailmirrord/notify.h"
 #include "mailmirrord/prune.h"
+#include "mailmirrord/running.h"
 #include "mailmirrord/store.h"
 
 #include <errno.h>
@@ -40,17 +41,6 @@
 #define EX_CONFIG 78
 /* SIGTERM to exit within systemd's patience and ours (issue: 2 s). */
 #define STOP_BUDGET_MS 1800
-/* A worker that has not ended this long after a stop is waiting on the
- * server (IDLE's DONE and LOGOUT take milliseconds): its connection is cut
- * (acct_force_stop). */
-#define FORCE_AFTER_MS 300
-
-struct running {
-	struct account **v;
-	size_t n, cap;
-	struct indexer *ix; /* may be NULL: text then waits for a restart */
-	struct checkpointer *ck; /* may be NULL: SQLite's own checkpoints */
-};
 
 /* Every configuration still referenced by a worker stays loaded; an old
  * one is freed once no worker of it is left. */
@@ -149,111 +139,12 @@ static int check_cache(const struct conf *conf, const char *path)
 	return rc;
 }
 
-static int start(struct running *r, const struct conf_account *c,
-                 const char *cache, bool once, int done_fd)
-{
-	if (!c->enabled)
-		return 0;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
-		struct account **v = realloc(r->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		r->v = v;
-		r->cap = cap;
-	}
-	char err[256];
-	if (acct_start(&r->v[r->n], c, cache, once, done_fd, r->ix, r->ck, err,
-	               sizeof(err)) < 0) {
-		log_err(c->name, NULL, "%s", err);
-		return -1;
-	}
-	r->n++;
-	return 0;
-}
-
-/* Milliseconds left of budget_ms since t0; -1 for no budget. */
-static int left_of(const struct timespec *t0, int budget_ms)
-{
-	if (budget_ms < 0)
-		return -1;
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	long spent = (t.tv_sec - t0->tv_sec) * 1000 +
-	             (t.tv_nsec - t0->tv_nsec) / 1000000;
-	return budget_ms > spent ? (int)(budget_ms - spent) : 0;
-}
-
-/* Joins the picked workers that end within budget_ms of t0; the others
- * stay in r. Whether all ended. */
-static bool join_some(struct running *r,
-                      bool (*pick)(const struct account *, const void *),
-                      const void *arg, const struct timespec *t0, int budget_ms,
-                      bool *all_ok)
-{
-	bool all_joined = true;
-	size_t w = 0;
-	for (size_t i = 0; i < r->n; i++) {
-		bool ok = false;
-		if (pick && !pick(r->v[i], arg)) {
-			r->v[w++] = r->v[i];
-		} else if (acct_join(&r->v[i], left_of(t0, budget_ms), &ok)) {
-			if (all_ok && !ok)
-				*all_ok = false;
-		} else {
-			all_joined = false;
-			r->v[w++] = r->v[i];
-		}
-	}
-	r->n = w;
-	return all_joined;
-}
-
-/* Stops the workers for which pick() is true, all at once, and waits for
- * them until budget_ms passes (-1: for ever). A worker that has not ended
- * after FORCE_AFTER_MS is in a command the server does not answer, or in a
- * long one: its connection is shut down, without LOGOUT. */
-static bool stop_some(struct running *r,
-                      bool (*pick)(const struct account *, const void *),
-                      const void *arg, int budget_ms, bool *all_ok)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (!pick || pick(r->v[i], arg))
-			acct_request_stop(r->v[i]);
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int soft = budget_ms >= 0 && budget_ms < FORCE_AFTER_MS
-	                   ? budget_ms
-	                   : FORCE_AFTER_MS;
-	if (join_some(r, pick, arg, &t0, soft, all_ok))
-		return true;
-	for (size_t i = 0; i < r->n; i++)
-		if (!pick || pick(r->v[i], arg))
-			acct_force_stop(r->v[i]);
-	return join_some(r, pick, arg, &t0, budget_ms, all_ok);
-}
-
-static bool named(const struct account *a, const void *name)
-{
-	return strcmp(acct_conf(a)->name, name) == 0;
-}
-
-static bool uses_conf(const struct running *r, const struct conf *c)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		const struct conf_account *ca = acct_conf(r->v[i]);
-		if (ca >= c->accounts && ca < c->accounts + c->n_accounts)
-			return true;
-	}
-	return false;
-}
-
 static void gc_confs(struct confs *cs, const struct running *r)
 {
 	/* The last one is the configuration in force: never freed here. */
 	size_t w = 0;
 	for (size_t i = 0; i + 1 < cs->n; i++) {
-		if (uses_conf(r, cs->v[i]))
+		if (running_uses(r, cs->v[i]))
 			cs->v[w++] = cs->v[i];
 		else
 			conf_free(&cs->v[i]);
@@ -326,14 +217,15 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 	for (size_t i = 0; i < d.n; i++) {
 		const struct conf_diff_entry *e = &d.v[i];
 		if (e->old_acct) {
-			stop_some(r, named, e->old_acct->name, -1, NULL);
+			running_stop(r, running_named, e->old_acct->name, -1,
+			             NULL);
 			log_notice(e->old_acct->name, NULL, "account %s",
 			           e->change == CONF_REMOVED ? "removed"
 			                                     : "reconfigured");
 		}
 		if (e->new_acct) {
 			/* The entry borrows neu, which stays loaded. */
-			start(r, e->new_acct, cache, false, -1);
+			running_start(r, e->new_acct, cache, false, -1);
 			if (e->change == CONF_ADDED)
 				log_notice(e->new_acct->name, NULL,
 				           "account added");
@@ -554,7 +446,7 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	            "the cache %s was removed or replaced while mailmirrord "
 	            "ran; mirroring into a new one",
 	            cache);
-	if (!stop_some(r, NULL, NULL, STOP_BUDGET_MS, NULL)) {
+	if (!running_stop(r, NULL, NULL, STOP_BUDGET_MS, NULL)) {
 		log_err(NULL, NULL, "a worker did not stop in time");
 		return false;
 	}
@@ -581,7 +473,7 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	*watch = cache_file_id(cache, id) == 0;
 	start_cache_threads(r, cache);
 	for (size_t i = 0; i < conf->n_accounts; i++)
-		start(r, &conf->accounts[i], cache, false, -1);
+		running_start(r, &conf->accounts[i], cache, false, -1);
 	/* Every worker now runs the configuration in force. */
 	gc_confs(cs, r);
 	return true;
@@ -724,7 +616,7 @@ int main(int argc, char **argv)
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < conf->n_accounts; i++)
-		start(&r, &conf->accounts[i], cache, once, efd);
+		running_start(&r, &conf->accounts[i], cache, once, efd);
 	log_notice(NULL, NULL, "mailmirrord started: %zu accounts, cache %s",
 	           r.n, cache);
 
@@ -757,7 +649,8 @@ int main(int argc, char **argv)
 			if ((p[0].revents & POLLIN) &&
 			    read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				log_notice(NULL, NULL, "stopping");
-				stop_some(&r, NULL, NULL, STOP_BUDGET_MS, NULL);
+				running_stop(&r, NULL, NULL, STOP_BUDGET_MS,
+				             NULL);
 				all_ok = false;
 				stopped = true;
 				break;
@@ -814,7 +707,7 @@ int main(int argc, char **argv)
 			}
 			log_notice(NULL, NULL, "stopping");
 			notify_stopping();
-			if (!stop_some(&r, NULL, NULL, STOP_BUDGET_MS, NULL))
+			if (!running_stop(&r, NULL, NULL, STOP_BUDGET_MS, NULL))
 				log_warning(NULL, NULL,
 				            "a worker did not stop in "
 				            "time; exiting anyway");
