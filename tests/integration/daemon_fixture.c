@@ -155,6 +155,17 @@ pid_t start_daemon(const struct fixture *f)
 	return pid;
 }
 
+pid_t start_live_with(const struct fixture *f, unsigned n, unsigned seed)
+{
+	cr_assert_eq(sh("%s " CTL " create '%s'", f->ctl_env, f->prefix), 0);
+	cr_assert_eq(sh("%s " CTL " fill '%s' %u %u", f->ctl_env, f->prefix, n,
+	                seed),
+	             0);
+	pid_t pid = start_daemon(f);
+	wait_live(f);
+	return pid;
+}
+
 int stop_daemon(pid_t pid)
 {
 	kill(pid, SIGTERM);

@@ -38,8 +38,8 @@ long sh_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * IMAP_USER and IMAP_PASS) on port (NULL: IMAP_PORT), watching the
  * mailboxes that match the pattern idle live.
  * extra is added inside the account block; without its own "timeout =",
- * the timeout is 10 s, and without its own "tls =", tls is "none". prefix* is deleted on the server first: the Dovecot
- * may outlive one run of the suite. */
+ * the timeout is 10 s, and without its own "tls =", tls is "none". prefix* is
+ * deleted on the server first: the Dovecot may outlive one run of the suite. */
 void setup_as(struct fixture *f, const char *prefix, const char *idle,
               const char *port, const char *user, const char *pass,
               const char *extra);
@@ -65,6 +65,11 @@ void assert_integrity(const struct fixture *f);
  * test process. stop_daemon sends SIGTERM and returns its exit status
  * (128 + signal when killed by one), or -1 if it outlived 3 s. */
 pid_t start_daemon(const struct fixture *f);
+
+/* The usual start of a live test: mailbox prefix (the fixture's) created
+ * on the server with n generated messages (seed), the daemon started and
+ * its watched mailbox live. The daemon's pid. */
+pid_t start_live_with(const struct fixture *f, unsigned n, unsigned seed);
 int stop_daemon(pid_t pid);
 
 /* Waits until the daemon has marked a mailbox live (its initial sync is

@@ -836,10 +836,7 @@ Test(daemon, cache_removed_while_running_is_made_again, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_renew", "");
-	cr_assert_eq(sh(CTL " create dm_renew"), 0);
-	cr_assert_eq(sh(CTL " fill dm_renew 3 29"), 0);
-	pid_t pid = start_daemon(&f);
-	wait_live(&f);
+	pid_t pid = start_live_with(&f, 3, 29);
 	cr_assert_eq(sh("rm -f %s %s-wal %s-shm", f.db, f.db, f.db), 0);
 	cr_assert_eq(sh(CTL " append dm_renew 'while the cache was gone'"), 0);
 	wait_live(&f);
@@ -860,10 +857,7 @@ Test(daemon, an_append_and_an_expunge_that_keep_the_count, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_same", "");
-	cr_assert_eq(sh(CTL " create dm_same"), 0);
-	cr_assert_eq(sh(CTL " fill dm_same 5 47"), 0);
-	pid_t pid = start_daemon(&f);
-	wait_live(&f);
+	pid_t pid = start_live_with(&f, 5, 47);
 	for (int r = 0; r < 3; r++) {
 		/* One session, so that both come in one notification. */
 		cr_assert_eq(
@@ -891,10 +885,7 @@ Test(daemon, a_file_moved_over_the_cache_is_left_alone, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_mvin", "");
-	cr_assert_eq(sh(CTL " create dm_mvin"), 0);
-	cr_assert_eq(sh(CTL " fill dm_mvin 4 43"), 0);
-	pid_t pid = start_daemon(&f);
-	wait_live(&f);
+	pid_t pid = start_live_with(&f, 4, 43);
 	cr_assert_eq(sh(CTL " store dm_mvin 1:4 +FLAGS '(\\Flagged)'"), 0);
 	sleep(1); /* the change in the daemon's WAL */
 	cr_assert_eq(sh("python3 -c \"import sqlite3; c=sqlite3.connect("

@@ -112,8 +112,10 @@ Test(daemon, config_without_inbox_runs_and_a_typo_pattern_is_told,
 	teardown(&f);
 }
 
-/* Two accounts, or only "test", as the fixture's configuration. */
-static void write_accounts(const struct fixture *f, bool second)
+/* Two accounts, "test" mirroring a* and "second" mirroring b*, or only
+ * "test", as the fixture's configuration. */
+static void write_accounts(const struct fixture *f, bool second, const char *a,
+                           const char *b)
 {
 	FILE *c = fopen(f->conf, "w");
 	cr_assert_not_null(c);
@@ -121,20 +123,32 @@ static void write_accounts(const struct fixture *f, bool second)
 	        "cache = \"%s\";\n"
 	        "accounts = ({ name = \"test\"; host = \"%s\"; port = %s;"
 	        " tls = \"none\"; user = \"%s\"; password = \"%s\";"
-	        " mailboxes = [\"dm_prna*\"]; idle = [\"dm_prna\"];"
+	        " mailboxes = [\"%s*\"]; idle = [\"%s\"];"
 	        " poll_interval = 60; timeout = 10; }",
 	        f->db, harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
-	        harness_env("IMAP_USER"), harness_env("IMAP_PASS"));
+	        harness_env("IMAP_USER"), harness_env("IMAP_PASS"), a, a);
 	if (second)
 		fprintf(c,
 		        ",\n { name = \"second\"; host = \"%s\"; port = %s;"
 		        " tls = \"none\"; user = \"%s\"; password = \"%s\";"
-		        " mailboxes = [\"dm_prnb*\"]; idle = [\"dm_prnb\"];"
+		        " mailboxes = [\"%s*\"]; idle = [\"%s\"];"
 		        " timeout = 10; }",
 		        harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
-		        harness_env("IMAP_USER"), harness_env("IMAP_PASS"));
+		        harness_env("IMAP_USER"), harness_env("IMAP_PASS"), b,
+		        b);
 	fprintf(c, ");\n");
 	fclose(c);
+}
+
+/* Mailboxes a (4 messages, for account "test") and b (3, for "second")
+ * on the server; names of each test's own, as tests run side by side. */
+static void two_accounts(struct fixture *f, const char *a, const char *b)
+{
+	setup(f, a, NULL);
+	cr_assert_eq(sh(CTL " reset %s", b), 0);
+	cr_assert_eq(sh(CTL " create %s %s", a, b), 0);
+	cr_assert_eq(sh(CTL " fill %s 4 31", a), 0);
+	cr_assert_eq(sh(CTL " fill %s 3 32", b), 0);
 }
 
 static void assert_only_test_left(const struct fixture *f)
@@ -159,30 +173,26 @@ static void assert_only_test_left(const struct fixture *f)
 Test(daemon, an_account_left_out_leaves_the_cache, .timeout = 120)
 {
 	struct fixture f;
-	setup(&f, "dm_prna", NULL);
-	cr_assert_eq(sh(CTL " reset dm_prnb"), 0);
-	cr_assert_eq(sh(CTL " create dm_prna dm_prnb"), 0);
-	cr_assert_eq(sh(CTL " fill dm_prna 4 31"), 0);
-	cr_assert_eq(sh(CTL " fill dm_prnb 3 32"), 0);
+	two_accounts(&f, "dm_prna", "dm_prnb");
 
 	/* At a start. */
-	write_accounts(&f, true);
+	write_accounts(&f, true, "dm_prna", "dm_prnb");
 	cr_assert_eq(run_once(&f, NULL), 0);
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages"), 7);
-	write_accounts(&f, false);
+	write_accounts(&f, false, "dm_prna", "dm_prnb");
 	cr_assert_eq(run_once(&f, NULL), 0);
 	assert_only_test_left(&f);
 
 	/* At a reload. */
 	sh("rm -f %s %s-wal %s-shm %s/log", f.db, f.db, f.db, f.dir);
-	write_accounts(&f, true);
+	write_accounts(&f, true, "dm_prna", "dm_prnb");
 	pid_t pid = start_daemon(&f);
 	cr_assert_eq(cache_count_until(&f,
 	                               "SELECT count(*) FROM mailboxes "
 	                               "WHERE live",
 	                               2, 20),
 	             2);
-	write_accounts(&f, false);
+	write_accounts(&f, false, "dm_prna", "dm_prnb");
 	reload(pid, &f, 1);
 	cr_assert_eq(
 	        cache_count_until(&f, "SELECT count(*) FROM accounts", 1, 10),
@@ -198,11 +208,8 @@ Test(daemon, an_account_left_out_leaves_the_cache, .timeout = 120)
 Test(daemon, a_second_daemon_on_one_cache_is_refused, .timeout = 120)
 {
 	struct fixture f;
-	setup(&f, "dm_prna", NULL);
-	cr_assert_eq(sh(CTL " reset dm_prnb"), 0);
-	cr_assert_eq(sh(CTL " create dm_prna dm_prnb"), 0);
-	cr_assert_eq(sh(CTL " fill dm_prnb 3 33"), 0);
-	write_accounts(&f, true);
+	two_accounts(&f, "dm_2nda", "dm_2ndb");
+	write_accounts(&f, true, "dm_2nda", "dm_2ndb");
 	pid_t pid = start_daemon(&f);
 	cr_assert_eq(cache_count_until(&f,
 	                               "SELECT count(*) FROM mailboxes "
@@ -210,7 +217,7 @@ Test(daemon, a_second_daemon_on_one_cache_is_refused, .timeout = 120)
 	                               2, 20),
 	             2);
 	cr_assert_eq(sh("cp %s %s/other.conf", f.conf, f.dir), 0);
-	write_accounts(&f, false);
+	write_accounts(&f, false, "dm_2nda", "dm_2ndb");
 	int rc = sh("%s/mailmirrord -c %s --once 2>%s/second.log", build_dir(),
 	            f.conf, f.dir);
 	cr_assert_eq(rc, 1, "the second daemon ran (%d)", rc);
