@@ -172,7 +172,7 @@ static bool removed_any(const struct conf_diff *d)
 }
 
 static void reload(struct confs *cs, struct running *r, const char *path,
-                   const char *cache, int verbosity)
+                   const char *cache, struct store *s, int verbosity)
 {
 	notify_reloading();
 	struct conf *old = cs->v[cs->n - 1], *neu;
@@ -231,14 +231,10 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 				           "account added");
 		}
 	}
-	if (removed_any(&d)) {
-		struct store *ps = NULL;
-		if (store_open(&ps, cache, err, sizeof(err)) == 0)
-			prune_accounts(ps, neu, prune_alive, NULL);
-		else
-			log_err(NULL, NULL, "cache %s: %s", cache, err);
-		store_close(&ps);
-	}
+	/* Through this thread's connection: the file the workers write,
+	 * whatever the path names at this instant. */
+	if (removed_any(&d) && s)
+		prune_accounts(s, neu, prune_alive, NULL);
 	/* Workers of unchanged accounts keep pointing into the old struct;
 	 * gc_confs frees it only once none does. */
 	conf_diff_clear(&d);
@@ -702,7 +698,7 @@ int main(int argc, char **argv)
 				continue;
 			if (si.ssi_signo == SIGHUP) {
 				log_notice(NULL, NULL, "reloading %s", path);
-				reload(&cs, &r, path, cache, verbosity);
+				reload(&cs, &r, path, cache, s, verbosity);
 				continue;
 			}
 			log_notice(NULL, NULL, "stopping");

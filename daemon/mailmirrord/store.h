@@ -122,10 +122,13 @@ int store_account_set_last_sync(struct store *s, int64_t account, int64_t when);
  * after a disconnect no mailbox is watched. */
 int store_account_clear_live(struct store *s, int64_t account);
 
-/* Calls cb for each account, oldest first, as store_mailbox_each does for
- * mailboxes (cb: collect, then act). */
-typedef int store_account_cb(void *payload, int64_t id, const char *name);
-int store_account_each(struct store *s, store_account_cb *cb, void *payload);
+/* A row of a walk: its id and name (borrowed for the call). A non-zero
+ * return stops the walk and is returned. The callback must not write to
+ * what it walks: collect, then act. */
+typedef int store_row_cb(void *payload, int64_t id, const char *name);
+
+/* Calls cb for each account, oldest first. */
+int store_account_each(struct store *s, store_row_cb *cb, void *payload);
 
 /* One step of deleting the account with its mailboxes, messages, bodies
  * and their full-text entries: a transaction of its own that deletes at
@@ -185,12 +188,8 @@ int store_mailbox_delete(struct store *s, int64_t mailbox);
 int store_mailbox_rename(struct store *s, int64_t mailbox,
                          const char *new_name);
 
-/* Calls cb for each mailbox of the account, in name order (bytewise).
- * name is borrowed for the duration of the call. A non-zero return from cb
- * stops the walk and is returned. cb must not write to the mailboxes of
- * that account: collect, then act. */
-typedef int store_mailbox_cb(void *payload, int64_t id, const char *name);
-int store_mailbox_each(struct store *s, int64_t account, store_mailbox_cb *cb,
+/* Calls cb for each mailbox of the account, in name order (bytewise). */
+int store_mailbox_each(struct store *s, int64_t account, store_row_cb *cb,
                        void *payload);
 
 /* Live is 1 while the mailbox is watched with IDLE (or NOTIFY). */

@@ -25,7 +25,7 @@ int store_account_upsert(int64_t *id, struct store *s, const char *name,
 
 /* Steps st (its parameters bound) and calls cb with each row's id and
  * name; see store_mailbox_each. */
-static int each_row(struct store *s, sqlite3_stmt *st, store_mailbox_cb *cb,
+static int each_row(struct store *s, sqlite3_stmt *st, store_row_cb *cb,
                     void *payload, const char *what)
 {
 	int rc = STORE_OK, r;
@@ -42,7 +42,7 @@ static int each_row(struct store *s, sqlite3_stmt *st, store_mailbox_cb *cb,
 	return rc;
 }
 
-int store_account_each(struct store *s, store_account_cb *cb, void *payload)
+int store_account_each(struct store *s, store_row_cb *cb, void *payload)
 {
 	int rc = STORE_OK;
 	sqlite3_stmt *st = store_stmt(s, ST_ACCOUNT_EACH, &rc);
@@ -326,7 +326,7 @@ int store_mailbox_rename(struct store *s, int64_t mailbox, const char *new_name)
 	return rc;
 }
 
-int store_mailbox_each(struct store *s, int64_t account, store_mailbox_cb *cb,
+int store_mailbox_each(struct store *s, int64_t account, store_row_cb *cb,
                        void *payload)
 {
 	int rc = STORE_OK;
