@@ -38,6 +38,8 @@ LDFLAGS  ?=
 
 PKG_CORE   = gnutls zlib
 PKG_DAEMON = sqlite3 libconfig libsystemd
+# libsystemd is opened at run time, when systemd asks (notify.c).
+PKG_DAEMON_LINK = sqlite3 libconfig
 PKG_QUERY  = sqlite3
 pkgc = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkgl = $(shell pkg-config --libs $(1) 2>/dev/null)
@@ -64,7 +66,7 @@ LIBSO = $(BUILD)/libimap4.so.$(SOVERSION)
 BINS  = $(BUILD)/mailmirrord $(BUILD)/mailmirror
 
 LIBS_CORE   = $(call pkgl,$(PKG_CORE))
-LIBS_DAEMON = $(call pkgl,$(PKG_DAEMON)) -lpthread
+LIBS_DAEMON = $(call pkgl,$(PKG_DAEMON_LINK)) -lpthread
 LIBS_QUERY  = $(call pkgl,$(PKG_QUERY))
 
 .PHONY: all lib bin check check-unit check-integration check-fuzz check-layers \

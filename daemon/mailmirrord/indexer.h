@@ -36,8 +36,9 @@ void indexer_poke(struct indexer *ix);
 
 /* Waits at most timeout_ms (< 0: for ever) for a look started after the
  * last poke to end: 1 when it found the index complete, -1 when it failed
- * (logged), 0 when it has not ended yet (call again). --once pokes, then
- * waits in slices so that a signal still stops it. */
+ * (logged), 0 when it has not ended yet (call again). The look made at
+ * the start counts as the answer to a poke: --once, whose workers poked
+ * for what they stored, waits in slices so that a signal still stops it. */
 int indexer_wait(struct indexer *ix, int timeout_ms);
 
 /* A sync is under way / is over. While any holds it, the indexer starts

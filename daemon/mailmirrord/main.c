@@ -351,7 +351,10 @@ static enum drain drain_index(struct running *r, int sfd,
 	struct timespec t1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	indexer_alone(r->ix); /* the workers have ended */
-	indexer_poke(r->ix);
+	/* No poke of our own: the workers poked for all they stored, and a
+	 * run that stored no text (a resync of flags) is answered by the
+	 * look the indexer made at its start, without waiting for another
+	 * at the lowest priority on a busy machine. */
 	int rc;
 	while ((rc = indexer_wait(r->ix, 200)) == 0) {
 		struct pollfd p = {.fd = sfd, .events = POLLIN};

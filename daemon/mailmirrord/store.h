@@ -256,9 +256,13 @@ int store_message_upsert_many(struct store *s, int64_t mailbox,
                               struct store_added *added);
 
 /* Sets the flags (and, if modseq is non-zero, the modseq) of a cached
- * message. STORE_ENOTFOUND if (mailbox, uid) is not cached. */
+ * message. *unseen_delta (if unseen_delta is not NULL) is set to what the
+ * change did to the mailbox's number of unseen messages: -1, 0 or +1; the
+ * caller keeps unseen_count with it instead of counting again.
+ * STORE_ENOTFOUND if (mailbox, uid) is not cached. */
 int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
-                            const char *flags, uint64_t modseq);
+                            const char *flags, uint64_t modseq,
+                            int *unseen_delta);
 
 /* Deletes a message (EXPUNGE). Deleting an absent UID is not an error. */
 int store_message_delete(struct store *s, int64_t mailbox, uint32_t uid);

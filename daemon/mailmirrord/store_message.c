@@ -221,29 +221,46 @@ int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
 }
 
 int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
-                            const char *flags, uint64_t modseq)
+                            const char *flags, uint64_t modseq,
+                            int *unseen_delta)
 {
 	int rc = STORE_OK, changes = 0;
-	sqlite3_stmt *st;
+	int64_t seen = 0;
+	sqlite3_stmt *keep, *flip;
 	char *norm;
 
+	if (unseen_delta != NULL)
+		*unseen_delta = 0;
 	if ((rc = store_check_modseq(s, modseq)) < 0)
 		return rc;
-	if ((st = store_stmt(s, ST_MESSAGE_FLAGS, &rc)) == NULL)
+	if ((keep = store_stmt(s, ST_MESSAGE_FLAGS_KEEP_SEEN, &rc)) == NULL ||
+	    (flip = store_stmt(s, ST_MESSAGE_FLAGS, &rc)) == NULL)
 		return rc;
 	if ((norm = normalise_flags(s, flags, &rc)) == NULL)
 		return rc;
-	sqlite3_bind_int64(st, 1, mailbox);
-	sqlite3_bind_int64(st, 2, uid);
-	sqlite3_bind_text(st, 3, norm, -1, free);
-	sqlite3_bind_int64(st, 4, (int64_t)modseq);
-	if ((rc = store_run(s, st, "setting flags", &changes)) < 0)
-		return rc;
-	if (changes == 0) {
-		store_set_err(s, "setting flags: UID %u is not cached", uid);
-		return STORE_ENOTFOUND;
+	/* Most changes leave \Seen as it was and move no count: tried first
+	 * as such, a change needs no read of the row before it. Only when
+	 * that matches nothing is the row updated whatever its \Seen, which
+	 * tells a \Seen that changed from a message not cached. */
+	sqlite3_bind_int64(keep, 1, mailbox);
+	sqlite3_bind_int64(keep, 2, uid);
+	sqlite3_bind_text(keep, 3, norm, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(keep, 4, (int64_t)modseq);
+	rc = store_run(s, keep, "setting flags", &changes);
+	if (rc == STORE_OK && changes == 0) {
+		sqlite3_bind_int64(flip, 1, mailbox);
+		sqlite3_bind_int64(flip, 2, uid);
+		sqlite3_bind_text(flip, 3, norm, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(flip, 4, (int64_t)modseq);
+		rc = store_run_int(s, flip, "setting flags", &seen);
+		if (rc == STORE_ENOTFOUND)
+			store_set_err(s, "setting flags: UID %u is not cached",
+			              uid);
+		else if (rc == STORE_OK && unseen_delta != NULL)
+			*unseen_delta = seen ? -1 : 1;
 	}
-	return STORE_OK;
+	free(norm);
+	return rc;
 }
 
 int store_message_delete(struct store *s, int64_t mailbox, uint32_t uid)

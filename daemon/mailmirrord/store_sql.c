@@ -189,10 +189,16 @@ const char *const store_sql[ST_COUNT] = {
 		"SELECT (SELECT count(*) FROM messages_unindexed) + "
 		"(SELECT count(*) FROM bodies_unindexed q WHERE" BODY_OF_INDEXED
 		")",
+	/* seen as the column computes it from flags (schema.c). */
+	[ST_MESSAGE_FLAGS_KEEP_SEEN] =
+		"UPDATE messages SET flags = ?3, "
+		"modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END "
+		"WHERE mailbox_id = ?1 AND uid = ?2 "
+		"AND seen = (instr(' ' || lower(?3) || ' ', ' \\seen ') > 0)",
 	[ST_MESSAGE_FLAGS] =
 		"UPDATE messages SET flags = ?3, "
 		"modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END "
-		"WHERE mailbox_id = ?1 AND uid = ?2",
+		"WHERE mailbox_id = ?1 AND uid = ?2 RETURNING seen",
 	[ST_MESSAGE_DELETE] =
 		"DELETE FROM messages WHERE mailbox_id = ?1 AND uid = ?2",
 	[ST_MESSAGE_DELETE_RANGE] = "DELETE FROM messages WHERE mailbox_id = "

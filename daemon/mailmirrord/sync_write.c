@@ -187,24 +187,29 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 		if ((rc = put_bodies(c, b, p)) < 0)
 			return rc;
 	}
+	int64_t unseen_moved = 0;
 	for (size_t i = 0; i < p->nflags; i++) {
+		int delta = 0;
 		int rc = store_message_set_flags(
 		        c->store, b->id, p->flags[i].uid, p->flags[i].flags,
-		        p->flags[i].modseq);
+		        p->flags[i].modseq, &delta);
 		/* A flag change for a message we do not hold yet is news of
 		 * a message above our UIDNEXT; the next fetch brings it. */
 		if (rc < 0 && rc != STORE_ENOTFOUND)
 			return sync_fail_store(c, "store flags");
+		unseen_moved += delta;
 	}
 	/* Counting is a scan of the mailbox's rows (6 ms at 100,000, three
 	 * times in a resync): the counts are refreshed only when this write
 	 * changed rows or flags. Every write that does counts, so the counts
 	 * of a write that changes nothing are still right. A write that only
-	 * added rows (a batch of a first sync) adds them to the counts: a
-	 * count per batch made a first sync quadratic. */
+	 * added rows (a batch of a first sync) or changed flags (a resync)
+	 * adds what it did to the counts: a count per batch made a first
+	 * sync quadratic, and was most of a resync's own time. Rows deleted,
+	 * or cached rows written again, are counted. */
 	bool rows = p->want_reset || p->nrows || p->gone.n;
 	bool count = rows || p->nflags;
-	bool add = count && !p->want_reset && !p->gone.n && !p->nflags &&
+	bool add = count && !p->want_reset && !p->gone.n &&
 	           added.rows == p->nrows;
 	if (st || add) {
 		struct store_mailbox_state w =
@@ -217,8 +222,18 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 				return sync_fail_store(c, "read mailbox state");
 			if (!st)
 				w = now;
-			w.exists = now.exists + (add ? added.rows : 0);
-			w.unseen = now.unseen + (add ? added.unseen : 0);
+			int64_t exists = (int64_t)now.exists +
+			                 (add ? added.rows : 0);
+			int64_t unseen = (int64_t)now.unseen +
+			                 (add ? added.unseen + unseen_moved : 0);
+			/* Counts that cannot be (written by hand, or by a
+			 * bug) are made again instead of carried on. */
+			if (unseen < 0 || unseen > exists || exists > UINT32_MAX)
+				add = false;
+			else {
+				w.exists = (uint32_t)exists;
+				w.unseen = (uint32_t)unseen;
+			}
 		}
 		if (store_mailbox_set_state(c->store, b->id, &w) < 0)
 			return sync_fail_store(c, "record mailbox state");

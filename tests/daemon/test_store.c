@@ -682,16 +682,35 @@ Test(store, messages)
 	m = msg(1, "nowhere", "");
 	cr_assert_eq(store_message_upsert(NULL, s, 999, &m), STORE_ENOTFOUND);
 
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\seen", 0),
+	/* What each change did to the unseen count: \seen in any case is
+	 * \Seen, and a change that keeps it moves nothing. */
+	int delta = 9;
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\seen", 0, &delta),
 	             STORE_OK);
+	cr_assert_eq(delta, -1);
 	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
 	                       "WHERE uid = 5"),
 	             1050);
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "", 77), STORE_OK);
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\SEEN \\Flagged",
+	                                     0, &delta),
+	             STORE_OK);
+	cr_assert_eq(delta, 0);
+	cr_assert_eq(query_int("SELECT flagged FROM messages WHERE uid = 5"),
+	             1);
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seenish", 0,
+	                                     &delta),
+	             STORE_OK);
+	cr_assert_eq(delta, 1);
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "", 77, &delta),
+	             STORE_OK);
+	cr_assert_eq(delta, 0);
 	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
 	                       "WHERE uid = 5"),
 	             77);
-	cr_assert_eq(store_message_set_flags(s, inbox, 99, "", 1),
+	cr_assert_eq(store_message_set_flags(s, inbox, 99, "", 1, &delta),
+	             STORE_ENOTFOUND);
+	cr_assert_eq(delta, 0);
+	cr_assert_eq(store_message_set_flags(s, inbox, 99, "\\Seen", 1, NULL),
 	             STORE_ENOTFOUND);
 
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 8);
@@ -716,7 +735,7 @@ Test(store, messages)
 	             43);
 	cr_assert_eq(store_mailbox_recount(s, 999, false), STORE_ENOTFOUND);
 	/* Flags only: unseen follows, exists is left alone. */
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seen", 0),
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seen", 0, NULL),
 	             STORE_OK);
 	cr_assert_eq(store_mailbox_recount(s, inbox, true), STORE_OK);
 	cr_assert_eq(query_int("SELECT exists_count * 10 + unseen_count FROM "
@@ -844,7 +863,7 @@ Test(store, fts_follows_updates_and_deletes)
 	cr_assert_eq(fts_hits("review"), 1);
 	cr_assert_eq(fts_hits("giraffe"), 1);
 	/* A flag change leaves the index alone and correct. */
-	cr_assert_eq(store_message_set_flags(s, inbox, 1, "\\Seen", 3),
+	cr_assert_eq(store_message_set_flags(s, inbox, 1, "\\Seen", 3, NULL),
 	             STORE_OK);
 	assert_consistent();
 

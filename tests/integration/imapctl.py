@@ -192,11 +192,18 @@ def diff(srv, cache):
 def compare(db, account, prefix, wait):
     deadline = time.time() + wait
     while True:
-        m = connect()
-        srv = server_state(m, prefix)
-        m.logout()
+        # Dovecot may answer a mailbox just recreated by another client
+        # with BYE ("Mailbox was deleted under us"): a state to look at
+        # again, as a cache still behind is.
         try:
-            problems = diff(srv, cache_state(db, account, prefix))
+            m = connect()
+            srv = server_state(m, prefix)
+            m.logout()
+        except imaplib.IMAP4.error as e:
+            srv, problems = None, [f"server: {e}"]
+        try:
+            if srv is not None:
+                problems = diff(srv, cache_state(db, account, prefix))
         except sqlite3.Error as e:
             problems = [f"cache: {e}"]
         if not problems:

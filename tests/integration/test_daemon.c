@@ -75,6 +75,34 @@ Test(daemon, resync_follows_flags_expunges_and_new_mail, .timeout = 120)
 	teardown(&f);
 }
 
+/* A resync that only changes flags moves the unseen count by what each
+ * change did, without counting the mailbox again: \Seen set, cleared,
+ * set on a message that had it, and other flags beside it. */
+Test(daemon, resync_of_flags_keeps_the_counts, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_counts", NULL);
+	cr_assert_eq(sh(CTL " create dm_counts"), 0);
+	cr_assert_eq(sh(CTL " fill dm_counts 40 9"), 0);
+	cr_assert_eq(sh(CTL " store dm_counts 1:20 -FLAGS '(\\Seen)'"), 0);
+	cr_assert_eq(sh(CTL " store dm_counts 21:40 +FLAGS '(\\Seen)'"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+
+	cr_assert_eq(sh(CTL " store dm_counts 1:5 +FLAGS '(\\Seen)'"), 0);
+	cr_assert_eq(sh(CTL " store dm_counts 21:23 -FLAGS '(\\Seen)'"), 0);
+	cr_assert_eq(sh(CTL " store dm_counts 30:32 +FLAGS '(\\Seen $Done)'"),
+	             0);
+	cr_assert_eq(sh(CTL " store dm_counts 6:8 +FLAGS '(\\Flagged)'"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	cr_assert_eq(cache_count(&f, "SELECT unseen_count FROM mailboxes "
+	                             "WHERE name = 'dm_counts'"),
+	             20 - 5 + 3);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 Test(daemon, live_idle_follows_another_client, .timeout = 120)
 {
 	struct fixture f;
