@@ -106,29 +106,65 @@ uint32_t imap4_charset_cp1252(unsigned char c)
 
 /* ---------------------------------------------------------- strict */
 
+#define ONES 0x0101010101010101u
+#define HIGH 0x8080808080808080u
+
+/* Writes the UTF-8 form of cp (below U+10000) at o; returns the end. */
+static char *put_bmp(char *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xc0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char)(0xe0 | cp >> 12);
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/* Written in place after one pass that sizes the output: an
+ * imap4_utf8_put per byte made Latin-1 header words cost more than all the
+ * rest of their decoding. Sized exactly, so that a capped buffer holds
+ * what it held when the text was appended a character at a time. */
 static int convert_cp1252(struct imap4_buf *out, const unsigned char *p,
                           size_t len)
 {
-	size_t mark = out->len;
-	int rc = 0;
-	for (size_t i = 0; i < len && rc == 0; i++)
-		rc = imap4_utf8_put(out, imap4_charset_cp1252(p[i]));
-	if (rc < 0) {
-		out->len = mark;
-		if (out->data)
-			out->data[mark] = '\0';
+	size_t need = len;
+	for (size_t i = 0; i < len; i++)
+		if (p[i] >= 0x80)
+			need += imap4_charset_cp1252(p[i]) < 0x800 ? 1 : 2;
+	int rc = imap4_buf_reserve(out, need);
+	if (rc < 0)
 		return rc;
-	}
+	char *o = out->data + out->len;
+	for (size_t i = 0; i < len; i++)
+		o = put_bmp(o, imap4_charset_cp1252(p[i]));
+	out->len += need;
+	out->data[out->len] = '\0';
 	return 1;
 }
 
+/* Bytes below 0x80 are each a whole character; most words are mostly
+ * them, so they are stepped over eight at a time. */
 static int convert_utf8(struct imap4_buf *out, const unsigned char *p,
                         size_t len)
 {
 	uint32_t cp;
-	for (size_t i = 0, n; i < len; i += n)
+	for (size_t i = 0, n; i < len; i += n) {
+		if (len - i >= 8) {
+			uint64_t x;
+			memcpy(&x, p + i, 8);
+			if ((x & HIGH) == 0) {
+				n = 8;
+				continue;
+			}
+		}
 		if (!(n = imap4_utf8_decode(&cp, p + i, len - i)))
 			return 0;
+	}
 	int rc = imap4_buf_append(out, p, len);
 	return rc < 0 ? rc : 1;
 }
@@ -179,6 +215,9 @@ static int convert_iconv(struct imap4_buf *out, const char *charset,
 int imap4_charset_convert(struct imap4_buf *out, const char *label,
                           const char *bytes, size_t len)
 {
+	/* Most words say utf-8, a valid label that no alias changes. */
+	if (strcasecmp(label, "utf-8") == 0)
+		return convert_utf8(out, (const unsigned char *)bytes, len);
 	if (!valid_label(label))
 		return 0;
 	const char *name = iconv_name(label);
@@ -237,22 +276,6 @@ static size_t utf8_cut_tail(const unsigned char *p, size_t len)
 		return need > back ? back : 0;
 	}
 	return 0;
-}
-
-/* Writes the UTF-8 form of cp (below U+10000) at o; returns the end. */
-static char *put_bmp(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		*o++ = (char)cp;
-	} else if (cp < 0x800) {
-		*o++ = (char)(0xc0 | cp >> 6);
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else {
-		*o++ = (char)(0xe0 | cp >> 12);
-		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	}
-	return o;
 }
 
 /* UTF-8 (K_UTF8), UTF-8-else-windows-1252 (K_AUTO) or windows-1252
@@ -343,9 +366,6 @@ static int feed_iconv(iconv_t cd, struct imap4_buf *out, const char *bytes,
 	*used = len - inleft;
 	return replace_nuls(out, from);
 }
-
-#define ONES 0x0101010101010101u
-#define HIGH 0x8080808080808080u
 
 size_t imap4_charset_stream_same(const struct imap4_charset_stream *cs,
                                  const char *in, size_t len)

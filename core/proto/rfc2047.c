@@ -49,10 +49,10 @@ struct group {
 	char charset[CHARSET_MAX + 1];
 	const char *start; /* raw text of the run, kept if it fails */
 	const char *end;
-	struct imap4_buf bytes; /* decoded, not yet converted */
-	struct imap4_buf spare; /* the next run's, swapped in when it starts */
-	struct imap4_buf conv;  /* the run converted to UTF-8 */
-	const char *gap;        /* whitespace before the run, or NULL */
+	/* bytes: decoded, not yet converted; spare: the next run's, swapped
+	 * in when it starts; conv: the run converted to UTF-8. */
+	struct imap4_rfc2047_scratch *sc;
+	const char *gap; /* whitespace before the run, or NULL */
 	size_t gap_len;
 };
 
@@ -200,7 +200,7 @@ static int emit_raw(struct imap4_buf *out, const char *s, size_t len)
  * *prev_ok tells whether the previous group was decoded. */
 static int flush_group(struct imap4_buf *out, struct group *g, bool *prev_ok)
 {
-	struct imap4_buf *conv = &g->conv;
+	struct imap4_buf *conv = &g->sc->conv, *bytes = &g->sc->bytes;
 	int rc, ok;
 
 	if (!g->active)
@@ -208,9 +208,8 @@ static int flush_group(struct imap4_buf *out, struct group *g, bool *prev_ok)
 	g->active = false;
 	imap4_buf_reset(conv);
 	ok = imap4_charset_convert(conv, g->charset,
-	                           g->bytes.data ? g->bytes.data : "",
-	                           g->bytes.len);
-	imap4_buf_reset(&g->bytes);
+	                           bytes->data ? bytes->data : "", bytes->len);
+	imap4_buf_reset(bytes);
 	if (ok < 0)
 		return ok;
 	rc = 0;
@@ -250,8 +249,8 @@ static int decode(struct imap4_buf *out, struct group *g, const char *s,
 		 * run still owns the group's buffer until it is flushed, and
 		 * a broken word is plain text that flushes nothing. */
 		if (!(same && adjacent)) {
-			imap4_buf_reset(&g->spare);
-			rc = decode_text(&g->spare, &w);
+			imap4_buf_reset(&g->sc->spare);
+			rc = decode_text(&g->sc->spare, &w);
 			if (rc <= 0) {
 				if (rc < 0)
 					return rc;
@@ -267,14 +266,14 @@ static int decode(struct imap4_buf *out, struct group *g, const char *s,
 				return rc;
 			g->gap = adjacent ? last : NULL;
 			g->gap_len = (size_t)(p - last);
-			struct imap4_buf run = g->spare;
-			g->spare = g->bytes;
-			g->bytes = run;
+			struct imap4_buf run = g->sc->spare;
+			g->sc->spare = g->sc->bytes;
+			g->sc->bytes = run;
 			g->active = true;
 			g->start = p;
 			memcpy(g->charset, w.charset, sizeof(g->charset));
 		} else {
-			rc = decode_text(&g->bytes, &w);
+			rc = decode_text(&g->sc->bytes, &w);
 			if (rc < 0)
 				return rc;
 			if (rc == 0) {
@@ -291,25 +290,52 @@ static int decode(struct imap4_buf *out, struct group *g, const char *s,
 	return rc;
 }
 
-int imap4_rfc2047_decode_append(struct imap4_buf *out, const char *s,
-                                size_t len)
+void imap4_rfc2047_scratch_init(struct imap4_rfc2047_scratch *sc)
+{
+	imap4_buf_init(&sc->bytes, 0);
+	imap4_buf_init(&sc->spare, 0);
+	imap4_buf_init(&sc->conv, 0);
+}
+
+void imap4_rfc2047_scratch_clear(struct imap4_rfc2047_scratch *sc)
+{
+	imap4_buf_clear(&sc->bytes);
+	imap4_buf_clear(&sc->spare);
+	imap4_buf_clear(&sc->conv);
+}
+
+int imap4_rfc2047_decode_scratch(struct imap4_buf *out,
+                                 struct imap4_rfc2047_scratch *sc,
+                                 const char *s, size_t len)
 {
 	struct group g;
 	int rc;
 
-	if (!out || (!s && len))
+	if (!out || !sc || (!s && len))
 		return IMAP4_EINVAL;
 	size_t mark = out->len;
 	memset(&g, 0, sizeof(g));
-	imap4_buf_init(&g.bytes, 0);
-	imap4_buf_init(&g.spare, 0);
-	imap4_buf_init(&g.conv, 0);
+	/* Nothing of an earlier call, even a failed one, can leak in: a
+	 * run starts in spare, which is reset first, and conv is reset
+	 * before each conversion. */
+	g.sc = sc;
 	rc = decode(out, &g, s ? s : "", len);
-	imap4_buf_clear(&g.bytes);
-	imap4_buf_clear(&g.spare);
-	imap4_buf_clear(&g.conv);
-	if (rc < 0)
+	if (rc < 0) {
 		out->len = mark;
+		if (out->data)
+			out->data[mark] = '\0';
+	}
+	return rc;
+}
+
+int imap4_rfc2047_decode_append(struct imap4_buf *out, const char *s,
+                                size_t len)
+{
+	struct imap4_rfc2047_scratch sc;
+
+	imap4_rfc2047_scratch_init(&sc);
+	int rc = imap4_rfc2047_decode_scratch(out, &sc, s, len);
+	imap4_rfc2047_scratch_clear(&sc);
 	return rc;
 }
 

@@ -18,4 +18,23 @@
 int imap4_rfc2047_decode_append(struct imap4_buf *out, const char *s,
                                 size_t len);
 
+/* The decoder's working buffers, kept between calls by a caller that
+ * decodes many fields (the daemon, every name of an envelope), so that a
+ * field with an encoded-word costs no malloc and free of its own. The
+ * struct is the caller's, its fields private; it holds no state from one
+ * call to the next, only storage. */
+struct imap4_rfc2047_scratch {
+	struct imap4_buf bytes, spare, conv;
+};
+
+void imap4_rfc2047_scratch_init(struct imap4_rfc2047_scratch *sc);
+
+/* Frees the storage; the scratch may then be used again. */
+void imap4_rfc2047_scratch_clear(struct imap4_rfc2047_scratch *sc);
+
+/* imap4_rfc2047_decode_append() with the buffers of sc. */
+int imap4_rfc2047_decode_scratch(struct imap4_buf *out,
+                                 struct imap4_rfc2047_scratch *sc,
+                                 const char *s, size_t len);
+
 #endif

@@ -3,6 +3,8 @@
 
 #include "imap4.h"
 
+#include <string.h>
+
 size_t imap4_utf8_decode(uint32_t *cp, const unsigned char *s, size_t len)
 {
 	unsigned char c = s[0];
@@ -83,7 +85,17 @@ int imap4_utf8_append_sanitized(struct imap4_buf *b, const void *s, size_t len)
 
 	/* Valid runs are copied in one piece; only the bad bytes cost more. */
 	while (i < len) {
-		/* Header text is mostly ASCII: skip it without decoding. */
+		/* Header text is mostly ASCII: skip it without decoding, eight
+		 * bytes at a time while none has the high bit or is zero. */
+		if (len - i >= 8) {
+			uint64_t x;
+			memcpy(&x, p + i, 8);
+			if (((x | ((x - 0x0101010101010101u) & ~x)) &
+			     0x8080808080808080u) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (p[i] - 1u < 0x7fu) {
 			i++;
 			continue;

@@ -12,6 +12,7 @@
 #include "proto/rfc2047.h"
 #include "util/buf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,11 @@
 
 /* A field's place in the row's buffer; NO_FIELD for NULL. */
 #define NO_FIELD SIZE_MAX
+
+/* The room a row's buffer starts with: a typical envelope's strings take
+ * 300 bytes, so one allocation holds most rows instead of a malloc and a
+ * realloc per message. */
+#define ROW_ROOM 512
 
 /* How many bytes at the start of s[0..len) are already valid UTF-8
  * without NUL: all of them for nearly every string a server sends. */
@@ -54,25 +60,67 @@ static int put_text(struct imap4_buf *b, const char *s, size_t len)
 	return rc;
 }
 
+/* Whether s[0..len), which holds no NUL, is all ASCII, and so what
+ * put_text would write unchanged. Eight bytes at a time: addresses and
+ * flags are nearly always ASCII, and a charset stream per field was a
+ * tenth of the account thread in a first sync. */
+static bool is_ascii(const char *s, size_t len)
+{
+	uint64_t acc = 0;
+	size_t i = 0;
+	for (; len - i >= 8; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		acc |= x;
+	}
+	for (; i < len; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & 0x8080808080808080u) == 0;
+}
+
+/* put_text for a C string (so without NUL). */
+static int put_len(struct imap4_buf *b, const char *s, size_t len)
+{
+	if (is_ascii(s, len))
+		return imap4_buf_append(b, s, len);
+	return put_text(b, s, len);
+}
+
 static int put(struct imap4_buf *b, const char *s)
 {
-	return put_text(b, s, strlen(s));
+	return put_len(b, s, strlen(s));
+}
+
+/* Whether s[0..len) holds "=?", without which there is no encoded-word. */
+static bool may_hold_word(const char *s, size_t len)
+{
+	const char *end = s + len, *p = s;
+	while ((p = memchr(p, '=', (size_t)(end - p))) != NULL) {
+		if (++p < end && *p == '?')
+			return true;
+	}
+	return false;
 }
 
 /* RFC 2047 words are ASCII, so reading the raw bytes around them as
  * put_text does before decoding changes no word; the decoder alone would
- * turn Latin-1 bytes into U+FFFD. */
-static int put_decoded(struct imap4_buf *b, const char *s)
+ * turn Latin-1 bytes into U+FFFD. Text without "=?" decodes to itself,
+ * and put_text's output is valid UTF-8 without NUL, which the decoder
+ * copies unchanged: most names and subjects skip it. */
+static int put_decoded(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
+                       const char *s)
 {
 	size_t len = strlen(s);
 
+	if (!may_hold_word(s, len))
+		return put_len(b, s, len);
 	if (utf8_prefix(s, len) == len)
-		return imap4_rfc2047_decode_append(b, s, len);
+		return imap4_rfc2047_decode_scratch(b, sc, s, len);
 	struct imap4_buf raw;
 	imap4_buf_init(&raw, 0);
 	int rc = put_text(&raw, s, len);
 	if (rc == 0)
-		rc = imap4_rfc2047_decode_append(b, raw.data, raw.len);
+		rc = imap4_rfc2047_decode_scratch(b, sc, raw.data, raw.len);
 	imap4_buf_clear(&raw);
 	return rc;
 }
@@ -84,24 +132,26 @@ static int put_flags(struct imap4_buf *b, const imap4_msg *msg)
 		/* \Recent belongs to one session (RFC 3501 2.3.2; gone in
 		 * IMAP4rev2): the mirror would show whichever session
 		 * happened to see it first. */
-		if (strcasecmp(msg->flags[i], "\\Recent") == 0)
+		const char *f = msg->flags[i];
+		if (f[0] == '\\' && strcasecmp(f, "\\Recent") == 0)
 			continue;
 		if ((b->len > start && imap4_buf_putc(b, ' ') < 0) ||
-		    put(b, msg->flags[i]) < 0)
+		    put(b, f) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int put_address(struct imap4_buf *b, const imap4_address *a)
+static int put_address(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
+                       const imap4_address *a)
 {
 	size_t mark = b->len;
 	bool named = false;
 	if (a->name) {
-		if (put_decoded(b, a->name) < 0)
+		if (put_decoded(b, sc, a->name) < 0)
 			return -1;
 		named = b->len > mark;
-		if (named && put(b, " <") < 0)
+		if (named && imap4_buf_append(b, " <", 2) < 0)
 			return -1;
 	}
 	if ((a->mailbox && put(b, a->mailbox) < 0) ||
@@ -111,8 +161,8 @@ static int put_address(struct imap4_buf *b, const imap4_address *a)
 }
 
 /* Appends the list; *empty tells whether it wrote nothing. */
-static int put_addresses(struct imap4_buf *b, const imap4_address *list,
-                         bool *empty)
+static int put_addresses(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
+                         const imap4_address *list, bool *empty)
 {
 	size_t start = b->len;
 	bool first = true;
@@ -122,9 +172,9 @@ static int put_addresses(struct imap4_buf *b, const imap4_address *list,
 		int rc;
 		if (!a->host) {
 			if (a->mailbox) {
-				rc = first ? 0 : put(b, ", ");
+				rc = first ? 0 : imap4_buf_append(b, ", ", 2);
 				if (rc == 0)
-					rc = put_decoded(b, a->mailbox);
+					rc = put_decoded(b, sc, a->mailbox);
 				if (rc == 0)
 					rc = imap4_buf_putc(b, ':');
 				first = true;
@@ -137,12 +187,12 @@ static int put_addresses(struct imap4_buf *b, const imap4_address *list,
 			continue;
 		}
 		if (!first)
-			rc = put(b, ", ");
+			rc = imap4_buf_append(b, ", ", 2);
 		else if (b->len > start && b->data[b->len - 1] == ':')
 			rc = imap4_buf_putc(b, ' ');
 		else
 			rc = 0;
-		if (rc < 0 || put_address(b, a) < 0)
+		if (rc < 0 || put_address(b, sc, a) < 0)
 			return -1;
 		first = false;
 	}
@@ -176,10 +226,13 @@ char *conv_flags(const imap4_msg *msg)
 char *conv_addresses(const imap4_address *list)
 {
 	struct imap4_buf b;
+	struct imap4_rfc2047_scratch sc;
 	bool empty = true;
 	imap4_buf_init(&b, 0);
-	if (put_addresses(&b, list, &empty) < 0 || empty ||
-	    imap4_buf_putc(&b, '\0') < 0) {
+	imap4_rfc2047_scratch_init(&sc);
+	int rc = put_addresses(&b, &sc, list, &empty);
+	imap4_rfc2047_scratch_clear(&sc);
+	if (rc < 0 || empty || imap4_buf_putc(&b, '\0') < 0) {
 		imap4_buf_clear(&b);
 		return NULL;
 	}
@@ -274,8 +327,8 @@ enum field {
 };
 
 /* Writes the row's strings into b, each field's offset in at[]. */
-static int put_fields(struct imap4_buf *b, size_t at[F_COUNT],
-                      const imap4_msg *msg)
+static int put_fields(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
+                      size_t at[F_COUNT], const imap4_msg *msg)
 {
 	for (int i = 0; i < F_COUNT; i++)
 		at[i] = NO_FIELD;
@@ -290,7 +343,7 @@ static int put_fields(struct imap4_buf *b, size_t at[F_COUNT],
 		return 0;
 	if (e->subject) {
 		at[F_SUBJECT] = b->len;
-		if (put_decoded(b, e->subject) < 0 ||
+		if (put_decoded(b, sc, e->subject) < 0 ||
 		    end_field(b, &at[F_SUBJECT], false) < 0)
 			return -1;
 	}
@@ -307,7 +360,7 @@ static int put_fields(struct imap4_buf *b, size_t at[F_COUNT],
 		if (!lists[f])
 			continue;
 		at[f] = b->len;
-		if (put_addresses(b, lists[f], &empty) < 0 ||
+		if (put_addresses(b, sc, lists[f], &empty) < 0 ||
 		    end_field(b, &at[f], empty) < 0)
 			return -1;
 	}
@@ -345,9 +398,16 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg)
 	}
 
 	struct imap4_buf b;
+	struct imap4_rfc2047_scratch sc;
 	size_t at[F_COUNT];
 	imap4_buf_init(&b, 0);
-	if (put_fields(&b, at, msg) < 0) {
+	imap4_rfc2047_scratch_init(&sc);
+	/* - 1: the buffer keeps a byte for its NUL. */
+	int rc = imap4_buf_reserve(&b, ROW_ROOM - 1);
+	if (rc == 0)
+		rc = put_fields(&b, &sc, at, msg);
+	imap4_rfc2047_scratch_clear(&sc);
+	if (rc < 0) {
 		imap4_buf_clear(&b);
 		return -1;
 	}
