@@ -39,6 +39,8 @@ struct indexer {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	char *path;          /* the cache, opened by the thread */
+	struct checkpointer *ck;
 	struct store *store;
 	bool poked;  /* text stored since the last look */
 	bool idle;   /* the last look found nothing waiting */
@@ -94,9 +96,35 @@ static enum look index_waiting(struct indexer *ix)
 	}
 }
 
+/* Opens the thread's connection; on failure every wait answers -1 from
+ * then on, and the thread ends. */
+static bool open_store(struct indexer *ix)
+{
+	char err[512];
+	if (store_open(&ix->store, ix->path, err, sizeof(err)) == 0) {
+		store_checkpoint_with(ix->store, ix->ck);
+		return true;
+	}
+	log_warning(NULL, NULL,
+	            "full-text indexer: %s; new mail waits for the next "
+	            "start to become searchable",
+	            err);
+	pthread_mutex_lock(&ix->lock);
+	ix->failed = true;
+	ix->answer = UINT64_MAX;
+	pthread_cond_broadcast(&ix->cond);
+	pthread_mutex_unlock(&ix->lock);
+	return false;
+}
+
 static void *run(void *arg)
 {
 	struct indexer *ix = arg;
+	/* The connection is opened here, not by indexer_start: its schema
+	 * read was a twentieth of a --once resync's time in the thread
+	 * that starts the accounts. */
+	if (!open_store(ix))
+		return NULL;
 	/* Linux gives each thread its own nice value: searching may lag,
 	 * the mirror may not. */
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19) < 0)
@@ -142,11 +170,12 @@ int indexer_start(struct indexer **out, const char *path,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (store_open(&ix->store, path, err, errlen) < 0) {
+	if (!(ix->path = strdup(path))) {
 		free(ix);
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	store_checkpoint_with(ix->store, ck);
+	ix->ck = ck;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -163,7 +192,7 @@ int indexer_start(struct indexer **out, const char *path,
 		         strerror(rc));
 		pthread_cond_destroy(&ix->cond);
 		pthread_mutex_destroy(&ix->lock);
-		store_close(&ix->store);
+		free(ix->path);
 		free(ix);
 		return -1;
 	}
@@ -254,6 +283,7 @@ void indexer_stop(struct indexer **ixp)
 	pthread_cond_destroy(&ix->cond);
 	pthread_mutex_destroy(&ix->lock);
 	store_close(&ix->store);
+	free(ix->path);
 	free(ix);
 	*ixp = NULL;
 }

@@ -214,15 +214,23 @@ Test(indexer, alone_it_takes_the_queue_in_larger_chunks)
 	sqlite3_close(db);
 }
 
-Test(indexer, start_fails_cleanly_without_a_cache_dir)
+/* The thread opens the cache: one it cannot open fails every wait, a
+ * poke included, instead of leaving a waiter to time out. */
+Test(indexer, a_cache_it_cannot_open_fails_every_wait)
 {
-	struct indexer *ix = (struct indexer *)1;
+	struct indexer *ix = NULL;
 	char err[256] = "";
 	cr_assert_eq(indexer_start(&ix, "/nonexistent/dir/cache.db", NULL, err,
 	                           sizeof(err)),
-	             -1);
+	             0, "%s", err);
+	cr_assert_not_null(ix);
+	cr_assert_eq(indexer_wait(ix, 5000), -1);
+	indexer_poke(ix);
+	cr_assert_eq(indexer_wait(ix, 5000), -1);
+	cr_assert_eq(indexer_waiting(ix), 0);
+	indexer_stop(&ix);
 	cr_assert_null(ix);
-	cr_assert(err[0] != '\0');
 	indexer_poke(NULL);
 	cr_assert_eq(indexer_waiting(NULL), 0);
+	cr_assert_eq(indexer_wait(NULL, 0), -1);
 }
