@@ -426,9 +426,13 @@ static int check_ours(sqlite3 *db, int version, char *err, size_t errlen)
 {
 	int app = 0, tables = 0, rc;
 
+	/* The tables are counted for version 0 only: counting reads the
+	 * whole schema, which every connection of the daemon opening a
+	 * cache of ours paid before its first statement. */
 	if ((rc = pragma_int(db, "PRAGMA application_id", &app)) < 0 ||
-	    (rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema",
-	                     &tables)) < 0) {
+	    (version == 0 &&
+	     (rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema",
+	                      &tables)) < 0)) {
 		set_err(err, errlen, "%s", sqlite3_errmsg(db));
 		return rc;
 	}

@@ -603,7 +603,6 @@ int main(int argc, char **argv)
 	 * last one does. */
 	int efd = once ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 
-	prune_accounts(s, conf, prune_alive, NULL);
 	struct running r = {0};
 	struct cache_file_id cache_id = {0};
 	bool watch_cache = cache_file_id(cache, &cache_id) == 0;
@@ -618,6 +617,10 @@ int main(int argc, char **argv)
 		running_start(&r, &conf->accounts[i], cache, once, efd);
 	log_notice(NULL, NULL, "mailmirrord started: %zu accounts, cache %s",
 	           r.n, cache);
+	/* Accounts gone from the configuration are dropped while the
+	 * workers connect, not before: the workers never touch them, and
+	 * their connections wait for no reading of the cache here. */
+	prune_accounts(s, conf, prune_alive, NULL);
 
 	int status = EX_OK;
 	if (once) {
