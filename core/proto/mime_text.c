@@ -108,6 +108,17 @@ void mime_sink_part(struct mime_sink *s)
 	s->part_begun = true;
 }
 
+/* The part's first text is on its way: the blank line before it. */
+static int mime_sink_begin(struct mime_sink *s)
+{
+	s->part_begun = false;
+	if (s->out->len > s->start) {
+		trim_end(s);
+		return put_limited(s, "\n\n", 2);
+	}
+	return 0;
+}
+
 int mime_sink_put(struct mime_sink *s, const char *p, size_t n)
 {
 	if (s->cut)
@@ -119,13 +130,9 @@ int mime_sink_put(struct mime_sink *s, const char *p, size_t n)
 		}
 		if (n == 0)
 			return 0;
-		s->part_begun = false;
-		if (s->out->len > s->start) {
-			trim_end(s);
-			int rc = put_limited(s, "\n\n", 2);
-			if (rc)
-				return rc;
-		}
+		int rc = mime_sink_begin(s);
+		if (rc)
+			return rc;
 	}
 	return put_limited(s, p, n);
 }
@@ -361,17 +368,22 @@ static int decode_qp(struct imap4_buf *out, const char *p, size_t n)
 	return 0;
 }
 
-/* Whether one of the eight bytes in x is below 0x20. */
-static bool has_control(uint64_t x)
+#define ONES 0x0101010101010101u
+#define HIGH 0x8080808080808080u
+
+/* The bytes of x below 0x20 have their high bit set; above the lowest
+ * such byte others may be set too (a borrow), so only the lowest counts. */
+static uint64_t control_bits(uint64_t x)
 {
-	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-	return ((x - ones * 0x20) & ~x & high) != 0;
+	return (x - ONES * 0x20) & ~x & HIGH;
 }
 
 /* Plain text: line ends become LF, other control characters (but tab)
  * spaces. *cr: the previous piece ended in CR. Text is copied in runs,
- * and looked at eight bytes at a time: this is most of the work. */
-static int plain_feed(struct mime_sink *s, bool *cr, const char *p, size_t n)
+ * and looked at eight bytes at a time. The rules of the sink hold for
+ * every run: this is the path for a part that meets the sink's limit or
+ * cap, and the reference that plain_copy() must match. */
+static int plain_runs(struct mime_sink *s, bool *cr, const char *p, size_t n)
 {
 	size_t i = 0, run = 0;
 	int rc = 0;
@@ -381,7 +393,7 @@ static int plain_feed(struct mime_sink *s, bool *cr, const char *p, size_t n)
 	*cr = false;
 	while (i < n && rc == 0) {
 		uint64_t x;
-		if (n - i >= 8 && (memcpy(&x, p + i, 8), !has_control(x))) {
+		if (n - i >= 8 && (memcpy(&x, p + i, 8), !control_bits(x))) {
 			i += 8;
 			continue;
 		}
@@ -403,6 +415,93 @@ static int plain_feed(struct mime_sink *s, bool *cr, const char *p, size_t n)
 	if (rc == 0)
 		rc = mime_sink_put(s, p + run, n - run);
 	return rc;
+}
+
+/* The offset of the first byte below 0x20 in the eight whose
+ * control_bits() are m (m != 0); 0 where the byte order is not known,
+ * which only makes the caller look at the bytes one at a time. */
+static size_t first_control(uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) / 8;
+#else
+	(void)m;
+	return 0;
+#endif
+}
+
+/* What plain_runs() writes for p[0..n) (n > 0), written straight into
+ * out, which the caller has checked can take n more bytes: the text never
+ * grows (CR LF and lone CR become LF, a control character a space), so
+ * nothing can reach the sink's limit. A call per line through the sink
+ * was most of a first sync's text extraction. */
+static int plain_copy(struct imap4_buf *out, bool *cr, const char *p, size_t n)
+{
+	int rc = imap4_buf_reserve(out, n);
+	if (rc < 0)
+		return rc;
+	char *o = out->data + out->len;
+	size_t i = *cr && p[0] == '\n' ? 1 : 0;
+	while (i < n) {
+		if (n - i >= 8) {
+			/* o is at most i bytes past the old end: the eight
+			 * bytes stored fit in the n reserved */
+			uint64_t x, m;
+			memcpy(&x, p + i, 8);
+			memcpy(o, &x, 8);
+			if ((m = control_bits(x)) == 0) {
+				i += 8;
+				o += 8;
+				continue;
+			}
+			size_t k = first_control(m);
+			i += k;
+			o += k;
+		}
+		unsigned char ch = (unsigned char)p[i++];
+		if (ch >= 0x20 || ch == '\n' || ch == '\t') {
+			*o++ = (char)ch;
+		} else if (ch != '\r') {
+			*o++ = ' ';
+		} else {
+			/* CR LF in one step: the pair is a line end, as a
+			 * lone CR is */
+			*o++ = '\n';
+			if (i < n && p[i] == '\n')
+				i++;
+		}
+	}
+	*cr = p[n - 1] == '\r';
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+static int plain_feed(struct mime_sink *s, bool *cr, const char *p, size_t n)
+{
+	if (n == 0 || s->cut)
+		return plain_runs(s, cr, p, n);
+	if (s->part_begun) {
+		/* the line ends a part begins with are dropped: the sink's
+		 * rules see to them, and to the blank line before the text */
+		size_t j = 0;
+		while (j < n && (p[j] == '\r' || p[j] == '\n'))
+			j++;
+		if (j == n)
+			return plain_runs(s, cr, p, n);
+		int rc = j ? plain_runs(s, cr, p, j) : 0;
+		if (rc == 0)
+			rc = mime_sink_begin(s);
+		if (rc)
+			return rc;
+		p += j;
+		n -= j;
+	}
+	struct imap4_buf *out = s->out;
+	if (s->limit - out->len < n ||
+	    (out->cap && (out->cap < out->len || n > out->cap - out->len)))
+		return plain_runs(s, cr, p, n);
+	return plain_copy(out, cr, p, n);
 }
 
 static int filter(struct ctx *c, struct mime_html *h, bool *cr, const char *p,

@@ -277,6 +277,11 @@ int conv_body(struct conv_body *out, const imap4_msg *msg)
 	size_t hlen = sep ? (size_t)(sep - s->data) + 2 : s->len;
 	struct imap4_buf b;
 	imap4_buf_init(&b, 0);
+	/* The header and the text of a message nearly always take less than
+	 * the message: one allocation, where doubling from 256 bytes copied
+	 * each body six times over. (+ 2: the two NULs.) */
+	if (s->len < SIZE_MAX - 2 && imap4_buf_reserve(&b, s->len + 2) < 0)
+		goto nomem;
 	if (put_text(&b, s->data, hlen) < 0 || imap4_buf_putc(&b, '\0') < 0)
 		goto nomem;
 	/* The text is what a reader shows (decoded, attachments named, not
