@@ -15,9 +15,6 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-/* The rows of one ST_MESSAGE_INSERT_MANY (store_sql.c spells them). */
-#define STORE_INSERT_ROWS 32
-
 enum stmt_id {
 	ST_ACCOUNT_UPSERT,
 	ST_ACCOUNT_STATE,
@@ -46,7 +43,6 @@ enum stmt_id {
 	ST_MAILBOX_RECOUNT_UNSEEN,
 	ST_MESSAGE_UPSERT,
 	ST_MESSAGE_INSERT,
-	ST_MESSAGE_INSERT_MANY,
 	ST_MESSAGE_MAX_ID,
 	ST_QUEUE_NEW,
 	ST_NEW_UNSEEN,

@@ -63,31 +63,30 @@ static char *normalise_flags(struct store *s, const char *flags, int *rc)
 	return res;
 }
 
-/* The 16 columns of a message row, in MSG_COLUMNS order, as parameters
- * at + 1 to at + 16; flags (already normalised) is handed over to SQLite,
- * which frees it. */
-static void bind_msg(sqlite3_stmt *st, int at, int64_t mailbox,
+/* The 16 columns of a message row, in MSG_COLUMNS order; flags (already
+ * normalised) is handed over to SQLite, which frees it. */
+static void bind_msg(sqlite3_stmt *st, int64_t mailbox,
                      const struct store_msg *m, char *flags)
 {
-	sqlite3_bind_int64(st, at + 1, mailbox);
-	sqlite3_bind_int64(st, at + 2, m->uid);
-	sqlite3_bind_int64(st, at + 3, (int64_t)m->modseq);
-	sqlite3_bind_text(st, at + 4, flags, -1, free);
-	store_bind_time(st, at + 5, m->internaldate);
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, m->uid);
+	sqlite3_bind_int64(st, 3, (int64_t)m->modseq);
+	sqlite3_bind_text(st, 4, flags, -1, free);
+	store_bind_time(st, 5, m->internaldate);
 	if (m->size < 0)
-		sqlite3_bind_null(st, at + 6);
+		sqlite3_bind_null(st, 6);
 	else
-		sqlite3_bind_int64(st, at + 6, m->size);
-	store_bind_time(st, at + 7, m->date);
-	store_bind_text(st, at + 8, m->subject);
-	store_bind_text(st, at + 9, m->from);
-	store_bind_text(st, at + 10, m->sender);
-	store_bind_text(st, at + 11, m->reply_to);
-	store_bind_text(st, at + 12, m->to);
-	store_bind_text(st, at + 13, m->cc);
-	store_bind_text(st, at + 14, m->bcc);
-	store_bind_text(st, at + 15, m->message_id);
-	store_bind_text(st, at + 16, m->in_reply_to);
+		sqlite3_bind_int64(st, 6, m->size);
+	store_bind_time(st, 7, m->date);
+	store_bind_text(st, 8, m->subject);
+	store_bind_text(st, 9, m->from);
+	store_bind_text(st, 10, m->sender);
+	store_bind_text(st, 11, m->reply_to);
+	store_bind_text(st, 12, m->to);
+	store_bind_text(st, 13, m->cc);
+	store_bind_text(st, 14, m->bcc);
+	store_bind_text(st, 15, m->message_id);
+	store_bind_text(st, 16, m->in_reply_to);
 }
 
 static int check_row(struct store *s, const struct store_msg *m)
@@ -124,7 +123,7 @@ static int upsert_row(struct store *s, int64_t mailbox,
 		return rc;
 	if ((flags = normalise_flags(s, m->flags, &rc)) == NULL)
 		return rc;
-	bind_msg(st, 0, mailbox, m, flags);
+	bind_msg(st, mailbox, m, flags);
 	rc = store_run_int(s, st, "storing the message", id);
 	return no_mailbox(s, rc, m, mailbox);
 }
@@ -143,7 +142,7 @@ static int insert_row(struct store *s, int64_t mailbox,
 		return rc;
 	if ((flags = normalise_flags(s, m->flags, &rc)) == NULL)
 		return rc;
-	bind_msg(st, 0, mailbox, m, flags);
+	bind_msg(st, mailbox, m, flags);
 	int step = sqlite3_step(st);
 	if (step == SQLITE_DONE) {
 		store_done(st);
@@ -156,41 +155,6 @@ static int insert_row(struct store *s, int64_t mailbox,
 	}
 	rc = no_mailbox(s, store_fail(s, step, "storing the message"), m,
 	                mailbox);
-	store_done(st);
-	return rc;
-}
-
-/* Inserts STORE_INSERT_ROWS rows in one statement: a statement's own
- * cost (its savepoint, its end) was a sixth of a row's, paid once here
- * instead of once a row. 1 when one of them is cached already: the
- * statement then stored none, and the caller stores them one by one. */
-static int insert_rows(struct store *s, int64_t mailbox,
-                       const struct store_msg *const *m)
-{
-	int rc = STORE_OK;
-	sqlite3_stmt *st;
-
-	for (size_t i = 0; i < STORE_INSERT_ROWS; i++)
-		if ((rc = check_row(s, m[i])) < 0)
-			return rc;
-	if ((st = store_stmt(s, ST_MESSAGE_INSERT_MANY, &rc)) == NULL)
-		return rc;
-	for (int i = 0; i < STORE_INSERT_ROWS; i++) {
-		char *flags = normalise_flags(s, m[i]->flags, &rc);
-		if (flags == NULL) {
-			store_done(st);
-			return rc;
-		}
-		bind_msg(st, i * 16, mailbox, m[i], flags);
-	}
-	int step = sqlite3_step(st);
-	if (step == SQLITE_DONE)
-		rc = STORE_OK;
-	else if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE)
-		rc = 1;
-	else
-		rc = no_mailbox(s, store_fail(s, step, "storing messages"),
-		                m[0], mailbox);
 	store_done(st);
 	return rc;
 }
@@ -211,21 +175,13 @@ static int upsert_rows(struct store *s, int64_t mailbox,
 		return rc;
 	if ((st = store_stmt(s, ST_MESSAGE_MAX_ID, &rc)) != NULL)
 		rc = store_run_int(s, st, "finding the last message", &before);
-	for (size_t i = 0; i < n && rc == STORE_OK;) {
+	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
 		if (ids) {
 			rc = upsert_row(s, mailbox, m[i], &id);
-			ids[i++] = id;
-			continue;
-		}
-		if (n - i >= STORE_INSERT_ROWS &&
-		    (rc = insert_rows(s, mailbox, m + i)) != 1) {
-			i += rc == STORE_OK ? STORE_INSERT_ROWS : 0;
-			continue;
-		}
-		/* One by one: the last rows, or a chunk with a cached row. */
-		size_t end = rc == 1 ? i + STORE_INSERT_ROWS : i + 1;
-		for (rc = STORE_OK; i < end && rc == STORE_OK; i++)
+			ids[i] = id;
+		} else {
 			rc = insert_row(s, mailbox, m[i]);
+		}
 	}
 	if (rc == STORE_OK && (st = store_stmt(s, ST_QUEUE_NEW, &rc)) != NULL) {
 		sqlite3_bind_int64(st, 1, before);

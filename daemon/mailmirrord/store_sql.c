@@ -10,13 +10,6 @@
 	"from_addr, sender_addr, reply_to_addr, to_addr, cc_addr, bcc_addr, "  \
 	"message_id, in_reply_to"
 
-/* STORE_INSERT_ROWS rows of the 16 columns, numbered in order: row r's
- * column c is parameter r * 16 + c. */
-#define ROW_16 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-#define ROWS_4 ROW_16 "," ROW_16 "," ROW_16 "," ROW_16
-#define ROWS_16 ROWS_4 "," ROWS_4 "," ROWS_4 "," ROWS_4
-#define ROWS_32 ROWS_16 "," ROWS_16
-
 /* clang-format off */
 const char *const store_sql[ST_COUNT] = {
 	[ST_ACCOUNT_UPSERT] =
@@ -112,9 +105,6 @@ const char *const store_sql[ST_COUNT] = {
 	[ST_MESSAGE_INSERT] =
 		"INSERT INTO messages (" MSG_COLUMNS ") VALUES (?1, ?2, ?3, "
 		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-	[ST_MESSAGE_INSERT_MANY] =
-		"INSERT INTO messages (" MSG_COLUMNS ") VALUES "
-		ROWS_32,
 	[ST_MESSAGE_MAX_ID] = "SELECT coalesce(max(id), 0) FROM messages",
 	/* New rows wait for the indexer (store_index_chunk), one statement
 	 * per batch: tokenising envelopes in the sync's transactions was a

@@ -2,7 +2,6 @@
 #include "cache/paths.h"
 #include "cache/schema.h"
 #include "mailmirrord/store.h"
-#include "mailmirrord/store_internal.h"
 
 #include <criterion/criterion.h>
 
@@ -967,62 +966,6 @@ Test(store, batches_queue_exactly_their_new_rows)
 	cr_assert_eq(fts_hits("echo"), 0);
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 3);
 	cr_assert_eq(query_int("SELECT count(*) FROM messages_unindexed"), 0);
-	store_close(&s);
-	assert_consistent();
-}
-
-/* Batches longer than one multi-row INSERT (STORE_INSERT_ROWS): whole
- * chunks, a chunk with a row cached already (stored row by row, the
- * cached one updated), the rows after the last chunk, and a bad row in a
- * chunk, which stores nothing of the batch. */
-Test(store, long_batches_go_in_chunks)
-{
-	enum { N = 2 * STORE_INSERT_ROWS + 5 };
-	int64_t acct, inbox;
-	struct store *s = fixture(&acct, &inbox);
-	struct store_msg rows[N];
-	const struct store_msg *v[N];
-	char subj[N][32];
-
-	struct store_msg early = msg(40, "cached before", "");
-	cr_assert_eq(store_message_upsert(NULL, s, inbox, &early), STORE_OK);
-	for (int i = 0; i < N; i++) {
-		snprintf(subj[i], sizeof(subj[i]), "row%d", i + 1);
-		rows[i] = msg((uint32_t)i + 1, subj[i], i % 3 ? "" : "\\Seen");
-		v[i] = &rows[i];
-	}
-	struct store_added added = {0};
-	cr_assert_eq(store_message_upsert_many(s, inbox, v, N, &added),
-	             STORE_OK);
-	cr_assert_eq(added.rows, N - 1, "UID 40 was cached");
-	cr_assert_eq(added.unseen, 46, "%u", added.unseen);
-	cr_assert_eq(query_int("SELECT count(*) FROM messages"), N);
-	cr_assert_eq(query_int("SELECT count(*) FROM messages WHERE subject = "
-	                       "'row' || uid AND size = 1000 + uid AND "
-	                       "internaldate = 1700000000 + uid"),
-	             N);
-	cr_assert_eq(query_int("SELECT count(*) FROM messages WHERE seen"),
-	             N - 46);
-	cr_assert_eq(index_all(s), N);
-	cr_assert_eq(fts_hits("row40"), 1);
-	cr_assert_eq(fts_hits("cached"), 0);
-
-	/* A bad row in the second chunk: nothing of this batch is kept. */
-	struct store_msg more[N];
-	const struct store_msg *vm[N];
-	for (int i = 0; i < N; i++) {
-		more[i] = msg((uint32_t)(N + i + 1), "later", "");
-		vm[i] = &more[i];
-	}
-	more[STORE_INSERT_ROWS + 3].uid = 0;
-	cr_assert_eq(store_message_upsert_many(s, inbox, vm, N, NULL),
-	             STORE_EINVAL);
-	cr_assert_eq(query_int("SELECT count(*) FROM messages"), N);
-	/* Into a mailbox that is not there: not found, nothing kept. */
-	more[STORE_INSERT_ROWS + 3].uid = 2 * N + 1;
-	cr_assert_eq(store_message_upsert_many(s, inbox + 100, vm, N, NULL),
-	             STORE_ENOTFOUND);
-	cr_assert_eq(query_int("SELECT count(*) FROM messages"), N);
 	store_close(&s);
 	assert_consistent();
 }
