@@ -970,6 +970,61 @@ Test(store, batches_queue_exactly_their_new_rows)
 	assert_consistent();
 }
 
+/* A long batch: every row stored with its own values, a row cached
+ * already updated in place, the counts of what was new; a bad row in the
+ * middle, or a mailbox that is not there, stores nothing of the batch. */
+Test(store, long_batches_store_every_row_or_none)
+{
+	enum { N = 69, MIDDLE = 35 };
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_msg rows[N];
+	const struct store_msg *v[N];
+	char subj[N][32];
+
+	struct store_msg early = msg(40, "cached before", "");
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &early), STORE_OK);
+	for (int i = 0; i < N; i++) {
+		snprintf(subj[i], sizeof(subj[i]), "row%d", i + 1);
+		rows[i] = msg((uint32_t)i + 1, subj[i], i % 3 ? "" : "\\Seen");
+		v[i] = &rows[i];
+	}
+	struct store_added added = {0};
+	cr_assert_eq(store_message_upsert_many(s, inbox, v, N, &added),
+	             STORE_OK);
+	cr_assert_eq(added.rows, N - 1, "UID 40 was cached");
+	cr_assert_eq(added.unseen, 46, "%u", added.unseen);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), N);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages WHERE subject = "
+	                       "'row' || uid AND size = 1000 + uid AND "
+	                       "internaldate = 1700000000 + uid"),
+	             N);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages WHERE seen"),
+	             N - 46);
+	cr_assert_eq(index_all(s), N);
+	cr_assert_eq(fts_hits("row40"), 1);
+	cr_assert_eq(fts_hits("cached"), 0);
+
+	/* A bad row in the second chunk: nothing of this batch is kept. */
+	struct store_msg more[N];
+	const struct store_msg *vm[N];
+	for (int i = 0; i < N; i++) {
+		more[i] = msg((uint32_t)(N + i + 1), "later", "");
+		vm[i] = &more[i];
+	}
+	more[MIDDLE].uid = 0;
+	cr_assert_eq(store_message_upsert_many(s, inbox, vm, N, NULL),
+	             STORE_EINVAL);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), N);
+	/* Into a mailbox that is not there: not found, nothing kept. */
+	more[MIDDLE].uid = 2 * N + 1;
+	cr_assert_eq(store_message_upsert_many(s, inbox + 100, vm, N, NULL),
+	             STORE_ENOTFOUND);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), N);
+	store_close(&s);
+	assert_consistent();
+}
+
 /* A chunk of the indexer stops at its byte budget (by message size; an
  * envelope alone weighs 512), though it always takes one message, and at
  * its count: for waiting messages and for waiting bodies alike. */
