@@ -12,6 +12,7 @@
 #include "util/buf.h"
 
 #include <criterion/criterion.h>
+#include <gnutls/gnutls.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,28 +241,23 @@ Test(text_fast, charset_same_at_every_position)
 	}
 }
 
-/* Base64 lines of 76 characters, CRLF after each. */
+/* Base64 (GnuTLS's) in lines of 76 characters, CRLF after each full
+ * one, into dst, which has room for both. */
 static size_t base64_lines(char *dst, const unsigned char *p, size_t n)
 {
-	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr"
-	                          "stuvwxyz0123456789+/";
-	size_t o = 0, col = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		dst[o++] = abc[v >> 18 & 63];
-		dst[o++] = abc[v >> 12 & 63];
-		dst[o++] = i + 1 < n ? abc[v >> 6 & 63] : '=';
-		dst[o++] = i + 2 < n ? abc[v & 63] : '=';
-		if ((col += 4) == 76) {
+	gnutls_datum_t in = {(unsigned char *)p, (unsigned)n}, b64;
+	cr_assert_eq(gnutls_base64_encode2(&in, &b64), 0);
+	size_t o = 0;
+	for (size_t i = 0; i < b64.size; i += 76) {
+		size_t k = b64.size - i < 76 ? b64.size - i : 76;
+		memcpy(dst + o, b64.data + i, k);
+		o += k;
+		if (k == 76) {
 			dst[o++] = '\r';
 			dst[o++] = '\n';
-			col = 0;
 		}
 	}
+	gnutls_free(b64.data);
 	return o;
 }
 
