@@ -271,8 +271,10 @@ int imap4_keep(imap4 *h, const imap4_resp *resp)
 	if (h->data_bytes > h->opts.limits.max_untagged ||
 	    need > h->opts.limits.max_untagged - h->data_bytes)
 		return imap4_fail(h, IMAP4_ELIMIT,
-		                  "untagged data of one command exceeds %zu "
-		                  "bytes",
+		                  "the untagged responses kept for one command "
+		                  "would take more than max_untagged (%zu bytes "
+		                  "of memory, with their parsed copies); "
+		                  "imap4_fetch_each keeps none",
 		                  h->opts.limits.max_untagged);
 	if (h->ndata == h->adata) {
 		size_t n = h->adata ? h->adata * 2 : 16;

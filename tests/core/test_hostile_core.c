@@ -100,5 +100,9 @@ Test(hostile_core, kept_data_counts_its_parsed_copy)
 	strcat(rest, "S: $TAG OK listed\n");
 	imap4 *h = open_logged_in(&t, rest, &o);
 	cr_assert_eq(imap4_list(h, "", "*"), IMAP4_ELIMIT);
+	/* The message names the limit and what it counts. */
+	const char *why = imap4_last_error(h)->message;
+	cr_assert(why && strstr(why, "max_untagged (20000 bytes of memory"),
+	          "%s", why ? why : "(none)");
 	api_done(&t);
 }
