@@ -142,13 +142,53 @@ static int put_flags(struct imap4_buf *b, const imap4_msg *msg)
 	return 0;
 }
 
+/* Whether a display name must be quoted to read back as one: RFC 5322's
+ * specials but ".", which names carry unquoted everywhere ("John Q.
+ * Public"). A decoded name may hold anything: "Doe, John" would read as
+ * two entries, and an encoded-word that decodes to `"Bank" <a@bank>`
+ * as an address of its own before the real one. */
+static bool needs_quotes(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != '\0' && strchr("()<>[]:;@\\,\"", s[i]) != NULL)
+			return true;
+	return false;
+}
+
+/* A display name (or a group's), decoded, as a quoted-string when it
+ * needs one: `"` and `\` escaped with `\`. */
+static int put_phrase(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
+                      const char *name)
+{
+	size_t mark = b->len;
+	if (put_decoded(b, sc, name) < 0)
+		return -1;
+	size_t len = b->len - mark;
+	if (!needs_quotes(b->data + mark, len))
+		return 0;
+	char *raw = malloc(len);
+	if (raw == NULL)
+		return -1;
+	memcpy(raw, b->data + mark, len);
+	b->len = mark;
+	int rc = imap4_buf_putc(b, '"');
+	for (size_t i = 0; i < len && rc == 0; i++) {
+		if (raw[i] == '"' || raw[i] == '\\')
+			rc = imap4_buf_putc(b, '\\');
+		if (rc == 0)
+			rc = imap4_buf_putc(b, raw[i]);
+	}
+	free(raw);
+	return rc == 0 ? imap4_buf_putc(b, '"') : -1;
+}
+
 static int put_address(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
                        const imap4_address *a)
 {
 	size_t mark = b->len;
 	bool named = false;
 	if (a->name) {
-		if (put_decoded(b, sc, a->name) < 0)
+		if (put_phrase(b, sc, a->name) < 0)
 			return -1;
 		named = b->len > mark;
 		if (named && imap4_buf_append(b, " <", 2) < 0)
@@ -174,7 +214,7 @@ static int put_addresses(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 			if (a->mailbox) {
 				rc = first ? 0 : imap4_buf_append(b, ", ", 2);
 				if (rc == 0)
-					rc = put_decoded(b, sc, a->mailbox);
+					rc = put_phrase(b, sc, a->mailbox);
 				if (rc == 0)
 					rc = imap4_buf_putc(b, ':');
 				first = true;

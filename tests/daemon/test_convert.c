@@ -103,6 +103,47 @@ Test(convert, groups_and_names_that_are_empty)
 	free(s);
 }
 
+/* A name that would not read back as one name is quoted (RFC 5322), so
+ * that "Name <addr>, ..." splits back into its addresses: a comma, an
+ * encoded-word that decodes to an address of its own, quotes and
+ * backslashes inside. A name with a dot alone stays as it is. */
+Test(convert, names_that_hold_specials_are_quoted)
+{
+	imap4_address ann = ADDR("Smith, Ann", "ann", "example.org", NULL);
+	imap4_address doe = ADDR("Doe, John", "john", "example.org", &ann);
+	char *s = conv_addresses(&doe);
+	cr_assert_str_eq(s, "\"Doe, John\" <john@example.org>, "
+	                    "\"Smith, Ann\" <ann@example.org>");
+	free(s);
+
+	/* =?utf-8?q?=22Bank=22_<service@bank.example>?= */
+	imap4_address spoof = ADDR("=?utf-8?q?=22Bank=22_=3Cservice@bank."
+	                           "example=3E?=",
+	                           "attacker", "evil.example", NULL);
+	s = conv_addresses(&spoof);
+	cr_assert_str_eq(s, "\"\\\"Bank\\\" <service@bank.example>\" "
+	                    "<attacker@evil.example>");
+	free(s);
+
+	imap4_address slash = ADDR("back\\slash (work)", "b", "x", NULL);
+	s = conv_addresses(&slash);
+	cr_assert_str_eq(s, "\"back\\\\slash (work)\" <b@x>");
+	free(s);
+
+	imap4_address dot = ADDR("John Q. Public", "jq", "x", NULL);
+	s = conv_addresses(&dot);
+	cr_assert_str_eq(s, "John Q. Public <jq@x>");
+	free(s);
+
+	/* A group's name too. */
+	imap4_address end = ADDR(NULL, NULL, NULL, NULL);
+	imap4_address member = ADDR(NULL, "m", "x", &end);
+	imap4_address group = ADDR(NULL, "Sales; EU", NULL, &member);
+	s = conv_addresses(&group);
+	cr_assert_str_eq(s, "\"Sales; EU\": m@x;");
+	free(s);
+}
+
 /* Unlabelled 8-bit header text is read as UTF-8 where it is valid and as
  * windows-1252 otherwise: Latin-1 names survive, and nothing invalid
  * reaches the cache's TEXT columns. */
