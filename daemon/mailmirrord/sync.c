@@ -883,8 +883,12 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 			           st.uidvalidity, info.uidvalidity);
 		p.want_reset = true;
 		p.reset_uidvalidity = info.uidvalidity;
+		/* Not synced in this epoch until converge() says so: the
+		 * batches before write no sync time. */
 		st = (struct store_mailbox_state){
-		        .uidvalidity = info.uidvalidity, .uidnext = 1};
+		        .uidvalidity = info.uidvalidity,
+		        .uidnext = 1,
+		        .last_sync = STORE_NO_TIME};
 	} else if (p.nflags || p.gone.n) {
 		rc = sync_pending_write(c, b, &p, NULL);
 		if (rc < 0)

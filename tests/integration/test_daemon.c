@@ -311,12 +311,20 @@ Test(daemon, interrupted_after_every_commit_converges, .timeout = 300)
 		if (rc == 0)
 			break; /* fewer commits than n: every point was tried */
 		cr_assert_eq(rc, 99, "crash run %d exited %d", n, rc);
+		/* A mailbox whose first sync was cut has no sync time. */
+		cr_assert_eq(cache_count(&f, "SELECT count(*) FROM mailboxes "
+		                             "WHERE last_sync = 0"),
+		             0);
 		/* Between the crash and the restart the server moves on. */
 		cr_assert_eq(
 		        sh(CTL " store dm_crash %d +FLAGS '(\\Flagged)'", n),
 		        0);
 		cr_assert_eq(run_once(&f, NULL), 0, "resume after crash %d", n);
 		assert_converged(&f, 0);
+		cr_assert_eq(cache_count(&f, "SELECT count(*) FROM mailboxes "
+		                             "WHERE last_sync IS NULL AND name "
+		                             "LIKE 'dm_crash%%'"),
+		             0);
 	}
 	cr_log_info("crash points tried: %d", n);
 	cr_assert_gt(n, 2, "the sync made too few commits to test");
