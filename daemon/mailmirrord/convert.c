@@ -329,7 +329,11 @@ int conv_body(struct conv_body *out, const imap4_msg *msg)
 	 * fill the index with base64. */
 	size_t text_at = b.len;
 	int cut = 0;
-	if (whole && ((cut = imap4_mime_text(&b, s->data, s->len, 0)) < 0 ||
+	/* Without the empty line there is no text: the fetch (cut by
+	 * max_body_size) ended inside the header, whose last line the text
+	 * extraction would take for a body. */
+	if (whole && ((sep && (cut = imap4_mime_text(&b, s->data, s->len,
+	                                             0)) < 0) ||
 	              imap4_buf_putc(&b, '\0') < 0))
 		goto nomem;
 	out->bytes = b.len;

@@ -314,6 +314,16 @@ Test(convert, body_is_the_text_a_reader_sees)
 	cr_assert(b.b.truncated);
 	conv_body_clear(&b);
 
+	/* Cut anywhere inside the header (a small max_body_size): what the
+	 * last header line left is no text. */
+	size_t blank = (size_t)(strstr(MIME_MSG, "\r\n\r\n") - MIME_MSG);
+	for (sec.len = 1; sec.len < blank + 4; sec.len++) {
+		cr_assert_eq(conv_body(&b, &m), 1);
+		cr_assert(b.b.truncated);
+		cr_assert_str_eq(b.b.body, "", "cut at %zu", sec.len);
+		conv_body_clear(&b);
+	}
+
 	/* BODY[HEADER]: headers, no text. */
 	imap4_section head = {.item = "BODY[HEADER]",
 	                      .section = "HEADER",
