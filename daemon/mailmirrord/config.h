@@ -162,7 +162,8 @@ void conf_free(struct conf **c);
 const struct conf_account *conf_account_find(const struct conf *c,
                                              const char *name);
 
-/* Whether two accounts are configured identically (every field). */
+/* Whether two accounts are configured alike: in every field that changes
+ * what the worker does (not where it is written, nor max_connections). */
 bool conf_account_equal(const struct conf_account *a,
                         const struct conf_account *b);
 

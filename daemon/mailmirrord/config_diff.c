@@ -22,7 +22,8 @@ static bool list_eq(char *const *a, size_t na, char *const *b, size_t nb)
 }
 
 /* file and line are where the account is written, not what it is: moving
- * it in the file is not a change. */
+ * it in the file is not a change. Nor is max_connections, a bound that
+ * one connection per account always meets. */
 bool conf_account_equal(const struct conf_account *a,
                         const struct conf_account *b)
 {
@@ -44,7 +45,6 @@ bool conf_account_equal(const struct conf_account *a,
 	       a->timeout == b->timeout && a->bodies == b->bodies &&
 	       a->max_body_size == b->max_body_size &&
 	       str_eq(a->on_new_mail, b->on_new_mail) &&
-	       a->max_connections == b->max_connections &&
 	       a->enabled == b->enabled;
 }
 

@@ -12,12 +12,13 @@
  * for; a helper shell started with posix_spawn backgrounds it and exits at
  * once, so no zombie is left and no fork() runs in our threaded process.
  *
- * A burst of mail starts a bounded number of commands. Runs of one
- * message each come from a budget of the whole process: HOOK_RUNS_PER_BATCH
- * at most, refilled at HOOK_RUNS_PER_SECOND. The messages of one batch
- * (those that arrive together) get a run each while the budget lasts, and
- * the rest share one more run, for the last of them, with MM_COUNT saying
- * how many messages it stands for (1 in every other run). A mailing list's
+ * A burst of mail starts a bounded number of commands. Runs come from a
+ * budget of the whole process: HOOK_RUNS_PER_BATCH at most, refilled at
+ * HOOK_RUNS_PER_SECOND. The messages of one batch (those that arrive
+ * together) get a run each when the budget covers them; otherwise all but
+ * the last run it gives are of one message, and that last run stands for
+ * the rest, for the last of them, with MM_COUNT saying how many messages
+ * (1 in every other run). An empty budget still gives a batch that run. A mailing list's
  * burst of 300 messages used to start 300 shells at once, and 150 messages
  * arriving 20 ms apart kept 71 running.
  */

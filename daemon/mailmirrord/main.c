@@ -235,6 +235,8 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 	 * whatever the path names at this instant. */
 	if (removed_any(&d) && s)
 		prune_accounts(s, neu, prune_alive, NULL);
+	if (s)
+		prune_mark_disabled(s, neu);
 	/* Workers of unchanged accounts keep pointing into the old struct;
 	 * gc_confs frees it only once none does. */
 	conf_diff_clear(&d);
@@ -473,6 +475,7 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	start_cache_threads(r, cache);
 	for (size_t i = 0; i < conf->n_accounts; i++)
 		running_start(r, &conf->accounts[i], cache, false, -1);
+	prune_mark_disabled(*s, conf);
 	/* Every worker now runs the configuration in force. */
 	gc_confs(cs, r);
 	return true;
@@ -621,6 +624,7 @@ int main(int argc, char **argv)
 	 * workers connect, not before: the workers never touch them, and
 	 * their connections wait for no reading of the cache here. */
 	prune_accounts(s, conf, prune_alive, NULL);
+	prune_mark_disabled(s, conf);
 
 	int status = EX_OK;
 	if (once) {

@@ -83,3 +83,18 @@ int prune_accounts(struct store *s, const struct conf *conf,
 	free(g.v);
 	return rc < 0 ? -1 : 0;
 }
+
+void prune_mark_disabled(struct store *s, const struct conf *conf)
+{
+	for (size_t i = 0; i < conf->n_accounts; i++) {
+		const struct conf_account *a = &conf->accounts[i];
+		int64_t id;
+		if (a->enabled)
+			continue;
+		if (store_account_upsert(&id, s, a->name,
+		                         a->host ? a->host : a->tunnel,
+		                         a->user) < 0 ||
+		    store_account_set_state(s, id, "disabled") < 0)
+			log_err(a->name, NULL, "cache: %s", store_errmsg(s));
+	}
+}

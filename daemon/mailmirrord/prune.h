@@ -20,4 +20,9 @@
 int prune_accounts(struct store *s, const struct conf *conf,
                    void (*alive)(void *payload), void *payload);
 
+/* The other half of the table following the configuration: gives every
+ * disabled account of conf its row, in state "disabled" (one never synced
+ * had none, and one synced before said "stopped"). Failures are logged. */
+void prune_mark_disabled(struct store *s, const struct conf *conf);
+
 #endif

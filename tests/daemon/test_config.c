@@ -941,6 +941,22 @@ Test(config, diff)
 	cr_assert_eq(conf_diff(&d, new_conf, new_conf), 0);
 	cr_assert_eq(d.n, 0);
 	conf_diff_clear(&d);
+
+	/* max_connections is met by one connection: no restart for it */
+	struct conf *more = load_text(
+	        "log_level = \"debug\";\n"
+	        "accounts = (\n"
+	        "  { name = \"new\"; host = \"h\"; user = \"u\"; password = "
+	        "\"p\"; max_connections = 9; },\n"
+	        "  { name = \"edit\"; host = \"h\"; user = \"u\"; password = "
+	        "\"p\"; idle = [ ]; },\n"
+	        "  { name = \"keep\"; host = \"h\"; user = \"u\"; password = "
+	        "\"p\"; }\n"
+	        ");\n");
+	cr_assert_eq(conf_diff(&d, new_conf, more), 0);
+	cr_assert_eq(d.n, 0);
+	conf_diff_clear(&d);
+	conf_free(&more);
 	conf_free(&old_conf);
 	conf_free(&new_conf);
 }

@@ -112,10 +112,11 @@ Test(daemon, config_without_inbox_runs_and_a_typo_pattern_is_told,
 	teardown(&f);
 }
 
-/* Two accounts, "test" mirroring a* and "second" mirroring b*, or only
- * "test", as the fixture's configuration. */
-static void write_accounts(const struct fixture *f, bool second, const char *a,
-                           const char *b)
+/* Two accounts, "test" mirroring a* and "second" mirroring b* (with the
+ * settings extra), or only "test", as the fixture's configuration. */
+static void write_accounts_with(const struct fixture *f, bool second,
+                                const char *a, const char *b,
+                                const char *extra)
 {
 	FILE *c = fopen(f->conf, "w");
 	cr_assert_not_null(c);
@@ -132,12 +133,18 @@ static void write_accounts(const struct fixture *f, bool second, const char *a,
 		        ",\n { name = \"second\"; host = \"%s\"; port = %s;"
 		        " tls = \"none\"; user = \"%s\"; password = \"%s\";"
 		        " mailboxes = [\"%s*\"]; idle = [\"%s\"];"
-		        " timeout = 10; }",
+		        " timeout = 10; %s }",
 		        harness_env("IMAP_HOST"), harness_env("IMAP_PORT"),
 		        harness_env("IMAP_USER"), harness_env("IMAP_PASS"), b,
-		        b);
+		        b, extra);
 	fprintf(c, ");\n");
 	fclose(c);
+}
+
+static void write_accounts(const struct fixture *f, bool second, const char *a,
+                           const char *b)
+{
+	write_accounts_with(f, second, a, b, "");
 }
 
 /* Mailboxes a (4 messages, for account "test") and b (3, for "second")
@@ -199,6 +206,32 @@ Test(daemon, an_account_left_out_leaves_the_cache, .timeout = 120)
 	        1);
 	assert_only_test_left(&f);
 	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
+/* A disabled account is listed, in state "disabled", whether it synced
+ * before or never did; what it cached stays. */
+Test(daemon, a_disabled_account_keeps_its_row, .timeout = 120)
+{
+	struct fixture f;
+	two_accounts(&f, "dm_disa", "dm_disb");
+	const char *is_disabled = "SELECT count(*) FROM accounts WHERE "
+	                          "name = 'second' AND state = 'disabled'";
+
+	write_accounts_with(&f, true, "dm_disa", "dm_disb", "enabled = false;");
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, is_disabled), 1);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages"), 4);
+
+	write_accounts(&f, true, "dm_disa", "dm_disb");
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, is_disabled), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages"), 7);
+
+	write_accounts_with(&f, true, "dm_disa", "dm_disb", "enabled = false;");
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, is_disabled), 1);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages"), 7);
 	teardown(&f);
 }
 
