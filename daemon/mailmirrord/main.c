@@ -618,8 +618,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < conf->n_accounts; i++)
 		running_start(&r, &conf->accounts[i], cache, once, efd);
-	log_notice(NULL, NULL, "mailmirrord started: %zu accounts, cache %s",
-	           r.n, cache);
+	log_notice(NULL, NULL, "mailmirrord started: %zu account%s, cache %s",
+	           r.n, r.n == 1 ? "" : "s", cache);
 	/* Accounts gone from the configuration are dropped while the
 	 * workers connect, not before: the workers never touch them, and
 	 * their connections wait for no reading of the cache here. */

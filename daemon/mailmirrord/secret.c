@@ -26,21 +26,18 @@ extern char **environ;
 #define EXIT_GRACE_MS 200
 #define EXIT_CHECK_MS 20
 
-/* Writes 'account "NAME": ' (when account is set) and the message. */
+/* Writes the message. The account's name is not in it: every line that
+ * carries it (a log line, the status) names the account already. */
 __attribute__((format(printf, 4, 5))) static int
 fail(char *err, size_t errsz, const char *account, const char *fmt, ...)
 {
 	va_list ap;
-	int n = 0;
 
+	(void)account;
 	if (errsz == 0)
 		return -1;
-	if (account != NULL)
-		n = snprintf(err, errsz, "account \"%s\": ", account);
-	if (n < 0 || (size_t)n >= errsz)
-		n = 0;
 	va_start(ap, fmt);
-	vsnprintf(err + n, errsz - (size_t)n, fmt, ap);
+	vsnprintf(err, errsz, fmt, ap);
 	va_end(ap);
 	return -1;
 }

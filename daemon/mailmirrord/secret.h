@@ -7,9 +7,9 @@
  * before it is freed, including the command's read buffer, which is
  * allocated once at its limit so that no realloc() leaves a stale copy.
  *
- * Errors go to err (NUL-terminated, cut to errsz) as a full sentence that
- * names the account and what failed ("account "work": password_command
- * exited with status 1"); they never contain the secret nor any of the
+ * Errors go to err (NUL-terminated, cut to errsz) as a sentence that says
+ * what failed ("password_command exited with status 1"), for a line that
+ * names the account; they never contain the secret nor any of the
  * command's standard output, so they are safe to log.
  *
  * The one thing logged here is a command's standard error, which carries

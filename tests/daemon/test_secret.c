@@ -94,7 +94,7 @@ Test(secret, file_refused)
 
 	write_file("pw", "x\n", 2, 0640);
 	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "account \"work\": password_file pw is readable "
+	cr_assert_str_eq(err, "password_file pw is readable "
 	                      "by others (chmod 600)");
 	cr_assert_null(s.data);
 
@@ -104,18 +104,18 @@ Test(secret, file_refused)
 	cr_assert(mkfifo("fifo", 0600) == 0);
 	cr_assert_eq(secret_from_file(&s, "work", "fifo", err, sizeof(err)),
 	             -1);
-	cr_assert_str_eq(err, "account \"work\": password_file fifo is not a "
+	cr_assert_str_eq(err, "password_file fifo is not a "
 	                      "regular file");
 	cr_assert_eq(secret_check_file("fifo", err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "password_file fifo is not a regular file");
 
 	write_file("pw", "\n", 1, 0600);
 	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "account \"work\": password_file is empty");
+	cr_assert_str_eq(err, "password_file is empty");
 
 	write_file("pw", "two\nlines\n", 10, 0600);
 	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "account \"work\": password_file contains a NUL, "
+	cr_assert_str_eq(err, "password_file contains a NUL, "
 	                      "CR or LF byte");
 
 	memset(big, 'a', sizeof(big));
@@ -125,7 +125,7 @@ Test(secret, file_refused)
 
 	cr_assert_eq(secret_from_file(&s, "work", "missing", err, sizeof(err)),
 	             -1);
-	cr_assert_str_eq(err, "account \"work\": password_file missing: No "
+	cr_assert_str_eq(err, "password_file missing: No "
 	                      "such file or directory");
 	cr_assert_null(s.data);
 }
@@ -161,7 +161,7 @@ Test(secret, command_stdin_is_dev_null)
 	cr_assert_eq(secret_from_command(&s, "work", "password_command", "cat",
 	                                 2000, err, sizeof(err)),
 	             -1);
-	cr_assert_str_eq(err, "account \"work\": password_command printed "
+	cr_assert_str_eq(err, "password_command printed "
 	                      "nothing on its first line");
 	assert_no_children();
 }
@@ -174,7 +174,7 @@ Test(secret, command_exit_status_without_output)
 	                                 "echo topsecret; exit 3", 0, err,
 	                                 sizeof(err)),
 	             -1);
-	cr_assert_str_eq(err, "account \"work\": password_command exited with "
+	cr_assert_str_eq(err, "password_command exited with "
 	                      "status 3");
 	cr_assert_null(strstr(err, "topsecret"));
 	cr_assert_null(s.data);
@@ -183,7 +183,7 @@ Test(secret, command_exit_status_without_output)
 	cr_assert_eq(secret_from_command(&s, "work", "token_command",
 	                                 "kill -TERM $$", 0, err, sizeof(err)),
 	             -1);
-	cr_assert_str_eq(err, "account \"work\": token_command was killed by "
+	cr_assert_str_eq(err, "token_command was killed by "
 	                      "signal 15");
 	assert_no_children();
 }
@@ -201,7 +201,7 @@ Test(secret, command_timeout_kills_the_group)
 	                                 sizeof(err)),
 	             -1);
 	cr_assert_lt(elapsed_since(&t0), 5.0);
-	cr_assert_str_eq(err, "account \"work\": password_command timed out "
+	cr_assert_str_eq(err, "password_command timed out "
 	                      "after 300 ms");
 	assert_no_children();
 
@@ -257,7 +257,7 @@ Test(secret, command_stderr_is_logged_as_the_accounts_lines)
 	                0, err, sizeof(err)),
 	        -1);
 	log = log_done();
-	cr_assert_str_eq(err, "account \"work\": password_command exited with "
+	cr_assert_str_eq(err, "password_command exited with "
 	                      "status 2");
 	cr_assert_str_eq(log,
 	                 "warning: [work] password_command said: gpg: "
@@ -357,7 +357,7 @@ Test(secret, command_background_child_does_not_hold_us)
 	                                 sizeof(err)),
 	             -1);
 	cr_assert_lt(elapsed_since(&t0), 2.0);
-	cr_assert_str_eq(err, "account \"work\": password_command exited with "
+	cr_assert_str_eq(err, "password_command exited with "
 	                      "status 4");
 	assert_no_children();
 }
@@ -370,7 +370,7 @@ Test(secret, command_huge_output)
 	                                 "yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	                                 5000, err, sizeof(err)),
 	             -1);
-	cr_assert_str_eq(err, "account \"work\": password_command printed more "
+	cr_assert_str_eq(err, "password_command printed more "
 	                      "than 16384 bytes");
 	cr_assert_null(s.data);
 	assert_no_children();
@@ -383,12 +383,12 @@ Test(secret, command_cannot_start_or_empty)
 	cr_assert_eq(secret_from_command(&s, "work", "password_command", "", 0,
 	                                 err, sizeof(err)),
 	             -1);
-	cr_assert_str_eq(err, "account \"work\": password_command is empty");
+	cr_assert_str_eq(err, "password_command is empty");
 	cr_assert_eq(secret_from_command(&s, "work", "password_command",
 	                                 "/nonexistent/helper", 0, err,
 	                                 sizeof(err)),
 	             -1);
-	cr_assert_str_eq(err, "account \"work\": password_command exited with "
+	cr_assert_str_eq(err, "password_command exited with "
 	                      "status 127");
 	assert_no_children();
 }
@@ -425,6 +425,6 @@ Test(secret, obtain_by_kind)
 	a.secret_kind = CONF_SECRET_COMMAND;
 	a.secret = "false";
 	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "account \"work\": password_command exited with "
+	cr_assert_str_eq(err, "password_command exited with "
 	                      "status 1");
 }
