@@ -202,14 +202,20 @@ int sync_list(struct sync_ctx *c)
 			return SYNC_ESTORE;
 		}
 	}
-	for (size_t i = 0; hit && i < c->conf->n_mailboxes; i++)
+	bool any_hit = false;
+	for (size_t i = 0; hit && i < c->conf->n_mailboxes; i++) {
+		any_hit = any_hit || hit[i];
 		if (!hit[i])
 			log_notice(
 			        c->conf->name, NULL,
 			        "mailboxes pattern \"%s\" matches no mailbox "
 			        "on the server",
 			        inc[i]);
+	}
 	free(hit);
+	if (any_hit && nsrv == 0)
+		log_notice(c->conf->name, NULL,
+		           "exclude leaves no mailbox to mirror");
 
 	struct stored_list stored = {0};
 	rc = store_mailbox_each(c->store, c->account_id, collect_stored,

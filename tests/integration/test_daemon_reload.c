@@ -109,6 +109,16 @@ Test(daemon, config_without_inbox_runs_and_a_typo_pattern_is_told,
 	cr_assert_eq(sh_number("grep -c 'dm_rlt\\*' %s/log", f.dir), 0,
 	             "a pattern that matches is not told");
 	assert_converged(&f, 5);
+	cr_assert_eq(sh("grep -q 'exclude leaves' %s/log", f.dir), 1);
+
+	/* An exclude that takes every mailbox the patterns found is told. */
+	cr_assert_eq(sh("sed -i 's|mailboxes = .*|& exclude = [\"*\"];|' %s",
+	                f.conf),
+	             0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(sh("grep -q 'exclude leaves no mailbox to mirror' %s/log",
+	                f.dir),
+	             0);
 	teardown(&f);
 }
 
