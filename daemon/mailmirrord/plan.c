@@ -134,6 +134,39 @@ int plan_uid_gone(const uint32_t *local, size_t nlocal,
 	return 0;
 }
 
+int plan_uid_missing(const uint32_t *local, size_t nlocal,
+                     const struct plan_range *server, size_t nserver,
+                     uint32_t upto,
+                     int (*missing)(void *payload, uint32_t lo, uint32_t hi),
+                     void *payload)
+{
+	size_t i = 0;
+	for (size_t r = 0; r < nserver && server[r].lo <= upto; r++) {
+		uint32_t lo = server[r].lo;
+		uint32_t hi = server[r].hi < upto ? server[r].hi : upto;
+		while (i < nlocal && local[i] < lo)
+			i++;
+		/* Walk the cached UIDs inside lo..hi; the gaps are missing. */
+		uint32_t from = lo;
+		for (; i < nlocal && local[i] <= hi; i++) {
+			int rc = local[i] > from
+			                 ? missing(payload, from, local[i] - 1)
+			                 : 0;
+			if (rc)
+				return rc;
+			from = local[i] + 1;
+			if (from == 0) /* local[i] was UINT32_MAX */
+				break;
+		}
+		if (from != 0 && from <= hi) {
+			int rc = missing(payload, from, hi);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 int plan_batches(const uint32_t *uids, size_t n, size_t max,
                  int (*batch)(void *payload, const uint32_t *uids, size_t n),
                  void *payload)

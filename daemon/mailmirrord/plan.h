@@ -88,6 +88,15 @@ int plan_uid_gone(const uint32_t *local, size_t nlocal,
                   const struct plan_range *server, size_t nserver,
                   int (*gone)(void *payload, uint32_t uid), void *payload);
 
+/* The other way: calls missing(lo, hi) for each run of UIDs at or below
+ * upto that the server's listing has and the local list lacks, in
+ * ascending order. Same lists, same return. */
+int plan_uid_missing(const uint32_t *local, size_t nlocal,
+                     const struct plan_range *server, size_t nserver,
+                     uint32_t upto,
+                     int (*missing)(void *payload, uint32_t lo, uint32_t hi),
+                     void *payload);
+
 /* Splits an ascending UID list into batches of at most max UIDs; calls
  * batch() with each slice. Stops at a non-zero return. */
 int plan_batches(const uint32_t *uids, size_t n, size_t max,

@@ -8,6 +8,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,20 +502,15 @@ void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
 	free(rows);
 }
 
-/* New messages: UID SEARCH for what is at or above from, then batches. */
-static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
-                     struct pending *p, struct store_mailbox_state *st,
-                     uint32_t from, uint32_t exists)
+/* Fetches the messages of the UIDs in r (ascending), in batches, each
+ * committed with the high-water marks st. */
+static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
+                      struct pending *p, struct store_mailbox_state *st,
+                      const struct ranges *rr)
 {
-	/* UIDs above EXISTS would be a server lying about its mailbox
-	 * (RELIABILITY rule 4): memory follows the real count only. A few
-	 * thousand of slack: mail may arrive while we search. */
-	struct ranges r = {.limit = (uint64_t)exists + 10000};
-	int rc = sync_uid_search(c, &r, from);
-	if (rc < 0) {
-		free(r.v);
-		return rc;
-	}
+	const struct ranges r = *rr;
+	int rc = SYNC_OK;
+	uint32_t from = r.n ? r.v[0].lo : 0;
 	/* One batch alone needs no second thread. */
 	struct sync_writer *w = NULL;
 	size_t batch = batch_of(c);
@@ -585,9 +581,24 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 	int wrc = sync_writer_stop(&w);
 	if (rc == SYNC_OK)
 		rc = wrc;
-	free(r.v);
 	if (c->progress)
 		c->progress(c->payload, b->name, 0, 0);
+	return rc;
+}
+
+/* New messages: UID SEARCH for what is at or above from, then batches. */
+static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
+                     struct pending *p, struct store_mailbox_state *st,
+                     uint32_t from, uint32_t exists)
+{
+	/* UIDs above EXISTS would be a server lying about its mailbox
+	 * (RELIABILITY rule 4): memory follows the real count only. A few
+	 * thousand of slack: mail may arrive while we search. */
+	struct ranges r = {.limit = (uint64_t)exists + 10000};
+	int rc = sync_uid_search(c, &r, from);
+	if (rc == SYNC_OK)
+		rc = fetch_uids(c, b, p, st, &r);
+	free(r.v);
 	return rc;
 }
 
@@ -659,10 +670,20 @@ static int note_gone(void *payload, uint32_t uid)
 	return sync_ranges_add(payload, uid, uid);
 }
 
-/* Deletes the cached messages of b up to upto that listing lacks. */
+static int note_uncached(void *payload, uint32_t lo, uint32_t hi)
+{
+	return sync_ranges_add(payload, lo, hi);
+}
+
+/* A full listing is the server's truth up to upto: the cached messages of
+ * b it lacks are deleted, and the UIDs below below_uidnext it has and the
+ * cache lacks go to *missing, to be fetched again. A message a server
+ * once listed wrongly as gone (a bogus VANISHED, a UID SEARCH that missed
+ * one) was otherwise lost for good: the next fetches start at UIDNEXT. */
 static int drop_absent(struct sync_ctx *c, const struct sync_box *b,
                        struct pending *p, const struct ranges *listing,
-                       uint32_t upto)
+                       uint32_t upto, uint32_t below_uidnext,
+                       struct ranges *missing)
 {
 	struct uid_vec local = {0};
 	if (store_message_each_uid(c->store, b->id, collect_uid, &local) < 0) {
@@ -674,12 +695,32 @@ static int drop_absent(struct sync_ctx *c, const struct sync_box *b,
 		n++;
 	int rc = plan_uid_gone(local.v, n, listing->v, listing->n, note_gone,
 	                       &p->gone);
+	uint32_t top = below_uidnext > 1 ? below_uidnext - 1 : 0;
+	if (top > upto)
+		top = upto;
+	if (rc == 0 && top)
+		rc = plan_uid_missing(local.v, local.n, listing->v, listing->n,
+		                      top, note_uncached, missing);
 	free(local.v);
 	if (rc) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		return SYNC_ESTORE;
 	}
 	return SYNC_OK;
+}
+
+/* Fetches again what drop_absent found missing below UIDNEXT. */
+static int fetch_missing(struct sync_ctx *c, const struct sync_box *b,
+                         struct pending *p, struct store_mailbox_state *st,
+                         const struct ranges *missing)
+{
+	if (missing->n == 0)
+		return SYNC_OK;
+	log_notice(c->conf->name, b->name,
+	           "%" PRIu64 " messages below UIDNEXT are not cached: "
+	           "fetching them",
+	           missing->total);
+	return fetch_uids(c, b, p, st, missing);
 }
 
 static int record_error(struct sync_ctx *c, const struct sync_box *b, int rc)
@@ -713,13 +754,17 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 
 	/* A few thousand UIDs of slack: mail may arrive while we list. */
 	struct ranges listing = {.limit = (uint64_t)server->exists + 10000};
+	struct ranges missing = {.limit = listing.limit};
 	if (a->flags != PLAN_FLAGS_NONE) {
 		bool full = a->flags == PLAN_FLAGS_FULL;
 		rc = fetch_flags(c, b, p, a, full ? &listing : NULL);
 		if (rc == SYNC_OK && full)
-			rc = drop_absent(c, b, p, &listing, a->flags_upto);
+			rc = drop_absent(c, b, p, &listing, a->flags_upto,
+			                 st->uidnext, &missing);
 		if (rc == SYNC_OK)
 			rc = sync_pending_write(c, b, p, NULL);
+		if (rc == SYNC_OK)
+			rc = fetch_missing(c, b, p, st, &missing);
 		if (rc < 0)
 			goto out;
 	}
@@ -738,9 +783,16 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 			 * message is gone. */
 			listing.n = 0;
 			listing.total = 0;
+			missing.n = 0;
+			missing.total = 0;
 			rc = sync_uid_search(c, &listing, 1);
 			if (rc == SYNC_OK)
-				rc = drop_absent(c, b, p, &listing, UINT32_MAX);
+				rc = drop_absent(c, b, p, &listing, UINT32_MAX,
+				                 st->uidnext, &missing);
+			if (rc == SYNC_OK)
+				rc = sync_pending_write(c, b, p, NULL);
+			if (rc == SYNC_OK)
+				rc = fetch_missing(c, b, p, st, &missing);
 			if (rc < 0)
 				goto out;
 		}
@@ -762,6 +814,7 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	}
 out:
 	free(listing.v);
+	free(missing.v);
 	return rc;
 }
 

@@ -223,6 +223,54 @@ Test(plan, uid_diff)
 	cr_assert_eq(all.n, 8, "an empty mailbox: everything went");
 }
 
+struct run_log {
+	struct plan_range v[16];
+	size_t n;
+};
+
+static int note_run(void *payload, uint32_t lo, uint32_t hi)
+{
+	struct run_log *r = payload;
+	r->v[r->n++] = (struct plan_range){lo, hi};
+	return r->n == 16 ? -9 : 0;
+}
+
+/* What the server lists and the cache lacks, at or below upto: runs
+ * before, between and after the cached UIDs of a range, ranges the cache
+ * has none of, and nothing past upto. */
+Test(plan, uid_missing)
+{
+	const uint32_t local[] = {2, 3, 5, 8, 20};
+	const struct plan_range server[] = {{1, 6}, {8, 8}, {10, 12}, {20, 30}};
+	struct run_log r = {0};
+	cr_assert_eq(plan_uid_missing(local, 5, server, 4, 25, note_run, &r),
+	             0);
+	cr_assert_eq(r.n, 5);
+	const struct plan_range want[] = {
+	        {1, 1}, {4, 4}, {6, 6}, {10, 12}, {21, 25}};
+	for (size_t i = 0; i < 5; i++)
+		cr_assert(r.v[i].lo == want[i].lo && r.v[i].hi == want[i].hi,
+		          "run %zu: %u:%u", i, r.v[i].lo, r.v[i].hi);
+
+	/* Everything held, an empty cache, the top of the UID space. */
+	struct run_log none = {0};
+	plan_uid_missing(local, 5, (const struct plan_range[]){{2, 3}}, 1,
+	                 UINT32_MAX, note_run, &none);
+	cr_assert_eq(none.n, 0);
+	struct run_log all = {0};
+	plan_uid_missing(NULL, 0, server, 4, 9, note_run, &all);
+	cr_assert_eq(all.n, 2);
+	cr_assert(all.v[0].lo == 1 && all.v[0].hi == 6);
+	cr_assert(all.v[1].lo == 8 && all.v[1].hi == 8);
+	const uint32_t top[] = {UINT32_MAX - 1, UINT32_MAX};
+	struct run_log edge = {0};
+	plan_uid_missing(top, 2,
+	                 (const struct plan_range[]){{UINT32_MAX - 3, UINT32_MAX}},
+	                 1, UINT32_MAX, note_run, &edge);
+	cr_assert_eq(edge.n, 1);
+	cr_assert(edge.v[0].lo == UINT32_MAX - 3 && edge.v[0].hi == UINT32_MAX - 2);
+}
+
 static int stop_at_second(void *payload, uint32_t uid)
 {
 	(void)uid;

@@ -207,6 +207,24 @@ long cache_count(const struct fixture *f, const char *sql)
 	                 f->db, sql);
 }
 
+void cache_lose(const struct fixture *f, const char *mailbox, unsigned lo,
+                unsigned hi)
+{
+	cr_assert_eq(
+	        sh("python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
+	           " b=c.execute('SELECT id FROM mailboxes WHERE name=?',"
+	           " ('%s',)).fetchone()[0];"
+	           " c.execute('DELETE FROM messages WHERE mailbox_id=? AND"
+	           " uid BETWEEN ? AND ?', (b, %u, %u));"
+	           " c.execute('UPDATE mailboxes SET exists_count=(SELECT"
+	           " count(*) FROM messages WHERE mailbox_id=?1),"
+	           " unseen_count=(SELECT count(*) FROM messages WHERE"
+	           " mailbox_id=?1 AND seen=0) WHERE id=?1', (b,));"
+	           " c.commit()\"",
+	           f->db, mailbox, lo, hi),
+	        0);
+}
+
 /* cache_count until it gives want, for at most wait_s seconds. */
 long cache_count_until(const struct fixture *f, const char *sql, long want,
                        double wait_s)

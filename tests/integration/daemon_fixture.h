@@ -79,6 +79,11 @@ void wait_live(const struct fixture *f);
 /* The number a one-value query on the cache gives, or -1; the second form
  * retries until it gives want, for at most wait_s seconds. */
 long cache_count(const struct fixture *f, const char *sql);
+/* Drops UIDs lo..hi of mailbox from the cache, counts kept right, as a
+ * server's lie (a bogus VANISHED, a listing that missed them) made the
+ * daemon do. */
+void cache_lose(const struct fixture *f, const char *mailbox, unsigned lo,
+                unsigned hi);
 long cache_count_until(const struct fixture *f, const char *sql, long want,
                        double wait_s);
 

@@ -75,6 +75,29 @@ Test(daemon, resync_follows_flags_expunges_and_new_mail, .timeout = 120)
 	teardown(&f);
 }
 
+/* Messages the cache lost below UIDNEXT (a server once listed them as
+ * gone: a bogus VANISHED, a UID SEARCH that missed them) come back at the
+ * next sync, found by the listing that the wrong count brings. */
+Test(daemon, messages_lost_below_uidnext_are_fetched_again, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_lost", NULL);
+	cr_assert_eq(sh(CTL " create dm_lost"), 0);
+	cr_assert_eq(sh(CTL " fill dm_lost 12 13"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	cache_lose(&f, "dm_lost", 3, 5);
+	cache_lose(&f, "dm_lost", 12, 12);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	cr_assert_eq(sh("grep -q '4 messages below UIDNEXT are not cached' "
+	                "%s/log",
+	                f.dir),
+	             0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 /* A resync that only changes flags moves the unseen count by what each
  * change did, without counting the mailbox again: \Seen set, cleared,
  * set on a message that had it, and other flags beside it. */

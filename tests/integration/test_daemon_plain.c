@@ -181,6 +181,22 @@ Test(plain, resync_follows_flags_expunges_and_moves, .timeout = 120)
 	teardown(&f);
 }
 
+/* Without CONDSTORE the full FLAGS listing finds what the cache lost. */
+Test(plain, messages_lost_below_uidnext_are_fetched_again, .timeout = 120)
+{
+	struct fixture f;
+	setup_plain(&f, "pl_lost", NULL, NULL);
+	cr_assert_eq(sh("%s " CTL " create pl_lost", f.ctl_env), 0);
+	cr_assert_eq(sh("%s " CTL " fill pl_lost 9 14", f.ctl_env), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	cache_lose(&f, "pl_lost", 1, 2);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 Test(plain, large_mailbox_in_batches_without_esearch, .timeout = 180)
 {
 	struct fixture f;
