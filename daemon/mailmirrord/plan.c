@@ -26,9 +26,18 @@ void plan_mailbox(struct plan_actions *out, const struct plan_local *local,
 	out->fetch_new = server->uidnext == 0 || server->uidnext > old_next;
 	out->new_from = old_next;
 
+	/* RFC 7162 3.1.2: HIGHESTMODSEQ never goes down. One that did (a
+	 * server restored from a backup, or one that lied once) leaves every
+	 * change after the server's value unreported against ours: only a
+	 * listing of every flag is to be trusted, QRESYNC's answer included. */
+	out->modseq_back = server->condstore && server->highestmodseq &&
+	                   server->highestmodseq < local->highestmodseq;
+
 	if (old_next > 1) {
 		out->flags_upto = old_next - 1;
-		if (server->qresync_done) {
+		if (out->modseq_back) {
+			out->flags = PLAN_FLAGS_FULL;
+		} else if (server->qresync_done) {
 			out->flags = PLAN_FLAGS_NONE;
 		} else if (server->condstore && local->highestmodseq &&
 		           server->highestmodseq) {

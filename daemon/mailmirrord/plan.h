@@ -47,7 +47,8 @@ struct plan_actions {
 	/* After the passes, compare rows with EXISTS; a difference needs a
 	 * full UID listing (UID SEARCH ALL) to find what was expunged. */
 	bool check_count;
-	bool nothing; /* the mailbox is known to be unchanged */
+	bool nothing;     /* the mailbox is known to be unchanged */
+	bool modseq_back; /* the server's HIGHESTMODSEQ is below ours */
 };
 
 /* Decides how to bring a mailbox from local to server. */

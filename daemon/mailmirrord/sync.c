@@ -918,6 +918,11 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 	};
 	struct plan_actions a;
 	plan_mailbox(&a, &local, &server);
+	if (a.modseq_back)
+		log_notice(c->conf->name, b->name,
+		           "HIGHESTMODSEQ went back (%" PRIu64 " -> %" PRIu64
+		           "): listing every flag",
+		           st.highestmodseq, server.highestmodseq);
 
 	struct sync_box *box = own_box(c, b);
 	if (a.nothing && !p.nflags && !p.gone.n &&

@@ -114,6 +114,36 @@ Test(plan, qresync_needs_only_new_messages)
 	cr_assert(a.check_count);
 }
 
+/* A HIGHESTMODSEQ below ours, QRESYNC's "nothing changed" included,
+ * proves nothing: every flag is listed again. */
+Test(plan, modseq_gone_back_lists_every_flag)
+{
+	struct plan_local l = {.uidvalidity = 7,
+	                       .uidnext = 50,
+	                       .highestmodseq = 1000000,
+	                       .count = 40};
+	struct plan_server s = {.uidvalidity = 7,
+	                        .uidnext = 50,
+	                        .exists = 40,
+	                        .condstore = true,
+	                        .highestmodseq = 99,
+	                        .qresync_done = true};
+	struct plan_actions a = plan(l, s);
+	cr_assert(a.modseq_back);
+	cr_assert_eq(a.flags, PLAN_FLAGS_FULL);
+	cr_assert_eq(a.flags_upto, 49);
+	cr_assert_not(a.nothing);
+	s.qresync_done = false;
+	a = plan(l, s);
+	cr_assert_eq(a.flags, PLAN_FLAGS_FULL);
+	/* Equal or higher: as before. */
+	s.highestmodseq = l.highestmodseq;
+	s.qresync_done = true;
+	a = plan(l, s);
+	cr_assert_not(a.modseq_back);
+	cr_assert(a.nothing);
+}
+
 Test(plan, missing_uidnext_always_looks_for_new)
 {
 	struct plan_actions a = plan((struct plan_local){.uidvalidity = 7,

@@ -98,6 +98,35 @@ Test(daemon, messages_lost_below_uidnext_are_fetched_again, .timeout = 120)
 	teardown(&f);
 }
 
+/* A HIGHESTMODSEQ the cache holds above the server's (a server that lied
+ * once, or one restored from a backup) hides no later change: the next
+ * sync lists every flag. */
+Test(daemon, a_highestmodseq_gone_back_is_not_trusted, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_hms", NULL);
+	cr_assert_eq(sh(CTL " create dm_hms"), 0);
+	cr_assert_eq(sh(CTL " fill dm_hms 8 15"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	cr_assert_eq(sh("python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
+	                " c.execute(\\\"UPDATE mailboxes SET highestmodseq ="
+	                " 1000000 WHERE name = 'dm_hms'\\\"); c.commit()\"",
+	                f.db),
+	             0);
+	cr_assert_eq(sh(CTL " store dm_hms 2 +FLAGS '(\\Answered)'"), 0);
+	cr_assert_eq(sh(CTL " store dm_hms 3 -FLAGS '(\\Seen)'"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	cr_assert_eq(sh("grep -q 'HIGHESTMODSEQ went back (1000000 -> ' %s/log",
+	                f.dir),
+	             0);
+	cr_assert_lt(cache_count(&f, "SELECT highestmodseq FROM mailboxes "
+	                             "WHERE name = 'dm_hms'"),
+	             1000000);
+	teardown(&f);
+}
+
 /* A resync that only changes flags moves the unseen count by what each
  * change did, without counting the mailbox again: \Seen set, cleared,
  * set on a message that had it, and other flags beside it. */
