@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct listed {
 	char *name;
@@ -170,25 +171,45 @@ int sync_list(struct sync_ctx *c)
 	 * run) checks the patterns: the notice is for a typo, said once
 	 * per connection, not at every re-LIST of a live session. */
 	bool *hit = c->known_done ? calloc(c->conf->n_mailboxes + 1, 1) : NULL;
+	/* An entry we cannot read may be a mailbox we hold: while there is
+	 * one, no mailbox is taken for gone (a delimiter of two characters
+	 * or too deep an extension dropped a cached INBOX with its mail). */
+	size_t unread = 0;
 	for (size_t i = 0; i < n; i++) {
 		const imap4_resp *r = imap4_data_at(c->h, i);
 		imap4_list_entry e;
-		if (!r->name || strcmp(r->name, "LIST") != 0 ||
-		    imap4_list_parse(&e, r) < 0)
+		if (!r->name || strcmp(r->name, "LIST") != 0)
 			continue;
-		if (hit)
-			plan_patterns_hit(hit, inc, e.name_utf8, e.delimiter);
-		if (!plan_mailbox_wanted(inc, exc, e.name_utf8, e.delimiter))
-			continue;
-		if (!names_round_trip(&e)) {
-			log_warning(
-			        c->conf->name, NULL,
-			        "LIST: skipping a mailbox whose name is not "
-			        "modified UTF-7 (RFC 3501 5.1.3)");
+		if (imap4_list_parse(&e, r) < 0) {
+			log_warning(c->conf->name, NULL,
+			            "LIST: skipping an entry that does not parse");
+			unread++;
 			continue;
 		}
+		/* RFC 3501 5.1: INBOX is INBOX in any case, and one name. */
+		const char *name =
+		        strcasecmp(e.name_utf8, "INBOX") == 0 ? "INBOX"
+		                                              : e.name_utf8;
+		if (hit)
+			plan_patterns_hit(hit, inc, name, e.delimiter);
+		if (!plan_mailbox_wanted(inc, exc, name, e.delimiter))
+			continue;
+		if (!names_round_trip(&e) || name[0] == '\0') {
+			log_warning(
+			        c->conf->name, NULL,
+			        "LIST: skipping a mailbox whose name is %s",
+			        name[0] ? "not modified UTF-7 (RFC 3501 5.1.3)"
+			                : "empty");
+			unread++;
+			continue;
+		}
+		bool twice = false;
+		for (size_t j = 0; j < nsrv && !twice; j++)
+			twice = strcmp(srv[j].name, name) == 0;
+		if (twice)
+			continue;
 		struct listed *l = &srv[nsrv];
-		l->name = strdup(e.name_utf8);
+		l->name = strdup(name);
 		l->attrs = join_attrs(&e);
 		l->special = e.special_use ? strdup(e.special_use) : NULL;
 		l->delimiter = e.delimiter;
@@ -229,7 +250,13 @@ int sync_list(struct sync_ctx *c)
 			srv[j].known =
 			        strcmp(srv[j].name, stored.v[i].name) == 0;
 
-	rc = reconcile_gone(c, &stored, srv, nsrv);
+	if (unread)
+		log_warning(c->conf->name, NULL,
+		            "LIST: %zu entr%s could not be read; no mailbox is "
+		            "taken for gone until a LIST reads whole",
+		            unread, unread == 1 ? "y" : "ies");
+	else
+		rc = reconcile_gone(c, &stored, srv, nsrv);
 	if (rc < 0)
 		goto out;
 

@@ -807,6 +807,80 @@ Test(hostile, list_name_of_invalid_modified_utf7, .timeout = 60)
 	done(&h);
 }
 
+/* A LIST entry that cannot be read (a delimiter of two characters) may be
+ * a mailbox the cache holds: it is not taken for gone while one is
+ * unread, and is kept with its messages. */
+Test(hostile, an_unreadable_list_entry_drops_no_mailbox, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_honest(&sc, "ho_ul", 3);
+	start(&h, "ho_ul", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	cr_assert_eq(messages(&h), 3);
+
+	struct script s2 = {0};
+	add(&s2, HELLO
+	    "C~ $TAG EXAMINE ho_ul$\n"
+	    "S: * 3 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 4] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID FETCH 1:3 \\(UID FLAGS\\)$\n"
+	    "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+	    "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
+	    "S: * 3 FETCH (UID 3 FLAGS (\\\\Seen))\n"
+	    "S: $TAG OK fetched\n" LIST_CMD
+	    "S: * LIST () \"//\" ho_ul\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "could not be read", NULL);
+	cr_assert_eq(messages(&h), 3, "the mailbox was dropped");
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 1);
+	done(&h);
+}
+
+/* An empty name is skipped like any name we cannot use, not a failure
+ * of the account; and INBOX in another case is INBOX, listed once. */
+Test(hostile, list_empty_name_and_inbox_twice, .timeout = 60)
+{
+	struct hostile h;
+	memset(&h, 0, sizeof(h));
+	list_scenario(&h, "ho_e",
+	              "S: * LIST () \"/\" \"\"\n"
+	              "S: * LIST () \"/\" ho_e\n",
+	              "C~ $TAG EXAMINE ho_e$\n"
+	              "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	              "S: * OK [UIDNEXT 1] ok\n"
+	              "S: $TAG OK [READ-ONLY] examined\n" LOGOUT);
+	cr_assert_eq(sh("sed -i 's|\\[\"ho_e\\*\"\\]|[\"*\"]|' %s", h.f.conf),
+	             0);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_log(&h, "whose name is empty", NULL);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 1);
+	done(&h);
+
+	list_scenario(&h, "ho_i",
+	              "S: * LIST () \"/\" inbox\n"
+	              "S: * LIST () \"/\" INBOX\n",
+	              "C~ $TAG EXAMINE INBOX$\n"
+	              "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	              "S: * OK [UIDNEXT 1] ok\n"
+	              "S: $TAG OK [READ-ONLY] examined\n" LOGOUT);
+	cr_assert_eq(sh("sed -i 's|ho_i\\*\\?|INBOX|g' %s", h.f.conf), 0);
+	check_ok(&h, run(&h));
+	finish(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "name = 'INBOX'"),
+	             1);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 1);
+	done(&h);
+}
+
 Test(hostile, list_name_with_nul, .timeout = 60)
 {
 	struct hostile h;
