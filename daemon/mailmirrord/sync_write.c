@@ -67,8 +67,31 @@ void sync_pending_free(struct pending *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static size_t row_bytes(const struct conv_msg *m)
+{
+	return m->bytes + m->body.bytes + 256;
+}
+
 int sync_pending_row(struct pending *p, const imap4_msg *msg)
 {
+	/* The same message twice in one batch (a server that repeats itself,
+	 * with another envelope or not): the last word wins. Two rows of one
+	 * UID in one write were an insert and then an update of a row not
+	 * indexed yet, which the full-text index took for a corrupt file.
+	 * Rows come in ascending UIDs, so only one that does not looks. */
+	if (p->nrows && msg->uid <= p->max_uid)
+		for (size_t i = p->nrows; i-- > 0;) {
+			if (p->rows[i].row.uid != msg->uid)
+				continue;
+			struct conv_msg fresh;
+			if (conv_msg(&fresh, msg) < 0)
+				return -1;
+			p->bytes -= row_bytes(&p->rows[i]);
+			conv_clear(&p->rows[i]);
+			p->rows[i] = fresh;
+			p->bytes += row_bytes(&fresh);
+			return 0;
+		}
 	if (p->nrows == p->caprows) {
 		size_t cap = p->caprows ? p->caprows * 2 : 256;
 		struct conv_msg *v = realloc(p->rows, cap * sizeof(*v));
@@ -79,8 +102,7 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg)
 	}
 	if (conv_msg(&p->rows[p->nrows], msg) < 0)
 		return -1;
-	p->bytes +=
-	        p->rows[p->nrows].bytes + p->rows[p->nrows].body.bytes + 256;
+	p->bytes += row_bytes(&p->rows[p->nrows]);
 	p->nrows++;
 	return 0;
 }

@@ -621,6 +621,33 @@ Test(hostile, fetch_uids_going_backwards, .timeout = 60)
 	batch_refused(&h, o, NULL, 0);
 }
 
+/* The same message twice in one batch, the second time with another
+ * envelope: the last word wins. Stored as an insert and then an update of
+ * a row not indexed yet, it failed the batch as a "malformed" database,
+ * for as long as the server did it. */
+Test(hostile, fetch_of_one_message_twice, .timeout = 60)
+{
+	struct hostile h;
+	struct script body = {0};
+	add_msg(&body, 1, 1);
+	add_msg(&body, 2, 2);
+	add(&body, "S: * 2 FETCH (UID 2 FLAGS () INTERNALDATE "
+	           "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE 120 ENVELOPE "
+	           "(NIL \"said twice\" NIL NIL NIL NIL NIL NIL NIL NIL))\n");
+	add_msg(&body, 3, 3);
+	add(&body, "S: $TAG OK fetched\n");
+	fetch_scenario(&h, "ho_twice", body.s, LOGOUT);
+	free(body.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 2 AND subject = 'said twice'"),
+	             1);
+	done(&h);
+}
+
 /* A FETCH without UID answering UID FETCH: were it taken for unsolicited
  * news and skipped, UIDNEXT would pass the whole batch and message 1
  * would never be fetched, by this run or any later one. The batch is
