@@ -47,16 +47,74 @@ static bool cleartext_peer_ok(imap4 *h, const struct conf_account *acct,
 	return false;
 }
 
-/* Overwrites every occurrence of secret in s with '*': a server that
- * quotes the credentials it refused ("NO bad password hunter2") must not
- * get them into our log. */
-static void redact(char *s, const char *secret)
+/* A run of base64 this long may carry credentials: a SASL response is
+ * the base64 of the user and the secret (PLAIN, XOAUTH2, OAUTHBEARER). */
+#define BASE64_RUN_MIN 16
+
+static bool is_base64_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' || ch == '=';
+}
+
+/* Whether s[0..n) mixes two of: capitals, small letters, digits and
+ * symbols. Base64 of credentials does; a response code
+ * ("AUTHENTICATIONFAILED") does not. */
+static bool looks_encoded(const char *s, size_t n)
+{
+	bool upper = false, lower = false, other = false;
+	for (size_t i = 0; i < n; i++) {
+		upper |= s[i] >= 'A' && s[i] <= 'Z';
+		lower |= s[i] >= 'a' && s[i] <= 'z';
+		other |= !(s[i] >= 'A' && s[i] <= 'Z') &&
+		         !(s[i] >= 'a' && s[i] <= 'z');
+	}
+	return upper + lower + other >= 2;
+}
+
+/* Overwrites with '*', in s[0..len), every occurrence of secret and every
+ * run that looks like base64 of BASE64_RUN_MIN characters or more: a
+ * server that quotes the credentials it refused ("NO bad password
+ * hunter2", "NO cannot decode AGpvZQBodW50ZXIy") must not get them into
+ * our log, and what a server says while we authenticate needs no long
+ * base64 to be read. */
+static void redact(char *s, size_t len, const char *secret)
 {
 	size_t n = secret ? strlen(secret) : 0;
-	if (n == 0)
-		return;
-	for (char *p = s; (p = strstr(p, secret)) != NULL; p += n)
+	for (char *p = s; n && (p = memmem(p, len - (size_t)(p - s), secret,
+	                                   n)) != NULL;
+	     p += n)
 		memset(p, '*', n);
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		while (j < len && is_base64_char(s[j]))
+			j++;
+		if (j - i >= BASE64_RUN_MIN && looks_encoded(s + i, j - i))
+			memset(s + i, '*', j - i);
+		i = j > i ? j : i + 1;
+	}
+}
+
+/* The secret while this thread authenticates, for the trace: what the
+ * server says meanwhile is shown masked (redact). Each account's thread
+ * opens its own connections, and the trace runs in the thread that reads. */
+static _Thread_local const char *authenticating;
+
+/* -vv: the conversation, as the library traces it (our passwords and
+ * tokens masked already); the server's lines masked too while we
+ * authenticate, should it echo what we sent. */
+static void trace(void *payload, char dir, const char *line, size_t len)
+{
+	if (dir != 'S' || !authenticating) {
+		log_imap_trace(payload, dir, line, len);
+		return;
+	}
+	char copy[LOG_TRACE_MAX];
+	size_t n = len < sizeof(copy) ? len : sizeof(copy);
+	memcpy(copy, line, n);
+	redact(copy, n, authenticating);
+	log_imap_trace(payload, dir, copy, n);
+	explicit_bzero(copy, sizeof(copy));
 }
 
 static void describe(char *err, size_t errlen, const char *what, imap4 *h,
@@ -69,11 +127,13 @@ static void describe(char *err, size_t errlen, const char *what, imap4 *h,
 		msg = imap4_strerror(rc);
 	char raw[400], clean[400];
 	snprintf(raw, sizeof(raw), "%s", msg);
-	redact(raw, secret);
+	if (secret)
+		redact(raw, strlen(raw), secret);
 	log_sanitize(clean, sizeof(clean), raw, strlen(raw));
 	/* A secret cut by the first copy's bound, or mapped by the
 	 * sanitizer, is still caught whole here. */
-	redact(clean, secret);
+	if (secret)
+		redact(clean, strlen(clean), secret);
 	snprintf(err, errlen, "%s: %s", what, clean);
 	explicit_bzero(raw, sizeof(raw));
 }
@@ -123,10 +183,9 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	o.pin_sha256 = acct->fingerprint;
 	o.tcp_keepalive = true;
 	o.cancel_fd = cancel_fd;
-	/* -vv: the conversation, as the library traces it (passwords and
-	 * tokens already masked). Only then: every line costs an escape. */
+	/* Only at -vv: every line costs an escape. */
 	if (log_get_level() >= LOG_LEVEL_DEBUG) {
-		o.trace = log_imap_trace;
+		o.trace = trace;
 		o.trace_payload = (void *)acct->name;
 	}
 	/* What one command may make us keep: the daemon keeps only LIST
@@ -173,9 +232,12 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		imap4_free(&h);
 		return -1;
 	}
+	authenticating = s.data ? s.data : "";
 	rc = authenticate(h, acct, &s);
+	authenticating = NULL;
 	if (rc != IMAP4_OK)
-		describe(err, errlen, "authentication", h, rc, s.data);
+		describe(err, errlen, "authentication", h, rc,
+		         s.data ? s.data : "");
 	secret_clear(&s);
 	if (rc != IMAP4_OK) {
 		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? CONN_FAIL_AUTH

@@ -158,6 +158,7 @@ struct hostile {
 	struct fixture f;
 	struct fake_server *fs;
 	uint16_t port;
+	bool trace; /* run at -vv: the conversation in the log */
 };
 
 /* Writes the configuration: one account "hostile" on the fake server's
@@ -242,7 +243,8 @@ static struct outcome run(const struct hostile *h)
 	if (pid == 0) {
 		FILE *l = freopen(log, "a", stderr);
 		(void)l;
-		execl(bin, bin, "-c", h->f.conf, "--once", "-v", (char *)NULL);
+		execl(bin, bin, "-c", h->f.conf, "--once",
+		      h->trace ? "-vv" : "-v", (char *)NULL);
 		_exit(127);
 	}
 	struct outcome o = {0};
@@ -470,6 +472,41 @@ Test(hostile, login_refusal_echoing_the_password, .timeout = 60)
 	finish(&h);
 	check_failed(&h, o);
 	check_log(&h, "bad password", NULL);
+	done(&h);
+}
+
+/* The same at -vv, where the server's lines are logged, and with SASL
+ * PLAIN (LOGINDISABLED): an ALERT quotes the password, the NO quotes the
+ * base64 response the daemon sent (the user and the password). Neither
+ * reaches the log nor the status; the response code stays readable. */
+#define PLAIN_B64 "AG1hbGxvcnkASG9zdGlsZS1zM2NyZXQtUFc="
+Test(hostile, sasl_response_echoed_stays_out_of_the_log, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_sasl",
+	      "S: * OK [CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=PLAIN] hi\n"
+	      "C~ $TAG AUTHENTICATE PLAIN$\n"
+	      "S: + \n"
+	      "C~ ^" PLAIN_B64 "$\n"
+	      "S: * OK [ALERT] you sent " PASSWORD "\n"
+	      "S: $TAG NO [AUTHENTICATIONFAILED] cannot decode \"" PLAIN_B64
+	      "\"\n"
+	      "EOF\n");
+	h.trace = true;
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "cannot decode", "AUTHENTICATIONFAILED", "S: ", NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, PLAIN_B64), "the SASL response is logged");
+	free(log);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
+	                               "last_error LIKE '%" PLAIN_B64 "%' OR "
+	                               "last_error LIKE '%" PASSWORD "%'"),
+	             0);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
+	                               "last_error LIKE '%cannot decode%'"),
+	             1);
 	done(&h);
 }
 
