@@ -71,9 +71,10 @@ int imap4_logout(imap4 *h)
 	if (rc)
 		return rc;
 	rc = imap4_run(h, &run);
-	/* Some servers close right after their BYE without the tagged OK;
-	 * the session ended as asked all the same. */
-	if (rc == IMAP4_EEOF && h->ndata > 0)
+	/* Some servers close right after their BYE without the tagged OK,
+	 * or keep the connection open past it (BYE_GRACE_MS): the session
+	 * ended as asked all the same. */
+	if ((rc == IMAP4_EEOF || rc == IMAP4_ETIMEOUT) && h->ndata > 0)
 		rc = IMAP4_OK;
 	if (rc == IMAP4_OK)
 		imap4_result_reset(h);

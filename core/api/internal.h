@@ -64,6 +64,11 @@ struct imap4 {
 };
 
 /* What a command expects and how its responses are routed. */
+/* How long LOGOUT waits for its tagged OK (or the close) after the
+ * server's BYE: a server that keeps the connection open past its farewell
+ * costs this, not the whole command timeout. */
+#define BYE_GRACE_MS 2000
+
 struct imap4_run {
 	/* Untagged names (upper case) this command asked for; NULL-terminated.
 	 * NULL means every response is the command's. Others go to the

@@ -531,6 +531,15 @@ static int read_to_completion(imap4 *h, struct imap4_run *run, struct sender *s)
 				rc = imap4_route(h, run, resp);
 			if (rc)
 				return rc;
+			/* The farewell is said: a server that keeps the
+			 * connection open without the tagged OK is given a
+			 * moment, not the whole command timeout. */
+			if (run->bye_ok && resp->name &&
+			    strcmp(resp->name, "BYE") == 0) {
+				int64_t grace = imap4_deadline(BYE_GRACE_MS);
+				if (run->deadline < 0 || grace < run->deadline)
+					run->deadline = grace;
+			}
 			break;
 		case IMAP4_RESP_TAGGED:
 			if (resp->tag == NULL || strcmp(resp->tag, h->tag))

@@ -106,3 +106,29 @@ Test(hostile_core, kept_data_counts_its_parsed_copy)
 	          "%s", why ? why : "(none)");
 	api_done(&t);
 }
+
+/* A server that answers LOGOUT with BYE and keeps the connection open,
+ * without the tagged OK: the farewell is said, and LOGOUT ends after a
+ * moment (BYE_GRACE_MS) instead of the whole command timeout, which every
+ * --once run of the daemon waited out. */
+Test(hostile_core, logout_ends_soon_after_bye, .timeout = 20)
+{
+	struct api_test t;
+	struct imap4_opts o;
+	imap4_opts_init(&o);
+	o.timeout_ms = 10000;
+	imap4 *h = open_logged_in(&t,
+	                          "C~ $TAG LOGOUT$\n"
+	                          "S: * BYE see you\n"
+	                          "SLEEP 4500\n",
+	                          &o);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(imap4_logout(h), IMAP4_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) +
+	           (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_assert(s >= 1.5 && s < 3.5, "LOGOUT took %.2f s", s);
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_LOGOUT);
+	api_done(&t);
+}
