@@ -162,6 +162,14 @@ void conf_free(struct conf **c);
 const struct conf_account *conf_account_find(const struct conf *c,
                                              const char *name);
 
+/* With max_body_size = 0, the most of one message held in memory: the
+ * rest of a larger one is left on the server (the body is truncated). */
+#define CONF_BODY_CAP ((uint64_t)32 << 20)
+
+/* The most of one message a's body fetch asks for: max_body_size, or
+ * CONF_BODY_CAP. */
+uint64_t conf_body_cap(const struct conf_account *a);
+
 /* Whether two accounts are configured alike: in every field that changes
  * what the worker does (not where it is written, nor max_connections). */
 bool conf_account_equal(const struct conf_account *a,

@@ -95,3 +95,8 @@ void conf_diff_clear(struct conf_diff *d)
 	free(d->v);
 	*d = (struct conf_diff){0};
 }
+
+uint64_t conf_body_cap(const struct conf_account *a)
+{
+	return a->max_body_size ? a->max_body_size : CONF_BODY_CAP;
+}

@@ -193,6 +193,17 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	 * through callbacks. 48 MiB holds a LIST of some 100,000 mailboxes;
 	 * the library's default (256 MiB) is sized for any caller. */
 	o.limits.max_untagged = (size_t)48 << 20;
+	/* One string of a response: a body, at most what the account asks
+	 * for (a partial fetch); without bodies an envelope's, for which a
+	 * megabyte is absurd already. The library's defaults (64 MiB, 128
+	 * MiB for a response) let a hostile server make one subject cost a
+	 * quarter of a gigabyte. */
+	uint64_t lit = acct->bodies == CONF_BODIES_NONE ? (uint64_t)1 << 20
+	                                                : conf_body_cap(acct);
+	if (lit < o.limits.max_literal)
+		o.limits.max_literal = (size_t)lit;
+	if (lit + ((uint64_t)4 << 20) < o.limits.max_response)
+		o.limits.max_response = (size_t)lit + ((size_t)4 << 20);
 
 	imap4 *h = NULL;
 	int rc;

@@ -24,9 +24,6 @@
 #define BODY_BATCH 250
 /* Bodies held before they are written in a backfill. */
 #define BODIES_MAX_BYTES (4u << 20)
-/* With max_body_size = 0, the most of one message held in memory: the
- * rest of a larger one is left on the server (the body is truncated). */
-#define BODY_CAP (32u << 20)
 
 struct fetch_ctx {
 	struct sync_ctx *c;
@@ -280,8 +277,7 @@ struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
  * partial fetch bounds what one message can make us hold. */
 static const char *body_item(const struct sync_ctx *c, char *buf, size_t len)
 {
-	uint64_t cap =
-	        c->conf->max_body_size ? c->conf->max_body_size : BODY_CAP;
+	uint64_t cap = conf_body_cap(c->conf);
 	switch (c->conf->bodies) {
 	case CONF_BODIES_FULL:
 		snprintf(buf, len, " BODY.PEEK[]<0.%llu>",

@@ -568,6 +568,32 @@ Test(hostile, huge_literal_in_envelope, .timeout = 60)
 	done(&h);
 }
 
+/* An envelope string of two megabytes, within the library's default
+ * limits: without bodies the daemon holds no string of a megabyte, and
+ * refuses it before reading it. */
+Test(hostile, envelope_string_of_two_megabytes, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_env2m", 1);
+	add_fetch_cmd(&sc, "1");
+	add(&sc, "S: * 1 FETCH (UID 1 ENVELOPE (\"date\" {2097152}\n"
+	         "S* 2048 %01022d\nS: NIL NIL NIL NIL NIL NIL NIL NIL NIL))\n"
+	         "S: $TAG OK fetched\n",
+	    0);
+	start(&h, "ho_env2m", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "literal", NULL);
+	cr_assert_lt(o.rss_kb, 40000, "peak RSS %ld kB", o.rss_kb);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	done(&h);
+}
+
 /* ------------------------------------------- FETCH data that lies */
 
 /* After a fetch that left the count of rows unlike EXISTS: the full UID
