@@ -529,8 +529,9 @@ struct imap4_limits {
 	size_t stream_threshold;	/* literals above go to the sink (1 MiB) */
 };
 
-/* 2 added cancel_fd; a struct of version 1 (without it) is still taken. */
-#define IMAP4_OPTS_VERSION 2
+/* 2 added cancel_fd, 3 stderr_fd; structs of versions 1 and 2 (without
+ * them) are still taken. */
+#define IMAP4_OPTS_VERSION 3
 
 struct imap4_opts {
 	unsigned version;	/* IMAP4_OPTS_VERSION */
@@ -567,6 +568,11 @@ struct imap4_opts {
 	 * later open) until its owner drains it. The handle does not watch it
 	 * after the open: imap4_wake() is for that. */
 	int cancel_fd;
+	/* imap4_open_stream: the command's standard error, or -1 (the
+	 * default) for ours. Borrowed for the call: the command gets a copy
+	 * of it. A daemon passes a pipe's write end, to log what the
+	 * command says (ssh's warnings) as lines of its own. */
+	int stderr_fd;
 };
 
 /* Fills opts with the defaults. */
@@ -586,7 +592,8 @@ IMAP4_API int imap4_open_ssl(imap4 **out, const char *host, uint16_t port,
 /* imaplib.IMAP4_stream: IMAP over the stdin/stdout of "/bin/sh -c command".
  * opts->tls may be IMAP4_TLS_STARTTLS (verified against opts->servername,
  * or a pin: a stream has no host name); IMAP4_TLS_IMPLICIT is refused with
- * IMAP4_EINVAL, never ignored. The command's stderr is the caller's. When
+ * IMAP4_EINVAL, never ignored. The command's stderr is the caller's, or
+ * opts->stderr_fd. When
  * the handle closes, the command gets EOF, then SIGTERM and SIGKILL if it
  * lingers; in a process without a terminal (a daemon) the command leads a
  * process group of its own and whatever it started ends with it. */

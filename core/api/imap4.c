@@ -24,11 +24,13 @@ void imap4_opts_init(struct imap4_opts *opts)
 	opts->tcp_keepalive = true;
 	imap4_limits_init(&opts->limits);
 	opts->cancel_fd = -1;
+	opts->stderr_fd = -1;
 }
 
-/* Version 1 ended before cancel_fd: a caller built against it hands us
- * that many bytes, and no more may be read. */
+/* Version 1 ended before cancel_fd, version 2 before stderr_fd: a caller
+ * built against one hands us that many bytes, and no more may be read. */
 #define OPTS_V1_SIZE offsetof(struct imap4_opts, cancel_fd)
+#define OPTS_V2_SIZE offsetof(struct imap4_opts, stderr_fd)
 
 /* *dst = the caller's options (NULL: the defaults); those of version 1 get
  * the defaults of the fields they lack. false for an unknown version. */
@@ -41,8 +43,8 @@ static bool take_opts(struct imap4_opts *dst, const struct imap4_opts *src)
 		*dst = *src;
 		return true;
 	}
-	if (src->version == 1) {
-		memcpy(dst, src, OPTS_V1_SIZE);
+	if (src->version == 1 || src->version == 2) {
+		memcpy(dst, src, src->version == 1 ? OPTS_V1_SIZE : OPTS_V2_SIZE);
 		dst->version = IMAP4_OPTS_VERSION;
 		return true;
 	}
@@ -429,7 +431,7 @@ int imap4_open_stream(imap4 **out, const char *command,
 		                       : "cannot poll cancel_fd");
 		return rc;
 	}
-	rc = imap4_stream_open(&t, command, err, sizeof(err));
+	rc = imap4_stream_open(&t, command, o.stderr_fd, err, sizeof(err));
 	if (rc) {
 		set_open_error("stream: %s", err);
 		return rc;

@@ -153,7 +153,7 @@ static bool has_terminal(void)
  * in ours, since a background group that reads the terminal is stopped,
  * and ssh asks its passwords there. */
 static int spawn_shell(pid_t *pid, bool own_group, const char *command,
-                       int in_r, int out_w)
+                       int in_r, int out_w, int err_fd)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -168,8 +168,8 @@ static int spawn_shell(pid_t *pid, bool own_group, const char *command,
 		return rc;
 	}
 	/* Every descriptor of ours is close-on-exec; the child gets the two
-	 * pipe ends as stdin and stdout and keeps our stderr, so that ssh
-	 * can still tell its user what went wrong. A blocked or ignored
+	 * pipe ends as stdin and stdout and keeps our stderr (or the caller's
+	 * err_fd), so that ssh can still tell its user what went wrong. A blocked or ignored
 	 * SIGPIPE or SIGTERM of ours must not leak into it either. */
 	sigemptyset(&none);
 	sigemptyset(&dfl);
@@ -178,6 +178,8 @@ static int spawn_shell(pid_t *pid, bool own_group, const char *command,
 	if ((rc = posix_spawn_file_actions_adddup2(&fa, in_r, STDIN_FILENO)) ||
 	    (rc = posix_spawn_file_actions_adddup2(&fa, out_w,
 	                                           STDOUT_FILENO)) ||
+	    (err_fd >= 0 && (rc = posix_spawn_file_actions_adddup2(
+	                             &fa, err_fd, STDERR_FILENO))) ||
 	    (rc = posix_spawnattr_setsigmask(&attr, &none)) ||
 	    (rc = posix_spawnattr_setsigdefault(&attr, &dfl)) ||
 	    (rc = posix_spawnattr_setpgroup(&attr, 0)) ||
@@ -193,7 +195,7 @@ out:
 }
 
 int imap4_stream_open(struct imap4_transport **out, const char *command,
-                      char *errbuf, size_t errlen)
+                      int err_fd, char *errbuf, size_t errlen)
 {
 	struct stream_transport *s;
 	int in[2], outp[2], rc;
@@ -222,7 +224,7 @@ int imap4_stream_open(struct imap4_transport **out, const char *command,
 		return IMAP4_ECONNECT;
 	}
 	bool own_group = !has_terminal();
-	rc = spawn_shell(&s->pid, own_group, command, in[0], outp[1]);
+	rc = spawn_shell(&s->pid, own_group, command, in[0], outp[1], err_fd);
 	s->target = own_group ? -s->pid : s->pid;
 	close(in[0]);
 	close(outp[1]);

@@ -3,12 +3,14 @@
 
 #include "mailmirrord/log.h"
 #include "mailmirrord/secret.h"
+#include "mailmirrord/tunnel_stderr.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 bool conn_addr_is_loopback(const struct sockaddr *sa)
 {
@@ -210,7 +212,12 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	const char *how;
 	if (acct->tunnel) {
 		how = "tunnel";
+		int said = -1;
+		if (tunnel_stderr_start(&said, acct->name) == 0)
+			o.stderr_fd = said;
 		rc = imap4_open_stream(&h, acct->tunnel, &o);
+		if (said >= 0)
+			close(said);
 	} else if (acct->tls == CONF_TLS_IMPLICIT) {
 		how = "connect";
 		o.tls = IMAP4_TLS_IMPLICIT;

@@ -541,7 +541,7 @@ Test(open_cancel, version_1_options_have_no_cancel_fd)
 	imap4_free(&h);
 	cr_assert_eq(fake_server_finish(fs, err, sizeof(err)), 0, "%s", err);
 
-	o.version = 3;
+	o.version = IMAP4_OPTS_VERSION + 1;
 	cr_assert_eq(imap4_open(&h, "127.0.0.1", port, &o), IMAP4_EINVAL);
 }
 
@@ -565,6 +565,52 @@ Test(errors, every_code_has_a_name)
 		cr_assert_str_neq(imap4_strerror(codes[i]), "unknown error",
 		                  "code %d", codes[i]);
 	cr_assert_str_eq(imap4_strerror(IMAP4_ECANCELED), "cancelled");
+}
+
+/* A command that greets at once (PREAUTH) after a word on stderr. */
+#define GREETS_AFTER_A_WORD                                                    \
+	"echo said-on-stderr >&2; printf '* PREAUTH [CAPABILITY IMAP4rev1] "  \
+	"hi\\r\\n'; exec cat >/dev/null"
+
+/* stderr_fd: what the command says on stderr goes there, for a daemon to
+ * log as its own lines; without it, it is ours. */
+Test(open_stream, stderr_goes_where_asked)
+{
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	struct imap4_opts o;
+	imap4_opts_init(&o);
+	cr_assert_eq(o.stderr_fd, -1);
+	o.stderr_fd = p[1];
+	imap4 *h = NULL;
+	cr_assert_eq(imap4_open_stream(&h, GREETS_AFTER_A_WORD, &o), 0, "%s",
+	             imap4_open_error());
+	close(p[1]);
+	imap4_free(&h);
+	char buf[64] = "";
+	size_t n = 0;
+	ssize_t got;
+	while (n < sizeof(buf) - 1 &&
+	       (got = read(p[0], buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += (size_t)got;
+	close(p[0]);
+	cr_assert_str_eq(buf, "said-on-stderr\n");
+}
+
+/* A caller built against version 2 has no stderr_fd: what lies where it
+ * would be is never read (a bad descriptor there would fail the spawn). */
+Test(open_stream, version_2_options_have_no_stderr_fd)
+{
+	struct imap4_opts o;
+	imap4_opts_init(&o);
+	o.version = 2;
+	o.stderr_fd = 9999;
+	imap4 *h = NULL;
+	cr_assert_eq(imap4_open_stream(&h,
+	                               "{ " GREETS_AFTER_A_WORD "; } 2>/dev/null",
+	                               &o),
+	             0, "%s", imap4_open_error());
+	imap4_free(&h);
 }
 
 /* A stream cannot begin with TLS here; taking the option and ignoring it

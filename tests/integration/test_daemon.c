@@ -127,6 +127,38 @@ Test(daemon, a_highestmodseq_gone_back_is_not_trusted, .timeout = 120)
 	teardown(&f);
 }
 
+/* An account through a tunnel (the harness's PREAUTH command): what the
+ * command says on stderr is logged as the account's lines, printable, not
+ * written raw to the daemon's stderr. */
+Test(daemon, tunnel_account_and_what_its_command_says, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_tun", NULL);
+	cr_assert_eq(sh(CTL " create dm_tun"), 0);
+	cr_assert_eq(sh(CTL " fill dm_tun 5 16"), 0);
+	FILE *c = fopen(f.conf, "w");
+	cr_assert_not_null(c);
+	fprintf(c,
+	        "cache = \"%s\";\n"
+	        "accounts = ({ name = \"test\";\n"
+	        "  tunnel = \"printf 'host key changed\\\\033[31m\\\\n' >&2;"
+	        " exec %s\";\n"
+	        "  mailboxes = [\"dm_tun*\"]; idle = [ ]; });\n",
+	        f.db, harness_env("IMAP_PREAUTH_CMD"));
+	fclose(c);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	cr_assert_eq(sh("grep -q '^notice: \\[test\\] tunnel said: host key "
+	                "changed' %s/log",
+	                f.dir),
+	             0);
+	cr_assert_eq(sh("grep -q '^host key' %s/log", f.dir), 1,
+	             "the command's line reached the log raw");
+	cr_assert_eq(sh("grep -q \"$(printf '\\033')\" %s/log", f.dir), 1,
+	             "an escape reached the log");
+	teardown(&f);
+}
+
 /* A resync that only changes flags moves the unseen count by what each
  * change did, without counting the mailbox again: \Seen set, cleared,
  * set on a message that had it, and other flags beside it. */

@@ -1,0 +1,98 @@
+/* tunnel_stderr.c - a tunnel command's stderr as log lines; see
+ * tunnel_stderr.h. */
+#include "mailmirrord/tunnel_stderr.h"
+
+#include "mailmirrord/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A line longer than this is logged in pieces. */
+#define LINE_MAX_BYTES 512
+
+struct reader {
+	int fd;
+	char *account;
+};
+
+static void say(const struct reader *r, const char *line, size_t len,
+                unsigned *lines)
+{
+	if (++*lines > TUNNEL_STDERR_LINES)
+		return;
+	char clean[LINE_MAX_BYTES + 64];
+	log_sanitize(clean, sizeof(clean), line, len);
+	log_notice(r->account, NULL, "tunnel said: %s", clean);
+}
+
+static void *run(void *arg)
+{
+	struct reader *r = arg;
+	char buf[LINE_MAX_BYTES];
+	size_t len = 0;
+	unsigned lines = 0;
+	for (;;) {
+		ssize_t n = read(r->fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		char *nl;
+		while ((nl = memchr(buf, '\n', len)) != NULL) {
+			size_t line = (size_t)(nl - buf);
+			if (line > 0)
+				say(r, buf, line, &lines);
+			len -= line + 1;
+			memmove(buf, nl + 1, len);
+		}
+		if (len == sizeof(buf)) {
+			say(r, buf, len, &lines);
+			len = 0;
+		}
+	}
+	if (len > 0)
+		say(r, buf, len, &lines);
+	if (lines > TUNNEL_STDERR_LINES)
+		log_notice(r->account, NULL, "tunnel said %u more lines",
+		           lines - TUNNEL_STDERR_LINES);
+	close(r->fd);
+	free(r->account);
+	free(r);
+	return NULL;
+}
+
+int tunnel_stderr_start(int *write_fd, const char *account)
+{
+	int p[2];
+	*write_fd = -1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	struct reader *r = calloc(1, sizeof(*r));
+	if (r == NULL || (r->account = strdup(account)) == NULL) {
+		free(r);
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	r->fd = p[0];
+	pthread_attr_t attr;
+	pthread_t t;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&t, &attr, run, r);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		free(r->account);
+		free(r);
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	*write_fd = p[1];
+	return 0;
+}
