@@ -175,6 +175,7 @@ int sync_list(struct sync_ctx *c)
 	 * one, no mailbox is taken for gone (a delimiter of two characters
 	 * or too deep an extension dropped a cached INBOX with its mail). */
 	size_t unread = 0;
+	bool inbox_listed = false;
 	for (size_t i = 0; i < n; i++) {
 		const imap4_resp *r = imap4_data_at(c->h, i);
 		imap4_list_entry e;
@@ -203,11 +204,13 @@ int sync_list(struct sync_ctx *c)
 			unread++;
 			continue;
 		}
-		bool twice = false;
-		for (size_t j = 0; j < nsrv && !twice; j++)
-			twice = strcmp(srv[j].name, name) == 0;
-		if (twice)
-			continue;
+		/* Listed in two cases, INBOX is one mailbox (other names
+		 * differ as the server spells them). */
+		if (strcmp(name, "INBOX") == 0) {
+			if (inbox_listed)
+				continue;
+			inbox_listed = true;
+		}
 		struct listed *l = &srv[nsrv];
 		l->name = strdup(name);
 		l->attrs = join_attrs(&e);

@@ -79,7 +79,7 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg)
 	 * UID in one write were an insert and then an update of a row not
 	 * indexed yet, which the full-text index took for a corrupt file.
 	 * Rows come in ascending UIDs, so only one that does not looks. */
-	if (p->nrows && msg->uid <= p->max_uid)
+	if (p->nrows && msg->uid <= p->rows[p->nrows - 1].row.uid)
 		for (size_t i = p->nrows; i-- > 0;) {
 			if (p->rows[i].row.uid != msg->uid)
 				continue;
