@@ -241,7 +241,10 @@ static int put_addresses(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 }
 
 /* Ends the field that started at *at with a NUL; an empty address list is
- * no field at all. */
+ * no field at all. A field is one line of text: the control characters a
+ * server (or an encoded-word) put in it become spaces, since the cache is
+ * read by tools that print what they find (an escape sequence in a
+ * subject would drive their terminal). */
 static int end_field(struct imap4_buf *b, size_t *at, bool none)
 {
 	if (none) {
@@ -249,6 +252,9 @@ static int end_field(struct imap4_buf *b, size_t *at, bool none)
 		*at = NO_FIELD;
 		return 0;
 	}
+	for (size_t i = *at; i < b->len; i++)
+		if ((unsigned char)b->data[i] < 0x20 || b->data[i] == 0x7f)
+			b->data[i] = ' ';
 	return imap4_buf_putc(b, '\0');
 }
 

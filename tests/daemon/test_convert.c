@@ -103,6 +103,23 @@ Test(convert, groups_and_names_that_are_empty)
 	free(s);
 }
 
+/* A field is one line of printable text: a tab, a line end, an escape
+ * sent raw or decoded from an encoded-word become spaces. */
+Test(convert, control_characters_become_spaces)
+{
+	imap4_address from = ADDR("=?utf-8?q?Eve=1B[31m?=", "eve", "x", NULL);
+	imap4_envelope env = {.subject = "a\tb\r\nc\x1b]0;title\x07" "d\x7f",
+	                      .from = &from};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_ENVELOPE,
+	               .uid = 1,
+	               .envelope = &env};
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_str_eq(c.row.subject, "a b  c ]0;title d ");
+	cr_assert_str_eq(c.row.from, "\"Eve [31m\" <eve@x>");
+	conv_clear(&c);
+}
+
 /* A name that would not read back as one name is quoted (RFC 5322), so
  * that "Name <addr>, ..." splits back into its addresses: a comma, an
  * encoded-word that decodes to an address of its own, quotes and
