@@ -44,10 +44,35 @@
 
 /* Every configuration still referenced by a worker stays loaded; an old
  * one is freed once no worker of it is left. */
+/* The configurations in use, the one in force last. A reload keeps the
+ * one before while a worker points into it (gc_confs), so each held one
+ * has a worker: there are never more than the accounts, and one. */
 struct confs {
-	struct conf *v[16];
-	size_t n;
+	struct conf **v;
+	size_t n, cap;
 };
+
+/* Room for one more; -1 when out of memory. */
+static int confs_reserve(struct confs *cs)
+{
+	if (cs->n < cs->cap)
+		return 0;
+	size_t cap = cs->cap ? cs->cap * 2 : 4;
+	struct conf **v = realloc(cs->v, cap * sizeof(*v));
+	if (!v)
+		return -1;
+	cs->v = v;
+	cs->cap = cap;
+	return 0;
+}
+
+static void confs_free(struct confs *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		conf_free(&cs->v[i]);
+	free(cs->v);
+	*cs = (struct confs){0};
+}
 
 static void usage(FILE *f)
 {
@@ -183,10 +208,10 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 		notify_ready();
 		return;
 	}
-	if (cs->n == sizeof(cs->v) / sizeof(cs->v[0])) {
+	if (confs_reserve(cs) < 0) {
 		log_err(NULL, NULL,
-		        "too many reloads pending; restart "
-		        "mailmirrord");
+		        "reload failed: out of memory; keeping the running "
+		        "configuration");
 		conf_free(&neu);
 		notify_ready();
 		return;
@@ -542,7 +567,13 @@ int main(int argc, char **argv)
 	}
 
 	struct confs cs = {0};
+	if (confs_reserve(&cs) < 0) {
+		fprintf(stderr, "mailmirrord: out of memory\n");
+		free(dflt);
+		return EX_FAIL;
+	}
 	if (load(&cs.v[0], path) < 0) {
+		confs_free(&cs);
 		free(dflt);
 		return EX_CONFIG;
 	}
@@ -554,7 +585,7 @@ int main(int argc, char **argv)
 		if (rc == EX_OK)
 			printf("%s: ok (%zu accounts)\n", path,
 			       conf->n_accounts);
-		conf_free(&cs.v[0]);
+		confs_free(&cs);
 		free(dflt);
 		return rc;
 	}
@@ -565,7 +596,7 @@ int main(int argc, char **argv)
 		cache = strdup(conf->cache);
 	} else if (cache_default_path(&cache, true, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cache: %s", err);
-		conf_free(&cs.v[0]);
+		confs_free(&cs);
 		free(dflt);
 		return EX_CONFIG;
 	}
@@ -575,7 +606,7 @@ int main(int argc, char **argv)
 	int bad = cache ? check_cache(conf, cache) : EX_OK;
 	if (bad != EX_OK) {
 		free(cache);
-		conf_free(&cs.v[0]);
+		confs_free(&cs);
 		free(dflt);
 		return bad;
 	}
@@ -588,7 +619,7 @@ int main(int argc, char **argv)
 		        cache ? err : "out of memory");
 		store_close(&s);
 		free(cache);
-		conf_free(&cs.v[0]);
+		confs_free(&cs);
 		free(dflt);
 		return EX_FAIL;
 	}
@@ -746,8 +777,7 @@ out:
 	release_cache(&s);
 	cachelock_release(&lock_fd);
 	free(r.v);
-	for (size_t i = 0; i < cs.n; i++)
-		conf_free(&cs.v[i]);
+	confs_free(&cs);
 	free(cache);
 	free(dflt);
 	if (sfd >= 0)

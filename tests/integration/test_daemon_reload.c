@@ -51,6 +51,49 @@ static long warnings(const struct fixture *f)
 	return sh_number("grep -c 'the cache path changed' %s/log", f->dir);
 }
 
+/* N accounts on a port where nothing listens, account "a<k>" polled
+ * every poll + k seconds. */
+static void write_many(const struct fixture *f, int n, int changed, int poll)
+{
+	FILE *c = fopen(f->conf, "w");
+	cr_assert_not_null(c);
+	fprintf(c, "cache = \"%s\";\naccounts = (", f->db);
+	for (int k = 0; k < n; k++)
+		fprintf(c,
+		        "%s{ name = \"a%d\"; host = \"127.0.0.1\"; port = 9;"
+		        " tls = \"none\"; user = \"u\"; password = \"p\";"
+		        " poll_interval = %d; timeout = 5; }\n",
+		        k ? "," : "", k, k < changed ? poll + 1 : poll);
+	fprintf(c, ");\n");
+	fclose(c);
+}
+
+/* Each reload changes another account: the workers of the others keep
+ * the configuration they started with, so many configurations are held at
+ * once. There were 16 places for them; the 16th reload and every later
+ * one were refused for good ("too many reloads pending"). */
+Test(daemon, reloads_that_each_change_another_account, .timeout = 120)
+{
+	struct fixture f;
+	enum { N = 20 };
+	setup(&f, "dm_rlm", NULL);
+	write_many(&f, N, 0, 60);
+	pid_t pid = start_daemon(&f);
+	for (int i = 0; i < 100 && sh("grep -q 'mailmirrord started' %s/log",
+	                              f.dir) != 0;
+	     i++)
+		sleep_ms(50);
+	for (int k = 1; k <= N; k++) {
+		write_many(&f, N, k, 60);
+		reload(pid, &f, k);
+	}
+	cr_assert_eq(sh_number("grep -c 'account reconfigured' %s/log", f.dir),
+	             N);
+	cr_assert_eq(sh("grep -q 'reload failed\\|too many' %s/log", f.dir), 1);
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
 Test(daemon, reload_warns_of_a_cache_path_against_the_one_in_use, .timeout = 60)
 {
 	struct fixture f;
