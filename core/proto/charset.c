@@ -8,6 +8,7 @@
 
 #include "imap4.h"
 #include "proto/utf8.h"
+#include "util/ascii.h"
 #include "util/buf.h"
 
 #include <errno.h>
@@ -106,9 +107,6 @@ uint32_t imap4_charset_cp1252(unsigned char c)
 
 /* ---------------------------------------------------------- strict */
 
-#define ONES 0x0101010101010101u
-#define HIGH 0x8080808080808080u
-
 /* Writes the UTF-8 form of cp (below U+10000) at o; returns the end. */
 static char *put_bmp(char *o, uint32_t cp)
 {
@@ -148,22 +146,20 @@ static int convert_cp1252(struct imap4_buf *out, const unsigned char *p,
 }
 
 /* Bytes below 0x80 are each a whole character; most words are mostly
- * them, so they are stepped over eight at a time. */
+ * them, so runs of them are stepped over a word at a time. NUL is one of
+ * them: a character of UTF-8 like any other, kept by this strict
+ * converter (imap4_utf8_decode() takes it too); the callers that need a
+ * C string replace it (rfc2047.c writes through
+ * imap4_utf8_append_sanitized()). */
 static int convert_utf8(struct imap4_buf *out, const unsigned char *p,
                         size_t len)
 {
 	uint32_t cp;
-	for (size_t i = 0, n; i < len; i += n) {
-		if (len - i >= 8) {
-			uint64_t x;
-			memcpy(&x, p + i, 8);
-			if ((x & HIGH) == 0) {
-				n = 8;
-				continue;
-			}
-		}
+	size_t i = 0, n;
+	while ((i += imap4_ascii_span(p + i, len - i)) < len) {
 		if (!(n = imap4_utf8_decode(&cp, p + i, len - i)))
 			return 0;
+		i += n;
 	}
 	int rc = imap4_buf_append(out, p, len);
 	return rc < 0 ? rc : 1;
@@ -376,33 +372,10 @@ size_t imap4_charset_stream_same(const struct imap4_charset_stream *cs,
 	/* iconv's charsets need not be ASCII-compatible (UTF-16, UTF-7) */
 	if (cs->kind == K_ICONV)
 		return 0;
-	/* A whole body goes through here: 32 bytes a step while they are
-	 * ASCII without NUL, a branch per step instead of one per word. */
-	while (len - i >= 32) {
-		uint64_t x[4];
-		memcpy(x, p + i, 32);
-		uint64_t bad = (x[0] | ((x[0] - ONES) & ~x[0])) |
-		               (x[1] | ((x[1] - ONES) & ~x[1])) |
-		               (x[2] | ((x[2] - ONES) & ~x[2])) |
-		               (x[3] | ((x[3] - ONES) & ~x[3]));
-		if (bad & HIGH)
-			break;
-		i += 32;
-	}
-	while (i < len) {
-		/* eight at a time: no byte with the high bit, none zero */
-		if (len - i >= 8) {
-			uint64_t x;
-			memcpy(&x, p + i, 8);
-			if (((x | ((x - ONES) & ~x)) & HIGH) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		if (p[i] - 1u < 0x7fu) {
-			i++;
-			continue;
-		}
+	/* A whole body goes through here: runs of ASCII without NUL are
+	 * stepped over a word at a time, so that only a NUL or an 8-bit
+	 * byte costs a look of its own. */
+	while ((i += imap4_ascii_nonul_span(p + i, len - i)) < len) {
 		uint32_t cp;
 		size_t n = 0;
 		if (p[i] && cs->kind != K_CP1252)

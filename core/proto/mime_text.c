@@ -22,6 +22,7 @@
 #include "proto/hex.h"
 #include "proto/mime_internal.h"
 #include "proto/rfc2047.h"
+#include "util/ascii.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -368,14 +369,14 @@ static int decode_qp(struct imap4_buf *out, const char *p, size_t n)
 	return 0;
 }
 
-#define ONES 0x0101010101010101u
-#define HIGH 0x8080808080808080u
-
 /* The bytes of x below 0x20 have their high bit set; above the lowest
- * such byte others may be set too (a borrow), so only the lowest counts. */
+ * such byte others may be set too (a borrow), so only the lowest counts.
+ * Not an ASCII span: 8-bit bytes pass (the text is UTF-8 by now, from
+ * the charset stream), and a word is copied before its marks are looked
+ * at (plain_copy). */
 static uint64_t control_bits(uint64_t x)
 {
-	return (x - ONES * 0x20) & ~x & HIGH;
+	return imap4_ascii_below(x, 0x20);
 }
 
 /* Plain text: line ends become LF, other control characters (but tab)
@@ -417,19 +418,6 @@ static int plain_runs(struct mime_sink *s, bool *cr, const char *p, size_t n)
 	return rc;
 }
 
-/* The offset of the first byte below 0x20 in the eight whose
- * control_bits() are m (m != 0); 0 where the byte order is not known,
- * which only makes the caller look at the bytes one at a time. */
-static size_t first_control(uint64_t m)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (size_t)__builtin_ctzll(m) / 8;
-#else
-	(void)m;
-	return 0;
-#endif
-}
-
 /* What plain_runs() writes for p[0..n) (n > 0), written straight into
  * out, which the caller has checked can take n more bytes: the text never
  * grows (CR LF and lone CR become LF, a control character a space), so
@@ -454,7 +442,7 @@ static int plain_copy(struct imap4_buf *out, bool *cr, const char *p, size_t n)
 				o += 8;
 				continue;
 			}
-			size_t k = first_control(m);
+			size_t k = imap4_ascii_first(m);
 			i += k;
 			o += k;
 		}

@@ -2,8 +2,7 @@
 #include "proto/utf8.h"
 
 #include "imap4.h"
-
-#include <string.h>
+#include "util/ascii.h"
 
 size_t imap4_utf8_decode(uint32_t *cp, const unsigned char *s, size_t len)
 {
@@ -83,23 +82,10 @@ int imap4_utf8_append_sanitized(struct imap4_buf *b, const void *s, size_t len)
 	size_t i = 0, run = 0;
 	int rc;
 
-	/* Valid runs are copied in one piece; only the bad bytes cost more. */
-	while (i < len) {
-		/* Header text is mostly ASCII: skip it without decoding, eight
-		 * bytes at a time while none has the high bit or is zero. */
-		if (len - i >= 8) {
-			uint64_t x;
-			memcpy(&x, p + i, 8);
-			if (((x | ((x - 0x0101010101010101u) & ~x)) &
-			     0x8080808080808080u) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		if (p[i] - 1u < 0x7fu) {
-			i++;
-			continue;
-		}
+	/* Valid runs are copied in one piece; only the bad bytes cost more.
+	 * Header text is mostly ASCII: runs of it are stepped over without
+	 * decoding. */
+	while ((i += imap4_ascii_nonul_span(p + i, len - i)) < len) {
 		uint32_t cp;
 		size_t n = p[i] ? imap4_utf8_decode(&cp, p + i, len - i) : 0;
 		if (n) {

@@ -10,6 +10,7 @@
 #include "proto/charset.h"
 #include "proto/mime_text.h"
 #include "proto/rfc2047.h"
+#include "util/ascii.h"
 #include "util/buf.h"
 
 #include <stdbool.h>
@@ -60,28 +61,13 @@ static int put_text(struct imap4_buf *b, const char *s, size_t len)
 	return rc;
 }
 
-/* Whether s[0..len), which holds no NUL, is all ASCII, and so what
- * put_text would write unchanged. Eight bytes at a time: addresses and
- * flags are nearly always ASCII, and a charset stream per field was a
- * tenth of the account thread in a first sync. */
-static bool is_ascii(const char *s, size_t len)
-{
-	uint64_t acc = 0;
-	size_t i = 0;
-	for (; len - i >= 8; i += 8) {
-		uint64_t x;
-		memcpy(&x, s + i, 8);
-		acc |= x;
-	}
-	for (; i < len; i++)
-		acc |= (unsigned char)s[i];
-	return (acc & 0x8080808080808080u) == 0;
-}
-
-/* put_text for a C string (so without NUL). */
+/* put_text for a C string (so without NUL). Text that is all ASCII is
+ * what put_text would write unchanged: addresses and flags nearly always
+ * are, and a charset stream per field was a tenth of the account thread
+ * in a first sync. */
 static int put_len(struct imap4_buf *b, const char *s, size_t len)
 {
-	if (is_ascii(s, len))
+	if (imap4_ascii_span(s, len) == len)
 		return imap4_buf_append(b, s, len);
 	return put_text(b, s, len);
 }

@@ -93,6 +93,16 @@ Test(codec_fast, utf8_convert_rejects_a_bad_byte_anywhere)
 				             1);
 				expect_run(&b, len, at, 2, "\xc3\xa9");
 			}
+			/* NUL is ASCII to the strict converter wherever it
+			 * stands, in a word the fast path steps over or in
+			 * the tail: kept, as below */
+			imap4_buf_reset(&b);
+			make(in, len, at, "\0", 1);
+			cr_assert_eq(
+			        imap4_charset_convert(&b, "utf-8", in, len), 1,
+			        "len %zu NUL at %zu", len, at);
+			cr_assert_eq(b.len, len);
+			cr_assert_eq(memcmp(b.data, in, len), 0);
 			imap4_buf_clear(&b);
 		}
 	}
