@@ -1,6 +1,7 @@
 /* secret.c - passwords and tokens from the config, a file or a command. */
 #include "mailmirrord/secret.h"
 #include "mailmirrord/config.h"
+#include "mailmirrord/linelog.h"
 #include "mailmirrord/log.h"
 
 #include <errno.h>
@@ -356,33 +357,18 @@ static enum read_end collect(struct run *r, int64_t deadline)
 static void log_stderr(const struct run *r, const char *account,
                        const char *what, bool failed)
 {
-	int level = failed ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO;
-	size_t i = 0, lines = 0;
-	uint64_t unshown = r->err_dropped;
+	struct linelog said = {
+	        .account = account,
+	        .who = what,
+	        .level = failed ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO,
+	        .max_lines = SECRET_STDERR_LINES,
+	        .line_max = SECRET_STDERR_LINE - 1,
+	        .rest = LINELOG_REST_BYTES,
+	};
+	size_t used = linelog_lines(&said, r->err, r->err_len);
 
-	while (i < r->err_len) {
-		size_t j = i;
-		char clean[SECRET_STDERR_LINE];
-
-		while (j < r->err_len && r->err[j] != '\n')
-			j++;
-		if (lines == SECRET_STDERR_LINES) {
-			unshown += r->err_len - i;
-			break;
-		}
-		log_sanitize(clean, sizeof(clean), r->err + i, j - i);
-		if (clean[strspn(clean, " ")] != '\0') {
-			log_msg(level, account, NULL, "%s said: %s", what,
-			        clean);
-			lines++;
-		}
-		i = j + 1;
-	}
-	if (unshown > 0)
-		log_msg(level, account, NULL,
-		        "%s said %llu more bytes on its standard error, not "
-		        "logged",
-		        what, (unsigned long long)unshown);
+	linelog_line(&said, r->err + used, r->err_len - used);
+	linelog_end(&said, r->err_dropped);
 }
 
 int secret_from_command(struct secret *out, const char *account,

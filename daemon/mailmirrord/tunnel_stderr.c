@@ -2,6 +2,7 @@
  * tunnel_stderr.h. */
 #include "mailmirrord/tunnel_stderr.h"
 
+#include "mailmirrord/linelog.h"
 #include "mailmirrord/log.h"
 
 #include <errno.h>
@@ -19,22 +20,19 @@ struct reader {
 	char *account;
 };
 
-static void say(const struct reader *r, const char *line, size_t len,
-                unsigned *lines)
-{
-	if (++*lines > TUNNEL_STDERR_LINES)
-		return;
-	char clean[LINE_MAX_BYTES + 64];
-	log_sanitize(clean, sizeof(clean), line, len);
-	log_notice(r->account, NULL, "tunnel said: %s", clean);
-}
-
 static void *run(void *arg)
 {
 	struct reader *r = arg;
+	struct linelog said = {
+	        .account = r->account,
+	        .who = "tunnel",
+	        .level = LOG_LEVEL_NOTICE,
+	        .max_lines = TUNNEL_STDERR_LINES,
+	        .line_max = LINE_MAX_BYTES,
+	        .rest = LINELOG_REST_LINES,
+	};
 	char buf[LINE_MAX_BYTES];
 	size_t len = 0;
-	unsigned lines = 0;
 	for (;;) {
 		ssize_t n = read(r->fd, buf + len, sizeof(buf) - len);
 		if (n < 0 && errno == EINTR)
@@ -42,24 +40,16 @@ static void *run(void *arg)
 		if (n <= 0)
 			break;
 		len += (size_t)n;
-		char *nl;
-		while ((nl = memchr(buf, '\n', len)) != NULL) {
-			size_t line = (size_t)(nl - buf);
-			if (line > 0)
-				say(r, buf, line, &lines);
-			len -= line + 1;
-			memmove(buf, nl + 1, len);
-		}
+		size_t used = linelog_lines(&said, buf, len);
+		len -= used;
+		memmove(buf, buf + used, len);
 		if (len == sizeof(buf)) {
-			say(r, buf, len, &lines);
+			linelog_line(&said, buf, len);
 			len = 0;
 		}
 	}
-	if (len > 0)
-		say(r, buf, len, &lines);
-	if (lines > TUNNEL_STDERR_LINES)
-		log_notice(r->account, NULL, "tunnel said %u more lines",
-		           lines - TUNNEL_STDERR_LINES);
+	linelog_line(&said, buf, len);
+	linelog_end(&said, 0);
 	close(r->fd);
 	free(r->account);
 	free(r);

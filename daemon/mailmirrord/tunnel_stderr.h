@@ -6,8 +6,9 @@
  * daemon's stderr raw: no priority prefix for the journal, no account, and
  * the control characters a remote end chose. Here a pipe takes them
  * instead, and a thread of its own logs each line at notice level,
- * "tunnel said: ...", made printable (log_sanitize), at most
- * TUNNEL_STDERR_LINES lines a connection; the rest is counted in one more.
+ * "tunnel said: ...", made printable, blank lines skipped (linelog.h), at
+ * most TUNNEL_STDERR_LINES lines a connection; the rest is counted in one
+ * more.
  * The thread ends when the last holder of the pipe's write end (the
  * command and whatever it left behind) closes it.
  */
