@@ -109,6 +109,14 @@ IMAP4_API void imap4_memzero(void *p, size_t n);
  * the typed views made from it, lives in the arena of the response and stays
  * valid until the next call on the handle that produced it (or, for a
  * response from imap4_parse_response, until that arena is reset).
+ *
+ * A literal may hold NUL (RFC 3501 forbids it, but a line is the only place
+ * the reader can refuse it); the argument tree keeps it, with len. Views
+ * hand out C strings, so: a text field (ENVELOPE and BODYSTRUCTURE
+ * strings) comes with each NUL as a space, its text whole; a name (a
+ * mailbox in LIST or STATUS, a flag or label, an ESEARCH tag), which would
+ * name another thing cut at the NUL, makes the view IMAP4_EPROTO. Section
+ * data (imap4_section) has its length and is given as sent.
  */
 
 enum imap4_arg_type {

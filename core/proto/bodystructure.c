@@ -71,9 +71,11 @@ static int parse_params(const imap4_param **out, struct imap4_arena *arena,
 	const imap4_param **link = out;
 	for (const imap4_arg *a = arg->list; a && a->next; a = a->next->next) {
 		const char *name, *value;
-		if (imap4_view_nstring(&name, a) < 0 ||
-		    imap4_view_nstring(&value, a->next) < 0)
-			return IMAP4_EPROTO;
+		int rc = imap4_view_nstring(&name, arena, a);
+		if (rc == 0)
+			rc = imap4_view_nstring(&value, arena, a->next);
+		if (rc < 0)
+			return rc;
 		if (!name)
 			continue;
 		imap4_param *p = imap4_arena_calloc(arena, 1, sizeof(*p));
@@ -94,11 +96,11 @@ static int parse_disposition(imap4_body *b, struct imap4_arena *arena,
 		return 0;
 	if (arg->type != IMAP4_ARG_LIST)
 		/* A bare "inline": some servers leave out the list. */
-		return imap4_view_nstring(&b->disposition, arg);
+		return imap4_view_nstring(&b->disposition, arena, arg);
 	const imap4_arg *first = arg->list;
 	if (!first)
 		return 0;
-	int rc = imap4_view_nstring(&b->disposition, first);
+	int rc = imap4_view_nstring(&b->disposition, arena, first);
 	if (rc == 0 && first->next)
 		rc = parse_params(&b->disposition_params, arena, first->next);
 	return rc;
@@ -134,7 +136,7 @@ static int parse_ext_tail(imap4_body *b, struct imap4_arena *arena,
 	if (rc == 0 && (ext = ext->next))
 		rc = parse_language(b, ext);
 	if (rc == 0 && ext && (ext = ext->next))
-		rc = imap4_view_nstring(&b->location, ext);
+		rc = imap4_view_nstring(&b->location, arena, ext);
 	/* body-extension: future extensions, not interpreted */
 	if (rc == IMAP4_ENOMEM)
 		return rc;
@@ -160,7 +162,7 @@ static int parse_multipart(imap4_body *b, struct imap4_arena *arena,
 	}
 	if (!a)
 		return 0;	/* no subtype: RFC 3501 wants one, mail lacks it */
-	int rc = imap4_view_nstring(&b->subtype, a);
+	int rc = imap4_view_nstring(&b->subtype, arena, a);
 	if (rc < 0)
 		return rc;
 	const imap4_arg *ext = a->next;
@@ -195,17 +197,17 @@ static int parse_single(imap4_body *b, struct imap4_arena *arena,
 			return IMAP4_EPROTO;
 		f[i] = a;
 	}
-	int rc = imap4_view_nstring(&b->type, f[0]);
+	int rc = imap4_view_nstring(&b->type, arena, f[0]);
 	if (rc == 0)
-		rc = imap4_view_nstring(&b->subtype, f[1]);
+		rc = imap4_view_nstring(&b->subtype, arena, f[1]);
 	if (rc == 0)
 		rc = parse_params(&b->params, arena, f[2]);
 	if (rc == 0)
-		rc = imap4_view_nstring(&b->id, f[3]);
+		rc = imap4_view_nstring(&b->id, arena, f[3]);
 	if (rc == 0)
-		rc = imap4_view_nstring(&b->description, f[4]);
+		rc = imap4_view_nstring(&b->description, arena, f[4]);
 	if (rc == 0)
-		rc = imap4_view_nstring(&b->encoding, f[5]);
+		rc = imap4_view_nstring(&b->encoding, arena, f[5]);
 	if (rc == 0)
 		rc = parse_count(&b->size, f[6], UINT64_MAX);
 	if (rc < 0)
@@ -241,7 +243,9 @@ static int parse_single(imap4_body *b, struct imap4_arena *arena,
 
 	if (!a)
 		return 0;
-	rc = imap4_view_nstring(&b->md5, a);
+	rc = imap4_view_nstring(&b->md5, arena, a);
+	if (rc == IMAP4_ENOMEM)
+		return rc;
 	if (rc < 0) {
 		b->md5 = NULL;
 		return 0;

@@ -16,7 +16,8 @@
 #define ENVELOPE_FIELDS 10
 
 /* One address: a list of exactly four nstrings. */
-static int parse_address(imap4_address *out, const imap4_arg *arg)
+static int parse_address(imap4_address *out, struct imap4_arena *arena,
+			 const imap4_arg *arg)
 {
 	if (arg->type != IMAP4_ARG_LIST || arg->count != 4)
 		return IMAP4_EPROTO;
@@ -24,7 +25,7 @@ static int parse_address(imap4_address *out, const imap4_arg *arg)
 	const char **dst[4] = {&out->name, &out->adl, &out->mailbox,
 			       &out->host};
 	for (size_t i = 0; i < 4; i++, f = f->next) {
-		int rc = imap4_view_nstring(dst[i], f);
+		int rc = imap4_view_nstring(dst[i], arena, f);
 		if (rc < 0)
 			return rc;
 	}
@@ -50,7 +51,7 @@ static int parse_addresses(const imap4_address **out,
 							 sizeof(*addr));
 		if (!addr)
 			return IMAP4_ENOMEM;
-		int rc = parse_address(addr, a);
+		int rc = parse_address(addr, arena, a);
 		if (rc < 0)
 			return rc;
 		*link = addr;
@@ -82,7 +83,7 @@ int imap4_envelope_parse(const imap4_envelope **out,
 				&env->message_id};
 	const imap4_arg *str_args[4] = {f[0], f[1], f[8], f[9]};
 	for (size_t i = 0; i < 4; i++) {
-		int rc = imap4_view_nstring(strs[i], str_args[i]);
+		int rc = imap4_view_nstring(strs[i], arena, str_args[i]);
 		if (rc < 0)
 			return rc;
 	}

@@ -71,7 +71,8 @@ static int parse_correlator(imap4_search_result *out, const imap4_arg *list)
 			if ((v->type != IMAP4_ARG_STRING &&
 			     v->type != IMAP4_ARG_ATOM &&
 			     v->type != IMAP4_ARG_LITERAL) ||
-			    v->streamed || !v->str)
+			    v->streamed || !v->str ||
+			    memchr(v->str, '\0', v->len))
 				return IMAP4_EPROTO;
 			out->tag = v->str;
 		}

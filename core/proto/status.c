@@ -86,9 +86,11 @@ static int mailbox_arg(const char **out, struct imap4_arena *arena,
 	if (first == items_arg)
 		return IMAP4_EPROTO;
 	if (first->next == items_arg) {
+		/* A literal may carry NUL; cut there the name would be
+		 * another mailbox's (list.c refuses it the same way). */
 		if (first->type == IMAP4_ARG_NIL ||
 		    first->type == IMAP4_ARG_LIST || first->streamed ||
-		    !first->str)
+		    !first->str || memchr(first->str, '\0', first->len))
 			return IMAP4_EPROTO;
 		*out = first->str;
 		return 0;

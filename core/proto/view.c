@@ -16,7 +16,28 @@ bool imap4_view_is_nil(const imap4_arg *arg)
 	return arg && arg->type == IMAP4_ARG_NIL;
 }
 
-int imap4_view_nstring(const char **out, const imap4_arg *arg)
+/* A string the server sent with NUL in it: only a literal can (a line with
+ * one is refused by the reader), and RFC 3501 9 forbids it there too
+ * (CHAR8 is %x01-ff). As a C string it would end at the first NUL, and
+ * what follows would be lost without a trace ("Re: offer\0 expired" read
+ * as "Re: offer"), so the view gets a copy with each NUL as a space: the
+ * text keeps its length and the rest of its words. Only such a string is
+ * copied. */
+static const char *without_nul(struct imap4_arena *arena, const imap4_arg *arg)
+{
+	if (!memchr(arg->str, '\0', arg->len))
+		return arg->str;
+	char *s = imap4_arena_strndup(arena, arg->str, arg->len);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < arg->len; i++)
+		if (s[i] == '\0')
+			s[i] = ' ';
+	return s;
+}
+
+int imap4_view_nstring(const char **out, struct imap4_arena *arena,
+		       const imap4_arg *arg)
 {
 	*out = NULL;
 	if (!arg)
@@ -26,11 +47,15 @@ int imap4_view_nstring(const char **out, const imap4_arg *arg)
 		return 0;
 	case IMAP4_ARG_ATOM:
 	case IMAP4_ARG_STRING:
+		*out = arg->str;
+		return 0;
 	case IMAP4_ARG_LITERAL:
 		/* A streamed literal's bytes went to the caller's sink; the
 		 * view cannot hold them and says so with NULL. */
-		*out = arg->streamed ? NULL : arg->str;
-		return 0;
+		if (arg->streamed)
+			return 0;
+		*out = without_nul(arena, arg);
+		return *out ? 0 : IMAP4_ENOMEM;
 	case IMAP4_ARG_LIST:
 		break;
 	}
@@ -56,7 +81,9 @@ int imap4_view_strings(const char *const **out, size_t *count,
 		bool ok = a->type == IMAP4_ARG_ATOM ||
 			  (!atoms_only && (a->type == IMAP4_ARG_STRING ||
 					   a->type == IMAP4_ARG_LITERAL));
-		if (!ok || !a->str)
+		/* A name is not text: cut at a NUL, or with the NUL made a
+		 * space, it would be another flag or label. */
+		if (!ok || !a->str || memchr(a->str, '\0', a->len))
 			return IMAP4_EPROTO;
 		v[n++] = a->str;
 	}

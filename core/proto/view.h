@@ -29,13 +29,17 @@ bool imap4_view_is_nil(const imap4_arg *arg);
 
 /* The string of an nstring: a quoted string, a literal held in memory, or
  * (liberally, as some servers send them) an atom. *out is NULL for NIL and
- * for a literal handed to the literal sink. A list is IMAP4_EPROTO. */
-int imap4_view_nstring(const char **out, const imap4_arg *arg);
+ * for a literal handed to the literal sink. A literal holding NUL comes as
+ * a copy in arena with each NUL a space (so the C string keeps all of its
+ * text); IMAP4_ENOMEM when that copy fails. A list is IMAP4_EPROTO. */
+int imap4_view_nstring(const char **out, struct imap4_arena *arena,
+		       const imap4_arg *arg);
 
 /* The strings of a list into a NULL-terminated array in arena: *out has
  * *count entries plus the NULL. atoms_only rejects anything but atoms (FLAGS,
  * mailbox attributes); otherwise atoms, strings and literals held in memory
- * are taken (X-GM-LABELS). Not a list, or a child of the wrong kind, is
+ * are taken (X-GM-LABELS). Not a list, a child of the wrong kind, or a
+ * literal holding NUL (a name that would read as another) is
  * IMAP4_EPROTO. */
 int imap4_view_strings(const char *const **out, size_t *count,
 		       struct imap4_arena *arena, const imap4_arg *list,

@@ -233,6 +233,18 @@ Test(bodystructure, nesting_beyond_the_view_limit_is_elimit)
 	cr_assert_eq(imap4_msg_parse(&m, r), IMAP4_ELIMIT);
 }
 
+/* A file name sent as a literal with a NUL in it keeps the rest of its
+ * text: the NUL comes as a space (see imap4.h). */
+Test(bodystructure, nul_in_a_literal_is_a_space)
+{
+	static const char text[] =
+		"* 1 FETCH (BODYSTRUCTURE (\"application\" \"pdf\" "
+		"(\"name\" {9}\r\nbill\0.pdf) NIL NIL \"base64\" 10))\r\n";
+	imap4_msg m;
+	cr_assert_eq(imap4_msg_parse(&m, wire_n(text, sizeof(text) - 1)), 0);
+	cr_assert_str_eq(param(m.body->params, "name"), "bill .pdf");
+}
+
 Test(bodystructure, malformed_is_eproto)
 {
 	static const char *const bad[] = {

@@ -112,6 +112,33 @@ Test(envelope, literal_fields_and_atoms)
 	cr_assert_str_eq(e->in_reply_to, "<p@q>");
 }
 
+/* A NUL in a literal (RFC 3501 forbids it; only a literal can carry one
+ * past the reader): read as a C string the field ended there, and the
+ * rest of the subject was lost. Each NUL comes as a space; the argument
+ * tree keeps the bytes as sent. */
+Test(envelope, nul_in_a_literal_is_a_space)
+{
+	static const char text[] =
+		"* 1 FETCH (ENVELOPE (NIL {13}\r\nRe: a\0b \0 end "
+		"(({3}\r\nA\0B NIL \"a\" \"h\")) NIL NIL NIL NIL NIL NIL "
+		"{6}\r\n<m\0@x>))\r\n";
+	const imap4_resp *r = wire_n(text, sizeof(text) - 1);
+	imap4_msg m;
+	cr_assert_eq(imap4_msg_parse(&m, r), 0);
+	const imap4_envelope *e = m.envelope;
+	cr_assert_str_eq(e->subject, "Re: a b   end");
+	cr_assert_str_eq(e->from->name, "A B");
+	cr_assert_str_eq(e->message_id, "<m @x>");
+	const imap4_arg *subject = r->args->list->next->list->next;
+	cr_assert_eq(subject->len, 13);
+	cr_assert_eq(memcmp(subject->str, "Re: a\0b \0 end", 13), 0);
+	/* A string without NUL is the argument's own, not a copy. */
+	cr_assert_null(e->date);
+	cr_assert_str_eq(e->from->mailbox, "a");
+	cr_assert_eq(e->from->mailbox,
+		     subject->next->list->list->next->next->str);
+}
+
 Test(envelope, malformed_envelopes_are_eproto)
 {
 	static const char *const bad[] = {

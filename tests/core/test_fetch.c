@@ -82,6 +82,21 @@ Test(fetch, gmail_extensions)
 	cr_assert_eq(m.ngm_labels, 0);
 }
 
+/* A label is a name: with a NUL in its literal it would read as another
+ * label, so the response does not parse. A flag is an atom, which no
+ * NUL reaches (the reader refuses it in a line), and a literal is not one. */
+Test(fetch, label_with_nul_is_eproto)
+{
+	static const char text[] =
+		"* 1 FETCH (UID 4 X-GM-LABELS ({3}\r\na\0b))\r\n";
+	imap4_msg m;
+	cr_assert_eq(imap4_msg_parse(&m, wire_n(text, sizeof(text) - 1)),
+		     IMAP4_EPROTO);
+	static const char flags[] = "* 1 FETCH (UID 4 FLAGS ({3}\r\na\0b))\r\n";
+	cr_assert_eq(imap4_msg_parse(&m, wire_n(flags, sizeof(flags) - 1)),
+		     IMAP4_EPROTO);
+}
+
 Test(fetch, condstore_modseq_rfc7162)
 {
 	imap4_msg m = fetch_ok("* 50 FETCH (MODSEQ (12121231000) UID 5)");
@@ -269,7 +284,7 @@ Test(fetch, arena_exhaustion_at_every_step)
 {
 	static const char text[] =
 		"* 7 FETCH (UID 70 FLAGS (\\Seen $Junk) X-GM-LABELS (a \"b c\") "
-		"ENVELOPE (NIL \"s\" ((\"A\" NIL \"a\" \"h\")) NIL NIL "
+		"ENVELOPE (NIL {3}\r\ns\0t ((\"A\" NIL \"a\" \"h\")) NIL NIL "
 		"((NIL NIL \"g\" NIL)(\"B\" NIL \"b\" \"h\")(NIL NIL NIL NIL)) "
 		"NIL NIL NIL NIL) BODYSTRUCTURE ((\"text\" \"plain\" "
 		"(\"charset\" \"utf-8\") NIL NIL \"7bit\" 10 1 NIL "
@@ -293,6 +308,8 @@ Test(fetch, arena_exhaustion_at_every_step)
 			succeeded = true;
 			cr_assert_eq(m.uid, 70);
 			cr_assert_str_eq(m.envelope->to->mailbox, "g");
+			/* the copy of a literal with NUL, made a space */
+			cr_assert_str_eq(m.envelope->subject, "s t");
 			cr_assert_str_eq(m.body->parts->next->message->subtype,
 					 "plain");
 			cr_assert_str_eq(m.sections->next->data, "y");

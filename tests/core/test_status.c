@@ -57,6 +57,16 @@ Test(status, names_utf7_literal_unquoted)
 	cr_assert_eq(st.have, 0);
 }
 
+/* A NUL in a literal name: cut there it would be another mailbox ("a"). */
+Test(status, name_with_nul_is_eproto)
+{
+	static const char text[] = "* STATUS {3}\r\na\0b (MESSAGES 1)\r\n";
+	imap4_status_info st;
+	cr_assert_eq(imap4_status_parse(&st, wire_n(text, sizeof(text) - 1)),
+		     IMAP4_EPROTO);
+	cr_assert_null(st.mailbox);
+}
+
 Test(status, malformed_is_eproto)
 {
 	static const char *const bad[] = {
