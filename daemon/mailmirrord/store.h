@@ -52,6 +52,8 @@ enum store_code {
 	STORE_ENEWER = -8,    /* cache written by a newer mailmirror */
 	STORE_ECORRUPT = -9,  /* not a cache, or damaged */
 	STORE_EDB = -10,      /* any other SQLite failure */
+	STORE_ESTALE = -11,   /* a MODSEQ below the cached one: nothing was
+	                         written (store_message_set_flags) */
 };
 
 /* "No time known": an INTERNALDATE never received, a Date: header that
@@ -259,9 +261,13 @@ int store_message_upsert_many(struct store *s, int64_t mailbox,
  * message. *unseen_delta (if unseen_delta is not NULL) is set to what the
  * change did to the mailbox's number of unseen messages: -1, 0 or +1; the
  * caller keeps unseen_count with it instead of counting again.
- * STORE_ENOTFOUND if (mailbox, uid) is not cached. */
+ * STORE_ENOTFOUND if (mailbox, uid) is not cached. A message's MODSEQ
+ * only grows (RFC 7162 3.1): a non-zero modseq below the cached one is
+ * STORE_ESTALE, the row left as it was and the error saying both values,
+ * unless listed is set (the change is part of a listing of every flag,
+ * which is taken as the server's word even when it went back). */
 int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
-                            const char *flags, uint64_t modseq,
+                            const char *flags, uint64_t modseq, bool listed,
                             int *unseen_delta);
 
 /* Deletes a message (EXPUNGE). Deleting an absent UID is not an error. */

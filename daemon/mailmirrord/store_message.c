@@ -220,8 +220,35 @@ int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
 	return rc;
 }
 
+/* Why set_flags changed no row: the message is not cached
+ * (STORE_ENOTFOUND), or it is, with a MODSEQ above modseq
+ * (STORE_ESTALE). */
+static int why_unchanged(struct store *s, int64_t mailbox, uint32_t uid,
+                         uint64_t modseq)
+{
+	int rc = STORE_OK;
+	int64_t cached = 0;
+	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_MODSEQ_OF, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uid);
+	rc = store_run_int(s, st, "setting flags", &cached);
+	if (rc == STORE_ENOTFOUND)
+		store_set_err(s, "setting flags: UID %u is not cached", uid);
+	else if (rc == STORE_OK) {
+		store_set_err(s,
+		              "MODSEQ of UID %u went back (%lld -> %llu)",
+		              uid, (long long)cached,
+		              (unsigned long long)modseq);
+		rc = STORE_ESTALE;
+	}
+	return rc;
+}
+
 int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
-                            const char *flags, uint64_t modseq,
+                            const char *flags, uint64_t modseq, bool listed,
                             int *unseen_delta)
 {
 	int rc = STORE_OK, changes = 0;
@@ -246,16 +273,19 @@ int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
 	sqlite3_bind_int64(keep, 2, uid);
 	sqlite3_bind_text(keep, 3, norm, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(keep, 4, (int64_t)modseq);
+	sqlite3_bind_int(keep, 5, listed);
 	rc = store_run(s, keep, "setting flags", &changes);
 	if (rc == STORE_OK && changes == 0) {
 		sqlite3_bind_int64(flip, 1, mailbox);
 		sqlite3_bind_int64(flip, 2, uid);
 		sqlite3_bind_text(flip, 3, norm, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(flip, 4, (int64_t)modseq);
+		sqlite3_bind_int(flip, 5, listed);
 		rc = store_run_int(s, flip, "setting flags", &seen);
+		/* Nothing matched: a message we do not hold, or a MODSEQ that
+		 * went back. Only then is the row read. */
 		if (rc == STORE_ENOTFOUND)
-			store_set_err(s, "setting flags: UID %u is not cached",
-			              uid);
+			rc = why_unchanged(s, mailbox, uid, modseq);
 		else if (rc == STORE_OK && unseen_delta != NULL)
 			*unseen_delta = seen ? -1 : 1;
 	}

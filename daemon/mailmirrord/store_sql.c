@@ -189,16 +189,19 @@ const char *const store_sql[ST_COUNT] = {
 		"SELECT (SELECT count(*) FROM messages_unindexed) + "
 		"(SELECT count(*) FROM bodies_unindexed q WHERE" BODY_OF_INDEXED
 		")",
-	/* seen as the column computes it from flags (schema.c). */
+	/* seen as the column computes it from flags (schema.c). ?5: a
+	 * listing, whose MODSEQ may be below the cached one. */
 	[ST_MESSAGE_FLAGS_KEEP_SEEN] =
 		"UPDATE messages SET flags = ?3, "
 		"modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END "
 		"WHERE mailbox_id = ?1 AND uid = ?2 "
+		"AND (?5 OR modseq <= ?4 OR ?4 = 0) "
 		"AND seen = (instr(' ' || lower(?3) || ' ', ' \\seen ') > 0)",
 	[ST_MESSAGE_FLAGS] =
 		"UPDATE messages SET flags = ?3, "
 		"modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END "
-		"WHERE mailbox_id = ?1 AND uid = ?2 RETURNING seen",
+		"WHERE mailbox_id = ?1 AND uid = ?2 "
+		"AND (?5 OR modseq <= ?4 OR ?4 = 0) RETURNING seen",
 	[ST_MESSAGE_DELETE] =
 		"DELETE FROM messages WHERE mailbox_id = ?1 AND uid = ?2",
 	[ST_MESSAGE_DELETE_RANGE] = "DELETE FROM messages WHERE mailbox_id = "
@@ -218,6 +221,8 @@ const char *const store_sql[ST_COUNT] = {
 	 * times a 30 MB message at once). */
 	[ST_MESSAGE_ID_OF] = "SELECT id FROM messages "
 			     "WHERE mailbox_id = ?1 AND uid = ?2",
+	[ST_MESSAGE_MODSEQ_OF] = "SELECT modseq FROM messages "
+				 "WHERE mailbox_id = ?1 AND uid = ?2",
 	[ST_BODY_PUT] =
 		"INSERT INTO bodies (message_id, headers, body, truncated) "
 		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (message_id) DO UPDATE SET "

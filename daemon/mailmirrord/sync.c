@@ -9,6 +9,7 @@
 #include "util/buf.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,12 +55,36 @@ static bool row_in_order(struct fetch_ctx *f, const imap4_msg *msg)
 
 /* --------------------------------------------------------- callbacks */
 
+/* The server broke the protocol in a response of the batch: nothing of
+ * the batch is kept, and why is what the log will say. */
+static int refuse(struct fetch_ctx *f, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static int refuse(struct fetch_ctx *f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->p->why, sizeof(f->p->why), fmt, ap);
+	va_end(ap);
+	f->p->failed = IMAP4_EPROTO;
+	return 0;
+}
+
 static int on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 {
 	struct fetch_ctx *f = payload;
 	(void)resp;
 	if (f->p->failed)
 		return 0; /* the batch is lost already */
+	/* RFC 3501 7.4.2: a FETCH names a message by its sequence number,
+	 * which is never above EXISTS (the server sends the EXISTS of new
+	 * mail first, 7.3.1). A server that numbers past its own count says
+	 * two things at once about its mailbox; which message it means
+	 * cannot be known. Only once the mailbox is selected: the FETCH of
+	 * a SELECT (QRESYNC) may come before its EXISTS, and c->selected is
+	 * set when the SELECT has completed. */
+	if (f->c->selected == f->b && msg->seq > f->c->sel_exists)
+		return refuse(f, "FETCH of message %u, above EXISTS (%u)",
+		              msg->seq, f->c->sel_exists);
 	bool row = f->metadata && (msg->have & IMAP4_HAVE_ENVELOPE);
 	if (!(msg->have & IMAP4_HAVE_UID)) {
 		/* Without its UID a row cannot be stored, and UIDNEXT would
@@ -67,18 +92,21 @@ static int on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		 * the UID). Else: unsolicited news of another message, by
 		 * sequence number. */
 		if (row)
-			f->p->failed = IMAP4_EPROTO;
-		else
-			f->p->dirty = true;
+			return refuse(f, "FETCH of message %u without its UID",
+			              msg->seq);
+		f->p->dirty = true;
 		return 0;
 	}
 	int rc;
 	if (row) {
-		if ((f->hi && (msg->uid < f->lo || msg->uid > f->hi)) ||
-		    !row_in_order(f, msg)) {
-			f->p->failed = IMAP4_EPROTO;
-			return 0;
-		}
+		if (f->hi && (msg->uid < f->lo || msg->uid > f->hi))
+			return refuse(f, "FETCH of UID %u, not asked for",
+			              msg->uid);
+		if (!row_in_order(f, msg))
+			return refuse(f,
+			              "UIDs out of the order of sequence "
+			              "numbers (UID %u at message %u)",
+			              msg->uid, msg->seq);
 		rc = sync_pending_row(f->p, msg);
 		if (msg->uid > f->p->max_uid)
 			f->p->max_uid = msg->uid;
@@ -110,26 +138,21 @@ static int on_select_data(void *payload, const imap4_resp *resp)
 		return 1;
 	if (strcmp(resp->name, "VANISHED") == 0) {
 		imap4_vanished v;
-		if (imap4_vanished_parse(&v, resp) < 0) {
-			f->p->failed = IMAP4_EPROTO;
-			return 0;
-		}
+		if (imap4_vanished_parse(&v, resp) < 0)
+			return refuse(f, "a VANISHED that does not parse");
 		for (size_t i = 0; i < v.uids.count; i++) {
 			const imap4_range *g = &v.uids.ranges[i];
-			if (g->lo == 0 || g->hi == 0 ||
-			    sync_ranges_add(&f->p->gone, g->lo, g->hi) < 0) {
-				f->p->failed = IMAP4_EPROTO;
-				break;
-			}
+			if (g->lo == 0 || g->hi == 0)
+				return refuse(f, "a VANISHED of UID \"*\"");
+			if (sync_ranges_add(&f->p->gone, g->lo, g->hi) < 0)
+				return refuse(f, "no memory for a VANISHED");
 		}
 		return 0;
 	}
 	if (strcmp(resp->name, "FETCH") == 0) {
 		imap4_msg m;
-		if (imap4_msg_parse(&m, resp) < 0) {
-			f->p->failed = IMAP4_EPROTO;
-			return 0;
-		}
+		if (imap4_msg_parse(&m, resp) < 0)
+			return refuse(f, "a FETCH that does not parse");
 		return on_fetch(f, &m, resp) < 0 ? -1 : 0;
 	}
 	return 1;
@@ -200,18 +223,37 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 			return w;
 		}
 	}
+	/* A change refused for its MODSEQ (sync_write.c): the write set the
+	 * mailbox's HIGHESTMODSEQ to 0, so a new SELECT lists every flag. */
+	if (p.stale) {
+		char why[sizeof(c->stale_why)];
+		pthread_mutex_lock(&c->store_lock);
+		memcpy(why, c->stale_why, sizeof(why));
+		pthread_mutex_unlock(&c->store_lock);
+		log_notice(c->conf->name, b->name,
+		           "%s: selecting the mailbox again to list every "
+		           "flag",
+		           why);
+		p.dirty = true;
+		c->selected = NULL;
+	}
 	bool dirty = p.dirty || p.failed;
 	/* Something of the mailbox's news was lost: only a new SELECT makes
 	 * the cache trustworthy again (see sync_selected). */
-	if (p.failed)
+	if (p.failed) {
+		log_warning(c->conf->name, b->name,
+		            "news of the mailbox refused (%s): selecting it "
+		            "again",
+		            p.why[0] ? p.why : imap4_strerror(p.failed));
 		c->selected = NULL;
+	}
 	sync_pending_free(&p);
 	if (dirty)
 		c->sel_dirty = true;
 	return dirty;
 }
 
-static int on_unsolicited(void *payload, const imap4_resp *resp)
+int sync_on_unsolicited(void *payload, const imap4_resp *resp)
 {
 	struct sync_ctx *c = payload;
 	int rc = sync_apply_unsolicited(c, resp);
@@ -231,7 +273,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->sel_dirty = false;
 	c->store_failed = false;
 	c->condstore = c->qresync = false;
-	imap4_set_unsolicited(h, on_unsolicited, c);
+	imap4_set_unsolicited(h, sync_on_unsolicited, c);
 	/* RFC 7162 3.2.3: ENABLE QRESYNC implies CONDSTORE. */
 	const char *want = imap4_has_capability(h, "QRESYNC")     ? "QRESYNC"
 	                   : imap4_has_capability(h, "CONDSTORE") ? "CONDSTORE"
@@ -498,6 +540,20 @@ void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
 	free(rows);
 }
 
+/* What failed a FETCH command: the cache (a callback's write), the
+ * server's data (a callback refused it: p->why), or the command itself. */
+static int fetch_failed(struct sync_ctx *c, const char *what, int irc,
+                        const struct pending *p)
+{
+	if (p->failed == IMAP4_ECALLBACK)
+		return SYNC_ESTORE;
+	if (p->failed == IMAP4_EPROTO && p->why[0]) {
+		snprintf(c->err, sizeof(c->err), "%s: %s", what, p->why);
+		return SYNC_ECONN;
+	}
+	return sync_fail_imap(c, what, irc != IMAP4_OK ? irc : p->failed);
+}
+
 /* Fetches the messages of the UIDs in r (ascending), in batches, each
  * committed with the high-water marks st. */
 static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
@@ -543,12 +599,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		if (p->dirty)
 			c->sel_dirty = true;
 		if (irc != IMAP4_OK || p->failed) {
-			rc = p->failed == IMAP4_ECALLBACK
-			             ? SYNC_ESTORE
-			             : sync_fail_imap(c, "UID FETCH",
-			                              irc != IMAP4_OK
-			                                      ? irc
-			                                      : p->failed);
+			rc = fetch_failed(c, "UID FETCH", irc, p);
 			break;
 		}
 		/* Everything up to last is now held: UIDNEXT may pass it. */
@@ -602,18 +653,22 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
  * proves which of them are gone. */
 static int fetch_flags(struct sync_ctx *c, const struct sync_box *b,
                        struct pending *p, const struct plan_actions *a,
-                       struct ranges *listing)
+                       bool modseq, struct ranges *listing)
 {
 	struct fetch_ctx f = {.c = c, .b = b, .p = p};
 	char set[32];
 	snprintf(set, sizeof(set), "1:%u", a->flags_upto);
 	char items[96];
+	/* CHANGEDSINCE brings each message's MODSEQ (RFC 7162 3.1.4); a
+	 * listing asks for it (Dovecot sends none unasked), so that each
+	 * row holds the server's, also when it went back. */
 	if (a->flags == PLAN_FLAGS_CHANGEDSINCE)
 		snprintf(items, sizeof(items),
 		         "(UID FLAGS) (CHANGEDSINCE %llu)",
 		         (unsigned long long)a->changedsince);
 	else
-		snprintf(items, sizeof(items), "(UID FLAGS)");
+		snprintf(items, sizeof(items), "(UID FLAGS%s)",
+		         modseq ? " MODSEQ" : "");
 	sync_beat(c);
 	int rc = imap4_fetch_each(c->h, true, set, items, on_fetch, &f);
 	/* A FETCH without UID in between (another client's flag change,
@@ -622,11 +677,7 @@ static int fetch_flags(struct sync_ctx *c, const struct sync_box *b,
 	if (p->dirty)
 		c->sel_dirty = true;
 	if (rc != IMAP4_OK || p->failed)
-		return p->failed == IMAP4_ECALLBACK
-		               ? SYNC_ESTORE
-		               : sync_fail_imap(c, "UID FETCH FLAGS",
-		                                rc != IMAP4_OK ? rc
-		                                               : p->failed);
+		return fetch_failed(c, "UID FETCH FLAGS", rc, p);
 	if (listing) {
 		for (size_t i = 0; i < p->nflags; i++)
 			if (sync_ranges_add(listing, p->flags[i].uid,
@@ -728,6 +779,45 @@ static int record_error(struct sync_ctx *c, const struct sync_box *b, int rc)
 	return rc;
 }
 
+/* Forgets the flag changes the cache refused (c->nstale): what follows
+ * supersedes them. */
+static void stale_clear(struct sync_ctx *c)
+{
+	pthread_mutex_lock(&c->store_lock);
+	c->nstale = 0;
+	c->stale_why[0] = '\0';
+	pthread_mutex_unlock(&c->store_lock);
+}
+
+/* The flag pass of a: the changes since a->changedsince, or a listing of
+ * every flag up to a->flags_upto, which also proves which cached messages
+ * are gone and fetches again those below UIDNEXT the cache lacks. Such a
+ * listing is the server's word on every flag and MODSEQ (modseq: the
+ * mailbox has them), taken even where it went back. listing and missing
+ * are the caller's buffers. */
+static int list_flags(struct sync_ctx *c, const struct sync_box *b,
+                      struct pending *p, struct store_mailbox_state *st,
+                      const struct plan_actions *a, bool modseq,
+                      struct ranges *listing, struct ranges *missing)
+{
+	bool full = a->flags == PLAN_FLAGS_FULL;
+	listing->n = missing->n = 0;
+	listing->total = missing->total = 0;
+	if (full)
+		stale_clear(c);
+	p->listed = full;
+	int rc = fetch_flags(c, b, p, a, modseq, full ? listing : NULL);
+	if (rc == SYNC_OK && full)
+		rc = drop_absent(c, b, p, listing, a->flags_upto, st->uidnext,
+		                 missing);
+	if (rc == SYNC_OK)
+		rc = sync_pending_write(c, b, p, NULL);
+	p->listed = false;
+	if (rc == SYNC_OK)
+		rc = fetch_missing(c, b, p, st, missing);
+	return rc;
+}
+
 /* Carries out plan a for b, whose server state is server, from the
  * cache's st. Writes everything in short transactions and records the new
  * high-water marks last. */
@@ -752,15 +842,23 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	struct ranges listing = {.limit = (uint64_t)server->exists + 10000};
 	struct ranges missing = {.limit = listing.limit};
 	if (a->flags != PLAN_FLAGS_NONE) {
-		bool full = a->flags == PLAN_FLAGS_FULL;
-		rc = fetch_flags(c, b, p, a, full ? &listing : NULL);
-		if (rc == SYNC_OK && full)
-			rc = drop_absent(c, b, p, &listing, a->flags_upto,
-			                 st->uidnext, &missing);
-		if (rc == SYNC_OK)
-			rc = sync_pending_write(c, b, p, NULL);
-		if (rc == SYNC_OK)
-			rc = fetch_missing(c, b, p, st, &missing);
+		rc = list_flags(c, b, p, st, a, server->condstore, &listing,
+		                &missing);
+		if (rc < 0)
+			goto out;
+	}
+	/* A flag change the cache refused for its MODSEQ, here or in the
+	 * SELECT (QRESYNC) before: as when HIGHESTMODSEQ goes back, only a
+	 * listing of every flag is trusted, and it is made now. (The writer
+	 * thread of fetch_new has ended: c->nstale is ours.) */
+	if (c->nstale && st->uidnext > 1) {
+		log_notice(c->conf->name, b->name, "%s: listing every flag",
+		           c->stale_why);
+		struct plan_actions full = *a;
+		full.flags = PLAN_FLAGS_FULL;
+		full.flags_upto = st->uidnext - 1;
+		rc = list_flags(c, b, p, st, &full, server->condstore,
+		                &listing, &missing);
 		if (rc < 0)
 			goto out;
 	}
@@ -794,8 +892,11 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 		}
 	}
 
-	/* HIGHESTMODSEQ moves only now that every change below it is held. */
-	st->highestmodseq = server->condstore ? server->highestmodseq : 0;
+	/* HIGHESTMODSEQ moves only now that every change below it is held;
+	 * not past a change refused since the last listing of every flag. */
+	st->highestmodseq = server->condstore && !c->nstale
+	                            ? server->highestmodseq
+	                            : 0;
 	if (server->uidnext > st->uidnext && !a->fetch_new)
 		st->uidnext = server->uidnext;
 	st->exists = c->sel_exists;
@@ -849,6 +950,7 @@ static int sync_selected(struct sync_ctx *c, const struct sync_box *b)
 	struct plan_actions a;
 	plan_mailbox(&a, &local, &server);
 	c->sel_dirty = false;
+	stale_clear(c);
 	struct pending p = {0};
 	int rc = converge(c, b, &st, &server, &a, &p);
 	sync_pending_free(&p);
@@ -876,6 +978,9 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 	struct fetch_ctx f = {.c = c, .b = b, .p = &p};
 	imap4_mailbox_info info;
 	c->selected = NULL;
+	/* A change refused before has had its consequence: the mailbox's
+	 * HIGHESTMODSEQ went to 0 with it (sync_write.c). */
+	stale_clear(c);
 	sync_beat(c);
 	int irc =
 	        imap4_select_ex(c->h, &info, b->name, &sp, on_select_data, &f);
@@ -891,9 +996,10 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 	c->sel_exists = info.exists;
 	c->sel_dirty = false;
 	if (p.failed) {
-		sync_pending_free(&p);
 		snprintf(c->err, sizeof(c->err),
-		         "SELECT: malformed QRESYNC data from the server");
+		         "SELECT: malformed QRESYNC data from the server (%s)",
+		         p.why[0] ? p.why : imap4_strerror(p.failed));
+		sync_pending_free(&p);
 		return SYNC_ECONN;
 	}
 	if (info.uidvalidity == 0) {

@@ -86,6 +86,13 @@ struct sync_ctx {
 	bool store_failed; /* a write of unsolicited news failed on this
 	                      connection: the rest is not tried (a full disk
 	                      would fail, and be logged, once per line) */
+	/* Flag changes the cache refused since the mailbox's pass began (or
+	 * its last listing of every flag), their MODSEQ below the row's
+	 * (STORE_ESTALE): until such a listing, its HIGHESTMODSEQ is written
+	 * as 0. stale_why tells the first. Written under store_lock (a
+	 * batch writer thread commits too). */
+	size_t nstale;
+	char stale_why[128];
 	/* Held by every cache transaction of the sync engine: a batch writer
 	 * thread shares the store (sync_writer.c). Initialise it with
 	 * PTHREAD_MUTEX_INITIALIZER. */
@@ -147,9 +154,13 @@ bool sync_notify_overflow(const imap4_resp *resp);
 /* Applies one unsolicited response about the selected mailbox now, in a
  * short transaction: FETCH with UID and FLAGS, VANISHED. Others mark the
  * mailbox dirty, a STATUS (NOTIFY's news of another mailbox) marks that
- * box dirty, and a NOTIFICATIONOVERFLOW sets notify_lost. Returns 1 when a
- * resync is needed, 0, or < 0: SYNC_ESTORE once, then store_failed is set
- * and the news that follows only marks the mailbox dirty. */
+ * box dirty, and a NOTIFICATIONOVERFLOW sets notify_lost. News the server
+ * contradicts itself in (a FETCH above EXISTS, a VANISHED that does not
+ * parse) is not applied, and is logged: the mailbox is selected again. So
+ * is a flag change with a MODSEQ below the cached one, which the cache
+ * refuses (the new SELECT lists every flag). Returns 1 when a resync is
+ * needed, 0, or < 0: SYNC_ESTORE once, then store_failed is set and the
+ * news that follows only marks the mailbox dirty. */
 int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp);
 
 #endif

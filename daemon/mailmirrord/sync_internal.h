@@ -20,6 +20,11 @@
 /* An IMAP failure: SYNC_EMAILBOX for a NO or an error-class code,
  * SYNC_ECONN when the connection is gone. */
 int sync_fail_imap(struct sync_ctx *c, const char *what, int rc);
+/* The handler of untagged responses no command asked for (installed by
+ * sync_attach): sync_apply_unsolicited, its failure logged. For a command
+ * that sees every response (UID SEARCH), to pass on what is not its own:
+ * an EXISTS kept as the command's data would leave c->sel_exists behind. */
+int sync_on_unsolicited(void *payload, const imap4_resp *resp);
 /* A cache failure: rolls back, SYNC_ESTORE. */
 int sync_fail_store(struct sync_ctx *c, const char *what);
 bool sync_stopping(const struct sync_ctx *c);
@@ -67,7 +72,12 @@ struct pending {
 	bool want_reset; /* store_mailbox_reset in the next write */
 	uint32_t reset_uidvalidity;
 	int failed; /* IMAP4_E code from a callback */
-	bool dirty; /* a change we cannot apply in place */
+	char why[96]; /* with failed IMAP4_EPROTO: what the server did */
+	bool dirty;   /* a change we cannot apply in place */
+	bool listed;  /* the flags are a listing of every flag: taken even
+	                 with a MODSEQ below the cached one */
+	size_t stale; /* flag changes refused for such a MODSEQ (set by the
+	                 commit, see sync_ctx.nstale) */
 	/* fetch of new messages */
 	uint32_t max_uid;
 	size_t fetched;
@@ -85,7 +95,11 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg);
 int sync_pending_flags(struct pending *p, const imap4_msg *msg);
 /* Writes what is pending, and st (when not NULL) with it, in one
  * transaction; the rows stay in p. The mailbox's counts are refreshed
- * when rows or flags changed (st's counts are not written). */
+ * when rows or flags changed (st's counts are not written). A flag change
+ * whose MODSEQ went back (unless p->listed) is not written: it counts in
+ * p->stale and c->nstale, and while c->nstale is not 0 the mailbox's
+ * HIGHESTMODSEQ is written as 0, so that the next pass lists every flag
+ * even if this one does not get to it. */
 int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
                         struct pending *p,
                         const struct store_mailbox_state *st);

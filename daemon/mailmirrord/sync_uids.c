@@ -56,6 +56,7 @@ void sync_ranges_normalise(struct ranges *r)
 }
 
 struct search_collect {
+	struct sync_ctx *c;
 	struct ranges *r;
 	uint32_t min_uid; /* drop UIDs below (the "n:*" quirk) */
 	int failed;
@@ -74,9 +75,12 @@ static int add_clamped(struct search_collect *s, uint32_t lo, uint32_t hi)
 static int on_search(void *payload, const imap4_resp *resp)
 {
 	struct search_collect *s = payload;
+	/* imap4_command hands us every untagged response: news of the
+	 * mailbox (EXISTS of mail that arrived while we search) goes where
+	 * it goes during any other command. */
 	if (!resp->name || (strcmp(resp->name, "SEARCH") != 0 &&
 	                    strcmp(resp->name, "ESEARCH") != 0))
-		return 1;
+		return sync_on_unsolicited(s->c, resp);
 	imap4_search_result res;
 	if (imap4_search_parse(&res, resp) < 0) {
 		s->failed = IMAP4_EPROTO;
@@ -103,7 +107,7 @@ static int on_search(void *payload, const imap4_resp *resp)
 /* The UIDs from min_uid upwards, as ranges. */
 int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid)
 {
-	struct search_collect s = {.r = out, .min_uid = min_uid};
+	struct search_collect s = {.c = c, .r = out, .min_uid = min_uid};
 	char set[16];
 	snprintf(set, sizeof(set), "%u:*", min_uid);
 	int rc;

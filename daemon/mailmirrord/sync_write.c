@@ -210,11 +210,25 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 			return rc;
 	}
 	int64_t unseen_moved = 0;
+	p->stale = 0;
 	for (size_t i = 0; i < p->nflags; i++) {
 		int delta = 0;
 		int rc = store_message_set_flags(
 		        c->store, b->id, p->flags[i].uid, p->flags[i].flags,
-		        p->flags[i].modseq, &delta);
+		        p->flags[i].modseq, p->listed, &delta);
+		/* RFC 7162 3.1: a message's MODSEQ only grows. One below the
+		 * row's is an older state than the cached one, or a server
+		 * that went back (restored from a backup) or lies: as when
+		 * HIGHESTMODSEQ goes back (plan.c), neither the change nor
+		 * the marks are trusted, and only a listing of every flag
+		 * is (see c->nstale). */
+		if (rc == STORE_ESTALE) {
+			if (c->nstale++ == 0)
+				snprintf(c->stale_why, sizeof(c->stale_why),
+				         "%s", store_errmsg(c->store));
+			p->stale++;
+			continue;
+		}
 		/* A flag change for a message we do not hold yet is news of
 		 * a message above our UIDNEXT; the next fetch brings it. */
 		if (rc < 0 && rc != STORE_ENOTFOUND)
@@ -233,10 +247,11 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 	bool count = rows || p->nflags;
 	bool add = count && !p->want_reset && !p->gone.n &&
 	           added.rows == p->nrows;
-	if (st || add) {
+	bool forget = c->nstale > 0;
+	if (st || add || forget) {
 		struct store_mailbox_state w =
 		        st ? *st : (struct store_mailbox_state){0};
-		if (!count || add) {
+		if (!count || add || !st) {
 			/* The counts the last count made, plus what this
 			 * write added; not those st carried. */
 			struct store_mailbox_state now;
@@ -257,6 +272,8 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 				w.unseen = (uint32_t)unseen;
 			}
 		}
+		if (forget)
+			w.highestmodseq = 0;
 		if (store_mailbox_set_state(c->store, b->id, &w) < 0)
 			return sync_fail_store(c, "record mailbox state");
 	}

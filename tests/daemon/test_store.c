@@ -685,33 +685,68 @@ Test(store, messages)
 	/* What each change did to the unseen count: \seen in any case is
 	 * \Seen, and a change that keeps it moves nothing. */
 	int delta = 9;
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\seen", 0, &delta),
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\seen", 0, false,
+	                                     &delta),
 	             STORE_OK);
 	cr_assert_eq(delta, -1);
 	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
 	                       "WHERE uid = 5"),
 	             1050);
 	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\SEEN \\Flagged",
-	                                     0, &delta),
+	                                     0, false, &delta),
 	             STORE_OK);
 	cr_assert_eq(delta, 0);
 	cr_assert_eq(query_int("SELECT flagged FROM messages WHERE uid = 5"),
 	             1);
 	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seenish", 0,
-	                                     &delta),
+	                                     false, &delta),
 	             STORE_OK);
 	cr_assert_eq(delta, 1);
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "", 77, &delta),
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "", 77, false,
+	                                     &delta),
 	             STORE_OK);
 	cr_assert_eq(delta, 0);
 	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
 	                       "WHERE uid = 5"),
 	             77);
-	cr_assert_eq(store_message_set_flags(s, inbox, 99, "", 1, &delta),
+	cr_assert_eq(store_message_set_flags(s, inbox, 99, "", 1, false,
+	                                     &delta),
 	             STORE_ENOTFOUND);
 	cr_assert_eq(delta, 0);
-	cr_assert_eq(store_message_set_flags(s, inbox, 99, "\\Seen", 1, NULL),
+	cr_assert_eq(store_message_set_flags(s, inbox, 99, "\\Seen", 1, false,
+	                                     NULL),
 	             STORE_ENOTFOUND);
+
+	/* RFC 7162 3.1: a message's MODSEQ only grows. A change with a lower
+	 * one (77 is cached) is refused and changes nothing; the same one,
+	 * or one without MODSEQ, is taken; a listing of every flag is taken
+	 * as the server's word even when it went back. */
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seen", 76, false,
+	                                     &delta),
+	             STORE_ESTALE);
+	cr_assert_eq(delta, 0);
+	cr_assert_str_eq(store_errmsg(s),
+	                 "MODSEQ of UID 5 went back (77 -> 76)");
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "$x", 7, false, NULL),
+	             STORE_ESTALE);
+	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
+	                       "WHERE uid = 5 AND flags = ''"),
+	             77);
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "$x", 77, false,
+	                                     NULL),
+	             STORE_OK);
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "", 0, false, NULL),
+	             STORE_OK);
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seen", 9, true,
+	                                     &delta),
+	             STORE_OK);
+	cr_assert_eq(delta, -1);
+	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
+	                       "WHERE uid = 5"),
+	             1009);
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "", 9, false, &delta),
+	             STORE_OK);
+	cr_assert_eq(delta, 1);
 
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 8);
 	cr_assert_eq(store_message_max_uid(&max, s, inbox), STORE_OK);
@@ -735,7 +770,8 @@ Test(store, messages)
 	             43);
 	cr_assert_eq(store_mailbox_recount(s, 999, false), STORE_ENOTFOUND);
 	/* Flags only: unseen follows, exists is left alone. */
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seen", 0, NULL),
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seen", 0, false,
+	                                     NULL),
 	             STORE_OK);
 	cr_assert_eq(store_mailbox_recount(s, inbox, true), STORE_OK);
 	cr_assert_eq(query_int("SELECT exists_count * 10 + unseen_count FROM "
@@ -863,7 +899,8 @@ Test(store, fts_follows_updates_and_deletes)
 	cr_assert_eq(fts_hits("review"), 1);
 	cr_assert_eq(fts_hits("giraffe"), 1);
 	/* A flag change leaves the index alone and correct. */
-	cr_assert_eq(store_message_set_flags(s, inbox, 1, "\\Seen", 3, NULL),
+	cr_assert_eq(store_message_set_flags(s, inbox, 1, "\\Seen", 30, false,
+	                                     NULL),
 	             STORE_OK);
 	assert_consistent();
 

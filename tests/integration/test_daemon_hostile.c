@@ -731,6 +731,117 @@ Test(hostile, fetch_without_uid_in_uid_fetch, .timeout = 60)
 	batch_refused(&h, o, "UID FETCH", 3);
 }
 
+/* A FETCH that numbers a message past EXISTS: sequence numbers run from
+ * 1 to EXISTS (RFC 3501 7.4.2; the server tells of new mail with EXISTS
+ * first, 7.3.1). It took the row for message 3, as the UID said; but the
+ * server says two things of its mailbox at once, and which message it
+ * means cannot be known. The batch is refused, the log says why. */
+Test(hostile, fetch_above_exists, .timeout = 60)
+{
+	struct hostile h;
+	char *body = three_with(3,
+	                        "S: * 4 FETCH (UID 3 FLAGS () ENVELOPE (NIL "
+	                        "\"past the end\" NIL NIL NIL NIL NIL NIL "
+	                        "NIL NIL))",
+	                        NULL);
+	fetch_scenario(&h, "ho_above", body, "EOF\n");
+	free(body);
+	struct outcome o = run(&h);
+	finish(&h);
+	batch_refused(&h, o, "UID FETCH: FETCH of message 4, above EXISTS (3)",
+	              3);
+}
+
+/* Mail that arrives while the daemon searches: the EXISTS comes with the
+ * UID SEARCH, and the FETCH of message 3 that follows is within it.
+ * (UID SEARCH kept the EXISTS as its own data, and the count the daemon
+ * knew stayed at 2.) */
+Test(hostile, exists_during_uid_search, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO LIST_CMD "S: * LIST () \"/\" ho_grow\nS: $TAG OK ok\n"
+	         "C~ $TAG EXAMINE ho_grow$\n"
+	         "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 3] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	         "S: * 3 EXISTS\n"
+	         "S: * SEARCH 1 2 3\nS: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "1:3");
+	for (unsigned u = 1; u <= 3; u++)
+		add_msg(&sc, u, u);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_grow", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	done(&h);
+}
+
+/* NUL inside literals (RFC 3501 forbids it, a server may still send it):
+ * read as C strings, the subject was cut to "before" and the name to
+ * "Ann". The envelope's fields get a space for it, as for every other
+ * control character; the text after it is kept. */
+Test(hostile, envelope_literals_with_nul, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_nul", 1);
+	add_fetch_cmd(&sc, "1");
+	add(&sc, "S+ * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	         "10:00:00 +0000\" RFC822.SIZE 120 ENVELOPE (NIL "
+	         "{16}\\r\\nbefore\\0after end (({9}\\r\\nAnn\\0Smith NIL "
+	         "\"ann\" \"example.org\")) NIL NIL NIL NIL NIL NIL "
+	         "{6}\\r\\n<m\\0@x>))\\r\\n\n"
+	         "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_nul", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "subject = 'before after end' AND "
+	                               "from_addr = 'Ann Smith "
+	                               "<ann@example.org>' AND "
+	                               "message_id = '<m @x>'"),
+	             1);
+	done(&h);
+}
+
+/* The same in a body (bodies = "full"): a section has its length, and
+ * its text is kept past the NUL, in the headers and in the text, where
+ * the NUL is U+FFFD (schema.md). */
+Test(hostile, body_with_nul, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_bnul", 1);
+	add(&sc, "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	         "ENVELOPE BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n");
+	add(&sc, "S+ * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	         "10:00:00 +0000\" RFC822.SIZE 41 ENVELOPE (NIL \"nul\" NIL "
+	         "NIL NIL NIL NIL NIL NIL NIL) BODY[]<0> {41}\\r\\n"
+	         "Subject: nul\\0here\\r\\nX: y\\r\\n\\r\\n"
+	         "first\\0second\\r\\n)\\r\\n\n"
+	         "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_bnul", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_bnul", false, "bodies = \"full\";");
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM bodies WHERE "
+	                               "headers LIKE "
+	                               "'%nul\xef\xbf\xbdhere%X: y%' AND "
+	                               "body LIKE '%first\xef\xbf\xbdsecond%'"),
+	             1);
+	done(&h);
+}
+
 /* --------------------------------------------- the mailbox's numbers */
 
 /* EXAMINE of box answered by lines, then what follows. */
@@ -843,6 +954,188 @@ Test(hostile, exists_beyond_32_bits, .timeout = 60)
 	check_log(&h, "SELECT", "malformed", NULL);
 	check_cache(&h);
 	cr_assert_eq(messages(&h), 0);
+	done(&h);
+}
+
+/* ------------------------------------------------ CONDSTORE and QRESYNC */
+
+/* A server with QRESYNC (ENABLE first), and the session's start. */
+#define QR_CAPS "IMAP4rev1 ENABLE CONDSTORE QRESYNC"
+#define QR_HELLO                                                               \
+	"S: * OK [CAPABILITY " QR_CAPS "] fake server ready\n"                 \
+	"C~ $TAG LOGIN \n"                                                     \
+	"S: $TAG OK [CAPABILITY " QR_CAPS "] logged in\n"                      \
+	"C~ $TAG ENABLE QRESYNC$\n"                                            \
+	"S: * ENABLED QRESYNC\n"                                               \
+	"S: $TAG OK enabled\n"
+/* The same with CONDSTORE alone: SELECT (CONDSTORE) turns it on. */
+#define CS_HELLO                                                               \
+	"S: * OK [CAPABILITY IMAP4rev1 CONDSTORE] fake server ready\n"         \
+	"C~ $TAG LOGIN \n"                                                     \
+	"S: $TAG OK [CAPABILITY IMAP4rev1 CONDSTORE] logged in\n"
+
+/* An honest FETCH response with its MODSEQ. */
+static void add_msg_modseq(struct script *sc, unsigned seq, unsigned uid,
+                           unsigned modseq)
+{
+	add(sc,
+	    "S: * %u FETCH (UID %u MODSEQ (%u) FLAGS (\\\\Seen) INTERNALDATE "
+	    "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE 120 ENVELOPE (NIL "
+	    "\"modseq test %u\" ((NIL NIL \"ann\" \"example.org\")) NIL NIL "
+	    "NIL NIL NIL NIL \"<m%u@x>\"))\n",
+	    seq, uid, modseq, uid, uid);
+}
+
+/* The first session against a CONDSTORE server (hello: QR_HELLO or
+ * CS_HELLO): box with messages 1 and 2, MODSEQ 10 and 20, HIGHESTMODSEQ
+ * 20. */
+static void add_first_modseq_session(struct script *sc, const char *hello,
+                                     const char *box)
+{
+	add(sc, "%s" LIST_CMD "S: * LIST () \"/\" %s\nS: $TAG OK listed\n",
+	    hello, box);
+	add(sc,
+	    "C~ $TAG EXAMINE %s \\(CONDSTORE\\)$\n"
+	    "S: * 2 EXISTS\n"
+	    "S: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 3] ok\n"
+	    "S: * OK [HIGHESTMODSEQ 20] ok\n"
+	    "S: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	    "S: * SEARCH 1 2\n"
+	    "S: $TAG OK searched\n"
+	    "C~ $TAG UID FETCH 1:2 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	    "ENVELOPE MODSEQ\\)$\n",
+	    box);
+	add_msg_modseq(sc, 1, 1, 10);
+	add_msg_modseq(sc, 2, 2, 20);
+	add(sc, "S: $TAG OK fetched\n" LOGOUT);
+}
+
+/* The cache after a first session: the two rows with their MODSEQ. */
+static void check_first_modseq_session(struct hostile *h)
+{
+	check_ok(h, run(h));
+	finish(h);
+	cr_assert_eq(cache_count(&h->f, "SELECT sum(modseq) FROM messages"),
+	             30);
+	cr_assert_eq(cache_count(&h->f, "SELECT highestmodseq FROM mailboxes"),
+	             20);
+}
+
+/* The listing of every flag that a MODSEQ gone back calls for: the
+ * server's word, MODSEQ included, even below the cache's. */
+#define MODSEQ_LISTING                                                         \
+	"C~ $TAG UID FETCH 1:2 \\(UID FLAGS MODSEQ\\)$\n"                      \
+	"S: * 1 FETCH (UID 1 FLAGS (\\\\Seen) MODSEQ (10))\n"                  \
+	"S: * 2 FETCH (UID 2 FLAGS (\\\\Answered) MODSEQ (5))\n"               \
+	"S: $TAG OK fetched\n"
+
+/* What MODSEQ_LISTING leaves: message 2 as listed, the server's
+ * HIGHESTMODSEQ (21), and the reason in the log ("... listing every
+ * flag", or, from IDLE, "... selecting the mailbox again to list every
+ * flag"). */
+static void check_modseq_listed(struct hostile *h)
+{
+	check_cache(h);
+	cr_assert_eq(cache_count(&h->f, "SELECT count(*) FROM messages WHERE "
+	                                "uid = 2 AND flags = '\\Answered' AND "
+	                                "modseq = 5"),
+	             1, "the listing did not set message 2");
+	cr_assert_eq(cache_count(&h->f, "SELECT highestmodseq FROM mailboxes"),
+	             21);
+	check_log(h, "MODSEQ of UID 2 went back (20 -> 5)", "every flag",
+	          NULL);
+}
+
+/* SELECT (QRESYNC) tells the flag changes it knows of with FETCH, which
+ * RFC 7162 3.2.5.1 does not order against the EXISTS: a FETCH before it,
+ * numbered above the count the daemon last knew (none, in this new
+ * process), is news of the mailbox, not a FETCH past EXISTS. */
+Test(hostile, qresync_fetch_before_exists, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_first_modseq_session(&sc, QR_HELLO, "ho_qr");
+	start(&h, "ho_qr", sc.s);
+	free(sc.s);
+	check_first_modseq_session(&h);
+
+	restart(&h, QR_HELLO
+	        "C~ $TAG EXAMINE ho_qr \\(QRESYNC \\(7 20\\)\\)$\n"
+	        "S: * 2 FETCH (UID 2 FLAGS (\\\\Flagged) MODSEQ (21))\n"
+	        "S: * 2 EXISTS\n"
+	        "S: * OK [UIDVALIDITY 7] ok\n"
+	        "S: * OK [UIDNEXT 3] ok\n"
+	        "S: * OK [HIGHESTMODSEQ 21] ok\n"
+	        "S: $TAG OK [READ-ONLY] examined\n" LIST_CMD
+	        "S: * LIST () \"/\" ho_qr\nS: $TAG OK listed\n" LOGOUT);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 2 AND flags = '\\Flagged' AND "
+	                               "modseq = 21"),
+	             1);
+	cr_assert_eq(cache_count(&h.f, "SELECT highestmodseq FROM mailboxes"),
+	             21);
+	done(&h);
+}
+
+/* A message's MODSEQ only grows (RFC 7162 3.1). SELECT (QRESYNC) tells
+ * of message 2 with a MODSEQ below the cached one: an older state, or a
+ * server that went back. Stored, it put an old state over the cached one
+ * and lowered the row's MODSEQ, and HIGHESTMODSEQ moved on past it. As
+ * when HIGHESTMODSEQ goes back, the change is not taken and every flag is
+ * listed, in the same pass. */
+Test(hostile, qresync_modseq_going_back, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_first_modseq_session(&sc, QR_HELLO, "ho_qmb");
+	start(&h, "ho_qmb", sc.s);
+	free(sc.s);
+	check_first_modseq_session(&h);
+
+	restart(&h, QR_HELLO
+	        "C~ $TAG EXAMINE ho_qmb \\(QRESYNC \\(7 20\\)\\)$\n"
+	        "S: * 2 FETCH (UID 2 FLAGS (\\\\Flagged) MODSEQ (5))\n"
+	        "S: * 2 EXISTS\n"
+	        "S: * OK [UIDVALIDITY 7] ok\n"
+	        "S: * OK [UIDNEXT 3] ok\n"
+	        "S: * OK [HIGHESTMODSEQ 21] ok\n"
+	        "S: $TAG OK [READ-ONLY] examined\n" MODSEQ_LISTING LIST_CMD
+	        "S: * LIST () \"/\" ho_qmb\nS: $TAG OK listed\n" LOGOUT);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_modseq_listed(&h);
+	done(&h);
+}
+
+/* The same answering UID FETCH (CHANGEDSINCE) of a CONDSTORE server. */
+Test(hostile, changedsince_modseq_going_back, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_first_modseq_session(&sc, CS_HELLO, "ho_cmb");
+	start(&h, "ho_cmb", sc.s);
+	free(sc.s);
+	check_first_modseq_session(&h);
+
+	restart(&h, CS_HELLO
+	        "C~ $TAG EXAMINE ho_cmb \\(CONDSTORE\\)$\n"
+	        "S: * 2 EXISTS\n"
+	        "S: * OK [UIDVALIDITY 7] ok\n"
+	        "S: * OK [UIDNEXT 3] ok\n"
+	        "S: * OK [HIGHESTMODSEQ 21] ok\n"
+	        "S: $TAG OK [READ-ONLY] examined\n"
+	        "C~ $TAG UID FETCH 1:2 \\(UID FLAGS\\) \\(CHANGEDSINCE 20\\)$\n"
+	        "S: * 2 FETCH (UID 2 FLAGS (\\\\Flagged) MODSEQ (5))\n"
+	        "S: $TAG OK fetched\n" MODSEQ_LISTING LIST_CMD
+	        "S: * LIST () \"/\" ho_cmb\nS: $TAG OK listed\n" LOGOUT);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_modseq_listed(&h);
 	done(&h);
 }
 
@@ -982,6 +1275,7 @@ Test(hostile, list_name_with_nul, .timeout = 60)
 	struct outcome o = run(&h);
 	finish(&h);
 	check_ok(&h, o);
+	check_log(&h, "LIST: skipping an entry that does not parse", NULL);
 	check_cache(&h);
 	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 0);
 	done(&h);
@@ -1318,6 +1612,137 @@ Test(hostile, flood_of_news_during_idle, .timeout = 90)
 	cr_assert_lt(kb, RSS_MAX_KB, "peak RSS %ld kB", kb);
 	check_log(&h, "watching with IDLE", NULL);
 	check_cache(&h);
+	done(&h);
+}
+
+/* Waits (10 s at most) for the daemon's log to hold text. */
+static bool log_says(const struct hostile *h, const char *text)
+{
+	for (int i = 0; i < 200; i++) {
+		char *log = read_log(h);
+		bool found = strstr(log, text) != NULL;
+		free(log);
+		if (found)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* While the daemon idles, news of message 2 in a mailbox of one message
+ * (RFC 3501 7.4.2: sequence numbers never pass EXISTS). It named UID 1,
+ * and its flags were stored as they came. The news is refused with a
+ * warning, and the mailbox selected again: the listing decides the flags. */
+Test(hostile, fetch_above_exists_during_idle, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n");
+	add_box(&sc, "ho_idlex", 1);
+	add_fetch_cmd(&sc, "1");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: $TAG OK fetched\n"
+	         "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "S: * 2 FETCH (UID 1 FLAGS (\\\\Seen \\\\Flagged))\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n"
+	         "C~ $TAG EXAMINE ho_idlex$\n"
+	         "S: * 1 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 2] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\)$\n"
+	         "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen \\\\Answered))\n"
+	         "S: $TAG OK fetched\n"
+	         "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "TIMEOUT 20000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_idlex", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	long answered = cache_count_until(&h.f,
+	                                  "SELECT count(*) FROM messages "
+	                                  "WHERE flags LIKE '%Answered%'",
+	                                  1, 30);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(answered, 1, "the listing never reached the cache");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "flagged"),
+	             0, "the news past EXISTS was stored");
+	check_log(&h, "news of the mailbox refused (FETCH of message 2, "
+	              "above EXISTS (1)): selecting it again",
+	          NULL);
+	check_cache(&h);
+	done(&h);
+}
+
+/* While the daemon idles (QRESYNC), news of message 2 with a MODSEQ
+ * below the cached one. It is not stored; the mailbox's HIGHESTMODSEQ is
+ * forgotten in the same transaction, so the SELECT that follows cannot
+ * use QRESYNC (whose answer would be against the mark we no longer
+ * trust) and every flag is listed. */
+Test(hostile, modseq_going_back_during_idle, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY " QR_CAPS " IDLE] fake server ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY " QR_CAPS " IDLE] logged in\n"
+	         "C~ $TAG ENABLE QRESYNC$\n"
+	         "S: * ENABLED QRESYNC\n"
+	         "S: $TAG OK enabled\n");
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_imb\nS: $TAG OK listed\n"
+	                  "C~ $TAG EXAMINE ho_imb \\(CONDSTORE\\)$\n"
+	                  "S: * 2 EXISTS\n"
+	                  "S: * OK [UIDVALIDITY 7] ok\n"
+	                  "S: * OK [UIDNEXT 3] ok\n"
+	                  "S: * OK [HIGHESTMODSEQ 20] ok\n"
+	                  "S: $TAG OK [READ-ONLY] examined\n"
+	                  "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	                  "S: * SEARCH 1 2\n"
+	                  "S: $TAG OK searched\n"
+	                  "C~ $TAG UID FETCH 1:2 \\(UID FLAGS INTERNALDATE "
+	                  "RFC822.SIZE ENVELOPE MODSEQ\\)$\n");
+	add_msg_modseq(&sc, 1, 1, 10);
+	add_msg_modseq(&sc, 2, 2, 20);
+	add(&sc, "S: $TAG OK fetched\n"
+	         "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "S: * 2 FETCH (UID 2 FLAGS (\\\\Flagged) MODSEQ (5))\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n"
+	         "C~ $TAG EXAMINE ho_imb \\(CONDSTORE\\)$\n"
+	         "S: * 2 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 3] ok\n"
+	         "S: * OK [HIGHESTMODSEQ 21] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n" MODSEQ_LISTING
+	         "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "TIMEOUT 20000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_imb", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	long listed = cache_count_until(&h.f,
+	                                "SELECT count(*) FROM messages "
+	                                "WHERE flags LIKE '%Answered%'",
+	                                1, 30);
+	bool logged = log_says(&h, "selecting the mailbox again to list");
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(listed, 1, "the listing never reached the cache");
+	cr_assert(logged);
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_modseq_listed(&h);
 	done(&h);
 }
 
