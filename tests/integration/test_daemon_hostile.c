@@ -159,6 +159,8 @@ struct hostile {
 	struct fake_server *fs;
 	uint16_t port;
 	bool trace; /* run at -vv: the conversation in the log */
+	const char *password; /* as the configuration spells it; NULL:
+	                       * PASSWORD */
 };
 
 /* Writes the configuration: one account "hostile" on the fake server's
@@ -174,11 +176,12 @@ static void write_conf(const struct hostile *h, const char *box, bool good,
 	        "accounts = ({\n"
 	        "  name = \"hostile\"; host = \"127.0.0.1\"; port = %u;\n"
 	        "  tls = \"none\"; user = \"mallory\";\n"
-	        "  password = \"" PASSWORD "\";\n"
+	        "  password = \"%s\";\n"
 	        "  mailboxes = [\"%s*\"]; idle = [\"%s\"]; timeout = 5;\n"
 	        "  %s\n"
 	        "}",
-	        h->f.db, h->port, box, box, extra ? extra : "");
+	        h->f.db, h->port, h->password ? h->password : PASSWORD, box,
+	        box, extra ? extra : "");
 	if (good)
 		fprintf(c,
 		        ", {\n"
@@ -475,28 +478,127 @@ Test(hostile, login_refusal_echoing_the_password, .timeout = 60)
 	done(&h);
 }
 
+/* The echo cut where the error message is cut (400 bytes): what is left
+ * of the password is no more readable than the whole. */
+Test(hostile, password_echo_across_the_message_cut, .timeout = 60)
+{
+	struct hostile h;
+	char script[1024], pad[400];
+	memset(pad, 'x', 372);
+	pad[372] = '\0';
+	snprintf(script, sizeof(script),
+	         GREETING "C~ $TAG LOGIN \n"
+	                  "S: $TAG NO %s " PASSWORD " tail\n"
+	                  "EOF\n",
+	         pad);
+	start(&h, "ho_echocut", script);
+	h.trace = true;
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "xxxx", NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "Hostile-s3"), "a part of the password is "
+	                                          "in the log");
+	free(log);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
+	                               "last_error LIKE '%Hostile-s3%'"),
+	             0);
+	done(&h);
+}
+
+/* LOGIN sends a password holding '"' and '\\' as a quoted string, with
+ * both escaped; a server that echoes it echoes that form. */
+#define QUOTED_PW_CONF "Q\\\"uo\\\\ted-s3cret" /* Q"uo\ted-s3cret */
+/* As LOGIN quotes it, in a script (its '\\' escaped for S: and C~). */
+#define QUOTED_PW_SCRIPT "Q\\\\\"uo\\\\\\\\ted-s3cret"
+Test(hostile, quoted_password_echo_is_masked, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_echoq",
+	      GREETING "C~ $TAG LOGIN mallory \"" QUOTED_PW_SCRIPT "\"$\n"
+	               "S: $TAG NO bad credentials: mallory \"" QUOTED_PW_SCRIPT
+	               "\"\n"
+	               "EOF\n");
+	h.password = QUOTED_PW_CONF;
+	write_conf(&h, "ho_echoq", false, NULL);
+	h.trace = true;
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "bad credentials", NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "ted-s3cret"), "the password is in the log");
+	free(log);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
+	                               "last_error LIKE '%ted-s3cret%'"),
+	             0);
+	done(&h);
+}
+
+/* A server that disabled LOGIN over a connection in clear wants no
+ * secret over it, by any mechanism: nothing is sent. */
+Test(hostile, logindisabled_in_clear_gets_no_secret, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_nologin",
+	      "S: * OK [CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=PLAIN] hi\n"
+	      "C~ $TAG LOGOUT$\n"
+	      "S: * BYE bye\n"
+	      "S: $TAG OK bye\n"
+	      "EOF\n");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "LOGINDISABLED", "starttls", NULL);
+	done(&h);
+}
+
+/* A mechanism the server does not list is not tried: the error names
+ * what it offers instead. */
+Test(hostile, unoffered_mechanism_is_not_tried, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_nomech",
+	      "S: * OK [CAPABILITY IMAP4rev1 AUTH=GSSAPI AUTH=EXTERNAL] hi\n"
+	      "C~ $TAG LOGOUT$\n"
+	      "S: * BYE bye\n"
+	      "S: $TAG OK bye\n"
+	      "EOF\n");
+	write_conf(&h, "ho_nomech", false, "auth = \"scram-sha-256\";");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "does not offer SCRAM-SHA-256",
+	          "it offers: GSSAPI EXTERNAL", NULL);
+	done(&h);
+}
+
 /* The same at -vv, where the server's lines are logged, and with SASL
- * PLAIN (LOGINDISABLED): an ALERT quotes the password, the NO quotes the
- * base64 response the daemon sent (the user and the password). Neither
- * reaches the log nor the status; the response code stays readable. */
+ * PLAIN: an ALERT quotes the password, the NO quotes the base64 response
+ * the daemon sent (the user and the password). Neither reaches the log
+ * nor the status; the response code stays readable. */
 #define PLAIN_B64 "AG1hbGxvcnkASG9zdGlsZS1zM2NyZXQtUFc="
 Test(hostile, sasl_response_echoed_stays_out_of_the_log, .timeout = 60)
 {
 	struct hostile h;
 	start(&h, "ho_sasl",
-	      "S: * OK [CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=PLAIN] hi\n"
+	      "S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\n"
 	      "C~ $TAG AUTHENTICATE PLAIN$\n"
 	      "S: + \n"
 	      "C~ ^" PLAIN_B64 "$\n"
-	      "S: * OK [ALERT] you sent " PASSWORD "\n"
+	      "S: * OK [ALERT] you sent " PASSWORD " (THREAD=REFERENCES)\n"
 	      "S: $TAG NO [AUTHENTICATIONFAILED] cannot decode \"" PLAIN_B64
 	      "\"\n"
 	      "EOF\n");
+	write_conf(&h, "ho_sasl", false, "auth = \"plain\";");
 	h.trace = true;
 	struct outcome o = run(&h);
 	finish(&h);
 	check_failed(&h, o);
-	check_log(&h, "cannot decode", "AUTHENTICATIONFAILED", "S: ", NULL);
+	/* Words with '=' inside are no base64: shown. */
+	check_log(&h, "cannot decode", "AUTHENTICATIONFAILED", "S: ",
+	          "THREAD=REFERENCES", NULL);
 	char *log = read_log(&h);
 	cr_assert_null(strstr(log, PLAIN_B64), "the SASL response is logged");
 	free(log);
