@@ -1035,6 +1035,109 @@ Test(hostile, an_unreadable_list_entry_drops_no_mailbox, .timeout = 60)
 	done(&h);
 }
 
+/* The second session after ho_rn (2 messages) left the server, which
+ * lists ho_rnZ with the same UIDVALIDITY; its messages 1 and 2 are of
+ * size and INTERNALDATE as given. Up to the sample's FETCH. */
+static void rename_scenario(struct script *sc, unsigned size, const char *date)
+{
+	add(sc, HELLO
+	    "C~ $TAG EXAMINE ho_rn$\n"
+	    "S: $TAG NO [NONEXISTENT] no such mailbox\n" LIST_CMD
+	    "S: * LIST () \"/\" ho_rnZ\nS: $TAG OK listed\n"
+	    "C~ $TAG STATUS ho_rnZ \\(UIDVALIDITY\\)$\n"
+	    "S: * STATUS ho_rnZ (UIDVALIDITY 7)\nS: $TAG OK status\n"
+	    "C~ $TAG EXAMINE ho_rnZ$\n"
+	    "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 3] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID FETCH [0-9,:]+ \\(UID RFC822.SIZE INTERNALDATE\\)$\n");
+	for (unsigned u = 1; u <= 2; u++)
+		add(sc,
+		    "S: * %u FETCH (UID %u RFC822.SIZE %u INTERNALDATE \"%s\")\n",
+		    u, u, size, date);
+	add(sc, "S: $TAG OK fetched\n");
+}
+
+/* Another mailbox with the UIDVALIDITY of one gone is no rename of it
+ * unless it holds its messages: Cyrus gives mailboxes made in the same
+ * second the same UIDVALIDITY, and a deleted folder's mail came back
+ * under a renamed folder's name, for good. */
+Test(hostile, a_same_uidvalidity_is_no_rename, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_honest(&sc, "ho_rn", 2);
+	start(&h, "ho_rn", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	cr_assert_eq(messages(&h), 2);
+
+	struct script s2 = {0};
+	rename_scenario(&s2, 999, "02-Jul-2025 11:00:00 +0000");
+	/* Not it: dropped, and ho_rnZ mirrored from nothing. */
+	add(&s2, "C~ $TAG EXAMINE ho_rnZ$\n"
+	         "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 3] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH 1 2\n"
+	         "S: $TAG OK searched\n");
+	add_fetch_cmd(&s2, "1:2");
+	for (unsigned u = 1; u <= 2; u++)
+		add(&s2,
+		    "S: * %u FETCH (UID %u FLAGS () INTERNALDATE "
+		    "\"02-Jul-2025 11:00:00 +0000\" RFC822.SIZE 999 ENVELOPE "
+		    "(NIL \"other %u\" NIL NIL NIL NIL NIL NIL NIL NIL))\n",
+		    u, u, u);
+	add(&s2, "S: $TAG OK fetched\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "ho_rn] mailbox gone from the server", NULL);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages m JOIN "
+	                               "mailboxes b ON b.id = m.mailbox_id "
+	                               "WHERE b.name = 'ho_rnZ' AND "
+	                               "m.subject LIKE 'other %'"),
+	             2, "ho_rnZ holds the mail of the mailbox gone");
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 1);
+	done(&h);
+}
+
+/* And a mailbox that holds them is the one renamed: kept, not fetched
+ * again. */
+Test(hostile, a_rename_keeps_the_messages, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_honest(&sc, "ho_rn", 2);
+	start(&h, "ho_rn", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+
+	struct script s2 = {0};
+	rename_scenario(&s2, 120, "01-Jul-2025 10:00:00 +0000");
+	add(&s2, "C~ $TAG EXAMINE ho_rnZ$\n"
+	         "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 3] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID FETCH 1:2 \\(UID FLAGS\\)$\n"
+	         "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+	         "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
+	         "S: $TAG OK fetched\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "mailbox renamed (was ho_rn)", NULL);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages m JOIN "
+	                               "mailboxes b ON b.id = m.mailbox_id "
+	                               "WHERE b.name = 'ho_rnZ' AND "
+	                               "m.subject LIKE 'hostile test %'"),
+	             2);
+	done(&h);
+}
+
 /* An empty name is skipped like any name we cannot use, not a failure
  * of the account; and INBOX in another case is INBOX, listed once. */
 Test(hostile, list_empty_name_and_inbox_twice, .timeout = 60)
