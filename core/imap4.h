@@ -543,17 +543,26 @@ struct imap4_limits {
 
 struct imap4_opts {
 	unsigned version;	/* IMAP4_OPTS_VERSION */
-	enum imap4_tls_mode tls;
+	enum imap4_tls_mode tls;	/* a value outside the enum fails
+					   the open with IMAP4_EINVAL */
 	int connect_timeout_ms;	/* connect + greeting + TLS handshake (30 s) */
 	int timeout_ms;		/* whole of each command (120 s), inactivity
 				   included; <= 0 means no deadline */
 	bool tcp_keepalive;	/* SO_KEEPALIVE with short probes (true) */
-	/* TLS: verification is on unless insecure is set */
+	/* TLS: the server's certificate is verified unless insecure is set:
+	 * its chain, its dates, its name, keys and signatures of 112-bit
+	 * security at least (RSA 2048 bits, EC 224), and its purpose (an
+	 * Extended Key Usage, when it has one, must include TLS server
+	 * authentication); a failure is IMAP4_ECERT. */
 	const char *ca_file;	/* PEM bundle instead of the system store */
 	const char *pin_sha256;	/* "sha256:<hex>" or "<hex>" of the DER
-				   certificate: trusted instead of the chain */
+				   certificate: trusted instead of the chain,
+				   name, dates, key sizes and purpose; it is
+				   checked even when insecure is set */
 	const char *servername;	/* name to verify, default the host */
-	bool insecure;		/* no verification at all (tests only) */
+	bool insecure;		/* no verification of the chain, name, dates,
+				   key sizes or purpose (tests only); a
+				   pin_sha256 is still required to match */
 	struct imap4_limits limits;
 	imap4_trace_cb trace;
 	void *trace_payload;

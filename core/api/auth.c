@@ -60,7 +60,7 @@ struct exchange {
 	/* ... or a built-in mechanism */
 	struct imap4_sasl *sasl;
 	int error;       /* why the exchange was cancelled */
-	const char *why; /* in words, when the mechanism knows: static */
+	const char *why; /* in words (static), when known */
 };
 
 /* Sends one client response line: base64 of data, "=" for none is not
@@ -125,6 +125,7 @@ static int on_challenge(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 		                  "AUTHENTICATE");
 	if (decode_challenge(&ch, resp->text)) {
 		ex->error = IMAP4_EPROTO;
+		ex->why = "a challenge that is not base64";
 		return send_line(h, run, NULL, 0, true);
 	}
 	/* An empty challenge is a challenge, not the absence of one. */
@@ -148,6 +149,8 @@ static int on_challenge(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 	gnutls_free(ch.data);
 	if (cb != 0) {
 		ex->error = cb < 0 ? IMAP4_ECALLBACK : IMAP4_ENO;
+		ex->why = cb < 0 ? "the callback failed"
+		                 : "the callback cancelled it";
 		if (answer) {
 			imap4_memzero(answer, alen);
 			free(answer);
@@ -182,12 +185,16 @@ static int run_exchange(imap4 *h, const char *mechanism, struct exchange *ex)
 		                          : imap4_strerror(ex->error));
 	if (rc)
 		return rc;
-	/* We answered "*": an OK now is not a login we can trust. */
+	/* We answered "*": an OK now is not a login we can trust. Why we
+	 * cancelled (a SCRAM server that does not know the password) is
+	 * what the user must hear; the OK only makes it worse. */
 	if (ex->error)
 		return imap4_fail(h, IMAP4_EPROTO,
-		                  "AUTHENTICATE %s: the server accepted a "
-		                  "cancelled exchange",
-		                  mechanism);
+		                  "AUTHENTICATE %s cancelled: %s (and the "
+		                  "server accepted the cancelled exchange)",
+		                  mechanism,
+		                  ex->why ? ex->why
+		                          : imap4_strerror(ex->error));
 	if (ex->sasl && !imap4_sasl_server_verified(ex->sasl))
 		return imap4_fail(h, IMAP4_EPROTO,
 		                  "AUTHENTICATE %s: the server accepted "

@@ -32,23 +32,39 @@ void imap4_opts_init(struct imap4_opts *opts)
 #define OPTS_V1_SIZE offsetof(struct imap4_opts, cancel_fd)
 #define OPTS_V2_SIZE offsetof(struct imap4_opts, stderr_fd)
 
+static void set_open_error(const char *fmt, ...)
+        __attribute__((format(printf, 1, 2)));
+
 /* *dst = the caller's options (NULL: the defaults); those of version 1 get
- * the defaults of the fields they lack. false for an unknown version. */
-static bool take_opts(struct imap4_opts *dst, const struct imap4_opts *src)
+ * the defaults of the fields they lack. IMAP4_EINVAL, with the open's
+ * message set, for an unknown version or a tls mode outside the enum: a
+ * garbage or uninitialised mode must not mean "no TLS", the one value
+ * that sends the password in clear. */
+static int take_opts(struct imap4_opts *dst, const struct imap4_opts *src)
 {
 	imap4_opts_init(dst);
 	if (src == NULL)
-		return true;
+		return 0;
 	if (src->version == IMAP4_OPTS_VERSION) {
 		*dst = *src;
-		return true;
-	}
-	if (src->version == 1 || src->version == 2) {
-		memcpy(dst, src, src->version == 1 ? OPTS_V1_SIZE : OPTS_V2_SIZE);
+	} else if (src->version == 1 || src->version == 2) {
+		memcpy(dst, src,
+		       src->version == 1 ? OPTS_V1_SIZE : OPTS_V2_SIZE);
 		dst->version = IMAP4_OPTS_VERSION;
-		return true;
+	} else {
+		set_open_error("unknown options version %u", src->version);
+		return IMAP4_EINVAL;
 	}
-	return false;
+	switch (dst->tls) {
+	case IMAP4_TLS_NONE:
+	case IMAP4_TLS_STARTTLS:
+	case IMAP4_TLS_IMPLICIT:
+		return 0;
+	}
+	set_open_error("invalid opts.tls %d: not IMAP4_TLS_NONE, "
+	               "IMAP4_TLS_STARTTLS or IMAP4_TLS_IMPLICIT",
+	               (int)dst->tls);
+	return IMAP4_EINVAL;
 }
 
 const char *imap4_open_error(void)
@@ -56,8 +72,6 @@ const char *imap4_open_error(void)
 	return open_error;
 }
 
-static void set_open_error(const char *fmt, ...)
-        __attribute__((format(printf, 1, 2)));
 static void set_open_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -96,10 +110,8 @@ static int handle_new(imap4 **out, const struct imap4_opts *opts,
 	imap4 *h;
 
 	*out = NULL;
-	if (!take_opts(&o, opts)) {
-		set_open_error("unknown options version %u", opts->version);
+	if (take_opts(&o, opts))
 		return IMAP4_EINVAL;
-	}
 	opts = &o;
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
@@ -358,10 +370,12 @@ static int open_tcp(imap4 **out, const char *host, uint16_t port,
 
 	*out = NULL;
 	open_error[0] = '\0';
-	if (host == NULL || !take_opts(&o, opts)) {
-		set_open_error("%s", "invalid host or options");
+	if (host == NULL) {
+		set_open_error("%s", "no host");
 		return IMAP4_EINVAL;
 	}
+	if (take_opts(&o, opts))
+		return IMAP4_EINVAL;
 	if (implicit)
 		o.tls = IMAP4_TLS_IMPLICIT;
 	if (port == 0)
@@ -411,11 +425,12 @@ int imap4_open_stream(imap4 **out, const char *command,
 
 	*out = NULL;
 	open_error[0] = '\0';
-	if (command == NULL || !take_opts(&o, opts)) {
-		set_open_error("%s",
-		               command ? "invalid options" : "no command");
+	if (command == NULL) {
+		set_open_error("%s", "no command");
 		return IMAP4_EINVAL;
 	}
+	if (take_opts(&o, opts))
+		return IMAP4_EINVAL;
 	/* Ignored, it would have sent the password in clear. */
 	if (o.tls == IMAP4_TLS_IMPLICIT) {
 		set_open_error("%s", "stream: implicit TLS is not available "

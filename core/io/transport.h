@@ -125,13 +125,16 @@ int imap4_stream_open(struct imap4_transport **out, const char *command,
 int imap4_fd_open(struct imap4_transport **out, int fd);
 
 /* tls.c: GnuTLS client over lower (which it then owns, also on failure),
- * handshake done within deadline. TLS 1.2 minimum. Verification, unless
- * insecure: with pin_sha256 ("sha256:" optional, hex in any case, colons
- * allowed), the SHA-256 of the server's DER certificate must match and
- * nothing else is checked; otherwise the chain against ca_file (PEM) or the
- * system trust store, the dates, and servername against the DNS or IP
- * SANs. servername is also sent as SNI unless it is an address; it is
- * required unless insecure or pinned. params' strings are not kept.
+ * handshake done within deadline. TLS 1.2 minimum. Verification: with
+ * pin_sha256 ("sha256:" optional, hex in any case, colons allowed), the
+ * SHA-256 of the server's DER certificate must match and nothing else is
+ * checked, insecure or not; otherwise, unless insecure, the chain against
+ * ca_file (PEM) or the system trust store, the dates, keys and signatures
+ * of 112-bit security at least (RSA 2048, EC 224), servername against the
+ * DNS SANs (a host name) or the IP SANs (an address), and an Extended Key
+ * Usage, when the certificate has one, that includes TLS server
+ * authentication. servername is also sent as SNI unless it is an address;
+ * it is required unless insecure or pinned. params' strings are not kept.
  * Errors: IMAP4_EINVAL (bad pin, no name), IMAP4_ECERT, IMAP4_ETLS,
  * IMAP4_ETIMEOUT, IMAP4_EEOF/EIO/ECANCELED from below, IMAP4_ENOMEM.
  * Closing sends a close_notify (waiting at most 1 s). */

@@ -286,6 +286,14 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 		              x->s_ca_file ? x->s_ca_file : x->s_fingerprint,
 		              "%s is set but tls = \"none\"",
 		              x->s_ca_file ? "ca_file" : "fingerprint");
+	/* A pin trusts that one certificate instead of a chain: a ca_file
+	 * beside it would be read by nobody, and its user would believe in
+	 * a check that never runs. */
+	else if (x->s_ca_file && x->s_fingerprint)
+		conf_acct_err(L, x, x->s_ca_file,
+		              "ca_file and fingerprint exclude each other: a "
+		              "fingerprint trusts that certificate alone, "
+		              "without a chain; remove one");
 	check_auth(L, x);
 
 	/* Unwritten, idle means "INBOX, when it is mirrored": a user who

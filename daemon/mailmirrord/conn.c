@@ -8,7 +8,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,8 +31,9 @@ bool conn_addr_is_loopback(const struct sockaddr *sa)
 
 /* tls = "none" is allowed by the host's text (config.c): "localhost" or a
  * loopback address. What it resolved to is checked too, before anything
- * secret is sent: an /etc/hosts or a resolver that maps "localhost"
- * elsewhere would otherwise get the password in clear. */
+ * secret is sent or mail is read: an /etc/hosts or a resolver that maps
+ * "localhost" elsewhere would otherwise get the password in clear, or
+ * serve us mail read by anyone on the way (a PREAUTH greeting). */
 static bool cleartext_peer_ok(imap4 *h, const struct conf_account *acct,
                               char *err, size_t errlen)
 {
@@ -44,7 +47,7 @@ static bool cleartext_peer_ok(imap4 *h, const struct conf_account *acct,
 		return true;
 	snprintf(err, errlen,
 	         "tls = \"none\": %s is not connected through a loopback "
-	         "address; the password is not sent in clear",
+	         "address; neither the password nor the mail goes in clear",
 	         acct->host);
 	return false;
 }
@@ -56,7 +59,7 @@ static bool cleartext_peer_ok(imap4 *h, const struct conf_account *acct,
 static bool is_base64_char(char ch)
 {
 	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' || ch == '=';
+	       (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
 }
 
 /* Whether s[0..n) mixes two of: capitals, small letters, digits and
@@ -74,27 +77,72 @@ static bool looks_encoded(const char *s, size_t n)
 	return upper + lower + other >= 2;
 }
 
-/* Overwrites with '*', in s[0..len), every occurrence of secret and every
- * run that looks like base64 of BASE64_RUN_MIN characters or more: a
- * server that quotes the credentials it refused ("NO bad password
- * hunter2", "NO cannot decode AGpvZQBodW50ZXIy") must not get them into
- * our log, and what a server says while we authenticate needs no long
- * base64 to be read. */
+static void mask_all(char *s, size_t len, const char *what, size_t n)
+{
+	for (char *p = s;
+	     n && (p = memmem(p, len - (size_t)(p - s), what, n)) != NULL;
+	     p += n)
+		memset(p, '*', n);
+}
+
+/* Overwrites with '*', in s[0..len), every occurrence of secret, raw or
+ * as a quoted string carries it (LOGIN's '\"' and '\\'), and every run
+ * that looks like base64 of BASE64_RUN_MIN characters or more ('='
+ * counted only as its padding): a server that quotes the credentials it
+ * refused ("NO bad password hunter2", "NO cannot decode AGpvZQBodW50ZXIy")
+ * must not get them into our log, and what a server says while we
+ * authenticate needs no long base64 to be read. */
 static void redact(char *s, size_t len, const char *secret)
 {
 	size_t n = secret ? strlen(secret) : 0;
-	for (char *p = s; n && (p = memmem(p, len - (size_t)(p - s), secret,
-	                                   n)) != NULL;
-	     p += n)
-		memset(p, '*', n);
+	mask_all(s, len, secret, n);
+	if (n && strpbrk(secret, "\\\"")) {
+		char *quoted = malloc(2 * n);
+		size_t q = 0;
+		for (size_t i = 0; quoted && i < n; i++) {
+			if (secret[i] == '\\' || secret[i] == '"')
+				quoted[q++] = '\\';
+			quoted[q++] = secret[i];
+		}
+		if (quoted)
+			mask_all(s, len, quoted, q);
+		else /* no copy: all of it, rather than the secret */
+			memset(s, '*', len);
+		if (quoted)
+			explicit_bzero(quoted, q);
+		free(quoted);
+	}
 	for (size_t i = 0; i < len;) {
 		size_t j = i;
 		while (j < len && is_base64_char(s[j]))
+			j++;
+		for (int pad = 0; pad < 2 && j > i && j < len && s[j] == '='; pad++)
 			j++;
 		if (j - i >= BASE64_RUN_MIN && looks_encoded(s + i, j - i))
 			memset(s + i, '*', j - i);
 		i = j > i ? j : i + 1;
 	}
+}
+
+/* A copy of s[0..len) with redact applied to the whole of it, before
+ * anything is cut: a secret across a cut would leave its start behind.
+ * NULL when out of memory. */
+static char *redacted_copy(const char *s, size_t len, const char *secret)
+{
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return NULL;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	redact(copy, len, secret);
+	return copy;
+}
+
+static void free_secret_copy(char *copy, size_t len)
+{
+	if (copy)
+		explicit_bzero(copy, len);
+	free(copy);
 }
 
 /* The secret while this thread authenticates, for the trace: what the
@@ -111,12 +159,13 @@ static void trace(void *payload, char dir, const char *line, size_t len)
 		log_imap_trace(payload, dir, line, len);
 		return;
 	}
-	char copy[LOG_TRACE_MAX];
-	size_t n = len < sizeof(copy) ? len : sizeof(copy);
-	memcpy(copy, line, n);
-	redact(copy, n, authenticating);
-	log_imap_trace(payload, dir, copy, n);
-	explicit_bzero(copy, sizeof(copy));
+	char *copy = redacted_copy(line, len, authenticating);
+	if (copy)
+		log_imap_trace(payload, dir, copy, len);
+	else
+		log_imap_trace(payload, dir, "(not shown: out of memory)",
+		               strlen("(not shown: out of memory)"));
+	free_secret_copy(copy, len);
 }
 
 static void describe(char *err, size_t errlen, const char *what, imap4 *h,
@@ -127,17 +176,24 @@ static void describe(char *err, size_t errlen, const char *what, imap4 *h,
 	const char *msg = h ? (e ? e->message : NULL) : imap4_open_error();
 	if (!msg || !*msg)
 		msg = imap4_strerror(rc);
-	char raw[400], clean[400];
-	snprintf(raw, sizeof(raw), "%s", msg);
-	if (secret)
-		redact(raw, strlen(raw), secret);
-	log_sanitize(clean, sizeof(clean), raw, strlen(raw));
-	/* A secret cut by the first copy's bound, or mapped by the
-	 * sanitizer, is still caught whole here. */
-	if (secret)
+	char clean[400];
+	if (secret) {
+		size_t len = strlen(msg);
+		char *copy = redacted_copy(msg, len, secret);
+		if (!copy) {
+			snprintf(err, errlen, "%s: (the server's words not "
+			         "shown: out of memory)", what);
+			return;
+		}
+		log_sanitize(clean, sizeof(clean), copy, len);
+		free_secret_copy(copy, len);
+		/* An echo broken up by an escape sequence, which the
+		 * sanitizer drops, is whole only now. */
 		redact(clean, strlen(clean), secret);
+	} else {
+		log_sanitize(clean, sizeof(clean), msg, strlen(msg));
+	}
 	snprintf(err, errlen, "%s: %s", what, clean);
-	explicit_bzero(raw, sizeof(raw));
 }
 
 static enum conn_failure classify(int rc)
@@ -157,17 +213,70 @@ static enum conn_failure classify(int rc)
 	}
 }
 
-static int authenticate(imap4 *h, const struct conf_account *acct,
-                        const struct secret *s)
+/* The server's AUTH= mechanisms, "PLAIN SCRAM-SHA-256", into buf. */
+static void offered(const imap4 *h, char *buf, size_t len)
 {
+	size_t n = 0, o = 0;
+	const char *const *caps = imap4_capabilities(h, &n);
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o < len; i++)
+		if (strncasecmp(caps[i], "AUTH=", 5) == 0)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s",
+			                      o ? " " : "", caps[i] + 5);
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+/* Whether the server, by its capabilities, takes mech. One that lists no
+ * AUTH= at all is left to answer for itself. */
+static bool takes(const imap4 *h, const char *mech)
+{
+	char cap[64];
+	size_t n = 0;
+	const char *const *caps = imap4_capabilities(h, &n);
+	bool lists = false;
+	for (size_t i = 0; i < n; i++)
+		lists |= strncasecmp(caps[i], "AUTH=", 5) == 0;
+	snprintf(cap, sizeof(cap), "AUTH=%s", mech);
+	return !lists || imap4_has_capability(h, cap);
+}
+
+/* The secret goes only by a way the server takes: a mechanism it does
+ * not list, or LOGIN it disabled, would put the secret on the wire for a
+ * refusal at best. */
+static int authenticate(imap4 *h, const struct conf_account *acct,
+                        const struct secret *s, char *err, size_t errlen)
+{
+	char list[256];
 	const char *mech = conf_auth_mechanism(acct->auth);
+	bool disabled = imap4_has_capability(h, "LOGINDISABLED");
+	/* RFC 3501 6.2.3: no LOGIN then; and where the link is in clear
+	 * (tls = "none"), a server that disabled it wants no secret over
+	 * it at all, whatever the mechanism. */
+	if (disabled && acct->tls == CONF_TLS_NONE && !acct->tunnel) {
+		snprintf(err, errlen,
+		         "authentication: the server refuses logins over a "
+		         "connection in clear (LOGINDISABLED); use tls = "
+		         "\"starttls\"");
+		return -1;
+	}
+	/* "login": LOGIN unless the server disabled it, then SASL PLAIN,
+	 * which carries the same secret. */
+	if (!mech && disabled)
+		mech = "PLAIN";
+	if (mech && !takes(h, mech)) {
+		offered(h, list, sizeof(list));
+		snprintf(err, errlen,
+		         "authentication: the server does not offer %s%s "
+		         "(it offers: %s)",
+		         mech, !conf_auth_mechanism(acct->auth)
+		                       ? ", and it disabled LOGIN"
+		                       : "",
+		         list);
+		return -1;
+	}
 	if (mech)
 		return imap4_authenticate_sasl(h, mech, NULL, acct->user,
-		                               s->data);
-	/* "login": LOGIN unless the server disabled it (RFC 3501 6.2.3),
-	 * then SASL PLAIN, which carries the same secret. */
-	if (imap4_has_capability(h, "LOGINDISABLED"))
-		return imap4_authenticate_sasl(h, "PLAIN", NULL, acct->user,
 		                               s->data);
 	return imap4_login(h, acct->user, s->data);
 }
@@ -233,15 +342,16 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		*why = classify(rc);
 		return -1;
 	}
-	if (imap4_state(h) != IMAP4_STATE_NONAUTH) {
-		*out = h; /* PREAUTH (tunnel): nothing to send */
-		return 0;
-	}
+	/* Before a PREAUTH too: the mail itself is private. */
 	if (!cleartext_peer_ok(h, acct, err, errlen)) {
 		*why = CONN_FAIL_CONFIG;
 		imap4_logout(h);
 		imap4_free(&h);
 		return -1;
+	}
+	if (imap4_state(h) != IMAP4_STATE_NONAUTH) {
+		*out = h; /* PREAUTH: nothing to send */
+		return 0;
 	}
 	struct secret s = {0};
 	if (secret_obtain(&s, acct, err, errlen) < 0) {
@@ -251,12 +361,21 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		return -1;
 	}
 	authenticating = s.data ? s.data : "";
-	rc = authenticate(h, acct, &s);
+	char refused[400] = "";
+	rc = authenticate(h, acct, &s, refused, sizeof(refused));
 	authenticating = NULL;
-	if (rc != IMAP4_OK)
+	if (refused[0])
+		snprintf(err, errlen, "%s", refused);
+	else if (rc != IMAP4_OK)
 		describe(err, errlen, "authentication", h, rc,
 		         s.data ? s.data : "");
 	secret_clear(&s);
+	if (refused[0]) {
+		*why = CONN_FAIL_AUTH;
+		imap4_logout(h);
+		imap4_free(&h);
+		return -1;
+	}
 	if (rc != IMAP4_OK) {
 		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? CONN_FAIL_AUTH
 		                                         : classify(rc);

@@ -19,6 +19,23 @@ extern char **environ;
 
 #define HOOK_FIELD_MAX 1024
 
+/* Run by /bin/sh -c with MM_HOOK and MM_LOG_HEAD in the environment; the
+ * command sees neither MM_LOG_HEAD nor our stderr. */
+static const char HOOK_SCRIPT[] =
+        "h=$MM_LOG_HEAD; unset MM_LOG_HEAD\n"
+        "{ /bin/sh -c \"$MM_HOOK\" </dev/null >/dev/null 2>&1; s=$?\n"
+        "[ \"$s\" = 0 ] || [ -z \"$h\" ] || case $s in\n"
+        "126) printf '%son_new_mail: the command cannot run "
+        "(exit status 126)\\n' \"$h\" >&2 ;;\n"
+        "127) printf '%son_new_mail: command not found "
+        "(exit status 127)\\n' \"$h\" >&2 ;;\n"
+        "*) if [ \"$s\" -gt 128 ]; then\n"
+        "printf '%son_new_mail: the command was killed by signal %d\\n' "
+        "\"$h\" $((s - 128)) >&2; else\n"
+        "printf '%son_new_mail: the command failed with exit status %d\\n' "
+        "\"$h\" \"$s\" >&2; fi ;;\n"
+        "esac; } &\n";
+
 /* "NAME=value" with value made printable and capped. */
 static char *env_entry(const char *name, const char *value)
 {
@@ -42,12 +59,16 @@ static void run_hook(const struct conf_account *acct, const char *mailbox,
 		snprintf(date, sizeof(date), "%" PRId64, row->date);
 	else
 		date[0] = '\0';
-	const char *names[] = {"MM_HOOK",    "MM_ACCOUNT", "MM_MAILBOX",
-	                       "MM_UID",     "MM_FROM",    "MM_SUBJECT",
-	                       "MM_DATE",    "MM_MESSAGE_ID", "MM_COUNT"};
-	const char *values[] = {acct->on_new_mail, acct->name,   mailbox,
-	                        uid,               row->from,    row->subject,
-	                        date,              row->message_id, n};
+	char head[LOG_LINE_MAX / 2];
+	log_head(head, sizeof(head), LOG_LEVEL_WARNING, acct->name, mailbox);
+	const char *names[] = {"MM_HOOK",    "MM_LOG_HEAD", "MM_ACCOUNT",
+	                       "MM_MAILBOX", "MM_UID",      "MM_FROM",
+	                       "MM_SUBJECT", "MM_DATE",     "MM_MESSAGE_ID",
+	                       "MM_COUNT"};
+	const char *values[] = {acct->on_new_mail, head,        acct->name,
+	                        mailbox,           uid,         row->from,
+	                        row->subject,      date,        row->message_id,
+	                        n};
 	enum { NFIELDS = sizeof(names) / sizeof(names[0]) };
 
 	size_t nenv = 0;
@@ -62,9 +83,10 @@ static void run_hook(const struct conf_account *acct, const char *mailbox,
 		if (strncmp(environ[i], "MM_", 3) != 0)
 			env[k++] = environ[i];
 	for (size_t i = 0; i < NFIELDS; i++) {
-		/* The command itself is ours, not server text: unchanged. */
-		if (i == 0) {
-			if (asprintf(&own[i], "MM_HOOK=%s", values[i]) < 0)
+		/* The command and the log line's head are ours (the head
+		 * already sanitized), not server text: unchanged. */
+		if (i < 2) {
+			if (asprintf(&own[i], "%s=%s", names[i], values[i]) < 0)
 				own[i] = NULL;
 		} else {
 			own[i] = env_entry(names[i], values[i]);
@@ -76,13 +98,15 @@ static void run_hook(const struct conf_account *acct, const char *mailbox,
 	env[k] = NULL;
 
 	/* The helper shell backgrounds the hook and exits: we reap it at
-	 * once, init adopts the hook. */
-	char *argv[] = {"/bin/sh", "-c",
-	                "/bin/sh -c \"$MM_HOOK\" </dev/null >/dev/null 2>&1 &",
-	                NULL};
+	 * once, init adopts the hook. The background shell waits for the
+	 * command and reports a failure on the log's fd, in the log's form
+	 * (the head we made), since nobody else ever sees its exit status. */
+	char *argv[] = {"/bin/sh", "-c", (char *)HOOK_SCRIPT, NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (log_fd_get() != 2)
+		posix_spawn_file_actions_adddup2(&fa, log_fd_get(), 2);
 	pid_t pid;
 	int err = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, env);
 	posix_spawn_file_actions_destroy(&fa);

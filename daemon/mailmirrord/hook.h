@@ -11,6 +11,9 @@
  * The command runs detached: it never delays the sync and is not waited
  * for; a helper shell started with posix_spawn backgrounds it and exits at
  * once, so no zombie is left and no fork() runs in our threaded process.
+ * The backgrounded shell waits for the command and, when it fails, writes
+ * one warning line to our log fd in the log's own form (log_head): nobody
+ * else ever sees that exit status.
  *
  * A burst of mail starts a bounded number of commands. Runs come from a
  * budget of the whole process: HOOK_RUNS_PER_BATCH at most, refilled at

@@ -300,21 +300,14 @@ static size_t append_clean(char *line, size_t o, size_t cap, const char *s,
 	return o + sanitize(line + o, room, s, strlen(s), &cut);
 }
 
-void log_vmsg(int level, const char *account, const char *mailbox,
-              const char *fmt, va_list ap)
+/* "<N>[account/mailbox] " or "warning: [account/mailbox] " into line;
+ * the length written (at most cap). */
+static size_t head(char *line, size_t cap, int level, const char *account,
+                   const char *mailbox)
 {
-	/* Raw text may be twice a line: sanitizing only ever shortens it. */
-	char raw[2 * LOG_LINE_MAX], line[LOG_LINE_MAX];
-	const size_t cap = sizeof(line) - 1; /* room for the newline */
-	int saved_errno = errno, sd, n;
-	size_t o = 0, len;
-	bool cut;
+	size_t o = 0;
+	int sd = atomic_load(&log_sd);
 
-	level = clamp_level(level);
-	if (level > log_get_level())
-		return;
-
-	sd = atomic_load(&log_sd);
 	if (sd < 0) {
 		sd = fd_is_journal(2);
 		atomic_store(&log_sd, sd);
@@ -336,7 +329,41 @@ void log_vmsg(int level, const char *account, const char *mailbox,
 		o = append(line, o, cap, "/");
 		o = append_clean(line, o, cap, mailbox, SCOPE_MAILBOX_MAX);
 	}
-	o = append(line, o, cap, "] ");
+	return append(line, o, cap, "] ");
+}
+
+size_t log_head(char *dst, size_t dstsz, int level, const char *account,
+                const char *mailbox)
+{
+	size_t n = 0;
+
+	level = clamp_level(level);
+	if (dstsz > 0 && level <= log_get_level())
+		n = head(dst, dstsz - 1, level, account, mailbox);
+	if (dstsz > 0)
+		dst[n] = '\0';
+	return n;
+}
+
+int log_fd_get(void)
+{
+	return atomic_load(&log_fd);
+}
+
+void log_vmsg(int level, const char *account, const char *mailbox,
+              const char *fmt, va_list ap)
+{
+	/* Raw text may be twice a line: sanitizing only ever shortens it. */
+	char raw[2 * LOG_LINE_MAX], line[LOG_LINE_MAX];
+	const size_t cap = sizeof(line) - 1; /* room for the newline */
+	int saved_errno = errno, n;
+	size_t o, len;
+	bool cut;
+
+	level = clamp_level(level);
+	if (level > log_get_level())
+		return;
+	o = head(line, cap, level, account, mailbox);
 
 	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	if (n < 0)

@@ -97,6 +97,15 @@ void log_vmsg(int level, const char *account, const char *mailbox,
 #define log_debug(acct, mbox, ...)                                             \
 	log_msg(LOG_LEVEL_DEBUG, acct, mbox, __VA_ARGS__)
 
+/* The start of a line log_msg would write at level for this scope
+ * ("warning: [work/INBOX] ", or "<4>[work/INBOX] " to the journal), as a
+ * string in dst; "" when the level is not logged. For a child process
+ * that reports on our behalf (hook.c). Returns the length. */
+size_t log_head(char *dst, size_t dstsz, int level, const char *account,
+                const char *mailbox);
+/* The fd the log goes to (log_open's). */
+int log_fd_get(void);
+
 /* An imap4_trace_cb (core/imap4.h) that logs the protocol conversation at
  * debug level, one line per trace call: "[work] C: 3 SELECT INBOX",
  * "[work] S: * 3 EXISTS". payload is the account's name (borrowed, must

@@ -404,6 +404,55 @@ static enum drain drain_index(struct running *r, int sfd,
 	return DRAIN_DONE;
 }
 
+/* --once, the workers started: waits for each to end (SIGTERM stops
+ * them all), then for the indexer. EX_OK when every account synced. */
+static int run_once(struct running *r, int sfd, int efd,
+                    const struct timespec *t0)
+{
+	bool all_ok = true, stopped = false;
+	while (r->n) {
+		size_t w = 0;
+		for (size_t i = 0; i < r->n; i++) {
+			bool ok = false;
+			if (acct_join(&r->v[i], 0, &ok))
+				all_ok = all_ok && ok;
+			else
+				r->v[w++] = r->v[i];
+		}
+		r->n = w;
+		if (!r->n)
+			break;
+		/* SIGTERM still stops a --once run. */
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+		                      {.fd = efd, .events = POLLIN}};
+		if (poll(p, efd >= 0 ? 2 : 1, 1000) <= 0)
+			continue;
+		if (p[1].revents & POLLIN) {
+			uint64_t n;
+			ssize_t got = read(efd, &n, sizeof(n));
+			(void)got;
+		}
+		struct signalfd_siginfo si;
+		if ((p[0].revents & POLLIN) &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			log_notice(NULL, NULL, "stopping");
+			running_stop(r, NULL, NULL, STOP_BUDGET_MS, NULL);
+			all_ok = false;
+			stopped = true;
+			break;
+		}
+	}
+	/* Text still waiting for the index is indexed before we exit, so
+	 * that a one-shot run leaves everything searchable; the time it
+	 * takes is reported apart from the sync's. A failed index is no
+	 * failed sync: the mirror is complete, and the next run indexes what
+	 * waits. A signal still is. */
+	if (!stopped)
+		all_ok = drain_index(r, sfd, t0, all_ok) != DRAIN_STOPPED &&
+		         all_ok;
+	return all_ok ? EX_OK : EX_FAIL;
+}
+
 static void report(struct running *r)
 {
 	char line[1024] = "", one[200];
@@ -659,50 +708,7 @@ int main(int argc, char **argv)
 
 	int status = EX_OK;
 	if (once) {
-		bool all_ok = true, stopped = false;
-		while (r.n) {
-			size_t w = 0;
-			for (size_t i = 0; i < r.n; i++) {
-				bool ok = false;
-				if (acct_join(&r.v[i], 0, &ok))
-					all_ok = all_ok && ok;
-				else
-					r.v[w++] = r.v[i];
-			}
-			r.n = w;
-			if (!r.n)
-				break;
-			/* SIGTERM still stops a --once run. */
-			struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
-			                      {.fd = efd, .events = POLLIN}};
-			if (poll(p, efd >= 0 ? 2 : 1, 1000) <= 0)
-				continue;
-			if (p[1].revents & POLLIN) {
-				uint64_t n;
-				ssize_t got = read(efd, &n, sizeof(n));
-				(void)got;
-			}
-			struct signalfd_siginfo si;
-			if ((p[0].revents & POLLIN) &&
-			    read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				log_notice(NULL, NULL, "stopping");
-				running_stop(&r, NULL, NULL, STOP_BUDGET_MS,
-				             NULL);
-				all_ok = false;
-				stopped = true;
-				break;
-			}
-		}
-		/* Text still waiting for the index is indexed before we
-		 * exit, so that a one-shot run leaves everything searchable;
-		 * the time it takes is reported apart from the sync's. A
-		 * failed index is no failed sync: the mirror is complete, and
-		 * the next run indexes what waits. A signal still is. */
-		if (!stopped)
-			all_ok = drain_index(&r, sfd, &t0, all_ok) !=
-			                 DRAIN_STOPPED &&
-			         all_ok;
-		status = all_ok ? EX_OK : EX_FAIL;
+		status = run_once(&r, sfd, efd, &t0);
 		goto out;
 	}
 

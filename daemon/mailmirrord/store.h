@@ -298,6 +298,20 @@ int store_message_each_without_body(struct store *s, int64_t mailbox,
 /* *uid is the highest cached UID of the mailbox, 0 when it has none. */
 int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox);
 
+/* What tells a message from another of the same UID: its size and its
+ * INTERNALDATE (-1 and STORE_NO_TIME when unknown). */
+struct store_msg_key {
+	uint32_t uid;
+	int64_t size;
+	int64_t internaldate;
+};
+
+/* Up to max of the mailbox's messages spread over its UIDs, its highest
+ * among them, into out[0..*n) in UID order: a sample that tells the
+ * mailbox from another one with the same UIDVALIDITY. */
+int store_message_sample(struct store *s, int64_t mailbox,
+                         struct store_msg_key *out, size_t max, size_t *n);
+
 /* Stores (or replaces) the headers and text body of a cached message, not
  * yet in the full-text index: store_index_chunk() puts it there. Called
  * only when bodies are configured; truncated

@@ -387,6 +387,33 @@ int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox)
 	return rc;
 }
 
+int store_message_sample(struct store *s, int64_t mailbox,
+                         struct store_msg_key *out, size_t max, size_t *n)
+{
+	int rc = STORE_OK, r;
+	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_SAMPLE, &rc);
+
+	*n = 0;
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (*n < max && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_msg_key *k = &out[(*n)++];
+		k->uid = (uint32_t)sqlite3_column_int64(st, 0);
+		k->size = sqlite3_column_type(st, 1) == SQLITE_NULL
+		                  ? -1
+		                  : sqlite3_column_int64(st, 1);
+		k->internaldate = sqlite3_column_type(st, 2) == SQLITE_NULL
+		                          ? STORE_NO_TIME
+		                          : sqlite3_column_int64(st, 2);
+	}
+	if (*n < max && r != SQLITE_DONE)
+		rc = store_fail(s, r, "sampling messages");
+	store_done(st);
+	return rc;
+}
+
 /* The row id of the cached message, or STORE_ENOTFOUND. */
 static int message_id_of(struct store *s, int64_t mailbox, uint32_t uid,
                          int64_t *id)

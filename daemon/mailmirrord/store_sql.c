@@ -215,6 +215,17 @@ const char *const store_sql[ST_COUNT] = {
 		"ORDER BY uid",
 	[ST_MESSAGE_MAX_UID] = "SELECT coalesce(max(uid), 0) FROM messages "
 			       "WHERE mailbox_id = ?1",
+	/* Rows 0, k, 2k, ... of the mailbox in UID order, and its last,
+	 * with k such that about ?2 of them come (the last picked first,
+	 * so that the LIMIT never drops it), in UID order. */
+	[ST_MESSAGE_SAMPLE] =
+		"SELECT uid, size, internaldate FROM ("
+		"SELECT uid, size, internaldate FROM ("
+		"SELECT uid, size, internaldate, "
+		"row_number() OVER (ORDER BY uid) - 1 AS r, "
+		"count(*) OVER () AS n FROM messages WHERE mailbox_id = ?1) "
+		"WHERE r = n - 1 OR r % max(1, (n + ?2 - 2) / max(1, ?2 - 1)) = 0 "
+		"ORDER BY r = n - 1 DESC, uid LIMIT ?2) ORDER BY uid",
 	/* Bodies are inserted with VALUES, their message's id looked up
 	 * first: an INSERT ... SELECT on a table with triggers goes through
 	 * a temporary table, two more copies of every body in memory (three

@@ -23,8 +23,6 @@
  * being written) stay a few megabytes. */
 #define BATCH      2000
 #define BODY_BATCH 250
-/* Bodies held before they are written in a backfill. */
-#define BODIES_MAX_BYTES (4u << 20)
 
 struct fetch_ctx {
 	struct sync_ctx *c;
@@ -315,24 +313,6 @@ struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
 
 /* ------------------------------------------------------ one mailbox */
 
-/* The body section a FETCH asks for with bodies configured, or "". A
- * partial fetch bounds what one message can make us hold. */
-static const char *body_item(const struct sync_ctx *c, char *buf, size_t len)
-{
-	uint64_t cap = conf_body_cap(c->conf);
-	switch (c->conf->bodies) {
-	case CONF_BODIES_FULL:
-		snprintf(buf, len, " BODY.PEEK[]<0.%llu>",
-		         (unsigned long long)cap);
-		return buf;
-	case CONF_BODIES_HEADERS:
-		return " BODY.PEEK[HEADER]";
-	case CONF_BODIES_NONE:
-		break;
-	}
-	return "";
-}
-
 /* New messages are fetched with their body when bodies are configured:
  * one transfer, and the message and its body land in one transaction. */
 static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
@@ -340,176 +320,13 @@ static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
 	char body[64];
 	snprintf(buf, len, "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE%s%s)",
 	         c->condstore ? " MODSEQ" : "",
-	         body_item(c, body, sizeof(body)));
+	         sync_body_item(c, body, sizeof(body)));
 	return buf;
 }
 
-static size_t batch_of(const struct sync_ctx *c)
+size_t sync_batch_of(const struct sync_ctx *c)
 {
 	return c->conf->bodies == CONF_BODIES_FULL ? BODY_BATCH : BATCH;
-}
-
-/* ---- bodies of messages cached without one */
-
-/* Bodies of one backfill batch, written together: one transaction per
- * batch, not per message (a commit each made the first sync forty times
- * slower). */
-struct body_ctx {
-	struct sync_ctx *c;
-	const struct sync_box *b;
-	struct conv_body *v;
-	size_t n, cap, bytes;
-	int failed;
-};
-
-static void bodies_drop(struct body_ctx *bc)
-{
-	for (size_t i = 0; i < bc->n; i++)
-		conv_body_clear(&bc->v[i]);
-	bc->n = bc->bytes = 0;
-}
-
-void sync_text_stored(struct sync_ctx *c)
-{
-	if (c->text_stored)
-		c->text_stored(c->payload);
-}
-
-static int bodies_write(struct body_ctx *bc)
-{
-	struct sync_ctx *c = bc->c;
-	if (bc->n == 0)
-		return SYNC_OK;
-	struct store_body *v = malloc(bc->n * sizeof(*v));
-	if (!v) {
-		snprintf(c->err, sizeof(c->err), "out of memory");
-		return SYNC_ESTORE;
-	}
-	for (size_t i = 0; i < bc->n; i++)
-		v[i] = bc->v[i].b;
-	pthread_mutex_lock(&c->store_lock);
-	int rc = store_body_put_many(c->store, bc->b->id, v, bc->n);
-	if (rc < 0)
-		rc = sync_fail_store(c, "store bodies");
-	pthread_mutex_unlock(&c->store_lock);
-	free(v);
-	if (rc < 0)
-		return rc;
-	bodies_drop(bc);
-	sync_text_stored(c);
-	return SYNC_OK;
-}
-
-static int on_body(void *payload, const imap4_msg *msg, const imap4_resp *resp)
-{
-	struct body_ctx *bc = payload;
-	(void)resp;
-	if (bc->n == bc->cap) {
-		size_t cap = bc->cap ? bc->cap * 2 : 256;
-		struct conv_body *v = realloc(bc->v, cap * sizeof(*v));
-		if (!v)
-			goto nomem;
-		bc->v = v;
-		bc->cap = cap;
-	}
-	int got = conv_body(&bc->v[bc->n], msg);
-	if (got < 0)
-		goto nomem;
-	if (got == 0)
-		return 0;
-	bc->bytes += bc->v[bc->n].bytes;
-	bc->n++;
-	if (bc->bytes > BODIES_MAX_BYTES && bodies_write(bc) < 0) {
-		bc->failed = SYNC_ESTORE;
-		return -1;
-	}
-	return 0;
-nomem:
-	bc->failed = IMAP4_ENOMEM;
-	return -1;
-}
-
-static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
-                        const uint32_t *uids, size_t n)
-{
-	if (n == 0)
-		return SYNC_OK;
-	char *set = NULL;
-	if (imap4_seqset_format(&set, uids, n) < 0) {
-		snprintf(c->err, sizeof(c->err), "out of memory");
-		return SYNC_ESTORE;
-	}
-	char items[96], body[64];
-	snprintf(items, sizeof(items), "(UID RFC822.SIZE%s)",
-	         body_item(c, body, sizeof(body)));
-	struct body_ctx bc = {.c = c, .b = b};
-	sync_beat(c);
-	int irc = imap4_fetch_each(c->h, true, set, items, on_body, &bc);
-	free(set);
-	int rc;
-	if (bc.failed == SYNC_ESTORE)
-		rc = SYNC_ESTORE;
-	else if (irc != IMAP4_OK || bc.failed)
-		rc = sync_fail_imap(c, "UID FETCH bodies",
-		                    irc != IMAP4_OK ? irc : bc.failed);
-	else
-		rc = bodies_write(&bc);
-	if (rc < 0)
-		store_rollback(c->store);
-	bodies_drop(&bc);
-	free(bc.v);
-	return rc;
-}
-
-struct missing {
-	uint32_t *v;
-	size_t n, cap;
-};
-
-static int note_missing(void *payload, uint32_t uid, int64_t size)
-{
-	struct missing *m = payload;
-	(void)size;
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 1024;
-		uint32_t *v = realloc(m->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		m->v = v;
-		m->cap = cap;
-	}
-	m->v[m->n++] = uid;
-	return 0;
-}
-
-/* Bodies, as configured, of the cached messages from min_uid up that lack
- * one: messages cached before bodies were configured, or whose body a
- * crash or a failed FETCH left out. New messages bring theirs with them
- * (meta_items). */
-static int backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
-                           uint32_t min_uid)
-{
-	if (c->conf->bodies == CONF_BODIES_NONE)
-		return SYNC_OK;
-	struct missing m = {0};
-	int rc = SYNC_OK;
-	if (store_message_each_without_body(c->store, b->id, min_uid,
-	                                    note_missing, &m) < 0) {
-		rc = sync_fail_store(c, "list messages without a body");
-		goto out;
-	}
-	size_t batch = batch_of(c);
-	for (size_t i = 0; rc == SYNC_OK && i < m.n; i += batch) {
-		if (sync_stopping(c)) {
-			rc = SYNC_ESTOP;
-			break;
-		}
-		rc = fetch_bodies(c, b, m.v + i,
-		                  m.n - i < batch ? m.n - i : batch);
-	}
-out:
-	free(m.v);
-	return rc;
 }
 
 /* The box in c->boxes that b points to, writable. */
@@ -565,7 +382,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 	uint32_t from = r.n ? r.v[0].lo : 0;
 	/* One batch alone needs no second thread. */
 	struct sync_writer *w = NULL;
-	size_t batch = batch_of(c);
+	size_t batch = sync_batch_of(c);
 	if (r.total > batch && sync_writer_start(&w, c, b) < 0)
 		w = NULL;
 	size_t ri = 0, done = 0;
@@ -903,7 +720,7 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	st->last_sync = (int64_t)time(NULL);
 	rc = sync_pending_write(c, b, p, st);
 	if (rc == SYNC_OK)
-		rc = backfill_bodies(c, b, body_from);
+		rc = sync_backfill_bodies(c, b, body_from);
 	if (rc == SYNC_OK) {
 		if (box)
 			box->bodies_checked = true;

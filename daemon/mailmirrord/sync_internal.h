@@ -1,6 +1,7 @@
 /* sync_internal.h - what the files of the sync engine share.
  *
  * sync.c runs a mailbox's sync; sync_uids.c asks for and batches UID sets;
+ * sync_bodies.c fetches the bodies the cache lacks;
  * sync_write.c turns converted responses into short transactions;
  * sync_list.c reconciles the mailbox list; sync_notify.c asks for NOTIFY.
  * Nothing here is for other modules: they use sync.h.
@@ -133,6 +134,19 @@ bool sync_turn(const struct sync_ctx *c, size_t k, size_t *i);
 
 /* Messages or bodies were committed: tells the indexer (c->text_stored). */
 void sync_text_stored(struct sync_ctx *c);
+
+/* ---- bodies (sync_bodies.c) */
+
+/* The body section a FETCH asks for with bodies configured (" BODY.PEEK[]
+ * <0.cap>"), or "". A partial fetch bounds what one message can make us
+ * hold. buf holds it when it is built. */
+const char *sync_body_item(const struct sync_ctx *c, char *buf, size_t len);
+/* Messages per UID FETCH batch: fewer with full bodies. */
+size_t sync_batch_of(const struct sync_ctx *c);
+/* Fetches and stores, as configured, the bodies of b's cached messages
+ * from min_uid up that lack one. SYNC_OK or a SYNC_E* with c->err. */
+int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
+                         uint32_t min_uid);
 
 /* on_new_mail for the rows of p (live mode only). */
 void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,

@@ -18,6 +18,8 @@ struct listed {
 	char *special;
 	bool noselect;
 	bool known; /* already in the cache */
+	bool asked; /* uidvalidity read (STATUS), 0 if it said none */
+	uint32_t uidvalidity;
 };
 
 static char *join_attrs(const imap4_list_entry *e)
@@ -92,8 +94,95 @@ static uint32_t status_uidvalidity(struct sync_ctx *c, const char *name)
 	return 0;
 }
 
-/* Stored mailboxes the server no longer lists: renamed (same UIDVALIDITY
- * under a name new to us; RFC 3501 6.3.5 keeps it) or deleted. */
+/* A listed name's UIDVALIDITY, asked once per LIST. */
+static uint32_t uidvalidity_of(struct sync_ctx *c, struct listed *l)
+{
+	if (!l->asked) {
+		l->uidvalidity = status_uidvalidity(c, l->name);
+		l->asked = true;
+	}
+	return l->uidvalidity;
+}
+
+/* Messages a rename must find where they were: the more, the surer. */
+#define RENAME_SAMPLE 16
+
+struct sample_check {
+	const struct store_msg_key *keys;
+	size_t n;
+	size_t found, differ;
+};
+
+static int on_sample(void *payload, const imap4_msg *msg,
+                     const imap4_resp *resp)
+{
+	struct sample_check *sc = payload;
+	(void)resp;
+	if (!(msg->have & IMAP4_HAVE_UID))
+		return 0;
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct store_msg_key *k = &sc->keys[i];
+		if (k->uid != msg->uid)
+			continue;
+		sc->found++;
+		if ((k->size >= 0 && (msg->have & IMAP4_HAVE_SIZE) &&
+		     (uint64_t)k->size != msg->size) ||
+		    (k->internaldate != STORE_NO_TIME &&
+		     (msg->have & IMAP4_HAVE_INTERNALDATE) &&
+		     k->internaldate != (int64_t)msg->internaldate))
+			sc->differ++;
+		break;
+	}
+	return 0;
+}
+
+/* Whether the mailbox the server lists as name holds the cached messages
+ * of mailbox id: 1 when some of a sample are there and none differs, 0
+ * when not (or nothing tells), < 0 when the connection failed. The same
+ * UIDVALIDITY alone is no proof: RFC 3501 wants it unique per name only,
+ * and Cyrus gives mailboxes made in the same second the same one (a
+ * deleted folder's mail came back under a renamed one's name). */
+static int holds_cached(struct sync_ctx *c, int64_t id, const char *name)
+{
+	struct store_msg_key keys[RENAME_SAMPLE];
+	size_t n = 0;
+	if (store_message_sample(c->store, id, keys, RENAME_SAMPLE, &n) < 0)
+		return sync_fail_store(c, "sample messages");
+	if (n == 0)
+		return 0; /* nothing to keep: a new mailbox costs nothing */
+	uint32_t uids[RENAME_SAMPLE];
+	for (size_t i = 0; i < n; i++)
+		uids[i] = keys[i].uid;
+	char *set = NULL;
+	if (imap4_seqset_format(&set, uids, n) < 0) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return SYNC_ESTORE;
+	}
+	/* Selected outside the sync's bookkeeping: nothing it says is
+	 * news of a mailbox we track, and the next sync selects again. */
+	c->selected = NULL;
+	c->sel_dirty = false;
+	struct imap4_select_params sp = {.readonly = true};
+	imap4_mailbox_info info;
+	struct sample_check sc = {.keys = keys, .n = n};
+	sync_beat(c);
+	int irc = imap4_select_ex(c->h, &info, name, &sp, NULL, NULL);
+	if (irc == IMAP4_OK)
+		irc = imap4_fetch_each(c->h, true, set,
+		                       "(UID RFC822.SIZE INTERNALDATE)",
+		                       on_sample, &sc);
+	free(set);
+	if (irc != IMAP4_OK)
+		return sync_fail_imap(c, "checking a renamed mailbox", irc) ==
+		                       SYNC_ECONN
+		               ? SYNC_ECONN
+		               : 0;
+	return sc.found > 0 && sc.differ == 0;
+}
+
+/* Stored mailboxes the server no longer lists: renamed (RFC 3501 6.3.5
+ * keeps UIDVALIDITY) when a name new to us has the same UIDVALIDITY and
+ * the cached messages (holds_cached), else deleted. */
 static int reconcile_gone(struct sync_ctx *c, struct stored_list *stored,
                           struct listed *srv, size_t nsrv)
 {
@@ -110,10 +199,13 @@ static int reconcile_gone(struct sync_ctx *c, struct stored_list *stored,
 		bool renamed = false;
 		for (size_t j = 0; j < nsrv && st.uidvalidity && !renamed;
 		     j++) {
-			if (srv[j].known || srv[j].noselect)
+			if (srv[j].known || srv[j].noselect ||
+			    uidvalidity_of(c, &srv[j]) != st.uidvalidity)
 				continue;
-			if (status_uidvalidity(c, srv[j].name) !=
-			    st.uidvalidity)
+			int same = holds_cached(c, stored->v[i].id, srv[j].name);
+			if (same < 0)
+				return same;
+			if (!same)
 				continue;
 			int rc = store_mailbox_rename(c->store, stored->v[i].id,
 			                              srv[j].name);

@@ -1,8 +1,12 @@
 /* test_auth.c - LOGIN, AUTHENTICATE and what the trace shows of them. */
 #include "api_test.h"
 
+#include <gnutls/gnutls.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* Every trace line, joined with '\n' after its direction. */
 struct trace {
@@ -310,5 +314,160 @@ Test(auth, ok_after_cancel_is_not_trusted)
 	cr_assert_eq(imap4_authenticate(h, "X-TEST", converse, &c),
 	             IMAP4_EPROTO);
 	cr_assert_neq(imap4_state(h), IMAP4_STATE_AUTH);
+	cr_assert_str_eq(imap4_last_error(h)->message,
+	                 "AUTHENTICATE X-TEST cancelled: the callback "
+	                 "cancelled it (and the server accepted the "
+	                 "cancelled exchange)");
 	api_done(&t);
+}
+
+/* ---- a SCRAM server that does not know the password
+ *
+ * Not a fake_server script: its server-first must carry the client's
+ * random nonce. It answers the client's first message with a nonce, salt
+ * and count of its own, signs the end with a key it made up, and when the
+ * client cancels ("*"), says OK anyway. It runs in a thread, so it reports
+ * in err rather than with criterion's asserts. */
+struct forger {
+	int fd;
+	char tag[16];
+	char last[64]; /* the client's line after the forged signature */
+	char err[256]; /* what the client did wrong; empty when nothing */
+};
+
+/* One line without its CRLF; false at EOF or when it does not fit. */
+static bool forger_read(struct forger *f, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	while (n + 1 < cap && read(f->fd, buf + n, 1) == 1) {
+		if (++n >= 2 && buf[n - 2] == '\r' && buf[n - 1] == '\n') {
+			buf[n - 2] = '\0';
+			return true;
+		}
+	}
+	snprintf(f->err, sizeof(f->err), "no line from the client");
+	return false;
+}
+
+static bool forger_send(struct forger *f, const char *line)
+{
+	size_t len = strlen(line);
+
+	if (write(f->fd, line, len) == (ssize_t)len)
+		return true;
+	snprintf(f->err, sizeof(f->err), "cannot send %.200s", line);
+	return false;
+}
+
+/* "+ " and the base64 of text. */
+static bool forger_challenge(struct forger *f, const void *text, size_t len)
+{
+	gnutls_datum_t in = {(unsigned char *)text, (unsigned)len}, b64;
+	char line[512];
+
+	if (gnutls_base64_encode2(&in, &b64) < 0) {
+		snprintf(f->err, sizeof(f->err), "base64 failed");
+		return false;
+	}
+	snprintf(line, sizeof(line), "+ %.*s\r\n", (int)b64.size,
+	         (const char *)b64.data);
+	gnutls_free(b64.data);
+	return forger_send(f, line);
+}
+
+static void *forge(void *arg)
+{
+	static const unsigned char made_up[32]; /* not the ServerSignature */
+	struct forger *f = arg;
+	char line[512], first[256], challenge[512];
+	gnutls_datum_t in, raw = {NULL, 0};
+	const char *nonce;
+
+	if (!forger_send(f, "* OK [CAPABILITY IMAP4rev1 "
+	                    "AUTH=SCRAM-SHA-256] hi\r\n") ||
+	    !forger_read(f, line, sizeof(line)))
+		return NULL;
+	if (sscanf(line, "%15s AUTHENTICATE SCRAM-SHA-256", f->tag) != 1) {
+		snprintf(f->err, sizeof(f->err), "not AUTHENTICATE: %.200s",
+		         line);
+		return NULL;
+	}
+	if (!forger_send(f, "+ \r\n") || !forger_read(f, line, sizeof(line)))
+		return NULL;
+	in.data = (unsigned char *)line;
+	in.size = (unsigned)strlen(line);
+	if (gnutls_base64_decode2(&in, &raw) < 0 || raw.size >= sizeof(first)) {
+		snprintf(f->err, sizeof(f->err), "client-first: %.200s", line);
+		gnutls_free(raw.data);
+		return NULL;
+	}
+	memcpy(first, raw.data, raw.size);
+	first[raw.size] = '\0';
+	gnutls_free(raw.data);
+	nonce = strstr(first, ",r=");
+	if (!nonce) {
+		snprintf(f->err, sizeof(f->err), "no nonce: %.200s", first);
+		return NULL;
+	}
+	snprintf(challenge, sizeof(challenge),
+	         "r=%sforged,s=c2FsdHNhbHRzYWx0,i=4096", nonce + 3);
+	if (!forger_challenge(f, challenge, strlen(challenge)) ||
+	    !forger_read(f, line, sizeof(line)))
+		return NULL;
+	in.data = (unsigned char *)made_up;
+	in.size = sizeof(made_up);
+	if (gnutls_base64_encode2(&in, &raw) < 0) {
+		snprintf(f->err, sizeof(f->err), "base64 failed");
+		return NULL;
+	}
+	snprintf(challenge, sizeof(challenge), "v=%.*s", (int)raw.size,
+	         (const char *)raw.data);
+	gnutls_free(raw.data);
+	if (!forger_challenge(f, challenge, strlen(challenge)) ||
+	    !forger_read(f, f->last, sizeof(f->last)))
+		return NULL;
+	snprintf(line, sizeof(line), "%s OK welcome, whoever you are\r\n",
+	         f->tag);
+	forger_send(f, line);
+	return NULL;
+}
+
+/* The client refuses a server whose SCRAM signature is wrong, and
+ * that server's OK to the cancel does not hide why: the message names the
+ * signature, not only the odd OK. */
+Test(auth, scram_wrong_signature_then_ok_says_why)
+{
+	struct forger f = {.fd = -1};
+	struct imap4_transport *tr = NULL;
+	struct imap4_opts o;
+	pthread_t thread;
+	imap4 *h = NULL;
+	int sv[2];
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	f.fd = sv[1];
+	cr_assert_eq(pthread_create(&thread, NULL, forge, &f), 0);
+	cr_assert_eq(imap4_fd_open(&tr, sv[0]), 0);
+	imap4_opts_init(&o);
+	o.timeout_ms = 5000;
+	o.connect_timeout_ms = 5000;
+	cr_assert_eq(imap4_open_transport(&h, tr, &o), 0, "%s",
+	             imap4_open_error());
+
+	cr_assert_eq(imap4_authenticate_sasl(h, "SCRAM-SHA-256", NULL, "user",
+	                                     "pencil"),
+	             IMAP4_EPROTO);
+	cr_assert_neq(imap4_state(h), IMAP4_STATE_AUTH);
+	const char *msg = imap4_last_error(h)->message;
+	cr_assert(strstr(msg, "AUTHENTICATE SCRAM-SHA-256 cancelled: the "
+	                      "server's signature is wrong"),
+	          "%s", msg);
+	cr_assert(strstr(msg, "accepted the cancelled exchange"), "%s", msg);
+
+	imap4_free(&h);
+	pthread_join(thread, NULL);
+	close(sv[1]);
+	cr_assert_str_eq(f.err, "");
+	cr_assert_str_eq(f.last, "*");
 }

@@ -10,6 +10,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "api/internal.h"
 #include "harness/fake_server.h"
 #include "harness/silent_listener.h"
 #include "harness/tls_server.h"
@@ -626,4 +627,62 @@ Test(open_stream, implicit_tls_is_refused)
 	cr_assert_null(h);
 	cr_assert(strstr(imap4_open_error(), "implicit TLS") != NULL, "%s",
 	          imap4_open_error());
+}
+
+/* A tls mode outside the enum (memory never set, a bad cast, a mode
+ * of a later version) is refused by every open before anything starts:
+ * read as IMAP4_TLS_NONE, it would send the password in clear. */
+Test(open_opts, tls_mode_outside_the_enum_is_refused)
+{
+	static const int modes[] = {3, -1};
+	uint16_t port;
+	int lfd = silent_listener(4, &port);
+
+	cr_assert_geq(lfd, 0);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct imap4_opts o;
+		struct fake_server *fs;
+		struct imap4_transport *t;
+		imap4 *h = NULL;
+		char err[512] = "", want[64];
+		int fd;
+
+		imap4_opts_init(&o);
+		o.tls = (enum imap4_tls_mode)modes[i];
+		o.connect_timeout_ms = 1000; /* what an open that went on
+		                                would wait for a greeting */
+		snprintf(want, sizeof(want), "invalid opts.tls %d", modes[i]);
+
+		cr_assert_eq(imap4_open(&h, "127.0.0.1", port, &o),
+		             IMAP4_EINVAL, "tls %d", modes[i]);
+		cr_assert_null(h);
+		cr_assert(strstr(imap4_open_error(), want), "%s",
+		          imap4_open_error());
+		cr_assert_eq(imap4_open_ssl(&h, "127.0.0.1", port, &o),
+		             IMAP4_EINVAL, "tls %d", modes[i]);
+		cr_assert(strstr(imap4_open_error(), want), "%s",
+		          imap4_open_error());
+		cr_assert_eq(imap4_open_stream(&h,
+		                               "printf '* PREAUTH [CAPABILITY "
+		                               "IMAP4rev1] hi\\r\\n'; exec cat "
+		                               ">/dev/null",
+		                               &o),
+		             IMAP4_EINVAL, "tls %d", modes[i]);
+		cr_assert(strstr(imap4_open_error(), want), "%s",
+		          imap4_open_error());
+
+		cr_assert_eq(fake_server_start(&fs, &fd,
+		                               "S: * OK [CAPABILITY IMAP4rev1] "
+		                               "hi\n"),
+		             0);
+		cr_assert_eq(imap4_fd_open(&t, fd), 0);
+		cr_assert_eq(imap4_open_transport(&h, t, &o), IMAP4_EINVAL,
+		             "tls %d", modes[i]);
+		cr_assert_null(h);
+		cr_assert(strstr(imap4_open_error(), want), "%s",
+		          imap4_open_error());
+		cr_assert_eq(fake_server_finish(fs, err, sizeof(err)), 0, "%s",
+		             err);
+	}
+	close(lfd);
 }

@@ -34,16 +34,22 @@ struct conn {
 	struct tls_server *server;
 };
 
-/* A socketpair: our end wrapped as an fd transport, theirs served. */
-static struct conn serve(enum tls_server_mode mode)
+/* A socketpair: our end wrapped as an fd transport, theirs served with
+ * the certificate of k. */
+static struct conn serve_pki(const struct tls_pki *k, enum tls_server_mode mode)
 {
 	struct conn c;
 	int sv[2];
 
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	cr_assert_eq(tls_server_start(&c.server, pki, sv[1], mode), 0);
+	cr_assert_eq(tls_server_start(&c.server, k, sv[1], mode), 0);
 	cr_assert_eq(imap4_fd_open(&c.lower, sv[0]), 0);
 	return c;
+}
+
+static struct conn serve(enum tls_server_mode mode)
+{
+	return serve_pki(pki, mode);
 }
 
 static int open_tls(struct imap4_transport **t, struct conn *c,
@@ -416,5 +422,118 @@ Test(tls, close_without_close_notify_is_eof)
 	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(line_then_read(t), IMAP4_EEOF, "%s", t->errmsg);
 	cr_assert(strstr(t->errmsg, "closed"), "%s", t->errmsg);
+	finish(&t, &c, 0);
+}
+
+/* Verifies servername against a server certificate of the given kind, with
+ * its CA as ca_file: 0 and an echo, or the open's code with its message in
+ * err. */
+static int open_kind(enum tls_pki_kind kind, const char *servername, char *err,
+                     size_t len)
+{
+	struct tls_pki *k;
+	struct imap4_tls_params p = {.servername = servername};
+	struct imap4_transport *t;
+	struct conn c;
+	int rc;
+
+	cr_assert_eq(tls_pki_new_kind(&k, kind, err, len), 0, "%s", err);
+	p.ca_file = k->ca_file;
+	c = serve_pki(k, TLS_SERVER_ECHO);
+	rc = open_tls(&t, &c, &p, err, len);
+	if (rc == 0) {
+		echo(t, "a1 NOOP\r\n");
+		finish(&t, &c, 0);
+	} else {
+		cr_assert_null(t);
+		tls_server_join(&c.server);
+	}
+	tls_pki_free(&k);
+	return rc;
+}
+
+/* A certificate the CA issued for TLS clients only is not the
+ * server's, whatever its name says (RFC 5280 4.2.1.12). */
+Test(tls, client_only_certificate_is_ecert)
+{
+	char err[256] = "";
+
+	cr_assert_eq(
+	        open_kind(TLS_PKI_CLIENT_ONLY, "localhost", err, sizeof(err)),
+	        IMAP4_ECERT, "%s", err);
+	cr_assert_str_eq(err, "certificate verification failed for "
+	                      "localhost: it is not for TLS servers");
+}
+
+/* No Extended Key Usage means any purpose: such a server is taken. */
+Test(tls, certificate_without_purpose_is_taken)
+{
+	char err[256] = "";
+
+	cr_assert_eq(open_kind(TLS_PKI_NO_EKU, "localhost", err, sizeof(err)),
+	             0, "%s", err);
+}
+
+/* A key of 80-bit security, signed by the trusted CA, is refused, and
+ * the message says which key and how large. */
+Test(tls, rsa1024_server_key_is_ecert)
+{
+	char err[256] = "";
+
+	cr_assert_eq(open_kind(TLS_PKI_RSA1024, "localhost", err, sizeof(err)),
+	             IMAP4_ECERT, "%s", err);
+	cr_assert_str_eq(err, "certificate verification failed for "
+	                      "localhost: its key is too weak (RSA, 1024 "
+	                      "bits)");
+}
+
+/* The floor is 112 bits: RSA 2048, the size most servers have, passes (as
+ * EC P-256 does in every other test here). */
+Test(tls, rsa2048_server_key_is_taken)
+{
+	char err[256] = "";
+
+	cr_assert_eq(open_kind(TLS_PKI_RSA2048, "localhost", err, sizeof(err)),
+	             0, "%s", err);
+}
+
+/* Addresses, v4 and v6, are compared with the iPAddress SANs; another
+ * address of the same family does not match. */
+Test(tls, addresses_match_ip_sans_only)
+{
+	char err[256] = "";
+
+	cr_assert_eq(open_kind(TLS_PKI_SERVER, "::1", err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(open_kind(TLS_PKI_SERVER, "127.0.0.2", err, sizeof(err)),
+	             IMAP4_ECERT, "%s", err);
+	cr_assert_str_eq(err, "certificate verification failed for "
+	                      "127.0.0.2: the name does not match");
+	cr_assert_eq(open_kind(TLS_PKI_SERVER, "::2", err, sizeof(err)),
+	             IMAP4_ECERT, "%s", err);
+	cr_assert(strstr(err, "the name does not match"), "%s", err);
+}
+
+/* insecure skips the chain and the name, never a pin the caller gave: a
+ * wrong one still fails, the right one still passes. */
+Test(tls, insecure_still_checks_the_pin)
+{
+	struct imap4_tls_params p = {
+	        .insecure = true,
+	        .pin_sha256 = "0000000000000000000000000000000000000000000000"
+	                      "000000000000000000"};
+	struct conn c = serve(TLS_SERVER_ECHO);
+	struct imap4_transport *t;
+	char err[256] = "";
+
+	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), IMAP4_ECERT, "%s",
+	             err);
+	cr_assert(strstr(err, "does not match the pin"), "%s", err);
+	tls_server_join(&c.server);
+
+	p.pin_sha256 = pki->pin;
+	c = serve(TLS_SERVER_ECHO);
+	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), 0, "%s", err);
+	echo(t, "pinned\r\n");
 	finish(&t, &c, 0);
 }

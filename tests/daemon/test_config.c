@@ -764,6 +764,17 @@ Test(config, ca_file_without_a_certificate_is_refused)
 	expect_ok(&c, text);
 	cr_assert_str_eq(c->accounts[0].ca_file, pki->ca_file);
 	conf_free(&c);
+	/* With a pin, a ca_file would be read by nobody. */
+	snprintf(text, sizeof(text),
+	         ACCOUNT("    password = \"x\";\n"
+	                 "    ca_file = \"%s\";\n"
+	                 "    fingerprint = \"sha256:abcdef0123456789abcdef"
+	                 "0123456789abcdef0123456789abcdef0123456789\";\n"),
+	         pki->ca_file);
+	expect_error(text, "mailmirror.conf:7: account \"work\": ca_file and "
+	                   "fingerprint exclude each other: a fingerprint "
+	                   "trusts that certificate alone, without a chain; "
+	                   "remove one");
 	tls_pki_free(&pki);
 }
 

@@ -157,6 +157,29 @@ Test(log, levels)
 	cr_assert_str_eq(log_level_name(12), "?");
 }
 
+/* What a child reporting for us (hook.c) starts its line with. */
+Test(log, head_of_a_line)
+{
+	char head[64];
+	log_set_level(LOG_LEVEL_NOTICE);
+	log_open(2, LOG_PREFIX_WORD);
+	cr_assert_eq(log_head(head, sizeof(head), LOG_LEVEL_WARNING, "work",
+	                      "a\x1b[2J\nb"),
+	             strlen("warning: [work/a b] "));
+	cr_assert_str_eq(head, "warning: [work/a b] ");
+	log_open(2, LOG_PREFIX_SD);
+	log_head(head, sizeof(head), LOG_LEVEL_ERR, NULL, NULL);
+	cr_assert_str_eq(head, "<3>[-] ");
+	/* Not logged at this level: nothing to start a line with. */
+	cr_assert_eq(log_head(head, sizeof(head), LOG_LEVEL_INFO, "work", NULL),
+	             0);
+	cr_assert_str_eq(head, "");
+	/* Cut to the room given, a string all the same. */
+	log_head(head, 8, LOG_LEVEL_WARNING, "work", "INBOX");
+	cr_assert_eq(strlen(head), 7);
+	log_open(2, LOG_PREFIX_AUTO);
+}
+
 Test(log, journal_stream_detected)
 {
 	char env[64];

@@ -785,6 +785,48 @@ Test(store, messages)
 	assert_consistent();
 }
 
+/* What tells a mailbox from another with the same UIDVALIDITY: spread
+ * over its UIDs, its first and its last among them, in UID order. */
+Test(store, a_sample_spans_the_mailbox)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_msg_key k[16];
+	size_t n = 99;
+
+	cr_assert_eq(store_message_sample(s, inbox, k, 16, &n), STORE_OK);
+	cr_assert_eq(n, 0);
+	struct store_msg m = msg(7, "one", "");
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	cr_assert_eq(store_message_sample(s, inbox, k, 16, &n), STORE_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(k[0].uid, 7);
+	cr_assert_eq(k[0].size, 1007);
+	cr_assert_eq(k[0].internaldate, 1700000007);
+
+	cr_assert_eq(store_begin(s), STORE_OK);
+	for (uint32_t uid = 10; uid < 1010; uid += 3) {
+		m = msg(uid, "more", "");
+		if (uid == 1009)
+			m.size = -1;
+		cr_assert_eq(store_message_upsert(NULL, s, inbox, &m),
+		             STORE_OK);
+	}
+	cr_assert_eq(store_commit(s), STORE_OK);
+	cr_assert_eq(store_message_sample(s, inbox, k, 16, &n), STORE_OK);
+	cr_assert_geq(n, 12);
+	cr_assert_leq(n, 16);
+	cr_assert_eq(k[0].uid, 7);
+	cr_assert_eq(k[n - 1].uid, 1009, "the last is in");
+	cr_assert_eq(k[n - 1].size, -1);
+	for (size_t i = 1; i < n; i++)
+		cr_assert_gt(k[i].uid, k[i - 1].uid);
+	/* Spread: no half of the UIDs without a sample. */
+	cr_assert_lt(k[n / 2].uid, 800);
+	cr_assert_gt(k[n / 2].uid, 200);
+	store_close(&s);
+}
+
 Test(store, flag_list_too_long_is_refused)
 {
 	int64_t acct, inbox;

@@ -26,8 +26,10 @@ static void keycert_clear(struct keycert *kc)
 }
 
 /* A key and a certificate with the fields every certificate here shares;
- * the caller adds its extensions and signs. */
-static int keycert_init(struct keycert *kc, const char *dn, unsigned serial)
+ * the caller adds its extensions and signs. The key is EC P-256, or RSA
+ * of rsa_bits when that is not 0. */
+static int keycert_init(struct keycert *kc, const char *dn, unsigned serial,
+                        unsigned rsa_bits)
 {
 	unsigned char sn[4] = {0, 0, 0, (unsigned char)serial};
 	time_t now = time(NULL);
@@ -36,9 +38,11 @@ static int keycert_init(struct keycert *kc, const char *dn, unsigned serial)
 	memset(kc, 0, sizeof(*kc));
 	if ((rc = gnutls_x509_privkey_init(&kc->key)) < 0 ||
 	    (rc = gnutls_x509_privkey_generate(
-	             kc->key, GNUTLS_PK_ECDSA,
-	             GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) <
-	            0 ||
+	             kc->key, rsa_bits ? GNUTLS_PK_RSA : GNUTLS_PK_ECDSA,
+	             rsa_bits
+	                     ? rsa_bits
+	                     : GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1),
+	             0)) < 0 ||
 	    (rc = gnutls_x509_crt_init(&kc->crt)) < 0 ||
 	    (rc = gnutls_x509_crt_set_version(kc->crt, 3)) < 0 ||
 	    (rc = gnutls_x509_crt_set_serial(kc->crt, sn, sizeof(sn))) < 0 ||
@@ -65,7 +69,7 @@ static int subject_key_id(gnutls_x509_crt_t crt, unsigned char *id, size_t *len)
 
 static int make_ca(struct keycert *ca, unsigned char *id, size_t *idlen)
 {
-	int rc = keycert_init(ca, "CN=mailmirror test CA,O=mailmirror", 1);
+	int rc = keycert_init(ca, "CN=mailmirror test CA,O=mailmirror", 1, 0);
 
 	if (rc < 0)
 		return rc;
@@ -80,27 +84,48 @@ static int make_ca(struct keycert *ca, unsigned char *id, size_t *idlen)
 	return rc;
 }
 
+static int set_purpose(gnutls_x509_crt_t crt, enum tls_pki_kind kind)
+{
+	if (kind == TLS_PKI_NO_EKU)
+		return 0;
+	return gnutls_x509_crt_set_key_purpose_oid(
+	        crt,
+	        kind == TLS_PKI_CLIENT_ONLY ? GNUTLS_KP_TLS_WWW_CLIENT
+	                                    : GNUTLS_KP_TLS_WWW_SERVER,
+	        0);
+}
+
 static int make_server(struct keycert *srv, const struct keycert *ca,
-                       const unsigned char *ca_id, size_t ca_idlen)
+                       const unsigned char *ca_id, size_t ca_idlen,
+                       enum tls_pki_kind kind)
 {
 	static const unsigned char loopback[4] = {127, 0, 0, 1};
+	static const unsigned char loopback6[16] = {[15] = 1};
+	unsigned rsa_bits = kind == TLS_PKI_RSA1024   ? 1024
+	                    : kind == TLS_PKI_RSA2048 ? 2048
+	                                              : 0;
 	unsigned char id[64];
 	size_t idlen = sizeof(id);
-	int rc = keycert_init(srv, "CN=localhost,O=mailmirror", 2);
+	int rc = keycert_init(srv, "CN=localhost,O=mailmirror", 2, rsa_bits);
 
 	if (rc < 0)
 		return rc;
+	/* RSA may also encrypt the premaster of a TLS 1.2 RSA key exchange */
 	if ((rc = gnutls_x509_crt_set_basic_constraints(srv->crt, 0, -1)) < 0 ||
 	    (rc = gnutls_x509_crt_set_key_usage(
-	             srv->crt, GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
-	    (rc = gnutls_x509_crt_set_key_purpose_oid(
-	             srv->crt, GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
+	             srv->crt, GNUTLS_KEY_DIGITAL_SIGNATURE |
+	                               (rsa_bits ? GNUTLS_KEY_KEY_ENCIPHERMENT
+	                                         : 0))) < 0 ||
+	    (rc = set_purpose(srv->crt, kind)) < 0 ||
 	    (rc = gnutls_x509_crt_set_subject_alt_name(
 	             srv->crt, GNUTLS_SAN_DNSNAME, "localhost", 9,
 	             GNUTLS_FSAN_APPEND)) < 0 ||
 	    (rc = gnutls_x509_crt_set_subject_alt_name(
 	             srv->crt, GNUTLS_SAN_IPADDRESS, loopback, sizeof(loopback),
 	             GNUTLS_FSAN_APPEND)) < 0 ||
+	    (rc = gnutls_x509_crt_set_subject_alt_name(
+	             srv->crt, GNUTLS_SAN_IPADDRESS, loopback6,
+	             sizeof(loopback6), GNUTLS_FSAN_APPEND)) < 0 ||
 	    (rc = subject_key_id(srv->crt, id, &idlen)) < 0 ||
 	    (rc = gnutls_x509_crt_set_authority_key_id(srv->crt, ca_id,
 	                                               ca_idlen)) < 0 ||
@@ -153,6 +178,12 @@ static int make_pin(char *out, size_t len, gnutls_x509_crt_t crt)
 
 int tls_pki_new(struct tls_pki **out, char *err, size_t errlen)
 {
+	return tls_pki_new_kind(out, TLS_PKI_SERVER, err, errlen);
+}
+
+int tls_pki_new_kind(struct tls_pki **out, enum tls_pki_kind kind, char *err,
+                     size_t errlen)
+{
 	struct keycert ca = {0}, srv = {0};
 	gnutls_x509_crt_t chain[2];
 	unsigned char ca_id[64];
@@ -176,7 +207,7 @@ int tls_pki_new(struct tls_pki **out, char *err, size_t errlen)
 	if ((rc = make_ca(&ca, ca_id, &ca_idlen)) < 0)
 		goto fail;
 	step = "make the server certificate";
-	if ((rc = make_server(&srv, &ca, ca_id, ca_idlen)) < 0)
+	if ((rc = make_server(&srv, &ca, ca_id, ca_idlen, kind)) < 0)
 		goto fail;
 	step = "write the CA file";
 	if ((rc = write_pem(pki->ca_file, ca.crt)) < 0)

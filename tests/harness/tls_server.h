@@ -2,10 +2,12 @@
  *
  * tls_pki_new() makes, in memory and in a temporary folder, a CA and a
  * server certificate it signed (EC P-256, valid from an hour ago for a day;
- * SAN DNS:localhost and IP:127.0.0.1), with the CA's PEM in a file for
- * ca_file and the server certificate's SHA-256 pin. tls_server_start() runs
- * a TLS server on one connected fd in a thread: it echoes, or misbehaves on
- * purpose. Test code only: failures are reported, never hidden, and every
+ * SAN DNS:localhost, IP:127.0.0.1 and IP:::1; Extended Key Usage TLS
+ * server), with the CA's PEM in a file for ca_file and the server
+ * certificate's SHA-256 pin; tls_pki_new_kind() makes variants of the
+ * server certificate that a client must refuse, or take. tls_server_start()
+ * runs a TLS server on one connected fd in a thread: it echoes, or misbehaves
+ * on purpose. Test code only: failures are reported, never hidden, and every
  * object is freed by its _free/_join.
  */
 #ifndef HARNESS_TLS_SERVER_H
@@ -22,8 +24,19 @@ struct tls_pki {
 	gnutls_certificate_credentials_t server_cred; /* chain + key */
 };
 
+/* The server certificate of a pki: the CA and everything else are alike. */
+enum tls_pki_kind {
+	TLS_PKI_SERVER,      /* the one above */
+	TLS_PKI_CLIENT_ONLY, /* Extended Key Usage TLS client only */
+	TLS_PKI_NO_EKU,      /* no Extended Key Usage: any purpose */
+	TLS_PKI_RSA1024,     /* an RSA key of 1024 bits (80-bit security) */
+	TLS_PKI_RSA2048,     /* an RSA key of 2048 bits (112-bit security) */
+};
+
 /* 0 with *out, or -1 with a message in err. */
 int tls_pki_new(struct tls_pki **out, char *err, size_t errlen);
+int tls_pki_new_kind(struct tls_pki **out, enum tls_pki_kind kind, char *err,
+                     size_t errlen);
 /* Removes the files and frees everything; NULL is a no-op. */
 void tls_pki_free(struct tls_pki **pki);
 

@@ -695,6 +695,41 @@ Test(daemon, on_new_mail_runs_with_the_message_fields, .timeout = 120)
 	teardown(&f);
 }
 
+/* Nobody waits for the command: its failure reaches the daemon's log
+ * through the shell that ran it, as a warning of the account and mailbox. */
+static int wait_grep(const struct fixture *f, const char *what)
+{
+	int seen = -1;
+	for (int i = 0; i < 100 && seen != 0; i++) {
+		seen = sh("grep -qF -- '%s' %s/log", what, f->dir);
+		if (seen)
+			usleep(50000);
+	}
+	return seen;
+}
+
+Test(daemon, on_new_mail_failures_are_logged, .timeout = 120)
+{
+	struct fixture f;
+	/* Fails by its exit status, then by its name, by the new UID. */
+	setup(&f, "dm_hookfail",
+	      "on_new_mail = \"[ \\\"$MM_UID\\\" = 1 ] && exit 3; "
+	      "mm-no-such-command-here\";");
+	cr_assert_eq(sh(CTL " create dm_hookfail"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(sh(CTL " append dm_hookfail 'first'"), 0);
+	cr_assert_eq(wait_grep(&f, "warning: [test/dm_hookfail] on_new_mail: "
+	                           "the command failed with exit status 3"),
+	             0, "a failing on_new_mail was not logged");
+	cr_assert_eq(sh(CTL " append dm_hookfail 'second'"), 0);
+	cr_assert_eq(wait_grep(&f, "warning: [test/dm_hookfail] on_new_mail: "
+	                           "command not found (exit status 127)"),
+	             0, "a missing on_new_mail command was not logged");
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
 /* Restarts the shared Dovecot: run alone (make check-integration does). */
 Test(serial, dovecot_restart_under_the_daemon, .timeout = 120)
 {

@@ -159,6 +159,8 @@ struct hostile {
 	struct fake_server *fs;
 	uint16_t port;
 	bool trace; /* run at -vv: the conversation in the log */
+	const char *password; /* as the configuration spells it; NULL:
+	                       * PASSWORD */
 };
 
 /* Writes the configuration: one account "hostile" on the fake server's
@@ -174,11 +176,12 @@ static void write_conf(const struct hostile *h, const char *box, bool good,
 	        "accounts = ({\n"
 	        "  name = \"hostile\"; host = \"127.0.0.1\"; port = %u;\n"
 	        "  tls = \"none\"; user = \"mallory\";\n"
-	        "  password = \"" PASSWORD "\";\n"
+	        "  password = \"%s\";\n"
 	        "  mailboxes = [\"%s*\"]; idle = [\"%s\"]; timeout = 5;\n"
 	        "  %s\n"
 	        "}",
-	        h->f.db, h->port, box, box, extra ? extra : "");
+	        h->f.db, h->port, h->password ? h->password : PASSWORD, box,
+	        box, extra ? extra : "");
 	if (good)
 		fprintf(c,
 		        ", {\n"
@@ -475,28 +478,127 @@ Test(hostile, login_refusal_echoing_the_password, .timeout = 60)
 	done(&h);
 }
 
+/* The echo cut where the error message is cut (400 bytes): what is left
+ * of the password is no more readable than the whole. */
+Test(hostile, password_echo_across_the_message_cut, .timeout = 60)
+{
+	struct hostile h;
+	char script[1024], pad[400];
+	memset(pad, 'x', 372);
+	pad[372] = '\0';
+	snprintf(script, sizeof(script),
+	         GREETING "C~ $TAG LOGIN \n"
+	                  "S: $TAG NO %s " PASSWORD " tail\n"
+	                  "EOF\n",
+	         pad);
+	start(&h, "ho_echocut", script);
+	h.trace = true;
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "xxxx", NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "Hostile-s3"), "a part of the password is "
+	                                          "in the log");
+	free(log);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
+	                               "last_error LIKE '%Hostile-s3%'"),
+	             0);
+	done(&h);
+}
+
+/* LOGIN sends a password holding '"' and '\\' as a quoted string, with
+ * both escaped; a server that echoes it echoes that form. */
+#define QUOTED_PW_CONF "Q\\\"uo\\\\ted-s3cret" /* Q"uo\ted-s3cret */
+/* As LOGIN quotes it, in a script (its '\\' escaped for S: and C~). */
+#define QUOTED_PW_SCRIPT "Q\\\\\"uo\\\\\\\\ted-s3cret"
+Test(hostile, quoted_password_echo_is_masked, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_echoq",
+	      GREETING "C~ $TAG LOGIN mallory \"" QUOTED_PW_SCRIPT "\"$\n"
+	               "S: $TAG NO bad credentials: mallory \"" QUOTED_PW_SCRIPT
+	               "\"\n"
+	               "EOF\n");
+	h.password = QUOTED_PW_CONF;
+	write_conf(&h, "ho_echoq", false, NULL);
+	h.trace = true;
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "bad credentials", NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "ted-s3cret"), "the password is in the log");
+	free(log);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
+	                               "last_error LIKE '%ted-s3cret%'"),
+	             0);
+	done(&h);
+}
+
+/* A server that disabled LOGIN over a connection in clear wants no
+ * secret over it, by any mechanism: nothing is sent. */
+Test(hostile, logindisabled_in_clear_gets_no_secret, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_nologin",
+	      "S: * OK [CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=PLAIN] hi\n"
+	      "C~ $TAG LOGOUT$\n"
+	      "S: * BYE bye\n"
+	      "S: $TAG OK bye\n"
+	      "EOF\n");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "LOGINDISABLED", "starttls", NULL);
+	done(&h);
+}
+
+/* A mechanism the server does not list is not tried: the error names
+ * what it offers instead. */
+Test(hostile, unoffered_mechanism_is_not_tried, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_nomech",
+	      "S: * OK [CAPABILITY IMAP4rev1 AUTH=GSSAPI AUTH=EXTERNAL] hi\n"
+	      "C~ $TAG LOGOUT$\n"
+	      "S: * BYE bye\n"
+	      "S: $TAG OK bye\n"
+	      "EOF\n");
+	write_conf(&h, "ho_nomech", false, "auth = \"scram-sha-256\";");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "does not offer SCRAM-SHA-256",
+	          "it offers: GSSAPI EXTERNAL", NULL);
+	done(&h);
+}
+
 /* The same at -vv, where the server's lines are logged, and with SASL
- * PLAIN (LOGINDISABLED): an ALERT quotes the password, the NO quotes the
- * base64 response the daemon sent (the user and the password). Neither
- * reaches the log nor the status; the response code stays readable. */
+ * PLAIN: an ALERT quotes the password, the NO quotes the base64 response
+ * the daemon sent (the user and the password). Neither reaches the log
+ * nor the status; the response code stays readable. */
 #define PLAIN_B64 "AG1hbGxvcnkASG9zdGlsZS1zM2NyZXQtUFc="
 Test(hostile, sasl_response_echoed_stays_out_of_the_log, .timeout = 60)
 {
 	struct hostile h;
 	start(&h, "ho_sasl",
-	      "S: * OK [CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=PLAIN] hi\n"
+	      "S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\n"
 	      "C~ $TAG AUTHENTICATE PLAIN$\n"
 	      "S: + \n"
 	      "C~ ^" PLAIN_B64 "$\n"
-	      "S: * OK [ALERT] you sent " PASSWORD "\n"
+	      "S: * OK [ALERT] you sent " PASSWORD " (THREAD=REFERENCES)\n"
 	      "S: $TAG NO [AUTHENTICATIONFAILED] cannot decode \"" PLAIN_B64
 	      "\"\n"
 	      "EOF\n");
+	write_conf(&h, "ho_sasl", false, "auth = \"plain\";");
 	h.trace = true;
 	struct outcome o = run(&h);
 	finish(&h);
 	check_failed(&h, o);
-	check_log(&h, "cannot decode", "AUTHENTICATIONFAILED", "S: ", NULL);
+	/* Words with '=' inside are no base64: shown. */
+	check_log(&h, "cannot decode", "AUTHENTICATIONFAILED", "S: ",
+	          "THREAD=REFERENCES", NULL);
 	char *log = read_log(&h);
 	cr_assert_null(strstr(log, PLAIN_B64), "the SASL response is logged");
 	free(log);
@@ -1223,6 +1325,109 @@ Test(hostile, an_unreadable_list_entry_drops_no_mailbox, .timeout = 60)
 	check_log(&h, "could not be read", NULL);
 	cr_assert_eq(messages(&h), 3, "the mailbox was dropped");
 	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 1);
+	done(&h);
+}
+
+/* The second session after ho_rn (2 messages) left the server, which
+ * lists ho_rnZ with the same UIDVALIDITY; its messages 1 and 2 are of
+ * size and INTERNALDATE as given. Up to the sample's FETCH. */
+static void rename_scenario(struct script *sc, unsigned size, const char *date)
+{
+	add(sc, HELLO
+	    "C~ $TAG EXAMINE ho_rn$\n"
+	    "S: $TAG NO [NONEXISTENT] no such mailbox\n" LIST_CMD
+	    "S: * LIST () \"/\" ho_rnZ\nS: $TAG OK listed\n"
+	    "C~ $TAG STATUS ho_rnZ \\(UIDVALIDITY\\)$\n"
+	    "S: * STATUS ho_rnZ (UIDVALIDITY 7)\nS: $TAG OK status\n"
+	    "C~ $TAG EXAMINE ho_rnZ$\n"
+	    "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 3] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID FETCH [0-9,:]+ \\(UID RFC822.SIZE INTERNALDATE\\)$\n");
+	for (unsigned u = 1; u <= 2; u++)
+		add(sc,
+		    "S: * %u FETCH (UID %u RFC822.SIZE %u INTERNALDATE \"%s\")\n",
+		    u, u, size, date);
+	add(sc, "S: $TAG OK fetched\n");
+}
+
+/* Another mailbox with the UIDVALIDITY of one gone is no rename of it
+ * unless it holds its messages: Cyrus gives mailboxes made in the same
+ * second the same UIDVALIDITY, and a deleted folder's mail came back
+ * under a renamed folder's name, for good. */
+Test(hostile, a_same_uidvalidity_is_no_rename, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_honest(&sc, "ho_rn", 2);
+	start(&h, "ho_rn", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	cr_assert_eq(messages(&h), 2);
+
+	struct script s2 = {0};
+	rename_scenario(&s2, 999, "02-Jul-2025 11:00:00 +0000");
+	/* Not it: dropped, and ho_rnZ mirrored from nothing. */
+	add(&s2, "C~ $TAG EXAMINE ho_rnZ$\n"
+	         "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 3] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH 1 2\n"
+	         "S: $TAG OK searched\n");
+	add_fetch_cmd(&s2, "1:2");
+	for (unsigned u = 1; u <= 2; u++)
+		add(&s2,
+		    "S: * %u FETCH (UID %u FLAGS () INTERNALDATE "
+		    "\"02-Jul-2025 11:00:00 +0000\" RFC822.SIZE 999 ENVELOPE "
+		    "(NIL \"other %u\" NIL NIL NIL NIL NIL NIL NIL NIL))\n",
+		    u, u, u);
+	add(&s2, "S: $TAG OK fetched\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "ho_rn] mailbox gone from the server", NULL);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages m JOIN "
+	                               "mailboxes b ON b.id = m.mailbox_id "
+	                               "WHERE b.name = 'ho_rnZ' AND "
+	                               "m.subject LIKE 'other %'"),
+	             2, "ho_rnZ holds the mail of the mailbox gone");
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 1);
+	done(&h);
+}
+
+/* And a mailbox that holds them is the one renamed: kept, not fetched
+ * again. */
+Test(hostile, a_rename_keeps_the_messages, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_honest(&sc, "ho_rn", 2);
+	start(&h, "ho_rn", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+
+	struct script s2 = {0};
+	rename_scenario(&s2, 120, "01-Jul-2025 10:00:00 +0000");
+	add(&s2, "C~ $TAG EXAMINE ho_rnZ$\n"
+	         "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 3] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID FETCH 1:2 \\(UID FLAGS\\)$\n"
+	         "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+	         "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
+	         "S: $TAG OK fetched\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "mailbox renamed (was ho_rn)", NULL);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages m JOIN "
+	                               "mailboxes b ON b.id = m.mailbox_id "
+	                               "WHERE b.name = 'ho_rnZ' AND "
+	                               "m.subject LIKE 'hostile test %'"),
+	             2);
 	done(&h);
 }
 
