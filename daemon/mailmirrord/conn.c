@@ -2,6 +2,7 @@
 #include "mailmirrord/conn.h"
 
 #include "mailmirrord/log.h"
+#include "mailmirrord/redact.h"
 #include "mailmirrord/secret.h"
 #include "mailmirrord/tunnel_stderr.h"
 
@@ -52,76 +53,14 @@ static bool cleartext_peer_ok(imap4 *h, const struct conf_account *acct,
 	return false;
 }
 
-/* A run of base64 this long may carry credentials: a SASL response is
- * the base64 of the user and the secret (PLAIN, XOAUTH2, OAUTHBEARER). */
-#define BASE64_RUN_MIN 16
-
-static bool is_base64_char(char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
-}
-
-/* Whether s[0..n) mixes two of: capitals, small letters, digits and
- * symbols. Base64 of credentials does; a response code
- * ("AUTHENTICATIONFAILED") does not. */
-static bool looks_encoded(const char *s, size_t n)
-{
-	bool upper = false, lower = false, other = false;
-	for (size_t i = 0; i < n; i++) {
-		upper |= s[i] >= 'A' && s[i] <= 'Z';
-		lower |= s[i] >= 'a' && s[i] <= 'z';
-		other |= !(s[i] >= 'A' && s[i] <= 'Z') &&
-		         !(s[i] >= 'a' && s[i] <= 'z');
-	}
-	return upper + lower + other >= 2;
-}
-
-static void mask_all(char *s, size_t len, const char *what, size_t n)
-{
-	for (char *p = s;
-	     n && (p = memmem(p, len - (size_t)(p - s), what, n)) != NULL;
-	     p += n)
-		memset(p, '*', n);
-}
-
-/* Overwrites with '*', in s[0..len), every occurrence of secret, raw or
- * as a quoted string carries it (LOGIN's '\"' and '\\'), and every run
- * that looks like base64 of BASE64_RUN_MIN characters or more ('='
- * counted only as its padding): a server that quotes the credentials it
- * refused ("NO bad password hunter2", "NO cannot decode AGpvZQBodW50ZXIy")
- * must not get them into our log, and what a server says while we
- * authenticate needs no long base64 to be read. */
+/* What a server says while we authenticate is shown with the secret and
+ * anything like base64 masked: a server that quotes the credentials it
+ * refused ("NO bad password hunter2", "NO cannot decode
+ * AGpvZQBodW50ZXIy") must not get them into our log. */
 static void redact(char *s, size_t len, const char *secret)
 {
-	size_t n = secret ? strlen(secret) : 0;
-	mask_all(s, len, secret, n);
-	if (n && strpbrk(secret, "\\\"")) {
-		char *quoted = malloc(2 * n);
-		size_t q = 0;
-		for (size_t i = 0; quoted && i < n; i++) {
-			if (secret[i] == '\\' || secret[i] == '"')
-				quoted[q++] = '\\';
-			quoted[q++] = secret[i];
-		}
-		if (quoted)
-			mask_all(s, len, quoted, q);
-		else /* no copy: all of it, rather than the secret */
-			memset(s, '*', len);
-		if (quoted)
-			explicit_bzero(quoted, q);
-		free(quoted);
-	}
-	for (size_t i = 0; i < len;) {
-		size_t j = i;
-		while (j < len && is_base64_char(s[j]))
-			j++;
-		for (int pad = 0; pad < 2 && j > i && j < len && s[j] == '='; pad++)
-			j++;
-		if (j - i >= BASE64_RUN_MIN && looks_encoded(s + i, j - i))
-			memset(s + i, '*', j - i);
-		i = j > i ? j : i + 1;
-	}
+	redact_secret(s, len, secret, secret ? strlen(secret) : 0, false);
+	redact_encoded(s, len);
 }
 
 /* A copy of s[0..len) with redact applied to the whole of it, before
@@ -354,7 +293,7 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		return 0;
 	}
 	struct secret s = {0};
-	if (secret_obtain(&s, acct, err, errlen) < 0) {
+	if (secret_obtain(&s, acct, cancel_fd, err, errlen) < 0) {
 		*why = CONN_FAIL_CONFIG;
 		imap4_logout(h);
 		imap4_free(&h);

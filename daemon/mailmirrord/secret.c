@@ -3,6 +3,7 @@
 #include "mailmirrord/config.h"
 #include "mailmirrord/linelog.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/redact.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -266,7 +267,13 @@ struct run {
 	uint64_t err_dropped;
 };
 
-enum read_end { READ_DONE, READ_TOO_BIG, READ_TIMEOUT, READ_ERROR };
+enum read_end {
+	READ_DONE,
+	READ_TOO_BIG,
+	READ_TIMEOUT,
+	READ_ERROR,
+	READ_CANCELLED,
+};
 
 /* Reads what fd i has. false when it ended (EOF or an error, *failed then
  * set for an error on stdout). */
@@ -302,13 +309,14 @@ static bool read_some(struct run *r, int i, bool *failed)
  * EXIT_GRACE_MS more have passed: a child it left in the background
  * ("agent &") may hold the pipes open for as long as it lives, and the
  * password was printed before the exit. */
-static enum read_end collect(struct run *r, int64_t deadline)
+static enum read_end collect(struct run *r, int64_t deadline, int cancel_fd)
 {
 	int64_t grace_end = INT64_MAX;
 
 	while (r->fd[0] >= 0 || r->fd[1] >= 0) {
-		struct pollfd p[2] = {{.fd = r->fd[0], .events = POLLIN},
-		                      {.fd = r->fd[1], .events = POLLIN}};
+		struct pollfd p[3] = {{.fd = r->fd[0], .events = POLLIN},
+		                      {.fd = r->fd[1], .events = POLLIN},
+		                      {.fd = cancel_fd, .events = POLLIN}};
 		int64_t now = now_ms(), end = deadline, left;
 		int n;
 
@@ -326,11 +334,13 @@ static enum read_end collect(struct run *r, int64_t deadline)
 		 * tell when a child ends. */
 		if (!r->exited && left > EXIT_CHECK_MS)
 			left = EXIT_CHECK_MS;
-		n = poll(p, 2, (int)left);
+		n = poll(p, 3, (int)left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return READ_ERROR;
+		if (p[2].revents)
+			return READ_CANCELLED;
 		for (int i = 0; i < 2; i++) {
 			bool failed = false;
 
@@ -357,6 +367,17 @@ static enum read_end collect(struct run *r, int64_t deadline)
 static void log_stderr(const struct run *r, const char *account,
                        const char *what, bool failed)
 {
+	/* A command that echoes what it prints ("set -x") would log the
+	 * secret: its first line of output is masked first, kept or not. */
+	char text[SECRET_STDERR_MAX];
+	size_t line = 0;
+	while (line < r->out_len && r->out[line] != '\n')
+		line++;
+	if (line > 0 && r->out[line - 1] == '\r')
+		line--;
+	memcpy(text, r->err, r->err_len);
+	redact_secret(text, r->err_len, r->out, line, r->err_dropped > 0);
+
 	struct linelog said = {
 	        .account = account,
 	        .who = what,
@@ -365,15 +386,17 @@ static void log_stderr(const struct run *r, const char *account,
 	        .line_max = SECRET_STDERR_LINE - 1,
 	        .rest = LINELOG_REST_BYTES,
 	};
-	size_t used = linelog_lines(&said, r->err, r->err_len);
+	size_t used = linelog_lines(&said, text, r->err_len);
 
-	linelog_line(&said, r->err + used, r->err_len - used);
+	linelog_line(&said, text + used, r->err_len - used);
 	linelog_end(&said, r->err_dropped);
+	explicit_bzero(text, r->err_len);
 }
 
-int secret_from_command(struct secret *out, const char *account,
+/* secret_from_command, given up when cancel_fd (-1: none) is readable. */
+static int from_command(struct secret *out, const char *account,
                         const char *what, const char *command, int timeout_ms,
-                        char *err, size_t errsz)
+                        int cancel_fd, char *err, size_t errsz)
 {
 	const size_t bufsz = SECRET_COMMAND_MAX + 1;
 	int64_t deadline;
@@ -417,7 +440,7 @@ int secret_from_command(struct secret *out, const char *account,
 	}
 
 	deadline = now_ms() + timeout_ms;
-	end = collect(r, deadline);
+	end = collect(r, deadline, cancel_fd);
 	for (int i = 0; i < 2; i++)
 		if (r->fd[i] >= 0)
 			close(r->fd[i]);
@@ -427,7 +450,10 @@ int secret_from_command(struct secret *out, const char *account,
 		status = reap(r->pid, end == READ_DONE ? deadline : 0);
 
 	rc = -1;
-	if (end == READ_TOO_BIG)
+	if (end == READ_CANCELLED)
+		fail(err, errsz, account, "%s stopped: the account stops",
+		     what);
+	else if (end == READ_TOO_BIG)
 		fail(err, errsz, account, "%s printed more than %d bytes", what,
 		     SECRET_COMMAND_MAX);
 	else if (end == READ_TIMEOUT || (end == READ_DONE && status == -1))
@@ -473,8 +499,16 @@ pipe_failed:
 	return fail(err, errsz, account, "%s: pipe: %s", what, strerror(rc));
 }
 
+int secret_from_command(struct secret *out, const char *account,
+                        const char *what, const char *command, int timeout_ms,
+                        char *err, size_t errsz)
+{
+	return from_command(out, account, what, command, timeout_ms, -1, err,
+	                    errsz);
+}
+
 int secret_obtain(struct secret *out, const struct conf_account *acct,
-                  char *err, size_t errsz)
+                  int cancel_fd, char *err, size_t errsz)
 {
 	*out = (struct secret){0};
 	switch (acct->secret_kind) {
@@ -487,11 +521,11 @@ int secret_obtain(struct secret *out, const struct conf_account *acct,
 		return secret_from_file(out, acct->name, acct->secret, err,
 		                        errsz);
 	case CONF_SECRET_COMMAND:
-		return secret_from_command(out, acct->name, "password_command",
-		                           acct->secret, 0, err, errsz);
+		return from_command(out, acct->name, "password_command",
+		                    acct->secret, 0, cancel_fd, err, errsz);
 	case CONF_SECRET_TOKEN_COMMAND:
-		return secret_from_command(out, acct->name, "token_command",
-		                           acct->secret, 0, err, errsz);
+		return from_command(out, acct->name, "token_command",
+		                    acct->secret, 0, cancel_fd, err, errsz);
 	}
 	return fail(err, errsz, acct->name, "no password source configured");
 }

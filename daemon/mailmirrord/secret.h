@@ -19,8 +19,9 @@
  * terminal or forge a line), at most SECRET_STDERR_LINES lines of at most
  * SECRET_STDERR_LINE bytes from the first SECRET_STDERR_MAX bytes; the
  * rest is counted in one more line. Warning level when the command failed,
- * info when it succeeded. A command that prints its secret on stderr puts
- * it in the log: that is its bug, and the manual says so.
+ * info when it succeeded. What the command printed on its first line of
+ * output (the secret, or what would have been) is masked in those lines
+ * first: a script run with "set -x" echoes it there.
  *
  * Functions are thread-safe (each account's thread fetches its own). The
  * command is started with posix_spawn(3), so no fork() runs in a threaded
@@ -96,8 +97,11 @@ int secret_from_command(struct secret *out, const char *account,
 
 /* The secret an account's configuration names (password, password_file,
  * password_command or token_command). An account that needs none (a
- * preauthenticated tunnel) gets an empty secret and 0. */
+ * preauthenticated tunnel) gets an empty secret and 0. A command is given
+ * up, its process group killed, as soon as cancel_fd (-1: none; the
+ * account's stop) is readable: a command that hangs must not outlive the
+ * daemon that started it. */
 int secret_obtain(struct secret *out, const struct conf_account *acct,
-                  char *err, size_t errsz);
+                  int cancel_fd, char *err, size_t errsz);
 
 #endif

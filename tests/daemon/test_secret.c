@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -291,6 +292,73 @@ Test(secret, command_stderr_is_logged_as_the_accounts_lines)
 	assert_no_children();
 }
 
+/* A command that echoes what it runs ("set -x") echoes the secret on
+ * stderr: masked there, whether the command then succeeds or fails, and
+ * when the kept stderr ends in the middle of it. */
+Test(secret, command_stderr_never_shows_the_secret)
+{
+	struct secret s = {0};
+	char *log;
+
+	log_start(LOG_LEVEL_INFO);
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+	                                 "set -x; P='Pa\\\"ss5w0rd'; "
+	                                 "echo \"$P\"",
+	                                 0, err, sizeof(err)),
+	             0, "%s", err);
+	log = log_done();
+	cr_assert_str_eq(s.data, "Pa\\\"ss5w0rd");
+	secret_clear(&s);
+	cr_assert(strstr(log, "password_command said: + P="), "%s", log);
+	cr_assert_null(strstr(log, "ss5w0rd"), "%s", log);
+
+	log_start(LOG_LEVEL_INFO);
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+	                                 "echo hunter2secret; echo "
+	                                 "hunter2secret >&2; exit 3",
+	                                 0, err, sizeof(err)),
+	             -1);
+	log = log_done();
+	cr_assert(strstr(log, "warning: [work] password_command said: "
+	                      "*************"),
+	          "%s", log);
+	cr_assert_null(strstr(log, "hunter2"), "%s", log);
+
+	/* Its start at the end of what is kept of stderr (2048 bytes). */
+	log_start(LOG_LEVEL_INFO);
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+	                                 "head -c 2044 /dev/zero | tr '\\0' x "
+	                                 ">&2; echo hunter2secret >&2; "
+	                                 "echo hunter2secret",
+	                                 0, err, sizeof(err)),
+	             0, "%s", err);
+	log = log_done();
+	secret_clear(&s);
+	cr_assert_null(strstr(log, "hunt"), "%s", log);
+	assert_no_children();
+}
+
+/* A command that hangs is given up, its group killed, when the account
+ * stops: it must not outlive the daemon. */
+Test(secret, command_stops_with_the_account)
+{
+	struct conf_account a = {.name = "work"};
+	struct secret s = {0};
+	struct timespec t0;
+	int cancel = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	cr_assert_geq(cancel, 0);
+	cr_assert_eq(eventfd_write(cancel, 1), 0);
+	a.secret_kind = CONF_SECRET_COMMAND;
+	a.secret = "sleep 20; echo late";
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(secret_obtain(&s, &a, cancel, err, sizeof(err)), -1);
+	cr_assert_lt(elapsed_since(&t0), 5.0);
+	cr_assert_str_eq(err, "password_command stopped: the account stops");
+	assert_no_children();
+	close(cancel);
+}
+
 Test(secret, command_stderr_is_bounded)
 {
 	struct secret s = {0};
@@ -399,12 +467,12 @@ Test(secret, obtain_by_kind)
 	struct secret s = {0};
 
 	a.secret_kind = CONF_SECRET_NONE;
-	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), 0);
+	cr_assert_eq(secret_obtain(&s, &a, -1, err, sizeof(err)), 0);
 	cr_assert_null(s.data);
 
 	a.secret_kind = CONF_SECRET_PASSWORD;
 	a.secret = "inline";
-	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), 0);
+	cr_assert_eq(secret_obtain(&s, &a, -1, err, sizeof(err)), 0);
 	cr_assert_str_eq(s.data, "inline");
 	cr_assert_neq(s.data, a.secret, "a copy");
 	secret_clear(&s);
@@ -412,19 +480,19 @@ Test(secret, obtain_by_kind)
 	write_file("pw", "fromfile\n", 9, 0600);
 	a.secret_kind = CONF_SECRET_FILE;
 	a.secret = "pw";
-	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), 0);
+	cr_assert_eq(secret_obtain(&s, &a, -1, err, sizeof(err)), 0);
 	cr_assert_str_eq(s.data, "fromfile");
 	secret_clear(&s);
 
 	a.secret_kind = CONF_SECRET_TOKEN_COMMAND;
 	a.secret = "echo ya29.token";
-	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), 0);
+	cr_assert_eq(secret_obtain(&s, &a, -1, err, sizeof(err)), 0);
 	cr_assert_str_eq(s.data, "ya29.token");
 	secret_clear(&s);
 
 	a.secret_kind = CONF_SECRET_COMMAND;
 	a.secret = "false";
-	cr_assert_eq(secret_obtain(&s, &a, err, sizeof(err)), -1);
+	cr_assert_eq(secret_obtain(&s, &a, -1, err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "password_command exited with "
 	                      "status 1");
 }

@@ -1,0 +1,86 @@
+/* redact.c - a secret masked out of text meant for the log; see redact.h. */
+#include "mailmirrord/redact.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void mask_all(char *s, size_t len, const char *what, size_t n)
+{
+	for (char *p = s;
+	     n && (p = memmem(p, len - (size_t)(p - s), what, n)) != NULL;
+	     p += n)
+		memset(p, '*', n);
+}
+
+/* The longest end of s[0..len) that is a start of what[0..n), masked. */
+static void mask_tail(char *s, size_t len, const char *what, size_t n)
+{
+	for (size_t k = n - 1 < len ? n - 1 : len; k > 0; k--)
+		if (memcmp(s + len - k, what, k) == 0) {
+			memset(s + len - k, '*', k);
+			return;
+		}
+}
+
+void redact_secret(char *s, size_t len, const char *secret, size_t n,
+                   bool cut)
+{
+	if (!secret || n == 0)
+		return;
+	mask_all(s, len, secret, n);
+	if (cut)
+		mask_tail(s, len, secret, n);
+	if (!memchr(secret, '\\', n) && !memchr(secret, '"', n))
+		return;
+	char *quoted = malloc(2 * n);
+	if (!quoted) { /* all of it, rather than the secret */
+		memset(s, '*', len);
+		return;
+	}
+	size_t q = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (secret[i] == '\\' || secret[i] == '"')
+			quoted[q++] = '\\';
+		quoted[q++] = secret[i];
+	}
+	mask_all(s, len, quoted, q);
+	if (cut)
+		mask_tail(s, len, quoted, q);
+	explicit_bzero(quoted, q);
+	free(quoted);
+}
+
+static bool is_base64_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
+}
+
+/* Whether s[0..n) mixes two of: capitals, small letters, digits and
+ * symbols. */
+static bool looks_encoded(const char *s, size_t n)
+{
+	bool upper = false, lower = false, other = false;
+	for (size_t i = 0; i < n; i++) {
+		upper |= s[i] >= 'A' && s[i] <= 'Z';
+		lower |= s[i] >= 'a' && s[i] <= 'z';
+		other |= !(s[i] >= 'A' && s[i] <= 'Z') &&
+		         !(s[i] >= 'a' && s[i] <= 'z');
+	}
+	return upper + lower + other >= 2;
+}
+
+void redact_encoded(char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		while (j < len && is_base64_char(s[j]))
+			j++;
+		for (int pad = 0; pad < 2 && j > i && j < len && s[j] == '=';
+		     pad++)
+			j++;
+		if (j - i >= REDACT_BASE64_MIN && looks_encoded(s + i, j - i))
+			memset(s + i, '*', j - i);
+		i = j > i ? j : i + 1;
+	}
+}

@@ -1,0 +1,34 @@
+/* redact.h - a secret masked out of text meant for the log.
+ *
+ * Text that may echo a secret (a server's answer to our login, a
+ * password command's stderr) goes through these before it is logged or
+ * stored: every byte masked becomes '*'. They mask in place and never
+ * shorten the text, so that what is around a secret stays readable.
+ * Mask before anything cuts the text: a secret across a cut leaves its
+ * start behind, which no later pass can recognise.
+ */
+#ifndef MAILMIRRORD_REDACT_H
+#define MAILMIRRORD_REDACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A run of base64 this long may carry credentials: a SASL response is
+ * the base64 of the user and the secret (PLAIN, XOAUTH2, OAUTHBEARER). */
+#define REDACT_BASE64_MIN 16
+
+/* Masks in s[0..len) every occurrence of secret[0..n), raw and in the
+ * quoted form LOGIN sends it in ('"' and '\' escaped with '\'). With cut
+ * (the text was cut short of what was said), a start of the secret at
+ * the very end is masked too. A NULL or empty secret masks nothing. */
+void redact_secret(char *s, size_t len, const char *secret, size_t n,
+                   bool cut);
+
+/* Masks in s[0..len) every run of REDACT_BASE64_MIN or more characters
+ * of the base64 alphabet ('=' only as its padding) that mixes two of
+ * capitals, small letters, and digits or symbols: base64 of credentials
+ * does, words and response codes ("AUTHENTICATIONFAILED",
+ * "THREAD=REFERENCES") do not. */
+void redact_encoded(char *s, size_t len);
+
+#endif
