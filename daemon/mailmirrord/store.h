@@ -286,14 +286,15 @@ int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
                            void *payload);
 
 /* Calls cb with the UID and size (-1 when unknown) of each cached message
- * of the mailbox from min_uid up that has no body row, in ascending UID
- * order: messages
- * cached before bodies were configured, or whose body fetch a crash cut
- * off. Same rules for cb as store_message_each_uid. */
+ * of the mailbox from min_uid up that has no body row, or with text only
+ * a row without its text (headers only: cached while bodies were
+ * "headers"), in ascending UID order: messages cached before bodies were
+ * configured as they are now, or whose body fetch a crash cut off. Same
+ * rules for cb as store_message_each_uid. */
 typedef int store_uid_size_cb(void *payload, uint32_t uid, int64_t size);
 int store_message_each_without_body(struct store *s, int64_t mailbox,
-                                    uint32_t min_uid, store_uid_size_cb *cb,
-                                    void *payload);
+                                    uint32_t min_uid, bool text,
+                                    store_uid_size_cb *cb, void *payload);
 
 /* *uid is the highest cached UID of the mailbox, 0 when it has none. */
 int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox);

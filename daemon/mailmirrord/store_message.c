@@ -348,8 +348,8 @@ int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
 }
 
 int store_message_each_without_body(struct store *s, int64_t mailbox,
-                                    uint32_t min_uid, store_uid_size_cb *cb,
-                                    void *payload)
+                                    uint32_t min_uid, bool text,
+                                    store_uid_size_cb *cb, void *payload)
 {
 	int rc = STORE_OK, r;
 	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_WITHOUT_BODY, &rc);
@@ -358,6 +358,7 @@ int store_message_each_without_body(struct store *s, int64_t mailbox,
 		return rc;
 	sqlite3_bind_int64(st, 1, mailbox);
 	sqlite3_bind_int64(st, 2, min_uid);
+	sqlite3_bind_int(st, 3, text);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t size = sqlite3_column_type(st, 1) == SQLITE_NULL
 		                       ? -1

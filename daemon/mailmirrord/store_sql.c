@@ -211,7 +211,8 @@ const char *const store_sql[ST_COUNT] = {
 				"?1 ORDER BY uid",
 	[ST_MESSAGE_WITHOUT_BODY] =
 		"SELECT uid, size FROM messages m WHERE mailbox_id = ?1 "
-		"AND uid >= ?2 AND NOT EXISTS (SELECT 1 FROM bodies WHERE message_id = m.id) "
+		"AND uid >= ?2 AND NOT EXISTS (SELECT 1 FROM bodies WHERE "
+		"message_id = m.id AND (NOT ?3 OR body IS NOT NULL)) "
 		"ORDER BY uid",
 	[ST_MESSAGE_MAX_UID] = "SELECT coalesce(max(uid), 0) FROM messages "
 			       "WHERE mailbox_id = ?1",

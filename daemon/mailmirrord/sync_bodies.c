@@ -177,6 +177,7 @@ int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
 	struct missing m = {0};
 	int rc = SYNC_OK;
 	if (store_message_each_without_body(c->store, b->id, min_uid,
+	                                    c->conf->bodies == CONF_BODIES_FULL,
 	                                    note_missing, &m) < 0) {
 		rc = sync_fail_store(c, "list messages without a body");
 		goto out;

@@ -542,6 +542,35 @@ Test(daemon, bodies_are_backfilled_and_split_by_size, .timeout = 120)
 	teardown(&f);
 }
 
+/* From "headers" to "full": every message had a body row already, its
+ * header block alone; each gets its text at the next run. */
+Test(daemon, bodies_from_headers_to_full_are_backfilled, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_hbody", "bodies = \"headers\";");
+	cr_assert_eq(sh(CTL " create dm_hbody"), 0);
+	cr_assert_eq(sh(CTL " fill dm_hbody 12 21"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
+	                             "body IS NULL AND headers <> ''"),
+	             12, "bodies = headers stores the header blocks");
+	cr_assert_eq(sh("sed -i 's/bodies = \"headers\"/bodies = \"full\"/' "
+	                "%s",
+	                f.conf),
+	             0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
+	                             "body LIKE 'Lorem ipsum%'"),
+	             12, "the text of every message was fetched");
+	cr_assert_gt(cache_count(&f, "SELECT count(*) FROM messages_fts"
+	                             " WHERE messages_fts MATCH 'lorem'"),
+	             0);
+	/* And nothing more is fetched: the next run asks for no body. */
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 /* A proxy between the daemon and Dovecot that misbehaves once; the daemon
  * must notice, keep the cache consistent, reconnect and converge. */
 /* Live with bodies: the first sync stores them and the indexer makes them
