@@ -1770,6 +1770,46 @@ static long peak_rss_kb(pid_t pid)
 	return kb;
 }
 
+/* A first sync of box (one message) by a server that offers IDLE, up to
+ * the daemon's IDLE, answered: what the server says next is news. */
+static void add_idle_start(struct script *sc, const char *box)
+{
+	add(sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
+	        "C~ $TAG LOGIN \n"
+	        "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n");
+	add_box(sc, box, 1);
+	add_fetch_cmd(sc, "1");
+	add_msg(sc, 1, 1);
+	add(sc, "S: $TAG OK fetched\n"
+	        "C~ $TAG IDLE$\n"
+	        "S: + idling\n");
+}
+
+/* After the news: the daemon's DONE answered, box examined again and its
+ * message's flags listed (flags as a script spells them), then IDLE until
+ * the daemon is stopped, and LOGOUT. */
+static void add_idle_relist(struct script *sc, const char *box,
+                            const char *flags)
+{
+	add(sc,
+	    "C: DONE\n"
+	    "S: $TAG OK idle done\n"
+	    "C~ $TAG EXAMINE %s$\n"
+	    "S: * 1 EXISTS\n"
+	    "S: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 2] ok\n"
+	    "S: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\)$\n"
+	    "S: * 1 FETCH (UID 1 FLAGS (%s))\n"
+	    "S: $TAG OK fetched\n"
+	    "C~ $TAG IDLE$\n"
+	    "S: + idling\n"
+	    "TIMEOUT 20000\n"
+	    "C: DONE\n"
+	    "S: $TAG OK idle done\n" LOGOUT,
+	    box, flags);
+}
+
 /* While the daemon idles, the server floods it with news of a message
  * (200,000 FETCH responses, 7 MB): the daemon ends its IDLE at the first,
  * reads the rest without keeping them, resyncs once, and idles again;
@@ -1778,31 +1818,9 @@ Test(hostile, flood_of_news_during_idle, .timeout = 90)
 {
 	struct hostile h;
 	struct script sc = {0};
-	add(&sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
-	         "C~ $TAG LOGIN \n"
-	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n");
-	add_box(&sc, "ho_flood", 1);
-	add_fetch_cmd(&sc, "1");
-	add_msg(&sc, 1, 1);
-	add(&sc, "S: $TAG OK fetched\n"
-	         "C~ $TAG IDLE$\n"
-	         "S: + idling\n"
-	         "S* 200000 * 1 FETCH (FLAGS (\\\\Seen \\\\Flagged))\n"
-	         "C: DONE\n"
-	         "S: $TAG OK idle done\n"
-	         "C~ $TAG EXAMINE ho_flood$\n"
-	         "S: * 1 EXISTS\n"
-	         "S: * OK [UIDVALIDITY 7] ok\n"
-	         "S: * OK [UIDNEXT 2] ok\n"
-	         "S: $TAG OK [READ-ONLY] examined\n"
-	         "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\)$\n"
-	         "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen \\\\Flagged))\n"
-	         "S: $TAG OK fetched\n"
-	         "C~ $TAG IDLE$\n"
-	         "S: + idling\n"
-	         "TIMEOUT 20000\n"
-	         "C: DONE\n"
-	         "S: $TAG OK idle done\n" LOGOUT);
+	add_idle_start(&sc, "ho_flood");
+	add(&sc, "S* 200000 * 1 FETCH (FLAGS (\\\\Seen \\\\Flagged))\n");
+	add_idle_relist(&sc, "ho_flood", "\\\\Seen \\\\Flagged");
 	start(&h, "ho_flood", sc.s);
 	free(sc.s);
 	pid_t pid = start_daemon(&h.f);
@@ -1842,31 +1860,9 @@ Test(hostile, fetch_above_exists_during_idle, .timeout = 90)
 {
 	struct hostile h;
 	struct script sc = {0};
-	add(&sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
-	         "C~ $TAG LOGIN \n"
-	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n");
-	add_box(&sc, "ho_idlex", 1);
-	add_fetch_cmd(&sc, "1");
-	add_msg(&sc, 1, 1);
-	add(&sc, "S: $TAG OK fetched\n"
-	         "C~ $TAG IDLE$\n"
-	         "S: + idling\n"
-	         "S: * 2 FETCH (UID 1 FLAGS (\\\\Seen \\\\Flagged))\n"
-	         "C: DONE\n"
-	         "S: $TAG OK idle done\n"
-	         "C~ $TAG EXAMINE ho_idlex$\n"
-	         "S: * 1 EXISTS\n"
-	         "S: * OK [UIDVALIDITY 7] ok\n"
-	         "S: * OK [UIDNEXT 2] ok\n"
-	         "S: $TAG OK [READ-ONLY] examined\n"
-	         "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\)$\n"
-	         "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen \\\\Answered))\n"
-	         "S: $TAG OK fetched\n"
-	         "C~ $TAG IDLE$\n"
-	         "S: + idling\n"
-	         "TIMEOUT 20000\n"
-	         "C: DONE\n"
-	         "S: $TAG OK idle done\n" LOGOUT);
+	add_idle_start(&sc, "ho_idlex");
+	add(&sc, "S: * 2 FETCH (UID 1 FLAGS (\\\\Seen \\\\Flagged))\n");
+	add_idle_relist(&sc, "ho_idlex", "\\\\Seen \\\\Answered");
 	start(&h, "ho_idlex", sc.s);
 	free(sc.s);
 	pid_t pid = start_daemon(&h.f);
