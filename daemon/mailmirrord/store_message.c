@@ -391,7 +391,7 @@ int store_message_max_uid(uint32_t *uid, struct store *s, int64_t mailbox)
 int store_message_sample(struct store *s, int64_t mailbox,
                          struct store_msg_key *out, size_t max, size_t *n)
 {
-	int rc = STORE_OK, r;
+	int rc = STORE_OK, r = SQLITE_DONE;
 	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_SAMPLE, &rc);
 
 	*n = 0;
