@@ -439,7 +439,9 @@ IMAP4_API int imap4_mutf7_encode(char **out, const char *utf8);
 IMAP4_API int imap4_mutf7_decode(char **out, const char *mutf7);
 
 /* Decodes RFC 2047 encoded-words (B and Q, any charset iconv knows) into
- * UTF-8; undecodable words are kept as they are. malloc'ed result. */
+ * UTF-8; bytes invalid in a word's charset become U+FFFD, and words that
+ * cannot be decoded at all (bad B or Q text, an unknown charset) are kept
+ * as they are. malloc'ed result. */
 IMAP4_API int imap4_rfc2047_decode(char **out, const char *s, size_t len);
 
 /* imaplib.Int2AP: num in the letters A..P, into buf (at least 17 bytes). */

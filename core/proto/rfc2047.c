@@ -13,9 +13,13 @@
  *   holds GBK characters; charset.c decodes the superset, as WHATWG's
  *   Encoding Standard does;
  * - raw 8-bit bytes outside any word; they are kept if they are UTF-8 and
- *   replaced by U+FFFD otherwise.
- * A word whose charset is unknown or whose bytes do not convert is left as
- * it was, so that nothing is lost or made up.
+ *   replaced by U+FFFD otherwise;
+ * - a byte invalid in the charset (Latin-1 "=E9" under a utf-8 label): it
+ *   becomes U+FFFD and the rest of the run is decoded, as other readers
+ *   do, so that one bad byte does not hide the words around it.
+ * What cannot be read at all is left as it was, so that nothing is lost or
+ * made up: text that is not an encoded-word (bad B or Q text included),
+ * and words in a charset nobody knows.
  */
 #include "proto/rfc2047.h"
 
@@ -47,7 +51,8 @@ struct word {
 struct group {
 	bool active;
 	char charset[CHARSET_MAX + 1];
-	const char *start; /* raw text of the run, kept if it fails */
+	const char *start; /* raw text of the run, kept if the charset
+	                      is unknown */
 	const char *end;
 	/* bytes: decoded, not yet converted; spare: the next run's, swapped
 	 * in when it starts; conv: the run converted to UTF-8. */
@@ -195,6 +200,29 @@ static int emit_raw(struct imap4_buf *out, const char *s, size_t len)
 	return imap4_utf8_append_sanitized(out, s, len);
 }
 
+/* The bytes of a run that the strict conversion refused, converted with
+ * U+FFFD for each byte that does not decode. Still the run as one text,
+ * not word by word: a character split across two of its words joins even
+ * when another word is damaged. 1 done; 0 when the charset is unknown
+ * (conv unchanged); < 0 on no memory. */
+static int convert_lenient(struct imap4_buf *conv, const char *charset,
+                           const struct imap4_buf *bytes)
+{
+	struct imap4_charset_stream cs;
+	size_t used;
+	int rc = imap4_charset_stream_open(&cs, charset);
+
+	if (rc == 1) {
+		rc = imap4_charset_stream_feed(&cs, conv,
+		                               bytes->data ? bytes->data : "",
+		                               bytes->len, true, &used);
+		if (rc == 0)
+			rc = 1;
+	}
+	imap4_charset_stream_close(&cs);
+	return rc;
+}
+
 /* Converts the pending group and writes it, with the whitespace before it
  * unless both it and the previous group were decoded (RFC 2047 6.2).
  * *prev_ok tells whether the previous group was decoded. */
@@ -207,8 +235,12 @@ static int flush_group(struct imap4_buf *out, struct group *g, bool *prev_ok)
 		return 0;
 	g->active = false;
 	imap4_buf_reset(conv);
+	/* Strict first: it is the fast path (no iconv for UTF-8 and the
+	 * Latin-1 family), and it tells a valid run from a damaged one. */
 	ok = imap4_charset_convert(conv, g->charset,
 	                           bytes->data ? bytes->data : "", bytes->len);
+	if (ok == 0)
+		ok = convert_lenient(conv, g->charset, bytes);
 	imap4_buf_reset(bytes);
 	if (ok < 0)
 		return ok;

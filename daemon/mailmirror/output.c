@@ -49,6 +49,16 @@ static bool is_bidi_control(uint32_t c)
 	       c == 0x200e || c == 0x200f || c == 0x061c;
 }
 
+/* U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR end a line for
+ * whatever splits text by Unicode's rules (Python's str.splitlines(),
+ * JavaScript before ES2019, some editors and terminals): printed raw, they
+ * cut a TSV record or a JSON line in two, as LF would. NEL (U+0085), the
+ * other such break, is a C1 control and is treated as one. */
+static bool is_line_separator(uint32_t c)
+{
+	return c == 0x2028 || c == 0x2029;
+}
+
 /* Where a control character may stay: LF and TAB in a block, CR only
  * as the CR of a CRLF in a block that keeps them. A lone CR would let a
  * header line overwrite what was printed before it. */
@@ -96,6 +106,10 @@ char *out_clean(const char *s, enum out_clean how)
 			else if (c != '\r' || how == OUT_CLEAN_LINE)
 				res[o++] = ' ';
 			/* else dropped: CRLF line ends become LF */
+		} else if (is_line_separator(c)) {
+			/* a space in a block too, like NEL: only LF ends a
+			 * line there, as the block was cached */
+			res[o++] = ' ';
 		} else if (!is_bidi_control(c)) {
 			memcpy(res + o, p, len);
 			o += len;
@@ -110,9 +124,11 @@ char *out_clean(const char *s, enum out_clean how)
  * copies every other byte, and the cache may hold what an older daemon
  * stored unchecked: invalid UTF-8 (which no JSON parser accepts, RFC 8259
  * section 8.1) becomes U+FFFD here. DEL, C1 and bidirectional controls are
- * legal in JSON strings but act on a terminal that shows the line, so they
- * are written as \u escapes, which mean the same to a parser; outside
- * strings (JSON white space) nothing is changed.
+ * legal in JSON strings but act on a terminal that shows the line, and
+ * U+2028 and U+2029 are legal too but split the line for a reader that
+ * goes by Unicode's line breaks (and were no JavaScript string literal
+ * before ES2019), so they are written as \u escapes, which mean the same to
+ * a parser; outside strings (JSON white space) nothing is changed.
  *
  * Writes the cleaned form of p[0..n) to res, or only measures it when res
  * is NULL; returns its length. Two passes rather than room for the worst
@@ -135,7 +151,8 @@ static size_t json_clean_into(char *res, const unsigned char *p, size_t n)
 			continue;
 		}
 		if (in_string && !escaped &&
-		    (is_control(c) || is_bidi_control(c))) {
+		    (is_control(c) || is_bidi_control(c) ||
+		     is_line_separator(c))) {
 			if (res)
 				snprintf(res + o, 7, "\\u%04x", (unsigned)c);
 			o += 6;

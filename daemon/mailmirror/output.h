@@ -4,11 +4,12 @@
  * Everything printed here came from IMAP servers, so in table and TSV modes
  * every field is cleaned first (out_clean): control characters, escape
  * sequences and bidirectional overrides cannot reach the terminal
- * (RELIABILITY rule 6), and a tab or newline cannot split a TSV record.
+ * (RELIABILITY rule 6), and a tab or a line break (LF, CR, NEL, U+2028,
+ * U+2029) cannot split a TSV record.
  * JSON lines are built by SQLite's json_object(), which escapes quotes and
  * C0 controls; out_json then makes them valid UTF-8 and escapes the
- * controls SQLite leaves as they are (out_json_clean), whatever the cache
- * holds.
+ * controls and line separators SQLite leaves as they are (out_json_clean),
+ * whatever the cache holds.
  */
 #ifndef MAILMIRROR_OUTPUT_H
 #define MAILMIRROR_OUTPUT_H
@@ -66,7 +67,8 @@ enum out_clean {
 };
 
 /* A cleaned copy of s (NULL: "") that the caller frees, or NULL when out
- * of memory. Invalid UTF-8 becomes U+FFFD; C0 and C1 controls and DEL
+ * of memory. Invalid UTF-8 becomes U+FFFD; C0 and C1 controls (NEL among
+ * them), DEL and the line and paragraph separators U+2028 and U+2029
  * become a space, except the line ends and tabs that how keeps or drops;
  * bidirectional embedding, override, isolate and mark characters are
  * dropped. */
@@ -74,10 +76,11 @@ char *out_clean(const char *s, enum out_clean how);
 
 /* A copy of the JSON text json (NULL: "null") that the caller frees, or
  * NULL when out of memory: each invalid UTF-8 byte becomes U+FFFD, and C0
- * and C1 controls, DEL and the bidirectional controls out_clean drops
- * inside strings become \u escapes (ESC as \u001b). A valid JSON text
- * stays valid and means the same, except for the replaced bytes; any
- * other text comes out valid UTF-8 all the same. */
+ * and C1 controls, DEL, U+2028, U+2029 and the bidirectional controls
+ * out_clean drops inside strings become \u escapes (ESC as \u001b,
+ * U+2028 as \u2028). A valid JSON text stays valid and means the same,
+ * except for the replaced bytes; any other text comes out valid UTF-8 all
+ * the same. */
 char *out_json_clean(const char *json);
 
 /* Display cells taken by the UTF-8 string s in the current locale. */

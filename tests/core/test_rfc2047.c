@@ -75,9 +75,12 @@ Test(rfc2047, split_multibyte)
 	/* and across three */
 	expect("=?UTF-8?Q?=F0?= =?UTF-8?Q?=9D?= =?UTF-8?Q?=84=9E?=",
 	       "\xf0\x9d\x84\x9e");
-	/* text between the words: not adjacent, the halves are raw bytes */
+	/* text between the words: not adjacent, each half is invalid on
+	 * its own */
 	expect("=?UTF-8?Q?=E2=82?= x =?UTF-8?Q?=AC?=",
-	       "=?UTF-8?Q?=E2=82?= x =?UTF-8?Q?=AC?=");
+	       "\xef\xbf\xbd\xef\xbf\xbd x \xef\xbf\xbd");
+	/* and a Shift_JIS character (こ, 82 B1) over two words */
+	expect("=?shift_jis?q?=82?= =?shift_jis?q?=B1?=", "\xe3\x81\x93");
 }
 
 Test(rfc2047, charsets)
@@ -110,16 +113,66 @@ Test(rfc2047, broken_words_kept)
 	        "=?utf-8?q?a=ZZ?=",      /* bad hex */
 	        "=?utf-8?q?a=4?=",       /* short escape */
 	        "=?x-klingon?q?abc?=",   /* unknown charset */
-	        "=?utf-8?q?=FF?=",       /* bytes invalid in the charset */
 	        "=?utf-8?x?abc?=",       /* unknown encoding */
 	        "=?utf-8?q?a b?=",       /* space inside */
 	        "=??q?abc?=",            /* no charset */
 	        "=?utf-8*?q?abc?=",      /* empty language */
 	        "=?utf-8//IGNORE?q?a?=", /* iconv suffix smuggling */
-	        "=?UTF-8?Q?=E2=82?=",    /* truncated character */
 	};
 	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
 		expect(raw[i], raw[i]);
+}
+
+/* A word that is well formed but holds bytes invalid in its charset is
+ * decoded all the same, each byte that does not decode a U+FFFD. */
+Test(rfc2047, invalid_bytes_replaced)
+{
+	expect("=?utf-8?q?=FF?=", "\xef\xbf\xbd");
+	expect("=?utf-8?b?/w==?=", "\xef\xbf\xbd");
+	/* a truncated character, at the end of the text */
+	expect("=?UTF-8?Q?=E2=82?=", "\xef\xbf\xbd\xef\xbf\xbd");
+	/* Latin-1 under a utf-8 label (the tester's 16-...eml) */
+	expect("=?utf-8?q?caf=E9_wronglabelkwf?= ok",
+	       "caf\xef\xbf\xbd wronglabelkwf ok");
+	/* through iconv: 0xFF is no Shift_JIS byte */
+	expect("=?shift_jis?q?=82=B1=FFA?=", "\xe3\x81\x93\xef\xbf\xbd"
+	                                     "A");
+	/* a NUL is never written, whichever path converts the word */
+	expect("=?utf-8?q?=FF=00?=", "\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+/* The tester's F4: one damaged word left the whole run of adjacent words
+ * in its charset raw, the valid ones too. */
+Test(rfc2047, one_bad_word_spoils_only_itself)
+{
+	expect("=?utf-8?q?Hello_caf=C3=A9_goodpartkw?= "
+	       "=?utf-8?q?_na=EFve_badpartkw?=",
+	       "Hello caf\xc3\xa9 goodpartkw na\xef\xbf\xbdve badpartkw");
+	/* the space between decoded words is still dropped (RFC 2047
+	 * 6.2), with the bad word first, in the middle or last */
+	expect("=?utf-8?q?=FF?= =?utf-8?q?a?=", "\xef\xbf\xbd"
+	                                        "a");
+	expect("=?utf-8?q?a?= =?utf-8?q?=FF?=\r\n =?utf-8?q?b?=",
+	       "a\xef\xbf\xbd"
+	       "b");
+	expect("=?utf-8?q?a?= =?utf-8?q?=FF?=", "a\xef\xbf\xbd");
+	/* next to a word in another charset */
+	expect("=?iso-8859-1?q?caf=E9?= =?utf-8?q?_na=EFve?=",
+	       "caf\xc3\xa9 na\xef\xbf\xbdve");
+	/* a character split across two words still joins when another
+	 * word of the run is damaged */
+	expect("=?utf-8?q?=E2=82?= =?utf-8?q?=AC_na=EFve?=",
+	       "\xe2\x82\xac na\xef\xbf\xbdve");
+	expect("=?utf-8?q?=FF?= =?utf-8?b?4oI=?= =?utf-8?q?=AC?=",
+	       "\xef\xbf\xbd\xe2\x82\xac");
+	expect("=?shift_jis?q?=82?= =?shift_jis?q?=B1=FF?=",
+	       "\xe3\x81\x93\xef\xbf\xbd");
+	/* a word that is no encoded-word (bad B or Q text) stays raw in
+	 * the middle of a run, with the spaces around it */
+	expect("=?utf-8?q?a?= =?utf-8?b?####?= =?utf-8?q?b?=",
+	       "a =?utf-8?b?####?= b");
+	expect("=?utf-8?q?a?= =?utf-8?q?=ZZ?= =?utf-8?q?=FF?=",
+	       "a =?utf-8?q?=ZZ?= \xef\xbf\xbd");
 }
 
 Test(rfc2047, broken_next_to_good)

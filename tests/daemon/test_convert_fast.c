@@ -45,6 +45,11 @@ Test(convert_fast, names_with_and_without_encoded_words)
 	expect_named("M\xfcller =?utf-8?q?x?=", "M\xc3\xbcller x <u@h>");
 	/* valid UTF-8 is kept */
 	expect_named("J\xc3\xbcrgen", "J\xc3\xbcrgen <u@h>");
+	/* raw Latin-1 read as windows-1252 before the decoder, and a run
+	 * of words one of which holds a byte invalid in UTF-8: that byte
+	 * alone is U+FFFD (the tester's F4 printed the run raw) */
+	expect_named("R\xe9my =?utf-8?q?caf=C3=A9?= =?utf-8?q?_na=EFve?=",
+	             "R\xc3\xa9my caf\xc3\xa9 na\xef\xbf\xbdve <u@h>");
 	/* a name that decodes to nothing is no name */
 	expect_named("=?utf-8?q?"
 	             "?=",

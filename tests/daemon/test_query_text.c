@@ -269,6 +269,116 @@ Test(output, clean_block_keeps_crlf_only)
 	free(c);
 }
 
+/* How many lines s holds for a reader that splits by Unicode's rules, as
+ * Python's str.splitlines() does: LF, CR, CRLF, VT, FF, FS, GS, RS, NEL,
+ * U+2028 and U+2029 each end one. */
+static size_t unicode_lines(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+
+	for (; *p; p++) {
+		if (*p == '\r' && p[1] == '\n')
+			p++;
+		if (*p == '\n' || *p == '\r' || *p == '\v' || *p == '\f' ||
+		    (*p >= 0x1c && *p <= 0x1e))
+			n++;
+		else if (p[0] == 0xc2 && p[1] == 0x85)
+			n++, p++;
+		else if (p[0] == 0xe2 && p[1] == 0x80 &&
+		         (p[2] == 0xa8 || p[2] == 0xa9))
+			n++, p += 2;
+	}
+	return n;
+}
+
+/* The tester's F13: U+2028 and U+2029 went out raw, and a reader that
+ * splits lines by Unicode's rules cut the record in two. */
+Test(output, unicode_line_separators)
+{
+	/* one, LS, two, PS, three, NEL, four, LF, five */
+	const char *in = "one\xe2\x80\xa8two\xe2\x80\xa9three\xc2\x85"
+	                 "four\nfive";
+	char *c = out_clean(in, OUT_CLEAN_LINE);
+
+	cr_assert_str_eq(c, "one two three four five");
+	free(c);
+	c = out_clean(in, OUT_CLEAN_BLOCK);
+	cr_assert_str_eq(c, "one two three four\nfive");
+	free(c);
+	c = out_clean(in, OUT_CLEAN_BLOCK_CRLF);
+	cr_assert_str_eq(c, "one two three four\nfive");
+	free(c);
+	/* their neighbours U+2027 and U+202F are text (U+202A, between
+	 * them, is a bidirectional embedding: dropped) */
+	c = out_clean("\xe2\x80\xa7\xe2\x80\xaa\xe2\x80\xaf", OUT_CLEAN_LINE);
+	cr_assert_str_eq(c, "\xe2\x80\xa7\xe2\x80\xaf");
+	free(c);
+
+	c = out_json_clean("{\"s\":\"a\xe2\x80\xa8"
+	                   "b\xe2\x80\xa9"
+	                   "c\xc2\x85"
+	                   "d\"}");
+	cr_assert_str_eq(c, "{\"s\":\"a\\u2028b\\u2029c\\u0085d\"}");
+	free(c);
+	/* an escaped backslash before one does not hide it */
+	c = out_json_clean("[\"\\\\\xe2\x80\xa8\"]");
+	cr_assert_str_eq(c, "[\"\\\\\\u2028\"]");
+	free(c);
+}
+
+Test(query_text, unicode_line_separators_split_no_record)
+{
+	struct query_filter f = {.since = QUERY_NO_TIME, .limit = 10};
+	static const enum out_mode modes[] = {OUT_TSV, OUT_TABLE, OUT_JSON};
+	/* the subject "one LS two PS three NEL four", a body with them */
+	exec_sql("UPDATE messages SET subject = CAST(X'6f6e65e280a874776f"
+	         "e280a97468726565c285666f7572' AS TEXT)");
+	exec_sql("UPDATE bodies SET body = CAST(X'61e280a862e280a963c2850d0a'"
+	         " AS TEXT)");
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		cr_assert_eq(query_open(&q, tpath, ofile, modes[i]), QUERY_OK);
+		cr_assert_eq(query_ls(&q, &f), QUERY_OK, "%s", q.err);
+		const char *out = output();
+		/* a table has its header line */
+		size_t want = modes[i] == OUT_TABLE ? 2 : 1;
+		cr_assert_eq(unicode_lines(out), want, "mode %d: %s",
+		             (int)modes[i], out);
+		cr_assert(valid_utf8(out), "%s", out);
+		if (modes[i] == OUT_JSON)
+			cr_assert_not_null(strstr(out,
+			                          "\"subject\":\"one\\u2028two"
+			                          "\\u2029three\\u0085four\""),
+			                   "%s", out);
+		else
+			cr_assert_not_null(strstr(out, "one two three four"),
+			                   "%s", out);
+
+		/* show: the fields one line each, and in the blocks only
+		 * the line ends that were cached */
+		cr_assert_eq(query_show(&q, "a/INBOX", "10"), QUERY_OK, "%s",
+		             q.err);
+		out = output();
+		if (modes[i] == OUT_JSON) {
+			cr_assert_eq(unicode_lines(out), 1, "%s", out);
+			cr_assert_not_null(strstr(out,
+			                          "\"body\":\"a\\u2028b"
+			                          "\\u2029c\\u0085\\r\\n\""),
+			                   "%s", out);
+		} else {
+			cr_assert_not_null(strstr(out, "Subject: one two three "
+			                               "four\n"),
+			                   "%s", out);
+			cr_assert_not_null(strstr(out, "\na b c"), "%s", out);
+			cr_assert_null(strstr(out, "\xe2\x80\xa8"), "%s", out);
+			cr_assert_null(strstr(out, "\xe2\x80\xa9"), "%s", out);
+			cr_assert_null(strstr(out, "\xc2\x85"), "%s", out);
+		}
+		query_close(&q);
+	}
+}
+
 /* The report's bug 12: "--db /tmp" said "disk I/O error", an empty file
  * "schema version 0, older than this mailmirror's". */
 Test(query_text, a_path_that_is_no_cache_says_what_it_is)
