@@ -31,6 +31,13 @@ static const struct {
         /* WHATWG: these labels mean windows-1252 on the wire */
         {"iso-8859-1", "WINDOWS-1252"},
         {"iso8859-1", "WINDOWS-1252"},
+        {"iso88591", "WINDOWS-1252"},
+        {"iso_8859-1", "WINDOWS-1252"},
+        {"iso_8859-1:1987", "WINDOWS-1252"},
+        {"iso-ir-100", "WINDOWS-1252"},
+        {"csisolatin1", "WINDOWS-1252"},
+        {"cp819", "WINDOWS-1252"},
+        {"ibm819", "WINDOWS-1252"},
         {"latin1", "WINDOWS-1252"},
         {"l1", "WINDOWS-1252"},
         {"us-ascii", "WINDOWS-1252"},
@@ -38,6 +45,9 @@ static const struct {
         {"ansi_x3.4-1968", "WINDOWS-1252"},
         {"cp1252", "WINDOWS-1252"},
         {"x-cp1252", "WINDOWS-1252"},
+        /* not WHATWG's, nor iconv's, but Python's codec name, which
+         * scripts write as the label */
+        {"latin-1", "WINDOWS-1252"},
         /* Chinese: GB18030 is a superset of GBK, itself of GB2312 */
         {"gb2312", "GB18030"},
         {"gbk", "GB18030"},
@@ -235,12 +245,15 @@ int imap4_charset_stream_open(struct imap4_charset_stream *cs,
 	if (!label || !*label || strcasecmp(label, "us-ascii") == 0 ||
 	    strcasecmp(label, "ascii") == 0)
 		return 1;
-	cs->kind = K_UTF8;
+	/* A label nobody knows ("unknown-8bit", a typo) says nothing about
+	 * the bytes: they are read as unlabelled ones are. */
 	if (!valid_label(label))
 		return 0;
 	const char *name = iconv_name(label);
-	if (strcasecmp(name, "UTF-8") == 0)
+	if (strcasecmp(name, "UTF-8") == 0) {
+		cs->kind = K_UTF8;
 		return 1;
+	}
 	if (strcasecmp(name, "WINDOWS-1252") == 0) {
 		cs->kind = K_CP1252;
 		return 1;
@@ -363,10 +376,18 @@ static int feed_iconv(iconv_t cd, struct imap4_buf *out, const char *bytes,
 	return replace_nuls(out, from);
 }
 
-size_t imap4_charset_stream_same(const struct imap4_charset_stream *cs,
-                                 const char *in, size_t len)
+/* The lead bytes of the invisible characters (imap4_utf8_invisible()),
+ * 0xC2, 0xE2 and 0xEF, as bits numbered by the byte less 0xC0: a lead
+ * byte of most letters is tested in one step. */
+#define INVISIBLE_LEADS (1ull << 0x02 | 1ull << 0x22 | 1ull << 0x2f)
+
+/* The walk of imap4_charset_stream_same(); when visible, it also stops
+ * before an invisible character and puts its length in *skip. Inline, so
+ * that each caller gets the loop it needs. */
+static inline size_t same_span(const struct imap4_charset_stream *cs,
+                               const unsigned char *p, size_t len,
+                               bool visible, size_t *skip)
 {
-	const unsigned char *p = (const unsigned char *)in;
 	size_t i = 0;
 
 	/* iconv's charsets need not be ASCII-compatible (UTF-16, UTF-7) */
@@ -376,15 +397,35 @@ size_t imap4_charset_stream_same(const struct imap4_charset_stream *cs,
 	 * stepped over a word at a time, so that only a NUL or an 8-bit
 	 * byte costs a look of its own. */
 	while ((i += imap4_ascii_nonul_span(p + i, len - i)) < len) {
+		unsigned char c = p[i];
 		uint32_t cp;
 		size_t n = 0;
-		if (p[i] && cs->kind != K_CP1252)
+		if (c && cs->kind != K_CP1252)
 			n = imap4_utf8_decode(&cp, p + i, len - i);
 		if (!n)
 			break;
+		/* a valid sequence of two bytes or more: c >= 0xC2 */
+		if (visible && (INVISIBLE_LEADS >> (c & 63) & 1) &&
+		    imap4_utf8_invisible(cp)) {
+			*skip = n;
+			break;
+		}
 		i += n;
 	}
 	return i;
+}
+
+size_t imap4_charset_stream_same(const struct imap4_charset_stream *cs,
+                                 const char *in, size_t len)
+{
+	return same_span(cs, (const unsigned char *)in, len, false, NULL);
+}
+
+size_t imap4_charset_stream_visible(const struct imap4_charset_stream *cs,
+                                    const char *in, size_t len, size_t *skip)
+{
+	*skip = 0;
+	return same_span(cs, (const unsigned char *)in, len, true, skip);
 }
 
 int imap4_charset_stream_feed(struct imap4_charset_stream *cs,
@@ -406,4 +447,9 @@ int imap4_charset_stream_feed(struct imap4_charset_stream *cs,
 		*used = len;
 		return feed_bytes(out, p, len, (enum kind)cs->kind);
 	}
+}
+
+int imap4_charset_auto_append(struct imap4_buf *out, const char *in, size_t len)
+{
+	return feed_bytes(out, (const unsigned char *)in, len, K_AUTO);
 }

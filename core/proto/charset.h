@@ -38,7 +38,7 @@ struct imap4_charset_stream {
  * for "us-ascii", bytes that are valid UTF-8 are read as UTF-8 and any
  * other byte as windows-1252, which is what unlabelled 8-bit mail holds).
  * 1 when the label is known; 0 when it is not, and the stream then reads
- * UTF-8 with U+FFFD for what is invalid; IMAP4_ENOMEM. Pair every call
+ * the text as it reads unlabelled text; IMAP4_ENOMEM. Pair every call
  * with imap4_charset_stream_close(), whatever it returned. */
 int imap4_charset_stream_open(struct imap4_charset_stream *cs,
                               const char *label);
@@ -59,7 +59,21 @@ int imap4_charset_stream_feed(struct imap4_charset_stream *cs,
 size_t imap4_charset_stream_same(const struct imap4_charset_stream *cs,
                                  const char *in, size_t len);
 
+/* imap4_charset_stream_same(), stopping also before an invisible character
+ * (imap4_utf8_invisible()) that the stream reads as it is: its length is
+ * then in *skip, else *skip is 0. The text extractor steps over it there,
+ * in the pass that finds the text it can take as it is. */
+size_t imap4_charset_stream_visible(const struct imap4_charset_stream *cs,
+                                    const char *in, size_t len, size_t *skip);
+
 void imap4_charset_stream_close(struct imap4_charset_stream *cs);
+
+/* Appends in[0..len), text without a label (raw 8-bit header bytes), as an
+ * unlabelled stream reads it: valid UTF-8 kept, any other byte read as
+ * windows-1252, NUL replaced by U+FFFD. 0, or IMAP4_ENOMEM /
+ * IMAP4_ELIMIT (out may then hold part of the text). */
+int imap4_charset_auto_append(struct imap4_buf *out, const char *in,
+                              size_t len);
 
 /* The code point of byte c in windows-1252 (HTML numeric references in
  * 0x80..0x9F mean these too). */

@@ -187,7 +187,9 @@ void mime_type_parse(struct mime_type *t, const char *v, size_t n)
 	if (!t->subtype[0])
 		t->type[0] = '\0'; /* RFC 2045 5.2: as if absent */
 
-	bool have_boundary = false, have_charset = false;
+	bool have_boundary = false, have_charset = false, have_format = false,
+	     have_delsp = false;
+	char word[8];
 	while (next_param(&l, &pm)) {
 		if (!have_boundary && attr_is(&pm, "boundary")) {
 			have_boundary = true;
@@ -197,6 +199,15 @@ void mime_type_parse(struct mime_type *t, const char *v, size_t n)
 			have_charset = true;
 			if (!copy_value(t->charset, sizeof(t->charset), &pm))
 				t->charset[0] = '\0';
+		} else if (!have_format && attr_is(&pm, "format")) {
+			/* RFC 3676 4.1, 4.2: values are case-insensitive */
+			have_format = true;
+			t->flowed = copy_value(word, sizeof(word), &pm) &&
+			            strcasecmp(word, "flowed") == 0;
+		} else if (!have_delsp && attr_is(&pm, "delsp")) {
+			have_delsp = true;
+			t->delsp = copy_value(word, sizeof(word), &pm) &&
+			           strcasecmp(word, "yes") == 0;
 		}
 	}
 }
@@ -408,11 +419,20 @@ static int name_from(struct imap4_buf *out, const char *v, size_t n,
 	if (have_sections) {
 		rc = decode_sections(out, &raw, &ss);
 	} else if (ss.have_plain) {
+		/* raw 8-bit names ("\xdcbersicht.pdf") are read as the
+		 * daemon reads raw header bytes: UTF-8, else windows-1252;
+		 * encoded-words are ASCII, which that leaves as it is */
+		struct imap4_buf text;
+		imap4_buf_init(&text, 0);
 		rc = append_value(&raw, ss.plain, ss.plain_len, ss.plain_quoted,
 		                  false);
 		if (rc == 0)
+			rc = imap4_charset_auto_append(
+			        &text, raw.data ? raw.data : "", raw.len);
+		if (rc == 0)
 			rc = imap4_rfc2047_decode_append(
-			        out, raw.data ? raw.data : "", raw.len);
+			        out, text.data ? text.data : "", text.len);
+		imap4_buf_clear(&text);
 	} else {
 		rc = 0;
 	}

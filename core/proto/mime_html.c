@@ -31,40 +31,7 @@ enum {
 	S_COMMENT,
 	S_RAW, /* script or style content */
 	S_ENTITY,
-};
-
-/* Latin-1's named references, U+00A0 to U+00FF, in order (HTML 4 24.2). */
-static const char *const latin1[96] = {
-        "nbsp",   "iexcl",  "cent",   "pound",  "curren", "yen",    "brvbar",
-        "sect",   "uml",    "copy",   "ordf",   "laquo",  "not",    "shy",
-        "reg",    "macr",   "deg",    "plusmn", "sup2",   "sup3",   "acute",
-        "micro",  "para",   "middot", "cedil",  "sup1",   "ordm",   "raquo",
-        "frac14", "frac12", "frac34", "iquest", "Agrave", "Aacute", "Acirc",
-        "Atilde", "Auml",   "Aring",  "AElig",  "Ccedil", "Egrave", "Eacute",
-        "Ecirc",  "Euml",   "Igrave", "Iacute", "Icirc",  "Iuml",   "ETH",
-        "Ntilde", "Ograve", "Oacute", "Ocirc",  "Otilde", "Ouml",   "times",
-        "Oslash", "Ugrave", "Uacute", "Ucirc",  "Uuml",   "Yacute", "THORN",
-        "szlig",  "agrave", "aacute", "acirc",  "atilde", "auml",   "aring",
-        "aelig",  "ccedil", "egrave", "eacute", "ecirc",  "euml",   "igrave",
-        "iacute", "icirc",  "iuml",   "eth",    "ntilde", "ograve", "oacute",
-        "ocirc",  "otilde", "ouml",   "divide", "oslash", "ugrave", "uacute",
-        "ucirc",  "uuml",   "yacute", "thorn",  "yuml",
-};
-
-/* The others that mail generators write. */
-static const struct {
-	const char *name;
-	uint32_t cp;
-} named[] = {
-        {"amp", '&'},       {"lt", '<'},       {"gt", '>'},
-        {"quot", '"'},      {"apos", '\''},    {"ndash", 0x2013},
-        {"mdash", 0x2014},  {"lsquo", 0x2018}, {"rsquo", 0x2019},
-        {"sbquo", 0x201a},  {"ldquo", 0x201c}, {"rdquo", 0x201d},
-        {"bdquo", 0x201e},  {"bull", 0x2022},  {"hellip", 0x2026},
-        {"euro", 0x20ac},   {"trade", 0x2122}, {"ensp", ' '},
-        {"emsp", ' '},      {"thinsp", ' '},   {"zwnj", 0},
-        {"zwj", 0},         {"lrm", 0},        {"rlm", 0},
-        {"dagger", 0x2020}, {"rarr", 0x2192},  {"larr", 0x2190},
+	S_NUMERIC, /* after "&#" or "&#x": digits */
 };
 
 /* Elements that begin a new line, open or closed (the block elements a
@@ -133,58 +100,30 @@ static int codepoint(struct mime_html *h, struct mime_sink *s, uint32_t cp)
 	char u[4];
 	size_t n;
 
-	if (cp == 0xa0 || cp == ' ' || cp == '\t' || cp == '\n')
+	/* no-break, en, em, thin and the other fixed-width spaces */
+	if (cp == 0xa0 || cp == ' ' || cp == '\t' || cp == '\n' ||
+	    (cp >= 0x2002 && cp <= 0x200a))
 		return space(h, s, cp == '\n' ? '\n' : ' ');
+	/* invisible (raw ones do not get here: mime_text.c drops them), and
+	 * the bidi marks, which a reference writes only for layout */
+	if (imap4_utf8_invisible(cp) || cp == 0x200e || cp == 0x200f)
+		return 0;
 	if (cp < 0x20 || cp == 0x7f)
 		cp = ' ';
 	n = imap4_utf8_encode(u, cp);
 	return text(h, s, u, n);
 }
 
-/* The code point of the reference in h->name (without "&" and ";"); 0
- * for the invisible ones, -1 when it is not one we know. */
-static long entity_value(const struct mime_html *h)
+static int digit_value(unsigned char c, bool hex)
 {
-	const char *e = h->name;
-	size_t n = h->name_len;
-
-	if (n >= 2 && e[0] == '#') {
-		bool hex = e[1] == 'x' || e[1] == 'X';
-		size_t i = hex ? 2 : 1;
-		uint32_t v = 0;
-		if (i == n)
-			return -1;
-		for (; i < n; i++) {
-			unsigned d;
-			char c = e[i];
-			if (c >= '0' && c <= '9')
-				d = (unsigned)(c - '0');
-			else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-				d = (unsigned)((c | 0x20) - 'a' + 10);
-			else
-				return -1;
-			v = v * (hex ? 16 : 10) + d;
-			if (v > 0x10ffff)
-				v = 0x110000; /* saturate: no wrap to text */
-		}
-		if (v == 0 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-			return REPLACEMENT;
-		if (v >= 0x80 && v < 0xa0)
-			return (long)imap4_charset_cp1252((unsigned char)v);
-		return (long)v;
-	}
-	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-		if (named[i].name[0] == e[0] && strlen(named[i].name) == n &&
-		    memcmp(named[i].name, e, n) == 0)
-			return (long)named[i].cp;
-	for (size_t i = 0; i < 96; i++)
-		if (latin1[i][0] == e[0] && strlen(latin1[i]) == n &&
-		    memcmp(latin1[i], e, n) == 0)
-			return (long)(0xa0 + i);
-	return -1;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return hex && c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* An "&" that starts no reference we know stays as it was. */
+/* A reference that is none stays as it was: "&" and what h->name holds,
+ * and the ";" that ended it. */
 static int entity_literal(struct mime_html *h, struct mime_sink *s,
                           bool semicolon)
 {
@@ -198,14 +137,42 @@ static int entity_literal(struct mime_html *h, struct mime_sink *s,
 	return text(h, s, lit, n);
 }
 
-static int entity_end(struct mime_html *h, struct mime_sink *s)
+/* At the end of a named reference, "&" and the letters and digits in
+ * h->name: the standard's "named character reference state" takes the
+ * longest name its table has, and a name without ";" only if it is a
+ * legacy one, after which the rest is text ("&notit;" is the not sign,
+ * then "it;"). */
+static int named_end(struct mime_html *h, struct mime_sink *s, bool semicolon)
 {
-	long v = entity_value(h);
-	if (v < 0)
-		return entity_literal(h, s, true);
-	if (v == 0)
-		return 0;
-	return codepoint(h, s, (uint32_t)v);
+	uint32_t cp = semicolon ? mime_entity_find(h->name, h->name_len) : 0;
+	size_t k;
+	int rc;
+
+	if (cp)
+		return codepoint(h, s, cp);
+	if ((k = mime_entity_legacy(h->name, h->name_len, &cp)) == 0)
+		return entity_literal(h, s, semicolon);
+	if ((rc = codepoint(h, s, cp)) != 0 || (k == h->name_len && !semicolon))
+		return rc;
+	char rest[sizeof(h->name) + 1];
+	size_t n = h->name_len - k;
+	memcpy(rest, h->name + k, n);
+	if (semicolon)
+		rest[n++] = ';';
+	return text(h, s, rest, n);
+}
+
+/* At the end of a numeric reference with digits (the ";" is optional, as
+ * the standard has it): 0, a surrogate and what lies above U+10FFFF are
+ * U+FFFD, and 0x80..0x9F mean windows-1252's characters. */
+static int numeric_end(struct mime_html *h, struct mime_sink *s)
+{
+	uint32_t v = h->num;
+	if (v == 0 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		v = REPLACEMENT;
+	else if (v >= 0x80 && v < 0xa0)
+		v = imap4_charset_cp1252((unsigned char)v);
+	return codepoint(h, s, v);
 }
 
 static bool name_is(const struct mime_html *h, const char *name)
@@ -400,20 +367,52 @@ int mime_html_feed(struct mime_html *h, struct mime_sink *s, const char *p,
 			break;
 		}
 		case S_ENTITY:
-			if (c == ';') {
-				h->state = S_TEXT;
-				rc = entity_end(h, s);
+			if (c == '#' && h->name_len == 0) {
+				h->state = S_NUMERIC;
+				h->name[h->name_len++] = (char)c;
+				h->num = 0;
+				h->hex = h->digits = false;
 				break;
 			}
-			if ((is_alpha(c) || (c >= '0' && c <= '9') ||
-			     (c == '#' && h->name_len == 0)) &&
+			if ((is_alpha(c) || (c >= '0' && c <= '9')) &&
 			    h->name_len < sizeof(h->name)) {
 				h->name[h->name_len++] = (char)c;
 				break;
 			}
+			/* a name too long for any reference ends here too,
+			 * and the rest of it is text */
 			h->state = S_TEXT;
-			rc = entity_literal(h, s, false);
+			rc = named_end(h, s, c == ';');
+			if (c == ';')
+				break;
 			continue;
+		case S_NUMERIC: {
+			int d = digit_value(c, h->hex);
+			if (d >= 0) {
+				uint32_t v = h->num * (h->hex ? 16 : 10) +
+				             (uint32_t)d;
+				/* saturate: no wrap back to a character */
+				h->num = h->num > 0x10ffff || v > 0x10ffff
+				                 ? 0x110000
+				                 : v;
+				h->digits = true;
+				break;
+			}
+			if (!h->digits && !h->hex && (c | 0x20) == 'x') {
+				h->hex = true;
+				h->name[h->name_len++] = (char)c;
+				break;
+			}
+			/* the ";" is optional; "&#" or "&#x" and no digit
+			 * is text */
+			bool digits = h->digits;
+			h->state = S_TEXT;
+			rc = digits ? numeric_end(h, s)
+			            : entity_literal(h, s, false);
+			if (digits && c == ';')
+				break;
+			continue;
+		}
 		}
 		i++;
 	}
@@ -424,7 +423,10 @@ int mime_html_finish(struct mime_html *h, struct mime_sink *s)
 {
 	int rc = 0;
 	if (h->state == S_ENTITY)
-		rc = entity_literal(h, s, false);
+		rc = named_end(h, s, false);
+	else if (h->state == S_NUMERIC)
+		rc = h->digits ? numeric_end(h, s)
+		               : entity_literal(h, s, false);
 	else if (h->state == S_LT)
 		rc = text(h, s, "<", 1);
 	h->state = S_TEXT;

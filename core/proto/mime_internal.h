@@ -1,6 +1,7 @@
 /* mime_internal.h - the pieces of the MIME text extractor (mime_text.c)
- * that live in their own files: header field values (mime_field.c) and
- * HTML to text (mime_html.c). Internal to those files.
+ * that live in their own files: header field values (mime_field.c), HTML
+ * to text (mime_html.c, with its references in mime_entity.c) and
+ * format=flowed text (mime_flowed.c). Internal to those files.
  *
  * Every function here takes bytes from a message, hence from anyone: none
  * reads outside the span it is given, none fails on what it cannot parse.
@@ -13,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* ------------------------------------------------------------ output */
 
@@ -47,6 +49,8 @@ struct mime_type {
 	char subtype[48];
 	char boundary[MIME_BOUNDARY_MAX + 1]; /* "" when absent or invalid */
 	char charset[IMAP4_CHARSET_MAX + 1];  /* "" when absent or invalid */
+	bool flowed;                          /* format=flowed (RFC 3676) */
+	bool delsp;                           /* and DelSp=yes */
 };
 
 enum mime_cte {
@@ -88,8 +92,10 @@ struct mime_html {
 	bool space;         /* white space is pending */
 	unsigned newlines;  /* line breaks pending (at most 2) */
 	unsigned pre;       /* depth of <pre> */
+	uint32_t num;       /* the value of a numeric reference, saturated */
+	bool hex, digits;   /* its form, and whether a digit came */
 	unsigned name_len;
-	char name[12]; /* tag name, lower-cased, or entity name */
+	char name[12]; /* tag name, lower-cased, or reference as written */
 };
 
 void mime_html_init(struct mime_html *h);
@@ -101,5 +107,42 @@ int mime_html_feed(struct mime_html *h, struct mime_sink *s, const char *p,
 
 /* Ends the part: writes what an unfinished entity or tag still holds. */
 int mime_html_finish(struct mime_html *h, struct mime_sink *s);
+
+/* The code point of the named character reference name[0..n) (without
+ * "&" and ";"), 0 when it is not one of the table's (mime_entity.c). */
+uint32_t mime_entity_find(const char *name, size_t n);
+
+/* The longest prefix of name[0..n) that is a reference the HTML Living
+ * Standard takes without its ";" (the legacy ones: Latin-1's and & < > "):
+ * its length, with its code point in *cp; 0 when there is none. */
+size_t mime_entity_legacy(const char *name, size_t n, uint32_t *cp);
+
+/* ----------------------------------------------------------- flowed */
+
+/* The state of one format=flowed text/plain part being unwrapped;
+ * resumable at any byte. */
+struct mime_flowed {
+	bool delsp;
+	bool bol;       /* at a line start: its quote marks are counted */
+	bool joining;   /* the line before was flowed */
+	unsigned depth; /* the line's quote depth */
+	unsigned prev;  /* that of the flowed line before */
+	size_t len;     /* the line's content so far, in bytes */
+	char head[4];   /* its first bytes: is it the signature's "-- "? */
+	unsigned carry_len;
+	char carry[2]; /* " ", "\r" or " \r" that end a piece mid-line */
+};
+
+void mime_flowed_init(struct mime_flowed *f, bool delsp);
+
+/* Appends the unwrapped form of p[0..n) (UTF-8) to out: about n bytes at
+ * most (a line's quote marks may be written again, up to 64 of them, and
+ * a line end; stuffing and soft breaks go). 0, or IMAP4_ENOMEM /
+ * IMAP4_ELIMIT. */
+int mime_flowed_feed(struct mime_flowed *f, struct imap4_buf *out,
+                     const char *p, size_t n);
+
+/* Ends the part: appends what the state still holds. */
+int mime_flowed_finish(struct mime_flowed *f, struct imap4_buf *out);
 
 #endif

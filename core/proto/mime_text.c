@@ -12,8 +12,9 @@
  * Text parts go through a pipeline in pieces of about CHUNK bytes, cut
  * after a line end so that no quoted-printable escape is cut: transfer
  * decoding, charset conversion (a cut character waits for the next
- * piece), then plain or HTML text to the sink. The pieces bound the
- * memory, and the sink's limit stops the work as soon as it is reached.
+ * piece) that also drops the invisible characters, then plain,
+ * format=flowed or HTML text to the sink. The pieces bound the memory,
+ * and the sink's limit stops the work as soon as it is reached.
  */
 #include "proto/mime_text.h"
 
@@ -70,11 +71,16 @@ struct ctx {
 	struct mime_sink sink;
 	struct bound stack[DEPTH_MAX];
 	int nstack;
+	/* levels below base belong to the message around a decoded one
+	 * (encoded_message()), whose body ends at its own end */
+	int base;
+	bool nested; /* in such a message */
 	/* what the last scan() stopped at: the level of the boundary (-1:
 	 * the end of the message) and whether it closed its multipart */
 	int hit;
 	bool hit_close;
 	struct imap4_buf dec, conv; /* the text pipeline's pieces */
+	struct imap4_buf flow;      /* and unwrapped format=flowed text */
 };
 
 /* ---------------------------------------------------------------- sink */
@@ -156,7 +162,7 @@ static int delimiter(const struct ctx *c, const char *q, bool *close,
                      const char **next)
 {
 	const char *end = c->end;
-	for (int i = c->nstack - 1; i >= 0; i--) {
+	for (int i = c->nstack - 1; i >= c->base; i--) {
 		const struct bound *b = &c->stack[i];
 		if ((size_t)(end - q) - 2 < b->len ||
 		    memcmp(q + 2, b->s, b->len) != 0)
@@ -242,7 +248,7 @@ static const char *scan(struct ctx *c)
 {
 	const char *start = c->p, *q = start, *end = c->end;
 
-	while (c->nstack > 0 && q < end &&
+	while (c->nstack > c->base && q < end &&
 	       (q = memchr(q, '-', (size_t)(end - q))) != NULL) {
 		bool close;
 		const char *next;
@@ -492,11 +498,63 @@ static int plain_feed(struct mime_sink *s, bool *cr, const char *p, size_t n)
 	return plain_copy(out, cr, p, n);
 }
 
-static int filter(struct ctx *c, struct mime_html *h, bool *cr, const char *p,
-                  size_t n)
+/* The last stage of the pipeline: HTML, format=flowed or plain text. */
+struct stage {
+	struct mime_html *html;
+	struct mime_flowed *flowed;
+	bool cr; /* plain_feed()'s */
+};
+
+static int filter(struct ctx *c, struct stage *st, const char *p, size_t n)
 {
-	return h ? mime_html_feed(h, &c->sink, p, n)
-	         : plain_feed(&c->sink, cr, p, n);
+	if (st->html)
+		return mime_html_feed(st->html, &c->sink, p, n);
+	if (st->flowed) {
+		imap4_buf_reset(&c->flow);
+		int rc = mime_flowed_feed(st->flowed, &c->flow, p, n);
+		if (rc == 0)
+			rc = plain_feed(&c->sink, &st->cr,
+			                c->flow.data ? c->flow.data : "",
+			                c->flow.len);
+		return rc;
+	}
+	return plain_feed(&c->sink, &st->cr, p, n);
+}
+
+static int filter_finish(struct ctx *c, struct stage *st)
+{
+	if (st->html)
+		return mime_html_finish(st->html, &c->sink);
+	if (!st->flowed)
+		return 0;
+	imap4_buf_reset(&c->flow);
+	int rc = mime_flowed_finish(st->flowed, &c->flow);
+	if (rc == 0)
+		rc = plain_feed(&c->sink, &st->cr,
+		                c->flow.data ? c->flow.data : "", c->flow.len);
+	return rc;
+}
+
+/* Feeds p[0..n) to the last stage without its invisible characters, as
+ * far as cs reads it as it is: cs finds them in the pass that finds that
+ * text, so that ASCII text costs no more. *used: how far cs took it, to a
+ * byte that it must convert, or to the end. */
+static int filter_shown(struct ctx *c, struct stage *st,
+                        const struct imap4_charset_stream *cs, const char *p,
+                        size_t n, size_t *used)
+{
+	size_t i = 0, skip;
+	int rc = 0;
+
+	do {
+		size_t k =
+		        imap4_charset_stream_visible(cs, p + i, n - i, &skip);
+		if (k)
+			rc = filter(c, st, p + i, k);
+		i += k + skip;
+	} while (rc == 0 && skip);
+	*used = i;
+	return rc;
 }
 
 /* The next piece of p[..end): about CHUNK bytes, through a line end. */
@@ -515,13 +573,24 @@ static int text_body(struct ctx *c, const struct mime_type *t,
                      enum mime_cte cte, bool html, const char *p,
                      const char *end)
 {
-	struct imap4_charset_stream cs;
+	/* utf8 reads converted text, which is UTF-8, for filter_shown() */
+	struct imap4_charset_stream cs, utf8;
 	struct base64 b64 = {0, 0};
-	struct mime_html h, *hp = html ? &h : NULL;
-	bool cr = false, last = false;
+	struct mime_html h;
+	struct mime_flowed fl;
+	struct stage st = {NULL, NULL, false};
+	bool last = false;
 	int rc;
 
-	mime_html_init(&h);
+	if (html) {
+		mime_html_init(&h);
+		st.html = &h;
+	} else if (t->flowed && strcmp(t->subtype, "plain") == 0) {
+		/* RFC 3676 defines the parameter for text/plain alone */
+		mime_flowed_init(&fl, t->delsp);
+		st.flowed = &fl;
+	}
+	imap4_charset_stream_open(&utf8, "utf-8");
 	rc = imap4_charset_stream_open(&cs, t->charset);
 	imap4_buf_reset(&c->dec);
 	while (rc >= 0 && !last) {
@@ -542,18 +611,18 @@ static int text_body(struct ctx *c, const struct mime_type *t,
 		p = e;
 
 		/* most text converts to itself: only the rest is converted */
-		used = imap4_charset_stream_same(&cs, in, len);
-		rc = filter(c, hp, &cr, in, used);
+		rc = filter_shown(c, &st, &cs, in, len, &used);
 		if (rc == 0 && used < len) {
-			size_t more;
+			size_t more, done;
 			imap4_buf_reset(&c->conv);
 			rc = imap4_charset_stream_feed(&cs, &c->conv, in + used,
 			                               len - used, last, &more);
 			used += more;
 			if (rc == 0)
-				rc = filter(c, hp, &cr,
-				            c->conv.data ? c->conv.data : "",
-				            c->conv.len);
+				rc = filter_shown(c, &st, &utf8,
+				                  c->conv.data ? c->conv.data
+				                               : "",
+				                  c->conv.len, &done);
 		}
 		if (rc)
 			break;
@@ -563,30 +632,38 @@ static int text_body(struct ctx *c, const struct mime_type *t,
 		else if (used < len)
 			rc = imap4_buf_append(&c->dec, in + used, len - used);
 	}
-	if (rc == 0 && html)
-		rc = mime_html_finish(&h, &c->sink);
+	if (rc == 0)
+		rc = filter_finish(c, &st);
 	imap4_charset_stream_close(&cs);
+	imap4_charset_stream_close(&utf8);
 	return rc;
 }
 
 /* ------------------------------------------------------------ entities */
 
-/* A line "Label: value" of text, the value unfolded and decoded. */
+/* A line "Label: value" of text, the value unfolded and decoded. Raw
+ * 8-bit bytes are read as the daemon reads those of the envelope: UTF-8,
+ * else windows-1252 ("R\xe9sum\xe9"); the encoded-words are ASCII, which
+ * that leaves as it is. */
 static int header_line(struct ctx *c, const char *label, struct span v)
 {
-	struct imap4_buf *raw = &c->dec, *line = &c->conv;
+	struct imap4_buf *raw = &c->dec, *line = &c->conv, *text = &c->flow;
 	int rc = 0;
 
 	imap4_buf_reset(raw);
 	imap4_buf_reset(line);
+	imap4_buf_reset(text);
 	for (size_t i = 0; i < v.n && rc == 0; i++)
 		if (v.p[i] != '\r' && v.p[i] != '\n')
 			rc = imap4_buf_putc(raw, v.p[i]);
 	if (rc == 0)
+		rc = imap4_charset_auto_append(text, raw->data ? raw->data : "",
+		                               raw->len);
+	if (rc == 0)
 		rc = imap4_buf_puts(line, label);
 	if (rc == 0)
 		rc = imap4_rfc2047_decode_append(
-		        line, raw->data ? raw->data : "", raw->len);
+		        line, text->data ? text->data : "", text->len);
 	if (rc < 0)
 		return rc;
 	size_t skip = strlen(label), n = line->len;
@@ -622,11 +699,12 @@ static bool is(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-/* A part that is not a multipart or a message to descend into. */
-static int leaf(struct ctx *c, const struct fields *f,
-                const struct mime_type *t)
+/* The body[..body_end) of a part that is not a multipart or a message to
+ * descend into. */
+static int leaf_body(struct ctx *c, const struct fields *f,
+                     const struct mime_type *t, const char *body,
+                     const char *body_end)
 {
-	const char *body = c->p, *body_end = scan(c);
 	const struct span *cte = &f->f[F_CTE];
 	int rc;
 
@@ -650,15 +728,98 @@ static int leaf(struct ctx *c, const struct fields *f,
 	                 is(t->subtype, "html"), body, body_end);
 }
 
+static int leaf(struct ctx *c, const struct fields *f,
+                const struct mime_type *t)
+{
+	const char *body = c->p, *body_end = scan(c);
+	return leaf_body(c, f, t, body, body_end);
+}
+
 static int entity(struct ctx *c, unsigned depth, enum kind kind);
+
+/* When the text/plain part of a multipart/alternative is a stub ("view
+ * this email in your browser") or empty, the newsletter's text is in the
+ * HTML part, which a reader shows, and a search must find. So the plain
+ * part gives way to the other candidate (the first text/html part, else
+ * the first multipart, as a multipart/related holding the HTML) when its
+ * text, counted in bytes other than white space, is
+ *  - empty, while the other's is not; or
+ *  - under STUB_MAX, and less than a quarter of the other's, which has at
+ *    least STUB_MIN.
+ * Texts that say the same thing differ far less: markup and link targets
+ * are not text, and a plain part written for its own sake is rarely
+ * shorter than the HTML's words. The bound on the plain text keeps the
+ * cost: only a short plain part makes the other be read as well. */
+#define STUB_MAX 1024
+#define STUB_MIN 64
+
+/* The bytes of out[from..) that are not white space, counted up to max. */
+static size_t weight(const struct imap4_buf *out, size_t from, size_t max)
+{
+	size_t w = 0;
+	for (size_t i = from; i < out->len && w < max; i++) {
+		char ch = out->data[i];
+		w += ch != ' ' && ch != '\n' && ch != '\t';
+	}
+	return w;
+}
+
+/* The plain part's text is out[mark..), written by the caller; other is
+ * the start of the other candidate, len bytes long with its header. Its
+ * text is written after the plain one's, then the shorter goes. */
+static int weigh_stub(struct ctx *c, unsigned depth, size_t mark,
+                      const char *other, size_t len)
+{
+	struct mime_sink *s = &c->sink;
+	struct imap4_buf *out = s->out;
+
+	if (s->cut)
+		return 0;
+	size_t plain = weight(out, mark, STUB_MAX);
+	/* decoded text is at most three bytes per byte of the part
+	 * (windows-1252 to UTF-8), so a part too short to reach four times
+	 * the plain text need not be read */
+	if (plain >= STUB_MAX || (plain > 0 && len <= plain * 4 / 3))
+		return 0;
+	trim_end(s);
+	size_t mid = out->len;
+	bool begun = s->part_begun;
+	c->p = other;
+	int rc = entity(c, depth + 1, K_PART);
+	if (rc < 0 && rc != IMAP4_ELIMIT)
+		return rc;
+	size_t w = rc < 0 ? 0 : weight(out, mid, SIZE_MAX);
+	if (w > 0 && (plain == 0 || (w >= STUB_MIN && plain * 4 < w))) {
+		/* the other's text takes the plain one's place; at the
+		 * start of the text, without the blank line before it */
+		const char *t = out->data + mid;
+		size_t n = out->len - mid;
+		while (mark == s->start && n > 0 && *t == '\n') {
+			t++;
+			n--;
+		}
+		memmove(out->data + mark, t, n);
+		out->len = mark + n;
+		out->data[out->len] = '\0';
+		return rc;
+	}
+	out->len = mid;
+	if (out->data)
+		out->data[out->len] = '\0';
+	s->cut = false;
+	s->part_begun = begun;
+	return 0;
+}
 
 /* RFC 2046 5.1.4: the parts say the same thing, so only the one a reader
  * would show counts. Each part's header is read to rank it and its body
- * skipped; then the best is read again and decoded. */
+ * skipped; then the best is read again and decoded, and when it is a
+ * text/plain stub, the other candidate too (weigh_stub()). */
 static int alternative(struct ctx *c, unsigned depth, int me)
 {
-	const char *best = NULL;
-	int best_rank = 0;
+	const char *best = NULL, *other = NULL;
+	int best_rank = 0, other_rank = 0;
+	size_t other_len = 0;
 
 	while (c->hit == me && !c->hit_close) {
 		const char *start = c->p;
@@ -667,37 +828,67 @@ static int alternative(struct ctx *c, unsigned depth, int me)
 		parse_header(c, &f);
 		mime_type_parse(&t, f.f[F_CTYPE].p ? f.f[F_CTYPE].p : "",
 		                f.f[F_CTYPE].n);
-		int rank = 1;
+		int rank = 1, orank = 0;
 		if (!t.type[0] ||
 		    (is(t.type, "text") && is(t.subtype, "plain")))
 			rank = 3;
 		else if (is(t.type, "text") && is(t.subtype, "html"))
-			rank = 2;
+			rank = orank = 2;
+		else if (is(t.type, "multipart"))
+			orank = 1;
 		if (rank > best_rank) {
 			best = start;
 			best_rank = rank;
 		}
-		scan(c);
+		const char *end = scan(c);
+		if (orank > other_rank) {
+			other = start;
+			other_rank = orank;
+			other_len = (size_t)(end - start);
+		}
 	}
 	if (!best)
 		return 0;
 	const char *p = c->p;
 	int hit = c->hit;
 	bool hit_close = c->hit_close;
+	bool stub = best_rank == 3 && other;
+	size_t mark = 0;
+	if (stub) {
+		/* trailing white space would go before the next part's text
+		 * anyway; now, so that the plain text starts at mark */
+		trim_end(&c->sink);
+		mark = c->sink.out->len;
+	}
 	c->p = best;
 	int rc = entity(c, depth + 1, K_PART);
+	if (rc == 0 && stub)
+		rc = weigh_stub(c, depth, mark, other, other_len);
 	c->p = p;
 	c->hit = hit;
 	c->hit_close = hit_close;
 	return rc;
 }
 
-static int multipart(struct ctx *c, unsigned depth, const struct mime_type *t)
+static int multipart(struct ctx *c, unsigned depth, const struct fields *f,
+                     const struct mime_type *t)
 {
 	int me = c->nstack++, rc = 0;
 	c->stack[me] = (struct bound){t->boundary, strlen(t->boundary)};
 
-	scan(c); /* the preamble */
+	const char *body = c->p, *preamble_end = scan(c);
+	if (c->hit != me) {
+		/* Its boundary is on no line of the body: the body is no
+		 * preamble but the content, which readers show as text
+		 * (Python's email package keeps it, with a
+		 * StartBoundaryNotFoundDefect), as for a multipart without
+		 * a boundary parameter. */
+		struct mime_type plain = *t;
+		c->nstack--;
+		strcpy(plain.type, "text");
+		strcpy(plain.subtype, "plain");
+		return leaf_body(c, f, &plain, body, preamble_end);
+	}
 	if (is(t->subtype, "alternative"))
 		rc = alternative(c, depth, me);
 	else
@@ -708,6 +899,46 @@ static int multipart(struct ctx *c, unsigned depth, const struct mime_type *t)
 	c->nstack--;
 	if (rc == 0 && c->hit == me)
 		scan(c); /* the epilogue */
+	return rc;
+}
+
+/* RFC 2046 5.2.1 allows a message/rfc822 part in 7bit, 8bit or binary
+ * only, but some clients forward one in base64 (or quoted-printable): it
+ * is decoded and read as a 7bit one is, so that a search finds its text
+ * either way. The decoded message is held whole (at most as long as the
+ * part), and so one at a time: one inside it shows by its name alone. */
+static int encoded_message(struct ctx *c, const struct fields *f,
+                           const struct mime_type *t, unsigned depth,
+                           enum mime_cte cte)
+{
+	const char *body = c->p, *body_end = scan(c);
+	size_t n = (size_t)(body_end - body);
+	struct base64 b64 = {0, 0};
+	struct imap4_buf msg;
+	int rc;
+
+	if (c->nested || c->sink.cut)
+		return leaf_body(c, f, t, body, body_end);
+	imap4_buf_init(&msg, 0);
+	rc = cte == MIME_CTE_BASE64 ? decode_base64(&msg, &b64, body, n)
+	                            : decode_qp(&msg, body, n);
+	if (rc == 0) {
+		const char *p = c->p, *end = c->end;
+		int base = c->base, hit = c->hit;
+		bool hit_close = c->hit_close;
+		c->p = msg.data ? msg.data : "";
+		c->end = c->p + msg.len;
+		c->base = c->nstack;
+		c->nested = true;
+		rc = entity(c, depth + 1, K_MESSAGE);
+		c->p = p;
+		c->end = end;
+		c->base = base;
+		c->nested = false;
+		c->hit = hit;
+		c->hit_close = hit_close;
+	}
+	imap4_buf_clear(&msg);
 	return rc;
 }
 
@@ -743,12 +974,16 @@ static int entity(struct ctx *c, unsigned depth, enum kind kind)
 		strcpy(t.subtype, "plain");
 	}
 	if (depth < DEPTH_MAX && is(t.type, "multipart"))
-		return multipart(c, depth, &t);
+		return multipart(c, depth, &f, &t);
 	if (depth < DEPTH_MAX && is(t.type, "message") &&
-	    (is(t.subtype, "rfc822") || is(t.subtype, "global")) &&
-	    (!f.f[F_CTE].p ||
-	     mime_cte_parse(f.f[F_CTE].p, f.f[F_CTE].n) == MIME_CTE_IDENTITY))
-		return entity(c, depth + 1, K_MESSAGE);
+	    (is(t.subtype, "rfc822") || is(t.subtype, "global"))) {
+		enum mime_cte cte = f.f[F_CTE].p ? mime_cte_parse(f.f[F_CTE].p,
+		                                                  f.f[F_CTE].n)
+		                                 : MIME_CTE_IDENTITY;
+		if (cte == MIME_CTE_IDENTITY)
+			return entity(c, depth + 1, K_MESSAGE);
+		return encoded_message(c, &f, &t, depth, cte);
+	}
 	return leaf(c, &f, &t);
 }
 
@@ -770,11 +1005,13 @@ int imap4_mime_text(struct imap4_buf *out, const char *msg, size_t len,
 	                       : SIZE_MAX;
 	imap4_buf_init(&c.dec, 0);
 	imap4_buf_init(&c.conv, 0);
+	imap4_buf_init(&c.flow, 0);
 
 	int rc = entity(&c, 0, K_TOP);
 
 	imap4_buf_clear(&c.dec);
 	imap4_buf_clear(&c.conv);
+	imap4_buf_clear(&c.flow);
 	if (rc < 0) {
 		out->len = c.sink.start;
 		if (out->data)

@@ -3,19 +3,28 @@
  * users (sans-I/O: bytes in, text out).
  *
  * What a mail reader would show, as UTF-8: the inline text parts
- * (transfer encoding and charset decoded, HTML reduced to text), of a
- * multipart/alternative only the best part (text/plain, else text/html,
- * else the first), the From and Subject of attached messages, and the file
- * name of every attachment and every non-text part, whose content is
- * skipped, not decoded. Parts are separated by a blank line; the message's
- * own header block is not part of the text. Lines end in LF.
+ * (transfer encoding and charset decoded, HTML reduced to text,
+ * format=flowed unwrapped), of a multipart/alternative only the best part
+ * (text/plain, else text/html, else the first; a text/plain part that is
+ * empty or a stub much shorter than the HTML's text gives way to it), the
+ * From and Subject of attached messages (also when sent in base64), and
+ * the file name of every attachment and every non-text part, whose
+ * content is skipped, not decoded. Parts are separated by a blank line;
+ * the message's own header block is not part of the text. Lines end in
+ * LF. Characters a reader does not show and that would split a word for
+ * a search (soft hyphen, zero-width space and joiners, U+FEFF) are left
+ * out.
  *
  * The message is untrusted and need not be valid: what cannot be
- * understood is read as text/plain in UTF-8 (else windows-1252). Entities
- * nested deeper than 32 levels are skipped. Time is linear in len; memory
- * beyond out is a small multiple of the larger of 64 KiB and the longest
- * line of a text part, and is freed before the call returns. Thread-safe:
- * no state outside the call.
+ * understood is read as text/plain in UTF-8 (else windows-1252), and so
+ * are a multipart whose boundary never comes, text in an unknown charset
+ * and raw 8-bit header bytes. Entities nested deeper than 32 levels are
+ * skipped. Time is linear in len (a multipart/alternative's chosen parts
+ * are read twice); memory beyond out is a small multiple of the larger of
+ * 64 KiB and the longest line of a text part, plus, for a message/rfc822
+ * part sent in base64 or quoted-printable, its decoded form (one at a
+ * time, no longer than the part), and is freed before the call returns.
+ * Thread-safe: no state outside the call.
  */
 #ifndef IMAP4_PROTO_MIME_TEXT_H
 #define IMAP4_PROTO_MIME_TEXT_H

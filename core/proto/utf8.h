@@ -8,8 +8,21 @@
 
 #include "util/buf.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Whether cp is one of the characters that a reader does not show and
+ * that a search index's tokenizer takes for a word separator: U+00AD SOFT
+ * HYPHEN, U+200B ZERO WIDTH SPACE, U+200C and U+200D (non-joiner, joiner),
+ * U+2060 WORD JOINER and U+FEFF (a byte order mark, or the old word
+ * joiner). The text extractor leaves them out, so that a word they sit in
+ * ("Donau\u00addampf") stays one word. */
+static inline bool imap4_utf8_invisible(uint32_t cp)
+{
+	return cp == 0xad || (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 ||
+	       cp == 0xfeff;
+}
 
 /* Decodes the sequence at s (len bytes available, len > 0) into *cp.
  * Returns its length (1..4), or 0 when the bytes at s do not start a valid

@@ -1,10 +1,11 @@
 /* test_text_fast.c - the bulk paths of the body text extractor: plain
  * text written straight into the output eight bytes at a time (CR LF, a
- * lone CR and the other control characters at every position, the line
- * ends a part begins with, a CR that ends a piece), and the charset
- * stream's 32-byte ASCII step. Each is checked against a byte-at-a-time
- * model written here, and against the sink's own path, which a limit the
- * text just fits in selects. */
+ * lone CR and the other control characters at every position, invisible
+ * characters and their neighbours, the line ends a part begins with, a
+ * CR that ends a piece), and the charset
+ * stream's 32-byte ASCII step. Each is checked against a model written
+ * here, a character at a time, and against the sink's own path, which a limit
+ * the text just fits in selects. */
 #include "imap4.h"
 #include "proto/charset.h"
 #include "proto/mime_text.h"
@@ -17,40 +18,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What a text/plain body without a charset reads as, one byte at a time:
- * CR LF and a lone CR end a line, other control characters but tab and
- * LF are spaces, NUL is U+FFFD, bytes that are not UTF-8 windows-1252;
- * then the part's leading line ends and the trailing white space go. */
+/* The characters the text leaves out: the soft hyphen, U+200B..U+200D,
+ * the word joiner and U+FEFF. */
+static bool invisible(uint32_t cp)
+{
+	return cp == 0xad || (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 ||
+	       cp == 0xfeff;
+}
+
+/* What a text/plain body without a charset reads as, a character at a
+ * time: bytes that are not UTF-8 are windows-1252, NUL is U+FFFD, and the
+ * invisible characters go; then CR LF and a lone CR end a line, and other
+ * control characters but tab and LF are spaces; then the part's leading
+ * line ends and the trailing white space go. */
 static void model(struct imap4_buf *out, const char *body, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)body;
+	uint32_t *cps = malloc((n + 1) * sizeof(*cps));
+	size_t m = 0;
+	cr_assert_not_null(cps);
+	for (size_t i = 0, k; i < n; i += k) {
+		uint32_t cp = p[i];
+		if (p[i] == 0)
+			cp = 0xfffd;
+		if (p[i] < 0x80 ||
+		    (k = imap4_utf8_decode(&cp, p + i, n - i)) == 0)
+			k = 1;
+		if (p[i] >= 0x80 && k == 1)
+			cp = imap4_charset_cp1252(p[i]);
+		if (!invisible(cp))
+			cps[m++] = cp;
+	}
 	struct imap4_buf t;
 	imap4_buf_init(&t, 0);
-	for (size_t i = 0; i < n;) {
-		unsigned char c = p[i];
-		uint32_t cp;
-		size_t k;
-		if (c == '\r') {
+	for (size_t i = 0; i < m; i++) {
+		uint32_t cp = cps[i];
+		if (cp == '\r') {
 			cr_assert_eq(imap4_buf_putc(&t, '\n'), 0);
-			i += i + 1 < n && p[i + 1] == '\n' ? 2 : 1;
-		} else if (c == 0) {
-			cr_assert_eq(imap4_utf8_put(&t, 0xfffd), 0);
-			i++;
-		} else if (c < 0x20 && c != '\t' && c != '\n') {
+			i += i + 1 < m && cps[i + 1] == '\n';
+		} else if (cp < 0x20 && cp != '\t' && cp != '\n') {
 			cr_assert_eq(imap4_buf_putc(&t, ' '), 0);
-			i++;
-		} else if (c < 0x80) {
-			cr_assert_eq(imap4_buf_putc(&t, (char)c), 0);
-			i++;
-		} else if ((k = imap4_utf8_decode(&cp, p + i, n - i)) != 0) {
-			cr_assert_eq(imap4_buf_append(&t, p + i, k), 0);
-			i += k;
 		} else {
-			cr_assert_eq(
-			        imap4_utf8_put(&t, imap4_charset_cp1252(c)), 0);
-			i++;
+			cr_assert_eq(imap4_utf8_put(&t, cp), 0);
 		}
 	}
+	free(cps);
 	size_t a = 0, z = t.len;
 	while (a < z && t.data[a] == '\n')
 		a++;
@@ -99,6 +111,21 @@ static void check_body(const char *body, size_t n)
 	free(msg);
 }
 
+/* Each of odd[0..count) in a run of letters, at every position of every
+ * length up to 40. */
+static void at_every_position(const char *const *odd, const size_t *odd_len,
+                              size_t count)
+{
+	char body[80];
+	for (size_t o = 0; o < count; o++)
+		for (size_t len = odd_len[o]; len <= 40; len++)
+			for (size_t at = 0; at + odd_len[o] <= len; at++) {
+				memset(body, 'a', len);
+				memcpy(body + at, odd[o], odd_len[o]);
+				check_body(body, len);
+			}
+}
+
 Test(text_fast, odd_bytes_at_every_position)
 {
 	static const char *const odd[] = {
@@ -108,14 +135,23 @@ Test(text_fast, odd_bytes_at_every_position)
 	};
 	static const size_t odd_len[] = {2, 1, 1, 1, 1, 1, 1,
 	                                 1, 2, 1, 3, 2, 1, 4};
-	char body[80];
-	for (size_t o = 0; o < sizeof(odd) / sizeof(odd[0]); o++)
-		for (size_t len = odd_len[o]; len <= 40; len++)
-			for (size_t at = 0; at + odd_len[o] <= len; at++) {
-				memset(body, 'a', len);
-				memcpy(body + at, odd[o], odd_len[o]);
-				check_body(body, len);
-			}
+	at_every_position(odd, odd_len, sizeof(odd) / sizeof(odd[0]));
+}
+
+/* The invisible characters, one from windows-1252, and characters that
+ * start with the same bytes, alone and after a line end. */
+Test(text_fast, invisible_at_every_position)
+{
+	static const char *const odd[] = {
+	        "\xc2\xad",     "\xad",         "\xe2\x80\x8b",
+	        "\xe2\x80\x8d", "\xe2\x81\xa0", "\xef\xbb\xbf",
+	        "\xc2\xa9",     "\xe2\x80\x94", "\xef\xbb\xbe",
+	        "\xe2\x80\x8e", "\xef",         "\r\n\xc2\xad",
+	        "\r\xc2\xad\n", "\r\xad\n",     "\xc2\xad\xc2\xad",
+	};
+	static const size_t odd_len[] = {2, 1, 3, 3, 3, 3, 2, 3,
+	                                 3, 3, 1, 4, 4, 3, 4};
+	at_every_position(odd, odd_len, sizeof(odd) / sizeof(odd[0]));
 }
 
 Test(text_fast, line_ends_that_begin_and_end_the_part)
@@ -150,10 +186,14 @@ static uint32_t next(uint32_t *s)
 Test(text_fast, random_mixtures)
 {
 	static const char *const atoms[] = {
-	        "abcdefgh", "a",    "\r\n",     "\r",   "\n",           "\t",
-	        "\x01",     "\x00", "\xc3\xa9", "\xe9", "\xe2\x82\xac", " ",
+	        "abcdefgh", "a",    "\r\n",         "\r",
+	        "\n",       "\t",   "\x01",         "\x00",
+	        "\xc3\xa9", "\xe9", "\xe2\x82\xac", " ",
+	        "\xc2\xad", "\xad", "\xe2\x80\x8d", "\xef\xbb\xbf",
+	        "\xc2\xa0", "\xef",
 	};
-	static const size_t atom_len[] = {8, 1, 2, 1, 1, 1, 1, 1, 2, 1, 3, 1};
+	static const size_t atom_len[] = {8, 1, 2, 1, 1, 1, 1, 1, 2,
+	                                  1, 3, 1, 2, 1, 3, 3, 2, 1};
 	uint32_t seed = 2463534242u;
 	char body[600];
 	for (int round = 0; round < 3000; round++) {
@@ -236,6 +276,46 @@ Test(text_fast, charset_same_at_every_position)
 					        "label %zu, odd %zu, len %zu, "
 					        "at %zu: %zu, want %zu",
 					        l, o, len, at, got, want);
+				}
+		imap4_charset_stream_close(&cs);
+	}
+}
+
+/* The same walk stops at an invisible character too, where the stream
+ * reads UTF-8, and says how long it is. */
+Test(text_fast, charset_visible_at_every_position)
+{
+	static const char *const odd[] = {"\xc2\xad", "\xe2\x80\x8b",
+	                                  "\xef\xbb\xbf", "\xc3\xa9", "\xad"};
+	static const size_t odd_len[] = {2, 3, 3, 2, 1};
+	static const char *const labels[] = {NULL, "utf-8", "iso-8859-1"};
+	unsigned char buf[100];
+	for (size_t l = 0; l < 3; l++) {
+		struct imap4_charset_stream cs;
+		cr_assert_eq(imap4_charset_stream_open(&cs, labels[l]), 1);
+		for (size_t o = 0; o < sizeof(odd) / sizeof(odd[0]); o++)
+			for (size_t len = odd_len[o]; len <= 90; len++)
+				for (size_t at = 0; at + odd_len[o] <= len;
+				     at++) {
+					memset(buf, 'b', len);
+					memcpy(buf + at, odd[o], odd_len[o]);
+					size_t skip = 99;
+					size_t got =
+					        imap4_charset_stream_visible(
+					                &cs, (const char *)buf,
+					                len, &skip);
+					/* windows-1252 stops at every 8-bit
+					 * byte, UTF-8 at the invisible ones
+					 * and at 0xAD, which is none */
+					bool stops = l == 2 || o != 3;
+					size_t want_skip =
+					        l < 2 && o < 3 ? odd_len[o] : 0;
+					cr_assert(got == (stops ? at : len) &&
+					                  skip == want_skip,
+					          "label %zu, odd %zu, len "
+					          "%zu, at "
+					          "%zu: %zu %zu",
+					          l, o, len, at, got, skip);
 				}
 		imap4_charset_stream_close(&cs);
 	}
