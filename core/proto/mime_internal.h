@@ -1,6 +1,7 @@
 /* mime_internal.h - the pieces of the MIME text extractor (mime_text.c)
- * that live in their own files: header field values (mime_field.c), HTML
- * to text (mime_html.c, with its references in mime_entity.c) and
+ * that live in their own files: the sink and plain text (mime_sink.c),
+ * transfer decoding (mime_decode.c), header field values (mime_field.c),
+ * HTML to text (mime_html.c, with its references in mime_entity.c) and
  * format=flowed text (mime_flowed.c). Internal to those files.
  *
  * Every function here takes bytes from a message, hence from anyone: none
@@ -36,6 +37,30 @@ int mime_sink_put(struct mime_sink *s, const char *p, size_t n);
 
 /* Starts a new part: its first text is set off by a blank line. */
 void mime_sink_part(struct mime_sink *s);
+
+/* Drops the line ends and blanks that end the sink's text. */
+void mime_sink_trim(struct mime_sink *s);
+
+/* Plain text into the sink (mime_sink.c): line ends become LF, other
+ * control characters but tab a space. *cr: the previous piece ended in
+ * CR, whose LF may start this one. As mime_sink_put. */
+int mime_plain_feed(struct mime_sink *s, bool *cr, const char *p, size_t n);
+
+/* --------------------------------------------------------- decoding */
+
+/* A base64 decoder's bits between pieces. */
+struct mime_base64 {
+	uint32_t bits;
+	unsigned nbits;
+};
+
+/* Appends the decoding of p[0..n) to out (mime_decode.c): base64 whose
+ * groups may be cut between calls (st carries them), or quoted-printable
+ * whose p ends at a line end or the end of the part. 0, or
+ * IMAP4_ENOMEM / IMAP4_ELIMIT. */
+int mime_base64_decode(struct imap4_buf *out, struct mime_base64 *st,
+                       const char *p, size_t n);
+int mime_qp_decode(struct imap4_buf *out, const char *p, size_t n);
 
 /* ------------------------------------------------------------ fields */
 

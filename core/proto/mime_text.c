@@ -14,16 +14,17 @@
  * decoding, charset conversion (a cut character waits for the next
  * piece) that also drops the invisible characters, then plain,
  * format=flowed or HTML text to the sink. The pieces bound the memory,
- * and the sink's limit stops the work as soon as it is reached.
+ * and the sink's limit stops the work as soon as it is reached. The
+ * stages live in their own files (mime_internal.h): transfer decoding in
+ * mime_decode.c, the sink and plain text in mime_sink.c, format=flowed in
+ * mime_flowed.c, HTML in mime_html.c.
  */
 #include "proto/mime_text.h"
 
 #include "imap4.h"
 #include "proto/charset.h"
-#include "proto/hex.h"
 #include "proto/mime_internal.h"
 #include "proto/rfc2047.h"
-#include "util/ascii.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -82,67 +83,6 @@ struct ctx {
 	struct imap4_buf dec, conv; /* the text pipeline's pieces */
 	struct imap4_buf flow;      /* and unwrapped format=flowed text */
 };
-
-/* ---------------------------------------------------------------- sink */
-
-static void trim_end(struct mime_sink *s)
-{
-	struct imap4_buf *b = s->out;
-	while (b->len > s->start &&
-	       (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == ' ' ||
-	        b->data[b->len - 1] == '\t'))
-		b->len--;
-	if (b->data)
-		b->data[b->len] = '\0';
-}
-
-static int put_limited(struct mime_sink *s, const char *p, size_t n)
-{
-	size_t room = s->limit - s->out->len;
-	if (n > room) {
-		/* back to the start of the character that does not fit */
-		while (room > 0 && ((unsigned char)p[room] & 0xc0) == 0x80)
-			room--;
-		s->cut = true;
-		int rc = imap4_buf_append(s->out, p, room);
-		return rc < 0 ? rc : 1;
-	}
-	return imap4_buf_append(s->out, p, n);
-}
-
-void mime_sink_part(struct mime_sink *s)
-{
-	s->part_begun = true;
-}
-
-/* The part's first text is on its way: the blank line before it. */
-static int mime_sink_begin(struct mime_sink *s)
-{
-	s->part_begun = false;
-	if (s->out->len > s->start) {
-		trim_end(s);
-		return put_limited(s, "\n\n", 2);
-	}
-	return 0;
-}
-
-int mime_sink_put(struct mime_sink *s, const char *p, size_t n)
-{
-	if (s->cut)
-		return 1;
-	if (s->part_begun) {
-		while (n > 0 && *p == '\n') {
-			p++;
-			n--;
-		}
-		if (n == 0)
-			return 0;
-		int rc = mime_sink_begin(s);
-		if (rc)
-			return rc;
-	}
-	return put_limited(s, p, n);
-}
 
 /* -------------------------------------------------------- header block */
 
@@ -273,236 +213,11 @@ static const char *scan(struct ctx *c)
 	return end;
 }
 
-/* ------------------------------------------------------------ decoding */
-
-struct base64 {
-	uint32_t bits;
-	unsigned nbits;
-};
-
-/* 0..63, 64 for "=", 65 for what base64 does not hold (skipped, as line
- * breaks must be: RFC 2045 6.8). */
-static const unsigned char b64_value[256] = {
-        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-        65, 65, 65, 65, 65, 65, 65, 62, 65, 65, 65, 63, 52, 53, 54, 55, 56, 57,
-        58, 59, 60, 61, 65, 65, 65, 64, 65, 65, 65, 0,  1,  2,  3,  4,  5,  6,
-        7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
-        25, 65, 65, 65, 65, 65, 65, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
-        37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 65, 65, 65,
-        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-        65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-        65, 65, 65, 65,
-};
-
-static int decode_base64(struct imap4_buf *out, struct base64 *st,
-                         const char *p, size_t n)
-{
-	int rc = imap4_buf_reserve(out, n / 4 * 3 + 3);
-	if (rc < 0)
-		return rc;
-	unsigned char *o = (unsigned char *)out->data + out->len;
-	uint32_t bits = st->bits;
-	unsigned nbits = st->nbits;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v = b64_value[(unsigned char)p[i]];
-		if (v < 64) {
-			bits = (bits << 6 | v) & 0xffffff;
-			nbits += 6;
-			if (nbits >= 8) {
-				nbits -= 8;
-				*o++ = (unsigned char)(bits >> nbits);
-			}
-		} else if (v == 64) {
-			/* padding ends a group; senders that glue encoded
-			 * pieces together go on after it */
-			nbits = 0;
-		}
-	}
-	st->bits = bits;
-	st->nbits = nbits;
-	out->len = (size_t)((char *)o - out->data);
-	out->data[out->len] = '\0';
-	return 0;
-}
-
-/* RFC 2045 6.7; an "=" that starts neither an octet nor a soft line break
- * is kept, as the RFC advises. p[0..n) ends at a line end or at the end
- * of the part, so a soft break is never cut. */
-static int decode_qp(struct imap4_buf *out, const char *p, size_t n)
-{
-	int rc = imap4_buf_reserve(out, n);
-	if (rc < 0)
-		return rc;
-	char *o = out->data + out->len;
-	const char *e = p + n;
-	while (p < e) {
-		const char *q = memchr(p, '=', (size_t)(e - p));
-		if (!q)
-			q = e;
-		memcpy(o, p, (size_t)(q - p));
-		o += q - p;
-		if ((p = q) == e)
-			break;
-		int hi, lo;
-		if (e - p >= 3 && (hi = imap4_hex_value(p[1])) >= 0 &&
-		    (lo = imap4_hex_value(p[2])) >= 0) {
-			*o++ = (char)(hi << 4 | lo);
-			p += 3;
-			continue;
-		}
-		const char *r = p + 1;
-		while (r < e && (*r == ' ' || *r == '\t'))
-			r++;
-		if (r == e) {
-			p = e;
-		} else if (*r == '\n') {
-			p = r + 1;
-		} else if (*r == '\r' && (r + 1 == e || r[1] == '\n')) {
-			p = r + 1 < e ? r + 2 : e;
-		} else {
-			*o++ = '=';
-			p++;
-		}
-	}
-	out->len = (size_t)(o - out->data);
-	out->data[out->len] = '\0';
-	return 0;
-}
-
-/* The bytes of x below 0x20 have their high bit set; above the lowest
- * such byte others may be set too (a borrow), so only the lowest counts.
- * Not an ASCII span: 8-bit bytes pass (the text is UTF-8 by now, from
- * the charset stream), and a word is copied before its marks are looked
- * at (plain_copy). */
-static uint64_t control_bits(uint64_t x)
-{
-	return imap4_ascii_below(x, 0x20);
-}
-
-/* Plain text: line ends become LF, other control characters (but tab)
- * spaces. *cr: the previous piece ended in CR. Text is copied in runs,
- * and looked at eight bytes at a time. The rules of the sink hold for
- * every run: this is the path for a part that meets the sink's limit or
- * cap, and the reference that plain_copy() must match. */
-static int plain_runs(struct mime_sink *s, bool *cr, const char *p, size_t n)
-{
-	size_t i = 0, run = 0;
-	int rc = 0;
-
-	if (*cr && n > 0 && p[0] == '\n')
-		i = run = 1;
-	*cr = false;
-	while (i < n && rc == 0) {
-		uint64_t x;
-		if (n - i >= 8 && (memcpy(&x, p + i, 8), !control_bits(x))) {
-			i += 8;
-			continue;
-		}
-		unsigned char ch = (unsigned char)p[i++];
-		if (ch >= 0x20 || ch == '\n' || ch == '\t')
-			continue;
-		rc = mime_sink_put(s, p + run, i - 1 - run);
-		run = i;
-		if (rc)
-			break;
-		/* CR LF: the LF follows in the next run; a lone CR, or one
-		 * whose LF may start the next piece, is a line end now */
-		if (ch != '\r')
-			rc = mime_sink_put(s, " ", 1);
-		else if (i == n || p[i] != '\n')
-			rc = mime_sink_put(s, "\n", 1);
-		*cr = ch == '\r' && i == n;
-	}
-	if (rc == 0)
-		rc = mime_sink_put(s, p + run, n - run);
-	return rc;
-}
-
-/* What plain_runs() writes for p[0..n) (n > 0), written straight into
- * out, which the caller has checked can take n more bytes: the text never
- * grows (CR LF and lone CR become LF, a control character a space), so
- * nothing can reach the sink's limit. A call per line through the sink
- * was most of a first sync's text extraction. */
-static int plain_copy(struct imap4_buf *out, bool *cr, const char *p, size_t n)
-{
-	int rc = imap4_buf_reserve(out, n);
-	if (rc < 0)
-		return rc;
-	char *o = out->data + out->len;
-	size_t i = *cr && p[0] == '\n' ? 1 : 0;
-	while (i < n) {
-		if (n - i >= 8) {
-			/* o is at most i bytes past the old end: the eight
-			 * bytes stored fit in the n reserved */
-			uint64_t x, m;
-			memcpy(&x, p + i, 8);
-			memcpy(o, &x, 8);
-			if ((m = control_bits(x)) == 0) {
-				i += 8;
-				o += 8;
-				continue;
-			}
-			size_t k = imap4_ascii_first(m);
-			i += k;
-			o += k;
-		}
-		unsigned char ch = (unsigned char)p[i++];
-		if (ch >= 0x20 || ch == '\n' || ch == '\t') {
-			*o++ = (char)ch;
-		} else if (ch != '\r') {
-			*o++ = ' ';
-		} else {
-			/* CR LF in one step: the pair is a line end, as a
-			 * lone CR is */
-			*o++ = '\n';
-			if (i < n && p[i] == '\n')
-				i++;
-		}
-	}
-	*cr = p[n - 1] == '\r';
-	out->len = (size_t)(o - out->data);
-	out->data[out->len] = '\0';
-	return 0;
-}
-
-static int plain_feed(struct mime_sink *s, bool *cr, const char *p, size_t n)
-{
-	if (n == 0 || s->cut)
-		return plain_runs(s, cr, p, n);
-	if (s->part_begun) {
-		/* the line ends a part begins with are dropped: the sink's
-		 * rules see to them, and to the blank line before the text */
-		size_t j = 0;
-		while (j < n && (p[j] == '\r' || p[j] == '\n'))
-			j++;
-		if (j == n)
-			return plain_runs(s, cr, p, n);
-		int rc = j ? plain_runs(s, cr, p, j) : 0;
-		if (rc == 0)
-			rc = mime_sink_begin(s);
-		if (rc)
-			return rc;
-		p += j;
-		n -= j;
-	}
-	struct imap4_buf *out = s->out;
-	if (s->limit - out->len < n ||
-	    (out->cap && (out->cap < out->len || n > out->cap - out->len)))
-		return plain_runs(s, cr, p, n);
-	return plain_copy(out, cr, p, n);
-}
-
 /* The last stage of the pipeline: HTML, format=flowed or plain text. */
 struct stage {
 	struct mime_html *html;
 	struct mime_flowed *flowed;
-	bool cr; /* plain_feed()'s */
+	bool cr; /* mime_plain_feed()'s */
 };
 
 static int filter(struct ctx *c, struct stage *st, const char *p, size_t n)
@@ -513,12 +228,12 @@ static int filter(struct ctx *c, struct stage *st, const char *p, size_t n)
 		imap4_buf_reset(&c->flow);
 		int rc = mime_flowed_feed(st->flowed, &c->flow, p, n);
 		if (rc == 0)
-			rc = plain_feed(&c->sink, &st->cr,
+			rc = mime_plain_feed(&c->sink, &st->cr,
 			                c->flow.data ? c->flow.data : "",
 			                c->flow.len);
 		return rc;
 	}
-	return plain_feed(&c->sink, &st->cr, p, n);
+	return mime_plain_feed(&c->sink, &st->cr, p, n);
 }
 
 static int filter_finish(struct ctx *c, struct stage *st)
@@ -530,7 +245,7 @@ static int filter_finish(struct ctx *c, struct stage *st)
 	imap4_buf_reset(&c->flow);
 	int rc = mime_flowed_finish(st->flowed, &c->flow);
 	if (rc == 0)
-		rc = plain_feed(&c->sink, &st->cr,
+		rc = mime_plain_feed(&c->sink, &st->cr,
 		                c->flow.data ? c->flow.data : "", c->flow.len);
 	return rc;
 }
@@ -575,7 +290,7 @@ static int text_body(struct ctx *c, const struct mime_type *t,
 {
 	/* utf8 reads converted text, which is UTF-8, for filter_shown() */
 	struct imap4_charset_stream cs, utf8;
-	struct base64 b64 = {0, 0};
+	struct mime_base64 b64 = {0, 0};
 	struct mime_html h;
 	struct mime_flowed fl;
 	struct stage st = {NULL, NULL, false};
@@ -597,9 +312,9 @@ static int text_body(struct ctx *c, const struct mime_type *t,
 		const char *e = piece_end(p, end, &last), *in;
 		size_t n = (size_t)(e - p), len, used;
 		if (cte == MIME_CTE_BASE64)
-			rc = decode_base64(&c->dec, &b64, p, n);
+			rc = mime_base64_decode(&c->dec, &b64, p, n);
 		else if (cte == MIME_CTE_QP)
-			rc = decode_qp(&c->dec, p, n);
+			rc = mime_qp_decode(&c->dec, p, n);
 		else if (c->dec.len)
 			rc = imap4_buf_append(&c->dec, p, n);
 		if (rc < 0)
@@ -781,7 +496,7 @@ static int weigh_stub(struct ctx *c, unsigned depth, size_t mark,
 	 * the plain text need not be read */
 	if (plain >= STUB_MAX || (plain > 0 && len <= plain * 4 / 3))
 		return 0;
-	trim_end(s);
+	mime_sink_trim(s);
 	size_t mid = out->len;
 	bool begun = s->part_begun;
 	c->p = other;
@@ -857,7 +572,7 @@ static int alternative(struct ctx *c, unsigned depth, int me)
 	if (stub) {
 		/* trailing white space would go before the next part's text
 		 * anyway; now, so that the plain text starts at mark */
-		trim_end(&c->sink);
+		mime_sink_trim(&c->sink);
 		mark = c->sink.out->len;
 	}
 	c->p = best;
@@ -913,15 +628,15 @@ static int encoded_message(struct ctx *c, const struct fields *f,
 {
 	const char *body = c->p, *body_end = scan(c);
 	size_t n = (size_t)(body_end - body);
-	struct base64 b64 = {0, 0};
+	struct mime_base64 b64 = {0, 0};
 	struct imap4_buf msg;
 	int rc;
 
 	if (c->nested || c->sink.cut)
 		return leaf_body(c, f, t, body, body_end);
 	imap4_buf_init(&msg, 0);
-	rc = cte == MIME_CTE_BASE64 ? decode_base64(&msg, &b64, body, n)
-	                            : decode_qp(&msg, body, n);
+	rc = cte == MIME_CTE_BASE64 ? mime_base64_decode(&msg, &b64, body, n)
+	                            : mime_qp_decode(&msg, body, n);
 	if (rc == 0) {
 		const char *p = c->p, *end = c->end;
 		int base = c->base, hit = c->hit;
@@ -1018,6 +733,6 @@ int imap4_mime_text(struct imap4_buf *out, const char *msg, size_t len,
 			out->data[out->len] = '\0';
 		return rc;
 	}
-	trim_end(&c.sink);
+	mime_sink_trim(&c.sink);
 	return c.sink.cut ? 1 : 0;
 }
