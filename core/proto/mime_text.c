@@ -452,21 +452,21 @@ static int leaf(struct ctx *c, const struct fields *f,
 
 static int entity(struct ctx *c, unsigned depth, enum kind kind);
 
-/* When the text/plain part of a multipart/alternative is a stub ("view
- * this email in your browser") or empty, the newsletter's text is in the
- * HTML part, which a reader shows, and a search must find. So the plain
- * part gives way to the other candidate (the first text/html part, else
- * the first multipart, as a multipart/related holding the HTML) when its
- * text, counted in bytes other than white space, is
+/* When the text/plain part of a multipart/alternative only points to the
+ * other ("view this email in your browser") or is empty, the newsletter's
+ * text is in the HTML part, which a reader shows, and a search must find.
+ * So the plain part gives way to the other candidate (the first text/html
+ * part, else the first multipart, as a multipart/related holding the
+ * HTML) when its text, counted in bytes other than white space, is
  *  - empty, while the other's is not; or
- *  - under STUB_MAX, and less than a quarter of the other's, which has at
- *    least STUB_MIN.
+ *  - under SHORT_PLAIN_MAX, and less than a quarter of the other's, which
+ *    has at least SHORT_PLAIN_MIN.
  * Texts that say the same thing differ far less: markup and link targets
  * are not text, and a plain part written for its own sake is rarely
  * shorter than the HTML's words. The bound on the plain text keeps the
  * cost: only a short plain part makes the other be read as well. */
-#define STUB_MAX 1024
-#define STUB_MIN 64
+#define SHORT_PLAIN_MAX 1024
+#define SHORT_PLAIN_MIN 64
 
 /* The bytes of out[from..) that are not white space, counted up to max. */
 static size_t weight(const struct imap4_buf *out, size_t from, size_t max)
@@ -482,7 +482,7 @@ static size_t weight(const struct imap4_buf *out, size_t from, size_t max)
 /* The plain part's text is out[mark..), written by the caller; other is
  * the start of the other candidate, len bytes long with its header. Its
  * text is written after the plain one's, then the shorter goes. */
-static int weigh_stub(struct ctx *c, unsigned depth, size_t mark,
+static int weigh_short_plain(struct ctx *c, unsigned depth, size_t mark,
                       const char *other, size_t len)
 {
 	struct mime_sink *s = &c->sink;
@@ -490,11 +490,11 @@ static int weigh_stub(struct ctx *c, unsigned depth, size_t mark,
 
 	if (s->cut)
 		return 0;
-	size_t plain = weight(out, mark, STUB_MAX);
+	size_t plain = weight(out, mark, SHORT_PLAIN_MAX);
 	/* decoded text is at most three bytes per byte of the part
 	 * (windows-1252 to UTF-8), so a part too short to reach four times
 	 * the plain text need not be read */
-	if (plain >= STUB_MAX || (plain > 0 && len <= plain * 4 / 3))
+	if (plain >= SHORT_PLAIN_MAX || (plain > 0 && len <= plain * 4 / 3))
 		return 0;
 	mime_sink_trim(s);
 	size_t mid = out->len;
@@ -504,7 +504,7 @@ static int weigh_stub(struct ctx *c, unsigned depth, size_t mark,
 	if (rc < 0 && rc != IMAP4_ELIMIT)
 		return rc;
 	size_t w = rc < 0 ? 0 : weight(out, mid, SIZE_MAX);
-	if (w > 0 && (plain == 0 || (w >= STUB_MIN && plain * 4 < w))) {
+	if (w > 0 && (plain == 0 || (w >= SHORT_PLAIN_MIN && plain * 4 < w))) {
 		/* the other's text takes the plain one's place; at the
 		 * start of the text, without the blank line before it */
 		const char *t = out->data + mid;
@@ -529,7 +529,7 @@ static int weigh_stub(struct ctx *c, unsigned depth, size_t mark,
 /* RFC 2046 5.1.4: the parts say the same thing, so only the one a reader
  * would show counts. Each part's header is read to rank it and its body
  * skipped; then the best is read again and decoded, and when it is a
- * text/plain stub, the other candidate too (weigh_stub()). */
+ * short text/plain, the other candidate too (weigh_short_plain()). */
 static int alternative(struct ctx *c, unsigned depth, int me)
 {
 	const char *best = NULL, *other = NULL;
@@ -567,9 +567,9 @@ static int alternative(struct ctx *c, unsigned depth, int me)
 	const char *p = c->p;
 	int hit = c->hit;
 	bool hit_close = c->hit_close;
-	bool stub = best_rank == 3 && other;
+	bool short_plain = best_rank == 3 && other;
 	size_t mark = 0;
-	if (stub) {
+	if (short_plain) {
 		/* trailing white space would go before the next part's text
 		 * anyway; now, so that the plain text starts at mark */
 		mime_sink_trim(&c->sink);
@@ -577,8 +577,8 @@ static int alternative(struct ctx *c, unsigned depth, int me)
 	}
 	c->p = best;
 	int rc = entity(c, depth + 1, K_PART);
-	if (rc == 0 && stub)
-		rc = weigh_stub(c, depth, mark, other, other_len);
+	if (rc == 0 && short_plain)
+		rc = weigh_short_plain(c, depth, mark, other, other_len);
 	c->p = p;
 	c->hit = hit;
 	c->hit_close = hit_close;
