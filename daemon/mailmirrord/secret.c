@@ -359,6 +359,18 @@ static enum read_end collect(struct run *r, int64_t deadline, int cancel_fd)
 	return READ_DONE;
 }
 
+/* The length of the first line of the command's output, without its
+ * "\r\n": the secret. */
+static size_t first_line(const struct run *r)
+{
+	size_t n = 0;
+	while (n < r->out_len && r->out[n] != '\n')
+		n++;
+	if (n > 0 && r->out[n - 1] == '\r')
+		n--;
+	return n;
+}
+
 /* The command's diagnostics ("gpg: decryption failed: No secret key"),
  * one log line each, as the account's: sanitized like server text (the
  * command may print anything), cut, and at most a few. A warning when the
@@ -370,13 +382,9 @@ static void log_stderr(const struct run *r, const char *account,
 	/* A command that echoes what it prints ("set -x") would log the
 	 * secret: its first line of output is masked first, kept or not. */
 	char text[SECRET_STDERR_MAX];
-	size_t line = 0;
-	while (line < r->out_len && r->out[line] != '\n')
-		line++;
-	if (line > 0 && r->out[line - 1] == '\r')
-		line--;
 	memcpy(text, r->err, r->err_len);
-	redact_secret(text, r->err_len, r->out, line, r->err_dropped > 0);
+	redact_secret(text, r->err_len, r->out, first_line(r),
+	              r->err_dropped > 0);
 
 	struct linelog said = {
 	        .account = account,
@@ -476,11 +484,7 @@ static int from_command(struct secret *out, const char *account,
 		rc = 0;
 
 	if (rc == 0) {
-		for (line = 0; line < r->out_len && r->out[line] != '\n';
-		     line++)
-			;
-		if (line > 0 && r->out[line - 1] == '\r')
-			line--;
+		line = first_line(r);
 		if (line == 0)
 			rc = fail(err, errsz, account,
 			          "%s printed nothing on its first line", what);
