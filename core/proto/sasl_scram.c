@@ -333,12 +333,14 @@ int imap4_scram_client_final(struct imap4_scram *sc, const char *password,
 int imap4_scram_server_final(struct imap4_scram *sc, const void *challenge,
                              size_t clen, bool *verified)
 {
-	const char *p = challenge, *end = p + clen;
 	unsigned char sig[CHALLENGE_MAX / 4 * 3];
 	struct attr v;
 
 	*verified = false;
-	if (!challenge || clen > CHALLENGE_MAX || !next_attr(&v, &p, end))
+	if (!challenge || clen > CHALLENGE_MAX)
+		return refuse(sc, "a malformed server-final message");
+	const char *p = challenge, *end = p + clen;
+	if (!next_attr(&v, &p, end))
 		return refuse(sc, "a malformed server-final message");
 	if (v.name == 'e')
 		return 0; /* server-error: the tagged NO tells the rest */

@@ -135,8 +135,13 @@ static int put_flags(struct imap4_buf *b, const imap4_msg *msg)
  * as an address of its own before the real one. */
 static bool needs_quotes(const char *s, size_t len)
 {
+	static const bool special[256] = {
+	        ['('] = true, [')'] = true, ['<'] = true, ['>'] = true,
+	        ['['] = true, [']'] = true, [':'] = true, [';'] = true,
+	        ['@'] = true, ['\\'] = true, [','] = true, ['"'] = true,
+	};
 	for (size_t i = 0; i < len; i++)
-		if (s[i] != '\0' && strchr("()<>[]:;@\\,\"", s[i]) != NULL)
+		if (special[(unsigned char)s[i]])
 			return true;
 	return false;
 }
