@@ -231,10 +231,26 @@ static int put_addresses(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 	return 0;
 }
 
+/* The length of the control character that p (UTF-8, left bytes) starts
+ * with, or 0: C0 and DEL; C1, whose CSI (U+009B) starts an escape sequence
+ * alone and whose NEL (U+0085) ends a line; and the line and paragraph
+ * separators, which tools that split lines by Unicode's rules honour. */
+static size_t control_at(const unsigned char *p, size_t left)
+{
+	if (p[0] < 0x20 || p[0] == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && left >= 2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	if (p[0] == 0xe2 && left >= 3 && p[1] == 0x80 &&
+	    (p[2] == 0xa8 || p[2] == 0xa9))
+		return 3;
+	return 0;
+}
+
 /* Ends the field that started at *at with a NUL; an empty address list is
- * no field at all. A field is one line of text: the control characters a
- * server (or an encoded-word) put in it become spaces, since the cache is
- * read by tools that print what they find (an escape sequence in a
+ * no field at all. A field is one line of text: each control character a
+ * server (or an encoded-word) put in it becomes a space, since the cache
+ * is read by tools that print what they find (an escape sequence in a
  * subject would drive their terminal). */
 static int end_field(struct imap4_buf *b, size_t *at, bool none)
 {
@@ -243,9 +259,18 @@ static int end_field(struct imap4_buf *b, size_t *at, bool none)
 		*at = NO_FIELD;
 		return 0;
 	}
-	for (size_t i = *at; i < b->len; i++)
-		if ((unsigned char)b->data[i] < 0x20 || b->data[i] == 0x7f)
-			b->data[i] = ' ';
+	unsigned char *d = (unsigned char *)b->data;
+	size_t out = *at;
+	for (size_t i = *at; i < b->len;) {
+		size_t n = control_at(d + i, b->len - i);
+		if (n) {
+			d[out++] = ' ';
+			i += n;
+		} else {
+			d[out++] = d[i++];
+		}
+	}
+	b->len = out;
 	return imap4_buf_putc(b, '\0');
 }
 

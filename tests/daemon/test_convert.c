@@ -120,6 +120,26 @@ Test(convert, control_characters_become_spaces)
 	conv_clear(&c);
 }
 
+/* The same for the controls beyond ASCII: C1's one-character CSI and NEL,
+ * and U+2028/U+2029, by which Python's splitlines() cuts a line. Each is
+ * one space; the letters around them (é, a C2 lead byte itself) stay. */
+Test(convert, unicode_controls_become_spaces)
+{
+	imap4_address to = ADDR("=?utf-8?b?TkVMwoVOYW1l?=", "nel", "x", NULL);
+	imap4_envelope env = {
+	        .subject = "=?utf-8?q?a=C2=9B31mb=C2=85c=E2=80=A8d=E2=80=A9e?= "
+	                   "caf=?utf-8?q?=C3=A9_=C2=A9?=",
+	        .to = &to};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_ENVELOPE,
+	               .uid = 1,
+	               .envelope = &env};
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_str_eq(c.row.subject, "a 31mb c d e café ©");
+	cr_assert_str_eq(c.row.to, "NEL Name <nel@x>");
+	conv_clear(&c);
+}
+
 /* A name that would not read back as one name is quoted (RFC 5322), so
  * that "Name <addr>, ..." splits back into its addresses: a comma, an
  * encoded-word that decodes to an address of its own, quotes and
