@@ -12,6 +12,7 @@
 #include "mailmirrord/account.h"
 #include "mailmirrord/cachelock.h"
 #include "mailmirrord/checkpointer.h"
+#include "mailmirrord/compact.h"
 #include "mailmirrord/config.h"
 #include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
@@ -77,7 +78,7 @@ static void confs_free(struct confs *cs)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mailmirrord [-c FILE] [--once] [-v]... "
-	           "[--check-config]\n"
+	           "[--check-config | --compact]\n"
 	           "\n"
 	           "Mirrors IMAP mailboxes into a local SQLite cache.\n"
 	           "\n"
@@ -88,6 +89,9 @@ static void usage(FILE *f)
 	           "      --once         sync every account once, then exit\n"
 	           "  -v, --verbose      more log output (repeat for debug)\n"
 	           "      --check-config check the configuration and exit\n"
+	           "      --compact      rewrite the cache without its free "
+	           "space and exit\n"
+	           "                     (not while a daemon uses it)\n"
 	           "  -h, --help         this text\n"
 	           "      --version      the version\n");
 }
@@ -562,6 +566,7 @@ int main(int argc, char **argv)
 	        {"once", no_argument, NULL, 'o'},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"check-config", no_argument, NULL, 'k'},
+	        {"compact", no_argument, NULL, 'C'},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {0},
@@ -573,7 +578,7 @@ int main(int argc, char **argv)
 	 * threshold gives every large buffer back when it is freed. */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	const char *path = NULL;
-	bool once = false, check = false;
+	bool once = false, check = false, compact = false;
 	int verbosity = 0, ch;
 	while ((ch = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -589,6 +594,9 @@ int main(int argc, char **argv)
 		case 'k':
 			check = true;
 			break;
+		case 'C':
+			compact = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EX_OK;
@@ -599,6 +607,11 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return EX_USAGE;
 		}
+	}
+	if (compact && (once || check)) {
+		fprintf(stderr, "mailmirrord: --compact goes with -c alone\n");
+		usage(stderr);
+		return EX_USAGE;
 	}
 	if (optind != argc) {
 		/* Said first: the usage alone left the user to find what
@@ -653,7 +666,9 @@ int main(int argc, char **argv)
 	 * unit's, for $STATE_DIRECTORY): 78, which systemd does not
 	 * restart, with the words --check-config uses. */
 	int bad = cache ? check_cache(conf, cache) : EX_OK;
-	if (bad != EX_OK) {
+	if (bad == EX_OK && compact)
+		bad = compact_cache(cache) == 0 ? EX_OK : EX_FAIL;
+	if (bad != EX_OK || compact) {
 		free(cache);
 		confs_free(&cs);
 		free(dflt);
@@ -707,8 +722,12 @@ int main(int argc, char **argv)
 	prune_mark_disabled(s, conf);
 
 	int status = EX_OK;
+	bool told_compact = false;
 	if (once) {
 		status = run_once(&r, sfd, efd, &t0);
+		/* After the index: the only writer left is this thread. */
+		if (!r.n)
+			compact_some(s, COMPACT_BUDGET_MS, &told_compact);
 		goto out;
 	}
 
@@ -727,7 +746,7 @@ int main(int argc, char **argv)
 		            "network changes are not watched: %s; connections "
 		            "are checked after a suspend and by their timeouts",
 		            strerror(errno));
-	int64_t next_tick = mono_ms() + tick;
+	int64_t next_tick = mono_ms() + tick, next_compact = next_tick;
 	for (;;) {
 		int64_t now = mono_ms();
 		int ms = now < next_tick ? (int)(next_tick - now) : 0;
@@ -746,6 +765,8 @@ int main(int argc, char **argv)
 			if (si.ssi_signo == SIGHUP) {
 				log_notice(NULL, NULL, "reloading %s", path);
 				reload(&cs, &r, path, cache, s, verbosity);
+				/* It may have dropped an account's rows. */
+				next_compact = mono_ms();
 				continue;
 			}
 			log_notice(NULL, NULL, "stopping");
@@ -767,6 +788,12 @@ int main(int argc, char **argv)
 		}
 		check_resume(&r, &asleep);
 		report(&r);
+		if (mono_ms() >= next_compact)
+			next_compact =
+			        mono_ms() + (compact_some(s, COMPACT_BUDGET_MS,
+			                                  &told_compact) > 0
+			                             ? tick
+			                             : COMPACT_CHECK_MS);
 	}
 	netwatch_close(&nw);
 out:

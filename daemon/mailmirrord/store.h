@@ -80,6 +80,33 @@ void store_close(struct store **s);
  * 100 ms when a reader holds an old snapshot: STORE_EBUSY, nothing lost. */
 int store_wal_truncate(struct store *s);
 
+/* ---------------------------------------------------------------- Space
+ *
+ * Deleted rows leave free pages in the file, which SQLite reuses for new
+ * rows but never gives back by itself. A cache made by this version keeps
+ * pointers that let it move its last pages into free ones and shorten the
+ * file in steps (auto_vacuum = INCREMENTAL); an older one can only be
+ * rewritten whole (store_vacuum). */
+struct store_space {
+	int64_t page_size;  /* bytes */
+	int64_t pages;      /* the file's pages, free ones included */
+	int64_t free_pages; /* unused pages inside the file */
+	bool incremental;   /* free pages can be given back in steps */
+};
+
+int store_space(struct store *s, struct store_space *out);
+
+/* Gives up to pages free pages back to the file system (shortens the file),
+ * in one write transaction of its own: call it outside store_begin. Does
+ * nothing on a cache that is not incremental. */
+int store_release_pages(struct store *s, int64_t pages);
+
+/* Rewrites the whole cache without its free pages (VACUUM) and makes it
+ * incremental. Needs free disk space of about twice the cache's size (a
+ * copy, then the WAL), and must not run beside the daemon's writers: it
+ * holds the write lock until it ends. */
+int store_vacuum(struct store *s);
+
 struct checkpointer;
 
 /* Hands the checkpoints of s's commits to ck (checkpointer.h), NULL

@@ -1,6 +1,8 @@
 /* test_mailmirrord_cli.c - the daemon's command line and --check-config,
  * run as the user runs them: the built mailmirrord beside this test
  * binary (BUILD/tests/unit-daemon -> BUILD/mailmirrord). */
+#include "mailmirrord/store.h"
+
 #include <criterion/criterion.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -142,4 +144,62 @@ Test(mailmirrord_cli, the_default_cache_is_checked_too)
 	cr_assert_str_eq(said, want);
 	cr_assert_eq(run("STATE_DIRECTORY=$PWD/gone", "-c m.conf --once"), 78);
 	cr_assert_str_eq(said, want);
+}
+
+static off_t size_of(const char *path)
+{
+	struct stat sb;
+	cr_assert_eq(stat(path, &sb), 0, "%s", path);
+	return sb.st_size;
+}
+
+/* A cache of account "a" whose folder of 48 MB was dropped. */
+static void cache_with_free_space(const char *path)
+{
+	struct store *s = NULL;
+	char err[256];
+	int64_t acct, box;
+	static char body[60001];
+	memset(body, 'x', sizeof(body) - 1);
+	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_OK, "%s",
+	             err);
+	cr_assert_eq(store_account_upsert(&acct, s, "a", "localhost", "u"),
+	             STORE_OK);
+	cr_assert_eq(store_mailbox_upsert(&box, s, acct, "Old", "/", "", NULL),
+	             STORE_OK);
+	cr_assert_eq(store_begin(s), STORE_OK);
+	for (uint32_t uid = 1; uid <= 800; uid++) {
+		struct store_msg m = {.uid = uid, .flags = "", .size = 60000};
+		cr_assert_eq(store_message_upsert(NULL, s, box, &m), STORE_OK);
+		cr_assert_eq(store_body_put(s, box, uid, NULL, body, false),
+		             STORE_OK);
+	}
+	cr_assert_eq(store_commit(s), STORE_OK);
+	cr_assert_eq(store_mailbox_delete(s, box), STORE_OK);
+	cr_assert_eq(store_wal_truncate(s), STORE_OK);
+	store_close(&s);
+}
+
+/* A --once run gives back some of the free space a dropped folder left,
+ * even when its account fails; --compact gives back all of it, and goes
+ * with -c alone. */
+Test(mailmirrord_cli, free_space_is_given_back)
+{
+	char line[512], cache[300];
+	snprintf(cache, sizeof(cache), "%s/c.db", dir);
+	snprintf(line, sizeof(line), "cache = \"%s\";", cache);
+	write_conf(line);
+	cache_with_free_space(cache);
+	off_t full = size_of(cache);
+	cr_assert_gt(full, 40 << 20);
+
+	cr_assert_neq(run("", "-c m.conf --once"), 0, "nothing listens");
+	off_t once = size_of(cache);
+	cr_assert_lt(once, full - (4 << 20), "%lld of %lld bytes left: %s",
+	             (long long)once, (long long)full, said);
+
+	cr_assert_eq(run("", "-c m.conf --compact --once"), 64, "%s", said);
+	cr_assert(strstr(said, "--compact goes with -c alone"), "%s", said);
+	cr_assert_eq(run("", "-c m.conf --compact"), 0, "%s", said);
+	cr_assert_lt(size_of(cache), 1 << 20);
 }

@@ -79,8 +79,8 @@ Test(daemon, reloads_that_each_change_another_account, .timeout = 120)
 	setup(&f, "dm_rlm", NULL);
 	write_many(&f, N, 0, 60);
 	pid_t pid = start_daemon(&f);
-	for (int i = 0; i < 100 && sh("grep -q 'mailmirrord started' %s/log",
-	                              f.dir) != 0;
+	for (int i = 0;
+	     i < 100 && sh("grep -q 'mailmirrord started' %s/log", f.dir) != 0;
 	     i++)
 		sleep_ms(50);
 	for (int k = 1; k <= N; k++) {
@@ -168,8 +168,7 @@ Test(daemon, config_without_inbox_runs_and_a_typo_pattern_is_told,
 /* Two accounts, "test" mirroring a* and "second" mirroring b* (with the
  * settings extra), or only "test", as the fixture's configuration. */
 static void write_accounts_with(const struct fixture *f, bool second,
-                                const char *a, const char *b,
-                                const char *extra)
+                                const char *a, const char *b, const char *extra)
 {
 	FILE *c = fopen(f->conf, "w");
 	cr_assert_not_null(c);
@@ -316,5 +315,49 @@ Test(daemon, a_second_daemon_on_one_cache_is_refused, .timeout = 120)
 	cr_assert_eq(stop_daemon(pid), 0);
 	/* Once the first has stopped, the cache is free. */
 	cr_assert_eq(run_once(&f, NULL), 0);
+	teardown(&f);
+}
+
+/* What an account left out of the configuration held is given back to the
+ * file system while the daemon runs (compact.h): dropped at the start,
+ * then moved out of the file in steps at the next ticks. */
+Test(daemon, a_dropped_accounts_space_is_given_back, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_cmp", NULL);
+	write_many(&f, 1, 0, 60);
+	cr_assert_neq(run_once(&f, NULL), 0, "nothing listens on port 9");
+	/* An account of 48 MB, written as the daemon writes: new rows wait
+	 * for the indexer (the full-text index must never be told to forget
+	 * what it never had). */
+	cr_assert_eq(
+	        sh("python3 -c \"import sqlite3, sys\n"
+	           "c = sqlite3.connect(sys.argv[1])\n"
+	           "a = c.execute(\\\"INSERT INTO accounts (name) VALUES "
+	           "('gone')\\\").lastrowid\n"
+	           "m = c.execute('INSERT INTO mailboxes (account_id, name) "
+	           "VALUES (?, 1)', (a,)).lastrowid\n"
+	           "c.executemany('INSERT INTO messages (mailbox_id, uid) "
+	           "VALUES (?, ?)', [(m, u) for u in range(1, 801)])\n"
+	           "c.execute('INSERT INTO messages_unindexed SELECT id FROM "
+	           "messages')\n"
+	           "c.execute(\\\"INSERT INTO bodies (message_id, body) "
+	           "SELECT id, hex(zeroblob(30000)) FROM messages\\\")\n"
+	           "c.commit()\" %s",
+	           f.db),
+	        0);
+	long full = cache_count(&f, "PRAGMA page_count");
+	cr_assert_gt(full, 2800, "48 MB in 16 KB pages");
+
+	pid_t pid = start_daemon(&f);
+	char shrunk[128];
+	snprintf(shrunk, sizeof(shrunk),
+	         "SELECT page_count < %ld FROM pragma_page_count()", full / 2);
+	cr_assert_eq(cache_count_until(&f, shrunk, 1, 60), 1);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM accounts"), 1);
+	cr_assert_eq(sh("grep -q 'MB of free space given back' %s/log", f.dir),
+	             0);
+	cr_assert_eq(stop_daemon(pid), 0);
+	assert_integrity(&f);
 	teardown(&f);
 }
