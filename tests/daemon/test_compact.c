@@ -1,4 +1,5 @@
 /* test_compact.c - the cache gives its free space back (compact.h). */
+#include "daemon/cache_peek.h"
 #include "mailmirrord/cachelock.h"
 #include "mailmirrord/compact.h"
 #include "mailmirrord/store.h"
@@ -83,37 +84,6 @@ static off_t file_size(void)
 	return st.st_size;
 }
 
-static long long count(const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v = -1;
-	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-	             SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
-	             "%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-static void assert_intact(void)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-	             SQLITE_OK);
-	cr_assert_eq(
-	        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
-	        SQLITE_OK);
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-	cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-}
-
 /* A cache made now gives back, in steps, what a dropped folder left. */
 Test(compact, a_dropped_folders_space_is_given_back)
 {
@@ -147,11 +117,13 @@ Test(compact, a_dropped_folders_space_is_given_back)
 	cr_assert_eq(store_wal_truncate(s), STORE_OK);
 	cr_assert_eq(file_size(), sp.pages * sp.page_size);
 	store_close(&s);
-	assert_intact();
-	cr_assert_eq(count("SELECT count(*) FROM messages"), 50);
-	cr_assert_eq(count("SELECT count(*) FROM bodies WHERE length(body) = "
-	                   "4000"),
-	             50);
+	assert_cache_consistent(path);
+	cr_assert_eq(peek_int(path, "SELECT count(*) FROM messages"), 50);
+	cr_assert_eq(
+	        peek_int(path,
+	                 "SELECT count(*) FROM bodies WHERE length(body) = "
+	                 "4000"),
+	        50);
 }
 
 /* A little free space stays for the next mail: moving pages costs
@@ -207,8 +179,8 @@ Test(compact, an_older_cache_is_rewritten_by_compact)
 	cr_assert(after.incremental, "from now on it gives back by itself");
 	cr_assert_eq(after.free_pages, 0);
 	store_close(&s);
-	assert_intact();
-	cr_assert_eq(count("SELECT count(*) FROM messages"), 50);
+	assert_cache_consistent(path);
+	cr_assert_eq(peek_int(path, "SELECT count(*) FROM messages"), 50);
 }
 
 /* --compact holds the write lock throughout: never beside a daemon. */

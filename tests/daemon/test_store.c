@@ -1,4 +1,5 @@
 /* test_store.c - the cache schema and the daemon's write API. */
+#include "daemon/cache_peek.h"
 #include "cache/paths.h"
 #include "cache/schema.h"
 #include "mailmirrord/store.h"
@@ -49,40 +50,14 @@ static struct store *open_store(void)
 	return s;
 }
 
-/* One integer from a side connection, so the store's own view is not what
- * is being checked. */
 static long long query_int(const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-	             SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
-	             "%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return peek_int(path, sql);
 }
 
 static char *query_text(const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-	             SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
-	             "%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		v = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return peek_text(path, sql);
 }
 
 static void assert_text(const char *sql, const char *want)
@@ -94,23 +69,9 @@ static void assert_text(const char *sql, const char *want)
 	free(v);
 }
 
-/* PRAGMA integrity_check, and the FTS5 index compared with its content
- * (rank = 1 makes FTS5 check against the external content too). */
 static void assert_consistent(void)
 {
-	sqlite3 *db;
-	char *msg = NULL;
-	char *ok = query_text("PRAGMA integrity_check");
-
-	cr_assert_str_eq(ok, "ok");
-	free(ok);
-	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	int rc = sqlite3_exec(db,
-	                      "INSERT INTO messages_fts (messages_fts, rank) "
-	                      "VALUES ('integrity-check', 1)",
-	                      NULL, NULL, &msg);
-	cr_assert_eq(rc, SQLITE_OK, "fts integrity: %s", msg ? msg : "");
-	sqlite3_close(db);
+	assert_cache_consistent(path);
 }
 
 static long long fts_hits(const char *match)
@@ -692,30 +653,30 @@ Test(store, messages)
 	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
 	                       "WHERE uid = 5"),
 	             1050);
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\SEEN \\Flagged",
-	                                     0, false, &delta),
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\SEEN \\Flagged", 0,
+	                                     false, &delta),
 	             STORE_OK);
 	cr_assert_eq(delta, 0);
 	cr_assert_eq(query_int("SELECT flagged FROM messages WHERE uid = 5"),
 	             1);
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seenish", 0,
-	                                     false, &delta),
-	             STORE_OK);
-	cr_assert_eq(delta, 1);
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "", 77, false,
+	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seenish", 0, false,
 	                                     &delta),
 	             STORE_OK);
+	cr_assert_eq(delta, 1);
+	cr_assert_eq(
+	        store_message_set_flags(s, inbox, 5, "", 77, false, &delta),
+	        STORE_OK);
 	cr_assert_eq(delta, 0);
 	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
 	                       "WHERE uid = 5"),
 	             77);
-	cr_assert_eq(store_message_set_flags(s, inbox, 99, "", 1, false,
-	                                     &delta),
-	             STORE_ENOTFOUND);
+	cr_assert_eq(
+	        store_message_set_flags(s, inbox, 99, "", 1, false, &delta),
+	        STORE_ENOTFOUND);
 	cr_assert_eq(delta, 0);
-	cr_assert_eq(store_message_set_flags(s, inbox, 99, "\\Seen", 1, false,
-	                                     NULL),
-	             STORE_ENOTFOUND);
+	cr_assert_eq(
+	        store_message_set_flags(s, inbox, 99, "\\Seen", 1, false, NULL),
+	        STORE_ENOTFOUND);
 
 	/* RFC 7162 3.1: a message's MODSEQ only grows. A change with a lower
 	 * one (77 is cached) is refused and changes nothing; the same one,
@@ -732,14 +693,14 @@ Test(store, messages)
 	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
 	                       "WHERE uid = 5 AND flags = ''"),
 	             77);
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "$x", 77, false,
-	                                     NULL),
-	             STORE_OK);
+	cr_assert_eq(
+	        store_message_set_flags(s, inbox, 5, "$x", 77, false, NULL),
+	        STORE_OK);
 	cr_assert_eq(store_message_set_flags(s, inbox, 5, "", 0, false, NULL),
 	             STORE_OK);
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seen", 9, true,
-	                                     &delta),
-	             STORE_OK);
+	cr_assert_eq(
+	        store_message_set_flags(s, inbox, 5, "\\Seen", 9, true, &delta),
+	        STORE_OK);
 	cr_assert_eq(delta, -1);
 	cr_assert_eq(query_int("SELECT seen * 1000 + modseq FROM messages "
 	                       "WHERE uid = 5"),
@@ -770,9 +731,9 @@ Test(store, messages)
 	             43);
 	cr_assert_eq(store_mailbox_recount(s, 999, false), STORE_ENOTFOUND);
 	/* Flags only: unseen follows, exists is left alone. */
-	cr_assert_eq(store_message_set_flags(s, inbox, 5, "\\Seen", 0, false,
-	                                     NULL),
-	             STORE_OK);
+	cr_assert_eq(
+	        store_message_set_flags(s, inbox, 5, "\\Seen", 0, false, NULL),
+	        STORE_OK);
 	cr_assert_eq(store_mailbox_recount(s, inbox, true), STORE_OK);
 	cr_assert_eq(query_int("SELECT exists_count * 10 + unseen_count FROM "
 	                       "mailboxes WHERE id = 1"),
@@ -941,9 +902,9 @@ Test(store, fts_follows_updates_and_deletes)
 	cr_assert_eq(fts_hits("review"), 1);
 	cr_assert_eq(fts_hits("giraffe"), 1);
 	/* A flag change leaves the index alone and correct. */
-	cr_assert_eq(store_message_set_flags(s, inbox, 1, "\\Seen", 30, false,
-	                                     NULL),
-	             STORE_OK);
+	cr_assert_eq(
+	        store_message_set_flags(s, inbox, 1, "\\Seen", 30, false, NULL),
+	        STORE_OK);
 	assert_consistent();
 
 	cr_assert_eq(store_message_delete(s, inbox, 1), STORE_OK);
