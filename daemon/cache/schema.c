@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -702,30 +703,121 @@ int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
 	return CACHE_OK;
 }
 
-int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)
-{
-	struct stat sb;
-	sqlite3 *db = NULL;
-	int rc, version;
+/* How a reader opens the cache. WAL mode reads through the -shm file next
+ * to the database, which the first reader creates when it is missing; in a
+ * directory the reader cannot write to (a read-only copy, a backup,
+ * another user's group-readable cache after its daemon stopped) it cannot,
+ * and SQLite refuses every read ("attempt to write a readonly database").
+ * With no -shm there, no daemon has the cache open (its connections keep
+ * one), and with no WAL content the database file holds every commit: it
+ * can be read as it is, with immutable=1 (no locks, no WAL). With WAL
+ * content it cannot: the file alone would be missing the last commits. */
+enum ro_way {
+	RO_NORMAL,
+	RO_IMMUTABLE,
+	RO_WAL_UNREACHABLE, /* refused by SQLite; say why */
+};
 
-	*out = NULL;
-	if (stat(path, &sb) < 0) {
-		set_err(err, errlen, "no cache at %s: %s", path,
-		        strerror(errno));
-		return errno == ENOENT ? CACHE_ENOENT : CACHE_EIO;
+static bool dir_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+
+	if (slash == NULL)
+		return faccessat(AT_FDCWD, ".", W_OK, AT_EACCESS) == 0;
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return true; /* let SQLite say what it makes of it */
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return faccessat(AT_FDCWD, slash == path ? "/" : dir, W_OK,
+	                 AT_EACCESS) == 0;
+}
+
+static enum ro_way ro_way(const char *path)
+{
+	char name[PATH_MAX];
+	struct stat sb;
+
+	if (dir_writable(path))
+		return RO_NORMAL;
+	if (snprintf(name, sizeof(name), "%s-shm", path) >= (int)sizeof(name) ||
+	    lstat(name, &sb) == 0 || errno != ENOENT)
+		return RO_NORMAL;
+	snprintf(name, sizeof(name), "%s-wal", path);
+	if (lstat(name, &sb) < 0)
+		return errno == ENOENT ? RO_IMMUTABLE : RO_NORMAL;
+	return sb.st_size == 0 ? RO_IMMUTABLE : RO_WAL_UNREACHABLE;
+}
+
+/* path as an SQLite URI that opens it immutable. The characters a URI
+ * gives a meaning are escaped; "file://" before an absolute path leaves
+ * the authority empty, so that a path starting with "//" is a path. NULL
+ * when out of memory. */
+static char *immutable_uri(const char *path)
+{
+	sqlite3_str *uri = sqlite3_str_new(NULL);
+
+	sqlite3_str_appendall(uri, path[0] == '/' ? "file://" : "file:");
+	for (const char *p = path; *p != '\0'; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			sqlite3_str_appendf(uri, "%%%02x", (unsigned char)*p);
+		else
+			sqlite3_str_appendchar(uri, 1, *p);
 	}
-	if ((rc = open_db(&db, path, SQLITE_OPEN_READONLY, err, errlen)) < 0)
+	sqlite3_str_appendall(uri, "?immutable=1");
+	if (sqlite3_str_errcode(uri) != SQLITE_OK) {
+		sqlite3_free(sqlite3_str_finish(uri));
+		return NULL;
+	}
+	return sqlite3_str_finish(uri);
+}
+
+static int open_ro(sqlite3 **db, const char *path, enum ro_way way, char *err,
+                   size_t errlen)
+{
+	char *uri;
+	int rc;
+
+	if (way != RO_IMMUTABLE)
+		return open_db(db, path, SQLITE_OPEN_READONLY, err, errlen);
+	if ((uri = immutable_uri(path)) == NULL) {
+		set_err(err, errlen, "out of memory");
+		return CACHE_ENOMEM;
+	}
+	rc = open_db(db, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err,
+	             errlen);
+	sqlite3_free(uri);
+	return rc;
+}
+
+/* The version check of a reader, inside one read transaction: the
+ * version, the application id and the table count come from one snapshot.
+ * Read one by one, a daemon's first migration committing between them
+ * made a fresh cache look like another program's database (version 0 read
+ * before the commit, its tables after). */
+static int check_version_ro(sqlite3 *db, const char *path, enum ro_way way,
+                            char *err, size_t errlen)
+{
+	int version, rc;
+
+	if ((rc = exec(db, "BEGIN", err, errlen)) < 0)
 		return rc;
-	sqlite3_exec(db, MMAP_PRAGMA, NULL, NULL,
-	             NULL); /* an optimisation:
-	                       failure is harmless */
 	if ((version = cache_version(db)) < 0) {
 		set_err(err, errlen, "cannot read %s: %s", path,
 		        sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return version;
-	}
-	if (version > CACHE_SCHEMA_VERSION) {
+		if (way == RO_WAL_UNREACHABLE &&
+		    (sqlite3_errcode(db) == SQLITE_READONLY ||
+		     sqlite3_errcode(db) == SQLITE_CANTOPEN))
+			set_err(err, errlen,
+			        "cannot read %s: its WAL holds changes that a "
+			        "reader reaches only through %s-shm, which it "
+			        "cannot create: give the reader write access "
+			        "to the directory, or copy the cache while "
+			        "mailmirrord is stopped (it empties the WAL "
+			        "when it stops)",
+			        path, path);
+		rc = version;
+	} else if (version > CACHE_SCHEMA_VERSION) {
 		set_err(err, errlen,
 		        "cache at %s has schema version %d, newer than this "
 		        "mailmirror's %d; upgrade mailmirror",
@@ -745,7 +837,43 @@ int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)
 		        path, version, CACHE_SCHEMA_VERSION);
 		rc = CACHE_EOLDER;
 	}
-	if (rc < 0) {
+	/* A reader keeps no snapshot between its queries: one held would
+	 * keep the daemon from emptying its WAL (schema.md). */
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
+int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	sqlite3 *db = NULL;
+	enum ro_way way;
+	int rc;
+
+	*out = NULL;
+	if (stat(path, &sb) < 0) {
+		if (errno == ENOENT) {
+			set_err(err, errlen, "no cache at %s: %s", path,
+			        strerror(errno));
+			return CACHE_ENOENT;
+		}
+		set_err(err, errlen, "cannot open %s: %s", path,
+		        strerror(errno));
+		return CACHE_EIO;
+	}
+	/* SQLite would say "unable to open database file". */
+	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) < 0) {
+		set_err(err, errlen, "cannot open %s: %s", path,
+		        strerror(errno));
+		return CACHE_EIO;
+	}
+	way = ro_way(path);
+	if ((rc = open_ro(&db, path, way, err, errlen)) < 0)
+		return rc;
+	sqlite3_exec(db, MMAP_PRAGMA, NULL, NULL,
+	             NULL); /* an optimisation:
+	                       failure is harmless */
+	if ((rc = check_version_ro(db, path, way, err, errlen)) < 0) {
 		sqlite3_close(db);
 		return rc;
 	}

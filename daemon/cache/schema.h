@@ -41,7 +41,8 @@ enum cache_code {
 	CACHE_EDB = -5,      /* SQLite failed (I/O, corrupt, permission,
 	                        busy); the message says which */
 	CACHE_ENOMEM = -6,   /* out of memory */
-	CACHE_EIO = -7,      /* creating or securing the file failed */
+	CACHE_EIO = -7,      /* (rw) creating or securing the file failed;
+	                        (ro) the file cannot be opened (permission) */
 };
 
 /* Opens (creating it if needed) the cache at path for writing, as the
@@ -57,11 +58,19 @@ int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen);
 
 /* Opens an existing cache read-only (SQLITE_OPEN_READONLY) for queries. It
  * works while the daemon writes: readers see the last committed state. The
- * schema is never changed; a cache of another version is refused.
+ * schema is never changed; a cache of another version is refused (the
+ * version is checked in one read transaction, which is over on return).
+ * A cache in a directory the reader cannot write to, without its -shm
+ * file and with an empty or no -wal (no daemon has it open, every commit
+ * is in the file), is opened with immutable=1, since SQLite cannot read
+ * it otherwise; see schema.md.
  *
  * On success *out is a connection the caller closes with sqlite3_close().
  * Errors: CACHE_ENOENT, CACHE_ENEWER, CACHE_EOLDER, CACHE_ENOTOURS,
- * CACHE_EDB, CACHE_ENOMEM. */
+ * CACHE_EIO (no permission to read the file or reach it), CACHE_EDB
+ * (among others, a WAL with changes that the reader can reach only
+ * through a -shm file it cannot create: the message says so),
+ * CACHE_ENOMEM. */
 int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen);
 
 /* The schema version of an open cache (PRAGMA user_version), or a negative

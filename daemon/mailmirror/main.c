@@ -18,7 +18,7 @@ static const char usage_text[] =
         "Usage: mailmirror [--db PATH] [--json] COMMAND [ARGS]\n"
         "\n"
         "Commands:\n"
-        "  status                          accounts and mailboxes\n"
+        "  status [ACCOUNT[/MAILBOX]]      accounts and mailboxes\n"
         "  ls [ACCOUNT[/MAILBOX]] [--unread] [--flagged] [--since DATE]\n"
         "     [--limit N]                  messages, newest first\n"
         "  search [--in ACCOUNT[/MAILBOX]] [--unread] [--flagged]\n"
@@ -38,7 +38,8 @@ static const char usage_text[] =
         "DATE is YYYY-MM-DD, Nd or Nw. --limit defaults to 100; 0 means none.\n"
         "Exit status: 0 ok, 1 nothing found, 2 usage, 3 no cache, 4 cache "
         "from\n"
-        "a newer mailmirror, 5 bad search query, 6 other error.\n";
+        "a newer mailmirror, 5 bad search query, 6 other error, 7 no such\n"
+        "account or mailbox.\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
                                                              ...)
@@ -81,7 +82,7 @@ static int run(struct query *q, struct args *a)
 	int rc;
 
 	if (strcmp(c, "status") == 0)
-		return query_status(q);
+		return query_status(q, a->npos ? a->pos[0] : NULL);
 	if (strcmp(c, "show") == 0)
 		return query_show(q, a->pos[0], a->pos[1]);
 	a->filter.scope = a->npos ? a->pos[0] : NULL;

@@ -371,6 +371,11 @@ static void print_table(struct out *o)
 	free(width);
 }
 
+bool out_failed(const struct out *o)
+{
+	return o->failed || ferror(o->f);
+}
+
 int out_end(struct out *o)
 {
 	if (o->mode == OUT_TABLE && o->nrows > 0 && !o->failed)

@@ -54,6 +54,11 @@ void out_row(struct out *o, const char *const *fields);
  * out_json_clean; NULL prints as null. */
 void out_json(struct out *o, const char *json);
 
+/* Whether memory ran out or a write failed so far: the caller may stop
+ * producing rows, since none will be seen. A table buffers its rows, so
+ * its writes fail only in out_end. */
+bool out_failed(const struct out *o);
+
 /* Prints what was buffered and frees it. Returns 0, or -1 if memory ran out
  * or writing failed along the way. */
 int out_end(struct out *o);

@@ -1,6 +1,7 @@
 /* parse.c - the user's input to mailmirror: --since dates and search text.
  * Declared in query.h. */
 #include "mailmirror/query.h"
+#include "mailmirror/words.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -84,6 +85,44 @@ static const struct {
         {"subject:", "subject"}, {"body:", "body"},
 };
 
+/* Prefixes that look like a field but are none: "bcc:me" or "is:unread"
+ * searched for the words bcc and me, found nothing and said only that.
+ * They are refused instead, naming the fields. Only these: a colon in
+ * text ("re:meeting", "http://x", "fwd:", "mailto:") is ordinary, so the
+ * list holds the columns of the messages table that are not searched,
+ * the envelope fields show prints but the index leaves out, and the
+ * operators of other mail searches. */
+static const struct {
+	const char *name;
+	const char *instead; /* what does that job here, or NULL */
+} non_fields[] = {
+        {"id", NULL},
+        {"mailbox_id", "--in"},
+        {"uid", "show"},
+        {"modseq", NULL},
+        {"flags", "--unread or --flagged"},
+        {"internaldate", "--since"},
+        {"size", NULL},
+        {"date", "--since"},
+        {"sort_date", "--since"},
+        {"from_addr", "from:"},
+        {"to_addr", "to:"},
+        {"cc_addr", "cc:"},
+        {"sender_addr", NULL},
+        {"reply_to_addr", NULL},
+        {"bcc_addr", NULL},
+        {"message_id", NULL},
+        {"in_reply_to", NULL},
+        {"seen", "--unread"},
+        {"flagged", "--flagged"},
+        {"sender", NULL},
+        {"reply_to", NULL},
+        {"bcc", NULL},
+        {"is", "--unread or --flagged"},
+        {"has", NULL},
+        {"in", "--in"},
+};
+
 /* Parentheses and NOTs nest at most this deep: the parser recurses once
  * per level, and FTS5 refuses deep queries anyway. */
 #define SEARCH_MAX_DEPTH 32
@@ -94,18 +133,19 @@ enum token { T_END, T_TERM, T_AND, T_OR, T_NOT, T_OPEN, T_CLOSE };
 enum prec { P_OR, P_AND, P_NOT, P_ATOM };
 
 struct expr {
-	char *fts; /* sqlite3_malloc'ed; NULL after an error */
-	bool neg;  /* stands for every message except fts's matches */
+	char *fts;  /* sqlite3_malloc'ed; NULL after an error */
+	bool neg;   /* stands for every message except fts's matches */
 	bool blank; /* no word FTS5 indexes ("-"): it would match nothing,
 	               so AND and OR leave it out */
 	enum prec prec;
 };
 
 struct parser {
-	const char *p;  /* the rest of the text */
-	enum token tok; /* the current token */
-	char *term;     /* its FTS5 form for T_TERM (sqlite3_malloc'ed) */
-	bool term_blank; /* the term holds no word (has_token) */
+	const char *p;       /* the rest of the text */
+	enum token tok;      /* the current token */
+	char *term;          /* its FTS5 form for T_TERM (sqlite3_malloc'ed) */
+	bool term_blank;     /* the term holds no word (term_has_word) */
+	struct words *words; /* the index's tokenizer */
 	int depth;
 	bool any_word; /* a term with something FTS5 indexes */
 	int rc;        /* the first error, or QUERY_OK */
@@ -156,16 +196,45 @@ static void put_phrase(sqlite3_str *q, const char *text, size_t n, bool prefix)
 	sqlite3_str_appendall(q, prefix ? "\"*" : "\"");
 }
 
-/* Whether text[0..n) holds a token for FTS5's unicode61 tokenizer, which
- * indexes letters and digits and drops ASCII punctuation: a term of
- * punctuation alone ("-", "...") is no word and matches nothing. Any
- * non-ASCII byte counts, as most of those characters are letters. */
-static bool has_token(const char *text, size_t n)
+/* Whether text[0..n) holds a word for the index's tokenizer, which keeps
+ * letters and digits and drops the rest: a term of punctuation or symbols
+ * alone ("-", "...", an emoji, an em dash) is no word and matches nothing.
+ * Counting every non-ASCII byte as a letter made "budget \u2014" match
+ * nothing at all. */
+static bool term_has_word(struct parser *ps, const char *text, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (isalnum((unsigned char)text[i]) ||
-		    (unsigned char)text[i] >= 0x80)
-			return true;
+	bool found = false;
+
+	if (words_any(&found, ps->words, text, n) < 0)
+		fail_nomem(ps);
+	return found;
+}
+
+/* A prefix such as "bcc:" that names no field (non_fields): a bad query,
+ * which says what the fields are. */
+static bool refuse_non_field(struct parser *ps, const char *p)
+{
+	size_t n = 0;
+
+	while (isalpha((unsigned char)p[n]) || p[n] == '_')
+		n++;
+	if (n == 0 || p[n] != ':')
+		return false;
+	for (size_t i = 0; i < sizeof(non_fields) / sizeof(non_fields[0]);
+	     i++) {
+		const char *instead = non_fields[i].instead;
+
+		if (strlen(non_fields[i].name) != n ||
+		    strncasecmp(p, non_fields[i].name, n) != 0)
+			continue;
+		fail(ps, QUERY_BADQUERY,
+		     "bad search query: \"%.*s:\" is not a search field%s%s%s; "
+		     "the fields are from: to: cc: subject: body:, and "
+		     "\"%.*s\" in quotes searches for the text",
+		     (int)n, p, instead ? " (use " : "", instead ? instead : "",
+		     instead ? " instead)" : "", (int)word_len(p), p);
+		return true;
+	}
 	return false;
 }
 
@@ -186,6 +255,8 @@ static void lex_term(struct parser *ps)
 			break;
 		}
 	}
+	if (column == NULL && refuse_non_field(ps, p))
+		goto out;
 	if (column != NULL)
 		sqlite3_str_appendf(q, "%s : ", column);
 	if (*p == '"') {
@@ -198,7 +269,7 @@ static void lex_term(struct parser *ps)
 		}
 		n = (size_t)(close - p - 1);
 		p = close + 1;
-		ps->term_blank = !has_token(close - n, n);
+		ps->term_blank = !term_has_word(ps, close - n, n);
 		ps->any_word |= !ps->term_blank;
 		put_phrase(q, close - n, n, *p == '*');
 		if (*p == '*')
@@ -214,11 +285,15 @@ static void lex_term(struct parser *ps)
 		goto out;
 	} else {
 		/* a trailing '*' makes a prefix query */
-		ps->term_blank = !has_token(p, n);
+		size_t len = n - (p[n - 1] == '*');
+
+		ps->term_blank = !term_has_word(ps, p, len);
 		ps->any_word |= !ps->term_blank;
-		put_phrase(q, p, n - (p[n - 1] == '*'), p[n - 1] == '*');
+		put_phrase(q, p, len, p[n - 1] == '*');
 		p += n;
 	}
+	if (ps->rc != QUERY_OK)
+		goto out;
 	if (sqlite3_str_errcode(q) != SQLITE_OK) {
 		fail_nomem(ps);
 		goto out;
@@ -455,8 +530,8 @@ static struct expr parse_or(struct parser *ps)
 	return l;
 }
 
-int query_fts_translate(char **out, bool *negated, const char *text, char *err,
-                        size_t errlen)
+int query_fts_translate(char **out, bool *negated, sqlite3 *db,
+                        const char *text, char *err, size_t errlen)
 {
 	struct parser ps = {.p = text ? text : "",
 	                    .rc = QUERY_OK,
@@ -466,8 +541,12 @@ int query_fts_translate(char **out, bool *negated, const char *text, char *err,
 
 	*out = NULL;
 	*negated = false;
+	/* One tokenizer for every term of the query. */
+	if (words_open(&ps.words, db, err, errlen) < 0)
+		return QUERY_ERROR;
 	next(&ps);
 	if (ps.rc == QUERY_OK && ps.tok == T_END) {
+		words_close(&ps.words);
 		snprintf(err, errlen, "search needs at least one word");
 		return QUERY_USAGE;
 	}
@@ -476,13 +555,14 @@ int query_fts_translate(char **out, bool *negated, const char *text, char *err,
 		fail(&ps, QUERY_BADQUERY,
 		     "bad search query: ')' without a matching '('");
 	sqlite3_free(ps.term);
+	words_close(&ps.words);
 	/* "search -" matched nothing and said so (status 1), as if the
 	 * mailbox had no such mail; the manual gives an empty query status
 	 * 2, and a query of punctuation alone is empty to FTS5. */
 	if (ps.rc == QUERY_OK && !ps.any_word)
 		fail(&ps, QUERY_USAGE,
-		     "search needs at least one word; punctuation alone is "
-		     "not indexed");
+		     "search needs at least one word; punctuation and "
+		     "symbols alone are not indexed");
 	if (ps.rc != QUERY_OK) {
 		expr_free(&e);
 		return ps.rc;

@@ -5,10 +5,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* A column of a command's result. The same SELECT serves the three output
  * modes: text modes select text_sql, JSON mode wraps the json_sql values
@@ -54,9 +57,16 @@ static const struct qcol message_cols[] = {
 	"(SELECT 1 FROM messages_unindexed u WHERE u.message_id = "            \
 	"x.message_id)))"
 
+/* :running is whether a mailmirrord runs on the cache (daemon_running):
+ * without one, the state and mode the cache holds are the last the daemon
+ * wrote before it died, and an account is neither idle nor live. */
 static const struct qcol status_cols[] = {
 	{{"ACCOUNT", 20, false}, "a.name", "account", "a.name"},
-	{{"STATE", 12, false}, "a.state", "account_state", "a.state"},
+	{{"STATE", 12, false},
+	 "CASE WHEN :running THEN a.state ELSE 'not running' END",
+	 "account_state", "a.state"},
+	{{NULL, 0, false}, NULL, "daemon_running",
+	 "json(CASE WHEN :running THEN 'true' ELSE 'false' END)"},
 	{{NULL, 0, false}, NULL, "account_last_sync", "a.last_sync"},
 	{{NULL, 0, false}, NULL, "account_error", "a.last_error"},
 	{{"MAILBOX", 30, false}, "b.name", "mailbox", "b.name"},
@@ -67,10 +77,12 @@ static const struct qcol status_cols[] = {
 	 "THEN 'never' ELSE " LOCAL_MINUTE("b.last_sync") " END",
 	 "last_sync", "b.last_sync"},
 	{{"MODE", 0, false},
-	 "CASE WHEN b.id IS NULL THEN NULL WHEN b.live THEN 'live' "
-	 "ELSE 'polled' END",
+	 "CASE WHEN b.id IS NULL THEN NULL "
+	 "WHEN NOT :running THEN '\xe2\x80\x94' " /* an em dash */
+	 "WHEN b.live THEN 'live' ELSE 'polled' END",
 	 "live", "CASE WHEN b.id IS NULL THEN NULL "
-		 "ELSE json(CASE WHEN b.live THEN 'true' ELSE 'false' END) END"},
+		 "ELSE json(CASE WHEN :running AND b.live THEN 'true' "
+		 "ELSE 'false' END) END"},
 	{{"PROGRESS", 0, true},
 	 "CASE WHEN b.sync_total > 0 THEN b.sync_progress || '/' || "
 	 "b.sync_total END",
@@ -89,9 +101,13 @@ static const struct qcol show_cols[] = {
 	{{"Account", 0, false}, "a.name", "account", "a.name"},
 	{{"Mailbox", 0, false}, "b.name", "mailbox", "b.name"},
 	{{"UID", 0, false}, "m.uid", "uid", "m.uid"},
+	/* In JSON, date is what ls and search call the date (the Date:
+	 * header, else the arrival time), and date_header the header alone;
+	 * the text shows the header as Date: and the arrival as Received:. */
 	{{"Date", 0, false},
 	 "strftime('%Y-%m-%d %H:%M:%S', m.date, 'unixepoch', 'localtime')",
-	 "date", "m.date"},
+	 "date", "m.sort_date"},
+	{{NULL, 0, false}, NULL, "date_header", "m.date"},
 	{{"Received", 0, false},
 	 "strftime('%Y-%m-%d %H:%M:%S', m.internaldate, 'unixepoch', "
 	 "'localtime')",
@@ -142,6 +158,8 @@ int query_open(struct query *q, const char *path, FILE *out, enum out_mode mode)
 
 	q->out = out;
 	q->mode = mode;
+	q->path = path;
+	q->probe_fd = -1;
 	q->err[0] = '\0';
 	q->db = NULL;
 	/* What SQLite would say of these is "disk I/O error" or "schema
@@ -188,8 +206,40 @@ int query_open(struct query *q, const char *path, FILE *out, enum out_mode mode)
 
 void query_close(struct query *q)
 {
+	if (q->db == NULL)
+		return;
 	sqlite3_close(q->db);
 	q->db = NULL;
+	/* Only now: see daemon_running. */
+	if (q->probe_fd >= 0)
+		close(q->probe_fd);
+	q->probe_fd = -1;
+}
+
+/* Whether a mailmirrord runs on the cache: it holds flock(LOCK_EX) on the
+ * file for as long as it runs (cachelock.h), so a shared lock that we get
+ * means that none does. It is let go at once: a daemon starting meanwhile
+ * must find the file free (it retries for a moment, cachelock.c). The
+ * descriptor stays open until query_close has closed SQLite's connection:
+ * closing any descriptor of the file drops the fcntl(2) locks SQLite holds
+ * on it. An answer other than "free" or "taken" (say, a file system
+ * without flock) counts as running: calling a live daemon dead would be
+ * the worse mistake. */
+static bool daemon_running(struct query *q)
+{
+	int rc;
+
+	if (q->probe_fd < 0)
+		q->probe_fd = open(q->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (q->probe_fd < 0)
+		return true;
+	do
+		rc = flock(q->probe_fd, LOCK_SH | LOCK_NB);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return true;
+	flock(q->probe_fd, LOCK_UN);
+	return false;
 }
 
 /* ACCOUNT[/MAILBOX], split at the first '/': mailbox names may hold the
@@ -281,8 +331,9 @@ static sqlite3_stmt *prepare(struct query *q, sqlite3_str *sql, int *rc)
 	return st;
 }
 
-/* A scope that names nothing is an answer ("no such account"), so that a
- * typo is not mistaken for an empty mailbox. */
+/* A scope that names nothing has a status of its own (QUERY_NOSCOPE), so
+ * that a script does not take a typo or a renamed mailbox for an empty
+ * one. */
 static int check_scope(struct query *q, const struct scope *sc)
 {
 	sqlite3_str *sql;
@@ -311,7 +362,7 @@ static int check_scope(struct query *q, const struct scope *sc)
 			        sc->mailbox, sc->account);
 		else
 			set_err(q, "no account \"%s\"", sc->account);
-		rc = QUERY_NONE;
+		rc = QUERY_NOSCOPE;
 	} else if (r != SQLITE_ROW) {
 		set_err(q, "reading the cache: %s", sqlite3_errmsg(q->db));
 		rc = QUERY_ERROR;
@@ -388,14 +439,18 @@ static int print_rows(struct query *q, sqlite3_stmt *st,
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		if (q->mode == OUT_JSON) {
 			out_json(&o, (const char *)sqlite3_column_text(st, 0));
-			continue;
+		} else {
+			for (size_t i = 0; i < k; i++)
+				fields[i] = (const char *)sqlite3_column_text(
+				        st, (int)i);
+			out_row(&o, fields);
 		}
-		for (size_t i = 0; i < k; i++)
-			fields[i] =
-			        (const char *)sqlite3_column_text(st, (int)i);
-		out_row(&o, fields);
+		/* Nobody reads the rest: a closed pipe (with SIGPIPE
+		 * ignored, as systemd services have it), a full disk. */
+		if (out_failed(&o))
+			break;
 	}
-	if (r != SQLITE_DONE)
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
 		rc = step_error(q, search);
 	*rows = o.rows;
 	if (out_end(&o) < 0 && rc == QUERY_OK) {
@@ -405,21 +460,35 @@ static int print_rows(struct query *q, sqlite3_stmt *st,
 	return rc;
 }
 
-int query_status(struct query *q)
+int query_status(struct query *q, const char *scope)
 {
-	sqlite3_str *sql = sqlite3_str_new(q->db);
+	struct scope sc;
+	sqlite3_str *sql;
 	sqlite3_stmt *st;
 	size_t rows;
-	int rc = QUERY_OK;
+	int rc;
 
+	if ((rc = scope_parse(q, &sc, scope, false)) != QUERY_OK)
+		return rc;
+	if ((rc = check_scope(q, &sc)) != QUERY_OK)
+		goto out;
+	sql = sqlite3_str_new(q->db);
 	select_list(q, sql, status_cols, NCOLS(status_cols));
 	sqlite3_str_appendall(sql, " FROM accounts a LEFT JOIN mailboxes b "
-	                           "ON b.account_id = a.id "
-	                           "ORDER BY a.name, b.name");
+	                           "ON b.account_id = a.id WHERE 1");
+	if (sc.account)
+		sqlite3_str_appendall(sql, " AND a.name = :acct");
+	if (sc.mailbox)
+		sqlite3_str_appendall(sql, " AND " MAILBOX_MATCH);
+	sqlite3_str_appendall(sql, " ORDER BY a.name, b.name");
 	if ((st = prepare(q, sql, &rc)) == NULL)
-		return rc;
+		goto out;
+	bind_scope(st, &sc);
+	bind_named_int(st, ":running", daemon_running(q));
 	rc = print_rows(q, st, status_cols, NCOLS(status_cols), false, &rows);
 	sqlite3_finalize(st);
+out:
+	scope_clear(&sc);
 	return rc;
 }
 
@@ -558,7 +627,7 @@ int query_search(struct query *q, const char *text,
 {
 	char *match = NULL;
 	bool negated = false;
-	int rc = query_fts_translate(&match, &negated, text, q->err,
+	int rc = query_fts_translate(&match, &negated, q->db, text, q->err,
 	                             sizeof(q->err));
 
 	if (rc != QUERY_OK)
@@ -649,13 +718,18 @@ static int print_block(struct query *q, const char *text)
 static int print_show(struct query *q, sqlite3_stmt *st)
 {
 	size_t n = NCOLS(show_cols);
+	int col = 0; /* the result column of show_cols[i]: JSON-only ones
+	                are not selected */
 
 	/* Fields are one line each whatever the mode: a header value must
 	 * not forge the next field. */
 	for (size_t i = 0; i + 2 < n; i++) {
-		const char *v = (const char *)sqlite3_column_text(st, (int)i);
+		const char *v;
 		char *clean;
 
+		if (show_cols[i].text_sql == NULL)
+			continue;
+		v = (const char *)sqlite3_column_text(st, col++);
 		if (v == NULL)
 			continue;
 		if ((clean = out_clean(v, OUT_CLEAN_LINE)) == NULL)
@@ -663,10 +737,8 @@ static int print_show(struct query *q, sqlite3_stmt *st)
 		fprintf(q->out, "%s: %s\n", show_cols[i].col.title, clean);
 		free(clean);
 	}
-	if (print_block(q, (const char *)sqlite3_column_text(st, (int)n - 2)) <
-	            0 ||
-	    print_block(q, (const char *)sqlite3_column_text(st, (int)n - 1)) <
-	            0)
+	if (print_block(q, (const char *)sqlite3_column_text(st, col)) < 0 ||
+	    print_block(q, (const char *)sqlite3_column_text(st, col + 1)) < 0)
 		return -1;
 	return 0;
 }

@@ -26,6 +26,7 @@ enum query_rc {
 	QUERY_BADQUERY = 5, /* the search query does not parse */
 	QUERY_ERROR = 6,    /* cannot read the cache, out of memory, or
 	                       cannot write the output */
+	QUERY_NOSCOPE = 7,  /* the account or mailbox named does not exist */
 };
 
 /* No --since given. */
@@ -38,13 +39,17 @@ struct query {
 	sqlite3 *db;
 	FILE *out;
 	enum out_mode mode;
+	const char *path; /* the cache, borrowed from query_open's caller */
+	int probe_fd;     /* see query_status; -1 when none */
 	char err[512];
 };
 
-/* Opens the cache at path read-only. On failure q->db is NULL and the
- * result says why: QUERY_NOCACHE (no file, an empty file, or an older
- * schema), QUERY_NEWER or QUERY_ERROR (a directory or other non-file, not
- * a mailmirror cache, unreadable). */
+/* Opens the cache at path read-only; path must stay valid until
+ * query_close. On failure q->db is NULL and the result says why:
+ * QUERY_NOCACHE (no file, an empty file, or an older schema), QUERY_NEWER
+ * or QUERY_ERROR (a directory or other non-file, not a mailmirror cache,
+ * no permission to read it, or a WAL the reader can neither use nor
+ * ignore: cache_open_ro). */
 int query_open(struct query *q, const char *path, FILE *out,
                enum out_mode mode);
 void query_close(struct query *q);
@@ -58,23 +63,33 @@ struct query_filter {
 	long limit;    /* rows at most; 0: no limit */
 };
 
-/* Accounts and their mailboxes. Always QUERY_OK unless the cache fails. */
-int query_status(struct query *q);
+/* Accounts and their mailboxes, those of scope ("ACCOUNT[/MAILBOX]", or
+ * NULL for all). Whether a mailmirrord runs on the cache is asked of the
+ * lock it holds (cachelock.h): without one, no account is idle or live,
+ * whatever the cache last said. The file is opened once more for that,
+ * and closed by query_close after SQLite's connection, since closing it
+ * earlier would drop SQLite's locks (cachelock.h). QUERY_OK,
+ * QUERY_NOSCOPE for a scope that names nothing, or an error of the
+ * cache. */
+int query_status(struct query *q, const char *scope);
 
-/* Messages, newest first. QUERY_NONE if none matched or the scope names no
- * account or mailbox. */
+/* Messages, newest first. QUERY_NONE if none matched, QUERY_NOSCOPE if the
+ * scope names no account or mailbox. */
 int query_ls(struct query *q, const struct query_filter *f);
 
 /* Full-text search, newest first; text uses search syntax (mailmirror(1)).
- * QUERY_BADQUERY if it does not parse, QUERY_NONE if nothing matched. */
+ * QUERY_BADQUERY if it does not parse, QUERY_NONE if nothing matched,
+ * QUERY_NOSCOPE as for query_ls. */
 int query_search(struct query *q, const char *text,
                  const struct query_filter *f);
 
-/* One message: scope is ACCOUNT/MAILBOX, uid its decimal UID. */
+/* One message: scope is ACCOUNT/MAILBOX, uid its decimal UID. QUERY_NONE
+ * if the mailbox holds no such UID, QUERY_NOSCOPE if there is no such
+ * mailbox. */
 int query_show(struct query *q, const char *scope, const char *uid);
 
 /* Prints one number: the messages (unread ones with f->unread) in the
- * scope. 0 is a result: QUERY_OK. An unknown scope is QUERY_NONE. */
+ * scope. 0 is a result: QUERY_OK. An unknown scope is QUERY_NOSCOPE. */
 int query_count(struct query *q, const struct query_filter *f);
 
 /* Parses a --since value: YYYY-MM-DD (local midnight) or Nd / Nw (N days
@@ -87,13 +102,17 @@ int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
  * a term to a column, bare words and "quoted phrases" are matched as text
  * (FTS5 operators in them are not interpreted), a trailing * makes a
  * prefix, and AND, OR, NOT (unary: "NOT a", "a AND NOT b", "a NOT b") and
- * parentheses combine terms. FTS5 knows only "a NOT b", so the result may
- * be negated: *negated true means the query stands for every message that
- * *out does not match. QUERY_OK; QUERY_USAGE (no term, no operator: the
- * text is empty); QUERY_BADQUERY (unterminated quote, unbalanced
- * parentheses, an operator without its terms, nesting deeper than 32);
- * QUERY_ERROR (memory); the message is in err. */
-int query_fts_translate(char **out, bool *negated, const char *text, char *err,
-                        size_t errlen);
+ * parentheses combine terms. A term in which the index's tokenizer finds
+ * no word (punctuation, symbols, emoji) is left out (words.h); db is the
+ * connection whose FTS5 provides that tokenizer, or NULL for a private
+ * in-memory one. FTS5 knows only "a NOT b", so the result may be negated:
+ * *negated true means the query stands for every message that *out does
+ * not match. QUERY_OK; QUERY_USAGE (no term with a word: the text is
+ * empty); QUERY_BADQUERY (unterminated quote, unbalanced parentheses, an
+ * operator without its terms, nesting deeper than 32, a prefix such as
+ * "bcc:" that looks like a field and is none); QUERY_ERROR (memory, no
+ * FTS5); the message is in err. */
+int query_fts_translate(char **out, bool *negated, sqlite3 *db,
+                        const char *text, char *err, size_t errlen);
 
 #endif

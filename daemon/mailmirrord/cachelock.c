@@ -6,7 +6,34 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
+
+/* A reader that asks whether a daemon runs (mailmirror status) holds a
+ * shared lock for the time of two system calls; met here, it is waited
+ * out for up to this long before the cache counts as another daemon's.
+ * Without the wait, a status bar polling at the moment the daemon starts
+ * would stop it. */
+#define READER_PROBE_WAIT_MS 250
+#define RETRY_MS             10
+
+/* flock(2), not fcntl(2): the two kinds do not meet on Linux, so this
+ * lock leaves SQLite's locks on the same file alone. */
+static int lock_exclusive(int fd)
+{
+	int rc;
+
+	for (int waited = 0;; waited += RETRY_MS) {
+		do
+			rc = flock(fd, LOCK_EX | LOCK_NB);
+		while (rc < 0 && errno == EINTR);
+		if (rc == 0 || errno != EWOULDBLOCK ||
+		    waited >= READER_PROBE_WAIT_MS)
+			return rc;
+		nanosleep(&(struct timespec){.tv_nsec = RETRY_MS * 1000000L},
+		          NULL);
+	}
+}
 
 int cachelock_take(int *fd, const char *path, char *err, size_t errlen)
 {
@@ -15,13 +42,7 @@ int cachelock_take(int *fd, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	/* flock(2), not fcntl(2): the two kinds do not meet on Linux, so
-	 * this lock leaves SQLite's locks on the same file alone. */
-	int rc;
-	do
-		rc = flock(*fd, LOCK_EX | LOCK_NB);
-	while (rc < 0 && errno == EINTR);
-	if (rc == 0)
+	if (lock_exclusive(*fd) == 0)
 		return 0;
 	if (errno == EWOULDBLOCK)
 		snprintf(err, errlen,

@@ -5,7 +5,9 @@
  * and write into rows whose ids SQLite has since given to the other's. A
  * daemon therefore holds an exclusive lock on the cache file for as long
  * as it uses it, and a second one is refused before it changes anything.
- * Readers (mailmirror) take no such lock.
+ * Readers take no lock to read; one that wants to know whether a daemon
+ * runs (mailmirror status) tries a shared flock(2) and lets it go at once
+ * (schema.md), which a starting daemon waits out.
  */
 #ifndef MAILMIRRORD_CACHELOCK_H
 #define MAILMIRRORD_CACHELOCK_H
@@ -14,7 +16,8 @@
 
 /* Locks the cache file at path, which this process has open with SQLite:
  * *fd gets the descriptor that holds the lock. 0, or -1 with a sentence in
- * err: another daemon holds it, or the file cannot be opened. The
+ * err: another daemon holds it (a shared lock held longer than a reader's
+ * probe counts as one), or the file cannot be opened. The
  * descriptor must stay open until every SQLite connection to the file is
  * closed: closing any descriptor of a file drops the process's fcntl(2)
  * locks on it, which are SQLite's. */

@@ -19,6 +19,6 @@ ${CC:-cc} -std=c11 -O2 -g -DNDEBUG -D_GNU_SOURCE -Wall -Wextra -Icore -Idaemon \
 	daemon/cache/*.c daemon/mailmirrord/store*.c \
 	daemon/mailmirrord/checkpointer.c daemon/mailmirrord/log.c \
 	daemon/mailmirror/query.c daemon/mailmirror/output.c \
-	daemon/mailmirror/parse.c \
+	daemon/mailmirror/parse.c daemon/mailmirror/words.c \
 	$(pkg-config --cflags --libs sqlite3) -pthread
 exec "$out/bench_query" "$@" "$out/cache.db"

@@ -75,6 +75,12 @@ Test(args, commands_and_their_arguments)
 	cr_assert_eq(PARSE(&a, err, "show", "a/b"), QUERY_USAGE);
 	cr_assert_str_eq(err, "wrong number of arguments for show");
 	cr_assert_eq(PARSE(&a, err, "search"), QUERY_USAGE);
+	/* status takes a scope, as ls and count do */
+	cr_assert_eq(PARSE(&a, err, "status", "work/INBOX"), QUERY_OK, "%s",
+	             err);
+	cr_assert_str_eq(a.pos[0], "work/INBOX");
+	cr_assert_eq(PARSE(&a, err, "status", "a", "b"), QUERY_USAGE);
+	cr_assert_str_eq(err, "wrong number of arguments for status");
 
 	cr_assert_eq(PARSE(&a, err, "search", "--in=w/INBOX", "--limit", "0",
 	                   "--unread", "x", "--", "--y"),

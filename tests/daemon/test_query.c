@@ -2,13 +2,18 @@
 #include "cache/schema.h"
 #include "mailmirror/output.h"
 #include "mailmirror/query.h"
+#include "mailmirrord/cachelock.h"
 #include "mailmirrord/store.h"
 
 #include <criterion/criterion.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +23,7 @@ static char *obuf;
 static size_t olen;
 static FILE *ofile;
 static struct query q;
+static int daemon_lock = -1; /* held while a test plays a running daemon */
 
 #define T0 1700000000 /* 2023-11-14 22:13:20 UTC */
 
@@ -98,6 +104,7 @@ static void setup(void)
 {
 	setenv("TZ", "UTC", 1);
 	tzset();
+	daemon_lock = -1;
 	strcpy(qdir, "/tmp/mm-query-XXXXXX");
 	cr_assert_not_null(mkdtemp(qdir));
 	snprintf(qpath, sizeof(qpath), "%s/cache.db", qdir);
@@ -112,6 +119,7 @@ static void teardown(void)
 	const char *sfx[] = {"", "-wal", "-shm"};
 
 	query_close(&q);
+	cachelock_release(&daemon_lock);
 	if (ofile)
 		fclose(ofile);
 	free(obuf);
@@ -147,6 +155,15 @@ static const char *output(void)
 	cr_assert_not_null(ofile);
 	q.out = ofile;
 	return last;
+}
+
+/* What a running mailmirrord holds on its cache (cachelock.h). */
+static void play_running_daemon(void)
+{
+	char err[256];
+
+	cr_assert_eq(cachelock_take(&daemon_lock, qpath, err, sizeof(err)), 0,
+	             "%s", err);
 }
 
 static struct query_filter filter(const char *scope)
@@ -233,10 +250,10 @@ Test(query, ls_filters)
 	cr_assert(strstr(output(), "Garden party"));
 
 	f = filter("work/Nope");
-	cr_assert_eq(query_ls(&q, &f), QUERY_NONE);
+	cr_assert_eq(query_ls(&q, &f), QUERY_NOSCOPE);
 	cr_assert_str_eq(q.err, "no mailbox \"Nope\" in account \"work\"");
 	f = filter("nobody");
-	cr_assert_eq(query_ls(&q, &f), QUERY_NONE);
+	cr_assert_eq(query_ls(&q, &f), QUERY_NOSCOPE);
 	f = filter("work/");
 	cr_assert_eq(query_ls(&q, &f), QUERY_USAGE);
 
@@ -294,7 +311,7 @@ Test(query, count)
 	cr_assert_eq(query_count(&q, &f), QUERY_OK);
 	cr_assert_str_eq(output(), "0\n");
 	f.scope = "ghost";
-	cr_assert_eq(query_count(&q, &f), QUERY_NONE);
+	cr_assert_eq(query_count(&q, &f), QUERY_NOSCOPE);
 	query_close(&q);
 
 	open_mode(OUT_JSON);
@@ -322,8 +339,9 @@ static void assert_inbox_waiting(const char *count)
 	snprintf(want, sizeof(want),
 	         "work\tidle\tINBOX\t3\t2\t2023-11-14 22:13\tlive\t\t%s\t\n",
 	         count);
+	play_running_daemon();
 	open_mode(OUT_TSV);
-	cr_assert_eq(query_status(&q), QUERY_OK, "%s", q.err);
+	cr_assert_eq(query_status(&q, NULL), QUERY_OK, "%s", q.err);
 	cr_assert(strstr(output(), want), "%s", output());
 }
 
@@ -354,8 +372,9 @@ Test(query, status_counts_messages_waiting_for_the_index)
 
 Test(query, status)
 {
+	play_running_daemon();
 	open_mode(OUT_TSV);
-	cr_assert_eq(query_status(&q), QUERY_OK, "%s", q.err);
+	cr_assert_eq(query_status(&q, NULL), QUERY_OK, "%s", q.err);
 	cr_assert_str_eq(
 	        output(),
 	        "home\terror\tINBOX\t0\t0\tnever\tpolled\t\t\t"
@@ -364,16 +383,358 @@ Test(query, status)
 	        "work\tidle\tLists/dev\t0\t0\tnever\tpolled\t1/40\t\t\n");
 	query_close(&q);
 	open_mode(OUT_JSON);
-	cr_assert_eq(query_status(&q), QUERY_OK);
+	cr_assert_eq(query_status(&q, NULL), QUERY_OK);
 	const char *out = output();
 	cr_assert(strstr(out,
 	                 "{\"account\":\"work\",\"account_state\":\"idle\","
+	                 "\"daemon_running\":true,"
 	                 "\"account_last_sync\":null,\"account_error\":"
 	                 "null,\"mailbox\":\"INBOX\",\"messages\":3,"
 	                 "\"unread\":2,\"last_sync\":1700000000,\"live\":"
 	                 "true,\"sync_progress\":0,\"sync_total\":0,"
 	                 "\"unindexed\":0,\"error\":null}\n"),
 	          "%s", out);
+}
+
+/* The tester's finding 3: after a kill -9, status said idle and live
+ * forever, from the last rows the daemon wrote. No daemon holds the lock
+ * here: the accounts are "not running", no mailbox is live. */
+Test(query, status_without_a_daemon_says_so)
+{
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_status(&q, NULL), QUERY_OK, "%s", q.err);
+	cr_assert_str_eq(output(),
+	                 "home\tnot running\tINBOX\t0\t0\tnever\t\xe2\x80\x94"
+	                 "\t\t\tlogin failed\n"
+	                 "work\tnot running\tINBOX\t3\t2\t2023-11-14 22:13\t"
+	                 "\xe2\x80\x94\t\t\t\n"
+	                 "work\tnot running\tLists/dev\t0\t0\tnever\t"
+	                 "\xe2\x80\x94\t1/40\t\t\n");
+	query_close(&q);
+
+	/* JSON keeps the state the cache holds, and says the rest. */
+	open_mode(OUT_JSON);
+	cr_assert_eq(query_status(&q, "work/INBOX"), QUERY_OK, "%s", q.err);
+	cr_assert_str_eq(output(),
+	                 "{\"account\":\"work\",\"account_state\":\"idle\","
+	                 "\"daemon_running\":false,"
+	                 "\"account_last_sync\":null,\"account_error\":"
+	                 "null,\"mailbox\":\"INBOX\",\"messages\":3,"
+	                 "\"unread\":2,\"last_sync\":1700000000,\"live\":"
+	                 "false,\"sync_progress\":0,\"sync_total\":0,"
+	                 "\"unindexed\":0,\"error\":null}\n");
+
+	/* The reader's probe let go of its lock at once: a daemon starting
+	 * now gets the cache, and is seen. */
+	play_running_daemon();
+	cr_assert_eq(query_status(&q, "work/INBOX"), QUERY_OK, "%s", q.err);
+	cr_assert(strstr(output(), "\"daemon_running\":true,"));
+}
+
+/* A daemon starting while a reader probes its lock waits the probe out
+ * rather than taking it for another daemon's: a status bar polling then
+ * would have stopped it. */
+Test(query, a_starting_daemon_waits_out_a_readers_probe)
+{
+	int fd = open(qpath, O_RDONLY), st;
+	char err[256];
+	pid_t reader;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(flock(fd, LOCK_SH | LOCK_NB), 0);
+	/* The lock belongs to the open file, which the child shares: it
+	 * lets go while cachelock_take waits. */
+	if ((reader = fork()) == 0) {
+		usleep(50 * 1000);
+		flock(fd, LOCK_UN);
+		_exit(0);
+	}
+	cr_assert_gt(reader, 0);
+	close(fd);
+	cr_assert_eq(cachelock_take(&daemon_lock, qpath, err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(waitpid(reader, &st, 0), reader);
+
+	/* A lock that stays is another daemon's. */
+	int other = -1;
+	cr_assert_eq(cachelock_take(&other, qpath, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "in use by another mailmirrord"), "%s", err);
+}
+
+Test(query, status_of_a_scope)
+{
+	play_running_daemon();
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_status(&q, "work"), QUERY_OK, "%s", q.err);
+	cr_assert_str_eq(
+	        output(),
+	        "work\tidle\tINBOX\t3\t2\t2023-11-14 22:13\tlive\t\t\t\n"
+	        "work\tidle\tLists/dev\t0\t0\tnever\tpolled\t1/40\t\t\n");
+	cr_assert_eq(query_status(&q, "work/inbox"), QUERY_OK, "%s", q.err);
+	cr_assert_str_eq(
+	        output(),
+	        "work\tidle\tINBOX\t3\t2\t2023-11-14 22:13\tlive\t\t\t\n");
+	cr_assert_eq(query_status(&q, "ghost"), QUERY_NOSCOPE);
+	cr_assert_str_eq(q.err, "no account \"ghost\"");
+	cr_assert_eq(query_status(&q, "work/Nope"), QUERY_NOSCOPE);
+	cr_assert_eq(query_status(&q, "work/"), QUERY_USAGE);
+	cr_assert_str_eq(output(), "");
+}
+
+/* The tester's finding 8: "no such account or mailbox" was status 1 like
+ * "nothing matched", so a script could not tell a typo or a renamed
+ * mailbox from no mail. */
+Test(query, a_scope_that_names_nothing_has_its_own_status)
+{
+	struct query_filter f = filter("work/Nope");
+
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_ls(&q, &f), QUERY_NOSCOPE);
+	cr_assert_eq(query_count(&q, &f), QUERY_NOSCOPE);
+	cr_assert_eq(query_search(&q, "budget", &f), QUERY_NOSCOPE);
+	cr_assert_eq(query_show(&q, "work/Nope", "1"), QUERY_NOSCOPE);
+	cr_assert_eq(query_show(&q, "ghost/INBOX", "1"), QUERY_NOSCOPE);
+	f = filter("ghost");
+	cr_assert_eq(query_ls(&q, &f), QUERY_NOSCOPE);
+	cr_assert_str_eq(q.err, "no account \"ghost\"");
+	/* what exists but holds nothing stays 1 */
+	f = filter("work/Lists/dev");
+	f.unread = true;
+	cr_assert_eq(query_ls(&q, &f), QUERY_NONE);
+	cr_assert_eq(query_search(&q, "budget", &f), QUERY_NONE);
+	cr_assert_eq(query_show(&q, "work/INBOX", "99"), QUERY_NONE);
+	cr_assert_str_eq(output(), "");
+	cr_assert_eq(QUERY_NOSCOPE, 7, "mailmirror(1) documents 7");
+}
+
+/* The tester's finding 2: the unicode61 tokenizer finds no word in
+ * emoji, dashes and other symbols, and a term of them alone made the
+ * whole query match nothing, where ASCII punctuation was left out. */
+Test(query, terms_of_symbols_alone_are_left_out)
+{
+	static const char *const no_word[] = {
+	        "\xf0\x9f\x8e\x89",         /* party popper */
+	        "\xe2\x80\x94",             /* em dash */
+	        "\xe2\x80\xa6",             /* ellipsis */
+	        "\xc2\xa9",                 /* copyright */
+	        "\xe2\x86\x92",             /* right arrow */
+	        "\xe2\x9a\xa0\xef\xb8\x8f", /* warning sign, emoji form */
+	        "\xe2\x9d\xa4",             /* heart */
+	        "\xc2\xab\xc2\xbb",         /* guillemets */
+	};
+	struct query_filter f = filter(NULL);
+	char text[64];
+	const char *out;
+
+	open_mode(OUT_TSV);
+	for (size_t i = 0; i < sizeof(no_word) / sizeof(no_word[0]); i++) {
+		/* what comes before and after the symbol */
+		static const char *const forms[][2] = {
+		        {"budget ", ""},         {"", " budget"},
+		        {"budget subject:", ""}, {"budget ", "*"},
+		        {"budget \"", "\""},
+		};
+
+		for (size_t k = 0; k < sizeof(forms) / sizeof(forms[0]); k++) {
+			snprintf(text, sizeof(text), "%s%s%s", forms[k][0],
+			         no_word[i], forms[k][1]);
+			cr_assert_eq(query_search(&q, text, &f), QUERY_OK,
+			             "%s: %s", text, q.err);
+			out = output();
+			cr_assert(strstr(out, "Budget meeting"), "%s: %s", text,
+			          out);
+		}
+		/* alone, the query is empty */
+		cr_assert_eq(query_search(&q, no_word[i], &f), QUERY_USAGE,
+		             "%s", no_word[i]);
+		cr_assert(strstr(q.err, "at least one word"), "%s", q.err);
+		snprintf(text, sizeof(text), "subject:%s", no_word[i]);
+		cr_assert_eq(query_search(&q, text, &f), QUERY_USAGE, "%s",
+		             text);
+	}
+	/* Letters of any script stay words, and a phrase keeps its words
+	 * around a symbol. */
+	cr_assert_eq(query_search(&q, "\xe6\x97\xa5\xe6\x9c\xac", &f),
+	             QUERY_NONE);
+	cr_assert_eq(query_search(&q, "\"budget \xe2\x80\x94 meeting\"", &f),
+	             QUERY_OK, "%s", q.err);
+	output();
+}
+
+Test(query, fts_translation_of_symbols)
+{
+	static const struct {
+		const char *text, *fts;
+	} cases[] = {
+	        {"\xf0\x9f\x8e\x89 party", "\"party\""},
+	        {"party \xf0\x9f\x8e\x89 OR \xe2\x80\x94", "\"party\""},
+	        {"caf\xc3\xa9 \xe2\x9d\xa4", "\"caf\xc3\xa9\""},
+	        {"budget NOT \xe2\x86\x92", "\"budget\""},
+	        {"budget subject:\xf0\x9f\x8e\x89*", "\"budget\""},
+	        /* a word with a symbol in it is a word */
+	        {"\xe2\x80\x94x\xe2\x80\x94", "\"\xe2\x80\x94x\xe2\x80\x94\""},
+	};
+	char *out, err[128];
+	bool neg;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(query_fts_translate(&out, &neg, NULL,
+		                                 cases[i].text, err,
+		                                 sizeof(err)),
+		             QUERY_OK, "%s: %s", cases[i].text, err);
+		cr_assert_str_eq(out, cases[i].fts, "%s", cases[i].text);
+		cr_assert_not(neg);
+		free(out);
+	}
+	cr_assert_eq(query_fts_translate(&out, &neg, NULL,
+	                                 "\xf0\x9f\x8e\x89* OR "
+	                                 "(\xe2\x80\x94 \xe2\x80\xa6)",
+	                                 err, sizeof(err)),
+	             QUERY_USAGE);
+	cr_assert_null(out);
+}
+
+/* The tester's finding 11: bcc:me, is:unread or date:2025 searched for
+ * their words and found nothing, saying only that. */
+Test(query, prefixes_that_look_like_fields_are_refused)
+{
+	static const char *const refused[] = {
+	        "bcc:me",
+	        "is:unread",
+	        "Date:2025",
+	        "from_addr:bob",
+	        "budget has:attachment",
+	        "in:INBOX",
+	        "NOT flags:x",
+	        "(lunch OR sender:bob)",
+	        "message_id:\"<a@b>\"",
+	};
+	static const char *const text[] = {
+	        "re:meeting",   "http://x.example/budget",
+	        "mailto:bob",   "fwd:lunch",
+	        "AW:budget",    "\"bcc:me\"",
+	        "subject:is:x", "budget:meeting",
+	        "x-is:y",       "12:30",
+	};
+	struct query_filter f = filter(NULL);
+	char *out, err[256];
+	bool neg;
+
+	open_mode(OUT_TSV);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		cr_assert_eq(query_search(&q, refused[i], &f), QUERY_BADQUERY,
+		             "%s", refused[i]);
+		cr_assert(strstr(q.err, "is not a search field") &&
+		                  strstr(q.err, "from: to: cc: subject: "
+		                                "body:"),
+		          "%s: %s", refused[i], q.err);
+	}
+	cr_assert_eq(query_search(&q, "is:unread", &f), QUERY_BADQUERY);
+	cr_assert(strstr(q.err, "--unread"), "%s", q.err);
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		cr_assert_eq(query_fts_translate(&out, &neg, NULL, text[i], err,
+		                                 sizeof(err)),
+		             QUERY_OK, "%s: %s", text[i], err);
+		free(out);
+	}
+	cr_assert_str_eq(output(), "");
+}
+
+/* The tester's finding 7: show --json called the Date: header "date",
+ * which ls and search give as the date they sort by (the header, else the
+ * arrival time). */
+Test(query, show_json_date_is_the_date_of_ls)
+{
+	int64_t inbox = 0;
+	struct store *s = reopen_inbox(&inbox);
+	struct store_msg m = {.uid = 11,
+	                      .flags = "",
+	                      .internaldate = T0 + 600,
+	                      .size = 10,
+	                      .date = STORE_NO_TIME,
+	                      .subject = "undated"};
+	struct query_filter f = filter("work/INBOX");
+	const char *out;
+
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	store_close(&s);
+	open_mode(OUT_JSON);
+	cr_assert_eq(query_show(&q, "work/INBOX", "11"), QUERY_OK, "%s", q.err);
+	out = output();
+	cr_assert(strstr(out, "\"uid\":11,\"date\":1700000600,"
+	                      "\"date_header\":null,\"internaldate\":"
+	                      "1700000600,"),
+	          "%s", out);
+	cr_assert_eq(query_show(&q, "work/INBOX", "1"), QUERY_OK, "%s", q.err);
+	out = output();
+	cr_assert(strstr(out, "\"uid\":1,\"date\":1700000000,"
+	                      "\"date_header\":1700000000,\"internaldate\":"
+	                      "1700000005,"),
+	          "%s", out);
+	f.limit = 1;
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK, "%s", q.err);
+	cr_assert(strstr(output(), "\"date\":1700003600,"));
+	query_close(&q);
+
+	/* The text shows the header and the arrival as they are named. */
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_show(&q, "work/INBOX", "11"), QUERY_OK, "%s", q.err);
+	out = output();
+	cr_assert(strstr(out, "UID: 11\nReceived: 2023-11-14 22:23:20\n"
+	                      "Subject: undated\n"),
+	          "%s", out);
+}
+
+/* Writes fail from the first on, as into a pipe whose reader has gone
+ * with SIGPIPE ignored; what was tried is kept, up to its size. */
+struct failing_pipe {
+	char tried[4096];
+	size_t len;
+};
+
+static ssize_t failing_write(void *cookie, const char *buf, size_t n)
+{
+	struct failing_pipe *p = cookie;
+	size_t room = sizeof(p->tried) - 1 - p->len;
+
+	/* (glibc retries a failed write with stray bytes, NUL among them) */
+	for (size_t i = 0; i < n && i < room; i++)
+		p->tried[p->len++] = buf[i] != '\0' ? buf[i] : '.';
+	p->tried[p->len] = '\0';
+	errno = EPIPE;
+	return -1;
+}
+
+/* The tester's finding 10: with SIGPIPE ignored, "ls | head -1" stepped
+ * through every row after the reader had gone, writing each into the
+ * closed pipe. */
+Test(query, output_stops_at_the_first_failed_write)
+{
+	static const enum out_mode modes[] = {OUT_JSON, OUT_TSV};
+	struct query_filter f = filter(NULL);
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct failing_pipe fp = {.len = 0};
+		FILE *pipe = fopencookie(
+		        &fp, "w",
+		        (cookie_io_functions_t){.write = failing_write});
+
+		cr_assert_not_null(pipe);
+		/* every fputs reaches the write, as a full buffer would */
+		setvbuf(pipe, NULL, _IONBF, 0);
+		cr_assert_eq(query_open(&q, qpath, pipe, modes[i]), QUERY_OK);
+		cr_assert_eq(query_ls(&q, &f), QUERY_ERROR);
+		cr_assert_str_eq(q.err, "writing the output failed");
+		/* the newest message was tried, none of the four after it */
+		cr_assert(strstr(fp.tried, "Lunch"), "%s", fp.tried);
+		cr_assert(!strstr(fp.tried, "Budget") &&
+		                  !strstr(fp.tried, "Garden") &&
+		                  !strstr(fp.tried, "Release") &&
+		                  !strstr(fp.tried, "No date"),
+		          "mode %d tried: %s", (int)modes[i], fp.tried);
+		query_close(&q);
+		fclose(pipe);
+	}
 }
 
 Test(query, search_prefixes)
@@ -595,7 +956,8 @@ Test(query, fts_translation_of_not)
 	bool neg;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cr_assert_eq(query_fts_translate(&out, &neg, cases[i].text, err,
+		cr_assert_eq(query_fts_translate(&out, &neg, NULL,
+		                                 cases[i].text, err,
 		                                 sizeof(err)),
 		             QUERY_OK, "%s: %s", cases[i].text, err);
 		cr_assert_str_eq(out, cases[i].fts, "%s", cases[i].text);
@@ -610,7 +972,7 @@ Test(query, fts_translation)
 
 	bool neg;
 
-	cr_assert_eq(query_fts_translate(&out, &neg,
+	cr_assert_eq(query_fts_translate(&out, &neg, NULL,
 	                                 "From:Alice@Example.org "
 	                                 "(a OR b*) \"x y\" body:z*",
 	                                 err, sizeof(err)),
@@ -619,7 +981,7 @@ Test(query, fts_translation)
 	                      "OR \"b\"* ) AND \"x y\" AND body : \"z\"*");
 	cr_assert_not(neg);
 	free(out);
-	cr_assert_eq(query_fts_translate(&out, &neg, "col:x NOT y", err,
+	cr_assert_eq(query_fts_translate(&out, &neg, NULL, "col:x NOT y", err,
 	                                 sizeof(err)),
 	             QUERY_OK);
 	cr_assert_str_eq(out, "\"col:x\" NOT \"y\"");
