@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define MAILMIRROR_VERSION "0.1.0"
@@ -100,6 +101,16 @@ static int run(struct query *q, struct args *a)
 	return rc;
 }
 
+/* The terminal's width in cells, which the tables fit in; 0 when it
+ * cannot be told. */
+static size_t terminal_width(void)
+{
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {0};
@@ -135,6 +146,7 @@ int main(int argc, char **argv)
 	                : isatty(STDOUT_FILENO) ? OUT_TABLE
 	                                        : OUT_TSV);
 	if (rc == QUERY_OK) {
+		q.fit = q.mode == OUT_TABLE ? terminal_width() : 0;
 		rc = run(&q, &a);
 		query_close(&q);
 	}

@@ -335,6 +335,28 @@ static void put_cell(struct out *o, const char *s, size_t width, bool right,
 		*owed += width - w;
 }
 
+/* Narrows the columns that shrink (names, subjects), the widest first,
+ * until a row fits in o->fit cells or each is down to FIT_MIN; numbers,
+ * dates and states keep their width. */
+#define FIT_MIN 8
+static void fit_columns(const struct out *o, size_t *width)
+{
+	size_t total = 2 * (o->ncols - 1);
+	for (size_t c = 0; c < o->ncols; c++)
+		total += width[c];
+	while (total > o->fit) {
+		size_t widest = o->ncols;
+		for (size_t c = 0; c < o->ncols; c++)
+			if (o->cols[c].shrinks && width[c] > FIT_MIN &&
+			    (widest == o->ncols || width[c] > width[widest]))
+				widest = c;
+		if (widest == o->ncols)
+			return;
+		width[widest]--;
+		total--;
+	}
+}
+
 static void print_table(struct out *o)
 {
 	size_t *width = calloc(o->ncols, sizeof(*width));
@@ -354,6 +376,8 @@ static void print_table(struct out *o)
 		    width[c] > (size_t)o->cols[c].max_width)
 			width[c] = (size_t)o->cols[c].max_width;
 	}
+	if (o->fit > 0 && o->ncols > 0)
+		fit_columns(o, width);
 	for (size_t r = 0; r <= o->nrows; r++) {
 		size_t owed = 0;
 

@@ -28,6 +28,7 @@ struct out_col {
 	const char *title; /* header of the table column */
 	int max_width;     /* display cells; 0: no limit */
 	bool right;        /* right-aligned (numbers) */
+	bool shrinks;      /* text that may narrow to fit the terminal */
 };
 
 struct out {
@@ -39,6 +40,8 @@ struct out {
 	                 size the columns */
 	size_t nrows, alloc_rows;
 	size_t rows; /* rows written so far, in any mode */
+	size_t fit;  /* table mode: the terminal's width in cells, which the
+	                columns with a max_width shrink to fit; 0: none */
 	bool failed; /* out of memory or a write error */
 };
 

@@ -37,14 +37,14 @@ struct qcol {
 
 /* clang-format off */
 static const struct qcol message_cols[] = {
-	{{"DATE", 16, false}, LOCAL_MINUTE("m.sort_date"), "date", "m.sort_date"},
-	{{"MAILBOX", 24, false}, "a.name || '/' || b.name", NULL, NULL},
-	{{NULL, 0, false}, NULL, "account", "a.name"},
-	{{NULL, 0, false}, NULL, "mailbox", "b.name"},
-	{{"UID", 0, true}, "m.uid", "uid", "m.uid"},
-	{{"FROM", 28, false}, "m.from_addr", "from", "m.from_addr"},
-	{{"SUBJECT", 60, false}, "m.subject", "subject", "m.subject"},
-	{{"FLAGS", 0, false}, "m.flags", "flags", "m.flags"},
+	{{"DATE", 16, false, false}, LOCAL_MINUTE("m.sort_date"), "date", "m.sort_date"},
+	{{"MAILBOX", 24, false, true}, "a.name || '/' || b.name", NULL, NULL},
+	{{NULL, 0, false, false}, NULL, "account", "a.name"},
+	{{NULL, 0, false, false}, NULL, "mailbox", "b.name"},
+	{{"UID", 0, true, false}, "m.uid", "uid", "m.uid"},
+	{{"FROM", 28, false, true}, "m.from_addr", "from", "m.from_addr"},
+	{{"SUBJECT", 60, false, true}, "m.subject", "subject", "m.subject"},
+	{{"FLAGS", 0, false, false}, "m.flags", "flags", "m.flags"},
 };
 
 /* Messages whose text is not all searchable yet: new ones, and indexed
@@ -61,81 +61,81 @@ static const struct qcol message_cols[] = {
  * without one, the state and mode the cache holds are the last the daemon
  * wrote before it died, and an account is neither idle nor live. */
 static const struct qcol status_cols[] = {
-	{{"ACCOUNT", 20, false}, "a.name", "account", "a.name"},
-	{{"STATE", 12, false},
+	{{"ACCOUNT", 20, false, true}, "a.name", "account", "a.name"},
+	{{"STATE", 12, false, false},
 	 "CASE WHEN :running THEN a.state ELSE 'not running' END",
 	 "account_state", "a.state"},
-	{{NULL, 0, false}, NULL, "daemon_running",
+	{{NULL, 0, false, false}, NULL, "daemon_running",
 	 "json(CASE WHEN :running THEN 'true' ELSE 'false' END)"},
-	{{NULL, 0, false}, NULL, "account_last_sync", "a.last_sync"},
-	{{NULL, 0, false}, NULL, "account_error", "a.last_error"},
-	{{"MAILBOX", 30, false}, "b.name", "mailbox", "b.name"},
-	{{"MESSAGES", 0, true}, "b.exists_count", "messages", "b.exists_count"},
-	{{"UNREAD", 0, true}, "b.unseen_count", "unread", "b.unseen_count"},
-	{{"SYNCED", 16, false},
+	{{NULL, 0, false, false}, NULL, "account_last_sync", "a.last_sync"},
+	{{NULL, 0, false, false}, NULL, "account_error", "a.last_error"},
+	{{"MAILBOX", 30, false, true}, "b.name", "mailbox", "b.name"},
+	{{"MESSAGES", 0, true, false}, "b.exists_count", "messages", "b.exists_count"},
+	{{"UNREAD", 0, true, false}, "b.unseen_count", "unread", "b.unseen_count"},
+	{{"SYNCED", 16, false, false},
 	 "CASE WHEN b.id IS NULL THEN NULL WHEN b.last_sync IS NULL "
 	 "THEN 'never' ELSE " LOCAL_MINUTE("b.last_sync") " END",
 	 "last_sync", "b.last_sync"},
-	{{"MODE", 0, false},
+	{{"MODE", 0, false, false},
 	 "CASE WHEN b.id IS NULL THEN NULL "
 	 "WHEN NOT :running THEN '\xe2\x80\x94' " /* an em dash */
 	 "WHEN b.live THEN 'live' ELSE 'polled' END",
 	 "live", "CASE WHEN b.id IS NULL THEN NULL "
 		 "ELSE json(CASE WHEN :running AND b.live THEN 'true' "
 		 "ELSE 'false' END) END"},
-	{{"PROGRESS", 0, true},
+	{{"PROGRESS", 0, true, false},
 	 "CASE WHEN b.sync_total > 0 THEN b.sync_progress || '/' || "
 	 "b.sync_total END",
 	 "sync_progress", "b.sync_progress"},
-	{{NULL, 0, false}, NULL, "sync_total", "b.sync_total"},
+	{{NULL, 0, false, false}, NULL, "sync_total", "b.sync_total"},
 	/* Messages stored but not yet searchable (the daemon's indexer). */
-	{{"TO INDEX", 0, true},
+	{{"TO INDEX", 0, true, false},
 	 "nullif(" UNINDEXED_OF("b.id") ", 0)",
 	 "unindexed", "CASE WHEN b.id IS NULL THEN NULL ELSE "
 	 UNINDEXED_OF("b.id") " END"},
-	{{"ERROR", 60, false}, "coalesce(b.last_error, a.last_error)", "error",
+	{{"ERROR", 60, false, true}, "coalesce(b.last_error, a.last_error)", "error",
 	 "b.last_error"},
 };
 
 static const struct qcol show_cols[] = {
-	{{"Account", 0, false}, "a.name", "account", "a.name"},
-	{{"Mailbox", 0, false}, "b.name", "mailbox", "b.name"},
-	{{"UID", 0, false}, "m.uid", "uid", "m.uid"},
+	{{"Account", 0, false, false}, "a.name", "account", "a.name"},
+	{{"Mailbox", 0, false, false}, "b.name", "mailbox", "b.name"},
+	{{"UID", 0, false, false}, "m.uid", "uid", "m.uid"},
 	/* In JSON, date is what ls and search call the date (the Date:
 	 * header, else the arrival time), and date_header the header alone;
 	 * the text shows the header as Date: and the arrival as Received:. */
-	{{"Date", 0, false},
+	{{"Date", 0, false, false},
 	 "strftime('%Y-%m-%d %H:%M:%S', m.date, 'unixepoch', 'localtime')",
 	 "date", "m.sort_date"},
-	{{NULL, 0, false}, NULL, "date_header", "m.date"},
-	{{"Received", 0, false},
+	{{NULL, 0, false, false}, NULL, "date_header", "m.date"},
+	{{"Received", 0, false, false},
 	 "strftime('%Y-%m-%d %H:%M:%S', m.internaldate, 'unixepoch', "
 	 "'localtime')",
 	 "internaldate", "m.internaldate"},
-	{{"From", 0, false}, "m.from_addr", "from", "m.from_addr"},
-	{{"Sender", 0, false}, "m.sender_addr", "sender", "m.sender_addr"},
-	{{"Reply-To", 0, false}, "m.reply_to_addr", "reply_to",
+	{{"From", 0, false, false}, "m.from_addr", "from", "m.from_addr"},
+	{{"Sender", 0, false, false}, "m.sender_addr", "sender", "m.sender_addr"},
+	{{"Reply-To", 0, false, false}, "m.reply_to_addr", "reply_to",
 	 "m.reply_to_addr"},
-	{{"To", 0, false}, "m.to_addr", "to", "m.to_addr"},
-	{{"Cc", 0, false}, "m.cc_addr", "cc", "m.cc_addr"},
-	{{"Bcc", 0, false}, "m.bcc_addr", "bcc", "m.bcc_addr"},
-	{{"Subject", 0, false}, "m.subject", "subject", "m.subject"},
-	{{"Message-ID", 0, false}, "m.message_id", "message_id",
+	{{"To", 0, false, false}, "m.to_addr", "to", "m.to_addr"},
+	{{"Cc", 0, false, false}, "m.cc_addr", "cc", "m.cc_addr"},
+	{{"Bcc", 0, false, false}, "m.bcc_addr", "bcc", "m.bcc_addr"},
+	{{"Subject", 0, false, false}, "m.subject", "subject", "m.subject"},
+	{{"Message-ID", 0, false, false}, "m.message_id", "message_id",
 	 "m.message_id"},
-	{{"In-Reply-To", 0, false}, "m.in_reply_to", "in_reply_to",
+	{{"In-Reply-To", 0, false, false}, "m.in_reply_to", "in_reply_to",
 	 "m.in_reply_to"},
-	{{"Flags", 0, false}, "m.flags", "flags", "m.flags"},
-	{{"Size", 0, false}, "m.size", "size", "m.size"},
-	{{"Modseq", 0, false}, "nullif(m.modseq, 0)", "modseq", "m.modseq"},
-	{{"Truncated", 0, false},
+	{{"Flags", 0, false, false}, "m.flags", "flags", "m.flags"},
+	{{"Size", 0, false, false}, "m.size", "size", "m.size"},
+	{{"Modseq", 0, false, false}, "nullif(m.modseq, 0)", "modseq", "m.modseq"},
+	{{"Truncated", 0, false, false},
 	 "CASE WHEN y.truncated THEN 'yes (only the start of the body is "
 	 "cached)' END",
 	 "truncated",
 	 "CASE WHEN y.message_id IS NOT NULL THEN "
 	 "json(CASE WHEN y.truncated THEN 'true' ELSE 'false' END) END"},
 	/* The last two are printed as blocks, after the fields. */
-	{{"headers", 0, false}, "y.headers", "headers", "y.headers"},
-	{{"body", 0, false}, "y.body", "body", "y.body"},
+	{{"headers", 0, false, false}, "y.headers", "headers", "y.headers"},
+	{{"body", 0, false, false}, "y.body", "body", "y.body"},
 };
 /* clang-format on */
 
@@ -436,6 +436,7 @@ static int print_rows(struct query *q, sqlite3_stmt *st,
 	int r, rc = QUERY_OK;
 
 	out_begin(&o, q->out, q->mode, oc, k);
+	o.fit = q->fit;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		if (q->mode == OUT_JSON) {
 			out_json(&o, (const char *)sqlite3_column_text(st, 0));

@@ -39,6 +39,7 @@ struct query {
 	sqlite3 *db;
 	FILE *out;
 	enum out_mode mode;
+	size_t fit;       /* table mode: the terminal's width, 0: unknown */
 	const char *path; /* the cache, borrowed from query_open's caller */
 	int probe_fd;     /* see query_status; -1 when none */
 	char err[512];

@@ -276,6 +276,38 @@ Test(query, ls_table_for_a_terminal)
 	                 "<dev@lists.example>  Release 1.0  \\Seen\n");
 }
 
+/* A terminal of 60 columns: the text columns give way, the widest first,
+ * and every line fits (explore15: rows of 150 cells wrapped); the date
+ * keeps its width. Narrower than the least the text can take, it takes
+ * its least. (The test's C locale cuts with "~".) */
+static size_t widest_line(const char *out)
+{
+	size_t widest = 0;
+	for (const char *nl; (nl = strchr(out, '\n')) != NULL; out = nl + 1)
+		if ((size_t)(nl - out) > widest)
+			widest = (size_t)(nl - out);
+	return widest;
+}
+
+Test(query, a_table_fits_the_terminal)
+{
+	struct query_filter f = filter("work/Lists/dev");
+
+	open_mode(OUT_TABLE);
+	q.fit = 60;
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
+	const char *out = output();
+	cr_assert_leq(widest_line(out), 60, "%s", out);
+	cr_assert(strstr(out, "2023-11-13 22:13  work/"), "%s", out);
+	q.fit = 20;
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
+	out = output();
+	cr_assert(strstr(out, "  Release~"), "%s", out);
+	q.fit = 0;
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
+	cr_assert_gt(widest_line(output()), 60);
+}
+
 /* The report's N10: the table padded its last column, and a row whose
  * last cells are empty (no flags) ended in the separators. */
 Test(query, table_lines_end_without_spaces)
