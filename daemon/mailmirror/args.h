@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#define ARGS_MAX_POS 64
+#define ARGS_MAX_POS 1024
 
 struct args {
 	const char *db; /* borrowed from argv, as are all strings here */

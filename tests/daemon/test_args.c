@@ -100,3 +100,26 @@ Test(args, commands_and_their_arguments)
 	cr_assert_eq(PARSE(&a, err, "bogus", "--help", "--nope"), QUERY_OK);
 	cr_assert(a.help);
 }
+
+/* explore15: a search of 64 words or more, unquoted, was "too many
+ * arguments"; a subject pasted as words is longer than that. */
+Test(args, a_search_takes_many_words)
+{
+	static char *argv[ARGS_MAX_POS + 3];
+	static struct args a;
+	char err[256] = "";
+	argv[0] = "mailmirror";
+	argv[1] = "search";
+	for (int i = 2; i < ARGS_MAX_POS + 3; i++)
+		argv[i] = "word";
+	cr_assert_geq(ARGS_MAX_POS, 1000);
+	cr_assert_eq(
+	        args_parse(&a, 2 + 200, argv, 1700000000, err, sizeof(err)),
+	        QUERY_OK, "%s", err);
+	cr_assert_eq(args_check(&a, err, sizeof(err)), QUERY_OK, "%s", err);
+	cr_assert_eq(a.npos, 200);
+	cr_assert_eq(args_parse(&a, ARGS_MAX_POS + 3, argv, 1700000000, err,
+	                        sizeof(err)),
+	             QUERY_USAGE);
+	cr_assert_str_eq(err, "too many arguments");
+}
