@@ -78,7 +78,8 @@ int args_parse(struct args *a, int argc, char **argv, time_t now, char *err,
 		} else if (options && strcmp(arg, "--flagged") == 0) {
 			a->filter.flagged = a->has_flagged = true;
 		} else if (options && is_opt(arg, "--db")) {
-			if ((a->db = opt_value(arg, 4, argc, argv, &i)) == NULL)
+			a->db = opt_value(arg, 4, argc, argv, &i);
+			if (a->db == NULL || a->db[0] == '\0')
 				return usage(err, errlen, "--db needs a path");
 		} else if (options && is_opt(arg, "--in")) {
 			if ((a->in = opt_value(arg, 4, argc, argv, &i)) == NULL)

@@ -735,7 +735,8 @@ static int print_show(struct query *q, sqlite3_stmt *st)
 			continue;
 		if ((clean = out_clean(v, OUT_CLEAN_LINE)) == NULL)
 			return -1;
-		fprintf(q->out, "%s: %s\n", show_cols[i].col.title, clean);
+		fprintf(q->out, "%s:%s%s\n", show_cols[i].col.title,
+		        clean[0] ? " " : "", clean);
 		free(clean);
 	}
 	if (print_block(q, (const char *)sqlite3_column_text(st, col)) < 0 ||

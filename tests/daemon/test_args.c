@@ -46,6 +46,16 @@ Test(args, refused_options_are_named)
 	cr_assert_str_eq(err, "--in is not valid for ls");
 }
 
+/* explore15: "--db=" went on to "no cache at ; is mailmirrord running?". */
+Test(args, an_empty_db_is_no_path)
+{
+	struct args a;
+	char err[256];
+
+	cr_assert_eq(PARSE(&a, err, "--db=", "status"), QUERY_USAGE);
+	cr_assert_str_eq(err, "--db needs a path");
+}
+
 Test(args, missing_values_say_what_is_missing)
 {
 	struct args a;

@@ -715,6 +715,9 @@ Test(query, show_json_date_is_the_date_of_ls)
 	cr_assert(strstr(out, "UID: 11\nReceived: 2023-11-14 22:23:20\n"
 	                      "Subject: undated\n"),
 	          "%s", out);
+	/* No flags: the line ends at its colon (explore15's trivia). */
+	cr_assert(strstr(out, "\nFlags:\n"), "%s", out);
+	cr_assert_null(strstr(out, " \n"), "%s", out);
 }
 
 /* Writes fail from the first on, as into a pipe whose reader has gone
