@@ -630,6 +630,9 @@ static int open_db(sqlite3 **out, const char *path, int flags, char *err,
  * mapped pages count in its resident size, and it counts little.) */
 #define MMAP_PRAGMA "PRAGMA mmap_size = 268435456;"
 
+#define STRING_OF(x) #x
+#define STRINGIFY(x) STRING_OF(x)
+
 /* The last connection to close would checkpoint the WAL into the
  * database, sync both and delete the WAL, and the next one to write would
  * create it again and sync its header and the directory: five fsyncs, a
@@ -690,9 +693,11 @@ int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
 	                                "PRAGMA auto_vacuum = INCREMENTAL;",
 	                                err, errlen)) < 0) ||
 	    (rc = exec(db,
-	               "PRAGMA journal_mode = WAL;"
-	               "PRAGMA synchronous = NORMAL;"
-	               "PRAGMA foreign_keys = ON;",
+	               "PRAGMA journal_size_limit = " STRINGIFY(
+	                       CACHE_WAL_LIMIT) ";"
+	                                        "PRAGMA journal_mode = WAL;"
+	                                        "PRAGMA synchronous = NORMAL;"
+	                                        "PRAGMA foreign_keys = ON;",
 	               err, errlen)) < 0 ||
 	    (rc = keep_wal_on_close(db, err, errlen)) < 0 ||
 	    (rc = cache_migrate(db, CACHE_SCHEMA_VERSION, err, errlen)) < 0) {

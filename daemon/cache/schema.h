@@ -31,6 +31,12 @@
  * with SQLITE_BUSY. Writers hold the lock for one short transaction. */
 #define CACHE_BUSY_TIMEOUT_MS 5000
 
+/* The size a writer's WAL is cut back to whenever it starts over. A WAL
+ * grows past it in a first sync, or while a reader's snapshot holds the
+ * checkpoints back, and would otherwise keep that size on disk for as long
+ * as the daemon runs. */
+#define CACHE_WAL_LIMIT 67108864 /* 64 MB */
+
 enum cache_code {
 	CACHE_OK = 0,
 	CACHE_ENOENT = -1,   /* (ro) no cache file at that path */

@@ -1433,3 +1433,22 @@ Test(store, an_account_is_deleted_in_consistent_steps)
 	assert_consistent();
 	store_close(&s);
 }
+
+/* explore14: a WAL grown in a first sync, or behind a reader's snapshot,
+ * kept its size on disk until the daemon exited (222 MB after one reader).
+ * Every writer's connection cuts it back when the WAL starts over. */
+Test(store, a_writers_wal_is_cut_back_when_it_starts_over)
+{
+	sqlite3 *db = NULL;
+	char err[256];
+	cr_assert_eq(cache_open_rw(&db, path, err, sizeof(err)), CACHE_OK, "%s",
+	             err);
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA journal_size_limit", -1,
+	                                &st, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int64(st, 0), CACHE_WAL_LIMIT);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
