@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -598,19 +599,54 @@ static void configure_sqlite(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* path with its directory resolved (realpath), the file's own name as it
+ * is: SQLITE_OPEN_NOFOLLOW refuses a symbolic link anywhere in the name it
+ * is given, and a state directory moved to a larger disk and linked back,
+ * or a home reached through a link, is no reason to refuse a cache. The
+ * file itself must still be no link (prepare_file, NOFOLLOW). A directory
+ * that cannot be resolved is left as it is, for SQLite to report. NULL
+ * when out of memory; the caller frees. */
+static char *real_dir_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir =
+	        slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
+	if (dir == NULL)
+		return NULL;
+	char *real = realpath(dir, NULL);
+	free(dir);
+	if (real == NULL)
+		return strdup(path);
+	char *out = NULL;
+	if (asprintf(&out, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base) <
+	    0)
+		out = NULL;
+	free(real);
+	return out;
+}
+
 static int open_db(sqlite3 **out, const char *path, int flags, char *err,
                    size_t errlen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, configure_sqlite);
 
+	char *name =
+	        (flags & SQLITE_OPEN_URI) ? strdup(path) : real_dir_path(path);
+	if (name == NULL) {
+		*out = NULL;
+		set_err(err, errlen, "out of memory");
+		return CACHE_ENOMEM;
+	}
 	/* NOMUTEX: a connection is used by one thread at a time (the sync
 	 * engine hands its connection to the batch writer under its own
 	 * store_lock, see sync_writer.c), so SQLite's lock around every call
 	 * on it, 6% of a first sync's writes, guards nothing. */
 	int rc = sqlite3_open_v2(
-	        path, out, flags | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+	        name, out, flags | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
 	        NULL);
+	free(name);
 
 	if (rc != SQLITE_OK) {
 		set_err(err, errlen, "cannot open %s: %s", path,
@@ -785,7 +821,10 @@ static int open_ro(sqlite3 **db, const char *path, enum ro_way way, char *err,
 
 	if (way != RO_IMMUTABLE)
 		return open_db(db, path, SQLITE_OPEN_READONLY, err, errlen);
-	if ((uri = immutable_uri(path)) == NULL) {
+	char *real = real_dir_path(path);
+	uri = real ? immutable_uri(real) : NULL;
+	free(real);
+	if (uri == NULL) {
 		set_err(err, errlen, "out of memory");
 		return CACHE_ENOMEM;
 	}

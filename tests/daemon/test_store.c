@@ -292,6 +292,42 @@ Test(store, refuses_a_symlink)
 	cr_assert(strstr(err, path) != NULL, "%s", err);
 }
 
+/* explore14: a state directory moved to a larger disk and linked back
+ * (or a home reached through a link) made every open fail, since
+ * SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the name. Links above
+ * the file are followed; the file itself still may not be one. Readers
+ * open it through the link too. */
+Test(store, a_directory_reached_through_a_link_is_followed)
+{
+	char real[160], link[160], via[200], err[256];
+	snprintf(real, sizeof(real), "%s/real", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(via, sizeof(via), "%s/cache.db", link);
+	cr_assert_eq(mkdir(real, 0700), 0);
+	cr_assert_eq(symlink("real", link), 0);
+
+	struct store *s = NULL;
+	int64_t acct;
+	cr_assert_eq(store_open(&s, via, err, sizeof(err)), STORE_OK, "%s",
+	             err);
+	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	store_close(&s);
+	sqlite3 *db = NULL;
+	cr_assert_eq(cache_open_ro(&db, via, err, sizeof(err)), CACHE_OK, "%s",
+	             err);
+	sqlite3_close(db);
+
+	char inner[200];
+	snprintf(inner, sizeof(inner), "%s/other.db", link);
+	cr_assert_eq(symlink("cache.db", inner), 0);
+	cr_assert_eq(store_open(&s, inner, err, sizeof(err)), STORE_EIO);
+	cr_assert(strstr(err, "symbolic link"), "%s", err);
+
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", real, link);
+	cr_assert_eq(system(cmd), 0);
+}
+
 Test(store, migrates_version_1_and_indexes_old_messages)
 {
 	sqlite3 *db;
