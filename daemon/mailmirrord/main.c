@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
@@ -517,14 +518,43 @@ static void release_cache(struct store **s)
 	store_close(s);
 }
 
+/* Keeps a damaged cache as CACHE.damaged, with its WAL (whose frames are
+ * its own), in place of one kept before: what it held comes back from the
+ * servers, and older copies would only take disk. Its -shm is an index
+ * of that WAL, of no use to the next file. */
+static void set_aside(const char *cache)
+{
+	static const char *const suffix[] = {"", "-wal"};
+	char from[PATH_MAX], to[PATH_MAX + 16];
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(from, sizeof(from), "%s%s", cache, suffix[i]);
+		snprintf(to, sizeof(to), "%s.damaged%s", cache, suffix[i]);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			log_err(NULL, NULL, "cannot move %s to %s: %s", from,
+			        to, strerror(errno));
+	}
+	snprintf(from, sizeof(from), "%s-shm", cache);
+	unlink(from);
+	store_damage_forget();
+}
+
+/* damaged: the cache at the path is the file we write to, but SQLite
+ * found it damaged (store_damaged); else the path names another file. */
 static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
                         struct cache_file_id *id, bool *watch, struct store **s,
-                        int *lock_fd)
+                        int *lock_fd, bool damaged)
 {
-	log_warning(NULL, NULL,
-	            "the cache %s was removed or replaced while mailmirrord "
-	            "ran; mirroring into a new one",
-	            cache);
+	if (damaged)
+		log_err(NULL, NULL,
+		        "the cache %s is damaged (see above): it is kept as "
+		        "%s.damaged, and every account is mirrored anew into "
+		        "a new cache",
+		        cache, cache);
+	else
+		log_warning(NULL, NULL,
+		            "the cache %s was removed or replaced while "
+		            "mailmirrord ran; mirroring into a new one",
+		            cache);
 	if (!running_stop(r, NULL, NULL, STOP_BUDGET_MS, NULL)) {
 		log_err(NULL, NULL, "a worker did not stop in time");
 		return false;
@@ -535,6 +565,8 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	 * has nothing to replay into the file found there now. */
 	release_cache(s);
 	cachelock_release(lock_fd);
+	if (damaged)
+		set_aside(cache);
 	struct conf *conf = cs->v[cs->n - 1];
 	char err[512];
 	/* Its directory gone too: no new cache until it is back (under
@@ -780,9 +812,11 @@ int main(int argc, char **argv)
 		if (mono_ms() < next_tick)
 			continue;
 		next_tick = mono_ms() + tick;
-		if (watch_cache && !cache_file_is(cache, &cache_id) &&
+		bool damaged = store_damaged();
+		if ((damaged ||
+		     (watch_cache && !cache_file_is(cache, &cache_id))) &&
 		    !renew_cache(&r, &cs, cache, &cache_id, &watch_cache, &s,
-		                 &lock_fd)) {
+		                 &lock_fd, damaged)) {
 			status = EX_FAIL;
 			break;
 		}
@@ -809,6 +843,16 @@ out:
 	checkpointer_stop(&r.ck);
 	release_cache(&s);
 	cachelock_release(&lock_fd);
+	/* Found at the end of a --once run, or after the last tick: the
+	 * next start mirrors anew. */
+	if (store_damaged()) {
+		log_err(NULL, NULL,
+		        "the cache %s is damaged (see above): it is kept as "
+		        "%s.damaged; the next start mirrors every account anew",
+		        cache, cache);
+		set_aside(cache);
+		status = EX_FAIL;
+	}
 	free(r.v);
 	confs_free(&cs);
 	free(cache);

@@ -7,6 +7,7 @@
 #include "mailmirrord/checkpointer.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,28 @@ static int code_of(int rc)
 	}
 }
 
+/* Set by the first connection that finds the file damaged: there is one
+ * cache per process, and any connection's finding is all of theirs. */
+static atomic_bool damage_seen;
+
 /* Records SQLite's message for a failed call, with what we were doing. */
 int store_fail(struct store *s, int rc, const char *what)
 {
 	store_set_err(s, "%s: %s", what, sqlite3_errmsg(s->db));
-	return code_of(rc);
+	int code = code_of(rc);
+	if (code == STORE_ECORRUPT)
+		atomic_store(&damage_seen, true);
+	return code;
+}
+
+bool store_damaged(void)
+{
+	return atomic_load(&damage_seen);
+}
+
+void store_damage_forget(void)
+{
+	atomic_store(&damage_seen, false);
 }
 
 static int code_of_cache(int rc)

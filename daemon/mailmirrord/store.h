@@ -118,6 +118,14 @@ void store_checkpoint_with(struct store *s, struct checkpointer *ck);
  * the store. "" if none. */
 const char *store_errmsg(const struct store *s);
 
+/* Whether any connection of this process has found the cache damaged
+ * (STORE_ECORRUPT after it was opened: a page that is no page, a file
+ * copied over the cache while it was in use, a failing disk). No retry
+ * mends that; the daemon sets the file aside and mirrors anew (main.c).
+ * store_damage_forget clears it once the file is let go. */
+bool store_damaged(void);
+void store_damage_forget(void);
+
 /* ----------------------------------------------------------- transactions */
 
 /* BEGIN IMMEDIATE. STORE_EINVAL if a transaction is already open. */

@@ -361,3 +361,55 @@ Test(daemon, a_dropped_accounts_space_is_given_back, .timeout = 120)
 	assert_integrity(&f);
 	teardown(&f);
 }
+
+/* Zeroes every page of the cache but the first (its header and schema
+ * survive): what a backup copied over a cache in use, or a failing disk,
+ * leaves. The cache must be closed, its WAL empty. */
+static void damage(const struct fixture *f)
+{
+	cr_assert_eq(sh("test ! -s %s-wal && dd if=/dev/zero of=%s bs=16384 "
+	                "seek=1 count=$(($(stat -c %%s %s) / 16384 - 1)) "
+	                "conv=notrunc status=none",
+	                f->db, f->db, f->db),
+	             0);
+}
+
+/* explore14: a damaged cache was retried for ever ("database disk image
+ * is malformed" at every back-off step, a login each time). It is kept as
+ * CACHE.damaged and every account is mirrored anew: by the next run after
+ * a --once run that found it (which exits 1), at once in a running
+ * daemon. */
+Test(daemon, a_damaged_cache_is_set_aside_and_mirrored_anew, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_dmg", "poll_interval = 60;");
+	cr_assert_eq(sh(CTL " create dm_dmg"), 0);
+	cr_assert_eq(sh(CTL " fill dm_dmg 30 7"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	damage(&f);
+
+	cr_assert_eq(run_once(&f, NULL), 1);
+	cr_assert_eq(sh("grep -q 'is damaged (see above): it is kept as "
+	                "%s.damaged; the next start' %s/log",
+	                f.db, f.dir),
+	             0);
+	cr_assert_eq(sh("test -s %s.damaged && test ! -e %s", f.db, f.db), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 10);
+	assert_integrity(&f);
+
+	damage(&f);
+	pid_t pid = start_daemon(&f);
+	cr_assert_eq(cache_count_until(&f,
+	                               "SELECT count(*) FROM mailboxes "
+	                               "WHERE live",
+	                               1, 30),
+	             1);
+	cr_assert_eq(
+	        sh("grep -q 'mirrored anew into a new cache' %s/log", f.dir),
+	        0);
+	assert_converged(&f, 20);
+	cr_assert_eq(stop_daemon(pid), 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
