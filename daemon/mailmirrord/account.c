@@ -3,6 +3,7 @@
 
 #include "mailmirrord/conn.h"
 #include "mailmirrord/deadline.h"
+#include "mailmirrord/failstreak.h"
 #include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/plan.h"
@@ -93,6 +94,8 @@ struct worker {
 	struct sync_ctx sync;
 	int64_t account_id;
 	unsigned failures;
+	/* How back_off() logs a failure that recurs. */
+	struct failstreak streak;
 	bool once_recorded;  /* a --once run's end is in the cache */
 	int64_t overflow_at; /* of the last NOTIFICATIONOVERFLOW, or 0 */
 };
@@ -172,8 +175,10 @@ static void back_off(struct worker *w, const char *why)
 	uint32_t rnd = 0;
 	gnutls_rnd(GNUTLS_RND_NONCE, &rnd, sizeof(rnd));
 	unsigned ms = plan_backoff_ms(w->failures, rnd);
-	log_warning(a->conf->name, NULL, "%s; retrying in %u s", why,
-	            (ms + 999) / 1000);
+	char msg[FAILSTREAK_MSG_MAX];
+	log_msg(failstreak_note(&w->streak, msg, sizeof(msg), why,
+	                        (ms + 999) / 1000, now_ms(), time(NULL)),
+	        a->conf->name, NULL, "%s", msg);
 	store_account_set_state(w->store, w->account_id, "error");
 	store_account_set_error(w->store, w->account_id, why);
 	set_status(a, "error, retry in %u s", (ms + 999) / 1000);
@@ -393,6 +398,7 @@ static int live(struct worker *w)
 	store_account_set_error(w->store, w->account_id, NULL);
 	store_account_set_last_sync(w->store, w->account_id, time(NULL));
 	w->failures = 0;
+	failstreak_reset(&w->streak);
 	if (watched) {
 		/* Synced last, and still selected with no news since: a
 		 * second look would repeat it (without CONDSTORE, a listing

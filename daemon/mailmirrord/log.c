@@ -300,25 +300,38 @@ static size_t append_clean(char *line, size_t o, size_t cap, const char *s,
 	return o + sanitize(line + o, room, s, strlen(s), &cut);
 }
 
-/* "<N>[account/mailbox] " or "warning: [account/mailbox] " into line;
- * the length written (at most cap). */
-static size_t head(char *line, size_t cap, int level, const char *account,
-                   const char *mailbox)
+/* Whether lines carry "<N>": log_open's choice, else fd 2's. */
+static bool to_journal(void)
 {
-	size_t o = 0;
 	int sd = atomic_load(&log_sd);
 
 	if (sd < 0) {
 		sd = fd_is_journal(2);
 		atomic_store(&log_sd, sd);
 	}
-	if (sd) {
-		line[o++] = '<';
-		line[o++] = (char)('0' + level);
-		line[o++] = '>';
-	} else {
+	return sd;
+}
+
+/* "<N>" into line when lines carry it; the length written (3 or 0). */
+static size_t sd_priority(char *line, int level)
+{
+	if (!to_journal())
+		return 0;
+	line[0] = '<';
+	line[1] = (char)('0' + level);
+	line[2] = '>';
+	return 3;
+}
+
+/* "<N>[account/mailbox] " or "warning: [account/mailbox] " into line;
+ * the length written (at most cap). */
+static size_t head(char *line, size_t cap, int level, const char *account,
+                   const char *mailbox)
+{
+	size_t o = sd_priority(line, level);
+
+	if (o == 0)
 		o = append(line, o, cap, level_words[level]);
-	}
 
 	o = append(line, o, cap, "[");
 	if (account != NULL)
@@ -350,8 +363,11 @@ int log_fd_get(void)
 	return atomic_load(&log_fd);
 }
 
-void log_vmsg(int level, const char *account, const char *mailbox,
-              const char *fmt, va_list ap)
+/* One line: the head (a scope, or for log_bare the "<N>" alone), then
+ * the sanitized text. */
+__attribute__((format(printf, 5, 0))) static void
+write_line(int level, bool bare, const char *account, const char *mailbox,
+           const char *fmt, va_list ap)
 {
 	/* Raw text may be twice a line: sanitizing only ever shortens it. */
 	char raw[2 * LOG_LINE_MAX], line[LOG_LINE_MAX];
@@ -363,7 +379,8 @@ void log_vmsg(int level, const char *account, const char *mailbox,
 	level = clamp_level(level);
 	if (level > log_get_level())
 		return;
-	o = head(line, cap, level, account, mailbox);
+	o = bare ? sd_priority(line, level)
+	         : head(line, cap, level, account, mailbox);
 
 	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	if (n < 0)
@@ -380,6 +397,21 @@ void log_vmsg(int level, const char *account, const char *mailbox,
 		/* nowhere left to report it */
 	}
 	errno = saved_errno;
+}
+
+void log_vmsg(int level, const char *account, const char *mailbox,
+              const char *fmt, va_list ap)
+{
+	write_line(level, false, account, mailbox, fmt, ap);
+}
+
+void log_bare(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	write_line(level, true, NULL, NULL, fmt, ap);
+	va_end(ap);
 }
 
 void log_msg(int level, const char *account, const char *mailbox,

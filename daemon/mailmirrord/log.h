@@ -1,7 +1,7 @@
 /* log.h - the daemon's logging: one line per message on stderr.
  *
- * Every line carries a scope (the account and, when there is one, the
- * mailbox) so that an operator can tell the workers apart:
+ * Every line but log_bare's carries a scope (the account and, when there
+ * is one, the mailbox) so that an operator can tell the workers apart:
  *
  *	<4>[work/INBOX] IDLE ended by the server: too long
  *
@@ -86,6 +86,15 @@ void log_msg(int level, const char *account, const char *mailbox,
 void log_vmsg(int level, const char *account, const char *mailbox,
               const char *fmt, va_list ap)
         __attribute__((format(printf, 4, 0)));
+
+/* Logs one line at level as the text alone: no scope and, on a terminal
+ * or in a file, no level word; to the journal it starts with "<N>" all the
+ * same, so that it keeps its priority there. For the lines whose form is
+ * fixed, which editors and people read ("FILE:LINE: message", as
+ * mailmirror.conf(5) gives a configuration error). Sanitized, capped and
+ * written in one write(2) like log_msg's; fmt is a literal too. */
+void log_bare(int level, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 
 #define log_err(acct, mbox, ...) log_msg(LOG_LEVEL_ERR, acct, mbox, __VA_ARGS__)
 #define log_warning(acct, mbox, ...)                                           \

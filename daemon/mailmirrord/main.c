@@ -121,15 +121,17 @@ static char *default_config(void)
 static int load(struct conf **out, const char *path)
 {
 	/* Printed as they are ("FILE:LINE: message"): the form editors and
-	 * people expect, and what mailmirror.conf(5) promises. */
+	 * people expect, and what mailmirror.conf(5) promises; errors all the
+	 * same, to the journal ("<3>"), whose "-p err" shows why a start or a
+	 * reload failed. */
 	struct conf_errors errs;
 	if (conf_load(out, &errs, path) == 0)
 		return 0;
 	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.msg[i]);
+		log_bare(LOG_LEVEL_ERR, "%s", errs.msg[i]);
 	if (errs.more)
-		fprintf(stderr, "%s: ... and %zu more errors\n", path,
-		        errs.more);
+		log_bare(LOG_LEVEL_ERR, "%s: ... and %zu more errors", path,
+		         errs.more);
 	return -1;
 }
 
@@ -149,20 +151,20 @@ static int check_cache(const struct conf *conf, const char *path)
 
 	if (path == NULL) {
 		if (cache_default_path(&dflt, false, why, sizeof(why)) < 0) {
-			fprintf(stderr, "mailmirrord: cache: %s\n", why);
+			log_bare(LOG_LEVEL_ERR, "mailmirrord: cache: %s", why);
 			return EX_CONFIG;
 		}
 		path = dflt;
 		may_make = cache_default_makes_dir();
 	}
 	if (cache_check_path(path, may_make, why, sizeof(why)) < 0) {
-		/* On stderr as load() prints the configuration's errors:
-		 * the last line before the exit, read by a person. */
+		/* As load() prints the configuration's errors: the last
+		 * line before the exit, read by a person. */
 		if (conf->cache != NULL && conf->cache_file != NULL)
-			fprintf(stderr, "%s:%d: cache: %s\n", conf->cache_file,
-			        conf->cache_line, why);
+			log_bare(LOG_LEVEL_ERR, "%s:%d: cache: %s",
+			         conf->cache_file, conf->cache_line, why);
 		else
-			fprintf(stderr, "mailmirrord: cache: %s\n", why);
+			log_bare(LOG_LEVEL_ERR, "mailmirrord: cache: %s", why);
 		rc = EX_CONFIG;
 	}
 	free(dflt);
@@ -655,8 +657,8 @@ int main(int argc, char **argv)
 	}
 	char *dflt = NULL;
 	if (!path && !(path = dflt = default_config())) {
-		fprintf(stderr,
-		        "mailmirrord: no configuration file: use -c FILE\n");
+		log_bare(LOG_LEVEL_ERR,
+		         "mailmirrord: no configuration file: use -c FILE");
 		return EX_CONFIG;
 	}
 

@@ -132,6 +132,37 @@ Test(log, line_format)
 	                 "<6>[work/evil <0>[x] name] synced\n");
 }
 
+/* Report explore14 #8: a configuration error keeps its form on a
+ * terminal ("FILE:LINE: message", what editors jump to) and its priority
+ * in the journal, where "journalctl -p err" looks. */
+Test(log, bare_line_keeps_its_form_and_its_priority)
+{
+	static char buf[256];
+	int p[2];
+	ssize_t n;
+
+	log_set_level(LOG_LEVEL_NOTICE);
+	cr_assert(pipe(p) == 0);
+	cr_assert(fcntl(p[0], F_SETFL, O_NONBLOCK) == 0);
+	log_open(p[1], LOG_PREFIX_WORD);
+	log_bare(LOG_LEVEL_ERR, "%s:%d: %s", "m.conf", 3, "syntax error");
+	log_open(p[1], LOG_PREFIX_SD);
+	log_bare(LOG_LEVEL_ERR, "%s:%d: %s", "m.conf", 3, "syntax error");
+	/* one line each, whatever the text holds; dropped like any other
+	 * below the level */
+	log_bare(LOG_LEVEL_ERR, "a\n<6>b\x1b[2J");
+	log_bare(LOG_LEVEL_INFO, "not shown");
+	n = read(p[0], buf, sizeof(buf) - 1);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	cr_assert_str_eq(buf, "m.conf:3: syntax error\n"
+	                      "<3>m.conf:3: syntax error\n"
+	                      "<3>a <6>b\n");
+	close(p[0]);
+	close(p[1]);
+	log_open(2, LOG_PREFIX_AUTO);
+}
+
 Test(log, levels)
 {
 	log_set_level(LOG_LEVEL_NOTICE);

@@ -4,8 +4,11 @@
 #include "mailmirrord/store.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,4 +205,182 @@ Test(mailmirrord_cli, free_space_is_given_back)
 	cr_assert(strstr(said, "--compact goes with -c alone"), "%s", said);
 	cr_assert_eq(run("", "-c m.conf --compact"), 0, "%s", said);
 	cr_assert_lt(size_of(cache), 1 << 20);
+}
+
+/* "JOURNAL_STREAM=DEV:INO" of the file run() sends stderr to, as systemd
+ * names the stream it connects: stderr is then the journal (log.c). The
+ * file is made now; run()'s "2>" truncates it and keeps its inode. */
+static const char *journal_env(void)
+{
+	static char env[128];
+	char errf[128];
+	struct stat sb;
+	FILE *f;
+
+	snprintf(errf, sizeof(errf), "%s/stderr", dir);
+	f = fopen(errf, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	cr_assert_eq(stat(errf, &sb), 0);
+	snprintf(env, sizeof(env), "JOURNAL_STREAM=%llu:%llu",
+	         (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino);
+	return env;
+}
+
+/* Report explore14 #8: under the journal a configuration error had no
+ * priority, so "journalctl -p err" showed nothing of a failed start. Each
+ * line is "<3>" and the words a terminal gets. */
+Test(mailmirrord_cli, configuration_errors_are_errors_in_the_journal)
+{
+	char line[512], want[1024];
+
+	snprintf(line, sizeof(line), "cache = \"%s/sub/cache.db\";", dir);
+	write_conf(line);
+	snprintf(want, sizeof(want),
+	         "<3>m.conf:1: cache: directory %s/sub does not exist\n", dir);
+	cr_assert_eq(run(journal_env(), "-c m.conf --check-config"), 78, "%s",
+	             said);
+	cr_assert_str_eq(said, want);
+	cr_assert_eq(run(journal_env(), "-c m.conf --once"), 78, "%s", said);
+	cr_assert_str_eq(said, want);
+
+	write_conf("colour = \"blue\";");
+	cr_assert_eq(run(journal_env(), "-c m.conf --once"), 78, "%s", said);
+	cr_assert(strncmp(said, "<3>m.conf:1: ", 13) == 0, "%s", said);
+	cr_assert_eq(strchr(said, '\n')[1], '\0', "one line: %s", said);
+	/* and on a terminal, the text alone */
+	cr_assert_eq(run("", "-c m.conf --once"), 78, "%s", said);
+	cr_assert(strncmp(said, "m.conf:1: ", 10) == 0, "%s", said);
+
+	snprintf(want, sizeof(want),
+	         "<3>mailmirrord: cache: directory %s/gone does not exist\n",
+	         dir);
+	write_conf("");
+	snprintf(line, sizeof(line), "STATE_DIRECTORY=$PWD/gone %s",
+	         journal_env());
+	cr_assert_eq(run(line, "-c m.conf --check-config"), 78, "%s", said);
+	cr_assert_str_eq(said, want);
+}
+
+/* Waits up to 10 s for text in what the daemon wrote on stderr so far
+ * (then in said). */
+static bool stderr_has(const char *text)
+{
+	char errf[128];
+
+	snprintf(errf, sizeof(errf), "%s/stderr", dir);
+	for (int i = 0; i < 200; i++) {
+		FILE *f = fopen(errf, "r"); /* NULL: not made yet */
+		if (f != NULL) {
+			size_t n = fread(said, 1, sizeof(said) - 1, f);
+			said[n] = '\0';
+			fclose(f);
+			if (strstr(said, text))
+				return true;
+		}
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
+/* A configuration whose account "a" fails at once: nothing listens on
+ * port 1, and it backs off. */
+static void write_failing_conf(void)
+{
+	char name[128];
+	FILE *f;
+
+	snprintf(name, sizeof(name), "%s/m.conf", dir);
+	f = fopen(name, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	        "cache = \"%s/c.db\";\naccounts = ( { name = \"a\"; "
+	        "host = \"127.0.0.1\"; port = 1; tls = \"none\"; "
+	        "user = \"u\"; password = \"p\"; } );\n",
+	        dir);
+	fclose(f);
+}
+
+/* Starts "mailmirrord -c m.conf [arg]" in dir, its stderr into
+ * dir/stderr, with JOURNAL_STREAM=journal unless that is NULL. */
+static pid_t spawn(const char *journal, const char *arg)
+{
+	char errf[128];
+	pid_t pid;
+
+	if (access(bin, X_OK) != 0)
+		cr_skip_test("%s is not built (make all)", bin);
+	snprintf(errf, sizeof(errf), "%s/stderr", dir);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 2) < 0 || chdir(dir) < 0)
+			_exit(127);
+		if (journal)
+			setenv("JOURNAL_STREAM", journal, 1);
+		else
+			unsetenv("JOURNAL_STREAM");
+		unsetenv("STATE_DIRECTORY");
+		unsetenv("NOTIFY_SOCKET");
+		execl(bin, "mailmirrord", "-c", "m.conf", arg, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Stops what spawn() started; its exit status. */
+static int stop(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The same at a SIGHUP: the reason of a failed reload was a line without
+ * a priority, and only "reload failed" an error. */
+Test(mailmirrord_cli, a_failed_reload_says_why_as_an_error)
+{
+	char name[128];
+	FILE *f;
+
+	write_failing_conf();
+	pid_t pid = spawn(journal_env() + strlen("JOURNAL_STREAM="), NULL);
+	bool started = stderr_has("<5>[-] mailmirrord started");
+	if (started) {
+		snprintf(name, sizeof(name), "%s/m.conf", dir);
+		f = fopen(name, "w");
+		cr_assert_not_null(f);
+		fputs("accounts = ( {\n", f);
+		fclose(f);
+		kill(pid, SIGHUP);
+	}
+	bool refused = started && stderr_has("reload failed");
+	int status = stop(pid);
+	cr_assert(started, "%s", said);
+	cr_assert(refused, "%s", said);
+	cr_assert(strstr(said, "\n<3>m.conf:2: "), "%s", said);
+	cr_assert(strstr(said, "\n<3>[-] reload failed"), "%s", said);
+	cr_assert_eq(status, 0, "%s", said);
+}
+
+/* Report explore14 #9: each retry of a failing account repeated its
+ * warning. The second failure with the same error is "still failing" at
+ * info level (failstreak.c has the hourly warning). */
+Test(mailmirrord_cli, a_repeated_failure_is_no_new_warning)
+{
+	write_failing_conf();
+	pid_t pid = spawn(NULL, "-v");
+	bool twice = stderr_has("(2 attempts)");
+	stop(pid);
+	cr_assert(twice, "%s", said);
+	const char *first = strstr(said, "warning: [a] connect");
+	cr_assert_not_null(first, "%s", said);
+	cr_assert(strstr(first, "; retrying in 1 s\n"), "%s", said);
+	const char *again = strstr(said, "info: [a] still failing since ");
+	cr_assert_not_null(again, "%s", said);
+	cr_assert(again > first, "%s", said);
+	cr_assert_eq(strstr(first + 1, "warning: [a]"), NULL, "%s", said);
 }

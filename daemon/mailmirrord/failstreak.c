@@ -1,0 +1,68 @@
+/* failstreak.c - an account's repeated failure, once an hour as a
+ * warning; see failstreak.h. */
+#include "mailmirrord/failstreak.h"
+
+#include "mailmirrord/log.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+void failstreak_reset(struct failstreak *fs)
+{
+	*fs = (struct failstreak){0};
+}
+
+/* Whether why is the streak's text, as far as the streak keeps of it. */
+static bool same_text(const struct failstreak *fs, const char *why)
+{
+	return strncmp(fs->why, why, sizeof(fs->why) - 1) == 0;
+}
+
+/* "09:12", local time; "2026-11-03 09:12" when that was another day
+ * than now, since a streak may outlast one. */
+static void format_since(char *dst, size_t dstsz, time_t since, time_t now)
+{
+	struct tm t, n;
+
+	if (localtime_r(&since, &t) == NULL || localtime_r(&now, &n) == NULL)
+		snprintf(dst, dstsz, "?");
+	else if (t.tm_year == n.tm_year && t.tm_yday == n.tm_yday)
+		strftime(dst, dstsz, "%H:%M", &t);
+	else
+		strftime(dst, dstsz, "%Y-%m-%d %H:%M", &t);
+}
+
+int failstreak_note(struct failstreak *fs, char *msg, size_t msgsz,
+                    const char *why, unsigned retry_s, int64_t now_ms,
+                    time_t now)
+{
+	char when[32];
+
+	if (why == NULL)
+		why = "";
+	if (fs->attempts == 0 || !same_text(fs, why)) {
+		snprintf(fs->why, sizeof(fs->why), "%s", why);
+		fs->attempts = 1;
+		fs->since = now;
+		fs->warned_ms = now_ms;
+		if (msgsz > 0)
+			snprintf(msg, msgsz, "%s; retrying in %u s", why,
+			         retry_s);
+		return LOG_LEVEL_WARNING;
+	}
+
+	fs->attempts++;
+	int level = LOG_LEVEL_INFO;
+	if (now_ms - fs->warned_ms >= FAILSTREAK_WARN_MS) {
+		level = LOG_LEVEL_WARNING;
+		fs->warned_ms = now_ms;
+	}
+	format_since(when, sizeof(when), fs->since, now);
+	if (msgsz > 0)
+		snprintf(msg, msgsz,
+		         "still failing since %s (%u attempts): %s; retrying "
+		         "in %u s",
+		         when, fs->attempts, why, retry_s);
+	return level;
+}
