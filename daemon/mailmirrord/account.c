@@ -7,12 +7,14 @@
 #include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/plan.h"
+#include "mailmirrord/room.h"
 #include "mailmirrord/store.h"
 #include "mailmirrord/sync.h"
 #include "util/buf.h"
 
 #include <errno.h>
 #include <gnutls/crypto.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -96,6 +98,13 @@ struct worker {
 	unsigned failures;
 	/* How back_off() logs a failure that recurs. */
 	struct failstreak streak;
+	int64_t attempt_at; /* when the last connection attempt began */
+	bool link_failed;   /* the last failure was the link's: a network
+	                       change may mend it (plan_poke_wait_ms) */
+	bool disk_full;     /* the last one was the cache's disk full: no
+	                       retry before it has room (room.h) */
+	bool room_told;     /* the wait for room was logged */
+	char cache_dir[PATH_MAX];
 	bool once_recorded;  /* a --once run's end is in the cache */
 	int64_t overflow_at; /* of the last NOTIFICATIONOVERFLOW, or 0 */
 };
@@ -168,13 +177,58 @@ static void disconnect(struct worker *w, bool logout)
 	w->sync.selected = NULL;
 }
 
-static void back_off(struct worker *w, const char *why)
+/* Waits ms before a retry. A poke (resume, network change) may cut the
+ * wait short, but only where the last failure was the link's, and never
+ * to a retry sooner than PLAN_POKE_MIN_MS after the last attempt: a new
+ * route does not mend a refused password, and a network that changes
+ * every few seconds must not become a retry every few seconds. */
+static void wait_retry(struct worker *w, unsigned ms)
 {
 	struct account *a = w->a;
+	int64_t until = now_ms() + ms;
+	int64_t left;
+	while (!atomic_load(&a->stop) && (left = until - now_ms()) > 0) {
+		sleep_ms(a, (unsigned)left);
+		/* Taken here, also when it came during the attempt, so that
+		 * a retry that fails again waits its full, longer back-off. */
+		if (!atomic_exchange(&a->poke, false))
+			continue;
+		int64_t now = now_ms();
+		int64_t cut = plan_poke_wait_ms(
+		        w->link_failed, now - w->attempt_at, until - now);
+		if (cut >= until - now) {
+			log_debug(a->conf->name, NULL,
+			          "%s; still retrying in %lld s",
+			          w->link_failed
+			                  ? "retried less than 30 s ago"
+			                  : "a new network does not mend "
+			                    "that failure",
+			          (long long)(until - now + 999) / 1000);
+			continue;
+		}
+		until = now + cut;
+		if (cut == 0)
+			log_info(a->conf->name, NULL, "retrying now");
+		else
+			log_info(a->conf->name, NULL,
+			         "retrying in %lld s (30 s after the last try)",
+			         (long long)(cut + 999) / 1000);
+	}
+}
+
+/* The next step of the back-off, counting one more failure. */
+static unsigned next_backoff_ms(struct worker *w)
+{
 	w->failures++;
 	uint32_t rnd = 0;
 	gnutls_rnd(GNUTLS_RND_NONCE, &rnd, sizeof(rnd));
-	unsigned ms = plan_backoff_ms(w->failures, rnd);
+	return plan_backoff_ms(w->failures, rnd);
+}
+
+static void back_off(struct worker *w, const char *why)
+{
+	struct account *a = w->a;
+	unsigned ms = next_backoff_ms(w);
 	char msg[FAILSTREAK_MSG_MAX];
 	log_msg(failstreak_note(&w->streak, msg, sizeof(msg), why,
 	                        (ms + 999) / 1000, now_ms(), time(NULL)),
@@ -182,12 +236,45 @@ static void back_off(struct worker *w, const char *why)
 	store_account_set_state(w->store, w->account_id, "error");
 	store_account_set_error(w->store, w->account_id, why);
 	set_status(a, "error, retry in %u s", (ms + 999) / 1000);
-	sleep_ms(a, ms);
-	/* A poke (resume, network change) ends the wait: the server may be
-	 * reachable now. Taken here, so that a retry that fails again waits
-	 * its full, longer back-off. */
-	if (atomic_exchange(&a->poke, false))
-		log_info(a->conf->name, NULL, "retrying now");
+	wait_retry(w, ms);
+}
+
+/* After a batch found the disk full: whether the cache's file system has
+ * room again for a retry. Without it a retry would log in and download
+ * the same batch (up to 250 bodies) only to fail again, at every step of
+ * the back-off, until someone frees space. The wait is logged once as it
+ * begins, and once as it ends. */
+static bool room_to_retry(struct worker *w)
+{
+	const struct conf_account *c = w->a->conf;
+	uint64_t margin = room_margin(c), avail = 0;
+	if (room_enough(room_free, w->cache_dir, margin, &avail)) {
+		if (w->room_told)
+			log_notice(c->name, NULL,
+			           "%s has room again (%llu MB free); "
+			           "reconnecting",
+			           w->cache_dir,
+			           (unsigned long long)(avail >> 20));
+		w->disk_full = w->room_told = false;
+		return true;
+	}
+	if (!w->room_told)
+		log_notice(c->name, NULL,
+		           "the cache's file system is full: waiting for "
+		           "%llu MB free on %s (%llu MB now) before "
+		           "connecting again",
+		           (unsigned long long)(margin >> 20), w->cache_dir,
+		           (unsigned long long)(avail >> 20));
+	w->room_told = true;
+	return false;
+}
+
+/* One more step of the back-off, without connecting: the disk is full. */
+static void wait_room(struct worker *w)
+{
+	unsigned ms = next_backoff_ms(w);
+	set_status(w->a, "disk full, next look in %u s", (ms + 999) / 1000);
+	wait_retry(w, ms);
 }
 
 /* ---- the live phase */
@@ -532,14 +619,18 @@ static int session(struct worker *w)
 		log_info(c->name, NULL, "connecting to %s port %u", c->host,
 		         (unsigned)c->port);
 	promise(a, 30000 + (int)c->timeout * 1000);
+	w->attempt_at = now_ms();
 	if (conn_open(&h, &why, c, a->cancel_fd, err, sizeof(err)) < 0) {
 		/* A stop cancels the connect (or races its failure): that
 		 * is the stop, not a failure to report or back off from. */
 		if (why == CONN_FAIL_CANCELLED || atomic_load(&a->stop))
 			return SYNC_ESTOP;
 		snprintf(w->sync.err, sizeof(w->sync.err), "%s", err);
+		w->link_failed = why == CONN_FAIL_NETWORK;
 		return SYNC_ECONN;
 	}
+	/* Logged in: from here a SYNC_ECONN is a connection that died. */
+	w->link_failed = true;
 	publish_handle(a, h);
 	log_info(c->name, NULL, "connected");
 
@@ -605,6 +696,10 @@ static void *run(void *arg)
 		goto out;
 	}
 	store_account_clear_live(w.store, w.account_id);
+	/* Too long a path leaves "": statvfs fails on it, and a full disk
+	 * is retried as any failure. */
+	if (room_dir_of(w.cache_dir, sizeof(w.cache_dir), a->cache_path) < 0)
+		w.cache_dir[0] = '\0';
 	w.sync = (struct sync_ctx){
 	        .conf = c,
 	        .store = w.store,
@@ -619,6 +714,10 @@ static void *run(void *arg)
 	};
 
 	while (!atomic_load(&a->stop)) {
+		if (w.disk_full && !room_to_retry(&w)) {
+			wait_room(&w);
+			continue;
+		}
 		int rc = session(&w);
 		bool clean = rc == SYNC_ESTOP || rc == SYNC_OK ||
 		             rc == SYNC_EMAILBOX;
@@ -637,6 +736,9 @@ static void *run(void *arg)
 		}
 		if (atomic_load(&a->stop))
 			break;
+		if (rc == SYNC_ESTORE)
+			w.link_failed = false;
+		w.disk_full = rc == SYNC_ESTORE && w.sync.store_full;
 		if (!clean)
 			back_off(&w, w.sync.err);
 	}

@@ -58,7 +58,10 @@ bool acct_join(struct account **a, int timeout_ms, bool *ok);
  * system resumed from suspend, or the network changed): a connection that
  * died meanwhile fails that poll and is replaced at once, instead of after
  * an IDLE that may last idle_timeout. A worker waiting to reconnect retries
- * at once; should that fail, its back-off goes on growing. */
+ * early only when its last failure was the link's, and no sooner than
+ * PLAN_POKE_MIN_MS after its last attempt (plan_poke_wait_ms); should that
+ * fail, its back-off goes on growing. Nor does a worker that waits for
+ * room on a full disk reconnect. */
 void acct_poke(struct account *a);
 
 /* A poke that finds the worker waiting on its server (IDLE, or between

@@ -135,11 +135,21 @@ static void describe(char *err, size_t errlen, const char *what, imap4 *h,
 	snprintf(err, errlen, "%s: %s", what, clean);
 }
 
-static enum conn_failure classify(int rc)
+enum conn_failure conn_classify(int rc)
 {
 	switch (rc) {
-	case IMAP4_ECERT:
+	case IMAP4_ECONNECT:
+	case IMAP4_ERESOLVE:
+	case IMAP4_ETIMEOUT:
+	case IMAP4_EIO:
+	case IMAP4_EEOF:
+	case IMAP4_ECLOSED:
+	/* A handshake cut by the link (the peer's reset, a middlebox) ends
+	 * as ETLS as well as one the server refused; the former is the
+	 * more common, and a poke retries it at most once per 30 s. */
 	case IMAP4_ETLS:
+		return CONN_FAIL_NETWORK;
+	case IMAP4_ECERT:
 	case IMAP4_ETLSREQ:
 	case IMAP4_EINJECT:
 		return CONN_FAIL_TLS;
@@ -148,7 +158,10 @@ static enum conn_failure classify(int rc)
 	case IMAP4_ECANCELED:
 		return CONN_FAIL_CANCELLED;
 	default:
-		return CONN_FAIL_NETWORK;
+		/* BYE (a connection limit, "too many logins"), BAD, a
+		 * protocol error, a limit: the server answered; and what
+		 * is ours (out of memory). No new network mends these. */
+		return CONN_FAIL_REFUSED;
 	}
 }
 
@@ -278,7 +291,7 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	}
 	if (rc < 0) {
 		describe(err, errlen, how, NULL, rc, NULL);
-		*why = classify(rc);
+		*why = conn_classify(rc);
 		return -1;
 	}
 	/* Before a PREAUTH too: the mail itself is private. */
@@ -317,7 +330,7 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	}
 	if (rc != IMAP4_OK) {
 		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? CONN_FAIL_AUTH
-		                                         : classify(rc);
+		                                         : conn_classify(rc);
 		imap4_free(&h);
 		return -1;
 	}

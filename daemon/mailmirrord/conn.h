@@ -17,14 +17,24 @@
 #include <stddef.h>
 
 enum conn_failure {
-	CONN_FAIL_NETWORK,   /* retry with back-off */
+	CONN_FAIL_NETWORK,   /* the link: connect refused or unreachable, a
+	                        name that did not resolve, a timeout, a TLS
+	                        handshake or a connection cut. Retry with
+	                        back-off; another network may mend it */
 	CONN_FAIL_AUTH,      /* the server refused the credentials: retry
 	                        slowly, it will not fix itself */
-	CONN_FAIL_TLS,       /* TLS or certificate: likewise */
-	CONN_FAIL_CONFIG,    /* the secret could not be obtained */
+	CONN_FAIL_REFUSED,   /* the server answered but refused us (BYE, BAD,
+	                        a limit) or broke the protocol: likewise */
+	CONN_FAIL_TLS,       /* the certificate, or TLS the server cannot
+	                        do as required: likewise */
+	CONN_FAIL_CONFIG,    /* the secret could not be obtained, or the
+	                        configuration forbids the peer */
 	CONN_FAIL_CANCELLED, /* cancel_fd ended the connect: no failure,
 	                        nothing to retry or log */
 };
+
+/* The class of a libimap4 failure rc (< 0) of a connect or a login. */
+enum conn_failure conn_classify(int rc);
 
 /* On success 0 and *out, an authenticated handle (state AUTH). On failure
  * -1, *out NULL, *why the class and err a message safe to log.

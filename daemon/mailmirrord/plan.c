@@ -203,3 +203,18 @@ unsigned plan_backoff_ms(unsigned failures, uint32_t rnd)
 	 * one outage from reconnecting in lock step. */
 	return d / 2 + rnd % (d / 2 + 1);
 }
+
+int64_t plan_poke_wait_ms(bool link_failed, int64_t since_attempt_ms,
+                          int64_t left_ms)
+{
+	/* A retry after a refused login fails the same way, and every
+	 * failed login counts towards fail2ban bans and provider lockouts;
+	 * a network that changes every few seconds (containers starting on
+	 * the host, a flapping Wi-Fi) must not turn into a login storm. */
+	if (!link_failed || left_ms <= 0)
+		return left_ms > 0 ? left_ms : 0;
+	int64_t floor = PLAN_POKE_MIN_MS - since_attempt_ms;
+	if (floor < 0)
+		floor = 0;
+	return floor < left_ms ? floor : left_ms;
+}

@@ -108,4 +108,19 @@ int plan_batches(const uint32_t *uids, size_t n, size_t max,
  * with jitter in [d/2, d] from rnd (any 32-bit random value). */
 unsigned plan_backoff_ms(unsigned failures, uint32_t rnd);
 
+/* A poke (resume, network change) lets a retry come no sooner than this
+ * after the attempt before it began. */
+#define PLAN_POKE_MIN_MS 30000
+
+/* The wait before a retry that is left after a poke, in ms; left_ms when
+ * the poke changes nothing. Only a failure of the link (link_failed:
+ * connect refused or unreachable, DNS, a timeout, a TLS handshake cut, a
+ * connection that died) can be mended by another network, so only that
+ * wait is cut, and never to less than PLAN_POKE_MIN_MS after the last
+ * attempt began (since_attempt_ms ago). Any other (a server that refused
+ * the login or answered and refused us, the configuration, the cache)
+ * keeps its back-off. */
+int64_t plan_poke_wait_ms(bool link_failed, int64_t since_attempt_ms,
+                          int64_t left_ms);
+
 #endif

@@ -20,6 +20,7 @@ __attribute__((format(printf, 2, 3))) void store_set_err(struct store *s,
 	va_start(ap, fmt);
 	vsnprintf(s->err, sizeof(s->err), fmt, ap);
 	va_end(ap);
+	s->full = false;
 }
 
 static int code_of(int rc)
@@ -53,6 +54,7 @@ int store_fail(struct store *s, int rc, const char *what)
 {
 	store_set_err(s, "%s: %s", what, sqlite3_errmsg(s->db));
 	int code = code_of(rc);
+	s->full = code == STORE_EFULL;
 	if (code == STORE_ECORRUPT)
 		atomic_store(&damage_seen, true);
 	return code;
@@ -138,6 +140,11 @@ void store_close(struct store **sp)
 const char *store_errmsg(const struct store *s)
 {
 	return s->err;
+}
+
+bool store_full(const struct store *s)
+{
+	return s->full;
 }
 
 /* The cached statement, reset and unbound, or NULL with the error set. */

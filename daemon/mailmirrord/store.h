@@ -118,6 +118,10 @@ void store_checkpoint_with(struct store *s, struct checkpointer *ck);
  * the store. "" if none. */
 const char *store_errmsg(const struct store *s);
 
+/* Whether that failure was the disk (or the cache's file system) full:
+ * STORE_EFULL. A retry needs free space first, not a new attempt. */
+bool store_full(const struct store *s);
+
 /* Whether any connection of this process has found the cache damaged
  * (STORE_ECORRUPT after it was opened: a page that is no page, a file
  * copied over the cache while it was in use, a failing disk). No retry

@@ -81,9 +81,10 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	char err[512];
+	bool full; /* err is SQLite's SQLITE_FULL (store_full) */
 };
 
-/* Sets s->err. */
+/* Sets s->err (and clears s->full: store_fail sets it). */
 void store_set_err(struct store *s, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 

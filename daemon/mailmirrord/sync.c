@@ -270,6 +270,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->selected = NULL;
 	c->sel_dirty = false;
 	c->store_failed = false;
+	c->store_full = false;
 	c->condstore = c->qresync = false;
 	imap4_set_unsolicited(h, sync_on_unsolicited, c);
 	/* RFC 7162 3.2.3: ENABLE QRESYNC implies CONDSTORE. */

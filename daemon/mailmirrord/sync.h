@@ -86,6 +86,9 @@ struct sync_ctx {
 	bool store_failed; /* a write of unsolicited news failed on this
 	                      connection: the rest is not tried (a full disk
 	                      would fail, and be logged, once per line) */
+	bool store_full; /* the last SYNC_ESTORE was the disk full (set by
+	                    sync_fail_store, cleared by sync_attach): no
+	                    retry can store anything until there is room */
 	/* Flag changes the cache refused since the mailbox's pass began (or
 	 * its last listing of every flag), their MODSEQ below the row's
 	 * (STORE_ESTALE): until such a listing, its HIGHESTMODSEQ is written

@@ -29,6 +29,7 @@ int sync_fail_store(struct sync_ctx *c, const char *what)
 {
 	snprintf(c->err, sizeof(c->err), "cache: %s: %s", what,
 	         store_errmsg(c->store));
+	c->store_full = store_full(c->store);
 	store_rollback(c->store);
 	return SYNC_ESTORE;
 }

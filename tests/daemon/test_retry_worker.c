@@ -1,0 +1,279 @@
+/* test_retry_worker.c - when an account worker retries, against a
+ * scripted server: poked again and again (the network changes every few
+ * seconds: containers starting on the host, a flapping Wi-Fi) it retries
+ * as its back-off says, not at every poke; after its cache's disk filled
+ * up it does not reconnect before there is room. */
+#include "harness/fake_server.h"
+#include "mailmirrord/account.h"
+#include "mailmirrord/log.h"
+
+#include <criterion/criterion.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long the worker is poked, every POKE_MS. Its back-off (0.5-1 s,
+ * 1-2 s, 2-4 s, ...) allows at most 4 attempts in that time. */
+#define RUN_MS  4000
+#define POKE_MS 50
+
+static char dir[] = "/tmp/mm-retryw-XXXXXX";
+static char cache[96], logpath[96];
+
+static void cleanup(void)
+{
+	const char *sfx[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[128];
+		snprintf(p, sizeof(p), "%s%s", cache, sfx[i]);
+		unlink(p);
+	}
+	unlink(logpath);
+	rmdir(dir);
+}
+
+static void sleep_for(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+static char *idle[] = {"INBOX", NULL}, *boxes[] = {"*", NULL};
+
+static struct conf_account test_account(uint16_t port)
+{
+	return (struct conf_account){
+	        .name = "poked",
+	        .host = "127.0.0.1",
+	        .port = port,
+	        .tls = CONF_TLS_NONE,
+	        .user = "mallory",
+	        .auth = CONF_AUTH_LOGIN,
+	        .secret_kind = CONF_SECRET_PASSWORD,
+	        .secret = "wrong",
+	        .mailboxes = boxes,
+	        .n_mailboxes = 1,
+	        .idle = idle,
+	        .n_idle = 1,
+	        .poll_interval = 300,
+	        .idle_timeout = 1500,
+	        .noop_interval = 60,
+	        .timeout = 5,
+	        .bodies = CONF_BODIES_NONE,
+	        .max_connections = 1,
+	        .enabled = true,
+	};
+}
+
+/* Connection attempts the worker logged, poked every POKE_MS for RUN_MS
+ * against a server that plays conn_script once per connection. */
+static int attempts_under_pokes(const char *conn_script)
+{
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cache, sizeof(cache), "%s/cache.db", dir);
+	snprintf(logpath, sizeof(logpath), "%s/log", dir);
+	FILE *log = fopen(logpath, "w+");
+	cr_assert_not_null(log);
+	log_open(fileno(log), LOG_PREFIX_WORD);
+	log_set_level(LOG_LEVEL_INFO);
+
+	/* More connections than the back-off allows: the one that fails
+	 * reports how many the worker made (each "connecting" line). */
+	size_t len = strlen(conn_script) + 16, n = 64;
+	char *script = malloc(n * len + 32);
+	cr_assert_not_null(script);
+	strcpy(script, "TIMEOUT 1000\n");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(script, "ACCEPT\n");
+		strcat(script, conn_script);
+	}
+	struct fake_server *fs = NULL;
+	uint16_t port = 0;
+	cr_assert_eq(fake_server_listen(&fs, &port, script), 0);
+	free(script);
+
+	struct conf_account c = test_account(port);
+	struct account *a = NULL;
+	char err[256] = "";
+	cr_assert_eq(acct_start(&a, &c, cache, false, -1, NULL, NULL, err,
+	                        sizeof(err)),
+	             0, "%s", err);
+	for (int t = 0; t < RUN_MS; t += POKE_MS) {
+		sleep_for(POKE_MS);
+		acct_poke(a);
+	}
+	acct_request_stop(a);
+	cr_assert(acct_join(&a, 10000, NULL));
+	fake_server_finish(fs, NULL, 0);
+
+	int count = 0;
+	char line[LOG_LINE_MAX];
+	rewind(log);
+	while (fgets(line, sizeof(line), log)) {
+		cr_log_info("%s", line);
+		count += strstr(line, "connecting to 127.0.0.1") != NULL;
+	}
+	log_open(2, LOG_PREFIX_WORD);
+	fclose(log);
+	cleanup();
+	return count;
+}
+
+/* A refused password is not mended by a new network: every retry is one
+ * more failed login towards a fail2ban ban or a provider's lockout. */
+Test(retry_worker, pokes_do_not_retry_a_refused_login, .timeout = 30)
+{
+	int n = attempts_under_pokes(
+	        "S: * OK [CAPABILITY IMAP4rev1] fake server ready\n"
+	        "C~ $TAG LOGIN \n"
+	        "S: $TAG NO [AUTHENTICATIONFAILED] Authentication failed.\n"
+	        "EOF\n");
+	cr_assert_geq(n, 2, "%d attempts", n);
+	cr_assert_leq(n, 4, "%d attempts in %d ms", n, RUN_MS);
+}
+
+/* A link that fails (the server closes before its greeting) is retried
+ * on a poke, but never within 30 s of the last attempt. */
+Test(retry_worker, pokes_retry_a_failed_link_at_most_every_30_s, .timeout = 30)
+{
+	int n = attempts_under_pokes("CLOSE\n");
+	cr_assert_geq(n, 2, "%d attempts", n);
+	cr_assert_leq(n, 4, "%d attempts in %d ms", n, RUN_MS);
+}
+
+/* ---- a full disk */
+
+/* Lines of the log that contain what. */
+static int log_count(FILE *log, const char *what)
+{
+	int count = 0;
+	char line[LOG_LINE_MAX];
+	fflush(log);
+	rewind(log);
+	while (fgets(line, sizeof(line), log))
+		count += strstr(line, what) != NULL;
+	return count;
+}
+
+/* Waits up to ms for a log line with what. */
+static bool log_wait(FILE *log, const char *what, int ms)
+{
+	for (int t = 0; t < ms; t += 50) {
+		if (log_count(log, what))
+			return true;
+		sleep_for(50);
+	}
+	return log_count(log, what) > 0;
+}
+
+/* One session that fetches a message with a 3 MB body. */
+#define BODY_BYTES (3 << 20)
+static char *full_disk_session(void)
+{
+	const char *head =
+	        "S: * OK [CAPABILITY IMAP4rev1] fake server ready\n"
+	        "C~ $TAG LOGIN \n"
+	        "S: $TAG OK [CAPABILITY IMAP4rev1] logged in\n"
+	        "C~ $TAG LIST \"\" \\*$\n"
+	        "S: * LIST () \"/\" INBOX\n"
+	        "S: $TAG OK listed\n"
+	        "C~ $TAG EXAMINE INBOX$\n"
+	        "S: * 1 EXISTS\n"
+	        "S: * OK [UIDVALIDITY 7] ok\n"
+	        "S: * OK [UIDNEXT 2] ok\n"
+	        "S: $TAG OK [READ-ONLY] examined\n"
+	        "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	        "S: * SEARCH 1\n"
+	        "S: $TAG OK searched\n"
+	        "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	        "ENVELOPE BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n"
+	        "S+ * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	        "10:00:00 +0000\" RFC822.SIZE 3145728 ENVELOPE (NIL \"big\" "
+	        "NIL NIL NIL NIL NIL NIL NIL NIL) BODY[]<0> {3145728}\\r\\n\n";
+	/* The body: lines of text, each "S+ " step of 64 KB at most. */
+	size_t lines = BODY_BYTES / 64, cap = strlen(head) + lines * 80 + 256;
+	char *s = malloc(cap);
+	cr_assert_not_null(s);
+	size_t n = (size_t)sprintf(s, "%s", head);
+	for (size_t i = 0; i < lines; i++) {
+		if (i % 1024 == 0)
+			n += (size_t)sprintf(s + n, "%sS+ ", i ? "\n" : "");
+		/* 62 characters and CRLF */
+		n += (size_t)sprintf(s + n, "%062zu\\r\\n", i);
+	}
+	n += (size_t)sprintf(s + n, "\nS: )\nS: $TAG OK fetched\n");
+	return s;
+}
+
+/* A batch that finds the disk full is not fetched again, nor the server
+ * logged into, until the cache's file system has room. The cache sits on
+ * a tmpfs of 2 MB in a mount namespace of the test's own (root only). */
+Test(retry_worker, a_full_disk_waits_for_room_without_connecting, .timeout = 60)
+{
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		cr_skip_test("no mount namespace (not root?)");
+	cr_assert_not_null(mkdtemp(dir));
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=2m") < 0)
+		cr_skip_test("cannot mount a tmpfs");
+	snprintf(cache, sizeof(cache), "%s/cache.db", dir);
+	FILE *log = tmpfile();
+	cr_assert_not_null(log);
+	log_open(fileno(log), LOG_PREFIX_WORD);
+	log_set_level(LOG_LEVEL_INFO);
+
+	char *one = full_disk_session();
+	size_t len = strlen(one);
+	char *script = malloc(2 * len + 64);
+	cr_assert_not_null(script);
+	sprintf(script, "TIMEOUT 20000\n%sACCEPT\n%s", one, one);
+	free(one);
+	struct fake_server *fs = NULL;
+	uint16_t port = 0;
+	cr_assert_eq(fake_server_listen(&fs, &port, script), 0);
+	free(script);
+
+	struct conf_account c = test_account(port);
+	c.bodies = CONF_BODIES_FULL;
+	struct account *a = NULL;
+	char err[256] = "";
+	cr_assert_eq(acct_start(&a, &c, cache, false, -1, NULL, NULL, err,
+	                        sizeof(err)),
+	             0, "%s", err);
+	bool full = log_wait(log, "full", 10000);
+	/* The first look after the failure (0.5 to 1 s later) finds no room
+	 * and says what it waits for; then a second back-off step. */
+	bool waits = full && log_wait(log, "waiting for 80 MB free", 5000);
+	sleep_for(300);
+	int before = log_count(log, "connecting to");
+	/* Room again: the next look (1 to 2 s) reconnects. */
+	if (waits)
+		cr_assert_eq(mount(NULL, dir, NULL, MS_REMOUNT, "size=200m"),
+		             0);
+	bool again = waits && log_wait(log, "has room again", 8000) &&
+	             log_wait(log, "connected", 2000);
+	int after = log_count(log, "connecting to");
+	acct_request_stop(a);
+	acct_force_stop(a);
+	cr_assert(acct_join(&a, 10000, NULL));
+	fake_server_finish(fs, NULL, 0);
+
+	char line[LOG_LINE_MAX];
+	rewind(log);
+	while (fgets(line, sizeof(line), log))
+		cr_log_info("%s", line);
+	log_open(2, LOG_PREFIX_WORD);
+	fclose(log);
+	umount(dir);
+	rmdir(dir);
+	cr_assert(full, "no full disk");
+	cr_assert(waits, "no wait for room");
+	cr_assert_eq(before, 1, "%d connections on a full disk", before);
+	cr_assert(again, "no retry once there was room");
+	cr_assert_eq(after, 2);
+}
