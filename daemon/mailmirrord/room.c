@@ -11,7 +11,7 @@
 #define BATCH_ROWS_BYTES ((uint64_t)8 << 20)
 #define MARGIN_FLOOR     ((uint64_t)64 << 20)
 
-int room_free(const char *dir, uint64_t *out)
+int room_free(const char *dir, uint64_t *avail, uint64_t *size)
 {
 	struct statvfs st;
 	if (statvfs(dir, &st) < 0)
@@ -19,7 +19,8 @@ int room_free(const char *dir, uint64_t *out)
 	/* f_bavail, not f_bfree: the blocks reserved for root are the
 	 * admin's to recover with, not ours to fill again (and a daemon
 	 * run as root would otherwise see room that no user has). */
-	*out = (uint64_t)st.f_bavail * (uint64_t)st.f_frsize;
+	*avail = (uint64_t)st.f_bavail * (uint64_t)st.f_frsize;
+	*size = (uint64_t)st.f_blocks * (uint64_t)st.f_frsize;
 	return 0;
 }
 
@@ -39,12 +40,13 @@ uint64_t room_margin(const struct conf_account *c)
 bool room_enough(room_free_fn *free_of, const char *dir, uint64_t margin,
                  uint64_t *avail)
 {
+	uint64_t size = 0;
 	*avail = 0;
-	if (free_of(dir, avail) < 0) {
+	if (free_of(dir, avail, &size) < 0) {
 		*avail = 0;
 		return true;
 	}
-	return *avail >= margin;
+	return *avail >= margin || *avail >= size / 8;
 }
 
 int room_dir_of(char *buf, size_t len, const char *path)

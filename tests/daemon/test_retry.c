@@ -99,11 +99,11 @@ Test(retry, connect_failures_a_new_network_does_not_mend)
 
 /* ---- a retry after a full disk waits for room */
 
-static uint64_t stub_free;
+static uint64_t stub_free, stub_size = (uint64_t)100 << 30;
 static int stub_errno;
 static char stub_dir[256];
 
-static int stub_room(const char *dir, uint64_t *out)
+static int stub_room(const char *dir, uint64_t *out, uint64_t *size)
 {
 	snprintf(stub_dir, sizeof(stub_dir), "%s", dir);
 	if (stub_errno) {
@@ -111,6 +111,7 @@ static int stub_room(const char *dir, uint64_t *out)
 		return -1;
 	}
 	*out = stub_free;
+	*size = stub_size;
 	return 0;
 }
 
@@ -131,6 +132,21 @@ Test(retry, no_retry_while_the_disk_lacks_the_margin)
 	stub_free = (uint64_t)5 << 30;
 	cr_assert(room_enough(stub_room, "/d", margin, &avail));
 	cr_assert_eq(avail, stub_free);
+}
+
+/* A file system smaller than the margin (a 4 MB tmpfs) never has it free:
+ * an eighth of it freed is room enough. */
+Test(retry, a_small_file_system_needs_an_eighth_of_it_free)
+{
+	uint64_t avail = 1;
+	const uint64_t margin = (uint64_t)64 << 20;
+	stub_errno = 0;
+	stub_size = (uint64_t)4 << 20;
+	stub_free = ((uint64_t)4 << 20) / 8 - 1;
+	cr_assert_not(room_enough(stub_room, "/d", margin, &avail));
+	stub_free = (uint64_t)3 << 20;
+	cr_assert(room_enough(stub_room, "/d", margin, &avail));
+	stub_size = (uint64_t)100 << 30;
 }
 
 Test(retry, a_file_system_that_cannot_be_asked_does_not_stop_retries)
@@ -158,10 +174,11 @@ Test(retry, margin_is_twice_the_largest_batch_at_least_64_mb)
 
 Test(retry, free_space_of_a_real_directory)
 {
-	uint64_t avail = 0;
-	cr_assert_eq(room_free("/tmp", &avail), 0);
+	uint64_t avail = 0, size = 0;
+	cr_assert_eq(room_free("/tmp", &avail, &size), 0);
 	cr_assert_gt(avail, 0);
-	cr_assert_eq(room_free("/nonexistent/mm-room", &avail), -1);
+	cr_assert_geq(size, avail);
+	cr_assert_eq(room_free("/nonexistent/mm-room", &avail, &size), -1);
 	cr_assert_eq(errno, ENOENT);
 }
 
