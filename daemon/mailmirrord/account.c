@@ -247,8 +247,9 @@ static void back_off(struct worker *w, const char *why)
 static bool room_to_retry(struct worker *w)
 {
 	const struct conf_account *c = w->a->conf;
-	uint64_t margin = room_margin(c), avail = 0;
-	if (room_enough(room_free, w->cache_dir, margin, &avail)) {
+	uint64_t avail = 0, need = 0;
+	if (room_enough(room_free, w->cache_dir, room_margin(c), &avail,
+	                &need)) {
 		if (w->room_told)
 			log_notice(c->name, NULL,
 			           "%s has room again (%llu MB free); "
@@ -261,10 +262,10 @@ static bool room_to_retry(struct worker *w)
 	if (!w->room_told)
 		log_notice(c->name, NULL,
 		           "the cache's file system is full: waiting for "
-		           "%llu MB free on %s (%llu MB now) before "
+		           "%.1f MB free on %s (%.1f MB now) before "
 		           "connecting again",
-		           (unsigned long long)(margin >> 20), w->cache_dir,
-		           (unsigned long long)(avail >> 20));
+		           (double)need / (1 << 20), w->cache_dir,
+		           (double)avail / (1 << 20));
 	w->room_told = true;
 	return false;
 }

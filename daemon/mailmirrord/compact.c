@@ -3,8 +3,14 @@
 
 #include "mailmirrord/cachelock.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/room.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define DUE_BYTES (16 << 20)
@@ -66,19 +72,49 @@ int compact_some(struct store *s, int budget_ms, bool *told)
 	return rc < 0 ? -1 : compact_due(&sp);
 }
 
+/* VACUUM builds its copy in SQLite's temporary directory, /tmp unless
+ * told otherwise, which is often a small RAM disk: it is told the cache's
+ * own directory, where the copy's room is needed anyway. Before SQLite
+ * makes its first temporary file (it reads the variable once). */
+static void temp_beside(const char *path)
+{
+	char dir[PATH_MAX];
+	if (room_dir_of(dir, sizeof(dir), path) == 0)
+		setenv("SQLITE_TMPDIR", dir, 1);
+}
+
 int compact_cache(const char *path)
 {
 	char err[512];
 	struct store *s = NULL;
 	int lock_fd = -1, rc = -1;
 	struct store_space before, after;
+	struct stat st;
+	/* store_open would make a new cache of a missing one. */
+	if (stat(path, &st) < 0) {
+		log_err(NULL, NULL, "no cache at %s: %s", path,
+		        strerror(errno));
+		return -1;
+	}
+	temp_beside(path);
 	if (store_open(&s, path, err, sizeof(err)) < 0 ||
 	    cachelock_take(&lock_fd, path, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", path, err);
-	} else if (store_space(s, &before) < 0 || store_vacuum(s) < 0 ||
-	           store_wal_truncate(s) < 0 || store_space(s, &after) < 0) {
+	} else if (store_space(s, &before) < 0 || store_vacuum(s) < 0) {
+		log_err(NULL, NULL, "cache %s: %s", path, store_errmsg(s));
+		/* A VACUUM that failed (a full disk) changed nothing, but
+		 * may have grown the WAL: emptied, it gives the room back. */
+		store_wal_truncate(s);
+	} else if (store_space(s, &after) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", path, store_errmsg(s));
 	} else {
+		/* The rewrite is done; a reader's snapshot may keep its WAL
+		 * from being emptied now, which the daemon does later. */
+		if (store_wal_truncate(s) < 0)
+			log_notice(NULL, NULL,
+			           "cache %s: %s; the daemon empties the WAL "
+			           "when it next runs",
+			           path, store_errmsg(s));
 		printf("%s: %.1f MB (%.1f MB of it free) rewritten as %.1f "
 		       "MB\n",
 		       path, mb(before.pages, &before),

@@ -38,15 +38,18 @@ uint64_t room_margin(const struct conf_account *c)
 }
 
 bool room_enough(room_free_fn *free_of, const char *dir, uint64_t margin,
-                 uint64_t *avail)
+                 uint64_t *avail, uint64_t *need)
 {
 	uint64_t size = 0;
 	*avail = 0;
+	*need = margin;
 	if (free_of(dir, avail, &size) < 0) {
 		*avail = 0;
 		return true;
 	}
-	return *avail >= margin || *avail >= size / 8;
+	if (size / 8 < margin)
+		*need = size / 8;
+	return *avail >= *need;
 }
 
 int room_dir_of(char *buf, size_t len, const char *path)

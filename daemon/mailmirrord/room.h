@@ -32,7 +32,7 @@ uint64_t room_margin(const struct conf_account *c);
  * not be read: then true, and the retry finds out for itself (a file
  * system we cannot ask must not stop the account for ever). */
 bool room_enough(room_free_fn *free_of, const char *dir, uint64_t margin,
-                 uint64_t *avail);
+                 uint64_t *avail, uint64_t *need);
 
 /* The directory of the file path into buf ("." for a bare name). 0, or
  * -1 when buf is too small. */

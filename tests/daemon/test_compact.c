@@ -196,3 +196,42 @@ Test(compact, compact_refuses_a_cache_in_use)
 	store_close(&s);
 	cr_assert_eq(compact_cache(path), 0);
 }
+
+/* explore16: --compact on a path without a cache made one and said it
+ * rewrote it. */
+Test(compact, compact_needs_a_cache)
+{
+	cr_assert_eq(compact_cache(path), -1);
+	struct stat st;
+	cr_assert_neq(stat(path, &st), 0, "a cache was made");
+}
+
+/* explore16: a reader's snapshot kept the WAL from being emptied, and
+ * --compact said it failed (exit 1) after it had rewritten the cache. The
+ * copy is built beside the cache, not in a small /tmp. */
+Test(compact, a_readers_snapshot_does_not_fail_the_rewrite)
+{
+	struct store *s = open_store();
+	int64_t acct;
+	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	int64_t gone = fill(s, acct, "Gone", 400, 60000);
+	cr_assert_eq(store_mailbox_delete(s, gone), STORE_OK);
+	int64_t before = space(s).pages;
+	store_close(&s);
+
+	sqlite3 *reader;
+	cr_assert_eq(sqlite3_open_v2(path, &reader, SQLITE_OPEN_READONLY, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(reader,
+	                          "BEGIN; SELECT count(*) FROM messages;", NULL,
+	                          NULL, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(compact_cache(path), 0);
+	sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(reader);
+	cr_assert_str_eq(getenv("SQLITE_TMPDIR"), dir);
+	s = open_store();
+	cr_assert_lt(space(s).pages * 4, before);
+	store_close(&s);
+	assert_cache_consistent(path);
+}
