@@ -13,10 +13,21 @@ void failstreak_reset(struct failstreak *fs)
 	*fs = (struct failstreak){0};
 }
 
-/* Whether why is the streak's text, as far as the streak keeps of it. */
+/* Whether why is the streak's kind of failure: the same text up to its
+ * first colon ("connect", "authentication", "cache"), so that what varies
+ * from one attempt to the next (the address a rotating DNS name gave, a
+ * server's timestamp) does not make each one a new streak. */
+static size_t kind_len(const char *text, size_t max)
+{
+	size_t n = strcspn(text, ":");
+	return n < max ? n : max;
+}
+
 static bool same_text(const struct failstreak *fs, const char *why)
 {
-	return strncmp(fs->why, why, sizeof(fs->why) - 1) == 0;
+	size_t max = sizeof(fs->why) - 1, kind = kind_len(why, max);
+	return kind_len(fs->why, max) == kind &&
+	       strncmp(fs->why, why, kind) == 0;
 }
 
 /* "09:12", local time; "2026-11-03 09:12" when that was another day

@@ -14,7 +14,9 @@
  *	in 290 s
  *
  * as a warning once every FAILSTREAK_WARN_MS, at info level in between. A
- * different error text starts a new streak (a warning again).
+ * different kind of error (its text up to the first colon: "connect",
+ * "authentication") starts a new streak, a warning again; the rest of the
+ * text may vary (a rotating address, a server's timestamp).
  *
  * Sans-I/O: the caller passes the clocks and logs what it is given, so
  * the decision is tested without a worker or a clock. Nothing is

@@ -78,6 +78,25 @@ Test(failstreak, another_error_or_a_success_starts_over)
 	                 "authentication: server said NO; retrying in 1 s");
 }
 
+/* explore16: the connect error names the address tried, which a rotating
+ * DNS name changes at every attempt: one streak all the same. */
+Test(failstreak, what_varies_within_a_kind_is_one_streak)
+{
+	struct failstreak fs = {0};
+
+	note(&fs, "connect: mail.example.org (192.0.2.1): refused", 1, 0);
+	cr_assert_eq(note(&fs, "connect: mail.example.org (192.0.2.2): refused",
+	                  2, 5 * MIN),
+	             LOG_LEVEL_INFO);
+	cr_assert(strstr(msg, "(2 attempts): connect: mail.example.org "
+	                      "(192.0.2.2)"),
+	          "%s", msg);
+	cr_assert_eq(note(&fs, "connection: closed", 4, 6 * MIN),
+	             LOG_LEVEL_WARNING);
+	cr_assert_eq(note(&fs, "connect", 4, 7 * MIN), LOG_LEVEL_WARNING);
+	cr_assert_eq(note(&fs, "connect: again", 4, 8 * MIN), LOG_LEVEL_INFO);
+}
+
 /* An error as long as the worker's (sync.err) still compares, and the
  * message is cut to the room given, a string all the same. */
 Test(failstreak, long_texts)
