@@ -356,12 +356,19 @@ static int check_scope(struct query *q, const struct scope *sc)
 		return rc;
 	bind_scope(st, sc);
 	r = sqlite3_step(st);
-	if (r == SQLITE_DONE) {
-		if (sc->mailbox)
+	if (r == SQLITE_DONE && sc->mailbox) {
+		/* Which of the two is missing (explore16: "no mailbox" for
+		 * an account that does not exist). */
+		struct scope account_only = *sc;
+		account_only.mailbox = NULL;
+		rc = check_scope(q, &account_only);
+		if (rc == QUERY_OK) {
 			set_err(q, "no mailbox \"%s\" in account \"%s\"",
 			        sc->mailbox, sc->account);
-		else
-			set_err(q, "no account \"%s\"", sc->account);
+			rc = QUERY_NOSCOPE;
+		}
+	} else if (r == SQLITE_DONE) {
+		set_err(q, "no account \"%s\"", sc->account);
 		rc = QUERY_NOSCOPE;
 	} else if (r != SQLITE_ROW) {
 		set_err(q, "reading the cache: %s", sqlite3_errmsg(q->db));

@@ -526,6 +526,8 @@ Test(query, a_scope_that_names_nothing_has_its_own_status)
 	cr_assert_eq(query_search(&q, "budget", &f), QUERY_NOSCOPE);
 	cr_assert_eq(query_show(&q, "work/Nope", "1"), QUERY_NOSCOPE);
 	cr_assert_eq(query_show(&q, "ghost/INBOX", "1"), QUERY_NOSCOPE);
+	/* The account is what is missing (explore16). */
+	cr_assert_str_eq(q.err, "no account \"ghost\"");
 	f = filter("ghost");
 	cr_assert_eq(query_ls(&q, &f), QUERY_NOSCOPE);
 	cr_assert_str_eq(q.err, "no account \"ghost\"");
