@@ -515,6 +515,16 @@ fail:
  * deletes the WAL that the daemon goes on writing to: nobody would see
  * those writes, and a kill would lose them. lstat, not stat: a symlink
  * planted at the cache path must not redirect our writes. */
+void cache_forget_journal(const char *path)
+{
+	static const char *const suffixes[] = {"-wal", "-shm"};
+	char name[PATH_MAX];
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (snprintf(name, sizeof(name), "%s%s", path, suffixes[i]) <
+		    (int)sizeof(name))
+			unlink(name);
+}
+
 static int prepare_file(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
@@ -550,6 +560,7 @@ static int prepare_file(const char *path, char *err, size_t errlen)
 		             0600);
 		if (fd >= 0) {
 			close(fd);
+			cache_forget_journal(path);
 			return CACHE_OK;
 		}
 		if (errno != EEXIST) /* else created meanwhile: look again */

@@ -51,6 +51,15 @@ enum cache_code {
 	                        (ro) the file cannot be opened (permission) */
 };
 
+/* Removes the -wal and -shm at path: they belong to a file that was
+ * there before, removed or replaced (after a kill, or with a reader's
+ * snapshot keeping the WAL from being emptied). SQLite would replay the
+ * old frames into the new file, and a reader still holding the old -shm
+ * keeps any connection from starting it over ("disk I/O error"). Called
+ * for a file cache_open_rw creates, and by the daemon when it lets a
+ * cache go that is no longer at its path. */
+void cache_forget_journal(const char *path);
+
 /* Opens (creating it if needed) the cache at path for writing, as the
  * daemon does: the file, its -wal and -shm are mode 0600; WAL journal,
  * synchronous=NORMAL, foreign keys on, busy timeout set; the schema is

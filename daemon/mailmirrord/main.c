@@ -569,6 +569,8 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	cachelock_release(lock_fd);
 	if (damaged)
 		set_aside(cache);
+	else /* removed or replaced: a new file gets journals of its own */
+		cache_forget_journal(cache);
 	struct conf *conf = cs->v[cs->n - 1];
 	char err[512];
 	/* Its directory gone too: no new cache until it is back (under

@@ -1488,3 +1488,43 @@ Test(store, a_writers_wal_is_cut_back_when_it_starts_over)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 }
+
+/* explore16: a cache removed with its WAL left behind (rm cache.db after
+ * a kill, a WAL a reader kept from being emptied): the new file at the
+ * path was opened with the old -wal and -shm, whose frames SQLite
+ * replays. A new file starts with journals of its own. */
+Test(store, a_new_cache_ignores_a_wal_left_by_the_old_one)
+{
+	off_t size = one_message_closed();
+	cr_assert_gt(size, 0);
+	/* A reader's snapshot holds the old -shm: no connection may start
+	 * it over, and its index names frames the new WAL does not have. */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+	         "python3 -c \"import sqlite3, sys, time\n"
+	         "c = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', "
+	         "uri=True, isolation_level=None)\n"
+	         "c.execute('BEGIN')\n"
+	         "c.execute('SELECT count(*) FROM messages').fetchone()\n"
+	         "open(sys.argv[1] + '.held', 'w').close()\n"
+	         "time.sleep(3)\" '%s' &",
+	         path);
+	cr_assert_eq(system(cmd), 0);
+	char held[200];
+	snprintf(held, sizeof(held), "%s.held", path);
+	for (int i = 0; i < 100 && access(held, F_OK) != 0; i++)
+		usleep(50000);
+	cr_assert_eq(access(held, F_OK), 0, "the reader did not start");
+	unlink(held);
+	cr_assert_eq(unlink(path), 0);
+	struct store *s = NULL;
+	char err[256] = "";
+	int rc = store_open(&s, path, err, sizeof(err));
+	cr_assert_eq(rc, STORE_OK, "%d %s", rc, err);
+	int64_t acct;
+	cr_assert_eq(store_account_upsert(&acct, s, "new", "h", "u"), STORE_OK);
+	store_close(&s);
+	assert_consistent();
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM accounts"), 1);
+}
