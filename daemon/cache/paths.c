@@ -255,3 +255,16 @@ bool cache_file_is(const char *path, const struct cache_file_id *id)
 		return errno != ENOENT && errno != ENOTDIR;
 	return now.dev == id->dev && now.ino == id->ino;
 }
+
+int cache_dir_of(char *buf, size_t len, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+	if (!slash)
+		n = snprintf(buf, len, ".");
+	else if (slash == path)
+		n = snprintf(buf, len, "/");
+	else
+		n = snprintf(buf, len, "%.*s", (int)(slash - path), path);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}

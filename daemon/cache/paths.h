@@ -49,6 +49,10 @@ bool cache_default_makes_dir(void);
 int cache_check_path(const char *path, bool dir_may_be_made, char *err,
                      size_t errlen);
 
+/* The directory of the file path into buf ("." for a bare name, "/" for
+ * a file at the root). 0, or -1 when buf is too small. */
+int cache_dir_of(char *buf, size_t len, const char *path);
+
 /* The identity of the file at path: its device and inode. A daemon keeps
  * the identity of the cache it opened and compares it now and then with
  * what the path names: a cache removed (rm cache.db*, to rebuild it) or

@@ -1,6 +1,8 @@
 /* schema.c - DDL, migrations and the two ways to open the cache. */
 #include "cache/schema.h"
 
+#include "cache/paths.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -621,12 +623,10 @@ static char *real_dir_path(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
-	char *dir =
-	        slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
-	if (dir == NULL)
-		return NULL;
-	char *real = realpath(dir, NULL);
-	free(dir);
+	char dir[PATH_MAX];
+	char *real = cache_dir_of(dir, sizeof(dir), path) == 0
+	                     ? realpath(dir, NULL)
+	                     : NULL;
 	if (real == NULL)
 		return strdup(path);
 	char *out = NULL;
@@ -772,17 +772,11 @@ enum ro_way {
 
 static bool dir_writable(const char *path)
 {
-	const char *slash = strrchr(path, '/');
 	char dir[PATH_MAX];
 
-	if (slash == NULL)
-		return faccessat(AT_FDCWD, ".", W_OK, AT_EACCESS) == 0;
-	if ((size_t)(slash - path) >= sizeof(dir))
+	if (cache_dir_of(dir, sizeof(dir), path) < 0)
 		return true; /* let SQLite say what it makes of it */
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
-	return faccessat(AT_FDCWD, slash == path ? "/" : dir, W_OK,
-	                 AT_EACCESS) == 0;
+	return faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) == 0;
 }
 
 static enum ro_way ro_way(const char *path)

@@ -1,4 +1,5 @@
 /* account.c - an account's worker thread; see account.h. */
+#include "cache/paths.h"
 #include "mailmirrord/account.h"
 
 #include "mailmirrord/conn.h"
@@ -6,6 +7,7 @@
 #include "mailmirrord/failstreak.h"
 #include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/monotime.h"
 #include "mailmirrord/plan.h"
 #include "mailmirrord/room.h"
 #include "mailmirrord/store.h"
@@ -63,17 +65,10 @@ struct account {
 	_Atomic int64_t alive_until; /* CLOCK_MONOTONIC ms */
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void promise(struct account *a, int ms)
 {
 	/* Slack for the work between waits (SQLite writes, parsing). */
-	atomic_store(&a->alive_until, now_ms() + ms + 10000);
+	atomic_store(&a->alive_until, mono_ms() + ms + 10000);
 }
 
 static void set_status(struct account *a, const char *fmt, ...)
@@ -185,15 +180,15 @@ static void disconnect(struct worker *w, bool logout)
 static void wait_retry(struct worker *w, unsigned ms)
 {
 	struct account *a = w->a;
-	int64_t until = now_ms() + ms;
+	int64_t until = mono_ms() + ms;
 	int64_t left;
-	while (!atomic_load(&a->stop) && (left = until - now_ms()) > 0) {
+	while (!atomic_load(&a->stop) && (left = until - mono_ms()) > 0) {
 		sleep_ms(a, (unsigned)left);
 		/* Taken here, also when it came during the attempt, so that
 		 * a retry that fails again waits its full, longer back-off. */
 		if (!atomic_exchange(&a->poke, false))
 			continue;
-		int64_t now = now_ms();
+		int64_t now = mono_ms();
 		int64_t cut = plan_poke_wait_ms(
 		        w->link_failed, now - w->attempt_at, until - now);
 		if (cut >= until - now) {
@@ -231,7 +226,7 @@ static void back_off(struct worker *w, const char *why)
 	unsigned ms = next_backoff_ms(w);
 	char msg[FAILSTREAK_MSG_MAX];
 	log_msg(failstreak_note(&w->streak, msg, sizeof(msg), why,
-	                        (ms + 999) / 1000, now_ms(), time(NULL)),
+	                        (ms + 999) / 1000, mono_ms(), time(NULL)),
 	        a->conf->name, NULL, "%s", msg);
 	store_account_set_state(w->store, w->account_id, "error");
 	store_account_set_error(w->store, w->account_id, why);
@@ -355,8 +350,8 @@ static int notify_again(struct worker *w, struct sync_box *primary)
 {
 	/* A server that overflows again at once would have us resync every
 	 * watched box in a loop: then the others are polled. */
-	bool again = w->overflow_at && now_ms() - w->overflow_at < 60000;
-	w->overflow_at = now_ms();
+	bool again = w->overflow_at && mono_ms() - w->overflow_at < 60000;
+	w->overflow_at = mono_ms();
 	w->sync.notify_lost = false;
 	log_warning(w->a->conf->name, NULL,
 	            "the server stopped its notifications "
@@ -477,7 +472,7 @@ static int live(struct worker *w)
 	struct account *a = w->a;
 	const struct conf_account *c = a->conf;
 	struct sync_box *watched = mark_watched(w);
-	int64_t next_poll = now_ms() + (int64_t)c->poll_interval * 1000;
+	int64_t next_poll = mono_ms() + (int64_t)c->poll_interval * 1000;
 	unsigned quick = 0;
 	int rc = SYNC_OK;
 
@@ -502,7 +497,7 @@ static int live(struct worker *w)
 	set_status(a, "idle");
 
 	while (!atomic_load(&a->stop)) {
-		int64_t until = next_poll - now_ms();
+		int64_t until = next_poll - mono_ms();
 		int ms = until > (int64_t)c->idle_timeout * 1000
 		                 ? (int)c->idle_timeout * 1000
 		                 : (int)(until > 0 ? until : 0);
@@ -540,7 +535,7 @@ static int live(struct worker *w)
 			log_info(c->name, NULL, "checking the connection");
 			next_poll = 0;
 		}
-		if (atomic_load(&a->stop) || now_ms() < next_poll)
+		if (atomic_load(&a->stop) || mono_ms() < next_poll)
 			continue;
 
 		set_status(a, "polling");
@@ -571,7 +566,7 @@ static int live(struct worker *w)
 		}
 		store_account_set_last_sync(w->store, w->account_id,
 		                            time(NULL));
-		next_poll = now_ms() + (int64_t)c->poll_interval * 1000;
+		next_poll = mono_ms() + (int64_t)c->poll_interval * 1000;
 		set_status(a, "idle");
 	}
 	return SYNC_ESTOP;
@@ -620,7 +615,7 @@ static int session(struct worker *w)
 		log_info(c->name, NULL, "connecting to %s port %u", c->host,
 		         (unsigned)c->port);
 	promise(a, 30000 + (int)c->timeout * 1000);
-	w->attempt_at = now_ms();
+	w->attempt_at = mono_ms();
 	if (conn_open(&h, &why, c, a->cancel_fd, err, sizeof(err)) < 0) {
 		/* A stop cancels the connect (or races its failure): that
 		 * is the stop, not a failure to report or back off from. */
@@ -699,7 +694,7 @@ static void *run(void *arg)
 	store_account_clear_live(w.store, w.account_id);
 	/* Too long a path leaves "": statvfs fails on it, and a full disk
 	 * is retried as any failure. */
-	if (room_dir_of(w.cache_dir, sizeof(w.cache_dir), a->cache_path) < 0)
+	if (cache_dir_of(w.cache_dir, sizeof(w.cache_dir), a->cache_path) < 0)
 		w.cache_dir[0] = '\0';
 	w.sync = (struct sync_ctx){
 	        .conf = c,
@@ -789,7 +784,7 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	}
 	atomic_init(&a->stop, false);
 	atomic_init(&a->poke, false);
-	atomic_init(&a->alive_until, now_ms() + 60000);
+	atomic_init(&a->alive_until, mono_ms() + 60000);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -844,7 +839,7 @@ void acct_poke(struct account *a)
 	if (a->h)
 		imap4_wake(a->h);
 	if (a->idle_fd >= 0 && !a->check_by)
-		a->check_by = now_ms() + CHECK_MS;
+		a->check_by = mono_ms() + CHECK_MS;
 	pthread_cond_broadcast(&a->cond);
 	pthread_mutex_unlock(&a->lock);
 }
@@ -854,7 +849,7 @@ int acct_check_deadline(struct account *a)
 	int left = -1;
 	pthread_mutex_lock(&a->lock);
 	if (a->idle_fd >= 0 && a->check_by) {
-		int64_t l = a->check_by - now_ms();
+		int64_t l = a->check_by - mono_ms();
 		if (l > 0) {
 			left = (int)l;
 		} else {
@@ -907,7 +902,7 @@ bool acct_join(struct account **ap, int timeout_ms, bool *ok)
 
 bool acct_fresh(struct account *a)
 {
-	return now_ms() <= atomic_load(&a->alive_until);
+	return mono_ms() <= atomic_load(&a->alive_until);
 }
 
 void acct_describe(struct account *a, char *buf, size_t len)

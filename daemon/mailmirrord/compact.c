@@ -1,8 +1,10 @@
 /* compact.c - gives the cache's free space back; see compact.h. */
+#include "cache/paths.h"
 #include "mailmirrord/compact.h"
 
 #include "mailmirrord/cachelock.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/monotime.h"
 #include "mailmirrord/room.h"
 
 #include <errno.h>
@@ -29,13 +31,6 @@ bool compact_due(const struct store_space *sp)
 	       sp->free_pages >= sp->pages / 16;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int compact_some(struct store *s, int budget_ms, bool *told)
 {
 	struct store_space sp;
@@ -56,7 +51,7 @@ int compact_some(struct store *s, int budget_ms, bool *told)
 		*told = true;
 		return 0;
 	}
-	int64_t start = now_ms(), before = sp.pages;
+	int64_t start = mono_ms(), before = sp.pages;
 	int rc = 0;
 	do {
 		if (store_release_pages(s, STEP_PAGES) < 0 ||
@@ -65,7 +60,7 @@ int compact_some(struct store *s, int budget_ms, bool *told)
 			rc = -1;
 			break;
 		}
-	} while (compact_due(&sp) && now_ms() - start < budget_ms);
+	} while (compact_due(&sp) && mono_ms() - start < budget_ms);
 	if (sp.pages < before)
 		log_info(NULL, NULL, "cache: %.1f MB of free space given back",
 		         mb(before - sp.pages, &sp));
@@ -79,7 +74,7 @@ int compact_some(struct store *s, int budget_ms, bool *told)
 static void temp_beside(const char *path)
 {
 	char dir[PATH_MAX];
-	if (room_dir_of(dir, sizeof(dir), path) == 0)
+	if (cache_dir_of(dir, sizeof(dir), path) == 0)
 		setenv("SQLITE_TMPDIR", dir, 1);
 }
 

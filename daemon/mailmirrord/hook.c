@@ -2,6 +2,7 @@
 #include "mailmirrord/hook.h"
 
 #include "mailmirrord/log.h"
+#include "mailmirrord/monotime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,18 +136,11 @@ static pthread_mutex_t budget_lock = PTHREAD_MUTEX_INITIALIZER;
 static double budget = HOOK_RUNS_PER_BATCH;
 static int64_t budget_at_ms;
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Takes up to n runs from the budget; how many it got. */
 static size_t take_runs(size_t n)
 {
 	pthread_mutex_lock(&budget_lock);
-	int64_t now = now_ms();
+	int64_t now = mono_ms();
 	if (budget_at_ms)
 		budget += (double)(now - budget_at_ms) / 1000.0 *
 		          HOOK_RUNS_PER_SECOND;

@@ -16,6 +16,7 @@
 #include "mailmirrord/config.h"
 #include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/monotime.h"
 #include "mailmirrord/netwatch.h"
 #include "mailmirrord/notify.h"
 #include "mailmirrord/prune.h"
@@ -285,13 +286,6 @@ static int64_t suspended_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &m);
 	return (int64_t)(b.tv_sec - m.tv_sec) * 1000 +
 	       (b.tv_nsec - m.tv_nsec) / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* Connections are likely dead though no socket knows it yet: every worker

@@ -7,6 +7,7 @@
  * take the daemon down, and the tests feed it hostile buffers.
  */
 #include "mailmirrord/netwatch.h"
+#include "mailmirrord/monotime.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -289,13 +290,6 @@ bool netwatch_debounce_due(struct netwatch_debounce *d, int64_t now_ms)
 }
 
 /* ---- the socket */
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One datagram from the kernel into nw->buf: its length, 0 for one to
  * skip, or -1 with errno. *truncated when it did not fit. */

@@ -51,16 +51,3 @@ bool room_enough(room_free_fn *free_of, const char *dir, uint64_t margin,
 		*need = size / 8;
 	return *avail >= *need;
 }
-
-int room_dir_of(char *buf, size_t len, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	int n;
-	if (!slash)
-		n = snprintf(buf, len, ".");
-	else if (slash == path)
-		n = snprintf(buf, len, "/");
-	else
-		n = snprintf(buf, len, "%.*s", (int)(slash - path), path);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}

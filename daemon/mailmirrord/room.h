@@ -34,8 +34,4 @@ uint64_t room_margin(const struct conf_account *c);
 bool room_enough(room_free_fn *free_of, const char *dir, uint64_t margin,
                  uint64_t *avail, uint64_t *need);
 
-/* The directory of the file path into buf ("." for a bare name). 0, or
- * -1 when buf is too small. */
-int room_dir_of(char *buf, size_t len, const char *path);
-
 #endif

@@ -3,6 +3,7 @@
 #include "mailmirrord/config.h"
 #include "mailmirrord/linelog.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/monotime.h"
 #include "mailmirrord/redact.h"
 
 #include <errno.h>
@@ -180,14 +181,6 @@ out:
 
 /* ------------------------------------------------------------- commands */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int spawn_shell(pid_t *pid, const char *command, int outfd, int errfd)
 {
 	char *argv[] = {"sh", "-c", (char *)command, NULL};
@@ -241,7 +234,7 @@ static int reap(pid_t pid, int64_t deadline)
 			return status;
 		if (r < 0 && errno != EINTR)
 			return -2; /* not ours to reap: nothing left to do */
-		if (now_ms() >= deadline)
+		if (mono_ms() >= deadline)
 			break;
 		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000}, NULL);
 	}
@@ -317,7 +310,7 @@ static enum read_end collect(struct run *r, int64_t deadline, int cancel_fd)
 		struct pollfd p[3] = {{.fd = r->fd[0], .events = POLLIN},
 		                      {.fd = r->fd[1], .events = POLLIN},
 		                      {.fd = cancel_fd, .events = POLLIN}};
-		int64_t now = now_ms(), end = deadline, left;
+		int64_t now = mono_ms(), end = deadline, left;
 		int n;
 
 		if (!r->exited &&
@@ -447,7 +440,7 @@ static int from_command(struct secret *out, const char *account,
 		            what, strerror(rc));
 	}
 
-	deadline = now_ms() + timeout_ms;
+	deadline = mono_ms() + timeout_ms;
 	end = collect(r, deadline, cancel_fd);
 	for (int i = 0; i < 2; i++)
 		if (r->fd[i] >= 0)

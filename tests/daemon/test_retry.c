@@ -1,6 +1,7 @@
 /* test_retry.c - when an account worker retries: what a poke (resume,
  * network change) may cut short, and the free space a retry after a full
  * disk waits for. */
+#include "cache/paths.h"
 #include "mailmirrord/conn.h"
 #include "mailmirrord/plan.h"
 #include "mailmirrord/room.h"
@@ -189,15 +190,15 @@ Test(retry, free_space_of_a_real_directory)
 Test(retry, directory_of_the_cache)
 {
 	char buf[64];
-	cr_assert_eq(room_dir_of(buf, sizeof(buf), "/var/cache/mm/c.db"), 0);
+	cr_assert_eq(cache_dir_of(buf, sizeof(buf), "/var/cache/mm/c.db"), 0);
 	cr_assert_str_eq(buf, "/var/cache/mm");
-	cr_assert_eq(room_dir_of(buf, sizeof(buf), "/c.db"), 0);
+	cr_assert_eq(cache_dir_of(buf, sizeof(buf), "/c.db"), 0);
 	cr_assert_str_eq(buf, "/");
-	cr_assert_eq(room_dir_of(buf, sizeof(buf), "c.db"), 0);
+	cr_assert_eq(cache_dir_of(buf, sizeof(buf), "c.db"), 0);
 	cr_assert_str_eq(buf, ".");
-	cr_assert_eq(room_dir_of(buf, sizeof(buf), "sub/c.db"), 0);
+	cr_assert_eq(cache_dir_of(buf, sizeof(buf), "sub/c.db"), 0);
 	cr_assert_str_eq(buf, "sub");
-	cr_assert_eq(room_dir_of(buf, 4, "/var/cache/c.db"), -1);
+	cr_assert_eq(cache_dir_of(buf, 4, "/var/cache/c.db"), -1);
 }
 
 /* The store tells a full disk from its other failures: it is what makes
