@@ -247,6 +247,16 @@ static size_t control_at(const unsigned char *p, size_t left)
 	return 0;
 }
 
+/* Whether the eight bytes of x are all printable ASCII (0x20..0x7e), which
+ * no control sequence above starts with: most of a field, a word at a time.
+ * Adding one to each byte carries into the high bit only from 0x7f and up,
+ * and a carry out of a byte needs a high bit there already. */
+static bool printable8(uint64_t x)
+{
+	return !(((x | (x + IMAP4_ASCII_ONES)) & IMAP4_ASCII_HIGH) |
+	         imap4_ascii_below(x, 0x20));
+}
+
 /* Ends the field that started at *at with a NUL; an empty address list is
  * no field at all. A field is one line of text: each control character a
  * server (or an encoded-word) put in it becomes a space, since the cache
@@ -262,6 +272,13 @@ static int end_field(struct imap4_buf *b, size_t *at, bool none)
 	unsigned char *d = (unsigned char *)b->data;
 	size_t out = *at;
 	for (size_t i = *at; i < b->len;) {
+		uint64_t x;
+		if (b->len - i >= 8 && (memcpy(&x, d + i, 8), printable8(x))) {
+			memmove(d + out, d + i, 8);
+			out += 8;
+			i += 8;
+			continue;
+		}
 		size_t n = control_at(d + i, b->len - i);
 		if (n) {
 			d[out++] = ' ';

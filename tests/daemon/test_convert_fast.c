@@ -99,6 +99,56 @@ Test(convert_fast, non_ascii_byte_at_every_position)
 	}
 }
 
+static size_t append(char *dst, size_t at, const char *s)
+{
+	strcpy(dst + at, s);
+	return at + strlen(s);
+}
+
+/* The subject of len characters with the control c at position at, and
+ * what the row must hold: the control is a space. A subject whose control
+ * is not first starts with another one (U+2029, three bytes for one
+ * space), so that what follows is copied back by two bytes; one of odd
+ * length ends in a letter whose lead byte is that of C1's controls. */
+static void expect_one_control(const char *c, size_t len, size_t at)
+{
+	char subject[128], want[128];
+	size_t s = 0, w = 0;
+	for (size_t i = 0; i < len; i++) {
+		const char *ch = i % 2 ? "~" : "a";
+		if (i == len - 1 && len % 2)
+			ch = "\xc2\xa9";
+		if (i == at || (i == 0 && at > 0)) {
+			s = append(subject, s, i == at ? c : "\xe2\x80\xa9");
+			w = append(want, w, " ");
+		} else {
+			s = append(subject, s, ch);
+			w = append(want, w, ch);
+		}
+	}
+	imap4_envelope e = {.subject = subject};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_ENVELOPE,
+	               .uid = 1,
+	               .envelope = &e};
+	struct conv_msg got;
+	cr_assert_eq(conv_msg(&got, &m), 0);
+	cr_assert_str_eq(got.row.subject, want, "len %zu at %zu", len, at);
+	conv_clear(&got);
+}
+
+/* Fields are looked at eight printable bytes at a time: a control (one,
+ * two or three bytes, as UTF-8 spells it) at every position, in the words
+ * and in the tail. */
+Test(convert_fast, control_at_every_position)
+{
+	static const char *const controls[] = {"\x1b", "\x7f", "\xc2\x9b",
+	                                       "\xe2\x80\xa8"};
+	for (size_t c = 0; c < 4; c++)
+		for (size_t len = 1; len <= 25; len++)
+			for (size_t at = 0; at < len; at++)
+				expect_one_control(controls[c], len, at);
+}
+
 Test(convert_fast, recent_dropped_in_any_case_other_flags_kept)
 {
 	const char *flags[] = {"\\Recent", "\\RECENT", "\\recent",
