@@ -669,7 +669,9 @@ IMAP4_API const imap4_resp *imap4_data_at(const imap4 *h, size_t i);
 /* imaplib.response(code): the data of the most recent untagged response or
  * response code named name (EXISTS, UIDVALIDITY, READ-WRITE, ...) received
  * since it was last asked for, as raw text; NULL when none. Popped, like
- * imaplib. The string is malloc'ed; the caller frees. */
+ * imaplib. The string is malloc'ed; the caller frees. The messages that
+ * imap4_fetch_each() hands to its callback are the callback's and are not
+ * kept here. */
 IMAP4_API int imap4_response(char **out, imap4 *h, const char *name);
 
 /* Untagged responses that no command asked for (EXISTS, EXPUNGE, FETCH

@@ -27,7 +27,7 @@ struct idler {
 static int deliver(imap4 *h, struct idler *id, const imap4_resp *resp)
 {
 	struct imap4_run run = {.expect = EXP_NONE};
-	int rc = imap4_observe(h, resp, false);
+	int rc = imap4_observe(h, resp, false, true);
 
 	if (rc)
 		return rc;
@@ -106,7 +106,7 @@ static int idle_complete(imap4 *h, struct idler *id, struct imap4_run *run,
 	if (resp->tag == NULL || strcmp(resp->tag, h->tag))
 		return imap4_fail(h, IMAP4_EPROTO,
 		                  "tagged response for an unknown tag");
-	int rc = imap4_observe(h, resp, false);
+	int rc = imap4_observe(h, resp, false, true);
 	if (rc)
 		return rc;
 	h->state = id->prev;

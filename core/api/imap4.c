@@ -260,7 +260,7 @@ static int read_greeting(imap4 *h)
 	h->welcome = strndup(resp->raw, n);
 	if (h->welcome == NULL)
 		return imap4_fail(h, IMAP4_ENOMEM, NULL);
-	rc = imap4_observe(h, resp, false);
+	rc = imap4_observe(h, resp, false, true);
 	if (rc)
 		return rc;
 	if (strcmp(resp->name, "OK") == 0)

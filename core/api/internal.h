@@ -150,7 +150,7 @@ int imap4_write(imap4 *h, const void *data, size_t len, size_t redact_from,
 
 /* Shows a response to the session (capabilities, cache) and checks BYE:
  * 0, or an abort-class error. */
-int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok);
+int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok, bool remember);
 
 /* Keeps a copy of resp in the command's data (bounded by max_untagged). */
 int imap4_keep(imap4 *h, const imap4_resp *resp);

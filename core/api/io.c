@@ -241,9 +241,10 @@ int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
 	}
 }
 
-int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok)
+int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok,
+                  bool remember)
 {
-	int rc = imap4_session_observe(&h->sess, resp);
+	int rc = imap4_session_observe(&h->sess, resp, remember);
 
 	if (rc)
 		return imap4_fail(h, rc, "keeping session state: %s",
@@ -310,6 +311,15 @@ static bool expected(const struct imap4_run *run, const imap4_resp *resp)
 		if (strcmp(*e, resp->name) == 0)
 			return true;
 	return false;
+}
+
+/* A FETCH that goes to the command's message callback: the caller's,
+ * which imap4_response() does not keep a copy of as well (a copy of
+ * every message a mailbox's FETCH streams). */
+static bool streamed(const struct imap4_run *run, const imap4_resp *resp)
+{
+	return run->msg_cb && !run->cb_error && resp->name &&
+	       strcmp(resp->name, "FETCH") == 0 && expected(run, resp);
 }
 
 static void note_cb_error(struct imap4_run *run, int rc)
@@ -526,7 +536,8 @@ static int read_to_completion(imap4 *h, struct imap4_run *run, struct sender *s)
 				return rc;
 			break;
 		case IMAP4_RESP_UNTAGGED:
-			rc = imap4_observe(h, resp, run->bye_ok);
+			rc = imap4_observe(h, resp, run->bye_ok,
+			                   !streamed(run, resp));
 			if (rc == 0)
 				rc = imap4_route(h, run, resp);
 			if (rc)
@@ -549,7 +560,7 @@ static int read_to_completion(imap4 *h, struct imap4_run *run, struct sender *s)
 			/* A completion in the middle of a literal (the server
 			 * refused it) leaves the stream in step only if we
 			 * stop sending, which we do: s is dropped here. */
-			rc = imap4_observe(h, resp, run->bye_ok);
+			rc = imap4_observe(h, resp, run->bye_ok, true);
 			if (rc)
 				return rc;
 			return imap4_complete(h, run, resp);

@@ -245,7 +245,8 @@ static int cache_resp(struct imap4_session *s, const imap4_resp *resp)
 	return 0;
 }
 
-int imap4_session_observe(struct imap4_session *s, const imap4_resp *resp)
+int imap4_session_observe(struct imap4_session *s, const imap4_resp *resp,
+                          bool remember)
 {
 	int rc = 0;
 
@@ -260,7 +261,7 @@ int imap4_session_observe(struct imap4_session *s, const imap4_resp *resp)
 	else if (resp->type == IMAP4_RESP_UNTAGGED && resp->name &&
 	         strcmp(resp->name, "ENABLED") == 0)
 		rc = add_enabled(s, resp->args);
-	if (rc)
+	if (rc || !remember)
 		return rc;
 	return cache_resp(s, resp);
 }

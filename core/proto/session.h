@@ -46,9 +46,11 @@ void imap4_session_clear(struct imap4_session *s);
 
 /* Takes in what resp tells about the session: CAPABILITY data or a
  * [CAPABILITY] code replace the capabilities, ENABLED data adds to the
- * enabled set, and the data of the response and of its code go to the
- * cache. 0 or IMAP4_ENOMEM; an over-long capability list is IMAP4_ELIMIT. */
-int imap4_session_observe(struct imap4_session *s, const imap4_resp *resp);
+ * enabled set, and, with remember, the data of the response and of its
+ * code go to the cache. 0 or IMAP4_ENOMEM; an over-long capability list
+ * is IMAP4_ELIMIT. */
+int imap4_session_observe(struct imap4_session *s, const imap4_resp *resp,
+                          bool remember);
 
 /* Replaces the capabilities with the atoms of the chain at first.
  * 0, IMAP4_ENOMEM or IMAP4_ELIMIT (the old set then stays). */

@@ -397,6 +397,13 @@ Test(commands, fetch_each_streams_typed_messages)
 	/* the EXISTS was not the command's: kept as data (no callback) */
 	cr_assert_eq(imap4_data_count(h), 1);
 	cr_assert_str_eq(imap4_data_at(h, 0)->name, "EXISTS");
+	/* and for imap4_response(), unlike the messages the callback took */
+	char *text;
+	cr_assert_eq(imap4_response(&text, h, "EXISTS"), 0);
+	cr_assert_str_eq(text, "3");
+	free(text);
+	cr_assert_eq(imap4_response(&text, h, "FETCH"), 0);
+	cr_assert_null(text);
 
 	/* a failing callback: read to the completion, then ECALLBACK */
 	s.n = 0;
@@ -405,6 +412,10 @@ Test(commands, fetch_each_streams_typed_messages)
 	             IMAP4_ECALLBACK);
 	cr_assert_eq(s.n, 1);
 	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ERROR);
+	/* what the callback no longer took is kept as imaplib would */
+	cr_assert_eq(imap4_response(&text, h, "FETCH"), 0);
+	cr_assert_str_eq(text, "2 (UID 8)");
+	free(text);
 	api_done(&t);
 }
 
