@@ -131,6 +131,11 @@ for t in raw_fetch runstat; do
 	${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -D_GNU_SOURCE \
 		-o "$work/$t" "$bench/$t.c"
 done
+# shellcheck disable=SC2046
+${CC:-cc} -std=c11 -O2 -g -DNDEBUG -Wall -Wextra -D_GNU_SOURCE -I"$top/core" \
+	-I"$top/daemon" -o "$work/bench_floor" "$bench/bench_floor.c" \
+	"$top"/daemon/cache/*.c "$build/libimap4.a" \
+	$(pkg-config --cflags --libs sqlite3 gnutls zlib) -pthread
 
 raw() {	# raw OUT ITEMS MAILBOX: one raw transfer, its figures in OUT
 	"$work/raw_fetch" 127.0.0.1 "$IMAP_PORT" "$IMAP_USER" "$3" "$2" > "$1" ||
@@ -264,6 +269,13 @@ measure_1() {
 		done
 		fresh "$work/py-$n.db"
 	done
+	# The floor of the CPU: the same FETCH, captured once, parsed and
+	# stored step by step by a C program with nothing else to do.
+	"$work/raw_fetch" -w "$work/meta-$big.capture" 127.0.0.1 "$IMAP_PORT" \
+		"$IMAP_USER" "B$big" "$META" > /dev/null || die "raw_fetch -w failed"
+	"$work/bench_floor" "$work/meta-$big.capture" "$work" 3 \
+		> "$work/floor.out" || die "bench_floor failed"
+	rm -f "$work/meta-$big.capture" "$work"/floor-*.db*
 }
 
 # ---------------------------------------------------- 2. full bodies
@@ -597,6 +609,20 @@ report_1() {
 	done
 	echo "  (xraw: wall over raw_fetch's; xpy: CPU (user+sys) over py_store.py's, the CPU peer;"
 	echo "   MB/s: response bytes over wall time; $(kv "$work/meta-$big.raw.out" fetch_bytes) bytes at $big messages)"
+	[ -s "$work/floor.out" ] || return 0
+	pc=$(cpu "$work/meta-$big.py.stat")
+	echo "  the floor of the CPU at $big (tests/bench/bench_floor.c, C with libimap4 and SQLite, from a capture"
+	echo "  of the same FETCH, each step adding to the one before; xpy over py_store.py's $(fmt "$pc" 2) s):"
+	for step in parse raw rows schema; do
+		c=$(kv "$work/floor.out" "${step}_cpu_s")
+		case $step in
+		parse) what="read and type every FETCH, store nothing" ;;
+		raw) what="store each response's bytes by UID: py_store.py's work" ;;
+		rows) what="store the cache's columns instead, undecoded, one index" ;;
+		schema) what="in the cache's own schema: its indexes, no decoding, no FTS" ;;
+		esac
+		printf '    %-7s %6s s %6s  %s\n' "$step" "$(fmt "$c" 2)" "$(ratio "$c" "$pc")" "$what"
+	done
 }
 
 report_2() {

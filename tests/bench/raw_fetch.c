@@ -1,6 +1,7 @@
 /* raw_fetch.c - the raw transfer limit: one UID FETCH, read and discarded.
  *
- *	IMAP_PASS=secret raw_fetch [-s SET] HOST PORT USER MAILBOX ITEMS
+ *	IMAP_PASS=secret raw_fetch [-s SET] [-w FILE] HOST PORT USER MAILBOX
+ *		ITEMS
  *
  * Connects over plain TCP, LOGINs, SELECTs MAILBOX, sends
  * "UID FETCH SET ITEMS" (SET defaults to 1:*) and reads until the tagged
@@ -8,7 +9,9 @@
  * (RFC 3501 section 4.3): nothing is parsed, copied or stored. Whatever a
  * real client costs beyond this is its own work; the time this takes is
  * the server's plus the kernel's. The password comes from the environment
- * so that it does not show in ps(1).
+ * so that it does not show in ps(1). With -w, the FETCH command's bytes
+ * as received are also written to FILE (for tests/bench/bench_floor.c;
+ * not in a timed run).
  *
  * Prints "key value" lines on stdout for tests/bench/bench_daemon.sh:
  *	fetch_bytes	bytes received from the FETCH command to its completion
@@ -50,6 +53,7 @@ struct conn {
 	size_t tail_len;
 	uint64_t literal; /* literal bytes still to skip */
 	uint64_t fetches;
+	FILE *copy; /* where what is read goes too, or NULL */
 };
 
 static double now(void)
@@ -121,6 +125,10 @@ static int fill(struct conn *c)
 		c->len = (size_t)r;
 		c->off = 0;
 		c->received += (uint64_t)r;
+		if (c->copy && fwrite(c->buf, 1, c->len, c->copy) != c->len) {
+			fprintf(stderr, "raw_fetch: cannot write the copy\n");
+			return -1;
+		}
 		return 0;
 	}
 }
@@ -277,18 +285,22 @@ static char *quote(const char *s)
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: IMAP_PASS=... raw_fetch [-s SET] HOST PORT USER "
-	        "MAILBOX ITEMS\n");
+	        "usage: IMAP_PASS=... raw_fetch [-s SET] [-w FILE] HOST PORT "
+	        "USER MAILBOX ITEMS\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *set = "1:*";
+	const char *set = "1:*", *copy = NULL;
 	int i = 1;
-	if (argc > 2 && strcmp(argv[1], "-s") == 0) {
-		set = argv[2];
-		i = 3;
+	for (; argc - i > 2 && argv[i][0] == '-'; i += 2) {
+		if (strcmp(argv[i], "-s") == 0)
+			set = argv[i + 1];
+		else if (strcmp(argv[i], "-w") == 0)
+			copy = argv[i + 1];
+		else
+			usage();
 	}
 	if (argc - i != 5)
 		usage();
@@ -323,10 +335,22 @@ int main(int argc, char **argv)
 		goto out;
 	uint64_t before = c.received - (uint64_t)(c.len - c.off);
 	c.fetches = 0;
+	if (copy && (c.copy = fopen(copy, "wb")) == NULL) {
+		fprintf(stderr, "raw_fetch: %s: %s\n", copy, strerror(errno));
+		goto out;
+	}
 	double t0 = now();
 	if (command(&c, "a3", "a3 UID FETCH %s %s\r\n", set, items) < 0)
 		goto out;
 	double t1 = now();
+	if (c.copy) {
+		int bad = fclose(c.copy) != 0;
+		c.copy = NULL;
+		if (bad) {
+			fprintf(stderr, "raw_fetch: cannot write %s\n", copy);
+			goto out;
+		}
+	}
 	uint64_t fetch_bytes = c.received - (uint64_t)(c.len - c.off) - before;
 	if (command(&c, "a4", "a4 LOGOUT\r\n") < 0)
 		goto out;
@@ -337,6 +361,8 @@ int main(int argc, char **argv)
 	       t1 - t0);
 	rc = 0;
 out:
+	if (c.copy)
+		fclose(c.copy);
 	if (c.fd >= 0)
 		close(c.fd);
 	free(c.buf);
