@@ -29,11 +29,16 @@ struct qcol {
 #define LOCAL_MINUTE(x)                                                        \
 	"strftime('%Y-%m-%d %H:%M', " x ", 'unixepoch', 'localtime')"
 
-/* IMAP says INBOX is case-insensitive (RFC 3501 5.1); other names are
- * compared as the UTF-8 the daemon stored. */
+/* IMAP says INBOX is case-insensitive (RFC 3501 5.1), and servers take it
+ * so as the first level of a name too ("inbox/Sub" is "INBOX/Sub", with
+ * the mailbox's own delimiter); other names are compared as the UTF-8
+ * the daemon stored. */
 #define MAILBOX_MATCH                                                          \
 	"(b.name = :mbox OR (upper(:mbox) = 'INBOX' AND upper(b.name) = "      \
-	"'INBOX'))"
+	"'INBOX') OR (length(b.delimiter) = 1 AND "                            \
+	"upper(substr(:mbox, 1, 6)) = 'INBOX' || upper(b.delimiter) AND "      \
+	"upper(substr(b.name, 1, 6)) = 'INBOX' || upper(b.delimiter) AND "     \
+	"substr(:mbox, 7) = substr(b.name, 7)))"
 
 /* clang-format off */
 static const struct qcol message_cols[] = {

@@ -1,6 +1,7 @@
 /* plan.c - the sync engine's pure decisions; see plan.h. */
 #include "mailmirrord/plan.h"
 
+#include <ctype.h>
 #include <strings.h>
 
 void plan_mailbox(struct plan_actions *out, const struct plan_local *local,
@@ -93,14 +94,23 @@ static bool match_at(const char *p, const char *n, char delim)
 	}
 }
 
+/* Whether c ends a name's first level. Before LIST the delimiter is not
+ * known (0): any character but a letter or digit may be it. */
+static bool ends_level(char c, char delimiter)
+{
+	if (c == '\0')
+		return true;
+	return delimiter ? c == delimiter : !isalnum((unsigned char)c);
+}
+
 bool plan_match(const char *pattern, const char *name, char delimiter)
 {
 	/* INBOX is case-insensitive, alone or as the first level. */
 	size_t len = 5;
 	if (strncasecmp(name, "INBOX", len) == 0 &&
 	    strncasecmp(pattern, "INBOX", len) == 0 &&
-	    (name[len] == '\0' || name[len] == delimiter) &&
-	    (pattern[len] == '\0' || pattern[len] == delimiter))
+	    ends_level(name[len], delimiter) &&
+	    ends_level(pattern[len], delimiter))
 		return match_at(pattern + len, name + len, delimiter);
 	return match_at(pattern, name, delimiter);
 }

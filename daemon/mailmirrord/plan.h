@@ -62,7 +62,8 @@ bool plan_status_changed(const struct plan_local *local, uint32_t uidvalidity,
                          uint64_t highestmodseq);
 
 /* LIST pattern match with IMAP wildcards: '*' matches anything, '%'
- * anything but the hierarchy delimiter (0: none). */
+ * anything but the hierarchy delimiter (0: none, or not known yet).
+ * INBOX matches in any case, alone or as the first level of a name. */
 bool plan_match(const char *pattern, const char *name, char delimiter);
 
 /* Whether a mailbox is synced: matched by one of include (NULL-terminated;

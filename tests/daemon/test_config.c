@@ -668,6 +668,11 @@ Test(config, idle_covered)
 	conf_free(&c);
 	expect_ok(&c, ACCOUNT("    password = \"x\";\n    idle = [\"*\"];\n"));
 	conf_free(&c);
+	/* and so is INBOX as a first level, whatever the delimiter will be */
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
+	                      "    mailboxes = [\"INBOX.*\"];\n"
+	                      "    idle = [\"inbox.Lists.dev\"];\n"));
+	conf_free(&c);
 	/* patterns are matched against LIST later: never an error here */
 	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
 	                      "    idle = [\"Lists/%\", \"Archive*\"];\n"));

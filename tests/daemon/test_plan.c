@@ -206,6 +206,12 @@ Test(plan, wildcards)
 	          "only INBOX ignores case");
 	cr_assert(plan_match("T*h", "Trash", '.'));
 	cr_assert(plan_match("%", "a/b", 0), "no delimiter: %% crosses all");
+	/* before LIST (delimiter 0) INBOX's first level is any non-letter */
+	cr_assert(plan_match("inbox.Work", "INBOX.Work", 0));
+	cr_assert(plan_match("INBOX/*", "inbox/x", 0));
+	cr_assert(!plan_match("inboxes", "INBOXES", 0));
+	cr_assert(!plan_match("inbox.Work", "INBOX.Work", '/'),
+	          "the delimiter known, '.' is no level");
 	cr_assert(plan_match("**%", "a/b", '/'));
 	cr_assert(!plan_match("", "a", '/'));
 	cr_assert(plan_match("", "", '/'));

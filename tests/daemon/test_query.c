@@ -263,6 +263,36 @@ Test(query, ls_filters)
 	cr_assert_str_eq(output(), "");
 }
 
+/* INBOX is case-insensitive as the first level of a name too, with the
+ * mailbox's own delimiter; what follows it is compared exactly. */
+Test(query, inbox_first_level_in_any_case)
+{
+	struct store *s;
+	char err[256];
+	int64_t dot, sub;
+
+	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK, "%s",
+	             err);
+	store_account_upsert(&dot, s, "dot", "imap.dot.example", "me");
+	store_mailbox_upsert(&sub, s, dot, "INBOX.Sub", ".", "", NULL);
+	add(s, sub, 1, T0, "", "Below the inbox", "Dot <d@example.org>");
+	store_close(&s);
+	open_mode(OUT_TSV);
+
+	struct query_filter f = filter("dot/inbox.Sub");
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK, "%s", q.err);
+	cr_assert(strstr(output(), "Below the inbox"));
+	f = filter("dot/Inbox.Sub");
+	cr_assert_eq(query_count(&q, &f), QUERY_OK, "%s", q.err);
+	cr_assert_str_eq(output(), "1\n");
+	f = filter("dot/inbox.sub");
+	cr_assert_eq(query_ls(&q, &f), QUERY_NOSCOPE);
+	f = filter("dot/inbox/Sub");
+	cr_assert_eq(query_ls(&q, &f), QUERY_NOSCOPE, "not its delimiter");
+	f = filter("dot/inboxSub");
+	cr_assert_eq(query_ls(&q, &f), QUERY_NOSCOPE);
+}
+
 Test(query, ls_table_for_a_terminal)
 {
 	struct query_filter f = filter("work/Lists/dev");
