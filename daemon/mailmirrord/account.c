@@ -94,6 +94,9 @@ struct worker {
 	/* How back_off() logs a failure that recurs. */
 	struct failstreak streak;
 	int64_t attempt_at; /* when the last connection attempt began */
+	bool admin_needed;  /* the last failure was one only the admin can
+	                       mend: the credentials, the certificate, the
+	                       secret's command */
 	bool link_failed;   /* the last failure was the link's: a network
 	                       change may mend it (plan_poke_wait_ms) */
 	bool disk_full;     /* the last one was the cache's disk full: no
@@ -225,9 +228,13 @@ static void back_off(struct worker *w, const char *why)
 	struct account *a = w->a;
 	unsigned ms = next_backoff_ms(w);
 	char msg[FAILSTREAK_MSG_MAX];
-	log_msg(failstreak_note(&w->streak, msg, sizeof(msg), why,
-	                        (ms + 999) / 1000, mono_ms(), time(NULL)),
-	        a->conf->name, NULL, "%s", msg);
+	int level = failstreak_note(&w->streak, msg, sizeof(msg), why,
+	                            (ms + 999) / 1000, mono_ms(), time(NULL));
+	/* A failure no retry mends is an error (journalctl -p err): the
+	 * account is not mirrored until someone acts. */
+	if (level == LOG_LEVEL_WARNING && w->admin_needed)
+		level = LOG_LEVEL_ERR;
+	log_msg(level, a->conf->name, NULL, "%s", msg);
 	store_account_set_state(w->store, w->account_id, "error");
 	store_account_set_error(w->store, w->account_id, why);
 	set_status(a, "error, retry in %u s", (ms + 999) / 1000);
@@ -623,10 +630,14 @@ static int session(struct worker *w)
 			return SYNC_ESTOP;
 		snprintf(w->sync.err, sizeof(w->sync.err), "%s", err);
 		w->link_failed = why == CONN_FAIL_NETWORK;
+		w->admin_needed = why == CONN_FAIL_AUTH ||
+		                  why == CONN_FAIL_TLS ||
+		                  why == CONN_FAIL_CONFIG;
 		return SYNC_ECONN;
 	}
 	/* Logged in: from here a SYNC_ECONN is a connection that died. */
 	w->link_failed = true;
+	w->admin_needed = false;
 	publish_handle(a, h);
 	log_info(c->name, NULL, "connected");
 

@@ -374,6 +374,31 @@ Test(daemon, once_records_how_the_account_ended, .timeout = 120)
 	teardown(&f);
 }
 
+/* A refused password does not mend itself: the live daemon logs it as an
+ * error (journalctl -p err), where a connection refused is a warning. */
+Test(daemon, a_refused_password_is_an_error, .timeout = 60)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_pwe", "dm_pwe", NULL);
+	cr_assert_eq(sh("sed -i 's/password = \"[^\"]*\"/password = "
+	                "\"not-the-password\"/' %s",
+	                f.conf),
+	             0);
+	pid_t pid = start_daemon(&f);
+	int found = 1;
+	for (int i = 0; i < 100 && found != 0; i++) {
+		usleep(100000);
+		found = sh(
+		        "grep -q '^error: \\[test\\] .*uthentication' %s/log",
+		        f.dir);
+	}
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(found, 0, "no error line for the refused password");
+	cr_assert_eq(sh("grep -q '^warning: .*uthentication' %s/log", f.dir),
+	             1);
+	teardown(&f);
+}
+
 Test(daemon, interrupted_after_every_commit_converges, .timeout = 300)
 {
 	struct fixture f;
