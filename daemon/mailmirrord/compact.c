@@ -1,5 +1,4 @@
 /* compact.c - gives the cache's free space back; see compact.h. */
-#include "cache/paths.h"
 #include "mailmirrord/compact.h"
 
 #include "mailmirrord/cachelock.h"
@@ -8,7 +7,6 @@
 #include "mailmirrord/room.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,17 +65,6 @@ int compact_some(struct store *s, int budget_ms, bool *told)
 	return rc < 0 ? -1 : compact_due(&sp);
 }
 
-/* VACUUM builds its copy in SQLite's temporary directory, /tmp unless
- * told otherwise, which is often a small RAM disk: it is told the cache's
- * own directory, where the copy's room is needed anyway. Before SQLite
- * makes its first temporary file (it reads the variable once). */
-static void temp_beside(const char *path)
-{
-	char dir[PATH_MAX];
-	if (cache_dir_of(dir, sizeof(dir), path) == 0)
-		setenv("SQLITE_TMPDIR", dir, 1);
-}
-
 int compact_cache(const char *path)
 {
 	char err[512];
@@ -91,7 +78,8 @@ int compact_cache(const char *path)
 		        strerror(errno));
 		return -1;
 	}
-	temp_beside(path);
+	/* VACUUM builds its copy in SQLite's temporary directory. */
+	store_temp_beside(path);
 	if (store_open(&s, path, err, sizeof(err)) < 0 ||
 	    cachelock_take(&lock_fd, path, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", path, err);

@@ -704,6 +704,8 @@ int main(int argc, char **argv)
 		free(dflt);
 		return bad;
 	}
+	if (cache)
+		store_temp_beside(cache);
 	/* Create or migrate the cache once, before any worker opens it. */
 	struct store *s = NULL;
 	int lock_fd = -1;

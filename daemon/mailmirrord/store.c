@@ -3,9 +3,11 @@
  * and store_index.c. */
 #include "mailmirrord/store_internal.h"
 
+#include "cache/paths.h"
 #include "cache/schema.h"
 #include "mailmirrord/checkpointer.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -86,6 +88,13 @@ static int code_of_cache(int rc)
 	}
 }
 
+void store_temp_beside(const char *path)
+{
+	char dir[PATH_MAX];
+	if (cache_dir_of(dir, sizeof(dir), path) == 0)
+		setenv("SQLITE_TMPDIR", dir, 1);
+}
+
 int store_open(struct store **out, const char *path, char *err, size_t errlen)
 {
 	struct store *s;
@@ -101,6 +110,13 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	if (rc < 0) {
 		free(s);
 		return code_of_cache(rc);
+	}
+	if ((rc = store_rows_register(s->db)) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		         sqlite3_errmsg(s->db));
+		sqlite3_close(s->db);
+		free(s);
+		return code_of(rc);
 	}
 	*out = s;
 	return STORE_OK;

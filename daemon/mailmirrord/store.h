@@ -62,6 +62,14 @@ enum store_code {
 
 struct store;
 
+/* SQLite's temporary files (the journal that undoes a batch's INSERT
+ * alone, store_rows.c, once past 64 KiB; a VACUUM's copy) go to the
+ * directory of the cache at path: writable by whoever writes the cache,
+ * and where a copy's room is needed anyway, where /tmp is often a small
+ * RAM disk and /var/tmp may be read-only for a service. Before SQLite
+ * makes its first temporary file (it reads the place once). */
+void store_temp_beside(const char *path);
+
 /* Opens the cache at path (creating and migrating it, see cache_open_rw).
  * On success *out is a store the caller closes with store_close(). On
  * failure *out is NULL, err holds the reason and the code says its class. */

@@ -43,6 +43,7 @@ enum stmt_id {
 	ST_MAILBOX_RECOUNT_UNSEEN,
 	ST_MESSAGE_UPSERT,
 	ST_MESSAGE_INSERT,
+	ST_MESSAGE_INSERT_ALL,
 	ST_MESSAGE_MAX_ID,
 	ST_QUEUE_NEW,
 	ST_NEW_UNSEEN,
@@ -126,5 +127,22 @@ int store_set_text(struct store *s, enum stmt_id id, int64_t row, const char *v,
                    const char *what);
 int store_set_int(struct store *s, enum stmt_id id, int64_t row, int64_t v,
                   const char *what);
+
+/* ---- a batch of rows as a table (store_rows.c) */
+
+/* The rows a statement reads from store_rows(?), bound with
+ * sqlite3_bind_pointer(st, i, rows, STORE_ROWS_POINTER, NULL): message
+ * m[i] with its normalised flags flags[i]. Borrowed: the rows must live
+ * until the statement is done with (store_done). */
+struct store_rows {
+	const struct store_msg *const *m;
+	const char *const *flags;
+	size_t n;
+};
+#define STORE_ROWS_POINTER "mailmirrord.store_rows"
+
+/* Makes store_rows available on db (once, when the store opens). An
+ * SQLite result code. */
+int store_rows_register(sqlite3 *db);
 
 #endif

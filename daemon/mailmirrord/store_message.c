@@ -11,55 +11,105 @@
 
 /* --------------------------------------------------------------- messages */
 
-static int cmp_str(const void *a, const void *b)
+/* A flag of a list: where it starts in the list and its length. */
+struct flag_word {
+	const char *p;
+	size_t n;
+};
+
+/* A list of up to this many flags is sorted without an allocation: far
+ * more than a message carries. */
+#define FLAG_WORDS_ON_STACK 32
+
+/* Bytewise, as strcmp would order the flags alone (no flag holds NUL). */
+static int cmp_word(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const struct flag_word *x = a, *y = b;
+	int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
+
+	return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
 }
 
-/* The flags sorted bytewise, duplicates and extra spaces removed, in a
- * string the caller frees; NULL with the error set. Sorting makes equal
- * flag sets equal strings, whatever order the server sent. */
+static size_t count_words(const char *flags)
+{
+	size_t n = 0;
+
+	for (const char *p = flags; *p != '\0'; p++)
+		n += *p != ' ' && (p == flags || p[-1] == ' ');
+	return n;
+}
+
+/* STORE_EINVAL, with the error set, for a list of more than
+ * STORE_FLAGS_MAX bytes; its length is *len. */
+static int check_flags(struct store *s, const char *flags, size_t *len)
+{
+	*len = flags ? strlen(flags) : 0;
+	if (*len > STORE_FLAGS_MAX) {
+		store_set_err(s, "flag list of %zu bytes refused", *len);
+		return STORE_EINVAL;
+	}
+	return STORE_OK;
+}
+
+/* Writes to out (room for strlen(flags) + 1 bytes) the flags sorted
+ * bytewise, duplicates and extra spaces removed. Sorting makes equal flag
+ * sets equal strings, whatever order the server sent. STORE_OK, or
+ * STORE_ENOMEM with the error set. */
+static int normalise_into(struct store *s, char *out, const char *flags)
+{
+	struct flag_word stack[FLAG_WORDS_ON_STACK], *w = stack;
+	size_t n = flags ? count_words(flags) : 0, out_len = 0;
+
+	if (n > FLAG_WORDS_ON_STACK && (w = malloc(n * sizeof(*w))) == NULL) {
+		store_set_err(s, "out of memory");
+		return STORE_ENOMEM;
+	}
+	n = 0;
+	for (const char *p = flags ? flags : ""; *p != '\0';) {
+		if (*p == ' ') {
+			p++;
+			continue;
+		}
+		w[n].p = p;
+		while (*p != ' ' && *p != '\0')
+			p++;
+		w[n].n = (size_t)(p - w[n].p);
+		n++;
+	}
+	if (n > 1)
+		qsort(w, n, sizeof(*w), cmp_word);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && cmp_word(&w[i], &w[i - 1]) == 0)
+			continue;
+		if (out_len > 0)
+			out[out_len++] = ' ';
+		memcpy(out + out_len, w[i].p, w[i].n);
+		out_len += w[i].n;
+	}
+	out[out_len] = '\0';
+	if (w != stack)
+		free(w);
+	return STORE_OK;
+}
+
+/* The flags normalised (normalise_into) in a string the caller frees;
+ * NULL with *rc and the error set. */
 static char *normalise_flags(struct store *s, const char *flags, int *rc)
 {
-	size_t len = flags ? strlen(flags) : 0, n = 0, out_len = 0;
-	char *copy, *res, **words, *save = NULL;
+	size_t len;
+	char *res;
 
-	if (len > STORE_FLAGS_MAX) {
-		store_set_err(s, "flag list of %zu bytes refused", len);
-		*rc = STORE_EINVAL;
+	if ((*rc = check_flags(s, flags, &len)) < 0)
 		return NULL;
-	}
-	copy = malloc(len + 1);
-	res = malloc(len + 1);
-	/* A flag takes two bytes at least (one and a space). */
-	words = malloc((len / 2 + 1) * sizeof(*words));
-	if (copy == NULL || res == NULL || words == NULL) {
-		free(copy);
-		free(res);
-		free(words);
+	if ((res = malloc(len + 1)) == NULL) {
 		store_set_err(s, "out of memory");
 		*rc = STORE_ENOMEM;
 		return NULL;
 	}
-	memcpy(copy, flags ? flags : "", len + 1);
-	for (char *w = strtok_r(copy, " ", &save); w != NULL;
-	     w = strtok_r(NULL, " ", &save))
-		words[n++] = w;
-	qsort(words, n, sizeof(*words), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		size_t wl;
-
-		if (i > 0 && strcmp(words[i], words[i - 1]) == 0)
-			continue;
-		wl = strlen(words[i]);
-		if (out_len > 0)
-			res[out_len++] = ' ';
-		memcpy(res + out_len, words[i], wl);
-		out_len += wl;
+	if ((*rc = normalise_into(s, res, flags)) < 0) {
+		free(res);
+		return NULL;
 	}
-	res[out_len] = '\0';
-	free(words);
-	free(copy);
 	return res;
 }
 
@@ -159,6 +209,72 @@ static int insert_row(struct store *s, int64_t mailbox,
 	return rc;
 }
 
+/* The flags of the n rows normalised, in one allocation that the caller
+ * frees: n pointers, then the strings they point to. NULL with *rc and
+ * the error set. */
+static char **normalise_all(struct store *s, const struct store_msg *const *m,
+                            size_t n, int *rc)
+{
+	size_t total = n * sizeof(char *), len;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((*rc = check_flags(s, m[i]->flags, &len)) < 0)
+			return NULL;
+		total += len + 1;
+	}
+	char **flags = malloc(total);
+	if (flags == NULL) {
+		store_set_err(s, "out of memory");
+		*rc = STORE_ENOMEM;
+		return NULL;
+	}
+	char *text = (char *)(flags + n);
+	for (size_t i = 0; i < n; i++) {
+		if ((*rc = normalise_into(s, text, m[i]->flags)) < 0) {
+			free(flags);
+			return NULL;
+		}
+		flags[i] = text;
+		text += strlen(text) + 1;
+	}
+	return flags;
+}
+
+/* Inserts the n rows with one statement (ST_MESSAGE_INSERT_ALL), the
+ * common case of a batch: none of them is cached yet. *one_by_one when a
+ * row broke a constraint (a UID cached already, or no such mailbox):
+ * SQLite has undone the statement, and the caller goes row by row, which
+ * updates a cached row or says which row failed and why. A bad row is
+ * refused before anything is written. */
+static int insert_all(struct store *s, int64_t mailbox,
+                      const struct store_msg *const *m, size_t n,
+                      bool *one_by_one)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st;
+	char **flags;
+
+	*one_by_one = false;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = check_row(s, m[i])) < 0)
+			return rc;
+	if ((st = store_stmt(s, ST_MESSAGE_INSERT_ALL, &rc)) == NULL ||
+	    (flags = normalise_all(s, m, n, &rc)) == NULL)
+		return rc;
+	struct store_rows rows = {
+	        .m = m, .flags = (const char *const *)flags, .n = n};
+	sqlite3_bind_pointer(st, 1, &rows, STORE_ROWS_POINTER, NULL);
+	sqlite3_bind_int64(st, 2, mailbox);
+	int step = sqlite3_step(st);
+	if ((step & 0xff) == SQLITE_CONSTRAINT)
+		*one_by_one = true;
+	else if (step != SQLITE_DONE)
+		rc = store_fail(s, step, "storing the messages");
+	store_done(st);
+	free(flags);
+	return rc;
+}
+
 /* Stores rows and queues the new ones for the index, in one transaction
  * (the caller's when one is open). ids, when not NULL, gets each row's id;
  * added, when not NULL, what was new. */
@@ -175,7 +291,10 @@ static int upsert_rows(struct store *s, int64_t mailbox,
 		return rc;
 	if ((st = store_stmt(s, ST_MESSAGE_MAX_ID, &rc)) != NULL)
 		rc = store_run_int(s, st, "finding the last message", &before);
-	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+	bool one_by_one = ids != NULL;
+	if (rc == STORE_OK && !one_by_one)
+		rc = insert_all(s, mailbox, m, n, &one_by_one);
+	for (size_t i = 0; i < n && rc == STORE_OK && one_by_one; i++) {
 		if (ids) {
 			rc = upsert_row(s, mailbox, m[i], &id);
 			ids[i] = id;

@@ -97,14 +97,24 @@ const char *const store_sql[ST_COUNT] = {
 		"bcc_addr = excluded.bcc_addr, "
 		"message_id = excluded.message_id, "
 		"in_reply_to = excluded.in_reply_to RETURNING id",
-	/* The batch's common case, a UID not cached yet. A plain INSERT is
-	 * half the work of the upsert for SQLite: no RETURNING table, and no
-	 * update trigger compiled in, so no statement journal and no FTS5
-	 * savepoint per row. A UID that is cached already fails here with a
-	 * unique constraint and goes through the upsert. */
+	/* A row of a batch that could not be stored at once (below), most
+	 * likely a UID not cached yet. A plain INSERT is half the work of the
+	 * upsert for SQLite: no RETURNING table, and no update trigger
+	 * compiled in, so no statement journal and no FTS5 savepoint per row.
+	 * A UID that is cached already fails here with a unique constraint
+	 * and goes through the upsert. */
 	[ST_MESSAGE_INSERT] =
 		"INSERT INTO messages (" MSG_COLUMNS ") VALUES (?1, ?2, ?3, "
 		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	/* The batch's common case: rows not cached yet, all in one statement
+	 * (store_rows.c). Being many rows, it is one that SQLite undoes by
+	 * itself when a row breaks a constraint (its statement journal, once
+	 * per batch): the batch then goes row by row, as above. */
+	[ST_MESSAGE_INSERT_ALL] =
+		"INSERT INTO messages (" MSG_COLUMNS ") SELECT ?2, uid, modseq, "
+		"flags, internaldate, size, date, subject, from_addr, "
+		"sender_addr, reply_to_addr, to_addr, cc_addr, bcc_addr, "
+		"message_id, in_reply_to FROM store_rows(?1)",
 	[ST_MESSAGE_MAX_ID] = "SELECT coalesce(max(id), 0) FROM messages",
 	/* New rows wait for the indexer (store_index_chunk), one statement
 	 * per batch: tokenising envelopes in the sync's transactions was a

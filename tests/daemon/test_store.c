@@ -1101,6 +1101,81 @@ Test(store, long_batches_store_every_row_or_none)
 	assert_consistent();
 }
 
+/* A batch inside the caller's transaction: a bad row anywhere in it, or a
+ * flag list too long, is refused before any row of the batch is written,
+ * so that what the caller commits holds nothing of it. */
+Test(store, refused_batch_leaves_nothing_in_the_callers_transaction)
+{
+	enum { N = 5 };
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_msg rows[N];
+	const struct store_msg *v[N];
+	char *long_flags = malloc(70001);
+
+	memset(long_flags, 'a', 70000);
+	long_flags[70000] = '\0';
+	for (int i = 0; i < N; i++) {
+		rows[i] = msg((uint32_t)i + 1, "kept?", "");
+		v[i] = &rows[i];
+	}
+	rows[3].uid = 0;
+	cr_assert_eq(store_begin(s), STORE_OK);
+	cr_assert_eq(store_message_upsert_many(s, inbox, v, N, NULL),
+	             STORE_EINVAL);
+	rows[3].uid = 4;
+	rows[4].flags = long_flags;
+	cr_assert_eq(store_message_upsert_many(s, inbox, v, N, NULL),
+	             STORE_EINVAL);
+	cr_assert_eq(store_commit(s), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages_unindexed"), 0);
+	free(long_flags);
+	store_close(&s);
+	assert_consistent();
+}
+
+/* A batch stores flags as a single row does: sorted bytewise, each once,
+ * one space between them; many flags as well as none. */
+Test(store, batches_normalise_flags)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	char many[400] = "", want_many[400] = "";
+
+	/* w39 ... w00, each twice: more flags than fit on the stack. */
+	for (int i = 39; i >= 0; i--)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+		         " w%02d w%02d", i, i);
+	for (int i = 0; i < 40; i++)
+		snprintf(want_many + strlen(want_many),
+		         sizeof(want_many) - strlen(want_many), "%sw%02d",
+		         i ? " " : "", i);
+	struct store_msg rows[] = {
+	        msg(1, "a", "\\Seen  $Junk \\Answered \\Seen"),
+	        msg(2, "b", "  b a  ab a  "),
+	        msg(3, "c", ""),
+	        msg(4, "d", "\\Seenish \\Seen"),
+	        msg(5, "e", many),
+	        msg(6, "f", NULL),
+	};
+	const struct store_msg *v[] = {&rows[0], &rows[1], &rows[2],
+	                               &rows[3], &rows[4], &rows[5]};
+
+	cr_assert_eq(store_message_upsert_many(s, inbox, v, 6, NULL), STORE_OK);
+	assert_text("SELECT flags FROM messages WHERE uid = 1",
+	            "$Junk \\Answered \\Seen");
+	assert_text("SELECT flags FROM messages WHERE uid = 2", "a ab b");
+	assert_text("SELECT flags FROM messages WHERE uid = 3", "");
+	assert_text("SELECT flags FROM messages WHERE uid = 4",
+	            "\\Seen \\Seenish");
+	assert_text("SELECT flags FROM messages WHERE uid = 5", want_many);
+	assert_text("SELECT flags FROM messages WHERE uid = 6", "");
+	cr_assert_eq(query_int("SELECT sum(seen) FROM messages"), 2);
+	store_close(&s);
+	assert_consistent();
+}
+
 /* A chunk of the indexer stops at its byte budget (by message size; an
  * envelope alone weighs 512), though it always takes one message, and at
  * its count: for waiting messages and for waiting bodies alike. */
