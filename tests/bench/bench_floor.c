@@ -24,9 +24,9 @@
  * time of this single-threaded process, CLOCK_PROCESS_CPUTIME_ID) and
  * "messages N".
  */
+#include "bench_util.h"
 #include "cache/schema.h"
 #include "imap4.h"
-#include "proto/reader.h"
 
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -36,7 +36,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PIECE 65536
 #define BATCH 2000
 
 enum step { PARSE, RAW, ROWS, SCHEMA, STEPS };
@@ -64,38 +63,6 @@ struct sink {
 	size_t in_batch;
 	char text[1 << 16]; /* a field being put together */
 };
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int compare(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n = -1;
-	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0) {
-		rewind(f);
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	if (f)
-		fclose(f);
-	*len = n > 0 ? (size_t)n : 0;
-	return buf;
-}
 
 static int exec(sqlite3 *db, const char *sql)
 {
@@ -278,37 +245,35 @@ static int store(struct sink *s, const imap4_resp *resp, const imap4_msg *m)
 	return 0;
 }
 
+struct step_run {
+	struct sink *sink;
+	long messages;
+};
+
+static int take(void *payload, const imap4_resp *resp)
+{
+	struct step_run *r = payload;
+	imap4_msg m;
+	int rc;
+	if (!resp->name || strcmp(resp->name, "FETCH"))
+		return 0;
+	if ((rc = imap4_msg_parse(&m, resp)) < 0 ||
+	    (rc = store(r->sink, resp, &m)) < 0)
+		return rc;
+	r->messages++;
+	return 0;
+}
+
 /* One step over the whole capture; the number of messages, or -1. */
 static long run(struct sink *s, const char *dir, const char *data, size_t len)
 {
-	struct imap4_reader r;
-	const imap4_resp *resp;
-	long n = 0;
+	struct step_run r = {.sink = s};
 	int rc = open_sink(s, dir);
-
-	imap4_reader_init(&r, NULL);
-	for (size_t off = 0; off < len && rc >= 0;) {
-		size_t piece = len - off < PIECE ? len - off : PIECE;
-		ssize_t used = imap4_reader_feed(&r, data + off, piece);
-		if (used < 0) {
-			rc = (int)used;
-			break;
-		}
-		off += (size_t)used;
-		while (rc >= 0 && (rc = imap4_reader_next(&r, &resp)) == 1) {
-			imap4_msg m;
-			if (!resp->name || strcmp(resp->name, "FETCH"))
-				continue;
-			if ((rc = imap4_msg_parse(&m, resp)) < 0 ||
-			    (rc = store(s, resp, &m)) < 0)
-				break;
-			n++;
-		}
-	}
-	imap4_reader_clear(&r);
+	if (rc >= 0)
+		rc = bench_feed(data, len, take, &r);
 	if (close_sink(s) < 0)
 		rc = -1;
-	return rc < 0 ? -1 : n;
+	return rc < 0 ? -1 : r.messages;
 }
 
 int main(int argc, char **argv)
@@ -321,7 +286,7 @@ int main(int argc, char **argv)
 	if (runs < 1 || runs > 100)
 		runs = 3;
 	size_t len;
-	char *data = slurp(argv[1], &len);
+	char *data = bench_slurp(argv[1], &len);
 	struct sink *s = calloc(1, sizeof(*s));
 	double *secs = calloc((size_t)runs, sizeof(*secs));
 	if (!data || !s || !secs) {
@@ -332,16 +297,16 @@ int main(int argc, char **argv)
 	for (enum step step = PARSE; step < STEPS; step++) {
 		s->step = step;
 		for (int i = 0; i < runs; i++) {
-			double t0 = cpu_now();
+			double t0 = bench_cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 			messages = run(s, argv[2], data, len);
-			secs[i] = cpu_now() - t0;
+			secs[i] = bench_cpu_s(CLOCK_PROCESS_CPUTIME_ID) - t0;
 			if (messages < 0) {
 				fprintf(stderr, "bench_floor: step %s failed\n",
 				        step_name[step]);
 				return 1;
 			}
 		}
-		qsort(secs, (size_t)runs, sizeof(*secs), compare);
+		qsort(secs, (size_t)runs, sizeof(*secs), bench_cmp_double);
 		printf("%s_cpu_s %.3f\n", step_name[step], secs[runs / 2]);
 	}
 	printf("messages %ld\n", messages);

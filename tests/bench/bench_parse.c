@@ -14,8 +14,8 @@
  *
  * Output, one "key value" per line, for run.sh to pick up.
  */
+#include "bench_util.h"
 #include "imap4.h"
-#include "proto/reader.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,40 +24,26 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#define PIECE 65536
+struct tally {
+	bool typed;
+	size_t nresp, nmsg;
+	uint64_t check;
+};
 
-static double now(void)
+static int count(void *payload, const imap4_resp *resp)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int compare(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) < 0) {
-		fclose(f);
-		return NULL;
+	struct tally *t = payload;
+	t->nresp++;
+	t->check += resp->raw_len;
+	if (t->typed && resp->name && !strcmp(resp->name, "FETCH")) {
+		imap4_msg msg;
+		int rc = imap4_msg_parse(&msg, resp);
+		if (rc < 0)
+			return rc;
+		t->nmsg++;
+		t->check += msg.uid + msg.size + msg.nflags;
 	}
-	long n = ftell(f);
-	rewind(f);
-	char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	return 0;
 }
 
 /* One pass over the capture; 0, or the first error. Not inlined, so that
@@ -66,34 +52,12 @@ __attribute__((noinline)) static int run(const char *data, size_t len,
                                          bool typed, size_t *nresp,
                                          size_t *nmsg, uint64_t *check)
 {
-	struct imap4_reader r;
-	const imap4_resp *resp;
-	int rc = 0;
-	imap4_reader_init(&r, NULL);
-	*nresp = *nmsg = 0;
-	for (size_t off = 0; off < len && rc >= 0;) {
-		size_t piece = len - off < PIECE ? len - off : PIECE;
-		ssize_t used = imap4_reader_feed(&r, data + off, piece);
-		if (used < 0) {
-			rc = (int)used;
-			break;
-		}
-		off += (size_t)used;
-		while ((rc = imap4_reader_next(&r, &resp)) == 1) {
-			(*nresp)++;
-			*check += resp->raw_len;
-			if (typed && resp->name &&
-			    !strcmp(resp->name, "FETCH")) {
-				imap4_msg msg;
-				if ((rc = imap4_msg_parse(&msg, resp)) < 0)
-					break;
-				(*nmsg)++;
-				*check += msg.uid + msg.size + msg.nflags;
-			}
-		}
-	}
-	imap4_reader_clear(&r);
-	return rc < 0 ? rc : 0;
+	struct tally t = {.typed = typed, .check = *check};
+	int rc = bench_feed(data, len, count, &t);
+	*nresp = t.nresp;
+	*nmsg = t.nmsg;
+	*check = t.check;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -110,7 +74,7 @@ int main(int argc, char **argv)
 	int first = strcmp(mode, "typed") ? 0 : 1;
 	int last = strcmp(mode, "parse") ? 1 : 0;
 	size_t len;
-	char *data = slurp(argv[1], &len);
+	char *data = bench_slurp(argv[1], &len);
 	if (!data) {
 		fprintf(stderr, "%s: cannot read %s\n", argv[0], argv[1]);
 		return 1;
@@ -122,16 +86,16 @@ int main(int argc, char **argv)
 	uint64_t check = 0;
 	for (int typed = first; typed <= last; typed++) {
 		for (int i = 0; i < runs; i++) {
-			double t0 = now();
+			double t0 = bench_cpu_s(CLOCK_THREAD_CPUTIME_ID);
 			int rc = run(data, len, typed, &nresp, &nmsg, &check);
-			secs[i] = now() - t0;
+			secs[i] = bench_cpu_s(CLOCK_THREAD_CPUTIME_ID) - t0;
 			if (rc < 0) {
 				fprintf(stderr, "%s: parse failed: %s\n",
 				        argv[0], imap4_strerror(rc));
 				return 1;
 			}
 		}
-		qsort(secs, (size_t)runs, sizeof(*secs), compare);
+		qsort(secs, (size_t)runs, sizeof(*secs), bench_cmp_double);
 		med[typed] = secs[runs / 2];
 	}
 
