@@ -366,7 +366,10 @@ typedef struct imap4_list_entry {
 	const char *const *attrs;	/* as sent: "\\HasNoChildren", ... */
 	size_t nattrs;
 	unsigned attr_bits;	/* IMAP4_MBOX_* */
-	const char *special_use;	/* "\\Sent", "\\Trash", ... or NULL */
+	const char *special_use;	/* the first special use among attrs
+				   ("\\Sent", "\\Trash", ...) or NULL; RFC
+				   6154 allows several: see
+				   imap4_list_special_use */
 	char delimiter;		/* 0 for NIL */
 	const char *name;	/* as on the wire (modified UTF-7) */
 	const char *name_utf8;	/* decoded; equal to name when not mUTF-7.
@@ -377,6 +380,12 @@ typedef struct imap4_list_entry {
 } imap4_list_entry;
 
 IMAP4_API int imap4_list_parse(imap4_list_entry *out, const imap4_resp *resp);
+
+/* Whether the attribute attr (one of an entry's attrs) is a special use
+ * (RFC 6154 2, \\Important of RFC 8457): its spelling as above, whatever
+ * the case the server used, or NULL (also for NULL). A mailbox may have
+ * several ("\\Archive \\All"). The string is static. */
+IMAP4_API const char *imap4_list_special_use(const char *attr);
 
 /* ---- STATUS (RFC 3501, 7162, 8438) */
 

@@ -38,6 +38,17 @@ static const char *const special_uses[] = {
 	"\\Junk", "\\Sent",    "\\Trash",  "\\Important",
 };
 
+const char *imap4_list_special_use(const char *attr)
+{
+	if (!attr)
+		return NULL;
+	for (size_t k = 0; k < sizeof(special_uses) / sizeof(*special_uses);
+	     k++)
+		if (strcasecmp(attr, special_uses[k]) == 0)
+			return special_uses[k];
+	return NULL;
+}
+
 static void classify_attrs(imap4_list_entry *e)
 {
 	for (size_t i = 0; i < e->nattrs; i++) {
@@ -47,11 +58,8 @@ static void classify_attrs(imap4_list_entry *e)
 			if (strcasecmp(a, attr_bits[k].name) == 0)
 				e->attr_bits |= attr_bits[k].bits;
 		}
-		for (size_t k = 0;
-		     k < sizeof(special_uses) / sizeof(*special_uses); k++) {
-			if (!e->special_use && strcasecmp(a, special_uses[k]) == 0)
-				e->special_use = special_uses[k];
-		}
+		if (!e->special_use)
+			e->special_use = imap4_list_special_use(a);
 	}
 	/* no child can exist under \Noinferiors (RFC 9051 7.3.1) */
 	if (e->attr_bits & IMAP4_MBOX_NOINFERIORS)

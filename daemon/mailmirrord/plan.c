@@ -128,8 +128,13 @@ bool plan_mailbox_wanted(const char *const *include, const char *const *exclude,
 }
 
 void plan_patterns_hit(bool *hit, const char *const *patterns, const char *name,
-                       char delimiter)
+                       char delimiter, bool selectable)
 {
+	/* A pattern that reaches only placeholders ("L%" where Lists is
+	 * \Noselect) mirrors nothing: as much a typo as one matching no
+	 * name. */
+	if (!selectable)
+		return;
 	for (size_t i = 0; patterns && patterns[i]; i++)
 		if (!hit[i] && plan_match(patterns[i], name, delimiter))
 			hit[i] = true;

@@ -73,11 +73,13 @@ bool plan_mailbox_wanted(const char *const *include, const char *const *exclude,
                          const char *name, char delimiter);
 
 /* Sets hit[i] when patterns[i] (NULL-terminated; hit has one entry per
- * pattern) matches name; an entry already set stays set. Called for each
- * name of a LIST, it tells which patterns of the mailboxes setting match
- * nothing on the server: most likely a typo. */
-void plan_patterns_hit(bool *hit, const char *const *patterns,
-                       const char *name, char delimiter);
+ * pattern) matches name and the entry is a mailbox (selectable: neither
+ * \Noselect nor \NonExistent, which are mere names in the hierarchy,
+ * holding no mail to mirror); an entry already set stays set. Called for
+ * each entry of a LIST, it tells which patterns of the mailboxes setting
+ * match no mailbox on the server: most likely a typo. */
+void plan_patterns_hit(bool *hit, const char *const *patterns, const char *name,
+                       char delimiter, bool selectable);
 
 /* Walks two ascending UID lists (local rows, the server's full listing) and
  * calls gone() for each local UID the server no longer has. The server's

@@ -204,7 +204,8 @@ struct store_mailbox_state {
 /* Inserts the mailbox (account, name) or updates its LIST data. delimiter
  * is the one-character hierarchy delimiter, or NULL for none (NIL);
  * attributes are space-separated ("\HasNoChildren \Sent"); special_use is
- * one attribute ("\Sent") or NULL. *id is its row id. */
+ * the special-use attributes, space-separated too ("\Sent", "\Archive
+ * \All"), or NULL. *id is its row id. */
 int store_mailbox_upsert(int64_t *id, struct store *s, int64_t account,
                          const char *name, const char *delimiter,
                          const char *attributes, const char *special_use);
@@ -256,6 +257,10 @@ int store_mailbox_set_progress(struct store *s, int64_t mailbox, uint32_t done,
 /* The last error of this mailbox, or NULL to clear it. */
 int store_mailbox_set_error(struct store *s, int64_t mailbox,
                             const char *error);
+/* The last error of this mailbox into buf (len bytes, cut to fit), ""
+ * when there is none. */
+int store_mailbox_get_error(char *buf, size_t len, struct store *s,
+                            int64_t mailbox);
 
 /* Sets unseen_count, and exists_count too unless only flags changed,
  * from the cached rows (exists_count costs a scan of the mailbox's rows;

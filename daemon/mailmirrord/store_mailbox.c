@@ -2,6 +2,7 @@
 #include "mailmirrord/store_internal.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* --------------------------------------------------------------- accounts */
 
@@ -367,6 +368,33 @@ int store_mailbox_set_error(struct store *s, int64_t mailbox, const char *error)
 {
 	return store_set_text(s, ST_MAILBOX_ERROR, mailbox, error,
 	                      "setting the mailbox error");
+}
+
+int store_mailbox_get_error(char *buf, size_t len, struct store *s,
+                            int64_t mailbox)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MAILBOX_GET_ERROR, &rc);
+
+	if (len)
+		buf[0] = '\0';
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *text = sqlite3_column_text(st, 0);
+		if (text && len)
+			snprintf(buf, len, "%s", (const char *)text);
+		rc = STORE_OK;
+	} else if (rc == SQLITE_DONE) {
+		store_set_err(s, "no mailbox %lld", (long long)mailbox);
+		rc = STORE_ENOTFOUND;
+	} else {
+		rc = store_fail(s, rc, "reading the mailbox error");
+	}
+	store_done(st);
+	return rc;
 }
 
 int store_mailbox_recount(struct store *s, int64_t mailbox, bool flags_only)

@@ -68,6 +68,8 @@ const char *const store_sql[ST_COUNT] = {
 				"sync_total = ?3 WHERE id = ?1",
 	[ST_MAILBOX_ERROR] =
 		"UPDATE mailboxes SET last_error = ?2 WHERE id = ?1",
+	[ST_MAILBOX_GET_ERROR] =
+		"SELECT last_error FROM mailboxes WHERE id = ?1",
 	[ST_MAILBOX_RECOUNT] =
 		"UPDATE mailboxes SET "
 		"exists_count = (SELECT count(*) FROM messages "

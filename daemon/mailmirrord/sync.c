@@ -591,10 +591,21 @@ static int fetch_missing(struct sync_ctx *c, const struct sync_box *b,
 static int record_error(struct sync_ctx *c, const struct sync_box *b, int rc)
 {
 	if (rc == SYNC_EMAILBOX && !c->quiet) {
-		log_warning(c->conf->name, b->name, "%s", c->err);
+		log_msg(loglimit_level(&c->mbox_errors, LOG_LEVEL_WARNING),
+		        c->conf->name, b->name, "%s", c->err);
 		store_mailbox_set_error(c->store, b->id, c->err);
 	}
 	return rc;
+}
+
+void sync_tell_errors(struct sync_ctx *c)
+{
+	uint64_t more = loglimit_end(&c->mbox_errors);
+	if (more)
+		log_warning(c->conf->name, NULL,
+		            "... and %" PRIu64 " more mailboxes failed (see "
+		            "mailmirror status)",
+		            more);
 }
 
 /* Forgets the flag changes the cache refused (c->nstale): what follows
@@ -808,7 +819,7 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 		 * wake, not at once in a loop. */
 		c->sel_dirty = false;
 		sync_pending_free(&p);
-		return record_error(c, b, sync_fail_imap(c, "SELECT", irc));
+		return record_error(c, b, sync_refused(c, b, "SELECT", irc));
 	}
 	c->selected = b;
 	c->sel_exists = info.exists;
@@ -900,10 +911,11 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 		int rc = imap4_status(c->h, b->name, items);
 		if (rc != IMAP4_OK) {
 			rc = record_error(c, b,
-			                  sync_fail_imap(c, "STATUS", rc));
-			if (rc != SYNC_EMAILBOX)
+			                  sync_refused(c, b, "STATUS", rc));
+			if (rc < 0 && rc != SYNC_EMAILBOX)
 				return rc;
-			worst = rc;
+			if (rc < 0)
+				worst = rc;
 			continue;
 		}
 		imap4_status_info si = {0};
@@ -939,6 +951,7 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 		else if (rc < 0)
 			return rc;
 	}
+	sync_tell_errors(c);
 	return worst;
 }
 
@@ -976,5 +989,6 @@ int sync_all(struct sync_ctx *c)
 		else if (rc < 0)
 			return rc;
 	}
+	sync_tell_errors(c);
 	return worst;
 }

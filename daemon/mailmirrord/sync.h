@@ -14,6 +14,7 @@
 
 #include "imap4.h"
 #include "mailmirrord/config.h"
+#include "mailmirrord/loglimit.h"
 #include "mailmirrord/store.h"
 
 #include <pthread.h>
@@ -37,6 +38,7 @@ struct sync_box {
 	char delimiter;
 	int64_t id; /* row in mailboxes */
 	bool noselect;
+	bool has_children;   /* LIST said \HasChildren (sync_refused.c) */
 	bool watched;        /* named by the idle setting */
 	bool dirty;          /* NOTIFY said it changed: sync it soon */
 	bool bodies_checked; /* every cached message has its body (when
@@ -105,6 +107,9 @@ struct sync_ctx {
 	size_t nknown_done;
 	bool quiet;    /* mailbox errors are expected (sync_known) */
 	char err[512]; /* what failed, for the log */
+	/* The mailbox errors of this pass (sync_poll, sync_all) logged as
+	 * warnings; past a few, at debug level, and counted in one line. */
+	struct loglimit mbox_errors;
 };
 
 /* Prepares c for a new connection h (ENABLE CONDSTORE/QRESYNC when offered)

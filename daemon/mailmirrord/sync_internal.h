@@ -26,6 +26,16 @@ int sync_fail_imap(struct sync_ctx *c, const char *what, int rc);
  * that sees every response (UID SEARCH), to pass on what is not its own:
  * an EXISTS kept as the command's data would leave c->sel_exists behind. */
 int sync_on_unsolicited(void *payload, const imap4_resp *resp);
+/* A NO (or another failure, irc) to what ("SELECT" or "STATUS") of b,
+ * which the last LIST named. A mailbox the server lists but says does not
+ * exist (sync_refused.c tells how it knows) holds no mail a client can
+ * see: its cached messages are dropped and it is SYNC_OK. Else c->err is
+ * filled and the code of sync_fail_imap returned. */
+int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
+                 int irc);
+/* Ends the pass's count of mailbox errors: the ones past the first few
+ * (logged at debug level) are told in one warning. */
+void sync_tell_errors(struct sync_ctx *c);
 /* A cache failure: rolls back, SYNC_ESTORE. */
 int sync_fail_store(struct sync_ctx *c, const char *what);
 bool sync_stopping(const struct sync_ctx *c);

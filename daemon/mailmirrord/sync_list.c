@@ -3,8 +3,10 @@
 #include "mailmirrord/sync_internal.h"
 
 #include "mailmirrord/log.h"
+#include "mailmirrord/loglimit.h"
 #include "mailmirrord/plan.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +16,23 @@ struct listed {
 	char *name;
 	char delimiter;
 	char *attrs;
-	const char *special_use; /* points into attrs' storage or NULL */
-	char *special;
+	char *special; /* every special use, space-separated, or NULL */
 	bool noselect;
-	bool known; /* already in the cache */
-	bool asked; /* uidvalidity read (STATUS), 0 if it said none */
+	bool has_children; /* \HasChildren */
+	bool known;        /* already in the cache */
+	bool asked;        /* uidvalidity read (STATUS), 0 if it said none */
 	uint32_t uidvalidity;
 };
+
+/* Whether word is one of the space-separated words of list. */
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
 
 static char *join_attrs(const imap4_list_entry *e)
 {
@@ -35,6 +47,38 @@ static char *join_attrs(const imap4_list_entry *e)
 		if (i)
 			strcat(s, " ");
 		strcat(s, e->attrs[i]);
+	}
+	return s;
+}
+
+/* Every special use of the entry (RFC 6154 lets a mailbox have several:
+ * "\Archive \All"), space-separated in the server's order like the
+ * attributes, or NULL when it has none. A mailbox of one use, the common
+ * case, keeps the value a single one always had ("\Sent"). */
+static char *join_special_uses(const imap4_list_entry *e, bool *oom)
+{
+	size_t len = 0;
+	for (size_t i = 0; i < e->nattrs; i++) {
+		const char *use = imap4_list_special_use(e->attrs[i]);
+		if (use)
+			len += strlen(use) + 1;
+	}
+	*oom = false;
+	if (len == 0)
+		return NULL;
+	char *s = malloc(len);
+	if (!s) {
+		*oom = true;
+		return NULL;
+	}
+	s[0] = '\0';
+	for (size_t i = 0; i < e->nattrs; i++) {
+		const char *use = imap4_list_special_use(e->attrs[i]);
+		if (!use || has_word(s, use))
+			continue;
+		if (s[0])
+			strcat(s, " ");
+		strcat(s, use);
 	}
 	return s;
 }
@@ -180,51 +224,70 @@ static int holds_cached(struct sync_ctx *c, int64_t id, const char *name)
 	return sc.found > 0 && sc.differ == 0;
 }
 
-/* Stored mailboxes the server no longer lists: renamed (RFC 3501 6.3.5
+/* A stored mailbox the server no longer lists: renamed (RFC 3501 6.3.5
  * keeps UIDVALIDITY) when a name new to us has the same UIDVALIDITY and
- * the cached messages (holds_cached), else deleted. */
+ * the cached messages (holds_cached), else deleted. Logged within the
+ * pass's limits (renames, drops). */
+static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
+                         struct listed *srv, size_t nsrv,
+                         struct loglimit *renames, struct loglimit *drops)
+{
+	struct store_mailbox_state st;
+	if (store_mailbox_get_state(&st, c->store, box->id) < 0)
+		return sync_fail_store(c, "read mailbox state");
+	for (size_t j = 0; j < nsrv && st.uidvalidity; j++) {
+		if (srv[j].known || srv[j].noselect ||
+		    uidvalidity_of(c, &srv[j]) != st.uidvalidity)
+			continue;
+		int same = holds_cached(c, box->id, srv[j].name);
+		if (same < 0)
+			return same;
+		if (!same)
+			continue;
+		if (store_mailbox_rename(c->store, box->id, srv[j].name) < 0)
+			return sync_fail_store(c, "rename mailbox");
+		srv[j].known = true;
+		log_msg(loglimit_level(renames, LOG_LEVEL_NOTICE),
+		        c->conf->name, srv[j].name, "mailbox renamed (was %s)",
+		        box->name);
+		return SYNC_OK;
+	}
+	if (store_mailbox_delete(c->store, box->id) < 0)
+		return sync_fail_store(c, "delete mailbox");
+	log_msg(loglimit_level(drops, LOG_LEVEL_NOTICE), c->conf->name,
+	        box->name, "mailbox gone from the server; dropped");
+	return SYNC_OK;
+}
+
+/* Stored mailboxes the server no longer lists (a \Noselect entry holds no
+ * mail: its row goes too), each renamed or dropped. A prefix change
+ * renames or drops every mailbox of the account: past the first few, the
+ * names go to debug level and a line counts them. */
 static int reconcile_gone(struct sync_ctx *c, struct stored_list *stored,
                           struct listed *srv, size_t nsrv)
 {
-	for (size_t i = 0; i < stored->n; i++) {
+	struct loglimit renames = {0}, drops = {0};
+	int rc = SYNC_OK;
+	for (size_t i = 0; i < stored->n && rc == SYNC_OK; i++) {
 		bool present = false;
 		for (size_t j = 0; j < nsrv && !present; j++)
 			present = !srv[j].noselect &&
 			          strcmp(srv[j].name, stored->v[i].name) == 0;
-		if (present)
-			continue;
-		struct store_mailbox_state st;
-		if (store_mailbox_get_state(&st, c->store, stored->v[i].id) < 0)
-			return sync_fail_store(c, "read mailbox state");
-		bool renamed = false;
-		for (size_t j = 0; j < nsrv && st.uidvalidity && !renamed;
-		     j++) {
-			if (srv[j].known || srv[j].noselect ||
-			    uidvalidity_of(c, &srv[j]) != st.uidvalidity)
-				continue;
-			int same = holds_cached(c, stored->v[i].id, srv[j].name);
-			if (same < 0)
-				return same;
-			if (!same)
-				continue;
-			int rc = store_mailbox_rename(c->store, stored->v[i].id,
-			                              srv[j].name);
-			if (rc < 0)
-				return sync_fail_store(c, "rename mailbox");
-			srv[j].known = true;
-			renamed = true;
-			log_notice(c->conf->name, srv[j].name,
-			           "mailbox renamed (was %s)",
-			           stored->v[i].name);
-		}
-		if (!renamed) {
-			if (store_mailbox_delete(c->store, stored->v[i].id) < 0)
-				return sync_fail_store(c, "delete mailbox");
-			log_notice(c->conf->name, stored->v[i].name,
-			           "mailbox gone from the server; dropped");
-		}
+		if (!present)
+			rc = reconcile_one(c, &stored->v[i], srv, nsrv,
+			                   &renames, &drops);
 	}
-	return SYNC_OK;
+	uint64_t more = loglimit_end(&renames);
+	if (more)
+		log_notice(c->conf->name, NULL,
+		           "... and %" PRIu64 " more mailboxes renamed", more);
+	more = loglimit_end(&drops);
+	if (more)
+		log_notice(c->conf->name, NULL,
+		           "... and %" PRIu64
+		           " more mailboxes gone from the server; dropped",
+		           more);
+	return rc;
 }
 
 /* The daemon names a mailbox by its UTF-8 name and encodes it again for
@@ -243,6 +306,8 @@ static bool names_round_trip(const imap4_list_entry *e)
 
 int sync_list(struct sync_ctx *c)
 {
+	/* A pass cut short (a lost connection) has its count told now. */
+	sync_tell_errors(c);
 	sync_beat(c);
 	int rc = imap4_list(c->h, "", "*");
 	if (rc != IMAP4_OK) {
@@ -283,8 +348,11 @@ int sync_list(struct sync_ctx *c)
 		const char *name =
 		        strcasecmp(e.name_utf8, "INBOX") == 0 ? "INBOX"
 		                                              : e.name_utf8;
+		bool noselect = e.attr_bits &
+		                (IMAP4_MBOX_NOSELECT | IMAP4_MBOX_NONEXISTENT);
 		if (hit)
-			plan_patterns_hit(hit, inc, name, e.delimiter);
+			plan_patterns_hit(hit, inc, name, e.delimiter,
+			                  !noselect);
 		if (!plan_mailbox_wanted(inc, exc, name, e.delimiter))
 			continue;
 		if (!names_round_trip(&e) || name[0] == '\0') {
@@ -306,12 +374,13 @@ int sync_list(struct sync_ctx *c)
 		struct listed *l = &srv[nsrv];
 		l->name = strdup(name);
 		l->attrs = join_attrs(&e);
-		l->special = e.special_use ? strdup(e.special_use) : NULL;
+		bool oom = false;
+		l->special = join_special_uses(&e, &oom);
 		l->delimiter = e.delimiter;
-		l->noselect = e.attr_bits &
-		              (IMAP4_MBOX_NOSELECT | IMAP4_MBOX_NONEXISTENT);
+		l->noselect = noselect;
+		l->has_children = e.attr_bits & IMAP4_MBOX_HASCHILDREN;
 		nsrv++;
-		if (!l->name || !l->attrs || (e.special_use && !l->special)) {
+		if (!l->name || !l->attrs || oom) {
 			free_listed(srv, nsrv);
 			free(hit);
 			snprintf(c->err, sizeof(c->err), "out of memory");
@@ -381,6 +450,7 @@ int sync_list(struct sync_ctx *c)
 		b->name = srv[j].name;
 		srv[j].name = NULL;
 		b->delimiter = srv[j].delimiter;
+		b->has_children = srv[j].has_children;
 		c->nboxes++;
 	}
 	if (store_commit(c->store) < 0)

@@ -54,6 +54,23 @@ Test(list, special_use_rfc6154_and_gmail)
 	}
 }
 
+/* RFC 6154 lets a mailbox have several uses (Dovecot's special_use =
+ * \Archive \All): special_use holds the first, and each attribute tells
+ * whether it is one, in the spelling special_use uses. */
+Test(list, every_special_use_of_an_entry)
+{
+	imap4_list_entry e = list_ok(
+		"* LIST (\\HasNoChildren \\archive \\All) \"/\" Archive");
+	cr_assert_str_eq(e.special_use, "\\Archive");
+	cr_assert_null(imap4_list_special_use(e.attrs[0]));
+	cr_assert_str_eq(imap4_list_special_use(e.attrs[1]), "\\Archive");
+	cr_assert_str_eq(imap4_list_special_use(e.attrs[2]), "\\All");
+	cr_assert_str_eq(imap4_list_special_use("\\IMPORTANT"), "\\Important");
+	cr_assert_null(imap4_list_special_use("\\Allx"));
+	cr_assert_null(imap4_list_special_use("$Sent"));
+	cr_assert_null(imap4_list_special_use(NULL));
+}
+
 Test(list, list_extended_rfc5258)
 {
 	imap4_list_entry e = list_ok("* LIST (\\Subscribed) \"/\" \"Fruit/Banana\"");

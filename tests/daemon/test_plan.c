@@ -366,15 +366,32 @@ Test(plan, patterns_that_match_no_listed_mailbox)
 	bool hit[4] = {false};
 
 	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
-		plan_patterns_hit(hit, inc, listed[i], '/');
+		plan_patterns_hit(hit, inc, listed[i], '/', true);
 	cr_assert(hit[0]);
 	cr_assert_not(hit[1]);
 	cr_assert(hit[2]);
 	cr_assert_not(hit[3]);
 	/* set entries stay set; no patterns is no work */
-	plan_patterns_hit(hit, inc, "Other", '/');
+	plan_patterns_hit(hit, inc, "Other", '/', true);
 	cr_assert(hit[0] && hit[2]);
-	plan_patterns_hit(hit, NULL, "INBOX", '/');
-	plan_patterns_hit(hit, inc, "Archive/2024", '/');
+	plan_patterns_hit(hit, NULL, "INBOX", '/', true);
+	plan_patterns_hit(hit, inc, "Archive/2024", '/', true);
 	cr_assert(hit[3]);
+}
+
+/* A \Noselect (or \NonExistent) entry is a name, not a mailbox: a pattern
+ * that reaches only such entries mirrors nothing and is told like a typo
+ * ("L%" where Lists is \Noselect and holds Lists/dev). */
+Test(plan, patterns_that_match_only_placeholders_match_nothing)
+{
+	const char *const inc[] = {"L%", "Lists/%", "Projects/p0%", NULL};
+	bool hit[3] = {false};
+
+	plan_patterns_hit(hit, inc, "Lists", '/', false);
+	plan_patterns_hit(hit, inc, "Lists/dev", '/', true);
+	plan_patterns_hit(hit, inc, "Projects/p01", '/', false);
+	plan_patterns_hit(hit, inc, "Projects/p01/s00", '/', true);
+	cr_assert_not(hit[0], "only the \\Noselect Lists matches L%%");
+	cr_assert(hit[1]);
+	cr_assert_not(hit[2]);
 }

@@ -246,6 +246,11 @@ namespace inbox {
     special_use = \\Junk
     auto = subscribe
   }
+  # RFC 6154 lets a mailbox have several uses; the test that needs one
+  # creates it (no auto).
+  mailbox dm_su/Archive {
+    special_use = \\Archive \\All
+  }
 }
 
 mail_plugins = \$mail_plugins acl quota zlib notify

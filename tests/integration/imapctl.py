@@ -11,6 +11,7 @@ exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
   imapctl.py store NAME UIDSET OP FLAGS    (OP: +FLAGS -FLAGS FLAGS)
   imapctl.py expunge NAME UIDSET       imapctl.py move NAME UIDSET DEST
   imapctl.py reset PREFIX              (deletes every mailbox under it)
+  imapctl.py attrs NAME                (its LIST attributes; 1: not listed)
   imapctl.py compare DB ACCOUNT PREFIX [WAIT_SECONDS]
   imapctl.py copy-expunge NAME UIDSET DEST   (a move without MOVE)
   imapctl.py wire PREFIX [REGEX...]    (IMAP_RAWLOG3; see wire_check)
@@ -329,6 +330,14 @@ def main(argv):
                 if typ == "OK" and b"(MESSAGES 0)" in b" ".join(st or []):
                     continue
             check((typ, data), "CREATE")
+    elif cmd == "attrs":
+        # the LIST attributes of one name ("\\HasChildren"), or status 1
+        # when the server does not list it
+        typ, data = m.list('""', q(args[0]))
+        mt = data and data[0] and re.match(rb'\((.*?)\)', data[0])
+        if not mt:
+            return 1
+        print(mt.group(1).decode())
     elif cmd == "delete":
         for n in args:
             check(m.delete(q(n)), "DELETE")

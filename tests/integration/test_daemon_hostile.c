@@ -1528,7 +1528,7 @@ Test(hostile, list_name_of_ten_thousand_levels, .timeout = 60)
 	    HELLO LIST_CMD
 	    "S: * LIST () \"/\" %s\nS: $TAG OK ok\n"
 	    "C~ $TAG EXAMINE ho_deep/a/a/.*/a$\n"
-	    "S: $TAG NO [NONEXISTENT] too deep for us too\n" LOGOUT,
+	    "S: $TAG NO [UNAVAILABLE] too deep for us too\n" LOGOUT,
 	    name.s);
 	free(name.s);
 	start(&h, "ho_deep", sc.s);

@@ -578,8 +578,39 @@ Test(plain, news_of_a_mailbox_that_fails_to_open_waits, .timeout = 60)
 		"S: * 2 EXISTS\n"
 		"S: $TAG OK listed\n"
 		"C: $TAG EXAMINE pl_gone\n"
-		"S: $TAG NO [NONEXISTENT] Mailbox doesn't exist\n"
+		"S: $TAG NO [UNAVAILABLE] try again later\n"
 		FAKE_STOP;
 	/* clang-format on */
 	play_live("pl_gone", script, NULL, 0, "pl_gone] SELECT");
+}
+
+/* A mailbox the server lists but says, in so many words (RFC 5530
+ * [NONEXISTENT]), does not exist holds no mail a client can see: its
+ * cached messages go at once, and it is no failure, so the daemon waits
+ * as after any sync. */
+Test(plain, a_listed_mailbox_said_not_to_exist_loses_its_messages,
+     .timeout = 60)
+{
+	/* clang-format off */
+	static const char script[] =
+		FAKE_FIRST_SYNC("pl_nx")
+		"S: $TAG OK fetched\n"
+		"CLOSE\n"
+		"ACCEPT\n"
+		FAKE_KNOWN_SYNC("pl_nx")
+		"S: $TAG OK fetched\n"
+		"C: $TAG LIST \"\" *\n"
+		"S: * LIST (\\\\HasNoChildren) \"/\" pl_nx\n"
+		"S: * 2 EXISTS\n"
+		"S: $TAG OK listed\n"
+		"C: $TAG EXAMINE pl_nx\n"
+		"S: $TAG NO [NONEXISTENT] Mailbox doesn't exist\n"
+		FAKE_STOP;
+	/* clang-format on */
+	play_live("pl_nx", script,
+	          "SELECT count(*) FROM mailboxes WHERE name = 'pl_nx' AND "
+	          "uidvalidity = 0 AND last_error LIKE 'listed, but the "
+	          "server says it does not exist%' AND NOT EXISTS (SELECT 1 "
+	          "FROM messages)",
+	          1, NULL);
 }

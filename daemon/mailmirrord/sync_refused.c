@@ -1,0 +1,148 @@
+/* sync_refused.c - a mailbox the server lists but will not open.
+ *
+ * Dovecot 2.3 with maildir++ and its mailbox list index (a common setup,
+ * and the test harness's) deletes a mailbox that has children with its
+ * mail, yet goes on listing its name without \Noselect
+ * ("(\HasChildren) "/" Ph3"), and answers SELECT, EXAMINE and STATUS of it
+ * with a bare "NO Mailbox doesn't exist": no [NONEXISTENT] code, on every
+ * connection from then on. Mirrored as any failing mailbox, it kept its
+ * deleted messages for ever, warned at every poll and failed every --once.
+ *
+ * Such a name holds no mail a client can see. But a NO is not always
+ * that: a server error, a permission problem or a mailbox in use are NOs
+ * too, and the mail is still there, to be kept. So the cached messages go
+ * only on the server's word:
+ * - a NO with [NONEXISTENT] (RFC 5530 3: "the operation attempts to access
+ *   a mailbox that does not exist"); or
+ * - the quirk's shape, found by two passes in a row: SELECT and STATUS
+ *   both answer NO without a response code (a server that names its
+ *   trouble, [SERVERBUG] [UNAVAILABLE] [NOPERM] [INUSE] ..., is believed),
+ *   for a name LIST gave \HasChildren (a name kept for its children). The
+ *   first pass keeps the messages and reports a failure; the error it
+ *   records (mailboxes.last_error) starts with REFUSED, which the next
+ *   pass finds. Any other outcome in between (a sync, another error)
+ *   replaces that error, and the count starts again.
+ * The mailbox's row then stays (the server lists the name) without
+ * messages and with UIDVALIDITY 0, as a mailbox never opened; its
+ * last_error says why. Nothing a client can see is missing from the
+ * cache, so it fails no pass: told at notice level when its messages go,
+ * at debug level at each pass after.
+ */
+#include "mailmirrord/sync_internal.h"
+
+#include "mailmirrord/log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* The start of such a mailbox's last_error. Our own words: what the
+ * server said comes after "SELECT: " or "STATUS: ", never first. */
+#define REFUSED "listed, but the server says it does not exist"
+
+static bool said_nonexistent(const struct sync_ctx *c)
+{
+	const struct imap4_error_info *e = imap4_last_error(c->h);
+	return e && e->server_code &&
+	       strcasecmp(e->server_code, "NONEXISTENT") == 0;
+}
+
+static bool said_no_code(const struct sync_ctx *c)
+{
+	const struct imap4_error_info *e = imap4_last_error(c->h);
+	return e && !e->server_code;
+}
+
+/* Asks the other of SELECT and STATUS about b: IMAP4_OK, IMAP4_NO or a
+ * failure. */
+static int ask_other(struct sync_ctx *c, const struct sync_box *b,
+                     const char *what, const char **other)
+{
+	sync_beat(c);
+	if (strcmp(what, "STATUS") != 0) {
+		*other = "STATUS";
+		return imap4_status(c->h, b->name, "(UIDVALIDITY)");
+	}
+	*other = "EXAMINE";
+	/* A failed SELECT leaves nothing selected (RFC 3501 6.3.1), a good
+	 * one selects b outside the sync's bookkeeping: either way the next
+	 * sync selects its mailbox again. */
+	c->selected = NULL;
+	c->sel_dirty = false;
+	struct imap4_select_params sp = {.readonly = true};
+	imap4_mailbox_info info;
+	return imap4_select_ex(c->h, &info, b->name, &sp, NULL, NULL);
+}
+
+/* b is refused as not existing (sure: in so many words): its messages go
+ * when sure or when the last pass found the same, else it is a failure
+ * this time. why is the first refusal, as sync_fail_imap wrote it. */
+static int drop_refused(struct sync_ctx *c, const struct sync_box *b, bool sure,
+                        const char *why)
+{
+	char last[sizeof(c->err)];
+	struct store_mailbox_state st;
+	if (store_mailbox_get_error(last, sizeof(last), c->store, b->id) < 0 ||
+	    store_mailbox_get_state(&st, c->store, b->id) < 0)
+		return sync_fail_store(c, "read mailbox state");
+	bool again = strncmp(last, REFUSED, strlen(REFUSED)) == 0;
+	if (!sure && !again) {
+		snprintf(c->err, sizeof(c->err),
+		         REFUSED " (%s); its messages stay cached unless the "
+		                 "next pass finds the same",
+		         why);
+		return SYNC_EMAILBOX;
+	}
+	char note[sizeof(c->err)];
+	snprintf(note, sizeof(note), REFUSED " (%s)", why);
+	/* A UIDVALIDITY is recorded with the first messages of an epoch:
+	 * without one there is nothing to drop. */
+	if (st.uidvalidity) {
+		if (store_begin(c->store) < 0 ||
+		    store_mailbox_reset(c->store, b->id, 0) < 0 ||
+		    store_mailbox_set_error(c->store, b->id, note) < 0 ||
+		    store_commit(c->store) < 0)
+			return sync_fail_store(c,
+			                       "drop the messages of a "
+			                       "mailbox that does not exist");
+		log_notice(c->conf->name, b->name,
+		           "%s: its %u cached messages are dropped", note,
+		           st.exists);
+		return SYNC_OK;
+	}
+	if (store_mailbox_set_error(c->store, b->id, note) < 0)
+		return sync_fail_store(c, "record a mailbox error");
+	log_msg(again ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, c->conf->name,
+	        b->name, "%s: nothing to mirror", note);
+	return SYNC_OK;
+}
+
+int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
+                 int irc)
+{
+	int rc = sync_fail_imap(c, what, irc);
+	/* sync_known's mailboxes come from the cache, not from a LIST: a
+	 * failure there is left to the pass after the LIST. */
+	if (irc != IMAP4_NO || c->quiet)
+		return rc;
+	bool sure = said_nonexistent(c);
+	if (!sure && !(said_no_code(c) && b->has_children))
+		return rc;
+	char first[sizeof(c->err)];
+	memcpy(first, c->err, sizeof(first));
+	if (!sure) {
+		const char *other;
+		int orc = ask_other(c, b, what, &other);
+		if (orc < 0 && sync_fail_imap(c, other, orc) == SYNC_ECONN)
+			return SYNC_ECONN;
+		/* It opens after all, or the other command names another
+		 * reason: the first refusal is the failure to report. */
+		if (orc != IMAP4_NO ||
+		    !(said_no_code(c) || said_nonexistent(c))) {
+			memcpy(c->err, first, sizeof(c->err));
+			return rc;
+		}
+		sure = said_nonexistent(c);
+	}
+	return drop_refused(c, b, sure, first);
+}

@@ -1,0 +1,105 @@
+/* test_daemon_tree.c - mailbox trees as Dovecot lists them: a parent
+ * deleted under its children, several special uses on one mailbox, and
+ * the log of a pass that drops many mailboxes at once.
+ *
+ * Same fixture as test_daemon.c: each test mirrors its own subtree
+ * ("dm_<test>...") into its own cache.
+ */
+#include "integration/daemon_fixture.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+
+/* Dovecot 2.3 (maildir++, mailbox_list_index = yes: the harness's own
+ * configuration) deletes a parent with its mail but goes on listing it,
+ * without \Noselect, and refuses SELECT and STATUS of it with a bare NO.
+ * Its cached messages stayed for ever and every --once exited 1. Now the
+ * first pass keeps them and reports the failure (once might be a passing
+ * trouble of the server), the next drops them, and none fails after. */
+Test(daemon, a_parent_deleted_under_its_children_loses_its_messages,
+     .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_ph", NULL);
+	cr_assert_eq(sh(CTL " create dm_ph dm_ph/kid"), 0);
+	cr_assert_eq(sh(CTL " fill dm_ph 2 3"), 0);
+	cr_assert_eq(sh(CTL " fill dm_ph/kid 1 4"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	const char *held = "SELECT count(*) FROM messages m JOIN mailboxes b "
+	                   "ON b.id = m.mailbox_id WHERE b.name = 'dm_ph'";
+	cr_assert_eq(cache_count(&f, held), 2);
+
+	cr_assert_eq(sh(CTL " delete dm_ph"), 0);
+	/* The server's quirk this test is about: still listed, selectable
+	 * by its attributes. */
+	cr_assert_eq(sh(CTL " attrs dm_ph | grep -q HasChildren"), 0);
+	cr_assert_neq(sh(CTL " attrs dm_ph | grep -qi noselect"), 0);
+
+	cr_assert_eq(run_once(&f, NULL), 1, "first refusal: a failure");
+	cr_assert_eq(cache_count(&f, held), 2, "first refusal: kept");
+
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, held), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM mailboxes WHERE "
+	                             "name = 'dm_ph' AND uidvalidity = 0 "
+	                             "AND exists_count = 0 AND last_error "
+	                             "LIKE 'listed, but the server says it "
+	                             "does not exist%'"),
+	             1);
+	cr_assert_eq(run_once(&f, NULL), 0, "--once must not fail for ever");
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages m JOIN "
+	                             "mailboxes b ON b.id = m.mailbox_id "
+	                             "WHERE b.name = 'dm_ph/kid'"),
+	             1);
+	cr_assert_eq(sh("grep -q 'dm_ph\\].*2 cached messages are dropped' "
+	                "%s/log",
+	                f.dir),
+	             0);
+	teardown(&f);
+}
+
+/* RFC 6154 lets a mailbox have several uses; the harness's Dovecot gives
+ * dm_su/Archive "\Archive \All". special_use kept the first alone, and a
+ * tool looking for the \All mailbox found none. */
+Test(daemon, every_special_use_is_stored, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_su", NULL);
+	cr_assert_eq(sh(CTL " create dm_su dm_su/Archive"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM mailboxes WHERE "
+	                             "name = 'dm_su/Archive' AND special_use = "
+	                             "char(92) || 'Archive ' || char(92) || "
+	                             "'All'"),
+	             1);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM mailboxes WHERE "
+	                             "name = 'dm_su' AND special_use IS NULL"),
+	             1);
+	teardown(&f);
+}
+
+/* A pass that drops many mailboxes logs the first few and counts the
+ * rest: a prefix change on a large account logged 1,574 lines. */
+Test(daemon, many_mailboxes_dropped_are_counted_in_one_line, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_many", NULL);
+	char names[1024] = "";
+	for (int i = 0, len = 0; i < 12; i++)
+		len += snprintf(names + len, sizeof(names) - (size_t)len,
+		                " dm_many/b%02d", i);
+	cr_assert_eq(sh(CTL " create dm_many%s", names), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(sh(CTL " delete%s", names), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM mailboxes"), 1);
+	cr_assert_eq(sh_number("grep -c 'gone from the server; dropped' "
+	                       "%s/log",
+	                       f.dir),
+	             5 + 1);
+	cr_assert_eq(sh("grep -q '\\.\\.\\. and 7 more mailboxes gone from "
+	                "the server; dropped' %s/log",
+	                f.dir),
+	             0);
+	teardown(&f);
+}
