@@ -387,6 +387,34 @@ IMAP4_API int imap4_list_parse(imap4_list_entry *out, const imap4_resp *resp);
  * several ("\\Archive \\All"). The string is static. */
 IMAP4_API const char *imap4_list_special_use(const char *attr);
 
+/* ---- NAMESPACE (RFC 2342, RFC 9051 7.2.2) */
+
+enum imap4_namespace_class {
+	IMAP4_NS_PERSONAL,	/* the user's own mailboxes */
+	IMAP4_NS_OTHER_USERS,	/* other users' mailboxes shared with us */
+	IMAP4_NS_SHARED,	/* public folders */
+	IMAP4_NS_CLASSES
+};
+
+typedef struct imap4_namespace_descr {
+	const char *prefix;	/* UTF-8 (decoded like a mailbox name); "" for
+				   the root. Often ends in the delimiter
+				   ("INBOX.", "#shared/") */
+	char delimiter;		/* 0 for NIL */
+} imap4_namespace_descr;
+
+typedef struct imap4_namespace_info {
+	/* by enum imap4_namespace_class, in server order; count 0 for NIL */
+	const imap4_namespace_descr *ns[IMAP4_NS_CLASSES];
+	size_t count[IMAP4_NS_CLASSES];
+} imap4_namespace_info;
+
+/* Types a "* NAMESPACE personal other shared" response. Extensions of a
+ * namespace (RFC 2342 5: "X-PARAM" ("v")) are skipped; a malformed
+ * description is IMAP4_EPROTO. */
+IMAP4_API int imap4_namespace_parse(imap4_namespace_info *out,
+				    const imap4_resp *resp);
+
 /* ---- STATUS (RFC 3501, 7162, 8438) */
 
 enum imap4_status_have {

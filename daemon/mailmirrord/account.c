@@ -9,6 +9,7 @@
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
 #include "mailmirrord/plan.h"
+#include "mailmirrord/relist.h"
 #include "mailmirrord/room.h"
 #include "mailmirrord/store.h"
 #include "mailmirrord/sync.h"
@@ -326,25 +327,34 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 	size_t n = 0;
 	for (size_t i = 0; i < w->sync.nboxes; i++)
 		n += w->sync.boxes[i].watched;
+	/* Also for the primary box alone: NOTIFY brings the news of
+	 * mailboxes created, renamed and deleted (sync_tree_news). */
 	bool notify = false;
-	if (n > 1) {
-		int rc = sync_notify(&w->sync);
-		if (rc == SYNC_OK)
-			notify = true;
-		else if (rc != SYNC_EMAILBOX)
-			return rc;
-		else
-			log_notice(
-			        a->conf->name, NULL,
-			        "no NOTIFY: %zu watched mailboxes besides %s "
-			        "are polled",
-			        n - 1, primary->name);
-	}
+	int rc = sync_notify(&w->sync);
+	if (rc == SYNC_OK)
+		notify = true;
+	else if (rc != SYNC_EMAILBOX)
+		return rc;
+	else if (n > 1)
+		log_notice(a->conf->name, NULL,
+		           "no NOTIFY: %zu watched mailboxes besides %s "
+		           "are polled",
+		           n - 1, primary->name);
+	/* Live is what is pushed: a watched box no form of NOTIFY the
+	 * server took covers (another namespace past the bound, a name it
+	 * cannot carry) is polled, and says so. */
+	size_t polled = 0;
 	for (size_t i = 0; i < w->sync.nboxes; i++) {
 		const struct sync_box *b = &w->sync.boxes[i];
-		store_mailbox_set_live(w->store, b->id,
-		                       b == primary || (notify && b->watched));
+		bool pushed = b == primary || (notify && b->notified);
+		polled += notify && b->watched && !pushed;
+		store_mailbox_set_live(w->store, b->id, pushed);
 	}
+	if (polled)
+		log_notice(a->conf->name, NULL,
+		           "NOTIFY does not cover %zu watched mailbox%s; "
+		           "polled",
+		           polled, polled == 1 ? "" : "es");
 	log_info(a->conf->name, primary->name, "watching with %s%s",
 	         imap4_has_capability(a->h, "IDLE") ? "IDLE" : "NOOP",
 	         notify ? " and NOTIFY" : "");
@@ -360,6 +370,8 @@ static int notify_again(struct worker *w, struct sync_box *primary)
 	bool again = w->overflow_at && mono_ms() - w->overflow_at < 60000;
 	w->overflow_at = mono_ms();
 	w->sync.notify_lost = false;
+	/* RFC 5465 5.8: as after NOTIFY NONE. */
+	w->sync.notify_on = false;
 	log_warning(w->a->conf->name, NULL,
 	            "the server stopped its notifications "
 	            "(NOTIFICATIONOVERFLOW); %s",
@@ -480,10 +492,14 @@ static int live(struct worker *w)
 	const struct conf_account *c = a->conf;
 	struct sync_box *watched = mark_watched(w);
 	int64_t next_poll = mono_ms() + (int64_t)c->poll_interval * 1000;
+	/* The session's sync has just read the list. */
+	int64_t listed_at = mono_ms();
+	bool relist_due = false; /* next_poll is set for tree news */
 	unsigned quick = 0;
 	int rc = SYNC_OK;
 
 	w->sync.live = true;
+	w->sync.tree_news = false;
 	store_account_set_state(w->store, w->account_id, "idle");
 	store_account_set_error(w->store, w->account_id, NULL);
 	store_account_set_last_sync(w->store, w->account_id, time(NULL));
@@ -538,6 +554,18 @@ static int live(struct worker *w)
 		} else if (ms > 0) {
 			sleep_ms(a, (unsigned)ms);
 		}
+		/* A mailbox created, renamed or deleted (NOTIFY's LIST):
+		 * the poll reads the list again soon, once for a burst. */
+		if (w->sync.tree_news && !relist_due) {
+			relist_due = true;
+			int64_t at = relist_at(mono_ms(), listed_at);
+			if (at < next_poll)
+				next_poll = at;
+			log_debug(c->name, NULL,
+			          "the mailbox tree changed; reading the list "
+			          "again in %lld s",
+			          (long long)(at - mono_ms() + 999) / 1000);
+		}
 		if (atomic_exchange(&a->poke, false)) {
 			log_info(c->name, NULL, "checking the connection");
 			next_poll = 0;
@@ -550,7 +578,11 @@ static int live(struct worker *w)
 		 * renamed or deleted since shows at once, and STATUS is not
 		 * sent to a name that is gone. */
 		char *before = watched_set(w);
+		/* News from here on is newer than this list. */
+		w->sync.tree_news = false;
+		relist_due = false;
 		rc = sync_list(&w->sync);
+		listed_at = mono_ms();
 		if (rc < 0) {
 			free(before);
 			return rc;

@@ -162,6 +162,8 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		c->notify_lost = true;
 		return 1;
 	}
+	if (resp->name && strcmp(resp->name, "LIST") == 0)
+		return sync_tree_news(c, resp);
 	const struct sync_box *b = c->selected;
 	if (!resp->name || !b)
 		return 0;
@@ -271,6 +273,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->sel_dirty = false;
 	c->store_failed = false;
 	c->store_full = false;
+	c->notify_on = false;
 	c->condstore = c->qresync = false;
 	imap4_set_unsolicited(h, sync_on_unsolicited, c);
 	/* RFC 7162 3.2.3: ENABLE QRESYNC implies CONDSTORE. */

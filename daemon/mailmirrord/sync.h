@@ -41,6 +41,8 @@ struct sync_box {
 	bool has_children;   /* LIST said \HasChildren (sync_refused.c) */
 	bool watched;        /* named by the idle setting */
 	bool dirty;          /* NOTIFY said it changed: sync it soon */
+	bool notified;       /* the last NOTIFY covers its changes
+	                        (sync_notify) */
 	bool bodies_checked; /* every cached message has its body (when
 	                        bodies are configured) */
 };
@@ -85,6 +87,13 @@ struct sync_ctx {
 	bool condstore, qresync; /* enabled on this connection */
 	bool notify_lost; /* the server stopped NOTIFY (sync_notify_overflow)
 	                     since sync_notify */
+	/* A NOTIFY SET is in effect on this connection (sync_notify; cleared
+	 * by sync_attach). */
+	bool notify_on;
+	/* NOTIFY told of a mailbox created, renamed or deleted that concerns
+	 * the mirror (sync_tree_news); the caller clears it as it reads the
+	 * list again. */
+	bool tree_news;
 	bool store_failed; /* a write of unsolicited news failed on this
 	                      connection: the rest is not tried (a full disk
 	                      would fail, and be logged, once per line) */
@@ -149,11 +158,24 @@ int sync_all(struct sync_ctx *c);
 struct sync_box *sync_find(const struct sync_ctx *c, const char *name);
 
 /* Asks the server (RFC 5465 NOTIFY) to report changes of every watched box
- * while we idle: the selected one in full, the others as STATUS (those of
- * every personal mailbox when the watched ones are too many to name, or
- * their list is refused). 0, or SYNC_EMAILBOX when the server refused
- * both (the caller then polls them), or SYNC_ECONN. Clears notify_lost. */
+ * while we idle: the selected one in full, the others as STATUS. Past what
+ * a server lets a NOTIFY name, or when it refuses the names, the personal
+ * namespaces are asked for as a whole, and the watched boxes of other
+ * namespaces (NAMESPACE, RFC 2342) by name or by their namespace's
+ * subtree. It also asks for MailboxName: creates, renames and deletes
+ * come as LIST (sync_tree_news). Sets each box's notified to whether the
+ * NOTIFY the server took covers it (a box it does not is polled). 0, or
+ * SYNC_EMAILBOX when the server refused every form (the caller then
+ * polls them), or SYNC_ECONN. Clears notify_lost. */
 int sync_notify(struct sync_ctx *c);
+
+/* A LIST that no command asked for: NOTIFY's news of a mailbox created,
+ * renamed (OLDNAME) or deleted (\NonExistent). Sets tree_news when it
+ * concerns a mirrored box or a name the mailboxes setting wants (or when
+ * it does not parse: the next LIST tells). Allocates nothing, and once
+ * tree_news is set looks at nothing: a flood costs no memory. 1 when it
+ * set tree_news, else 0. */
+int sync_tree_news(struct sync_ctx *c, const imap4_resp *resp);
 
 /* Whether resp is "* OK [NOTIFICATIONOVERFLOW]": the server has stopped
  * sending notifications, and changes since may never be told. */
@@ -162,13 +184,15 @@ bool sync_notify_overflow(const imap4_resp *resp);
 /* Applies one unsolicited response about the selected mailbox now, in a
  * short transaction: FETCH with UID and FLAGS, VANISHED. Others mark the
  * mailbox dirty, a STATUS (NOTIFY's news of another mailbox) marks that
- * box dirty, and a NOTIFICATIONOVERFLOW sets notify_lost. News the server
+ * box dirty, a LIST goes to sync_tree_news, and a NOTIFICATIONOVERFLOW
+ * sets notify_lost. News the server
  * contradicts itself in (a FETCH above EXISTS, a VANISHED that does not
  * parse) is not applied, and is logged: the mailbox is selected again. So
  * is a flag change with a MODSEQ below the cached one, which the cache
  * refuses (the new SELECT lists every flag). Returns 1 when a resync is
- * needed, 0, or < 0: SYNC_ESTORE once, then store_failed is set and the
- * news that follows only marks the mailbox dirty. */
+ * needed (or the mailbox list must be read again), 0, or < 0:
+ * SYNC_ESTORE once, then store_failed is set and the news that follows only
+ * marks the mailbox dirty. */
 int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp);
 
 #endif

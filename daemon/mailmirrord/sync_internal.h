@@ -3,7 +3,8 @@
  * sync.c runs a mailbox's sync; sync_uids.c asks for and batches UID sets;
  * sync_bodies.c fetches the bodies the cache lacks;
  * sync_write.c turns converted responses into short transactions;
- * sync_list.c reconciles the mailbox list; sync_notify.c asks for NOTIFY.
+ * sync_list.c reconciles the mailbox list; sync_notify.c asks for NOTIFY;
+ * sync_tree.c reads its news of mailboxes created, renamed or deleted.
  * Nothing here is for other modules: they use sync.h.
  */
 #ifndef MAILMIRRORD_SYNC_INTERNAL_H

@@ -6,10 +6,20 @@
  * NOTIFY_MAX_NAMES, or when the list is refused, we ask for every mailbox
  * of the personal namespaces instead: news of a mailbox we do not watch
  * costs a STATUS line, and sync_apply_unsolicited drops what we do not
- * mirror.
+ * mirror. "personal" leaves out the other users' and the public
+ * namespaces (RFC 5465 6), so their watched mailboxes are added by name,
+ * or past the bound by their namespace's subtree; what no form the server
+ * takes covers stays polled, and is not marked notified.
+ *
+ * Every form also asks for MailboxName (RFC 5465 5.4), so that a mailbox
+ * created, renamed or deleted is news (sync_tree.c). A server that
+ * refuses the event gets the same form without it. A mailbox matched by
+ * two filters gets the events of both: how RFC 5465 6 reads, and what
+ * Dovecot does.
  */
 #include "mailmirrord/sync.h"
 
+#include "mailmirrord/namespaces.h"
 #include "mailmirrord/sync_internal.h"
 #include "util/buf.h"
 
@@ -21,7 +31,22 @@
 
 /* RFC 5465 5: FlagChange needs MessageNew and MessageExpunge; for the
  * mailboxes other than the selected one they arrive as STATUS. */
-#define NOTIFY_EVENTS "(MessageNew MessageExpunge FlagChange)"
+#define MESSAGE_EVENTS "MessageNew MessageExpunge FlagChange"
+
+/* The forms of NOTIFY SET, from the most precise. */
+enum form {
+	FORM_NAMED,    /* each watched box by name */
+	FORM_WIDE,     /* personal, and the other namespaces' boxes */
+	FORM_PERSONAL, /* personal alone */
+};
+
+/* The events of the filters of other mailboxes, with MailboxName when
+ * tree. */
+static int put_events(struct imap4_buf *b, bool tree)
+{
+	return imap4_buf_puts(b, tree ? " (" MESSAGE_EVENTS " MailboxName))"
+	                              : " (" MESSAGE_EVENTS "))");
+}
 
 /* A mailbox name as a quoted string of its wire form, or -1 when it cannot
  * be one (then it stays polled). */
@@ -43,39 +68,128 @@ static int put_mailbox(struct imap4_buf *b, const char *name)
 	return rc;
 }
 
-/* " (mailboxes ("a" "b") EVENTS)" for the watched boxes but the selected
- * one; nothing when there is none. 0, or -1 out of memory. */
-static int put_watched(struct imap4_buf *b, const struct sync_ctx *c)
+/* One more name of a " (kind (" group: opened by the first. 1 when
+ * added, 0 when the name cannot be sent (b unchanged), -1 out of memory. */
+static int put_name(struct imap4_buf *b, size_t *named, const char *kind,
+                    const char *name)
+{
+	size_t mark = b->len;
+	if (*named == 0 ? imap4_buf_puts(b, " (") < 0 ||
+	                          imap4_buf_puts(b, kind) < 0 ||
+	                          imap4_buf_puts(b, " (") < 0
+	                : imap4_buf_putc(b, ' ') < 0)
+		return -1;
+	if (put_mailbox(b, name) < 0) {
+		b->len = mark;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	(*named)++;
+	return 1;
+}
+
+static int close_group(struct imap4_buf *b, size_t named, bool tree)
+{
+	if (named == 0)
+		return 0;
+	return imap4_buf_putc(b, ')') < 0 ? -1 : put_events(b, tree);
+}
+
+/* Whether x is a watched box other than the selected one (the selected
+ * filter covers that). */
+static bool other_watched(const struct sync_ctx *c, const struct sync_box *x)
+{
+	return x->watched && x != c->selected;
+}
+
+/* FORM_NAMED: " (mailboxes ("a" "b") EVENTS)", and the personal
+ * namespaces' tree news. */
+static int put_named(struct imap4_buf *b, struct sync_ctx *c, bool tree)
 {
 	size_t named = 0;
 	for (size_t i = 0; i < c->nboxes; i++) {
-		const struct sync_box *x = &c->boxes[i];
-		if (!x->watched || x == c->selected)
+		struct sync_box *x = &c->boxes[i];
+		if (!other_watched(c, x))
 			continue;
-		size_t mark = b->len;
-		if (imap4_buf_puts(b, named ? " " : " (mailboxes (") < 0)
+		int rc = put_name(b, &named, "mailboxes", x->name);
+		if (rc < 0)
 			return -1;
-		if (put_mailbox(b, x->name) < 0) {
-			b->len = mark; /* this one is polled instead */
-			b->data[b->len] = '\0';
-			continue;
-		}
-		named++;
+		x->notified = rc == 1;
 	}
-	if (named && imap4_buf_puts(b, ") " NOTIFY_EVENTS ")") < 0)
+	if (close_group(b, named, tree) < 0)
 		return -1;
-	return 0;
+	return tree ? imap4_buf_puts(b, " (personal (MailboxName))") : 0;
 }
 
-static int notify_set(struct sync_ctx *c, bool personal)
+/* The watched boxes outside the personal namespaces, by name when they
+ * are few, else by the subtrees of their namespaces; a box in no
+ * namespace the server told then stays polled. *extra: whether any group
+ * was added. */
+static int put_others(struct imap4_buf *b, struct sync_ctx *c,
+                      struct ns_list *ns, bool tree, bool *extra)
+{
+	size_t others = 0;
+	for (size_t i = 0; i < c->nboxes; i++)
+		others += other_watched(c, &c->boxes[i]) &&
+		          !ns_is_personal(ns, c->boxes[i].name);
+	bool by_name = others <= NOTIFY_MAX_NAMES;
+	size_t named = 0;
+	for (size_t i = 0; i < ns->n; i++)
+		ns->v[i].used = false;
+	for (size_t i = 0; i < c->nboxes; i++) {
+		struct sync_box *x = &c->boxes[i];
+		if (!other_watched(c, x) || ns_is_personal(ns, x->name))
+			continue;
+		x->notified = false;
+		const struct ns_entry *in = ns_of(ns, x->name);
+		struct ns_entry *e = in ? &ns->v[in - ns->v] : NULL;
+		char root[512];
+		int rc = 0;
+		if (by_name)
+			rc = put_name(b, &named, "mailboxes", x->name);
+		else if (e && e->used)
+			rc = 1;
+		else if (e && ns_root(root, sizeof(root), e))
+			rc = put_name(b, &named, "subtree", root);
+		if (rc < 0)
+			return -1;
+		if (rc == 1 && e)
+			e->used = true;
+		x->notified = rc == 1;
+	}
+	*extra = named > 0;
+	return close_group(b, named, tree);
+}
+
+/* FORM_WIDE and FORM_PERSONAL: " (personal EVENTS)", and for WIDE the
+ * other namespaces' boxes (*extra says whether there were any). */
+static int put_personal(struct imap4_buf *b, struct sync_ctx *c,
+                        struct ns_list *ns, bool wide, bool tree, bool *extra)
+{
+	*extra = false;
+	for (size_t i = 0; i < c->nboxes; i++) {
+		struct sync_box *x = &c->boxes[i];
+		x->notified =
+		        other_watched(c, x) && ns_is_personal(ns, x->name);
+	}
+	if (imap4_buf_puts(b, " (personal") < 0 || put_events(b, tree) < 0)
+		return -1;
+	return wide ? put_others(b, c, ns, tree, extra) : 0;
+}
+
+/* NOTIFY SET in form f. SYNC_OK, SYNC_EMAILBOX when refused, or worse.
+ * *extra: FORM_WIDE added something to FORM_PERSONAL. */
+static int notify_set(struct sync_ctx *c, enum form f, bool tree,
+                      struct ns_list *ns, bool *extra)
 {
 	struct imap4_buf b;
 	imap4_buf_init(&b, 0);
-	int rc = imap4_buf_puts(&b, "(selected " NOTIFY_EVENTS ")");
+	*extra = false;
+	int rc = imap4_buf_puts(&b, "(selected (" MESSAGE_EVENTS "))");
 	if (rc == 0)
-		rc = personal ? imap4_buf_puts(&b,
-		                               " (personal " NOTIFY_EVENTS ")")
-		              : put_watched(&b, c);
+		rc = f == FORM_NAMED ? put_named(&b, c, tree)
+		                     : put_personal(&b, c, ns, f == FORM_WIDE,
+		                                    tree, extra);
 	if (rc < 0) {
 		imap4_buf_clear(&b);
 		snprintf(c->err, sizeof(c->err), "out of memory");
@@ -89,19 +203,88 @@ static int notify_set(struct sync_ctx *c, bool personal)
 	return SYNC_OK;
 }
 
+/* The server's namespaces into *ns; empty when it has no NAMESPACE or
+ * its answer cannot be used (then everything is taken for personal, as
+ * before we asked). SYNC_OK, or SYNC_ECONN. */
+static int load_namespaces(struct sync_ctx *c, struct ns_list *ns)
+{
+	*ns = (struct ns_list){0};
+	if (!imap4_has_capability(c->h, "NAMESPACE"))
+		return SYNC_OK;
+	sync_beat(c);
+	int rc = imap4_namespace(c->h);
+	if (rc != IMAP4_OK)
+		return sync_fail_imap(c, "NAMESPACE", rc) == SYNC_ECONN
+		               ? SYNC_ECONN
+		               : SYNC_OK;
+	for (size_t i = 0; i < imap4_data_count(c->h); i++) {
+		imap4_namespace_info info;
+		const imap4_resp *r = imap4_data_at(c->h, i);
+		if (r->name && strcmp(r->name, "NAMESPACE") == 0 &&
+		    imap4_namespace_parse(&info, r) == 0) {
+			/* Too many, or no memory: *ns stays empty. */
+			(void)ns_list_from(ns, &info);
+			return SYNC_OK;
+		}
+	}
+	return SYNC_OK;
+}
+
+static void clear_notified(struct sync_ctx *c)
+{
+	for (size_t i = 0; i < c->nboxes; i++)
+		c->boxes[i].notified = false;
+}
+
 int sync_notify(struct sync_ctx *c)
 {
+	clear_notified(c);
 	if (!imap4_has_capability(c->h, "NOTIFY"))
 		return SYNC_EMAILBOX;
 	c->notify_lost = false;
+	if (c->notify_on) {
+		/* Dovecot 2.3 reports no other mailbox after a second NOTIFY
+		 * SET on a connection; after NOTIFY NONE it does. */
+		sync_beat(c);
+		int irc = imap4_notify(c->h, NULL);
+		if (irc != IMAP4_OK &&
+		    sync_fail_imap(c, "NOTIFY NONE", irc) != SYNC_EMAILBOX)
+			return SYNC_ECONN;
+		c->notify_on = false;
+	}
 	size_t n = 0;
 	for (size_t i = 0; i < c->nboxes; i++)
-		n += c->boxes[i].watched && &c->boxes[i] != c->selected;
+		n += other_watched(c, &c->boxes[i]);
+	struct ns_list ns = {0};
+	bool have_ns = false, tree = true, extra = false;
 	int rc = SYNC_EMAILBOX;
-	if (n <= NOTIFY_MAX_NAMES)
-		rc = notify_set(c, false);
-	if (rc == SYNC_EMAILBOX)
-		rc = notify_set(c, true);
+	enum form f = n <= NOTIFY_MAX_NAMES ? FORM_NAMED : FORM_WIDE;
+	while (f <= FORM_PERSONAL) {
+		if (f == FORM_WIDE && !have_ns) {
+			rc = load_namespaces(c, &ns);
+			if (rc != SYNC_OK)
+				break;
+			have_ns = true;
+		}
+		rc = notify_set(c, f, tree, &ns, &extra);
+		if (rc != SYNC_EMAILBOX)
+			break;
+		if (tree) {
+			tree = false; /* the same form without MailboxName */
+			continue;
+		}
+		tree = true;
+		/* Without other namespaces' boxes, PERSONAL is WIDE. */
+		f = f == FORM_WIDE && !extra ? FORM_PERSONAL + 1 : f + 1;
+	}
+	ns_list_clear(&ns);
+	c->notify_on = rc == SYNC_OK;
+	if (rc != SYNC_OK)
+		clear_notified(c);
+	else if (c->selected)
+		for (size_t i = 0; i < c->nboxes; i++)
+			if (&c->boxes[i] == c->selected)
+				c->boxes[i].notified = true;
 	return rc;
 }
 

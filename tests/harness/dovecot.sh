@@ -10,7 +10,8 @@
 # passwd file, logs, sockets and the mail (DIR/home/<user>/Maildir, owned by
 # the system user "mmtest"). DIR/env holds KEY=value lines describing the
 # instance (see write_env); tests/harness/with-dovecot.sh exports them.
-# Three users: mmuser and mmuser2 see everything Dovecot offers; mmplain's
+# Three users: mmuser and mmuser2 see everything Dovecot offers (a public
+# namespace "Public/" among it, DIR/public); mmplain's
 # sessions offer IMAP4rev1 alone after login (see make_passwd), so that
 # clients' paths for servers without extensions meet a real server.
 # Instances in different DIRs run side by side. Needs root (Dovecot's
@@ -253,6 +254,19 @@ namespace inbox {
   }
 }
 
+# A public namespace, one tree for every user (RFC 2342 "shared"): the
+# mailboxes NOTIFY's "personal" filter leaves out. It lists only once it
+# has a mailbox, so a LIST "*" of a user meets it only in tests that make
+# one (under Public/<their prefix>).
+namespace public {
+  type = public
+  separator = /
+  prefix = Public/
+  location = maildir:$DIR/public
+  subscriptions = no
+  list = children
+}
+
 mail_plugins = \$mail_plugins acl quota zlib notify
 protocol imap {
   mail_plugins = \$mail_plugins imap_acl imap_quota imap_zlib
@@ -360,8 +374,12 @@ prepare() {
 	ensure_user
 	# Dovecot's unprivileged processes walk into DIR: passwd, sockets, mail.
 	chmod 755 "$DIR"
-	mkdir -p "$DIR/run" "$DIR/state" "$DIR/home"
-	chown "$MAIL_USER:$MAIL_USER" "$DIR/home"
+	mkdir -p "$DIR/run" "$DIR/state" "$DIR/home" "$DIR/public"
+	chown "$MAIL_USER:$MAIL_USER" "$DIR/home" "$DIR/public"
+	# The public namespace (write_conf): everyone may do everything.
+	[ -s "$DIR/public/dovecot-acl" ] ||
+		echo "anyone lrwstipekxa" >"$DIR/public/dovecot-acl"
+	chown "$MAIL_USER:$MAIL_USER" "$DIR/public/dovecot-acl"
 	setpriv --reuid="$MAIL_USER" --regid="$MAIL_USER" --clear-groups \
 		test -x "$DIR" ||
 		die "$DIR is out of reach of unprivileged users (a private parent directory?); use one under /tmp"

@@ -259,6 +259,84 @@ Test(daemon, notify_covers_more_mailboxes_than_a_server_names, .timeout = 120)
 	teardown(&f);
 }
 
+/* Past the 100 names, NOTIFY's "personal" leaves out the other
+ * namespaces: a watched mailbox of the harness's public namespace
+ * ("Public/") is added by name and pushed at once, not at the poll, and
+ * every watched mailbox is live. */
+Test(daemon, notify_pushes_public_mailboxes_past_the_bound, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_pubmany", "dm_pubmany*\", \"Public/dm_pubmany*",
+	           "poll_interval = 3600;");
+	cr_assert_eq(
+	        sh("sed -i 's|mailboxes = \\[\"dm_pubmany\\*\"\\]|"
+	           "mailboxes = [\"dm_pubmany*\", \"Public/dm_pubmany*\"]|' "
+	           "%s",
+	           f.conf),
+	        0);
+	cr_assert_eq(sh("grep -qF 'mailboxes = [\"dm_pubmany*\", "
+	                "\"Public/dm_pubmany*\"]' %s",
+	                f.conf),
+	             0, "the configuration was not rewritten");
+	cr_assert_eq(sh(CTL " reset Public/dm_pubmany"), 0);
+	char cmd[2048] = CTL " create dm_pubmany Public/dm_pubmany "
+	                     "Public/dm_pubmany/news";
+	for (int i = 0; i < 105; i++) {
+		size_t n = strlen(cmd);
+		snprintf(cmd + n, sizeof(cmd) - n, " dm_pubmany/b%03d", i);
+	}
+	cr_assert_eq(sh("%s", cmd), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	long live = cache_count_until(&f,
+	                              "SELECT count(*) FROM mailboxes WHERE "
+	                              "live",
+	                              108, 20);
+#define PUBLIC_COUNT                                                           \
+	"SELECT count(*) FROM messages m JOIN mailboxes b ON "                 \
+	"b.id = m.mailbox_id WHERE b.name = 'Public/dm_pubmany/news'"
+	long before = cache_count(&f, PUBLIC_COUNT);
+	cr_assert_eq(sh(CTL " append Public/dm_pubmany/news 'to the public'"),
+	             0);
+	long got = cache_count_until(&f, PUBLIC_COUNT, 1, 5);
+	cr_assert_eq(stop_daemon(pid), 0);
+	sh(CTL " reset Public/dm_pubmany");
+	cr_assert_eq(live, 108);
+	cr_assert_eq(before, 0);
+	cr_assert_eq(got, 1, "the public mailbox waited for the poll");
+	teardown(&f);
+}
+
+/* NOTIFY asks for MailboxName: a mailbox renamed, created or deleted on
+ * the server is in the cache within seconds, not at the poll, and mail
+ * to the new name is pushed. */
+Test(daemon, notify_brings_mailbox_tree_changes, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_tree", "dm_tree*", "poll_interval = 3600;");
+	cr_assert_eq(sh(CTL " create dm_tree dm_tree/a dm_tree/gone"), 0);
+	cr_assert_eq(sh(CTL " fill dm_tree/a 4 21"), 0);
+	cr_assert_eq(sh(CTL " fill dm_tree/gone 2 22"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	assert_converged(&f, 10);
+
+	cr_assert_eq(sh(CTL " rename dm_tree/a dm_tree/renamed"), 0);
+	cr_assert_eq(sh(CTL " delete dm_tree/gone"), 0);
+	cr_assert_eq(sh(CTL " create dm_tree/new"), 0);
+	cr_assert_eq(sh(CTL " fill dm_tree/new 3 23"), 0);
+	/* The list is read again at most RELIST_GAP_MS after the last. */
+	assert_converged(&f, 20);
+	cr_assert_eq(
+	        sh("grep -q 'mailbox renamed (was dm_tree/a)' %s/log", f.dir),
+	        0, "the renamed mailbox was fetched anew");
+	cr_assert_eq(sh(CTL " append dm_tree/renamed 'to the new name'"), 0);
+	assert_converged(&f, 5);
+	cr_assert_eq(stop_daemon(pid), 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 Test(daemon, uidvalidity_change_drops_and_refetches, .timeout = 120)
 {
 	struct fixture f;

@@ -1960,7 +1960,8 @@ Test(hostile, modseq_going_back_during_idle, .timeout = 90)
 #define OVF_NOTIFY                                                             \
 	"C~ $TAG NOTIFY SET \\(selected \\(MessageNew MessageExpunge "         \
 	"FlagChange\\)\\) \\(mailboxes \\(\"ho_ovf/b\"\\) \\(MessageNew "      \
-	"MessageExpunge FlagChange\\)\\)$\n"                                   \
+	"MessageExpunge FlagChange MailboxName\\)\\) \\(personal "             \
+	"\\(MailboxName\\)\\)$\n"                                             \
 	"S: $TAG OK notifying\n"
 #define OVF_IDLE_OVERFLOW                                                      \
 	"C~ $TAG IDLE$\n"                                                      \
@@ -2013,6 +2014,202 @@ Test(hostile, notification_overflow_resyncs_then_polls, .timeout = 90)
 	cr_assert_eq(st, 0);
 	check_log(&h, "NOTIFICATIONOVERFLOW", "syncing the watched mailboxes",
 	          NULL);
+	check_cache(&h);
+	done(&h);
+}
+
+/* ---- NOTIFY's news of the mailbox tree (RFC 5465 5.4) */
+
+#define TREE_EXAMINE(box)                                                      \
+	"C~ $TAG EXAMINE " box "$\n"                                           \
+	"S: * 0 EXISTS\n"                                                      \
+	"S: * OK [UIDVALIDITY 7] ok\n"                                         \
+	"S: * OK [UIDNEXT 1] ok\n"                                             \
+	"S: $TAG OK [READ-ONLY] examined\n"
+#define TREE_STATUS(box)                                                       \
+	"C~ $TAG STATUS " box " \\(MESSAGES UIDNEXT UIDVALIDITY\\)$\n"         \
+	"S: * STATUS " box " (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 7)\n"           \
+	"S: $TAG OK status\n"
+#define TREE_EVENTS "\\(MessageNew MessageExpunge FlagChange MailboxName\\)"
+
+/* Waits (10 s at most) until the daemon has sent text n times: a stop
+ * before the last IDLE of a script would skip it. */
+static void wait_sent(const struct hostile *h, const char *text, int n)
+{
+	for (int i = 0; i < 200; i++) {
+		const char *t = fake_server_transcript(h->fs);
+		int seen = 0;
+		for (const char *p = t; p && (p = strstr(p, text)); p++)
+			seen++;
+		if (seen >= n)
+			return;
+		usleep(50000);
+	}
+}
+
+/* A mailbox created, renamed or deleted comes as an untagged LIST once
+ * NOTIFY asks for MailboxName; the daemon reads the list again soon,
+ * once for a whole burst. Here the first news is a LIST whose OLDNAME
+ * does not parse (it ends the IDLE all the same: the re-LIST tells what
+ * changed), then 20,000 more LIST lines in two floods, one of them in the
+ * IDLE that waits for the re-LIST: that IDLE must not end early, nothing
+ * may grow, and exactly one LIST follows, which brings the new mailbox. */
+Test(hostile, tree_news_floods_bring_one_relist, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] logged in\n");
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_tree\n"
+	                  "S: * LIST () \"/\" ho_tree/b\n"
+	                  "S: $TAG OK listed\n");
+	add(&sc, TREE_EXAMINE("ho_tree") TREE_EXAMINE("ho_tree/b"));
+	add(&sc, TREE_EXAMINE("ho_tree"));
+	add(&sc, "C~ $TAG NOTIFY SET \\(selected \\(MessageNew "
+	         "MessageExpunge FlagChange\\)\\) \\(mailboxes "
+	         "\\(\"ho_tree/b\"\\) " TREE_EVENTS "\\) \\(personal "
+	         "\\(MailboxName\\)\\)$\n"
+	         "S: $TAG OK notifying\n");
+	add(&sc, "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "S: * LIST () \"/\" ho_tree/new (\"OLDNAME\" \"not a list\")\n"
+	         "S* 10000 * LIST (\\\\HasNoChildren) \"/\" ho_tree/new "
+	         "(\"OLDNAME\" (\"ho_tree/old\"))\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n");
+	/* Until the re-LIST, the news only costs reading it. */
+	add(&sc, "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "S* 10000 * LIST (\\\\NonExistent) \"/\" ho_tree/gone\n"
+	         "TIMEOUT 30000\n"
+	         "C: DONE\n"
+	         "TIMEOUT 5000\n"
+	         "S: $TAG OK idle done\n");
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_tree\n"
+	                  "S: * LIST () \"/\" ho_tree/b\n"
+	                  "S: * LIST () \"/\" ho_tree/new\n"
+	                  "S: $TAG OK listed\n");
+	add(&sc, TREE_STATUS("ho_tree/b") TREE_EXAMINE("ho_tree/b")
+	                 TREE_STATUS("ho_tree/new") TREE_EXAMINE("ho_tree/new")
+	                         TREE_EXAMINE("ho_tree"));
+	/* The new mailbox is watched: NOTIFY names it (after NONE: Dovecot
+	 * reports nothing after a second SET). */
+	add(&sc, "C~ $TAG NOTIFY NONE$\nS: $TAG OK none\n");
+	add(&sc, "C~ $TAG NOTIFY SET \\(selected \\(MessageNew "
+	         "MessageExpunge FlagChange\\)\\) \\(mailboxes "
+	         "\\(\"ho_tree/b\" \"ho_tree/new\"\\) " TREE_EVENTS
+	         "\\) \\(personal \\(MailboxName\\)\\)$\n"
+	         "S: $TAG OK notifying\n");
+	add(&sc, "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "TIMEOUT 30000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_tree", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_tree*", false, "poll_interval = 3600;");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pid = start_daemon(&h.f);
+	long live = cache_count_until(
+	        &h.f, "SELECT count(*) FROM mailboxes WHERE live", 3, 40);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	wait_sent(&h, " IDLE\r\n", 3);
+	long rss = peak_rss_kb(pid);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(live, 3, "the new mailbox was not mirrored and watched");
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 30, "the poll brought it, not NOTIFY");
+	cr_assert_gt(rss, 0);
+	cr_assert_lt(rss, RSS_MAX_KB, "peak RSS %ld kB", rss);
+	cr_assert_eq(st, 0);
+	check_cache(&h);
+	done(&h);
+}
+
+/* The first session of an account watching 101 personal mailboxes and
+ * one of a public namespace, up to its NAMESPACE. */
+static void add_ns_session(struct script *sc)
+{
+	add(sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE NOTIFY NAMESPACE] ready\n"
+	        "C~ $TAG LOGIN \n"
+	        "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE NOTIFY NAMESPACE] "
+	        "logged in\n");
+	add(sc, "%s", LIST_CMD "S: * LIST () \"/\" ho_ns\n");
+	for (int i = 0; i < 101; i++)
+		add(sc, "S: * LIST () \"/\" ho_ns/b%03d\n", i);
+	add(sc, "S: * LIST (\\\\Noselect) \"/\" ho_ns/pub\n"
+	        "S: * LIST () \"/\" ho_ns/pub/news\n"
+	        "S: $TAG OK listed\n");
+	add(sc, TREE_EXAMINE("ho_ns"));
+	for (int i = 0; i < 101; i++)
+		add(sc, TREE_EXAMINE("ho_ns/b%03d"), i);
+	add(sc, TREE_EXAMINE("ho_ns/pub/news") TREE_EXAMINE("ho_ns"));
+	add(sc, "C~ $TAG NAMESPACE$\n"
+	        "S: * NAMESPACE ((\"\" \"/\")) NIL ((\"ho_ns/pub/\" \"/\"))\n"
+	        "S: $TAG OK namespaces\n");
+}
+
+#define NS_WIDE(events)                                                        \
+	"C~ $TAG NOTIFY SET \\(selected \\(MessageNew MessageExpunge "         \
+	"FlagChange\\)\\) \\(personal " events "\\) \\(mailboxes "               \
+	"\\(\"ho_ns/pub/news\"\\) " events "\\)$\n"
+
+/* The live count once the daemon idles on script, and its log. */
+static long ns_live(struct hostile *h, struct script *sc, long want)
+{
+	add(sc, "C~ $TAG IDLE$\n"
+	        "S: + idling\n"
+	        "TIMEOUT 30000\n"
+	        "C: DONE\n"
+	        "S: $TAG OK idle done\n" LOGOUT);
+	start(h, "ho_ns", sc->s);
+	free(sc->s);
+	write_conf(h, "ho_ns*", false, "poll_interval = 3600;");
+	pid_t pid = start_daemon(&h->f);
+	long live = cache_count_until(
+	        &h->f, "SELECT count(*) FROM mailboxes WHERE live", want, 30);
+	wait_sent(h, " IDLE\r\n", 1);
+	cr_assert_eq(stop_daemon(pid), 0);
+	finish(h);
+	return live;
+}
+
+/* Past the 100 names a server takes, NOTIFY asks for the personal
+ * namespaces as a whole; the watched mailboxes of a public namespace
+ * (NAMESPACE, RFC 2342) are added by name, or they would be marked live
+ * and only polled. */
+Test(hostile, notify_names_other_namespaces_past_the_bound, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_ns_session(&sc);
+	add(&sc, NS_WIDE(TREE_EVENTS) "S: $TAG OK notifying\n");
+	cr_assert_eq(ns_live(&h, &sc, 103), 103);
+	check_cache(&h);
+	done(&h);
+}
+
+/* A server that refuses the other namespace's names (with MailboxName or
+ * without) is asked for the personal namespaces alone: the public mailbox
+ * is then polled, and not marked live. */
+Test(hostile, notify_refused_for_other_namespaces_is_not_live, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_ns_session(&sc);
+	add(&sc, NS_WIDE(TREE_EVENTS) "S: $TAG NO not those\n");
+	add(&sc, NS_WIDE("\\(MessageNew MessageExpunge FlagChange\\)")
+	                 "S: $TAG NO still not\n");
+	add(&sc, "C~ $TAG NOTIFY SET \\(selected \\(MessageNew MessageExpunge "
+	         "FlagChange\\)\\) \\(personal " TREE_EVENTS "\\)$\n"
+	         "S: $TAG OK notifying\n");
+	cr_assert_eq(ns_live(&h, &sc, 102), 102);
+	cr_assert_eq(cache_count(&h.f, "SELECT live FROM mailboxes WHERE "
+	                               "name = 'ho_ns/pub/news'"),
+	             0);
+	check_log(&h, "NOTIFY does not cover 1 watched mailbox", NULL);
 	check_cache(&h);
 	done(&h);
 }

@@ -1,0 +1,9 @@
+/* relist.c - see relist.h. */
+#include "mailmirrord/relist.h"
+
+int64_t relist_at(int64_t news_at, int64_t listed_at)
+{
+	int64_t settled = news_at + RELIST_SETTLE_MS;
+	int64_t spaced = listed_at + RELIST_GAP_MS;
+	return settled > spaced ? settled : spaced;
+}

@@ -1,0 +1,28 @@
+/* relist.h - when NOTIFY's news of the mailbox tree brings the poll
+ * forward.
+ *
+ * A mailbox created, renamed or deleted on the server comes as NOTIFY
+ * news (sync_tree_news); the account's loop then runs its poll, which
+ * reads the mailbox list again, sooner than poll_interval. The news of
+ * one change comes in bursts (a parent renamed with 1,200 children is
+ * 1,200 LIST responses), and a hostile server may send it without end:
+ * the pass waits RELIST_SETTLE_MS for the burst to end, and comes no
+ * sooner than RELIST_GAP_MS after the last reading of the list, so no
+ * server can make the loop read the list more often than that.
+ *
+ * Sans-I/O: the caller passes its monotonic clock.
+ */
+#ifndef MAILMIRRORD_RELIST_H
+#define MAILMIRRORD_RELIST_H
+
+#include <stdint.h>
+
+#define RELIST_SETTLE_MS 2000
+#define RELIST_GAP_MS    10000
+
+/* When to read the list again for news that came at news_at, the list
+ * last read at listed_at (milliseconds on one clock); the caller takes the
+ * earlier of this and its next poll. */
+int64_t relist_at(int64_t news_at, int64_t listed_at);
+
+#endif
