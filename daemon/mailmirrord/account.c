@@ -638,6 +638,16 @@ static void once_done(struct worker *w, int rc)
 
 /* ---- one connection's life */
 
+/* A count on the supervisor's eventfd (acct_start's done_fd). */
+static void tell_supervisor(struct account *a)
+{
+	if (a->done_fd >= 0) {
+		uint64_t one = 1;
+		ssize_t n = write(a->done_fd, &one, sizeof(one));
+		(void)n; /* a full counter wakes the reader all the same */
+	}
+}
+
 static int session(struct worker *w)
 {
 	struct account *a = w->a;
@@ -693,6 +703,9 @@ static int session(struct worker *w)
 	if (a->once) {
 		once_done(w, rc);
 		w->once_recorded = true;
+		/* Our last write is made: the supervisor copies the WAL into
+		 * the file while we log out (acct_start). */
+		tell_supervisor(a);
 	}
 	indexer_release(a->ix);
 	if ((rc == SYNC_OK || rc == SYNC_EMAILBOX) && !a->once)
@@ -790,11 +803,7 @@ out:
 	a->done = true;
 	pthread_cond_broadcast(&a->cond);
 	pthread_mutex_unlock(&a->lock);
-	if (a->done_fd >= 0) {
-		uint64_t one = 1;
-		ssize_t n = write(a->done_fd, &one, sizeof(one));
-		(void)n; /* a full counter wakes the reader all the same */
-	}
+	tell_supervisor(a);
 	return NULL;
 }
 

@@ -27,9 +27,11 @@ struct checkpointer;
 /* Starts the worker of conf (borrowed: it must outlive the worker). With
  * once, the worker syncs every mailbox once and ends. When done_fd is not
  * -1 the worker writes an eventfd count to it as it ends, so the supervisor
- * can sleep in poll(). ix (borrowed, may be NULL) is poked whenever the
- * worker stores bodies; ck (borrowed, may be NULL) checkpoints its
- * commits. Both must outlive the worker. 0, or -1 with err. */
+ * can sleep in poll(); with once, also when it has made its last write to
+ * the cache (before it logs out). ix (borrowed, may be NULL) is poked
+ * whenever the worker stores bodies; ck (borrowed, may be NULL)
+ * checkpoints its commits. Both must outlive the worker. 0, or -1 with
+ * err. */
 int acct_start(struct account **out, const struct conf_account *conf,
                const char *cache_path, bool once, int done_fd,
                struct indexer *ix, struct checkpointer *ck, char *err,

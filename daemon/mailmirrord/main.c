@@ -406,8 +406,9 @@ static enum drain drain_index(struct running *r, int sfd,
 }
 
 /* --once, the workers started: waits for each to end (SIGTERM stops
- * them all), then for the indexer. EX_OK when every account synced. */
-static int run_once(struct running *r, int sfd, int efd,
+ * them all), then for the indexer. EX_OK when every account synced. s is
+ * this thread's connection to the cache. */
+static int run_once(struct running *r, int sfd, int efd, struct store *s,
                     const struct timespec *t0)
 {
 	bool all_ok = true, stopped = false;
@@ -432,6 +433,12 @@ static int run_once(struct running *r, int sfd, int efd,
 			uint64_t n;
 			ssize_t got = read(efd, &n, sizeof(n));
 			(void)got;
+			/* A worker made its last write, or ended: the WAL goes
+			 * into the file while the workers log out and end, not
+			 * after them, and the exit's checkpoint (release_cache)
+			 * finds nothing to copy or sync. A failure here meets
+			 * that checkpoint again, which reports it. */
+			store_wal_copy(s);
 		}
 		struct signalfd_siginfo si;
 		if ((p[0].revents & POLLIN) &&
@@ -756,7 +763,7 @@ int main(int argc, char **argv)
 	int status = EX_OK;
 	bool told_compact = false;
 	if (once) {
-		status = run_once(&r, sfd, efd, &t0);
+		status = run_once(&r, sfd, efd, s, &t0);
 		/* After the index: the only writer left is this thread. */
 		if (!r.n)
 			compact_some(s, COMPACT_BUDGET_MS, &told_compact);

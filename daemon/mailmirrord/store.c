@@ -138,6 +138,14 @@ int store_wal_truncate(struct store *s)
 	                       : store_fail(s, rc, "emptying the WAL");
 }
 
+int store_wal_copy(struct store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(
+	        s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return rc == SQLITE_OK ? STORE_OK
+	                       : store_fail(s, rc, "copying the WAL");
+}
+
 void store_close(struct store **sp)
 {
 	struct store *s = sp ? *sp : NULL;

@@ -88,6 +88,12 @@ void store_close(struct store **s);
  * 100 ms when a reader holds an old snapshot: STORE_EBUSY, nothing lost. */
 int store_wal_truncate(struct store *s);
 
+/* Copies what the WAL holds into the database (a passive checkpoint: it
+ * waits for nobody, and leaves what a reader still needs), syncing both
+ * as SQLite does. Done while the workers of a --once run log out, it
+ * leaves store_wal_truncate at exit nothing to copy or sync. */
+int store_wal_copy(struct store *s);
+
 /* ---------------------------------------------------------------- Space
  *
  * Deleted rows leave free pages in the file, which SQLite reuses for new

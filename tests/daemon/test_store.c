@@ -153,6 +153,28 @@ static long long count_elsewhere(void)
 	return n;
 }
 
+/* What the database file alone holds, its WAL ignored (immutable=1, in a
+ * process of its own): messages counted, or -1 when the file has no such
+ * table yet (its schema still in the WAL). */
+static long long count_in_file(void)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+	         "python3 -c \"import sqlite3, sys; c = sqlite3.connect("
+	         "'file:' + sys.argv[1] + '?immutable=1', uri=True)\n"
+	         "try: print(c.execute('SELECT count(*) FROM "
+	         "messages').fetchone()[0])\n"
+	         "except sqlite3.OperationalError: print(-1)\" '%s'",
+	         path);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	long long n = -2;
+	if (fscanf(p, "%lld", &n) != 1)
+		n = -2;
+	cr_assert_eq(pclose(p), 0);
+	return n;
+}
+
 /* A second connection in the process (the daemon has one per account and
  * one for its indexer) must leave the first one's locks alone: else a
  * reader that comes and goes takes the cache for unused, deletes the WAL,
@@ -229,6 +251,23 @@ Test(store, a_truncated_wal_is_empty_and_loses_nothing)
 	store_close(&s);
 	cr_assert_leq(wal_size(), 0);
 	cr_assert_eq(count_elsewhere(), 1);
+	assert_consistent();
+}
+
+/* What the supervisor of a --once run does while its workers log out:
+ * the WAL's frames go into the file, which then holds every commit, and
+ * the WAL stays (the exit empties it). */
+Test(store, a_copied_wal_is_in_the_file)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	struct store_msg m = msg(1, "kept", "");
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	cr_assert_neq(count_in_file(), 1, "already in the file");
+	cr_assert_eq(store_wal_copy(s), STORE_OK);
+	cr_assert_eq(count_in_file(), 1);
+	cr_assert_gt(wal_size(), 0);
+	store_close(&s);
 	assert_consistent();
 }
 
