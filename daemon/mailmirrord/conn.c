@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -133,6 +134,21 @@ static void describe(char *err, size_t errlen, const char *what, imap4 *h,
 		log_sanitize(clean, sizeof(clean), msg, strlen(msg));
 	}
 	snprintf(err, errlen, "%s: %s", what, clean);
+}
+
+/* A NO to the login: the credentials (it will not mend itself), unless
+ * the server names a passing trouble (RFC 5530: UNAVAILABLE, "temporary
+ * authentication failure"; INUSE; LIMIT; SERVERBUG), which a retry may
+ * get past. */
+static enum conn_failure login_refusal(imap4 *h)
+{
+	static const char *const passing[] = {"UNAVAILABLE", "INUSE", "LIMIT",
+	                                      "SERVERBUG"};
+	const struct imap4_error_info *e = imap4_last_error(h);
+	for (size_t i = 0; e && e->server_code && i < 4; i++)
+		if (strcasecmp(e->server_code, passing[i]) == 0)
+			return CONN_FAIL_REFUSED;
+	return CONN_FAIL_AUTH;
 }
 
 enum conn_failure conn_classify(int rc)
@@ -323,13 +339,13 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		         s.data ? s.data : "");
 	secret_clear(&s);
 	if (refused[0]) {
-		*why = CONN_FAIL_AUTH;
+		*why = login_refusal(h);
 		imap4_logout(h);
 		imap4_free(&h);
 		return -1;
 	}
 	if (rc != IMAP4_OK) {
-		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? CONN_FAIL_AUTH
+		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? login_refusal(h)
 		                                         : conn_classify(rc);
 		imap4_free(&h);
 		return -1;

@@ -682,8 +682,9 @@ int main(int argc, char **argv)
 	if (check) {
 		int rc = check_cache(conf, conf->cache);
 		if (rc == EX_OK)
-			printf("%s: ok (%zu accounts)\n", path,
-			       conf->n_accounts);
+			printf("%s: ok (%zu account%s)\n", path,
+			       conf->n_accounts,
+			       conf->n_accounts == 1 ? "" : "s");
 		confs_free(&cs);
 		free(dflt);
 		return rc;

@@ -1,0 +1,59 @@
+/* test_conn_login.c - how a refused login is classed: the credentials,
+ * which no retry mends (an error the admin must see), or a trouble the
+ * server names as passing (RFC 5530), retried as any refusal. */
+#include "harness/fake_server.h"
+#include "mailmirrord/conn.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+
+static enum conn_failure login_answered(const char *answer)
+{
+	static char *boxes[] = {"*", NULL};
+	char script[512], err[512] = "";
+	struct fake_server *fs = NULL;
+	uint16_t port = 0;
+	snprintf(script, sizeof(script),
+	         "S: * OK [CAPABILITY IMAP4rev1] ready\n"
+	         "C: $TAG LOGIN joe \"pw\"\n"
+	         "S: $TAG %s\n"
+	         "EOF\n",
+	         answer);
+	cr_assert_eq(fake_server_listen(&fs, &port, script), 0);
+	struct conf_account c = {
+	        .name = "work",
+	        .host = "127.0.0.1",
+	        .port = port,
+	        .tls = CONF_TLS_NONE,
+	        .user = "joe",
+	        .auth = CONF_AUTH_LOGIN,
+	        .secret_kind = CONF_SECRET_PASSWORD,
+	        .secret = "pw",
+	        .mailboxes = boxes,
+	        .n_mailboxes = 1,
+	        .timeout = 5,
+	        .enabled = true,
+	};
+	imap4 *h = NULL;
+	enum conn_failure why = CONN_FAIL_CANCELLED;
+	cr_assert_eq(conn_open(&h, &why, &c, -1, err, sizeof(err)), -1);
+	cr_assert_null(h);
+	fake_server_finish(fs, err, sizeof(err));
+	return why;
+}
+
+Test(conn_login, wrong_credentials_are_the_admins)
+{
+	cr_assert_eq(login_answered("NO [AUTHENTICATIONFAILED] no"),
+	             CONN_FAIL_AUTH);
+	cr_assert_eq(login_answered("NO wrong password"), CONN_FAIL_AUTH);
+}
+
+Test(conn_login, a_passing_trouble_is_retried)
+{
+	cr_assert_eq(login_answered("NO [UNAVAILABLE] Temporary authentication "
+	                            "failure"),
+	             CONN_FAIL_REFUSED);
+	cr_assert_eq(login_answered("NO [SERVERBUG] oops"), CONN_FAIL_REFUSED);
+	cr_assert_eq(login_answered("NO [INUSE] busy"), CONN_FAIL_REFUSED);
+}
