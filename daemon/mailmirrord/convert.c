@@ -111,20 +111,58 @@ static int put_decoded(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 	return rc;
 }
 
-static int put_flags(struct imap4_buf *b, const imap4_msg *msg)
+enum { FLAGS_ALL, FLAGS_SYSTEM, FLAGS_KEYWORDS };
+
+/* The flags of msg into b, space-separated, in the server's order, but
+ * \Recent; which tells all of them, the system flags alone or the
+ * keywords alone. Past limit bytes (0: none) a flag is left out and
+ * counted in *dropped. */
+static int put_flag_words(struct imap4_buf *b, size_t start,
+                          const imap4_msg *msg, int which, size_t limit,
+                          unsigned *dropped)
 {
-	size_t start = b->len;
 	for (size_t i = 0; i < msg->nflags; i++) {
 		/* \Recent belongs to one session (RFC 3501 2.3.2; gone in
 		 * IMAP4rev2): the mirror would show whichever session
 		 * happened to see it first. */
 		const char *f = msg->flags[i];
-		if (f[0] == '\\' && strcasecmp(f, "\\Recent") == 0)
+		bool system = f[0] == '\\';
+		if ((which == FLAGS_SYSTEM && !system) ||
+		    (which == FLAGS_KEYWORDS && system) ||
+		    (system && strcasecmp(f, "\\Recent") == 0))
 			continue;
+		size_t before = b->len;
 		if ((b->len > start && imap4_buf_putc(b, ' ') < 0) ||
 		    put(b, f) < 0)
 			return -1;
+		if (limit && b->len - start > limit) {
+			b->len = before;
+			(*dropped)++;
+		}
 	}
+	return 0;
+}
+
+/* The flags into b; *dropped counts those left out. A message with more
+ * than the cache keeps (STORE_FLAGS_MAX bytes: some 8,000 keywords, which
+ * no client shows) keeps its system flags, put first, and the keywords
+ * that fit: one such message must not stop its mailbox's sync, as a
+ * refused batch would. */
+static int put_flags(struct imap4_buf *b, const imap4_msg *msg,
+                     unsigned *dropped)
+{
+	size_t start = b->len;
+	*dropped = 0;
+	if (put_flag_words(b, start, msg, FLAGS_ALL, 0, dropped) < 0)
+		return -1;
+	if (b->len - start <= STORE_FLAGS_MAX)
+		return 0;
+	b->len = start;
+	if (put_flag_words(b, start, msg, FLAGS_SYSTEM, STORE_FLAGS_MAX,
+	                   dropped) < 0 ||
+	    put_flag_words(b, start, msg, FLAGS_KEYWORDS, STORE_FLAGS_MAX,
+	                   dropped) < 0)
+		return -1;
 	return 0;
 }
 
@@ -291,11 +329,11 @@ static int end_field(struct imap4_buf *b, size_t *at, bool none)
 	return imap4_buf_putc(b, '\0');
 }
 
-char *conv_flags(const imap4_msg *msg)
+char *conv_flags(const imap4_msg *msg, unsigned *dropped)
 {
 	struct imap4_buf b;
 	imap4_buf_init(&b, 0);
-	if (put_flags(&b, msg) < 0 || imap4_buf_putc(&b, '\0') < 0) {
+	if (put_flags(&b, msg, dropped) < 0 || imap4_buf_putc(&b, '\0') < 0) {
 		imap4_buf_clear(&b);
 		return NULL;
 	}
@@ -416,13 +454,14 @@ enum field {
 
 /* Writes the row's strings into b, each field's offset in at[]. */
 static int put_fields(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
-                      size_t at[F_COUNT], const imap4_msg *msg)
+                      size_t at[F_COUNT], const imap4_msg *msg,
+                      unsigned *flags_dropped)
 {
 	for (int i = 0; i < F_COUNT; i++)
 		at[i] = NO_FIELD;
 	if (msg->have & IMAP4_HAVE_FLAGS) {
 		at[F_FLAGS] = b->len;
-		if (put_flags(b, msg) < 0 ||
+		if (put_flags(b, msg, flags_dropped) < 0 ||
 		    end_field(b, &at[F_FLAGS], false) < 0)
 			return -1;
 	}
@@ -493,7 +532,7 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg)
 	/* - 1: the buffer keeps a byte for its NUL. */
 	int rc = imap4_buf_reserve(&b, ROW_ROOM - 1);
 	if (rc == 0)
-		rc = put_fields(&b, &sc, at, msg);
+		rc = put_fields(&b, &sc, at, msg, &out->flags_dropped);
 	imap4_rfc2047_scratch_clear(&sc);
 	if (rc < 0) {
 		imap4_buf_clear(&b);

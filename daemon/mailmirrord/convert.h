@@ -33,6 +33,7 @@ struct conv_msg {
 	char *text;   /* every string of row, NUL-separated; may be NULL */
 	size_t bytes; /* what the strings take */
 	struct conv_body body;
+	unsigned flags_dropped; /* keywords past STORE_FLAGS_MAX, left out */
 };
 
 /* Fills out->row from msg, and out->body when msg carries a body section
@@ -50,8 +51,9 @@ int conv_body(struct conv_body *out, const imap4_msg *msg);
 void conv_body_clear(struct conv_body *b);
 
 /* The flags of msg, space-separated, in a malloc'ed string ("" for
- * none), or NULL out of memory. */
-char *conv_flags(const imap4_msg *msg);
+ * none), or NULL out of memory. Past STORE_FLAGS_MAX bytes, keywords are
+ * left out (the system flags kept), and counted in *dropped. */
+char *conv_flags(const imap4_msg *msg, unsigned *dropped);
 
 /* An address list as "Name <local@host>, ..." with names decoded, groups
  * as "Group: a <x>, b <y>;". malloc'ed, NULL for an empty list or out of

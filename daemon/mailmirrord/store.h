@@ -275,6 +275,12 @@ int store_mailbox_recount(struct store *s, int64_t mailbox, bool flags_only);
 
 /* --------------------------------------------------------------- messages */
 
+/* A flag list longer than this is refused (STORE_EINVAL): the limit
+ * keeps the sort of flags from becoming a way to burn memory. The sync
+ * keeps a message's system flags and as many keywords as fit
+ * (convert.c). */
+#define STORE_FLAGS_MAX 65536
+
 struct store_msg {
 	uint32_t uid;         /* non-zero */
 	uint64_t modseq;      /* 0: unknown (no CONDSTORE) */

@@ -4,11 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A flag list longer than this is refused: the sync engine's parser bounds
- * it already, and the limit keeps the sort below from becoming a way to
- * burn memory. */
-#define STORE_FLAGS_MAX 65536
-
 /* --------------------------------------------------------------- messages */
 
 /* A flag of a list: where it starts in the list and its length. */

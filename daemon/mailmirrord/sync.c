@@ -118,6 +118,11 @@ static int on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		f->p->failed = IMAP4_ENOMEM;
 		return -1;
 	}
+	if (rc > 0)
+		log_warning(f->c->conf->name, f->b ? f->b->name : NULL,
+		            "UID %u has more flags than the cache keeps (%u "
+		            "bytes): %d keywords left out",
+		            msg->uid, (unsigned)STORE_FLAGS_MAX, rc);
 	/* Rows of a batch beyond the memory bound are written now, without
 	 * the high-water mark: a kill then refetches them, never skips. */
 	if (f->p->bytes > ROWS_MAX_BYTES &&

@@ -102,7 +102,9 @@ struct pending {
 
 void sync_pending_drop(struct pending *p);
 void sync_pending_free(struct pending *p);
-/* Converts msg into a row / a flag change kept in p; -1 out of memory. */
+/* Converts msg into a row / a flag change kept in p: the number of its
+ * keywords left out past STORE_FLAGS_MAX (usually 0), or -1 out of
+ * memory. */
 int sync_pending_row(struct pending *p, const imap4_msg *msg);
 int sync_pending_flags(struct pending *p, const imap4_msg *msg);
 /* Writes what is pending, and st (when not NULL) with it, in one

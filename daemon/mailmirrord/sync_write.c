@@ -91,7 +91,7 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg)
 			conv_clear(&p->rows[i]);
 			p->rows[i] = fresh;
 			p->bytes += row_bytes(&fresh);
-			return 0;
+			return (int)fresh.flags_dropped;
 		}
 	if (p->nrows == p->caprows) {
 		size_t cap = p->caprows ? p->caprows * 2 : 256;
@@ -104,8 +104,7 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg)
 	if (conv_msg(&p->rows[p->nrows], msg) < 0)
 		return -1;
 	p->bytes += row_bytes(&p->rows[p->nrows]);
-	p->nrows++;
-	return 0;
+	return (int)p->rows[p->nrows++].flags_dropped;
 }
 
 int sync_pending_flags(struct pending *p, const imap4_msg *msg)
@@ -118,7 +117,8 @@ int sync_pending_flags(struct pending *p, const imap4_msg *msg)
 		p->flags = v;
 		p->capflags = cap;
 	}
-	char *f = conv_flags(msg);
+	unsigned dropped = 0;
+	char *f = conv_flags(msg, &dropped);
 	if (!f)
 		return -1;
 	p->flags[p->nflags++] = (struct flag_change){
@@ -127,7 +127,7 @@ int sync_pending_flags(struct pending *p, const imap4_msg *msg)
 	        .flags = f,
 	};
 	p->bytes += strlen(f) + 32;
-	return 0;
+	return (int)dropped;
 }
 
 /* Test switch (isync's interrupt-after-step-N loop): with

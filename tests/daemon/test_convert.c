@@ -3,6 +3,7 @@
 #include "mailmirrord/convert.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,42 @@ Test(convert, unicode_controls_become_spaces)
  * that "Name <addr>, ..." splits back into its addresses: a comma, an
  * encoded-word that decodes to an address of its own, quotes and
  * backslashes inside. A name with a dot alone stays as it is. */
+/* A message with more flags than the cache keeps (a server's or a
+ * client's runaway keywords) keeps its system flags and the keywords that
+ * fit, and says how many it left out, instead of failing its batch. */
+Test(convert, flags_past_the_cache_s_bound_are_left_out)
+{
+	enum { N = 10000 };
+	static char words[N][8];
+	static const char *flags[N + 2];
+	for (int i = 0; i < N; i++) {
+		snprintf(words[i], sizeof(words[i]), "kw%05d", i);
+		flags[i] = words[i];
+	}
+	flags[N] = "\\Seen";
+	flags[N + 1] = "\\Flagged";
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_FLAGS,
+	               .uid = 1,
+	               .flags = flags,
+	               .nflags = N + 2};
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_leq(strlen(c.row.flags), STORE_FLAGS_MAX);
+	cr_assert(strncmp(c.row.flags, "\\Seen \\Flagged kw00000 ", 23) == 0,
+	          "%.40s", c.row.flags);
+	/* 8 bytes a keyword with its space: all that fit, no more */
+	unsigned kept = (unsigned)(strlen(c.row.flags) - 14) / 8;
+	cr_assert_eq(c.flags_dropped, N - kept);
+	cr_assert_gt(STORE_FLAGS_MAX - strlen(c.row.flags), 0);
+	cr_assert_lt(STORE_FLAGS_MAX - strlen(c.row.flags), 8);
+	conv_clear(&c);
+
+	unsigned dropped = 0;
+	char *f = conv_flags(&m, &dropped);
+	cr_assert_eq(dropped, N - kept);
+	free(f);
+}
+
 Test(convert, names_that_hold_specials_are_quoted)
 {
 	imap4_address ann = ADDR("Smith, Ann", "ann", "example.org", NULL);
@@ -274,7 +311,9 @@ Test(convert, items_not_fetched_stay_unknown)
 	cr_assert_eq(conv_msg(&c, &m), 0);
 	cr_assert_str_eq(c.row.flags, "");
 	conv_clear(&c);
-	char *f = conv_flags(&m);
+	unsigned dropped = 1;
+	char *f = conv_flags(&m, &dropped);
+	cr_assert_eq(dropped, 0);
 	cr_assert_str_eq(f, "");
 	free(f);
 }

@@ -734,6 +734,38 @@ static char *three_with(unsigned which, const char *line, const char *extra)
 	return sc.s;
 }
 
+/* A message with more flags than the cache keeps (10,000 keywords, 90
+ * KB) is stored with its system flags and the keywords that fit, with a
+ * warning; it used to refuse its batch, and the mailbox never synced. */
+Test(hostile, a_message_with_runaway_keywords_is_stored, .timeout = 60)
+{
+	struct hostile h;
+	struct script line = {0};
+	add(&line, "S: * 2 FETCH (UID 2 FLAGS (");
+	for (unsigned i = 0; i < 10000; i++)
+		add(&line, "kw%05u ", i);
+	add(&line, "\\\\Seen) INTERNALDATE \"01-Jul-2025 10:00:00 +0000\" "
+	           "RFC822.SIZE 120 ENVELOPE (NIL \"many\" NIL NIL NIL NIL NIL "
+	           "NIL NIL NIL))");
+	char *body = three_with(2, line.s, NULL);
+	fetch_scenario(&h, "ho_kw", body, LOGOUT);
+	free(body);
+	free(line.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT seen FROM messages WHERE "
+	                               "uid = 2"),
+	             1);
+	cr_assert_eq(cache_count(&h.f, "SELECT length(flags) <= 65536 FROM "
+	                               "messages WHERE uid = 2"),
+	             1);
+	check_log(&h, "keywords left out", NULL);
+	done(&h);
+}
+
 Test(hostile, fetch_of_a_uid_not_asked_for, .timeout = 60)
 {
 	struct hostile h;
