@@ -27,9 +27,8 @@ enum {
 	C_SECT = 1 << 7, /* inside BODY[...]: SP and VCHAR but ] */
 };
 
-/* Bytes 0x80-0xff are 0: never part of an atom, a tag or a keyword, and in
- * quoted strings accepted only as well-formed UTF-8 (RFC 9051 QUOTED-CHAR,
- * RFC 6855 UTF8=ACCEPT). */
+/* Bytes 0x80-0xff are 0: never part of an atom, a tag or a keyword; in
+ * quoted strings they are taken as they come (lex_quoted). */
 /* clang-format off */
 static const unsigned char cls[256] = {
 	0x00, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20,	/* 0x00 */
@@ -165,38 +164,6 @@ static char *upper_dup(struct imap4_arena *arena, const char *s, size_t len)
 	return d;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629 section 4), 0 when
- * it is not one: overlong forms, surrogates and values past U+10FFFF are
- * refused. A continuation byte is never CR, so the sentinel still holds. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 /* Skips the bytes of a quoted string that need no attention 8 at a time,
  * up to the first quote, backslash, control byte (CR, LF, NUL among them)
  * or 8-bit byte, where the caller's byte loop takes over; never loads past
@@ -231,8 +198,13 @@ static const char *skip_plain(const char *p, const char *end)
 /* quoted = DQUOTE *QUOTED-CHAR DQUOTE
  * QUOTED-CHAR = <any TEXT-CHAR except quoted-specials> /
  *               "\" quoted-specials / UTF8-2 / UTF8-3 / UTF8-4  (9051)
- * Any other escape, CR, LF, NUL or a byte that is not UTF-8 is a protocol
- * error: those are the confusions injection attacks rely on. */
+ * Any other escape, CR, LF or NUL is a protocol error: those are the
+ * confusions injection attacks rely on. 8-bit bytes that are not UTF-8
+ * are kept as they come, as a literal (CHAR8) would carry them: servers
+ * in the wild put raw Latin-1 in quoted ENVELOPE strings, and refusing
+ * the response failed a whole mailbox's FETCH for one subject. What
+ * decodes text (charset.c, rfc2047.c) takes such bytes for what they
+ * are, never for ASCII, so no overlong form becomes a quote. */
 static int lex_quoted(struct parser *ps, struct imap4_arg **out)
 {
 	const char *s = ps->p + 1, *p = skip_plain(s, ps->end);
@@ -248,7 +220,6 @@ static int lex_quoted(struct parser *ps, struct imap4_arg **out)
 	size_t n = (size_t)(p - s);
 	for (;;) {
 		unsigned char c = (unsigned char)*p;
-		size_t k;
 		if (c == '"')
 			break;
 		if (IS(c, C_QUOTED)) {
@@ -259,10 +230,9 @@ static int lex_quoted(struct parser *ps, struct imap4_arg **out)
 				return IMAP4_EPROTO;
 			p += 2;
 			n++;
-		} else if (c >= 0x80 &&
-		           (k = utf8_len((const unsigned char *)p))) {
-			p += k;
-			n += k;
+		} else if (c >= 0x80) {
+			p++;
+			n++;
 		} else {
 			return IMAP4_EPROTO;
 		}

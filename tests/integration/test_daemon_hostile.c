@@ -766,6 +766,32 @@ Test(hostile, a_message_with_runaway_keywords_is_stored, .timeout = 60)
 	done(&h);
 }
 
+/* Raw Latin-1 in a quoted ENVELOPE string (not UTF-8, against RFC 9051,
+ * but seen in the wild): the message is stored, its subject read as
+ * windows-1252. It used to fail the whole FETCH, and the mailbox never
+ * synced. */
+Test(hostile, raw_latin1_in_a_quoted_subject, .timeout = 60)
+{
+	struct hostile h;
+	char *body = three_with(2,
+	                        "S: * 2 FETCH (UID 2 FLAGS () INTERNALDATE "
+	                        "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE "
+	                        "120 ENVELOPE (NIL \"Caf\xe9 cr\xe8me\" NIL "
+	                        "NIL NIL NIL NIL NIL NIL NIL))",
+	                        NULL);
+	fetch_scenario(&h, "ho_latin1", body, LOGOUT);
+	free(body);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "subject = 'Caf\xc3\xa9 cr\xc3\xa8me'"),
+	             1);
+	done(&h);
+}
+
 Test(hostile, fetch_of_a_uid_not_asked_for, .timeout = 60)
 {
 	struct hostile h;
