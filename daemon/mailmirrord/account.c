@@ -221,7 +221,9 @@ static unsigned next_backoff_ms(struct worker *w)
 	w->failures++;
 	uint32_t rnd = 0;
 	gnutls_rnd(GNUTLS_RND_NONCE, &rnd, sizeof(rnd));
-	return plan_backoff_ms(w->failures, rnd);
+	return plan_backoff_ms(w->admin_needed ? PLAN_BACKOFF_SLOWEST
+	                                       : w->failures,
+	                       rnd);
 }
 
 static void back_off(struct worker *w, const char *why)

@@ -7,6 +7,7 @@
 #ifndef MAILMIRROR_PLAN_H
 #define MAILMIRROR_PLAN_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,7 +109,11 @@ int plan_batches(const uint32_t *uids, size_t n, size_t max,
                  void *payload);
 
 /* Reconnect delay: exponential from 1 s doubling per failure up to 300 s,
- * with jitter in [d/2, d] from rnd (any 32-bit random value). */
+ * with jitter in [d/2, d] from rnd (any 32-bit random value). A failure
+ * that no retry mends (refused credentials) waits the longest at once:
+ * quick retries of a wrong password are what a server's lockout of
+ * failed logins (fail2ban and the like) counts. */
+#define PLAN_BACKOFF_SLOWEST UINT_MAX
 unsigned plan_backoff_ms(unsigned failures, uint32_t rnd);
 
 /* A poke (resume, network change) lets a retry come no sooner than this

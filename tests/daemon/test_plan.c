@@ -346,6 +346,10 @@ Test(plan, batches)
 
 Test(plan, backoff_grows_to_cap_with_jitter)
 {
+	/* a failure no retry mends: the cap at once */
+	cr_assert_geq(plan_backoff_ms(PLAN_BACKOFF_SLOWEST, 0), 150000);
+	cr_assert_leq(plan_backoff_ms(PLAN_BACKOFF_SLOWEST, 0xffffffffu),
+	              300000);
 	cr_assert(plan_backoff_ms(1, 0) >= 500 &&
 	          plan_backoff_ms(1, 0) <= 1000);
 	cr_assert(plan_backoff_ms(1, 0xffffffffu) <= 1000);
