@@ -221,9 +221,8 @@ static unsigned next_backoff_ms(struct worker *w)
 	w->failures++;
 	uint32_t rnd = 0;
 	gnutls_rnd(GNUTLS_RND_NONCE, &rnd, sizeof(rnd));
-	return plan_backoff_ms(w->admin_needed ? PLAN_BACKOFF_SLOWEST
-	                                       : w->failures,
-	                       rnd);
+	return plan_backoff_ms(
+	        w->admin_needed ? PLAN_BACKOFF_SLOWEST : w->failures, rnd);
 }
 
 static void back_off(struct worker *w, const char *why)
@@ -360,6 +359,10 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 	log_info(a->conf->name, primary->name, "watching with %s%s",
 	         imap4_has_capability(a->h, "IDLE") ? "IDLE" : "NOOP",
 	         notify ? " and NOTIFY" : "");
+	/* What came before NOTIFY took effect is the live loop's to sync
+	 * (news_pending), at once. */
+	if (notify && (rc = sync_catch_up(&w->sync, primary)) < 0)
+		return rc;
 	return SYNC_OK;
 }
 

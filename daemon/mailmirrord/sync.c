@@ -903,11 +903,58 @@ out:
 
 /* --------------------------------------------------------- polling */
 
-int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
+/* STATUS of b against the cache's state: *news when the server shows a
+ * change (or no usable answer), *answered unless the STATUS failed (then
+ * the failure is recorded, sync_refused). SYNC_OK, SYNC_EMAILBOX or
+ * worse. */
+static int status_news(struct sync_ctx *c, const struct sync_box *b, bool *news,
+                       bool *answered)
 {
 	const char *items =
 	        c->condstore ? "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
 	                     : "(MESSAGES UIDNEXT UIDVALIDITY)";
+	sync_beat(c);
+	int rc = imap4_status(c->h, b->name, items);
+	*news = false;
+	*answered = rc == IMAP4_OK;
+	if (rc != IMAP4_OK)
+		return record_error(c, b, sync_refused(c, b, "STATUS", rc));
+	imap4_status_info si = {0};
+	bool got = false;
+	for (size_t k = 0; k < imap4_data_count(c->h) && !got; k++) {
+		const imap4_resp *r = imap4_data_at(c->h, k);
+		got = r->name && strcmp(r->name, "STATUS") == 0 &&
+		      imap4_status_parse(&si, r) == 0;
+	}
+	struct store_mailbox_state st;
+	if (store_mailbox_get_state(&st, c->store, b->id) < 0)
+		return sync_fail_store(c, "read mailbox state");
+	struct plan_local local = {st.uidvalidity, st.uidnext, st.highestmodseq,
+	                           st.exists};
+	*news = !got || plan_status_changed(&local, si.uidvalidity, si.uidnext,
+	                                    si.messages, si.highestmodseq);
+	return SYNC_OK;
+}
+
+int sync_catch_up(struct sync_ctx *c, const struct sync_box *skip)
+{
+	for (size_t i = 0; i < c->nboxes; i++) {
+		struct sync_box *b = &c->boxes[i];
+		if (b == skip || !b->watched || !b->notified || b->dirty)
+			continue;
+		if (sync_stopping(c))
+			return SYNC_ESTOP;
+		bool news, answered;
+		int rc = status_news(c, b, &news, &answered);
+		if (rc < 0 && rc != SYNC_EMAILBOX)
+			return rc;
+		b->dirty = news;
+	}
+	return SYNC_OK;
+}
+
+int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
+{
 	int worst = SYNC_OK;
 	for (size_t i = 0; i < c->nboxes; i++) {
 		const struct sync_box *b = &c->boxes[i];
@@ -915,35 +962,18 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 			continue;
 		if (sync_stopping(c))
 			return SYNC_ESTOP;
-		sync_beat(c);
-		int rc = imap4_status(c->h, b->name, items);
-		if (rc != IMAP4_OK) {
-			rc = record_error(c, b,
-			                  sync_refused(c, b, "STATUS", rc));
-			if (rc < 0 && rc != SYNC_EMAILBOX)
-				return rc;
+		bool news, answered;
+		int rc = status_news(c, b, &news, &answered);
+		if (rc < 0 && rc != SYNC_EMAILBOX)
+			return rc;
+		if (!answered) {
 			if (rc < 0)
 				worst = rc;
 			continue;
 		}
-		imap4_status_info si = {0};
-		bool got = false;
-		for (size_t k = 0; k < imap4_data_count(c->h) && !got; k++) {
-			const imap4_resp *r = imap4_data_at(c->h, k);
-			got = r->name && strcmp(r->name, "STATUS") == 0 &&
-			      imap4_status_parse(&si, r) == 0;
-		}
-		struct store_mailbox_state st;
-		if (store_mailbox_get_state(&st, c->store, b->id) < 0)
-			return sync_fail_store(c, "read mailbox state");
-		struct plan_local local = {st.uidvalidity, st.uidnext,
-		                           st.highestmodseq, st.exists};
 		/* Without CONDSTORE, STATUS cannot show flag changes: such
 		 * mailboxes are selected at every poll. */
-		bool changed =
-		        !got || !c->condstore ||
-		        plan_status_changed(&local, si.uidvalidity, si.uidnext,
-		                            si.messages, si.highestmodseq);
+		bool changed = news || !c->condstore;
 		/* Unchanged is in sync as of now: mailmirror status shows when
 		 * the mailbox was last known equal to the server. */
 		if (!changed) {

@@ -150,6 +150,13 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b);
  * that changed since the cache's state. */
 int sync_poll(struct sync_ctx *c, const struct sync_box *skip);
 
+/* After NOTIFY SET: STATUS of every watched mailbox it covers but skip,
+ * and dirty those the cache is behind on. News that came after a
+ * mailbox's sync and before the SET took effect is told by no one else:
+ * it would wait for the next poll. (Without CONDSTORE a flag change in
+ * that moment still does.) */
+int sync_catch_up(struct sync_ctx *c, const struct sync_box *skip);
+
 /* Every wanted mailbox, in LIST order (the initial sync, --once). A mailbox
  * that fails is logged and skipped; the worst other code is returned. */
 int sync_all(struct sync_ctx *c);

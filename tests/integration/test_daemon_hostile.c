@@ -2009,6 +2009,11 @@ Test(hostile, modseq_going_back_during_idle, .timeout = 90)
  * notifying, as after NOTIFY NONE. The daemon looks at every watched box
  * again and asks for NOTIFY anew; a second overflow within a minute makes
  * it poll the other boxes instead of resyncing them in a loop. */
+/* A STATUS answer equal to the cache of an empty, examined box. */
+#define TREE_STATUS(box)                                                       \
+	"C~ $TAG STATUS " box " \\(MESSAGES UIDNEXT UIDVALIDITY\\)$\n"         \
+	"S: * STATUS " box " (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 7)\n"           \
+	"S: $TAG OK status\n"
 #define OVF_EXAMINE(box)                                                       \
 	"C~ $TAG EXAMINE " box "$\n"                                           \
 	"S: * 0 EXISTS\n"                                                      \
@@ -2038,9 +2043,10 @@ Test(hostile, notification_overflow_resyncs_then_polls, .timeout = 90)
 	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_ovf\n"
 	                  "S: * LIST () \"/\" ho_ovf/b\n"
 	                  "S: $TAG OK listed\n");
-	/* The first sync, then the watched box again, watched. */
+	/* The first sync, then the watched box again, watched; what came
+	 * before NOTIFY took effect is looked for (sync_catch_up). */
 	add(&sc, OVF_EXAMINE("ho_ovf") OVF_EXAMINE("ho_ovf/b"));
-	add(&sc, OVF_EXAMINE("ho_ovf") OVF_NOTIFY);
+	add(&sc, OVF_EXAMINE("ho_ovf") OVF_NOTIFY TREE_STATUS("ho_ovf/b"));
 	/* Overflow: both boxes again, NOTIFY again. */
 	add(&sc, OVF_IDLE_OVERFLOW OVF_NOTIFY);
 	add(&sc, OVF_EXAMINE("ho_ovf/b") OVF_EXAMINE("ho_ovf"));
@@ -2084,10 +2090,6 @@ Test(hostile, notification_overflow_resyncs_then_polls, .timeout = 90)
 	"S: * OK [UIDVALIDITY 7] ok\n"                                         \
 	"S: * OK [UIDNEXT 1] ok\n"                                             \
 	"S: $TAG OK [READ-ONLY] examined\n"
-#define TREE_STATUS(box)                                                       \
-	"C~ $TAG STATUS " box " \\(MESSAGES UIDNEXT UIDVALIDITY\\)$\n"         \
-	"S: * STATUS " box " (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 7)\n"           \
-	"S: $TAG OK status\n"
 #define TREE_EVENTS "\\(MessageNew MessageExpunge FlagChange MailboxName\\)"
 
 /* Waits (10 s at most) until the daemon has sent text n times: a stop
@@ -2103,6 +2105,63 @@ static void wait_sent(const struct hostile *h, const char *text, int n)
 			return;
 		usleep(50000);
 	}
+}
+
+/* A message that came to a watched mailbox after its sync and before
+ * NOTIFY SET took effect is told by no one: the STATUS after the SET
+ * finds it, and the daemon fetches it before it idles, instead of at the
+ * next poll (explore18). */
+Test(hostile, news_before_notify_took_effect_is_caught_up, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] logged in\n");
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_cu\n"
+	                  "S: * LIST () \"/\" ho_cu/b\n"
+	                  "S: $TAG OK listed\n");
+	add(&sc, OVF_EXAMINE("ho_cu") OVF_EXAMINE("ho_cu/b"));
+	add(&sc, OVF_EXAMINE("ho_cu"));
+	add(&sc, "C~ $TAG NOTIFY SET \\(selected \\(MessageNew MessageExpunge "
+	         "FlagChange\\)\\) \\(mailboxes \\(\"ho_cu/b\"\\) "
+	         "\\(MessageNew MessageExpunge FlagChange MailboxName\\)\\) "
+	         "\\(personal \\(MailboxName\\)\\)$\n"
+	         "S: $TAG OK notifying\n");
+	/* The STATUS after the SET: one message more than the cache holds. */
+	add(&sc, "C~ $TAG STATUS ho_cu/b \\(MESSAGES UIDNEXT UIDVALIDITY\\)$\n"
+	         "S: * STATUS ho_cu/b (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 7)\n"
+	         "S: $TAG OK status\n");
+	add(&sc, "C~ $TAG EXAMINE ho_cu/b$\n"
+	         "S: * 1 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 2] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	         "S: * SEARCH 1\n"
+	         "S: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "1");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: $TAG OK fetched\n");
+	add(&sc, OVF_EXAMINE("ho_cu"));
+	add(&sc, "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "TIMEOUT 30000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_cu", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_cu*", false, "poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	long got = cache_count_until(&h.f, "SELECT count(*) FROM messages", 1,
+	                             20);
+	wait_sent(&h, " IDLE\r\n", 1);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(got, 1, "the message waited for the poll");
+	cr_assert_eq(st, 0);
+	check_cache(&h);
+	done(&h);
 }
 
 /* A mailbox created, renamed or deleted comes as an untagged LIST once
@@ -2128,7 +2187,7 @@ Test(hostile, tree_news_floods_bring_one_relist, .timeout = 90)
 	         "MessageExpunge FlagChange\\)\\) \\(mailboxes "
 	         "\\(\"ho_tree/b\"\\) " TREE_EVENTS "\\) \\(personal "
 	         "\\(MailboxName\\)\\)$\n"
-	         "S: $TAG OK notifying\n");
+	         "S: $TAG OK notifying\n" TREE_STATUS("ho_tree/b"));
 	add(&sc, "C~ $TAG IDLE$\n"
 	         "S: + idling\n"
 	         "S: * LIST () \"/\" ho_tree/new (\"OLDNAME\" \"not a list\")\n"
@@ -2158,7 +2217,8 @@ Test(hostile, tree_news_floods_bring_one_relist, .timeout = 90)
 	         "MessageExpunge FlagChange\\)\\) \\(mailboxes "
 	         "\\(\"ho_tree/b\" \"ho_tree/new\"\\) " TREE_EVENTS
 	         "\\) \\(personal \\(MailboxName\\)\\)$\n"
-	         "S: $TAG OK notifying\n");
+	         "S: $TAG OK notifying\n" TREE_STATUS("ho_tree/b")
+	                 TREE_STATUS("ho_tree/new"));
 	add(&sc, "C~ $TAG IDLE$\n"
 	         "S: + idling\n"
 	         "TIMEOUT 30000\n"
@@ -2188,6 +2248,15 @@ Test(hostile, tree_news_floods_bring_one_relist, .timeout = 90)
 
 /* The first session of an account watching 101 personal mailboxes and
  * one of a public namespace, up to its NAMESPACE. */
+/* The STATUS after NOTIFY SET of the watched mailboxes it covers. */
+static void add_ns_catch_up(struct script *sc, bool public)
+{
+	for (int i = 0; i < 101; i++)
+		add(sc, TREE_STATUS("ho_ns/b%03d"), i, i);
+	if (public)
+		add(sc, TREE_STATUS("ho_ns/pub/news"));
+}
+
 static void add_ns_session(struct script *sc)
 {
 	add(sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE NOTIFY NAMESPACE] ready\n"
@@ -2244,6 +2313,7 @@ Test(hostile, notify_names_other_namespaces_past_the_bound, .timeout = 90)
 	struct script sc = {0};
 	add_ns_session(&sc);
 	add(&sc, NS_WIDE(TREE_EVENTS) "S: $TAG OK notifying\n");
+	add_ns_catch_up(&sc, true);
 	cr_assert_eq(ns_live(&h, &sc, 103), 103);
 	check_cache(&h);
 	done(&h);
@@ -2263,6 +2333,7 @@ Test(hostile, notify_refused_for_other_namespaces_is_not_live, .timeout = 90)
 	add(&sc, "C~ $TAG NOTIFY SET \\(selected \\(MessageNew MessageExpunge "
 	         "FlagChange\\)\\) \\(personal " TREE_EVENTS "\\)$\n"
 	         "S: $TAG OK notifying\n");
+	add_ns_catch_up(&sc, false);
 	cr_assert_eq(ns_live(&h, &sc, 102), 102);
 	cr_assert_eq(cache_count(&h.f, "SELECT live FROM mailboxes WHERE "
 	                               "name = 'ho_ns/pub/news'"),
