@@ -1,6 +1,7 @@
 /* test_conn_login.c - how a refused login is classed: the credentials,
  * which no retry mends (an error the admin must see), or a trouble the
  * server names as passing (RFC 5530), retried as any refusal. */
+#include "daemon/fake_account.h"
 #include "harness/fake_server.h"
 #include "mailmirrord/conn.h"
 
@@ -9,7 +10,6 @@
 
 static enum conn_failure login_answered(const char *answer)
 {
-	static char *boxes[] = {"*", NULL};
 	char script[512], err[512] = "";
 	struct fake_server *fs = NULL;
 	uint16_t port = 0;
@@ -20,20 +20,7 @@ static enum conn_failure login_answered(const char *answer)
 	         "EOF\n",
 	         answer);
 	cr_assert_eq(fake_server_listen(&fs, &port, script), 0);
-	struct conf_account c = {
-	        .name = "work",
-	        .host = "127.0.0.1",
-	        .port = port,
-	        .tls = CONF_TLS_NONE,
-	        .user = "joe",
-	        .auth = CONF_AUTH_LOGIN,
-	        .secret_kind = CONF_SECRET_PASSWORD,
-	        .secret = "pw",
-	        .mailboxes = boxes,
-	        .n_mailboxes = 1,
-	        .timeout = 5,
-	        .enabled = true,
-	};
+	struct conf_account c = fake_account("work", port, "joe", "pw");
 	imap4 *h = NULL;
 	enum conn_failure why = CONN_FAIL_CANCELLED;
 	cr_assert_eq(conn_open(&h, &why, &c, -1, err, sizeof(err)), -1);

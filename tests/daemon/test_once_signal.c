@@ -4,6 +4,7 @@
  * (main.c's run_once), so that the exit's checkpoint has nothing left to
  * copy or sync. Against a scripted server. */
 #include "daemon/cache_peek.h"
+#include "daemon/fake_account.h"
 #include "harness/fake_server.h"
 #include "mailmirrord/account.h"
 #include "mailmirrord/store.h"
@@ -18,31 +19,6 @@
 
 static char dir[] = "/tmp/mm-order-XXXXXX";
 static char cache[96];
-
-static char *boxes[] = {"*", NULL};
-
-static struct conf_account test_account(uint16_t port)
-{
-	return (struct conf_account){
-	        .name = "work",
-	        .host = "127.0.0.1",
-	        .port = port,
-	        .tls = CONF_TLS_NONE,
-	        .user = "joe",
-	        .auth = CONF_AUTH_LOGIN,
-	        .secret_kind = CONF_SECRET_PASSWORD,
-	        .secret = "pw",
-	        .mailboxes = boxes,
-	        .n_mailboxes = 1,
-	        .poll_interval = 300,
-	        .idle_timeout = 1500,
-	        .noop_interval = 60,
-	        .timeout = 5,
-	        .bodies = CONF_BODIES_NONE,
-	        .max_connections = 1,
-	        .enabled = true,
-	};
-}
 
 /* A cache that has synced INBOX before: UIDVALIDITY 7, HIGHESTMODSEQ 5,
  * no messages. */
@@ -114,7 +90,7 @@ static bool run_once(const char *script)
 	char err[2048] = "";
 	known_inbox();
 	cr_assert_eq(fake_server_listen(&fs, &port, script), 0);
-	struct conf_account c = test_account(port);
+	struct conf_account c = fake_account("work", port, "joe", "pw");
 	struct account *a = NULL;
 	bool ok = false;
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -3,6 +3,7 @@
  * seconds: containers starting on the host, a flapping Wi-Fi) it retries
  * as its back-off says, not at every poke; after its cache's disk filled
  * up it does not reconnect before there is room. */
+#include "daemon/fake_account.h"
 #include "harness/fake_server.h"
 #include "mailmirrord/account.h"
 #include "mailmirrord/log.h"
@@ -42,31 +43,14 @@ static void sleep_for(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static char *idle[] = {"INBOX", NULL}, *boxes[] = {"*", NULL};
+static char *idle[] = {"INBOX", NULL};
 
 static struct conf_account test_account(uint16_t port)
 {
-	return (struct conf_account){
-	        .name = "poked",
-	        .host = "127.0.0.1",
-	        .port = port,
-	        .tls = CONF_TLS_NONE,
-	        .user = "mallory",
-	        .auth = CONF_AUTH_LOGIN,
-	        .secret_kind = CONF_SECRET_PASSWORD,
-	        .secret = "wrong",
-	        .mailboxes = boxes,
-	        .n_mailboxes = 1,
-	        .idle = idle,
-	        .n_idle = 1,
-	        .poll_interval = 300,
-	        .idle_timeout = 1500,
-	        .noop_interval = 60,
-	        .timeout = 5,
-	        .bodies = CONF_BODIES_NONE,
-	        .max_connections = 1,
-	        .enabled = true,
-	};
+	struct conf_account c = fake_account("poked", port, "mallory", "wrong");
+	c.idle = idle;
+	c.n_idle = 1;
+	return c;
 }
 
 /* Connection attempts the worker logged, poked every POKE_MS for RUN_MS
