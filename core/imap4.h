@@ -348,6 +348,24 @@ IMAP4_API int imap4_msg_parse(imap4_msg *out, const imap4_resp *resp);
 /* Whether msg has flag (ignoring case, as IMAP flags are). */
 IMAP4_API bool imap4_msg_has_flag(const imap4_msg *msg, const char *flag);
 
+/* The header fields an ENVELOPE is made of, for
+ * BODY.PEEK[HEADER.FIELDS (" IMAP4_ENVELOPE_FIELDS ")]. */
+#define IMAP4_ENVELOPE_FIELDS \
+	"DATE SUBJECT FROM SENDER REPLY-TO TO CC BCC IN-REPLY-TO MESSAGE-ID"
+
+/* The ENVELOPE a server would send (RFC 3501 7.4.2) for a message whose
+ * header is the len bytes at header: a whole message, its header, or the
+ * fields above (read up to the empty line that ends the header). Built as
+ * Dovecot builds it: address lists parsed with RFC 5322's obsolete forms,
+ * a name taken from a comment when there is no phrase ("a@b (Name)"), a
+ * missing local part or domain as "MISSING_MAILBOX" / "MISSING_DOMAIN";
+ * strings unfolded and trimmed, encoded words left as they are. *out
+ * lives in arena (imap4_arena_new). 0, IMAP4_ENOMEM (out of memory or the
+ * arena's cap), IMAP4_EINVAL for NULL arguments. */
+IMAP4_API int imap4_envelope_from_header(const imap4_envelope **out,
+					 struct imap4_arena *arena,
+					 const char *header, size_t len);
+
 /* ---- LIST / LSUB (RFC 3501, 6154 SPECIAL-USE, 5258 LIST-EXTENDED) */
 
 enum imap4_mbox_attr {

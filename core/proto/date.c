@@ -13,6 +13,7 @@
  * arithmetic serves the Date: header of an ENVELOPE (RFC 5322).
  */
 #include "proto/date.h"
+#include "proto/header.h"
 
 #include "imap4.h"
 
@@ -254,16 +255,7 @@ static const char *skip_cfws(const char *p)
 			p++;
 		if (*p != '(')
 			return p;
-		int depth = 0;
-		do {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '(')
-				depth++;
-			else if (*p == ')')
-				depth--;
-			p++;
-		} while (*p && depth > 0);
+		p = imap4_comment_end(p, p + strlen(p), NULL);
 	}
 }
 

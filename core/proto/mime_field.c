@@ -13,6 +13,7 @@
  * moves forward through the value, so each field is read in linear time.
  */
 #include "proto/mime_internal.h"
+#include "proto/header.h"
 
 #include "imap4.h"
 #include "proto/hex.h"
@@ -69,16 +70,7 @@ static void skip_cfws(struct lex *l)
 		}
 		if (*l->p != '(')
 			return;
-		size_t depth = 0;
-		do {
-			if (*l->p == '\\' && l->end - l->p > 1)
-				l->p++;
-			else if (*l->p == '(')
-				depth++;
-			else if (*l->p == ')')
-				depth--;
-			l->p++;
-		} while (depth > 0 && l->p < l->end);
+		l->p = imap4_comment_end(l->p, l->end, NULL);
 	}
 }
 

@@ -452,10 +452,11 @@ enum field {
 	F_COUNT
 };
 
-/* Writes the row's strings into b, each field's offset in at[]. */
+/* Writes the row's strings into b, each field's offset in at[]; e is the
+ * message's envelope or NULL. */
 static int put_fields(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
                       size_t at[F_COUNT], const imap4_msg *msg,
-                      unsigned *flags_dropped)
+                      const imap4_envelope *e, unsigned *flags_dropped)
 {
 	for (int i = 0; i < F_COUNT; i++)
 		at[i] = NO_FIELD;
@@ -465,8 +466,7 @@ static int put_fields(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 		    end_field(b, &at[F_FLAGS], false) < 0)
 			return -1;
 	}
-	const imap4_envelope *e = msg->envelope;
-	if (!(msg->have & IMAP4_HAVE_ENVELOPE) || !e)
+	if (!e)
 		return 0;
 	if (e->subject) {
 		at[F_SUBJECT] = b->len;
@@ -505,7 +505,54 @@ static int put_fields(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 	return 0;
 }
 
-int conv_msg(struct conv_msg *out, const imap4_msg *msg)
+const imap4_section *conv_header_section(const imap4_msg *msg)
+{
+	if (!(msg->have & IMAP4_HAVE_SECTIONS))
+		return NULL;
+	const imap4_section *best = NULL;
+	for (const imap4_section *s = msg->sections; s; s = s->next) {
+		if (s->nil || s->streamed || !s->data || !s->section)
+			continue;
+		/* The fields alone, where a small max_body_size may have cut
+		 * the whole message inside its header. */
+		if (strncasecmp(s->section, "HEADER.FIELDS ", 14) == 0)
+			return s;
+		if (s->section[0] == '\0' ||
+		    strcasecmp(s->section, "HEADER") == 0)
+			best = s;
+	}
+	return best;
+}
+
+bool conv_carries_row(const imap4_msg *msg)
+{
+	return ((msg->have & IMAP4_HAVE_ENVELOPE) && msg->envelope) ||
+	       conv_header_section(msg) != NULL;
+}
+
+/* The envelope of msg: the server's, or built from the header it carried
+ * (in scratch); NULL when it carried neither. */
+static int envelope_of(const imap4_envelope **out, const imap4_msg *msg,
+                       struct imap4_arena *scratch)
+{
+	*out = NULL;
+	if ((msg->have & IMAP4_HAVE_ENVELOPE) && msg->envelope) {
+		*out = msg->envelope;
+		return 0;
+	}
+	const imap4_section *s = conv_header_section(msg);
+	if (!s)
+		return 0;
+	/* A header past this is an attack, not mail (Postfix cuts headers
+	 * at 100 KB): the fields after it are not read, and the memory the
+	 * envelope takes stays bounded. */
+	size_t len = s->len < CONV_HEADER_MAX ? s->len : CONV_HEADER_MAX;
+	return imap4_envelope_from_header(out, scratch, s->data, len) < 0 ? -1
+	                                                                  : 0;
+}
+
+int conv_msg(struct conv_msg *out, const imap4_msg *msg,
+             struct imap4_arena *scratch)
 {
 	memset(out, 0, sizeof(*out));
 	struct store_msg *r = &out->row;
@@ -516,8 +563,10 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg)
 	                          : STORE_NO_TIME;
 	r->size = (msg->have & IMAP4_HAVE_SIZE) ? (int64_t)msg->size : -1;
 	r->date = STORE_NO_TIME;
-	const imap4_envelope *e = msg->envelope;
-	if ((msg->have & IMAP4_HAVE_ENVELOPE) && e) {
+	const imap4_envelope *e;
+	if (envelope_of(&e, msg, scratch) < 0)
+		return -1;
+	if (e) {
 		time_t date;
 		int zone;
 		if (imap4_rfc5322_date(&date, &zone, e->date) == 0)
@@ -532,8 +581,9 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg)
 	/* - 1: the buffer keeps a byte for its NUL. */
 	int rc = imap4_buf_reserve(&b, ROW_ROOM - 1);
 	if (rc == 0)
-		rc = put_fields(&b, &sc, at, msg, &out->flags_dropped);
+		rc = put_fields(&b, &sc, at, msg, e, &out->flags_dropped);
 	imap4_rfc2047_scratch_clear(&sc);
+	imap4_arena_reset(scratch);
 	if (rc < 0) {
 		imap4_buf_clear(&b);
 		return -1;

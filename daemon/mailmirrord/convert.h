@@ -36,11 +36,26 @@ struct conv_msg {
 	unsigned flags_dropped; /* keywords past STORE_FLAGS_MAX, left out */
 };
 
+/* Of a header, what is read for an envelope (see conv_msg). */
+#define CONV_HEADER_MAX (256u << 10)
+
 /* Fills out->row from msg, and out->body when msg carries a body section
- * (conv_body). 0, or -1 out of memory. Fields the FETCH did not carry are
- * left NULL / STORE_NO_TIME / -1. */
-int conv_msg(struct conv_msg *out, const imap4_msg *msg);
+ * (conv_body). The envelope is the server's ENVELOPE or, without one, built
+ * from the header section msg carries (conv_header_section), of which the
+ * first CONV_HEADER_MAX bytes are read; scratch (an arena of the caller's)
+ * holds it meanwhile and is reset. 0, or -1 out of memory. Fields the
+ * FETCH did not carry are left NULL / STORE_NO_TIME / -1. */
+int conv_msg(struct conv_msg *out, const imap4_msg *msg,
+             struct imap4_arena *scratch);
 void conv_clear(struct conv_msg *c);
+
+/* The section of msg that holds its header: BODY[HEADER.FIELDS (...)]
+ * first, else BODY[HEADER] or BODY[] (partial or not); NULL for none. */
+const imap4_section *conv_header_section(const imap4_msg *msg);
+
+/* Whether msg carries what makes a row: an ENVELOPE or a header section
+ * (a FETCH of new messages, not news of flags). */
+bool conv_carries_row(const imap4_msg *msg);
 
 /* Takes the body section msg carries (BODY[], a partial BODY[]<0>, or
  * BODY[HEADER]) into out: its header block and, for a whole message, its

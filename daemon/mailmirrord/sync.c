@@ -83,7 +83,7 @@ static int on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 	if (f->c->selected == f->b && msg->seq > f->c->sel_exists)
 		return refuse(f, "FETCH of message %u, above EXISTS (%u)",
 		              msg->seq, f->c->sel_exists);
-	bool row = f->metadata && (msg->have & IMAP4_HAVE_ENVELOPE);
+	bool row = f->metadata && conv_carries_row(msg);
 	if (!(msg->have & IMAP4_HAVE_UID)) {
 		/* Without its UID a row cannot be stored, and UIDNEXT would
 		 * pass it for ever (RFC 3501 6.4.8: UID FETCH answers with
@@ -323,13 +323,27 @@ struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
 /* ------------------------------------------------------ one mailbox */
 
 /* New messages are fetched with their body when bodies are configured:
- * one transfer, and the message and its body land in one transaction. */
+ * one transfer, and the message and its body land in one transaction.
+ * Their envelopes are made here from their headers (conv_msg), not asked
+ * for: Dovecot 2.3 takes 60% of the time to send the header fields of
+ * 100,000 messages that it takes to send their ENVELOPEs, and asking for
+ * ENVELOPE beside whole messages made it take half as long again. The
+ * header fields are asked for unless the body brings the whole header: a
+ * max_body_size below CONV_HEADER_MAX, what conv_msg reads of a header,
+ * may cut it. */
 static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
 {
 	char body[64];
-	snprintf(buf, len, "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE%s%s)",
+	const char *section = sync_body_item(c, body, sizeof(body));
+	bool header_in_body = (c->conf->bodies == CONF_BODIES_FULL &&
+	                       conf_body_cap(c->conf) >= CONV_HEADER_MAX) ||
+	                      c->conf->bodies == CONF_BODIES_HEADERS;
+	snprintf(buf, len, "(UID FLAGS INTERNALDATE RFC822.SIZE%s%s%s)",
 	         c->condstore ? " MODSEQ" : "",
-	         sync_body_item(c, body, sizeof(body)));
+	         header_in_body ? ""
+	                        : " BODY.PEEK[HEADER.FIELDS "
+	                          "(" IMAP4_ENVELOPE_FIELDS ")]",
+	         section);
 	return buf;
 }
 
@@ -417,7 +431,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                      .lo = from,
 		                      .hi = last};
 		sync_beat(c);
-		char items[160];
+		char items[256];
 		int irc = imap4_fetch_each(c->h, true, set,
 		                           meta_items(c, items, sizeof(items)),
 		                           on_fetch, &f);

@@ -81,6 +81,8 @@ struct pending {
 	size_t nflags, capflags;
 	struct ranges gone; /* VANISHED */
 	size_t bytes;
+	struct imap4_arena *scratch; /* envelopes made from headers (conv_msg),
+	                                made with the first row */
 	bool want_reset; /* store_mailbox_reset in the next write */
 	uint32_t reset_uidvalidity;
 	int failed; /* IMAP4_E code from a callback */

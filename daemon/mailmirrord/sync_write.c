@@ -65,6 +65,7 @@ void sync_pending_free(struct pending *p)
 	free(p->rows);
 	free(p->flags);
 	free(p->gone.v);
+	imap4_arena_free(&p->scratch);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -75,6 +76,8 @@ static size_t row_bytes(const struct conv_msg *m)
 
 int sync_pending_row(struct pending *p, const imap4_msg *msg)
 {
+	if (!p->scratch && !(p->scratch = imap4_arena_new(0)))
+		return -1;
 	/* The same message twice in one batch (a server that repeats itself,
 	 * with another envelope or not): the last word wins. Two rows of one
 	 * UID in one write were an insert and then an update of a row not
@@ -85,7 +88,7 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg)
 			if (p->rows[i].row.uid != msg->uid)
 				continue;
 			struct conv_msg fresh;
-			if (conv_msg(&fresh, msg) < 0)
+			if (conv_msg(&fresh, msg, p->scratch) < 0)
 				return -1;
 			p->bytes -= row_bytes(&p->rows[i]);
 			conv_clear(&p->rows[i]);
@@ -101,7 +104,7 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg)
 		p->rows = v;
 		p->caprows = cap;
 	}
-	if (conv_msg(&p->rows[p->nrows], msg) < 0)
+	if (conv_msg(&p->rows[p->nrows], msg, p->scratch) < 0)
 		return -1;
 	p->bytes += row_bytes(&p->rows[p->nrows]);
 	return (int)p->rows[p->nrows++].flags_dropped;

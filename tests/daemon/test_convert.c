@@ -1,6 +1,7 @@
 /* test_convert.c - typed FETCH data to cache rows: decoding, address
  * lists and groups, flags, and rows that outlive what they came from. */
 #include "mailmirrord/convert.h"
+#include "scratch_arena.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -41,7 +42,7 @@ Test(convert, whole_envelope_decoded_into_one_row)
 	        .envelope = &e,
 	};
 	struct conv_msg c;
-	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
 	/* The row must not point into the response. */
 	memset(subject, 'x', sizeof(subject) - 1);
 	memset(msgid, 'x', sizeof(msgid) - 1);
@@ -115,7 +116,7 @@ Test(convert, control_characters_become_spaces)
 	               .uid = 1,
 	               .envelope = &env};
 	struct conv_msg c;
-	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
 	cr_assert_str_eq(c.row.subject, "a b  c ]0;title d ");
 	cr_assert_str_eq(c.row.from, "\"Eve [31m\" <eve@x>");
 	conv_clear(&c);
@@ -135,7 +136,7 @@ Test(convert, unicode_controls_become_spaces)
 	               .uid = 1,
 	               .envelope = &env};
 	struct conv_msg c;
-	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
 	cr_assert_str_eq(c.row.subject, "a 31mb c d e café ©");
 	cr_assert_str_eq(c.row.to, "NEL Name <nel@x>");
 	conv_clear(&c);
@@ -164,7 +165,7 @@ Test(convert, flags_past_the_cache_s_bound_are_left_out)
 	               .flags = flags,
 	               .nflags = N + 2};
 	struct conv_msg c;
-	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
 	cr_assert_leq(strlen(c.row.flags), STORE_FLAGS_MAX);
 	cr_assert(strncmp(c.row.flags, "\\Seen \\Flagged kw00000 ", 23) == 0,
 	          "%.40s", c.row.flags);
@@ -238,7 +239,7 @@ Test(convert, raw_8bit_envelope_is_stored_as_utf8)
 	               .nflags = 2,
 	               .envelope = &e};
 	struct conv_msg c;
-	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
 	cr_assert_str_eq(c.row.subject, "ok \xc3\xbf\xc3\xbe end \xc3\x83");
 	cr_assert_str_eq(c.row.from,
 	                 "M\xc3\xbcller <m\xc3\xbc@ex\xc3\xa4mple.de>");
@@ -259,7 +260,7 @@ Test(convert, encoded_words_beside_raw_8bit)
 	               .uid = 1,
 	               .envelope = &e};
 	struct conv_msg c;
-	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
 	cr_assert_str_eq(c.row.subject, "Caf\xc3\xa9 f\xc3\xbcr \xe2\x82\xac");
 	conv_clear(&c);
 }
@@ -297,7 +298,7 @@ Test(convert, items_not_fetched_stay_unknown)
 {
 	imap4_msg m = {.have = IMAP4_HAVE_UID, .uid = 5};
 	struct conv_msg c;
-	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
 	cr_assert_eq(c.row.uid, 5);
 	cr_assert_null(c.row.flags, "FLAGS not fetched is not 'no flags'");
 	cr_assert_null(c.row.subject);
@@ -308,7 +309,7 @@ Test(convert, items_not_fetched_stay_unknown)
 
 	/* FLAGS fetched and empty is the empty string. */
 	m.have |= IMAP4_HAVE_FLAGS;
-	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
 	cr_assert_str_eq(c.row.flags, "");
 	conv_clear(&c);
 	unsigned dropped = 1;
@@ -329,7 +330,7 @@ Test(convert, long_lists_stay_whole)
 	imap4_envelope e = {.to = v, .cc = v};
 	imap4_msg m = {.have = IMAP4_HAVE_ENVELOPE, .uid = 1, .envelope = &e};
 	struct conv_msg c;
-	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
 	const char *one = "\xc3\xa9 <user@example.org>";
 	size_t want = N * strlen(one) + (N - 1) * 2;
 	cr_assert_eq(strlen(c.row.to), want);
@@ -421,4 +422,126 @@ Test(convert, body_is_the_text_a_reader_sees)
 	cr_assert_eq(conv_body(&b, &m), 0);
 	m.have &= ~IMAP4_HAVE_SECTIONS;
 	cr_assert_eq(conv_body(&b, &m), 0);
+}
+
+/* ---- envelopes made from the header the FETCH carried */
+
+#define FIELDS_ITEM "BODY[HEADER.FIELDS (" IMAP4_ENVELOPE_FIELDS ")]"
+
+static imap4_msg msg_with(imap4_section *sections)
+{
+	return (imap4_msg){.have = IMAP4_HAVE_UID | IMAP4_HAVE_SECTIONS,
+	                   .uid = 7,
+	                   .sections = sections};
+}
+
+Test(convert, a_row_from_the_header_fields)
+{
+	const char h[] = "From: =?utf-8?q?Ren=C3=A9?= <rene@x.org>\r\n"
+	                 "To: \"Doe, Jane\" <jane@y.net>, bob@y.net\r\n"
+	                 "Subject: =?utf-8?q?Caf=C3=A9?=\r\n"
+	                 "Date: Tue, 1 Mar 2022 10:00:00 +0100\r\n"
+	                 "Message-ID: <m@x>\r\n\r\n";
+	imap4_section s = {.item = FIELDS_ITEM,
+	                   .section = "HEADER.FIELDS (" IMAP4_ENVELOPE_FIELDS
+	                              ")",
+	                   .data = h,
+	                   .len = sizeof(h) - 1};
+	imap4_msg m = msg_with(&s);
+	cr_assert(conv_carries_row(&m));
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
+	cr_assert_str_eq(c.row.from, "René <rene@x.org>");
+	cr_assert_str_eq(c.row.sender, "René <rene@x.org>");
+	cr_assert_str_eq(c.row.to, "\"Doe, Jane\" <jane@y.net>, bob@y.net");
+	cr_assert_str_eq(c.row.subject, "Café");
+	cr_assert_str_eq(c.row.message_id, "<m@x>");
+	cr_assert_eq(c.row.date, 1646125200);
+	cr_assert_null(c.row.cc);
+	/* no body was asked for: none is made of the fields */
+	cr_assert_eq(c.body.b.uid, 0);
+	conv_clear(&c);
+}
+
+/* A max_body_size that cut the message inside its header: the fields
+ * fetched beside it are what the envelope is made of. */
+Test(convert, the_fields_win_over_a_cut_message)
+{
+	const char whole[] = "From: a@x.org\r\nSubj";
+	const char fields[] = "From: a@x.org\r\nSubject: all of it\r\n\r\n";
+	imap4_section f = {.item = FIELDS_ITEM,
+	                   .section = "HEADER.FIELDS (FROM SUBJECT)",
+	                   .data = fields,
+	                   .len = sizeof(fields) - 1};
+	imap4_section b = {.item = "BODY[]",
+	                   .section = "",
+	                   .has_origin = true,
+	                   .data = whole,
+	                   .len = sizeof(whole) - 1,
+	                   .next = &f};
+	imap4_msg m = msg_with(&b);
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
+	cr_assert_str_eq(c.row.subject, "all of it");
+	cr_assert_str_eq(c.row.from, "a@x.org");
+	conv_clear(&c);
+}
+
+/* A whole message alone: its header is the envelope's. */
+Test(convert, a_row_from_a_whole_message)
+{
+	const char msg[] = "Subject: in the message\r\nFrom: b@x.org\r\n\r\n"
+	                   "From: not@the.header\r\n";
+	imap4_section b = {.item = "BODY[]",
+	                   .section = "",
+	                   .data = msg,
+	                   .len = sizeof(msg) - 1};
+	imap4_msg m = msg_with(&b);
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
+	cr_assert_str_eq(c.row.subject, "in the message");
+	cr_assert_str_eq(c.row.from, "b@x.org");
+	cr_assert_neq(c.body.b.uid, 0);
+	conv_clear(&c);
+}
+
+/* News of flags carries no row; a NIL or streamed section no header. */
+Test(convert, flags_alone_make_no_row)
+{
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_FLAGS, .uid = 3};
+	cr_assert_not(conv_carries_row(&m));
+	imap4_section nil = {.item = FIELDS_ITEM,
+	                     .section = "HEADER.FIELDS (FROM)",
+	                     .nil = true};
+	m = msg_with(&nil);
+	cr_assert_not(conv_carries_row(&m));
+	imap4_section streamed = {.item = "BODY[]",
+	                          .section = "",
+	                          .streamed = true};
+	m = msg_with(&streamed);
+	cr_assert_not(conv_carries_row(&m));
+}
+
+/* Past CONV_HEADER_MAX bytes a header is not read: the memory an
+ * envelope takes stays bounded whatever a message holds. */
+Test(convert, a_header_past_the_bound_is_read_up_to_it)
+{
+	size_t pad = CONV_HEADER_MAX + 1000;
+	char *h = malloc(pad + 128);
+	cr_assert_not_null(h);
+	size_t n = (size_t)sprintf(h, "From: first@x.org\r\nX-Pad: ");
+	memset(h + n, 'a', pad);
+	n += pad;
+	n += (size_t)sprintf(h + n, "\r\nSubject: too far\r\n\r\n");
+	imap4_section s = {.item = "BODY[HEADER]",
+	                   .section = "HEADER",
+	                   .data = h,
+	                   .len = n};
+	imap4_msg m = msg_with(&s);
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
+	cr_assert_str_eq(c.row.from, "first@x.org");
+	cr_assert_null(c.row.subject);
+	conv_clear(&c);
+	free(h);
 }

@@ -3,6 +3,7 @@
  * and \Recent is recognised by its first byte. Each case is one where a
  * wrong short cut would change the row. */
 #include "mailmirrord/convert.h"
+#include "scratch_arena.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -131,7 +132,7 @@ static void expect_one_control(const char *c, size_t len, size_t at)
 	               .uid = 1,
 	               .envelope = &e};
 	struct conv_msg got;
-	cr_assert_eq(conv_msg(&got, &m), 0);
+	cr_assert_eq(conv_msg(&got, &m, scratch()), 0);
 	cr_assert_str_eq(got.row.subject, want, "len %zu at %zu", len, at);
 	conv_clear(&got);
 }
@@ -186,7 +187,7 @@ Test(convert_fast, subject_and_ids_in_one_row)
 	        .envelope = &e,
 	};
 	struct conv_msg c;
-	cr_assert_eq(conv_msg(&c, &m), 0);
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
 	cr_assert_str_eq(c.row.subject, "Re: 50% = half, \xe2\x82\xac");
 	cr_assert_str_eq(c.row.from, "Ren\xc3\xa9 <r@x>");
 	cr_assert_str_eq(c.row.to, "A\xc3\xa9 <a@y>, B=1 <b@y>");

@@ -175,7 +175,7 @@ static char *full_disk_session(void)
 	        "S: * SEARCH 1\n"
 	        "S: $TAG OK searched\n"
 	        "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
-	        "ENVELOPE BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n"
+	        "BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n"
 	        "S+ * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
 	        "10:00:00 +0000\" RFC822.SIZE 3145728 ENVELOPE (NIL \"big\" "
 	        "NIL NIL NIL NIL NIL NIL NIL NIL) BODY[]<0> {3145728}\\r\\n\n";

@@ -17,6 +17,9 @@ exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
   imapctl.py wire PREFIX [REGEX...]    (IMAP_RAWLOG3; see wire_check)
   imapctl.py wire-count PREFIX REGEX UNTIL   (see wire_count)
 """
+import email.parser
+import email.policy
+import email.utils
 import imaplib
 import os
 import random
@@ -105,8 +108,26 @@ def fill(m, name, count, seed):
         check(m.append(q(name), flags, None, message(rng, i)), "APPEND")
 
 
+def envelope_keys(header):
+    """(Message-ID, the From addresses) of a header, as Python's email
+    package reads them: the cache's envelope columns are checked against
+    a parser that is not mailmirrord's."""
+    h = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(header)
+    mid = (h.get("Message-ID") or "").strip() or None
+    addrs = [a for _, a in email.utils.getaddresses(h.get_all("From", []))]
+    return mid, " ".join(addrs)
+
+
+def cache_from(from_addr):
+    """The addresses of a from_addr column ("Name <a@b>, c@d")."""
+    if not from_addr:
+        return ""
+    return " ".join(a for _, a in email.utils.getaddresses([from_addr]))
+
+
 def server_state(m, prefix):
-    """{name: (uidvalidity, {uid: (flags, size, internaldate)})}"""
+    """{name: (uidvalidity, {uid: (flags, size, internaldate, message_id,
+    from addresses)})}"""
     typ, data = m.list('""', "*")
     boxes = {}
     for line in data:
@@ -124,11 +145,12 @@ def server_state(m, prefix):
         check(m.select(q(name), readonly=True), "EXAMINE")
         uidv = int(m.response("UIDVALIDITY")[1][0])
         msgs = {}
-        typ, items = m.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE INTERNALDATE)")
+        typ, items = m.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE INTERNALDATE "
+                           "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID FROM)])")
         for it in items:
-            if not it:
+            if not it or not isinstance(it, tuple):
                 continue
-            s = it.decode() if isinstance(it, bytes) else it[0].decode()
+            s = it[0].decode()
             u = re.search(r"UID (\d+)", s)
             if not u:
                 continue
@@ -136,7 +158,8 @@ def server_state(m, prefix):
             f = sorted(x for x in f if x.lower() != "\\recent")
             size = int(re.search(r"RFC822.SIZE (\d+)", s).group(1))
             idate = imaplib.Internaldate2tuple(s.encode())
-            msgs[int(u.group(1))] = (" ".join(f), size, int(time.mktime(idate)))
+            msgs[int(u.group(1))] = (" ".join(f), size, int(time.mktime(idate)),
+                                     *envelope_keys(it[1]))
         boxes[name] = (uidv, msgs)
         m.close()
     return boxes
@@ -152,11 +175,11 @@ def cache_state(db, account, prefix):
         if not name.startswith(prefix):
             continue
         msgs = {}
-        for uid, flags, size, idate in con.execute(
-                "SELECT uid, flags, size, internaldate FROM messages "
-                "WHERE mailbox_id = ?", (bid,)):
+        for uid, flags, size, idate, mid, frm in con.execute(
+                "SELECT uid, flags, size, internaldate, message_id, from_addr "
+                "FROM messages WHERE mailbox_id = ?", (bid,)):
             f = " ".join(sorted((flags or "").split()))
-            msgs[uid] = (f, size, idate)
+            msgs[uid] = (f, size, idate, mid, cache_from(frm))
         boxes[name] = (uidv, msgs, (exists, unseen))
     con.close()
     return boxes
@@ -175,7 +198,7 @@ def diff(srv, cache):
         if sv != cv:
             out.append(f"{name}: uidvalidity server {sv} cache {cv}")
         # The counts status bars read: messages, and those not \Seen.
-        want = (len(sm), sum(1 for f, _, _ in sm.values()
+        want = (len(sm), sum(1 for f, *_ in sm.values()
                              if "\\seen" not in f.lower().split()))
         if counts != want:
             out.append(f"{name}: (exists_count, unseen_count) server "

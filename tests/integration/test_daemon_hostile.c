@@ -120,7 +120,7 @@ static void add_fetch_cmd(struct script *sc, const char *set_re)
 {
 	add(sc,
 	    "C~ $TAG UID FETCH %s \\(UID FLAGS INTERNALDATE RFC822.SIZE "
-	    "ENVELOPE\\)$\n",
+	    "BODY.PEEK\\[HEADER.FIELDS \\([A-Z -]+\\)\\]\\)$\n",
 	    set_re);
 }
 
@@ -981,7 +981,7 @@ Test(hostile, body_with_nul, .timeout = 60)
 	add(&sc, HELLO);
 	add_box(&sc, "ho_bnul", 1);
 	add(&sc, "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
-	         "ENVELOPE BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n");
+	         "BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n");
 	add(&sc, "S+ * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
 	         "10:00:00 +0000\" RFC822.SIZE 41 ENVELOPE (NIL \"nul\" NIL "
 	         "NIL NIL NIL NIL NIL NIL NIL) BODY[]<0> {41}\\r\\n"
@@ -1165,7 +1165,7 @@ static void add_first_modseq_session(struct script *sc, const char *hello,
 	    "S: * SEARCH 1 2\n"
 	    "S: $TAG OK searched\n"
 	    "C~ $TAG UID FETCH 1:2 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
-	    "ENVELOPE MODSEQ\\)$\n",
+	    "MODSEQ BODY.PEEK\\[HEADER.FIELDS \\([A-Z -]+\\)\\]\\)$\n",
 	    box);
 	add_msg_modseq(sc, 1, 1, 10);
 	add_msg_modseq(sc, 2, 2, 20);
@@ -1968,7 +1968,8 @@ Test(hostile, modseq_going_back_during_idle, .timeout = 90)
 	                  "S: * SEARCH 1 2\n"
 	                  "S: $TAG OK searched\n"
 	                  "C~ $TAG UID FETCH 1:2 \\(UID FLAGS INTERNALDATE "
-	                  "RFC822.SIZE ENVELOPE MODSEQ\\)$\n");
+	                  "RFC822.SIZE MODSEQ BODY.PEEK\\[HEADER.FIELDS "
+	                  "\\([A-Z -]+\\)\\]\\)$\n");
 	add_msg_modseq(&sc, 1, 1, 10);
 	add_msg_modseq(&sc, 2, 2, 20);
 	add(&sc, "S: $TAG OK fetched\n"
