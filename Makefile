@@ -223,6 +223,7 @@ install: all
 	  chmod 644 $(DESTDIR)$(USERUNITDIR)/$$(basename $$u); done
 	install -m 644 conf/mailmirror.conf.example $(DESTDIR)$(DOCDIR)/mailmirror.conf.example
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 644 daemon/cache/schema.md $(DESTDIR)$(DOCDIR)/schema.md
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/mailmirrord $(DESTDIR)$(BINDIR)/mailmirror \

@@ -33,7 +33,7 @@ static const char usage_text[] =
         "Options:\n"
         "  --db PATH      the cache (default: see mailmirror(1))\n"
         "  --json         one JSON object per line\n"
-        "  --help         this text\n"
+        "  -h, --help     this text\n"
         "  --version      the version\n"
         "\n"
         "DATE is YYYY-MM-DD, Nd or Nw. --limit defaults to 100; 0 means none.\n"

@@ -337,17 +337,24 @@ static void put_cell(struct out *o, const char *s, size_t width, bool right,
 
 /* Narrows the columns that shrink (names, subjects), the widest first,
  * until a row fits in o->fit cells or each is down to FIT_MIN; numbers,
- * dates and states keep their width. */
+ * dates and states keep their width. Columns left out (shown[c] false)
+ * take no room. */
 #define FIT_MIN 8
-static void fit_columns(const struct out *o, size_t *width)
+static void fit_columns(const struct out *o, size_t *width, const bool *shown)
 {
-	size_t total = 2 * (o->ncols - 1);
+	size_t total = 0, nshown = 0;
 	for (size_t c = 0; c < o->ncols; c++)
-		total += width[c];
+		if (shown[c]) {
+			total += width[c];
+			nshown++;
+		}
+	if (nshown > 1)
+		total += 2 * (nshown - 1);
 	while (total > o->fit) {
 		size_t widest = o->ncols;
 		for (size_t c = 0; c < o->ncols; c++)
-			if (o->cols[c].shrinks && width[c] > FIT_MIN &&
+			if (shown[c] && o->cols[c].shrinks &&
+			    width[c] > FIT_MIN &&
 			    (widest == o->ncols || width[c] > width[widest]))
 				widest = c;
 		if (widest == o->ncols)
@@ -357,15 +364,30 @@ static void fit_columns(const struct out *o, size_t *width)
 	}
 }
 
+/* Whether column c has text in some row. A column empty in every row
+ * (no progress, nothing to index, no error) says nothing but its title,
+ * and would take from the terminal's width what the names need. */
+static bool column_used(const struct out *o, size_t c)
+{
+	for (size_t r = 0; r < o->nrows; r++)
+		if (o->cells[r * o->ncols + c][0] != '\0')
+			return true;
+	return false;
+}
+
 static void print_table(struct out *o)
 {
 	size_t *width = calloc(o->ncols, sizeof(*width));
+	bool *shown = calloc(o->ncols, sizeof(*shown));
 
-	if (width == NULL) {
+	if (width == NULL || shown == NULL) {
+		free(width);
+		free(shown);
 		o->failed = true;
 		return;
 	}
 	for (size_t c = 0; c < o->ncols; c++) {
+		shown[c] = column_used(o, c);
 		width[c] = out_width(o->cols[c].title);
 		for (size_t r = 0; r < o->nrows; r++) {
 			size_t w = out_width(o->cells[r * o->ncols + c]);
@@ -377,22 +399,27 @@ static void print_table(struct out *o)
 			width[c] = (size_t)o->cols[c].max_width;
 	}
 	if (o->fit > 0 && o->ncols > 0)
-		fit_columns(o, width);
+		fit_columns(o, width, shown);
 	for (size_t r = 0; r <= o->nrows; r++) {
 		size_t owed = 0;
+		bool first = true;
 
 		for (size_t c = 0; c < o->ncols; c++) {
 			const char *s =
 			        r == 0 ? o->cols[c].title
 			               : o->cells[(r - 1) * o->ncols + c];
 
-			if (c > 0)
+			if (!shown[c])
+				continue;
+			if (!first)
 				owed += 2;
+			first = false;
 			put_cell(o, s, width[c], o->cols[c].right, &owed);
 		}
 		put(o, "\n");
 	}
 	free(width);
+	free(shown);
 }
 
 bool out_failed(const struct out *o)

@@ -19,7 +19,8 @@
 #include <stdio.h>
 
 enum out_mode {
-	OUT_TABLE, /* aligned columns with a header line (a terminal) */
+	OUT_TABLE, /* aligned columns with a header line (a terminal); a
+	              column empty in every row is left out */
 	OUT_TSV,   /* one line per row, fields separated by tabs */
 	OUT_JSON,  /* one JSON object per line */
 };

@@ -132,11 +132,13 @@ static const struct qcol show_cols[] = {
 	{{"Flags", 0, false, false}, "m.flags", "flags", "m.flags"},
 	{{"Size", 0, false, false}, "m.size", "size", "m.size"},
 	{{"Modseq", 0, false, false}, "nullif(m.modseq, 0)", "modseq", "m.modseq"},
+	/* In JSON, null without a body: headers alone (bodies = "headers")
+	 * say nothing of a body's length. */
 	{{"Truncated", 0, false, false},
 	 "CASE WHEN y.truncated THEN 'yes (only the start of the body is "
 	 "cached)' END",
 	 "truncated",
-	 "CASE WHEN y.message_id IS NOT NULL THEN "
+	 "CASE WHEN y.body IS NOT NULL THEN "
 	 "json(CASE WHEN y.truncated THEN 'true' ELSE 'false' END) END"},
 	/* The last two are printed as blocks, after the fields. */
 	{{"headers", 0, false, false}, "y.headers", "headers", "y.headers"},

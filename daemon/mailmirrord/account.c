@@ -343,13 +343,16 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 		           n - 1, primary->name);
 	/* Live is what is pushed: a watched box no form of NOTIFY the
 	 * server took covers (another namespace past the bound, a name it
-	 * cannot carry) is polled, and says so. */
+	 * cannot carry) is polled, and says so. Without IDLE nothing is
+	 * pushed: news, NOTIFY's too, waits for the next NOOP, every
+	 * noop_interval, which is polling as the documents define it. */
+	bool idle = imap4_has_capability(a->h, "IDLE");
 	size_t polled = 0;
 	for (size_t i = 0; i < w->sync.nboxes; i++) {
 		const struct sync_box *b = &w->sync.boxes[i];
-		bool pushed = b == primary || (notify && b->notified);
-		polled += notify && b->watched && !pushed;
-		store_mailbox_set_live(w->store, b->id, pushed);
+		bool covered = b == primary || (notify && b->notified);
+		polled += notify && b->watched && !covered;
+		store_mailbox_set_live(w->store, b->id, idle && covered);
 	}
 	if (polled)
 		log_notice(a->conf->name, NULL,
@@ -357,8 +360,7 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 		           "polled",
 		           polled, polled == 1 ? "" : "es");
 	log_info(a->conf->name, primary->name, "watching with %s%s",
-	         imap4_has_capability(a->h, "IDLE") ? "IDLE" : "NOOP",
-	         notify ? " and NOTIFY" : "");
+	         idle ? "IDLE" : "NOOP", notify ? " and NOTIFY" : "");
 	/* What came before NOTIFY took effect is the live loop's to sync
 	 * (news_pending), at once. */
 	if (notify && (rc = sync_catch_up(&w->sync, primary)) < 0)

@@ -616,6 +616,7 @@ static void report_syntax(struct loader *L, const char *file, int line,
 {
 	char name[256];
 	int at = 0, first = 0;
+	bool top = false;
 	size_t len;
 	char *t;
 
@@ -625,11 +626,14 @@ static void report_syntax(struct loader *L, const char *file, int line,
 		                text ? text : "syntax error");
 		return;
 	}
-	if (conf_scan_duplicate(t, len, name, sizeof(name), &at, &first) == 1)
+	/* The top level is no group to the reader: "of the same group"
+	 * would send them looking for braces. */
+	if (conf_scan_duplicate(t, len, name, sizeof(name), &at, &first,
+	                        &top) == 1)
 		conf_errors_add(L->errs, file, at,
 		                "duplicate setting \"%s\" (already set at line "
-		                "%d of the same group)",
-		                name, first);
+		                "%d%s)",
+		                name, first, top ? "" : " of the same group");
 	else
 		conf_errors_add(L->errs, file, line, "%s", text);
 	free(t);

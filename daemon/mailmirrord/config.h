@@ -165,6 +165,9 @@ const struct conf_account *conf_account_find(const struct conf *c,
 /* With max_body_size = 0, the most of one message held in memory: the
  * rest of a larger one is left on the server (the body is truncated). */
 #define CONF_BODY_CAP ((uint64_t)32 << 20)
+/* The largest max_body_size: more of one message than a cache has use
+ * for, and than the daemon should hold in memory. */
+#define CONF_MAX_BODY_SIZE ((uint64_t)1 << 30)
 
 /* The most of one message a's body fetch asks for: max_body_size, or
  * CONF_BODY_CAP. */

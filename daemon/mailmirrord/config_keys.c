@@ -227,7 +227,8 @@ static int want_list(struct loader *L, struct acct_ctx *x,
 }
 
 /* A size in bytes: an integer, or a string with a k, M or G suffix
- * (binary multiples). */
+ * (binary multiples) in either case: "25m" is no less clear than "25k",
+ * which was always taken. */
 static int want_size(struct loader *L, struct acct_ctx *x,
                      const config_setting_t *s, uint64_t *out)
 {
@@ -251,9 +252,9 @@ static int want_size(struct loader *L, struct acct_ctx *x,
 			}
 			if (*p == 'k' || *p == 'K')
 				mult = 1024, p++;
-			else if (*p == 'M')
+			else if (*p == 'M' || *p == 'm')
 				mult = 1024 * 1024, p++;
-			else if (*p == 'G')
+			else if (*p == 'G' || *p == 'g')
 				mult = 1024 * 1024 * 1024, p++;
 			if (*p == '\0' && v <= UINT64_MAX / mult) {
 				*out = v * mult;
@@ -655,7 +656,18 @@ static int key_bodies(struct loader *L, struct acct_ctx *x,
 static int key_max_body_size(struct loader *L, struct acct_ctx *x,
                              const config_setting_t *s)
 {
-	return want_size(L, x, s, &x->a->max_body_size);
+	if (want_size(L, x, s, &x->a->max_body_size) < 0)
+		return -1;
+	/* The value is held in memory whole and bounds every string of a
+	 * server's answer: a typo such as "25G" would lift that bound and
+	 * could not be met. */
+	if (x->a->max_body_size > CONF_MAX_BODY_SIZE) {
+		conf_key_err(L, x, s,
+		             "max_body_size must be at most 1G (1073741824 "
+		             "bytes)");
+		return -1;
+	}
+	return 0;
 }
 
 static int key_max_connections(struct loader *L, struct acct_ctx *x,

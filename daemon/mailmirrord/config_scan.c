@@ -213,7 +213,7 @@ static bool name_follows(const char *t, size_t len, size_t j)
 }
 
 int conf_scan_duplicate(const char *t, size_t len, char *name, size_t namesz,
-                        int *line_out, int *first_line)
+                        int *line_out, int *first_line, bool *top)
 {
 	struct name_ref *names = NULL;
 	size_t n = 0, cap = 0, *scopes = NULL, depth = 0, scap = 0, i = 0;
@@ -272,6 +272,7 @@ int conf_scan_duplicate(const char *t, size_t len, char *name, size_t namesz,
 						         w, t + i);
 					*line_out = line;
 					*first_line = names[m].line;
+					*top = depth == 0;
 					found = 1;
 					break;
 				}

@@ -9,6 +9,7 @@
 #ifndef MAILMIRRORD_CONFIG_SCAN_H
 #define MAILMIRRORD_CONFIG_SCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct conf_errors;
@@ -39,8 +40,9 @@ int conf_scan_integers(struct conf_errors *errs, const char *file,
  * as libconfig's lexer does (strings and comments skipped; the lines of
  * @include are not followed, so a duplicate across files is not found).
  * Returns 1 and sets name (NUL-terminated, cut to namesz), *line (of the
- * second) and *first_line; 0 when there is none; -1 when out of memory. */
-int conf_scan_duplicate(const char *text, size_t len, char *name,
-                        size_t namesz, int *line, int *first_line);
+ * second), *first_line and *top (whether the group is the top level); 0
+ * when there is none; -1 when out of memory. */
+int conf_scan_duplicate(const char *text, size_t len, char *name, size_t namesz,
+                        int *line, int *first_line, bool *top);
 
 #endif

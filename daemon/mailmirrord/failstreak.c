@@ -4,6 +4,7 @@
 
 #include "mailmirrord/log.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +45,17 @@ static void format_since(char *dst, size_t dstsz, time_t since, time_t now)
 		strftime(dst, dstsz, "%Y-%m-%d %H:%M", &t);
 }
 
+/* The length of why without one closing full stop: a server's sentence
+ * ("Authentication failed.") goes on with "; retrying", which reads
+ * badly after a stop. An ellipsis is kept whole. */
+static int sentence_len(const char *why)
+{
+	size_t n = strlen(why);
+	if (n > 0 && why[n - 1] == '.' && (n < 2 || why[n - 2] != '.'))
+		n--;
+	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
 int failstreak_note(struct failstreak *fs, char *msg, size_t msgsz,
                     const char *why, unsigned retry_s, int64_t now_ms,
                     time_t now)
@@ -58,8 +70,8 @@ int failstreak_note(struct failstreak *fs, char *msg, size_t msgsz,
 		fs->since = now;
 		fs->warned_ms = now_ms;
 		if (msgsz > 0)
-			snprintf(msg, msgsz, "%s; retrying in %u s", why,
-			         retry_s);
+			snprintf(msg, msgsz, "%.*s; retrying in %u s",
+			         sentence_len(why), why, retry_s);
 		return LOG_LEVEL_WARNING;
 	}
 
@@ -72,8 +84,8 @@ int failstreak_note(struct failstreak *fs, char *msg, size_t msgsz,
 	format_since(when, sizeof(when), fs->since, now);
 	if (msgsz > 0)
 		snprintf(msg, msgsz,
-		         "still failing since %s (%u attempts): %s; retrying "
-		         "in %u s",
-		         when, fs->attempts, why, retry_s);
+		         "still failing since %s (%u attempts): %.*s; "
+		         "retrying in %u s",
+		         when, fs->attempts, sentence_len(why), why, retry_s);
 	return level;
 }

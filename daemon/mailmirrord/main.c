@@ -85,8 +85,10 @@ static void usage(FILE *f)
 	           "Mirrors IMAP mailboxes into a local SQLite cache.\n"
 	           "\n"
 	           "  -c, --config FILE  configuration (default: "
-	           "$CONFIGURATION_DIRECTORY/mailmirror.conf,\n"
-	           "                     else $XDG_CONFIG_HOME/mailmirror/"
+	           "$CONFIGURATION_DIRECTORY/mailmirror.conf\n"
+	           "                     when set, else $XDG_CONFIG_HOME/"
+	           "mailmirror/mailmirror.conf,\n"
+	           "                     else ~/.config/mailmirror/"
 	           "mailmirror.conf)\n"
 	           "      --once         sync every account once, then exit\n"
 	           "  -v, --verbose      more log output (repeat for debug)\n"
@@ -692,18 +694,25 @@ int main(int argc, char **argv)
 
 	char err[512];
 	char *cache = NULL;
+	int bad = EX_OK;
 	if (conf->cache) {
 		cache = strdup(conf->cache);
-	} else if (cache_default_path(&cache, true, err, sizeof(err)) < 0) {
-		log_err(NULL, NULL, "cache: %s", err);
+	} else if ((bad = check_cache(conf, NULL)) == EX_OK &&
+	           cache_default_path(&cache, true, err, sizeof(err)) < 0) {
+		/* The check passed: the file system changed since. */
+		log_bare(LOG_LEVEL_ERR, "mailmirrord: cache: %s", err);
+		bad = EX_CONFIG;
+	}
+	if (bad != EX_OK) {
 		confs_free(&cs);
 		free(dflt);
-		return EX_CONFIG;
+		return bad;
 	}
 	/* A cache that cannot be made is the configuration's fault (or the
 	 * unit's, for $STATE_DIRECTORY): 78, which systemd does not
-	 * restart, with the words --check-config uses. */
-	int bad = cache ? check_cache(conf, cache) : EX_OK;
+	 * restart, with the words --check-config uses. The default was
+	 * checked before its directory was made, in the same words. */
+	bad = cache ? check_cache(conf, cache) : EX_OK;
 	if (bad == EX_OK && compact)
 		bad = compact_cache(cache) == 0 ? EX_OK : EX_FAIL;
 	if (bad != EX_OK || compact) {

@@ -244,11 +244,13 @@ Test(config, duplicate_key)
 	             "    host = \"h\"; user = \"u\"; user: \"v\"; } );\n",
 	             "mailmirror.conf:5: duplicate setting \"user\" "
 	             "(already set at line 4 of the same group)");
+	/* The top level is no group to the reader (explore19 finding
+	 * 10). */
 	expect_error("log_level = \"info\";\n"
 	             "accounts = ( { name = \"a\"; } );\n"
 	             "log_level = \"debug\";\n",
 	             "mailmirror.conf:3: duplicate setting \"log_level\" "
-	             "(already set at line 1 of the same group)");
+	             "(already set at line 1)");
 }
 
 Test(config, missing_file)
@@ -386,6 +388,53 @@ Test(config, numbers_out_of_range)
 	             "\"512k\" or \"25M\"");
 }
 
+/* explore19 finding 8: "25m" was refused where "25k" was taken. */
+Test(config, size_suffixes_in_either_case)
+{
+	static const struct {
+		const char *text;
+		uint64_t bytes;
+	} sizes[] = {
+	        {"512k", 512u << 10}, {"512K", 512u << 10}, {"25m", 25u << 20},
+	        {"25M", 25u << 20},   {"1g", 1u << 30},     {"1G", 1u << 30},
+	};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char text[512];
+		struct conf *c = NULL;
+		snprintf(text, sizeof(text),
+		         ACCOUNT("    password = \"x\";\n"
+		                 "    max_body_size = \"%s\";\n"),
+		         sizes[i].text);
+		expect_ok(&c, text);
+		cr_assert_eq(c->accounts[0].max_body_size, sizes[i].bytes, "%s",
+		             sizes[i].text);
+		conf_free(&c);
+	}
+}
+
+/* explore19 finding 8: "25G" for "25M" passed, and lifted the bound on
+ * every string of a server's answer; more than 1G is refused, in any
+ * form, at the top level too. */
+Test(config, max_body_size_is_at_most_1g)
+{
+	static const char want[] = "mailmirror.conf:7: account \"work\": "
+	                           "max_body_size must be at most 1G "
+	                           "(1073741824 bytes)";
+	expect_error(ACCOUNT("    password = \"x\";\n"
+	                     "    max_body_size = \"25G\";\n"),
+	             want);
+	expect_error(ACCOUNT("    password = \"x\";\n"
+	                     "    max_body_size = \"1048577k\";\n"),
+	             want);
+	expect_error(ACCOUNT("    password = \"x\";\n"
+	                     "    max_body_size = 1073741825L;\n"),
+	             want);
+	expect_error("max_body_size = \"100000000G\";\n" ACCOUNT(
+	                     "    password = \"x\";\n"),
+	             "mailmirror.conf:1: max_body_size must be at most 1G "
+	             "(1073741824 bytes)");
+}
+
 Test(config, big_numbers_in_strings_and_comments_are_not_numbers)
 {
 	struct conf *c = NULL;
@@ -393,8 +442,8 @@ Test(config, big_numbers_in_strings_and_comments_are_not_numbers)
 	expect_ok(&c, "# port = 4294967297\n/* 99999999999 */\n"
 	              "cache = \"/tmp/99999999999\";\n" ACCOUNT(
 	                      "    password = \"99999999999\";\n"
-	                      "    max_body_size = 8000000000L;\n"));
-	cr_assert_eq(c->accounts[0].max_body_size, 8000000000ull);
+	                      "    max_body_size = 1000000000L;\n"));
+	cr_assert_eq(c->accounts[0].max_body_size, 1000000000ull);
 	conf_free(&c);
 }
 

@@ -55,6 +55,25 @@ Test(failstreak, a_repeated_error_warns_once_an_hour)
 	                      "attempts): " REFUSED "; retrying in 300 s");
 }
 
+/* explore19 finding 10: "server said NO: Authentication failed.; retrying
+ * in 164 s". One closing full stop goes; an ellipsis stays. */
+#define AUTH_NO "authentication: server said NO: Authentication failed."
+Test(failstreak, a_servers_full_stop_does_not_run_into_the_retry)
+{
+	struct failstreak fs = {0};
+
+	note(&fs, AUTH_NO, 164, 0);
+	cr_assert_str_eq(msg, "authentication: server said NO: "
+	                      "Authentication failed; retrying in 164 s");
+	note(&fs, AUTH_NO, 300, 2000);
+	cr_assert_str_eq(msg, "still failing since 09:12 (2 attempts): "
+	                      "authentication: server said NO: "
+	                      "Authentication failed; retrying in 300 s");
+	struct failstreak more = {0};
+	note(&more, "connect: wait...", 1, 0);
+	cr_assert_str_eq(msg, "connect: wait...; retrying in 1 s");
+}
+
 Test(failstreak, another_error_or_a_success_starts_over)
 {
 	struct failstreak fs = {0};

@@ -149,6 +149,30 @@ Test(mailmirrord_cli, the_default_cache_is_checked_too)
 	cr_assert_str_eq(said, want);
 }
 
+/* explore19 finding 6: a default cache whose directory cannot be made
+ * passed through a start's mkdir, which said "error: [-] cache: cannot
+ * create ...", not what --check-config says. (A file in the way, since
+ * the tests may run as root, whom no directory's mode stops.) */
+Test(mailmirrord_cli, a_default_cache_that_cannot_be_made_reads_the_same)
+{
+	char want[1024], file[256];
+
+	write_conf("");
+	snprintf(file, sizeof(file), "%s/afile", dir);
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(want, sizeof(want),
+	         "mailmirrord: cache: %s is not a directory\n", file);
+	cr_assert_eq(run("XDG_STATE_HOME=$PWD/afile", "-c m.conf "
+	                                              "--check-config"),
+	             78, "%s", said);
+	cr_assert_str_eq(said, want);
+	cr_assert_eq(run("XDG_STATE_HOME=$PWD/afile", "-c m.conf --once"), 78,
+	             "%s", said);
+	cr_assert_str_eq(said, want, "a start says the same");
+}
+
 static off_t size_of(const char *path)
 {
 	struct stat sb;

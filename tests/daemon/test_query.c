@@ -338,6 +338,31 @@ Test(query, a_table_fits_the_terminal)
 	cr_assert_gt(widest_line(output()), 60);
 }
 
+/* explore19 finding 9: PROGRESS, TO INDEX and ERROR, empty in every row,
+ * took their titles' width, and the names were cut for them; status of
+ * one mailbox printed 92 columns on a terminal of 80. A column empty in
+ * every row is left out; one with a cell somewhere stays. */
+Test(query, status_table_leaves_out_empty_columns)
+{
+	play_running_daemon();
+	open_mode(OUT_TABLE);
+	q.fit = 80;
+	cr_assert_eq(query_status(&q, "work/INBOX"), QUERY_OK, "%s", q.err);
+	const char *out = output();
+	cr_assert_str_eq(out, "ACCOUNT  STATE  MAILBOX  MESSAGES  UNREAD  "
+	                      "SYNCED            MODE\n"
+	                      "work     idle   INBOX           3       2  "
+	                      "2023-11-14 22:13  live\n");
+	cr_assert_leq(widest_line(out), 80, "%s", out);
+
+	/* Lists/dev has a progress, home an error; none waits for the
+	 * index. */
+	cr_assert_eq(query_status(&q, NULL), QUERY_OK, "%s", q.err);
+	out = output();
+	cr_assert(strstr(out, "  PROGRESS  ERROR\n"), "%s", out);
+	cr_assert_null(strstr(out, "TO INDEX"), "%s", out);
+}
+
 /* The report's N10: the table padded its last column, and a row whose
  * last cells are empty (no flags) ended in the separators. */
 Test(query, table_lines_end_without_spaces)
@@ -1097,6 +1122,28 @@ Test(query, show)
 	                  strstr(out, "\"truncated\":null,\"headers\":null,"
 	                              "\"body\":null}\n"),
 	          "%s", out);
+}
+
+/* explore19 finding 4: bodies = "headers" stores the header block alone;
+ * no body is cached, so whether it was cut is unknown (null), not false. */
+Test(query, show_json_headers_only_has_no_truncated)
+{
+	int64_t inbox = 0;
+	struct store *s = reopen_inbox(&inbox);
+	cr_assert_eq(
+	        store_body_put(s, inbox, 2, "Subject: Lunch\r\n", NULL, false),
+	        STORE_OK);
+	store_close(&s);
+	open_mode(OUT_JSON);
+	cr_assert_eq(query_show(&q, "work/INBOX", "2"), QUERY_OK, "%s", q.err);
+	const char *out = output();
+	cr_assert(strstr(out, "\"truncated\":null,\"headers\":\"Subject: "
+	                      "Lunch\\r\\n\",\"body\":null}\n"),
+	          "%s", out);
+	/* A cached body says false when it is whole. */
+	cr_assert_eq(query_show(&q, "work/INBOX", "1"), QUERY_OK, "%s", q.err);
+	out = output();
+	cr_assert(strstr(out, "\"truncated\":false,"), "%s", out);
 }
 
 Test(query, missing_and_newer_cache)

@@ -86,6 +86,7 @@ EXPECTED="
 644 lib/sysusers.d/mailmirror.conf
 644 share/doc/mailmirror/mailmirror.conf.example
 644 share/doc/mailmirror/README.md
+644 share/doc/mailmirror/schema.md
 "
 
 echo "== installed files"
@@ -186,6 +187,12 @@ if grep -q "$PREFIX/share/doc/mailmirror/mailmirror.conf.example" \
 	ok "mailmirror.conf(5) names the installed example"
 else
 	fail "mailmirror.conf(5) does not name $PREFIX/share/doc/mailmirror"
+fi
+if grep -q "$PREFIX/share/doc/mailmirror/schema.md" \
+	"$R/share/man/man1/mailmirror.1" 2>/dev/null; then
+	ok "mailmirror(1) names the installed schema.md"
+else
+	fail "mailmirror(1) does not name $PREFIX/share/doc/mailmirror/schema.md"
 fi
 
 if grep -rl "$STAGE" "$STAGE" >"$SCRATCH/leak" 2>/dev/null; then

@@ -199,6 +199,17 @@ void wait_live(const struct fixture *f)
 	cr_assert_fail("the daemon never went live");
 }
 
+void wait_watching(const struct fixture *f)
+{
+	for (int i = 0; i < 200; i++) {
+		if (sh("grep -q '] watching with ' %s/log", f->dir) == 0)
+			return;
+		usleep(50000);
+	}
+	sh("cat %s/log >&2", f->dir);
+	cr_assert_fail("the daemon never began to watch");
+}
+
 /* The number a query on the cache gives, or -1. */
 long cache_count(const struct fixture *f, const char *sql)
 {

@@ -75,6 +75,11 @@ int stop_daemon(pid_t pid);
 /* Waits until the daemon has marked a mailbox live (its initial sync is
  * done); fails the test after 10 s. */
 void wait_live(const struct fixture *f);
+/* Waits until the daemon's log says it watches a mailbox (its initial
+ * sync is done), for a server without IDLE, whose mailboxes are polled
+ * and never marked live; fails the test after 10 s. The log must not hold
+ * an earlier run's line. */
+void wait_watching(const struct fixture *f);
 
 /* The number a one-value query on the cache gives, or -1; the second form
  * retries until it gives want, for at most wait_s seconds. */

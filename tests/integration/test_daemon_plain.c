@@ -290,9 +290,14 @@ Test(plain, live_noop_follows_another_client, .timeout = 120)
 	             0);
 	cr_assert_eq(sh("%s " CTL " fill pl_live 25 5", f.ctl_env), 0);
 	pid_t pid = start_daemon(&f);
-	wait_live(&f);
+	wait_watching(&f);
 	assert_converged(&f, 5);
 	assert_log_has(&f, "watching with NOOP");
+	/* Live means pushed (IDLE or NOTIFY): a mailbox asked by NOOP
+	 * every noop_interval is polled, and status must say so. */
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM mailboxes "
+	                             "WHERE live"),
+	             0, "a mailbox watched with NOOP is marked live");
 
 	cr_assert_eq(sh("%s " CTL " append pl_live 'found by NOOP'", f.ctl_env),
 	             0);
@@ -332,7 +337,7 @@ Test(plain, noop_interval_bounds_the_wait_for_news, .timeout = 60)
 	cr_assert_eq(sh("%s " CTL " create pl_noop", f.ctl_env), 0);
 	cr_assert_eq(sh("%s " CTL " fill pl_noop 3 6", f.ctl_env), 0);
 	pid_t pid = start_daemon(&f);
-	wait_live(&f);
+	wait_watching(&f);
 	cr_assert_eq(sh("%s " CTL " append pl_noop 'news by NOOP'", f.ctl_env),
 	             0);
 	cr_assert_eq(sh("%s " CTL " store pl_noop 1 +FLAGS '(\\Flagged)'",
@@ -356,7 +361,7 @@ Test(plain, watched_mailboxes_without_notify_are_polled, .timeout = 120)
 	             0);
 	cr_assert_eq(sh("%s " CTL " fill pl_watch/a 5 14", f.ctl_env), 0);
 	pid_t pid = start_daemon(&f);
-	wait_live(&f);
+	wait_watching(&f);
 	assert_converged(&f, 5);
 	assert_log_has(&f, "no NOTIFY: 2 watched mailboxes besides pl_watch "
 	                   "are polled");
@@ -386,7 +391,7 @@ Test(plain, live_watched_mailbox_recreated, .timeout = 120)
 	cr_assert_eq(sh("%s " CTL " create pl_lrecr", f.ctl_env), 0);
 	cr_assert_eq(sh("%s " CTL " fill pl_lrecr 8 22", f.ctl_env), 0);
 	pid_t pid = start_daemon(&f);
-	wait_live(&f);
+	wait_watching(&f);
 	assert_converged(&f, 5);
 
 	sleep(1); /* a new UIDVALIDITY: Dovecot takes the clock's second */
