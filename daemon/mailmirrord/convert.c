@@ -505,20 +505,31 @@ static int put_fields(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 	return 0;
 }
 
+/* What a section is to an envelope: 2 the header fields alone, 1 a whole
+ * header (BODY[HEADER], or BODY[] partial or not), 0 nothing. */
+static int header_kind(const imap4_section *s)
+{
+	if (!s->section)
+		return 0;
+	if (strncasecmp(s->section, "HEADER.FIELDS ", 14) == 0)
+		return 2;
+	return s->section[0] == '\0' || strcasecmp(s->section, "HEADER") == 0;
+}
+
 const imap4_section *conv_header_section(const imap4_msg *msg)
 {
 	if (!(msg->have & IMAP4_HAVE_SECTIONS))
 		return NULL;
 	const imap4_section *best = NULL;
 	for (const imap4_section *s = msg->sections; s; s = s->next) {
-		if (s->nil || s->streamed || !s->data || !s->section)
+		if (s->nil || s->streamed || !s->data)
 			continue;
 		/* The fields alone, where a small max_body_size may have cut
 		 * the whole message inside its header. */
-		if (strncasecmp(s->section, "HEADER.FIELDS ", 14) == 0)
+		int kind = header_kind(s);
+		if (kind == 2)
 			return s;
-		if (s->section[0] == '\0' ||
-		    strcasecmp(s->section, "HEADER") == 0)
+		if (kind == 1)
 			best = s;
 	}
 	return best;
@@ -526,8 +537,17 @@ const imap4_section *conv_header_section(const imap4_msg *msg)
 
 bool conv_carries_row(const imap4_msg *msg)
 {
-	return ((msg->have & IMAP4_HAVE_ENVELOPE) && msg->envelope) ||
-	       conv_header_section(msg) != NULL;
+	if ((msg->have & IMAP4_HAVE_ENVELOPE) && msg->envelope)
+		return true;
+	if (!(msg->have & IMAP4_HAVE_SECTIONS))
+		return false;
+	/* A header the server could not give (NIL) still answers the FETCH
+	 * of a new message: its row is kept, with an empty envelope, as
+	 * with an ENVELOPE of NILs; skipped, the message would be missed. */
+	for (const imap4_section *s = msg->sections; s; s = s->next)
+		if (header_kind(s))
+			return true;
+	return false;
 }
 
 /* The envelope of msg: the server's, or built from the header it carried

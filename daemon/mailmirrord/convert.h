@@ -53,8 +53,9 @@ void conv_clear(struct conv_msg *c);
  * first, else BODY[HEADER] or BODY[] (partial or not); NULL for none. */
 const imap4_section *conv_header_section(const imap4_msg *msg);
 
-/* Whether msg carries what makes a row: an ENVELOPE or a header section
- * (a FETCH of new messages, not news of flags). */
+/* Whether msg carries what makes a row: an ENVELOPE or a header section,
+ * even one the server sent as NIL (a FETCH of new messages, not news of
+ * flags). */
 bool conv_carries_row(const imap4_msg *msg);
 
 /* Takes the body section msg carries (BODY[], a partial BODY[]<0>, or

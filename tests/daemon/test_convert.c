@@ -505,21 +505,28 @@ Test(convert, a_row_from_a_whole_message)
 	conv_clear(&c);
 }
 
-/* News of flags carries no row; a NIL or streamed section no header. */
+/* News of flags carries no row; a section the server sent as NIL makes
+ * a row without an envelope, not a message missed. */
 Test(convert, flags_alone_make_no_row)
 {
 	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_FLAGS, .uid = 3};
+	cr_assert_not(conv_carries_row(&m));
+	imap4_section other = {.item = "BODY[1]", .section = "1", .data = "x",
+	                       .len = 1};
+	m = msg_with(&other);
 	cr_assert_not(conv_carries_row(&m));
 	imap4_section nil = {.item = FIELDS_ITEM,
 	                     .section = "HEADER.FIELDS (FROM)",
 	                     .nil = true};
 	m = msg_with(&nil);
-	cr_assert_not(conv_carries_row(&m));
-	imap4_section streamed = {.item = "BODY[]",
-	                          .section = "",
-	                          .streamed = true};
-	m = msg_with(&streamed);
-	cr_assert_not(conv_carries_row(&m));
+	cr_assert(conv_carries_row(&m));
+	cr_assert_null(conv_header_section(&m));
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
+	cr_assert_eq(c.row.uid, 7);
+	cr_assert_null(c.row.from);
+	cr_assert_null(c.row.subject);
+	conv_clear(&c);
 }
 
 /* Past CONV_HEADER_MAX bytes a header is not read: the memory an

@@ -792,6 +792,56 @@ Test(hostile, raw_latin1_in_a_quoted_subject, .timeout = 60)
 	done(&h);
 }
 
+/* The header fields the daemon asks for instead of ENVELOPE: one message's
+ * sent as a literal, with the lists and encodings an envelope is read
+ * from; another's as NIL (a server that could not read the message).
+ * Both are rows: the second without an envelope, never skipped. */
+Test(hostile, header_fields_as_literal_and_as_nil, .timeout = 60)
+{
+	struct hostile h;
+	static const char header[] =
+	        "From: \"Doe, Jane\" <jane@x.org>, (c) b@y.org (Bee)\r\n"
+	        "Subject: =?utf-8?q?Caf=C3=A9?=\r\n folded\r\n"
+	        "To: Team: c@z.org;\r\n\r\n";
+	struct script sc = {0};
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: * 2 FETCH (UID 2 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	         "10:00:00 +0000\" RFC822.SIZE 120 BODY[HEADER.FIELDS (FROM "
+	         "SUBJECT TO)] NIL)\n");
+	add(&sc, "S+ * 3 FETCH (UID 3 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	         "10:00:00 +0000\" RFC822.SIZE 120 BODY[HEADER.FIELDS (FROM "
+	         "SUBJECT TO)] {%zu}\\r\\n",
+	    sizeof(header) - 1);
+	for (const char *p = header; *p; p++) {
+		if (*p == '\r')
+			add(&sc, "\\r");
+		else if (*p == '\n')
+			add(&sc, "\\n");
+		else
+			add(&sc, "%c", *p);
+	}
+	add(&sc, ")\\r\\n\nS: $TAG OK fetched\n");
+	fetch_scenario(&h, "ho_hdr", sc.s, LOGOUT);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 2 AND from_addr IS NULL AND "
+	                               "subject IS NULL"),
+	             1);
+	cr_assert_eq(cache_count(&h.f,
+	                         "SELECT count(*) FROM messages WHERE uid = 3 "
+	                         "AND from_addr = char(34) || 'Doe, Jane' || "
+	                         "char(34) || ' <jane@x.org>, Bee <b@y.org>' "
+	                         "AND subject = 'Caf\xc3\xa9 "
+	                         "folded' AND to_addr = 'Team: c@z.org;'"),
+	             1);
+	done(&h);
+}
+
 Test(hostile, fetch_of_a_uid_not_asked_for, .timeout = 60)
 {
 	struct hostile h;
