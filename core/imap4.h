@@ -353,15 +353,25 @@ IMAP4_API bool imap4_msg_has_flag(const imap4_msg *msg, const char *flag);
 #define IMAP4_ENVELOPE_FIELDS \
 	"DATE SUBJECT FROM SENDER REPLY-TO TO CC BCC IN-REPLY-TO MESSAGE-ID"
 
+/* Of a header, the bytes of envelope fields imap4_envelope_from_header
+ * reads at most. */
+#define IMAP4_ENVELOPE_FIELDS_MAX (256u << 10)
+
 /* The ENVELOPE a server would send (RFC 3501 7.4.2) for a message whose
  * header is the len bytes at header: a whole message, its header, or the
- * fields above (read up to the empty line that ends the header). Built as
- * Dovecot builds it: address lists parsed with RFC 5322's obsolete forms,
- * a name taken from a comment when there is no phrase ("a@b (Name)"), a
- * missing local part or domain as "MISSING_MAILBOX" / "MISSING_DOMAIN";
- * strings unfolded and trimmed, encoded words left as they are. *out
- * lives in arena (imap4_arena_new). 0, IMAP4_ENOMEM (out of memory or the
- * arena's cap), IMAP4_EINVAL for NULL arguments. */
+ * fields above (read up to the empty line that ends the header). Built
+ * with Dovecot's conventions where RFC 3501 leaves them open: address
+ * lists parsed with RFC 5322's obsolete forms, a name taken from a
+ * comment when there is no phrase ("a@b (Name)"), a missing local part or
+ * domain as "MISSING_MAILBOX" / "MISSING_DOMAIN", an address with junk in
+ * its brackets on host "SYNTAX_ERROR"; strings unfolded, their white space
+ * runs made one space and trimmed, encoded words left as they are. Where
+ * it differs from Dovecot, it is on purpose: empty members of a list
+ * ("a, , b") are skipped (RFC 5322 4.4), and words before an addr-spec
+ * ("John Smith john@x") are its name. Fields past IMAP4_ENVELOPE_FIELDS_MAX
+ * bytes are left out whole. *out lives in arena (imap4_arena_new). 0,
+ * IMAP4_ENOMEM (out of memory or the arena's cap), IMAP4_EINVAL for NULL
+ * arguments. */
 IMAP4_API int imap4_envelope_from_header(const imap4_envelope **out,
 					 struct imap4_arena *arena,
 					 const char *header, size_t len);

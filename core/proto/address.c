@@ -31,6 +31,7 @@
 
 #define MISSING_MAILBOX "MISSING_MAILBOX"
 #define MISSING_DOMAIN  "MISSING_DOMAIN"
+#define SYNTAX_ERROR    "SYNTAX_ERROR"
 
 struct lex {
 	const char *p, *end;
@@ -112,23 +113,52 @@ static bool skip_quoted(struct lex *l)
 	return true;
 }
 
-/* Past one word (an atom or a quoted string) and the CFWS after it; false
- * when l->p is at a special character. */
-static bool skip_word(struct lex *l)
+/* Past one word (an atom or a quoted string); false when l->p is at a
+ * special character. */
+static bool skip_bare_word(struct lex *l)
 {
 	if (l->p >= l->end)
 		return false;
 	if (*l->p == '"') {
 		skip_quoted(l);
-	} else {
-		const char *start = l->p;
-		while (l->p < l->end && !is_special((unsigned char)*l->p))
-			l->p++;
-		if (l->p == start)
-			return false;
+		return true;
 	}
+	const char *start = l->p;
+	while (l->p < l->end && !is_special((unsigned char)*l->p))
+		l->p++;
+	return l->p > start;
+}
+
+/* Past one word and the CFWS after it. */
+static bool skip_word(struct lex *l)
+{
+	if (!skip_bare_word(l))
+		return false;
 	skip_cfws(l);
 	return true;
+}
+
+/* Past one run of words that make a local part or a domain: words joined
+ * by dots, with CFWS around the dots allowed (obs-local-part,
+ * obs-domain), and the CFWS after the run. A word after white space with
+ * no dot between starts another run: in "John Smith john@x" only "john"
+ * is the local part, and in "john@x John" only "x" the domain. How many
+ * words. */
+static size_t skip_dot_run(struct lex *l)
+{
+	size_t n = 0;
+	const char *word_end = NULL;
+	while (l->p < l->end) {
+		if (n > 0 && l->p > word_end && word_end[-1] != '.' &&
+		    *l->p != '.')
+			break;
+		if (!skip_bare_word(l))
+			break;
+		word_end = l->p;
+		n++;
+		skip_cfws(l);
+	}
+	return n;
 }
 
 /* Past words and CFWS; how many words. */
@@ -281,6 +311,24 @@ static void skip_until(struct lex *l, const char *stops)
 	}
 }
 
+/* A domain's labels are not empty: "a@b." and "a@.b" have none usable. */
+static bool domain_is_whole(const char *d)
+{
+	size_t n = strlen(d);
+	return n > 0 && d[0] != '.' && d[n - 1] != '.' && !strstr(d, "..");
+}
+
+/* The domain after the "@" at l->p, past it and the CFWS after it; NULL
+ * when there is none or it is not whole. */
+static const char *domain(struct lex *l, struct list_out *o)
+{
+	const char *start = ++l->p;
+	skip_cfws(l);
+	skip_dot_run(l);
+	const char *d = render(o->arena, start, l->p, false, &o->failed);
+	return d && domain_is_whole(d) ? d : NULL;
+}
+
 /* "<" [obs-route] addr-spec ">", from l->p at "<", into a. */
 static void angle_addr(struct lex *l, struct list_out *o, imap4_address *a)
 {
@@ -298,14 +346,14 @@ static void angle_addr(struct lex *l, struct list_out *o, imap4_address *a)
 	const char *local = l->p;
 	skip_words(l);
 	a->mailbox = render(o->arena, local, l->p, false, &o->failed);
-	if (l->p < l->end && *l->p == '@') {
-		const char *domain = ++l->p;
-		skip_cfws(l);
-		skip_words(l);
-		a->host = render(o->arena, domain, l->p, false, &o->failed);
-	}
-	/* Whatever else is inside the brackets ("a@b@c") is not read. */
+	if (l->p < l->end && *l->p == '@')
+		a->host = domain(l, o);
+	/* Anything else inside the brackets ("a@b@c") makes the address
+	 * unusable: Dovecot's name for its host then. */
+	const char *rest = l->p;
 	skip_until(l, ">,");
+	if (l->p > rest)
+		a->host = SYNTAX_ERROR;
 	if (l->p < l->end && *l->p == '>')
 		l->p++;
 }
@@ -314,6 +362,36 @@ static void angle_addr(struct lex *l, struct list_out *o, imap4_address *a)
 static void skip_member_rest(struct lex *l, bool in_group)
 {
 	skip_until(l, in_group ? ",;" : ",");
+}
+
+/* An addr-spec whose local part ends at words_end, at the "@" at l->p.
+ * Words before the local part's own run are what the sender meant as a
+ * name ("John Smith john@x"); without them the name is the last comment
+ * after the local part's first word ("a@b (Real Name)": those before it
+ * were passed before start). */
+static void addr_spec(struct lex *l, struct list_out *o, imap4_address *a,
+                      const char *start, const char *words_end)
+{
+	struct lex runs = {.p = start, .end = words_end};
+	const char *local = start;
+	while (runs.p < runs.end) {
+		const char *run = runs.p;
+		if (!skip_dot_run(&runs)) {
+			runs.p++; /* not a word: cannot happen before "@" */
+			continue;
+		}
+		local = run;
+	}
+	a->mailbox = render(o->arena, local, words_end, false, &o->failed);
+	a->name = local > start
+	                  ? render(o->arena, start, local, true, &o->failed)
+	                  : NULL;
+	l->comment = local > start ? NULL : runs.comment;
+	l->comment_len = runs.comment_len;
+	a->host = domain(l, o);
+	if (!a->name && l->comment)
+		a->name = copy_of(o->arena, l->comment, l->comment_len,
+		                  &o->failed);
 }
 
 /* One mailbox (or, outside a group, a group) from l->p, past its leading
@@ -374,23 +452,9 @@ static void member(struct lex *l, struct list_out *o, bool in_group)
 			a->name = copy_of(o->arena, l->comment, l->comment_len,
 			                  &o->failed);
 	} else if (c == '@') {
-		/* addr-spec, named by its last comment (those before its first
-		 * word were passed before start) */
-		struct lex local = {.p = start, .end = words_end};
-		skip_words(&local);
-		a->mailbox =
-		        render(o->arena, start, words_end, false, &o->failed);
-		const char *domain = ++l->p;
-		l->comment = local.comment;
-		l->comment_len = local.comment_len;
-		skip_cfws(l);
-		skip_words(l);
-		a->host = render(o->arena, domain, l->p, false, &o->failed);
-		if (l->comment)
-			a->name = copy_of(o->arena, l->comment, l->comment_len,
-			                  &o->failed);
-	} else if (words == 1) {
-		/* a lone word ("MAILER-DAEMON"): a local part */
+		addr_spec(l, o, a, start, words_end);
+	} else if (words == 1 && *start != '"') {
+		/* a lone atom ("MAILER-DAEMON"): a local part */
 		a->mailbox =
 		        render(o->arena, start, words_end, false, &o->failed);
 	} else {

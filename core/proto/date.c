@@ -13,7 +13,6 @@
  * arithmetic serves the Date: header of an ENVELOPE (RFC 5322).
  */
 #include "proto/date.h"
-#include "proto/header.h"
 
 #include "imap4.h"
 
@@ -255,7 +254,18 @@ static const char *skip_cfws(const char *p)
 			p++;
 		if (*p != '(')
 			return p;
-		p = imap4_comment_end(p, p + strlen(p), NULL);
+		/* imap4_comment_end wants the end: a strlen at each comment
+		 * of a hostile "()()()..." would make this quadratic. */
+		int depth = 0;
+		do {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')')
+				depth--;
+			p++;
+		} while (*p && depth > 0);
 	}
 }
 

@@ -16,8 +16,12 @@
  * From list (RFC 3501 7.4.2). Strings are unfolded, trimmed of white space
  * at both ends and otherwise left as sent (encoded words, 8-bit bytes); a
  * field that is there but empty is "", one that is not there NIL. A tab
- * or a NUL is a space (as in libimap4's view of a server's ENVELOPE). A
- * line without a colon is skipped; bare LF line ends are taken as CRLF.
+ * or a NUL is a space (as in libimap4's view of a server's ENVELOPE), and
+ * in the strings each run of white space one space, as Dovecot sends
+ * them. A line without a colon is skipped; bare LF line ends are taken as
+ * CRLF. Fields are read up to IMAP4_ENVELOPE_FIELDS_MAX bytes in all: one
+ * that would pass it is left out whole, so that what an envelope takes
+ * is bounded whatever a header holds, and no field is read in part.
  */
 #include "proto/header.h"
 #include "util/ascii.h"
@@ -91,9 +95,9 @@ static const char *line_end(const char *p, const char *end)
 	return lf ? lf : end;
 }
 
-/* An unstructured value unfolded, its tabs and NULs made spaces and
- * trimmed, in arena ("" when empty, as Dovecot sends it); NULL out of
- * memory (*failed set). */
+/* An unstructured value unfolded, its tabs and NULs made spaces, each run
+ * of white space one space, and trimmed, as Dovecot sends it; in arena
+ * ("" when empty); NULL out of memory (*failed set). */
 static const char *unfold(struct imap4_arena *arena, const char *v, size_t n,
                           bool *failed)
 {
@@ -105,11 +109,12 @@ static const char *unfold(struct imap4_arena *arena, const char *v, size_t n,
 	char *d = out;
 	size_t i = 0;
 	while (i < n) {
-		/* most of a value is text without a control character */
+		/* most of a value is text without a control character or
+		 * a space: one space after a word is copied below */
 		while (n - i >= 8) {
 			uint64_t x;
 			memcpy(&x, v + i, 8);
-			if (imap4_ascii_below(x, 0x20))
+			if (imap4_ascii_below(x, 0x21))
 				break;
 			memcpy(d, v + i, 8);
 			d += 8;
@@ -118,8 +123,12 @@ static const char *unfold(struct imap4_arena *arena, const char *v, size_t n,
 		if (i == n)
 			break;
 		char c = v[i++];
-		if (c != '\r' && c != '\n')
-			*d++ = c == '\t' || c == '\0' ? ' ' : c;
+		if (c == '\r' || c == '\n')
+			continue;
+		if (c == '\t' || c == '\0')
+			c = ' ';
+		if (c != ' ' || d == out || d[-1] != ' ')
+			*d++ = c;
 	}
 	char *s = out;
 	while (s < d && is_wsp(*s))
@@ -158,6 +167,7 @@ int imap4_envelope_from_header(const imap4_envelope **out,
 	};
 	const char *p = header, *end = header + len;
 	bool failed = false;
+	size_t budget = IMAP4_ENVELOPE_FIELDS_MAX;
 	while (p < end && !failed) {
 		const char *eol = line_end(p, end);
 		if (eol == p || (eol == p + 1 && *p == '\r'))
@@ -174,9 +184,12 @@ int imap4_envelope_from_header(const imap4_envelope **out,
 				name_end--;
 			f = field_of(p, (size_t)(name_end - p));
 		}
+		if (f >= 0 && (size_t)(fend - p) > budget)
+			f = -1; /* past the bound: left out whole */
 		if (f >= 0) {
 			const char *v = colon + 1;
 			size_t n = (size_t)(fend - v);
+			budget -= (size_t)(fend - p);
 			if (is_address_field((enum env_field)f)) {
 				if (imap4_address_list_parse(&tails[f], arena,
 				                             v, n) < 0)

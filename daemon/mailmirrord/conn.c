@@ -279,6 +279,10 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	 * quarter of a gigabyte. */
 	uint64_t lit = acct->bodies == CONF_BODIES_NONE ? (uint64_t)1 << 20
 	                                                : conf_body_cap(acct);
+	/* The header fields an envelope is made of come as one string of
+	 * up to this (a partial fetch: sync.c), whatever max_body_size. */
+	if (lit < IMAP4_ENVELOPE_FIELDS_MAX)
+		lit = IMAP4_ENVELOPE_FIELDS_MAX;
 	if (lit < o.limits.max_literal)
 		o.limits.max_literal = (size_t)lit;
 	if (lit + ((uint64_t)4 << 20) < o.limits.max_response)

@@ -550,6 +550,35 @@ bool conv_carries_row(const imap4_msg *msg)
 	return false;
 }
 
+/* How much of section s holds whole header fields. A partial fetch
+ * (<0.n>: the fields, or a message under max_body_size) may end inside
+ * the header, in the middle of a field: without the empty line that ends
+ * a header, the last field is left out, where read it would be cut ("a
+ * second-recip" is no address). A whole message that is all header has
+ * no empty line and is whole. */
+static size_t whole_fields_len(const imap4_section *s, const imap4_msg *msg)
+{
+	const char *d = s->data;
+	size_t n = s->len;
+	if (!s->has_origin || memmem(d, n, "\n\r\n", 3) ||
+	    memmem(d, n, "\n\n", 2) || (n >= 2 && d[0] == '\r' && d[1] == '\n'))
+		return n;
+	if (s->section[0] == '\0' && (msg->have & IMAP4_HAVE_SIZE) &&
+	    n >= msg->size)
+		return n;
+	/* the start of the last field: after a line end, not white space */
+	while (n > 0) {
+		const char *lf = memrchr(d, '\n', n - 1);
+		if (!lf)
+			return 0;
+		n = (size_t)(lf - d) + 1;
+		if (n < s->len && d[n] != ' ' && d[n] != '\t')
+			return n;
+		n--;
+	}
+	return 0;
+}
+
 /* The envelope of msg: the server's, or built from the header it carried
  * (in scratch); NULL when it carried neither. */
 static int envelope_of(const imap4_envelope **out, const imap4_msg *msg,
@@ -563,10 +592,7 @@ static int envelope_of(const imap4_envelope **out, const imap4_msg *msg,
 	const imap4_section *s = conv_header_section(msg);
 	if (!s)
 		return 0;
-	/* A header past this is an attack, not mail (Postfix cuts headers
-	 * at 100 KB): the fields after it are not read, and the memory the
-	 * envelope takes stays bounded. */
-	size_t len = s->len < CONV_HEADER_MAX ? s->len : CONV_HEADER_MAX;
+	size_t len = whole_fields_len(s, msg);
 	return imap4_envelope_from_header(out, scratch, s->data, len) < 0 ? -1
 	                                                                  : 0;
 }

@@ -36,14 +36,12 @@ struct conv_msg {
 	unsigned flags_dropped; /* keywords past STORE_FLAGS_MAX, left out */
 };
 
-/* Of a header, what is read for an envelope (see conv_msg). */
-#define CONV_HEADER_MAX (256u << 10)
-
 /* Fills out->row from msg, and out->body when msg carries a body section
  * (conv_body). The envelope is the server's ENVELOPE or, without one, built
- * from the header section msg carries (conv_header_section), of which the
- * first CONV_HEADER_MAX bytes are read; scratch (an arena of the caller's)
- * holds it meanwhile and is reset. 0, or -1 out of memory. Fields the
+ * from the header section msg carries (conv_header_section), whole fields
+ * only (a partial fetch may end in one; IMAP4_ENVELOPE_FIELDS_MAX bytes of
+ * them at most); scratch (an arena of the caller's) holds it meanwhile and
+ * is reset. 0, or -1 out of memory. Fields the
  * FETCH did not carry are left NULL / STORE_NO_TIME / -1. */
 int conv_msg(struct conv_msg *out, const imap4_msg *msg,
              struct imap4_arena *scratch);

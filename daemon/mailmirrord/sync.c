@@ -328,24 +328,29 @@ struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
  * for: Dovecot 2.3 takes 60% of the time to send the header fields of
  * 100,000 messages that it takes to send their ENVELOPEs, and asking for
  * ENVELOPE beside whole messages made it take half as long again. The
- * header fields are asked for unless the body brings the whole header: a
- * max_body_size below CONV_HEADER_MAX, what conv_msg reads of a header,
- * may cut it. */
+ * header fields are asked for unless the body brings the header: a
+ * max_body_size below IMAP4_ENVELOPE_FIELDS_MAX, what an envelope is
+ * read from, may cut it. They come as one string, bounded by a partial
+ * fetch (a To of 45,000 addresses made one literal of a megabyte, and
+ * the whole batch failed on it); a field the bound cuts is left out
+ * (conv_msg). */
 static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
 {
 	char body[64];
 	const char *section = sync_body_item(c, body, sizeof(body));
-	bool header_in_body = (c->conf->bodies == CONF_BODIES_FULL &&
-	                       conf_body_cap(c->conf) >= CONV_HEADER_MAX) ||
-	                      c->conf->bodies == CONF_BODIES_HEADERS;
+	bool header_in_body =
+	        c->conf->bodies != CONF_BODIES_NONE &&
+	        conf_body_cap(c->conf) >= IMAP4_ENVELOPE_FIELDS_MAX;
 	snprintf(buf, len, "(UID FLAGS INTERNALDATE RFC822.SIZE%s%s%s)",
 	         c->condstore ? " MODSEQ" : "",
 	         header_in_body ? ""
 	                        : " BODY.PEEK[HEADER.FIELDS "
-	                          "(" IMAP4_ENVELOPE_FIELDS ")]",
+	                          "(" IMAP4_ENVELOPE_FIELDS ")]<0.262144>",
 	         section);
 	return buf;
 }
+_Static_assert(IMAP4_ENVELOPE_FIELDS_MAX == 262144,
+               "the partial fetch of meta_items spells the bound out");
 
 size_t sync_batch_of(const struct sync_ctx *c)
 {

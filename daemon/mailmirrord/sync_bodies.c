@@ -27,7 +27,9 @@ const char *sync_body_item(const struct sync_ctx *c, char *buf, size_t len)
 		         (unsigned long long)cap);
 		return buf;
 	case CONF_BODIES_HEADERS:
-		return " BODY.PEEK[HEADER]";
+		snprintf(buf, len, " BODY.PEEK[HEADER]<0.%llu>",
+		         (unsigned long long)cap);
+		return buf;
 	case CONF_BODIES_NONE:
 		break;
 	}

@@ -529,17 +529,17 @@ Test(convert, flags_alone_make_no_row)
 	conv_clear(&c);
 }
 
-/* Past CONV_HEADER_MAX bytes a header is not read: the memory an
- * envelope takes stays bounded whatever a message holds. */
-Test(convert, a_header_past_the_bound_is_read_up_to_it)
+/* A whole header: the fields after 300 KB of others are read (only the
+ * envelope's own fields count against IMAP4_ENVELOPE_FIELDS_MAX). */
+Test(convert, fields_after_a_long_header_are_read)
 {
-	size_t pad = CONV_HEADER_MAX + 1000;
+	size_t pad = 300u << 10;
 	char *h = malloc(pad + 128);
 	cr_assert_not_null(h);
 	size_t n = (size_t)sprintf(h, "From: first@x.org\r\nX-Pad: ");
 	memset(h + n, 'a', pad);
 	n += pad;
-	n += (size_t)sprintf(h + n, "\r\nSubject: too far\r\n\r\n");
+	n += (size_t)sprintf(h + n, "\r\nSubject: far\r\n\r\n");
 	imap4_section s = {.item = "BODY[HEADER]",
 	                   .section = "HEADER",
 	                   .data = h,
@@ -548,7 +548,41 @@ Test(convert, a_header_past_the_bound_is_read_up_to_it)
 	struct conv_msg c;
 	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
 	cr_assert_str_eq(c.row.from, "first@x.org");
-	cr_assert_null(c.row.subject);
+	cr_assert_str_eq(c.row.subject, "far");
 	conv_clear(&c);
 	free(h);
+}
+
+/* A partial fetch that ended inside a field: that field is left out, not
+ * read in part ("second-recip" is no address); the ones before it are
+ * read. A whole message that is all header is read to its end. */
+Test(convert, a_field_a_partial_fetch_cut_is_left_out)
+{
+	const char cut[] = "From: a@x.org\r\nSubject: kept\r\n"
+	                   "To: first@example.org,\r\n second-recip";
+	imap4_section s = {.item = FIELDS_ITEM "<0>",
+	                   .section = "HEADER.FIELDS (FROM SUBJECT TO)",
+	                   .has_origin = true,
+	                   .data = cut,
+	                   .len = sizeof(cut) - 1};
+	imap4_msg m = msg_with(&s);
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
+	cr_assert_str_eq(c.row.from, "a@x.org");
+	cr_assert_str_eq(c.row.subject, "kept");
+	cr_assert_null(c.row.to);
+	conv_clear(&c);
+
+	const char all[] = "From: b@x.org\r\nSubject: all header";
+	imap4_section b = {.item = "BODY[]<0>",
+	                   .section = "",
+	                   .has_origin = true,
+	                   .data = all,
+	                   .len = sizeof(all) - 1};
+	m = msg_with(&b);
+	m.have |= IMAP4_HAVE_SIZE;
+	m.size = sizeof(all) - 1;
+	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
+	cr_assert_str_eq(c.row.subject, "all header");
+	conv_clear(&c);
 }

@@ -8,6 +8,7 @@ exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
   imapctl.py create NAME...            imapctl.py delete NAME...
   imapctl.py rename OLD NEW            imapctl.py recreate NAME
   imapctl.py fill NAME COUNT [SEED]    imapctl.py append NAME SUBJECT
+  imapctl.py append-wide NAME COUNT    (a message to COUNT recipients)
   imapctl.py store NAME UIDSET OP FLAGS    (OP: +FLAGS -FLAGS FLAGS)
   imapctl.py expunge NAME UIDSET       imapctl.py move NAME UIDSET DEST
   imapctl.py reset PREFIX              (deletes every mailbox under it)
@@ -390,6 +391,14 @@ def main(argv):
     elif cmd == "append":
         msg = (f"From: Tester <t@example.com>\r\nSubject: {args[1]}\r\n"
                f"Message-ID: <{time.time()}@example.com>\r\n\r\nhello\r\n")
+        check(m.append(q(args[0]), None, None, msg.encode()), "APPEND")
+    elif cmd == "append-wide":
+        # a message to COUNT recipients, a Cc after the list
+        rcpt = ",\r\n ".join(f"user{i}@example.org" for i in range(int(args[1])))
+        msg = (f"From: Wide <wide@example.com>\r\nSubject: to {args[1]}\r\n"
+               f"Message-ID: <wide{args[1]}.{time.time()}@example.com>\r\n"
+               f"To: {rcpt}\r\nCc: after@example.org\r\n"
+               f"\r\nhello\r\n")
         check(m.append(q(args[0]), None, None, msg.encode()), "APPEND")
     elif cmd == "store":
         check(m.select(q(args[0])), "SELECT")

@@ -208,6 +208,12 @@ Test(envelope_dovecot, written_by_hand)
 	        "From: a@[127.0.0.1]\r\nTo: \"q l\"@x.y, \"\"@x.y\r\n",
 	        "Subject:\r\nMessage-ID:\r\nFrom: x@y\r\n",
 	        "From : spaced@name.x\r\nX-Other: From: not@this.x\r\n",
+	        "Subject: Re:  double  space\r\n   and  fold\r\n"
+	        /* one to a field: Dovecot reads no further than a syntax
+	         * error in a list, where we go on */
+	        "To: a@b.\r\nBcc: a@.b\r\nSender: \"a@b\"\r\n"
+	        "Reply-To: <a@b@c>\r\n"
+	        "Cc: john@example.com John Smith\r\n",
 	};
 	check_headers("hand", headers, sizeof(headers) / sizeof(*headers));
 }

@@ -674,6 +674,58 @@ Test(daemon, bodies_from_headers_to_full_are_backfilled, .timeout = 120)
 	teardown(&f);
 }
 
+/* The header fields an envelope is made of come as one string: a To of
+ * 45,000 recipients (1.1 MB) and one of 100 with a max_body_size of 2k
+ * used to make a literal over the limit, and the whole batch, innocent
+ * messages too, failed at every pass. Now every message is stored; the
+ * fields come in a partial fetch of IMAP4_ENVELOPE_FIELDS_MAX bytes, and
+ * a field it cuts is left out whole, with those after it (the Cc), and
+ * those before it kept. */
+Test(daemon, huge_address_lists_lose_no_message, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_wide", NULL);
+	cr_assert_eq(sh(CTL " create dm_wide"), 0);
+	cr_assert_eq(sh(CTL " fill dm_wide 2 5"), 0);
+	cr_assert_eq(sh(CTL " append-wide dm_wide 45000"), 0);
+	cr_assert_eq(sh(CTL " append-wide dm_wide 100"), 0);
+	cr_assert_eq(sh(CTL " fill dm_wide 1 6"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages"), 5);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages WHERE "
+	                             "subject = 'to 45000' AND to_addr IS "
+	                             "NULL AND cc_addr IS NULL AND from_addr "
+	                             "LIKE 'Wide%'"),
+	             1);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages WHERE "
+	                             "subject = 'to 100' AND cc_addr = "
+	                             "'after@example.org'"),
+	             1);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages WHERE "
+	                             "subject = 'to 100' AND to_addr LIKE "
+	                             "'%user99@example.org'"),
+	             1);
+
+	/* Bodies with a small max_body_size: the fields come beside them. */
+	cr_assert_eq(sh("rm -f %s %s-wal %s-shm && sed -i 's/^  mailboxes/"
+	                "  bodies = \"full\"; max_body_size = \"2k\";\\n&/' %s",
+	                f.db, f.db, f.db, f.conf),
+	             0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	assert_converged(&f, 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages"), 5);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages WHERE "
+	                             "subject = 'to 100' AND to_addr LIKE "
+	                             "'%user99@example.org'"),
+	             1);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
+	                             "truncated = 1"),
+	             2);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 /* A proxy between the daemon and Dovecot that misbehaves once; the daemon
  * must notice, keep the cache consistent, reconnect and converge. */
 /* Live with bodies: the first sync stores them and the indexer makes them

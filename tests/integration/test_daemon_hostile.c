@@ -120,7 +120,7 @@ static void add_fetch_cmd(struct script *sc, const char *set_re)
 {
 	add(sc,
 	    "C~ $TAG UID FETCH %s \\(UID FLAGS INTERNALDATE RFC822.SIZE "
-	    "BODY.PEEK\\[HEADER.FIELDS \\([A-Z -]+\\)\\]\\)$\n",
+	    "BODY.PEEK\\[HEADER.FIELDS \\([A-Z -]+\\)\\]<0\\.262144>\\)$\n",
 	    set_re);
 }
 
@@ -1215,7 +1215,7 @@ static void add_first_modseq_session(struct script *sc, const char *hello,
 	    "S: * SEARCH 1 2\n"
 	    "S: $TAG OK searched\n"
 	    "C~ $TAG UID FETCH 1:2 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
-	    "MODSEQ BODY.PEEK\\[HEADER.FIELDS \\([A-Z -]+\\)\\]\\)$\n",
+	    "MODSEQ BODY.PEEK\\[HEADER.FIELDS \\([A-Z -]+\\)\\]<0\\.262144>\\)$\n",
 	    box);
 	add_msg_modseq(sc, 1, 1, 10);
 	add_msg_modseq(sc, 2, 2, 20);
@@ -2019,7 +2019,7 @@ Test(hostile, modseq_going_back_during_idle, .timeout = 90)
 	                  "S: $TAG OK searched\n"
 	                  "C~ $TAG UID FETCH 1:2 \\(UID FLAGS INTERNALDATE "
 	                  "RFC822.SIZE MODSEQ BODY.PEEK\\[HEADER.FIELDS "
-	                  "\\([A-Z -]+\\)\\]\\)$\n");
+	                  "\\([A-Z -]+\\)\\]<0\\.262144>\\)$\n");
 	add_msg_modseq(&sc, 1, 1, 10);
 	add_msg_modseq(&sc, 2, 2, 20);
 	add(&sc, "S: $TAG OK fetched\n"

@@ -133,7 +133,7 @@ Test(plain, initial_sync_matches_imaplib, .timeout = 120)
 	assert_wire(&f, "'^UID SEARCH UID 1:\\*$' '^EXAMINE '"
 	                " '^UID FETCH \\S+ \\(UID FLAGS INTERNALDATE "
 	                "RFC822.SIZE BODY.PEEK\\[HEADER.FIELDS "
-	                "\\([A-Z -]+\\)\\]\\)$'");
+	                "\\([A-Z -]+\\)\\]<0\\.262144>\\)$'");
 	teardown(&f);
 }
 
@@ -443,7 +443,7 @@ Test(plain, live_watched_mailbox_recreated, .timeout = 120)
 	"S: $TAG OK searched\n"                                                \
 	"C: $TAG UID FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE "            \
 	"BODY.PEEK[HEADER.FIELDS (DATE SUBJECT FROM SENDER REPLY-TO TO CC "     \
-	"BCC IN-REPLY-TO MESSAGE-ID)])\n"                                       \
+	"BCC IN-REPLY-TO MESSAGE-ID)]<0.262144>)\n"                            \
 	FAKE_MSG(1, 1)
 /* A later session of a daemon that holds box, synced: it reopens box
  * before LIST and lists its flags; the script goes on from the last line
@@ -525,7 +525,7 @@ Test(plain, exists_during_a_sync_is_fetched_before_waiting, .timeout = 60)
 		"S: $TAG OK searched\n"
 		"C: $TAG UID FETCH 2 (UID FLAGS INTERNALDATE RFC822.SIZE "
 		"BODY.PEEK[HEADER.FIELDS (DATE SUBJECT FROM SENDER REPLY-TO TO "
-		"CC BCC IN-REPLY-TO MESSAGE-ID)])\n"
+		"CC BCC IN-REPLY-TO MESSAGE-ID)]<0.262144>)\n"
 		FAKE_MSG(2, 2)
 		"S: $TAG OK fetched\n"
 		"C: $TAG UID FETCH 1:1 (UID FLAGS)\n"
