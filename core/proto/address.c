@@ -216,9 +216,15 @@ static const char *render(struct imap4_arena *arena, const char *s,
 			if (spaced && d > out)
 				*d++ = ' ';
 			/* An atom holds no white space; a NUL is a space. */
-			for (; l.p < l.end && !is_special((unsigned char)*l.p);
-			     l.p++)
-				*d++ = *l.p != '\0' ? *l.p : ' ';
+			const char *atom = l.p;
+			while (l.p < l.end && !is_special((unsigned char)*l.p))
+				l.p++;
+			size_t len = (size_t)(l.p - atom);
+			memcpy(d, atom, len);
+			for (char *z = memchr(d, '\0', len); z;
+			     z = memchr(z, '\0', (size_t)(d + len - z)))
+				*z = ' ';
+			d += len;
 		} else {
 			l.p++; /* a special the caller left in: dropped */
 		}

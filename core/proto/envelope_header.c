@@ -83,6 +83,8 @@ static int field_of(const char *name, size_t n)
 	return -1;
 }
 
+#define SPACES (IMAP4_ASCII_ONES * ' ')
+
 static bool is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
@@ -110,11 +112,14 @@ static const char *unfold(struct imap4_arena *arena, const char *v, size_t n,
 	size_t i = 0;
 	while (i < n) {
 		/* most of a value is text without a control character or
-		 * a space: one space after a word is copied below */
+		 * two spaces in a row (a borrow may mark a pair that is not
+		 * one: that chunk is then copied a byte at a time) */
 		while (n - i >= 8) {
 			uint64_t x;
 			memcpy(&x, v + i, 8);
-			if (imap4_ascii_below(x, 0x21))
+			uint64_t sp = imap4_ascii_below(x ^ SPACES, 1);
+			if (imap4_ascii_below(x, 0x20) || (sp & (sp << 8)) ||
+			    (v[i] == ' ' && d > out && d[-1] == ' '))
 				break;
 			memcpy(d, v + i, 8);
 			d += 8;

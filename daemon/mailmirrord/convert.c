@@ -550,6 +550,27 @@ bool conv_carries_row(const imap4_msg *msg)
 	return false;
 }
 
+/* Whether the n bytes at d end with the empty line that ends a header. */
+static bool ends_header(const char *d, size_t n)
+{
+	return (n >= 2 && d[n - 1] == '\n' &&
+	        (d[n - 2] == '\n' ||
+	         (n >= 3 && d[n - 2] == '\r' && d[n - 3] == '\n'))) ||
+	       (n == 2 && d[0] == '\r' && d[1] == '\n');
+}
+
+/* Whether a partial BODY[] of n bytes at d holds its header whole. */
+static bool holds_header(const char *d, size_t n, const imap4_msg *msg)
+{
+	if ((msg->have & IMAP4_HAVE_SIZE) && n >= msg->size)
+		return true; /* the whole message */
+	/* an empty header: the message starts with the empty line */
+	if ((n >= 1 && d[0] == '\n') ||
+	    (n >= 2 && d[0] == '\r' && d[1] == '\n'))
+		return true;
+	return memmem(d, n, "\n\r\n", 3) || memmem(d, n, "\n\n", 2);
+}
+
 /* How much of section s holds whole header fields. A partial fetch
  * (<0.n>: the fields, or a message under max_body_size) may end inside
  * the header, in the middle of a field: without the empty line that ends
@@ -560,11 +581,10 @@ static size_t whole_fields_len(const imap4_section *s, const imap4_msg *msg)
 {
 	const char *d = s->data;
 	size_t n = s->len;
-	if (!s->has_origin || memmem(d, n, "\n\r\n", 3) ||
-	    memmem(d, n, "\n\n", 2) || (n >= 2 && d[0] == '\r' && d[1] == '\n'))
+	if (!s->has_origin)
 		return n;
-	if (s->section[0] == '\0' && (msg->have & IMAP4_HAVE_SIZE) &&
-	    n >= msg->size)
+	/* BODY[HEADER] and BODY[HEADER.FIELDS] end with the empty line */
+	if (s->section[0] != '\0' ? ends_header(d, n) : holds_header(d, n, msg))
 		return n;
 	/* the start of the last field: after a line end, not white space */
 	while (n > 0) {
