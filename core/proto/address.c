@@ -65,14 +65,14 @@ const char *imap4_comment_end(const char *p, const char *end, bool *closed)
 {
 	size_t depth = 0;
 	do {
-		if (*p == '\\' && end - p > 1)
+		if (*p == '\\' && (end ? end - p > 1 : p[1] != '\0'))
 			p++;
 		else if (*p == '(')
 			depth++;
 		else if (*p == ')')
 			depth--;
 		p++;
-	} while (depth > 0 && p < end);
+	} while (depth > 0 && (end ? p < end : *p != '\0'));
 	if (closed)
 		*closed = depth == 0;
 	return p;

@@ -13,6 +13,7 @@
  * arithmetic serves the Date: header of an ENVELOPE (RFC 5322).
  */
 #include "proto/date.h"
+#include "proto/header.h"
 
 #include "imap4.h"
 
@@ -254,18 +255,9 @@ static const char *skip_cfws(const char *p)
 			p++;
 		if (*p != '(')
 			return p;
-		/* imap4_comment_end wants the end: a strlen at each comment
-		 * of a hostile "()()()..." would make this quadratic. */
-		int depth = 0;
-		do {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '(')
-				depth++;
-			else if (*p == ')')
-				depth--;
-			p++;
-		} while (*p && depth > 0);
+		/* to the NUL (a strlen at each comment of a hostile
+		 * "()()()..." would make this quadratic) */
+		p = imap4_comment_end(p, NULL, NULL);
 	}
 }
 

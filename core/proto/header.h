@@ -15,8 +15,9 @@
 #include <stddef.h>
 
 /* The end of the RFC 5322 comment that starts at p ("("): past its ")",
- * with nested comments and quoted pairs; end when it is not closed.
- * *closed (when not NULL) tells which. */
+ * with nested comments and quoted pairs; end when it is not closed (with
+ * end NULL, p is a C string and its NUL the end). *closed (when not NULL)
+ * tells which. */
 const char *imap4_comment_end(const char *p, const char *end, bool *closed);
 
 /* Appends the addresses of the RFC 5322 address list in the n bytes at v
