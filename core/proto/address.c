@@ -35,8 +35,8 @@
 
 struct lex {
 	const char *p, *end;
-	/* The last comment passed since mark_comments(), inside its
-	 * parentheses (NULL: none). */
+	/* The last comment passed, inside its parentheses (NULL: none);
+	 * a caller clears it where the comments it wants begin. */
 	const char *comment;
 	size_t comment_len;
 };
