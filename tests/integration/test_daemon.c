@@ -896,18 +896,18 @@ Test(daemon, on_new_mail_failures_are_logged, .timeout = 120)
 {
 	struct fixture f;
 	/* Fails by its exit status, then by its name, by the new UID. */
-	setup(&f, "dm_hookfail",
+	setup(&f, "dm_failhook",
 	      "on_new_mail = \"[ \\\"$MM_UID\\\" = 1 ] && exit 3; "
 	      "mm-no-such-command-here\";");
-	cr_assert_eq(sh(CTL " create dm_hookfail"), 0);
+	cr_assert_eq(sh(CTL " create dm_failhook"), 0);
 	pid_t pid = start_daemon(&f);
 	wait_live(&f);
-	cr_assert_eq(sh(CTL " append dm_hookfail 'first'"), 0);
-	cr_assert_eq(wait_grep(&f, "warning: [test/dm_hookfail] on_new_mail: "
+	cr_assert_eq(sh(CTL " append dm_failhook 'first'"), 0);
+	cr_assert_eq(wait_grep(&f, "warning: [test/dm_failhook] on_new_mail: "
 	                           "the command failed with exit status 3"),
 	             0, "a failing on_new_mail was not logged");
-	cr_assert_eq(sh(CTL " append dm_hookfail 'second'"), 0);
-	cr_assert_eq(wait_grep(&f, "warning: [test/dm_hookfail] on_new_mail: "
+	cr_assert_eq(sh(CTL " append dm_failhook 'second'"), 0);
+	cr_assert_eq(wait_grep(&f, "warning: [test/dm_failhook] on_new_mail: "
 	                           "command not found (exit status 127)"),
 	             0, "a missing on_new_mail command was not logged");
 	cr_assert_eq(stop_daemon(pid), 0);
@@ -1174,10 +1174,10 @@ Test(daemon, implicit_tls_on_a_cleartext_port_says_so, .timeout = 60)
 Test(daemon, cache_removed_while_running_is_made_again, .timeout = 120)
 {
 	struct fixture f;
-	setup(&f, "dm_renew", "");
+	setup(&f, "dm_newcache", "");
 	pid_t pid = start_live_with(&f, 3, 29);
 	cr_assert_eq(sh("rm -f %s %s-wal %s-shm", f.db, f.db, f.db), 0);
-	cr_assert_eq(sh(CTL " append dm_renew 'while the cache was gone'"), 0);
+	cr_assert_eq(sh(CTL " append dm_newcache 'while the cache was gone'"), 0);
 	wait_live(&f);
 	assert_converged(&f, 10);
 	cr_assert_eq(sh("grep -q 'was removed or replaced while mailmirrord "
