@@ -364,19 +364,35 @@ void conv_body_clear(struct conv_body *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* What a section holds of a message's header. */
+enum header_kind {
+	HEADER_NONE,
+	HEADER_WHOLE,  /* BODY[HEADER], or BODY[] partial or not */
+	HEADER_FIELDS, /* BODY[HEADER.FIELDS (...)]: some fields alone */
+};
+
+static enum header_kind header_kind(const imap4_section *s)
+{
+	if (!s->section)
+		return HEADER_NONE;
+	if (strncasecmp(s->section, "HEADER.FIELDS ", 14) == 0)
+		return HEADER_FIELDS;
+	return s->section[0] == '\0' || strcasecmp(s->section, "HEADER") == 0
+	               ? HEADER_WHOLE
+	               : HEADER_NONE;
+}
+
 /* The body section of msg: BODY[] (possibly partial) or BODY[HEADER]. */
 static const imap4_section *body_section(const imap4_msg *msg, bool *whole)
 {
 	if (!(msg->have & IMAP4_HAVE_SECTIONS))
 		return NULL;
 	for (const imap4_section *s = msg->sections; s; s = s->next) {
-		if (s->nil || s->streamed || !s->data || !s->section)
+		if (s->nil || s->streamed || !s->data ||
+		    header_kind(s) != HEADER_WHOLE)
 			continue;
-		if (s->section[0] == '\0' ||
-		    strcasecmp(s->section, "HEADER") == 0) {
-			*whole = s->section[0] == '\0';
-			return s;
-		}
+		*whole = s->section[0] == '\0';
+		return s;
 	}
 	return NULL;
 }
@@ -505,17 +521,6 @@ static int put_fields(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 	return 0;
 }
 
-/* What a section is to an envelope: 2 the header fields alone, 1 a whole
- * header (BODY[HEADER], or BODY[] partial or not), 0 nothing. */
-static int header_kind(const imap4_section *s)
-{
-	if (!s->section)
-		return 0;
-	if (strncasecmp(s->section, "HEADER.FIELDS ", 14) == 0)
-		return 2;
-	return s->section[0] == '\0' || strcasecmp(s->section, "HEADER") == 0;
-}
-
 const imap4_section *conv_header_section(const imap4_msg *msg)
 {
 	if (!(msg->have & IMAP4_HAVE_SECTIONS))
@@ -526,10 +531,10 @@ const imap4_section *conv_header_section(const imap4_msg *msg)
 			continue;
 		/* The fields alone, where a small max_body_size may have cut
 		 * the whole message inside its header. */
-		int kind = header_kind(s);
-		if (kind == 2)
+		enum header_kind kind = header_kind(s);
+		if (kind == HEADER_FIELDS)
 			return s;
-		if (kind == 1)
+		if (kind == HEADER_WHOLE)
 			best = s;
 	}
 	return best;
@@ -545,7 +550,7 @@ bool conv_carries_row(const imap4_msg *msg)
 	 * of a new message: its row is kept, with an empty envelope, as
 	 * with an ENVELOPE of NILs; skipped, the message would be missed. */
 	for (const imap4_section *s = msg->sections; s; s = s->next)
-		if (header_kind(s))
+		if (header_kind(s) != HEADER_NONE)
 			return true;
 	return false;
 }

@@ -336,21 +336,20 @@ struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
  * (conv_msg). */
 static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
 {
-	char body[64];
+	char body[64], fields[128] = "";
 	const char *section = sync_body_item(c, body, sizeof(body));
 	bool header_in_body =
 	        c->conf->bodies != CONF_BODIES_NONE &&
 	        conf_body_cap(c->conf) >= IMAP4_ENVELOPE_FIELDS_MAX;
+	if (!header_in_body)
+		snprintf(fields, sizeof(fields),
+		         " BODY.PEEK[HEADER.FIELDS (" IMAP4_ENVELOPE_FIELDS
+		         ")]<0.%u>",
+		         IMAP4_ENVELOPE_FIELDS_MAX);
 	snprintf(buf, len, "(UID FLAGS INTERNALDATE RFC822.SIZE%s%s%s)",
-	         c->condstore ? " MODSEQ" : "",
-	         header_in_body ? ""
-	                        : " BODY.PEEK[HEADER.FIELDS "
-	                          "(" IMAP4_ENVELOPE_FIELDS ")]<0.262144>",
-	         section);
+	         c->condstore ? " MODSEQ" : "", fields, section);
 	return buf;
 }
-_Static_assert(IMAP4_ENVELOPE_FIELDS_MAX == 262144,
-               "the partial fetch of meta_items spells the bound out");
 
 size_t sync_batch_of(const struct sync_ctx *c)
 {
