@@ -33,7 +33,8 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wvla -Wno-unused-parameter
 CFLAGS   ?= $(OPT)
 SAN      ?=
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN) -D_GNU_SOURCE -Icore -Idaemon
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN) -D_GNU_SOURCE -Icore -Idaemon \
+             -DMAILMIRROR_VERSION='"$(VERSION)"'
 LDFLAGS  ?=
 
 PKG_CORE   = gnutls zlib

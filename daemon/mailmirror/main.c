@@ -13,7 +13,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#define MAILMIRROR_VERSION "0.1.0"
 
 static const char usage_text[] =
         "Usage: mailmirror [--db PATH] [--json] COMMAND [ARGS]\n"

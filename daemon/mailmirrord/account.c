@@ -368,6 +368,35 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 	return SYNC_OK;
 }
 
+/* The primary watched box could not be opened (its SELECT failed): there
+ * is nothing to IDLE on, and nothing is pushed. The watched boxes are
+ * polled until it opens again. */
+static void stop_watching(struct worker *w, const struct sync_box *primary)
+{
+	for (size_t i = 0; i < w->sync.nboxes; i++)
+		if (w->sync.boxes[i].watched)
+			store_mailbox_set_live(w->store, w->sync.boxes[i].id,
+			                       false);
+	log_notice(w->a->conf->name, primary->name,
+	           "not watched until it can be opened: polled");
+}
+
+/* Watches primary when the sync left it selected, else stops watching;
+ * *watching says which holds. again: watch anew even if watching (the
+ * watched set changed). */
+static int watch_if_open(struct worker *w, struct sync_box *primary, bool again,
+                         bool *watching)
+{
+	bool open = w->sync.selected == primary;
+	int rc = SYNC_OK;
+	if (open && (again || !*watching))
+		rc = start_watching(w, primary);
+	else if (!open && *watching)
+		stop_watching(w, primary);
+	*watching = open;
+	return rc;
+}
+
 /* The server stopped NOTIFY (RFC 5465 5.8): what changed since went
  * untold. Every watched box is looked at again, and NOTIFY set anew. */
 static int notify_again(struct worker *w, struct sync_box *primary)
@@ -504,6 +533,7 @@ static int live(struct worker *w)
 	bool relist_due = false; /* next_poll is set for tree news */
 	unsigned quick = 0;
 	int rc = SYNC_OK;
+	bool watching = true; /* until a first look says otherwise */
 
 	w->sync.live = true;
 	w->sync.tree_news = false;
@@ -520,7 +550,7 @@ static int live(struct worker *w)
 			rc = sync_mailbox(&w->sync, watched);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
-		rc = start_watching(w, watched);
+		rc = watch_if_open(w, watched, true, &watching);
 		if (rc < 0)
 			return rc;
 	}
@@ -531,7 +561,7 @@ static int live(struct worker *w)
 		int ms = until > (int64_t)c->idle_timeout * 1000
 		                 ? (int)c->idle_timeout * 1000
 		                 : (int)(until > 0 ? until : 0);
-		if (watched && ms > 0) {
+		if (watched && watching && ms > 0) {
 			/* News that came during the last sync (an EXISTS at
 			 * the end of its UID FETCH) is not told again: IDLE
 			 * or NOOP would sit on it until the next poll. A
@@ -558,6 +588,9 @@ static int live(struct worker *w)
 			/* The cache took the resync: news may be written
 			 * in place again. */
 			w->sync.store_failed = false;
+			if ((rc = watch_if_open(w, watched, false, &watching)) <
+			    0)
+				return rc;
 		} else if (ms > 0) {
 			sleep_ms(a, (unsigned)ms);
 		}
@@ -607,7 +640,8 @@ static int live(struct worker *w)
 			if (rc < 0 && rc != SYNC_EMAILBOX)
 				return rc;
 			/* Other watched mailboxes need a new NOTIFY. */
-			if (relist && (rc = start_watching(w, watched)) < 0)
+			rc = watch_if_open(w, watched, relist, &watching);
+			if (rc < 0)
 				return rc;
 		}
 		store_account_set_last_sync(w->store, w->account_id,

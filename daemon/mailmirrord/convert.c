@@ -375,7 +375,12 @@ static enum header_kind header_kind(const imap4_section *s)
 {
 	if (!s->section)
 		return HEADER_NONE;
-	if (strncasecmp(s->section, "HEADER.FIELDS ", 14) == 0)
+	/* As asked, "HEADER.FIELDS (DATE ...)"; some servers echo it
+	 * without the space, or without the list: the fields all the same,
+	 * never HEADER.FIELDS.NOT. */
+	if (strncasecmp(s->section, "HEADER.FIELDS", 13) == 0 &&
+	    (s->section[13] == ' ' || s->section[13] == '(' ||
+	     s->section[13] == '\0'))
 		return HEADER_FIELDS;
 	return s->section[0] == '\0' || strcasecmp(s->section, "HEADER") == 0
 	               ? HEADER_WHOLE
@@ -435,7 +440,9 @@ int conv_body(struct conv_body *out, const imap4_msg *msg)
 		return -1;
 	out->b.uid = msg->uid;
 	out->b.headers = out->block;
+	out->b.headers_len = text_at - 1;
 	out->b.body = whole ? out->block + text_at : NULL;
+	out->b.body_len = whole ? out->bytes - text_at - 1 : 0;
 	out->b.truncated = cut == 1 || (whole && s->has_origin &&
 	                                (msg->have & IMAP4_HAVE_SIZE) &&
 	                                s->len < msg->size);

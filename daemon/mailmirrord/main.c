@@ -640,7 +640,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EX_OK;
 		case 'V':
-			puts("mailmirrord 0.1.0");
+			puts("mailmirrord " MAILMIRROR_VERSION);
 			return EX_OK;
 		default:
 			usage(stderr);

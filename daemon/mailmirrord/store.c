@@ -7,6 +7,7 @@
 #include "cache/schema.h"
 #include "mailmirrord/checkpointer.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -207,6 +208,15 @@ void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 	else
 		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+void store_bind_text_len(sqlite3_stmt *st, int i, const char *v, size_t len)
+{
+	assert(v == NULL || strlen(v) == len);
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text64(st, i, v, len, SQLITE_STATIC, SQLITE_UTF8);
 }
 
 void store_bind_time(sqlite3_stmt *st, int i, int64_t t)

@@ -392,6 +392,7 @@ struct store_body {
 	uint32_t uid;
 	const char *headers;
 	const char *body; /* NULL: headers only */
+	size_t headers_len, body_len; /* their strlen(), known to the caller */
 	bool truncated;
 };
 int store_body_put_many(struct store *s, int64_t mailbox,

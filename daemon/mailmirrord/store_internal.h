@@ -102,6 +102,8 @@ void store_done(sqlite3_stmt *st);
 
 /* Binds text (NULL as NULL), not copied; a time (STORE_NO_TIME as NULL). */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* The same, for a string of len bytes (no NUL among them). */
+void store_bind_text_len(sqlite3_stmt *st, int i, const char *v, size_t len);
 void store_bind_time(sqlite3_stmt *st, int i, int64_t t);
 
 /* STORE_EINVAL for a MODSEQ SQLite cannot hold. */

@@ -9,7 +9,6 @@
 #include "util/buf.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,143 +22,6 @@
  * being written) stay a few megabytes. */
 #define BATCH      2000
 #define BODY_BATCH 250
-
-struct fetch_ctx {
-	struct sync_ctx *c;
-	const struct sync_box *b;
-	struct pending *p;
-	bool metadata;     /* rows wanted, not only flags */
-	uint32_t lo, hi;   /* the UIDs asked for lie within (metadata) */
-	uint32_t last_seq; /* of the last row, 0 before the first */
-	uint32_t last_uid;
-	uint32_t expunges; /* c->sel_expunges at the last row */
-};
-
-/* RFC 3501 2.3.1.1: UIDs ascend with sequence numbers. A row that breaks
- * the order with the last one (no EXPUNGE between them, which would move
- * sequence numbers) comes from a server that cannot be trusted to name
- * its messages. */
-static bool row_in_order(struct fetch_ctx *f, const imap4_msg *msg)
-{
-	bool ok = f->last_seq == 0 || f->expunges != f->c->sel_expunges ||
-	          (msg->seq > f->last_seq && msg->uid > f->last_uid) ||
-	          (msg->seq < f->last_seq && msg->uid < f->last_uid) ||
-	          (msg->seq == f->last_seq && msg->uid == f->last_uid);
-	f->last_seq = msg->seq;
-	f->last_uid = msg->uid;
-	f->expunges = f->c->sel_expunges;
-	return ok;
-}
-
-/* --------------------------------------------------------- callbacks */
-
-/* The server broke the protocol in a response of the batch: nothing of
- * the batch is kept, and why is what the log will say. */
-static int refuse(struct fetch_ctx *f, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-static int refuse(struct fetch_ctx *f, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(f->p->why, sizeof(f->p->why), fmt, ap);
-	va_end(ap);
-	f->p->failed = IMAP4_EPROTO;
-	return 0;
-}
-
-static int on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
-{
-	struct fetch_ctx *f = payload;
-	(void)resp;
-	if (f->p->failed)
-		return 0; /* the batch is lost already */
-	/* RFC 3501 7.4.2: a FETCH names a message by its sequence number,
-	 * which is never above EXISTS (the server sends the EXISTS of new
-	 * mail first, 7.3.1). A server that numbers past its own count says
-	 * two things at once about its mailbox; which message it means
-	 * cannot be known. Only once the mailbox is selected: the FETCH of
-	 * a SELECT (QRESYNC) may come before its EXISTS, and c->selected is
-	 * set when the SELECT has completed. */
-	if (f->c->selected == f->b && msg->seq > f->c->sel_exists)
-		return refuse(f, "FETCH of message %u, above EXISTS (%u)",
-		              msg->seq, f->c->sel_exists);
-	bool row = f->metadata && conv_carries_row(msg);
-	if (!(msg->have & IMAP4_HAVE_UID)) {
-		/* Without its UID a row cannot be stored, and UIDNEXT would
-		 * pass it for ever (RFC 3501 6.4.8: UID FETCH answers with
-		 * the UID). Else: unsolicited news of another message, by
-		 * sequence number. */
-		if (row)
-			return refuse(f, "FETCH of message %u without its UID",
-			              msg->seq);
-		f->p->dirty = true;
-		return 0;
-	}
-	int rc;
-	if (row) {
-		if (f->hi && (msg->uid < f->lo || msg->uid > f->hi))
-			return refuse(f, "FETCH of UID %u, not asked for",
-			              msg->uid);
-		if (!row_in_order(f, msg))
-			return refuse(f,
-			              "UIDs out of the order of sequence "
-			              "numbers (UID %u at message %u)",
-			              msg->uid, msg->seq);
-		rc = sync_pending_row(f->p, msg);
-		if (msg->uid > f->p->max_uid)
-			f->p->max_uid = msg->uid;
-		f->p->fetched++;
-	} else if (msg->have & IMAP4_HAVE_FLAGS) {
-		rc = sync_pending_flags(f->p, msg);
-	} else {
-		return 0;
-	}
-	if (rc < 0) {
-		f->p->failed = IMAP4_ENOMEM;
-		return -1;
-	}
-	if (rc > 0)
-		log_warning(f->c->conf->name, f->b ? f->b->name : NULL,
-		            "UID %u has more flags than the cache keeps (%u "
-		            "bytes): %d keywords left out",
-		            msg->uid, (unsigned)STORE_FLAGS_MAX, rc);
-	/* Rows of a batch beyond the memory bound are written now, without
-	 * the high-water mark: a kill then refetches them, never skips. */
-	if (f->p->bytes > ROWS_MAX_BYTES &&
-	    sync_pending_write(f->c, f->b, f->p, NULL) < 0) {
-		f->p->failed = IMAP4_ECALLBACK;
-		return -1;
-	}
-	return 0;
-}
-
-/* VANISHED and FETCH during SELECT (QRESYNC) into p. */
-static int on_select_data(void *payload, const imap4_resp *resp)
-{
-	struct fetch_ctx *f = payload;
-	if (!resp->name)
-		return 1;
-	if (strcmp(resp->name, "VANISHED") == 0) {
-		imap4_vanished v;
-		if (imap4_vanished_parse(&v, resp) < 0)
-			return refuse(f, "a VANISHED that does not parse");
-		for (size_t i = 0; i < v.uids.count; i++) {
-			const imap4_range *g = &v.uids.ranges[i];
-			if (g->lo == 0 || g->hi == 0)
-				return refuse(f, "a VANISHED of UID \"*\"");
-			if (sync_ranges_add(&f->p->gone, g->lo, g->hi) < 0)
-				return refuse(f, "no memory for a VANISHED");
-		}
-		return 0;
-	}
-	if (strcmp(resp->name, "FETCH") == 0) {
-		imap4_msg m;
-		if (imap4_msg_parse(&m, resp) < 0)
-			return refuse(f, "a FETCH that does not parse");
-		return on_fetch(f, &m, resp) < 0 ? -1 : 0;
-	}
-	return 1;
-}
 
 int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 {
@@ -209,7 +71,7 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 
 	struct pending p = {0};
 	struct fetch_ctx f = {.c = c, .b = b, .p = &p};
-	int rc = on_select_data(&f, resp);
+	int rc = sync_on_select_data(&f, resp);
 	/* A VANISHED told while selected removes its messages from the count
 	 * (RFC 7162 3.2.10), as EXPUNGE does: an EXISTS that follows equal
 	 * to the count before (one message gone, one come) is news. */
@@ -281,6 +143,18 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->notify_on = false;
 	c->condstore = c->qresync = false;
 	imap4_set_unsolicited(h, sync_on_unsolicited, c);
+	/* RFC 2971: who we are, to a server that asks. Some will not open a
+	 * mailbox for a client that has not said (NetEase's "Unsafe
+	 * Login"); a server that refuses the command loses us nothing. */
+	if (imap4_has_capability(h, "ID")) {
+		static const char *const id[] = {"name", "mailmirror",
+		                                 "version", MAILMIRROR_VERSION,
+		                                 NULL};
+		sync_beat(c);
+		int rc = imap4_id(h, id);
+		if (rc < 0 && sync_fail_imap(c, "ID", rc) == SYNC_ECONN)
+			return SYNC_ECONN;
+	}
 	/* RFC 7162 3.2.3: ENABLE QRESYNC implies CONDSTORE. */
 	const char *want = imap4_has_capability(h, "QRESYNC")     ? "QRESYNC"
 	                   : imap4_has_capability(h, "CONDSTORE") ? "CONDSTORE"
@@ -421,6 +295,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		}
 		char *set;
 		uint32_t last = 0;
+		uint32_t first = next ? next : r.v[ri].lo;
 		size_t count;
 		if (sync_batch_set(&set, &last, &count, &r, &ri, &next, batch) <
 		    0) {
@@ -433,12 +308,15 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                      .p = p,
 		                      .metadata = true,
 		                      .lo = from,
-		                      .hi = last};
+		                      .hi = last,
+		                      .asked = &r,
+		                      .batch_lo = first};
 		sync_beat(c);
 		char items[256];
 		int irc = imap4_fetch_each(c->h, true, set,
 		                           meta_items(c, items, sizeof(items)),
-		                           on_fetch, &f);
+		                           sync_on_fetch, &f);
+		sync_fetch_done(&f);
 		free(set);
 		if (p->dirty)
 			c->sel_dirty = true;
@@ -514,7 +392,7 @@ static int fetch_flags(struct sync_ctx *c, const struct sync_box *b,
 		snprintf(items, sizeof(items), "(UID FLAGS%s)",
 		         modseq ? " MODSEQ" : "");
 	sync_beat(c);
-	int rc = imap4_fetch_each(c->h, true, set, items, on_fetch, &f);
+	int rc = imap4_fetch_each(c->h, true, set, items, sync_on_fetch, &f);
 	/* A FETCH without UID in between (another client's flag change,
 	 * RFC 3501 7.4.2) may be newer than the listing's line for that
 	 * message; it is not told again. */
@@ -752,7 +630,11 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	st->highestmodseq = server->condstore && !c->nstale
 	                            ? server->highestmodseq
 	                            : 0;
-	if (server->uidnext > st->uidnext && !a->fetch_new)
+	/* Also after new mail was fetched: the UID SEARCH came after the
+	 * SELECT that told UIDNEXT, so every message below it is held. Left
+	 * at the last UID fetched + 1, a mailbox whose newest messages had
+	 * gone looked changed at every poll, and was searched again. */
+	if (server->uidnext > st->uidnext)
 		st->uidnext = server->uidnext;
 	st->exists = c->sel_exists;
 	st->last_sync = (int64_t)time(NULL);
@@ -837,8 +719,8 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 	 * HIGHESTMODSEQ went to 0 with it (sync_write.c). */
 	stale_clear(c);
 	sync_beat(c);
-	int irc =
-	        imap4_select_ex(c->h, &info, b->name, &sp, on_select_data, &f);
+	int irc = imap4_select_ex(c->h, &info, b->name, &sp,
+	                          sync_on_select_data, &f);
 	if (irc != IMAP4_OK) {
 		/* Nothing is selected, so no news is pending about it: a
 		 * mailbox that cannot be selected is retried at the next

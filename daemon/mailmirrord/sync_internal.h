@@ -1,6 +1,7 @@
 /* sync_internal.h - what the files of the sync engine share.
  *
- * sync.c runs a mailbox's sync; sync_uids.c asks for and batches UID sets;
+ * sync.c runs a mailbox's sync; sync_fetch.c takes the FETCH responses;
+ * sync_uids.c asks for and batches UID sets;
  * sync_bodies.c fetches the bodies the cache lacks;
  * sync_write.c turns converted responses into short transactions;
  * sync_list.c reconciles the mailbox list; sync_notify.c asks for NOTIFY;
@@ -57,6 +58,8 @@ struct ranges {
 int sync_ranges_add(struct ranges *r, uint32_t lo, uint32_t hi);
 /* Sorts and merges, so plan_uid_gone can walk it. */
 void sync_ranges_normalise(struct ranges *r);
+/* Whether uid is in r (normalised). */
+bool sync_ranges_has(const struct ranges *r, uint32_t uid);
 /* UID SEARCH for the UIDs from min_uid upwards, into out (normalised). */
 int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid);
 /* The next at most max UIDs of r from position (*ri, *next) as a set
@@ -65,6 +68,39 @@ int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid);
 int sync_batch_set(char **out, uint32_t *last, size_t *count,
                    const struct ranges *r, size_t *ri, uint32_t *next,
                    size_t max);
+
+/* ---- the FETCH responses of a sync (sync_fetch.c) */
+
+/* What the callbacks know of the command they answer. */
+struct fetch_ctx {
+	struct sync_ctx *c;
+	const struct sync_box *b;
+	struct pending *p;
+	bool metadata;   /* rows wanted, not only flags */
+	uint32_t lo, hi; /* the UIDs asked for lie within (metadata) */
+	/* and are those of asked from batch_lo on (metadata; may be NULL) */
+	const struct ranges *asked;
+	uint32_t batch_lo;
+	uint32_t last_seq; /* of the last row, 0 before the first */
+	uint32_t last_uid;
+	uint32_t expunges; /* c->sel_expunges at the last row */
+	/* The last FETCH with a UID, of any kind: the message a FETCH of
+	 * the same number without UID names. */
+	uint32_t seen_seq, seen_uid, seen_expunges;
+	/* UIDs asked for whose rows came without a header (sync_fetch.c) */
+	uint32_t *bare;
+	size_t nbare, capbare;
+};
+
+/* imap4_fetch_each's callback: rows into f->p (metadata), flag changes
+ * otherwise; a protocol break fails the batch (f->p->failed, why). */
+int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp);
+/* The untagged data of a SELECT (QRESYNC: VANISHED and FETCH) into f->p;
+ * 1 for what is not its own. */
+int sync_on_select_data(void *payload, const imap4_resp *resp);
+/* After the command: tells of the rows that came without a header, and
+ * frees what f holds. */
+void sync_fetch_done(struct fetch_ctx *f);
 
 /* ---- pending writes (sync_write.c) */
 

@@ -18,7 +18,7 @@ struct listed {
 	char *attrs;
 	char *special; /* every special use, space-separated, or NULL */
 	bool noselect;
-	bool has_children; /* \HasChildren */
+	bool hollow_shape; /* \HasChildren or \NoInferiors (sync_refused.c) */
 	bool known;        /* already in the cache */
 	bool asked;        /* uidvalidity read (STATUS), 0 if it said none */
 	uint32_t uidvalidity;
@@ -356,9 +356,17 @@ int sync_list(struct sync_ctx *c)
 		if (!plan_mailbox_wanted(inc, exc, name, e.delimiter))
 			continue;
 		if (!names_round_trip(&e) || name[0] == '\0') {
+			/* Named, as the server spelt it: while it is listed no
+			 * mailbox is taken for gone, which its owner can end
+			 * only by knowing which one it is. */
+			char shown[128];
+			log_sanitize(shown, sizeof(shown), e.name,
+			             strlen(e.name));
 			log_warning(
 			        c->conf->name, NULL,
-			        "LIST: skipping a mailbox whose name is %s",
+			        "LIST: skipping the mailbox \"%s\": its name "
+			        "is %s",
+			        shown,
 			        name[0] ? "not modified UTF-7 (RFC 3501 5.1.3)"
 			                : "empty");
 			unread++;
@@ -378,7 +386,8 @@ int sync_list(struct sync_ctx *c)
 		l->special = join_special_uses(&e, &oom);
 		l->delimiter = e.delimiter;
 		l->noselect = noselect;
-		l->has_children = e.attr_bits & IMAP4_MBOX_HASCHILDREN;
+		l->hollow_shape = e.attr_bits & (IMAP4_MBOX_HASCHILDREN |
+		                                 IMAP4_MBOX_NOINFERIORS);
 		nsrv++;
 		if (!l->name || !l->attrs || oom) {
 			free_listed(srv, nsrv);
@@ -450,7 +459,7 @@ int sync_list(struct sync_ctx *c)
 		b->name = srv[j].name;
 		srv[j].name = NULL;
 		b->delimiter = srv[j].delimiter;
-		b->has_children = srv[j].has_children;
+		b->hollow_shape = srv[j].hollow_shape;
 		c->nboxes++;
 	}
 	if (store_commit(c->store) < 0)

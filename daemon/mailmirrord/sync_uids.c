@@ -55,6 +55,21 @@ void sync_ranges_normalise(struct ranges *r)
 	r->n = w + 1;
 }
 
+bool sync_ranges_has(const struct ranges *r, uint32_t uid)
+{
+	size_t lo = 0, hi = r->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (uid < r->v[mid].lo)
+			hi = mid;
+		else if (uid > r->v[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
 struct search_collect {
 	struct sync_ctx *c;
 	struct ranges *r;

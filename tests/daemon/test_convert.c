@@ -265,6 +265,13 @@ Test(convert, encoded_words_beside_raw_8bit)
 	conv_clear(&c);
 }
 
+/* The lengths the writer binds are those of the strings. */
+static void assert_lengths(const struct conv_body *b)
+{
+	cr_assert_eq(b->b.headers_len, strlen(b->b.headers));
+	cr_assert_eq(b->b.body_len, b->b.body ? strlen(b->b.body) : 0);
+}
+
 /* bodies.headers is TEXT: the report's message (mailmirror --json show
  * printed its raw \xfc) and a NUL, which would cut the C string. */
 Test(convert, header_block_is_stored_as_utf8)
@@ -291,6 +298,7 @@ Test(convert, header_block_is_stored_as_utf8)
 	                 "b\r\n");
 	cr_assert_not_null(strstr(b.b.body, "raw8bit \xc3\xbc"), "%s",
 	                   b.b.body);
+	assert_lengths(&b);
 	conv_body_clear(&b);
 }
 
@@ -380,6 +388,7 @@ Test(convert, body_is_the_text_a_reader_sees)
 	cr_assert_not_null(strstr(b.b.body, "q3.pdf"), "%s", b.b.body);
 	cr_assert_null(strstr(b.b.body, "JVBERi0"), "no base64: %s", b.b.body);
 	cr_assert_not(b.b.truncated);
+	assert_lengths(&b);
 	conv_body_clear(&b);
 	cr_assert_null(b.block);
 
@@ -398,6 +407,7 @@ Test(convert, body_is_the_text_a_reader_sees)
 		cr_assert_eq(conv_body(&b, &m), 1);
 		cr_assert(b.b.truncated);
 		cr_assert_str_eq(b.b.body, "", "cut at %zu", sec.len);
+		assert_lengths(&b);
 		conv_body_clear(&b);
 	}
 
@@ -410,6 +420,7 @@ Test(convert, body_is_the_text_a_reader_sees)
 	cr_assert_eq(conv_body(&b, &m), 1);
 	cr_assert_str_eq(b.b.headers, "Subject: x\r\n");
 	cr_assert_null(b.b.body);
+	assert_lengths(&b);
 	conv_body_clear(&b);
 
 	/* Other sections, NIL, or nothing: no body. */
@@ -461,6 +472,34 @@ Test(convert, a_row_from_the_header_fields)
 	/* no body was asked for: none is made of the fields */
 	cr_assert_eq(c.body.b.uid, 0);
 	conv_clear(&c);
+}
+
+/* Servers that echo the section their own way: without the space before
+ * the list, or without the list. HEADER.FIELDS.NOT is other fields. */
+Test(convert, the_fields_however_the_server_spells_them)
+{
+	const char h[] = "Subject: echoed\r\n\r\n";
+	static const char *const spelt[] = {"HEADER.FIELDS(SUBJECT FROM)",
+	                                    "header.fields (SUBJECT)",
+	                                    "HEADER.FIELDS"};
+	for (size_t i = 0; i < sizeof(spelt) / sizeof(spelt[0]); i++) {
+		imap4_section s = {.item = FIELDS_ITEM,
+		                   .section = spelt[i],
+		                   .data = h,
+		                   .len = sizeof(h) - 1};
+		imap4_msg m = msg_with(&s);
+		cr_assert(conv_carries_row(&m), "%s", spelt[i]);
+		struct conv_msg c;
+		cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
+		cr_assert_str_eq(c.row.subject, "echoed", "%s", spelt[i]);
+		conv_clear(&c);
+	}
+	imap4_section not = {.item = "BODY[HEADER.FIELDS.NOT (SUBJECT)]",
+	                     .section = "HEADER.FIELDS.NOT (SUBJECT)",
+	                     .data = h,
+	                     .len = sizeof(h) - 1};
+	imap4_msg m = msg_with(&not );
+	cr_assert_not(conv_carries_row(&m));
 }
 
 /* A max_body_size that cut the message inside its header: the fields

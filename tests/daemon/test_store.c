@@ -1509,9 +1509,17 @@ Test(store, batch_writes_equal_row_writes)
 
 	/* bodies: one statement; a UID not cached is skipped */
 	struct store_body b[3] = {
-	        {.uid = 1, .headers = "H: 1", .body = "the zebra crossing"},
-	        {.uid = 3, .headers = "H: 3", .body = NULL},
-	        {.uid = 99, .headers = "H: 99", .body = "ghost"},
+	        {.uid = 1,
+	         .headers = "H: 1",
+	         .headers_len = 4,
+	         .body = "the zebra crossing",
+	         .body_len = 18},
+	        {.uid = 3, .headers = "H: 3", .headers_len = 4, .body = NULL},
+	        {.uid = 99,
+	         .headers = "H: 99",
+	         .headers_len = 5,
+	         .body = "ghost",
+	         .body_len = 5},
 	};
 	cr_assert_eq(store_body_put_many(s, inbox, b, 3), STORE_OK);
 	cr_assert_eq(query_int("SELECT count(*) FROM bodies"), 2);

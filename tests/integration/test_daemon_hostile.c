@@ -921,6 +921,202 @@ Test(hostile, fetch_of_one_message_twice, .timeout = 60)
 	done(&h);
 }
 
+/* A message whose answer carries its UID and flags but not the header
+ * asked for (Exchange, of a message it cannot convert): its row is kept
+ * without an envelope, and the log says so. UIDNEXT passed it, and every
+ * listing of every flag fetched it again for the same answer: it never
+ * reached the cache. */
+Test(hostile, a_message_answered_without_its_header_is_kept, .timeout = 60)
+{
+	struct hostile h;
+	char *body = three_with(2,
+	                        "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen) "
+	                        "INTERNALDATE \"01-Jul-2025 10:00:00 +0000\" "
+	                        "RFC822.SIZE 120)",
+	                        NULL);
+	fetch_scenario(&h, "ho_bare", body, LOGOUT);
+	free(body);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	check_log(&h, "1 message (UID 2) came without the header", NULL);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 2 AND subject IS NULL AND "
+	                               "size = 120 AND flags = "
+	                               "char(92) || 'Seen'"),
+	             1);
+	done(&h);
+}
+
+/* RFC 3501 7.4.2 lets a message's data come in several FETCH responses:
+ * its flags first, then the rest. The first is no message without a
+ * header, the second its row. */
+Test(hostile, a_message_in_two_fetch_responses, .timeout = 60)
+{
+	struct hostile h;
+	struct script body = {0};
+	add_msg(&body, 1, 1);
+	add(&body, "S: * 2 FETCH (UID 2 FLAGS (\\\\Answered))\n");
+	add_msg(&body, 2, 2);
+	add_msg(&body, 3, 3);
+	add(&body, "S: * 3 FETCH (UID 3 FLAGS (\\\\Flagged))\n");
+	add(&body, "S: $TAG OK fetched\n");
+	fetch_scenario(&h, "ho_split", body.s, LOGOUT);
+	free(body.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "subject LIKE 'hostile test %'"),
+	             3);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "without the header"), "%s", log);
+	free(log);
+	done(&h);
+}
+
+/* A server that echoes the section without the space before its list
+ * ("BODY[HEADER.FIELDS(FROM SUBJECT)]"): its fields all the same. Every
+ * mailbox stayed empty, and --once said it had synced. */
+Test(hostile, header_fields_echoed_without_the_space, .timeout = 60)
+{
+	struct hostile h;
+	static const char header[] = "From: a@x.org\r\nSubject: echoed\r\n"
+	                             "\r\n";
+	struct script sc = {0};
+	for (unsigned u = 1; u <= 3; u++)
+		add(&sc,
+		    "S+ * %u FETCH (UID %u FLAGS () INTERNALDATE \"01-Jul-2025 "
+		    "10:00:00 +0000\" RFC822.SIZE 120 BODY[HEADER.FIELDS(FROM "
+		    "SUBJECT)] {%zu}\\r\\nFrom: a@x.org\\r\\nSubject: "
+		    "echoed\\r\\n\\r\\n)\\r\\n\n",
+		    u, u, sizeof(header) - 1);
+	add(&sc, "S: $TAG OK fetched\n");
+	fetch_scenario(&h, "ho_echo", sc.s, LOGOUT);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "subject = 'echoed' AND from_addr = "
+	                               "'a@x.org'"),
+	             3);
+	done(&h);
+}
+
+/* Exchange follows a message's FETCH with its flags again, without the
+ * UID: those are that message's, and the newest word on them. Taken for
+ * news of an unknown message, each cost a resync of the mailbox, which
+ * brought the next. A second run: the listing of every flag, with one
+ * such line that tells of a change. */
+Test(hostile, flags_told_again_without_uid_are_that_messages, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_honest(&sc, "ho_xf", 3);
+	start(&h, "ho_xf", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+
+	struct script s2 = {0};
+	add(&s2,
+	    HELLO "C~ $TAG EXAMINE ho_xf$\n"
+	          "S: * 3 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	          "S: * OK [UIDNEXT 4] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	          "C~ $TAG UID FETCH 1:3 \\(UID FLAGS\\)$\n"
+	          "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+	          "S: * 1 FETCH (FLAGS (\\\\Seen \\\\Flagged))\n"
+	          "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
+	          "S: * 2 FETCH (FLAGS (\\\\Seen))\n"
+	          "S: * 3 FETCH (UID 3 FLAGS (\\\\Seen))\n"
+	          "S: $TAG OK fetched\n" LIST_CMD
+	          "S: * LIST () \"/\" ho_xf\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 1 AND flags = char(92) || "
+	                               "'Flagged ' || char(92) || 'Seen'"),
+	             1);
+	done(&h);
+}
+
+/* A server that lists ID (RFC 2971) is told who we are, before anything
+ * else: NetEase (163.com, 126.com) opens no mailbox for a client that has
+ * not said ("Unsafe Login"). */
+Test(hostile, id_to_a_server_that_lists_it, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, GREETING
+	    "C~ $TAG LOGIN \n"
+	    "S: $TAG OK [CAPABILITY IMAP4rev1 ID] logged in\n"
+	    "C~ $TAG ID \\(\"name\" \"mailmirror\" \"version\" "
+	    "\"[0-9.]+\"\\)$\n"
+	    "S: * ID (\"name\" \"Coremail Imap\")\nS: $TAG OK ID completed\n");
+	add_box(&sc, "ho_id", 1);
+	add_fetch_cmd(&sc, "1");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_id", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	cr_assert_eq(messages(&h), 1);
+	done(&h);
+}
+
+/* UW-IMAP lists every file of the home directory (\NoInferiors) and
+ * will not open those that hold no mail, with a bare NO: like Dovecot's
+ * parent deleted under its children, the first pass reports it, and from
+ * the second it fails no --once. */
+Test(hostile, a_listed_file_that_is_no_mailbox, .timeout = 60)
+{
+	struct hostile h;
+	static const char refused[] =
+	        "C~ $TAG EXAMINE ho_uw.profile$\n"
+	        "S: $TAG NO Can't open ho_uw.profile: not in valid mailbox "
+	        "format\n"
+	        "C~ $TAG STATUS ho_uw.profile \\(UIDVALIDITY\\)$\n"
+	        "S: $TAG NO Can't open ho_uw.profile: not in valid mailbox "
+	        "format\n";
+	struct script sc = {0};
+	add(&sc,
+	    HELLO LIST_CMD
+	    "S: * LIST (\\\\NoInferiors \\\\UnMarked) \"/\" ho_uw.profile\n"
+	    "S: $TAG OK listed\n%s" LOGOUT,
+	    refused);
+	start(&h, "ho_uw", sc.s);
+	free(sc.s);
+	check_failed(&h, run(&h));
+	finish(&h);
+
+	struct script s2 = {0};
+	add(&s2,
+	    HELLO LIST_CMD
+	    "S: * LIST (\\\\NoInferiors \\\\UnMarked) \"/\" ho_uw.profile\n"
+	    "S: $TAG OK listed\n%s" LOGOUT,
+	    refused);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "uidvalidity = 0 AND last_error LIKE "
+	                               "'listed, but the server says it does "
+	                               "not exist%'"),
+	             1);
+	done(&h);
+}
+
 /* A FETCH without UID answering UID FETCH: were it taken for unsolicited
  * news and skipped, UIDNEXT would pass the whole batch and message 1
  * would never be fetched, by this run or any later one. The batch is
@@ -1397,6 +1593,9 @@ Test(hostile, list_name_of_invalid_modified_utf7, .timeout = 60)
 	check_cache(&h);
 	check_names(&h);
 	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 1);
+	/* Each named: its owner can only rename one that is. */
+	check_log(&h, "skipping the mailbox \"ho_m&Jjo\"",
+	          "skipping the mailbox \"ho_m&AGE-\"", NULL);
 	done(&h);
 }
 
@@ -1556,7 +1755,7 @@ Test(hostile, list_empty_name_and_inbox_twice, .timeout = 60)
 	             0);
 	check_ok(&h, run(&h));
 	finish(&h);
-	check_log(&h, "whose name is empty", NULL);
+	check_log(&h, "skipping the mailbox \"\": its name is empty", NULL);
 	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 1);
 	done(&h);
 

@@ -537,11 +537,37 @@ Test(plain, exists_during_a_sync_is_fetched_before_waiting, .timeout = 60)
 	          NULL);
 }
 
+/* Exchange follows a message's FETCH with its flags again, without the
+ * UID: news of that message, applied, and no reason to list the mailbox
+ * again. Taken for news of another, each such line cost a resync, whose
+ * listing brought the next: nine listings a wake-up. */
+Test(plain, flags_told_again_without_uid_bring_no_resync, .timeout = 60)
+{
+	/* clang-format off */
+	static const char script[] =
+		FAKE_FIRST_SYNC("pl_again")
+		"S: $TAG OK fetched\n"
+		"CLOSE\n"
+		"ACCEPT\n"
+		FAKE_KNOWN_SYNC("pl_again")
+		"S: * 1 FETCH (FLAGS (\\\\Seen \\\\Flagged))\n"
+		"S: $TAG OK fetched\n"
+		"C: $TAG LIST \"\" *\n"
+		"S: * LIST (\\\\HasNoChildren) \"/\" pl_again\n"
+		"S: $TAG OK listed\n"
+		FAKE_STOP;
+	/* clang-format on */
+	play_live("pl_again", script,
+	          "SELECT count(*) FROM messages WHERE flags LIKE '%Flagged%'",
+	          1, NULL);
+}
+
 /* Another client's flag change reported in the middle of the daemon's
- * flag listing, by sequence number (RFC 3501 7.4.2): it may be newer than
- * the listing's line, and the server does not tell it again. The listing
- * is the resync of a second session: the server cuts the first one while
- * the daemon watches, and the daemon comes back. */
+ * flag listing, by sequence number (RFC 3501 7.4.2), before the listing's
+ * own line of that message: which of the two is newer cannot be told, and
+ * the server does not tell it again. The listing is the resync of a
+ * second session: the server cuts the first one while the daemon watches,
+ * and the daemon comes back. */
 Test(plain, flag_change_during_a_listing_is_synced_before_waiting,
      .timeout = 60)
 {
@@ -551,8 +577,13 @@ Test(plain, flag_change_during_a_listing_is_synced_before_waiting,
 		"S: $TAG OK fetched\n"
 		"CLOSE\n"
 		"ACCEPT\n"
-		FAKE_KNOWN_SYNC("pl_flagnews")
+		"S: * OK [CAPABILITY IMAP4rev1 IDLE ENABLE LITERAL+] ready\n"
+		"C~ $TAG LOGIN \n"
+		"S: $TAG OK [CAPABILITY IMAP4rev1] logged in\n"
+		FAKE_EXAMINE("pl_flagnews", 1, 2)
+		"C: $TAG UID FETCH 1:1 (UID FLAGS)\n"
 		"S: * 1 FETCH (FLAGS (\\\\Seen \\\\Flagged))\n"
+		FAKE_FLAGS(1, 1, "\\\\Seen")
 		"S: $TAG OK fetched\n"
 		"C: $TAG LIST \"\" *\n"
 		"S: * LIST (\\\\HasNoChildren) \"/\" pl_flagnews\n"

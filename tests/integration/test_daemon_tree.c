@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <unistd.h>
 
 /* Dovecot 2.3 (maildir++, mailbox_list_index = yes: the harness's own
  * configuration) deletes a parent with its mail but goes on listing it,
@@ -101,5 +102,59 @@ Test(daemon, many_mailboxes_dropped_are_counted_in_one_line, .timeout = 120)
 	                "the server; dropped' %s/log",
 	                f.dir),
 	             0);
+	teardown(&f);
+}
+
+/* A watched mailbox the server lists but will not open (Dovecot's parent
+ * deleted under its children) is nothing to IDLE on: the daemon said
+ * "watching with IDLE" and idled with no mailbox selected, and marked it
+ * live. It is polled until it opens, and says so. */
+Test(daemon, a_watched_mailbox_that_will_not_open_is_polled, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_wo", NULL);
+	cr_assert_eq(sh(CTL " create dm_wo dm_wo/kid"), 0);
+	cr_assert_eq(sh(CTL " fill dm_wo/kid 1 5"), 0);
+	cr_assert_eq(sh(CTL " delete dm_wo"), 0);
+	pid_t pid = start_daemon(&f);
+	for (int i = 0; i < 200 && sh("grep -q 'dm_wo\\] not watched until "
+	                              "it can be opened' %s/log",
+	                              f.dir) != 0;
+	     i++)
+		usleep(50000);
+	cr_assert_eq(stop_daemon(pid), 0);
+	if (sh("grep -q 'dm_wo\\] not watched until it can be opened' %s/log",
+	       f.dir) != 0) {
+		sh("cat %s/log >&2", f.dir);
+		cr_assert_fail("the daemon did not say it polls dm_wo");
+	}
+	cr_assert_neq(sh("grep -q 'dm_wo\\] watching with' %s/log", f.dir), 0,
+	              "it claimed to watch a mailbox it could not open");
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM mailboxes WHERE "
+	                             "live = 1"),
+	             0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages m JOIN "
+	                             "mailboxes b ON b.id = m.mailbox_id "
+	                             "WHERE b.name = 'dm_wo/kid'"),
+	             1);
+	teardown(&f);
+}
+
+/* The newest messages of a mailbox gone before its first sync: UIDNEXT
+ * in the cache stayed at the last UID held + 1, below the server's, and
+ * the mailbox looked changed at every poll (and was searched) until new
+ * mail came. */
+Test(daemon, uidnext_passes_the_newest_messages_gone, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_gap", NULL);
+	cr_assert_eq(sh(CTL " create dm_gap"), 0);
+	cr_assert_eq(sh(CTL " fill dm_gap 3 6"), 0);
+	cr_assert_eq(sh(CTL " expunge dm_gap 3"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages"), 2);
+	cr_assert_eq(cache_count(&f, "SELECT uidnext FROM mailboxes WHERE "
+	                             "name = 'dm_gap'"),
+	             4);
 	teardown(&f);
 }

@@ -1,0 +1,217 @@
+/* sync_fetch.c - the FETCH responses of a sync: rows of new messages,
+ * flag changes, and the news a server tells besides.
+ *
+ * A batch is refused whole (nothing of it stored, the reason logged) when
+ * the server breaks the protocol inside it: a row without its UID, of a
+ * UID not asked for, out of the order of sequence numbers, of a message
+ * above EXISTS. Short of that, what the server says is taken as it comes.
+ */
+#include "mailmirrord/sync_internal.h"
+
+#include "mailmirrord/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* RFC 3501 2.3.1.1: UIDs ascend with sequence numbers. A row that breaks
+ * the order with the last one (no EXPUNGE between them, which would move
+ * sequence numbers) comes from a server that cannot be trusted to name
+ * its messages. */
+static bool row_in_order(struct fetch_ctx *f, const imap4_msg *msg)
+{
+	bool ok = f->last_seq == 0 || f->expunges != f->c->sel_expunges ||
+	          (msg->seq > f->last_seq && msg->uid > f->last_uid) ||
+	          (msg->seq < f->last_seq && msg->uid < f->last_uid) ||
+	          (msg->seq == f->last_seq && msg->uid == f->last_uid);
+	f->last_seq = msg->seq;
+	f->last_uid = msg->uid;
+	f->expunges = f->c->sel_expunges;
+	return ok;
+}
+
+/* The server broke the protocol in a response of the batch: nothing of
+ * the batch is kept, and why is what the log will say. */
+static int refuse(struct fetch_ctx *f, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static int refuse(struct fetch_ctx *f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->p->why, sizeof(f->p->why), fmt, ap);
+	va_end(ap);
+	f->p->failed = IMAP4_EPROTO;
+	return 0;
+}
+
+/* Whether uid is one this batch asked for (metadata). */
+static bool asked_for(const struct fetch_ctx *f, uint32_t uid)
+{
+	return f->asked && uid >= f->batch_lo && uid <= f->hi &&
+	       sync_ranges_has(f->asked, uid);
+}
+
+/* A FETCH of a message asked for that came with its UID and flags but not
+ * the header section asked for (a server that cannot convert a message,
+ * or whose answer spells the section beyond recognition): its row is kept
+ * without an envelope, as for a section sent as NIL. Else UIDNEXT passed
+ * it, each listing of every flag found it missing and fetched it again
+ * for the same answer, and it never reached the cache. A row of it that
+ * follows (the message's data in two FETCH responses) replaces it. */
+static int headerless_row(struct fetch_ctx *f, const imap4_msg *msg)
+{
+	if (f->nbare == f->capbare) {
+		size_t cap = f->capbare ? f->capbare * 2 : 16;
+		uint32_t *v = realloc(f->bare, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		f->bare = v;
+		f->capbare = cap;
+	}
+	if (!f->nbare || f->bare[f->nbare - 1] != msg->uid)
+		f->bare[f->nbare++] = msg->uid;
+	return sync_pending_row(f->p, msg);
+}
+
+/* A row of uid came after all: it is no longer headerless. */
+static void row_came(struct fetch_ctx *f, uint32_t uid)
+{
+	for (size_t i = f->nbare; i-- > 0;)
+		if (f->bare[i] == uid) {
+			memmove(&f->bare[i], &f->bare[i + 1],
+			        (f->nbare - i - 1) * sizeof(*f->bare));
+			f->nbare--;
+			return;
+		}
+}
+
+void sync_fetch_done(struct fetch_ctx *f)
+{
+	if (f->nbare && !f->p->failed)
+		log_warning(f->c->conf->name, f->b ? f->b->name : NULL,
+		            "%zu message%s (UID %u%s) came without the header "
+		            "asked for: cached without an envelope",
+		            f->nbare, f->nbare == 1 ? "" : "s", f->bare[0],
+		            f->nbare == 1 ? "" : " and more");
+	free(f->bare);
+	f->bare = NULL;
+	f->nbare = f->capbare = 0;
+}
+
+int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
+{
+	struct fetch_ctx *f = payload;
+	(void)resp;
+	if (f->p->failed)
+		return 0; /* the batch is lost already */
+	/* RFC 3501 7.4.2: a FETCH names a message by its sequence number,
+	 * which is never above EXISTS (the server sends the EXISTS of new
+	 * mail first, 7.3.1). A server that numbers past its own count says
+	 * two things at once about its mailbox; which message it means
+	 * cannot be known. Only once the mailbox is selected: the FETCH of
+	 * a SELECT (QRESYNC) may come before its EXISTS, and c->selected is
+	 * set when the SELECT has completed. */
+	if (f->c->selected == f->b && msg->seq > f->c->sel_exists)
+		return refuse(f, "FETCH of message %u, above EXISTS (%u)",
+		              msg->seq, f->c->sel_exists);
+	bool row = f->metadata && conv_carries_row(msg);
+	imap4_msg named;
+	if (!(msg->have & IMAP4_HAVE_UID)) {
+		/* Without its UID a row cannot be stored, and UIDNEXT would
+		 * pass it for ever (RFC 3501 6.4.8: UID FETCH answers with
+		 * the UID). */
+		if (row)
+			return refuse(f, "FETCH of message %u without its UID",
+			              msg->seq);
+		/* The flags of the message just named, told again without
+		 * its UID (Exchange adds such a line to its answers): that
+		 * message's, no news of another. Taken for news, each one
+		 * cost a resync, which brought the next. */
+		if (f->seen_seq && msg->seq == f->seen_seq &&
+		    f->seen_expunges == f->c->sel_expunges &&
+		    (msg->have & IMAP4_HAVE_FLAGS)) {
+			named = *msg;
+			named.uid = f->seen_uid;
+			named.have |= IMAP4_HAVE_UID;
+			msg = &named;
+		} else {
+			/* Unsolicited news of another message, by sequence
+			 * number. */
+			f->p->dirty = true;
+			return 0;
+		}
+	}
+	int rc;
+	if (row) {
+		if (f->hi && (msg->uid < f->lo || msg->uid > f->hi))
+			return refuse(f, "FETCH of UID %u, not asked for",
+			              msg->uid);
+		if (!row_in_order(f, msg))
+			return refuse(f,
+			              "UIDs out of the order of sequence "
+			              "numbers (UID %u at message %u)",
+			              msg->uid, msg->seq);
+		row_came(f, msg->uid);
+		rc = sync_pending_row(f->p, msg);
+		if (msg->uid > f->p->max_uid)
+			f->p->max_uid = msg->uid;
+		f->p->fetched++;
+	} else if (msg->have & IMAP4_HAVE_FLAGS) {
+		/* Past the last row: no row of it came before. */
+		rc = f->metadata && msg->uid > f->last_uid &&
+		                     asked_for(f, msg->uid)
+		             ? headerless_row(f, msg)
+		             : sync_pending_flags(f->p, msg);
+	} else {
+		return 0;
+	}
+	f->seen_seq = msg->seq;
+	f->seen_uid = msg->uid;
+	f->seen_expunges = f->c->sel_expunges;
+	if (rc < 0) {
+		f->p->failed = IMAP4_ENOMEM;
+		return -1;
+	}
+	if (rc > 0)
+		log_warning(f->c->conf->name, f->b ? f->b->name : NULL,
+		            "UID %u has more flags than the cache keeps (%u "
+		            "bytes): %d keywords left out",
+		            msg->uid, (unsigned)STORE_FLAGS_MAX, rc);
+	/* Rows of a batch beyond the memory bound are written now, without
+	 * the high-water mark: a kill then refetches them, never skips. */
+	if (f->p->bytes > ROWS_MAX_BYTES &&
+	    sync_pending_write(f->c, f->b, f->p, NULL) < 0) {
+		f->p->failed = IMAP4_ECALLBACK;
+		return -1;
+	}
+	return 0;
+}
+
+/* VANISHED and FETCH during SELECT (QRESYNC) into p. */
+int sync_on_select_data(void *payload, const imap4_resp *resp)
+{
+	struct fetch_ctx *f = payload;
+	if (!resp->name)
+		return 1;
+	if (strcmp(resp->name, "VANISHED") == 0) {
+		imap4_vanished v;
+		if (imap4_vanished_parse(&v, resp) < 0)
+			return refuse(f, "a VANISHED that does not parse");
+		for (size_t i = 0; i < v.uids.count; i++) {
+			const imap4_range *g = &v.uids.ranges[i];
+			if (g->lo == 0 || g->hi == 0)
+				return refuse(f, "a VANISHED of UID \"*\"");
+			if (sync_ranges_add(&f->p->gone, g->lo, g->hi) < 0)
+				return refuse(f, "no memory for a VANISHED");
+		}
+		return 0;
+	}
+	if (strcmp(resp->name, "FETCH") == 0) {
+		imap4_msg m;
+		if (imap4_msg_parse(&m, resp) < 0)
+			return refuse(f, "a FETCH that does not parse");
+		return sync_on_fetch(f, &m, resp) < 0 ? -1 : 0;
+	}
+	return 1;
+}
