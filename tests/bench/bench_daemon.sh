@@ -135,10 +135,11 @@ fi
 export IMAP_PASS
 maildir=$MAILDIR_ROOT/$IMAP_USER/Maildir
 
-for t in raw_fetch runstat; do
-	${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -D_GNU_SOURCE \
-		-o "$work/$t" "$bench/$t.c"
-done
+# shellcheck disable=SC2046
+${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -D_GNU_SOURCE \
+	-o "$work/raw_fetch" "$bench/raw_fetch.c" $(pkg-config --cflags --libs gnutls)
+${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -D_GNU_SOURCE \
+	-o "$work/runstat" "$bench/runstat.c"
 # shellcheck disable=SC2046
 ${CC:-cc} -std=c11 -O2 -g -DNDEBUG -Wall -Wextra -D_GNU_SOURCE -I"$top/core" \
 	-I"$top/daemon" -o "$work/bench_floor" "$bench/bench_floor.c" \
@@ -293,6 +294,40 @@ measure_1() {
 
 # ---------------------------------------------------- 2. full bodies
 
+# The same over implicit TLS (Dovecot's imaps port), as most accounts are
+# reached: raw_fetch -t, mailmirrord and mbsync, the certificate verified
+# against the harness's CA by each.
+measure_2_tls() {
+	cache=$work/body-tls.db
+	sed -e "s|^cache = .*|cache = \"$cache\";|" \
+		-e "s|port = $IMAP_PORT;|port = $IMAPS_PORT;|" \
+		-e "s|tls = \"none\";|tls = \"implicit\"; ca_file = \"$IMAP_CA\";|" \
+		"$work/body.conf" > "$work/body-tls.conf"
+	chmod 600 "$work/body-tls.conf"
+	rm -f "$st".tls*.stat "$st".tls.phases
+	r=1
+	while [ "$r" -le "$runs" ]; do
+		"$work/runstat" "$st.tlsraw.stat" \
+			"$work/raw_fetch" -t "$IMAP_CA" 127.0.0.1 "$IMAPS_PORT" \
+			"$IMAP_USER" "B$body" "$BODY" > "$st.tlsraw.out" ||
+			die "raw_fetch over TLS failed"
+		fresh "$cache"
+		rc=0
+		"$work/runstat" "$st.tlsours.stat" \
+			"$daemon" -c "$work/body-tls.conf" --once 2> "$st.tlsours.log" || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			echo "mailmirrord over TLS: --once failed (exit $rc): $(tail -n 1 "$st.tlsours.log")" > "$st.tlsours.note"
+			rm -f "$st.tlsours.stat"
+			break
+		fi
+		got=$(sql "$cache" "SELECT count(*) FROM bodies WHERE body IS NOT NULL")
+		[ "$got" = "$body" ] || die "mailmirrord over TLS stored $got of $body bodies"
+		phases "$st.tlsours.log" >> "$st.tls.phases"
+		r=$((r + 1))
+	done
+	fresh "$cache"
+}
+
 measure_2() {
 	say "2. full-body sync of $body messages"
 	st=$work/body
@@ -326,6 +361,7 @@ measure_2() {
 		r=$((r + 1))
 	done
 	fresh "$cache"
+	measure_2_tls
 
 	# mbsync: a Maildir target, pull only. FSync off: mailmirrord commits with
 	# synchronous=NORMAL in WAL (no fsync per transaction); mbsync's default
@@ -367,6 +403,23 @@ measure_2() {
 				die "mbsync failed: $(tail -n 3 "$st.mbsync.log")"
 			got=$(find "$work/mbsync/B$body/cur" "$work/mbsync/B$body/new" -type f | wc -l)
 			[ "$got" = "$body" ] || die "mbsync stored $got of $body messages"
+			r=$((r + 1))
+		done
+		# mbsync matches the certificate to a host name, not an address.
+		sed -e "s/^Host 127.0.0.1\$/Host localhost/" \
+			-e "s/^Port $IMAP_PORT\$/Port $IMAPS_PORT/" \
+			-e "s|^SSLType None\$|SSLType IMAPS\nCertificateFile $IMAP_CA|" \
+			"$work/mbsyncrc" > "$work/mbsyncrc-tls"
+		chmod 600 "$work/mbsyncrc-tls"
+		r=1
+		while [ "$r" -le "$runs" ]; do
+			rm -rf "$work/mbsync"
+			mkdir -p "$work/mbsync"
+			"$work/runstat" "$st.tlsmbsync.stat" \
+				mbsync -c "$work/mbsyncrc-tls" -q bench 2> "$st.tlsmbsync.log" ||
+				die "mbsync over TLS failed: $(tail -n 3 "$st.tlsmbsync.log")"
+			got=$(find "$work/mbsync/B$body/cur" "$work/mbsync/B$body/new" -type f | wc -l)
+			[ "$got" = "$body" ] || die "mbsync over TLS stored $got of $body messages"
 			r=$((r + 1))
 		done
 		rm -rf "$work/mbsync"
@@ -589,7 +642,7 @@ measure_5() {
 # -------------------------------------------------------------- report
 
 report_header() {
-	echo "mailmirrord benchmarks ($scale scale, $(date -u +%Y-%m-%d), $(nproc) cores, Dovecot $(dovecot --version | cut -d' ' -f1), loopback, no TLS)"
+	echo "mailmirrord benchmarks ($scale scale, $(date -u +%Y-%m-%d), $(nproc) cores, Dovecot $(dovecot --version | cut -d' ' -f1), loopback, plain TCP unless said)"
 	echo "medians of $runs runs; ratios are against the raw transfer (raw_fetch) of the same run"
 	if [ -n "${BENCH_DAEMON:-}" ]; then
 		echo "mailmirrord binary: $daemon (BENCH_DAEMON)"
@@ -677,6 +730,27 @@ report_2() {
 	fi
 	echo "  (raw_same: the FETCH mailmirrord makes, with FLAGS, INTERNALDATE, RFC822.SIZE and MODSEQ;"
 	echo "   mbsync with FSync no; offlineimap: one run)"
+	[ -s "$work/body.tlsraw.stat" ] || return 0
+	echo "over implicit TLS ($(kv "$work/body.tlsraw.out" tls); Dovecot's imaps port, certificates verified):"
+	tw=$(median "$work/body.tlsraw.stat" 1)
+	for p in tlsraw tlsours tlsmbsync; do
+		case $p in tlsraw) name=raw_fetch ;; tlsours) name=mailmirrord ;; *) name=mbsync ;; esac
+		f=$work/body.$p.stat
+		if [ -s "$f" ]; then
+			w=$(median "$f" 1)
+			printf '%-12s %9s %7s %9s %9s %9s\n' "$name" "$(fmt "$w" 2)" \
+				"$(ratio "$w" "$tw")" "$(fmt "$(cpu "$f")" 2)" \
+				"$(mib "$(median "$f" 4)")" \
+				"$(awk -v n="$body" -v w="$w" 'BEGIN { printf "%.0f", n / w }')"
+		fi
+		if [ -s "$work/body.$p.note" ]; then
+			echo "  $(cat "$work/body.$p.note")"
+		fi
+	done
+	if [ -s "$work/body.tls.phases" ]; then
+		s=$(median "$work/body.tls.phases" 1)
+		echo "  mailmirrord over TLS: bodies stored in $(fmt "$s" 2) s ($(ratio "$s" "$tw") x raw over TLS)"
+	fi
 }
 
 report_3() {

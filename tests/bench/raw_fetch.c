@@ -1,17 +1,17 @@
 /* raw_fetch.c - the raw transfer limit: one UID FETCH, read and discarded.
  *
- *	IMAP_PASS=secret raw_fetch [-s SET] [-w FILE] HOST PORT USER MAILBOX
- *		ITEMS
+ *	IMAP_PASS=secret raw_fetch [-s SET] [-w FILE] [-t CAFILE] HOST PORT
+ *		USER MAILBOX ITEMS
  *
- * Connects over plain TCP, LOGINs, SELECTs MAILBOX, sends
- * "UID FETCH SET ITEMS" (SET defaults to 1:*) and reads until the tagged
- * completion, understanding just enough of the grammar to skip literals
- * (RFC 3501 section 4.3): nothing is parsed, copied or stored. Whatever a
- * real client costs beyond this is its own work; the time this takes is
- * the server's plus the kernel's. The password comes from the environment
- * so that it does not show in ps(1). With -w, the FETCH command's bytes
- * as received are also written to FILE (for tests/bench/bench_floor.c;
- * not in a timed run).
+ * Connects over plain TCP (with -t, implicit TLS: GnuTLS's default
+ * priorities, the server's certificate verified against CAFILE), LOGINs,
+ *SELECTs MAILBOX, sends "UID FETCH SET ITEMS" (SET defaults to 1:*) and reads
+ *until the tagged completion, understanding just enough of the grammar to skip
+ *literals (RFC 3501 section 4.3): nothing is parsed, copied or stored. Whatever
+ *a real client costs beyond this is its own work; the time this takes is the
+ *server's plus the kernel's. The password comes from the environment so that it
+ *does not show in ps(1). With -w, the FETCH command's bytes as received are
+ *also written to FILE (for tests/bench/bench_floor.c; not in a timed run).
  *
  * Prints "key value" lines on stdout for tests/bench/bench_daemon.sh:
  *	fetch_bytes	bytes received from the FETCH command to its completion
@@ -19,11 +19,14 @@
  *	sent_bytes	bytes sent in the whole session
  *	messages	untagged FETCH responses
  *	fetch_s		wall time of the FETCH command
+ *	tls		with -t: the session's protocol and ciphers, as GnuTLS
+ *			describes them
  * Exit status 0 when every command completed with OK, 1 otherwise (the
  * reason on stderr).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -43,6 +46,7 @@
 
 struct conn {
 	int fd;
+	gnutls_session_t tls; /* NULL: plain TCP */
 	char *buf;
 	size_t len, off;
 	uint64_t received, sent;
@@ -88,15 +92,70 @@ static int dial(const char *host, const char *port)
 	return fd;
 }
 
+/* Implicit TLS on c->fd, as an IMAPS client starts: the handshake
+ * before the greeting. */
+static int start_tls(struct conn *c, const char *host, const char *cafile,
+                     gnutls_certificate_credentials_t *cred)
+{
+	int rc = gnutls_certificate_allocate_credentials(cred);
+	if (rc >= 0 && (rc = gnutls_certificate_set_x509_trust_file(
+	                        *cred, cafile, GNUTLS_X509_FMT_PEM)) >= 0)
+		rc = gnutls_init(&c->tls, GNUTLS_CLIENT);
+	if (rc >= 0)
+		rc = gnutls_set_default_priority(c->tls);
+	if (rc >= 0)
+		rc = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE,
+		                            *cred);
+	if (rc >= 0) {
+		gnutls_session_set_verify_cert(c->tls, host, 0);
+		gnutls_transport_set_int(c->tls, c->fd);
+		do
+			rc = gnutls_handshake(c->tls);
+		while (rc < 0 && !gnutls_error_is_fatal(rc));
+	}
+	if (rc < 0)
+		fprintf(stderr, "raw_fetch: TLS: %s\n", gnutls_strerror(rc));
+	return rc < 0 ? -1 : 0;
+}
+
+static ssize_t conn_write(struct conn *c, const char *s, size_t n)
+{
+	if (!c->tls)
+		return write(c->fd, s, n);
+	ssize_t w;
+	do
+		w = gnutls_record_send(c->tls, s, n);
+	while (w == GNUTLS_E_INTERRUPTED || w == GNUTLS_E_AGAIN);
+	if (w < 0)
+		fprintf(stderr, "raw_fetch: TLS: %s\n",
+		        gnutls_strerror((int)w));
+	return w < 0 ? -2 : w;
+}
+
+static ssize_t conn_read(struct conn *c, char *buf, size_t n)
+{
+	if (!c->tls)
+		return read(c->fd, buf, n);
+	ssize_t r;
+	do
+		r = gnutls_record_recv(c->tls, buf, n);
+	while (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_AGAIN);
+	if (r < 0)
+		fprintf(stderr, "raw_fetch: TLS: %s\n",
+		        gnutls_strerror((int)r));
+	return r < 0 ? -2 : r;
+}
+
 static int send_all(struct conn *c, const char *s, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(c->fd, s, n);
-		if (w < 0 && errno == EINTR)
+		ssize_t w = conn_write(c, s, n);
+		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			fprintf(stderr, "raw_fetch: write: %s\n",
-			        strerror(errno));
+			if (w == -1 || w == 0)
+				fprintf(stderr, "raw_fetch: write: %s\n",
+				        strerror(errno));
 			return -1;
 		}
 		s += w;
@@ -109,12 +168,13 @@ static int send_all(struct conn *c, const char *s, size_t n)
 static int fill(struct conn *c)
 {
 	for (;;) {
-		ssize_t r = read(c->fd, c->buf, READ_SIZE);
-		if (r < 0 && errno == EINTR)
+		ssize_t r = conn_read(c, c->buf, READ_SIZE);
+		if (r == -1 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			fprintf(stderr, "raw_fetch: read: %s\n",
-			        strerror(errno));
+			if (r == -1)
+				fprintf(stderr, "raw_fetch: read: %s\n",
+				        strerror(errno));
 			return -1;
 		}
 		if (r == 0) {
@@ -285,20 +345,22 @@ static char *quote(const char *s)
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: IMAP_PASS=... raw_fetch [-s SET] [-w FILE] HOST PORT "
-	        "USER MAILBOX ITEMS\n");
+	        "usage: IMAP_PASS=... raw_fetch [-s SET] [-w FILE] [-t CAFILE] "
+	        "HOST PORT USER MAILBOX ITEMS\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *set = "1:*", *copy = NULL;
+	const char *set = "1:*", *copy = NULL, *cafile = NULL;
 	int i = 1;
 	for (; argc - i > 2 && argv[i][0] == '-'; i += 2) {
 		if (strcmp(argv[i], "-s") == 0)
 			set = argv[i + 1];
 		else if (strcmp(argv[i], "-w") == 0)
 			copy = argv[i + 1];
+		else if (strcmp(argv[i], "-t") == 0)
+			cafile = argv[i + 1];
 		else
 			usage();
 	}
@@ -319,8 +381,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int rc = 1;
+	gnutls_certificate_credentials_t cred = NULL;
 	c.fd = dial(host, port);
-	if (c.fd < 0)
+	if (c.fd < 0 || (cafile && start_tls(&c, host, cafile, &cred) < 0))
 		goto out;
 
 	/* The greeting is an untagged line: read it as the completion of a
@@ -359,10 +422,19 @@ int main(int argc, char **argv)
 	       (unsigned long long)fetch_bytes, (unsigned long long)c.received,
 	       (unsigned long long)c.sent, (unsigned long long)c.fetches,
 	       t1 - t0);
+	if (c.tls) {
+		char *desc = gnutls_session_get_desc(c.tls);
+		printf("tls %s\n", desc ? desc : "?");
+		gnutls_free(desc);
+	}
 	rc = 0;
 out:
 	if (c.copy)
 		fclose(c.copy);
+	if (c.tls)
+		gnutls_deinit(c.tls);
+	if (cred)
+		gnutls_certificate_free_credentials(cred);
 	if (c.fd >= 0)
 		close(c.fd);
 	free(c.buf);
