@@ -106,7 +106,18 @@ struct worker {
 	char cache_dir[PATH_MAX];
 	bool once_recorded;  /* a --once run's end is in the cache */
 	int64_t overflow_at; /* of the last NOTIFICATIONOVERFLOW, or 0 */
+	bool live;           /* the session went live */
+	bool idle_bye;       /* the server said BYE while we waited on it */
+	int64_t calm_bye_at; /* of the last BYE taken calmly, or 0 */
 };
+
+/* A server that ends a live session with BYE while we wait on it
+ * (Dovecot when the watched mailbox is deleted or it shuts down; servers
+ * that end long sessions) has done nothing wrong: a notice and a
+ * reconnect after BYE_RECONNECT_MS, not the warning of a failure. Once
+ * in BYE_CALM_MS: a server that does it at every session fails as any. */
+#define BYE_CALM_MS      60000
+#define BYE_RECONNECT_MS 1000
 
 static void on_heartbeat(void *payload, int ms)
 {
@@ -472,6 +483,7 @@ static int wait_changes(struct worker *w, int ms)
 		promise(w->a, ms + (int)w->a->conf->timeout * 1000);
 		int rc = imap4_idle(h, ms, on_idle, w);
 		if (rc < 0) {
+			w->idle_bye = rc == IMAP4_EBYE;
 			snprintf(w->sync.err, sizeof(w->sync.err), "IDLE: %s",
 			         imap4_last_error(h)->message);
 			return SYNC_ECONN;
@@ -488,6 +500,7 @@ static int wait_changes(struct worker *w, int ms)
 	if (rc >= 0 && !atomic_load(&w->a->stop))
 		rc = imap4_noop(h);
 	if (rc < 0) {
+		w->idle_bye = rc == IMAP4_EBYE;
 		snprintf(w->sync.err, sizeof(w->sync.err), "NOOP: %s",
 		         imap4_last_error(h)->message);
 		return SYNC_ECONN;
@@ -542,6 +555,7 @@ static int live(struct worker *w)
 	store_account_set_last_sync(w->store, w->account_id, time(NULL));
 	w->failures = 0;
 	failstreak_reset(&w->streak);
+	w->live = true;
 	if (watched) {
 		/* Synced last, and still selected with no news since: a
 		 * second look would repeat it (without CONDSTORE, a listing
@@ -832,8 +846,19 @@ static void *run(void *arg)
 		if (rc == SYNC_ESTORE)
 			w.link_failed = false;
 		w.disk_full = rc == SYNC_ESTORE && w.sync.store_full;
-		if (!clean)
+		bool calm_bye = rc == SYNC_ECONN && w.idle_bye && w.live &&
+		                (!w.calm_bye_at ||
+		                 mono_ms() - w.calm_bye_at >= BYE_CALM_MS);
+		w.idle_bye = w.live = false;
+		if (calm_bye) {
+			w.calm_bye_at = mono_ms();
+			log_notice(c->name, NULL, "%.*s; reconnecting",
+			           failstreak_sentence_len(w.sync.err),
+			           w.sync.err);
+			wait_retry(&w, BYE_RECONNECT_MS);
+		} else if (!clean) {
 			back_off(&w, w.sync.err);
+		}
 	}
 	if (!a->once && w.store)
 		store_account_set_state(w.store, w.account_id, "stopped");

@@ -629,6 +629,25 @@ static int envelope_of(const imap4_envelope **out, const imap4_msg *msg,
 	                                                                  : 0;
 }
 
+int conv_bare(struct conv_msg *out, uint32_t uid, const char *flags,
+              int64_t size, int64_t internaldate, uint64_t modseq)
+{
+	memset(out, 0, sizeof(*out));
+	if (flags) {
+		out->bytes = strlen(flags) + 1;
+		if (!(out->text = malloc(out->bytes)))
+			return -1;
+		memcpy(out->text, flags, out->bytes);
+	}
+	out->row = (struct store_msg){.uid = uid,
+	                              .modseq = modseq,
+	                              .flags = out->text,
+	                              .internaldate = internaldate,
+	                              .size = size,
+	                              .date = STORE_NO_TIME};
+	return 0;
+}
+
 int conv_msg(struct conv_msg *out, const imap4_msg *msg,
              struct imap4_arena *scratch)
 {

@@ -47,6 +47,12 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg,
              struct imap4_arena *scratch);
 void conv_clear(struct conv_msg *c);
 
+/* A row of uid without an envelope, of what a server told of it (flags
+ * NULL, size -1, internaldate STORE_NO_TIME, modseq 0: not told); flags
+ * is copied. 0, or -1 out of memory. */
+int conv_bare(struct conv_msg *out, uint32_t uid, const char *flags,
+              int64_t size, int64_t internaldate, uint64_t modseq);
+
 /* The section of msg that holds its header: BODY[HEADER.FIELDS (...)]
  * first, else BODY[HEADER] or BODY[] (partial or not); NULL for none. */
 const imap4_section *conv_header_section(const imap4_msg *msg);

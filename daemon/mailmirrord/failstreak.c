@@ -45,10 +45,7 @@ static void format_since(char *dst, size_t dstsz, time_t since, time_t now)
 		strftime(dst, dstsz, "%Y-%m-%d %H:%M", &t);
 }
 
-/* The length of why without one closing full stop: a server's sentence
- * ("Authentication failed.") goes on with "; retrying", which reads
- * badly after a stop. An ellipsis is kept whole. */
-static int sentence_len(const char *why)
+int failstreak_sentence_len(const char *why)
 {
 	size_t n = strlen(why);
 	if (n > 0 && why[n - 1] == '.' && (n < 2 || why[n - 2] != '.'))
@@ -71,7 +68,7 @@ int failstreak_note(struct failstreak *fs, char *msg, size_t msgsz,
 		fs->warned_ms = now_ms;
 		if (msgsz > 0)
 			snprintf(msg, msgsz, "%.*s; retrying in %u s",
-			         sentence_len(why), why, retry_s);
+			         failstreak_sentence_len(why), why, retry_s);
 		return LOG_LEVEL_WARNING;
 	}
 
@@ -86,6 +83,7 @@ int failstreak_note(struct failstreak *fs, char *msg, size_t msgsz,
 		snprintf(msg, msgsz,
 		         "still failing since %s (%u attempts): %.*s; "
 		         "retrying in %u s",
-		         when, fs->attempts, sentence_len(why), why, retry_s);
+		         when, fs->attempts, failstreak_sentence_len(why), why,
+		         retry_s);
 	return level;
 }

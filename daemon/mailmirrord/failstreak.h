@@ -37,6 +37,11 @@
 /* Room for a message built from an error of FAILSTREAK_TEXT_MAX. */
 #define FAILSTREAK_MSG_MAX (FAILSTREAK_TEXT_MAX + 128)
 
+/* The length of why without one closing full stop: a server's sentence
+ * ("Authentication failed.") goes on with "; retrying", which reads
+ * badly after a stop. An ellipsis is kept whole. */
+int failstreak_sentence_len(const char *why);
+
 /* All zero (or failstreak_reset) is no streak. */
 struct failstreak {
 	char why[FAILSTREAK_TEXT_MAX]; /* the streak's error text */

@@ -7,7 +7,6 @@
 #include "cache/schema.h"
 #include "mailmirrord/checkpointer.h"
 
-#include <assert.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -212,7 +211,6 @@ void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 
 void store_bind_text_len(sqlite3_stmt *st, int i, const char *v, size_t len)
 {
-	assert(v == NULL || strlen(v) == len);
 	if (v == NULL)
 		sqlite3_bind_null(st, i);
 	else

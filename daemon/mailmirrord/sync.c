@@ -316,7 +316,8 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		int irc = imap4_fetch_each(c->h, true, set,
 		                           meta_items(c, items, sizeof(items)),
 		                           sync_on_fetch, &f);
-		sync_fetch_done(&f);
+		if (sync_fetch_done(&f) < 0 && !p->failed)
+			p->failed = IMAP4_ENOMEM;
 		free(set);
 		if (p->dirty)
 			c->sel_dirty = true;
@@ -377,7 +378,7 @@ static int fetch_flags(struct sync_ctx *c, const struct sync_box *b,
                        struct pending *p, const struct plan_actions *a,
                        bool modseq, struct ranges *listing)
 {
-	struct fetch_ctx f = {.c = c, .b = b, .p = p};
+	struct fetch_ctx f = {.c = c, .b = b, .p = p, .listing = listing};
 	char set[32];
 	snprintf(set, sizeof(set), "1:%u", a->flags_upto);
 	char items[96];
@@ -400,17 +401,8 @@ static int fetch_flags(struct sync_ctx *c, const struct sync_box *b,
 		c->sel_dirty = true;
 	if (rc != IMAP4_OK || p->failed)
 		return fetch_failed(c, "UID FETCH FLAGS", rc, p);
-	if (listing) {
-		for (size_t i = 0; i < p->nflags; i++)
-			if (sync_ranges_add(listing, p->flags[i].uid,
-			                    p->flags[i].uid) < 0) {
-				snprintf(c->err, sizeof(c->err),
-				         "UID FETCH FLAGS: more messages than "
-				         "EXISTS");
-				return SYNC_ECONN;
-			}
+	if (listing)
 		sync_ranges_normalise(listing);
-	}
 	return SYNC_OK;
 }
 

@@ -38,9 +38,7 @@ struct sync_box {
 	char delimiter;
 	int64_t id; /* row in mailboxes */
 	bool noselect;
-	bool hollow_shape;   /* LIST gave it a shape of names without mail
-	                        (\HasChildren, \NoInferiors): a bare NO may
-	                        mean none (sync_refused.c) */
+	bool has_children;   /* LIST said \HasChildren (sync_refused.c) */
 	bool watched;        /* named by the idle setting */
 	bool dirty;          /* NOTIFY said it changed: sync it soon */
 	bool notified;       /* the last NOTIFY covers its changes

@@ -52,51 +52,98 @@ static bool asked_for(const struct fetch_ctx *f, uint32_t uid)
 	       sync_ranges_has(f->asked, uid);
 }
 
-/* A FETCH of a message asked for that came with its UID and flags but not
- * the header section asked for (a server that cannot convert a message,
- * or whose answer spells the section beyond recognition): its row is kept
- * without an envelope, as for a section sent as NIL. Else UIDNEXT passed
- * it, each listing of every flag found it missing and fetched it again
- * for the same answer, and it never reached the cache. A row of it that
- * follows (the message's data in two FETCH responses) replaces it. */
-static int headerless_row(struct fetch_ctx *f, const imap4_msg *msg)
+/* The part of a message asked for that came without the header asked for
+ * (a server that cannot convert a message answers with its UID and flags
+ * alone; RFC 3501 7.4.2 lets a message's data come in several FETCH
+ * responses, and the header may be in the next): what it carried, kept
+ * until the end of the command. */
+static struct bare_part *part_of(struct fetch_ctx *f, uint32_t uid)
 {
+	for (size_t i = f->nbare; i-- > 0;)
+		if (f->bare[i].uid == uid)
+			return &f->bare[i];
 	if (f->nbare == f->capbare) {
 		size_t cap = f->capbare ? f->capbare * 2 : 16;
-		uint32_t *v = realloc(f->bare, cap * sizeof(*v));
+		struct bare_part *v = realloc(f->bare, cap * sizeof(*v));
 		if (!v)
-			return -1;
+			return NULL;
 		f->bare = v;
 		f->capbare = cap;
 	}
-	if (!f->nbare || f->bare[f->nbare - 1] != msg->uid)
-		f->bare[f->nbare++] = msg->uid;
-	return sync_pending_row(f->p, msg);
+	struct bare_part *b = &f->bare[f->nbare++];
+	*b = (struct bare_part){
+	        .uid = uid, .size = -1, .internaldate = STORE_NO_TIME};
+	return b;
 }
 
-/* A row of uid came after all: it is no longer headerless. */
+/* What msg carries overwrites what the earlier parts of its message
+ * said. 0, or -1 out of memory. */
+static int keep_part(struct fetch_ctx *f, const imap4_msg *msg)
+{
+	struct bare_part *b = part_of(f, msg->uid);
+	if (!b)
+		return -1;
+	if (msg->have & IMAP4_HAVE_SIZE)
+		b->size = (int64_t)msg->size;
+	if (msg->have & IMAP4_HAVE_INTERNALDATE)
+		b->internaldate = (int64_t)msg->internaldate;
+	if (msg->have & IMAP4_HAVE_MODSEQ)
+		b->modseq = msg->modseq;
+	if (msg->have & IMAP4_HAVE_FLAGS) {
+		unsigned dropped = 0;
+		char *flags = conv_flags(msg, &dropped);
+		if (!flags)
+			return -1;
+		f->bare_bytes += strlen(flags) + 1;
+		free(b->flags);
+		b->flags = flags;
+	}
+	return 0;
+}
+
+/* A row of uid came: its message has its header. */
 static void row_came(struct fetch_ctx *f, uint32_t uid)
 {
 	for (size_t i = f->nbare; i-- > 0;)
-		if (f->bare[i] == uid) {
-			memmove(&f->bare[i], &f->bare[i + 1],
-			        (f->nbare - i - 1) * sizeof(*f->bare));
-			f->nbare--;
+		if (f->bare[i].uid == uid) {
+			free(f->bare[i].flags);
+			f->bare[i] = f->bare[--f->nbare];
 			return;
 		}
 }
 
-void sync_fetch_done(struct fetch_ctx *f)
+/* The messages whose header never came: each a row without an envelope,
+ * as for a header section sent as NIL. Else UIDNEXT passed them, every
+ * listing of every flag found them missing and fetched them again for
+ * the same answer, and they never reached the cache. */
+static int rows_without_header(struct fetch_ctx *f)
 {
-	if (f->nbare && !f->p->failed)
-		log_warning(f->c->conf->name, f->b ? f->b->name : NULL,
-		            "%zu message%s (UID %u%s) came without the header "
-		            "asked for: cached without an envelope",
-		            f->nbare, f->nbare == 1 ? "" : "s", f->bare[0],
-		            f->nbare == 1 ? "" : " and more");
+	for (size_t i = 0; i < f->nbare; i++) {
+		const struct bare_part *b = &f->bare[i];
+		if (sync_pending_bare_row(f->p, b->uid, b->flags, b->size,
+		                          b->internaldate, b->modseq) < 0)
+			return -1;
+	}
+	log_warning(f->c->conf->name, f->b ? f->b->name : NULL,
+	            "%zu message%s (UID %u%s) came without the header asked "
+	            "for: cached without an envelope",
+	            f->nbare, f->nbare == 1 ? "" : "s", f->bare[0].uid,
+	            f->nbare == 1 ? "" : " and more");
+	return 0;
+}
+
+int sync_fetch_done(struct fetch_ctx *f)
+{
+	int rc = 0;
+	if (f->nbare && !f->p->failed && rows_without_header(f) < 0)
+		rc = -1;
+	for (size_t i = 0; i < f->nbare; i++)
+		free(f->bare[i].flags);
 	free(f->bare);
 	f->bare = NULL;
 	f->nbare = f->capbare = 0;
+	f->bare_bytes = 0;
+	return rc;
 }
 
 int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
@@ -142,6 +189,26 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 			return 0;
 		}
 	}
+	f->seen_seq = msg->seq;
+	f->seen_uid = msg->uid;
+	f->seen_expunges = f->c->sel_expunges;
+	/* Past the last row: no row of it came before. */
+	if (!row && f->metadata && msg->uid > f->last_uid &&
+	    asked_for(f, msg->uid)) {
+		if (keep_part(f, msg) < 0) {
+			f->p->failed = IMAP4_ENOMEM;
+			return -1;
+		}
+		/* Kept whole until the command ends: bounded as a batch. */
+		if (f->bare_bytes > ROWS_MAX_BYTES)
+			return refuse(f, "too many flags of messages without "
+			                 "their header");
+	}
+	if (f->listing && sync_ranges_add(f->listing, msg->uid, msg->uid) < 0)
+		return refuse(f, "%s",
+		              f->listing->over
+		                      ? "more messages listed than EXISTS"
+		                      : "out of memory");
 	int rc;
 	if (row) {
 		if (f->hi && (msg->uid < f->lo || msg->uid > f->hi))
@@ -158,17 +225,10 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 			f->p->max_uid = msg->uid;
 		f->p->fetched++;
 	} else if (msg->have & IMAP4_HAVE_FLAGS) {
-		/* Past the last row: no row of it came before. */
-		rc = f->metadata && msg->uid > f->last_uid &&
-		                     asked_for(f, msg->uid)
-		             ? headerless_row(f, msg)
-		             : sync_pending_flags(f->p, msg);
+		rc = sync_pending_flags(f->p, msg);
 	} else {
 		return 0;
 	}
-	f->seen_seq = msg->seq;
-	f->seen_uid = msg->uid;
-	f->seen_expunges = f->c->sel_expunges;
 	if (rc < 0) {
 		f->p->failed = IMAP4_ENOMEM;
 		return -1;

@@ -87,9 +87,20 @@ struct fetch_ctx {
 	/* The last FETCH with a UID, of any kind: the message a FETCH of
 	 * the same number without UID names. */
 	uint32_t seen_seq, seen_uid, seen_expunges;
-	/* UIDs asked for whose rows came without a header (sync_fetch.c) */
-	uint32_t *bare;
+	/* The messages asked for that came without a header so far */
+	struct bare_part *bare;
 	size_t nbare, capbare;
+	size_t bare_bytes; /* their flags' */
+	/* A listing of every flag: the UIDs listed, as they come (NULL
+	 * otherwise). A batch of flags written early leaves p. */
+	struct ranges *listing;
+};
+
+struct bare_part {
+	uint32_t uid;
+	int64_t size, internaldate; /* -1, STORE_NO_TIME: not told */
+	uint64_t modseq;
+	char *flags; /* NULL: not told */
 };
 
 /* imap4_fetch_each's callback: rows into f->p (metadata), flag changes
@@ -98,9 +109,10 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp);
 /* The untagged data of a SELECT (QRESYNC: VANISHED and FETCH) into f->p;
  * 1 for what is not its own. */
 int sync_on_select_data(void *payload, const imap4_resp *resp);
-/* After the command: tells of the rows that came without a header, and
- * frees what f holds. */
-void sync_fetch_done(struct fetch_ctx *f);
+/* After the command: the messages that came without a header become rows
+ * of f->p without an envelope (logged); frees what f holds. 0, or -1 out
+ * of memory. */
+int sync_fetch_done(struct fetch_ctx *f);
 
 /* ---- pending writes (sync_write.c) */
 
@@ -145,6 +157,11 @@ void sync_pending_free(struct pending *p);
  * memory. */
 int sync_pending_row(struct pending *p, const imap4_msg *msg);
 int sync_pending_flags(struct pending *p, const imap4_msg *msg);
+/* A row of uid without an envelope, of what the server told of it (flags
+ * NULL, size -1, internaldate STORE_NO_TIME, modseq 0: not told). 0, or
+ * -1 out of memory. */
+int sync_pending_bare_row(struct pending *p, uint32_t uid, const char *flags,
+                          int64_t size, int64_t internaldate, uint64_t modseq);
 /* Writes what is pending, and st (when not NULL) with it, in one
  * transaction; the rows stay in p. The mailbox's counts are refreshed
  * when rows or flags changed (st's counts are not written). A flag change

@@ -18,7 +18,7 @@ struct listed {
 	char *attrs;
 	char *special; /* every special use, space-separated, or NULL */
 	bool noselect;
-	bool hollow_shape; /* \HasChildren or \NoInferiors (sync_refused.c) */
+	bool has_children; /* \HasChildren */
 	bool known;        /* already in the cache */
 	bool asked;        /* uidvalidity read (STATUS), 0 if it said none */
 	uint32_t uidvalidity;
@@ -386,8 +386,7 @@ int sync_list(struct sync_ctx *c)
 		l->special = join_special_uses(&e, &oom);
 		l->delimiter = e.delimiter;
 		l->noselect = noselect;
-		l->hollow_shape = e.attr_bits & (IMAP4_MBOX_HASCHILDREN |
-		                                 IMAP4_MBOX_NOINFERIORS);
+		l->has_children = e.attr_bits & IMAP4_MBOX_HASCHILDREN;
 		nsrv++;
 		if (!l->name || !l->attrs || oom) {
 			free_listed(srv, nsrv);
@@ -459,7 +458,7 @@ int sync_list(struct sync_ctx *c)
 		b->name = srv[j].name;
 		srv[j].name = NULL;
 		b->delimiter = srv[j].delimiter;
-		b->hollow_shape = srv[j].hollow_shape;
+		b->has_children = srv[j].has_children;
 		c->nboxes++;
 	}
 	if (store_commit(c->store) < 0)

@@ -17,9 +17,7 @@
  * - the quirk's shape, found by two passes in a row: SELECT and STATUS
  *   both answer NO without a response code (a server that names its
  *   trouble, [SERVERBUG] [UNAVAILABLE] [NOPERM] [INUSE] ..., is believed),
- *   for a name LIST gave \HasChildren (a name kept for its children) or
- *   \NoInferiors (UW-IMAP lists every file of the home directory, its
- *   dotfiles too, and refuses to open those that are no mailbox). The
+ *   for a name LIST gave \HasChildren (a name kept for its children). The
  *   first pass keeps the messages and reports a failure; the error it
  *   records (mailboxes.last_error) starts with REFUSED, which the next
  *   pass finds. Any other outcome in between (a sync, another error)
@@ -128,7 +126,7 @@ int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
 	if (irc != IMAP4_NO || c->quiet)
 		return rc;
 	bool sure = said_nonexistent(c);
-	if (!sure && !(said_no_code(c) && b->hollow_shape))
+	if (!sure && !(said_no_code(c) && b->has_children))
 		return rc;
 	char first[sizeof(c->err)];
 	memcpy(first, c->err, sizeof(first));

@@ -5,18 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sync_ranges_add(struct ranges *r, uint32_t lo, uint32_t hi)
+/* Appends lo..hi to r. */
+static int push_range(struct ranges *r, uint32_t lo, uint32_t hi)
 {
-	if (lo > hi) {
-		uint32_t t = lo;
-		lo = hi;
-		hi = t;
-	}
-	r->total += (uint64_t)hi - lo + 1;
-	if (r->limit && r->total > r->limit) {
-		r->over = true;
-		return -1;
-	}
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 64;
 		struct plan_range *v = realloc(r->v, cap * sizeof(*v));
@@ -26,6 +17,35 @@ int sync_ranges_add(struct ranges *r, uint32_t lo, uint32_t hi)
 		r->cap = cap;
 	}
 	r->v[r->n++] = (struct plan_range){lo, hi};
+	return 0;
+}
+
+int sync_ranges_add(struct ranges *r, uint32_t lo, uint32_t hi)
+{
+	if (lo > hi) {
+		uint32_t t = lo;
+		lo = hi;
+		hi = t;
+	}
+	/* UIDs mostly come in ascending order, one or a range at a time:
+	 * one touching the last range extends it, and one said again costs
+	 * nothing (Exchange tells a listing's flags twice). */
+	struct plan_range *t = r->n ? &r->v[r->n - 1] : NULL;
+	if (t && lo >= t->lo && (lo <= t->hi || lo - 1 == t->hi)) {
+		if (hi <= t->hi)
+			return 0;
+		r->total += (uint64_t)hi - t->hi;
+		t->hi = hi;
+	} else {
+		r->total += (uint64_t)hi - lo + 1;
+		t = NULL;
+	}
+	if (r->limit && r->total > r->limit) {
+		r->over = true;
+		return -1;
+	}
+	if (!t)
+		return push_range(r, lo, hi);
 	return 0;
 }
 

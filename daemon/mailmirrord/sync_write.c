@@ -74,6 +74,20 @@ static size_t row_bytes(const struct conv_msg *m)
 	return m->bytes + m->body.bytes + 256;
 }
 
+/* Room for one more row in p. */
+static int room_for_row(struct pending *p)
+{
+	if (p->nrows < p->caprows)
+		return 0;
+	size_t cap = p->caprows ? p->caprows * 2 : 256;
+	struct conv_msg *v = realloc(p->rows, cap * sizeof(*v));
+	if (!v)
+		return -1;
+	p->rows = v;
+	p->caprows = cap;
+	return 0;
+}
+
 int sync_pending_row(struct pending *p, const imap4_msg *msg)
 {
 	if (!p->scratch && !(p->scratch = imap4_arena_new(0)))
@@ -96,18 +110,22 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg)
 			p->bytes += row_bytes(&fresh);
 			return (int)fresh.flags_dropped;
 		}
-	if (p->nrows == p->caprows) {
-		size_t cap = p->caprows ? p->caprows * 2 : 256;
-		struct conv_msg *v = realloc(p->rows, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		p->rows = v;
-		p->caprows = cap;
-	}
+	if (room_for_row(p) < 0)
+		return -1;
 	if (conv_msg(&p->rows[p->nrows], msg, p->scratch) < 0)
 		return -1;
 	p->bytes += row_bytes(&p->rows[p->nrows]);
 	return (int)p->rows[p->nrows++].flags_dropped;
+}
+
+int sync_pending_bare_row(struct pending *p, uint32_t uid, const char *flags,
+                          int64_t size, int64_t internaldate, uint64_t modseq)
+{
+	if (room_for_row(p) < 0 || conv_bare(&p->rows[p->nrows], uid, flags,
+	                                     size, internaldate, modseq) < 0)
+		return -1;
+	p->bytes += row_bytes(&p->rows[p->nrows++]);
+	return 0;
 }
 
 int sync_pending_flags(struct pending *p, const imap4_msg *msg)

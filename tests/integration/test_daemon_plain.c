@@ -550,15 +550,21 @@ Test(plain, flags_told_again_without_uid_bring_no_resync, .timeout = 60)
 		"CLOSE\n"
 		"ACCEPT\n"
 		FAKE_KNOWN_SYNC("pl_again")
-		"S: * 1 FETCH (FLAGS (\\\\Seen \\\\Flagged))\n"
+		"S: * 1 FETCH (FLAGS (\\\\Seen))\n"
 		"S: $TAG OK fetched\n"
 		"C: $TAG LIST \"\" *\n"
 		"S: * LIST (\\\\HasNoChildren) \"/\" pl_again\n"
 		"S: $TAG OK listed\n"
+		FAKE_EXAMINE("pl_again", 1, 2)
+		"C: $TAG UID FETCH 1:1 (UID FLAGS)\n"
+		FAKE_FLAGS(1, 1, "\\\\Seen \\\\Answered")
+		"S: * 1 FETCH (FLAGS (\\\\Seen \\\\Answered))\n"
+		"S: $TAG OK fetched\n"
+		/* no resync: the wait, until the test stops the daemon */
 		FAKE_STOP;
 	/* clang-format on */
 	play_live("pl_again", script,
-	          "SELECT count(*) FROM messages WHERE flags LIKE '%Flagged%'",
+	          "SELECT count(*) FROM messages WHERE flags LIKE '%Answered%'",
 	          1, NULL);
 }
 
