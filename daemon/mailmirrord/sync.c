@@ -142,19 +142,8 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->store_full = false;
 	c->notify_on = false;
 	c->condstore = c->qresync = false;
+	c->id_told = false;
 	imap4_set_unsolicited(h, sync_on_unsolicited, c);
-	/* RFC 2971: who we are, to a server that asks. Some will not open a
-	 * mailbox for a client that has not said (NetEase's "Unsafe
-	 * Login"); a server that refuses the command loses us nothing. */
-	if (imap4_has_capability(h, "ID")) {
-		static const char *const id[] = {"name", "mailmirror",
-		                                 "version", MAILMIRROR_VERSION,
-		                                 NULL};
-		sync_beat(c);
-		int rc = imap4_id(h, id);
-		if (rc < 0 && sync_fail_imap(c, "ID", rc) == SYNC_ECONN)
-			return SYNC_ECONN;
-	}
 	/* RFC 7162 3.2.3: ENABLE QRESYNC implies CONDSTORE. */
 	const char *want = imap4_has_capability(h, "QRESYNC")     ? "QRESYNC"
 	                   : imap4_has_capability(h, "CONDSTORE") ? "CONDSTORE"
@@ -192,6 +181,22 @@ struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
 			return &c->boxes[i];
 	}
 	return NULL;
+}
+
+/* RFC 2971: who we are, to a server that lists ID and refused to open a
+ * mailbox (irc), once a connection: some open none for a client that has
+ * not said (NetEase's "NO SELECT Unsafe Login"). Told only then: to the
+ * others it would be a round trip more on every connection. true when it
+ * was told now, and the refused command is worth asking again. */
+static bool tell_id(struct sync_ctx *c, int irc)
+{
+	static const char *const id[] = {"name", "mailmirror", "version",
+	                                 MAILMIRROR_VERSION, NULL};
+	if (irc != IMAP4_NO || c->id_told || !imap4_has_capability(c->h, "ID"))
+		return false;
+	c->id_told = true;
+	sync_beat(c);
+	return imap4_id(c->h, id) == IMAP4_OK;
 }
 
 /* ------------------------------------------------------ one mailbox */
@@ -713,6 +718,12 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 	sync_beat(c);
 	int irc = imap4_select_ex(c->h, &info, b->name, &sp,
 	                          sync_on_select_data, &f);
+	if (tell_id(c, irc)) {
+		sync_pending_free(&p);
+		f = (struct fetch_ctx){.c = c, .b = b, .p = &p};
+		irc = imap4_select_ex(c->h, &info, b->name, &sp,
+		                      sync_on_select_data, &f);
+	}
 	if (irc != IMAP4_OK) {
 		/* Nothing is selected, so no news is pending about it: a
 		 * mailbox that cannot be selected is retried at the next
@@ -807,6 +818,8 @@ static int status_news(struct sync_ctx *c, const struct sync_box *b, bool *news,
 	                     : "(MESSAGES UIDNEXT UIDVALIDITY)";
 	sync_beat(c);
 	int rc = imap4_status(c->h, b->name, items);
+	if (tell_id(c, rc))
+		rc = imap4_status(c->h, b->name, items);
 	*news = false;
 	*answered = rc == IMAP4_OK;
 	if (rc != IMAP4_OK)

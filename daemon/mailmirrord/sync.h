@@ -85,6 +85,7 @@ struct sync_ctx {
 	bool sel_dirty;          /* the server reported a change that needs a
 	                            resync (EXISTS, EXPUNGE, FETCH w/o UID) */
 	bool condstore, qresync; /* enabled on this connection */
+	bool id_told;            /* ID sent on this connection (sync.c) */
 	bool notify_lost; /* the server stopped NOTIFY (sync_notify_overflow)
 	                     since sync_notify */
 	/* A NOTIFY SET is in effect on this connection (sync_notify; cleared

@@ -1105,20 +1105,29 @@ Test(hostile, a_listing_past_the_memory_bound_drops_nothing, .timeout = 120)
 	done(&h);
 }
 
-/* A server that lists ID (RFC 2971) is told who we are, before anything
- * else: NetEase (163.com, 126.com) opens no mailbox for a client that has
- * not said ("Unsafe Login"). */
-Test(hostile, id_to_a_server_that_lists_it, .timeout = 60)
+/* A server that lists ID (RFC 2971) and will not open a mailbox is told
+ * who we are, and asked again: NetEase (163.com, 126.com) opens none for
+ * a client that has not said ("Unsafe Login"). Other servers are not
+ * told: a round trip more on every connection. */
+Test(hostile, id_to_a_server_that_wants_it, .timeout = 60)
 {
 	struct hostile h;
 	struct script sc = {0};
 	add(&sc, GREETING
 	    "C~ $TAG LOGIN \n"
-	    "S: $TAG OK [CAPABILITY IMAP4rev1 ID] logged in\n"
+	    "S: $TAG OK [CAPABILITY IMAP4rev1 ID] logged in\n" LIST_CMD
+	    "S: * LIST () \"/\" ho_id\nS: $TAG OK listed\n"
+	    "C~ $TAG EXAMINE ho_id$\n"
+	    "S: $TAG NO SELECT Unsafe Login. Please contact kefu@188.com "
+	    "for help\n"
 	    "C~ $TAG ID \\(\"name\" \"mailmirror\" \"version\" "
 	    "\"[0-9.]+\"\\)$\n"
-	    "S: * ID (\"name\" \"Coremail Imap\")\nS: $TAG OK ID completed\n");
-	add_box(&sc, "ho_id", 1);
+	    "S: * ID (\"name\" \"Coremail Imap\")\nS: $TAG OK ID completed\n"
+	    "C~ $TAG EXAMINE ho_id$\n"
+	    "S: * 1 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 2] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	    "S: * SEARCH 1\nS: $TAG OK searched\n");
 	add_fetch_cmd(&sc, "1");
 	add_msg(&sc, 1, 1);
 	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
