@@ -328,6 +328,22 @@ measure_2_tls() {
 	fresh "$cache"
 }
 
+# mbsync_runs RC TAG WHAT: $runs pulls of B$body with mbsync -c RC into a
+# fresh Maildir, timed into $st.TAG.stat; each must hold every message.
+mbsync_runs() {
+	r=1
+	while [ "$r" -le "$runs" ]; do
+		rm -rf "$work/mbsync"
+		mkdir -p "$work/mbsync"
+		"$work/runstat" "$st.$2.stat" \
+			mbsync -c "$1" -q bench 2> "$st.$2.log" ||
+			die "$3 failed: $(tail -n 3 "$st.$2.log")"
+		got=$(find "$work/mbsync/B$body/cur" "$work/mbsync/B$body/new" -type f | wc -l)
+		[ "$got" = "$body" ] || die "$3 stored $got of $body messages"
+		r=$((r + 1))
+	done
+}
+
 measure_2() {
 	say "2. full-body sync of $body messages"
 	st=$work/body
@@ -394,34 +410,14 @@ measure_2() {
 		SyncState *
 		EOF
 		chmod 600 "$work/mbsyncrc"
-		r=1
-		while [ "$r" -le "$runs" ]; do
-			rm -rf "$work/mbsync"
-			mkdir -p "$work/mbsync"
-			"$work/runstat" "$st.mbsync.stat" \
-				mbsync -c "$work/mbsyncrc" -q bench 2> "$st.mbsync.log" ||
-				die "mbsync failed: $(tail -n 3 "$st.mbsync.log")"
-			got=$(find "$work/mbsync/B$body/cur" "$work/mbsync/B$body/new" -type f | wc -l)
-			[ "$got" = "$body" ] || die "mbsync stored $got of $body messages"
-			r=$((r + 1))
-		done
+		mbsync_runs "$work/mbsyncrc" mbsync mbsync
 		# mbsync matches the certificate to a host name, not an address.
 		sed -e "s/^Host 127.0.0.1\$/Host localhost/" \
 			-e "s/^Port $IMAP_PORT\$/Port $IMAPS_PORT/" \
 			-e "s|^SSLType None\$|SSLType IMAPS\nCertificateFile $IMAP_CA|" \
 			"$work/mbsyncrc" > "$work/mbsyncrc-tls"
 		chmod 600 "$work/mbsyncrc-tls"
-		r=1
-		while [ "$r" -le "$runs" ]; do
-			rm -rf "$work/mbsync"
-			mkdir -p "$work/mbsync"
-			"$work/runstat" "$st.tlsmbsync.stat" \
-				mbsync -c "$work/mbsyncrc-tls" -q bench 2> "$st.tlsmbsync.log" ||
-				die "mbsync over TLS failed: $(tail -n 3 "$st.tlsmbsync.log")"
-			got=$(find "$work/mbsync/B$body/cur" "$work/mbsync/B$body/new" -type f | wc -l)
-			[ "$got" = "$body" ] || die "mbsync over TLS stored $got of $body messages"
-			r=$((r + 1))
-		done
+		mbsync_runs "$work/mbsyncrc-tls" tlsmbsync "mbsync over TLS"
 		rm -rf "$work/mbsync"
 	else
 		echo "mbsync: not installed (apt-get install isync)" > "$st.mbsync.note"

@@ -398,6 +398,19 @@ static void converges(struct hostile *h, const char *box, unsigned n)
 	             (long)n);
 }
 
+/* A first run against an honest server with box of n messages, all
+ * mirrored: the state a test's second session starts from. */
+static void synced_once(struct hostile *h, const char *box, unsigned n)
+{
+	struct script sc = {0};
+	add_honest(&sc, box, n);
+	start(h, box, sc.s);
+	free(sc.s);
+	check_ok(h, run(h));
+	finish(h);
+	cr_assert_eq(messages(h), n);
+}
+
 /* The run failed, the log says why (reason; NULL: any reason) and
  * nothing of the refused batch was kept; then, when n is not 0, an honest
  * server with n messages brings the cache to exactly them. Ends the
@@ -1027,12 +1040,7 @@ Test(hostile, header_fields_echoed_without_the_space, .timeout = 60)
 Test(hostile, flags_told_again_without_uid_are_that_messages, .timeout = 60)
 {
 	struct hostile h;
-	struct script sc = {0};
-	add_honest(&sc, "ho_xf", 3);
-	start(&h, "ho_xf", sc.s);
-	free(sc.s);
-	check_ok(&h, run(&h));
-	finish(&h);
+	synced_once(&h, "ho_xf", 3);
 
 	struct script s2 = {0};
 	add(&s2,
@@ -1070,13 +1078,7 @@ Test(hostile, a_listing_past_the_memory_bound_drops_nothing, .timeout = 120)
 {
 	struct hostile h;
 	enum { N = 2000 };
-	struct script sc = {0};
-	add_honest(&sc, "ho_big", N);
-	start(&h, "ho_big", sc.s);
-	free(sc.s);
-	check_ok(&h, run(&h));
-	finish(&h);
-	cr_assert_eq(messages(&h), N);
+	synced_once(&h, "ho_big", N);
 
 	struct script s2 = {0};
 	add(&s2,
@@ -1686,13 +1688,7 @@ static void rename_scenario(struct script *sc, unsigned size, const char *date)
 Test(hostile, a_same_uidvalidity_is_no_rename, .timeout = 60)
 {
 	struct hostile h;
-	struct script sc = {0};
-	add_honest(&sc, "ho_rn", 2);
-	start(&h, "ho_rn", sc.s);
-	free(sc.s);
-	check_ok(&h, run(&h));
-	finish(&h);
-	cr_assert_eq(messages(&h), 2);
+	synced_once(&h, "ho_rn", 2);
 
 	struct script s2 = {0};
 	rename_scenario(&s2, 999, "02-Jul-2025 11:00:00 +0000");
@@ -1730,12 +1726,7 @@ Test(hostile, a_same_uidvalidity_is_no_rename, .timeout = 60)
 Test(hostile, a_rename_keeps_the_messages, .timeout = 60)
 {
 	struct hostile h;
-	struct script sc = {0};
-	add_honest(&sc, "ho_rn", 2);
-	start(&h, "ho_rn", sc.s);
-	free(sc.s);
-	check_ok(&h, run(&h));
-	finish(&h);
+	synced_once(&h, "ho_rn", 2);
 
 	struct script s2 = {0};
 	rename_scenario(&s2, 120, "01-Jul-2025 10:00:00 +0000");
