@@ -321,7 +321,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		int irc = imap4_fetch_each(c->h, true, set,
 		                           meta_items(c, items, sizeof(items)),
 		                           sync_on_fetch, &f);
-		if (sync_fetch_done(&f) < 0 && !p->failed)
+		if (sync_fetch_done(&f, irc == IMAP4_OK) < 0 && !p->failed)
 			p->failed = IMAP4_ENOMEM;
 		free(set);
 		if (p->dirty)

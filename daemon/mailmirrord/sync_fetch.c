@@ -132,10 +132,10 @@ static int rows_without_header(struct fetch_ctx *f)
 	return 0;
 }
 
-int sync_fetch_done(struct fetch_ctx *f)
+int sync_fetch_done(struct fetch_ctx *f, bool complete)
 {
 	int rc = 0;
-	if (f->nbare && !f->p->failed && rows_without_header(f) < 0)
+	if (complete && f->nbare && !f->p->failed && rows_without_header(f) < 0)
 		rc = -1;
 	for (size_t i = 0; i < f->nbare; i++)
 		free(f->bare[i].flags);

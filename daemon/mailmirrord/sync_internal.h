@@ -109,10 +109,10 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp);
 /* The untagged data of a SELECT (QRESYNC: VANISHED and FETCH) into f->p;
  * 1 for what is not its own. */
 int sync_on_select_data(void *payload, const imap4_resp *resp);
-/* After the command: the messages that came without a header become rows
- * of f->p without an envelope (logged); frees what f holds. 0, or -1 out
- * of memory. */
-int sync_fetch_done(struct fetch_ctx *f);
+/* After the command: when it is complete (answered OK), the messages that
+ * came without a header become rows of f->p without an envelope (logged);
+ * frees what f holds. 0, or -1 out of memory. */
+int sync_fetch_done(struct fetch_ctx *f, bool complete);
 
 /* ---- pending writes (sync_write.c) */
 
