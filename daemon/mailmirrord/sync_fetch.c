@@ -221,9 +221,6 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 			              msg->uid, msg->seq);
 		row_came(f, msg->uid);
 		rc = sync_pending_row(f->p, msg);
-		if (msg->uid > f->p->max_uid)
-			f->p->max_uid = msg->uid;
-		f->p->fetched++;
 	} else if (msg->have & IMAP4_HAVE_FLAGS) {
 		rc = sync_pending_flags(f->p, msg);
 	} else {

@@ -140,9 +140,6 @@ struct pending {
 	                 with a MODSEQ below the cached one */
 	size_t stale; /* flag changes refused for such a MODSEQ (set by the
 	                 commit, see sync_ctx.nstale) */
-	/* fetch of new messages */
-	uint32_t max_uid;
-	size_t fetched;
 	size_t nbodies; /* of the rows, with a body (set by the commit) */
 };
 

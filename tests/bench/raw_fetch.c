@@ -118,6 +118,8 @@ static int start_tls(struct conn *c, const char *host, const char *cafile,
 	return rc < 0 ? -1 : 0;
 }
 
+/* write(2)/read(2), or their GnuTLS counterparts: -1 with errno as the
+ * system calls do, -2 for a TLS failure already reported. */
 static ssize_t conn_write(struct conn *c, const char *s, size_t n)
 {
 	if (!c->tls)
