@@ -37,19 +37,25 @@ int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
 		char tail;
 
 		if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 &&
-		    y >= 1970 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+		    y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
 			tm.tm_year = y - 1900;
 			tm.tm_mon = m - 1;
 			tm.tm_mday = d;
 			tm.tm_isdst = -1;
+			/* -1 is also a second of 1969: mktime tells its
+			 * success by setting tm_wday. */
+			tm.tm_wday = -1;
 			time_t t = mktime(&tm);
 			/* mktime normalises 2024-02-30 to March 1st; such a
 			 * date is a typo, not a wish. */
-			if (t != (time_t)-1 && tm.tm_mday == d &&
+			if (tm.tm_wday >= 0 && tm.tm_mday == d &&
 			    tm.tm_mon == m - 1) {
 				*out = (int64_t)t;
 				return QUERY_OK;
 			}
+			snprintf(err, errlen, "--since: there is no date %s",
+			         s);
+			return QUERY_USAGE;
 		}
 	}
 	snprintf(err, errlen,

@@ -1239,6 +1239,14 @@ Test(output, since)
 	cr_assert_eq(t, T0 - 14 * 86400);
 	cr_assert_eq(query_parse_since(&t, "2024-02-30", T0, err, sizeof(err)),
 	             QUERY_USAGE);
+	cr_assert(strstr(err, "no date 2024-02-30"), "%s", err);
+	/* Mail dated before 1970 is cached too. */
+	cr_assert_eq(query_parse_since(&t, "1969-12-31", T0, err, sizeof(err)),
+	             QUERY_OK);
+	cr_assert_eq(t, -86400);
+	cr_assert_eq(query_parse_since(&t, "1900-01-02", T0, err, sizeof(err)),
+	             QUERY_OK);
+	cr_assert_eq(t, -2208902400LL);
 	cr_assert_eq(
 	        query_parse_since(&t, "99999999999d", T0, err, sizeof(err)),
 	        QUERY_USAGE);
