@@ -268,6 +268,9 @@ int store_mailbox_set_error(struct store *s, int64_t mailbox,
 int store_mailbox_get_error(char *buf, size_t len, struct store *s,
                             int64_t mailbox);
 
+/* The mailbox's hierarchy delimiter as LIST last gave it, '\0' for none. */
+int store_mailbox_get_delimiter(char *out, struct store *s, int64_t mailbox);
+
 /* Sets unseen_count, and exists_count too unless only flags changed,
  * from the cached rows (exists_count costs a scan of the mailbox's rows;
  * unseen_count one of its unread ones). */

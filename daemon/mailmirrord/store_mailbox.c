@@ -370,11 +370,12 @@ int store_mailbox_set_error(struct store *s, int64_t mailbox, const char *error)
 	                      "setting the mailbox error");
 }
 
-int store_mailbox_get_error(char *buf, size_t len, struct store *s,
-                            int64_t mailbox)
+/* One text column of mailbox's row into buf ("" for NULL). */
+static int get_text(char *buf, size_t len, struct store *s, int64_t mailbox,
+                    enum stmt_id id, const char *what)
 {
 	int rc = STORE_OK;
-	sqlite3_stmt *st = store_stmt(s, ST_MAILBOX_GET_ERROR, &rc);
+	sqlite3_stmt *st = store_stmt(s, id, &rc);
 
 	if (len)
 		buf[0] = '\0';
@@ -391,9 +392,25 @@ int store_mailbox_get_error(char *buf, size_t len, struct store *s,
 		store_set_err(s, "no mailbox %lld", (long long)mailbox);
 		rc = STORE_ENOTFOUND;
 	} else {
-		rc = store_fail(s, rc, "reading the mailbox error");
+		rc = store_fail(s, rc, what);
 	}
 	store_done(st);
+	return rc;
+}
+
+int store_mailbox_get_error(char *buf, size_t len, struct store *s,
+                            int64_t mailbox)
+{
+	return get_text(buf, len, s, mailbox, ST_MAILBOX_GET_ERROR,
+	                "reading the mailbox error");
+}
+
+int store_mailbox_get_delimiter(char *out, struct store *s, int64_t mailbox)
+{
+	char buf[2];
+	int rc = get_text(buf, sizeof(buf), s, mailbox, ST_MAILBOX_DELIMITER,
+	                  "reading the mailbox delimiter");
+	*out = buf[0];
 	return rc;
 }
 

@@ -70,6 +70,8 @@ const char *const store_sql[ST_COUNT] = {
 		"UPDATE mailboxes SET last_error = ?2 WHERE id = ?1",
 	[ST_MAILBOX_GET_ERROR] =
 		"SELECT last_error FROM mailboxes WHERE id = ?1",
+	[ST_MAILBOX_DELIMITER] =
+		"SELECT delimiter FROM mailboxes WHERE id = ?1",
 	[ST_MAILBOX_RECOUNT] =
 		"UPDATE mailboxes SET "
 		"exists_count = (SELECT count(*) FROM messages "

@@ -121,28 +121,30 @@ static void free_listed(struct listed *v, size_t n)
 	free(v);
 }
 
-/* The UIDVALIDITY of a mailbox new to us, to recognise a rename. */
-static uint32_t status_uidvalidity(struct sync_ctx *c, const char *name)
+/* STATUS name (UIDVALIDITY): the command's result, and *uidvalidity the
+ * one it told (0 when it told none). */
+static int status_uidvalidity(struct sync_ctx *c, const char *name,
+                              uint32_t *uidvalidity)
 {
+	*uidvalidity = 0;
 	sync_beat(c);
-	if (imap4_status(c->h, name, "(UIDVALIDITY)") != IMAP4_OK)
-		return 0;
-	for (size_t i = 0; i < imap4_data_count(c->h); i++) {
+	int rc = imap4_status(c->h, name, "(UIDVALIDITY)");
+	for (size_t i = 0; rc == IMAP4_OK && i < imap4_data_count(c->h); i++) {
 		imap4_status_info st;
 		const imap4_resp *r = imap4_data_at(c->h, i);
 		if (r->name && strcmp(r->name, "STATUS") == 0 &&
 		    imap4_status_parse(&st, r) == 0 &&
 		    (st.have & IMAP4_ST_UIDVALIDITY))
-			return st.uidvalidity;
+			*uidvalidity = st.uidvalidity;
 	}
-	return 0;
+	return rc;
 }
 
 /* A listed name's UIDVALIDITY, asked once per LIST. */
 static uint32_t uidvalidity_of(struct sync_ctx *c, struct listed *l)
 {
 	if (!l->asked) {
-		l->uidvalidity = status_uidvalidity(c, l->name);
+		(void)status_uidvalidity(c, l->name, &l->uidvalidity);
 		l->asked = true;
 	}
 	return l->uidvalidity;
@@ -224,17 +226,63 @@ static int holds_cached(struct sync_ctx *c, int64_t id, const char *name)
 	return sc.found > 0 && sc.differ == 0;
 }
 
-/* A stored mailbox the server no longer lists: renamed (RFC 3501 6.3.5
- * keeps UIDVALIDITY) when a name new to us has the same UIDVALIDITY and
- * the cached messages (holds_cached), else deleted. Logged within the
- * pass's limits (renames, drops). */
+/* Whether the server still has a stored mailbox that its LIST left out:
+ * 1 when STATUS finds it under the UIDVALIDITY cached, 0 when not, < 0
+ * when the connection failed. Dovecot 2.3, after renames under NOTIFY,
+ * answers a session's every later LIST with a few of its mailboxes: a
+ * LIST is no proof that a mailbox is gone. */
+static int still_there(struct sync_ctx *c, const char *name,
+                       uint32_t uidvalidity)
+{
+	uint32_t now;
+	if (uidvalidity == 0)
+		return 0; /* nothing cached to keep */
+	int rc = status_uidvalidity(c, name, &now);
+	if (rc != IMAP4_OK)
+		return sync_fail_imap(c, "STATUS", rc) == SYNC_ECONN
+		               ? SYNC_ECONN
+		               : 0;
+	return now == uidvalidity;
+}
+
+/* What a pass did with stored mailboxes the server did not list, each
+ * kind logged within limits. */
+struct unlisted {
+	struct loglimit renames, drops, unwanted, kept_log;
+	struct stored_list kept; /* found by STATUS: mirrored still */
+};
+
+static int keep_unlisted(struct unlisted *u, const struct stored_box *box)
+{
+	if (collect_stored(&u->kept, box->id, box->name) < 0)
+		return -1;
+	return 0;
+}
+
+/* A stored mailbox the server no longer lists: dropped when the
+ * configuration no longer wants it; renamed (RFC 3501 6.3.5 keeps
+ * UIDVALIDITY) when a name new to us has the same UIDVALIDITY and the
+ * cached messages (holds_cached); kept when STATUS still finds it
+ * (still_there); else deleted. */
 static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
-                         struct listed *srv, size_t nsrv,
-                         struct loglimit *renames, struct loglimit *drops)
+                         struct listed *srv, size_t nsrv, struct unlisted *u)
 {
 	struct store_mailbox_state st;
-	if (store_mailbox_get_state(&st, c->store, box->id) < 0)
+	char delim;
+	if (store_mailbox_get_state(&st, c->store, box->id) < 0 ||
+	    store_mailbox_get_delimiter(&delim, c->store, box->id) < 0)
 		return sync_fail_store(c, "read mailbox state");
+	if (!plan_mailbox_wanted((const char *const *)c->conf->mailboxes,
+	                         (const char *const *)c->conf->exclude,
+	                         box->name, delim)) {
+		if (store_mailbox_delete(c->store, box->id) < 0)
+			return sync_fail_store(c, "delete mailbox");
+		log_msg(loglimit_level(&u->unwanted, LOG_LEVEL_NOTICE),
+		        c->conf->name, box->name,
+		        "mailbox no longer mirrored (mailboxes, exclude); "
+		        "dropped");
+		return SYNC_OK;
+	}
 	for (size_t j = 0; j < nsrv && st.uidvalidity; j++) {
 		if (srv[j].known || srv[j].noselect ||
 		    uidvalidity_of(c, &srv[j]) != st.uidvalidity)
@@ -247,16 +295,38 @@ static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
 		if (store_mailbox_rename(c->store, box->id, srv[j].name) < 0)
 			return sync_fail_store(c, "rename mailbox");
 		srv[j].known = true;
-		log_msg(loglimit_level(renames, LOG_LEVEL_NOTICE),
+		log_msg(loglimit_level(&u->renames, LOG_LEVEL_NOTICE),
 		        c->conf->name, srv[j].name, "mailbox renamed (was %s)",
 		        box->name);
 		return SYNC_OK;
 	}
+	int there = still_there(c, box->name, st.uidvalidity);
+	if (there < 0)
+		return there;
+	if (there) {
+		if (keep_unlisted(u, box) < 0) {
+			snprintf(c->err, sizeof(c->err), "out of memory");
+			return SYNC_ESTORE;
+		}
+		log_msg(loglimit_level(&u->kept_log, LOG_LEVEL_WARNING),
+		        c->conf->name, box->name,
+		        "LIST left out this mailbox, which STATUS still finds: "
+		        "kept");
+		return SYNC_OK;
+	}
 	if (store_mailbox_delete(c->store, box->id) < 0)
 		return sync_fail_store(c, "delete mailbox");
-	log_msg(loglimit_level(drops, LOG_LEVEL_NOTICE), c->conf->name,
+	log_msg(loglimit_level(&u->drops, LOG_LEVEL_NOTICE), c->conf->name,
 	        box->name, "mailbox gone from the server; dropped");
 	return SYNC_OK;
+}
+
+static void log_more(struct sync_ctx *c, struct loglimit *l, const char *what)
+{
+	uint64_t more = loglimit_end(l);
+	if (more)
+		log_notice(c->conf->name, NULL, "... and %" PRIu64 " more %s",
+		           more, what);
 }
 
 /* Stored mailboxes the server no longer lists (a \Noselect entry holds no
@@ -264,9 +334,8 @@ static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
  * renames or drops every mailbox of the account: past the first few, the
  * names go to debug level and a line counts them. */
 static int reconcile_gone(struct sync_ctx *c, struct stored_list *stored,
-                          struct listed *srv, size_t nsrv)
+                          struct listed *srv, size_t nsrv, struct unlisted *u)
 {
-	struct loglimit renames = {0}, drops = {0};
 	int rc = SYNC_OK;
 	for (size_t i = 0; i < stored->n && rc == SYNC_OK; i++) {
 		bool present = false;
@@ -274,19 +343,13 @@ static int reconcile_gone(struct sync_ctx *c, struct stored_list *stored,
 			present = !srv[j].noselect &&
 			          strcmp(srv[j].name, stored->v[i].name) == 0;
 		if (!present)
-			rc = reconcile_one(c, &stored->v[i], srv, nsrv,
-			                   &renames, &drops);
+			rc = reconcile_one(c, &stored->v[i], srv, nsrv, u);
 	}
-	uint64_t more = loglimit_end(&renames);
-	if (more)
-		log_notice(c->conf->name, NULL,
-		           "... and %" PRIu64 " more mailboxes renamed", more);
-	more = loglimit_end(&drops);
-	if (more)
-		log_notice(c->conf->name, NULL,
-		           "... and %" PRIu64
-		           " more mailboxes gone from the server; dropped",
-		           more);
+	log_more(c, &u->renames, "mailboxes renamed");
+	log_more(c, &u->unwanted, "mailboxes no longer mirrored; dropped");
+	log_more(c, &u->kept_log,
+	         "mailboxes left out by LIST but found by STATUS: kept");
+	log_more(c, &u->drops, "mailboxes gone from the server; dropped");
 	return rc;
 }
 
@@ -411,6 +474,7 @@ int sync_list(struct sync_ctx *c)
 		           "exclude leaves no mailbox to mirror");
 
 	struct stored_list stored = {0};
+	struct unlisted u = {0};
 	rc = store_mailbox_each(c->store, c->account_id, collect_stored,
 	                        &stored);
 	if (rc < 0) {
@@ -428,12 +492,12 @@ int sync_list(struct sync_ctx *c)
 		            "taken for gone until a LIST reads whole",
 		            unread, unread == 1 ? "y" : "ies");
 	else
-		rc = reconcile_gone(c, &stored, srv, nsrv);
+		rc = reconcile_gone(c, &stored, srv, nsrv, &u);
 	if (rc < 0)
 		goto out;
 
 	sync_clear(c);
-	c->boxes = calloc(nsrv ? nsrv : 1, sizeof(*c->boxes));
+	c->boxes = calloc(nsrv + u.kept.n + 1, sizeof(*c->boxes));
 	if (!c->boxes) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		rc = SYNC_ESTORE;
@@ -461,6 +525,19 @@ int sync_list(struct sync_ctx *c)
 		b->has_children = srv[j].has_children;
 		c->nboxes++;
 	}
+	/* Kept as the cache has them: the LIST said nothing new of them. */
+	for (size_t i = 0; i < u.kept.n; i++) {
+		struct sync_box *b = &c->boxes[c->nboxes];
+		b->id = u.kept.v[i].id;
+		if (store_mailbox_get_delimiter(&b->delimiter, c->store,
+		                                b->id) < 0) {
+			rc = sync_fail_store(c, "read mailbox state");
+			goto out;
+		}
+		b->name = u.kept.v[i].name;
+		u.kept.v[i].name = NULL;
+		c->nboxes++;
+	}
 	if (store_commit(c->store) < 0)
 		rc = sync_fail_store(c, "commit");
 	else
@@ -469,6 +546,9 @@ out:
 	for (size_t i = 0; i < stored.n; i++)
 		free(stored.v[i].name);
 	free(stored.v);
+	for (size_t i = 0; i < u.kept.n; i++)
+		free(u.kept.v[i].name);
+	free(u.kept.v);
 	free_listed(srv, nsrv);
 	return rc;
 }

@@ -1659,6 +1659,59 @@ Test(hostile, an_unreadable_list_entry_drops_no_mailbox, .timeout = 60)
 	done(&h);
 }
 
+/* Dovecot 2.3, after renames under NOTIFY, answers a session's LIST with
+ * a few of its mailboxes. A mailbox the LIST leaves out but STATUS still
+ * finds, under the UIDVALIDITY cached, is kept with its messages. */
+Test(hostile, a_short_list_drops_no_mailbox_status_finds, .timeout = 60)
+{
+	struct hostile h;
+	synced_once(&h, "ho_sl", 3);
+
+	struct script s2 = {0};
+	add(&s2, HELLO
+	    "C~ $TAG EXAMINE ho_sl$\n"
+	    "S: * 3 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 4] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID FETCH 1:3 \\(UID FLAGS\\)$\n"
+	    "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+	    "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
+	    "S: * 3 FETCH (UID 3 FLAGS (\\\\Seen))\n"
+	    "S: $TAG OK fetched\n" LIST_CMD "S: $TAG OK listed\n"
+	    "C~ $TAG STATUS ho_sl \\(UIDVALIDITY\\)$\n"
+	    "S: * STATUS ho_sl (UIDVALIDITY 7)\nS: $TAG OK status\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "LIST left out this mailbox", NULL);
+	cr_assert_eq(messages(&h), 3, "the mailbox was dropped");
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 1);
+	done(&h);
+}
+
+/* A mailbox the configuration no longer names is dropped as such, not
+ * as one gone from the server, and without asking the server. */
+Test(hostile, a_mailbox_no_longer_configured_is_dropped_as_such, .timeout = 60)
+{
+	struct hostile h;
+	synced_once(&h, "ho_nc", 2);
+
+	restart(&h, HELLO LIST_CMD "S: * LIST () \"/\" ho_nc\n"
+	                           "S: $TAG OK listed\n" LOGOUT);
+	write_conf(&h, "ho_other", false, NULL);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "ho_nc", "no longer mirrored", NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "gone from the server"), "%s", log);
+	free(log);
+	cr_assert_eq(messages(&h), 0);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes"), 0);
+	done(&h);
+}
+
 /* The second session after ho_rn (2 messages) left the server, which
  * lists ho_rnZ with the same UIDVALIDITY; its messages 1 and 2 are of
  * size and INTERNALDATE as given. Up to the sample's FETCH. */
@@ -1692,8 +1745,11 @@ Test(hostile, a_same_uidvalidity_is_no_rename, .timeout = 60)
 
 	struct script s2 = {0};
 	rename_scenario(&s2, 999, "02-Jul-2025 11:00:00 +0000");
-	/* Not it: dropped, and ho_rnZ mirrored from nothing. */
-	add(&s2, "C~ $TAG EXAMINE ho_rnZ$\n"
+	/* Not it, and not there either: dropped, and ho_rnZ mirrored from
+	 * nothing. */
+	add(&s2, "C~ $TAG STATUS ho_rn \\(UIDVALIDITY\\)$\n"
+	         "S: $TAG NO [NONEXISTENT] no such mailbox\n"
+	         "C~ $TAG EXAMINE ho_rnZ$\n"
 	         "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
 	         "S: * OK [UIDNEXT 3] ok\nS: $TAG OK [READ-ONLY] examined\n"
 	         "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH 1 2\n"
