@@ -136,6 +136,22 @@ static void add_msg(struct script *sc, unsigned seq, unsigned uid)
 	    seq, uid, uid, uid);
 }
 
+/* A later session's look at box, cached with its n messages (UIDs 1..n,
+ * \Seen) by add_honest: examined unchanged, their flags listed (the
+ * server has no CONDSTORE). */
+static void add_unchanged(struct script *sc, const char *box, unsigned n)
+{
+	add(sc,
+	    "C~ $TAG EXAMINE %s$\n"
+	    "S: * %u EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT %u] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID FETCH 1:%u \\(UID FLAGS\\)$\n",
+	    box, n, n + 1, n);
+	for (unsigned u = 1; u <= n; u++)
+		add(sc, "S: * %u FETCH (UID %u FLAGS (\\\\Seen))\n", u, u);
+	add(sc, "S: $TAG OK fetched\n");
+}
+
 /* A whole honest first session: box with n messages. */
 static void add_honest(struct script *sc, const char *box, unsigned n)
 {
@@ -1638,16 +1654,10 @@ Test(hostile, an_unreadable_list_entry_drops_no_mailbox, .timeout = 60)
 	cr_assert_eq(messages(&h), 3);
 
 	struct script s2 = {0};
-	add(&s2, HELLO
-	    "C~ $TAG EXAMINE ho_ul$\n"
-	    "S: * 3 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
-	    "S: * OK [UIDNEXT 4] ok\nS: $TAG OK [READ-ONLY] examined\n"
-	    "C~ $TAG UID FETCH 1:3 \\(UID FLAGS\\)$\n"
-	    "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
-	    "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
-	    "S: * 3 FETCH (UID 3 FLAGS (\\\\Seen))\n"
-	    "S: $TAG OK fetched\n" LIST_CMD
-	    "S: * LIST () \"//\" ho_ul\nS: $TAG OK listed\n" LOGOUT);
+	add(&s2, HELLO);
+	add_unchanged(&s2, "ho_ul", 3);
+	add(&s2,
+	    LIST_CMD "S: * LIST () \"//\" ho_ul\nS: $TAG OK listed\n" LOGOUT);
 	restart(&h, s2.s);
 	free(s2.s);
 	check_ok(&h, run(&h));
@@ -1668,15 +1678,10 @@ Test(hostile, a_short_list_drops_no_mailbox_status_finds, .timeout = 60)
 	synced_once(&h, "ho_sl", 3);
 
 	struct script s2 = {0};
-	add(&s2, HELLO
-	    "C~ $TAG EXAMINE ho_sl$\n"
-	    "S: * 3 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
-	    "S: * OK [UIDNEXT 4] ok\nS: $TAG OK [READ-ONLY] examined\n"
-	    "C~ $TAG UID FETCH 1:3 \\(UID FLAGS\\)$\n"
-	    "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
-	    "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
-	    "S: * 3 FETCH (UID 3 FLAGS (\\\\Seen))\n"
-	    "S: $TAG OK fetched\n" LIST_CMD "S: $TAG OK listed\n"
+	add(&s2, HELLO);
+	add_unchanged(&s2, "ho_sl", 3);
+	add(&s2, LIST_CMD
+	    "S: $TAG OK listed\n"
 	    "C~ $TAG STATUS ho_sl \\(UIDVALIDITY\\)$\n"
 	    "S: * STATUS ho_sl (UIDVALIDITY 7)\nS: $TAG OK status\n" LOGOUT);
 	restart(&h, s2.s);
