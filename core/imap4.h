@@ -21,8 +21,13 @@
  *   directory='""'), a LIST reference or pattern and a quota root that are
  *   one whole quoted string are taken as the string they quote. Raw
  *   arguments (search criteria, fetch items, STATUS items, quota limits,
- *   flags) go as written and may not contain CR, LF or NUL: such an
- *   argument fails with IMAP4_EINVAL.
+ *   flags, STORE's item) go as written and may not contain CR, LF or NUL,
+ *   nor end with a literal header ("{5}", "{5+}": the server would wait
+ *   for bytes that never come; literals go with imap4_command's %l); the
+ *   lists among them (flags, STATUS items, quota limits, SORT criteria,
+ *   STORE's item) must also pair their parentheses and brackets outside
+ *   quoted strings. Such an argument fails with IMAP4_EINVAL and nothing
+ *   is sent.
  * - The library never prints, logs, exits or aborts, and keeps no caller
  *   pointer after a call returns (callback payloads aside).
  * - A handle is used by one thread at a time; imap4_wake() alone may be
@@ -517,9 +522,19 @@ IMAP4_API void imap4_int2ap(char buf[static 17], uint64_t num);
 IMAP4_API int imap4_parse_flags(char ***out, size_t *count, const char *s);
 
 /* imaplib.Internaldate2tuple: parses an INTERNALDATE "dd-Mon-yyyy
- * hh:mm:ss +zzzz" (with or without the word INTERNALDATE and quotes) into
- * Unix seconds (UTC) and the zone in minutes east. Unlike imaplib's local
- * time tuple, the instant and its zone stay separate and exact. */
+ * hh:mm:ss +zzzz" (with or without the word INTERNALDATE and quotes, and
+ * with a one-digit day too) into Unix seconds (UTC) and the zone in
+ * minutes east. Unlike imaplib's local time tuple, the instant and its
+ * zone stay separate and exact. As imaplib reads it: the month is written
+ * "Jan" ("jan" and "JAN" are IMAP4_EINVAL), the day is 00 to 39, and a
+ * field past its range carries into the next ("31-Feb-2020" is 2 March,
+ * "25:61:99" and a zone of "-9999", -100:39, are taken as numbers), so
+ * *tz_minutes is within +-6039. Year 0000, which imaplib fails on, is
+ * IMAP4_EINVAL. None of this is garbage that matters for safety: the
+ * fields are two digits each, the arithmetic cannot overflow, and the
+ * result is only a number. What a server sends is parsed strictly
+ * instead (imap4_msg.internaldate: RFC 3501's ranges, a month in any
+ * case, else IMAP4_EPROTO), since the daemon stores it. */
 IMAP4_API int imap4_internaldate2tuple(time_t *out, int *tz_minutes,
 				       const char *s);
 
@@ -587,20 +602,47 @@ typedef int (*imap4_literal_sink)(void *payload,
 				  const struct imap4_literal_info *info,
 				  const void *data, size_t len);
 
-/* Resource limits and timeouts; every field has a safe default. */
+/* Resource limits and timeouts; every field has a safe default.
+ *
+ * What one connection may hold at worst, with sizes of a 64-bit system:
+ * - the response being read, max_response (literals streamed to a sink
+ *   excluded), and a 64 KiB read buffer;
+ * - that response parsed: 2 * max_response for its strings (a status
+ *   response keeps its text and its code's text), 64 bytes for each of
+ *   max_args + max_depth + 16 nodes (an argument is a 48-byte imap4_arg
+ *   and its string's NUL and alignment, 56 bytes measured, plus a
+ *   margin), and 128 KiB;
+ * - the last command's result: max_untagged for the copies of its
+ *   untagged responses and as much again, at most, for the copy of its
+ *   tagged completion. Both bounds hold during the copy: a response whose
+ *   copy would pass them is not kept (IMAP4_ELIMIT);
+ * - the data imap4_response() pops: 4 MiB (64 names of 64 KiB).
+ * With the defaults: 128 MiB + 500 MiB + 2 * 256 MiB + 4 MiB, about
+ * 1.1 GiB. A copy costs about what the parse did (64 bytes an argument)
+ * plus the raw bytes, so max_untagged keeps fewer arguments than
+ * max_args lets one response have. */
 struct imap4_limits {
 	size_t max_line;	/* one line, literals excluded (8 MiB) */
 	size_t max_literal;	/* one literal held in memory (64 MiB) */
-	size_t max_response;	/* one response, all parts (128 MiB) */
+	size_t max_response;	/* one response, all parts (128 MiB); its
+				   parsed form may take twice that, plus
+				   the cost of its arguments (above) */
 	size_t max_depth;	/* list nesting (64) */
-	size_t max_args;	/* arguments in one response (4,000,000) */
+	size_t max_args;	/* arguments in one response (4,000,000),
+				   64 bytes each parsed: 244 MiB at most.
+				   A UID SEARCH of a large mailbox needs
+				   one per message */
 	size_t max_untagged;	/* memory that the untagged responses
 				   kept for one command's result may take
 				   (256 MiB): their parsed copies, about
 				   600 bytes for a short FETCH line, so
-				   some 400,000 of them. Listings of a
+				   some 400,000 of them, and 64 bytes an
+				   argument besides the raw bytes, so a
+				   kept SEARCH of seven-digit UIDs holds
+				   some 3,500,000. Listings of a
 				   whole large mailbox belong in
-				   imap4_fetch_each, which keeps none */
+				   imap4_fetch_each or a callback, which
+				   keep none */
 	size_t stream_threshold;	/* literals above go to the sink (1 MiB) */
 };
 
@@ -724,7 +766,9 @@ struct imap4_error_info {
 };
 IMAP4_API const struct imap4_error_info *imap4_last_error(const imap4 *h);
 
-/* The tagged completion of the last command (name is OK, NO or BAD). */
+/* The tagged completion of the last command (name is OK, NO or BAD), or
+ * NULL when the last call sent none: it failed before sending, or
+ * imap4_recent answered from its cache. */
 IMAP4_API const imap4_resp *imap4_completion(const imap4 *h);
 
 /* Untagged responses of the last command, in arrival order. */
@@ -750,15 +794,21 @@ IMAP4_API void imap4_set_literal_sink(imap4 *h, imap4_literal_sink sink,
 
 /* ---- imaplib.IMAP4 methods. Each returns IMAP4_OK, IMAP4_NO or < 0. */
 
-/* APPEND. flags like "(\\Seen)" or NULL; date -1 for none. Bare LF is
- * sent as CRLF. [APPENDUID] via imap4_resp_appenduid(imap4_completion()). */
+/* APPEND. flags like "(\\Seen)" or NULL (parentheses are added when
+ * missing; unbalanced ones are IMAP4_EINVAL); date -1 for none. Like
+ * imaplib (MapCRLF), every line end, CRLF, lone CR or lone LF, is sent
+ * as CRLF, and the literal's size counts them so. [APPENDUID] via
+ * imap4_resp_appenduid(imap4_completion()). */
 IMAP4_API int imap4_append(imap4 *h, const char *mailbox, const char *flags,
 			   time_t date, const void *message, size_t len);
 
 /* APPEND of a message produced in pieces: read_cb fills buf with up to cap
- * bytes and returns the count (0 at the end, < 0 to cancel); size is the
- * exact length of the message after CRLF normalisation by the caller.
- * read_cb is called once more after size bytes and must then say 0. A
+ * bytes and returns the count (0 at the end, < 0 to cancel). Line ends are
+ * made CRLF as imap4_append makes them, across pieces too (a piece ending
+ * with CR and the next starting with LF give one CRLF), and size is the
+ * exact length of the message after that: for a source that has CRLF
+ * line ends already, its length. read_cb is called once more after size
+ * bytes and must then say 0 (or give the LF of a final CRLF, then 0). A
  * source that ends early or goes on fails the APPEND before the server can
  * store anything: IMAP4_EINVAL (IMAP4_ECALLBACK when it cancelled), and,
  * unlike other errors of that class, the connection is dropped, since the
@@ -840,7 +890,9 @@ IMAP4_API int imap4_partial(imap4 *h, uint32_t num, const char *part,
 			    uint32_t start, uint32_t length);
 IMAP4_API int imap4_proxyauth(imap4 *h, const char *user);
 /* imaplib.recent(): the last RECENT count, else a NOOP for it; *count is
- * the number, or -1 when the server sent none. */
+ * the number, or -1 when the server sent none. A count from the cache
+ * sends nothing, and then leaves no completion, data or error behind
+ * (imap4_completion() is NULL), like a command that was not sent. */
 IMAP4_API int imap4_recent(imap4 *h, long *count);
 IMAP4_API int imap4_rename(imap4 *h, const char *oldname, const char *newname);
 /* SEARCH; charset may be NULL; criteria raw ("UNSEEN FROM x"). */
@@ -887,9 +939,15 @@ IMAP4_API int imap4_setannotation(imap4 *h, const char *args);
 IMAP4_API int imap4_setquota(imap4 *h, const char *root, const char *limits);
 IMAP4_API int imap4_sort(imap4 *h, const char *criteria, const char *charset,
 			 const char *search);
-/* STARTTLS: refused (IMAP4_ETLSREQ) when not advertised or already on TLS;
- * bytes after the OK before the handshake are IMAP4_EINJECT; capabilities
- * are read again. */
+/* STARTTLS: refused (IMAP4_ETLSREQ, which aborts, as imaplib does) when
+ * not advertised or already on TLS; bytes after the OK before the
+ * handshake are IMAP4_EINJECT, a failed handshake IMAP4_ETLS or
+ * IMAP4_ECERT (both abort); capabilities are read again. A server that
+ * answers NO or BAD makes it IMAP4_ENO or IMAP4_EBAD with its text in
+ * imap4_last_error(), like imaplib's error: the handle stays usable, in
+ * its state and in clear, and nothing else was sent. A caller that needs
+ * TLS must then give up the connection; imap4_open with
+ * IMAP4_TLS_STARTTLS does so (IMAP4_ETLSREQ). */
 IMAP4_API int imap4_starttls(imap4 *h);
 IMAP4_API int imap4_status(imap4 *h, const char *mailbox, const char *names);
 IMAP4_API int imap4_store(imap4 *h, const char *set, const char *command,

@@ -13,12 +13,14 @@ static int append_start(imap4 *h, const char *mailbox, const char *flags,
 		return rc;
 	imap4_cmd_mailbox(&h->cmd, mailbox);
 	if (flags && *flags) {
-		/* imaplib adds the parentheses the caller left out. */
+		/* imaplib adds the parentheses the caller left out. A list
+		 * left open ("(\\Seen") would take in the literal's header,
+		 * and Dovecot then waits, with no "+", for the rest of it. */
 		if (flags[0] == '(') {
-			imap4_cmd_raw(&h->cmd, flags);
+			imap4_cmd_raw_balanced(&h->cmd, flags);
 		} else {
 			imap4_cmd_open(&h->cmd);
-			imap4_cmd_raw(&h->cmd, flags);
+			imap4_cmd_raw_balanced(&h->cmd, flags);
 			imap4_cmd_close(&h->cmd);
 		}
 	}
@@ -31,30 +33,19 @@ static int append_start(imap4 *h, const char *mailbox, const char *flags,
 	return 0;
 }
 
-/* The message with every bare LF turned into CRLF, as imaplib does
- * (RFC 5322 lines end with CRLF; a server may reject bare LFs). */
-static uint64_t crlf_size(const char *m, size_t len)
-{
-	uint64_t n = len;
-
-	for (size_t i = 0; i < len; i++)
-		if (m[i] == '\n' && (i == 0 || m[i - 1] != '\r'))
-			n++;
-	return n;
-}
-
+/* The message with its line ends made CRLF (imap4_crlf_map), in pieces
+ * through a buffer on the stack. */
 static void put_crlf(struct imap4_cmd *c, const char *m, size_t len)
 {
-	size_t from = 0;
+	char out[2 * 4096];
+	bool cr = false;
 
-	for (size_t i = 0; i < len; i++) {
-		if (m[i] != '\n' || (i > 0 && m[i - 1] == '\r'))
-			continue;
-		imap4_cmd_bytes(c, m + from, i - from);
-		imap4_cmd_bytes(c, "\r\n", 2);
-		from = i + 1;
+	for (size_t i = 0; i < len; i += sizeof(out) / 2) {
+		size_t n =
+		        len - i < sizeof(out) / 2 ? len - i : sizeof(out) / 2;
+
+		imap4_cmd_bytes(c, out, imap4_crlf_map(out, m + i, n, &cr));
 	}
-	imap4_cmd_bytes(c, m + from, len - from);
 }
 
 int imap4_append(imap4 *h, const char *mailbox, const char *flags, time_t date,
@@ -64,12 +55,15 @@ int imap4_append(imap4 *h, const char *mailbox, const char *flags, time_t date,
 	struct imap4_run run = {.expect = expect};
 	int rc;
 
-	if (message == NULL && len > 0)
+	if (message == NULL && len > 0) {
+		imap4_result_reset(h);
 		return imap4_fail(h, IMAP4_EINVAL, "APPEND: no message");
+	}
 	rc = append_start(h, mailbox, flags, date);
 	if (rc)
 		return rc;
-	imap4_cmd_literal_header(&h->cmd, len ? crlf_size(message, len) : 0);
+	imap4_cmd_literal_header(&h->cmd,
+	                         len ? imap4_crlf_size(message, len) : 0);
 	if (len)
 		put_crlf(&h->cmd, message, len);
 	return imap4_run(h, &run);
@@ -86,8 +80,10 @@ int imap4_append_stream(imap4 *h, const char *mailbox, const char *flags,
 	                        .body_size = size};
 	int rc;
 
-	if (read_cb == NULL)
+	if (read_cb == NULL) {
+		imap4_result_reset(h);
 		return imap4_fail(h, IMAP4_EINVAL, "APPEND: no message source");
+	}
 	rc = append_start(h, mailbox, flags, date);
 	if (rc)
 		return rc;

@@ -42,11 +42,11 @@ static int mailbox_cmd(imap4 *h, const char *name, const char *mailbox,
 static void paren_raw(struct imap4_cmd *c, const char *s)
 {
 	if (s && s[0] == '(') {
-		imap4_cmd_raw(c, s);
+		imap4_cmd_raw_balanced(c, s);
 		return;
 	}
 	imap4_cmd_open(c);
-	imap4_cmd_raw(c, s);
+	imap4_cmd_raw_balanced(c, s);
 	imap4_cmd_close(c);
 }
 
@@ -475,8 +475,10 @@ int imap4_fetch_each(imap4 *h, bool uid, const char *set, const char *items,
 	        .expect = EXP_FETCH, .msg_cb = cb, .msg_payload = payload};
 	int rc;
 
-	if (cb == NULL)
+	if (cb == NULL) {
+		imap4_result_reset(h);
 		return imap4_fail(h, IMAP4_EINVAL, "fetch_each: no callback");
+	}
 	rc = imap4_cmd_start(h, IMAP4_SELECTED, uid ? "UID" : "FETCH");
 	if (rc)
 		return rc;
@@ -511,7 +513,9 @@ int imap4_store(imap4 *h, const char *set, const char *command,
 	if (rc)
 		return rc;
 	imap4_cmd_seqset(&h->cmd, set);
-	imap4_cmd_atom(&h->cmd, command);
+	/* Raw, as imaplib sends it: "(UNCHANGEDSINCE 42) +FLAGS" of RFC 7162
+	 * 3.1.3 is no atom. */
+	imap4_cmd_raw_balanced(&h->cmd, command);
 	paren_raw(&h->cmd, flags);
 	return run_expect(h, EXP_FETCH);
 }
@@ -612,6 +616,10 @@ int imap4_recent(imap4 *h, long *count)
 
 	*count = -1;
 	imap4_session_pop(&h->sess, "RECENT", &text);
+	/* Answered from the cache, no command was sent: the last command's
+	 * completion, data and error must not pass for this call's. */
+	if (text)
+		imap4_result_reset(h);
 	if (text == NULL) {
 		rc = imap4_noop(h);
 		if (rc)

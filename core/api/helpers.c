@@ -129,6 +129,7 @@ int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
 	va_list ap;
 	int rc;
 
+	imap4_result_reset(h);
 	if (fmt == NULL)
 		return imap4_fail(h, IMAP4_EINVAL, "command: no format");
 	n = strcspn(fmt, " ");
@@ -145,7 +146,9 @@ int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
 	if (rc)
 		return imap4_fail(h, rc,
 		                  "command: invalid argument for the "
-		                  "format, nothing was sent");
+		                  "format%s%s, nothing was sent",
+		                  h->cmd.why ? ": " : "",
+		                  h->cmd.why ? h->cmd.why : "");
 	return imap4_run(h, &run);
 }
 

@@ -219,8 +219,10 @@ int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 	bool idling;
 	int rc;
 
-	if (cb == NULL || interval_ms < 0)
+	if (cb == NULL || interval_ms < 0) {
+		imap4_result_reset(h);
 		return imap4_fail(h, IMAP4_EINVAL, "idle_burst: bad argument");
+	}
 	rc = idle_begin(h, &id, &run, &idling);
 	if (!idling)
 		return rc;

@@ -191,6 +191,7 @@ int imap4_starttls(imap4 *h)
 	char err[256] = "";
 	int rc;
 
+	imap4_result_reset(h);
 	if (!h->dead && h->tls)
 		return imap4_fail(h, IMAP4_ETLSREQ, "STARTTLS: already on TLS");
 	if (!h->dead && !imap4_session_has_cap(&h->sess, "STARTTLS"))
@@ -199,10 +200,16 @@ int imap4_starttls(imap4 *h)
 	rc = imap4_cmd_start(h, IMAP4_NONAUTH, "STARTTLS");
 	if (rc == 0)
 		rc = imap4_run(h, &run);
+	/* imaplib raises error, not abort: the connection is still in step
+	 * and in clear, and its caller decides. An open that requires TLS
+	 * gives up on it (greet). */
 	if (rc == IMAP4_ENO || rc == IMAP4_EBAD)
-		return imap4_fail(h, IMAP4_ETLSREQ,
-		                  "STARTTLS refused by the server: %s",
-		                  h->server_text ? h->server_text : "");
+		return imap4_fail(
+		        h, rc,
+		        "STARTTLS refused by the server (%s), still in "
+		        "clear: %s",
+		        rc == IMAP4_ENO ? "NO" : "BAD",
+		        h->server_text ? h->server_text : "");
 	if (rc)
 		return rc;
 	/* RFC 3501 6.2.1, and the "response injection" of Poddebniak et al.:
@@ -297,6 +304,14 @@ static int greet(imap4 *h)
 		rc = imap4_starttls(h);
 		if (rc == IMAP4_ECANCELED)
 			return imap4_fail(h, rc, "cancelled during STARTTLS");
+		/* RELIABILITY rule 1: TLS was required, so a refusal ends the
+		 * open before anything else is sent. */
+		if (rc == IMAP4_ENO || rc == IMAP4_EBAD)
+			return imap4_fail(h, IMAP4_ETLSREQ,
+			                  "STARTTLS refused by the server (%s) "
+			                  "while TLS is required: %s",
+			                  rc == IMAP4_ENO ? "NO" : "BAD",
+			                  h->server_text ? h->server_text : "");
 		if (rc)
 			return rc;
 	}

@@ -87,7 +87,8 @@ struct imap4_run {
 	 * to end the command with that error. NULL: a "+" then is EPROTO. */
 	int (*on_cont)(imap4 *h, struct imap4_run *run, const imap4_resp *resp);
 	void *cont_state;
-	/* The contents of a streamed literal, sent after segment body_after
+	/* The contents of a streamed literal (APPEND's message, its line
+	 * ends made CRLF on the way), sent after segment body_after
 	 * (counted from 1) of the command. */
 	imap4_read_cb body_cb;
 	size_t body_after;

@@ -263,20 +263,50 @@ int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok,
 	return 0;
 }
 
+/* Copies resp into the data arena, letting the copy take at most room
+ * bytes there. The raw length checked before a copy is only an estimate:
+ * a line of four million one-digit numbers is 8 MB raw but half a
+ * gigabyte as nodes, so the arena's cap stops the copy itself as it grows
+ * (RELIABILITY rule 4). IMAP4_ELIMIT when room ran out. */
+static int copy_within(imap4 *h, const imap4_resp **out, const imap4_resp *resp,
+                       size_t room)
+{
+	struct imap4_arena *a = &h->data_arena;
+	size_t cap = a->cap;
+	int rc;
+
+	*out = NULL;
+	if (room == 0)
+		return IMAP4_ELIMIT;
+	a->cap = room < SIZE_MAX - a->used ? a->used + room : SIZE_MAX;
+	rc = imap4_resp_copy(out, a, resp);
+	if (rc == IMAP4_ENOMEM && a->over_cap)
+		rc = IMAP4_ELIMIT;
+	a->cap = cap;
+	return rc;
+}
+
+static int over_untagged(imap4 *h)
+{
+	return imap4_fail(h, IMAP4_ELIMIT,
+	                  "the untagged responses kept for one command "
+	                  "would take more than max_untagged (%zu bytes "
+	                  "of memory, with their parsed copies); "
+	                  "imap4_fetch_each keeps none",
+	                  h->opts.limits.max_untagged);
+}
+
 int imap4_keep(imap4 *h, const imap4_resp *resp)
 {
 	const imap4_resp *copy;
+	size_t max = h->opts.limits.max_untagged;
 	size_t need = resp->raw_len + KEEP_OVERHEAD;
 	int rc;
 
-	if (h->data_bytes > h->opts.limits.max_untagged ||
-	    need > h->opts.limits.max_untagged - h->data_bytes)
-		return imap4_fail(h, IMAP4_ELIMIT,
-		                  "the untagged responses kept for one command "
-		                  "would take more than max_untagged (%zu bytes "
-		                  "of memory, with their parsed copies); "
-		                  "imap4_fetch_each keeps none",
-		                  h->opts.limits.max_untagged);
+	/* The estimate first: a response that cannot fit is refused before
+	 * anything is copied. */
+	if (h->data_bytes > max || need > max - h->data_bytes)
+		return over_untagged(h);
 	if (h->ndata == h->adata) {
 		size_t n = h->adata ? h->adata * 2 : 16;
 		const imap4_resp **d = realloc(h->data, n * sizeof(*d));
@@ -287,7 +317,10 @@ int imap4_keep(imap4 *h, const imap4_resp *resp)
 		h->adata = n;
 	}
 	size_t before = h->data_arena.used;
-	rc = imap4_resp_copy(&copy, &h->data_arena, resp);
+	rc = copy_within(h, &copy, resp,
+	                 max - h->data_bytes - sizeof(*h->data));
+	if (rc == IMAP4_ELIMIT)
+		return over_untagged(h);
 	if (rc)
 		return imap4_fail(h, rc, "keeping a response: %s",
 		                  imap4_strerror(rc));
@@ -386,19 +419,22 @@ struct sender {
 	bool all_sent;
 };
 
+/* The message of imap4_append_stream, its line ends made CRLF on the way
+ * (imap4_crlf_map) as imap4_append does; body_size counts the bytes
+ * after that. */
 static int send_body(imap4 *h, struct imap4_run *run)
 {
-	char chunk[16384];
+	char in[8192], out[2 * sizeof(in)];
 	uint64_t left = run->body_size;
+	bool cr = false;
 	char note[64];
 
 	snprintf(note, sizeof(note), "<literal of %llu bytes>",
 	         (unsigned long long)run->body_size);
 	imap4_trace(h, 'C', note, strlen(note), SIZE_MAX);
 	while (left > 0) {
-		size_t want =
-		        left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
-		ssize_t n = run->body_cb(run->body_payload, chunk, want);
+		size_t want = left < sizeof(in) ? (size_t)left : sizeof(in);
+		ssize_t n = run->body_cb(run->body_payload, in, want);
 		int rc;
 
 		if (n <= 0 || (size_t)n > want)
@@ -409,19 +445,32 @@ static int send_body(imap4 *h, struct imap4_run *run)
 			        n < 0 ? "failed" : "ended",
 			        (unsigned long long)(run->body_size - left),
 			        (unsigned long long)run->body_size);
+		size_t m = imap4_crlf_map(out, in, (size_t)n, &cr);
+		/* Longer than announced once its line ends are CRLF: none
+		 * of it is sent, so the literal stays short of its size and
+		 * the server stores nothing. */
+		if (m > left)
+			return fail_dead(
+			        h, IMAP4_EINVAL,
+			        "message source went on after the %llu "
+			        "bytes it announced (line ends counted "
+			        "as CRLF); connection dropped",
+			        (unsigned long long)run->body_size);
 		if (h->t == NULL)
 			return imap4_fail(h, IMAP4_ECLOSED, NULL);
-		rc = imap4_transport_write(h->t, chunk, (size_t)n,
-		                           run->deadline);
+		rc = imap4_transport_write(h->t, out, m, run->deadline);
 		if (rc < 0)
 			return fail_io(h, rc, "write");
-		left -= (uint64_t)n;
+		left -= m;
 	}
 	/* The source must end where it said: a longer one would have its
 	 * message cut at size bytes and stored as if whole. The command's
 	 * last CRLF is not sent yet, so dropping the connection leaves the
-	 * server nothing to store. */
-	ssize_t more = run->body_cb(run->body_payload, chunk, 1);
+	 * server nothing to store. An LF right after a final CR is the end
+	 * of that line, sent already. */
+	ssize_t more = run->body_cb(run->body_payload, in, 1);
+	if (more == 1 && cr && in[0] == '\n')
+		more = run->body_cb(run->body_payload, in, 1);
 	if (more != 0)
 		return fail_dead(h, more < 0 ? IMAP4_ECALLBACK : IMAP4_EINVAL,
 		                 "message source %s after the %llu bytes it "
@@ -465,8 +514,18 @@ static int advance(imap4 *h, struct imap4_run *run, struct sender *s)
 int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 {
 	const imap4_resp *copy;
-	int rc = imap4_resp_copy(&copy, &h->data_arena, resp);
+	/* A completion is one line, but its response code may hold millions
+	 * of arguments: its copy gets an allowance of its own, as large as
+	 * the data's, so that a command's result stays within twice
+	 * max_untagged whatever the server sends. */
+	int rc = copy_within(h, &copy, resp, h->opts.limits.max_untagged);
 
+	if (rc == IMAP4_ELIMIT)
+		return imap4_fail(h, rc,
+		                  "the tagged completion would take more than "
+		                  "max_untagged (%zu bytes of memory as a "
+		                  "parsed copy)",
+		                  h->opts.limits.max_untagged);
 	if (rc)
 		return imap4_fail(h, rc, "keeping the completion: %s",
 		                  imap4_strerror(rc));
@@ -573,12 +632,13 @@ int imap4_run(imap4 *h, struct imap4_run *run)
 	struct sender s = {.body_pending = run->body_cb != NULL};
 	int rc = imap4_cmd_end(&h->cmd);
 
+	if (rc == IMAP4_EINVAL)
+		return imap4_fail(
+		        h, rc, "invalid argument (%s): nothing was sent",
+		        h->cmd.why ? h->cmd.why : "CR, LF, NUL or bad syntax");
 	if (rc)
 		return imap4_fail(h, rc, "%s: nothing was sent",
-		                  rc == IMAP4_EINVAL ? "invalid argument "
-		                                       "(CR, LF, NUL or bad "
-		                                       "syntax)"
-		                                     : imap4_strerror(rc));
+		                  imap4_strerror(rc));
 	run->cb_error = 0;
 	run->cb_why[0] = '\0';
 	h->rd.sink_error = 0;

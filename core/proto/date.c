@@ -28,17 +28,23 @@ static const char month_names[12][4] = {"Jan", "Feb", "Mar", "Apr",
                                         "May", "Jun", "Jul", "Aug",
                                         "Sep", "Oct", "Nov", "Dec"};
 
-/* The month named by the three letters at p, in any case: 1-12, or 0. */
-static int month_number(const char *p)
+/* The month named by the three letters at p: 1-12, or 0. RFC 3501's
+ * grammar matches them in any case; imaplib's regular expression only as
+ * "Jan" is written (exact). */
+static int month_number(const char *p, bool exact)
 {
 	char m[3];
 	for (int i = 0; i < 3; i++) {
 		if (!p[i])
 			return 0;
+		m[i] = p[i];
 		/* ASCII only: a byte that is no letter stays unequal. */
-		m[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+		if (!exact)
+			m[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32
+			                                         : p[i]);
 	}
-	m[0] = (char)(m[0] - 32);
+	if (!exact)
+		m[0] = (char)(m[0] - 32);
 	for (int i = 0; i < 12; i++)
 		if (memcmp(m, month_names[i], 3) == 0)
 			return i + 1;
@@ -106,12 +112,24 @@ static bool expect(const char **p, char c)
 	return true;
 }
 
-/* The date-time at p; with whole, nothing may follow it. */
+/* How parse_date_time reads: a FETCH item (the whole string, strict) or
+ * imaplib's Internaldate2tuple (text around it, lenient about ranges). */
+enum date_mode {
+	DATE_VALUE,
+	DATE_IMAPLIB,
+};
+
+/* The date-time at p. DATE_VALUE follows RFC 3501 and nothing may follow
+ * the date. DATE_IMAPLIB follows imaplib's InternalDate expression
+ * ("[ 0123][0-9]-[A-Z][a-z][a-z]-[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}
+ * [-+][0-9]{4}") and its arithmetic, calendar.timegm's: a field past its
+ * range (31-Feb, 25:61:99, a zone of -9999) carries into the next one
+ * instead of being refused. */
 static int parse_date_time(time_t *out, int *tz_minutes, const char *p,
-                           bool whole)
+                           enum date_mode mode)
 {
 	int day, mon = 0, year, hh, mm, ss, zh, zm, sign;
-	bool quoted = *p == '"';
+	bool quoted = *p == '"', lenient = mode == DATE_IMAPLIB;
 
 	if (quoted)
 		p++;
@@ -123,7 +141,7 @@ static int parse_date_time(time_t *out, int *tz_minutes, const char *p,
 		return IMAP4_EINVAL;
 	if (!expect(&p, '-'))
 		return IMAP4_EINVAL;
-	if (!(mon = month_number(p)))
+	if (!(mon = month_number(p, lenient)))
 		return IMAP4_EINVAL;
 	p += 3;
 	if (!expect(&p, '-') || !digits(&p, 4, &year) || !expect(&p, ' ') ||
@@ -138,20 +156,28 @@ static int parse_date_time(time_t *out, int *tz_minutes, const char *p,
 	if (quoted && !expect(&p, '"'))
 		return IMAP4_EINVAL;
 	/* Unquoted, the date must end where a token ends. */
-	if (whole ? *p != '\0'
-	          : !quoted && *p && *p != ' ' && *p != ')' && *p != '\r' &&
-	                    *p != '\n')
+	if (!lenient ? *p != '\0'
+	             : !quoted && *p && *p != ' ' && *p != ')' && *p != '\r' &&
+	                       *p != '\n')
 		return IMAP4_EINVAL;
 
-	/* A leap second (:60) is accepted and lands on the next second, as
-	 * mktime would put it. */
-	if (day < 1 || day > month_days(year, mon) || hh > 23 || mm > 59 ||
-	    ss > 60 || zh > 23 || zm > 59)
+	if (lenient) {
+		/* imaplib takes a day of 00 to 39 ("[ 0123][0-9]") and no
+		 * year 0000 (datetime.date raises). */
+		if (day > 39 || year == 0)
+			return IMAP4_EINVAL;
+	} else if (day < 1 || day > month_days(year, mon) || hh > 23 ||
+	           mm > 59 || ss > 60 || zh > 23 || zm > 59) {
+		/* A leap second (:60) is accepted and lands on the next
+		 * second, as mktime would put it. */
 		return IMAP4_EINVAL;
+	}
 
+	/* Every field has two digits (the year four): whatever it carries,
+	 * the sum stays far inside 64 bits. */
 	int tz = sign * (zh * 60 + zm);
-	int64_t t = days_from_civil(year, mon, day) * 86400 + hh * 3600 +
-	            mm * 60 + ss - (int64_t)tz * 60;
+	int64_t t = (days_from_civil(year, mon, 1) + day - 1) * 86400 +
+	            hh * 3600 + mm * 60 + ss - (int64_t)tz * 60;
 	if ((time_t)t != t)
 		return IMAP4_EINVAL; /* a 32-bit time_t */
 	*out = (time_t)t;
@@ -170,14 +196,14 @@ int imap4_internaldate2tuple(time_t *out, int *tz_minutes, const char *s)
 	p = p ? p + strlen("INTERNALDATE") : s;
 	while (*p == ' ')
 		p++;
-	return parse_date_time(out, tz_minutes, p, false);
+	return parse_date_time(out, tz_minutes, p, DATE_IMAPLIB);
 }
 
 int imap4_internaldate_value(time_t *out, int *tz_minutes, const char *s)
 {
 	if (!out || !s)
 		return IMAP4_EINVAL;
-	return parse_date_time(out, tz_minutes, s, true);
+	return parse_date_time(out, tz_minutes, s, DATE_VALUE);
 }
 
 /* Years that fit the four digits of date-year; outside, the time is
@@ -329,7 +355,7 @@ int imap4_rfc5322_date(time_t *out, int *tz_minutes, const char *s)
 	p = skip_cfws(p);
 	if (*p == '-') /* "1-Jan-2024", seen from some gateways */
 		p++;
-	int month = month_number(p);
+	int month = month_number(p, false);
 	if (!month)
 		return IMAP4_EINVAL;
 	while (isalpha((unsigned char)*p))

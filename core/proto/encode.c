@@ -53,6 +53,88 @@ bool imap4_is_raw_safe(const char *s, size_t n)
 	return true;
 }
 
+bool imap4_ends_with_literal(const char *s, size_t n)
+{
+	size_t i = n;
+
+	if (i == 0 || s[--i] != '}')
+		return false;
+	if (i > 0 && s[i - 1] == '+')
+		i--;
+	size_t digits_end = i;
+	while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
+		i--;
+	return i < digits_end && i > 0 && s[i - 1] == '{';
+}
+
+bool imap4_is_balanced(const char *s)
+{
+	size_t parens = 0, brackets = 0;
+
+	for (; *s; s++) {
+		switch (*s) {
+		case '"':
+			for (s++; *s != '"'; s++) {
+				if (*s == '\\' && s[1])
+					s++;
+				if (*s == '\0')
+					return false;
+			}
+			break;
+		case '(':
+			parens++;
+			break;
+		case ')':
+			if (parens-- == 0)
+				return false;
+			break;
+		case '[':
+			brackets++;
+			break;
+		case ']':
+			if (brackets-- == 0)
+				return false;
+			break;
+		}
+	}
+	return parens == 0 && brackets == 0;
+}
+
+size_t imap4_crlf_map(char *out, const char *in, size_t n, bool *cr)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = in[i];
+
+		if (ch == '\n' && *cr) {
+			*cr = false;
+			continue;
+		}
+		*cr = ch == '\r';
+		if (ch == '\r' || ch == '\n') {
+			out[o++] = '\r';
+			out[o++] = '\n';
+		} else {
+			out[o++] = ch;
+		}
+	}
+	return o;
+}
+
+uint64_t imap4_crlf_size(const char *in, size_t n)
+{
+	uint64_t size = n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in[i] == '\r' && (i + 1 == n || in[i + 1] != '\n'))
+			size++;
+		else if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
+			size++;
+	}
+	return size;
+}
+
 /* nz-number = digit-nz *DIGIT, at most 4294967295 (RFC 9051 9). */
 static const char *scan_nz32(const char *s)
 {
@@ -127,6 +209,14 @@ static int fail(struct imap4_cmd *c, int rc)
 	return c->error;
 }
 
+/* An invalid argument, and which rule it broke, for the message. */
+static int refuse(struct imap4_cmd *c, const char *why)
+{
+	if (c->error == 0)
+		c->why = why;
+	return fail(c, IMAP4_EINVAL);
+}
+
 static int put(struct imap4_cmd *c, const void *p, size_t n)
 {
 	int rc;
@@ -188,6 +278,8 @@ int imap4_cmd_begin(struct imap4_cmd *c, unsigned flags, const char *tag,
 	imap4_buf_init(&c->buf, cap);
 	c->nsegs = 0;
 	c->error = 0;
+	c->why = NULL;
+	c->text_from = 0;
 	c->flags = flags;
 	c->redact_from = SIZE_MAX;
 	c->need_space = false;
@@ -253,13 +345,16 @@ int imap4_cmd_literal_header(struct imap4_cmd *c, uint64_t n)
 
 int imap4_cmd_bytes(struct imap4_cmd *c, const void *data, size_t n)
 {
-	return put(c, data, n);
+	int rc = put(c, data, n);
+
+	c->text_from = c->buf.len;
+	return rc;
 }
 
 int imap4_cmd_literal(struct imap4_cmd *c, const void *data, size_t n)
 {
 	imap4_cmd_literal_header(c, n);
-	return put(c, data, n);
+	return imap4_cmd_bytes(c, data, n);
 }
 
 int imap4_cmd_string(struct imap4_cmd *c, const char *s, size_t n)
@@ -348,10 +443,27 @@ int imap4_cmd_pattern(struct imap4_cmd *c, const char *utf8)
 
 int imap4_cmd_raw(struct imap4_cmd *c, const char *s)
 {
-	if (s == NULL || *s == '\0' || !imap4_is_raw_safe(s, strlen(s)))
-		return fail(c, IMAP4_EINVAL);
+	if (s == NULL || *s == '\0')
+		return refuse(c, "empty argument");
+	if (!imap4_is_raw_safe(s, strlen(s)))
+		return refuse(c, "CR, LF or NUL in an argument");
+	/* The caller's "{5}" would make the server wait for five bytes the
+	 * caller never sends, as long as the command's timeout. */
+	if (imap4_ends_with_literal(s, strlen(s)))
+		return refuse(c, "an argument ending with a literal header "
+		                 "({N} or {N+}); literals need imap4_command's "
+		                 "%l or imap4_append");
 	sep(c);
 	return puts_(c, s);
+}
+
+int imap4_cmd_raw_balanced(struct imap4_cmd *c, const char *s)
+{
+	if (s && !imap4_is_balanced(s))
+		return refuse(c,
+		              "unbalanced parentheses, brackets or quotes in "
+		              "an argument");
+	return imap4_cmd_raw(c, s);
 }
 
 int imap4_cmd_u32(struct imap4_cmd *c, uint32_t n)
@@ -410,6 +522,11 @@ void imap4_cmd_secret(struct imap4_cmd *c)
 
 int imap4_cmd_end(struct imap4_cmd *c)
 {
+	if (c->error == 0 && c->buf.len - c->text_from >= 3 &&
+	    imap4_ends_with_literal(c->buf.data + c->text_from,
+	                            c->buf.len - c->text_from))
+		refuse(c, "a line ending with a literal header ({N} or {N+}) "
+		          "that no literal follows");
 	put(c, "\r\n", 2);
 	add_seg(c, false);
 	c->ended = c->error == 0;

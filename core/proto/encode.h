@@ -57,6 +57,10 @@ struct imap4_cmd {
 	bool need_space;    /* an argument precedes: the next one needs
 	                       a space before it */
 	bool ended;
+	size_t text_from; /* where the line after the last literal's
+	                     bytes starts */
+	const char *why;  /* with error IMAP4_EINVAL: which rule the
+	                     argument broke (static), or NULL */
 };
 
 /* An empty command; cap bounds the buffer (0: no bound). */
@@ -102,8 +106,15 @@ int imap4_cmd_literal_header(struct imap4_cmd *c, uint64_t n);
 /* Bytes appended as they are (literal contents): no space, no check. */
 int imap4_cmd_bytes(struct imap4_cmd *c, const void *data, size_t n);
 /* Raw text the caller formatted ("(FLAGS UID)", search criteria);
- * IMAP4_EINVAL when it is empty or holds CR, LF or NUL. */
+ * IMAP4_EINVAL when it is empty, holds CR, LF or NUL, or ends with a
+ * literal header ("{5}", "{5+}"): the server would wait for bytes that
+ * never come, and a literal goes with imap4_cmd_literal. */
 int imap4_cmd_raw(struct imap4_cmd *c, const char *s);
+/* Same, also IMAP4_EINVAL when the parentheses or the brackets of s,
+ * outside its quoted strings, do not pair up, or a quoted string is left
+ * open: a flag list left open before APPEND's literal makes the server
+ * take the literal into the list and wait. */
+int imap4_cmd_raw_balanced(struct imap4_cmd *c, const char *s);
 int imap4_cmd_u32(struct imap4_cmd *c, uint32_t n);
 int imap4_cmd_u64(struct imap4_cmd *c, uint64_t n);
 /* A sequence set (RFC 9051 sequence-set, or "$" of RFC 5182): numbers are
@@ -127,7 +138,9 @@ int imap4_cmd_cut(struct imap4_cmd *c);
  * trace shows it as "***". */
 void imap4_cmd_secret(struct imap4_cmd *c);
 
-/* Ends the command with CRLF. 0, or the sticky error. */
+/* Ends the command with CRLF. 0, or the sticky error; IMAP4_EINVAL when
+ * the line would end with a literal header that no imap4_cmd_literal*
+ * wrote (pieces glued into "{5}"). */
 int imap4_cmd_end(struct imap4_cmd *c);
 
 /* Segment i of the command: *data and *len, and whether the sender must
@@ -141,5 +154,19 @@ bool imap4_is_atom(const char *s);
 bool imap4_is_seqset(const char *s);
 /* Whether s (n bytes) may be sent raw: no CR, LF or NUL. */
 bool imap4_is_raw_safe(const char *s, size_t n);
+/* Whether s (n bytes) ends with "{N}" or "{N+}". */
+bool imap4_ends_with_literal(const char *s, size_t n);
+/* Whether the parentheses and brackets of s pair up outside quoted
+ * strings, and every quoted string ends (see imap4_cmd_raw_balanced). */
+bool imap4_is_balanced(const char *s);
+
+/* imaplib's MapCRLF for APPEND: every CRLF, lone CR and lone LF of
+ * in[0..n) becomes CRLF in out, which has room for 2 * n bytes; returns
+ * the bytes written. *cr carries a CR from one piece to the next: false
+ * before the first, it says that the piece before ended with a CR (whose
+ * CRLF is written already), so that an LF that starts this one is its. */
+size_t imap4_crlf_map(char *out, const char *in, size_t n, bool *cr);
+/* The length of in[0..n) after imap4_crlf_map. */
+uint64_t imap4_crlf_size(const char *in, size_t n);
 
 #endif

@@ -71,18 +71,41 @@ struct parser {
  * of a FETCH of a whole mailbox). They grow from SLAB_MIN to SLAB_MAX. */
 #define SLAB_MIN 1024u
 #define SLAB_MAX 65536u
+/* Tokens above this get arena pieces of their own. The end of a slab too
+ * short for the next token is lost, so this bounds the loss to a few
+ * bytes per node of a full slab, which imap4_resp_parse_cap's margin per
+ * node covers; with larger tokens a response of many 16 kB strings lost
+ * a third of its slabs. */
+#define SLAB_TOKEN_MAX (SLAB_MIN / 4)
+
+static size_t sat_add(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static size_t sat_mul(size_t a, size_t b)
+{
+	return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+
+size_t imap4_resp_parse_cap(const struct imap4_limits *lim)
+{
+	size_t nodes = sat_add(sat_add(lim->max_args, lim->max_depth), 16);
+
+	/* The slabs grow to SLAB_MAX: the last one and those before it,
+	 * partly used, are what a node count misses. */
+	return sat_add(sat_add(sat_mul(lim->max_response, 2),
+	                       sat_mul(nodes, IMAP4_PARSE_NODE_COST)),
+	               (size_t)2 * SLAB_MAX);
+}
 
 /* Refills the slab and takes n bytes from it: the rare path. */
 static void *slab_refill(struct parser *ps, size_t n)
 {
 	/* A big token (a literal) gets its own piece; the slab stays. */
-	if (n > SLAB_MAX / 4)
+	if (n > SLAB_TOKEN_MAX)
 		return imap4_arena_alloc(ps->arena, n);
 	size_t size = ps->slab_size < SLAB_MIN ? SLAB_MIN : ps->slab_size;
-	/* A token between SLAB_MIN and SLAB_MAX / 4 may still be larger than
-	 * the next slab: the slab must hold it. */
-	if (size < n)
-		size = n;
 	char *p = imap4_arena_alloc(ps->arena, size);
 	if (!p)
 		return NULL;

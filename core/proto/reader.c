@@ -47,16 +47,6 @@ void imap4_limits_init(struct imap4_limits *lim)
 	lim->stream_threshold = (size_t)1 << 20;
 }
 
-static size_t sat_add(size_t a, size_t b)
-{
-	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
-
-static size_t sat_mul(size_t a, size_t b)
-{
-	return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
-}
-
 void imap4_reader_init(struct imap4_reader *r, const struct imap4_limits *lim)
 {
 	memset(r, 0, sizeof(*r));
@@ -66,12 +56,7 @@ void imap4_reader_init(struct imap4_reader *r, const struct imap4_limits *lim)
 		imap4_limits_init(&r->lim);
 	imap4_buf_init(&r->in, r->lim.max_response);
 	imap4_buf_init(&r->streamed, 0);
-	/* What one parse may take: its strings are at most the response's
-	 * bytes (twice, for the status text and code text), and each node,
-	 * list frame and the response itself a bounded overhead. */
-	size_t nodes = sat_add(sat_add(r->lim.max_args, r->lim.max_depth), 16);
-	imap4_arena_init(&r->arena, sat_add(sat_mul(r->lim.max_response, 2),
-	                                    sat_mul(nodes, 128)));
+	imap4_arena_init(&r->arena, imap4_resp_parse_cap(&r->lim));
 	r->state = ST_LINE;
 }
 

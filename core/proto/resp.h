@@ -29,6 +29,18 @@ int imap4_resp_parse(const imap4_resp **out, struct imap4_arena *arena,
                      const struct imap4_limits *lim, const size_t *streamed,
                      size_t nstreamed);
 
+/* What parsing one response may take from its arena at worst, with lim:
+ * its strings, at most twice its bytes (a status response keeps its text
+ * and the text of its code besides the code's arguments); per node (an
+ * argument, an open list's frame, the response itself and the few strings
+ * every response has) IMAP4_PARSE_NODE_COST; and 128 kB for the parser's
+ * last arena pieces, partly used. Measured on LP64: an imap4_arg is 48
+ * bytes, its string's NUL and rounding add 8, so 56; the other 8 are a
+ * margin for the unused ends of the full pieces. SIZE_MAX when that does
+ * not fit a size_t. */
+#define IMAP4_PARSE_NODE_COST (sizeof(imap4_arg) + 16)
+size_t imap4_resp_parse_cap(const struct imap4_limits *lim);
+
 /* Deep copy of src into dst: the response, raw, every string and argument
  * node. The command layer keeps a command's untagged data this way while the
  * reader's arena moves on. *out lives until dst is reset or cleared. 0, or

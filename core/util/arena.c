@@ -96,11 +96,15 @@ void *imap4_arena_alloc(struct imap4_arena *a, size_t n)
 {
 	if (n == 0)
 		n = 1;
-	if (n > SIZE_MAX / 2)
+	if (n > SIZE_MAX / 2) {
+		a->over_cap = a->cap != 0;
 		return NULL;
+	}
 	n = align_up(n);
-	if (a->cap && (n > a->cap || a->used > a->cap - n))
+	if (a->cap && (n > a->cap || a->used > a->cap - n)) {
+		a->over_cap = true;
 		return NULL;
+	}
 
 	struct imap4_arena_block *b = a->head;
 	if (!b || b->size - b->fill < n) {
@@ -112,8 +116,10 @@ void *imap4_arena_alloc(struct imap4_arena *a, size_t n)
 		if (a->cap && size > a->cap)
 			size = n > a->cap ? n : a->cap;
 		b = malloc(sizeof(*b) + size);
-		if (!b)
+		if (!b) {
+			a->over_cap = false;
 			return NULL;
+		}
 		b->size = size;
 		b->fill = 0;
 		b->next = a->head;
@@ -127,8 +133,10 @@ void *imap4_arena_alloc(struct imap4_arena *a, size_t n)
 
 void *imap4_arena_calloc(struct imap4_arena *a, size_t count, size_t size)
 {
-	if (size && count > SIZE_MAX / size)
+	if (size && count > SIZE_MAX / size) {
+		a->over_cap = a->cap != 0;
 		return NULL;
+	}
 	void *p = imap4_arena_alloc(a, count * size);
 	if (p)
 		memset(p, 0, count * size);

@@ -9,6 +9,7 @@
 #ifndef IMAP4_UTIL_ARENA_H
 #define IMAP4_UTIL_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct imap4_arena_block;
@@ -22,6 +23,9 @@ struct imap4_arena {
 	size_t next;    /* size of the next block for small allocations:
 	                   doubles up to ARENA_MAX_GROWTH; a larger request
 	                   gets a block of its own size and leaves it */
+	bool over_cap;  /* the last failed allocation was refused by the
+	                   cap, not by malloc: set only when one fails, so
+	                   read it right after a failure */
 };
 
 /* An empty arena that may hand out at most cap bytes (0: unlimited). */

@@ -711,7 +711,8 @@ Test(commands, injection_attempts_send_nothing)
 	cr_assert_eq(imap4_search(h, NULL, "ALL\r\nA2 EXPUNGE"), IMAP4_EINVAL);
 	cr_assert_eq(imap4_fetch(h, "1\r\n", "FLAGS"), IMAP4_EINVAL);
 	cr_assert_eq(imap4_fetch(h, "1", "FLAGS\n"), IMAP4_EINVAL);
-	cr_assert_eq(imap4_store(h, "1", "+FLAGS (x)", "\\Seen"), IMAP4_EINVAL);
+	cr_assert_eq(imap4_store(h, "1", "+FLAGS\r\nA4 EXPUNGE", "\\Seen"),
+	             IMAP4_EINVAL);
 	cr_assert_eq(imap4_xatom(h, "X\r\nY", NULL), IMAP4_EINVAL);
 	cr_assert_eq(imap4_uid(h, "FETCH", "1 FLAGS\r\nA3 LOGOUT"),
 	             IMAP4_EINVAL);

@@ -237,3 +237,114 @@ Test(encode, cut_splits_without_waiting)
 	cr_assert(imap4_cmd_segment(&c, 1, &d, &len, &sync));
 	cr_assert_eq(len, 2);
 }
+
+/* A raw argument or a line that ends with a literal header would make the
+ * server wait for bytes that never come; the same text inside a literal,
+ * or not at the end, is no header. */
+Test(encode, literal_headers_only_from_the_encoder)
+{
+	cr_assert(imap4_ends_with_literal("SUBJECT {5}", 11));
+	cr_assert(imap4_ends_with_literal("{13+}", 5));
+	cr_assert(imap4_ends_with_literal("x ~{0}", 6));
+	cr_assert_not(imap4_ends_with_literal("{}", 2));
+	cr_assert_not(imap4_ends_with_literal("{+}", 3));
+	cr_assert_not(imap4_ends_with_literal("5}", 2));
+	cr_assert_not(imap4_ends_with_literal("{5}x", 4));
+	cr_assert_not(imap4_ends_with_literal("{5 }", 4));
+	cr_assert_not(imap4_ends_with_literal("", 0));
+
+	imap4_cmd_begin(&c, 0, "C1", "SEARCH");
+	cr_assert_eq(imap4_cmd_raw(&c, "SUBJECT {5}"), IMAP4_EINVAL);
+	cr_assert(strstr(c.why, "literal header"), "%s", c.why);
+	imap4_cmd_begin(&c, 0, "C2", "SEARCH");
+	cr_assert_eq(imap4_cmd_raw(&c, "{5+}"), IMAP4_EINVAL);
+
+	/* pieces glued into a header at the end of the line */
+	imap4_cmd_begin(&c, 0, "C3", "SEARCH");
+	imap4_cmd_raw(&c, "{");
+	imap4_cmd_glue(&c);
+	imap4_cmd_u32(&c, 5);
+	imap4_cmd_glue(&c);
+	cr_assert_eq(imap4_cmd_raw(&c, "}"), 0);
+	cr_assert_eq(imap4_cmd_end(&c), IMAP4_EINVAL);
+	cr_assert_not(c.ended);
+
+	/* a literal's data may end like a header: it is data */
+	imap4_cmd_begin(&c, IMAP4_CMD_LITERAL_PLUS, "C4", "X");
+	imap4_cmd_literal(&c, "a {5}", 5);
+	cr_assert_str_eq(wire(), "C4 X {5+}\r\na {5}\r\n");
+	imap4_cmd_begin(&c, 0, "C5", "X");
+	imap4_cmd_raw(&c, "{5}x");
+	cr_assert_str_eq(wire(), "C5 X {5}x\r\n");
+}
+
+Test(encode, balanced_lists)
+{
+	cr_assert(imap4_is_balanced("(\\Seen \\Draft)"));
+	cr_assert(imap4_is_balanced("\\Seen"));
+	cr_assert(imap4_is_balanced("(\"(\" \"]\" \"a\\\"(\" [Gmail]/x)"));
+	cr_assert(imap4_is_balanced("(UNCHANGEDSINCE 1) +FLAGS"));
+	cr_assert(imap4_is_balanced("BODY[HEADER.FIELDS (A B)]"));
+	cr_assert_not(imap4_is_balanced("(\\Seen"));
+	cr_assert_not(imap4_is_balanced("\\Seen)"));
+	cr_assert_not(imap4_is_balanced(")("));
+	cr_assert_not(imap4_is_balanced("([)"));
+	cr_assert_not(imap4_is_balanced("]"));
+	cr_assert_not(imap4_is_balanced("(\"a)"));
+	cr_assert_not(imap4_is_balanced("(\"a\\\")"));
+	cr_assert_not(imap4_is_balanced("\"\\"));
+
+	imap4_cmd_begin(&c, 0, "D1", "STORE");
+	cr_assert_eq(imap4_cmd_raw_balanced(&c, "(\\Seen"), IMAP4_EINVAL);
+	cr_assert(strstr(c.why, "unbalanced"), "%s", c.why);
+	imap4_cmd_begin(&c, 0, "D2", "STORE");
+	imap4_cmd_raw_balanced(&c, "(a) b");
+	cr_assert_str_eq(wire(), "D2 STORE (a) b\r\n");
+}
+
+/* imaplib's MapCRLF, re.sub(br'\r\n|\r|\n', b'\r\n', m), checked against
+ * a direct rendering of that rule on every string of up to 7 bytes over
+ * "a", CR and LF, whole and cut in two at every point. */
+static size_t map_crlf_ref(char *out, const char *in, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in[i] == '\r' || in[i] == '\n') {
+			if (in[i] == '\r' && i + 1 < n && in[i + 1] == '\n')
+				i++;
+			out[o++] = '\r';
+			out[o++] = '\n';
+		} else {
+			out[o++] = in[i];
+		}
+	}
+	return o;
+}
+
+Test(encode, crlf_map_like_imaplib_across_pieces)
+{
+	static const char alphabet[] = {'a', '\r', '\n'};
+	char in[8], want[16], got[16];
+
+	for (size_t len = 0; len <= 7; len++) {
+		size_t total = 1;
+		for (size_t i = 0; i < len; i++)
+			total *= 3;
+		for (size_t k = 0; k < total; k++) {
+			size_t v = k;
+			for (size_t i = 0; i < len; i++, v /= 3)
+				in[i] = alphabet[v % 3];
+			size_t wn = map_crlf_ref(want, in, len);
+			cr_assert_eq(imap4_crlf_size(in, len), wn);
+			for (size_t cut = 0; cut <= len; cut++) {
+				bool cr = false;
+				size_t n = imap4_crlf_map(got, in, cut, &cr);
+				n += imap4_crlf_map(got + n, in + cut,
+				                    len - cut, &cr);
+				cr_assert_eq(n, wn);
+				cr_assert_eq(memcmp(got, want, wn), 0);
+			}
+		}
+	}
+}

@@ -227,6 +227,11 @@ Test(fetch, malformed_items_are_eproto)
 		"* 1 FETCH (INTERNALDATE \"yesterday\")",
 		"* 1 FETCH (INTERNALDATE \"17-Jul-1996 02:44:25\")",
 		"* 1 FETCH (INTERNALDATE \"32-Jul-1996 02:44:25 -0700\")",
+		/* imap4_internaldate2tuple takes these as imaplib does; from
+		 * a server they are a protocol error */
+		"* 1 FETCH (INTERNALDATE \"31-Feb-2020 00:00:00 +0000\")",
+		"* 1 FETCH (INTERNALDATE \"17-Jul-1996 02:44:25 -9999\")",
+		"* 1 FETCH (INTERNALDATE \"17-Jul-1996 25:44:25 -0700\")",
 		"* 1 FETCH (INTERNALDATE 17-Jul-1996)",
 		"* 1 FETCH (INTERNALDATE NIL)",
 		"* 1 FETCH (RFC822.SIZE -1)",

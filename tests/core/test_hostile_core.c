@@ -132,3 +132,108 @@ Test(hostile_core, logout_ends_soon_after_bye, .timeout = 20)
 	cr_assert_eq(imap4_state(h), IMAP4_STATE_LOGOUT);
 	api_done(&t);
 }
+
+/* "* SEARCH 1 1 1 ..." of n numbers, then the tagged OK, as one S+ step:
+ * the client may drop the connection as soon as it has read the line. */
+static char *search_step(size_t n)
+{
+	const char head[] = "S+ * SEARCH", tail[] = "\\r\\n$TAG OK\\r\\n\n";
+	char *s = malloc(sizeof(head) + 2 * n + sizeof(tail));
+	size_t o = sizeof(head) - 1;
+
+	cr_assert_not_null(s);
+	memcpy(s, head, o);
+	for (size_t i = 0; i < n; i++) {
+		s[o++] = ' ';
+		s[o++] = '1';
+	}
+	memcpy(s + o, tail, sizeof(tail));
+	return s;
+}
+
+/* What keeping a response costs was checked against max_untagged by its
+ * raw length, before the copy; a SEARCH of short numbers costs some 32
+ * times that as a copy (a node per number), and a line of four million
+ * took half a gigabyte under a 256 MiB limit. The copy itself must stop
+ * at the limit, and a response that fits is still kept. */
+Test(hostile_core, kept_copy_stops_at_max_untagged)
+{
+	const size_t max = (size_t)1 << 20;
+	struct api_test t;
+	struct imap4_opts o;
+	char *fits = search_step(4000), *huge = search_step(200000);
+	size_t len = strlen(fits) + strlen(huge) + 256;
+	char *script = malloc(len);
+
+	cr_assert_not_null(script);
+	snprintf(script, len,
+	         "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	         "C: $TAG SELECT INBOX\n"
+	         "S: $TAG OK\n"
+	         "C: $TAG SEARCH ALL\n"
+	         "%s"
+	         "C: $TAG SEARCH ALL\n"
+	         "%s",
+	         fits, huge);
+	imap4_opts_init(&o);
+	o.timeout_ms = 10000;
+	o.limits.max_untagged = max;
+	imap4 *h = api_open(&t, script, &o);
+
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(imap4_search(h, NULL, "ALL"), IMAP4_OK, "%s",
+	             imap4_last_error(h)->message);
+	cr_assert_eq(imap4_data_at(h, 0)->nargs, 4000);
+	cr_assert_leq(h->data_arena.used, max);
+
+	/* 400 kB raw passes the estimate; its copy would take 13 MB */
+	cr_assert_eq(imap4_search(h, NULL, "ALL"), IMAP4_ELIMIT);
+	cr_assert_leq(h->data_arena.used, max, "the copy took %zu bytes",
+	              h->data_arena.used);
+	const char *why = imap4_last_error(h)->message;
+	cr_assert(strstr(why, "max_untagged (1048576 bytes of memory"), "%s",
+	          why);
+	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ABORT);
+	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
+	api_done(&t);
+	free(script);
+	free(fits);
+	free(huge);
+}
+
+/* A tagged completion is copied too (imap4_completion), and its response
+ * code may carry any number of arguments: the copy is bounded as well. */
+Test(hostile_core, completion_copy_is_bounded)
+{
+	const size_t max = (size_t)1 << 20, n = 100000;
+	struct api_test t;
+	struct imap4_opts o;
+	const char head[] = "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: $TAG OK [X-MANY",
+	           tail[] = "] done\n";
+	char *script = malloc(sizeof(head) + 2 * n + sizeof(tail));
+	size_t off = sizeof(head) - 1;
+
+	cr_assert_not_null(script);
+	memcpy(script, head, off);
+	for (size_t i = 0; i < n; i++) {
+		script[off++] = ' ';
+		script[off++] = '7';
+	}
+	memcpy(script + off, tail, sizeof(tail));
+	imap4_opts_init(&o);
+	o.timeout_ms = 10000;
+	o.limits.max_untagged = max;
+	imap4 *h = api_open(&t, script, &o);
+
+	cr_assert_eq(imap4_noop(h), IMAP4_ELIMIT);
+	cr_assert_leq(h->data_arena.used, max, "the copy took %zu bytes",
+	              h->data_arena.used);
+	cr_assert(strstr(imap4_last_error(h)->message,
+	                 "tagged completion would take more than "
+	                 "max_untagged"),
+	          "%s", imap4_last_error(h)->message);
+	api_done(&t);
+	free(script);
+}

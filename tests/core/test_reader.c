@@ -440,3 +440,63 @@ Test(reader, continuation_is_one_line)
 	cr_assert_str_eq(resp->text, "send {5}");
 	imap4_reader_clear(&r);
 }
+
+/* "* X" and n copies of tok, each after a space when spaced, as a reader
+ * with limits made for exactly that response parses it: max_args the
+ * nodes it has, max_response and max_line its bytes. */
+static void parse_at_limits(const char *tok, size_t nodes_per_tok, size_t n,
+                            bool spaced)
+{
+	size_t tl = strlen(tok), len = 0;
+	char *buf = malloc(8 + n * (tl + 1));
+	struct imap4_limits lim;
+	struct imap4_reader r;
+	const imap4_resp *resp;
+
+	cr_assert_not_null(buf);
+	len += (size_t)sprintf(buf, "* X ");
+	for (size_t i = 0; i < n; i++) {
+		if (spaced && i)
+			buf[len++] = ' ';
+		memcpy(buf + len, tok, tl);
+		len += tl;
+	}
+	memcpy(buf + len, "\r\n", 2);
+	len += 2;
+	imap4_limits_init(&lim);
+	lim.max_args = n * nodes_per_tok;
+	lim.max_depth = 2;
+	lim.max_line = lim.max_response = len;
+	imap4_reader_init(&r, &lim);
+	cr_assert_eq(imap4_reader_feed(&r, buf, len), (ssize_t)len);
+	cr_assert_eq(imap4_reader_next(&r, &resp), 1,
+	             "%zu of \"%s\" did not fit a cap of %zu: %s", n, tok,
+	             r.arena.cap, r.why);
+	cr_assert_leq(r.arena.used, r.arena.cap);
+	imap4_reader_clear(&r);
+	free(buf);
+}
+
+/* The parse arena's cap is what imap4.h promises one response may take
+ * parsed (2 * max_response + 64 bytes a node + 128 kB): it must hold
+ * every response within the limits, of the shapes that cost the most
+ * per byte (a node per byte or two) at every count, where the parser's
+ * growing pieces leave the most unused, and many big strings. */
+Test(reader, parse_cap_holds_responses_at_the_limits)
+{
+	for (size_t n = 1; n <= 2500; n++) {
+		parse_at_limits("1", 1, n, true);
+		parse_at_limits("(1)", 2, n, false);
+	}
+	parse_at_limits("1", 1, 300000, true);
+	parse_at_limits("()", 1, 300000, false);
+	parse_at_limits("\"\"", 1, 300000, true);
+
+	static char big[17000];
+	for (size_t len = 200; len < sizeof(big); len += 397) {
+		memset(big, 'a', len);
+		big[0] = big[len - 1] = '"';
+		big[len] = '\0';
+		parse_at_limits(big, 1, 2000000 / len + 1, true);
+	}
+}

@@ -2,6 +2,8 @@
  * Poddebniak et al., "Why TLS is better without STARTTLS", 2021). */
 #include "api_test.h"
 
+#include <stdio.h>
+
 static struct imap4_opts tls_opts(const char *servername)
 {
 	struct imap4_opts o;
@@ -88,18 +90,69 @@ Test(starttls, cleartext_preauth_is_refused)
 	api_done(&t);
 }
 
+/* TLS required: a refusal ends the open at once, NO or BAD alike, and
+ * nothing is sent in clear after it (RELIABILITY rule 1). */
 Test(starttls, refused_by_server)
+{
+	static const char *const answers[] = {"NO not today", "BAD no"};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct api_test t;
+		struct imap4_opts o = tls_opts("localhost");
+		char script[256];
+
+		snprintf(script, sizeof(script),
+		         "S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
+		         "C: $TAG STARTTLS\n"
+		         "S: $TAG %s\n"
+		         "EOF\n",
+		         answers[i]);
+		api_start(&t, script, &o);
+		cr_assert_eq(t.rc, IMAP4_ETLSREQ);
+		cr_assert_null(t.h);
+		cr_assert(strstr(imap4_open_error(), "STARTTLS refused"), "%s",
+		          imap4_open_error());
+		api_done(&t);
+	}
+}
+
+/* Called by hand, a refused STARTTLS is imaplib's error ("Couldn't
+ * establish TLS session"), not its abort: the result says what the server
+ * said, and the handle goes on in clear and in its state, having sent
+ * nothing more. */
+Test(starttls, refused_call_leaves_the_handle_usable)
 {
 	struct api_test t;
 	struct imap4_opts o = tls_opts("localhost");
+	imap4 *h;
 
-	api_start(&t,
-	          "S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
-	          "C: $TAG STARTTLS\n"
-	          "S: $TAG NO not today\n"
-	          "EOF\n",
-	          &o);
-	cr_assert_eq(t.rc, IMAP4_ETLSREQ);
+	o.tls = IMAP4_TLS_NONE;
+	h = api_open(&t,
+	             "S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
+	             "C: $TAG STARTTLS\n"
+	             "S: $TAG NO [UNAVAILABLE] not today\n"
+	             "C: $TAG STARTTLS\n"
+	             "S: $TAG BAD not now either\n"
+	             "C: $TAG NOOP\n"
+	             "S: $TAG OK\n",
+	             &o);
+
+	cr_assert_eq(imap4_starttls(h), IMAP4_ENO);
+	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ERROR);
+	cr_assert_str_eq(imap4_last_error(h)->server_code, "UNAVAILABLE");
+	cr_assert_str_eq(imap4_last_error(h)->server_text, "not today");
+	cr_assert_str_eq(imap4_completion(h)->name, "NO");
+	cr_assert_not(imap4_is_tls(h));
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_NONAUTH);
+
+	cr_assert_eq(imap4_starttls(h), IMAP4_EBAD);
+	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ERROR);
+	cr_assert_str_eq(imap4_last_error(h)->server_text, "not now either");
+	cr_assert_not(imap4_is_tls(h));
+
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_NONAUTH);
+	cr_assert(imap4_has_capability(h, "STARTTLS"));
 	api_done(&t);
 }
 

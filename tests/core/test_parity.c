@@ -1,0 +1,276 @@
+/* test_parity.c - where libimap4 differed from Python 3.11's imaplib in
+ * what it sends or leaves behind: APPEND's line ends, caller mistakes
+ * that made a command wait for its timeout, STORE's item, and
+ * imap4_recent's completion. Each test fails without its fix. */
+#include "api_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PREAUTH "S: * PREAUTH [CAPABILITY IMAP4rev1 CONDSTORE] hi\n"
+
+/* What the client sent, without the tags (which are random). */
+static const char *sent(const struct api_test *t, char *buf, size_t cap)
+{
+	const char *p = fake_server_transcript(t->fs);
+	size_t o = 0;
+
+	cr_assert_not_null(p);
+	while (*p && o + 1 < cap) {
+		const char *sp = strchr(p, ' ');
+		const char *nl = strchr(p, '\n');
+
+		if (sp && (!nl || sp < nl))
+			p = sp + 1;
+		while (*p && o + 1 < cap) {
+			buf[o++] = *p;
+			if (*p++ == '\n')
+				break;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* imaplib's MapCRLF (br'\r\n|\r|\n'): a lone CR is a line end as much as
+ * a lone LF, and the literal's size counts the CRLF each becomes. */
+Test(parity, append_makes_every_line_end_crlf)
+{
+	struct api_test t;
+	imap4 *h = api_open(
+	        &t,
+	        PREAUTH "C: $TAG APPEND X {4}\n"
+	                "S: + go\n"
+	                "C= a\\r\\nb\\r\\n\n"
+	                "S: $TAG OK\n"
+	                "C: $TAG APPEND X {16}\n"
+	                "S: + go\n"
+	                "C= \\r\\na\\r\\nb\\r\\nc\\r\\n\\r\\nd\\r\\n\\r\\n\n"
+	                "S: $TAG OK\n",
+	        NULL);
+
+	cr_assert_eq(imap4_append(h, "X", NULL, -1, "a\rb", 3), IMAP4_OK);
+	/* lone LF, CRLF, lone CR, LF then CR, final CR: 11 bytes, 16 as
+	 * imaplib's MapCRLF.sub(CRLF, ...) gives them */
+	cr_assert_eq(imap4_append(h, "X", NULL, -1, "\na\r\nb\rc\n\rd\r", 11),
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	api_done(&t);
+}
+
+struct pieces {
+	const char *const *p; /* NULL-terminated */
+	size_t i;
+};
+
+static ssize_t read_pieces(void *payload, void *buf, size_t cap)
+{
+	struct pieces *s = payload;
+	const char *p = s->p[s->i];
+	size_t n;
+
+	if (p == NULL)
+		return 0;
+	n = strlen(p);
+	cr_assert_leq(n, cap, "the test gives pieces that fit");
+	memcpy(buf, p, n);
+	s->i++;
+	return (ssize_t)n;
+}
+
+/* The stream gets the same mapping, across pieces: a CR that ends one
+ * piece and the LF that starts the next are one line end. */
+Test(parity, append_stream_maps_line_ends_across_pieces)
+{
+	static const char *const src[] = {"a\r", "\nb\r", "c\n", "\r",
+	                                  "\n",  "d\r",   NULL};
+	struct pieces s = {src, 0};
+	struct api_test t;
+	imap4 *h =
+	        api_open(&t,
+	                 PREAUTH "C: $TAG APPEND X {14}\n"
+	                         "S: + go\n"
+	                         "C= a\\r\\nb\\r\\nc\\r\\n\\r\\nd\\r\\n\\r\\n\n"
+	                         "S: $TAG OK\n",
+	                 NULL);
+
+	cr_assert_eq(imap4_append_stream(h, "X", NULL, -1, 14, read_pieces, &s),
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	api_done(&t);
+}
+
+/* A final CR whose LF comes after the announced size is that line's end,
+ * not more message. */
+Test(parity, append_stream_takes_the_lf_of_a_final_crlf)
+{
+	static const char *const src[] = {"x\r", "\n", NULL};
+	struct pieces s = {src, 0};
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    PREAUTH "C: $TAG APPEND X {3}\n"
+	                            "S: + go\n"
+	                            "C= x\\r\\n\\r\\n\n"
+	                            "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_append_stream(h, "X", NULL, -1, 3, read_pieces, &s),
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	api_done(&t);
+}
+
+/* A size counted before the mapping is short of the message: the APPEND
+ * fails before its literal is complete, and the connection is dropped. */
+Test(parity, append_stream_size_counts_mapped_line_ends)
+{
+	static const char *const src[] = {"a\rb", NULL};
+	struct pieces s = {src, 0};
+	struct api_test t;
+	char buf[256];
+	imap4 *h = api_open(&t,
+	                    PREAUTH "C: $TAG APPEND X {3}\n"
+	                            "S: + go\n"
+	                            "EOF\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_append_stream(h, "X", NULL, -1, 3, read_pieces, &s),
+	             IMAP4_EINVAL);
+	cr_assert(strstr(imap4_last_error(h)->message, "went on after the 3"),
+	          "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
+	cr_assert_str_eq(sent(&t, buf, sizeof(buf)), "APPEND X {3}\r\n");
+	api_done(&t);
+}
+
+/* A caller mistake that would leave the server waiting for a literal (a
+ * flag list left open before APPEND's, a raw argument ending in "{N}")
+ * fails at once, nothing sent, and the handle goes on. */
+static void refused(imap4 *h, int rc, const char *what)
+{
+	cr_assert_eq(rc, IMAP4_EINVAL, "%s: %d", what, rc);
+	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ERROR, "%s", what);
+	cr_assert(strstr(imap4_last_error(h)->message, "nothing was sent"),
+	          "%s: %s", what, imap4_last_error(h)->message);
+}
+
+Test(parity, arguments_that_would_hang_are_refused)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    PREAUTH "C: $TAG SELECT INBOX\n"
+	                            "S: $TAG OK\n"
+	                            "C: $TAG NOOP\n"
+	                            "S: $TAG OK\n",
+	                    NULL);
+	const char msg[] = "Subject: x\r\n\r\nhi\r\n";
+	char buf[256];
+
+	refused(h, imap4_append(h, "T24", "(\\Seen", -1, msg, 9),
+	        "open flag list");
+	cr_assert(strstr(imap4_last_error(h)->message, "unbalanced"), "%s",
+	          imap4_last_error(h)->message);
+	refused(h, imap4_append(h, "T24", "\\Seen)", -1, msg, 9),
+	        "flag list closed twice");
+	refused(h, imap4_append(h, "T24", "(\\Seen \"a)", -1, msg, 9),
+	        "open quoted string");
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	refused(h, imap4_search(h, NULL, "SUBJECT {5}"), "literal header");
+	cr_assert(strstr(imap4_last_error(h)->message, "literal header"), "%s",
+	          imap4_last_error(h)->message);
+	refused(h, imap4_search(h, NULL, "SUBJECT {13+}"), "LITERAL+ header");
+	refused(h, imap4_uid(h, "SEARCH", "SUBJECT {0}"), "UID, literal");
+	refused(h, imap4_store(h, "1", "+FLAGS", "(\\Seen"), "STORE flags");
+	refused(h, imap4_store(h, "1", "+FLAGS", "(\\Seen [x)"),
+	        "STORE flags, open bracket");
+	refused(h, imap4_store(h, "1", "(UNCHANGEDSINCE 1 +FLAGS", "\\Seen"),
+	        "STORE item");
+	refused(h, imap4_status(h, "INBOX", "(MESSAGES"), "STATUS items");
+	/* glued by the format into a header at the end of the line */
+	refused(h, imap4_command(h, NULL, NULL, "SEARCH SUBJECT {%u}", 5u),
+	        "format");
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_str_eq(sent(&t, buf, sizeof(buf)),
+	                 "SELECT INBOX\r\nNOOP\r\n");
+	api_done(&t);
+}
+
+/* What pairs up, or sits in a quoted string, is not a mistake. */
+Test(parity, balanced_arguments_are_sent_as_written)
+{
+	struct api_test t;
+	imap4 *h = api_open(
+	        &t,
+	        PREAUTH
+	        "C: $TAG SELECT INBOX\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG STORE 1 +X-GM-LABELS (\"(a\" \"b]\" [Gmail]/x)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SEARCH SUBJECT \"{5}\" {5}x\n"
+	        "S: $TAG OK\n",
+	        NULL);
+
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(imap4_store(h, "1", "+X-GM-LABELS",
+	                         "(\"(a\" \"b]\" [Gmail]/x)"),
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_search(h, NULL, "SUBJECT \"{5}\" {5}x"), IMAP4_OK,
+	             "%s", imap4_last_error(h)->message);
+	api_done(&t);
+}
+
+/* imaplib sends STORE's item as it is given, so that the CONDSTORE form
+ * (RFC 7162 3.1.3) works. */
+Test(parity, store_unchangedsince)
+{
+	struct api_test t;
+	char buf[128];
+	imap4 *h = api_open(
+	        &t,
+	        PREAUTH "C: $TAG SELECT INBOX\n"
+	                "S: $TAG OK\n"
+	                "C: $TAG STORE 1,2 (UNCHANGEDSINCE 1) +FLAGS (\\Seen)\n"
+	                "S: * 1 FETCH (MODSEQ (5) FLAGS (\\\\Seen))\n"
+	                "S: $TAG OK [MODIFIED 2] conditional STORE failed\n",
+	        NULL);
+
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(
+	        imap4_store(h, "1,2", "(UNCHANGEDSINCE 1) +FLAGS", "(\\Seen)"),
+	        IMAP4_OK, "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_str_eq(api_data(h, 0, buf, sizeof(buf)),
+	                 "* 1 FETCH (MODSEQ (5) FLAGS (\\Seen))");
+	cr_assert_str_eq(imap4_completion(h)->code, "MODIFIED");
+	api_done(&t);
+}
+
+/* imap4_recent answered from its cache sends nothing: it must not leave
+ * the previous command's completion, data or error as if they were its
+ * own. When it asks with a NOOP, they are the NOOP's. */
+Test(parity, recent_from_cache_leaves_no_completion)
+{
+	struct api_test t;
+	long recent = 0;
+	char buf[256];
+	imap4 *h = api_open(&t,
+	                    PREAUTH "C: $TAG SELECT INBOX\n"
+	                            "S: * 3 RECENT\n"
+	                            "S: * 1 EXPUNGE\n"
+	                            "S: $TAG NO [X-ODD] selected anyway\n"
+	                            "C: $TAG NOOP\n"
+	                            "S: $TAG OK noop done\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_NO);
+	cr_assert_not_null(imap4_completion(h));
+	cr_assert_eq(imap4_recent(h, &recent), IMAP4_OK);
+	cr_assert_eq(recent, 3);
+	cr_assert_null(imap4_completion(h));
+	cr_assert_eq(imap4_data_count(h), 0);
+	cr_assert_eq(imap4_last_error(h)->code, 0);
+	cr_assert_null(imap4_last_error(h)->server_code);
+	cr_assert_str_eq(sent(&t, buf, sizeof(buf)), "SELECT INBOX\r\n");
+
+	cr_assert_eq(imap4_recent(h, &recent), IMAP4_OK);
+	cr_assert_eq(recent, -1);
+	cr_assert_str_eq(imap4_completion(h)->text, "noop done");
+	api_done(&t);
+}
