@@ -109,6 +109,8 @@ struct worker {
 	bool live;           /* the session went live */
 	bool idle_bye;       /* the server said BYE while we waited on it */
 	int64_t calm_bye_at; /* of the last BYE taken calmly, or 0 */
+	bool renew;          /* live() ends the session for a fresh one */
+	int64_t renewed_at;  /* of the last such renewal, or 0 */
 };
 
 /* A server that ends a live session with BYE while we wait on it
@@ -118,6 +120,12 @@ struct worker {
  * in BYE_CALM_MS: a server that does it at every session fails as any. */
 #define BYE_CALM_MS      60000
 #define BYE_RECONNECT_MS 1000
+/* A session whose LIST leaves out mailboxes that are there (Dovecot 2.3
+ * after renames under NOTIFY, for the rest of that session) misses the
+ * renames and creations its lists would show: a new session reads the
+ * whole list. Once in RENEW_CALM_MS, for a server that always hides some
+ * mailbox from LIST. */
+#define RENEW_CALM_MS (10 * 60 * 1000)
 
 static void on_heartbeat(void *payload, int ms)
 {
@@ -641,6 +649,16 @@ static int live(struct worker *w)
 			free(before);
 			return rc;
 		}
+		if (w->sync.list_short &&
+		    (!w->renewed_at ||
+		     mono_ms() - w->renewed_at >= RENEW_CALM_MS)) {
+			free(before);
+			w->renew = true;
+			snprintf(
+			        w->sync.err, sizeof(w->sync.err),
+			        "LIST left out mailboxes the server still has");
+			return SYNC_ECONN;
+		}
 		watched = mark_watched(w);
 		char *after = watched_set(w);
 		bool relist = !before || !after || strcmp(before, after) != 0;
@@ -830,7 +848,7 @@ static void *run(void *arg)
 		             rc == SYNC_EMAILBOX;
 		if (!a->once) /* nothing is live in a --once run */
 			store_account_clear_live(w.store, w.account_id);
-		disconnect(&w, rc != SYNC_ECONN);
+		disconnect(&w, rc != SYNC_ECONN || w.renew);
 		/* A connection our stop cut (acct_force_stop) is the stop,
 		 * not a failure to report. */
 		if (rc == SYNC_ECONN && atomic_load(&a->stop))
@@ -850,7 +868,13 @@ static void *run(void *arg)
 		                (!w.calm_bye_at ||
 		                 mono_ms() - w.calm_bye_at >= BYE_CALM_MS);
 		w.idle_bye = w.live = false;
-		if (calm_bye) {
+		if (rc == SYNC_ECONN && w.renew) {
+			w.renew = false;
+			w.renewed_at = mono_ms();
+			log_notice(c->name, NULL, "%s; starting a new session",
+			           w.sync.err);
+			wait_retry(&w, BYE_RECONNECT_MS);
+		} else if (calm_bye) {
 			w.calm_bye_at = mono_ms();
 			log_notice(c->name, NULL, "%.*s; reconnecting",
 			           failstreak_sentence_len(w.sync.err),

@@ -95,6 +95,9 @@ struct sync_ctx {
 	 * the mirror (sync_tree_news); the caller clears it as it reads the
 	 * list again. */
 	bool tree_news;
+	/* The last LIST left out mailboxes that STATUS still found
+	 * (sync_list): this session's lists are not to be trusted. */
+	bool list_short;
 	bool store_failed; /* a write of unsolicited news failed on this
 	                      connection: the rest is not tried (a full disk
 	                      would fail, and be logged, once per line) */
@@ -130,7 +133,9 @@ int sync_attach(struct sync_ctx *c, imap4 *h);
 void sync_clear(struct sync_ctx *c);
 
 /* LIST: records the wanted mailboxes, drops from the cache those the server
- * no longer has (renames keep their messages), fills c->boxes. */
+ * no longer has (renames keep their messages), fills c->boxes. A cached
+ * mailbox the LIST leaves out but STATUS finds is kept, and list_short
+ * set. */
 int sync_list(struct sync_ctx *c);
 
 /* Syncs the mailboxes the cache already holds, before any LIST: a server

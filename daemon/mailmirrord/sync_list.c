@@ -372,6 +372,7 @@ int sync_list(struct sync_ctx *c)
 	/* A pass cut short (a lost connection) has its count told now. */
 	sync_tell_errors(c);
 	sync_beat(c);
+	c->list_short = false;
 	int rc = imap4_list(c->h, "", "*");
 	if (rc != IMAP4_OK) {
 		/* Without the list nothing of the account can be synced. */
@@ -526,6 +527,7 @@ int sync_list(struct sync_ctx *c)
 		c->nboxes++;
 	}
 	/* Kept as the cache has them: the LIST said nothing new of them. */
+	c->list_short = u.kept.n > 0;
 	for (size_t i = 0; i < u.kept.n; i++) {
 		struct sync_box *b = &c->boxes[c->nboxes];
 		b->id = u.kept.v[i].id;

@@ -2291,6 +2291,81 @@ Test(hostile, bye_while_idling_is_a_notice_once, .timeout = 90)
 	done(&h);
 }
 
+/* How many times the daemon's log says text, waiting (20 s at most) for
+ * it to say it n times. */
+static int log_says_times(const struct hostile *h, const char *text, int n)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/log", h->f.dir);
+	int found = 0;
+	for (int i = 0; i < 400 && found < n; i++) {
+		if (access(path, F_OK) != 0) {
+			usleep(50000);
+			continue;
+		}
+		char *log = read_log(h);
+		found = 0;
+		for (const char *p = log; (p = strstr(p, text)) != NULL; p++)
+			found++;
+		free(log);
+		if (found < n)
+			usleep(50000);
+	}
+	return found;
+}
+
+/* A live session whose poll LIST leaves out a mailbox STATUS finds (as
+ * Dovecot 2.3 does after renames under NOTIFY, for the rest of that
+ * session) keeps it and starts a new session, whose LIST is whole. */
+Test(hostile, a_short_list_in_a_live_session_starts_a_new_one, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_idle_start(&sc, "ho_rw");
+	/* The poll, at the shortest poll_interval. */
+	add(&sc, "TIMEOUT 15000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LIST_CMD "S: $TAG OK listed\n"
+	         "C~ $TAG STATUS ho_rw \\(UIDVALIDITY\\)$\n"
+	         "S: * STATUS ho_rw (UIDVALIDITY 7)\n"
+	         "S: $TAG OK status\n"
+	         "C~ $TAG LOGOUT$\n"
+	         "S: * BYE logging out\n"
+	         "S: $TAG OK bye\n"
+	         "EOF\n"
+	         "ACCEPT\n"
+	         "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n");
+	add_unchanged(&sc, "ho_rw", 1);
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_rw\nS: $TAG OK listed\n");
+	add_unchanged(&sc, "ho_rw", 1);
+	add(&sc, "C~ $TAG IDLE$\n"
+	                  "S: + idling\n"
+	                  "TIMEOUT 20000\n"
+	                  "C: DONE\n"
+	                  "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_rw", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_rw", false, "poll_interval = 10;");
+	pid_t pid = start_daemon(&h.f);
+	int watching = log_says_times(&h, "watching with IDLE", 2);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(watching, 2, "no second session went live");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_log(&h,
+	          "notice: [hostile] LIST left out mailboxes the server still "
+	          "has; starting a new session",
+	          NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "gone from the server"), "%s", log);
+	free(log);
+	cr_assert_eq(messages(&h), 1);
+	check_cache(&h);
+	done(&h);
+}
+
 /* While the daemon idles, news of message 2 in a mailbox of one message
  * (RFC 3501 7.4.2: sequence numbers never pass EXISTS). It named UID 1,
  * and its flags were stored as they came. The news is refused with a
