@@ -137,7 +137,8 @@ maildir=$MAILDIR_ROOT/$IMAP_USER/Maildir
 
 # shellcheck disable=SC2046
 ${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -D_GNU_SOURCE \
-	-o "$work/raw_fetch" "$bench/raw_fetch.c" $(pkg-config --cflags --libs gnutls)
+	-o "$work/raw_fetch" "$bench/raw_fetch.c" "$bench/store_sink.c" \
+	$(pkg-config --cflags --libs gnutls sqlite3) -pthread
 ${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -D_GNU_SOURCE \
 	-o "$work/runstat" "$bench/runstat.c"
 # shellcheck disable=SC2046
@@ -358,6 +359,11 @@ measure_2() {
 		"$work/runstat" "$st.same.stat" \
 			"$work/raw_fetch" 127.0.0.1 "$IMAP_PORT" "$IMAP_USER" \
 			"B$body" "$OURS_BODY" > "$st.same.out" || die "raw_fetch failed"
+		fresh "$work/floor.db"
+		"$work/runstat" "$st.floor.stat" \
+			"$work/raw_fetch" -d "$work/floor.db" 127.0.0.1 "$IMAP_PORT" \
+			"$IMAP_USER" "B$body" "$OURS_BODY" > "$st.floor.out" ||
+			die "raw_fetch -d failed"
 		fresh "$cache"
 		# A failure here is a finding to report, not a reason to stop.
 		rc=0
@@ -377,6 +383,7 @@ measure_2() {
 		r=$((r + 1))
 	done
 	fresh "$cache"
+	fresh "$work/floor.db"
 	measure_2_tls
 
 	# mbsync: a Maildir target, pull only. FSync off: mailmirrord commits with
@@ -700,8 +707,9 @@ report_2() {
 	echo "2. full-body sync of $body messages (BODY.PEEK[]; $(kv "$work/body.raw.out" fetch_bytes) bytes)"
 	printf '%-12s %9s %7s %9s %9s %9s\n' program wall_s xraw cpu_s rss_MiB msgs/s
 	rw=$(median "$work/body.raw.stat" 1)
-	for p in raw same ours mbsync offlineimap; do
-		case $p in raw) name=raw_fetch ;; same) name=raw_same ;; ours) name=mailmirrord ;; *) name=$p ;; esac
+	for p in raw same floor ours mbsync offlineimap; do
+		case $p in raw) name=raw_fetch ;; same) name=raw_same ;; floor) name=store_floor ;;
+		ours) name=mailmirrord ;; *) name=$p ;; esac
 		f=$work/body.$p.stat
 		if [ -s "$f" ]; then
 			w=$(median "$f" 1)
@@ -721,10 +729,12 @@ report_2() {
 		i=$(median "$work/body.phases" 2)
 		same=""
 		[ -s "$work/body.same.stat" ] && same=", $(ratio "$s" "$(median "$work/body.same.stat" 1)") x raw_same"
+		[ -s "$work/body.floor.stat" ] && same="$same, $(ratio "$s" "$(median "$work/body.floor.stat" 1)") x store_floor"
 		echo "  mailmirrord's two phases: bodies stored in $(fmt "$s" 2) s ($(ratio "$s" "$rw") x raw$same), then the full-text index in $(fmt "$i" 2) s more"
 		echo "  text stored: $(cat "$work/body.text") bytes (MIME decoded; attachments named, not stored)"
 	fi
 	echo "  (raw_same: the FETCH mailmirrord makes, with FLAGS, INTERNALDATE, RFC822.SIZE and MODSEQ;"
+	echo "   store_floor: that FETCH, each body stored untouched in SQLite on a second thread (raw_fetch -d);"
 	echo "   mbsync with FSync no; offlineimap: one run)"
 	[ -s "$work/body.tlsraw.stat" ] || return 0
 	echo "over implicit TLS ($(kv "$work/body.tlsraw.out" tls); Dovecot's imaps port, certificates verified):"

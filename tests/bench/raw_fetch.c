@@ -1,7 +1,7 @@
 /* raw_fetch.c - the raw transfer limit: one UID FETCH, read and discarded.
  *
- *	IMAP_PASS=secret raw_fetch [-s SET] [-w FILE] [-t CAFILE] HOST PORT
- *		USER MAILBOX ITEMS
+ *	IMAP_PASS=secret raw_fetch [-s SET] [-w FILE] [-t CAFILE] [-d DB]
+ *		HOST PORT USER MAILBOX ITEMS
  *
  * Connects over plain TCP (with -t, implicit TLS: GnuTLS's default
  * priorities, the server's certificate verified against CAFILE), LOGINs,
@@ -12,6 +12,9 @@
  *server's plus the kernel's. The password comes from the environment so that it
  *does not show in ps(1). With -w, the FETCH command's bytes as received are
  *also written to FILE (for tests/bench/bench_floor.c; not in a timed run).
+ *With -d, every literal is also stored, untouched, in a new SQLite database
+ *DB by tests/bench/store_sink.c: the floor of a client that caches what it
+ *fetches in SQLite, timed to the commit of the last literal.
  *
  * Prints "key value" lines on stdout for tests/bench/bench_daemon.sh:
  *	fetch_bytes	bytes received from the FETCH command to its completion
@@ -21,11 +24,14 @@
  *	fetch_s		wall time of the FETCH command
  *	tls		with -t: the session's protocol and ciphers, as GnuTLS
  *			describes them
+ *	stored		with -d: literals stored
  * Exit status 0 when every command completed with OK, 1 otherwise (the
  * reason on stderr).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include "store_sink.h"
+
 #include <gnutls/gnutls.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -58,6 +64,7 @@ struct conn {
 	uint64_t literal; /* literal bytes still to skip */
 	uint64_t fetches;
 	FILE *copy; /* where what is read goes too, or NULL */
+	struct store_sink *sink; /* where literals go too, or NULL */
 };
 
 static double now(void)
@@ -274,8 +281,12 @@ static int wait_tagged(struct conn *c, const char *tag)
 			size_t n = c->len - c->off;
 			if ((uint64_t)n > c->literal)
 				n = (size_t)c->literal;
+			if (c->sink)
+				store_sink_add(c->sink, c->buf + c->off, n);
 			c->off += n;
 			c->literal -= n;
+			if (c->sink && c->literal == 0)
+				store_sink_end_literal(c->sink);
 			continue;
 		}
 		if (!continued) {
@@ -348,13 +359,13 @@ static void usage(void)
 {
 	fprintf(stderr,
 	        "usage: IMAP_PASS=... raw_fetch [-s SET] [-w FILE] [-t CAFILE] "
-	        "HOST PORT USER MAILBOX ITEMS\n");
+	        "[-d DB] HOST PORT USER MAILBOX ITEMS\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *set = "1:*", *copy = NULL, *cafile = NULL;
+	const char *set = "1:*", *copy = NULL, *cafile = NULL, *db = NULL;
 	int i = 1;
 	for (; argc - i > 2 && argv[i][0] == '-'; i += 2) {
 		if (strcmp(argv[i], "-s") == 0)
@@ -363,6 +374,8 @@ int main(int argc, char **argv)
 			copy = argv[i + 1];
 		else if (strcmp(argv[i], "-t") == 0)
 			cafile = argv[i + 1];
+		else if (strcmp(argv[i], "-d") == 0)
+			db = argv[i + 1];
 		else
 			usage();
 	}
@@ -404,8 +417,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "raw_fetch: %s: %s\n", copy, strerror(errno));
 		goto out;
 	}
+	if (db && (c.sink = store_sink_open(db)) == NULL)
+		goto out;
 	double t0 = now();
 	if (command(&c, "a3", "a3 UID FETCH %s %s\r\n", set, items) < 0)
+		goto out;
+	long stored = c.sink ? store_sink_finish(c.sink) : 0;
+	if (stored < 0)
 		goto out;
 	double t1 = now();
 	if (c.copy) {
@@ -429,6 +447,8 @@ int main(int argc, char **argv)
 		printf("tls %s\n", desc ? desc : "?");
 		gnutls_free(desc);
 	}
+	if (c.sink)
+		printf("stored %ld\n", stored);
 	rc = 0;
 out:
 	if (c.copy)
@@ -439,6 +459,7 @@ out:
 		gnutls_certificate_free_credentials(cred);
 	if (c.fd >= 0)
 		close(c.fd);
+	store_sink_free(c.sink);
 	free(c.buf);
 	free(user);
 	free(qpass);
