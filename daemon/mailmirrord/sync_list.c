@@ -252,13 +252,6 @@ struct unlisted {
 	struct stored_list kept; /* found by STATUS: mirrored still */
 };
 
-static int keep_unlisted(struct unlisted *u, const struct stored_box *box)
-{
-	if (collect_stored(&u->kept, box->id, box->name) < 0)
-		return -1;
-	return 0;
-}
-
 /* A stored mailbox the server no longer lists: dropped when the
  * configuration no longer wants it; renamed (RFC 3501 6.3.5 keeps
  * UIDVALIDITY) when a name new to us has the same UIDVALIDITY and the
@@ -304,7 +297,7 @@ static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
 	if (there < 0)
 		return there;
 	if (there) {
-		if (keep_unlisted(u, box) < 0) {
+		if (collect_stored(&u->kept, box->id, box->name) < 0) {
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			return SYNC_ESTORE;
 		}
@@ -330,7 +323,7 @@ static void log_more(struct sync_ctx *c, struct loglimit *l, const char *what)
 }
 
 /* Stored mailboxes the server no longer lists (a \Noselect entry holds no
- * mail: its row goes too), each renamed or dropped. A prefix change
+ * mail: its row goes too), each renamed, kept or dropped. A prefix change
  * renames or drops every mailbox of the account: past the first few, the
  * names go to debug level and a line counts them. */
 static int reconcile_gone(struct sync_ctx *c, struct stored_list *stored,
