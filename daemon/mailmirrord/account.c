@@ -179,6 +179,13 @@ static void publish_handle(struct account *a, imap4 *h)
 		imap4_wake(h);
 }
 
+/* conn_open's: the handle is ours to cut (acct_force_stop) from the
+ * connect on, through the login. */
+static void on_handle(void *payload, imap4 *h)
+{
+	publish_handle(payload, h);
+}
+
 static void disconnect(struct worker *w, bool logout)
 {
 	struct account *a = w->a;
@@ -738,7 +745,8 @@ static int session(struct worker *w)
 		         (unsigned)c->port);
 	promise(a, 30000 + (int)c->timeout * 1000);
 	w->attempt_at = mono_ms();
-	if (conn_open(&h, &why, c, a->cancel_fd, err, sizeof(err)) < 0) {
+	if (conn_open(&h, &why, c, a->cancel_fd, on_handle, a, err,
+	              sizeof(err)) < 0) {
 		/* A stop cancels the connect (or races its failure): that
 		 * is the stop, not a failure to report or back off from. */
 		if (why == CONN_FAIL_CANCELLED || atomic_load(&a->stop))
@@ -753,7 +761,6 @@ static int session(struct worker *w)
 	/* Logged in: from here a SYNC_ECONN is a connection that died. */
 	w->link_failed = true;
 	w->admin_needed = false;
-	publish_handle(a, h);
 	log_info(c->name, NULL, "connected");
 
 	/* The full-text indexer waits while we sync (indexer.h). */
@@ -853,6 +860,15 @@ static void *run(void *arg)
 		 * not a failure to report. */
 		if (rc == SYNC_ECONN && atomic_load(&a->stop))
 			rc = SYNC_ESTOP;
+		/* A batch too slow for the timeout was halved: --once tries
+		 * again at once with the smaller one, as the daemon's next
+		 * connection would (log2 of the batch tries at most). */
+		if (a->once && rc == SYNC_ECONN && w.sync.batch_shrunk &&
+		    !atomic_load(&a->stop)) {
+			log_warning(c->name, NULL, "%s; trying again",
+			            w.sync.err);
+			continue;
+		}
 		if (a->once) {
 			a->ok = rc == SYNC_OK;
 			if (!w.once_recorded)

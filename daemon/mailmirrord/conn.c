@@ -249,9 +249,21 @@ static int authenticate(imap4 *h, const struct conf_account *acct,
 	return imap4_login(h, acct->user, s->data);
 }
 
+/* A handle conn_open gives up: logged out first when logout is set (the
+ * caller, told of it, may cut that wait), then taken back and freed. */
+static void give_up(imap4 **h, bool logout, conn_handle_fn *handle,
+                    void *payload)
+{
+	if (logout)
+		imap4_logout(*h);
+	if (handle)
+		handle(payload, NULL);
+	imap4_free(h);
+}
+
 int conn_open(imap4 **out, enum conn_failure *why,
-              const struct conf_account *acct, int cancel_fd, char *err,
-              size_t errlen)
+              const struct conf_account *acct, int cancel_fd,
+              conn_handle_fn *handle, void *payload, char *err, size_t errlen)
 {
 	*out = NULL;
 	struct imap4_opts o;
@@ -314,11 +326,12 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		*why = conn_classify(rc);
 		return -1;
 	}
+	if (handle)
+		handle(payload, h);
 	/* Before a PREAUTH too: the mail itself is private. */
 	if (!cleartext_peer_ok(h, acct, err, errlen)) {
 		*why = CONN_FAIL_CONFIG;
-		imap4_logout(h);
-		imap4_free(&h);
+		give_up(&h, true, handle, payload);
 		return -1;
 	}
 	if (imap4_state(h) != IMAP4_STATE_NONAUTH) {
@@ -328,8 +341,7 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	struct secret s = {0};
 	if (secret_obtain(&s, acct, cancel_fd, err, errlen) < 0) {
 		*why = CONN_FAIL_CONFIG;
-		imap4_logout(h);
-		imap4_free(&h);
+		give_up(&h, true, handle, payload);
 		return -1;
 	}
 	authenticating = s.data ? s.data : "";
@@ -344,14 +356,13 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	secret_clear(&s);
 	if (refused[0]) {
 		*why = login_refusal(h);
-		imap4_logout(h);
-		imap4_free(&h);
+		give_up(&h, true, handle, payload);
 		return -1;
 	}
 	if (rc != IMAP4_OK) {
 		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? login_refusal(h)
 		                                         : conn_classify(rc);
-		imap4_free(&h);
+		give_up(&h, false, handle, payload);
 		return -1;
 	}
 	*out = h;

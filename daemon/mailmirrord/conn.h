@@ -36,19 +36,26 @@ enum conn_failure {
 /* The class of a libimap4 failure rc (< 0) of a connect or a login. */
 enum conn_failure conn_classify(int rc);
 
-/* On success 0 and *out, an authenticated handle (state AUTH). On failure
- * -1, *out NULL, *why the class and err a message safe to log.
- * cancel_fd (borrowed, or -1) is the library's opts.cancel_fd: once it is
- * readable, connecting, the greeting, TLS and STARTTLS end at once with
- * CONN_FAIL_CANCELLED. Authentication does not watch it. */
 struct sockaddr;
 
 /* Whether a connected peer's address is a loopback one: 127/8, ::1 or
  * ::ffff:127/104. */
 bool conn_addr_is_loopback(const struct sockaddr *sa);
 
+/* Told of the handle as soon as it is connected, and told NULL before a
+ * handle it was told of is freed: the login's waits (the password
+ * command's, LOGIN's, a LOGOUT after a failure) do not watch cancel_fd,
+ * and a caller that holds the handle meanwhile can cut them. */
+typedef void conn_handle_fn(void *payload, imap4 *h);
+
+/* On success 0 and *out, an authenticated handle (state AUTH). On failure
+ * -1, *out NULL, *why the class and err a message safe to log.
+ * cancel_fd (borrowed, or -1) is the library's opts.cancel_fd: once it is
+ * readable, connecting, the greeting, TLS and STARTTLS end at once with
+ * CONN_FAIL_CANCELLED. Authentication does not watch it: handle (may be
+ * NULL) is told of the handle for that. */
 int conn_open(imap4 **out, enum conn_failure *why,
-              const struct conf_account *acct, int cancel_fd, char *err,
-              size_t errlen);
+              const struct conf_account *acct, int cancel_fd,
+              conn_handle_fn *handle, void *payload, char *err, size_t errlen);
 
 #endif

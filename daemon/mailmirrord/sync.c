@@ -4,6 +4,7 @@
 #include "mailmirrord/sync_internal.h"
 #include "mailmirrord/hook.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/monotime.h"
 #include "mailmirrord/plan.h"
 #include "util/arena.h"
 #include "util/buf.h"
@@ -143,6 +144,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->notify_on = false;
 	c->condstore = c->qresync = false;
 	c->id_told = false;
+	c->batch_shrunk = false;
 	imap4_set_unsolicited(h, sync_on_unsolicited, c);
 	/* RFC 7162 3.2.3: ENABLE QRESYNC implies CONDSTORE. */
 	const char *want = imap4_has_capability(h, "QRESYNC")     ? "QRESYNC"
@@ -230,9 +232,33 @@ static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
 	return buf;
 }
 
-size_t sync_batch_of(const struct sync_ctx *c)
+static size_t usual_batch(const struct sync_ctx *c)
 {
 	return c->conf->bodies == CONF_BODIES_FULL ? BODY_BATCH : BATCH;
+}
+
+size_t sync_batch_of(const struct sync_ctx *c)
+{
+	size_t n = usual_batch(c);
+	return c->batch_cap && c->batch_cap < n ? c->batch_cap : n;
+}
+
+void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
+                      size_t count, bool came, int irc, int64_t ms)
+{
+	if (irc == IMAP4_ETIMEOUT && came && count > 1) {
+		c->batch_cap = count / 2;
+		c->batch_shrunk = true;
+		log_notice(c->conf->name, b->name,
+		           "a FETCH of %zu messages took longer than the "
+		           "timeout (%u s); asking for %zu at a time",
+		           count, c->conf->timeout, c->batch_cap);
+	} else if (irc == IMAP4_OK && c->batch_cap && count >= c->batch_cap &&
+	           ms < (int64_t)c->conf->timeout * 250) {
+		c->batch_cap *= 2;
+		if (c->batch_cap >= usual_batch(c))
+			c->batch_cap = 0;
+	}
 }
 
 /* The box in c->boxes that b points to, writable. */
@@ -318,9 +344,12 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                      .batch_lo = first};
 		sync_beat(c);
 		char items[256];
+		int64_t t0 = mono_ms();
 		int irc = imap4_fetch_each(c->h, true, set,
 		                           meta_items(c, items, sizeof(items)),
 		                           sync_on_fetch, &f);
+		sync_batch_adapt(c, b, count, f.seen_uid != 0, irc,
+		                 mono_ms() - t0);
 		if (sync_fetch_done(&f, irc == IMAP4_OK) < 0 && !p->failed)
 			p->failed = IMAP4_ENOMEM;
 		free(set);

@@ -98,6 +98,12 @@ struct sync_ctx {
 	/* The last LIST left out mailboxes that STATUS still found
 	 * (sync_list): this session's lists are not to be trusted. */
 	bool list_short;
+	/* The most UIDs one FETCH asks for, 0 for the usual batch: halved
+	 * each time a batch does not complete within the command timeout (a
+	 * slow link), doubled back after quick ones. Kept across
+	 * connections; batch_shrunk says this session lowered it. */
+	size_t batch_cap;
+	bool batch_shrunk;
 	bool store_failed; /* a write of unsolicited news failed on this
 	                      connection: the rest is not tried (a full disk
 	                      would fail, and be logged, once per line) */

@@ -7,6 +7,7 @@
  */
 #include "mailmirrord/sync_internal.h"
 
+#include "mailmirrord/monotime.h"
 #include "mailmirrord/store.h"
 
 #include <pthread.h>
@@ -129,7 +130,9 @@ static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
 	         sync_body_item(c, body, sizeof(body)));
 	struct body_ctx bc = {.c = c, .b = b};
 	sync_beat(c);
+	int64_t t0 = mono_ms();
 	int irc = imap4_fetch_each(c->h, true, set, items, on_body, &bc);
+	sync_batch_adapt(c, b, n, bc.n > 0, irc, mono_ms() - t0);
 	free(set);
 	int rc;
 	if (bc.failed == SYNC_ESTORE)

@@ -208,6 +208,15 @@ void sync_text_stored(struct sync_ctx *c);
 const char *sync_body_item(const struct sync_ctx *c, char *buf, size_t len);
 /* Messages per UID FETCH batch: fewer with full bodies. */
 size_t sync_batch_of(const struct sync_ctx *c);
+
+/* A FETCH of count UIDs of b ended with irc after ms; came says whether
+ * any of its messages came. One that timed out while its messages came
+ * halves the batch (a link too slow for the command timeout would
+ * otherwise fetch the same batch again at every try; a server that sends
+ * nothing is no slow link), one that took less than a quarter of the
+ * timeout doubles it back. */
+void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
+                      size_t count, bool came, int irc, int64_t ms);
 /* Fetches and stores, as configured, the bodies of b's cached messages
  * from min_uid up that lack one. SYNC_OK or a SYNC_E* with c->err. */
 int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,

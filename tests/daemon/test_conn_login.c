@@ -23,7 +23,8 @@ static enum conn_failure login_answered(const char *answer)
 	struct conf_account c = fake_account("work", port, "joe", "pw");
 	imap4 *h = NULL;
 	enum conn_failure why = CONN_FAIL_CANCELLED;
-	cr_assert_eq(conn_open(&h, &why, &c, -1, err, sizeof(err)), -1);
+	cr_assert_eq(conn_open(&h, &why, &c, -1, NULL, NULL, err, sizeof(err)),
+	             -1);
 	cr_assert_null(h);
 	fake_server_finish(fs, err, sizeof(err));
 	return why;

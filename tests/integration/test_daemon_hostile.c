@@ -1669,6 +1669,43 @@ Test(hostile, an_unreadable_list_entry_drops_no_mailbox, .timeout = 60)
 	done(&h);
 }
 
+/* A link too slow for the command timeout: the FETCH of a batch never
+ * completes in time, and the same batch asked again would fail the same
+ * way for ever. The batch is halved, and --once tries again at once. (A
+ * server that sends nothing of it, or only chatter, is no slow link:
+ * endless_untagged_during_fetch.) */
+Test(hostile, a_batch_that_times_out_is_asked_again_in_halves, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_slow", 4);
+	add_fetch_cmd(&sc, "1:4");
+	/* Some of the batch comes, then no more within the timeout. */
+	add_msg(&sc, 1, 1);
+	add(&sc, "TIMEOUT 15000\nEOF\nACCEPT\n" HELLO);
+	add_box(&sc, "ho_slow", 4);
+	add_fetch_cmd(&sc, "1:2");
+	for (unsigned u = 1; u <= 2; u++)
+		add_msg(&sc, u, u);
+	add(&sc, "S: $TAG OK fetched\n");
+	add_fetch_cmd(&sc, "3:4");
+	for (unsigned u = 3; u <= 4; u++)
+		add_msg(&sc, u, u);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_slow", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h,
+	          "a FETCH of 4 messages took longer than the timeout (5 s); "
+	          "asking for 2 at a time",
+	          "trying again", NULL);
+	cr_assert_eq(messages(&h), 4);
+	done(&h);
+}
+
 /* Dovecot 2.3, after renames under NOTIFY, answers a session's LIST with
  * a few of its mailboxes. A mailbox the LIST leaves out but STATUS still
  * finds, under the UIDVALIDITY cached, is kept with its messages. */
@@ -2312,6 +2349,32 @@ static int log_says_times(const struct hostile *h, const char *text, int n)
 			usleep(50000);
 	}
 	return found;
+}
+
+/* A stop while the server keeps a LOGIN unanswered: the login does not
+ * watch the library's cancel_fd, but the handle is the account's from the
+ * connect on, so the stop cuts it as it cuts an idle connection, and no
+ * worker is left behind. */
+Test(hostile, a_stop_cuts_a_login_left_unanswered, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_hang", GREETING "C~ $TAG LOGIN \nTIMEOUT 20000\nEOF\n");
+	pid_t pid = start_daemon(&h.f);
+	cr_assert(log_says_times(&h, "connecting to", 1) == 1);
+	usleep(300000); /* the LOGIN is sent */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int st = stop_daemon(pid);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	finish(&h);
+	double s = (double)(t1.tv_sec - t0.tv_sec) +
+	           (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	cr_assert_lt(s, 1.0, "the stop took %.2f s", s);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "did not stop in time"), "%s", log);
+	free(log);
+	done(&h);
 }
 
 /* A live session whose poll LIST leaves out a mailbox STATUS finds (as
