@@ -63,6 +63,7 @@ struct account {
 
 	atomic_bool stop;
 	atomic_bool poke;            /* poll now: we may have been suspended */
+	atomic_bool reloaded;        /* the configuration was read again */
 	_Atomic int64_t alive_until; /* CLOCK_MONOTONIC ms */
 };
 
@@ -154,13 +155,15 @@ static void on_progress(void *payload, const char *mailbox, uint32_t done,
 
 /* ---- sleeping that a stop request interrupts */
 
-static void sleep_ms(struct account *a, unsigned ms)
+/* Sleeps ms, or until a stop or a poke, or with reload set a reload. */
+static void sleep_ms(struct account *a, unsigned ms, bool reload)
 {
 	struct timespec ts;
 	deadline_after(&ts, CLOCK_REALTIME, (int)ms);
 	promise(a, (int)ms);
 	pthread_mutex_lock(&a->lock);
 	while (!atomic_load(&a->stop) && !atomic_load(&a->poke) &&
+	       !(reload && atomic_load(&a->reloaded)) &&
 	       pthread_cond_timedwait(&a->cond, &a->lock, &ts) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&a->lock);
@@ -213,7 +216,15 @@ static void wait_retry(struct worker *w, unsigned ms)
 	int64_t until = mono_ms() + ms;
 	int64_t left;
 	while (!atomic_load(&a->stop) && (left = until - mono_ms()) > 0) {
-		sleep_ms(a, (unsigned)left);
+		sleep_ms(a, (unsigned)left, true);
+		/* A reload is the admin's word that what only the admin
+		 * could mend (a password, a certificate) may be mended: its
+		 * files are read again at the next attempt. */
+		if (atomic_exchange(&a->reloaded, false) && w->admin_needed) {
+			log_info(a->conf->name, NULL,
+			         "configuration reloaded; retrying now");
+			return;
+		}
 		/* Taken here, also when it came during the attempt, so that
 		 * a retry that fails again waits its full, longer back-off. */
 		if (!atomic_exchange(&a->poke, false))
@@ -621,7 +632,7 @@ static int live(struct worker *w)
 			    0)
 				return rc;
 		} else if (ms > 0) {
-			sleep_ms(a, (unsigned)ms);
+			sleep_ms(a, (unsigned)ms, false);
 		}
 		/* A mailbox created, renamed or deleted (NOTIFY's LIST):
 		 * the poll reads the list again soon, once for a burst. */
@@ -745,6 +756,8 @@ static int session(struct worker *w)
 		         (unsigned)c->port);
 	promise(a, 30000 + (int)c->timeout * 1000);
 	w->attempt_at = mono_ms();
+	/* This attempt reads the configuration as it is now. */
+	atomic_store(&a->reloaded, false);
 	if (conn_open(&h, &why, c, a->cancel_fd, on_handle, a, err,
 	              sizeof(err)) < 0) {
 		/* A stop cancels the connect (or races its failure): that
@@ -942,6 +955,7 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	}
 	atomic_init(&a->stop, false);
 	atomic_init(&a->poke, false);
+	atomic_init(&a->reloaded, false);
 	atomic_init(&a->alive_until, mono_ms() + 60000);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_condattr_t ca;
@@ -987,6 +1001,14 @@ void acct_force_stop(struct account *a)
 	 * only its traffic ends, and every wait on it returns at once. */
 	if (a->sock >= 0)
 		shutdown(a->sock, SHUT_RDWR);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void acct_reloaded(struct account *a)
+{
+	atomic_store(&a->reloaded, true);
+	pthread_mutex_lock(&a->lock);
+	pthread_cond_broadcast(&a->cond);
 	pthread_mutex_unlock(&a->lock);
 }
 

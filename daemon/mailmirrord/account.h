@@ -66,6 +66,12 @@ bool acct_join(struct account **a, int timeout_ms, bool *ok);
  * room on a full disk reconnect. */
 void acct_poke(struct account *a);
 
+/* The configuration was read again, this account's unchanged: a worker
+ * waiting to retry after a failure only the admin could mend (a refused
+ * login, a certificate, a password file) retries at once, reading its
+ * secret again; other waits go on. */
+void acct_reloaded(struct account *a);
+
 /* A poke that finds the worker waiting on its server (IDLE, or between
  * NOOPs) gives the server 15 s to answer, however long the command timeout.
  * The supervisor calls this before each sleep and sleeps no longer than it

@@ -276,6 +276,8 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 	 * gc_confs frees it only once none does. */
 	conf_diff_clear(&d);
 	gc_confs(cs, r);
+	for (size_t i = 0; i < r->n; i++)
+		acct_reloaded(r->v[i]);
 	notify_ready();
 }
 

@@ -2377,6 +2377,38 @@ Test(hostile, a_stop_cuts_a_login_left_unanswered, .timeout = 60)
 	done(&h);
 }
 
+/* A refused login waits minutes before its next try: only the admin can
+ * mend it. A reload says the admin may have (a password file fixed, the
+ * configuration unchanged): the account tries again at once. */
+Test(hostile, a_reload_retries_a_refused_login_at_once, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, GREETING "C~ $TAG LOGIN \n"
+	                  "S: $TAG NO [AUTHENTICATIONFAILED] Authentication "
+	                  "failed.\n"
+	                  "EOF\n"
+	                  "TIMEOUT 20000\n"
+	                  "ACCEPT\n");
+	add_idle_start(&sc, "ho_fix");
+	add(&sc, "TIMEOUT 20000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_fix", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	cr_assert_eq(log_says_times(&h, "retrying in", 1), 1);
+	kill(pid, SIGHUP);
+	int watching = log_says_times(&h, "watching with IDLE", 1);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(watching, 1, "no retry after the reload");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_log(&h, "configuration reloaded; retrying now", NULL);
+	cr_assert_eq(messages(&h), 1);
+	done(&h);
+}
+
 /* A live session whose poll LIST leaves out a mailbox STATUS finds (as
  * Dovecot 2.3 does after renames under NOTIFY, for the rest of that
  * session) keeps it and starts a new session, whose LIST is whole. */
