@@ -12,6 +12,43 @@ static void mask_all(char *s, size_t len, const char *what, size_t n)
 		memset(p, '*', n);
 }
 
+/* The length of the longest start of s[0..len) found in what[0..n). */
+static size_t longest_part(const char *s, size_t len, const char *what,
+                           size_t n)
+{
+	size_t best = 0;
+	for (size_t j = 0; j < n && best < len; j++) {
+		size_t k = 0;
+		while (k < len && j + k < n && s[k] == what[j + k])
+			k++;
+		if (k > best)
+			best = k;
+	}
+	return best;
+}
+
+void redact_secret_parts(char *s, size_t len, const char *secret, size_t n)
+{
+	if (!secret || n == 0)
+		return;
+	size_t min = n < REDACT_PART_MIN ? n : REDACT_PART_MIN;
+	/* Runs are looked for in the text as it was: masking one as found
+	 * would hide the start of an overlapping one that goes further. */
+	char *was = malloc(len ? len : 1);
+	if (!was) { /* all of it, rather than the secret */
+		memset(s, '*', len);
+		return;
+	}
+	memcpy(was, s, len);
+	for (size_t i = 0; i + min <= len; i++) {
+		size_t k = longest_part(was + i, len - i, secret, n);
+		if (k >= min)
+			memset(s + i, '*', k);
+	}
+	explicit_bzero(was, len);
+	free(was);
+}
+
 /* The longest end of s[0..len) that is a start of what[0..n), masked. */
 static void mask_tail(char *s, size_t len, const char *what, size_t n)
 {

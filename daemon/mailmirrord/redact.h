@@ -24,6 +24,18 @@
 void redact_secret(char *s, size_t len, const char *secret, size_t n,
                    bool cut);
 
+/* A piece of a secret this long is masked where a piece may show
+ * (redact_secret_parts). */
+#define REDACT_PART_MIN 4
+
+/* Masks in s[0..len) every run of REDACT_PART_MIN or more bytes (the
+ * whole secret when it is shorter) that is also a run of secret[0..n):
+ * for text a secret's owner printed, a password command's stderr ("echo
+ * ${PW:0:12} >&2"), where a piece of the secret is as bad as all of it.
+ * It masks more than the secret (a word that shares four letters with
+ * it), which in such text is the safe side. */
+void redact_secret_parts(char *s, size_t len, const char *secret, size_t n);
+
 /* Masks in s[0..len) every run of REDACT_BASE64_MIN or more characters
  * of the base64 alphabet ('=' only as its padding) that mixes two of
  * capitals, small letters, and digits or symbols: base64 of credentials

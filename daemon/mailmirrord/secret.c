@@ -373,11 +373,13 @@ static void log_stderr(const struct run *r, const char *account,
                        const char *what, bool failed)
 {
 	/* A command that echoes what it prints ("set -x") would log the
-	 * secret: its first line of output is masked first, kept or not. */
+	 * secret: its first line of output is masked first, kept or not,
+	 * and so is any piece of it the command printed. */
 	char text[SECRET_STDERR_MAX];
 	memcpy(text, r->err, r->err_len);
 	redact_secret(text, r->err_len, r->out, first_line(r),
 	              r->err_dropped > 0);
+	redact_secret_parts(text, r->err_len, r->out, first_line(r));
 
 	struct linelog said = {
 	        .account = account,

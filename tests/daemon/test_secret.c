@@ -1,6 +1,7 @@
 /* test_secret.c - password files and commands. */
 #include "mailmirrord/config.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/redact.h"
 #include "mailmirrord/secret.h"
 
 #include <criterion/criterion.h>
@@ -335,6 +336,19 @@ Test(secret, command_stderr_never_shows_the_secret)
 	log = log_done();
 	secret_clear(&s);
 	cr_assert_null(strstr(log, "hunt"), "%s", log);
+
+	/* A piece of it (explore25: "echo ${PW:0:12} >&2"). */
+	log_start(LOG_LEVEL_INFO);
+	cr_assert_eq(secret_from_command(&s, "work", "password_command",
+	                                 "echo 'starting: OfeGbLEs2egO' >&2; "
+	                                 "echo OfeGbLEs2egOzq81XWpk",
+	                                 0, err, sizeof(err)),
+	             0, "%s", err);
+	log = log_done();
+	secret_clear(&s);
+	cr_assert(strstr(log, "password_command said: starting: ************"),
+	          "%s", log);
+	cr_assert_null(strstr(log, "OfeG"), "%s", log);
 	assert_no_children();
 }
 
@@ -495,4 +509,17 @@ Test(secret, obtain_by_kind)
 	cr_assert_eq(secret_obtain(&s, &a, -1, err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "password_command exited with "
 	                      "status 1");
+}
+
+/* Pieces of a secret overlapping in the text: each is looked for in the
+ * text as it was, so masking one does not hide the rest of the next. */
+Test(secret, parts_are_masked_whole)
+{
+	char text[] = "xabcdefgy abc pass";
+	redact_secret_parts(text, strlen(text), "abcdXcdefg", 10);
+	cr_assert_str_eq(text, "x*******y abc pass");
+
+	char tiny[] = "a pin 42 or 421";
+	redact_secret_parts(tiny, strlen(tiny), "42", 2);
+	cr_assert_str_eq(tiny, "a pin ** or **1");
 }
