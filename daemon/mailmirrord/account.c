@@ -875,8 +875,11 @@ static void *run(void *arg)
 			rc = SYNC_ESTOP;
 		/* A batch too slow for the timeout was halved: --once tries
 		 * again at once with the smaller one, as the daemon's next
-		 * connection would (log2 of the batch tries at most). */
-		if (a->once && rc == SYNC_ECONN && w.sync.batch_shrunk &&
+		 * connection would (log2 of the batch tries at most; a try
+		 * that fails otherwise ends the run). */
+		bool shrunk = w.sync.batch_shrunk;
+		w.sync.batch_shrunk = false;
+		if (a->once && rc == SYNC_ECONN && shrunk &&
 		    !atomic_load(&a->stop)) {
 			log_warning(c->name, NULL, "%s; trying again",
 			            w.sync.err);

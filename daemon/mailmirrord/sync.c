@@ -144,7 +144,6 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->notify_on = false;
 	c->condstore = c->qresync = false;
 	c->id_told = false;
-	c->batch_shrunk = false;
 	imap4_set_unsolicited(h, sync_on_unsolicited, c);
 	/* RFC 7162 3.2.3: ENABLE QRESYNC implies CONDSTORE. */
 	const char *want = imap4_has_capability(h, "QRESYNC")     ? "QRESYNC"

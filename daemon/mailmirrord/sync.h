@@ -101,7 +101,8 @@ struct sync_ctx {
 	/* The most UIDs one FETCH asks for, 0 for the usual batch: halved
 	 * each time a batch does not complete within the command timeout (a
 	 * slow link), doubled back after quick ones. Kept across
-	 * connections; batch_shrunk says this session lowered it. */
+	 * connections; batch_shrunk says it was lowered (the caller
+	 * clears it). */
 	size_t batch_cap;
 	bool batch_shrunk;
 	bool store_failed; /* a write of unsolicited news failed on this
