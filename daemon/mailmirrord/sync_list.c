@@ -86,6 +86,7 @@ static char *join_special_uses(const imap4_list_entry *e, bool *oom)
 struct stored_box {
 	int64_t id;
 	char *name;
+	char delimiter; /* kept mailboxes only (struct unlisted) */
 };
 
 struct stored_list {
@@ -107,7 +108,7 @@ static int collect_stored(void *payload, int64_t id, const char *name)
 	char *copy = strdup(name);
 	if (!copy)
 		return -1;
-	l->v[l->n++] = (struct stored_box){id, copy};
+	l->v[l->n++] = (struct stored_box){.id = id, .name = copy};
 	return 0;
 }
 
@@ -301,6 +302,7 @@ static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			return SYNC_ESTORE;
 		}
+		u->kept.v[u->kept.n - 1].delimiter = delim;
 		log_msg(loglimit_level(&u->kept_log, LOG_LEVEL_WARNING),
 		        c->conf->name, box->name,
 		        "LIST left out this mailbox, which STATUS still finds: "
@@ -524,11 +526,7 @@ int sync_list(struct sync_ctx *c)
 	for (size_t i = 0; i < u.kept.n; i++) {
 		struct sync_box *b = &c->boxes[c->nboxes];
 		b->id = u.kept.v[i].id;
-		if (store_mailbox_get_delimiter(&b->delimiter, c->store,
-		                                b->id) < 0) {
-			rc = sync_fail_store(c, "read mailbox state");
-			goto out;
-		}
+		b->delimiter = u.kept.v[i].delimiter;
 		b->name = u.kept.v[i].name;
 		u.kept.v[i].name = NULL;
 		c->nboxes++;
