@@ -784,14 +784,21 @@ static enum ro_way ro_way(const char *path)
 	char name[PATH_MAX];
 	struct stat sb;
 
-	if (dir_writable(path))
+	if (dir_writable(path) ||
+	    snprintf(name, sizeof(name), "%s-wal", path) >= (int)sizeof(name))
 		return RO_NORMAL;
-	if (snprintf(name, sizeof(name), "%s-shm", path) >= (int)sizeof(name) ||
-	    lstat(name, &sb) == 0 || errno != ENOENT)
+	/* Every connection holds the WAL file open from its first read on
+	 * (and SQLite removes the -shm first when it closes): a -shm without
+	 * a WAL is left over, and no commit is anywhere but in the file. */
+	bool no_wal = lstat(name, &sb) < 0;
+	if (no_wal && errno != ENOENT)
 		return RO_NORMAL;
-	snprintf(name, sizeof(name), "%s-wal", path);
-	if (lstat(name, &sb) < 0)
-		return errno == ENOENT ? RO_IMMUTABLE : RO_NORMAL;
+	if (no_wal)
+		return RO_IMMUTABLE;
+	snprintf(name, sizeof(name), "%s-shm", path);
+	struct stat shm;
+	if (lstat(name, &shm) == 0 || errno != ENOENT)
+		return RO_NORMAL;
 	return sb.st_size == 0 ? RO_IMMUTABLE : RO_WAL_UNREACHABLE;
 }
 

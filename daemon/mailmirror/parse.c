@@ -283,7 +283,13 @@ static void lex_term(struct parser *ps)
 	} else if ((n = word_len(p)) == 0) {
 		/* "from:" followed by nothing or a parenthesis */
 		fail(ps, QUERY_BADQUERY,
-		     "bad search query: a field prefix needs a term after it");
+		     *p == '('
+		             ? "bad search query: a field prefix takes one "
+		               "word "
+		               "or a quoted phrase, not a group: write "
+		               "subject:a OR subject:b"
+		             : "bad search query: a field prefix needs a term "
+		               "after it");
 		goto out;
 	} else if (n == 1 && p[0] == '*') {
 		fail(ps, QUERY_BADQUERY,

@@ -106,6 +106,7 @@ struct worker {
 	bool room_told;     /* the wait for room was logged */
 	char cache_dir[PATH_MAX];
 	bool once_recorded;  /* a --once run's end is in the cache */
+	bool bodies_trimmed; /* sync_trim_bodies has run once */
 	int64_t overflow_at; /* of the last NOTIFICATIONOVERFLOW, or 0 */
 	bool live;           /* the session went live */
 	bool idle_bye;       /* the server said BYE while we waited on it */
@@ -790,6 +791,14 @@ static int session(struct worker *w)
 	if (rc == SYNC_OK || rc == SYNC_EMAILBOX)
 		rc = sync_all(&w->sync);
 	sync_forget_known(&w->sync);
+	/* Once a run, after the mail is current: a lowered bodies setting
+	 * takes its text off the disk. */
+	if ((rc == SYNC_OK || rc == SYNC_EMAILBOX) && !w->bodies_trimmed) {
+		int trc = sync_trim_bodies(&w->sync);
+		w->bodies_trimmed = trc == SYNC_OK;
+		if (trc < 0)
+			rc = trc;
+	}
 	/* Recorded while the indexer still waits: once released, it holds
 	 * the cache's write lock chunk after chunk, and this last write
 	 * would wait until everything is indexed. */

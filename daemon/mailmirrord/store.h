@@ -355,12 +355,14 @@ int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
 /* Calls cb with the UID and size (-1 when unknown) of each cached message
  * of the mailbox from min_uid up that has no body row, or with text only
  * a row without its text (headers only: cached while bodies were
- * "headers"), in ascending UID order: messages cached before bodies were
- * configured as they are now, or whose body fetch a crash cut off. Same
- * rules for cb as store_message_each_uid. */
+ * "headers") or with a text cut short though the message's size is at
+ * most cap (cut at a lower max_body_size), in ascending UID order:
+ * messages cached before bodies were configured as they are now, or
+ * whose body fetch a crash cut off. Same rules for cb as
+ * store_message_each_uid. */
 typedef int store_uid_size_cb(void *payload, uint32_t uid, int64_t size);
 int store_message_each_without_body(struct store *s, int64_t mailbox,
-                                    uint32_t min_uid, bool text,
+                                    uint32_t min_uid, bool text, uint64_t cap,
                                     store_uid_size_cb *cb, void *payload);
 
 /* *uid is the highest cached UID of the mailbox, 0 when it has none. */
@@ -416,8 +418,14 @@ int store_index_chunk(struct store *s, size_t max, uint64_t max_bytes,
  * yet all in the full-text index. */
 int store_index_waiting(uint64_t *count, struct store *s);
 
-/* Deletes every cached body (bodies were switched off in the
- * configuration); the full-text index keeps the envelope fields. */
-int store_body_clear_all(struct store *s);
+/* Takes out of the account's mailboxes what a lower bodies setting no
+ * longer keeps:
+ * the whole body row (headers included), or with keep_headers the text
+ * alone (bodies = "headers"), of up to max messages whose ids are above
+ * *after, lowest first, in the caller's transaction or one of its own;
+ * the full-text index keeps their envelopes. *after becomes the highest id
+ * taken (start at 0), *n how many were taken: 0 when none is left. */
+int store_body_trim(struct store *s, int64_t account, bool keep_headers,
+                    size_t max, int64_t *after, size_t *n);
 
 #endif

@@ -462,7 +462,7 @@ int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
 }
 
 int store_message_each_without_body(struct store *s, int64_t mailbox,
-                                    uint32_t min_uid, bool text,
+                                    uint32_t min_uid, bool text, uint64_t cap,
                                     store_uid_size_cb *cb, void *payload)
 {
 	int rc = STORE_OK, r;
@@ -473,6 +473,7 @@ int store_message_each_without_body(struct store *s, int64_t mailbox,
 	sqlite3_bind_int64(st, 1, mailbox);
 	sqlite3_bind_int64(st, 2, min_uid);
 	sqlite3_bind_int(st, 3, text);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)cap);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t size = sqlite3_column_type(st, 1) == SQLITE_NULL
 		                       ? -1
@@ -629,12 +630,30 @@ int store_body_put_many(struct store *s, int64_t mailbox,
 	return rc;
 }
 
-int store_body_clear_all(struct store *s)
+int store_body_trim(struct store *s, int64_t account, bool keep_headers,
+                    size_t max, int64_t *after, size_t *n)
 {
-	int rc = STORE_OK;
-	sqlite3_stmt *st = store_stmt(s, ST_BODY_CLEAR, &rc);
+	int rc = STORE_OK, r;
+	sqlite3_stmt *st = store_stmt(
+	        s, keep_headers ? ST_BODY_TRIM_TEXT : ST_BODY_TRIM_ALL, &rc);
 
-	if (st == NULL)
+	*n = 0;
+	bool own = sqlite3_get_autocommit(s->db);
+	if (st == NULL || (own && (rc = store_begin(s)) < 0))
 		return rc;
-	return store_run(s, st, "deleting bodies", NULL);
+	sqlite3_bind_int64(st, 1, account);
+	sqlite3_bind_int64(st, 2, *after);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		if (id > *after)
+			*after = id;
+		(*n)++;
+	}
+	if (r != SQLITE_DONE)
+		rc = store_fail(s, r, "removing bodies no longer kept");
+	store_done(st);
+	if (own)
+		rc = rc == STORE_OK ? store_commit(s) : (store_rollback(s), rc);
+	return rc;
 }

@@ -223,10 +223,13 @@ const char *const store_sql[ST_COUNT] = {
 	[ST_MESSAGE_DELETE_ALL] = "DELETE FROM messages WHERE mailbox_id = ?1",
 	[ST_MESSAGE_EACH_UID] = "SELECT uid FROM messages WHERE mailbox_id = "
 				"?1 ORDER BY uid",
+	/* A text cut at a lower max_body_size than ?4 is missing too: the
+	 * message now comes whole. */
 	[ST_MESSAGE_WITHOUT_BODY] =
 		"SELECT uid, size FROM messages m WHERE mailbox_id = ?1 "
 		"AND uid >= ?2 AND NOT EXISTS (SELECT 1 FROM bodies WHERE "
-		"message_id = m.id AND (NOT ?3 OR body IS NOT NULL)) "
+		"message_id = m.id AND (NOT ?3 OR (body IS NOT NULL AND "
+		"NOT (truncated AND m.size IS NOT NULL AND m.size <= ?4)))) "
 		"ORDER BY uid",
 	[ST_MESSAGE_MAX_UID] = "SELECT coalesce(max(uid), 0) FROM messages "
 			       "WHERE mailbox_id = ?1",
@@ -254,6 +257,20 @@ const char *const store_sql[ST_COUNT] = {
 		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (message_id) DO UPDATE SET "
 		"headers = excluded.headers, body = excluded.body, "
 		"truncated = excluded.truncated",
-	[ST_BODY_CLEAR] = "DELETE FROM bodies",
+	/* In id order from ?2 on, so that each step starts where the last
+	 * one ended instead of passing over what it emptied. */
+	[ST_BODY_TRIM_ALL] =
+		"DELETE FROM bodies WHERE message_id IN (SELECT b.message_id "
+		"FROM bodies b JOIN messages m ON m.id = b.message_id "
+		"JOIN mailboxes x ON x.id = m.mailbox_id "
+		"WHERE x.account_id = ?1 AND b.message_id > ?2 "
+		"ORDER BY b.message_id LIMIT ?3) RETURNING message_id",
+	[ST_BODY_TRIM_TEXT] =
+		"UPDATE bodies SET body = NULL, truncated = 0 WHERE message_id "
+		"IN (SELECT b.message_id FROM bodies b JOIN messages m "
+		"ON m.id = b.message_id JOIN mailboxes x ON x.id = m.mailbox_id "
+		"WHERE x.account_id = ?1 AND b.message_id > ?2 "
+		"AND b.body IS NOT NULL "
+		"ORDER BY b.message_id LIMIT ?3) RETURNING message_id",
 };
 /* clang-format on */

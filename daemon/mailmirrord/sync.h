@@ -174,6 +174,11 @@ int sync_catch_up(struct sync_ctx *c, const struct sync_box *skip);
  * that fails is logged and skipped; the worst other code is returned. */
 int sync_all(struct sync_ctx *c);
 
+/* Takes out of the cache the bodies, or their text, of the account's
+ * messages that a lower bodies setting no longer keeps, in steps (no
+ * IMAP). SYNC_OK, SYNC_ESTOP or SYNC_ESTORE with c->err. */
+int sync_trim_bodies(struct sync_ctx *c);
+
 /* The box named name (INBOX case-insensitive) in c->boxes, or NULL. */
 struct sync_box *sync_find(const struct sync_ctx *c, const char *name);
 

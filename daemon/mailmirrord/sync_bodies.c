@@ -7,6 +7,7 @@
  */
 #include "mailmirrord/sync_internal.h"
 
+#include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
 #include "mailmirrord/store.h"
 
@@ -170,10 +171,43 @@ static int note_missing(void *payload, uint32_t uid, int64_t size)
 	return 0;
 }
 
+/* Messages whose bodies one step of sync_trim_bodies takes: a reader or
+ * the indexer waits for one step at most (the index forgets each text). */
+#define TRIM_STEP 256
+
+int sync_trim_bodies(struct sync_ctx *c)
+{
+	if (c->conf->bodies == CONF_BODIES_FULL)
+		return SYNC_OK;
+	bool keep_headers = c->conf->bodies == CONF_BODIES_HEADERS;
+	int64_t after = 0;
+	size_t n, total = 0;
+	do {
+		if (sync_stopping(c))
+			return SYNC_ESTOP;
+		pthread_mutex_lock(&c->store_lock);
+		int rc = store_body_trim(c->store, c->account_id, keep_headers,
+		                         TRIM_STEP, &after, &n);
+		if (rc < 0)
+			rc = sync_fail_store(c, "remove bodies no longer kept");
+		pthread_mutex_unlock(&c->store_lock);
+		if (rc < 0)
+			return rc;
+		total += n;
+	} while (n == TRIM_STEP);
+	if (total)
+		log_notice(c->conf->name, NULL,
+		           "removed the cached %s of %zu messages: bodies = "
+		           "\"%s\" now",
+		           keep_headers ? "text" : "bodies", total,
+		           keep_headers ? "headers" : "none");
+	return SYNC_OK;
+}
+
 /* Bodies, as configured, of the cached messages from min_uid up that lack
  * one: messages cached before bodies were configured, or whose body a
- * crash or a failed FETCH left out. New messages bring theirs with them
- * (meta_items). */
+ * crash or a failed FETCH left out, or cut at a lower max_body_size. New
+ * messages bring theirs with them (meta_items). */
 int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
                          uint32_t min_uid)
 {
@@ -183,6 +217,7 @@ int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
 	int rc = SYNC_OK;
 	if (store_message_each_without_body(c->store, b->id, min_uid,
 	                                    c->conf->bodies == CONF_BODIES_FULL,
+	                                    conf_body_cap(c->conf),
 	                                    note_missing, &m) < 0) {
 		rc = sync_fail_store(c, "list messages without a body");
 		goto out;

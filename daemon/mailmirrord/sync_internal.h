@@ -218,7 +218,8 @@ size_t sync_batch_of(const struct sync_ctx *c);
 void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
                       size_t count, bool came, int irc, int64_t ms);
 /* Fetches and stores, as configured, the bodies of b's cached messages
- * from min_uid up that lack one. SYNC_OK or a SYNC_E* with c->err. */
+ * from min_uid up that lack one, or whose text a lower max_body_size cut
+ * short. SYNC_OK or a SYNC_E* with c->err. */
 int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
                          uint32_t min_uid);
 

@@ -4,7 +4,8 @@
  * The watched mailboxes are named one by one when they are few. Servers
  * bound that list (Dovecot refuses more than 100 names), so past
  * NOTIFY_MAX_NAMES, or when the list is refused, we ask for every mailbox
- * of the personal namespaces instead: news of a mailbox we do not watch
+ * of the personal namespaces instead (and for a name beyond ASCII, which
+ * Dovecot does not match): news of a mailbox we do not watch
  * costs a STATUS line, and sync_apply_unsolicited drops what we do not
  * mirror. "personal" leaves out the other users' and the public
  * namespaces (RFC 5465 6), so their watched mailboxes are added by name,
@@ -93,6 +94,14 @@ static int close_group(struct imap4_buf *b, size_t named, bool tree)
 	if (named == 0)
 		return 0;
 	return imap4_buf_putc(b, ')') < 0 ? -1 : put_events(b, tree);
+}
+
+static bool is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
 }
 
 /* Whether x is a watched box other than the selected one (the selected
@@ -253,12 +262,21 @@ int sync_notify(struct sync_ctx *c)
 		c->notify_on = false;
 	}
 	size_t n = 0;
-	for (size_t i = 0; i < c->nboxes; i++)
+	bool wide = false;
+	for (size_t i = 0; i < c->nboxes; i++) {
 		n += other_watched(c, &c->boxes[i]);
+		/* Dovecot 2.3 matches NOTIFY's mailbox names against its own
+		 * UTF-8 names, never the modified UTF-7 of the protocol: a
+		 * watched box named in it was never pushed, though NOTIFY
+		 * took the name. Its personal filter covers every name (and
+		 * says them in UTF-8, which imap4_status_parse takes). */
+		wide |= other_watched(c, &c->boxes[i]) &&
+		        !is_ascii(c->boxes[i].name);
+	}
 	struct ns_list ns = {0};
 	bool have_ns = false, tree = true, extra = false;
 	int rc = SYNC_EMAILBOX;
-	enum form f = n <= NOTIFY_MAX_NAMES ? FORM_NAMED : FORM_WIDE;
+	enum form f = n <= NOTIFY_MAX_NAMES && !wide ? FORM_NAMED : FORM_WIDE;
 	while (f <= FORM_PERSONAL) {
 		if (f == FORM_WIDE && !have_ns) {
 			rc = load_namespaces(c, &ns);

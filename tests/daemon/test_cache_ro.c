@@ -189,9 +189,23 @@ Test(cache_ro, a_read_only_copy_is_read_as_it_is)
 	cr_assert_str_eq(r.text, "2\n");
 	cr_assert(access(wal, F_OK) < 0 && access(shm, F_OK) < 0);
 
+	/* a -shm without a WAL is left over: no connection runs without
+	 * its WAL, so nothing is anywhere but in the file */
+	cr_assert_eq(chmod(rdir, 0755), 0);
+	FILE *f = fopen(shm, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	cr_assert_eq(chmod(shm, 0644), 0);
+	cr_assert_eq(chmod(rdir, 0555), 0);
+	r = count_as_other_reader();
+	cr_assert_eq(r.rc, QUERY_OK, "%s", r.text);
+	cr_assert_str_eq(r.text, "2\n");
+	cr_assert_eq(chmod(rdir, 0755), 0);
+	cr_assert_eq(unlink(shm), 0);
+
 	/* an empty WAL holds nothing the file lacks */
 	cr_assert_eq(chmod(rdir, 0755), 0);
-	FILE *f = fopen(wal, "w");
+	f = fopen(wal, "w");
 	cr_assert_not_null(f);
 	fclose(f);
 	cr_assert_eq(chmod(rdir, 0555), 0);

@@ -966,6 +966,9 @@ Test(query, operators_without_terms_are_bad_queries)
 	        {"budget NOT", "NOT needs a term after it"},
 	        {"(budget OR)", "OR needs a term on each side"},
 	        {"NOT )", "NOT needs a term after it"},
+	        {"subject:", "a field prefix needs a term after it"},
+	        {"subject:(budget OR lunch)",
+	         "not a group: write subject:a OR subject:b"},
 	};
 	struct query_filter f = filter(NULL);
 

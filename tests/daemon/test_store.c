@@ -929,6 +929,116 @@ Test(store, uidvalidity_reset_drops_rows)
 	assert_consistent();
 }
 
+struct uid_list {
+	uint32_t v[4];
+	size_t n;
+};
+
+static int collect_uid_size(void *payload, uint32_t uid, int64_t size)
+{
+	struct uid_list *got = payload;
+	(void)size;
+	cr_assert_lt(got->n, 4);
+	got->v[got->n++] = uid;
+	return 0;
+}
+
+/* Calls store_body_trim in steps of step until it takes none; returns
+ * how many it took in all. */
+static size_t trim_all(struct store *s, int64_t acct, bool keep_headers,
+                       size_t step)
+{
+	int64_t after = 0;
+	size_t n, total = 0, steps = 0;
+	do {
+		cr_assert_eq(store_body_trim(s, acct, keep_headers, step,
+		                             &after, &n),
+		             STORE_OK);
+		total += n;
+		cr_assert_lt(++steps, 100, "the steps move on");
+	} while (n);
+	return total;
+}
+
+Test(store, a_lower_bodies_setting_takes_the_text_off_in_steps)
+{
+	int64_t acct, inbox, acct2, other;
+	struct store *s = fixture(&acct, &inbox);
+	cr_assert_eq(store_account_upsert(&acct2, s, "b", "h", "u"), STORE_OK);
+	cr_assert_eq(
+	        store_mailbox_upsert(&other, s, acct2, "INBOX", "/", "", NULL),
+	        STORE_OK);
+	const char *words[] = {"walrus", "otter", "heron", "badger", "lynx"};
+	for (uint32_t uid = 1; uid <= 5; uid++) {
+		struct store_msg m = msg(uid, "Note", "");
+		cr_assert_eq(store_message_upsert(NULL, s, inbox, &m),
+		             STORE_OK);
+		cr_assert_eq(store_message_upsert(NULL, s, other, &m),
+		             STORE_OK);
+		cr_assert_eq(store_body_put(s, inbox, uid, "Subject: Note",
+		                            words[uid - 1], uid == 2),
+		             STORE_OK);
+		cr_assert_eq(store_body_put(s, other, uid, "Subject: Note",
+		                            "kestrel", false),
+		             STORE_OK);
+	}
+	/* Some indexed, one still waiting: the index must stay equal to
+	 * its content either way. */
+	index_all(s);
+	cr_assert_eq(
+	        store_body_put(s, inbox, 5, "Subject: Note", "lynx", false),
+	        STORE_OK);
+	cr_assert_eq(fts_hits("walrus"), 1);
+
+	/* "headers": the texts go, the header sections stay. */
+	cr_assert_eq(trim_all(s, acct, true, 2), 5);
+	cr_assert_eq(trim_all(s, acct, true, 2), 0, "nothing left to take");
+	cr_assert_eq(query_int("SELECT count(*) FROM bodies b JOIN messages m "
+	                       "ON m.id = b.message_id WHERE m.mailbox_id = 1 "
+	                       "AND b.body IS NULL AND b.truncated = 0 AND "
+	                       "b.headers = 'Subject: Note'"),
+	             5);
+	assert_consistent();
+	index_all(s);
+	cr_assert_eq(fts_hits("walrus OR otter OR heron OR badger OR lynx"), 0);
+	cr_assert_eq(fts_hits("note"), 10, "envelopes stay searchable");
+	cr_assert_eq(fts_hits("kestrel"), 5, "another account keeps its own");
+
+	/* "none": the rows go. */
+	cr_assert_eq(trim_all(s, acct, false, 3), 5);
+	cr_assert_eq(query_int("SELECT count(*) FROM bodies"), 5);
+	assert_consistent();
+	cr_assert_eq(fts_hits("kestrel"), 5);
+	store_close(&s);
+}
+
+Test(store, a_text_cut_at_a_lower_limit_is_missing_once_it_fits)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	for (uint32_t uid = 1; uid <= 3; uid++) {
+		struct store_msg m = msg(uid, "S", ""); /* size 1000 + uid */
+		cr_assert_eq(store_message_upsert(NULL, s, inbox, &m),
+		             STORE_OK);
+		cr_assert_eq(store_body_put(s, inbox, uid, "H", "t", uid != 1),
+		             STORE_OK);
+	}
+	struct uid_list got = {0};
+	/* Cut at 1,001 bytes: UID 2 (1,002) now fits in 1,002, UID 3 does
+	 * not; UID 1 was whole. */
+	cr_assert_eq(store_message_each_without_body(s, inbox, 1, true, 1002,
+	                                             collect_uid_size, &got),
+	             STORE_OK);
+	cr_assert_eq(got.n, 1);
+	cr_assert_eq(got.v[0], 2);
+	got.n = 0;
+	cr_assert_eq(store_message_each_without_body(s, inbox, 1, false, 1002,
+	                                             collect_uid_size, &got),
+	             STORE_OK);
+	cr_assert_eq(got.n, 0, "headers alone are never cut short");
+	store_close(&s);
+}
+
 Test(store, fts_follows_updates_and_deletes)
 {
 	int64_t acct, inbox;
@@ -992,7 +1102,10 @@ Test(store, fts_follows_updates_and_deletes)
 	             STORE_OK);
 	cr_assert_eq(index_all(s), 1);
 	cr_assert_eq(fts_hits("sandwich"), 1);
-	cr_assert_eq(store_body_clear_all(s), STORE_OK);
+	int64_t after = 0;
+	size_t n = 0;
+	cr_assert_eq(store_body_trim(s, acct, false, 10, &after, &n), STORE_OK);
+	cr_assert_eq(n, 1);
 	cr_assert_eq(fts_hits("sandwich"), 0);
 	cr_assert_eq(fts_hits("lunch"), 1);
 	assert_consistent();

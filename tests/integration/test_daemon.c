@@ -233,6 +233,24 @@ Test(daemon, notify_pushes_changes_of_every_watched_mailbox, .timeout = 120)
 	teardown(&f);
 }
 
+/* Dovecot 2.3 pushes nothing of a mailbox NOTIFY names in modified
+ * UTF-7 (it matches its UTF-8 names): a watched mailbox named beyond ASCII
+ * is covered by the personal filter instead, and pushed, not polled. */
+Test(daemon, notify_pushes_a_mailbox_named_beyond_ascii, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_utf", "dm_utf*", "poll_interval = 3600;");
+	cr_assert_eq(sh(CTL " create dm_utf 'dm_utf/Größe' 'dm_utf/日本'"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	assert_converged(&f, 5);
+	cr_assert_eq(sh(CTL " append 'dm_utf/Größe' 'to the umlauts'"), 0);
+	cr_assert_eq(sh(CTL " append 'dm_utf/日本' 'to the kanji'"), 0);
+	cr_assert_eq(compare(&f, 5), 0, "the new mail waited for the poll");
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
 /* More watched mailboxes than Dovecot lets a NOTIFY name (100): the daemon
  * asks for the personal namespace instead, and the last of them is still
  * pushed, not polled. */
@@ -641,6 +659,63 @@ Test(daemon, bodies_are_backfilled_and_split_by_size, .timeout = 120)
 	cr_assert_eq(sh(CTL " append dm_body 'with a body'"), 0);
 	cr_assert_eq(run_once(&f, NULL), 0);
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies"), 41);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
+/* A raised max_body_size fetches again the texts cut at the old one that
+ * now come whole; a lower bodies setting takes off the disk what it no
+ * longer keeps, from the index too. */
+Test(daemon, bodies_follow_a_raised_limit_and_a_lower_setting, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_lbody", "bodies = \"full\"; max_body_size = 600;");
+	cr_assert_eq(sh(CTL " create dm_lbody"), 0);
+	cr_assert_eq(sh(CTL " fill dm_lbody 30 18"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	long cut =
+	        cache_count(&f, "SELECT count(*) FROM bodies WHERE truncated");
+	cr_assert(cut > 0 && cut < 30, "the fill must give both sizes");
+
+	/* Every message of the fill is under 2k. */
+	cr_assert_eq(sh("sed -i 's/max_body_size = 600/max_body_size = "
+	                "\"2k\"/' %s",
+	                f.conf),
+	             0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
+	                             "truncated OR body IS NULL"),
+	             0, "the %ld cut texts come whole", cut);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies b JOIN "
+	                             "messages m ON m.id = b.message_id WHERE "
+	                             "length(b.headers) + 2 + length(b.body) + "
+	                             "3 = m.size"),
+	             30);
+
+	cr_assert_eq(sh("sed -i 's/bodies = \"full\"/bodies = \"headers\"/' "
+	                "%s",
+	                f.conf),
+	             0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
+	                             "body IS NULL AND NOT truncated AND "
+	                             "headers LIKE '%Subject:%'"),
+	             30, "the header sections stay, the texts go");
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages_fts"
+	                             " WHERE messages_fts MATCH 'lorem'"),
+	             0, "and the index forgets them");
+	cr_assert_eq(sh("grep -q 'removed the cached text of 30 messages' "
+	                "%s/log",
+	                f.dir),
+	             0);
+
+	cr_assert_eq(sh("sed -i 's/bodies = \"headers\"/bodies = \"none\"/' "
+	                "%s",
+	                f.conf),
+	             0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies"), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages"), 30);
 	assert_integrity(&f);
 	teardown(&f);
 }
