@@ -50,14 +50,25 @@ struct account {
 	struct checkpointer *ck; /* borrowed, may be NULL */
 	pthread_t thread;
 
+	/* The worker's cache connection, made by the supervisor's thread
+	 * while the worker connects (prepare_store), taken by the worker
+	 * once connected (take_store): opening it and its first write (a new
+	 * WAL's header, synced) took some milliseconds before each connect. */
+	struct store *prep_store;
+	int64_t prep_id;
+	bool prep_done;
+	char prep_err[512];
+
 	pthread_mutex_t lock; /* guards h, sock, idle_fd, check_by, status,
-	                         done, and the cond */
+	                         done, prep_*, and the cond */
 	pthread_cond_t cond;  /* stop requests, end of the thread */
 	imap4 *h;             /* the connection, for imap4_wake() */
 	int sock;             /* h's socket, for acct_force_stop, or -1 */
 	int idle_fd;          /* h's socket while watch() waits on it, or -1 */
 	int64_t check_by;     /* deadline of a poke's check, or 0 */
 	char status[160];
+	int64_t status_until; /* status ends with the seconds left to it
+	                         (set_status_wait), or 0 */
 	bool done;
 	bool ok;
 
@@ -81,8 +92,20 @@ static void set_status(struct account *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	pthread_mutex_lock(&a->lock);
 	vsnprintf(a->status, sizeof(a->status), fmt, ap);
+	a->status_until = 0;
 	pthread_mutex_unlock(&a->lock);
 	va_end(ap);
+}
+
+/* A status that ends with the time left of a wait of ms ("error, retry
+ * in 27 s"), counted down as it is read: the interval alone stayed on
+ * systemd's STATUS for the whole wait. */
+static void set_status_wait(struct account *a, const char *what, unsigned ms)
+{
+	pthread_mutex_lock(&a->lock);
+	snprintf(a->status, sizeof(a->status), "%s", what);
+	a->status_until = mono_ms() + ms;
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* ---- callbacks from the sync engine */
@@ -277,7 +300,7 @@ static void back_off(struct worker *w, const char *why)
 	log_msg(level, a->conf->name, NULL, "%s", msg);
 	store_account_set_state(w->store, w->account_id, "error");
 	store_account_set_error(w->store, w->account_id, why);
-	set_status(a, "error, retry in %u s", (ms + 999) / 1000);
+	set_status_wait(a, "error, retry in", ms);
 	wait_retry(w, ms);
 }
 
@@ -316,7 +339,7 @@ static bool room_to_retry(struct worker *w)
 static void wait_room(struct worker *w)
 {
 	unsigned ms = next_backoff_ms(w);
-	set_status(w->a, "disk full, next look in %u s", (ms + 999) / 1000);
+	set_status_wait(w->a, "disk full, next look in", ms);
 	wait_retry(w, ms);
 }
 
@@ -581,7 +604,11 @@ static int live(struct worker *w)
 	store_account_set_error(w->store, w->account_id, NULL);
 	store_account_set_last_sync(w->store, w->account_id, time(NULL));
 	w->failures = 0;
-	failstreak_reset(&w->streak);
+	char again[FAILSTREAK_MSG_MAX];
+	int level =
+	        failstreak_end(&w->streak, again, sizeof(again), time(NULL));
+	if (level)
+		log_msg(level, w->a->conf->name, NULL, "%s", again);
 	w->live = true;
 	if (watched) {
 		/* Synced last, and still selected with no news since: a
@@ -740,6 +767,59 @@ static void tell_supervisor(struct account *a)
 	}
 }
 
+/* Opens the account's cache connection and makes its first writes, for
+ * the worker to take (take_store): in the supervisor's thread, while the
+ * worker connects. */
+static void prepare_store(struct account *a)
+{
+	const struct conf_account *c = a->conf;
+	struct store *s = NULL;
+	int64_t id = 0;
+	char err[512];
+	if (store_open(&s, a->cache_path, err, sizeof(err)) == 0) {
+		store_checkpoint_with(s, a->ck);
+		if (store_account_upsert(&id, s, c->name,
+		                         c->host ? c->host : c->tunnel,
+		                         c->user) < 0) {
+			snprintf(err, sizeof(err), "%s", store_errmsg(s));
+			store_close(&s);
+		} else {
+			store_account_clear_live(s, id);
+			store_account_set_state(s, id, "connecting");
+		}
+	}
+	pthread_mutex_lock(&a->lock);
+	a->prep_store = s;
+	a->prep_id = id;
+	if (!s)
+		snprintf(a->prep_err, sizeof(a->prep_err), "%s", err);
+	a->prep_done = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* The connection prepare_store made, now the worker's; false (logged)
+ * when it could not be made. */
+static bool take_store(struct worker *w)
+{
+	struct account *a = w->a;
+	pthread_mutex_lock(&a->lock);
+	while (!a->prep_done)
+		pthread_cond_wait(&a->cond, &a->lock);
+	w->store = a->prep_store;
+	w->account_id = a->prep_id;
+	a->prep_store = NULL;
+	pthread_mutex_unlock(&a->lock);
+	if (!w->store) {
+		log_err(a->conf->name, NULL, "cache %s: %s", a->cache_path,
+		        a->prep_err);
+		return false;
+	}
+	w->sync.store = w->store;
+	w->sync.account_id = w->account_id;
+	return true;
+}
+
 static int session(struct worker *w)
 {
 	struct account *a = w->a;
@@ -749,7 +829,8 @@ static int session(struct worker *w)
 	imap4 *h;
 
 	set_status(a, "connecting");
-	store_account_set_state(w->store, w->account_id, "connecting");
+	if (w->store) /* the first time, prepare_store wrote it */
+		store_account_set_state(w->store, w->account_id, "connecting");
 	if (c->tunnel)
 		log_info(c->name, NULL, "connecting through the tunnel");
 	else
@@ -759,8 +840,11 @@ static int session(struct worker *w)
 	w->attempt_at = mono_ms();
 	/* This attempt reads the configuration as it is now. */
 	atomic_store(&a->reloaded, false);
-	if (conn_open(&h, &why, c, a->cancel_fd, on_handle, a, err,
-	              sizeof(err)) < 0) {
+	int opened = conn_open(&h, &why, c, a->cancel_fd, on_handle, a, err,
+	                       sizeof(err));
+	if (!w->store && !take_store(w))
+		return SYNC_ESTORE;
+	if (opened < 0) {
 		/* A stop cancels the connect (or races its failure): that
 		 * is the stop, not a failure to report or back off from. */
 		if (why == CONN_FAIL_CANCELLED || atomic_load(&a->stop))
@@ -837,19 +921,8 @@ static void *run(void *arg)
 	struct worker w = {.a = arg};
 	struct account *a = w.a;
 	const struct conf_account *c = a->conf;
-	char err[512];
 
 	promise(a, 30000);
-	if (store_open(&w.store, a->cache_path, err, sizeof(err)) == 0)
-		store_checkpoint_with(w.store, a->ck);
-	if (!w.store ||
-	    store_account_upsert(&w.account_id, w.store, c->name,
-	                         c->host ? c->host : c->tunnel, c->user) < 0) {
-		log_err(c->name, NULL, "cache %s: %s", a->cache_path,
-		        w.store ? store_errmsg(w.store) : err);
-		goto out;
-	}
-	store_account_clear_live(w.store, w.account_id);
 	/* Too long a path leaves "": statvfs fails on it, and a full disk
 	 * is retried as any failure. */
 	if (cache_dir_of(w.cache_dir, sizeof(w.cache_dir), a->cache_path) < 0)
@@ -873,6 +946,11 @@ static void *run(void *arg)
 			continue;
 		}
 		int rc = session(&w);
+		if (!w.store) { /* no cache connection (take_store said) */
+			disconnect(&w, true);
+			a->ok = false;
+			break;
+		}
 		bool clean = rc == SYNC_ESTOP || rc == SYNC_OK ||
 		             rc == SYNC_EMAILBOX;
 		if (!a->once) /* nothing is live in a --once run */
@@ -927,7 +1005,6 @@ static void *run(void *arg)
 	}
 	if (!a->once && w.store)
 		store_account_set_state(w.store, w.account_id, "stopped");
-out:
 	sync_clear(&w.sync);
 	store_close(&w.store);
 	pthread_mutex_lock(&a->lock);
@@ -976,6 +1053,8 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	pthread_condattr_destroy(&ca);
 	snprintf(a->status, sizeof(a->status), "starting");
 	int e = pthread_create(&a->thread, NULL, run, a);
+	if (!e)
+		prepare_store(a);
 	if (e) {
 		snprintf(err, errlen, "cannot start a thread: %s", strerror(e));
 		pthread_cond_destroy(&a->cond);
@@ -1081,6 +1160,8 @@ bool acct_join(struct account **ap, int timeout_ms, bool *ok)
 	if (!done)
 		return false;
 	pthread_join(a->thread, NULL);
+	/* A worker stopped before its first connect never took it. */
+	store_close(&a->prep_store);
 	if (ok)
 		*ok = a->ok;
 	pthread_cond_destroy(&a->cond);
@@ -1100,7 +1181,13 @@ bool acct_fresh(struct account *a)
 void acct_describe(struct account *a, char *buf, size_t len)
 {
 	pthread_mutex_lock(&a->lock);
-	snprintf(buf, len, "%s: %s", a->conf->name, a->status);
+	if (a->status_until) {
+		int64_t left = a->status_until - mono_ms();
+		snprintf(buf, len, "%s: %s %lld s", a->conf->name, a->status,
+		         (long long)(left > 0 ? (left + 999) / 1000 : 0));
+	} else {
+		snprintf(buf, len, "%s: %s", a->conf->name, a->status);
+	}
 	pthread_mutex_unlock(&a->lock);
 }
 

@@ -45,6 +45,22 @@ static void format_since(char *dst, size_t dstsz, time_t since, time_t now)
 		strftime(dst, dstsz, "%Y-%m-%d %H:%M", &t);
 }
 
+int failstreak_end(struct failstreak *fs, char *msg, size_t msgsz, time_t now)
+{
+	unsigned n = fs->attempts;
+	char since[32];
+	if (msgsz)
+		msg[0] = '\0';
+	if (!n)
+		return 0;
+	format_since(since, sizeof(since), fs->since, now);
+	snprintf(msg, msgsz,
+	         "mirroring again after %u failed attempt%s since %s", n,
+	         n == 1 ? "" : "s", since);
+	failstreak_reset(fs);
+	return LOG_LEVEL_NOTICE;
+}
+
 int failstreak_sentence_len(const char *why)
 {
 	size_t n = strlen(why);

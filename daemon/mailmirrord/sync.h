@@ -45,6 +45,7 @@ struct sync_box {
 	                        (sync_notify) */
 	bool bodies_checked; /* every cached message has its body (when
 	                        bodies are configured) */
+	bool unlisted;       /* the last LIST left it out, STATUS found it */
 };
 
 /* Called with what a sync is doing, for sd_notify STATUS and `mailmirror

@@ -303,7 +303,13 @@ static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
 			return SYNC_ESTORE;
 		}
 		u->kept.v[u->kept.n - 1].delimiter = delim;
-		log_msg(loglimit_level(&u->kept_log, LOG_LEVEL_WARNING),
+		/* Told once: a server whose LIST is short stays so for the
+		 * session, and every pass would say it again. */
+		const struct sync_box *last = sync_find(c, box->name);
+		log_msg(last && last->unlisted
+		                ? LOG_LEVEL_INFO
+		                : loglimit_level(&u->kept_log,
+		                                 LOG_LEVEL_WARNING),
 		        c->conf->name, box->name,
 		        "LIST left out this mailbox, which STATUS still finds: "
 		        "kept");
@@ -528,6 +534,7 @@ int sync_list(struct sync_ctx *c)
 		b->id = u.kept.v[i].id;
 		b->delimiter = u.kept.v[i].delimiter;
 		b->name = u.kept.v[i].name;
+		b->unlisted = true;
 		u.kept.v[i].name = NULL;
 		c->nboxes++;
 	}
@@ -560,6 +567,7 @@ void sync_forget_known(struct sync_ctx *c)
 int sync_known(struct sync_ctx *c)
 {
 	struct stored_list stored = {0};
+	bool *unlisted = NULL;
 	int rc = SYNC_OK;
 	sync_forget_known(c);
 	if (store_mailbox_each(c->store, c->account_id, collect_stored,
@@ -567,10 +575,17 @@ int sync_known(struct sync_ctx *c)
 		rc = sync_fail_store(c, "list mailboxes");
 		goto out;
 	}
+	/* What the last LIST left out stays told (sync_list), in the next
+	 * session too: a renewed one may list as short. */
+	unlisted = calloc(stored.n ? stored.n : 1, sizeof(bool));
+	for (size_t i = 0; unlisted && i < stored.n; i++) {
+		const struct sync_box *last = sync_find(c, stored.v[i].name);
+		unlisted[i] = last && last->unlisted;
+	}
 	sync_clear(c);
 	c->boxes = calloc(stored.n ? stored.n : 1, sizeof(*c->boxes));
 	c->known_done = calloc(stored.n ? stored.n : 1, sizeof(char *));
-	if (!c->boxes || !c->known_done) {
+	if (!c->boxes || !c->known_done || !unlisted) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		rc = SYNC_ESTORE;
 		goto out;
@@ -592,6 +607,7 @@ int sync_known(struct sync_ctx *c)
 		struct sync_box *b = &c->boxes[c->nboxes++];
 		b->id = stored.v[i].id;
 		b->name = stored.v[i].name;
+		b->unlisted = unlisted[i];
 		stored.v[i].name = NULL;
 	}
 	c->quiet = true;
@@ -613,6 +629,7 @@ int sync_known(struct sync_ctx *c)
 	}
 	c->quiet = false;
 out:
+	free(unlisted);
 	for (size_t i = 0; i < stored.n; i++)
 		free(stored.v[i].name);
 	free(stored.v);

@@ -262,3 +262,54 @@ Test(retry_worker, a_full_disk_waits_for_room_without_connecting, .timeout = 60)
 	cr_assert(again, "no retry once there was room");
 	cr_assert_eq(after, 2);
 }
+
+/* The seconds left of a retry's wait, as systemd's STATUS shows them
+ * (acct_describe, every few seconds): the wait's length stayed there
+ * unchanged for the whole wait. */
+static long seconds_left(struct account *a)
+{
+	char line[200];
+	const char *at;
+	for (int i = 0; i < 100; i++) {
+		acct_describe(a, line, sizeof(line));
+		if ((at = strstr(line, "error, retry in ")) != NULL)
+			return strtol(at + strlen("error, retry in "), NULL,
+			              10);
+		sleep_for(50);
+	}
+	cr_assert_fail("no retry in the status: %s", line);
+	return -1;
+}
+
+Test(retry_worker, the_status_counts_a_retry_down, .timeout = 30)
+{
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cache, sizeof(cache), "%s/cache.db", dir);
+	struct fake_server *fs = NULL;
+	uint16_t port = 0;
+	cr_assert_eq(
+	        fake_server_listen(
+	                &fs, &port,
+	                "S: * OK [CAPABILITY IMAP4rev1] fake server ready\n"
+	                "C~ $TAG LOGIN \n"
+	                "S: $TAG NO [AUTHENTICATIONFAILED] refused\n"
+	                "EOF\n"),
+	        0);
+	struct conf_account c = test_account(port);
+	struct account *a = NULL;
+	char err[256] = "";
+	log_set_level(LOG_LEVEL_ERR - 1);
+	cr_assert_eq(acct_start(&a, &c, cache, false, -1, NULL, NULL, err,
+	                        sizeof(err)),
+	             0, "%s", err);
+	long first = seconds_left(a);
+	sleep_for(2100);
+	long later = seconds_left(a);
+	acct_request_stop(a);
+	cr_assert(acct_join(&a, 10000, NULL));
+	fake_server_finish(fs, NULL, 0);
+	cleanup();
+	cr_assert_gt(first, 10, "a refused login waits long: %ld s", first);
+	cr_assert(later <= first - 2 && later >= first - 3,
+	          "%ld s left, then %ld s", first, later);
+}
