@@ -32,6 +32,23 @@ int sh(const char *fmt, ...)
 	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
 }
 
+void conf_replace(const struct fixture *f, const char *from, const char *to)
+{
+	FILE *in = fopen(f->conf, "r");
+	cr_assert_not_null(in, "%s", f->conf);
+	char text[16384];
+	size_t n = fread(text, 1, sizeof(text) - 1, in);
+	fclose(in);
+	cr_assert_lt(n, sizeof(text) - 1, "%s is too long", f->conf);
+	text[n] = '\0';
+	char *at = strstr(text, from);
+	cr_assert_not_null(at, "no %s in %s", from, f->conf);
+	FILE *out = fopen(f->conf, "w");
+	cr_assert_not_null(out, "%s", f->conf);
+	fprintf(out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	cr_assert_eq(fclose(out), 0);
+}
+
 long sh_number(const char *fmt, ...)
 {
 	char cmd[4096];

@@ -51,6 +51,10 @@ void setup_idle(struct fixture *f, const char *prefix, const char *idle,
 void setup(struct fixture *f, const char *prefix, const char *extra);
 void teardown(struct fixture *f);
 
+/* Rewrites the fixture's configuration with the first from replaced by to
+ * (literally); fails the test when from is not in it. */
+void conf_replace(const struct fixture *f, const char *from, const char *to);
+
 /* mailmirrord --once, its stderr appended to DIR/log, env (may be NULL)
  * prepended to the command; its exit status. */
 int run_once(const struct fixture *f, const char *env);

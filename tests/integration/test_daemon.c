@@ -459,9 +459,7 @@ Test(daemon, once_records_how_the_account_ended, .timeout = 120)
 	                             "state = 'error' AND last_error LIKE "
 	                             "'%authentication%'"),
 	             1);
-	cr_assert_eq(sh("sed -i 's/not-the-password/%s/' %s",
-	                harness_env("IMAP_PASS"), f.conf),
-	             0);
+	conf_replace(&f, "not-the-password", harness_env("IMAP_PASS"));
 	cr_assert_eq(run_once(&f, NULL), 0);
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM accounts WHERE "
 	                             "state = 'stopped' AND last_error IS NULL "
@@ -678,10 +676,7 @@ Test(daemon, bodies_follow_a_raised_limit_and_a_lower_setting, .timeout = 120)
 	cr_assert(cut > 0 && cut < 30, "the fill must give both sizes");
 
 	/* Every message of the fill is under 2k. */
-	cr_assert_eq(sh("sed -i 's/max_body_size = 600/max_body_size = "
-	                "\"2k\"/' %s",
-	                f.conf),
-	             0);
+	conf_replace(&f, "max_body_size = 600", "max_body_size = \"2k\"");
 	cr_assert_eq(run_once(&f, NULL), 0);
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
 	                             "truncated OR body IS NULL"),
@@ -692,10 +687,7 @@ Test(daemon, bodies_follow_a_raised_limit_and_a_lower_setting, .timeout = 120)
 	                             "3 = m.size"),
 	             30);
 
-	cr_assert_eq(sh("sed -i 's/bodies = \"full\"/bodies = \"headers\"/' "
-	                "%s",
-	                f.conf),
-	             0);
+	conf_replace(&f, "bodies = \"full\"", "bodies = \"headers\"");
 	cr_assert_eq(run_once(&f, NULL), 0);
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
 	                             "body IS NULL AND NOT truncated AND "
@@ -709,10 +701,7 @@ Test(daemon, bodies_follow_a_raised_limit_and_a_lower_setting, .timeout = 120)
 	                f.dir),
 	             0);
 
-	cr_assert_eq(sh("sed -i 's/bodies = \"headers\"/bodies = \"none\"/' "
-	                "%s",
-	                f.conf),
-	             0);
+	conf_replace(&f, "bodies = \"headers\"", "bodies = \"none\"");
 	cr_assert_eq(run_once(&f, NULL), 0);
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies"), 0);
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages"), 30);
@@ -732,10 +721,7 @@ Test(daemon, bodies_from_headers_to_full_are_backfilled, .timeout = 120)
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
 	                             "body IS NULL AND headers <> ''"),
 	             12, "bodies = headers stores the header blocks");
-	cr_assert_eq(sh("sed -i 's/bodies = \"headers\"/bodies = \"full\"/' "
-	                "%s",
-	                f.conf),
-	             0);
+	conf_replace(&f, "bodies = \"headers\"", "bodies = \"full\"");
 	cr_assert_eq(run_once(&f, NULL), 0);
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
 	                             "body LIKE 'Lorem ipsum%'"),
