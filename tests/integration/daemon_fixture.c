@@ -32,6 +32,15 @@ int sh(const char *fmt, ...)
 	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
 }
 
+void fill_and_sync(const struct fixture *f, unsigned n, unsigned seed)
+{
+	cr_assert_eq(sh("%s " CTL " create %s", f->ctl_env, f->prefix), 0);
+	cr_assert_eq(
+	        sh("%s " CTL " fill %s %u %u", f->ctl_env, f->prefix, n, seed),
+	        0);
+	cr_assert_eq(run_once(f, NULL), 0);
+}
+
 void conf_replace(const struct fixture *f, const char *from, const char *to)
 {
 	FILE *in = fopen(f->conf, "r");

@@ -51,6 +51,10 @@ void setup_idle(struct fixture *f, const char *prefix, const char *idle,
 void setup(struct fixture *f, const char *prefix, const char *extra);
 void teardown(struct fixture *f);
 
+/* The fixture's mailbox (its prefix) created on the server with n
+ * generated messages (seed), and mirrored by one --once run. */
+void fill_and_sync(const struct fixture *f, unsigned n, unsigned seed);
+
 /* Rewrites the fixture's configuration with the first from replaced by to
  * (literally); fails the test when from is not in it. */
 void conf_replace(const struct fixture *f, const char *from, const char *to);

@@ -82,9 +82,7 @@ Test(daemon, messages_lost_below_uidnext_are_fetched_again, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_lost", NULL);
-	cr_assert_eq(sh(CTL " create dm_lost"), 0);
-	cr_assert_eq(sh(CTL " fill dm_lost 12 13"), 0);
-	cr_assert_eq(run_once(&f, NULL), 0);
+	fill_and_sync(&f, 12, 13);
 	assert_converged(&f, 0);
 	cache_lose(&f, "dm_lost", 3, 5);
 	cache_lose(&f, "dm_lost", 12, 12);
@@ -105,9 +103,7 @@ Test(daemon, a_highestmodseq_gone_back_is_not_trusted, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_hms", NULL);
-	cr_assert_eq(sh(CTL " create dm_hms"), 0);
-	cr_assert_eq(sh(CTL " fill dm_hms 8 15"), 0);
-	cr_assert_eq(run_once(&f, NULL), 0);
+	fill_and_sync(&f, 8, 15);
 	assert_converged(&f, 0);
 	cr_assert_eq(sh("python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
 	                " c.execute(\\\"UPDATE mailboxes SET highestmodseq ="
@@ -359,9 +355,7 @@ Test(daemon, uidvalidity_change_drops_and_refetches, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_uidv", NULL);
-	cr_assert_eq(sh(CTL " create dm_uidv"), 0);
-	cr_assert_eq(sh(CTL " fill dm_uidv 12 6"), 0);
-	cr_assert_eq(run_once(&f, NULL), 0);
+	fill_and_sync(&f, 12, 6);
 	assert_converged(&f, 0);
 
 	/* Same name, new mailbox: Dovecot gives it a new UIDVALIDITY. */
@@ -603,9 +597,7 @@ Test(daemon, bodies_are_backfilled_and_split_by_size, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_body", NULL);
-	cr_assert_eq(sh(CTL " create dm_body"), 0);
-	cr_assert_eq(sh(CTL " fill dm_body 40 18"), 0);
-	cr_assert_eq(run_once(&f, NULL), 0);
+	fill_and_sync(&f, 40, 18);
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies"), 0,
 	             "bodies = none stores none");
 
@@ -668,9 +660,7 @@ Test(daemon, bodies_follow_a_raised_limit_and_a_lower_setting, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_lbody", "bodies = \"full\"; max_body_size = 600;");
-	cr_assert_eq(sh(CTL " create dm_lbody"), 0);
-	cr_assert_eq(sh(CTL " fill dm_lbody 30 18"), 0);
-	cr_assert_eq(run_once(&f, NULL), 0);
+	fill_and_sync(&f, 30, 18);
 	long cut =
 	        cache_count(&f, "SELECT count(*) FROM bodies WHERE truncated");
 	cr_assert(cut > 0 && cut < 30, "the fill must give both sizes");
@@ -715,9 +705,7 @@ Test(daemon, bodies_from_headers_to_full_are_backfilled, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_hbody", "bodies = \"headers\";");
-	cr_assert_eq(sh(CTL " create dm_hbody"), 0);
-	cr_assert_eq(sh(CTL " fill dm_hbody 12 21"), 0);
-	cr_assert_eq(run_once(&f, NULL), 0);
+	fill_and_sync(&f, 12, 21);
 	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
 	                             "body IS NULL AND headers <> ''"),
 	             12, "bodies = headers stores the header blocks");

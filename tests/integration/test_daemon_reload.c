@@ -383,9 +383,7 @@ Test(daemon, a_damaged_cache_is_set_aside_and_mirrored_anew, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_dmg", "poll_interval = 60;");
-	cr_assert_eq(sh(CTL " create dm_dmg"), 0);
-	cr_assert_eq(sh(CTL " fill dm_dmg 30 7"), 0);
-	cr_assert_eq(run_once(&f, NULL), 0);
+	fill_and_sync(&f, 30, 7);
 	damage(&f);
 
 	cr_assert_eq(run_once(&f, NULL), 1);
