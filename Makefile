@@ -71,6 +71,7 @@ LIBS_DAEMON = $(call pkgl,$(PKG_DAEMON_LINK)) -lpthread
 LIBS_QUERY  = $(call pkgl,$(PKG_QUERY))
 
 .PHONY: all lib bin check check-unit check-integration check-fuzz check-layers \
+        check-header \
         test-build deps bench demo fuzz install uninstall clean format
 
 all: lib bin
@@ -151,7 +152,7 @@ deps:
 check: deps
 	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SAN="$(SANFLAGS)" OPT="-O1 -g" test-build
 	@rm -f $(CHECK_BUILD)/check.log
-	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) check-layers check-unit check-fuzz check-integration
+	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) check-layers check-header check-unit check-fuzz check-integration
 	tests/harness/check-install.sh $(BUILD)/inst
 	@tests/harness/summary.sh $(CHECK_BUILD)/check.log
 
@@ -181,6 +182,10 @@ check-integration:
 # calls the system's I/O.
 check-layers:
 	@tests/harness/check-layers.sh $(BUILD)
+
+# The public header compiles as C++ (g++, clang++) and keeps its C hints.
+check-header:
+	@tests/core/check-header.sh
 
 fuzz:
 	@tests/fuzz/run-libfuzzer.sh

@@ -31,7 +31,26 @@
  * - The library never prints, logs, exits or aborts, and keeps no caller
  *   pointer after a call returns (callback payloads aside).
  * - A handle is used by one thread at a time; imap4_wake() alone may be
- *   called from any thread.
+ *   called from any thread. One command is in progress at a time, too:
+ *   a callback of a command (imap4_command's and imap4_fetch_each's cb,
+ *   the unsolicited callback, the literal sink, an AUTHENTICATE or
+ *   APPEND source, IDLE's, imap4_idle_burst's and imap4_wait's cb, the
+ *   trace) may read the handle (imap4_state, imap4_data_*, the
+ *   capabilities, imap4_last_error, ...) and call imap4_wake, but any
+ *   call that would send or read (a command, imap4_idle, imap4_wait,
+ *   imap4_read, imap4_send, imap4_shutdown, ...) is refused with
+ *   IMAP4_ESTATE ("... called from a callback of a command in
+ *   progress ..." in imap4_last_error): nothing is sent, the command in
+ *   progress and its data are untouched and it completes normally.
+ *   imap4_set_literal_sink does nothing there, and imap4_free must not
+ *   be called there.
+ * - A NULL handle is refused, never read: a function returning int or
+ *   ssize_t returns IMAP4_EINVAL, a bool false, a count 0, a pointer NULL,
+ *   imap4_state IMAP4_STATE_LOGOUT, imap4_socket -1, imap4_debug 0; the
+ *   setters do nothing. Two exceptions keep callers' reads safe:
+ *   imap4_last_error gives a static record (code IMAP4_EINVAL, "no
+ *   handle (NULL)") and imap4_capabilities an empty list. imap4_open*
+ *   with a NULL out is IMAP4_EINVAL as well.
  */
 #ifndef IMAP4_H
 #define IMAP4_H
@@ -52,6 +71,14 @@ extern "C" {
 #define IMAP4_API
 #endif
 
+/* buf[IMAP4_AT_LEAST(n)]: C's "at least n elements" hint, which C++
+ * does not have (a plain array parameter there). */
+#ifdef __cplusplus
+#define IMAP4_AT_LEAST(n) n
+#else
+#define IMAP4_AT_LEAST(n) static n
+#endif
+
 #define IMAP4_VERSION_MAJOR 0
 #define IMAP4_VERSION_MINOR 1
 
@@ -63,7 +90,9 @@ enum imap4_code {
 
 	/* class "error": the command failed, the handle is still usable */
 	IMAP4_EINVAL = -1,	/* bad argument from the caller */
-	IMAP4_ESTATE = -2,	/* command not allowed in this state */
+	IMAP4_ESTATE = -2,	/* command not allowed in this state, or
+				   called from a callback of a command in
+				   progress (nothing sent) */
 	IMAP4_EBAD = -3,	/* the server answered BAD */
 	IMAP4_ENO = -4,		/* NO where imaplib raises (login, ...) */
 	IMAP4_ECAPA = -5,	/* the server lacks a needed capability */
@@ -79,7 +108,10 @@ enum imap4_code {
 	IMAP4_ECERT = -26,	/* certificate verification failed */
 	IMAP4_ETIMEOUT = -27,	/* a deadline passed */
 	IMAP4_EPROTO = -28,	/* the server broke the protocol */
-	IMAP4_ELIMIT = -29,	/* the server exceeded a configured limit */
+	IMAP4_ELIMIT = -29,	/* a configured limit was reached (struct
+				   imap4_limits, an arena's cap); for
+				   max_untagged alone the connection stays
+				   usable: see there */
 	IMAP4_EBYE = -30,	/* the server said BYE */
 	IMAP4_EINJECT = -31,	/* bytes after STARTTLS OK, before TLS */
 	IMAP4_ETLSREQ = -32,	/* TLS required but not possible (no
@@ -99,7 +131,9 @@ enum imap4_class {
 	IMAP4_CLASS_READONLY,	/* imaplib's IMAP4.readonly */
 };
 
-/* The class a code belongs to. */
+/* The class a code belongs to. IMAP4_ELIMIT is of class abort, though a
+ * command that passed max_untagged leaves the connection usable: its
+ * imap4_last_error()->klass, IMAP4_CLASS_ERROR, says so. */
 IMAP4_API enum imap4_class imap4_error_class(int code);
 
 /* A static English name for a code ("timeout", "server said BAD", ...). */
@@ -515,7 +549,7 @@ IMAP4_API int imap4_mutf7_decode(char **out, const char *mutf7);
 IMAP4_API int imap4_rfc2047_decode(char **out, const char *s, size_t len);
 
 /* imaplib.Int2AP: num in the letters A..P, into buf (at least 17 bytes). */
-IMAP4_API void imap4_int2ap(char buf[static 17], uint64_t num);
+IMAP4_API void imap4_int2ap(char buf[IMAP4_AT_LEAST(17)], uint64_t num);
 
 /* imaplib.ParseFlags: "... FLAGS (\\Seen x) ..." -> the flags. *out is a
  * malloc'ed NULL-terminated array of strings, freed with one free(). */
@@ -541,8 +575,8 @@ IMAP4_API int imap4_internaldate2tuple(time_t *out, int *tz_minutes,
 /* imaplib.Time2Internaldate: t as "dd-Mon-yyyy hh:mm:ss +zzzz" in the zone
  * tz_minutes east, quoted, into buf (at least 29 bytes). Years are clamped
  * to 0000..9999 and zones to +-99:59, so it cannot fail. */
-IMAP4_API void imap4_time2internaldate(char buf[static 29], time_t t,
-				       int tz_minutes);
+IMAP4_API void imap4_time2internaldate(char buf[IMAP4_AT_LEAST(29)],
+				       time_t t, int tz_minutes);
 
 /* An RFC 5322 date-time such as an ENVELOPE's Date: ("Tue, 1 Jul 2003
  * 10:52:37 +0200"), with the obsolete forms of section 4.3 (two-digit
@@ -620,7 +654,22 @@ typedef int (*imap4_literal_sink)(void *payload,
  * With the defaults: 128 MiB + 500 MiB + 2 * 256 MiB + 4 MiB, about
  * 1.1 GiB. A copy costs about what the parse did (64 bytes an argument)
  * plus the raw bytes, so max_untagged keeps fewer arguments than
- * max_args lets one response have. */
+ * max_args lets one response have.
+ *
+ * Passing a limit is IMAP4_ELIMIT, with the limit named in
+ * imap4_last_error(). max_untagged (the copies of a command's result)
+ * costs that command only: the response whose copy would pass it, and
+ * every later untagged one of the command, is read whole and dropped
+ * (the data holds those before it; a completion too big is read and not
+ * kept: imap4_completion() NULL); the command returns IMAP4_ELIMIT once
+ * complete, with last_error's klass IMAP4_CLASS_ERROR, a NO's text in
+ * server_text, and the connection usable. Except for LOGIN,
+ * AUTHENTICATE, STARTTLS, COMPRESS, SELECT and EXAMINE, whose success
+ * changes the session (state, TLS, compression): there the connection is
+ * dropped (class abort), as a session we could not follow is not
+ * continued. The other limits (max_line, max_literal, max_response,
+ * max_depth, max_args) stop a response half-read, leaving the stream at
+ * an unknown point: the connection is dropped (class abort). */
 struct imap4_limits {
 	size_t max_line;	/* one line, literals excluded (8 MiB) */
 	size_t max_literal;	/* one literal held in memory (64 MiB) */
@@ -757,6 +806,13 @@ IMAP4_API bool imap4_is_enabled(const imap4 *h, const char *name);
 
 /* ---- the last command's outcome */
 
+/* What the last call on the handle that sends or reads (a command,
+ * imap4_idle, imap4_wait, the transport hooks) ended with: each such call
+ * starts by clearing it, so after one that returned IMAP4_OK, code is 0
+ * and message "" (also when a callback's refused call set it meanwhile);
+ * after IMAP4_NO, code is IMAP4_NO with the server's text; after a
+ * failure, why. Getters and setters leave it as it is. Borrowed until
+ * the next such call. */
 struct imap4_error_info {
 	int code;		/* IMAP4_E*, or 0 */
 	enum imap4_class klass;
@@ -768,7 +824,9 @@ IMAP4_API const struct imap4_error_info *imap4_last_error(const imap4 *h);
 
 /* The tagged completion of the last command (name is OK, NO or BAD), or
  * NULL when the last call sent none: it failed before sending, or
- * imap4_recent answered from its cache. */
+ * imap4_recent answered from its cache; or when none came (a LOGOUT
+ * answered with BYE and a close) or it was too big to keep (see
+ * max_untagged). */
 IMAP4_API const imap4_resp *imap4_completion(const imap4 *h);
 
 /* Untagged responses of the last command, in arrival order. */
@@ -831,7 +889,12 @@ IMAP4_API int imap4_authenticate(imap4 *h, const char *mechanism,
  * "SCRAM-SHA-1", "XOAUTH2", "OAUTHBEARER" (secret is the password or the
  * access token). SCRAM refuses iteration counts outside 4096..1000000 and
  * a server that does not prove it knows the password (IMAP4_EPROTO).
- * SASL-IR is used when the server offers it. */
+ * Like imaplib, a mechanism the server does not list is still tried,
+ * but its secret is not put at risk: the initial response goes in the
+ * AUTHENTICATE line (SASL-IR) only when the server lists both SASL-IR
+ * and AUTH=<mechanism>; otherwise "AUTHENTICATE <mechanism>" goes alone
+ * and the initial response only after the server's "+", so a server that
+ * refuses the mechanism (IMAP4_ENO) never sees it. */
 IMAP4_API int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
 				      const char *authzid, const char *user,
 				      const char *secret);
@@ -874,13 +937,26 @@ IMAP4_API int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 			       imap4_burst_cb cb, void *payload);
 
 /* Ends an IDLE or imap4_wait in progress on h; safe from any thread and
- * from signal handlers. */
+ * from signal handlers (also for a NULL h: IMAP4_EINVAL). A wake is a
+ * flag, not an event: one that comes while no IDLE or wait is in
+ * progress (between calls, during an ordinary command) is kept, and
+ * ends the next imap4_idle, imap4_idle_burst or imap4_wait as soon as
+ * it would wait: an IDLE is still started (IDLE, its "+", then DONE at
+ * once), a wait first hands over the responses already received. Ordinary
+ * commands in between leave it set; each of those three clears it when
+ * it ends that way, and several wakes before count as one. So a wake
+ * sent just before an IDLE starts is never lost: a supervisor asking a
+ * worker to stop needs no knowledge of what the worker is doing. */
 IMAP4_API int imap4_wake(imap4 *h);
 
 IMAP4_API int imap4_list(imap4 *h, const char *reference, const char *pattern);
 IMAP4_API int imap4_login(imap4 *h, const char *user, const char *password);
 IMAP4_API int imap4_login_cram_md5(imap4 *h, const char *user,
 				   const char *password);
+/* LOGOUT; the connection is closed afterwards whatever the answer. The
+ * server's BYE is the command's data (imap4_data_at(h, 0)->text is its
+ * farewell) and its tagged OK the completion, NULL when the server closed
+ * without one, which counts as IMAP4_OK once the BYE came. */
 IMAP4_API int imap4_logout(imap4 *h);
 IMAP4_API int imap4_lsub(imap4 *h, const char *reference, const char *pattern);
 IMAP4_API int imap4_myrights(imap4 *h, const char *mailbox);
@@ -895,13 +971,22 @@ IMAP4_API int imap4_proxyauth(imap4 *h, const char *user);
  * (imap4_completion() is NULL), like a command that was not sent. */
 IMAP4_API int imap4_recent(imap4 *h, long *count);
 IMAP4_API int imap4_rename(imap4 *h, const char *oldname, const char *newname);
-/* SEARCH; charset may be NULL; criteria raw ("UNSEEN FROM x"). */
+/* SEARCH; charset may be NULL; criteria raw ("UNSEEN FROM x"), sent as
+ * written, as imaplib sends them. A word with non-ASCII bytes is no atom
+ * (a server answers BAD, Dovecot "8bit data in atom"), nor a quoted
+ * string before ENABLE UTF8=ACCEPT: give it as a literal, with
+ * imap4_command(h, NULL, NULL, "SEARCH CHARSET UTF-8 FROM %s", name),
+ * whose %s chooses one, or with %l. The library does not rewrite the
+ * criteria: telling a string from a keyword or a flag needs the grammar
+ * of every search key, extensions included. */
 IMAP4_API int imap4_search(imap4 *h, const char *charset,
 			   const char *criteria);
 
-/* SELECT / EXAMINE; what the server said about the mailbox, in *out (may
- * be NULL), which is zeroed first: all zero after a failure. Its flags are
- * borrowed from the handle until the next command. */
+/* SELECT / EXAMINE of mailbox, INBOX when mailbox is NULL (imaplib's
+ * default); what the server said about the mailbox, in *out (may be
+ * NULL), which is zeroed first: all zero after a failure, IMAP4_EREADONLY
+ * included. Its flags are borrowed from the handle until the next
+ * command. */
 typedef struct imap4_mailbox_info {
 	uint32_t exists, recent, unseen;	/* unseen: first unseen seq */
 	uint32_t uidvalidity, uidnext;
@@ -993,8 +1078,11 @@ IMAP4_API int imap4_fetch_each(imap4 *h, bool uid, const char *set,
 
 /* Any command with a format: %a atom, %s astring, %m mailbox, %q quoted,
  * %l literal (const char *, size_t), %r raw, %u uint32_t, %U uint64_t,
- * %S sequence set (validated). Untagged responses go to cb (or are kept
- * when cb is NULL). */
+ * %S sequence set (validated). The command name is fmt's first word and
+ * must be written there literally ("NOOP", "UID FETCH %S %r"): a %
+ * conversion in its place is no atom and fails with IMAP4_EINVAL before
+ * anything is sent (imap4_xatom takes a name chosen at run time).
+ * Untagged responses go to cb (or are kept when cb is NULL). */
 IMAP4_API int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
 			    const char *fmt, ...);
 

@@ -55,13 +55,11 @@ int imap4_append(imap4 *h, const char *mailbox, const char *flags, time_t date,
 	struct imap4_run run = {.expect = expect};
 	int rc;
 
-	if (message == NULL && len > 0) {
-		imap4_result_reset(h);
-		return imap4_fail(h, IMAP4_EINVAL, "APPEND: no message");
-	}
 	rc = append_start(h, mailbox, flags, date);
 	if (rc)
 		return rc;
+	if (message == NULL && len > 0)
+		return imap4_fail(h, IMAP4_EINVAL, "APPEND: no message");
 	imap4_cmd_literal_header(&h->cmd,
 	                         len ? imap4_crlf_size(message, len) : 0);
 	if (len)
@@ -80,13 +78,11 @@ int imap4_append_stream(imap4 *h, const char *mailbox, const char *flags,
 	                        .body_size = size};
 	int rc;
 
-	if (read_cb == NULL) {
-		imap4_result_reset(h);
-		return imap4_fail(h, IMAP4_EINVAL, "APPEND: no message source");
-	}
 	rc = append_start(h, mailbox, flags, date);
 	if (rc)
 		return rc;
+	if (read_cb == NULL)
+		return imap4_fail(h, IMAP4_EINVAL, "APPEND: no message source");
 	imap4_cmd_literal_header(&h->cmd, size);
 	imap4_cmd_cut(&h->cmd);
 	run.body_after = h->cmd.nsegs;

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <gnutls/gnutls.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,12 +23,14 @@ int imap4_after_auth(imap4 *h, unsigned caps_gen_before)
 	 * server sent one, else ask. */
 	if (h->sess.caps_gen != caps_gen_before)
 		return IMAP4_OK;
-	return imap4_refresh_caps(h) < 0 ? h->err.code : IMAP4_OK;
+	int rc = imap4_refresh_caps(h);
+	return rc < 0 ? rc : imap4_ok(h);
 }
 
 int imap4_login(imap4 *h, const char *user, const char *password)
 {
-	struct imap4_run run = {.expect = NULL, .no_is_error = true};
+	struct imap4_run run = {
+	        .expect = NULL, .no_is_error = true, .limit_aborts = true};
 	unsigned gen;
 	int rc = imap4_cmd_start(h, IMAP4_NONAUTH, "LOGIN");
 
@@ -169,6 +172,7 @@ static int run_exchange(imap4 *h, const char *mechanism, struct exchange *ex)
 {
 	struct imap4_run run = {.expect = NULL,
 	                        .no_is_error = true,
+	                        .limit_aborts = true,
 	                        .secret_cont = true,
 	                        .on_cont = on_challenge,
 	                        .cont_state = ex};
@@ -238,6 +242,20 @@ int imap4_authenticate(imap4 *h, const char *mechanism, imap4_auth_cb cb,
 	return run_exchange(h, mechanism, &ex);
 }
 
+/* The initial response holds the secret (PLAIN's password, an OAuth
+ * token): in the command line it would reach a server that refuses the
+ * mechanism unseen. It goes there only when the server names the
+ * mechanism; otherwise after its "+", which a refusing server never sends
+ * (RFC 4959 3 allows both). */
+static bool offers_ir(const imap4 *h, const char *mechanism)
+{
+	char cap[80];
+
+	snprintf(cap, sizeof(cap), "AUTH=%s", mechanism);
+	return imap4_session_has_cap(&h->sess, "SASL-IR") &&
+	       imap4_session_has_cap(&h->sess, cap);
+}
+
 int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
                             const char *authzid, const char *user,
                             const char *secret)
@@ -259,8 +277,7 @@ int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
 		imap4_sasl_free(&ex.sasl);
 		return rc;
 	}
-	if (imap4_sasl_client_first(ex.sasl) &&
-	    imap4_session_has_cap(&h->sess, "SASL-IR")) {
+	if (imap4_sasl_client_first(ex.sasl) && offers_ir(h, mechanism)) {
 		struct imap4_buf ir;
 		gnutls_datum_t in, b64 = {NULL, 0};
 

@@ -73,11 +73,10 @@ int imap4_logout(imap4 *h)
 	rc = imap4_run(h, &run);
 	/* Some servers close right after their BYE without the tagged OK,
 	 * or keep the connection open past it (BYE_GRACE_MS): the session
-	 * ended as asked all the same. */
+	 * ended as asked all the same. The BYE stays the command's data,
+	 * and the OK, when one came, its completion. */
 	if ((rc == IMAP4_EEOF || rc == IMAP4_ETIMEOUT) && h->ndata > 0)
-		rc = IMAP4_OK;
-	if (rc == IMAP4_OK)
-		imap4_result_reset(h);
+		rc = imap4_ok(h);
 	h->state = IMAP4_STATE_LOGOUT;
 	imap4_drop_transport(h);
 	return rc;
@@ -394,7 +393,10 @@ static int leave_mailbox(imap4 *h, const char *name, const char *const *exp)
 {
 	int rc = imap4_simple(h, IMAP4_SELECTED, name, exp);
 
-	if (rc != IMAP4_ESTATE && rc != IMAP4_ECLOSED && !h->dead) {
+	/* Nothing was sent (a NULL handle, a call from a callback, the
+	 * wrong state), or the connection is gone. */
+	if (rc != IMAP4_EINVAL && rc != IMAP4_ESTATE && rc != IMAP4_ECLOSED &&
+	    !h->dead) {
 		h->state = IMAP4_STATE_AUTH;
 		h->readonly = false;
 	}
@@ -473,15 +475,12 @@ int imap4_fetch_each(imap4 *h, bool uid, const char *set, const char *items,
 {
 	struct imap4_run run = {
 	        .expect = EXP_FETCH, .msg_cb = cb, .msg_payload = payload};
-	int rc;
+	int rc = imap4_cmd_start(h, IMAP4_SELECTED, uid ? "UID" : "FETCH");
 
-	if (cb == NULL) {
-		imap4_result_reset(h);
-		return imap4_fail(h, IMAP4_EINVAL, "fetch_each: no callback");
-	}
-	rc = imap4_cmd_start(h, IMAP4_SELECTED, uid ? "UID" : "FETCH");
 	if (rc)
 		return rc;
+	if (cb == NULL)
+		return imap4_fail(h, IMAP4_EINVAL, "fetch_each: no callback");
 	if (uid)
 		imap4_cmd_atom(&h->cmd, "FETCH");
 	imap4_cmd_seqset(&h->cmd, set);
@@ -612,14 +611,17 @@ int imap4_uid(imap4 *h, const char *command, const char *args)
 int imap4_recent(imap4 *h, long *count)
 {
 	char *text = NULL;
-	int rc;
+	/* Even answered from the cache, no command was sent: the last
+	 * command's completion, data and error must not pass for this
+	 * call's. */
+	int rc = imap4_begin(h, "NOOP");
 
+	if (rc)
+		return rc;
+	if (count == NULL)
+		return imap4_fail(h, IMAP4_EINVAL, "recent: no count");
 	*count = -1;
 	imap4_session_pop(&h->sess, "RECENT", &text);
-	/* Answered from the cache, no command was sent: the last command's
-	 * completion, data and error must not pass for this call's. */
-	if (text)
-		imap4_result_reset(h);
 	if (text == NULL) {
 		rc = imap4_noop(h);
 		if (rc)

@@ -52,7 +52,7 @@ const char *imap4_strerror(int code)
 	case IMAP4_EPROTO:
 		return "protocol violation by server";
 	case IMAP4_ELIMIT:
-		return "server exceeded a limit";
+		return "a configured limit was reached";
 	case IMAP4_EBYE:
 		return "server said BYE";
 	case IMAP4_EINJECT:

@@ -7,7 +7,8 @@
 
 int imap4_compress(imap4 *h)
 {
-	struct imap4_run run = {.expect = NULL, .no_is_error = false};
+	struct imap4_run run = {
+	        .expect = NULL, .no_is_error = false, .limit_aborts = true};
 	struct imap4_transport *z = NULL;
 	int rc = imap4_cmd_start(h, IMAP4_ANY_STATE, "COMPRESS");
 
@@ -127,9 +128,10 @@ int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
 	char name[64];
 	size_t n;
 	va_list ap;
-	int rc;
+	int rc = imap4_begin(h, "imap4_command");
 
-	imap4_result_reset(h);
+	if (rc)
+		return rc;
 	if (fmt == NULL)
 		return imap4_fail(h, IMAP4_EINVAL, "command: no format");
 	n = strcspn(fmt, " ");
@@ -156,9 +158,13 @@ int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
 
 ssize_t imap4_read(imap4 *h, void *buf, size_t n)
 {
-	int64_t deadline = imap4_deadline(h->opts.timeout_ms);
+	int64_t deadline;
 	size_t got = 0;
+	int rc = imap4_enter(h, "imap4_read");
 
+	if (rc)
+		return rc;
+	deadline = imap4_deadline(h->opts.timeout_ms);
 	if (h->dead || h->t == NULL)
 		return imap4_fail(h, IMAP4_ECLOSED, NULL);
 	while (got < n) {
@@ -189,8 +195,12 @@ ssize_t imap4_read(imap4 *h, void *buf, size_t n)
 int imap4_readline(imap4 *h, char **out, size_t *len)
 {
 	struct imap4_buf line;
-	int rc = 0;
+	int rc = imap4_enter(h, "imap4_readline");
 
+	if (rc)
+		return rc;
+	if (out == NULL)
+		return imap4_fail(h, IMAP4_EINVAL, "readline: no out");
 	*out = NULL;
 	imap4_buf_init(&line, h->opts.limits.max_line);
 	for (;;) {
@@ -221,6 +231,12 @@ int imap4_readline(imap4 *h, char **out, size_t *len)
 
 int imap4_send(imap4 *h, const void *data, size_t len)
 {
+	int rc = imap4_enter(h, "imap4_send");
+
+	if (rc)
+		return rc;
+	if (data == NULL && len > 0)
+		return imap4_fail(h, IMAP4_EINVAL, "send: no data");
 	if (h->dead || h->t == NULL)
 		return imap4_fail(h, IMAP4_ECLOSED, NULL);
 	return imap4_write(h, data, len, SIZE_MAX,
@@ -229,6 +245,10 @@ int imap4_send(imap4 *h, const void *data, size_t len)
 
 int imap4_shutdown(imap4 *h)
 {
+	int rc = imap4_enter(h, "imap4_shutdown");
+
+	if (rc)
+		return rc;
 	imap4_drop_transport(h);
 	h->state = IMAP4_STATE_LOGOUT;
 	return 0;
@@ -236,5 +256,5 @@ int imap4_shutdown(imap4 *h)
 
 int imap4_socket(const imap4 *h)
 {
-	return h->t ? h->t->fd : -1;
+	return h && h->t ? h->t->fd : -1;
 }

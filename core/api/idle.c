@@ -8,6 +8,7 @@
 #include "api/internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,11 +56,9 @@ static int idle_begin(imap4 *h, struct idler *id, struct imap4_run *run,
 	size_t len;
 	bool sync;
 	const imap4_resp *resp;
-	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "IDLE");
+	int rc;
 
 	*idling = false;
-	if (rc)
-		return rc;
 	if (!imap4_session_has_cap(&h->sess, "IDLE"))
 		return imap4_fail(h, IMAP4_ECAPA,
 		                  "the server does not support IDLE");
@@ -198,17 +197,31 @@ static int finish(imap4 *h, struct idler *id, struct imap4_run *run, int rc)
 	return rc;
 }
 
+/* The IDLE started by the caller, from "IDLE" to its completion. */
+static int idle_run(imap4 *h, struct idler *id, struct imap4_run *run,
+                    int duration_ms, int interval_ms)
+{
+	bool idling;
+	int rc = idle_begin(h, id, run, &idling);
+
+	if (!idling)
+		return rc;
+	rc = idle_loop(h, id, run, imap4_deadline(duration_ms), interval_ms);
+	return finish(h, id, run, rc);
+}
+
 int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb, void *payload)
 {
 	struct idler id = {.cb = cb, .payload = payload};
 	struct imap4_run run = {.expect = EXP_NONE};
-	bool idling;
-	int rc = idle_begin(h, &id, &run, &idling);
+	int rc = imap4_cmd_start(h, IMAP4_AUTHED, "IDLE");
 
-	if (!idling)
+	if (rc)
 		return rc;
-	rc = idle_loop(h, &id, &run, imap4_deadline(duration_ms), -1);
-	return finish(h, &id, &run, rc);
+	h->busy = true;
+	rc = idle_run(h, &id, &run, duration_ms, -1);
+	h->busy = false;
+	return rc;
 }
 
 int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
@@ -216,21 +229,32 @@ int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 {
 	struct idler id = {.burst = true};
 	struct imap4_run run = {.expect = EXP_NONE};
-	bool idling;
 	int rc;
 
 	if (cb == NULL || interval_ms < 0) {
-		imap4_result_reset(h);
-		return imap4_fail(h, IMAP4_EINVAL, "idle_burst: bad argument");
+		rc = imap4_begin(h, "IDLE");
+		return rc ? rc
+		          : imap4_fail(h, IMAP4_EINVAL,
+		                       "idle_burst: bad argument");
 	}
-	rc = idle_begin(h, &id, &run, &idling);
-	if (!idling)
+	rc = imap4_cmd_start(h, IMAP4_AUTHED, "IDLE");
+	if (rc)
 		return rc;
-	rc = idle_loop(h, &id, &run, imap4_deadline(duration_ms), interval_ms);
-	rc = finish(h, &id, &run, rc);
-	if (rc == IMAP4_OK && h->ndata > 0 &&
-	    cb(payload, (const imap4_resp *const *)h->data, h->ndata) < 0)
-		rc = imap4_fail(h, IMAP4_ECALLBACK, "burst callback failed");
+	/* The batch lives in the command's data: a call from cb would
+	 * reset it under cb's feet. */
+	h->busy = true;
+	rc = idle_run(h, &id, &run, duration_ms, interval_ms);
+	if (rc == IMAP4_OK && h->ndata > 0) {
+		const imap4_resp *const *batch =
+		        (const imap4_resp *const *)h->data;
+
+		if (cb(payload, batch, h->ndata) < 0)
+			rc = imap4_fail(h, IMAP4_ECALLBACK,
+			                "burst callback failed");
+		else
+			rc = imap4_ok(h);
+	}
+	h->busy = false;
 	return rc;
 }
 
@@ -238,6 +262,9 @@ int imap4_wake(imap4 *h)
 {
 	uint64_t one = 1;
 	int saved = errno; /* callable from a signal handler */
+
+	if (h == NULL)
+		return IMAP4_EINVAL;
 	ssize_t n = write(h->wake_fd, &one, sizeof(one));
 
 	errno = saved;
@@ -245,19 +272,13 @@ int imap4_wake(imap4 *h)
 	return n == sizeof(one) || n < 0 ? 0 : IMAP4_EIO;
 }
 
-int imap4_wait(imap4 *h, int timeout_ms, imap4_untagged_cb cb, void *payload)
+static int wait_loop(imap4 *h, int timeout_ms, struct idler *id)
 {
-	struct idler id = {.cb = cb, .payload = payload};
 	const imap4_resp *resp;
 	int64_t end = imap4_deadline(timeout_ms);
 	int rc;
 
-	imap4_result_reset(h);
-	if (h->dead || h->t == NULL)
-		return imap4_fail(h, IMAP4_ECLOSED, NULL);
-	if (h->state == IMAP4_STATE_LOGOUT)
-		return imap4_fail(h, IMAP4_ESTATE, "wait after LOGOUT");
-	while (!id.stop) {
+	while (!id->stop) {
 		rc = imap4_next_response(h, &resp, end, true);
 		if (rc == 2 || rc == IMAP4_ETIMEOUT)
 			break;
@@ -269,13 +290,33 @@ int imap4_wait(imap4 *h, int timeout_ms, imap4_untagged_cb cb, void *payload)
 			                  resp->type == IMAP4_RESP_TAGGED
 			                          ? "tagged response"
 			                          : "continuation request");
-		rc = deliver(h, &id, resp);
+		rc = deliver(h, id, resp);
 		if (rc)
 			return rc;
 	}
-	if (id.cb_error)
-		return imap4_fail(h, id.cb_error, "a callback failed");
-	return IMAP4_OK;
+	if (id->cb_error)
+		return imap4_fail(h, id->cb_error, "a callback failed");
+	if (h->over_limit)
+		return imap4_limit_fail(h, false);
+	return imap4_ok(h);
+}
+
+int imap4_wait(imap4 *h, int timeout_ms, imap4_untagged_cb cb, void *payload)
+{
+	struct idler id = {.cb = cb, .payload = payload};
+	int rc = imap4_begin(h, "imap4_wait");
+
+	if (rc)
+		return rc;
+	if (h->dead || h->t == NULL)
+		return imap4_fail(h, IMAP4_ECLOSED, NULL);
+	if (h->state == IMAP4_STATE_LOGOUT)
+		return imap4_fail(h, IMAP4_ESTATE, "wait after LOGOUT");
+	snprintf(h->cmd_name, sizeof(h->cmd_name), "%s", "imap4_wait");
+	h->busy = true;
+	rc = wait_loop(h, timeout_ms, &id);
+	h->busy = false;
+	return rc;
 }
 
 int imap4_notify(imap4 *h, const char *spec)

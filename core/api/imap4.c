@@ -185,13 +185,14 @@ static void tls_params(const imap4 *h, struct imap4_tls_params *p)
 
 int imap4_starttls(imap4 *h)
 {
-	struct imap4_run run = {.no_is_error = true};
+	struct imap4_run run = {.no_is_error = true, .limit_aborts = true};
 	struct imap4_transport *tls = NULL;
 	struct imap4_tls_params p;
 	char err[256] = "";
-	int rc;
+	int rc = imap4_begin(h, "STARTTLS");
 
-	imap4_result_reset(h);
+	if (rc)
+		return rc;
 	if (!h->dead && h->tls)
 		return imap4_fail(h, IMAP4_ETLSREQ, "STARTTLS: already on TLS");
 	if (!h->dead && !imap4_session_has_cap(&h->sess, "STARTTLS"))
@@ -383,8 +384,12 @@ static int open_tcp(imap4 **out, const char *host, uint16_t port,
 	int64_t deadline;
 	int rc;
 
-	*out = NULL;
 	open_error[0] = '\0';
+	if (out == NULL) {
+		set_open_error("%s", "no place for the handle (out is NULL)");
+		return IMAP4_EINVAL;
+	}
+	*out = NULL;
 	if (host == NULL) {
 		set_open_error("%s", "no host");
 		return IMAP4_EINVAL;
@@ -438,10 +443,14 @@ int imap4_open_stream(imap4 **out, const char *command,
 	char err[256] = "";
 	int rc;
 
-	*out = NULL;
 	open_error[0] = '\0';
+	if (out == NULL) {
+		set_open_error("%s", "no place for the handle (out is NULL)");
+		return IMAP4_EINVAL;
+	}
+	*out = NULL;
 	if (command == NULL) {
-		set_open_error("%s", "no command");
+		set_open_error("%s", "stream: no command");
 		return IMAP4_EINVAL;
 	}
 	if (take_opts(&o, opts))
@@ -473,16 +482,20 @@ int imap4_open_stream(imap4 **out, const char *command,
 
 enum imap4_state imap4_state(const imap4 *h)
 {
-	return h->state;
+	return h ? h->state : IMAP4_STATE_LOGOUT;
 }
 
 const char *imap4_welcome(const imap4 *h)
 {
+	if (h == NULL)
+		return NULL;
 	return h->welcome ? h->welcome : "";
 }
 
 const char *imap4_protocol_version(const imap4 *h)
 {
+	if (h == NULL)
+		return NULL;
 	if (imap4_session_has_cap(&h->sess, "IMAP4REV2"))
 		return "IMAP4REV2";
 	if (imap4_session_has_cap(&h->sess, "IMAP4REV1"))
@@ -492,32 +505,33 @@ const char *imap4_protocol_version(const imap4 *h)
 
 bool imap4_utf8_enabled(const imap4 *h)
 {
-	return h->sess.utf8;
+	return h && h->sess.utf8;
 }
 
 bool imap4_is_readonly(const imap4 *h)
 {
-	return h->readonly;
+	return h && h->readonly;
 }
 
 bool imap4_is_tls(const imap4 *h)
 {
-	return h->tls;
+	return h && h->tls;
 }
 
 bool imap4_is_compressed(const imap4 *h)
 {
-	return h->compressed;
+	return h && h->compressed;
 }
 
 void imap4_set_debug(imap4 *h, int level)
 {
-	h->opts.debug = level;
+	if (h)
+		h->opts.debug = level;
 }
 
 int imap4_debug(const imap4 *h)
 {
-	return h->opts.debug;
+	return h ? h->opts.debug : 0;
 }
 
 const char *const *imap4_capabilities(const imap4 *h, size_t *count)
@@ -525,18 +539,18 @@ const char *const *imap4_capabilities(const imap4 *h, size_t *count)
 	static const char *const none[] = {NULL};
 
 	if (count)
-		*count = h->sess.ncaps;
-	return h->sess.caps ? (const char *const *)h->sess.caps : none;
+		*count = h ? h->sess.ncaps : 0;
+	return h && h->sess.caps ? (const char *const *)h->sess.caps : none;
 }
 
 bool imap4_has_capability(const imap4 *h, const char *name)
 {
-	return name && imap4_session_has_cap(&h->sess, name);
+	return h && name && imap4_session_has_cap(&h->sess, name);
 }
 
 bool imap4_is_enabled(const imap4 *h, const char *name)
 {
-	if (!name)
+	if (!h || !name)
 		return false;
 	/* RFC 7162 3.2.3: enabling QRESYNC enables CONDSTORE too, whether
 	 * or not the server lists it in its ENABLED response. */
@@ -548,40 +562,53 @@ bool imap4_is_enabled(const imap4 *h, const char *name)
 
 const struct imap4_error_info *imap4_last_error(const imap4 *h)
 {
-	return &h->err;
+	/* Callers read ->message without a check: a record, not NULL. */
+	static const struct imap4_error_info no_handle = {
+	        IMAP4_EINVAL, IMAP4_CLASS_ERROR, "no handle (NULL)", NULL,
+	        NULL};
+
+	return h ? &h->err : &no_handle;
 }
 
 const imap4_resp *imap4_completion(const imap4 *h)
 {
-	return h->completion;
+	return h ? h->completion : NULL;
 }
 
 size_t imap4_data_count(const imap4 *h)
 {
-	return h->ndata;
+	return h ? h->ndata : 0;
 }
 
 const imap4_resp *imap4_data_at(const imap4 *h, size_t i)
 {
-	return i < h->ndata ? h->data[i] : NULL;
+	return h && i < h->ndata ? h->data[i] : NULL;
 }
 
 int imap4_response(char **out, imap4 *h, const char *name)
 {
+	if (out == NULL)
+		return IMAP4_EINVAL;
 	*out = NULL;
-	if (name == NULL)
+	if (h == NULL || name == NULL)
 		return IMAP4_EINVAL;
 	return imap4_session_pop(&h->sess, name, out);
 }
 
 void imap4_set_unsolicited(imap4 *h, imap4_untagged_cb cb, void *payload)
 {
+	if (h == NULL)
+		return;
 	h->unsol = cb;
 	h->unsol_payload = payload;
 }
 
 void imap4_set_literal_sink(imap4 *h, imap4_literal_sink sink, void *payload)
 {
+	/* From a callback, the reader may be half-way through a literal
+	 * that goes to the sink in place. */
+	if (h == NULL || h->busy)
+		return;
 	h->sink = sink;
 	h->sink_payload = payload;
 	imap4_reader_set_sink(&h->rd, sink, payload);

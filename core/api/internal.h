@@ -45,12 +45,21 @@ struct imap4 {
 	unsigned long tag_num;
 	char tag[40]; /* tag of the command in flight */
 	struct imap4_cmd cmd;
+	char cmd_name[24]; /* its name, for the refusals below */
+	/* A command, IDLE or imap4_wait is in progress: the caller's
+	 * callbacks run inside it, and a call they make on the handle would
+	 * send a command in the middle of this one (imap4_enter refuses). */
+	bool busy;
 
 	/* The last command's result; views live in data_arena. */
 	struct imap4_arena data_arena;
 	const imap4_resp **data;
 	size_t ndata, adata;
 	size_t data_bytes; /* counted against limits.max_untagged */
+	/* What passed max_untagged in this command (OVER_*); the responses
+	 * from there on are read and dropped, counted in dropped. */
+	unsigned over_limit;
+	size_t dropped;
 	const imap4_resp *completion;
 
 	struct imap4_error_info err;
@@ -82,6 +91,10 @@ struct imap4_run {
 	bool bye_ok;      /* LOGOUT: BYE is the expected farewell */
 	bool secret_cont; /* the exchange is secret: trace "***" */
 	bool selects;     /* SELECT/EXAMINE: READ-ONLY is its answer */
+	/* Its success changes the session (LOGIN, AUTHENTICATE, SELECT,
+	 * STARTTLS, COMPRESS): passing max_untagged aborts, since returning
+	 * IMAP4_ELIMIT would leave our state behind the server's. */
+	bool limit_aborts;
 	/* Called for each "+" once the command's segments are sent (the
 	 * AUTHENTICATE exchange); writes what it wants and returns 0, or < 0
 	 * to end the command with that error. NULL: a "+" then is EPROTO. */
@@ -120,9 +133,29 @@ int imap4_refresh_caps(imap4 *h);
 
 /* ---- io.c */
 
-/* Starts a command: checks the handle is alive and in one of states,
- * resets the previous result and begins h->cmd with a new tag and name.
- * The caller adds arguments and calls imap4_run(). */
+#define OVER_DATA       1u /* the untagged responses kept */
+#define OVER_COMPLETION 2u /* the copy of the tagged completion */
+
+/* The door of every public call that sends, reads or resets the result:
+ * 0, and the last error cleared; IMAP4_EINVAL for a NULL handle;
+ * IMAP4_ESTATE when a command of h is in progress (what is named: a call
+ * from one of its callbacks), with only the last error set. */
+int imap4_enter(imap4 *h, const char *what);
+
+/* imap4_enter, then the previous result reset. */
+int imap4_begin(imap4 *h, const char *what);
+
+/* Clears the last error (a call that succeeded leaves none) and returns
+ * IMAP4_OK. */
+int imap4_ok(imap4 *h);
+
+/* IMAP4_ELIMIT for what passed max_untagged in this command (OVER_*):
+ * the handle stays usable unless abort is set. */
+int imap4_limit_fail(imap4 *h, bool abort);
+
+/* Starts a command: imap4_begin, checks the handle is alive and in one of
+ * states, and begins h->cmd with a new tag and name. The caller adds
+ * arguments and calls imap4_run(). */
 int imap4_cmd_start(imap4 *h, unsigned states, const char *name);
 
 /* Ends h->cmd, sends it and reads to its tagged completion. Returns
@@ -153,7 +186,9 @@ int imap4_write(imap4 *h, const void *data, size_t len, size_t redact_from,
  * 0, or an abort-class error. */
 int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok, bool remember);
 
-/* Keeps a copy of resp in the command's data (bounded by max_untagged). */
+/* Keeps a copy of resp in the command's data. One that would pass
+ * max_untagged is dropped instead, as is every later one of the command,
+ * and noted in over_limit: 0 either way, or an abort-class error. */
 int imap4_keep(imap4 *h, const imap4_resp *resp);
 
 /* Routes one untagged response of a command (see struct imap4_run). */

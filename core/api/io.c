@@ -68,6 +68,21 @@ static int fail_dead(imap4 *h, int code, const char *fmt, ...)
 	return code;
 }
 
+/* A code of class abort that, this once, left the connection in step:
+ * the last error's class says the handle goes on. */
+static int fail_alive(imap4 *h, int code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static int fail_alive(imap4 *h, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(h, code, fmt, ap);
+	va_end(ap);
+	h->err.klass = IMAP4_CLASS_ERROR;
+	return code;
+}
+
 /* Transport failures carry their detail in the layer's errmsg. */
 static int fail_io(imap4 *h, int code, const char *what)
 {
@@ -94,18 +109,52 @@ void imap4_set_server_error(imap4 *h, int code, const imap4_resp *resp)
 	           resp->text ? resp->text : "");
 }
 
-void imap4_result_reset(imap4 *h)
+int imap4_ok(imap4 *h)
 {
-	imap4_arena_reset(&h->data_arena);
-	h->ndata = 0;
-	h->data_bytes = 0;
-	h->completion = NULL;
 	free(h->server_code);
 	free(h->server_text);
 	h->server_code = h->server_text = NULL;
 	memset(&h->err, 0, sizeof(h->err));
 	h->errmsg[0] = '\0';
 	h->err.message = h->errmsg;
+	return IMAP4_OK;
+}
+
+void imap4_result_reset(imap4 *h)
+{
+	imap4_arena_reset(&h->data_arena);
+	h->ndata = 0;
+	h->data_bytes = 0;
+	h->over_limit = 0;
+	h->dropped = 0;
+	h->completion = NULL;
+	imap4_ok(h);
+}
+
+/* A call from a callback would put its command on the wire inside the
+ * one in progress and read that one's responses as its own: the first
+ * tagged reply would then look like a server's protocol error and kill
+ * the handle. It is refused before anything of the command is touched. */
+int imap4_enter(imap4 *h, const char *what)
+{
+	if (h == NULL)
+		return IMAP4_EINVAL;
+	if (h->busy)
+		return imap4_fail(h, IMAP4_ESTATE,
+		                  "%s refused: called from a callback of a "
+		                  "command in progress (%s); nothing was sent",
+		                  what, h->cmd_name);
+	imap4_ok(h);
+	return 0;
+}
+
+int imap4_begin(imap4 *h, const char *what)
+{
+	int rc = imap4_enter(h, what);
+
+	if (rc == 0)
+		imap4_result_reset(h);
+	return rc;
 }
 
 void imap4_drop_transport(imap4 *h)
@@ -132,7 +181,11 @@ unsigned imap4_cmd_flags(const imap4 *h)
 
 int imap4_cmd_start(imap4 *h, unsigned states, const char *name)
 {
-	imap4_result_reset(h);
+	int rc = imap4_begin(h, name ? name : "a command");
+
+	if (rc)
+		return rc;
+	snprintf(h->cmd_name, sizeof(h->cmd_name), "%s", name ? name : "?");
 	if (h->dead || h->t == NULL)
 		return imap4_fail(h, IMAP4_ECLOSED, "%s: %s", name,
 		                  h->dead ? imap4_strerror(h->dead_code)
@@ -142,7 +195,7 @@ int imap4_cmd_start(imap4 *h, unsigned states, const char *name)
 		                  "%s is not allowed in this state", name);
 	snprintf(h->tag, sizeof(h->tag), "%s%lu", h->tag_prefix,
 	         h->tag_num + 1);
-	int rc = imap4_cmd_begin(&h->cmd, imap4_cmd_flags(h), h->tag, name);
+	rc = imap4_cmd_begin(&h->cmd, imap4_cmd_flags(h), h->tag, name);
 	if (rc)
 		return imap4_fail(h, rc, "%s: nothing was sent",
 		                  rc == IMAP4_EINVAL
@@ -286,14 +339,44 @@ static int copy_within(imap4 *h, const imap4_resp **out, const imap4_resp *resp,
 	return rc;
 }
 
+/* The responses past the limit were read whole and dropped, so the
+ * stream is in step: unless the command's state change cannot be taken
+ * without its data, only this command failed. */
+int imap4_limit_fail(imap4 *h, bool abort)
+{
+	char what[384];
+
+	if (h->over_limit & OVER_DATA)
+		snprintf(what, sizeof(what),
+		         "the untagged responses kept for one command would "
+		         "take more than max_untagged (%zu bytes of memory, "
+		         "with their parsed copies); %zu of them were read "
+		         "and dropped, ",
+		         h->opts.limits.max_untagged, h->dropped);
+	else
+		what[0] = '\0';
+	if (h->over_limit & OVER_COMPLETION)
+		snprintf(
+		        what + strlen(what), sizeof(what) - strlen(what),
+		        "the tagged completion would take more than "
+		        "max_untagged (%zu bytes of memory as a parsed copy), ",
+		        h->opts.limits.max_untagged);
+	if (abort)
+		return fail_dead(h, IMAP4_ELIMIT,
+		                 "%sand the state this command changes cannot "
+		                 "be trusted without them; connection dropped",
+		                 what);
+	return fail_alive(h, IMAP4_ELIMIT,
+	                  "%sthe connection stays usable (imap4_fetch_each "
+	                  "or a callback keep none)",
+	                  what);
+}
+
 static int over_untagged(imap4 *h)
 {
-	return imap4_fail(h, IMAP4_ELIMIT,
-	                  "the untagged responses kept for one command "
-	                  "would take more than max_untagged (%zu bytes "
-	                  "of memory, with their parsed copies); "
-	                  "imap4_fetch_each keeps none",
-	                  h->opts.limits.max_untagged);
+	h->over_limit |= OVER_DATA;
+	h->dropped++;
+	return 0;
 }
 
 int imap4_keep(imap4 *h, const imap4_resp *resp)
@@ -303,6 +386,10 @@ int imap4_keep(imap4 *h, const imap4_resp *resp)
 	size_t need = resp->raw_len + KEEP_OVERHEAD;
 	int rc;
 
+	/* Past the limit once, the data stays the responses before it: a
+	 * later one that fits would leave a hole nobody could see. */
+	if (h->over_limit & OVER_DATA)
+		return over_untagged(h);
 	/* The estimate first: a response that cannot fit is refused before
 	 * anything is copied. */
 	if (h->data_bytes > max || need > max - h->data_bytes)
@@ -511,25 +598,9 @@ static int advance(imap4 *h, struct imap4_run *run, struct sender *s)
 	return 0;
 }
 
-int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
+/* The result a completion gives the command. */
+static int outcome(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 {
-	const imap4_resp *copy;
-	/* A completion is one line, but its response code may hold millions
-	 * of arguments: its copy gets an allowance of its own, as large as
-	 * the data's, so that a command's result stays within twice
-	 * max_untagged whatever the server sends. */
-	int rc = copy_within(h, &copy, resp, h->opts.limits.max_untagged);
-
-	if (rc == IMAP4_ELIMIT)
-		return imap4_fail(h, rc,
-		                  "the tagged completion would take more than "
-		                  "max_untagged (%zu bytes of memory as a "
-		                  "parsed copy)",
-		                  h->opts.limits.max_untagged);
-	if (rc)
-		return imap4_fail(h, rc, "keeping the completion: %s",
-		                  imap4_strerror(rc));
-	h->completion = copy;
 	if (h->rd.sink_error && !run->cb_error)
 		run->cb_error = IMAP4_ECALLBACK;
 	if (h->became_readonly) {
@@ -552,7 +623,9 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 			        h, run->cb_error,
 			        "malformed FETCH response (%s): \"%s\"",
 			        imap4_strerror(run->cb_error), run->cb_why);
-		return IMAP4_OK;
+		/* Whatever a callback's refused call left there is not
+		 * this command's. */
+		return imap4_ok(h);
 	}
 	if (strcmp(resp->name, "NO") == 0) {
 		imap4_set_server_error(
@@ -565,6 +638,32 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 	}
 	return imap4_fail(h, IMAP4_EPROTO,
 	                  "tagged response is neither OK, NO nor BAD");
+}
+
+int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
+{
+	const imap4_resp *copy;
+	/* A completion is one line, but its response code may hold millions
+	 * of arguments: its copy gets an allowance of its own, as large as
+	 * the data's, so that a command's result stays within twice
+	 * max_untagged whatever the server sends. It is read whole all the
+	 * same, so the stream stays in step without it. */
+	int rc = copy_within(h, &copy, resp, h->opts.limits.max_untagged);
+
+	if (rc == IMAP4_ELIMIT)
+		h->over_limit |= OVER_COMPLETION;
+	else if (rc)
+		return imap4_fail(h, rc, "keeping the completion: %s",
+		                  imap4_strerror(rc));
+	h->completion = copy;
+	if (h->over_limit && run->limit_aborts)
+		return imap4_limit_fail(h, true);
+	/* The completion still says how the command ended (a NO keeps its
+	 * text in the last error), and READ-ONLY still counts. */
+	rc = outcome(h, run, resp);
+	if (h->over_limit && !h->dead)
+		return imap4_limit_fail(h, false);
+	return rc;
 }
 
 static int read_to_completion(imap4 *h, struct imap4_run *run, struct sender *s)
@@ -644,9 +743,12 @@ int imap4_run(imap4 *h, struct imap4_run *run)
 	h->rd.sink_error = 0;
 	run->deadline = imap4_deadline(h->opts.timeout_ms);
 	h->trace_secret = run->secret_cont;
+	bool was_busy = h->busy;
+	h->busy = true;
 	rc = advance(h, run, &s);
 	if (rc == 0)
 		rc = read_to_completion(h, run, &s);
+	h->busy = was_busy;
 	h->trace_secret = false;
 	return rc;
 }

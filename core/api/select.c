@@ -78,23 +78,18 @@ static int route_resync(void *payload, const imap4_resp *resp)
 	return 1;
 }
 
-int imap4_select_ex(imap4 *h, imap4_mailbox_info *out, const char *mailbox,
-                    const struct imap4_select_params *params,
-                    imap4_untagged_cb cb, void *payload)
+static int select_run(imap4 *h, imap4_mailbox_info *out, const char *mailbox,
+                      const struct imap4_select_params *params,
+                      imap4_untagged_cb cb, void *payload)
 {
 	struct resync rs = {cb, payload};
 	struct imap4_run run = {.expect = NULL,
 	                        .cb = route_resync,
 	                        .payload = &rs,
-	                        .selects = true};
-	struct imap4_select_params none = {0};
-	imap4_mailbox_info info;
+	                        .selects = true,
+	                        .limit_aborts = true};
 	int rc;
 
-	if (out)
-		memset(out, 0, sizeof(*out));
-	if (params == NULL)
-		params = &none;
 	/* RFC 7162 3.2.3: QRESYNC in SELECT only after ENABLE QRESYNC. */
 	if (params->qresync_uidvalidity &&
 	    !imap4_session_is_enabled(&h->sess, "QRESYNC")) {
@@ -137,16 +132,38 @@ int imap4_select_ex(imap4 *h, imap4_mailbox_info *out, const char *mailbox,
 		return rc;
 	}
 	h->state = IMAP4_STATE_SELECTED;
-	rc = fill_info(h, out ? out : &info);
+	rc = fill_info(h, out);
 	if (rc)
 		return rc;
-	if ((out ? out : &info)->readonly && !params->readonly) {
+	if (out->readonly && !params->readonly) {
 		h->readonly = true;
 		return imap4_fail(h, IMAP4_EREADONLY,
 		                  "%s is read-only, write access was asked",
 		                  mailbox ? mailbox : "INBOX");
 	}
 	return IMAP4_OK;
+}
+
+int imap4_select_ex(imap4 *h, imap4_mailbox_info *out, const char *mailbox,
+                    const struct imap4_select_params *params,
+                    imap4_untagged_cb cb, void *payload)
+{
+	struct imap4_select_params none = {0};
+	imap4_mailbox_info info;
+	int rc = imap4_enter(h,
+	                     params && params->readonly ? "EXAMINE" : "SELECT");
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (rc == 0)
+		rc = select_run(h, out ? out : &info, mailbox,
+		                params ? params : &none, cb, payload);
+	/* The header's promise: all zero after a failure, also after one
+	 * (IMAP4_EREADONLY, a malformed FLAGS) that came once the info was
+	 * filled in. */
+	if (rc != IMAP4_OK && out)
+		memset(out, 0, sizeof(*out));
+	return rc;
 }
 
 int imap4_select(imap4 *h, imap4_mailbox_info *out, const char *mailbox,

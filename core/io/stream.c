@@ -203,21 +203,21 @@ int imap4_stream_open(struct imap4_transport **out, const char *command,
 
 	*out = NULL;
 	if (!command || !*command) {
-		snprintf(errbuf, errlen, "stream: no command");
+		snprintf(errbuf, errlen, "no command");
 		return IMAP4_EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		snprintf(errbuf, errlen, "stream: out of memory");
+		snprintf(errbuf, errlen, "out of memory");
 		return IMAP4_ENOMEM;
 	}
 	if (make_pipe(in) < 0) {
-		snprintf(errbuf, errlen, "stream: pipe: %s", strerror(errno));
+		snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
 		free(s);
 		return IMAP4_ECONNECT;
 	}
 	if (make_pipe(outp) < 0) {
-		snprintf(errbuf, errlen, "stream: pipe: %s", strerror(errno));
+		snprintf(errbuf, errlen, "pipe: %s", strerror(errno));
 		close(in[0]);
 		close(in[1]);
 		free(s);
@@ -229,7 +229,7 @@ int imap4_stream_open(struct imap4_transport **out, const char *command,
 	close(in[0]);
 	close(outp[1]);
 	if (rc != 0) {
-		snprintf(errbuf, errlen, "stream: cannot run /bin/sh: %s",
+		snprintf(errbuf, errlen, "cannot run /bin/sh: %s",
 		         strerror(rc));
 		close(in[1]);
 		close(outp[0]);

@@ -88,9 +88,9 @@ static int fail(struct imap4_reader *r, int rc)
 	return rc;
 }
 
-/* Returns rc and says why in r->why: a bare "server exceeded a limit" does
- * not tell an operator which one, nor which server bytes broke the
- * grammar. */
+/* Returns rc and says why in r->why: a bare "a configured limit was
+ * reached" does not tell an operator which one, nor which server bytes
+ * broke the grammar. */
 static int refuse(struct imap4_reader *r, int rc, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static int refuse(struct imap4_reader *r, int rc, const char *fmt, ...)

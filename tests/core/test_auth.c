@@ -245,7 +245,8 @@ Test(auth, authenticate_no_is_an_error)
 {
 	struct api_test t;
 	imap4 *h = api_open(&t,
-	                    "S: * OK [CAPABILITY IMAP4rev1 SASL-IR] hi\n"
+	                    "S: * OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] "
+	                    "hi\n"
 	                    "C: $TAG AUTHENTICATE PLAIN AGpvZQBzM2NyZXQ=\n"
 	                    "S: $TAG NO [AUTHENTICATIONFAILED] no\n",
 	                    NULL);

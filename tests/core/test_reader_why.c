@@ -1,8 +1,8 @@
 /* test_reader_why.c - a refused response says which rule it broke.
  *
- * An operator reading "server exceeded a limit" cannot tell a 4 GiB literal
- * from a runaway line; the reader's reason (reader.h, why) travels into
- * the handle's error message.
+ * An operator reading "a configured limit was reached" cannot tell a 4 GiB
+ * literal from a runaway line; the reader's reason (reader.h, why) travels
+ * into the handle's error message.
  */
 #include "api_test.h"
 #include "proto/reader.h"
