@@ -1061,6 +1061,19 @@ IMAP4_API int imap4_send(imap4 *h, const void *data, size_t len);
 IMAP4_API int imap4_shutdown(imap4 *h);
 /* The file descriptor to poll for reading, or -1. */
 IMAP4_API int imap4_socket(const imap4 *h);
+/* Cuts the connection from another thread (or a signal handler) once fd
+ * (an eventfd or a pipe's read end) is made readable or hung up: from
+ * this call on, every wait of h (a command's reads and writes, IDLE,
+ * imap4_wait, STARTTLS's handshake, LOGOUT's) ends at once with
+ * IMAP4_ECANCELED, which aborts the handle; imap4_free is still the
+ * owner's. Unlike a shutdown(2) of imap4_socket(), it reaches every
+ * transport (a command's pipes too, and a TLS layer above) and never
+ * touches a descriptor the handle may have closed meanwhile. fd is
+ * borrowed: it stays open while set, and is polled, never read or closed
+ * (readable once, it cuts every later wait too). -1 stops watching. 0,
+ * IMAP4_ECLOSED without a connection, IMAP4_EINVAL for a NULL h. Called
+ * by the owner of h, as other setters. */
+IMAP4_API int imap4_set_cancel(imap4 *h, int fd);
 
 /* ---- beyond imaplib */
 

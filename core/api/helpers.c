@@ -254,6 +254,21 @@ int imap4_shutdown(imap4 *h)
 	return 0;
 }
 
+int imap4_set_cancel(imap4 *h, int fd)
+{
+	if (h == NULL)
+		return IMAP4_EINVAL;
+	if (h->dead || h->t == NULL)
+		return imap4_fail(h, IMAP4_ECLOSED, "imap4_set_cancel: %s",
+		                  h->dead ? imap4_strerror(h->dead_code)
+		                          : "no connection");
+	if (imap4_transport_set_cancel(h->t, fd) < 0)
+		return imap4_fail(h, IMAP4_EINVAL,
+		                  "imap4_set_cancel: this transport cannot "
+		                  "watch a descriptor");
+	return 0;
+}
+
 int imap4_socket(const imap4 *h)
 {
 	return h && h->t ? h->t->fd : -1;

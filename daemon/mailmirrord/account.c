@@ -46,6 +46,9 @@ struct account {
 	int cancel_fd;           /* eventfd a stop makes readable for good: it
 	                            cancels a connect, which has no handle to
 	                            wake yet (opts.cancel_fd) */
+	int cut_fd;              /* eventfd a forced stop makes readable for
+	                            good: it cuts the handle's every wait, the
+	                            login's included (imap4_set_cancel) */
 	struct indexer *ix;      /* borrowed, may be NULL */
 	struct checkpointer *ck; /* borrowed, may be NULL */
 	pthread_t thread;
@@ -59,11 +62,10 @@ struct account {
 	bool prep_done;
 	char prep_err[512];
 
-	pthread_mutex_t lock; /* guards h, sock, idle_fd, check_by, status,
+	pthread_mutex_t lock; /* guards h, idle_fd, check_by, status,
 	                         done, prep_*, and the cond */
 	pthread_cond_t cond;  /* stop requests, end of the thread */
 	imap4 *h;             /* the connection, for imap4_wake() */
-	int sock;             /* h's socket, for acct_force_stop, or -1 */
 	int idle_fd;          /* h's socket while watch() waits on it, or -1 */
 	int64_t check_by;     /* deadline of a poke's check, or 0 */
 	char status[160];
@@ -195,9 +197,12 @@ static void sleep_ms(struct account *a, unsigned ms, bool reload)
 
 static void publish_handle(struct account *a, imap4 *h)
 {
+	/* Any transport, a tunnel's pipes too, which a shutdown(2) of the
+	 * socket did not reach: a stop then waited out the login. */
+	if (h)
+		imap4_set_cancel(h, a->cut_fd);
 	pthread_mutex_lock(&a->lock);
 	a->h = h;
-	a->sock = h ? imap4_socket(h) : -1;
 	pthread_mutex_unlock(&a->lock);
 	/* A stop that came after the connect but before the handle was
 	 * published (during the login, which cancel_fd does not cover)
@@ -1034,10 +1039,14 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	a->ix = ix;
 	a->ck = ck;
 	a->idle_fd = -1;
-	a->sock = -1;
 	a->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (a->cancel_fd < 0) {
+	a->cut_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->cancel_fd < 0 || a->cut_fd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		if (a->cancel_fd >= 0)
+			close(a->cancel_fd);
+		if (a->cut_fd >= 0)
+			close(a->cut_fd);
 		free(a->cache_path);
 		free(a);
 		return -1;
@@ -1060,6 +1069,7 @@ int acct_start(struct account **out, const struct conf_account *conf,
 		pthread_cond_destroy(&a->cond);
 		pthread_mutex_destroy(&a->lock);
 		close(a->cancel_fd);
+		close(a->cut_fd);
 		free(a->cache_path);
 		free(a);
 		return -1;
@@ -1068,16 +1078,22 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	return 0;
 }
 
-void acct_request_stop(struct account *a)
+/* Makes fd (an eventfd) readable, for good: it is never read back. */
+static void signal_fd(int fd)
 {
-	atomic_store(&a->stop, true);
-	/* Never read back: it stays readable, so a connect that starts
-	 * after the stop is cancelled before it sends a byte. */
 	uint64_t one = 1;
 	ssize_t n;
 	do
-		n = write(a->cancel_fd, &one, sizeof(one));
+		n = write(fd, &one, sizeof(one));
 	while (n < 0 && errno == EINTR);
+}
+
+void acct_request_stop(struct account *a)
+{
+	atomic_store(&a->stop, true);
+	/* A connect that starts after the stop is cancelled before it sends
+	 * a byte. */
+	signal_fd(a->cancel_fd);
 	pthread_mutex_lock(&a->lock);
 	if (a->h)
 		imap4_wake(a->h);
@@ -1087,12 +1103,9 @@ void acct_request_stop(struct account *a)
 
 void acct_force_stop(struct account *a)
 {
-	pthread_mutex_lock(&a->lock);
-	/* The descriptor stays open (the worker closes it with the handle):
-	 * only its traffic ends, and every wait on it returns at once. */
-	if (a->sock >= 0)
-		shutdown(a->sock, SHUT_RDWR);
-	pthread_mutex_unlock(&a->lock);
+	/* Every wait of the connection, published or still to be, ends at
+	 * once; the worker frees it as after any failure. */
+	signal_fd(a->cut_fd);
 }
 
 void acct_reloaded(struct account *a)
@@ -1167,6 +1180,7 @@ bool acct_join(struct account **ap, int timeout_ms, bool *ok)
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);
 	close(a->cancel_fd);
+	close(a->cut_fd);
 	free(a->cache_path);
 	free(a);
 	*ap = NULL;

@@ -172,6 +172,24 @@ Test(stop, while_a_tunnel_never_speaks)
 	teardown(&f);
 }
 
+/* A tunnel that greets, then never answers the LOGIN: its pipes are no
+ * socket to shut down, so the stop waited out its budget and left the
+ * worker behind; the handle now watches the account's cut descriptor. */
+Test(stop, while_a_tunnel_leaves_the_login_unanswered)
+{
+	struct fixture f;
+	make_fixture(&f, "tunnel = \"printf '* OK [CAPABILITY IMAP4rev1] "
+	                 "hi\\\\r\\\\n'; exec sleep 59.4322\";");
+
+	pid_t pid = start_daemon(&f);
+	wait_log(&f, "connecting through the tunnel");
+	usleep(300000);
+	assert_quiet_stop(&f, pid);
+	cr_assert_neq(sh("pgrep -f 'sleep 59[.]4322' >/dev/null"), 0,
+	              "the tunnel's child outlived the daemon");
+	teardown(&f);
+}
+
 /* Logged in, the daemon sends LIST, and the server never answers. */
 Test(stop, while_a_command_gets_no_answer)
 {
