@@ -1062,8 +1062,6 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	pthread_condattr_destroy(&ca);
 	snprintf(a->status, sizeof(a->status), "starting");
 	int e = pthread_create(&a->thread, NULL, run, a);
-	if (!e)
-		prepare_store(a);
 	if (e) {
 		snprintf(err, errlen, "cannot start a thread: %s", strerror(e));
 		pthread_cond_destroy(&a->cond);
@@ -1074,6 +1072,7 @@ int acct_start(struct account **out, const struct conf_account *conf,
 		free(a);
 		return -1;
 	}
+	prepare_store(a);
 	*out = a;
 	return 0;
 }
