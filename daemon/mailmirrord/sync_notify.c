@@ -22,6 +22,7 @@
 
 #include "mailmirrord/namespaces.h"
 #include "mailmirrord/sync_internal.h"
+#include "util/ascii.h"
 #include "util/buf.h"
 
 #include <stdio.h>
@@ -98,10 +99,8 @@ static int close_group(struct imap4_buf *b, size_t named, bool tree)
 
 static bool is_ascii(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
+	size_t n = strlen(s);
+	return imap4_ascii_span(s, n) == n;
 }
 
 /* Whether x is a watched box other than the selected one (the selected
