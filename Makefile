@@ -242,7 +242,9 @@ uninstall:
 	for u in $(notdir $(wildcard systemd/*.service)); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	for u in $(notdir $(wildcard systemd/user/*.service)); do rm -f $(DESTDIR)$(USERUNITDIR)/$$u; done
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/mailmirror.conf
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(DOCDIR)/mailmirror.conf.example \
+	  $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/schema.md
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

@@ -132,6 +132,7 @@ struct worker {
 	char cache_dir[PATH_MAX];
 	bool once_recorded;  /* a --once run's end is in the cache */
 	bool bodies_trimmed; /* sync_trim_bodies has run once */
+	bool idle_told;      /* tell_unmatched_idle has run */
 	int64_t overflow_at; /* of the last NOTIFICATIONOVERFLOW, or 0 */
 	bool live;           /* the session went live */
 	bool idle_bye;       /* the server said BYE while we waited on it */
@@ -369,6 +370,27 @@ static struct sync_box *mark_watched(struct worker *w)
 	return primary;
 }
 
+/* Tells, once a worker, each idle pattern that names no mirrored mailbox:
+ * a typo there left a mailbox polled without a word. */
+static void tell_unmatched_idle(struct worker *w)
+{
+	const struct conf_account *c = w->a->conf;
+	if (w->idle_told)
+		return;
+	w->idle_told = true;
+	for (size_t i = 0; i < c->n_idle; i++) {
+		bool hit = false;
+		for (size_t j = 0; j < w->sync.nboxes && !hit; j++)
+			hit = plan_match(c->idle[i], w->sync.boxes[j].name,
+			                 w->sync.boxes[j].delimiter);
+		if (!hit)
+			log_notice(c->name, NULL,
+			           "idle pattern \"%s\" matches no mirrored "
+			           "mailbox",
+			           c->idle[i]);
+	}
+}
+
 /* Watches every watched box: NOTIFY where the server has it, else only
  * the primary one (the others are polled). */
 /* The names of the watched mailboxes, one per line (NULL: no memory),
@@ -595,6 +617,7 @@ static int live(struct worker *w)
 	struct account *a = w->a;
 	const struct conf_account *c = a->conf;
 	struct sync_box *watched = mark_watched(w);
+	tell_unmatched_idle(w);
 	int64_t next_poll = mono_ms() + (int64_t)c->poll_interval * 1000;
 	/* The session's sync has just read the list. */
 	int64_t listed_at = mono_ms();

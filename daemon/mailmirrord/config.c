@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* A configuration file larger than this is certainly not one. */
 #define CONF_FILE_MAX     (1024 * 1024)
@@ -57,11 +59,30 @@ void conf_errors_add(struct conf_errors *errs, const char *file, int line,
 	va_end(ap);
 }
 
-static const char *file_of(const struct loader *L, const config_setting_t *s)
+/* A file name as the user can open it. libconfig names an included file
+ * as the @include wrote it, which it opened in the configuration's folder
+ * (its include dir): "sub/inc.conf:1: ..." sent a reader elsewhere to
+ * look. */
+struct file_name {
+	char s[PATH_MAX];
+};
+
+static struct file_name user_file(const struct loader *L, const char *f)
 {
-	return s != NULL && config_setting_source_file(s) != NULL
-	               ? config_setting_source_file(s)
-	               : L->path;
+	struct file_name n;
+	if (f == NULL)
+		f = L->path;
+	if (f[0] == '/' || strcmp(f, L->path) == 0)
+		snprintf(n.s, sizeof(n.s), "%s", f);
+	else
+		snprintf(n.s, sizeof(n.s), "%s/%s", L->dir, f);
+	return n;
+}
+
+static struct file_name file_of(const struct loader *L,
+                                const config_setting_t *s)
+{
+	return user_file(L, s ? config_setting_source_file(s) : NULL);
 }
 
 /* An error at setting s, outside any account. */
@@ -71,7 +92,7 @@ conf_top_err(struct loader *L, const config_setting_t *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	errors_vadd(L->errs, file_of(L, s),
+	errors_vadd(L->errs, file_of(L, s).s,
 	            s ? (int)config_setting_source_line(s) : 0, "", fmt, ap);
 	va_end(ap);
 }
@@ -92,8 +113,8 @@ conf_acct_err(struct loader *L, const struct acct_ctx *x,
 	else
 		snprintf(prefix, sizeof(prefix), "account #%zu: ", x->index);
 	va_start(ap, fmt);
-	errors_vadd(L->errs, file_of(L, s), (int)config_setting_source_line(s),
-	            prefix, fmt, ap);
+	errors_vadd(L->errs, file_of(L, s).s,
+	            (int)config_setting_source_line(s), prefix, fmt, ap);
 	va_end(ap);
 }
 
@@ -411,7 +432,7 @@ static void load_account(struct loader *L, const config_setting_t *g,
 	}
 	L->c->n_accounts++;
 	a->line = (int)config_setting_source_line(g);
-	a->file = conf_dup(L, file_of(L, g));
+	a->file = conf_dup(L, file_of(L, g).s);
 	/* The name first, so that every other message can say whose. */
 	name = config_setting_get_member(g, "name");
 	if (name != NULL)
@@ -452,7 +473,7 @@ static void key_cache(struct loader *L, const config_setting_t *s)
 	}
 	if ((d = conf_dup(L, v)) == NULL)
 		return;
-	if ((f = conf_dup(L, file_of(L, s))) == NULL) {
+	if ((f = conf_dup(L, file_of(L, s).s)) == NULL) {
 		free(d);
 		return;
 	}
@@ -552,12 +573,27 @@ static void load_top(struct loader *L, const config_setting_t *root,
 static char *read_text(struct loader *L, const char *file, int line,
                        size_t *len)
 {
-	FILE *f = fopen(file, "re");
+	/* O_NONBLOCK: a FIFO must not hold the load until someone writes
+	 * to it; fstat then refuses it. */
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	const char *why = NULL;
+	if (fd < 0)
+		why = strerror(errno);
+	else if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (S_ISDIR(st.st_mode))
+		why = "it is a directory";
+	else if (!S_ISREG(st.st_mode))
+		why = "it is not a regular file";
+	FILE *f = why ? NULL : fdopen(fd, "r");
 	char *buf;
 
 	if (f == NULL) {
 		conf_errors_add(L->errs, L->path, line, "cannot read %s: %s",
-		                file, strerror(errno));
+		                file, why ? why : strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	buf = malloc(CONF_FILE_MAX + 1);
@@ -693,9 +729,8 @@ int conf_load(struct conf **out, struct conf_errors *errs, const char *path)
 	config_init(&cfg);
 	config_set_include_dir(&cfg, L.dir);
 	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
-		const char *f = config_error_file(&cfg);
-		report_syntax(&L, f ? f : path, config_error_line(&cfg),
-		              config_error_text(&cfg));
+		report_syntax(&L, user_file(&L, config_error_file(&cfg)).s,
+		              config_error_line(&cfg), config_error_text(&cfg));
 		config_destroy(&cfg);
 		goto fail;
 	}

@@ -654,6 +654,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
+	if (check && once) {
+		fprintf(stderr, "mailmirrord: --check-config starts nothing: "
+		                "it goes without --once\n");
+		usage(stderr);
+		return EX_USAGE;
+	}
 	if (optind != argc) {
 		/* Said first: the usage alone left the user to find what
 		 * was wrong with the command line. */

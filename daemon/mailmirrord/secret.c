@@ -112,7 +112,16 @@ int secret_check_file(const char *path, char *err, size_t errsz)
 	if (stat(path, &st) < 0)
 		return fail(err, errsz, NULL, "password_file %s: %s", path,
 		            strerror(errno));
-	return check_stat(&st, path, err, errsz);
+	if (check_stat(&st, path, err, errsz) < 0)
+		return -1;
+	/* As the daemon will read it: a file it may not read is the
+	 * configuration's error, found before anything is written, not a
+	 * failure retried at every login. */
+	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) < 0)
+		return fail(err, errsz, NULL,
+		            "password_file %s: %s (reading as uid %u)", path,
+		            strerror(errno), (unsigned)geteuid());
+	return 0;
 }
 
 int secret_from_file(struct secret *out, const char *account, const char *path,

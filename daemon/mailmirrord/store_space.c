@@ -52,11 +52,18 @@ int store_release_pages(struct store *s, int64_t pages)
 
 int store_vacuum(struct store *s)
 {
-	/* The mode is stored by VACUUM: a cache made before auto_vacuum
-	 * was set on new ones gives its space back in steps from now on. */
-	int rc =
-	        sqlite3_exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM;",
-	                     NULL, NULL, NULL);
+	/* The full-text index keeps what it forgot (a dropped mailbox's
+	 * words) as markers that only a merge with the segments holding
+	 * them removes, and merges follow new text, not deletions: 93 MB of
+	 * index for 21 messages after a 20,000-message mailbox went.
+	 * 'optimize' merges it all into one segment first. The mode is
+	 * stored by VACUUM: a cache made before auto_vacuum was set on new
+	 * ones gives its space back in steps from now on. */
+	int rc = sqlite3_exec(s->db,
+	                      "INSERT INTO messages_fts (messages_fts) "
+	                      "VALUES ('optimize');"
+	                      "PRAGMA auto_vacuum = INCREMENTAL; VACUUM;",
+	                      NULL, NULL, NULL);
 	return rc == SQLITE_OK ? STORE_OK
 	                       : store_fail(s, rc, "rewriting the cache");
 }

@@ -953,6 +953,45 @@ Test(config, include_is_scanned)
 	                 "accounts.inc:2: integer 4294967389 is out of range"));
 }
 
+/* Named as the reader can open it, from any folder: libconfig names an
+ * included file as the @include wrote it. */
+Test(config, an_included_files_error_names_its_folder)
+{
+	struct conf *c = NULL;
+	char want[sizeof(dir) + 64];
+
+	cr_assert_eq(mkdir("sub", 0755), 0);
+	write_file("sub/a.inc", "accounts = ();\nbogus = 1;\nbogus = 2;\n",
+	           0644);
+	write_file("mailmirror.conf", "@include \"sub/a.inc\"\n", 0644);
+	cr_assert_eq(chdir("/"), 0);
+	char path[sizeof(dir) + 32];
+	snprintf(path, sizeof(path), "%s/mailmirror.conf", dir);
+	cr_assert_eq(conf_load(&c, &errs, path), -1);
+	dump_errors();
+	snprintf(want, sizeof(want),
+	         "%s/sub/a.inc:3: duplicate setting \"bogus\" (already set "
+	         "at line 2)",
+	         dir);
+	cr_assert_str_eq(errs.msg[0], want);
+	cr_assert_eq(chdir(dir), 0);
+}
+
+/* A FIFO held the load (and --check-config) until someone wrote to it. */
+Test(config, a_file_that_is_no_regular_file_is_refused, .timeout = 10)
+{
+	struct conf *c = NULL;
+
+	cr_assert_eq(mkfifo("fifo.conf", 0600), 0);
+	cr_assert_eq(conf_load(&c, &errs, "fifo.conf"), -1);
+	cr_assert_str_eq(errs.msg[0], "fifo.conf: cannot read fifo.conf: it "
+	                              "is not a regular file");
+	cr_assert_eq(mkdir("dir.conf", 0700), 0);
+	cr_assert_eq(conf_load(&c, &errs, "dir.conf"), -1);
+	cr_assert_str_eq(errs.msg[0], "dir.conf: cannot read dir.conf: it is "
+	                              "a directory");
+}
+
 static struct conf *load_text(const char *text)
 {
 	struct conf *c = NULL;
@@ -1081,5 +1120,12 @@ Test(config, example_file_is_valid)
 	cr_assert_eq(conf_load(&c, &errs, path), 0, "%s",
 	             errs.n ? errs.msg[0] : "");
 	cr_assert_geq(c->n_accounts, 1);
+	/* Only the first runs once its host and user are filled in: the
+	 * others show settings, and an enabled one reached out to a
+	 * placeholder host (ssh to mail.example.net). */
+	cr_assert(c->accounts[0].enabled);
+	for (size_t i = 1; i < c->n_accounts; i++)
+		cr_assert_not(c->accounts[i].enabled, "%s is enabled",
+		              c->accounts[i].name);
 	conf_free(&c);
 }

@@ -114,6 +114,10 @@ Test(mailmirrord_cli, a_cache_in_a_missing_directory_fails_the_check)
 	cr_assert_str_eq(said, want);
 	cr_assert_eq(run("", "-c m.conf --once"), 78, "%s", said);
 	cr_assert_str_eq(said, want, "a start says the same");
+	/* The check starts nothing: --once beside it was silently dropped. */
+	cr_assert_eq(run("", "-c m.conf --check-config --once"), 64, "%s",
+	             said);
+	cr_assert(strstr(said, "--check-config starts nothing"), "%s", said);
 
 	/* a symbolic link is named as one */
 	snprintf(line, sizeof(line), "%s/link.db", dir);

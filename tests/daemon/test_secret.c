@@ -132,6 +132,30 @@ Test(secret, file_refused)
 	cr_assert_null(s.data);
 }
 
+/* The service runs as its own user: a root-owned 0600 file passed the
+ * configuration check, then failed every login, retried for ever. */
+Test(secret, a_file_the_daemon_cannot_read_is_the_configurations_error)
+{
+	write_file("pw", "x\n", 2, 0600);
+	cr_assert_eq(chmod(dir, 0755), 0);
+	pid_t pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(2);
+		int rc = secret_check_file("pw", err, sizeof(err));
+		_exit(rc == -1 && strstr(err, "password_file pw: Permission "
+		                              "denied (reading as uid 65534)")
+		              ? 0
+		              : 1);
+	}
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	          "status %d (2: no setuid; 1: not refused)", st);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), 0, "%s", err);
+}
+
 Test(secret, command_first_line)
 {
 	struct secret s = {0};

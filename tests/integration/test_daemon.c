@@ -229,6 +229,25 @@ Test(daemon, notify_pushes_changes_of_every_watched_mailbox, .timeout = 120)
 	teardown(&f);
 }
 
+/* An idle pattern that names no mirrored mailbox (a typo) is told once;
+ * the ones that match are not. */
+Test(daemon, an_idle_pattern_that_matches_nothing_is_told, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_itypo", "dm_itypo\", \"dm_itpyo*", NULL);
+	cr_assert_eq(sh(CTL " create dm_itypo"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(sh_number("grep -c 'notice: \\[test\\] idle pattern "
+	                       "\"dm_itpyo\\*\" matches no mirrored mailbox' "
+	                       "%s/log",
+	                       f.dir),
+	             1);
+	cr_assert_eq(sh_number("grep -c 'idle pattern' %s/log", f.dir), 1);
+	teardown(&f);
+}
+
 /* Dovecot 2.3 pushes nothing of a mailbox NOTIFY names in modified
  * UTF-7 (it matches its UTF-8 names): a watched mailbox named beyond ASCII
  * is covered by the personal filter instead, and pushed, not polled. */
