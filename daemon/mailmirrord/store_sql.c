@@ -258,17 +258,21 @@ const char *const store_sql[ST_COUNT] = {
 		"headers = excluded.headers, body = excluded.body, "
 		"truncated = excluded.truncated",
 	/* In id order from ?2 on, so that each step starts where the last
-	 * one ended instead of passing over what it emptied. */
+	 * one ended instead of passing over what it emptied. CROSS JOIN
+	 * keeps bodies the outer loop: left to itself, SQLite walked every
+	 * message of the account to find no body (10 ms of a resync at
+	 * 100,000 messages with bodies = "none"). */
 	[ST_BODY_TRIM_ALL] =
 		"DELETE FROM bodies WHERE message_id IN (SELECT b.message_id "
-		"FROM bodies b JOIN messages m ON m.id = b.message_id "
-		"JOIN mailboxes x ON x.id = m.mailbox_id "
+		"FROM bodies b CROSS JOIN messages m ON m.id = b.message_id "
+		"CROSS JOIN mailboxes x ON x.id = m.mailbox_id "
 		"WHERE x.account_id = ?1 AND b.message_id > ?2 "
 		"ORDER BY b.message_id LIMIT ?3) RETURNING message_id",
 	[ST_BODY_TRIM_TEXT] =
 		"UPDATE bodies SET body = NULL, truncated = 0 WHERE message_id "
-		"IN (SELECT b.message_id FROM bodies b JOIN messages m "
-		"ON m.id = b.message_id JOIN mailboxes x ON x.id = m.mailbox_id "
+		"IN (SELECT b.message_id FROM bodies b CROSS JOIN messages m "
+		"ON m.id = b.message_id CROSS JOIN mailboxes x "
+		"ON x.id = m.mailbox_id "
 		"WHERE x.account_id = ?1 AND b.message_id > ?2 "
 		"AND b.body IS NOT NULL "
 		"ORDER BY b.message_id LIMIT ?3) RETURNING message_id",
