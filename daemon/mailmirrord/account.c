@@ -135,6 +135,8 @@ struct worker {
 	bool idle_told;      /* tell_unmatched_idle has run */
 	int64_t overflow_at; /* of the last NOTIFICATIONOVERFLOW, or 0 */
 	bool live;           /* the session went live */
+	int64_t live_at;     /* when it did */
+	bool recovery_told;  /* live() said the failures ended */
 	bool idle_bye;       /* the server said BYE while we waited on it */
 	int64_t calm_bye_at; /* of the last BYE taken calmly, or 0 */
 	bool renew;          /* live() ends the session for a fresh one */
@@ -148,6 +150,12 @@ struct worker {
  * in BYE_CALM_MS: a server that does it at every session fails as any. */
 #define BYE_CALM_MS      60000
 #define BYE_RECONNECT_MS 1000
+
+/* How long a session must stay live to end a series of failures: the
+ * back-off starts again from a second, and the next failure is news. A
+ * server that ends every session soon after it goes live (a BYE, news it
+ * sends malformed) was logged into again every two seconds, for ever. */
+#define HEALTHY_MS 60000
 /* A session whose LIST leaves out mailboxes that are there (Dovecot 2.3
  * after renames under NOTIFY, for the rest of that session) misses the
  * renames and creations its lists would show: a new session reads the
@@ -631,13 +639,19 @@ static int live(struct worker *w)
 	store_account_set_state(w->store, w->account_id, "idle");
 	store_account_set_error(w->store, w->account_id, NULL);
 	store_account_set_last_sync(w->store, w->account_id, time(NULL));
-	w->failures = 0;
+	/* Told once a series; the back-off and the series themselves end
+	 * only once the session has lasted (HEALTHY_MS). */
 	char again[FAILSTREAK_MSG_MAX];
-	int level =
-	        failstreak_end(&w->streak, again, sizeof(again), time(NULL));
-	if (level)
+	int level = w->recovery_told
+	                    ? 0
+	                    : failstreak_recovery(&w->streak, again,
+	                                          sizeof(again), time(NULL));
+	if (level) {
 		log_msg(level, w->a->conf->name, NULL, "%s", again);
+		w->recovery_told = true;
+	}
 	w->live = true;
+	w->live_at = mono_ms();
 	if (watched) {
 		/* Synced last, and still selected with no news since: a
 		 * second look would repeat it (without CONDSTORE, a listing
@@ -1011,6 +1025,11 @@ static void *run(void *arg)
 		if (rc == SYNC_ESTORE)
 			w.link_failed = false;
 		w.disk_full = rc == SYNC_ESTORE && w.sync.store_full;
+		if (w.live && mono_ms() - w.live_at >= HEALTHY_MS) {
+			w.failures = 0;
+			failstreak_reset(&w.streak);
+			w.recovery_told = false;
+		}
 		bool calm_bye = rc == SYNC_ECONN && w.idle_bye && w.live &&
 		                (!w.calm_bye_at ||
 		                 mono_ms() - w.calm_bye_at >= BYE_CALM_MS);

@@ -45,7 +45,8 @@ static void format_since(char *dst, size_t dstsz, time_t since, time_t now)
 		strftime(dst, dstsz, "%Y-%m-%d %H:%M", &t);
 }
 
-int failstreak_end(struct failstreak *fs, char *msg, size_t msgsz, time_t now)
+int failstreak_recovery(const struct failstreak *fs, char *msg, size_t msgsz,
+                        time_t now)
 {
 	unsigned n = fs->attempts;
 	char since[32];
@@ -57,7 +58,6 @@ int failstreak_end(struct failstreak *fs, char *msg, size_t msgsz, time_t now)
 	snprintf(msg, msgsz,
 	         "mirroring again after %u failed attempt%s since %s", n,
 	         n == 1 ? "" : "s", since);
-	failstreak_reset(fs);
 	return LOG_LEVEL_NOTICE;
 }
 

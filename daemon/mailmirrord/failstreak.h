@@ -53,11 +53,14 @@ struct failstreak {
 /* A success: the next failure starts a streak. */
 void failstreak_reset(struct failstreak *fs);
 
-/* A success that ends a streak: resets it, and writes into msg the line
- * that says so ("mirroring again after 14 failed attempts since 09:12"),
- * for a log whose last word on the account was its failure; returns its
- * level, LOG_LEVEL_NOTICE, or 0 (msg empty) when there was no streak. */
-int failstreak_end(struct failstreak *fs, char *msg, size_t msgsz, time_t now);
+/* A success after a streak: writes into msg the line that says so
+ * ("mirroring again after 14 failed attempts since 09:12"), for a log
+ * whose last word on the account was its failure; returns its level,
+ * LOG_LEVEL_NOTICE, or 0 (msg empty) when there is no streak. The streak
+ * stays: whether the success lasts is the caller's to judge (then
+ * failstreak_reset). */
+int failstreak_recovery(const struct failstreak *fs, char *msg, size_t msgsz,
+                        time_t now);
 
 /* One more failure, whose text is why, retried in retry_s seconds; now_ms
  * is a monotonic clock in ms (suspends may count or not), now the wall

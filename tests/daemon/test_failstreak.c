@@ -136,21 +136,24 @@ Test(failstreak, long_texts)
 
 /* The end of a streak is told at the default level: a log whose last word
  * on an account was its failure read as if it still failed. */
-Test(failstreak, its_end_is_told_once)
+Test(failstreak, its_end_is_told)
 {
 	struct failstreak fs = {0};
-	cr_assert_eq(failstreak_end(&fs, msg, sizeof(msg), T0), 0);
+	cr_assert_eq(failstreak_recovery(&fs, msg, sizeof(msg), T0), 0);
 	cr_assert_str_eq(msg, "");
 	note(&fs, REFUSED, 1, 0);
 	note(&fs, REFUSED, 2, MIN);
 	note(&fs, REFUSED, 4, 2 * MIN);
-	cr_assert_eq(failstreak_end(&fs, msg, sizeof(msg), T0 + 600),
+	cr_assert_eq(failstreak_recovery(&fs, msg, sizeof(msg), T0 + 600),
 	             LOG_LEVEL_NOTICE);
 	cr_assert_str_eq(msg,
 	                 "mirroring again after 3 failed attempts since 09:12");
-	cr_assert_eq(failstreak_end(&fs, msg, sizeof(msg), T0 + 700), 0);
+	/* The streak stays until the caller resets it. */
+	cr_assert_eq(note(&fs, REFUSED, 8, 3 * MIN), LOG_LEVEL_INFO);
+	failstreak_reset(&fs);
+	cr_assert_eq(failstreak_recovery(&fs, msg, sizeof(msg), T0 + 700), 0);
 	note(&fs, REFUSED, 1, 10 * MIN);
-	cr_assert_eq(failstreak_end(&fs, msg, sizeof(msg), T0 + 86400),
+	cr_assert_eq(failstreak_recovery(&fs, msg, sizeof(msg), T0 + 86400),
 	             LOG_LEVEL_NOTICE);
 	cr_assert_str_eq(msg, "mirroring again after 1 failed attempt since "
 	                      "2026-11-03 09:22");

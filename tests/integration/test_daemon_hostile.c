@@ -2328,6 +2328,29 @@ Test(hostile, bye_while_idling_is_a_notice_once, .timeout = 90)
 	done(&h);
 }
 
+/* A reconnected session of ho_bye (one message, as cached) up to its
+ * IDLE's continuation. */
+static void add_resumed_idle(struct script *sc)
+{
+	add(sc, "ACCEPT\n"
+	        "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
+	        "C~ $TAG LOGIN \n"
+	        "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n");
+	for (int pass = 0; pass < 2; pass++) {
+		add(sc, "C~ $TAG EXAMINE ho_bye$\n"
+		        "S: * 1 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+		        "S: * OK [UIDNEXT 2] ok\n"
+		        "S: $TAG OK [READ-ONLY] examined\n"
+		        "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\)$\n"
+		        "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+		        "S: $TAG OK fetched\n");
+		if (pass == 0)
+			add(sc, LIST_CMD "S: * LIST () \"/\" ho_bye\n"
+			                 "S: $TAG OK listed\n");
+	}
+	add(sc, "C~ $TAG IDLE$\nS: + idling\n");
+}
+
 /* How many times the daemon's log says text, waiting (20 s at most) for
  * it to say it n times. */
 static int log_says_times(const struct hostile *h, const char *text, int n)
@@ -2349,6 +2372,43 @@ static int log_says_times(const struct hostile *h, const char *text, int n)
 			usleep(50000);
 	}
 	return found;
+}
+
+/* A server that ends every session with BYE as soon as it goes live: each
+ * sync succeeded, which ended the series of failures, and the daemon
+ * logged in again every two seconds, for ever. A session now ends a
+ * series only once it has lasted a minute: the back-off grows. */
+Test(hostile, a_bye_at_every_session_backs_off, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_idle_start(&sc, "ho_bye");
+	add(&sc, "S: * BYE shutting\nEOF\n");
+	for (int i = 0; i < 3; i++) {
+		add_resumed_idle(&sc);
+		add(&sc, "S: * BYE shutting\nEOF\n");
+	}
+	add_resumed_idle(&sc);
+	add(&sc, "TIMEOUT 30000\nC: DONE\nS: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_bye", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	int live = log_says_times(&h, "watching with IDLE", 5);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	cr_assert_eq(live, 5, "fewer sessions than the script has");
+	char *log = read_log(&h);
+	/* The third failure in a row waits 2 to 4 s (plan_backoff_ms). */
+	const char *p = log;
+	for (int i = 0; i < 3; i++)
+		p = strstr(p, "retrying in ") + strlen("retrying in ");
+	cr_assert_geq(atoi(p), 2, "%s", log);
+	const char *again = strstr(log, "mirroring again after");
+	cr_assert(again && !strstr(again + 1, "mirroring again after"),
+	          "the recovery is told once: %s", log);
+	free(log);
+	done(&h);
 }
 
 /* A stop while the server keeps a LOGIN unanswered: the login does not
