@@ -173,14 +173,32 @@ void sync_clear(struct sync_ctx *c)
 	c->selected = NULL;
 }
 
+/* Whether a and b name one mailbox (INBOX in any case). */
+static bool same_mailbox(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0 ||
+	       (strcasecmp(a, "INBOX") == 0 && strcasecmp(b, "INBOX") == 0);
+}
+
+bool sync_status_of(const struct sync_ctx *c, const char *name,
+                    imap4_status_info *out)
+{
+	for (size_t k = 0; k < imap4_data_count(c->h); k++) {
+		const imap4_resp *r = imap4_data_at(c->h, k);
+		if (r->name && strcmp(r->name, "STATUS") == 0 &&
+		    imap4_status_parse(out, r) == 0 && out->mailbox &&
+		    same_mailbox(out->mailbox, name))
+			return true;
+	}
+	*out = (imap4_status_info){0};
+	return false;
+}
+
 struct sync_box *sync_find(const struct sync_ctx *c, const char *name)
 {
-	for (size_t i = 0; i < c->nboxes; i++) {
-		const char *n = c->boxes[i].name;
-		if (strcmp(n, name) == 0 || (strcasecmp(n, "INBOX") == 0 &&
-		                             strcasecmp(name, "INBOX") == 0))
+	for (size_t i = 0; i < c->nboxes; i++)
+		if (same_mailbox(c->boxes[i].name, name))
 			return &c->boxes[i];
-	}
 	return NULL;
 }
 
@@ -853,12 +871,7 @@ static int status_news(struct sync_ctx *c, const struct sync_box *b, bool *news,
 	if (rc != IMAP4_OK)
 		return record_error(c, b, sync_refused(c, b, "STATUS", rc));
 	imap4_status_info si = {0};
-	bool got = false;
-	for (size_t k = 0; k < imap4_data_count(c->h) && !got; k++) {
-		const imap4_resp *r = imap4_data_at(c->h, k);
-		got = r->name && strcmp(r->name, "STATUS") == 0 &&
-		      imap4_status_parse(&si, r) == 0;
-	}
+	bool got = sync_status_of(c, b->name, &si);
 	struct store_mailbox_state st;
 	if (store_mailbox_get_state(&st, c->store, b->id) < 0)
 		return sync_fail_store(c, "read mailbox state");

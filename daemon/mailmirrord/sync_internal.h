@@ -40,6 +40,12 @@ int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
 void sync_tell_errors(struct sync_ctx *c);
 /* A cache failure: rolls back, SYNC_ESTORE. */
 int sync_fail_store(struct sync_ctx *c, const char *what);
+/* The last command's STATUS answer about name, which servers may send
+ * beside others (NOTIFY's, unasked ones): true with *out filled, else
+ * false with *out zeroed. Taken by position, a STATUS of another mailbox
+ * before it hid the polled mailbox's new mail. */
+bool sync_status_of(const struct sync_ctx *c, const char *name,
+                    imap4_status_info *out);
 bool sync_stopping(const struct sync_ctx *c);
 /* Tells the watchdog we are about to wait for the server. */
 void sync_beat(struct sync_ctx *c);

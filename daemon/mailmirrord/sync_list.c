@@ -130,14 +130,10 @@ static int status_uidvalidity(struct sync_ctx *c, const char *name,
 	*uidvalidity = 0;
 	sync_beat(c);
 	int rc = imap4_status(c->h, name, "(UIDVALIDITY)");
-	for (size_t i = 0; rc == IMAP4_OK && i < imap4_data_count(c->h); i++) {
-		imap4_status_info st;
-		const imap4_resp *r = imap4_data_at(c->h, i);
-		if (r->name && strcmp(r->name, "STATUS") == 0 &&
-		    imap4_status_parse(&st, r) == 0 &&
-		    (st.have & IMAP4_ST_UIDVALIDITY))
-			*uidvalidity = st.uidvalidity;
-	}
+	imap4_status_info st;
+	if (rc == IMAP4_OK && sync_status_of(c, name, &st) &&
+	    (st.have & IMAP4_ST_UIDVALIDITY))
+		*uidvalidity = st.uidvalidity;
 	return rc;
 }
 

@@ -1732,6 +1732,32 @@ Test(hostile, a_short_list_drops_no_mailbox_status_finds, .timeout = 60)
 	done(&h);
 }
 
+/* The STATUS answer is the one that names the mailbox: a server may send
+ * others beside it (NOTIFY's, unasked ones). Taken by position, another
+ * mailbox's UIDVALIDITY kept a mailbox whose own had changed. */
+Test(hostile, a_status_of_another_mailbox_is_not_the_answer, .timeout = 60)
+{
+	struct hostile h;
+	synced_once(&h, "ho_sd", 3);
+
+	struct script s2 = {0};
+	add(&s2, HELLO);
+	add_unchanged(&s2, "ho_sd", 3);
+	add(&s2, LIST_CMD "S: $TAG OK listed\n"
+	                  "C~ $TAG STATUS ho_sd \\(UIDVALIDITY\\)$\n"
+	                  "S: * STATUS ho_sd (UIDVALIDITY 9)\n"
+	                  "S: * STATUS Decoy (UIDVALIDITY 7)\n"
+	                  "S: $TAG OK status\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "mailbox gone from the server; dropped", NULL);
+	cr_assert_eq(messages(&h), 0, "kept on another mailbox's word");
+	done(&h);
+}
+
 /* A mailbox the configuration no longer names is dropped as such, not
  * as one gone from the server, and without asking the server. */
 Test(hostile, a_mailbox_no_longer_configured_is_dropped_as_such, .timeout = 60)
