@@ -300,9 +300,14 @@ void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
 		            "on_new_mail: out of memory");
 		return;
 	}
+	/* Messages the cache lost and fetches again (below its UIDNEXT: a
+	 * server's bogus VANISHED, a crash) arrived long ago. */
+	size_t n = 0;
 	for (size_t i = 0; i < p->nrows; i++)
-		rows[i] = &p->rows[i].row;
-	hook_new_mail(c->conf, b->name, rows, p->nrows);
+		if (p->rows[i].row.uid >= p->new_from)
+			rows[n++] = &p->rows[i].row;
+	if (n)
+		hook_new_mail(c->conf, b->name, rows, n);
 	free(rows);
 }
 
@@ -336,6 +341,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		w = NULL;
 	size_t ri = 0, done = 0;
 	uint32_t next = 0;
+	const uint32_t new_from = st->uidnext;
 	while (ri < r.n) {
 		if (sync_stopping(c)) {
 			rc = SYNC_ESTOP;
@@ -360,6 +366,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                      .asked = &r,
 		                      .batch_lo = first};
 		sync_beat(c);
+		p->new_from = new_from;
 		char items[256];
 		int64_t t0 = mono_ms();
 		int irc = imap4_fetch_each(c->h, true, set,

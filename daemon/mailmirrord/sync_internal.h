@@ -147,6 +147,8 @@ struct pending {
 	size_t stale; /* flag changes refused for such a MODSEQ (set by the
 	                 commit, see sync_ctx.nstale) */
 	size_t nbodies; /* of the rows, with a body (set by the commit) */
+	uint32_t new_from; /* rows from this UID on are new mail, for
+	                      on_new_mail (the UIDNEXT cached before) */
 };
 
 /* Rows of a batch beyond this many bytes (bodies included) are written

@@ -947,6 +947,47 @@ Test(daemon, on_new_mail_runs_with_the_message_fields, .timeout = 120)
 	teardown(&f);
 }
 
+/* Messages the cache lost (below its UIDNEXT: a server's bogus VANISHED,
+ * a crash) are fetched again while the daemon runs, but they are no new
+ * mail: on_new_mail runs for none of them, and for what came since. */
+Test(daemon, on_new_mail_skips_messages_fetched_again, .timeout = 120)
+{
+	struct fixture f;
+	char extra[512];
+	char dir[] = "/tmp/mm-hook.XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(extra, sizeof(extra),
+	         "poll_interval = 10; on_new_mail = \"printf '%%s|%%s\\\\n' "
+	         "\\\"$MM_MAILBOX\\\" \\\"$MM_UID\\\" >> %s/hook.log\";",
+	         dir);
+	setup(&f, "dm_hk2", extra);
+	cr_assert_eq(sh(CTL " create dm_hk2 dm_hk2/p"), 0);
+	cr_assert_eq(sh(CTL " fill dm_hk2/p 3 17"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cache_lose(&f, "dm_hk2/p", 1, 3);
+	cr_assert_eq(sh(CTL " append dm_hk2/p 'new since'"), 0);
+	/* The poll (10 s) finds the mailbox changed, and its lost rows. */
+	long back = cache_count_until(&f,
+	                              "SELECT count(*) FROM messages m JOIN "
+	                              "mailboxes b ON b.id = m.mailbox_id "
+	                              "WHERE b.name = 'dm_hk2/p'",
+	                              4, 25);
+	int hooked = -1;
+	for (int i = 0; i < 100 && hooked != 0; i++) {
+		hooked = sh("grep -q '^dm_hk2/p|4$' %s/hook.log 2>/dev/null",
+		            dir);
+		usleep(50000);
+	}
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(back, 4);
+	cr_assert_eq(hooked, 0, "no hook for the new message");
+	cr_assert_eq(sh_number("grep -c . %s/hook.log", dir), 1,
+	             "hooks ran for the messages fetched again");
+	sh("rm -rf %s", dir);
+	teardown(&f);
+}
+
 /* Nobody waits for the command: its failure reaches the daemon's log
  * through the shell that ran it, as a warning of the account and mailbox. */
 static int wait_grep(const struct fixture *f, const char *what)
