@@ -802,6 +802,16 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 		return record_error(c, b, SYNC_EMAILBOX);
 	}
 
+	/* RFC 7162 3.1.1: a mod-sequence is at most 2^63-1. One past it
+	 * cannot be stored, and failed the whole account at every pass as
+	 * a cache error: taken as no HIGHESTMODSEQ, every flag listed. */
+	if (!info.nomodseq && info.highestmodseq > (uint64_t)INT64_MAX) {
+		log_notice(c->conf->name, b->name,
+		           "HIGHESTMODSEQ %" PRIu64 " is past 2^63-1 "
+		           "(RFC 7162): listing every flag",
+		           info.highestmodseq);
+		info.nomodseq = true;
+	}
 	struct plan_local local = local_of(&st);
 	struct plan_server server = {
 	        .uidvalidity = info.uidvalidity,

@@ -1435,8 +1435,8 @@ static void add_msg_modseq(struct script *sc, unsigned seq, unsigned uid,
 /* The first session against a CONDSTORE server (hello: QR_HELLO or
  * CS_HELLO): box with messages 1 and 2, MODSEQ 10 and 20, HIGHESTMODSEQ
  * 20. */
-static void add_first_modseq_session(struct script *sc, const char *hello,
-                                     const char *box)
+static void add_first_session_at(struct script *sc, const char *hello,
+                                 const char *box, const char *highestmodseq)
 {
 	add(sc, "%s" LIST_CMD "S: * LIST () \"/\" %s\nS: $TAG OK listed\n",
 	    hello, box);
@@ -1445,17 +1445,45 @@ static void add_first_modseq_session(struct script *sc, const char *hello,
 	    "S: * 2 EXISTS\n"
 	    "S: * OK [UIDVALIDITY 7] ok\n"
 	    "S: * OK [UIDNEXT 3] ok\n"
-	    "S: * OK [HIGHESTMODSEQ 20] ok\n"
+	    "S: * OK [HIGHESTMODSEQ %s] ok\n"
 	    "S: $TAG OK [READ-ONLY] examined\n"
 	    "C~ $TAG UID SEARCH UID 1:\\*$\n"
 	    "S: * SEARCH 1 2\n"
 	    "S: $TAG OK searched\n"
 	    "C~ $TAG UID FETCH 1:2 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
-	    "MODSEQ BODY.PEEK\\[HEADER.FIELDS \\([A-Z -]+\\)\\]<0\\.262144>\\)$\n",
-	    box);
+	    "MODSEQ BODY.PEEK\\[HEADER.FIELDS \\([A-Z "
+	    "-]+\\)\\]<0\\.262144>\\)$\n",
+	    box, highestmodseq);
 	add_msg_modseq(sc, 1, 1, 10);
 	add_msg_modseq(sc, 2, 2, 20);
 	add(sc, "S: $TAG OK fetched\n" LOGOUT);
+}
+
+static void add_first_modseq_session(struct script *sc, const char *hello,
+                                     const char *box)
+{
+	add_first_session_at(sc, hello, box, "20");
+}
+
+/* RFC 7162 3.1.1 bounds a mod-sequence at 2^63-1: one past it cannot be
+ * stored, and failed the account at every pass as a cache error. It is
+ * taken as no HIGHESTMODSEQ: the mail is mirrored, every flag listed at
+ * the next pass. */
+Test(hostile, a_highestmodseq_past_2_63_is_none, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_first_session_at(&sc, CS_HELLO, "ho_hms", "9223372036854775808");
+	start(&h, "ho_hms", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "HIGHESTMODSEQ 9223372036854775808 is past 2^63-1", NULL);
+	cr_assert_eq(messages(&h), 2);
+	cr_assert_eq(cache_count(&h.f, "SELECT highestmodseq FROM mailboxes"),
+	             0);
+	done(&h);
 }
 
 /* The cache after a first session: the two rows with their MODSEQ. */
