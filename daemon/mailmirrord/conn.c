@@ -249,6 +249,28 @@ static int authenticate(imap4 *h, const struct conf_account *acct,
 	return imap4_login(h, acct->user, s->data);
 }
 
+/* RFC 3501 7.1: an ALERT "MUST be presented to the user": what the login
+ * brought (a password about to expire, a quota), as a warning. The server
+ * chooses the text and had our secret a moment ago: any piece of it is
+ * masked, as in a password command's words. */
+static void tell_alerts(imap4 *h, const struct conf_account *acct,
+                        const struct secret *s)
+{
+	size_t n = imap4_data_count(h);
+	for (size_t i = 0; i <= n; i++) {
+		const imap4_resp *r =
+		        i < n ? imap4_data_at(h, i) : imap4_completion(h);
+		if (!r || !r->code || strcmp(r->code, "ALERT") != 0)
+			continue;
+		char text[512];
+		snprintf(text, sizeof(text), "%s", r->text ? r->text : "");
+		if (s->data)
+			redact_secret_parts(text, strlen(text), s->data,
+			                    strlen(s->data));
+		log_warning(acct->name, NULL, "the server's alert: %s", text);
+	}
+}
+
 /* A handle conn_open gives up: logged out first when logout is set (the
  * caller, told of it, may cut that wait), then taken back and freed. */
 static void give_up(imap4 **h, bool logout, conn_handle_fn *handle,
@@ -348,6 +370,8 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	char refused[400] = "";
 	rc = authenticate(h, acct, &s, refused, sizeof(refused));
 	authenticating = NULL;
+	if (rc == IMAP4_OK)
+		tell_alerts(h, acct, &s);
 	if (refused[0])
 		snprintf(err, errlen, "%s", refused);
 	else if (rc != IMAP4_OK)

@@ -1760,6 +1760,33 @@ Test(hostile, a_short_list_drops_no_mailbox_status_finds, .timeout = 60)
 	done(&h);
 }
 
+/* RFC 3501 7.1: an ALERT must reach the user; the login's did only at
+ * debug level. It is a warning, with any piece of the password the server
+ * chose to put in it masked. */
+Test(hostile, a_login_alert_is_a_warning, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, GREETING "C~ $TAG LOGIN \n"
+	                  "S: * OK [ALERT] Your password Hostile-s3 expires "
+	                  "soon\n"
+	                  "S: $TAG OK [CAPABILITY IMAP4rev1] logged in\n");
+	add_box(&sc, "ho_alert", 1);
+	add_fetch_cmd(&sc, "1");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_alert", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_log(&h, "warning: [hostile] the server's alert: Your password ",
+	          " expires soon", NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "Hostile-s3"), "%s", log);
+	free(log);
+	done(&h);
+}
+
 /* The STATUS answer is the one that names the mailbox: a server may send
  * others beside it (NOTIFY's, unasked ones). Taken by position, another
  * mailbox's UIDVALIDITY kept a mailbox whose own had changed. */
