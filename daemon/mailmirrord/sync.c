@@ -21,6 +21,9 @@
  * at most one batch of work, and the progress shown moves in steps. With
  * whole bodies a batch is smaller, so that two of them (one fetched, one
  * being written) stay a few megabytes. */
+/* How often refused news of a mailbox is a warning (else info). */
+#define REFUSED_TELL_MS ((int64_t)10 * 60 * 1000)
+
 #define BATCH      2000
 #define BODY_BATCH 250
 
@@ -109,10 +112,18 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 	/* Something of the mailbox's news was lost: only a new SELECT makes
 	 * the cache trustworthy again (see sync_selected). */
 	if (p.failed) {
-		log_warning(c->conf->name, b->name,
-		            "news of the mailbox refused (%s): selecting it "
-		            "again",
-		            p.why[0] ? p.why : imap4_strerror(p.failed));
+		/* A warning once in ten minutes: a server that sends the same
+		 * malformed news at every IDLE said it twenty times in as
+		 * many seconds. */
+		int64_t now = mono_ms();
+		bool tell = !c->refused_told_at ||
+		            now - c->refused_told_at >= REFUSED_TELL_MS;
+		if (tell)
+			c->refused_told_at = now;
+		log_msg(tell ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO,
+		        c->conf->name, b->name,
+		        "news of the mailbox refused (%s): selecting it again",
+		        p.why[0] ? p.why : imap4_strerror(p.failed));
 		c->selected = NULL;
 	}
 	sync_pending_free(&p);

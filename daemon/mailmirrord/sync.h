@@ -131,6 +131,8 @@ struct sync_ctx {
 	/* The mailbox errors of this pass (sync_poll, sync_all) logged as
 	 * warnings; past a few, at debug level, and counted in one line. */
 	struct loglimit mbox_errors;
+	int64_t refused_told_at; /* the last warning of news refused
+	                            (sync_apply_unsolicited), or 0 */
 };
 
 /* Prepares c for a new connection h (ENABLE CONDSTORE/QRESYNC when offered)

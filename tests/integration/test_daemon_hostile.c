@@ -2642,6 +2642,46 @@ Test(hostile, fetch_above_exists_during_idle, .timeout = 90)
 	done(&h);
 }
 
+/* The same news refused at every IDLE is a warning once (then info): a
+ * server that sends it each time filled the log with a warning a second. */
+Test(hostile, news_refused_again_is_a_warning_once, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_idle_start(&sc, "ho_idlex");
+	for (int i = 0; i < 2; i++)
+		add(&sc, "S: * 2 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+		         "C: DONE\n"
+		         "S: $TAG OK idle done\n"
+		         "C~ $TAG EXAMINE ho_idlex$\n"
+		         "S: * 1 EXISTS\n"
+		         "S: * OK [UIDVALIDITY 7] ok\n"
+		         "S: * OK [UIDNEXT 2] ok\n"
+		         "S: $TAG OK [READ-ONLY] examined\n"
+		         "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\)$\n"
+		         "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+		         "S: $TAG OK fetched\n"
+		         "C~ $TAG IDLE$\n"
+		         "S: + idling\n");
+	add(&sc, "TIMEOUT 20000\nC: DONE\nS: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_idlex", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	int told = log_says_times(&h, "news of the mailbox refused", 2);
+	usleep(1000000); /* its listing done, back in IDLE */
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	cr_assert_eq(told, 2);
+	cr_assert_eq(log_says_times(&h,
+	                            "warning: [hostile/ho_idlex] news of the "
+	                            "mailbox refused",
+	                            2),
+	             1);
+	check_cache(&h);
+	done(&h);
+}
+
 /* While the daemon idles (QRESYNC), news of message 2 with a MODSEQ
  * below the cached one. It is not stored; the mailbox's HIGHESTMODSEQ is
  * forgotten in the same transaction, so the SELECT that follows cannot
