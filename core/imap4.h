@@ -154,7 +154,8 @@ IMAP4_API void imap4_memzero(void *p, size_t n);
  * hand out C strings, so: a text field (ENVELOPE and BODYSTRUCTURE
  * strings) comes with each NUL as a space, its text whole; a name (a
  * mailbox in LIST or STATUS, a flag or label, an ESEARCH tag), which would
- * name another thing cut at the NUL, makes the view IMAP4_EPROTO. Section
+ * name another thing cut at the NUL, makes the view IMAP4_EPROTO (in a
+ * FETCH, leaves its item out: see imap4_msg_parse). Section
  * data (imap4_section) has its length and is given as sent.
  */
 
@@ -380,8 +381,16 @@ typedef struct imap4_msg {
 	int savedate_tz;	/* its zone, minutes east */
 } imap4_msg;
 
-/* Types a "* n FETCH (...)" response. Items it does not know are skipped;
- * a malformed known item is IMAP4_EPROTO. */
+/* Types a "* n FETCH (...)" response. Items it does not know are skipped.
+ * A known item whose value does not parse (an INTERNALDATE of "garbage",
+ * an RFC822.SIZE of -5, an ENVELOPE of three fields) is left out of
+ * `have` as if it had not come, and the rest of the message is typed: one
+ * odd value must not cost a caller the message, nor a mirror the messages
+ * after it. A caller that asked for an item and finds it missing can
+ * tell the server left it out or garbled it. IMAP4_EPROTO when the
+ * response is no FETCH's shape (no item list, an item without a value, a
+ * name that is not an atom, message number 0) or its UID does not parse:
+ * without it the message cannot be named. */
 IMAP4_API int imap4_msg_parse(imap4_msg *out, const imap4_resp *resp);
 
 /* Whether msg has flag (ignoring case, as IMAP flags are). */

@@ -209,82 +209,103 @@ static enum item item_kind(const imap4_arg *name)
 	return is_section_item(name->str) ? ITEM_SECTION : ITEM_OTHER;
 }
 
+/* One item into m. IMAP4_EPROTO when its value does not parse, with m
+ * as it was: each case reads into locals first. */
 static int parse_item(imap4_msg *m, imap4_section **sections,
-		      struct imap4_arena *arena, const imap4_arg *name,
-		      const imap4_arg *val)
+                      struct imap4_arena *arena, enum item kind,
+                      const imap4_arg *name, const imap4_arg *val)
 {
 	const imap4_arg *c;
+	const char *const *strings;
+	size_t n;
+	time_t t;
+	int tz;
+	uint64_t u;
 	int rc;
 
-	switch (item_kind(name)) {
+	switch (kind) {
 	case ITEM_UID:
 		if (!imap4_arg_get_nz32(val, &m->uid))
 			return IMAP4_EPROTO;
 		m->have |= IMAP4_HAVE_UID;
 		break;
 	case ITEM_FLAGS:
-		rc = imap4_view_strings(&m->flags, &m->nflags, arena, val,
-					true);
+		rc = imap4_view_strings(&strings, &n, arena, val, true);
 		if (rc < 0)
 			return rc;
+		m->flags = strings;
+		m->nflags = n;
 		m->have |= IMAP4_HAVE_FLAGS;
 		break;
 	case ITEM_INTERNALDATE:
-		if (parse_date(&m->internaldate, &m->internaldate_tz, val) < 0)
+		if (parse_date(&t, &tz, val) < 0)
 			return IMAP4_EPROTO;
+		m->internaldate = t;
+		m->internaldate_tz = tz;
 		m->have |= IMAP4_HAVE_INTERNALDATE;
 		break;
 	case ITEM_SIZE:
 		/* number in RFC 3501, number64 in RFC 9051 */
-		if (!imap4_arg_get_u64(val, &m->size))
+		if (!imap4_arg_get_u64(val, &u))
 			return IMAP4_EPROTO;
+		m->size = u;
 		m->have |= IMAP4_HAVE_SIZE;
 		break;
-	case ITEM_ENVELOPE:
-		rc = imap4_envelope_parse(&m->envelope, arena, val);
+	case ITEM_ENVELOPE: {
+		const imap4_envelope *e;
+		rc = imap4_envelope_parse(&e, arena, val);
 		if (rc < 0)
 			return rc;
+		m->envelope = e;
 		m->have |= IMAP4_HAVE_ENVELOPE;
 		break;
-	case ITEM_BODYSTRUCTURE:
-		rc = imap4_body_parse(&m->body, arena, val);
+	}
+	case ITEM_BODYSTRUCTURE: {
+		const imap4_body *b;
+		rc = imap4_body_parse(&b, arena, val);
 		if (rc < 0)
 			return rc;
+		m->body = b;
 		m->have |= IMAP4_HAVE_BODYSTRUCTURE;
 		break;
+	}
 	case ITEM_SECTION:
 		return parse_section(m, sections, arena, name, val);
 	case ITEM_MODSEQ:
 		/* permsg-modsequence is a positive 63-bit number
 		 * (RFC 7162 7); 0 would defeat every CHANGEDSINCE after. */
 		c = sole_child(val);
-		if (!imap4_arg_get_u64(c, &m->modseq) || m->modseq == 0 ||
-		    m->modseq > INT64_MAX)
+		if (!imap4_arg_get_u64(c, &u) || u == 0 || u > INT64_MAX)
 			return IMAP4_EPROTO;
+		m->modseq = u;
 		m->have |= IMAP4_HAVE_MODSEQ;
 		break;
 	case ITEM_GM_MSGID:
-		if (!imap4_arg_get_u64(val, &m->gm_msgid))
+		if (!imap4_arg_get_u64(val, &u))
 			return IMAP4_EPROTO;
+		m->gm_msgid = u;
 		m->have |= IMAP4_HAVE_GM_MSGID;
 		break;
 	case ITEM_GM_THRID:
-		if (!imap4_arg_get_u64(val, &m->gm_thrid))
+		if (!imap4_arg_get_u64(val, &u))
 			return IMAP4_EPROTO;
+		m->gm_thrid = u;
 		m->have |= IMAP4_HAVE_GM_THRID;
 		break;
 	case ITEM_GM_LABELS:
 		/* Labels are astrings: "\\Inbox" atoms, quoted names with
 		 * spaces; a message without labels may come as NIL. */
 		if (imap4_view_is_nil(val)) {
-			m->gm_labels = NULL;
-			m->ngm_labels = 0;
+			strings = NULL;
+			n = 0;
 		} else {
-			rc = imap4_view_strings(&m->gm_labels, &m->ngm_labels,
-						arena, val, false);
+			rc = imap4_view_strings(&strings, &n, arena, val,
+			                        false);
 			if (rc < 0)
 				return rc;
 		}
+		m->gm_labels = strings;
+		m->ngm_labels = n;
 		m->have |= IMAP4_HAVE_GM_LABELS;
 		break;
 	case ITEM_SAVEDATE:
@@ -293,8 +314,10 @@ static int parse_item(imap4_msg *m, imap4_section **sections,
 			m->have &= ~(unsigned)IMAP4_HAVE_SAVEDATE;
 			return 0;
 		}
-		if (parse_date(&m->savedate, &m->savedate_tz, val) < 0)
+		if (parse_date(&t, &tz, val) < 0)
 			return IMAP4_EPROTO;
+		m->savedate = t;
+		m->savedate_tz = tz;
 		m->have |= IMAP4_HAVE_SAVEDATE;
 		break;
 	case ITEM_EMAILID:
@@ -345,7 +368,14 @@ int imap4_msg_parse(imap4_msg *out, const imap4_resp *resp)
 			rc = IMAP4_EPROTO;
 			break;
 		}
-		rc = parse_item(out, &sections, resp->arena, a, a->next);
+		enum item kind = item_kind(a);
+		rc = parse_item(out, &sections, resp->arena, kind, a, a->next);
+		/* A value that does not parse is left out, as if not sent:
+		 * one odd date or size must not cost the caller the rest of
+		 * the message (and a mirror the messages after it). Without
+		 * its UID the message cannot be named at all. */
+		if (rc == IMAP4_EPROTO && kind != ITEM_UID)
+			rc = 0;
 		if (rc < 0)
 			break;
 	}

@@ -101,15 +101,36 @@ static int keep_part(struct fetch_ctx *f, const imap4_msg *msg)
 	return 0;
 }
 
-/* A row of uid came: its message has its header. */
-static void row_came(struct fetch_ctx *f, uint32_t uid)
+/* The row of msg came: its message has its header. What earlier parts
+ * of it told (a server may split a message's items over several FETCH
+ * responses, RFC 3501 7.4.2) fills in what the row lacks, in *merged;
+ * their flags came as a flag change of their own. */
+static const imap4_msg *row_came(struct fetch_ctx *f, const imap4_msg *msg,
+                                 imap4_msg *merged)
 {
-	for (size_t i = f->nbare; i-- > 0;)
-		if (f->bare[i].uid == uid) {
-			free(f->bare[i].flags);
-			f->bare[i] = f->bare[--f->nbare];
-			return;
+	for (size_t i = f->nbare; i-- > 0;) {
+		struct bare_part *b = &f->bare[i];
+		if (b->uid != msg->uid)
+			continue;
+		*merged = *msg;
+		if (!(msg->have & IMAP4_HAVE_SIZE) && b->size >= 0) {
+			merged->size = (uint64_t)b->size;
+			merged->have |= IMAP4_HAVE_SIZE;
 		}
+		if (!(msg->have & IMAP4_HAVE_INTERNALDATE) &&
+		    b->internaldate != STORE_NO_TIME) {
+			merged->internaldate = (time_t)b->internaldate;
+			merged->have |= IMAP4_HAVE_INTERNALDATE;
+		}
+		if (!(msg->have & IMAP4_HAVE_MODSEQ) && b->modseq) {
+			merged->modseq = b->modseq;
+			merged->have |= IMAP4_HAVE_MODSEQ;
+		}
+		free(b->flags);
+		*b = f->bare[--f->nbare];
+		return merged;
+	}
+	return msg;
 }
 
 /* The messages whose header never came: each a row without an envelope,
@@ -132,11 +153,27 @@ static int rows_without_header(struct fetch_ctx *f)
 	return 0;
 }
 
+/* A server may garble one message's INTERNALDATE or RFC822.SIZE
+ * (imap4_msg_parse leaves such a value out): its row is cached without
+ * it, where refusing the batch would stop the mailbox's sync at that
+ * message at every pass. */
+static void tell_undated(const struct fetch_ctx *f)
+{
+	log_warning(f->c->conf->name, f->b ? f->b->name : NULL,
+	            "%zu message%s (UID %u%s) came without a readable "
+	            "INTERNALDATE or RFC822.SIZE: cached without it",
+	            f->nundated, f->nundated == 1 ? "" : "s", f->undated_uid,
+	            f->nundated == 1 ? "" : " and more");
+}
+
 int sync_fetch_done(struct fetch_ctx *f, bool complete)
 {
 	int rc = 0;
 	if (complete && f->nbare && !f->p->failed && rows_without_header(f) < 0)
 		rc = -1;
+	if (complete && f->nundated && !f->p->failed)
+		tell_undated(f);
+	f->nundated = 0;
 	for (size_t i = 0; i < f->nbare; i++)
 		free(f->bare[i].flags);
 	free(f->bare);
@@ -219,7 +256,13 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 			              "UIDs out of the order of sequence "
 			              "numbers (UID %u at message %u)",
 			              msg->uid, msg->seq);
-		row_came(f, msg->uid);
+		imap4_msg merged;
+		msg = row_came(f, msg, &merged);
+		if (!(msg->have & IMAP4_HAVE_INTERNALDATE) ||
+		    !(msg->have & IMAP4_HAVE_SIZE)) {
+			if (f->nundated++ == 0)
+				f->undated_uid = msg->uid;
+		}
 		rc = sync_pending_row(f->p, msg);
 	} else if (msg->have & IMAP4_HAVE_FLAGS) {
 		rc = sync_pending_flags(f->p, msg);

@@ -100,6 +100,10 @@ struct fetch_ctx {
 	/* A listing of every flag: the UIDs listed, as they come (NULL
 	 * otherwise). A batch of flags written early leaves p. */
 	struct ranges *listing;
+	/* Rows whose INTERNALDATE or RFC822.SIZE the server garbled or left
+	 * out, and the first of them */
+	size_t nundated;
+	uint32_t undated_uid;
 };
 
 struct bare_part {
@@ -116,8 +120,9 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp);
  * 1 for what is not its own. */
 int sync_on_select_data(void *payload, const imap4_resp *resp);
 /* After the command: when it is complete (answered OK), the messages that
- * came without a header become rows of f->p without an envelope (logged);
- * frees what f holds. 0, or -1 out of memory. */
+ * came without a header become rows of f->p without an envelope (logged),
+ * and rows without a date or size are logged; frees what f holds. 0, or
+ * -1 out of memory. */
 int sync_fetch_done(struct fetch_ctx *f, bool complete);
 
 /* ---- pending writes (sync_write.c) */

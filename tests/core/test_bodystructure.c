@@ -29,7 +29,11 @@ static int body_rc(const char *body)
 	char text[8192];
 	snprintf(text, sizeof(text), "* 1 FETCH (BODYSTRUCTURE %s)", body);
 	imap4_msg m;
-	return imap4_msg_parse(&m, wire(text));
+	int rc = imap4_msg_parse(&m, wire(text));
+	/* A BODYSTRUCTURE that does not parse is left out of the message. */
+	if (rc == 0 && !(m.have & IMAP4_HAVE_BODYSTRUCTURE))
+		return IMAP4_EPROTO;
+	return rc;
 }
 
 static const char *param(const imap4_param *p, const char *name)
@@ -245,7 +249,7 @@ Test(bodystructure, nul_in_a_literal_is_a_space)
 	cr_assert_str_eq(param(m.body->params, "name"), "bill .pdf");
 }
 
-Test(bodystructure, malformed_is_eproto)
+Test(bodystructure, malformed_is_refused)
 {
 	static const char *const bad[] = {
 		"()",

@@ -5,6 +5,8 @@
 #include "proto/resp.h"
 #include "proto/reader.h"
 
+#include <stdio.h>
+
 TestSuite(fetch, .init = view_setup, .fini = view_teardown);
 
 static imap4_msg fetch_ok(const char *text)
@@ -83,18 +85,22 @@ Test(fetch, gmail_extensions)
 }
 
 /* A label is a name: with a NUL in its literal it would read as another
- * label, so the response does not parse. A flag is an atom, which no
- * NUL reaches (the reader refuses it in a line), and a literal is not one. */
-Test(fetch, label_with_nul_is_eproto)
+ * label, so the labels are left out. A flag is an atom, which no NUL
+ * reaches (the reader refuses it in a line), and a literal is not one. */
+Test(fetch, labels_with_a_nul_are_left_out)
 {
 	static const char text[] =
 		"* 1 FETCH (UID 4 X-GM-LABELS ({3}\r\na\0b))\r\n";
 	imap4_msg m;
-	cr_assert_eq(imap4_msg_parse(&m, wire_n(text, sizeof(text) - 1)),
-		     IMAP4_EPROTO);
+	cr_assert_eq(imap4_msg_parse(&m, wire_n(text, sizeof(text) - 1)), 0);
+	cr_expect_eq(m.have, IMAP4_HAVE_UID);
+	cr_expect_null(m.gm_labels);
 	static const char flags[] = "* 1 FETCH (UID 4 FLAGS ({3}\r\na\0b))\r\n";
-	cr_assert_eq(imap4_msg_parse(&m, wire_n(flags, sizeof(flags) - 1)),
-		     IMAP4_EPROTO);
+	cr_assert_eq(imap4_msg_parse(&m, wire_n(flags, sizeof(flags) - 1)), 0);
+	cr_expect_eq(m.have, IMAP4_HAVE_UID);
+	cr_expect_eq(m.nflags, 0);
+	m = fetch_ok("* 1 FETCH (UID 4 FLAGS \\Seen)");
+	cr_expect_eq(m.have, IMAP4_HAVE_UID);
 }
 
 Test(fetch, condstore_modseq_rfc7162)
@@ -210,57 +216,25 @@ Test(fetch, streamed_literal_is_flagged)
 	cr_assert_eq(m.sections->len, 5000000);
 }
 
-Test(fetch, malformed_items_are_eproto)
+/* Without its UID, or in no FETCH's shape, a response names no message. */
+Test(fetch, a_malformed_uid_or_shape_is_eproto)
 {
 	static const char *const bad[] = {
-		"* 1 FETCH (UID 0)",
-		"* 1 FETCH (UID 4294967296)",
-		"* 1 FETCH (UID \"5\")",
-		"* 1 FETCH (UID 12x)",
-		"* 1 FETCH (UID -1)",
-		"* 1 FETCH (UID (5))",
-		"* 1 FETCH (FLAGS \\Seen)",
-		"* 1 FETCH (FLAGS (\"\\\\Seen\"))",
-		"* 1 FETCH (FLAGS ((\\Seen)))",
-		"* 1 FETCH (ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL))",
-		"* 1 FETCH (ENVELOPE NIL)",
-		"* 1 FETCH (INTERNALDATE \"yesterday\")",
-		"* 1 FETCH (INTERNALDATE \"17-Jul-1996 02:44:25\")",
-		"* 1 FETCH (INTERNALDATE \"32-Jul-1996 02:44:25 -0700\")",
-		/* imap4_internaldate2tuple takes these as imaplib does; from
-		 * a server they are a protocol error */
-		"* 1 FETCH (INTERNALDATE \"31-Feb-2020 00:00:00 +0000\")",
-		"* 1 FETCH (INTERNALDATE \"17-Jul-1996 02:44:25 -9999\")",
-		"* 1 FETCH (INTERNALDATE \"17-Jul-1996 25:44:25 -0700\")",
-		"* 1 FETCH (INTERNALDATE 17-Jul-1996)",
-		"* 1 FETCH (INTERNALDATE NIL)",
-		"* 1 FETCH (RFC822.SIZE -1)",
-		"* 1 FETCH (RFC822.SIZE 18446744073709551616)",
-		"* 1 FETCH (MODSEQ 5)",
-		"* 1 FETCH (MODSEQ (0))",
-		"* 1 FETCH (MODSEQ (1 2))",
-		"* 1 FETCH (MODSEQ (9223372036854775808))",
-		"* 1 FETCH (X-GM-MSGID abc)",
-		"* 1 FETCH (X-GM-LABELS \\Inbox)",
-		"* 1 FETCH (BODY[] (a))",
-		"* 1 FETCH (BODY[] 12)",
-		"* 1 FETCH (BODY[1]<x> NIL)",
-		"* 1 FETCH (BODY[1]<> NIL)",
-		"* 1 FETCH (BODY[1]<4294967296> NIL)",
-		"* 1 FETCH (BODY[1]junk NIL)",
-		"* 1 FETCH (BODYSTRUCTURE NIL)",
-		"* 1 FETCH (BODYSTRUCTURE (\"TEXT\"))",
-		"* 1 FETCH (EMAILID (M!x))",
-		"* 1 FETCH (EMAILID M1)",
-		"* 1 FETCH (THREADID ())",
-		"* 1 FETCH (SAVEDATE \"soon\")",
-		"* 1 FETCH (UID)",
-		"* 1 FETCH (UID 5 FLAGS)",
-		"* 1 FETCH (\"UID\" 5)",
-		"* 1 FETCH ((UID) 5)",
-		"* 1 FETCH UID 5",
-		"* 1 FETCH",
-		"* 1 FETCH (UID 5) (UID 6)",
+	        "* 1 FETCH (UID 0)",
+	        "* 1 FETCH (UID 4294967296)",
+	        "* 1 FETCH (UID \"5\")",
+	        "* 1 FETCH (UID 12x)",
+	        "* 1 FETCH (UID -1)",
+	        "* 1 FETCH (UID (5))",
+	        "* 1 FETCH (FLAGS (\\Seen) UID 12x INTERNALDATE NIL)",
+	        "* 1 FETCH (UID)",
+	        "* 1 FETCH (UID 5 FLAGS)",
+	        "* 1 FETCH (\"UID\" 5)",
+	        "* 1 FETCH ((UID) 5)",
+	        "* 1 FETCH UID 5",
+	        "* 1 FETCH",
+	        "* 1 FETCH (UID 5) (UID 6)",
+	        "* 0 FETCH (UID 5)",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		imap4_msg m;
@@ -269,6 +243,96 @@ Test(fetch, malformed_items_are_eproto)
 		cr_expect_eq(m.have, 0);
 		cr_expect_eq(m.seq, 0);
 	}
+}
+
+/* A value that does not parse leaves its item out and the rest typed: one
+ * garbled date must not hide the message's UID and flags. */
+Test(fetch, a_malformed_value_leaves_its_item_out)
+{
+	static const char *const bad[] = {
+	        "FLAGS \\Seen",
+	        "FLAGS (\"\\\\Seen\")",
+	        "FLAGS ((\\Seen))",
+	        "ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	        "ENVELOPE NIL",
+	        "INTERNALDATE \"yesterday\"",
+	        "INTERNALDATE \"garbage\"",
+	        "INTERNALDATE \"17-Jul-1996 02:44:25\"",
+	        "INTERNALDATE \"32-Jul-1996 02:44:25 -0700\"",
+	        /* imap4_internaldate2tuple takes these as imaplib does; from
+	         * a server they are no date */
+	        "INTERNALDATE \"31-Feb-2020 00:00:00 +0000\"",
+	        "INTERNALDATE \"17-Jul-1996 02:44:25 -9999\"",
+	        "INTERNALDATE \"17-Jul-1996 25:44:25 -0700\"",
+	        "INTERNALDATE 17-Jul-1996",
+	        "INTERNALDATE NIL",
+	        "RFC822.SIZE -1",
+	        "RFC822.SIZE -5",
+	        "RFC822.SIZE 18446744073709551616",
+	        "MODSEQ 5",
+	        "MODSEQ (0)",
+	        "MODSEQ (1 2)",
+	        "MODSEQ (9223372036854775808)",
+	        "X-GM-MSGID abc",
+	        "X-GM-THRID (1)",
+	        "X-GM-LABELS \\Inbox",
+	        "BODY[] (a)",
+	        "BODY[] 12",
+	        "BODY[1]<x> NIL",
+	        "BODY[1]<> NIL",
+	        "BODY[1]<4294967296> NIL",
+	        "BODY[1]junk NIL",
+	        "BODYSTRUCTURE NIL",
+	        "BODYSTRUCTURE (\"TEXT\")",
+	        "EMAILID (M!x)",
+	        "EMAILID M1",
+	        "THREADID ()",
+	        "SAVEDATE \"soon\"",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char text[256];
+		/* before the good items and after them */
+		for (int after = 0; after < 2; after++) {
+			if (after)
+				snprintf(text, sizeof(text),
+				         "* 4 FETCH (UID 7 FLAGS (\\Seen) %s)",
+				         bad[i]);
+			else
+				snprintf(text, sizeof(text),
+				         "* 4 FETCH (%s UID 7 FLAGS (\\Seen))",
+				         bad[i]);
+			imap4_msg m;
+			int rc = imap4_msg_parse(&m, wire(text));
+			cr_assert_eq(rc, 0, "%s gave %d", text, rc);
+			cr_expect_eq(m.seq, 4, "%s", text);
+			cr_expect_eq(m.uid, 7, "%s", text);
+			/* A garbled FLAGS next to a good one leaves the
+			 * good one, before it or after it. */
+			cr_expect_eq(m.have, IMAP4_HAVE_UID | IMAP4_HAVE_FLAGS,
+			             "%s: have %#x", text, m.have);
+			cr_expect_eq(m.nflags, 1, "%s", text);
+			cr_expect(imap4_msg_has_flag(&m, "\\Seen"), "%s", text);
+			cr_expect_null(m.sections, "%s", text);
+			cr_expect_null(m.envelope, "%s", text);
+			cr_expect_null(m.body, "%s", text);
+			cr_expect_null(m.gm_labels, "%s", text);
+			cr_expect_null(m.emailid, "%s", text);
+			cr_expect_null(m.threadid, "%s", text);
+			cr_expect_eq(m.internaldate, 0, "%s", text);
+			cr_expect_eq(m.size, 0, "%s", text);
+			cr_expect_eq(m.modseq, 0, "%s", text);
+		}
+	}
+}
+
+/* A good value after a garbled one of the same item is taken. */
+Test(fetch, a_good_value_after_a_garbled_one_counts)
+{
+	imap4_msg m = fetch_ok("* 2 FETCH (INTERNALDATE \"garbage\" UID 3 "
+	                       "INTERNALDATE \"17-Jul-1996 02:44:25 -0700\")");
+	cr_assert(m.have & IMAP4_HAVE_INTERNALDATE);
+	cr_expect_eq(m.internaldate, 837596665);
+	cr_expect_eq(m.internaldate_tz, -420);
 }
 
 Test(fetch, not_a_fetch_is_einval)

@@ -1486,6 +1486,75 @@ Test(hostile, a_highestmodseq_past_2_63_is_none, .timeout = 60)
 	done(&h);
 }
 
+/* A garbled INTERNALDATE or RFC822.SIZE costs its own value only: the
+ * message is cached without it, and the messages after it are cached
+ * too. The whole batch was refused, at every pass, for one such message. */
+Test(hostile, a_garbled_date_or_size_costs_only_itself, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_gd", 3);
+	add_fetch_cmd(&sc, "1:3");
+	add_msg(&sc, 1, 1);
+	add(&sc,
+	    "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen) INTERNALDATE \"garbage\" "
+	    "RFC822.SIZE 130 ENVELOPE (NIL \"two\" NIL NIL NIL NIL NIL "
+	    "NIL NIL NIL))\n"
+	    "S: * 3 FETCH (UID 3 FLAGS () INTERNALDATE "
+	    "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE -5 ENVELOPE (NIL "
+	    "\"three\" NIL NIL NIL NIL NIL NIL NIL NIL))\n"
+	    "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_gd", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h,
+	          "2 messages (UID 2 and more) came without a readable "
+	          "INTERNALDATE or RFC822.SIZE: cached without it",
+	          NULL);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 2 AND internaldate IS NULL AND "
+	                               "size = 130 AND subject = 'two'"),
+	             1);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 3 AND size IS NULL AND "
+	                               "internaldate = 1751364000 AND "
+	                               "subject = 'three'"),
+	             1);
+	done(&h);
+}
+
+/* A message's items told in two FETCH responses (RFC 3501 7.4.2 lets a
+ * server split them), the header last: one row with all of them. */
+Test(hostile, a_message_told_in_parts_is_one_row, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_parts", 1);
+	add_fetch_cmd(&sc, "1");
+	add(&sc, "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen Work) INTERNALDATE "
+	         "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE 120)\n"
+	         "S: * 1 FETCH (UID 1 ENVELOPE (NIL \"parts\" NIL NIL NIL NIL "
+	         "NIL NIL NIL NIL))\n"
+	         "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_parts", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 1 AND internaldate = 1751364000 "
+	                               "AND size = 120 AND flags = 'Work "
+	                               "\\Seen' AND subject = 'parts'"),
+	             1);
+	cr_assert_eq(messages(&h), 1);
+	done(&h);
+}
+
 /* The cache after a first session: the two rows with their MODSEQ. */
 static void check_first_modseq_session(struct hostile *h)
 {
