@@ -71,6 +71,16 @@ int cache_default_path(char **out, bool create_dir, char *err, size_t errlen)
 	int n;
 
 	*out = NULL;
+	/* systemd sets absolute paths only; a relative one is someone's
+	 * mistake, and taking the XDG default instead would hide the cache
+	 * where nobody looks. */
+	if (state != NULL && state[0] != '\0' && state[0] != '/') {
+		set_err(err, errlen,
+		        "STATE_DIRECTORY=%s is not an absolute path (systemd's "
+		        "StateDirectory= sets one; unset it for the default)",
+		        state);
+		return -1;
+	}
 	if (!cache_default_makes_dir()) {
 		/* StateDirectory= may list several; ours is the first. */
 		base = state;

@@ -151,6 +151,16 @@ Test(mailmirrord_cli, the_default_cache_is_checked_too)
 	cr_assert_str_eq(said, want);
 	cr_assert_eq(run("STATE_DIRECTORY=$PWD/gone", "-c m.conf --once"), 78);
 	cr_assert_str_eq(said, want);
+
+	/* explore30: a relative one was passed over for the XDG default */
+	cr_assert_eq(run("STATE_DIRECTORY=state XDG_STATE_HOME=$PWD/state",
+	                 "-c m.conf --once"),
+	             78);
+	cr_assert_str_eq(said, "mailmirrord: cache: STATE_DIRECTORY=state is "
+	                       "not an absolute path (systemd's "
+	                       "StateDirectory= sets one; unset it for the "
+	                       "default)\n");
+	cr_assert_neq(stat(made, &sb), 0, "--once created %s", made);
 }
 
 /* explore19 finding 6: a default cache whose directory cannot be made
