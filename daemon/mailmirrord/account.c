@@ -772,6 +772,16 @@ static int live(struct worker *w)
 	return SYNC_ESTOP;
 }
 
+/* A batch too slow for the timeout was halved: --once tries again at once
+ * with the smaller one, as the daemon's next connection would (log2 of
+ * the batch tries at most; a try that fails otherwise ends the run). The
+ * failure is then no error of the run's. */
+static bool once_tries_again(const struct worker *w, int rc)
+{
+	return rc == SYNC_ECONN && w->sync.batch_shrunk &&
+	       !atomic_load(&w->a->stop);
+}
+
 /* A --once run leaves the account as it ended, for `mailmirror status`:
  * stopped after a sync, or in error with the reason. */
 static void once_done(struct worker *w, int rc)
@@ -928,7 +938,7 @@ static int session(struct worker *w)
 	/* Recorded while the indexer still waits: once released, it holds
 	 * the cache's write lock chunk after chunk, and this last write
 	 * would wait until everything is indexed. */
-	if (a->once) {
+	if (a->once && !once_tries_again(w, rc)) {
 		once_done(w, rc);
 		w->once_recorded = true;
 		/* Our last write is made: the supervisor copies the WAL into
@@ -1002,14 +1012,9 @@ static void *run(void *arg)
 		 * not a failure to report. */
 		if (rc == SYNC_ECONN && atomic_load(&a->stop))
 			rc = SYNC_ESTOP;
-		/* A batch too slow for the timeout was halved: --once tries
-		 * again at once with the smaller one, as the daemon's next
-		 * connection would (log2 of the batch tries at most; a try
-		 * that fails otherwise ends the run). */
-		bool shrunk = w.sync.batch_shrunk;
+		bool again = a->once && once_tries_again(&w, rc);
 		w.sync.batch_shrunk = false;
-		if (a->once && rc == SYNC_ECONN && shrunk &&
-		    !atomic_load(&a->stop)) {
+		if (again) {
 			log_warning(c->name, NULL, "%s; trying again",
 			            w.sync.err);
 			continue;
