@@ -336,6 +336,41 @@ static int fetch_failed(struct sync_ctx *c, const char *what, int irc,
 	return sync_fail_imap(c, what, irc != IMAP4_OK ? irc : p->failed);
 }
 
+/* A UID FETCH the server completed with NO after giving some of it: Gmail
+ * answers "Some messages could not be FETCHed" for a message it cannot
+ * read, Yahoo "[UNAVAILABLE]". What came is kept and the batch counts as
+ * done: the messages missing leave the cache's count below EXISTS, and
+ * the next pass's UID SEARCH finds them and asks again. Refused whole at
+ * every pass, one such message kept the mailbox out of the cache. Told
+ * as a warning once for the same answer, then as info. */
+static void tell_partial_fetch(struct sync_ctx *c, const struct sync_box *b,
+                               size_t asked, size_t got)
+{
+	const struct imap4_error_info *e = imap4_last_error(c->h);
+	const char *said = e && e->message ? e->message : "NO";
+	char clean[300];
+	log_sanitize(clean, sizeof(clean), said, strlen(said));
+	struct sync_box *box = own_box(c, b);
+	bool again =
+	        box && box->refused_asked == asked && box->refused_got == got;
+	if (box) {
+		box->refused_asked = asked;
+		box->refused_got = got;
+	}
+	int level = again ? LOG_LEVEL_INFO : LOG_LEVEL_WARNING;
+	if (got == 0)
+		log_msg(level, c->conf->name, b->name,
+		        "UID FETCH of %zu message%s: %s; none came, asked for "
+		        "again at the next pass",
+		        asked, asked == 1 ? "" : "s", clean);
+	else
+		log_msg(level, c->conf->name, b->name,
+		        "UID FETCH of %zu messages: %s; the %zu that came are "
+		        "cached, the other %zu asked for again at the next "
+		        "pass",
+		        asked, clean, got, asked > got ? asked - got : 0);
+}
+
 /* Fetches the messages of the UIDs in r (ascending), in batches, each
  * committed with the high-water marks st. */
 static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
@@ -385,6 +420,10 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                           sync_on_fetch, &f);
 		sync_batch_adapt(c, b, count, f.seen_uid != 0, irc,
 		                 mono_ms() - t0);
+		if (irc == IMAP4_NO && !p->failed) {
+			tell_partial_fetch(c, b, count, f.nrows);
+			irc = IMAP4_OK;
+		}
 		if (sync_fetch_done(&f, irc == IMAP4_OK) < 0 && !p->failed)
 			p->failed = IMAP4_ENOMEM;
 		free(set);
@@ -546,10 +585,16 @@ static int fetch_missing(struct sync_ctx *c, const struct sync_box *b,
 {
 	if (missing->n == 0)
 		return SYNC_OK;
-	log_notice(c->conf->name, b->name,
-	           "%" PRIu64 " messages below UIDNEXT are not cached: "
-	           "fetching them",
-	           missing->total);
+	/* What the server would not give last time, asked for again: not
+	 * news at every pass (tell_partial_fetch). */
+	const struct sync_box *box = own_box(c, b);
+	bool refused = box && box->refused_got == 0 &&
+	               box->refused_asked == missing->total;
+	log_msg(refused ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE, c->conf->name,
+	        b->name,
+	        "%" PRIu64 " messages below UIDNEXT are not cached: "
+	        "fetching them",
+	        missing->total);
 	return fetch_uids(c, b, p, st, missing);
 }
 

@@ -258,6 +258,7 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 			              msg->uid, msg->seq);
 		imap4_msg merged;
 		msg = row_came(f, msg, &merged);
+		f->nrows++;
 		if (!(msg->have & IMAP4_HAVE_INTERNALDATE) ||
 		    !(msg->have & IMAP4_HAVE_SIZE)) {
 			if (f->nundated++ == 0)

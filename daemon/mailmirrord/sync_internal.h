@@ -104,6 +104,7 @@ struct fetch_ctx {
 	 * out, and the first of them */
 	size_t nundated;
 	uint32_t undated_uid;
+	size_t nrows; /* rows that came (metadata) */
 };
 
 struct bare_part {

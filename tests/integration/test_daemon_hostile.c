@@ -1527,6 +1527,60 @@ Test(hostile, a_garbled_date_or_size_costs_only_itself, .timeout = 60)
 	done(&h);
 }
 
+/* A UID FETCH answered NO after part of it (Gmail: "Some messages could
+ * not be FETCHed" for a message it cannot read): what came is cached, and
+ * the next pass asks for the rest again. The whole batch was refused, at
+ * every pass, and the mailbox never reached the cache. */
+Test(hostile, a_fetch_refused_in_part_keeps_what_came, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_no", 3);
+	add_fetch_cmd(&sc, "1:3");
+	add_msg(&sc, 1, 1);
+	add_msg(&sc, 3, 3);
+	/* The cache's count is then short of EXISTS: a UID SEARCH finds the
+	 * message missing, and the same pass asks for it once more. */
+	add(&sc, "S: $TAG NO Some messages could not be FETCHed (Failure)\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH 1 2 3\n"
+	         "S: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "2");
+	add(&sc,
+	    "S: $TAG NO Some messages could not be FETCHed (Failure)\n" LOGOUT);
+	start(&h, "ho_no", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h,
+	          "UID FETCH of 3 messages: server said NO: Some messages "
+	          "could not be FETCHed (Failure); the 2 that came are cached, "
+	          "the other 1 asked for again at the next pass",
+	          "UID FETCH of 1 message: server said NO: Some messages could "
+	          "not be FETCHed (Failure); none came, asked for again",
+	          NULL);
+	cr_assert_eq(messages(&h), 2);
+
+	/* The next pass lists every flag (no CONDSTORE here), finds UID 2
+	 * missing below UIDNEXT and asks for it. */
+	struct script s2 = {0};
+	add(&s2, HELLO);
+	add_unchanged(&s2, "ho_no", 3);
+	add_fetch_cmd(&s2, "2");
+	add_msg(&s2, 2, 2);
+	add(&s2, "S: $TAG OK fetched\n" LIST_CMD
+	         "S: * LIST () \"/\" ho_no\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "1 messages below UIDNEXT are not cached", NULL);
+	cr_assert_eq(messages(&h), 3);
+	done(&h);
+}
+
 /* A message's items told in two FETCH responses (RFC 3501 7.4.2 lets a
  * server split them), the header last: one row with all of them. */
 Test(hostile, a_message_told_in_parts_is_one_row, .timeout = 60)
