@@ -153,6 +153,21 @@ static int rows_without_header(struct fetch_ctx *f)
 	return 0;
 }
 
+/* The rows of f->p not counted yet that lack their INTERNALDATE or size:
+ * counted as they are written, when every part of their message has
+ * come. */
+static void count_undated(struct fetch_ctx *f)
+{
+	for (size_t i = f->rows_from; i < f->p->nrows; i++) {
+		const struct store_msg *r = &f->p->rows[i].row;
+		if (r->internaldate != STORE_NO_TIME && r->size >= 0)
+			continue;
+		if (f->nundated++ == 0)
+			f->undated_uid = r->uid;
+	}
+	f->rows_from = f->p->nrows;
+}
+
 /* A server may garble one message's INTERNALDATE or RFC822.SIZE
  * (imap4_msg_parse leaves such a value out): its row is cached without
  * it, where refusing the batch would stop the mailbox's sync at that
@@ -169,6 +184,8 @@ static void tell_undated(const struct fetch_ctx *f)
 int sync_fetch_done(struct fetch_ctx *f, bool complete)
 {
 	int rc = 0;
+	if (f->metadata)
+		count_undated(f);
 	if (complete && f->nbare && !f->p->failed && rows_without_header(f) < 0)
 		rc = -1;
 	if (complete && f->nundated && !f->p->failed)
@@ -209,12 +226,12 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 			return refuse(f, "FETCH of message %u without its UID",
 			              msg->seq);
 		/* The flags of the message just named, told again without
-		 * its UID (Exchange adds such a line to its answers): that
+		 * its UID (Exchange adds such a line to its answers), or
+		 * more of its items (a server that splits them): that
 		 * message's, no news of another. Taken for news, each one
 		 * cost a resync, which brought the next. */
 		if (f->seen_seq && msg->seq == f->seen_seq &&
-		    f->seen_expunges == f->c->sel_expunges &&
-		    (msg->have & IMAP4_HAVE_FLAGS)) {
+		    f->seen_expunges == f->c->sel_expunges) {
 			named = *msg;
 			named.uid = f->seen_uid;
 			named.have |= IMAP4_HAVE_UID;
@@ -259,16 +276,16 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		imap4_msg merged;
 		msg = row_came(f, msg, &merged);
 		f->nrows++;
-		if (!(msg->have & IMAP4_HAVE_INTERNALDATE) ||
-		    !(msg->have & IMAP4_HAVE_SIZE)) {
-			if (f->nundated++ == 0)
-				f->undated_uid = msg->uid;
-		}
 		rc = sync_pending_row(f->p, msg);
-	} else if (msg->have & IMAP4_HAVE_FLAGS) {
-		rc = sync_pending_flags(f->p, msg);
 	} else {
-		return 0;
+		/* More of a message whose row came before it */
+		if (f->metadata &&
+		    (msg->have & (IMAP4_HAVE_SIZE | IMAP4_HAVE_INTERNALDATE |
+		                  IMAP4_HAVE_MODSEQ)))
+			sync_pending_fill(f->p, msg);
+		if (!(msg->have & IMAP4_HAVE_FLAGS))
+			return 0;
+		rc = sync_pending_flags(f->p, msg);
 	}
 	if (rc < 0) {
 		f->p->failed = IMAP4_ENOMEM;
@@ -281,10 +298,13 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		            msg->uid, (unsigned)STORE_FLAGS_MAX, rc);
 	/* Rows of a batch beyond the memory bound are written now, without
 	 * the high-water mark: a kill then refetches them, never skips. */
-	if (f->p->bytes > ROWS_MAX_BYTES &&
-	    sync_pending_write(f->c, f->b, f->p, NULL) < 0) {
-		f->p->failed = IMAP4_ECALLBACK;
-		return -1;
+	if (f->p->bytes > ROWS_MAX_BYTES) {
+		count_undated(f);
+		if (sync_pending_write(f->c, f->b, f->p, NULL) < 0) {
+			f->p->failed = IMAP4_ECALLBACK;
+			return -1;
+		}
+		f->rows_from = f->p->nrows;
 	}
 	return 0;
 }

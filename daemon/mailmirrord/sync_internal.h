@@ -104,7 +104,9 @@ struct fetch_ctx {
 	 * out, and the first of them */
 	size_t nundated;
 	uint32_t undated_uid;
-	size_t nrows; /* rows that came (metadata) */
+	size_t nrows;     /* rows that came (metadata) */
+	size_t rows_from; /* of f->p's rows, the first not yet counted for
+	                     nundated */
 };
 
 struct bare_part {
@@ -168,6 +170,11 @@ void sync_pending_free(struct pending *p);
  * memory. */
 int sync_pending_row(struct pending *p, const imap4_msg *msg);
 int sync_pending_flags(struct pending *p, const imap4_msg *msg);
+/* What a later FETCH of a message whose row p holds tells of its size,
+ * INTERNALDATE and MODSEQ, where the row lacks them (a server may split a
+ * message's items over several FETCH responses, RFC 3501 7.4.2): whether
+ * p holds the row. */
+bool sync_pending_fill(struct pending *p, const imap4_msg *msg);
 /* A row of uid without an envelope, of what the server told of it (flags
  * NULL, size -1, internaldate STORE_NO_TIME, modseq 0: not told). 0, or
  * -1 out of memory. */

@@ -118,6 +118,24 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg)
 	return (int)p->rows[p->nrows++].flags_dropped;
 }
 
+bool sync_pending_fill(struct pending *p, const imap4_msg *msg)
+{
+	for (size_t i = p->nrows; i-- > 0;) {
+		struct store_msg *r = &p->rows[i].row;
+		if (r->uid != msg->uid)
+			continue;
+		if (r->size < 0 && (msg->have & IMAP4_HAVE_SIZE))
+			r->size = (int64_t)msg->size;
+		if (r->internaldate == STORE_NO_TIME &&
+		    (msg->have & IMAP4_HAVE_INTERNALDATE))
+			r->internaldate = (int64_t)msg->internaldate;
+		if (r->modseq == 0 && (msg->have & IMAP4_HAVE_MODSEQ))
+			r->modseq = msg->modseq;
+		return true;
+	}
+	return false;
+}
+
 int sync_pending_bare_row(struct pending *p, uint32_t uid, const char *flags,
                           int64_t size, int64_t internaldate, uint64_t modseq)
 {
