@@ -402,7 +402,7 @@ static const imap4_section *body_section(const imap4_msg *msg, bool *whole)
 	return NULL;
 }
 
-int conv_body(struct conv_body *out, const imap4_msg *msg)
+int conv_body(struct conv_body *out, const imap4_msg *msg, uint64_t cap)
 {
 	memset(out, 0, sizeof(*out));
 	bool whole = false;
@@ -445,7 +445,7 @@ int conv_body(struct conv_body *out, const imap4_msg *msg)
 	out->b.body_len = whole ? out->bytes - text_at - 1 : 0;
 	out->b.truncated = cut == 1 || (whole && s->has_origin &&
 	                                (msg->have & IMAP4_HAVE_SIZE) &&
-	                                s->len < msg->size);
+	                                s->len < msg->size && s->len >= cap);
 	return 1;
 nomem:
 	imap4_buf_clear(&b);
@@ -649,7 +649,7 @@ int conv_bare(struct conv_msg *out, uint32_t uid, const char *flags,
 }
 
 int conv_msg(struct conv_msg *out, const imap4_msg *msg,
-             struct imap4_arena *scratch)
+             struct imap4_arena *scratch, uint64_t body_cap)
 {
 	memset(out, 0, sizeof(*out));
 	struct store_msg *r = &out->row;
@@ -687,7 +687,8 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg,
 	}
 	out->bytes = b.len;
 	out->text = imap4_buf_steal(&b, NULL);
-	if ((!out->text && out->bytes) || conv_body(&out->body, msg) < 0) {
+	if ((!out->text && out->bytes) ||
+	    (body_cap && conv_body(&out->body, msg, body_cap) < 0)) {
 		conv_clear(out);
 		return -1;
 	}

@@ -37,14 +37,16 @@ struct conv_msg {
 };
 
 /* Fills out->row from msg, and out->body when msg carries a body section
- * (conv_body). The envelope is the server's ENVELOPE or, without one, built
+ * and body_cap is not 0 (conv_body; 0: the FETCH asked for no body, and a
+ * header a server sent instead of the fields asked for is no body). The
+ * envelope is the server's ENVELOPE or, without one, built
  * from the header section msg carries (conv_header_section), whole fields
  * only (a partial fetch may end in one; IMAP4_ENVELOPE_FIELDS_MAX bytes of
  * them at most); scratch (an arena of the caller's) holds it meanwhile and
  * is reset. 0, or -1 out of memory. Fields the
  * FETCH did not carry are left NULL / STORE_NO_TIME / -1. */
 int conv_msg(struct conv_msg *out, const imap4_msg *msg,
-             struct imap4_arena *scratch);
+             struct imap4_arena *scratch, uint64_t body_cap);
 void conv_clear(struct conv_msg *c);
 
 /* A row of uid without an envelope, of what a server told of it (flags
@@ -64,10 +66,13 @@ bool conv_carries_row(const imap4_msg *msg);
 
 /* Takes the body section msg carries (BODY[], a partial BODY[]<0>, or
  * BODY[HEADER]) into out: its header block and, for a whole message, its
- * text. A partial section shorter than the message's RFC822.SIZE is marked
- * truncated. 1 when taken, 0 when msg has no such section (or the library
- * streamed it away), -1 out of memory. */
-int conv_body(struct conv_body *out, const imap4_msg *msg);
+ * text. A partial section is marked truncated when it holds all that was
+ * asked for (cap bytes: <0.cap>) and less than the message's RFC822.SIZE:
+ * a server that sent less than cap sent the whole message, whatever size
+ * it claims (hosted Exchange's RFC822.SIZE has been three times the
+ * message's). 1 when taken, 0 when msg has no such section (or the
+ * library streamed it away), -1 out of memory. */
+int conv_body(struct conv_body *out, const imap4_msg *msg, uint64_t cap);
 void conv_body_clear(struct conv_body *b);
 
 /* The flags of msg, space-separated, in a malloc'ed string ("" for

@@ -413,6 +413,9 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                      .batch_lo = first};
 		sync_beat(c);
 		p->new_from = new_from;
+		p->body_cap = c->conf->bodies != CONF_BODIES_NONE
+		                      ? conf_body_cap(c->conf)
+		                      : 0;
 		char items[256];
 		int64_t t0 = mono_ms();
 		int irc = imap4_fetch_each(c->h, true, set,

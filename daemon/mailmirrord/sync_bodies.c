@@ -99,7 +99,7 @@ static int on_body(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		bc->v = v;
 		bc->cap = cap;
 	}
-	int got = conv_body(&bc->v[bc->n], msg);
+	int got = conv_body(&bc->v[bc->n], msg, conf_body_cap(bc->c->conf));
 	if (got < 0)
 		goto nomem;
 	if (got == 0)

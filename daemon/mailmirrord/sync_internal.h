@@ -157,6 +157,8 @@ struct pending {
 	size_t nbodies; /* of the rows, with a body (set by the commit) */
 	uint32_t new_from; /* rows from this UID on are new mail, for
 	                      on_new_mail (the UIDNEXT cached before) */
+	uint64_t body_cap; /* of a row's FETCH, the most of a body asked
+	                      for; 0: no body (conv_msg) */
 };
 
 /* Rows of a batch beyond this many bytes (bodies included) are written

@@ -102,7 +102,7 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg)
 			if (p->rows[i].row.uid != msg->uid)
 				continue;
 			struct conv_msg fresh;
-			if (conv_msg(&fresh, msg, p->scratch) < 0)
+			if (conv_msg(&fresh, msg, p->scratch, p->body_cap) < 0)
 				return -1;
 			p->bytes -= row_bytes(&p->rows[i]);
 			conv_clear(&p->rows[i]);
@@ -112,7 +112,7 @@ int sync_pending_row(struct pending *p, const imap4_msg *msg)
 		}
 	if (room_for_row(p) < 0)
 		return -1;
-	if (conv_msg(&p->rows[p->nrows], msg, p->scratch) < 0)
+	if (conv_msg(&p->rows[p->nrows], msg, p->scratch, p->body_cap) < 0)
 		return -1;
 	p->bytes += row_bytes(&p->rows[p->nrows]);
 	return (int)p->rows[p->nrows++].flags_dropped;

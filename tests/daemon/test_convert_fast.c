@@ -2,6 +2,7 @@
  * skips the RFC 2047 decoder, all-ASCII text skips the charset stream,
  * and \Recent is recognised by its first byte. Each case is one where a
  * wrong short cut would change the row. */
+#include "mailmirrord/config.h"
 #include "mailmirrord/convert.h"
 #include "scratch_arena.h"
 
@@ -132,7 +133,7 @@ static void expect_one_control(const char *c, size_t len, size_t at)
 	               .uid = 1,
 	               .envelope = &e};
 	struct conv_msg got;
-	cr_assert_eq(conv_msg(&got, &m, scratch()), 0);
+	cr_assert_eq(conv_msg(&got, &m, scratch(), CONF_BODY_CAP), 0);
 	cr_assert_str_eq(got.row.subject, want, "len %zu at %zu", len, at);
 	conv_clear(&got);
 }
@@ -187,7 +188,7 @@ Test(convert_fast, subject_and_ids_in_one_row)
 	        .envelope = &e,
 	};
 	struct conv_msg c;
-	cr_assert_eq(conv_msg(&c, &m, scratch()), 0);
+	cr_assert_eq(conv_msg(&c, &m, scratch(), CONF_BODY_CAP), 0);
 	cr_assert_str_eq(c.row.subject, "Re: 50% = half, \xe2\x82\xac");
 	cr_assert_str_eq(c.row.from, "Ren\xc3\xa9 <r@x>");
 	cr_assert_str_eq(c.row.to, "A\xc3\xa9 <a@y>, B=1 <b@y>");

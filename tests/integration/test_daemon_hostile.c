@@ -1288,6 +1288,35 @@ Test(hostile, body_with_nul, .timeout = 60)
 	done(&h);
 }
 
+/* An RFC822.SIZE larger than the message sent (hosted Exchange's was
+ * three times it): less than the <0.N> asked for is the whole message.
+ * Taken for a truncated one, every body was fetched again at once and at
+ * every pass (explore32). */
+Test(hostile, a_size_past_the_body_sent_is_no_truncation, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_bsize", 1);
+	add(&sc, "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	         "BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n");
+	add(&sc, "S+ * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	         "10:00:00 +0000\" RFC822.SIZE 123 BODY[]<0> {32}\\r\\n"
+	         "Subject: big\\r\\nX: y\\r\\n\\r\\nall here\\r\\n)\\r\\n\n"
+	         "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_bsize", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_bsize", false, "bodies = \"full\";");
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM bodies WHERE "
+	                               "NOT truncated AND body LIKE "
+	                               "'%all here%'"),
+	             1);
+	done(&h);
+}
+
 /* --------------------------------------------- the mailbox's numbers */
 
 /* EXAMINE of box answered by lines, then what follows. */
