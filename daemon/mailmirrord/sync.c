@@ -166,7 +166,10 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 		if (rc < 0)
 			return sync_fail_imap(c, "ENABLE", rc);
 		c->qresync = imap4_is_enabled(h, "QRESYNC");
-		c->condstore = c->qresync || imap4_is_enabled(h, "CONDSTORE");
+		/* A server that answers ENABLE with a bare OK (iCloud) has
+		 * CONDSTORE still: SELECT (CONDSTORE) turns it on, where a
+		 * listing of every flag at every pass would stand in. */
+		c->condstore = true;
 	} else if (want) {
 		/* CONDSTORE without ENABLE: SELECT (CONDSTORE) turns it on. */
 		c->condstore = true;

@@ -1678,6 +1678,29 @@ static void check_first_modseq_session(struct hostile *h)
 	             20);
 }
 
+/* iCloud answers ENABLE QRESYNC with a bare OK, no ENABLED: QRESYNC is
+ * off, but CONDSTORE is still there for SELECT (CONDSTORE) to turn on.
+ * Taken for no CONDSTORE at all, every pass listed every flag. */
+Test(hostile, enable_without_enabled_keeps_condstore, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_first_session_at(
+	        &sc,
+	        "S: * OK [CAPABILITY IMAP4rev1 ENABLE CONDSTORE QRESYNC] "
+	        "fake server ready\n"
+	        "C~ $TAG LOGIN \n"
+	        "S: $TAG OK [CAPABILITY IMAP4rev1 ENABLE CONDSTORE QRESYNC] "
+	        "logged in\n"
+	        "C~ $TAG ENABLE QRESYNC$\n"
+	        "S: $TAG OK enabled\n",
+	        "ho_icloud", "20");
+	start(&h, "ho_icloud", sc.s);
+	free(sc.s);
+	check_first_modseq_session(&h);
+	done(&h);
+}
+
 /* The listing of every flag that a MODSEQ gone back calls for: the
  * server's word, MODSEQ included, even below the cache's. */
 #define MODSEQ_LISTING                                                         \
