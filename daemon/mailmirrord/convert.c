@@ -562,6 +562,21 @@ bool conv_carries_row(const imap4_msg *msg)
 	return false;
 }
 
+bool conv_header_refused(const imap4_msg *msg)
+{
+	if ((msg->have & IMAP4_HAVE_ENVELOPE) && msg->envelope)
+		return false;
+	bool nil = false;
+	for (const imap4_section *s = msg->sections; s; s = s->next) {
+		if (header_kind(s) == HEADER_NONE)
+			continue;
+		if (!s->nil)
+			return false;
+		nil = true;
+	}
+	return nil;
+}
+
 /* Whether the n bytes at d end with the empty line that ends a header. */
 static bool ends_header(const char *d, size_t n)
 {

@@ -360,6 +360,9 @@ static void tell_partial_fetch(struct sync_ctx *c, const struct sync_box *b,
 		box->refused_asked = asked;
 		box->refused_got = got;
 	}
+	snprintf(c->partial, sizeof(c->partial),
+	         "UID FETCH: %zu of %zu messages not given: %.190s",
+	         asked > got ? asked - got : 0, asked, clean);
 	int level = again ? LOG_LEVEL_INFO : LOG_LEVEL_WARNING;
 	if (got == 0)
 		log_msg(level, c->conf->name, b->name,
@@ -677,6 +680,7 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	 * bodies were switched on). */
 	struct sync_box *box = own_box(c, b);
 	uint32_t body_from = box && box->bodies_checked ? st->uidnext : 1;
+	c->partial[0] = '\0';
 	if (a->fetch_new) {
 		rc = fetch_new(c, b, p, st, a->new_from, server->exists);
 		if (rc < 0)
@@ -756,7 +760,8 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	if (rc == SYNC_OK) {
 		if (box)
 			box->bodies_checked = true;
-		store_mailbox_set_error(c->store, b->id, NULL);
+		store_mailbox_set_error(c->store, b->id,
+		                        c->partial[0] ? c->partial : NULL);
 	}
 out:
 	free(listing.v);

@@ -131,6 +131,9 @@ struct sync_ctx {
 	size_t nknown_done;
 	bool quiet;    /* mailbox errors are expected (sync_known) */
 	char err[512]; /* what failed, for the log */
+	/* The mailbox's messages the server would not give in this pass,
+	 * for `mailmirror status` ("" for none) */
+	char partial[256];
 	/* The mailbox errors of this pass (sync_poll, sync_all) logged as
 	 * warnings; past a few, at debug level, and counted in one line. */
 	struct loglimit mbox_errors;

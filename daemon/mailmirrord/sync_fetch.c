@@ -145,12 +145,23 @@ static int rows_without_header(struct fetch_ctx *f)
 		                          b->internaldate, b->modseq) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* Those, and the rows whose header came as NIL (Exchange's answer for a
+ * message it cannot convert): cached without an envelope, which the log
+ * says. */
+static void tell_headerless(const struct fetch_ctx *f)
+{
+	size_t n = f->nbare + f->nnil;
+	uint32_t first = f->nnil ? f->nil_uid : UINT32_MAX;
+	for (size_t i = 0; i < f->nbare; i++)
+		if (f->bare[i].uid < first)
+			first = f->bare[i].uid;
 	log_warning(f->c->conf->name, f->b ? f->b->name : NULL,
 	            "%zu message%s (UID %u%s) came without the header asked "
 	            "for: cached without an envelope",
-	            f->nbare, f->nbare == 1 ? "" : "s", f->bare[0].uid,
-	            f->nbare == 1 ? "" : " and more");
-	return 0;
+	            n, n == 1 ? "" : "s", first, n == 1 ? "" : " and more");
 }
 
 /* The rows of f->p not counted yet that lack their INTERNALDATE or size:
@@ -188,9 +199,11 @@ int sync_fetch_done(struct fetch_ctx *f, bool complete)
 		count_undated(f);
 	if (complete && f->nbare && !f->p->failed && rows_without_header(f) < 0)
 		rc = -1;
+	if (complete && (f->nbare || f->nnil) && !f->p->failed && rc == 0)
+		tell_headerless(f);
 	if (complete && f->nundated && !f->p->failed)
 		tell_undated(f);
-	f->nundated = 0;
+	f->nundated = f->nnil = 0;
 	for (size_t i = 0; i < f->nbare; i++)
 		free(f->bare[i].flags);
 	free(f->bare);
@@ -276,6 +289,8 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		imap4_msg merged;
 		msg = row_came(f, msg, &merged);
 		f->nrows++;
+		if (conv_header_refused(msg) && f->nnil++ == 0)
+			f->nil_uid = msg->uid;
 		rc = sync_pending_row(f->p, msg);
 	} else {
 		/* More of a message whose row came before it */

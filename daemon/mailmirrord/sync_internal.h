@@ -105,6 +105,8 @@ struct fetch_ctx {
 	size_t nundated;
 	uint32_t undated_uid;
 	size_t nrows;     /* rows that came (metadata) */
+	size_t nnil;      /* of them, with their header sent as NIL */
+	uint32_t nil_uid; /* the first of those */
 	size_t rows_from; /* of f->p's rows, the first not yet counted for
 	                     nundated */
 };
