@@ -44,6 +44,19 @@ size_t imap4_utf8_decode(uint32_t *cp, const unsigned char *s, size_t len)
 	return n;
 }
 
+bool imap4_utf8_valid(const void *s, size_t len)
+{
+	const unsigned char *p = s, *end = p + len;
+	while (p < end) {
+		uint32_t cp;
+		size_t n = imap4_utf8_decode(&cp, p, (size_t)(end - p));
+		if (!n)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
 size_t imap4_utf8_encode(char u[4], uint32_t cp)
 {
 	size_t n;

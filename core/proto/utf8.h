@@ -29,6 +29,9 @@ static inline bool imap4_utf8_invisible(uint32_t cp)
  * sequence (then *cp is untouched). */
 size_t imap4_utf8_decode(uint32_t *cp, const unsigned char *s, size_t len);
 
+/* Whether the len bytes at s are valid UTF-8 (strict, as above). */
+bool imap4_utf8_valid(const void *s, size_t len);
+
 /* Writes the UTF-8 form of cp (a scalar value, not a surrogate) to u and
  * returns its length, 1..4. */
 size_t imap4_utf8_encode(char u[4], uint32_t cp);

@@ -1,5 +1,6 @@
 /* view.c - helpers shared by the typed views; see view.h for the contract. */
 #include "proto/view.h"
+#include "proto/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,13 +100,17 @@ int imap4_view_mailbox(const char **out, struct imap4_arena *arena,
 	*out = name;
 	/* ASCII without '&' decodes to itself, and a byte above 0x7f cannot
 	 * be modified UTF-7 (RFC 3501 5.1.3) but is a UTF-8 name (RFC 6855):
-	 * neither needs the codec. */
+	 * neither needs the codec. Such a name (quoted, or an atom as some
+	 * servers send it) must be UTF-8 indeed: a caller takes it for one,
+	 * and raw Latin-1 would be no name it could store or send back. */
 	bool plain = true;
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		if (*p == '&' || *p >= 0x80) {
+		if (*p >= 0x80)
+			return imap4_utf8_valid(name, strlen(name))
+			               ? 0
+			               : IMAP4_EPROTO;
+		if (*p == '&')
 			plain = false;
-			break;
-		}
 	}
 	if (plain)
 		return 0;

@@ -47,7 +47,9 @@ int imap4_view_strings(const char *const **out, size_t *count,
 
 /* A mailbox name as sent (modified UTF-7, RFC 3501 5.1.3) decoded to UTF-8
  * in arena; when it does not decode (a name sent as UTF-8 after ENABLE
- * UTF8=ACCEPT, or a server that never encoded it) *out is name itself. */
+ * UTF8=ACCEPT, or a server that never encoded it) *out is name itself.
+ * A name with a byte above 0x7f is UTF-8 (RFC 6855) and must be valid
+ * UTF-8, else IMAP4_EPROTO (*out is then name, not to be used). */
 int imap4_view_mailbox(const char **out, struct imap4_arena *arena,
 		       const char *name);
 

@@ -103,6 +103,20 @@ Test(fetch, labels_with_a_nul_are_left_out)
 	cr_expect_eq(m.have, IMAP4_HAVE_UID);
 }
 
+/* A keyword some servers send as unquoted UTF-8: the message keeps its
+ * flags, as sent (a flag is a name, not text to decode). */
+Test(fetch, eight_bit_keywords_as_sent)
+{
+	imap4_msg m = fetch_ok("* 2 FETCH (UID 2 FLAGS (\\Seen B\xc3\xbcro))");
+	cr_assert_eq(m.have, IMAP4_HAVE_UID | IMAP4_HAVE_FLAGS);
+	cr_assert_eq(m.nflags, 2);
+	cr_assert_str_eq(m.flags[1], "B\xc3\xbcro");
+	cr_assert(imap4_msg_has_flag(&m, "B\xc3\xbcro"));
+	m = fetch_ok("* 2 FETCH (FLAGS (B\xfcro) UID 2)");
+	cr_assert_eq(m.have, IMAP4_HAVE_UID | IMAP4_HAVE_FLAGS);
+	cr_assert_str_eq(m.flags[0], "B\xfcro");
+}
+
 Test(fetch, condstore_modseq_rfc7162)
 {
 	imap4_msg m = fetch_ok("* 50 FETCH (MODSEQ (12121231000) UID 5)");

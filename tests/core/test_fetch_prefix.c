@@ -60,6 +60,27 @@ Test(fetch_prefix, literal_nested_in_a_value)
 	cr_assert_str_eq(item, "BODYSTRUCTURE");
 }
 
+/* 8-bit bytes in atoms (a keyword as unquoted UTF-8), as the lexer takes
+ * them: they neither end a value nor start a literal. */
+Test(fetch_prefix, eight_bit_atoms_are_skipped)
+{
+	uint32_t seq;
+	char item[32];
+	cr_assert_eq(prefix(&seq, item, sizeof(item),
+	                    "* 2 FETCH (UID 2 FLAGS (\\Seen B\xc3\xbcro) "
+	                    "BODY[] "),
+	             0);
+	cr_assert_eq(seq, 2);
+	cr_assert_str_eq(item, "BODY[]");
+	cr_assert_eq(prefix(&seq, item, sizeof(item),
+	                    "* 2 FETCH (X-GM-LABELS (Entw\xc3\xbcrfe "),
+	             0);
+	cr_assert_str_eq(item, "X-GM-LABELS");
+	cr_assert_eq(prefix(&seq, item, sizeof(item),
+	                    "* 2 FETCH (FLAGS (B\xc3\xbcro"),
+	             IMAP4_EPROTO);
+}
+
 Test(fetch_prefix, not_a_fetch_prefix)
 {
 	static const char *const bad[] = {

@@ -122,6 +122,42 @@ Test(list, modified_utf7_names)
 	cr_assert_str_eq(e.name_utf8, "Caf\xc3\xa9");
 }
 
+/* Some servers send a UTF-8 name unquoted, as an atom: taken as UTF-8
+ * (RFC 6855) when it is valid, else the entry is refused, as a name in
+ * quotes with the same bytes is. */
+Test(list, eight_bit_names)
+{
+	imap4_list_entry e =
+	        list_ok("* LIST (\\HasNoChildren) \"/\" Entw\xc3\xbcrfe");
+	cr_assert_str_eq(e.name, "Entw\xc3\xbcrfe");
+	cr_assert_str_eq(e.name_utf8, "Entw\xc3\xbcrfe");
+	cr_assert_eq(e.attr_bits, IMAP4_MBOX_HASNOCHILDREN);
+	cr_assert_eq(e.delimiter, '/');
+	e = list_ok("* LIST () \".\" INBOX.\xf0\x9f\x93\xa7&Co");
+	cr_assert_str_eq(e.name_utf8, "INBOX.\xf0\x9f\x93\xa7&Co",
+	                 "an & beside UTF-8 is no modified UTF-7 shift");
+	e = list_ok("* LIST () \"/\" a (\"OLDNAME\" (Entw\xc3\xbcrfe))");
+	cr_assert_str_eq(e.oldname, "Entw\xc3\xbcrfe");
+
+	static const char *const bad[] = {
+	        "* LIST () \"/\" Entw\xfcrfe",      /* Latin-1 */
+	        "* LIST () \"/\" \"Entw\xfcrfe\"",  /* the same, quoted */
+	        "* LIST () \"/\" a\xc3",            /* cut */
+	        "* LIST () \"/\" \xc0\xaf",         /* overlong "/" */
+	        "* LIST () \"/\" \xed\xa0\x80",     /* a surrogate */
+	        "* LIST () \"/\" \xf4\x90\x80\x80", /* past U+10FFFF */
+	        "* LIST () \"/\" \x80",
+	        "* LIST () \"/\" a (\"OLDNAME\" (\xff))",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		imap4_list_entry b;
+		cr_expect_eq(imap4_list_parse(&b, wire(bad[i])), IMAP4_EPROTO,
+		             "%s", bad[i]);
+		cr_expect_null(b.name);
+		cr_expect_null(b.name_utf8);
+	}
+}
+
 Test(list, nil_delimiter_literal_name_lsub)
 {
 	imap4_list_entry e = list_ok("* LIST (\\Noselect) NIL \"\"");

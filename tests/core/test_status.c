@@ -57,6 +57,21 @@ Test(status, names_utf7_literal_unquoted)
 	cr_assert_eq(st.have, 0);
 }
 
+/* A name with 8-bit bytes, unquoted as some servers send it, is UTF-8
+ * (RFC 6855); one that is not UTF-8 names no mailbox a caller can use. */
+Test(status, eight_bit_names)
+{
+	imap4_status_info st =
+	        status_ok("* STATUS Entw\xc3\xbcrfe (MESSAGES 2)");
+	cr_assert_str_eq(st.mailbox, "Entw\xc3\xbcrfe");
+	cr_assert_eq(st.messages, 2);
+	imap4_status_info bad;
+	cr_assert_eq(imap4_status_parse(
+	                     &bad, wire("* STATUS Entw\xfcrfe (MESSAGES 2)")),
+	             IMAP4_EPROTO);
+	cr_assert_null(bad.mailbox);
+}
+
 /* A NUL in a literal name: cut there it would be another mailbox ("a"). */
 Test(status, name_with_nul_is_eproto)
 {
