@@ -334,7 +334,8 @@ typedef struct imap4_section {
 	const char *item;	/* "BODY[HEADER]" as sent, without <origin> */
 	const char *section;	/* between the brackets: "HEADER", "1.2" */
 	bool has_origin;
-	uint32_t origin;	/* <origin> of a partial fetch */
+	uint32_t origin;	/* <origin> of a partial fetch; a length
+				   echoed after it (<0.512>) is dropped */
 	bool nil;		/* the server sent NIL */
 	bool streamed;		/* handed to the literal sink, data NULL */
 	const char *data;

@@ -49,9 +49,23 @@ static int parse_date(time_t *t, int *tz, const imap4_arg *arg)
 							     : 0;
 }
 
+/* The digits of n bytes at p as a number within 32 bits: 1*DIGIT, checked
+ * like any number. */
+static bool digits_u32(const char *p, size_t n, uint32_t *out)
+{
+	imap4_arg digits = {.type = IMAP4_ARG_ATOM, .len = n, .str = p};
+	return imap4_arg_get_u32(&digits, out);
+}
+
 /* Splits "BODY[1.MIME]<10>" into item "BODY[1.MIME]", section "1.MIME"
  * and origin 10. The section ends at the last "]": a section may hold a
- * header list with brackets in quoted names, an origin never does. */
+ * header list with brackets in quoted names, an origin never does.
+ *
+ * RFC 3501 7.4.2 names a partial fetch's data by its origin alone,
+ * "<0>"; some servers (WildDuck) echo the request's "<0.262144>". The
+ * length says nothing the data's own length does not, so it is checked
+ * as a number and dropped: the item is the one asked for, and left out
+ * of the message it would cost the caller its header. */
 static int parse_section_name(imap4_section *s, struct imap4_arena *arena,
 			      const char *name, size_t len)
 {
@@ -69,16 +83,17 @@ static int parse_section_name(imap4_section *s, struct imap4_arena *arena,
 	const char *rest = close + 1;
 	size_t restlen = (size_t)(name + len - rest);
 	if (restlen > 0) {
-		/* "<" number ">": the digits are checked like any number */
+		/* "<" number ["." number] ">" */
 		if (restlen < 3 || rest[0] != '<' || rest[restlen - 1] != '>')
 			return IMAP4_EPROTO;
-		imap4_arg digits = {.type = IMAP4_ARG_ATOM,
-				    .len = restlen - 2,
-				    .str = imap4_arena_strndup(arena, rest + 1,
-							       restlen - 2)};
-		if (!digits.str)
-			return IMAP4_ENOMEM;
-		if (!imap4_arg_get_u32(&digits, &s->origin))
+		const char *num = rest + 1, *end = rest + restlen - 1;
+		const char *dot = memchr(num, '.', (size_t)(end - num));
+		uint32_t length;
+		if (dot &&
+		    !digits_u32(dot + 1, (size_t)(end - dot - 1), &length))
+			return IMAP4_EPROTO;
+		if (!digits_u32(num, (size_t)((dot ? dot : end) - num),
+		                &s->origin))
 			return IMAP4_EPROTO;
 		s->has_origin = true;
 	}

@@ -14,10 +14,11 @@
 /* Reads the len bytes of prefix, a FETCH response up to (not including)
  * a literal's "{n}" ("* 4 FETCH (UID 9 BODY[] "), and stores the sequence
  * number in *seq and the name of the item whose value holds the literal
- * into item as sent, origin included ("BODY[]<0>"), NUL-terminated. Earlier
- * literals of the response must be in the prefix whole, as the reader keeps
- * them. A literal nested in a value (an ENVELOPE subject) belongs to that
- * item.
+ * into item as sent, origin included ("BODY[]<0>"; "BODY[]<0.512>" from a
+ * server that echoes the length, which imap4_msg_parse types as BODY[] at
+ * origin 0 all the same), NUL-terminated. Earlier literals of the response
+ * must be in the prefix whole, as the reader keeps them. A literal nested
+ * in a value (an ENVELOPE subject) belongs to that item.
  *
  * 0; IMAP4_EPROTO when the prefix is not the start of a FETCH response or
  * does not end where a value can begin; IMAP4_ELIMIT when the name does not

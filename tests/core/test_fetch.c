@@ -2,6 +2,7 @@
  * Gmail, RFC 8474/8514 items, sections, and malformed items. */
 #include "view_test.h"
 
+#include "proto/fetch.h"
 #include "proto/resp.h"
 #include "proto/reader.h"
 
@@ -194,6 +195,70 @@ Test(fetch, partial_origin)
 	cr_assert_str_eq(m.sections->next->next->section, "TEXT");
 }
 
+/* WildDuck named the data of BODY.PEEK[...]<0.262144> with the length,
+ * where RFC 3501 says <0>: the same item, its origin taken, its length
+ * checked as a number and dropped. */
+Test(fetch, partial_origin_with_its_length)
+{
+	imap4_msg m = fetch_ok(
+	        "* 9 FETCH (UID 4 BODY[HEADER.FIELDS (FROM TO)]<0.262144> "
+	        "{20}\r\nFrom: ab\r\nTo: cd\r\n\r\n BODY[]<5.4294967295> "
+	        "\"z\")");
+	cr_assert_eq(m.have, IMAP4_HAVE_UID | IMAP4_HAVE_SECTIONS);
+	const imap4_section *s = m.sections;
+	cr_assert_str_eq(s->item, "BODY[HEADER.FIELDS (FROM TO)]");
+	cr_assert_str_eq(s->section, "HEADER.FIELDS (FROM TO)");
+	cr_assert(s->has_origin);
+	cr_assert_eq(s->origin, 0);
+	cr_assert_eq(s->len, 20);
+	cr_assert_eq(memcmp(s->data, "From: ab\r\nTo: cd\r\n\r\n", 20), 0);
+	s = s->next;
+	cr_assert_str_eq(s->item, "BODY[]");
+	cr_assert(s->has_origin);
+	cr_assert_eq(s->origin, 5);
+	cr_assert_str_eq(s->data, "z");
+	cr_assert_null(s->next);
+
+	/* with and without the length it is one item: the last one wins */
+	m = fetch_ok("* 9 FETCH (UID 4 BODY[]<0> \"a\" BODY[]<0.1> \"b\")");
+	cr_assert_str_eq(m.sections->data, "b");
+	cr_assert_null(m.sections->next);
+}
+
+/* The same name on a streamed literal: the item the sink was told of
+ * (imap4_fetch_prefix_parse names it as sent) is the message's section. */
+Test(fetch, streamed_partial_with_its_length)
+{
+	static const char head[] = "* 3 FETCH (UID 1 BODY[]<0.33554432> ";
+	static const char text[] = "* 3 FETCH (UID 1 BODY[]<0.33554432> "
+	                           "{5000000}\r\n)\r\n";
+	uint32_t seq;
+	char item[64];
+	cr_assert_eq(imap4_fetch_prefix_parse(&seq, item, sizeof(item), head,
+	                                      sizeof(head) - 1),
+	             0);
+	cr_assert_eq(seq, 3);
+	cr_assert_str_eq(item, "BODY[]<0.33554432>");
+
+	struct imap4_limits lim;
+	imap4_limits_init(&lim);
+	size_t off =
+	        strlen("* 3 FETCH (UID 1 BODY[]<0.33554432> {5000000}\r\n");
+	const imap4_resp *r;
+	cr_assert_eq(imap4_resp_parse(&r, &view_arena, text, sizeof(text) - 1,
+	                              &lim, &off, 1),
+	             0);
+	imap4_msg m;
+	cr_assert_eq(imap4_msg_parse(&m, r), 0);
+	cr_assert_eq(m.have, IMAP4_HAVE_UID | IMAP4_HAVE_SECTIONS);
+	cr_assert_str_eq(m.sections->item, "BODY[]");
+	cr_assert(m.sections->has_origin);
+	cr_assert_eq(m.sections->origin, 0);
+	cr_assert(m.sections->streamed);
+	cr_assert_null(m.sections->data);
+	cr_assert_eq(m.sections->len, 5000000);
+}
+
 Test(fetch, repeated_items_last_wins)
 {
 	imap4_msg m = fetch_ok("* 1 FETCH (UID 5 FLAGS (\\Seen) BODY[] \"a\" "
@@ -295,6 +360,15 @@ Test(fetch, a_malformed_value_leaves_its_item_out)
 	        "BODY[1]<x> NIL",
 	        "BODY[1]<> NIL",
 	        "BODY[1]<4294967296> NIL",
+	        "BODY[1]<4294967296.1> NIL",
+	        "BODY[1]<0.4294967296> NIL",
+	        "BODY[1]<0.x> NIL",
+	        "BODY[1]<0.-1> NIL",
+	        "BODY[1]<0.> NIL",
+	        "BODY[1]<.5> NIL",
+	        "BODY[1]<.> NIL",
+	        "BODY[1]<0.1.2> NIL",
+	        "BODY[1]<0 NIL",
 	        "BODY[1]junk NIL",
 	        "BODYSTRUCTURE NIL",
 	        "BODYSTRUCTURE (\"TEXT\")",
