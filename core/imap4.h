@@ -388,10 +388,14 @@ typedef struct imap4_msg {
  * `have` as if it had not come, and the rest of the message is typed: one
  * odd value must not cost a caller the message, nor a mirror the messages
  * after it. A caller that asked for an item and finds it missing can
- * tell the server left it out or garbled it. IMAP4_EPROTO when the
- * response is no FETCH's shape (no item list, an item without a value, a
- * name that is not an atom, message number 0) or its UID does not parse:
- * without it the message cannot be named. */
+ * tell the server left it out or garbled it. INTERNALDATE and SAVEDATE
+ * are RFC 3501's date-time or a form servers send instead: an RFC 5322
+ * date ("Mon, 02 Jan 2023 10:00:05 +0000", a zone named GMT) or a
+ * date-time without a zone, taken as UTC; an impossible date, time or
+ * zone is left out. IMAP4_EPROTO when the response is no FETCH's shape
+ * (no item list, an item without a value, a name that is not an atom,
+ * message number 0) or its UID does not parse: without it the message
+ * cannot be named. */
 IMAP4_API int imap4_msg_parse(imap4_msg *out, const imap4_resp *resp);
 
 /* Whether msg has flag (ignoring case, as IMAP flags are). */
@@ -577,8 +581,9 @@ IMAP4_API int imap4_parse_flags(char ***out, size_t *count, const char *s);
  * IMAP4_EINVAL. None of this is garbage that matters for safety: the
  * fields are two digits each, the arithmetic cannot overflow, and the
  * result is only a number. What a server sends is parsed strictly
- * instead (imap4_msg.internaldate: RFC 3501's ranges, a month in any
- * case, else IMAP4_EPROTO), since the daemon stores it. */
+ * instead (imap4_msg.internaldate: real ranges, a month in any case,
+ * the forms imap4_msg_parse lists, else left out), since the daemon
+ * stores it. */
 IMAP4_API int imap4_internaldate2tuple(time_t *out, int *tz_minutes,
 				       const char *s);
 

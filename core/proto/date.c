@@ -303,8 +303,12 @@ static bool read_num(const char **pp, int min_digits, int max_digits, int *out)
 	return true;
 }
 
-static int zone_minutes(const char *p, bool *ok)
+/* The zone at *pp, in minutes east; *pp after it. *ok is false for a
+ * numeric zone whose minutes pass 59, *known false for a name the table
+ * does not hold (RFC 5322 4.3: "-0000", unknown, counted as UTC). */
+static int zone_minutes(const char **pp, bool *ok, bool *known)
 {
+	const char *p = *pp;
 	static const struct {
 		const char *name;
 		int minutes;
@@ -313,7 +317,7 @@ static int zone_minutes(const char *p, bool *ok)
 	        {"EDT", -240}, {"CST", -360}, {"CDT", -300}, {"MST", -420},
 	        {"MDT", -360}, {"PST", -480}, {"PDT", -420},
 	};
-	*ok = true;
+	*ok = *known = true;
 	if (*p == '+' || *p == '-') {
 		int sign = *p == '-' ? -1 : 1;
 		p++;
@@ -322,28 +326,48 @@ static int zone_minutes(const char *p, bool *ok)
 			*ok = false;
 			return 0;
 		}
+		*pp = p;
 		return sign * ((hhmm / 100) * 60 + hhmm % 100);
 	}
 	size_t len = 0;
 	while (isalpha((unsigned char)p[len]))
 		len++;
+	*pp = p + len;
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
 		if (strlen(named[i].name) == len &&
 		    strncasecmp(p, named[i].name, len) == 0)
 			return named[i].minutes;
 	/* RFC 5322 4.3: other alphabetic zones are "-0000", unknown. */
+	*known = false;
 	return 0;
 }
 
-int imap4_rfc5322_date(time_t *out, int *tz_minutes, const char *s)
+/* day-name = "Mon" / "Tue" / "Wed" / "Thu" / "Fri" / "Sat" / "Sun" */
+static bool is_day_name(const char *p, size_t len)
 {
-	if (!s)
-		return IMAP4_EINVAL;
+	static const char days[7][4] = {"Mon", "Tue", "Wed", "Thu",
+	                                "Fri", "Sat", "Sun"};
+	for (int i = 0; i < 7; i++)
+		if (len == 3 && strncasecmp(p, days[i], 3) == 0)
+			return true;
+	return false;
+}
+
+/* The date-time at s. whole asks for a date and nothing else (a FETCH
+ * item's value): a day of the week that is one, a zone that is a number
+ * of at most 23:59 or a name the table holds (or none), and nothing but
+ * CFWS after it. Else, as an ENVELOPE's Date: is read, any word may stand
+ * for the day and anything may follow the zone. */
+static int rfc5322_date(time_t *out, int *tz_minutes, const char *s, bool whole)
+{
 	const char *p = skip_cfws(s);
 	/* optional day-of-week */
 	if (isalpha((unsigned char)*p)) {
+		const char *w = p;
 		while (isalpha((unsigned char)*p))
 			p++;
+		if (whole && !is_day_name(w, (size_t)(p - w)))
+			return IMAP4_EINVAL;
 		p = skip_cfws(p);
 		if (*p == ',')
 			p++;
@@ -388,10 +412,13 @@ int imap4_rfc5322_date(time_t *out, int *tz_minutes, const char *s)
 			return IMAP4_EINVAL;
 	}
 	p = skip_cfws(p);
-	bool ok = true;
-	int zone = *p ? zone_minutes(p, &ok) : 0;
+	bool ok = true, known = true;
+	int zone = *p ? zone_minutes(&p, &ok, &known) : 0;
 	if (!ok || day < 1 || day > month_days(year, month) || hour > 23 ||
 	    min > 59 || sec > 60 || year < 1900 || year > 9999)
+		return IMAP4_EINVAL;
+	if (whole && (!known || zone > 23 * 60 + 59 || zone < -(23 * 60 + 59) ||
+	              *skip_cfws(p) != '\0'))
 		return IMAP4_EINVAL;
 	if (sec == 60)
 		sec = 59; /* a leap second: one second early is close */
@@ -401,4 +428,20 @@ int imap4_rfc5322_date(time_t *out, int *tz_minutes, const char *s)
 	if (tz_minutes)
 		*tz_minutes = zone;
 	return 0;
+}
+
+int imap4_rfc5322_date(time_t *out, int *tz_minutes, const char *s)
+{
+	if (!s)
+		return IMAP4_EINVAL;
+	return rfc5322_date(out, tz_minutes, s, false);
+}
+
+int imap4_fetch_date_value(time_t *out, int *tz_minutes, const char *s)
+{
+	if (!out || !s)
+		return IMAP4_EINVAL;
+	if (imap4_internaldate_value(out, tz_minutes, s) == 0)
+		return 0;
+	return rfc5322_date(out, tz_minutes, s, true);
 }

@@ -9,4 +9,13 @@
  * 0, or IMAP4_EINVAL; *out and *tz_minutes (may be NULL) as there. */
 int imap4_internaldate_value(time_t *out, int *tz_minutes, const char *s);
 
+/* A date-time of a FETCH item (INTERNALDATE, SAVEDATE): the strict form
+ * of imap4_internaldate_value first, else what real servers have sent
+ * instead, read as an RFC 5322 date-time that must be the whole of s:
+ * "Mon, 02 Jan 2023 10:00:05 +0000", "02-Jan-2023 10:00:05 GMT", and
+ * without a zone "02-Jan-2023 10:00:05", taken as UTC. Impossible values
+ * (31-Feb, hour 25, zone -9999 or +2400, an unknown zone name) are still
+ * IMAP4_EINVAL. *out and *tz_minutes (may be NULL) as there. */
+int imap4_fetch_date_value(time_t *out, int *tz_minutes, const char *s);
+
 #endif

@@ -38,15 +38,17 @@ static const imap4_arg *sole_child(const imap4_arg *arg)
 	return arg->list;
 }
 
+/* INTERNALDATE and SAVEDATE: RFC 3501's date-time, or one of the forms
+ * servers send instead (imap4_fetch_date_value). */
 static int parse_date(time_t *t, int *tz, const imap4_arg *arg)
 {
-	/* date-time is a quoted string; an atom or a list is not a date. */
-	if (!arg || (arg->type != IMAP4_ARG_STRING &&
-		     arg->type != IMAP4_ARG_LITERAL) ||
-	    !arg->str)
+	/* date-time is a quoted string; an atom or a list is not a date,
+	 * nor is a literal with a NUL that would end it early. */
+	if (!arg ||
+	    (arg->type != IMAP4_ARG_STRING && arg->type != IMAP4_ARG_LITERAL) ||
+	    !arg->str || memchr(arg->str, '\0', arg->len))
 		return IMAP4_EPROTO;
-	return imap4_internaldate_value(t, tz, arg->str) < 0 ? IMAP4_EPROTO
-							     : 0;
+	return imap4_fetch_date_value(t, tz, arg->str) < 0 ? IMAP4_EPROTO : 0;
 }
 
 /* The digits of n bytes at p as a number within 32 bits: 1*DIGIT, checked

@@ -239,3 +239,26 @@ Test(rfc5322_date, garbage_is_einval)
 		             "accepted \"%s\"", bad[i]);
 	cr_assert_eq(t, 7, "nothing written on failure");
 }
+
+/* The forms the FETCH view takes besides RFC 3501's (test_fetch.c) are
+ * for it alone: imaplib's parser and the Date: parser read as before. */
+Test(rfc5322_date, fetch_forms_stay_in_the_fetch_view)
+{
+	time_t t = 7;
+	int tz = 9;
+	cr_assert_eq(imap4_internaldate2tuple(&t, &tz, "02-Jan-2023 10:00:05"),
+	             IMAP4_EINVAL);
+	cr_assert_eq(imap4_internaldate2tuple(
+	                     &t, &tz, "Mon, 02 Jan 2023 10:00:05 +0000"),
+	             IMAP4_EINVAL);
+	cr_assert_eq(t, 7);
+	/* an ENVELOPE's Date: may have anything after its zone */
+	cr_assert_eq(imap4_rfc5322_date(&t, &tz,
+	                                "Mon, 02 Jan 2023 10:00:05 +0100 junk"),
+	             0);
+	cr_assert_eq(t, 1672650005);
+	cr_assert_eq(tz, 60);
+	cr_assert_eq(imap4_rfc5322_date(&t, &tz, "Xyz, 2 Jan 2023 10:00 XYZ"),
+	             0);
+	cr_assert_eq(tz, 0);
+}

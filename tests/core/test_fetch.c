@@ -336,8 +336,21 @@ Test(fetch, a_malformed_value_leaves_its_item_out)
 	        "ENVELOPE NIL",
 	        "INTERNALDATE \"yesterday\"",
 	        "INTERNALDATE \"garbage\"",
-	        "INTERNALDATE \"17-Jul-1996 02:44:25\"",
 	        "INTERNALDATE \"32-Jul-1996 02:44:25 -0700\"",
+	        /* nor are these, in the forms servers send for one */
+	        "INTERNALDATE \"31-Feb-2020 00:00:00\"",
+	        "INTERNALDATE \"17-Jul-1996 25:44:25\"",
+	        "INTERNALDATE \"17-Jul-1996 02:44:25 GMT junk\"",
+	        "INTERNALDATE \"17-Jul-1996 02:44:25 +0000 junk\"",
+	        "INTERNALDATE \"17-Jul-1996 02:44:25 XYZ\"",
+	        "INTERNALDATE \"17-Jul-1996 02:44:25 +2400\"",
+	        "INTERNALDATE \"17-Jul-1996 02:44:25 +07\"",
+	        "INTERNALDATE \"Wed, 31 Feb 2020 00:00:00 +0000\"",
+	        "INTERNALDATE \"Wed, 17 Jul 1996 02:44:25 -9999\"",
+	        "INTERNALDATE \"Wed, 17 Jul 1996 25:44:25 +0000\"",
+	        "INTERNALDATE \"Someday, 17 Jul 1996 02:44:25 +0000\"",
+	        "INTERNALDATE \"17 Jul 1996\"",
+	        "INTERNALDATE \"\"",
 	        /* imap4_internaldate2tuple takes these as imaplib does; from
 	         * a server they are no date */
 	        "INTERNALDATE \"31-Feb-2020 00:00:00 +0000\"",
@@ -411,6 +424,51 @@ Test(fetch, a_malformed_value_leaves_its_item_out)
 			cr_expect_eq(m.modseq, 0, "%s", text);
 		}
 	}
+}
+
+/* Forms of INTERNALDATE real servers have sent for RFC 3501's date-time:
+ * taken, a date without a zone as UTC. */
+Test(fetch, internaldate_forms_servers_send)
+{
+	static const struct {
+		const char *date;
+		time_t t;
+		int tz;
+	} ok[] = {
+	        {"02-Jan-2023 10:00:05", 1672653605, 0},
+	        {" 2-Jan-2023 10:00:05", 1672653605, 0},
+	        {"Mon, 02 Jan 2023 10:00:05 +0000", 1672653605, 0},
+	        {"Mon, 02 Jan 2023 11:00:05 +0100", 1672653605, 60},
+	        {"02 Jan 2023 10:00:05 -0000", 1672653605, 0},
+	        {"02-Jan-2023 10:00:05 GMT", 1672653605, 0},
+	        {"02-Jan-2023 05:00:05 EST", 1672653605, -300},
+	        {"02-Jan-2023 10:00:05 +0000 (UTC)", 1672653605, 0},
+	        /* the strict form as ever */
+	        {"02-Jan-2023 12:00:05 +0200", 1672653605, 120},
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		char text[128];
+		snprintf(
+		        text, sizeof(text),
+		        "* 1 FETCH (UID 3 INTERNALDATE \"%s\" SAVEDATE \"%s\")",
+		        ok[i].date, ok[i].date);
+		imap4_msg m = fetch_ok(text);
+		cr_expect(m.have & IMAP4_HAVE_INTERNALDATE, "%s", text);
+		cr_expect_eq(m.internaldate, ok[i].t, "%s: %lld", text,
+		             (long long)m.internaldate);
+		cr_expect_eq(m.internaldate_tz, ok[i].tz, "%s", text);
+		cr_expect(m.have & IMAP4_HAVE_SAVEDATE, "%s", text);
+		cr_expect_eq(m.savedate, ok[i].t, "%s", text);
+	}
+	/* as a literal too, but not cut short by a NUL */
+	static const char lit[] =
+	        "* 1 FETCH (UID 3 INTERNALDATE {20}\r\n02-Jan-2023 10:00:05)";
+	imap4_msg m = fetch_ok(lit);
+	cr_expect_eq(m.internaldate, 1672653605);
+	static const char nul[] = "* 1 FETCH (UID 3 INTERNALDATE "
+	                          "{26}\r\n02-Jan-2023 10:00:05\0 junk)\r\n";
+	cr_assert_eq(imap4_msg_parse(&m, wire_n(nul, sizeof(nul) - 1)), 0);
+	cr_expect_eq(m.have, IMAP4_HAVE_UID);
 }
 
 /* A good value after a garbled one of the same item is taken. */
