@@ -1314,6 +1314,53 @@ Test(hostile, body_with_nul, .timeout = 60)
 	done(&h);
 }
 
+/* What real servers send outside RFC 3501, each of which failed its whole
+ * batch: an unquoted UTF-8 keyword, an INTERNALDATE in RFC 5322's form
+ * with GMT, a header section named with the length asked for
+ * (<0.262144>, WildDuck), and beside the mailbox a LIST entry whose name
+ * is an unquoted UTF-8 atom (explore32). */
+Test(hostile, what_real_servers_send_outside_the_rfc_is_read, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO LIST_CMD "S: * LIST () \"/\" ho_real\n"
+	                        "S: * LIST () \"/\" ho_real/Entw\xc3\xbcrfe\n"
+	                        "S: $TAG OK listed\n"
+	                        "C~ $TAG EXAMINE ho_real$\n"
+	                        "S: * 3 EXISTS\n"
+	                        "S: * OK [UIDVALIDITY 7] ok\n"
+	                        "S: * OK [UIDNEXT 4] ok\n"
+	                        "S: $TAG OK [READ-ONLY] examined\n"
+	                        "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	                        "S: * SEARCH 1 2 3\nS: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "1:3");
+	add(&sc,
+	    "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen B\xc3\xbcro) INTERNALDATE "
+	    "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE 120 ENVELOPE (NIL "
+	    "\"one\" NIL NIL NIL NIL NIL NIL NIL NIL))\n"
+	    "S: * 2 FETCH (UID 2 FLAGS () INTERNALDATE \"Tue, 01 Jul 2025 "
+	    "10:00:00 GMT\" RFC822.SIZE 121 ENVELOPE (NIL \"two\" NIL NIL "
+	    "NIL NIL NIL NIL NIL NIL))\n"
+	    "S+ * 3 FETCH (UID 3 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	    "10:00:00 +0000\" RFC822.SIZE 122 BODY[HEADER.FIELDS (DATE "
+	    "SUBJECT)]<0.262144> {18}\\r\\nSubject: three\\r\\n\\r\\n)\\r\\n\n"
+	    "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_real", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "internaldate = 1751364000 AND "
+	                               "size = 119 + uid AND (uid, flags, "
+	                               "subject) IN (VALUES (1, 'B\xc3\xbcro "
+	                               "\\Seen', 'one'), (2, '', 'two'), "
+	                               "(3, '', 'three'))"),
+	             3);
+	done(&h);
+}
+
 /* An RFC822.SIZE larger than the message sent (hosted Exchange's was
  * three times it): less than the <0.N> asked for is the whole message.
  * Taken for a truncated one, every body was fetched again at once and at
