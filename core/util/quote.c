@@ -11,13 +11,19 @@ size_t imap4_quote_start(char *dst, size_t cap, const char *src, size_t len)
 	for (; i < len; i++) {
 		unsigned char ch = (unsigned char)src[i];
 		bool plain = ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
+		bool escaped = ch == '"' || ch == '\\';
+		size_t need = plain ? 1 : escaped ? 2 : 4;
 
-		if (ch == '\r' || ch == '\n' || o + (plain ? 1 : 4) >= cap)
+		if (ch == '\r' || ch == '\n' || o + need >= cap)
 			break;
-		if (plain)
+		if (plain) {
 			dst[o++] = (char)ch;
-		else
+		} else if (escaped) {
+			dst[o++] = '\\';
+			dst[o++] = (char)ch;
+		} else {
 			o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", ch);
+		}
 	}
 	dst[o] = '\0';
 	return i;

@@ -10,9 +10,11 @@
 #include <stddef.h>
 
 /* Writes the start of src (len bytes, up to its first CR or LF) into dst
- * (cap > 0 bytes, always NUL-terminated), with control bytes, bytes above
- * 0x7e, '"' and '\' written as \xHH. Stops before a character that would
- * not fit whole. Returns the number of bytes of src shown. */
+ * (cap > 0 bytes, always NUL-terminated), as C would quote it: '"' and '\'
+ * after a backslash (a quoted excerpt of IMAP is full of both, and \x22
+ * made it hard to read), control bytes and bytes above 0x7e as \xHH.
+ * Stops before a character that would not fit whole. Returns the number
+ * of bytes of src shown. */
 size_t imap4_quote_start(char *dst, size_t cap, const char *src, size_t len);
 
 #endif

@@ -1156,7 +1156,7 @@ Test(commands, malformed_fetch_is_quoted_in_the_error)
 	cr_assert_eq(msgs, 0);
 	cr_assert(strstr(imap4_last_error(h)->message,
 	                 "malformed FETCH response (protocol violation by "
-	                 "server): \"* 1 FETCH (UID 0 FLAGS (\\x5cSeen))\""),
+	                 "server): \"* 1 FETCH (UID 0 FLAGS (\\\\Seen))\""),
 	          "%s", imap4_last_error(h)->message);
 	api_done(&t);
 }

@@ -53,6 +53,19 @@ Test(reader_why, malformed_response_is_quoted_printably)
 	imap4_reader_clear(&r);
 }
 
+/* Quotes and backslashes, all over IMAP, read as C would write them. */
+Test(reader_why, quotes_and_backslashes_read_as_in_c)
+{
+	struct imap4_reader r;
+	imap4_reader_init(&r, NULL);
+	cr_assert_eq(
+	        feed_all(&r, "* 1 FETCH (FLAGS (\\Seen k\x01) X \"a\")\r\n"),
+	        IMAP4_EPROTO);
+	cr_assert_str_eq(r.why, "a malformed response: \"* 1 FETCH (FLAGS "
+	                        "(\\\\Seen k\\x01) X \\\"a\\\")\"");
+	imap4_reader_clear(&r);
+}
+
 Test(reader_why, nul_in_a_line)
 {
 	struct imap4_reader r;
