@@ -54,13 +54,16 @@ static bool cleartext_peer_ok(imap4 *h, const struct conf_account *acct,
 	return false;
 }
 
-/* What a server says while we authenticate is shown with the secret and
- * anything like base64 masked: a server that quotes the credentials it
- * refused ("NO bad password hunter2", "NO cannot decode
- * AGpvZQBodW50ZXIy") must not get them into our log. */
+/* What a server says while we authenticate is shown with the secret,
+ * any piece of it and anything like base64 masked: a server that quotes
+ * the credentials it refused ("NO bad password hunter2", "NO cannot
+ * decode AGpvZQBodW50ZXIy", "pw expired: hunt") must not get them into
+ * our log, nor into the cache's last_error. */
 static void redact(char *s, size_t len, const char *secret)
 {
-	redact_secret(s, len, secret, secret ? strlen(secret) : 0, false);
+	size_t n = secret ? strlen(secret) : 0;
+	redact_secret(s, len, secret, n, false);
+	redact_secret_parts(s, len, secret, n);
 	redact_encoded(s, len);
 }
 
@@ -211,9 +214,11 @@ static bool takes(const imap4 *h, const char *mech)
 
 /* The secret goes only by a way the server takes: a mechanism it does
  * not list, or LOGIN it disabled, would put the secret on the wire for a
- * refusal at best. */
-static int authenticate(imap4 *h, const struct conf_account *acct,
-                        const struct secret *s, char *err, size_t errlen)
+ * refusal at best. The way: 0 with *mech the SASL mechanism, NULL for
+ * LOGIN; -1 with err when there is none, found before the secret is
+ * asked for (a password_command may prompt, a token_command refresh). */
+static int auth_way(imap4 *h, const struct conf_account *acct, const char **way,
+                    char *err, size_t errlen)
 {
 	char list[256];
 	const char *mech = conf_auth_mechanism(acct->auth);
@@ -243,30 +248,63 @@ static int authenticate(imap4 *h, const struct conf_account *acct,
 		         list);
 		return -1;
 	}
-	if (mech)
-		return imap4_authenticate_sasl(h, mech, NULL, acct->user,
-		                               s->data);
-	return imap4_login(h, acct->user, s->data);
+	*way = mech;
+	return 0;
+}
+
+/* An OAuth token the library would not send (RFC 6750's b64token: what
+ * else would end the "auth=" field early), said plainly: it was "unknown
+ * mechanism or bad credentials", retried as a passing failure. */
+static void bad_token(const struct secret *s, char *err, size_t errlen)
+{
+	bool bearer = s->data && strncasecmp(s->data, "Bearer ", 7) == 0;
+	snprintf(err, errlen,
+	         "authentication: what token_command printed is not an OAuth "
+	         "access token (RFC 6750: letters, digits and -._~+/, then "
+	         "=)%s",
+	         bearer ? "; print the token alone, without \"Bearer \"" : "");
+}
+
+static int authenticate(imap4 *h, const struct conf_account *acct,
+                        const char *mech, const struct secret *s, char *err,
+                        size_t errlen)
+{
+	if (!mech)
+		return imap4_login(h, acct->user, s->data);
+	int rc = imap4_authenticate_sasl(h, mech, NULL, acct->user, s->data);
+	/* The mechanism is the configuration's, checked; the user has no
+	 * control character (config.c): only the token is left. */
+	if (rc == IMAP4_EINVAL &&
+	    acct->secret_kind == CONF_SECRET_TOKEN_COMMAND)
+		bad_token(s, err, errlen);
+	return rc;
 }
 
 /* RFC 3501 7.1: an ALERT "MUST be presented to the user": what the login
- * brought (a password about to expire, a quota), as a warning. The server
- * chooses the text and had our secret a moment ago: any piece of it is
- * masked, as in a password command's words. */
+ * brought (a password about to expire, a quota), as a warning, whether
+ * the login passed or not. The server chooses the text and had our secret
+ * a moment ago, maybe echoed raw, quoted or in base64: masked as all it
+ * says then (redact). A refusal's own text is the login's error already:
+ * with completion false it is not told twice. */
 static void tell_alerts(imap4 *h, const struct conf_account *acct,
-                        const struct secret *s)
+                        const struct secret *s, bool completion)
 {
 	size_t n = imap4_data_count(h);
 	for (size_t i = 0; i <= n; i++) {
-		const imap4_resp *r =
-		        i < n ? imap4_data_at(h, i) : imap4_completion(h);
+		const imap4_resp *r = i < n        ? imap4_data_at(h, i)
+		                      : completion ? imap4_completion(h)
+		                                   : NULL;
 		if (!r || !r->code || strcmp(r->code, "ALERT") != 0)
 			continue;
+		const char *said = r->text ? r->text : "";
+		size_t len = strlen(said);
+		char *copy = redacted_copy(said, len, s->data ? s->data : "");
+		if (!copy)
+			continue;
 		char text[512];
-		snprintf(text, sizeof(text), "%s", r->text ? r->text : "");
-		if (s->data)
-			redact_secret_parts(text, strlen(text), s->data,
-			                    strlen(s->data));
+		log_sanitize(text, sizeof(text), copy, len);
+		free_secret_copy(copy, len);
+		redact(text, strlen(text), s->data ? s->data : "");
 		log_warning(acct->name, NULL, "the server's alert: %s", text);
 	}
 }
@@ -360,6 +398,14 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		*out = h; /* PREAUTH: nothing to send */
 		return 0;
 	}
+	const char *mech = NULL;
+	char refused[400] = "";
+	if (auth_way(h, acct, &mech, refused, sizeof(refused)) < 0) {
+		snprintf(err, errlen, "%s", refused);
+		*why = login_refusal(h);
+		give_up(&h, true, handle, payload);
+		return -1;
+	}
 	struct secret s = {0};
 	if (secret_obtain(&s, acct, cancel_fd, err, errlen) < 0) {
 		*why = CONN_FAIL_CONFIG;
@@ -367,22 +413,23 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		return -1;
 	}
 	authenticating = s.data ? s.data : "";
-	char refused[400] = "";
-	rc = authenticate(h, acct, &s, refused, sizeof(refused));
+	rc = authenticate(h, acct, mech, &s, refused, sizeof(refused));
 	authenticating = NULL;
-	if (rc == IMAP4_OK)
-		tell_alerts(h, acct, &s);
-	if (refused[0])
-		snprintf(err, errlen, "%s", refused);
-	else if (rc != IMAP4_OK)
-		describe(err, errlen, "authentication", h, rc,
-		         s.data ? s.data : "");
-	secret_clear(&s);
+	if (rc >= 0 || rc == IMAP4_ENO)
+		tell_alerts(h, acct, &s, rc == IMAP4_OK);
 	if (refused[0]) {
-		*why = login_refusal(h);
+		/* The token, which only its command can mend; the session
+		 * is sound, nothing was sent. */
+		snprintf(err, errlen, "%s", refused);
+		secret_clear(&s);
+		*why = CONN_FAIL_CONFIG;
 		give_up(&h, true, handle, payload);
 		return -1;
 	}
+	if (rc != IMAP4_OK)
+		describe(err, errlen, "authentication", h, rc,
+		         s.data ? s.data : "");
+	secret_clear(&s);
 	if (rc != IMAP4_OK) {
 		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? login_refusal(h)
 		                                         : conn_classify(rc);

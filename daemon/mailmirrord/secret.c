@@ -102,6 +102,13 @@ static int check_stat(const struct stat *st, const char *path, char *err,
 		        err, errsz, NULL,
 		        "password_file %s is readable by others (chmod 600)",
 		        path);
+	/* Whoever may write it may put their own password there, and read
+	 * the mail it opens. */
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return fail(
+		        err, errsz, NULL,
+		        "password_file %s is writable by others (chmod 600)",
+		        path);
 	return 0;
 }
 
@@ -173,11 +180,13 @@ int secret_from_file(struct secret *out, const char *account, const char *path,
 		     SECRET_FILE_MAX);
 		goto out;
 	}
-	/* Editors end files with a newline; it is not part of the password. */
-	if (len > 0 && buf[len - 1] == '\n')
+	/* Editors end files with a newline (LF or CR LF); it is not part of
+	 * the password. A lone CR is: mailmirror.conf(5). */
+	if (len > 0 && buf[len - 1] == '\n') {
 		len--;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
+		if (len > 0 && buf[len - 1] == '\r')
+			len--;
+	}
 	rc = keep(out, account, "password_file", buf, len, err, errsz);
 out:
 	if (buf != NULL) {

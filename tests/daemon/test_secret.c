@@ -103,6 +103,22 @@ Test(secret, file_refused)
 	write_file("pw", "x\n", 2, 0604);
 	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
 
+	/* explore33: whoever may write it may put their own password in */
+	write_file("pw", "x\n", 2, 0620);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file pw is writable "
+	                      "by others (chmod 600)");
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	write_file("pw", "x\n", 2, 0602);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+
+	/* A lone CR is no newline (mailmirror.conf(5)): part of the file's
+	 * one line, which may not hold it. */
+	write_file("pw", "pw\r", 3, 0600);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file contains a NUL, "
+	                      "CR or LF byte");
+
 	cr_assert(mkfifo("fifo", 0600) == 0);
 	cr_assert_eq(secret_from_file(&s, "work", "fifo", err, sizeof(err)),
 	             -1);

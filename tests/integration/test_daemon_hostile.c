@@ -576,10 +576,44 @@ Test(hostile, logindisabled_in_clear_gets_no_secret, .timeout = 60)
 	      "S: * BYE bye\n"
 	      "S: $TAG OK bye\n"
 	      "EOF\n");
+	/* Nor is the secret asked for: a password_command may prompt. */
+	char marker[600], cmd[800];
+	snprintf(marker, sizeof(marker), "%s/asked", h.f.dir);
+	snprintf(cmd, sizeof(cmd), "password_command = \"touch %s; echo pw\";",
+	         marker);
+	conf_replace(&h.f, "password = \"" PASSWORD "\";", cmd);
 	struct outcome o = run(&h);
 	finish(&h);
 	check_failed(&h, o);
 	check_log(&h, "LOGINDISABLED", "starttls", NULL);
+	cr_assert_neq(access(marker, F_OK), 0,
+	              "password_command ran for a login that cannot be");
+	done(&h);
+}
+
+/* token_command printing what is no OAuth token ("Bearer x", a JSON
+ * answer): said plainly, as the configuration's error; it was "unknown
+ * mechanism or bad credentials", retried within seconds. */
+Test(hostile, a_malformed_token_is_named, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_tok",
+	      "S: * OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2 SASL-IR] hi\n"
+	      "C~ $TAG LOGOUT$\n"
+	      "S: * BYE bye\n"
+	      "S: $TAG OK bye\n"
+	      "EOF\n");
+	conf_replace(&h.f, "password = \"" PASSWORD "\";",
+	             "auth = \"xoauth2\"; token_command = \"echo 'Bearer "
+	             "ya29.tok'\";");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "what token_command printed is not an OAuth access token",
+	          "print the token alone, without \"Bearer \"", NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "ya29.tok"), "%s", log);
+	free(log);
 	done(&h);
 }
 
@@ -2075,6 +2109,63 @@ Test(hostile, a_login_alert_is_a_warning, .timeout = 60)
 	char *log = read_log(&h);
 	cr_assert_null(strstr(log, "Hostile-s3"), "%s", log);
 	free(log);
+	done(&h);
+}
+
+/* An ALERT that echoes the credentials in another form than the raw
+ * password (base64 of LOGIN's or PLAIN's, the quoted string) is masked:
+ * only raw pieces were (explore33). */
+Test(hostile, an_alert_echoing_the_secret_encoded_is_masked, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, GREETING "C~ $TAG LOGIN \n"
+	                  "S: * OK [ALERT] we got "
+	                  "bWFsbG9yeQBIb3N0aWxlLXMzY3JldC1QVw== from you\n"
+	                  "S: $TAG OK [CAPABILITY IMAP4rev1] logged in\n");
+	add_box(&sc, "ho_alert64", 0);
+	add(&sc, LOGOUT);
+	start(&h, "ho_alert64", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_log(&h, "the server's alert: we got ", " from you", NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "bWFsbG9yeQBIb3N0aWxlLXMzY3JldC1QVw"), "%s",
+	               log);
+	free(log);
+	done(&h);
+}
+
+/* A refused login's ALERT reaches the user too (it was seen at -vv only),
+ * and a piece of the password in the refusal is masked in the log and in
+ * the cache's last_error (the whole of it only was). */
+Test(hostile, a_refused_login_tells_its_alert_and_masks_pieces, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_alertno",
+	      GREETING "C~ $TAG LOGIN \n"
+	               "S: * NO [ALERT] Your password has expired\n"
+	               "S: $TAG NO [AUTHENTICATIONFAILED] pw Hostile-s3cr "
+	               "partial\n"
+	               "EOF\n");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h,
+	          "warning: [hostile] the server's alert: Your password has "
+	          "expired",
+	          "partial", NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "Hostile-s3"), "%s", log);
+	cr_assert_null(strstr(log, "s3cr"), "%s", log);
+	free(log);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
+	                               "last_error LIKE '%s3cr%'"),
+	             0);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
+	                               "last_error LIKE '%partial%'"),
+	             1);
 	done(&h);
 }
 
