@@ -1057,7 +1057,7 @@ static void *run(void *arg)
 	}
 	if (!a->once && w.store)
 		store_account_set_state(w.store, w.account_id, "stopped");
-	sync_clear(&w.sync);
+	sync_end(&w.sync);
 	store_close(&w.store);
 	pthread_mutex_lock(&a->lock);
 	a->done = true;

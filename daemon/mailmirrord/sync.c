@@ -154,6 +154,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->store_full = false;
 	c->notify_on = false;
 	c->condstore = c->qresync = false;
+	sync_opened(c, "", IMAP4_NO);
 	c->id_told = false;
 	imap4_set_unsolicited(h, sync_on_unsolicited, c);
 	/* RFC 7162 3.2.3: ENABLE QRESYNC implies CONDSTORE. */
@@ -177,6 +178,12 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	return SYNC_OK;
 }
 
+void sync_end(struct sync_ctx *c)
+{
+	sync_clear(c);
+	sync_opened(c, "", IMAP4_NO);
+}
+
 void sync_clear(struct sync_ctx *c)
 {
 	for (size_t i = 0; i < c->nboxes; i++)
@@ -192,6 +199,33 @@ static bool same_mailbox(const char *a, const char *b)
 {
 	return strcmp(a, b) == 0 ||
 	       (strcasecmp(a, "INBOX") == 0 && strcasecmp(b, "INBOX") == 0);
+}
+
+void sync_opened(struct sync_ctx *c, const char *name, int rc)
+{
+	free(c->open_name);
+	/* Out of memory: not known, which sync_status takes for name. */
+	c->open_name = rc == IMAP4_OK ? strdup(name) : NULL;
+}
+
+int sync_status(struct sync_ctx *c, const char *name, const char *items)
+{
+	/* EXAMINE is all the daemon opens with, so CLOSE expunges nothing
+	 * (RFC 3501 6.4.2). */
+	if (imap4_state(c->h) == IMAP4_STATE_SELECTED &&
+	    (!c->open_name || same_mailbox(c->open_name, name))) {
+		sync_beat(c);
+		int rc = imap4_has_capability(c->h, "UNSELECT")
+		                 ? imap4_unselect(c->h)
+		                 : imap4_close(c->h);
+		c->selected = NULL;
+		c->sel_dirty = false;
+		sync_opened(c, name, IMAP4_NO);
+		if (rc < 0)
+			return rc;
+	}
+	sync_beat(c);
+	return imap4_status(c->h, name, items);
 }
 
 bool sync_status_of(const struct sync_ctx *c, const char *name,
@@ -844,6 +878,7 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 		irc = imap4_select_ex(c->h, &info, b->name, &sp,
 		                      sync_on_select_data, &f);
 	}
+	sync_opened(c, b->name, irc);
 	if (irc != IMAP4_OK) {
 		/* Nothing is selected, so no news is pending about it: a
 		 * mailbox that cannot be selected is retried at the next
@@ -946,10 +981,9 @@ static int status_news(struct sync_ctx *c, const struct sync_box *b, bool *news,
 	const char *items =
 	        c->condstore ? "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
 	                     : "(MESSAGES UIDNEXT UIDVALIDITY)";
-	sync_beat(c);
-	int rc = imap4_status(c->h, b->name, items);
+	int rc = sync_status(c, b->name, items);
 	if (tell_id(c, rc))
-		rc = imap4_status(c->h, b->name, items);
+		rc = sync_status(c, b->name, items);
 	*news = false;
 	*answered = rc == IMAP4_OK;
 	if (rc != IMAP4_OK)

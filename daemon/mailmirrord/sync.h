@@ -83,6 +83,10 @@ struct sync_ctx {
 	struct sync_box *boxes; /* the wanted mailboxes of the last LIST */
 	size_t nboxes;
 	const struct sync_box *selected; /* mailbox now selected */
+	/* The mailbox open in the session, whether or not the sync trusts
+	 * its state (selected): malloc'ed, NULL when none or not known
+	 * (sync_opened) */
+	char *open_name;
 	uint32_t sel_exists;             /* EXISTS as the server last said */
 	uint32_t sel_expunges;   /* EXPUNGE and VANISHED seen: each one moves
 	                            sequence numbers */
@@ -147,6 +151,8 @@ int sync_attach(struct sync_ctx *c, imap4 *h);
 
 /* Frees the mailbox list; c can be attached again. */
 void sync_clear(struct sync_ctx *c);
+/* Frees all c holds, when its account's thread ends. */
+void sync_end(struct sync_ctx *c);
 
 /* LIST: records the wanted mailboxes, drops from the cache those the server
  * no longer has (renames keep their messages), fills c->boxes. A cached

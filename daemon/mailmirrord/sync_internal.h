@@ -40,6 +40,15 @@ int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
 void sync_tell_errors(struct sync_ctx *c);
 /* A cache failure: rolls back, SYNC_ESTORE. */
 int sync_fail_store(struct sync_ctx *c, const char *what);
+/* After an EXAMINE of name: it is open when rc is IMAP4_OK, and nothing
+ * is when not (RFC 3501 6.3.1: a failed SELECT closes the mailbox open). */
+void sync_opened(struct sync_ctx *c, const char *name, int rc);
+/* STATUS of name: imap4_status's answer. The mailbox open in the session
+ * is closed first when it is name, or is not known: Dovecot answers
+ * a STATUS of the selected mailbox from the session's view, which only a
+ * NOOP brings up to date ("[CLIENTBUG] Status on selected mailbox"): a
+ * poll saw no new mail, and a deleted mailbox was still there. */
+int sync_status(struct sync_ctx *c, const char *name, const char *items);
 /* The last command's STATUS answer about name, which servers may send
  * beside others (NOTIFY's, unasked ones): true with *out filled, else
  * false with *out zeroed. Taken by position, a STATUS of another mailbox

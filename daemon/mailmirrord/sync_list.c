@@ -128,8 +128,7 @@ static int status_uidvalidity(struct sync_ctx *c, const char *name,
                               uint32_t *uidvalidity)
 {
 	*uidvalidity = 0;
-	sync_beat(c);
-	int rc = imap4_status(c->h, name, "(UIDVALIDITY)");
+	int rc = sync_status(c, name, "(UIDVALIDITY)");
 	imap4_status_info st;
 	if (rc == IMAP4_OK && sync_status_of(c, name, &st) &&
 	    (st.have & IMAP4_ST_UIDVALIDITY))
@@ -210,6 +209,7 @@ static int holds_cached(struct sync_ctx *c, int64_t id, const char *name)
 	struct sample_check sc = {.keys = keys, .n = n};
 	sync_beat(c);
 	int irc = imap4_select_ex(c->h, &info, name, &sp, NULL, NULL);
+	sync_opened(c, name, irc);
 	if (irc == IMAP4_OK)
 		irc = imap4_fetch_each(c->h, true, set,
 		                       "(UID RFC822.SIZE INTERNALDATE)",

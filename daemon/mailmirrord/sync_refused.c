@@ -58,11 +58,11 @@ static bool said_no_code(const struct sync_ctx *c)
 static int ask_other(struct sync_ctx *c, const struct sync_box *b,
                      const char *what, const char **other)
 {
-	sync_beat(c);
 	if (strcmp(what, "STATUS") != 0) {
 		*other = "STATUS";
-		return imap4_status(c->h, b->name, "(UIDVALIDITY)");
+		return sync_status(c, b->name, "(UIDVALIDITY)");
 	}
+	sync_beat(c);
 	*other = "EXAMINE";
 	/* A failed SELECT leaves nothing selected (RFC 3501 6.3.1), a good
 	 * one selects b outside the sync's bookkeeping: either way the next
@@ -71,7 +71,9 @@ static int ask_other(struct sync_ctx *c, const struct sync_box *b,
 	c->sel_dirty = false;
 	struct imap4_select_params sp = {.readonly = true};
 	imap4_mailbox_info info;
-	return imap4_select_ex(c->h, &info, b->name, &sp, NULL, NULL);
+	int rc = imap4_select_ex(c->h, &info, b->name, &sp, NULL, NULL);
+	sync_opened(c, b->name, rc);
+	return rc;
 }
 
 /* b is refused as not existing (sure: in so many words): its messages go

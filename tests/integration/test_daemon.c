@@ -456,6 +456,28 @@ Test(daemon, an_unchanged_poll_marks_the_mailbox_synced, .timeout = 120)
 	teardown(&f);
 }
 
+/* Nothing watched: the mailbox a poll synced last stays open in the
+ * session, and Dovecot answers a STATUS of the open mailbox from the
+ * session's view ("[CLIENTBUG] Status on selected mailbox"), which only a
+ * NOOP updates. The next poll's STATUS saw no new mail, until another
+ * mailbox was opened (explore31). */
+Test(daemon, a_poll_sees_news_of_the_mailbox_left_open, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_open", "dm_open_nothing", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_open"), 0);
+	cr_assert_eq(sh(CTL " fill dm_open 2 8"), 0);
+	pid_t pid = start_daemon(&f);
+	assert_converged(&f, 10);
+	/* After the first pass, while the mailbox stays open */
+	sleep(1);
+	cr_assert_eq(sh(CTL " append dm_open 'news of the open mailbox'"), 0);
+	/* Two polls and slack */
+	assert_converged(&f, 25);
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
 /* --once leaves the account as it ended, for mailmirror status: in error
  * with the reason, then stopped with no error after a good run. */
 Test(daemon, once_records_how_the_account_ended, .timeout = 120)

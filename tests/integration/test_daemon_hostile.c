@@ -64,6 +64,12 @@
 	"S: $TAG OK bye\n"                                                     \
 	"EOF\n"
 
+/* The mailbox open in the session closed before a STATUS of it: Dovecot
+ * answers that from the session's view (sync_status). */
+#define CLOSE_CMD                                                              \
+	"C~ $TAG CLOSE$\n"                                                     \
+	"S: $TAG OK closed\n"
+
 /* A script grown piece by piece; the test fails when memory runs out. */
 struct script {
 	char *s;
@@ -2071,7 +2077,7 @@ Test(hostile, a_short_list_drops_no_mailbox_status_finds, .timeout = 60)
 	add(&s2, HELLO);
 	add_unchanged(&s2, "ho_sl", 3);
 	add(&s2, LIST_CMD
-	    "S: $TAG OK listed\n"
+	    "S: $TAG OK listed\n" CLOSE_CMD
 	    "C~ $TAG STATUS ho_sl \\(UIDVALIDITY\\)$\n"
 	    "S: * STATUS ho_sl (UIDVALIDITY 7)\nS: $TAG OK status\n" LOGOUT);
 	restart(&h, s2.s);
@@ -2180,7 +2186,7 @@ Test(hostile, a_status_of_another_mailbox_is_not_the_answer, .timeout = 60)
 	struct script s2 = {0};
 	add(&s2, HELLO);
 	add_unchanged(&s2, "ho_sd", 3);
-	add(&s2, LIST_CMD "S: $TAG OK listed\n"
+	add(&s2, LIST_CMD "S: $TAG OK listed\n" CLOSE_CMD
 	                  "C~ $TAG STATUS ho_sd \\(UIDVALIDITY\\)$\n"
 	                  "S: * STATUS ho_sd (UIDVALIDITY 9)\n"
 	                  "S: * STATUS Decoy (UIDVALIDITY 7)\n"
@@ -2926,24 +2932,25 @@ Test(hostile, a_short_list_in_a_live_session_starts_a_new_one, .timeout = 90)
 	struct script sc = {0};
 	add_idle_start(&sc, "ho_rw");
 	/* The poll, at the shortest poll_interval. */
-	add(&sc, "TIMEOUT 15000\n"
-	         "C: DONE\n"
-	         "S: $TAG OK idle done\n" LIST_CMD "S: $TAG OK listed\n"
-	         "C~ $TAG STATUS ho_rw \\(UIDVALIDITY\\)$\n"
-	         "S: * STATUS ho_rw (UIDVALIDITY 7)\n"
-	         "S: $TAG OK status\n"
-	         "C~ $TAG LOGOUT$\n"
-	         "S: * BYE logging out\n"
-	         "S: $TAG OK bye\n"
-	         "EOF\n"
-	         "ACCEPT\n"
-	         "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
-	         "C~ $TAG LOGIN \n"
-	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n");
+	add(&sc,
+	    "TIMEOUT 15000\n"
+	    "C: DONE\n"
+	    "S: $TAG OK idle done\n" LIST_CMD "S: $TAG OK listed\n" CLOSE_CMD
+	    "C~ $TAG STATUS ho_rw \\(UIDVALIDITY\\)$\n"
+	    "S: * STATUS ho_rw (UIDVALIDITY 7)\n"
+	    "S: $TAG OK status\n"
+	    "C~ $TAG LOGOUT$\n"
+	    "S: * BYE logging out\n"
+	    "S: $TAG OK bye\n"
+	    "EOF\n"
+	    "ACCEPT\n"
+	    "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
+	    "C~ $TAG LOGIN \n"
+	    "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n");
 	add_unchanged(&sc, "ho_rw", 1);
 	/* Short again: kept again, but not a new session within minutes,
 	 * nor the same warning again. */
-	add(&sc, LIST_CMD "S: $TAG OK listed\n"
+	add(&sc, LIST_CMD "S: $TAG OK listed\n" CLOSE_CMD
 	                  "C~ $TAG STATUS ho_rw \\(UIDVALIDITY\\)$\n"
 	                  "S: * STATUS ho_rw (UIDVALIDITY 7)\n"
 	                  "S: $TAG OK status\n");
