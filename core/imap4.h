@@ -665,8 +665,9 @@ typedef int (*imap4_literal_sink)(void *payload,
  *   untagged responses and as much again, at most, for the copy of its
  *   tagged completion. Both bounds hold during the copy: a response whose
  *   copy would pass them is not kept (IMAP4_ELIMIT);
- * - the data imap4_response() pops: 4 MiB (64 names of 64 KiB).
- * With the defaults: 128 MiB + 500 MiB + 2 * 256 MiB + 4 MiB, about
+ * - the data imap4_response() pops: 8 MiB (64 names of 64 KiB, held in
+ *   buffers of twice that at most).
+ * With the defaults: 128 MiB + 500 MiB + 2 * 256 MiB + 8 MiB, about
  * 1.1 GiB. A copy costs about what the parse did (64 bytes an argument)
  * plus the raw bytes, so max_untagged keeps fewer arguments than
  * max_args lets one response have.
@@ -848,13 +849,30 @@ IMAP4_API const imap4_resp *imap4_completion(const imap4 *h);
 IMAP4_API size_t imap4_data_count(const imap4 *h);
 IMAP4_API const imap4_resp *imap4_data_at(const imap4 *h, size_t i);
 
-/* imaplib.response(code): the data of the most recent untagged response or
- * response code named name (EXISTS, UIDVALIDITY, READ-WRITE, ...) received
- * since it was last asked for, as raw text; NULL when none. Popped, like
- * imaplib. The string is malloc'ed; the caller frees. The messages that
- * imap4_fetch_each() hands to its callback are the callback's and are not
- * kept here. */
+/* imaplib.response(code). The handle keeps, per name, the data of every
+ * untagged response and response code of that name (EXISTS, UIDVALIDITY,
+ * READ-WRITE, ...) received since the name was last asked for, as raw
+ * text ("3" for "* 3 EXISTS", "42" for "[UIDVALIDITY 42]").
+ * imap4_response() gives the most recent of them, imap4_responses() all
+ * of them, oldest first, as imaplib's response() does (after three
+ * EXISTS, response('EXISTS') is [b'0', b'1', b'2']); either pops every
+ * value of the name. NULL (and *count 0) when none came.
+ * imap4_response()'s string is malloc'ed, and so is imap4_responses()'
+ * *out: a NULL-terminated array of *count strings (count may be NULL)
+ * in one block with them, freed with one free() (as imap4_parse_flags
+ * gives its flags). 0, IMAP4_EINVAL (NULL out, h or name) or
+ * IMAP4_ENOMEM (the values then stay).
+ * Bounded, unlike imaplib's lists: the values of one name count at most
+ * 64 KiB, each its bytes, its NUL and its pointer in that array. One
+ * more value that would pass that makes the oldest go, as many as needed,
+ * so the newest are kept; a value that passes it alone (a big SEARCH
+ * result) is not kept, and the older ones of its name are dropped with
+ * it, since none of them is the most recent (it is in the command's data,
+ * imap4_data_*). The messages that imap4_fetch_each() hands to its
+ * callback are the callback's and are not kept here. */
 IMAP4_API int imap4_response(char **out, imap4 *h, const char *name);
+IMAP4_API int imap4_responses(char ***out, size_t *count, imap4 *h,
+			      const char *name);
 
 /* Untagged responses that no command asked for (EXISTS, EXPUNGE, FETCH
  * FLAGS, NOTIFY's STATUS/LIST, ...) go to cb before anything else. */

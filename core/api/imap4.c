@@ -595,6 +595,20 @@ int imap4_response(char **out, imap4 *h, const char *name)
 	return imap4_session_pop(&h->sess, name, out);
 }
 
+int imap4_responses(char ***out, size_t *count, imap4 *h, const char *name)
+{
+	size_t n;
+
+	if (out == NULL)
+		return IMAP4_EINVAL;
+	*out = NULL;
+	if (count)
+		*count = 0;
+	if (h == NULL || name == NULL)
+		return IMAP4_EINVAL;
+	return imap4_session_pop_all(&h->sess, name, out, count ? count : &n);
+}
+
 void imap4_set_unsolicited(imap4 *h, imap4_untagged_cb cb, void *payload)
 {
 	if (h == NULL)

@@ -11,12 +11,16 @@ void imap4_session_init(struct imap4_session *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static void entry_clear(struct imap4_session_entry *e)
+{
+	free(e->text);
+	memset(e, 0, sizeof(*e));
+}
+
 void imap4_session_forget_cache(struct imap4_session *s)
 {
-	for (size_t i = 0; i < IMAP4_SESSION_MAX_NAMES; i++) {
-		free(s->cache[i].text);
-		memset(&s->cache[i], 0, sizeof(s->cache[i]));
-	}
+	for (size_t i = 0; i < IMAP4_SESSION_MAX_NAMES; i++)
+		entry_clear(&s->cache[i]);
 }
 
 void imap4_session_forget(struct imap4_session *s)
@@ -159,36 +163,87 @@ find(struct imap4_session *s, const char *name, size_t len, bool create)
 	return free_slot;
 }
 
-/* Keeps the newest datum under name; a datum over the cap is not kept
- * (and neither is an older one, which would now be stale). */
+/* What a value of len bytes counts against IMAP4_SESSION_MAX_TEXT: its
+ * bytes, its NUL and its pointer in imap4_session_pop_all()'s array, so
+ * that neither the cache nor that array passes the bound (a flood of
+ * empty values costs something too). */
+static size_t value_cost(size_t len)
+{
+	return len + 1 + sizeof(char *);
+}
+
+static void drop_oldest(struct imap4_session_entry *e)
+{
+	size_t n = strlen(e->text + e->start);
+
+	e->start += n + 1;
+	e->cost -= value_cost(n);
+	if (--e->count == 0)
+		e->start = e->end = e->newest = 0;
+}
+
+/* Room for need more bytes after the values. The buffer is kept at least
+ * twice what it holds, so a move of the values to its start (after the
+ * oldest were dropped) is paid for by as many bytes appended since: a
+ * flood of one name costs a constant per byte, not a move of 64 KiB per
+ * response. */
+static int make_room(struct imap4_session_entry *e, size_t need)
+{
+	size_t live = e->end - e->start;
+
+	if (e->end + need <= e->alloc)
+		return 0;
+	if (2 * (live + need) > e->alloc) {
+		size_t n = 2 * (live + need);
+		char *t = realloc(e->text, n < 64 ? 64 : n);
+
+		if (t == NULL)
+			return IMAP4_ENOMEM;
+		e->text = t;
+		e->alloc = n < 64 ? 64 : n;
+	}
+	if (e->start) {
+		memmove(e->text, e->text + e->start, live);
+		e->newest -= e->start;
+		e->end = live;
+		e->start = 0;
+	}
+	return 0;
+}
+
+/* Adds a datum under name, after the ones kept already (imaplib appends
+ * to a list per name). When the values would pass the bound, the oldest
+ * go first; a datum that passes it alone is not kept, and neither are
+ * the older ones: imap4_response() would give one of them as the newest. */
 static int cache_put(struct imap4_session *s, const char *name, const char *a,
                      size_t alen, const char *b, size_t blen)
 {
 	struct imap4_session_entry *e = find(s, name, strlen(name), true);
 	size_t len = alen + (blen ? 1 + blen : 0);
+	int rc;
 
 	if (e == NULL)
 		return 0;
-	if (len > IMAP4_SESSION_MAX_TEXT) {
-		free(e->text);
-		memset(e, 0, sizeof(*e));
+	if (value_cost(len) > IMAP4_SESSION_MAX_TEXT) {
+		entry_clear(e);
 		return 0;
 	}
-	if (e->alloc < len + 1) {
-		char *t = realloc(e->text, len + 1);
-
-		if (t == NULL)
-			return IMAP4_ENOMEM;
-		e->text = t;
-		e->alloc = len + 1;
-	}
-	memcpy(e->text, a, alen);
+	while (e->count && e->cost + value_cost(len) > IMAP4_SESSION_MAX_TEXT)
+		drop_oldest(e);
+	rc = make_room(e, len + 1);
+	if (rc)
+		return rc;
+	char *t = e->text + e->end;
+	memcpy(t, a, alen);
 	if (blen) {
-		e->text[alen] = ' ';
-		memcpy(e->text + alen + 1, b, blen);
+		t[alen] = ' ';
+		memcpy(t + alen + 1, b, blen);
 	}
-	e->text[len] = '\0';
-	e->len = len;
+	t[len] = '\0';
+	e->newest = e->end;
+	e->end += len + 1;
+	e->count++;
+	e->cost += value_cost(len);
 	return 0;
 }
 
@@ -271,10 +326,38 @@ int imap4_session_pop(struct imap4_session *s, const char *name, char **out)
 	struct imap4_session_entry *e = find(s, name, strlen(name), false);
 
 	*out = NULL;
-	if (e == NULL || e->text == NULL)
+	if (e == NULL || e->count == 0)
 		return 0;
+	/* The newest value, moved to the start of the buffer it lives in:
+	 * the caller's without a copy. */
+	memmove(e->text, e->text + e->newest, strlen(e->text + e->newest) + 1);
 	*out = e->text;
 	memset(e, 0, sizeof(*e));
+	return 0;
+}
+
+int imap4_session_pop_all(struct imap4_session *s, const char *name,
+                          char ***out, size_t *count)
+{
+	struct imap4_session_entry *e = find(s, name, strlen(name), false);
+
+	*out = NULL;
+	*count = 0;
+	if (e == NULL || e->count == 0)
+		return 0;
+	size_t live = e->end - e->start;
+	char **v = malloc((e->count + 1) * sizeof(*v) + live);
+	if (v == NULL)
+		return IMAP4_ENOMEM;
+	char *p = memcpy(v + e->count + 1, e->text + e->start, live);
+	for (size_t i = 0; i < e->count; i++) {
+		v[i] = p;
+		p += strlen(p) + 1;
+	}
+	v[e->count] = NULL;
+	*out = v;
+	*count = e->count;
+	entry_clear(e);
 	return 0;
 }
 

@@ -9,9 +9,12 @@
  * Memory: everything the session keeps is malloc'ed by it and copied from
  * the responses, which may be freed right after imap4_session_observe().
  * The amounts are bounded: IMAP4_SESSION_MAX_CAPS capabilities,
- * IMAP4_SESSION_MAX_NAMES cache entries, each at most
- * IMAP4_SESSION_MAX_TEXT bytes (longer data, like a big SEARCH result, is
- * not cached: it is the command's data instead).
+ * IMAP4_SESSION_MAX_NAMES cache entries, each a list of values that
+ * together count at most IMAP4_SESSION_MAX_TEXT (each value its bytes, its
+ * NUL and a pointer), in a buffer of twice that at most. Past the bound
+ * the oldest values of the name are dropped; one value longer than the
+ * bound alone, like a big SEARCH result, is not cached, nor are the older
+ * ones then: it is the command's data instead.
  */
 #ifndef IMAP4_PROTO_SESSION_H
 #define IMAP4_PROTO_SESSION_H
@@ -27,8 +30,13 @@
 
 struct imap4_session_entry {
 	char name[32]; /* upper-cased response or code name */
-	char *text;    /* latest data, NUL-terminated, or NULL */
-	size_t len, alloc;
+	/* The values, oldest first, each NUL-terminated, back to back in
+	 * text[start, end); the newest at text + newest. */
+	char *text;
+	size_t start, end, alloc;
+	size_t newest;
+	size_t count; /* values held */
+	size_t cost;  /* counted against IMAP4_SESSION_MAX_TEXT */
 };
 
 struct imap4_session {
@@ -66,9 +74,17 @@ void imap4_session_forget_cache(struct imap4_session *s);
 bool imap4_session_has_cap(const struct imap4_session *s, const char *name);
 bool imap4_session_is_enabled(const struct imap4_session *s, const char *name);
 
-/* Pops the cached data named name (case-insensitive): *out is malloc'ed for
- * the caller, or NULL when nothing is cached. 0 or IMAP4_ENOMEM. */
+/* Pops the data cached under name (case-insensitive), all its values:
+ * *out is the newest, malloc'ed for the caller, or NULL when nothing is
+ * cached. 0 (it cannot fail). */
 int imap4_session_pop(struct imap4_session *s, const char *name, char **out);
+
+/* Pops every value cached under name, oldest first: *out is a
+ * NULL-terminated array with its strings in one malloc'ed block, *count
+ * its length; NULL and 0 when nothing is cached. 0, or IMAP4_ENOMEM (the
+ * values then stay). */
+int imap4_session_pop_all(struct imap4_session *s, const char *name,
+                          char ***out, size_t *count);
 
 /* Whether data named name is cached, without popping it. */
 bool imap4_session_has(const struct imap4_session *s, const char *name);
