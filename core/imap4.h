@@ -869,7 +869,26 @@ IMAP4_API const imap4_resp *imap4_data_at(const imap4 *h, size_t i);
  * result) is not kept, and the older ones of its name are dropped with
  * it, since none of them is the most recent (it is in the command's data,
  * imap4_data_*). The messages that imap4_fetch_each() hands to its
- * callback are the callback's and are not kept here. */
+ * callback are the callback's and are not kept here.
+ * A command's own data is popped as imaplib's methods pop it
+ * (_untagged_response), so that response() holds news, not what the
+ * caller just asked for: when the server completes with OK (not NO, not
+ * BAD), imap4_capability pops CAPABILITY (and so does imap4_open*, as
+ * imaplib's constructor asks capability(); a LOGIN completion's
+ * [CAPABILITY] stays, as in imaplib), imap4_expunge EXPUNGE,
+ * imap4_fetch, imap4_store and imap4_partial FETCH, imap4_search
+ * SEARCH, imap4_sort SORT, imap4_thread THREAD, imap4_status STATUS,
+ * imap4_list LIST, imap4_lsub LSUB, imap4_namespace NAMESPACE,
+ * imap4_getacl ACL, imap4_myrights MYRIGHTS, imap4_getquota and
+ * imap4_setquota QUOTA, imap4_getquotaroot QUOTAROOT and QUOTA,
+ * imap4_getannotation and imap4_setannotation ANNOTATION, imap4_uid
+ * SEARCH, SORT or THREAD for those commands and FETCH for any other (so
+ * a UID EXPUNGE's EXPUNGE stays, as in imaplib). Only those names go:
+ * an EXISTS that came during a FETCH stays. The other calls pop nothing:
+ * imap4_select keeps EXISTS (imaplib reads it with get()) but forgets
+ * all before the SELECT, and imap4_xatom, imap4_command, imap4_copy,
+ * imap4_close, imap4_move, imap4_uid_move, imap4_uid_expunge,
+ * imap4_fetch_each and the others keep what they received. */
 IMAP4_API int imap4_response(char **out, imap4 *h, const char *name);
 IMAP4_API int imap4_responses(char ***out, size_t *count, imap4 *h,
 			      const char *name);

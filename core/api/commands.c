@@ -18,11 +18,80 @@ static const char *const EXP_FETCH[] = {"FETCH", NULL};
 static const char *const EXP_EXPUNGE[] = {"EXPUNGE", "VANISHED", NULL};
 static const char *const EXP_SEARCH[] = {"SEARCH", "ESEARCH", NULL};
 
-static int run_expect(imap4 *h, const char *const *expect)
+/* imaplib's methods end with _untagged_response(typ, dat, name), which
+ * pops name from response()'s cache once the server said OK: the command's
+ * own data, not news. What each pops, read method by method in CPython
+ * 3.11's imaplib.py; the methods not listed pop nothing (append,
+ * authenticate, check, close, copy, create, delete, deleteacl, enable,
+ * login, logout, noop, proxyauth, rename, setacl, subscribe, unselect,
+ * unsubscribe, xatom). select() reads EXISTS with get(), not pop(), after
+ * flushing the whole cache before the command (select.c); starttls() pops
+ * STARTTLS, which no server sends, after capability() popped CAPABILITY
+ * (imap4_refresh_caps). Keyed by the command as sent; uid(command) pops
+ * the name of SEARCH, SORT or THREAD for those, FETCH for any other. */
+static const struct imaplib_pop {
+	const char *command;
+	const char *names[3];
+} IMAPLIB_POPS[] = {
+        {"CAPABILITY", {"CAPABILITY"}},
+        {"EXPUNGE", {"EXPUNGE"}},
+        {"FETCH", {"FETCH"}},
+        {"GETACL", {"ACL"}},
+        {"GETANNOTATION", {"ANNOTATION"}},
+        {"GETQUOTA", {"QUOTA"}},
+        {"GETQUOTAROOT", {"QUOTA", "QUOTAROOT"}},
+        {"LIST", {"LIST"}},
+        {"LSUB", {"LSUB"}},
+        {"MYRIGHTS", {"MYRIGHTS"}},
+        {"NAMESPACE", {"NAMESPACE"}},
+        {"PARTIAL", {"FETCH"}},
+        {"SEARCH", {"SEARCH"}},
+        {"SETANNOTATION", {"ANNOTATION"}},
+        {"SETQUOTA", {"QUOTA"}},
+        {"SORT", {"SORT"}},
+        {"STATUS", {"STATUS"}},
+        {"STORE", {"FETCH"}},
+        {"THREAD", {"THREAD"}},
+        {"UID SEARCH", {"SEARCH"}},
+        {"UID SORT", {"SORT"}},
+        {"UID THREAD", {"THREAD"}},
+        {"UID *", {"FETCH"}}, /* any other UID command */
+};
+
+const char *const *imap4_imaplib_pops(const char *command)
 {
-	struct imap4_run run = {.expect = expect};
+	size_t n = sizeof(IMAPLIB_POPS) / sizeof(IMAPLIB_POPS[0]);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(IMAPLIB_POPS[i].command, command) == 0)
+			return IMAPLIB_POPS[i].names;
+	if (strncasecmp(command, "UID ", 4) == 0)
+		return imap4_imaplib_pops("UID *");
+	return NULL;
+}
+
+static int run_pops(imap4 *h, const char *const *expect,
+                    const char *const *pops)
+{
+	struct imap4_run run = {.expect = expect, .pops = pops};
 
 	return imap4_run(h, &run);
+}
+
+/* The command started with imap4_cmd_start, run as the imaplib method of
+ * its name: it pops what that method pops. */
+static int run_expect(imap4 *h, const char *const *expect)
+{
+	return run_pops(h, expect, imap4_imaplib_pops(h->cmd_name));
+}
+
+/* imap4_simple, as the imaplib method of that name. */
+static int simple(imap4 *h, unsigned states, const char *name,
+                  const char *const *expect)
+{
+	int rc = imap4_cmd_start(h, states, name);
+
+	return rc ? rc : run_expect(h, expect);
 }
 
 /* NAME mailbox */
@@ -59,7 +128,7 @@ int imap4_capability(imap4 *h)
 
 int imap4_noop(imap4 *h)
 {
-	return imap4_simple(h, IMAP4_ANY_STATE, "NOOP", EXP_NONE);
+	return simple(h, IMAP4_ANY_STATE, "NOOP", EXP_NONE);
 }
 
 int imap4_logout(imap4 *h)
@@ -118,7 +187,8 @@ int imap4_xatom(imap4 *h, const char *name, const char *args)
 		return rc;
 	if (args && *args)
 		imap4_cmd_raw(&h->cmd, args);
-	return run_expect(h, NULL);
+	/* imaplib's xatom pops nothing, whatever the command. */
+	return run_pops(h, NULL, NULL);
 }
 
 /* ---- authenticated state: mailboxes */
@@ -247,7 +317,7 @@ int imap4_namespace(imap4 *h)
 {
 	static const char *const expect[] = {"NAMESPACE", NULL};
 
-	return imap4_simple(h, IMAP4_AUTHED, "NAMESPACE", expect);
+	return simple(h, IMAP4_AUTHED, "NAMESPACE", expect);
 }
 
 int imap4_enable(imap4 *h, const char *capability)
@@ -385,13 +455,13 @@ int imap4_setannotation(imap4 *h, const char *args)
 
 int imap4_check(imap4 *h)
 {
-	return imap4_simple(h, IMAP4_SELECTED, "CHECK", EXP_NONE);
+	return simple(h, IMAP4_SELECTED, "CHECK", EXP_NONE);
 }
 
 /* imaplib leaves the selected state whatever CLOSE or UNSELECT answered. */
 static int leave_mailbox(imap4 *h, const char *name, const char *const *exp)
 {
-	int rc = imap4_simple(h, IMAP4_SELECTED, name, exp);
+	int rc = simple(h, IMAP4_SELECTED, name, exp);
 
 	/* Nothing was sent (a NULL handle, a call from a callback, the
 	 * wrong state), or the connection is gone. */
@@ -415,7 +485,7 @@ int imap4_unselect(imap4 *h)
 
 int imap4_expunge(imap4 *h)
 {
-	return imap4_simple(h, IMAP4_SELECTED, "EXPUNGE", EXP_EXPUNGE);
+	return simple(h, IMAP4_SELECTED, "EXPUNGE", EXP_EXPUNGE);
 }
 
 int imap4_uid_expunge(imap4 *h, const char *set)
@@ -426,7 +496,8 @@ int imap4_uid_expunge(imap4 *h, const char *set)
 		return rc;
 	imap4_cmd_atom(&h->cmd, "EXPUNGE");
 	imap4_cmd_seqset(&h->cmd, set);
-	return run_expect(h, EXP_EXPUNGE);
+	/* Beyond imaplib (whose uid('EXPUNGE') would pop FETCH): nothing. */
+	return run_pops(h, EXP_EXPUNGE, NULL);
 }
 
 /* COPY / MOVE, plain or UID */
@@ -441,7 +512,8 @@ static int transfer(imap4 *h, bool uid, const char *name, const char *set,
 		imap4_cmd_atom(&h->cmd, name);
 	imap4_cmd_seqset(&h->cmd, set);
 	imap4_cmd_mailbox(&h->cmd, mailbox);
-	return run_expect(h, EXP_EXPUNGE);
+	/* COPY pops nothing in imaplib; MOVE and UID MOVE are beyond it. */
+	return run_pops(h, EXP_EXPUNGE, NULL);
 }
 
 int imap4_copy(imap4 *h, const char *set, const char *mailbox)
@@ -604,7 +676,9 @@ int imap4_uid(imap4 *h, const char *command, const char *args)
 	imap4_cmd_atom(&h->cmd, command);
 	if (args && *args)
 		imap4_cmd_raw(&h->cmd, args);
-	return run_expect(h, uid_expect(command));
+	char key[32];
+	snprintf(key, sizeof(key), "UID %s", command);
+	return run_pops(h, uid_expect(command), imap4_imaplib_pops(key));
 }
 
 /* imaplib.recent(): the cached RECENT count, else a NOOP to learn it. */

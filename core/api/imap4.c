@@ -171,8 +171,11 @@ void imap4_free(imap4 **hp)
 int imap4_refresh_caps(imap4 *h)
 {
 	static const char *const expect[] = {"CAPABILITY", NULL};
+	struct imap4_run run = {.expect = expect,
+	                        .pops = imap4_imaplib_pops("CAPABILITY")};
+	int rc = imap4_cmd_start(h, IMAP4_ANY_STATE, "CAPABILITY");
 
-	return imap4_simple(h, IMAP4_ANY_STATE, "CAPABILITY", expect);
+	return rc ? rc : imap4_run(h, &run);
 }
 
 static void tls_params(const imap4 *h, struct imap4_tls_params *p)
@@ -301,6 +304,9 @@ static int greet(imap4 *h)
 		if (rc)
 			return rc;
 	}
+	/* imaplib's constructor calls capability(), which pops CAPABILITY,
+	 * also when the greeting's [CAPABILITY] spared us the command. */
+	imap4_session_discard(&h->sess, "CAPABILITY");
 	if (h->opts.tls == IMAP4_TLS_STARTTLS) {
 		rc = imap4_starttls(h);
 		if (rc == IMAP4_ECANCELED)

@@ -83,6 +83,10 @@ struct imap4_run {
 	 * NULL means every response is the command's. Others go to the
 	 * unsolicited callback first. */
 	const char *const *expect;
+	/* Names popped from imap4_response()'s cache when the server
+	 * completes the command with OK (imaplib's _untagged_response);
+	 * NULL-terminated, or NULL. See imap4_imaplib_pops(). */
+	const char *const *pops;
 	imap4_untagged_cb cb; /* the command's own callback, or NULL */
 	void *payload;
 	imap4_msg_cb msg_cb; /* imap4_fetch_each: typed FETCH */
@@ -210,6 +214,13 @@ void imap4_drop_transport(imap4 *h);
 
 /* The encoder flags for the server's capabilities and ENABLE state. */
 unsigned imap4_cmd_flags(const imap4 *h);
+
+/* ---- commands.c */
+
+/* The names imaplib's method for command pops from response()'s cache
+ * once the server said OK (command as sent, upper case; UID's as "UID
+ * FETCH", "UID SEARCH", ...), NULL-terminated, or NULL when it pops none. */
+const char *const *imap4_imaplib_pops(const char *command);
 
 /* ---- trace.c */
 

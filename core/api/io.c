@@ -656,6 +656,13 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 		return imap4_fail(h, rc, "keeping the completion: %s",
 		                  imap4_strerror(rc));
 	h->completion = copy;
+	/* imaplib's methods end with _untagged_response(), which pops the
+	 * command's own data from the cache on OK (on NO it returns first;
+	 * BAD raised before): a caller checking response('EXPUNGE') for
+	 * news must not find the EXPUNGE it just did. */
+	if (run->pops && strcmp(resp->name, "OK") == 0)
+		for (const char *const *p = run->pops; *p; p++)
+			imap4_session_discard(&h->sess, *p);
 	if (h->over_limit && run->limit_aborts)
 		return imap4_limit_fail(h, true);
 	/* The completion still says how the command ended (a NO keeps its

@@ -361,6 +361,14 @@ int imap4_session_pop_all(struct imap4_session *s, const char *name,
 	return 0;
 }
 
+void imap4_session_discard(struct imap4_session *s, const char *name)
+{
+	struct imap4_session_entry *e = find(s, name, strlen(name), false);
+
+	if (e)
+		entry_clear(e);
+}
+
 bool imap4_session_has(const struct imap4_session *s, const char *name)
 {
 	return find((struct imap4_session *)s, name, strlen(name), false) !=

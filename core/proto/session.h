@@ -86,6 +86,9 @@ int imap4_session_pop(struct imap4_session *s, const char *name, char **out);
 int imap4_session_pop_all(struct imap4_session *s, const char *name,
                           char ***out, size_t *count);
 
+/* Forgets the values cached under name (case-insensitive). */
+void imap4_session_discard(struct imap4_session *s, const char *name);
+
 /* Whether data named name is cached, without popping it. */
 bool imap4_session_has(const struct imap4_session *s, const char *name);
 

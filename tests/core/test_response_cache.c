@@ -211,3 +211,245 @@ Test(response_cache, a_flood_of_one_name_stays_bounded)
 	free(v);
 	api_done(&t);
 }
+
+/* Whether response(name) has something, popping it. */
+static bool cached(imap4 *h, const char *name)
+{
+	char *text = NULL;
+
+	cr_assert_eq(imap4_response(&text, h, name), 0);
+	free(text);
+	return text != NULL;
+}
+
+/* What imaplib's methods pop on OK (_untagged_response), method by
+ * method: after each, response(name) of its own data is None, while the
+ * data stays the command's (imap4_data_*) and what else came stays. */
+Test(response_cache, methods_pop_their_own_data_like_imaplib)
+{
+	struct api_test t;
+	imap4_mailbox_info mi;
+	char *text;
+	imap4 *h = api_open(
+	        &t,
+	        "S: * PREAUTH [CAPABILITY IMAP4rev1 ACL QUOTA SORT] hi\n"
+	        "C: $TAG CAPABILITY\n"
+	        "S: * CAPABILITY IMAP4rev1 ACL QUOTA SORT\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG LIST \"\" *\n"
+	        "S: * LIST () \"/\" INBOX\n"
+	        "S: * 7 RECENT\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG LSUB \"\" *\n"
+	        "S: * LSUB () \"/\" INBOX\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG STATUS INBOX (MESSAGES)\n"
+	        "S: * STATUS INBOX (MESSAGES 2)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG NAMESPACE\n"
+	        "S: * NAMESPACE ((\"\" \"/\")) NIL NIL\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG GETACL INBOX\n"
+	        "S: * ACL INBOX bob lrs\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG MYRIGHTS INBOX\n"
+	        "S: * MYRIGHTS INBOX lrs\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG GETQUOTA \"\"\n"
+	        "S: * QUOTA \"\" (STORAGE 1 512)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG GETQUOTAROOT INBOX\n"
+	        "S: * QUOTAROOT INBOX \"\"\n"
+	        "S: * QUOTA \"\" (STORAGE 1 512)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SETQUOTA \"\" (STORAGE 512)\n"
+	        "S: * QUOTA \"\" (STORAGE 1 512)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG GETANNOTATION INBOX /comment value.shared\n"
+	        "S: * ANNOTATION INBOX /comment (value.shared \"x\")\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SETANNOTATION INBOX /comment (value.shared \"y\")\n"
+	        "S: * ANNOTATION INBOX /comment (value.shared \"y\")\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SELECT INBOX\n"
+	        "S: * 3 EXISTS\n"
+	        "S: * OK [UIDVALIDITY 9] x\n"
+	        "S: $TAG OK [READ-WRITE] done\n"
+	        "C: $TAG FETCH 1 FLAGS\n"
+	        "S: * 1 FETCH (FLAGS ())\n"
+	        "S: * 4 EXISTS\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG STORE 1 +FLAGS (\\Seen)\n"
+	        "S: * 1 FETCH (FLAGS (\\\\Seen))\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG PARTIAL 1 BODY[] 0 2\n"
+	        "S: * 1 FETCH (BODY[]<0> \"hi\")\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SEARCH ALL\n"
+	        "S: * SEARCH 1 2\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG SORT (DATE) UTF-8 ALL\n"
+	        "S: * SORT 2 1\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG THREAD REFERENCES UTF-8 ALL\n"
+	        "S: * THREAD (1)(2)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UID SEARCH ALL\n"
+	        "S: * SEARCH 5 6\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UID sort (DATE) UTF-8 ALL\n"
+	        "S: * SORT 6 5\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UID THREAD REFERENCES UTF-8 ALL\n"
+	        "S: * THREAD (5)(6)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UID FETCH 5 FLAGS\n"
+	        "S: * 1 FETCH (UID 5 FLAGS ())\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG UID STORE 5 +FLAGS (\\Seen)\n"
+	        "S: * 1 FETCH (UID 5 FLAGS (\\\\Seen))\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG EXPUNGE\n"
+	        "S: * 2 EXPUNGE\n"
+	        "S: * 1 EXPUNGE\n"
+	        "S: $TAG OK\n",
+	        NULL);
+
+	/* imaplib's constructor asks capability(), which pops it, also when
+	 * the greeting brought them */
+	cr_assert_not(cached(h, "CAPABILITY"));
+	cr_assert_eq(imap4_capability(h), IMAP4_OK);
+	cr_assert_not(cached(h, "CAPABILITY"));
+
+	cr_assert_eq(imap4_list(h, "\"\"", "*"), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 2);
+	cr_assert_not(cached(h, "LIST"));
+	cr_assert(cached(h, "RECENT")); /* not LIST's: news */
+	cr_assert_eq(imap4_lsub(h, "", "*"), IMAP4_OK);
+	cr_assert_not(cached(h, "LSUB"));
+	cr_assert_eq(imap4_status(h, "INBOX", "(MESSAGES)"), IMAP4_OK);
+	cr_assert_not(cached(h, "STATUS"));
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_eq(imap4_namespace(h), IMAP4_OK);
+	cr_assert_not(cached(h, "NAMESPACE"));
+	cr_assert_eq(imap4_getacl(h, "INBOX"), IMAP4_OK);
+	cr_assert_not(cached(h, "ACL"));
+	cr_assert_eq(imap4_myrights(h, "INBOX"), IMAP4_OK);
+	cr_assert_not(cached(h, "MYRIGHTS"));
+	cr_assert_eq(imap4_getquota(h, ""), IMAP4_OK);
+	cr_assert_not(cached(h, "QUOTA"));
+	cr_assert_eq(imap4_getquotaroot(h, "INBOX"), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 2);
+	cr_assert_not(cached(h, "QUOTAROOT"));
+	cr_assert_not(cached(h, "QUOTA"));
+	cr_assert_eq(imap4_setquota(h, "", "(STORAGE 512)"), IMAP4_OK);
+	cr_assert_not(cached(h, "QUOTA"));
+	cr_assert_eq(
+	        imap4_getannotation(h, "INBOX", "/comment", "value.shared"),
+	        IMAP4_OK);
+	cr_assert_not(cached(h, "ANNOTATION"));
+	cr_assert_eq(imap4_setannotation(h, "INBOX /comment (value.shared "
+	                                    "\"y\")"),
+	             IMAP4_OK);
+	cr_assert_not(cached(h, "ANNOTATION"));
+
+	/* select() reads EXISTS with get(), not pop() */
+	cr_assert_eq(imap4_select(h, &mi, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(imap4_response(&text, h, "EXISTS"), 0);
+	cr_assert_str_eq(text, "3");
+	free(text);
+	cr_assert(cached(h, "UIDVALIDITY"));
+
+	cr_assert_eq(imap4_fetch(h, "1", "FLAGS"), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 2);
+	cr_assert_not(cached(h, "FETCH"));
+	cr_assert_eq(imap4_response(&text, h, "EXISTS"), 0);
+	cr_assert_str_eq(text, "4"); /* news, kept */
+	free(text);
+	cr_assert_eq(imap4_store(h, "1", "+FLAGS", "(\\Seen)"), IMAP4_OK);
+	cr_assert_not(cached(h, "FETCH"));
+	cr_assert_eq(imap4_partial(h, 1, "BODY[]", 0, 2), IMAP4_OK);
+	cr_assert_not(cached(h, "FETCH"));
+	cr_assert_eq(imap4_search(h, NULL, "ALL"), IMAP4_OK);
+	cr_assert_not(cached(h, "SEARCH"));
+	cr_assert_eq(imap4_sort(h, "DATE", NULL, "ALL"), IMAP4_OK);
+	cr_assert_not(cached(h, "SORT"));
+	cr_assert_eq(imap4_thread(h, "REFERENCES", NULL, "ALL"), IMAP4_OK);
+	cr_assert_not(cached(h, "THREAD"));
+	cr_assert_eq(imap4_uid(h, "SEARCH", "ALL"), IMAP4_OK);
+	cr_assert_not(cached(h, "SEARCH"));
+	cr_assert_eq(imap4_uid(h, "sort", "(DATE) UTF-8 ALL"), IMAP4_OK);
+	cr_assert_not(cached(h, "SORT"));
+	cr_assert_eq(imap4_uid(h, "THREAD", "REFERENCES UTF-8 ALL"), IMAP4_OK);
+	cr_assert_not(cached(h, "THREAD"));
+	cr_assert_eq(imap4_uid(h, "FETCH", "5 FLAGS"), IMAP4_OK);
+	cr_assert_not(cached(h, "FETCH"));
+	cr_assert_eq(imap4_uid(h, "STORE", "5 +FLAGS (\\Seen)"), IMAP4_OK);
+	cr_assert_not(cached(h, "FETCH"));
+	cr_assert_eq(imap4_expunge(h), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 2);
+	cr_assert_not(cached(h, "EXPUNGE"));
+	api_done(&t);
+}
+
+/* imaplib pops nothing when the server said NO (_untagged_response
+ * returns first) or BAD (it raised before), nor after the calls that are
+ * no method of its own that pops: xatom, copy, close, and libimap4's
+ * imap4_command, imap4_uid_expunge, imap4_move. */
+Test(response_cache, what_is_not_popped)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1 MOVE] hi\n"
+	                    "C: $TAG SELECT INBOX\n"
+	                    "S: $TAG OK done\n"
+	                    "C: $TAG SEARCH ALL\n"
+	                    "S: * SEARCH 1\n"
+	                    "S: $TAG NO not now\n"
+	                    "C: $TAG FETCH 1 FLAGS\n"
+	                    "S: * 1 FETCH (FLAGS ())\n"
+	                    "S: $TAG BAD no\n"
+	                    "C: $TAG FETCH 2 FLAGS\n"
+	                    "S: * 2 FETCH (FLAGS ())\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG FETCH 3 FLAGS\n"
+	                    "S: * 3 FETCH (FLAGS ())\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG UID EXPUNGE 4\n"
+	                    "S: * 4 EXPUNGE\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG MOVE 1 Trash\n"
+	                    "S: * 1 EXPUNGE\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG COPY 1 Trash\n"
+	                    "S: * 1 FETCH (FLAGS (\\\\Seen))\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG CLOSE\n"
+	                    "S: * 1 EXPUNGE\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+	char **v;
+	size_t n;
+
+	cr_assert_eq(imap4_select(h, NULL, NULL, false), IMAP4_OK);
+	cr_assert_eq(imap4_search(h, NULL, "ALL"), IMAP4_NO);
+	cr_assert(cached(h, "SEARCH"));
+	cr_assert_eq(imap4_fetch(h, "1", "FLAGS"), IMAP4_EBAD);
+	cr_assert_eq(imap4_xatom(h, "FETCH", "2 FLAGS"), IMAP4_OK);
+	cr_assert_eq(imap4_command(h, NULL, NULL, "FETCH 3 FLAGS"), IMAP4_OK);
+	cr_assert_eq(imap4_responses(&v, &n, h, "FETCH"), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(v[0], "1 (FLAGS ())");
+	cr_assert_str_eq(v[2], "3 (FLAGS ())");
+	free(v);
+	cr_assert_eq(imap4_uid_expunge(h, "4"), IMAP4_OK);
+	cr_assert_eq(imap4_move(h, "1", "Trash"), IMAP4_OK);
+	cr_assert_eq(imap4_responses(&v, &n, h, "EXPUNGE"), 0);
+	cr_assert_eq(n, 2);
+	free(v);
+	cr_assert_eq(imap4_copy(h, "1", "Trash"), IMAP4_OK);
+	cr_assert(cached(h, "FETCH"));
+	cr_assert_eq(imap4_close(h), IMAP4_OK);
+	cr_assert(cached(h, "EXPUNGE"));
+	api_done(&t);
+}

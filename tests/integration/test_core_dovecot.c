@@ -546,6 +546,82 @@ Test(dovecot, move_reports_copyuid)
 	cleanup(h, box);
 }
 
+/* Whether response(name) holds something, popping it. */
+static bool cached(imap4 *h, const char *name)
+{
+	char *text = NULL;
+
+	cr_assert_eq(imap4_response(&text, h, name), 0);
+	free(text);
+	return text != NULL;
+}
+
+/* imaplib's methods pop their own data from response()'s cache: after our
+ * EXPUNGE, response('EXPUNGE') is None, and only another session's
+ * EXPUNGE, seen at a NOOP, is news. */
+Test(dovecot, own_data_is_popped_news_is_kept)
+{
+	imap4 *h = login1(), *h2 = login1();
+	char box[64];
+
+	box_name(box, sizeof(box), "pops");
+	must(h, imap4_create(h, box), "CREATE");
+	append_n(h, box, 4);
+	/* LOGIN's [CAPABILITY ...]: imaplib's login() keeps it too */
+	cr_assert(cached(h, "CAPABILITY"));
+	must(h, imap4_capability(h), "CAPABILITY");
+	cr_assert_not(cached(h, "CAPABILITY"));
+	must(h, imap4_list(h, "", box), "LIST");
+	cr_assert_not_null(find_data(h, "LIST"));
+	cr_assert_not(cached(h, "LIST"));
+	must(h, imap4_lsub(h, "", "*"), "LSUB");
+	cr_assert_not(cached(h, "LSUB"));
+	must(h, imap4_status(h, box, "(MESSAGES)"), "STATUS");
+	cr_assert_not_null(find_data(h, "STATUS"));
+	cr_assert_not(cached(h, "STATUS"));
+	must(h, imap4_namespace(h), "NAMESPACE");
+	cr_assert_not(cached(h, "NAMESPACE"));
+	must(h, imap4_getacl(h, box), "GETACL");
+	cr_assert_not(cached(h, "ACL"));
+	must(h, imap4_myrights(h, box), "MYRIGHTS");
+	cr_assert_not(cached(h, "MYRIGHTS"));
+	must(h, imap4_getquotaroot(h, "INBOX"), "GETQUOTAROOT");
+	cr_assert_not_null(find_data(h, "QUOTA"));
+	cr_assert_not(cached(h, "QUOTAROOT"));
+	cr_assert_not(cached(h, "QUOTA"));
+
+	must(h, imap4_select(h, NULL, box, false), "SELECT");
+	cr_assert(cached(h, "EXISTS")); /* select() does not pop it */
+	must(h, imap4_fetch(h, "1:*", "(FLAGS)"), "FETCH");
+	cr_assert_eq(imap4_data_count(h), 4);
+	cr_assert_not(cached(h, "FETCH"));
+	must(h, imap4_store(h, "1", "+FLAGS", "(\\Deleted)"), "STORE");
+	cr_assert_not(cached(h, "FETCH"));
+	must(h, imap4_search(h, NULL, "ALL"), "SEARCH");
+	cr_assert_not(cached(h, "SEARCH"));
+	must(h, imap4_sort(h, "DATE", NULL, "ALL"), "SORT");
+	cr_assert_not(cached(h, "SORT"));
+	must(h, imap4_thread(h, "REFERENCES", NULL, "ALL"), "THREAD");
+	cr_assert_not(cached(h, "THREAD"));
+	must(h, imap4_uid(h, "SEARCH", "ALL"), "UID SEARCH");
+	cr_assert_not(cached(h, "SEARCH"));
+	must(h, imap4_uid(h, "FETCH", "1:* (FLAGS)"), "UID FETCH");
+	cr_assert_not(cached(h, "FETCH"));
+	must(h, imap4_expunge(h), "EXPUNGE");
+	cr_assert_not_null(find_data(h, "EXPUNGE"));
+	cr_assert_not(cached(h, "EXPUNGE"));
+
+	/* another session expunges: that EXPUNGE is news */
+	must(h2, imap4_select(h2, NULL, box, false), "SELECT 2");
+	must(h2, imap4_store(h2, "1", "+FLAGS", "(\\Deleted)"), "STORE 2");
+	must(h2, imap4_expunge(h2), "EXPUNGE 2");
+	must(h, imap4_noop(h), "NOOP");
+	cr_assert(cached(h, "EXPUNGE"));
+	imap4_logout(h2);
+	imap4_free(&h2);
+	cleanup(h, box);
+}
+
 /* ---- conformance: the same facts through imaplib */
 
 static void run_imaplib(const char *box, char *out, size_t cap)
