@@ -905,12 +905,30 @@ IMAP4_API void imap4_set_literal_sink(imap4 *h, imap4_literal_sink sink,
 /* ---- imaplib.IMAP4 methods. Each returns IMAP4_OK, IMAP4_NO or < 0. */
 
 /* APPEND. flags like "(\\Seen)" or NULL (parentheses are added when
- * missing; unbalanced ones are IMAP4_EINVAL); date -1 for none. Like
- * imaplib (MapCRLF), every line end, CRLF, lone CR or lone LF, is sent
- * as CRLF, and the literal's size counts them so. [APPENDUID] via
- * imap4_resp_appenduid(imap4_completion()). */
+ * missing; unbalanced ones are IMAP4_EINVAL); date -1 for none, else the
+ * instant, written in the machine's local zone. Like imaplib (MapCRLF),
+ * every line end, CRLF, lone CR or lone LF, is sent as CRLF, and the
+ * literal's size counts them so. [APPENDUID] via
+ * imap4_resp_appenduid(imap4_completion()).
+ * -1 is also an instant, 23:59:59 31-Dec-1969 UTC, which imap4_append
+ * cannot send; imap4_append_internaldate can, in any zone. */
 IMAP4_API int imap4_append(imap4 *h, const char *mailbox, const char *flags,
 			   time_t date, const void *message, size_t len);
+
+/* APPEND with the date-time as text, as imaplib's append() takes a string
+ * ('"01-Jan-2020 10:00:00 +0530"'), NULL for none: RFC 3501's date-time
+ * "dd-Mon-yyyy hh:mm:ss +zzzz", with or without its double quotes, the
+ * day as two digits or a space and one, the month's three letters in any
+ * case, every field within its range (a leap second's :60 allowed) and
+ * nothing before or after it. It is sent as given, its zone kept; anything
+ * else is IMAP4_EINVAL and nothing is sent. imaplib's other forms of
+ * date_time (seconds, a time tuple, an aware datetime) are a time_t and a
+ * zone here: imap4_time2internaldate(buf, t, tz_minutes) writes the
+ * string. The rest as imap4_append. */
+IMAP4_API int imap4_append_internaldate(imap4 *h, const char *mailbox,
+					const char *flags,
+					const char *date_time,
+					const void *message, size_t len);
 
 /* APPEND of a message produced in pieces: read_cb fills buf with up to cap
  * bytes and returns the count (0 at the end, < 0 to cancel). Line ends are
@@ -927,6 +945,14 @@ typedef ssize_t (*imap4_read_cb)(void *payload, void *buf, size_t cap);
 IMAP4_API int imap4_append_stream(imap4 *h, const char *mailbox,
 				  const char *flags, time_t date, uint64_t size,
 				  imap4_read_cb read_cb, void *payload);
+/* imap4_append_stream with the date-time as text, NULL for none, checked
+ * and sent as imap4_append_internaldate's. */
+IMAP4_API int imap4_append_stream_internaldate(imap4 *h, const char *mailbox,
+					       const char *flags,
+					       const char *date_time,
+					       uint64_t size,
+					       imap4_read_cb read_cb,
+					       void *payload);
 
 /* AUTHENTICATE with a caller's exchange: for each server challenge (decoded
  * from base64) cb sets *resp to a malloc'ed response (the library base64s,

@@ -112,10 +112,13 @@ static bool expect(const char **p, char c)
 	return true;
 }
 
-/* How parse_date_time reads: a FETCH item (the whole string, strict) or
- * imaplib's Internaldate2tuple (text around it, lenient about ranges). */
+/* How parse_date_time reads: a FETCH item (the whole string, strict),
+ * what a caller gives APPEND (the same, and the day only in RFC 3501's
+ * forms), or imaplib's Internaldate2tuple (text around it, lenient about
+ * ranges). */
 enum date_mode {
 	DATE_VALUE,
+	DATE_RFC3501,
 	DATE_IMAPLIB,
 };
 
@@ -134,11 +137,18 @@ static int parse_date_time(time_t *out, int *tz_minutes, const char *p,
 	if (quoted)
 		p++;
 
-	/* date-day-fixed, and the one-digit day some servers send */
-	if (*p == ' ')
-		p++;
-	if (!digits(&p, 2, &day) && !digits(&p, 1, &day))
-		return IMAP4_EINVAL;
+	/* date-day-fixed, and the one-digit day some servers send; what we
+	 * send is date-day-fixed alone (SP DIGIT / 2DIGIT) */
+	if (mode == DATE_RFC3501) {
+		if (!(*p == ' ' ? (p++, digits(&p, 1, &day))
+		                : digits(&p, 2, &day)))
+			return IMAP4_EINVAL;
+	} else {
+		if (*p == ' ')
+			p++;
+		if (!digits(&p, 2, &day) && !digits(&p, 1, &day))
+			return IMAP4_EINVAL;
+	}
 	if (!expect(&p, '-'))
 		return IMAP4_EINVAL;
 	if (!(mon = month_number(p, lenient)))
@@ -204,6 +214,24 @@ int imap4_internaldate_value(time_t *out, int *tz_minutes, const char *s)
 	if (!out || !s)
 		return IMAP4_EINVAL;
 	return parse_date_time(out, tz_minutes, s, DATE_VALUE);
+}
+
+int imap4_date_time_quote(char out[static 29], const char *s)
+{
+	time_t t;
+	size_t len;
+
+	if (!s || parse_date_time(&t, NULL, s, DATE_RFC3501))
+		return IMAP4_EINVAL;
+	if (*s == '"')
+		s++;
+	/* Checked above: the 26 bytes of date-time between the quotes. */
+	len = strlen("dd-Mon-yyyy hh:mm:ss +zzzz");
+	out[0] = '"';
+	memcpy(out + 1, s, len);
+	out[len + 1] = '"';
+	out[len + 2] = '\0';
+	return 0;
 }
 
 /* Years that fit the four digits of date-year; outside, the time is

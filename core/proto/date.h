@@ -18,4 +18,11 @@ int imap4_internaldate_value(time_t *out, int *tz_minutes, const char *s);
  * IMAP4_EINVAL. *out and *tz_minutes (may be NULL) as there. */
 int imap4_fetch_date_value(time_t *out, int *tz_minutes, const char *s);
 
+/* A date-time as a caller gives it for APPEND: RFC 3501's date-time, with
+ * or without its quotes, and nothing else (the day as "dd" or " d", the
+ * fields in their ranges, a leap second's :60 allowed), written into out
+ * quoted ("\"01-Jan-2020 10:00:00 +0530\""), as given. 0, or IMAP4_EINVAL
+ * (also for NULL s). */
+int imap4_date_time_quote(char out[static 29], const char *s);
+
 #endif

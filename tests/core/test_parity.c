@@ -1,7 +1,8 @@
 /* test_parity.c - where libimap4 differed from Python 3.11's imaplib in
- * what it sends or leaves behind: APPEND's line ends, caller mistakes
- * that made a command wait for its timeout, STORE's item, and
- * imap4_recent's completion. Each test fails without its fix. */
+ * what it sends or leaves behind: APPEND's line ends and date-time as a
+ * string, caller mistakes that made a command wait for its timeout,
+ * STORE's item, and imap4_recent's completion. Each test fails without
+ * its fix. */
 #include "api_test.h"
 
 #include <stdio.h>
@@ -272,5 +273,114 @@ Test(parity, recent_from_cache_leaves_no_completion)
 	cr_assert_eq(imap4_recent(h, &recent), IMAP4_OK);
 	cr_assert_eq(recent, -1);
 	cr_assert_str_eq(imap4_completion(h)->text, "noop done");
+	api_done(&t);
+}
+
+/* imaplib's append() takes date_time as a string in INTERNALDATE form
+ * ('"01-Jan-2020 10:00:00 +0530"') and sends it with its zone; -1 is an
+ * instant imap4_append cannot send. */
+Test(parity, append_internaldate_sends_the_date_as_given)
+{
+	struct api_test t;
+	const char *const pieces[] = {"hi\r\n", NULL};
+	struct pieces src = {.p = pieces};
+	imap4 *h = api_open(
+	        &t,
+	        PREAUTH "C: $TAG APPEND X \"01-Jan-2020 10:00:00 +0530\" {2}\n"
+	                "S: + go\n"
+	                "C= hi\\r\\n\n"
+	                "S: $TAG OK\n"
+	                "C: $TAG APPEND X (\\Seen) \"31-Dec-1969 23:59:59 "
+	                "+0000\" {2}\n"
+	                "S: + go\n"
+	                "C= hi\\r\\n\n"
+	                "S: $TAG OK\n"
+	                "C: $TAG APPEND X \" 7-jul-1996 02:44:25 -0700\" {4}\n"
+	                "S: + go\n"
+	                "C= hi\\r\\n\\r\\n\n"
+	                "S: $TAG OK\n"
+	                "C: $TAG APPEND X {2}\n"
+	                "S: + go\n"
+	                "C= hi\\r\\n\n"
+	                "S: $TAG OK\n"
+	                "C: $TAG APPEND X \"29-Feb-2024 23:59:60 -1200\" {4}\n"
+	                "S: + go\n"
+	                "C= hi\\r\\n\\r\\n\n"
+	                "S: $TAG OK\n",
+	        NULL);
+
+	cr_assert_eq(imap4_append_internaldate(h, "X", NULL,
+	                                       "\"01-Jan-2020 10:00:00 +0530\"",
+	                                       "hi", 2),
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_append_internaldate(h, "X", "\\Seen",
+	                                       "31-Dec-1969 23:59:59 +0000",
+	                                       "hi", 2),
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_append_internaldate(h, "X", NULL,
+	                                       " 7-jul-1996 02:44:25 -0700",
+	                                       "hi\n", 3),
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_append_internaldate(h, "X", NULL, NULL, "hi", 2),
+	             IMAP4_OK);
+	cr_assert_eq(imap4_append_stream_internaldate(
+	                     h, "X", NULL, "29-Feb-2024 23:59:60 -1200", 4,
+	                     read_pieces, &src),
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	api_done(&t);
+}
+
+/* Anything but RFC 3501's date-time is refused before a byte is sent. */
+Test(parity, append_internaldate_refuses_other_dates)
+{
+	static const char *const bad[] = {
+	        "",
+	        "\"\"",
+	        "1-Jan-2020 10:00:00 +0530", /* the day: "01" or " 1" */
+	        "\"1-Jan-2020 10:00:00 +0530\"",
+	        " 12-Jan-2020 10:00:00 +0530",
+	        "01-Jan-2020 10:00:00", /* no zone */
+	        "01-Jan-2020 10:00 +0530",
+	        "01-Jan-20 10:00:00 +0530",
+	        "01-Foo-2020 10:00:00 +0530",
+	        "31-Feb-2020 10:00:00 +0530", /* out of range */
+	        "00-Jan-2020 10:00:00 +0530",
+	        "01-Jan-2020 24:00:00 +0530",
+	        "01-Jan-2020 10:60:00 +0530",
+	        "01-Jan-2020 10:00:00 +0560",
+	        "01-Jan-2020 10:00:00 +2400",
+	        "01-Jan-2020 10:00:00 0530",
+	        "\"01-Jan-2020 10:00:00 +0530", /* quotes unpaired */
+	        "01-Jan-2020 10:00:00 +0530\"",
+	        "01-Jan-2020 10:00:00 +0530 ", /* anything around it */
+	        " 01-Jan-2020 10:00:00 +0530",
+	        "\"01-Jan-2020 10:00:00 +0530\" ",
+	        "INTERNALDATE \"01-Jan-2020 10:00:00 +0530\"",
+	        "Wed, 01 Jan 2020 10:00:00 +0530",
+	        "01-Jan-2020 10:00:00 +0530\r\nX CREATE pwned",
+	        "\"01-Jan-2020 10:00:00 +0530\" {5}",
+	};
+	const char *const pieces[] = {"hi", NULL};
+	struct pieces src = {.p = pieces};
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    PREAUTH "C: $TAG NOOP\n"
+	                            "S: $TAG OK\n",
+	                    NULL);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(imap4_append_internaldate(h, "X", NULL, bad[i],
+		                                       "hi", 2),
+		             IMAP4_EINVAL, "took \"%s\"", bad[i]);
+		cr_assert(strstr(imap4_last_error(h)->message, "nothing was "
+		                                               "sent"),
+		          "%s", imap4_last_error(h)->message);
+		cr_assert_eq(
+		        imap4_append_stream_internaldate(h, "X", NULL, bad[i],
+		                                         2, read_pieces, &src),
+		        IMAP4_EINVAL, "took \"%s\"", bad[i]);
+	}
+	cr_assert_eq(src.i, 0, "the source was read");
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
 	api_done(&t);
 }

@@ -546,6 +546,56 @@ Test(dovecot, move_reports_copyuid)
 	cleanup(h, box);
 }
 
+static int take_date(void *payload, const imap4_msg *m, const imap4_resp *r)
+{
+	imap4_msg *out = payload;
+
+	(void)r;
+	cr_assert(m->have & IMAP4_HAVE_INTERNALDATE);
+	out->internaldate = m->internaldate;
+	out->internaldate_tz = m->internaldate_tz;
+	return 0;
+}
+
+/* imaplib's append() with a date string: the instant it names is stored.
+ * (Dovecot's maildir keeps the instant alone and answers in its own zone,
+ * as it does to imaplib; that the zone goes as given is test_parity.c's.
+ * It also stores 31-Dec-1969 23:59:59, the -1 imap4_append cannot send,
+ * as 13-Dec-1901 20:45:52, INT32_MIN, for imaplib too.) */
+Test(dovecot, append_internaldate_as_imaplib_sends_it)
+{
+	imap4 *h = login1();
+	const char *msg = "Subject: dated\r\n\r\nx\r\n";
+	imap4_msg m = {0};
+	char box[64];
+
+	box_name(box, sizeof(box), "dated");
+	must(h, imap4_create(h, box), "CREATE");
+	must(h,
+	     imap4_append_internaldate(h, box, NULL,
+	                               "\"01-Jan-2020 10:00:00 +0530\"", msg,
+	                               strlen(msg)),
+	     "APPEND +0530");
+	must(h,
+	     imap4_append_internaldate(h, box, "\\Seen",
+	                               " 2-feb-2021 23:00:00 -0800", msg,
+	                               strlen(msg)),
+	     "APPEND -0800");
+	cr_assert_eq(imap4_append_internaldate(h, box, NULL,
+	                                       "1-Jan-2020 10:00:00 +0530", msg,
+	                                       strlen(msg)),
+	             IMAP4_EINVAL);
+	must(h, imap4_select(h, NULL, box, false), "SELECT");
+	must(h, imap4_fetch_each(h, false, "1", "INTERNALDATE", take_date, &m),
+	     "FETCH 1");
+	cr_assert_eq(m.internaldate, 1577853000); /* 04:30 UTC */
+	must(h, imap4_fetch_each(h, false, "2", "INTERNALDATE", take_date, &m),
+	     "FETCH 2");
+	cr_assert_eq(m.internaldate, 1612335600); /* 3 Feb 07:00 UTC */
+	cr_assert_eq(imap4_data_count(h), 0);
+	cleanup(h, box);
+}
+
 /* Whether response(name) holds something, popping it. */
 static bool cached(imap4 *h, const char *name)
 {
