@@ -570,12 +570,25 @@ IMAP4_API void imap4_int2ap(char buf[IMAP4_AT_LEAST(17)], uint64_t num);
 IMAP4_API int imap4_parse_flags(char ***out, size_t *count, const char *s);
 
 /* imaplib.Internaldate2tuple: parses an INTERNALDATE "dd-Mon-yyyy
- * hh:mm:ss +zzzz" (with or without the word INTERNALDATE and quotes, and
- * with a one-digit day too) into Unix seconds (UTC) and the zone in
- * minutes east. Unlike imaplib's local time tuple, the instant and its
- * zone stay separate and exact. As imaplib reads it: the month is written
- * "Jan" ("jan" and "JAN" are IMAP4_EINVAL), the day is 00 to 39, and a
- * field past its range carries into the next ("31-Feb-2020" is 2 March,
+ * hh:mm:ss +zzzz" into Unix seconds (UTC) and the zone in minutes east.
+ * Unlike imaplib's local time tuple, the instant and its zone stay
+ * separate and exact. The date is found where imaplib's expression
+ * (`.*INTERNALDATE "..."`, matched from the start, case-sensitive, "."
+ * not taking LF) finds it: on the first line (up to the first LF; a lone
+ * CR does not end it), after `INTERNALDATE "` written so, with one space
+ * (it may end another word: `XINTERNALDATE "`), the last such on the
+ * line whose text has the expression's shape ("[ 0123][0-9]-[A-Z][a-z]
+ * [a-z]-..." with its closing quote), whatever follows it. So of two
+ * dates on a line the last counts, `internaldate "`, two spaces, no
+ * quotes, a one-digit day and a date on the second line are no date
+ * (IMAP4_EINVAL where imaplib gives None), and a last date of that shape
+ * that does not parse (month "Xyz", year 0000: imaplib raises) is
+ * IMAP4_EINVAL, not an earlier one. Beyond imaplib, a string with no
+ * such match may be the date-time alone, quoted or not, after spaces,
+ * with a one-digit day too ("1-Mar-2024 00:00:00 +0000"). As imaplib
+ * reads the date: the month is written "Jan" ("jan" and "JAN" are
+ * IMAP4_EINVAL), the day is 00 to 39, and a field past its range
+ * carries into the next ("31-Feb-2020" is 2 March,
  * "25:61:99" and a zone of "-9999", -100:39, are taken as numbers), so
  * *tz_minutes is within +-6039. Year 0000, which imaplib fails on, is
  * IMAP4_EINVAL. None of this is garbage that matters for safety: the

@@ -196,17 +196,73 @@ static int parse_date_time(time_t *out, int *tz_minutes, const char *p,
 	return 0;
 }
 
+/* Whether p has the shape of what imaplib's InternalDate expression wants
+ * after its `.*INTERNALDATE `: `"[ 0123][0-9]-[A-Z][a-z][a-z]-[0-9]{4}
+ * [0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}"`. The shape alone, as the
+ * expression sees it: a month "Xyz" has it, and imaplib then fails on the
+ * month rather than look for another date. */
+static bool imaplib_shape(const char *p)
+{
+	/* d: [ 0123], 9: a digit, A: [A-Z], a: [a-z], s: [-+] */
+	static const char shape[] = "\"d9-Aaa-9999 99:99:99 s9999\"";
+
+	for (const char *t = shape; *t; t++, p++) {
+		char c = *p;
+		bool ok;
+
+		switch (*t) {
+		case 'd':
+			ok = c == ' ' || (c >= '0' && c <= '3');
+			break;
+		case '9':
+			ok = c >= '0' && c <= '9';
+			break;
+		case 'A':
+			ok = c >= 'A' && c <= 'Z';
+			break;
+		case 'a':
+			ok = c >= 'a' && c <= 'z';
+			break;
+		case 's':
+			ok = c == '-' || c == '+';
+			break;
+		default:
+			ok = c == *t;
+		}
+		if (!ok) /* the NUL too: it matches nothing */
+			return false;
+	}
+	return true;
+}
+
 int imap4_internaldate2tuple(time_t *out, int *tz_minutes, const char *s)
 {
+	static const char word[] = "INTERNALDATE ";
+	const char *line_end, *date = NULL;
+
 	if (!out || !s)
 		return IMAP4_EINVAL;
-	/* Like imaplib, the date may be preceded by anything that ends with
-	 * the word INTERNALDATE, e.g. a whole FETCH response line. */
-	const char *p = strcasestr(s, "INTERNALDATE");
-	p = p ? p + strlen("INTERNALDATE") : s;
-	while (*p == ' ')
-		p++;
-	return parse_date_time(out, tz_minutes, p, DATE_IMAPLIB);
+	/* imaplib: InternalDate.match(resp), `.*INTERNALDATE "date"`, without
+	 * DOTALL and case-sensitive. The match begins at the start and "."
+	 * takes anything but LF, so the date is on the first line; ".*" is
+	 * greedy, so of several dates there the last that has the shape wins
+	 * (it backtracks past those that do not); and INTERNALDATE may end
+	 * another word ("XINTERNALDATE"), but is followed by exactly one
+	 * space and the quote. */
+	line_end = strchr(s, '\n');
+	if (line_end == NULL)
+		line_end = s + strlen(s);
+	for (const char *p = s;
+	     (p = memmem(p, (size_t)(line_end - p), word, strlen(word))); p++)
+		if (imaplib_shape(p + strlen(word)))
+			date = p + strlen(word);
+	if (date)
+		return parse_date_time(out, tz_minutes, date, DATE_IMAPLIB);
+	/* Beyond imaplib, which gives None there: a date-time alone, quoted
+	 * or not, the day "1" too. */
+	while (*s == ' ')
+		s++;
+	return parse_date_time(out, tz_minutes, s, DATE_IMAPLIB);
 }
 
 int imap4_internaldate_value(time_t *out, int *tz_minutes, const char *s)

@@ -113,6 +113,56 @@ Test(internaldate, refused_like_imaplib)
 	bad_date("01-Jan-0000 00:00:00 +0000");
 }
 
+/* Where imaplib's InternalDate.match (`.*INTERNALDATE "..."`, greedy,
+ * case-sensitive, no DOTALL) finds the date, as Python 3.11 answers for
+ * each line (TZ=UTC). */
+Test(internaldate, found_where_imaplib_finds_it)
+{
+	/* two on the first line: the last wins */
+	expect_date("* 1 FETCH (INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" "
+	            "X INTERNALDATE \"02-Jan-2020 00:00:00 +0100\")",
+	            1577919600, 60);
+	/* ... of those that have the shape: the expression backtracks */
+	expect_date("INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" "
+	            "INTERNALDATE \"garbage\"",
+	            1577836800, 0);
+	/* the word inside another one is no date; the next one is */
+	expect_date("* 1 FETCH (X-INTERNALDATE-foo INTERNALDATE \"01-Jan-2020 "
+	            "00:00:00 +0000\")",
+	            1577836800, 0);
+	/* ".*" takes any text before the word, a word's start too */
+	expect_date("XINTERNALDATE \"01-Jan-2020 00:00:00 +0000\"", 1577836800,
+	            0);
+	/* "." takes a CR: only an LF ends the first line */
+	expect_date("* 1 FETCH (UID 5\r INTERNALDATE \"01-Jan-2020 00:00:00 "
+	            "+0000\")",
+	            1577836800, 0);
+	expect_date("INTERNALDATE \"01-Jan-2020 00:00:00 +0000\"\n"
+	            "INTERNALDATE \"02-Jan-2020 00:00:00 +0000\"",
+	            1577836800, 0);
+	expect_date("INTERNALDATE \" 1-Jan-2020 00:00:00 +0000\"", 1577836800,
+	            0);
+
+	/* None from imaplib */
+	bad_date("internaldate \"01-Jan-2020 00:00:00 +0000\"");
+	bad_date("* 1 FETCH (internaldate \"01-Jan-2020 00:00:00 +0000\")");
+	bad_date("* 1 FETCH (UID 5\r\n INTERNALDATE \"01-Jan-2020 00:00:00 "
+	         "+0000\")");
+	bad_date("* 1 FETCH (UID 5\n INTERNALDATE \"01-Jan-2020 00:00:00 "
+	         "+0000\")");
+	bad_date("INTERNALDATE  \"01-Jan-2020 00:00:00 +0000\"");
+	bad_date("INTERNALDATE \"1-Jan-2020 00:00:00 +0000\"");
+	bad_date("INTERNALDATE 01-Jan-2020 00:00:00 +0000");
+	bad_date("INTERNALDATE\t\"01-Jan-2020 00:00:00 +0000\"");
+	/* imaplib raises on the last date of the right shape (KeyError for
+	 * the month, ValueError for year 0) rather than take an earlier
+	 * one */
+	bad_date("INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" "
+	         "INTERNALDATE \"01-Xyz-2020 00:00:00 +0000\"");
+	bad_date("INTERNALDATE \"01-Jan-2020 00:00:00 +0000\" "
+	         "INTERNALDATE \"02-Jan-0000 00:00:00 +0000\"");
+}
+
 Test(internaldate, tz_optional)
 {
 	time_t t;
