@@ -219,8 +219,19 @@ static int cache_put(struct imap4_session *s, const char *name, const char *a,
                      size_t alen, const char *b, size_t blen)
 {
 	struct imap4_session_entry *e = find(s, name, strlen(name), true);
-	size_t len = alen + (blen ? 1 + blen : 0);
 	int rc;
+
+	/* Values are C strings, one after another: a NUL a literal carried
+	 * would end one early and shift every later one. They end there,
+	 * as imap4_response()'s string always did. */
+	const char *nul = memchr(a, '\0', alen);
+	if (nul) {
+		alen = (size_t)(nul - a);
+		blen = 0;
+	} else if (blen && (nul = memchr(b, '\0', blen)) != NULL) {
+		blen = (size_t)(nul - b);
+	}
+	size_t len = alen + (blen ? 1 + blen : 0);
 
 	if (e == NULL)
 		return 0;

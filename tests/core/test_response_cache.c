@@ -93,6 +93,32 @@ static size_t cost_of(char **v, size_t n)
 	return c;
 }
 
+/* A NUL a literal carries ends its value there: values are C strings
+ * side by side, and a NUL inside one shifted every later one. */
+Test(response_cache, a_nul_in_a_value_ends_that_value_only)
+{
+	struct api_test t;
+	char **v = NULL;
+	size_t n = 0;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S+ * 1 FETCH (X {3}\\r\\na\\0b)\\r\\n\n"
+	                    "S+ * 2 FETCH (X {3}\\r\\nc\\0d)\\r\\n\n"
+	                    "S: * 3 FETCH (FLAGS ())\n"
+	                    "S: $TAG OK done\n",
+	                    NULL);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_eq(imap4_responses(&v, &n, h, "FETCH"), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(v[0], "1 (X {3}\r\na");
+	cr_assert_str_eq(v[1], "2 (X {3}\r\nc");
+	cr_assert_str_eq(v[2], "3 (FLAGS ())");
+	cr_assert_null(v[3]);
+	free(v);
+	api_done(&t);
+}
+
 Test(response_cache, past_the_bound_the_oldest_go)
 {
 	struct imap4_session s;
