@@ -219,12 +219,15 @@ Test(daemon, notify_pushes_changes_of_every_watched_mailbox, .timeout = 120)
 	wait_live(&f);
 	assert_converged(&f, 5);
 
+	/* Dovecot tells of a mailbox not selected through its list index's
+	 * notifications, slower than of the selected one when other tests
+	 * share the account: a deadline with room (the poll never comes). */
 	cr_assert_eq(sh(CTL " append dm_notify/a 'to a watched box'"), 0);
-	assert_converged(&f, 5);
+	assert_converged(&f, 15);
 	cr_assert_eq(sh(CTL " store dm_notify/a 2 +FLAGS '(\\Flagged)'"), 0);
-	assert_converged(&f, 5);
+	assert_converged(&f, 15);
 	cr_assert_eq(sh(CTL " move dm_notify/a 1 dm_notify/b"), 0);
-	assert_converged(&f, 5);
+	assert_converged(&f, 15);
 	cr_assert_eq(stop_daemon(pid), 0);
 	teardown(&f);
 }
