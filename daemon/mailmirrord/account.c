@@ -892,8 +892,9 @@ static int session(struct worker *w)
 	w->attempt_at = mono_ms();
 	/* This attempt reads the configuration as it is now. */
 	atomic_store(&a->reloaded, false);
-	int opened = conn_open(&h, &why, c, a->cancel_fd, on_handle, a, err,
-	                       sizeof(err));
+	int opened = conn_open(&h, &why, c, a->cancel_fd,
+	                       w->failures ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE,
+	                       on_handle, a, err, sizeof(err));
 	if (!w->store && !take_store(w))
 		return SYNC_ESTORE;
 	if (opened < 0) {

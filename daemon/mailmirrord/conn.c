@@ -322,7 +322,7 @@ static void give_up(imap4 **h, bool logout, conn_handle_fn *handle,
 }
 
 int conn_open(imap4 **out, enum conn_failure *why,
-              const struct conf_account *acct, int cancel_fd,
+              const struct conf_account *acct, int cancel_fd, int tunnel_level,
               conn_handle_fn *handle, void *payload, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -366,7 +366,7 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	if (acct->tunnel) {
 		how = "tunnel";
 		int said = -1;
-		if (tunnel_stderr_start(&said, acct->name) == 0)
+		if (tunnel_stderr_start(&said, acct->name, tunnel_level) == 0)
 			o.stderr_fd = said;
 		rc = imap4_open_stream(&h, acct->tunnel, &o);
 		if (said >= 0)

@@ -53,9 +53,12 @@ typedef void conn_handle_fn(void *payload, imap4 *h);
  * cancel_fd (borrowed, or -1) is the library's opts.cancel_fd: once it is
  * readable, connecting, the greeting, TLS and STARTTLS end at once with
  * CONN_FAIL_CANCELLED. Authentication does not watch it: handle (may be
- * NULL) is told of the handle for that. */
+ * NULL) is told of the handle for that. What a tunnel command says on
+ * stderr is logged at tunnel_level: a caller whose account keeps failing
+ * passes info (its own failure is told once an hour then, and the
+ * tunnel's words at every retry made hundreds of notices a day). */
 int conn_open(imap4 **out, enum conn_failure *why,
-              const struct conf_account *acct, int cancel_fd,
+              const struct conf_account *acct, int cancel_fd, int tunnel_level,
               conn_handle_fn *handle, void *payload, char *err, size_t errlen);
 
 #endif

@@ -17,6 +17,7 @@
 
 struct reader {
 	int fd;
+	int level;
 	char *account;
 };
 
@@ -26,7 +27,7 @@ static void *run(void *arg)
 	struct linelog said = {
 	        .account = r->account,
 	        .who = "tunnel",
-	        .level = LOG_LEVEL_NOTICE,
+	        .level = r->level,
 	        .max_lines = TUNNEL_STDERR_LINES,
 	        .line_max = LINE_MAX_BYTES,
 	        .rest = LINELOG_REST_LINES,
@@ -56,7 +57,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int tunnel_stderr_start(int *write_fd, const char *account)
+int tunnel_stderr_start(int *write_fd, const char *account, int level)
 {
 	int p[2];
 	*write_fd = -1;
@@ -70,6 +71,7 @@ int tunnel_stderr_start(int *write_fd, const char *account)
 		return -1;
 	}
 	r->fd = p[0];
+	r->level = level;
 	pthread_attr_t attr;
 	pthread_t t;
 	pthread_attr_init(&attr);

@@ -20,7 +20,8 @@
 /* Starts the reader for account's tunnel: 0 and *write_fd, the pipe end to
  * give the command as its stderr (close-on-exec; the caller closes it once
  * the command is started), or -1 when no pipe or thread could be had
- * (the command then keeps the daemon's stderr). */
-int tunnel_stderr_start(int *write_fd, const char *account);
+ * (the command then keeps the daemon's stderr). Its lines are logged at
+ * level (LOG_LEVEL_*). */
+int tunnel_stderr_start(int *write_fd, const char *account, int level);
 
 #endif

@@ -4,6 +4,7 @@
 #include "daemon/fake_account.h"
 #include "harness/fake_server.h"
 #include "mailmirrord/conn.h"
+#include "mailmirrord/log.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -23,7 +24,8 @@ static enum conn_failure login_answered(const char *answer)
 	struct conf_account c = fake_account("work", port, "joe", "pw");
 	imap4 *h = NULL;
 	enum conn_failure why = CONN_FAIL_CANCELLED;
-	cr_assert_eq(conn_open(&h, &why, &c, -1, NULL, NULL, err, sizeof(err)),
+	cr_assert_eq(conn_open(&h, &why, &c, -1, LOG_LEVEL_NOTICE, NULL, NULL,
+	                       err, sizeof(err)),
 	             -1);
 	cr_assert_null(h);
 	fake_server_finish(fs, err, sizeof(err));

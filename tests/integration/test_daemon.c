@@ -123,6 +123,41 @@ Test(daemon, a_highestmodseq_gone_back_is_not_trusted, .timeout = 120)
 	teardown(&f);
 }
 
+/* A tunnel that fails at every retry: what it says is a notice the first
+ * time, info while the failures go on, as the failure itself is told
+ * (explore31: a notice at every retry, hundreds a day). */
+Test(daemon, a_failing_tunnel_says_its_words_as_a_notice_once, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_tunf", NULL);
+	FILE *c = fopen(f.conf, "w");
+	cr_assert_not_null(c);
+	fprintf(c,
+	        "cache = \"%s\";\n"
+	        "accounts = ({ name = \"test\";\n"
+	        "  tunnel = \"echo tunnel-broken >&2; exit 3\";\n"
+	        "  mailboxes = [\"dm_tunf*\"]; idle = [ ]; });\n",
+	        f.db);
+	fclose(c);
+	pid_t pid = start_daemon(&f);
+	/* The retries come after 1, 2 and 4 s or so */
+	for (int i = 0; i < 300; i++) {
+		if (sh_number("grep -c 'tunnel said: tunnel-broken' %s/log",
+		              f.dir) >= 3)
+			break;
+		usleep(50000);
+	}
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_geq(
+	        sh_number("grep -c 'tunnel said: tunnel-broken' %s/log", f.dir),
+	        3);
+	cr_assert_eq(sh_number("grep -c '^notice: \\[test\\] tunnel said: "
+	                       "tunnel-broken' %s/log",
+	                       f.dir),
+	             1);
+	teardown(&f);
+}
+
 /* An account through a tunnel (the harness's PREAUTH command): what the
  * command says on stderr is logged as the account's lines, printable, not
  * written raw to the daemon's stderr. */
