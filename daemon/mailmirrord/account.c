@@ -639,6 +639,9 @@ static int live(struct worker *w)
 	store_account_set_state(w->store, w->account_id, "idle");
 	store_account_set_error(w->store, w->account_id, NULL);
 	store_account_set_last_sync(w->store, w->account_id, time(NULL));
+	int vrc = sync_mark_verified(&w->sync);
+	if (vrc < 0)
+		return vrc;
 	/* Told once a series; the back-off and the series themselves end
 	 * only once the session has lasted (HEALTHY_MS). */
 	char again[FAILSTREAK_MSG_MAX];
@@ -791,6 +794,8 @@ static void once_done(struct worker *w, int rc)
 		rc = SYNC_ESTOP; /* cut by our stop (acct_force_stop) */
 	/* One transaction: one WAL commit at the end of a resync. */
 	bool txn = store_begin(w->store) == STORE_OK;
+	if (rc == SYNC_OK || rc == SYNC_EMAILBOX)
+		sync_mark_verified(&w->sync);
 	if (rc == SYNC_OK) {
 		store_account_set_state(w->store, w->account_id, "stopped");
 		store_account_set_error(w->store, w->account_id, NULL);

@@ -182,6 +182,37 @@ void sync_end(struct sync_ctx *c)
 {
 	sync_clear(c);
 	sync_opened(c, "", IMAP4_NO);
+	free(c->verified);
+	c->verified = NULL;
+	c->nverified = c->capverified = 0;
+}
+
+/* b equals the server and nothing was written: its last_sync waits for
+ * sync_mark_verified. Out of memory, it stays as it was. */
+static void note_verified(struct sync_ctx *c, const struct sync_box *b)
+{
+	if (c->nverified == c->capverified) {
+		size_t cap = c->capverified ? 2 * c->capverified : 16;
+		int64_t *v = realloc(c->verified, cap * sizeof(*v));
+		if (!v)
+			return;
+		c->verified = v;
+		c->capverified = cap;
+	}
+	c->verified[c->nverified++] = b->id;
+}
+
+int sync_mark_verified(struct sync_ctx *c)
+{
+	int64_t now = (int64_t)time(NULL);
+	for (size_t i = 0; i < c->nverified; i++)
+		if (store_mailbox_set_last_sync(c->store, c->verified[i], now) <
+		    0) {
+			c->nverified = 0;
+			return sync_fail_store(c, "mark a mailbox synced");
+		}
+	c->nverified = 0;
+	return SYNC_OK;
 }
 
 void sync_clear(struct sync_ctx *c)
@@ -937,6 +968,7 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 	     (box && box->bodies_checked))) {
 		sync_pending_free(&p);
 		store_mailbox_set_error(c->store, b->id, NULL);
+		note_verified(c, b);
 		return SYNC_OK;
 	}
 	if (st.uidvalidity != info.uidvalidity) {
@@ -1054,7 +1086,8 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 			return rc;
 	}
 	sync_tell_errors(c);
-	return worst;
+	int mrc = sync_mark_verified(c);
+	return mrc < 0 ? mrc : worst;
 }
 
 static bool known_done(const struct sync_ctx *c, const char *name)

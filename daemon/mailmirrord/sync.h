@@ -87,6 +87,10 @@ struct sync_ctx {
 	 * its state (selected): malloc'ed, NULL when none or not known
 	 * (sync_opened) */
 	char *open_name;
+	/* Mailboxes a pass found equal to the server without writing
+	 * anything: their last_sync is written by sync_mark_verified */
+	int64_t *verified;
+	size_t nverified, capverified;
 	uint32_t sel_exists;             /* EXISTS as the server last said */
 	uint32_t sel_expunges;   /* EXPUNGE and VANISHED seen: each one moves
 	                            sequence numbers */
@@ -153,6 +157,12 @@ int sync_attach(struct sync_ctx *c, imap4 *h);
 void sync_clear(struct sync_ctx *c);
 /* Frees all c holds, when its account's thread ends. */
 void sync_end(struct sync_ctx *c);
+
+/* Writes the time of now as the last_sync of the mailboxes a pass found
+ * unchanged (mailmirror status shows when each was last known equal to
+ * the server), in the caller's transaction if one is open: with the
+ * account's last write, not one commit each. SYNC_OK or SYNC_ESTORE. */
+int sync_mark_verified(struct sync_ctx *c);
 
 /* LIST: records the wanted mailboxes, drops from the cache those the server
  * no longer has (renames keep their messages), fills c->boxes. A cached

@@ -516,6 +516,27 @@ Test(daemon, a_poll_sees_news_of_the_mailbox_left_open, .timeout = 120)
 	teardown(&f);
 }
 
+/* A pass that finds a mailbox unchanged, and writes nothing of it, still
+ * says when it was last known equal to the server: --once left the
+ * SYNCED of mailmirror status at the last run that changed something,
+ * and on a server without CONDSTORE an empty mailbox's never moved
+ * (explore31). */
+Test(daemon, an_unchanged_mailbox_is_marked_synced_by_once, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_ums", "dm_ums", NULL);
+	cr_assert_eq(sh(CTL " create dm_ums dm_ums/empty"), 0);
+	cr_assert_eq(sh(CTL " fill dm_ums 2 8"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	const char *q = "SELECT min(last_sync) FROM mailboxes";
+	long first = cache_count(&f, q);
+	cr_assert_gt(first, 0);
+	sleep(2);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_gt(cache_count(&f, q), first);
+	teardown(&f);
+}
+
 /* --once leaves the account as it ended, for mailmirror status: in error
  * with the reason, then stopped with no error after a good run. */
 Test(daemon, once_records_how_the_account_ended, .timeout = 120)
