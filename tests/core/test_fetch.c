@@ -225,6 +225,21 @@ Test(fetch, partial_origin_with_its_length)
 	cr_assert_null(m.sections->next);
 }
 
+/* The typed view of text (len bytes) whose one literal went to a sink:
+ * the parser is told it was streamed, from the byte after its "{n}\r\n". */
+static imap4_msg streamed_ok(const char *text, size_t len)
+{
+	struct imap4_limits lim;
+	imap4_limits_init(&lim);
+	size_t off = (size_t)(strstr(text, "}\r\n") - text) + 3;
+	const imap4_resp *r;
+	cr_assert_eq(
+	        imap4_resp_parse(&r, &view_arena, text, len, &lim, &off, 1), 0);
+	imap4_msg m;
+	cr_assert_eq(imap4_msg_parse(&m, r), 0);
+	return m;
+}
+
 /* The same name on a streamed literal: the item the sink was told of
  * (imap4_fetch_prefix_parse names it as sent) is the message's section. */
 Test(fetch, streamed_partial_with_its_length)
@@ -240,16 +255,7 @@ Test(fetch, streamed_partial_with_its_length)
 	cr_assert_eq(seq, 3);
 	cr_assert_str_eq(item, "BODY[]<0.33554432>");
 
-	struct imap4_limits lim;
-	imap4_limits_init(&lim);
-	size_t off =
-	        strlen("* 3 FETCH (UID 1 BODY[]<0.33554432> {5000000}\r\n");
-	const imap4_resp *r;
-	cr_assert_eq(imap4_resp_parse(&r, &view_arena, text, sizeof(text) - 1,
-	                              &lim, &off, 1),
-	             0);
-	imap4_msg m;
-	cr_assert_eq(imap4_msg_parse(&m, r), 0);
+	imap4_msg m = streamed_ok(text, sizeof(text) - 1);
 	cr_assert_eq(m.have, IMAP4_HAVE_UID | IMAP4_HAVE_SECTIONS);
 	cr_assert_str_eq(m.sections->item, "BODY[]");
 	cr_assert(m.sections->has_origin);
@@ -281,15 +287,7 @@ Test(fetch, unknown_items_are_skipped)
 Test(fetch, streamed_literal_is_flagged)
 {
 	static const char text[] = "* 3 FETCH (UID 1 BODY[] {5000000}\r\n)\r\n";
-	struct imap4_limits lim;
-	imap4_limits_init(&lim);
-	size_t off = strlen("* 3 FETCH (UID 1 BODY[] {5000000}\r\n");
-	const imap4_resp *r;
-	cr_assert_eq(imap4_resp_parse(&r, &view_arena, text, sizeof(text) - 1,
-				      &lim, &off, 1),
-		     0);
-	imap4_msg m;
-	cr_assert_eq(imap4_msg_parse(&m, r), 0);
+	imap4_msg m = streamed_ok(text, sizeof(text) - 1);
 	cr_assert(m.sections->streamed);
 	cr_assert_null(m.sections->data);
 	cr_assert_eq(m.sections->len, 5000000);

@@ -1323,29 +1323,40 @@ Test(hostile, envelope_literals_with_nul, .timeout = 60)
 	done(&h);
 }
 
+/* A --once run with bodies = "full" of box, whose one message the server
+ * answers with answer (the FETCH response, its literal inline). */
+static void one_body_synced(struct hostile *h, const char *box,
+                            const char *answer)
+{
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, box, 1);
+	add(&sc,
+	    "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	    "BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n"
+	    "S+ %s\\r\\n\n"
+	    "S: $TAG OK fetched\n" LOGOUT,
+	    answer);
+	start(h, box, sc.s);
+	free(sc.s);
+	write_conf(h, box, false, "bodies = \"full\";");
+	check_ok(h, run(h));
+	finish(h);
+	check_cache(h);
+}
+
 /* The same in a body (bodies = "full"): a section has its length, and
  * its text is kept past the NUL, in the headers and in the text, where
  * the NUL is U+FFFD (schema.md). */
 Test(hostile, body_with_nul, .timeout = 60)
 {
 	struct hostile h;
-	struct script sc = {0};
-	add(&sc, HELLO);
-	add_box(&sc, "ho_bnul", 1);
-	add(&sc, "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
-	         "BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n");
-	add(&sc, "S+ * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
-	         "10:00:00 +0000\" RFC822.SIZE 41 ENVELOPE (NIL \"nul\" NIL "
-	         "NIL NIL NIL NIL NIL NIL NIL) BODY[]<0> {41}\\r\\n"
-	         "Subject: nul\\0here\\r\\nX: y\\r\\n\\r\\n"
-	         "first\\0second\\r\\n)\\r\\n\n"
-	         "S: $TAG OK fetched\n" LOGOUT);
-	start(&h, "ho_bnul", sc.s);
-	free(sc.s);
-	write_conf(&h, "ho_bnul", false, "bodies = \"full\";");
-	check_ok(&h, run(&h));
-	finish(&h);
-	check_cache(&h);
+	one_body_synced(&h, "ho_bnul",
+	                "* 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	                "10:00:00 +0000\" RFC822.SIZE 41 ENVELOPE (NIL \"nul\" "
+	                "NIL NIL NIL NIL NIL NIL NIL NIL) BODY[]<0> {41}\\r\\n"
+	                "Subject: nul\\0here\\r\\nX: y\\r\\n\\r\\n"
+	                "first\\0second\\r\\n)");
 	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM bodies WHERE "
 	                               "headers LIKE "
 	                               "'%nul\xef\xbf\xbdhere%X: y%' AND "
@@ -1408,21 +1419,10 @@ Test(hostile, what_real_servers_send_outside_the_rfc_is_read, .timeout = 60)
 Test(hostile, a_size_past_the_body_sent_is_no_truncation, .timeout = 60)
 {
 	struct hostile h;
-	struct script sc = {0};
-	add(&sc, HELLO);
-	add_box(&sc, "ho_bsize", 1);
-	add(&sc, "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
-	         "BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n");
-	add(&sc, "S+ * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
-	         "10:00:00 +0000\" RFC822.SIZE 123 BODY[]<0> {32}\\r\\n"
-	         "Subject: big\\r\\nX: y\\r\\n\\r\\nall here\\r\\n)\\r\\n\n"
-	         "S: $TAG OK fetched\n" LOGOUT);
-	start(&h, "ho_bsize", sc.s);
-	free(sc.s);
-	write_conf(&h, "ho_bsize", false, "bodies = \"full\";");
-	check_ok(&h, run(&h));
-	finish(&h);
-	check_cache(&h);
+	one_body_synced(&h, "ho_bsize",
+	                "* 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	                "10:00:00 +0000\" RFC822.SIZE 123 BODY[]<0> {32}\\r\\n"
+	                "Subject: big\\r\\nX: y\\r\\n\\r\\nall here\\r\\n)");
 	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM bodies WHERE "
 	                               "NOT truncated AND body LIKE "
 	                               "'%all here%'"),
