@@ -187,10 +187,17 @@ void sync_end(struct sync_ctx *c)
 	c->nverified = c->capverified = 0;
 }
 
-/* b equals the server and nothing was written: its last_sync waits for
- * sync_mark_verified. Out of memory, it stays as it was. */
+/* b equals the server and nothing was written: its last_sync is written
+ * now in a live session (a resync of a watched mailbox, a poll), else it
+ * waits for sync_mark_verified (a first pass: each mailbox once). Out of
+ * memory, it stays as it was. */
 static void note_verified(struct sync_ctx *c, const struct sync_box *b)
 {
+	if (c->live) {
+		store_mailbox_set_last_sync(c->store, b->id,
+		                            (int64_t)time(NULL));
+		return;
+	}
 	if (c->nverified == c->capverified) {
 		size_t cap = c->capverified ? 2 * c->capverified : 16;
 		int64_t *v = realloc(c->verified, cap * sizeof(*v));
@@ -660,7 +667,9 @@ static int fetch_missing(struct sync_ctx *c, const struct sync_box *b,
 	if (missing->n == 0)
 		return SYNC_OK;
 	/* What the server would not give last time, asked for again: not
-	 * news at every pass (tell_partial_fetch). */
+	 * news at every pass (tell_partial_fetch). What it gives now is no
+	 * longer missing. */
+	c->partial[0] = '\0';
 	const struct sync_box *box = own_box(c, b);
 	bool refused = box && box->refused_got == 0 &&
 	               box->refused_asked == missing->total;

@@ -1733,6 +1733,36 @@ Test(hostile, a_fetch_refused_in_part_keeps_what_came, .timeout = 60)
 	done(&h);
 }
 
+/* The same, where asking again in the same pass gets the message (Yahoo's
+ * "[UNAVAILABLE]" passes): nothing is left missing, and the mailbox shows
+ * no error. */
+Test(hostile, a_fetch_refused_in_part_then_given_leaves_no_error, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_no2", 3);
+	add_fetch_cmd(&sc, "1:3");
+	add_msg(&sc, 1, 1);
+	add_msg(&sc, 3, 3);
+	add(&sc, "S: $TAG NO [UNAVAILABLE] Server error while fetching\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH 1 2 3\n"
+	         "S: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "2");
+	add_msg(&sc, 2, 2);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_no2", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "last_error IS NULL"),
+	             1);
+	done(&h);
+}
+
 /* A message's items told in several FETCH responses (RFC 3501 7.4.2 lets
  * a server split them; Gmail does): one row with all of them, whichever
  * part comes first, and with the later parts' UID left out. */
