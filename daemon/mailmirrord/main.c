@@ -14,6 +14,7 @@
 #include "mailmirrord/checkpointer.h"
 #include "mailmirrord/compact.h"
 #include "mailmirrord/config.h"
+#include "mailmirrord/fdlimit.h"
 #include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
@@ -206,6 +207,24 @@ static bool removed_any(const struct conf_diff *d)
 	return false;
 }
 
+/* The accounts of c that run: the descriptors they need are counted
+ * against the limit, raised to the hard one first (fdlimit.h). Said once
+ * per start or reload, before anything fails in its own words. */
+static void check_fd_limit(const struct conf *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_accounts; i++)
+		n += c->accounts[i].enabled;
+	uint64_t limit = fdlimit_raise(), need = fdlimit_needed(n);
+	if (limit && limit < need)
+		log_warning(
+		        NULL, NULL,
+		        "%zu accounts need about %llu file descriptors and "
+		        "the limit is %llu: some will not start or connect; "
+		        "raise it (LimitNOFILE= in the unit, ulimit -n)",
+		        n, (unsigned long long)need, (unsigned long long)limit);
+}
+
 static void reload(struct confs *cs, struct running *r, const char *path,
                    const char *cache, struct store *s, int verbosity)
 {
@@ -249,6 +268,7 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 	free(dflt);
 	log_set_level(neu->log_level + verbosity);
 	cs->v[cs->n++] = neu;
+	check_fd_limit(neu);
 	for (size_t i = 0; i < d.n; i++) {
 		const struct conf_diff_entry *e = &d.v[i];
 		if (e->old_acct) {
@@ -768,10 +788,20 @@ int main(int argc, char **argv)
 	 * see store_wal_truncate). */
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	check_fd_limit(conf);
+	size_t failed = 0;
 	for (size_t i = 0; i < conf->n_accounts; i++)
-		running_start(&r, &conf->accounts[i], cache, once, efd);
-	log_notice(NULL, NULL, "mailmirrord started: %zu account%s, cache %s",
-	           r.n, r.n == 1 ? "" : "s", cache);
+		failed += running_start(&r, &conf->accounts[i], cache, once,
+		                        efd) < 0;
+	if (failed)
+		log_err(NULL, NULL,
+		        "mailmirrord started: %zu of %zu accounts, cache %s; "
+		        "%zu could not start (above)",
+		        r.n, r.n + failed, cache, failed);
+	else
+		log_notice(NULL, NULL,
+		           "mailmirrord started: %zu account%s, cache %s", r.n,
+		           r.n == 1 ? "" : "s", cache);
 	/* Accounts gone from the configuration are dropped while the
 	 * workers connect, not before: the workers never touch them, and
 	 * their connections wait for no reading of the cache here. */

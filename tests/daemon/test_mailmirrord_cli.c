@@ -163,6 +163,39 @@ Test(mailmirrord_cli, the_default_cache_is_checked_too)
 	cr_assert_neq(stat(made, &sb), 0, "--once created %s", made);
 }
 
+/* explore35: past the descriptor limit, accounts did not start (or failed
+ * to connect and open the cache in words that blamed the network and the
+ * disk), and nothing said why. The soft limit is raised to the hard one;
+ * what the hard one cannot hold is said at start. */
+Test(mailmirrord_cli, too_few_file_descriptors_are_said)
+{
+	char name[128];
+	snprintf(name, sizeof(name), "%s/m.conf", dir);
+	FILE *f = fopen(name, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "cache = \"%s/c.db\";\naccounts = (", dir);
+	for (int i = 0; i < 40; i++)
+		fprintf(f,
+		        "%s{ name = \"a%d\"; host = \"127.0.0.1\"; port = 1; "
+		        "tls = \"none\"; user = \"u\"; password = \"p\"; }",
+		        i ? ", " : "", i);
+	fprintf(f, ");\n");
+	fclose(f);
+
+	/* 40 accounts need 64 + 40 * 8 = 384: a soft limit of 256 under a
+	 * hard one of 4096 is raised, and nothing is said. */
+	run("prlimit --nofile=256:4096", "-c m.conf --once");
+	cr_assert_null(strstr(said, "file descriptors"), "%s", said);
+	run("prlimit --nofile=256:256", "-c m.conf --once");
+	cr_assert_not_null(strstr(said,
+	                          "warning: [-] 40 accounts need about 384 "
+	                          "file descriptors and the limit is "
+	                          "256: some will not start or "
+	                          "connect; raise it (LimitNOFILE= in "
+	                          "the unit, ulimit -n)"),
+	                   "%s", said);
+}
+
 /* explore19 finding 6: a default cache whose directory cannot be made
  * passed through a start's mkdir, which said "error: [-] cache: cannot
  * create ...", not what --check-config says. (A file in the way, since
