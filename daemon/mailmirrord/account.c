@@ -626,6 +626,10 @@ static int live(struct worker *w)
 	const struct conf_account *c = a->conf;
 	struct sync_box *watched = mark_watched(w);
 	tell_unmatched_idle(w);
+	if (!watched)
+		log_info(c->name, NULL,
+		         "no mailbox watched: polling every %u s",
+		         (unsigned)c->poll_interval);
 	int64_t next_poll = mono_ms() + (int64_t)c->poll_interval * 1000;
 	/* The session's sync has just read the list. */
 	int64_t listed_at = mono_ms();

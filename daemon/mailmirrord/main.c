@@ -294,10 +294,13 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 		prune_mark_disabled(s, neu);
 	/* Workers of unchanged accounts keep pointing into the old struct;
 	 * gc_confs frees it only once none does. */
+	size_t changed = d.n;
 	conf_diff_clear(&d);
 	gc_confs(cs, r);
 	for (size_t i = 0; i < r->n; i++)
 		acct_reloaded(r->v[i]);
+	log_notice(NULL, NULL, "reloaded: %zu account%s running, %zu changed",
+	           r->n, r->n == 1 ? "" : "s", changed);
 	notify_ready();
 }
 

@@ -75,8 +75,8 @@ int prune_accounts(struct store *s, const struct conf *conf,
 		}
 		log_notice(g.v[i].name, NULL,
 		           "dropped from the cache with its %" PRId64
-		           " messages",
-		           messages);
+		           " message%s",
+		           messages, messages == 1 ? "" : "s");
 	}
 	for (size_t i = 0; i < g.n; i++)
 		free(g.v[i].name);

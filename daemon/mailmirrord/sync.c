@@ -675,9 +675,11 @@ static int fetch_missing(struct sync_ctx *c, const struct sync_box *b,
 	               box->refused_asked == missing->total;
 	log_msg(refused ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE, c->conf->name,
 	        b->name,
-	        "%" PRIu64 " messages below UIDNEXT are not cached: "
-	        "fetching them",
-	        missing->total);
+	        "%" PRIu64 " message%s below UIDNEXT %s not cached: "
+	        "fetching %s",
+	        missing->total, missing->total == 1 ? "" : "s",
+	        missing->total == 1 ? "is" : "are",
+	        missing->total == 1 ? "it" : "them");
 	return fetch_uids(c, b, p, st, missing);
 }
 

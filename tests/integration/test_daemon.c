@@ -513,6 +513,10 @@ Test(daemon, a_poll_sees_news_of_the_mailbox_left_open, .timeout = 120)
 	/* Two polls and slack */
 	assert_converged(&f, 25);
 	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(sh("grep -q '^info: \\[test\\] no mailbox watched: "
+	                "polling every 10 s' %s/log",
+	                f.dir),
+	             0, "-v says how the account is watched");
 	teardown(&f);
 }
 

@@ -1725,7 +1725,8 @@ Test(hostile, a_fetch_refused_in_part_keeps_what_came, .timeout = 60)
 	check_ok(&h, run(&h));
 	finish(&h);
 	check_cache(&h);
-	check_log(&h, "1 messages below UIDNEXT are not cached", NULL);
+	check_log(&h, "1 message below UIDNEXT is not cached: fetching it",
+	          NULL);
 	cr_assert_eq(messages(&h), 3);
 	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
 	                               "last_error IS NULL"),

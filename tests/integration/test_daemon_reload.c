@@ -31,19 +31,20 @@ static void set_cache(const struct fixture *f, const char *path)
 	        0);
 }
 
-/* Sends SIGHUP and waits until the daemon has logged the reload's n-th
- * "reloading" line, then a little more for the reload to end (it logs
- * nothing more when no account changed). */
+/* Sends SIGHUP and waits until the daemon has told the end of its n-th
+ * reload: "reloaded: N accounts running, M changed", or that it failed. */
 static void reload(pid_t pid, const struct fixture *f, long n)
 {
 	kill(pid, SIGHUP);
-	for (int i = 0; i < 100; i++) {
-		if (sh_number("grep -c 'reloading ' %s/log", f->dir) >= n)
+	for (int i = 0; i < 200; i++) {
+		if (sh_number("grep -cE 'reloaded: |reload failed' %s/log",
+		              f->dir) >= n)
 			break;
 		sleep_ms(50);
 	}
-	cr_assert_geq(sh_number("grep -c 'reloading ' %s/log", f->dir), n);
-	sleep_ms(300);
+	cr_assert_geq(
+	        sh_number("grep -cE 'reloaded: |reload failed' %s/log", f->dir),
+	        n, "the reload never ended");
 }
 
 static long warnings(const struct fixture *f)
