@@ -1669,6 +1669,26 @@ Test(hostile, a_garbled_date_or_size_costs_only_itself, .timeout = 60)
 	done(&h);
 }
 
+/* A first session of box (UIDs 1..3) whose UID FETCH gives 1 and 3 and
+ * ends with no_line. The cache's count is then short of EXISTS: a UID
+ * SEARCH finds UID 2 missing, and the same pass asks for it once more;
+ * the script goes on from that FETCH command. */
+static void add_refused_in_part(struct script *sc, const char *box,
+                                const char *no_line)
+{
+	add(sc, HELLO);
+	add_box(sc, box, 3);
+	add_fetch_cmd(sc, "1:3");
+	add_msg(sc, 1, 1);
+	add_msg(sc, 3, 3);
+	add(sc,
+	    "S: $TAG %s\n"
+	    "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH 1 2 3\n"
+	    "S: $TAG OK searched\n",
+	    no_line);
+	add_fetch_cmd(sc, "2");
+}
+
 /* A UID FETCH answered NO after part of it (Gmail: "Some messages could
  * not be FETCHed" for a message it cannot read): what came is cached, and
  * the next pass asks for the rest again. The whole batch was refused, at
@@ -1677,17 +1697,8 @@ Test(hostile, a_fetch_refused_in_part_keeps_what_came, .timeout = 60)
 {
 	struct hostile h;
 	struct script sc = {0};
-	add(&sc, HELLO);
-	add_box(&sc, "ho_no", 3);
-	add_fetch_cmd(&sc, "1:3");
-	add_msg(&sc, 1, 1);
-	add_msg(&sc, 3, 3);
-	/* The cache's count is then short of EXISTS: a UID SEARCH finds the
-	 * message missing, and the same pass asks for it once more. */
-	add(&sc, "S: $TAG NO Some messages could not be FETCHed (Failure)\n"
-	         "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH 1 2 3\n"
-	         "S: $TAG OK searched\n");
-	add_fetch_cmd(&sc, "2");
+	add_refused_in_part(&sc, "ho_no",
+	                    "NO Some messages could not be FETCHed (Failure)");
 	add(&sc,
 	    "S: $TAG NO Some messages could not be FETCHed (Failure)\n" LOGOUT);
 	start(&h, "ho_no", sc.s);
@@ -1741,15 +1752,8 @@ Test(hostile, a_fetch_refused_in_part_then_given_leaves_no_error, .timeout = 60)
 {
 	struct hostile h;
 	struct script sc = {0};
-	add(&sc, HELLO);
-	add_box(&sc, "ho_no2", 3);
-	add_fetch_cmd(&sc, "1:3");
-	add_msg(&sc, 1, 1);
-	add_msg(&sc, 3, 3);
-	add(&sc, "S: $TAG NO [UNAVAILABLE] Server error while fetching\n"
-	         "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH 1 2 3\n"
-	         "S: $TAG OK searched\n");
-	add_fetch_cmd(&sc, "2");
+	add_refused_in_part(&sc, "ho_no2",
+	                    "NO [UNAVAILABLE] Server error while fetching");
 	add_msg(&sc, 2, 2);
 	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
 	start(&h, "ho_no2", sc.s);
