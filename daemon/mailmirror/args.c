@@ -126,6 +126,7 @@ static const struct command {
 	size_t min_pos, max_pos;
 } commands[] = {
         {"status", false, false, false, 0, 1},
+        {"accounts", false, false, false, 0, 1},
         {"ls", true, true, false, 0, 1},
         {"count", true, false, false, 0, 1},
         {"show", false, false, false, 2, 2},

@@ -13,12 +13,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-
 static const char usage_text[] =
         "Usage: mailmirror [--db PATH] [--json] COMMAND [ARGS]\n"
         "\n"
         "Commands:\n"
         "  status [ACCOUNT[/MAILBOX]]      accounts and mailboxes\n"
+        "  accounts [ACCOUNT]              one line per account\n"
         "  ls [ACCOUNT[/MAILBOX]] [--unread] [--flagged] [--since DATE]\n"
         "     [--limit N]                  messages, newest first\n"
         "  search [--in ACCOUNT[/MAILBOX]] [--unread] [--flagged]\n"
@@ -83,6 +83,8 @@ static int run(struct query *q, struct args *a)
 
 	if (strcmp(c, "status") == 0)
 		return query_status(q, a->npos ? a->pos[0] : NULL);
+	if (strcmp(c, "accounts") == 0)
+		return query_accounts(q, a->npos ? a->pos[0] : NULL);
 	if (strcmp(c, "show") == 0)
 		return query_show(q, a->pos[0], a->pos[1]);
 	a->filter.scope = a->npos ? a->pos[0] : NULL;

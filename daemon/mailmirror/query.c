@@ -102,6 +102,36 @@ static const struct qcol status_cols[] = {
 	 "b.last_error"},
 };
 
+/* One line per account: what status says of its mailboxes, summed. SYNCED
+ * is when all of them were last known equal to the server (the oldest;
+ * never while one never was), FAILING the mailboxes in error. */
+static const struct qcol accounts_cols[] = {
+	{{"ACCOUNT", 20, false, true}, "a.name", "account", "a.name"},
+	{{"STATE", 12, false, false},
+	 "CASE WHEN :running THEN a.state ELSE 'not running' END",
+	 "account_state", "a.state"},
+	{{NULL, 0, false, false}, NULL, "daemon_running",
+	 "json(CASE WHEN :running THEN 'true' ELSE 'false' END)"},
+	{{"MAILBOXES", 0, true, false}, "count(b.id)", "mailboxes",
+	 "count(b.id)"},
+	{{"MESSAGES", 0, true, false}, "coalesce(sum(b.exists_count), 0)",
+	 "messages", "coalesce(sum(b.exists_count), 0)"},
+	{{"UNREAD", 0, true, false}, "coalesce(sum(b.unseen_count), 0)",
+	 "unread", "coalesce(sum(b.unseen_count), 0)"},
+	{{"LIVE", 0, true, false},
+	 "CASE WHEN :running THEN coalesce(sum(b.live), 0) END", "live",
+	 "CASE WHEN :running THEN coalesce(sum(b.live), 0) ELSE 0 END"},
+	{{"SYNCED", 16, false, false},
+	 "CASE WHEN count(b.id) = 0 THEN NULL WHEN count(b.last_sync) < "
+	 "count(b.id) THEN 'never' ELSE " LOCAL_MINUTE("min(b.last_sync)") " END",
+	 "last_sync",
+	 "CASE WHEN count(b.last_sync) < count(b.id) THEN NULL ELSE "
+	 "min(b.last_sync) END"},
+	{{"FAILING", 0, true, false}, "nullif(count(b.last_error), 0)",
+	 "failing_mailboxes", "count(b.last_error)"},
+	{{"ERROR", 60, false, true}, "a.last_error", "error", "a.last_error"},
+};
+
 static const struct qcol show_cols[] = {
 	{{"Account", 0, false, false}, "a.name", "account", "a.name"},
 	{{"Mailbox", 0, false, false}, "b.name", "mailbox", "b.name"},
@@ -501,6 +531,42 @@ int query_status(struct query *q, const char *scope)
 	bind_scope(st, &sc);
 	bind_named_int(st, ":running", daemon_running(q));
 	rc = print_rows(q, st, status_cols, NCOLS(status_cols), false, &rows);
+	sqlite3_finalize(st);
+out:
+	scope_clear(&sc);
+	return rc;
+}
+
+int query_accounts(struct query *q, const char *account)
+{
+	struct scope sc;
+	sqlite3_str *sql;
+	sqlite3_stmt *st;
+	size_t rows;
+	int rc;
+
+	if ((rc = scope_parse(q, &sc, account, false)) != QUERY_OK)
+		return rc;
+	if (sc.mailbox) {
+		set_err(q, "accounts takes an account, not a mailbox");
+		rc = QUERY_USAGE;
+		goto out;
+	}
+	if ((rc = check_scope(q, &sc)) != QUERY_OK)
+		goto out;
+	sql = sqlite3_str_new(q->db);
+	select_list(q, sql, accounts_cols, NCOLS(accounts_cols));
+	sqlite3_str_appendall(sql, " FROM accounts a LEFT JOIN mailboxes b "
+	                           "ON b.account_id = a.id WHERE 1");
+	if (sc.account)
+		sqlite3_str_appendall(sql, " AND a.name = :acct");
+	sqlite3_str_appendall(sql, " GROUP BY a.id ORDER BY a.name");
+	if ((st = prepare(q, sql, &rc)) == NULL)
+		goto out;
+	bind_scope(st, &sc);
+	bind_named_int(st, ":running", daemon_running(q));
+	rc = print_rows(q, st, accounts_cols, NCOLS(accounts_cols), false,
+	                &rows);
 	sqlite3_finalize(st);
 out:
 	scope_clear(&sc);

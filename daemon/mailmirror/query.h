@@ -74,6 +74,13 @@ struct query_filter {
  * cache. */
 int query_status(struct query *q, const char *scope);
 
+/* One line per account (or the one named): its state, mailboxes,
+ * messages, unread, live mailboxes, when all its mailboxes were last in
+ * sync, how many fail, its error: status summed, for a host of many
+ * accounts. QUERY_OK, QUERY_NOSCOPE, QUERY_USAGE for a mailbox named, or
+ * an error of the cache. */
+int query_accounts(struct query *q, const char *account);
+
 /* Messages, newest first. QUERY_NONE if none matched, QUERY_NOSCOPE if the
  * scope names no account or mailbox. */
 int query_ls(struct query *q, const struct query_filter *f);

@@ -483,6 +483,31 @@ Test(query, status)
 	          "%s", out);
 }
 
+/* explore35: with 60 accounts, status was 977 lines, one per mailbox, and
+ * nothing said which accounts were failing. accounts sums each one. */
+Test(query, accounts_sums_each_account)
+{
+	play_running_daemon();
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_accounts(&q, NULL), QUERY_OK, "%s", q.err);
+	cr_assert_str_eq(output(),
+	                 "home\terror\t1\t0\t0\t0\tnever\t\tlogin failed\n"
+	                 "work\tidle\t2\t3\t2\t1\tnever\t\t\n");
+	query_close(&q);
+	open_mode(OUT_JSON);
+	cr_assert_eq(query_accounts(&q, "work"), QUERY_OK, "%s", q.err);
+	cr_assert_str_eq(output(),
+	                 "{\"account\":\"work\",\"account_state\":\"idle\","
+	                 "\"daemon_running\":true,\"mailboxes\":2,"
+	                 "\"messages\":3,\"unread\":2,\"live\":1,"
+	                 "\"last_sync\":null,\"failing_mailboxes\":0,"
+	                 "\"error\":null}\n");
+	query_close(&q);
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_accounts(&q, "nosuch"), QUERY_NOSCOPE);
+	cr_assert_eq(query_accounts(&q, "work/INBOX"), QUERY_USAGE);
+}
+
 /* The tester's finding 3: after a kill -9, status said idle and live
  * forever, from the last rows the daemon wrote. No daemon holds the lock
  * here: the accounts are "not running", no mailbox is live. */
