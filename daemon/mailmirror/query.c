@@ -505,34 +505,45 @@ static int print_rows(struct query *q, sqlite3_stmt *st,
 	return rc;
 }
 
+/* The rows of cols over the accounts and their mailboxes in sc, the SQL
+ * ending with tail (grouping, order): status and accounts. */
+static int print_mailbox_rows(struct query *q, const struct scope *sc,
+                              const struct qcol *cols, size_t n,
+                              const char *tail)
+{
+	sqlite3_stmt *st;
+	size_t rows;
+	int rc = check_scope(q, sc);
+
+	if (rc != QUERY_OK)
+		return rc;
+	sqlite3_str *sql = sqlite3_str_new(q->db);
+	select_list(q, sql, cols, n);
+	sqlite3_str_appendall(sql, " FROM accounts a LEFT JOIN mailboxes b "
+	                           "ON b.account_id = a.id WHERE 1");
+	if (sc->account)
+		sqlite3_str_appendall(sql, " AND a.name = :acct");
+	if (sc->mailbox)
+		sqlite3_str_appendall(sql, " AND " MAILBOX_MATCH);
+	sqlite3_str_appendall(sql, tail);
+	if ((st = prepare(q, sql, &rc)) == NULL)
+		return rc;
+	bind_scope(st, sc);
+	bind_named_int(st, ":running", daemon_running(q));
+	rc = print_rows(q, st, cols, n, false, &rows);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int query_status(struct query *q, const char *scope)
 {
 	struct scope sc;
-	sqlite3_str *sql;
-	sqlite3_stmt *st;
-	size_t rows;
 	int rc;
 
 	if ((rc = scope_parse(q, &sc, scope, false)) != QUERY_OK)
 		return rc;
-	if ((rc = check_scope(q, &sc)) != QUERY_OK)
-		goto out;
-	sql = sqlite3_str_new(q->db);
-	select_list(q, sql, status_cols, NCOLS(status_cols));
-	sqlite3_str_appendall(sql, " FROM accounts a LEFT JOIN mailboxes b "
-	                           "ON b.account_id = a.id WHERE 1");
-	if (sc.account)
-		sqlite3_str_appendall(sql, " AND a.name = :acct");
-	if (sc.mailbox)
-		sqlite3_str_appendall(sql, " AND " MAILBOX_MATCH);
-	sqlite3_str_appendall(sql, " ORDER BY a.name, b.name");
-	if ((st = prepare(q, sql, &rc)) == NULL)
-		goto out;
-	bind_scope(st, &sc);
-	bind_named_int(st, ":running", daemon_running(q));
-	rc = print_rows(q, st, status_cols, NCOLS(status_cols), false, &rows);
-	sqlite3_finalize(st);
-out:
+	rc = print_mailbox_rows(q, &sc, status_cols, NCOLS(status_cols),
+	                        " ORDER BY a.name, b.name");
 	scope_clear(&sc);
 	return rc;
 }
@@ -540,9 +551,6 @@ out:
 int query_accounts(struct query *q, const char *account)
 {
 	struct scope sc;
-	sqlite3_str *sql;
-	sqlite3_stmt *st;
-	size_t rows;
 	int rc;
 
 	if ((rc = scope_parse(q, &sc, account, false)) != QUERY_OK)
@@ -550,25 +558,11 @@ int query_accounts(struct query *q, const char *account)
 	if (sc.mailbox) {
 		set_err(q, "accounts takes an account, not a mailbox");
 		rc = QUERY_USAGE;
-		goto out;
+	} else {
+		rc = print_mailbox_rows(q, &sc, accounts_cols,
+		                        NCOLS(accounts_cols),
+		                        " GROUP BY a.id ORDER BY a.name");
 	}
-	if ((rc = check_scope(q, &sc)) != QUERY_OK)
-		goto out;
-	sql = sqlite3_str_new(q->db);
-	select_list(q, sql, accounts_cols, NCOLS(accounts_cols));
-	sqlite3_str_appendall(sql, " FROM accounts a LEFT JOIN mailboxes b "
-	                           "ON b.account_id = a.id WHERE 1");
-	if (sc.account)
-		sqlite3_str_appendall(sql, " AND a.name = :acct");
-	sqlite3_str_appendall(sql, " GROUP BY a.id ORDER BY a.name");
-	if ((st = prepare(q, sql, &rc)) == NULL)
-		goto out;
-	bind_scope(st, &sc);
-	bind_named_int(st, ":running", daemon_running(q));
-	rc = print_rows(q, st, accounts_cols, NCOLS(accounts_cols), false,
-	                &rows);
-	sqlite3_finalize(st);
-out:
 	scope_clear(&sc);
 	return rc;
 }
