@@ -586,6 +586,17 @@ static char *read_text(struct loader *L, const char *file, int line,
 		why = "it is a directory";
 	else if (!S_ISREG(st.st_mode))
 		why = "it is not a regular file";
+	else if (st.st_mode & S_IWOTH) {
+		/* Whoever may write it chooses the commands we run
+		 * (password_command, tunnel, on_new_mail) and where the
+		 * passwords go. */
+		conf_errors_add(L->errs, file, 0,
+		                "anyone may write this file (mode %04o), and "
+		                "so run commands as mailmirrord; chmod o-w %s",
+		                (unsigned)(st.st_mode & 07777), file);
+		close(fd);
+		return NULL;
+	}
 	FILE *f = why ? NULL : fdopen(fd, "r");
 	char *buf;
 
@@ -766,6 +777,17 @@ void conf_free(struct conf **cp)
 }
 
 /* ----------------------------------------------------------- the queries */
+
+bool conf_password_exposed(const struct conf *c, const struct conf_account *a,
+                           const char **file, unsigned *mode)
+{
+	struct stat st;
+	*file = a->file ? a->file : c->path;
+	if (a->secret_kind != CONF_SECRET_PASSWORD || stat(*file, &st) < 0)
+		return false;
+	*mode = (unsigned)(st.st_mode & 07777);
+	return (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+}
 
 const struct conf_account *conf_account_find(const struct conf *c,
                                              const char *name)

@@ -158,6 +158,12 @@ int conf_load(struct conf **out, struct conf_errors *errs, const char *path);
 /* Frees c (wiping inline passwords) and sets *c to NULL. NULL is a no-op. */
 void conf_free(struct conf **c);
 
+/* Whether a's password is written in its configuration file (*file, with
+ * *mode) and that file may be read by its group or by anyone: the
+ * daemon warns, as it refuses a password_file that others may read. */
+bool conf_password_exposed(const struct conf *c, const struct conf_account *a,
+                           const char **file, unsigned *mode);
+
 /* The account named name, or NULL. Borrowed from c. */
 const struct conf_account *conf_account_find(const struct conf *c,
                                              const char *name);

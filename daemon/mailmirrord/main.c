@@ -122,6 +122,25 @@ static char *default_config(void)
 	return p;
 }
 
+/* A password others may read is the configuration's risk, not its error:
+ * said at every start, check and reload until the file is private. */
+static void tell_exposed_passwords(const struct conf *c)
+{
+	for (size_t i = 0; i < c->n_accounts; i++) {
+		const struct conf_account *a = &c->accounts[i];
+		const char *file;
+		unsigned mode;
+		if (conf_password_exposed(c, a, &file, &mode))
+			log_bare(
+			        LOG_LEVEL_WARNING,
+			        "%s:%d: account \"%s\": its password is in "
+			        "this file, which others may read (mode %04o); "
+			        "chmod 600 %s, or use password_file or "
+			        "password_command",
+			        file, a->line, a->name, mode, file);
+	}
+}
+
 static int load(struct conf **out, const char *path)
 {
 	/* Printed as they are ("FILE:LINE: message"): the form editors and
@@ -129,8 +148,10 @@ static int load(struct conf **out, const char *path)
 	 * same, to the journal ("<3>"), whose "-p err" shows why a start or a
 	 * reload failed. */
 	struct conf_errors errs;
-	if (conf_load(out, &errs, path) == 0)
+	if (conf_load(out, &errs, path) == 0) {
+		tell_exposed_passwords(*out);
 		return 0;
+	}
 	for (size_t i = 0; i < errs.n; i++)
 		log_bare(LOG_LEVEL_ERR, "%s", errs.msg[i]);
 	if (errs.more)

@@ -997,6 +997,72 @@ Test(config, a_file_that_is_no_regular_file_is_refused, .timeout = 10)
 	                              "a directory");
 }
 
+/* Whoever may write the configuration chooses the commands we run. */
+Test(config, a_file_anyone_may_write_is_refused)
+{
+	struct conf *c = NULL;
+
+	write_file("mailmirror.conf", ACCOUNT("    password = \"x\";\n"), 0666);
+	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), -1);
+	cr_assert_str_eq(errs.msg[0],
+	                 "mailmirror.conf: anyone may write this file (mode "
+	                 "0666), and so run commands as mailmirrord; chmod o-w "
+	                 "mailmirror.conf");
+
+	write_file("accounts.inc", ACCOUNT("    password = \"x\";\n"), 0646);
+	write_file("mailmirror.conf", "@include \"accounts.inc\"\n", 0600);
+	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), -1);
+	dump_errors();
+	cr_assert(strstr(errs.msg[0], "accounts.inc: anyone may write this "
+	                              "file (mode 0646)"));
+
+	/* Its group may: the group of one's own files often is oneself. */
+	write_file("mailmirror.conf", ACCOUNT("    password = \"x\";\n"), 0660);
+	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), 0);
+	conf_free(&c);
+}
+
+Test(config, a_password_others_may_read_is_found)
+{
+	struct conf *c = NULL;
+	const char *file = NULL;
+	unsigned mode = 0;
+
+	write_file("mailmirror.conf", ACCOUNT("    password = \"x\";\n"), 0644);
+	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), 0);
+	cr_assert(conf_password_exposed(c, &c->accounts[0], &file, &mode));
+	cr_assert_str_eq(file, "mailmirror.conf");
+	cr_assert_eq(mode, 0644);
+	conf_free(&c);
+
+	write_file("mailmirror.conf", ACCOUNT("    password = \"x\";\n"), 0640);
+	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), 0);
+	cr_assert(conf_password_exposed(c, &c->accounts[0], &file, &mode));
+	cr_assert_eq(mode, 0640);
+	conf_free(&c);
+
+	write_file("mailmirror.conf", ACCOUNT("    password = \"x\";\n"), 0600);
+	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), 0);
+	cr_assert_not(conf_password_exposed(c, &c->accounts[0], &file, &mode));
+	conf_free(&c);
+
+	/* No password in the file: nothing to read. */
+	write_file("mailmirror.conf",
+	           ACCOUNT("    password_command = \"pass show m\";\n"), 0644);
+	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), 0);
+	cr_assert_not(conf_password_exposed(c, &c->accounts[0], &file, &mode));
+	conf_free(&c);
+
+	/* In an included file: that file's mode. */
+	write_file("accounts.inc", ACCOUNT("    password = \"x\";\n"), 0604);
+	write_file("mailmirror.conf", "@include \"accounts.inc\"\n", 0600);
+	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), 0);
+	cr_assert(conf_password_exposed(c, &c->accounts[0], &file, &mode));
+	cr_assert(strstr(file, "accounts.inc"), "%s", file);
+	cr_assert_eq(mode, 0604);
+	conf_free(&c);
+}
+
 static struct conf *load_text(const char *text)
 {
 	struct conf *c = NULL;

@@ -86,6 +86,26 @@ static void write_conf(const char *cache_line)
 	        "tls = \"none\"; user = \"u\"; password = \"p\"; } );\n",
 	        cache_line);
 	fclose(f);
+	/* It holds a password: private, as the manual asks. */
+	cr_assert_eq(chmod(name, 0600), 0);
+}
+
+/* Every start, check and reload says it, and none is refused for it. */
+Test(mailmirrord_cli, a_password_others_may_read_is_warned_about)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "cache = \"%s/cache.db\";", dir);
+	write_conf(line);
+	cr_assert_eq(run("", "-c m.conf --check-config"), 0, "%s", said);
+	cr_assert_str_eq(said, "");
+	snprintf(line, sizeof(line), "%s/m.conf", dir);
+	cr_assert_eq(chmod(line, 0644), 0);
+	cr_assert_eq(run("", "-c m.conf --check-config"), 0, "%s", said);
+	cr_assert_str_eq(said, "m.conf:2: account \"a\": its password is in "
+	                       "this file, which others may read (mode 0644); "
+	                       "chmod 600 m.conf, or use password_file or "
+	                       "password_command\n");
 }
 
 /* The report's N10: the usage alone did not say what was wrong. */
@@ -181,6 +201,7 @@ Test(mailmirrord_cli, too_few_file_descriptors_are_said)
 		        i ? ", " : "", i);
 	fprintf(f, ");\n");
 	fclose(f);
+	cr_assert_eq(chmod(name, 0600), 0);
 
 	/* 40 accounts need 64 + 40 * 8 = 384: a soft limit of 256 under a
 	 * hard one of 4096 is raised, and nothing is said. */

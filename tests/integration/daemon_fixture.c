@@ -4,6 +4,7 @@
 #include "harness/dovecot_env.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,21 @@ const char *build_dir(void)
 }
 
 /* Runs a shell command; its exit status, or -1. */
+FILE *conf_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	if (fchmod(fd, 0600) < 0) {
+		close(fd);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 int sh(const char *fmt, ...)
 {
 	char cmd[4096];
@@ -52,7 +68,7 @@ void conf_replace(const struct fixture *f, const char *from, const char *to)
 	text[n] = '\0';
 	char *at = strstr(text, from);
 	cr_assert_not_null(at, "no %s in %s", from, f->conf);
-	FILE *out = fopen(f->conf, "w");
+	FILE *out = conf_create(f->conf);
 	cr_assert_not_null(out, "%s", f->conf);
 	fprintf(out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
 	cr_assert_eq(fclose(out), 0);
@@ -88,7 +104,7 @@ void setup_as(struct fixture *f, const char *prefix, const char *idle,
 	snprintf(f->prefix, sizeof(f->prefix), "%s", prefix);
 	snprintf(f->ctl_env, sizeof(f->ctl_env),
 	         "IMAP_USER='%s' IMAP_PASS='%s'", user, pass);
-	FILE *c = fopen(f->conf, "w");
+	FILE *c = conf_create(f->conf);
 	cr_assert_not_null(c);
 	fprintf(c,
 	        "cache = \"%s\";\n"

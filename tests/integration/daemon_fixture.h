@@ -12,6 +12,7 @@
 #ifndef INTEGRATION_DAEMON_FIXTURE_H
 #define INTEGRATION_DAEMON_FIXTURE_H
 
+#include <stdio.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -29,6 +30,10 @@ struct fixture {
 const char *build_dir(void);
 
 /* Runs a shell command; its exit status, or -1. */
+/* path opened for writing, truncated, mode 0600 whatever the umask: a
+ * configuration holding a password, as the manual asks it to be kept. */
+FILE *conf_create(const char *path);
+
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Runs a shell command; the number it prints first, or -1. */

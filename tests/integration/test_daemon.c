@@ -130,7 +130,7 @@ Test(daemon, a_failing_tunnel_says_its_words_as_a_notice_once, .timeout = 120)
 {
 	struct fixture f;
 	setup(&f, "dm_tunf", NULL);
-	FILE *c = fopen(f.conf, "w");
+	FILE *c = conf_create(f.conf);
 	cr_assert_not_null(c);
 	fprintf(c,
 	        "cache = \"%s\";\n"
@@ -167,7 +167,7 @@ Test(daemon, tunnel_account_and_what_its_command_says, .timeout = 120)
 	setup(&f, "dm_tun", NULL);
 	cr_assert_eq(sh(CTL " create dm_tun"), 0);
 	cr_assert_eq(sh(CTL " fill dm_tun 5 16"), 0);
-	FILE *c = fopen(f.conf, "w");
+	FILE *c = conf_create(f.conf);
 	cr_assert_not_null(c);
 	fprintf(c,
 	        "cache = \"%s\";\n"
@@ -666,7 +666,7 @@ Test(daemon, bad_config_exits_78_and_writes_nothing)
 	cr_assert_not_null(mkdtemp(dir));
 	char conf[256];
 	snprintf(conf, sizeof(conf), "%s/bad.conf", dir);
-	FILE *c = fopen(conf, "w");
+	FILE *c = conf_create(conf);
 	fprintf(c,
 	        "cache = \"%s/cache.db\";\naccounts = ({ name = \"x\";\n"
 	        "  host = \"127.0.0.1\"; pasword = \"y\"; });\n",
@@ -971,7 +971,7 @@ Test(daemon, sighup_adds_an_account_without_restart, .timeout = 120)
 	cr_assert_not_null(c);
 	/* libconfig has no list append: a second file replaces the first */
 	fclose(c);
-	c = fopen(f.conf, "w");
+	c = conf_create(f.conf);
 	fprintf(c,
 	        "cache = \"%s\";\n"
 	        "accounts = ({ name = \"test\"; host = \"%s\"; port = %s;"

@@ -191,7 +191,7 @@ struct hostile {
 static void write_conf(const struct hostile *h, const char *box, bool good,
                        const char *extra)
 {
-	FILE *c = fopen(h->f.conf, "w");
+	FILE *c = conf_create(h->f.conf);
 	cr_assert_not_null(c);
 	fprintf(c,
 	        "cache = \"%s\";\n"

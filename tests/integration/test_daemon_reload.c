@@ -56,7 +56,7 @@ static long warnings(const struct fixture *f)
  * every poll + k seconds. */
 static void write_many(const struct fixture *f, int n, int changed, int poll)
 {
-	FILE *c = fopen(f->conf, "w");
+	FILE *c = conf_create(f->conf);
 	cr_assert_not_null(c);
 	fprintf(c, "cache = \"%s\";\naccounts = (", f->db);
 	for (int k = 0; k < n; k++)
@@ -171,7 +171,7 @@ Test(daemon, config_without_inbox_runs_and_a_typo_pattern_is_told,
 static void write_accounts_with(const struct fixture *f, bool second,
                                 const char *a, const char *b, const char *extra)
 {
-	FILE *c = fopen(f->conf, "w");
+	FILE *c = conf_create(f->conf);
 	cr_assert_not_null(c);
 	fprintf(c,
 	        "cache = \"%s\";\n"

@@ -57,7 +57,7 @@ static void make_fixture(struct fixture *f, const char *connection)
 	cr_assert_not_null(mkdtemp(f->dir));
 	snprintf(f->conf, sizeof(f->conf), "%s/mailmirror.conf", f->dir);
 	snprintf(f->db, sizeof(f->db), "%s/cache.db", f->dir);
-	FILE *c = fopen(f->conf, "w");
+	FILE *c = conf_create(f->conf);
 	cr_assert_not_null(c);
 	fprintf(c,
 	        "cache = \"%s\";\n"
