@@ -3,6 +3,7 @@
 #include "mailmirrord/account.h"
 
 #include "mailmirrord/conn.h"
+#include "mailmirrord/conngate.h"
 #include "mailmirrord/deadline.h"
 #include "mailmirrord/failstreak.h"
 #include "mailmirrord/indexer.h"
@@ -51,6 +52,7 @@ struct account {
 	                            login's included (imap4_set_cancel) */
 	struct indexer *ix;      /* borrowed, may be NULL */
 	struct checkpointer *ck; /* borrowed, may be NULL */
+	struct conngate *gate;   /* borrowed, may be NULL */
 	pthread_t thread;
 
 	/* The worker's cache connection, made by the supervisor's thread
@@ -881,6 +883,39 @@ static bool take_store(struct worker *w)
 	return true;
 }
 
+/* While the gate keeps the worker from connecting: alive, and saying
+ * why it waits. */
+static void on_gate_wait(void *payload)
+{
+	struct account *a = payload;
+	const struct conf_account *c = a->conf;
+	promise(a, 30000 + (int)c->timeout * 1000);
+	set_status(a, "waiting to connect (%u connections to %s being set up)",
+	           CONNGATE_PER_SERVER, c->host);
+}
+
+/* conn_open, through the gate when there is a server to share. */
+static int open_in_turn(struct account *a, imap4 **h, enum conn_failure *why,
+                        int tunnel_level, char *err, size_t errlen)
+{
+	const struct conf_account *c = a->conf;
+	char server[300];
+	if (!c->tunnel) {
+		snprintf(server, sizeof(server), "%s:%u", c->host,
+		         (unsigned)c->port);
+		if (!conngate_enter(a->gate, server, &a->stop, on_gate_wait,
+		                    a)) {
+			*why = CONN_FAIL_CANCELLED;
+			return -1;
+		}
+	}
+	int opened = conn_open(h, why, c, a->cancel_fd, tunnel_level, on_handle,
+	                       a, err, errlen);
+	if (!c->tunnel)
+		conngate_leave(a->gate, server);
+	return opened;
+}
+
 static int session(struct worker *w)
 {
 	struct account *a = w->a;
@@ -901,9 +936,9 @@ static int session(struct worker *w)
 	w->attempt_at = mono_ms();
 	/* This attempt reads the configuration as it is now. */
 	atomic_store(&a->reloaded, false);
-	int opened = conn_open(&h, &why, c, a->cancel_fd,
-	                       w->failures ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE,
-	                       on_handle, a, err, sizeof(err));
+	int opened = open_in_turn(
+	        a, &h, &why, w->failures ? LOG_LEVEL_INFO : LOG_LEVEL_NOTICE,
+	        err, sizeof(err));
 	if (!w->store && !take_store(w))
 		return SYNC_ESTORE;
 	if (opened < 0) {
@@ -1081,8 +1116,8 @@ static void *run(void *arg)
 
 int acct_start(struct account **out, const struct conf_account *conf,
                const char *cache_path, bool once, int done_fd,
-               struct indexer *ix, struct checkpointer *ck, char *err,
-               size_t errlen)
+               struct indexer *ix, struct checkpointer *ck,
+               struct conngate *gate, char *err, size_t errlen)
 {
 	struct account *a = calloc(1, sizeof(*a));
 	if (!a || !(a->cache_path = strdup(cache_path))) {
@@ -1095,6 +1130,7 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	a->done_fd = done_fd;
 	a->ix = ix;
 	a->ck = ck;
+	a->gate = gate;
 	a->idle_fd = -1;
 	a->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	a->cut_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -1150,6 +1186,7 @@ void acct_request_stop(struct account *a)
 	/* A connect that starts after the stop is cancelled before it sends
 	 * a byte. */
 	signal_fd(a->cancel_fd);
+	conngate_wake(a->gate);
 	pthread_mutex_lock(&a->lock);
 	if (a->h)
 		imap4_wake(a->h);

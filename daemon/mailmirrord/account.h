@@ -23,6 +23,7 @@ struct account;
 
 struct indexer;
 struct checkpointer;
+struct conngate;
 
 /* Starts the worker of conf (borrowed: it must outlive the worker). With
  * once, the worker syncs every mailbox once and ends. When done_fd is not
@@ -30,12 +31,13 @@ struct checkpointer;
  * can sleep in poll(); with once, also when it has made its last write to
  * the cache (before it logs out). ix (borrowed, may be NULL) is poked
  * whenever the worker stores bodies; ck (borrowed, may be NULL)
- * checkpoints its commits. Both must outlive the worker. 0, or -1 with
+ * checkpoints its commits; gate (borrowed, may be NULL) takes turns with
+ * the other workers to connect. All must outlive the worker. 0, or -1 with
  * err. */
 int acct_start(struct account **out, const struct conf_account *conf,
                const char *cache_path, bool once, int done_fd,
-               struct indexer *ix, struct checkpointer *ck, char *err,
-               size_t errlen);
+               struct indexer *ix, struct checkpointer *ck,
+               struct conngate *gate, char *err, size_t errlen);
 
 /* Asks the worker to end: it leaves IDLE, a back-off sleep, a connect (TCP,
  * greeting, TLS, STARTTLS, a tunnel's first bytes) or the batch in

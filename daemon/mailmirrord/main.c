@@ -14,6 +14,7 @@
 #include "mailmirrord/checkpointer.h"
 #include "mailmirrord/compact.h"
 #include "mailmirrord/config.h"
+#include "mailmirrord/conngate.h"
 #include "mailmirrord/fdlimit.h"
 #include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
@@ -806,6 +807,10 @@ int main(int argc, char **argv)
 	struct cache_file_id cache_id = {0};
 	bool watch_cache = cache_file_id(cache, &cache_id) == 0;
 	start_cache_threads(&r, cache);
+	if (conngate_new(&r.gate, CONNGATE_PER_SERVER) < 0)
+		log_warning(NULL, NULL,
+		            "out of memory: every account "
+		            "connects at once");
 	/* s stays open for the whole run: this thread's connection to the
 	 * file it opened, which empties the WAL into that file when the
 	 * daemon lets it go (at exit, or when the path names another file:
@@ -932,6 +937,7 @@ out:
 		set_aside(cache);
 		status = EX_FAIL;
 	}
+	conngate_free(&r.gate);
 	free(r.v);
 	confs_free(&cs);
 	free(cache);

@@ -21,8 +21,8 @@ int running_start(struct running *r, const struct conf_account *c,
 		r->cap = cap;
 	}
 	char err[256];
-	if (acct_start(&r->v[r->n], c, cache, once, done_fd, r->ix, r->ck, err,
-	               sizeof(err)) < 0) {
+	if (acct_start(&r->v[r->n], c, cache, once, done_fd, r->ix, r->ck,
+	               r->gate, err, sizeof(err)) < 0) {
 		log_err(c->name, NULL, "%s", err);
 		return -1;
 	}

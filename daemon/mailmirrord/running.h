@@ -18,6 +18,7 @@ struct running {
 	size_t n, cap;
 	struct indexer *ix; /* may be NULL: text then waits for a restart */
 	struct checkpointer *ck; /* may be NULL: SQLite's own checkpoints */
+	struct conngate *gate; /* may be NULL: every worker connects at once */
 };
 
 /* Starts a worker for c on the cache at path (nothing for a disabled

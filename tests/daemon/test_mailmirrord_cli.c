@@ -1,9 +1,13 @@
 /* test_mailmirrord_cli.c - the daemon's command line and --check-config,
  * run as the user runs them: the built mailmirrord beside this test
  * binary (BUILD/tests/unit-daemon -> BUILD/mailmirrord). */
+#include "harness/silent_listener.h"
+#include "mailmirrord/conngate.h"
+#include "mailmirrord/monotime.h"
 #include "mailmirrord/store.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -475,4 +480,81 @@ Test(mailmirrord_cli, a_repeated_failure_is_no_new_warning)
 	cr_assert_not_null(again, "%s", said);
 	cr_assert(again > first, "%s", said);
 	cr_assert_eq(strstr(first + 1, "warning: [a]"), NULL, "%s", said);
+}
+
+/* explore35: 400 accounts on one server connected at once. Against a
+ * server that accepts and never greets, only CONNGATE_PER_SERVER of 12
+ * accounts are connecting; the others wait their turn, and a stop still
+ * ends the daemon at once. */
+Test(mailmirrord_cli, accounts_take_turns_to_connect_to_one_server,
+     .timeout = 30)
+{
+	uint16_t port;
+	int lfd = silent_listener(64, &port);
+	cr_assert(lfd >= 0);
+	char name[128];
+	snprintf(name, sizeof(name), "%s/m.conf", dir);
+	FILE *f = fopen(name, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "cache = \"%s/c.db\";\naccounts = (", dir);
+	for (int i = 0; i < 12; i++)
+		fprintf(f,
+		        "%s{ name = \"a%d\"; host = \"127.0.0.1\"; port = %u; "
+		        "tls = \"none\"; user = \"u\"; password = \"p\"; "
+		        "timeout = 60; }",
+		        i ? ", " : "", i, (unsigned)port);
+	fprintf(f, ");\n");
+	fclose(f);
+	cr_assert_eq(chmod(name, 0600), 0);
+
+	if (access(bin, X_OK) != 0)
+		cr_skip_test("%s is not built (make all)", bin);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		char errf[128];
+		snprintf(errf, sizeof(errf), "%s/stderr", dir);
+		if (!freopen(errf, "w", stderr))
+			_exit(127);
+		execl(bin, bin, "-c", name, (char *)NULL);
+		_exit(127);
+	}
+	sleep(2);
+	int fl = fcntl(lfd, F_GETFL);
+	cr_assert_eq(fcntl(lfd, F_SETFL, fl | O_NONBLOCK), 0);
+	/* Held open while counted: a closed one frees a turn at once. */
+	int held[16], n = 0, c;
+	while (n < 16 && (c = accept(lfd, NULL, NULL)) >= 0)
+		held[n++] = c;
+	cr_assert_eq(n, CONNGATE_PER_SERVER, "%d connections at once", n);
+	cr_assert_eq(accept(lfd, NULL, NULL), -1);
+	cr_assert_eq(errno, EAGAIN);
+
+	/* Closed, they end those attempts: the others take their turn. */
+	for (int i = 0; i < n; i++)
+		close(held[i]);
+	int64_t until = mono_ms() + 5000;
+	int later = 0;
+	while (later < 12 - CONNGATE_PER_SERVER && mono_ms() < until) {
+		if ((c = accept(lfd, NULL, NULL)) >= 0) {
+			held[later++] = c;
+			continue;
+		}
+		usleep(20000);
+	}
+	cr_assert_eq(later, 12 - CONNGATE_PER_SERVER);
+	for (int i = 0; i < later; i++)
+		close(held[i]);
+
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	int st = 0;
+	for (int i = 0; i < 300 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(10000);
+	if (waitpid(pid, &st, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		cr_assert_fail("still running 3 s after SIGTERM");
+	}
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	close(lfd);
 }
