@@ -79,9 +79,12 @@ int imap4_view_strings(const char *const **out, size_t *count,
 	size_t n = 0;
 	for (const imap4_arg *a = list->list; a && n < list->count;
 	     a = a->next) {
+		/* NIL in a list of names is the name: a keyword "NIL" is
+		 * an atom (RFC 3501 flag-keyword), and Dovecot keeps one. */
 		bool ok = a->type == IMAP4_ARG_ATOM ||
-			  (!atoms_only && (a->type == IMAP4_ARG_STRING ||
-					   a->type == IMAP4_ARG_LITERAL));
+		          a->type == IMAP4_ARG_NIL ||
+		          (!atoms_only && (a->type == IMAP4_ARG_STRING ||
+		                           a->type == IMAP4_ARG_LITERAL));
 		/* A name is not text: cut at a NUL, or with the NUL made a
 		 * space, it would be another flag or label. */
 		if (!ok || !a->str || memchr(a->str, '\0', a->len))

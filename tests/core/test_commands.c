@@ -335,6 +335,31 @@ Test(commands, readonly_mailbox_when_write_was_asked)
 	api_done(&t);
 }
 
+/* explore37: Dovecot lists a keyword named NIL among the mailbox's FLAGS;
+ * the SELECT failed as "malformed FLAGS" and dropped the connection. */
+Test(commands, a_keyword_named_nil_in_flags_selects)
+{
+	struct api_test t;
+	imap4_mailbox_info mi;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG SELECT NilBox\n"
+	                    "S: * FLAGS (\\\\Answered \\\\Seen NIL)\n"
+	                    "S: * OK [PERMANENTFLAGS (\\\\Seen NIL \\\\*)] ok\n"
+	                    "S: * 1 EXISTS\n"
+	                    "S: * OK [UIDVALIDITY 7] ok\n"
+	                    "S: $TAG OK [READ-WRITE] selected\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_select(h, &mi, "NilBox", false), IMAP4_OK);
+	cr_assert_eq(mi.nflags, 3);
+	cr_assert_str_eq(mi.flags[2], "NIL");
+	cr_assert_eq(mi.npermanentflags, 3);
+	cr_assert_str_eq(mi.permanentflags[1], "NIL");
+	cr_assert_eq(mi.exists, 1);
+	api_done(&t);
+}
+
 Test(commands, failed_select_leaves_selected_state)
 {
 	struct api_test t;

@@ -118,6 +118,24 @@ Test(fetch, eight_bit_keywords_as_sent)
 	cr_assert_str_eq(m.flags[0], "B\xfcro");
 }
 
+/* explore37: a keyword named NIL (any client may set one; Dovecot keeps
+ * it) is an atom (RFC 3501 flag-keyword): the message's flags were left
+ * out, \Seen with them. */
+Test(fetch, a_keyword_named_nil_is_a_flag)
+{
+	imap4_msg m = fetch_ok("* 1 FETCH (UID 5 FLAGS (\\Seen NIL) "
+	                       "RFC822.SIZE 10)");
+	cr_assert_eq(m.have,
+	             IMAP4_HAVE_UID | IMAP4_HAVE_FLAGS | IMAP4_HAVE_SIZE);
+	cr_assert_eq(m.nflags, 2);
+	cr_assert_str_eq(m.flags[0], "\\Seen");
+	cr_assert_str_eq(m.flags[1], "NIL");
+	cr_assert(imap4_msg_has_flag(&m, "\\Seen"));
+	m = fetch_ok("* 1 FETCH (UID 5 FLAGS (nil))");
+	cr_assert_eq(m.nflags, 1);
+	cr_assert_str_eq(m.flags[0], "NIL");
+}
+
 Test(fetch, condstore_modseq_rfc7162)
 {
 	imap4_msg m = fetch_ok("* 50 FETCH (MODSEQ (12121231000) UID 5)");

@@ -541,6 +541,28 @@ Test(daemon, an_unchanged_mailbox_is_marked_synced_by_once, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore37: a keyword named NIL (any client may set one) made Dovecot's
+ * FLAGS unreadable: the mailbox failed to open and the connection was
+ * dropped, at every pass. */
+Test(daemon, a_keyword_named_nil_is_mirrored, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_nil", "dm_nil", NULL);
+	cr_assert_eq(sh(CTL " create dm_nil"), 0);
+	cr_assert_eq(sh(CTL " fill dm_nil 2 9"), 0);
+	cr_assert_eq(sh(CTL " store dm_nil 1 +FLAGS '(NIL \\Seen)'"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f,
+	                         "SELECT count(*) FROM messages WHERE "
+	                         "' ' || flags || ' ' LIKE '% NIL %' AND seen"),
+	             1);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM mailboxes WHERE "
+	                             "last_error IS NULL AND exists_count = 2"),
+	             1);
+	assert_converged(&f, 0);
+	teardown(&f);
+}
+
 /* --once leaves the account as it ended, for mailmirror status: in error
  * with the reason, then stopped with no error after a good run. */
 Test(daemon, once_records_how_the_account_ended, .timeout = 120)
