@@ -917,10 +917,11 @@ IMAP4_API void imap4_set_literal_sink(imap4 *h, imap4_literal_sink sink,
 
 /* ---- imaplib.IMAP4 methods. Each returns IMAP4_OK, IMAP4_NO or < 0. */
 
-/* APPEND. flags like "(\\Seen)" or NULL (parentheses are added when
- * missing; unbalanced ones are IMAP4_EINVAL); date -1 for none, else the
- * instant, written in the machine's local zone. Like imaplib (MapCRLF),
- * every line end, CRLF, lone CR or lone LF, is sent as CRLF, and the
+/* APPEND. flags like "(\\Seen $Label)" or NULL (parentheses are added
+ * when missing; anything but one list of flags, "(\\Seen) (\\Draft)" or
+ * an unbalanced "(\\Seen", is IMAP4_EINVAL and nothing is sent); date -1
+ * for none, else the instant, written in the machine's local zone. Like imaplib
+ * (MapCRLF), every line end, CRLF, lone CR or lone LF, is sent as CRLF, and the
  * literal's size counts them so. [APPENDUID] via
  * imap4_resp_appenduid(imap4_completion()).
  * -1 is also an instant, 23:59:59 31-Dec-1969 UTC, which imap4_append

@@ -35,14 +35,28 @@ static int append_start(imap4 *h, const char *mailbox, const char *flags,
 	}
 	imap4_cmd_mailbox(&h->cmd, mailbox);
 	if (flags && *flags) {
-		/* imaplib adds the parentheses the caller left out. A list
-		 * left open ("(\\Seen") would take in the literal's header,
-		 * and Dovecot then waits, with no "+", for the rest of it. */
+		/* A list left open ("(\\Seen") would take in the literal's
+		 * header, two lists ("(\\Seen) (\\Draft)") make the second
+		 * the date; either way Dovecot then waits, with no "+", for
+		 * the rest of the command (explore37). */
+		if (!imap4_is_flag_list(flags)) {
+			char shown[64];
+
+			imap4_quote_start(shown, sizeof(shown), flags,
+			                  strlen(flags));
+			return imap4_fail(
+			        h, IMAP4_EINVAL,
+			        "APPEND: \"%s\" is no list of flags "
+			        "(\"(\\\\Seen $Label)\"): nothing was "
+			        "sent",
+			        shown);
+		}
+		/* imaplib adds the parentheses the caller left out. */
 		if (flags[0] == '(') {
-			imap4_cmd_raw_balanced(&h->cmd, flags);
+			imap4_cmd_raw(&h->cmd, flags);
 		} else {
 			imap4_cmd_open(&h->cmd);
-			imap4_cmd_raw_balanced(&h->cmd, flags);
+			imap4_cmd_raw(&h->cmd, flags);
 			imap4_cmd_close(&h->cmd);
 		}
 	}

@@ -195,7 +195,9 @@ int imap4_cmd_start(imap4 *h, unsigned states, const char *name)
 		                  "%s is not allowed in this state", name);
 	snprintf(h->tag, sizeof(h->tag), "%s%lu", h->tag_prefix,
 	         h->tag_num + 1);
-	rc = imap4_cmd_begin(&h->cmd, imap4_cmd_flags(h), h->tag, name);
+	/* No name is no atom either: a bare tag is no command. */
+	rc = imap4_cmd_begin(&h->cmd, imap4_cmd_flags(h), h->tag,
+	                     name ? name : "");
 	if (rc)
 		return imap4_fail(h, rc, "%s: nothing was sent",
 		                  rc == IMAP4_EINVAL

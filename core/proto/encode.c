@@ -45,6 +45,33 @@ bool imap4_is_atom(const char *s)
 	return true;
 }
 
+/* flag = "\" atom / atom; the list's flags apart by one SP. */
+static bool is_flags(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (i && s[i++] != ' ')
+			return false;
+		if (i < n && s[i] == '\\')
+			i++;
+		size_t start = i;
+		while (i < n && s[i] != ' ' &&
+		       is_atom_char((unsigned char)s[i]))
+			i++;
+		if (i == start || (i < n && s[i] != ' '))
+			return false;
+	}
+	return true;
+}
+
+bool imap4_is_flag_list(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n >= 2 && s[0] == '(' && s[n - 1] == ')')
+		return is_flags(s + 1, n - 2);
+	return n > 0 && is_flags(s, n);
+}
+
 bool imap4_is_raw_safe(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -152,6 +152,9 @@ bool imap4_cmd_segment(const struct imap4_cmd *c, size_t i, const char **data,
 /* Validators usable without a command. */
 bool imap4_is_atom(const char *s);
 bool imap4_is_seqset(const char *s);
+/* Whether s is flags for APPEND or STORE: "(\\Seen $Label)", "()", or the
+ * same without the parentheses. */
+bool imap4_is_flag_list(const char *s);
 /* Whether s (n bytes) may be sent raw: no CR, LF or NUL. */
 bool imap4_is_raw_safe(const char *s, size_t n);
 /* Whether s (n bytes) ends with "{N}" or "{N+}". */

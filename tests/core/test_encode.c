@@ -348,3 +348,35 @@ Test(encode, crlf_map_like_imaplib_across_pieces)
 		}
 	}
 }
+
+Test(encode, flag_lists)
+{
+	static const char *const good[] = {
+	        "()",     "(\\Seen)",       "(\\Seen $Label NIL)",
+	        "\\Seen", "\\Seen \\Draft", "$Junk",
+	};
+	static const char *const bad[] = {
+	        "",
+	        "(",
+	        ")",
+	        "(\\Seen",
+	        "\\Seen)",
+	        "(\\Seen) (\\Draft)",
+	        "(\\Seen)(\\Draft)",
+	        "( \\Seen)",
+	        "(\\Seen )",
+	        "(\\Seen  $A)",
+	        "(\\*)",
+	        "(\\)",
+	        "((\\Seen))",
+	        "(\"a b\")",
+	        "(a]b)",
+	        "(a{5}",
+	        "(\\Seen) \"01-Jan-2020 10:00:00 +0000\"",
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
+		cr_expect(imap4_is_flag_list(good[i]), "%s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_expect_not(imap4_is_flag_list(bad[i]), "%s", bad[i]);
+	cr_expect_not(imap4_is_flag_list(NULL));
+}

@@ -166,8 +166,26 @@ Test(parity, arguments_that_would_hang_are_refused)
 
 	refused(h, imap4_append(h, "T24", "(\\Seen", -1, msg, 9),
 	        "open flag list");
-	cr_assert(strstr(imap4_last_error(h)->message, "unbalanced"), "%s",
-	          imap4_last_error(h)->message);
+	cr_assert(strstr(imap4_last_error(h)->message,
+	                 "APPEND: \"(\\\\Seen\" is no list of flags"),
+	          "%s", imap4_last_error(h)->message);
+	/* explore37: two lists, or a list and a date, balance and still
+	 * leave Dovecot waiting for the rest of the command. */
+	refused(h, imap4_append(h, "T24", "(\\Seen) (\\Draft)", -1, msg, 9),
+	        "two flag lists");
+	refused(h, imap4_append(h, "T24", "(\\Seen)(\\Draft)", -1, msg, 9),
+	        "two flag lists without a space");
+	refused(h,
+	        imap4_append(h, "T24",
+	                     "(\\Seen) \"01-Jan-2020 10:00:00 +0000\"", -1, msg,
+	                     9),
+	        "a date in the flags");
+	refused(h, imap4_append(h, "T24", "(\\Seen  \\Draft)", -1, msg, 9),
+	        "two spaces");
+	refused(h, imap4_append(h, "T24", "(\\*)", -1, msg, 9), "\\*");
+	/* explore37: sent as a bare tag. */
+	refused(h, imap4_xatom(h, NULL, NULL), "xatom without a name");
+	refused(h, imap4_xatom(h, "", "x"), "xatom with an empty name");
 	refused(h, imap4_append(h, "T24", "\\Seen)", -1, msg, 9),
 	        "flag list closed twice");
 	refused(h, imap4_append(h, "T24", "(\\Seen \"a)", -1, msg, 9),
