@@ -54,7 +54,7 @@ static int fill_info(imap4 *h, imap4_mailbox_info *out)
 	if (rc == 0 && h->completion)
 		rc = take_info(h, out, h->completion);
 	if (rc)
-		return imap4_fail(h, rc, "SELECT: malformed FLAGS");
+		return imap4_fail(h, rc, "%s: malformed FLAGS", h->cmd_name);
 	if (out->nomodseq)
 		out->highestmodseq = 0;
 	return 0;

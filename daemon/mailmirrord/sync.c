@@ -927,14 +927,14 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 		 * wake, not at once in a loop. */
 		c->sel_dirty = false;
 		sync_pending_free(&p);
-		return record_error(c, b, sync_refused(c, b, "SELECT", irc));
+		return record_error(c, b, sync_refused(c, b, "EXAMINE", irc));
 	}
 	c->selected = b;
 	c->sel_exists = info.exists;
 	c->sel_dirty = false;
 	if (p.failed) {
 		snprintf(c->err, sizeof(c->err),
-		         "SELECT: malformed QRESYNC data from the server (%s)",
+		         "EXAMINE: malformed QRESYNC data from the server (%s)",
 		         p.why[0] ? p.why : imap4_strerror(p.failed));
 		sync_pending_free(&p);
 		return SYNC_ECONN;
@@ -942,7 +942,7 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 	if (info.uidvalidity == 0) {
 		sync_pending_free(&p);
 		snprintf(c->err, sizeof(c->err),
-		         "SELECT: the server gave no UIDVALIDITY");
+		         "EXAMINE: the server gave no UIDVALIDITY");
 		return record_error(c, b, SYNC_EMAILBOX);
 	}
 

@@ -37,7 +37,7 @@
 #include <strings.h>
 
 /* The start of such a mailbox's last_error. Our own words: what the
- * server said comes after "SELECT: " or "STATUS: ", never first. */
+ * server said comes after "EXAMINE: " or "STATUS: ", never first. */
 #define REFUSED "listed, but the server says it does not exist"
 
 static bool said_nonexistent(const struct sync_ctx *c)

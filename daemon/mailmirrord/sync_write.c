@@ -19,7 +19,13 @@ int sync_fail_imap(struct sync_ctx *c, const char *what, int rc)
 	                                                 : imap4_strerror(rc);
 	char clean[400];
 	log_sanitize(clean, sizeof(clean), msg, strlen(msg));
-	snprintf(c->err, sizeof(c->err), "%s: %s", what, clean);
+	/* The library names its command itself most of the time: once
+	 * is enough ("SELECT: SELECT: malformed FLAGS"). */
+	size_t n = strlen(what);
+	if (strncmp(clean, what, n) == 0 && clean[n] == ':')
+		snprintf(c->err, sizeof(c->err), "%s", clean);
+	else
+		snprintf(c->err, sizeof(c->err), "%s: %s", what, clean);
 	if (rc == IMAP4_NO || imap4_error_class(rc) == IMAP4_CLASS_ERROR)
 		return SYNC_EMAILBOX;
 	return SYNC_ECONN;

@@ -360,6 +360,24 @@ Test(commands, a_keyword_named_nil_in_flags_selects)
 	api_done(&t);
 }
 
+/* explore37: a failed EXAMINE said "SELECT: malformed FLAGS". */
+Test(commands, a_malformed_examine_is_named_examine)
+{
+	struct api_test t;
+	imap4_mailbox_info mi;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG EXAMINE Box\n"
+	                    "S: * FLAGS (\"quoted\")\n"
+	                    "S: $TAG OK [READ-ONLY] examined\n",
+	                    NULL);
+
+	cr_assert_lt(imap4_select(h, &mi, "Box", true), 0);
+	cr_assert_str_eq(imap4_last_error(h)->message,
+	                 "EXAMINE: malformed FLAGS");
+	api_done(&t);
+}
+
 Test(commands, failed_select_leaves_selected_state)
 {
 	struct api_test t;
