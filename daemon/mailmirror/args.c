@@ -75,6 +75,8 @@ int args_parse(struct args *a, int argc, char **argv, time_t now, char *err,
 			a->json = true;
 		} else if (options && strcmp(arg, "--unread") == 0) {
 			a->filter.unread = a->has_unread = true;
+		} else if (options && strcmp(arg, "--literal") == 0) {
+			a->literal = true;
 		} else if (options && strcmp(arg, "--flagged") == 0) {
 			a->filter.flagged = a->has_flagged = true;
 		} else if (options && is_opt(arg, "--db")) {
@@ -155,6 +157,8 @@ int args_check(const struct args *a, char *err, size_t errlen)
 		bad = "--limit";
 	else if (!c->in && a->in != NULL)
 		bad = "--in";
+	else if (!c->in && a->literal)
+		bad = "--literal";
 	if (bad != NULL)
 		return usage(err, errlen, "%s is not valid for %s", bad,
 		             c->name);

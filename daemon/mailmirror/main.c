@@ -22,9 +22,10 @@ static const char usage_text[] =
         "  ls [ACCOUNT[/MAILBOX]] [--unread] [--flagged] [--since DATE]\n"
         "     [--limit N]                  messages, newest first\n"
         "  search [--in ACCOUNT[/MAILBOX]] [--unread] [--flagged]\n"
-        "     [--since DATE] [--limit N] QUERY...\n"
+        "     [--since DATE] [--limit N] [--literal] QUERY...\n"
         "                                  full-text search; QUERY may use\n"
-        "                                  from: to: cc: subject: body:\n"
+        "                                  from: to: cc: subject: body:,\n"
+        "                                  or none of it with --literal\n"
         "  show ACCOUNT/MAILBOX UID        one message\n"
         "  count [--unread] [--flagged] [--since DATE] [ACCOUNT[/MAILBOX]]\n"
         "                                  number of messages\n"
@@ -92,7 +93,9 @@ static int run(struct query *q, struct args *a)
 		return query_ls(q, &a->filter);
 	if (strcmp(c, "count") == 0)
 		return query_count(q, &a->filter);
-	if ((text = join_words(a->pos, a->npos)) == NULL) {
+	text = a->literal ? query_literal_text(a->pos, a->npos)
+	                  : join_words(a->pos, a->npos);
+	if (text == NULL) {
 		snprintf(q->err, sizeof(q->err), "out of memory");
 		return QUERY_ERROR;
 	}

@@ -588,3 +588,39 @@ int query_fts_translate(char **out, bool *negated, sqlite3 *db,
 	}
 	return QUERY_OK;
 }
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	       c == '\f';
+}
+
+char *query_literal_text(const char *const *w, size_t n)
+{
+	/* Each byte at most doubled, three more per run ("" and a space). */
+	size_t cap = 1;
+	for (size_t i = 0; i < n; i++)
+		cap += 4 * strlen(w[i]) + 1;
+	char *out = malloc(cap), *o = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		for (const char *p = w[i]; *p;) {
+			while (is_blank(*p))
+				p++;
+			if (!*p)
+				break;
+			if (o > out)
+				*o++ = ' ';
+			*o++ = '"';
+			for (; *p && !is_blank(*p); p++) {
+				if (*p == '"')
+					*o++ = '"';
+				*o++ = *p;
+			}
+			*o++ = '"';
+		}
+	}
+	*o = '\0';
+	return out;
+}

@@ -105,6 +105,13 @@ int query_count(struct query *q, const struct query_filter *f);
 int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
                       size_t errlen);
 
+/* The words w[0..n) as search text in which nothing is syntax (search
+ * --literal): each run of non-blank bytes becomes a quoted phrase, its
+ * double quotes doubled, so that operators, field prefixes, parentheses
+ * and quotes are words like any other and every word must match. NULL
+ * when out of memory; the caller frees. */
+char *query_literal_text(const char *const *w, size_t n);
+
 /* Translates the user's search text (syntax in mailmirror(1)) into an FTS5
  * query (caller frees *out): from:, to:, cc:, subject: and body: restrict
  * a term to a column, bare words and "quoted phrases" are matched as text

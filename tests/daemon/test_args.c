@@ -44,6 +44,11 @@ Test(args, refused_options_are_named)
 	cr_assert_str_eq(err, "--since is not valid for show");
 	cr_assert_eq(PARSE(&a, err, "ls", "--in", "a"), QUERY_USAGE);
 	cr_assert_str_eq(err, "--in is not valid for ls");
+	cr_assert_eq(PARSE(&a, err, "ls", "--literal"), QUERY_USAGE);
+	cr_assert_str_eq(err, "--literal is not valid for ls");
+	cr_assert_eq(PARSE(&a, err, "search", "--literal", "--", "NOT"),
+	             QUERY_OK);
+	cr_assert(a.literal);
 }
 
 /* explore15: "--db=" went on to "no cache at ; is mailmirrord running?". */

@@ -1045,6 +1045,54 @@ Test(query, search_depth_is_bounded)
 	cr_assert(strstr(output(), "Budget"));
 }
 
+/* explore36: a script's subject went to the search as syntax ("Please do
+ * NOT reply" left the message out, "Re: budget (was: draft" was a bad
+ * query). With --literal every run of non-blank bytes is a quoted phrase:
+ * its words must match, nothing is an operator. */
+Test(query, literal_text_is_no_syntax)
+{
+	static const struct {
+		const char *text, *fts;
+	} cases[] = {
+	        {"Please do NOT reply",
+	         "\"Please\" AND \"do\" AND \"NOT\" AND \"reply\""},
+	        {"Re: budget (was: draft",
+	         "\"Re:\" AND \"budget\" AND \"(was:\" AND \"draft\""},
+	        {"He said \"hi", "\"He\" AND \"said\" AND \"hi\""},
+	        {"Fwd: from: alice", "\"Fwd:\" AND \"from:\" AND \"alice\""},
+	        {"Q3 AND Q4 OR x", "\"Q3\" AND \"AND\" AND \"Q4\" AND \"OR\" "
+	                           "AND \"x\""},
+	        {"  tabs\tand\nlines  ", "\"tabs\" AND \"and\" AND \"lines\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = query_literal_text(&cases[i].text, 1), *out,
+		     err[128];
+		bool neg;
+		cr_assert_not_null(text);
+		cr_assert_eq(query_fts_translate(&out, &neg, NULL, text, err,
+		                                 sizeof(err)),
+		             QUERY_OK, "%s: %s", cases[i].text, err);
+		cr_assert_str_eq(out, cases[i].fts, "%s", cases[i].text);
+		cr_assert_not(neg);
+		free(out);
+		free(text);
+	}
+	const char *const several[] = {"a\"b", "(c", ""};
+	char *text = query_literal_text(several, 3);
+	cr_assert_str_eq(text, "\"a\"\"b\" \"(c\"");
+	free(text);
+
+	/* Found where the text as syntax is refused or finds nothing. */
+	struct query_filter f = filter(NULL);
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_search(&q, "budget (meeting", &f), QUERY_BADQUERY);
+	const char *const subject[] = {"Budget (meeting"};
+	text = query_literal_text(subject, 1);
+	cr_assert_eq(query_search(&q, text, &f), QUERY_OK, "%s", q.err);
+	cr_assert(strstr(output(), "Budget"));
+	free(text);
+}
+
 Test(query, fts_translation_of_not)
 {
 	static const struct {
