@@ -394,7 +394,9 @@ static void print_table(struct out *o)
 			if (w > width[c])
 				width[c] = w;
 		}
-		if (o->cols[c].max_width > 0 &&
+		/* A terminal of known width is filled (fit_columns cuts
+		 * the widest); the caps are for one of unknown width. */
+		if (o->fit == 0 && o->cols[c].max_width > 0 &&
 		    width[c] > (size_t)o->cols[c].max_width)
 			width[c] = (size_t)o->cols[c].max_width;
 	}

@@ -27,7 +27,8 @@ enum out_mode {
 
 struct out_col {
 	const char *title; /* header of the table column */
-	int max_width;     /* display cells; 0: no limit */
+	int max_width;     /* display cells when the terminal's width is
+	                      not known; 0: no limit */
 	bool right;        /* right-aligned (numbers) */
 	bool shrinks;      /* text that may narrow to fit the terminal */
 };

@@ -310,12 +310,18 @@ Test(query, ls_table_for_a_terminal)
  * and every line fits (explore15: rows of 150 cells wrapped); the date
  * keeps its width. Narrower than the least the text can take, it takes
  * its least. (The test's C locale cuts with "~".) */
+/* In display cells, as a terminal shows it ("\xe2\x80\x94" is one). */
 static size_t widest_line(const char *out)
 {
 	size_t widest = 0;
-	for (const char *nl; (nl = strchr(out, '\n')) != NULL; out = nl + 1)
-		if ((size_t)(nl - out) > widest)
-			widest = (size_t)(nl - out);
+	for (const char *nl; (nl = strchr(out, '\n')) != NULL; out = nl + 1) {
+		char *line = strndup(out, (size_t)(nl - out));
+		cr_assert_not_null(line);
+		size_t w = out_width(line);
+		free(line);
+		if (w > widest)
+			widest = w;
+	}
 	return widest;
 }
 
@@ -336,6 +342,39 @@ Test(query, a_table_fits_the_terminal)
 	q.fit = 0;
 	cr_assert_eq(query_ls(&q, &f), QUERY_OK);
 	cr_assert_gt(widest_line(output()), 60);
+}
+
+/* explore36: on a terminal of 250 columns the error was cut at 60 cells
+ * ("connect to 127.0.0.1:1 (127.0.0.1:1): C~") and subjects at 60, the
+ * manual saying that the table cuts what does not fit. */
+Test(query, a_wide_terminal_shows_long_text_whole)
+{
+	char err[256], text[121];
+	struct store *s;
+	int64_t id;
+	memset(text, 'x', 120);
+	text[120] = '\0';
+	memcpy(text, "connect: ", 9);
+	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK, "%s",
+	             err);
+	cr_assert_eq(
+	        store_account_upsert(&id, s, "home", "imap.home.example", "me"),
+	        STORE_OK);
+	cr_assert_eq(store_account_set_error(s, id, text), STORE_OK);
+	store_close(&s);
+
+	open_mode(OUT_TABLE);
+	q.fit = 250;
+	cr_assert_eq(query_status(&q, "home"), QUERY_OK, "%s", q.err);
+	const char *out = output();
+	cr_assert(strstr(out, text), "%s", out);
+	cr_assert_leq(widest_line(out), 250, "%s", out);
+	/* A terminal too narrow still cuts it, the widest column first. */
+	q.fit = 80;
+	cr_assert_eq(query_status(&q, "home"), QUERY_OK, "%s", q.err);
+	out = output();
+	cr_assert_not(strstr(out, text), "%s", out);
+	cr_assert_leq(widest_line(out), 80, "%s", out);
 }
 
 /* explore19 finding 9: PROGRESS, TO INDEX and ERROR, empty in every row,
