@@ -846,6 +846,22 @@ static int open_ro(sqlite3 **db, const char *path, enum ro_way way, char *err,
 	return rc;
 }
 
+/* The first of path's -wal and -shm files that exists and that we may
+ * not read (a reader needs both for the WAL and its index), into
+ * name; false when there is none. */
+static bool companion_refused(const char *path, char *name, size_t len)
+{
+	static const char *const suffixes[] = {"-wal", "-shm"};
+	for (size_t i = 0; i < 2; i++) {
+		if (snprintf(name, len, "%s%s", path, suffixes[i]) >= (int)len)
+			return false;
+		if (faccessat(AT_FDCWD, name, R_OK, AT_EACCESS) < 0 &&
+		    errno == EACCES)
+			return true;
+	}
+	return false;
+}
+
 /* The version check of a reader, inside one read transaction: the
  * version, the application id and the table count come from one snapshot.
  * Read one by one, a daemon's first migration committing between them
@@ -872,6 +888,15 @@ static int check_version_ro(sqlite3 *db, const char *path, enum ro_way way,
 			        "mailmirrord is stopped (it empties the WAL "
 			        "when it stops)",
 			        path, path);
+		char other[PATH_MAX];
+		if (sqlite3_errcode(db) == SQLITE_CANTOPEN &&
+		    companion_refused(path, other, sizeof(other)))
+			set_err(err, errlen,
+			        "cannot read %s: %s may not be read "
+			        "by uid %u, and a reader of the cache "
+			        "needs its -wal and -shm files as well (see "
+			        "mailmirror(1), READING THE CACHE)",
+			        path, other, (unsigned)geteuid());
 		rc = version;
 	} else if (version > CACHE_SCHEMA_VERSION) {
 		set_err(err, errlen,

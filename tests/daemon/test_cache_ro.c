@@ -237,6 +237,33 @@ Test(cache_ro, a_wal_the_reader_cannot_reach_is_explained)
 	          "%s", r.text);
 }
 
+/* explore36: a cache readable by the reader beside a -wal or -shm that is
+ * not was SQLite's "unable to open database file", which names neither. */
+Test(cache_ro, a_wal_or_shm_the_reader_may_not_read_is_named)
+{
+	static const char *const sfx[] = {"-wal", "-shm"};
+	for (size_t i = 0; i < 2; i++) {
+		char p[160], want[400];
+		struct reader_result r;
+		cr_assert_eq(chmod(rdir, 0711), 0);
+		cr_assert_eq(chmod(rpath, 0644), 0);
+		snprintf(p, sizeof(p), "%s-wal", rpath);
+		cr_assert_eq(chmod(p, 0644), 0);
+		snprintf(p, sizeof(p), "%s-shm", rpath);
+		cr_assert_eq(chmod(p, 0644), 0);
+		snprintf(p, sizeof(p), "%s%s", rpath, sfx[i]);
+		cr_assert_eq(access(p, F_OK), 0, "no %s", p);
+		cr_assert_eq(chmod(p, geteuid() == 0 ? 0600 : 0), 0);
+		r = count_as_other_reader();
+		cr_assert_eq(r.rc, QUERY_ERROR, "%s", r.text);
+		snprintf(want, sizeof(want),
+		         "cannot read %s: %s may not be read", rpath, p);
+		cr_assert(strncmp(r.text, want, strlen(want)) == 0, "%s",
+		          r.text);
+		cr_assert(strstr(r.text, "READING THE CACHE"), "%s", r.text);
+	}
+}
+
 TestSuite(cache_snapshot, .init = setup_dir, .fini = teardown);
 
 /* ---- one snapshot for the version check
