@@ -139,9 +139,11 @@ int main(int argc, char **argv)
 	if (args_check(&a, err, sizeof(err)) != QUERY_OK)
 		return usage_error("%s", err);
 	if (a.db == NULL) {
+		/* No path to look at is no "no cache yet" (3): the
+		 * environment is wrong (a relative STATE_DIRECTORY). */
 		if (cache_default_path(&path, false, err, sizeof(err)) < 0) {
 			fprintf(stderr, "mailmirror: %s\n", err);
-			return QUERY_NOCACHE;
+			return QUERY_ERROR;
 		}
 		a.db = path;
 	}

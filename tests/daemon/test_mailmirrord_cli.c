@@ -558,3 +558,30 @@ Test(mailmirrord_cli, accounts_take_turns_to_connect_to_one_server,
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
 	close(lfd);
 }
+
+/* explore36: mailmirror with a relative STATE_DIRECTORY exited 3, which
+ * the manual keeps for "no cache yet"; it is the environment's error. */
+Test(mailmirrord_cli, the_query_tools_bad_environment_is_no_missing_cache)
+{
+	char query[4096], cmd[8192];
+	snprintf(query, sizeof(query), "%s", bin);
+	char *slash = strrchr(query, '/');
+	cr_assert_not_null(slash);
+	snprintf(slash + 1, sizeof(query) - (size_t)(slash + 1 - query),
+	         "mailmirror");
+	if (access(query, X_OK) != 0)
+		cr_skip_test("%s is not built (make all)", query);
+	snprintf(cmd, sizeof(cmd),
+	         "cd '%s' && STATE_DIRECTORY=relative/dir '%s' count "
+	         ">/dev/null 2>&1",
+	         dir, query);
+	int st = system(cmd);
+	cr_assert(WIFEXITED(st));
+	cr_assert_eq(WEXITSTATUS(st), 6);
+	snprintf(cmd, sizeof(cmd),
+	         "cd '%s' && STATE_DIRECTORY='%s' '%s' count >/dev/null 2>&1",
+	         dir, dir, query);
+	st = system(cmd);
+	cr_assert(WIFEXITED(st));
+	cr_assert_eq(WEXITSTATUS(st), 3, "no cache yet");
+}
