@@ -904,14 +904,18 @@ static int check_version_ro(sqlite3 *db, const char *path, enum ro_way way,
 		        "mailmirror's %d; upgrade mailmirror",
 		        path, version, CACHE_SCHEMA_VERSION);
 		rc = CACHE_ENEWER;
-	} else if ((rc = check_ours(db, version, err, errlen)) == CACHE_OK &&
-	           version == 0) {
+	} else if ((rc = check_ours(db, version, err, errlen)) < 0) {
+		/* Named, as every other reason a reader gives. */
+		char why[256];
+		snprintf(why, sizeof(why), "%s", err);
+		set_err(err, errlen, "cannot read %s: %s", path, why);
+	} else if (version == 0) {
 		set_err(err, errlen,
 		        "%s is not a mailmirror cache yet; start mailmirrord "
 		        "to make it one",
 		        path);
 		rc = CACHE_EOLDER;
-	} else if (rc == CACHE_OK && version < CACHE_SCHEMA_VERSION) {
+	} else if (version < CACHE_SCHEMA_VERSION) {
 		set_err(err, errlen,
 		        "cache at %s has schema version %d, older than this "
 		        "mailmirror's %d; start mailmirrord to upgrade it",

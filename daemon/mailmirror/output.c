@@ -1,6 +1,7 @@
 /* output.c - tables, TSV and JSON lines, and cleaning server text. */
 #include "mailmirror/output.h"
 
+#include <errno.h>
 #include <langinfo.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -212,10 +213,18 @@ void out_begin(struct out *o, FILE *f, enum out_mode mode,
 	*o = (struct out){.f = f, .mode = mode, .cols = cols, .ncols = ncols};
 }
 
+/* A write failed: the first errno says why (ENOSPC, EPIPE). */
+static void write_failed(struct out *o)
+{
+	if (!o->write_errno)
+		o->write_errno = errno ? errno : EIO;
+	o->failed = true;
+}
+
 static void put(struct out *o, const char *s)
 {
 	if (fputs(s, o->f) == EOF)
-		o->failed = true;
+		write_failed(o);
 }
 
 void out_json(struct out *o, const char *json)
@@ -439,6 +448,6 @@ int out_end(struct out *o)
 	o->cells = NULL;
 	o->nrows = o->alloc_rows = 0;
 	if (fflush(o->f) == EOF || ferror(o->f))
-		o->failed = true;
+		write_failed(o);
 	return o->failed ? -1 : 0;
 }

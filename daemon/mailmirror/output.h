@@ -45,6 +45,7 @@ struct out {
 	size_t fit;  /* table mode: the terminal's width in cells, which the
 	                columns with a max_width shrink to fit; 0: none */
 	bool failed; /* out of memory or a write error */
+	int write_errno; /* the first write error's errno, or 0 */
 };
 
 /* Starts a result set of ncols columns (cols is borrowed until out_end). */

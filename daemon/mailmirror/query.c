@@ -499,7 +499,10 @@ static int print_rows(struct query *q, sqlite3_stmt *st,
 		rc = step_error(q, search);
 	*rows = o.rows;
 	if (out_end(&o) < 0 && rc == QUERY_OK) {
-		set_err(q, "writing the output failed");
+		set_err(q,
+		        o.write_errno ? "writing the output failed: %s"
+		                      : "out of memory",
+		        strerror(o.write_errno));
 		rc = QUERY_ERROR;
 	}
 	return rc;
@@ -739,7 +742,8 @@ int query_count(struct query *q, const struct query_filter *f)
 		fprintf(q->out, "%s\n",
 		        (const char *)sqlite3_column_text(st, 0));
 		if (fflush(q->out) == EOF || ferror(q->out)) {
-			set_err(q, "writing the output failed");
+			set_err(q, "writing the output failed: %s",
+			        strerror(errno ? errno : EIO));
 			rc = QUERY_ERROR;
 		}
 	} else {
@@ -868,7 +872,8 @@ int query_show(struct query *q, const char *scope, const char *uid)
 			set_err(q, "out of memory");
 			rc = QUERY_ERROR;
 		} else if (fflush(q->out) == EOF || ferror(q->out)) {
-			set_err(q, "writing the output failed");
+			set_err(q, "writing the output failed: %s",
+			        strerror(errno ? errno : EIO));
 			rc = QUERY_ERROR;
 		}
 	} else if (r == SQLITE_DONE) {

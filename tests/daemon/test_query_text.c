@@ -7,6 +7,7 @@
 #include "mailmirrord/store.h"
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,4 +408,22 @@ Test(query_text, a_path_that_is_no_cache_says_what_it_is)
 	cr_assert_eq(mkfifo(p, 0600), 0);
 	cr_assert_eq(query_open(&q, p, ofile, OUT_TSV), QUERY_ERROR);
 	cr_assert(strstr(q.err, "not a regular file"), "%s", q.err);
+	unlink(p);
+
+	/* explore36: another program's database, and one cut short, said
+	 * so without naming the file. */
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(p, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE x (a)", NULL, NULL, NULL),
+	             SQLITE_OK);
+	sqlite3_close(db);
+	char want[256];
+	snprintf(want, sizeof(want), "cannot read %s: not a mailmirror cache",
+	         p);
+	cr_assert_eq(query_open(&q, p, ofile, OUT_TSV), QUERY_ERROR);
+	cr_assert_str_eq(q.err, want);
+	cr_assert_eq(truncate(p, 50), 0);
+	cr_assert_eq(query_open(&q, p, ofile, OUT_TSV), QUERY_ERROR);
+	snprintf(want, sizeof(want), "cannot read %s: ", p);
+	cr_assert(strncmp(q.err, want, strlen(want)) == 0, "%s", q.err);
 }
