@@ -28,8 +28,8 @@ static const unsigned char b64_value[256] = {
         65, 65, 65, 65,
 };
 
-int mime_base64_decode(struct imap4_buf *out, struct mime_base64 *st,
-                       const char *p, size_t n)
+int imap4_mime_base64_decode(struct imap4_buf *out, struct mime_base64 *st,
+                             const char *p, size_t n)
 {
 	int rc = imap4_buf_reserve(out, n / 4 * 3 + 3);
 	if (rc < 0)
@@ -62,7 +62,7 @@ int mime_base64_decode(struct imap4_buf *out, struct mime_base64 *st,
 /* RFC 2045 6.7; an "=" that starts neither an octet nor a soft line break
  * is kept, as the RFC advises. p[0..n) ends at a line end or at the end
  * of the part, so a soft break is never cut. */
-int mime_qp_decode(struct imap4_buf *out, const char *p, size_t n)
+int imap4_mime_qp_decode(struct imap4_buf *out, const char *p, size_t n)
 {
 	int rc = imap4_buf_reserve(out, n);
 	if (rc < 0)

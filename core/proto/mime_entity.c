@@ -193,13 +193,13 @@ static const struct entity *find(const char *name, size_t n)
 	return NULL;
 }
 
-uint32_t mime_entity_find(const char *name, size_t n)
+uint32_t imap4_mime_entity_find(const char *name, size_t n)
 {
 	const struct entity *e = find(name, n);
 	return e ? e->cp : 0;
 }
 
-size_t mime_entity_legacy(const char *name, size_t n, uint32_t *cp)
+size_t imap4_mime_entity_legacy(const char *name, size_t n, uint32_t *cp)
 {
 	/* the longest legacy names ("frac12", "middot") have six letters */
 	for (size_t k = n < 6 ? n : 6; k >= 2; k--) {

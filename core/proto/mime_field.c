@@ -158,7 +158,7 @@ static void lower_token(char *dst, size_t size, const char *s, size_t n)
 	dst[n] = '\0';
 }
 
-void mime_type_parse(struct mime_type *t, const char *v, size_t n)
+void imap4_mime_type_parse(struct mime_type *t, const char *v, size_t n)
 {
 	struct lex l = {v, v + n};
 	struct param pm;
@@ -204,7 +204,7 @@ void mime_type_parse(struct mime_type *t, const char *v, size_t n)
 	}
 }
 
-enum mime_cte mime_cte_parse(const char *v, size_t n)
+enum mime_cte imap4_mime_cte_parse(const char *v, size_t n)
 {
 	struct lex l = {v, v + n};
 	const char *s;
@@ -219,7 +219,7 @@ enum mime_cte mime_cte_parse(const char *v, size_t n)
 	return MIME_CTE_IDENTITY;
 }
 
-bool mime_disposition_is_attachment(const char *v, size_t n)
+bool imap4_mime_disposition_is_attachment(const char *v, size_t n)
 {
 	struct lex l = {v, v + n};
 	const char *s;
@@ -437,8 +437,8 @@ static int name_from(struct imap4_buf *out, const char *v, size_t n,
 	return out->len > from;
 }
 
-int mime_filename(struct imap4_buf *out, const char *ctype, size_t ctype_len,
-                  const char *disp, size_t disp_len)
+int imap4_mime_filename(struct imap4_buf *out, const char *ctype,
+                        size_t ctype_len, const char *disp, size_t disp_len)
 {
 	int rc = 0;
 	if (disp)

@@ -26,7 +26,7 @@
  * read. */
 #define QUOTE_MAX 64
 
-void mime_flowed_init(struct mime_flowed *f, bool delsp)
+void imap4_mime_flowed_init(struct mime_flowed *f, bool delsp)
 {
 	memset(f, 0, sizeof(*f));
 	f->delsp = delsp;
@@ -76,8 +76,8 @@ static int end_line(struct mime_flowed *f, struct imap4_buf *out, size_t from)
 	return 0;
 }
 
-int mime_flowed_feed(struct mime_flowed *f, struct imap4_buf *out,
-                     const char *p, size_t n)
+int imap4_mime_flowed_feed(struct mime_flowed *f, struct imap4_buf *out,
+                           const char *p, size_t n)
 {
 	size_t i = 0, from = out->len;
 	int rc = 0;
@@ -132,7 +132,7 @@ int mime_flowed_feed(struct mime_flowed *f, struct imap4_buf *out,
 	return rc;
 }
 
-int mime_flowed_finish(struct mime_flowed *f, struct imap4_buf *out)
+int imap4_mime_flowed_finish(struct mime_flowed *f, struct imap4_buf *out)
 {
 	int rc = 0;
 	if (f->bol && f->depth)

@@ -49,7 +49,7 @@ static const char *const blocks[] = {
  * "numeric character reference end state". */
 #define REPLACEMENT 0xfffd
 
-void mime_html_init(struct mime_html *h)
+void imap4_mime_html_init(struct mime_html *h)
 {
 	memset(h, 0, sizeof(*h));
 }
@@ -71,13 +71,13 @@ static int text(struct mime_html *h, struct mime_sink *s, const char *p,
 {
 	int rc = 0;
 	if (h->any && h->newlines)
-		rc = mime_sink_put(s, "\n\n", h->newlines);
+		rc = imap4_mime_sink_put(s, "\n\n", h->newlines);
 	else if (h->any && h->space)
-		rc = mime_sink_put(s, " ", 1);
+		rc = imap4_mime_sink_put(s, " ", 1);
 	h->newlines = 0;
 	h->space = false;
 	h->any = true;
-	return rc ? rc : mime_sink_put(s, p, n);
+	return rc ? rc : imap4_mime_sink_put(s, p, n);
 }
 
 /* White space in the text: collapsed, except inside <pre>. */
@@ -92,7 +92,7 @@ static int space(struct mime_html *h, struct mime_sink *s, unsigned char c)
 	h->newlines = 0;
 	h->space = false;
 	h->any = true;
-	return mime_sink_put(s, c == '\n' ? "\n" : " ", 1);
+	return imap4_mime_sink_put(s, c == '\n' ? "\n" : " ", 1);
 }
 
 static int codepoint(struct mime_html *h, struct mime_sink *s, uint32_t cp)
@@ -144,13 +144,14 @@ static int entity_literal(struct mime_html *h, struct mime_sink *s,
  * then "it;"). */
 static int named_end(struct mime_html *h, struct mime_sink *s, bool semicolon)
 {
-	uint32_t cp = semicolon ? mime_entity_find(h->name, h->name_len) : 0;
+	uint32_t cp =
+	        semicolon ? imap4_mime_entity_find(h->name, h->name_len) : 0;
 	size_t k;
 	int rc;
 
 	if (cp)
 		return codepoint(h, s, cp);
-	if ((k = mime_entity_legacy(h->name, h->name_len, &cp)) == 0)
+	if ((k = imap4_mime_entity_legacy(h->name, h->name_len, &cp)) == 0)
 		return entity_literal(h, s, semicolon);
 	if ((rc = codepoint(h, s, cp)) != 0 || (k == h->name_len && !semicolon))
 		return rc;
@@ -244,8 +245,8 @@ static size_t text_run(const char *p, size_t n)
 	return i;
 }
 
-int mime_html_feed(struct mime_html *h, struct mime_sink *s, const char *p,
-                   size_t n)
+int imap4_mime_html_feed(struct mime_html *h, struct mime_sink *s,
+                         const char *p, size_t n)
 {
 	size_t i = 0;
 	int rc = 0;
@@ -419,7 +420,7 @@ int mime_html_feed(struct mime_html *h, struct mime_sink *s, const char *p,
 	return rc;
 }
 
-int mime_html_finish(struct mime_html *h, struct mime_sink *s)
+int imap4_mime_html_finish(struct mime_html *h, struct mime_sink *s)
 {
 	int rc = 0;
 	if (h->state == S_ENTITY)

@@ -33,18 +33,19 @@ struct mime_sink {
 /* Appends p[0..n), valid UTF-8 without NUL. Newlines that begin a part
  * are dropped. 0; 1 when the limit cut the text (on a character boundary;
  * every later call also returns 1); IMAP4_ENOMEM / IMAP4_ELIMIT. */
-int mime_sink_put(struct mime_sink *s, const char *p, size_t n);
+int imap4_mime_sink_put(struct mime_sink *s, const char *p, size_t n);
 
 /* Starts a new part: its first text is set off by a blank line. */
-void mime_sink_part(struct mime_sink *s);
+void imap4_mime_sink_part(struct mime_sink *s);
 
 /* Drops the line ends and blanks that end the sink's text. */
-void mime_sink_trim(struct mime_sink *s);
+void imap4_mime_sink_trim(struct mime_sink *s);
 
 /* Plain text into the sink (mime_sink.c): line ends become LF, other
  * control characters but tab a space. *cr: the previous piece ended in
- * CR, whose LF may start this one. As mime_sink_put. */
-int mime_plain_feed(struct mime_sink *s, bool *cr, const char *p, size_t n);
+ * CR, whose LF may start this one. As imap4_mime_sink_put. */
+int imap4_mime_plain_feed(struct mime_sink *s, bool *cr, const char *p,
+                          size_t n);
 
 /* --------------------------------------------------------- decoding */
 
@@ -58,9 +59,9 @@ struct mime_base64 {
  * groups may be cut between calls (st carries them), or quoted-printable
  * whose p ends at a line end or the end of the part. 0, or
  * IMAP4_ENOMEM / IMAP4_ELIMIT. */
-int mime_base64_decode(struct imap4_buf *out, struct mime_base64 *st,
-                       const char *p, size_t n);
-int mime_qp_decode(struct imap4_buf *out, const char *p, size_t n);
+int imap4_mime_base64_decode(struct imap4_buf *out, struct mime_base64 *st,
+                             const char *p, size_t n);
+int imap4_mime_qp_decode(struct imap4_buf *out, const char *p, size_t n);
 
 /* ------------------------------------------------------------ fields */
 
@@ -85,13 +86,13 @@ enum mime_cte {
 };
 
 /* Parses a Content-Type value v[0..n) (unfolded or not). */
-void mime_type_parse(struct mime_type *t, const char *v, size_t n);
+void imap4_mime_type_parse(struct mime_type *t, const char *v, size_t n);
 
 /* The Content-Transfer-Encoding named by v[0..n). */
-enum mime_cte mime_cte_parse(const char *v, size_t n);
+enum mime_cte imap4_mime_cte_parse(const char *v, size_t n);
 
 /* Whether the Content-Disposition value v[0..n) says "attachment". */
-bool mime_disposition_is_attachment(const char *v, size_t n);
+bool imap4_mime_disposition_is_attachment(const char *v, size_t n);
 
 /* Appends the file name of a part to out, decoded to UTF-8 (RFC 2231
  * sections and charset, or RFC 2047 words as some senders use), on one
@@ -99,8 +100,8 @@ bool mime_disposition_is_attachment(const char *v, size_t n);
  * name parameter of Content-Type (ctype); either may be NULL. 1 when a
  * name was appended, 0 when there is none (out unchanged), IMAP4_ENOMEM /
  * IMAP4_ELIMIT (out may hold part of the name). */
-int mime_filename(struct imap4_buf *out, const char *ctype, size_t ctype_len,
-                  const char *disp, size_t disp_len);
+int imap4_mime_filename(struct imap4_buf *out, const char *ctype,
+                        size_t ctype_len, const char *disp, size_t disp_len);
 
 /* -------------------------------------------------------------- html */
 
@@ -123,24 +124,24 @@ struct mime_html {
 	char name[12]; /* tag name, lower-cased, or reference as written */
 };
 
-void mime_html_init(struct mime_html *h);
+void imap4_mime_html_init(struct mime_html *h);
 
 /* Turns p[0..n) (valid UTF-8 without NUL) into text written to s. 0, 1
  * when s cut the text, or IMAP4_ENOMEM / IMAP4_ELIMIT. */
-int mime_html_feed(struct mime_html *h, struct mime_sink *s, const char *p,
-                   size_t n);
+int imap4_mime_html_feed(struct mime_html *h, struct mime_sink *s,
+                         const char *p, size_t n);
 
 /* Ends the part: writes what an unfinished entity or tag still holds. */
-int mime_html_finish(struct mime_html *h, struct mime_sink *s);
+int imap4_mime_html_finish(struct mime_html *h, struct mime_sink *s);
 
 /* The code point of the named character reference name[0..n) (without
  * "&" and ";"), 0 when it is not one of the table's (mime_entity.c). */
-uint32_t mime_entity_find(const char *name, size_t n);
+uint32_t imap4_mime_entity_find(const char *name, size_t n);
 
 /* The longest prefix of name[0..n) that is a reference the HTML Living
  * Standard takes without its ";" (the legacy ones: Latin-1's and & < > "):
  * its length, with its code point in *cp; 0 when there is none. */
-size_t mime_entity_legacy(const char *name, size_t n, uint32_t *cp);
+size_t imap4_mime_entity_legacy(const char *name, size_t n, uint32_t *cp);
 
 /* ----------------------------------------------------------- flowed */
 
@@ -158,16 +159,16 @@ struct mime_flowed {
 	char carry[2]; /* " ", "\r" or " \r" that end a piece mid-line */
 };
 
-void mime_flowed_init(struct mime_flowed *f, bool delsp);
+void imap4_mime_flowed_init(struct mime_flowed *f, bool delsp);
 
 /* Appends the unwrapped form of p[0..n) (UTF-8) to out: about n bytes at
  * most (a line's quote marks may be written again, up to 64 of them, and
  * a line end; stuffing and soft breaks go). 0, or IMAP4_ENOMEM /
  * IMAP4_ELIMIT. */
-int mime_flowed_feed(struct mime_flowed *f, struct imap4_buf *out,
-                     const char *p, size_t n);
+int imap4_mime_flowed_feed(struct mime_flowed *f, struct imap4_buf *out,
+                           const char *p, size_t n);
 
 /* Ends the part: appends what the state still holds. */
-int mime_flowed_finish(struct mime_flowed *f, struct imap4_buf *out);
+int imap4_mime_flowed_finish(struct mime_flowed *f, struct imap4_buf *out);
 
 #endif

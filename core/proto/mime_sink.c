@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-void mime_sink_trim(struct mime_sink *s)
+void imap4_mime_sink_trim(struct mime_sink *s)
 {
 	struct imap4_buf *b = s->out;
 	while (b->len > s->start &&
@@ -34,7 +34,7 @@ static int put_limited(struct mime_sink *s, const char *p, size_t n)
 	return imap4_buf_append(s->out, p, n);
 }
 
-void mime_sink_part(struct mime_sink *s)
+void imap4_mime_sink_part(struct mime_sink *s)
 {
 	s->part_begun = true;
 }
@@ -44,13 +44,13 @@ static int sink_begin(struct mime_sink *s)
 {
 	s->part_begun = false;
 	if (s->out->len > s->start) {
-		mime_sink_trim(s);
+		imap4_mime_sink_trim(s);
 		return put_limited(s, "\n\n", 2);
 	}
 	return 0;
 }
 
-int mime_sink_put(struct mime_sink *s, const char *p, size_t n)
+int imap4_mime_sink_put(struct mime_sink *s, const char *p, size_t n)
 {
 	if (s->cut)
 		return 1;
@@ -100,20 +100,20 @@ static int plain_runs(struct mime_sink *s, bool *cr, const char *p, size_t n)
 		unsigned char ch = (unsigned char)p[i++];
 		if (ch >= 0x20 || ch == '\n' || ch == '\t')
 			continue;
-		rc = mime_sink_put(s, p + run, i - 1 - run);
+		rc = imap4_mime_sink_put(s, p + run, i - 1 - run);
 		run = i;
 		if (rc)
 			break;
 		/* CR LF: the LF follows in the next run; a lone CR, or one
 		 * whose LF may start the next piece, is a line end now */
 		if (ch != '\r')
-			rc = mime_sink_put(s, " ", 1);
+			rc = imap4_mime_sink_put(s, " ", 1);
 		else if (i == n || p[i] != '\n')
-			rc = mime_sink_put(s, "\n", 1);
+			rc = imap4_mime_sink_put(s, "\n", 1);
 		*cr = ch == '\r' && i == n;
 	}
 	if (rc == 0)
-		rc = mime_sink_put(s, p + run, n - run);
+		rc = imap4_mime_sink_put(s, p + run, n - run);
 	return rc;
 }
 
@@ -164,7 +164,8 @@ static int plain_copy(struct imap4_buf *out, bool *cr, const char *p, size_t n)
 	return 0;
 }
 
-int mime_plain_feed(struct mime_sink *s, bool *cr, const char *p, size_t n)
+int imap4_mime_plain_feed(struct mime_sink *s, bool *cr, const char *p,
+                          size_t n)
 {
 	if (n == 0 || s->cut)
 		return plain_runs(s, cr, p, n);

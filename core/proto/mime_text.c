@@ -217,36 +217,37 @@ static const char *scan(struct ctx *c)
 struct stage {
 	struct mime_html *html;
 	struct mime_flowed *flowed;
-	bool cr; /* mime_plain_feed()'s */
+	bool cr; /* imap4_mime_plain_feed()'s */
 };
 
 static int filter(struct ctx *c, struct stage *st, const char *p, size_t n)
 {
 	if (st->html)
-		return mime_html_feed(st->html, &c->sink, p, n);
+		return imap4_mime_html_feed(st->html, &c->sink, p, n);
 	if (st->flowed) {
 		imap4_buf_reset(&c->flow);
-		int rc = mime_flowed_feed(st->flowed, &c->flow, p, n);
+		int rc = imap4_mime_flowed_feed(st->flowed, &c->flow, p, n);
 		if (rc == 0)
-			rc = mime_plain_feed(&c->sink, &st->cr,
-			                c->flow.data ? c->flow.data : "",
-			                c->flow.len);
+			rc = imap4_mime_plain_feed(
+			        &c->sink, &st->cr,
+			        c->flow.data ? c->flow.data : "", c->flow.len);
 		return rc;
 	}
-	return mime_plain_feed(&c->sink, &st->cr, p, n);
+	return imap4_mime_plain_feed(&c->sink, &st->cr, p, n);
 }
 
 static int filter_finish(struct ctx *c, struct stage *st)
 {
 	if (st->html)
-		return mime_html_finish(st->html, &c->sink);
+		return imap4_mime_html_finish(st->html, &c->sink);
 	if (!st->flowed)
 		return 0;
 	imap4_buf_reset(&c->flow);
-	int rc = mime_flowed_finish(st->flowed, &c->flow);
+	int rc = imap4_mime_flowed_finish(st->flowed, &c->flow);
 	if (rc == 0)
-		rc = mime_plain_feed(&c->sink, &st->cr,
-		                c->flow.data ? c->flow.data : "", c->flow.len);
+		rc = imap4_mime_plain_feed(&c->sink, &st->cr,
+		                           c->flow.data ? c->flow.data : "",
+		                           c->flow.len);
 	return rc;
 }
 
@@ -298,11 +299,11 @@ static int text_body(struct ctx *c, const struct mime_type *t,
 	int rc;
 
 	if (html) {
-		mime_html_init(&h);
+		imap4_mime_html_init(&h);
 		st.html = &h;
 	} else if (t->flowed && strcmp(t->subtype, "plain") == 0) {
 		/* RFC 3676 defines the parameter for text/plain alone */
-		mime_flowed_init(&fl, t->delsp);
+		imap4_mime_flowed_init(&fl, t->delsp);
 		st.flowed = &fl;
 	}
 	imap4_charset_stream_open(&utf8, "utf-8");
@@ -312,9 +313,9 @@ static int text_body(struct ctx *c, const struct mime_type *t,
 		const char *e = piece_end(p, end, &last), *in;
 		size_t n = (size_t)(e - p), len, used;
 		if (cte == MIME_CTE_BASE64)
-			rc = mime_base64_decode(&c->dec, &b64, p, n);
+			rc = imap4_mime_base64_decode(&c->dec, &b64, p, n);
 		else if (cte == MIME_CTE_QP)
-			rc = mime_qp_decode(&c->dec, p, n);
+			rc = imap4_mime_qp_decode(&c->dec, p, n);
 		else if (c->dec.len)
 			rc = imap4_buf_append(&c->dec, p, n);
 		if (rc < 0)
@@ -390,11 +391,11 @@ static int header_line(struct ctx *c, const char *label, struct span v)
 	for (size_t i = skip; i < n; i++)
 		if ((unsigned char)line->data[i] < 0x20)
 			line->data[i] = ' ';
-	rc = mime_sink_put(&c->sink, line->data, strlen(label));
+	rc = imap4_mime_sink_put(&c->sink, line->data, strlen(label));
 	if (rc == 0)
-		rc = mime_sink_put(&c->sink, line->data + skip, n - skip);
+		rc = imap4_mime_sink_put(&c->sink, line->data + skip, n - skip);
 	if (rc == 0)
-		rc = mime_sink_put(&c->sink, "\n", 1);
+		rc = imap4_mime_sink_put(&c->sink, "\n", 1);
 	return rc;
 }
 
@@ -402,11 +403,11 @@ static int name_line(struct ctx *c, const struct fields *f)
 {
 	const struct span *ct = &f->f[F_CTYPE], *cd = &f->f[F_DISP];
 	imap4_buf_reset(&c->conv);
-	int rc = mime_filename(&c->conv, ct->p, ct->n, cd->p, cd->n);
+	int rc = imap4_mime_filename(&c->conv, ct->p, ct->n, cd->p, cd->n);
 	if (rc <= 0)
 		return rc;
-	rc = mime_sink_put(&c->sink, c->conv.data, c->conv.len);
-	return rc ? rc : mime_sink_put(&c->sink, "\n", 1);
+	rc = imap4_mime_sink_put(&c->sink, c->conv.data, c->conv.len);
+	return rc ? rc : imap4_mime_sink_put(&c->sink, "\n", 1);
 }
 
 static bool is(const char *a, const char *b)
@@ -423,13 +424,13 @@ static int leaf_body(struct ctx *c, const struct fields *f,
 	const struct span *cte = &f->f[F_CTE];
 	int rc;
 
-	mime_sink_part(&c->sink);
+	imap4_mime_sink_part(&c->sink);
 	if ((rc = name_line(c, f)) != 0)
 		return rc;
 	/* an attachment is a file, whatever its type: its name is what a
 	 * search may look for, and decoding it would cost the most */
 	const struct span *disp = &f->f[F_DISP];
-	if (disp->p && mime_disposition_is_attachment(disp->p, disp->n))
+	if (disp->p && imap4_mime_disposition_is_attachment(disp->p, disp->n))
 		return 0;
 	bool text = is(t->type, "text") ||
 	            (is(t->type, "message") &&
@@ -438,7 +439,7 @@ static int leaf_body(struct ctx *c, const struct fields *f,
 	if (!text)
 		return 0;
 	return text_body(c, t,
-	                 cte->p ? mime_cte_parse(cte->p, cte->n)
+	                 cte->p ? imap4_mime_cte_parse(cte->p, cte->n)
 	                        : MIME_CTE_IDENTITY,
 	                 is(t->subtype, "html"), body, body_end);
 }
@@ -496,7 +497,7 @@ static int weigh_short_plain(struct ctx *c, unsigned depth, size_t mark,
 	 * the plain text need not be read */
 	if (plain >= SHORT_PLAIN_MAX || (plain > 0 && len <= plain * 4 / 3))
 		return 0;
-	mime_sink_trim(s);
+	imap4_mime_sink_trim(s);
 	size_t mid = out->len;
 	bool begun = s->part_begun;
 	c->p = other;
@@ -541,8 +542,8 @@ static int alternative(struct ctx *c, unsigned depth, int me)
 		struct fields f;
 		struct mime_type t;
 		parse_header(c, &f);
-		mime_type_parse(&t, f.f[F_CTYPE].p ? f.f[F_CTYPE].p : "",
-		                f.f[F_CTYPE].n);
+		imap4_mime_type_parse(&t, f.f[F_CTYPE].p ? f.f[F_CTYPE].p : "",
+		                      f.f[F_CTYPE].n);
 		int rank = 1, orank = 0;
 		if (!t.type[0] ||
 		    (is(t.type, "text") && is(t.subtype, "plain")))
@@ -572,7 +573,7 @@ static int alternative(struct ctx *c, unsigned depth, int me)
 	if (short_plain) {
 		/* trailing white space would go before the next part's text
 		 * anyway; now, so that the plain text starts at mark */
-		mime_sink_trim(&c->sink);
+		imap4_mime_sink_trim(&c->sink);
 		mark = c->sink.out->len;
 	}
 	c->p = best;
@@ -635,8 +636,9 @@ static int encoded_message(struct ctx *c, const struct fields *f,
 	if (c->nested || c->sink.cut)
 		return leaf_body(c, f, t, body, body_end);
 	imap4_buf_init(&msg, 0);
-	rc = cte == MIME_CTE_BASE64 ? mime_base64_decode(&msg, &b64, body, n)
-	                            : mime_qp_decode(&msg, body, n);
+	rc = cte == MIME_CTE_BASE64
+	             ? imap4_mime_base64_decode(&msg, &b64, body, n)
+	             : imap4_mime_qp_decode(&msg, body, n);
 	if (rc == 0) {
 		const char *p = c->p, *end = c->end;
 		int base = c->base, hit = c->hit;
@@ -667,7 +669,7 @@ static int entity(struct ctx *c, unsigned depth, enum kind kind)
 
 	parse_header(c, &f);
 	if (kind == K_MESSAGE) {
-		mime_sink_part(&c->sink);
+		imap4_mime_sink_part(&c->sink);
 		if (f.f[F_FROM].p &&
 		    (rc = header_line(c, "From: ", f.f[F_FROM])) != 0)
 			return rc;
@@ -675,8 +677,8 @@ static int entity(struct ctx *c, unsigned depth, enum kind kind)
 		    (rc = header_line(c, "Subject: ", f.f[F_SUBJECT])) != 0)
 			return rc;
 	}
-	mime_type_parse(&t, f.f[F_CTYPE].p ? f.f[F_CTYPE].p : "",
-	                f.f[F_CTYPE].n);
+	imap4_mime_type_parse(&t, f.f[F_CTYPE].p ? f.f[F_CTYPE].p : "",
+	                      f.f[F_CTYPE].n);
 	if (!t.type[0]) {
 		/* RFC 2045 5.2, RFC 2046 5.1.5: absent or invalid */
 		bool digest = kind == K_DIGEST_PART;
@@ -692,9 +694,10 @@ static int entity(struct ctx *c, unsigned depth, enum kind kind)
 		return multipart(c, depth, &f, &t);
 	if (depth < DEPTH_MAX && is(t.type, "message") &&
 	    (is(t.subtype, "rfc822") || is(t.subtype, "global"))) {
-		enum mime_cte cte = f.f[F_CTE].p ? mime_cte_parse(f.f[F_CTE].p,
-		                                                  f.f[F_CTE].n)
-		                                 : MIME_CTE_IDENTITY;
+		enum mime_cte cte = f.f[F_CTE].p
+		                            ? imap4_mime_cte_parse(f.f[F_CTE].p,
+		                                                   f.f[F_CTE].n)
+		                            : MIME_CTE_IDENTITY;
 		if (cte == MIME_CTE_IDENTITY)
 			return entity(c, depth + 1, K_MESSAGE);
 		return encoded_message(c, &f, &t, depth, cte);
@@ -733,6 +736,6 @@ int imap4_mime_text(struct imap4_buf *out, const char *msg, size_t len,
 			out->data[out->len] = '\0';
 		return rc;
 	}
-	mime_sink_trim(&c.sink);
+	imap4_mime_sink_trim(&c.sink);
 	return c.sink.cut ? 1 : 0;
 }

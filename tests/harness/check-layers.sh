@@ -5,6 +5,7 @@
 #   core/io/     (bytes only) includes nothing from core/proto/ or core/api/
 #   BUILD/core/proto/*.o  call none of the system's I/O: socket, connect,
 #                read, write, send, recv, poll, select, gnutls_record_*
+#   BUILD/libimap4.{a,so} define no global name outside imap4_*
 #
 # Prints "layers ok", or every violation and exits 1. Run from the top of
 # the tree (make check-layers does).
@@ -56,6 +57,25 @@ for o in "$@"; do
 		-e 's/^__\(.*\)_chk$/\1/' | grep -E "$forbidden" | tr '\n' ' ' || true)
 	if [ -n "$syms" ]; then
 		echo "check-layers: $o (sans-I/O) calls: $syms" >&2
+		bad=1
+	fi
+done
+
+# The library takes no name of its users' but imap4_*: a static link puts
+# every global symbol of libimap4.a beside theirs (explore37: 18 mime_*).
+# Sanitizer builds add their own (__asan_*, __odr_asan_*, .str...); those
+# and the compiler's start with "_" or ".".
+for lib in "$BUILD/libimap4.a" "$BUILD/libimap4.so"; do
+	if [ ! -e "$lib" ]; then
+		echo "check-layers: no $lib (build first)" >&2
+		exit 1
+	fi
+	case $lib in *.so) dyn=-D ;; *) dyn= ;; esac
+	syms=$(nm -g $dyn --defined-only "$lib" 2>/dev/null |
+		awk 'NF == 3 { print $3 }' | grep -vE '^(imap4_|_|\.)' |
+		sort -u | tr '\n' ' ' || true)
+	if [ -n "$syms" ]; then
+		echo "check-layers: $lib defines names outside imap4_: $syms" >&2
 		bad=1
 	fi
 done
