@@ -179,6 +179,23 @@ unsigned imap4_cmd_flags(const imap4 *h)
 	return f;
 }
 
+static const char *state_name(enum imap4_state st)
+{
+	switch (st) {
+	case IMAP4_STATE_NONAUTH:
+		return "NONAUTH (not logged in)";
+	case IMAP4_STATE_AUTH:
+		return "AUTH (no mailbox selected)";
+	case IMAP4_STATE_SELECTED:
+		return "SELECTED";
+	case IMAP4_STATE_IDLING:
+		return "IDLING";
+	case IMAP4_STATE_LOGOUT:
+		return "LOGOUT";
+	}
+	return "?";
+}
+
 int imap4_cmd_start(imap4 *h, unsigned states, const char *name)
 {
 	int rc = imap4_begin(h, name ? name : "a command");
@@ -186,13 +203,21 @@ int imap4_cmd_start(imap4 *h, unsigned states, const char *name)
 	if (rc)
 		return rc;
 	snprintf(h->cmd_name, sizeof(h->cmd_name), "%s", name ? name : "?");
-	if (h->dead || h->t == NULL)
-		return imap4_fail(h, IMAP4_ECLOSED, "%s: %s", name,
-		                  h->dead ? imap4_strerror(h->dead_code)
-		                          : "connection closed");
+	/* Said as imaplib says it: what was refused, and why (an earlier
+	 * command's failure, not this one's). */
+	if (h->dead)
+		return imap4_fail(h, IMAP4_ECLOSED,
+		                  "%s: not sent: the connection was given up "
+		                  "earlier (%s)",
+		                  name, imap4_strerror(h->dead_code));
+	if (h->t == NULL)
+		return imap4_fail(h, IMAP4_ECLOSED,
+		                  "%s: not sent: the connection is closed",
+		                  name);
 	if (!(states & (1u << h->state)))
 		return imap4_fail(h, IMAP4_ESTATE,
-		                  "%s is not allowed in this state", name);
+		                  "%s is not allowed in state %s", name,
+		                  state_name(h->state));
 	snprintf(h->tag, sizeof(h->tag), "%s%lu", h->tag_prefix,
 	         h->tag_num + 1);
 	/* No name is no atom either: a bare tag is no command. */
@@ -683,8 +708,9 @@ static int read_to_completion(imap4 *h, struct imap4_run *run, struct sender *s)
 	for (;;) {
 		rc = imap4_next_response(h, &resp, run->deadline, false);
 		if (rc == IMAP4_ETIMEOUT)
-			return imap4_fail(h, rc, "no completion within %d ms",
-			                  h->opts.timeout_ms);
+			return imap4_fail(h, rc,
+			                  "%s: no completion within %d ms",
+			                  h->cmd_name, h->opts.timeout_ms);
 		if (rc < 0)
 			return rc;
 		switch (resp->type) {
@@ -742,8 +768,11 @@ int imap4_run(imap4 *h, struct imap4_run *run)
 
 	if (rc == IMAP4_EINVAL)
 		return imap4_fail(
-		        h, rc, "invalid argument (%s): nothing was sent",
-		        h->cmd.why ? h->cmd.why : "CR, LF, NUL or bad syntax");
+		        h, rc, "%s: invalid argument (%s): nothing was sent",
+		        h->cmd_name,
+		        h->cmd.why ? h->cmd.why
+		                   : "NULL, CR, LF, NUL, invalid UTF-8 "
+		                     "or bad syntax");
 	if (rc)
 		return imap4_fail(h, rc, "%s: nothing was sent",
 		                  imap4_strerror(rc));

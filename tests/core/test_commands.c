@@ -860,7 +860,14 @@ Test(commands, trickling_server_hits_the_command_deadline)
 	start = imap4_now_ms();
 	cr_assert_eq(imap4_noop(h), IMAP4_ETIMEOUT);
 	cr_assert_lt(imap4_now_ms() - start, 1500);
-	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
+	/* explore37: which command, and that the next one is refused for
+	 * the earlier failure, not timed out itself */
+	cr_assert_str_eq(imap4_last_error(h)->message,
+	                 "NOOP: no completion within 500 ms");
+	cr_assert_eq(imap4_check(h), IMAP4_ECLOSED);
+	cr_assert_str_eq(imap4_last_error(h)->message,
+	                 "CHECK: not sent: the connection was given up "
+	                 "earlier (timed out)");
 	api_done(&t);
 }
 
@@ -1237,5 +1244,18 @@ Test(commands, utf8_accept_mode)
 	cr_assert_eq(imap4_list_parse(&e, imap4_data_at(h, 0)), 0);
 	cr_assert_str_eq(e.name_utf8, "Entw\xc3\xbcrfe");
 	cr_assert_eq(imap4_search(h, "UTF-8", "ALL"), IMAP4_EINVAL);
+	api_done(&t);
+}
+
+/* explore37: "CLOSE is not allowed in this state" did not say which. */
+Test(commands, a_command_refused_by_the_state_names_it)
+{
+	struct api_test t;
+	imap4 *h =
+	        api_open(&t, "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n", NULL);
+	cr_assert_eq(imap4_close(h), IMAP4_ESTATE);
+	cr_assert_str_eq(imap4_last_error(h)->message,
+	                 "CLOSE is not allowed in state AUTH (no mailbox "
+	                 "selected)");
 	api_done(&t);
 }
