@@ -732,7 +732,9 @@ struct imap4_opts {
 	unsigned version;	/* IMAP4_OPTS_VERSION */
 	enum imap4_tls_mode tls;	/* a value outside the enum fails
 					   the open with IMAP4_EINVAL */
-	int connect_timeout_ms;	/* connect + greeting + TLS handshake (30 s) */
+	int connect_timeout_ms; /* connect + greeting + TLS handshake, and
+	                           the open's first CAPABILITY and STARTTLS
+	                           (30 s) */
 	int timeout_ms;		/* whole of each command (120 s), inactivity
 				   included; <= 0 means no deadline */
 	bool tcp_keepalive;	/* SO_KEEPALIVE with short probes (true) */

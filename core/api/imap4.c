@@ -284,7 +284,23 @@ static int read_greeting(imap4 *h)
 	return 0;
 }
 
+static int greet_and_ask(imap4 *h);
+
+/* The open's commands (CAPABILITY, STARTTLS) are part of the open: under
+ * connect_timeout_ms, as the greeting, not the commands' timeout_ms
+ * (explore37: a stream that greeted without capabilities and went quiet
+ * held the open for 120 s). */
 static int greet(imap4 *h)
+{
+	int timeout = h->opts.timeout_ms;
+	if (h->opts.connect_timeout_ms > 0)
+		h->opts.timeout_ms = h->opts.connect_timeout_ms;
+	int rc = greet_and_ask(h);
+	h->opts.timeout_ms = timeout;
+	return rc;
+}
+
+static int greet_and_ask(imap4 *h)
 {
 	int rc = read_greeting(h);
 

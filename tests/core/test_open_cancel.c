@@ -686,3 +686,23 @@ Test(open_opts, tls_mode_outside_the_enum_is_refused)
 	}
 	close(lfd);
 }
+
+/* explore37: a tunnel that greets without capabilities and goes quiet
+ * held the open for timeout_ms (120 s by default): its first CAPABILITY is
+ * part of the open, under connect_timeout_ms. */
+Test(open_cancel, the_opens_capability_is_under_the_connect_timeout,
+     .timeout = 20)
+{
+	struct imap4_opts o;
+	imap4 *h = NULL;
+	imap4_opts_init(&o);
+	o.connect_timeout_ms = 500;
+	o.timeout_ms = 15000;
+	int64_t start = imap4_now_ms();
+	int rc = imap4_open_stream(&h, "printf '* OK hi\\r\\n'; sleep 60", &o);
+	int64_t took = imap4_now_ms() - start;
+	cr_assert_null(h);
+	cr_assert_eq(rc, IMAP4_ETIMEOUT, "%d", rc);
+	cr_assert_lt(took, 3000, "%lld ms", (long long)took);
+	assert_no_child();
+}
