@@ -841,14 +841,18 @@ static void prepare_store(struct account *a)
 	char err[512];
 	if (store_open(&s, a->cache_path, err, sizeof(err)) == 0) {
 		store_checkpoint_with(s, a->ck);
-		if (store_account_upsert(&id, s, c->name,
+		/* One commit: each costs a WAL write, and the first of a
+		 * new WAL its sync, while the worker waits for the cache. */
+		if (store_begin(s) < 0 ||
+		    store_account_upsert(&id, s, c->name,
 		                         c->host ? c->host : c->tunnel,
-		                         c->user) < 0) {
+		                         c->user) < 0 ||
+		    store_account_clear_live(s, id) < 0 ||
+		    store_account_set_state(s, id, "connecting") < 0 ||
+		    store_commit(s) < 0) {
 			snprintf(err, sizeof(err), "%s", store_errmsg(s));
+			store_rollback(s);
 			store_close(&s);
-		} else {
-			store_account_clear_live(s, id);
-			store_account_set_state(s, id, "connecting");
 		}
 	}
 	pthread_mutex_lock(&a->lock);
