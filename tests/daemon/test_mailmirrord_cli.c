@@ -188,25 +188,32 @@ Test(mailmirrord_cli, the_default_cache_is_checked_too)
 	cr_assert_neq(stat(made, &sb), 0, "--once created %s", made);
 }
 
-/* explore35: past the descriptor limit, accounts did not start (or failed
- * to connect and open the cache in words that blamed the network and the
- * disk), and nothing said why. The soft limit is raised to the hard one;
- * what the hard one cannot hold is said at start. */
-Test(mailmirrord_cli, too_few_file_descriptors_are_said)
+/* m.conf in dir, 0600: n accounts a0... at 127.0.0.1:port, each with the
+ * settings extra besides, and the cache c.db beside it. */
+static void write_accounts(int n, unsigned port, const char *extra)
 {
 	char name[128];
 	snprintf(name, sizeof(name), "%s/m.conf", dir);
 	FILE *f = fopen(name, "w");
 	cr_assert_not_null(f);
 	fprintf(f, "cache = \"%s/c.db\";\naccounts = (", dir);
-	for (int i = 0; i < 40; i++)
+	for (int i = 0; i < n; i++)
 		fprintf(f,
-		        "%s{ name = \"a%d\"; host = \"127.0.0.1\"; port = 1; "
-		        "tls = \"none\"; user = \"u\"; password = \"p\"; }",
-		        i ? ", " : "", i);
+		        "%s{ name = \"a%d\"; host = \"127.0.0.1\"; port = %u; "
+		        "tls = \"none\"; user = \"u\"; password = \"p\";%s }",
+		        i ? ", " : "", i, port, extra);
 	fprintf(f, ");\n");
 	fclose(f);
 	cr_assert_eq(chmod(name, 0600), 0);
+}
+
+/* explore35: past the descriptor limit, accounts did not start (or failed
+ * to connect and open the cache in words that blamed the network and the
+ * disk), and nothing said why. The soft limit is raised to the hard one;
+ * what the hard one cannot hold is said at start. */
+Test(mailmirrord_cli, too_few_file_descriptors_are_said)
+{
+	write_accounts(40, 1, "");
 
 	/* 40 accounts need 64 + 40 * 8 = 384: a soft limit of 256 under a
 	 * hard one of 4096 is raised, and nothing is said. */
@@ -493,19 +500,8 @@ Test(mailmirrord_cli, accounts_take_turns_to_connect_to_one_server,
 	int lfd = silent_listener(64, &port);
 	cr_assert(lfd >= 0);
 	char name[128];
+	write_accounts(12, port, " timeout = 60;");
 	snprintf(name, sizeof(name), "%s/m.conf", dir);
-	FILE *f = fopen(name, "w");
-	cr_assert_not_null(f);
-	fprintf(f, "cache = \"%s/c.db\";\naccounts = (", dir);
-	for (int i = 0; i < 12; i++)
-		fprintf(f,
-		        "%s{ name = \"a%d\"; host = \"127.0.0.1\"; port = %u; "
-		        "tls = \"none\"; user = \"u\"; password = \"p\"; "
-		        "timeout = 60; }",
-		        i ? ", " : "", i, (unsigned)port);
-	fprintf(f, ");\n");
-	fclose(f);
-	cr_assert_eq(chmod(name, 0600), 0);
 
 	if (access(bin, X_OK) != 0)
 		cr_skip_test("%s is not built (make all)", bin);
