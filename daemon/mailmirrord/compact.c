@@ -52,8 +52,18 @@ int compact_some(struct store *s, int budget_ms, bool *told)
 	int64_t start = mono_ms(), before = sp.pages;
 	int rc = 0;
 	do {
-		if (store_release_pages(s, STEP_PAGES) < 0 ||
-		    store_space(s, &sp) < 0) {
+		int r = store_release_pages(s, STEP_PAGES);
+		if (r == STORE_EBUSY) {
+			/* A worker's long write (a batch of bodies) held the
+			 * lock past the busy timeout: nothing is wrong, and
+			 * the next check gives the rest back (explore36). */
+			log_info(NULL, NULL,
+			         "cache: %s; the free space is "
+			         "given back later",
+			         store_errmsg(s));
+			break;
+		}
+		if (r < 0 || store_space(s, &sp) < 0) {
 			log_warning(NULL, NULL, "cache: %s", store_errmsg(s));
 			rc = -1;
 			break;
