@@ -43,6 +43,7 @@ struct account {
 	const struct conf_account *conf;
 	char *cache_path;
 	bool once;
+	bool restart;            /* ACCT_RESTART */
 	int done_fd;             /* eventfd of the supervisor, or -1 */
 	int cancel_fd;           /* eventfd a stop makes readable for good: it
 	                            cancels a connect, which has no handle to
@@ -1038,6 +1039,7 @@ static void *run(void *arg)
 	        .text_stored = on_text_stored,
 	        .payload = &w,
 	        .finish_with = watch_first(c),
+	        .announce_known = a->restart,
 	        .store_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 
@@ -1119,7 +1121,7 @@ static void *run(void *arg)
 /* ---- the supervisor's side */
 
 int acct_start(struct account **out, const struct conf_account *conf,
-               const char *cache_path, bool once, int done_fd,
+               const char *cache_path, unsigned how, int done_fd,
                struct indexer *ix, struct checkpointer *ck,
                struct conngate *gate, char *err, size_t errlen)
 {
@@ -1130,7 +1132,8 @@ int acct_start(struct account **out, const struct conf_account *conf,
 		return -1;
 	}
 	a->conf = conf;
-	a->once = once;
+	a->once = how & ACCT_ONCE;
+	a->restart = how & ACCT_RESTART;
 	a->done_fd = done_fd;
 	a->ix = ix;
 	a->ck = ck;

@@ -25,8 +25,18 @@ struct indexer;
 struct checkpointer;
 struct conngate;
 
-/* Starts the worker of conf (borrowed: it must outlive the worker). With
- * once, the worker syncs every mailbox once and ends. When done_fd is not
+/* How a worker starts. */
+enum acct_how {
+	ACCT_LIVE = 0,    /* mirrors until stopped */
+	ACCT_ONCE = 1,    /* syncs every mailbox once and ends */
+	ACCT_RESTART = 2, /* replaces this process's worker of the account (a
+	                     reload changed it): what its first sync finds
+	                     new in mailboxes cached before arrived while the
+	                     daemon ran, and on_new_mail runs for it */
+};
+
+/* Starts the worker of conf (borrowed: it must outlive the worker), as how
+ * says (enum acct_how, or-ed). When done_fd is not
  * -1 the worker writes an eventfd count to it as it ends, so the supervisor
  * can sleep in poll(); with once, also when it has made its last write to
  * the cache (before it logs out). ix (borrowed, may be NULL) is poked
@@ -35,7 +45,7 @@ struct conngate;
  * the other workers to connect. All must outlive the worker. 0, or -1 with
  * err. */
 int acct_start(struct account **out, const struct conf_account *conf,
-               const char *cache_path, bool once, int done_fd,
+               const char *cache_path, unsigned how, int done_fd,
                struct indexer *ix, struct checkpointer *ck,
                struct conngate *gate, char *err, size_t errlen);
 

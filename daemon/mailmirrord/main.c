@@ -302,7 +302,11 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 		}
 		if (e->new_acct) {
 			/* The entry borrows neu, which stays loaded. */
-			running_start(r, e->new_acct, cache, false, -1);
+			/* A worker that ran replaced: its mail goes on
+			 * being announced (explore38). */
+			bool ran = e->old_acct && e->old_acct->enabled;
+			running_start(r, e->new_acct, cache,
+			              ran ? ACCT_RESTART : ACCT_LIVE, -1);
 			if (e->change == CONF_ADDED)
 				log_notice(e->new_acct->name, NULL,
 				           "account added");
@@ -638,7 +642,7 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	*watch = cache_file_id(cache, id) == 0;
 	start_cache_threads(r, cache);
 	for (size_t i = 0; i < conf->n_accounts; i++)
-		running_start(r, &conf->accounts[i], cache, false, -1);
+		running_start(r, &conf->accounts[i], cache, ACCT_LIVE, -1);
 	prune_mark_disabled(*s, conf);
 	/* Every worker now runs the configuration in force. */
 	gc_confs(cs, r);
@@ -820,8 +824,8 @@ int main(int argc, char **argv)
 	check_fd_limit(conf);
 	size_t failed = 0;
 	for (size_t i = 0; i < conf->n_accounts; i++)
-		failed += running_start(&r, &conf->accounts[i], cache, once,
-		                        efd) < 0;
+		failed += running_start(&r, &conf->accounts[i], cache,
+		                        once ? ACCT_ONCE : ACCT_LIVE, efd) < 0;
 	if (failed)
 		log_err(NULL, NULL,
 		        "mailmirrord started: %zu of %zu accounts, cache %s; "

@@ -8,7 +8,7 @@
 #include <time.h>
 
 int running_start(struct running *r, const struct conf_account *c,
-                  const char *cache, bool once, int done_fd)
+                  const char *cache, unsigned how, int done_fd)
 {
 	if (!c->enabled)
 		return 0;
@@ -21,7 +21,7 @@ int running_start(struct running *r, const struct conf_account *c,
 		r->cap = cap;
 	}
 	char err[256];
-	if (acct_start(&r->v[r->n], c, cache, once, done_fd, r->ix, r->ck,
+	if (acct_start(&r->v[r->n], c, cache, how, done_fd, r->ix, r->ck,
 	               r->gate, err, sizeof(err)) < 0) {
 		log_err(c->name, NULL, "%s", err);
 		return -1;

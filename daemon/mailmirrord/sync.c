@@ -378,7 +378,8 @@ static struct sync_box *own_box(struct sync_ctx *c, const struct sync_box *b)
 void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
                     const struct pending *p)
 {
-	if (!c->live || !c->conf->on_new_mail || p->nrows == 0)
+	if (!c->conf->on_new_mail || p->nrows == 0 ||
+	    !(c->live || (c->announce_known && p->epoch_known)))
 		return;
 	const struct store_msg **rows = malloc(p->nrows * sizeof(*rows));
 	if (!rows) {
@@ -491,6 +492,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                      .batch_lo = first};
 		sync_beat(c);
 		p->new_from = new_from;
+		p->epoch_known = st->last_sync != STORE_NO_TIME;
 		p->body_cap = c->conf->bodies != CONF_BODIES_NONE
 		                      ? conf_body_cap(c->conf)
 		                      : 0;

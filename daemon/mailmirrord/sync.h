@@ -70,6 +70,8 @@ struct sync_ctx {
 	int64_t account_id;
 	const atomic_bool *stop;
 	bool live; /* new mail triggers on_new_mail */
+	bool announce_known; /* so does, before live, new mail of a mailbox
+	                        synced before (a worker a reload replaced) */
 	sync_progress_fn *progress;
 	sync_heartbeat_fn *heartbeat;
 	sync_text_fn *text_stored; /* may be NULL */

@@ -168,6 +168,8 @@ struct pending {
 	size_t nbodies; /* of the rows, with a body (set by the commit) */
 	uint32_t new_from; /* rows from this UID on are new mail, for
 	                      on_new_mail (the UIDNEXT cached before) */
+	bool epoch_known;  /* the mailbox was synced before in this epoch
+	                      (not a first sync, nor a new UIDVALIDITY's) */
 	uint64_t body_cap; /* of a row's FETCH, the most of a body asked
 	                      for; 0: no body (conv_msg) */
 };

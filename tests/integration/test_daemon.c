@@ -1054,6 +1054,54 @@ Test(daemon, on_new_mail_runs_with_the_message_fields, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore38: a message that came while a reload replaced the account's
+ * worker was cached, and never announced: the new worker's first sync
+ * counted as the first of all. What it finds new in a mailbox synced
+ * before came while the daemon ran; a mailbox the reload brings in is a
+ * first sync, and announces nothing. */
+Test(daemon, on_new_mail_runs_for_mail_that_came_during_a_reload,
+     .timeout = 120)
+{
+	struct fixture f;
+	char extra[512];
+	char dir[] = "/tmp/mm-hook.XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(extra, sizeof(extra),
+	         "exclude = [\"dm_hkr/new\"]; on_new_mail = \"printf "
+	         "'%%s|%%s\\\\n' \\\"$MM_MAILBOX\\\" \\\"$MM_UID\\\" >> "
+	         "%s/hook.log\";",
+	         dir);
+	setup(&f, "dm_hkr", extra);
+	cr_assert_eq(sh(CTL " create dm_hkr dm_hkr/new"), 0);
+	cr_assert_eq(sh(CTL " fill dm_hkr 3 17"), 0);
+	cr_assert_eq(sh(CTL " fill dm_hkr/new 2 18"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	conf_replace(&f, "exclude = [\"dm_hkr/new\"];", "");
+	/* Dovecot tells an idling client of new mail 0.5 s after it came:
+	 * the worker the reload stops at once never hears of it. */
+	cr_assert_eq(sh(CTL " append dm_hkr 'during the reload'"), 0);
+	cr_assert_eq(kill(pid, SIGHUP), 0);
+	int seen = -1;
+	for (int i = 0; i < 200 && seen != 0; i++) {
+		seen = sh("grep -q '^dm_hkr|4$' %s/hook.log 2>/dev/null", dir);
+		usleep(50000);
+	}
+	long brought = cache_count_until(&f,
+	                                 "SELECT count(*) FROM messages m JOIN "
+	                                 "mailboxes b ON b.id = m.mailbox_id "
+	                                 "WHERE b.name = 'dm_hkr/new'",
+	                                 2, 20);
+	usleep(500000);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(seen, 0, "no hook for the message of the reload");
+	cr_assert_eq(brought, 2);
+	cr_assert_eq(sh_number("grep -c . %s/hook.log", dir), 1,
+	             "hooks ran for a first sync");
+	sh("rm -rf %s", dir);
+	teardown(&f);
+}
+
 /* Messages the cache lost (below its UIDNEXT: a server's bogus VANISHED,
  * a crash) are fetched again while the daemon runs, but they are no new
  * mail: on_new_mail runs for none of them, and for what came since. */
