@@ -178,6 +178,12 @@ static void on_text_stored(void *payload)
 	indexer_poke(w->a->ix);
 }
 
+static void on_text_forgotten(void *payload, uint64_t rows)
+{
+	struct worker *w = payload;
+	indexer_forgot(w->a->ix, rows);
+}
+
 static void on_progress(void *payload, const char *mailbox, uint32_t done,
                         uint32_t total)
 {
@@ -1037,6 +1043,7 @@ static void *run(void *arg)
 	        .progress = on_progress,
 	        .heartbeat = on_heartbeat,
 	        .text_stored = on_text_stored,
+	        .text_forgotten = on_text_forgotten,
 	        .payload = &w,
 	        .finish_with = watch_first(c),
 	        .announce_known = a->restart,

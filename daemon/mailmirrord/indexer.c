@@ -6,6 +6,7 @@
 #include "mailmirrord/store.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -34,6 +35,13 @@
 /* After an error (a full disk, a lock held past the busy timeout), the
  * next try; a poke tries sooner. */
 #define RETRY_MS 5000
+/* Rows gone from the index (indexer_forgot) past which it is merged: the
+ * markers they left took as much room as the text (explore38: 164 MB of
+ * index for nothing after bodies went from "full" to "none" twice). */
+#define TIDY_ROWS 1000
+/* Index pages written per step of the merge, a transaction of some tens
+ * of milliseconds that a writer waits out. */
+#define TIDY_PAGES 512
 
 struct indexer {
 	pthread_t thread;
@@ -49,6 +57,7 @@ struct indexer {
 	bool quit;
 	atomic_bool alone; /* nothing else writes: larger chunks */
 	int holds;       /* syncs under way: the indexer waits for them */
+	uint64_t forgotten; /* rows gone from the index since its last merge */
 	uint64_t pokes;  /* pokes so far */
 	uint64_t answer; /* pokes seen by the start of the last look ended */
 	atomic_uint_least64_t waiting;
@@ -90,6 +99,41 @@ static enum look index_waiting(struct indexer *ix)
 		bool stop = ix->quit, held = ix->holds > 0;
 		pthread_mutex_unlock(&ix->lock);
 		if (n == 0 || stop)
+			return LOOK_DONE;
+		if (held)
+			return LOOK_PAUSED;
+	}
+}
+
+/* Merges the index while nothing holds it back, once enough rows left
+ * it: LOOK_DONE when merged (or quit), LOOK_PAUSED when a sync came. */
+static enum look tidy_index(struct indexer *ix)
+{
+	pthread_mutex_lock(&ix->lock);
+	uint64_t due = ix->forgotten;
+	pthread_mutex_unlock(&ix->lock);
+	if (due < TIDY_ROWS)
+		return LOOK_DONE;
+	for (unsigned steps = 1;; steps++) {
+		bool more = false;
+		if (store_index_merge(ix->store, TIDY_PAGES, &more) < 0) {
+			log_warning(NULL, NULL, "full-text index: %s",
+			            store_errmsg(ix->store));
+			return LOOK_FAILED;
+		}
+		pthread_mutex_lock(&ix->lock);
+		bool stop = ix->quit, held = ix->holds > 0;
+		if (!more)
+			ix->forgotten -= due;
+		pthread_mutex_unlock(&ix->lock);
+		if (!more) {
+			log_info(NULL, NULL,
+			         "full-text index: merged (%" PRIu64
+			         " rows had left it), in %u step%s",
+			         due, steps, steps == 1 ? "" : "s");
+			return LOOK_DONE;
+		}
+		if (stop)
 			return LOOK_DONE;
 		if (held)
 			return LOOK_PAUSED;
@@ -147,6 +191,8 @@ static void *run(void *arg)
 		uint64_t seen = ix->pokes;
 		pthread_mutex_unlock(&ix->lock);
 		enum look got = index_waiting(ix);
+		if (got == LOOK_DONE)
+			got = tidy_index(ix);
 		pthread_mutex_lock(&ix->lock);
 		if (got == LOOK_PAUSED) {
 			ix->poked = true; /* resumes on release */
@@ -237,6 +283,21 @@ int indexer_wait(struct indexer *ix, int timeout_ms)
 	}
 	pthread_mutex_unlock(&ix->lock);
 	return rc;
+}
+
+void indexer_forgot(struct indexer *ix, uint64_t rows)
+{
+	if (!ix || !rows)
+		return;
+	pthread_mutex_lock(&ix->lock);
+	ix->forgotten += rows;
+	if (ix->forgotten >= TIDY_ROWS) {
+		ix->poked = true;
+		ix->idle = false;
+		ix->pokes++;
+		pthread_cond_broadcast(&ix->cond);
+	}
+	pthread_mutex_unlock(&ix->lock);
 }
 
 void indexer_hold(struct indexer *ix)

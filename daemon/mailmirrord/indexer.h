@@ -37,6 +37,13 @@ int indexer_start(struct indexer **out, const char *path,
  * NULL is a no-op. */
 void indexer_poke(struct indexer *ix);
 
+/* rows left the index (bodies trimmed, a mailbox or an account dropped):
+ * once a thousand have, the index is merged after the next look, which
+ * gives back the room their markers took (the space then goes back to
+ * the file system as free pages do, compact.h). Safe from any thread;
+ * NULL is a no-op. */
+void indexer_forgot(struct indexer *ix, uint64_t rows);
+
 /* Waits at most timeout_ms (< 0: for ever) for a look started after the
  * last poke to end: 1 when it found the index complete, -1 when it failed
  * (logged), 0 when it has not ended yet (call again). The look made at

@@ -247,6 +247,16 @@ static void check_fd_limit(const struct conf *c)
 		        n, (unsigned long long)need, (unsigned long long)limit);
 }
 
+/* Accounts gone from conf leave the cache, and their text the index. */
+static void prune_dropped(struct store *s, const struct conf *conf,
+                          struct running *r)
+{
+	int64_t dropped = 0;
+	prune_accounts(s, conf, prune_alive, NULL, &dropped);
+	if (dropped > 0)
+		indexer_forgot(r->ix, (uint64_t)dropped);
+}
+
 static void reload(struct confs *cs, struct running *r, const char *path,
                    const char *cache, struct store *s, int verbosity)
 {
@@ -315,7 +325,7 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 	/* Through this thread's connection: the file the workers write,
 	 * whatever the path names at this instant. */
 	if (removed_any(&d) && s)
-		prune_accounts(s, neu, prune_alive, NULL);
+		prune_dropped(s, neu, r);
 	if (s)
 		prune_mark_disabled(s, neu);
 	/* Workers of unchanged accounts keep pointing into the old struct;
@@ -838,7 +848,7 @@ int main(int argc, char **argv)
 	/* Accounts gone from the configuration are dropped while the
 	 * workers connect, not before: the workers never touch them, and
 	 * their connections wait for no reading of the cache here. */
-	prune_accounts(s, conf, prune_alive, NULL);
+	prune_dropped(s, conf, &r);
 	prune_mark_disabled(s, conf);
 
 	int status = EX_OK;

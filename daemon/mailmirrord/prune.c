@@ -50,8 +50,11 @@ static int collect(void *payload, int64_t id, const char *name)
 #define PRUNE_STEP 2000
 
 int prune_accounts(struct store *s, const struct conf *conf,
-                   void (*alive)(void *payload), void *payload)
+                   void (*alive)(void *payload), void *payload,
+                   int64_t *dropped)
 {
+	if (dropped)
+		*dropped = 0;
 	struct gone g = {.conf = conf};
 	int rc = store_account_each(s, collect, &g);
 	if (rc < 0)
@@ -73,6 +76,8 @@ int prune_accounts(struct store *s, const struct conf *conf,
 			        store_errmsg(s));
 			break;
 		}
+		if (dropped)
+			*dropped += messages;
 		log_notice(g.v[i].name, NULL,
 		           "dropped from the cache with its %" PRId64
 		           " message%s",

@@ -418,6 +418,13 @@ int store_index_chunk(struct store *s, size_t max, uint64_t max_bytes,
  * yet all in the full-text index. */
 int store_index_waiting(uint64_t *count, struct store *s);
 
+/* One step of merging the full-text index into one segment, about pages
+ * of its pages written, as one transaction: the index keeps what rows
+ * removed from it (bodies trimmed, mailboxes dropped) as markers that take
+ * its space until a merge meets them, and FTS5 merges only as new text
+ * comes. *more says whether there is more to merge. */
+int store_index_merge(struct store *s, int pages, bool *more);
+
 /* Takes out of the account's mailboxes what a lower bodies setting no
  * longer keeps:
  * the whole body row (headers included), or with keep_headers the text

@@ -2,6 +2,8 @@
  * store.h, store_index_chunk). */
 #include "mailmirrord/store_internal.h"
 
+#include <stdio.h>
+
 /* Runs one statement of a chunk, bound to the chunk's last id. */
 static int chunk_step(struct store *s, enum stmt_id id, int64_t last,
                       const char *what, int *changes)
@@ -115,4 +117,22 @@ int store_index_waiting(uint64_t *count, struct store *s)
 	                        &n)) == STORE_OK)
 		*count = (uint64_t)n;
 	return rc;
+}
+
+int store_index_merge(struct store *s, int pages, bool *more)
+{
+	char sql[96];
+	/* A negative count merges segments of every level, as 'optimize'
+	 * does at once; FTS5 says a step that changed fewer than two rows
+	 * found nothing left to merge. */
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO messages_fts (messages_fts, rank) "
+	         "VALUES ('merge', %d)",
+	         -(pages > 0 ? pages : 1));
+	int before = sqlite3_total_changes(s->db);
+	int rc = store_exec(s, sql);
+	if (rc < 0)
+		return rc;
+	*more = sqlite3_total_changes(s->db) - before >= 2;
+	return STORE_OK;
 }

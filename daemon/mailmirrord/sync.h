@@ -61,6 +61,8 @@ typedef void sync_heartbeat_fn(void *payload, int ms);
 /* New messages or bodies were committed; they wait for the full-text
  * indexer. */
 typedef void sync_text_fn(void *payload);
+/* rows left the full-text index (bodies trimmed, a mailbox dropped). */
+typedef void sync_forgot_fn(void *payload, uint64_t rows);
 
 struct sync_ctx {
 	/* set by the caller */
@@ -74,7 +76,8 @@ struct sync_ctx {
 	                        synced before (a worker a reload replaced) */
 	sync_progress_fn *progress;
 	sync_heartbeat_fn *heartbeat;
-	sync_text_fn *text_stored; /* may be NULL */
+	sync_text_fn *text_stored;      /* may be NULL */
+	sync_forgot_fn *text_forgotten; /* may be NULL */
 	void *payload;
 	/* Synced after the others by sync_known and sync_all, so that it is
 	 * still selected when they end: the mailbox to watch, which needs

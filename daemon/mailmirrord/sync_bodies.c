@@ -56,6 +56,12 @@ static void bodies_drop(struct body_ctx *bc)
 	bc->n = bc->bytes = 0;
 }
 
+void sync_text_forgotten(struct sync_ctx *c, uint64_t rows)
+{
+	if (c->text_forgotten && rows)
+		c->text_forgotten(c->payload, rows);
+}
+
 void sync_text_stored(struct sync_ctx *c)
 {
 	if (c->text_stored)
@@ -195,6 +201,7 @@ int sync_trim_bodies(struct sync_ctx *c)
 			return rc;
 		total += n;
 	} while (n == TRIM_STEP);
+	sync_text_forgotten(c, total);
 	if (total)
 		log_notice(c->conf->name, NULL,
 		           "removed the cached %s of %zu messages: bodies = "

@@ -235,6 +235,8 @@ bool sync_turn(const struct sync_ctx *c, size_t k, size_t *i);
 
 /* Messages or bodies were committed: tells the indexer (c->text_stored). */
 void sync_text_stored(struct sync_ctx *c);
+/* rows left the full-text index: tells c->text_forgotten. */
+void sync_text_forgotten(struct sync_ctx *c, uint64_t rows);
 
 /* ---- bodies (sync_bodies.c) */
 

@@ -267,6 +267,7 @@ static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
 	                         box->name, delim)) {
 		if (store_mailbox_delete(c->store, box->id) < 0)
 			return sync_fail_store(c, "delete mailbox");
+		sync_text_forgotten(c, st.exists);
 		log_msg(loglimit_level(&u->unwanted, LOG_LEVEL_NOTICE),
 		        c->conf->name, box->name,
 		        "mailbox no longer mirrored (mailboxes, exclude); "
@@ -313,6 +314,7 @@ static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
 	}
 	if (store_mailbox_delete(c->store, box->id) < 0)
 		return sync_fail_store(c, "delete mailbox");
+	sync_text_forgotten(c, st.exists);
 	log_msg(loglimit_level(&u->drops, LOG_LEVEL_NOTICE), c->conf->name,
 	        box->name, "mailbox gone from the server; dropped");
 	return SYNC_OK;

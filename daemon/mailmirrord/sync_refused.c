@@ -107,6 +107,7 @@ static int drop_refused(struct sync_ctx *c, const struct sync_box *b, bool sure,
 			return sync_fail_store(c,
 			                       "drop the messages of a "
 			                       "mailbox that does not exist");
+		sync_text_forgotten(c, st.exists);
 		log_notice(c->conf->name, b->name,
 		           "%s: its %u cached messages are dropped", note,
 		           st.exists);

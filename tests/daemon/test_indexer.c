@@ -234,3 +234,81 @@ Test(indexer, a_cache_it_cannot_open_fails_every_wait)
 	cr_assert_eq(indexer_waiting(NULL), 0);
 	cr_assert_eq(indexer_wait(NULL, 0), -1);
 }
+
+static long long fts_bytes(void)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long n = -1;
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db,
+	                                "SELECT sum(length(block)) FROM "
+	                                "messages_fts_data",
+	                                -1, &st, NULL),
+	             SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* explore38: bodies taken out of the cache (bodies = "none" after
+ * "full") left their index behind as markers, as large as the text was,
+ * and every full-none cycle added as much again. Told that many rows went,
+ * the indexer merges the index, which then holds what is left only. */
+Test(indexer, what_left_the_index_is_merged_away)
+{
+	int64_t box;
+	struct store *s = open_box(&box);
+	cr_assert_eq(store_begin(s), STORE_OK);
+	for (uint32_t uid = 1; uid <= 2000; uid++) {
+		char text[512];
+		int len = 0;
+		for (int w = 0; w < 40; w++)
+			len += snprintf(text + len, sizeof(text) - (size_t)len,
+			                "t%uw%d ", uid, w);
+		struct store_msg m = {.uid = uid,
+		                      .flags = "",
+		                      .subject = "hello",
+		                      .internaldate = STORE_NO_TIME,
+		                      .date = STORE_NO_TIME,
+		                      .size = -1};
+		cr_assert_eq(store_message_upsert(NULL, s, box, &m), STORE_OK);
+		cr_assert_eq(store_body_put(s, box, uid, "H: v", text, false),
+		             STORE_OK);
+	}
+	cr_assert_eq(store_commit(s), STORE_OK);
+	struct indexer *ix = NULL;
+	char err[256];
+	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
+	             err);
+	cr_assert_eq(indexer_wait(ix, -1), 1);
+	long long full = fts_bytes();
+	cr_assert_eq(hits("t7w3"), 1);
+
+	int64_t after = 0;
+	size_t n, total = 0;
+	do {
+		cr_assert_eq(store_body_trim(s, 1, false, 500, &after, &n),
+		             STORE_OK, "%s", store_errmsg(s));
+		total += n;
+	} while (n);
+	cr_assert_eq(total, 2000);
+	indexer_poke(ix);
+	cr_assert_eq(indexer_wait(ix, -1), 1);
+	long long trimmed = fts_bytes();
+	cr_assert_eq(hits("t7w3"), 0);
+	cr_assert_gt(trimmed, full / 2, "the markers (%lld of %lld bytes)",
+	             trimmed, full);
+
+	indexer_forgot(ix, total);
+	cr_assert_eq(indexer_wait(ix, -1), 1);
+	long long merged = fts_bytes();
+	cr_assert_lt(merged, full / 10, "%lld bytes left of %lld", merged,
+	             full);
+	cr_assert_eq(hits("hello"), 2000, "the envelopes stay searchable");
+	indexer_stop(&ix);
+	store_close(&s);
+}

@@ -825,6 +825,33 @@ Test(daemon, bodies_follow_a_raised_limit_and_a_lower_setting, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore38: from "full" to "none", the bodies went and their index
+ * stayed behind as markers that only a merge removes: the cache kept its
+ * size, and grew at each full-none cycle. */
+Test(daemon, a_lower_bodies_setting_gives_the_index_back, .timeout = 180)
+{
+	struct fixture f;
+	setup(&f, "dm_ibody", "bodies = \"full\";");
+	fill_and_sync(&f, 1100, 23);
+	const char *fts = "SELECT sum(length(block)) FROM messages_fts_data";
+	long full = cache_count(&f, fts);
+	cr_assert_eq(sh("sed -i '1i log_level = \"info\";' %s", f.conf), 0);
+	conf_replace(&f, "bodies = \"full\"", "bodies = \"none\"");
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(sh("grep -q 'full-text index: merged (1100 rows had left "
+	                "it)' %s/log",
+	                f.dir),
+	             0);
+	long none = cache_count(&f, fts);
+	cr_assert_lt(none * 2, full, "%ld bytes of index left of %ld", none,
+	             full);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages_fts"
+	                             " WHERE messages_fts MATCH 'lorem'"),
+	             0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 /* From "headers" to "full": every message had a body row already, its
  * header block alone; each gets its text at the next run. */
 Test(daemon, bodies_from_headers_to_full_are_backfilled, .timeout = 120)
