@@ -147,6 +147,7 @@ int imap4_logout(imap4 *h)
 	if ((rc == IMAP4_EEOF || rc == IMAP4_ETIMEOUT) && h->ndata > 0)
 		rc = imap4_ok(h);
 	h->state = IMAP4_STATE_LOGOUT;
+	h->logged_out = true;
 	imap4_drop_transport(h);
 	return rc;
 }

@@ -31,6 +31,7 @@ struct imap4 {
 
 	enum imap4_state state;
 	bool dead; /* an abort-class error happened */
+	bool logged_out; /* imap4_logout ended the session */
 	int dead_code;
 	bool tls, compressed, readonly;
 	/* A READ-ONLY came with the mailbox selected read-write: the command

@@ -205,6 +205,10 @@ int imap4_cmd_start(imap4 *h, unsigned states, const char *name)
 	snprintf(h->cmd_name, sizeof(h->cmd_name), "%s", name ? name : "?");
 	/* Said as imaplib says it: what was refused, and why (an earlier
 	 * command's failure, not this one's). */
+	if (h->logged_out)
+		return imap4_fail(h, IMAP4_ECLOSED,
+		                  "%s: not sent: the session was logged out",
+		                  name);
 	if (h->dead)
 		return imap4_fail(h, IMAP4_ECLOSED,
 		                  "%s: not sent: the connection was given up "

@@ -1259,3 +1259,21 @@ Test(commands, a_command_refused_by_the_state_names_it)
 	                 "selected)");
 	api_done(&t);
 }
+
+/* explore37: after a clean LOGOUT, the next command said "connection
+ * already aborted". */
+Test(commands, a_command_after_logout_says_so)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG LOGOUT\n"
+	                    "S: * BYE bye\n"
+	                    "S: $TAG OK done\n",
+	                    NULL);
+	cr_assert_eq(imap4_logout(h), IMAP4_OK);
+	cr_assert_eq(imap4_logout(h), IMAP4_ECLOSED);
+	cr_assert_str_eq(imap4_last_error(h)->message,
+	                 "LOGOUT: not sent: the session was logged out");
+	api_done(&t);
+}
