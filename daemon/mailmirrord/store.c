@@ -293,6 +293,45 @@ int store_update_one(struct store *s, sqlite3_stmt *st, int64_t row,
 	return STORE_OK;
 }
 
+/* The statement that tells whether the row of a setter guarded by "IS
+ * NOT ?2" exists, or ST_COUNT for a setter without the guard. */
+static enum stmt_id exists_of(enum stmt_id id)
+{
+	switch (id) {
+	case ST_ACCOUNT_STATE:
+	case ST_ACCOUNT_ERROR:
+		return ST_ACCOUNT_EXISTS;
+	case ST_MAILBOX_LIVE:
+	case ST_MAILBOX_ERROR:
+		return ST_MAILBOX_EXISTS;
+	default:
+		return ST_COUNT;
+	}
+}
+
+/* st (statement id) run for row: store_update_one, but a guarded setter
+ * that changed nothing asks whether the row exists. */
+static int set_one(struct store *s, enum stmt_id id, sqlite3_stmt *st,
+                   int64_t row, const char *what)
+{
+	enum stmt_id ex_id = exists_of(id);
+	if (ex_id == ST_COUNT)
+		return store_update_one(s, st, row, what);
+	int rc, changes = 0;
+	sqlite3_bind_int64(st, 1, row);
+	if ((rc = store_run(s, st, what, &changes)) < 0 || changes > 0)
+		return rc;
+	sqlite3_stmt *ex = store_stmt(s, ex_id, &rc);
+	int64_t one = 0;
+	if (ex == NULL)
+		return rc;
+	sqlite3_bind_int64(ex, 1, row);
+	rc = store_run_int(s, ex, what, &one);
+	if (rc == STORE_ENOTFOUND)
+		store_set_err(s, "%s: no row %lld", what, (long long)row);
+	return rc;
+}
+
 int store_set_text(struct store *s, enum stmt_id id, int64_t row, const char *v,
                    const char *what)
 {
@@ -302,7 +341,7 @@ int store_set_text(struct store *s, enum stmt_id id, int64_t row, const char *v,
 	if (st == NULL)
 		return rc;
 	store_bind_text(st, 2, v);
-	return store_update_one(s, st, row, what);
+	return set_one(s, id, st, row, what);
 }
 
 int store_set_int(struct store *s, enum stmt_id id, int64_t row, int64_t v,
@@ -314,7 +353,7 @@ int store_set_int(struct store *s, enum stmt_id id, int64_t row, int64_t v,
 	if (st == NULL)
 		return rc;
 	sqlite3_bind_int64(st, 2, v);
-	return store_update_one(s, st, row, what);
+	return set_one(s, id, st, row, what);
 }
 
 /* ------------------------------------------------------------ transactions */

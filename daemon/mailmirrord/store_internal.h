@@ -18,6 +18,8 @@
 enum stmt_id {
 	ST_ACCOUNT_UPSERT,
 	ST_ACCOUNT_STATE,
+	ST_ACCOUNT_EXISTS,
+	ST_MAILBOX_EXISTS,
 	ST_ACCOUNT_ERROR,
 	ST_ACCOUNT_LAST_SYNC,
 	ST_ACCOUNT_CLEAR_LIVE,
@@ -125,7 +127,12 @@ int store_run_int(struct store *s, sqlite3_stmt *st, const char *what,
 int store_exec(struct store *s, const char *sql);
 
 /* Runs UPDATE ... WHERE id = ?1 (with ?2 bound as text or number for the
- * last two): STORE_ENOTFOUND if there is no row. */
+ * last two): STORE_ENOTFOUND if there is no row. A statement of accounts
+ * or mailboxes that also says "AND column IS NOT ?2" writes nothing when
+ * the value is the same (SQLite writes a row it updates, equal or not, and
+ * each such write was a commit of its own: the state, the error and the
+ * live mark of every mailbox at every pass); when it changed no row,
+ * whether the row exists is asked (store.c, exists_of). */
 int store_update_one(struct store *s, sqlite3_stmt *st, int64_t row,
                      const char *what);
 int store_set_text(struct store *s, enum stmt_id id, int64_t row, const char *v,

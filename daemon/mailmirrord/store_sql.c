@@ -16,9 +16,12 @@ const char *const store_sql[ST_COUNT] = {
 		"INSERT INTO accounts (name, host, user) VALUES (?1, ?2, ?3) "
 		"ON CONFLICT (name) DO UPDATE SET host = excluded.host, "
 		"user = excluded.user RETURNING id",
-	[ST_ACCOUNT_STATE] = "UPDATE accounts SET state = ?2 WHERE id = ?1",
-	[ST_ACCOUNT_ERROR] =
-		"UPDATE accounts SET last_error = ?2 WHERE id = ?1",
+	[ST_ACCOUNT_EXISTS] = "SELECT 1 FROM accounts WHERE id = ?1",
+	[ST_MAILBOX_EXISTS] = "SELECT 1 FROM mailboxes WHERE id = ?1",
+	[ST_ACCOUNT_STATE] = "UPDATE accounts SET state = ?2 WHERE id = ?1 "
+			     "AND state IS NOT ?2",
+	[ST_ACCOUNT_ERROR] = "UPDATE accounts SET last_error = ?2 WHERE id = "
+			     "?1 AND last_error IS NOT ?2",
 	[ST_ACCOUNT_LAST_SYNC] =
 		"UPDATE accounts SET last_sync = ?2 WHERE id = ?1",
 	[ST_ACCOUNT_CLEAR_LIVE] =
@@ -61,13 +64,14 @@ const char *const store_sql[ST_COUNT] = {
 	[ST_MAILBOX_RENAME] = "UPDATE mailboxes SET name = ?2 WHERE id = ?1",
 	[ST_MAILBOX_EACH] = "SELECT id, name FROM mailboxes "
 			    "WHERE account_id = ?1 ORDER BY name",
-	[ST_MAILBOX_LIVE] = "UPDATE mailboxes SET live = ?2 WHERE id = ?1",
+	[ST_MAILBOX_LIVE] = "UPDATE mailboxes SET live = ?2 WHERE id = ?1 "
+			    "AND live IS NOT ?2",
 	[ST_MAILBOX_LAST_SYNC] =
 		"UPDATE mailboxes SET last_sync = ?2 WHERE id = ?1",
 	[ST_MAILBOX_PROGRESS] = "UPDATE mailboxes SET sync_progress = ?2, "
 				"sync_total = ?3 WHERE id = ?1",
-	[ST_MAILBOX_ERROR] =
-		"UPDATE mailboxes SET last_error = ?2 WHERE id = ?1",
+	[ST_MAILBOX_ERROR] = "UPDATE mailboxes SET last_error = ?2 WHERE id = "
+			     "?1 AND last_error IS NOT ?2",
 	[ST_MAILBOX_GET_ERROR] =
 		"SELECT last_error FROM mailboxes WHERE id = ?1",
 	[ST_MAILBOX_DELIMITER] =

@@ -130,6 +130,51 @@ static struct store *fixture(int64_t *acct, int64_t *mbox)
 	return s;
 }
 
+/* data_version as another connection sees it: it moves with every
+ * commit of any other connection. */
+static long long data_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+	cr_assert_eq(
+	        sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL),
+	        SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The state, error and live mark are set at every pass, mostly to what
+ * they were: each set was a commit, a write of the WAL. The same value
+ * writes nothing now, and a missing row is still said. */
+Test(store, setting_what_is_there_writes_nothing)
+{
+	int64_t acct, box;
+	struct store *s = fixture(&acct, &box);
+	sqlite3 *other;
+	cr_assert_eq(sqlite3_open(path, &other), SQLITE_OK);
+	cr_assert_eq(store_mailbox_set_error(s, box, "x"), STORE_OK);
+	cr_assert_eq(store_account_set_state(s, acct, "idle"), STORE_OK);
+	cr_assert_eq(store_mailbox_set_live(s, box, true), STORE_OK);
+	long long v = data_version(other);
+	cr_assert_eq(store_mailbox_set_error(s, box, "x"), STORE_OK);
+	cr_assert_eq(store_account_set_state(s, acct, "idle"), STORE_OK);
+	cr_assert_eq(store_mailbox_set_live(s, box, true), STORE_OK);
+	cr_assert_eq(store_account_set_error(s, acct, NULL), STORE_OK);
+	cr_assert_eq(data_version(other), v, "an equal value was written");
+	cr_assert_eq(store_mailbox_set_error(s, box, NULL), STORE_OK);
+	cr_assert_neq(data_version(other), v);
+	cr_assert_eq(store_mailbox_set_error(s, 999, NULL), STORE_ENOTFOUND);
+	cr_assert_eq(store_mailbox_set_live(s, 999, false), STORE_ENOTFOUND);
+	cr_assert_eq(store_account_set_error(s, 999, NULL), STORE_ENOTFOUND);
+	sqlite3_close(other);
+	store_close(&s);
+	cr_assert_eq(query_int("SELECT count(*) FROM mailboxes WHERE live AND "
+	                       "last_error IS NULL"),
+	             1);
+}
+
 /* The messages another process sees, read as a script would (python's
  * sqlite3 opens read-write, and its close checkpoints and deletes the WAL
  * when it finds itself the last user). A process of its own, not a fork:
