@@ -922,9 +922,9 @@ IMAP4_API void imap4_set_literal_sink(imap4 *h, imap4_literal_sink sink,
 /* APPEND. flags like "(\\Seen $Label)" or NULL (parentheses are added
  * when missing; anything but one list of flags, "(\\Seen) (\\Draft)" or
  * an unbalanced "(\\Seen", is IMAP4_EINVAL and nothing is sent); date -1
- * for none, else the instant, written in the machine's local zone. Like imaplib
- * (MapCRLF), every line end, CRLF, lone CR or lone LF, is sent as CRLF, and the
- * literal's size counts them so. [APPENDUID] via
+ * for none, else the instant, written in the machine's local zone. Like
+ * imaplib (MapCRLF), every line end, CRLF, lone CR or lone LF, is sent as
+ * CRLF, and the literal's size counts them so. [APPENDUID] via
  * imap4_resp_appenduid(imap4_completion()).
  * -1 is also an instant, 23:59:59 31-Dec-1969 UTC, which imap4_append
  * cannot send; imap4_append_internaldate can, in any zone. */
