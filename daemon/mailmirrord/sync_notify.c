@@ -267,10 +267,13 @@ int sync_notify(struct sync_ctx *c)
 		/* Dovecot 2.3 matches NOTIFY's mailbox names against its own
 		 * UTF-8 names, never the modified UTF-7 of the protocol: a
 		 * watched box named in it was never pushed, though NOTIFY
-		 * took the name. Its personal filter covers every name (and
-		 * says them in UTF-8, which imap4_status_parse takes). */
+		 * took the name. That is any name beyond ASCII, and one with
+		 * an '&', sent as "&-" ("R&D" is "R&-D": explore39). Its
+		 * personal filter covers every name (and says them in UTF-8,
+		 * which imap4_status_parse takes). */
 		wide |= other_watched(c, &c->boxes[i]) &&
-		        !is_ascii(c->boxes[i].name);
+		        (!is_ascii(c->boxes[i].name) ||
+		         strchr(c->boxes[i].name, '&'));
 	}
 	struct ns_list ns = {0};
 	bool have_ns = false, tree = true, extra = false;

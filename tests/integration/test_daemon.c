@@ -286,9 +286,27 @@ Test(daemon, an_idle_pattern_that_matches_nothing_is_told, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore39: an '&' is "&-" in modified UTF-7, which Dovecot matched
+ * against its "R&D" in vain: the mailbox showed live and waited for the
+ * poll. */
+Test(daemon, notify_pushes_a_mailbox_named_with_an_ampersand, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_amp", "dm_amp*", "poll_interval = 3600;");
+	cr_assert_eq(sh(CTL " create dm_amp 'dm_amp/R&D'"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	assert_converged(&f, 5);
+	cr_assert_eq(sh(CTL " append 'dm_amp/R&D' 'to research'"), 0);
+	cr_assert_eq(compare(&f, 10), 0, "the new mail waited for the poll");
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
 /* Dovecot 2.3 pushes nothing of a mailbox NOTIFY names in modified
- * UTF-7 (it matches its UTF-8 names): a watched mailbox named beyond ASCII
- * is covered by the personal filter instead, and pushed, not polled. */
+ * UTF-7 (it matches its UTF-8 names): a watched mailbox named beyond ASCII,
+ * or with an '&', is covered by the personal filter instead, and pushed,
+ * not polled. */
 Test(daemon, notify_pushes_a_mailbox_named_beyond_ascii, .timeout = 120)
 {
 	struct fixture f;
