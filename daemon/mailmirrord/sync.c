@@ -367,10 +367,13 @@ void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
 /* The box in c->boxes that b points to, writable. */
 static struct sync_box *own_box(struct sync_ctx *c, const struct sync_box *b)
 {
-	for (size_t i = 0; i < c->nboxes; i++)
-		if (&c->boxes[i] == b)
-			return &c->boxes[i];
-	return NULL;
+	/* By address, not by a walk: called for each mailbox of a pass,
+	 * a walk cost 5,000 mailboxes 25 million steps. */
+	uintptr_t p = (uintptr_t)b, lo = (uintptr_t)c->boxes;
+	if (!c->boxes || p < lo || (p - lo) % sizeof(*b) != 0 ||
+	    (p - lo) / sizeof(*b) >= c->nboxes)
+		return NULL;
+	return &c->boxes[(p - lo) / sizeof(*b)];
 }
 
 /* on_new_mail for mail that arrived while we watched, once it is in the
