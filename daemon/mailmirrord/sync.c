@@ -1088,9 +1088,14 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 		bool changed = news || !c->condstore;
 		/* Unchanged is in sync as of now: mailmirror status shows when
 		 * the mailbox was last known equal to the server. */
+		/* and not failing: an error of an earlier pass (a STATUS
+		 * refused under the name a rename took away, explore39)
+		 * stayed until new mail came. Writes nothing when there is
+		 * none. */
 		if (!changed) {
 			if (store_mailbox_set_last_sync(
-			            c->store, b->id, (int64_t)time(NULL)) < 0)
+			            c->store, b->id, (int64_t)time(NULL)) < 0 ||
+			    store_mailbox_set_error(c->store, b->id, NULL) < 0)
 				return sync_fail_store(c,
 				                       "mark a mailbox synced");
 			continue;

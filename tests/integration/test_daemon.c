@@ -286,6 +286,33 @@ Test(daemon, an_idle_pattern_that_matches_nothing_is_told, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore39: after a mass rename, 1290 mailboxes kept the error of a
+ * STATUS refused under their old name for as long as no mail came: a
+ * poll that finds a mailbox unchanged found it answering. */
+Test(daemon, a_poll_that_finds_a_mailbox_unchanged_clears_its_error,
+     .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_perr", "dm_perr", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_perr dm_perr/p"), 0);
+	cr_assert_eq(sh(CTL " fill dm_perr/p 2 20"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(sh("python3 -c \"import sqlite3; "
+	                "c=sqlite3.connect('%s'); c.execute(\\\"UPDATE "
+	                "mailboxes SET last_error='STATUS: server said NO' "
+	                "WHERE name='dm_perr/p'\\\"); c.commit()\"",
+	                f.db),
+	             0);
+	long left = cache_count_until(&f,
+	                              "SELECT count(*) FROM mailboxes WHERE "
+	                              "last_error IS NOT NULL",
+	                              0, 20);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(left, 0, "the error stayed");
+	teardown(&f);
+}
+
 /* explore39: an '&' is "&-" in modified UTF-7, which Dovecot matched
  * against its "R&D" in vain: the mailbox showed live and waited for the
  * poll. */
