@@ -815,7 +815,14 @@ static void once_done(struct worker *w, int rc)
 		store_account_set_last_sync(w->store, w->account_id,
 		                            time(NULL));
 	} else if (rc != SYNC_ESTOP) {
-		log_err(c->name, NULL, "%s", w->sync.err);
+		/* A mailbox's failure was a warning of its own already
+		 * (explore39: the same words twice). */
+		if (rc == SYNC_EMAILBOX)
+			log_err(c->name, NULL,
+			        "not every mailbox could be synced (the "
+			        "warnings above say which)");
+		else
+			log_err(c->name, NULL, "%s", w->sync.err);
 		store_account_set_state(w->store, w->account_id, "error");
 		store_account_set_error(w->store, w->account_id, w->sync.err);
 	} else {

@@ -1223,6 +1223,41 @@ Test(hostile, id_to_a_server_that_wants_it, .timeout = 60)
 	done(&h);
 }
 
+/* How many times needle is in haystack. */
+static int count_of(const char *haystack, const char *needle)
+{
+	int n = 0;
+	for (const char *p = haystack; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* explore39: a mailbox that would not open was a warning, and the end of
+ * the --once run said the same words again as an error. */
+Test(hostile, a_mailbox_refused_is_told_once, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc,
+	    GREETING "C~ $TAG LOGIN \n"
+	             "S: $TAG OK [CAPABILITY IMAP4rev1] logged in\n" LIST_CMD
+	             "S: * LIST () \"/\" ho_refo\nS: $TAG OK listed\n"
+	             "C~ $TAG EXAMINE ho_refo$\n"
+	             "S: $TAG NO [UNAVAILABLE] the store is resting\n" LOGOUT);
+	start(&h, "ho_refo", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	char *log = read_log(&h);
+	cr_assert_eq(count_of(log, "the store is resting"), 1, "%s", log);
+	cr_assert(strstr(log, "error: [hostile] not every mailbox could be "
+	                      "synced"),
+	          "%s", log);
+	free(log);
+	done(&h);
+}
+
 /* A FETCH without UID answering UID FETCH: were it taken for unsolicited
  * news and skipped, UIDNEXT would pass the whole batch and message 1
  * would never be fetched, by this run or any later one. The batch is
