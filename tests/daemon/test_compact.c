@@ -84,6 +84,19 @@ static off_t file_size(void)
 	return st.st_size;
 }
 
+/* A cache whose folder of 400 large bodies was dropped: its free pages,
+ * *pages in all. */
+static struct store *with_a_dropped_folder(int64_t *pages)
+{
+	struct store *s = open_store();
+	int64_t acct;
+	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	int64_t gone = fill(s, acct, "Gone", 400, 60000);
+	cr_assert_eq(store_mailbox_delete(s, gone), STORE_OK);
+	*pages = space(s).pages;
+	return s;
+}
+
 /* A cache made now gives back, in steps, what a dropped folder left. */
 Test(compact, a_dropped_folders_space_is_given_back)
 {
@@ -131,12 +144,8 @@ Test(compact, a_dropped_folders_space_is_given_back)
  * it is no failure, and the space is given back at the next check. */
 Test(compact, a_locked_cache_gives_its_space_back_later, .timeout = 30)
 {
-	struct store *s = open_store();
-	int64_t acct;
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
-	int64_t gone = fill(s, acct, "Gone", 400, 60000);
-	cr_assert_eq(store_mailbox_delete(s, gone), STORE_OK);
-	int64_t before = space(s).pages;
+	int64_t before;
+	struct store *s = with_a_dropped_folder(&before);
 
 	sqlite3 *other;
 	cr_assert_eq(sqlite3_open(path, &other), SQLITE_OK);
@@ -293,12 +302,8 @@ Test(compact, compact_needs_a_cache)
  * copy is built beside the cache, not in a small /tmp. */
 Test(compact, a_readers_snapshot_does_not_fail_the_rewrite)
 {
-	struct store *s = open_store();
-	int64_t acct;
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
-	int64_t gone = fill(s, acct, "Gone", 400, 60000);
-	cr_assert_eq(store_mailbox_delete(s, gone), STORE_OK);
-	int64_t before = space(s).pages;
+	int64_t before;
+	struct store *s = with_a_dropped_folder(&before);
 	store_close(&s);
 
 	sqlite3 *reader;

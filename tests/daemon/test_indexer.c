@@ -29,24 +29,29 @@ static void teardown(void)
 
 TestSuite(indexer, .init = setup, .fini = teardown, .timeout = 60);
 
-static long long hits(const char *match)
+/* The one number sql gives, with bind (may be NULL) as ?1. */
+static long long one_number(const char *sql, const char *bind)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	long long n = -1;
 	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
 	             SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db,
-	                                "SELECT count(*) FROM messages_fts "
-	                                "WHERE messages_fts MATCH ?1",
-	                                -1, &st, NULL),
-	             SQLITE_OK);
-	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (bind)
+		sqlite3_bind_text(st, 1, bind, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return n;
+}
+
+static long long hits(const char *match)
+{
+	return one_number("SELECT count(*) FROM messages_fts WHERE "
+	                  "messages_fts MATCH ?1",
+	                  match);
 }
 
 /* n messages with bodies "word<i> common" from first on, in one batch. */
@@ -237,21 +242,8 @@ Test(indexer, a_cache_it_cannot_open_fails_every_wait)
 
 static long long fts_bytes(void)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long n = -1;
-	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-	             SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db,
-	                                "SELECT sum(length(block)) FROM "
-	                                "messages_fts_data",
-	                                -1, &st, NULL),
-	             SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return one_number("SELECT sum(length(block)) FROM messages_fts_data",
+	                  NULL);
 }
 
 /* explore38: bodies taken out of the cache (bodies = "none" after
