@@ -1128,6 +1128,31 @@ Test(daemon, on_new_mail_runs_with_the_message_fields, .timeout = 120)
 	teardown(&f);
 }
 
+/* A fixture whose on_new_mail adds "MAILBOX|UID" to DIR/hook.log, dir
+ * (a "/tmp/mm-hook.XXXXXX" to fill) made for it; more: other settings. */
+static void setup_hooked(struct fixture *f, char *dir, const char *prefix,
+                         const char *more)
+{
+	char extra[512];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(extra, sizeof(extra),
+	         "%s on_new_mail = \"printf '%%s|%%s\\\\n' "
+	         "\\\"$MM_MAILBOX\\\" \\\"$MM_UID\\\" >> %s/hook.log\";",
+	         more, dir);
+	setup(f, prefix, extra);
+}
+
+/* Whether DIR/hook.log gets a line matching the regex line within 10 s. */
+static bool hooked(const char *dir, const char *line)
+{
+	for (int i = 0; i < 200; i++) {
+		if (sh("grep -q '%s' %s/hook.log 2>/dev/null", line, dir) == 0)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
 /* explore38: a message that came while a reload replaced the account's
  * worker was cached, and never announced: the new worker's first sync
  * counted as the first of all. What it finds new in a mailbox synced
@@ -1137,15 +1162,8 @@ Test(daemon, on_new_mail_runs_for_mail_that_came_during_a_reload,
      .timeout = 120)
 {
 	struct fixture f;
-	char extra[512];
 	char dir[] = "/tmp/mm-hook.XXXXXX";
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(extra, sizeof(extra),
-	         "exclude = [\"dm_hkr/new\"]; on_new_mail = \"printf "
-	         "'%%s|%%s\\\\n' \\\"$MM_MAILBOX\\\" \\\"$MM_UID\\\" >> "
-	         "%s/hook.log\";",
-	         dir);
-	setup(&f, "dm_hkr", extra);
+	setup_hooked(&f, dir, "dm_hkr", "exclude = [\"dm_hkr/new\"];");
 	cr_assert_eq(sh(CTL " create dm_hkr dm_hkr/new"), 0);
 	cr_assert_eq(sh(CTL " fill dm_hkr 3 17"), 0);
 	cr_assert_eq(sh(CTL " fill dm_hkr/new 2 18"), 0);
@@ -1156,11 +1174,7 @@ Test(daemon, on_new_mail_runs_for_mail_that_came_during_a_reload,
 	 * the worker the reload stops at once never hears of it. */
 	cr_assert_eq(sh(CTL " append dm_hkr 'during the reload'"), 0);
 	cr_assert_eq(kill(pid, SIGHUP), 0);
-	int seen = -1;
-	for (int i = 0; i < 200 && seen != 0; i++) {
-		seen = sh("grep -q '^dm_hkr|4$' %s/hook.log 2>/dev/null", dir);
-		usleep(50000);
-	}
+	bool seen = hooked(dir, "^dm_hkr|4$");
 	long brought = cache_count_until(&f,
 	                                 "SELECT count(*) FROM messages m JOIN "
 	                                 "mailboxes b ON b.id = m.mailbox_id "
@@ -1168,7 +1182,7 @@ Test(daemon, on_new_mail_runs_for_mail_that_came_during_a_reload,
 	                                 2, 20);
 	usleep(500000);
 	cr_assert_eq(stop_daemon(pid), 0);
-	cr_assert_eq(seen, 0, "no hook for the message of the reload");
+	cr_assert(seen, "no hook for the message of the reload");
 	cr_assert_eq(brought, 2);
 	cr_assert_eq(sh_number("grep -c . %s/hook.log", dir), 1,
 	             "hooks ran for a first sync");
@@ -1182,14 +1196,8 @@ Test(daemon, on_new_mail_runs_for_mail_that_came_during_a_reload,
 Test(daemon, on_new_mail_skips_messages_fetched_again, .timeout = 120)
 {
 	struct fixture f;
-	char extra[512];
 	char dir[] = "/tmp/mm-hook.XXXXXX";
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(extra, sizeof(extra),
-	         "poll_interval = 10; on_new_mail = \"printf '%%s|%%s\\\\n' "
-	         "\\\"$MM_MAILBOX\\\" \\\"$MM_UID\\\" >> %s/hook.log\";",
-	         dir);
-	setup(&f, "dm_hk2", extra);
+	setup_hooked(&f, dir, "dm_hk2", "poll_interval = 10;");
 	cr_assert_eq(sh(CTL " create dm_hk2 dm_hk2/p"), 0);
 	cr_assert_eq(sh(CTL " fill dm_hk2/p 3 17"), 0);
 	pid_t pid = start_daemon(&f);
@@ -1202,15 +1210,10 @@ Test(daemon, on_new_mail_skips_messages_fetched_again, .timeout = 120)
 	                              "mailboxes b ON b.id = m.mailbox_id "
 	                              "WHERE b.name = 'dm_hk2/p'",
 	                              4, 25);
-	int hooked = -1;
-	for (int i = 0; i < 100 && hooked != 0; i++) {
-		hooked = sh("grep -q '^dm_hk2/p|4$' %s/hook.log 2>/dev/null",
-		            dir);
-		usleep(50000);
-	}
+	bool seen = hooked(dir, "^dm_hk2/p|4$");
 	cr_assert_eq(stop_daemon(pid), 0);
 	cr_assert_eq(back, 4);
-	cr_assert_eq(hooked, 0, "no hook for the new message");
+	cr_assert(seen, "no hook for the new message");
 	cr_assert_eq(sh_number("grep -c . %s/hook.log", dir), 1,
 	             "hooks ran for the messages fetched again");
 	sh("rm -rf %s", dir);
