@@ -100,6 +100,9 @@ static const struct qcol status_cols[] = {
 	 UNINDEXED_OF("b.id") " END"},
 	{{"ERROR", 60, false, true}, "coalesce(b.last_error, a.last_error)", "error",
 	 "b.last_error"},
+	/* What the mailbox is for (\Sent, \Trash), to find it by that
+	 * rather than by a name that varies (explore39). */
+	{{NULL, 0, false, false}, NULL, "special_use", "b.special_use"},
 };
 
 /* One line per account: what status says of its mailboxes, summed. SYNCED

@@ -518,8 +518,26 @@ Test(query, status)
 	                 "null,\"mailbox\":\"INBOX\",\"messages\":3,"
 	                 "\"unread\":2,\"last_sync\":1700000000,\"live\":"
 	                 "true,\"sync_progress\":0,\"sync_total\":0,"
-	                 "\"unindexed\":0,\"error\":null}\n"),
+	                 "\"unindexed\":0,\"error\":null,"
+	                 "\"special_use\":null}\n"),
 	          "%s", out);
+}
+
+/* explore39: the special use the cache holds (\Sent, \Trash) was in no
+ * output; a script finds the sent mail by it, whatever its name. */
+Test(query, status_json_says_the_special_use)
+{
+	int64_t inbox, sent;
+	struct store *s = reopen_inbox(&inbox);
+	cr_assert_eq(store_mailbox_upsert(&sent, s, 1, "Gesendet", "/",
+	                                  "\\HasNoChildren", "\\Sent"),
+	             STORE_OK);
+	store_close(&s);
+	open_mode(OUT_JSON);
+	cr_assert_eq(query_status(&q, "work/Gesendet"), QUERY_OK, "%s", q.err);
+	const char *out = output();
+	cr_assert(strstr(out, "\"mailbox\":\"Gesendet\""), "%s", out);
+	cr_assert(strstr(out, ",\"special_use\":\"\\\\Sent\"}\n"), "%s", out);
 }
 
 /* explore35: with 60 accounts, status was 977 lines, one per mailbox, and
@@ -573,7 +591,8 @@ Test(query, status_without_a_daemon_says_so)
 	                 "null,\"mailbox\":\"INBOX\",\"messages\":3,"
 	                 "\"unread\":2,\"last_sync\":1700000000,\"live\":"
 	                 "false,\"sync_progress\":0,\"sync_total\":0,"
-	                 "\"unindexed\":0,\"error\":null}\n");
+	                 "\"unindexed\":0,\"error\":null,"
+	                 "\"special_use\":null}\n");
 
 	/* The reader's probe let go of its lock at once: a daemon starting
 	 * now gets the cache, and is seen. */
