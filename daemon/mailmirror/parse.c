@@ -589,12 +589,6 @@ int query_fts_translate(char **out, bool *negated, sqlite3 *db,
 	return QUERY_OK;
 }
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-	       c == '\f';
-}
-
 char *query_literal_text(const char *const *w, size_t n)
 {
 	/* Each byte at most doubled, three more per run ("" and a space). */
@@ -606,14 +600,14 @@ char *query_literal_text(const char *const *w, size_t n)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		for (const char *p = w[i]; *p;) {
-			while (is_blank(*p))
+			while (isspace((unsigned char)*p))
 				p++;
 			if (!*p)
 				break;
 			if (o > out)
 				*o++ = ' ';
 			*o++ = '"';
-			for (; *p && !is_blank(*p); p++) {
+			for (; *p && !isspace((unsigned char)*p); p++) {
 				if (*p == '"')
 					*o++ = '"';
 				*o++ = *p;

@@ -246,15 +246,21 @@ int indexer_start(struct indexer **out, const char *path,
 	return 0;
 }
 
+/* A look is due; under the lock. */
+static void poke_locked(struct indexer *ix)
+{
+	ix->poked = true;
+	ix->idle = false;
+	ix->pokes++;
+	pthread_cond_broadcast(&ix->cond);
+}
+
 void indexer_poke(struct indexer *ix)
 {
 	if (!ix)
 		return;
 	pthread_mutex_lock(&ix->lock);
-	ix->poked = true;
-	ix->idle = false;
-	ix->pokes++;
-	pthread_cond_broadcast(&ix->cond);
+	poke_locked(ix);
 	pthread_mutex_unlock(&ix->lock);
 }
 
@@ -291,12 +297,8 @@ void indexer_forgot(struct indexer *ix, uint64_t rows)
 		return;
 	pthread_mutex_lock(&ix->lock);
 	ix->forgotten += rows;
-	if (ix->forgotten >= TIDY_ROWS) {
-		ix->poked = true;
-		ix->idle = false;
-		ix->pokes++;
-		pthread_cond_broadcast(&ix->cond);
-	}
+	if (ix->forgotten >= TIDY_ROWS)
+		poke_locked(ix);
 	pthread_mutex_unlock(&ix->lock);
 }
 

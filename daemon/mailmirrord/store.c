@@ -314,12 +314,9 @@ static enum stmt_id exists_of(enum stmt_id id)
 static int set_one(struct store *s, enum stmt_id id, sqlite3_stmt *st,
                    int64_t row, const char *what)
 {
+	int rc = store_update_one(s, st, row, what);
 	enum stmt_id ex_id = exists_of(id);
-	if (ex_id == ST_COUNT)
-		return store_update_one(s, st, row, what);
-	int rc, changes = 0;
-	sqlite3_bind_int64(st, 1, row);
-	if ((rc = store_run(s, st, what, &changes)) < 0 || changes > 0)
+	if (rc != STORE_ENOTFOUND || ex_id == ST_COUNT)
 		return rc;
 	sqlite3_stmt *ex = store_stmt(s, ex_id, &rc);
 	int64_t one = 0;
