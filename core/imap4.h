@@ -3,6 +3,9 @@
  * The C counterpart of Python's imaplib (every IMAP4 method is imap4_<name>),
  * with typed, streaming response parsing and bounded memory.
  *
+ * The header is C99 (array parameters "[static N]", <stdint.h>, trailing
+ * commas in enums) and C++11; older dialects are not supported.
+ *
  * Conventions (see STYLE.md):
  * - Functions return int: 0 (IMAP4_OK) or a negative IMAP4_E* code. Commands
  *   return IMAP4_NO (1) when the server completed them with NO: a result,

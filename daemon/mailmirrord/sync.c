@@ -892,6 +892,37 @@ static int sync_selected(struct sync_ctx *c, const struct sync_box *b)
 	return record_error(c, b, rc);
 }
 
+/* The UIDVALIDITY of b, open, asked by STATUS: some servers leave it out
+ * of their answer to SELECT (RFC 3501 6.3.1 requires it), and without it
+ * a cached UID cannot be trusted. The mailbox stays open: what the
+ * session's view may hold back is counts, and UIDVALIDITY cannot change
+ * under an open mailbox. SYNC_OK with *out set, or c->err filled. */
+static int uidvalidity_by_status(struct sync_ctx *c, const struct sync_box *b,
+                                 uint32_t *out)
+{
+	sync_beat(c);
+	int rc = imap4_status(c->h, b->name, "(UIDVALIDITY)");
+	if (rc < 0 || rc == IMAP4_NO)
+		return sync_fail_imap(
+		        c, "EXAMINE gave no UIDVALIDITY, and STATUS", rc);
+	imap4_status_info st;
+	if (!sync_status_of(c, b->name, &st) ||
+	    !(st.have & IMAP4_ST_UIDVALIDITY) || st.uidvalidity == 0) {
+		snprintf(c->err, sizeof(c->err),
+		         "the server gives no UIDVALIDITY, in EXAMINE or "
+		         "STATUS: its UIDs cannot be trusted");
+		return SYNC_EMAILBOX;
+	}
+	if (!c->told_status_uidvalidity)
+		log_info(c->conf->name, b->name,
+		         "EXAMINE gave no UIDVALIDITY (RFC 3501 requires it): "
+		         "taken from STATUS, here and wherever it is left "
+		         "out");
+	c->told_status_uidvalidity = true;
+	*out = st.uidvalidity;
+	return SYNC_OK;
+}
+
 int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 {
 	if (c->selected == b && c->qresync)
@@ -944,11 +975,10 @@ int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 		sync_pending_free(&p);
 		return SYNC_ECONN;
 	}
-	if (info.uidvalidity == 0) {
+	if (info.uidvalidity == 0 &&
+	    (rc = uidvalidity_by_status(c, b, &info.uidvalidity)) != SYNC_OK) {
 		sync_pending_free(&p);
-		snprintf(c->err, sizeof(c->err),
-		         "EXAMINE: the server gave no UIDVALIDITY");
-		return record_error(c, b, SYNC_EMAILBOX);
+		return rc == SYNC_ECONN ? rc : record_error(c, b, rc);
 	}
 
 	/* RFC 7162 3.1.1: a mod-sequence is at most 2^63-1. One past it

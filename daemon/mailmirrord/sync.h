@@ -152,6 +152,8 @@ struct sync_ctx {
 	struct loglimit mbox_errors;
 	int64_t refused_told_at; /* the last warning of news refused
 	                            (sync_apply_unsolicited), or 0 */
+	/* An EXAMINE left UIDVALIDITY out, and the log said so (once). */
+	bool told_status_uidvalidity;
 };
 
 /* Prepares c for a new connection h (ENABLE CONDSTORE/QRESYNC when offered)

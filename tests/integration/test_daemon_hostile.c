@@ -1258,6 +1258,54 @@ Test(hostile, a_mailbox_refused_is_told_once, .timeout = 60)
 	done(&h);
 }
 
+/* EXAMINE of box, with n messages, told without UIDVALIDITY; the
+ * STATUS of box that asks for it, answered with status_items. */
+static void add_examine_without_uidvalidity(struct script *sc, const char *box,
+                                            unsigned n,
+                                            const char *status_items)
+{
+	add(sc,
+	    GREETING LOGIN_OK LIST_CMD "S: * LIST () \"/\" %s\n"
+	                               "S: $TAG OK listed\n"
+	                               "C~ $TAG EXAMINE %s$\n"
+	                               "S: * %u EXISTS\n"
+	                               "S: * OK [UIDNEXT %u] ok\n"
+	                               "S: $TAG OK [READ-ONLY] examined\n"
+	                               "C~ $TAG STATUS %s \\(UIDVALIDITY\\)$\n"
+	                               "S: * STATUS %s (%s)\n"
+	                               "S: $TAG OK status\n",
+	    box, box, n, n + 1, box, box, status_items);
+}
+
+/* explore32: a server that leaves UIDVALIDITY out of its answer to
+ * SELECT (RFC 3501 requires it) had every mailbox failed. STATUS tells
+ * it instead. */
+Test(hostile, a_uidvalidity_left_out_of_examine_comes_from_status,
+     .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_examine_without_uidvalidity(&sc, "ho_nouv", 2, "UIDVALIDITY 7");
+	add(&sc, "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH 1 2\n"
+	         "S: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "1:2");
+	add_msg(&sc, 1, 1);
+	add_msg(&sc, 2, 2);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_nouv", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_log(&h, "EXAMINE gave no UIDVALIDITY", "taken from STATUS", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 2);
+	cr_assert_eq(cache_count(&h.f, "SELECT uidvalidity FROM mailboxes "
+	                               "WHERE name = 'ho_nouv'"),
+	             7);
+	done(&h);
+}
+
 /* A FETCH without UID answering UID FETCH: were it taken for unsolicited
  * news and skipped, UIDNEXT would pass the whole batch and message 1
  * would never be fetched, by this run or any later one. The batch is
@@ -1487,7 +1535,9 @@ Test(hostile, uidvalidity_zero, .timeout = 60)
 	examine_scenario(&h, "ho_uv0",
 	                 "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 0] zero\n"
 	                 "S: * OK [UIDNEXT 3] ok\n",
-	                 LOGOUT);
+	                 "C~ $TAG STATUS ho_uv0 \\(UIDVALIDITY\\)$\n"
+	                 "S: * STATUS ho_uv0 (UIDVALIDITY 0)\n"
+	                 "S: $TAG OK status\n" LOGOUT);
 	struct outcome o = run(&h);
 	finish(&h);
 	check_failed(&h, o);
@@ -1501,11 +1551,14 @@ Test(hostile, uidvalidity_missing, .timeout = 60)
 {
 	struct hostile h;
 	examine_scenario(&h, "ho_uvnone",
-	                 "S: * 2 EXISTS\nS: * OK [UIDNEXT 3] ok\n", LOGOUT);
+	                 "S: * 2 EXISTS\nS: * OK [UIDNEXT 3] ok\n",
+	                 "C~ $TAG STATUS ho_uvnone \\(UIDVALIDITY\\)$\n"
+	                 "S: * STATUS ho_uvnone (MESSAGES 2)\n"
+	                 "S: $TAG OK status\n" LOGOUT);
 	struct outcome o = run(&h);
 	finish(&h);
 	check_failed(&h, o);
-	check_log(&h, "UIDVALIDITY", NULL);
+	check_log(&h, "gives no UIDVALIDITY, in EXAMINE or STATUS", NULL);
 	check_cache(&h);
 	cr_assert_eq(messages(&h), 0);
 	done(&h);
