@@ -388,8 +388,9 @@ static bool read_num(const char **pp, int min_digits, int max_digits, int *out)
 }
 
 /* The zone at *pp, in minutes east; *pp after it. *ok is false for a
- * numeric zone whose minutes pass 59, *known false for a name the table
- * does not hold (RFC 5322 4.3: "-0000", unknown, counted as UTC). */
+ * numeric zone whose minutes pass 59 and for what is no zone, *known false for
+ * a name the table does not hold (RFC 5322 4.3: "-0000", unknown, counted as
+ * UTC). */
 static int zone_minutes(const char **pp, bool *ok, bool *known)
 {
 	const char *p = *pp;
@@ -416,6 +417,11 @@ static int zone_minutes(const char **pp, bool *ok, bool *known)
 	size_t len = 0;
 	while (isalpha((unsigned char)p[len]))
 		len++;
+	/* Neither a number nor a name: not a zone at all. */
+	if (len == 0) {
+		*ok = false;
+		return 0;
+	}
 	*pp = p + len;
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
 		if (strlen(named[i].name) == len &&
@@ -494,6 +500,12 @@ static int rfc5322_date(time_t *out, int *tz_minutes, const char *s, bool whole)
 		p = skip_cfws(p + 1);
 		if (!read_num(&p, 2, 2, &sec))
 			return IMAP4_EINVAL;
+		/* "10:52:37.5 +0200": a fraction RFC 5322 has no room for,
+		 * which some programs write; the zone after it counts. */
+		if (!whole && (*p == '.' || *p == ',') &&
+		    isdigit((unsigned char)p[1]))
+			for (p++; isdigit((unsigned char)*p); p++)
+				;
 	}
 	p = skip_cfws(p);
 	bool ok = true, known = true;

@@ -15,6 +15,17 @@
 /* Bounds N of "Nd"/"Nw" so that N weeks in seconds cannot overflow. */
 #define SINCE_MAX_UNITS 100000
 
+/* Whether s is written YYYY-MM-DD, every digit a digit: sscanf's %d
+ * alone took "+024-01-01" for the year 24 and "2024- 1-01" for January. */
+static bool is_iso_date(const char *s)
+{
+	for (size_t i = 0; i < 10; i++)
+		if (i == 4 || i == 7 ? s[i] != '-'
+		                     : !isdigit((unsigned char)s[i]))
+			return false;
+	return s[10] == '\0';
+}
+
 int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
                       size_t errlen)
 {
@@ -31,7 +42,7 @@ int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
 			return QUERY_OK;
 		}
 	}
-	if (s != NULL && strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+	if (s != NULL && is_iso_date(s)) {
 		struct tm tm = {0};
 		int y, m, d;
 		char tail;

@@ -2,6 +2,7 @@
 #include "mailmirror/query.h"
 
 #include "cache/schema.h"
+#include "mailmirror/when.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,8 +27,8 @@ struct qcol {
 
 #define MAX_COLS 24
 
-#define LOCAL_MINUTE(x)                                                        \
-	"strftime('%Y-%m-%d %H:%M', " x ", 'unixepoch', 'localtime')"
+/* when.h: SQLite's 'localtime' is wrong outside 1970-2037. */
+#define LOCAL_MINUTE(x) "local_minute(" x ")"
 
 /* IMAP says INBOX is case-insensitive (RFC 3501 5.1), and servers take it
  * so as the first level of a name too ("inbox/Sub" is "INBOX/Sub", with
@@ -143,12 +144,11 @@ static const struct qcol show_cols[] = {
 	 * header, else the arrival time), and date_header the header alone;
 	 * the text shows the header as Date: and the arrival as Received:. */
 	{{"Date", 0, false, false},
-	 "strftime('%Y-%m-%d %H:%M:%S', m.date, 'unixepoch', 'localtime')",
+	 "local_second(m.date)",
 	 "date", "m.sort_date"},
 	{{NULL, 0, false, false}, NULL, "date_header", "m.date"},
 	{{"Received", 0, false, false},
-	 "strftime('%Y-%m-%d %H:%M:%S', m.internaldate, 'unixepoch', "
-	 "'localtime')",
+	 "local_second(m.internaldate)",
 	 "internaldate", "m.internaldate"},
 	{{"From", 0, false, false}, "m.from_addr", "from", "m.from_addr"},
 	{{"Sender", 0, false, false}, "m.sender_addr", "sender", "m.sender_addr"},
@@ -231,6 +231,10 @@ int query_open(struct query *q, const char *path, FILE *out, enum out_mode mode)
 	rc = cache_open_ro(&q->db, path, q->err, sizeof(q->err));
 	switch (rc) {
 	case CACHE_OK:
+		if (when_register(q->db) != SQLITE_OK) {
+			set_err(q, "%s", sqlite3_errmsg(q->db));
+			return QUERY_ERROR;
+		}
 		return QUERY_OK;
 	case CACHE_ENOENT:
 		set_err(q, "no cache at %s; is mailmirrord running?", path);

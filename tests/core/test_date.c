@@ -260,6 +260,17 @@ Test(rfc5322_date, forms)
 	cr_assert_eq(imap4_rfc5322_date(&t, NULL, "1 Jan 2000 00:00:00 XYZ"),
 	             0);
 	cr_assert_eq(t, 946684800);
+	/* explore42: a fraction of a second is passed over, and the zone
+	 * after it counts (it was read as an unknown zone, UTC) */
+	const char *fractions[] = {"Tue, 01 Jul 2003 10:52:37.5 +0200",
+	                           "Tue, 01 Jul 2003 10:52:37.123 +0200",
+	                           "Tue, 01 Jul 2003 10:52:37,5 +0200"};
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(imap4_rfc5322_date(&t, &tz, fractions[i]), 0, "%s",
+		             fractions[i]);
+		cr_assert_eq(t, 1057049557, "%s", fractions[i]);
+		cr_assert_eq(tz, 120, "%s", fractions[i]);
+	}
 	/* the leap day exists only in leap years */
 	cr_assert_eq(imap4_rfc5322_date(&t, &tz, "29 Feb 2024 12:00:00 +0000"),
 	             0);
@@ -282,6 +293,8 @@ Test(rfc5322_date, garbage_is_einval)
 	        "1 Jan 10000 10:00 +0000",
 	        "1 Jan 1899 10:00 +0000",
 	        "123 Jan 2020 10:00 +0000",
+	        "1 Jan 2020 10:00:00 .5 +0000",
+	        "1 Jan 2020 10:00:00 #0000",
 	};
 	cr_assert_eq(imap4_rfc5322_date(&t, NULL, NULL), IMAP4_EINVAL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

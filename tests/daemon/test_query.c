@@ -458,6 +458,32 @@ static struct store *reopen_inbox(int64_t *inbox)
 	return s;
 }
 
+/* explore42: SQLite's 'localtime' takes the offset of a year near 2000
+ * outside 1970-2037 (London kept summer time all through 1969 and 1970)
+ * and its strftime gives nothing past the year 9999; a date is the C
+ * library's local time, as --since reads it. */
+Test(query, dates_of_any_year_are_local_time)
+{
+	int64_t inbox;
+	struct store *s = reopen_inbox(&inbox);
+	add(s, inbox, 20, -1, "", "Old", "Old <old@example.org>");
+	add(s, inbox, 21, 253402343999LL, "", "Far", "Far <far@example.org>");
+	store_close(&s);
+	setenv("TZ", "Europe/London", 1);
+	tzset();
+	struct query_filter f = filter("work/INBOX");
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK, "%s", q.err);
+	const char *out = output();
+	cr_assert(strstr(out, "10000-01-01 11:59\twork/INBOX\t21\t"), "%s",
+	          out);
+	cr_assert(strstr(out, "1970-01-01 00:59\twork/INBOX\t20\t"), "%s", out);
+	cr_assert_eq(query_show(&q, "work/INBOX", "20"), QUERY_OK, "%s", q.err);
+	out = output();
+	cr_assert(strstr(out, "Date: 1970-01-01 00:59:59\n"), "%s", out);
+	cr_assert(strstr(out, "Received: 1970-01-01 01:00:04\n"), "%s", out);
+}
+
 /* status in TSV holds work/INBOX's line with this TO INDEX count. */
 static void assert_inbox_waiting(const char *count)
 {
@@ -1391,4 +1417,11 @@ Test(output, since)
 	cr_assert_eq(query_parse_since(&t, "2024-1-1", T0, err, sizeof(err)),
 	             QUERY_USAGE);
 	cr_assert(strstr(err, "YYYY-MM-DD"));
+	/* explore42: signs and spaces where digits go */
+	const char *odd[] = {"+024-01-01", "2024- 1-01", "2024-+1-01",
+	                     "2024-01- 1"};
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		cr_assert_eq(
+		        query_parse_since(&t, odd[i], T0, err, sizeof(err)),
+		        QUERY_USAGE, "%s", odd[i]);
 }
