@@ -3,6 +3,7 @@
 #include "cache/paths.h"
 #include "cache/schema.h"
 #include "mailmirror/args.h"
+#include "mailmirror/charset.h"
 #include "mailmirror/query.h"
 
 #include <locale.h>
@@ -124,6 +125,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	setlocale(LC_ALL, "");
+	/* A set iconv lacks: printed as UTF-8, the old way. */
+	(void)charset_init();
 	if (args_parse(&a, argc, argv, time(NULL), err, sizeof(err)) !=
 	    QUERY_OK)
 		return usage_error("%s", err);
@@ -147,7 +150,13 @@ int main(int argc, char **argv)
 		}
 		a.db = path;
 	}
-	rc = query_open(&q, a.db, stdout,
+	FILE *out = charset_stream(stdout);
+	if (out == NULL) {
+		fprintf(stderr, "mailmirror: out of memory\n");
+		free(path);
+		return QUERY_ERROR;
+	}
+	rc = query_open(&q, a.db, out,
 	                a.json                  ? OUT_JSON
 	                : isatty(STDOUT_FILENO) ? OUT_TABLE
 	                                        : OUT_TSV);
@@ -156,6 +165,8 @@ int main(int argc, char **argv)
 		rc = run(&q, &a);
 		query_close(&q);
 	}
+	if (out != stdout && fclose(out) == EOF && rc == QUERY_OK)
+		rc = QUERY_ERROR;
 	if (rc != QUERY_OK && q.err[0] != '\0')
 		fprintf(stderr, "mailmirror: %s\n", q.err);
 	free(path);

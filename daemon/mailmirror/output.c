@@ -1,5 +1,6 @@
 /* output.c - tables, TSV and JSON lines, and cleaning server text. */
 #include "mailmirror/output.h"
+#include "mailmirror/charset.h"
 
 #include <errno.h>
 #include <langinfo.h>
@@ -7,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wchar.h>
 
 /* Decodes one UTF-8 sequence at s (n bytes available). Returns its length
  * and sets *cp, or returns 0 for an invalid, overlong or surrogate
@@ -118,6 +118,11 @@ char *out_clean(const char *s, enum out_clean how)
 		p += len, n -= len;
 	}
 	res[o] = '\0';
+	if (charset_converts()) {
+		char *fit = charset_fit(res);
+		free(res);
+		res = fit;
+	}
 	return res;
 }
 
@@ -138,25 +143,43 @@ char *out_clean(const char *s, enum out_clean how)
 static size_t json_clean_into(char *res, const unsigned char *p, size_t n)
 {
 	bool in_string = false, escaped = false;
+	/* A terminal of another set than UTF-8 gets ASCII (charset.h). */
+	bool ascii = charset_converts();
 	size_t o = 0;
 
 	while (n > 0) {
 		uint32_t c;
 		size_t len = utf8_decode(p, n, &c);
 
-		if (len == 0) {
+		if (len == 0 && !(in_string && ascii)) {
 			if (res)
 				memcpy(res + o, "\xef\xbf\xbd", 3);
 			o += 3;
 			p++, n--;
 			continue;
 		}
+		if (len == 0)
+			len = 1, c = 0xfffd;
 		if (in_string && !escaped &&
 		    (is_control(c) || is_bidi_control(c) ||
-		     is_line_separator(c))) {
-			if (res)
-				snprintf(res + o, 7, "\\u%04x", (unsigned)c);
-			o += 6;
+		     is_line_separator(c) || (ascii && c >= 0x80))) {
+			/* beyond the BMP, a UTF-16 surrogate pair (RFC 8259
+			 * section 7) */
+			if (c > 0xffff) {
+				if (res)
+					snprintf(res + o, 13, "\\u%04x\\u%04x",
+					         0xd800u + (((c - 0x10000) >>
+					                     10) &
+					                    0x3ffu),
+					         0xdc00u + ((c - 0x10000) &
+					                    0x3ffu));
+				o += 12;
+			} else {
+				if (res)
+					snprintf(res + o, 7, "\\u%04x",
+					         (unsigned)c);
+				o += 6;
+			}
 		} else {
 			if (escaped)
 				escaped = false;
@@ -200,7 +223,7 @@ size_t out_width(const char *s)
 
 		if (len == 0)
 			len = 1, c = 0xfffd;
-		cw = wcwidth((wchar_t)c);
+		cw = charset_cells(c);
 		w += cw < 0 ? 1 : (size_t)cw;
 		p += len, n -= len;
 	}
@@ -317,7 +340,7 @@ static void put_cell(struct out *o, const char *s, size_t width, bool right,
 		while (n > 0) {
 			uint32_t c;
 			size_t len = utf8_decode(p, n, &c);
-			int cw = wcwidth((wchar_t)c);
+			int cw = charset_cells(c);
 			size_t cells = cw < 0 ? 1 : (size_t)cw;
 
 			if (len == 0)

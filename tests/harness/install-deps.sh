@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang libgnutls28-dev gnutls-bin libconfig-dev
 libsqlite3-dev sqlite3 libcriterion-dev zlib1g-dev libsystemd-dev
-dovecot-core dovecot-imapd python3 valgrind tzdata ${EXTRA_PKGS:-}"
+dovecot-core dovecot-imapd python3 valgrind tzdata locales ${EXTRA_PKGS:-}"
 
 missing=""
 for p in $PKGS; do
