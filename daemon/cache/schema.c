@@ -206,6 +206,12 @@ static const char migration_3[] =
         "DROP TRIGGER bodies_fts_insert;\n"
         "DROP TRIGGER bodies_fts_update;\n"
         "DROP TRIGGER bodies_fts_delete;\n"
+        /* A body of version 2 is the raw MIME message (boundaries,
+         * base64); from 3 on it is the message's text. The old ones go,
+         * and the daemon fetches them again as text (explore40: show
+         * printed the MIME, search found words of the base64); the
+         * index forgets them in the rebuild below. */
+        "DELETE FROM bodies;\n"
         "CREATE TABLE bodies_unindexed (\n"
         "  message_id INTEGER PRIMARY KEY\n"
         ");\n"
@@ -258,6 +264,7 @@ static const char migration_3[] =
         /* Merge segments 16 at a time, not 4: indexing 20,000 bodies
          * took 27% less time, and searches over the result measured the
          * same. */
+        "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');\n"
         "INSERT INTO messages_fts (messages_fts, rank)\n"
         "  VALUES ('automerge', 16);\n";
 
@@ -338,6 +345,10 @@ static const char migration_4[] =
         /* From this version on a resync trusts exists_count to be the
          * number of the mailbox's rows (every write keeps it so): a
          * count made by an older version is made again once. */
+        /* A first sync cut short by a kill left last_sync 0 in
+         * versions before, where it is NULL now: "never", not 1970
+         * (explore40). */
+        "UPDATE mailboxes SET last_sync = NULL WHERE last_sync = 0;\n"
         "UPDATE mailboxes SET\n"
         "  exists_count = (SELECT count(*) FROM messages m\n"
         "    WHERE m.mailbox_id = mailboxes.id),\n"
@@ -527,7 +538,7 @@ void cache_forget_journal(const char *path)
 			unlink(name);
 }
 
-static int prepare_file(const char *path, char *err, size_t errlen)
+int cache_prepare_file(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
 
@@ -616,7 +627,7 @@ static void configure_sqlite(void)
  * is: SQLITE_OPEN_NOFOLLOW refuses a symbolic link anywhere in the name it
  * is given, and a state directory moved to a larger disk and linked back,
  * or a home reached through a link, is no reason to refuse a cache. The
- * file itself must still be no link (prepare_file, NOFOLLOW). A directory
+ * file itself must still be no link (cache_prepare_file, NOFOLLOW). A directory
  * that cannot be resolved is left as it is, for SQLite to report. NULL
  * when out of memory; the caller frees. */
 static char *real_dir_path(const char *path)
@@ -699,11 +710,17 @@ static int keep_wal_on_close(sqlite3 *db, char *err, size_t errlen)
 
 int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
 {
+	return cache_open_rw_from(out, NULL, path, err, errlen);
+}
+
+int cache_open_rw_from(sqlite3 **out, int *found, const char *path, char *err,
+                       size_t errlen)
+{
 	sqlite3 *db = NULL;
 	int rc;
 
 	*out = NULL;
-	if ((rc = prepare_file(path, err, errlen)) < 0)
+	if ((rc = cache_prepare_file(path, err, errlen)) < 0)
 		return rc;
 	if ((rc = open_db(&db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	                  err, errlen)) < 0)
@@ -751,6 +768,8 @@ int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
 		sqlite3_close(db);
 		return rc;
 	}
+	if (found)
+		*found = version;
 	*out = db;
 	return CACHE_OK;
 }

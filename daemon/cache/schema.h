@@ -60,6 +60,13 @@ enum cache_code {
  * cache go that is no longer at its path. */
 void cache_forget_journal(const char *path);
 
+/* Makes sure a regular file, no symbolic link, is at path, creating an
+ * empty one 0600 when there is none (and removing the -wal and -shm a
+ * cache gone from the path left behind): what cache_open_rw does first,
+ * for a caller that locks the file before SQLite opens it. CACHE_OK, or
+ * CACHE_EIO with the reason in err. */
+int cache_prepare_file(const char *path, char *err, size_t errlen);
+
 /* Opens (creating it if needed) the cache at path for writing, as the
  * daemon does: the file, its -wal and -shm are mode 0600; WAL journal,
  * synchronous=NORMAL, foreign keys on, busy timeout set; the schema is
@@ -70,6 +77,10 @@ void cache_forget_journal(const char *path);
  * On failure *out is NULL and err holds the reason. Errors: CACHE_ENEWER,
  * CACHE_ENOTOURS, CACHE_EDB, CACHE_EIO, CACHE_ENOMEM. */
 int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen);
+/* The same, and *found the version the file had before (0: a new cache),
+ * which tells a caller that it was migrated. */
+int cache_open_rw_from(sqlite3 **out, int *found, const char *path, char *err,
+                       size_t errlen);
 
 /* Opens an existing cache read-only (SQLITE_OPEN_READONLY) for queries. It
  * works while the daemon writes: readers see the last committed state. The

@@ -161,6 +161,17 @@ static int load(struct conf **out, const char *path)
 	return -1;
 }
 
+/* Whether the file at path is one no restart makes usable: a cache of a
+ * newer mailmirrord, or another program's database (explore40: exit 1,
+ * and systemd tried again every 30 s). Said in why. */
+static bool cache_unusable(const char *path, char *why, size_t len)
+{
+	sqlite3 *db = NULL;
+	int rc = cache_open_ro(&db, path, why, len);
+	sqlite3_close(db);
+	return rc == CACHE_ENEWER || rc == CACHE_ENOTOURS;
+}
+
 /* Whether the cache can be created or opened at path, where the
  * configuration (or the default) puts it: EX_OK, else EX_CONFIG after
  * saying why, in the same words for --check-config and for a start. NULL
@@ -183,7 +194,8 @@ static int check_cache(const struct conf *conf, const char *path)
 		path = dflt;
 		may_make = cache_default_makes_dir();
 	}
-	if (cache_check_path(path, may_make, why, sizeof(why)) < 0) {
+	if (cache_check_path(path, may_make, why, sizeof(why)) < 0 ||
+	    cache_unusable(path, why, sizeof(why))) {
 		/* As load() prints the configuration's errors: the last
 		 * line before the exit, read by a person. */
 		if (conf->cache != NULL && conf->cache_file != NULL)
@@ -551,6 +563,32 @@ static void report(struct running *r)
 
 /* The threads that serve every worker's cache connections. Either may
  * fail to start; the workers then do without it. */
+/* Locks the cache, then opens it (creating or migrating it): a daemon
+ * that finds the cache another's changes nothing, its schema included
+ * (explore40: a new daemon migrated the cache of one still running, whose
+ * index then broke). 0, or -1 with *s NULL, *lock_fd -1 and err filled. */
+static int take_cache(struct store **s, int *lock_fd, const char *cache,
+                      char *err, size_t errlen)
+{
+	*s = NULL;
+	if (cache_prepare_file(cache, err, errlen) < 0 ||
+	    cachelock_take(lock_fd, cache, err, errlen) < 0)
+		return -1;
+	int64_t t0 = mono_ms();
+	if (store_open(s, cache, err, errlen) < 0) {
+		cachelock_release(lock_fd);
+		return -1;
+	}
+	int found = store_found_version(*s);
+	if (found > 0 && found < CACHE_SCHEMA_VERSION)
+		log_notice(NULL, NULL,
+		           "cache %s upgraded from schema version %d to %d in "
+		           "%.1f s",
+		           cache, found, CACHE_SCHEMA_VERSION,
+		           (double)(mono_ms() - t0) / 1000.0);
+	return 0;
+}
+
 static void start_cache_threads(struct running *r, const char *cache)
 {
 	char err[512];
@@ -643,10 +681,8 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 		log_err(NULL, NULL, "cannot make a new cache: %s", err);
 		return false;
 	}
-	if (store_open(s, cache, err, sizeof(err)) < 0 ||
-	    cachelock_take(lock_fd, cache, err, sizeof(err)) < 0) {
+	if (take_cache(s, lock_fd, cache, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", cache, err);
-		store_close(s);
 		return false;
 	}
 	*watch = cache_file_id(cache, id) == 0;
@@ -793,11 +829,9 @@ int main(int argc, char **argv)
 	/* Create or migrate the cache once, before any worker opens it. */
 	struct store *s = NULL;
 	int lock_fd = -1;
-	if (!cache || store_open(&s, cache, err, sizeof(err)) < 0 ||
-	    cachelock_take(&lock_fd, cache, err, sizeof(err)) < 0) {
+	if (!cache || take_cache(&s, &lock_fd, cache, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", cache ? cache : "?",
 		        cache ? err : "out of memory");
-		store_close(&s);
 		free(cache);
 		confs_free(&cs);
 		free(dflt);

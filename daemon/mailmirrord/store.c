@@ -106,7 +106,7 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return STORE_ENOMEM;
 	}
-	rc = cache_open_rw(&s->db, path, err, errlen);
+	rc = cache_open_rw_from(&s->db, &s->found_version, path, err, errlen);
 	if (rc < 0) {
 		free(s);
 		return code_of_cache(rc);
@@ -120,6 +120,11 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	}
 	*out = s;
 	return STORE_OK;
+}
+
+int store_found_version(const struct store *s)
+{
+	return s->found_version;
 }
 
 void store_checkpoint_with(struct store *s, struct checkpointer *ck)

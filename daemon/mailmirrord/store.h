@@ -74,6 +74,9 @@ void store_temp_beside(const char *path);
  * On success *out is a store the caller closes with store_close(). On
  * failure *out is NULL, err holds the reason and the code says its class. */
 int store_open(struct store **out, const char *path, char *err, size_t errlen);
+/* The schema version the file had when store_open opened it: 0 for a new
+ * cache, below CACHE_SCHEMA_VERSION for one it migrated. */
+int store_found_version(const struct store *s);
 
 /* Closes the store, rolling back an open transaction. NULL is a no-op;
  * *s is set to NULL. The WAL stays as it is (cache_open_rw): see

@@ -88,6 +88,7 @@ struct store {
 	sqlite3_stmt *stmt[ST_COUNT];
 	char err[512];
 	bool full; /* err is SQLite's SQLITE_FULL (store_full) */
+	int found_version; /* the schema version store_open found */
 };
 
 /* Sets s->err (and clears s->full: store_fail sets it). */

@@ -2,6 +2,8 @@
  * run as the user runs them: the built mailmirrord beside this test
  * binary (BUILD/tests/unit-daemon -> BUILD/mailmirrord). */
 #include "harness/silent_listener.h"
+#include "cache/schema.h"
+#include "mailmirrord/cachelock.h"
 #include "mailmirrord/conngate.h"
 #include "mailmirrord/monotime.h"
 #include "mailmirrord/store.h"
@@ -151,6 +153,86 @@ Test(mailmirrord_cli, a_cache_in_a_missing_directory_fails_the_check)
 	write_conf(line);
 	cr_assert_eq(run("", "-c m.conf --check-config"), 78, "%s", said);
 	cr_assert(strstr(said, "link.db is a symbolic link"), "%s", said);
+}
+
+/* The schema version of the cache at path. */
+static int version_of(const char *path)
+{
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	int v = cache_version(db);
+	sqlite3_close(db);
+	return v;
+}
+
+/* An empty cache of schema version v, 0600. */
+static void cache_of_version(const char *path, int v)
+{
+	sqlite3 *db;
+	char err[256] = "";
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(cache_migrate(db, v, err, sizeof(err)), CACHE_OK, "%s",
+	             err);
+	sqlite3_close(db);
+	cr_assert_eq(chmod(path, 0600), 0);
+}
+
+/* explore40: a daemon migrated the cache before it took the lock, so a
+ * new version started beside a running daemon changed the schema under
+ * it (whose index then broke), and a reader's probe saw no daemon while
+ * the migration ran. The lock comes first: a daemon that finds the cache
+ * taken changes nothing; one that migrates says so. */
+Test(mailmirrord_cli, a_cache_in_use_is_not_migrated)
+{
+	char line[512], cache[300];
+	snprintf(cache, sizeof(cache), "%s/c.db", dir);
+	snprintf(line, sizeof(line), "cache = \"%s\";", cache);
+	write_conf(line);
+	cache_of_version(cache, CACHE_SCHEMA_VERSION - 1);
+
+	int held = -1;
+	char err[256];
+	cr_assert_eq(cachelock_take(&held, cache, err, sizeof(err)), 0, "%s",
+	             err);
+	cr_assert_neq(run("", "-c m.conf --once"), 0, "%s", said);
+	cr_assert(strstr(said, "in use by another mailmirrord"), "%s", said);
+	cr_assert_eq(version_of(cache), CACHE_SCHEMA_VERSION - 1,
+	             "migrated under a running daemon");
+	cachelock_release(&held);
+
+	/* nothing listens on the account's port: the run fails, after the
+	 * migration */
+	cr_assert_neq(run("", "-c m.conf --once"), 0, "%s", said);
+	char want[128];
+	snprintf(want, sizeof(want), "upgraded from schema version %d to %d",
+	         CACHE_SCHEMA_VERSION - 1, CACHE_SCHEMA_VERSION);
+	cr_assert(strstr(said, want), "%s", said);
+	cr_assert_eq(version_of(cache), CACHE_SCHEMA_VERSION);
+}
+
+/* A cache a newer mailmirrord wrote stays unusable until a person acts:
+ * a configuration error (78, which the units do not restart on), at the
+ * check too, and nothing written. */
+Test(mailmirrord_cli, a_cache_of_a_newer_mailmirrord_is_a_configuration_error)
+{
+	char line[512], cache[300];
+	snprintf(cache, sizeof(cache), "%s/c.db", dir);
+	snprintf(line, sizeof(line), "cache = \"%s\";", cache);
+	write_conf(line);
+	cache_of_version(cache, CACHE_SCHEMA_VERSION);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(cache, &db), SQLITE_OK);
+	cr_assert_eq(
+	        sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+	        SQLITE_OK);
+	sqlite3_close(db);
+
+	cr_assert_eq(run("", "-c m.conf --check-config"), 78, "%s", said);
+	cr_assert(strstr(said, "m.conf:1: cache: ") &&
+	                  strstr(said, "schema version 99, newer than"),
+	          "%s", said);
+	cr_assert_eq(run("", "-c m.conf --once"), 78, "%s", said);
+	cr_assert_eq(version_of(cache), 99);
 }
 
 /* Without a cache key the default is checked as a start would use it: a
