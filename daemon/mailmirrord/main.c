@@ -561,8 +561,6 @@ static void report(struct running *r)
 		            "watchdog beat");
 }
 
-/* The threads that serve every worker's cache connections. Either may
- * fail to start; the workers then do without it. */
 /* Locks the cache, then opens it (creating or migrating it): a daemon
  * that finds the cache another's changes nothing, its schema included
  * (explore40: a new daemon migrated the cache of one still running, whose
@@ -589,6 +587,8 @@ static int take_cache(struct store **s, int *lock_fd, const char *cache,
 	return 0;
 }
 
+/* The threads that serve every worker's cache connections. Either may
+ * fail to start; the workers then do without it. */
 static void start_cache_threads(struct running *r, const char *cache)
 {
 	char err[512];
