@@ -457,7 +457,8 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 		const struct sync_box *b = &w->sync.boxes[i];
 		bool covered = b == primary || (notify && b->notified);
 		polled += notify && b->watched && !covered;
-		store_mailbox_set_live(w->store, b->id, idle && covered);
+		store_mailbox_set_live(w->store, b->id,
+		                       idle && covered && !b->shut);
 	}
 	if (polled)
 		log_notice(a->conf->name, NULL,
@@ -471,6 +472,26 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 	if (notify && (rc = sync_catch_up(&w->sync, primary)) < 0)
 		return rc;
 	return SYNC_OK;
+}
+
+/* The live mark of watched box b, not the primary one, after it was
+ * looked at again: one that will not open (an ACL that lets it be listed
+ * but not read, a shared folder taken away, explore39) gets news through
+ * NOTIFY that cannot reach the cache, and is live again once it opens. */
+static void mark_live_of(struct worker *w, const struct sync_box *b)
+{
+	store_mailbox_set_live(w->store, b->id,
+	                       imap4_has_capability(w->a->h, "IDLE") &&
+	                               w->sync.notify_on && b->notified &&
+	                               !b->shut);
+}
+
+/* mark_live_of every watched box but primary, after a poll. */
+static void mark_shut_ones(struct worker *w, const struct sync_box *primary)
+{
+	for (size_t i = 0; i < w->sync.nboxes; i++)
+		if (w->sync.boxes[i].watched && &w->sync.boxes[i] != primary)
+			mark_live_of(w, &w->sync.boxes[i]);
 }
 
 /* The primary watched box could not be opened (its SELECT failed): there
@@ -545,6 +566,8 @@ static int sync_dirty(struct worker *w, struct sync_box *primary)
 		int rc = sync_mailbox(&w->sync, b);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
+		if (b->watched)
+			mark_live_of(w, b);
 	}
 	if (primary &&
 	    (any || w->sync.sel_dirty || w->sync.selected != primary)) {
@@ -779,6 +802,8 @@ static int live(struct worker *w)
 			rc = watch_if_open(w, watched, relist, &watching);
 			if (rc < 0)
 				return rc;
+			if (watching)
+				mark_shut_ones(w, watched);
 		}
 		store_account_set_last_sync(w->store, w->account_id,
 		                            time(NULL));

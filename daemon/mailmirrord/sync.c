@@ -923,7 +923,7 @@ static int uidvalidity_by_status(struct sync_ctx *c, const struct sync_box *b,
 	return SYNC_OK;
 }
 
-int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
+static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 {
 	if (c->selected == b && c->qresync)
 		return sync_selected(c, b);
@@ -1078,6 +1078,22 @@ static int status_news(struct sync_ctx *c, const struct sync_box *b, bool *news,
 	return SYNC_OK;
 }
 
+/* Whether b's last look says it is shut (a failure of its own) or open
+ * (a success); a lost connection or the cache's failure says neither. */
+static void note_shut(struct sync_ctx *c, const struct sync_box *b, int rc)
+{
+	struct sync_box *own = own_box(c, b);
+	if (own && (rc == SYNC_OK || rc == SYNC_EMAILBOX))
+		own->shut = rc == SYNC_EMAILBOX;
+}
+
+int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
+{
+	int rc = open_and_sync(c, b);
+	note_shut(c, b, rc);
+	return rc;
+}
+
 int sync_catch_up(struct sync_ctx *c, const struct sync_box *skip)
 {
 	for (size_t i = 0; i < c->nboxes; i++) {
@@ -1090,6 +1106,8 @@ int sync_catch_up(struct sync_ctx *c, const struct sync_box *skip)
 		int rc = status_news(c, b, &news, &answered);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
+		if (rc == SYNC_EMAILBOX)
+			note_shut(c, b, rc);
 		b->dirty = news;
 	}
 	return SYNC_OK;
@@ -1111,6 +1129,7 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 		if (!answered) {
 			if (rc < 0)
 				worst = rc;
+			note_shut(c, b, rc);
 			continue;
 		}
 		/* Without CONDSTORE, STATUS cannot show flag changes: such
@@ -1128,6 +1147,7 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 			    store_mailbox_set_error(c->store, b->id, NULL) < 0)
 				return sync_fail_store(c,
 				                       "mark a mailbox synced");
+			note_shut(c, b, SYNC_OK);
 			continue;
 		}
 		rc = sync_mailbox(c, b);

@@ -46,6 +46,9 @@ struct sync_box {
 	bool bodies_checked; /* every cached message has its body (when
 	                        bodies are configured) */
 	bool unlisted;       /* the last LIST left it out, STATUS found it */
+	bool shut;           /* its last look failed (EXAMINE or STATUS
+	                        refused, a batch refused): news of it cannot
+	                        reach the cache, so it is not live */
 	/* The last UID FETCH the server answered NO to in part: how many
 	 * asked, how many came (told once, sync.c) */
 	size_t refused_asked, refused_got;

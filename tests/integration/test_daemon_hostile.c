@@ -3406,6 +3406,79 @@ Test(hostile, news_before_notify_took_effect_is_caught_up, .timeout = 60)
 	done(&h);
 }
 
+/* explore39: a watched mailbox NOTIFY covers but the server will not open
+ * (an ACL that lets it be listed, not read) was shown live, though no
+ * news of it could reach the cache. It is live once it opens. */
+Test(hostile, a_watched_mailbox_that_will_not_open_is_not_live, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] logged in\n");
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_shut\n"
+	                  "S: * LIST () \"/\" ho_shut/b\n"
+	                  "S: $TAG OK listed\n");
+	add(&sc, OVF_EXAMINE("ho_shut"));
+	add(&sc, "C~ $TAG EXAMINE ho_shut/b$\n"
+	         "S: $TAG NO [NOPERM] no read right\n");
+	add(&sc, OVF_EXAMINE("ho_shut"));
+	add(&sc, "C~ $TAG NOTIFY SET \\(selected \\(MessageNew MessageExpunge "
+	         "FlagChange\\)\\) \\(mailboxes \\(\"ho_shut/b\"\\) "
+	         "\\(MessageNew MessageExpunge FlagChange MailboxName\\)\\) "
+	         "\\(personal \\(MailboxName\\)\\)$\n"
+	         "S: $TAG OK notifying\n");
+	add(&sc,
+	    "C~ $TAG STATUS ho_shut/b \\(MESSAGES UIDNEXT UIDVALIDITY\\)$\n"
+	    "S: $TAG NO [NOPERM] no read right\n");
+	/* Shut while the test looks, then readable, with a message. */
+	add(&sc, "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "SLEEP 2000\n"
+	         "S: * STATUS ho_shut/b (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 7)\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n");
+	add(&sc, "C~ $TAG EXAMINE ho_shut/b$\n"
+	         "S: * 1 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 2] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	         "S: * SEARCH 1\n"
+	         "S: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "1");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: $TAG OK fetched\n");
+	add(&sc, OVF_EXAMINE("ho_shut"));
+	add(&sc, "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "TIMEOUT 30000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_shut", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_shut*", false, "poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	long primary = cache_count_until(
+	        &h.f, "SELECT count(*) FROM mailboxes WHERE live", 1, 10);
+	long shut = cache_count(&h.f, "SELECT live FROM mailboxes WHERE "
+	                              "name = 'ho_shut/b'");
+	long opened = cache_count_until(&h.f,
+	                                "SELECT live FROM mailboxes WHERE "
+	                                "name = 'ho_shut/b'",
+	                                1, 10);
+	wait_sent(&h, " IDLE\r\n", 2);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(primary, 1, "the watched mailbox never went live");
+	cr_assert_eq(shut, 0, "a mailbox that will not open shows live");
+	cr_assert_eq(opened, 1, "opened, it did not go live");
+	cr_assert_eq(messages(&h), 1);
+	cr_assert_eq(st, 0);
+	check_cache(&h);
+	done(&h);
+}
+
 /* A mailbox created, renamed or deleted comes as an untagged LIST once
  * NOTIFY asks for MailboxName; the daemon reads the list again soon,
  * once for a whole burst. Here the first news is a LIST whose OLDNAME
