@@ -569,9 +569,11 @@ static void load_top(struct loader *L, const config_setting_t *root,
 	}
 }
 
-/* Reads the whole file for the integer scan; libconfig reads it again. */
-static char *read_text(struct loader *L, const char *file, int line,
-                       size_t *len)
+/* Reads the whole file for the integer scan; libconfig reads it again.
+ * An error opening it is said at line of from, the file that names it
+ * (NULL: the configuration itself). */
+static char *read_text(struct loader *L, const char *from, const char *file,
+                       int line, size_t *len)
 {
 	/* O_NONBLOCK: a FIFO must not hold the load until someone writes
 	 * to it; fstat then refuses it. */
@@ -601,8 +603,14 @@ static char *read_text(struct loader *L, const char *file, int line,
 	char *buf;
 
 	if (f == NULL) {
-		conf_errors_add(L->errs, L->path, line, "cannot read %s: %s",
-		                file, why ? why : strerror(errno));
+		conf_errors_add(
+		        L->errs, from ? from : L->path, line,
+		        "cannot read %s: %s%s%s%s", file,
+		        why ? why : strerror(errno),
+		        line ? " (an included file is named relative to "
+		               "the folder of "
+		             : "",
+		        line ? L->path : "", line ? ")" : "");
 		if (fd >= 0)
 			close(fd);
 		return NULL;
@@ -627,8 +635,35 @@ static char *read_text(struct loader *L, const char *file, int line,
 	return buf;
 }
 
-static void scan_file(struct loader *L, const char *file, int line);
+static void scan_file(struct loader *L, const char *from, const char *file,
+                      int line);
 
+/* Whether file was scanned before in this load, by whatever name; else
+ * it is now. */
+static bool scanned_before(struct loader *L, const char *file)
+{
+	char *real = realpath(file, NULL);
+	const char *key = real ? real : file;
+	for (size_t i = 0; i < L->n_scanned; i++)
+		if (strcmp(L->scanned[i], key) == 0) {
+			free(real);
+			return true;
+		}
+	char **v = realloc(L->scanned, (L->n_scanned + 1) * sizeof(*v));
+	if (v == NULL) {
+		free(real);
+		return true; /* unscanned: libconfig still reads it */
+	}
+	L->scanned = v;
+	if ((v[L->n_scanned] = real ? real : strdup(file)) != NULL)
+		L->n_scanned++;
+	return false;
+}
+
+/* libconfig 1.5 opens every included file, at any depth, in its include
+ * dir, the configuration's folder: an absolute name too, with the folder
+ * put in front of it. The scan opens what libconfig will, and says so of
+ * an absolute name, where libconfig's error names no file. */
 static void scan_include(void *payload, const char *path, int line)
 {
 	struct loader *L = payload;
@@ -636,22 +671,33 @@ static void scan_include(void *payload, const char *path, int line)
 
 	if (L->depth >= INCLUDE_DEPTH_MAX)
 		return; /* libconfig reports the loop */
-	if (path[0] == '/')
-		snprintf(full, sizeof(full), "%s", path);
-	else
-		snprintf(full, sizeof(full), "%s/%s", L->dir, path);
+	if (path[0] == '/') {
+		conf_errors_add(L->errs, L->scanning, line,
+		                "@include \"%s\": an included file is named "
+		                "relative to the folder of %s (%s), whatever "
+		                "its depth; an absolute name is not read",
+		                path, L->path, L->dir);
+		return;
+	}
+	snprintf(full, sizeof(full), "%s/%s", L->dir, path);
+	if (scanned_before(L, full))
+		return;
+	const char *from = L->scanning;
 	L->depth++;
-	scan_file(L, full, line);
+	scan_file(L, from, full, line);
 	L->depth--;
+	L->scanning = from;
 }
 
-static void scan_file(struct loader *L, const char *file, int line)
+static void scan_file(struct loader *L, const char *from, const char *file,
+                      int line)
 {
 	size_t len;
-	char *text = read_text(L, file, line, &len);
+	char *text = read_text(L, from, file, line, &len);
 
 	if (text == NULL)
 		return;
+	L->scanning = file;
 	conf_scan_integers(L->errs, file, text, len, scan_include, L);
 	free(text);
 }
@@ -668,7 +714,7 @@ static void report_syntax(struct loader *L, const char *file, int line,
 	char *t;
 
 	if (text == NULL || strcmp(text, "duplicate setting name") != 0 ||
-	    (t = read_text(L, file, 0, &len)) == NULL) {
+	    (t = read_text(L, NULL, file, 0, &len)) == NULL) {
 		conf_errors_add(L->errs, file, line, "%s",
 		                text ? text : "syntax error");
 		return;
@@ -733,7 +779,11 @@ int conf_load(struct conf **out, struct conf_errors *errs, const char *path)
 	}
 	L.c->log_level = LOG_LEVEL_DEFAULT;
 
-	scan_file(&L, path, 0);
+	(void)scanned_before(&L, path);
+	scan_file(&L, NULL, path, 0);
+	for (size_t i = 0; i < L.n_scanned; i++)
+		free(L.scanned[i]);
+	free(L.scanned);
 	if (errs->n > 0)
 		goto fail;
 

@@ -16,6 +16,12 @@ struct loader {
 	const char *path;
 	char *dir; /* of path, for relative file names */
 	int depth; /* of @include, while scanning */
+	const char *scanning; /* the file the scan reads, for its errors */
+	/* The files the scan read, each once: a file that includes itself
+	 * (or is included again and again) is not read at every turn, which
+	 * took time exponential in the @include lines (explore41). */
+	char **scanned;
+	size_t n_scanned;
 	/* The top level's idle, which accounts inherit: errors about the
 	 * mailboxes it names point there. NULL when not written. */
 	const config_setting_t *s_top_idle;

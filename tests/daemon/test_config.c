@@ -982,6 +982,70 @@ Test(config, an_included_files_error_names_its_folder)
 	cr_assert_eq(chdir(dir), 0);
 }
 
+/* explore41: the scan read an included file again at every @include of
+ * it, to a depth of 10: three lines including their own file took
+ * 59,049 reads, four never ended (at a start, --check-config and a
+ * reload alike). */
+Test(config, a_file_that_includes_itself_is_refused_at_once, .timeout = 10)
+{
+	struct conf *c = NULL;
+	write_file("loop.conf",
+	           "@include \"loop.conf\"\n@include \"loop.conf\"\n"
+	           "@include \"loop.conf\"\n@include \"loop.conf\"\n"
+	           "@include \"loop.conf\"\n@include \"loop.conf\"\n",
+	           0644);
+	cr_assert_eq(conf_load(&c, &errs, "loop.conf"), -1);
+	dump_errors();
+	cr_assert(strstr(errs.msg[0], "include file nesting too deep"), "%s",
+	          errs.msg[0]);
+}
+
+/* libconfig 1.5 opens an included file in the configuration's folder at
+ * any depth: a file included from an included one is named from there,
+ * and the error of one missing is said where its @include is, naming
+ * the file looked for (it named the configuration's own line). */
+Test(config, nested_includes_are_named_from_the_configurations_folder)
+{
+	struct conf *c = NULL;
+	cr_assert_eq(mkdir("nest", 0755), 0);
+	write_file("nest/a.conf", "\n\n@include \"b.conf\"\n", 0644);
+	cr_assert_eq(load(&c, "@include \"nest/a.conf\"\naccounts = ();\n"),
+	             -1);
+	dump_errors();
+	char want[sizeof(dir) * 3 + 200];
+	snprintf(want, sizeof(want),
+	         "%s/nest/a.conf:3: cannot read %s/b.conf: No such file or "
+	         "directory (an included file is named relative to the "
+	         "folder of mailmirror.conf)",
+	         dir, dir);
+	cr_assert_str_eq(errs.msg[0], want);
+
+	/* named from the configuration's folder, it is found */
+	write_file("nest/a.conf", "@include \"nest/b.conf\"\n", 0644);
+	write_file("nest/b.conf",
+	           "accounts = ( { name = \"a\"; host = \"h\"; user = "
+	           "\"u\"; password_file = \"pw\"; } );\n",
+	           0644);
+	cr_assert_eq(load(&c, "@include \"nest/a.conf\"\n"), 0, "%s",
+	             errs.n ? errs.msg[0] : "");
+	cr_assert_eq(c->n_accounts, 1);
+	conf_free(&c);
+}
+
+/* libconfig puts its folder in front of an absolute name too, and its
+ * error named no file: "cannot open include file". */
+Test(config, an_absolute_include_is_said_to_be_relative)
+{
+	char text[sizeof(dir) + 64], want[sizeof(dir) * 2 + 200];
+	snprintf(text, sizeof(text), "@include \"%s/pw\"\n", dir);
+	snprintf(want, sizeof(want),
+	         "mailmirror.conf:1: @include \"%s/pw\": an included file is "
+	         "named relative to the folder of mailmirror.conf (%s), "
+	         "whatever its depth; an absolute name is not read",
+	         dir, dir);
+	expect_error(text, want);
+}
+
 /* A FIFO held the load (and --check-config) until someone wrote to it. */
 Test(config, a_file_that_is_no_regular_file_is_refused, .timeout = 10)
 {
