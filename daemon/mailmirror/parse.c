@@ -277,18 +277,33 @@ static void lex_term(struct parser *ps)
 	if (column != NULL)
 		sqlite3_str_appendf(q, "%s : ", column);
 	if (*p == '"') {
-		const char *close = strchr(p + 1, '"');
-
+		/* The quote that ends the phrase is a single one: a quote
+		 * written twice is one in the phrase (the manual's "he said
+		 * ""hi"""; explore41: the phrase ended at the first). */
+		const char *close = p + 1;
+		while ((close = strchr(close, '"')) != NULL && close[1] == '"')
+			close += 2;
 		if (close == NULL) {
 			fail(ps, QUERY_BADQUERY,
 			     "bad search query: unterminated quote");
 			goto out;
 		}
-		n = (size_t)(close - p - 1);
+		char *text = malloc((size_t)(close - p));
+		if (text == NULL) {
+			fail_nomem(ps);
+			goto out;
+		}
+		n = 0;
+		for (const char *c = p + 1; c < close; c++) {
+			text[n++] = *c;
+			if (*c == '"')
+				c++; /* the second of the two */
+		}
 		p = close + 1;
-		ps->term_blank = !term_has_word(ps, close - n, n);
+		ps->term_blank = !term_has_word(ps, text, n);
 		ps->any_word |= !ps->term_blank;
-		put_phrase(q, close - n, n, *p == '*');
+		put_phrase(q, text, n, *p == '*');
+		free(text);
 		if (*p == '*')
 			p++;
 	} else if ((n = word_len(p)) == 0) {

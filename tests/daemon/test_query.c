@@ -1144,7 +1144,7 @@ Test(query, literal_text_is_no_syntax)
 	         "\"Please\" AND \"do\" AND \"NOT\" AND \"reply\""},
 	        {"Re: budget (was: draft",
 	         "\"Re:\" AND \"budget\" AND \"(was:\" AND \"draft\""},
-	        {"He said \"hi", "\"He\" AND \"said\" AND \"hi\""},
+	        {"He said \"hi", "\"He\" AND \"said\" AND \"\"\"hi\""},
 	        {"Fwd: from: alice", "\"Fwd:\" AND \"from:\" AND \"alice\""},
 	        {"Q3 AND Q4 OR x", "\"Q3\" AND \"AND\" AND \"Q4\" AND \"OR\" "
 	                           "AND \"x\""},
@@ -1241,6 +1241,17 @@ Test(query, fts_translation)
 	cr_assert_str_eq(out, "\"col:x\" NOT \"y\"");
 	cr_assert_not(neg);
 	free(out);
+	/* explore41: a quote written twice is one quote in the phrase, as
+	 * the manual says; the phrase ended at the first */
+	cr_assert_eq(query_fts_translate(&out, &neg, NULL,
+	                                 "\"he said \"\"hi\"\"\"", err,
+	                                 sizeof(err)),
+	             QUERY_OK, "%s", err);
+	cr_assert_str_eq(out, "\"he said \"\"hi\"\"\"");
+	free(out);
+	cr_assert_eq(query_fts_translate(&out, &neg, NULL, "\"a\"\"\"\"", err,
+	                                 sizeof(err)),
+	             QUERY_BADQUERY, "an unterminated phrase ending in \"\"");
 }
 
 Test(query, show)
