@@ -36,6 +36,8 @@ static bool is_opt(const char *arg, const char *name)
 	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
+#define LIMIT_MAX 1000000000L
+
 static int parse_limit(long *out, const char *s)
 {
 	char *end;
@@ -45,7 +47,7 @@ static int parse_limit(long *out, const char *s)
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > 1000000000L)
+	if (errno != 0 || *end != '\0' || v > LIMIT_MAX)
 		return -1;
 	*out = v;
 	return 0;
@@ -104,8 +106,9 @@ int args_parse(struct args *a, int argc, char **argv, time_t now, char *err,
 			if (parse_limit(&a->filter.limit, v) < 0)
 				return usage(
 				        err, errlen,
-				        "--limit takes a number, not \"%s\"",
-				        v);
+				        "--limit takes a number from 0 to %ld, "
+				        "not \"%s\"",
+				        LIMIT_MAX, v);
 			a->has_limit = true;
 		} else if (options && arg[0] == '-' && arg[1] != '\0') {
 			return usage(err, errlen, "unknown option %s", arg);
@@ -114,7 +117,9 @@ int args_parse(struct args *a, int argc, char **argv, time_t now, char *err,
 		} else if (a->npos < ARGS_MAX_POS) {
 			a->pos[a->npos++] = arg;
 		} else {
-			return usage(err, errlen, "too many arguments");
+			return usage(err, errlen,
+			             "too many arguments (at most %d words)",
+			             ARGS_MAX_POS);
 		}
 	}
 	return QUERY_OK;

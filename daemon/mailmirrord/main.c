@@ -755,6 +755,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
+	if (path && !*path) {
+		fprintf(stderr,
+		        "mailmirrord: -c needs a file name, not \"\"\n");
+		usage(stderr);
+		return EX_USAGE;
+	}
 	if (optind != argc) {
 		/* Said first: the usage alone left the user to find what
 		 * was wrong with the command line. */

@@ -124,6 +124,9 @@ Test(mailmirrord_cli, a_stray_argument_is_named)
 	cr_assert_eq(run("", "--once extra"), 64);
 	cr_assert(strncmp(said, first, strlen(first)) == 0, "%s", said);
 	cr_assert(strstr(said, "usage: mailmirrord"), "%s", said);
+	/* explore41: ": cannot read : No such file or directory" */
+	cr_assert_eq(run("", "-c ''"), 64, "%s", said);
+	cr_assert(strstr(said, "-c needs a file name, not \"\""), "%s", said);
 }
 
 /* The report's N3: a cache in a missing directory passed --check-config,
