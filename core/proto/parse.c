@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 enum {
 	C_ATOM = 1 << 0,   /* 0x21-0x7e but ( ) { " [ ], and 0x80-0xff */
@@ -351,11 +352,26 @@ static int lex_literal(struct parser *ps, struct imap4_arg **out)
 	return 0;
 }
 
+/* Whether the atom s[0..n) is a fetch item that takes a section: its "["
+ * opens one (RFC 3501 7.4.2, RFC 3516 BINARY). */
+static bool takes_section(const char *s, size_t n)
+{
+	static const char *const items[] = {"BODY", "BODY.PEEK", "BINARY",
+	                                    "BINARY.PEEK", "BINARY.SIZE"};
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		if (strlen(items[i]) == n && strncasecmp(s, items[i], n) == 0)
+			return true;
+	return false;
+}
+
 /* atom = 1*ATOM-CHAR, widened to what servers put in data: list wildcards
  * (% *), flags (\Seen, \*), resp-specials (]), 8-bit bytes (unquoted
  * UTF-8 keywords and mailbox names) and fetch items whose section holds
  * spaces and parentheses, BODY[HEADER.FIELDS (FROM TO)]<0>, which is one
- * token. Inside a response code "]" ends the atom and "[" is plain. */
+ * token. Elsewhere "[" is an ATOM-CHAR like any other (only "]" is not):
+ * a keyword k[1 that Dovecot stores made every FLAGS of its mailbox a
+ * malformed response (explore43). Inside a response code "]" ends the
+ * atom and "[" is plain. */
 static int lex_atom(struct parser *ps, bool code, struct imap4_arg **out)
 {
 	const char *s = ps->p, *p = s;
@@ -365,6 +381,10 @@ static int lex_atom(struct parser *ps, bool code, struct imap4_arg **out)
 			p++;
 		if (code || *p != '[')
 			break;
+		if (!takes_section(s, (size_t)(p - s))) {
+			p++;
+			continue;
+		}
 		p++;
 		while (IS(*p, C_SECT))
 			p++;

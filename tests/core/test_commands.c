@@ -360,6 +360,28 @@ Test(commands, a_keyword_named_nil_in_flags_selects)
 	api_done(&t);
 }
 
+Test(commands, a_keyword_with_a_bracket_in_flags_selects)
+{
+	struct api_test t;
+	imap4_mailbox_info mi;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG SELECT Box\n"
+	                    "S: * FLAGS (\\\\Seen k[1)\n"
+	                    "S: * OK [PERMANENTFLAGS (k[1 \\\\*)] ok\n"
+	                    "S: * 1 EXISTS\n"
+	                    "S: * OK [UIDVALIDITY 7] ok\n"
+	                    "S: $TAG OK [READ-WRITE] selected\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_select(h, &mi, "Box", false), IMAP4_OK);
+	cr_assert_eq(mi.nflags, 2);
+	cr_assert_str_eq(mi.flags[1], "k[1");
+	cr_assert_eq(mi.npermanentflags, 2);
+	cr_assert_str_eq(mi.permanentflags[0], "k[1");
+	api_done(&t);
+}
+
 /* explore37: a failed EXAMINE said "SELECT: malformed FLAGS". */
 Test(commands, a_malformed_examine_is_named_examine)
 {

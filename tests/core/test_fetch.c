@@ -136,6 +136,22 @@ Test(fetch, a_keyword_named_nil_is_a_flag)
 	cr_assert_str_eq(m.flags[0], "NIL");
 }
 
+/* RFC 3501: "[" is an ATOM-CHAR; only a fetch item that takes a section
+ * opens one with it (explore43: Dovecot keeps a keyword k[1). */
+Test(fetch, keywords_may_hold_a_bracket)
+{
+	imap4_msg m = fetch_ok("* 1 FETCH (UID 5 FLAGS (\\Seen k[1 [k a[b]c) "
+	                       "RFC822.SIZE 10)");
+	cr_assert_eq(m.nflags, 4);
+	cr_assert_str_eq(m.flags[1], "k[1");
+	cr_assert_str_eq(m.flags[2], "[k");
+	cr_assert_str_eq(m.flags[3], "a[b]c");
+	cr_assert_eq(m.size, 10);
+	m = fetch_ok("* 1 FETCH (FLAGS (k[) UID 6)");
+	cr_assert_str_eq(m.flags[0], "k[");
+	cr_assert_eq(m.uid, 6);
+}
+
 Test(fetch, condstore_modseq_rfc7162)
 {
 	imap4_msg m = fetch_ok("* 50 FETCH (MODSEQ (12121231000) UID 5)");

@@ -610,6 +610,26 @@ Test(daemon, a_keyword_named_nil_is_mirrored, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore43: Dovecot stores a keyword k[1 (RFC 3501: "[" is an
+ * ATOM-CHAR), and lists it in the mailbox's FLAGS; libimap4 took the "["
+ * for a section's and every EXAMINE of the mailbox failed, the
+ * connection with it. */
+Test(daemon, keywords_with_a_bracket_are_mirrored, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_brk", "dm_brk", NULL);
+	cr_assert_eq(sh(CTL " create dm_brk"), 0);
+	cr_assert_eq(sh(CTL " fill dm_brk 2 9"), 0);
+	cr_assert_eq(sh(CTL " store dm_brk 1 +FLAGS '(k[1 [k)'"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages WHERE "
+	                             "' ' || flags || ' ' LIKE '% [k %' AND "
+	                             "' ' || flags || ' ' LIKE '% k[1 %'"),
+	             1);
+	assert_converged(&f, 0);
+	teardown(&f);
+}
+
 /* --once leaves the account as it ended, for mailmirror status: in error
  * with the reason, then stopped with no error after a good run. */
 Test(daemon, once_records_how_the_account_ended, .timeout = 120)
