@@ -443,9 +443,10 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 		return rc;
 	else if (n > 1)
 		log_notice(a->conf->name, NULL,
-		           "no NOTIFY: %zu watched mailboxes besides %s "
-		           "are polled",
-		           n - 1, primary->name);
+		           "no NOTIFY: %zu watched mailbox%s besides %s "
+		           "%s polled",
+		           n - 1, n - 1 == 1 ? "" : "es", primary->name,
+		           n - 1 == 1 ? "is" : "are");
 	/* Live is what is pushed: a watched box no form of NOTIFY the
 	 * server took covers (another namespace past the bound, a name it
 	 * cannot carry) is polled, and says so. Without IDLE nothing is
