@@ -120,6 +120,7 @@ TEST_CORE_SRC  = $(sort $(wildcard tests/core/*.c))
 TEST_DAEMON_SRC = $(sort $(wildcard tests/daemon/*.c))
 TEST_INTEG_SRC = $(sort $(wildcard tests/integration/*.c))
 FUZZ_SRC       = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_APP_SRC   = $(sort $(wildcard tests/fuzz/daemon/fuzz_*.c))
 
 TEST_BINS = $(BUILD)/tests/unit-core $(BUILD)/tests/unit-daemon $(BUILD)/tests/integration-tests
 TEST_LIBS = $(call pkgl,criterion) $(LIBS_DAEMON) $(LIBS_CORE) -lutil
@@ -135,10 +136,19 @@ $(BUILD)/tests/integration-tests: $(call obj,$(TEST_INTEG_SRC)) $(HARNESS_OBJ) $
 
 # Fuzz targets: replayed over their corpora by a plain driver in `make check`,
 # built with libFuzzer by `make fuzz`.
-FUZZ_BINS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_BINS = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC)) \
+            $(patsubst tests/fuzz/daemon/%.c,$(BUILD)/fuzz/%,$(FUZZ_APP_SRC))
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(call pkgc,$(PKG_CORE)) -o $@ $< tests/fuzz/replay.c $(LIBA) $(LIBS_CORE)
+# Targets of the applications: the daemon's configuration, the query
+# tool's search syntax.
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/daemon/fuzz_config.c tests/fuzz/replay.c $(MIRRORD_LIB) $(CACHE_OBJ) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(call pkgc,$(PKG_DAEMON) $(PKG_CORE)) -o $@ $< tests/fuzz/replay.c $(MIRRORD_LIB) $(CACHE_OBJ) $(LIBA) $(LIBS_DAEMON) $(LIBS_CORE)
+$(BUILD)/fuzz/fuzz_query: tests/fuzz/daemon/fuzz_query.c tests/fuzz/replay.c $(QUERY_LIB) $(CACHE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(call pkgc,$(PKG_QUERY)) -o $@ $< tests/fuzz/replay.c $(QUERY_LIB) $(CACHE_OBJ) $(LIBS_QUERY)
 
 test-build: $(TEST_BINS) $(FUZZ_BINS) $(BINS)
 

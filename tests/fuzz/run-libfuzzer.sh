@@ -1,5 +1,6 @@
 #!/bin/sh
-# run-libfuzzer.sh - builds every tests/fuzz/fuzz_*.c with libFuzzer and the
+# run-libfuzzer.sh - builds every tests/fuzz/fuzz_*.c (and tests/fuzz/daemon/,
+# the applications' targets) with libFuzzer and the
 # sanitizers, and runs each on its corpus for a while (`make fuzz`).
 #
 #   FUZZ_SECONDS  seconds per target (60)
@@ -17,35 +18,52 @@ seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-1}
 out=${FUZZ_BUILD:-build/fuzz-libfuzzer}
 cc=${FUZZ_CC:-clang}
-pkgs="gnutls zlib"
+pkgs="gnutls zlib sqlite3 libconfig"
 
 mkdir -p "$out"
+# Leaks of the libraries below us, not ours (libconfig's, tests/lsan.supp).
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}"
 flags="-std=c11 -g -O1 -D_GNU_SOURCE -Icore -Idaemon
        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -fno-omit-frame-pointer $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs)"
 
-# The core once, as objects, without libFuzzer's main.
-core_objs=""
-for src in core/util/*.c core/proto/*.c core/io/*.c core/api/*.c; do
-	[ -e "$src" ] || continue
-	obj="$out/obj/$(echo "$src" | tr / _).o"
-	mkdir -p "$out/obj"
-	# shellcheck disable=SC2086
-	$cc $flags -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
-	core_objs="$core_objs $obj"
-done
+# Sources as objects, without libFuzzer's main (nor the programs').
+objects() {
+	objs=""
+	for src in "$@"; do
+		[ -e "$src" ] || continue
+		case $src in */main.c) continue ;; esac
+		obj="$out/obj/$(echo "$src" | tr / _).o"
+		mkdir -p "$out/obj"
+		# shellcheck disable=SC2086
+		$cc $flags -DMAILMIRROR_VERSION='"fuzz"' \
+			-fsanitize=fuzzer-no-link -c "$src" -o "$obj"
+		objs="$objs $obj"
+	done
+	echo "$objs"
+}
+core_objs=$(objects core/util/*.c core/proto/*.c core/io/*.c core/api/*.c)
+cache_objs=$(objects daemon/cache/*.c)
+# The applications' targets (tests/fuzz/daemon/) link what they test.
+config_objs="$(objects daemon/mailmirrord/*.c) $cache_objs $core_objs -lpthread"
+query_objs="$(objects daemon/mailmirror/*.c) $cache_objs"
 
 status=0
-for target in tests/fuzz/fuzz_*.c; do
+for target in tests/fuzz/fuzz_*.c tests/fuzz/daemon/fuzz_*.c; do
 	name=$(basename "$target" .c)
 	short=${name#fuzz_}
 	if [ -n "${FUZZ_ONLY:-}" ] && [ "$FUZZ_ONLY" != "$short" ]; then
 		continue
 	fi
+	case $short in
+	config) with=$config_objs ;;
+	query) with=$query_objs ;;
+	*) with=$core_objs ;;
+	esac
 	echo "== $name: building"
 	# shellcheck disable=SC2086
-	$cc $flags "$target" $core_objs $libs -o "$out/$name"
+	$cc $flags "$target" $with $libs -o "$out/$name"
 	corpus=tests/fuzz/corpus/$short
 	work=$out/corpus-$short
 	mkdir -p "$corpus" "$work"
