@@ -89,14 +89,15 @@ static int drop_refused(struct sync_ctx *c, const struct sync_box *b, bool sure,
 		return sync_fail_store(c, "read mailbox state");
 	bool again = strncmp(last, REFUSED, strlen(REFUSED)) == 0;
 	if (!sure && !again) {
+		/* why, cut to leave room for the rest of the sentence */
 		snprintf(c->err, sizeof(c->err),
-		         REFUSED " (%s); its messages stay cached unless the "
-		                 "next pass finds the same",
+		         REFUSED " (%.380s); its messages stay cached unless "
+		                 "the next pass finds the same",
 		         why);
 		return SYNC_EMAILBOX;
 	}
 	char note[sizeof(c->err)];
-	snprintf(note, sizeof(note), REFUSED " (%s)", why);
+	snprintf(note, sizeof(note), REFUSED " (%.440s)", why);
 	/* A UIDVALIDITY is recorded with the first messages of an epoch:
 	 * without one there is nothing to drop. */
 	if (st.uidvalidity) {
