@@ -143,6 +143,7 @@ struct worker {
 	bool idle_bye;       /* the server said BYE while we waited on it */
 	int64_t calm_bye_at; /* of the last BYE taken calmly, or 0 */
 	bool renew;          /* live() ends the session for a fresh one */
+	bool renew_quietly;  /* as planned, not for a fault: info level */
 	int64_t renewed_at;  /* of the last such renewal, or 0 */
 };
 
@@ -763,6 +764,14 @@ static int live(struct worker *w)
 		if (atomic_load(&a->stop) || mono_ms() < next_poll)
 			continue;
 
+		if (relist_in_new_session(w->sync.notify_on, w->live_at,
+		                          mono_ms())) {
+			w->renew = w->renew_quietly = true;
+			snprintf(w->sync.err, sizeof(w->sync.err),
+			         "a session with NOTIFY has read the mailbox "
+			         "list for an hour");
+			return SYNC_ECONN;
+		}
 		set_status(a, "polling");
 		/* The mailbox list first, at every poll: a mailbox created,
 		 * renamed or deleted since shows at once, and STATUS is not
@@ -1131,10 +1140,15 @@ static void *run(void *arg)
 		                 mono_ms() - w.calm_bye_at >= BYE_CALM_MS);
 		w.idle_bye = w.live = false;
 		if (rc == SYNC_ECONN && w.renew) {
-			w.renew = false;
-			w.renewed_at = mono_ms();
-			log_notice(c->name, NULL, "%s; starting a new session",
-			           w.sync.err);
+			log_msg(w.renew_quietly ? LOG_LEVEL_INFO
+			                        : LOG_LEVEL_NOTICE,
+			        c->name, NULL, "%s; starting a new session",
+			        w.sync.err);
+			/* A planned renewal is no sign of a server that always
+			 * hides some mailbox: it starts no calm period. */
+			if (!w.renew_quietly)
+				w.renewed_at = mono_ms();
+			w.renew = w.renew_quietly = false;
 			wait_retry(&w, BYE_RECONNECT_MS);
 		} else if (calm_bye) {
 			w.calm_bye_at = mono_ms();

@@ -15,6 +15,7 @@
 #ifndef MAILMIRRORD_RELIST_H
 #define MAILMIRRORD_RELIST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define RELIST_SETTLE_MS 2000
@@ -24,5 +25,17 @@
  * last read at listed_at (milliseconds on one clock); the caller takes the
  * earlier of this and its next poll. */
 int64_t relist_at(int64_t news_at, int64_t listed_at);
+
+/* A live session with NOTIFY reads the list for at most this long; the
+ * poll after it reads it in a new session. Dovecot 2.3, after renames by
+ * other clients under NOTIFY, may answer a session's LIST with the tree
+ * as it was, a mailbox made since left out or an old name still there,
+ * where a new session sees it as it is (explore43), and nothing in the
+ * session's answers tells which. */
+#define NOTIFY_SESSION_MS (60 * 60 * 1000)
+
+/* Whether the poll at now reads the list in a new session: the session
+ * went live at live_at (the same clock) and has NOTIFY on. */
+bool relist_in_new_session(bool notify, int64_t live_at, int64_t now);
 
 #endif

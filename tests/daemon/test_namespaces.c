@@ -99,3 +99,18 @@ Test(relist, settles_and_keeps_its_distance)
 	cr_assert_eq(relist_at(100000, 99000), 99000 + RELIST_GAP_MS);
 	cr_assert_geq(RELIST_GAP_MS, RELIST_SETTLE_MS);
 }
+
+/* explore43: Dovecot's LIST in a NOTIFY session went stale for as long as
+ * the session lasted; the list is read in a new session after an hour. */
+Test(relist, a_notify_session_reads_the_list_for_an_hour)
+{
+	int64_t live = 5000;
+	cr_assert_not(relist_in_new_session(true, live, live));
+	cr_assert_not(relist_in_new_session(true, live,
+	                                    live + NOTIFY_SESSION_MS - 1));
+	cr_assert(relist_in_new_session(true, live, live + NOTIFY_SESSION_MS));
+	cr_assert_eq(NOTIFY_SESSION_MS, 3600000);
+	/* without NOTIFY the session's list is the server's */
+	cr_assert_not(relist_in_new_session(false, live,
+	                                    live + 10 * NOTIFY_SESSION_MS));
+}
