@@ -83,6 +83,20 @@ static size_t seq_len(unsigned char b)
 	return b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
 }
 
+/* Doubles the buffer *out of *cap bytes; false when out of memory (and
+ * *out freed). */
+static bool grow(char **out, size_t *cap)
+{
+	char *bigger = *cap <= SIZE_MAX / 2 ? realloc(*out, *cap * 2) : NULL;
+	if (bigger == NULL) {
+		free(*out);
+		return false;
+	}
+	*out = bigger;
+	*cap *= 2;
+	return true;
+}
+
 /* Converts in[0..n) by cd into a malloc'ed, NUL-terminated string; what
  * cd cannot convert becomes bad (one byte of the target set) and is
  * skipped, a UTF-8 sequence at a time when from_utf8. NULL when out of
@@ -90,55 +104,46 @@ static size_t seq_len(unsigned char b)
 static char *convert(iconv_t cd, const char *in, size_t n, char bad,
                      bool from_utf8, size_t *outlen)
 {
-	size_t cap = n + 16, len = 0;
-	char *out = malloc(cap);
+	size_t cap = n + 16, len = 0, left = n;
+	char *out = malloc(cap), *ip = (char *)in;
 
 	if (out == NULL)
 		return NULL;
 	iconv(cd, NULL, NULL, NULL, NULL);
-	char *ip = (char *)in;
-	size_t left = n;
-	for (;;) {
+	while (left > 0) {
 		char *op = out + len;
 		size_t room = cap - len - 1;
-		size_t r = left > 0 ? iconv(cd, &ip, &left, &op, &room)
-		                    : iconv(cd, NULL, NULL, &op, &room);
+		size_t r = iconv(cd, &ip, &left, &op, &room);
 		len = (size_t)(op - out);
-		if (r != (size_t)-1 && left == 0)
-			break;
-		if (r == (size_t)-1 && errno == E2BIG) {
-			char *bigger = cap <= SIZE_MAX / 2
-			                       ? realloc(out, cap * 2)
-			                       : NULL;
-			if (bigger == NULL) {
-				free(out);
+		if (r != (size_t)-1)
+			continue; /* all of it */
+		if (errno == E2BIG) {
+			if (!grow(&out, &cap))
 				return NULL;
-			}
-			out = bigger;
-			cap *= 2;
 			continue;
 		}
-		if (left == 0)
-			break; /* the end's shift sequence: none to write */
 		/* EILSEQ (no such character) or EINVAL (cut short): one
 		 * stand-in, and on past the character. */
-		if (cap - len < 2) {
-			char *bigger = realloc(out, cap * 2);
-			if (bigger == NULL) {
-				free(out);
-				return NULL;
-			}
-			out = bigger;
-			cap *= 2;
-		}
+		if (cap - len < 2 && !grow(&out, &cap))
+			return NULL;
 		out[len++] = bad;
 		size_t skip = from_utf8 ? seq_len((unsigned char)*ip) : 1;
 		if (skip > left)
 			skip = left;
 		ip += skip;
 		left -= skip;
-		if (left == 0)
+	}
+	/* Back to the initial shift state, for a set that has them
+	 * (ISO-2022-JP). */
+	for (;;) {
+		char *op = out + len;
+		size_t room = cap - len - 1;
+		size_t r = iconv(cd, NULL, NULL, &op, &room);
+		len = (size_t)(op - out);
+		if (r != (size_t)-1 || errno != E2BIG)
 			break;
+		if (!grow(&out, &cap))
+			return NULL;
 	}
 	out[len] = '\0';
 	if (outlen)
