@@ -150,17 +150,19 @@ static size_t json_clean_into(char *res, const unsigned char *p, size_t n)
 	while (n > 0) {
 		uint32_t c;
 		size_t len = utf8_decode(p, n, &c);
+		bool escape_it = in_string && !escaped;
 
-		if (len == 0 && !(in_string && ascii)) {
+		if (len == 0 && !(escape_it && ascii)) {
 			if (res)
 				memcpy(res + o, "\xef\xbf\xbd", 3);
 			o += 3;
+			escaped = false;
 			p++, n--;
 			continue;
 		}
 		if (len == 0)
 			len = 1, c = 0xfffd;
-		if (in_string && !escaped &&
+		if (escape_it &&
 		    (is_control(c) || is_bidi_control(c) ||
 		     is_line_separator(c) || (ascii && c >= 0x80))) {
 			/* beyond the BMP, a UTF-16 surrogate pair (RFC 8259
