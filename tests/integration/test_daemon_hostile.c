@@ -3349,6 +3349,45 @@ static void wait_sent(const struct hostile *h, const char *text, int n)
 	}
 }
 
+/* NOTIFY SET of a session that watches box's primary and, by name, box
+ * (a mailbox under it); the server takes it. */
+static void add_notify_set(struct script *sc, const char *box)
+{
+	add(sc,
+	    "C~ $TAG NOTIFY SET \\(selected \\(MessageNew MessageExpunge "
+	    "FlagChange\\)\\) \\(mailboxes \\(\"%s\"\\) \\(MessageNew "
+	    "MessageExpunge FlagChange MailboxName\\)\\) \\(personal "
+	    "\\(MailboxName\\)\\)$\n"
+	    "S: $TAG OK notifying\n",
+	    box);
+}
+
+/* box examined with one message (UID 1) new to the cache, fetched. */
+static void add_one_new_message(struct script *sc, const char *box)
+{
+	add(sc,
+	    "C~ $TAG EXAMINE %s$\n"
+	    "S: * 1 EXISTS\n"
+	    "S: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 2] ok\n"
+	    "S: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	    "S: * SEARCH 1\n"
+	    "S: $TAG OK searched\n",
+	    box);
+	add_fetch_cmd(sc, "1");
+	add_msg(sc, 1, 1);
+	add(sc, "S: $TAG OK fetched\n");
+}
+
+/* The last IDLE, which the test's stop ends, and the LOGOUT. */
+#define IDLE_UNTIL_STOP                                                        \
+	"C~ $TAG IDLE$\n"                                                      \
+	"S: + idling\n"                                                        \
+	"TIMEOUT 30000\n"                                                      \
+	"C: DONE\n"                                                            \
+	"S: $TAG OK idle done\n" LOGOUT
+
 /* A message that came to a watched mailbox after its sync and before
  * NOTIFY SET took effect is told by no one: the STATUS after the SET
  * finds it, and the daemon fetches it before it idles, instead of at the
@@ -3365,32 +3404,13 @@ Test(hostile, news_before_notify_took_effect_is_caught_up, .timeout = 60)
 	                  "S: $TAG OK listed\n");
 	add(&sc, OVF_EXAMINE("ho_cu") OVF_EXAMINE("ho_cu/b"));
 	add(&sc, OVF_EXAMINE("ho_cu"));
-	add(&sc, "C~ $TAG NOTIFY SET \\(selected \\(MessageNew MessageExpunge "
-	         "FlagChange\\)\\) \\(mailboxes \\(\"ho_cu/b\"\\) "
-	         "\\(MessageNew MessageExpunge FlagChange MailboxName\\)\\) "
-	         "\\(personal \\(MailboxName\\)\\)$\n"
-	         "S: $TAG OK notifying\n");
+	add_notify_set(&sc, "ho_cu/b");
 	/* The STATUS after the SET: one message more than the cache holds. */
 	add(&sc, "C~ $TAG STATUS ho_cu/b \\(MESSAGES UIDNEXT UIDVALIDITY\\)$\n"
 	         "S: * STATUS ho_cu/b (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 7)\n"
 	         "S: $TAG OK status\n");
-	add(&sc, "C~ $TAG EXAMINE ho_cu/b$\n"
-	         "S: * 1 EXISTS\n"
-	         "S: * OK [UIDVALIDITY 7] ok\n"
-	         "S: * OK [UIDNEXT 2] ok\n"
-	         "S: $TAG OK [READ-ONLY] examined\n"
-	         "C~ $TAG UID SEARCH UID 1:\\*$\n"
-	         "S: * SEARCH 1\n"
-	         "S: $TAG OK searched\n");
-	add_fetch_cmd(&sc, "1");
-	add_msg(&sc, 1, 1);
-	add(&sc, "S: $TAG OK fetched\n");
-	add(&sc, OVF_EXAMINE("ho_cu"));
-	add(&sc, "C~ $TAG IDLE$\n"
-	         "S: + idling\n"
-	         "TIMEOUT 30000\n"
-	         "C: DONE\n"
-	         "S: $TAG OK idle done\n" LOGOUT);
+	add_one_new_message(&sc, "ho_cu/b");
+	add(&sc, OVF_EXAMINE("ho_cu") IDLE_UNTIL_STOP);
 	start(&h, "ho_cu", sc.s);
 	free(sc.s);
 	write_conf(&h, "ho_cu*", false, "poll_interval = 3600;");
@@ -3423,11 +3443,7 @@ Test(hostile, a_watched_mailbox_that_will_not_open_is_not_live, .timeout = 60)
 	add(&sc, "C~ $TAG EXAMINE ho_shut/b$\n"
 	         "S: $TAG NO [NOPERM] no read right\n");
 	add(&sc, OVF_EXAMINE("ho_shut"));
-	add(&sc, "C~ $TAG NOTIFY SET \\(selected \\(MessageNew MessageExpunge "
-	         "FlagChange\\)\\) \\(mailboxes \\(\"ho_shut/b\"\\) "
-	         "\\(MessageNew MessageExpunge FlagChange MailboxName\\)\\) "
-	         "\\(personal \\(MailboxName\\)\\)$\n"
-	         "S: $TAG OK notifying\n");
+	add_notify_set(&sc, "ho_shut/b");
 	add(&sc,
 	    "C~ $TAG STATUS ho_shut/b \\(MESSAGES UIDNEXT UIDVALIDITY\\)$\n"
 	    "S: $TAG NO [NOPERM] no read right\n");
@@ -3438,23 +3454,8 @@ Test(hostile, a_watched_mailbox_that_will_not_open_is_not_live, .timeout = 60)
 	         "S: * STATUS ho_shut/b (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 7)\n"
 	         "C: DONE\n"
 	         "S: $TAG OK idle done\n");
-	add(&sc, "C~ $TAG EXAMINE ho_shut/b$\n"
-	         "S: * 1 EXISTS\n"
-	         "S: * OK [UIDVALIDITY 7] ok\n"
-	         "S: * OK [UIDNEXT 2] ok\n"
-	         "S: $TAG OK [READ-ONLY] examined\n"
-	         "C~ $TAG UID SEARCH UID 1:\\*$\n"
-	         "S: * SEARCH 1\n"
-	         "S: $TAG OK searched\n");
-	add_fetch_cmd(&sc, "1");
-	add_msg(&sc, 1, 1);
-	add(&sc, "S: $TAG OK fetched\n");
-	add(&sc, OVF_EXAMINE("ho_shut"));
-	add(&sc, "C~ $TAG IDLE$\n"
-	         "S: + idling\n"
-	         "TIMEOUT 30000\n"
-	         "C: DONE\n"
-	         "S: $TAG OK idle done\n" LOGOUT);
+	add_one_new_message(&sc, "ho_shut/b");
+	add(&sc, OVF_EXAMINE("ho_shut") IDLE_UNTIL_STOP);
 	start(&h, "ho_shut", sc.s);
 	free(sc.s);
 	write_conf(&h, "ho_shut*", false, "poll_interval = 3600;");
