@@ -261,6 +261,22 @@ static void check_auth(struct loader *L, struct acct_ctx *x)
 	}
 }
 
+/* Whether a's exclude leaves out every mailbox its mailboxes name, all
+ * plain names (explore41: mailboxes = ["INBOX"] with exclude = ["INBOX"]
+ * mirrored nothing, without a word, where an empty mailboxes list is
+ * refused). What a pattern matches is known from LIST alone: the sync
+ * says when exclude leaves none of it (sync_list.c). */
+static bool mirrors_nothing(const struct conf_account *a)
+{
+	for (size_t i = 0; i < a->n_mailboxes; i++)
+		if (strpbrk(a->mailboxes[i], "*%") ||
+		    plan_mailbox_wanted((const char *const *)a->mailboxes,
+		                        (const char *const *)a->exclude,
+		                        a->mailboxes[i], '\0'))
+			return false;
+	return a->n_mailboxes > 0;
+}
+
 /* Everything that involves more than one key. Runs only when each key on
  * its own was valid, so that one mistake gives one message. */
 static void check_account(struct loader *L, struct acct_ctx *x)
@@ -316,6 +332,10 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 		              "fingerprint trusts that certificate alone, "
 		              "without a chain; remove one");
 	check_auth(L, x);
+	if (mirrors_nothing(a))
+		conf_acct_err(L, x, NULL,
+		              "exclude leaves out every mailbox that mailboxes "
+		              "names: nothing would be mirrored");
 
 	/* Unwritten, idle means "INBOX, when it is mirrored": a user who
 	 * mirrors only some folders made an ordinary choice, and must not

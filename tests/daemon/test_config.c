@@ -695,6 +695,25 @@ Test(config, oauth_needs_token_command)
 	             "only used with auth = \"xoauth2\" or \"oauthbearer\"");
 }
 
+/* explore41: it mirrored nothing, without a word; an empty mailboxes list
+ * is refused already. What patterns match is the sync's to tell. */
+Test(config, an_exclude_that_leaves_nothing_is_refused)
+{
+	expect_error(ACCOUNT("    password = \"x\";\n"
+	                     "    mailboxes = [\"INBOX\", \"Sent\"];\n"
+	                     "    exclude = [\"inbox\", \"S*\"];\n"
+	                     "    idle = [];\n"),
+	             "mailmirror.conf:2: account \"work\": exclude leaves out "
+	             "every mailbox that mailboxes names: nothing would be "
+	             "mirrored");
+	struct conf *c = NULL;
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
+	                      "    mailboxes = [\"INBOX\", \"Lists/*\"];\n"
+	                      "    exclude = [\"INBOX\", \"Lists/%\"];\n"
+	                      "    idle = [];\n"));
+	conf_free(&c);
+}
+
 Test(config, idle_not_covered)
 {
 	expect_error(ACCOUNT("    password = \"x\";\n"
