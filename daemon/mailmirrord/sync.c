@@ -506,11 +506,17 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                           sync_on_fetch, &f);
 		sync_batch_adapt(c, b, count, f.seen_uid != 0, irc,
 		                 mono_ms() - t0);
-		if (irc == IMAP4_NO && !p->failed) {
+		/* A message that came without its header in a FETCH the
+		 * server then answers NO was, as often as not, expunged as it
+		 * was fetched (Dovecot: "NO [EXPUNGEISSUED]", explore38): not
+		 * cached, it is asked for again if the next pass finds it. */
+		bool partial = irc == IMAP4_NO && !p->failed;
+		if (partial) {
 			tell_partial_fetch(c, b, count, f.nrows);
 			irc = IMAP4_OK;
 		}
-		if (sync_fetch_done(&f, irc == IMAP4_OK) < 0 && !p->failed)
+		if (sync_fetch_done(&f, irc == IMAP4_OK, !partial) < 0 &&
+		    !p->failed)
 			p->failed = IMAP4_ENOMEM;
 		free(set);
 		if (p->dirty)

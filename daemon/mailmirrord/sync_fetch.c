@@ -192,11 +192,23 @@ static void tell_undated(const struct fetch_ctx *f)
 	            f->nundated == 1 ? "" : " and more");
 }
 
-int sync_fetch_done(struct fetch_ctx *f, bool complete)
+static void forget_bare(struct fetch_ctx *f)
+{
+	for (size_t i = 0; i < f->nbare; i++)
+		free(f->bare[i].flags);
+	free(f->bare);
+	f->bare = NULL;
+	f->nbare = f->capbare = 0;
+	f->bare_bytes = 0;
+}
+
+int sync_fetch_done(struct fetch_ctx *f, bool complete, bool keep_bare)
 {
 	int rc = 0;
 	if (f->metadata)
 		count_undated(f);
+	if (!keep_bare)
+		forget_bare(f);
 	if (complete && f->nbare && !f->p->failed && rows_without_header(f) < 0)
 		rc = -1;
 	if (complete && (f->nbare || f->nnil) && !f->p->failed && rc == 0)
@@ -204,12 +216,7 @@ int sync_fetch_done(struct fetch_ctx *f, bool complete)
 	if (complete && f->nundated && !f->p->failed)
 		tell_undated(f);
 	f->nundated = f->nnil = 0;
-	for (size_t i = 0; i < f->nbare; i++)
-		free(f->bare[i].flags);
-	free(f->bare);
-	f->bare = NULL;
-	f->nbare = f->capbare = 0;
-	f->bare_bytes = 0;
+	forget_bare(f);
 	return rc;
 }
 

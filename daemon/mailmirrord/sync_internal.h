@@ -133,11 +133,11 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp);
 /* The untagged data of a SELECT (QRESYNC: VANISHED and FETCH) into f->p;
  * 1 for what is not its own. */
 int sync_on_select_data(void *payload, const imap4_resp *resp);
-/* After the command: when it is complete (answered OK), the messages that
- * came without a header become rows of f->p without an envelope (logged),
- * and rows without a date or size are logged; frees what f holds. 0, or
- * -1 out of memory. */
-int sync_fetch_done(struct fetch_ctx *f, bool complete);
+/* After the command: when it is complete (answered OK, or NO in part and
+ * taken so), rows without a date or size are logged, and with keep_bare
+ * the messages that came without a header become rows of f->p without an
+ * envelope (logged); frees what f holds. 0, or -1 out of memory. */
+int sync_fetch_done(struct fetch_ctx *f, bool complete, bool keep_bare);
 
 /* ---- pending writes (sync_write.c) */
 

@@ -1781,6 +1781,40 @@ static void add_refused_in_part(struct script *sc, const char *box,
 	add_fetch_cmd(sc, "2");
 }
 
+/* explore38: a message expunged while it was fetched came in the FETCH
+ * without its header (Dovecot gives what its view still holds, then "NO
+ * [EXPUNGEISSUED]"), and was cached without an envelope, to stay until the
+ * next pass. A message without its header in a FETCH answered NO is not
+ * cached: the pass looks for what is missing, and finds it gone. */
+Test(hostile, a_message_expunged_as_it_was_fetched_is_not_cached, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_gone", 3);
+	add_fetch_cmd(&sc, "1:3");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n");
+	add_msg(&sc, 3, 3);
+	add(&sc, "S: $TAG NO [EXPUNGEISSUED] Some messages were also "
+	         "expunged\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	         "S: * 2 EXPUNGE\n"
+	         "S: * SEARCH 1 3\n"
+	         "S: $TAG OK searched\n" LOGOUT);
+	start(&h, "ho_gone", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 2);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 2 OR subject IS NULL"),
+	             0);
+	done(&h);
+}
+
 /* A UID FETCH answered NO after part of it (Gmail: "Some messages could
  * not be FETCHed" for a message it cannot read): what came is cached, and
  * the next pass asks for the rest again. The whole batch was refused, at
