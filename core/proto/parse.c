@@ -396,11 +396,11 @@ static int lex_atom(struct parser *ps, bool code, struct imap4_arg **out)
 	if (!len)
 		return IMAP4_EPROTO;
 	enum imap4_arg_type type = IMAP4_ARG_ATOM;
+	/* As the server spells it: a keyword "nil" is a name, whose case
+	 * the cache keeps (explore45: stored as NIL). */
 	if (len == 3 && (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'i' &&
-	    (s[2] | 0x20) == 'l') {
+	    (s[2] | 0x20) == 'l')
 		type = IMAP4_ARG_NIL;
-		s = "NIL";
-	}
 	*out = new_arg(ps, type, s, len);
 	ps->p = p;
 	return *out ? 0 : IMAP4_ENOMEM;
