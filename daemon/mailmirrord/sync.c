@@ -376,6 +376,40 @@ static struct sync_box *own_box(struct sync_ctx *c, const struct sync_box *b)
 	return &c->boxes[(p - lo) / sizeof(*b)];
 }
 
+void sync_let_go(struct sync_ctx *c, uint32_t uidvalidity, uint32_t uidnext)
+{
+	size_t cap = sizeof(c->let_go) / sizeof(c->let_go[0]);
+	if (!uidvalidity)
+		return;
+	size_t i = c->n_let_go++ % cap;
+	c->let_go[i].uidvalidity = uidvalidity;
+	c->let_go[i].uidnext = uidnext;
+}
+
+/* Where epoch uidvalidity, new to b, was another mailbox's (one the cache
+ * let go, or one it holds under another name): the UIDNEXT cached there,
+ * below which its messages moved with it; 0 when it was none's. A read of
+ * each mailbox's state: asked only where a hook may run, for an epoch that
+ * changes or a mailbox new while live, which are rare. */
+static uint32_t moved_epoch(struct sync_ctx *c, const struct sync_box *b,
+                            uint32_t uidvalidity)
+{
+	size_t cap = sizeof(c->let_go) / sizeof(c->let_go[0]);
+	size_t n = c->n_let_go < cap ? c->n_let_go : cap;
+	for (size_t i = 0; i < n; i++)
+		if (c->let_go[i].uidvalidity == uidvalidity)
+			return c->let_go[i].uidnext ? c->let_go[i].uidnext : 1;
+	for (size_t i = 0; i < c->nboxes; i++) {
+		struct store_mailbox_state st;
+		if (c->boxes[i].id != b->id &&
+		    store_mailbox_get_state(&st, c->store, c->boxes[i].id) ==
+		            0 &&
+		    st.uidvalidity == uidvalidity)
+			return st.uidnext ? st.uidnext : 1;
+	}
+	return 0;
+}
+
 /* on_new_mail for mail that arrived while we watched, once it is in the
  * cache (a notifier may query it at once). */
 void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
@@ -496,6 +530,12 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		sync_beat(c);
 		p->new_from = new_from;
 		p->epoch_known = st->last_sync != STORE_NO_TIME;
+		/* A mailbox renamed here: its messages below the UIDNEXT
+		 * cached where it was moved with it (until its first sync
+		 * under this name is done). */
+		const struct sync_box *own = own_box(c, b);
+		if (!p->epoch_known && own && own->moved_uidnext > new_from)
+			p->new_from = own->moved_uidnext;
 		p->body_cap = c->conf->bodies != CONF_BODIES_NONE
 		                      ? conf_body_cap(c->conf)
 		                      : 0;
@@ -1026,10 +1066,22 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 	if (st.uidvalidity != info.uidvalidity) {
 		/* Whatever QRESYNC said was about the old epoch. */
 		sync_pending_drop(&p);
-		if (st.uidvalidity)
+		/* A mailbox renamed onto this name (two swapped, explore45):
+		 * its messages came with it; new mail is above the UIDNEXT
+		 * it had. */
+		struct sync_box *own = own_box(c, b);
+		if (own)
+			own->moved_uidnext =
+			        c->conf->on_new_mail &&
+			                        (c->live || c->announce_known)
+			                ? moved_epoch(c, b, info.uidvalidity)
+			                : 0;
+		if (st.uidvalidity) {
 			log_notice(c->conf->name, b->name,
 			           "UIDVALIDITY changed (%u -> %u): refetching",
 			           st.uidvalidity, info.uidvalidity);
+			sync_let_go(c, st.uidvalidity, st.uidnext);
+		}
 		p.want_reset = true;
 		p.reset_uidvalidity = info.uidvalidity;
 		/* Not synced in this epoch until converge() says so: the

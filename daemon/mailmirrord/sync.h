@@ -46,6 +46,9 @@ struct sync_box {
 	bool bodies_checked; /* every cached message has its body (when
 	                        bodies are configured) */
 	bool unlisted;       /* the last LIST left it out, STATUS found it */
+	/* Its UIDVALIDITY became one another mailbox had, cached up to this
+	 * UIDNEXT (sync.c moved_epoch); 0: none */
+	uint32_t moved_uidnext;
 	bool shut;           /* its last look failed (EXAMINE or STATUS
 	                        refused, a batch refused): news of it cannot
 	                        reach the cache, so it is not live */
@@ -157,7 +160,19 @@ struct sync_ctx {
 	                            (sync_apply_unsolicited), or 0 */
 	/* An EXAMINE left UIDVALIDITY out, and the log said so (once). */
 	bool told_status_uidvalidity;
+	/* The last epochs the cache let go (a mailbox dropped, an epoch
+	 * replaced), a ring: one that comes back under a name is a mailbox
+	 * renamed there, whose messages below the UIDNEXT cached are no new
+	 * mail (sync_let_go). */
+	struct {
+		uint32_t uidvalidity, uidnext;
+	} let_go[16];
+	size_t n_let_go;
 };
+
+/* Remembers that the cache let go of a mailbox's epoch uidvalidity, whose
+ * messages it held up to uidnext. */
+void sync_let_go(struct sync_ctx *c, uint32_t uidvalidity, uint32_t uidnext);
 
 /* Prepares c for a new connection h (ENABLE CONDSTORE/QRESYNC when offered)
  * and installs the handler of unsolicited responses. */

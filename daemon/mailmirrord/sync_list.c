@@ -315,6 +315,7 @@ static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
 	if (store_mailbox_delete(c->store, box->id) < 0)
 		return sync_fail_store(c, "delete mailbox");
 	sync_text_forgotten(c, st.exists);
+	sync_let_go(c, st.uidvalidity, st.uidnext);
 	log_msg(loglimit_level(&u->drops, LOG_LEVEL_NOTICE), c->conf->name,
 	        box->name, "mailbox gone from the server; dropped");
 	return SYNC_OK;

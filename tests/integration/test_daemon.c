@@ -1194,6 +1194,43 @@ Test(daemon, on_new_mail_runs_for_mail_that_came_during_a_reload,
 	teardown(&f);
 }
 
+/* explore45: two mailboxes that swap names come back under each other's
+ * name with a new UIDVALIDITY each, and their messages were fetched as
+ * new: on_new_mail ran for every old message. They moved with their
+ * mailbox; what arrives after is new. */
+Test(daemon, on_new_mail_skips_mailboxes_that_swap_names, .timeout = 120)
+{
+	struct fixture f;
+	char dir[] = "/tmp/mm-hook.XXXXXX";
+	setup_hooked(&f, dir, "dm_hsw", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_hsw dm_hsw/a dm_hsw/b"), 0);
+	cr_assert_eq(sh(CTL " fill dm_hsw/a 2 17"), 0);
+	cr_assert_eq(sh(CTL " fill dm_hsw/b 1 18"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(sh(CTL " rename dm_hsw/a dm_hsw/t && " CTL
+	                    " rename dm_hsw/b dm_hsw/a && " CTL
+	                    " rename dm_hsw/t dm_hsw/b"),
+	             0);
+	cr_assert_eq(sh(CTL " append dm_hsw/a 'after the swap'"), 0);
+	/* The poll (10 s) finds both with new UIDVALIDITYs. */
+	long now_a = cache_count_until(&f,
+	                               "SELECT count(*) FROM messages m JOIN "
+	                               "mailboxes b ON b.id = m.mailbox_id "
+	                               "WHERE b.name = 'dm_hsw/a'",
+	                               2, 30);
+	bool seen = hooked(dir, "^dm_hsw/a|2$");
+	usleep(500000);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(now_a, 2);
+	cr_assert(seen, "no hook for the message after the swap");
+	cr_assert_eq(sh_number("grep -c . %s/hook.log", dir), 1,
+	             "hooks ran for messages that moved with their mailbox");
+	assert_converged(&f, 0);
+	sh("rm -rf %s", dir);
+	teardown(&f);
+}
+
 /* Messages the cache lost (below its UIDNEXT: a server's bogus VANISHED,
  * a crash) are fetched again while the daemon runs, but they are no new
  * mail: on_new_mail runs for none of them, and for what came since. */
