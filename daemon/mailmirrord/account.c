@@ -411,6 +411,18 @@ static void tell_unmatched_idle(struct worker *w)
 
 /* Watches every watched box: NOTIFY where the server has it, else only
  * the primary one (the others are polled). */
+/* The live mark of watched box b, not the primary one, after it was
+ * looked at again: one that will not open (an ACL that lets it be listed
+ * but not read, a shared folder taken away, explore39) gets news through
+ * NOTIFY that cannot reach the cache, and is live again once it opens. */
+static void mark_live_of(struct worker *w, const struct sync_box *b)
+{
+	store_mailbox_set_live(w->store, b->id,
+	                       imap4_has_capability(w->a->h, "IDLE") &&
+	                               w->sync.notify_on && b->notified &&
+	                               !b->shut);
+}
+
 /* The names of the watched mailboxes, one per line (NULL: no memory),
  * to tell whether a new mailbox list changed them. */
 static char *watched_set(const struct worker *w)
@@ -457,10 +469,11 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 	size_t polled = 0;
 	for (size_t i = 0; i < w->sync.nboxes; i++) {
 		const struct sync_box *b = &w->sync.boxes[i];
-		bool covered = b == primary || (notify && b->notified);
-		polled += notify && b->watched && !covered;
-		store_mailbox_set_live(w->store, b->id,
-		                       idle && covered && !b->shut);
+		polled += notify && b->watched && b != primary && !b->notified;
+		if (b == primary)
+			store_mailbox_set_live(w->store, b->id, idle);
+		else
+			mark_live_of(w, b);
 	}
 	if (polled)
 		log_notice(a->conf->name, NULL,
@@ -474,18 +487,6 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 	if (notify && (rc = sync_catch_up(&w->sync, primary)) < 0)
 		return rc;
 	return SYNC_OK;
-}
-
-/* The live mark of watched box b, not the primary one, after it was
- * looked at again: one that will not open (an ACL that lets it be listed
- * but not read, a shared folder taken away, explore39) gets news through
- * NOTIFY that cannot reach the cache, and is live again once it opens. */
-static void mark_live_of(struct worker *w, const struct sync_box *b)
-{
-	store_mailbox_set_live(w->store, b->id,
-	                       imap4_has_capability(w->a->h, "IDLE") &&
-	                               w->sync.notify_on && b->notified &&
-	                               !b->shut);
 }
 
 /* mark_live_of every watched box but primary, after a poll. */

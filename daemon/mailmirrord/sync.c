@@ -378,10 +378,9 @@ static struct sync_box *own_box(struct sync_ctx *c, const struct sync_box *b)
 
 void sync_let_go(struct sync_ctx *c, uint32_t uidvalidity, uint32_t uidnext)
 {
-	size_t cap = sizeof(c->let_go) / sizeof(c->let_go[0]);
 	if (!uidvalidity)
 		return;
-	size_t i = c->n_let_go++ % cap;
+	size_t i = c->n_let_go++ % SYNC_LET_GO_MAX;
 	c->let_go[i].uidvalidity = uidvalidity;
 	c->let_go[i].uidnext = uidnext;
 }
@@ -394,8 +393,8 @@ void sync_let_go(struct sync_ctx *c, uint32_t uidvalidity, uint32_t uidnext)
 static uint32_t moved_epoch(struct sync_ctx *c, const struct sync_box *b,
                             uint32_t uidvalidity)
 {
-	size_t cap = sizeof(c->let_go) / sizeof(c->let_go[0]);
-	size_t n = c->n_let_go < cap ? c->n_let_go : cap;
+	size_t n =
+	        c->n_let_go < SYNC_LET_GO_MAX ? c->n_let_go : SYNC_LET_GO_MAX;
 	for (size_t i = 0; i < n; i++)
 		if (c->let_go[i].uidvalidity == uidvalidity)
 			return c->let_go[i].uidnext ? c->let_go[i].uidnext : 1;

@@ -70,6 +70,9 @@ typedef void sync_text_fn(void *payload);
 /* rows left the full-text index (bodies trimmed, a mailbox dropped). */
 typedef void sync_forgot_fn(void *payload, uint64_t rows);
 
+/* How many epochs the cache let go a session remembers (sync_let_go). */
+#define SYNC_LET_GO_MAX 16
+
 struct sync_ctx {
 	/* set by the caller */
 	const struct conf_account *conf;
@@ -166,7 +169,7 @@ struct sync_ctx {
 	 * mail (sync_let_go). */
 	struct {
 		uint32_t uidvalidity, uidnext;
-	} let_go[16];
+	} let_go[SYNC_LET_GO_MAX];
 	size_t n_let_go;
 };
 
