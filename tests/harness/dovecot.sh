@@ -225,6 +225,11 @@ last_valid_gid = $gid
 
 mail_location = maildir:~/Maildir
 mailbox_list_index = yes
+# Dovecot watches a NOTIFY session's list index log with inotify by inode:
+# once the log is rotated (the suite's many tests share one account, and
+# rotate it), news of mailboxes not selected waits for this check, 30 s
+# by default, longer than a test waits.
+mailbox_idle_check_interval = 1 secs
 mail_fsync = never
 mail_max_userip_connections = 1000
 
