@@ -213,20 +213,53 @@ char *out_json_clean(const char *json)
 	return res;
 }
 
+/* Characters a terminal draws on the one before them: a skin tone on its
+ * emoji, variation selectors and the marks wcwidth counts as no cell. */
+static bool joins_previous(uint32_t c)
+{
+	return (c >= 0x1f3fb && c <= 0x1f3ff) || charset_cells(c) == 0;
+}
+
+#define ZWJ 0x200d
+
+/* The bytes of the glyph at p, as a terminal draws it, and its cells in
+ * *cells: a character with what joins it, and emoji joined by ZWJ (a
+ * family of four is one glyph of two cells, which wcwidth counts as eight).
+ * A table cut inside one would leave half a family, or a ZWJ that joins
+ * the ellipsis. */
+static size_t next_glyph(const unsigned char *p, size_t n, size_t *cells)
+{
+	uint32_t c;
+	size_t len = utf8_decode(p, n, &c);
+
+	if (len == 0)
+		len = 1, c = 0xfffd;
+	int cw = charset_cells(c);
+	*cells = cw < 0 ? 1 : (size_t)cw;
+	while (len < n) {
+		size_t more = utf8_decode(p + len, n - len, &c);
+		if (more == 0 || !joins_previous(c))
+			break;
+		len += more;
+		if (c == ZWJ && len < n) {
+			/* the character joined, with its own joiners */
+			more = utf8_decode(p + len, n - len, &c);
+			if (more == 0)
+				break;
+			len += more;
+		}
+	}
+	return len;
+}
+
 size_t out_width(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), w = 0;
 
 	while (n > 0) {
-		uint32_t c;
-		size_t len = utf8_decode(p, n, &c);
-		int cw;
-
-		if (len == 0)
-			len = 1, c = 0xfffd;
-		cw = charset_cells(c);
-		w += cw < 0 ? 1 : (size_t)cw;
+		size_t cells, len = next_glyph(p, n, &cells);
+		w += cells;
 		p += len, n -= len;
 	}
 	return w;
@@ -340,13 +373,8 @@ static void put_cell(struct out *o, const char *s, size_t width, bool right,
 
 		pay_spaces(o, owed);
 		while (n > 0) {
-			uint32_t c;
-			size_t len = utf8_decode(p, n, &c);
-			int cw = charset_cells(c);
-			size_t cells = cw < 0 ? 1 : (size_t)cw;
+			size_t cells, len = next_glyph(p, n, &cells);
 
-			if (len == 0)
-				len = 1;
 			if (used + cells + 1 > width)
 				break;
 			if (fwrite(p, 1, len, o->f) != len)

@@ -98,3 +98,37 @@ Test(charset, json_for_an_8bit_terminal_is_ascii, .fini = remove_locale)
 	cr_assert_str_eq(j, "{\"s\":\"\\u00db \\ud83d\\ude00 \\ufffd\"}");
 	free(j);
 }
+
+/* explore42: a family emoji (four people joined by ZWJ) is one glyph of
+ * two cells, which wcwidth counts as eight, and a table cut inside it
+ * left a ZWJ joined to the "~" after it. A skin tone is part of its
+ * emoji's glyph too. */
+#define FAMILY                                                                 \
+	"\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"             \
+	"\xf0\x9f\x91\xa7\xe2\x80\x8d\xf0\x9f\x91\xa6"
+#define THUMB_TONE "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbb"
+
+Test(charset, emoji_joined_by_zwj_are_one_glyph)
+{
+	cr_assert_not_null(setlocale(LC_ALL, "C"));
+	cr_assert_eq(charset_init(), 0);
+	cr_assert_eq(out_width(FAMILY), 2);
+	cr_assert_eq(out_width(THUMB_TONE), 2);
+	cr_assert_eq(out_width("a" FAMILY "b" THUMB_TONE "c"), 7);
+
+	static const struct out_col cols[] = {{"S", 5, false, true}};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	cr_assert_not_null(mem);
+	struct out o;
+	out_begin(&o, mem, OUT_TABLE, cols, 1);
+	const char *rows[][1] = {{"ab" FAMILY "cd"}, {"abcd" FAMILY}};
+	out_row(&o, rows[0]);
+	out_row(&o, rows[1]);
+	cr_assert_eq(out_end(&o), 0);
+	fclose(mem);
+	/* whole, or left out whole */
+	cr_assert_str_eq(buf, "S\nab" FAMILY "~\nabcd~\n");
+	free(buf);
+}
