@@ -83,8 +83,9 @@ static const struct qcol status_cols[] = {
 	 "THEN 'never' ELSE " LOCAL_MINUTE("b.last_sync") " END",
 	 "last_sync", "b.last_sync"},
 	{{"MODE", 0, false, false},
-	 "CASE WHEN b.id IS NULL THEN NULL "
-	 "WHEN NOT :running THEN '\xe2\x80\x94' " /* an em dash */
+	 /* Empty without a daemon (STATE says so): a script splitting on
+	  * tabs meets "live", "polled" or nothing (explore36). */
+	 "CASE WHEN b.id IS NULL OR NOT :running THEN NULL "
 	 "WHEN b.live THEN 'live' ELSE 'polled' END",
 	 "live", "CASE WHEN b.id IS NULL THEN NULL "
 		 "ELSE json(CASE WHEN :running AND b.live THEN 'true' "

@@ -599,12 +599,12 @@ Test(query, status_without_a_daemon_says_so)
 	open_mode(OUT_TSV);
 	cr_assert_eq(query_status(&q, NULL), QUERY_OK, "%s", q.err);
 	cr_assert_str_eq(output(),
-	                 "home\tnot running\tINBOX\t0\t0\tnever\t\xe2\x80\x94"
+	                 "home\tnot running\tINBOX\t0\t0\tnever\t"
 	                 "\t\t\tlogin failed\n"
 	                 "work\tnot running\tINBOX\t3\t2\t2023-11-14 22:13\t"
-	                 "\xe2\x80\x94\t\t\t\n"
+	                 "\t\t\t\n"
 	                 "work\tnot running\tLists/dev\t0\t0\tnever\t"
-	                 "\xe2\x80\x94\t1/40\t\t\n");
+	                 "\t1/40\t\t\n");
 	query_close(&q);
 
 	/* JSON keeps the state the cache holds, and says the rest. */
