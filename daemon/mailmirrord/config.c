@@ -7,6 +7,7 @@
 #include "mailmirrord/log.h"
 #include "mailmirrord/plan.h"
 #include "mailmirrord/secret.h"
+#include "mailmirrord/trust.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -600,6 +601,7 @@ static char *read_text(struct loader *L, const char *from, const char *file,
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	const char *why = NULL;
+	char distrust[PATH_MAX + 256];
 	if (fd < 0)
 		why = strerror(errno);
 	else if (fstat(fd, &st) < 0)
@@ -616,6 +618,10 @@ static char *read_text(struct loader *L, const char *from, const char *file,
 		                "anyone may write this file (mode %04o), and "
 		                "so run commands as mailmirrord; chmod o-w %s",
 		                (unsigned)(st.st_mode & 07777), file);
+		close(fd);
+		return NULL;
+	} else if (trust_check(file, &st, distrust, sizeof(distrust)) < 0) {
+		conf_errors_add(L->errs, file, 0, "%s", distrust);
 		close(fd);
 		return NULL;
 	}

@@ -5,8 +5,10 @@
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
 #include "mailmirrord/redact.h"
+#include "mailmirrord/trust.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -109,6 +111,11 @@ static int check_stat(const struct stat *st, const char *path, char *err,
 		        err, errsz, NULL,
 		        "password_file %s is writable by others (chmod 600)",
 		        path);
+	/* Its owner reads the password, and may put another in its place. */
+	char why[PATH_MAX + 256];
+	if (trust_check(path, st, why, sizeof(why)) < 0)
+		return fail(err, errsz, NULL, "password_file %s: %s", path,
+		            why);
 	return 0;
 }
 
