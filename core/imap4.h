@@ -1047,6 +1047,10 @@ IMAP4_API int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 IMAP4_API int imap4_wake(imap4 *h);
 
 IMAP4_API int imap4_list(imap4 *h, const char *reference, const char *pattern);
+/* LOGIN. The capabilities are read again after it (from its [CAPABILITY],
+ * else by a CAPABILITY command), yet its result stays the last command's:
+ * imap4_completion() and the data are the login's, [ALERT]s included, as
+ * after imap4_authenticate and imap4_starttls. */
 IMAP4_API int imap4_login(imap4 *h, const char *user, const char *password);
 IMAP4_API int imap4_login_cram_md5(imap4 *h, const char *user,
 				   const char *password);

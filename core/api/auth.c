@@ -23,7 +23,7 @@ int imap4_after_auth(imap4 *h, unsigned caps_gen_before)
 	 * server sent one, else ask. */
 	if (h->sess.caps_gen != caps_gen_before)
 		return IMAP4_OK;
-	int rc = imap4_refresh_caps(h);
+	int rc = imap4_refresh_caps_after(h);
 	return rc < 0 ? rc : imap4_ok(h);
 }
 

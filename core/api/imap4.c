@@ -178,6 +178,58 @@ int imap4_refresh_caps(imap4 *h)
 	return rc ? rc : imap4_run(h, &run);
 }
 
+/* A command's result: its data, the arena they live in, its completion. */
+struct result {
+	struct imap4_arena arena;
+	const imap4_resp **data;
+	size_t ndata, adata, data_bytes, dropped;
+	unsigned over_limit;
+	const imap4_resp *completion;
+};
+
+static void take_result(struct result *r, imap4 *h)
+{
+	*r = (struct result){
+	        .arena = h->data_arena,
+	        .data = h->data,
+	        .ndata = h->ndata,
+	        .adata = h->adata,
+	        .data_bytes = h->data_bytes,
+	        .dropped = h->dropped,
+	        .over_limit = h->over_limit,
+	        .completion = h->completion,
+	};
+	imap4_arena_init(&h->data_arena, h->data_arena.cap);
+	h->data = NULL;
+	h->ndata = h->adata = h->data_bytes = h->dropped = 0;
+	h->over_limit = 0;
+	h->completion = NULL;
+}
+
+static void give_result(imap4 *h, struct result *r)
+{
+	imap4_arena_clear(&h->data_arena);
+	free(h->data);
+	h->data_arena = r->arena;
+	h->data = r->data;
+	h->ndata = r->ndata;
+	h->adata = r->adata;
+	h->data_bytes = r->data_bytes;
+	h->dropped = r->dropped;
+	h->over_limit = r->over_limit;
+	h->completion = r->completion;
+}
+
+int imap4_refresh_caps_after(imap4 *h)
+{
+	struct result kept;
+
+	take_result(&kept, h);
+	int rc = imap4_refresh_caps(h);
+	give_result(h, &kept);
+	return rc;
+}
+
 static void tls_params(const imap4 *h, struct imap4_tls_params *p)
 {
 	p->servername = h->servername ? h->servername : h->host;
@@ -236,7 +288,7 @@ int imap4_starttls(imap4 *h)
 	h->tls = true;
 	/* RELIABILITY rule 2: nothing learnt in cleartext is kept. */
 	imap4_session_forget(&h->sess);
-	return imap4_refresh_caps(h);
+	return imap4_refresh_caps_after(h);
 }
 
 static int read_greeting(imap4 *h)

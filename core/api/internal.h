@@ -136,6 +136,12 @@ int imap4_open_transport(imap4 **out, struct imap4_transport *t,
 /* Reads capabilities again with a CAPABILITY command. */
 int imap4_refresh_caps(imap4 *h);
 
+/* The same after a command (LOGIN, AUTHENTICATE, STARTTLS) whose result
+ * stays the last command's: its completion, [ALERT] and all, is what its
+ * caller reads, as imaplib's method returns it. The CAPABILITY's own
+ * error, if it fails, is the last error. */
+int imap4_refresh_caps_after(imap4 *h);
+
 /* ---- io.c */
 
 #define OVER_DATA       1u /* the untagged responses kept */

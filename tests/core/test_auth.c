@@ -58,6 +58,41 @@ Test(auth, login_quotes_password_and_trace_hides_it)
 	api_done(&t);
 }
 
+/* explore48: the CAPABILITY asked after a login without [CAPABILITY]
+ * became the last command, and the login's [ALERT]s (the tagged OK's and
+ * an untagged one) were nowhere for the caller to show: the login's result
+ * stays the last command's, as imaplib's login() returns it. */
+Test(auth, a_login_keeps_its_alerts_past_the_capability_after_it)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * OK [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG LOGIN joe \"pw\"\n"
+	                    "S: * OK [ALERT] mailbox almost full\n"
+	                    "S: $TAG OK [ALERT] your password expires\n"
+	                    "C: $TAG CAPABILITY\n"
+	                    "S: * CAPABILITY IMAP4rev1 MOVE\n"
+	                    "S: $TAG OK done\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: $TAG OK noop\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_login(h, "joe", "pw"), IMAP4_OK);
+	cr_assert(imap4_has_capability(h, "MOVE"));
+	const imap4_resp *c = imap4_completion(h);
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->code, "ALERT");
+	cr_assert_str_eq(c->text, "your password expires");
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_str_eq(imap4_data_at(h, 0)->code, "ALERT");
+	cr_assert_str_eq(imap4_data_at(h, 0)->text, "mailbox almost full");
+	/* and the next command's result is its own */
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_str_eq(imap4_completion(h)->text, "noop");
+	cr_assert_eq(imap4_data_count(h), 0);
+	api_done(&t);
+}
+
 Test(auth, password_as_atom_lookalike_is_still_quoted)
 {
 	struct api_test t;
@@ -238,6 +273,8 @@ Test(auth, authenticate_cancel_sends_star)
 	cr_assert_lt(imap4_authenticate(h, "X-TEST", converse, &c), 0);
 	cr_assert_eq(imap4_state(h), IMAP4_STATE_NONAUTH);
 	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_str_eq(imap4_completion(h)->text, "noop");
+	cr_assert_eq(imap4_data_count(h), 0);
 	api_done(&t);
 }
 

@@ -2279,6 +2279,30 @@ Test(hostile, a_login_alert_is_a_warning, .timeout = 60)
 	done(&h);
 }
 
+/* explore48: the ALERT of a tagged OK without [CAPABILITY] was lost, the
+ * CAPABILITY asked after it read in its place. */
+Test(hostile, an_alert_in_the_login_ok_is_a_warning, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, GREETING "C~ $TAG LOGIN \n"
+	                  "S: $TAG OK [ALERT] Your mail moves on Monday\n"
+	                  "C: $TAG CAPABILITY\n"
+	                  "S: * CAPABILITY IMAP4rev1\n"
+	                  "S: $TAG OK done\n");
+	add_box(&sc, "ho_alertok", 0);
+	add(&sc, LOGOUT);
+	start(&h, "ho_alertok", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_log(&h,
+	          "warning: [hostile] the server's alert: Your mail moves on "
+	          "Monday",
+	          NULL);
+	done(&h);
+}
+
 /* An ALERT that echoes the credentials in another form than the raw
  * password (base64 of LOGIN's or PLAIN's, the quoted string) is masked:
  * only raw pieces were (explore33). */
