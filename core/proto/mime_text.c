@@ -129,10 +129,47 @@ static int delimiter(const struct ctx *c, const char *q, bool *close,
 	return -1;
 }
 
+/* The colon of the header field (RFC 5322 2.2: a name of printable
+ * characters, then ':', blanks allowed before it) the line p..le is, or
+ * NULL when it is none; *name_end where its name ends. */
+static const char *field_colon(const char *p, const char *le,
+                               const char **name_end)
+{
+	const char *q = p;
+	while (q < le && *q != ':' && (unsigned char)*q > ' ' && *q != 0x7f)
+		q++;
+	*name_end = q;
+	while (q < le && (*q == ' ' || *q == '\t'))
+		q++;
+	return q < le && *q == ':' && *name_end > p ? q : NULL;
+}
+
+/* Whether the header block goes on past the line p..nl that is no header
+ * field, as Dovecot reads it: a stray line after a field, or an mbox
+ * "From " line before the first, when a field follows. Else the line is
+ * the start of the text (a block with no empty line after it, or no
+ * block: "just some text\nwith: a colon later" is text). */
+static bool stray_line(const char *p, const char *nl, const char *end,
+                       bool after_field)
+{
+	if (!after_field && ((size_t)(end - p) < 5 || memcmp(p, "From ", 5)))
+		return false;
+	if (nl == NULL || nl + 1 >= end)
+		return false;
+	p = nl + 1;
+	const char *name_end;
+	const char *eol = memchr(p, '\n', (size_t)(end - p));
+	const char *le = eol ? eol : end;
+	if (le > p && le[-1] == '\r')
+		le--;
+	return field_colon(p, le, &name_end) != NULL;
+}
+
 /* Reads a header block (RFC 5322 2.2, 3.6) from c->p up to and through
  * its empty line. It also ends, before the line, at a delimiter (a part
- * with no body) and at a line that is no header field: RFC 2045 allows a
- * part without a header block, and senders forget the empty line. */
+ * with no body) and at a line that is no header field, unless a field
+ * follows it: RFC 2045 allows a part without a header block, and senders
+ * forget the empty line. */
 static void parse_header(struct ctx *c, struct fields *f)
 {
 	const char *p = c->p, *end = c->end;
@@ -158,15 +195,15 @@ static void parse_header(struct ctx *c, struct fields *f)
 		if (le - p >= 2 && p[0] == '-' && p[1] == '-' &&
 		    delimiter(c, p, &close, &after) >= 0)
 			break;
-		const char *q = p;
-		while (q < le && *q != ':' && (unsigned char)*q > ' ' &&
-		       *q != 0x7f)
-			q++;
-		const char *name_end = q;
-		while (q < le && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q == le || *q != ':' || name_end == p)
-			break;
+		const char *name_end;
+		const char *q = field_colon(p, le, &name_end);
+		if (q == NULL) {
+			if (!stray_line(p, nl, end, p > c->p))
+				break;
+			cur = NULL;
+			p = next;
+			continue;
+		}
 		int i = field_index(p, (size_t)(name_end - p));
 		cur = NULL;
 		if (i >= 0 && !f->f[i].p) {

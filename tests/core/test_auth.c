@@ -273,8 +273,6 @@ Test(auth, authenticate_cancel_sends_star)
 	cr_assert_lt(imap4_authenticate(h, "X-TEST", converse, &c), 0);
 	cr_assert_eq(imap4_state(h), IMAP4_STATE_NONAUTH);
 	cr_assert_eq(imap4_noop(h), IMAP4_OK);
-	cr_assert_str_eq(imap4_completion(h)->text, "noop");
-	cr_assert_eq(imap4_data_count(h), 0);
 	api_done(&t);
 }
 

@@ -426,6 +426,39 @@ Test(mime_text, bare_lf)
 	expect("Subject: x\n\na\rb\r\nc", "a\nb\nc");
 }
 
+/* explore46: an mbox "From " line before the header, or a stray line in
+ * it, ended the header there: the whole message, boundaries and the
+ * attachment's base64 with it, was taken for its text. The block goes on,
+ * as Dovecot reads it. */
+Test(mime_text, a_line_that_is_no_field_inside_a_header_is_passed_over)
+{
+	static const char rest[] =
+	        "From: a@x\r\n"
+	        "Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+	        "--B\r\n"
+	        "Content-Type: text/plain; charset=utf-8\r\n"
+	        "Content-Transfer-Encoding: base64\r\n\r\n"
+	        "SGVsbG8gd8O2cmxk\r\n"
+	        "--B\r\n"
+	        "Content-Type: application/pdf; name=\"secret.pdf\"\r\n"
+	        "Content-Transfer-Encoding: base64\r\n\r\n"
+	        "JVBERi0xLjQKc2VjcmV0Y29udGVudA==\r\n"
+	        "--B--\r\n";
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg),
+	         "From sender@example.org Mon Jan  1 "
+	         "00:00:00 2024\r\n%s",
+	         rest);
+	expect(msg, "Hello w\xc3\xb6rld\n\nsecret.pdf");
+	snprintf(msg, sizeof(msg), "Subject: x\r\nthis line has no colon\r\n%s",
+	         rest);
+	expect(msg, "Hello w\xc3\xb6rld\n\nsecret.pdf");
+	/* no field after it: the text begins there */
+	expect("Subject: x\r\nHello\r\nthere\r\n", "Hello\nthere");
+	expect("From nobody\r\njust text\r\n", "From nobody\njust text");
+}
+
 Test(mime_text, part_without_header_block)
 {
 	expect("Content-Type: multipart/mixed; boundary=b\r\n\r\n"
