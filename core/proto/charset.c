@@ -22,6 +22,7 @@ enum kind {
 	K_AUTO,   /* unlabelled or US-ASCII: UTF-8, else windows-1252 */
 	K_CP1252, /* windows-1252, and the labels that mean it */
 	K_ICONV,
+	K_UNICODE, /* UTF-16 or UTF-32: iconv once the first bytes are seen */
 };
 
 static const struct {
@@ -86,6 +87,34 @@ static const char *iconv_name(const char *label)
 		if (strcasecmp(label, aliases[i].label) == 0)
 			return aliases[i].iconv_name;
 	return label;
+}
+
+/* RFC 2781 4.3: UTF-16 without a byte order mark is big-endian (glibc's
+ * iconv reads it in the machine's order), and RFC 2781's reasoning holds
+ * for UTF-32. The unit (2 or 4) of name when it is one of them, else 0. */
+static size_t unicode_unit(const char *name)
+{
+	if (strcasecmp(name, "UTF-16") == 0 || strcasecmp(name, "UTF16") == 0)
+		return 2;
+	if (strcasecmp(name, "UTF-32") == 0 || strcasecmp(name, "UTF32") == 0)
+		return 4;
+	return 0;
+}
+
+/* The iconv name for text of that unit starting with p[0..len), and in
+ * *bom the length of its byte order mark, which it drops. */
+static const char *unicode_order(size_t unit, const unsigned char *p,
+                                 size_t len, size_t *bom)
+{
+	static const unsigned char le16[] = {0xff, 0xfe}, be16[] = {0xfe, 0xff},
+	                           le32[] = {0xff, 0xfe, 0, 0},
+	                           be32[] = {0, 0, 0xfe, 0xff};
+	bool le = len >= unit && memcmp(p, unit == 2 ? le16 : le32, unit) == 0;
+	bool be = len >= unit && memcmp(p, unit == 2 ? be16 : be32, unit) == 0;
+	*bom = le || be ? unit : 0;
+	if (unit == 2)
+		return le ? "UTF-16LE" : "UTF-16BE";
+	return le ? "UTF-32LE" : "UTF-32BE";
 }
 
 static bool valid_label(const char *s)
@@ -232,7 +261,11 @@ int imap4_charset_convert(struct imap4_buf *out, const char *label,
 		return convert_utf8(out, (const unsigned char *)bytes, len);
 	if (strcasecmp(name, "WINDOWS-1252") == 0)
 		return convert_cp1252(out, (const unsigned char *)bytes, len);
-	return convert_iconv(out, name, bytes, len);
+	size_t unit = unicode_unit(name), bom = 0;
+	if (unit)
+		name = unicode_order(unit, (const unsigned char *)bytes, len,
+		                     &bom);
+	return convert_iconv(out, name, bytes + bom, len - bom);
 }
 
 /* ---------------------------------------------------------- lenient */
@@ -258,9 +291,31 @@ int imap4_charset_stream_open(struct imap4_charset_stream *cs,
 		cs->kind = K_CP1252;
 		return 1;
 	}
+	if (unicode_unit(name)) {
+		cs->kind = K_UNICODE;
+		cs->unit = unicode_unit(name);
+		return 1;
+	}
 	iconv_t cd = iconv_open("UTF-8", name);
 	if (cd == (iconv_t)-1)
 		return errno == ENOMEM ? IMAP4_ENOMEM : 0;
+	cs->cd = cd;
+	cs->kind = K_ICONV;
+	return 1;
+}
+
+/* The first bytes of UTF-16 or UTF-32 tell its order: the converter is
+ * opened then. 1 when it is, 0 when more bytes are needed to tell. */
+static int open_unicode(struct imap4_charset_stream *cs, const char *in,
+                        size_t len, bool last, size_t *bom)
+{
+	if (len < cs->unit && !last)
+		return 0;
+	iconv_t cd = iconv_open(
+	        "UTF-8",
+	        unicode_order(cs->unit, (const unsigned char *)in, len, bom));
+	if (cd == (iconv_t)-1)
+		return IMAP4_ENOMEM; /* glibc has both orders */
 	cs->cd = cd;
 	cs->kind = K_ICONV;
 	return 1;
@@ -391,7 +446,7 @@ static inline size_t same_span(const struct imap4_charset_stream *cs,
 	size_t i = 0;
 
 	/* iconv's charsets need not be ASCII-compatible (UTF-16, UTF-7) */
-	if (cs->kind == K_ICONV)
+	if (cs->kind == K_ICONV || cs->kind == K_UNICODE)
 		return 0;
 	/* A whole body goes through here: runs of ASCII without NUL are
 	 * stepped over a word at a time, so that only a NUL or an 8-bit
@@ -436,6 +491,16 @@ int imap4_charset_stream_feed(struct imap4_charset_stream *cs,
 
 	*used = 0;
 	switch (cs->kind) {
+	case K_UNICODE: {
+		size_t bom = 0;
+		int rc = open_unicode(cs, in, len, last, &bom);
+		if (rc <= 0)
+			return rc;
+		rc = feed_iconv((iconv_t)cs->cd, out, in + bom, len - bom, last,
+		                used);
+		*used += bom;
+		return rc;
+	}
 	case K_ICONV:
 		return feed_iconv((iconv_t)cs->cd, out, in, len, last, used);
 	case K_CP1252:

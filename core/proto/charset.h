@@ -31,7 +31,8 @@ int imap4_charset_convert(struct imap4_buf *out, const char *label,
  * The struct is the caller's; its fields are private. */
 struct imap4_charset_stream {
 	int kind;
-	void *cd; /* iconv_t, or NULL */
+	void *cd;    /* iconv_t, or NULL */
+	size_t unit; /* UTF-16 (2) or UTF-32 (4) before its order is known */
 };
 
 /* Prepares a stream for label (NULL or "" when the text has none: then, as

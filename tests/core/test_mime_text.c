@@ -3,6 +3,7 @@
  * limits, and what hostile input must not do. */
 #include "imap4.h"
 #include "mime_test.h"
+#include "proto/charset.h"
 #include "proto/mime_text.h"
 #include "util/buf.h"
 
@@ -97,6 +98,40 @@ Test(mime_text, iconv_charsets)
 	       "//5HAHIA/ADfAGUA\r\n",
 	       "Gr\xc3\xbc\xc3\x9f"
 	       "e");
+}
+
+/* explore46: UTF-16 without a byte order mark was read little-endian
+ * (glibc's iconv takes the machine's order): RFC 2781 4.3 says
+ * big-endian. A mark of either order is read and dropped; UTF-32 alike. */
+static void expect_grusse(const char *charset, const char *base64)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg),
+	         "Content-Type: text/plain; charset=%s\r\n"
+	         "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n",
+	         charset, base64);
+	expect(msg, "Gr\xc3\xbc\xc3\x9f"
+	            "e");
+}
+
+Test(mime_text, utf16_and_utf32_without_a_mark_are_big_endian)
+{
+	expect_grusse("utf-16", "AEcAcgD8AN8AZQ==");
+	expect_grusse("UTF-16", "/v8ARwByAPwA3wBl");
+	expect_grusse("utf-16", "//5HAHIA/ADfAGUA");
+	expect_grusse("utf-32", "AAAARwAAAHIAAAD8AAAA3wAAAGU=");
+	expect_grusse("utf-32", "//4AAEcAAAByAAAA/AAAAN8AAABlAAAA");
+	expect_grusse("utf-16le", "RwByAPwA3wBlAA==");
+
+	struct imap4_buf b;
+	imap4_buf_init(&b, 0);
+	cr_assert_eq(imap4_charset_convert(&b, "utf-16", "\0G\0r", 4), 1);
+	cr_assert_str_eq(b.data, "Gr");
+	imap4_buf_reset(&b);
+	cr_assert_eq(imap4_charset_convert(&b, "utf-16", "\xff\xfeG\0r\0", 6),
+	             1);
+	cr_assert_str_eq(b.data, "Gr");
+	imap4_buf_clear(&b);
 }
 
 Test(mime_text, characters_cut_between_pieces)
