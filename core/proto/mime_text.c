@@ -655,6 +655,14 @@ static int multipart(struct ctx *c, unsigned depth, const struct fields *f,
 	return rc;
 }
 
+/* A message attached as a file (forwarded "as attachment"): its name, as
+ * any attachment's, before its text. */
+static int named_message(struct ctx *c, const struct fields *f)
+{
+	imap4_mime_sink_part(&c->sink);
+	return name_line(c, f);
+}
+
 /* RFC 2046 5.2.1 allows a message/rfc822 part in 7bit, 8bit or binary
  * only, but some clients forward one in base64 (or quoted-printable): it
  * is decoded and read as a 7bit one is, so that a search finds its text
@@ -672,6 +680,8 @@ static int encoded_message(struct ctx *c, const struct fields *f,
 
 	if (c->nested || c->sink.cut)
 		return leaf_body(c, f, t, body, body_end);
+	if ((rc = named_message(c, f)) != 0)
+		return rc;
 	imap4_buf_init(&msg, 0);
 	rc = cte == MIME_CTE_BASE64
 	             ? imap4_mime_base64_decode(&msg, &b64, body, n)
@@ -736,7 +746,9 @@ static int entity(struct ctx *c, unsigned depth, enum kind kind)
 		                                                   f.f[F_CTE].n)
 		                            : MIME_CTE_IDENTITY;
 		if (cte == MIME_CTE_IDENTITY)
-			return entity(c, depth + 1, K_MESSAGE);
+			return (rc = named_message(c, &f)) != 0
+			               ? rc
+			               : entity(c, depth + 1, K_MESSAGE);
 		return encoded_message(c, &f, &t, depth, cte);
 	}
 	return leaf(c, &f, &t);

@@ -528,7 +528,7 @@ Test(mime_reader, message_rfc822_in_base64)
 	put_base64(&msg, inner, strlen(inner));
 	put(&msg, "--b\r\n\r\nafter\r\n--b--\r\n");
 	char *got = text_n(msg.data, msg.len, 0, 0);
-	cr_assert_str_eq(got, "outer text\n\n"
+	cr_assert_str_eq(got, "outer text\n\nfwd.eml\n\n"
 	                      "From: z@example.org\nSubject: inner subject\n\n"
 	                      "inner body\n\nafter");
 	free(got);

@@ -360,6 +360,31 @@ Test(mime_text, message_rfc822_nested_multipart)
 	                  "Inner plain.");
 }
 
+/* explore46: a forwarded message attached as a file lost its name, which
+ * a search looks for as for any attachment's. */
+Test(mime_text, a_message_attached_as_a_file_keeps_its_name)
+{
+	expect("Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+	       "--o\r\n"
+	       "Content-Type: text/plain\r\n\r\n"
+	       "See attached.\r\n"
+	       "--o\r\n"
+	       "Content-Type: message/rfc822; name=\"fwd.eml\"\r\n"
+	       "Content-Disposition: attachment; filename=\"fwd.eml\"\r\n"
+	       "\r\n"
+	       "From: j@example.org\r\n"
+	       "Subject: plans\r\n\r\n"
+	       "Inner text.\r\n"
+	       "--o--\r\n",
+	       "See attached.\n\nfwd.eml\n\nFrom: j@example.org\n"
+	       "Subject: plans\n\nInner text.");
+	/* the one without a name reads as before */
+	expect(forwarded, "See below.\n\n"
+	                  "From: J\xc3\xb6rg <j@example.org>\n"
+	                  "Subject: Pl\xc3\xa4ne for Q3\n\n"
+	                  "Inner plain.");
+}
+
 Test(mime_text, digest_parts_default_to_messages)
 {
 	expect("Content-Type: multipart/digest; boundary=d\r\n\r\n"
