@@ -202,6 +202,11 @@ int sync_trim_bodies(struct sync_ctx *c)
 		total += n;
 	} while (n == TRIM_STEP);
 	sync_text_forgotten(c, total);
+	/* The header sections stay, each queued to be indexed again
+	 * without its text (the bodies' trigger): the indexer is told, or
+	 * it would wait for the next stored text. */
+	if (keep_headers && total)
+		sync_text_stored(c);
 	if (total)
 		log_notice(c->conf->name, NULL,
 		           "removed the cached %s of %zu messages: bodies = "

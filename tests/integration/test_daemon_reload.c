@@ -412,3 +412,27 @@ Test(daemon, a_damaged_cache_is_set_aside_and_mirrored_anew, .timeout = 120)
 	assert_integrity(&f);
 	teardown(&f);
 }
+
+/* explore46: a reload from "full" to "headers" took the texts off and
+ * queued each message for the index again, and nothing told the indexer:
+ * `mailmirror status` said TO INDEX until new mail came. */
+Test(daemon, a_reload_to_headers_leaves_nothing_to_index, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_rlhdr", "bodies = \"full\";");
+	pid_t pid = start_live_with(&f, 12, 41);
+	const char *queued = "SELECT count(*) FROM bodies_unindexed";
+	cr_assert_eq(cache_count_until(&f, queued, 0, 30), 0);
+	conf_replace(&f, "bodies = \"full\"", "bodies = \"headers\"");
+	reload(pid, &f, 1);
+	cr_assert_eq(cache_count_until(&f,
+	                               "SELECT count(*) FROM bodies WHERE "
+	                               "body IS NULL",
+	                               12, 30),
+	             12);
+	cr_assert_eq(cache_count_until(&f, queued, 0, 10), 0,
+	             "the index was not told");
+	cr_assert_eq(stop_daemon(pid), 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
