@@ -45,6 +45,13 @@ static const char *const blocks[] = {
         "caption", "option",  "summary",
 };
 
+/* Elements drawn as a box of their own within a line (an image, a form's
+ * field): the words on each side are two, not one. */
+static const char *const boxes[] = {
+        "td",     "th",     "img",   "input", "textarea", "select",   "button",
+        "iframe", "object", "embed", "video", "audio",    "noscript",
+};
+
 /* A code point that is not a scalar value, or U+0000: see the standard's
  * "numeric character reference end state". */
 #define REPLACEMENT 0xfffd
@@ -202,10 +209,11 @@ static void tag_end(struct mime_html *h)
 		want_newlines(h, 2);
 		return;
 	}
-	if (name_is(h, "td") || name_is(h, "th")) {
-		h->space = true;
-		return;
-	}
+	for (size_t i = 0; i < sizeof(boxes) / sizeof(boxes[0]); i++)
+		if (name_is(h, boxes[i])) {
+			h->space = true;
+			return;
+		}
 	if (name_is(h, "pre")) {
 		if (h->closing && h->pre)
 			h->pre--;

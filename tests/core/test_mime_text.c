@@ -134,6 +134,17 @@ Test(mime_text, utf16_and_utf32_without_a_mark_are_big_endian)
 	imap4_buf_clear(&b);
 }
 
+/* explore46: an image or a form field between two words glued them into
+ * one, which no search found. */
+Test(mime_text, an_image_between_words_keeps_them_apart)
+{
+	expect("Content-Type: text/html\r\n\r\n"
+	       "word4<img src=x alt=\"altword\">word5 "
+	       "<textarea>t1</textarea><textarea>t2</textarea> "
+	       "in<b>one</b>word\r\n",
+	       "word4 word5 t1 t2 inoneword");
+}
+
 Test(mime_text, characters_cut_between_pieces)
 {
 	/* base64 of 120,015 "é", in lines that end inside a character,
