@@ -863,6 +863,12 @@ IMAP4_API const struct imap4_error_info *imap4_last_error(const imap4 *h);
  * max_untagged). */
 IMAP4_API const imap4_resp *imap4_completion(const imap4 *h);
 
+/* Bytes read from the server since the handle was opened (after TLS and
+ * COMPRESS, as the protocol has them): whether a command that ran out of
+ * time was hearing anything at all, as a slow link, or nothing, as a dead
+ * one. */
+IMAP4_API uint64_t imap4_bytes_in(const imap4 *h);
+
 /* Untagged responses of the last command, in arrival order. */
 IMAP4_API size_t imap4_data_count(const imap4 *h);
 IMAP4_API const imap4_resp *imap4_data_at(const imap4 *h, size_t i);

@@ -188,6 +188,7 @@ ssize_t imap4_read(imap4 *h, void *buf, size_t n)
 			return imap4_fail(h, (int)r, "read: %s",
 			                  imap4_strerror((int)r));
 		got += (size_t)r;
+		h->bytes_in += (uint64_t)r;
 	}
 	return (ssize_t)got;
 }

@@ -644,6 +644,11 @@ const struct imap4_error_info *imap4_last_error(const imap4 *h)
 	return h ? &h->err : &no_handle;
 }
 
+uint64_t imap4_bytes_in(const imap4 *h)
+{
+	return h ? h->bytes_in : 0;
+}
+
 const imap4_resp *imap4_completion(const imap4 *h)
 {
 	return h ? h->completion : NULL;

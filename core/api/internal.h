@@ -27,6 +27,7 @@ struct imap4 {
 	struct imap4_reader rd;
 	char *rbuf; /* bytes read, not yet fed: [rpos, rlen) */
 	size_t rpos, rlen;
+	uint64_t bytes_in; /* read from the transport since the handle began */
 	int wake_fd; /* eventfd written by imap4_wake() */
 
 	enum imap4_state state;

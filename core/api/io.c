@@ -322,6 +322,7 @@ int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
 		if (n < 0)
 			return fail_io(h, (int)n, "read");
 		h->rlen = (size_t)n;
+		h->bytes_in += (uint64_t)n;
 	}
 }
 

@@ -321,9 +321,14 @@ static bool tell_id(struct sync_ctx *c, int irc)
 static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
 {
 	char body[64], fields[128] = "";
-	const char *section = sync_body_item(c, body, sizeof(body));
+	/* A link too slow for one message's body in a FETCH (sync.h,
+	 * batch_cap 1): new mail comes without its body, which the backfill
+	 * then fetches in pieces. */
+	bool body_left_out = sync_bodies_in_pieces(c);
+	const char *section =
+	        body_left_out ? "" : sync_body_item(c, body, sizeof(body));
 	bool header_in_body =
-	        c->conf->bodies != CONF_BODIES_NONE &&
+	        c->conf->bodies != CONF_BODIES_NONE && !body_left_out &&
 	        conf_body_cap(c->conf) >= IMAP4_ENVELOPE_FIELDS_MAX;
 	if (!header_in_body)
 		snprintf(fields, sizeof(fields),
@@ -346,16 +351,33 @@ size_t sync_batch_of(const struct sync_ctx *c)
 	return c->batch_cap && c->batch_cap < n ? c->batch_cap : n;
 }
 
-void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
-                      size_t count, bool came, int irc, int64_t ms)
+bool sync_bodies_in_pieces(const struct sync_ctx *c)
 {
+	return c->batch_cap == 1 && c->conf->bodies != CONF_BODIES_NONE;
+}
+
+void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
+                      size_t count, uint64_t came, int irc, int64_t ms)
+{
+	if (irc == IMAP4_ETIMEOUT && came)
+		c->piece = sync_piece_size(c, came, ms);
 	if (irc == IMAP4_ETIMEOUT && came && count > 1) {
 		c->batch_cap = count / 2;
 		c->batch_shrunk = true;
 		log_notice(c->conf->name, b->name,
 		           "a FETCH of %zu messages took longer than the "
-		           "timeout (%u s); asking for %zu at a time",
-		           count, c->conf->timeout, c->batch_cap);
+		           "timeout (%u s); asking for %zu at a time%s",
+		           count, c->conf->timeout, c->batch_cap,
+		           sync_bodies_in_pieces(c) ? ", bodies in pieces"
+		                                    : "");
+	} else if (irc == IMAP4_ETIMEOUT && came && count == 1 &&
+	           c->batch_cap != 1 && c->conf->bodies != CONF_BODIES_NONE) {
+		c->batch_cap = 1;
+		c->batch_shrunk = true;
+		log_notice(c->conf->name, b->name,
+		           "a FETCH of one message took longer than the "
+		           "timeout (%u s); asking for bodies in pieces",
+		           c->conf->timeout);
 	} else if (irc == IMAP4_OK && c->batch_cap && count >= c->batch_cap &&
 	           ms < (int64_t)c->conf->timeout * 250) {
 		c->batch_cap *= 2;
@@ -540,11 +562,16 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                      : 0;
 		char items[256];
 		int64_t t0 = mono_ms();
+		uint64_t in0 = imap4_bytes_in(c->h);
 		int irc = imap4_fetch_each(c->h, true, set,
 		                           meta_items(c, items, sizeof(items)),
 		                           sync_on_fetch, &f);
-		sync_batch_adapt(c, b, count, f.seen_uid != 0, irc,
-		                 mono_ms() - t0);
+		/* Without bodies a FETCH says nothing of the link's speed
+		 * for them: only its failure counts. */
+		if (!sync_bodies_in_pieces(c) || irc != IMAP4_OK)
+			sync_batch_adapt(c, b, count,
+			                 imap4_bytes_in(c->h) - in0, irc,
+			                 mono_ms() - t0);
 		/* A message that came without its header in a FETCH the
 		 * server then answers NO was, as often as not, expunged as it
 		 * was fetched (Dovecot: "NO [EXPUNGEISSUED]", explore38): not

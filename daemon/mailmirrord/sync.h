@@ -131,6 +131,10 @@ struct sync_ctx {
 	 * clears it). */
 	size_t batch_cap;
 	bool batch_shrunk;
+	/* The piece of a body to ask for next when batch_cap is 1 and
+	 * bodies come in pieces (sync_bodies_in_pieces); 0: not measured
+	 * yet. Kept across connections, as batch_cap. */
+	size_t piece;
 	bool store_failed; /* a write of unsolicited news failed on this
 	                      connection: the rest is not tried (a full disk
 	                      would fail, and be logged, once per line) */

@@ -10,6 +10,7 @@
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
 #include "mailmirrord/store.h"
+#include "util/buf.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -138,8 +139,10 @@ static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
 	struct body_ctx bc = {.c = c, .b = b};
 	sync_beat(c);
 	int64_t t0 = mono_ms();
+	uint64_t in0 = imap4_bytes_in(c->h);
 	int irc = imap4_fetch_each(c->h, true, set, items, on_body, &bc);
-	sync_batch_adapt(c, b, n, bc.n > 0, irc, mono_ms() - t0);
+	sync_batch_adapt(c, b, n, imap4_bytes_in(c->h) - in0, irc,
+	                 mono_ms() - t0);
 	free(set);
 	int rc;
 	if (bc.failed == SYNC_ESTORE)
@@ -149,6 +152,163 @@ static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
 		                    irc != IMAP4_OK ? irc : bc.failed);
 	else
 		rc = bodies_write(&bc);
+	if (rc < 0)
+		store_rollback(c->store);
+	bodies_drop(&bc);
+	free(bc.v);
+	return rc;
+}
+
+/* ---- a body in pieces (sync_bodies_in_pieces) */
+
+/* The first piece when no rate was measured; each next one is sized to
+ * take a quarter of the command timeout at the rate the last one came
+ * (sync_piece_size), within these bounds. */
+#define PIECE_FIRST (256u << 10)
+#define PIECE_MIN   (16u << 10)
+#define PIECE_MAX   (16u << 20)
+
+struct piece_ctx {
+	uint32_t uid;
+	uint64_t offset;       /* where the piece asked for begins */
+	struct imap4_buf *raw; /* the section so far */
+	uint64_t size;         /* RFC822.SIZE */
+	bool have_size;
+	bool got;   /* the piece came */
+	bool whole; /* the server sent the whole section at once */
+	size_t len; /* the piece's length */
+	int failed;
+};
+
+static int on_piece(void *payload, const imap4_msg *msg, const imap4_resp *resp)
+{
+	struct piece_ctx *pc = payload;
+	(void)resp;
+	if (!(msg->have & IMAP4_HAVE_UID) || msg->uid != pc->uid)
+		return 0;
+	if (msg->have & IMAP4_HAVE_SIZE) {
+		pc->size = msg->size;
+		pc->have_size = true;
+	}
+	if (!(msg->have & IMAP4_HAVE_SECTIONS))
+		return 0;
+	for (const imap4_section *s = msg->sections; s; s = s->next) {
+		if (s->nil || s->streamed || !s->data || pc->got)
+			continue;
+		/* A piece where it was asked, or the whole section from a
+		 * server that takes no partial fetch; anything else would
+		 * put bytes in the wrong place. */
+		if (s->has_origin && s->origin != pc->offset) {
+			pc->failed = IMAP4_EPROTO;
+			return -1;
+		}
+		pc->whole = !s->has_origin;
+		if (pc->whole)
+			imap4_buf_reset(pc->raw);
+		if (imap4_buf_append(pc->raw, s->data, s->len) < 0) {
+			pc->failed = IMAP4_ENOMEM;
+			return -1;
+		}
+		pc->got = true;
+		pc->len = s->len;
+	}
+	return 0;
+}
+
+size_t sync_piece_size(const struct sync_ctx *c, uint64_t bytes, int64_t ms)
+{
+	uint64_t quarter = (uint64_t)c->conf->timeout * 250;
+	uint64_t want = ms > 0 && bytes < UINT64_MAX / quarter
+	                        ? bytes * quarter / (uint64_t)ms
+	                        : PIECE_MAX;
+	return want < PIECE_MIN   ? PIECE_MIN
+	       : want > PIECE_MAX ? PIECE_MAX
+	                          : (size_t)want;
+}
+
+/* The body section of uid, as sync_body_item asks for it, a FETCH per
+ * piece: each within the command timeout on a link too slow for the
+ * whole. Taken into bc as a FETCH of it whole would have been. */
+static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
+                           uint32_t uid)
+{
+	bool full = c->conf->bodies == CONF_BODIES_FULL;
+	uint64_t cap = conf_body_cap(c->conf);
+	struct imap4_buf raw;
+	imap4_buf_init(&raw, 0);
+	struct piece_ctx pc = {.uid = uid, .raw = &raw};
+	char set[16], items[96];
+	snprintf(set, sizeof(set), "%u", uid);
+	size_t piece = c->piece ? c->piece : PIECE_FIRST;
+	int rc = SYNC_OK;
+
+	for (;;) {
+		uint64_t left = cap - raw.len;
+		size_t want = left < piece ? (size_t)left : piece;
+		snprintf(items, sizeof(items), "(UID RFC822.SIZE %s<%zu.%zu>)",
+		         full ? "BODY.PEEK[]" : "BODY.PEEK[HEADER]", raw.len,
+		         want);
+		pc.offset = raw.len;
+		pc.got = false;
+		sync_beat(c);
+		int64_t t0 = mono_ms();
+		int irc =
+		        imap4_fetch_each(c->h, true, set, items, on_piece, &pc);
+		int64_t ms = mono_ms() - t0;
+		if (irc != IMAP4_OK || pc.failed) {
+			rc = sync_fail_imap(c, "UID FETCH a piece of a body",
+			                    irc != IMAP4_OK ? irc : pc.failed);
+			goto out;
+		}
+		if (!pc.got) /* expunged meanwhile, or no such section */
+			goto out;
+		if (pc.whole || pc.len < want || raw.len >= cap) {
+			/* Come whole in one piece, quickly: the link can take
+			 * batches again (sync_batch_adapt doubles them). */
+			if (raw.len == pc.len)
+				sync_batch_adapt(c, bc->b, 1, pc.len, IMAP4_OK,
+				                 ms);
+			break;
+		}
+		piece = c->piece = sync_piece_size(c, pc.len, ms);
+	}
+	/* As one FETCH of <0.cap> would have brought it. */
+	imap4_section s = {
+	        .item = full ? "BODY[]" : "BODY[HEADER]",
+	        .section = full ? "" : "HEADER",
+	        .has_origin = !pc.whole,
+	        .data = raw.data ? raw.data : "",
+	        .len = raw.len,
+	};
+	imap4_msg m = {
+	        .have = IMAP4_HAVE_UID | IMAP4_HAVE_SECTIONS |
+	                (pc.have_size ? IMAP4_HAVE_SIZE : 0),
+	        .uid = uid,
+	        .size = pc.size,
+	        .sections = &s,
+	};
+	if (on_body(bc, &m, NULL) < 0)
+		rc = bc->failed == SYNC_ESTORE
+		             ? SYNC_ESTORE
+		             : sync_fail_imap(c, "UID FETCH bodies",
+		                              bc->failed);
+out:
+	imap4_buf_clear(&raw);
+	return rc;
+}
+
+/* Each message of uids[0..n) alone, in pieces, written as they come. */
+static int fetch_bodies_in_pieces(struct sync_ctx *c, const struct sync_box *b,
+                                  const uint32_t *uids, size_t n)
+{
+	struct body_ctx bc = {.c = c, .b = b};
+	int rc = SYNC_OK;
+	for (size_t i = 0; rc == SYNC_OK && i < n; i++) {
+		if (sync_stopping(c))
+			rc = SYNC_ESTOP;
+		else if ((rc = fetch_in_pieces(c, &bc, uids[i])) == SYNC_OK)
+			rc = bodies_write(&bc);
+	}
 	if (rc < 0)
 		store_rollback(c->store);
 	bodies_drop(&bc);
@@ -240,8 +400,10 @@ int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
 			rc = SYNC_ESTOP;
 			break;
 		}
-		rc = fetch_bodies(c, b, m.v + i,
-		                  m.n - i < batch ? m.n - i : batch);
+		size_t n = m.n - i < batch ? m.n - i : batch;
+		rc = sync_bodies_in_pieces(c)
+		             ? fetch_bodies_in_pieces(c, b, m.v + i, n)
+		             : fetch_bodies(c, b, m.v + i, n);
 	}
 out:
 	free(m.v);

@@ -247,14 +247,25 @@ const char *sync_body_item(const struct sync_ctx *c, char *buf, size_t len);
 /* Messages per UID FETCH batch: fewer with full bodies. */
 size_t sync_batch_of(const struct sync_ctx *c);
 
-/* A FETCH of count UIDs of b ended with irc after ms; came says whether
- * any of its messages came. One that timed out while its messages came
+/* Whether the link is too slow for one message's body in a FETCH
+ * (batch_cap 1, bodies configured): new mail comes without it, and the
+ * backfill fetches each body in pieces of its own. */
+bool sync_bodies_in_pieces(const struct sync_ctx *c);
+
+/* A FETCH of count UIDs of b ended with irc after ms; came is what the
+ * server sent meanwhile, in bytes. One that timed out while bytes came
  * halves the batch (a link too slow for the command timeout would
  * otherwise fetch the same batch again at every try; a server that sends
- * nothing is no slow link), one that took less than a quarter of the
- * timeout doubles it back. */
+ * nothing is no slow link), and a single message's makes the bodies come
+ * in pieces (sync_bodies_in_pieces); one that took less than a quarter of
+ * the timeout doubles it back. */
 void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
-                      size_t count, bool came, int irc, int64_t ms);
+                      size_t count, uint64_t came, int irc, int64_t ms);
+
+/* The piece of a body to ask for next on a link that brought bytes in ms:
+ * one that takes a quarter of the command timeout at that rate, within
+ * bounds (sync_bodies.c). */
+size_t sync_piece_size(const struct sync_ctx *c, uint64_t bytes, int64_t ms);
 /* Fetches and stores, as configured, the bodies of b's cached messages
  * from min_uid up that lack one, or whose text a lower max_body_size cut
  * short. SYNC_OK or a SYNC_E* with c->err. */

@@ -79,6 +79,28 @@ Test(commands, greeting_capability_login_select_fetch_logout)
 	api_done(&t);
 }
 
+/* What a daemon tells a slow link from a dead one by: the bytes read. */
+Test(commands, bytes_in_counts_what_the_server_sent)
+{
+	struct api_test t;
+	static const char greeting[] = "* OK [CAPABILITY IMAP4rev1] hi\r\n";
+	imap4 *h = api_open(&t,
+	                    "S: * OK [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: * 3 EXISTS\n"
+	                    "S: $TAG OK done\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_bytes_in(h), strlen(greeting));
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	/* "* 3 EXISTS\r\n" and the tagged "A0001 OK done\r\n" */
+	size_t tag = strlen(imap4_completion(h)->tag);
+	cr_assert_eq(imap4_bytes_in(h),
+	             strlen(greeting) + 12 + tag + strlen(" OK done\r\n"));
+	cr_assert_eq(imap4_bytes_in(NULL), 0);
+	api_done(&t);
+}
+
 Test(commands, preauth_greeting_is_authenticated)
 {
 	struct api_test t;

@@ -8,9 +8,11 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_PAIRS 32
@@ -28,6 +30,11 @@ struct flow {
 	bool shut; /* ... and that was passed on with shutdown() */
 	bool stalled;
 	bool done; /* the fault happened */
+	/* FAULT_SLOW: since when, and what passed since; throttled while
+	 * the rate allows nothing more for now */
+	int64_t slow_since_ms;
+	uint64_t slow_passed;
+	bool throttled;
 };
 
 struct pair {
@@ -52,6 +59,13 @@ struct fault_proxy {
 	unsigned connections;
 	bool fired;
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void set_nonblock(int fd)
 {
@@ -126,9 +140,25 @@ static void apply_fault(struct fault_proxy *p, struct pair *pr,
 		f->off = 0;
 		f->len = p->plan.len;
 		break;
+	case FAULT_SLOW:
+		f->slow_since_ms = now_ms();
+		f->slow_passed = 0;
+		break;
 	case FAULT_PASS:
 		break;
 	}
+}
+
+/* What a slow flow may read now, or SIZE_MAX for one that is not slow. */
+static size_t slow_budget(const struct fault_proxy *p, const struct pair *pr,
+                          const struct flow *f)
+{
+	if (!pr->faulty || p->plan.action != FAULT_SLOW || !f->done)
+		return SIZE_MAX;
+	uint64_t allowed =
+	        (uint64_t)(now_ms() - f->slow_since_ms) * p->plan.rate / 1000;
+	return allowed > f->slow_passed ? (size_t)(allowed - f->slow_passed)
+	                                : 0;
 }
 
 static void flush(struct pair *pr, struct flow *f)
@@ -169,6 +199,12 @@ static void pump(struct fault_proxy *p, struct pair *pr, enum fault_dir d)
 	if (pr->faulty && p->plan.dir == d && !f->done &&
 	    p->plan.after - f->passed < want)
 		want = (size_t)(p->plan.after - f->passed);
+	size_t budget = slow_budget(p, pr, f);
+	f->throttled = budget == 0;
+	if (f->throttled)
+		return;
+	if (budget < want)
+		want = budget;
 	ssize_t n = recv(f->from, f->buf, want, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -181,6 +217,8 @@ static void pump(struct fault_proxy *p, struct pair *pr, enum fault_dir d)
 	} else {
 		f->len = (size_t)n;
 		f->passed += (uint64_t)n;
+		if (f->done)
+			f->slow_passed += (uint64_t)n;
 		pthread_mutex_lock(&p->lock);
 		p->total[d] += (uint64_t)n;
 		pthread_mutex_unlock(&p->lock);
@@ -246,7 +284,8 @@ static short events_for(const struct pair *pr, int fd)
 
 	for (int d = 0; d < 2; d++) {
 		const struct flow *f = &pr->flow[d];
-		if (f->from == fd && f->len == 0 && !f->eof && !f->stalled)
+		if (f->from == fd && f->len == 0 && !f->eof && !f->stalled &&
+		    !f->throttled)
 			ev |= POLLIN;
 		if (f->to == fd && f->len > 0)
 			ev |= POLLOUT;
@@ -261,6 +300,7 @@ static void *run(void *arg)
 
 	for (;;) {
 		nfds_t n = 0;
+		int wait_ms = -1; /* a throttled flow is looked at again soon */
 		fds[n++] = (struct pollfd){.fd = p->wake[0], .events = POLLIN};
 		fds[n++] =
 		        (struct pollfd){.fd = p->listen_fd, .events = POLLIN};
@@ -274,8 +314,10 @@ static void *run(void *arg)
 			fds[n++] = (struct pollfd){
 			        .fd = pr->ufd,
 			        .events = events_for(pr, pr->ufd)};
+			if (pr->flow[0].throttled || pr->flow[1].throttled)
+				wait_ms = 10;
 		}
-		if (poll(fds, n, -1) < 0 && errno != EINTR)
+		if (poll(fds, n, wait_ms) < 0 && errno != EINTR)
 			break;
 		if (fds[0].revents)
 			break;

@@ -22,6 +22,8 @@ enum fault_action {
 	FAULT_STALL,  /* forward `after` bytes, then hold the rest of that
 	                 direction forever (the other one still flows) */
 	FAULT_INJECT, /* after `after` bytes, insert data, go on */
+	FAULT_SLOW,   /* after `after` bytes, forward at most `rate` bytes
+	                 a second in that direction (a slow link) */
 };
 
 enum fault_dir {
@@ -35,6 +37,7 @@ struct fault_plan {
 	uint64_t after;   /* bytes of dir forwarded before the fault */
 	const void *data; /* FAULT_INJECT: copied by fault_proxy_start */
 	size_t len;
+	uint32_t rate; /* FAULT_SLOW: bytes a second */
 	bool once; /* fault the first connection only; later ones
 	              (a client reconnecting) pass untouched */
 };

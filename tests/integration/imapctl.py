@@ -9,6 +9,7 @@ exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
   imapctl.py rename OLD NEW            imapctl.py recreate NAME
   imapctl.py fill NAME COUNT [SEED]    imapctl.py append NAME SUBJECT
   imapctl.py append-wide NAME COUNT    (a message to COUNT recipients)
+  imapctl.py append-big NAME KIB       (a message of about KIB KiB of text)
   imapctl.py store NAME UIDSET OP FLAGS    (OP: +FLAGS -FLAGS FLAGS)
   imapctl.py expunge NAME UIDSET       imapctl.py move NAME UIDSET DEST
   imapctl.py reset PREFIX              (deletes every mailbox under it)
@@ -391,6 +392,14 @@ def main(argv):
     elif cmd == "append":
         msg = (f"From: Tester <t@example.com>\r\nSubject: {args[1]}\r\n"
                f"Message-ID: <{time.time()}@example.com>\r\n\r\nhello\r\n")
+        check(m.append(q(args[0]), None, None, msg.encode()), "APPEND")
+    elif cmd == "append-big":
+        # a message of about KIB KiB of text lines, numbered
+        lines = "".join(f"line {i:07d} of a long message, to be read whole\r\n"
+                        for i in range(int(args[1]) * 1024 // 48))
+        msg = (f"From: Big <big@example.com>\r\nSubject: big {args[1]}k\r\n"
+               f"Message-ID: <big{args[1]}.{time.time()}@example.com>\r\n"
+               f"\r\n{lines}last line\r\n")
         check(m.append(q(args[0]), None, None, msg.encode()), "APPEND")
     elif cmd == "append-wide":
         # a message to COUNT recipients, a Cc after the list

@@ -1057,6 +1057,49 @@ Test(daemon, stalled_server_times_out_and_recovers, .timeout = 120)
 	survive_fault("dm_stall", FAULT_STALL, 60000);
 }
 
+/* explore47: over a link too slow for one message within the command
+ * timeout, the FETCH of its batch was asked again for ever (the batch
+ * never halved, no whole message having come), and the mail after it
+ * never came. The batch halves down to one message, then new mail comes
+ * without bodies and each body in pieces that fit the timeout. */
+Test(daemon, a_message_too_large_for_the_link_comes_in_pieces, .timeout = 180)
+{
+	struct fixture f;
+	struct fault_proxy *px;
+	uint16_t port;
+	struct fault_plan plan = {.action = FAULT_SLOW,
+	                          .dir = FAULT_FROM_SERVER,
+	                          .rate = 80 * 1024};
+	cr_assert_eq(fault_proxy_start(&px, &port,
+	                               harness_env_port("IMAP_PORT"), &plan),
+	             0);
+	char p[8];
+	snprintf(p, sizeof(p), "%u", port);
+	setup_full(&f, "dm_piece", "dm_piece", p,
+	           "timeout = 5; bodies = \"full\";");
+	cr_assert_eq(sh(CTL " create dm_piece"), 0);
+	/* 8 s of transfer at that rate, before three small ones */
+	cr_assert_eq(sh(CTL " append-big dm_piece 640"), 0);
+	cr_assert_eq(sh(CTL " fill dm_piece 3 43"), 0);
+
+	cr_assert_eq(run_once(&f, NULL), 0);
+	fault_proxy_stop(&px);
+	assert_converged(&f, 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
+	                             "body IS NOT NULL AND NOT truncated"),
+	             4);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
+	                             "body LIKE '%line 0013652 of a long%' "
+	                             "AND body LIKE '%last line'"),
+	             1, "the large body is not whole");
+	cr_assert_eq(sh("grep -q 'took longer than the timeout (5 s); "
+	                "asking for 1 at a time, bodies in pieces' %s/log",
+	                f.dir),
+	             0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 Test(daemon, sighup_adds_an_account_without_restart, .timeout = 120)
 {
 	struct fixture f;
