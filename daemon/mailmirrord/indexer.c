@@ -3,6 +3,7 @@
 
 #include "mailmirrord/deadline.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/monotime.h"
 #include "mailmirrord/store.h"
 
 #include <errno.h>
@@ -35,6 +36,11 @@
 /* After an error (a full disk, a lock held past the busy timeout), the
  * next try; a poke tries sooner. */
 #define RETRY_MS 5000
+/* How long syncs hold the indexer back (indexer_hold): a first sync of
+ * 100,000 messages with bodies ends well within it, and past it one that
+ * crawls over a slow link (explore47: for hours) no longer keeps every
+ * other account's new mail out of searches. */
+#define HOLD_PATIENCE_MS 60000
 /* Rows gone from the index (indexer_forgot) past which it is merged: the
  * markers they left took as much room as the text (explore38: 164 MB of
  * index for nothing after bodies went from "full" to "none" twice). */
@@ -57,6 +63,8 @@ struct indexer {
 	bool quit;
 	atomic_bool alone; /* nothing else writes: larger chunks */
 	int holds;       /* syncs under way: the indexer waits for them */
+	int64_t held_since; /* when holds last went from none to one */
+	int patience_ms;    /* HOLD_PATIENCE_MS, or indexer_set_patience's */
 	uint64_t forgotten; /* rows gone from the index since its last merge */
 	uint64_t pokes;  /* pokes so far */
 	uint64_t answer; /* pokes seen by the start of the last look ended */
@@ -64,6 +72,12 @@ struct indexer {
 };
 
 enum look { LOOK_DONE, LOOK_PAUSED, LOOK_FAILED };
+
+/* Whether a sync holds the indexer back now; under ix->lock. */
+static bool held_locked(const struct indexer *ix)
+{
+	return ix->holds > 0 && mono_ms() - ix->held_since < ix->patience_ms;
+}
 
 /* Indexes until nothing waits, a sync holds the indexer back, or quit. */
 static enum look index_waiting(struct indexer *ix)
@@ -96,7 +110,7 @@ static enum look index_waiting(struct indexer *ix)
 		if (store_index_waiting(&left, ix->store) == STORE_OK)
 			atomic_store(&ix->waiting, left);
 		pthread_mutex_lock(&ix->lock);
-		bool stop = ix->quit, held = ix->holds > 0;
+		bool stop = ix->quit, held = held_locked(ix);
 		pthread_mutex_unlock(&ix->lock);
 		if (n == 0 || stop)
 			return LOOK_DONE;
@@ -122,7 +136,7 @@ static enum look tidy_index(struct indexer *ix)
 			return LOOK_FAILED;
 		}
 		pthread_mutex_lock(&ix->lock);
-		bool stop = ix->quit, held = ix->holds > 0;
+		bool stop = ix->quit, held = held_locked(ix);
 		if (!more)
 			ix->forgotten -= due;
 		pthread_mutex_unlock(&ix->lock);
@@ -176,13 +190,19 @@ static void *run(void *arg)
 		          strerror(errno));
 	pthread_mutex_lock(&ix->lock);
 	while (!ix->quit) {
-		if (!ix->poked || ix->holds > 0) {
+		bool held = held_locked(ix);
+		if (!ix->poked || held) {
 			struct timespec ts;
-			deadline_after(&ts, CLOCK_MONOTONIC,
-			               ix->failed ? RETRY_MS : RESCAN_MS);
+			int wait_ms = ix->failed ? RETRY_MS : RESCAN_MS;
+			/* a hold's patience ends: what waits is indexed then */
+			int64_t left =
+			        ix->patience_ms - (mono_ms() - ix->held_since);
+			if (held && ix->poked && wait_ms > left)
+				wait_ms = (int)left + 1;
+			deadline_after(&ts, CLOCK_MONOTONIC, wait_ms);
 			if (pthread_cond_timedwait(&ix->cond, &ix->lock, &ts) ==
 			            ETIMEDOUT &&
-			    ix->holds == 0)
+			    !held_locked(ix))
 				ix->poked = true;
 			continue;
 		}
@@ -222,6 +242,7 @@ int indexer_start(struct indexer **out, const char *path,
 		return -1;
 	}
 	ix->ck = ck;
+	ix->patience_ms = HOLD_PATIENCE_MS;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -307,7 +328,18 @@ void indexer_hold(struct indexer *ix)
 	if (!ix)
 		return;
 	pthread_mutex_lock(&ix->lock);
-	ix->holds++;
+	if (ix->holds++ == 0)
+		ix->held_since = mono_ms();
+	pthread_mutex_unlock(&ix->lock);
+}
+
+void indexer_set_patience(struct indexer *ix, int ms)
+{
+	if (!ix)
+		return;
+	pthread_mutex_lock(&ix->lock);
+	ix->patience_ms = ms;
+	pthread_cond_broadcast(&ix->cond);
 	pthread_mutex_unlock(&ix->lock);
 }
 

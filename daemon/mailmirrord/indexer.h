@@ -55,9 +55,15 @@ int indexer_wait(struct indexer *ix, int timeout_ms);
  * no chunk: both write to the same file, and a sync that waits for the
  * indexer's transactions (SQLite lets one writer in at a time) slowed a
  * first sync threefold. Text stored meanwhile is indexed after it, or
- * at once in live mode, when nothing holds. NULL is a no-op. */
+ * at once in live mode, when nothing holds; and once syncs have held it
+ * for a minute without a pause, as they go on (one over a slow link must
+ * not keep other accounts' mail out of searches for hours). NULL is a
+ * no-op. */
 void indexer_hold(struct indexer *ix);
 void indexer_release(struct indexer *ix);
+
+/* That minute of patience, in ms (tests). NULL is a no-op. */
+void indexer_set_patience(struct indexer *ix, int ms);
 
 /* Nothing else will write to the cache any more (a --once run whose syncs
  * are over): from now on the indexer takes larger chunks, which cost less

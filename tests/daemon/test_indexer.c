@@ -174,6 +174,34 @@ Test(indexer, waits_while_a_sync_holds_it)
 	store_close(&s);
 }
 
+/* explore47: one account's first sync over a slow link held the index
+ * back for every account, for as long as it crawled. A hold is waited for
+ * a while (a minute; here half a second), then the indexer goes on. */
+Test(indexer, a_long_hold_is_waited_for_a_while)
+{
+	int64_t box;
+	struct store *s = open_box(&box);
+	struct indexer *ix = NULL;
+	char err[256];
+	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
+	             err);
+	cr_assert_eq(indexer_wait(ix, -1), 1);
+	indexer_set_patience(ix, 500);
+
+	indexer_hold(ix);
+	store_bodies(s, box, 1, 10);
+	indexer_poke(ix);
+	cr_assert_eq(indexer_wait(ix, 200), 0);
+	cr_assert_eq(hits("common"), 0, "indexed at once during a sync");
+	/* still held, past its patience */
+	cr_assert_eq(indexer_wait(ix, 5000), 1);
+	cr_assert_eq(hits("common"), 10);
+	indexer_release(ix);
+	indexer_set_patience(NULL, 1);
+	indexer_stop(&ix);
+	store_close(&s);
+}
+
 /* Alone (a --once run's drain), the indexer takes chunks larger than a
  * sync could wait for: a queue longer than a normal chunk goes in whole,
  * and leaves the index consistent. */
