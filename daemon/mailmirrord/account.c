@@ -621,8 +621,8 @@ static int wait_changes(struct worker *w, int ms)
 		rc = imap4_noop(h);
 	if (rc < 0) {
 		w->idle_bye = rc == IMAP4_EBYE;
-		snprintf(w->sync.err, sizeof(w->sync.err), "NOOP: %s",
-		         imap4_last_error(h)->message);
+		log_failure(w->sync.err, sizeof(w->sync.err), "NOOP",
+		            imap4_last_error(h)->message);
 		return SYNC_ECONN;
 	}
 	return SYNC_OK;

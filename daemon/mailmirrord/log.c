@@ -434,3 +434,16 @@ void log_imap_trace(void *payload, char dir, const char *line, size_t len)
 	log_msg(LOG_LEVEL_DEBUG, payload, NULL, "%s: %s",
 	        dir == 'C' ? "C" : "S", clean);
 }
+
+void log_failure(char *out, size_t outlen, const char *what, const char *msg)
+{
+	char clean[400];
+	log_sanitize(clean, sizeof(clean), msg, strlen(msg));
+	const char *colon = strstr(clean, ": ");
+	size_t named = colon ? (size_t)(colon - clean) : 0;
+	if (named && strncmp(what, clean, named) == 0 &&
+	    (what[named] == '\0' || what[named] == ' '))
+		snprintf(out, outlen, "%s%s", what, colon);
+	else
+		snprintf(out, outlen, "%s: %s", what, clean);
+}

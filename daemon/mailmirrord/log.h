@@ -137,4 +137,10 @@ void log_imap_trace(void *payload, char dir, const char *line, size_t len);
  * Never allocates; dst and src must not overlap. */
 size_t log_sanitize(char *dst, size_t dstsz, const char *src, size_t srclen);
 
+/* "what: msg" into out, msg (a library's message, with server text in it)
+ * sanitized; the command's name once, where msg names it already, or
+ * names its first word ("UID: no completion..." for what "UID FETCH"
+ * gives "UID FETCH: no completion..."). */
+void log_failure(char *out, size_t outlen, const char *what, const char *msg);
+
 #endif

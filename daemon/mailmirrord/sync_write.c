@@ -17,15 +17,9 @@ int sync_fail_imap(struct sync_ctx *c, const char *what, int rc)
 	const struct imap4_error_info *e = imap4_last_error(c->h);
 	const char *msg = e && e->message && *e->message ? e->message
 	                                                 : imap4_strerror(rc);
-	char clean[400];
-	log_sanitize(clean, sizeof(clean), msg, strlen(msg));
 	/* The library names its command itself most of the time: once
 	 * is enough ("SELECT: SELECT: malformed FLAGS"). */
-	size_t n = strlen(what);
-	if (strncmp(clean, what, n) == 0 && clean[n] == ':')
-		snprintf(c->err, sizeof(c->err), "%s", clean);
-	else
-		snprintf(c->err, sizeof(c->err), "%s: %s", what, clean);
+	log_failure(c->err, sizeof(c->err), what, msg);
 	if (rc == IMAP4_NO || imap4_error_class(rc) == IMAP4_CLASS_ERROR)
 		return SYNC_EMAILBOX;
 	return SYNC_ECONN;

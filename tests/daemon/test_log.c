@@ -300,3 +300,24 @@ Test(log, imap_trace_at_debug_only)
 	close(p[1]);
 	log_open(2, LOG_PREFIX_AUTO);
 }
+
+/* explore47: "UID FETCH: UID: no completion within 5000 ms" and "NOOP:
+ * NOOP: ..." named the command twice; server text in the message is made
+ * printable. */
+Test(log, a_failure_names_its_command_once)
+{
+	char out[256];
+	log_failure(out, sizeof(out), "UID FETCH",
+	            "UID: no completion within 5000 ms");
+	cr_assert_str_eq(out, "UID FETCH: no completion within 5000 ms");
+	log_failure(out, sizeof(out), "NOOP", "NOOP: no completion");
+	cr_assert_str_eq(out, "NOOP: no completion");
+	log_failure(out, sizeof(out), "SELECT", "malformed FLAGS");
+	cr_assert_str_eq(out, "SELECT: malformed FLAGS");
+	/* a word of its own, not the start of one */
+	log_failure(out, sizeof(out), "UIDPLUS", "UID: x");
+	cr_assert_str_eq(out, "UIDPLUS: UID: x");
+	log_failure(out, sizeof(out), "LIST",
+	            "LIST: server said NO: \x1b[2Jgone");
+	cr_assert_str_eq(out, "LIST: server said NO: gone");
+}
