@@ -306,18 +306,18 @@ Test(log, imap_trace_at_debug_only)
  * printable. */
 Test(log, a_failure_names_its_command_once)
 {
-	char out[256];
-	log_failure(out, sizeof(out), "UID FETCH",
+	char text[256];
+	log_failure(text, sizeof(text), "UID FETCH",
 	            "UID: no completion within 5000 ms");
-	cr_assert_str_eq(out, "UID FETCH: no completion within 5000 ms");
-	log_failure(out, sizeof(out), "NOOP", "NOOP: no completion");
-	cr_assert_str_eq(out, "NOOP: no completion");
-	log_failure(out, sizeof(out), "SELECT", "malformed FLAGS");
-	cr_assert_str_eq(out, "SELECT: malformed FLAGS");
+	cr_assert_str_eq(text, "UID FETCH: no completion within 5000 ms");
+	log_failure(text, sizeof(text), "NOOP", "NOOP: no completion");
+	cr_assert_str_eq(text, "NOOP: no completion");
+	log_failure(text, sizeof(text), "SELECT", "malformed FLAGS");
+	cr_assert_str_eq(text, "SELECT: malformed FLAGS");
 	/* a word of its own, not the start of one */
-	log_failure(out, sizeof(out), "UIDPLUS", "UID: x");
-	cr_assert_str_eq(out, "UIDPLUS: UID: x");
-	log_failure(out, sizeof(out), "LIST",
+	log_failure(text, sizeof(text), "UIDPLUS", "UID: x");
+	cr_assert_str_eq(text, "UIDPLUS: UID: x");
+	log_failure(text, sizeof(text), "LIST",
 	            "LIST: server said NO: \x1b[2Jgone");
-	cr_assert_str_eq(out, "LIST: server said NO: gone");
+	cr_assert_str_eq(text, "LIST: server said NO: gone");
 }
