@@ -22,10 +22,16 @@ void plan_mailbox(struct plan_actions *out, const struct plan_local *local,
 	}
 
 	uint32_t old_next = local->uidnext ? local->uidnext : 1;
+	/* RFC 3501 2.3.1.1: UIDNEXT never goes down under one UIDVALIDITY.
+	 * A server's below the one cached says the cached one was never
+	 * true (the server lied once, explore50): the server's is taken,
+	 * and every flag up to ours listed, which also finds any message
+	 * below the server's that the cache lacks. */
+	out->uidnext_back = server->uidnext && server->uidnext < old_next;
 	/* Without UIDNEXT (allowed before RFC 9051) we cannot tell whether
 	 * something arrived, so we always look above what we hold. */
 	out->fetch_new = server->uidnext == 0 || server->uidnext > old_next;
-	out->new_from = old_next;
+	out->new_from = out->uidnext_back ? server->uidnext : old_next;
 
 	/* RFC 7162 3.1.2: HIGHESTMODSEQ never goes down. One that did (a
 	 * server restored from a backup, or one that lied once) leaves every
@@ -36,7 +42,7 @@ void plan_mailbox(struct plan_actions *out, const struct plan_local *local,
 
 	if (old_next > 1) {
 		out->flags_upto = old_next - 1;
-		if (out->modseq_back) {
+		if (out->modseq_back || out->uidnext_back) {
 			out->flags = PLAN_FLAGS_FULL;
 		} else if (server->qresync_done) {
 			out->flags = PLAN_FLAGS_NONE;

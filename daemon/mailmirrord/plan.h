@@ -50,6 +50,8 @@ struct plan_actions {
 	bool check_count;
 	bool nothing;     /* the mailbox is known to be unchanged */
 	bool modseq_back; /* the server's HIGHESTMODSEQ is below ours */
+	bool uidnext_back; /* the server's UIDNEXT is below ours: it is
+	                      taken (new_from), every flag listed */
 };
 
 /* Decides how to bring a mailbox from local to server. */

@@ -24,6 +24,18 @@
 /* How often refused news of a mailbox is a warning (else info). */
 #define REFUSED_TELL_MS ((int64_t)10 * 60 * 1000)
 
+/* Whether news last told at *at (0: never) is told at its level again
+ * now, else at info level: a server that repeats it at every IDLE said
+ * it dozens of times a minute (explore50). */
+static bool tell_again(int64_t *at)
+{
+	int64_t now = mono_ms();
+	if (*at && now - *at < REFUSED_TELL_MS)
+		return false;
+	*at = now;
+	return true;
+}
+
 #define BATCH      2000
 #define BODY_BATCH 250
 
@@ -101,10 +113,11 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		pthread_mutex_lock(&c->store_lock);
 		memcpy(why, c->stale_why, sizeof(why));
 		pthread_mutex_unlock(&c->store_lock);
-		log_notice(c->conf->name, b->name,
-		           "%s: selecting the mailbox again to list every "
-		           "flag",
-		           why);
+		log_msg(tell_again(&c->stale_told_at) ? LOG_LEVEL_NOTICE
+		                                      : LOG_LEVEL_INFO,
+		        c->conf->name, b->name,
+		        "%s: selecting the mailbox again to list every flag",
+		        why);
 		p.dirty = true;
 		c->selected = NULL;
 	}
@@ -115,11 +128,7 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		/* A warning once in ten minutes: a server that sends the same
 		 * malformed news at every IDLE said it twenty times in as
 		 * many seconds. */
-		int64_t now = mono_ms();
-		bool tell = !c->refused_told_at ||
-		            now - c->refused_told_at >= REFUSED_TELL_MS;
-		if (tell)
-			c->refused_told_at = now;
+		bool tell = tell_again(&c->refused_told_at);
 		log_msg(tell ? LOG_LEVEL_WARNING : LOG_LEVEL_INFO,
 		        c->conf->name, b->name,
 		        "news of the mailbox refused (%s): selecting it again",
@@ -581,6 +590,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 			tell_partial_fetch(c, b, count, f.nrows);
 			irc = IMAP4_OK;
 		}
+		uint32_t came_top = sync_fetch_top(&f, !partial);
 		if (sync_fetch_done(&f, irc == IMAP4_OK, !partial) < 0 &&
 		    !p->failed)
 			p->failed = IMAP4_ENOMEM;
@@ -591,9 +601,12 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 			rc = fetch_failed(c, "UID FETCH", irc, p);
 			break;
 		}
-		/* Everything up to last is now held: UIDNEXT may pass it. */
-		if (last >= st->uidnext)
-			st->uidnext = last + 1;
+		/* Everything up to the last UID that came is now held:
+		 * UIDNEXT may pass it, not a UID the SEARCH named that never
+		 * came (explore50: one of 99999 in a mailbox whose UIDNEXT
+		 * was 4 kept all later mail from on_new_mail). */
+		if (came_top >= st->uidnext)
+			st->uidnext = came_top + 1;
 		done += count;
 		if (w) {
 			rc = sync_writer_put(w, p, st, (uint32_t)done,
@@ -1063,6 +1076,19 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 		           info.highestmodseq);
 		info.nomodseq = true;
 	}
+	/* A UIDNEXT at or below a UID the cache holds lags the server's own
+	 * messages (uidnext_below_the_highest_uid): read as the UID after
+	 * the highest, not as a UIDNEXT gone back. */
+	if (info.uidnext && info.uidnext < st.uidnext &&
+	    st.uidvalidity == info.uidvalidity) {
+		uint32_t top = 0;
+		if (store_message_max_uid(&top, c->store, b->id) < 0) {
+			sync_pending_free(&p);
+			return sync_fail_store(c, "read the highest UID");
+		}
+		if (info.uidnext <= top)
+			info.uidnext = top + 1;
+	}
 	struct plan_local local = local_of(&st);
 	struct plan_server server = {
 	        .uidvalidity = info.uidvalidity,
@@ -1079,6 +1105,12 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 		           "HIGHESTMODSEQ went back (%" PRIu64 " -> %" PRIu64
 		           "): listing every flag",
 		           st.highestmodseq, server.highestmodseq);
+	if (a.uidnext_back) {
+		log_notice(c->conf->name, b->name,
+		           "UIDNEXT went back (%u -> %u): listing every flag",
+		           st.uidnext, server.uidnext);
+		st.uidnext = server.uidnext;
+	}
 
 	struct sync_box *box = own_box(c, b);
 	if (a.nothing && !p.nflags && !p.gone.n &&

@@ -165,6 +165,8 @@ struct sync_ctx {
 	struct loglimit mbox_errors;
 	int64_t refused_told_at; /* the last warning of news refused
 	                            (sync_apply_unsolicited), or 0 */
+	int64_t stale_told_at;   /* the last notice of news whose MODSEQ
+	                            went back, or 0 */
 	/* An EXAMINE left UIDVALIDITY out, and the log said so (once). */
 	bool told_status_uidvalidity;
 	/* The last epochs the cache let go (a mailbox dropped, an epoch

@@ -202,6 +202,15 @@ static void forget_bare(struct fetch_ctx *f)
 	f->bare_bytes = 0;
 }
 
+uint32_t sync_fetch_top(const struct fetch_ctx *f, bool keep_bare)
+{
+	uint32_t top = f->top_uid;
+	for (size_t i = 0; keep_bare && i < f->nbare; i++)
+		if (f->bare[i].uid > top)
+			top = f->bare[i].uid;
+	return top;
+}
+
 int sync_fetch_done(struct fetch_ctx *f, bool complete, bool keep_bare)
 {
 	int rc = 0;
@@ -296,6 +305,8 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		imap4_msg merged;
 		msg = row_came(f, msg, &merged);
 		f->nrows++;
+		if (msg->uid > f->top_uid)
+			f->top_uid = msg->uid;
 		if (conv_header_refused(msg) && f->nnil++ == 0)
 			f->nil_uid = msg->uid;
 		rc = sync_pending_row(f->p, msg);

@@ -98,6 +98,7 @@ struct fetch_ctx {
 	uint32_t batch_lo;
 	uint32_t last_seq; /* of the last row, 0 before the first */
 	uint32_t last_uid;
+	uint32_t top_uid;  /* the highest UID of a row so far */
 	uint32_t expunges; /* c->sel_expunges at the last row */
 	/* The last FETCH with a UID, of any kind: the message a FETCH of
 	 * the same number without UID names. */
@@ -138,6 +139,10 @@ int sync_on_select_data(void *payload, const imap4_resp *resp);
  * the messages that came without a header become rows of f->p without an
  * envelope (logged); frees what f holds. 0, or -1 out of memory. */
 int sync_fetch_done(struct fetch_ctx *f, bool complete, bool keep_bare);
+/* The highest UID of the batch that came as a row, or without its header
+ * when such messages are kept (keep_bare); 0 for none. Before
+ * sync_fetch_done. */
+uint32_t sync_fetch_top(const struct fetch_ctx *f, bool keep_bare);
 
 /* ---- pending writes (sync_write.c) */
 

@@ -144,6 +144,38 @@ Test(plan, modseq_gone_back_lists_every_flag)
 	cr_assert(a.nothing);
 }
 
+/* explore50: RFC 3501 2.3.1.1, UIDNEXT never goes down. A server's below
+ * the cache's says the cache's was untrue: the server's is taken, nothing
+ * is fetched above it, and every flag up to the cache's is listed, QRESYNC
+ * or not. */
+Test(plan, uidnext_gone_back_is_taken_and_every_flag_listed)
+{
+	struct plan_local l = {.uidvalidity = 7,
+	                       .uidnext = 1000,
+	                       .highestmodseq = 90,
+	                       .count = 2};
+	struct plan_server s = {.uidvalidity = 7,
+	                        .uidnext = 3,
+	                        .exists = 2,
+	                        .condstore = true,
+	                        .highestmodseq = 90,
+	                        .qresync_done = true};
+	struct plan_actions a = plan(l, s);
+	cr_assert(a.uidnext_back);
+	cr_assert_eq(a.new_from, 3);
+	cr_assert_not(a.fetch_new);
+	cr_assert_eq(a.flags, PLAN_FLAGS_FULL);
+	cr_assert_eq(a.flags_upto, 999);
+	cr_assert_not(a.nothing);
+	s.uidnext = 1000;
+	a = plan(l, s);
+	cr_assert_not(a.uidnext_back);
+	cr_assert(a.nothing);
+	s.uidnext = 0; /* none told: nothing gone back */
+	a = plan(l, s);
+	cr_assert_not(a.uidnext_back);
+}
+
 Test(plan, missing_uidnext_always_looks_for_new)
 {
 	struct plan_actions a = plan((struct plan_local){.uidvalidity = 7,

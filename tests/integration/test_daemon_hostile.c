@@ -1590,6 +1590,81 @@ Test(hostile, uidnext_below_the_highest_uid, .timeout = 60)
 	done(&h);
 }
 
+/* explore50: a UID the SEARCH named and the FETCH never brought (99999,
+ * in a mailbox whose UIDNEXT is 3) raised the cached UIDNEXT past it for
+ * good: later mail was fetched as "below UIDNEXT", never announced. */
+Test(hostile, a_uid_searched_that_never_comes_leaves_uidnext, .timeout = 60)
+{
+	struct hostile h;
+	struct script after = {0};
+	add(&after, "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	            "S: * SEARCH 1 2 99999\nS: $TAG OK searched\n");
+	add_fetch_cmd(&after, "1:2,99999");
+	add_msg(&after, 1, 1);
+	add_msg(&after, 2, 2);
+	add(&after, "S: $TAG OK fetched\n" LOGOUT);
+	examine_scenario(&h, "ho_ghost",
+	                 "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	                 "S: * OK [UIDNEXT 3] ok\n",
+	                 after.s);
+	free(after.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 2);
+	cr_assert_eq(cache_count(&h.f, "SELECT uidnext FROM mailboxes WHERE "
+	                               "name = 'ho_ghost'"),
+	             3);
+	done(&h);
+}
+
+/* explore50: an EXAMINE whose UIDNEXT lied once (1000 for 3) kept the
+ * cache's for good, UIDNEXT only rising. RFC 3501 2.3.1.1: it never goes
+ * down, so a server's below the cache's says the cache's was untrue: it
+ * is taken, and every flag listed. */
+Test(hostile, a_uidnext_that_lied_once_is_corrected, .timeout = 60)
+{
+	struct hostile h;
+	struct script after = {0};
+	add(&after, "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	            "S: * SEARCH 1 2\nS: $TAG OK searched\n");
+	add_fetch_cmd(&after, "1:2");
+	add_msg(&after, 1, 1);
+	add_msg(&after, 2, 2);
+	add(&after, "S: $TAG OK fetched\n" LOGOUT);
+	examine_scenario(&h, "ho_liar",
+	                 "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	                 "S: * OK [UIDNEXT 1000] ok\n",
+	                 after.s);
+	free(after.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	const char *uidnext = "SELECT uidnext FROM mailboxes WHERE name = "
+	                      "'ho_liar'";
+	cr_assert_eq(cache_count(&h.f, uidnext), 1000);
+
+	struct script s2 = {0};
+	add(&s2,
+	    HELLO "C~ $TAG EXAMINE ho_liar$\n"
+	          "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	          "S: * OK [UIDNEXT 3] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	          "C~ $TAG UID FETCH 1:999 \\(UID FLAGS\\)$\n");
+	for (unsigned u = 1; u <= 2; u++)
+		add(&s2, "S: * %u FETCH (UID %u FLAGS (\\\\Seen))\n", u, u);
+	add(&s2, "S: $TAG OK fetched\n" LIST_CMD
+	         "S: * LIST () \"/\" ho_liar\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "UIDNEXT went back (1000 -> 3): listing every flag",
+	          NULL);
+	cr_assert_eq(cache_count(&h.f, uidnext), 3);
+	cr_assert_eq(messages(&h), 2);
+	done(&h);
+}
+
 Test(hostile, exists_of_four_billion, .timeout = 60)
 {
 	struct hostile h;
@@ -3236,6 +3311,70 @@ Test(hostile, news_refused_again_is_a_warning_once, .timeout = 90)
 	                            "warning: [hostile/ho_idlex] news of the "
 	                            "mailbox refused",
 	                            2),
+	             1);
+	check_cache(&h);
+	done(&h);
+}
+
+/* explore50: news whose MODSEQ went back, sent at every IDLE, was a
+ * notice each time (57 in 8 s): a notice once, then info, as refused
+ * news. */
+Test(hostile, modseq_going_back_again_is_a_notice_once, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY " QR_CAPS " IDLE] fake server ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY " QR_CAPS " IDLE] logged in\n"
+	         "C~ $TAG ENABLE QRESYNC$\n"
+	         "S: * ENABLED QRESYNC\n"
+	         "S: $TAG OK enabled\n");
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_imb2\nS: $TAG OK listed\n"
+	                  "C~ $TAG EXAMINE ho_imb2 \\(CONDSTORE\\)$\n"
+	                  "S: * 2 EXISTS\n"
+	                  "S: * OK [UIDVALIDITY 7] ok\n"
+	                  "S: * OK [UIDNEXT 3] ok\n"
+	                  "S: * OK [HIGHESTMODSEQ 20] ok\n"
+	                  "S: $TAG OK [READ-ONLY] examined\n"
+	                  "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	                  "S: * SEARCH 1 2\n"
+	                  "S: $TAG OK searched\n"
+	                  "C~ $TAG UID FETCH 1:2 \\(UID FLAGS INTERNALDATE "
+	                  "RFC822.SIZE MODSEQ BODY.PEEK\\[HEADER.FIELDS "
+	                  "\\([A-Z -]+\\)\\]<0\\.262144>\\)$\n");
+	add_msg_modseq(&sc, 1, 1, 10);
+	add_msg_modseq(&sc, 2, 2, 20);
+	add(&sc, "S: $TAG OK fetched\n"
+	         "C~ $TAG IDLE$\n"
+	         "S: + idling\n");
+	for (int i = 0; i < 2; i++)
+		add(&sc,
+		    "S: * 2 FETCH (UID 2 FLAGS (\\\\Flagged) MODSEQ (%d))\n"
+		    "C: DONE\n"
+		    "S: $TAG OK idle done\n"
+		    "C~ $TAG EXAMINE ho_imb2 \\(CONDSTORE\\)$\n"
+		    "S: * 2 EXISTS\n"
+		    "S: * OK [UIDVALIDITY 7] ok\n"
+		    "S: * OK [UIDNEXT 3] ok\n"
+		    "S: * OK [HIGHESTMODSEQ 21] ok\n"
+		    "S: $TAG OK [READ-ONLY] examined\n" MODSEQ_LISTING
+		    "C~ $TAG IDLE$\n"
+		    "S: + idling\n",
+		    4 - i);
+	add(&sc, "TIMEOUT 20000\nC: DONE\nS: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_imb2", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	int told = log_says_times(&h, "selecting the mailbox again to list", 2);
+	usleep(1000000); /* its listing done, back in IDLE */
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	cr_assert_eq(told, 2);
+	cr_assert_eq(log_says_times(&h,
+	                            "notice: [hostile/ho_imb2] MODSEQ of UID 2 "
+	                            "went back",
+	                            1),
 	             1);
 	check_cache(&h);
 	done(&h);
