@@ -190,6 +190,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 void sync_end(struct sync_ctx *c)
 {
 	sync_clear(c);
+	sync_bodies_forget(c);
 	sync_opened(c, "", IMAP4_NO);
 	free(c->verified);
 	c->verified = NULL;

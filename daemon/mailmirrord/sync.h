@@ -135,6 +135,9 @@ struct sync_ctx {
 	 * bodies come in pieces (sync_bodies_in_pieces); 0: not measured
 	 * yet. Kept across connections, as batch_cap. */
 	size_t piece;
+	/* The body coming in pieces when the connection last dropped: the
+	 * next connection goes on from where it was (sync_bodies.c). */
+	struct piece_resume *resume;
 	bool store_failed; /* a write of unsolicited news failed on this
 	                      connection: the rest is not tried (a full disk
 	                      would fail, and be logged, once per line) */

@@ -180,6 +180,42 @@ struct piece_ctx {
 	int failed;
 };
 
+/* What came of a body before its connection dropped: a link that stalls
+ * now and then would otherwise start it again from its first byte at
+ * every reconnection, and never end a large one (explore49). It is the
+ * same message while mailbox, UID and RFC822.SIZE are. */
+struct piece_resume {
+	int64_t mailbox;
+	uint32_t uid;
+	uint64_t size;
+	bool have_size;
+	struct imap4_buf raw;
+};
+
+void sync_bodies_forget(struct sync_ctx *c)
+{
+	if (!c->resume)
+		return;
+	imap4_buf_clear(&c->resume->raw);
+	free(c->resume);
+	c->resume = NULL;
+}
+
+/* Keeps raw (taken over) for the next connection, as what came of uid. */
+static void keep_for_resume(struct sync_ctx *c, int64_t mailbox,
+                            const struct piece_ctx *pc, struct imap4_buf *raw)
+{
+	sync_bodies_forget(c);
+	if (raw->len == 0 || !(c->resume = malloc(sizeof(*c->resume))))
+		return;
+	*c->resume = (struct piece_resume){.mailbox = mailbox,
+	                                   .uid = pc->uid,
+	                                   .size = pc->size,
+	                                   .have_size = pc->have_size,
+	                                   .raw = *raw};
+	imap4_buf_init(raw, 0);
+}
+
 static int on_piece(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 {
 	struct piece_ctx *pc = payload;
@@ -237,6 +273,16 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 	struct imap4_buf raw;
 	imap4_buf_init(&raw, 0);
 	struct piece_ctx pc = {.uid = uid, .raw = &raw};
+	struct piece_resume *r = c->resume;
+	if (r && r->mailbox == bc->b->id && r->uid == uid) {
+		/* taken back: checked against the RFC822.SIZE of the next
+		 * piece */
+		raw = r->raw;
+		pc.size = r->size;
+		pc.have_size = r->have_size;
+		imap4_buf_init(&r->raw, 0);
+	}
+	sync_bodies_forget(c);
 	char set[16], items[96];
 	snprintf(set, sizeof(set), "%u", uid);
 	size_t piece = c->piece ? c->piece : PIECE_FIRST;
@@ -250,27 +296,50 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 		         want);
 		pc.offset = raw.len;
 		pc.got = false;
+		uint64_t had_size = pc.size;
+		bool had = pc.have_size && raw.len;
 		sync_beat(c);
 		int64_t t0 = mono_ms();
+		uint64_t in0 = imap4_bytes_in(c->h);
 		int irc =
 		        imap4_fetch_each(c->h, true, set, items, on_piece, &pc);
 		int64_t ms = mono_ms() - t0;
+		if (irc == IMAP4_ETIMEOUT) {
+			/* The link got slower: the next piece is sized at the
+			 * rate this one came, and smaller than it at least. */
+			size_t at = sync_piece_size(
+			        c, imap4_bytes_in(c->h) - in0, ms);
+			c->piece = at < piece / 2 ? at : piece / 2;
+			if (c->piece < PIECE_MIN)
+				c->piece = PIECE_MIN;
+		}
 		if (irc != IMAP4_OK || pc.failed) {
 			rc = sync_fail_imap(c, "UID FETCH a piece of a body",
 			                    irc != IMAP4_OK ? irc : pc.failed);
+			if (rc == SYNC_ECONN && !pc.whole)
+				keep_for_resume(c, bc->b->id, &pc, &raw);
 			goto out;
 		}
 		if (!pc.got) /* expunged meanwhile, or no such section */
 			goto out;
-		if (pc.whole || pc.len < want || raw.len >= cap) {
-			/* Come whole in one piece, quickly: the link can take
-			 * batches again (sync_batch_adapt doubles them). */
-			if (raw.len == pc.len)
-				sync_batch_adapt(c, bc->b, 1, pc.len, IMAP4_OK,
-				                 ms);
-			break;
+		if (had && pc.have_size && pc.size != had_size) {
+			/* Not the message the kept pieces were of (a new
+			 * UIDVALIDITY reused the UID): from its start. */
+			imap4_buf_reset(&raw);
+			pc.size = 0;
+			continue;
 		}
-		piece = c->piece = sync_piece_size(c, pc.len, ms);
+		/* A link fast enough for the largest piece within a quarter
+		 * of the timeout can take batches again (sync_batch_adapt
+		 * doubles them); a small message that came whole says nothing
+		 * of it (explore49: in and out of pieces at every one). */
+		size_t at = sync_piece_size(c, pc.len, ms);
+		if (pc.len >= PIECE_MIN && at >= PIECE_MAX)
+			sync_batch_adapt(c, bc->b, 1, pc.len, IMAP4_OK, ms);
+		if (pc.whole || pc.len < want || raw.len >= cap)
+			break;
+		if (pc.len >= PIECE_MIN)
+			piece = c->piece = at;
 	}
 	/* As one FETCH of <0.cap> would have brought it. */
 	imap4_section s = {

@@ -271,6 +271,9 @@ void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
  * one that takes a quarter of the command timeout at that rate, within
  * bounds (sync_bodies.c). */
 size_t sync_piece_size(const struct sync_ctx *c, uint64_t bytes, int64_t ms);
+
+/* Lets go of a body kept to go on with in pieces (sync_end). */
+void sync_bodies_forget(struct sync_ctx *c);
 /* Fetches and stores, as configured, the bodies of b's cached messages
  * from min_uid up that lack one, or whose text a lower max_body_size cut
  * short. SYNC_OK or a SYNC_E* with c->err. */
