@@ -94,6 +94,17 @@ static int bodies_write(struct body_ctx *bc)
 	return SYNC_OK;
 }
 
+/* Ends a batch with rc: what it holds let go, its writes undone on
+ * failure. */
+static int bodies_end(struct body_ctx *bc, int rc)
+{
+	if (rc < 0)
+		store_rollback(bc->c->store);
+	bodies_drop(bc);
+	free(bc->v);
+	return rc;
+}
+
 static int on_body(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 {
 	struct body_ctx *bc = payload;
@@ -152,11 +163,7 @@ static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
 		                    irc != IMAP4_OK ? irc : bc.failed);
 	else
 		rc = bodies_write(&bc);
-	if (rc < 0)
-		store_rollback(c->store);
-	bodies_drop(&bc);
-	free(bc.v);
-	return rc;
+	return bodies_end(&bc, rc);
 }
 
 /* ---- a body in pieces (sync_bodies_in_pieces) */
@@ -378,11 +385,7 @@ static int fetch_bodies_in_pieces(struct sync_ctx *c, const struct sync_box *b,
 		else if ((rc = fetch_in_pieces(c, &bc, uids[i])) == SYNC_OK)
 			rc = bodies_write(&bc);
 	}
-	if (rc < 0)
-		store_rollback(c->store);
-	bodies_drop(&bc);
-	free(bc.v);
-	return rc;
+	return bodies_end(&bc, rc);
 }
 
 struct missing {

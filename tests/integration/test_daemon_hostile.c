@@ -1593,21 +1593,34 @@ Test(hostile, uidnext_below_the_highest_uid, .timeout = 60)
 /* explore50: a UID the SEARCH named and the FETCH never brought (99999,
  * in a mailbox whose UIDNEXT is 3) raised the cached UIDNEXT past it for
  * good: later mail was fetched as "below UIDNEXT", never announced. */
-Test(hostile, a_uid_searched_that_never_comes_leaves_uidnext, .timeout = 60)
+/* A first session of box: two messages, UIDs 1 and 2, the EXAMINE saying
+ * UIDNEXT uidnext, the SEARCH naming search, the FETCH asking for set. */
+static void two_messages_said(struct hostile *h, const char *box,
+                              unsigned uidnext, const char *search,
+                              const char *set)
 {
-	struct hostile h;
-	struct script after = {0};
-	add(&after, "C~ $TAG UID SEARCH UID 1:\\*$\n"
-	            "S: * SEARCH 1 2 99999\nS: $TAG OK searched\n");
-	add_fetch_cmd(&after, "1:2,99999");
+	struct script after = {0}, lines = {0};
+	add(&after,
+	    "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	    "S: * SEARCH %s\nS: $TAG OK searched\n",
+	    search);
+	add_fetch_cmd(&after, set);
 	add_msg(&after, 1, 1);
 	add_msg(&after, 2, 2);
 	add(&after, "S: $TAG OK fetched\n" LOGOUT);
-	examine_scenario(&h, "ho_ghost",
-	                 "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
-	                 "S: * OK [UIDNEXT 3] ok\n",
-	                 after.s);
+	add(&lines,
+	    "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT %u] ok\n",
+	    uidnext);
+	examine_scenario(h, box, lines.s, after.s);
 	free(after.s);
+	free(lines.s);
+}
+
+Test(hostile, a_uid_searched_that_never_comes_leaves_uidnext, .timeout = 60)
+{
+	struct hostile h;
+	two_messages_said(&h, "ho_ghost", 3, "1 2 99999", "1:2,99999");
 	check_ok(&h, run(&h));
 	finish(&h);
 	check_cache(&h);
@@ -1625,18 +1638,7 @@ Test(hostile, a_uid_searched_that_never_comes_leaves_uidnext, .timeout = 60)
 Test(hostile, a_uidnext_that_lied_once_is_corrected, .timeout = 60)
 {
 	struct hostile h;
-	struct script after = {0};
-	add(&after, "C~ $TAG UID SEARCH UID 1:\\*$\n"
-	            "S: * SEARCH 1 2\nS: $TAG OK searched\n");
-	add_fetch_cmd(&after, "1:2");
-	add_msg(&after, 1, 1);
-	add_msg(&after, 2, 2);
-	add(&after, "S: $TAG OK fetched\n" LOGOUT);
-	examine_scenario(&h, "ho_liar",
-	                 "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
-	                 "S: * OK [UIDNEXT 1000] ok\n",
-	                 after.s);
-	free(after.s);
+	two_messages_said(&h, "ho_liar", 1000, "1 2", "1:2");
 	check_ok(&h, run(&h));
 	finish(&h);
 	const char *uidnext = "SELECT uidnext FROM mailboxes WHERE name = "
