@@ -144,7 +144,7 @@ int imap4_logout(imap4 *h)
 	 * or keep the connection open past it (BYE_GRACE_MS): the session
 	 * ended as asked all the same. The BYE stays the command's data,
 	 * and the OK, when one came, its completion. */
-	if ((rc == IMAP4_EEOF || rc == IMAP4_ETIMEOUT) && h->ndata > 0)
+	if ((rc == IMAP4_EEOF || rc == IMAP4_ETIMEOUT) && h->res.ndata > 0)
 		rc = imap4_ok(h);
 	h->state = IMAP4_STATE_LOGOUT;
 	h->logged_out = true;

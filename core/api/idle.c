@@ -244,11 +244,11 @@ int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 	 * reset it under cb's feet. */
 	h->busy = true;
 	rc = idle_run(h, &id, &run, duration_ms, interval_ms);
-	if (rc == IMAP4_OK && h->ndata > 0) {
+	if (rc == IMAP4_OK && h->res.ndata > 0) {
 		const imap4_resp *const *batch =
-		        (const imap4_resp *const *)h->data;
+		        (const imap4_resp *const *)h->res.data;
 
-		if (cb(payload, batch, h->ndata) < 0)
+		if (cb(payload, batch, h->res.ndata) < 0)
 			rc = imap4_fail(h, IMAP4_ECALLBACK,
 			                "burst callback failed");
 		else
@@ -296,7 +296,7 @@ static int wait_loop(imap4 *h, int timeout_ms, struct idler *id)
 	}
 	if (id->cb_error)
 		return imap4_fail(h, id->cb_error, "a callback failed");
-	if (h->over_limit)
+	if (h->res.over_limit)
 		return imap4_limit_fail(h, false);
 	return imap4_ok(h);
 }

@@ -118,7 +118,7 @@ static int handle_new(imap4 **out, const struct imap4_opts *opts,
 		return IMAP4_ENOMEM;
 	h->opts = o;
 	h->wake_fd = -1;
-	imap4_arena_init(&h->data_arena, 0);
+	imap4_arena_init(&h->res.arena, 0);
 	imap4_cmd_init(&h->cmd, 0);
 	imap4_session_init(&h->sess);
 	imap4_reader_init(&h->rd, &h->opts.limits);
@@ -152,8 +152,8 @@ void imap4_free(imap4 **hp)
 	imap4_reader_clear(&h->rd);
 	imap4_session_clear(&h->sess);
 	imap4_cmd_clear(&h->cmd);
-	imap4_arena_clear(&h->data_arena);
-	free(h->data);
+	imap4_arena_clear(&h->res.arena);
+	free(h->res.data);
 	free(h->rbuf);
 	free(h->welcome);
 	free(h->server_code);
@@ -178,55 +178,16 @@ int imap4_refresh_caps(imap4 *h)
 	return rc ? rc : imap4_run(h, &run);
 }
 
-/* A command's result: its data, the arena they live in, its completion. */
-struct result {
-	struct imap4_arena arena;
-	const imap4_resp **data;
-	size_t ndata, adata, data_bytes, dropped;
-	unsigned over_limit;
-	const imap4_resp *completion;
-};
-
-static void take_result(struct result *r, imap4 *h)
-{
-	*r = (struct result){
-	        .arena = h->data_arena,
-	        .data = h->data,
-	        .ndata = h->ndata,
-	        .adata = h->adata,
-	        .data_bytes = h->data_bytes,
-	        .dropped = h->dropped,
-	        .over_limit = h->over_limit,
-	        .completion = h->completion,
-	};
-	imap4_arena_init(&h->data_arena, h->data_arena.cap);
-	h->data = NULL;
-	h->ndata = h->adata = h->data_bytes = h->dropped = 0;
-	h->over_limit = 0;
-	h->completion = NULL;
-}
-
-static void give_result(imap4 *h, struct result *r)
-{
-	imap4_arena_clear(&h->data_arena);
-	free(h->data);
-	h->data_arena = r->arena;
-	h->data = r->data;
-	h->ndata = r->ndata;
-	h->adata = r->adata;
-	h->data_bytes = r->data_bytes;
-	h->dropped = r->dropped;
-	h->over_limit = r->over_limit;
-	h->completion = r->completion;
-}
-
 int imap4_refresh_caps_after(imap4 *h)
 {
-	struct result kept;
+	struct result kept = h->res;
 
-	take_result(&kept, h);
+	h->res = (struct result){0};
+	imap4_arena_init(&h->res.arena, kept.arena.cap);
 	int rc = imap4_refresh_caps(h);
-	give_result(h, &kept);
+	imap4_arena_clear(&h->res.arena);
+	free(h->res.data);
+	h->res = kept;
 	return rc;
 }
 
@@ -651,17 +612,17 @@ uint64_t imap4_bytes_in(const imap4 *h)
 
 const imap4_resp *imap4_completion(const imap4 *h)
 {
-	return h ? h->completion : NULL;
+	return h ? h->res.completion : NULL;
 }
 
 size_t imap4_data_count(const imap4 *h)
 {
-	return h ? h->ndata : 0;
+	return h ? h->res.ndata : 0;
 }
 
 const imap4_resp *imap4_data_at(const imap4 *h, size_t i)
 {
-	return h && i < h->ndata ? h->data[i] : NULL;
+	return h && i < h->res.ndata ? h->res.data[i] : NULL;
 }
 
 int imap4_response(char **out, imap4 *h, const char *name)

@@ -20,6 +20,19 @@
 
 #define IMAP4_RBUF_SIZE (64u * 1024)
 
+/* A command's result; views live in arena. */
+struct result {
+	struct imap4_arena arena;
+	const imap4_resp **data;
+	size_t ndata, adata;
+	size_t data_bytes; /* counted against limits.max_untagged */
+	/* What passed max_untagged in this command (OVER_*); the responses
+	 * from there on are read and dropped, counted in dropped. */
+	unsigned over_limit;
+	size_t dropped;
+	const imap4_resp *completion;
+};
+
 struct imap4 {
 	struct imap4_opts opts; /* strings below point to owned copies */
 	char *ca_file, *pin_sha256, *servername, *host;
@@ -53,16 +66,7 @@ struct imap4 {
 	 * send a command in the middle of this one (imap4_enter refuses). */
 	bool busy;
 
-	/* The last command's result; views live in data_arena. */
-	struct imap4_arena data_arena;
-	const imap4_resp **data;
-	size_t ndata, adata;
-	size_t data_bytes; /* counted against limits.max_untagged */
-	/* What passed max_untagged in this command (OVER_*); the responses
-	 * from there on are read and dropped, counted in dropped. */
-	unsigned over_limit;
-	size_t dropped;
-	const imap4_resp *completion;
+	struct result res; /* the last command's */
 
 	struct imap4_error_info err;
 	char errmsg[512];

@@ -122,12 +122,12 @@ int imap4_ok(imap4 *h)
 
 void imap4_result_reset(imap4 *h)
 {
-	imap4_arena_reset(&h->data_arena);
-	h->ndata = 0;
-	h->data_bytes = 0;
-	h->over_limit = 0;
-	h->dropped = 0;
-	h->completion = NULL;
+	imap4_arena_reset(&h->res.arena);
+	h->res.ndata = 0;
+	h->res.data_bytes = 0;
+	h->res.over_limit = 0;
+	h->res.dropped = 0;
+	h->res.completion = NULL;
 	imap4_ok(h);
 }
 
@@ -356,7 +356,7 @@ int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok,
 static int copy_within(imap4 *h, const imap4_resp **out, const imap4_resp *resp,
                        size_t room)
 {
-	struct imap4_arena *a = &h->data_arena;
+	struct imap4_arena *a = &h->res.arena;
 	size_t cap = a->cap;
 	int rc;
 
@@ -378,16 +378,16 @@ int imap4_limit_fail(imap4 *h, bool abort)
 {
 	char what[384];
 
-	if (h->over_limit & OVER_DATA)
+	if (h->res.over_limit & OVER_DATA)
 		snprintf(what, sizeof(what),
 		         "the untagged responses kept for one command would "
 		         "take more than max_untagged (%zu bytes of memory, "
 		         "with their parsed copies); %zu of them were read "
 		         "and dropped, ",
-		         h->opts.limits.max_untagged, h->dropped);
+		         h->opts.limits.max_untagged, h->res.dropped);
 	else
 		what[0] = '\0';
-	if (h->over_limit & OVER_COMPLETION)
+	if (h->res.over_limit & OVER_COMPLETION)
 		snprintf(
 		        what + strlen(what), sizeof(what) - strlen(what),
 		        "the tagged completion would take more than "
@@ -406,8 +406,8 @@ int imap4_limit_fail(imap4 *h, bool abort)
 
 static int over_untagged(imap4 *h)
 {
-	h->over_limit |= OVER_DATA;
-	h->dropped++;
+	h->res.over_limit |= OVER_DATA;
+	h->res.dropped++;
 	return 0;
 }
 
@@ -420,36 +420,36 @@ int imap4_keep(imap4 *h, const imap4_resp *resp)
 
 	/* Past the limit once, the data stays the responses before it: a
 	 * later one that fits would leave a hole nobody could see. */
-	if (h->over_limit & OVER_DATA)
+	if (h->res.over_limit & OVER_DATA)
 		return over_untagged(h);
 	/* The estimate first: a response that cannot fit is refused before
 	 * anything is copied. */
-	if (h->data_bytes > max || need > max - h->data_bytes)
+	if (h->res.data_bytes > max || need > max - h->res.data_bytes)
 		return over_untagged(h);
-	if (h->ndata == h->adata) {
-		size_t n = h->adata ? h->adata * 2 : 16;
-		const imap4_resp **d = realloc(h->data, n * sizeof(*d));
+	if (h->res.ndata == h->res.adata) {
+		size_t n = h->res.adata ? h->res.adata * 2 : 16;
+		const imap4_resp **d = realloc(h->res.data, n * sizeof(*d));
 
 		if (d == NULL)
 			return imap4_fail(h, IMAP4_ENOMEM, NULL);
-		h->data = d;
-		h->adata = n;
+		h->res.data = d;
+		h->res.adata = n;
 	}
-	size_t before = h->data_arena.used;
+	size_t before = h->res.arena.used;
 	rc = copy_within(h, &copy, resp,
-	                 max - h->data_bytes - sizeof(*h->data));
+	                 max - h->res.data_bytes - sizeof(*h->res.data));
 	if (rc == IMAP4_ELIMIT)
 		return over_untagged(h);
 	if (rc)
 		return imap4_fail(h, rc, "keeping a response: %s",
 		                  imap4_strerror(rc));
-	h->data[h->ndata++] = copy;
+	h->res.data[h->res.ndata++] = copy;
 	/* What the copy really took: its nodes and views cost three times
 	 * the raw bytes of a short response, and a flood of LIST lines
 	 * counted by their raw length alone held a gigabyte under a 256 MiB
 	 * limit. need stays the estimate checked before the copy. */
-	size_t took = h->data_arena.used - before + sizeof(*h->data);
-	h->data_bytes += took > need ? took : need;
+	size_t took = h->res.arena.used - before + sizeof(*h->res.data);
+	h->res.data_bytes += took > need ? took : need;
 	return 0;
 }
 
@@ -683,11 +683,11 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 	int rc = copy_within(h, &copy, resp, h->opts.limits.max_untagged);
 
 	if (rc == IMAP4_ELIMIT)
-		h->over_limit |= OVER_COMPLETION;
+		h->res.over_limit |= OVER_COMPLETION;
 	else if (rc)
 		return imap4_fail(h, rc, "keeping the completion: %s",
 		                  imap4_strerror(rc));
-	h->completion = copy;
+	h->res.completion = copy;
 	/* imaplib's methods end with _untagged_response(), which pops the
 	 * command's own data from the cache on OK (on NO it returns first;
 	 * BAD raised before): a caller checking response('EXPUNGE') for
@@ -695,12 +695,12 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 	if (run->pops && strcmp(resp->name, "OK") == 0)
 		for (const char *const *p = run->pops; *p; p++)
 			imap4_session_discard(&h->sess, *p);
-	if (h->over_limit && run->limit_aborts)
+	if (h->res.over_limit && run->limit_aborts)
 		return imap4_limit_fail(h, true);
 	/* The completion still says how the command ended (a NO keeps its
 	 * text in the last error), and READ-ONLY still counts. */
 	rc = outcome(h, run, resp);
-	if (h->over_limit && !h->dead)
+	if (h->res.over_limit && !h->dead)
 		return imap4_limit_fail(h, false);
 	return rc;
 }

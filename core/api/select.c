@@ -20,12 +20,12 @@ static int take_info(imap4 *h, imap4_mailbox_info *out, const imap4_resp *r)
 	if (r->type == IMAP4_RESP_UNTAGGED && r->name &&
 	    strcmp(r->name, "FLAGS") == 0)
 		return imap4_view_strings(&out->flags, &out->nflags,
-		                          &h->data_arena, r->args, true);
+		                          &h->res.arena, r->args, true);
 	if (!r->is_status || r->code == NULL)
 		return 0;
 	if (strcmp(r->code, "PERMANENTFLAGS") == 0)
 		rc = imap4_view_strings(&out->permanentflags,
-		                        &out->npermanentflags, &h->data_arena,
+		                        &out->npermanentflags, &h->res.arena,
 		                        r->code_args, true);
 	else if (strcmp(r->code, "READ-ONLY") == 0)
 		out->readonly = true;
@@ -49,10 +49,10 @@ static int fill_info(imap4 *h, imap4_mailbox_info *out)
 
 	memset(out, 0, sizeof(*out));
 	out->flags = out->permanentflags = none;
-	for (size_t i = 0; i < h->ndata && rc == 0; i++)
-		rc = take_info(h, out, h->data[i]);
-	if (rc == 0 && h->completion)
-		rc = take_info(h, out, h->completion);
+	for (size_t i = 0; i < h->res.ndata && rc == 0; i++)
+		rc = take_info(h, out, h->res.data[i]);
+	if (rc == 0 && h->res.completion)
+		rc = take_info(h, out, h->res.completion);
 	if (rc)
 		return imap4_fail(h, rc, "%s: malformed FLAGS", h->cmd_name);
 	if (out->nomodseq)

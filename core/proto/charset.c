@@ -291,9 +291,8 @@ int imap4_charset_stream_open(struct imap4_charset_stream *cs,
 		cs->kind = K_CP1252;
 		return 1;
 	}
-	if (unicode_unit(name)) {
+	if ((cs->unit = unicode_unit(name)) != 0) {
 		cs->kind = K_UNICODE;
-		cs->unit = unicode_unit(name);
 		return 1;
 	}
 	iconv_t cd = iconv_open("UTF-8", name);

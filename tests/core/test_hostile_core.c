@@ -191,14 +191,14 @@ Test(hostile_core, kept_copy_stops_at_max_untagged)
 	cr_assert_eq(imap4_search(h, NULL, "ALL"), IMAP4_OK, "%s",
 	             imap4_last_error(h)->message);
 	cr_assert_eq(imap4_data_at(h, 0)->nargs, 4000);
-	cr_assert_leq(h->data_arena.used, max);
+	cr_assert_leq(h->res.arena.used, max);
 
 	/* 400 kB raw passes the estimate; its copy would take 13 MB. The
 	 * completion that follows has an allowance of its own (imap4.h:
 	 * twice max_untagged for a result). */
 	cr_assert_eq(imap4_search(h, NULL, "ALL"), IMAP4_ELIMIT);
-	cr_assert_leq(h->data_arena.used, 2 * max, "the copy took %zu bytes",
-	              h->data_arena.used);
+	cr_assert_leq(h->res.arena.used, 2 * max, "the copy took %zu bytes",
+	              h->res.arena.used);
 	const char *why = imap4_last_error(h)->message;
 	cr_assert(strstr(why, "max_untagged (1048576 bytes of memory"), "%s",
 	          why);
@@ -239,8 +239,8 @@ Test(hostile_core, completion_copy_is_bounded)
 	imap4 *h = api_open(&t, script, &o);
 
 	cr_assert_eq(imap4_noop(h), IMAP4_ELIMIT);
-	cr_assert_leq(h->data_arena.used, max, "the copy took %zu bytes",
-	              h->data_arena.used);
+	cr_assert_leq(h->res.arena.used, max, "the copy took %zu bytes",
+	              h->res.arena.used);
 	cr_assert(strstr(imap4_last_error(h)->message,
 	                 "tagged completion would take more than "
 	                 "max_untagged"),
