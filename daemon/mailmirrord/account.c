@@ -38,6 +38,10 @@
 #define CHECK_MS 15000
 /* Syncs of news that came during a sync, before the next wait at most. */
 #define QUICK_RESYNCS 8
+/* The wait between two turns of bodies owed (sync_ctx.backfill_turn_ms,
+ * half the command timeout: two pieces of a body on a slow link), in which
+ * news of the watched mailbox comes. */
+#define OWED_PAUSE_MS 1000
 
 struct account {
 	const struct conf_account *conf;
@@ -555,13 +559,15 @@ static int notify_again(struct worker *w, struct sync_box *primary)
 	return again ? SYNC_OK : start_watching(w, primary);
 }
 
-/* Syncs the boxes NOTIFY reported, then selects primary again. */
+/* Syncs the boxes NOTIFY reported and those owed bodies, then selects
+ * primary (may be NULL) again. */
 static int sync_dirty(struct worker *w, struct sync_box *primary)
 {
 	bool any = false;
 	for (size_t i = 0; i < w->sync.nboxes; i++) {
 		struct sync_box *b = &w->sync.boxes[i];
-		if (!b->dirty || b == primary)
+		if (b == primary ||
+		    (!b->dirty && !sync_bodies_owed(&w->sync, b->id)))
 			continue;
 		b->dirty = false;
 		any = true;
@@ -573,7 +579,8 @@ static int sync_dirty(struct worker *w, struct sync_box *primary)
 			mark_live_of(w, b);
 	}
 	if (primary &&
-	    (any || w->sync.sel_dirty || w->sync.selected != primary)) {
+	    (any || w->sync.sel_dirty || w->sync.selected != primary ||
+	     sync_bodies_owed(&w->sync, primary->id))) {
 		set_status(w->a, "syncing %s", primary->name);
 		int rc = sync_mailbox(&w->sync, primary);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
@@ -713,6 +720,10 @@ static int live(struct worker *w)
 		int ms = until > (int64_t)c->idle_timeout * 1000
 		                 ? (int)c->idle_timeout * 1000
 		                 : (int)(until > 0 ? until : 0);
+		/* Bodies owed (a slow link): another turn after a pause. */
+		bool owed = sync_bodies_owed_any(&w->sync);
+		if (owed && ms > OWED_PAUSE_MS)
+			ms = OWED_PAUSE_MS;
 		if (watched && watching && ms > 0) {
 			/* News that came during the last sync (an EXISTS at
 			 * the end of its UID FETCH) is not told again: IDLE
@@ -745,6 +756,9 @@ static int live(struct worker *w)
 				return rc;
 		} else if (ms > 0) {
 			sleep_ms(a, (unsigned)ms, false);
+			if (owed && !atomic_load(&a->stop) &&
+			    (rc = sync_dirty(w, NULL)) < 0)
+				return rc;
 		}
 		/* A mailbox created, renamed or deleted (NOTIFY's LIST):
 		 * the poll reads the list again soon, once for a burst. */
@@ -1090,6 +1104,7 @@ static void *run(void *arg)
 	        .payload = &w,
 	        .finish_with = watch_first(c),
 	        .announce_known = a->restart,
+	        .backfill_turn_ms = a->once ? 0 : (int64_t)c->timeout * 500,
 	        .store_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 

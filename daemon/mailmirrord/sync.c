@@ -922,11 +922,12 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	st->exists = c->sel_exists;
 	st->last_sync = (int64_t)time(NULL);
 	rc = sync_pending_write(c, b, p, st);
+	bool owed = false;
 	if (rc == SYNC_OK)
-		rc = sync_backfill_bodies(c, b, body_from);
+		rc = sync_backfill_bodies(c, b, body_from, &owed);
 	if (rc == SYNC_OK) {
 		if (box)
-			box->bodies_checked = true;
+			box->bodies_checked = !owed;
 		store_mailbox_set_error(c->store, b->id,
 		                        c->partial[0] ? c->partial : NULL);
 	}

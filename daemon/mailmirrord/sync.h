@@ -135,9 +135,19 @@ struct sync_ctx {
 	 * bodies come in pieces (sync_bodies_in_pieces); 0: not measured
 	 * yet. Kept across connections, as batch_cap. */
 	size_t piece;
-	/* The body coming in pieces when the connection last dropped: the
-	 * next connection goes on from where it was (sync_bodies.c). */
+	/* Bodies that came in part when their connection dropped or their
+	 * mailbox's turn ended: each goes on from where it was
+	 * (sync_bodies.c). */
 	struct piece_resume *resume;
+	/* How long one mailbox's backfill of bodies may hold the connection
+	 * before the others have their turn (set by the caller; 0: until it
+	 * is done, as --once wants). A body coming in pieces over a slow
+	 * link held the live INBOX for hours (explore49). */
+	int64_t backfill_turn_ms;
+	/* Mailboxes (rows) whose backfill's turn ended with bodies left
+	 * (sync_bodies_owed), kept across lists and connections. */
+	int64_t *owed;
+	size_t nowed, capowed;
 	bool store_failed; /* a write of unsolicited news failed on this
 	                      connection: the rest is not tried (a full disk
 	                      would fail, and be logged, once per line) */
@@ -220,6 +230,13 @@ void sync_forget_known(struct sync_ctx *c);
 
 /* SELECTs b and brings it up to date. b stays selected afterwards. */
 int sync_mailbox(struct sync_ctx *c, const struct sync_box *b);
+
+/* true when the mailbox with row id mailbox is owed bodies: its backfill's
+ * turn ended with some left, and a sync of it soon goes on with them. */
+bool sync_bodies_owed(const struct sync_ctx *c, int64_t mailbox);
+/* true when some mailbox of the list is owed bodies; forgets the ones the
+ * list no longer has. */
+bool sync_bodies_owed_any(struct sync_ctx *c);
 
 /* STATUS of every wanted mailbox except skip (may be NULL); syncs those
  * that changed since the cache's state. */

@@ -187,11 +187,17 @@ struct piece_ctx {
 	int failed;
 };
 
-/* What came of a body before its connection dropped: a link that stalls
+/* What came of a body before its connection dropped, or before its
+ * mailbox's turn ended (sync_ctx.backfill_turn_ms): a link that stalls
  * now and then would otherwise start it again from its first byte at
  * every reconnection, and never end a large one (explore49). It is the
- * same message while mailbox, UID and RFC822.SIZE are. */
+ * same message while mailbox, UID and RFC822.SIZE are. One is kept a
+ * mailbox, a few in all: mailboxes that take turns each go on from
+ * where theirs was. */
+#define RESUME_KEPT 4
+
 struct piece_resume {
+	struct piece_resume *next; /* newest first */
 	int64_t mailbox;
 	uint32_t uid;
 	uint64_t size;
@@ -199,28 +205,126 @@ struct piece_resume {
 	struct imap4_buf raw;
 };
 
-void sync_bodies_forget(struct sync_ctx *c)
+static void resume_free(struct piece_resume *r)
 {
-	if (!c->resume)
-		return;
-	imap4_buf_clear(&c->resume->raw);
-	free(c->resume);
-	c->resume = NULL;
+	while (r) {
+		struct piece_resume *next = r->next;
+		imap4_buf_clear(&r->raw);
+		free(r);
+		r = next;
+	}
 }
 
-/* Keeps raw (taken over) for the next connection, as what came of uid. */
+void sync_bodies_forget(struct sync_ctx *c)
+{
+	resume_free(c->resume);
+	c->resume = NULL;
+	free(c->owed);
+	c->owed = NULL;
+	c->nowed = c->capowed = 0;
+}
+
+/* Takes out of c what was kept of mailbox's bodies: the one of uid, or
+ * with uid 0 any; NULL when none. */
+static struct piece_resume *take_resume(struct sync_ctx *c, int64_t mailbox,
+                                        uint32_t uid)
+{
+	for (struct piece_resume **p = &c->resume; *p; p = &(*p)->next) {
+		struct piece_resume *r = *p;
+		if (r->mailbox == mailbox && (uid == 0 || r->uid == uid)) {
+			*p = r->next;
+			r->next = NULL;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* Keeps raw (taken over) for later, as what came of pc's UID; the oldest
+ * kept goes past RESUME_KEPT. */
 static void keep_for_resume(struct sync_ctx *c, int64_t mailbox,
                             const struct piece_ctx *pc, struct imap4_buf *raw)
 {
-	sync_bodies_forget(c);
-	if (raw->len == 0 || !(c->resume = malloc(sizeof(*c->resume))))
+	resume_free(take_resume(c, mailbox, 0));
+	struct piece_resume *r;
+	if (raw->len == 0 || !(r = malloc(sizeof(*r))))
 		return;
-	*c->resume = (struct piece_resume){.mailbox = mailbox,
-	                                   .uid = pc->uid,
-	                                   .size = pc->size,
-	                                   .have_size = pc->have_size,
-	                                   .raw = *raw};
+	*r = (struct piece_resume){.next = c->resume,
+	                           .mailbox = mailbox,
+	                           .uid = pc->uid,
+	                           .size = pc->size,
+	                           .have_size = pc->have_size,
+	                           .raw = *raw};
 	imap4_buf_init(raw, 0);
+	c->resume = r;
+	for (size_t n = 1; r->next; r = r->next)
+		if (++n > RESUME_KEPT) {
+			resume_free(r->next);
+			r->next = NULL;
+			break;
+		}
+}
+
+/* Drops what is kept of mailbox's bodies unless it is of a UID of
+ * missing[0..n): a message expunged since, or whose body came otherwise. */
+static void resume_prune(struct sync_ctx *c, int64_t mailbox,
+                         const uint32_t *missing, size_t n)
+{
+	struct piece_resume *r = take_resume(c, mailbox, 0);
+	if (!r)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (missing[i] == r->uid) {
+			r->next = c->resume;
+			c->resume = r;
+			return;
+		}
+	resume_free(r);
+}
+
+/* ---- mailboxes owed bodies: their backfill's turn ended */
+
+bool sync_bodies_owed(const struct sync_ctx *c, int64_t mailbox)
+{
+	for (size_t i = 0; i < c->nowed; i++)
+		if (c->owed[i] == mailbox)
+			return true;
+	return false;
+}
+
+bool sync_bodies_owed_any(struct sync_ctx *c)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < c->nowed; i++) {
+		bool listed = false;
+		for (size_t j = 0; j < c->nboxes && !listed; j++)
+			listed = c->boxes[j].id == c->owed[i];
+		if (listed)
+			c->owed[kept++] = c->owed[i];
+	}
+	c->nowed = kept;
+	return kept > 0;
+}
+
+static void set_owed(struct sync_ctx *c, int64_t mailbox, bool owed)
+{
+	for (size_t i = 0; i < c->nowed; i++)
+		if (c->owed[i] == mailbox) {
+			if (!owed)
+				c->owed[i] = c->owed[--c->nowed];
+			return;
+		}
+	if (!owed)
+		return;
+	if (c->nowed == c->capowed) {
+		size_t cap = c->capowed ? c->capowed * 2 : 8;
+		int64_t *v = realloc(c->owed, cap * sizeof(*v));
+		if (!v) /* its next pass with news goes on with them */
+			return;
+		c->owed = v;
+		c->capowed = cap;
+	}
+	c->owed[c->nowed++] = mailbox;
 }
 
 static int on_piece(void *payload, const imap4_msg *msg, const imap4_resp *resp)
@@ -269,27 +373,39 @@ size_t sync_piece_size(const struct sync_ctx *c, uint64_t bytes, int64_t ms)
 	                          : (size_t)want;
 }
 
+/* The end of a backfill's turn (sync_ctx.backfill_turn_ms), or 0. */
+static int64_t turn_end(const struct sync_ctx *c)
+{
+	return c->backfill_turn_ms ? mono_ms() + c->backfill_turn_ms : 0;
+}
+
+static bool turn_over(int64_t end)
+{
+	return end && mono_ms() >= end;
+}
+
 /* The body section of uid, as sync_body_item asks for it, a FETCH per
  * piece: each within the command timeout on a link too slow for the
- * whole. Taken into bc as a FETCH of it whole would have been. */
+ * whole. Taken into bc as a FETCH of it whole would have been; or kept
+ * for later, with *paused set, when the turn ends at end (0: never) first. */
 static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
-                           uint32_t uid)
+                           uint32_t uid, int64_t end, bool *paused)
 {
 	bool full = c->conf->bodies == CONF_BODIES_FULL;
 	uint64_t cap = conf_body_cap(c->conf);
 	struct imap4_buf raw;
 	imap4_buf_init(&raw, 0);
 	struct piece_ctx pc = {.uid = uid, .raw = &raw};
-	struct piece_resume *r = c->resume;
-	if (r && r->mailbox == bc->b->id && r->uid == uid) {
+	struct piece_resume *r = take_resume(c, bc->b->id, uid);
+	if (r) {
 		/* taken back: checked against the RFC822.SIZE of the next
 		 * piece */
 		raw = r->raw;
 		pc.size = r->size;
 		pc.have_size = r->have_size;
 		imap4_buf_init(&r->raw, 0);
+		resume_free(r);
 	}
-	sync_bodies_forget(c);
 	char set[16], items[96];
 	snprintf(set, sizeof(set), "%u", uid);
 	size_t piece = c->piece ? c->piece : PIECE_FIRST;
@@ -345,8 +461,17 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 			sync_batch_adapt(c, bc->b, 1, pc.len, IMAP4_OK, ms);
 		if (pc.whole || pc.len < want || raw.len >= cap)
 			break;
+		/* Twice the last at most: a piece that came in a burst (a
+		 * shaper's credit after the pause between two turns) told of
+		 * a rate the link does not keep, and the piece sized to it
+		 * ran out of time. */
 		if (pc.len >= PIECE_MIN)
-			piece = c->piece = at;
+			piece = c->piece = at / 2 > piece ? 2 * piece : at;
+		if (turn_over(end)) {
+			keep_for_resume(c, bc->b->id, &pc, &raw);
+			*paused = true;
+			goto out;
+		}
 	}
 	/* As one FETCH of <0.cap> would have brought it. */
 	imap4_section s = {
@@ -373,16 +498,21 @@ out:
 	return rc;
 }
 
-/* Each message of uids[0..n) alone, in pieces, written as they come. */
+/* Each message of uids[0..n) alone, in pieces, written as they come;
+ * *left set when the turn ends at end (0: never) before they do. */
 static int fetch_bodies_in_pieces(struct sync_ctx *c, const struct sync_box *b,
-                                  const uint32_t *uids, size_t n)
+                                  const uint32_t *uids, size_t n, int64_t end,
+                                  bool *left)
 {
 	struct body_ctx bc = {.c = c, .b = b};
 	int rc = SYNC_OK;
-	for (size_t i = 0; rc == SYNC_OK && i < n; i++) {
+	for (size_t i = 0; rc == SYNC_OK && i < n && !*left; i++) {
 		if (sync_stopping(c))
 			rc = SYNC_ESTOP;
-		else if ((rc = fetch_in_pieces(c, &bc, uids[i])) == SYNC_OK)
+		else if (i > 0 && turn_over(end))
+			*left = true;
+		else if ((rc = fetch_in_pieces(c, &bc, uids[i], end, left)) ==
+		         SYNC_OK)
 			rc = bodies_write(&bc);
 	}
 	return bodies_end(&bc, rc);
@@ -451,10 +581,12 @@ int sync_trim_bodies(struct sync_ctx *c)
 /* Bodies, as configured, of the cached messages from min_uid up that lack
  * one: messages cached before bodies were configured, or whose body a
  * crash or a failed FETCH left out, or cut at a lower max_body_size. New
- * messages bring theirs with them (meta_items). */
+ * messages bring theirs with them (meta_items). A turn ends with bodies
+ * left (*owed): the mailbox is owed the rest (sync_bodies_owed). */
 int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
-                         uint32_t min_uid)
+                         uint32_t min_uid, bool *owed)
 {
+	*owed = false;
 	if (c->conf->bodies == CONF_BODIES_NONE)
 		return SYNC_OK;
 	struct missing m = {0};
@@ -466,17 +598,29 @@ int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
 		rc = sync_fail_store(c, "list messages without a body");
 		goto out;
 	}
+	if (min_uid <= 1)
+		resume_prune(c, b->id, m.v, m.n);
+	int64_t end = turn_end(c);
 	size_t batch = sync_batch_of(c);
-	for (size_t i = 0; rc == SYNC_OK && i < m.n; i += batch) {
+	for (size_t i = 0; rc == SYNC_OK && i < m.n && !*owed; i += batch) {
 		if (sync_stopping(c)) {
 			rc = SYNC_ESTOP;
 			break;
 		}
 		size_t n = m.n - i < batch ? m.n - i : batch;
-		rc = sync_bodies_in_pieces(c)
-		             ? fetch_bodies_in_pieces(c, b, m.v + i, n)
-		             : fetch_bodies(c, b, m.v + i, n);
+		if (i > 0 && turn_over(end))
+			*owed = true;
+		else if (sync_bodies_in_pieces(c))
+			rc = fetch_bodies_in_pieces(c, b, m.v + i, n, end,
+			                            owed);
+		else
+			rc = fetch_bodies(c, b, m.v + i, n);
 	}
+	if (rc == SYNC_OK && *owed)
+		log_debug(c->conf->name, b->name,
+		          "bodies: the mailbox's turn ended with some left to "
+		          "fetch; the others go first");
+	set_owed(c, b->id, rc == SYNC_OK && *owed);
 out:
 	free(m.v);
 	return rc;

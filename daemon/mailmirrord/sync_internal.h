@@ -276,9 +276,10 @@ size_t sync_piece_size(const struct sync_ctx *c, uint64_t bytes, int64_t ms);
 void sync_bodies_forget(struct sync_ctx *c);
 /* Fetches and stores, as configured, the bodies of b's cached messages
  * from min_uid up that lack one, or whose text a lower max_body_size cut
- * short. SYNC_OK or a SYNC_E* with c->err. */
+ * short, within a turn (sync_ctx.backfill_turn_ms): *owed when it ended
+ * with some left. SYNC_OK or a SYNC_E* with c->err. */
 int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
-                         uint32_t min_uid);
+                         uint32_t min_uid, bool *owed);
 
 /* on_new_mail for the rows of p (live mode only). */
 void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,

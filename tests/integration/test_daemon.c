@@ -1100,6 +1100,55 @@ Test(daemon, a_message_too_large_for_the_link_comes_in_pieces, .timeout = 180)
 	teardown(&f);
 }
 
+/* explore49: while a body came in pieces over a slow link, the account's
+ * other mailboxes waited until it was whole, the watched one too (hours
+ * for 25 MB at 2 KB/s). A mailbox's bodies now take turns of half the
+ * command timeout: the watched mailbox goes live, and its new mail comes,
+ * while the large body is still coming; then the body comes whole. */
+Test(daemon, a_body_in_pieces_leaves_the_watched_mailbox_live, .timeout = 180)
+{
+	struct fixture f;
+	struct fault_proxy *px;
+	uint16_t port;
+	struct fault_plan plan = {.action = FAULT_SLOW,
+	                          .dir = FAULT_FROM_SERVER,
+	                          .rate = 40 * 1024};
+	cr_assert_eq(fault_proxy_start(&px, &port,
+	                               harness_env_port("IMAP_PORT"), &plan),
+	             0);
+	char p[8];
+	snprintf(p, sizeof(p), "%u", port);
+	setup_full(&f, "dm_turn", "dm_turn", p,
+	           "timeout = 5; bodies = \"full\";");
+	cr_assert_eq(sh(CTL " create dm_turn dm_turnbig"), 0);
+	/* 32 s of transfer at that rate */
+	cr_assert_eq(sh(CTL " append-big dm_turnbig 1280"), 0);
+	const char *whole = "SELECT count(*) FROM bodies WHERE body LIKE "
+	                    "'%last line' AND NOT truncated";
+	pid_t pid = start_daemon(&f);
+	cr_assert_eq(cache_count_until(&f,
+	                               "SELECT count(*) FROM mailboxes "
+	                               "WHERE live = 1",
+	                               1, 60),
+	             1, "the watched mailbox never went live");
+	cr_assert_eq(sh(CTL " append dm_turn 'while the big one comes'"), 0);
+	cr_assert_eq(cache_count_until(&f,
+	                               "SELECT count(*) FROM messages m JOIN "
+	                               "mailboxes b ON b.id = m.mailbox_id "
+	                               "WHERE b.name = 'dm_turn'",
+	                               1, 15),
+	             1, "new mail of the watched mailbox waited");
+	cr_assert_eq(cache_count(&f, whole), 0,
+	             "the large body was whole first: nothing waited for it");
+	cr_assert_eq(cache_count_until(&f, whole, 1, 90), 1,
+	             "the large body never came whole");
+	cr_assert_eq(stop_daemon(pid), 0);
+	fault_proxy_stop(&px);
+	assert_converged(&f, 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 Test(daemon, sighup_adds_an_account_without_restart, .timeout = 120)
 {
 	struct fixture f;
