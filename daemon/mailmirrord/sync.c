@@ -344,7 +344,8 @@ static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
 		snprintf(fields, sizeof(fields),
 		         " BODY.PEEK[HEADER.FIELDS (" IMAP4_ENVELOPE_FIELDS
 		         ")]<0.%u>",
-		         IMAP4_ENVELOPE_FIELDS_MAX);
+		         c->fields_cap ? c->fields_cap
+		                       : IMAP4_ENVELOPE_FIELDS_MAX);
 	snprintf(buf, len, "(UID FLAGS INTERNALDATE RFC822.SIZE%s%s%s)",
 	         c->condstore ? " MODSEQ" : "", fields, section);
 	return buf;
@@ -366,9 +367,47 @@ bool sync_bodies_in_pieces(const struct sync_ctx *c)
 	return c->batch_cap == 1 && c->conf->bodies != CONF_BODIES_NONE;
 }
 
+/* The least bound of the header fields (sync_ctx.fields_cap): the Date,
+ * Subject and From of most messages. */
+#define FIELDS_MIN 1024u
+
+/* One message's FETCH without a body ran out of time while its header
+ * fields came: the next asks for as much as comes in a quarter of the
+ * timeout at the rate they came, half the last bound at most. Fields past
+ * the bound are left out of the envelope (conv_msg), where a header that
+ * never comes whole held its mailbox for good. */
+static void shrink_fields(struct sync_ctx *c, const struct sync_box *b,
+                          uint64_t came, int64_t ms)
+{
+	uint32_t now =
+	        c->fields_cap ? c->fields_cap : IMAP4_ENVELOPE_FIELDS_MAX;
+	uint64_t at = ms > 0 && came < UINT32_MAX
+	                      ? came * c->conf->timeout * 250 / (uint64_t)ms
+	                      : now;
+	uint32_t want = now / 2 < at ? now / 2 : (uint32_t)at;
+	if (want < FIELDS_MIN)
+		want = FIELDS_MIN;
+	if (want >= now)
+		return;
+	c->fields_cap = want;
+	c->batch_shrunk = true;
+	log_notice(c->conf->name, b->name,
+	           "the header fields of one message did not come within the "
+	           "timeout (%u s); asking for their first %u bytes (the "
+	           "fields past them are left out of envelopes)",
+	           c->conf->timeout, want);
+}
+
 void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
                       size_t count, uint64_t came, int irc, int64_t ms)
 {
+	bool quick = irc == IMAP4_OK && ms < (int64_t)c->conf->timeout * 250;
+	if (quick && c->fields_cap &&
+	    (c->fields_cap *= 2) >= IMAP4_ENVELOPE_FIELDS_MAX)
+		c->fields_cap = 0;
+	if (irc == IMAP4_ETIMEOUT && came && count == 1 &&
+	    (c->conf->bodies == CONF_BODIES_NONE || sync_bodies_in_pieces(c)))
+		shrink_fields(c, b, came, ms);
 	if (irc == IMAP4_ETIMEOUT && came)
 		c->piece = sync_piece_size(c, came, ms);
 	if (irc == IMAP4_ETIMEOUT && came && count > 1) {
@@ -388,8 +427,7 @@ void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
 		           "a FETCH of one message took longer than the "
 		           "timeout (%u s); asking for bodies in pieces",
 		           c->conf->timeout);
-	} else if (irc == IMAP4_OK && c->batch_cap && count >= c->batch_cap &&
-	           ms < (int64_t)c->conf->timeout * 250) {
+	} else if (quick && c->batch_cap && count >= c->batch_cap) {
 		c->batch_cap *= 2;
 		if (c->batch_cap >= usual_batch(c))
 			c->batch_cap = 0;
