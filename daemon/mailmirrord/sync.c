@@ -201,13 +201,8 @@ void sync_end(struct sync_ctx *c)
  * now in a live session (a resync of a watched mailbox, a poll), else it
  * waits for sync_mark_verified (a first pass: each mailbox once). Out of
  * memory, it stays as it was. */
-static void note_verified(struct sync_ctx *c, const struct sync_box *b)
+static void verified_push(struct sync_ctx *c, int64_t mailbox)
 {
-	if (c->live) {
-		store_mailbox_set_last_sync(c->store, b->id,
-		                            (int64_t)time(NULL));
-		return;
-	}
 	if (c->nverified == c->capverified) {
 		size_t cap = c->capverified ? 2 * c->capverified : 16;
 		int64_t *v = realloc(c->verified, cap * sizeof(*v));
@@ -216,19 +211,37 @@ static void note_verified(struct sync_ctx *c, const struct sync_box *b)
 		c->verified = v;
 		c->capverified = cap;
 	}
-	c->verified[c->nverified++] = b->id;
+	c->verified[c->nverified++] = mailbox;
+}
+
+static void note_verified(struct sync_ctx *c, const struct sync_box *b)
+{
+	if (c->live)
+		store_mailbox_set_last_sync(c->store, b->id,
+		                            (int64_t)time(NULL));
+	else
+		verified_push(c, b->id);
 }
 
 int sync_mark_verified(struct sync_ctx *c)
 {
 	int64_t now = (int64_t)time(NULL);
-	for (size_t i = 0; i < c->nverified; i++)
-		if (store_mailbox_set_last_sync(c->store, c->verified[i], now) <
-		    0) {
-			c->nverified = 0;
-			return sync_fail_store(c, "mark a mailbox synced");
-		}
+	/* One commit for them all, when the caller has none open: a commit
+	 * each wrote a page of the WAL per mailbox, 50 MB at every poll of
+	 * 3,000 mailboxes (explore52). */
+	bool own = c->nverified > 1 && !store_in_transaction(c->store);
+	int rc = own ? store_begin(c->store) : STORE_OK;
+	for (size_t i = 0; rc == STORE_OK && i < c->nverified; i++)
+		rc = store_mailbox_set_last_sync(c->store, c->verified[i], now);
+	if (own && rc == STORE_OK)
+		rc = store_commit(c->store);
 	c->nverified = 0;
+	if (rc < 0) {
+		int frc = sync_fail_store(c, "mark mailboxes synced");
+		if (own)
+			store_rollback(c->store);
+		return frc;
+	}
 	return SYNC_OK;
 }
 
@@ -1298,11 +1311,10 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip)
 		 * stayed until new mail came. Writes nothing when there is
 		 * none. */
 		if (!changed) {
-			if (store_mailbox_set_last_sync(
-			            c->store, b->id, (int64_t)time(NULL)) < 0 ||
-			    store_mailbox_set_error(c->store, b->id, NULL) < 0)
+			if (store_mailbox_set_error(c->store, b->id, NULL) < 0)
 				return sync_fail_store(c,
 				                       "mark a mailbox synced");
+			verified_push(c, b->id); /* sync_mark_verified */
 			note_shut(c, b, SYNC_OK);
 			continue;
 		}

@@ -367,6 +367,43 @@ static bool names_round_trip(const imap4_list_entry *e)
 	return same;
 }
 
+struct box_list {
+	struct sync_box *v;
+	size_t n;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct sync_box *)a)->name,
+	              ((const struct sync_box *)b)->name);
+}
+
+/* What the session learnt of each mailbox of the last list goes on to the
+ * new one: the list is read at every poll, and a fresh one had it all
+ * clear (explore52: every watched mailbox but the primary one lost its
+ * live mark, NOTIFY's cover forgotten, at the first poll). Per session:
+ * sync_known's list starts clear. last is sorted by name here. */
+static void carry_state(struct sync_ctx *c, struct box_list *last)
+{
+	if (last->n == 0)
+		return;
+	qsort(last->v, last->n, sizeof(*last->v), by_name);
+	for (size_t i = 0; i < c->nboxes; i++) {
+		struct sync_box *b = &c->boxes[i];
+		const struct sync_box *was =
+		        bsearch(b, last->v, last->n, sizeof(*last->v), by_name);
+		if (!was || was->id != b->id)
+			continue;
+		b->dirty = was->dirty;
+		b->notified = was->notified;
+		b->shut = was->shut;
+		b->bodies_checked = was->bodies_checked;
+		b->moved_uidnext = was->moved_uidnext;
+		b->refused_asked = was->refused_asked;
+		b->refused_got = was->refused_got;
+	}
+}
+
 int sync_list(struct sync_ctx *c)
 {
 	/* A pass cut short (a lost connection) has its count told now. */
@@ -476,6 +513,7 @@ int sync_list(struct sync_ctx *c)
 
 	struct stored_list stored = {0};
 	struct unlisted u = {0};
+	struct box_list last = {0};
 	rc = store_mailbox_each(c->store, c->account_id, collect_stored,
 	                        &stored);
 	if (rc < 0) {
@@ -497,6 +535,11 @@ int sync_list(struct sync_ctx *c)
 	if (rc < 0)
 		goto out;
 
+	/* The list it replaces, whose state goes on (carry_state) */
+	last.v = c->boxes;
+	last.n = c->nboxes;
+	c->boxes = NULL;
+	c->nboxes = 0;
 	sync_clear(c);
 	c->boxes = calloc(nsrv + u.kept.n + 1, sizeof(*c->boxes));
 	if (!c->boxes) {
@@ -541,7 +584,11 @@ int sync_list(struct sync_ctx *c)
 		rc = sync_fail_store(c, "commit");
 	else
 		rc = SYNC_OK;
+	carry_state(c, &last);
 out:
+	for (size_t i = 0; i < last.n; i++)
+		free(last.v[i].name);
+	free(last.v);
 	for (size_t i = 0; i < stored.n; i++)
 		free(stored.v[i].name);
 	free(stored.v);

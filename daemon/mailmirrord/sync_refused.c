@@ -23,10 +23,12 @@
  *   pass finds. Any other outcome in between (a sync, another error)
  *   replaces that error, and the count starts again.
  * The mailbox's row then stays (the server lists the name) without
- * messages and with UIDVALIDITY 0, as a mailbox never opened; its
- * last_error says why. Nothing a client can see is missing from the
- * cache, so it fails no pass: told at notice level when its messages go,
- * at debug level at each pass after.
+ * messages and with UIDVALIDITY 0, as a mailbox never opened. Nothing a
+ * client can see is missing from the cache: it is in sync, with no error
+ * (explore52: the error left it counted as failing, and the account's
+ * last sync stood still, for good), and fails no pass; told at notice
+ * level when its messages go, at debug level at each pass after. Holding
+ * nothing, such a name has nothing to lose at the first refusal either.
  */
 #include "mailmirrord/sync_internal.h"
 
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* The start of such a mailbox's last_error. Our own words: what the
  * server said comes after "EXAMINE: " or "STATUS: ", never first. */
@@ -76,6 +79,17 @@ static int ask_other(struct sync_ctx *c, const struct sync_box *b,
 	return rc;
 }
 
+/* b, refused as not existing, holds nothing: as any mailbox equal to the
+ * server, it has no error and was synced now. */
+static int in_sync(struct sync_ctx *c, const struct sync_box *b)
+{
+	if (store_mailbox_set_error(c->store, b->id, NULL) < 0 ||
+	    store_mailbox_set_last_sync(c->store, b->id, (int64_t)time(NULL)) <
+	            0)
+		return sync_fail_store(c, "mark a mailbox synced");
+	return SYNC_OK;
+}
+
 /* b is refused as not existing (sure: in so many words): its messages go
  * when sure or when the last pass found the same, else it is a failure
  * this time. why is the first refusal, as sync_fail_imap wrote it. */
@@ -88,6 +102,13 @@ static int drop_refused(struct sync_ctx *c, const struct sync_box *b, bool sure,
 	    store_mailbox_get_state(&st, c->store, b->id) < 0)
 		return sync_fail_store(c, "read mailbox state");
 	bool again = strncmp(last, REFUSED, strlen(REFUSED)) == 0;
+	/* A UIDVALIDITY is recorded with the first messages of an epoch:
+	 * without one there is nothing to drop. */
+	if (!st.uidvalidity) {
+		log_debug(c->conf->name, b->name,
+		          REFUSED " (%s): nothing to mirror", why);
+		return in_sync(c, b);
+	}
 	if (!sure && !again) {
 		/* why, cut to leave room for the rest of the sentence */
 		snprintf(c->err, sizeof(c->err),
@@ -96,29 +117,19 @@ static int drop_refused(struct sync_ctx *c, const struct sync_box *b, bool sure,
 		         why);
 		return SYNC_EMAILBOX;
 	}
-	char note[sizeof(c->err)];
-	snprintf(note, sizeof(note), REFUSED " (%.440s)", why);
-	/* A UIDVALIDITY is recorded with the first messages of an epoch:
-	 * without one there is nothing to drop. */
-	if (st.uidvalidity) {
-		if (store_begin(c->store) < 0 ||
-		    store_mailbox_reset(c->store, b->id, 0) < 0 ||
-		    store_mailbox_set_error(c->store, b->id, note) < 0 ||
-		    store_commit(c->store) < 0)
-			return sync_fail_store(c,
-			                       "drop the messages of a "
-			                       "mailbox that does not exist");
-		sync_text_forgotten(c, st.exists);
-		log_notice(c->conf->name, b->name,
-		           "%s: its %u cached messages are dropped", note,
-		           st.exists);
-		return SYNC_OK;
+	if (store_begin(c->store) < 0 ||
+	    store_mailbox_reset(c->store, b->id, 0) < 0 ||
+	    store_commit(c->store) < 0) {
+		int rc = sync_fail_store(c, "drop the messages of a mailbox "
+		                            "that does not exist");
+		store_rollback(c->store);
+		return rc;
 	}
-	if (store_mailbox_set_error(c->store, b->id, note) < 0)
-		return sync_fail_store(c, "record a mailbox error");
-	log_msg(again ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, c->conf->name,
-	        b->name, "%s: nothing to mirror", note);
-	return SYNC_OK;
+	sync_text_forgotten(c, st.exists);
+	log_notice(c->conf->name, b->name,
+	           REFUSED " (%.440s): its %u cached messages are dropped", why,
+	           st.exists);
+	return in_sync(c, b);
 }
 
 int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,

@@ -267,6 +267,70 @@ Test(daemon, notify_pushes_changes_of_every_watched_mailbox, .timeout = 120)
 	teardown(&f);
 }
 
+static long written_bytes(pid_t pid)
+{
+	return sh_number("awk '/^write_bytes/ { print $2 }' /proc/%d/io",
+	                 (int)pid);
+}
+
+/* The account's last sync after the poll that follows its value now. */
+static void wait_poll(const struct fixture *f)
+{
+	long before = cache_count(f, "SELECT last_sync FROM accounts");
+	char polled[128];
+	snprintf(polled, sizeof(polled),
+	         "SELECT count(*) FROM accounts WHERE last_sync > %ld", before);
+	cr_assert_eq(cache_count_until(f, polled, 1, 30), 1, "no poll came");
+}
+
+/* explore52: a poll wrote the sync time of each unchanged mailbox in a
+ * commit of its own, a page of the WAL each: 8 MB a poll of 500
+ * mailboxes, a gigabyte an hour with 3,500. One commit for them all. */
+Test(daemon, a_poll_that_finds_nothing_writes_little, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_quiet", "dm_quiet", "poll_interval = 10;");
+	char names[2048] = "";
+	for (int i = 0, len = 0; i < 120; i++)
+		len += snprintf(names + len, sizeof(names) - (size_t)len,
+		                " dm_quiet/b%03d", i);
+	cr_assert_eq(sh(CTL " create dm_quiet%s", names), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	wait_poll(&f);
+	long before = written_bytes(pid);
+	wait_poll(&f);
+	long written = written_bytes(pid) - before;
+	cr_assert_eq(stop_daemon(pid), 0);
+	/* 120 pages of 16 KiB before: 1.9 MB */
+	cr_assert_lt(written, 600 * 1024, "a poll wrote %ld bytes", written);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM mailboxes WHERE "
+	                             "last_sync IS NULL OR last_error IS NOT "
+	                             "NULL"),
+	             0);
+	teardown(&f);
+}
+
+/* explore52: the list, read again at every poll, was made anew with what
+ * the session knew of each mailbox cleared: every watched mailbox but the
+ * primary one lost its live mark (and NOTIFY's cover) at the first poll.
+ * A poll now leaves all three live, and NOTIFY still brings news. */
+Test(daemon, watched_mailboxes_stay_live_past_a_poll, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_keep", "dm_keep*", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_keep dm_keep/a dm_keep/b"), 0);
+	pid_t pid = start_daemon(&f);
+	const char *live = "SELECT count(*) FROM mailboxes WHERE live = 1";
+	cr_assert_eq(cache_count_until(&f, live, 3, 30), 3);
+	wait_poll(&f);
+	cr_assert_eq(cache_count(&f, live), 3);
+	cr_assert_eq(sh(CTL " append dm_keep/b 'after a poll'"), 0);
+	assert_converged(&f, 8);
+	cr_assert_eq(stop_daemon(pid), 0);
+	teardown(&f);
+}
+
 /* An idle pattern that names no mirrored mailbox (a typo) is told once;
  * the ones that match are not. */
 Test(daemon, an_idle_pattern_that_matches_nothing_is_told, .timeout = 120)
