@@ -566,8 +566,10 @@ static int sync_dirty(struct worker *w, struct sync_box *primary)
 	bool any = false;
 	for (size_t i = 0; i < w->sync.nboxes; i++) {
 		struct sync_box *b = &w->sync.boxes[i];
-		if (b == primary ||
-		    (!b->dirty && !sync_bodies_owed(&w->sync, b->id)))
+		if (b == primary)
+			continue;
+		bool owed = sync_bodies_owed_take(&w->sync, b->id);
+		if (!b->dirty && !owed)
 			continue;
 		b->dirty = false;
 		any = true;
@@ -578,9 +580,9 @@ static int sync_dirty(struct worker *w, struct sync_box *primary)
 		if (b->watched)
 			mark_live_of(w, b);
 	}
+	bool owed = primary && sync_bodies_owed_take(&w->sync, primary->id);
 	if (primary &&
-	    (any || w->sync.sel_dirty || w->sync.selected != primary ||
-	     sync_bodies_owed(&w->sync, primary->id))) {
+	    (any || w->sync.sel_dirty || w->sync.selected != primary || owed)) {
 		set_status(w->a, "syncing %s", primary->name);
 		int rc = sync_mailbox(&w->sync, primary);
 		if (rc < 0 && rc != SYNC_EMAILBOX)

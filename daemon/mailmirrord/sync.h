@@ -237,9 +237,11 @@ void sync_forget_known(struct sync_ctx *c);
 /* SELECTs b and brings it up to date. b stays selected afterwards. */
 int sync_mailbox(struct sync_ctx *c, const struct sync_box *b);
 
-/* true when the mailbox with row id mailbox is owed bodies: its backfill's
- * turn ended with some left, and a sync of it soon goes on with them. */
-bool sync_bodies_owed(const struct sync_ctx *c, int64_t mailbox);
+/* true when the mailbox with row id mailbox is owed bodies (its backfill's
+ * turn ended with some left), which the caller's sync of it soon goes on
+ * with: it is owed no longer unless that turn ends with some left too (a
+ * mailbox that fails is not tried again and again). */
+bool sync_bodies_owed_take(struct sync_ctx *c, int64_t mailbox);
 /* true when some mailbox of the list is owed bodies; forgets the ones the
  * list no longer has. */
 bool sync_bodies_owed_any(struct sync_ctx *c);

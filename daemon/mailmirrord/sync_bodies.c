@@ -284,11 +284,13 @@ static void resume_prune(struct sync_ctx *c, int64_t mailbox,
 
 /* ---- mailboxes owed bodies: their backfill's turn ended */
 
-bool sync_bodies_owed(const struct sync_ctx *c, int64_t mailbox)
+bool sync_bodies_owed_take(struct sync_ctx *c, int64_t mailbox)
 {
 	for (size_t i = 0; i < c->nowed; i++)
-		if (c->owed[i] == mailbox)
+		if (c->owed[i] == mailbox) {
+			c->owed[i] = c->owed[--c->nowed];
 			return true;
+		}
 	return false;
 }
 
@@ -587,8 +589,10 @@ int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
                          uint32_t min_uid, bool *owed)
 {
 	*owed = false;
-	if (c->conf->bodies == CONF_BODIES_NONE)
+	if (c->conf->bodies == CONF_BODIES_NONE) {
+		set_owed(c, b->id, false);
 		return SYNC_OK;
+	}
 	struct missing m = {0};
 	int rc = SYNC_OK;
 	if (store_message_each_without_body(c->store, b->id, min_uid,
