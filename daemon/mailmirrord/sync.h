@@ -151,7 +151,7 @@ struct sync_ctx {
 	 * link held the live INBOX for hours (explore49). */
 	int64_t backfill_turn_ms;
 	/* Mailboxes (rows) whose backfill's turn ended with bodies left
-	 * (sync_bodies_owed), kept across lists and connections. */
+	 * (sync_bodies_owed_take), kept across lists and connections. */
 	int64_t *owed;
 	size_t nowed, capowed;
 	bool store_failed; /* a write of unsolicited news failed on this

@@ -310,12 +310,7 @@ bool sync_bodies_owed_any(struct sync_ctx *c)
 
 static void set_owed(struct sync_ctx *c, int64_t mailbox, bool owed)
 {
-	for (size_t i = 0; i < c->nowed; i++)
-		if (c->owed[i] == mailbox) {
-			if (!owed)
-				c->owed[i] = c->owed[--c->nowed];
-			return;
-		}
+	sync_bodies_owed_take(c, mailbox);
 	if (!owed)
 		return;
 	if (c->nowed == c->capowed) {
@@ -584,7 +579,7 @@ int sync_trim_bodies(struct sync_ctx *c)
  * one: messages cached before bodies were configured, or whose body a
  * crash or a failed FETCH left out, or cut at a lower max_body_size. New
  * messages bring theirs with them (meta_items). A turn ends with bodies
- * left (*owed): the mailbox is owed the rest (sync_bodies_owed). */
+ * left (*owed): the mailbox is owed the rest (sync_bodies_owed_take). */
 int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
                          uint32_t min_uid, bool *owed)
 {
