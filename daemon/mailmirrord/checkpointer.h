@@ -17,6 +17,10 @@
  *    passes before have copied most of it, so the writer's share is small.
  * Either is a checkpoint SQLite would have made itself: a kill at any
  * instant leaves the database and its WAL consistent.
+ * And CHECKPOINT_IDLE_MS after the last commit, the thread copies the
+ * whole WAL into the database and empties the file (TRUNCATE), unless a
+ * reader holds it (then after the next quiet time): an idle daemon leaves
+ * the cache in its database file, and no WAL of up to 16 MB beside it.
  */
 #ifndef MAILMIRRORD_CHECKPOINTER_H
 #define MAILMIRRORD_CHECKPOINTER_H
@@ -27,6 +31,8 @@
 /* In pages of the WAL: SQLite's own threshold, and four times it. */
 #define CHECKPOINT_PAGES        1000
 #define CHECKPOINT_WRITER_PAGES 4000
+/* Quiet time after the last commit before the idle pass, in ms. */
+#define CHECKPOINT_IDLE_MS 10000
 
 struct checkpointer;
 
@@ -45,6 +51,10 @@ void checkpointer_attach(struct checkpointer *ck, sqlite3 *db);
  * what a test can observe of the thread. */
 unsigned long checkpointer_passes(struct checkpointer *ck);
 int checkpointer_largest_wal(struct checkpointer *ck);
+/* Idle passes that emptied the WAL. */
+unsigned long checkpointer_idle_passes(struct checkpointer *ck);
+/* The quiet time before an idle pass (CHECKPOINT_IDLE_MS), for tests. */
+void checkpointer_set_idle(struct checkpointer *ck, int ms);
 
 /* Stops the thread (after the pass under way), closes its connection,
  * frees *ck and sets it to NULL. NULL or *ck NULL is a no-op. */
