@@ -589,7 +589,7 @@ static int sync_dirty(struct worker *w, struct sync_box *primary)
 			return rc;
 	}
 	set_status(w->a, "idle");
-	return SYNC_OK;
+	return sync_mark_verified(&w->sync);
 }
 
 static int on_idle(void *payload, const imap4_resp *resp)
@@ -711,6 +711,8 @@ static int live(struct worker *w)
 			rc = sync_mailbox(&w->sync, watched);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
+		if ((rc = sync_mark_verified(&w->sync)) < 0)
+			return rc;
 		rc = watch_if_open(w, watched, true, &watching);
 		if (rc < 0)
 			return rc;
@@ -824,6 +826,8 @@ static int live(struct worker *w)
 		if (watched) {
 			rc = sync_mailbox(&w->sync, watched);
 			if (rc < 0 && rc != SYNC_EMAILBOX)
+				return rc;
+			if ((rc = sync_mark_verified(&w->sync)) < 0)
 				return rc;
 			/* Other watched mailboxes need a new NOTIFY. */
 			rc = watch_if_open(w, watched, relist, &watching);

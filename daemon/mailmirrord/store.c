@@ -308,6 +308,7 @@ static enum stmt_id exists_of(enum stmt_id id)
 		return ST_ACCOUNT_EXISTS;
 	case ST_MAILBOX_LIVE:
 	case ST_MAILBOX_ERROR:
+	case ST_MAILBOX_PROGRESS:
 		return ST_MAILBOX_EXISTS;
 	default:
 		return ST_COUNT;
@@ -316,8 +317,8 @@ static enum stmt_id exists_of(enum stmt_id id)
 
 /* st (statement id) run for row: store_update_one, but a guarded setter
  * that changed nothing asks whether the row exists. */
-static int set_one(struct store *s, enum stmt_id id, sqlite3_stmt *st,
-                   int64_t row, const char *what)
+int store_set_one(struct store *s, enum stmt_id id, sqlite3_stmt *st,
+                  int64_t row, const char *what)
 {
 	int rc = store_update_one(s, st, row, what);
 	enum stmt_id ex_id = exists_of(id);
@@ -343,7 +344,7 @@ int store_set_text(struct store *s, enum stmt_id id, int64_t row, const char *v,
 	if (st == NULL)
 		return rc;
 	store_bind_text(st, 2, v);
-	return set_one(s, id, st, row, what);
+	return store_set_one(s, id, st, row, what);
 }
 
 int store_set_int(struct store *s, enum stmt_id id, int64_t row, int64_t v,
@@ -355,7 +356,7 @@ int store_set_int(struct store *s, enum stmt_id id, int64_t row, int64_t v,
 	if (st == NULL)
 		return rc;
 	sqlite3_bind_int64(st, 2, v);
-	return set_one(s, id, st, row, what);
+	return store_set_one(s, id, st, row, what);
 }
 
 /* ------------------------------------------------------------ transactions */

@@ -140,6 +140,10 @@ int store_set_text(struct store *s, enum stmt_id id, int64_t row, const char *v,
                    const char *what);
 int store_set_int(struct store *s, enum stmt_id id, int64_t row, int64_t v,
                   const char *what);
+/* st, the statement id of a guarded setter, its values bound past ?1, run
+ * for row as those two do. */
+int store_set_one(struct store *s, enum stmt_id id, sqlite3_stmt *st,
+                  int64_t row, const char *what);
 
 /* ---- a batch of rows as a table (store_rows.c) */
 

@@ -361,7 +361,8 @@ int store_mailbox_set_progress(struct store *s, int64_t mailbox,
 		return rc;
 	sqlite3_bind_int64(st, 2, done_count);
 	sqlite3_bind_int64(st, 3, total);
-	return store_update_one(s, st, mailbox, "setting the sync progress");
+	return store_set_one(s, ST_MAILBOX_PROGRESS, st, mailbox,
+	                     "setting the sync progress");
 }
 
 int store_mailbox_set_error(struct store *s, int64_t mailbox, const char *error)

@@ -334,11 +334,11 @@ int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
 	return rc;
 }
 
-/* Why set_flags changed no row: the message is not cached
- * (STORE_ENOTFOUND), or it is, with a MODSEQ above modseq
- * (STORE_ESTALE). */
+/* Why set_flags changed no row: the message holds these flags (norm) and
+ * MODSEQ already (STORE_OK), it is not cached (STORE_ENOTFOUND), or it
+ * is, with a MODSEQ above modseq (STORE_ESTALE). */
 static int why_unchanged(struct store *s, int64_t mailbox, uint32_t uid,
-                         uint64_t modseq)
+                         const char *norm, uint64_t modseq)
 {
 	int rc = STORE_OK;
 	int64_t cached = 0;
@@ -348,10 +348,12 @@ static int why_unchanged(struct store *s, int64_t mailbox, uint32_t uid,
 		return rc;
 	sqlite3_bind_int64(st, 1, mailbox);
 	sqlite3_bind_int64(st, 2, uid);
+	sqlite3_bind_text(st, 3, norm, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)modseq);
 	rc = store_run_int(s, st, "setting flags", &cached);
 	if (rc == STORE_ENOTFOUND)
 		store_set_err(s, "setting flags: UID %u is not cached", uid);
-	else if (rc == STORE_OK) {
+	else if (rc == STORE_OK && cached >= 0) {
 		store_set_err(s,
 		              "MODSEQ of UID %u went back (%lld -> %llu)",
 		              uid, (long long)cached,
@@ -399,7 +401,7 @@ int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
 		/* Nothing matched: a message we do not hold, or a MODSEQ that
 		 * went back. Only then is the row read. */
 		if (rc == STORE_ENOTFOUND)
-			rc = why_unchanged(s, mailbox, uid, modseq);
+			rc = why_unchanged(s, mailbox, uid, norm, modseq);
 		else if (rc == STORE_OK && unseen_delta != NULL)
 			*unseen_delta = seen ? -1 : 1;
 	}

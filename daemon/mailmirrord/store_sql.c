@@ -10,6 +10,11 @@
 	"from_addr, sender_addr, reply_to_addr, to_addr, cc_addr, bcc_addr, "  \
 	"message_id, in_reply_to"
 
+/* A flag change that is news: SQLite writes a row it updates, equal or
+ * not, and a listing of every flag (every poll of a server without
+ * CONDSTORE) wrote every message of every mailbox again (explore51). */
+#define FLAGS_NEWS "AND (flags IS NOT ?3 OR (?4 > 0 AND modseq IS NOT ?4)) "
+
 /* clang-format off */
 const char *const store_sql[ST_COUNT] = {
 	[ST_ACCOUNT_UPSERT] =
@@ -69,7 +74,9 @@ const char *const store_sql[ST_COUNT] = {
 	[ST_MAILBOX_LAST_SYNC] =
 		"UPDATE mailboxes SET last_sync = ?2 WHERE id = ?1",
 	[ST_MAILBOX_PROGRESS] = "UPDATE mailboxes SET sync_progress = ?2, "
-				"sync_total = ?3 WHERE id = ?1",
+				"sync_total = ?3 WHERE id = ?1 AND "
+				"(sync_progress IS NOT ?2 OR "
+				"sync_total IS NOT ?3)",
 	[ST_MAILBOX_ERROR] = "UPDATE mailboxes SET last_error = ?2 WHERE id = "
 			     "?1 AND last_error IS NOT ?2",
 	[ST_MAILBOX_GET_ERROR] =
@@ -213,13 +220,13 @@ const char *const store_sql[ST_COUNT] = {
 		"UPDATE messages SET flags = ?3, "
 		"modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END "
 		"WHERE mailbox_id = ?1 AND uid = ?2 "
-		"AND (?5 OR modseq <= ?4 OR ?4 = 0) "
+		"AND (?5 OR modseq <= ?4 OR ?4 = 0) " FLAGS_NEWS
 		"AND seen = (instr(' ' || lower(?3) || ' ', ' \\seen ') > 0)",
 	[ST_MESSAGE_FLAGS] =
 		"UPDATE messages SET flags = ?3, "
 		"modseq = CASE WHEN ?4 > 0 THEN ?4 ELSE modseq END "
 		"WHERE mailbox_id = ?1 AND uid = ?2 "
-		"AND (?5 OR modseq <= ?4 OR ?4 = 0) RETURNING seen",
+		"AND (?5 OR modseq <= ?4 OR ?4 = 0) " FLAGS_NEWS "RETURNING seen",
 	[ST_MESSAGE_DELETE] =
 		"DELETE FROM messages WHERE mailbox_id = ?1 AND uid = ?2",
 	[ST_MESSAGE_DELETE_RANGE] = "DELETE FROM messages WHERE mailbox_id = "
@@ -254,7 +261,10 @@ const char *const store_sql[ST_COUNT] = {
 	 * times a 30 MB message at once). */
 	[ST_MESSAGE_ID_OF] = "SELECT id FROM messages "
 			     "WHERE mailbox_id = ?1 AND uid = ?2",
-	[ST_MESSAGE_MODSEQ_OF] = "SELECT modseq FROM messages "
+	/* -1 for a row that holds flags ?3 and MODSEQ ?4 (0: any) already */
+	[ST_MESSAGE_MODSEQ_OF] = "SELECT CASE WHEN flags IS ?3 AND (?4 = 0 OR "
+				 "modseq = ?4) THEN -1 ELSE modseq END "
+				 "FROM messages "
 				 "WHERE mailbox_id = ?1 AND uid = ?2",
 	[ST_BODY_PUT] =
 		"INSERT INTO bodies (message_id, headers, body, truncated) "

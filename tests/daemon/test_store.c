@@ -157,12 +157,37 @@ Test(store, setting_what_is_there_writes_nothing)
 	cr_assert_eq(store_mailbox_set_error(s, box, "x"), STORE_OK);
 	cr_assert_eq(store_account_set_state(s, acct, "idle"), STORE_OK);
 	cr_assert_eq(store_mailbox_set_live(s, box, true), STORE_OK);
+	cr_assert_eq(store_mailbox_set_progress(s, box, 0, 0), STORE_OK);
+	/* unseen and flagged: in the indexes made of flags */
+	struct store_msg m = msg(3, "three", "\\Flagged \\Answered");
+	m.modseq = 40;
+	cr_assert_eq(store_message_upsert(NULL, s, box, &m), STORE_OK);
 	long long v = data_version(other);
 	cr_assert_eq(store_mailbox_set_error(s, box, "x"), STORE_OK);
 	cr_assert_eq(store_account_set_state(s, acct, "idle"), STORE_OK);
 	cr_assert_eq(store_mailbox_set_live(s, box, true), STORE_OK);
 	cr_assert_eq(store_account_set_error(s, acct, NULL), STORE_OK);
+	cr_assert_eq(store_mailbox_set_progress(s, box, 0, 0), STORE_OK);
+	/* explore51: a listing of every flag wrote every message again */
+	int delta = 9;
+	cr_assert_eq(store_message_set_flags(s, box, 3, "\\Answered \\Flagged",
+	                                     0, true, &delta),
+	             STORE_OK);
+	cr_assert_eq(delta, 0);
+	cr_assert_eq(store_message_set_flags(s, box, 3, "\\Flagged \\Answered",
+	                                     40, false, &delta),
+	             STORE_OK);
 	cr_assert_eq(data_version(other), v, "an equal value was written");
+	/* the same flags with a MODSEQ that went back are still refused */
+	cr_assert_eq(store_message_set_flags(s, box, 3, "\\Flagged \\Answered",
+	                                     39, false, &delta),
+	             STORE_ESTALE);
+	cr_assert_eq(data_version(other), v);
+	cr_assert_eq(store_message_set_flags(s, box, 3, "\\Flagged \\Answered",
+	                                     41, false, &delta),
+	             STORE_OK);
+	cr_assert_neq(data_version(other), v);
+	v = data_version(other);
 	cr_assert_eq(store_mailbox_set_error(s, box, NULL), STORE_OK);
 	cr_assert_neq(data_version(other), v);
 	cr_assert_eq(store_mailbox_set_error(s, 999, NULL), STORE_ENOTFOUND);
