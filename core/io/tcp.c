@@ -365,7 +365,11 @@ int imap4_tcp_open_cancel(struct imap4_transport **out, const char *host,
 		if (fd >= 0)
 			break;
 		rc = fd;
-		snprintf(errbuf, errlen, "connect to %s (%s): %s", name, addr,
+		/* The address the name resolved to, unless it is the name
+		 * (explore54: "connect to [::1]:993 ([::1]:993)") */
+		bool same = strcmp(name, addr) == 0;
+		snprintf(errbuf, errlen, "connect to %s%s%s%s: %s", name,
+		         same ? "" : " (", same ? "" : addr, same ? "" : ")",
 		         rc == IMAP4_ETIMEOUT    ? "timed out"
 		         : rc == IMAP4_ECANCELED ? "cancelled"
 		                                 : strerror(errno));

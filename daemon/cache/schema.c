@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -399,7 +400,14 @@ const char *cache_strerror(int code)
 
 static int db_code(int rc)
 {
-	return rc == SQLITE_NOMEM ? CACHE_ENOMEM : CACHE_EDB;
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM:
+		return CACHE_ENOMEM;
+	case SQLITE_CORRUPT:
+		return CACHE_ECORRUPT;
+	default:
+		return CACHE_EDB;
+	}
 }
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -798,6 +806,24 @@ static bool dir_writable(const char *path)
 	return faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) == 0;
 }
 
+/* Whether a mailmirrord has the cache at path open: it holds flock(2)
+ * LOCK_EX on the file for as long as it runs. Let go at once, and asked
+ * only before the reader's connection opens: closing a descriptor of the
+ * file drops the fcntl(2) locks a connection of ours holds on it. An
+ * answer other than free or taken counts as running. */
+static bool daemon_holds(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	int rc;
+	do
+		rc = flock(fd, LOCK_SH | LOCK_NB);
+	while (rc < 0 && errno == EINTR);
+	close(fd);
+	return rc < 0;
+}
+
 static enum ro_way ro_way(const char *path)
 {
 	char name[PATH_MAX];
@@ -817,7 +843,11 @@ static enum ro_way ro_way(const char *path)
 	snprintf(name, sizeof(name), "%s-shm", path);
 	struct stat shm;
 	if (lstat(name, &shm) == 0 || errno != ENOENT)
-		return RO_NORMAL;
+		/* A daemon that stopped leaves its -shm, and the WAL it
+		 * emptied (explore54: a reader it did not belong to could
+		 * read neither) */
+		return sb.st_size == 0 && !daemon_holds(path) ? RO_IMMUTABLE
+		                                              : RO_NORMAL;
 	return sb.st_size == 0 ? RO_IMMUTABLE : RO_WAL_UNREACHABLE;
 }
 

@@ -49,6 +49,7 @@ enum cache_code {
 	CACHE_ENOMEM = -6,   /* out of memory */
 	CACHE_EIO = -7,      /* (rw) creating or securing the file failed;
 	                        (ro) the file cannot be opened (permission) */
+	CACHE_ECORRUPT = -8, /* SQLite finds the file damaged (malformed) */
 };
 
 /* Removes the -wal and -shm at path: they belong to a file that was

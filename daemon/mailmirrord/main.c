@@ -565,17 +565,51 @@ static void report(struct running *r)
  * that finds the cache another's changes nothing, its schema included
  * (explore40: a new daemon migrated the cache of one still running, whose
  * index then broke). 0, or -1 with *s NULL, *lock_fd -1 and err filled. */
+/* Keeps a damaged cache as CACHE.damaged, with its WAL (whose frames are
+ * its own), in place of one kept before: what it held comes back from the
+ * servers, and older copies would only take disk. Its -shm is an index
+ * of that WAL, of no use to the next file. */
+static void set_aside(const char *cache)
+{
+	static const char *const suffix[] = {"", "-wal"};
+	char from[PATH_MAX], to[PATH_MAX + 16];
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(from, sizeof(from), "%s%s", cache, suffix[i]);
+		snprintf(to, sizeof(to), "%s.damaged%s", cache, suffix[i]);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			log_err(NULL, NULL, "cannot move %s to %s: %s", from,
+			        to, strerror(errno));
+	}
+	snprintf(from, sizeof(from), "%s-shm", cache);
+	unlink(from);
+	store_damage_forget();
+}
+
 static int take_cache(struct store **s, int *lock_fd, const char *cache,
                       char *err, size_t errlen)
 {
 	*s = NULL;
-	if (cache_prepare_file(cache, err, errlen) < 0 ||
-	    cachelock_take(lock_fd, cache, err, errlen) < 0)
-		return -1;
-	int64_t t0 = mono_ms();
-	if (store_open(s, cache, err, errlen) < 0) {
+	int64_t t0;
+	for (int tries = 0;; tries++) {
+		if (cache_prepare_file(cache, err, errlen) < 0 ||
+		    cachelock_take(lock_fd, cache, err, errlen) < 0)
+			return -1;
+		t0 = mono_ms();
+		if (store_open(s, cache, err, errlen) == 0)
+			break;
 		cachelock_release(lock_fd);
-		return -1;
+		if (tries > 0 || !store_damaged())
+			return -1;
+		/* Damaged at rest (explore54: a schema overwritten while the
+		 * daemon was stopped failed every start, under systemd a
+		 * restart every 30 s for good): as when found damaged while
+		 * running. */
+		log_err(NULL, NULL,
+		        "the cache %s is damaged (%s): it is kept as "
+		        "%s.damaged, and every account is mirrored anew into "
+		        "a new cache",
+		        cache, err, cache);
+		set_aside(cache);
 	}
 	int found = store_found_version(*s);
 	if (found > 0 && found < CACHE_SCHEMA_VERSION)
@@ -620,26 +654,6 @@ static void release_cache(struct store **s)
 		            "start",
 		            store_errmsg(*s));
 	store_close(s);
-}
-
-/* Keeps a damaged cache as CACHE.damaged, with its WAL (whose frames are
- * its own), in place of one kept before: what it held comes back from the
- * servers, and older copies would only take disk. Its -shm is an index
- * of that WAL, of no use to the next file. */
-static void set_aside(const char *cache)
-{
-	static const char *const suffix[] = {"", "-wal"};
-	char from[PATH_MAX], to[PATH_MAX + 16];
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		snprintf(from, sizeof(from), "%s%s", cache, suffix[i]);
-		snprintf(to, sizeof(to), "%s.damaged%s", cache, suffix[i]);
-		if (rename(from, to) < 0 && errno != ENOENT)
-			log_err(NULL, NULL, "cannot move %s to %s: %s", from,
-			        to, strerror(errno));
-	}
-	snprintf(from, sizeof(from), "%s-shm", cache);
-	unlink(from);
-	store_damage_forget();
 }
 
 /* damaged: the cache at the path is the file we write to, but SQLite

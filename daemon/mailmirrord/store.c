@@ -83,6 +83,9 @@ static int code_of_cache(int rc)
 		return STORE_ENOMEM;
 	case CACHE_EIO:
 		return STORE_EIO;
+	case CACHE_ECORRUPT:
+		atomic_store(&damage_seen, true);
+		return STORE_ECORRUPT;
 	default:
 		return STORE_EDB;
 	}

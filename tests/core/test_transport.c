@@ -305,8 +305,7 @@ Test(tcp, refused)
 	                            imap4_deadline(2000), err, sizeof(err)),
 	             IMAP4_ECONNECT);
 	cr_assert_null(t);
-	snprintf(want, sizeof(want),
-	         "connect to 127.0.0.1:%u (127.0.0.1:%u): ", port, port);
+	snprintf(want, sizeof(want), "connect to 127.0.0.1:%u: ", port);
 	cr_assert(strstr(err, want) == err, "%s", err);
 	cr_assert(strstr(err, "Connection refused"), "%s", err);
 }
@@ -324,8 +323,8 @@ Test(tcp, refused_ipv6_message)
 	cr_assert_eq(imap4_tcp_open(&t, "::1", port, false,
 	                            imap4_deadline(2000), err, sizeof(err)),
 	             IMAP4_ECONNECT);
-	snprintf(want, sizeof(want), "connect to [::1]:%u ([::1]:%u): ", port,
-	         port);
+	/* the address once: it is the name (explore54) */
+	snprintf(want, sizeof(want), "connect to [::1]:%u: ", port);
 	cr_assert(strstr(err, want) == err, "%s", err);
 }
 

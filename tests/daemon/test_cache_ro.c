@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -212,6 +214,46 @@ Test(cache_ro, a_read_only_copy_is_read_as_it_is)
 	r = count_as_other_reader();
 	cr_assert_eq(r.rc, QUERY_OK, "%s", r.text);
 	cr_assert_str_eq(r.text, "2\n");
+}
+
+/* explore54: a daemon that stops empties its WAL but leaves it, and its
+ * -shm, which another reader may not read (0600): such a cache in a
+ * directory the reader cannot write to was refused. With no daemon on it
+ * (none holds its flock), the file is read as it is; while one runs, the
+ * -shm is needed as before. */
+Test(cache_ro, a_stopped_daemons_cache_is_read_as_it_is)
+{
+	struct reader_result r;
+	char wal[160], shm[160];
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(rpath, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+	                               (int *)NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+	                          NULL, NULL),
+	             SQLITE_OK);
+	sqlite3_close(db);
+	snprintf(wal, sizeof(wal), "%s-wal", rpath);
+	snprintf(shm, sizeof(shm), "%s-shm", rpath);
+	struct stat sb;
+	cr_assert_eq(stat(wal, &sb), 0);
+	cr_assert_eq(sb.st_size, 0);
+	cr_assert_eq(access(shm, F_OK), 0);
+	cr_assert_eq(chmod(shm, geteuid() == 0 ? 0600 : 0), 0);
+	cr_assert_eq(chmod(wal, 0644), 0);
+	cr_assert_eq(chmod(rpath, 0644), 0);
+	cr_assert_eq(chmod(rdir, 0555), 0);
+	r = count_as_other_reader();
+	cr_assert_eq(r.rc, QUERY_OK, "%s", r.text);
+	cr_assert_str_eq(r.text, "2\n");
+
+	int fd = open(rpath, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(flock(fd, LOCK_EX), 0); /* as a daemon does */
+	r = count_as_other_reader();
+	cr_assert_eq(r.rc, QUERY_ERROR, "%s", r.text);
+	close(fd);
 }
 
 /* A WAL with content holds commits the file lacks: the cache is not read

@@ -410,6 +410,24 @@ Test(daemon, a_damaged_cache_is_set_aside_and_mirrored_anew, .timeout = 120)
 	assert_converged(&f, 20);
 	cr_assert_eq(stop_daemon(pid), 0);
 	assert_integrity(&f);
+
+	/* explore54: its schema damaged while no daemon ran, a cache
+	 * failed every start ("malformed database schema"), under systemd
+	 * a restart every 30 s for good */
+	cr_assert_eq(sh("rm -f %s.damaged* && test ! -s %s-wal && "
+	                "dd if=/dev/urandom of=%s bs=1 seek=8000 count=8000 "
+	                "conv=notrunc status=none",
+	                f.db, f.db, f.db),
+	             0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(sh("grep -q 'is damaged (.*): it is kept as "
+	                "%s.damaged, and every account is mirrored anew' "
+	                "%s/log",
+	                f.db, f.dir),
+	             0);
+	cr_assert_eq(sh("test -s %s.damaged", f.db), 0);
+	assert_converged(&f, 0);
+	assert_integrity(&f);
 	teardown(&f);
 }
 
