@@ -38,10 +38,17 @@
 #define CHECK_MS 15000
 /* Syncs of news that came during a sync, before the next wait at most. */
 #define QUICK_RESYNCS 8
-/* The wait between two turns of bodies owed (sync_ctx.backfill_turn_ms,
- * half the command timeout: two pieces of a body on a slow link), in which
- * news of the watched mailbox comes. */
-#define OWED_PAUSE_MS 1000
+/* A turn of a mailbox's bodies (sync_ctx.backfill_turn_ms): half the
+ * command timeout, BACKFILL_TURN_MS at most; and the wait between two
+ * turns, in which news of the watched mailbox comes. */
+#define BACKFILL_TURN_MS 10000
+#define OWED_PAUSE_MS    1000
+
+static int64_t backfill_turn_ms(const struct conf_account *c)
+{
+	int64_t half = (int64_t)c->timeout * 500;
+	return half < BACKFILL_TURN_MS ? half : BACKFILL_TURN_MS;
+}
 
 struct account {
 	const struct conf_account *conf;
@@ -128,6 +135,7 @@ struct worker {
 	/* How back_off() logs a failure that recurs. */
 	struct failstreak streak;
 	int64_t attempt_at; /* when the last connection attempt began */
+	size_t owed_at;     /* where next_owed looks first */
 	bool admin_needed;  /* the last failure was one only the admin can
 	                       mend: the credentials, the certificate, the
 	                       secret's command */
@@ -559,17 +567,32 @@ static int notify_again(struct worker *w, struct sync_box *primary)
 	return again ? SYNC_OK : start_watching(w, primary);
 }
 
-/* Syncs the boxes NOTIFY reported and those owed bodies, then selects
- * primary (may be NULL) again. */
+/* The next mailbox owed bodies whose turn it is, taken off the owed ones
+ * (sync_bodies_owed_take), or NULL: one a wait, in turn, so that news of
+ * the watched mailbox waits for one turn at most (explore53: every owed
+ * mailbox's turn one after another held it 10 to 48 s). */
+static struct sync_box *next_owed(struct worker *w)
+{
+	size_t n = w->sync.nboxes;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (w->owed_at + k) % n;
+		if (sync_bodies_owed_take(&w->sync, w->sync.boxes[i].id)) {
+			w->owed_at = i + 1;
+			return &w->sync.boxes[i];
+		}
+	}
+	return NULL;
+}
+
+/* Syncs the boxes NOTIFY reported and the next one owed bodies, then
+ * selects primary (may be NULL) again. */
 static int sync_dirty(struct worker *w, struct sync_box *primary)
 {
 	bool any = false;
+	const struct sync_box *turn = next_owed(w);
 	for (size_t i = 0; i < w->sync.nboxes; i++) {
 		struct sync_box *b = &w->sync.boxes[i];
-		if (b == primary)
-			continue;
-		bool owed = sync_bodies_owed_take(&w->sync, b->id);
-		if (!b->dirty && !owed)
+		if (b == primary || (!b->dirty && b != turn))
 			continue;
 		b->dirty = false;
 		any = true;
@@ -580,9 +603,8 @@ static int sync_dirty(struct worker *w, struct sync_box *primary)
 		if (b->watched)
 			mark_live_of(w, b);
 	}
-	bool owed = primary && sync_bodies_owed_take(&w->sync, primary->id);
-	if (primary &&
-	    (any || w->sync.sel_dirty || w->sync.selected != primary || owed)) {
+	if (primary && (any || w->sync.sel_dirty ||
+	                w->sync.selected != primary || turn == primary)) {
 		set_status(w->a, "syncing %s", primary->name);
 		int rc = sync_mailbox(&w->sync, primary);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
@@ -1110,7 +1132,7 @@ static void *run(void *arg)
 	        .payload = &w,
 	        .finish_with = watch_first(c),
 	        .announce_known = a->restart,
-	        .backfill_turn_ms = a->once ? 0 : (int64_t)c->timeout * 500,
+	        .backfill_turn_ms = a->once ? 0 : backfill_turn_ms(c),
 	        .store_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 

@@ -169,11 +169,13 @@ static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
 /* ---- a body in pieces (sync_bodies_in_pieces) */
 
 /* The first piece when no rate was measured; each next one is sized to
- * take a quarter of the command timeout at the rate the last one came
- * (sync_piece_size), within these bounds. */
+ * take PIECE_MS (a quarter of the command timeout at most) at the rate
+ * the last one came (sync_piece_size), within these bounds: short enough
+ * that a turn of a mailbox's bodies (BACKFILL_TURN_MS) ends soon. */
 #define PIECE_FIRST (256u << 10)
 #define PIECE_MIN   (16u << 10)
 #define PIECE_MAX   (16u << 20)
+#define PIECE_MS    4000
 
 struct piece_ctx {
 	uint32_t uid;
@@ -265,6 +267,21 @@ static void keep_for_resume(struct sync_ctx *c, int64_t mailbox,
 		}
 }
 
+/* Whether mailbox may have a body in pieces: it has one already, or fewer
+ * than RESUME_KEPT mailboxes have. More, each dropping the oldest kept,
+ * dropped the one whose turn came next, and none was ever whole
+ * (explore53: five mailboxes going round, each from byte 0 every turn). */
+static bool resume_room(const struct sync_ctx *c, int64_t mailbox)
+{
+	size_t n = 0;
+	for (const struct piece_resume *r = c->resume; r; r = r->next) {
+		if (r->mailbox == mailbox)
+			return true;
+		n++;
+	}
+	return n < RESUME_KEPT;
+}
+
 /* Drops what is kept of mailbox's bodies unless it is of a UID of
  * missing[0..n): a message expunged since, or whose body came otherwise. */
 static void resume_prune(struct sync_ctx *c, int64_t mailbox,
@@ -305,6 +322,21 @@ bool sync_bodies_owed_any(struct sync_ctx *c)
 			c->owed[kept++] = c->owed[i];
 	}
 	c->nowed = kept;
+	/* A body kept for a mailbox owed nothing any more (gone, or its
+	 * mail gone) would hold one of the RESUME_KEPT places for good. */
+	for (struct piece_resume **p = &c->resume; *p;) {
+		struct piece_resume *r = *p;
+		bool owed = false;
+		for (size_t i = 0; i < c->nowed && !owed; i++)
+			owed = c->owed[i] == r->mailbox;
+		if (owed) {
+			p = &r->next;
+			continue;
+		}
+		*p = r->next;
+		r->next = NULL;
+		resume_free(r);
+	}
 	return kept > 0;
 }
 
@@ -359,15 +391,31 @@ static int on_piece(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 	return 0;
 }
 
+/* What the link brings in target_ms at the rate bytes came in ms. */
+static uint64_t at_rate(uint64_t bytes, int64_t ms, uint64_t target_ms)
+{
+	return ms > 0 && bytes < UINT64_MAX / target_ms
+	               ? bytes * target_ms / (uint64_t)ms
+	               : UINT64_MAX;
+}
+
 size_t sync_piece_size(const struct sync_ctx *c, uint64_t bytes, int64_t ms)
 {
 	uint64_t quarter = (uint64_t)c->conf->timeout * 250;
-	uint64_t want = ms > 0 && bytes < UINT64_MAX / quarter
-	                        ? bytes * quarter / (uint64_t)ms
-	                        : PIECE_MAX;
+	uint64_t want =
+	        at_rate(bytes, ms, quarter < PIECE_MS ? quarter : PIECE_MS);
 	return want < PIECE_MIN   ? PIECE_MIN
 	       : want > PIECE_MAX ? PIECE_MAX
 	                          : (size_t)want;
+}
+
+/* Whether a link that brought bytes in ms takes the largest piece within
+ * a quarter of the timeout: then it takes batches again. */
+static bool takes_batches(const struct sync_ctx *c, uint64_t bytes, int64_t ms)
+{
+	return bytes >= PIECE_MIN &&
+	       at_rate(bytes, ms, (uint64_t)c->conf->timeout * 250) >=
+	               PIECE_MAX;
 }
 
 /* The end of a backfill's turn (sync_ctx.backfill_turn_ms), or 0. */
@@ -454,7 +502,7 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 		 * doubles them); a small message that came whole says nothing
 		 * of it (explore49: in and out of pieces at every one). */
 		size_t at = sync_piece_size(c, pc.len, ms);
-		if (pc.len >= PIECE_MIN && at >= PIECE_MAX)
+		if (takes_batches(c, pc.len, ms))
 			sync_batch_adapt(c, bc->b, 1, pc.len, IMAP4_OK, ms);
 		if (pc.whole || pc.len < want || raw.len >= cap)
 			break;
@@ -464,7 +512,8 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 		 * ran out of time. */
 		if (pc.len >= PIECE_MIN)
 			piece = c->piece = at / 2 > piece ? 2 * piece : at;
-		if (turn_over(end)) {
+		/* Another piece would take the turn past its end. */
+		if (end && mono_ms() + ms > end) {
 			keep_for_resume(c, bc->b->id, &pc, &raw);
 			*paused = true;
 			goto out;
@@ -609,6 +658,9 @@ int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
 		size_t n = m.n - i < batch ? m.n - i : batch;
 		if (i > 0 && turn_over(end))
 			*owed = true;
+		else if (sync_bodies_in_pieces(c) && end &&
+		         !resume_room(c, b->id))
+			*owed = true; /* its turn comes when one is whole */
 		else if (sync_bodies_in_pieces(c))
 			rc = fetch_bodies_in_pieces(c, b, m.v + i, n, end,
 			                            owed);

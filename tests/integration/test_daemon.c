@@ -1254,6 +1254,60 @@ Test(daemon, a_body_in_pieces_leaves_the_watched_mailbox_live, .timeout = 180)
 	teardown(&f);
 }
 
+/* explore53: with five mailboxes owed bodies in pieces, the kept pieces of
+ * four were each dropped before their turn came (the oldest going first),
+ * and every body started again from its first byte at every turn, for
+ * ever; and the turns of every owed mailbox came one after another before
+ * the watched mailbox was looked at again (10 to 48 s). */
+Test(daemon, bodies_of_many_mailboxes_take_turns_and_all_come_whole,
+     .timeout = 180)
+{
+	struct fixture f;
+	struct fault_proxy *px;
+	uint16_t port;
+	struct fault_plan plan = {.action = FAULT_SLOW,
+	                          .dir = FAULT_FROM_SERVER,
+	                          .rate = 100 * 1024};
+	cr_assert_eq(fault_proxy_start(&px, &port,
+	                               harness_env_port("IMAP_PORT"), &plan),
+	             0);
+	char p[8];
+	snprintf(p, sizeof(p), "%u", port);
+	setup_full(&f, "dm_five", "dm_five", p,
+	           "timeout = 5; bodies = \"full\";");
+	cr_assert_eq(sh(CTL " create dm_five dm_five1 dm_five2 dm_five3 "
+	                    "dm_five4 dm_five5"),
+	             0);
+	/* 6 s each at that rate: three turns or more */
+	for (int i = 1; i <= 5; i++)
+		cr_assert_eq(sh(CTL " append-big dm_five%d 600", i), 0);
+	const char *whole = "SELECT count(*) FROM bodies WHERE body LIKE "
+	                    "'%last line' AND NOT truncated";
+	pid_t pid = start_daemon(&f);
+	cr_assert_eq(cache_count_until(&f,
+	                               "SELECT count(*) FROM mailboxes "
+	                               "WHERE live = 1",
+	                               1, 90),
+	             1, "the watched mailbox never went live");
+	if (cache_count(&f, whole) < 4) {
+		cr_assert_eq(sh(CTL " append dm_five 'between the turns'"), 0);
+		cr_assert_eq(cache_count_until(&f,
+		                               "SELECT count(*) FROM messages "
+		                               "m JOIN mailboxes b ON b.id = "
+		                               "m.mailbox_id WHERE b.name = "
+		                               "'dm_five'",
+		                               1, 10),
+		             1, "new mail of the watched mailbox waited");
+	}
+	cr_assert_eq(cache_count_until(&f, whole, 5, 120), 5,
+	             "the bodies never all came whole");
+	cr_assert_eq(stop_daemon(pid), 0);
+	fault_proxy_stop(&px);
+	assert_converged(&f, 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 Test(daemon, sighup_adds_an_account_without_restart, .timeout = 120)
 {
 	struct fixture f;
