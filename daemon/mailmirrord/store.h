@@ -336,6 +336,14 @@ int store_message_upsert_many(struct store *s, int64_t mailbox,
  * STORE_ESTALE, the row left as it was and the error saying both values,
  * unless listed is set (the change is part of a listing of every flag,
  * which is taken as the server's word even when it went back). */
+/* The envelope columns (date, subject, addresses, message_id, in_reply_to)
+ * that the row of (mailbox, m->uid) lacks, taken from m where it has them:
+ * fields a bound of the FETCH left out (a header too large for a slow
+ * link), once the whole header came. Writes nothing when it adds nothing
+ * (or no such row). */
+int store_message_fill_envelope(struct store *s, int64_t mailbox,
+                                const struct store_msg *m);
+
 int store_message_set_flags(struct store *s, int64_t mailbox, uint32_t uid,
                             const char *flags, uint64_t modseq, bool listed,
                             int *unseen_delta);

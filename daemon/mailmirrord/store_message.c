@@ -324,6 +324,18 @@ int store_message_upsert_many(struct store *s, int64_t mailbox,
 	return n ? upsert_rows(s, mailbox, m, n, NULL, added) : STORE_OK;
 }
 
+int store_message_fill_envelope(struct store *s, int64_t mailbox,
+                                const struct store_msg *m)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_FILL_ENVELOPE, &rc);
+	if (st == NULL)
+		return rc;
+	/* flags and the rest of the row are not read by the statement */
+	bind_msg(st, mailbox, m, NULL);
+	return store_run(s, st, "completing an envelope", NULL);
+}
+
 int store_message_upsert(int64_t *id, struct store *s, int64_t mailbox,
                          const struct store_msg *m)
 {

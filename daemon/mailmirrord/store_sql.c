@@ -266,6 +266,30 @@ const char *const store_sql[ST_COUNT] = {
 				 "modseq = ?4) THEN -1 ELSE modseq END "
 				 "FROM messages "
 				 "WHERE mailbox_id = ?1 AND uid = ?2",
+	/* The envelope columns a row lacks, where ?7-?16 has them (the
+	 * columns of MSG_COLUMNS: ?7 date ... ?16 in_reply_to) */
+	[ST_MESSAGE_FILL_ENVELOPE] =
+		"UPDATE messages SET date = coalesce(date, ?7), "
+		"subject = coalesce(subject, ?8), "
+		"from_addr = coalesce(from_addr, ?9), "
+		"sender_addr = coalesce(sender_addr, ?10), "
+		"reply_to_addr = coalesce(reply_to_addr, ?11), "
+		"to_addr = coalesce(to_addr, ?12), "
+		"cc_addr = coalesce(cc_addr, ?13), "
+		"bcc_addr = coalesce(bcc_addr, ?14), "
+		"message_id = coalesce(message_id, ?15), "
+		"in_reply_to = coalesce(in_reply_to, ?16) "
+		"WHERE mailbox_id = ?1 AND uid = ?2 AND ("
+		"(date IS NULL AND ?7 IS NOT NULL) OR "
+		"(subject IS NULL AND ?8 IS NOT NULL) OR "
+		"(from_addr IS NULL AND ?9 IS NOT NULL) OR "
+		"(sender_addr IS NULL AND ?10 IS NOT NULL) OR "
+		"(reply_to_addr IS NULL AND ?11 IS NOT NULL) OR "
+		"(to_addr IS NULL AND ?12 IS NOT NULL) OR "
+		"(cc_addr IS NULL AND ?13 IS NOT NULL) OR "
+		"(bcc_addr IS NULL AND ?14 IS NOT NULL) OR "
+		"(message_id IS NULL AND ?15 IS NOT NULL) OR "
+		"(in_reply_to IS NULL AND ?16 IS NOT NULL))",
 	[ST_BODY_PUT] =
 		"INSERT INTO bodies (message_id, headers, body, truncated) "
 		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (message_id) DO UPDATE SET "

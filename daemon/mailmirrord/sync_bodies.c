@@ -418,6 +418,30 @@ static bool takes_batches(const struct sync_ctx *c, uint64_t bytes, int64_t ms)
 	               PIECE_MAX;
 }
 
+/* The envelope fields the row of m's UID lacks, from the whole header m
+ * brings: a header too large for the link came cut (sync_ctx.fields_cap),
+ * its later fields left out, and the cache never caught up with the
+ * server (explore53: Subject, Message-ID and Date stayed NULL). */
+static int complete_envelope(struct sync_ctx *c, const struct sync_box *b,
+                             const imap4_msg *m)
+{
+	struct imap4_arena *scratch = imap4_arena_new(0);
+	struct conv_msg cm;
+	if (!scratch || conv_msg(&cm, m, scratch, 0) < 0) {
+		imap4_arena_free(&scratch);
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return SYNC_ESTORE;
+	}
+	pthread_mutex_lock(&c->store_lock);
+	int rc = store_message_fill_envelope(c->store, b->id, &cm.row) < 0
+	                 ? sync_fail_store(c, "complete an envelope")
+	                 : SYNC_OK;
+	pthread_mutex_unlock(&c->store_lock);
+	conv_clear(&cm);
+	imap4_arena_free(&scratch);
+	return rc;
+}
+
 /* The end of a backfill's turn (sync_ctx.backfill_turn_ms), or 0. */
 static int64_t turn_end(const struct sync_ctx *c)
 {
@@ -539,6 +563,8 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 		             ? SYNC_ESTORE
 		             : sync_fail_imap(c, "UID FETCH bodies",
 		                              bc->failed);
+	else
+		rc = complete_envelope(c, bc->b, &m);
 out:
 	imap4_buf_clear(&raw);
 	return rc;

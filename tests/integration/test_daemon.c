@@ -1205,6 +1205,47 @@ Test(daemon, header_fields_too_large_for_the_link_come_cut, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore53: the fields left out of an envelope cut for a slow link (the
+ * Cc after a To of 44 KB) stayed NULL for good, though the whole header
+ * came later with the body. It completes the envelope. */
+Test(daemon, an_envelope_cut_for_the_link_is_completed_by_its_header,
+     .timeout = 120)
+{
+	struct fixture f;
+	struct fault_proxy *px;
+	uint16_t port;
+	struct fault_plan plan = {.action = FAULT_SLOW,
+	                          .dir = FAULT_FROM_SERVER,
+	                          .rate = 4 * 1024};
+	cr_assert_eq(fault_proxy_start(&px, &port,
+	                               harness_env_port("IMAP_PORT"), &plan),
+	             0);
+	char p[8];
+	snprintf(p, sizeof(p), "%u", port);
+	setup_full(&f, "dm_hfill", "dm_hfill", p,
+	           "timeout = 5; bodies = \"headers\";");
+	cr_assert_eq(sh(CTL " create dm_hfill"), 0);
+	cr_assert_eq(sh(CTL " append-wide dm_hfill 2000"), 0);
+
+	int rc = run_once(&f, NULL);
+	if (rc != 0)
+		sh("cat %s/log >&2", f.dir);
+	cr_assert_eq(rc, 0);
+	fault_proxy_stop(&px);
+	assert_converged(&f, 0);
+	if (sh("grep -q 'header fields of one message did not come "
+	       "within the timeout' %s/log",
+	       f.dir) != 0)
+		sh("cat %s/log >&2", f.dir);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages WHERE "
+	                             "subject = 'to 2000' AND cc_addr = "
+	                             "'after@example.org' AND to_addr LIKE "
+	                             "'%user1999@example.org'"),
+	             1);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 /* explore49: while a body came in pieces over a slow link, the account's
  * other mailboxes waited until it was whole, the watched one too (hours
  * for 25 MB at 2 KB/s). A mailbox's bodies now take turns of half the
