@@ -153,7 +153,7 @@ Test(convert, unicode_controls_become_spaces)
 Test(convert, flags_past_the_cache_s_bound_are_left_out)
 {
 	enum { N = 10000 };
-	static char words[N][8];
+	static char words[N][16];
 	static const char *flags[N + 2];
 	for (int i = 0; i < N; i++) {
 		snprintf(words[i], sizeof(words[i]), "kw%05d", i);
