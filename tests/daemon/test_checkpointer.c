@@ -86,13 +86,34 @@ static int page_size(sqlite3 *db)
 	return n;
 }
 
-Test(checkpointer, keeps_the_wal_bounded_under_writes_that_never_pause)
+/* A reader of the test's cache in the middle of a read transaction: it
+ * holds the WAL it reads. */
+static sqlite3 *reading(void)
 {
-	sqlite3 *db = writer();
+	sqlite3 *reader = NULL;
+	cr_assert_eq(sqlite3_open_v2(path, &reader, SQLITE_OPEN_READONLY, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(reader,
+	                          "BEGIN; SELECT count(*) FROM scratch;", NULL,
+	                          NULL, NULL),
+	             SQLITE_OK);
+	return reader;
+}
+
+/* A checkpointer on the test's cache. */
+static struct checkpointer *started(void)
+{
 	struct checkpointer *ck = NULL;
 	char err[256];
 	cr_assert_eq(checkpointer_start(&ck, path, err, sizeof(err)), 0, "%s",
 	             err);
+	return ck;
+}
+
+Test(checkpointer, keeps_the_wal_bounded_under_writes_that_never_pause)
+{
+	sqlite3 *db = writer();
+	struct checkpointer *ck = started();
 	checkpointer_attach(ck, db);
 	/* Six times the writer's threshold, in 128 KiB commits. The WAL
 	 * passes the threshold only while a pass of the thread keeps the
@@ -114,18 +135,10 @@ Test(checkpointer, keeps_the_wal_bounded_under_writes_that_never_pause)
 Test(checkpointer, an_old_reader_neither_fails_nor_stalls_the_writer)
 {
 	sqlite3 *db = writer(), *reader = NULL;
-	struct checkpointer *ck = NULL;
-	char err[256];
-	cr_assert_eq(checkpointer_start(&ck, path, err, sizeof(err)), 0, "%s",
-	             err);
+	struct checkpointer *ck = started();
 	checkpointer_attach(ck, db);
 	write_rows(db, 10, 1024);
-	cr_assert_eq(sqlite3_open_v2(path, &reader, SQLITE_OPEN_READONLY, NULL),
-	             SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(reader,
-	                          "BEGIN; SELECT count(*) FROM scratch;", NULL,
-	                          NULL, NULL),
-	             SQLITE_OK);
+	reader = reading();
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	int rows = (int)((off_t)2 * CHECKPOINT_WRITER_PAGES * page_size(db) /
@@ -185,10 +198,7 @@ static unsigned long wait_idle_passes(struct checkpointer *ck, unsigned long n)
 Test(checkpointer, a_quiet_wal_goes_into_the_database)
 {
 	sqlite3 *db = writer(), *reader = NULL;
-	struct checkpointer *ck = NULL;
-	char err[256];
-	cr_assert_eq(checkpointer_start(&ck, path, err, sizeof(err)), 0, "%s",
-	             err);
+	struct checkpointer *ck = started();
 	checkpointer_set_idle(ck, 200);
 	checkpointer_attach(ck, db);
 	write_rows(db, 40, 4096); /* far below CHECKPOINT_PAGES */
@@ -199,12 +209,7 @@ Test(checkpointer, a_quiet_wal_goes_into_the_database)
 
 	/* A reader in a transaction holds the WAL it reads */
 	write_rows(db, 5, 4096);
-	cr_assert_eq(sqlite3_open_v2(path, &reader, SQLITE_OPEN_READONLY, NULL),
-	             SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(reader,
-	                          "BEGIN; SELECT count(*) FROM scratch;", NULL,
-	                          NULL, NULL),
-	             SQLITE_OK);
+	reader = reading();
 	nanosleep(&(struct timespec){.tv_nsec = 800000000}, NULL);
 	cr_assert_eq(checkpointer_idle_passes(ck), 1);
 	cr_assert_gt(wal_size(), 0);

@@ -1123,6 +1123,25 @@ Test(daemon, stalled_server_times_out_and_recovers, .timeout = 120)
 	survive_fault("dm_stall", FAULT_STALL, 60000);
 }
 
+/* A fixture whose daemon reaches the harness's Dovecot through a fault
+ * proxy that passes the server's bytes at rate bytes a second (a slow
+ * link), watching prefix; stop the proxy with fault_proxy_stop. */
+static struct fault_proxy *slow_link(struct fixture *f, const char *prefix,
+                                     unsigned rate, const char *extra)
+{
+	struct fault_proxy *px;
+	uint16_t port;
+	struct fault_plan plan = {
+	        .action = FAULT_SLOW, .dir = FAULT_FROM_SERVER, .rate = rate};
+	cr_assert_eq(fault_proxy_start(&px, &port,
+	                               harness_env_port("IMAP_PORT"), &plan),
+	             0);
+	char p[8];
+	snprintf(p, sizeof(p), "%u", port);
+	setup_full(f, prefix, prefix, p, extra);
+	return px;
+}
+
 /* explore47: over a link too slow for one message within the command
  * timeout, the FETCH of its batch was asked again for ever (the batch
  * never halved, no whole message having come), and the mail after it
@@ -1131,18 +1150,8 @@ Test(daemon, stalled_server_times_out_and_recovers, .timeout = 120)
 Test(daemon, a_message_too_large_for_the_link_comes_in_pieces, .timeout = 180)
 {
 	struct fixture f;
-	struct fault_proxy *px;
-	uint16_t port;
-	struct fault_plan plan = {.action = FAULT_SLOW,
-	                          .dir = FAULT_FROM_SERVER,
-	                          .rate = 80 * 1024};
-	cr_assert_eq(fault_proxy_start(&px, &port,
-	                               harness_env_port("IMAP_PORT"), &plan),
-	             0);
-	char p[8];
-	snprintf(p, sizeof(p), "%u", port);
-	setup_full(&f, "dm_piece", "dm_piece", p,
-	           "timeout = 5; bodies = \"full\";");
+	struct fault_proxy *px = slow_link(&f, "dm_piece", 80 * 1024,
+	                                   "timeout = 5; bodies = \"full\";");
 	cr_assert_eq(sh(CTL " create dm_piece"), 0);
 	/* 8 s of transfer at that rate, before three small ones */
 	cr_assert_eq(sh(CTL " append-big dm_piece 640"), 0);
@@ -1174,17 +1183,8 @@ Test(daemon, a_message_too_large_for_the_link_comes_in_pieces, .timeout = 180)
 Test(daemon, header_fields_too_large_for_the_link_come_cut, .timeout = 120)
 {
 	struct fixture f;
-	struct fault_proxy *px;
-	uint16_t port;
-	struct fault_plan plan = {.action = FAULT_SLOW,
-	                          .dir = FAULT_FROM_SERVER,
-	                          .rate = 2 * 1024};
-	cr_assert_eq(fault_proxy_start(&px, &port,
-	                               harness_env_port("IMAP_PORT"), &plan),
-	             0);
-	char p[8];
-	snprintf(p, sizeof(p), "%u", port);
-	setup_full(&f, "dm_fields", "dm_fields", p, "timeout = 5;");
+	struct fault_proxy *px =
+	        slow_link(&f, "dm_fields", 2 * 1024, "timeout = 5;");
 	cr_assert_eq(sh(CTL " create dm_fields"), 0);
 	/* a To of 44 KB: 22 s at that rate */
 	cr_assert_eq(sh(CTL " append-wide dm_fields 2000"), 0);
@@ -1212,18 +1212,8 @@ Test(daemon, an_envelope_cut_for_the_link_is_completed_by_its_header,
      .timeout = 120)
 {
 	struct fixture f;
-	struct fault_proxy *px;
-	uint16_t port;
-	struct fault_plan plan = {.action = FAULT_SLOW,
-	                          .dir = FAULT_FROM_SERVER,
-	                          .rate = 4 * 1024};
-	cr_assert_eq(fault_proxy_start(&px, &port,
-	                               harness_env_port("IMAP_PORT"), &plan),
-	             0);
-	char p[8];
-	snprintf(p, sizeof(p), "%u", port);
-	setup_full(&f, "dm_hfill", "dm_hfill", p,
-	           "timeout = 5; bodies = \"headers\";");
+	struct fault_proxy *px = slow_link(
+	        &f, "dm_hfill", 4 * 1024, "timeout = 5; bodies = \"headers\";");
 	cr_assert_eq(sh(CTL " create dm_hfill"), 0);
 	cr_assert_eq(sh(CTL " append-wide dm_hfill 2000"), 0);
 
@@ -1254,18 +1244,8 @@ Test(daemon, an_envelope_cut_for_the_link_is_completed_by_its_header,
 Test(daemon, a_body_in_pieces_leaves_the_watched_mailbox_live, .timeout = 180)
 {
 	struct fixture f;
-	struct fault_proxy *px;
-	uint16_t port;
-	struct fault_plan plan = {.action = FAULT_SLOW,
-	                          .dir = FAULT_FROM_SERVER,
-	                          .rate = 40 * 1024};
-	cr_assert_eq(fault_proxy_start(&px, &port,
-	                               harness_env_port("IMAP_PORT"), &plan),
-	             0);
-	char p[8];
-	snprintf(p, sizeof(p), "%u", port);
-	setup_full(&f, "dm_turn", "dm_turn", p,
-	           "timeout = 5; bodies = \"full\";");
+	struct fault_proxy *px = slow_link(&f, "dm_turn", 40 * 1024,
+	                                   "timeout = 5; bodies = \"full\";");
 	cr_assert_eq(sh(CTL " create dm_turn dm_turnbig"), 0);
 	/* 32 s of transfer at that rate */
 	cr_assert_eq(sh(CTL " append-big dm_turnbig 1280"), 0);
@@ -1304,18 +1284,8 @@ Test(daemon, bodies_of_many_mailboxes_take_turns_and_all_come_whole,
      .timeout = 180)
 {
 	struct fixture f;
-	struct fault_proxy *px;
-	uint16_t port;
-	struct fault_plan plan = {.action = FAULT_SLOW,
-	                          .dir = FAULT_FROM_SERVER,
-	                          .rate = 100 * 1024};
-	cr_assert_eq(fault_proxy_start(&px, &port,
-	                               harness_env_port("IMAP_PORT"), &plan),
-	             0);
-	char p[8];
-	snprintf(p, sizeof(p), "%u", port);
-	setup_full(&f, "dm_five", "dm_five", p,
-	           "timeout = 5; bodies = \"full\";");
+	struct fault_proxy *px = slow_link(&f, "dm_five", 100 * 1024,
+	                                   "timeout = 5; bodies = \"full\";");
 	cr_assert_eq(sh(CTL " create dm_five dm_five1 dm_five2 dm_five3 "
 	                    "dm_five4 dm_five5"),
 	             0);
