@@ -806,22 +806,28 @@ static bool dir_writable(const char *path)
 	return faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) == 0;
 }
 
-/* Whether a mailmirrord has the cache at path open: it holds flock(2)
- * LOCK_EX on the file for as long as it runs. Let go at once, and asked
- * only before the reader's connection opens: closing a descriptor of the
- * file drops the fcntl(2) locks a connection of ours holds on it. An
- * answer other than free or taken counts as running. */
+bool cache_daemon_holds(int fd)
+{
+	int rc;
+	do
+		rc = flock(fd, LOCK_SH | LOCK_NB);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return true;
+	flock(fd, LOCK_UN);
+	return false;
+}
+
+/* cache_daemon_holds for path, asked before the reader's connection opens
+ * (its descriptor is closed at once). */
 static bool daemon_holds(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return true;
-	int rc;
-	do
-		rc = flock(fd, LOCK_SH | LOCK_NB);
-	while (rc < 0 && errno == EINTR);
+	bool held = cache_daemon_holds(fd);
 	close(fd);
-	return rc < 0;
+	return held;
 }
 
 static enum ro_way ro_way(const char *path)

@@ -15,6 +15,7 @@
 #ifndef MAILMIRROR_CACHE_SCHEMA_H
 #define MAILMIRROR_CACHE_SCHEMA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -99,6 +100,15 @@ int cache_open_rw_from(sqlite3 **out, int *found, const char *path, char *err,
  * through a -shm file it cannot create: the message says so),
  * CACHE_ENOMEM. */
 int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen);
+
+/* Whether a mailmirrord has the cache open: it holds flock(2) LOCK_EX on
+ * the file for as long as it runs, so a shared lock we get (and let go at
+ * once: a daemon starting meanwhile must find the file free) means none
+ * does. fd is a descriptor of the file; mind that closing one drops the
+ * fcntl(2) locks SQLite holds on the file in this process. An answer
+ * other than free or taken (a file system without flock) counts as
+ * running: calling a live daemon dead would be the worse mistake. */
+bool cache_daemon_holds(int fd);
 
 /* The schema version of an open cache (PRAGMA user_version), or a negative
  * CACHE_E* code. */

@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -261,30 +260,15 @@ void query_close(struct query *q)
 	q->probe_fd = -1;
 }
 
-/* Whether a mailmirrord runs on the cache: it holds flock(LOCK_EX) on the
- * file for as long as it runs (cachelock.h), so a shared lock that we get
- * means that none does. It is let go at once: a daemon starting meanwhile
- * must find the file free (it retries for a moment, cachelock.c). The
+/* Whether a mailmirrord runs on the cache (cache_daemon_holds). The
  * descriptor stays open until query_close has closed SQLite's connection:
  * closing any descriptor of the file drops the fcntl(2) locks SQLite holds
- * on it. An answer other than "free" or "taken" (say, a file system
- * without flock) counts as running: calling a live daemon dead would be
- * the worse mistake. */
+ * on it. */
 static bool daemon_running(struct query *q)
 {
-	int rc;
-
 	if (q->probe_fd < 0)
 		q->probe_fd = open(q->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (q->probe_fd < 0)
-		return true;
-	do
-		rc = flock(q->probe_fd, LOCK_SH | LOCK_NB);
-	while (rc < 0 && errno == EINTR);
-	if (rc < 0)
-		return true;
-	flock(q->probe_fd, LOCK_UN);
-	return false;
+	return q->probe_fd < 0 || cache_daemon_holds(q->probe_fd);
 }
 
 /* ACCOUNT[/MAILBOX], split at the first '/': mailbox names may hold the
