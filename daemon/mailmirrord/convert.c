@@ -660,6 +660,7 @@ int conv_bare(struct conv_msg *out, uint32_t uid, const char *flags,
 	                              .internaldate = internaldate,
 	                              .size = size,
 	                              .date = STORE_NO_TIME};
+	out->headerless = true;
 	return 0;
 }
 
@@ -675,6 +676,7 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg,
 	                          : STORE_NO_TIME;
 	r->size = (msg->have & IMAP4_HAVE_SIZE) ? (int64_t)msg->size : -1;
 	r->date = STORE_NO_TIME;
+	out->headerless = conv_header_refused(msg);
 	const imap4_envelope *e;
 	if (envelope_of(&e, msg, scratch) < 0)
 		return -1;

@@ -34,6 +34,8 @@ struct conv_msg {
 	size_t bytes; /* what the strings take */
 	struct conv_body body;
 	unsigned flags_dropped; /* keywords past STORE_FLAGS_MAX, left out */
+	bool headerless; /* a row without an envelope: its header came as NIL
+	                    or not at all (conv_bare) */
 };
 
 /* Fills out->row from msg, and out->body when msg carries a body section

@@ -522,6 +522,14 @@ static int fetch_failed(struct sync_ctx *c, const char *what, int irc,
 	return sync_fail_imap(c, what, irc != IMAP4_OK ? irc : p->failed);
 }
 
+/* Whether the last command's completion says some of its messages were
+ * expunged meanwhile (RFC 5530). */
+static bool said_expunged(const struct sync_ctx *c)
+{
+	const imap4_resp *done = imap4_completion(c->h);
+	return done && done->code && strcmp(done->code, "EXPUNGEISSUED") == 0;
+}
+
 /* A UID FETCH the server completed with NO after giving some of it: Gmail
  * answers "Some messages could not be FETCHed" for a message it cannot
  * read, Yahoo "[UNAVAILABLE]". What came is kept and the batch counts as
@@ -629,6 +637,13 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		 * was fetched (Dovecot: "NO [EXPUNGEISSUED]", explore38): not
 		 * cached, it is asked for again if the next pass finds it. */
 		bool partial = irc == IMAP4_NO && !p->failed;
+		/* Dovecot answers OK [EXPUNGEISSUED] after a header sent as
+		 * NIL and the EXPUNGE of its message (explore51): the row
+		 * was cached without an envelope, logged as a server's
+		 * failure, and handed to on_new_mail, to go at once. */
+		if ((irc == IMAP4_OK || partial) && !p->failed &&
+		    said_expunged(c))
+			sync_fetch_forget_headerless(&f);
 		if (partial) {
 			tell_partial_fetch(c, b, count, f.nrows);
 			irc = IMAP4_OK;

@@ -164,14 +164,16 @@ static void tell_headerless(const struct fetch_ctx *f)
 	            n, n == 1 ? "" : "s", first, n == 1 ? "" : " and more");
 }
 
-/* The rows of f->p not counted yet that lack their INTERNALDATE or size:
- * counted as they are written, when every part of their message has
- * come. */
-static void count_undated(struct fetch_ctx *f)
+/* The rows of f->p not counted yet that lack their INTERNALDATE or size
+ * (but_headerless: leaving out those without an envelope, which are not
+ * kept): counted as they are written, when every part of their message
+ * has come. */
+static void count_undated(struct fetch_ctx *f, bool but_headerless)
 {
 	for (size_t i = f->rows_from; i < f->p->nrows; i++) {
 		const struct store_msg *r = &f->p->rows[i].row;
-		if (r->internaldate != STORE_NO_TIME && r->size >= 0)
+		if ((r->internaldate != STORE_NO_TIME && r->size >= 0) ||
+		    (but_headerless && f->p->rows[i].headerless))
 			continue;
 		if (f->nundated++ == 0)
 			f->undated_uid = r->uid;
@@ -202,6 +204,20 @@ static void forget_bare(struct fetch_ctx *f)
 	f->bare_bytes = 0;
 }
 
+void sync_fetch_forget_headerless(struct fetch_ctx *f)
+{
+	if (f->metadata)
+		count_undated(f, true);
+	size_t n = f->nbare + sync_pending_forget_headerless(f->p);
+	f->rows_from = f->p->nrows;
+	forget_bare(f);
+	f->nnil = 0;
+	if (n)
+		log_debug(f->c->conf->name, f->b ? f->b->name : NULL,
+		          "%zu message%s expunged as %s fetched: not cached", n,
+		          n == 1 ? "" : "s", n == 1 ? "it was" : "they were");
+}
+
 uint32_t sync_fetch_top(const struct fetch_ctx *f, bool keep_bare)
 {
 	uint32_t top = f->top_uid;
@@ -215,7 +231,7 @@ int sync_fetch_done(struct fetch_ctx *f, bool complete, bool keep_bare)
 {
 	int rc = 0;
 	if (f->metadata)
-		count_undated(f);
+		count_undated(f, false);
 	if (!keep_bare)
 		forget_bare(f);
 	if (complete && f->nbare && !f->p->failed && rows_without_header(f) < 0)
@@ -332,7 +348,7 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 	/* Rows of a batch beyond the memory bound are written now, without
 	 * the high-water mark: a kill then refetches them, never skips. */
 	if (f->p->bytes > ROWS_MAX_BYTES) {
-		count_undated(f);
+		count_undated(f, false);
 		if (sync_pending_write(f->c, f->b, f->p, NULL) < 0) {
 			f->p->failed = IMAP4_ECALLBACK;
 			return -1;

@@ -143,6 +143,10 @@ int sync_fetch_done(struct fetch_ctx *f, bool complete, bool keep_bare);
  * when such messages are kept (keep_bare); 0 for none. Before
  * sync_fetch_done. */
 uint32_t sync_fetch_top(const struct fetch_ctx *f, bool keep_bare);
+/* The server said the command's messages were partly expunged as they
+ * were fetched (RFC 5530 EXPUNGEISSUED): the rows that came without their
+ * header are of those, and are not cached. Before sync_fetch_done. */
+void sync_fetch_forget_headerless(struct fetch_ctx *f);
 
 /* ---- pending writes (sync_write.c) */
 
@@ -190,6 +194,8 @@ void sync_pending_free(struct pending *p);
  * memory. */
 int sync_pending_row(struct pending *p, const imap4_msg *msg);
 int sync_pending_flags(struct pending *p, const imap4_msg *msg);
+/* Takes the rows without an envelope out of p: how many. */
+size_t sync_pending_forget_headerless(struct pending *p);
 /* What a later FETCH of a message whose row p holds tells of its size,
  * INTERNALDATE and MODSEQ, where the row lacks them (a server may split a
  * message's items over several FETCH responses, RFC 3501 7.4.2): whether

@@ -146,6 +146,22 @@ int sync_pending_bare_row(struct pending *p, uint32_t uid, const char *flags,
 	return 0;
 }
 
+size_t sync_pending_forget_headerless(struct pending *p)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < p->nrows; i++) {
+		if (!p->rows[i].headerless) {
+			p->rows[kept++] = p->rows[i];
+			continue;
+		}
+		p->bytes -= row_bytes(&p->rows[i]);
+		conv_clear(&p->rows[i]);
+	}
+	size_t gone = p->nrows - kept;
+	p->nrows = kept;
+	return gone;
+}
+
 int sync_pending_flags(struct pending *p, const imap4_msg *msg)
 {
 	if (p->nflags == p->capflags) {

@@ -1892,6 +1892,43 @@ Test(hostile, a_message_expunged_as_it_was_fetched_is_not_cached, .timeout = 60)
 	done(&h);
 }
 
+/* explore51: Dovecot 2.3's answer when another session expunged a message
+ * this one still sees: its header NIL, without INTERNALDATE or size, then
+ * the EXPUNGE, then "OK [EXPUNGEISSUED]". The row was cached without an
+ * envelope, warned of as a server that cannot read its mail, and dropped
+ * at once. It is not cached, and the log says nothing but debug. */
+Test(hostile, a_message_expunged_as_it_was_fetched_told_ok_is_not_cached,
+     .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_gone_ok", 3);
+	add_fetch_cmd(&sc, "1:3");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: * 2 FETCH (UID 2 FLAGS (\\\\Deleted) BODY[HEADER.FIELDS "
+	         "(FROM SUBJECT TO)] NIL)\n");
+	add_msg(&sc, 3, 3);
+	add(&sc, "S: * 2 EXPUNGE\n"
+	         "S: $TAG OK [EXPUNGEISSUED] Some messages were already "
+	         "expunged\n" LOGOUT);
+	start(&h, "ho_gone_ok", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 2);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 2 OR subject IS NULL"),
+	             0);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(log, "without the header"), "%s", log);
+	cr_assert_null(strstr(log, "without a readable"), "%s", log);
+	free(log);
+	done(&h);
+}
+
 /* A UID FETCH answered NO after part of it (Gmail: "Some messages could
  * not be FETCHed" for a message it cannot read): what came is cached, and
  * the next pass asks for the rest again. The whole batch was refused, at
