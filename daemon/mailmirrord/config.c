@@ -610,14 +610,17 @@ static char *read_text(struct loader *L, const char *from, const char *file,
 		why = "it is a directory";
 	else if (!S_ISREG(st.st_mode))
 		why = "it is not a regular file";
-	else if (st.st_mode & S_IWOTH) {
+	else if (trust_others_may_write(&st)) {
 		/* Whoever may write it chooses the commands we run
 		 * (password_command, tunnel, on_new_mail) and where the
 		 * passwords go. */
+		bool all = st.st_mode & S_IWOTH;
 		conf_errors_add(L->errs, file, 0,
-		                "anyone may write this file (mode %04o), and "
-		                "so run commands as mailmirrord; chmod o-w %s",
-		                (unsigned)(st.st_mode & 07777), file);
+		                "%s may write this file (mode %04o), and "
+		                "so run commands as mailmirrord; chmod %s %s",
+		                all ? "anyone" : "its group's users",
+		                (unsigned)(st.st_mode & 07777),
+		                all ? "o-w" : "g-w", file);
 		close(fd);
 		return NULL;
 	} else if (trust_check(file, &st, distrust, sizeof(distrust)) < 0) {
@@ -862,7 +865,11 @@ bool conf_password_exposed(const struct conf *c, const struct conf_account *a,
 	if (a->secret_kind != CONF_SECRET_PASSWORD || stat(*file, &st) < 0)
 		return false;
 	*mode = (unsigned)(st.st_mode & 07777);
-	return (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+	/* root:mailmirror 0640, as the service's unit advises: its group
+	 * is the daemon's, read by no one else. */
+	return (st.st_mode & S_IROTH) ||
+	       ((st.st_mode & S_IRGRP) &&
+	        !trust_group_only(st.st_gid, st.st_uid, geteuid()));
 }
 
 const struct conf_account *conf_account_find(const struct conf *c,

@@ -2,7 +2,9 @@
 #include "mailmirrord/trust.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,6 +45,49 @@ static int foreign_owner(char *why, size_t whylen, const char *what,
 	return -1;
 }
 
+/* Whether name is the login name of a or of b. */
+static bool named(const char *name, uid_t a, uid_t b)
+{
+	struct passwd pw, *found = NULL;
+	char buf[1024];
+	return getpwnam_r(name, &pw, buf, sizeof(buf), &found) == 0 && found &&
+	       (found->pw_uid == a || found->pw_uid == b);
+}
+
+bool trust_group_only(gid_t gid, uid_t a, uid_t b)
+{
+	struct group gr, *g = NULL;
+	char buf[4096];
+	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &g) != 0 || !g)
+		return false;
+	size_t users = 0;
+	for (char **m = g->gr_mem; *m; m++, users++)
+		if (!named(*m, a, b))
+			return false;
+	/* Users whose primary group it is are not listed in it. The walk's
+	 * place is the process's: two threads walking at once (a reload
+	 * and an account's password_file) would each see part of it. */
+	static pthread_mutex_t walking = PTHREAD_MUTEX_INITIALIZER;
+	bool only = true;
+	pthread_mutex_lock(&walking);
+	setpwent();
+	for (struct passwd *pw; only && (pw = getpwent()) != NULL;)
+		if (pw->pw_gid == gid) {
+			users++;
+			only = pw->pw_uid == a || pw->pw_uid == b;
+		}
+	endpwent();
+	pthread_mutex_unlock(&walking);
+	return only && users > 0;
+}
+
+bool trust_others_may_write(const struct stat *st)
+{
+	return (st->st_mode & S_IWOTH) ||
+	       ((st->st_mode & S_IWGRP) &&
+	        !trust_group_only(st->st_gid, st->st_uid, st->st_uid));
+}
+
 int trust_check(const char *path, const struct stat *st, char *why,
                 size_t whylen)
 {
@@ -70,11 +115,13 @@ int trust_check(const char *path, const struct stat *st, char *why,
 		} else if (!ours(dir.st_uid)) {
 			snprintf(what, sizeof(what), "its folder %s", real);
 			rc = foreign_owner(why, whylen, what, dir.st_uid);
-		} else if ((dir.st_mode & S_IWOTH) &&
+		} else if (trust_others_may_write(&dir) &&
 		           !(dir.st_mode & S_ISVTX)) {
 			snprintf(why, whylen,
-			         "anyone may write its folder %s (mode %04o), "
+			         "%s may write its folder %s (mode %04o), "
 			         "and so put another file in its place",
+			         (dir.st_mode & S_IWOTH) ? "anyone"
+			                                 : "its group's users",
 			         real, (unsigned)(dir.st_mode & 07777));
 			rc = -1;
 		}

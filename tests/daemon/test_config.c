@@ -1163,6 +1163,44 @@ Test(config, a_file_another_user_may_change_is_refused)
 	cr_assert(strstr(errs.msg[0], want), "%s", errs.msg[0]);
 }
 
+/* explore55: a configuration its group's users may write, or in a folder
+ * they may, was taken: anyone in the group chose the commands root ran.
+ * As sshd's StrictModes, a group is trusted only when it is its owner's
+ * alone (root's here; a user's private group). */
+Test(config, a_file_its_group_may_write_is_refused)
+{
+	struct conf *c = NULL;
+	char want[1024];
+	static const char *const text = ACCOUNT("    password = \"x\";\n");
+
+	cr_assert_eq(geteuid(), 0, "this test gives files away: run as root");
+	write_file("mailmirror.conf", text, 0660);
+	cr_assert_eq(chown("mailmirror.conf", 0, 65534), 0);
+	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), -1);
+	dump_errors();
+	cr_assert_str_eq(errs.msg[0],
+	                 "mailmirror.conf: its group's users may write this "
+	                 "file (mode 0660), and so run commands as "
+	                 "mailmirrord; chmod g-w mailmirror.conf");
+	cr_assert_eq(chown("mailmirror.conf", 0, 0), 0);
+	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), 0);
+	conf_free(&c);
+
+	cr_assert_eq(mkdir("shared", 0775), 0);
+	cr_assert_eq(chmod("shared", 0775), 0);
+	cr_assert_eq(chown("shared", 0, 65534), 0);
+	write_file("shared/m.conf", text, 0600);
+	cr_assert_eq(conf_load(&c, &errs, "shared/m.conf"), -1);
+	snprintf(want, sizeof(want),
+	         "shared/m.conf: its group's users may write its folder "
+	         "%s/shared (mode 0775), and so put another file in its place",
+	         dir);
+	cr_assert_str_eq(errs.msg[0], want);
+	cr_assert_eq(chown("shared", 0, 0), 0);
+	cr_assert_eq(conf_load(&c, &errs, "shared/m.conf"), 0);
+	conf_free(&c);
+}
+
 Test(config, a_password_others_may_read_is_found)
 {
 	struct conf *c = NULL;
@@ -1176,10 +1214,21 @@ Test(config, a_password_others_may_read_is_found)
 	cr_assert_eq(mode, 0644);
 	conf_free(&c);
 
+	/* Its group's users may read it: nogroup is nobody's. */
+	cr_assert_eq(geteuid(), 0, "this test gives files away: run as root");
 	write_file("mailmirror.conf", ACCOUNT("    password = \"x\";\n"), 0640);
+	cr_assert_eq(chown("mailmirror.conf", 0, 65534), 0);
 	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), 0);
 	cr_assert(conf_password_exposed(c, &c->accounts[0], &file, &mode));
 	cr_assert_eq(mode, 0640);
+	conf_free(&c);
+
+	/* explore55: the unit's advice, root:mailmirror 0640, warned at
+	 * every start. A group no one else is in (root's here, the
+	 * daemon's there) exposes nothing. */
+	cr_assert_eq(chown("mailmirror.conf", 0, 0), 0);
+	cr_assert_eq(conf_load(&c, &errs, "mailmirror.conf"), 0);
+	cr_assert_not(conf_password_exposed(c, &c->accounts[0], &file, &mode));
 	conf_free(&c);
 
 	write_file("mailmirror.conf", ACCOUNT("    password = \"x\";\n"), 0600);
