@@ -36,6 +36,14 @@ static bool is_opt(const char *arg, const char *name)
 	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
+/* An option of one value given again: which one was meant cannot be
+ * known (explore56: "--in A --in B" searched B alone, and said so
+ * nowhere). */
+static bool again(const char *arg, const char *name, bool given)
+{
+	return given && is_opt(arg, name);
+}
+
 #define LIMIT_MAX 1000000000L
 
 static int parse_limit(long *out, const char *s)
@@ -81,6 +89,13 @@ int args_parse(struct args *a, int argc, char **argv, time_t now, char *err,
 			a->literal = true;
 		} else if (options && strcmp(arg, "--flagged") == 0) {
 			a->filter.flagged = a->has_flagged = true;
+		} else if (options && (again(arg, "--db", a->db) ||
+		                       again(arg, "--in", a->in) ||
+		                       again(arg, "--since", a->has_since) ||
+		                       again(arg, "--limit", a->has_limit))) {
+			return usage(err, errlen,
+			             "%.*s given twice: it takes one value",
+			             (int)strcspn(arg, "="), arg);
 		} else if (options && is_opt(arg, "--db")) {
 			a->db = opt_value(arg, 4, argc, argv, &i);
 			if (a->db == NULL || a->db[0] == '\0')

@@ -939,7 +939,7 @@ static void prepare_store(struct account *a)
 		    store_account_upsert(&id, s, c->name,
 		                         c->host ? c->host : c->tunnel,
 		                         c->user) < 0 ||
-		    store_account_clear_live(s, id) < 0 ||
+		    store_account_clear_run(s, id) < 0 ||
 		    store_account_set_state(s, id, "connecting") < 0 ||
 		    store_commit(s) < 0) {
 			snprintf(err, sizeof(err), "%s", store_errmsg(s));

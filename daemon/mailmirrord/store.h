@@ -176,9 +176,13 @@ int store_account_set_error(struct store *s, int64_t account,
 /* When the account last completed a sync (Unix seconds). */
 int store_account_set_last_sync(struct store *s, int64_t account, int64_t when);
 
-/* Clears the live mark of every mailbox of the account: at start-up and
- * after a disconnect no mailbox is watched. */
+/* Clears the live mark of every mailbox of the account: after a
+ * disconnect no mailbox is watched. */
 int store_account_clear_live(struct store *s, int64_t account);
+/* The same at start-up, and the progress of an initial sync that a run
+ * killed left behind (explore56: the dead run's 16000/40000, read as the
+ * new run's): none runs yet. */
+int store_account_clear_run(struct store *s, int64_t account);
 
 /* A row of a walk: its id and name (borrowed for the call). A non-zero
  * return stops the walk and is returned. The callback must not write to

@@ -121,15 +121,28 @@ int store_account_set_last_sync(struct store *s, int64_t account, int64_t when)
 	                     "setting the account sync time");
 }
 
-int store_account_clear_live(struct store *s, int64_t account)
+static int clear_marks(struct store *s, int64_t account, enum stmt_id sql,
+                       const char *what)
 {
 	int rc = STORE_OK;
-	sqlite3_stmt *st = store_stmt(s, ST_ACCOUNT_CLEAR_LIVE, &rc);
+	sqlite3_stmt *st = store_stmt(s, sql, &rc);
 
 	if (st == NULL)
 		return rc;
 	sqlite3_bind_int64(st, 1, account);
-	return store_run(s, st, "clearing live marks", NULL);
+	return store_run(s, st, what, NULL);
+}
+
+int store_account_clear_live(struct store *s, int64_t account)
+{
+	return clear_marks(s, account, ST_ACCOUNT_CLEAR_LIVE,
+	                   "clearing live marks");
+}
+
+int store_account_clear_run(struct store *s, int64_t account)
+{
+	return clear_marks(s, account, ST_ACCOUNT_CLEAR_RUN,
+	                   "clearing what the last run left");
 }
 
 /* -------------------------------------------------------------- mailboxes */

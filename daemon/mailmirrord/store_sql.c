@@ -31,6 +31,10 @@ const char *const store_sql[ST_COUNT] = {
 		"UPDATE accounts SET last_sync = ?2 WHERE id = ?1",
 	[ST_ACCOUNT_CLEAR_LIVE] =
 		"UPDATE mailboxes SET live = 0 WHERE account_id = ?1 AND live",
+	[ST_ACCOUNT_CLEAR_RUN] =
+		"UPDATE mailboxes SET live = 0, sync_progress = 0, "
+		"sync_total = 0 WHERE account_id = ?1 AND "
+		"(live OR sync_progress OR sync_total)",
 	[ST_ACCOUNT_EACH] = "SELECT id, name FROM accounts ORDER BY id",
 	[ST_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE id = ?1",
 	[ST_ACCOUNT_SOME_MAILBOX] =

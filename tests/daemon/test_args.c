@@ -79,6 +79,31 @@ Test(args, missing_values_say_what_is_missing)
 	cr_assert_str_eq(err, "unknown option --bogus");
 }
 
+/* explore56: "--in A --in B" searched B alone, with no word of A; the
+ * last of two --limit or --since won as quietly. A switch may be said
+ * twice. */
+Test(args, an_option_of_one_value_given_twice_is_refused)
+{
+	struct args a;
+	char err[256];
+
+	cr_assert_eq(PARSE(&a, err, "search", "--in", "a", "--in=b", "x"),
+	             QUERY_USAGE);
+	cr_assert_str_eq(err, "--in given twice: it takes one value");
+	cr_assert_eq(PARSE(&a, err, "ls", "--limit=0", "--limit", "1"),
+	             QUERY_USAGE);
+	cr_assert_str_eq(err, "--limit given twice: it takes one value");
+	cr_assert_eq(PARSE(&a, err, "ls", "--since", "1d", "--since", "2w"),
+	             QUERY_USAGE);
+	cr_assert_str_eq(err, "--since given twice: it takes one value");
+	cr_assert_eq(PARSE(&a, err, "--db", "x", "ls", "--db=y"), QUERY_USAGE);
+	cr_assert_str_eq(err, "--db given twice: it takes one value");
+	cr_assert_eq(PARSE(&a, err, "ls", "--json", "--unread", "--json",
+	                   "--unread"),
+	             QUERY_OK);
+	cr_assert(a.json && a.filter.unread);
+}
+
 Test(args, commands_and_their_arguments)
 {
 	struct args a;

@@ -725,6 +725,12 @@ Test(store, mailboxes)
 	cr_assert_eq(query_int("SELECT sync_progress * 1000 + sync_total "
 	                       "FROM mailboxes WHERE name = 'INBOX'"),
 	             10200);
+	/* At start-up the progress a killed run left goes too. */
+	cr_assert_eq(store_mailbox_set_live(s, sent, true), STORE_OK);
+	cr_assert_eq(store_account_clear_run(s, acct), STORE_OK);
+	cr_assert_eq(query_int("SELECT sum(live) + sum(sync_progress) + "
+	                       "sum(sync_total) FROM mailboxes"),
+	             0);
 
 	cr_assert_eq(store_mailbox_rename(s, sent, "INBOX"), STORE_EEXIST);
 	cr_assert_eq(store_mailbox_rename(s, sent, "Sent Items"), STORE_OK);
