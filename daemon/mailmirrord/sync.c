@@ -39,8 +39,36 @@ static bool tell_again(int64_t *at)
 #define BATCH      2000
 #define BODY_BATCH 250
 
+/* RFC 3501 7.1: the text of an ALERT "MUST be presented to the user": a
+ * warning (explore57: a quota alert at IDLE, a maintenance notice in a
+ * FETCH, were heard at -vv alone). The same text again on the connection,
+ * as a server may say it at every SELECT, goes to debug level. */
+static void tell_alert(struct sync_ctx *c, const imap4_resp *resp)
+{
+	if (!resp || !resp->code || strcmp(resp->code, "ALERT") != 0)
+		return;
+	const char *said = resp->text ? resp->text : "";
+	char text[sizeof(c->alert)];
+	log_sanitize(text, sizeof(text), said, strlen(said));
+	bool again = strcmp(text, c->alert) == 0;
+	memcpy(c->alert, text, sizeof(text));
+	log_msg(again ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING, c->conf->name,
+	        c->selected ? c->selected->name : NULL,
+	        "the server's alert: %s", text);
+}
+
+/* The ALERTs the last command kept, its completion's among them. */
+static void tell_alerts_kept(struct sync_ctx *c)
+{
+	size_t n = imap4_data_count(c->h);
+	for (size_t i = 0; i < n; i++)
+		tell_alert(c, imap4_data_at(c->h, i));
+	tell_alert(c, imap4_completion(c->h));
+}
+
 int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 {
+	tell_alert(c, resp);
 	if (sync_notify_overflow(resp)) {
 		c->notify_lost = true;
 		return 1;
@@ -163,6 +191,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->store_full = false;
 	c->notify_on = false;
 	c->condstore = c->qresync = false;
+	c->alert[0] = '\0';
 	sync_opened(c, "", IMAP4_NO);
 	c->id_told = false;
 	imap4_set_unsolicited(h, sync_on_unsolicited, c);
@@ -255,6 +284,9 @@ static bool same_mailbox(const char *a, const char *b)
 
 void sync_opened(struct sync_ctx *c, const char *name, int rc)
 {
+	/* What a SELECT says, a quota alert most often, is kept as its data. */
+	if (*name && (rc == IMAP4_OK || rc == IMAP4_NO))
+		tell_alerts_kept(c);
 	free(c->open_name);
 	/* Out of memory: not known, which sync_status takes for name. */
 	c->open_name = rc == IMAP4_OK ? strdup(name) : NULL;

@@ -124,6 +124,9 @@ struct sync_ctx {
 	/* The last LIST left out mailboxes that STATUS still found
 	 * (sync_list): this session's lists are not to be trusted. */
 	bool list_short;
+	/* The last ALERT told on this connection (sync_tell_alert), as
+	 * logged: said again, it goes to debug level. */
+	char alert[160];
 	/* The most UIDs one FETCH asks for, 0 for the usual batch: halved
 	 * each time a batch does not complete within the command timeout (a
 	 * slow link), doubled back after quick ones. Kept across

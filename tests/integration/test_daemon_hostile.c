@@ -1929,6 +1929,51 @@ Test(hostile, a_message_expunged_as_it_was_fetched_told_ok_is_not_cached,
 	done(&h);
 }
 
+/* explore57: RFC 3501 7.1 says an ALERT's text MUST reach the user; after
+ * the login, one was heard at -vv alone. Said at SELECT (kept as its data),
+ * in the middle of a FETCH (unsolicited) and by a completion, each is a
+ * warning; said again on the connection, debug. */
+Test(hostile, alerts_after_the_login_are_told, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_alert\nS: $TAG OK listed\n");
+	add(&sc, "C~ $TAG EXAMINE ho_alert$\n"
+	         "S: * 2 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 3] ok\n"
+	         "S: * NO [ALERT] Mailbox is over quota\n"
+	         "S: $TAG OK [ALERT] Moved to a new server at 23:00\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH 1 2\n"
+	         "S: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "1:2");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: * OK [ALERT] Maintenance at 22:00\n"
+	         "S: * OK [ALERT] Maintenance at 22:00\n");
+	add_msg(&sc, 2, 2);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_alert", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 2);
+	static const char again[] = "warning: [hostile/ho_alert] the server's "
+	                            "alert: Maintenance at 22:00";
+	check_log(&h,
+	          "warning: [hostile] the server's alert: Mailbox is over "
+	          "quota",
+	          "warning: [hostile] the server's alert: Moved to a new "
+	          "server at 23:00",
+	          again, NULL);
+	char *log = read_log(&h);
+	cr_assert_null(strstr(strstr(log, again) + 1, again), "%s", log);
+	free(log);
+	done(&h);
+}
+
 /* A UID FETCH answered NO after part of it (Gmail: "Some messages could
  * not be FETCHed" for a message it cannot read): what came is cached, and
  * the next pass asks for the rest again. The whole batch was refused, at
