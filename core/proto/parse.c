@@ -371,7 +371,13 @@ static bool takes_section(const char *s, size_t n)
  * token. Elsewhere "[" is an ATOM-CHAR like any other (only "]" is not):
  * a keyword k[1 that Dovecot stores made every FLAGS of its mailbox a
  * malformed response (explore43). Inside a response code "]" ends the
- * atom and "[" is plain. */
+ * atom and "[" is plain.
+ *
+ * Outside codes a quote or a brace inside an atom (Flag"q), or a brace
+ * that opens no literal ({3} mid-line; lex_brace), is part of it: a
+ * keyword a server stored so made every FETCH of its message malformed,
+ * and the mailbox never synced (explore57). Nothing valid is read
+ * otherwise: there an atom and a quoted string must be apart. */
 static int lex_atom(struct parser *ps, bool code, struct imap4_arg **out)
 {
 	const char *s = ps->p, *p = s;
@@ -379,6 +385,10 @@ static int lex_atom(struct parser *ps, bool code, struct imap4_arg **out)
 	for (;;) {
 		while (IS(*p, mask))
 			p++;
+		if (!code && (*p == '"' || *p == '{')) {
+			p++;
+			continue;
+		}
 		if (code || *p != '[')
 			break;
 		if (!takes_section(s, (size_t)(p - s))) {
@@ -404,6 +414,20 @@ static int lex_atom(struct parser *ps, bool code, struct imap4_arg **out)
 	*out = new_arg(ps, type, s, len);
 	ps->p = p;
 	return *out ? 0 : IMAP4_ENOMEM;
+}
+
+/* A literal, or an atom when the brace opens none ("{3}" mid-line: the
+ * reader frames a literal only where "{N}" ends a line). */
+static int lex_brace(struct parser *ps, struct imap4_arg **out)
+{
+	const char *p = ps->p + 1;
+	while (IS(*p, C_DIGIT))
+		p++;
+	if (*p == '+')
+		p++;
+	if (p > ps->p + 1 && p[0] == '}' && p[1] == '\r' && p[2] == '\n')
+		return lex_literal(ps, out);
+	return lex_atom(ps, false, out);
 }
 
 /* Arguments separated by SP, with nested lists, up to CR at depth 0 (or "]"
@@ -480,7 +504,7 @@ static int parse_chain(struct parser *ps, bool code, struct chain *top)
 		if (c == '"')
 			rc = lex_quoted(ps, &a);
 		else if (!code && c == '{')
-			rc = lex_literal(ps, &a);
+			rc = lex_brace(ps, &a);
 		else if (!code && c == '~' && ps->p[1] == '{') {
 			ps->p++;
 			rc = lex_literal(ps, &a);

@@ -378,6 +378,31 @@ Test(parse, eight_bit_atoms)
 	cr_assert_eq(parse_rc("* X B\xc3\xbc\0ro\r\n", 12), IMAP4_EPROTO);
 }
 
+/* explore57: a keyword with a quote or a brace in it, which a server
+ * stored and lists as an atom, made every FETCH of its message malformed:
+ * the mailbox never synced. Such bytes inside an atom, and a brace that
+ * opens no literal, are part of the atom; a quoted string still needs
+ * its space, and a literal is one where "{N}" ends the line. */
+Test(parse, quotes_and_braces_inside_atoms)
+{
+	const imap4_resp *r = parse_ok(
+	        "* 1 FETCH (UID 1 FLAGS (Flag\"q \\Seen a{b} {3} x\"\"))\r\n");
+	const imap4_arg *flags = nth(r->args->list, 3);
+	cr_assert_eq(flags->count, 5);
+	static const char *const want[] = {"Flag\"q", "\\Seen", "a{b}", "{3}",
+	                                   "x\"\""};
+	for (size_t i = 0; i < 5; i++) {
+		cr_assert_eq(nth(flags->list, i)->type, IMAP4_ARG_ATOM);
+		cr_assert_str_eq(nth(flags->list, i)->str, want[i]);
+	}
+	r = parse_ok("* X {3}\r\nabc {2+} {x}\r\n");
+	cr_assert_eq(nth(r->args, 0)->type, IMAP4_ARG_LITERAL);
+	cr_assert_str_eq(nth(r->args, 1)->str, "{2+}");
+	cr_assert_str_eq(nth(r->args, 2)->str, "{x}");
+	cr_assert_eq(PARSE_RC("* X \"a\"b\r\n"), IMAP4_EPROTO);
+	cr_assert_eq(PARSE_RC("* X a \"b\"c\r\n"), IMAP4_EPROTO);
+}
+
 /* Long strings take the word-at-a-time path: every special byte must be
  * seen wherever it falls in a word. */
 Test(parse, quoted_strings_long)
@@ -544,7 +569,6 @@ Test(parse, malformed_inputs)
 	cr_assert_eq(PARSE_RC(" OK x\r\n"), IMAP4_EPROTO, "empty tag");
 	cr_assert_eq(PARSE_RC("A1 FETCH x\r\n"), IMAP4_EPROTO, "tagged data");
 	cr_assert_eq(PARSE_RC("* X \"a\"\"b\"\r\n"), IMAP4_EPROTO);
-	cr_assert_eq(PARSE_RC("* X a\"b\"\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X BODY[HEADER\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X {5}\r\nabc\r\n"), IMAP4_EPROTO,
 	             "short literal");
