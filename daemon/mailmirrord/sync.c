@@ -149,6 +149,18 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		p.dirty = true;
 		c->selected = NULL;
 	}
+	/* Flags told while selected of a message the cache does not hold:
+	 * one no EXISTS announced, or a UID that contradicts its sequence
+	 * number (explore57: "* 2 FETCH (UID 77 FLAGS (\Flagged))" in IDLE
+	 * lost message 2's change until the next poll). Only a look at the
+	 * mailbox tells which. */
+	if (p.unknown) {
+		log_info(c->conf->name, b->name,
+		         "flags of %zu message%s not cached: looking at the "
+		         "mailbox again",
+		         p.unknown, p.unknown == 1 ? "" : "s");
+		p.dirty = true;
+	}
 	bool dirty = p.dirty || p.failed;
 	/* Something of the mailbox's news was lost: only a new SELECT makes
 	 * the cache trustworthy again (see sync_selected). */

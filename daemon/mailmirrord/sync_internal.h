@@ -174,6 +174,8 @@ struct pending {
 	                 with a MODSEQ below the cached one */
 	size_t stale; /* flag changes refused for such a MODSEQ (set by the
 	                 commit, see sync_ctx.nstale) */
+	size_t unknown; /* flag changes of messages not cached (set by the
+	                   write) */
 	size_t nbodies; /* of the rows, with a body (set by the commit) */
 	uint32_t new_from; /* rows from this UID on are new mail, for
 	                      on_new_mail (the UIDNEXT cached before) */

@@ -266,7 +266,7 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 			return rc;
 	}
 	int64_t unseen_moved = 0;
-	p->stale = 0;
+	p->stale = p->unknown = 0;
 	for (size_t i = 0; i < p->nflags; i++) {
 		int delta = 0;
 		int rc = store_message_set_flags(
@@ -289,6 +289,7 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 		 * a message above our UIDNEXT; the next fetch brings it. */
 		if (rc < 0 && rc != STORE_ENOTFOUND)
 			return sync_fail_store(c, "store flags");
+		p->unknown += rc == STORE_ENOTFOUND;
 		unseen_moved += delta;
 	}
 	/* Counting is a scan of the mailbox's rows (6 ms at 100,000, three

@@ -3054,6 +3054,36 @@ Test(hostile, flood_of_news_during_idle, .timeout = 90)
 	done(&h);
 }
 
+/* explore57: while the daemon idles, a server says message 1's flags
+ * changed but names it by a UID the mailbox does not hold. Applied by
+ * UID, the change went nowhere and the cache kept the old flags until
+ * the next poll (5 minutes by default). The mailbox is looked at again:
+ * its listing has message 1 flagged. */
+Test(hostile, news_of_a_uid_not_cached_brings_a_resync, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_idle_start(&sc, "ho_uid77");
+	add(&sc, "S: * 1 FETCH (UID 77 FLAGS (\\\\Seen \\\\Flagged))\n");
+	add_idle_relist(&sc, "ho_uid77", "\\\\Seen \\\\Flagged");
+	start(&h, "ho_uid77", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	long flagged = cache_count_until(
+	        &h.f, "SELECT count(*) FROM messages WHERE flagged", 1, 30);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(flagged, 1, "the change never reached the cache");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_log(&h,
+	          "flags of 1 message not cached: looking at the mailbox "
+	          "again",
+	          NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 1);
+	done(&h);
+}
+
 /* Waits (10 s at most) for the daemon's log to hold text. */
 static bool log_says(const struct hostile *h, const char *text)
 {
