@@ -8,6 +8,7 @@
 #include "mailmirrord/failstreak.h"
 #include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/secret_echo.h"
 #include "mailmirrord/monotime.h"
 #include "mailmirrord/plan.h"
 #include "mailmirrord/relist.h"
@@ -322,6 +323,16 @@ static unsigned next_backoff_ms(struct worker *w)
 	        w->admin_needed ? PLAN_BACKOFF_SLOWEST : w->failures, rnd);
 }
 
+/* The account's last_error, which mailmirror accounts shows: an echo of
+ * its secret by the server masked, as the log masks it. */
+static void set_error(struct worker *w, const char *why)
+{
+	char text[1024];
+	snprintf(text, sizeof(text), "%s", why ? why : "");
+	secret_echo_mask(text, strlen(text));
+	store_account_set_error(w->store, w->account_id, text);
+}
+
 static void back_off(struct worker *w, const char *why)
 {
 	struct account *a = w->a;
@@ -335,7 +346,7 @@ static void back_off(struct worker *w, const char *why)
 		level = LOG_LEVEL_ERR;
 	log_msg(level, a->conf->name, NULL, "%s", msg);
 	store_account_set_state(w->store, w->account_id, "error");
-	store_account_set_error(w->store, w->account_id, why);
+	set_error(w, why);
 	set_status_wait(a, "error, retry in", ms);
 	wait_retry(w, ms);
 }
@@ -902,7 +913,7 @@ static void once_done(struct worker *w, int rc)
 		else
 			log_err(c->name, NULL, "%s", w->sync.err);
 		store_account_set_state(w->store, w->account_id, "error");
-		store_account_set_error(w->store, w->account_id, w->sync.err);
+		set_error(w, w->sync.err);
 	} else {
 		store_account_set_state(w->store, w->account_id, "stopped");
 	}
@@ -1208,6 +1219,7 @@ static void *run(void *arg)
 		store_account_set_state(w.store, w.account_id, "stopped");
 	sync_end(&w.sync);
 	store_close(&w.store);
+	secret_echo_forget();
 	pthread_mutex_lock(&a->lock);
 	a->done = true;
 	pthread_cond_broadcast(&a->cond);

@@ -3,6 +3,7 @@
 
 #include "mailmirrord/log.h"
 #include "mailmirrord/redact.h"
+#include "mailmirrord/secret_echo.h"
 #include "mailmirrord/secret.h"
 #include "mailmirrord/tunnel_stderr.h"
 
@@ -429,6 +430,12 @@ int conn_open(imap4 **out, enum conn_failure *why,
 	if (rc != IMAP4_OK)
 		describe(err, errlen, "authentication", h, rc,
 		         s.data ? s.data : "");
+	/* What the session says later is masked with a fingerprint of it
+	 * (explore55: a BYE after the login quoted the password). */
+	else if (s.data && secret_echo_remember(s.data, strlen(s.data)) < 0)
+		log_warning(acct->name, NULL,
+		            "no random numbers: the server's later words are "
+		            "not checked for the password");
 	secret_clear(&s);
 	if (rc != IMAP4_OK) {
 		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? login_refusal(h)

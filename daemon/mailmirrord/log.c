@@ -1,5 +1,6 @@
 /* log.c - stderr logging with sd-daemon priorities and sanitized text. */
 #include "mailmirrord/log.h"
+#include "mailmirrord/secret_echo.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -386,6 +387,7 @@ write_line(int level, bool bare, const char *account, const char *mailbox,
 	if (n < 0)
 		n = snprintf(raw, sizeof(raw), "(unformattable message)");
 	len = (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
+	secret_echo_mask(raw, len);
 	o += sanitize(line + o, cap - o, raw, len, &cut);
 	if ((size_t)n >= sizeof(raw) && !cut)
 		end_with_ellipsis(line, &o, cap);

@@ -4,6 +4,7 @@
 #include "mailmirrord/sync_internal.h"
 #include "mailmirrord/hook.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/secret_echo.h"
 #include "mailmirrord/monotime.h"
 #include "mailmirrord/plan.h"
 #include "util/arena.h"
@@ -880,6 +881,7 @@ static int record_error(struct sync_ctx *c, const struct sync_box *b, int rc)
 	if (rc == SYNC_EMAILBOX && !c->quiet) {
 		log_msg(loglimit_level(&c->mbox_errors, LOG_LEVEL_WARNING),
 		        c->conf->name, b->name, "%s", c->err);
+		secret_echo_mask(c->err, strlen(c->err));
 		store_mailbox_set_error(c->store, b->id, c->err);
 	}
 	return rc;
@@ -1047,6 +1049,7 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	if (rc == SYNC_OK) {
 		if (box)
 			box->bodies_checked = !owed;
+		secret_echo_mask(c->partial, strlen(c->partial));
 		store_mailbox_set_error(c->store, b->id,
 		                        c->partial[0] ? c->partial : NULL);
 	}

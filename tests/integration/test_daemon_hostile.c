@@ -542,6 +542,27 @@ Test(hostile, password_echo_across_the_message_cut, .timeout = 60)
 	done(&h);
 }
 
+/* explore55: a server that quotes the password after the login, when the
+ * secret is wiped already ("* BYE your password ... is weak" to LIST):
+ * the log and the account's last_error had it. They mask it. */
+Test(hostile, the_password_echoed_after_the_login_is_masked, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_echolater",
+	      HELLO LIST_CMD "S: * BYE your password " PASSWORD " is weak\n"
+	                     "EOF\n");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "LIST: server said BYE: your password ", NULL);
+	cr_assert_eq(cache_count(&h.f,
+	                         "SELECT count(*) FROM accounts WHERE "
+	                         "last_error LIKE '%your password%' "
+	                         "AND last_error NOT LIKE '%" PASSWORD "%'"),
+	             1);
+	done(&h);
+}
+
 /* LOGIN sends a password holding '"' and '\\' as a quoted string, with
  * both escaped; a server that echoes it echoes that form. */
 #define QUOTED_PW_CONF "Q\\\"uo\\\\ted-s3cret" /* Q"uo\ted-s3cret */
