@@ -448,7 +448,8 @@ static void shrink_fields(struct sync_ctx *c, const struct sync_box *b,
 }
 
 void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
-                      size_t count, uint64_t came, int irc, int64_t ms)
+                      size_t count, size_t got, uint64_t came, int irc,
+                      int64_t ms)
 {
 	bool quick = irc == IMAP4_OK && ms < (int64_t)c->conf->timeout * 250;
 	if (quick && c->fields_cap &&
@@ -460,7 +461,9 @@ void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
 	if (irc == IMAP4_ETIMEOUT && came)
 		c->piece = sync_piece_size(c, came, ms);
 	if (irc == IMAP4_ETIMEOUT && came && count > 1) {
-		c->batch_cap = count / 2;
+		c->batch_cap = got / 2 < count / 2 ? got / 2 : count / 2;
+		if (c->batch_cap == 0)
+			c->batch_cap = 1;
 		c->batch_shrunk = true;
 		log_notice(c->conf->name, b->name,
 		           "a FETCH of %zu messages took longer than the "
@@ -674,7 +677,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		/* Without bodies a FETCH says nothing of the link's speed
 		 * for them: only its failure counts. */
 		if (!sync_bodies_in_pieces(c) || irc != IMAP4_OK)
-			sync_batch_adapt(c, b, count,
+			sync_batch_adapt(c, b, count, f.nrows,
 			                 imap4_bytes_in(c->h) - in0, irc,
 			                 mono_ms() - t0);
 		/* A message that came without its header in a FETCH the

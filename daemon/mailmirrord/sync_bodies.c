@@ -152,7 +152,7 @@ static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
 	int64_t t0 = mono_ms();
 	uint64_t in0 = imap4_bytes_in(c->h);
 	int irc = imap4_fetch_each(c->h, true, set, items, on_body, &bc);
-	sync_batch_adapt(c, b, n, imap4_bytes_in(c->h) - in0, irc,
+	sync_batch_adapt(c, b, n, bc.n, imap4_bytes_in(c->h) - in0, irc,
 	                 mono_ms() - t0);
 	free(set);
 	int rc;
@@ -527,7 +527,7 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 		 * of it (explore49: in and out of pieces at every one). */
 		size_t at = sync_piece_size(c, pc.len, ms);
 		if (takes_batches(c, pc.len, ms))
-			sync_batch_adapt(c, bc->b, 1, pc.len, IMAP4_OK, ms);
+			sync_batch_adapt(c, bc->b, 1, 1, pc.len, IMAP4_OK, ms);
 		if (pc.whole || pc.len < want || raw.len >= cap)
 			break;
 		/* Twice the last at most: a piece that came in a burst (a

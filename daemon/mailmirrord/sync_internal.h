@@ -266,14 +266,17 @@ size_t sync_batch_of(const struct sync_ctx *c);
 bool sync_bodies_in_pieces(const struct sync_ctx *c);
 
 /* A FETCH of count UIDs of b ended with irc after ms; came is what the
- * server sent meanwhile, in bytes. One that timed out while bytes came
- * halves the batch (a link too slow for the command timeout would
- * otherwise fetch the same batch again at every try; a server that sends
- * nothing is no slow link), and a single message's makes the bodies come
- * in pieces (sync_bodies_in_pieces); one that took less than a quarter of
- * the timeout doubles it back. */
+ * server sent meanwhile, in bytes, and got the messages of it that came
+ * whole. One that timed out while bytes came shrinks the batch to half
+ * of got, half of count at most (a link too slow for the command timeout
+ * would otherwise fetch the same batch again at every try; a server that
+ * sends nothing is no slow link; halving alone took eight timeouts to
+ * come down from a batch of 250 bodies to one), and a single message's
+ * makes the bodies come in pieces (sync_bodies_in_pieces); one that took
+ * less than a quarter of the timeout doubles it back. */
 void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
-                      size_t count, uint64_t came, int irc, int64_t ms);
+                      size_t count, size_t got, uint64_t came, int irc,
+                      int64_t ms);
 
 /* The piece of a body to ask for next on a link that brought bytes in ms:
  * one that takes a quarter of the command timeout at that rate, within
