@@ -460,6 +460,26 @@ static int step_error(struct query *q, bool search)
 	return QUERY_ERROR;
 }
 
+/* Column i of st as text for people. A NUL in it (a cache another program
+ * wrote; the daemon writes none) is a space, as the other controls are,
+ * where a C string cut the rest of the field off (explore56: table and
+ * TSV showed "nul" for "nul\0after", JSON the whole). What *owned holds
+ * is the caller's to free. */
+static const char *column_text(sqlite3_stmt *st, int i, char **owned)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	*owned = NULL;
+	if (t == NULL)
+		return NULL;
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+	if (strlen(t) == n || (*owned = malloc(n + 1)) == NULL)
+		return t;
+	for (size_t k = 0; k < n; k++)
+		(*owned)[k] = t[k] ? t[k] : ' ';
+	(*owned)[n] = '\0';
+	return *owned;
+}
+
 /* Steps st to the end, printing each row; *rows counts them. */
 static int print_rows(struct query *q, sqlite3_stmt *st,
                       const struct qcol *cols, size_t n, bool search,
@@ -467,6 +487,7 @@ static int print_rows(struct query *q, sqlite3_stmt *st,
 {
 	struct out_col oc[MAX_COLS];
 	const char *fields[MAX_COLS];
+	char *owned[MAX_COLS];
 	size_t k = text_cols(oc, cols, n);
 	struct out o;
 	int r, rc = QUERY_OK;
@@ -478,9 +499,10 @@ static int print_rows(struct query *q, sqlite3_stmt *st,
 			out_json(&o, (const char *)sqlite3_column_text(st, 0));
 		} else {
 			for (size_t i = 0; i < k; i++)
-				fields[i] = (const char *)sqlite3_column_text(
-				        st, (int)i);
+				fields[i] = column_text(st, (int)i, &owned[i]);
 			out_row(&o, fields);
+			for (size_t i = 0; i < k; i++)
+				free(owned[i]);
 		}
 		/* Nobody reads the rest: a closed pipe (with SIGPIPE
 		 * ignored, as systemd services have it), a full disk. */
@@ -796,22 +818,28 @@ static int print_show(struct query *q, sqlite3_stmt *st)
 	 * not forge the next field. */
 	for (size_t i = 0; i + 2 < n; i++) {
 		const char *v;
-		char *clean;
+		char *clean, *owned;
 
 		if (show_cols[i].text_sql == NULL)
 			continue;
-		v = (const char *)sqlite3_column_text(st, col++);
+		v = column_text(st, col++, &owned);
 		if (v == NULL)
 			continue;
-		if ((clean = out_clean(v, OUT_CLEAN_LINE)) == NULL)
+		clean = out_clean(v, OUT_CLEAN_LINE);
+		free(owned);
+		if (clean == NULL)
 			return -1;
 		fprintf(q->out, "%s:%s%s\n", show_cols[i].col.title,
 		        clean[0] ? " " : "", clean);
 		free(clean);
 	}
-	if (print_block(q, (const char *)sqlite3_column_text(st, col)) < 0 ||
-	    print_block(q, (const char *)sqlite3_column_text(st, col + 1)) < 0)
-		return -1;
+	for (int b = col; b < col + 2; b++) {
+		char *owned;
+		int rc = print_block(q, column_text(st, b, &owned));
+		free(owned);
+		if (rc < 0)
+			return -1;
+	}
 	return 0;
 }
 

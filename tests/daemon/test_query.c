@@ -193,6 +193,29 @@ Test(query, ls_tsv_newest_first_and_cleaned)
 	        "\twork/INBOX\t3\tCarol <carol@example.com>\tNo date here\t\n");
 }
 
+/* explore56: a cache another program wrote may hold a NUL in a text
+ * column. Table, TSV and show cut the field there ("nul" for "nul\0
+ * after"), where JSON had it whole; it is a space, as other controls. */
+Test(query, a_nul_in_a_field_is_a_space)
+{
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(qpath, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+	                          "UPDATE messages SET subject = CAST("
+	                          "x'6e756c00616674657200656e64' AS TEXT) "
+	                          "WHERE uid = 1",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
+	sqlite3_close(db);
+	struct query_filter f = filter("work/INBOX");
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_ls(&q, &f), QUERY_OK, "%s", q.err);
+	cr_assert(strstr(output(), "\tnul after end\t\\Seen\n"), "%s",
+	          output());
+	cr_assert_eq(query_show(&q, "work/INBOX", "1"), QUERY_OK, "%s", q.err);
+	cr_assert(strstr(output(), "Subject: nul after end\n"));
+}
+
 Test(query, ls_json_is_escaped_by_sqlite)
 {
 	struct query_filter f = filter("work/INBOX");
