@@ -89,42 +89,45 @@ extern "C" {
 
 enum imap4_code {
 	IMAP4_OK = 0,
-	IMAP4_NO = 1,		/* completed with NO (a result) */
+	IMAP4_NO = 1, /* completed with NO (a result) */
 
 	/* class "error": the command failed, the handle is still usable */
-	IMAP4_EINVAL = -1,	/* bad argument from the caller */
-	IMAP4_ESTATE = -2,	/* command not allowed in this state, or
-				   called from a callback of a command in
-				   progress (nothing sent) */
-	IMAP4_EBAD = -3,	/* the server answered BAD */
-	IMAP4_ENO = -4,		/* NO where imaplib raises (login, ...) */
-	IMAP4_ECAPA = -5,	/* the server lacks a needed capability */
-	IMAP4_ECALLBACK = -6,	/* a caller's callback returned an error */
+	IMAP4_EINVAL = -1,    /* bad argument from the caller */
+	IMAP4_ESTATE = -2,    /* command not allowed in this state, or
+	                         called from a callback of a command in
+	                         progress (nothing sent) */
+	IMAP4_EBAD = -3,      /* the server answered BAD */
+	IMAP4_ENO = -4,       /* NO where imaplib raises (login, ...) */
+	IMAP4_ECAPA = -5,     /* the server lacks a needed capability */
+	IMAP4_ECALLBACK = -6, /* a caller's callback returned an error */
 
 	/* class "abort": the connection is unusable and must be dropped */
-	IMAP4_ENOMEM = -20,	/* out of memory */
-	IMAP4_EIO = -21,	/* read or write failed */
-	IMAP4_EEOF = -22,	/* the server closed the connection */
-	IMAP4_ECONNECT = -23,	/* could not connect */
-	IMAP4_ERESOLVE = -24,	/* host name did not resolve */
-	IMAP4_ETLS = -25,	/* TLS handshake or record failure */
-	IMAP4_ECERT = -26,	/* certificate verification failed */
-	IMAP4_ETIMEOUT = -27,	/* a deadline passed */
-	IMAP4_EPROTO = -28,	/* the server broke the protocol */
-	IMAP4_ELIMIT = -29,	/* a configured limit was reached (struct
-				   imap4_limits, an arena's cap); for
-				   max_untagged alone the connection stays
-				   usable: see there */
-	IMAP4_EBYE = -30,	/* the server said BYE */
-	IMAP4_EINJECT = -31,	/* bytes after STARTTLS OK, before TLS */
-	IMAP4_ETLSREQ = -32,	/* TLS required but not possible (no
-				   STARTTLS, PREAUTH greeting, refused) */
-	IMAP4_ECOMPRESS = -33,	/* deflate stream error */
-	IMAP4_ECLOSED = -34,	/* the handle was already aborted */
-	IMAP4_ECANCELED = -35,	/* opts.cancel_fd ended an imap4_open* */
+	IMAP4_ENOMEM = -20,    /* out of memory */
+	IMAP4_EIO = -21,       /* read or write failed */
+	IMAP4_EEOF = -22,      /* the server closed the connection */
+	IMAP4_ECONNECT = -23,  /* could not connect */
+	IMAP4_ERESOLVE = -24,  /* host name did not resolve */
+	IMAP4_ETLS = -25,      /* TLS handshake or record failure */
+	IMAP4_ECERT = -26,     /* certificate verification failed */
+	IMAP4_ETIMEOUT = -27,  /* a deadline passed */
+	IMAP4_EPROTO = -28,    /* the server broke the protocol */
+	IMAP4_ELIMIT = -29,    /* a configured limit was reached (struct
+	                          imap4_limits, an arena's cap); for
+	                          max_untagged alone the connection stays
+	                          usable: see there */
+	IMAP4_EBYE = -30,      /* the server said BYE */
+	IMAP4_EINJECT = -31,   /* bytes after STARTTLS OK, before TLS */
+	IMAP4_ETLSREQ = -32,   /* TLS required but not possible (no
+	                          STARTTLS, PREAUTH greeting, refused) */
+	IMAP4_ECOMPRESS = -33, /* deflate stream error */
+	IMAP4_ECLOSED = -34,   /* the handle was already aborted */
+	IMAP4_ECANCELED = -35, /* opts.cancel_fd ended an imap4_open* */
 
-	/* class "readonly" */
-	IMAP4_EREADONLY = -40,	/* the mailbox became read-only */
+	/* class "readonly": returned by the command during which the
+	   server said [READ-ONLY] of a mailbox selected read-write (a
+	   SELECT answered so included), where imaplib raises at the next
+	   command; the connection stays usable, the mailbox selected */
+	IMAP4_EREADONLY = -40, /* the mailbox became read-only */
 };
 
 enum imap4_class {
@@ -1031,7 +1034,9 @@ IMAP4_API int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb,
 /* imaplib's Idler.burst(): IDLE until the first response arrives (or
  * duration_ms passes), then collect the responses that follow less than
  * interval_ms apart and hand them to cb as one batch of n responses; ends
- * the IDLE after one batch. */
+ * the IDLE after one batch. Responses that come after DONE, before the
+ * completion, are not in the batch: they stay in the command's data
+ * (imap4_data_at, imap4_response), as imaplib keeps them. */
 /* A negative return from cb makes imap4_idle_burst return
  * IMAP4_ECALLBACK (the IDLE is ended all the same). */
 typedef int (*imap4_burst_cb)(void *payload, const imap4_resp *const *resps,

@@ -18,6 +18,7 @@ struct idler {
 	imap4_untagged_cb cb; /* imap4_idle */
 	void *payload;
 	bool burst; /* imap4_idle_burst: keep every response */
+	size_t batch; /* of them, those that came before DONE */
 	bool stop;  /* the callback asked to end */
 	int cb_error;
 	enum imap4_state prev; /* state to return to */
@@ -188,6 +189,9 @@ static int idle_loop(imap4 *h, struct idler *id, struct imap4_run *run,
 
 static int finish(imap4 *h, struct idler *id, struct imap4_run *run, int rc)
 {
+	/* What comes after DONE is no part of the burst, which had ended:
+	 * it stays in the command's data, as imaplib keeps it. */
+	id->batch = h->res.ndata;
 	if (rc == 0)
 		rc = idle_end(h, id, run, true);
 	else if (rc == 1)
@@ -244,11 +248,11 @@ int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 	 * reset it under cb's feet. */
 	h->busy = true;
 	rc = idle_run(h, &id, &run, duration_ms, interval_ms);
-	if (rc == IMAP4_OK && h->res.ndata > 0) {
+	if (rc == IMAP4_OK && id.batch > 0) {
 		const imap4_resp *const *batch =
 		        (const imap4_resp *const *)h->res.data;
 
-		if (cb(payload, batch, h->res.ndata) < 0)
+		if (cb(payload, batch, id.batch) < 0)
 			rc = imap4_fail(h, IMAP4_ECALLBACK,
 			                "burst callback failed");
 		else

@@ -35,8 +35,11 @@ static void set_message(imap4 *h, int code, const char *fmt, va_list ap)
 
 static void kill_handle(imap4 *h, int code)
 {
+	/* The first cause stays: each refusal after it (IMAP4_ECLOSED, an
+	 * abort too) said "already aborted" from the second on (explore58). */
+	if (!h->dead)
+		h->dead_code = code;
 	h->dead = true;
-	h->dead_code = code;
 	h->state = IMAP4_STATE_LOGOUT;
 	imap4_drop_transport(h);
 }
@@ -556,7 +559,13 @@ static int send_body(imap4 *h, struct imap4_run *run)
 		ssize_t n = run->body_cb(run->body_payload, in, want);
 		int rc;
 
-		if (n <= 0 || (size_t)n > want)
+		if ((size_t)n > want && n > 0)
+			return fail_dead(
+			        h, IMAP4_EINVAL,
+			        "message source gave %zd bytes where "
+			        "%zu were asked for; connection dropped",
+			        n, want);
+		if (n <= 0)
 			return fail_dead(
 			        h, n < 0 ? IMAP4_ECALLBACK : IMAP4_EINVAL,
 			        "message source %s after %llu of %llu "

@@ -750,6 +750,35 @@ Test(commands, append_stream_source_longer_than_announced_is_refused)
 	api_done(&t);
 }
 
+static ssize_t overfill_src(void *payload, void *buf, size_t cap)
+{
+	(void)payload;
+	(void)cap;
+	memcpy(buf, "12345678", 8);
+	return 8;
+}
+
+/* explore58: a source that gives more than the room it was given was said
+ * to have "ended" early. */
+Test(commands, append_stream_source_overfilling_its_buffer_is_named)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG APPEND INBOX {6}\n"
+	                    "S: + ok\n"
+	                    "EOF\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_append_stream(h, "INBOX", NULL, -1, 6, overfill_src,
+	                                 NULL),
+	             IMAP4_EINVAL);
+	cr_assert_str_eq(imap4_last_error(h)->message,
+	                 "message source gave 8 bytes where 6 were asked for; "
+	                 "connection dropped");
+	api_done(&t);
+}
+
 Test(commands, refused_literal_sends_nothing_more)
 {
 	struct api_test t;
@@ -822,6 +851,11 @@ Test(commands, bye_mid_command_aborts_the_handle)
 	cr_assert_eq(imap4_socket(h), -1);
 	cr_assert_eq(imap4_noop(h), IMAP4_ECLOSED);
 	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_ECLOSED);
+	/* explore58: the first cause, every time after (it said
+	 * "connection already aborted" from the second refusal on) */
+	cr_assert_str_eq(imap4_last_error(h)->message,
+	                 "SELECT: not sent: the connection was given up "
+	                 "earlier (server said BYE)");
 	api_done(&t);
 }
 

@@ -157,6 +157,31 @@ Test(idle, burst_collects_close_responses)
 	api_done(&t);
 }
 
+/* explore58: a response after DONE, 500 ms after the first, was handed
+ * to cb in the batch, though the burst had ended 200 ms after it. It is
+ * the command's data, as imaplib keeps it. */
+Test(idle, a_response_after_done_is_not_in_the_burst)
+{
+	struct api_test t;
+	struct batch b = {0};
+	imap4 *h = api_open(&t,
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "SLEEP 100\n"
+	                               "S: * 3 EXISTS\n"
+	                               "C: DONE\n"
+	                               "S: * 4 EXISTS\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_idle_burst(h, 5000, 200, on_burst, &b), IMAP4_OK);
+	cr_assert_eq(b.calls, 1);
+	cr_assert_eq(b.n, 1);
+	cr_assert_eq(imap4_data_count(h), 2);
+	cr_assert_eq(imap4_data_at(h, 1)->number, 4);
+	api_done(&t);
+}
+
 Test(idle, burst_without_responses_calls_nothing)
 {
 	struct api_test t;
