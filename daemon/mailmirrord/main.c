@@ -612,12 +612,17 @@ static int take_cache(struct store **s, int *lock_fd, const char *cache,
 		set_aside(cache);
 	}
 	int found = store_found_version(*s);
+	/* Version 3 dropped version 2's bodies (raw messages, where the
+	 * text is kept now): a large account fetches them all again, which
+	 * the upgrade says (explore60). */
 	if (found > 0 && found < CACHE_SCHEMA_VERSION)
 		log_notice(NULL, NULL,
 		           "cache %s upgraded from schema version %d to %d in "
-		           "%.1f s",
+		           "%.1f s%s",
 		           cache, found, CACHE_SCHEMA_VERSION,
-		           (double)(mono_ms() - t0) / 1000.0);
+		           (double)(mono_ms() - t0) / 1000.0,
+		           found == 2 ? "; the bodies it held are fetched again"
+		                      : "");
 	return 0;
 }
 

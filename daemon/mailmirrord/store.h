@@ -418,6 +418,27 @@ struct store_body {
 int store_body_put_many(struct store *s, int64_t mailbox,
                         const struct store_body *v, size_t n);
 
+/* A body that comes in pieces (a link too slow for it in one FETCH),
+ * kept as it comes (store_pieces.c), so that a restart goes on from its
+ * last piece. section is what the pieces are of ("" for BODY[], "HEADER"),
+ * size the message's RFC822.SIZE as told (-1: not told). A message's
+ * bytes never change under its UID: pieces are good until the message
+ * goes (they go with it). */
+int store_piece_add(struct store *s, int64_t mailbox, uint32_t uid,
+                    const char *section, int64_t size, uint64_t offset,
+                    const void *data, size_t len);
+/* The pieces kept of (mailbox, uid), from its first byte on without a
+ * gap, in a malloc'ed *data of *len bytes (NULL, 0: none), with the size
+ * they were told with in *size. Pieces of another section, or past a
+ * gap, are dropped. */
+int store_pieces_load(struct store *s, int64_t mailbox, uint32_t uid,
+                      const char *section, char **data, size_t *len,
+                      int64_t *size);
+/* Drops the pieces of (mailbox, uid): its body is stored. */
+int store_pieces_drop(struct store *s, int64_t mailbox, uint32_t uid);
+/* *any: whether some body of the mailbox is kept in pieces. */
+int store_pieces_any(struct store *s, int64_t mailbox, bool *any);
+
 /* Puts what waits for the full-text index into it, in one transaction of
  * its own (never call it inside one): new messages (stored by
  * store_message_upsert*) whole, with their bodies, lowest id first; once

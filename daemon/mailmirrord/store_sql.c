@@ -310,6 +310,23 @@ const char *const store_sql[ST_COUNT] = {
 		"CROSS JOIN mailboxes x ON x.id = m.mailbox_id "
 		"WHERE x.account_id = ?1 AND b.message_id > ?2 "
 		"ORDER BY b.message_id LIMIT ?3) RETURNING message_id",
+	[ST_PIECE_ADD] = "INSERT INTO body_pieces (message_id, section, size, "
+			 "offset, data) SELECT id, ?3, ?4, ?5, ?6 FROM messages "
+			 "WHERE mailbox_id = ?1 AND uid = ?2 "
+			 "ON CONFLICT (message_id, offset) DO UPDATE SET "
+			 "section = excluded.section, size = excluded.size, "
+			 "data = excluded.data",
+	[ST_PIECES_OF] = "SELECT p.section, p.size, p.offset, p.data "
+			 "FROM messages m JOIN body_pieces p "
+			 "ON p.message_id = m.id "
+			 "WHERE m.mailbox_id = ?1 AND m.uid = ?2 "
+			 "ORDER BY p.offset",
+	[ST_PIECES_ANY] = "SELECT EXISTS (SELECT 1 FROM body_pieces p "
+			  "JOIN messages m ON m.id = p.message_id "
+			  "WHERE m.mailbox_id = ?1)",
+	[ST_PIECES_DROP] = "DELETE FROM body_pieces WHERE message_id = "
+			   "(SELECT id FROM messages "
+			   "WHERE mailbox_id = ?1 AND uid = ?2)",
 	[ST_BODY_TRIM_TEXT] =
 		"UPDATE bodies SET body = NULL, truncated = 0 WHERE message_id "
 		"IN (SELECT b.message_id FROM bodies b CROSS JOIN messages m "

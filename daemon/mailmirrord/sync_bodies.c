@@ -453,6 +453,56 @@ static bool turn_over(int64_t end)
 	return end && mono_ms() >= end;
 }
 
+/* The pieces of uid's section the cache keeps (a run before this one
+ * fetched them), into raw: the body goes on from there. */
+static int load_kept(struct sync_ctx *c, const struct sync_box *b, uint32_t uid,
+                     const char *section, struct imap4_buf *raw,
+                     struct piece_ctx *pc)
+{
+	char *data;
+	size_t len;
+	int64_t size;
+	pthread_mutex_lock(&c->store_lock);
+	int rc = store_pieces_load(c->store, b->id, uid, section, &data, &len,
+	                           &size) < 0
+	                 ? sync_fail_store(c, "read the pieces of a body")
+	                 : SYNC_OK;
+	pthread_mutex_unlock(&c->store_lock);
+	if (rc < 0 || len == 0)
+		return rc;
+	if (imap4_buf_append(raw, data, len) < 0) {
+		free(data);
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return SYNC_ESTORE;
+	}
+	free(data);
+	pc->size = size >= 0 ? (uint64_t)size : 0;
+	pc->have_size = size >= 0;
+	log_info(c->conf->name, b->name,
+	         "UID %u: its body goes on from byte %zu, which the cache "
+	         "kept",
+	         uid, len);
+	return SYNC_OK;
+}
+
+/* Keeps the piece that just came (pc's) in the cache, or with drop lets go
+ * of what it kept of pc's UID. */
+static int keep_piece(struct sync_ctx *c, const struct sync_box *b,
+                      const char *section, const struct piece_ctx *pc,
+                      const struct imap4_buf *raw, bool drop)
+{
+	pthread_mutex_lock(&c->store_lock);
+	int rc = drop ? store_pieces_drop(c->store, b->id, pc->uid)
+	              : store_piece_add(c->store, b->id, pc->uid, section,
+	                                pc->have_size ? (int64_t)pc->size : -1,
+	                                pc->offset, raw->data + pc->offset,
+	                                pc->len);
+	if (rc < 0)
+		rc = sync_fail_store(c, "keep a piece of a body");
+	pthread_mutex_unlock(&c->store_lock);
+	return rc < 0 ? rc : SYNC_OK;
+}
+
 /* The body section of uid, as sync_body_item asks for it, a FETCH per
  * piece: each within the command timeout on a link too slow for the
  * whole. Taken into bc as a FETCH of it whole would have been; or kept
@@ -461,11 +511,13 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
                            uint32_t uid, int64_t end, bool *paused)
 {
 	bool full = c->conf->bodies == CONF_BODIES_FULL;
+	const char *section = full ? "" : "HEADER";
 	uint64_t cap = conf_body_cap(c->conf);
 	struct imap4_buf raw;
 	imap4_buf_init(&raw, 0);
 	struct piece_ctx pc = {.uid = uid, .raw = &raw};
 	struct piece_resume *r = take_resume(c, bc->b->id, uid);
+	int rc = SYNC_OK;
 	if (r) {
 		/* taken back: checked against the RFC822.SIZE of the next
 		 * piece */
@@ -474,13 +526,17 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 		pc.have_size = r->have_size;
 		imap4_buf_init(&r->raw, 0);
 		resume_free(r);
+	} else if ((rc = load_kept(c, bc->b, uid, section, &raw, &pc)) < 0) {
+		goto out;
 	}
+	/* A lower max_body_size since: what came is all that is wanted. */
+	if (raw.len > cap)
+		raw.len = (size_t)cap;
 	char set[16], items[96];
 	snprintf(set, sizeof(set), "%u", uid);
 	size_t piece = c->piece ? c->piece : PIECE_FIRST;
-	int rc = SYNC_OK;
 
-	for (;;) {
+	while (raw.len < cap) {
 		uint64_t left = cap - raw.len;
 		size_t want = left < piece ? (size_t)left : piece;
 		snprintf(items, sizeof(items), "(UID RFC822.SIZE %s<%zu.%zu>)",
@@ -519,8 +575,16 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 			 * UIDVALIDITY reused the UID): from its start. */
 			imap4_buf_reset(&raw);
 			pc.size = 0;
+			if ((rc = keep_piece(c, bc->b, section, &pc, &raw,
+			                     true)) < 0)
+				goto out;
 			continue;
 		}
+		/* Kept as it comes: a restart goes on from here. A server
+		 * that sent the whole section at once needs nothing kept. */
+		if (!pc.whole &&
+		    (rc = keep_piece(c, bc->b, section, &pc, &raw, false)) < 0)
+			goto out;
 		/* A link fast enough for the largest piece within a quarter
 		 * of the timeout can take batches again (sync_batch_adapt
 		 * doubles them); a small message that came whole says nothing
@@ -570,6 +634,18 @@ out:
 	return rc;
 }
 
+/* The pieces the cache kept of uid, once its body is stored. */
+static int drop_pieces(struct sync_ctx *c, const struct sync_box *b,
+                       uint32_t uid)
+{
+	pthread_mutex_lock(&c->store_lock);
+	int rc = store_pieces_drop(c->store, b->id, uid) < 0
+	                 ? sync_fail_store(c, "drop the pieces of a body")
+	                 : SYNC_OK;
+	pthread_mutex_unlock(&c->store_lock);
+	return rc;
+}
+
 /* Each message of uids[0..n) alone, in pieces, written as they come;
  * *left set when the turn ends at end (0: never) before they do. */
 static int fetch_bodies_in_pieces(struct sync_ctx *c, const struct sync_box *b,
@@ -584,8 +660,9 @@ static int fetch_bodies_in_pieces(struct sync_ctx *c, const struct sync_box *b,
 		else if (i > 0 && turn_over(end))
 			*left = true;
 		else if ((rc = fetch_in_pieces(c, &bc, uids[i], end, left)) ==
-		         SYNC_OK)
-			rc = bodies_write(&bc);
+		                 SYNC_OK &&
+		         !*left && (rc = bodies_write(&bc)) == SYNC_OK)
+			rc = drop_pieces(c, b, uids[i]);
 	}
 	return bodies_end(&bc, rc);
 }
@@ -674,6 +751,18 @@ int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
 	}
 	if (min_uid <= 1)
 		resume_prune(c, b->id, m.v, m.n);
+	/* A run before this one fetched bodies of the mailbox in pieces:
+	 * the link was too slow for them whole, and a FETCH of a batch of
+	 * them would first run out of time (a timeout wasted at every
+	 * start, explore53). In pieces it goes on where they were. */
+	bool kept = false;
+	if (m.n && !sync_bodies_in_pieces(c) &&
+	    store_pieces_any(c->store, b->id, &kept) == STORE_OK && kept) {
+		c->batch_cap = 1;
+		log_info(c->conf->name, b->name,
+		         "bodies came in pieces before: in pieces again, "
+		         "until they come quickly");
+	}
 	int64_t end = turn_end(c);
 	size_t batch = sync_batch_of(c);
 	for (size_t i = 0; rc == SYNC_OK && i < m.n && !*owed; i += batch) {

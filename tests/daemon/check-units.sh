@@ -35,6 +35,14 @@ for unit in "$here"/systemd/*.service "$here"/systemd/user/*.service; do
 	done
 done
 
+# Before systemd 254 (Debian 12 has 252) a user unit's StateDirectory= is
+# under ~/.config: the daemon's cache was there, where mailmirror does not
+# look (explore60). The user unit leaves the cache to the daemon's default.
+if grep -q '^StateDirectory=' "$here"/systemd/user/*.service; then
+	echo "check-units: the user unit must not set StateDirectory=" >&2
+	exit 1
+fi
+
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "check-units: systemd-analyze not found; skipped"
 	exit 0

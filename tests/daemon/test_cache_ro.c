@@ -377,3 +377,28 @@ Test(cache_snapshot, the_version_check_reads_one_snapshot)
 	cr_assert_eq(cache_version(db), CACHE_SCHEMA_VERSION);
 	sqlite3_close(db);
 }
+
+/* explore60: a reader of a cache the daemon is upgrading was told to start
+ * mailmirrord to upgrade it. */
+Test(cache_snapshot, an_older_cache_says_whether_it_is_being_upgraded)
+{
+	sqlite3 *db;
+	char err[512];
+
+	cr_assert_eq(sqlite3_open(rpath, &db), SQLITE_OK);
+	cr_assert_eq(
+	        cache_migrate(db, CACHE_SCHEMA_VERSION - 1, err, sizeof(err)),
+	        CACHE_OK, "%s", err);
+	sqlite3_close(db);
+	cr_assert_eq(cache_open_ro(&db, rpath, err, sizeof(err)), CACHE_EOLDER);
+	cr_assert(strstr(err, "; start mailmirrord to upgrade it"), "%s", err);
+
+	int fd = open(rpath, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(flock(fd, LOCK_EX), 0); /* as the daemon holds it */
+	cr_assert_eq(cache_open_ro(&db, rpath, err, sizeof(err)), CACHE_EOLDER);
+	cr_assert(strstr(err, "; mailmirrord is upgrading it: try again in a "
+	                      "moment"),
+	          "%s", err);
+	close(fd);
+}

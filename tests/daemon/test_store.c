@@ -960,6 +960,75 @@ Test(store, flag_list_too_long_is_refused)
 	store_close(&s);
 }
 
+/* The pieces of a body coming over a slow link, kept as they come so that
+ * a restart goes on from the last: read back whole and in order; of
+ * another section or past a gap, all dropped; gone with their message. */
+Test(store, pieces_of_a_body_are_kept_until_it_is_stored)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	char *data;
+	size_t len;
+	int64_t size;
+
+	struct store_msg m = msg(7, "slow", "");
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	cr_assert_eq(store_pieces_load(s, inbox, 7, "", &data, &len, &size),
+	             STORE_OK);
+	cr_assert_null(data);
+	cr_assert_eq(len, 0);
+	/* out of order, and once again (a piece fetched twice) */
+	cr_assert_eq(store_piece_add(s, inbox, 7, "", 12, 4, "efgh", 4),
+	             STORE_OK);
+	cr_assert_eq(store_piece_add(s, inbox, 7, "", 12, 0, "abcd", 4),
+	             STORE_OK);
+	cr_assert_eq(store_piece_add(s, inbox, 7, "", 12, 4, "efgh", 4),
+	             STORE_OK);
+	cr_assert_eq(store_pieces_load(s, inbox, 7, "", &data, &len, &size),
+	             STORE_OK);
+	cr_assert_eq(len, 8);
+	cr_assert_eq(memcmp(data, "abcdefgh", 8), 0);
+	cr_assert_eq(size, 12);
+	free(data);
+	/* a message not cached keeps nothing */
+	cr_assert_eq(store_piece_add(s, inbox, 8, "", 12, 0, "zz", 2),
+	             STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM body_pieces"), 2);
+
+	/* asked for as another section (bodies = "headers" since): gone */
+	cr_assert_eq(
+	        store_pieces_load(s, inbox, 7, "HEADER", &data, &len, &size),
+	        STORE_OK);
+	cr_assert_eq(len, 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM body_pieces"), 0);
+
+	/* a gap: all go */
+	cr_assert_eq(store_piece_add(s, inbox, 7, "HEADER", -1, 0, "ab", 2),
+	             STORE_OK);
+	cr_assert_eq(store_piece_add(s, inbox, 7, "HEADER", -1, 3, "d", 1),
+	             STORE_OK);
+	cr_assert_eq(
+	        store_pieces_load(s, inbox, 7, "HEADER", &data, &len, &size),
+	        STORE_OK);
+	cr_assert_eq(len, 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM body_pieces"), 0);
+
+	/* dropped when the body is stored; gone with the message */
+	cr_assert_eq(store_piece_add(s, inbox, 7, "", -1, 0, "ab", 2),
+	             STORE_OK);
+	cr_assert_eq(store_pieces_load(s, inbox, 7, "", &data, &len, &size),
+	             STORE_OK);
+	cr_assert_eq(size, -1);
+	free(data);
+	cr_assert_eq(store_pieces_drop(s, inbox, 7), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM body_pieces"), 0);
+	cr_assert_eq(store_piece_add(s, inbox, 7, "", -1, 0, "ab", 2),
+	             STORE_OK);
+	cr_assert_eq(store_message_delete(s, inbox, 7), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM body_pieces"), 0);
+	store_close(&s);
+}
+
 Test(store, uidvalidity_reset_drops_rows)
 {
 	int64_t acct, inbox, sent;
