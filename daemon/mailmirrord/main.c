@@ -269,6 +269,32 @@ static void prune_dropped(struct store *s, const struct conf *conf,
 		indexer_forgot(r->ix, (uint64_t)dropped);
 }
 
+/* A worker for c, or when none could start (explore59: out of file
+ * descriptors) the reason in the cache, through this thread's connection
+ * s (may be NULL): mailmirror accounts showed such an account "stopped",
+ * with no error. 0 or -1 as running_start. */
+static int start_account(struct running *r, struct store *s,
+                         const struct conf_account *c, const char *cache,
+                         unsigned how, int done_fd)
+{
+	char why[256], said[300];
+	if (running_start(r, c, cache, how, done_fd, why, sizeof(why)) == 0)
+		return 0;
+	int64_t id;
+	snprintf(said, sizeof(said), "could not start: %s", why);
+	if (s && store_begin(s) == STORE_OK) {
+		if (store_account_upsert(&id, s, c->name,
+		                         c->host ? c->host : c->tunnel,
+		                         c->user) == STORE_OK &&
+		    store_account_set_state(s, id, "error") == STORE_OK &&
+		    store_account_set_error(s, id, said) == STORE_OK)
+			store_commit(s);
+		else
+			store_rollback(s);
+	}
+	return -1;
+}
+
 static void reload(struct confs *cs, struct running *r, const char *path,
                    const char *cache, struct store *s, int verbosity)
 {
@@ -327,7 +353,7 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 			/* A worker that ran replaced: its mail goes on
 			 * being announced (explore38). */
 			bool ran = e->old_acct && e->old_acct->enabled;
-			running_start(r, e->new_acct, cache,
+			start_account(r, s, e->new_acct, cache,
 			              ran ? ACCT_RESTART : ACCT_LIVE, -1);
 			if (e->change == CONF_ADDED)
 				log_notice(e->new_acct->name, NULL,
@@ -707,7 +733,7 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	*watch = cache_file_id(cache, id) == 0;
 	start_cache_threads(r, cache);
 	for (size_t i = 0; i < conf->n_accounts; i++)
-		running_start(r, &conf->accounts[i], cache, ACCT_LIVE, -1);
+		start_account(r, *s, &conf->accounts[i], cache, ACCT_LIVE, -1);
 	prune_mark_disabled(*s, conf);
 	/* Every worker now runs the configuration in force. */
 	gc_confs(cs, r);
@@ -893,7 +919,7 @@ int main(int argc, char **argv)
 	check_fd_limit(conf);
 	size_t failed = 0;
 	for (size_t i = 0; i < conf->n_accounts; i++)
-		failed += running_start(&r, &conf->accounts[i], cache,
+		failed += start_account(&r, s, &conf->accounts[i], cache,
 		                        once ? ACCT_ONCE : ACCT_LIVE, efd) < 0;
 	if (failed)
 		log_err(NULL, NULL,

@@ -3,12 +3,14 @@
 
 #include "mailmirrord/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 int running_start(struct running *r, const struct conf_account *c,
-                  const char *cache, unsigned how, int done_fd)
+                  const char *cache, unsigned how, int done_fd, char *why,
+                  size_t whylen)
 {
 	if (!c->enabled)
 		return 0;
@@ -24,6 +26,8 @@ int running_start(struct running *r, const struct conf_account *c,
 	if (acct_start(&r->v[r->n], c, cache, how, done_fd, r->ix, r->ck,
 	               r->gate, err, sizeof(err)) < 0) {
 		log_err(c->name, NULL, "%s", err);
+		if (why)
+			snprintf(why, whylen, "%s", err);
 		return -1;
 	}
 	r->n++;

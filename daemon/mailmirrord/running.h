@@ -23,9 +23,10 @@ struct running {
 
 /* Starts a worker for c on the cache at path (nothing for a disabled
  * account). how (enum acct_how) and done_fd as acct_start. 0, or -1
- * (logged). */
+ * (logged, and why in why[0..whylen) when why is not NULL). */
 int running_start(struct running *r, const struct conf_account *c,
-                  const char *cache, unsigned how, int done_fd);
+                  const char *cache, unsigned how, int done_fd, char *why,
+                  size_t whylen);
 
 /* Stops the workers for which pick() is true (all when pick is NULL), all
  * at once, and waits for them until budget_ms passes (-1: for ever). A

@@ -324,23 +324,30 @@ Test(mailmirrord_cli, the_default_cache_is_checked_too)
 	cr_assert_neq(stat(made, &sb), 0, "--once created %s", made);
 }
 
-/* m.conf in dir, 0600: n accounts a0... at 127.0.0.1:port, each with the
- * settings extra besides, and the cache c.db beside it. */
-static void write_accounts(int n, unsigned port, const char *extra)
+/* m.conf in dir, 0600: accounts afrom... up to a(n-1) at
+ * 127.0.0.1:port, each with the settings extra besides, and the cache c.db
+ * beside it. */
+static void write_accounts_from(int from, int n, unsigned port,
+                                const char *extra)
 {
 	char name[128];
 	snprintf(name, sizeof(name), "%s/m.conf", dir);
 	FILE *f = fopen(name, "w");
 	cr_assert_not_null(f);
 	fprintf(f, "cache = \"%s/c.db\";\naccounts = (", dir);
-	for (int i = 0; i < n; i++)
+	for (int i = from; i < n; i++)
 		fprintf(f,
 		        "%s{ name = \"a%d\"; host = \"127.0.0.1\"; port = %u; "
 		        "tls = \"none\"; user = \"u\"; password = \"p\";%s }",
-		        i ? ", " : "", i, port, extra);
+		        i > from ? ", " : "", i, port, extra);
 	fprintf(f, ");\n");
 	fclose(f);
 	cr_assert_eq(chmod(name, 0600), 0);
+}
+
+static void write_accounts(int n, unsigned port, const char *extra)
+{
+	write_accounts_from(0, n, port, extra);
 }
 
 /* explore35: past the descriptor limit, accounts did not start (or failed
@@ -363,6 +370,31 @@ Test(mailmirrord_cli, too_few_file_descriptors_are_said)
 	                          "connect; raise it (LimitNOFILE= in "
 	                          "the unit, ulimit -n)"),
 	                   "%s", said);
+}
+
+/* explore59: accounts that could not start (out of file descriptors) were
+ * "stopped" in the cache, with no error: mailmirror accounts showed no
+ * reason. It is the account's last_error. */
+Test(mailmirrord_cli, accounts_that_could_not_start_say_why, .timeout = 60)
+{
+	write_accounts(12, 1, "");
+	cr_assert_neq(run("prlimit --nofile=24:24", "-c m.conf --once"), 0);
+	cr_assert(strstr(said, "could not start (above)"), "%s", said);
+	char cache[300];
+	snprintf(cache, sizeof(cache), "%s/c.db", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(cache, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(db,
+	                                "SELECT count(*) FROM accounts WHERE "
+	                                "state = 'error' AND last_error LIKE "
+	                                "'could not start: %'",
+	                                -1, &st, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_gt(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 }
 
 /* explore19 finding 6: a default cache whose directory cannot be made
