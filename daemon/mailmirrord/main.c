@@ -687,36 +687,104 @@ static void release_cache(struct store **s)
 	store_close(s);
 }
 
-/* damaged: the cache at the path is the file we write to, but SQLite
- * found it damaged (store_damaged); else the path names another file. */
-static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
-                        struct cache_file_id *id, bool *watch, struct store **s,
-                        int *lock_fd, bool damaged)
+/* The files of the cache the daemon writes, as they were when it took it:
+ * a path that names another file, or nothing, is a renewal's reason. */
+struct cache_ids {
+	struct cache_file_id file, wal;
+	bool file_known, wal_known;
+};
+
+static void cache_ids_take(struct cache_ids *ids, const char *cache)
 {
-	if (damaged)
+	char wal[PATH_MAX];
+	ids->file_known = cache_file_id(cache, &ids->file) == 0;
+	ids->wal_known = snprintf(wal, sizeof(wal), "%s-wal", cache) <
+	                         (int)sizeof(wal) &&
+	                 cache_file_id(wal, &ids->wal) == 0;
+}
+
+enum renewal {
+	RENEW_DAMAGED,  /* SQLite found the file damaged (store_damaged) */
+	RENEW_REPLACED, /* the path names another file, or none */
+	RENEW_WAL_LOST, /* the file is ours, its WAL at the path is not */
+};
+
+static bool cache_ids_hold(const struct cache_ids *ids, const char *cache,
+                           enum renewal *why)
+{
+	char wal[PATH_MAX];
+	if (ids->file_known && !cache_file_is(cache, &ids->file)) {
+		*why = RENEW_REPLACED;
+		return false;
+	}
+	/* While any of its connections is open SQLite never removes the
+	 * WAL: one gone was removed by hand (explore59: "rm cache.db-wal"),
+	 * and the daemon went on writing to the deleted file, where no
+	 * reader found it: every reader failed ("disk I/O error") at every
+	 * change until a restart. */
+	if (ids->wal_known &&
+	    snprintf(wal, sizeof(wal), "%s-wal", cache) < (int)sizeof(wal) &&
+	    !cache_file_is(wal, &ids->wal)) {
+		*why = RENEW_WAL_LOST;
+		return false;
+	}
+	return true;
+}
+
+/* What the WAL we write holds, into the file, before its connections
+ * close: a WAL removed by hand is reachable through them alone. A reader
+ * in the way (an open read) is waited for, a few seconds at most. */
+static bool empty_lost_wal(struct store *s)
+{
+	for (int tries = 0; tries < 30; tries++) {
+		if (store_wal_truncate(s) == STORE_OK)
+			return true;
+		struct timespec pause = {0, 200 * 1000000L};
+		nanosleep(&pause, NULL);
+	}
+	log_err(NULL, NULL, "%s", store_errmsg(s));
+	return false;
+}
+
+/* A new start on the cache, for the reason why: its workers stopped, its
+ * connections closed, and taken again. */
+static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
+                        struct cache_ids *ids, struct store **s, int *lock_fd,
+                        enum renewal why)
+{
+	if (why == RENEW_DAMAGED)
 		log_err(NULL, NULL,
 		        "the cache %s is damaged (see above): it is kept as "
 		        "%s.damaged, and every account is mirrored anew into "
 		        "a new cache",
 		        cache, cache);
-	else
+	else if (why == RENEW_REPLACED)
 		log_warning(NULL, NULL,
 		            "the cache %s was removed or replaced while "
 		            "mailmirrord ran; mirroring into a new one",
 		            cache);
+	else
+		log_warning(NULL, NULL,
+		            "the WAL of the cache %s (%s-wal) was removed or "
+		            "replaced while mailmirrord ran, and readers could "
+		            "not see the changes in it: they go into the "
+		            "cache, which is opened again",
+		            cache, cache);
 	if (!running_stop(r, NULL, NULL, STOP_BUDGET_MS, NULL)) {
 		log_err(NULL, NULL, "a worker did not stop in time");
 		return false;
 	}
 	indexer_stop(&r->ix);
 	checkpointer_stop(&r->ck);
+	if (why == RENEW_WAL_LOST && !empty_lost_wal(*s))
+		return false;
 	/* The WAL at the path is still the old file's: emptied into it, it
 	 * has nothing to replay into the file found there now. */
 	release_cache(s);
 	cachelock_release(lock_fd);
-	if (damaged)
+	if (why == RENEW_DAMAGED)
 		set_aside(cache);
-	else /* removed or replaced: a new file gets journals of its own */
+	else /* a new file, or new journals for ours */
 		cache_forget_journal(cache);
 	struct conf *conf = cs->v[cs->n - 1];
 	char err[512];
@@ -730,7 +798,7 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 		log_err(NULL, NULL, "cache %s: %s", cache, err);
 		return false;
 	}
-	*watch = cache_file_id(cache, id) == 0;
+	cache_ids_take(ids, cache);
 	start_cache_threads(r, cache);
 	for (size_t i = 0; i < conf->n_accounts; i++)
 		start_account(r, *s, &conf->accounts[i], cache, ACCT_LIVE, -1);
@@ -903,8 +971,8 @@ int main(int argc, char **argv)
 	int efd = once ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 
 	struct running r = {0};
-	struct cache_file_id cache_id = {0};
-	bool watch_cache = cache_file_id(cache, &cache_id) == 0;
+	struct cache_ids cache_ids;
+	cache_ids_take(&cache_ids, cache);
 	start_cache_threads(&r, cache);
 	if (conngate_new(&r.gate, CONNGATE_PER_SERVER) < 0)
 		log_warning(NULL, NULL,
@@ -995,11 +1063,11 @@ int main(int argc, char **argv)
 		if (mono_ms() < next_tick)
 			continue;
 		next_tick = mono_ms() + tick;
-		bool damaged = store_damaged();
-		if ((damaged ||
-		     (watch_cache && !cache_file_is(cache, &cache_id))) &&
-		    !renew_cache(&r, &cs, cache, &cache_id, &watch_cache, &s,
-		                 &lock_fd, damaged)) {
+		enum renewal why = RENEW_DAMAGED;
+		if ((store_damaged() ||
+		     !cache_ids_hold(&cache_ids, cache, &why)) &&
+		    !renew_cache(&r, &cs, cache, &cache_ids, &s, &lock_fd,
+		                 why)) {
 			status = EX_FAIL;
 			break;
 		}

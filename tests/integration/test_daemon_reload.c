@@ -431,6 +431,39 @@ Test(daemon, a_damaged_cache_is_set_aside_and_mirrored_anew, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore59: the cache's WAL removed by hand while the daemon ran ("rm
+ * cache.db-wal"): the daemon went on writing into the deleted file, said
+ * nothing, and every reader failed ("disk I/O error") at every change
+ * until a restart. It notices, empties what the deleted WAL holds into
+ * the cache, and opens the cache again: readers see the new mail, and
+ * nothing is lost. */
+Test(daemon, a_wal_removed_by_hand_is_noticed_and_nothing_is_lost,
+     .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_walrm", "");
+	fill_and_sync(&f, 10, 3);
+	pid_t pid = start_daemon(&f);
+	cr_assert_eq(cache_count_until(&f,
+	                               "SELECT count(*) FROM mailboxes "
+	                               "WHERE live",
+	                               1, 30),
+	             1);
+	cr_assert_eq(sh("rm %s-wal", f.db), 0);
+	cr_assert_eq(sh("%s " CTL " fill %s 3 9", f.ctl_env, f.prefix), 0);
+	cr_assert_eq(
+	        cache_count_until(&f, "SELECT count(*) FROM messages", 13, 30),
+	        13, "the new mail never reached a reader");
+	cr_assert_eq(sh("grep -q -- '-wal) was removed or replaced "
+	                "while mailmirrord ran' %s/log",
+	                f.dir),
+	             0);
+	assert_converged(&f, 20);
+	cr_assert_eq(stop_daemon(pid), 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 /* explore46: a reload from "full" to "headers" took the texts off and
  * queued each message for the index again, and nothing told the indexer:
  * `mailmirror status` said TO INDEX until new mail came. */
