@@ -489,7 +489,8 @@ static enum drain drain_index(struct running *r, int sfd,
 		struct pollfd p = {.fd = sfd, .events = POLLIN};
 		struct signalfd_siginfo si;
 		if (poll(&p, 1, 0) > 0 &&
-		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		    read(sfd, &si, sizeof(si)) == sizeof(si) &&
+		    si.ssi_signo != SIGCONT) {
 			log_notice(NULL, NULL,
 			           "stopping; %llu messages wait for the index",
 			           (unsigned long long)indexer_waiting(r->ix));
@@ -542,8 +543,10 @@ static int run_once(struct running *r, int sfd, int efd, struct store *s,
 			store_wal_copy(s);
 		}
 		struct signalfd_siginfo si;
+		/* A continue after ^Z is no stop. */
 		if ((p[0].revents & POLLIN) &&
-		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		    read(sfd, &si, sizeof(si)) == sizeof(si) &&
+		    si.ssi_signo != SIGCONT) {
 			log_notice(NULL, NULL, "stopping");
 			running_stop(r, NULL, NULL, STOP_BUDGET_MS, NULL);
 			all_ok = false;
@@ -562,7 +565,9 @@ static int run_once(struct running *r, int sfd, int efd, struct store *s,
 	return all_ok ? EX_OK : EX_FAIL;
 }
 
-static void report(struct running *r)
+/* grace: the process was stopped (SIGCONT came) a moment ago, and the
+ * workers' deadlines passed while it was: no worker is stuck for that. */
+static void report(struct running *r, bool grace)
 {
 	char line[1024] = "", one[200];
 	size_t len = 0;
@@ -580,8 +585,8 @@ static void report(struct running *r)
 	bool fresh = true;
 	for (size_t i = 0; i < r->n; i++)
 		fresh = fresh && acct_fresh(r->v[i]);
-	notify_watchdog(fresh);
-	if (!fresh)
+	notify_watchdog(fresh || grace);
+	if (!fresh && !grace)
 		log_warning(NULL, NULL,
 		            "a worker is stuck; withholding the "
 		            "watchdog beat");
@@ -963,6 +968,9 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	/* Blocked, it still continues the process; read, it says that the
+	 * process was stopped (SIGSTOP, a debugger, ^Z). */
+	sigaddset(&set, SIGCONT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
@@ -1021,7 +1029,7 @@ int main(int argc, char **argv)
 		tick = 5000;
 	if (tick < 100)
 		tick = 100;
-	int64_t asleep = suspended_ms();
+	int64_t asleep = suspended_ms(), grace_until = 0;
 	struct netwatch *nw = NULL;
 	struct netwatch_debounce settle = {0};
 	if (netwatch_open(&nw) < 0)
@@ -1045,6 +1053,17 @@ int main(int argc, char **argv)
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
+			if (si.ssi_signo == SIGCONT) {
+				/* explore59: after 5 minutes stopped, a false
+				 * "a worker is stuck", and connections that
+				 * may have died meanwhile went unchecked. */
+				log_notice(NULL, NULL,
+				           "continued after being stopped; "
+				           "checking every connection");
+				poke_all(&r);
+				grace_until = mono_ms() + 2 * tick;
+				continue;
+			}
 			if (si.ssi_signo == SIGHUP) {
 				log_notice(NULL, NULL, "reloading %s", path);
 				reload(&cs, &r, path, cache, s, verbosity);
@@ -1072,7 +1091,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		check_resume(&r, &asleep);
-		report(&r);
+		report(&r, mono_ms() < grace_until);
 		if (mono_ms() >= next_compact)
 			next_compact =
 			        mono_ms() + (compact_some(s, COMPACT_BUDGET_MS,

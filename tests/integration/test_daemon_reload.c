@@ -464,6 +464,37 @@ Test(daemon, a_wal_removed_by_hand_is_noticed_and_nothing_is_lost,
 	teardown(&f);
 }
 
+/* explore59: stopped (SIGSTOP, ^Z, a debugger) for minutes, the daemon
+ * then said "a worker is stuck" and left connections that may have died
+ * meanwhile unchecked. A continue is said, and every connection checked;
+ * mail that came while it was stopped arrives. */
+Test(daemon, a_continue_after_a_stop_checks_every_connection, .timeout = 90)
+{
+	struct fixture f;
+	setup(&f, "dm_cont", "");
+	fill_and_sync(&f, 4, 5);
+	pid_t pid = start_daemon(&f);
+	cr_assert_eq(cache_count_until(&f,
+	                               "SELECT count(*) FROM mailboxes "
+	                               "WHERE live",
+	                               1, 30),
+	             1);
+	cr_assert_eq(kill(pid, SIGSTOP), 0);
+	cr_assert_eq(sh("%s " CTL " fill %s 2 6", f.ctl_env, f.prefix), 0);
+	cr_assert_eq(kill(pid, SIGCONT), 0);
+	cr_assert_eq(
+	        cache_count_until(&f, "SELECT count(*) FROM messages", 6, 20),
+	        6);
+	cr_assert_eq(sh("grep -q 'continued after being stopped; checking "
+	                "every connection' %s/log",
+	                f.dir),
+	             0);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(sh("grep -q 'worker is stuck' %s/log", f.dir), 1);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 /* explore46: a reload from "full" to "headers" took the texts off and
  * queued each message for the index again, and nothing told the indexer:
  * `mailmirror status` said TO INDEX until new mail came. */
