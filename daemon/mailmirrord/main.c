@@ -11,6 +11,7 @@
 #include "cache/schema.h"
 #include "mailmirrord/account.h"
 #include "mailmirrord/cachelock.h"
+#include "mailmirrord/cachewatch.h"
 #include "mailmirrord/checkpointer.h"
 #include "mailmirrord/compact.h"
 #include "mailmirrord/config.h"
@@ -692,49 +693,12 @@ static void release_cache(struct store **s)
 	store_close(s);
 }
 
-/* The files of the cache the daemon writes, as they were when it took it:
- * a path that names another file, or nothing, is a renewal's reason. */
-struct cache_ids {
-	struct cache_file_id file, wal;
-	bool file_known, wal_known;
-};
-
-static void cache_ids_take(struct cache_ids *ids, const char *cache)
-{
-	char wal[PATH_MAX];
-	ids->file_known = cache_file_id(cache, &ids->file) == 0;
-	ids->wal_known = snprintf(wal, sizeof(wal), "%s-wal", cache) <
-	                         (int)sizeof(wal) &&
-	                 cache_file_id(wal, &ids->wal) == 0;
-}
-
+/* Why the cache is taken anew (renew_cache). */
 enum renewal {
 	RENEW_DAMAGED,  /* SQLite found the file damaged (store_damaged) */
 	RENEW_REPLACED, /* the path names another file, or none */
 	RENEW_WAL_LOST, /* the file is ours, its WAL at the path is not */
 };
-
-static bool cache_ids_hold(const struct cache_ids *ids, const char *cache,
-                           enum renewal *why)
-{
-	char wal[PATH_MAX];
-	if (ids->file_known && !cache_file_is(cache, &ids->file)) {
-		*why = RENEW_REPLACED;
-		return false;
-	}
-	/* While any of its connections is open SQLite never removes the
-	 * WAL: one gone was removed by hand (explore59: "rm cache.db-wal"),
-	 * and the daemon went on writing to the deleted file, where no
-	 * reader found it: every reader failed ("disk I/O error") at every
-	 * change until a restart. */
-	if (ids->wal_known &&
-	    snprintf(wal, sizeof(wal), "%s-wal", cache) < (int)sizeof(wal) &&
-	    !cache_file_is(wal, &ids->wal)) {
-		*why = RENEW_WAL_LOST;
-		return false;
-	}
-	return true;
-}
 
 /* What the WAL we write holds, into the file, before its connections
  * close: a WAL removed by hand is reachable through them alone. A reader
@@ -754,8 +718,8 @@ static bool empty_lost_wal(struct store *s)
 /* A new start on the cache, for the reason why: its workers stopped, its
  * connections closed, and taken again. */
 static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
-                        struct cache_ids *ids, struct store **s, int *lock_fd,
-                        enum renewal why)
+                        struct cachewatch *watch, struct store **s,
+                        int *lock_fd, enum renewal why)
 {
 	if (why == RENEW_DAMAGED)
 		log_err(NULL, NULL,
@@ -803,7 +767,7 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 		log_err(NULL, NULL, "cache %s: %s", cache, err);
 		return false;
 	}
-	cache_ids_take(ids, cache);
+	cachewatch_take(watch, cache);
 	start_cache_threads(r, cache);
 	for (size_t i = 0; i < conf->n_accounts; i++)
 		start_account(r, *s, &conf->accounts[i], cache, ACCT_LIVE, -1);
@@ -979,8 +943,8 @@ int main(int argc, char **argv)
 	int efd = once ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 
 	struct running r = {0};
-	struct cache_ids cache_ids;
-	cache_ids_take(&cache_ids, cache);
+	struct cachewatch watch;
+	cachewatch_take(&watch, cache);
 	start_cache_threads(&r, cache);
 	if (conngate_new(&r.gate, CONNGATE_PER_SERVER) < 0)
 		log_warning(NULL, NULL,
@@ -1082,11 +1046,13 @@ int main(int argc, char **argv)
 		if (mono_ms() < next_tick)
 			continue;
 		next_tick = mono_ms() + tick;
-		enum renewal why = RENEW_DAMAGED;
-		if ((store_damaged() ||
-		     !cache_ids_hold(&cache_ids, cache, &why)) &&
-		    !renew_cache(&r, &cs, cache, &cache_ids, &s, &lock_fd,
-		                 why)) {
+		bool damaged = store_damaged();
+		enum cache_change change = cachewatch_check(&watch, cache);
+		enum renewal why = damaged                    ? RENEW_DAMAGED
+		                   : change == CACHE_REPLACED ? RENEW_REPLACED
+		                                              : RENEW_WAL_LOST;
+		if ((damaged || change != CACHE_SAME) &&
+		    !renew_cache(&r, &cs, cache, &watch, &s, &lock_fd, why)) {
 			status = EX_FAIL;
 			break;
 		}
