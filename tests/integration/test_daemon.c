@@ -1183,11 +1183,11 @@ Test(daemon, a_message_too_large_for_the_link_comes_in_pieces, .timeout = 180)
 Test(daemon, a_restart_goes_on_with_a_body_in_pieces, .timeout = 180)
 {
 	struct fixture f;
-	const unsigned rate = 80 * 1024;
+	const unsigned rate = 160 * 1024;
 	struct fault_proxy *px = slow_link(&f, "dm_goon", rate,
 	                                   "timeout = 5; bodies = \"full\";");
 	cr_assert_eq(sh(CTL " create dm_goon"), 0);
-	/* 16 s of transfer at that rate */
+	/* 8 s of transfer at that rate */
 	cr_assert_eq(sh(CTL " append-big dm_goon 1280"), 0);
 	pid_t pid = start_daemon(&f);
 	cr_assert_eq(cache_count_until(&f,
