@@ -485,22 +485,33 @@ static int load_kept(struct sync_ctx *c, const struct sync_box *b, uint32_t uid,
 	return SYNC_OK;
 }
 
-/* Keeps the piece that just came (pc's) in the cache, or with drop lets go
- * of what it kept of pc's UID. */
+/* Keeps the piece that just came (pc's) in the cache. */
 static int keep_piece(struct sync_ctx *c, const struct sync_box *b,
                       const char *section, const struct piece_ctx *pc,
-                      const struct imap4_buf *raw, bool drop)
+                      const struct imap4_buf *raw)
 {
 	pthread_mutex_lock(&c->store_lock);
-	int rc = drop ? store_pieces_drop(c->store, b->id, pc->uid)
-	              : store_piece_add(c->store, b->id, pc->uid, section,
-	                                pc->have_size ? (int64_t)pc->size : -1,
-	                                pc->offset, raw->data + pc->offset,
-	                                pc->len);
-	if (rc < 0)
-		rc = sync_fail_store(c, "keep a piece of a body");
+	int rc =
+	        store_piece_add(c->store, b->id, pc->uid, section,
+	                        pc->have_size ? (int64_t)pc->size : -1,
+	                        pc->offset, raw->data + pc->offset, pc->len) < 0
+	                ? sync_fail_store(c, "keep a piece of a body")
+	                : SYNC_OK;
 	pthread_mutex_unlock(&c->store_lock);
-	return rc < 0 ? rc : SYNC_OK;
+	return rc;
+}
+
+/* The pieces the cache kept of uid: its body is stored, or they were of
+ * another message. */
+static int drop_pieces(struct sync_ctx *c, const struct sync_box *b,
+                       uint32_t uid)
+{
+	pthread_mutex_lock(&c->store_lock);
+	int rc = store_pieces_drop(c->store, b->id, uid) < 0
+	                 ? sync_fail_store(c, "drop the pieces of a body")
+	                 : SYNC_OK;
+	pthread_mutex_unlock(&c->store_lock);
+	return rc;
 }
 
 /* The body section of uid, as sync_body_item asks for it, a FETCH per
@@ -575,15 +586,14 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 			 * UIDVALIDITY reused the UID): from its start. */
 			imap4_buf_reset(&raw);
 			pc.size = 0;
-			if ((rc = keep_piece(c, bc->b, section, &pc, &raw,
-			                     true)) < 0)
+			if ((rc = drop_pieces(c, bc->b, uid)) < 0)
 				goto out;
 			continue;
 		}
 		/* Kept as it comes: a restart goes on from here. A server
 		 * that sent the whole section at once needs nothing kept. */
 		if (!pc.whole &&
-		    (rc = keep_piece(c, bc->b, section, &pc, &raw, false)) < 0)
+		    (rc = keep_piece(c, bc->b, section, &pc, &raw)) < 0)
 			goto out;
 		/* A link fast enough for the largest piece within a quarter
 		 * of the timeout can take batches again (sync_batch_adapt
@@ -631,18 +641,6 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 		rc = complete_envelope(c, bc->b, &m);
 out:
 	imap4_buf_clear(&raw);
-	return rc;
-}
-
-/* The pieces the cache kept of uid, once its body is stored. */
-static int drop_pieces(struct sync_ctx *c, const struct sync_box *b,
-                       uint32_t uid)
-{
-	pthread_mutex_lock(&c->store_lock);
-	int rc = store_pieces_drop(c->store, b->id, uid) < 0
-	                 ? sync_fail_store(c, "drop the pieces of a body")
-	                 : SYNC_OK;
-	pthread_mutex_unlock(&c->store_lock);
 	return rc;
 }
 
