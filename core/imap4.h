@@ -732,7 +732,7 @@ struct imap4_limits {
 
 /* 2 added cancel_fd, 3 stderr_fd; structs of versions 1 and 2 (without
  * them) are still taken. */
-#define IMAP4_OPTS_VERSION 3
+#define IMAP4_OPTS_VERSION 4
 
 struct imap4_opts {
 	unsigned version;	/* IMAP4_OPTS_VERSION */
@@ -785,6 +785,11 @@ struct imap4_opts {
 	 * of it. A daemon passes a pipe's write end, to log what the
 	 * command says (ssh's warnings) as lines of its own. */
 	int stderr_fd;
+	/* Since version 4, imap4_open_stream: the command's environment, a
+	 * NULL-terminated array of "NAME=value", or NULL (the default) for
+	 * the process's environ. Borrowed for the call. A daemon leaves out
+	 * what is its own (systemd's NOTIFY_SOCKET, say). */
+	char *const *stream_envp;
 };
 
 /* Fills opts with the defaults. */

@@ -27,10 +27,14 @@ void imap4_opts_init(struct imap4_opts *opts)
 	opts->stderr_fd = -1;
 }
 
-/* Version 1 ended before cancel_fd, version 2 before stderr_fd: a caller
- * built against one hands us that many bytes, and no more may be read. */
-#define OPTS_V1_SIZE offsetof(struct imap4_opts, cancel_fd)
-#define OPTS_V2_SIZE offsetof(struct imap4_opts, stderr_fd)
+/* Version 1 ended before cancel_fd, version 2 before stderr_fd, version 3
+ * before stream_envp: a caller built against one hands us that many
+ * bytes, and no more may be read. */
+static const size_t opts_size_of_version[] = {
+        [1] = offsetof(struct imap4_opts, cancel_fd),
+        [2] = offsetof(struct imap4_opts, stderr_fd),
+        [3] = offsetof(struct imap4_opts, stream_envp),
+};
 
 static void set_open_error(const char *fmt, ...)
         __attribute__((format(printf, 1, 2)));
@@ -47,9 +51,8 @@ static int take_opts(struct imap4_opts *dst, const struct imap4_opts *src)
 		return 0;
 	if (src->version == IMAP4_OPTS_VERSION) {
 		*dst = *src;
-	} else if (src->version == 1 || src->version == 2) {
-		memcpy(dst, src,
-		       src->version == 1 ? OPTS_V1_SIZE : OPTS_V2_SIZE);
+	} else if (src->version >= 1 && src->version < IMAP4_OPTS_VERSION) {
+		memcpy(dst, src, opts_size_of_version[src->version]);
 		dst->version = IMAP4_OPTS_VERSION;
 	} else {
 		set_open_error("unknown options version %u", src->version);
@@ -505,7 +508,8 @@ int imap4_open_stream(imap4 **out, const char *command,
 		                       : "cannot poll cancel_fd");
 		return rc;
 	}
-	rc = imap4_stream_open(&t, command, o.stderr_fd, err, sizeof(err));
+	rc = imap4_stream_open(&t, command, o.stderr_fd, o.stream_envp, err,
+	                       sizeof(err));
 	if (rc) {
 		set_open_error("stream: %s", err);
 		return rc;

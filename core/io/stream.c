@@ -153,7 +153,7 @@ static bool has_terminal(void)
  * in ours, since a background group that reads the terminal is stopped,
  * and ssh asks its passwords there. */
 static int spawn_shell(pid_t *pid, bool own_group, const char *command,
-                       int in_r, int out_w, int err_fd)
+                       int in_r, int out_w, int err_fd, char *const *envp)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -187,7 +187,8 @@ static int spawn_shell(pid_t *pid, bool own_group, const char *command,
 	             &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 	                            (own_group ? POSIX_SPAWN_SETPGROUP : 0))))
 		goto out;
-	rc = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
+	rc = posix_spawn(pid, "/bin/sh", &fa, &attr, argv,
+	                 envp != NULL ? envp : environ);
 out:
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
@@ -195,7 +196,8 @@ out:
 }
 
 int imap4_stream_open(struct imap4_transport **out, const char *command,
-                      int err_fd, char *errbuf, size_t errlen)
+                      int err_fd, char *const *envp, char *errbuf,
+                      size_t errlen)
 {
 	struct stream_transport *s;
 	int in[2], outp[2], rc;
@@ -224,7 +226,8 @@ int imap4_stream_open(struct imap4_transport **out, const char *command,
 		return IMAP4_ECONNECT;
 	}
 	bool own_group = !has_terminal();
-	rc = spawn_shell(&s->pid, own_group, command, in[0], outp[1], err_fd);
+	rc = spawn_shell(&s->pid, own_group, command, in[0], outp[1], err_fd,
+	                 envp);
 	s->target = own_group ? -s->pid : s->pid;
 	close(in[0]);
 	close(outp[1]);

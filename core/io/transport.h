@@ -110,13 +110,14 @@ int imap4_tcp_open_cancel(struct imap4_transport **out, const char *host,
                           int64_t deadline, char *errbuf, size_t errlen);
 
 /* stream.c: "/bin/sh -c command" with its stdin/stdout as the stream (its
- * stderr is ours, or err_fd when >= 0); the fd to poll is the pipe from
- * its stdout. Close shuts
+ * stderr is ours, or err_fd when >= 0; its environment environ, or envp
+ * when not NULL); the fd to poll is the pipe from its stdout. Close shuts
  * both pipes, gives the child 100 ms to exit, then SIGTERM, then SIGKILL
  * after 500 ms more, and always reaps it. Errors: IMAP4_EINVAL (empty
  * command), IMAP4_ECONNECT (no pipe, no /bin/sh), IMAP4_ENOMEM. */
 int imap4_stream_open(struct imap4_transport **out, const char *command,
-                      int err_fd, char *errbuf, size_t errlen);
+                      int err_fd, char *const *envp, char *errbuf,
+                      size_t errlen);
 
 /* Wraps an existing connected fd (a socket or a two-way pipe, e.g. a
  * socketpair in tests) and owns it from the call on: it is closed by

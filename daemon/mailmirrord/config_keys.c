@@ -554,14 +554,17 @@ static int key_ca_file(struct loader *L, struct acct_ctx *x,
 	return check_ca_file(L, x, s, x->a->ca_file);
 }
 
-/* "sha256:" and the 32 bytes in hex, with or without ':' between bytes
- * (as "openssl x509 -fingerprint" and "certtool -i" print them). */
+/* "sha256:" and the 32 bytes in hex, either run together or with a ':'
+ * between every two bytes (as "openssl x509 -fingerprint" and "certtool
+ * -i" print them); a digit pasted or cut in the middle of a grouped
+ * fingerprint then shows as a misplaced ':' instead of passing. */
 static int key_fingerprint(struct loader *L, struct acct_ctx *x,
                            const config_setting_t *s)
 {
 	char norm[7 + 64 + 1] = "sha256:";
 	const char *v, *p;
 	size_t n = 7;
+	bool grouped;
 	char *d;
 
 	x->s_fingerprint = s;
@@ -570,10 +573,15 @@ static int key_fingerprint(struct loader *L, struct acct_ctx *x,
 	v = config_setting_get_string(s);
 	if (strncasecmp(v, "sha256:", 7) != 0)
 		goto bad;
+	grouped = strchr(v + 7, ':') != NULL;
 	for (p = v + 7; *p; p++) {
-		if (*p == ':' && p > v + 7 && (n - 7) % 2 == 0 &&
-		    p[1] != '\0' && p[1] != ':')
+		bool at_byte_end = n > 7 && (n - 7) % 2 == 0;
+
+		if (grouped && at_byte_end && *p == ':' && p[-1] != ':' &&
+		    p[1] != '\0')
 			continue;
+		if (grouped && at_byte_end && p[-1] != ':')
+			goto bad;
 		if (!strchr("0123456789abcdefABCDEF", *p) || n >= 7 + 64)
 			goto bad;
 		norm[n++] = (char)(*p | 0x20); /* lower case */

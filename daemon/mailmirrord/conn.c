@@ -1,6 +1,7 @@
 /* conn.c - connect and authenticate an account; see conn.h. */
 #include "mailmirrord/conn.h"
 
+#include "mailmirrord/childenv.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/redact.h"
 #include "mailmirrord/secret_echo.h"
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -369,7 +369,11 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		int said = -1;
 		if (tunnel_stderr_start(&said, acct->name, tunnel_level) == 0)
 			o.stderr_fd = said;
+		/* Out of memory, NULL: the command gets all of environ. */
+		char **env = childenv_new(NULL, 0);
+		o.stream_envp = env;
 		rc = imap4_open_stream(&h, acct->tunnel, &o);
+		free(env);
 		if (said >= 0)
 			close(said);
 	} else if (acct->tls == CONF_TLS_IMPLICIT) {

@@ -1,6 +1,7 @@
 /* hook.c - the on_new_mail command; see hook.h. */
 #include "mailmirrord/hook.h"
 
+#include "mailmirrord/childenv.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
 
@@ -15,8 +16,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define HOOK_FIELD_MAX 1024
 
@@ -72,17 +71,8 @@ static void run_hook(const struct conf_account *acct, const char *mailbox,
 	                        n};
 	enum { NFIELDS = sizeof(names) / sizeof(names[0]) };
 
-	size_t nenv = 0;
-	while (environ[nenv])
-		nenv++;
-	char **env = calloc(nenv + NFIELDS + 1, sizeof(*env));
+	char **env = NULL;
 	char *own[NFIELDS] = {0};
-	if (!env)
-		goto fail;
-	size_t k = 0;
-	for (size_t i = 0; i < nenv; i++)
-		if (strncmp(environ[i], "MM_", 3) != 0)
-			env[k++] = environ[i];
 	for (size_t i = 0; i < NFIELDS; i++) {
 		/* The command and the log line's head are ours (the head
 		 * already sanitized), not server text: unchanged. */
@@ -94,9 +84,9 @@ static void run_hook(const struct conf_account *acct, const char *mailbox,
 		}
 		if (!own[i])
 			goto fail;
-		env[k++] = own[i];
 	}
-	env[k] = NULL;
+	if ((env = childenv_new(own, NFIELDS)) == NULL)
+		goto fail;
 
 	/* The helper shell backgrounds the hook and exits: we reap it at
 	 * once, init adopts the hook. The background shell waits for the

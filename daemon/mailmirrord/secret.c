@@ -1,5 +1,6 @@
 /* secret.c - passwords and tokens from the config, a file or a command. */
 #include "mailmirrord/secret.h"
+#include "mailmirrord/childenv.h"
 #include "mailmirrord/config.h"
 #include "mailmirrord/linelog.h"
 #include "mailmirrord/log.h"
@@ -23,8 +24,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 /* After the command exits, how long its output may still come; and, while
  * it runs, how often we look whether it has. */
@@ -240,8 +239,12 @@ static int spawn_shell(pid_t *pid, const char *command, int outfd, int errfd)
 		rc = posix_spawnattr_setsigmask(&attr, &none);
 	if (rc == 0)
 		rc = posix_spawnattr_setsigdefault(&attr, &all);
+	char **env = childenv_new(NULL, 0);
+	if (env == NULL && rc == 0)
+		rc = ENOMEM;
 	if (rc == 0)
-		rc = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
+		rc = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, env);
+	free(env);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	return rc;

@@ -614,6 +614,40 @@ Test(open_stream, version_2_options_have_no_stderr_fd)
 	imap4_free(&h);
 }
 
+/* stream_envp: the command's whole environment, for a daemon that keeps
+ * its own variables (NOTIFY_SOCKET) from what it runs. */
+#define GREETS_WITH_ITS_ENV                                                    \
+	"printf '* PREAUTH [CAPABILITY IMAP4rev1] %s %s\\r\\n' "               \
+	"\"${MM_PASSED-unset}\" \"${MM_KEPT-unset}\"; exec cat >/dev/null"
+
+static void expect_greeting(const struct imap4_opts *o, const char *want)
+{
+	imap4 *h = NULL;
+	cr_assert_eq(imap4_open_stream(&h, GREETS_WITH_ITS_ENV, o), 0, "%s",
+	             imap4_open_error());
+	cr_assert(strstr(imap4_welcome(h), want) != NULL, "%s",
+	          imap4_welcome(h));
+	imap4_free(&h);
+}
+
+Test(open_stream, the_environment_is_the_callers_choice)
+{
+	char *const env[] = {"MM_PASSED=yes", "PATH=/usr/bin:/bin", NULL};
+	struct imap4_opts o;
+
+	cr_assert_eq(setenv("MM_KEPT", "leaked", 1), 0);
+	imap4_opts_init(&o);
+	cr_assert_null(o.stream_envp);
+	expect_greeting(&o, "] unset leaked");
+	o.stream_envp = env;
+	expect_greeting(&o, "] yes unset");
+	/* Built against version 3, a caller has no stream_envp: what lies
+	 * there is never read. */
+	o.version = 3;
+	expect_greeting(&o, "] unset leaked");
+	unsetenv("MM_KEPT");
+}
+
 /* A stream cannot begin with TLS here; taking the option and ignoring it
  * would send a password in clear. Nothing is started. */
 Test(open_stream, implicit_tls_is_refused)

@@ -52,8 +52,8 @@ Test(stream, cat_round_trip)
 	static char big[256 * 1024];
 	size_t i;
 
-	cr_assert_eq(imap4_stream_open(&t, "cat", -1, err, sizeof(err)), 0, "%s",
-	             err);
+	cr_assert_eq(imap4_stream_open(&t, "cat", -1, NULL, err, sizeof(err)),
+	             0, "%s", err);
 	cr_assert_str_eq(t->ops->name, "stream");
 	cr_assert_eq(imap4_transport_write(t, "a1 NOOP\r\n", 9,
 	                                   imap4_deadline(2000)),
@@ -86,7 +86,7 @@ Test(stream, command_that_exits)
 
 	cr_assert_eq(imap4_stream_open(&t,
 	                               "printf '* PREAUTH hi\\r\\n'; exit 3",
-	                               -1, err, sizeof(err)),
+	                               -1, NULL, err, sizeof(err)),
 	             0, "%s", err);
 	got = read_all(t, buf, sizeof(buf), 2000);
 	cr_assert_eq(got, 14);
@@ -121,7 +121,7 @@ Test(stream, stderr_is_not_the_stream)
 	cr_assert_eq(imap4_stream_open(&t,
 	                               "echo test_stream: this line on stderr "
 	                               "is expected >&2; echo ok",
-	                               -1, err, sizeof(err)),
+	                               -1, NULL, err, sizeof(err)),
 	             0, "%s", err);
 	cr_assert_eq(read_all(t, buf, 3, 2000), 3);
 	cr_assert_eq(memcmp(buf, "ok\n", 3), 0);
@@ -134,7 +134,9 @@ Test(stream, read_deadline)
 	char err[256] = "", buf[16];
 	int64_t start;
 
-	cr_assert_eq(imap4_stream_open(&t, "sleep 30", -1, err, sizeof(err)), 0);
+	cr_assert_eq(
+	        imap4_stream_open(&t, "sleep 30", -1, NULL, err, sizeof(err)),
+	        0);
 	start = imap4_now_ms();
 	cr_assert_eq(
 	        imap4_transport_read(t, buf, sizeof(buf), imap4_deadline(150)),
@@ -151,9 +153,9 @@ Test(stream, child_is_reaped_on_close)
 	char err[256] = "";
 	pid_t pid;
 
-	cr_assert_eq(
-	        imap4_stream_open(&t, "echo $$; exec cat", -1, err, sizeof(err)), 0,
-	        "%s", err);
+	cr_assert_eq(imap4_stream_open(&t, "echo $$; exec cat", -1, NULL, err,
+	                               sizeof(err)),
+	             0, "%s", err);
 	pid = read_pid(t);
 	cr_assert_gt(pid, 0);
 	imap4_transport_close(&t);
@@ -173,7 +175,7 @@ Test(stream, command_ignoring_sigterm_is_killed_and_reaped)
 	cr_assert_eq(imap4_stream_open(&t,
 	                               "trap '' TERM; echo $$; "
 	                               "while :; do sleep 0.05; done",
-	                               -1, err, sizeof(err)),
+	                               -1, NULL, err, sizeof(err)),
 	             0, "%s", err);
 	pid = read_pid(t);
 	cr_assert_gt(pid, 0);
@@ -219,7 +221,7 @@ Test(stream, what_the_command_started_ends_with_it)
 		             "process group, so that ssh can prompt");
 	}
 	cr_assert_eq(imap4_stream_open(&t, "sleep 30 & echo $!; sleep 31; cat",
-	                               -1, err, sizeof(err)),
+	                               -1, NULL, err, sizeof(err)),
 	             0, "%s", err);
 	pid = read_pid(t);
 	cr_assert_gt(pid, 0);
@@ -236,7 +238,8 @@ Test(stream, empty_command)
 	struct imap4_transport *t = (void *)1;
 	char err[64];
 
-	cr_assert_eq(imap4_stream_open(&t, "", -1, err, sizeof(err)), IMAP4_EINVAL);
+	cr_assert_eq(imap4_stream_open(&t, "", -1, NULL, err, sizeof(err)),
+	             IMAP4_EINVAL);
 	cr_assert_null(t);
 }
 
@@ -249,15 +252,16 @@ Test(stream, pipes_do_not_leak_into_children)
 
 	/* The pipe a reads from must not be open in b's shell: our fds are
 	 * close-on-exec. Its identity is the "pipe:[inode]" link. */
-	cr_assert_eq(imap4_stream_open(&a, "cat", -1, err, sizeof(err)), 0);
+	cr_assert_eq(imap4_stream_open(&a, "cat", -1, NULL, err, sizeof(err)),
+	             0);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", a->fd);
 	n = readlink(path, pipe_a, sizeof(pipe_a) - 1);
 	cr_assert_gt(n, 0);
 	pipe_a[n] = '\0';
 	cr_assert(strncmp(pipe_a, "pipe:", 5) == 0, "%s", pipe_a);
-	cr_assert_eq(
-	        imap4_stream_open(&b, "ls -l /proc/$$/fd", -1, err, sizeof(err)),
-	        0);
+	cr_assert_eq(imap4_stream_open(&b, "ls -l /proc/$$/fd", -1, NULL, err,
+	                               sizeof(err)),
+	             0);
 	got = read_all(b, out, sizeof(out) - 1, 2000);
 	out[got] = '\0';
 	cr_assert(strstr(out, "pipe:"), "%s", out); /* its own stdin */

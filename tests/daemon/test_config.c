@@ -869,6 +869,15 @@ Test(config, bad_fingerprint)
 	        "0123456789",
 	        "sha256::abcdef0123456789abcdef0123456789abcdef0123456789abcd"
 	        "ef0123456789",
+	        /* grouped, but one group of four: a digit pasted in place */
+	        "sha256:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+	        "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:6789",
+	        "sha256:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+	        "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67::89",
+	        "sha256:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+	        "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:",
+	        "sha256:ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCD"
+	        "EF01234567:89",
 	};
 	char text[512];
 
