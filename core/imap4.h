@@ -1199,7 +1199,11 @@ IMAP4_API int imap4_set_cancel(imap4 *h, int fd);
  * the unsolicited callback or the command's data. */
 /* cb returns 0 (or > 0: the same) to go on; a negative return makes the
  * command return IMAP4_ECALLBACK once complete, and cb is not called
- * again. msg and resp are valid during the call only. */
+ * again. msg and resp are valid during the call only. A FETCH that
+ * cannot be typed (IMAP4_EPROTO, a UID 0, say) ends the delivery the same
+ * way: the command is read to its end and returns that code, quoting the
+ * response, and since the connection is in step the last error's class
+ * is IMAP4_CLASS_ERROR and the handle goes on. */
 typedef int (*imap4_msg_cb)(void *payload, const imap4_msg *msg,
 			    const imap4_resp *resp);
 IMAP4_API int imap4_fetch_each(imap4 *h, bool uid, const char *set,

@@ -659,8 +659,11 @@ static int outcome(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 		if (run->cb_error == IMAP4_ECALLBACK)
 			return imap4_fail(h, IMAP4_ECALLBACK,
 			                  "a callback failed");
+		/* The command was read to its end: the connection is in
+		 * step, and only the messages after the bad one are lost
+		 * to this command. */
 		if (run->cb_error)
-			return imap4_fail(
+			return fail_alive(
 			        h, run->cb_error,
 			        "malformed FETCH response (%s): \"%s\"",
 			        imap4_strerror(run->cb_error), run->cb_why);

@@ -1244,7 +1244,8 @@ Test(commands, a_failing_sink_fails_the_command_not_the_handle)
 }
 
 /* A FETCH the typed view cannot take is named in the error, quoted
- * printably; the rest of the command is read, and no longer delivered. */
+ * printably; the rest of the command is read, and no longer delivered.
+ * The connection is in step: the handle goes on. */
 Test(commands, malformed_fetch_is_quoted_in_the_error)
 {
 	struct api_test t;
@@ -1256,6 +1257,8 @@ Test(commands, malformed_fetch_is_quoted_in_the_error)
 	                    "C: $TAG UID FETCH 1:2 (UID FLAGS)\n"
 	                    "S: * 1 FETCH (UID 0 FLAGS (\\\\Seen))\n"
 	                    "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG NOOP\n"
 	                    "S: $TAG OK\n",
 	                    NULL);
 
@@ -1268,6 +1271,10 @@ Test(commands, malformed_fetch_is_quoted_in_the_error)
 	                 "malformed FETCH response (protocol violation by "
 	                 "server): \"* 1 FETCH (UID 0 FLAGS (\\\\Seen))\""),
 	          "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_last_error(h)->klass, IMAP4_CLASS_ERROR);
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_SELECTED);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK, "%s",
+	             imap4_last_error(h)->message);
 	api_done(&t);
 }
 
