@@ -152,7 +152,6 @@ struct worker {
 	int64_t overflow_at; /* of the last NOTIFICATIONOVERFLOW, or 0 */
 	bool live;           /* the session went live */
 	int64_t live_at;     /* when it did */
-	bool recovery_told;  /* live() said the failures ended */
 	bool idle_bye;       /* the server said BYE while we waited on it */
 	int64_t calm_bye_at; /* of the last BYE taken calmly, or 0 */
 	bool renew;          /* live() ends the session for a fresh one */
@@ -726,14 +725,10 @@ static int live(struct worker *w)
 	/* Told once a series; the back-off and the series themselves end
 	 * only once the session has lasted (HEALTHY_MS). */
 	char again[FAILSTREAK_MSG_MAX];
-	int level = w->recovery_told
-	                    ? 0
-	                    : failstreak_recovery(&w->streak, again,
-	                                          sizeof(again), time(NULL));
-	if (level) {
+	int level = failstreak_recovery(&w->streak, again, sizeof(again),
+	                                time(NULL));
+	if (level)
 		log_msg(level, w->a->conf->name, NULL, "%s", again);
-		w->recovery_told = true;
-	}
 	w->live = true;
 	w->live_at = mono_ms();
 	if (watched) {
@@ -1188,7 +1183,6 @@ static void *run(void *arg)
 		if (w.live && mono_ms() - w.live_at >= HEALTHY_MS) {
 			w.failures = 0;
 			failstreak_reset(&w.streak);
-			w.recovery_told = false;
 		}
 		bool calm_bye = rc == SYNC_ECONN && w.idle_bye && w.live &&
 		                (!w.calm_bye_at ||

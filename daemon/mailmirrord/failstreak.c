@@ -45,15 +45,16 @@ static void format_since(char *dst, size_t dstsz, time_t since, time_t now)
 		strftime(dst, dstsz, "%Y-%m-%d %H:%M", &t);
 }
 
-int failstreak_recovery(const struct failstreak *fs, char *msg, size_t msgsz,
+int failstreak_recovery(struct failstreak *fs, char *msg, size_t msgsz,
                         time_t now)
 {
 	unsigned n = fs->attempts;
 	char since[32];
 	if (msgsz)
 		msg[0] = '\0';
-	if (!n)
+	if (!n || fs->recovery_told)
 		return 0;
+	fs->recovery_told = true;
 	format_since(since, sizeof(since), fs->since, now);
 	snprintf(msg, msgsz,
 	         "mirroring again after %u failed attempt%s since %s", n,
@@ -82,6 +83,7 @@ int failstreak_note(struct failstreak *fs, char *msg, size_t msgsz,
 		fs->attempts = 1;
 		fs->since = now;
 		fs->warned_ms = now_ms;
+		fs->recovery_told = false;
 		if (msgsz > 0)
 			snprintf(msg, msgsz, "%.*s; retrying in %u s",
 			         failstreak_sentence_len(why), why, retry_s);
@@ -93,6 +95,7 @@ int failstreak_note(struct failstreak *fs, char *msg, size_t msgsz,
 	if (now_ms - fs->warned_ms >= FAILSTREAK_WARN_MS) {
 		level = LOG_LEVEL_WARNING;
 		fs->warned_ms = now_ms;
+		fs->recovery_told = false;
 	}
 	format_since(when, sizeof(when), fs->since, now);
 	if (msgsz > 0)

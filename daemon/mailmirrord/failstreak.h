@@ -25,6 +25,7 @@
 #ifndef MAILMIRRORD_FAILSTREAK_H
 #define MAILMIRRORD_FAILSTREAK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -48,6 +49,7 @@ struct failstreak {
 	unsigned attempts;             /* failures in it; 0: no streak */
 	time_t since;                  /* wall clock of its first failure */
 	int64_t warned_ms;             /* monotonic ms of its last warning */
+	bool recovery_told;            /* since the last warning */
 };
 
 /* A success: the next failure starts a streak. */
@@ -56,10 +58,12 @@ void failstreak_reset(struct failstreak *fs);
 /* A success after a streak: writes into msg the line that says so
  * ("mirroring again after 14 failed attempts since 09:12"), for a log
  * whose last word on the account was its failure; returns its level,
- * LOG_LEVEL_NOTICE, or 0 (msg empty) when there is no streak. The streak
- * stays: whether the success lasts is the caller's to judge (then
- * failstreak_reset). */
-int failstreak_recovery(const struct failstreak *fs, char *msg, size_t msgsz,
+ * LOG_LEVEL_NOTICE, or 0 (msg empty) when there is no streak or it was
+ * told since the streak's last warning. The streak stays: whether the
+ * success lasts is the caller's to judge (then failstreak_reset). A
+ * flapping account thus says it once, and a failure that is a warning
+ * again (another kind, or an hour later) gets its own line of recovery. */
+int failstreak_recovery(struct failstreak *fs, char *msg, size_t msgsz,
                         time_t now);
 
 /* One more failure, whose text is why, retried in retry_s seconds; now_ms

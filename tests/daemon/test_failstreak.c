@@ -148,8 +148,11 @@ Test(failstreak, its_end_is_told)
 	             LOG_LEVEL_NOTICE);
 	cr_assert_str_eq(msg,
 	                 "mirroring again after 3 failed attempts since 09:12");
-	/* The streak stays until the caller resets it. */
+	/* The streak stays until the caller resets it, and its end is told
+	 * once: a failure at info level is not told to have ended. */
 	cr_assert_eq(note(&fs, REFUSED, 8, 3 * MIN), LOG_LEVEL_INFO);
+	cr_assert_eq(failstreak_recovery(&fs, msg, sizeof(msg), T0 + 650), 0);
+	cr_assert_str_eq(msg, "");
 	failstreak_reset(&fs);
 	cr_assert_eq(failstreak_recovery(&fs, msg, sizeof(msg), T0 + 700), 0);
 	note(&fs, REFUSED, 1, 10 * MIN);
@@ -157,4 +160,29 @@ Test(failstreak, its_end_is_told)
 	             LOG_LEVEL_NOTICE);
 	cr_assert_str_eq(msg, "mirroring again after 1 failed attempt since "
 	                      "2026-11-03 09:22");
+}
+
+/* A failure that is a warning again after a recovery was told (another
+ * kind of failure, or the hourly reminder) gets its own recovery line:
+ * a second disk full, told as a warning, had none (explore59). */
+Test(failstreak, a_warning_after_a_recovery_is_told_to_end_too)
+{
+	struct failstreak fs = {0};
+	note(&fs, REFUSED, 1, 0);
+	cr_assert_eq(failstreak_recovery(&fs, msg, sizeof(msg), T0 + 60),
+	             LOG_LEVEL_NOTICE);
+	cr_assert_eq(note(&fs, "cache: database or disk is full", 1, MIN),
+	             LOG_LEVEL_WARNING);
+	cr_assert_eq(failstreak_recovery(&fs, msg, sizeof(msg), T0 + 120),
+	             LOG_LEVEL_NOTICE);
+	cr_assert_str_eq(msg,
+	                 "mirroring again after 1 failed attempt since 09:13");
+	cr_assert_eq(note(&fs, "cache: database or disk is full", 2, 2 * MIN),
+	             LOG_LEVEL_INFO);
+	cr_assert_eq(failstreak_recovery(&fs, msg, sizeof(msg), T0 + 180), 0);
+	/* An hour on, the same failure is a warning once more. */
+	cr_assert_eq(note(&fs, "cache: database or disk is full", 4, 62 * MIN),
+	             LOG_LEVEL_WARNING);
+	cr_assert_eq(failstreak_recovery(&fs, msg, sizeof(msg), T0 + 3800),
+	             LOG_LEVEL_NOTICE);
 }
