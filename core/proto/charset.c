@@ -76,6 +76,23 @@ static const struct {
         {"unicode-1-1-utf-7", "UTF-7"},
 };
 
+/* The size of name's code unit: where iconv finds no character, the text
+ * goes on at the next unit, not the next byte, or every character after
+ * one bad unit of UTF-16 would be read out of step. */
+static size_t code_unit(const char *name)
+{
+	static const struct {
+		const char *prefix;
+		size_t unit;
+	} wide[] = {{"UTF-16", 2}, {"UTF16", 2}, {"UCS-2", 2}, {"UCS2", 2},
+	            {"UTF-32", 4}, {"UTF32", 4}, {"UCS-4", 4}, {"UCS4", 4}};
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (strncasecmp(name, wide[i].prefix, strlen(wide[i].prefix)) ==
+		    0)
+			return wide[i].unit;
+	return 1;
+}
+
 /* The iconv name for a MIME label; the label itself when not aliased.
  * Most mail says utf-8, which no alias matches: it is looked at first
  * (an envelope can hold dozens of encoded words). */
@@ -275,6 +292,8 @@ int imap4_charset_stream_open(struct imap4_charset_stream *cs,
 {
 	cs->cd = NULL;
 	cs->kind = K_AUTO;
+	cs->step = 1;
+	cs->shifts = false;
 	if (!label || !*label || strcasecmp(label, "us-ascii") == 0 ||
 	    strcasecmp(label, "ascii") == 0)
 		return 1;
@@ -291,6 +310,9 @@ int imap4_charset_stream_open(struct imap4_charset_stream *cs,
 		cs->kind = K_CP1252;
 		return 1;
 	}
+	cs->step = code_unit(name);
+	cs->shifts =
+	        strcasecmp(name, "UTF-7") == 0 || strcasecmp(name, "UTF7") == 0;
 	if ((cs->unit = unicode_unit(name)) != 0) {
 		cs->kind = K_UNICODE;
 		return 1;
@@ -396,9 +418,11 @@ static int replace_nuls(struct imap4_buf *out, size_t from)
 	return rc;
 }
 
-static int feed_iconv(iconv_t cd, struct imap4_buf *out, const char *bytes,
-                      size_t len, bool last, size_t *used)
+static int feed_iconv(const struct imap4_charset_stream *cs,
+                      struct imap4_buf *out, const char *bytes, size_t len,
+                      bool last, size_t *used)
 {
+	iconv_t cd = (iconv_t)cs->cd;
 	char *in = (char *)bytes;
 	size_t inleft = len, from = out->len;
 	int rc = 0;
@@ -420,11 +444,16 @@ static int feed_iconv(iconv_t cd, struct imap4_buf *out, const char *bytes,
 		if (errno == EINVAL && !last)
 			break; /* cut sequence: the rest comes next time */
 		/* EILSEQ, or a sequence the end of the text cuts short: one
-		 * replacement character, and go on after the byte. */
+		 * replacement character, and go on after the unit. In UTF-7
+		 * the bad byte ends the base64 run (RFC 2152: any character
+		 * outside base64 does), which iconv would not leave. */
 		if ((rc = imap4_utf8_put(out, 0xfffd)) < 0)
 			return rc;
-		in++;
-		inleft--;
+		size_t step = cs->step < inleft ? cs->step : inleft;
+		in += step;
+		inleft -= step;
+		if (cs->shifts)
+			iconv(cd, NULL, NULL, NULL, NULL);
 	}
 	*used = len - inleft;
 	return replace_nuls(out, from);
@@ -495,13 +524,12 @@ int imap4_charset_stream_feed(struct imap4_charset_stream *cs,
 		int rc = open_unicode(cs, in, len, last, &bom);
 		if (rc <= 0)
 			return rc;
-		rc = feed_iconv((iconv_t)cs->cd, out, in + bom, len - bom, last,
-		                used);
+		rc = feed_iconv(cs, out, in + bom, len - bom, last, used);
 		*used += bom;
 		return rc;
 	}
 	case K_ICONV:
-		return feed_iconv((iconv_t)cs->cd, out, in, len, last, used);
+		return feed_iconv(cs, out, in, len, last, used);
 	case K_CP1252:
 		*used = len;
 		return feed_bytes(out, p, len, K_CP1252);

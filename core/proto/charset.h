@@ -33,6 +33,8 @@ struct imap4_charset_stream {
 	int kind;
 	void *cd;    /* iconv_t, or NULL */
 	size_t unit; /* UTF-16 (2) or UTF-32 (4) before its order is known */
+	size_t step; /* bytes stepped over where iconv finds no character */
+	bool shifts; /* UTF-7: a bad byte ends a base64 run */
 };
 
 /* Prepares a stream for label (NULL or "" when the text has none: then, as

@@ -76,6 +76,9 @@ struct ctx {
 	 * (encoded_message()), whose body ends at its own end */
 	int base;
 	bool nested; /* in such a message */
+	/* in the parts of a multipart/alternative not shown: their
+	 * attachments' names alone are read (alternative()) */
+	bool names_only;
 	/* what the last scan() stopped at: the level of the boundary (-1:
 	 * the end of the message) and whether it closed its multipart */
 	int hit;
@@ -467,7 +470,8 @@ static int leaf_body(struct ctx *c, const struct fields *f,
 	/* an attachment is a file, whatever its type: its name is what a
 	 * search may look for, and decoding it would cost the most */
 	const struct span *disp = &f->f[F_DISP];
-	if (disp->p && imap4_mime_disposition_is_attachment(disp->p, disp->n))
+	if (c->names_only ||
+	    (disp->p && imap4_mime_disposition_is_attachment(disp->p, disp->n)))
 		return 0;
 	bool text = is(t->type, "text") ||
 	            (is(t->type, "message") &&
@@ -521,7 +525,7 @@ static size_t weight(const struct imap4_buf *out, size_t from, size_t max)
  * the start of the other candidate, len bytes long with its header. Its
  * text is written after the plain one's, then the shorter goes. */
 static int weigh_short_plain(struct ctx *c, unsigned depth, size_t mark,
-                      const char *other, size_t len)
+                             const char *other, size_t len, bool *taken)
 {
 	struct mime_sink *s = &c->sink;
 	struct imap4_buf *out = s->out;
@@ -554,6 +558,7 @@ static int weigh_short_plain(struct ctx *c, unsigned depth, size_t mark,
 		memmove(out->data + mark, t, n);
 		out->len = mark + n;
 		out->data[out->len] = '\0';
+		*taken = true;
 		return rc;
 	}
 	out->len = mid;
@@ -564,16 +569,41 @@ static int weigh_short_plain(struct ctx *c, unsigned depth, size_t mark,
 	return 0;
 }
 
+/* The names of the attachments in the parts of the multipart at level me
+ * from c->p on, but for the parts that start at shown or also_shown, whose
+ * names are in the text already. */
+static int names_of_parts(struct ctx *c, unsigned depth, int me,
+                          const char *shown, const char *also_shown)
+{
+	bool was = c->names_only;
+	int rc = 0;
+
+	c->names_only = true;
+	while (rc == 0 && c->hit == me && !c->hit_close) {
+		if (c->p == shown || c->p == also_shown) {
+			struct fields f;
+			parse_header(c, &f);
+			scan(c);
+		} else {
+			rc = entity(c, depth + 1, K_PART);
+		}
+	}
+	c->names_only = was;
+	return rc;
+}
+
 /* RFC 2046 5.1.4: the parts say the same thing, so only the one a reader
  * would show counts. Each part's header is read to rank it and its body
  * skipped; then the best is read again and decoded, and when it is a
  * short text/plain, the other candidate too (weigh_short_plain()). */
 static int alternative(struct ctx *c, unsigned depth, int me)
 {
-	const char *best = NULL, *other = NULL;
+	const char *first = c->p, *best = NULL, *other = NULL;
 	int best_rank = 0, other_rank = 0;
 	size_t other_len = 0;
 
+	if (c->names_only)
+		return names_of_parts(c, depth, me, NULL, NULL);
 	while (c->hit == me && !c->hit_close) {
 		const char *start = c->p;
 		struct fields f;
@@ -615,8 +645,20 @@ static int alternative(struct ctx *c, unsigned depth, int me)
 	}
 	c->p = best;
 	int rc = entity(c, depth + 1, K_PART);
+	bool other_shown = false;
 	if (rc == 0 && short_plain)
-		rc = weigh_short_plain(c, depth, mark, other, other_len);
+		rc = weigh_short_plain(c, depth, mark, other, other_len,
+		                       &other_shown);
+	if (rc == 0 && !c->sink.cut) {
+		/* Apple Mail puts the attachments of a message written in
+		 * rich text in the HTML branch alone: their names are
+		 * looked for in the parts not shown as well */
+		c->p = first;
+		c->hit = me;
+		c->hit_close = false;
+		rc = names_of_parts(c, depth, me, best,
+		                    other_shown ? other : NULL);
+	}
 	c->p = p;
 	c->hit = hit;
 	c->hit_close = hit_close;
@@ -678,7 +720,7 @@ static int encoded_message(struct ctx *c, const struct fields *f,
 	struct imap4_buf msg;
 	int rc;
 
-	if (c->nested || c->sink.cut)
+	if (c->nested || c->names_only || c->sink.cut)
 		return leaf_body(c, f, t, body, body_end);
 	if ((rc = named_message(c, f)) != 0)
 		return rc;
@@ -715,7 +757,7 @@ static int entity(struct ctx *c, unsigned depth, enum kind kind)
 	int rc;
 
 	parse_header(c, &f);
-	if (kind == K_MESSAGE) {
+	if (kind == K_MESSAGE && !c->names_only) {
 		imap4_mime_sink_part(&c->sink);
 		if (f.f[F_FROM].p &&
 		    (rc = header_line(c, "From: ", f.f[F_FROM])) != 0)

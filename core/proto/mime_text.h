@@ -6,7 +6,8 @@
  * (transfer encoding and charset decoded, HTML reduced to text,
  * format=flowed unwrapped), of a multipart/alternative only the best part
  * (text/plain, else text/html, else the first; a text/plain part that is
- * empty or much shorter than the HTML's text gives way to it), the
+ * empty or much shorter than the HTML's text gives way to it) and the
+ * names of the attachments in the others, the
  * From and Subject of attached messages (also when sent in base64), and
  * the file name of every attachment and every non-text part, whose
  * content is skipped, not decoded. Parts are separated by a blank line;

@@ -134,6 +134,41 @@ Test(mime_text, utf16_and_utf32_without_a_mark_are_big_endian)
 	imap4_buf_clear(&b);
 }
 
+/* explore66: one unit that is no character (an unpaired surrogate)
+ * stepped back into the text a byte at a time, and every UTF-16 character
+ * after it was read out of step; a bad byte in UTF-7 left iconv in base64
+ * for the rest of the part. */
+static void expect_after_a_bad_unit(const char *charset, const char *base64,
+                                    const char *want)
+{
+	char msg[512];
+	snprintf(msg, sizeof(msg),
+	         "Content-Type: text/plain; charset=%s\r\n"
+	         "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n",
+	         charset, base64);
+	expect(msg, want);
+}
+
+Test(mime_text, text_goes_on_after_a_unit_that_is_no_character)
+{
+	expect_after_a_bad_unit(
+	        "utf-16le",
+	        "YgBlAGYAbwByAGUAIAAA2CAAYQBmAHQAZQByACAAdwBvAHIAZABzAA==",
+	        "before \xef\xbf\xbd after words");
+	expect_after_a_bad_unit(
+	        "utf-16",
+	        "/v8AYgBlAGYAbwByAGUAINwAACAAYQBmAHQAZQByACAAdwBvAHIAZABz",
+	        "before \xef\xbf\xbd after words");
+	expect_after_a_bad_unit("utf-32le",
+	                        "YgAAAGUAAABmAAAAbwAAAHIAAABlAAAAIAAAAP///"
+	                        "38gAAAAYQAAAGYAAAB0AAAAZQAAAHIAAAAgAAAAdwAAAG8"
+	                        "AAAByAAAAZAAAAHMAAAA=",
+	                        "before \xef\xbf\xbd after words");
+	expect("Content-Type: text/plain; charset=utf-7\r\n\r\n"
+	       "+AOk- +ZZZ!- after words\r\n",
+	       "\xc3\xa9 \xe6\x96\x96\xef\xbf\xbd- after words");
+}
+
 /* explore46: an image or a form field between two words glued them into
  * one, which no search found. */
 Test(mime_text, an_image_between_words_keeps_them_apart)
@@ -279,6 +314,46 @@ Test(mime_text, alternative_prefers_plain)
 	       "--a\r\nContent-Type: text/x-other\r\n\r\nsecond\r\n"
 	       "--a--\r\n",
 	       "first");
+}
+
+/* explore66: Apple Mail sends a message written in rich text with its
+ * attachment in the HTML branch alone. The plain part is shown, and the
+ * attachment's name, which a search looks for, was nowhere. Parts not
+ * shown give their attachments' names, not their text. */
+Test(mime_text, attachments_of_the_alternative_not_shown_are_named)
+{
+	expect("Content-Type: multipart/alternative; boundary=alt\r\n\r\n"
+	       "--alt\r\n"
+	       "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+	       "Please sign the contract.\r\n"
+	       "--alt\r\n"
+	       "Content-Type: multipart/mixed; boundary=mix\r\n\r\n"
+	       "--mix\r\n"
+	       "Content-Type: text/html\r\n\r\n"
+	       "<p>Please sign the <b>contract</b>.</p>\r\n"
+	       "--mix\r\n"
+	       "Content-Type: application/pdf; name=Contract2024.pdf\r\n"
+	       "Content-Disposition: inline; filename=Contract2024.pdf\r\n"
+	       "Content-Transfer-Encoding: base64\r\n\r\n"
+	       "JVBERi0xLjQK\r\n"
+	       "--mix\r\n"
+	       "Content-Type: text/html\r\n\r\n"
+	       "<p>Thanks</p>\r\n"
+	       "--mix--\r\n"
+	       "--alt--\r\n",
+	       "Please sign the contract.\n\nContract2024.pdf");
+	/* the HTML shown (no plain part): a calendar's file name after it;
+	 * a forwarded message in the part not shown gives no text */
+	expect("Content-Type: multipart/alternative; boundary=a\r\n\r\n"
+	       "--a\r\nContent-Type: text/html\r\n\r\n<div>the html</div>\r\n"
+	       "--a\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n"
+	       "--m\r\nContent-Type: text/calendar; name=invite.ics\r\n\r\n"
+	       "BEGIN:VCALENDAR\r\n"
+	       "--m\r\nContent-Type: message/rfc822\r\n\r\n"
+	       "Subject: hidden\r\n\r\nhidden text\r\n"
+	       "--m--\r\n"
+	       "--a--\r\n",
+	       "the html\n\ninvite.ics");
 }
 
 Test(mime_text, alternative_inside_mixed)
