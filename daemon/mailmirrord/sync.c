@@ -1261,6 +1261,14 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 			                        (c->live || c->announce_known)
 			                ? moved_epoch(c, b, info.uidvalidity)
 			                : 0;
+		/* A mailbox the cache held, whose server numbered its
+		 * messages anew (an index rebuilt, a restore): what it holds
+		 * now came before, as at a first sync (explore64: 736 old
+		 * messages were announced); new mail is above its UIDNEXT,
+		 * or, without one, waits for the next look. */
+		if (own && st.uidvalidity && !own->moved_uidnext)
+			own->moved_uidnext =
+			        info.uidnext ? info.uidnext : UINT32_MAX;
 		if (st.uidvalidity) {
 			log_notice(c->conf->name, b->name,
 			           "UIDVALIDITY changed (%u -> %u): refetching",

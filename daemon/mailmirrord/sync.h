@@ -47,7 +47,8 @@ struct sync_box {
 	                        bodies are configured) */
 	bool unlisted;       /* the last LIST left it out, STATUS found it */
 	/* Its UIDVALIDITY became one another mailbox had, cached up to this
-	 * UIDNEXT (sync.c moved_epoch); 0: none */
+	 * UIDNEXT (sync.c moved_epoch), or changed to one of its own with
+	 * this UIDNEXT: below it is no new mail; 0: none */
 	uint32_t moved_uidnext;
 	bool shut;           /* its last look failed (EXAMINE or STATUS
 	                        refused, a batch refused): news of it cannot

@@ -1571,6 +1571,40 @@ Test(daemon, on_new_mail_skips_messages_fetched_again, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore64: a polled mailbox whose server numbered it anew (Dovecot's
+ * index rebuilt) was fetched again while the daemon ran, and on_new_mail
+ * announced every old message. What it holds then came before, as at a
+ * first sync; what arrives after is new. */
+Test(daemon, on_new_mail_skips_a_mailbox_numbered_anew, .timeout = 120)
+{
+	struct fixture f;
+	char dir[] = "/tmp/mm-hook.XXXXXX";
+	setup_hooked(&f, dir, "dm_huv", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_huv dm_huv/p"), 0);
+	cr_assert_eq(sh(CTL " fill dm_huv/p 2 17"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	const char *in_p = "SELECT count(*) FROM messages m JOIN mailboxes b "
+	                   "ON b.id = m.mailbox_id WHERE b.name = 'dm_huv/p'";
+	long before = cache_count_until(&f, in_p, 2, 10);
+	cr_assert_eq(sh(CTL " recreate dm_huv/p"), 0);
+	cr_assert_eq(sh(CTL " fill dm_huv/p 3 18"), 0);
+	/* The poll (10 s) finds the new UIDVALIDITY and fetches all. */
+	long anew = cache_count_until(&f, in_p, 3, 25);
+	cr_assert_eq(sh(CTL " append dm_huv/p 'after the renumbering'"), 0);
+	bool seen = hooked(dir, "^dm_huv/p|4$");
+	usleep(500000);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(before, 2);
+	cr_assert_eq(anew, 3);
+	cr_assert(seen, "no hook for the message after the renumbering");
+	cr_assert_eq(sh_number("grep -c . %s/hook.log", dir), 1,
+	             "hooks ran for the messages of the new numbering");
+	assert_converged(&f, 0);
+	sh("rm -rf %s", dir);
+	teardown(&f);
+}
+
 /* Nobody waits for the command: its failure reaches the daemon's log
  * through the shell that ran it, as a warning of the account and mailbox. */
 static int wait_grep(const struct fixture *f, const char *what)
