@@ -1,7 +1,7 @@
 /* conn.c - connect and authenticate an account; see conn.h. */
 #include "mailmirrord/conn.h"
 
-#include "mailmirrord/childenv.h"
+#include "mailmirrord/child.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/redact.h"
 #include "mailmirrord/secret_echo.h"
@@ -370,7 +370,7 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		if (tunnel_stderr_start(&said, acct->name, tunnel_level) == 0)
 			o.stderr_fd = said;
 		/* Out of memory, NULL: the command gets all of environ. */
-		char **env = childenv_new(NULL, 0);
+		char **env = child_environ_new(NULL, 0);
 		o.stream_envp = env;
 		rc = imap4_open_stream(&h, acct->tunnel, &o);
 		free(env);

@@ -1,18 +1,19 @@
 /* hook.c - the on_new_mail command; see hook.h. */
 #include "mailmirrord/hook.h"
 
-#include "mailmirrord/childenv.h"
+#include "mailmirrord/child.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <spawn.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,7 +21,9 @@
 #define HOOK_FIELD_MAX 1024
 
 /* Run by /bin/sh -c with MM_HOOK and MM_LOG_HEAD in the environment; the
- * command sees neither MM_LOG_HEAD nor our stderr. */
+ * command sees neither MM_LOG_HEAD nor our stderr. The shell waits for the
+ * command and reports a failure on the log's fd, in the log's form (the
+ * head we made): we only reap the shell. */
 static const char HOOK_SCRIPT[] =
         "h=$MM_LOG_HEAD; unset MM_LOG_HEAD\n"
         "{ /bin/sh -c \"$MM_HOOK\" </dev/null >/dev/null 2>&1; s=$?\n"
@@ -34,7 +37,7 @@ static const char HOOK_SCRIPT[] =
         "\"$h\" $((s - 128)) >&2; else\n"
         "printf '%son_new_mail: the command failed with exit status %d\\n' "
         "\"$h\" \"$s\" >&2; fi ;;\n"
-        "esac; } &\n";
+        "esac; }\n";
 
 /* "NAME=value" with value made printable and capped. */
 static char *env_entry(const char *name, const char *value)
@@ -46,6 +49,114 @@ static char *env_entry(const char *name, const char *value)
 	if (asprintf(&e, "%s=%s", name, clean) < 0)
 		return NULL;
 	return e;
+}
+
+/* ---- the runs under way, for the whole process */
+
+struct run {
+	pid_t pid; /* the helper shell, leader of the run's group */
+	int64_t started_ms, stopped_ms;
+	char *account, *mailbox; /* for the log */
+};
+
+static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct run running[HOOK_RUNNING_MAX];
+static size_t n_running;
+static bool told_full;
+
+static void run_forget(size_t i)
+{
+	free(running[i].account);
+	free(running[i].mailbox);
+	running[i] = running[--n_running];
+	told_full = false;
+}
+
+/* Test switch: MAILMIRROR_HOOK_TIMEOUT_MS=N in the environment stops runs
+ * after N ms instead of HOOK_TIMEOUT_MS, so that a test of it need not
+ * wait five minutes. Called with running_lock held. */
+static int64_t timeout_ms(void)
+{
+	static int64_t ms = -1;
+	if (ms < 0) {
+		const char *e = getenv("MAILMIRROR_HOOK_TIMEOUT_MS");
+		long long v = e && *e ? strtoll(e, NULL, 10) : 0;
+		ms = v > 0 ? (int64_t)v : HOOK_TIMEOUT_MS;
+	}
+	return ms;
+}
+
+/* Reaps the runs that ended, and stops those past their time: the group
+ * gets SIGTERM, then SIGKILL HOOK_KILL_GRACE_MS later. Called with
+ * running_lock held. */
+static void tend_locked(int64_t now)
+{
+	int64_t limit = timeout_ms();
+	for (size_t i = 0; i < n_running;) {
+		struct run *r = &running[i];
+		int status;
+		pid_t got = waitpid(r->pid, &status, WNOHANG);
+		if (got == r->pid || (got < 0 && errno == ECHILD)) {
+			run_forget(i);
+			continue;
+		}
+		if (!r->stopped_ms && now - r->started_ms >= limit) {
+			log_warning(r->account, r->mailbox,
+			            "on_new_mail: the command still runs after "
+			            "%" PRId64 " s: stopping it",
+			            limit / 1000);
+			kill(-r->pid, SIGTERM);
+			r->stopped_ms = now;
+		} else if (r->stopped_ms &&
+		           now - r->stopped_ms >= HOOK_KILL_GRACE_MS) {
+			kill(-r->pid, SIGKILL);
+		}
+		i++;
+	}
+}
+
+void hook_tend(void)
+{
+	pthread_mutex_lock(&running_lock);
+	if (n_running)
+		tend_locked(mono_ms());
+	pthread_mutex_unlock(&running_lock);
+}
+
+static void running_add(pid_t pid, const char *account, const char *mailbox)
+{
+	pthread_mutex_lock(&running_lock);
+	struct run *r = &running[n_running++]; /* room was made: has_room */
+	*r = (struct run){.pid = pid, .started_ms = mono_ms()};
+	r->account = strdup(account);
+	r->mailbox = mailbox ? strdup(mailbox) : NULL;
+	pthread_mutex_unlock(&running_lock);
+}
+
+/* Whether a run may start: fewer than HOOK_RUNNING_MAX under way. When
+ * not, says so once until one ends. */
+static bool has_room(const struct conf_account *acct, const char *mailbox,
+                     size_t messages)
+{
+	pthread_mutex_lock(&running_lock);
+	int64_t now = mono_ms();
+	tend_locked(now);
+	bool room = n_running < HOOK_RUNNING_MAX;
+	if (!room && !told_full) {
+		int64_t oldest = now;
+		for (size_t i = 0; i < n_running; i++)
+			if (running[i].started_ms < oldest)
+				oldest = running[i].started_ms;
+		log_warning(acct->name, mailbox,
+		            "on_new_mail: %d commands still run (the oldest "
+		            "for %" PRId64 " s): none starts for %zu new "
+		            "message%s, nor until one ends",
+		            HOOK_RUNNING_MAX, (now - oldest) / 1000, messages,
+		            messages == 1 ? "" : "s");
+		told_full = true;
+	}
+	pthread_mutex_unlock(&running_lock);
+	return room;
 }
 
 /* One run of the command, for row, standing for count messages. */
@@ -64,11 +175,11 @@ static void run_hook(const struct conf_account *acct, const char *mailbox,
 	const char *names[] = {"MM_HOOK",    "MM_LOG_HEAD", "MM_ACCOUNT",
 	                       "MM_MAILBOX", "MM_UID",      "MM_FROM",
 	                       "MM_SUBJECT", "MM_DATE",     "MM_MESSAGE_ID",
-	                       "MM_COUNT"};
-	const char *values[] = {acct->on_new_mail, head,        acct->name,
-	                        mailbox,           uid,         row->from,
-	                        row->subject,      date,        row->message_id,
-	                        n};
+	                       "MM_FLAGS",   "MM_COUNT"};
+	const char *values[] = {acct->on_new_mail, head, acct->name,
+	                        mailbox,           uid,  row->from,
+	                        row->subject,      date, row->message_id,
+	                        row->flags,        n};
 	enum { NFIELDS = sizeof(names) / sizeof(names[0]) };
 
 	char **env = NULL;
@@ -85,30 +196,16 @@ static void run_hook(const struct conf_account *acct, const char *mailbox,
 		if (!own[i])
 			goto fail;
 	}
-	if ((env = childenv_new(own, NFIELDS)) == NULL)
+	if ((env = child_environ_new(own, NFIELDS)) == NULL)
 		goto fail;
 
-	/* The helper shell backgrounds the hook and exits: we reap it at
-	 * once, init adopts the hook. The background shell waits for the
-	 * command and reports a failure on the log's fd, in the log's form
-	 * (the head we made), since nobody else ever sees its exit status. */
-	char *argv[] = {"/bin/sh", "-c", (char *)HOOK_SCRIPT, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (log_fd_get() != 2)
-		posix_spawn_file_actions_adddup2(&fa, log_fd_get(), 2);
 	pid_t pid;
-	int err = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	if (err) {
+	int err = child_spawn_sh(&pid, HOOK_SCRIPT, env, -1, log_fd_get());
+	if (err)
 		log_warning(acct->name, mailbox,
 		            "on_new_mail: cannot start: %s", strerror(err));
-	} else {
-		int status;
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
+	else
+		running_add(pid, acct->name, mailbox);
 	for (size_t i = 0; i < NFIELDS; i++)
 		free(own[i]);
 	free(env);
@@ -143,16 +240,47 @@ static size_t take_runs(size_t n)
 	return got;
 }
 
-void hook_new_mail(const struct conf_account *acct, const char *mailbox,
-                   const struct store_msg *const *rows, size_t n)
+/* Whether flags (space-separated) hold \Seen, in any case (RFC 3501
+ * 9: flags are case-insensitive). */
+static bool seen(const char *flags)
 {
-	if (!acct->on_new_mail || n == 0)
+	for (const char *p = flags ? flags : ""; *p;) {
+		size_t n = strcspn(p, " ");
+		if (n == 5 && strncasecmp(p, "\\Seen", 5) == 0)
+			return true;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+void hook_new_mail(const struct conf_account *acct, const char *mailbox,
+                   const struct store_msg *const *all, size_t n_all)
+{
+	if (!acct->on_new_mail || n_all == 0)
 		return;
-	size_t got = take_runs(n);
+	/* Mail that arrives read (sent by the user, moved in after it was
+	 * read) is no new mail (explore64). */
+	const struct store_msg **rows = malloc(n_all * sizeof(*rows));
+	if (!rows) {
+		log_warning(acct->name, mailbox, "on_new_mail: out of memory");
+		return;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < n_all; i++)
+		if (!seen(all[i]->flags))
+			rows[n++] = all[i];
+	size_t got = n ? take_runs(n) : 0;
 	/* Short of a run each, the last run stands for the rest. */
 	size_t each = got == n ? n : got > 0 ? got - 1 : 0;
-	for (size_t i = 0; i < each; i++)
-		run_hook(acct, mailbox, rows[i], 1);
-	if (each < n)
-		run_hook(acct, mailbox, rows[n - 1], n - each);
+	for (size_t i = 0; i < n; i++) {
+		bool last = i + 1 == n;
+		if (i >= each && !last)
+			continue;
+		size_t count = i < each ? 1 : n - each;
+		if (!has_room(acct, mailbox, count))
+			break;
+		run_hook(acct, mailbox, rows[i], count);
+	}
+	free(rows);
 }

@@ -1,19 +1,24 @@
 /* hook.h - the on_new_mail command.
  *
- * For each message that arrives while a mailbox is watched, the account's
- * on_new_mail command runs through /bin/sh with the message's fields in its
- * environment (MM_ACCOUNT, MM_MAILBOX, MM_UID, MM_FROM, MM_SUBJECT,
- * MM_DATE, MM_MESSAGE_ID). The fields are server text: they are passed only
- * as environment values, never spliced into the command line, and control
- * characters are replaced first (a subject cannot inject a shell command or
- * a terminal escape).
+ * For each message that arrives while a mailbox is watched, unread (one
+ * that arrives \Seen, mail the user sent or moved in, is no new mail), the
+ * account's on_new_mail command runs through /bin/sh with the message's
+ * fields in its environment (MM_ACCOUNT, MM_MAILBOX, MM_UID, MM_FROM,
+ * MM_SUBJECT, MM_DATE, MM_MESSAGE_ID, MM_FLAGS). The fields are server
+ * text: they are passed only as environment values, never spliced into the
+ * command line, and control characters are replaced first (a subject
+ * cannot inject a shell command or a terminal escape).
  *
- * The command runs detached: it never delays the sync and is not waited
- * for; a helper shell started with posix_spawn backgrounds it and exits at
- * once, so no zombie is left and no fork() runs in our threaded process.
- * The backgrounded shell waits for the command and, when it fails, writes
- * one warning line to our log fd in the log's own form (log_head): nobody
- * else ever sees that exit status.
+ * The command never delays the sync: a helper shell started with
+ * posix_spawn (no fork() in our threaded process) runs it, waits for it
+ * and, when it fails, writes one warning line to our log fd in the log's
+ * own form (log_head): nobody else ever sees that exit status. The daemon
+ * keeps the helper shells of the runs under way, HOOK_RUNNING_MAX at most:
+ * while that many run, mail starts none (said once until one ends), and a
+ * run still going after HOOK_TIMEOUT_MS is stopped. A hook hung on a dead
+ * D-Bus used to leave one process more for each message that came
+ * (explore64: 52 in 30 s). They are reaped as runs start and at every
+ * hook_tend().
  *
  * A burst of mail starts a bounded number of commands. Runs come from a
  * budget of the whole process: HOOK_RUNS_PER_BATCH at most, refilled at
@@ -21,9 +26,9 @@
  * together) get a run each when the budget covers them; otherwise all but
  * the last run it gives are of one message, and that last run stands for
  * the rest, for the last of them, with MM_COUNT saying how many messages
- * (1 in every other run). An empty budget still gives a batch that run. A mailing list's
- * burst of 300 messages used to start 300 shells at once, and 150 messages
- * arriving 20 ms apart kept 71 running.
+ * (1 in every other run). An empty budget still gives a batch that run. A
+ * mailing list's burst of 300 messages used to start 300 shells at once, and
+ * 150 messages arriving 20 ms apart kept 71 running.
  */
 #ifndef MAILMIRRORD_HOOK_H
 #define MAILMIRRORD_HOOK_H
@@ -33,6 +38,9 @@
 
 #define HOOK_RUNS_PER_BATCH  10
 #define HOOK_RUNS_PER_SECOND 1
+#define HOOK_RUNNING_MAX     8
+#define HOOK_TIMEOUT_MS      ((int64_t)300 * 1000)
+#define HOOK_KILL_GRACE_MS   ((int64_t)10 * 1000)
 
 /* Starts acct->on_new_mail for the n messages of rows, which arrived
  * together in mailbox (a no-op when no command is configured). Failures
@@ -40,5 +48,9 @@
  * mirror. */
 void hook_new_mail(const struct conf_account *acct, const char *mailbox,
                    const struct store_msg *const *rows, size_t n);
+
+/* Reaps the runs that ended and stops those that ran too long; the
+ * supervisor calls it at every tick. Thread-safe. */
+void hook_tend(void);
 
 #endif

@@ -17,6 +17,7 @@
 #include "mailmirrord/config.h"
 #include "mailmirrord/conngate.h"
 #include "mailmirrord/fdlimit.h"
+#include "mailmirrord/hook.h"
 #include "mailmirrord/indexer.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
@@ -1057,6 +1058,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		check_resume(&r, &asleep);
+		hook_tend();
 		report(&r, mono_ms() < grace_until);
 		if (mono_ms() >= next_compact)
 			next_compact =

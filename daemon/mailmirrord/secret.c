@@ -1,6 +1,6 @@
 /* secret.c - passwords and tokens from the config, a file or a command. */
 #include "mailmirrord/secret.h"
-#include "mailmirrord/childenv.h"
+#include "mailmirrord/child.h"
 #include "mailmirrord/config.h"
 #include "mailmirrord/linelog.h"
 #include "mailmirrord/log.h"
@@ -204,51 +204,6 @@ out:
 }
 
 /* ------------------------------------------------------------- commands */
-
-static int spawn_shell(pid_t *pid, const char *command, int outfd, int errfd)
-{
-	char *argv[] = {"sh", "-c", (char *)command, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
-	int rc;
-
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-		return rc;
-	if ((rc = posix_spawnattr_init(&attr)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return rc;
-	}
-	sigemptyset(&none);
-	sigfillset(&all);
-	/* The daemon blocks or ignores signals for its own threads (SIGPIPE,
-	 * SIGHUP, SIGTERM); the command must start with the defaults, and
-	 * in a group of its own so that a timeout reaches its children. */
-	rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (rc == 0)
-		rc = posix_spawn_file_actions_adddup2(&fa, outfd, 1);
-	if (rc == 0)
-		rc = posix_spawn_file_actions_adddup2(&fa, errfd, 2);
-	if (rc == 0)
-		rc = posix_spawnattr_setflags(
-		        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-		                       POSIX_SPAWN_SETSIGDEF);
-	if (rc == 0)
-		rc = posix_spawnattr_setpgroup(&attr, 0);
-	if (rc == 0)
-		rc = posix_spawnattr_setsigmask(&attr, &none);
-	if (rc == 0)
-		rc = posix_spawnattr_setsigdefault(&attr, &all);
-	char **env = childenv_new(NULL, 0);
-	if (env == NULL && rc == 0)
-		rc = ENOMEM;
-	if (rc == 0)
-		rc = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, env);
-	free(env);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	return rc;
-}
 
 /* Reaps pid, waiting until deadline; then kills its group and reaps it.
  * Returns the wait status, or -1 when it had to be killed. */
@@ -456,7 +411,7 @@ static int from_command(struct secret *out, const char *account,
 		close(outp[1]);
 		goto pipe_failed;
 	}
-	rc = spawn_shell(&r->pid, command, outp[1], errp[1]);
+	rc = child_spawn_sh(&r->pid, command, NULL, outp[1], errp[1]);
 	close(outp[1]);
 	close(errp[1]);
 	r->fd[0] = outp[0];

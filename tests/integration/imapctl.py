@@ -7,7 +7,7 @@ exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
 
   imapctl.py create NAME...            imapctl.py delete NAME...
   imapctl.py rename OLD NEW            imapctl.py recreate NAME
-  imapctl.py fill NAME COUNT [SEED]    imapctl.py append NAME SUBJECT
+  imapctl.py fill NAME COUNT [SEED]    imapctl.py append NAME SUBJECT [FLAGS]
   imapctl.py append-wide NAME COUNT    (a message to COUNT recipients)
   imapctl.py append-big NAME KIB       (a message of about KIB KiB of text)
   imapctl.py store NAME UIDSET OP FLAGS    (OP: +FLAGS -FLAGS FLAGS)
@@ -392,7 +392,8 @@ def main(argv):
     elif cmd == "append":
         msg = (f"From: Tester <t@example.com>\r\nSubject: {args[1]}\r\n"
                f"Message-ID: <{time.time()}@example.com>\r\n\r\nhello\r\n")
-        check(m.append(q(args[0]), None, None, msg.encode()), "APPEND")
+        flags = args[2] if len(args) > 2 else None
+        check(m.append(q(args[0]), flags, None, msg.encode()), "APPEND")
     elif cmd == "append-big":
         # a message of about KIB KiB of text lines, numbered
         lines = "".join(f"line {i:07d} of a long message, to be read whole\r\n"

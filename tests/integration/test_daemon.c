@@ -1605,6 +1605,90 @@ Test(daemon, on_new_mail_skips_a_mailbox_numbered_anew, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore64: mail that arrives read (sent by the user, moved in after it
+ * was read) started the command like new mail, which could not tell it:
+ * it starts none, and the flags of the rest are in MM_FLAGS. */
+Test(daemon, on_new_mail_skips_mail_that_arrives_read, .timeout = 120)
+{
+	struct fixture f;
+	char dir[] = "/tmp/mm-hook.XXXXXX";
+	char extra[512];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(extra, sizeof(extra),
+	         "on_new_mail = \"printf '%%s|%%s\\\\n' \\\"$MM_UID\\\" "
+	         "\\\"$MM_FLAGS\\\" >> %s/hook.log\";",
+	         dir);
+	setup(&f, "dm_hks", extra);
+	cr_assert_eq(sh(CTL " create dm_hks"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(sh(CTL " append dm_hks 'sent by me' '(\\Seen)'"), 0);
+	cr_assert_eq(sh(CTL " append dm_hks 'for me' '(\\Flagged $Work)'"), 0);
+	bool seen = hooked(dir, "^2|");
+	usleep(500000);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert(seen, "no hook for the unread message");
+	cr_assert_eq(sh("grep '^2|' %s/hook.log | grep -qF '$Work' && "
+	                "grep '^2|' %s/hook.log | grep -qF '\\Flagged'",
+	                dir, dir),
+	             0, "MM_FLAGS is not the message's flags");
+	cr_assert_eq(sh_number("grep -c . %s/hook.log", dir), 1,
+	             "a hook ran for the message that arrived read");
+	sh("rm -rf %s", dir);
+	teardown(&f);
+}
+
+/* The number of processes whose parent is pid. */
+static long children_of(pid_t pid)
+{
+	return sh_number("ps -o pid= --ppid %d | wc -l", (int)pid);
+}
+
+/* explore64: a command that hangs (a notifier waiting on a dead D-Bus)
+ * left one process more for each message that came. Eight run at most;
+ * while they do, mail starts none (said once), and a run that goes on
+ * too long is stopped. */
+Test(daemon, on_new_mail_commands_that_hang_are_bounded, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_hkh", "on_new_mail = \"exec sleep 617\";");
+	cr_assert_eq(sh(CTL " create dm_hkh"), 0);
+	cr_assert_eq(setenv("MAILMIRROR_HOOK_TIMEOUT_MS", "4000", 1), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	/* Unread, one at a time (fill's messages are read at random). */
+	cr_assert_eq(sh("for i in 1 2 3 4 5 6 7 8 9 10; do " CTL
+	                " append dm_hkh m$i || exit 1; done"),
+	             0);
+	long most = 0;
+	for (int i = 0; i < 50 && most < 8; i++) {
+		long now = children_of(pid);
+		most = now > most ? now : most;
+		usleep(100000);
+	}
+	cr_assert_eq(sh(CTL " append dm_hkh 'one more'"), 0);
+	sleep(1);
+	long later = children_of(pid);
+	/* Stopped after 4 s, at the supervisor's next tick. */
+	long left = later;
+	for (int i = 0; i < 150 && left > 0; i++) {
+		usleep(100000);
+		left = children_of(pid);
+	}
+	cr_assert_eq(stop_daemon(pid), 0);
+	sh("pkill -f 'sleep 617'");
+	cr_assert_eq(most, 8, "%ld commands ran at once", most);
+	cr_assert_leq(later, 8);
+	cr_assert_eq(left, 0, "%ld commands were not stopped", left);
+	cr_assert_eq(
+	        sh("grep -q 'on_new_mail: 8 commands still run' %s/log", f.dir),
+	        0, "the commands that could not start were not told");
+	cr_assert_eq(
+	        sh("grep -q 'still runs after 4 s: stopping it' %s/log", f.dir),
+	        0, "the stopped commands were not told");
+	teardown(&f);
+}
+
 /* Nobody waits for the command: its failure reaches the daemon's log
  * through the shell that ran it, as a warning of the account and mailbox. */
 static int wait_grep(const struct fixture *f, const char *what)

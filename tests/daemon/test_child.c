@@ -1,5 +1,5 @@
-/* test_childenv.c - what the daemon's commands inherit (childenv.c). */
-#include "mailmirrord/childenv.h"
+/* test_child.c - what the daemon's commands inherit (child.c). */
+#include "mailmirrord/child.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -24,7 +24,7 @@ static bool has_name(char **env, const char *name)
 
 /* systemd's variables speak for the service and MM_ ones are the hook's
  * to set: neither passes; the rest does, and ours come last. */
-Test(childenv, the_daemons_own_variables_stay_behind)
+Test(child, the_daemons_own_variables_stay_behind)
 {
 	cr_assert_eq(setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1), 0);
 	cr_assert_eq(setenv("WATCHDOG_USEC", "30000000", 1), 0);
@@ -34,7 +34,7 @@ Test(childenv, the_daemons_own_variables_stay_behind)
 	cr_assert_eq(setenv("NOTIFY_SOCKETS_ARE_FINE", "x", 1), 0);
 	char *own[] = {"MM_SUBJECT=real", "MM_UID=7"};
 
-	char **env = childenv_new(own, 2);
+	char **env = child_environ_new(own, 2);
 	cr_assert_not_null(env);
 	cr_assert(has(env, "KEEP_ME=1"));
 	cr_assert(has(env, "NOTIFY_SOCKETS_ARE_FINE=x"));
@@ -50,7 +50,7 @@ Test(childenv, the_daemons_own_variables_stay_behind)
 	cr_assert_str_eq(env[n - 1], "MM_UID=7");
 	free(env);
 
-	env = childenv_new(NULL, 0);
+	env = child_environ_new(NULL, 0);
 	cr_assert_not_null(env);
 	cr_assert(has(env, "KEEP_ME=1"));
 	cr_assert(!has_name(env, "MM_SUBJECT"));
