@@ -762,7 +762,15 @@ static int live(struct worker *w)
 			 * or NOOP would sit on it until the next poll. A
 			 * server that reports a change at every command
 			 * still lets us wait now and then. */
-			if (news_pending(w, watched) && quick < QUICK_RESYNCS) {
+			/* A look at another mailbox (the EXAMINE that asks
+			 * whether a refused one exists) may have unselected
+			 * the watched one: an IDLE then hears nothing of it
+			 * (explore62). sync_dirty() selects it again. */
+			bool unselected = w->sync.selected != watched;
+			if (unselected) {
+				w->sync.sel_dirty = true;
+			} else if (news_pending(w, watched) &&
+			           quick < QUICK_RESYNCS) {
 				quick++;
 			} else {
 				quick = 0;

@@ -582,6 +582,34 @@ Test(daemon, live_mailbox_changes_follow_at_the_next_poll, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore62: Dovecot keeps listing a deleted parent that has children,
+ * and refuses STATUS and EXAMINE of it with a bare NO. The look at it
+ * that NOTIFY's catch-up made unselected the watched mailbox, and the
+ * daemon went into IDLE with nothing selected: no news of it until the
+ * next poll. */
+Test(daemon, a_refused_parent_leaves_the_watched_mailbox_selected,
+     .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_rpar", "dm_rpar*", "poll_interval = 3600;");
+	cr_assert_eq(sh(CTL " create dm_rpar dm_rpar/Par dm_rpar/Par/Kid"), 0);
+	cr_assert_eq(sh(CTL " fill dm_rpar/Par 1 3 && " CTL
+	                    " fill dm_rpar/Par/Kid 1 4"),
+	             0);
+	cr_assert_eq(sh(CTL " delete dm_rpar/Par"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(sh(CTL " append dm_rpar 'pushed'"), 0);
+	long got = cache_count_until(&f,
+	                             "SELECT count(*) FROM messages m JOIN "
+	                             "mailboxes b ON b.id = m.mailbox_id "
+	                             "WHERE b.name = 'dm_rpar'",
+	                             1, 15);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(got, 1, "the watched mailbox's news did not come");
+	teardown(&f);
+}
+
 /* A poll whose STATUS shows no change still says when the mailbox was
  * last known equal to the server: mailmirror status' SYNCED stood still. */
 Test(daemon, an_unchanged_poll_marks_the_mailbox_synced, .timeout = 120)
