@@ -97,10 +97,15 @@ static int close_group(struct imap4_buf *b, size_t named, bool tree)
 	return imap4_buf_putc(b, ')') < 0 ? -1 : put_events(b, tree);
 }
 
-static bool is_ascii(const char *s)
+/* Dovecot 2.3 matches NOTIFY's mailbox names against its own UTF-8
+ * names, never the modified UTF-7 of the protocol: a watched box named in
+ * it was never pushed, though NOTIFY took the name. That is any name
+ * beyond ASCII, and one with an '&', sent as "&-" ("R&D" is "R&-D":
+ * explore39). */
+static bool nameable(const char *name)
 {
-	size_t n = strlen(s);
-	return imap4_ascii_span(s, n) == n;
+	size_t n = strlen(name);
+	return imap4_ascii_span(name, n) == n && !strchr(name, '&');
 }
 
 /* Whether x is a watched box other than the selected one (the selected
@@ -137,10 +142,18 @@ static int put_others(struct imap4_buf *b, struct sync_ctx *c,
                       struct ns_list *ns, bool tree, bool *extra)
 {
 	size_t others = 0;
-	for (size_t i = 0; i < c->nboxes; i++)
-		others += other_watched(c, &c->boxes[i]) &&
-		          !ns_is_personal(ns, c->boxes[i].name);
-	bool by_name = others <= NOTIFY_MAX_NAMES;
+	bool all_nameable = true;
+	for (size_t i = 0; i < c->nboxes; i++) {
+		const struct sync_box *x = &c->boxes[i];
+		if (!other_watched(c, x) || ns_is_personal(ns, x->name))
+			continue;
+		others++;
+		all_nameable &= nameable(x->name);
+	}
+	/* A name the server would not match is covered by its namespace's
+	 * subtree, and then all are: a group holds one kind (explore62: a
+	 * public "Team ☕" was marked live and never pushed). */
+	bool by_name = others <= NOTIFY_MAX_NAMES && all_nameable;
 	size_t named = 0;
 	for (size_t i = 0; i < ns->n; i++)
 		ns->v[i].used = false;
@@ -157,7 +170,7 @@ static int put_others(struct imap4_buf *b, struct sync_ctx *c,
 			rc = put_name(b, &named, "mailboxes", x->name);
 		else if (e && e->used)
 			rc = 1;
-		else if (e && ns_root(root, sizeof(root), e))
+		else if (e && ns_root(root, sizeof(root), e) && nameable(root))
 			rc = put_name(b, &named, "subtree", root);
 		if (rc < 0)
 			return -1;
@@ -264,16 +277,11 @@ int sync_notify(struct sync_ctx *c)
 	bool wide = false;
 	for (size_t i = 0; i < c->nboxes; i++) {
 		n += other_watched(c, &c->boxes[i]);
-		/* Dovecot 2.3 matches NOTIFY's mailbox names against its own
-		 * UTF-8 names, never the modified UTF-7 of the protocol: a
-		 * watched box named in it was never pushed, though NOTIFY
-		 * took the name. That is any name beyond ASCII, and one with
-		 * an '&', sent as "&-" ("R&D" is "R&-D": explore39). Its
+		/* A name the server would not match (nameable()): the
 		 * personal filter covers every name (and says them in UTF-8,
 		 * which imap4_status_parse takes). */
 		wide |= other_watched(c, &c->boxes[i]) &&
-		        (!is_ascii(c->boxes[i].name) ||
-		         strchr(c->boxes[i].name, '&'));
+		        !nameable(c->boxes[i].name);
 	}
 	struct ns_list ns = {0};
 	bool have_ns = false, tree = true, extra = false;

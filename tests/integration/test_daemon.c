@@ -491,6 +491,43 @@ Test(daemon, notify_pushes_public_mailboxes_past_the_bound, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore62: Dovecot matches no name beyond ASCII (nor one with '&') in
+ * NOTIFY's "mailboxes" filter. A watched public mailbox so named was
+ * marked live and never pushed; its namespace's subtree covers it. */
+Test(daemon, notify_pushes_public_mailboxes_named_beyond_ascii, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_pubutf", "dm_pubutf\", \"Public/dm_pubutf*",
+	           "poll_interval = 3600;");
+	cr_assert_eq(sh("sed -i 's|mailboxes = \\[\"dm_pubutf\\*\"\\]|"
+	                "mailboxes = [\"dm_pubutf*\", \"Public/dm_pubutf*\"]|' "
+	                "%s",
+	                f.conf),
+	             0);
+	cr_assert_eq(sh(CTL " reset Public/dm_pubutf"), 0);
+	cr_assert_eq(sh(CTL " create dm_pubutf Public/dm_pubutf "
+	                    "'Public/dm_pubutf/Team \xe2\x98\x95' "
+	                    "'Public/dm_pubutf/R&D'"),
+	             0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+#define PUBLIC_UTF_COUNT                                                       \
+	"SELECT count(*) FROM messages m JOIN mailboxes b ON "                 \
+	"b.id = m.mailbox_id WHERE b.name IN ('Public/dm_pubutf/Team "         \
+	"\xe2\x98\x95', 'Public/dm_pubutf/R&D')"
+	long before = cache_count(&f, PUBLIC_UTF_COUNT);
+	cr_assert_eq(sh(CTL " append 'Public/dm_pubutf/Team \xe2\x98\x95' "
+	                    "'to the team' && " CTL
+	                    " append 'Public/dm_pubutf/R&D' 'to research'"),
+	             0);
+	long got = cache_count_until(&f, PUBLIC_UTF_COUNT, 2, 8);
+	cr_assert_eq(stop_daemon(pid), 0);
+	sh(CTL " reset Public/dm_pubutf");
+	cr_assert_eq(before, 0);
+	cr_assert_eq(got, 2, "a public mailbox waited for the poll");
+	teardown(&f);
+}
+
 /* NOTIFY asks for MailboxName: a mailbox renamed, created or deleted on
  * the server is in the cache within seconds, not at the poll, and mail
  * to the new name is pushed. */
