@@ -17,6 +17,7 @@
 #include "proto/charset.h"
 #include "proto/utf8.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 enum {
@@ -440,4 +441,70 @@ int imap4_mime_html_finish(struct mime_html *h, struct mime_sink *s)
 		rc = text(h, s, "<", 1);
 	h->state = S_TEXT;
 	return rc;
+}
+
+/* ------------------------------------------------------ meta charset */
+
+static bool ascii_eq_lower(const char *p, const char *lower, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		if (ch != lower[i])
+			return false;
+	}
+	return true;
+}
+
+static bool label_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+	       ch == '.' || ch == ':';
+}
+
+/* "charset", blanks, "=", blanks, a quote maybe, then the label: in the
+ * tag p[0..n), the first such, wherever it stands (an attribute of its
+ * own, or inside content's value). */
+static bool tag_charset(const char *p, size_t n, char *label, size_t labelsz)
+{
+	static const char word[] = "charset";
+	const size_t w = sizeof(word) - 1;
+	for (size_t i = 0; i + w < n; i++) {
+		if (!ascii_eq_lower(p + i, word, w))
+			continue;
+		size_t j = i + w;
+		while (j < n && (p[j] == ' ' || p[j] == '\t'))
+			j++;
+		if (j == n || p[j] != '=')
+			continue;
+		j++;
+		while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '"' ||
+		                 p[j] == '\''))
+			j++;
+		size_t k = 0;
+		while (j < n && label_char(p[j]) && k + 1 < labelsz)
+			label[k++] = p[j++];
+		label[k] = '\0';
+		if (k > 0)
+			return true;
+	}
+	return false;
+}
+
+bool imap4_mime_html_meta_charset(const char *p, size_t n, char *label,
+                                  size_t labelsz)
+{
+	if (n > MIME_HTML_PRESCAN)
+		n = MIME_HTML_PRESCAN;
+	for (size_t i = 0; i + 5 < n; i++) {
+		if (p[i] != '<' || !ascii_eq_lower(p + i + 1, "meta", 4))
+			continue;
+		const char *end = memchr(p + i, '>', n - i);
+		size_t len = end ? (size_t)(end - (p + i)) : n - i;
+		if (tag_charset(p + i + 5, len - 5, label, labelsz))
+			return true;
+	}
+	return false;
 }

@@ -134,6 +134,17 @@ int imap4_mime_html_feed(struct mime_html *h, struct mime_sink *s,
 /* Ends the part: writes what an unfinished entity or tag still holds. */
 int imap4_mime_html_finish(struct mime_html *h, struct mime_sink *s);
 
+/* How many bytes of an HTML part the charset of a <meta> is looked for in
+ * (the HTML standard's prescan looks at as many). */
+#define MIME_HTML_PRESCAN 1024
+
+/* The charset a <meta charset=...> or <meta http-equiv=Content-Type
+ * content="...; charset=..."> in p[0..n) names, into label (labelsz
+ * bytes, at least 2): true when one was found. For a part whose
+ * Content-Type names none: browsers read such mail by it. */
+bool imap4_mime_html_meta_charset(const char *p, size_t n, char *label,
+                                  size_t labelsz);
+
 /* The code point of the named character reference name[0..n) (without
  * "&" and ";"), 0 when it is not one of the table's (mime_entity.c). */
 uint32_t imap4_mime_entity_find(const char *name, size_t n);

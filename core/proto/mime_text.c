@@ -330,13 +330,13 @@ static int text_body(struct ctx *c, const struct mime_type *t,
                      const char *end)
 {
 	/* utf8 reads converted text, which is UTF-8, for filter_shown() */
-	struct imap4_charset_stream cs, utf8;
+	struct imap4_charset_stream cs = {.cd = NULL}, utf8;
 	struct mime_base64 b64 = {0, 0};
 	struct mime_html h;
 	struct mime_flowed fl;
 	struct stage st = {NULL, NULL, false};
-	bool last = false;
-	int rc;
+	bool last = false, cs_open = false;
+	int rc = 0;
 
 	if (html) {
 		imap4_mime_html_init(&h);
@@ -347,7 +347,6 @@ static int text_body(struct ctx *c, const struct mime_type *t,
 		st.flowed = &fl;
 	}
 	imap4_charset_stream_open(&utf8, "utf-8");
-	rc = imap4_charset_stream_open(&cs, t->charset);
 	imap4_buf_reset(&c->dec);
 	while (rc >= 0 && !last) {
 		const char *e = piece_end(p, end, &last), *in;
@@ -365,6 +364,22 @@ static int text_body(struct ctx *c, const struct mime_type *t,
 		in = inplace ? p : c->dec.data ? c->dec.data : "";
 		len = inplace ? n : c->dec.len;
 		p = e;
+		if (!cs_open) {
+			/* HTML that its Content-Type gives no charset may
+			 * name one in a <meta>, by which readers show it:
+			 * old Russian and Japanese mail (explore66). The
+			 * first piece holds MIME_HTML_PRESCAN bytes, or all. */
+			char meta[IMAP4_CHARSET_MAX + 1];
+			const char *label = t->charset;
+			if (html && !label[0] &&
+			    imap4_mime_html_meta_charset(in, len, meta,
+			                                 sizeof(meta)))
+				label = meta;
+			rc = imap4_charset_stream_open(&cs, label);
+			cs_open = true;
+			if (rc < 0)
+				break;
+		}
 
 		/* most text converts to itself: only the rest is converted */
 		rc = filter_shown(c, &st, &cs, in, len, &used);

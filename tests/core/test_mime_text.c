@@ -402,6 +402,29 @@ Test(mime_text, html_only)
 	       "link 1 < 2");
 }
 
+/* explore66: HTML whose Content-Type names no charset, but whose <meta>
+ * does, was read as windows-1252: mojibake no search found. A charset in
+ * the Content-Type comes first, as in browsers. */
+Test(mime_text, html_charset_from_its_meta)
+{
+	expect("Content-Type: text/html\r\n\r\n"
+	       "<html><head><meta http-equiv=\"Content-Type\" "
+	       "content=\"text/html; charset=koi8-r\"></head>"
+	       "<body>\xf0\xd2\xc9\xd7\xc5\xd4</body></html>\r\n",
+	       "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+	expect("Content-Type: text/html\r\n"
+	       "Content-Transfer-Encoding: base64\r\n\r\n"
+	       "PE1FVEEgQ0hBUlNFVD0nc2hpZnRfamlzJz6TjIuePGJyPg==\r\n",
+	       "\xe6\x9d\xb1\xe4\xba\xac");
+	expect("Content-Type: text/html; charset=utf-8\r\n\r\n"
+	       "<meta charset=\"koi8-r\">caf\xc3\xa9\r\n",
+	       "caf\xc3\xa9");
+	/* a meta past the prescan, or in no meta tag, is not looked at */
+	expect("Content-Type: text/html\r\n\r\n"
+	       "<p>charset=koi8-r caf\xc3\xa9</p>\r\n",
+	       "charset=koi8-r caf\xc3\xa9");
+}
+
 Test(mime_text, html_pre_keeps_lines)
 {
 	expect("Content-Type: text/html\r\n\r\n"
