@@ -720,11 +720,66 @@ static int named_message(struct ctx *c, const struct fields *f)
 	return name_line(c, f);
 }
 
+/* The From and Subject lines of a message the header block of which
+ * starts msg[0..n). */
+static int sender_lines(struct ctx *c, const char *msg, size_t n)
+{
+	const char *p = c->p, *end = c->end;
+	struct fields f;
+	int rc = 0;
+	c->p = msg;
+	c->end = msg + n;
+	parse_header(c, &f);
+	imap4_mime_sink_part(&c->sink);
+	if (f.f[F_FROM].p)
+		rc = header_line(c, "From: ", f.f[F_FROM]);
+	if (rc == 0 && f.f[F_SUBJECT].p)
+		rc = header_line(c, "Subject: ", f.f[F_SUBJECT]);
+	c->p = p;
+	c->end = end;
+	return rc;
+}
+
+/* How much of an encoded message inside another is decoded for its
+ * header: senders and subjects are short. */
+#define INNER_HEADER_MAX (64 * 1024)
+
+/* A message sent encoded inside one that was (a forward of a forward):
+ * its name, and the From and Subject of its header, read from the start
+ * of the part alone, so that no second whole copy is held. */
+static int inner_encoded_message(struct ctx *c, const struct fields *f,
+                                 enum mime_cte cte, const char *body, size_t n)
+{
+	struct mime_base64 b64 = {0, 0};
+	struct imap4_buf head;
+	int rc = named_message(c, f);
+	if (rc != 0)
+		return rc;
+	size_t take = n < INNER_HEADER_MAX ? n : INNER_HEADER_MAX;
+	/* quoted-printable is decoded in whole lines */
+	if (cte == MIME_CTE_QP && take < n) {
+		const char *nl = NULL;
+		for (size_t i = take; i > 0 && !nl; i--)
+			if (body[i - 1] == '\n')
+				nl = body + i - 1;
+		take = nl ? (size_t)(nl - body) + 1 : 0;
+	}
+	imap4_buf_init(&head, 0);
+	rc = cte == MIME_CTE_BASE64
+	             ? imap4_mime_base64_decode(&head, &b64, body, take)
+	             : imap4_mime_qp_decode(&head, body, take);
+	if (rc == 0 && head.len > 0)
+		rc = sender_lines(c, head.data, head.len);
+	imap4_buf_clear(&head);
+	return rc;
+}
+
 /* RFC 2046 5.2.1 allows a message/rfc822 part in 7bit, 8bit or binary
  * only, but some clients forward one in base64 (or quoted-printable): it
  * is decoded and read as a 7bit one is, so that a search finds its text
  * either way. The decoded message is held whole (at most as long as the
- * part), and so one at a time: one inside it shows by its name alone. */
+ * part), and so one at a time: of one inside it, the From and Subject
+ * (inner_encoded_message()). */
 static int encoded_message(struct ctx *c, const struct fields *f,
                            const struct mime_type *t, unsigned depth,
                            enum mime_cte cte)
@@ -735,6 +790,8 @@ static int encoded_message(struct ctx *c, const struct fields *f,
 	struct imap4_buf msg;
 	int rc;
 
+	if (c->nested && !c->names_only && !c->sink.cut)
+		return inner_encoded_message(c, f, cte, body, n);
 	if (c->nested || c->names_only || c->sink.cut)
 		return leaf_body(c, f, t, body, body_end);
 	if ((rc = named_message(c, f)) != 0)

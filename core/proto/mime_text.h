@@ -24,7 +24,9 @@
  * are read twice); memory beyond out is a small multiple of the larger of
  * 64 KiB and the longest line of a text part, plus, for a message/rfc822
  * part sent in base64 or quoted-printable, its decoded form (one at a
- * time, no longer than the part), and is freed before the call returns.
+ * time, no longer than the part; of such a message inside it, only the
+ * first 64 KiB, for its From and Subject), and is freed before the call
+ * returns.
  * Thread-safe: no state outside the call.
  */
 #ifndef IMAP4_PROTO_MIME_TEXT_H

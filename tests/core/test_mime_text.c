@@ -461,6 +461,39 @@ static const char forwarded[] =
         "\r\n"
         "--o--\r\n";
 
+/* explore66: a message forwarded in base64 inside one forwarded in base64
+ * left no trace of its sender or subject. Its From and Subject come from
+ * the start of its part; its text is not read (one decoded copy at a
+ * time). */
+Test(mime_text, a_message_encoded_inside_an_encoded_one_is_named)
+{
+	expect("Content-Type: multipart/mixed; boundary=t\r\n"
+	       "\r\n"
+	       "--t\r\n"
+	       "Content-Type: text/plain\r\n"
+	       "\r\n"
+	       "top text\r\n"
+	       "--t\r\n"
+	       "Content-Type: message/rfc822\r\n"
+	       "Content-Transfer-Encoding: base64\r\n"
+	       "\r\n"
+	       "RnJvbTogbWlkQGV4YW1wbGUuY29tDQpTdWJqZWN0OiBtaWRkbGUNCkNvbnRlbnQ"
+	       "tVHlwZTogbXVs\r\n"
+	       "dGlwYXJ0L21peGVkOyBib3VuZGFyeT1tDQoNCi0tbQ0KQ29udGVudC1UeXBlOiB"
+	       "0ZXh0L3BsYWlu\r\n"
+	       "DQoNCm1pZGRsZSB0ZXh0DQotLW0NCkNvbnRlbnQtVHlwZTogbWVzc2FnZS9yZmM"
+	       "4MjINCkNvbnRl\r\n"
+	       "bnQtVHJhbnNmZXItRW5jb2Rpbmc6IGJhc2U2NA0KDQpSbkp2YlRvZ1NXNXVaWEl"
+	       "nUEdsdWJtVnlR\r\n"
+	       "R1Y0WVcxd2JHVXVZMjl0UGcwS1UzVmlhbVZqZERvZ2FXNXVaWEp0YjNOMERRb05"
+	       "DbWx1DQpibVZ5\r\n"
+	       "SUdKdlpIa05DZz09DQotLW0tLQ0K\r\n"
+	       "--t--\r\n",
+	       "top text\n\nFrom: mid@example.com\nSubject: middle\n\n"
+	       "middle text\n\nFrom: Inner <inner@example.com>\n"
+	       "Subject: innermost");
+}
+
 Test(mime_text, message_rfc822_nested_multipart)
 {
 	expect(forwarded, "See below.\n\n"
