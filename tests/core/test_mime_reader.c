@@ -544,8 +544,9 @@ Test(mime_reader, message_rfc822_in_base64)
 Test(mime_reader, message_rfc822_in_base64_nested)
 {
 	/* a message in base64 inside one in base64: the inner one shows by
-	 * its name (one decoded message at a time); and the inner message
-	 * has a multipart of the outer boundary's name */
+	 * its name and its header's Subject (one decoded message at a time);
+	 * and the inner message has a multipart of the outer boundary's
+	 * name */
 	static const char deepest[] = "Subject: deepest\r\n\r\ndeep text\r\n";
 	struct imap4_buf mid, msg;
 	imap4_buf_init(&mid, 0);
@@ -564,7 +565,7 @@ Test(mime_reader, message_rfc822_in_base64_nested)
 	put(&msg, "--b\r\n\r\nouter after\r\n--b--\r\n");
 	char *got = text_n(msg.data, msg.len, 0, 0);
 	cr_assert_str_eq(got, "Subject: middle\n\nmiddle text\n\ndeep.eml\n\n"
-	                      "outer after");
+	                      "Subject: deepest\n\nouter after");
 	free(got);
 	imap4_buf_clear(&mid);
 	imap4_buf_clear(&msg);
