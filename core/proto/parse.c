@@ -417,8 +417,9 @@ static int lex_atom(struct parser *ps, bool code, struct imap4_arg **out)
 }
 
 /* A literal, or an atom when the brace opens none ("{3}" mid-line: the
- * reader frames a literal only where "{N}" ends a line). */
-static int lex_brace(struct parser *ps, struct imap4_arg **out)
+ * reader frames a literal only where "{N}" ends a line). In a response
+ * code too: RFC 3501's BADCHARSET takes astrings, and a literal is one. */
+static int lex_brace(struct parser *ps, bool code, struct imap4_arg **out)
 {
 	const char *p = ps->p + 1;
 	while (IS(*p, C_DIGIT))
@@ -427,7 +428,7 @@ static int lex_brace(struct parser *ps, struct imap4_arg **out)
 		p++;
 	if (p > ps->p + 1 && p[0] == '}' && p[1] == '\r' && p[2] == '\n')
 		return lex_literal(ps, out);
-	return lex_atom(ps, false, out);
+	return lex_atom(ps, code, out);
 }
 
 /* Arguments separated by SP, with nested lists, up to CR at depth 0 (or "]"
@@ -503,8 +504,8 @@ static int parse_chain(struct parser *ps, bool code, struct chain *top)
 		}
 		if (c == '"')
 			rc = lex_quoted(ps, &a);
-		else if (!code && c == '{')
-			rc = lex_brace(ps, &a);
+		else if (c == '{')
+			rc = lex_brace(ps, code, &a);
 		else if (!code && c == '~' && ps->p[1] == '{') {
 			ps->p++;
 			rc = lex_literal(ps, &a);

@@ -355,6 +355,16 @@ Test(parse, eight_bit_atoms)
 	cr_assert_str_eq(r->code, "PERMANENTFLAGS");
 	cr_assert_str_eq(nth(r->code_args->list, 1)->str, "B\xc3\xbcro");
 
+	/* explore63: a literal is an astring, which BADCHARSET takes */
+	r = parse_ok("A1 NO [BADCHARSET (UTF-8 \"ISO-8859-1\" {5}\r\n"
+	             "KOI8R)] unsupported\r\n");
+	cr_assert_str_eq(r->code, "BADCHARSET");
+	cr_assert_eq(r->code_args->type, IMAP4_ARG_LIST);
+	cr_assert_str_eq(nth(r->code_args->list, 0)->str, "UTF-8");
+	cr_assert_str_eq(nth(r->code_args->list, 1)->str, "ISO-8859-1");
+	cr_assert_str_eq(nth(r->code_args->list, 2)->str, "KOI8R");
+	cr_assert_str_eq(r->text, "unsupported");
+
 	/* not a tag, a response name, a code keyword, a section */
 	cr_assert_eq(PARSE_RC("A\xc3\xa9 OK x\r\n"), IMAP4_EPROTO);
 	cr_assert_eq(PARSE_RC("* X\xc3\xa9 a\r\n"), IMAP4_EPROTO);
