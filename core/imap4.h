@@ -22,7 +22,11 @@
  *   annotation entries and attributes): give their values, unquoted. For
  *   code written for imaplib, which quotes some of them itself (list()'s
  *   directory='""'), a LIST reference or pattern and a quota root that are
- *   one whole quoted string are taken as the string they quote. Raw
+ *   one whole quoted string are taken as the string they quote. A
+ *   mailbox name is not: imaplib code's select('"My Box"') must become
+ *   imap4_select(h, &info, "My Box", false) when ported, since quotes are
+ *   characters a mailbox name may hold, and a daemon must reach every
+ *   mailbox a server lists. Raw
  *   arguments (search criteria, fetch items, STATUS items, quota limits,
  *   flags, STORE's item) go as written and may not contain CR, LF or NUL,
  *   nor end with a literal header ("{5}", "{5+}": the server would wait
@@ -462,7 +466,15 @@ typedef struct imap4_list_entry {
 	const char *name_utf8;	/* decoded; equal to name when not mUTF-7.
 				   After ENABLE UTF8=ACCEPT the wire form is
 				   UTF-8 already: use name (an ASCII name
-				   with "&" would be decoded wrongly) */
+				   with "&" would be decoded wrongly).
+				   Functions that take a mailbox encode it:
+				   a name_utf8 that is not valid mUTF-7
+				   ("R&D" from a server that sent a raw
+				   "&") would name another mailbox. Check
+				   that imap4_mutf7_encode(name_utf8)
+				   gives name back; if not, reach it with
+				   imap4_command's %q, which sends name as
+				   it is ("SELECT %q") */
 	const char *oldname;	/* LIST-EXTENDED OLDNAME, UTF-8, or NULL */
 } imap4_list_entry;
 
