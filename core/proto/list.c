@@ -66,13 +66,14 @@ static void classify_attrs(imap4_list_entry *e)
 		e->attr_bits |= IMAP4_MBOX_HASNOCHILDREN;
 }
 
-/* The mailbox name: an astring, which a literal may carry; NIL or a list is
- * no name, nor is a literal that went to the sink. */
+/* The mailbox name: an astring, which a literal may carry, and which an
+ * atom NIL is too (RFC 3501 9: mailbox = "INBOX" / astring; Dovecot quotes
+ * it, others need not): the mailbox named as the server spells it. A list
+ * is no name, nor is a literal that went to the sink. */
 static int mailbox_name(const char **out, const imap4_arg *arg)
 {
 	*out = NULL;
-	if (!arg || arg->type == IMAP4_ARG_NIL || arg->type == IMAP4_ARG_LIST ||
-	    arg->streamed || !arg->str)
+	if (!arg || arg->type == IMAP4_ARG_LIST || arg->streamed || !arg->str)
 		return IMAP4_EPROTO;
 	/* A literal may carry NUL; cut there the name would be another
 	 * mailbox's ("a\0b" read as "a"). */

@@ -169,26 +169,35 @@ Test(list, nil_delimiter_literal_name_lsub)
 	cr_assert_str_eq(e.name, "foo\"bar)x");
 }
 
+/* RFC 3501 9: mailbox = "INBOX" / astring, and an atom NIL is an astring:
+ * the mailbox named NIL, as the server spells it (explore63). */
+Test(list, an_atom_nil_names_a_mailbox)
+{
+	imap4_list_entry e = list_ok("* LIST (\\HasNoChildren) \"/\" NIL");
+	cr_assert_str_eq(e.name, "NIL");
+	cr_assert_str_eq(e.name_utf8, "NIL");
+	e = list_ok("* LIST () \"/\" x (\"OLDNAME\" (nil))");
+	cr_assert_str_eq(e.oldname, "nil");
+}
+
 Test(list, malformed_entries_are_eproto)
 {
 	static const char *const bad[] = {
-		"* LIST \\Noselect \"/\" x",
-		"* LIST () \"//\" x",
-		"* LIST () \"\" x",
-		"* LIST () / x",
-		"* LIST () \"/\"",
-		"* LIST () \"/\" NIL",
-		"* LIST () \"/\" (x)",
-		"* LIST (\"\\\\Seen\") \"/\" x",
-		"* LIST ((\\Seen)) \"/\" x",
-		"* LIST () \"/\" x y",
-		"* LIST () \"/\" x (\"OLDNAME\")",
-		"* LIST () \"/\" x (\"OLDNAME\" \"a\")",
-		"* LIST () \"/\" x (\"OLDNAME\" (a b))",
-		"* LIST () \"/\" x (\"OLDNAME\" (NIL))",
-		"* LIST () \"/\" x ((a) b)",
-		"* LIST () \"/\" x (\"CHILDINFO\" (\"SUBSCRIBED\")) z",
-		"* LIST",
+	        "* LIST \\Noselect \"/\" x",
+	        "* LIST () \"//\" x",
+	        "* LIST () \"\" x",
+	        "* LIST () / x",
+	        "* LIST () \"/\"",
+	        "* LIST () \"/\" (x)",
+	        "* LIST (\"\\\\Seen\") \"/\" x",
+	        "* LIST ((\\Seen)) \"/\" x",
+	        "* LIST () \"/\" x y",
+	        "* LIST () \"/\" x (\"OLDNAME\")",
+	        "* LIST () \"/\" x (\"OLDNAME\" \"a\")",
+	        "* LIST () \"/\" x (\"OLDNAME\" (a b))",
+	        "* LIST () \"/\" x ((a) b)",
+	        "* LIST () \"/\" x (\"CHILDINFO\" (\"SUBSCRIBED\")) z",
+	        "* LIST",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		imap4_list_entry e;
