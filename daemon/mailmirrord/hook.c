@@ -166,8 +166,12 @@ static void run_hook(const struct conf_account *acct, const char *mailbox,
 	char uid[16], date[32], n[24];
 	snprintf(n, sizeof(n), "%zu", count);
 	snprintf(uid, sizeof(uid), "%" PRIu32, row->uid);
-	if (row->date != STORE_NO_TIME)
-		snprintf(date, sizeof(date), "%" PRId64, row->date);
+	/* As mailmirror ls and show date a message: its Date header, else
+	 * when it arrived (explore64). */
+	int64_t when =
+	        row->date != STORE_NO_TIME ? row->date : row->internaldate;
+	if (when != STORE_NO_TIME)
+		snprintf(date, sizeof(date), "%" PRId64, when);
 	else
 		date[0] = '\0';
 	char head[LOG_LINE_MAX / 2];
