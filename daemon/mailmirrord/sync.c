@@ -685,6 +685,14 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		 * was fetched (Dovecot: "NO [EXPUNGEISSUED]", explore38): not
 		 * cached, it is asked for again if the next pass finds it. */
 		bool partial = irc == IMAP4_NO && !p->failed;
+		/* A batch the connection lost midway (a reset, a timeout):
+		 * the messages that came whole are kept, as those of a
+		 * partial answer, and the rest asked for on the next
+		 * connection. A link reset every 15 s stored nothing, and
+		 * fetched the same batch at every connection (explore65). */
+		bool cut = irc != IMAP4_OK && !partial && !p->failed &&
+		           imap4_error_class(irc) == IMAP4_CLASS_ABORT &&
+		           p->nrows > 0;
 		/* Dovecot answers OK [EXPUNGEISSUED] after a header sent as
 		 * NIL and the EXPUNGE of its message (explore51): the row
 		 * was cached without an envelope, logged as a server's
@@ -696,16 +704,26 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 			tell_partial_fetch(c, b, count, f.nrows);
 			irc = IMAP4_OK;
 		}
-		uint32_t came_top = sync_fetch_top(&f, !partial);
-		if (sync_fetch_done(&f, irc == IMAP4_OK, !partial) < 0 &&
+		uint32_t came_top = sync_fetch_top(&f, !partial && !cut);
+		if (sync_fetch_done(&f, irc == IMAP4_OK, !partial && !cut) <
+		            0 &&
 		    !p->failed)
 			p->failed = IMAP4_ENOMEM;
 		free(set);
 		if (p->dirty)
 			c->sel_dirty = true;
-		if (irc != IMAP4_OK || p->failed) {
+		if (p->failed || (irc != IMAP4_OK && !cut)) {
 			rc = fetch_failed(c, "UID FETCH", irc, p);
 			break;
+		}
+		int lost = cut ? fetch_failed(c, "UID FETCH", irc, p) : SYNC_OK;
+		if (cut) {
+			log_info(
+			        c->conf->name, b->name,
+			        "%zu of the %zu messages asked for came before "
+			        "the connection was lost: kept",
+			        p->nrows, count);
+			count = p->nrows;
 		}
 		/* Everything up to the last UID that came is now held:
 		 * UIDNEXT may pass it, not a UID the SEARCH named that never
@@ -732,6 +750,10 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 			break;
 		/* The reset went with the first batch. */
 		p->want_reset = false;
+		if (lost != SYNC_OK) {
+			rc = lost;
+			break;
+		}
 	}
 	int wrc = sync_writer_stop(&w);
 	if (rc == SYNC_OK)

@@ -163,6 +163,13 @@ static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
 		                    irc != IMAP4_OK ? irc : bc.failed);
 	else
 		rc = bodies_write(&bc);
+	/* The connection lost midway: the bodies that came whole are kept
+	 * (explore65: a link reset every few seconds fetched the same ones
+	 * for ever). */
+	if (irc != IMAP4_OK && !bc.failed &&
+	    imap4_error_class(irc) == IMAP4_CLASS_ABORT &&
+	    bodies_write(&bc) < 0)
+		rc = SYNC_ESTORE;
 	return bodies_end(&bc, rc);
 }
 

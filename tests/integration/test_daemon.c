@@ -1188,6 +1188,91 @@ Test(daemon, stalled_server_times_out_and_recovers, .timeout = 120)
 	survive_fault("dm_stall", FAULT_STALL, 60000);
 }
 
+/* Bytes the server sends for run_once of prefix's mailbox (filled with
+ * 60 messages of seed 21, bodies = "full") through a proxy that plans
+ * plan; runs: how many runs it took, to the end. */
+static uint64_t bodies_through(const char *prefix, struct fault_plan plan,
+                               int *runs)
+{
+	struct fixture f;
+	struct fault_proxy *px;
+	uint16_t port;
+	cr_assert_eq(fault_proxy_start(&px, &port,
+	                               harness_env_port("IMAP_PORT"), &plan),
+	             0);
+	char p[8];
+	snprintf(p, sizeof(p), "%u", port);
+	setup_full(&f, prefix, prefix, p, "bodies = \"full\";");
+	cr_assert_eq(
+	        sh(CTL " create %s && " CTL " fill %s 60 21", prefix, prefix),
+	        0);
+	*runs = 1;
+	while (run_once(&f, NULL) != 0 && *runs < 5)
+		(*runs)++;
+	uint64_t sent = fault_proxy_total(px, FAULT_FROM_SERVER);
+	fault_proxy_stop(&px);
+	assert_converged(&f, 0);
+	teardown(&f);
+	return sent;
+}
+
+/* explore65: a batch the connection lost midway was thrown away whole,
+ * the messages that had come with it too, and asked for again: a link
+ * reset every 15 s stored nothing, for ever. What came is kept. */
+Test(daemon, a_cut_batch_keeps_the_messages_that_came, .timeout = 120)
+{
+	int runs;
+	uint64_t whole = bodies_through(
+	        "dm_keep1", (struct fault_plan){.action = FAULT_PASS}, &runs);
+	cr_assert_eq(runs, 1);
+	uint64_t cut =
+	        bodies_through("dm_keep2",
+	                       (struct fault_plan){.action = FAULT_CUT,
+	                                           .dir = FAULT_FROM_SERVER,
+	                                           .after = whole * 2 / 3,
+	                                           .once = true},
+	                       &runs);
+	cr_assert_eq(runs, 2);
+	/* Asked again: at most the message the cut broke, and a login. */
+	cr_assert_lt(cut, whole + whole / 10,
+	             "%llu bytes through the cut, %llu whole",
+	             (unsigned long long)cut, (unsigned long long)whole);
+}
+
+/* The same for the bodies of messages cached without them (bodies
+ * configured later): those that came before the cut are stored. */
+Test(daemon, a_cut_backfill_keeps_the_bodies_that_came, .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_keepb", NULL);
+	cr_assert_eq(sh(CTL " create dm_keepb && " CTL " fill dm_keepb 60 21"),
+	             0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	struct fault_proxy *px;
+	uint16_t port;
+	struct fault_plan plan = {.action = FAULT_CUT,
+	                          .dir = FAULT_FROM_SERVER,
+	                          .after = 30000,
+	                          .once = true};
+	cr_assert_eq(fault_proxy_start(&px, &port,
+	                               harness_env_port("IMAP_PORT"), &plan),
+	             0);
+	cr_assert_eq(sh("sed -i 's/port = [0-9]*;/port = %u; bodies = "
+	                "\"full\";/' %s",
+	                port, f.conf),
+	             0);
+	cr_assert_neq(run_once(&f, NULL), 0, "the cut did not fail the run");
+	long kept = cache_count(&f, "SELECT count(*) FROM bodies");
+	cr_assert_eq(run_once(&f, NULL), 0);
+	long all = cache_count(&f, "SELECT count(*) FROM bodies");
+	fault_proxy_stop(&px);
+	cr_assert_gt(kept, 0, "no body of those that came was kept");
+	cr_assert_lt(kept, 60);
+	cr_assert_eq(all, 60);
+	assert_converged(&f, 0);
+	teardown(&f);
+}
+
 /* A fixture whose daemon reaches the harness's Dovecot through a fault
  * proxy that passes the server's bytes at rate bytes a second (a slow
  * link), watching prefix; stop the proxy with fault_proxy_stop. */
