@@ -77,12 +77,14 @@ struct account {
 	bool prep_done;
 	char prep_err[512];
 
-	pthread_mutex_t lock; /* guards h, idle_fd, check_by, status,
-	                         done, prep_*, and the cond */
+	pthread_mutex_t lock; /* guards h, idle_fd, check_by, check_cut,
+	                         status, done, prep_*, and the cond */
 	pthread_cond_t cond;  /* stop requests, end of the thread */
 	imap4 *h;             /* the connection, for imap4_wake() */
 	int idle_fd;          /* h's socket while watch() waits on it, or -1 */
 	int64_t check_by;     /* deadline of a poke's check, or 0 */
+	bool check_cut;       /* the check found no answer and cut the
+	                         connection: the failure is ours to name */
 	char status[160];
 	int64_t status_until; /* status ends with the seconds left to it
 	                         (set_status_wait), or 0 */
@@ -1156,6 +1158,17 @@ static void *run(void *arg)
 			continue;
 		}
 		int rc = session(&w);
+		/* The library saw its socket end, which was our doing: the
+		 * log said why already (acct_check_deadline), and "closed by
+		 * server" would say otherwise (explore65). */
+		pthread_mutex_lock(&a->lock);
+		if (a->check_cut && rc == SYNC_ECONN)
+			snprintf(w.sync.err, sizeof(w.sync.err),
+			         "no answer to the check of the connection "
+			         "within %d s",
+			         CHECK_MS / 1000);
+		a->check_cut = false;
+		pthread_mutex_unlock(&a->lock);
 		if (!w.store) { /* no cache connection (take_store said) */
 			disconnect(&w, true);
 			a->ok = false;
@@ -1361,6 +1374,7 @@ int acct_check_deadline(struct account *a)
 			            CHECK_MS / 1000);
 			shutdown(a->idle_fd, SHUT_RDWR);
 			a->check_by = 0;
+			a->check_cut = true;
 		}
 	}
 	pthread_mutex_unlock(&a->lock);
