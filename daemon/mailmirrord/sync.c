@@ -628,6 +628,11 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 	/* One batch alone needs no second thread. */
 	struct sync_writer *w = NULL;
 	size_t batch = sync_batch_of(c);
+	/* How many are coming, before the first batch is in: over a slow
+	 * link that takes a minute, in which `mailmirror status` showed
+	 * 0/0 (explore65). Before the writer starts, which says the rest. */
+	if (c->progress && r.total > batch)
+		c->progress(c->payload, b->name, 0, (uint32_t)r.total);
 	if (r.total > batch && sync_writer_start(&w, c, b) < 0)
 		w = NULL;
 	size_t ri = 0, done = 0;

@@ -1292,6 +1292,32 @@ static struct fault_proxy *slow_link(struct fixture *f, const char *prefix,
 	return px;
 }
 
+/* explore65: over a slow link, `mailmirror status` showed 0/0 until the
+ * first batch was in, a minute later; how many are coming is known from
+ * the UID SEARCH before it. */
+Test(daemon, the_count_to_fetch_shows_before_the_first_batch, .timeout = 120)
+{
+	struct fixture f;
+	struct fault_proxy *px =
+	        slow_link(&f, "dm_total", 60 * 1024, "bodies = \"full\";");
+	cr_assert_eq(sh(CTL " create dm_total && " CTL " fill dm_total 300 9"),
+	             0);
+	pid_t pid = start_daemon(&f);
+	long total = 0, stored = -1;
+	for (int i = 0; i < 400 && total == 0; i++) {
+		total = cache_count(&f, "SELECT coalesce(max(sync_total), 0) "
+		                        "FROM mailboxes");
+		if (total == 0)
+			usleep(50000);
+	}
+	stored = cache_count(&f, "SELECT count(*) FROM messages");
+	cr_assert_eq(stop_daemon(pid), 0);
+	fault_proxy_stop(&px);
+	cr_assert_eq(total, 300);
+	cr_assert_lt(stored, 250, "the count showed only with a batch in");
+	teardown(&f);
+}
+
 /* explore47: over a link too slow for one message within the command
  * timeout, the FETCH of its batch was asked again for ever (the batch
  * never halved, no whole message having come), and the mail after it
