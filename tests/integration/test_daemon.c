@@ -1643,6 +1643,36 @@ static bool hooked(const char *dir, const char *line)
 	return false;
 }
 
+/* A hooked fixture (setup_hooked, polled every 10 s) whose mailbox
+ * prefix/p holds count messages of seed, and its daemon, live. */
+static pid_t start_hooked_p(struct fixture *f, char *dir, const char *prefix,
+                            unsigned count, unsigned seed)
+{
+	setup_hooked(f, dir, prefix, "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create %s %s/p && " CTL " fill %s/p %u %u",
+	                prefix, prefix, prefix, count, seed),
+	             0);
+	pid_t pid = start_daemon(f);
+	wait_live(f);
+	return pid;
+}
+
+/* Waits for DIR/hook.log's line matching the regex line, stops the
+ * daemon and checks that this was the only run (more: what runs beyond
+ * it would mean), and that the cache converged; cleans up. */
+static void expect_one_hook(struct fixture *f, pid_t pid, char *dir,
+                            const char *line, const char *more)
+{
+	bool seen = hooked(dir, line);
+	usleep(500000);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert(seen, "no hook ran for %s", line);
+	cr_assert_eq(sh_number("grep -c . %s/hook.log", dir), 1, "%s", more);
+	assert_converged(f, 0);
+	sh("rm -rf %s", dir);
+	teardown(f);
+}
+
 /* explore38: a message that came while a reload replaced the account's
  * worker was cached, and never announced: the new worker's first sync
  * counted as the first of all. What it finds new in a mailbox synced
@@ -1705,16 +1735,9 @@ Test(daemon, on_new_mail_skips_mailboxes_that_swap_names, .timeout = 120)
 	                               "mailboxes b ON b.id = m.mailbox_id "
 	                               "WHERE b.name = 'dm_hsw/a'",
 	                               2, 30);
-	bool seen = hooked(dir, "^dm_hsw/a|2$");
-	usleep(500000);
-	cr_assert_eq(stop_daemon(pid), 0);
 	cr_assert_eq(now_a, 2);
-	cr_assert(seen, "no hook for the message after the swap");
-	cr_assert_eq(sh_number("grep -c . %s/hook.log", dir), 1,
-	             "hooks ran for messages that moved with their mailbox");
-	assert_converged(&f, 0);
-	sh("rm -rf %s", dir);
-	teardown(&f);
+	expect_one_hook(&f, pid, dir, "^dm_hsw/a|2$",
+	                "hooks ran for messages that moved with their mailbox");
 }
 
 /* Messages the cache lost (below its UIDNEXT: a server's bogus VANISHED,
@@ -1724,11 +1747,7 @@ Test(daemon, on_new_mail_skips_messages_fetched_again, .timeout = 120)
 {
 	struct fixture f;
 	char dir[] = "/tmp/mm-hook.XXXXXX";
-	setup_hooked(&f, dir, "dm_hk2", "poll_interval = 10;");
-	cr_assert_eq(sh(CTL " create dm_hk2 dm_hk2/p"), 0);
-	cr_assert_eq(sh(CTL " fill dm_hk2/p 3 17"), 0);
-	pid_t pid = start_daemon(&f);
-	wait_live(&f);
+	pid_t pid = start_hooked_p(&f, dir, "dm_hk2", 3, 17);
 	cache_lose(&f, "dm_hk2/p", 1, 3);
 	cr_assert_eq(sh(CTL " append dm_hk2/p 'new since'"), 0);
 	/* The poll (10 s) finds the mailbox changed, and its lost rows. */
@@ -1737,14 +1756,9 @@ Test(daemon, on_new_mail_skips_messages_fetched_again, .timeout = 120)
 	                              "mailboxes b ON b.id = m.mailbox_id "
 	                              "WHERE b.name = 'dm_hk2/p'",
 	                              4, 25);
-	bool seen = hooked(dir, "^dm_hk2/p|4$");
-	cr_assert_eq(stop_daemon(pid), 0);
 	cr_assert_eq(back, 4);
-	cr_assert(seen, "no hook for the new message");
-	cr_assert_eq(sh_number("grep -c . %s/hook.log", dir), 1,
-	             "hooks ran for the messages fetched again");
-	sh("rm -rf %s", dir);
-	teardown(&f);
+	expect_one_hook(&f, pid, dir, "^dm_hk2/p|4$",
+	                "hooks ran for the messages fetched again");
 }
 
 /* explore64: a polled mailbox whose server numbered it anew (Dovecot's
@@ -1755,11 +1769,7 @@ Test(daemon, on_new_mail_skips_a_mailbox_numbered_anew, .timeout = 120)
 {
 	struct fixture f;
 	char dir[] = "/tmp/mm-hook.XXXXXX";
-	setup_hooked(&f, dir, "dm_huv", "poll_interval = 10;");
-	cr_assert_eq(sh(CTL " create dm_huv dm_huv/p"), 0);
-	cr_assert_eq(sh(CTL " fill dm_huv/p 2 17"), 0);
-	pid_t pid = start_daemon(&f);
-	wait_live(&f);
+	pid_t pid = start_hooked_p(&f, dir, "dm_huv", 2, 17);
 	const char *in_p = "SELECT count(*) FROM messages m JOIN mailboxes b "
 	                   "ON b.id = m.mailbox_id WHERE b.name = 'dm_huv/p'";
 	long before = cache_count_until(&f, in_p, 2, 10);
@@ -1768,17 +1778,10 @@ Test(daemon, on_new_mail_skips_a_mailbox_numbered_anew, .timeout = 120)
 	/* The poll (10 s) finds the new UIDVALIDITY and fetches all. */
 	long anew = cache_count_until(&f, in_p, 3, 25);
 	cr_assert_eq(sh(CTL " append dm_huv/p 'after the renumbering'"), 0);
-	bool seen = hooked(dir, "^dm_huv/p|4$");
-	usleep(500000);
-	cr_assert_eq(stop_daemon(pid), 0);
 	cr_assert_eq(before, 2);
 	cr_assert_eq(anew, 3);
-	cr_assert(seen, "no hook for the message after the renumbering");
-	cr_assert_eq(sh_number("grep -c . %s/hook.log", dir), 1,
-	             "hooks ran for the messages of the new numbering");
-	assert_converged(&f, 0);
-	sh("rm -rf %s", dir);
-	teardown(&f);
+	expect_one_hook(&f, pid, dir, "^dm_huv/p|4$",
+	                "hooks ran for the messages of the new numbering");
 }
 
 /* explore64: mail that arrives read (sent by the user, moved in after it
