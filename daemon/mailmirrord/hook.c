@@ -60,6 +60,9 @@ struct run {
 };
 
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Held by a thread that starts runs, from counting the free slots to the
+ * last start: two accounts' bursts cannot overfill the table. */
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct run running[HOOK_RUNNING_MAX];
 static size_t n_running;
 static bool told_full;
@@ -126,23 +129,24 @@ void hook_tend(void)
 static void running_add(pid_t pid, const char *account, const char *mailbox)
 {
 	pthread_mutex_lock(&running_lock);
-	struct run *r = &running[n_running++]; /* room was made: has_room */
+	struct run *r = &running[n_running++]; /* free_slots counted it */
 	*r = (struct run){.pid = pid, .started_ms = mono_ms()};
 	r->account = strdup(account);
 	r->mailbox = mailbox ? strdup(mailbox) : NULL;
 	pthread_mutex_unlock(&running_lock);
 }
 
-/* Whether a run may start: fewer than HOOK_RUNNING_MAX under way. When
- * not, says so once until one ends. */
-static bool has_room(const struct conf_account *acct, const char *mailbox,
-                     size_t messages)
+/* How many runs may start: HOOK_RUNNING_MAX less those under way. When
+ * none, says so once until one ends. Called with start_lock held, so that
+ * no other thread starts one meanwhile. */
+static size_t free_slots(const struct conf_account *acct, const char *mailbox,
+                         size_t messages)
 {
 	pthread_mutex_lock(&running_lock);
 	int64_t now = mono_ms();
 	tend_locked(now);
-	bool room = n_running < HOOK_RUNNING_MAX;
-	if (!room && !told_full) {
+	size_t free = HOOK_RUNNING_MAX - n_running;
+	if (free == 0 && !told_full) {
 		int64_t oldest = now;
 		for (size_t i = 0; i < n_running; i++)
 			if (running[i].started_ms < oldest)
@@ -156,7 +160,7 @@ static bool has_room(const struct conf_account *acct, const char *mailbox,
 		told_full = true;
 	}
 	pthread_mutex_unlock(&running_lock);
-	return room;
+	return free;
 }
 
 /* One run of the command, for row, standing for count messages. */
@@ -274,17 +278,21 @@ void hook_new_mail(const struct conf_account *acct, const char *mailbox,
 	for (size_t i = 0; i < n_all; i++)
 		if (!seen(all[i]->flags))
 			rows[n++] = all[i];
-	size_t got = n ? take_runs(n) : 0;
-	/* Short of a run each, the last run stands for the rest. */
-	size_t each = got == n ? n : got > 0 ? got - 1 : 0;
-	for (size_t i = 0; i < n; i++) {
-		bool last = i + 1 == n;
-		if (i >= each && !last)
-			continue;
-		size_t count = i < each ? 1 : n - each;
-		if (!has_room(acct, mailbox, count))
-			break;
-		run_hook(acct, mailbox, rows[i], count);
+	if (n > 0) {
+		pthread_mutex_lock(&start_lock);
+		size_t slots = free_slots(acct, mailbox, n);
+		/* An empty budget still gives the burst one run; fewer
+		 * slots than runs make the last one stand for more. */
+		size_t runs = slots ? take_runs(n < slots ? n : slots) : 0;
+		if (slots && runs == 0)
+			runs = 1;
+		/* Short of a run each, the last run stands for the rest. */
+		size_t each = runs == n ? n : runs > 0 ? runs - 1 : 0;
+		for (size_t i = 0; i < each; i++)
+			run_hook(acct, mailbox, rows[i], 1);
+		if (runs > 0 && each < n)
+			run_hook(acct, mailbox, rows[n - 1], n - each);
+		pthread_mutex_unlock(&start_lock);
 	}
 	free(rows);
 }

@@ -38,7 +38,7 @@
 
 #define HOOK_RUNS_PER_BATCH  10
 #define HOOK_RUNS_PER_SECOND 1
-#define HOOK_RUNNING_MAX     8
+#define HOOK_RUNNING_MAX     HOOK_RUNS_PER_BATCH
 #define HOOK_TIMEOUT_MS      ((int64_t)300 * 1000)
 #define HOOK_KILL_GRACE_MS   ((int64_t)10 * 1000)
 
