@@ -742,8 +742,8 @@ struct imap4_limits {
 	size_t stream_threshold;	/* literals above go to the sink (1 MiB) */
 };
 
-/* 2 added cancel_fd, 3 stderr_fd; structs of versions 1 and 2 (without
- * them) are still taken. */
+/* 2 added cancel_fd, 3 stderr_fd, 4 stream_envp; structs of versions 1
+ * to 3 (without what came later) are still taken. */
 #define IMAP4_OPTS_VERSION 4
 
 struct imap4_opts {
@@ -1215,7 +1215,9 @@ IMAP4_API int imap4_set_cancel(imap4 *h, int fd);
  * cannot be typed (IMAP4_EPROTO, a UID 0, say) ends the delivery the same
  * way: the command is read to its end and returns that code, quoting the
  * response, and since the connection is in step the last error's class
- * is IMAP4_CLASS_ERROR and the handle goes on. */
+ * is IMAP4_CLASS_ERROR and the handle goes on. After either, the
+ * command's FETCHes are not delivered; other responses (EXPUNGE, EXISTS)
+ * still go to the unsolicited callback, or are kept. */
 typedef int (*imap4_msg_cb)(void *payload, const imap4_msg *msg,
 			    const imap4_resp *resp);
 IMAP4_API int imap4_fetch_each(imap4 *h, bool uid, const char *set,

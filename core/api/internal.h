@@ -119,6 +119,8 @@ struct imap4_run {
 	uint64_t body_size;
 	/* filled by the runner */
 	int cb_error;     /* first failure of a callback */
+	bool unsol_failed; /* the unsolicited callback failed: not called
+	                      again for this command */
 	char cb_why[128]; /* the response a typed view refused, quoted */
 	int64_t deadline;
 };

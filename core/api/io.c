@@ -487,18 +487,24 @@ int imap4_route(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 {
 	int rc;
 
-	if (run->cb_error)
-		return 0;
+	/* What the command did not ask for goes where it always goes, also
+	 * after a failure: the handle may go on (a FETCH that could not be
+	 * typed), and its caller must not miss an EXPUNGE or an EXISTS. */
 	if (!expected(run, resp)) {
-		if (h->unsol) {
+		if (h->unsol && !run->unsol_failed) {
 			rc = h->unsol(h->unsol_payload, resp);
-			if (rc < 0)
+			if (rc < 0) {
 				note_cb_error(run, IMAP4_ECALLBACK);
+				run->unsol_failed = true;
+			}
 			if (rc <= 0)
 				return 0;
 		}
 		return imap4_keep(h, resp);
 	}
+	/* The command's own responses are no longer delivered. */
+	if (run->cb_error)
+		return 0;
 	if (run->msg_cb && resp->name && strcmp(resp->name, "FETCH") == 0) {
 		imap4_msg msg;
 
@@ -794,6 +800,7 @@ int imap4_run(imap4 *h, struct imap4_run *run)
 		return imap4_fail(h, rc, "%s: nothing was sent",
 		                  imap4_strerror(rc));
 	run->cb_error = 0;
+	run->unsol_failed = false;
 	run->cb_why[0] = '\0';
 	h->rd.sink_error = 0;
 	run->deadline = imap4_deadline(h->opts.timeout_ms);

@@ -87,9 +87,9 @@ static int mailbox_arg(const char **out, struct imap4_arena *arena,
 		return IMAP4_EPROTO;
 	if (first->next == items_arg) {
 		/* A literal may carry NUL; cut there the name would be
-		 * another mailbox's (list.c refuses it the same way). */
-		if (first->type == IMAP4_ARG_NIL ||
-		    first->type == IMAP4_ARG_LIST || first->streamed ||
+		 * another mailbox's (list.c refuses it the same way). An
+		 * atom NIL is the mailbox NIL, as in list.c. */
+		if (first->type == IMAP4_ARG_LIST || first->streamed ||
 		    !first->str || memchr(first->str, '\0', first->len))
 			return IMAP4_EPROTO;
 		*out = first->str;
@@ -97,7 +97,8 @@ static int mailbox_arg(const char **out, struct imap4_arena *arena,
 	}
 	size_t len = 0;
 	for (const imap4_arg *a = first; a != items_arg; a = a->next) {
-		if (a->type != IMAP4_ARG_ATOM || !a->str)
+		if ((a->type != IMAP4_ARG_ATOM && a->type != IMAP4_ARG_NIL) ||
+		    !a->str)
 			return IMAP4_EPROTO;
 		len += a->len + 1;	/* bounded by the response's size */
 	}

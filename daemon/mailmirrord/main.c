@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -209,6 +210,27 @@ static int check_cache(const struct conf *conf, const char *path)
 	}
 	free(dflt);
 	return rc;
+}
+
+/* Whether the cache goes where systemd's StateDirectory= puts it and that
+ * directory is not there yet: systemd makes it, owned by the service's
+ * user, as the service starts. A check before the first start (runuser
+ * -u mailmirror -- env STATE_DIRECTORY=/var/lib/mailmirror mailmirrord
+ * --check-config) then has no cache to judge, and says so. */
+static bool state_dir_to_come(const struct conf *conf)
+{
+	const char *state = getenv("STATE_DIRECTORY");
+	if (conf->cache != NULL || cache_default_makes_dir() || state == NULL)
+		return false;
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(state, ":"), state);
+	struct stat st;
+	if (stat(dir, &st) == 0 || errno != ENOENT)
+		return false;
+	printf("%s does not exist yet: systemd makes it as the service "
+	       "starts\n",
+	       dir);
+	return true;
 }
 
 static void gc_confs(struct confs *cs, const struct running *r)
@@ -874,7 +896,9 @@ int main(int argc, char **argv)
 	struct conf *conf = cs.v[0];
 	log_set_level(conf->log_level + verbosity);
 	if (check) {
-		int rc = check_cache(conf, conf->cache);
+		int rc = state_dir_to_come(conf)
+		                 ? EX_OK
+		                 : check_cache(conf, conf->cache);
 		if (rc == EX_OK)
 			printf("%s: ok (%zu account%s)\n", path,
 			       conf->n_accounts,

@@ -1278,6 +1278,48 @@ Test(commands, malformed_fetch_is_quoted_in_the_error)
 	api_done(&t);
 }
 
+static int names_unsolicited(void *payload, const imap4_resp *resp)
+{
+	char *seen = payload;
+	size_t n = strlen(seen);
+	snprintf(seen + n, 64 - n, "%s%s", n ? " " : "",
+	         resp->name ? resp->name : "?");
+	return 0;
+}
+
+/* explore68: after a FETCH that could not be typed, the rest of the
+ * command went nowhere: an EXPUNGE or EXISTS of another client's was
+ * lost to a caller told to go on. They still reach the unsolicited
+ * callback; the command's own FETCHes are not delivered. */
+Test(commands, news_after_a_malformed_fetch_is_not_lost)
+{
+	struct api_test t;
+	int msgs = 0;
+	char seen[64] = "";
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG SELECT INBOX\n"
+	                    "S: * 5 EXISTS\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG UID FETCH 1:3 (UID FLAGS)\n"
+	                    "S: * 1 FETCH (UID 1 FLAGS ())\n"
+	                    "S: * 2 FETCH (UID 0 FLAGS ())\n"
+	                    "S: * 6 EXISTS\n"
+	                    "S: * 3 FETCH (UID 3 FLAGS ())\n"
+	                    "S: * 1 EXPUNGE\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	imap4_set_unsolicited(h, names_unsolicited, seen);
+	cr_assert_eq(imap4_fetch_each(h, true, "1:3", "(UID FLAGS)", count_msgs,
+	                              &msgs),
+	             IMAP4_EPROTO);
+	cr_assert_eq(msgs, 1);
+	cr_assert_str_eq(seen, "EXISTS EXPUNGE");
+	api_done(&t);
+}
+
 /* RFC 6855, which Dovecot 2.3 lacks: after ENABLE UTF8=ACCEPT mailbox names
  * go out as UTF-8 (no modified UTF-7), come back as UTF-8, and a CHARSET is
  * refused before anything is sent. */

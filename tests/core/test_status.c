@@ -72,6 +72,16 @@ Test(status, eight_bit_names)
 	cr_assert_null(bad.mailbox);
 }
 
+/* An atom NIL is the mailbox NIL, as LIST names it (list.c). */
+Test(status, an_atom_nil_names_a_mailbox)
+{
+	imap4_status_info st = status_ok("* STATUS NIL (MESSAGES 3)");
+	cr_assert_str_eq(st.mailbox, "NIL");
+	cr_assert_eq(st.messages, 3);
+	st = status_ok("* STATUS Old nil (MESSAGES 1)");
+	cr_assert_str_eq(st.mailbox, "Old nil");
+}
+
 /* A NUL in a literal name: cut there it would be another mailbox ("a"). */
 Test(status, name_with_nul_is_eproto)
 {
@@ -85,20 +95,19 @@ Test(status, name_with_nul_is_eproto)
 Test(status, malformed_is_eproto)
 {
 	static const char *const bad[] = {
-		"* STATUS x (UIDNEXT 0)",
-		"* STATUS x (UIDVALIDITY 0)",
-		"* STATUS x (MESSAGES 4294967296)",
-		"* STATUS x (MESSAGES \"5\")",
-		"* STATUS x (MESSAGES 5x)",
-		"* STATUS x (MESSAGES)",
-		"* STATUS x (MESSAGES 1 UNSEEN)",
-		"* STATUS x (HIGHESTMODSEQ 18446744073709551616)",
-		"* STATUS x ((MESSAGES) 1)",
-		"* STATUS x MESSAGES 1",
-		"* STATUS (MESSAGES 1)",
-		"* STATUS NIL (MESSAGES 1)",
-		"* STATUS x \"y\" (MESSAGES 1)",
-		"* STATUS",
+	        "* STATUS x (UIDNEXT 0)",
+	        "* STATUS x (UIDVALIDITY 0)",
+	        "* STATUS x (MESSAGES 4294967296)",
+	        "* STATUS x (MESSAGES \"5\")",
+	        "* STATUS x (MESSAGES 5x)",
+	        "* STATUS x (MESSAGES)",
+	        "* STATUS x (MESSAGES 1 UNSEEN)",
+	        "* STATUS x (HIGHESTMODSEQ 18446744073709551616)",
+	        "* STATUS x ((MESSAGES) 1)",
+	        "* STATUS x MESSAGES 1",
+	        "* STATUS (MESSAGES 1)",
+	        "* STATUS x \"y\" (MESSAGES 1)",
+	        "* STATUS",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		imap4_status_info st;

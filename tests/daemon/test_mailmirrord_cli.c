@@ -304,12 +304,14 @@ Test(mailmirrord_cli, the_default_cache_is_checked_too)
 	snprintf(made, sizeof(made), "%s/state", dir);
 	cr_assert_neq(stat(made, &sb), 0, "--check-config created %s", made);
 
-	snprintf(want, sizeof(want),
-	         "mailmirrord: cache: directory %s/gone does not exist\n", dir);
+	/* explore69: systemd makes StateDirectory= as the service starts;
+	 * a check before the first start has no directory to judge yet.
+	 * A start without it is the unit's fault. */
 	cr_assert_eq(run("STATE_DIRECTORY=$PWD/gone", "-c m.conf "
 	                                              "--check-config"),
-	             78);
-	cr_assert_str_eq(said, want);
+	             0, "%s", said);
+	snprintf(want, sizeof(want),
+	         "mailmirrord: cache: directory %s/gone does not exist\n", dir);
 	cr_assert_eq(run("STATE_DIRECTORY=$PWD/gone", "-c m.conf --once"), 78);
 	cr_assert_str_eq(said, want);
 
@@ -530,7 +532,7 @@ Test(mailmirrord_cli, configuration_errors_are_errors_in_the_journal)
 	write_conf("");
 	snprintf(line, sizeof(line), "STATE_DIRECTORY=$PWD/gone %s",
 	         journal_env());
-	cr_assert_eq(run(line, "-c m.conf --check-config"), 78, "%s", said);
+	cr_assert_eq(run(line, "-c m.conf --once"), 78, "%s", said);
 	cr_assert_str_eq(said, want);
 }
 
