@@ -84,8 +84,9 @@ static size_t code_unit(const char *name)
 	static const struct {
 		const char *prefix;
 		size_t unit;
-	} wide[] = {{"UTF-16", 2}, {"UTF16", 2}, {"UCS-2", 2}, {"UCS2", 2},
-	            {"UTF-32", 4}, {"UTF32", 4}, {"UCS-4", 4}, {"UCS4", 4}};
+	} wide[] = {{"UTF-16", 2},  {"UTF16", 2}, {"UCS-2", 2}, {"UCS2", 2},
+	            {"UNICODE", 2}, /* glibc's UCS-2 with a mark */
+	            {"UTF-32", 4},  {"UTF32", 4}, {"UCS-4", 4}, {"UCS4", 4}};
 	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
 		if (strncasecmp(name, wide[i].prefix, strlen(wide[i].prefix)) ==
 		    0)

@@ -18,6 +18,7 @@
 #include "proto/utf8.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 enum {
@@ -464,10 +465,48 @@ static bool label_char(char ch)
 	       ch == '.' || ch == ':';
 }
 
-/* "charset", blanks, "=", blanks, a quote maybe, then the label: in the
- * tag p[0..n), the first such, wherever it stands (an attribute of its
- * own, or inside content's value). */
-static bool tag_charset(const char *p, size_t n, char *label, size_t labelsz)
+/* The value of the attribute at p[0..n) after its "=": quoted or not. */
+static size_t attr_value(const char *p, size_t n, const char **v)
+{
+	size_t i = 0;
+	if (i < n && (p[i] == '"' || p[i] == '\'')) {
+		char q = p[i++];
+		*v = p + i;
+		while (i < n && p[i] != q)
+			i++;
+		return (size_t)(p + i - *v);
+	}
+	*v = p;
+	while (i < n && p[i] != ' ' && p[i] != '\t' && p[i] != '\n' &&
+	       p[i] != '\r' && p[i] != '>')
+		i++;
+	return i;
+}
+
+static bool blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
+	       ch == '\f' || ch == '/';
+}
+
+/* The label at the start of p[0..n), blanks and a quote skipped, into
+ * label: true when there is one. */
+static bool take_label(const char *p, size_t n, char *label, size_t labelsz)
+{
+	size_t j = 0, k = 0;
+	while (j < n &&
+	       (p[j] == ' ' || p[j] == '\t' || p[j] == '"' || p[j] == '\''))
+		j++;
+	while (j < n && label_char(p[j]) && k + 1 < labelsz)
+		label[k++] = p[j++];
+	label[k] = '\0';
+	return k > 0;
+}
+
+/* "charset=" inside a content attribute's value ("text/html;
+ * charset=koi8-r"). */
+static bool content_charset(const char *p, size_t n, char *label,
+                            size_t labelsz)
 {
 	static const char word[] = "charset";
 	const size_t w = sizeof(word) - 1;
@@ -477,20 +516,72 @@ static bool tag_charset(const char *p, size_t n, char *label, size_t labelsz)
 		size_t j = i + w;
 		while (j < n && (p[j] == ' ' || p[j] == '\t'))
 			j++;
-		if (j == n || p[j] != '=')
-			continue;
-		j++;
-		while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '"' ||
-		                 p[j] == '\''))
-			j++;
-		size_t k = 0;
-		while (j < n && label_char(p[j]) && k + 1 < labelsz)
-			label[k++] = p[j++];
-		label[k] = '\0';
-		if (k > 0)
-			return true;
+		if (j < n && p[j] == '=')
+			return take_label(p + j + 1, n - j - 1, label, labelsz);
 	}
 	return false;
+}
+
+/* The attributes of a meta tag, p[0..n) after "<meta": its charset
+ * attribute, or the charset in content when http-equiv is Content-Type
+ * (the HTML standard's prescan; a charset= in some other content, a
+ * description, says nothing). */
+static bool tag_charset(const char *p, size_t n, char *label, size_t labelsz)
+{
+	const char *content = NULL;
+	size_t content_len = 0;
+	bool http_ct = false;
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && blank(p[i]))
+			i++;
+		size_t name = i;
+		while (i < n && !blank(p[i]) && p[i] != '=' && p[i] != '>')
+			i++;
+		size_t name_len = i - name;
+		if (name_len == 0)
+			break;
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		const char *v = p + i;
+		size_t vlen = 0;
+		if (i < n && p[i] == '=') {
+			i++;
+			while (i < n && (p[i] == ' ' || p[i] == '\t'))
+				i++;
+			vlen = attr_value(p + i, n - i, &v);
+			i = (size_t)(v - p) + vlen;
+			if (i < n && (p[i] == '"' || p[i] == '\''))
+				i++;
+		}
+		if (name_len == 7 && ascii_eq_lower(p + name, "charset", 7))
+			return take_label(v, vlen, label, labelsz);
+		if (name_len == 10 &&
+		    ascii_eq_lower(p + name, "http-equiv", 10))
+			http_ct = vlen == 12 &&
+			          ascii_eq_lower(v, "content-type", 12);
+		if (name_len == 7 && ascii_eq_lower(p + name, "content", 7)) {
+			content = v;
+			content_len = vlen;
+		}
+	}
+	return http_ct && content &&
+	       content_charset(content, content_len, label, labelsz);
+}
+
+/* HTML that a <meta> says is UTF-16 or UTF-32 was read as ASCII to find
+ * the meta, so it is neither: the HTML standard reads it as UTF-8. */
+static void wide_is_utf8(char *label, size_t labelsz)
+{
+	static const char *const wide[] = {"utf-16", "utf16",  "utf-32",
+	                                   "utf32",  "ucs-2",  "ucs2",
+	                                   "ucs-4",  "unicode"};
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (strlen(label) >= strlen(wide[i]) &&
+		    ascii_eq_lower(label, wide[i], strlen(wide[i]))) {
+			snprintf(label, labelsz, "utf-8");
+			return;
+		}
 }
 
 bool imap4_mime_html_meta_charset(const char *p, size_t n, char *label,
@@ -499,12 +590,15 @@ bool imap4_mime_html_meta_charset(const char *p, size_t n, char *label,
 	if (n > MIME_HTML_PRESCAN)
 		n = MIME_HTML_PRESCAN;
 	for (size_t i = 0; i + 5 < n; i++) {
-		if (p[i] != '<' || !ascii_eq_lower(p + i + 1, "meta", 4))
+		if (p[i] != '<' || !ascii_eq_lower(p + i + 1, "meta", 4) ||
+		    !blank(p[i + 5]))
 			continue;
 		const char *end = memchr(p + i, '>', n - i);
 		size_t len = end ? (size_t)(end - (p + i)) : n - i;
-		if (tag_charset(p + i + 5, len - 5, label, labelsz))
+		if (tag_charset(p + i + 5, len - 5, label, labelsz)) {
+			wide_is_utf8(label, labelsz);
 			return true;
+		}
 	}
 	return false;
 }

@@ -159,6 +159,10 @@ Test(mime_text, text_goes_on_after_a_unit_that_is_no_character)
 	        "utf-16",
 	        "/v8AYgBlAGYAbwByAGUAINwAACAAYQBmAHQAZQByACAAdwBvAHIAZABz",
 	        "before \xef\xbf\xbd after words");
+	expect_after_a_bad_unit("unicode",
+	                        "//5iAGUAZgBvAHIAZQAgAADcIABhAGYAdABlAHIAIAB3"
+	                        "AG8AcgBkAHMA",
+	                        "before \xef\xbf\xbd after words");
 	expect_after_a_bad_unit("utf-32le",
 	                        "YgAAAGUAAABmAAAAbwAAAHIAAABlAAAAIAAAAP///"
 	                        "38gAAAAYQAAAGYAAAB0AAAAZQAAAHIAAAAgAAAAdwAAAG8"
@@ -419,6 +423,25 @@ Test(mime_text, html_charset_from_its_meta)
 	expect("Content-Type: text/html; charset=utf-8\r\n\r\n"
 	       "<meta charset=\"koi8-r\">caf\xc3\xa9\r\n",
 	       "caf\xc3\xa9");
+	/* explore68: the charset attribute, or content's when http-equiv is
+	 * Content-Type: not a charset= in some other meta's content */
+	expect("Content-Type: text/html\r\n\r\n"
+	       "<meta name=description content=\"we set charset=koi8-r\">"
+	       "<meta http-equiv=content-type content='text/html; "
+	       "charset=koi8-r'>\xf0\xd2\xc9\xd7\xc5\xd4\r\n",
+	       "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+	expect("Content-Type: text/html\r\n\r\n"
+	       "<meta name=\"description\" content=\"charset=koi8-r\">"
+	       "caf\xc3\xa9\r\n",
+	       "caf\xc3\xa9");
+	/* a meta that says UTF-16 was read as ASCII: UTF-8, as browsers */
+	expect("Content-Type: text/html\r\n\r\n"
+	       "<META CHARSET=\"UTF-16\"><p>Hello caf\xc3\xa9</p>\r\n",
+	       "Hello caf\xc3\xa9");
+	expect("Content-Type: text/html\r\n\r\n"
+	       "<meta http-equiv=\"Content-Type\" content=\"text/html; "
+	       "charset=unicode\">Hello\r\n",
+	       "Hello");
 	/* a meta past the prescan, or in no meta tag, is not looked at */
 	expect("Content-Type: text/html\r\n\r\n"
 	       "<p>charset=koi8-r caf\xc3\xa9</p>\r\n",
