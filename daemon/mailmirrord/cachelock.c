@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -44,7 +45,8 @@ int cachelock_take(int *fd, const char *path, char *err, size_t errlen)
 	}
 	if (lock_exclusive(*fd) == 0)
 		return 0;
-	if (errno == EWOULDBLOCK)
+	bool busy = errno == EWOULDBLOCK;
+	if (busy)
 		snprintf(err, errlen,
 		         "%s is in use by another mailmirrord: one cache is "
 		         "for one daemon (give this one a cache of its own)",
@@ -54,7 +56,7 @@ int cachelock_take(int *fd, const char *path, char *err, size_t errlen)
 		         strerror(errno));
 	close(*fd);
 	*fd = -1;
-	return -1;
+	return busy ? -2 : -1;
 }
 
 void cachelock_release(int *fd)

@@ -15,9 +15,10 @@
 #include <stddef.h>
 
 /* Locks the cache file at path, which this process has open with SQLite:
- * *fd gets the descriptor that holds the lock. 0, or -1 with a sentence in
- * err: another daemon holds it (a shared lock held longer than a reader's
- * probe counts as one), or the file cannot be opened. The
+ * *fd gets the descriptor that holds the lock. 0; -2 with a sentence in
+ * err when another daemon holds it (a shared lock held longer than a
+ * reader's probe counts as one); -1 with one when the file cannot be
+ * opened or locked. The
  * descriptor must stay open until every SQLite connection to the file is
  * closed: closing any descriptor of a file drops the process's fcntl(2)
  * locks on it, which are SQLite's. */

@@ -90,8 +90,15 @@ int compact_cache(const char *path)
 	}
 	/* VACUUM builds its copy in SQLite's temporary directory. */
 	store_temp_beside(path);
+	int locked = -1;
 	if (store_open(&s, path, err, sizeof(err)) < 0 ||
-	    cachelock_take(&lock_fd, path, err, sizeof(err)) < 0) {
+	    (locked = cachelock_take(&lock_fd, path, err, sizeof(err))) < 0) {
+		/* explore69: the daemon's advice, a cache of its own, is
+		 * not this command's */
+		if (locked == -2)
+			snprintf(err, sizeof(err),
+			         "in use by a running mailmirrord: stop it "
+			         "first (systemctl stop mailmirrord)");
 		log_err(NULL, NULL, "cache %s: %s", path, err);
 	} else if (store_space(s, &before) < 0 || store_vacuum(s) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", path, store_errmsg(s));

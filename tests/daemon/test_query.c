@@ -676,7 +676,7 @@ Test(query, a_starting_daemon_waits_out_a_readers_probe)
 
 	/* A lock that stays is another daemon's. */
 	int other = -1;
-	cr_assert_eq(cachelock_take(&other, qpath, err, sizeof(err)), -1);
+	cr_assert_eq(cachelock_take(&other, qpath, err, sizeof(err)), -2);
 	cr_assert(strstr(err, "in use by another mailmirrord"), "%s", err);
 }
 
