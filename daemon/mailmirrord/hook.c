@@ -53,8 +53,14 @@ static char *env_entry(const char *name, const char *value)
 
 /* ---- the runs under way, for the whole process */
 
+/* A run is its process group: the helper shell leads it, and what the
+ * command leaves behind ("notify-send ... &", a child that ignores
+ * SIGTERM) stays in it once the shell is reaped, counted and stopped
+ * with it (explore67). A group's number is not given to a new process
+ * while the group has members. */
 struct run {
-	pid_t pid; /* the helper shell, leader of the run's group */
+	pid_t pid;   /* the helper shell: the group's number */
+	bool reaped; /* the shell was; its group may live on */
 	int64_t started_ms, stopped_ms;
 	char *account, *mailbox; /* for the log */
 };
@@ -89,6 +95,17 @@ static int64_t timeout_ms(void)
 	return ms;
 }
 
+/* Whether the run has ended: its shell reaped and its group empty. */
+static bool run_ended(struct run *r)
+{
+	int status;
+	if (!r->reaped) {
+		pid_t got = waitpid(r->pid, &status, WNOHANG);
+		r->reaped = got == r->pid || (got < 0 && errno == ECHILD);
+	}
+	return r->reaped && kill(-r->pid, 0) < 0 && errno == ESRCH;
+}
+
 /* Reaps the runs that ended, and stops those past their time: the group
  * gets SIGTERM, then SIGKILL HOOK_KILL_GRACE_MS later. Called with
  * running_lock held. */
@@ -97,9 +114,7 @@ static void tend_locked(int64_t now)
 	int64_t limit = timeout_ms();
 	for (size_t i = 0; i < n_running;) {
 		struct run *r = &running[i];
-		int status;
-		pid_t got = waitpid(r->pid, &status, WNOHANG);
-		if (got == r->pid || (got < 0 && errno == ECHILD)) {
+		if (run_ended(r)) {
 			run_forget(i);
 			continue;
 		}
@@ -130,7 +145,7 @@ static void running_add(pid_t pid, const char *account, const char *mailbox)
 {
 	pthread_mutex_lock(&running_lock);
 	struct run *r = &running[n_running++]; /* free_slots counted it */
-	*r = (struct run){.pid = pid, .started_ms = mono_ms()};
+	*r = (struct run){.pid = pid, .reaped = false, .started_ms = mono_ms()};
 	r->account = strdup(account);
 	r->mailbox = mailbox ? strdup(mailbox) : NULL;
 	pthread_mutex_unlock(&running_lock);
@@ -151,12 +166,16 @@ static size_t free_slots(const struct conf_account *acct, const char *mailbox,
 		for (size_t i = 0; i < n_running; i++)
 			if (running[i].started_ms < oldest)
 				oldest = running[i].started_ms;
-		log_warning(acct->name, mailbox,
-		            "on_new_mail: %d commands still run (the oldest "
-		            "for %" PRId64 " s): none starts for %zu new "
-		            "message%s, nor until one ends",
-		            HOOK_RUNNING_MAX, (now - oldest) / 1000, messages,
-		            messages == 1 ? "" : "s");
+		/* Runs of the last burst that have not ended yet are no
+		 * fault; runs that last are. */
+		int level = now - oldest >= HOOK_SLOW_MS ? LOG_LEVEL_WARNING
+		                                         : LOG_LEVEL_INFO;
+		log_msg(level, acct->name, mailbox,
+		        "on_new_mail: %d commands still run (the oldest "
+		        "for %" PRId64 " s): none starts for %zu new "
+		        "message%s, nor until one ends",
+		        HOOK_RUNNING_MAX, (now - oldest) / 1000, messages,
+		        messages == 1 ? "" : "s");
 		told_full = true;
 	}
 	pthread_mutex_unlock(&running_lock);

@@ -12,10 +12,12 @@
  * The command never delays the sync: a helper shell started with
  * posix_spawn (no fork() in our threaded process) runs it, waits for it
  * and, when it fails, writes one warning line to our log fd in the log's
- * own form (log_head): nobody else ever sees that exit status. The daemon
- * keeps the helper shells of the runs under way, HOOK_RUNNING_MAX at most:
- * while that many run, mail starts none (said once until one ends), and a
- * run still going after HOOK_TIMEOUT_MS is stopped. A hook hung on a dead
+ * own form (log_head): nobody else ever sees that exit status. Each run
+ * is a process group the shell leads, which the daemon keeps until all of
+ * it has ended (what the command left in the background too),
+ * HOOK_RUNNING_MAX at most: while that many run, mail starts none (said
+ * once until one ends), and a run still going after HOOK_TIMEOUT_MS is
+ * stopped, its whole group. A hook hung on a dead
  * D-Bus used to leave one process more for each message that came
  * (explore64: 52 in 30 s). They are reaped as runs start and at every
  * hook_tend().
@@ -41,6 +43,8 @@
 #define HOOK_RUNNING_MAX     HOOK_RUNS_PER_BATCH
 #define HOOK_TIMEOUT_MS      ((int64_t)300 * 1000)
 #define HOOK_KILL_GRACE_MS   ((int64_t)10 * 1000)
+/* A run this old is no longer part of a burst: told as a warning. */
+#define HOOK_SLOW_MS ((int64_t)10 * 1000)
 
 /* Starts acct->on_new_mail for the n messages of rows, which arrived
  * together in mailbox (a no-op when no command is configured). Failures

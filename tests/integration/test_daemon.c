@@ -1784,6 +1784,40 @@ Test(daemon, on_new_mail_skips_a_mailbox_numbered_anew, .timeout = 120)
 	                "hooks ran for the messages of the new numbering");
 }
 
+/* explore67: what a command leaves in the background ("notify-send ...
+ * &") is part of its run: counted until it ends, and stopped with it. It
+ * used to outlive the five minutes, uncounted. */
+Test(daemon, on_new_mail_what_a_command_leaves_behind_is_stopped,
+     .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_hkg", "on_new_mail = \"sleep 619 & exit 0\";");
+	cr_assert_eq(sh(CTL " create dm_hkg"), 0);
+	cr_assert_eq(setenv("MAILMIRROR_HOOK_TIMEOUT_MS", "3000", 1), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(sh(CTL " append dm_hkg one && " CTL " append dm_hkg two"),
+	             0);
+	long alive = 0;
+	for (int i = 0; i < 50 && alive < 2; i++) {
+		usleep(100000);
+		alive = sh_number("pgrep -fc 'sleep 61[9]'");
+	}
+	long left = alive;
+	for (int i = 0; i < 150 && left > 0; i++) {
+		usleep(100000);
+		left = sh_number("pgrep -fc 'sleep 61[9]'");
+	}
+	cr_assert_eq(stop_daemon(pid), 0);
+	sh("pkill -f 'sleep 61[9]'");
+	cr_assert_eq(alive, 2);
+	cr_assert_eq(left, 0, "what the commands left behind was not stopped");
+	cr_assert_eq(sh("grep -q 'still runs after 3 s: stopping it' %s/log",
+	                f.dir),
+	             0);
+	teardown(&f);
+}
+
 /* explore64: mail that arrives read (sent by the user, moved in after it
  * was read) started the command like new mail, which could not tell it:
  * it starts none, and the flags of the rest are in MM_FLAGS. */
