@@ -76,6 +76,19 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 	}
 	if (resp->name && strcmp(resp->name, "LIST") == 0)
 		return sync_tree_news(c, resp);
+	/* NOTIFY's news of another mailbox is about no selected one: it
+	 * also counts while a mailbox is being opened (Dovecot sends what
+	 * it queued before the [CLOSED] of an EXAMINE; explore67). */
+	if (resp->name && strcmp(resp->name, "STATUS") == 0) {
+		imap4_status_info si;
+		struct sync_box *other;
+		if (imap4_status_parse(&si, resp) == 0 && si.mailbox &&
+		    (other = sync_find(c, si.mailbox)) != NULL) {
+			other->dirty = true;
+			return 1;
+		}
+		return 0;
+	}
 	const struct sync_box *b = c->selected;
 	if (!resp->name || !b)
 		return 0;
@@ -94,16 +107,6 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		c->sel_expunges++;
 		c->sel_dirty = true;
 		return 1;
-	}
-	if (strcmp(n, "STATUS") == 0) {
-		imap4_status_info si;
-		struct sync_box *other;
-		if (imap4_status_parse(&si, resp) == 0 && si.mailbox &&
-		    (other = sync_find(c, si.mailbox)) != NULL) {
-			other->dirty = true;
-			return 1;
-		}
-		return 0;
 	}
 	if (strcmp(n, "VANISHED") != 0 && strcmp(n, "FETCH") != 0)
 		return 0;
@@ -690,14 +693,14 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		 * was fetched (Dovecot: "NO [EXPUNGEISSUED]", explore38): not
 		 * cached, it is asked for again if the next pass finds it. */
 		bool partial = irc == IMAP4_NO && !p->failed;
-		/* A batch the connection lost midway (a reset, a timeout):
-		 * the messages that came whole are kept, as those of a
+		/* A batch the connection lost midway (a reset, a close, a
+		 * BYE): the messages that came whole are kept, as those of a
 		 * partial answer, and the rest asked for on the next
 		 * connection. A link reset every 15 s stored nothing, and
-		 * fetched the same batch at every connection (explore65). */
-		bool cut = irc != IMAP4_OK && !partial && !p->failed &&
-		           imap4_error_class(irc) == IMAP4_CLASS_ABORT &&
-		           p->nrows > 0;
+		 * fetched the same batch at every connection (explore65). A
+		 * batch that ran out of time is asked again, smaller. */
+		bool cut = !partial && !p->failed && p->nrows > 0 &&
+		           sync_connection_lost(irc);
 		/* Dovecot answers OK [EXPUNGEISSUED] after a header sent as
 		 * NIL and the EXPUNGE of its message (explore51): the row
 		 * was cached without an envelope, logged as a server's

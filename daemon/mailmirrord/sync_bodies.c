@@ -166,9 +166,7 @@ static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
 	/* The connection lost midway: the bodies that came whole are kept
 	 * (explore65: a link reset every few seconds fetched the same ones
 	 * for ever). */
-	if (irc != IMAP4_OK && !bc.failed &&
-	    imap4_error_class(irc) == IMAP4_CLASS_ABORT &&
-	    bodies_write(&bc) < 0)
+	if (!bc.failed && sync_connection_lost(irc) && bodies_write(&bc) < 0)
 		rc = SYNC_ESTORE;
 	return bodies_end(&bc, rc);
 }

@@ -23,6 +23,10 @@
 /* An IMAP failure: SYNC_EMAILBOX for a NO or an error-class code,
  * SYNC_ECONN when the connection is gone. */
 int sync_fail_imap(struct sync_ctx *c, const char *what, int rc);
+/* Whether a command's failure irc is the connection's end (a reset, a
+ * close, a BYE) rather than the server's data or the clock: what came
+ * whole before it is the server's word. */
+bool sync_connection_lost(int irc);
 /* The handler of untagged responses no command asked for (installed by
  * sync_attach): sync_apply_unsolicited, its failure logged. For a command
  * that sees every response (UID SEARCH), to pass on what is not its own:

@@ -25,6 +25,11 @@ int sync_fail_imap(struct sync_ctx *c, const char *what, int rc)
 	return SYNC_ECONN;
 }
 
+bool sync_connection_lost(int irc)
+{
+	return irc == IMAP4_EIO || irc == IMAP4_EEOF || irc == IMAP4_EBYE;
+}
+
 int sync_fail_store(struct sync_ctx *c, const char *what)
 {
 	snprintf(c->err, sizeof(c->err), "cache: %s: %s", what,

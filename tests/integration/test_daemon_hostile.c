@@ -466,6 +466,21 @@ static void batch_refused(struct hostile *h, struct outcome o,
 	done(h);
 }
 
+/* The run failed as the connection ended midway, the log says why, and
+ * the messages that came whole before, kept of the batch, are in the
+ * cache (explore65: a link that dropped every 15 s kept nothing, for
+ * ever; daemon/a_cut_batch_keeps_the_messages_that_came follows a real
+ * server to the end). Ends the test. */
+static void batch_cut(struct hostile *h, struct outcome o, const char *reason,
+                      long kept)
+{
+	check_failed(h, o);
+	check_log(h, reason, NULL);
+	check_cache(h);
+	cr_assert_eq(messages(h), kept, "what came before the cut was lost");
+	done(h);
+}
+
 /* ------------------------------------------------------- the greeting */
 
 Test(hostile, bye_greeting, .timeout = 60)
@@ -2930,7 +2945,7 @@ Test(hostile, connection_closed_mid_literal, .timeout = 60)
 	free(body.s);
 	struct outcome o = run(&h);
 	finish(&h);
-	batch_refused(&h, o, "UID FETCH", 3);
+	batch_cut(&h, o, "UID FETCH", 1);
 }
 
 /* A NO after part of the batch keeps that part:
@@ -2959,7 +2974,7 @@ Test(hostile, bye_mid_sync, .timeout = 60)
 	free(body.s);
 	struct outcome o = run(&h);
 	finish(&h);
-	batch_refused(&h, o, "maintenance", 3);
+	batch_cut(&h, o, "maintenance", 1);
 }
 
 /* ------------------------------------------------------------- live */
