@@ -1076,6 +1076,9 @@ static int session(struct worker *w)
 	if (rc == SYNC_OK) {
 		set_status(a, "syncing");
 		store_account_set_state(w->store, w->account_id, "syncing");
+		/* The failure that kept it away is over: mailmirror status
+		 * showed a connect error beside "syncing" (explore67). */
+		store_account_set_error(w->store, w->account_id, NULL);
 		/* What the cache knows first, then LIST for what is new. */
 		rc = sync_known(&w->sync);
 	}

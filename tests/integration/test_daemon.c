@@ -1318,6 +1318,39 @@ Test(daemon, the_count_to_fetch_shows_before_the_first_batch, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore67: a connect error stayed on the account in `mailmirror status`
+ * while a later connection synced, until the account was live. */
+Test(daemon, a_connection_that_syncs_clears_the_last_error, .timeout = 120)
+{
+	struct fixture f;
+	struct fault_proxy *px =
+	        slow_link(&f, "dm_clear", 60 * 1024, "bodies = \"full\";");
+	cr_assert_eq(sh(CTL " create dm_clear && " CTL " fill dm_clear 300 9"),
+	             0);
+	cr_assert_eq(sh("cp %s %s.good && sed -i 's/port = [0-9]*;/port = 1;/' "
+	                "%s",
+	                f.conf, f.conf, f.conf),
+	             0);
+	cr_assert_neq(run_once(&f, NULL), 0);
+	long failed = cache_count(&f, "SELECT count(*) FROM accounts WHERE "
+	                              "last_error IS NOT NULL");
+	cr_assert_eq(sh("mv %s.good %s", f.conf, f.conf), 0);
+	pid_t pid = start_daemon(&f);
+	long syncing_clear = 0;
+	for (int i = 0; i < 200 && syncing_clear == 0; i++) {
+		syncing_clear = cache_count(
+		        &f, "SELECT count(*) FROM accounts WHERE state = "
+		            "'syncing' AND last_error IS NULL");
+		if (syncing_clear == 0)
+			usleep(50000);
+	}
+	cr_assert_eq(stop_daemon(pid), 0);
+	fault_proxy_stop(&px);
+	cr_assert_eq(failed, 1);
+	cr_assert_eq(syncing_clear, 1, "the old error stayed while syncing");
+	teardown(&f);
+}
+
 /* explore47: over a link too slow for one message within the command
  * timeout, the FETCH of its batch was asked again for ever (the batch
  * never halved, no whole message having come), and the mail after it
