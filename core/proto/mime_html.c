@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 enum {
 	S_TEXT,
@@ -446,18 +447,6 @@ int imap4_mime_html_finish(struct mime_html *h, struct mime_sink *s)
 
 /* ------------------------------------------------------ meta charset */
 
-static bool ascii_eq_lower(const char *p, const char *lower, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char ch = p[i];
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch - 'A' + 'a');
-		if (ch != lower[i])
-			return false;
-	}
-	return true;
-}
-
 static bool label_char(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
@@ -511,7 +500,7 @@ static bool content_charset(const char *p, size_t n, char *label,
 	static const char word[] = "charset";
 	const size_t w = sizeof(word) - 1;
 	for (size_t i = 0; i + w < n; i++) {
-		if (!ascii_eq_lower(p + i, word, w))
+		if (strncasecmp(p + i, word, w) != 0)
 			continue;
 		size_t j = i + w;
 		while (j < n && (p[j] == ' ' || p[j] == '\t'))
@@ -554,13 +543,13 @@ static bool tag_charset(const char *p, size_t n, char *label, size_t labelsz)
 			if (i < n && (p[i] == '"' || p[i] == '\''))
 				i++;
 		}
-		if (name_len == 7 && ascii_eq_lower(p + name, "charset", 7))
+		if (name_len == 7 && strncasecmp(p + name, "charset", 7) == 0)
 			return take_label(v, vlen, label, labelsz);
 		if (name_len == 10 &&
-		    ascii_eq_lower(p + name, "http-equiv", 10))
+		    strncasecmp(p + name, "http-equiv", 10) == 0)
 			http_ct = vlen == 12 &&
-			          ascii_eq_lower(v, "content-type", 12);
-		if (name_len == 7 && ascii_eq_lower(p + name, "content", 7)) {
+			          strncasecmp(v, "content-type", 12) == 0;
+		if (name_len == 7 && strncasecmp(p + name, "content", 7) == 0) {
 			content = v;
 			content_len = vlen;
 		}
@@ -578,7 +567,7 @@ static void wide_is_utf8(char *label, size_t labelsz)
 	                                   "ucs-4",  "unicode"};
 	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
 		if (strlen(label) >= strlen(wide[i]) &&
-		    ascii_eq_lower(label, wide[i], strlen(wide[i]))) {
+		    strncasecmp(label, wide[i], strlen(wide[i])) == 0) {
 			snprintf(label, labelsz, "utf-8");
 			return;
 		}
@@ -590,7 +579,7 @@ bool imap4_mime_html_meta_charset(const char *p, size_t n, char *label,
 	if (n > MIME_HTML_PRESCAN)
 		n = MIME_HTML_PRESCAN;
 	for (size_t i = 0; i + 5 < n; i++) {
-		if (p[i] != '<' || !ascii_eq_lower(p + i + 1, "meta", 4) ||
+		if (p[i] != '<' || strncasecmp(p + i + 1, "meta", 4) != 0 ||
 		    !blank(p[i + 5]))
 			continue;
 		const char *end = memchr(p + i, '>', n - i);
