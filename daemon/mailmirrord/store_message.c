@@ -580,8 +580,10 @@ static int upsert_body(struct store *s, int64_t id, const struct store_body *b)
 	return store_run(s, st, "storing the body", NULL);
 }
 
-/* A plain INSERT first (see ST_BODY_INSERT); a body cached already goes
- * through the upsert. A message that is not cached is skipped. */
+/* A plain INSERT first (see ST_BODY_INSERT), and the new body waits for
+ * the indexer; a body cached already goes through the upsert, whose
+ * update trigger queues it again if its text changed. A message that is
+ * not cached is skipped. */
 static int insert_body(struct store *s, int64_t mailbox,
                        const struct store_body *b)
 {
@@ -597,7 +599,10 @@ static int insert_body(struct store *s, int64_t mailbox,
 	int step = sqlite3_step(st);
 	if (step == SQLITE_DONE) {
 		store_done(st);
-		return STORE_OK;
+		if ((st = store_stmt(s, ST_BODY_QUEUE, &rc)) == NULL)
+			return rc;
+		sqlite3_bind_int64(st, 1, id);
+		return store_run(s, st, "queueing the body", NULL);
 	}
 	if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
 		store_done(st);
@@ -608,6 +613,8 @@ static int insert_body(struct store *s, int64_t mailbox,
 	return rc;
 }
 
+/* One body is a batch of one: the body and its place in the queue are
+ * stored in one transaction. */
 int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
                    const char *headers, const char *body, bool truncated)
 {
@@ -624,7 +631,7 @@ int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
 		store_set_err(s, "storing the body: UID %u is not cached", uid);
 		return STORE_ENOTFOUND;
 	}
-	return rc < 0 ? rc : upsert_body(s, id, &b);
+	return rc < 0 ? rc : store_body_put_many(s, mailbox, &b, 1);
 }
 
 int store_body_put_many(struct store *s, int64_t mailbox,

@@ -144,15 +144,18 @@ const char *const store_sql[ST_COUNT] = {
 		"SELECT id FROM messages WHERE id > ?1",
 	[ST_NEW_UNSEEN] =
 		"SELECT count(*) FROM messages WHERE id > ?1 AND seen = 0",
-	/* A body is stored unindexed (the trigger bodies_queue puts it in
-	 * bodies_unindexed); store_index_chunk() indexes it later, off the
+	/* A body is stored unindexed, and ST_BODY_QUEUE puts it in
+	 * bodies_unindexed; store_index_chunk() indexes it later, off the
 	 * path of the sync: tokenising text is most of the cost of a
 	 * full-body sync. A plain INSERT per row, as for messages: no update
 	 * trigger compiled in, and a UID cached already goes through the
-	 * upsert. */
+	 * upsert. No trigger at all (schema.c, migration 6): an INSERT that
+	 * fires one journals each page it changes, to be undone alone. */
 	[ST_BODY_INSERT] =
 		"INSERT INTO bodies (message_id, headers, body, truncated) "
 		"VALUES (?1, ?2, ?3, ?4)",
+	[ST_BODY_QUEUE] =
+		"INSERT OR IGNORE INTO bodies_unindexed (message_id) VALUES (?1)",
 	/* The entries of a queue in order, at most ?1, each with what it
 	 * weighs in a chunk's byte budget (store_index.c): RFC822.SIZE,
 	 * known without reading the bodies, or ENVELOPE_BYTES for an

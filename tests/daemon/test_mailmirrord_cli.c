@@ -244,9 +244,9 @@ Test(mailmirrord_cli, a_cache_that_cannot_be_upgraded_is_set_aside)
 	cache_of_version(cache, CACHE_SCHEMA_VERSION - 2);
 	sqlite3 *db;
 	cr_assert_eq(sqlite3_open(cache, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db, "DROP TRIGGER bodies_requeue", NULL, NULL,
-	                          NULL),
-	             SQLITE_OK);
+	cr_assert_eq(
+	        sqlite3_exec(db, "DROP TRIGGER bodies_queue", NULL, NULL, NULL),
+	        SQLITE_OK);
 	sqlite3_close(db);
 
 	/* nothing listens on the account's port: the run fails, after */
@@ -254,7 +254,7 @@ Test(mailmirrord_cli, a_cache_that_cannot_be_upgraded_is_set_aside)
 	char want[256];
 	snprintf(want, sizeof(want),
 	         "is damaged (its schema is not version %d's, as it says, and "
-	         "cannot be upgraded (no such trigger: bodies_requeue)): it is "
+	         "cannot be upgraded (no such trigger: bodies_queue)): it is "
 	         "kept as",
 	         CACHE_SCHEMA_VERSION - 2);
 	cr_assert(strstr(said, want), "%s", said);
