@@ -26,6 +26,13 @@ struct qcol {
 
 #define MAX_COLS 24
 
+/* A count whose 0 the table shows as an empty cell, so that a column of
+ * zeros (nothing failing, nothing to index) is left out of it. TSV prints
+ * the 0, as JSON does, for a script reads a number (a tester's finding: ""
+ * for FAILING): :table_zero is bound to 0 in table mode only, and
+ * nullif(x, NULL) is x. */
+#define TABLE_BLANKS_ZERO(x) "nullif(" x ", :table_zero)"
+
 /* when.h: SQLite's 'localtime' is wrong outside 1970-2037. */
 #define LOCAL_MINUTE(x) "local_minute(" x ")"
 
@@ -96,7 +103,8 @@ static const struct qcol status_cols[] = {
 	{{NULL, 0, false, false}, NULL, "sync_total", "b.sync_total"},
 	/* Messages stored but not yet searchable (the daemon's indexer). */
 	{{"TO INDEX", 0, true, false},
-	 "nullif(" UNINDEXED_OF("b.id") ", 0)",
+	 TABLE_BLANKS_ZERO("CASE WHEN b.id IS NOT NULL THEN "
+	                   UNINDEXED_OF("b.id") " END"),
 	 "unindexed", "CASE WHEN b.id IS NULL THEN NULL ELSE "
 	 UNINDEXED_OF("b.id") " END"},
 	{{"ERROR", 60, false, true}, "coalesce(b.last_error, a.last_error)", "error",
@@ -122,8 +130,10 @@ static const struct qcol accounts_cols[] = {
 	 "messages", "coalesce(sum(b.exists_count), 0)"},
 	{{"UNREAD", 0, true, false}, "coalesce(sum(b.unseen_count), 0)",
 	 "unread", "coalesce(sum(b.unseen_count), 0)"},
+	/* Without a daemon no mailbox is live: 0, as in JSON; STATE says
+	 * why. */
 	{{"LIVE", 0, true, false},
-	 "CASE WHEN :running THEN coalesce(sum(b.live), 0) END", "live",
+	 "CASE WHEN :running THEN coalesce(sum(b.live), 0) ELSE 0 END", "live",
 	 "CASE WHEN :running THEN coalesce(sum(b.live), 0) ELSE 0 END"},
 	{{"SYNCED", 16, false, false},
 	 "CASE WHEN count(b.id) = 0 THEN NULL WHEN count(b.last_sync) < "
@@ -131,7 +141,7 @@ static const struct qcol accounts_cols[] = {
 	 "last_sync",
 	 "CASE WHEN count(b.last_sync) < count(b.id) THEN NULL ELSE "
 	 "min(b.last_sync) END"},
-	{{"FAILING", 0, true, false}, "nullif(count(b.last_error), 0)",
+	{{"FAILING", 0, true, false}, TABLE_BLANKS_ZERO("count(b.last_error)"),
 	 "failing_mailboxes", "count(b.last_error)"},
 	{{"ERROR", 60, false, true}, "a.last_error", "error", "a.last_error"},
 };
@@ -547,6 +557,8 @@ static int print_mailbox_rows(struct query *q, const struct scope *sc,
 		return rc;
 	bind_scope(st, sc);
 	bind_named_int(st, ":running", daemon_running(q));
+	if (q->mode == OUT_TABLE)
+		bind_named_int(st, ":table_zero", 0);
 	rc = print_rows(q, st, cols, n, false, &rows);
 	sqlite3_finalize(st);
 	return rc;
