@@ -10,6 +10,7 @@
 #include "mailmirrord/trust.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -689,6 +690,46 @@ static bool scanned_before(struct loader *L, const char *file)
 	return false;
 }
 
+/* Whether the file real, included by path at line, is one the scan is
+ * in; it is then reported. libconfig would follow the cycle ten deep and
+ * say "include file nesting too deep", which sent the reader looking for
+ * ten files. */
+static bool include_cycle(struct loader *L, const char *real, const char *path,
+                          int line)
+{
+	/* The scan stops INCLUDE_DEPTH_MAX deep, below the configuration. */
+	const char *names[INCLUDE_DEPTH_MAX + 1];
+	const struct include_frame *f;
+	size_t n = 0, len = 0;
+	char chain[CONF_ERROR_LEN];
+
+	for (f = L->including; f != NULL; f = f->up) {
+		assert(n < INCLUDE_DEPTH_MAX + 1);
+		names[n++] = f->name;
+		if (strcmp(f->real, real) == 0)
+			break;
+	}
+	if (f == NULL)
+		return false;
+	if (n == 1) {
+		conf_errors_add(L->errs, L->scanning, line,
+		                "@include \"%s\": the file includes itself",
+		                path);
+		return true;
+	}
+	/* names runs inward from the file included again. */
+	chain[0] = '\0';
+	while (n-- > 0 && len < sizeof(chain)) {
+		int k = snprintf(chain + len, sizeof(chain) - len, "%s -> ",
+		                 names[n]);
+		len += k > 0 ? (size_t)k : 0;
+	}
+	conf_errors_add(L->errs, L->scanning, line,
+	                "@include \"%s\": include cycle: %s%s", path, chain,
+	                f->name);
+	return true;
+}
+
 /* libconfig 1.5 opens every included file, at any depth, in its include
  * dir, the configuration's folder: an absolute name too, with the folder
  * put in front of it. The scan opens what libconfig will, and says so of
@@ -699,7 +740,7 @@ static void scan_include(void *payload, const char *path, int line)
 	char full[4096];
 
 	if (L->depth >= INCLUDE_DEPTH_MAX)
-		return; /* libconfig reports the loop */
+		return; /* libconfig reports the depth */
 	if (path[0] == '/') {
 		conf_errors_add(L->errs, L->scanning, line,
 		                "@include \"%s\": an included file is named "
@@ -709,13 +750,23 @@ static void scan_include(void *payload, const char *path, int line)
 		return;
 	}
 	snprintf(full, sizeof(full), "%s/%s", L->dir, path);
-	if (scanned_before(L, full))
+	/* A file that cannot be resolved cannot be open either: read_text
+	 * says why. */
+	char *real = realpath(full, NULL);
+	if ((real != NULL && include_cycle(L, real, path, line)) ||
+	    scanned_before(L, full)) {
+		free(real);
 		return;
+	}
 	const char *from = L->scanning;
+	struct include_frame frame = {L->including, real ? real : full, path};
+	L->including = &frame;
 	L->depth++;
 	scan_file(L, from, full, line);
 	L->depth--;
+	L->including = frame.up;
 	L->scanning = from;
+	free(real);
 }
 
 static void scan_file(struct loader *L, const char *from, const char *file,
@@ -809,7 +860,12 @@ int conf_load(struct conf **out, struct conf_errors *errs, const char *path)
 	L.c->log_level = LOG_LEVEL_DEFAULT;
 
 	(void)scanned_before(&L, path);
+	char *real = realpath(path, NULL);
+	struct include_frame frame = {NULL, real ? real : path, path};
+	L.including = &frame;
 	scan_file(&L, NULL, path, 0);
+	L.including = NULL;
+	free(real);
 	for (size_t i = 0; i < L.n_scanned; i++)
 		free(L.scanned[i]);
 	free(L.scanned);

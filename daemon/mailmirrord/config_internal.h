@@ -10,6 +10,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A file the scan is in, and the one whose @include led there (up): an
+ * @include of any of them is a cycle. */
+struct include_frame {
+	const struct include_frame *up;
+	const char *real; /* its realpath() */
+	const char *name; /* as the user wrote it: the configuration's path,
+	                     else the @include's */
+};
+
 struct loader {
 	struct conf *c;
 	struct conf_errors *errs;
@@ -17,6 +26,7 @@ struct loader {
 	char *dir; /* of path, for relative file names */
 	int depth; /* of @include, while scanning */
 	const char *scanning; /* the file the scan reads, for its errors */
+	const struct include_frame *including; /* the innermost, or NULL */
 	/* The files the scan read, each once: a file that includes itself
 	 * (or is included again and again) is not read at every turn, which
 	 * took time exponential in the @include lines (explore41). */

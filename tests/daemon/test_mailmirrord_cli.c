@@ -129,6 +129,33 @@ Test(mailmirrord_cli, a_stray_argument_is_named)
 	cr_assert(strstr(said, "-c needs a file name, not \"\""), "%s", said);
 }
 
+/* A tester's finding: a configuration that includes itself was "include
+ * file nesting too deep". It is a configuration error like the others:
+ * 78, said where the @include is, and no cache made. */
+Test(mailmirrord_cli, an_include_cycle_is_a_configuration_error)
+{
+	char name[128], want[1024];
+	FILE *f;
+
+	write_conf("@include \"inc.conf\"");
+	snprintf(name, sizeof(name), "%s/inc.conf", dir);
+	f = fopen(name, "w");
+	cr_assert_not_null(f);
+	fputs("@include \"m.conf\"\n", f);
+	fclose(f);
+	snprintf(want, sizeof(want),
+	         "%s/inc.conf:1: @include \"m.conf\": include cycle: "
+	         "m.conf -> inc.conf -> m.conf\n",
+	         dir);
+	cr_assert_eq(run("", "-c m.conf --check-config"), 78, "%s", said);
+	cr_assert_str_eq(said, want);
+	cr_assert_eq(run("XDG_STATE_HOME=$PWD/state", "-c m.conf --once"), 78,
+	             "%s", said);
+	cr_assert_str_eq(said, want, "a start says the same");
+	snprintf(name, sizeof(name), "%s/state", dir);
+	cr_assert_neq(access(name, F_OK), 0, "a start wrote %s", name);
+}
+
 /* The report's N3: a cache in a missing directory passed --check-config,
  * then each start exited 1, which systemd's Restart=on-failure repeats
  * for ever; 78 is the status the units do not restart. */
