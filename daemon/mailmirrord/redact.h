@@ -17,10 +17,30 @@
  * the base64 of the user and the secret (PLAIN, XOAUTH2, OAUTHBEARER). */
 #define REDACT_BASE64_MIN 16
 
+/* A secret of this many bytes or more is masked wherever it is found,
+ * inside a word too; a shorter one only where it stands alone
+ * (redact_stands_alone). A password of one to seven bytes ("a",
+ * "mail5") is found inside ordinary words: masked there, every line of
+ * the log lost letters ("m*ilbox"), and which ones told the reader the
+ * secret all the same. A server that echoes the secret sets it apart
+ * (a quoted LOGIN argument, "NO bad password a", an AUTHENTICATE
+ * line), so that standing alone is where it shows. From eight bytes on
+ * a word that holds the secret by chance is rare, and a server may glue
+ * it to anything ("password=hunter2secret;"). */
+#define REDACT_ANYWHERE_MIN 8
+
+/* Whether s[at..at+n) of s[0..len) is not part of a longer word: no
+ * letter or digit at either of its ends touches one of the text beside
+ * it. Bytes of multibyte UTF-8 characters count as letters; a secret's
+ * punctuation ("pw!") ends it whatever follows. */
+bool redact_stands_alone(const char *s, size_t len, size_t at, size_t n);
+
 /* Masks in s[0..len) every occurrence of secret[0..n), raw and in the
- * quoted form LOGIN sends it in ('"' and '\' escaped with '\'). With cut
+ * quoted form LOGIN sends it in ('"' and '\' escaped with '\'); one
+ * shorter than REDACT_ANYWHERE_MIN only where it stands alone. With cut
  * (the text was cut short of what was said), a start of the secret at
- * the very end is masked too. A NULL or empty secret masks nothing. */
+ * the very end is masked too (a short one's where it starts a word). A
+ * NULL or empty secret masks nothing. */
 void redact_secret(char *s, size_t len, const char *secret, size_t n,
                    bool cut);
 
@@ -33,7 +53,8 @@ void redact_secret(char *s, size_t len, const char *secret, size_t n,
  * for text a secret's owner printed, a password command's stderr ("echo
  * ${PW:0:12} >&2"), where a piece of the secret is as bad as all of it.
  * It masks more than the secret (a word that shares four letters with
- * it), which in such text is the safe side. */
+ * it), which in such text is the safe side; of a secret shorter than
+ * REDACT_ANYWHERE_MIN, only the runs that stand alone. */
 void redact_secret_parts(char *s, size_t len, const char *secret, size_t n);
 
 /* Masks in s[0..len) every run of REDACT_BASE64_MIN or more characters

@@ -1,6 +1,7 @@
 /* secret_echo.c - a secret's echoes masked after it is wiped; see
  * secret_echo.h. */
 #include "mailmirrord/secret_echo.h"
+#include "mailmirrord/redact.h"
 
 #include <gnutls/crypto.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@ static _Thread_local struct {
 	unsigned char salt[SALT_LEN];
 	struct print forms[2]; /* raw; quoted, when that differs */
 	size_t nforms;
+	bool alone; /* short: masked only where it stands alone */
 } mem;
 
 /* sum of s[i] * base^(n-1-i), modulo 2^64 */
@@ -65,7 +67,7 @@ void secret_echo_forget(void)
 int secret_echo_remember(const char *secret, size_t n)
 {
 	secret_echo_forget();
-	if (!secret || n < SECRET_ECHO_MIN)
+	if (!secret || n == 0)
 		return 0;
 	if (gnutls_rnd(GNUTLS_RND_NONCE, &mem.base, sizeof(mem.base)) < 0 ||
 	    gnutls_rnd(GNUTLS_RND_NONCE, mem.salt, SALT_LEN) < 0)
@@ -82,6 +84,7 @@ int secret_echo_remember(const char *secret, size_t n)
 	if (rc == 0 && q != n && q + 2 <= sizeof(quoted))
 		rc = add_form(quoted, q);
 	explicit_bzero(quoted, q);
+	mem.alone = n < REDACT_ANYWHERE_MIN;
 	mem.set = rc == 0;
 	if (rc < 0)
 		secret_echo_forget();
@@ -103,7 +106,9 @@ static void mask_form(char *s, size_t len, const struct print *p)
 	size_t i = 0, mask_to = 0;
 	for (;; i++) {
 		unsigned char d[DIGEST_LEN];
-		if (h == p->roll && digest_of(d, s + i, p->n) == 0 &&
+		if (h == p->roll &&
+		    (!mem.alone || redact_stands_alone(s, len, i, p->n)) &&
+		    digest_of(d, s + i, p->n) == 0 &&
 		    memcmp(d, p->digest, DIGEST_LEN) == 0)
 			mask_to = i + p->n;
 		if (i + p->n >= len)

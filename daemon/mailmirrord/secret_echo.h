@@ -15,15 +15,14 @@
 #include <stddef.h>
 
 /* Remembers secret[0..n), raw and in the quoted form LOGIN sends it in,
- * for this thread, in place of the one before. A secret shorter than
- * SECRET_ECHO_MIN is not remembered: its masks would hide common words.
- * 0, or -1 when nothing could be remembered (no random numbers). */
-#define SECRET_ECHO_MIN 4
+ * for this thread, in place of the one before (a NULL or empty secret:
+ * none). 0, or -1 when nothing could be remembered (no random numbers). */
 int secret_echo_remember(const char *secret, size_t n);
 void secret_echo_forget(void);
 
 /* Masks with '*' every occurrence in s[0..len) of the secret this thread
- * remembers. */
+ * remembers; of one shorter than REDACT_ANYWHERE_MIN, only those that
+ * stand alone (redact.h says why). */
 void secret_echo_mask(char *s, size_t len);
 
 #endif

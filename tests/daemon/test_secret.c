@@ -559,7 +559,8 @@ Test(secret, parts_are_masked_whole)
 	redact_secret_parts(text, strlen(text), "abcdXcdefg", 10);
 	cr_assert_str_eq(text, "x*******y abc pass");
 
+	/* A short one where it stands alone (redact.h). */
 	char tiny[] = "a pin 42 or 421";
 	redact_secret_parts(tiny, strlen(tiny), "42", 2);
-	cr_assert_str_eq(tiny, "a pin ** or **1");
+	cr_assert_str_eq(tiny, "a pin ** or 421");
 }

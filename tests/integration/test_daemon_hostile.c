@@ -593,6 +593,45 @@ Test(hostile, the_password_echoed_after_the_login_is_masked, .timeout = 60)
 	done(&h);
 }
 
+/* A tester's finding: with a one-letter password every 'a' of the log
+ * was masked ("m*ilbox"). A short secret is masked where it stands alone
+ * (redact.h), at the login as after it, where it was not masked at all. */
+Test(hostile, a_short_password_is_masked_where_it_stands_alone, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_echoshort",
+	      GREETING "C~ $TAG LOGIN \n"
+	               "S: $TAG NO [AUTHENTICATIONFAILED] mailbox access: a "
+	               "is wrong\n"
+	               "EOF\n");
+	h.password = "a";
+	write_conf(&h, "ho_echoshort", false, NULL);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "mailbox access: * is wrong", NULL);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
+	                               "last_error LIKE '%mailbox access: * "
+	                               "is wrong%'"),
+	             1);
+	done(&h);
+}
+
+Test(hostile, a_short_password_echoed_after_the_login_is_masked, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_echoshort2",
+	      HELLO LIST_CMD "S: * BYE your password a is weak, say again\n"
+	                     "EOF\n");
+	h.password = "a";
+	write_conf(&h, "ho_echoshort2", false, NULL);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "BYE: your password * is weak, say again", NULL);
+	done(&h);
+}
+
 /* LOGIN sends a password holding '"' and '\\' as a quoted string, with
  * both escaped; a server that echoes it echoes that form. */
 #define QUOTED_PW_CONF "Q\\\"uo\\\\ted-s3cret" /* Q"uo\ted-s3cret */
