@@ -167,6 +167,13 @@ IMAP4_API void imap4_memzero(void *p, size_t n);
  * name another thing cut at the NUL, makes the view IMAP4_EPROTO (in a
  * FETCH, leaves its item out: see imap4_msg_parse). Section
  * data (imap4_section) has its length and is given as sent.
+ *
+ * Text for people is one line: code_text and text below, imap4_welcome(),
+ * imap4_last_error()'s message and server_text, and what imap4_response()
+ * keeps of a status response or a response code never contain CR, LF or
+ * NUL, whatever the server sent (a literal among a code's arguments
+ * included). Other control bytes and 8-bit bytes may be there, as sent:
+ * strip them before a terminal.
  */
 
 enum imap4_arg_type {
@@ -210,9 +217,15 @@ typedef struct imap4_resp {
 	const char *code;	/* response code keyword, upper-cased, or NULL */
 	const imap4_arg *code_args;	/* arguments after the code keyword,
 					   linked by next, or NULL */
-	const char *code_text;	/* raw text between the keyword and "]" */
-	const char *text;	/* human text of a status response; the whole
-				   text (base64 or prose) of a continuation */
+	const char *code_text;          /* text between the keyword and "]", as
+	                                   sent, but each literal written as the
+	                                   quoted string of its data ({5}\r\nUTF-8
+	                                   as "UTF-8"; "" when streamed), CR, LF
+	                                   and NUL in it as spaces */
+	const char *text;       /* human text of a status response; the whole
+	                           text (base64 or prose) of a continuation.
+	                           A response whose text holds CR, LF or NUL
+	                           is refused (IMAP4_EPROTO) */
 	const imap4_arg *args;	/* data after name, linked by next */
 	size_t nargs;
 	const char *raw;	/* the response as received, literals inline
@@ -687,8 +700,9 @@ typedef int (*imap4_literal_sink)(void *payload,
  * What one connection may hold at worst, with sizes of a 64-bit system:
  * - the response being read, max_response (literals streamed to a sink
  *   excluded), and a 64 KiB read buffer;
- * - that response parsed: 2 * max_response for its strings (a status
- *   response keeps its text and its code's text), 64 bytes for each of
+ * - that response parsed: 3 * max_response for its strings (a status
+ *   response keeps its text and its code's text, where a literal becomes
+ *   a quoted string, up to twice its size), 64 bytes for each of
  *   max_args + max_depth + 16 nodes (an argument is a 48-byte imap4_arg
  *   and its string's NUL and alignment, 56 bytes measured, plus a
  *   margin), and 128 KiB;
@@ -720,9 +734,9 @@ typedef int (*imap4_literal_sink)(void *payload,
 struct imap4_limits {
 	size_t max_line;	/* one line, literals excluded (8 MiB) */
 	size_t max_literal;	/* one literal held in memory (64 MiB) */
-	size_t max_response;	/* one response, all parts (128 MiB); its
-				   parsed form may take twice that, plus
-				   the cost of its arguments (above) */
+	size_t max_response;    /* one response, all parts (128 MiB); its
+	                           parsed form may take three times that, plus
+	                           the cost of its arguments (above) */
 	size_t max_depth;	/* list nesting (64) */
 	size_t max_args;	/* arguments in one response (4,000,000),
 				   64 bytes each parsed: 244 MiB at most.
@@ -838,7 +852,9 @@ IMAP4_API void imap4_free(imap4 **h);
 /* ---- state (imaplib attributes) */
 
 IMAP4_API enum imap4_state imap4_state(const imap4 *h);
-IMAP4_API const char *imap4_welcome(const imap4 *h);	/* greeting line */
+/* The greeting line, without its CRLF; a literal in it is written as in
+ * code_text. */
+IMAP4_API const char *imap4_welcome(const imap4 *h);
 IMAP4_API const char *imap4_protocol_version(const imap4 *h);	/* IMAP4REV1
 								   IMAP4REV2 */
 IMAP4_API bool imap4_utf8_enabled(const imap4 *h);
@@ -870,7 +886,7 @@ IMAP4_API bool imap4_is_enabled(const imap4 *h, const char *name);
 struct imap4_error_info {
 	int code;		/* IMAP4_E*, or 0 */
 	enum imap4_class klass;
-	const char *message;	/* what went wrong, for people */
+	const char *message; /* what went wrong, for people; one line */
 	const char *server_code;	/* response code of a NO/BAD, or NULL */
 	const char *server_text;	/* text of a NO/BAD/BYE, or NULL */
 };
@@ -896,7 +912,11 @@ IMAP4_API const imap4_resp *imap4_data_at(const imap4 *h, size_t i);
 /* imaplib.response(code). The handle keeps, per name, the data of every
  * untagged response and response code of that name (EXISTS, UIDVALIDITY,
  * READ-WRITE, ...) received since the name was last asked for, as raw
- * text ("3" for "* 3 EXISTS", "42" for "[UIDVALIDITY 42]").
+ * text ("3" for "* 3 EXISTS", "42" for "[UIDVALIDITY 42]"). A code's
+ * value is its code_text and a status response's is text for people too
+ * (one line: see the parsed responses); the data of the others is kept
+ * as sent, literals and their CRLFs included, up to a NUL, which ends it
+ * ("1 (BODY[] {5}\r\nhello)").
  * imap4_response() gives the most recent of them, imap4_responses() all
  * of them, oldest first, as imaplib's response() does (after three
  * EXISTS, response('EXISTS') is [b'0', b'1', b'2']); either pops every

@@ -1,5 +1,6 @@
 /* imap4.c - the handle: open, greeting, STARTTLS, state and results. */
 #include "api/internal.h"
+#include "proto/flat.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -283,10 +284,16 @@ static int read_greeting(imap4 *h)
 	n = resp->raw_len;
 	while (n && (resp->raw[n - 1] == '\n' || resp->raw[n - 1] == '\r'))
 		n--;
+	/* One line even when a literal is in its code (flat.h); no sink
+	 * is set before the greeting, so no literal was streamed. */
+	struct imap4_flat f = {resp->raw, NULL, 0};
+	size_t len = imap4_flat_write(NULL, &f, resp->raw, resp->raw + n);
 	free(h->welcome);
-	h->welcome = strndup(resp->raw, n);
+	h->welcome = malloc(len + 1);
 	if (h->welcome == NULL)
 		return imap4_fail(h, IMAP4_ENOMEM, NULL);
+	imap4_flat_write(h->welcome, &f, resp->raw, resp->raw + n);
+	h->welcome[len] = '\0';
 	rc = imap4_observe(h, resp, false, true);
 	if (rc)
 		return rc;

@@ -30,6 +30,9 @@ static void set_message(imap4 *h, int code, const char *fmt, va_list ap)
 	else
 		snprintf(h->errmsg, sizeof(h->errmsg), "%s",
 		         imap4_strerror(code));
+	/* What a message quotes of the server (its text, a code's) is
+	 * one line already; this keeps every message so. */
+	imap4_quote_scrub(h->errmsg, strlen(h->errmsg));
 	h->err.message = h->errmsg;
 }
 

@@ -10,6 +10,7 @@
  * bounds-checked explicitly and must leave that final CRLF in place.
  */
 #include "proto/resp.h"
+#include "proto/flat.h"
 #include "proto/reader.h"
 
 #include <stdint.h>
@@ -117,7 +118,7 @@ size_t imap4_resp_parse_cap(const struct imap4_limits *lim)
 
 	/* The slabs grow to SLAB_MAX: the last one and those before it,
 	 * partly used, are what a node count misses. */
-	return sat_add(sat_add(sat_mul(lim->max_response, 2),
+	return sat_add(sat_add(sat_mul(lim->max_response, 3),
 	                       sat_mul(nodes, IMAP4_PARSE_NODE_COST)),
 	               (size_t)2 * SLAB_MAX);
 }
@@ -534,6 +535,47 @@ static int rest_of_line(struct parser *ps, const char **out)
 	return 0;
 }
 
+static struct imap4_flat flat_of(const struct parser *ps)
+{
+	return (struct imap4_flat){ps->base, ps->streamed, ps->nstreamed};
+}
+
+/* The first "]" in [p, end) outside a literal's data, or NULL: a "]" in
+ * a literal is data, and taking it for the code's end left the literal's
+ * header and CRLF in code_text. */
+static const char *find_close(const struct parser *ps, const char *p,
+                              const char *end)
+{
+	struct imap4_flat f = flat_of(ps);
+	struct imap4_flat_literal lit;
+	const char *close;
+
+	while (imap4_flat_find(&lit, &f, p, end)) {
+		close = memchr(p, ']', (size_t)(lit.start - p));
+		if (close)
+			return close;
+		p = lit.data + lit.len;
+	}
+	return memchr(p, ']', (size_t)(end - p));
+}
+
+/* code_text: the code's arguments as the server wrote them, each literal
+ * as a quoted string (flat.h), so that the text is one line. */
+static int code_text(struct parser *ps, imap4_resp *r, const char *args,
+                     const char *close)
+{
+	struct imap4_flat f = flat_of(ps);
+	size_t n = imap4_flat_write(NULL, &f, args, close);
+	char *t = imap4_arena_alloc(ps->arena, n + 1);
+
+	if (!t)
+		return IMAP4_ENOMEM;
+	imap4_flat_write(t, &f, args, close);
+	t[n] = '\0';
+	r->code_text = t;
+	return 0;
+}
+
 /* resp-text-code = atom [SP 1*<any TEXT-CHAR except "]">]   (simplified)
  * ps->p is at "[". The code's arguments are tokenized when they can be;
  * when they cannot (free text after an unknown code), code_text alone is
@@ -560,7 +602,7 @@ static int parse_code(struct parser *ps, imap4_resp *r)
 			r->code_args = c.head;
 		} else if (rc == 0 || rc == IMAP4_EPROTO) {
 			ps->nargs = nargs;
-			close = memchr(args, ']', (size_t)(ps->end - 2 - args));
+			close = find_close(ps, args, ps->end - 2);
 			if (!close) {
 				ps->p = start;
 				return 0;
@@ -570,9 +612,7 @@ static int parse_code(struct parser *ps, imap4_resp *r)
 		}
 	}
 	r->code = upper_dup(ps->arena, kw, (size_t)(p - kw));
-	r->code_text =
-	        imap4_arena_strndup(ps->arena, args, (size_t)(close - args));
-	if (!r->code || !r->code_text)
+	if (!r->code || code_text(ps, r, args, close) < 0)
 		return IMAP4_ENOMEM;
 	ps->p = close + 1;
 	return 1;

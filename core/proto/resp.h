@@ -30,10 +30,12 @@ int imap4_resp_parse(const imap4_resp **out, struct imap4_arena *arena,
                      size_t nstreamed);
 
 /* What parsing one response may take from its arena at worst, with lim:
- * its strings, at most twice its bytes (a status response keeps its text
- * and the text of its code besides the code's arguments); per node (an
- * argument, an open list's frame, the response itself and the few strings
- * every response has) IMAP4_PARSE_NODE_COST; and 128 kB for the parser's
+ * its strings, at most three times its bytes (a status response keeps
+ * its text and the text of its code besides the code's arguments, and
+ * that text writes a literal as a quoted string, escapes doubling it at
+ * worst); per node (an argument, an open list's frame, the response
+ * itself and the few strings every response has) IMAP4_PARSE_NODE_COST;
+ * and 128 kB for the parser's
  * last arena pieces, partly used. Measured on LP64: an imap4_arg is 48
  * bytes, its string's NUL and rounding add 8, so 56; the other 8 are a
  * margin for the unused ends of the full pieces. SIZE_MAX when that does

@@ -1,5 +1,6 @@
 /* session.c - capabilities, ENABLE state and imaplib's response cache. */
 #include "proto/session.h"
+#include "proto/flat.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -265,6 +266,34 @@ static size_t trim_crlf(const char *p, size_t n)
 	return n;
 }
 
+/* The value of a status response ("[ALERT] text" under OK, as imaplib
+ * keeps it) is text: a literal in its code is written as code_text has
+ * it (flat.h), not with its CRLF. The data of other responses is kept as
+ * sent, literals and all, as imaplib hands a literal's bytes over. The
+ * offsets of streamed literals are not known here: a code's literal
+ * above stream_threshold during a streamed FETCH is misread, but what
+ * is kept stays one line. */
+static int cache_text(struct imap4_session *s, const imap4_resp *resp,
+                      const char *num, size_t numlen, const char *p,
+                      const char *end)
+{
+	struct imap4_flat f = {resp->raw, NULL, 0};
+	size_t n = (size_t)(end - p);
+
+	if (!memchr(p, '\r', n))
+		return num ? cache_put(s, resp->name, num, numlen, p, n)
+		           : cache_put(s, resp->name, p, n, NULL, 0);
+	n = imap4_flat_write(NULL, &f, p, end);
+	char *t = malloc(n + 1);
+	if (t == NULL)
+		return IMAP4_ENOMEM;
+	imap4_flat_write(t, &f, p, end);
+	int rc = num ? cache_put(s, resp->name, num, numlen, t, n)
+	             : cache_put(s, resp->name, t, n, NULL, 0);
+	free(t);
+	return rc;
+}
+
 /* imaplib keeps, for "* 3 EXISTS", "3" under EXISTS; for "* 3 FETCH (..)",
  * "3 (..)" under FETCH; for "* FLAGS (..)", "(..)" under FLAGS; and for a
  * status response with a code, the code's data under the code's name. */
@@ -289,7 +318,9 @@ static int cache_resp(struct imap4_session *s, const imap4_resp *resp)
 		while (p < end && *p != ' ')
 			p++;
 		rest = p < end ? p + 1 : end;
-		if (num)
+		if (resp->is_status)
+			rc = cache_text(s, resp, num, numlen, rest, end);
+		else if (num)
 			rc = cache_put(s, resp->name, num, numlen, rest,
 			               (size_t)(end - rest));
 		else

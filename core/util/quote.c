@@ -28,3 +28,41 @@ size_t imap4_quote_start(char *dst, size_t cap, const char *src, size_t len)
 	dst[o] = '\0';
 	return i;
 }
+
+static bool breaks_line(char c)
+{
+	return c == '\r' || c == '\n' || c == '\0';
+}
+
+size_t imap4_quote_imap(char *dst, const char *src, size_t len)
+{
+	size_t o = 0;
+
+	if (dst)
+		dst[o] = '"';
+	o++;
+	for (size_t i = 0; i < len; i++) {
+		char c = src[i];
+
+		if (c == '"' || c == '\\') {
+			if (dst)
+				dst[o] = '\\';
+			o++;
+		} else if (breaks_line(c)) {
+			c = ' ';
+		}
+		if (dst)
+			dst[o] = c;
+		o++;
+	}
+	if (dst)
+		dst[o] = '"';
+	return o + 1;
+}
+
+void imap4_quote_scrub(char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (breaks_line(s[i]))
+			s[i] = ' ';
+}

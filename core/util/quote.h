@@ -17,4 +17,15 @@
  * of bytes of src shown. */
 size_t imap4_quote_start(char *dst, size_t cap, const char *src, size_t len);
 
+/* Writes src (len bytes) into dst as an IMAP quoted string: between
+ * double quotes, '"' and '\' after a backslash, and each CR, LF and NUL
+ * as a space, which no quoted string can hold. Other bytes, 8-bit ones
+ * among them, are kept. dst NULL only measures; dst is not NUL-terminated.
+ * Returns the length written, at most 2 * len + 2. */
+size_t imap4_quote_imap(char *dst, const char *src, size_t len);
+
+/* Turns each CR, LF and NUL of s[0..len) into a space: what the library
+ * hands out as text is one line that no NUL cuts short. */
+void imap4_quote_scrub(char *s, size_t len);
+
 #endif

@@ -539,6 +539,79 @@ Test(parse, code_arguments)
 	cr_assert_str_eq(r->text, "No space");
 }
 
+/* What a text field says a caller may print as one line. */
+static void assert_one_line(const char *s)
+{
+	cr_assert_not_null(s);
+	cr_assert_null(strpbrk(s, "\r\n"), "<%s> is not one line", s);
+}
+
+static const imap4_resp *parse_len_ok(const char *s, size_t len)
+{
+	const imap4_resp *r = NULL;
+	cr_assert_eq(imap4_parse_response(&r, &arena, s, len), 0);
+	cr_assert_not_null(r);
+	assert_one_line(r->code_text);
+	assert_one_line(r->text);
+	return r;
+}
+
+#define PARSE_LEN_OK(s) parse_len_ok(s, sizeof(s) - 1)
+
+/* A literal among a code's arguments (BADCHARSET takes astrings) left its
+ * "{5}\r\n" and its data in code_text: a log line broken in two, and not
+ * what the server meant. code_text has it as the quoted string of its
+ * data, as it shows a quoted string the server sent. */
+Test(parse, literal_in_a_code_is_a_quoted_string_in_code_text)
+{
+	const imap4_resp *r = PARSE_LEN_OK(
+	        "a1 NO [BADCHARSET {5}\r\nUTF-8] unsupported charset\r\n");
+	cr_assert_str_eq(r->code, "BADCHARSET");
+	cr_assert_str_eq(r->code_text, "\"UTF-8\"");
+	cr_assert_eq(r->code_args->type, IMAP4_ARG_LITERAL);
+	cr_assert_str_eq(imap4_arg_string(r->code_args), "UTF-8");
+	cr_assert_null(r->code_args->next);
+	cr_assert_str_eq(r->text, "unsupported charset");
+
+	r = PARSE_LEN_OK("A1 NO [BADCHARSET (UTF-8 \"ISO-8859-1\" {5}\r\n"
+	                 "KOI8R)] unsupported\r\n");
+	cr_assert_str_eq(r->code_text, "(UTF-8 \"ISO-8859-1\" \"KOI8R\")");
+	cr_assert_str_eq(nth(r->code_args->list, 2)->str, "KOI8R");
+
+	/* untagged, LITERAL+ and an empty literal, two literals in a row */
+	r = PARSE_LEN_OK("* OK [X {2+}\r\nab {0}\r\n x] hi\r\n");
+	cr_assert_str_eq(r->code_text, "\"ab\" \"\" x");
+	cr_assert_str_eq(r->text, "hi");
+
+	/* what a quoted string cannot hold: quotes and backslashes escaped
+	 * as in a quoted string, CR, LF and NUL as spaces; a "]" in the
+	 * data is data */
+	r = PARSE_LEN_OK("* NO [X {8}\r\na\"\\]\r\n\0b] t\r\n");
+	cr_assert_str_eq(r->code_text, "\"a\\\"\\\\]   b\"");
+	cr_assert_eq(r->code_args->len, 8);
+	cr_assert_eq(memcmp(r->code_args->str, "a\"\\]\r\n\0b", 8), 0);
+	cr_assert_str_eq(r->text, "t");
+
+	/* free text after an unknown code: its end is the first "]" after
+	 * the literals, not one inside their data */
+	r = PARSE_LEN_OK("* OK [X {3}\r\n]ab \"\\q\"] t\r\n");
+	cr_assert_null(r->code_args);
+	cr_assert_str_eq(r->code_text, "\"]ab\" \"\\q\"");
+	cr_assert_str_eq(r->text, "t");
+
+	/* a literal8 ("~{n}") there too */
+	r = PARSE_LEN_OK("* OK [X ~{2}\r\nab] t\r\n");
+	cr_assert_str_eq(r->code_text, "\"ab\"");
+
+	/* the copy keeps it */
+	const imap4_resp *c;
+	struct imap4_arena a2;
+	imap4_arena_init(&a2, 0);
+	cr_assert_eq(imap4_resp_copy(&c, &a2, r), 0);
+	cr_assert_str_eq(c->code_text, "\"ab\"");
+	imap4_arena_clear(&a2);
+}
+
 Test(parse, continuation)
 {
 	const imap4_resp *r = parse_ok("+ idling\r\n");

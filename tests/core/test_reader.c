@@ -441,6 +441,65 @@ Test(reader, continuation_is_one_line)
 	imap4_reader_clear(&r);
 }
 
+static int count_sink(void *payload, const struct imap4_literal_info *info,
+                      const void *data, size_t len)
+{
+	*(size_t *)payload += len;
+	return 0;
+}
+
+/* A literal in a response code is written in code_text as a quoted
+ * string of its data; one that went to the sink has no data there, and
+ * the bytes after its header are not taken for it. */
+Test(reader, streamed_literal_in_a_code)
+{
+	struct imap4_limits lim;
+	struct imap4_reader r;
+	const imap4_resp *resp;
+	size_t got = 0;
+	static const char s[] = "* OK [X {10}\r\n0123456789 y {2}\r\nab] t\r\n";
+
+	imap4_limits_init(&lim);
+	lim.stream_threshold = 4;
+	imap4_reader_init(&r, &lim);
+	imap4_reader_set_sink(&r, count_sink, &got);
+	cr_assert_eq(imap4_reader_feed(&r, s, sizeof(s) - 1), sizeof(s) - 1);
+	cr_assert_eq(imap4_reader_next(&r, &resp), 1);
+	cr_assert_eq(got, 10);
+	cr_assert(resp->code_args->streamed);
+	cr_assert_str_eq(resp->code_text, "\"\" y \"ab\"");
+	cr_assert_str_eq(resp->text, "t");
+	imap4_reader_clear(&r);
+}
+
+/* A code's text writes a literal as a quoted string, which escapes make
+ * up to twice its size: the parse arena's cap holds that too. */
+Test(reader, parse_cap_holds_a_code_literal_of_quotes)
+{
+	static const char head[] = "* OK [X {1000000}\r\n", tail[] = "] t\r\n";
+	size_t n = 1000000, len = sizeof(head) - 1 + n + sizeof(tail) - 1;
+	char *buf = malloc(len);
+	struct imap4_limits lim;
+	struct imap4_reader r;
+	const imap4_resp *resp;
+
+	cr_assert_not_null(buf);
+	memcpy(buf, head, sizeof(head) - 1);
+	memset(buf + sizeof(head) - 1, '"', n);
+	memcpy(buf + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+	imap4_limits_init(&lim);
+	lim.max_args = 1;
+	lim.max_depth = 1;
+	lim.max_line = lim.max_response = len;
+	imap4_reader_init(&r, &lim);
+	cr_assert_eq(imap4_reader_feed(&r, buf, len), (ssize_t)len);
+	cr_assert_eq(imap4_reader_next(&r, &resp), 1, "%s", r.why);
+	cr_assert_eq(strlen(resp->code_text), 2 * n + 2);
+	cr_assert_leq(r.arena.used, r.arena.cap);
+	imap4_reader_clear(&r);
+	free(buf);
+}
+
 /* "* X" and n copies of tok, each after a space when spaced, as a reader
  * with limits made for exactly that response parses it: max_args the
  * nodes it has, max_response and max_line its bytes. */
@@ -478,7 +537,7 @@ static void parse_at_limits(const char *tok, size_t nodes_per_tok, size_t n,
 }
 
 /* The parse arena's cap is what imap4.h promises one response may take
- * parsed (2 * max_response + 64 bytes a node + 128 kB): it must hold
+ * parsed (3 * max_response + 64 bytes a node + 128 kB): it must hold
  * every response within the limits, of the shapes that cost the most
  * per byte (a node per byte or two) at every count, where the parser's
  * growing pieces leave the most unused, and many big strings. */

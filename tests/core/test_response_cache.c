@@ -119,6 +119,49 @@ Test(response_cache, a_nul_in_a_value_ends_that_value_only)
 	api_done(&t);
 }
 
+/* A literal among a response code's arguments brought its "{n}\r\n" and
+ * its CRLFs into the text a caller is handed (the code's value, the
+ * value of a status response, the greeting): each is one line, with the
+ * literal as the quoted string of its data, as code_text has it. The
+ * data of other responses is kept as sent (above). */
+Test(response_cache, a_literal_in_a_code_is_text_on_one_line)
+{
+	struct api_test t;
+	char **v = NULL;
+	size_t n = 0;
+	imap4 *h =
+	        api_open(&t,
+	                 "S+ * OK [X {3}\\r\\nabc] hi\\r\\n\n"
+	                 "C: $TAG CAPABILITY\n"
+	                 "S: * CAPABILITY IMAP4rev1\n"
+	                 "S: $TAG OK done\n"
+	                 "C: $TAG NOOP\n"
+	                 "S+ * OK [BADCHARSET {5}\\r\\nUTF-8] untagged\\r\\n\n"
+	                 "S+ $TAG NO [BADCHARSET (X {4}\\r\\na\\r\\n\\0)] "
+	                 "unsupported charset\\r\\n\n",
+	                 NULL);
+	cr_assert_str_eq(imap4_welcome(h), "* OK [X \"abc\"] hi");
+	cr_assert_eq(imap4_noop(h), IMAP4_NO);
+
+	const struct imap4_error_info *e = imap4_last_error(h);
+	cr_assert_str_eq(e->server_code, "BADCHARSET");
+	cr_assert_str_eq(e->server_text, "unsupported charset");
+	cr_assert_str_eq(e->message, "server said NO: unsupported charset");
+	cr_assert_str_eq(imap4_completion(h)->code_text, "(X \"a   \")");
+
+	cr_assert_eq(imap4_responses(&v, &n, h, "BADCHARSET"), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(v[0], "\"UTF-8\"");
+	cr_assert_str_eq(v[1], "(X \"a   \")");
+	free(v);
+	cr_assert_eq(imap4_responses(&v, &n, h, "OK"), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(v[0], "[X \"abc\"] hi");
+	cr_assert_str_eq(v[1], "[BADCHARSET \"UTF-8\"] untagged");
+	free(v);
+	api_done(&t);
+}
+
 Test(response_cache, past_the_bound_the_oldest_go)
 {
 	struct imap4_session s;

@@ -48,10 +48,19 @@ static size_t walk(const imap4_arg *a, unsigned depth)
 	return n;
 }
 
+/* imap4.h: text for people is one line, whatever the server sent. */
+static void check_line(const char *s)
+{
+	if (s && strpbrk(s, "\r\n"))
+		abort();
+}
+
 static void check_resp(const imap4_resp *r)
 {
 	if (walk(r->args, 0) != r->nargs)
 		abort();
+	check_line(r->code_text);
+	check_line(r->text);
 	walk(r->code_args, 0);
 	(void)imap4_arg_after(r->args, "UID");
 	struct imap4_arena a;
