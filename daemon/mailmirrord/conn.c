@@ -185,6 +185,28 @@ enum conn_failure conn_classify(int rc)
 	}
 }
 
+/* A login the link ended (no answer within the timeout, the connection
+ * closed or reset) says nothing of the credentials: it is told as the
+ * link's failure, in the words of a connect's ("connect: ..."), so that
+ * it reads as what it is and joins a streak of connect failures
+ * (failstreak.h) rather than one of "authentication". The command's name
+ * (LOGIN, AUTHENTICATE PLAIN) and the timeout are all a timeout says; any
+ * other text is the library's, masked as describe masks it. */
+static void describe_lost_login(char *err, size_t errlen, const char *how,
+                                const char *mech, imap4 *h, int rc,
+                                const struct conf_account *acct,
+                                const char *secret)
+{
+	if (rc != IMAP4_ETIMEOUT) {
+		describe(err, errlen, how, h, rc, secret);
+		return;
+	}
+	snprintf(err, errlen,
+	         "%s: the server did not answer %s%s within %u s (timeout)",
+	         how, mech ? "AUTHENTICATE " : "LOGIN", mech ? mech : "",
+	         (unsigned)acct->timeout);
+}
+
 /* The server's AUTH= mechanisms, "PLAIN SCRAM-SHA-256", into buf. */
 static void offered(const imap4 *h, char *buf, size_t len)
 {
@@ -432,6 +454,12 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		return -1;
 	}
 	if (rc != IMAP4_OK)
+		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? login_refusal(h)
+		                                         : conn_classify(rc);
+	if (rc != IMAP4_OK && *why == CONN_FAIL_NETWORK)
+		describe_lost_login(err, errlen, how, mech, h, rc, acct,
+		                    s.data ? s.data : "");
+	else if (rc != IMAP4_OK)
 		describe(err, errlen, "authentication", h, rc,
 		         s.data ? s.data : "");
 	/* What the session says later is masked with a fingerprint of it
@@ -442,8 +470,6 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		            "not checked for the password");
 	secret_clear(&s);
 	if (rc != IMAP4_OK) {
-		*why = rc == IMAP4_ENO || rc == IMAP4_NO ? login_refusal(h)
-		                                         : conn_classify(rc);
 		give_up(&h, false, handle, payload);
 		return -1;
 	}

@@ -18,9 +18,10 @@
 
 enum conn_failure {
 	CONN_FAIL_NETWORK,   /* the link: connect refused or unreachable, a
-	                        name that did not resolve, a timeout, a TLS
-	                        handshake or a connection cut. Retry with
-	                        back-off; another network may mend it */
+	                        name that did not resolve, a timeout (a
+	                        LOGIN or AUTHENTICATE left unanswered too),
+	                        a TLS handshake or a connection cut. Retry
+	                        with back-off; another network may mend it */
 	CONN_FAIL_AUTH,      /* the server refused the credentials: retry
 	                        slowly, it will not fix itself */
 	CONN_FAIL_REFUSED,   /* the server answered but refused us (BYE, BAD,
@@ -49,7 +50,11 @@ bool conn_addr_is_loopback(const struct sockaddr *sa);
 typedef void conn_handle_fn(void *payload, imap4 *h);
 
 /* On success 0 and *out, an authenticated handle (state AUTH). On failure
- * -1, *out NULL, *why the class and err a message safe to log.
+ * -1, *out NULL, *why the class and err a message safe to log: a login
+ * the link ended (no answer within the account's timeout, the connection
+ * cut) is CONN_FAIL_NETWORK and its err begins as a connect's ("connect:",
+ * "tunnel:"), not "authentication:", which is kept for the server's
+ * answers.
  * cancel_fd (borrowed, or -1) is the library's opts.cancel_fd: once it is
  * readable, connecting, the greeting, TLS and STARTTLS end at once with
  * CONN_FAIL_CANCELLED. Authentication does not watch it: handle (may be

@@ -15,7 +15,8 @@
  *
  * as a warning once every FAILSTREAK_WARN_MS, at info level in between. A
  * different kind of error (its text up to the first colon: "connect",
- * "authentication") starts a new streak, a warning again; the rest of the
+ * which a login left unanswered is too, "authentication" for the
+ * server's refusals) starts a new streak, a warning again; the rest of the
  * text may vary (a rotating address, a server's timestamp).
  *
  * Sans-I/O: the caller passes the clocks and logs what it is given, so

@@ -3356,6 +3356,41 @@ Test(hostile, a_stop_cuts_a_login_left_unanswered, .timeout = 60)
 	done(&h);
 }
 
+/* A server that greets, takes the LOGIN and never answers it said
+ * nothing of the credentials: after the timeout (5 s here) the log and
+ * last_error said "authentication: LOGIN: no completion within 5000 ms",
+ * which read as a wrong password. It is the link's failure, told as one
+ * (a connect's warning, not an error the admin must mend), and retried
+ * at the first step of the back-off, a second later. */
+Test(hostile, a_login_never_answered_is_a_connection_failure, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, GREETING "C~ $TAG LOGIN \n"
+	                  "TIMEOUT 10000\n"
+	                  "EOF\n"
+	                  "ACCEPT\n");
+	add_idle_start(&sc, "ho_mute");
+	add(&sc, "TIMEOUT 20000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_mute", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	int watching = log_says_times(&h, "watching with IDLE", 1);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(watching, 1, "no retry after the login timed out");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_log(&h,
+	          "warning: [hostile] connect: the server did not answer "
+	          "LOGIN within 5 s (timeout); retrying in 1 s",
+	          "mirroring again after 1 failed attempt", NULL);
+	check_log_lacks(&h, "authentication", "error: [hostile]", NULL);
+	cr_assert_eq(messages(&h), 1);
+	done(&h);
+}
+
 /* A refused login waits minutes before its next try: only the admin can
  * mend it. A reload says the admin may have (a password file fixed, the
  * configuration unchanged): the account tries again at once. */
