@@ -1046,6 +1046,7 @@ static int session(struct worker *w)
 		         (unsigned)c->port);
 	promise(a, 30000 + (int)c->timeout * 1000);
 	w->attempt_at = mono_ms();
+	w->sync.stored = 0;
 	/* This attempt reads the configuration as it is now. */
 	atomic_store(&a->reloaded, false);
 	int opened = open_in_turn(
@@ -1208,6 +1209,15 @@ static void *run(void *arg)
 			w.failures = 0;
 			failstreak_reset(&w.streak);
 		}
+		/* A connection that stored new mail before it ended moved the
+		 * mirror on: a link that drops every 15 s, each time part way
+		 * through a batch, is retried after a second, not minutes
+		 * later. The series of failures goes on (one warning an
+		 * hour). Storing is what counts, not getting in: a server
+		 * that accepts and cuts, or ends each session as it goes
+		 * live, stores nothing and keeps backing off. */
+		if (w.sync.stored)
+			w.failures = 0;
 		bool calm_bye = rc == SYNC_ECONN && w.idle_bye && w.live &&
 		                (!w.calm_bye_at ||
 		                 mono_ms() - w.calm_bye_at >= BYE_CALM_MS);

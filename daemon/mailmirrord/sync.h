@@ -158,6 +158,13 @@ struct sync_ctx {
 	 * (sync_bodies_owed_take), kept across lists and connections. */
 	int64_t *owed;
 	size_t nowed, capowed;
+	/* Messages added to the cache, bodies and pieces of bodies stored
+	 * since the caller last set it to 0, written under store_lock (the
+	 * caller reads it between sync calls): whether a connection
+	 * moved the mirror on before it ended (the worker's back-off starts
+	 * again after one that did). Flags, expunges and a trim are no such
+	 * progress. */
+	uint64_t stored;
 	bool store_failed; /* a write of unsolicited news failed on this
 	                      connection: the rest is not tried (a full disk
 	                      would fail, and be logged, once per line) */

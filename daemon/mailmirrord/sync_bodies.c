@@ -85,6 +85,8 @@ static int bodies_write(struct body_ctx *bc)
 	int rc = store_body_put_many(c->store, bc->b->id, v, bc->n);
 	if (rc < 0)
 		rc = sync_fail_store(c, "store bodies");
+	else
+		c->stored += bc->n;
 	pthread_mutex_unlock(&c->store_lock);
 	free(v);
 	if (rc < 0)
@@ -502,6 +504,7 @@ static int keep_piece(struct sync_ctx *c, const struct sync_box *b,
 	                        pc->offset, raw->data + pc->offset, pc->len) < 0
 	                ? sync_fail_store(c, "keep a piece of a body")
 	                : SYNC_OK;
+	c->stored += rc == SYNC_OK;
 	pthread_mutex_unlock(&c->store_lock);
 	return rc;
 }

@@ -344,6 +344,7 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 	if (store_commit(c->store) < 0)
 		return sync_fail_store(c, "commit");
 	crash_point();
+	c->stored += added.rows + (p->nrows ? p->nbodies : 0);
 	p->want_reset = false;
 	if (p->nbodies || p->nrows)
 		sync_text_stored(c);

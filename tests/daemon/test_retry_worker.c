@@ -313,3 +313,123 @@ Test(retry_worker, the_status_counts_a_retry_down, .timeout = 30)
 	cr_assert(later <= first - 2 && later >= first - 3,
 	          "%ld s left, then %ld s", first, later);
 }
+
+/* ---- a cut after progress */
+
+/* The waits the log announced ("retrying in N s"), in order; how many. */
+static size_t waits_logged(FILE *log, long *v, size_t max)
+{
+	size_t n = 0;
+	char line[LOG_LINE_MAX];
+	fflush(log);
+	rewind(log);
+	while (n < max && fgets(line, sizeof(line), log)) {
+		const char *at = strstr(line, "retrying in ");
+		if (at)
+			v[n++] = strtol(at + strlen("retrying in "), NULL, 10);
+	}
+	return n;
+}
+
+/* Session k of a link that drops part way through the first sync of
+ * INBOX (four messages): message k comes whole, then the cut. The first
+ * lists and asks for all four; each next one goes on from the UIDNEXT
+ * the cut batch left (k), and adds one message to the cache. */
+static void add_cut_session(char *s, size_t cap, unsigned k)
+{
+	size_t n = strlen(s);
+	n += (size_t)snprintf(
+	        s + n, cap - n,
+	        "S: * OK [CAPABILITY IMAP4rev1] fake server ready\n"
+	        "C~ $TAG LOGIN \n"
+	        "S: $TAG OK [CAPABILITY IMAP4rev1] logged in\n");
+	if (k == 1)
+		n += (size_t)snprintf(s + n, cap - n,
+		                      "C~ $TAG LIST \"\" \\*$\n"
+		                      "S: * LIST () \"/\" INBOX\n"
+		                      "S: $TAG OK listed\n");
+	n += (size_t)snprintf(s + n, cap - n,
+	                      "C~ $TAG EXAMINE INBOX$\n"
+	                      "S: * 4 EXISTS\n"
+	                      "S: * OK [UIDVALIDITY 7] ok\n"
+	                      "S: * OK [UIDNEXT 5] ok\n"
+	                      "S: $TAG OK [READ-ONLY] examined\n"
+	                      "C~ $TAG UID SEARCH UID %u:\\*$\n"
+	                      "S: * SEARCH",
+	                      k);
+	for (unsigned u = k; u <= 4; u++)
+		n += (size_t)snprintf(s + n, cap - n, " %u", u);
+	n += (size_t)snprintf(s + n, cap - n, "\nS: $TAG OK searched\n");
+	n += (size_t)snprintf(
+	        s + n, cap - n,
+	        "C~ $TAG UID FETCH %u:4 \n"
+	        "S: * %u FETCH (UID %u FLAGS () INTERNALDATE "
+	        "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE 100 "
+	        "ENVELOPE (NIL \"m%u\" NIL NIL NIL NIL NIL NIL NIL NIL))\n"
+	        "CLOSE\nACCEPT\n",
+	        k, k, k, k);
+}
+
+/* A link that drops every few seconds while a first sync runs: each
+ * connection stores a part of the batch before the cut. The back-off
+ * started again after each, so the sync went on a second later, where
+ * it had grown to minutes (a sync that crawled). Storing is what counts:
+ * a server that accepts and cuts at once stores nothing, and the waits
+ * after it grow as ever (no reconnect storm). */
+Test(retry_worker, a_cut_after_storing_mail_retries_at_once, .timeout = 60)
+{
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cache, sizeof(cache), "%s/cache.db", dir);
+	snprintf(logpath, sizeof(logpath), "%s/log", dir);
+	FILE *log = fopen(logpath, "w+");
+	cr_assert_not_null(log);
+	log_open(fileno(log), LOG_PREFIX_WORD);
+	log_set_level(LOG_LEVEL_INFO);
+
+	static char script[8192];
+	script[0] = '\0';
+	for (unsigned k = 1; k <= 3; k++)
+		add_cut_session(script, sizeof(script), k);
+	/* Accepted, and cut before the greeting; then once more, for the
+	 * wait that follows the third. */
+	strcat(script, "CLOSE\nACCEPT\nCLOSE\nACCEPT\nCLOSE\nACCEPT\n"
+	               "TIMEOUT 20000\nEOF\n");
+	struct fake_server *fs = NULL;
+	uint16_t port = 0;
+	cr_assert_eq(fake_server_listen(&fs, &port, script), 0);
+
+	struct conf_account c = test_account(port);
+	struct account *a = NULL;
+	char err[256] = "";
+	cr_assert_eq(acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
+	                        err, sizeof(err)),
+	             0, "%s", err);
+	/* Six failures: 3 + 2 + 4 s of waits at most, or, when the back-off
+	 * grows through the cuts that stored mail too, 0.5 + 1 + 2 + 4 + 8
+	 * s at least. */
+	long w[8];
+	size_t n = 0;
+	for (int t = 0; t < 15000 && (n = waits_logged(log, w, 8)) < 6; t += 50)
+		sleep_for(50);
+	acct_request_stop(a);
+	acct_force_stop(a);
+	cr_assert(acct_join(&a, 10000, NULL));
+	fake_server_finish(fs, NULL, 0);
+
+	char line[LOG_LINE_MAX];
+	rewind(log);
+	while (fgets(line, sizeof(line), log))
+		cr_log_info("%s", line);
+	log_open(2, LOG_PREFIX_WORD);
+	fclose(log);
+	cleanup();
+	cr_assert_geq(n, 6, "%zu failures in 15 s", n);
+	/* After each cut that stored a message: the first step, 0.5-1 s. */
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_eq(w[i], 1, "wait %zu: %ld s", i + 1, w[i]);
+	/* Then cuts that stored nothing: the second, third and fourth
+	 * failures since the progress, 1-2 s, 2-4 s, 4-8 s. */
+	cr_assert(w[3] >= 1 && w[3] <= 2, "%ld s", w[3]);
+	cr_assert(w[4] >= 2 && w[4] <= 4, "%ld s", w[4]);
+	cr_assert(w[5] >= 4 && w[5] <= 8, "%ld s", w[5]);
+}
