@@ -151,6 +151,9 @@ struct worker {
 	bool once_recorded;  /* a --once run's end is in the cache */
 	bool bodies_trimmed; /* sync_trim_bodies has run once */
 	bool idle_told;      /* tell_unmatched_idle has run */
+	/* The watched box idled in for the first one, which did not open,
+	 * as told (tell_stand_in; malloc'ed), or NULL */
+	char *stand_in;
 	int64_t overflow_at; /* of the last NOTIFICATIONOVERFLOW, or 0 */
 	bool live;           /* the session went live */
 	int64_t live_at;     /* when it did */
@@ -393,23 +396,89 @@ static void wait_room(struct worker *w)
 
 /* ---- the live phase */
 
-/* Marks the boxes the idle setting names and returns the one to keep
- * selected while idling: INBOX when it is watched, else the first. */
+/* Marks the boxes the idle setting names, each with its place among them,
+ * and returns the first in that order (INBOX when it is watched, else the
+ * first the idle setting names), or NULL: the one to idle in when it
+ * opens (open_watched). */
 static struct sync_box *mark_watched(struct worker *w)
 {
 	const struct conf_account *c = w->a->conf;
-	struct sync_box *primary = NULL;
+	struct sync_box *first = NULL;
 	for (size_t j = 0; j < w->sync.nboxes; j++) {
 		struct sync_box *b = &w->sync.boxes[j];
-		b->watched = false;
-		for (size_t i = 0; i < c->n_idle && !b->watched; i++)
-			b->watched =
-			        plan_match(c->idle[i], b->name, b->delimiter);
-		if (b->watched &&
-		    (!primary || strcasecmp(b->name, "INBOX") == 0))
-			primary = b;
+		b->watch_rank =
+		        plan_watch_rank((const char *const *)c->idle, c->n_idle,
+		                        b->name, b->delimiter);
+		b->watched = b->watch_rank != 0;
+		if (b->watched && (!first || b->watch_rank < first->watch_rank))
+			first = b;
 	}
-	return primary;
+	return first;
+}
+
+/* The watched box to idle in, into *box: *box itself, the one just synced,
+ * when it is selected; else the next in watch order that opens (a box the
+ * server refuses, deleted or its ACL revoked, must not leave every other
+ * watched box polled). Those whose last look failed (shut) are passed
+ * over: the pass before, or the poll, has just refused them. *box is
+ * first when none opens. SYNC_OK, or the error of a wider scope than one
+ * mailbox. */
+static int open_watched(struct worker *w, struct sync_box *first,
+                        struct sync_box **box)
+{
+	struct sync_box *tried = *box;
+	if (!tried || w->sync.selected == tried)
+		return SYNC_OK;
+	/* Ranks 1 (INBOX) to n_idle + 1, then the boxes in LIST order. */
+	for (size_t r = 1; r <= w->a->conf->n_idle + 1; r++) {
+		for (size_t j = 0; j < w->sync.nboxes; j++) {
+			struct sync_box *b = &w->sync.boxes[j];
+			if (b->watch_rank != r || b == tried || b->shut)
+				continue;
+			if (atomic_load(&w->a->stop))
+				return SYNC_ESTOP;
+			set_status(w->a, "syncing %s", b->name);
+			int rc = sync_mailbox(&w->sync, b);
+			if (rc < 0 && rc != SYNC_EMAILBOX)
+				return rc;
+			if (w->sync.selected == b) {
+				*box = b;
+				return SYNC_OK;
+			}
+		}
+	}
+	*box = first;
+	return SYNC_OK;
+}
+
+/* Tells, once, that box is idled in for first, which did not open (its
+ * refusal was logged as it came), and that first is again when it opens.
+ * true when the box idled in is another than the one told before. */
+static bool tell_stand_in(struct worker *w, const struct sync_box *first,
+                          const struct sync_box *box)
+{
+	const char *acct = w->a->conf->name;
+	bool open = box && w->sync.selected == box;
+	if (open && box != first) {
+		if (w->stand_in && strcmp(w->stand_in, box->name) == 0)
+			return false;
+		log_notice(acct, first->name,
+		           "cannot be opened: watching %s instead until it "
+		           "can",
+		           box->name);
+		free(w->stand_in);
+		/* Out of memory: told again at the next poll. */
+		w->stand_in = strdup(box->name);
+		return true;
+	}
+	if (!w->stand_in)
+		return false;
+	if (open)
+		log_notice(acct, first->name,
+		           "opens again: watched instead of %s", w->stand_in);
+	free(w->stand_in);
+	w->stand_in = NULL;
+	return true;
 }
 
 /* Tells, once a worker, each idle pattern that names no mirrored mailbox:
@@ -521,17 +590,21 @@ static void mark_shut_ones(struct worker *w, const struct sync_box *primary)
 			mark_live_of(w, &w->sync.boxes[i]);
 }
 
-/* The primary watched box could not be opened (its SELECT failed): there
- * is nothing to IDLE on, and nothing is pushed. The watched boxes are
- * polled until it opens again. */
+/* No watched box could be opened (their SELECTs failed, primary's first):
+ * there is nothing to IDLE on, and nothing is pushed. The watched boxes
+ * are polled until one opens. */
 static void stop_watching(struct worker *w, const struct sync_box *primary)
 {
-	for (size_t i = 0; i < w->sync.nboxes; i++)
-		if (w->sync.boxes[i].watched)
-			store_mailbox_set_live(w->store, w->sync.boxes[i].id,
-			                       false);
+	size_t n = 0;
+	for (size_t i = 0; i < w->sync.nboxes; i++) {
+		if (!w->sync.boxes[i].watched)
+			continue;
+		n++;
+		store_mailbox_set_live(w->store, w->sync.boxes[i].id, false);
+	}
 	log_notice(w->a->conf->name, primary->name,
-	           "not watched until it can be opened: polled");
+	           "not watched until it can be opened%s: polled",
+	           n > 1 ? ", nor can the other watched mailboxes" : "");
 }
 
 /* Watches primary when the sync left it selected, else stops watching;
@@ -702,7 +775,10 @@ static int live(struct worker *w)
 {
 	struct account *a = w->a;
 	const struct conf_account *c = a->conf;
-	struct sync_box *watched = mark_watched(w);
+	/* The first watched box, and the one idled in: the first, or while
+	 * the server will not open it, the next that opens (open_watched). */
+	struct sync_box *first = mark_watched(w);
+	struct sync_box *watched = first;
 	tell_unmatched_idle(w);
 	if (!watched)
 		log_info(c->name, NULL,
@@ -741,8 +817,11 @@ static int live(struct worker *w)
 			rc = sync_mailbox(&w->sync, watched);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
+		if ((rc = open_watched(w, first, &watched)) < 0)
+			return rc;
 		if ((rc = sync_mark_verified(&w->sync)) < 0)
 			return rc;
+		tell_stand_in(w, first, watched);
 		rc = watch_if_open(w, watched, true, &watching);
 		if (rc < 0)
 			return rc;
@@ -793,7 +872,12 @@ static int live(struct worker *w)
 			/* The cache took the resync: news may be written
 			 * in place again. */
 			w->sync.store_failed = false;
-			if ((rc = watch_if_open(w, watched, false, &watching)) <
+			/* The one idled in would not open again (deleted,
+			 * its ACL revoked): the next one that opens. */
+			if ((rc = open_watched(w, first, &watched)) < 0)
+				return rc;
+			bool moved = tell_stand_in(w, first, watched);
+			if ((rc = watch_if_open(w, watched, moved, &watching)) <
 			    0)
 				return rc;
 		} else if (ms > 0) {
@@ -853,7 +937,7 @@ static int live(struct worker *w)
 			        "LIST left out mailboxes the server still has");
 			return SYNC_ECONN;
 		}
-		watched = mark_watched(w);
+		first = watched = mark_watched(w);
 		char *after = watched_set(w);
 		bool relist = !before || !after || strcmp(before, after) != 0;
 		free(before);
@@ -862,12 +946,19 @@ static int live(struct worker *w)
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
 		if (watched) {
+			/* The first watched box again, also while another
+			 * stands in for it: the poll is its chance to come
+			 * back. */
 			rc = sync_mailbox(&w->sync, watched);
 			if (rc < 0 && rc != SYNC_EMAILBOX)
 				return rc;
+			if ((rc = open_watched(w, first, &watched)) < 0)
+				return rc;
 			if ((rc = sync_mark_verified(&w->sync)) < 0)
 				return rc;
-			/* Other watched mailboxes need a new NOTIFY. */
+			/* Other watched mailboxes need a new NOTIFY, and so
+			 * does another box idled in. */
+			relist |= tell_stand_in(w, first, watched);
 			rc = watch_if_open(w, watched, relist, &watching);
 			if (rc < 0)
 				return rc;
@@ -1246,6 +1337,7 @@ static void *run(void *arg)
 	if (!a->once && w.store)
 		store_account_set_state(w.store, w.account_id, "stopped");
 	sync_end(&w.sync);
+	free(w.stand_in);
 	store_close(&w.store);
 	secret_echo_forget();
 	pthread_mutex_lock(&a->lock);

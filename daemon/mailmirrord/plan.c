@@ -133,6 +133,17 @@ bool plan_mailbox_wanted(const char *const *include, const char *const *exclude,
 	return in;
 }
 
+size_t plan_watch_rank(const char *const *idle, size_t n, const char *name,
+                       char delimiter)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!plan_match(idle[i], name, delimiter))
+			continue;
+		return strcasecmp(name, "INBOX") == 0 ? 1 : 2 + i;
+	}
+	return 0;
+}
+
 void plan_patterns_hit(bool *hit, const char *const *patterns, const char *name,
                        char delimiter, bool selectable)
 {

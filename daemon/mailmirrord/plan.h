@@ -75,6 +75,13 @@ bool plan_match(const char *pattern, const char *name, char delimiter);
 bool plan_mailbox_wanted(const char *const *include, const char *const *exclude,
                          const char *name, char delimiter);
 
+/* The place of a mailbox among the watched ones, the order in which the
+ * live connection tries them to idle in: 0 when none of the n patterns
+ * of idle matches it, 1 for INBOX, else 2 plus the index of the first
+ * pattern that matches it (the order the user wrote). */
+size_t plan_watch_rank(const char *const *idle, size_t n, const char *name,
+                       char delimiter);
+
 /* Sets hit[i] when patterns[i] (NULL-terminated; hit has one entry per
  * pattern) matches name and the entry is a mailbox (selectable: neither
  * \Noselect nor \NonExistent, which are mere names in the hierarchy,

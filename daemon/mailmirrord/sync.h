@@ -40,6 +40,8 @@ struct sync_box {
 	bool noselect;
 	bool has_children;   /* LIST said \HasChildren (sync_refused.c) */
 	bool watched;        /* named by the idle setting */
+	size_t watch_rank;   /* its place among the watched, 1 first
+	                        (plan_watch_rank; account.c) */
 	bool dirty;          /* NOTIFY said it changed: sync it soon */
 	bool notified;       /* the last NOTIFY covers its changes
 	                        (sync_notify) */

@@ -221,6 +221,20 @@ Test(plan, status_change_detection)
 	cr_assert(!plan_status_changed(&l, 7, 50, 40, 0));
 }
 
+/* The order the live connection tries watched mailboxes in, to idle in
+ * the first that opens: INBOX, then the order of the idle setting. */
+Test(plan, watch_rank)
+{
+	const char *idle[] = {"Work", "Lists/*", "INBOX", "*"};
+	cr_assert_eq(plan_watch_rank(idle, 4, "inbox", '/'), 1);
+	cr_assert_eq(plan_watch_rank(idle, 4, "Work", '/'), 2);
+	cr_assert_eq(plan_watch_rank(idle, 4, "Lists/c", '/'), 3);
+	cr_assert_eq(plan_watch_rank(idle, 4, "Archive", '/'), 5,
+	             "the first pattern that matches counts");
+	cr_assert_eq(plan_watch_rank(idle, 3, "Archive", '/'), 0);
+	cr_assert_eq(plan_watch_rank(idle, 0, "INBOX", '/'), 0);
+}
+
 Test(plan, wildcards)
 {
 	cr_assert(plan_match("*", "INBOX", '/'));

@@ -14,6 +14,7 @@ exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
   imapctl.py expunge NAME UIDSET       imapctl.py move NAME UIDSET DEST
   imapctl.py reset PREFIX              (deletes every mailbox under it)
   imapctl.py attrs NAME                (its LIST attributes; 1: not listed)
+  imapctl.py setacl NAME ID RIGHTS     (RFC 4314; ID "owner": the user)
   imapctl.py compare DB ACCOUNT PREFIX [WAIT_SECONDS]
   imapctl.py copy-expunge NAME UIDSET DEST   (a move without MOVE)
   imapctl.py wire PREFIX [REGEX...]    (IMAP_RAWLOG3; see wire_check)
@@ -363,6 +364,12 @@ def main(argv):
         if not mt:
             return 1
         print(mt.group(1).decode())
+    elif cmd == "setacl":
+        # Dovecot takes the owner's own rights only whole ("owner lwsi..."):
+        # "-r" is answered OK and changes nothing. A session already open
+        # sees the change after Dovecot's ACL cache expires (30 s).
+        check(m._simple_command("SETACL", q(args[0]), args[1], args[2]),
+              "SETACL")
     elif cmd == "delete":
         for n in args:
             check(m.delete(q(n)), "DELETE")

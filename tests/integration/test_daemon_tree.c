@@ -165,3 +165,105 @@ Test(daemon, uidnext_passes_the_newest_messages_gone, .timeout = 120)
 	             4);
 	teardown(&f);
 }
+
+/* How many lines of DIR/log match the grep pattern re. */
+static long log_lines(const struct fixture *f, const char *re)
+{
+	return sh_number("grep -c '%s' %s/log", re, f->dir);
+}
+
+/* Waits up to wait_s for a line of DIR/log to match re; fails the test,
+ * showing the log, when none does. */
+static void wait_log(const struct fixture *f, const char *re, double wait_s)
+{
+	for (int i = 0; i < (int)(wait_s * 20) && log_lines(f, re) < 1; i++)
+		usleep(50000);
+	if (log_lines(f, re) < 1) {
+		sh("cat %s/log >&2", f->dir);
+		cr_assert_fail("no line of the log matches %s", re);
+	}
+}
+
+/* The first watched mailbox refused by the server (its read right taken
+ * away: EXAMINE and STATUS answer NO [NOPERM]): nothing was watched at
+ * all, and the news of the others, which open, waited for the poll. The
+ * second is idled in instead, told once, and NOTIFY covers the third
+ * from there. Created c, b, a: Dovecot lists a first, where the daemon
+ * looked for the one to idle in. */
+Test(daemon, a_refused_first_watched_mailbox_hands_on_to_the_next,
+     .timeout = 120)
+{
+	struct fixture f;
+	/* A poll an hour away: only IDLE or NOTIFY bring news in time. */
+	setup_idle(&f, "dm_wnext", "dm_wnext/a\", \"dm_wnext/b\", \"dm_wnext/c",
+	           "poll_interval = 3600;");
+	cr_assert_eq(
+	        sh(CTL " create dm_wnext dm_wnext/c dm_wnext/b dm_wnext/a"), 0);
+	cr_assert_eq(sh(CTL " setacl dm_wnext/a owner lwstipekxacd"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_log(&f, "dm_wnext/b\\] watching with", 10);
+	cr_assert_eq(sh(CTL " append dm_wnext/b 'to the one watched instead'"),
+	             0);
+	long got = cache_count_until(&f,
+	                             "SELECT count(*) FROM messages m JOIN "
+	                             "mailboxes b ON b.id = m.mailbox_id "
+	                             "WHERE b.name = 'dm_wnext/b'",
+	                             1, 5);
+	/* NOTIFY of a mailbox not selected: slower when other tests share
+	 * the account (notify_pushes_changes_of_every_watched_mailbox) */
+	cr_assert_eq(sh(CTL " append dm_wnext/c 'told by NOTIFY'"), 0);
+	long got_c = cache_count_until(&f,
+	                               "SELECT count(*) FROM messages m JOIN "
+	                               "mailboxes b ON b.id = m.mailbox_id "
+	                               "WHERE b.name = 'dm_wnext/c'",
+	                               1, 15);
+	long live = cache_count(&f, "SELECT count(*) FROM mailboxes WHERE "
+	                            "live = 1 AND name IN ('dm_wnext/b', "
+	                            "'dm_wnext/c')");
+	long live_all = cache_count(&f, "SELECT count(*) FROM mailboxes "
+	                                "WHERE live = 1");
+	cr_assert_eq(stop_daemon(pid), 0);
+	if (got != 1 || got_c != 1)
+		sh("cat %s/log >&2", f.dir);
+	cr_assert_eq(got, 1, "news of dm_wnext/b waited for the poll");
+	cr_assert_eq(got_c, 1, "news of dm_wnext/c waited for the poll");
+	cr_assert_eq(live, 2, "b and c are live");
+	cr_assert_eq(live_all, 2, "a, refused, is not live");
+	cr_assert_eq(log_lines(&f, "notice: \\[test/dm_wnext/a\\] cannot be "
+	                           "opened: watching dm_wnext/b instead"),
+	             1);
+	cr_assert_eq(log_lines(&f, "not watched until"), 0);
+	teardown(&f);
+}
+
+/* The first watched mailbox comes back once it opens again: Dovecot's
+ * parent deleted under its children is listed and refused; created
+ * again, it is idled in at the next poll, and its news comes at once. */
+Test(daemon, the_first_watched_mailbox_is_watched_again_once_it_opens,
+     .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_wback", "dm_wback/a\", \"dm_wback/b",
+	           "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_wback dm_wback/b dm_wback/a "
+	                    "dm_wback/a/kid"),
+	             0);
+	cr_assert_eq(sh(CTL " delete dm_wback/a"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_log(&f, "dm_wback/b\\] watching with", 10);
+	cr_assert_eq(sh(CTL " create dm_wback/a"), 0);
+	/* The next poll, and slack */
+	wait_log(&f, "dm_wback/a\\] opens again: watched instead of dm_wback/b",
+	         20);
+	wait_log(&f, "dm_wback/a\\] watching with", 5);
+	cr_assert_eq(sh(CTL " append dm_wback/a 'to the first again'"), 0);
+	long got = cache_count_until(&f,
+	                             "SELECT count(*) FROM messages m JOIN "
+	                             "mailboxes b ON b.id = m.mailbox_id "
+	                             "WHERE b.name = 'dm_wback/a'",
+	                             1, 5);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(got, 1, "news of dm_wback/a did not come");
+	cr_assert_eq(log_lines(&f, "cannot be opened: watching"), 1);
+	teardown(&f);
+}
