@@ -7,6 +7,7 @@
 #include "cache/schema.h"
 #include "mailmirrord/checkpointer.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -51,10 +52,43 @@ static int code_of(int rc)
  * cache per process, and any connection's finding is all of theirs. */
 static atomic_bool damage_seen;
 
-/* Records SQLite's message for a failed call, with what we were doing. */
+/* The system's reason for an I/O error: SQLite's record of it, else
+ * errno still as the failed system call left it, for the codes SQLite
+ * gives right after one (SQLite 3.40 does not record a failed write
+ * inside a commit). 0 when there is none to tell. */
+static int system_reason(sqlite3 *db, int rc, int err)
+{
+	int sys = sqlite3_system_errno(db);
+	if (sys > 0)
+		return sys;
+	switch (rc) {
+	case SQLITE_IOERR_READ:
+	case SQLITE_IOERR_WRITE:
+	case SQLITE_IOERR_FSYNC:
+	case SQLITE_IOERR_DIR_FSYNC:
+	case SQLITE_IOERR_TRUNCATE:
+	case SQLITE_IOERR_FSTAT:
+	case SQLITE_IOERR_SHMOPEN:
+	case SQLITE_IOERR_SHMSIZE:
+	case SQLITE_IOERR_SHMMAP:
+	case SQLITE_CANTOPEN:
+		return err;
+	default:
+		return 0;
+	}
+}
+
+/* Records SQLite's message for a failed call, with what we were doing,
+ * and for an I/O error the system's reason: "disk I/O error" alone does
+ * not tell a file system remounted read-only from a failing disk. */
 int store_fail(struct store *s, int rc, const char *what)
 {
-	store_set_err(s, "%s: %s", what, sqlite3_errmsg(s->db));
+	int sys = system_reason(s->db, rc, errno);
+	if (sys > 0)
+		store_set_err(s, "%s: %s (%s)", what, sqlite3_errmsg(s->db),
+		              strerror(sys));
+	else
+		store_set_err(s, "%s: %s", what, sqlite3_errmsg(s->db));
 	int code = code_of(rc);
 	s->full = code == STORE_EFULL;
 	if (code == STORE_ECORRUPT)
