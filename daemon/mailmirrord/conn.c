@@ -65,6 +65,7 @@ static void redact(char *s, size_t len, const char *secret)
 	size_t n = secret ? strlen(secret) : 0;
 	redact_secret(s, len, secret, n, false);
 	redact_secret_parts(s, len, secret, n);
+	redact_encoded_secret(s, len, secret, n);
 	redact_encoded(s, len);
 }
 
@@ -104,12 +105,19 @@ static void trace(void *payload, char dir, const char *line, size_t len)
 		return;
 	}
 	char *copy = redacted_copy(line, len, authenticating);
-	if (copy)
-		log_imap_trace(payload, dir, copy, len);
-	else
+	if (!copy) {
 		log_imap_trace(payload, dir, "(not shown: out of memory)",
 		               strlen("(not shown: out of memory)"));
+		return;
+	}
+	/* Masked again once made printable, as describe does: an echo
+	 * broken up by what the sanitizer drops is whole only then. */
+	char clean[LOG_TRACE_MAX];
+	size_t n = log_sanitize(clean, sizeof(clean), copy, len);
 	free_secret_copy(copy, len);
+	redact(clean, n, authenticating);
+	log_imap_trace(payload, dir, clean, n);
+	explicit_bzero(clean, sizeof(clean));
 }
 
 static void describe(char *err, size_t errlen, const char *what, imap4 *h,

@@ -1,27 +1,97 @@
 /* redact.c - a secret masked out of text meant for the log; see redact.h. */
 #include "mailmirrord/redact.h"
 
+#include <gnutls/gnutls.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A byte of a word: an ASCII letter or digit, or a byte of a multibyte
- * UTF-8 character (a letter, most likely). */
-static bool is_word_byte(char c)
+/* What a character is to the edge of a word. A short secret glued to a
+ * letter of its own script is part of a word ("a" in "mail", "é" in
+ * "café"); next to punctuation, a space, or a letter of another script
+ * (an ASCII password in Japanese text, which has no spaces) it stands
+ * apart, as a server sets an echo apart. Scripts are told apart only as
+ * Latin (ASCII letters and digits, and the accented letters) and the
+ * rest. */
+enum glue { GLUE_NONE, GLUE_LATIN, GLUE_OTHER };
+
+/* Punctuation, spaces and symbols beyond ASCII: «», “”, a no-break space,
+ * 「」, arrows, emoji. What is not listed counts as a letter. */
+static bool is_wide_punct(uint32_t c)
 {
-	unsigned char u = (unsigned char)c;
-	return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-	       (u >= '0' && u <= '9') || u >= 0x80;
+	return c <= 0xbf || c == 0xd7 || c == 0xf7 ||
+	       (c >= 0x2000 && c <= 0x2bff) || (c >= 0x2e00 && c <= 0x2e7f) ||
+	       (c >= 0x3000 && c <= 0x303f) || (c >= 0xfe10 && c <= 0xfe6f) ||
+	       (c >= 0xff00 && c <= 0xff0f) || (c >= 0xff1a && c <= 0xff20) ||
+	       (c >= 0xff3b && c <= 0xff40) || (c >= 0xff5b && c <= 0xff65) ||
+	       c >= 0xfff0;
+}
+
+/* The character whose encoding starts at s[at] (at < len), decoded as
+ * UTF-8; a byte that starts none is 0xfffd, punctuation here. */
+static uint32_t char_at(const char *s, size_t len, size_t at)
+{
+	const unsigned char *u = (const unsigned char *)s + at;
+	size_t left = len - at, n;
+	uint32_t c;
+	if (u[0] < 0x80)
+		return u[0];
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		n = 2, c = u[0] & 0x1f;
+	else if (u[0] >= 0xe0 && u[0] <= 0xef)
+		n = 3, c = u[0] & 0x0f;
+	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+		n = 4, c = u[0] & 0x07;
+	else
+		return 0xfffd;
+	if (n > left)
+		return 0xfffd;
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0xfffd;
+		c = c << 6 | (u[i] & 0x3f);
+	}
+	return c;
+}
+
+/* The start of the character that ends just before s[end] (end > 0). */
+static size_t char_start_before(const char *s, size_t end)
+{
+	size_t at = end - 1;
+	for (int i = 0;
+	     i < 3 && at > 0 && ((unsigned char)s[at] & 0xc0) == 0x80; i++)
+		at--;
+	return at;
+}
+
+static enum glue glue_of(uint32_t c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return GLUE_LATIN;
+	if (c < 0x80 || is_wide_punct(c))
+		return GLUE_NONE;
+	if ((c >= 0xc0 && c <= 0x24f) || (c >= 0x1e00 && c <= 0x1eff))
+		return GLUE_LATIN;
+	return GLUE_OTHER;
+}
+
+static bool glued(uint32_t edge, uint32_t beside)
+{
+	enum glue g = glue_of(edge);
+	return g != GLUE_NONE && g == glue_of(beside);
 }
 
 bool redact_stands_alone(const char *s, size_t len, size_t at, size_t n)
 {
 	if (n == 0)
 		return true;
-	bool glued_before =
-	        at > 0 && is_word_byte(s[at]) && is_word_byte(s[at - 1]);
-	bool glued_after = at + n < len && is_word_byte(s[at + n - 1]) &&
-	                   is_word_byte(s[at + n]);
-	return !glued_before && !glued_after;
+	if (at > 0 && glued(char_at(s, len, at),
+	                    char_at(s, len, char_start_before(s, at))))
+		return false;
+	return at + n >= len ||
+	       !glued(char_at(s, len, char_start_before(s, at + n)),
+	              char_at(s, len, at + n));
 }
 
 /* alone: only the occurrences that stand alone. */
@@ -156,6 +226,46 @@ void redact_encoded(char *s, size_t len)
 		     pad++)
 			j++;
 		if (j - i >= REDACT_BASE64_MIN && looks_encoded(s + i, j - i))
+			memset(s + i, '*', j - i);
+		i = j > i ? j : i + 1;
+	}
+}
+
+/* Whether the base64 text b64[0..n) decodes to bytes that hold
+ * secret[0..sn). Missing padding is supplied; what does not decode holds
+ * nothing. */
+static bool decodes_to_secret(const char *b64, size_t n, const char *secret,
+                              size_t sn)
+{
+	char text[REDACT_DECODE_MAX + 3];
+	if (n > REDACT_DECODE_MAX || n % 4 == 1)
+		return false;
+	memcpy(text, b64, n);
+	while (n % 4)
+		text[n++] = '=';
+	gnutls_datum_t in = {(unsigned char *)text, (unsigned)n}, out = {0};
+	if (gnutls_base64_decode2(&in, &out) < 0)
+		return false;
+	bool found = out.size >= sn && memmem(out.data, out.size, secret, sn);
+	gnutls_memset(out.data, 0, out.size);
+	gnutls_free(out.data);
+	return found;
+}
+
+void redact_encoded_secret(char *s, size_t len, const char *secret, size_t n)
+{
+	if (!secret || n == 0)
+		return;
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		while (j < len && is_base64_char(s[j]))
+			j++;
+		size_t run = j;
+		for (int pad = 0; pad < 2 && j > i && j < len && s[j] == '=';
+		     pad++)
+			j++;
+		if (run - i >= 8 &&
+		    decodes_to_secret(s + i, run - i, secret, n))
 			memset(s + i, '*', j - i);
 		i = j > i ? j : i + 1;
 	}

@@ -30,9 +30,12 @@
 #define REDACT_ANYWHERE_MIN 8
 
 /* Whether s[at..at+n) of s[0..len) is not part of a longer word: no
- * letter or digit at either of its ends touches one of the text beside
- * it. Bytes of multibyte UTF-8 characters count as letters; a secret's
- * punctuation ("pw!") ends it whatever follows. */
+ * letter or digit at either of its ends touches one of the same kind in
+ * the text beside it. ASCII letters and digits are one kind, letters
+ * beyond ASCII another: an ASCII password between Japanese words, or
+ * in quotes such as « » and “ ”, stands alone. A secret's punctuation
+ * ("pw!") ends it whatever follows; a byte that is not UTF-8 is
+ * punctuation. */
 bool redact_stands_alone(const char *s, size_t len, size_t at, size_t n);
 
 /* Masks in s[0..len) every occurrence of secret[0..n), raw and in the
@@ -56,6 +59,16 @@ void redact_secret(char *s, size_t len, const char *secret, size_t n,
  * it), which in such text is the safe side; of a secret shorter than
  * REDACT_ANYWHERE_MIN, only the runs that stand alone. */
 void redact_secret_parts(char *s, size_t len, const char *secret, size_t n);
+
+/* Masks in s[0..len) every run of base64, eight characters or more,
+ * whose bytes hold secret[0..n): the credentials of AUTHENTICATE PLAIN
+ * ("\0joe\0abc", AGpvZQBhYmM=) are shorter than REDACT_BASE64_MIN when
+ * the user and password are. */
+void redact_encoded_secret(char *s, size_t len, const char *secret, size_t n);
+
+/* The longest run redact_encoded_secret decodes: longer ones are masked
+ * by redact_encoded already when they are credentials. */
+#define REDACT_DECODE_MAX 4096
 
 /* Masks in s[0..len) every run of REDACT_BASE64_MIN or more characters
  * of the base64 alphabet ('=' only as its padding) that mixes two of

@@ -40,13 +40,55 @@ Test(redact, a_short_secret_is_masked_only_where_it_stands_alone)
 }
 
 /* A secret's own punctuation does not join it to the word beside it:
- * only a letter or digit of the secret touching one of the text's is
- * inside a word. Bytes of UTF-8 letters are letters. */
+ * only a letter or digit of the secret touching one of its script is
+ * inside a word. Accented letters are Latin, as ASCII's are. */
 Test(redact, a_short_secret_ends_where_its_letters_do)
 {
 	char s[] = "user:pw! pw!x xpw! \xc3\xa9pw! pw!";
 	secret(s, "pw!", false);
 	cr_assert_str_eq(s, "user:*** ***x xpw! \xc3\xa9pw! ***");
+	char w[] = "caf\xc3\xa9 (\xc3\xa9) \xc3\xa9t\xc3\xa9";
+	secret(w, "\xc3\xa9", false);
+	cr_assert_str_eq(w, "caf\xc3\xa9 (**) \xc3\xa9t\xc3\xa9");
+}
+
+/* A tester's finding: quotes beyond ASCII, a no-break space, CJK text
+ * (which has no spaces) and a byte that is not UTF-8 left a short
+ * password beside them in clear, taken for letters of its word. */
+Test(redact, a_short_secret_beside_wide_punctuation_or_another_script)
+{
+	char s[] = "bad password \xc2\xab"
+	           "abc\xc2\xbb "
+	           "(\xe2\x80\x9c"
+	           "abc\xe2\x80\x9d) nbsp:\xc2\xa0"
+	           "abc "
+	           "\xe3\x80\x8c"
+	           "abc\xe3\x80\x8d "
+	           "\xe3\x83\x91\xe3\x82\xb9"
+	           "abc\xe3\x81\x8c "
+	           "inv\xff"
+	           "abc abcd";
+	secret(s, "abc", false);
+	cr_assert_str_eq(s, "bad password \xc2\xab***\xc2\xbb "
+	                    "(\xe2\x80\x9c***\xe2\x80\x9d) nbsp:\xc2\xa0*** "
+	                    "\xe3\x80\x8c***\xe3\x80\x8d "
+	                    "\xe3\x83\x91\xe3\x82\xb9***\xe3\x81\x8c "
+	                    "inv\xff*** abcd");
+}
+
+/* A tester's finding: AUTHENTICATE PLAIN's credentials of a short user
+ * and password are shorter than any base64 redact_encoded takes for
+ * them; a server that quotes them back had them logged. */
+Test(redact, short_credentials_in_base64_are_masked)
+{
+	/* base64 of "\0joe\0abc", and of "abc" alone */
+	char s[] = "NO cannot decode AGpvZQBhYmM= or YWJj, nor AGpvZQBhYmM";
+	redact_encoded_secret(s, strlen(s), "abc", 3);
+	cr_assert_str_eq(s, "NO cannot decode ************ or YWJj, nor "
+	                    "***********");
+	char w[] = "NO AUTHENTICATIONFAILED Invalid credentials";
+	redact_encoded_secret(w, strlen(w), "abc", 3);
+	cr_assert_str_eq(w, "NO AUTHENTICATIONFAILED Invalid credentials");
 }
 
 /* At the end of text cut short, the start of a short secret is masked
