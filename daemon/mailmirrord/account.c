@@ -1009,7 +1009,13 @@ static void once_done(struct worker *w, int rc)
 		else
 			log_err(c->name, NULL, "%s", w->sync.err);
 		store_account_set_state(w->store, w->account_id, "error");
-		set_error(w, w->sync.err);
+		/* A mailbox's words stay its own: as the account's, mailmirror
+		 * status showed them beside every mailbox (explore71). */
+		set_error(w,
+		          rc == SYNC_EMAILBOX
+		                  ? "not every mailbox could be synced (each "
+		                    "one's error says why)"
+		                  : w->sync.err);
 	} else {
 		store_account_set_state(w->store, w->account_id, "stopped");
 	}

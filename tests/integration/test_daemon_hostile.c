@@ -183,6 +183,7 @@ struct hostile {
 	bool trace; /* run at -vv: the conversation in the log */
 	const char *password; /* as the configuration spells it; NULL:
 	                       * PASSWORD */
+	const char *user;     /* NULL: mallory */
 };
 
 /* Writes the configuration: one account "hostile" on the fake server's
@@ -197,13 +198,14 @@ static void write_conf(const struct hostile *h, const char *box, bool good,
 	        "cache = \"%s\";\n"
 	        "accounts = ({\n"
 	        "  name = \"hostile\"; host = \"127.0.0.1\"; port = %u;\n"
-	        "  tls = \"none\"; user = \"mallory\";\n"
+	        "  tls = \"none\"; user = \"%s\";\n"
 	        "  password = \"%s\";\n"
 	        "  mailboxes = [\"%s*\"]; idle = [\"%s\"]; timeout = 5;\n"
 	        "  %s\n"
 	        "}",
-	        h->f.db, h->port, h->password ? h->password : PASSWORD, box,
-	        box, extra ? extra : "");
+	        h->f.db, h->port, h->user ? h->user : "mallory",
+	        h->password ? h->password : PASSWORD, box, box,
+	        extra ? extra : "");
 	if (good)
 		fprintf(c,
 		        ", {\n"
@@ -768,6 +770,47 @@ Test(hostile, sasl_response_echoed_stays_out_of_the_log, .timeout = 60)
 	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
 	                               "last_error LIKE '%cannot decode%'"),
 	             1);
+	done(&h);
+}
+
+/* A tester's finding: the SASL response of a short user and password
+ * is shorter than any base64 taken for credentials, and a short password
+ * beside quotes beyond ASCII (« », “ ”) was taken for part of a word:
+ * both were logged, in the trace too. */
+#define SHORT_PLAIN_B64 "AGpvAGFi" /* "\0jo\0ab" */
+Test(hostile, short_credentials_echoed_stay_out_of_the_log, .timeout = 60)
+{
+	struct hostile h;
+	start(&h, "ho_sasl_short",
+	      "S: * OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\n"
+	      "C~ $TAG AUTHENTICATE PLAIN$\n"
+	      "S: + \n"
+	      "C~ ^" SHORT_PLAIN_B64 "$\n"
+	      "S: * OK [ALERT] you sent \xc2\xab"
+	      "ab\xc2\xbb and "
+	      "\xe2\x80\x9c"
+	      "ab\xe2\x80\x9d\n"
+	      "S: $TAG NO [AUTHENTICATIONFAILED] cannot decode " SHORT_PLAIN_B64
+	      "\n"
+	      "EOF\n");
+	h.user = "jo";
+	h.password = "ab";
+	write_conf(&h, "ho_sasl_short", false, "auth = \"plain\";");
+	h.trace = true;
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "cannot decode", "you sent \xc2\xab**\xc2\xbb and", NULL);
+	check_log_lacks(&h, SHORT_PLAIN_B64,
+	                "\xc2\xab"
+	                "ab",
+	                "\xe2\x80\x9c"
+	                "ab",
+	                NULL);
+	cr_assert_eq(cache_count(&h.f,
+	                         "SELECT count(*) FROM accounts WHERE "
+	                         "last_error LIKE '%" SHORT_PLAIN_B64 "%'"),
+	             0);
 	done(&h);
 }
 
@@ -1345,6 +1388,15 @@ Test(hostile, a_mailbox_refused_is_told_once, .timeout = 60)
 	                      "synced"),
 	          "%s", log);
 	free(log);
+	/* The mailbox's words are its own, not the account's: mailmirror
+	 * status showed them beside every mailbox (explore71). */
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "last_error LIKE '%store is resting%'"),
+	             1);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
+	                               "last_error LIKE 'not every mailbox "
+	                               "could be synced%'"),
+	             1);
 	done(&h);
 }
 
