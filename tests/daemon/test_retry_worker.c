@@ -133,6 +133,22 @@ Test(retry_worker, pokes_retry_a_failed_link_at_most_every_30_s, .timeout = 30)
 /* ---- a full disk */
 
 /* Lines of the log that contain what. */
+/* Stops the account and the fake server, and gives the log to
+ * criterion's output; the log goes back to stderr. */
+static void stop_and_show(struct account **a, struct fake_server *fs, FILE *log)
+{
+	acct_request_stop(*a);
+	acct_force_stop(*a);
+	cr_assert(acct_join(a, 10000, NULL));
+	fake_server_finish(fs, NULL, 0);
+	char line[LOG_LINE_MAX];
+	rewind(log);
+	while (fgets(line, sizeof(line), log))
+		cr_log_info("%s", line);
+	log_open(2, LOG_PREFIX_WORD);
+	fclose(log);
+}
+
 static int log_count(FILE *log, const char *what)
 {
 	int count = 0;
@@ -243,17 +259,7 @@ Test(retry_worker, a_full_disk_waits_for_room_without_connecting, .timeout = 60)
 	bool again = waits && log_wait(log, "has room again", 8000) &&
 	             log_wait(log, "connected", 2000);
 	int after = log_count(log, "connecting to");
-	acct_request_stop(a);
-	acct_force_stop(a);
-	cr_assert(acct_join(&a, 10000, NULL));
-	fake_server_finish(fs, NULL, 0);
-
-	char line[LOG_LINE_MAX];
-	rewind(log);
-	while (fgets(line, sizeof(line), log))
-		cr_log_info("%s", line);
-	log_open(2, LOG_PREFIX_WORD);
-	fclose(log);
+	stop_and_show(&a, fs, log);
 	umount(dir);
 	rmdir(dir);
 	cr_assert(full, "no full disk");
@@ -411,17 +417,7 @@ Test(retry_worker, a_cut_after_storing_mail_retries_at_once, .timeout = 60)
 	size_t n = 0;
 	for (int t = 0; t < 15000 && (n = waits_logged(log, w, 8)) < 6; t += 50)
 		sleep_for(50);
-	acct_request_stop(a);
-	acct_force_stop(a);
-	cr_assert(acct_join(&a, 10000, NULL));
-	fake_server_finish(fs, NULL, 0);
-
-	char line[LOG_LINE_MAX];
-	rewind(log);
-	while (fgets(line, sizeof(line), log))
-		cr_log_info("%s", line);
-	log_open(2, LOG_PREFIX_WORD);
-	fclose(log);
+	stop_and_show(&a, fs, log);
 	cleanup();
 	cr_assert_geq(n, 6, "%zu failures in 15 s", n);
 	/* After each cut that stored a message: the first step, 0.5-1 s. */
