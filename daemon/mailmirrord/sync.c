@@ -482,6 +482,20 @@ void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
 		           "a FETCH of one message took longer than the "
 		           "timeout (%u s); asking for bodies in pieces",
 		           c->conf->timeout);
+	} else if (sync_connection_lost(irc) && got == 0 && came &&
+	           c->batch_cap != 1 && c->conf->bodies != CONF_BODIES_NONE) {
+		/* The link dropped before one message came whole: the next
+		 * connection would ask for it whole again, and lose it at
+		 * the same place, and the mail after it never came
+		 * (explore70). In pieces that come before a cut, kept as
+		 * they come, it goes on at each connection. */
+		c->batch_cap = 1;
+		c->batch_shrunk = true;
+		c->piece = sync_piece_before_cut(c, came, ms);
+		log_notice(c->conf->name, b->name,
+		           "the connection was lost before one message of %zu "
+		           "came whole; asking for bodies in pieces",
+		           count);
 	} else if (quick && c->batch_cap && count >= c->batch_cap) {
 		c->batch_cap *= 2;
 		if (c->batch_cap >= usual_batch(c))

@@ -416,6 +416,15 @@ size_t sync_piece_size(const struct sync_ctx *c, uint64_t bytes, int64_t ms)
 	                          : (size_t)want;
 }
 
+size_t sync_piece_before_cut(const struct sync_ctx *c, uint64_t bytes,
+                             int64_t ms)
+{
+	size_t at = sync_piece_size(c, bytes, ms);
+	if (bytes / 2 >= at)
+		return at;
+	return bytes / 2 < PIECE_MIN ? PIECE_MIN : (size_t)(bytes / 2);
+}
+
 /* Whether a link that brought bytes in ms takes the largest piece within
  * a quarter of the timeout: then it takes batches again. */
 static bool takes_batches(const struct sync_ctx *c, uint64_t bytes, int64_t ms)
@@ -579,6 +588,13 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 			c->piece = at < piece / 2 ? at : piece / 2;
 			if (c->piece < PIECE_MIN)
 				c->piece = PIECE_MIN;
+		} else if (sync_connection_lost(irc)) {
+			/* A link that drops before a piece comes: the next
+			 * connection asks for less than came of this one. */
+			size_t at = sync_piece_before_cut(
+			        c, imap4_bytes_in(c->h) - in0, ms);
+			if (at < piece)
+				c->piece = at;
 		}
 		if (irc != IMAP4_OK || pc.failed) {
 			rc = sync_fail_imap(c, "UID FETCH a piece of a body",

@@ -276,8 +276,9 @@ bool sync_bodies_in_pieces(const struct sync_ctx *c);
  * would otherwise fetch the same batch again at every try; a server that
  * sends nothing is no slow link; halving alone took eight timeouts to
  * come down from a batch of 250 bodies to one), and a single message's
- * makes the bodies come in pieces (sync_bodies_in_pieces); one that took
- * less than a quarter of the timeout doubles it back. */
+ * makes the bodies come in pieces (sync_bodies_in_pieces), as does a
+ * connection lost before one message came whole; one that took less than
+ * a quarter of the timeout doubles it back. */
 void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
                       size_t count, size_t got, uint64_t came, int irc,
                       int64_t ms);
@@ -286,6 +287,11 @@ void sync_batch_adapt(struct sync_ctx *c, const struct sync_box *b,
  * one that takes a quarter of the command timeout at that rate, within
  * bounds (sync_bodies.c). */
 size_t sync_piece_size(const struct sync_ctx *c, uint64_t bytes, int64_t ms);
+
+/* The same on a link that the connection's loss cut after bytes came in
+ * ms: half of them at most, so that a piece comes before the next cut. */
+size_t sync_piece_before_cut(const struct sync_ctx *c, uint64_t bytes,
+                             int64_t ms);
 
 /* Lets go of a body kept to go on with in pieces (sync_end). */
 void sync_bodies_forget(struct sync_ctx *c);

@@ -1432,6 +1432,53 @@ Test(daemon, a_restart_goes_on_with_a_body_in_pieces, .timeout = 180)
 	teardown(&f);
 }
 
+/* explore70: over a link that drops sooner than one message comes whole
+ * (a body of 640 KB, each connection cut after 200 KB), the FETCH asked
+ * for it whole at every connection, lost it at the same place, and the
+ * mail after it never came. Cut before one message came whole, the
+ * bodies come in pieces that come before a cut, kept as they come. */
+Test(daemon, a_link_cut_before_one_message_comes_takes_it_in_pieces,
+     .timeout = 180)
+{
+	struct fixture f;
+	struct fault_proxy *px;
+	uint16_t port;
+	struct fault_plan plan = {.action = FAULT_CUT,
+	                          .dir = FAULT_FROM_SERVER,
+	                          .after = 200 * 1024};
+	cr_assert_eq(fault_proxy_start(&px, &port,
+	                               harness_env_port("IMAP_PORT"), &plan),
+	             0);
+	char p[8];
+	snprintf(p, sizeof(p), "%u", port);
+	setup_full(&f, "dm_cutbig", "dm_cutbig", p, "bodies = \"full\";");
+	cr_assert_eq(sh(CTL " create dm_cutbig && " CTL " fill dm_cutbig 2 44 "
+	                    "&& " CTL " append-big dm_cutbig 640 && " CTL
+	                    " fill dm_cutbig 3 45"),
+	             0);
+	pid_t pid = start_daemon(&f);
+	long whole = cache_count_until(&f,
+	                               "SELECT count(*) FROM bodies WHERE "
+	                               "body IS NOT NULL AND NOT truncated",
+	                               6, 60);
+	cr_assert_eq(stop_daemon(pid), 0);
+	unsigned connections = fault_proxy_connections(px);
+	fault_proxy_stop(&px);
+	cr_log_info("%u connections", connections);
+	cr_assert_eq(whole, 6, "%ld of 6 bodies whole", whole);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies WHERE "
+	                             "body LIKE '%last line'"),
+	             1, "the large body is not whole");
+	cr_assert_eq(sh("grep -q 'the connection was lost before one message "
+	                "of [0-9]* came whole; asking for bodies in pieces' "
+	                "%s/log",
+	                f.dir),
+	             0);
+	assert_converged(&f, 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 /* explore49: a header whose envelope fields could not come within the
  * command timeout (70 KB at 3 KB/s) was asked for whole again at every
  * try, and held its mailbox for good. The fields are asked for in a part
