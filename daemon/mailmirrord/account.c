@@ -473,7 +473,9 @@ static bool tell_stand_in(struct worker *w, const struct sync_box *first,
 	}
 	if (!w->stand_in)
 		return false;
-	if (open)
+	/* The one that stood in is the first now (the first was deleted,
+	 * or the idle setting changed): nothing came back. */
+	if (open && strcmp(w->stand_in, first->name) != 0)
 		log_notice(acct, first->name,
 		           "opens again: watched instead of %s", w->stand_in);
 	free(w->stand_in);

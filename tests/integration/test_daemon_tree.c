@@ -236,6 +236,30 @@ Test(daemon, a_refused_first_watched_mailbox_hands_on_to_the_next,
 	teardown(&f);
 }
 
+/* explore70: the first watched mailbox deleted while another stood in
+ * for it makes that one the first; the log said it "opens again:
+ * watched instead of" itself. */
+Test(daemon, a_stand_in_that_becomes_the_first_is_no_return, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_wgone", "dm_wgone/a\", \"dm_wgone/b",
+	           "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_wgone dm_wgone/b dm_wgone/a "
+	                    "dm_wgone/a/kid"),
+	             0);
+	cr_assert_eq(sh(CTL " delete dm_wgone/a"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_log(&f, "dm_wgone/b\\] watching with", 10);
+	/* Gone from the list with its last child. */
+	cr_assert_eq(sh(CTL " delete dm_wgone/a/kid"), 0);
+	wait_log(&f, "dm_wgone/a\\] mailbox gone from the server", 20);
+	/* The rest of that pass: its watch set up again */
+	sleep(2);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(log_lines(&f, "opens again"), 0);
+	teardown(&f);
+}
+
 /* The first watched mailbox comes back once it opens again: Dovecot's
  * parent deleted under its children is listed and refused; created
  * again, it is idled in at the next poll, and its news comes at once. */
