@@ -240,23 +240,31 @@ void sync_end(struct sync_ctx *c)
 	free(c->verified);
 	c->verified = NULL;
 	c->nverified = c->capverified = 0;
+	free(c->errors_told);
+	c->errors_told = NULL;
+	c->nerrors_told = c->caperrors_told = 0;
 }
 
 /* The mailbox with row id mailbox equals the server and nothing was
  * written: its last_sync waits for sync_mark_verified, which the pass
  * calls at its end (one commit for them all, not one a mailbox). Out of
  * memory, it stays as it was. */
+static void ids_push(int64_t **v, size_t *n, size_t *cap, int64_t id)
+{
+	if (*n == *cap) {
+		size_t more = *cap ? 2 * *cap : 16;
+		int64_t *w = realloc(*v, more * sizeof(*w));
+		if (!w)
+			return;
+		*v = w;
+		*cap = more;
+	}
+	(*v)[(*n)++] = id;
+}
+
 static void verified_push(struct sync_ctx *c, int64_t mailbox)
 {
-	if (c->nverified == c->capverified) {
-		size_t cap = c->capverified ? 2 * c->capverified : 16;
-		int64_t *v = realloc(c->verified, cap * sizeof(*v));
-		if (!v)
-			return;
-		c->verified = v;
-		c->capverified = cap;
-	}
-	c->verified[c->nverified++] = mailbox;
+	ids_push(&c->verified, &c->nverified, &c->capverified, mailbox);
 }
 
 int sync_mark_verified(struct sync_ctx *c)
@@ -923,11 +931,37 @@ static int fetch_missing(struct sync_ctx *c, const struct sync_box *b,
 	return fetch_uids(c, b, p, st, missing);
 }
 
+static bool told(const struct sync_ctx *c, int64_t mailbox)
+{
+	for (size_t i = 0; i < c->nerrors_told; i++)
+		if (c->errors_told[i] == mailbox)
+			return true;
+	return false;
+}
+
+/* Whether b's failure is news: the first in this run, or the first since
+ * it synced (which cleared its error). Out of memory, it is news. */
+static bool error_is_news(struct sync_ctx *c, const struct sync_box *b)
+{
+	char was[sizeof(c->err)];
+	if (store_mailbox_get_error(was, sizeof(was), c->store, b->id) !=
+	            STORE_OK ||
+	    was[0] == '\0')
+		return true;
+	return !told(c, b->id);
+}
+
 static int record_error(struct sync_ctx *c, const struct sync_box *b, int rc)
 {
 	if (rc == SYNC_EMAILBOX && !c->quiet) {
-		log_msg(loglimit_level(&c->mbox_errors, LOG_LEVEL_WARNING),
+		bool news = error_is_news(c, b);
+		log_msg(news ? loglimit_level(&c->mbox_errors,
+		                              LOG_LEVEL_WARNING)
+		             : LOG_LEVEL_INFO,
 		        c->conf->name, b->name, "%s", c->err);
+		if (news && !told(c, b->id))
+			ids_push(&c->errors_told, &c->nerrors_told,
+			         &c->caperrors_told, b->id);
 		secret_echo_mask(c->err, strlen(c->err));
 		store_mailbox_set_error(c->store, b->id, c->err);
 	}

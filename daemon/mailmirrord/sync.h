@@ -195,6 +195,12 @@ struct sync_ctx {
 	/* The mailbox errors of this pass (sync_poll, sync_all) logged as
 	 * warnings; past a few, at debug level, and counted in one line. */
 	struct loglimit mbox_errors;
+	/* The mailboxes whose failure was a warning in this daemon's run: a
+	 * mailbox that fails again, with an error recorded still, is told
+	 * at info level (a revoked ACL warned twice at every poll, for
+	 * good: explore70). Kept across connections. */
+	int64_t *errors_told;
+	size_t nerrors_told, caperrors_told;
 	int64_t refused_told_at; /* the last warning of news refused
 	                            (sync_apply_unsolicited), or 0 */
 	int64_t stale_told_at;   /* the last notice of news whose MODSEQ

@@ -236,6 +236,25 @@ Test(daemon, a_refused_first_watched_mailbox_hands_on_to_the_next,
 	teardown(&f);
 }
 
+/* explore70: a mailbox whose read right is taken away was warned of
+ * twice at every poll (its EXAMINE, then its STATUS), for good. The
+ * first failure of the run is a warning; the same mailbox failing again,
+ * its error still recorded, is told at info level. */
+Test(daemon, a_mailbox_that_keeps_failing_is_warned_of_once, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_wonce", "dm_wonce/w", "poll_interval = 10;");
+	cr_assert_eq(sh(CTL " create dm_wonce dm_wonce/w dm_wonce/x"), 0);
+	cr_assert_eq(sh(CTL " setacl dm_wonce/x owner lwstipekxacd"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_log(&f, "dm_wonce/w\\] watching with", 10);
+	/* The poll after, which asks STATUS of it again */
+	wait_log(&f, "info: \\[test/dm_wonce/x\\]", 25);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(log_lines(&f, "warning: \\[test/dm_wonce/x\\]"), 1);
+	teardown(&f);
+}
+
 /* explore70: the first watched mailbox deleted while another stood in
  * for it makes that one the first; the log said it "opens again:
  * watched instead of" itself. */
