@@ -122,6 +122,8 @@ sql() { sqlite3 -readonly "$1" "$2"; }
 load0=$(cut -d' ' -f1 /proc/loadavg)
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (tests/harness/dovecot.sh)"
+# shellcheck source=tests/harness/python-path.sh
+. "$top/tests/harness/python-path.sh"
 for t in python3 sqlite3; do
 	command -v "$t" > /dev/null || die "$t is missing"
 done

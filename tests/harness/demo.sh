@@ -20,6 +20,8 @@ set -eu
 PROG=demo.sh
 HERE=$(cd "$(dirname "$0")" && pwd -P)
 TOP=$(cd "$HERE/../.." && pwd -P)
+# shellcheck source=tests/harness/python-path.sh
+. "$HERE/python-path.sh"
 
 # The sample: COUNT messages over these mailboxes (INBOX gets three shares,
 # the others one each), reproducible from SEED. "Büro/Rechnungen" goes over

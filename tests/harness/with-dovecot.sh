@@ -18,6 +18,8 @@ set -eu
 }
 
 HERE=$(cd "$(dirname "$0")" && pwd -P)
+# shellcheck source=tests/harness/python-path.sh
+. "$HERE/python-path.sh"
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/mailmirror-dovecot.XXXXXX")
 
 cleanup() {
