@@ -6,6 +6,7 @@
 #include "mailmirror/charset.h"
 #include "mailmirror/query.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +55,17 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
 	va_end(ap);
 	fputs("\nTry 'mailmirror --help'.\n", stderr);
 	return QUERY_USAGE;
+}
+
+/* Exit status after --help or --version: a full disk or a closed pipe
+ * behind stdout is said, as every command's output is. */
+static int stdout_status(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return QUERY_OK;
+	fprintf(stderr, "mailmirror: writing the output failed: %s\n",
+	        strerror(errno ? errno : EIO));
+	return QUERY_ERROR;
 }
 
 /* The words of the search, joined by spaces, so that the query needs no
@@ -132,12 +144,12 @@ int main(int argc, char **argv)
 		return usage_error("%s", err);
 	if (a.help) {
 		fputs(usage_text, stdout);
-		return fflush(stdout) == 0 ? QUERY_OK : QUERY_ERROR;
+		return stdout_status();
 	}
 	if (a.version) {
 		printf("mailmirror %s (cache schema %d)\n", MAILMIRROR_VERSION,
 		       CACHE_SCHEMA_VERSION);
-		return fflush(stdout) == 0 ? QUERY_OK : QUERY_ERROR;
+		return stdout_status();
 	}
 	if (args_check(&a, err, sizeof(err)) != QUERY_OK)
 		return usage_error("%s", err);

@@ -46,6 +46,7 @@
 #define EX_OK     0
 #define EX_FAIL   1
 #define EX_USAGE  64
+#define EX_IOERR  74
 #define EX_CONFIG 78
 /* SIGTERM to exit within systemd's patience and ours (issue: 2 s). */
 #define STOP_BUDGET_MS 1800
@@ -103,6 +104,17 @@ static void usage(FILE *f)
 	           "                     (not while a daemon uses it)\n"
 	           "  -h, --help         this text\n"
 	           "      --version      the version\n");
+}
+
+/* Exit status after --help or --version: a full disk or a closed pipe
+ * behind stdout is said, not passed over with success. */
+static int stdout_status(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return EX_OK;
+	fprintf(stderr, "mailmirrord: writing the output failed: %s\n",
+	        strerror(errno ? errno : EIO));
+	return EX_IOERR;
 }
 
 static char *default_config(void)
@@ -840,10 +852,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EX_OK;
+			return stdout_status();
 		case 'V':
 			puts("mailmirrord " MAILMIRROR_VERSION);
-			return EX_OK;
+			return stdout_status();
 		default:
 			usage(stderr);
 			return EX_USAGE;

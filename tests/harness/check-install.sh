@@ -132,6 +132,19 @@ for b in sbin/mailmirrord bin/mailmirror; do
 	else
 		fail "$PREFIX/$b --version failed: $v"
 	fi
+	# explore72: a write that fails is said, with a failing status.
+	for o in --help --version; do
+		if [ -w /dev/full ] &&
+			err=$("$R/$b" "$o" 2>&1 >/dev/full); then
+			fail "$PREFIX/$b $o >/dev/full succeeded"
+		elif [ -w /dev/full ]; then
+			case $err in
+			*"writing the output failed"*)
+				ok "$PREFIX/$b $o >/dev/full: $err" ;;
+			*) fail "$PREFIX/$b $o >/dev/full said \"$err\"" ;;
+			esac
+		fi
+	done
 done
 
 if [ -f "$LIBDIR/libimap4.so.0" ]; then
