@@ -1303,14 +1303,11 @@ Test(daemon, the_count_to_fetch_shows_before_the_first_batch, .timeout = 120)
 	cr_assert_eq(sh(CTL " create dm_total && " CTL " fill dm_total 300 9"),
 	             0);
 	pid_t pid = start_daemon(&f);
-	long total = 0, stored = -1;
-	for (int i = 0; i < 400 && total == 0; i++) {
-		total = cache_count(&f, "SELECT coalesce(max(sync_total), 0) "
-		                        "FROM mailboxes");
-		if (total == 0)
-			usleep(50000);
-	}
-	stored = cache_count(&f, "SELECT count(*) FROM messages");
+	/* Until the daemon has made the cache, the query fails (-1). */
+	long total = cache_count_until(
+	        &f, "SELECT coalesce(max(sync_total), 0) FROM mailboxes", 300,
+	        20);
+	long stored = cache_count(&f, "SELECT count(*) FROM messages");
 	cr_assert_eq(stop_daemon(pid), 0);
 	fault_proxy_stop(&px);
 	cr_assert_eq(total, 300);
