@@ -846,6 +846,13 @@ IMAP4_API int imap4_open_stream(imap4 **out, const char *command,
 /* The message of the last failed imap4_open* in this thread. */
 IMAP4_API const char *imap4_open_error(void);
 
+/* When the last imap4_open* in this thread failed with IMAP4_ETIMEOUT
+ * waiting for the completion of a command of its own (CAPABILITY,
+ * STARTTLS): that command's name, as imap4_error_info's unanswered; else
+ * NULL (the time ran out resolving, connecting, in a TLS handshake or
+ * waiting for the greeting, or the open did not fail on a timeout). */
+IMAP4_API const char *imap4_open_unanswered(void);
+
 /* Closes the connection (no LOGOUT) and frees the handle. */
 IMAP4_API void imap4_free(imap4 **h);
 
@@ -889,6 +896,11 @@ struct imap4_error_info {
 	const char *message; /* what went wrong, for people; one line */
 	const char *server_code;	/* response code of a NO/BAD, or NULL */
 	const char *server_text;	/* text of a NO/BAD/BYE, or NULL */
+	/* With IMAP4_ETIMEOUT, when the time ran out waiting for a
+	 * command's completion: that command's name ("CAPABILITY" after a
+	 * LOGIN whose OK brought none, "UID FETCH"); else NULL (the time
+	 * ran out sending, in IDLE, or the failure is no timeout). */
+	const char *unanswered;
 };
 IMAP4_API const struct imap4_error_info *imap4_last_error(const imap4 *h);
 

@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 static _Thread_local char open_error[512];
+/* The command the failed open waited on in vain: a copy, the handle
+ * (and its cmd_name) being freed with the failure. */
+static _Thread_local char open_unanswered[24];
 
 void imap4_opts_init(struct imap4_opts *opts)
 {
@@ -74,6 +77,11 @@ static int take_opts(struct imap4_opts *dst, const struct imap4_opts *src)
 const char *imap4_open_error(void)
 {
 	return open_error;
+}
+
+const char *imap4_open_unanswered(void)
+{
+	return open_unanswered[0] ? open_unanswered : NULL;
 }
 
 static void set_open_error(const char *fmt, ...)
@@ -404,6 +412,9 @@ static int open_on(imap4 **out, struct imap4_transport *t,
 			set_open_error("%s", h->errmsg);
 		else if (rc != IMAP4_EINVAL)
 			set_open_error("%s", imap4_strerror(rc));
+		if (h && h->err.unanswered)
+			snprintf(open_unanswered, sizeof(open_unanswered), "%s",
+			         h->err.unanswered);
 		imap4_free(&h);
 		return rc;
 	}
@@ -414,7 +425,7 @@ static int open_on(imap4 **out, struct imap4_transport *t,
 int imap4_open_transport(imap4 **out, struct imap4_transport *t,
                          const struct imap4_opts *opts)
 {
-	open_error[0] = '\0';
+	open_error[0] = open_unanswered[0] = '\0';
 	return open_on(out, t, opts, NULL,
 	               opts && opts->tls == IMAP4_TLS_IMPLICIT);
 }
@@ -429,7 +440,7 @@ static int open_tcp(imap4 **out, const char *host, uint16_t port,
 	int64_t deadline;
 	int rc;
 
-	open_error[0] = '\0';
+	open_error[0] = open_unanswered[0] = '\0';
 	if (out == NULL) {
 		set_open_error("%s", "no place for the handle (out is NULL)");
 		return IMAP4_EINVAL;
@@ -488,7 +499,7 @@ int imap4_open_stream(imap4 **out, const char *command,
 	char err[256] = "";
 	int rc;
 
-	open_error[0] = '\0';
+	open_error[0] = open_unanswered[0] = '\0';
 	if (out == NULL) {
 		set_open_error("%s", "no place for the handle (out is NULL)");
 		return IMAP4_EINVAL;
@@ -610,7 +621,7 @@ const struct imap4_error_info *imap4_last_error(const imap4 *h)
 {
 	/* Callers read ->message without a check: a record, not NULL. */
 	static const struct imap4_error_info no_handle = {
-	        IMAP4_EINVAL, IMAP4_CLASS_ERROR, "no handle (NULL)", NULL,
+	        IMAP4_EINVAL, IMAP4_CLASS_ERROR, "no handle (NULL)", NULL, NULL,
 	        NULL};
 
 	return h ? &h->err : &no_handle;

@@ -34,6 +34,7 @@ static void set_message(imap4 *h, int code, const char *fmt, va_list ap)
 	 * one line already; this keeps every message so. */
 	imap4_quote_scrub(h->errmsg, strlen(h->errmsg));
 	h->err.message = h->errmsg;
+	h->err.unanswered = NULL;
 }
 
 static void kill_handle(imap4 *h, int code)
@@ -733,10 +734,14 @@ static int read_to_completion(imap4 *h, struct imap4_run *run, struct sender *s)
 
 	for (;;) {
 		rc = imap4_next_response(h, &resp, run->deadline, false);
-		if (rc == IMAP4_ETIMEOUT)
-			return imap4_fail(h, rc,
-			                  "%s: no completion within %d ms",
-			                  h->cmd_name, h->opts.timeout_ms);
+		if (rc == IMAP4_ETIMEOUT) {
+			imap4_fail(h, rc, "%s: no completion within %d ms",
+			           h->cmd_name, h->opts.timeout_ms);
+			/* The caller may not know which command it was: a
+			 * LOGIN answered may still wait on CAPABILITY. */
+			h->err.unanswered = h->cmd_name;
+			return rc;
+		}
 		if (rc < 0)
 			return rc;
 		switch (resp->type) {

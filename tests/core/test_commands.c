@@ -924,10 +924,77 @@ Test(commands, trickling_server_hits_the_command_deadline)
 	 * the earlier failure, not timed out itself */
 	cr_assert_str_eq(imap4_last_error(h)->message,
 	                 "NOOP: no completion within 500 ms");
+	cr_assert_str_eq(imap4_last_error(h)->unanswered, "NOOP");
 	cr_assert_eq(imap4_check(h), IMAP4_ECLOSED);
 	cr_assert_str_eq(imap4_last_error(h)->message,
 	                 "CHECK: not sent: the connection was given up "
 	                 "earlier (timed out)");
+	cr_assert_null(imap4_last_error(h)->unanswered);
+	api_done(&t);
+}
+
+/* The command a timeout left unanswered, by name, where the caller sent
+ * another: a LOGIN answered without [CAPABILITY] is followed by a
+ * CAPABILITY of the library's own. A daemon said "did not answer LOGIN"
+ * for the CAPABILITY after it. */
+Test(commands, a_timeout_names_the_command_left_unanswered)
+{
+	struct api_test t;
+	struct imap4_opts o;
+	imap4_opts_init(&o);
+	o.timeout_ms = 300;
+	imap4 *h = api_open(&t,
+	                    "S: * OK [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG LOGIN joe \"pw\"\n"
+	                    "S: $TAG OK logged in\n"
+	                    "C: $TAG CAPABILITY\n"
+	                    "TIMEOUT 5000\n"
+	                    "EOF\n",
+	                    &o);
+	cr_assert_eq(imap4_login(h, "joe", "pw"), IMAP4_ETIMEOUT);
+	cr_assert_str_eq(imap4_last_error(h)->unanswered, "CAPABILITY");
+	api_done(&t);
+}
+
+/* An open that waits in vain for the completion of a command of its own
+ * says which (imap4_open_unanswered); one that fails elsewhere, or
+ * succeeds, says none, whatever the open before it said. */
+Test(commands, a_failed_open_names_its_command_left_unanswered)
+{
+	static const struct {
+		const char *script, *unanswered;
+		enum imap4_tls_mode tls;
+	} cases[] = {
+	        {"S: * OK hi\nC: $TAG CAPABILITY\n", "CAPABILITY",
+	         IMAP4_TLS_NONE},
+	        {"", NULL, IMAP4_TLS_NONE}, /* no greeting */
+	        {"S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
+	         "C: $TAG STARTTLS\n",
+	         "STARTTLS", IMAP4_TLS_STARTTLS},
+	};
+	struct api_test t;
+	struct imap4_opts o;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char script[256], err[2048] = "";
+		imap4_opts_init(&o);
+		o.connect_timeout_ms = 300;
+		o.tls = cases[i].tls;
+		snprintf(script, sizeof(script), "%sTIMEOUT 5000\nEOF\n",
+		         cases[i].script);
+		api_start(&t, script, &o);
+		cr_assert_eq(t.rc, IMAP4_ETIMEOUT, "case %zu: %d", i, t.rc);
+		if (cases[i].unanswered)
+			cr_assert_str_eq(imap4_open_unanswered(),
+			                 cases[i].unanswered, "case %zu", i);
+		else
+			cr_assert_null(imap4_open_unanswered(), "case %zu: %s",
+			               i, imap4_open_unanswered());
+		cr_assert_eq(fake_server_finish(t.fs, err, sizeof(err)), 0,
+		             "case %zu: %s", i, err);
+	}
+	imap4_opts_init(&o);
+	api_open(&t, "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n", &o);
+	cr_assert_null(imap4_open_unanswered());
 	api_done(&t);
 }
 
