@@ -193,13 +193,26 @@ enum conn_failure conn_classify(int rc)
 	}
 }
 
+/* A command of the connect left unanswered, said as a failure of the
+ * connection ("connect: the server did not answer CAPABILITY within 5 s
+ * (timeout)"), as a login left unanswered is: the library's "CAPABILITY:
+ * no completion within 5000 ms" read as the command's own trouble. */
+static void describe_unanswered(char *err, size_t errlen, const char *how,
+                                const char *cmd, int timeout_ms)
+{
+	snprintf(err, errlen,
+	         "%s: the server did not answer %s within %d s (timeout)", how,
+	         cmd, timeout_ms / 1000);
+}
+
 /* A login the link ended (no answer within the timeout, the connection
  * closed or reset) says nothing of the credentials: it is told as the
  * link's failure, in the words of a connect's ("connect: ..."), so that
  * it reads as what it is and joins a streak of connect failures
  * (failstreak.h) rather than one of "authentication". The command's name
- * (LOGIN, AUTHENTICATE PLAIN) and the timeout are all a timeout says; any
- * other text is the library's, masked as describe masks it. */
+ * (LOGIN, AUTHENTICATE PLAIN, or the CAPABILITY the library asks after a
+ * login whose OK brought none) and the timeout are all a timeout says;
+ * any other text is the library's, masked as describe masks it. */
 static void describe_lost_login(char *err, size_t errlen, const char *how,
                                 const char *mech, imap4 *h, int rc,
                                 const struct conf_account *acct,
@@ -209,10 +222,15 @@ static void describe_lost_login(char *err, size_t errlen, const char *how,
 		describe(err, errlen, how, h, rc, secret);
 		return;
 	}
-	snprintf(err, errlen,
-	         "%s: the server did not answer %s%s within %u s (timeout)",
-	         how, mech ? "AUTHENTICATE " : "LOGIN", mech ? mech : "",
-	         (unsigned)acct->timeout);
+	const char *cmd = imap4_last_error(h)->unanswered;
+	char login[64];
+	if (!cmd || strcmp(cmd, "LOGIN") == 0 ||
+	    strcmp(cmd, "AUTHENTICATE") == 0) {
+		snprintf(login, sizeof(login), "%s%s",
+		         mech ? "AUTHENTICATE " : "LOGIN", mech ? mech : "");
+		cmd = login;
+	}
+	describe_unanswered(err, errlen, how, cmd, (int)acct->timeout * 1000);
 }
 
 /* The server's AUTH= mechanisms, "PLAIN SCRAM-SHA-256", into buf. */
@@ -417,7 +435,13 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		rc = imap4_open(&h, acct->host, acct->port, &o);
 	}
 	if (rc < 0) {
-		describe(err, errlen, how, NULL, rc, NULL);
+		/* The open's commands run under its connect timeout. */
+		if (rc == IMAP4_ETIMEOUT && imap4_open_unanswered())
+			describe_unanswered(err, errlen, how,
+			                    imap4_open_unanswered(),
+			                    o.connect_timeout_ms);
+		else
+			describe(err, errlen, how, NULL, rc, NULL);
 		*why = conn_classify(rc);
 		return -1;
 	}

@@ -19,7 +19,8 @@
 enum conn_failure {
 	CONN_FAIL_NETWORK,   /* the link: connect refused or unreachable, a
 	                        name that did not resolve, a timeout (a
-	                        LOGIN or AUTHENTICATE left unanswered too),
+	                        CAPABILITY, STARTTLS, LOGIN or AUTHENTICATE
+	                        left unanswered too),
 	                        a TLS handshake or a connection cut. Retry
 	                        with back-off; another network may mend it */
 	CONN_FAIL_AUTH,      /* the server refused the credentials: retry
@@ -54,7 +55,9 @@ typedef void conn_handle_fn(void *payload, imap4 *h);
  * the link ended (no answer within the account's timeout, the connection
  * cut) is CONN_FAIL_NETWORK and its err begins as a connect's ("connect:",
  * "tunnel:"), not "authentication:", which is kept for the server's
- * answers.
+ * answers. A command left unanswered, the login's or another of the
+ * connect's (CAPABILITY, STARTTLS), is named: "connect: the server did
+ * not answer CAPABILITY within 5 s (timeout)".
  * cancel_fd (borrowed, or -1) is the library's opts.cancel_fd: once it is
  * readable, connecting, the greeting, TLS and STARTTLS end at once with
  * CONN_FAIL_CANCELLED. Authentication does not watch it: handle (may be

@@ -105,3 +105,70 @@ Test(conn_login, an_unanswered_authenticate_is_the_links)
 	                      "AUTHENTICATE PLAIN within 1 s (timeout)");
 	cr_assert_null(strstr(err, "s3cret"), "%s", err);
 }
+
+/* conn_open against a server that plays script (then waits for the
+ * close), with a 1 s timeout: its failure, and err. */
+static enum conn_failure open_unanswered(const char *script, enum conf_tls tls,
+                                         char *err, size_t errlen)
+{
+	char full[512], mismatch[512] = "";
+	struct fake_server *fs = NULL;
+	uint16_t port = 0;
+	snprintf(full, sizeof(full), "%sTIMEOUT 10000\nEOF\n", script);
+	cr_assert_eq(fake_server_listen(&fs, &port, full), 0);
+	struct conf_account c = fake_account("work", port, "joe", "s3cret-pw");
+	c.tls = tls;
+	c.timeout = 1;
+	imap4 *h = NULL;
+	enum conn_failure why = CONN_FAIL_CANCELLED;
+	cr_assert_eq(conn_open(&h, &why, &c, -1, LOG_LEVEL_NOTICE, NULL, NULL,
+	                       err, errlen),
+	             -1);
+	cr_assert_null(h);
+	cr_assert_eq(fake_server_finish(fs, mismatch, sizeof(mismatch)), 0,
+	             "%s", mismatch);
+	return why;
+}
+
+/* A server that greets and never answers the CAPABILITY of the connect
+ * said "connect: CAPABILITY: no completion within 1000 ms": the
+ * library's words for a command's own trouble. It is said as an
+ * unanswered login is, a failure of the connection. */
+Test(conn_login, an_unanswered_capability_is_the_links)
+{
+	char err[512] = "";
+	cr_assert_eq(open_unanswered("S: * OK ready\n"
+	                             "C: $TAG CAPABILITY\n",
+	                             CONF_TLS_NONE, err, sizeof(err)),
+	             CONN_FAIL_NETWORK);
+	cr_assert_str_eq(err, "connect: the server did not answer CAPABILITY "
+	                      "within 1 s (timeout)");
+}
+
+Test(conn_login, an_unanswered_starttls_is_the_links)
+{
+	char err[512] = "";
+	cr_assert_eq(open_unanswered("S: * OK [CAPABILITY IMAP4rev1 STARTTLS "
+	                             "AUTH=PLAIN] ready\n"
+	                             "C: $TAG STARTTLS\n",
+	                             CONF_TLS_STARTTLS, err, sizeof(err)),
+	             CONN_FAIL_NETWORK);
+	cr_assert_str_eq(err, "connect: the server did not answer STARTTLS "
+	                      "within 1 s (timeout)");
+}
+
+/* A LOGIN answered without [CAPABILITY] is followed by the library's
+ * CAPABILITY: that one left unanswered was said as "did not answer
+ * LOGIN", a command the server had answered. */
+Test(conn_login, an_unanswered_capability_after_the_login_is_named)
+{
+	char err[512] = "";
+	cr_assert_eq(open_unanswered("S: * OK [CAPABILITY IMAP4rev1] ready\n"
+	                             "C~ $TAG LOGIN joe \n"
+	                             "S: $TAG OK logged in\n"
+	                             "C: $TAG CAPABILITY\n",
+	                             CONF_TLS_NONE, err, sizeof(err)),
+	             CONN_FAIL_NETWORK);
+	cr_assert_str_eq(err, "connect: the server did not answer CAPABILITY "
+	                      "within 1 s (timeout)");
+}
