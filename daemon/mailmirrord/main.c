@@ -26,6 +26,7 @@
 #include "mailmirrord/prune.h"
 #include "mailmirrord/running.h"
 #include "mailmirrord/store.h"
+#include "mailmirrord/trust.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -196,7 +197,7 @@ static bool cache_unusable(const char *path, char *why, size_t len)
  * system may have changed. */
 static int check_cache(const struct conf *conf, const char *path)
 {
-	char why[512];
+	char why[PATH_MAX + 1024];
 	char *dflt = NULL;
 	bool may_make = false;
 	int rc = EX_OK;
@@ -209,7 +210,11 @@ static int check_cache(const struct conf *conf, const char *path)
 		path = dflt;
 		may_make = cache_default_makes_dir();
 	}
+	/* Whose the cache is before it is opened at all: explore73, a
+	 * cache of another user's that root wrote mail into, which that
+	 * user then read. */
 	if (cache_check_path(path, may_make, why, sizeof(why)) < 0 ||
+	    trust_check_cache(path, why, sizeof(why)) < 0 ||
 	    cache_unusable(path, why, sizeof(why))) {
 		/* As load() prints the configuration's errors: the last
 		 * line before the exit, read by a person. */
@@ -791,10 +796,12 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	else /* a new file, or new journals for ours */
 		cache_forget_journal(cache);
 	struct conf *conf = cs->v[cs->n - 1];
-	char err[512];
+	char err[PATH_MAX + 1024];
 	/* Its directory gone too: no new cache until it is back (under
-	 * systemd, restarts until then). */
-	if (cache_check_path(cache, false, err, sizeof(err)) < 0) {
+	 * systemd, restarts until then). A file put in its place is judged
+	 * as at a start. */
+	if (cache_check_path(cache, false, err, sizeof(err)) < 0 ||
+	    trust_check_cache(cache, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cannot make a new cache: %s", err);
 		return false;
 	}

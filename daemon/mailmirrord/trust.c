@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool ours(uid_t uid)
@@ -30,18 +31,27 @@ static void name_uid(char *out, size_t outlen, uid_t uid)
 		snprintf(out, outlen, "uid %u", (unsigned)uid);
 }
 
+/* "X belongs to uid N (name), who could change what mailmirrord runs ...;
+ * it must belong to root or to us"; for a folder of the cache (cache), what
+ * its owner could do there instead, and the way out. */
 static int foreign_owner(char *why, size_t whylen, const char *what,
-                         uid_t owner)
+                         uid_t owner, bool cache)
 {
-	char them[300], us[300];
+	char them[300], us[300], could[400];
 
 	name_uid(them, sizeof(them), owner);
 	name_uid(us, sizeof(us), geteuid());
+	if (cache)
+		snprintf(could, sizeof(could),
+		         "could put a file of theirs in the cache's place");
+	else
+		snprintf(could, sizeof(could),
+		         "could change what mailmirrord runs as %s", us);
 	snprintf(why, whylen,
-	         "%s belongs to %s, who could change what mailmirrord runs "
-	         "as %s; it must belong to %s%s",
-	         what, them, us, geteuid() == 0 ? "root" : "root or to ",
-	         geteuid() == 0 ? "" : us);
+	         "%s belongs to %s, who %s; it must belong to %s%s%s", what,
+	         them, could, geteuid() == 0 ? "root" : "root or to ",
+	         geteuid() == 0 ? "" : us,
+	         cache ? ", or choose another cache" : "");
 	return -1;
 }
 
@@ -88,11 +98,54 @@ bool trust_others_may_write(const struct stat *st)
 	        !trust_group_only(st->st_gid, st->st_uid, st->st_uid));
 }
 
+/* real, a resolved absolute folder, and each folder above it up to "/":
+ * each must be root's or ours, and none may be written by others unless it
+ * is sticky. real is cut short in place. cache: the folders are the
+ * cache's, and the message says what to do. */
+static int check_folders(char *real, bool cache, char *why, size_t whylen)
+{
+	char what[PATH_MAX + 16];
+
+	for (;;) {
+		struct stat dir;
+		if (lstat(real, &dir) < 0) {
+			snprintf(why, whylen, "its folder %s: %s", real,
+			         strerror(errno));
+			return -1;
+		}
+		if (!ours(dir.st_uid)) {
+			snprintf(what, sizeof(what), "its folder %s", real);
+			return foreign_owner(why, whylen, what, dir.st_uid,
+			                     cache);
+		}
+		if (trust_others_may_write(&dir) && !(dir.st_mode & S_ISVTX)) {
+			bool all = dir.st_mode & S_IWOTH;
+			int n = snprintf(
+			        why, whylen,
+			        "%s may write its folder %s (mode %04o), "
+			        "and so put another file in its place",
+			        all ? "anyone" : "its group's users", real,
+			        (unsigned)(dir.st_mode & 07777));
+			if (cache && n >= 0 && (size_t)n < whylen)
+				snprintf(why + n, whylen - (size_t)n,
+				         "; chmod %s %s, or choose another "
+				         "cache",
+				         all ? "o-w" : "g-w", real);
+			return -1;
+		}
+		if (strcmp(real, "/") == 0)
+			return 0;
+		/* the folder above: "/a/b" for "/a/b/c", "/" for "/a" */
+		char *slash = strrchr(real, '/');
+		slash[slash == real ? 1 : 0] = '\0';
+	}
+}
+
 int trust_check(const char *path, const struct stat *st, char *why,
                 size_t whylen)
 {
 	if (!ours(st->st_uid))
-		return foreign_owner(why, whylen, "it", st->st_uid);
+		return foreign_owner(why, whylen, "it", st->st_uid, false);
 
 	/* The folders as they are, links resolved: a link in the path is
 	 * as safe as the folder it is in, which the walk meets. */
@@ -102,32 +155,104 @@ int trust_check(const char *path, const struct stat *st, char *why,
 		         strerror(errno));
 		return -1;
 	}
-	int rc = 0;
-	char what[PATH_MAX + 16];
-	for (char *slash; rc == 0 && (slash = strrchr(real, '/')) != NULL;) {
-		/* the folder above: "/a/b" for "/a/b/c", "/" for "/a" */
-		slash[slash == real ? 1 : 0] = '\0';
-		struct stat dir;
-		if (lstat(real, &dir) < 0) {
-			snprintf(why, whylen, "its folder %s: %s", real,
-			         strerror(errno));
-			rc = -1;
-		} else if (!ours(dir.st_uid)) {
-			snprintf(what, sizeof(what), "its folder %s", real);
-			rc = foreign_owner(why, whylen, what, dir.st_uid);
-		} else if (trust_others_may_write(&dir) &&
-		           !(dir.st_mode & S_ISVTX)) {
-			snprintf(why, whylen,
-			         "%s may write its folder %s (mode %04o), "
-			         "and so put another file in its place",
-			         (dir.st_mode & S_IWOTH) ? "anyone"
-			                                 : "its group's users",
-			         real, (unsigned)(dir.st_mode & 07777));
-			rc = -1;
+	char *slash = strrchr(real, '/');
+	slash[slash == real ? 1 : 0] = '\0';
+	int rc = check_folders(real, false, why, whylen);
+	free(real);
+	return rc;
+}
+
+/* The cache's file (or its -wal, -shm) at name belongs to another user:
+ * said with what to do. */
+static int foreign_cache(char *why, size_t whylen, const char *path,
+                         const char *name, uid_t owner)
+{
+	struct passwd pw, *found = NULL;
+	char them[300], us[300], buf[1024], login[64];
+
+	name_uid(them, sizeof(them), owner);
+	name_uid(us, sizeof(us), geteuid());
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found)
+		snprintf(login, sizeof(login), "%s", found->pw_name);
+	else
+		snprintf(login, sizeof(login), "%u", (unsigned)geteuid());
+	snprintf(why, whylen,
+	         "%s: it belongs to %s, not to %s, who runs mailmirrord: the "
+	         "mail mirrored into it must be that user's alone; chown %s "
+	         "%s* if this is mailmirrord's cache, else remove it or "
+	         "choose another cache",
+	         name, them, us, login, path);
+	return -1;
+}
+
+int trust_check_cache(const char *path, char *why, size_t whylen)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	char name[PATH_MAX];
+	struct stat st;
+
+	/* Even root's own file is no cache of ours when another user runs
+	 * the daemon: only the owner may chmod it 0600 (schema.c), and
+	 * root, running the daemon on a file another user owns, would
+	 * write mail into a file that user reads, or holds open. */
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		if (snprintf(name, sizeof(name), "%s%s", path, suffixes[i]) >=
+		    (int)sizeof(name)) {
+			snprintf(why, whylen, "%s: file name too long", path);
+			return -1;
 		}
-		if (strcmp(real, "/") == 0)
+		if (lstat(name, &st) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			snprintf(why, whylen, "%s: %s", name, strerror(errno));
+			return -1;
+		}
+		/* SQLite opens the -wal and -shm it finds, links followed:
+		 * one planted as a link would take the mail elsewhere. The
+		 * file itself is cache_check_path()'s to judge. */
+		if (i > 0 && !S_ISREG(st.st_mode)) {
+			snprintf(why, whylen,
+			         "%s is not a regular file; remove it (SQLite "
+			         "makes it anew)",
+			         name);
+			return -1;
+		}
+		if (st.st_uid != geteuid())
+			return foreign_cache(why, whylen, path, name,
+			                     st.st_uid);
+	}
+
+	/* The folder that holds it, or that will (the nearest one there,
+	 * for a directory the daemon makes), and every folder above: who
+	 * may rename or replace what is in them may put a cache of theirs
+	 * at the path, or a -wal, -shm that SQLite then opens. A sticky
+	 * one (/tmp) lets no one replace what is ours. */
+	char *dir = strdup(path), *real = NULL;
+	if (dir == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+		if (slash == NULL)
+			break;
+		slash[slash == dir ? 1 : 0] = '\0';
+		if ((real = realpath(dir, NULL)) != NULL ||
+		    (errno != ENOENT && errno != ENOTDIR) ||
+		    strcmp(dir, "/") == 0)
 			break;
 	}
+	if (real == NULL) {
+		snprintf(why, whylen, "%s: cannot resolve its folder %s: %s",
+		         path, dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	char said[PATH_MAX + 512];
+	int rc = check_folders(real, true, said, sizeof(said));
 	free(real);
+	if (rc < 0)
+		snprintf(why, whylen, "%s: %s", path, said);
 	return rc;
 }

@@ -10,6 +10,11 @@
  * everyone, and a group's users unless they are its owner alone. Mode bits of
  * the file itself are its caller's to judge: they differ (a configuration may
  * be read by all, a password file by no one else).
+ *
+ * The cache is the other way round: the daemon writes mail into it, which
+ * must stay its user's alone (README, schema.md). Its file, -wal and -shm
+ * must be the daemon's effective user's (not root's unless root runs it),
+ * and its folders must be safe as above.
  */
 #ifndef MAILMIRRORD_TRUST_H
 #define MAILMIRRORD_TRUST_H
@@ -35,5 +40,14 @@ bool trust_group_only(gid_t gid, uid_t a, uid_t b);
  * finds its owner's alone) may write the file or folder st describes:
  * sshd's StrictModes refuses both, for the same reason. */
 bool trust_others_may_write(const struct stat *st);
+
+/* 0 when the cache at path (absolute; it, its -wal and its -shm need not
+ * exist yet) is the daemon's alone: each of the three files there is a
+ * regular file of the effective user (the cache file's type aside, which
+ * is cache_check_path()'s), and its folder, or the nearest one there when
+ * the daemon is to make it, and every folder above, are safe as said
+ * above. Else -1 with a sentence in why that starts with the file at
+ * fault and ends with what to do. Reads the file system only. */
+int trust_check_cache(const char *path, char *why, size_t whylen);
 
 #endif
