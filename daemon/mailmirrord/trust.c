@@ -177,9 +177,10 @@ static int foreign_cache(char *why, size_t whylen, const char *path,
 	else
 		snprintf(login, sizeof(login), "%u", (unsigned)geteuid());
 	snprintf(why, whylen,
-	         "%s: it belongs to %s, not to %s, who runs mailmirrord: the "
-	         "mail mirrored into it must be that user's alone; chown %s "
-	         "%s* if this is mailmirrord's cache, else remove it or "
+	         "%s: it belongs to %s, not to %s, who runs mailmirrord, and "
+	         "the mail mirrored into it must be the runner's alone: run "
+	         "mailmirrord as its owner if it is theirs (a service's "
+	         "cache), chown %s %s* if it is yours, else remove it or "
 	         "choose another cache",
 	         name, them, us, login, path);
 	return -1;

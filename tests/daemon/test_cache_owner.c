@@ -180,10 +180,12 @@ Test(cache_owner, another_users_cache_is_refused_and_left_alone)
 	for (size_t i = 0; i < 3; i++) {
 		cr_assert_eq(run(modes[i]), 78, "%s: %s", modes[i], said);
 		expect_said("m.conf:1: cache: %s/ww/cache.db: it belongs to "
-		            "%s, not to %s, who runs mailmirrord: the mail "
-		            "mirrored into it must be that user's alone; chown "
-		            "root %s/ww/cache.db* if this is mailmirrord's "
-		            "cache, else remove it or choose another cache\n",
+		            "%s, not to %s, who runs mailmirrord, and the mail "
+		            "mirrored into it must be the runner's alone: run "
+		            "mailmirrord as its owner if it is theirs (a "
+		            "service's cache), chown root %s/ww/cache.db* if "
+		            "it is yours, else remove it or choose another "
+		            "cache\n",
 		            dir, who(NOBODY_ID), who(0), dir);
 		expect_owner("ww/cache.db", NOBODY_ID, 0666);
 		cr_assert_neq(access("ww/cache.db-wal", F_OK), 0);
@@ -209,10 +211,11 @@ Test(cache_owner, another_users_cache_is_refused_and_left_alone)
 	make_file("ww/cache.db-wal", NOBODY_ID);
 	cr_assert_eq(run("--once"), 78, "%s", said);
 	expect_said("m.conf:1: cache: %s/ww/cache.db-wal: it belongs to %s, "
-	            "not to %s, who runs mailmirrord: the mail mirrored into "
-	            "it must be that user's alone; chown root "
-	            "%s/ww/cache.db* if this is mailmirrord's cache, else "
-	            "remove it or choose another cache\n",
+	            "not to %s, who runs mailmirrord, and the mail mirrored "
+	            "into it must be the runner's alone: run mailmirrord as "
+	            "its owner if it is theirs (a service's cache), chown "
+	            "root %s/ww/cache.db* if it is yours, else remove it or "
+	            "choose another cache\n",
 	            dir, who(NOBODY_ID), who(0), dir);
 	expect_owner("ww/cache.db-wal", NOBODY_ID, 0644);
 	cr_assert_eq(unlink("ww/cache.db-wal"), 0);
@@ -303,10 +306,11 @@ Test(cache_owner, a_service_user_takes_its_own_cache_only)
 	cr_assert_eq(run_as(true, "STATE_DIRECTORY=$PWD/state", "--once"), 78,
 	             "%s", said);
 	expect_said("mailmirrord: cache: %s/state/cache.db: it belongs to %s, "
-	            "not to %s, who runs mailmirrord: the mail mirrored into "
-	            "it must be that user's alone; chown %s %s/state/cache.db* "
-	            "if this is mailmirrord's cache, else remove it or choose "
-	            "another cache\n",
+	            "not to %s, who runs mailmirrord, and the mail mirrored "
+	            "into it must be the runner's alone: run mailmirrord as "
+	            "its owner if it is theirs (a service's cache), chown %s "
+	            "%s/state/cache.db* if it is yours, else remove it or "
+	            "choose another cache\n",
 	            dir, who(0), who(NOBODY_ID), login, dir);
 	expect_owner("state/cache.db", 0, 0666);
 }
