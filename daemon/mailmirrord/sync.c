@@ -976,6 +976,11 @@ void sync_tell_errors(struct sync_ctx *c)
 		            "... and %" PRIu64 " more mailboxes failed (see "
 		            "mailmirror status)",
 		            more);
+	if ((more = loglimit_end(&c->gone_told)))
+		log_notice(c->conf->name, NULL,
+		           "... and %" PRIu64 " more mailboxes gone from the "
+		           "server; dropped",
+		           more);
 }
 
 /* Forgets the flag changes the cache refused (c->nstale): what follows
@@ -1215,6 +1220,8 @@ static int uidvalidity_by_status(struct sync_ctx *c, const struct sync_box *b,
 
 static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 {
+	if (b->gone)
+		return SYNC_OK; /* its row went with it */
 	if (c->selected == b && c->qresync)
 		return sync_selected(c, b);
 
@@ -1388,10 +1395,13 @@ static int status_news(struct sync_ctx *c, const struct sync_box *b, bool *news,
 	const char *items =
 	        c->condstore ? "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
 	                     : "(MESSAGES UIDNEXT UIDVALIDITY)";
+	*news = false;
+	*answered = false;
+	if (b->gone)
+		return SYNC_OK; /* its row went with it */
 	int rc = sync_status(c, b->name, items);
 	if (tell_id(c, rc))
 		rc = sync_status(c, b->name, items);
-	*news = false;
 	*answered = rc == IMAP4_OK;
 	if (rc != IMAP4_OK)
 		return record_error(c, b, sync_refused(c, b, "STATUS", rc));
@@ -1413,7 +1423,7 @@ static void note_shut(struct sync_ctx *c, const struct sync_box *b, int rc)
 {
 	struct sync_box *own = own_box(c, b);
 	if (own && (rc == SYNC_OK || rc == SYNC_EMAILBOX))
-		own->shut = rc == SYNC_EMAILBOX;
+		own->shut = rc == SYNC_EMAILBOX || own->gone;
 }
 
 int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)

@@ -58,6 +58,8 @@ struct sync_box {
 	/* The last UID FETCH the server answered NO to in part: how many
 	 * asked, how many came (told once, sync.c) */
 	size_t refused_asked, refused_got;
+	bool gone; /* deleted on the server since the LIST, and dropped from
+	              the cache (sync_refused.c): nothing to ask of it */
 };
 
 /* Called with what a sync is doing, for sd_notify STATUS and `mailmirror
@@ -195,6 +197,9 @@ struct sync_ctx {
 	/* The mailbox errors of this pass (sync_poll, sync_all) logged as
 	 * warnings; past a few, at debug level, and counted in one line. */
 	struct loglimit mbox_errors;
+	/* The mailboxes this pass found gone since its LIST (sync_refused.c)
+	 * and dropped, told as the LIST's drops are. */
+	struct loglimit gone_told;
 	/* The mailboxes whose failure was a warning in this daemon's run: a
 	 * mailbox that fails again, with an error recorded still, is told
 	 * at info level (a revoked ACL warned twice at every poll, for

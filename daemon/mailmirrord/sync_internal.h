@@ -39,6 +39,12 @@ int sync_on_unsolicited(void *payload, const imap4_resp *resp);
  * filled and the code of sync_fail_imap returned. */
 int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
                  int irc);
+/* Drops the stored mailbox id (name, in state *st), which the server no
+ * longer has: its row and messages go, its epoch is let go (a rename
+ * found later announces nothing old), and a notice says so, within the
+ * limit told. SYNC_OK or SYNC_ESTORE. */
+int sync_drop_gone(struct sync_ctx *c, int64_t id, const char *name,
+                   const struct store_mailbox_state *st, struct loglimit *told);
 /* Ends the pass's count of mailbox errors: the ones past the first few
  * (logged at debug level) are told in one warning. */
 void sync_tell_errors(struct sync_ctx *c);

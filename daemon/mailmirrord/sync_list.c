@@ -242,6 +242,18 @@ static int still_there(struct sync_ctx *c, const char *name,
 	return now == uidvalidity;
 }
 
+int sync_drop_gone(struct sync_ctx *c, int64_t id, const char *name,
+                   const struct store_mailbox_state *st, struct loglimit *told)
+{
+	if (store_mailbox_delete(c->store, id) < 0)
+		return sync_fail_store(c, "delete mailbox");
+	sync_text_forgotten(c, st->exists);
+	sync_let_go(c, st->uidvalidity, st->uidnext);
+	log_msg(loglimit_level(told, LOG_LEVEL_NOTICE), c->conf->name, name,
+	        "mailbox gone from the server; dropped");
+	return SYNC_OK;
+}
+
 /* What a pass did with stored mailboxes the server did not list, each
  * kind logged within limits. */
 struct unlisted {
@@ -312,13 +324,7 @@ static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
 		        "kept");
 		return SYNC_OK;
 	}
-	if (store_mailbox_delete(c->store, box->id) < 0)
-		return sync_fail_store(c, "delete mailbox");
-	sync_text_forgotten(c, st.exists);
-	sync_let_go(c, st.uidvalidity, st.uidnext);
-	log_msg(loglimit_level(&u->drops, LOG_LEVEL_NOTICE), c->conf->name,
-	        box->name, "mailbox gone from the server; dropped");
-	return SYNC_OK;
+	return sync_drop_gone(c, box->id, box->name, &st, &u->drops);
 }
 
 static void log_more(struct sync_ctx *c, struct loglimit *l, const char *what)

@@ -29,6 +29,17 @@
  * last sync stood still, for good), and fails no pass; told at notice
  * level when its messages go, at debug level at each pass after. Holding
  * nothing, such a name has nothing to lose at the first refusal either.
+ *
+ * Before all that, the name is listed again (LIST "" name): a mailbox
+ * another client deleted between our LIST and its EXAMINE or STATUS is
+ * refused the same way (Dovecot 2.3 with the harness's setup answers a
+ * bare "NO Mailbox doesn't exist: name", others NO [NONEXISTENT]). That
+ * race is expected, no failure: warned of, it was noise that the next
+ * LIST's notice "mailbox gone from the server" made good, and it failed
+ * a --once run (explore72). Refused and no longer listed is what the
+ * LIST's own drop goes by (sync_list.c reconcile_one), so it is dropped
+ * the same way at once. A mailbox renamed in that race is found under
+ * its new name by the next LIST and fetched again.
  */
 #include "mailmirrord/sync_internal.h"
 
@@ -76,6 +87,50 @@ static int ask_other(struct sync_ctx *c, const struct sync_box *b,
 	imap4_mailbox_info info;
 	int rc = imap4_select_ex(c->h, &info, b->name, &sp, NULL, NULL);
 	sync_opened(c, b->name, rc);
+	return rc;
+}
+
+/* Whether LIST still names b selectable: 1 when it does, or when an entry
+ * cannot be read (it may be b), 0 when not, SYNC_ECONN (c->err filled)
+ * when the connection failed. A LIST refused says nothing: 1. */
+static int still_listed(struct sync_ctx *c, const struct sync_box *b)
+{
+	sync_beat(c);
+	int rc = imap4_list(c->h, "", b->name);
+	if (rc != IMAP4_OK)
+		return sync_fail_imap(c, "LIST", rc) == SYNC_ECONN ? SYNC_ECONN
+		                                                   : 1;
+	for (size_t i = 0; i < imap4_data_count(c->h); i++) {
+		const imap4_resp *r = imap4_data_at(c->h, i);
+		imap4_list_entry e;
+		if (!r->name || strcmp(r->name, "LIST") != 0)
+			continue;
+		if (imap4_list_parse(&e, r) < 0)
+			return 1;
+		/* A \Noselect name holds no mail: sync_list drops it too. */
+		if (e.attr_bits &
+		    (IMAP4_MBOX_NOSELECT | IMAP4_MBOX_NONEXISTENT))
+			continue;
+		/* RFC 3501 5.1: INBOX is INBOX in any case. */
+		if (strcmp(e.name_utf8, b->name) == 0 ||
+		    (strcasecmp(e.name_utf8, "INBOX") == 0 &&
+		     strcasecmp(b->name, "INBOX") == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* b, deleted on the server since the LIST: dropped, as the next LIST
+ * would, and left alone for the rest of the pass. */
+static int drop_gone(struct sync_ctx *c, const struct sync_box *b)
+{
+	struct store_mailbox_state st;
+	if (store_mailbox_get_state(&st, c->store, b->id) < 0)
+		return sync_fail_store(c, "read mailbox state");
+	int rc = sync_drop_gone(c, b->id, b->name, &st, &c->gone_told);
+	struct sync_box *own = sync_find(c, b->name);
+	if (rc == SYNC_OK && own && own->id == b->id)
+		own->gone = true;
 	return rc;
 }
 
@@ -140,11 +195,19 @@ int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
 	 * failure there is left to the pass after the LIST. */
 	if (irc != IMAP4_NO || c->quiet)
 		return rc;
-	bool sure = said_nonexistent(c);
-	if (!sure && !(said_no_code(c) && b->has_children))
+	bool sure = said_nonexistent(c), no_code = said_no_code(c);
+	if (!sure && !no_code)
 		return rc;
 	char first[sizeof(c->err)];
 	memcpy(first, c->err, sizeof(first));
+	int listed = still_listed(c, b);
+	if (listed == 0)
+		return drop_gone(c, b);
+	if (listed < 0)
+		return listed;
+	memcpy(c->err, first, sizeof(c->err));
+	if (!sure && !b->has_children)
+		return rc;
 	if (!sure) {
 		const char *other;
 		int orc = ask_other(c, b, what, &other);

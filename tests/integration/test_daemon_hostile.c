@@ -1400,6 +1400,71 @@ Test(hostile, a_mailbox_refused_is_told_once, .timeout = 60)
 	done(&h);
 }
 
+/* A --once run that lists ho_gn and ho_gnX, then finds ho_gnX refused
+ * with no (a NO's completion): a mailbox another client deleted between
+ * the LIST and the EXAMINE. The daemon lists that one name again, and the
+ * server answers with relist ("" when the name is gone). */
+static void examine_after_delete(struct hostile *h, const char *no,
+                                 const char *relist)
+{
+	struct script sc = {0};
+	add(&sc,
+	    HELLO LIST_CMD "S: * LIST () \"/\" ho_gn\n"
+	                   "S: * LIST () \"/\" ho_gnX\nS: $TAG OK listed\n"
+	                   "C~ $TAG EXAMINE ho_gnX$\n"
+	                   "S: $TAG NO %s\n"
+	                   "C~ $TAG LIST \"\" ho_gnX$\n"
+	                   "%sS: $TAG OK listed\n"
+	                   "C~ $TAG EXAMINE ho_gn$\n"
+	                   "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	                   "S: * OK [UIDNEXT 1] ok\n"
+	                   "S: $TAG OK [READ-ONLY] examined\n" LOGOUT,
+	    no, relist);
+	start(h, "ho_gn", sc.s);
+	free(sc.s);
+	check_ok(h, run(h));
+	finish(h);
+	check_cache(h);
+}
+
+/* explore72: a mailbox deleted between the LIST and its EXAMINE (or a
+ * poll's STATUS) is an expected race, not a failure: it was a warning,
+ * the notice of the next LIST said it was gone, and a --once run failed.
+ * Dovecot 2.3 (maildir, list index) answers it without a response code. */
+Test(hostile, a_mailbox_deleted_after_the_list_is_dropped_quietly,
+     .timeout = 60)
+{
+	struct hostile h;
+	examine_after_delete(&h, "Mailbox doesn't exist: ho_gnX", "");
+	check_log(&h,
+	          "notice: [hostile/ho_gnX] mailbox gone from the server; "
+	          "dropped",
+	          NULL);
+	check_log_lacks(&h, "warning", "not every mailbox", NULL);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "name = 'ho_gnX'"),
+	             0);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "last_error IS NOT NULL"),
+	             0);
+	done(&h);
+}
+
+/* RFC 5530's [NONEXISTENT] for a name LIST still gives: not gone, but a
+ * name that holds nothing (sync_refused.c): its row stays, in sync. */
+Test(hostile, a_nonexistent_name_still_listed_is_kept_empty, .timeout = 60)
+{
+	struct hostile h;
+	examine_after_delete(&h, "[NONEXISTENT] Mailbox doesn't exist: ho_gnX",
+	                     "S: * LIST () \"/\" ho_gnX\n");
+	check_log_lacks(&h, "warning", "gone from the server", NULL);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "name = 'ho_gnX' AND last_error IS "
+	                               "NULL"),
+	             1);
+	done(&h);
+}
+
 /* EXAMINE of box, with n messages, told without UIDVALIDITY; the
  * STATUS of box that asks for it, answered with status_items. */
 static void add_examine_without_uidvalidity(struct script *sc, const char *box,
