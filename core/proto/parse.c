@@ -90,6 +90,15 @@ struct parser {
 	size_t slab_size;      /* size of the next piece */
 };
 
+/* Refuses the response at the byte at: imap4_resp_parse reports where
+ * parsing stopped (ps->p), and "malformed" alone did not tell which of
+ * 17,000 bytes broke the grammar. Only error paths move ps->p so. */
+static int refuse_at(struct parser *ps, const char *at)
+{
+	ps->p = at;
+	return IMAP4_EPROTO;
+}
+
 /* Arena pieces the parser carves tokens from: a response of many small
  * tokens costs one arena call per piece, not one per token (the hot path
  * of a FETCH of a whole mailbox). They grow from SLAB_MIN to SLAB_MAX. */
@@ -274,14 +283,14 @@ static int lex_quoted(struct parser *ps, struct imap4_arg **out)
 			n++;
 		} else if (c == '\\') {
 			if (p[1] != '"' && p[1] != '\\')
-				return IMAP4_EPROTO;
+				return refuse_at(ps, p);
 			p += 2;
 			n++;
 		} else if (c >= 0x80) {
 			p++;
 			n++;
 		} else {
-			return IMAP4_EPROTO;
+			return refuse_at(ps, p);
 		}
 	}
 	struct imap4_arg *a = new_arg(ps, IMAP4_ARG_STRING, NULL, n);
@@ -307,24 +316,24 @@ static int lex_literal(struct parser *ps, struct imap4_arg **out)
 	const char *p = ps->p + 1;
 	uint64_t n = 0;
 	if (!IS(*p, C_DIGIT))
-		return IMAP4_EPROTO;
+		return refuse_at(ps, p);
 	while (IS(*p, C_DIGIT)) {
 		unsigned d = (unsigned)(*p - '0');
 		if (n > (UINT64_MAX - d) / 10)
-			return IMAP4_EPROTO;
+			return refuse_at(ps, p);
 		n = n * 10 + d;
 		p++;
 	}
 	if (*p == '+')
 		p++;
 	if (p[0] != '}' || p[1] != '\r' || p[2] != '\n')
-		return IMAP4_EPROTO;
+		return refuse_at(ps, p);
 	p += 3;
 	/* The header may end the input: then not even the final CRLF is
 	 * left after it. */
 	size_t avail = (size_t)(ps->end - p);
 	if (avail < 2)
-		return IMAP4_EPROTO;
+		return refuse_at(ps, p);
 
 	size_t off = (size_t)(p - ps->base);
 	if (ps->istreamed < ps->nstreamed &&
@@ -344,6 +353,7 @@ static int lex_literal(struct parser *ps, struct imap4_arg **out)
 	}
 	if (n > ps->lim->max_literal)
 		return IMAP4_ELIMIT;
+	/* Refused at its "{": the data it claims is not there. */
 	if (n > avail - 2)
 		return IMAP4_EPROTO;
 	*out = new_arg(ps, IMAP4_ARG_LITERAL, p, (size_t)n);
@@ -400,12 +410,12 @@ static int lex_atom(struct parser *ps, bool code, struct imap4_arg **out)
 		while (IS(*p, C_SECT))
 			p++;
 		if (*p != ']')
-			return IMAP4_EPROTO;
+			return refuse_at(ps, p);
 		p++;
 	}
 	size_t len = (size_t)(p - s);
 	if (!len)
-		return IMAP4_EPROTO;
+		return refuse_at(ps, p);
 	enum imap4_arg_type type = IMAP4_ARG_ATOM;
 	/* As the server spells it: a keyword "nil" is a name, whose case
 	 * the cache keeps (explore45: stored as NIL). */
@@ -526,8 +536,9 @@ static int rest_of_line(struct parser *ps, const char **out)
 {
 	const char *p = ps->p, *cr = ps->end - 2;
 	size_t n = (size_t)(cr - p);
-	if (memchr(p, '\r', n) || memchr(p, '\n', n) || memchr(p, '\0', n))
-		return IMAP4_EPROTO;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
+			return refuse_at(ps, p + i);
 	*out = imap4_arena_strndup(ps->arena, p, n);
 	if (!*out)
 		return IMAP4_ENOMEM;
@@ -671,19 +682,19 @@ static int parse_response(struct parser *ps, imap4_resp *r)
 	if (*p == '*') {
 		r->type = IMAP4_RESP_UNTAGGED;
 		if (*++p != ' ')
-			return IMAP4_EPROTO;
+			return refuse_at(ps, p);
 		p++;
 		if (IS(*p, C_DIGIT)) {
 			uint32_t n = 0;
 			while (IS(*p, C_DIGIT)) {
 				unsigned d = (unsigned)(*p - '0');
 				if (n > (UINT32_MAX - d) / 10)
-					return IMAP4_EPROTO;
+					return refuse_at(ps, p);
 				n = n * 10 + d;
 				p++;
 			}
 			if (*p != ' ')
-				return IMAP4_EPROTO;
+				return refuse_at(ps, p);
 			p++;
 			r->has_number = true;
 			r->number = n;
@@ -694,7 +705,7 @@ static int parse_response(struct parser *ps, imap4_resp *r)
 		while (IS(*p, C_TAG))
 			p++;
 		if (p == t || *p != ' ')
-			return IMAP4_EPROTO;
+			return refuse_at(ps, p);
 		if (!(r->tag = imap4_arena_strndup(ps->arena, t,
 		                                   (size_t)(p - t))))
 			return IMAP4_ENOMEM;
@@ -705,7 +716,7 @@ static int parse_response(struct parser *ps, imap4_resp *r)
 	while (IS(*p, C_KW))
 		p++;
 	if (p == name || (*p != ' ' && *p != '\r'))
-		return IMAP4_EPROTO;
+		return refuse_at(ps, p);
 	if (!(r->name = upper_dup(ps->arena, name, (size_t)(p - name))))
 		return IMAP4_ENOMEM;
 	ps->p = p;
@@ -714,7 +725,7 @@ static int parse_response(struct parser *ps, imap4_resp *r)
 	if (r->is_status)
 		return parse_resp_text(ps, r);
 	if (r->type == IMAP4_RESP_TAGGED)
-		return IMAP4_EPROTO;
+		return refuse_at(ps, name);
 
 	struct chain c = {0};
 	if ((rc = parse_chain(ps, false, &c)) < 0)
@@ -724,12 +735,14 @@ static int parse_response(struct parser *ps, imap4_resp *r)
 	return 0;
 }
 
-int imap4_resp_parse(const imap4_resp **out, struct imap4_arena *arena,
-                     const char *data, size_t len,
+int imap4_resp_parse(const imap4_resp **out, size_t *stop,
+                     struct imap4_arena *arena, const char *data, size_t len,
                      const struct imap4_limits *lim, const size_t *streamed,
                      size_t nstreamed)
 {
 	*out = NULL;
+	if (stop)
+		*stop = len;
 	if (len < 2 || data[len - 2] != '\r' || data[len - 1] != '\n')
 		return IMAP4_EPROTO;
 
@@ -750,12 +763,15 @@ int imap4_resp_parse(const imap4_resp **out, struct imap4_arena *arena,
 	        .nstreamed = nstreamed,
 	};
 	int rc = parse_response(&ps, r);
-	if (rc < 0)
-		return rc;
 	/* The response must end here: a CRLF that no literal announced means
 	 * a second response glued to this one. */
-	if (ps.p != ps.end - 2 || ps.istreamed != ps.nstreamed)
-		return IMAP4_EPROTO;
+	if (rc == 0 && (ps.p != ps.end - 2 || ps.istreamed != ps.nstreamed))
+		rc = IMAP4_EPROTO;
+	if (rc < 0) {
+		if (stop)
+			*stop = (size_t)(ps.p - data);
+		return rc;
+	}
 	*out = r;
 	return 0;
 }
@@ -771,5 +787,5 @@ int imap4_parse_response(const imap4_resp **out, struct imap4_arena *arena,
 	char *copy = imap4_arena_strndup(arena, data ? data : "", len);
 	if (!copy)
 		return IMAP4_ENOMEM;
-	return imap4_resp_parse(out, arena, copy, len, &lim, NULL, 0);
+	return imap4_resp_parse(out, NULL, arena, copy, len, &lim, NULL, 0);
 }

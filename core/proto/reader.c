@@ -102,7 +102,6 @@ static int refuse(struct imap4_reader *r, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* The first bytes of a response, printable, for r->why. */
 /* Forgets the response handed out by next(): its views die here. */
 static void drop_response(struct imap4_reader *r)
 {
@@ -285,6 +284,76 @@ ssize_t imap4_reader_feed(struct imap4_reader *r, const void *data, size_t len)
 	return p - (const char *)data;
 }
 
+/* The size a streamed literal announced, read back from its header
+ * ("{n}" or "{n+}", then CRLF) that ends at off in r->in: end_of_line
+ * checked that header, so it is digits, an optional "+" and "}". */
+static uint64_t streamed_size(const struct imap4_reader *r, size_t off)
+{
+	const char *d = r->in.data;
+	size_t q = off - 3; /* at "}" */
+	if (d[q - 1] == '+')
+		q--;
+	size_t digits = q;
+	while (digits > 0 && d[digits - 1] >= '0' && d[digits - 1] <= '9')
+		digits--;
+	uint64_t n = 0;
+	for (size_t i = digits; i < q; i++)
+		n = n * 10 + (unsigned)(d[i] - '0');
+	return n;
+}
+
+/* Where the byte at offset at of r->in was in the response as it came:
+ * the data of streamed literals before it is not in r->in, yet a trace
+ * or a capture counts it. */
+static uint64_t wire_offset(const struct imap4_reader *r, size_t at)
+{
+	const size_t *off = (const size_t *)r->streamed.data;
+	size_t n = r->streamed.len / sizeof(*off);
+	uint64_t w = at;
+	for (size_t i = 0; i < n && off[i] <= at; i++)
+		w += streamed_size(r, off[i]);
+	return w;
+}
+
+/* Bytes shown on each side of where a malformed response broke: enough to
+ * tell the end of a literal, a stray byte or a glued response apart, few
+ * enough that the message stays a line of a log (4 characters a byte at
+ * worst). */
+#define EXCERPT 20
+
+/* Says in r->why why the parser refused the response in r->in, where it
+ * stopped (at, an offset in r->in) and how it began: of a FETCH of 17 kB,
+ * its first 64 bytes alone did not tell which byte broke it. Every byte
+ * shown is quoted (quote.h): CR, LF and escapes never reach a log. A
+ * streamed literal's data is not held, so an excerpt shows its header
+ * followed by what came after it. */
+static void refuse_parse(struct imap4_reader *r, int rc, size_t at)
+{
+	char start[64];
+	unsigned long long wat = wire_offset(r, at);
+	unsigned long long wlen = wire_offset(r, r->in.len);
+
+	imap4_quote_start(start, sizeof(start), r->in.data, r->in.len);
+	if (rc == IMAP4_ELIMIT) {
+		refuse(r, rc,
+		       "a response past the limits (lists nested %zu deep, "
+		       "%zu arguments, literals of %zu bytes; at byte %llu of "
+		       "%llu): \"%s\"",
+		       r->lim.max_depth, r->lim.max_args, r->lim.max_literal,
+		       wat, wlen, start);
+		return;
+	}
+	char before[4 * EXCERPT + 1], after[4 * EXCERPT + 1];
+	size_t from = at > EXCERPT ? at - EXCERPT : 0;
+	size_t to = r->in.len - at > EXCERPT ? at + EXCERPT : r->in.len;
+	imap4_quote_bytes(before, sizeof(before), r->in.data + from, at - from);
+	imap4_quote_bytes(after, sizeof(after), r->in.data + at, to - at);
+	refuse(r, rc,
+	       "a malformed response (at byte %llu of %llu, near \"%s\" ^ "
+	       "\"%s\"): \"%s\"",
+	       wat, wlen, before, after, start);
+}
+
 int imap4_reader_next(struct imap4_reader *r, const imap4_resp **out)
 {
 	*out = NULL;
@@ -294,22 +363,12 @@ int imap4_reader_next(struct imap4_reader *r, const imap4_resp **out)
 		drop_response(r);
 	if (r->state != ST_COMPLETE)
 		return 0;
-	int rc = imap4_resp_parse(out, &r->arena, r->in.data, r->in.len,
+	size_t stop;
+	int rc = imap4_resp_parse(out, &stop, &r->arena, r->in.data, r->in.len,
 	                          &r->lim, (const size_t *)r->streamed.data,
 	                          r->streamed.len / sizeof(size_t));
-	if (rc == IMAP4_EPROTO || rc == IMAP4_ELIMIT) {
-		char start[64];
-		imap4_quote_start(start, sizeof(start), r->in.data, r->in.len);
-		if (rc == IMAP4_EPROTO)
-			refuse(r, rc, "a malformed response: \"%s\"", start);
-		else
-			refuse(r, rc,
-			       "a response past the limits (lists nested %zu "
-			       "deep, %zu arguments, literals of %zu bytes): "
-			       "\"%s\"",
-			       r->lim.max_depth, r->lim.max_args,
-			       r->lim.max_literal, start);
-	}
+	if (rc == IMAP4_EPROTO || rc == IMAP4_ELIMIT)
+		refuse_parse(r, rc, stop);
 	if (rc < 0)
 		return fail(r, rc);
 	r->state = ST_DELIVERED;

@@ -53,8 +53,15 @@ struct imap4_reader {
 	/* What the server did wrong, when error is IMAP4_ELIMIT or
 	 * IMAP4_EPROTO ("a literal of 4294967296 bytes, over the limit of
 	 * 67108864"); "" otherwise. Printable ASCII: server bytes quoted in it
-	 * are escaped. */
-	char why[160];
+	 * are escaped. A response the parser refused is said with where it
+	 * broke: the byte offset and the length of the response as it came
+	 * (streamed literals counted), the bytes on each side of that offset
+	 * and how the response began:
+	 *   a malformed response (at byte 61 of 64, near "BODY[] {5}\r\nhello"
+	 *   ^ "X)\r\n"): "* 1 FETCH (UID 1 BODY[] {5}"
+	 * Sized for the longest such message (its bytes 4 characters each);
+	 * it fits the handle's message with the command's name before it. */
+	char why[384];
 };
 
 /* lim may be NULL for the defaults; it is copied. Allocates nothing. */

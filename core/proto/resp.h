@@ -23,9 +23,16 @@
  * of the response, code arguments included) and lim->max_literal.
  *
  * 0 and *out set, or IMAP4_EPROTO (grammar), IMAP4_ELIMIT, IMAP4_ENOMEM
- * (arena exhausted or over its cap) with *out NULL. */
-int imap4_resp_parse(const imap4_resp **out, struct imap4_arena *arena,
-                     const char *data, size_t len,
+ * (arena exhausted or over its cap) with *out NULL.
+ *
+ * stop, when not NULL, receives the offset in data where parsing stopped:
+ * on IMAP4_EPROTO or IMAP4_ELIMIT the byte refused, or the start of the
+ * token that could not be taken (a literal whose data is not there is
+ * refused at its "{"; a second response glued to this one at the CRLF
+ * that ends the first); len when data does not end with CRLF, and len on
+ * success. */
+int imap4_resp_parse(const imap4_resp **out, size_t *stop,
+                     struct imap4_arena *arena, const char *data, size_t len,
                      const struct imap4_limits *lim, const size_t *streamed,
                      size_t nstreamed);
 

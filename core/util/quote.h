@@ -17,6 +17,12 @@
  * of bytes of src shown. */
 size_t imap4_quote_start(char *dst, size_t cap, const char *src, size_t len);
 
+/* As imap4_quote_start, but CR and LF do not end it: they are shown as \r
+ * and \n, so that an excerpt across line ends (where a response broke)
+ * still makes one line. A byte needs 4 characters at most: cap 4 * len + 1
+ * shows all of src. */
+size_t imap4_quote_bytes(char *dst, size_t cap, const char *src, size_t len);
+
 /* Writes src (len bytes) into dst as an IMAP quoted string: between
  * double quotes, '"' and '\' after a backslash, and each CR, LF and NUL
  * as a space, which no quoted string can hold. Other bytes, 8-bit ones

@@ -230,9 +230,9 @@ Test(bodystructure, nesting_beyond_the_view_limit_is_elimit)
 	imap4_limits_init(&lim);
 	lim.max_depth = 1000;
 	const imap4_resp *r;
-	cr_assert_eq(imap4_resp_parse(&r, &view_arena, text, strlen(text),
-				      &lim, NULL, 0),
-		     0);
+	cr_assert_eq(imap4_resp_parse(&r, NULL, &view_arena, text, strlen(text),
+	                              &lim, NULL, 0),
+	             0);
 	imap4_msg m;
 	cr_assert_eq(imap4_msg_parse(&m, r), IMAP4_ELIMIT);
 }

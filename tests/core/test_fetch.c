@@ -268,8 +268,9 @@ static imap4_msg streamed_ok(const char *text, size_t len)
 	imap4_limits_init(&lim);
 	size_t off = (size_t)(strstr(text, "}\r\n") - text) + 3;
 	const imap4_resp *r;
-	cr_assert_eq(
-	        imap4_resp_parse(&r, &view_arena, text, len, &lim, &off, 1), 0);
+	cr_assert_eq(imap4_resp_parse(&r, NULL, &view_arena, text, len, &lim,
+	                              &off, 1),
+	             0);
 	imap4_msg m;
 	cr_assert_eq(imap4_msg_parse(&m, r), 0);
 	return m;

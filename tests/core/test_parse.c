@@ -496,7 +496,8 @@ Test(parse, exact_size_buffers)
 		char *exact = malloc(n);
 		memcpy(exact, inputs[i], n);
 		const imap4_resp *r;
-		int rc = imap4_resp_parse(&r, &arena, exact, n, &lim, NULL, 0);
+		int rc = imap4_resp_parse(&r, NULL, &arena, exact, n, &lim,
+		                          NULL, 0);
 		cr_expect_eq(rc, want[i], "input %zu: %d", i, rc);
 		free(exact);
 	}
@@ -671,6 +672,49 @@ Test(parse, malformed_inputs)
 	cr_assert_eq(PARSE_RC("+ a\rb\r\n"), IMAP4_EPROTO);
 }
 
+/* Where parsing stopped (imap4_resp_parse's stop): the byte refused, the
+ * token that could not be taken, or the CRLF a glued response follows. */
+Test(parse, stop_is_where_the_grammar_broke)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		size_t stop;
+	} cases[] = {
+	        {"* 1 EXISTS\r\n* 2 EXISTS\r\n", IMAP4_EPROTO, 10},
+	        {"* OK a\r\n* OK b\r\n", IMAP4_EPROTO, 6},
+	        {"* 1 FETCH (UID 1 BODY[] {3}\r\nabcX)\r\n", IMAP4_EPROTO, 32},
+	        {"* X a\x01 b\r\n", IMAP4_EPROTO, 5},
+	        {"* LIST (\\Noselect \"/\" x\r\n", IMAP4_EPROTO, 23},
+	        {"* LIST \\Noselect) \"/\" x\r\n", IMAP4_EPROTO, 16},
+	        {"A(1 OK x\r\n", IMAP4_EPROTO, 1},
+	        {"A1 FETCH x\r\n", IMAP4_EPROTO, 3},
+	        {"* X \"a\"\"b\"\r\n", IMAP4_EPROTO, 7},
+	        {"* X \"a\\qb\"\r\n", IMAP4_EPROTO, 6},
+	        {"* X BODY[HEADER\r\n", IMAP4_EPROTO, 15},
+	        {"* X {5}\r\nabc\r\n", IMAP4_EPROTO, 4},
+	        {"* X {5}\r\n", IMAP4_EPROTO, 9},
+	        {"* X {99999999999999999999}\r\nabc\r\n", IMAP4_EPROTO, 24},
+	        {"* X {18446744073709551615}\r\nabc\r\n", IMAP4_ELIMIT, 4},
+	        {"* 12x FETCH ()\r\n", IMAP4_EPROTO, 4},
+	        {"+ a\rb\r\n", IMAP4_EPROTO, 3},
+	        {"* OK no crlf", IMAP4_EPROTO, 12},
+	        {"* 1 FETCH (UID 1)\r\n", 0, 19},
+	};
+	struct imap4_limits lim;
+	imap4_limits_init(&lim);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].s), stop = 12345;
+		const imap4_resp *r;
+		int rc = imap4_resp_parse(&r, &stop, &arena, cases[i].s, n,
+		                          &lim, NULL, 0);
+		cr_expect_eq(rc, cases[i].rc, "%zu: rc %d", i, rc);
+		cr_expect_eq(stop, cases[i].stop, "%zu: stop %zu, not %zu", i,
+		             stop, cases[i].stop);
+		imap4_arena_reset(&arena);
+	}
+}
+
 Test(parse, depth_and_args_limits)
 {
 	struct imap4_limits lim;
@@ -684,20 +728,20 @@ Test(parse, depth_and_args_limits)
 	static const char more[] = "* X a b c d e f g\r\n";
 	static const char code[] = "* OK [C a b c d e f g] x\r\n";
 
-	cr_assert_eq(imap4_resp_parse(&r, &arena, deep, sizeof(deep) - 1, &lim,
-	                              NULL, 0),
+	cr_assert_eq(imap4_resp_parse(&r, NULL, &arena, deep, sizeof(deep) - 1,
+	                              &lim, NULL, 0),
 	             0);
-	cr_assert_eq(imap4_resp_parse(&r, &arena, deeper, sizeof(deeper) - 1,
+	cr_assert_eq(imap4_resp_parse(&r, NULL, &arena, deeper,
+	                              sizeof(deeper) - 1, &lim, NULL, 0),
+	             IMAP4_ELIMIT);
+	cr_assert_eq(imap4_resp_parse(&r, NULL, &arena, many, sizeof(many) - 1,
+	                              &lim, NULL, 0),
+	             0);
+	cr_assert_eq(imap4_resp_parse(&r, NULL, &arena, more, sizeof(more) - 1,
 	                              &lim, NULL, 0),
 	             IMAP4_ELIMIT);
-	cr_assert_eq(imap4_resp_parse(&r, &arena, many, sizeof(many) - 1, &lim,
-	                              NULL, 0),
-	             0);
-	cr_assert_eq(imap4_resp_parse(&r, &arena, more, sizeof(more) - 1, &lim,
-	                              NULL, 0),
-	             IMAP4_ELIMIT);
-	cr_assert_eq(imap4_resp_parse(&r, &arena, code, sizeof(code) - 1, &lim,
-	                              NULL, 0),
+	cr_assert_eq(imap4_resp_parse(&r, NULL, &arena, code, sizeof(code) - 1,
+	                              &lim, NULL, 0),
 	             IMAP4_ELIMIT);
 
 	/* the default depth: 64 open lists pass, 65 do not */

@@ -152,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct imap4_arena a;
 	imap4_arena_init(&a, 1 << 22);
 	const imap4_resp *r;
-	int rc = imap4_resp_parse(&r, &a, text, size, &lim, NULL, 0);
+	int rc = imap4_resp_parse(&r, NULL, &a, text, size, &lim, NULL, 0);
 	check_code(rc);
 	if (rc == 0) {
 		run_views(r);
