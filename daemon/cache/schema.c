@@ -380,9 +380,20 @@ static const char migration_5[] =
  * in the same transaction (ST_BODY_QUEUE in daemon/mailmirrord/). */
 static const char migration_6[] = "DROP TRIGGER bodies_queue;\n";
 
+/* The port an account's rows were mirrored from. An account is keyed on
+ * its name, and a mailbox on its name and UIDVALIDITY: an account whose
+ * server or user changed under the same name kept another mailbox store's
+ * rows wherever a mailbox name and UIDVALIDITY happened to match
+ * (explore73: another user's subjects, senders and headers shown as the
+ * new user's mail). Host and user were stored; the port, which tells two
+ * servers on one host apart (two SSH forwards on localhost), was not. NULL in
+ * a row of an earlier version: unknown, taken as unchanged once. */
+static const char migration_7[] =
+        "ALTER TABLE accounts ADD COLUMN port INTEGER;\n";
+
 static const char *const migrations[CACHE_SCHEMA_VERSION] = {
-        migration_1, migration_2, migration_3,
-        migration_4, migration_5, migration_6,
+        migration_1, migration_2, migration_3, migration_4,
+        migration_5, migration_6, migration_7,
 };
 
 __attribute__((format(printf, 3, 4))) static void

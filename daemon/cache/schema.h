@@ -23,7 +23,7 @@
 
 /* The version this build creates and reads. Migrations 1..CACHE_SCHEMA_VERSION
  * are applied in order; see schema.md for what each one adds. */
-#define CACHE_SCHEMA_VERSION 6
+#define CACHE_SCHEMA_VERSION 7
 
 /* PRAGMA application_id of a mailmirror cache: "MMir" in ASCII. */
 #define CACHE_APPLICATION_ID 0x4d4d6972

@@ -11,6 +11,7 @@
 #include "mailmirrord/secret_echo.h"
 #include "mailmirrord/monotime.h"
 #include "mailmirrord/plan.h"
+#include "mailmirrord/prune.h"
 #include "mailmirrord/relist.h"
 #include "mailmirrord/room.h"
 #include "mailmirrord/store.h"
@@ -1044,23 +1045,27 @@ static void prepare_store(struct account *a)
 {
 	const struct conf_account *c = a->conf;
 	struct store *s = NULL;
-	int64_t id = 0;
+	int64_t id = 0, dropped = 0;
+	int anew = 0;
 	char err[512];
 	if (store_open(&s, a->cache_path, err, sizeof(err)) == 0) {
 		store_checkpoint_with(s, a->ck);
 		/* One commit: each costs a WAL write, and the first of a
 		 * new WAL its sync, while the worker waits for the cache. */
 		if (store_begin(s) < 0 ||
-		    store_account_upsert(&id, s, c->name,
-		                         c->host ? c->host : c->tunnel,
-		                         c->user) < 0 ||
+		    (anew = prune_account_upsert(&id, &dropped, s, c)) < 0 ||
 		    store_account_clear_run(s, id) < 0 ||
 		    store_account_set_state(s, id, "connecting") < 0 ||
 		    store_commit(s) < 0) {
 			snprintf(err, sizeof(err), "%s", store_errmsg(s));
 			store_rollback(s);
 			store_close(&s);
+			anew = 0;
 		}
+	}
+	if (anew > 0) {
+		prune_tell_anew(c, dropped);
+		indexer_forgot(a->ix, (uint64_t)dropped);
 	}
 	pthread_mutex_lock(&a->lock);
 	a->prep_store = s;

@@ -89,17 +89,42 @@ int prune_accounts(struct store *s, const struct conf *conf,
 	return rc < 0 ? -1 : 0;
 }
 
-void prune_mark_disabled(struct store *s, const struct conf *conf)
+int prune_account_upsert(int64_t *id, int64_t *dropped, struct store *s,
+                         const struct conf_account *a)
 {
+	return store_account_upsert(id, dropped, s, a->name,
+	                            a->host ? a->host : a->tunnel, a->port,
+	                            a->user);
+}
+
+void prune_tell_anew(const struct conf_account *a, int64_t dropped)
+{
+	log_notice(a->name, NULL,
+	           "the account's server or user changed: mirroring it anew "
+	           "(%" PRId64 " message%s cached from the old one dropped)",
+	           dropped, dropped == 1 ? "" : "s");
+}
+
+int64_t prune_mark_disabled(struct store *s, const struct conf *conf)
+{
+	int64_t total = 0;
 	for (size_t i = 0; i < conf->n_accounts; i++) {
 		const struct conf_account *a = &conf->accounts[i];
-		int64_t id;
+		int64_t id, dropped = 0;
+		int anew;
 		if (a->enabled)
 			continue;
-		if (store_account_upsert(&id, s, a->name,
-		                         a->host ? a->host : a->tunnel,
-		                         a->user) < 0 ||
-		    store_account_set_state(s, id, "disabled") < 0)
+		if (store_begin(s) < 0 ||
+		    (anew = prune_account_upsert(&id, &dropped, s, a)) < 0 ||
+		    store_account_set_state(s, id, "disabled") < 0 ||
+		    store_commit(s) < 0) {
 			log_err(a->name, NULL, "cache: %s", store_errmsg(s));
+			store_rollback(s);
+			continue;
+		}
+		if (anew)
+			prune_tell_anew(a, dropped);
+		total += dropped;
 	}
+	return total;
 }

@@ -1,9 +1,14 @@
-/* prune.h - the cache forgets the accounts the configuration left out.
+/* prune.h - the cache forgets the accounts the configuration left out,
+ * and what an account held of the server or user it left.
  *
  * The cache mirrors the configured accounts. One removed from the
  * configuration, or renamed (its name is its key), would otherwise stay in
  * the cache for good, its unread mail counted by every query. An account
  * that is only disabled (enabled = false) is still configured and kept.
+ * One whose server or user changed under the same name starts again from
+ * an empty cache: its mailboxes are known by name and UIDVALIDITY only, and
+ * another user's mailbox of the same name and UIDVALIDITY kept the old
+ * messages, shown as the new user's (explore73).
  */
 #ifndef MAILMIRRORD_PRUNE_H
 #define MAILMIRRORD_PRUNE_H
@@ -24,7 +29,21 @@ int prune_accounts(struct store *s, const struct conf *conf,
 
 /* The other half of the table following the configuration: gives every
  * disabled account of conf its row, in state "disabled" (one never synced
- * had none, and one synced before said "stopped"). Failures are logged. */
-void prune_mark_disabled(struct store *s, const struct conf *conf);
+ * had none, and one synced before said "stopped"), and drops what the
+ * cache holds of one whose server or user changed (prune_account_upsert).
+ * Failures are logged. Returns the number of messages dropped. */
+int64_t prune_mark_disabled(struct store *s, const struct conf *conf);
+
+/* store_account_upsert of account a with its server (host or tunnel
+ * command, port, user), in the caller's transaction or one of its own:
+ * 1 when what the cache held of it was mirrored from another server or
+ * user and is dropped (*dropped messages), for the caller to tell with
+ * prune_tell_anew once committed; 0, or < 0 as store_account_upsert. */
+int prune_account_upsert(int64_t *id, int64_t *dropped, struct store *s,
+                         const struct conf_account *a);
+
+/* Logs, at notice level, that the cache dropped the dropped messages it
+ * held of a, mirrored from the server or user a had before. */
+void prune_tell_anew(const struct conf_account *a, int64_t dropped);
 
 #endif

@@ -158,10 +158,23 @@ bool store_in_transaction(const struct store *s);
 
 /* --------------------------------------------------------------- accounts */
 
-/* Inserts the account if its name is new, else updates host and user.
- * *id is its row id. */
-int store_account_upsert(int64_t *id, struct store *s, const char *name,
-                         const char *host, const char *user);
+/* Inserts the account if its name is new, else updates its server: host
+ * (or the tunnel command), port (0 with a tunnel) and user (NULL and ""
+ * are one). *id is its row id. An account is keyed on its name, and its
+ * mailboxes on their names and UIDVALIDITY: when the server or the user
+ * is another than the row's, what the cache holds of the account
+ * (mailboxes, messages, bodies, their full-text entries) was mirrored
+ * from another mailbox store and is dropped with its last sync, in the
+ * same transaction as the new server is stored (the caller's, or
+ * one of its own), so that it is mirrored anew; *dropped (may be NULL)
+ * is then the number of messages dropped, else 0. A row written before
+ * the cache kept ports (schema version 7) takes the port as unchanged.
+ * Returns 1 when the server changed, 0 when it did not or the account is
+ * new, < 0 on failure (nothing changed then, the caller's transaction
+ * aside). */
+int store_account_upsert(int64_t *id, int64_t *dropped, struct store *s,
+                         const char *name, const char *host, unsigned port,
+                         const char *user);
 
 /* A short word for `mailmirror status` ("connecting", "syncing", "idle",
  * "error", ...). */

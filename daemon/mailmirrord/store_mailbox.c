@@ -6,22 +6,84 @@
 
 /* --------------------------------------------------------------- accounts */
 
-int store_account_upsert(int64_t *id, struct store *s, const char *name,
-                         const char *host, const char *user)
+/* What the cache holds of account under the server it was mirrored from
+ * goes: see store_account_upsert. */
+static int drop_old_server(struct store *s, int64_t account, int64_t *dropped)
+{
+	int rc = STORE_OK, changes = 0;
+	sqlite3_stmt *st;
+
+	if ((st = store_stmt(s, ST_ACCOUNT_DROP_MESSAGES, &rc)) == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, account);
+	if ((rc = store_run(s, st, "dropping the account's messages",
+	                    &changes)) < 0)
+		return rc;
+	*dropped = changes;
+	if ((st = store_stmt(s, ST_ACCOUNT_DROP_MAILBOXES, &rc)) == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, account);
+	if ((rc = store_run(s, st, "dropping the account's mailboxes", NULL)) <
+	    0)
+		return rc;
+	if ((st = store_stmt(s, ST_ACCOUNT_FORGET, &rc)) == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, account);
+	return store_run(s, st, "resetting the account", NULL);
+}
+
+int store_account_upsert(int64_t *id, int64_t *dropped, struct store *s,
+                         const char *name, const char *host, unsigned port,
+                         const char *user)
 {
 	int rc = STORE_OK;
-	sqlite3_stmt *st = store_stmt(s, ST_ACCOUNT_UPSERT, &rc);
+	int64_t same = 1, gone = 0;
+	sqlite3_stmt *st;
+	bool own = !store_in_transaction(s);
 
-	if (st == NULL)
-		return rc;
+	if (dropped)
+		*dropped = 0;
 	if (name == NULL || name[0] == '\0') {
 		store_set_err(s, "an account needs a name");
 		return STORE_EINVAL;
 	}
+	host = host ? host : "";
+	user = user ? user : "";
+	/* The comparison, the drop and the new server together: a kill
+	 * between them must not leave the old rows under the new server,
+	 * where nothing would tell them apart any more. */
+	if (own && (rc = store_begin(s)) < 0)
+		return rc;
+	if ((st = store_stmt(s, ST_ACCOUNT_SAME_SERVER, &rc)) == NULL)
+		goto fail;
 	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, host ? host : "");
-	store_bind_text(st, 3, user ? user : "");
-	return store_run_int(s, st, "storing the account", id);
+	store_bind_text(st, 2, host);
+	sqlite3_bind_int64(st, 3, port);
+	store_bind_text(st, 4, user);
+	rc = store_run_int(s, st, "looking up the account's server", &same);
+	if (rc == STORE_ENOTFOUND)
+		same = 1; /* a new account: nothing cached to drop */
+	else if (rc < 0)
+		goto fail;
+	if ((st = store_stmt(s, ST_ACCOUNT_UPSERT, &rc)) == NULL)
+		goto fail;
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, host);
+	sqlite3_bind_int64(st, 3, port);
+	store_bind_text(st, 4, user);
+	if ((rc = store_run_int(s, st, "storing the account", id)) < 0)
+		goto fail;
+	if (!same && (rc = drop_old_server(s, *id, &gone)) < 0)
+		goto fail;
+	if (own && (rc = store_commit(s)) < 0)
+		goto fail;
+	if (dropped)
+		*dropped = gone;
+	return same ? 0 : 1;
+fail:
+	if (own)
+		store_rollback(s);
+	return rc;
 }
 
 /* Steps st (its parameters bound) and calls cb with each row's id and

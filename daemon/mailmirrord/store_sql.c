@@ -18,9 +18,25 @@
 /* clang-format off */
 const char *const store_sql[ST_COUNT] = {
 	[ST_ACCOUNT_UPSERT] =
-		"INSERT INTO accounts (name, host, user) VALUES (?1, ?2, ?3) "
+		"INSERT INTO accounts (name, host, port, user) "
+		"VALUES (?1, ?2, ?3, ?4) "
 		"ON CONFLICT (name) DO UPDATE SET host = excluded.host, "
-		"user = excluded.user RETURNING id",
+		"port = excluded.port, user = excluded.user RETURNING id",
+	/* A port NULL was stored by a version that kept none: unknown,
+	 * so not told as a change. */
+	[ST_ACCOUNT_SAME_SERVER] =
+		"SELECT host IS ?2 AND user IS ?4 AND "
+		"(port IS NULL OR port IS ?3) FROM accounts WHERE name = ?1",
+	/* Each message's trigger takes it out of the full-text index and
+	 * its queues, and its body and pieces go with it, as at a
+	 * UIDVALIDITY change. */
+	[ST_ACCOUNT_DROP_MESSAGES] =
+		"DELETE FROM messages WHERE mailbox_id IN "
+		"(SELECT id FROM mailboxes WHERE account_id = ?1)",
+	[ST_ACCOUNT_DROP_MAILBOXES] =
+		"DELETE FROM mailboxes WHERE account_id = ?1",
+	[ST_ACCOUNT_FORGET] =
+		"UPDATE accounts SET last_sync = NULL WHERE id = ?1",
 	[ST_ACCOUNT_EXISTS] = "SELECT 1 FROM accounts WHERE id = ?1",
 	[ST_MAILBOX_EXISTS] = "SELECT 1 FROM mailboxes WHERE id = ?1",
 	[ST_ACCOUNT_STATE] = "UPDATE accounts SET state = ?2 WHERE id = ?1 "

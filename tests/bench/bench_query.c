@@ -72,7 +72,8 @@ static int fill(const char *path, long n)
 		fprintf(stderr, "bench: %s\n", err);
 		return -1;
 	}
-	store_account_upsert(&acct, s, "bench", "imap.example.org", "me");
+	store_account_upsert(&acct, NULL, s, "bench", "imap.example.org", 143,
+	                     "me");
 	for (int i = 0; i < 5; i++)
 		store_mailbox_upsert(&mbox[i], s, acct, boxes[i], "/", "",
 		                     NULL);

@@ -34,7 +34,7 @@ static void make_cache(void)
 	cr_assert_eq(store_open(&s, rpath, err, sizeof(err)), STORE_OK, "%s",
 	             err);
 	cr_assert_eq(store_begin(s), STORE_OK);
-	store_account_upsert(&acct, s, "a", "h", "u");
+	store_account_upsert(&acct, NULL, s, "a", "h", 143, "u");
 	store_mailbox_upsert(&inbox, s, acct, "INBOX", "/", "", NULL);
 	for (uint32_t uid = 1; uid <= 2; uid++) {
 		struct store_msg m = {.uid = uid,

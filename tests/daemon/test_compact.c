@@ -90,7 +90,8 @@ static struct store *with_a_dropped_folder(int64_t *pages)
 {
 	struct store *s = open_store();
 	int64_t acct;
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "a", "h", 143, "u"),
+	             STORE_OK);
 	int64_t gone = fill(s, acct, "Gone", 400, 60000);
 	cr_assert_eq(store_mailbox_delete(s, gone), STORE_OK);
 	*pages = space(s).pages;
@@ -102,7 +103,8 @@ Test(compact, a_dropped_folders_space_is_given_back)
 {
 	struct store *s = open_store();
 	int64_t acct;
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "a", "h", 143, "u"),
+	             STORE_OK);
 	struct store_space sp = space(s);
 	cr_assert(sp.incremental, "a new cache is made incremental");
 	fill(s, acct, "Kept", 50, 4000);
@@ -171,7 +173,8 @@ Test(compact, a_little_free_space_is_left)
 {
 	struct store *s = open_store();
 	int64_t acct;
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "a", "h", 143, "u"),
+	             STORE_OK);
 	fill(s, acct, "Kept", 200, 60000);
 	int64_t gone = fill(s, acct, "Gone", 20, 60000);
 	cr_assert_eq(store_mailbox_delete(s, gone), STORE_OK);
@@ -190,7 +193,8 @@ Test(compact, an_older_cache_is_rewritten_by_compact)
 {
 	struct store *s = open_store();
 	int64_t acct;
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "a", "h", 143, "u"),
+	             STORE_OK);
 	store_close(&s);
 	sqlite3 *db;
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
@@ -228,7 +232,8 @@ Test(compact, compact_gives_back_what_the_index_forgot)
 {
 	struct store *s = open_store();
 	int64_t acct, kept, gone;
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "a", "h", 143, "u"),
+	             STORE_OK);
 	cr_assert_eq(
 	        store_mailbox_upsert(&kept, s, acct, "Kept", "/", "", NULL),
 	        STORE_OK);

@@ -83,7 +83,8 @@ static struct store *open_box(int64_t *box)
 	int64_t acct;
 	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_OK, "%s",
 	             err);
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "a", "h", 143, "u"),
+	             STORE_OK);
 	cr_assert_eq(store_mailbox_upsert(box, s, acct, "INBOX", "/", "", NULL),
 	             STORE_OK);
 	return s;

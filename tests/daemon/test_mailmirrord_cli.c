@@ -467,7 +467,8 @@ static void cache_with_free_space(const char *path)
 	memset(body, 'x', sizeof(body) - 1);
 	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_OK, "%s",
 	             err);
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "localhost", "u"),
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "a", "localhost", 143,
+	                                  "u"),
 	             STORE_OK);
 	cr_assert_eq(store_mailbox_upsert(&box, s, acct, "Old", "/", "", NULL),
 	             STORE_OK);

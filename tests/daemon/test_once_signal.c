@@ -20,9 +20,9 @@
 static char dir[] = "/tmp/mm-order-XXXXXX";
 static char cache[96];
 
-/* A cache that has synced INBOX before: UIDVALIDITY 7, HIGHESTMODSEQ 5,
- * no messages. */
-static void known_inbox(void)
+/* A cache that has synced INBOX before from the server on port:
+ * UIDVALIDITY 7, HIGHESTMODSEQ 5, no messages. */
+static void known_inbox(uint16_t port)
 {
 	struct store *s = NULL;
 	char err[256];
@@ -31,7 +31,8 @@ static void known_inbox(void)
 	snprintf(cache, sizeof(cache), "%s/cache.db", dir);
 	cr_assert_eq(store_open(&s, cache, err, sizeof(err)), STORE_OK, "%s",
 	             err);
-	cr_assert_eq(store_account_upsert(&acct, s, "work", "127.0.0.1", "joe"),
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "work", "127.0.0.1",
+	                                  port, "joe"),
 	             STORE_OK);
 	cr_assert_eq(
 	        store_mailbox_upsert(&box, s, acct, "INBOX", "/", "", NULL),
@@ -88,8 +89,8 @@ static bool run_once(const char *script)
 	struct fake_server *fs = NULL;
 	uint16_t port = 0;
 	char err[2048] = "";
-	known_inbox();
 	cr_assert_eq(fake_server_listen(&fs, &port, script), 0);
+	known_inbox(port);
 	struct conf_account c = fake_account("work", port, "joe", "pw");
 	struct account *a = NULL;
 	bool ok = false;

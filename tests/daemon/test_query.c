@@ -58,8 +58,10 @@ static void fixture(void)
 	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK, "%s",
 	             err);
 	cr_assert_eq(store_begin(s), STORE_OK);
-	store_account_upsert(&work, s, "work", "imap.work.example", "me");
-	store_account_upsert(&home, s, "home", "imap.home.example", "me");
+	store_account_upsert(&work, NULL, s, "work", "imap.work.example", 143,
+	                     "me");
+	store_account_upsert(&home, NULL, s, "home", "imap.home.example", 143,
+	                     "me");
 	store_mailbox_upsert(&inbox, s, work, "INBOX", "/", "", NULL);
 	store_mailbox_upsert(&dev, s, work, "Lists/dev", "/", "", NULL);
 	store_mailbox_upsert(&hinbox, s, home, "INBOX", "/", "", NULL);
@@ -296,7 +298,8 @@ Test(query, inbox_first_level_in_any_case)
 
 	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK, "%s",
 	             err);
-	store_account_upsert(&dot, s, "dot", "imap.dot.example", "me");
+	store_account_upsert(&dot, NULL, s, "dot", "imap.dot.example", 143,
+	                     "me");
 	store_mailbox_upsert(&sub, s, dot, "INBOX.Sub", ".", "", NULL);
 	add(s, sub, 1, T0, "", "Below the inbox", "Dot <d@example.org>");
 	store_close(&s);
@@ -380,9 +383,9 @@ Test(query, a_wide_terminal_shows_long_text_whole)
 	memcpy(text, "connect: ", 9);
 	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK, "%s",
 	             err);
-	cr_assert_eq(
-	        store_account_upsert(&id, s, "home", "imap.home.example", "me"),
-	        STORE_OK);
+	cr_assert_eq(store_account_upsert(&id, NULL, s, "home",
+	                                  "imap.home.example", 143, "me"),
+	             STORE_OK);
 	cr_assert_eq(store_account_set_error(s, id, text), STORE_OK);
 	store_close(&s);
 
@@ -1400,7 +1403,8 @@ Test(query, reads_while_the_daemon_writes)
 	struct query_filter f = filter(NULL);
 
 	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK);
-	cr_assert_eq(store_account_upsert(&acct, s, "work", "h", "u"),
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "work",
+	                                  "imap.work.example", 143, "me"),
 	             STORE_OK);
 	cr_assert_eq(store_mailbox_find(&inbox, s, acct, "INBOX"), STORE_OK);
 	cr_assert_eq(store_begin(s), STORE_OK);

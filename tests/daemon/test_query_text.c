@@ -56,7 +56,7 @@ static void setup(void)
 	cr_assert_eq(store_open(&s, tpath, err, sizeof(err)), STORE_OK, "%s",
 	             err);
 	cr_assert_eq(store_begin(s), STORE_OK);
-	store_account_upsert(&acct, s, "a", "h", "u");
+	store_account_upsert(&acct, NULL, s, "a", "h", 143, "u");
 	store_mailbox_upsert(&inbox, s, acct, "INBOX", "/", "", NULL);
 	struct store_msg m = {.uid = 10,
 	                      .flags = "",

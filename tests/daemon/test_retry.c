@@ -212,7 +212,8 @@ Test(retry, store_tells_a_full_disk)
 	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_OK, "%s",
 	             err);
 	int64_t acc = 0;
-	cr_assert_eq(store_account_upsert(&acc, s, "a", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acc, NULL, s, "a", "h", 143, "u"),
+	             STORE_OK);
 	cr_assert_not(store_full(s));
 	/* SQLite's own size limit fails like a full disk (SQLITE_FULL). */
 	struct store_space sp;

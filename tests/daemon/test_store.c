@@ -121,13 +121,192 @@ static struct store *fixture(int64_t *acct, int64_t *mbox)
 {
 	struct store *s = open_store();
 
-	cr_assert_eq(
-	        store_account_upsert(acct, s, "acct", "imap.example.org", "me"),
-	        STORE_OK);
+	cr_assert_eq(store_account_upsert(acct, NULL, s, "acct",
+	                                  "imap.example.org", 143, "me"),
+	             STORE_OK);
 	cr_assert_eq(store_mailbox_upsert(mbox, s, *acct, "INBOX", "/",
 	                                  "\\HasNoChildren", NULL),
 	             STORE_OK);
 	return s;
+}
+
+/* Account "acct" on imap.example.org:143 as "me", synced, its INBOX
+ * (UIDVALIDITY 42) holding three messages "secret": one with its body
+ * indexed, one with a body waiting for the index, one waiting for the
+ * index itself with a body coming in pieces; account "other" with one
+ * message "keep". */
+static struct store *two_accounts_filled(int64_t *acct, int64_t *other)
+{
+	int64_t inbox, obox;
+	struct store *s = fixture(acct, &inbox);
+	struct store_msg m[3] = {msg(1, "secret", ""), msg(2, "secret", ""),
+	                         msg(3, "secret", "")};
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(store_message_upsert(NULL, s, inbox, &m[i]),
+		             STORE_OK);
+	cr_assert_eq(store_body_put(s, inbox, 1, "Subject: secret\r\n",
+	                            "indexedbodyword", false),
+	             STORE_OK);
+	cr_assert_eq(
+	        store_account_upsert(other, NULL, s, "other", "h", 143, "u"),
+	        STORE_OK);
+	cr_assert_eq(
+	        store_mailbox_upsert(&obox, s, *other, "INBOX", "/", "", NULL),
+	        STORE_OK);
+	struct store_msg keep = msg(1, "keep", "");
+	cr_assert_eq(store_message_upsert(NULL, s, obox, &keep), STORE_OK);
+	index_all(s);
+	cr_assert_eq(store_body_put(s, inbox, 2, "Subject: secret\r\n",
+	                            "waitingbodyword", false),
+	             STORE_OK);
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m[2]), STORE_OK);
+	cr_assert_eq(store_piece_add(s, inbox, 3, "", 12, 0, "abcd", 4),
+	             STORE_OK);
+	struct store_mailbox_state st = {.uidvalidity = 42,
+	                                 .uidnext = 4,
+	                                 .exists = 3,
+	                                 .unseen = 3,
+	                                 .last_sync = 1700000000};
+	cr_assert_eq(store_mailbox_set_state(s, inbox, &st), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages_unindexed"), 1);
+	cr_assert_eq(query_int("SELECT count(*) FROM bodies_unindexed"), 1);
+	cr_assert_eq(store_account_set_last_sync(s, *acct, 1700000000),
+	             STORE_OK);
+	return s;
+}
+
+/* What "acct" holds is gone, and "other" kept all it had. */
+static void assert_acct_dropped(void)
+{
+	cr_assert_eq(query_int("SELECT count(*) FROM mailboxes b JOIN "
+	                       "accounts a ON a.id = b.account_id "
+	                       "WHERE a.name = 'acct'"),
+	             0);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 1);
+	cr_assert_eq(query_int("SELECT count(*) FROM bodies"), 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM bodies_unindexed"), 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages_unindexed"), 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM body_pieces"), 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM accounts WHERE name = "
+	                       "'acct' AND last_sync IS NULL"),
+	             1);
+	cr_assert_eq(fts_hits("secret"), 0);
+	cr_assert_eq(fts_hits("indexedbodyword"), 0);
+	cr_assert_eq(fts_hits("keep"), 1);
+	assert_consistent();
+}
+
+/* explore73: an account whose user (or host, or port) changed under the
+ * same name kept the old one's messages wherever a mailbox of the new
+ * one had the same name and UIDVALIDITY: another person's subjects and
+ * senders shown as the new user's mail. A change of server drops what the
+ * account held, in the transaction that stores the new server; the same
+ * server again keeps it. */
+Test(store, an_account_whose_server_changed_starts_anew)
+{
+	static const struct {
+		const char *host;
+		unsigned port;
+		const char *user;
+	} to[] = {
+	        {"imap.example.org", 143, "someone-else"},
+	        {"imap.example.net", 143, "me"},
+	        {"imap.example.org", 10143, "me"},
+	        /* a tunnel in place of host and port */
+	        {"ssh imap.example.org imapd", 0, "me"},
+	        /* a preauthenticated tunnel: no user */
+	        {"imap.example.org", 143, NULL},
+	};
+	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++) {
+		int64_t acct, other, again, dropped = -1;
+		struct store *s = two_accounts_filled(&acct, &other);
+		cr_assert_eq(store_account_upsert(&again, &dropped, s, "acct",
+		                                  "imap.example.org", 143,
+		                                  "me"),
+		             0);
+		cr_assert_eq(dropped, 0);
+		cr_assert_eq(query_int("SELECT count(*) FROM messages"), 4,
+		             "the same server keeps what it cached");
+
+		cr_assert_eq(store_account_upsert(&again, &dropped, s, "acct",
+		                                  to[i].host, to[i].port,
+		                                  to[i].user),
+		             1, "change %zu", i);
+		cr_assert_eq(again, acct);
+		cr_assert_eq(dropped, 3);
+		assert_acct_dropped();
+		char sql[256];
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM accounts WHERE name = 'acct' "
+		         "AND host = '%s' AND port = %u AND user = '%s'",
+		         to[i].host, to[i].port, to[i].user ? to[i].user : "");
+		cr_assert_eq(query_int(sql), 1);
+		/* and it is the account's server from now on */
+		cr_assert_eq(store_account_upsert(&again, &dropped, s, "acct",
+		                                  to[i].host, to[i].port,
+		                                  to[i].user),
+		             0);
+		store_close(&s);
+		teardown();
+		setup();
+	}
+}
+
+/* The drop and the new server are one: a kill before the commit (here a
+ * rollback of the caller's transaction) leaves the old rows under the old
+ * server, and the next start drops them. */
+Test(store, a_server_change_rolled_back_leaves_all_as_it_was)
+{
+	int64_t acct, other, again, dropped;
+	struct store *s = two_accounts_filled(&acct, &other);
+	cr_assert_eq(store_begin(s), STORE_OK);
+	cr_assert_eq(store_account_upsert(&again, &dropped, s, "acct",
+	                                  "imap.example.org", 143, "you"),
+	             1);
+	cr_assert_eq(store_rollback(s), STORE_OK);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 4);
+	assert_text("SELECT user FROM accounts WHERE name = 'acct'", "me");
+	cr_assert_eq(fts_hits("secret"), 2, "the third one waits");
+	assert_consistent();
+	cr_assert_eq(store_account_upsert(&again, &dropped, s, "acct",
+	                                  "imap.example.org", 143, "you"),
+	             1);
+	cr_assert_eq(dropped, 3);
+	assert_acct_dropped();
+	store_close(&s);
+}
+
+/* A cache of version 6 kept no port: its rows take the configured one as
+ * unchanged (an upgrade must not mirror every account anew), and a later
+ * change of port is one. */
+Test(store, an_account_stored_without_a_port_keeps_its_rows)
+{
+	int64_t acct, other, again, dropped;
+	struct store *s = two_accounts_filled(&acct, &other);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "UPDATE accounts SET port = NULL", NULL,
+	                          NULL, NULL),
+	             SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(store_account_upsert(&again, &dropped, s, "acct",
+	                                  "imap.example.org", 993, "me"),
+	             0);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 4);
+	cr_assert_eq(query_int("SELECT port FROM accounts WHERE name = "
+	                       "'acct'"),
+	             993);
+	/* host and user were kept before: a change of them still counts */
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "UPDATE accounts SET port = NULL", NULL,
+	                          NULL, NULL),
+	             SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(store_account_upsert(&again, &dropped, s, "acct",
+	                                  "imap.example.org", 993, "you"),
+	             1);
+	assert_acct_dropped();
+	store_close(&s);
 }
 
 /* data_version as another connection sees it: it moves with every
@@ -377,7 +556,8 @@ Test(store, files_are_private_whatever_the_umask)
 	fclose(f);
 	chmod(path, 0644);
 	struct store *s = open_store();
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "a", "h", 143, "u"),
+	             STORE_OK);
 	umask(old);
 	cr_assert_eq(stat(path, &sb), 0);
 	cr_assert_eq(sb.st_mode & 0777, 0600, "db mode %o", sb.st_mode & 0777);
@@ -419,7 +599,8 @@ Test(store, a_directory_reached_through_a_link_is_followed)
 	int64_t acct;
 	cr_assert_eq(store_open(&s, via, err, sizeof(err)), STORE_OK, "%s",
 	             err);
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "a", "h", 143, "u"),
+	             STORE_OK);
 	store_close(&s);
 	sqlite3 *db = NULL;
 	cr_assert_eq(cache_open_ro(&db, via, err, sizeof(err)), CACHE_OK, "%s",
@@ -628,13 +809,16 @@ Test(store, accounts)
 	struct store *s = open_store();
 	int64_t a, b, again;
 
-	cr_assert_eq(store_account_upsert(&a, s, "work", "h1", "u1"), STORE_OK);
-	cr_assert_eq(store_account_upsert(&b, s, "home", "h2", "u2"), STORE_OK);
-	cr_assert_neq(a, b);
-	cr_assert_eq(store_account_upsert(&again, s, "work", "h3", "u3"),
+	cr_assert_eq(store_account_upsert(&a, NULL, s, "work", "h1", 143, "u1"),
 	             STORE_OK);
+	cr_assert_eq(store_account_upsert(&b, NULL, s, "home", "h2", 143, "u2"),
+	             STORE_OK);
+	cr_assert_neq(a, b);
+	cr_assert_eq(
+	        store_account_upsert(&again, NULL, s, "work", "h3", 143, "u3"),
+	        1, "another server and user");
 	cr_assert_eq(again, a);
-	cr_assert_eq(store_account_upsert(&again, s, "", "h", "u"),
+	cr_assert_eq(store_account_upsert(&again, NULL, s, "", "h", 143, "u"),
 	             STORE_EINVAL);
 	cr_assert_eq(store_account_set_state(s, a, "syncing"), STORE_OK);
 	cr_assert_eq(store_account_set_error(s, a, "login failed"), STORE_OK);
@@ -1114,7 +1298,8 @@ Test(store, a_lower_bodies_setting_takes_the_text_off_in_steps)
 {
 	int64_t acct, inbox, acct2, other;
 	struct store *s = fixture(&acct, &inbox);
-	cr_assert_eq(store_account_upsert(&acct2, s, "b", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct2, NULL, s, "b", "h", 143, "u"),
+	             STORE_OK);
 	cr_assert_eq(
 	        store_mailbox_upsert(&other, s, acct2, "INBOX", "/", "", NULL),
 	        STORE_OK);
@@ -1814,8 +1999,9 @@ Test(store, an_account_is_deleted_in_consistent_steps)
 	cr_assert_eq(store_mailbox_upsert(&archive, s, acct, "Archive", "/", "",
 	                                  NULL),
 	             STORE_OK);
-	cr_assert_eq(store_account_upsert(&other, s, "other", "h", "u"),
-	             STORE_OK);
+	cr_assert_eq(
+	        store_account_upsert(&other, NULL, s, "other", "h", 143, "u"),
+	        STORE_OK);
 	cr_assert_eq(store_mailbox_upsert(&other_box, s, other, "INBOX", "/",
 	                                  "", NULL),
 	             STORE_OK);
@@ -1907,7 +2093,8 @@ Test(store, a_new_cache_ignores_a_wal_left_by_the_old_one)
 	int rc = store_open(&s, path, err, sizeof(err));
 	cr_assert_eq(rc, STORE_OK, "%d %s", rc, err);
 	int64_t acct;
-	cr_assert_eq(store_account_upsert(&acct, s, "new", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "new", "h", 143, "u"),
+	             STORE_OK);
 	store_close(&s);
 	assert_consistent();
 	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 0);

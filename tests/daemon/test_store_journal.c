@@ -71,8 +71,8 @@ Test(store_journal, bodies_are_stored_without_a_statement_journal)
 
 	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_OK, "%s",
 	             err);
-	cr_assert_eq(store_account_upsert(&acct, s, "acct", "imap.example.org",
-	                                  "me"),
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "acct",
+	                                  "imap.example.org", 143, "me"),
 	             STORE_OK);
 	cr_assert_eq(store_mailbox_upsert(&inbox, s, acct, "INBOX", "/",
 	                                  "\\HasNoChildren", NULL),

@@ -99,17 +99,18 @@ Test(store_syserr, a_read_only_file_system_is_said_as_such)
 
 	cr_assert_eq(store_open(&s, path, err, sizeof(err)), STORE_OK, "%s",
 	             err);
-	cr_assert_eq(store_account_upsert(&acct, s, "a", "h", "u"), STORE_OK);
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "a", "h", 143, "u"),
+	             STORE_OK);
 
 	read_only = true;
-	int rc = store_account_upsert(&acct, s, "b", "h", "u");
+	int rc = store_account_upsert(&acct, NULL, s, "b", "h", 143, "u");
 	cr_assert_eq(rc, STORE_EIO, "%d: %s", rc, store_errmsg(s));
 	cr_assert(strstr(store_errmsg(s), "Read-only file system"), "%s",
 	          store_errmsg(s));
 
 	/* Once the system takes writes again, so does the store. */
 	read_only = false;
-	cr_assert_eq(store_account_upsert(&acct, s, "c", "h", "u"), STORE_OK,
-	             "%s", store_errmsg(s));
+	cr_assert_eq(store_account_upsert(&acct, NULL, s, "c", "h", 143, "u"),
+	             STORE_OK, "%s", store_errmsg(s));
 	store_close(&s);
 }

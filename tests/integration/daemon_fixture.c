@@ -284,6 +284,16 @@ void cache_lose(const struct fixture *f, const char *mailbox, unsigned lo,
 	        0);
 }
 
+void cache_same_server(const struct fixture *f, const char *account,
+                       unsigned port)
+{
+	cr_assert_eq(sh("python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
+	                " c.execute('UPDATE accounts SET port=? WHERE name=?',"
+	                " (%u, '%s')); c.commit()\"",
+	                f->db, port, account),
+	             0);
+}
+
 /* cache_count until it gives want, for at most wait_s seconds. */
 long cache_count_until(const struct fixture *f, const char *sql, long want,
                        double wait_s)

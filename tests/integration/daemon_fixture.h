@@ -104,5 +104,11 @@ void cache_lose(const struct fixture *f, const char *mailbox, unsigned lo,
                 unsigned hi);
 long cache_count_until(const struct fixture *f, const char *sql, long want,
                        double wait_s);
+/* Tells the cache that account's server is now on port: a fake server or
+ * proxy started again for the same cache listens on another port, which
+ * the daemon takes for another server, whose mail it mirrors anew
+ * (explore73). For tests of a server that only restarted or moved. */
+void cache_same_server(const struct fixture *f, const char *account,
+                       unsigned port);
 
 #endif

@@ -14,6 +14,7 @@ exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
   imapctl.py expunge NAME UIDSET       imapctl.py move NAME UIDSET DEST
   imapctl.py reset PREFIX              (deletes every mailbox under it)
   imapctl.py attrs NAME                (its LIST attributes; 1: not listed)
+  imapctl.py uidvalidity NAME          (its UIDVALIDITY, from STATUS)
   imapctl.py setacl NAME ID RIGHTS     (RFC 4314; ID "owner": the user)
   imapctl.py compare DB ACCOUNT PREFIX [WAIT_SECONDS]
   imapctl.py copy-expunge NAME UIDSET DEST   (a move without MOVE)
@@ -364,6 +365,10 @@ def main(argv):
         if not mt:
             return 1
         print(mt.group(1).decode())
+    elif cmd == "uidvalidity":
+        typ, data = m.status(q(args[0]), "(UIDVALIDITY)")
+        check((typ, data), "STATUS")
+        print(int(re.search(rb"UIDVALIDITY (\d+)", data[0]).group(1)))
     elif cmd == "setacl":
         # Dovecot takes the owner's own rights only whole ("owner lwsi..."):
         # "-r" is answered OK and changes nothing. A session already open

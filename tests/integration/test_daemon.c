@@ -1261,6 +1261,7 @@ Test(daemon, a_cut_backfill_keeps_the_bodies_that_came, .timeout = 120)
 	                "\"full\";/' %s",
 	                port, f.conf),
 	             0);
+	cache_same_server(&f, "test", port);
 	cr_assert_neq(run_once(&f, NULL), 0, "the cut did not fail the run");
 	long kept = cache_count(&f, "SELECT count(*) FROM bodies");
 	cr_assert_eq(run_once(&f, NULL), 0);

@@ -243,11 +243,13 @@ static void finish(struct hostile *h)
 	}
 }
 
-/* Plays another script for the same cache (a second run). */
+/* Plays another script for the same cache (a second run): the same
+ * server, on the new port it listens on. */
 static void restart(struct hostile *h, const char *script)
 {
 	cr_assert_eq(fake_server_listen(&h->fs, &h->port, script), 0);
 	write_conf(h, h->f.prefix, false, NULL);
+	cache_same_server(&h->f, "hostile", h->port);
 }
 
 struct outcome {

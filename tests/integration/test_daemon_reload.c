@@ -518,3 +518,55 @@ Test(daemon, a_reload_to_headers_leaves_nothing_to_index, .timeout = 120)
 	assert_integrity(&f);
 	teardown(&f);
 }
+
+/* explore73: an account given another user under the same name (or
+ * another host, or port) kept the old user's messages in every mailbox of
+ * the new one with the same name and UIDVALIDITY, flags updated, envelope,
+ * headers and size the old user's: another person's mail shown as the new
+ * user's, silently. What the cache held of the account is dropped, and it
+ * is mirrored anew. */
+Test(daemon, an_account_given_another_user_is_mirrored_anew, .timeout = 60)
+{
+	struct fixture f;
+	char env2[256], from[256], to[256];
+	const char *user2 = harness_env("IMAP_USER2"),
+	           *pass2 = harness_env("IMAP_PASS2");
+	snprintf(env2, sizeof(env2), "IMAP_USER='%s' IMAP_PASS='%s'", user2,
+	         pass2);
+	setup(&f, "dm_ident", "bodies = \"headers\";");
+	cr_assert_eq(sh("%s " CTL " reset dm_ident && %s " CTL
+	                " create dm_ident && %s " CTL " fill dm_ident 5 72",
+	                env2, env2, env2),
+	             0);
+	fill_and_sync(&f, 4, 71);
+	/* The two users' mailboxes of one name had one UIDVALIDITY by
+	 * chance (both made in the same second); here by hand. */
+	long v2 = sh_number("%s " CTL " uidvalidity dm_ident", env2);
+	cr_assert_gt(v2, 0);
+	cr_assert_eq(sh("python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
+	                " c.execute('UPDATE mailboxes SET uidvalidity=%ld');"
+	                " c.commit()\"",
+	                f.db, v2),
+	             0);
+
+	snprintf(from, sizeof(from), "user = \"%s\"; password = \"%s\";",
+	         harness_env("IMAP_USER"), harness_env("IMAP_PASS"));
+	snprintf(to, sizeof(to), "user = \"%s\"; password = \"%s\";", user2,
+	         pass2);
+	conf_replace(&f, from, to);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	snprintf(f.ctl_env, sizeof(f.ctl_env), "%s", env2);
+	assert_converged(&f, 0);
+	/* each header block is its own message's */
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM bodies b JOIN "
+	                             "messages m ON m.id = b.message_id "
+	                             "WHERE instr(b.headers, m.message_id)"),
+	             5);
+	cr_assert_eq(sh("grep -q \"\\[test\\] the account's server or user "
+	                "changed: mirroring it anew (4 messages cached from "
+	                "the old one dropped)\" %s/log",
+	                f.dir),
+	             0);
+	assert_integrity(&f);
+	teardown(&f);
+}
