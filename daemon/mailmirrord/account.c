@@ -75,6 +75,7 @@ struct account {
 	 * WAL's header, synced) took some milliseconds before each connect. */
 	struct store *prep_store;
 	int64_t prep_id;
+	bool prep_moved; /* the cache's rows came from another server */
 	bool prep_done;
 	char prep_err[512];
 
@@ -151,6 +152,8 @@ struct worker {
 	char cache_dir[PATH_MAX];
 	bool once_recorded;  /* a --once run's end is in the cache */
 	bool bodies_trimmed; /* sync_trim_bodies has run once */
+	bool server_moved;   /* the cache's rows came from another server,
+	                        to drop once this one takes the login */
 	bool idle_told;      /* tell_unmatched_idle has run */
 	/* The watched box idled in for the first one, which did not open,
 	 * as told (tell_stand_in; malloc'ed), or NULL */
@@ -1045,31 +1048,28 @@ static void prepare_store(struct account *a)
 {
 	const struct conf_account *c = a->conf;
 	struct store *s = NULL;
-	int64_t id = 0, dropped = 0;
-	int anew = 0;
+	int64_t id = 0;
+	int moved = 0;
 	char err[512];
 	if (store_open(&s, a->cache_path, err, sizeof(err)) == 0) {
 		store_checkpoint_with(s, a->ck);
 		/* One commit: each costs a WAL write, and the first of a
 		 * new WAL its sync, while the worker waits for the cache. */
 		if (store_begin(s) < 0 ||
-		    (anew = prune_account_upsert(&id, &dropped, s, c)) < 0 ||
+		    (moved = prune_account_keep(&id, s, c)) < 0 ||
 		    store_account_clear_run(s, id) < 0 ||
 		    store_account_set_state(s, id, "connecting") < 0 ||
 		    store_commit(s) < 0) {
 			snprintf(err, sizeof(err), "%s", store_errmsg(s));
 			store_rollback(s);
 			store_close(&s);
-			anew = 0;
+			moved = 0;
 		}
-	}
-	if (anew > 0) {
-		prune_tell_anew(c, dropped);
-		indexer_forgot(a->ix, (uint64_t)dropped);
 	}
 	pthread_mutex_lock(&a->lock);
 	a->prep_store = s;
 	a->prep_id = id;
+	a->prep_moved = moved > 0;
 	if (!s)
 		snprintf(a->prep_err, sizeof(a->prep_err), "%s", err);
 	a->prep_done = true;
@@ -1087,6 +1087,7 @@ static bool take_store(struct worker *w)
 		pthread_cond_wait(&a->cond, &a->lock);
 	w->store = a->prep_store;
 	w->account_id = a->prep_id;
+	w->server_moved = a->prep_moved;
 	a->prep_store = NULL;
 	pthread_mutex_unlock(&a->lock);
 	if (!w->store) {
@@ -1132,6 +1133,28 @@ static int open_in_turn(struct account *a, imap4 **h, enum conn_failure *why,
 	return opened;
 }
 
+/* The configured server took the login: what the cache holds of the
+ * account from the one before goes now (prune_account_upsert), not at
+ * the start, where a typo in host cost it before anything had answered
+ * (explore74). */
+static int switch_server(struct worker *w)
+{
+	struct account *a = w->a;
+	int64_t id, dropped = 0;
+	int rc = prune_account_upsert(&id, &dropped, w->store, a->conf);
+	if (rc < 0) {
+		snprintf(w->sync.err, sizeof(w->sync.err), "cache: %s",
+		         store_errmsg(w->store));
+		return SYNC_ESTORE;
+	}
+	w->server_moved = false;
+	if (rc > 0) {
+		prune_tell_anew(a->conf, dropped);
+		indexer_forgot(a->ix, (uint64_t)dropped);
+	}
+	return SYNC_OK;
+}
+
 static int session(struct worker *w)
 {
 	struct account *a = w->a;
@@ -1174,6 +1197,11 @@ static int session(struct worker *w)
 	w->link_failed = true;
 	w->admin_needed = false;
 	log_info(c->name, NULL, "connected");
+	if (w->server_moved) {
+		int moved = switch_server(w);
+		if (moved < 0)
+			return moved;
+	}
 
 	/* The full-text indexer waits while we sync (indexer.h). */
 	indexer_hold(a->ix);

@@ -321,21 +321,14 @@ static int start_account(struct running *r, struct store *s,
 	char why[256], said[300];
 	if (running_start(r, c, cache, how, done_fd, why, sizeof(why)) == 0)
 		return 0;
-	int64_t id, dropped = 0;
-	int anew;
+	int64_t id;
 	snprintf(said, sizeof(said), "could not start: %s", why);
 	if (s && store_begin(s) == STORE_OK) {
-		if ((anew = prune_account_upsert(&id, &dropped, s, c)) >= 0 &&
-		    store_account_set_state(s, id, "error") == STORE_OK &&
-		    store_account_set_error(s, id, said) == STORE_OK &&
-		    store_commit(s) == STORE_OK) {
-			if (anew) {
-				prune_tell_anew(c, dropped);
-				indexer_forgot(r->ix, (uint64_t)dropped);
-			}
-		} else {
+		if (prune_account_keep(&id, s, c) < 0 ||
+		    store_account_set_state(s, id, "error") != STORE_OK ||
+		    store_account_set_error(s, id, said) != STORE_OK ||
+		    store_commit(s) != STORE_OK)
 			store_rollback(s);
-		}
 	}
 	return -1;
 }
@@ -410,7 +403,7 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 	if (removed_any(&d) && s)
 		prune_dropped(s, neu, r);
 	if (s)
-		indexer_forgot(r->ix, (uint64_t)prune_mark_disabled(s, neu));
+		prune_mark_disabled(s, neu);
 	/* Workers of unchanged accounts keep pointing into the old struct;
 	 * gc_confs frees it only once none does. */
 	size_t changed = d.n;
@@ -817,7 +810,7 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	start_cache_threads(r, cache);
 	for (size_t i = 0; i < conf->n_accounts; i++)
 		start_account(r, *s, &conf->accounts[i], cache, ACCT_LIVE, -1);
-	indexer_forgot(r->ix, (uint64_t)prune_mark_disabled(*s, conf));
+	prune_mark_disabled(*s, conf);
 	/* Every worker now runs the configuration in force. */
 	gc_confs(cs, r);
 	return true;
@@ -1022,7 +1015,7 @@ int main(int argc, char **argv)
 	 * workers connect, not before: the workers never touch them, and
 	 * their connections wait for no reading of the cache here. */
 	prune_dropped(s, conf, &r);
-	indexer_forgot(r.ix, (uint64_t)prune_mark_disabled(s, conf));
+	prune_mark_disabled(s, conf);
 
 	int status = EX_OK;
 	bool told_compact = false;

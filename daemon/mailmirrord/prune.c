@@ -97,6 +97,13 @@ int prune_account_upsert(int64_t *id, int64_t *dropped, struct store *s,
 	                            a->user);
 }
 
+int prune_account_keep(int64_t *id, struct store *s,
+                       const struct conf_account *a)
+{
+	return store_account_keep(id, s, a->name, a->host ? a->host : a->tunnel,
+	                          a->port, a->user);
+}
+
 void prune_tell_anew(const struct conf_account *a, int64_t dropped)
 {
 	log_notice(a->name, NULL,
@@ -105,26 +112,18 @@ void prune_tell_anew(const struct conf_account *a, int64_t dropped)
 	           dropped, dropped == 1 ? "" : "s");
 }
 
-int64_t prune_mark_disabled(struct store *s, const struct conf *conf)
+void prune_mark_disabled(struct store *s, const struct conf *conf)
 {
-	int64_t total = 0;
 	for (size_t i = 0; i < conf->n_accounts; i++) {
 		const struct conf_account *a = &conf->accounts[i];
-		int64_t id, dropped = 0;
-		int anew;
+		int64_t id;
 		if (a->enabled)
 			continue;
-		if (store_begin(s) < 0 ||
-		    (anew = prune_account_upsert(&id, &dropped, s, a)) < 0 ||
+		if (store_begin(s) < 0 || prune_account_keep(&id, s, a) < 0 ||
 		    store_account_set_state(s, id, "disabled") < 0 ||
 		    store_commit(s) < 0) {
 			log_err(a->name, NULL, "cache: %s", store_errmsg(s));
 			store_rollback(s);
-			continue;
 		}
-		if (anew)
-			prune_tell_anew(a, dropped);
-		total += dropped;
 	}
-	return total;
 }

@@ -29,18 +29,24 @@ int prune_accounts(struct store *s, const struct conf *conf,
 
 /* The other half of the table following the configuration: gives every
  * disabled account of conf its row, in state "disabled" (one never synced
- * had none, and one synced before said "stopped"), and drops what the
- * cache holds of one whose server or user changed (prune_account_upsert).
- * Failures are logged. Returns the number of messages dropped. */
-int64_t prune_mark_disabled(struct store *s, const struct conf *conf);
+ * had none, and one synced before said "stopped"). What the cache holds
+ * of one whose server or user changed stays: nothing logged in to the
+ * new one (prune_account_keep). Failures are logged. */
+void prune_mark_disabled(struct store *s, const struct conf *conf);
 
 /* store_account_upsert of account a with its server (host or tunnel
  * command, port, user), in the caller's transaction or one of its own:
  * 1 when what the cache held of it was mirrored from another server or
  * user and is dropped (*dropped messages), for the caller to tell with
- * prune_tell_anew once committed; 0, or < 0 as store_account_upsert. */
+ * prune_tell_anew once committed; 0, or < 0 as store_account_upsert.
+ * Called once the new server took the login. */
 int prune_account_upsert(int64_t *id, int64_t *dropped, struct store *s,
                          const struct conf_account *a);
+/* store_account_keep of a: before a login, 1 when the cache's rows of a
+ * came from another server or user, which stays until the new one takes
+ * the login; 0; < 0 on failure. */
+int prune_account_keep(int64_t *id, struct store *s,
+                       const struct conf_account *a);
 
 /* Logs, at notice level, that the cache dropped the dropped messages it
  * held of a, mirrored from the server or user a had before. */

@@ -175,6 +175,14 @@ bool store_in_transaction(const struct store *s);
 int store_account_upsert(int64_t *id, int64_t *dropped, struct store *s,
                          const char *name, const char *host, unsigned port,
                          const char *user);
+/* The same, except that a row of another server or user is left as it
+ * is, its rows and its server kept, and 1 returned: a server given by
+ * mistake (a typo in host) must not cost what the cache holds before it
+ * has even answered. store_account_upsert switches once the new server
+ * took the login. 0 when the account is new or its server is that one,
+ * and then written as store_account_upsert writes it. */
+int store_account_keep(int64_t *id, struct store *s, const char *name,
+                       const char *host, unsigned port, const char *user);
 
 /* A short word for `mailmirror status` ("connecting", "syncing", "idle",
  * "error", ...). */

@@ -32,12 +32,40 @@ static int drop_old_server(struct store *s, int64_t account, int64_t *dropped)
 	return store_run(s, st, "resetting the account", NULL);
 }
 
-int store_account_upsert(int64_t *id, int64_t *dropped, struct store *s,
-                         const char *name, const char *host, unsigned port,
-                         const char *user)
+/* Whether the row of the account name holds the server host, port and
+ * user: 1 (and *id), 0 (and *id) when another, STORE_ENOTFOUND when
+ * there is no row, < 0 on failure. */
+static int same_server(int64_t *id, struct store *s, const char *name,
+                       const char *host, unsigned port, const char *user)
 {
 	int rc = STORE_OK;
-	int64_t same = 1, gone = 0;
+	sqlite3_stmt *st = store_stmt(s, ST_ACCOUNT_SAME_SERVER, &rc);
+	if (st == NULL)
+		return rc;
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, host);
+	sqlite3_bind_int64(st, 3, port);
+	store_bind_text(st, 4, user);
+	rc = sqlite3_step(st);
+	int same = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return same;
+	if (rc == SQLITE_DONE)
+		return STORE_ENOTFOUND;
+	return store_fail(s, rc, "looking up the account's server");
+}
+
+/* store_account_upsert (switch) or store_account_keep (!switch). */
+static int account_upsert(int64_t *id, int64_t *dropped, struct store *s,
+                          const char *name, const char *host, unsigned port,
+                          const char *user, bool switch_server)
+{
+	int rc = STORE_OK, same;
+	int64_t gone = 0;
 	sqlite3_stmt *st;
 	bool own = !store_in_transaction(s);
 
@@ -54,17 +82,15 @@ int store_account_upsert(int64_t *id, int64_t *dropped, struct store *s,
 	 * where nothing would tell them apart any more. */
 	if (own && (rc = store_begin(s)) < 0)
 		return rc;
-	if ((st = store_stmt(s, ST_ACCOUNT_SAME_SERVER, &rc)) == NULL)
-		goto fail;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, host);
-	sqlite3_bind_int64(st, 3, port);
-	store_bind_text(st, 4, user);
-	rc = store_run_int(s, st, "looking up the account's server", &same);
-	if (rc == STORE_ENOTFOUND)
+	same = same_server(id, s, name, host, port, user);
+	if (same == STORE_ENOTFOUND)
 		same = 1; /* a new account: nothing cached to drop */
-	else if (rc < 0)
+	else if ((rc = same) < 0)
 		goto fail;
+	/* Kept: the row goes on naming the server its rows came from, so
+	 * that a later start still tells them apart. */
+	if (!same && !switch_server)
+		goto done;
 	if ((st = store_stmt(s, ST_ACCOUNT_UPSERT, &rc)) == NULL)
 		goto fail;
 	store_bind_text(st, 1, name);
@@ -75,6 +101,7 @@ int store_account_upsert(int64_t *id, int64_t *dropped, struct store *s,
 		goto fail;
 	if (!same && (rc = drop_old_server(s, *id, &gone)) < 0)
 		goto fail;
+done:
 	if (own && (rc = store_commit(s)) < 0)
 		goto fail;
 	if (dropped)
@@ -84,6 +111,19 @@ fail:
 	if (own)
 		store_rollback(s);
 	return rc;
+}
+
+int store_account_upsert(int64_t *id, int64_t *dropped, struct store *s,
+                         const char *name, const char *host, unsigned port,
+                         const char *user)
+{
+	return account_upsert(id, dropped, s, name, host, port, user, true);
+}
+
+int store_account_keep(int64_t *id, struct store *s, const char *name,
+                       const char *host, unsigned port, const char *user)
+{
+	return account_upsert(id, NULL, s, name, host, port, user, false);
 }
 
 /* Steps st (its parameters bound) and calls cb with each row's id and

@@ -24,9 +24,12 @@ const char *const store_sql[ST_COUNT] = {
 		"port = excluded.port, user = excluded.user RETURNING id",
 	/* A port NULL was stored by a version that kept none: unknown,
 	 * so not told as a change. */
+	/* Host names are one in any case (RFC 4343): LOCALHOST is no
+	 * other server than localhost. */
 	[ST_ACCOUNT_SAME_SERVER] =
-		"SELECT host IS ?2 AND user IS ?4 AND "
-		"(port IS NULL OR port IS ?3) FROM accounts WHERE name = ?1",
+		"SELECT coalesce(host, '') = ?2 COLLATE NOCASE AND user IS ?4 "
+		"AND (port IS NULL OR port IS ?3), id FROM accounts "
+		"WHERE name = ?1",
 	/* Each message's trigger takes it out of the full-text index and
 	 * its queues, and its body and pieces go with it, as at a
 	 * UIDVALIDITY change. */

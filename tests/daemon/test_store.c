@@ -252,6 +252,36 @@ Test(store, an_account_whose_server_changed_starts_anew)
 	}
 }
 
+/* explore74: a typo in host dropped the account's rows before the server
+ * (none) answered. Before a login the row and its rows are kept, and
+ * told; a host in another case is the same server (RFC 4343). */
+Test(store, an_account_kept_until_its_new_server_answers)
+{
+	int64_t acct, other, again = 0;
+	struct store *s = two_accounts_filled(&acct, &other);
+	cr_assert_eq(store_account_keep(&again, s, "acct", "imap.example.orgg",
+	                                143, "me"),
+	             1);
+	cr_assert_eq(again, acct);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 4);
+	assert_text("SELECT host FROM accounts WHERE name = 'acct'",
+	            "imap.example.org");
+	cr_assert_eq(store_account_keep(&again, s, "acct", "IMAP.Example.ORG",
+	                                143, "me"),
+	             0);
+	cr_assert_eq(store_account_upsert(&again, NULL, s, "acct",
+	                                  "imap.example.org", 143, "me"),
+	             0);
+	cr_assert_eq(query_int("SELECT count(*) FROM messages"), 4);
+	/* a new account is written as ever */
+	cr_assert_eq(store_account_keep(&again, s, "new", "h", 143, "u"), 0);
+	cr_assert_eq(query_int("SELECT count(*) FROM accounts WHERE name = "
+	                       "'new' AND host = 'h' AND port = 143"),
+	             1);
+	assert_consistent();
+	store_close(&s);
+}
+
 /* The drop and the new server are one: a kill before the commit (here a
  * rollback of the caller's transaction) leaves the old rows under the old
  * server, and the next start drops them. */

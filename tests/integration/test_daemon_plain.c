@@ -652,6 +652,10 @@ Test(plain, a_listed_mailbox_said_not_to_exist_loses_its_messages,
 		"S: $TAG OK listed\n"
 		"C: $TAG EXAMINE pl_nx\n"
 		"S: $TAG NO [NONEXISTENT] Mailbox doesn't exist\n"
+		/* Asked again whether it is gone: still listed. */
+		"C: $TAG LIST \"\" pl_nx\n"
+		"S: * LIST (\\\\HasNoChildren) \"/\" pl_nx\n"
+		"S: $TAG OK listed\n"
 		FAKE_STOP;
 	/* clang-format on */
 	play_live("pl_nx", script,

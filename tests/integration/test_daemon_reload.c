@@ -570,3 +570,26 @@ Test(daemon, an_account_given_another_user_is_mirrored_anew, .timeout = 60)
 	assert_integrity(&f);
 	teardown(&f);
 }
+
+/* explore74: a typo in host (here the port) emptied the account's cache
+ * before anything answered, and the typo mended mirrored it all anew.
+ * What the cache holds goes only once the new server takes the login. */
+Test(daemon, a_server_that_never_answers_costs_the_cache_nothing, .timeout = 60)
+{
+	struct fixture f;
+	char right[32];
+	setup(&f, "dm_typo", NULL);
+	fill_and_sync(&f, 4, 73);
+	long last = cache_count(&f, "SELECT max(id) FROM messages");
+	snprintf(right, sizeof(right), "port = %s;", harness_env("IMAP_PORT"));
+	conf_replace(&f, right, "port = 1;");
+	cr_assert_neq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages"), 4);
+	conf_replace(&f, "port = 1;", right);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT max(id) FROM messages"), last,
+	             "the messages were mirrored anew");
+	cr_assert_eq(sh("grep -q 'mirroring it anew' %s/log", f.dir), 1);
+	assert_integrity(&f);
+	teardown(&f);
+}
