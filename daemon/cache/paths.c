@@ -103,6 +103,9 @@ int cache_default_path(char **out, bool create_dir, char *err, size_t errlen)
 	}
 	while (base_len > 1 && base[base_len - 1] == '/')
 		base_len--;
+	/* HOME=/ (a system user's): "/.local/...", not "//.local/...". */
+	if (base_len == 1 && base[0] == '/' && sub[0] == '/')
+		base_len = 0;
 	if (base_len > 4096) {
 		set_err(err, errlen, "state directory path too long");
 		return -1;

@@ -182,8 +182,8 @@ static int drop_refused(struct sync_ctx *c, const struct sync_box *b, bool sure,
 	}
 	sync_text_forgotten(c, st.exists);
 	log_notice(c->conf->name, b->name,
-	           REFUSED " (%.440s): its %u cached messages are dropped", why,
-	           st.exists);
+	           REFUSED " (%.440s): its %u cached message%s dropped", why,
+	           st.exists, st.exists == 1 ? " is" : "s are");
 	return in_sync(c, b);
 }
 

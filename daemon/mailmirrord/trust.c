@@ -165,7 +165,7 @@ int trust_check(const char *path, const struct stat *st, char *why,
 /* The cache's file (or its -wal, -shm) at name belongs to another user:
  * said with what to do. */
 static int foreign_cache(char *why, size_t whylen, const char *path,
-                         const char *name, uid_t owner)
+                         const char *name, uid_t owner, bool file_ours)
 {
 	struct passwd pw, *found = NULL;
 	char them[300], us[300], buf[1024], login[64];
@@ -176,6 +176,18 @@ static int foreign_cache(char *why, size_t whylen, const char *path,
 		snprintf(login, sizeof(login), "%s", found->pw_name);
 	else
 		snprintf(login, sizeof(login), "%u", (unsigned)geteuid());
+	/* The cache ours, its journal another's: a run as another user
+	 * (root's) made it, and the owner is no one to run as (explore74).
+	 * A -wal may hold commits not yet in the file: not to remove. */
+	if (file_ours) {
+		snprintf(
+		        why, whylen,
+		        "%s: it belongs to %s, not to %s, who runs mailmirrord "
+		        "and owns the cache: a run as that user left it; "
+		        "chown %s %s* (as root)",
+		        name, them, us, login, path);
+		return -1;
+	}
 	snprintf(why, whylen,
 	         "%s: it belongs to %s, not to %s, who runs mailmirrord, and "
 	         "the mail mirrored into it must be the runner's alone: run "
@@ -191,6 +203,7 @@ int trust_check_cache(const char *path, char *why, size_t whylen)
 	static const char *const suffixes[] = {"", "-wal", "-shm"};
 	char name[PATH_MAX];
 	struct stat st;
+	bool file_ours = false;
 
 	/* Even root's own file is no cache of ours when another user runs
 	 * the daemon: only the owner may chmod it 0600 (schema.c), and
@@ -219,8 +232,9 @@ int trust_check_cache(const char *path, char *why, size_t whylen)
 			return -1;
 		}
 		if (st.st_uid != geteuid())
-			return foreign_cache(why, whylen, path, name,
-			                     st.st_uid);
+			return foreign_cache(why, whylen, path, name, st.st_uid,
+			                     file_ours);
+		file_ours = i == 0;
 	}
 
 	/* The folder that holds it, or that will (the nearest one there,

@@ -210,12 +210,11 @@ Test(cache_owner, another_users_cache_is_refused_and_left_alone)
 	 * does, which SQLite would take. */
 	make_file("ww/cache.db-wal", NOBODY_ID);
 	cr_assert_eq(run("--once"), 78, "%s", said);
+	/* explore74: the cache being ours, its owner is no one to run as */
 	expect_said("m.conf:1: cache: %s/ww/cache.db-wal: it belongs to %s, "
-	            "not to %s, who runs mailmirrord, and the mail mirrored "
-	            "into it must be the runner's alone: run mailmirrord as "
-	            "its owner if it is theirs (a service's cache), chown "
-	            "root %s/ww/cache.db* if it is yours, else remove it or "
-	            "choose another cache\n",
+	            "not to %s, who runs mailmirrord and owns the cache: a "
+	            "run as that user left it; chown root %s/ww/cache.db* "
+	            "(as root)\n",
 	            dir, who(NOBODY_ID), who(0), dir);
 	expect_owner("ww/cache.db-wal", NOBODY_ID, 0644);
 	cr_assert_eq(unlink("ww/cache.db-wal"), 0);

@@ -1949,6 +1949,13 @@ Test(paths, default_path_order)
 	snprintf(want, sizeof(want), "%s/.local", tmp);
 	rmdir(want);
 	rmdir(tmp);
+
+	/* explore74: a system user's HOME=/ gave "//.local/..." */
+	setenv("HOME", "/", 1);
+	cr_assert_eq(cache_default_path(&p, false, err, sizeof(err)), 0, "%s",
+	             err);
+	cr_assert_str_eq(p, "/.local/state/mailmirror/cache.db");
+	free(p);
 }
 
 Test(store, batch_writes_equal_row_writes)
