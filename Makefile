@@ -158,9 +158,11 @@ CHECK_BUILD = $(BUILD)/san
 deps:
 	@tests/harness/install-deps.sh
 
-# `make check` is what CI runs: everything, sanitizers on.
+# `make check` is what CI runs: everything, sanitizers on; its build uses
+# every core.
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) SAN="$(SANFLAGS)" OPT="-O1 -g" test-build
+	$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(CHECK_BUILD) SAN="$(SANFLAGS)" OPT="-O1 -g" test-build
 	@rm -f $(CHECK_BUILD)/check.log
 	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) check-layers check-header check-unit check-fuzz check-integration
 	tests/harness/check-install.sh $(BUILD)/inst

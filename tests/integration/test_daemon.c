@@ -1962,7 +1962,10 @@ Test(daemon, on_new_mail_a_burst_is_told_whole, .timeout = 120)
 	sh("rm -rf %s", dir);
 	teardown(&f);
 	cr_assert_eq(told, 12, "runs stood for %ld of the 12 messages", told);
-	cr_assert_eq(runs, 10);
+	/* Ten slots: at most ten runs. Fewer when the server tells the
+	 * move in two parts and the second finds slots taken (a loaded
+	 * machine saw it). */
+	cr_assert(runs >= 2 && runs <= 10, "%ld runs", runs);
 }
 
 /* The number of processes whose parent is pid. */
