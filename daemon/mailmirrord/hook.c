@@ -20,23 +20,29 @@
 
 #define HOOK_FIELD_MAX 1024
 
-/* Run by /bin/sh -c with MM_HOOK and MM_LOG_HEAD in the environment; the
- * command sees neither MM_LOG_HEAD nor our stderr. The shell waits for the
- * command and reports a failure on the log's fd, in the log's form (the
- * head we made): we only reap the shell. */
+/* Run by /bin/sh -c with MM_HOOK, MM_LOG_HEAD and MM_LOG_TIME in the
+ * environment; the command sees neither MM_LOG_HEAD nor our stderr. The
+ * shell waits for the command and reports a failure on the log's fd, in
+ * the log's form (the head we made, after the time of the failure when
+ * the log is timed: log_timed), one printf, so one write: we only reap
+ * the shell. The time is GNU date's; any other output (a date without
+ * %N) is left out rather than put in the log. */
 static const char HOOK_SCRIPT[] =
-        "h=$MM_LOG_HEAD; unset MM_LOG_HEAD\n"
+        "h=$MM_LOG_HEAD; t=$MM_LOG_TIME; unset MM_LOG_HEAD MM_LOG_TIME\n"
+        "say() {\n"
+        "[ -z \"$t\" ] || { d=$(date +%Y-%m-%dT%H:%M:%S.%3N%:z 2>/dev/null)\n"
+        "case $d in [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:"
+        "[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][+-][0-9][0-9]:[0-9][0-9])\n"
+        "h=\"$d $h\" ;; esac; }\n"
+        "printf '%s%s\\n' \"$h\" \"$1\" >&2; }\n"
         "{ /bin/sh -c \"$MM_HOOK\" </dev/null >/dev/null 2>&1; s=$?\n"
         "[ \"$s\" = 0 ] || [ -z \"$h\" ] || case $s in\n"
-        "126) printf '%son_new_mail: the command cannot run "
-        "(exit status 126)\\n' \"$h\" >&2 ;;\n"
-        "127) printf '%son_new_mail: command not found "
-        "(exit status 127)\\n' \"$h\" >&2 ;;\n"
+        "126) say 'on_new_mail: the command cannot run (exit status 126)' ;;\n"
+        "127) say 'on_new_mail: command not found (exit status 127)' ;;\n"
         "*) if [ \"$s\" -gt 128 ]; then\n"
-        "printf '%son_new_mail: the command was killed by signal %d\\n' "
-        "\"$h\" $((s - 128)) >&2; else\n"
-        "printf '%son_new_mail: the command failed with exit status %d\\n' "
-        "\"$h\" \"$s\" >&2; fi ;;\n"
+        "say \"on_new_mail: the command was killed by signal $((s - 128))\"\n"
+        "else say \"on_new_mail: the command failed with exit status $s\"; "
+        "fi ;;\n"
         "esac; }\n";
 
 /* "NAME=value" with value made printable and capped. */
@@ -199,22 +205,23 @@ static void run_hook(const struct conf_account *acct, const char *mailbox,
 		date[0] = '\0';
 	char head[LOG_LINE_MAX / 2];
 	log_head(head, sizeof(head), LOG_LEVEL_WARNING, acct->name, mailbox);
-	const char *names[] = {"MM_HOOK",    "MM_LOG_HEAD", "MM_ACCOUNT",
-	                       "MM_MAILBOX", "MM_UID",      "MM_FROM",
-	                       "MM_SUBJECT", "MM_DATE",     "MM_MESSAGE_ID",
-	                       "MM_FLAGS",   "MM_COUNT"};
-	const char *values[] = {acct->on_new_mail, head, acct->name,
-	                        mailbox,           uid,  row->from,
-	                        row->subject,      date, row->message_id,
-	                        row->flags,        n};
+	const char *names[] = {"MM_HOOK",       "MM_LOG_HEAD", "MM_LOG_TIME",
+	                       "MM_ACCOUNT",    "MM_MAILBOX",  "MM_UID",
+	                       "MM_FROM",       "MM_SUBJECT",  "MM_DATE",
+	                       "MM_MESSAGE_ID", "MM_FLAGS",    "MM_COUNT"};
+	const char *values[] = {
+	        acct->on_new_mail, head,         log_timed() ? "1" : "",
+	        acct->name,        mailbox,      uid,
+	        row->from,         row->subject, date,
+	        row->message_id,   row->flags,   n};
 	enum { NFIELDS = sizeof(names) / sizeof(names[0]) };
 
 	char **env = NULL;
 	char *own[NFIELDS] = {0};
 	for (size_t i = 0; i < NFIELDS; i++) {
-		/* The command and the log line's head are ours (the head
-		 * already sanitized), not server text: unchanged. */
-		if (i < 2) {
+		/* The command and how to log are ours (the head already
+		 * sanitized), not server text: unchanged. */
+		if (i < 3) {
 			if (asprintf(&own[i], "%s=%s", names[i], values[i]) < 0)
 				own[i] = NULL;
 		} else {

@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static atomic_int log_fd = 2;
 static atomic_int log_level = LOG_LEVEL_DEFAULT;
 /* -1 until decided: 1 "<N>", 0 words */
 static atomic_int log_sd = -1;
+static atomic_int log_time_mode = LOG_TIME_AUTO;
+/* -1 until decided: 1 lines start with the time, 0 not */
+static atomic_int log_stamp = -1;
 
 /* A mailbox name is server text; a long one must not push the message
  * itself out of the line. */
@@ -60,6 +64,37 @@ static bool fd_is_journal(int fd)
 	       (unsigned long long)st.st_ino == ino;
 }
 
+static bool fd_is_file(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Whether lines to fd (sd: in the journal's form) start with the time.
+ * A file is the one place where nobody else dates them. */
+static int decide_stamp(int fd, int sd)
+{
+	int stamp;
+
+	switch (atomic_load(&log_time_mode)) {
+	case LOG_TIME_ALWAYS:
+		stamp = 1;
+		break;
+	case LOG_TIME_NEVER:
+		stamp = 0;
+		break;
+	default:
+		stamp = !sd && fd_is_file(fd);
+		break;
+	}
+	/* localtime_r() need not read TZ itself (POSIX): read once here,
+	 * before the threads that log start. */
+	if (stamp)
+		tzset();
+	return stamp;
+}
+
 void log_open(int fd, enum log_prefix prefix)
 {
 	int sd;
@@ -77,6 +112,7 @@ void log_open(int fd, enum log_prefix prefix)
 	}
 	atomic_store(&log_fd, fd);
 	atomic_store(&log_sd, sd);
+	atomic_store(&log_stamp, decide_stamp(fd, sd));
 }
 
 void log_set_level(int level)
@@ -107,6 +143,25 @@ int log_level_parse(int *level, const char *name)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(name, names[i].name) == 0) {
 			*level = names[i].level;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int log_time_parse(enum log_time *when, const char *name)
+{
+	static const char *const names[] = {
+	        [LOG_TIME_AUTO] = "auto",
+	        [LOG_TIME_ALWAYS] = "always",
+	        [LOG_TIME_NEVER] = "never",
+	};
+
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i]) == 0) {
+			*when = (enum log_time)i;
 			return 0;
 		}
 	}
@@ -313,6 +368,56 @@ static bool to_journal(void)
 	return sd;
 }
 
+void log_set_time(enum log_time when)
+{
+	atomic_store(&log_time_mode, (int)when);
+	atomic_store(&log_stamp,
+	             decide_stamp(atomic_load(&log_fd), to_journal()));
+}
+
+bool log_timed(void)
+{
+	int stamp = atomic_load(&log_stamp);
+
+	if (stamp < 0) {
+		stamp = decide_stamp(atomic_load(&log_fd), to_journal());
+		atomic_store(&log_stamp, stamp);
+	}
+	return stamp;
+}
+
+/* "2026-11-28T01:25:27.123+01:00 " (ISO 8601, local time) into line when
+ * lines carry it; the length written (at most cap, else 0). */
+static size_t stamp(char *line, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+	char text[64];
+	size_t n;
+
+	if (!log_timed())
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* localtime_r, not localtime: account threads log at once. */
+	if (localtime_r(&ts.tv_sec, &tm) == NULL)
+		return 0;
+	n = strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0)
+		return 0;
+	/* strftime's %z has no colon ("+0100"); ISO 8601's extended form,
+	 * which the date and time above are in, has one. */
+	long off = tm.tm_gmtoff / 60;
+	char sign = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
+	int k = snprintf(text + n, sizeof(text) - n, ".%03ld%c%02ld:%02ld ",
+	                 ts.tv_nsec / 1000000, sign, off / 60, off % 60);
+	if (k < 0 || (size_t)k >= sizeof(text) - n || n + (size_t)k > cap)
+		return 0;
+	memcpy(line, text, n + (size_t)k);
+	return n + (size_t)k;
+}
+
 /* "<N>" into line when lines carry it; the length written (3 or 0). */
 static size_t sd_priority(char *line, int level)
 {
@@ -324,14 +429,17 @@ static size_t sd_priority(char *line, int level)
 	return 3;
 }
 
-/* "<N>[account/mailbox] " or "warning: [account/mailbox] " into line;
- * the length written (at most cap). */
-static size_t head(char *line, size_t cap, int level, const char *account,
-                   const char *mailbox)
+/* "<N>[account/mailbox] " or "warning: [account/mailbox] " into line,
+ * after "<N>" the time when timed; the length written (at most cap). */
+static size_t head(char *line, size_t cap, bool timed, int level,
+                   const char *account, const char *mailbox)
 {
 	size_t o = sd_priority(line, level);
+	bool sd = o > 0;
 
-	if (o == 0)
+	if (timed)
+		o += stamp(line + o, cap - o);
+	if (!sd)
 		o = append(line, o, cap, level_words[level]);
 
 	o = append(line, o, cap, "[");
@@ -353,7 +461,7 @@ size_t log_head(char *dst, size_t dstsz, int level, const char *account,
 
 	level = clamp_level(level);
 	if (dstsz > 0 && level <= log_get_level())
-		n = head(dst, dstsz - 1, level, account, mailbox);
+		n = head(dst, dstsz - 1, false, level, account, mailbox);
 	if (dstsz > 0)
 		dst[n] = '\0';
 	return n;
@@ -364,8 +472,8 @@ int log_fd_get(void)
 	return atomic_load(&log_fd);
 }
 
-/* One line: the head (a scope, or for log_bare the "<N>" alone), then
- * the sanitized text. */
+/* One line: the head (a scope, or for log_bare the "<N>" and the time
+ * alone), then the sanitized text. */
 __attribute__((format(printf, 5, 0))) static void
 write_line(int level, bool bare, const char *account, const char *mailbox,
            const char *fmt, va_list ap)
@@ -380,8 +488,12 @@ write_line(int level, bool bare, const char *account, const char *mailbox,
 	level = clamp_level(level);
 	if (level > log_get_level())
 		return;
-	o = bare ? sd_priority(line, level)
-	         : head(line, cap, level, account, mailbox);
+	if (bare) {
+		o = sd_priority(line, level);
+		o += stamp(line + o, cap - o);
+	} else {
+		o = head(line, cap, true, level, account, mailbox);
+	}
 
 	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	if (n < 0)

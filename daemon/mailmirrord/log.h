@@ -12,6 +12,16 @@
  * bare "<4>" means nothing to a human and the daemon is also run by hand
  * (--once, --check-config). log_open() can force either form.
  *
+ * In a regular file (2>>/var/log/mailmirrord.log from cron, runit, nohup)
+ * each line starts with the local time, to the millisecond and with the
+ * offset from UTC, since nothing else dates what is appended there:
+ *
+ *	2026-11-28T01:25:27.123+01:00 warning: [work/INBOX] IDLE ended ...
+ *
+ * A terminal is read as it is written, and a pipe's reader (svlogd,
+ * docker, logger) and the journal stamp lines themselves: no time there,
+ * unless log_set_time() says otherwise.
+ *
  * Safety contract:
  * - The log functions never see a secret. No caller passes a password, a
  *   token, or the standard output of password_command/token_command to
@@ -36,6 +46,7 @@
 #define MAILMIRRORD_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The syslog(3) priorities, which are also sd-daemon's "<N>" values. */
@@ -56,6 +67,17 @@ enum log_prefix {
 	LOG_PREFIX_WORD, /* always "error: ", "warning: ", ... */
 };
 
+/* Whether lines start with the time. */
+enum log_time {
+	LOG_TIME_AUTO,   /* when fd is a regular file (not the journal) */
+	LOG_TIME_ALWAYS, /* after "<N>", when there is one */
+	LOG_TIME_NEVER,
+};
+
+/* "auto" "always" "never" -> 0 and *when; anything else -> -1, *when
+ * untouched. */
+int log_time_parse(enum log_time *when, const char *name);
+
 /* One written line, prefix and newline included; longer messages are cut
  * (at a UTF-8 boundary) and end in "...". Below PIPE_BUF, so one write(2)
  * to a pipe or the journal's stream socket is atomic. */
@@ -63,8 +85,17 @@ enum log_prefix {
 
 /* Where and how to log: fd (stderr is 2) is borrowed and must stay open.
  * Before the first call the module logs to fd 2 with LOG_PREFIX_AUTO at
- * LOG_LEVEL_DEFAULT. */
+ * LOG_LEVEL_DEFAULT, its lines timed as log_set_time() says. */
 void log_open(int fd, enum log_prefix prefix);
+
+/* Whether lines start with the time, from now on and for every later
+ * log_open() (which decides LOG_TIME_AUTO for its fd): LOG_TIME_AUTO until
+ * called. Called before threads start, like log_open(). */
+void log_set_time(enum log_time when);
+/* Whether lines start with the time now: a child that writes a line for us
+ * (hook.c) then puts its own time first, the head (log_head) being made
+ * before. */
+bool log_timed(void);
 
 /* Messages above level are dropped. Safe to call while threads log (a
  * SIGHUP reload changes it). Values outside err..debug are clamped. */
@@ -108,8 +139,9 @@ void log_bare(int level, const char *fmt, ...)
 
 /* The start of a line log_msg would write at level for this scope
  * ("warning: [work/INBOX] ", or "<4>[work/INBOX] " to the journal), as a
- * string in dst; "" when the level is not logged. For a child process
- * that reports on our behalf (hook.c). Returns the length. */
+ * string in dst; "" when the level is not logged. Without the time, which
+ * would be stale by the time the line is written (log_timed). For a child
+ * process that reports on our behalf (hook.c). Returns the length. */
 size_t log_head(char *dst, size_t dstsz, int level, const char *account,
                 const char *mailbox);
 /* The fd the log goes to (log_open's). */

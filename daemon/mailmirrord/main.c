@@ -87,7 +87,8 @@ static void confs_free(struct confs *cs)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mailmirrord [-c FILE] [--once] [-v]... "
-	           "[--check-config | --compact]\n"
+	           "[--log-time=WHEN]\n"
+	           "                   [--check-config | --compact]\n"
 	           "\n"
 	           "Mirrors IMAP mailboxes into a local SQLite cache.\n"
 	           "\n"
@@ -99,6 +100,10 @@ static void usage(FILE *f)
 	           "mailmirror.conf)\n"
 	           "      --once         sync every account once, then exit\n"
 	           "  -v, --verbose      more log output (repeat for debug)\n"
+	           "      --log-time=WHEN\n"
+	           "                     start each log line with the time: "
+	           "auto (when stderr\n"
+	           "                     is a regular file), always or never\n"
 	           "      --check-config check the configuration and exit\n"
 	           "      --compact      rewrite the cache without its free "
 	           "space and exit\n"
@@ -822,6 +827,7 @@ int main(int argc, char **argv)
 	        {"config", required_argument, NULL, 'c'},
 	        {"once", no_argument, NULL, 'o'},
 	        {"verbose", no_argument, NULL, 'v'},
+	        {"log-time", required_argument, NULL, 'T'},
 	        {"check-config", no_argument, NULL, 'k'},
 	        {"compact", no_argument, NULL, 'C'},
 	        {"help", no_argument, NULL, 'h'},
@@ -836,6 +842,7 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	const char *path = NULL;
 	bool once = false, check = false, compact = false;
+	enum log_time timed = LOG_TIME_AUTO;
 	int verbosity = 0, ch;
 	while ((ch = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -847,6 +854,16 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbosity++;
+			break;
+		case 'T':
+			if (log_time_parse(&timed, optarg) < 0) {
+				fprintf(stderr,
+				        "mailmirrord: --log-time is auto, "
+				        "always or never, not \"%s\"\n",
+				        optarg);
+				usage(stderr);
+				return EX_USAGE;
+			}
 			break;
 		case 'k':
 			check = true;
@@ -890,6 +907,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
+	/* Before the first line: a configuration error is dated too. */
+	log_set_time(timed);
 	char *dflt = NULL;
 	if (!path && !(path = dflt = default_config())) {
 		log_bare(LOG_LEVEL_ERR,

@@ -1,8 +1,11 @@
 /* test_hook.c - the on_new_mail command: its environment, and how many
  * runs a burst of mail starts. */
 #include "mailmirrord/hook.h"
+#include "mailmirrord/log.h"
 
 #include <criterion/criterion.h>
+#include <regex.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,4 +138,68 @@ Test(hook, no_command_no_run)
 	hook_new_mail(&acct, "INBOX", rows, 1);
 	usleep(100000);
 	cr_assert_neq(access(log_path, F_OK), 0);
+}
+
+/* One run of cmd for account "a", mailbox INBOX. */
+static void run_one(const char *cmd)
+{
+	struct conf_account acct = {.name = "a", .on_new_mail = (char *)cmd};
+	struct store_msg m = {.uid = 1, .date = STORE_NO_TIME};
+	const struct store_msg *rows[] = {&m};
+	hook_new_mail(&acct, "INBOX", rows, 1);
+}
+
+/* The daemon's log, a regular file in dir, from here on. */
+static FILE *log_to_file(int level)
+{
+	char name[160];
+	snprintf(name, sizeof(name), "%s/daemon.log", dir);
+	FILE *f = fopen(name, "w+");
+	cr_assert_not_null(f);
+	log_set_level(level);
+	log_open(fileno(f), LOG_PREFIX_WORD);
+	return f;
+}
+
+/* What the log file holds (fd-level writes: read through a fresh
+ * stream). */
+static char *log_text(void)
+{
+	static char text[8192];
+	char name[160];
+	snprintf(name, sizeof(name), "%s/daemon.log", dir);
+	FILE *f = fopen(name, "r");
+	cr_assert_not_null(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+/* The helper shell writes a failure's line itself, after we made its
+ * head: in a dated log it dates the line as it writes it. */
+Test(hook, a_failure_is_dated_in_a_dated_log)
+{
+	FILE *log = log_to_file(LOG_LEVEL_NOTICE);
+	cr_assert(log_timed());
+	setenv("TZ", "UTC0", 1);
+	run_one("exit 3");
+	const char *text = "";
+	for (int i = 0; i < 500 && !strchr(text, '\n'); i++) {
+		usleep(10000);
+		text = log_text();
+	}
+	regex_t re;
+	cr_assert_eq(regcomp(&re,
+	                     "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
+	                     "[0-9]{2}\\.[0-9]{3}\\+00:00 warning: "
+	                     "\\[a/INBOX\\] on_new_mail: the command failed "
+	                     "with exit status 3\n$",
+	                     REG_EXTENDED),
+	             0);
+	bool ok = regexec(&re, text, 0, NULL, 0) == 0;
+	regfree(&re);
+	cr_assert(ok, "%s", text);
+	log_open(2, LOG_PREFIX_AUTO);
+	fclose(log);
 }

@@ -3,10 +3,13 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <regex.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char out[64];
@@ -320,4 +323,167 @@ Test(log, a_failure_names_its_command_once)
 	log_failure(text, sizeof(text), "LIST",
 	            "LIST: server said NO: \x1b[2Jgone");
 	cr_assert_str_eq(text, "LIST: server said NO: gone");
+}
+
+/* ------------------------------------------------------------- the time */
+
+/* Whether line starts with "2026-11-28T01:25:27.123+05:30 " (the offset
+ * given), within a minute of now; the text after it in *rest. */
+static bool stamped(const char *line, const char *offset, const char **rest)
+{
+	regex_t re;
+	regmatch_t m;
+	cr_assert_eq(regcomp(&re,
+	                     "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
+	                     "[0-9]{2}\\.[0-9]{3}[+-][0-9]{2}:[0-9]{2} ",
+	                     REG_EXTENDED),
+	             0);
+	bool ok = regexec(&re, line, 1, &m, 0) == 0;
+	regfree(&re);
+	if (!ok)
+		return false;
+	cr_assert_eq(strncmp(line + 23, offset, 6), 0, "%s", line);
+	struct tm tm = {0};
+	cr_assert_eq(sscanf(line, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
+	                    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec),
+	             6);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	int sign = offset[0] == '-' ? -1 : 1;
+	long off = sign * (atol(offset + 1) * 3600 + atol(offset + 4) * 60);
+	long long when = (long long)timegm(&tm) - off;
+	cr_assert_lt(llabs(when - (long long)time(NULL)), 60, "%s", line);
+	*rest = line + m.rm_eo;
+	return true;
+}
+
+/* What the log wrote into a regular file (or with pipe, a pipe) from
+ * log_open() to here, under the time rule when, in the journal's form
+ * with sd: one warning and one bare line. */
+static char *log_into(bool pipe_it, enum log_time when, bool sd)
+{
+	static char buf[2 * LOG_LINE_MAX];
+	int fds[2];
+	FILE *f = NULL;
+
+	if (pipe_it) {
+		cr_assert(pipe(fds) == 0);
+	} else {
+		f = tmpfile();
+		cr_assert_not_null(f);
+		fds[0] = fds[1] = fileno(f);
+	}
+	log_set_level(LOG_LEVEL_NOTICE);
+	log_set_time(when);
+	log_open(fds[1], sd ? LOG_PREFIX_SD : LOG_PREFIX_WORD);
+	log_warning("work", "INBOX", "IDLE ended");
+	log_bare(LOG_LEVEL_ERR, "m.conf:3: syntax error");
+	if (!pipe_it)
+		cr_assert_eq(lseek(fds[0], 0, SEEK_SET), 0);
+	ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	log_open(2, LOG_PREFIX_AUTO);
+	log_set_time(LOG_TIME_AUTO);
+	if (pipe_it) {
+		close(fds[0]);
+		close(fds[1]);
+	} else {
+		fclose(f);
+	}
+	return buf;
+}
+
+/* An admin's "mailmirrord -c FILE 2>>/var/log/mailmirrord.log" (cron,
+ * runit, nohup) got a file of undated lines: in a regular file each line
+ * starts with the local time, milliseconds and offset; in a pipe (svlogd,
+ * docker and logger stamp lines themselves) and on a terminal, not. */
+Test(log, lines_in_a_file_start_with_the_local_time)
+{
+	const char *rest;
+	setenv("TZ", "XYZ-5:30", 1); /* east of UTC: +05:30 */
+	tzset();
+
+	char *got = log_into(false, LOG_TIME_AUTO, false);
+	cr_assert(stamped(got, "+05:30", &rest), "%s", got);
+	cr_assert_eq(strncmp(rest, "warning: [work/INBOX] IDLE ended\n", 33), 0,
+	             "%s", got);
+	const char *second = strchr(got, '\n') + 1;
+	cr_assert(stamped(second, "+05:30", &rest), "%s", got);
+	cr_assert_str_eq(rest, "m.conf:3: syntax error\n");
+
+	cr_assert_str_eq(log_into(true, LOG_TIME_AUTO, false),
+	                 "warning: [work/INBOX] IDLE ended\n"
+	                 "m.conf:3: syntax error\n");
+
+	setenv("TZ", "ABC+3", 1); /* west: -03:00 */
+	tzset();
+	got = log_into(false, LOG_TIME_AUTO, false);
+	cr_assert(stamped(got, "-03:00", &rest), "%s", got);
+}
+
+/* --log-time: never in a file, always in a pipe; "<N>" stays first, where
+ * the journal looks for it. */
+Test(log, the_time_rule_can_be_forced)
+{
+	const char *rest;
+	setenv("TZ", "UTC0", 1);
+	tzset();
+
+	cr_assert_str_eq(log_into(false, LOG_TIME_NEVER, false),
+	                 "warning: [work/INBOX] IDLE ended\n"
+	                 "m.conf:3: syntax error\n");
+	char *got = log_into(true, LOG_TIME_ALWAYS, false);
+	cr_assert(stamped(got, "+00:00", &rest), "%s", got);
+	cr_assert_eq(strncmp(rest, "warning: [work/INBOX] IDLE ended\n", 33), 0,
+	             "%s", got);
+	got = log_into(true, LOG_TIME_ALWAYS, true);
+	cr_assert_eq(strncmp(got, "<4>", 3), 0, "%s", got);
+	cr_assert(stamped(got + 3, "+00:00", &rest), "%s", got);
+	cr_assert_eq(strncmp(rest, "[work/INBOX] IDLE ended\n<3>", 27), 0, "%s",
+	             got);
+	/* "<N>" in a file (forced): the journal's form, which is undated */
+	cr_assert_str_eq(log_into(false, LOG_TIME_AUTO, true),
+	                 "<4>[work/INBOX] IDLE ended\n"
+	                 "<3>m.conf:3: syntax error\n");
+
+	enum log_time when = LOG_TIME_NEVER;
+	cr_assert_eq(log_time_parse(&when, "always"), 0);
+	cr_assert_eq(when, LOG_TIME_ALWAYS);
+	cr_assert_eq(log_time_parse(&when, "auto"), 0);
+	cr_assert_eq(when, LOG_TIME_AUTO);
+	cr_assert_eq(log_time_parse(&when, "sometimes"), -1);
+	cr_assert_eq(when, LOG_TIME_AUTO);
+}
+
+/* Dated, a line is still one write of at most LOG_LINE_MAX, and the head
+ * a child is given (log_head) has no time: it would be stale by the time
+ * the child writes. */
+Test(log, a_dated_line_keeps_its_bounds)
+{
+	char *big = malloc(3 * LOG_LINE_MAX);
+	cr_assert_not_null(big);
+	memset(big, 'x', 3 * LOG_LINE_MAX - 1);
+	big[3 * LOG_LINE_MAX - 1] = '\0';
+	FILE *f = tmpfile();
+	cr_assert_not_null(f);
+	log_set_level(LOG_LEVEL_DEBUG);
+	log_open(fileno(f), LOG_PREFIX_WORD);
+	cr_assert(log_timed());
+	log_err("a", NULL, "%s", big);
+	char head[64];
+	log_head(head, sizeof(head), LOG_LEVEL_WARNING, "a", NULL);
+	cr_assert_str_eq(head, "warning: [a] ");
+	log_open(2, LOG_PREFIX_AUTO);
+
+	static char line[2 * LOG_LINE_MAX];
+	rewind(f);
+	cr_assert_not_null(fgets(line, sizeof(line), f));
+	cr_assert_eq(strlen(line), LOG_LINE_MAX);
+	cr_assert_str_eq(line + LOG_LINE_MAX - 4, "...\n");
+	const char *rest;
+	cr_assert(stamped(line, line + 23, &rest));
+	cr_assert_eq(strncmp(rest, "error: [a] xxx", 14), 0, "%s", line);
+	fclose(f);
+	free(big);
 }

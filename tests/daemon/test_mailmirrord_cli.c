@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -49,27 +50,34 @@ static void teardown(void)
 
 TestSuite(mailmirrord_cli, .init = setup, .fini = teardown);
 
-/* Runs "env ENV mailmirrord ARGS" in dir (env: "" or "A=1 B=2"); its
- * exit status, with what it wrote on stderr in said. */
-__attribute__((format(printf, 2, 3))) static int run(const char *env,
-                                                     const char *fmt, ...)
+/* Runs "env ENV mailmirrord ARGS" in dir (env: "" or "A=1 B=2"), its
+ * stderr a file (dir/stderr) or, with piped, a pipe to one; its exit
+ * status, with what it wrote on stderr in said. */
+__attribute__((format(printf, 3, 0))) static int
+vrun(const char *env, bool piped, const char *fmt, va_list ap)
 {
 	char args[2048], cmd[8192], errf[128];
-	va_list ap;
 	FILE *f;
 	size_t n;
 	int st;
 
 	if (access(bin, X_OK) != 0)
 		cr_skip_test("%s is not built (make all)", bin);
-	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
 	snprintf(errf, sizeof(errf), "%s/stderr", dir);
-	snprintf(cmd, sizeof(cmd),
-	         "cd '%s' && env -u STATE_DIRECTORY %s '%s' %s >/dev/null "
-	         "2>'%s'",
-	         dir, env, bin, args, errf);
+	if (piped)
+		/* The daemon's status through the pipe: cat's is the
+		 * pipeline's. */
+		snprintf(cmd, sizeof(cmd),
+		         "cd '%s' && { env -u STATE_DIRECTORY %s '%s' %s "
+		         "2>&1 >/dev/null; echo $? >status; } | cat >'%s' && "
+		         "exit $(cat status)",
+		         dir, env, bin, args, errf);
+	else
+		snprintf(cmd, sizeof(cmd),
+		         "cd '%s' && env -u STATE_DIRECTORY %s '%s' %s "
+		         ">/dev/null 2>'%s'",
+		         dir, env, bin, args, errf);
 	st = system(cmd);
 	f = fopen(errf, "r");
 	cr_assert_not_null(f);
@@ -78,6 +86,32 @@ __attribute__((format(printf, 2, 3))) static int run(const char *env,
 	fclose(f);
 	cr_assert(WIFEXITED(st), "%s", cmd);
 	return WEXITSTATUS(st);
+}
+
+__attribute__((format(printf, 3, 4))) static int
+run_how(const char *env, bool piped, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int rc = vrun(env, piped, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* vrun with stderr a file, undated: the tests that compare what the
+ * daemon says word for word; how lines are dated is tested apart
+ * (log_lines_are_dated_in_a_file_only). */
+__attribute__((format(printf, 2, 3))) static int run(const char *env,
+                                                     const char *fmt, ...)
+{
+	char args[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	return run_how(env, false, "--log-time=never %s", args);
 }
 
 static void write_conf(const char *cache_line)
@@ -784,4 +818,62 @@ Test(mailmirrord_cli, the_query_tools_bad_environment_is_no_missing_cache)
 	st = system(cmd);
 	cr_assert(WIFEXITED(st));
 	cr_assert_eq(WEXITSTATUS(st), 3, "no cache yet");
+}
+
+/* Whether said is one line: a time as log.h gives it ("+05:30" its
+ * offset), then text. */
+static bool dated(const char *offset, const char *text)
+{
+	char pattern[512];
+	regex_t re;
+
+	snprintf(pattern, sizeof(pattern),
+	         "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+	         "\\.[0-9]{3}\\%s %s\n$",
+	         offset, text);
+	cr_assert_eq(regcomp(&re, pattern, REG_EXTENDED), 0, "%s", pattern);
+	bool ok = regexec(&re, said, 0, NULL, 0) == 0;
+	regfree(&re);
+	return ok;
+}
+
+/* An admin who runs "mailmirrord -c FILE 2>>/var/log/mailmirrord.log"
+ * (cron, runit, nohup) got a file of undated lines. In a regular file each
+ * line starts with the local time; through a pipe (svlogd, docker, logger
+ * stamp lines themselves) not; --log-time=always|never overrides, and
+ * anything else is a usage error. */
+Test(mailmirrord_cli, log_lines_are_dated_in_a_file_only)
+{
+	static const char text[] = "m.conf:1: unknown key \"colour\"";
+	write_conf("colour = \"blue\";");
+	/* the first line, a configuration error, is dated too */
+	cr_assert_eq(run_how("TZ=XYZ-5:30", false, "-c m.conf --once"), 78,
+	             "%s", said);
+	cr_assert(dated("+05:30", text), "%s", said);
+	cr_assert_eq(run_how("TZ=UTC0", false, "-c m.conf --check-config"), 78,
+	             "%s", said);
+	cr_assert(dated("+00:00", text), "%s", said);
+
+	cr_assert_eq(run_how("TZ=UTC0", true, "-c m.conf --once"), 78, "%s",
+	             said);
+	cr_assert_str_eq(said, "m.conf:1: unknown key \"colour\"\n");
+
+	cr_assert_eq(
+	        run_how("TZ=UTC0", false, "--log-time=never -c m.conf --once"),
+	        78, "%s", said);
+	cr_assert_str_eq(said, "m.conf:1: unknown key \"colour\"\n");
+	cr_assert_eq(
+	        run_how("TZ=UTC0", true, "--log-time=always -c m.conf --once"),
+	        78, "%s", said);
+	cr_assert(dated("+00:00", text), "%s", said);
+	cr_assert_eq(
+	        run_how("TZ=UTC0", true, "--log-time auto -c m.conf --once"),
+	        78, "%s", said);
+	cr_assert_str_eq(said, "m.conf:1: unknown key \"colour\"\n");
+
+	cr_assert_eq(run_how("", false, "--log-time=sometimes -c m.conf"), 64,
+	             "%s", said);
+	cr_assert(strstr(said, "--log-time is auto, always or never, not "
+	                       "\"sometimes\""),
+	          "%s", said);
 }

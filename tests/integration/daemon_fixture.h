@@ -18,6 +18,18 @@
 
 #define CTL "python3 tests/integration/imapctl.py"
 
+/* The start of a line of the daemon's log, in a grep regex, basic (BRE)
+ * or extended (ERE): in DIR/log, a file, each line starts with the time
+ * ("2026-11-28T01:25:27.123+01:00 ", log.h), which a test of the words
+ * after it takes as it comes. To be put in single quotes. */
+#define LOG_TIME_RE "[0-9][-0-9T:.+]* "
+#define LOG_BOL     "^\\(" LOG_TIME_RE "\\)\\{0,1\\}"
+#define LOG_BOL_E   "^(" LOG_TIME_RE ")?"
+/* The time itself, exactly, in an ERE: "2026-11-28T01:25:27.123+01:00". */
+#define STRICT_TIME_RE                                                         \
+	"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}"     \
+	"[+-][0-9]{2}:[0-9]{2}"
+
 struct fixture {
 	char dir[256];
 	char conf[300];

@@ -151,7 +151,8 @@ Test(daemon, a_failing_tunnel_says_its_words_as_a_notice_once, .timeout = 120)
 	cr_assert_geq(
 	        sh_number("grep -c 'tunnel said: tunnel-broken' %s/log", f.dir),
 	        3);
-	cr_assert_eq(sh_number("grep -c '^notice: \\[test\\] tunnel said: "
+	cr_assert_eq(sh_number("grep -c '" LOG_BOL
+	                       "notice: \\[test\\] tunnel said: "
 	                       "tunnel-broken' %s/log",
 	                       f.dir),
 	             1);
@@ -179,7 +180,8 @@ Test(daemon, tunnel_account_and_what_its_command_says, .timeout = 120)
 	fclose(c);
 	cr_assert_eq(run_once(&f, NULL), 0);
 	assert_converged(&f, 0);
-	cr_assert_eq(sh("grep -q '^notice: \\[test\\] tunnel said: host key "
+	cr_assert_eq(sh("grep -q '" LOG_BOL
+	                "notice: \\[test\\] tunnel said: host key "
 	                "changed' %s/log",
 	                f.dir),
 	             0);
@@ -691,7 +693,8 @@ Test(daemon, a_poll_sees_news_of_the_mailbox_left_open, .timeout = 120)
 	/* Two polls and slack */
 	assert_converged(&f, 25);
 	cr_assert_eq(stop_daemon(pid), 0);
-	cr_assert_eq(sh("grep -q '^info: \\[test\\] no mailbox watched: "
+	cr_assert_eq(sh("grep -q '" LOG_BOL
+	                "info: \\[test\\] no mailbox watched: "
 	                "polling every 10 s' %s/log",
 	                f.dir),
 	             0, "-v says how the account is watched");
@@ -784,13 +787,15 @@ Test(daemon, a_refused_password_is_an_error, .timeout = 60)
 	int found = 1;
 	for (int i = 0; i < 100 && found != 0; i++) {
 		usleep(100000);
-		found = sh(
-		        "grep -q '^error: \\[test\\] .*uthentication' %s/log",
-		        f.dir);
+		found = sh("grep -q '" LOG_BOL
+		           "error: \\[test\\] .*uthentication' "
+		           "%s/log",
+		           f.dir);
 	}
 	cr_assert_eq(stop_daemon(pid), 0);
 	cr_assert_eq(found, 0, "no error line for the refused password");
-	cr_assert_eq(sh("grep -q '^warning: .*uthentication' %s/log", f.dir),
+	cr_assert_eq(sh("grep -q '" LOG_BOL "warning: .*uthentication' %s/log",
+	                f.dir),
 	             1);
 	teardown(&f);
 }
@@ -2055,6 +2060,11 @@ Test(daemon, on_new_mail_failures_are_logged, .timeout = 120)
 	                           "command not found (exit status 127)"),
 	             0, "a missing on_new_mail command was not logged");
 	cr_assert_eq(stop_daemon(pid), 0);
+	/* The shell that writes them dates them, the log being a file. */
+	cr_assert_eq(sh_number("grep -cE '^" STRICT_TIME_RE " warning: "
+	                       "\\[test/dm_failhook\\] on_new_mail: ' %s/log",
+	                       f.dir),
+	             2);
 	teardown(&f);
 }
 

@@ -93,8 +93,9 @@ static void assert_quiet_stop(const struct fixture *f, pid_t pid)
 	int64_t t0 = mono_ms();
 	int status = stop_daemon(pid);
 	int64_t took = mono_ms() - t0;
-	/* Words in a file, "<N>" for the journal (log.h). */
-	bool loud = sh("grep -qE '^(<[0-4]>|error: |warning: )' '%s/log'",
+	/* Words in a file, after the time, "<N>" for the journal (log.h). */
+	bool loud = sh("grep -qE '^<[0-4]>|" LOG_BOL_E "(error|warning): ' "
+	               "'%s/log'",
 	               f->dir) == 0;
 	if (status != 0 || took >= STOP_MS || loud)
 		sh("cat '%s/log' >&2", f->dir);
