@@ -5,7 +5,9 @@
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -67,6 +69,7 @@ static char *env_entry(const char *name, const char *value)
 struct run {
 	pid_t pid;   /* the helper shell: the group's number */
 	bool reaped; /* the shell was; its group may live on */
+	bool ending; /* told to end by the daemon's stop */
 	int64_t started_ms, stopped_ms;
 	char *account, *mailbox; /* for the log */
 };
@@ -78,6 +81,10 @@ static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct run running[HOOK_RUNNING_MAX];
 static size_t n_running;
 static bool told_full;
+/* The daemon stops (hook_stop_begin): no run starts. Set with start_lock
+ * held, so that no start is half done; read with it held. */
+static bool stopping;
+static int64_t stopping_ms;
 
 static void run_forget(size_t i)
 {
@@ -101,7 +108,49 @@ static int64_t timeout_ms(void)
 	return ms;
 }
 
-/* Whether the run has ended: its shell reaped and its group empty. */
+/* Whether a process of the group pgid is alive. kill(-pgid, 0) counts
+ * zombies too: what the shell left behind goes to init once the shell is
+ * reaped, and an init that does not reap (a container's first process)
+ * keeps it a zombie for good, which then held the run's slot, and a stop
+ * waited out its grace for it. */
+static bool group_alive(pid_t pgid)
+{
+	if (kill(-pgid, 0) < 0 && errno == ESRCH)
+		return false;
+	DIR *d = opendir("/proc");
+	if (d == NULL)
+		return true;
+	bool alive = false;
+	struct dirent *e;
+	while (!alive && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char path[300], buf[512];
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* "pid (comm) state ppid pgrp ...": comm may hold anything,
+		 * a ')' too. */
+		const char *p = strrchr(buf, ')');
+		char state;
+		long ppid, pgrp;
+		if (p &&
+		    sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 &&
+		    pgrp == (long)pgid && state != 'Z' && state != 'X')
+			alive = true;
+	}
+	closedir(d);
+	return alive;
+}
+
+/* Whether the run has ended: its shell reaped and nothing of its group
+ * alive. */
 static bool run_ended(struct run *r)
 {
 	int status;
@@ -109,7 +158,7 @@ static bool run_ended(struct run *r)
 		pid_t got = waitpid(r->pid, &status, WNOHANG);
 		r->reaped = got == r->pid || (got < 0 && errno == ECHILD);
 	}
-	return r->reaped && kill(-r->pid, 0) < 0 && errno == ESRCH;
+	return r->reaped && !group_alive(r->pid);
 }
 
 /* Reaps the runs that ended, and stops those past their time: the group
@@ -144,6 +193,81 @@ void hook_tend(void)
 	pthread_mutex_lock(&running_lock);
 	if (n_running)
 		tend_locked(mono_ms());
+	pthread_mutex_unlock(&running_lock);
+}
+
+/* ---- the daemon's stop. Under systemd the service's cgroup is killed
+ * after the daemon exits, runs included; a daemon run by hand (cron,
+ * runit, nohup) has no such net, and a run left behind went on for as
+ * long as its command liked (a notifier hung on a dead D-Bus: for good). */
+
+void hook_stop_begin(void)
+{
+	pthread_mutex_lock(&start_lock);
+	bool first = !stopping;
+	stopping = true;
+	pthread_mutex_unlock(&start_lock);
+
+	pthread_mutex_lock(&running_lock);
+	int64_t now = mono_ms();
+	if (first)
+		stopping_ms = now;
+	for (size_t i = 0; i < n_running;) {
+		struct run *r = &running[i];
+		if (run_ended(r)) {
+			run_forget(i);
+			continue;
+		}
+		if (!r->ending) {
+			log_info(r->account, r->mailbox,
+			         "on_new_mail: the command still runs after "
+			         "%.1f s: stopping it with the daemon",
+			         (double)(now - r->started_ms) / 1000.0);
+			kill(-r->pid, SIGTERM);
+			r->ending = true;
+		}
+		i++;
+	}
+	pthread_mutex_unlock(&running_lock);
+}
+
+/* Waits (with running_lock held) until every run has ended or until is
+ * reached; whether they all ended. */
+static bool wait_runs_locked(int64_t until)
+{
+	for (;;) {
+		for (size_t i = 0; i < n_running;) {
+			if (run_ended(&running[i]))
+				run_forget(i);
+			else
+				i++;
+		}
+		if (n_running == 0 || mono_ms() >= until)
+			return n_running == 0;
+		/* Nothing to wait on for a group whose members are not our
+		 * children: a short nap between looks. */
+		struct timespec pause = {0, 5 * 1000000L};
+		nanosleep(&pause, NULL);
+	}
+}
+
+void hook_stop_end(void)
+{
+	hook_stop_begin(); /* a no-op but for runs not told yet */
+	pthread_mutex_lock(&running_lock);
+	if (!wait_runs_locked(stopping_ms + HOOK_STOP_GRACE_MS)) {
+		for (size_t i = 0; i < n_running; i++) {
+			struct run *r = &running[i];
+			log_info(r->account, r->mailbox,
+			         "on_new_mail: the command did not end within "
+			         "%.1f s of SIGTERM: killed",
+			         (double)HOOK_STOP_GRACE_MS / 1000.0);
+			kill(-r->pid, SIGKILL);
+		}
+		/* SIGKILL cannot be caught: they go as soon as the kernel
+		 * (and, for what the shell left behind, init) reaps them. */
+		wait_runs_locked(mono_ms() + HOOK_REAP_MS);
+	}
 	pthread_mutex_unlock(&running_lock);
 }
 
@@ -306,7 +430,9 @@ void hook_new_mail(const struct conf_account *acct, const char *mailbox,
 			rows[n++] = all[i];
 	if (n > 0) {
 		pthread_mutex_lock(&start_lock);
-		size_t slots = free_slots(acct, mailbox, n);
+		/* A run started now would be stopped at once, or outlive
+		 * the daemon. */
+		size_t slots = stopping ? 0 : free_slots(acct, mailbox, n);
 		/* An empty budget still gives the burst one run; fewer
 		 * slots than runs make the last one stand for more. */
 		size_t runs = slots ? take_runs(n < slots ? n : slots) : 0;

@@ -20,7 +20,9 @@
  * stopped, its whole group. A hook hung on a dead
  * D-Bus used to leave one process more for each message that came
  * (explore64: 52 in 30 s). They are reaped as runs start and at every
- * hook_tend().
+ * hook_tend(). A SIGHUP reload leaves the runs under way to finish; the
+ * daemon's stop ends them (hook_stop_begin, hook_stop_end), since outside
+ * systemd, whose cgroup would, nothing else does.
  *
  * A burst of mail starts a bounded number of commands. Runs come from a
  * budget of the whole process: HOOK_RUNS_PER_BATCH at most, refilled at
@@ -45,6 +47,11 @@
 #define HOOK_KILL_GRACE_MS   ((int64_t)10 * 1000)
 /* A run this old is no longer part of a burst: told as a warning. */
 #define HOOK_SLOW_MS ((int64_t)10 * 1000)
+/* At the daemon's stop, a run's grace between SIGTERM and SIGKILL, and
+ * the wait after SIGKILL for the processes to go: within the stop's 2 s
+ * together with the workers' (main.c), the grace running meanwhile. */
+#define HOOK_STOP_GRACE_MS ((int64_t)500)
+#define HOOK_REAP_MS       ((int64_t)100)
 
 /* Starts acct->on_new_mail for the n messages of rows, which arrived
  * together in mailbox (a no-op when no command is configured). Failures
@@ -56,5 +63,19 @@ void hook_new_mail(const struct conf_account *acct, const char *mailbox,
 /* Reaps the runs that ended and stops those that ran too long; the
  * supervisor calls it at every tick. Thread-safe. */
 void hook_tend(void);
+
+/* The daemon stops: from now on mail starts no run, and each run under
+ * way gets SIGTERM, its whole process group (what the command left in the
+ * background too), said at info level. Returns at once, so that the
+ * grace runs while the workers stop. Thread-safe; again, it only tells
+ * the runs not told yet. */
+void hook_stop_begin(void);
+
+/* Then: waits for the runs to end until HOOK_STOP_GRACE_MS after the first
+ * hook_stop_begin() (called first if it was not), SIGKILLs the groups
+ * still there (said at info level) and waits HOOK_REAP_MS at most for them
+ * to go, the helper shells reaped. On the supervisor's thread, once the
+ * workers have stopped or been given up on. */
+void hook_stop_end(void);
 
 #endif

@@ -1097,6 +1097,8 @@ int main(int argc, char **argv)
 			}
 			log_notice(NULL, NULL, "stopping");
 			notify_stopping();
+			/* The hooks' grace runs while the workers stop. */
+			hook_stop_begin();
 			if (!running_stop(&r, NULL, NULL, STOP_BUDGET_MS, NULL))
 				log_warning(NULL, NULL,
 				            "a worker did not stop in "
@@ -1128,6 +1130,8 @@ int main(int argc, char **argv)
 	}
 	netwatch_close(&nw);
 out:
+	/* No on_new_mail run outlives the daemon, whatever ended it. */
+	hook_stop_end();
 	/* Workers still running (a --once stopped early, or one stuck in a
 	 * connect) end with the process: every cache write is a transaction,
 	 * so an unfinished one simply never happened. */

@@ -1,10 +1,15 @@
-/* test_hook.c - the on_new_mail command: its environment, and how many
- * runs a burst of mail starts. */
+/* test_hook.c - the on_new_mail command: its environment, how many runs
+ * a burst of mail starts, its failures in the log, and the end of the runs
+ * at the daemon's stop. */
 #include "mailmirrord/hook.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/monotime.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +179,131 @@ static char *log_text(void)
 	text[n] = '\0';
 	fclose(f);
 	return text;
+}
+
+/* The number in dir/name, once the file holds one (10 s at most), or 0. */
+static pid_t pid_in(const char *name)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (int tries = 0; tries < 1000; tries++) {
+		FILE *f = fopen(path, "r");
+		long pid = 0;
+		if (f) {
+			int got = fscanf(f, "%ld", &pid);
+			fclose(f);
+			if (got == 1 && pid > 0)
+				return (pid_t)pid;
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* Whether pid is a live process (a zombie is not: one whose parent went
+ * waits for init, which in a container may never reap it). */
+static bool alive(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static int count(const char *text, const char *what)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, what)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* Killing a daemon run by hand (no systemd cgroup to end the rest) left
+ * its running hooks behind. The stop ends each run's whole group: SIGTERM,
+ * then SIGKILL for what ignores it, within the stop's budget, said at
+ * info level; and no run starts after it. */
+Test(hook, a_stop_ends_the_runs_and_what_they_started)
+{
+	char polite[512], stubborn[512], late[256];
+	FILE *log = log_to_file(LOG_LEVEL_INFO);
+	snprintf(polite, sizeof(polite),
+	         "echo $$ > %s/shell.pid; "
+	         "sh -c 'echo $$ > %s/child.pid; sleep 60; :'",
+	         dir, dir);
+	/* Ignored by the shell, and by the sleep it starts. */
+	snprintf(stubborn, sizeof(stubborn),
+	         "trap '' TERM; echo $$ > %s/deaf.pid; sleep 60; :", dir);
+	run_one(polite);
+	run_one(stubborn);
+	pid_t shell = pid_in("shell.pid"), child = pid_in("child.pid"),
+	      deaf = pid_in("deaf.pid");
+	cr_assert(shell && child && deaf, "the runs did not start");
+	cr_assert(alive(shell) && alive(child) && alive(deaf));
+
+	pid_t groups[] = {getpgid(shell), getpgid(deaf)};
+	cr_assert(groups[0] > 0 && groups[1] > 0);
+
+	int64_t t0 = mono_ms();
+	hook_stop_begin();
+	hook_stop_end();
+	int64_t took = mono_ms() - t0;
+	bool gone = !alive(shell) && !alive(child) && !alive(deaf);
+	/* What this test started must not outlive it. */
+	for (size_t i = 0; !gone && i < 2; i++)
+		kill(-groups[i], SIGKILL);
+	cr_assert(gone, "a run outlived the stop: shell %d, child %d, deaf %d",
+	          alive(shell), alive(child), alive(deaf));
+	cr_assert_lt(took, HOOK_STOP_GRACE_MS + HOOK_REAP_MS + 500, "%lld ms",
+	             (long long)took);
+
+	const char *text = log_text();
+	cr_assert_eq(count(text, "info: [a/INBOX] on_new_mail: the command "
+	                         "still runs after "),
+	             2, "%s", text);
+	cr_assert_eq(count(text, "stopping it with the daemon"), 2, "%s", text);
+	cr_assert_eq(count(text, "did not end within 0.5 s of SIGTERM: "
+	                         "killed"),
+	             1, "%s", text);
+
+	/* Mail that comes while the workers stop starts nothing. */
+	snprintf(late, sizeof(late), "touch %s/late", dir);
+	run_one(late);
+	usleep(200000);
+	snprintf(late, sizeof(late), "%s/late", dir);
+	cr_assert_neq(access(late, F_OK), 0, "a run started after the stop");
+	log_open(2, LOG_PREFIX_AUTO);
+	fclose(log);
+}
+
+/* A run that ended by itself is no news at the stop, and a stop with
+ * nothing running returns at once. */
+Test(hook, a_stop_with_nothing_running_is_quiet)
+{
+	char cmd[256];
+	FILE *log = log_to_file(LOG_LEVEL_INFO);
+	/* Its parent: the helper shell, which ends last. */
+	snprintf(cmd, sizeof(cmd), "echo $PPID > %s/done.pid", dir);
+	run_one(cmd);
+	pid_t pid = pid_in("done.pid");
+	cr_assert(pid);
+	for (int i = 0; i < 500 && alive(pid); i++)
+		usleep(10000);
+	cr_assert_not(alive(pid));
+	int64_t t0 = mono_ms();
+	hook_stop_begin();
+	hook_stop_end();
+	cr_assert_lt(mono_ms() - t0, HOOK_STOP_GRACE_MS);
+	cr_assert_str_eq(log_text(), "");
+	log_open(2, LOG_PREFIX_AUTO);
+	fclose(log);
 }
 
 /* The helper shell writes a failure's line itself, after we made its

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2065,6 +2066,101 @@ Test(daemon, on_new_mail_failures_are_logged, .timeout = 120)
 	                       "\\[test/dm_failhook\\] on_new_mail: ' %s/log",
 	                       f.dir),
 	             2);
+	teardown(&f);
+}
+
+/* Whether pid is a live process; a zombie is not (one whose parent went
+ * waits for init, which in a container may never reap it). */
+static bool alive(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* The number in path, once the file holds one (20 s at most), or 0. */
+static pid_t pid_in(const char *path)
+{
+	for (int tries = 0; tries < 400; tries++) {
+		FILE *p = fopen(path, "r");
+		long pid = 0;
+		if (p) {
+			int got = fscanf(p, "%ld", &pid);
+			fclose(p);
+			if (got == 1 && pid > 0)
+				return (pid_t)pid;
+		}
+		usleep(50000);
+	}
+	return 0;
+}
+
+/* A daemon run by hand (cron, runit, nohup: no systemd cgroup to end what
+ * is left) and stopped with SIGTERM left its running on_new_mail command
+ * behind, and what that had started. A reload leaves it to finish; the
+ * stop ends it, saying so at -v. In the log, a file, every line is
+ * dated. */
+Test(daemon, on_new_mail_a_stop_ends_the_commands_still_running, .timeout = 120)
+{
+	struct fixture f;
+	char dir[] = "/tmp/mm-hook.XXXXXX", extra[512], path[64];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(extra, sizeof(extra),
+	         "on_new_mail = \"echo $$ > %s/hook.pid; "
+	         "sh -c 'echo $$ > %s/child.pid; sleep 60; :'\";",
+	         dir, dir);
+	setup(&f, "dm_hstop", extra);
+	cr_assert_eq(sh(CTL " create dm_hstop"), 0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(sh(CTL " append dm_hstop 'ring'"), 0);
+	snprintf(path, sizeof(path), "%s/hook.pid", dir);
+	pid_t hook = pid_in(path);
+	snprintf(path, sizeof(path), "%s/child.pid", dir);
+	pid_t child = pid_in(path);
+	cr_assert(hook && child, "on_new_mail did not run");
+	pid_t group = getpgid(hook);
+	cr_assert_gt(group, 0);
+
+	cr_assert_eq(kill(pid, SIGHUP), 0);
+	cr_assert_eq(wait_grep(&f, "] reloaded: "), 0, "no reload");
+	bool kept = alive(hook) && alive(child);
+
+	int status = stop_daemon(pid);
+	bool hook_left = true, child_left = true;
+	for (int i = 0; i < 40 && (hook_left || child_left); i++) {
+		hook_left = alive(hook);
+		child_left = alive(child);
+		if (hook_left || child_left)
+			usleep(50000);
+	}
+	/* What this test started must not outlive it. */
+	if (hook_left || child_left)
+		kill(-group, SIGKILL);
+	cr_assert_eq(status, 0);
+	cr_assert(kept, "the reload ended the command");
+	cr_assert_not(hook_left, "the command outlived the daemon");
+	cr_assert_not(child_left, "what the command started outlived the "
+	                          "daemon");
+	cr_assert_eq(sh("grep -qE '^" STRICT_TIME_RE
+	                " info: \\[test/dm_hstop\\] "
+	                "on_new_mail: the command still runs after [0-9.]+ s: "
+	                "stopping it with the daemon$' %s/log",
+	                f.dir),
+	             0, "the stop of the command was not said at -v");
+	cr_assert_eq(
+	        sh_number("grep -cvE '^" STRICT_TIME_RE " ' %s/log", f.dir), 0,
+	        "undated lines in the log");
+	sh("rm -rf %s", dir);
 	teardown(&f);
 }
 
