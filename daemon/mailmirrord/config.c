@@ -25,24 +25,81 @@
 #include <unistd.h>
 
 /* A configuration file larger than this is certainly not one. */
-#define CONF_FILE_MAX     (1024 * 1024)
-#define INCLUDE_DEPTH_MAX 10
+#define CONF_FILE_MAX (1024 * 1024)
 
 /* ---------------------------------------------------------------- errors */
 
-__attribute__((format(printf, 5, 0))) static void
-errors_vadd(struct conf_errors *e, const char *file, int line,
-            const char *prefix, const char *fmt, va_list ap)
+/* Errors are found key by key, then across keys, then across accounts;
+ * they are listed as a compiler lists them, in the order of the text
+ * (an included file's where its @include is), and the first ones are
+ * kept when there are too many. */
+
+static struct conf_file *find_file(const struct loader *L, const char *name)
 {
+	for (size_t i = 0; i < L->n_files; i++)
+		if (strcmp(L->files[i].name, name) == 0)
+			return &L->files[i];
+	return NULL;
+}
+
+static struct err_pos pos_of(struct loader *L, const char *file, int line)
+{
+	const struct conf_file *f = find_file(L, file);
+	struct err_pos p = {.seq = L->seq++};
+
+	if (f != NULL) {
+		memcpy(p.at, f->at, f->depth * sizeof(f->at[0]));
+		p.depth = f->depth;
+	} else {
+		/* a file the scan did not read (libconfig's, past the
+		 * depth the scan follows): after all the others */
+		p.at[p.depth++] = INT_MAX;
+	}
+	p.at[p.depth++] = line;
+	return p;
+}
+
+/* <0, 0, >0 as a comes before, with, after b: a file's place in its
+ * includer comes before what its lines hold (a "cannot read" at the
+ * @include before the errors inside). */
+static int pos_cmp(const struct err_pos *a, const struct err_pos *b)
+{
+	for (size_t i = 0; i < a->depth && i < b->depth; i++)
+		if (a->at[i] != b->at[i])
+			return a->at[i] < b->at[i] ? -1 : 1;
+	if (a->depth != b->depth)
+		return a->depth < b->depth ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+__attribute__((format(printf, 5, 0))) static void
+errors_vadd(struct loader *L, const char *file, int line, const char *prefix,
+            const char *fmt, va_list ap)
+{
+	struct conf_errors *e = L->errs;
+	struct err_pos p;
 	char *m;
-	size_t n;
+	size_t slot, n;
 	int k;
 
-	if (e->n >= CONF_MAX_ERRORS) {
-		e->more++;
+	if (L->mute)
 		return;
+	p = pos_of(L, file, line);
+	if (e->n < CONF_MAX_ERRORS) {
+		slot = e->n++;
+	} else {
+		/* Full: the new one takes the place of the last kept, when
+		 * it comes before it. Either way one is left out. */
+		slot = 0;
+		for (size_t i = 1; i < e->n; i++)
+			if (pos_cmp(&L->pos[i], &L->pos[slot]) > 0)
+				slot = i;
+		e->more++;
+		if (pos_cmp(&p, &L->pos[slot]) > 0)
+			return;
 	}
-	m = e->msg[e->n++];
+	L->pos[slot] = p;
+	m = e->msg[slot];
 	k = line > 0 ? snprintf(m, CONF_ERROR_LEN, "%s:%d: %s", file, line,
 	                        prefix)
 	             : snprintf(m, CONF_ERROR_LEN, "%s: %s", file, prefix);
@@ -51,13 +108,60 @@ errors_vadd(struct conf_errors *e, const char *file, int line,
 		vsnprintf(m + n, CONF_ERROR_LEN - n, fmt, ap);
 }
 
-void conf_errors_add(struct conf_errors *errs, const char *file, int line,
-                     const char *fmt, ...)
+/* Puts the kept errors in file order (found in another). */
+static void errors_sort(struct loader *L)
+{
+	struct conf_errors *e = L->errs;
+	char tmp[CONF_ERROR_LEN];
+
+	for (size_t i = 1; i < e->n; i++) {
+		for (size_t j = i;
+		     j > 0 && pos_cmp(&L->pos[j - 1], &L->pos[j]) > 0; j--) {
+			struct err_pos p = L->pos[j];
+			L->pos[j] = L->pos[j - 1];
+			L->pos[j - 1] = p;
+			memcpy(tmp, e->msg[j], sizeof(tmp));
+			memcpy(e->msg[j], e->msg[j - 1], sizeof(tmp));
+			memcpy(e->msg[j - 1], tmp, sizeof(tmp));
+		}
+	}
+}
+
+/* libconfig stopped at file:line: what the scan found after it is left
+ * for the next run, as a compiler stops at a syntax error (the text after
+ * it may mean something else once it is mended). */
+static void errors_drop_after(struct loader *L, const char *file, int line)
+{
+	struct conf_errors *e = L->errs;
+	struct err_pos end = pos_of(L, file, line);
+	size_t kept = 0;
+
+	end.seq = SIZE_MAX;
+	for (size_t i = 0; i < e->n; i++) {
+		if (pos_cmp(&L->pos[i], &end) > 0)
+			continue;
+		if (kept != i) {
+			L->pos[kept] = L->pos[i];
+			memcpy(e->msg[kept], e->msg[i], CONF_ERROR_LEN);
+		}
+		kept++;
+	}
+	/* The errors not kept (more) come after every one kept
+	 * (errors_vadd): after the end too, when one kept was. */
+	if (kept < e->n)
+		e->more = 0;
+	e->n = kept;
+}
+
+__attribute__((format(printf, 4, 5))) void conf_file_err(struct loader *L,
+                                                         const char *file,
+                                                         int line,
+                                                         const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	errors_vadd(errs, file, line, "", fmt, ap);
+	errors_vadd(L, file, line, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -87,6 +191,25 @@ static struct file_name file_of(const struct loader *L,
 	return user_file(L, s ? config_setting_source_file(s) : NULL);
 }
 
+/* Whether s is an integer on a line where the scan found one that
+ * libconfig truncated: that was said, and the value libconfig kept is
+ * not the one written. (By the line: another integer on it goes
+ * unjudged, in a configuration that fails anyway.) */
+static bool truncated(const struct loader *L, const config_setting_t *s)
+{
+	int type = config_setting_type(s), line;
+	const struct conf_file *f;
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return false;
+	f = find_file(L, file_of(L, s).s);
+	line = (int)config_setting_source_line(s);
+	for (size_t i = 0; f != NULL && i < f->n_wide; i++)
+		if (f->wide[i] == line)
+			return true;
+	return false;
+}
+
 /* An error at setting s, outside any account. */
 __attribute__((format(printf, 3, 4))) void
 conf_top_err(struct loader *L, const config_setting_t *s, const char *fmt, ...)
@@ -94,7 +217,7 @@ conf_top_err(struct loader *L, const config_setting_t *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	errors_vadd(L->errs, file_of(L, s).s,
+	errors_vadd(L, file_of(L, s).s,
 	            s ? (int)config_setting_source_line(s) : 0, "", fmt, ap);
 	va_end(ap);
 }
@@ -115,8 +238,8 @@ conf_acct_err(struct loader *L, const struct acct_ctx *x,
 	else
 		snprintf(prefix, sizeof(prefix), "account #%zu: ", x->index);
 	va_start(ap, fmt);
-	errors_vadd(L->errs, file_of(L, s).s,
-	            (int)config_setting_source_line(s), prefix, fmt, ap);
+	errors_vadd(L, file_of(L, s).s, (int)config_setting_source_line(s),
+	            prefix, fmt, ap);
 	va_end(ap);
 }
 
@@ -140,7 +263,15 @@ conf_key_err(struct loader *L, const struct acct_ctx *x,
 
 void conf_oom(struct loader *L)
 {
-	conf_errors_add(L->errs, L->path, 0, "out of memory");
+	conf_file_err(L, L->path, 0, "out of memory");
+}
+
+bool conf_bad(const struct acct_ctx *x, const config_setting_t *s)
+{
+	for (size_t i = 0; s != NULL && i < x->n_bad; i++)
+		if (x->bad[i] == s)
+			return true;
+	return false;
 }
 
 /* ------------------------------------------------------ account checks */
@@ -174,6 +305,28 @@ static bool is_loopback(const char *host)
 static const char *const secret_keys[] = {"password", "password_file",
                                           "password_command", "token_command"};
 
+/* Whether key is written, or an unknown key was taken for it: "unknown
+ * key "pasword" (did you mean "password"?)" says enough, without "no
+ * password source" after it. */
+static bool written(const struct acct_ctx *x, const config_setting_t *s,
+                    const char *key)
+{
+	if (s != NULL)
+		return true;
+	for (size_t i = 0; i < x->n_meant; i++)
+		if (strcmp(x->meant[i], key) == 0)
+			return true;
+	return false;
+}
+
+static bool secret_meant(const struct acct_ctx *x)
+{
+	for (int i = 0; i < 4; i++)
+		if (written(x, NULL, secret_keys[i]))
+			return true;
+	return false;
+}
+
 static void check_auth(struct loader *L, struct acct_ctx *x)
 {
 	struct conf_account *a = x->a;
@@ -182,19 +335,24 @@ static void check_auth(struct loader *L, struct acct_ctx *x)
 	const config_setting_t *first = NULL;
 	int which = -1;
 
-	if (a->user == NULL) {
+	if (x->s_user == NULL) {
 		bool any = x->s_auth != NULL;
 		for (int i = 0; i < 4; i++)
 			any |= x->s_secret[i] != NULL;
 		/* A tunnel to "imap" on a host we log in to over ssh starts
 		 * preauthenticated: no user, nothing to send. */
-		if (a->tunnel != NULL && !any) {
+		if (x->s_tunnel != NULL && !any) {
 			a->secret_kind = CONF_SECRET_NONE;
 			return;
 		}
-		conf_acct_err(L, x, NULL, "missing required key \"user\"");
+		if (!written(x, NULL, "user"))
+			conf_acct_err(L, x, NULL,
+			              "missing required key \"user\"");
 		return;
 	}
+	/* Which sources fit depends on the mechanism. */
+	if (conf_bad(x, x->s_auth))
+		return;
 	if (oauth) {
 		for (int i = 0; i < 3; i++) {
 			if (x->s_secret[i] != NULL)
@@ -206,6 +364,8 @@ static void check_auth(struct loader *L, struct acct_ctx *x)
 				        conf_auth_names[a->auth]);
 		}
 		if (x->s_secret[3] == NULL) {
+			if (written(x, NULL, "token_command"))
+				return;
 			conf_acct_err(L, x, x->s_auth,
 			              "auth = \"%s\" needs token_command",
 			              conf_auth_names[a->auth]);
@@ -232,6 +392,8 @@ static void check_auth(struct loader *L, struct acct_ctx *x)
 			which = i;
 		}
 		if (first == NULL) {
+			if (secret_meant(x))
+				return;
 			conf_acct_err(
 			        L, x, NULL,
 			        "no password source: set one of password, "
@@ -240,6 +402,9 @@ static void check_auth(struct loader *L, struct acct_ctx *x)
 		}
 	}
 
+	/* The load fails: nothing to keep (nor a string to read). */
+	if (conf_bad(x, x->s_secret[which]))
+		return;
 	switch (which) {
 	case 0:
 		a->secret_kind = CONF_SECRET_PASSWORD;
@@ -279,15 +444,29 @@ static bool mirrors_nothing(const struct conf_account *a)
 	return a->n_mailboxes > 0;
 }
 
-/* Everything that involves more than one key. Runs only when each key on
- * its own was valid, so that one mistake gives one message. */
+/* Whether mailboxes, exclude or idle, the account's or the one it
+ * inherits, was reported wrong: what it mirrors is not known. */
+static bool lists_bad(const struct loader *L, const struct acct_ctx *x)
+{
+	return (x->s_mailboxes ? conf_bad(x, x->s_mailboxes)
+	                       : L->top_bad_mailboxes) ||
+	       (x->s_exclude ? conf_bad(x, x->s_exclude)
+	                     : L->top_bad_exclude) ||
+	       (x->s_idle ? conf_bad(x, x->s_idle) : L->top_bad_idle);
+}
+
+/* Everything that involves more than one key. A check that reads the
+ * value of a key reported wrong is skipped (what it would read is a
+ * default, and one mistake gives one message); one that only asks
+ * whether a key is written still runs. */
 static void check_account(struct loader *L, struct acct_ctx *x)
 {
 	struct conf_account *a = x->a;
+	bool tls_known = !conf_bad(x, x->s_tls);
 
-	if (a->name == NULL)
+	if (!written(x, x->s_name, "name"))
 		conf_acct_err(L, x, NULL, "missing required key \"name\"");
-	if (a->tunnel != NULL) {
+	if (x->s_tunnel != NULL) {
 		if (x->s_host != NULL || x->s_port != NULL)
 			conf_acct_err(
 			        L, x, x->s_host ? x->s_host : x->s_port,
@@ -297,21 +476,24 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 		 * encrypts it, a local imapd needs nothing). TLS inside it
 		 * would have no host name to verify, and accepting the key
 		 * while ignoring it sent the password in clear. */
-		if (x->s_tls != NULL && a->tls != CONF_TLS_NONE)
+		if (tls_known && x->s_tls != NULL && a->tls != CONF_TLS_NONE)
 			conf_acct_err(L, x, x->s_tls,
 			              "tls is not available over a tunnel: the "
 			              "tunnel's command must secure the "
 			              "connection (ssh does); remove tls or set "
 			              "it to \"none\"");
-		else /* one error: not a second about ca_file */
+		else if (tls_known) /* one error: not a second about ca_file */
 			a->tls = CONF_TLS_NONE;
 		a->port = 0;
-	} else if (a->host == NULL) {
-		conf_acct_err(L, x, NULL, "missing required key \"host\"");
-	} else {
+	} else if (x->s_host == NULL) {
+		if (!written(x, NULL, "host") && !written(x, NULL, "tunnel"))
+			conf_acct_err(L, x, NULL,
+			              "missing required key \"host\"");
+	} else if (a->host != NULL) {
 		if (x->s_port == NULL)
 			a->port = a->tls == CONF_TLS_IMPLICIT ? 993 : 143;
-		if (a->tls == CONF_TLS_NONE && !a->allow_plaintext &&
+		if (tls_known && !conf_bad(x, x->s_allow_plaintext) &&
+		    a->tls == CONF_TLS_NONE && !a->allow_plaintext &&
 		    !is_loopback(a->host))
 			conf_acct_err(
 			        L, x, x->s_tls,
@@ -320,7 +502,8 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 			        "only, unless allow_plaintext = true",
 			        a->host);
 	}
-	if (a->tls == CONF_TLS_NONE && (x->s_ca_file || x->s_fingerprint))
+	if (tls_known && a->tls == CONF_TLS_NONE &&
+	    (x->s_ca_file || x->s_fingerprint))
 		conf_acct_err(L, x,
 		              x->s_ca_file ? x->s_ca_file : x->s_fingerprint,
 		              "%s is set but tls = \"none\"",
@@ -334,6 +517,8 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 		              "fingerprint trusts that certificate alone, "
 		              "without a chain; remove one");
 	check_auth(L, x);
+	if (lists_bad(L, x))
+		return;
 	if (mirrors_nothing(a))
 		conf_acct_err(L, x, NULL,
 		              "exclude leaves out every mailbox that mailboxes "
@@ -436,6 +621,25 @@ static int account_defaults(struct loader *L, struct conf_account *a,
 	return 0;
 }
 
+/* Reads s, the key k, into x; notes it in x->bad when its value is
+ * wrong. */
+static void parse_key(struct loader *L, struct acct_ctx *x,
+                      const struct key_def *k, const config_setting_t *s)
+{
+	/* A truncated integer is not judged again: it was said to be out
+	 * of range. The handler still notes where the key is. */
+	bool wide = truncated(L, s);
+	int rc;
+
+	L->mute = wide;
+	rc = k->parse(L, x, s);
+	L->mute = false;
+	if (rc == 0 && !wide)
+		return;
+	assert(x->n_bad < sizeof(x->bad) / sizeof(x->bad[0]));
+	x->bad[x->n_bad++] = s;
+}
+
 static void load_account(struct loader *L, const config_setting_t *g,
                          size_t index, const struct conf_account *top)
 {
@@ -444,7 +648,6 @@ static void load_account(struct loader *L, const config_setting_t *g,
 	                     .group = g,
 	                     .index = index,
 	                     .idle_default = top->idle == NULL};
-	size_t before = L->errs->n + L->errs->more;
 	const config_setting_t *name;
 	int n;
 
@@ -458,19 +661,22 @@ static void load_account(struct loader *L, const config_setting_t *g,
 	/* The name first, so that every other message can say whose. */
 	name = config_setting_get_member(g, "name");
 	if (name != NULL)
-		conf_key_name(L, &x, name);
+		parse_key(L, &x, conf_find_key("name"), name);
 	n = config_setting_length(g);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(g, i);
 		const struct key_def *k = conf_find_key(config_setting_name(s));
 
-		if (k == NULL)
-			conf_unknown_key(L, &x, s, false);
-		else if (s != name)
-			k->parse(L, &x, s);
+		if (k == NULL) {
+			const char *hint = conf_unknown_key(L, &x, s, false);
+			if (hint != NULL &&
+			    x.n_meant < sizeof(x.meant) / sizeof(x.meant[0]))
+				x.meant[x.n_meant++] = hint;
+		} else if (s != name) {
+			parse_key(L, &x, k, s);
+		}
 	}
-	if (L->errs->n + L->errs->more == before)
-		check_account(L, &x);
+	check_account(L, &x);
 }
 
 /* The cache is checked here, where the key's line is known, rather than
@@ -519,18 +725,20 @@ static void load_top(struct loader *L, const config_setting_t *root,
 		if (strcmp(name, "accounts") == 0) {
 			accounts = s;
 		} else if (strcmp(name, "cache") == 0) {
-			key_cache(L, s);
+			if (!truncated(L, s))
+				key_cache(L, s);
 		} else if (strcmp(name, "log_level") == 0) {
-			if (config_setting_type(s) != CONFIG_TYPE_STRING ||
-			    log_level_parse(&L->c->log_level,
-			                    config_setting_get_string(s)) < 0)
+			if (!truncated(L, s) &&
+			    (config_setting_type(s) != CONFIG_TYPE_STRING ||
+			     log_level_parse(&L->c->log_level,
+			                     config_setting_get_string(s)) < 0))
 				conf_top_err(
 				        L, s,
 				        "log_level must be \"err\", "
 				        "\"warning\", \"notice\", \"info\" or "
 				        "\"debug\"");
 		} else if (k != NULL && k->is_default) {
-			k->parse(L, &x, s);
+			parse_key(L, &x, k, s);
 			if (strcmp(name, "idle") == 0)
 				L->s_top_idle = s;
 		} else {
@@ -538,6 +746,9 @@ static void load_top(struct loader *L, const config_setting_t *root,
 		}
 	}
 
+	L->top_bad_mailboxes = conf_bad(&x, x.s_mailboxes);
+	L->top_bad_exclude = conf_bad(&x, x.s_exclude);
+	L->top_bad_idle = conf_bad(&x, x.s_idle);
 	if (accounts == NULL) {
 		conf_top_err(
 		        L, NULL,
@@ -579,12 +790,11 @@ static void load_top(struct loader *L, const config_setting_t *root,
 			const struct conf_account *b = &L->c->accounts[j];
 			if (a->name && b->name &&
 			    strcmp(a->name, b->name) == 0) {
-				conf_errors_add(L->errs,
-				                a->file ? a->file : L->path,
-				                a->line,
-				                "account \"%s\" is already "
-				                "defined at line %d",
-				                a->name, b->line);
+				conf_file_err(L, a->file ? a->file : L->path,
+				              a->line,
+				              "account \"%s\" is already "
+				              "defined at line %d",
+				              a->name, b->line);
 				break;
 			}
 		}
@@ -593,9 +803,12 @@ static void load_top(struct loader *L, const config_setting_t *root,
 
 /* Reads the whole file for the integer scan; libconfig reads it again.
  * An error opening it is said at line of from, the file that names it
- * (NULL: the configuration itself). */
+ * (NULL: the configuration itself), and ends the checks: libconfig could
+ * not read the file either. judge: say whether the file may be trusted,
+ * which does not stop the reading: nothing is run from it, and the
+ * errors in it are worth as much. */
 static char *read_text(struct loader *L, const char *from, const char *file,
-                       int line, size_t *len)
+                       int line, bool judge, size_t *len)
 {
 	/* O_NONBLOCK: a FIFO must not hold the load until someone writes
 	 * to it; fstat then refuses it. */
@@ -611,36 +824,33 @@ static char *read_text(struct loader *L, const char *from, const char *file,
 		why = "it is a directory";
 	else if (!S_ISREG(st.st_mode))
 		why = "it is not a regular file";
-	else if (trust_others_may_write(&st)) {
+	else if (judge && trust_others_may_write(&st)) {
 		/* Whoever may write it chooses the commands we run
 		 * (password_command, tunnel, on_new_mail) and where the
 		 * passwords go. */
 		bool all = st.st_mode & S_IWOTH;
-		conf_errors_add(L->errs, file, 0,
-		                "%s may write this file (mode %04o), and "
-		                "so run commands as mailmirrord; chmod %s %s",
-		                all ? "anyone" : "its group's users",
-		                (unsigned)(st.st_mode & 07777),
-		                all ? "o-w" : "g-w", file);
-		close(fd);
-		return NULL;
-	} else if (trust_check(file, &st, distrust, sizeof(distrust)) < 0) {
-		conf_errors_add(L->errs, file, 0, "%s", distrust);
-		close(fd);
-		return NULL;
+		conf_file_err(L, file, 0,
+		              "%s may write this file (mode %04o), and "
+		              "so run commands as mailmirrord; chmod %s %s",
+		              all ? "anyone" : "its group's users",
+		              (unsigned)(st.st_mode & 07777),
+		              all ? "o-w" : "g-w", file);
+	} else if (judge &&
+	           trust_check(file, &st, distrust, sizeof(distrust)) < 0) {
+		conf_file_err(L, file, 0, "%s", distrust);
 	}
 	FILE *f = why ? NULL : fdopen(fd, "r");
 	char *buf;
 
 	if (f == NULL) {
-		conf_errors_add(
-		        L->errs, from ? from : L->path, line,
-		        "cannot read %s: %s%s%s%s", file,
-		        why ? why : strerror(errno),
-		        line ? " (an included file is named relative to "
-		               "the folder of "
-		             : "",
-		        line ? L->path : "", line ? ")" : "");
+		L->unparsable = true;
+		conf_file_err(L, from ? from : L->path, line,
+		              "cannot read %s: %s%s%s%s", file,
+		              why ? why : strerror(errno),
+		              line ? " (an included file is named relative to "
+		                     "the folder of "
+		                   : "",
+		              line ? L->path : "", line ? ")" : "");
 		if (fd >= 0)
 			close(fd);
 		return NULL;
@@ -648,15 +858,17 @@ static char *read_text(struct loader *L, const char *from, const char *file,
 	buf = malloc(CONF_FILE_MAX + 1);
 	if (buf == NULL) {
 		conf_oom(L);
+		L->unparsable = true;
 		fclose(f);
 		return NULL;
 	}
 	*len = fread(buf, 1, CONF_FILE_MAX + 1, f);
 	if (ferror(f) || *len > CONF_FILE_MAX) {
-		conf_errors_add(L->errs, file, 0,
-		                ferror(f) ? "read error"
-		                          : "larger than 1 MiB; not a "
-		                            "configuration file");
+		L->unparsable = true;
+		conf_file_err(L, file, 0,
+		              ferror(f) ? "read error"
+		                        : "larger than 1 MiB; not a "
+		                          "configuration file");
 		free(buf);
 		fclose(f);
 		return NULL;
@@ -697,24 +909,26 @@ static bool scanned_before(struct loader *L, const char *file)
 static bool include_cycle(struct loader *L, const char *real, const char *path,
                           int line)
 {
-	/* The scan stops INCLUDE_DEPTH_MAX deep, below the configuration. */
-	const char *names[INCLUDE_DEPTH_MAX + 1];
+	/* The scan stops CONF_INCLUDE_DEPTH_MAX deep, below the
+	 * configuration. */
+	const char *names[CONF_INCLUDE_DEPTH_MAX + 1];
 	const struct include_frame *f;
 	size_t n = 0, len = 0;
 	char chain[CONF_ERROR_LEN];
 
 	for (f = L->including; f != NULL; f = f->up) {
-		assert(n < INCLUDE_DEPTH_MAX + 1);
+		assert(n < CONF_INCLUDE_DEPTH_MAX + 1);
 		names[n++] = f->name;
 		if (strcmp(f->real, real) == 0)
 			break;
 	}
 	if (f == NULL)
 		return false;
+	L->unparsable = true;
 	if (n == 1) {
-		conf_errors_add(L->errs, L->scanning, line,
-		                "@include \"%s\": the file includes itself",
-		                path);
+		conf_file_err(L, L->scanning, line,
+		              "@include \"%s\": the file includes itself",
+		              path);
 		return true;
 	}
 	/* names runs inward from the file included again. */
@@ -724,9 +938,9 @@ static bool include_cycle(struct loader *L, const char *real, const char *path,
 		                 names[n]);
 		len += k > 0 ? (size_t)k : 0;
 	}
-	conf_errors_add(L->errs, L->scanning, line,
-	                "@include \"%s\": include cycle: %s%s", path, chain,
-	                f->name);
+	conf_file_err(L, L->scanning, line,
+	              "@include \"%s\": include cycle: %s%s", path, chain,
+	              f->name);
 	return true;
 }
 
@@ -739,14 +953,15 @@ static void scan_include(void *payload, const char *path, int line)
 	struct loader *L = payload;
 	char full[4096];
 
-	if (L->depth >= INCLUDE_DEPTH_MAX)
+	if (L->depth >= CONF_INCLUDE_DEPTH_MAX)
 		return; /* libconfig reports the depth */
 	if (path[0] == '/') {
-		conf_errors_add(L->errs, L->scanning, line,
-		                "@include \"%s\": an included file is named "
-		                "relative to the folder of %s (%s), whatever "
-		                "its depth; an absolute name is not read",
-		                path, L->path, L->dir);
+		L->unparsable = true;
+		conf_file_err(L, L->scanning, line,
+		              "@include \"%s\": an included file is named "
+		              "relative to the folder of %s (%s), whatever "
+		              "its depth; an absolute name is not read",
+		              path, L->path, L->dir);
 		return;
 	}
 	snprintf(full, sizeof(full), "%s/%s", L->dir, path);
@@ -759,7 +974,8 @@ static void scan_include(void *payload, const char *path, int line)
 		return;
 	}
 	const char *from = L->scanning;
-	struct include_frame frame = {L->including, real ? real : full, path};
+	struct include_frame frame = {L->including, line, real ? real : full,
+	                              path};
 	L->including = &frame;
 	L->depth++;
 	scan_file(L, from, full, line);
@@ -769,16 +985,67 @@ static void scan_include(void *payload, const char *path, int line)
 	free(real);
 }
 
+/* Notes file, which L->including leads to, in L->files. */
+static struct conf_file *add_file(struct loader *L, const char *file)
+{
+	const struct include_frame *fr;
+	struct conf_file *f, *v;
+	size_t depth = 0;
+
+	for (fr = L->including; fr != NULL && fr->up != NULL; fr = fr->up)
+		depth++;
+	assert(depth <= CONF_INCLUDE_DEPTH_MAX);
+	v = realloc(L->files, (L->n_files + 1) * sizeof(*v));
+	if (v == NULL) {
+		conf_oom(L);
+		return NULL;
+	}
+	L->files = v;
+	f = &v[L->n_files];
+	*f = (struct conf_file){.name = strdup(file), .depth = depth};
+	if (f->name == NULL) {
+		conf_oom(L);
+		return NULL;
+	}
+	L->n_files++;
+	for (fr = L->including; fr != NULL && fr->up != NULL; fr = fr->up)
+		f->at[--depth] = fr->line;
+	return f;
+}
+
+static void scan_wide(void *payload, const char *literal, int n, int line)
+{
+	struct loader *L = payload;
+	struct conf_file *f = find_file(L, L->scanning);
+
+	conf_file_err(L, L->scanning, line, "integer %.*s is out of range",
+	              n > 40 ? 40 : n, literal);
+	if (f != NULL) {
+		int *v = realloc(f->wide, (f->n_wide + 1) * sizeof(*v));
+		if (v == NULL) {
+			conf_oom(L);
+			return;
+		}
+		f->wide = v;
+		f->wide[f->n_wide++] = line;
+	}
+}
+
 static void scan_file(struct loader *L, const char *from, const char *file,
                       int line)
 {
 	size_t len;
-	char *text = read_text(L, from, file, line, &len);
+	char *text;
 
+	if (find_file(L, file) == NULL && add_file(L, file) == NULL) {
+		L->unparsable = true;
+		return;
+	}
+	text = read_text(L, from, file, line, true, &len);
 	if (text == NULL)
 		return;
 	L->scanning = file;
-	conf_scan_integers(L->errs, file, text, len, scan_include, L);
+	conf_scan_integers(text, len, scan_wide, scan_include, L);
 	free(text);
 }
 
@@ -794,21 +1061,21 @@ static void report_syntax(struct loader *L, const char *file, int line,
 	char *t;
 
 	if (text == NULL || strcmp(text, "duplicate setting name") != 0 ||
-	    (t = read_text(L, NULL, file, 0, &len)) == NULL) {
-		conf_errors_add(L->errs, file, line, "%s",
-		                text ? text : "syntax error");
+	    (t = read_text(L, NULL, file, 0, false, &len)) == NULL) {
+		conf_file_err(L, file, line, "%s",
+		              text ? text : "syntax error");
 		return;
 	}
 	/* The top level is no group to the reader: "of the same group"
 	 * would send them looking for braces. */
 	if (conf_scan_duplicate(t, len, name, sizeof(name), &at, &first,
 	                        &top) == 1)
-		conf_errors_add(L->errs, file, at,
-		                "duplicate setting \"%s\" (already set at line "
-		                "%d%s)",
-		                name, first, top ? "" : " of the same group");
+		conf_file_err(L, file, at,
+		              "duplicate setting \"%s\" (already set at line "
+		              "%d%s)",
+		              name, first, top ? "" : " of the same group");
 	else
-		conf_errors_add(L->errs, file, line, "%s", text);
+		conf_file_err(L, file, line, "%s", text);
 	free(t);
 }
 
@@ -832,6 +1099,17 @@ static char *dir_of(const char *path)
 		return dir;
 	free(dir);
 	return abs;
+}
+
+static void free_files(struct loader *L)
+{
+	for (size_t i = 0; i < L->n_files; i++) {
+		free(L->files[i].name);
+		free(L->files[i].wide);
+	}
+	free(L->files);
+	L->files = NULL;
+	L->n_files = 0;
 }
 
 int conf_load(struct conf **out, struct conf_errors *errs, const char *path)
@@ -861,7 +1139,7 @@ int conf_load(struct conf **out, struct conf_errors *errs, const char *path)
 
 	(void)scanned_before(&L, path);
 	char *real = realpath(path, NULL);
-	struct include_frame frame = {NULL, real ? real : path, path};
+	struct include_frame frame = {NULL, 0, real ? real : path, path};
 	L.including = &frame;
 	scan_file(&L, NULL, path, 0);
 	L.including = NULL;
@@ -869,14 +1147,19 @@ int conf_load(struct conf **out, struct conf_errors *errs, const char *path)
 	for (size_t i = 0; i < L.n_scanned; i++)
 		free(L.scanned[i]);
 	free(L.scanned);
-	if (errs->n > 0)
+	/* The scan's other errors (an integer out of range, a file others
+	 * may write) leave the text as libconfig reads it: the checks go on,
+	 * so that every error is said in one run. */
+	if (L.unparsable)
 		goto fail;
 
 	config_init(&cfg);
 	config_set_include_dir(&cfg, L.dir);
 	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
-		report_syntax(&L, user_file(&L, config_error_file(&cfg)).s,
-		              config_error_line(&cfg), config_error_text(&cfg));
+		struct file_name file = user_file(&L, config_error_file(&cfg));
+		errors_drop_after(&L, file.s, config_error_line(&cfg));
+		report_syntax(&L, file.s, config_error_line(&cfg),
+		              config_error_text(&cfg));
 		config_destroy(&cfg);
 		goto fail;
 	}
@@ -885,10 +1168,13 @@ int conf_load(struct conf **out, struct conf_errors *errs, const char *path)
 	account_clear(&top);
 	if (errs->n > 0)
 		goto fail;
+	free_files(&L);
 	free(L.dir);
 	*out = L.c;
 	return 0;
 fail:
+	errors_sort(&L);
+	free_files(&L);
 	account_clear(&top);
 	free(L.dir);
 	conf_free(&L.c);

@@ -7,6 +7,13 @@
  *	mailmirror.conf:12: account "work": unknown key "pasword" (did you
  *	mean "password"?)
  *
+ * The list holds every error one load can find, in the order of the text
+ * (an included file's at its @include), as a compiler gives them: each key
+ * is judged, then the checks across keys that do not read a wrong value
+ * (one mistake, one message), then across accounts. Only what stops
+ * libconfig ends it early: a syntax error is its last entry; a file that
+ * cannot be read, or an @include cycle, leaves the keys unjudged.
+ *
  * It writes nothing and starts nothing; it only reads the file (and its
  * @include files) and stat()s the files the configuration names (a
  * password_file's mode, a ca_file's existence). The daemon exits 78
@@ -66,7 +73,7 @@ enum conf_secret {
 };
 
 /* Limits and defaults, also the ones mailmirror.conf(5) documents. */
-#define CONF_MAX_ERRORS              10
+#define CONF_MAX_ERRORS              20
 #define CONF_ERROR_LEN               512
 #define CONF_NAME_MAX                64
 #define CONF_DEFAULT_POLL_INTERVAL   300
@@ -141,9 +148,10 @@ struct conf {
 	size_t n_accounts;
 };
 
-/* What conf_load() found wrong: msg[0..n), each "FILE:LINE: message";
- * more is how many further errors were not kept. Caller-owned (no heap),
- * so the out-of-memory path can still fill it. */
+/* What conf_load() found wrong: msg[0..n), each "FILE:LINE: message",
+ * the first CONF_MAX_ERRORS in the order of the text; more is how many
+ * later ones were not kept. Caller-owned (no heap), so the out-of-memory
+ * path can still fill it. */
 struct conf_errors {
 	size_t n;
 	size_t more;

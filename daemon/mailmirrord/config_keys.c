@@ -604,12 +604,14 @@ bad:
 static int key_mailboxes(struct loader *L, struct acct_ctx *x,
                          const config_setting_t *s)
 {
+	x->s_mailboxes = s;
 	return want_list(L, x, s, false, &x->a->mailboxes, &x->a->n_mailboxes);
 }
 
 static int key_exclude(struct loader *L, struct acct_ctx *x,
                        const config_setting_t *s)
 {
+	x->s_exclude = s;
 	return want_list(L, x, s, true, &x->a->exclude, &x->a->n_exclude);
 }
 
@@ -761,20 +763,23 @@ static const char *suggest(const char *name, bool top)
 	return best_d <= max_d ? best : NULL;
 }
 
-void conf_unknown_key(struct loader *L, struct acct_ctx *x,
-                      const config_setting_t *s, bool top)
+const char *conf_unknown_key(struct loader *L, struct acct_ctx *x,
+                             const config_setting_t *s, bool top)
 {
 	const char *name = config_setting_name(s);
 	const char *hint = suggest(name, top);
 	const struct key_def *k = conf_find_key(name);
 
-	if (top && k != NULL)
+	if (top && k != NULL) {
 		conf_top_err(L, s, "%s is only allowed inside an account",
 		             name);
-	else if (hint != NULL)
+		return NULL;
+	}
+	if (hint != NULL)
 		conf_key_err(L, x, s,
 		             "unknown key \"%s\" (did you mean \"%s\"?)", name,
 		             hint);
 	else
 		conf_key_err(L, x, s, "unknown key \"%s\"", name);
+	return hint;
 }

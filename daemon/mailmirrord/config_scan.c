@@ -79,8 +79,9 @@ static bool number_out_of_range(const char *t, size_t len, size_t *i)
 	return big || v > limit;
 }
 
-int conf_scan_integers(struct conf_errors *errs, const char *file,
-                       const char *t, size_t len,
+int conf_scan_integers(const char *t, size_t len,
+                       void (*wide)(void *payload, const char *literal, int n,
+                                    int line),
                        void (*include)(void *payload, const char *path,
                                        int line),
                        void *payload)
@@ -151,10 +152,8 @@ int conf_scan_integers(struct conf_errors *errs, const char *file,
 		           (i == 0 || !is_name_char(t[i - 1]))) {
 			size_t start = i;
 			if (number_out_of_range(t, len, &i)) {
-				int n = (int)(i - start);
-				conf_errors_add(errs, file, line,
-				                "integer %.*s is out of range",
-				                n > 40 ? 40 : n, t + start);
+				wide(payload, t + start, (int)(i - start),
+				     line);
 				found++;
 			}
 		} else {

@@ -12,24 +12,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct conf_errors;
-
-/* Appends "FILE:LINE: message" (or "FILE: message" when line is 0) to
- * errs, or counts it in errs->more when errs is full. Defined in
- * config.c. */
-void conf_errors_add(struct conf_errors *errs, const char *file, int line,
-                     const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-/* Scans text (len bytes, the contents of file) as libconfig's lexer would:
- * strings and the three comment forms are skipped; every integer literal
- * outside the int range, or an int64 one ("L" suffix) outside int64, is
- * reported as "FILE:LINE: integer N is out of range". include, when not
- * NULL, is called with the path of each "@include" line (unresolved) and
- * its line, so that the caller can scan included files too. Returns the
- * number of errors found. */
-int conf_scan_integers(struct conf_errors *errs, const char *file,
-                       const char *text, size_t len,
+/* Scans text (len bytes, the contents of one file) as libconfig's lexer
+ * would: strings and the three comment forms are skipped; wide is called
+ * with each integer literal outside the int range, or an int64 one ("L"
+ * suffix) outside int64 (n bytes at literal, not NUL-terminated), and its
+ * line. include, when not NULL, is called with the path of each "@include"
+ * line (unresolved) and its line, so that the caller can scan included
+ * files too. Returns the number of such literals. */
+int conf_scan_integers(const char *text, size_t len,
+                       void (*wide)(void *payload, const char *literal, int n,
+                                    int line),
                        void (*include)(void *payload, const char *path,
                                        int line),
                        void *payload);

@@ -177,8 +177,8 @@ static int load(struct conf **out, const char *path)
 	for (size_t i = 0; i < errs.n; i++)
 		log_bare(LOG_LEVEL_ERR, "%s", errs.msg[i]);
 	if (errs.more)
-		log_bare(LOG_LEVEL_ERR, "%s: ... and %zu more errors", path,
-		         errs.more);
+		log_bare(LOG_LEVEL_ERR, "%s: ... and %zu more error%s", path,
+		         errs.more, errs.more == 1 ? "" : "s");
 	return -1;
 }
 

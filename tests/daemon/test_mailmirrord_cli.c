@@ -702,6 +702,127 @@ Test(mailmirrord_cli, a_failed_reload_says_why_as_an_error)
 	cr_assert_eq(status, 0, "%s", said);
 }
 
+/* Writes text into dir/name with mode. */
+static void write_text(const char *name, const char *text, mode_t mode)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(chmod(path, mode), 0);
+}
+
+/* Mistakes in two accounts, which a check said one stage at a time: the
+ * integer out of range alone, then the keys, then the checks across the
+ * keys of an account that had a wrong one. */
+static const char staged_conf[] = "poll_interval = 5;\n"
+                                  "accounts = (\n"
+                                  "  {\n"
+                                  "    name = \"work\";\n"
+                                  "    host = \"imap.example.org\";\n"
+                                  "    user = \"alice\";\n"
+                                  "    pasword = \"x\";\n"
+                                  "    password_file = \"pw-open\";\n"
+                                  "    ca_file = \"/nonexistent/ca.pem\";\n"
+                                  "  },\n"
+                                  "  {\n"
+                                  "    name = \"home\";\n"
+                                  "    tunnel = \"ssh mail imap\";\n"
+                                  "    host = \"h\";\n"
+                                  "    tls = \"starttls\";\n"
+                                  "    timeout = 99999999999;\n"
+                                  "  }\n"
+                                  ");\n";
+
+/* What a check or a start says of staged_conf, "<3>" before each line
+ * when pri. */
+static void staged_errors(char *out, size_t len, bool pri)
+{
+	const char *p = pri ? "<3>" : "";
+	snprintf(out, len,
+	         "%sm.conf:1: poll_interval must be an integer between 10 and "
+	         "86400\n"
+	         "%sm.conf:7: account \"work\": unknown key \"pasword\" (did "
+	         "you mean \"password\"?)\n"
+	         "%sm.conf:8: account \"work\": password_file %s/pw-open is "
+	         "readable by others (chmod 600)\n"
+	         "%sm.conf:9: account \"work\": ca_file /nonexistent/ca.pem: "
+	         "No such file or directory\n"
+	         "%sm.conf:14: account \"home\": tunnel replaces host and "
+	         "port; remove host\n"
+	         "%sm.conf:15: account \"home\": tls is not available over a "
+	         "tunnel: the tunnel's command must secure the connection (ssh "
+	         "does); remove tls or set it to \"none\"\n"
+	         "%sm.conf:16: integer 99999999999 is out of range\n",
+	         p, p, p, dir, p, p, p, p);
+}
+
+/* Every error the check can find, in one run, in the order of the file,
+ * as a compiler lists them; 78, and nothing written. */
+Test(mailmirrord_cli, every_configuration_error_is_said_in_one_run)
+{
+	char want[4096], name[256];
+
+	write_text("pw-open", "x\n", 0644);
+	write_text("m.conf", staged_conf, 0600);
+	staged_errors(want, sizeof(want), false);
+	cr_assert_eq(
+	        run("XDG_STATE_HOME=$PWD/state", "-c m.conf --check-config"),
+	        78, "%s", said);
+	cr_assert_str_eq(said, want);
+	cr_assert_eq(run("XDG_STATE_HOME=$PWD/state", "-c m.conf --once"), 78,
+	             "%s", said);
+	cr_assert_str_eq(said, want, "a start says the same");
+	snprintf(name, sizeof(name), "%s/state", dir);
+	cr_assert_neq(access(name, F_OK), 0, "%s was written", name);
+
+	/* A file of nothing but mistakes does not flood the terminal: 20
+	 * lines (the first, a missing accounts), and a count of the rest. */
+	char text[4096] = "";
+	for (int i = 0; i < 25; i++) {
+		size_t n = strlen(text);
+		snprintf(text + n, sizeof(text) - n, "bogus%d = 1;\n", i);
+	}
+	write_text("m.conf", text, 0600);
+	cr_assert_eq(run("", "-c m.conf --check-config"), 78, "%s", said);
+	const char *tail = strstr(said, "m.conf:19: unknown key \"bogus18\"\n");
+	cr_assert_not_null(tail, "%s", said);
+	cr_assert_str_eq(strchr(tail, '\n') + 1,
+	                 "m.conf: ... and 6 more errors\n");
+	size_t lines = 0;
+	for (const char *p = said; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	cr_assert_eq(lines, 21, "%s", said);
+}
+
+/* A reload with a bad file keeps the running configuration, and logs
+ * every error of the file, not the first stage of them. */
+Test(mailmirrord_cli, a_failed_reload_logs_every_error)
+{
+	char want[4096];
+
+	write_failing_conf();
+	pid_t pid = spawn(journal_env() + strlen("JOURNAL_STREAM="), NULL);
+	bool started = stderr_has("<5>[-] mailmirrord started");
+	if (started) {
+		write_text("pw-open", "x\n", 0644);
+		write_text("m.conf", staged_conf, 0600);
+		kill(pid, SIGHUP);
+	}
+	bool refused = started && stderr_has("reload failed");
+	int status = stop(pid);
+	cr_assert(started, "%s", said);
+	cr_assert(refused, "%s", said);
+	staged_errors(want, sizeof(want), true);
+	cr_assert(strstr(said, want), "%s", said);
+	cr_assert(strstr(said, "\n<3>[-] reload failed"), "%s", said);
+	cr_assert_eq(status, 0, "%s", said);
+}
+
 /* Report explore14 #9: each retry of a failing account repeated its
  * warning. The second failure with the same error is "still failing" at
  * info level (failstreak.c has the hourly warning). */
