@@ -276,10 +276,19 @@ static long written_bytes(pid_t pid)
 	                 (int)pid);
 }
 
-/* The account's last sync after the poll that follows its value now. */
-static void wait_poll(const struct fixture *f)
+/* Has the daemon (pid) poll now and waits for the poll's end: the
+ * account's last sync past its value now. A daemon continued after a
+ * stop (SIGCONT) checks its connections by a poll at once (main.c,
+ * poke_all), the poll that comes every poll_interval otherwise: waiting
+ * for it took 10 s at least each time. */
+static void poll_now(const struct fixture *f, pid_t pid)
 {
 	long before = cache_count(f, "SELECT last_sync FROM accounts");
+	cr_assert_gt(before, 0);
+	/* last_sync is in seconds: the poll's must be a later one. */
+	while ((long)time(NULL) <= before)
+		usleep(50000);
+	cr_assert_eq(kill(pid, SIGCONT), 0);
 	char polled[128];
 	snprintf(polled, sizeof(polled),
 	         "SELECT count(*) FROM accounts WHERE last_sync > %ld", before);
@@ -292,7 +301,8 @@ static void wait_poll(const struct fixture *f)
 Test(daemon, a_poll_that_finds_nothing_writes_little, .timeout = 120)
 {
 	struct fixture f;
-	setup_idle(&f, "dm_quiet", "dm_quiet", "poll_interval = 10;");
+	/* The polls are the test's alone (poll_now). */
+	setup_idle(&f, "dm_quiet", "dm_quiet", "poll_interval = 3600;");
 	char names[2048] = "";
 	for (int i = 0, len = 0; i < 120; i++)
 		len += snprintf(names + len, sizeof(names) - (size_t)len,
@@ -300,9 +310,9 @@ Test(daemon, a_poll_that_finds_nothing_writes_little, .timeout = 120)
 	cr_assert_eq(sh(CTL " create dm_quiet%s", names), 0);
 	pid_t pid = start_daemon(&f);
 	wait_live(&f);
-	wait_poll(&f);
+	poll_now(&f, pid);
 	long before = written_bytes(pid);
-	wait_poll(&f);
+	poll_now(&f, pid);
 	long written = written_bytes(pid) - before;
 	cr_assert_eq(stop_daemon(pid), 0);
 	/* 120 pages of 16 KiB before: 1.9 MB */
@@ -321,12 +331,14 @@ Test(daemon, a_poll_that_finds_nothing_writes_little, .timeout = 120)
 Test(daemon, watched_mailboxes_stay_live_past_a_poll, .timeout = 120)
 {
 	struct fixture f;
-	setup_idle(&f, "dm_keep", "dm_keep*", "poll_interval = 10;");
+	/* No poll but the test's (poll_now): only NOTIFY brings the news
+	 * after it. */
+	setup_idle(&f, "dm_keep", "dm_keep*", "poll_interval = 3600;");
 	cr_assert_eq(sh(CTL " create dm_keep dm_keep/a dm_keep/b"), 0);
 	pid_t pid = start_daemon(&f);
 	const char *live = "SELECT count(*) FROM mailboxes WHERE live = 1";
 	cr_assert_eq(cache_count_until(&f, live, 3, 30), 3);
-	wait_poll(&f);
+	poll_now(&f, pid);
 	cr_assert_eq(cache_count(&f, live), 3);
 	/* NOTIFY of a mailbox not selected: slower when other tests share
 	 * the account (notify_pushes_changes_of_every_watched_mailbox) */
@@ -362,7 +374,7 @@ Test(daemon, a_poll_that_finds_a_mailbox_unchanged_clears_its_error,
      .timeout = 120)
 {
 	struct fixture f;
-	setup_idle(&f, "dm_perr", "dm_perr", "poll_interval = 10;");
+	setup_idle(&f, "dm_perr", "dm_perr", "poll_interval = 3600;");
 	cr_assert_eq(sh(CTL " create dm_perr dm_perr/p"), 0);
 	cr_assert_eq(sh(CTL " fill dm_perr/p 2 20"), 0);
 	pid_t pid = start_daemon(&f);
@@ -373,10 +385,9 @@ Test(daemon, a_poll_that_finds_a_mailbox_unchanged_clears_its_error,
 	                "WHERE name='dm_perr/p'\\\"); c.commit()\"",
 	                f.db),
 	             0);
-	long left = cache_count_until(&f,
-	                              "SELECT count(*) FROM mailboxes WHERE "
-	                              "last_error IS NOT NULL",
-	                              0, 20);
+	poll_now(&f, pid);
+	long left = cache_count(&f, "SELECT count(*) FROM mailboxes WHERE "
+	                            "last_error IS NOT NULL");
 	cr_assert_eq(stop_daemon(pid), 0);
 	cr_assert_eq(left, 0, "the error stayed");
 	teardown(&f);
