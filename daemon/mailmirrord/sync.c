@@ -595,6 +595,14 @@ static int fetch_failed(struct sync_ctx *c, const char *what, int irc,
 	return sync_fail_imap(c, what, irc != IMAP4_OK ? irc : p->failed);
 }
 
+/* Whether the last command's NO says the mailbox was deleted: no answer
+ * in part, but one about the whole mailbox (record_error). */
+static bool no_says_deleted(const struct sync_ctx *c)
+{
+	const struct imap4_error_info *e = imap4_last_error(c->h);
+	return e && sync_says_deleted(e->server_text);
+}
+
 /* Whether the last command's completion says some of its messages were
  * expunged meanwhile (RFC 5530). */
 static bool said_expunged(const struct sync_ctx *c)
@@ -713,8 +721,10 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		/* A message that came without its header in a FETCH the
 		 * server then answers NO was, as often as not, expunged as it
 		 * was fetched (Dovecot: "NO [EXPUNGEISSUED]", explore38): not
-		 * cached, it is asked for again if the next pass finds it. */
-		bool partial = irc == IMAP4_NO && !p->failed;
+		 * cached, it is asked for again if the next pass finds it.
+		 * A NO that says the mailbox was deleted refuses it whole. */
+		bool partial =
+		        irc == IMAP4_NO && !p->failed && !no_says_deleted(c);
 		/* A batch the connection lost midway (a reset, a close, a
 		 * BYE): the messages that came whole are kept, as those of a
 		 * partial answer, and the rest asked for on the next
@@ -953,6 +963,10 @@ static bool error_is_news(struct sync_ctx *c, const struct sync_box *b)
 
 static int record_error(struct sync_ctx *c, const struct sync_box *b, int rc)
 {
+	/* Refused midway in words that say the mailbox was deleted: a
+	 * DELETE under way (sync_refused.c), whose LIST tells. */
+	if (rc == SYNC_EMAILBOX && !c->quiet && c->said_deleted)
+		rc = sync_refused_midway(c, b, rc);
 	if (rc == SYNC_EMAILBOX && !c->quiet) {
 		bool news = error_is_news(c, b);
 		log_msg(news ? loglimit_level(&c->mbox_errors,
@@ -1222,6 +1236,7 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 {
 	if (b->gone)
 		return SYNC_OK; /* its row went with it */
+	c->said_deleted = false;
 	if (c->selected == b && c->qresync)
 		return sync_selected(c, b);
 
@@ -1399,6 +1414,7 @@ static int status_news(struct sync_ctx *c, const struct sync_box *b, bool *news,
 	*answered = false;
 	if (b->gone)
 		return SYNC_OK; /* its row went with it */
+	c->said_deleted = false;
 	int rc = sync_status(c, b->name, items);
 	if (tell_id(c, rc))
 		rc = sync_status(c, b->name, items);

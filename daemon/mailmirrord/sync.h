@@ -191,6 +191,11 @@ struct sync_ctx {
 	size_t nknown_done;
 	bool quiet;    /* mailbox errors are expected (sync_known) */
 	char err[512]; /* what failed, for the log */
+	/* The last failure sync_fail_imap described was a NO whose words
+	 * say the mailbox was deleted (sync_says_deleted): Dovecot 2.3's
+	 * answer, to any command, while another client's DELETE of it is
+	 * under way. Its mailbox is then listed again (sync_refused.c). */
+	bool said_deleted;
 	/* The mailbox's messages the server would not give in this pass,
 	 * for `mailmirror status` ("" for none) */
 	char partial[256];

@@ -23,6 +23,12 @@
 /* An IMAP failure: SYNC_EMAILBOX for a NO or an error-class code,
  * SYNC_ECONN when the connection is gone. */
 int sync_fail_imap(struct sync_ctx *c, const char *what, int rc);
+/* Whether a server's text (NULL: none) says a mailbox was deleted, in
+ * Dovecot 2.3's words: "Mailbox was deleted under us" (a NO, or a BYE
+ * "FETCH failed: ..."), "Selected mailbox was deleted, have to
+ * disconnect." (a BYE). No response code tells it (RFC 5530 has none
+ * for a mailbox deleted while in use). */
+bool sync_says_deleted(const char *text);
 /* Whether a command's failure irc is the connection's end (a reset, a
  * close, a BYE) rather than the server's data or the clock: what came
  * whole before it is the server's word. */
@@ -39,6 +45,11 @@ int sync_on_unsolicited(void *payload, const imap4_resp *resp);
  * filled and the code of sync_fail_imap returned. */
 int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
                  int irc);
+/* b's sync failed (rc, c->err) on a NO that said the mailbox was deleted
+ * (c->said_deleted), after it opened: b is listed again, and dropped as
+ * gone when LIST no longer names it (SYNC_OK); else rc, c->err saying
+ * the server still lists it, or a failure of the LIST (SYNC_ECONN ...). */
+int sync_refused_midway(struct sync_ctx *c, const struct sync_box *b, int rc);
 /* Drops the stored mailbox id (name, in state *st), which the server no
  * longer has: its row and messages go, its epoch is let go (a rename
  * found later announces nothing old), and a notice says so, within the

@@ -41,6 +41,14 @@
  * LIST's own drop goes by (sync_list.c reconcile_one), so it is dropped
  * the same way at once. A mailbox renamed in that race is found under
  * its new name by the next LIST and fetched again.
+ *
+ * While the DELETE is under way, Dovecot answers "NO Mailbox was deleted
+ * under us" (to EXAMINE, STATUS, and a FETCH of the mailbox open), and
+ * its LIST still names the mailbox for a moment: the harness's Dovecot
+ * answered the command after with "Mailbox doesn't exist" and a LIST
+ * without it. Such a refusal is listed again once more, DELETED_SETTLE_MS
+ * later. Listed still, it is a failure whose words say so; a server that
+ * says it at every look costs one more LIST a pass, no loop.
  */
 #include "mailmirrord/sync_internal.h"
 
@@ -50,6 +58,11 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+/* How long after "Mailbox was deleted under us" the name is listed again:
+ * the harness's Dovecot had it gone by the next command, a millisecond
+ * later; the rest is slack for a loaded server. */
+#define DELETED_SETTLE_MS 300
 
 /* What the log says of such a mailbox, before the server's words. */
 #define REFUSED "listed, but the server says it does not exist"
@@ -65,6 +78,11 @@ static bool said_no_code(const struct sync_ctx *c)
 {
 	const struct imap4_error_info *e = imap4_last_error(c->h);
 	return e && !e->server_code;
+}
+
+bool sync_says_deleted(const char *text)
+{
+	return text && strcasestr(text, "mailbox was deleted");
 }
 
 /* Asks the other of SELECT and STATUS about b: IMAP4_OK, IMAP4_NO or a
@@ -120,6 +138,34 @@ static int still_listed(struct sync_ctx *c, const struct sync_box *b)
 	return 0;
 }
 
+/* still_listed, and for a refusal that said the mailbox was deleted
+ * (deleted), once more a moment later when the first LIST named it: 1,
+ * 0, SYNC_ECONN as still_listed, or SYNC_ESTOP. */
+static int listed_after(struct sync_ctx *c, const struct sync_box *b,
+                        bool deleted)
+{
+	int listed = still_listed(c, b);
+	if (listed != 1 || !deleted)
+		return listed;
+	sync_beat(c);
+	for (int ms = 0; ms < DELETED_SETTLE_MS; ms += 50) {
+		if (sync_stopping(c))
+			return SYNC_ESTOP;
+		nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000L}, NULL);
+	}
+	return still_listed(c, b);
+}
+
+/* c->err, the first refusal (first), with the words that LIST names the
+ * mailbox still though the server said it was deleted. */
+static void still_listed_though_deleted(struct sync_ctx *c, const char *first)
+{
+	snprintf(c->err, sizeof(c->err),
+	         "%.380s (the server says the mailbox was deleted, yet still "
+	         "lists it)",
+	         first);
+}
+
 /* b, deleted on the server since the LIST: dropped, as the next LIST
  * would, and left alone for the rest of the pass. */
 static int drop_gone(struct sync_ctx *c, const struct sync_box *b)
@@ -131,6 +177,9 @@ static int drop_gone(struct sync_ctx *c, const struct sync_box *b)
 	struct sync_box *own = sync_find(c, b->name);
 	if (rc == SYNC_OK && own && own->id == b->id)
 		own->gone = true;
+	/* Nothing more is asked of it, whatever the session has open. */
+	if (c->selected == b)
+		c->selected = NULL;
 	return rc;
 }
 
@@ -180,6 +229,9 @@ int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
                  int irc)
 {
 	int rc = sync_fail_imap(c, what, irc);
+	/* Looked into here, not again by the caller (sync_refused_midway). */
+	bool deleted = c->said_deleted;
+	c->said_deleted = false;
 	/* sync_known's mailboxes come from the cache, not from a LIST: a
 	 * failure there is left to the pass after the LIST. */
 	if (irc != IMAP4_NO || c->quiet)
@@ -189,14 +241,17 @@ int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
 		return rc;
 	char first[sizeof(c->err)];
 	memcpy(first, c->err, sizeof(first));
-	int listed = still_listed(c, b);
+	int listed = listed_after(c, b, deleted);
 	if (listed == 0)
 		return drop_gone(c, b);
 	if (listed < 0)
 		return listed;
 	memcpy(c->err, first, sizeof(c->err));
-	if (!sure && !b->has_children)
+	if (!sure && !b->has_children) {
+		if (deleted)
+			still_listed_though_deleted(c, first);
 		return rc;
+	}
 	if (!sure) {
 		const char *other;
 		int orc = ask_other(c, b, what, &other);
@@ -211,4 +266,18 @@ int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
 		}
 	}
 	return drop_refused(c, b, first);
+}
+
+int sync_refused_midway(struct sync_ctx *c, const struct sync_box *b, int rc)
+{
+	c->said_deleted = false;
+	char first[sizeof(c->err)];
+	memcpy(first, c->err, sizeof(first));
+	int listed = listed_after(c, b, true);
+	if (listed == 0)
+		return drop_gone(c, b);
+	if (listed < 0)
+		return listed;
+	still_listed_though_deleted(c, first);
+	return rc;
 }

@@ -20,6 +20,8 @@ int sync_fail_imap(struct sync_ctx *c, const char *what, int rc)
 	/* The library names its command itself most of the time: once
 	 * is enough ("SELECT: SELECT: malformed FLAGS"). */
 	log_failure(c->err, sizeof(c->err), what, msg);
+	const char *said = e ? e->server_text : NULL;
+	c->said_deleted = rc == IMAP4_NO && sync_says_deleted(said);
 	if (rc == IMAP4_NO || imap4_error_class(rc) == IMAP4_CLASS_ERROR)
 		return SYNC_EMAILBOX;
 	return SYNC_ECONN;

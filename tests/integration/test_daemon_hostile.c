@@ -1467,6 +1467,126 @@ Test(hostile, a_nonexistent_name_still_listed_is_kept_empty, .timeout = 60)
 	done(&h);
 }
 
+/* Dovecot 2.3's words, to EXAMINE, STATUS or a FETCH of a mailbox another
+ * client's DELETE is under way for, while its LIST still names it for a
+ * moment (seen against the harness's Dovecot: the command after said
+ * "Mailbox doesn't exist", and LIST had it no more). */
+#define DELETED_UNDER_US "Mailbox was deleted under us"
+
+/* A --once run that lists ho_dd and ho_ddX, and finds ho_ddX refused as
+ * deleted (refusal: the script from its EXAMINE on, up to its answer).
+ * The daemon lists that name again (the first answer, listed), and once
+ * more a moment later (again): "" when it is gone. */
+static struct outcome said_deleted(struct hostile *h, const char *refusal,
+                                   const char *listed, const char *again)
+{
+	struct script sc = {0};
+	add(&sc,
+	    HELLO LIST_CMD "S: * LIST () \"/\" ho_dd\n"
+	                   "S: * LIST () \"/\" ho_ddX\nS: $TAG OK listed\n"
+	                   "%s"
+	                   "C~ $TAG LIST \"\" ho_ddX$\n"
+	                   "%sS: $TAG OK listed\n"
+	                   "C~ $TAG LIST \"\" ho_ddX$\n"
+	                   "%sS: $TAG OK listed\n"
+	                   "C~ $TAG EXAMINE ho_dd$\n"
+	                   "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	                   "S: * OK [UIDNEXT 1] ok\n"
+	                   "S: $TAG OK [READ-ONLY] examined\n" LOGOUT,
+	    refusal, listed, again);
+	start(h, "ho_dd", sc.s);
+	free(sc.s);
+	struct outcome o = run(h);
+	finish(h);
+	check_cache(h);
+	return o;
+}
+
+#define LISTED_X "S: * LIST () \"/\" ho_ddX\n"
+
+/* The mailbox, its messages and an error of ho_ddX, in the cache. */
+static long of_x(const struct hostile *h)
+{
+	return cache_count(&h->f, "SELECT (SELECT count(*) FROM mailboxes "
+	                          "WHERE name = 'ho_ddX') + (SELECT count(*) "
+	                          "FROM messages) + (SELECT count(*) FROM "
+	                          "mailboxes WHERE last_error IS NOT NULL)");
+}
+
+/* A mailbox deleted by another client as the daemon opens it: Dovecot
+ * refuses it as "deleted under us" while LIST still names it, which was a
+ * warning and failed --once (exit 1). An ordinary change: looked at again
+ * a moment later, gone, dropped with the usual notice. */
+Test(hostile, a_mailbox_deleted_under_us_is_dropped_quietly, .timeout = 60)
+{
+	struct hostile h;
+	struct outcome o = said_deleted(&h,
+	                                "C~ $TAG EXAMINE ho_ddX$\n"
+	                                "S: $TAG NO " DELETED_UNDER_US "\n",
+	                                LISTED_X, "");
+	check_ok(&h, o);
+	check_log(&h,
+	          "notice: [hostile/ho_ddX] mailbox gone from the server; "
+	          "dropped",
+	          NULL);
+	check_log_lacks(&h, "warning", NULL);
+	cr_assert_eq(of_x(&h), 0);
+	done(&h);
+}
+
+/* The same refusal of a FETCH midway (Dovecot sends it when the DELETE
+ * comes under a FETCH): not a FETCH refused in part, whose messages are
+ * asked for again, but the mailbox gone. */
+Test(hostile, a_fetch_refused_as_deleted_drops_the_mailbox, .timeout = 60)
+{
+	struct hostile h;
+	struct script refusal = {0};
+	add(&refusal, "C~ $TAG EXAMINE ho_ddX$\n"
+	              "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	              "S: * OK [UIDNEXT 3] ok\n"
+	              "S: $TAG OK [READ-ONLY] examined\n"
+	              "C~ $TAG UID SEARCH UID 1:\\*$\nS: * SEARCH 1 2\n"
+	              "S: $TAG OK searched\n");
+	add_fetch_cmd(&refusal, "1:2");
+	add_msg(&refusal, 1, 1);
+	add(&refusal, "S: $TAG NO " DELETED_UNDER_US "\n");
+	struct outcome o = said_deleted(&h, refusal.s, LISTED_X, "");
+	free(refusal.s);
+	check_ok(&h, o);
+	check_log(&h,
+	          "notice: [hostile/ho_ddX] mailbox gone from the server; "
+	          "dropped",
+	          NULL);
+	check_log_lacks(&h, "warning", NULL);
+	cr_assert_eq(of_x(&h), 0);
+	done(&h);
+}
+
+/* A server that says "deleted under us" of a mailbox it goes on listing
+ * is looked at again once, not in a loop: then a failure, in words that
+ * say what the server did. */
+Test(hostile, a_mailbox_said_deleted_and_still_listed_is_one_warning,
+     .timeout = 60)
+{
+	struct hostile h;
+	struct outcome o = said_deleted(&h,
+	                                "C~ $TAG EXAMINE ho_ddX$\n"
+	                                "S: $TAG NO " DELETED_UNDER_US "\n",
+	                                LISTED_X, LISTED_X);
+	check_failed(&h, o);
+	check_log(&h,
+	          "warning: [hostile/ho_ddX] EXAMINE: server said "
+	          "NO: " DELETED_UNDER_US
+	          " (the server says the mailbox was deleted, yet still lists "
+	          "it)",
+	          NULL);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "name = 'ho_ddX' AND last_error LIKE "
+	                               "'%yet still lists it)'"),
+	             1);
+	done(&h);
+}
+
 /* EXAMINE of box, with n messages, told without UIDVALIDITY; the
  * STATUS of box that asks for it, answered with status_items. */
 static void add_examine_without_uidvalidity(struct script *sc, const char *box,
