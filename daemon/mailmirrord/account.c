@@ -162,6 +162,8 @@ struct worker {
 	bool live;           /* the session went live */
 	int64_t live_at;     /* when it did */
 	bool idle_bye;       /* the server said BYE while we waited on it */
+	bool relogged;       /* a --once run reconnected for a BYE that
+	                        asked it to (sync_ctx.bye_relogin) */
 	int64_t calm_bye_at; /* of the last BYE taken calmly, or 0 */
 	bool renew;          /* live() ends the session for a fresh one */
 	bool renew_quietly;  /* as planned, not for a fault: info level */
@@ -981,12 +983,15 @@ static int live(struct worker *w)
 
 /* A batch too slow for the timeout was halved: --once tries again at once
  * with the smaller one, as the daemon's next connection would (log2 of
- * the batch tries at most; a try that fails otherwise ends the run). The
- * failure is then no error of the run's. */
+ * the batch tries at most; a try that fails otherwise ends the run). So
+ * it does, once a run, after a BYE that says a mailbox was deleted or
+ * asks for a new login (sync_ctx.bye_relogin): Dovecot ends a session
+ * whose mailbox another client deletes under a FETCH, and the next
+ * session's LIST drops it. The failure is then no error of the run's. */
 static bool once_tries_again(const struct worker *w, int rc)
 {
-	return rc == SYNC_ECONN && w->sync.batch_shrunk &&
-	       !atomic_load(&w->a->stop);
+	return rc == SYNC_ECONN && !atomic_load(&w->a->stop) &&
+	       (w->sync.batch_shrunk || (w->sync.bye_relogin && !w->relogged));
 }
 
 /* A --once run leaves the account as it ended, for `mailmirror status`:
@@ -1174,6 +1179,7 @@ static int session(struct worker *w)
 	promise(a, 30000 + (int)c->timeout * 1000);
 	w->attempt_at = mono_ms();
 	w->sync.stored = 0;
+	w->sync.bye_relogin = false;
 	/* This attempt reads the configuration as it is now. */
 	atomic_store(&a->reloaded, false);
 	int opened = open_in_turn(
@@ -1320,10 +1326,13 @@ static void *run(void *arg)
 		if (rc == SYNC_ECONN && atomic_load(&a->stop))
 			rc = SYNC_ESTOP;
 		bool again = a->once && once_tries_again(&w, rc);
+		bool relogin = again && !w.sync.batch_shrunk;
 		w.sync.batch_shrunk = false;
 		if (again) {
-			log_warning(c->name, NULL, "%s; trying again",
-			            w.sync.err);
+			/* What the server asked for is no warning. */
+			log_msg(relogin ? LOG_LEVEL_NOTICE : LOG_LEVEL_WARNING,
+			        c->name, NULL, "%s; trying again", w.sync.err);
+			w.relogged = w.relogged || relogin;
 			continue;
 		}
 		if (a->once) {
@@ -1350,9 +1359,13 @@ static void *run(void *arg)
 		 * live, stores nothing and keeps backing off. */
 		if (w.sync.stored)
 			w.failures = 0;
-		bool calm_bye = rc == SYNC_ECONN && w.idle_bye && w.live &&
-		                (!w.calm_bye_at ||
-		                 mono_ms() - w.calm_bye_at >= BYE_CALM_MS);
+		/* A BYE that asked for a new login (a mailbox deleted under
+		 * a FETCH) is as calm in a sync as in IDLE. */
+		bool calm_bye =
+		        rc == SYNC_ECONN &&
+		        ((w.idle_bye && w.live) || w.sync.bye_relogin) &&
+		        (!w.calm_bye_at ||
+		         mono_ms() - w.calm_bye_at >= BYE_CALM_MS);
 		w.idle_bye = w.live = false;
 		if (rc == SYNC_ECONN && w.renew) {
 			log_msg(w.renew_quietly ? LOG_LEVEL_INFO

@@ -196,6 +196,13 @@ struct sync_ctx {
 	 * answer, to any command, while another client's DELETE of it is
 	 * under way. Its mailbox is then listed again (sync_refused.c). */
 	bool said_deleted;
+	/* The server ended this connection with a BYE that says a mailbox
+	 * was deleted or asks for a new login (sync_bye_asks_relogin): a
+	 * new session, whose LIST no longer has the mailbox, is the way
+	 * on, and no failure (the caller reconnects at once, --once too).
+	 * Set by sync_fail_imap; the caller clears it before it
+	 * connects. */
+	bool bye_relogin;
 	/* The mailbox's messages the server would not give in this pass,
 	 * for `mailmirror status` ("" for none) */
 	char partial[256];

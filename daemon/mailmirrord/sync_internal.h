@@ -29,6 +29,10 @@ int sync_fail_imap(struct sync_ctx *c, const char *what, int rc);
  * disconnect." (a BYE). No response code tells it (RFC 5530 has none
  * for a mailbox deleted while in use). */
 bool sync_says_deleted(const char *text);
+/* Whether the text of a BYE says a mailbox was deleted, or asks for a
+ * new login (Dovecot once a session's selected mailbox went: "IMAP
+ * session state is inconsistent, please relogin."). */
+bool sync_bye_asks_relogin(const char *text);
 /* Whether a command's failure irc is the connection's end (a reset, a
  * close, a BYE) rather than the server's data or the clock: what came
  * whole before it is the server's word. */

@@ -85,6 +85,11 @@ bool sync_says_deleted(const char *text)
 	return text && strcasestr(text, "mailbox was deleted");
 }
 
+bool sync_bye_asks_relogin(const char *text)
+{
+	return sync_says_deleted(text) || (text && strcasestr(text, "relogin"));
+}
+
 /* Asks the other of SELECT and STATUS about b: IMAP4_OK, IMAP4_NO or a
  * failure. */
 static int ask_other(struct sync_ctx *c, const struct sync_box *b,

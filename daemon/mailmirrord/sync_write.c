@@ -22,6 +22,8 @@ int sync_fail_imap(struct sync_ctx *c, const char *what, int rc)
 	log_failure(c->err, sizeof(c->err), what, msg);
 	const char *said = e ? e->server_text : NULL;
 	c->said_deleted = rc == IMAP4_NO && sync_says_deleted(said);
+	if (rc == IMAP4_EBYE && sync_bye_asks_relogin(said))
+		c->bye_relogin = true;
 	if (rc == IMAP4_NO || imap4_error_class(rc) == IMAP4_CLASS_ERROR)
 		return SYNC_EMAILBOX;
 	return SYNC_ECONN;

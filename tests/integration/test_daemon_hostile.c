@@ -3255,6 +3255,88 @@ Test(hostile, bye_mid_sync, .timeout = 60)
 	batch_cut(&h, o, "maintenance", 1);
 }
 
+/* The first session of ho_dd and ho_ddX (two messages) up to ho_ddX's
+ * UID SEARCH; the server's answer to it follows. */
+static void add_until_search(struct script *sc)
+{
+	add(sc, HELLO LIST_CMD "S: * LIST () \"/\" ho_dd\n"
+	                       "S: * LIST () \"/\" ho_ddX\nS: $TAG OK listed\n"
+	                       "C~ $TAG EXAMINE ho_ddX$\n"
+	                       "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	                       "S: * OK [UIDNEXT 3] ok\n"
+	                       "S: $TAG OK [READ-ONLY] examined\n"
+	                       "C~ $TAG UID SEARCH UID 1:\\*$\n");
+}
+
+/* Dovecot 2.3 ends the session when another client deletes the mailbox
+ * a FETCH of its bodies reads (the harness's Dovecot, a 60 MB mailbox
+ * deleted under a FETCH: message 22 without its body, then this BYE).
+ * --once failed (exit 1). Now it connects again, once, as the live daemon
+ * would: the mailbox is gone from that session's LIST, and dropped. */
+Test(hostile, a_bye_for_a_mailbox_deleted_under_a_fetch_connects_again,
+     .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_until_search(&sc);
+	add(&sc, "S: * SEARCH 1 2\nS: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "1:2");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: * 2 FETCH (UID 2 FLAGS (\\\\Recent))\n"
+	         "S: * BYE FETCH failed: " DELETED_UNDER_US "\n"
+	         "CLOSE\n"
+	         "ACCEPT\n" HELLO
+	         /* sync_known: the cache holds message 1 of ho_ddX */
+	         "C~ $TAG EXAMINE ho_ddX$\n"
+	         "S: $TAG NO Mailbox doesn't exist: ho_ddX\n" LIST_CMD
+	         "S: * LIST () \"/\" ho_dd\nS: $TAG OK listed\n"
+	         "C~ $TAG STATUS ho_ddX \\(UIDVALIDITY\\)$\n"
+	         "S: $TAG NO Mailbox doesn't exist: ho_ddX\n"
+	         "C~ $TAG EXAMINE ho_dd$\n"
+	         "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 1] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n" LOGOUT);
+	start(&h, "ho_dd", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_log(&h, DELETED_UNDER_US "; trying again",
+	          "notice: [hostile/ho_ddX] mailbox gone from the server; "
+	          "dropped",
+	          NULL);
+	check_log_lacks(&h, "warning", "error", NULL);
+	check_cache(&h);
+	cr_assert_eq(of_x(&h), 0);
+	done(&h);
+}
+
+/* The BYE Dovecot sends to the next command of a session whose mailbox
+ * was deleted asks for a new login; a server that says it at every
+ * session has one more, not a loop: the run fails after the second. */
+Test(hostile, a_bye_asking_for_a_new_login_connects_again_once, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	for (int i = 0; i < 2; i++) {
+		if (i)
+			add(&sc, "ACCEPT\n");
+		add_until_search(&sc);
+		add(&sc, "S: * BYE IMAP session state is inconsistent, please "
+		         "relogin.\n"
+		         "CLOSE\n");
+	}
+	start(&h, "ho_dd", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "please relogin.; trying again", NULL);
+	cr_assert_eq(sh_number("grep -c 'connecting to' %s/log", h.f.dir), 2);
+	check_cache(&h);
+	done(&h);
+}
+
 /* ------------------------------------------------------------- live */
 
 Test(hostile, live_daemon_retries_and_spares_other_accounts, .timeout = 90)
@@ -3582,6 +3664,58 @@ Test(hostile, a_bye_at_every_session_backs_off, .timeout = 90)
 	cr_assert(again && !strstr(again + 1, "mirroring again after"),
 	          "the recovery is told once: %s", log);
 	free(log);
+	done(&h);
+}
+
+/* The live daemon, its first sync cut by a BYE for a mailbox deleted
+ * under it: it backed off with a warning, as for a failure. Now a notice,
+ * a reconnect after a second, as for such a BYE in IDLE, and the new
+ * session's LIST drops the mailbox. */
+Test(hostile, a_bye_for_a_deleted_mailbox_is_a_notice_when_live, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	const char *hello =
+	        "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
+	        "C~ $TAG LOGIN \n"
+	        "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n";
+	add(&sc,
+	    "%s" LIST_CMD "S: * LIST () \"/\" ho_dd\n"
+	    "S: * LIST () \"/\" ho_ddX\nS: $TAG OK listed\n"
+	    "C~ $TAG EXAMINE ho_ddX$\n"
+	    "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 3] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	    "S: * BYE FETCH failed: " DELETED_UNDER_US "\n"
+	    "CLOSE\n"
+	    "ACCEPT\n"
+	    "%s" LIST_CMD "S: * LIST () \"/\" ho_dd\nS: $TAG OK listed\n"
+	    "C~ $TAG EXAMINE ho_dd$\n"
+	    "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 1] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG IDLE$\n"
+	    "S: + idling\n"
+	    "TIMEOUT 30000\n"
+	    "C: DONE\n"
+	    "S: $TAG OK idle done\n" LOGOUT,
+	    hello, hello);
+	start(&h, "ho_dd", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	int live = log_says_times(&h, "watching with IDLE", 1);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	cr_assert_eq(live, 1, "the second session did not go live");
+	check_log(&h,
+	          "notice: [hostile] UID SEARCH: server said BYE: FETCH "
+	          "failed: " DELETED_UNDER_US "; reconnecting",
+	          "notice: [hostile/ho_ddX] mailbox gone from the server; "
+	          "dropped",
+	          NULL);
+	check_log_lacks(&h, "warning", NULL);
+	check_cache(&h);
+	cr_assert_eq(of_x(&h), 0);
 	done(&h);
 }
 
