@@ -1207,11 +1207,9 @@ bool conf_password_exposed(const struct conf *c, const struct conf_account *a,
 	if (a->secret_kind != CONF_SECRET_PASSWORD || stat(*file, &st) < 0)
 		return false;
 	*mode = (unsigned)(st.st_mode & 07777);
-	/* root:mailmirror 0640, as the service's unit advises: its group
-	 * is the daemon's, read by no one else. */
-	return (st.st_mode & S_IROTH) ||
-	       ((st.st_mode & S_IRGRP) &&
-	        !trust_group_only(st.st_gid, st.st_uid, geteuid()));
+	/* root:mailmirror 0640, as the service's unit advises, exposes
+	 * nothing: the rule a password_file's mode follows (secret.c). */
+	return trust_others_may_read(&st);
 }
 
 const struct conf_account *conf_account_find(const struct conf *c,

@@ -18,8 +18,7 @@ static bool ours(uid_t uid)
 	return uid == 0 || uid == geteuid();
 }
 
-/* "uid 1000 (alice)", or the number alone for a uid without a name. */
-static void name_uid(char *out, size_t outlen, uid_t uid)
+void trust_name_uid(char *out, size_t outlen, uid_t uid)
 {
 	struct passwd pw, *found = NULL;
 	char buf[1024];
@@ -39,8 +38,8 @@ static int foreign_owner(char *why, size_t whylen, const char *what,
 {
 	char them[300], us[300], could[400];
 
-	name_uid(them, sizeof(them), owner);
-	name_uid(us, sizeof(us), geteuid());
+	trust_name_uid(them, sizeof(them), owner);
+	trust_name_uid(us, sizeof(us), geteuid());
 	if (cache)
 		snprintf(could, sizeof(could),
 		         "could put a file of theirs in the cache's place");
@@ -96,6 +95,13 @@ bool trust_others_may_write(const struct stat *st)
 	return (st->st_mode & S_IWOTH) ||
 	       ((st->st_mode & S_IWGRP) &&
 	        !trust_group_only(st->st_gid, st->st_uid, st->st_uid));
+}
+
+bool trust_others_may_read(const struct stat *st)
+{
+	return (st->st_mode & S_IROTH) ||
+	       ((st->st_mode & S_IRGRP) &&
+	        !trust_group_only(st->st_gid, st->st_uid, geteuid()));
 }
 
 /* real, a resolved absolute folder, and each folder above it up to "/":
@@ -170,8 +176,8 @@ static int foreign_cache(char *why, size_t whylen, const char *path,
 	struct passwd pw, *found = NULL;
 	char them[300], us[300], buf[1024], login[64];
 
-	name_uid(them, sizeof(them), owner);
-	name_uid(us, sizeof(us), geteuid());
+	trust_name_uid(them, sizeof(them), owner);
+	trust_name_uid(us, sizeof(us), geteuid());
 	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found)
 		snprintf(login, sizeof(login), "%s", found->pw_name);
 	else

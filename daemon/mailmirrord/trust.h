@@ -41,6 +41,17 @@ bool trust_group_only(gid_t gid, uid_t a, uid_t b);
  * sshd's StrictModes refuses both, for the same reason. */
 bool trust_others_may_write(const struct stat *st);
 
+/* Whether others than its owner and the daemon's effective user may read
+ * the file st describes: anyone (S_IROTH), or the users of its group
+ * unless trust_group_only() finds them those two alone. The service's
+ * root:mailmirror 0640 is private: the daemon, run as mailmirror, reads it
+ * through a group no one else is in. */
+bool trust_others_may_read(const struct stat *st);
+
+/* "uid 1000 (alice)", or "uid 1000" for a uid without a name; cut to
+ * outlen. */
+void trust_name_uid(char *out, size_t outlen, uid_t uid);
+
 /* 0 when the cache at path (absolute; it, its -wal and its -shm need not
  * exist yet) is the daemon's alone: each of the three files there is a
  * regular file of the effective user (the cache file's type aside, which
