@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -89,19 +90,77 @@ int secret_from_string(struct secret *out, const char *account,
 	            errsz);
 }
 
+/* "staff", or the number of a group without a name. */
+static void name_gid(char *out, size_t outlen, gid_t gid)
+{
+	struct group gr, *found = NULL;
+	char buf[4096];
+
+	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &found) == 0 && found)
+		snprintf(out, outlen, "%s", found->gr_name);
+	else
+		snprintf(out, outlen, "%u", (unsigned)gid);
+}
+
+/* Others may read the file st describes (trust_others_may_read()): says
+ * who, and what makes it private while the daemon can still read it.
+ * chmod 600 is that only when the daemon's user owns it; a service's file
+ * of root's is read through the service's group (root:mailmirror 0640). */
+static int exposed(const struct stat *st, const char *path, char *err,
+                   size_t errsz)
+{
+	unsigned mode = (unsigned)(st->st_mode & 07777);
+	bool own = st->st_uid == geteuid();
+
+	if (st->st_mode & S_IROTH)
+		return fail(err, errsz, NULL,
+		            "password_file %s is readable by anyone (mode "
+		            "%04o); chmod %s %s",
+		            path, mode, own ? "600" : "o-r", path);
+
+	char group[256], owner[300], us[300], fix[PATH_MAX + 400];
+	name_gid(group, sizeof(group), st->st_gid);
+	trust_name_uid(owner, sizeof(owner), st->st_uid);
+	trust_name_uid(us, sizeof(us), geteuid());
+	if (own) {
+		snprintf(fix, sizeof(fix), "chmod 600 %s", path);
+	} else if (trust_group_only(getegid(), st->st_uid, geteuid())) {
+		char ours[256];
+		name_gid(ours, sizeof(ours), getegid());
+		snprintf(fix, sizeof(fix), "chgrp %s %s", ours, path);
+	} else {
+		snprintf(fix, sizeof(fix),
+		         "give it a group no one but %s is in, or chown it to "
+		         "that user and chmod 600 %s",
+		         us, path);
+	}
+	/* "Others" may be no user at all: a group without users is where
+	 * setgid programs run (trust_group_only()). */
+	if (own)
+		return fail(err, errsz, NULL,
+		            "password_file %s is readable by its group %s "
+		            "(mode %04o), which is open to others than %s, its "
+		            "owner, who runs mailmirrord; %s",
+		            path, group, mode, us, fix);
+	return fail(err, errsz, NULL,
+	            "password_file %s is readable by its group %s (mode %04o), "
+	            "which is open to others than %s, its owner, and %s, who "
+	            "runs mailmirrord; %s",
+	            path, group, mode, owner, us, fix);
+}
+
 /* The checks shared by the loader (on the path) and the reader (on the
- * opened file, so that a file replaced in between is still checked). */
+ * opened file, so that a file replaced in between is still checked): both
+ * judge the group by the same rule, so a file --check-config takes is
+ * read at login. */
 static int check_stat(const struct stat *st, const char *path, char *err,
                       size_t errsz)
 {
 	if (!S_ISREG(st->st_mode))
 		return fail(err, errsz, NULL,
 		            "password_file %s is not a regular file", path);
-	if (st->st_mode & (S_IRGRP | S_IROTH))
-		return fail(
-		        err, errsz, NULL,
-		        "password_file %s is readable by others (chmod 600)",
-		        path);
+	if (trust_others_may_read(st))
+		return exposed(st, path, err, errsz);
 	/* Whoever may write it may put their own password there, and read
 	 * the mail it opens. */
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
@@ -143,7 +202,7 @@ int secret_from_file(struct secret *out, const char *account, const char *path,
 	size_t len = 0;
 	struct stat st;
 	int fd, rc = -1;
-	char why[512];
+	char why[2 * PATH_MAX + 1024];
 
 	*out = (struct secret){0};
 	/* O_NONBLOCK: a FIFO put in the file's place must not hang us

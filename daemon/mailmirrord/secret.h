@@ -70,10 +70,14 @@ int secret_from_string(struct secret *out, const char *account,
                        const char *password, char *err, size_t errsz);
 
 /* Whether path may hold a secret: it exists, is a regular file (symbolic
- * links are followed, a FIFO or device is refused) and neither group nor
- * others may read it. 0, or -1 with err set ("password_file /x is
- * readable by others (chmod 600)"). The configuration loader calls it so
- * that a bad file is found before the daemon starts. */
+ * links are followed, a FIFO or device is refused), no one but its owner
+ * and the daemon's user may read it (trust_others_may_read(): a group
+ * those two alone are in may, as in root:mailmirror 0640), neither group
+ * nor others may write it, it is safe as trust_check() says, and the
+ * daemon may read it. 0, or -1 with err set, saying who may read it and
+ * what to do ("password_file /x is readable by anyone (mode 0644); chmod
+ * 600 /x"). The configuration loader calls it so that a bad file is found
+ * before the daemon starts. */
 int secret_check_file(const char *path, char *err, size_t errsz);
 
 /* Reads path (checked as secret_check_file does, on the opened file so a

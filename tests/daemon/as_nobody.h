@@ -12,15 +12,21 @@
 
 #define NOBODY_ID 65534
 
-/* Takes nobody's effective IDs when running as root; dir (the test's own
- * folder) is opened for it to search, never to write. */
-static inline void become_nobody(const char *dir)
+/* Takes the effective IDs uid and gid when running as root; dir (the
+ * test's own folder) is opened for that user to search, never to write. */
+static inline void become_user(const char *dir, uid_t uid, gid_t gid)
 {
 	if (geteuid() != 0)
 		return;
 	cr_assert(chmod(dir, 0711) == 0);
-	cr_assert(setegid(NOBODY_ID) == 0);
-	cr_assert(seteuid(NOBODY_ID) == 0);
+	cr_assert(setegid(gid) == 0);
+	cr_assert(seteuid(uid) == 0);
+}
+
+/* become_user() as nobody. */
+static inline void become_nobody(const char *dir)
+{
+	become_user(dir, NOBODY_ID, NOBODY_ID);
 }
 
 /* Gives root back its effective IDs; a no-op when the test never had them

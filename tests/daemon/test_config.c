@@ -575,8 +575,8 @@ Test(config, password_file_readable_by_others)
 	write_file("pw644", "x\n", 0644);
 	snprintf(want, sizeof(want),
 	         "mailmirror.conf:6: account \"work\": password_file %s/pw644 "
-	         "is readable by others (chmod 600)",
-	         dir);
+	         "is readable by anyone (mode 0644); chmod 600 %s/pw644",
+	         dir, dir);
 	expect_error(ACCOUNT("    password_file = \"pw644\";\n"), want);
 	cr_assert(mkdir("adir", 0700) == 0);
 	snprintf(want, sizeof(want),
@@ -988,12 +988,13 @@ static void expect_errors(const char *text, const char *const *want,
  * the order of the file, and the truncated integer is not judged twice. */
 Test(config, every_error_in_one_run)
 {
-	char pw_open[sizeof(dir) + 128];
+	char pw_open[2 * sizeof(dir) + 128];
 	write_file("pw-open", "x\n", 0644);
 	snprintf(pw_open, sizeof(pw_open),
 	         "mailmirror.conf:8: account \"work\": password_file "
-	         "%s/pw-open is readable by others (chmod 600)",
-	         dir);
+	         "%s/pw-open is readable by anyone (mode 0644); chmod 600 "
+	         "%s/pw-open",
+	         dir, dir);
 	const char *const want[] = {
 	        "mailmirror.conf:1: poll_interval must be an integer between "
 	        "10 and 86400",

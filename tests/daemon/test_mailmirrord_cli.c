@@ -749,7 +749,7 @@ static void staged_errors(char *out, size_t len, bool pri)
 	         "%sm.conf:7: account \"work\": unknown key \"pasword\" (did "
 	         "you mean \"password\"?)\n"
 	         "%sm.conf:8: account \"work\": password_file %s/pw-open is "
-	         "readable by others (chmod 600)\n"
+	         "readable by anyone (mode 0644); chmod 600 %s/pw-open\n"
 	         "%sm.conf:9: account \"work\": ca_file /nonexistent/ca.pem: "
 	         "No such file or directory\n"
 	         "%sm.conf:14: account \"home\": tunnel replaces host and "
@@ -758,7 +758,7 @@ static void staged_errors(char *out, size_t len, bool pri)
 	         "tunnel: the tunnel's command must secure the connection (ssh "
 	         "does); remove tls or set it to \"none\"\n"
 	         "%sm.conf:16: integer 99999999999 is out of range\n",
-	         p, p, p, dir, p, p, p, p);
+	         p, p, p, dir, dir, p, p, p, p);
 }
 
 /* Every error the check can find, in one run, in the order of the file,

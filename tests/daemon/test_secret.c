@@ -1,4 +1,5 @@
 /* test_secret.c - password files and commands. */
+#include "as_nobody.h"
 #include "mailmirrord/config.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/redact.h"
@@ -7,6 +8,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,8 @@ static void setup(void)
 static void teardown(void)
 {
 	char cmd[128];
+
+	become_self();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
@@ -94,14 +99,23 @@ Test(secret, file_refused)
 	struct secret s = {0};
 	char big[SECRET_FILE_MAX + 2];
 
+	/* Its group's users may read it: nogroup is nobody's (a group the
+	 * daemon's user alone is in may: see below). */
+	cr_assert_eq(geteuid(), 0, "this test gives files away: run as root");
 	write_file("pw", "x\n", 2, 0640);
+	cr_assert_eq(chown("pw", 0, NOBODY_ID), 0);
 	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "password_file pw is readable "
-	                      "by others (chmod 600)");
+	cr_assert_str_eq(err, "password_file pw is readable by its group "
+	                      "nogroup (mode 0640), which is open to others "
+	                      "than uid 0 (root), its owner, who runs "
+	                      "mailmirrord; chmod 600 pw");
 	cr_assert_null(s.data);
+	cr_assert_eq(chown("pw", 0, 0), 0);
 
 	write_file("pw", "x\n", 2, 0604);
 	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file pw is readable by anyone (mode "
+	                      "0604); chmod 600 pw");
 
 	/* explore33: whoever may write it may put their own password in */
 	write_file("pw", "x\n", 2, 0620);
@@ -170,6 +184,107 @@ Test(secret, a_file_the_daemon_cannot_read_is_the_configurations_error)
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	          "status %d (2: no setuid; 1: not refused)", st);
 	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), 0, "%s", err);
+}
+
+/* The service's accounts, made once and kept, as the harness keeps its
+ * mail user: SVC_USER with a group of its own, and SHARED_GROUP, which
+ * lists SVC_USER and nobody (an admin's "usermod -aG mailmirror alice").
+ * The harness's lock serialises the tools' edits of /etc/passwd. */
+#define SVC_USER     "mm-pwfile-svc"
+#define SHARED_GROUP "mm-pwfile-shared"
+
+static void make_service_accounts(void)
+{
+	const char *sh =
+	        "set -e; mkdir -p /run/lock; "
+	        "exec 9>/run/lock/mailmirror-useradd.lock; flock 9; "
+	        "getent passwd " SVC_USER " >/dev/null || "
+	        "useradd --system --user-group --no-create-home --home-dir "
+	        "/nonexistent --shell /usr/sbin/nologin --comment "
+	        "'mailmirror test service' " SVC_USER "; "
+	        "getent group " SHARED_GROUP " >/dev/null || "
+	        "groupadd --system " SHARED_GROUP "; "
+	        "[ \"$(getent group " SHARED_GROUP " | cut -d: -f4)\" = "
+	        "" SVC_USER ",nobody ] || "
+	        "gpasswd -M " SVC_USER ",nobody " SHARED_GROUP " >/dev/null";
+	int rc = system(sh);
+	cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+	          "cannot make user " SVC_USER " and group " SHARED_GROUP
+	          " (status %d)",
+	          rc);
+}
+
+/* As the service's unit runs it (User=mailmirror) on a secret root keeps:
+ * "install -o root -g mailmirror -m 0640". A password_file had to be
+ * 0600, which the service cannot read: a group no one but the file's
+ * owner and the daemon's user is in now lets the daemon read it, as it
+ * does for the configuration (trust_group_only()), at the check and at
+ * login alike. One that holds another user still exposes the secret. */
+Test(secret, a_group_the_service_alone_is_in_may_read_it)
+{
+	struct secret s = {0};
+	char want[1024];
+
+	cr_assert_eq(geteuid(), 0, "this test gives files away: run as root");
+	make_service_accounts();
+	struct passwd *pw = getpwnam(SVC_USER);
+	cr_assert_not_null(pw);
+	uid_t svc = pw->pw_uid;
+	gid_t svc_group = pw->pw_gid;
+	struct group *gr = getgrnam(SHARED_GROUP);
+	cr_assert_not_null(gr);
+	gid_t shared = gr->gr_gid;
+	/* The groups systemd gives User=: SHARED_GROUP among them, so that
+	 * the refusal below is the rule's, not a read the kernel denied.
+	 * Kept by root's part of the test too, which runs in a process of
+	 * its own. */
+	cr_assert_eq(initgroups(SVC_USER, svc_group), 0);
+
+	write_file("pw", "hunter2\n", 8, 0640);
+	cr_assert_eq(chown("pw", 0, svc_group), 0);
+	become_user(dir, svc, svc_group);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_str_eq(s.data, "hunter2");
+	secret_clear(&s);
+	become_self();
+
+	/* The service may read it through that group too, but so may
+	 * nobody: the message names the group, and the way out. */
+	cr_assert_eq(chown("pw", 0, shared), 0);
+	become_user(dir, svc, svc_group);
+	snprintf(want, sizeof(want),
+	         "password_file pw is readable by its group " SHARED_GROUP
+	         " (mode 0640), which is open to others than uid 0 (root), "
+	         "its owner, and uid %u (" SVC_USER "), who runs mailmirrord; "
+	         "chgrp " SVC_USER " pw",
+	         (unsigned)svc);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, want);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, want);
+	cr_assert_null(s.data);
+	become_self();
+
+	/* Whose primary group it is counts as well: nogroup is nobody's. */
+	cr_assert_eq(chown("pw", 0, NOBODY_ID), 0);
+	become_user(dir, svc, svc_group);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "readable by its group nogroup (mode 0640)"),
+	          "%s", err);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	become_self();
+
+	/* Anyone: never, whatever the group. */
+	cr_assert_eq(chown("pw", 0, svc_group), 0);
+	cr_assert_eq(chmod("pw", 0644), 0);
+	become_user(dir, svc, svc_group);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file pw is readable by anyone (mode "
+	                      "0644); chmod o-r pw");
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	become_self();
 }
 
 Test(secret, command_first_line)
