@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *build_dir(void)
@@ -168,14 +170,88 @@ void assert_converged(const struct fixture *f, double wait_s)
 	}
 }
 
+/* The cache, opened as a reader (a local tool) would: read-write so that
+ * a WAL without its -shm can be read, never created. NULL, said on
+ * stderr unless quiet, when it cannot be opened. */
+static sqlite3 *cache_open(const struct fixture *f, bool quiet)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		if (!quiet)
+			fprintf(stderr, "%s: %s\n", f->db,
+			        db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	/* The daemon's writer holds the lock for a commit's while. */
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* The first column of sql's first row as a number (a text's leading
+ * digits), or -1: no row, NULL, or an error, said unless quiet. */
+static long cache_query(const struct fixture *f, const char *sql, bool quiet)
+{
+	sqlite3 *db = cache_open(f, quiet);
+	if (!db)
+		return -1;
+	sqlite3_stmt *st = NULL;
+	long n = -1;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *text = sqlite3_column_text(st, 0);
+		if (text && sscanf((const char *)text, "%ld", &n) != 1)
+			n = -1;
+	} else if (rc != SQLITE_DONE && !quiet) {
+		fprintf(stderr, "%s: %s: %s\n", f->db, sql, sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Runs sql (statements with no result) in one transaction; SQLite's
+ * status. */
+static int cache_exec(const struct fixture *f, const char *sql)
+{
+	sqlite3 *db = cache_open(f, false);
+	if (!db)
+		return SQLITE_CANTOPEN;
+	char *err = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "%s: %s\n", f->db, err ? err : "?");
+	sqlite3_free(err);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* How long wait_live waits; see cache_count_until for the slack. */
+#define WAIT_LIVE_S      30.0
+#define CACHE_WAIT_SLACK 2.0
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void assert_integrity(const struct fixture *f)
 {
-	cr_assert_eq(
-	        sh("python3 -c \"import sqlite3,sys; c=sqlite3.connect('%s');"
-	           " r=c.execute('PRAGMA integrity_check').fetchone()[0];"
-	           " sys.exit(r!='ok')\"",
-	           f->db),
-	        0, "PRAGMA integrity_check failed");
+	sqlite3 *db = cache_open(f, false);
+	cr_assert_not_null(db, "the cache cannot be opened");
+	sqlite3_stmt *st = NULL;
+	bool ok = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st,
+	                             NULL) == SQLITE_OK &&
+	          sqlite3_step(st) == SQLITE_ROW &&
+	          strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	cr_assert(ok, "PRAGMA integrity_check failed");
 }
 
 pid_t start_daemon(const struct fixture *f)
@@ -227,16 +303,10 @@ int stop_daemon(pid_t pid)
  * done). */
 void wait_live(const struct fixture *f)
 {
-	for (int i = 0; i < 200; i++) {
-		if (sh("python3 -c \"import sqlite3,sys;"
-		       " c=sqlite3.connect('file:%s?mode=ro', uri=True);"
-		       " sys.exit(0 if c.execute('SELECT count(*) FROM "
-		       "mailboxes"
-		       " WHERE live=1').fetchone()[0] else 1)\" 2>/dev/null",
-		       f->db) == 0)
-			return;
-		usleep(50000);
-	}
+	if (cache_count_until(f,
+	                      "SELECT count(*) > 0 FROM mailboxes WHERE live",
+	                      1, WAIT_LIVE_S) == 1)
+		return;
 	sh("cat %s/log >&2", f->dir);
 	cr_assert_fail("the daemon never went live");
 }
@@ -252,60 +322,77 @@ void wait_watching(const struct fixture *f)
 	cr_assert_fail("the daemon never began to watch");
 }
 
-/* The number a query on the cache gives, or -1; quiet leaves Python's
- * complaint out of the test's output. */
-static long query_count(const struct fixture *f, const char *sql, bool quiet)
-{
-	return sh_number("python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
-	                 " print(c.execute(\\\"%s\\\").fetchone()[0])\"%s",
-	                 f->db, sql, quiet ? " 2>/dev/null" : "");
-}
-
 long cache_count(const struct fixture *f, const char *sql)
 {
-	return query_count(f, sql, false);
+	return cache_query(f, sql, false);
 }
 
 void cache_lose(const struct fixture *f, const char *mailbox, unsigned lo,
                 unsigned hi)
 {
-	cr_assert_eq(
-	        sh("python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
-	           " b=c.execute('SELECT id FROM mailboxes WHERE name=?',"
-	           " ('%s',)).fetchone()[0];"
-	           " c.execute('DELETE FROM messages WHERE mailbox_id=? AND"
-	           " uid BETWEEN ? AND ?', (b, %u, %u));"
-	           " c.execute('UPDATE mailboxes SET exists_count=(SELECT"
-	           " count(*) FROM messages WHERE mailbox_id=?1),"
-	           " unseen_count=(SELECT count(*) FROM messages WHERE"
-	           " mailbox_id=?1 AND seen=0) WHERE id=?1', (b,));"
-	           " c.commit()\"",
-	           f->db, mailbox, lo, hi),
-	        0);
+	char *sql = sqlite3_mprintf(
+	        "BEGIN;"
+	        "CREATE TEMP TABLE lost_box AS SELECT id FROM mailboxes"
+	        " WHERE name = %Q;"
+	        "DELETE FROM messages WHERE mailbox_id = (SELECT id FROM"
+	        " lost_box) AND uid BETWEEN %u AND %u;"
+	        "UPDATE mailboxes SET exists_count = (SELECT count(*) FROM"
+	        " messages WHERE mailbox_id = mailboxes.id), unseen_count ="
+	        " (SELECT count(*) FROM messages WHERE mailbox_id ="
+	        " mailboxes.id AND seen = 0) WHERE id = (SELECT id FROM"
+	        " lost_box);"
+	        "COMMIT;",
+	        mailbox, lo, hi);
+	cr_assert_not_null(sql);
+	char *box = sqlite3_mprintf("SELECT count(*) FROM mailboxes"
+	                            " WHERE name = %Q",
+	                            mailbox);
+	cr_assert_not_null(box);
+	long n = cache_query(f, box, false);
+	sqlite3_free(box);
+	cr_assert_eq(n, 1, "no mailbox %s in the cache", mailbox);
+	cr_assert_eq(cache_exec(f, sql), SQLITE_OK);
+	sqlite3_free(sql);
 }
 
 void cache_same_server(const struct fixture *f, const char *account,
                        unsigned port)
 {
-	cr_assert_eq(sh("python3 -c \"import sqlite3; c=sqlite3.connect('%s');"
-	                " c.execute('UPDATE accounts SET port=? WHERE name=?',"
-	                " (%u, '%s')); c.commit()\"",
-	                f->db, port, account),
-	             0);
+	char *sql = sqlite3_mprintf(
+	        "UPDATE accounts SET port = %u WHERE name = %Q", port, account);
+	cr_assert_not_null(sql);
+	cr_assert_eq(cache_exec(f, sql), SQLITE_OK);
+	sqlite3_free(sql);
 }
 
-/* cache_count until it gives want, for at most wait_s seconds. */
+/* cache_count until it gives want, for at most CACHE_WAIT_SLACK times
+ * wait_s: the waits were written when each read started a Python, which
+ * made them last two to seven times as long, and a loaded 2-core machine
+ * (CI, sanitizers) still needs some of that. */
 long cache_count_until(const struct fixture *f, const char *sql, long want,
                        double wait_s)
 {
-	long got = -1;
-	for (int i = 0; i <= (int)(wait_s * 20); i++) {
+	double end = now_s() + wait_s * CACHE_WAIT_SLACK;
+	long got;
+	for (;;) {
 		/* Quiet: a cache being made again (or set aside when
 		 * damaged) fails reads meanwhile, as expected. */
-		got = query_count(f, sql, true);
-		if (got == want)
+		got = cache_query(f, sql, true);
+		if (got == want || now_s() >= end)
 			break;
 		usleep(50000);
 	}
 	return got;
+}
+
+bool log_says_within(const struct fixture *f, const char *needle, double wait_s)
+{
+	double end = now_s() + wait_s;
+	for (;;) {
+		if (sh("grep -qF -- '%s' '%s/log'", needle, f->dir) == 0)
+			return true;
+		if (now_s() >= end)
+			return false;
+		usleep(50000);
+	}
 }

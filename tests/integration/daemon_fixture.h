@@ -98,7 +98,7 @@ pid_t start_live_with(const struct fixture *f, unsigned n, unsigned seed);
 int stop_daemon(pid_t pid);
 
 /* Waits until the daemon has marked a mailbox live (its initial sync is
- * done); fails the test after 10 s. */
+ * done); fails the test after a minute. */
 void wait_live(const struct fixture *f);
 /* Waits until the daemon's log says it watches a mailbox (its initial
  * sync is done), for a server without IDLE, whose mailboxes are polled
@@ -106,8 +106,9 @@ void wait_live(const struct fixture *f);
  * an earlier run's line. */
 void wait_watching(const struct fixture *f);
 
-/* The number a one-value query on the cache gives, or -1; the second form
- * retries until it gives want, for at most wait_s seconds. */
+/* The number a one-value query on the cache gives (read in this process,
+ * as a local tool reads it), or -1; cache_count_until retries until it
+ * gives want, for at most twice wait_s seconds. */
 long cache_count(const struct fixture *f, const char *sql);
 /* Drops UIDs lo..hi of mailbox from the cache, counts kept right, as a
  * server's lie (a bogus VANISHED, a listing that missed them) made the
@@ -116,6 +117,11 @@ void cache_lose(const struct fixture *f, const char *mailbox, unsigned lo,
                 unsigned hi);
 long cache_count_until(const struct fixture *f, const char *sql, long want,
                        double wait_s);
+/* Whether DIR/log holds needle (a fixed string, no single quote) within
+ * wait_s seconds: what the daemon says after a commit comes a moment
+ * after the cache shows it. */
+bool log_says_within(const struct fixture *f, const char *needle,
+                     double wait_s);
 /* Tells the cache that account's server is now on port: a fake server or
  * proxy started again for the same cache listens on another port, which
  * the daemon takes for another server, whose mail it mirrors anew

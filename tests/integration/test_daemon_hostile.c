@@ -4101,6 +4101,8 @@ Test(hostile, modseq_going_back_during_idle, .timeout = 90)
 	"C: DONE\n"                                                            \
 	"S: $TAG OK idle done\n"
 
+static void wait_sent(const struct hostile *h, const char *text, int n);
+
 Test(hostile, notification_overflow_resyncs_then_polls, .timeout = 90)
 {
 	struct hostile h;
@@ -4137,6 +4139,7 @@ Test(hostile, notification_overflow_resyncs_then_polls, .timeout = 90)
 		usleep(50000);
 	}
 	/* The last IDLE has begun: the other box is no longer live. */
+	wait_sent(&h, " IDLE\r\n", 3);
 	long live = cache_count_until(
 	        &h.f, "SELECT count(*) FROM mailboxes WHERE live", 1, 10);
 	int st = stop_daemon(pid);
