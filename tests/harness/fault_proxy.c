@@ -75,7 +75,7 @@ static void set_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static int connect_upstream(uint16_t port)
+static int connect_upstream(uint16_t port, bool wan_buffers)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 	                         .sin_port = htons(port),
@@ -85,6 +85,18 @@ static int connect_upstream(uint16_t port)
 
 	if (fd < 0)
 		return -1;
+	/* Before the connect: the MSS goes out in the SYN, and Linux sizes
+	 * the server's send buffer by it (tcp_sndbuf_expand); a small
+	 * receive buffer keeps the window, and so that buffer, from
+	 * growing. */
+	int mss = 1400, rcvbuf = 8192;
+	if (wan_buffers &&
+	    (setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss)) < 0 ||
+	     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) <
+	             0)) {
+		close(fd);
+		return -1;
+	}
 	/* Loopback connects complete at once or fail at once. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		close(fd);
@@ -151,12 +163,16 @@ static void apply_fault(struct fault_proxy *p, struct pair *pr,
 
 /* What a slow flow may read now, or SIZE_MAX for one that is not slow. */
 static size_t slow_budget(const struct fault_proxy *p, const struct pair *pr,
-                          const struct flow *f)
+                          struct flow *f)
 {
 	if (!pr->faulty || p->plan.action != FAULT_SLOW || !f->done)
 		return SIZE_MAX;
 	uint64_t allowed =
 	        (uint64_t)(now_ms() - f->slow_since_ms) * p->plan.rate / 1000;
+	/* A pause saves up plan.burst at most: what it saved beyond that
+	 * is forgotten. */
+	if (p->plan.burst && allowed > f->slow_passed + p->plan.burst)
+		f->slow_passed = allowed - p->plan.burst;
 	return allowed > f->slow_passed ? (size_t)(allowed - f->slow_passed)
 	                                : 0;
 }
@@ -237,7 +253,9 @@ static void accept_pair(struct fault_proxy *p)
 		return;
 	while (slot < MAX_PAIRS && p->pairs[slot])
 		slot++;
-	int ufd = slot < MAX_PAIRS ? connect_upstream(p->upstream_port) : -1;
+	int ufd = slot < MAX_PAIRS ? connect_upstream(p->upstream_port,
+	                                              p->plan.wan_buffers)
+	                           : -1;
 	struct pair *pr = ufd >= 0 ? calloc(1, sizeof(*pr)) : NULL;
 	size_t cap = BUF_SIZE > p->plan.len ? BUF_SIZE : p->plan.len;
 	if (pr) {

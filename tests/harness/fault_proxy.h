@@ -38,8 +38,18 @@ struct fault_plan {
 	const void *data; /* FAULT_INJECT: copied by fault_proxy_start */
 	size_t len;
 	uint32_t rate; /* FAULT_SLOW: bytes a second */
+	/* FAULT_SLOW: the most a pause saves up to pass at once, in bytes
+	 * (a shaper's bucket); 0: no bound, a pause of n seconds then
+	 * passes n * rate bytes at once */
+	uint32_t burst;
 	bool once; /* fault the first connection only; later ones
 	              (a client reconnecting) pass untouched */
+	/* The connection to the server holds what a path across the
+	 * Internet would (an Ethernet MSS, a small receive buffer): the
+	 * server's writes wait once some 200 KB are on their way, where
+	 * loopback takes megabytes before a server ever waits. For a slow
+	 * link whose server must feel it (FAULT_SLOW). */
+	bool wan_buffers;
 };
 
 struct fault_proxy;

@@ -21,6 +21,7 @@ exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
   imapctl.py copy-expunge NAME UIDSET DEST   (a move without MOVE)
   imapctl.py wire PREFIX [REGEX...]    (IMAP_RAWLOG3; see wire_check)
   imapctl.py wire-count PREFIX REGEX UNTIL   (see wire_count)
+  imapctl.py churn NAME OTHER STOPFILE (news for NOTIFY; see churn)
 """
 import email.parser
 import email.policy
@@ -359,6 +360,24 @@ def wire_check(prefix, patterns):
     return 0
 
 
+def churn(m, name, other, stopfile):
+    """Another client busy on the account, as NOTIFY tells it: a message
+    appended to NAME every 50 ms, and a mailbox OTHER<n> created every
+    tenth time (reset OTHER removes them), until STOPFILE exists (60 s at
+    most). Prints how many appends it made."""
+    i, end = 0, time.monotonic() + 60
+    while not os.path.exists(stopfile) and time.monotonic() < end:
+        if i % 10 == 0:
+            check(m.create(q(f"{other}{i}")), "CREATE")
+        msg = (f"From: Churn <c@example.com>\r\nSubject: churn {i}\r\n"
+               f"Message-ID: <churn{i}.{time.time()}@example.com>\r\n"
+               f"\r\nhello\r\n")
+        check(m.append(q(name), None, None, msg.encode()), "APPEND")
+        i += 1
+        time.sleep(0.05)
+    print(i)
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
@@ -451,6 +470,8 @@ def main(argv):
                f"To: {rcpt}\r\nCc: after@example.org\r\n"
                f"\r\nhello\r\n")
         check(m.append(q(args[0]), None, None, msg.encode()), "APPEND")
+    elif cmd == "churn":
+        churn(m, args[0], args[1], args[2])
     elif cmd == "store":
         check(m.select(q(args[0])), "SELECT")
         check(m.uid("STORE", args[1], args[2], args[3]), "STORE")
