@@ -541,7 +541,11 @@ static char *watched_set(const struct worker *w)
 	return imap4_buf_steal(&b, NULL);
 }
 
-static int start_watching(struct worker *w, struct sync_box *primary)
+/* again: NOTIFY set anew after the sync engine held it off
+ * (sync_notify_hold): what was told before is told at debug level; the
+ * catch-up is the same. */
+static int start_watching(struct worker *w, struct sync_box *primary,
+                          bool again)
 {
 	struct account *a = w->a;
 	size_t n = 0;
@@ -577,12 +581,14 @@ static int start_watching(struct worker *w, struct sync_box *primary)
 			mark_live_of(w, b);
 	}
 	if (polled)
-		log_notice(a->conf->name, NULL,
-		           "NOTIFY does not cover %zu watched mailbox%s; "
-		           "polled",
-		           polled, polled == 1 ? "" : "es");
-	log_info(a->conf->name, primary->name, "watching with %s%s",
-	         idle ? "IDLE" : "NOOP", notify ? " and NOTIFY" : "");
+		log_msg(again ? LOG_LEVEL_DEBUG : LOG_LEVEL_NOTICE,
+		        a->conf->name, NULL,
+		        "NOTIFY does not cover %zu watched mailbox%s; polled",
+		        polled, polled == 1 ? "" : "es");
+	log_msg(again ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, a->conf->name,
+	        primary->name, "watching with %s%s%s", idle ? "IDLE" : "NOOP",
+	        notify ? " and NOTIFY" : "",
+	        again ? " again, after large bodies" : "");
 	/* What came before NOTIFY took effect is the live loop's to sync
 	 * (news_pending), at once. */
 	if (notify && (rc = sync_catch_up(&w->sync, primary)) < 0)
@@ -624,7 +630,7 @@ static int watch_if_open(struct worker *w, struct sync_box *primary, bool again,
 	bool open = w->sync.selected == primary;
 	int rc = SYNC_OK;
 	if (open && (again || !*watching))
-		rc = start_watching(w, primary);
+		rc = start_watching(w, primary, false);
 	else if (!open && *watching)
 		stop_watching(w, primary);
 	*watching = open;
@@ -641,7 +647,7 @@ static int notify_again(struct worker *w, struct sync_box *primary)
 	w->overflow_at = mono_ms();
 	w->sync.notify_lost = false;
 	/* RFC 5465 5.8: as after NOTIFY NONE. */
-	w->sync.notify_on = false;
+	w->sync.notify_on = w->sync.notify_held = false;
 	log_warning(w->a->conf->name, NULL,
 	            "the server stopped its notifications "
 	            "(NOTIFICATIONOVERFLOW); %s",
@@ -657,7 +663,7 @@ static int notify_again(struct worker *w, struct sync_box *primary)
 			store_mailbox_set_live(w->store, b->id, false);
 	}
 	w->sync.sel_dirty = true;
-	return again ? SYNC_OK : start_watching(w, primary);
+	return again ? SYNC_OK : start_watching(w, primary, false);
 }
 
 /* The next mailbox owed bodies whose turn it is, taken off the owed ones
@@ -851,6 +857,14 @@ static int live(struct worker *w)
 			 * or NOOP would sit on it until the next poll. A
 			 * server that reports a change at every command
 			 * still lets us wait now and then. */
+			/* NOTIFY held off while large bodies came
+			 * (sync_notify_hold) is set again before a wait,
+			 * with its catch-up: news of other mailboxes
+			 * meanwhile went untold. */
+			if (w->sync.notify_held &&
+			    w->sync.selected == watched &&
+			    (rc = start_watching(w, watched, true)) < 0)
+				return rc;
 			/* A look at another mailbox (the EXAMINE that asks
 			 * whether a refused one exists) may have unselected
 			 * the watched one: an IDLE then hears nothing of it

@@ -205,7 +205,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->sel_dirty = false;
 	c->store_failed = false;
 	c->store_full = false;
-	c->notify_on = false;
+	c->notify_on = c->notify_held = false;
 	c->condstore = c->qresync = false;
 	c->alert[0] = '\0';
 	sync_opened(c, "", IMAP4_NO);
@@ -649,14 +649,24 @@ static void tell_partial_fetch(struct sync_ctx *c, const struct sync_box *b,
 		        asked, clean, got, asked > got ? asked - got : 0);
 }
 
+/* Whether a FETCH of new mail brings bodies (meta_items). */
+static bool bodies_come(const struct sync_ctx *c)
+{
+	return c->conf->bodies != CONF_BODIES_NONE && !sync_bodies_in_pieces(c);
+}
+
 /* Fetches the messages of the UIDs in r (ascending), in batches, each
- * committed with the high-water marks st. */
+ * committed with the high-water marks st; bytes is what their bodies
+ * bring (UINT64_MAX: not known), for sync_notify_hold. */
 static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
                       struct pending *p, struct store_mailbox_state *st,
-                      const struct ranges *rr)
+                      const struct ranges *rr, uint64_t bytes)
 {
 	const struct ranges r = *rr;
 	int rc = SYNC_OK;
+	/* All its batches under one NOTIFY NONE. */
+	if (r.n && bodies_come(c) && (rc = sync_notify_hold(c, bytes)) < 0)
+		return rc;
 	uint32_t from = r.n ? r.v[0].lo : 0;
 	/* One batch alone needs no second thread. */
 	struct sync_writer *w = NULL;
@@ -803,7 +813,8 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 	return rc;
 }
 
-/* New messages: UID SEARCH for what is at or above from, then batches. */
+/* New messages: UID SEARCH (or sync_uid_sizes) for what is at or above
+ * from, then batches. */
 static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
                      struct pending *p, struct store_mailbox_state *st,
                      uint32_t from, uint32_t exists)
@@ -812,9 +823,15 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 	 * (RELIABILITY rule 4): memory follows the real count only. A few
 	 * thousand of slack: mail may arrive while we search. */
 	struct ranges r = {.limit = (uint64_t)exists + 10000};
-	int rc = sync_uid_search(c, &r, from);
+	uint64_t bytes = UINT64_MAX;
+	/* With NOTIFY on, the sizes of the bodies to come, which tell
+	 * whether it must be off while they come (sync_notify_hold): in the
+	 * round trip the UID SEARCH took. */
+	int rc = c->notify_on && !c->notify_held && bodies_come(c) && exists
+	                 ? sync_uid_sizes(c, &r, &bytes, from)
+	                 : sync_uid_search(c, &r, from);
 	if (rc == SYNC_OK)
-		rc = fetch_uids(c, b, p, st, &r);
+		rc = fetch_uids(c, b, p, st, &r, bytes);
 	free(r.v);
 	return rc;
 }
@@ -938,7 +955,7 @@ static int fetch_missing(struct sync_ctx *c, const struct sync_box *b,
 	        missing->total, missing->total == 1 ? "" : "s",
 	        missing->total == 1 ? "is" : "are",
 	        missing->total == 1 ? "it" : "them");
-	return fetch_uids(c, b, p, st, missing);
+	return fetch_uids(c, b, p, st, missing, UINT64_MAX);
 }
 
 static bool told(const struct sync_ctx *c, int64_t mailbox)

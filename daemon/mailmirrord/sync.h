@@ -120,8 +120,13 @@ struct sync_ctx {
 	bool notify_lost; /* the server stopped NOTIFY (sync_notify_overflow)
 	                     since sync_notify */
 	/* A NOTIFY SET is in effect on this connection (sync_notify; cleared
-	 * by sync_attach). */
+	 * by sync_attach), or is held off (notify_held). */
 	bool notify_on;
+	/* NOTIFY NONE was sent before a FETCH of large bodies, which
+	 * Dovecot's news would break (sync_notify_hold): the caller sets
+	 * NOTIFY again, and catches up (sync_notify, sync_catch_up), before
+	 * it waits for news. */
+	bool notify_held;
 	/* NOTIFY told of a mailbox created, renamed or deleted that concerns
 	 * the mirror (sync_tree_news); the caller clears it as it reads the
 	 * list again. */
@@ -314,7 +319,7 @@ struct sync_box *sync_find(const struct sync_ctx *c, const char *name);
  * come as LIST (sync_tree_news). Sets each box's notified to whether the
  * NOTIFY the server took covers it (a box it does not is polled). 0, or
  * SYNC_EMAILBOX when the server refused every form (the caller then
- * polls them), or SYNC_ECONN. Clears notify_lost. */
+ * polls them), or SYNC_ECONN. Clears notify_lost and notify_held. */
 int sync_notify(struct sync_ctx *c);
 
 /* A LIST that no command asked for: NOTIFY's news of a mailbox created,

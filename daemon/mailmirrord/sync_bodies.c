@@ -692,12 +692,17 @@ static int fetch_bodies_in_pieces(struct sync_ctx *c, const struct sync_box *b,
 struct missing {
 	uint32_t *v;
 	size_t n, cap;
+	uint64_t body_cap; /* conf_body_cap */
+	uint64_t bytes;    /* their bodies' at most */
 };
 
 static int note_missing(void *payload, uint32_t uid, int64_t size)
 {
 	struct missing *m = payload;
-	(void)size;
+	uint64_t body = size >= 0 && (uint64_t)size < m->body_cap
+	                        ? (uint64_t)size
+	                        : m->body_cap;
+	m->bytes = m->bytes > UINT64_MAX - body ? UINT64_MAX : m->bytes + body;
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 1024;
 		uint32_t *v = realloc(m->v, cap * sizeof(*v));
@@ -762,7 +767,7 @@ int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
 		set_owed(c, b->id, false);
 		return SYNC_OK;
 	}
-	struct missing m = {0};
+	struct missing m = {.body_cap = conf_body_cap(c->conf)};
 	int rc = SYNC_OK;
 	if (store_message_each_without_body(c->store, b->id, min_uid,
 	                                    c->conf->bodies == CONF_BODIES_FULL,
@@ -798,6 +803,10 @@ int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
 		else if (sync_bodies_in_pieces(c) && end &&
 		         !resume_room(c, b->id))
 			*owed = true; /* its turn comes when one is whole */
+		/* The whole turn under one NOTIFY NONE (the first batch's
+		 * holds it for the others). */
+		else if ((rc = sync_notify_hold(c, m.bytes)) < 0)
+			break;
 		else if (sync_bodies_in_pieces(c))
 			rc = fetch_bodies_in_pieces(c, b, m.v + i, n, end,
 			                            owed);

@@ -84,6 +84,15 @@ bool sync_stopping(const struct sync_ctx *c);
 /* Tells the watchdog we are about to wait for the server. */
 void sync_beat(struct sync_ctx *c);
 
+/* ---- NOTIFY (sync_notify.c) */
+
+/* Before a FETCH whose bodies bring bytes (UINT64_MAX: not known): past
+ * what a server's socket takes at once, with NOTIFY on, NOTIFY NONE, so
+ * that no news lands inside them, and notify_held set (sync.h). SYNC_OK
+ * (also when the server refuses it: the FETCH goes on as before) or
+ * SYNC_ECONN. */
+int sync_notify_hold(struct sync_ctx *c, uint64_t bytes);
+
 /* ---- UID ranges (sync_uids.c) */
 
 struct ranges {
@@ -102,6 +111,12 @@ void sync_ranges_normalise(struct ranges *r);
 bool sync_ranges_has(const struct ranges *r, uint32_t uid);
 /* UID SEARCH for the UIDs from min_uid upwards, into out (normalised). */
 int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid);
+/* The same with their sizes, in the one round trip of a UID FETCH of
+ * RFC822.SIZE: *bytes is what their bodies, as configured, bring at most
+ * (each RFC822.SIZE up to the cap). Other FETCH news that comes with it
+ * goes to sync_on_unsolicited. */
+int sync_uid_sizes(struct sync_ctx *c, struct ranges *out, uint64_t *bytes,
+                   uint32_t min_uid);
 /* The next at most max UIDs of r from position (*ri, *next) as a set
  * ("a:b,c") in a malloc'ed *out; *last is its highest UID, *count its
  * size. -1 when out of memory. */

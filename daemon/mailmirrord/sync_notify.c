@@ -17,14 +17,20 @@
  * refuses the event gets the same form without it. A mailbox matched by
  * two filters gets the events of both: how RFC 5465 6 reads, and what
  * Dovecot does.
+ *
+ * NOTIFY is off while large bodies come (sync_notify_hold), which
+ * Dovecot's news would break; the account's loop sets it again before
+ * it waits, and catches up as after any NOTIFY SET.
  */
 #include "mailmirrord/sync.h"
 
+#include "mailmirrord/log.h"
 #include "mailmirrord/namespaces.h"
 #include "mailmirrord/sync_internal.h"
 #include "util/ascii.h"
 #include "util/buf.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,7 +269,7 @@ int sync_notify(struct sync_ctx *c)
 	if (!imap4_has_capability(c->h, "NOTIFY"))
 		return SYNC_EMAILBOX;
 	c->notify_lost = false;
-	if (c->notify_on) {
+	if (c->notify_on && !c->notify_held) {
 		/* Dovecot 2.3 reports no other mailbox after a second NOTIFY
 		 * SET on a connection; after NOTIFY NONE it does. */
 		sync_beat(c);
@@ -271,8 +277,8 @@ int sync_notify(struct sync_ctx *c)
 		if (irc != IMAP4_OK &&
 		    sync_fail_imap(c, "NOTIFY NONE", irc) != SYNC_EMAILBOX)
 			return SYNC_ECONN;
-		c->notify_on = false;
 	}
+	c->notify_on = c->notify_held = false;
 	size_t n = 0;
 	bool wide = false;
 	for (size_t i = 0; i < c->nboxes; i++) {
@@ -314,6 +320,40 @@ int sync_notify(struct sync_ctx *c)
 			if (&c->boxes[i] == c->selected)
 				c->boxes[i].notified = true;
 	return rc;
+}
+
+/* Dovecot 2.3 writes its news of other mailboxes (imap-notify.c) from
+ * its event loop, into whatever its output holds: when a FETCH waits
+ * there for the socket to drain in the middle of a message, inside that
+ * message's literal (notify-inject-probe.py). A FETCH never waits while
+ * the socket takes all it writes: one whose bodies stay below this
+ * bound goes with NOTIFY on. Linux sizes a new connection's send buffer
+ * for twice its first window of ten segments, some 29 KB of data across
+ * the Internet (tcp_sndbuf_expand), and what is on its way to us comes
+ * besides; the buffer only grows from there. New mail below it, most
+ * mail, costs no round trip. */
+#define NOTIFY_HOLD_BYTES (32u << 10)
+
+int sync_notify_hold(struct sync_ctx *c, uint64_t bytes)
+{
+	if (!c->notify_on || c->notify_held || bytes < NOTIFY_HOLD_BYTES)
+		return SYNC_OK;
+	sync_beat(c);
+	int irc = imap4_notify(c->h, NULL);
+	if (irc != IMAP4_OK) {
+		/* Refused: the FETCH goes with NOTIFY on, as before. */
+		int rc = sync_fail_imap(c, "NOTIFY NONE", irc);
+		return rc == SYNC_EMAILBOX ? SYNC_OK : rc;
+	}
+	c->notify_held = true;
+	if (bytes == UINT64_MAX)
+		log_debug(c->conf->name, NULL,
+		          "NOTIFY off while bodies of unknown size come");
+	else
+		log_debug(c->conf->name, NULL,
+		          "NOTIFY off while %" PRIu64 " bytes of bodies come",
+		          bytes);
+	return SYNC_OK;
 }
 
 bool sync_notify_overflow(const imap4_resp *resp)

@@ -1,4 +1,5 @@
-/* sync_uids.c - UID sets: asked with UID SEARCH, cut into fetch batches. */
+/* sync_uids.c - UID sets: asked with UID SEARCH (or, with their sizes,
+ * UID FETCH), cut into fetch batches. */
 #include "mailmirrord/sync_internal.h"
 
 #include <stdio.h>
@@ -163,6 +164,65 @@ int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid)
 		                   : imap4_strerror(s.failed));
 		return SYNC_ECONN;
 	}
+	sync_ranges_normalise(out);
+	return SYNC_OK;
+}
+
+struct size_collect {
+	struct sync_ctx *c;
+	struct ranges *r;
+	uint32_t min_uid; /* drop UIDs below (the "n:*" quirk) */
+	uint64_t cap;     /* of a body (conf_body_cap) */
+	uint64_t bytes;
+	int failed;
+};
+
+static int on_size(void *payload, const imap4_msg *msg, const imap4_resp *resp)
+{
+	struct size_collect *s = payload;
+	if (!(msg->have & IMAP4_HAVE_UID) || msg->uid < s->min_uid) {
+		/* Not one asked for: news of a message (another client's
+		 * flag change, RFC 3501 7.4.2), or the message "n:*" names
+		 * when none is new. The flags of one asked for come with
+		 * its row. */
+		if (msg->have & IMAP4_HAVE_FLAGS)
+			(void)sync_on_unsolicited(s->c, resp);
+		return 0;
+	}
+	if (sync_ranges_add(s->r, msg->uid, msg->uid) < 0) {
+		s->failed = IMAP4_ELIMIT;
+		return -1;
+	}
+	/* A size the server garbled (imap4_msg_parse leaves it out) is
+	 * taken for the largest: the message is fetched all the same. */
+	uint64_t body = (msg->have & IMAP4_HAVE_SIZE) && msg->size < s->cap
+	                        ? msg->size
+	                        : s->cap;
+	s->bytes = s->bytes > UINT64_MAX - body ? UINT64_MAX : s->bytes + body;
+	return 0;
+}
+
+int sync_uid_sizes(struct sync_ctx *c, struct ranges *out, uint64_t *bytes,
+                   uint32_t min_uid)
+{
+	struct size_collect s = {.c = c,
+	                         .r = out,
+	                         .min_uid = min_uid,
+	                         .cap = conf_body_cap(c->conf)};
+	char set[16];
+	snprintf(set, sizeof(set), "%u:*", min_uid);
+	sync_beat(c);
+	int rc = imap4_fetch_each(c->h, true, set, "(UID RFC822.SIZE)", on_size,
+	                          &s);
+	*bytes = s.bytes;
+	if (s.failed) {
+		snprintf(c->err, sizeof(c->err), "UID FETCH RFC822.SIZE: %s",
+		         out->over ? "the server listed more UIDs than messages"
+		                   : imap4_strerror(s.failed));
+		return SYNC_ECONN;
+	}
+	if (rc != IMAP4_OK)
+		return sync_fail_imap(c, "UID FETCH RFC822.SIZE", rc);
 	sync_ranges_normalise(out);
 	return SYNC_OK;
 }

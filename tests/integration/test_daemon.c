@@ -1399,6 +1399,85 @@ Test(daemon, a_message_too_large_for_the_link_comes_in_pieces, .timeout = 180)
 	teardown(&f);
 }
 
+/* Waits (20 s at most) until the daemon's log holds text; whether it
+ * does. */
+static bool log_until(const struct fixture *f, const char *text)
+{
+	for (int i = 0; i < 400; i++) {
+		if (sh("grep -q '%s' %s/log", text, f->dir) == 0)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* Dovecot 2.3 writes NOTIFY's news of other mailboxes wherever its output
+ * stands, inside the literal of a FETCH that a slow link holds back too
+ * (tests/harness/notify-inject-probe.py): the message no longer added
+ * up, the daemon dropped the batch, reconnected and fetched it again, and
+ * under steady news could go on so. A FETCH of that much mail is made
+ * with NOTIFY off, set again before the daemon waits: each body comes
+ * once, on one connection, and nothing another client did meanwhile goes
+ * untold. */
+Test(daemon, notify_news_stays_out_of_large_bodies, .timeout = 120)
+{
+	struct fixture f;
+	struct fault_proxy *px;
+	uint16_t port;
+	struct fault_plan plan = {.action = FAULT_SLOW,
+	                          .dir = FAULT_FROM_SERVER,
+	                          .rate = 640 * 1024,
+	                          .burst = 16 * 1024,
+	                          .wan_buffers = true};
+	cr_assert_eq(fault_proxy_start(&px, &port,
+	                               harness_env_port("IMAP_PORT"), &plan),
+	             0);
+	char p[8];
+	snprintf(p, sizeof(p), "%u", port);
+	setup_full(&f, "dm_inject", "dm_inject*", p,
+	           "bodies = \"full\"; poll_interval = 3600;");
+	cr_assert_eq(sh(CTL " reset zz_dm_inject && " CTL
+	                    " create dm_inject dm_inject/b"),
+	             0);
+	pid_t pid = start_daemon(&f);
+	cr_assert(log_until(&f, "watching with IDLE and NOTIFY"));
+	/* The other client's news all along: appends to the other watched
+	 * mailbox, mailboxes created outside the mirror. */
+	cr_assert_eq(sh("(" CTL " churn dm_inject/b zz_dm_inject %s/stop "
+	                ">%s/churned; touch %s/churn-done) >/dev/null 2>&1 &",
+	                f.dir, f.dir, f.dir),
+	             0);
+	/* A body of 1.2 MB: two seconds through the link, the first of them
+	 * with the server waiting to write the rest. */
+	cr_assert_eq(sh(CTL " append-big dm_inject 1200"), 0);
+	long whole = cache_count_until(&f,
+	                               "SELECT count(*) FROM bodies WHERE "
+	                               "body LIKE '%%last line%%'",
+	                               1, 30);
+	sh("touch %s/stop", f.dir);
+	for (int i = 0; i < 200 && sh("test -e %s/churn-done", f.dir) != 0; i++)
+		usleep(50000);
+	uint64_t came = fault_proxy_total(px, FAULT_FROM_SERVER);
+	unsigned conns = fault_proxy_connections(px);
+	/* The churn's last news reaches the cache. */
+	int converged = compare(&f, 20);
+	int st = stop_daemon(pid);
+	fault_proxy_stop(&px);
+	sh(CTL " reset zz_dm_inject");
+	cr_assert_eq(whole, 1, "the body did not come whole");
+	cr_assert_eq(sh("grep -q 'malformed' %s/log", f.dir), 1,
+	             "a FETCH was broken by the server's news");
+	cr_assert_eq(conns, 1, "the daemon reconnected");
+	/* 1.2 MB of body, and the news: the body came once. */
+	cr_assert_lt(came, 1800 * 1024, "%llu bytes came",
+	             (unsigned long long)came);
+	cr_assert_gt(sh_number("cat %s/churned", f.dir), 0);
+	cr_assert_eq(converged, 0, "the cache missed the other client's news");
+	cr_assert_eq(st, 0);
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 /* explore49, explore53: the pieces of a body coming over a slow link were
  * kept in memory alone, and a restart (a reboot, an upgrade, a kill)
  * fetched it again from its first byte: hours for 25 MB at 2 KB/s. They

@@ -4255,6 +4255,87 @@ Test(hostile, news_before_notify_took_effect_is_caught_up, .timeout = 60)
 	done(&h);
 }
 
+/* box examined with n messages (UIDs 1..n), the last one new: its UID
+ * and size listed (NOTIFY is on and bodies are kept: the size tells
+ * whether NOTIFY must be off while it comes), then, after hold (NOTIFY
+ * NONE, or ""), its row and body; the messages cached before have their
+ * flags listed. */
+static void add_new_body(struct script *sc, const char *box, unsigned n,
+                         unsigned size, const char *hold)
+{
+	add(sc,
+	    "C~ $TAG EXAMINE %s$\n"
+	    "S: * %u EXISTS\n"
+	    "S: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT %u] ok\n"
+	    "S: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID FETCH %u:\\* \\(UID RFC822.SIZE\\)$\n"
+	    "S: * %u FETCH (UID %u RFC822.SIZE %u)\n"
+	    "S: $TAG OK fetched\n"
+	    "%s"
+	    "C~ $TAG UID FETCH %u \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	    "BODY.PEEK\\[\\]<0\\.33554432>\\)$\n"
+	    "S: * %u FETCH (UID %u FLAGS (\\\\Seen) INTERNALDATE "
+	    "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE 19 BODY[]<0> {19}\n"
+	    "S+ Subject: m%u\\r\\n\\r\\nhi\\r\\n\n"
+	    "S: )\n"
+	    "S: $TAG OK fetched\n",
+	    box, n, n + 1, n, n, n, size, hold, n, n, n, n % 10);
+	if (n > 1) {
+		add(sc, "C~ $TAG UID FETCH 1:%u \\(UID FLAGS\\)$\n", n - 1);
+		for (unsigned u = 1; u < n; u++)
+			add(sc, "S: * %u FETCH (UID %u FLAGS (\\\\Seen))\n", u,
+			    u);
+		add(sc, "S: $TAG OK fetched\n");
+	}
+}
+
+/* Dovecot 2.3 writes NOTIFY's news of other mailboxes inside the literal
+ * of a FETCH that waits for a slow link (notify-inject-probe.py). New
+ * mail whose bodies pass what a socket takes at once (32 KiB) comes with
+ * NOTIFY off: NOTIFY NONE before its FETCH, NOTIFY SET and its catch-up
+ * after, before the next IDLE. Smaller mail costs no round trip. */
+Test(hostile, notify_is_off_while_large_bodies_come, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] logged in\n");
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_nh\n"
+	                  "S: * LIST () \"/\" ho_nh/b\n"
+	                  "S: $TAG OK listed\n");
+	add(&sc, OVF_EXAMINE("ho_nh") OVF_EXAMINE("ho_nh/b"));
+	add(&sc, OVF_EXAMINE("ho_nh"));
+	add_notify_set(&sc, "ho_nh/b");
+	add(&sc, TREE_STATUS("ho_nh/b"));
+	/* 32,767 bytes: with NOTIFY on */
+	add(&sc, "C~ $TAG IDLE$\nS: + idling\nS: * 1 EXISTS\nC: DONE\n"
+	         "S: $TAG OK idle done\n");
+	add_new_body(&sc, "ho_nh", 1, 32767, "");
+	/* 32,768 bytes: NOTIFY off, then set again and caught up */
+	add(&sc, "C~ $TAG IDLE$\nS: + idling\nS: * 2 EXISTS\nC: DONE\n"
+	         "S: $TAG OK idle done\n");
+	add_new_body(&sc, "ho_nh", 2, 32768,
+	             "C: $TAG NOTIFY NONE\nS: $TAG OK notify done\n");
+	add_notify_set(&sc, "ho_nh/b");
+	add(&sc, TREE_STATUS("ho_nh/b") IDLE_UNTIL_STOP);
+	start(&h, "ho_nh", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_nh*", false,
+	           "poll_interval = 3600; bodies = \"full\";");
+	pid_t pid = start_daemon(&h.f);
+	/* The last IDLE comes after both bodies are cached. */
+	wait_sent(&h, " IDLE\r\n", 3);
+	long got = cache_count(&h.f, "SELECT count(*) FROM bodies");
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(got, 2);
+	cr_assert_eq(st, 0);
+	check_cache(&h);
+	done(&h);
+}
+
 /* explore39: a watched mailbox NOTIFY covers but the server will not open
  * (an ACL that lets it be listed, not read) was shown live, though no
  * news of it could reach the cache. It is live once it opens. */
