@@ -862,9 +862,16 @@ static int live(struct worker *w)
 			 * with its catch-up: news of other mailboxes
 			 * meanwhile went untold. */
 			if (w->sync.notify_held &&
-			    w->sync.selected == watched &&
-			    (rc = start_watching(w, watched, true)) < 0)
-				return rc;
+			    w->sync.selected == watched) {
+				if ((rc = start_watching(w, watched, true)) < 0)
+					return rc;
+				/* A mailbox created, renamed or deleted
+				 * meanwhile went untold too, and STATUS
+				 * cannot show it: the list is read again
+				 * soon, as after NOTIFY's own news of the
+				 * tree. */
+				w->sync.tree_news = true;
+			}
 			/* A look at another mailbox (the EXAMINE that asks
 			 * whether a refused one exists) may have unselected
 			 * the watched one: an IDLE then hears nothing of it
