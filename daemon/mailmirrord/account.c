@@ -843,6 +843,20 @@ static int live(struct worker *w)
 	set_status(a, "idle");
 
 	while (!atomic_load(&a->stop)) {
+		/* A mailbox created, renamed or deleted (NOTIFY's LIST, or
+		 * untold while NOTIFY was held off): the poll reads the list
+		 * again soon, once for a burst. Before the wait is measured,
+		 * so that it ends then. */
+		if (w->sync.tree_news && !relist_due) {
+			relist_due = true;
+			int64_t at = relist_at(mono_ms(), listed_at);
+			if (at < next_poll)
+				next_poll = at;
+			log_debug(c->name, NULL,
+			          "the mailbox tree changed; reading the list "
+			          "again in %lld s",
+			          (long long)(at - mono_ms() + 999) / 1000);
+		}
 		int64_t until = next_poll - mono_ms();
 		int ms = until > (int64_t)c->idle_timeout * 1000
 		                 ? (int)c->idle_timeout * 1000
@@ -869,8 +883,9 @@ static int live(struct worker *w)
 				 * meanwhile went untold too, and STATUS
 				 * cannot show it: the list is read again
 				 * soon, as after NOTIFY's own news of the
-				 * tree. */
+				 * tree, and the wait is measured anew. */
 				w->sync.tree_news = true;
+				continue;
 			}
 			/* A look at another mailbox (the EXAMINE that asks
 			 * whether a refused one exists) may have unselected
@@ -914,18 +929,6 @@ static int live(struct worker *w)
 			if (owed && !atomic_load(&a->stop) &&
 			    (rc = sync_dirty(w, NULL)) < 0)
 				return rc;
-		}
-		/* A mailbox created, renamed or deleted (NOTIFY's LIST):
-		 * the poll reads the list again soon, once for a burst. */
-		if (w->sync.tree_news && !relist_due) {
-			relist_due = true;
-			int64_t at = relist_at(mono_ms(), listed_at);
-			if (at < next_poll)
-				next_poll = at;
-			log_debug(c->name, NULL,
-			          "the mailbox tree changed; reading the list "
-			          "again in %lld s",
-			          (long long)(at - mono_ms() + 999) / 1000);
 		}
 		if (atomic_exchange(&a->poke, false)) {
 			log_info(c->name, NULL, "checking the connection");

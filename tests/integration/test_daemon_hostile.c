@@ -4336,6 +4336,73 @@ Test(hostile, notify_is_off_while_large_bodies_come, .timeout = 60)
 	done(&h);
 }
 
+/* A mailbox created while NOTIFY was off for large bodies is told by no
+ * one (STATUS of the watched mailboxes cannot show it): once NOTIFY is
+ * set again, the list is read again, within RELIST_GAP_MS of the last. */
+Test(hostile, a_mailbox_created_while_notify_was_off_is_listed_soon,
+     .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] logged in\n");
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_nl\n"
+	                  "S: * LIST () \"/\" ho_nl/b\n"
+	                  "S: $TAG OK listed\n");
+	add(&sc, OVF_EXAMINE("ho_nl") OVF_EXAMINE("ho_nl/b"));
+	add(&sc, OVF_EXAMINE("ho_nl"));
+	add_notify_set(&sc, "ho_nl/b");
+	add(&sc, TREE_STATUS("ho_nl/b"));
+	add(&sc, "C~ $TAG IDLE$\nS: + idling\nS: * 1 EXISTS\nC: DONE\n"
+	         "S: $TAG OK idle done\n");
+	add_new_body(&sc, "ho_nl", 1, 40000,
+	             "C: $TAG NOTIFY NONE\nS: $TAG OK notify done\n");
+	add_notify_set(&sc, "ho_nl/b");
+	/* Not told: ho_nl/c, created meanwhile. */
+	add(&sc, TREE_STATUS("ho_nl/b"));
+	add(&sc, "C~ $TAG IDLE$\nS: + idling\nTIMEOUT 20000\nC: DONE\n"
+	         "S: $TAG OK idle done\n");
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_nl\n"
+	                  "S: * LIST () \"/\" ho_nl/b\n"
+	                  "S: * LIST () \"/\" ho_nl/c\n"
+	                  "S: $TAG OK listed\n");
+	/* The poll; ho_nl/c is watched too (idle = ho_nl*). */
+	add(&sc, OVF_EXAMINE("ho_nl/b") OVF_EXAMINE("ho_nl/c"));
+	add(&sc, "C~ $TAG EXAMINE ho_nl$\n"
+	         "S: * 1 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 2] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\)$\n"
+	         "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+	         "S: $TAG OK fetched\n");
+	add(&sc, "C~ $TAG NOTIFY NONE$\nS: $TAG OK notify done\n"
+	         "C~ $TAG NOTIFY SET \\(selected \\(MessageNew MessageExpunge "
+	         "FlagChange\\)\\) \\(mailboxes \\(\"ho_nl/b\" \"ho_nl/c\"\\) "
+	         "\\(MessageNew MessageExpunge FlagChange MailboxName\\)\\) "
+	         "\\(personal \\(MailboxName\\)\\)$\n"
+	         "S: $TAG OK notifying\n");
+	add(&sc, TREE_STATUS("ho_nl/b") TREE_STATUS("ho_nl/c") IDLE_UNTIL_STOP);
+	start(&h, "ho_nl", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_nl*", false,
+	           "poll_interval = 3600; bodies = \"full\";");
+	pid_t pid = start_daemon(&h.f);
+	long listed = cache_count_until(&h.f,
+	                                "SELECT count(*) FROM mailboxes "
+	                                "WHERE name = 'ho_nl/c'",
+	                                1, 20);
+	/* The poll's end: idle again. */
+	wait_sent(&h, " IDLE\r\n", 3);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(listed, 1, "the new mailbox waited for the poll");
+	cr_assert_eq(st, 0);
+	check_cache(&h);
+	done(&h);
+}
+
 /* explore39: a watched mailbox NOTIFY covers but the server will not open
  * (an ACL that lets it be listed, not read) was shown live, though no
  * news of it could reach the cache. It is live once it opens. */
