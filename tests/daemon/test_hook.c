@@ -1,6 +1,7 @@
 /* test_hook.c - the on_new_mail command: its environment, how many runs
  * a burst of mail starts, its failures in the log, and the end of the runs
  * at the daemon's stop. */
+#include "harness/proc_alive.h"
 #include "mailmirrord/hook.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
@@ -227,24 +228,6 @@ static pid_t pid_in(const char *name)
 	return 0;
 }
 
-/* Whether pid is a live process (a zombie is not: one whose parent went
- * waits for init, which in a container may never reap it). */
-static bool alive(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}
-
 static int count(const char *text, const char *what)
 {
 	int n = 0;
@@ -273,7 +256,7 @@ Test(hook, a_stop_ends_the_runs_and_what_they_started)
 	pid_t shell = pid_in("shell.pid"), child = pid_in("child.pid"),
 	      deaf = pid_in("deaf.pid");
 	cr_assert(shell && child && deaf, "the runs did not start");
-	cr_assert(alive(shell) && alive(child) && alive(deaf));
+	cr_assert(proc_alive(shell) && proc_alive(child) && proc_alive(deaf));
 
 	pid_t groups[] = {getpgid(shell), getpgid(deaf)};
 	cr_assert(groups[0] > 0 && groups[1] > 0);
@@ -282,12 +265,13 @@ Test(hook, a_stop_ends_the_runs_and_what_they_started)
 	hook_stop_begin();
 	hook_stop_end();
 	int64_t took = mono_ms() - t0;
-	bool gone = !alive(shell) && !alive(child) && !alive(deaf);
+	bool gone =
+	        !proc_alive(shell) && !proc_alive(child) && !proc_alive(deaf);
 	/* What this test started must not outlive it. */
 	for (size_t i = 0; !gone && i < 2; i++)
 		kill(-groups[i], SIGKILL);
 	cr_assert(gone, "a run outlived the stop: shell %d, child %d, deaf %d",
-	          alive(shell), alive(child), alive(deaf));
+	          proc_alive(shell), proc_alive(child), proc_alive(deaf));
 	cr_assert_lt(took, HOOK_STOP_GRACE_MS + HOOK_REAP_MS + 500, "%lld ms",
 	             (long long)took);
 
@@ -321,9 +305,9 @@ Test(hook, a_stop_with_nothing_running_is_quiet)
 	run_one(cmd);
 	pid_t pid = pid_in("done.pid");
 	cr_assert(pid);
-	for (int i = 0; i < 500 && alive(pid); i++)
+	for (int i = 0; i < 500 && proc_alive(pid); i++)
 		usleep(10000);
-	cr_assert_not(alive(pid));
+	cr_assert_not(proc_alive(pid));
 	int64_t t0 = mono_ms();
 	hook_stop_begin();
 	hook_stop_end();

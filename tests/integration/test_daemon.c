@@ -10,6 +10,7 @@
 #include "integration/daemon_fixture.h"
 #include "harness/dovecot_env.h"
 #include "harness/fault_proxy.h"
+#include "harness/proc_alive.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -2164,24 +2165,6 @@ Test(daemon, on_new_mail_failures_are_logged, .timeout = 120)
 	teardown(&f);
 }
 
-/* Whether pid is a live process; a zombie is not (one whose parent went
- * waits for init, which in a container may never reap it). */
-static bool alive(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}
-
 /* The number in path, once the file holds one (20 s at most), or 0. */
 static pid_t pid_in(const char *path)
 {
@@ -2228,13 +2211,13 @@ Test(daemon, on_new_mail_a_stop_ends_the_commands_still_running, .timeout = 120)
 
 	cr_assert_eq(kill(pid, SIGHUP), 0);
 	cr_assert_eq(wait_grep(&f, "] reloaded: "), 0, "no reload");
-	bool kept = alive(hook) && alive(child);
+	bool kept = proc_alive(hook) && proc_alive(child);
 
 	int status = stop_daemon(pid);
 	bool hook_left = true, child_left = true;
 	for (int i = 0; i < 40 && (hook_left || child_left); i++) {
-		hook_left = alive(hook);
-		child_left = alive(child);
+		hook_left = proc_alive(hook);
+		child_left = proc_alive(child);
 		if (hook_left || child_left)
 			usleep(50000);
 	}

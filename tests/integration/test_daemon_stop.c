@@ -78,11 +78,8 @@ static bool log_has(const struct fixture *f, const char *needle)
 
 static void wait_log(const struct fixture *f, const char *needle)
 {
-	for (int i = 0; i < 1000; i++) {
-		if (log_has(f, needle))
-			return;
-		usleep(10000);
-	}
+	if (log_says_within(f, needle, 10))
+		return;
 	sh("cat '%s/log' >&2", f->dir);
 	cr_assert_fail("the log never said \"%s\"", needle);
 }
