@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +58,9 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
 	return QUERY_USAGE;
 }
 
-/* Exit status after --help or --version: a full disk or a closed pipe
- * behind stdout is said, as every command's output is. */
+/* Exit status after --help or --version: a full disk behind stdout is
+ * said, as every command's output is (a closed pipe ends the process:
+ * default_sigpipe). */
 static int stdout_status(void)
 {
 	if (fflush(stdout) == 0 && !ferror(stdout))
@@ -66,6 +68,23 @@ static int stdout_status(void)
 	fprintf(stderr, "mailmirror: writing the output failed: %s\n",
 	        strerror(errno ? errno : EIO));
 	return QUERY_ERROR;
+}
+
+/* A reader that stops early ("mailmirror ls | head -1") ends the process
+ * by SIGPIPE at the next write, with nothing said, as it ends any program
+ * run from a shell. A parent that ignores SIGPIPE (systemd's services,
+ * programs that would rather see EPIPE themselves) or blocks it passes that
+ * on through exec, and each closed pipe became "writing the output failed:
+ * Broken pipe" and status 6: an error for what is no error. Nothing is
+ * lost: the cache is read only. */
+static void default_sigpipe(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 /* The words of the search, joined by spaces, so that the query needs no
@@ -136,6 +155,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	default_sigpipe();
 	setlocale(LC_ALL, "");
 	/* A set iconv lacks: printed as UTF-8, the old way. */
 	(void)charset_init();

@@ -112,14 +112,28 @@ static void usage(FILE *f)
 	           "      --version      the version\n");
 }
 
-/* Exit status after --help or --version: a full disk or a closed pipe
- * behind stdout is said, not passed over with success. */
+/* Exit status after --help or --version: a full disk behind stdout is
+ * said, not passed over with success. A closed pipe ("mailmirrord --help |
+ * head -3") is no error of ours: the process ends by SIGPIPE, with nothing
+ * said, as it does when SIGPIPE has its default action, also when the
+ * parent ignored or blocked it (which exec passes on), where it said
+ * "writing the output failed: Broken pipe" and exited 74. */
 static int stdout_status(void)
 {
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return EX_OK;
+	int e = errno ? errno : EIO;
+	if (e == EPIPE) {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGPIPE);
+		signal(SIGPIPE, SIG_DFL);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(SIGPIPE);
+		return EX_IOERR; /* not reached */
+	}
 	fprintf(stderr, "mailmirrord: writing the output failed: %s\n",
-	        strerror(errno ? errno : EIO));
+	        strerror(e));
 	return EX_IOERR;
 }
 
