@@ -3,6 +3,7 @@
 
 #include "cache/paths.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -970,8 +971,9 @@ static bool companion_refused(const char *path, char *name, size_t len)
  * Read one by one, a daemon's first migration committing between them
  * made a fresh cache look like another program's database (version 0 read
  * before the commit, its tables after). */
-static int check_version_ro(sqlite3 *db, const char *path, enum ro_way way,
-                            char *err, size_t errlen)
+static int check_version_ro(sqlite3 *db, int *found, int oldest,
+                            const char *path, enum ro_way way, char *err,
+                            size_t errlen)
 {
 	int version, rc;
 
@@ -1018,17 +1020,25 @@ static int check_version_ro(sqlite3 *db, const char *path, enum ro_way way,
 		        "to make it one",
 		        path);
 		rc = CACHE_EOLDER;
-	} else if (version < CACHE_SCHEMA_VERSION) {
+	} else if (version < oldest) {
 		/* explore60: said so while the daemon was upgrading it. */
-		bool running = daemon_holds(path);
-		set_err(err, errlen,
-		        "cache at %s has schema version %d, older than this "
-		        "mailmirror's %d; %s",
-		        path, version, CACHE_SCHEMA_VERSION,
-		        running ? "mailmirrord is upgrading it: try again in a "
-		                  "moment"
-		                : "start mailmirrord to upgrade it");
+		const char *what = daemon_holds(path)
+		                           ? "mailmirrord is upgrading it: try "
+		                             "again in a moment"
+		                           : "start mailmirrord to upgrade it";
+		if (oldest == CACHE_SCHEMA_VERSION)
+			set_err(err, errlen,
+			        "cache at %s has schema version %d, older than "
+			        "this mailmirror's %d; %s",
+			        path, version, CACHE_SCHEMA_VERSION, what);
+		else
+			set_err(err, errlen,
+			        "cache at %s has schema version %d, older than "
+			        "the oldest this mailmirror reads (%d); %s",
+			        path, version, oldest, what);
 		rc = CACHE_EOLDER;
+	} else {
+		*found = version;
 	}
 	/* A reader keeps no snapshot between its queries: one held would
 	 * keep the daemon from emptying its WAL (schema.md). */
@@ -1038,12 +1048,23 @@ static int check_version_ro(sqlite3 *db, const char *path, enum ro_way way,
 
 int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)
 {
+	int version;
+
+	return cache_open_ro_from(out, &version, CACHE_SCHEMA_VERSION, path,
+	                          err, errlen);
+}
+
+int cache_open_ro_from(sqlite3 **out, int *version, int oldest,
+                       const char *path, char *err, size_t errlen)
+{
 	struct stat sb;
 	sqlite3 *db = NULL;
 	enum ro_way way;
 	int rc;
 
+	assert(oldest >= 1 && oldest <= CACHE_SCHEMA_VERSION);
 	*out = NULL;
+	*version = 0;
 	if (stat(path, &sb) < 0) {
 		if (errno == ENOENT) {
 			set_err(err, errlen, "no cache at %s: %s", path,
@@ -1066,7 +1087,8 @@ int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen)
 	sqlite3_exec(db, MMAP_PRAGMA, NULL, NULL,
 	             NULL); /* an optimisation:
 	                       failure is harmless */
-	if ((rc = check_version_ro(db, path, way, err, errlen)) < 0) {
+	if ((rc = check_version_ro(db, version, oldest, path, way, err,
+	                           errlen)) < 0) {
 		sqlite3_close(db);
 		return rc;
 	}

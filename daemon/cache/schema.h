@@ -7,6 +7,8 @@
  *
  * Only the daemon migrates (cache_open_rw); readers (cache_open_ro) refuse a
  * cache whose version they do not know, newer or older, and never write.
+ * A reader that knows how to read some older versions as well opens the
+ * cache with cache_open_ro_from.
  *
  * Error codes are negative CACHE_E* values. Every function that can fail
  * takes an error buffer and, on failure, leaves a one-line English message
@@ -100,6 +102,15 @@ int cache_open_rw_from(sqlite3 **out, int *found, const char *path, char *err,
  * through a -shm file it cannot create: the message says so),
  * CACHE_ENOMEM. */
 int cache_open_ro(sqlite3 **out, const char *path, char *err, size_t errlen);
+
+/* cache_open_ro for a reader that reads every version from oldest (1 to
+ * CACHE_SCHEMA_VERSION) up to CACHE_SCHEMA_VERSION: one that reads no
+ * table or column added after oldest, and no meaning changed since. On
+ * success *version is the cache's; the reader must not assume more. A
+ * cache older than oldest is CACHE_EOLDER, a newer one than this build's
+ * CACHE_ENEWER, as for cache_open_ro; nothing is migrated. */
+int cache_open_ro_from(sqlite3 **out, int *version, int oldest,
+                       const char *path, char *err, size_t errlen);
 
 /* Whether a mailmirrord has the cache open: it holds flock(2) LOCK_EX on
  * the file for as long as it runs, so a shared lock we get (and let go at

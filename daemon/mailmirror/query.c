@@ -204,7 +204,7 @@ __attribute__((format(printf, 2, 3))) static void set_err(struct query *q,
 int query_open(struct query *q, const char *path, FILE *out, enum out_mode mode)
 {
 	struct stat sb;
-	int rc;
+	int rc, version;
 
 	q->out = out;
 	q->mode = mode;
@@ -238,7 +238,8 @@ int query_open(struct query *q, const char *path, FILE *out, enum out_mode mode)
 			return QUERY_NOCACHE;
 		}
 	}
-	rc = cache_open_ro(&q->db, path, q->err, sizeof(q->err));
+	rc = cache_open_ro_from(&q->db, &version, QUERY_OLDEST_SCHEMA, path,
+	                        q->err, sizeof(q->err));
 	switch (rc) {
 	case CACHE_OK:
 		if (when_register(q->db) != SQLITE_OK) {

@@ -29,6 +29,15 @@ enum query_rc {
 	QUERY_NOSCOPE = 7,  /* the account or mailbox named does not exist */
 };
 
+/* The oldest cache schema the commands read: every table and column they
+ * use was there by version 4, with its meaning of today (versions 5 to 7
+ * add only what the daemon alone reads: schema.md), so that a cache the
+ * daemon has not upgraded yet (a package upgrade, the daemon not yet
+ * restarted) is still shown. Version 3 lacks messages_unindexed and took
+ * a last_sync of 0 for never; version 2's bodies are raw MIME. Raise it
+ * when a command comes to read what a later version added. */
+#define QUERY_OLDEST_SCHEMA 4
+
 /* No --since given. */
 #define QUERY_NO_TIME INT64_MIN
 
@@ -47,7 +56,8 @@ struct query {
 
 /* Opens the cache at path read-only; path must stay valid until
  * query_close. On failure q->db is NULL and the result says why:
- * QUERY_NOCACHE (no file, an empty file, or an older schema), QUERY_NEWER
+ * QUERY_NOCACHE (no file, an empty file, or a schema older than
+ * QUERY_OLDEST_SCHEMA: the daemon upgrades it when it starts), QUERY_NEWER
  * or QUERY_ERROR (a directory or other non-file, not a mailmirror cache,
  * no permission to read it, or a WAL the reader can neither use nor
  * ignore: cache_open_ro). */
