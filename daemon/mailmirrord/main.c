@@ -207,6 +207,18 @@ static bool cache_unusable(const char *path, char *why, size_t len)
 	return rc == CACHE_ENEWER || rc == CACHE_ENOTOURS;
 }
 
+/* One thing wrong with the cache, said as load() prints the
+ * configuration's errors: the last lines before the exit, read by a
+ * person. */
+static void say_cache_error(const struct conf *conf, const char *why)
+{
+	if (conf->cache != NULL && conf->cache_file != NULL)
+		log_bare(LOG_LEVEL_ERR, "%s:%d: cache: %s", conf->cache_file,
+		         conf->cache_line, why);
+	else
+		log_bare(LOG_LEVEL_ERR, "mailmirrord: cache: %s", why);
+}
+
 /* Whether the cache can be created or opened at path, where the
  * configuration (or the default) puts it: EX_OK, else EX_CONFIG after
  * saying why, in the same words for --check-config and for a start. NULL
@@ -219,7 +231,7 @@ static int check_cache(const struct conf *conf, const char *path)
 	char why[PATH_MAX + 1024];
 	char *dflt = NULL;
 	bool may_make = false;
-	int rc = EX_OK;
+	int rc = EX_CONFIG;
 
 	if (path == NULL) {
 		if (cache_default_path(&dflt, false, why, sizeof(why)) < 0) {
@@ -232,17 +244,23 @@ static int check_cache(const struct conf *conf, const char *path)
 	/* Whose the cache is before it is opened at all: explore73, a
 	 * cache of another user's that root wrote mail into, which that
 	 * user then read. */
-	if (cache_check_path(path, may_make, why, sizeof(why)) < 0 ||
-	    trust_check_cache(path, why, sizeof(why)) < 0 ||
-	    cache_unusable(path, why, sizeof(why))) {
-		/* As load() prints the configuration's errors: the last
-		 * line before the exit, read by a person. */
-		if (conf->cache != NULL && conf->cache_file != NULL)
-			log_bare(LOG_LEVEL_ERR, "%s:%d: cache: %s",
-			         conf->cache_file, conf->cache_line, why);
-		else
-			log_bare(LOG_LEVEL_ERR, "mailmirrord: cache: %s", why);
-		rc = EX_CONFIG;
+	struct trust_problems tp;
+	if (cache_check_path(path, may_make, why, sizeof(why)) < 0) {
+		say_cache_error(conf, why);
+	} else if (trust_check_cache(&tp, path) < 0) {
+		/* Every one, a line each: told one a run, a user fixed it
+		 * and was told the next at the next run. */
+		for (size_t i = 0; i < tp.n; i++)
+			say_cache_error(conf, tp.msg[i]);
+		if (tp.more) {
+			snprintf(why, sizeof(why), "... and %zu more problem%s",
+			         tp.more, tp.more == 1 ? "" : "s");
+			say_cache_error(conf, why);
+		}
+	} else if (cache_unusable(path, why, sizeof(why))) {
+		say_cache_error(conf, why);
+	} else {
+		rc = EX_OK;
 	}
 	free(dflt);
 	return rc;
@@ -816,9 +834,20 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 	/* Its directory gone too: no new cache until it is back (under
 	 * systemd, restarts until then). A file put in its place is judged
 	 * as at a start. */
-	if (cache_check_path(cache, false, err, sizeof(err)) < 0 ||
-	    trust_check_cache(cache, err, sizeof(err)) < 0) {
+	struct trust_problems tp;
+	if (cache_check_path(cache, false, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cannot make a new cache: %s", err);
+		return false;
+	}
+	if (trust_check_cache(&tp, cache) < 0) {
+		for (size_t i = 0; i < tp.n; i++)
+			log_err(NULL, NULL, "cannot make a new cache: %s",
+			        tp.msg[i]);
+		if (tp.more)
+			log_err(NULL, NULL,
+			        "cannot make a new cache: ... and %zu more "
+			        "problem%s",
+			        tp.more, tp.more == 1 ? "" : "s");
 		return false;
 	}
 	if (take_cache(s, lock_fd, cache, err, sizeof(err)) < 0) {

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +31,27 @@ void trust_name_uid(char *out, size_t outlen, uid_t uid)
 		snprintf(out, outlen, "uid %u", (unsigned)uid);
 }
 
+/* One more problem, or one more counted when *p is full. */
+__attribute__((format(printf, 2, 3))) static void
+problem(struct trust_problems *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->n == TRUST_MAX_PROBLEMS) {
+		p->more++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(p->msg[p->n++], sizeof(p->msg[0]), fmt, ap);
+	va_end(ap);
+}
+
 /* "X belongs to uid N (name), who could change what mailmirrord runs ...;
  * it must belong to root or to us"; for a folder of the cache (cache), what
- * its owner could do there instead, and the way out. */
-static int foreign_owner(char *why, size_t whylen, const char *what,
-                         uid_t owner, bool cache)
+ * its owner could do there instead, and the way out. Each problem starts
+ * with prefix. */
+static void foreign_owner(struct trust_problems *p, const char *prefix,
+                          const char *what, uid_t owner, bool cache)
 {
 	char them[300], us[300], could[400];
 
@@ -46,12 +63,11 @@ static int foreign_owner(char *why, size_t whylen, const char *what,
 	else
 		snprintf(could, sizeof(could),
 		         "could change what mailmirrord runs as %s", us);
-	snprintf(why, whylen,
-	         "%s belongs to %s, who %s; it must belong to %s%s%s", what,
-	         them, could, geteuid() == 0 ? "root" : "root or to ",
-	         geteuid() == 0 ? "" : us,
-	         cache ? ", or choose another cache" : "");
-	return -1;
+	problem(p, "%s%s belongs to %s, who %s; it must belong to %s%s%s",
+	        prefix, what, them, could,
+	        geteuid() == 0 ? "root" : "root or to ",
+	        geteuid() == 0 ? "" : us,
+	        cache ? ", or choose another cache" : "");
 }
 
 /* Whether name is the login name of a or of b. */
@@ -106,41 +122,52 @@ bool trust_others_may_read(const struct stat *st)
 
 /* real, a resolved absolute folder, and each folder above it up to "/":
  * each must be root's or ours, and none may be written by others unless it
- * is sticky. real is cut short in place. cache: the folders are the
- * cache's, and the message says what to do. */
-static int check_folders(char *real, bool cache, char *why, size_t whylen)
+ * is sticky. real is cut short in place. A file's folders (!cache): the
+ * first problem alone. The cache's (cache): every problem, each starting
+ * with prefix and saying what to do, so that one run names them all. */
+static void check_folders(struct trust_problems *p, char *real, bool cache,
+                          const char *prefix)
 {
+	const size_t had = p->n + p->more;
 	char what[PATH_MAX + 16];
 
 	for (;;) {
 		struct stat dir;
 		if (lstat(real, &dir) < 0) {
-			snprintf(why, whylen, "its folder %s: %s", real,
-			         strerror(errno));
-			return -1;
+			problem(p, "%sits folder %s: %s", prefix, real,
+			        strerror(errno));
+		} else {
+			if (!ours(dir.st_uid)) {
+				snprintf(what, sizeof(what), "its folder %s",
+				         real);
+				foreign_owner(p, prefix, what, dir.st_uid,
+				              cache);
+			}
+			/* Both for the cache's folder of another user's
+			 * that anyone may write: made root's, it is still
+			 * open to all. */
+			if (trust_others_may_write(&dir) &&
+			    !(dir.st_mode & S_ISVTX) &&
+			    (cache || p->n + p->more == had)) {
+				bool all = dir.st_mode & S_IWOTH;
+				char fix[PATH_MAX + 64] = "";
+				if (cache)
+					snprintf(fix, sizeof(fix),
+					         "; chmod %s %s, or choose "
+					         "another cache",
+					         all ? "o-w" : "g-w", real);
+				problem(p,
+				        "%s%s may write its folder %s (mode "
+				        "%04o), and so put another file in its "
+				        "place%s",
+				        prefix,
+				        all ? "anyone" : "its group's users",
+				        real, (unsigned)(dir.st_mode & 07777),
+				        fix);
+			}
 		}
-		if (!ours(dir.st_uid)) {
-			snprintf(what, sizeof(what), "its folder %s", real);
-			return foreign_owner(why, whylen, what, dir.st_uid,
-			                     cache);
-		}
-		if (trust_others_may_write(&dir) && !(dir.st_mode & S_ISVTX)) {
-			bool all = dir.st_mode & S_IWOTH;
-			int n = snprintf(
-			        why, whylen,
-			        "%s may write its folder %s (mode %04o), "
-			        "and so put another file in its place",
-			        all ? "anyone" : "its group's users", real,
-			        (unsigned)(dir.st_mode & 07777));
-			if (cache && n >= 0 && (size_t)n < whylen)
-				snprintf(why + n, whylen - (size_t)n,
-				         "; chmod %s %s, or choose another "
-				         "cache",
-				         all ? "o-w" : "g-w", real);
-			return -1;
-		}
-		if (strcmp(real, "/") == 0)
-			return 0;
+		if ((!cache && p->n + p->more > had) || strcmp(real, "/") == 0)
+			return;
 		/* the folder above: "/a/b" for "/a/b/c", "/" for "/a" */
 		char *slash = strrchr(real, '/');
 		slash[slash == real ? 1 : 0] = '\0';
@@ -150,28 +177,35 @@ static int check_folders(char *real, bool cache, char *why, size_t whylen)
 int trust_check(const char *path, const struct stat *st, char *why,
                 size_t whylen)
 {
-	if (!ours(st->st_uid))
-		return foreign_owner(why, whylen, "it", st->st_uid, false);
+	struct trust_problems p = {0};
 
-	/* The folders as they are, links resolved: a link in the path is
-	 * as safe as the folder it is in, which the walk meets. */
-	char *real = realpath(path, NULL);
-	if (real == NULL) {
-		snprintf(why, whylen, "cannot resolve its path: %s",
-		         strerror(errno));
-		return -1;
+	if (!ours(st->st_uid)) {
+		foreign_owner(&p, "", "it", st->st_uid, false);
+	} else {
+		/* The folders as they are, links resolved: a link in the
+		 * path is as safe as the folder it is in, which the walk
+		 * meets. */
+		char *real = realpath(path, NULL);
+		if (real == NULL) {
+			problem(&p, "cannot resolve its path: %s",
+			        strerror(errno));
+		} else {
+			char *slash = strrchr(real, '/');
+			slash[slash == real ? 1 : 0] = '\0';
+			check_folders(&p, real, false, "");
+			free(real);
+		}
 	}
-	char *slash = strrchr(real, '/');
-	slash[slash == real ? 1 : 0] = '\0';
-	int rc = check_folders(real, false, why, whylen);
-	free(real);
-	return rc;
+	if (p.n == 0)
+		return 0;
+	snprintf(why, whylen, "%s", p.msg[0]);
+	return -1;
 }
 
 /* The cache's file (or its -wal, -shm) at name belongs to another user:
  * said with what to do. */
-static int foreign_cache(char *why, size_t whylen, const char *path,
-                         const char *name, uid_t owner, bool file_ours)
+static void foreign_cache(struct trust_problems *p, const char *path,
+                          const char *name, uid_t owner, bool file_ours)
 {
 	struct passwd pw, *found = NULL;
 	char them[300], us[300], buf[1024], login[64];
@@ -186,31 +220,31 @@ static int foreign_cache(char *why, size_t whylen, const char *path,
 	 * (root's) made it, and the owner is no one to run as (explore74).
 	 * A -wal may hold commits not yet in the file: not to remove. */
 	if (file_ours) {
-		snprintf(
-		        why, whylen,
+		problem(p,
 		        "%s: it belongs to %s, not to %s, who runs mailmirrord "
 		        "and owns the cache: a run as that user left it; "
 		        "chown %s %s* (as root)",
 		        name, them, us, login, path);
-		return -1;
+		return;
 	}
-	snprintf(why, whylen,
-	         "%s: it belongs to %s, not to %s, who runs mailmirrord, and "
-	         "the mail mirrored into it must be the runner's alone: run "
-	         "mailmirrord as its owner if it is theirs (a service's "
-	         "cache), chown %s %s* if it is yours, else remove it or "
-	         "choose another cache",
-	         name, them, us, login, path);
-	return -1;
+	problem(p,
+	        "%s: it belongs to %s, not to %s, who runs mailmirrord, and "
+	        "the mail mirrored into it must be the runner's alone: run "
+	        "mailmirrord as its owner if it is theirs (a service's "
+	        "cache), chown %s %s* if it is yours, else remove it or "
+	        "choose another cache",
+	        name, them, us, login, path);
 }
 
-int trust_check_cache(const char *path, char *why, size_t whylen)
+int trust_check_cache(struct trust_problems *out, const char *path)
 {
 	static const char *const suffixes[] = {"", "-wal", "-shm"};
 	char name[PATH_MAX];
 	struct stat st;
-	bool file_ours = false;
+	bool file_ours = false, owner_told = false;
+	uid_t told = 0;
 
+	*out = (struct trust_problems){0};
 	/* Even root's own file is no cache of ours when another user runs
 	 * the daemon: only the owner may chmod it 0600 (schema.c), and
 	 * root, running the daemon on a file another user owns, would
@@ -218,29 +252,34 @@ int trust_check_cache(const char *path, char *why, size_t whylen)
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		if (snprintf(name, sizeof(name), "%s%s", path, suffixes[i]) >=
 		    (int)sizeof(name)) {
-			snprintf(why, whylen, "%s: file name too long", path);
+			problem(out, "%s: file name too long", path);
 			return -1;
 		}
 		if (lstat(name, &st) < 0) {
-			if (errno == ENOENT || errno == ENOTDIR)
-				continue;
-			snprintf(why, whylen, "%s: %s", name, strerror(errno));
-			return -1;
+			if (errno != ENOENT && errno != ENOTDIR)
+				problem(out, "%s: %s", name, strerror(errno));
+			continue;
 		}
 		/* SQLite opens the -wal and -shm it finds, links followed:
 		 * one planted as a link would take the mail elsewhere. The
 		 * file itself is cache_check_path()'s to judge. */
 		if (i > 0 && !S_ISREG(st.st_mode)) {
-			snprintf(why, whylen,
-			         "%s is not a regular file; remove it (SQLite "
-			         "makes it anew)",
-			         name);
-			return -1;
+			problem(out,
+			        "%s is not a regular file; remove it (SQLite "
+			        "makes it anew)",
+			        name);
+			continue;
 		}
-		if (st.st_uid != geteuid())
-			return foreign_cache(why, whylen, path, name, st.st_uid,
-			                     file_ours);
-		file_ours = i == 0;
+		/* Each way out ends "chown USER PATH*", which gives the
+		 * three files back at once: a second file of the owner
+		 * already named would only repeat it. */
+		if (st.st_uid != geteuid() &&
+		    !(owner_told && told == st.st_uid)) {
+			foreign_cache(out, path, name, st.st_uid, file_ours);
+			owner_told = true;
+			told = st.st_uid;
+		}
+		file_ours = i == 0 && st.st_uid == geteuid();
 	}
 
 	/* The folder that holds it, or that will (the nearest one there,
@@ -250,7 +289,7 @@ int trust_check_cache(const char *path, char *why, size_t whylen)
 	 * one (/tmp) lets no one replace what is ours. */
 	char *dir = strdup(path), *real = NULL;
 	if (dir == NULL) {
-		snprintf(why, whylen, "out of memory");
+		problem(out, "out of memory");
 		return -1;
 	}
 	for (;;) {
@@ -264,16 +303,15 @@ int trust_check_cache(const char *path, char *why, size_t whylen)
 			break;
 	}
 	if (real == NULL) {
-		snprintf(why, whylen, "%s: cannot resolve its folder %s: %s",
-		         path, dir, strerror(errno));
+		problem(out, "%s: cannot resolve its folder %s: %s", path, dir,
+		        strerror(errno));
 		free(dir);
 		return -1;
 	}
 	free(dir);
-	char said[PATH_MAX + 512];
-	int rc = check_folders(real, true, said, sizeof(said));
+	char prefix[PATH_MAX + 8];
+	snprintf(prefix, sizeof(prefix), "%s: ", path);
+	check_folders(out, real, true, prefix);
 	free(real);
-	if (rc < 0)
-		snprintf(why, whylen, "%s: %s", path, said);
-	return rc;
+	return out->n > 0 ? -1 : 0;
 }

@@ -19,6 +19,7 @@
 #ifndef MAILMIRRORD_TRUST_H
 #define MAILMIRRORD_TRUST_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
@@ -52,13 +53,27 @@ bool trust_others_may_read(const struct stat *st);
  * outlen. */
 void trust_name_uid(char *out, size_t outlen, uid_t uid);
 
+/* The most problems trust_check_cache() keeps; it counts the rest. */
+#define TRUST_MAX_PROBLEMS 8
+
+/* What trust_check_cache() found wrong: msg[0..n), each a sentence that
+ * starts with the file at fault and ends with what to do about it, the
+ * files first, then the folders from the cache's up; more is how many
+ * later ones were not kept. Caller-owned (no heap). */
+struct trust_problems {
+	size_t n;
+	size_t more;
+	char msg[TRUST_MAX_PROBLEMS][PATH_MAX + 1024];
+};
+
 /* 0 when the cache at path (absolute; it, its -wal and its -shm need not
  * exist yet) is the daemon's alone: each of the three files there is a
  * regular file of the effective user (the cache file's type aside, which
  * is cache_check_path()'s), and its folder, or the nearest one there when
  * the daemon is to make it, and every folder above, are safe as said
- * above. Else -1 with a sentence in why that starts with the file at
- * fault and ends with what to do. Reads the file system only. */
-int trust_check_cache(const char *path, char *why, size_t whylen);
+ * above. Else -1 with every problem found in *out, so that one run names
+ * all there is to fix (a file whose owner another's advice names already,
+ * "chown USER PATH*", is not said again). Reads the file system only. */
+int trust_check_cache(struct trust_problems *out, const char *path);
 
 #endif

@@ -9,6 +9,7 @@
  * test binary. The tests give files away: they run as root, as CI does. */
 #include "as_nobody.h"
 #include "cache/schema.h"
+#include "mailmirrord/trust.h"
 
 #include <criterion/criterion.h>
 #include <libgen.h>
@@ -167,7 +168,7 @@ static void expect_owner(const char *path, uid_t uid, mode_t mode)
 /* explore73 as it was found: a cache of nobody's, 0666, in a folder of
  * 0777; root's daemon wrote mail into it (made 0600, still nobody's, with
  * a -wal and -shm of nobody's beside it). Each mode refuses it now, in
- * the same words, and leaves it as it was. */
+ * the same words, naming both faults, and leaves it as it was. */
 Test(cache_owner, another_users_cache_is_refused_and_left_alone)
 {
 	need_root();
@@ -186,8 +187,12 @@ Test(cache_owner, another_users_cache_is_refused_and_left_alone)
 		            "mailmirrord as its owner if it is theirs (a "
 		            "service's cache), chown root %s/ww/cache.db* if "
 		            "it is yours, else remove it or choose another "
-		            "cache\n",
-		            dir, who(NOBODY_ID), who(0), dir);
+		            "cache\n"
+		            "m.conf:1: cache: %s/ww/cache.db: anyone may write "
+		            "its folder %s/ww (mode 0777), and so put another "
+		            "file in its place; chmod o-w %s/ww, or choose "
+		            "another cache\n",
+		            dir, who(NOBODY_ID), who(0), dir, dir, dir, dir);
 		expect_owner("ww/cache.db", NOBODY_ID, 0666);
 		cr_assert_neq(access("ww/cache.db-wal", F_OK), 0);
 		cr_assert_neq(access("ww/cache.db-shm", F_OK), 0);
@@ -225,6 +230,91 @@ Test(cache_owner, another_users_cache_is_refused_and_left_alone)
 	expect_said("m.conf:1: cache: %s/ww/cache.db-shm is not a regular "
 	            "file; remove it (SQLite makes it anew)\n",
 	            dir);
+}
+
+/* The tester's finding: the check named one fault a run, and a user who
+ * fixed it was told the next at the next run. Every fault of the files
+ * and the folders is named at once, a line each with its way out; a
+ * second file of the owner already named, whose "chown ... cache.db*"
+ * gives it back too, is not named again. */
+Test(cache_owner, every_fault_is_named_in_one_run)
+{
+	need_root();
+	cr_assert_eq(mkdir("ww", 0777), 0);
+	cr_assert_eq(chmod("ww", 0777), 0);
+	cr_assert_eq(chown("ww", NOBODY_ID, NOBODY_ID), 0);
+	make_cache("ww/cache.db", NOBODY_ID, 0600);
+	make_file("ww/cache.db-wal", NOBODY_ID);
+	cr_assert_eq(symlink("/tmp/elsewhere", "ww/cache.db-shm"), 0);
+	write_conf("ww/cache.db");
+
+	static const char *const modes[] = {"--check-config", "--once",
+	                                    "--compact"};
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(run(modes[i]), 78, "%s: %s", modes[i], said);
+		expect_said(
+		        "m.conf:1: cache: %s/ww/cache.db: it belongs to %s, "
+		        "not to %s, who runs mailmirrord, and the mail "
+		        "mirrored into it must be the runner's alone: run "
+		        "mailmirrord as its owner if it is theirs (a service's "
+		        "cache), chown root %s/ww/cache.db* if it is yours, "
+		        "else remove it or choose another cache\n"
+		        "m.conf:1: cache: %s/ww/cache.db-shm is not a regular "
+		        "file; remove it (SQLite makes it anew)\n"
+		        "m.conf:1: cache: %s/ww/cache.db: its folder %s/ww "
+		        "belongs to %s, who could put a file of theirs in the "
+		        "cache's place; it must belong to root, or choose "
+		        "another cache\n"
+		        "m.conf:1: cache: %s/ww/cache.db: anyone may write its "
+		        "folder %s/ww (mode 0777), and so put another file in "
+		        "its place; chmod o-w %s/ww, or choose another cache\n",
+		        dir, who(NOBODY_ID), who(0), dir, dir, dir, dir,
+		        who(NOBODY_ID), dir, dir, dir);
+		expect_owner("ww/cache.db", NOBODY_ID, 0600);
+	}
+
+	/* The cache root's, its journals nobody's: one way out for both. */
+	cr_assert_eq(chown("ww", 0, 0), 0);
+	cr_assert_eq(chmod("ww", 0755), 0);
+	cr_assert_eq(chown("ww/cache.db", 0, 0), 0);
+	cr_assert_eq(unlink("ww/cache.db-shm"), 0);
+	make_file("ww/cache.db-shm", NOBODY_ID);
+	cr_assert_eq(run("--check-config"), 78, "%s", said);
+	expect_said("m.conf:1: cache: %s/ww/cache.db-wal: it belongs to %s, "
+	            "not to %s, who runs mailmirrord and owns the cache: a "
+	            "run as that user left it; chown root %s/ww/cache.db* "
+	            "(as root)\n",
+	            dir, who(NOBODY_ID), who(0), dir);
+}
+
+/* More than the check keeps: counted in a last line. Nine folders anyone
+ * may write, one in the other. */
+Test(cache_owner, faults_beyond_those_kept_are_counted)
+{
+	need_root();
+	char sub[256] = "";
+	for (int i = 0; i < 9; i++) {
+		strcat(sub, i ? "/d" : "d");
+		cr_assert_eq(mkdir(sub, 0777), 0);
+		cr_assert_eq(chmod(sub, 0777), 0);
+	}
+	char cache[300];
+	snprintf(cache, sizeof(cache), "%s/cache.db", sub);
+	write_conf(cache);
+	cr_assert_eq(run("--check-config"), 78, "%s", said);
+	size_t lines = 0;
+	for (const char *p = said; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	cr_assert_eq(lines, TRUST_MAX_PROBLEMS + 1, "%s", said);
+	cr_assert(strstr(said, "\nm.conf:1: cache: ... and 1 more problem\n"),
+	          "%s", said);
+	/* the cache's own folder first, and up from there */
+	char first[2048];
+	snprintf(first, sizeof(first),
+	         "m.conf:1: cache: %s/%s: anyone may write its folder %s/%s "
+	         "(mode 0777)",
+	         dir, cache, dir, sub);
+	cr_assert(strncmp(said, first, strlen(first)) == 0, "%s", said);
 }
 
 /* As the configuration's folders (trust.h): a folder on the cache's path
