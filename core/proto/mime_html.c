@@ -431,9 +431,13 @@ int imap4_mime_html_feed(struct mime_html *h, struct mime_sink *s,
 	return rc;
 }
 
-int imap4_mime_html_finish(struct mime_html *h, struct mime_sink *s)
+int imap4_mime_html_finish(struct mime_html *h, struct mime_sink *s, bool cut)
 {
 	int rc = 0;
+	/* At a cut, "&eac" was "&eacute;" or another reference, and "<" the
+	 * start of a tag: fragments, not text the sender wrote. */
+	if (cut)
+		h->state = S_TEXT;
 	if (h->state == S_ENTITY)
 		rc = named_end(h, s, false);
 	else if (h->state == S_NUMERIC)

@@ -131,8 +131,10 @@ void imap4_mime_html_init(struct mime_html *h);
 int imap4_mime_html_feed(struct mime_html *h, struct mime_sink *s,
                          const char *p, size_t n);
 
-/* Ends the part: writes what an unfinished entity or tag still holds. */
-int imap4_mime_html_finish(struct mime_html *h, struct mime_sink *s);
+/* Ends the part: writes what an unfinished entity or tag still holds,
+ * or with cut (the message was cut there, so that they are fragments of
+ * what the sender wrote) drops it. */
+int imap4_mime_html_finish(struct mime_html *h, struct mime_sink *s, bool cut);
 
 /* How many bytes of an HTML part the charset of a <meta> is looked for in
  * (the HTML standard's prescan looks at as many). */

@@ -18,11 +18,16 @@
  * stages live in their own files (mime_internal.h): transfer decoding in
  * mime_decode.c, the sink and plain text in mime_sink.c, format=flowed in
  * mime_flowed.c, HTML in mime_html.c.
+ *
+ * A message that a partial fetch cut (imap4_mime_text_partial()) ends in
+ * the middle of something: the part that runs to the cut leaves out what
+ * the cut split, where the end of a whole message would write it.
  */
 #include "proto/mime_text.h"
 
 #include "imap4.h"
 #include "proto/charset.h"
+#include "proto/hex.h"
 #include "proto/mime_internal.h"
 #include "proto/rfc2047.h"
 
@@ -83,6 +88,10 @@ struct ctx {
 	 * the end of the message) and whether it closed its multipart */
 	int hit;
 	bool hit_close;
+	/* end is where a partial fetch cut the message, not its end
+	 * (imap4_mime_text_partial()); and the text the last scan() found
+	 * runs to that cut */
+	bool cut, at_cut;
 	struct imap4_buf dec, conv; /* the text pipeline's pieces */
 	struct imap4_buf flow;      /* and unwrapped format=flowed text */
 };
@@ -201,6 +210,11 @@ static void parse_header(struct ctx *c, struct fields *f)
 		const char *name_end;
 		const char *q = field_colon(p, le, &name_end);
 		if (q == NULL) {
+			/* a field the cut split before its colon */
+			if (!nl && c->cut) {
+				p = end;
+				break;
+			}
 			if (!stray_line(p, nl, end, p > c->p))
 				break;
 			cur = NULL;
@@ -220,6 +234,39 @@ static void parse_header(struct ctx *c, struct fields *f)
 }
 
 /* ---------------------------------------------------------- boundaries */
+
+/* Whether the n bytes at line are the start of a delimiter line of b,
+ * "--" b, or the close one, "--" b "--". */
+static bool delimiter_start(const char *line, size_t n, const struct bound *b)
+{
+	if (n > b->len + 4)
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		char want = k < 2 || k >= 2 + b->len ? '-' : b->s[k - 2];
+		if (line[k] != want)
+			return false;
+	}
+	return true;
+}
+
+/* Where the text of start[..c->end) ends when the cut may have split a
+ * delimiter line at its end: "--bound" of "--boundary" is no text of the
+ * part, but the line that would have ended it. */
+static const char *before_cut_delimiter(const struct ctx *c, const char *start)
+{
+	const char *line = c->end;
+	while (line > start && line[-1] != '\n')
+		line--;
+	size_t n = (size_t)(c->end - line);
+	bool split = false;
+	for (int i = c->nstack - 1; i >= c->base && n > 0 && !split; i--)
+		split = delimiter_start(line, n, &c->stack[i]);
+	if (!split)
+		return c->end;
+	if (line > start && *--line == '\n' && line > start && line[-1] == '\r')
+		line--;
+	return line;
+}
 
 /* Moves c->p past the next delimiter line of an open multipart (or to
  * the end) and returns where the text before it ends: the line break
@@ -243,6 +290,7 @@ static const char *scan(struct ctx *c)
 			c->p = next;
 			c->hit = level;
 			c->hit_close = close;
+			c->at_cut = false;
 			return text_end;
 		}
 		q++;
@@ -250,7 +298,10 @@ static const char *scan(struct ctx *c)
 	c->p = end;
 	c->hit = -1;
 	c->hit_close = false;
-	return end;
+	/* a text that the start of a delimiter ends ends there, whole */
+	const char *text_end = c->cut ? before_cut_delimiter(c, start) : end;
+	c->at_cut = c->cut && text_end == end;
+	return text_end;
 }
 
 /* The last stage of the pipeline: HTML, format=flowed or plain text. */
@@ -276,10 +327,11 @@ static int filter(struct ctx *c, struct stage *st, const char *p, size_t n)
 	return imap4_mime_plain_feed(&c->sink, &st->cr, p, n);
 }
 
-static int filter_finish(struct ctx *c, struct stage *st)
+/* cut: the part ends at the cut of a partial fetch. */
+static int filter_finish(struct ctx *c, struct stage *st, bool cut)
 {
 	if (st->html)
-		return imap4_mime_html_finish(st->html, &c->sink);
+		return imap4_mime_html_finish(st->html, &c->sink, cut);
 	if (!st->flowed)
 		return 0;
 	imap4_buf_reset(&c->flow);
@@ -325,10 +377,21 @@ static const char *piece_end(const char *p, const char *end, bool *last)
 	return e;
 }
 
+/* The length of the quoted-printable escape a cut split at the end of
+ * p[0..n): "=" and one hex digit. (A lone "=" reads as a soft break.) */
+static size_t qp_split_escape(const char *p, size_t n)
+{
+	return n >= 2 && p[n - 2] == '=' && imap4_hex_value(p[n - 1]) >= 0 ? 2
+	                                                                   : 0;
+}
+
 static int text_body(struct ctx *c, const struct mime_type *t,
                      enum mime_cte cte, bool html, const char *p,
                      const char *end)
 {
+	/* The part ends at a cut: what the cut split at its end is left out,
+	 * as the end of the message would not leave it. */
+	bool cut = c->at_cut;
 	/* utf8 reads converted text, which is UTF-8, for filter_shown() */
 	struct imap4_charset_stream cs = {.cd = NULL}, utf8;
 	struct mime_base64 b64 = {0, 0};
@@ -351,6 +414,8 @@ static int text_body(struct ctx *c, const struct mime_type *t,
 	while (rc >= 0 && !last) {
 		const char *e = piece_end(p, end, &last), *in;
 		size_t n = (size_t)(e - p), len, used;
+		if (last && cut && cte == MIME_CTE_QP)
+			n -= qp_split_escape(p, n);
 		if (cte == MIME_CTE_BASE64)
 			rc = imap4_mime_base64_decode(&c->dec, &b64, p, n);
 		else if (cte == MIME_CTE_QP)
@@ -386,8 +451,10 @@ static int text_body(struct ctx *c, const struct mime_type *t,
 		if (rc == 0 && used < len) {
 			size_t more, done;
 			imap4_buf_reset(&c->conv);
+			/* a character the cut split is left unconsumed */
 			rc = imap4_charset_stream_feed(&cs, &c->conv, in + used,
-			                               len - used, last, &more);
+			                               len - used, last && !cut,
+			                               &more);
 			used += more;
 			if (rc == 0)
 				rc = filter_shown(c, &st, &utf8,
@@ -404,7 +471,7 @@ static int text_body(struct ctx *c, const struct mime_type *t,
 			rc = imap4_buf_append(&c->dec, in + used, len - used);
 	}
 	if (rc == 0)
-		rc = filter_finish(c, &st);
+		rc = filter_finish(c, &st, cut);
 	imap4_charset_stream_close(&cs);
 	imap4_charset_stream_close(&utf8);
 	return rc;
@@ -789,6 +856,8 @@ static int encoded_message(struct ctx *c, const struct fields *f,
 	struct mime_base64 b64 = {0, 0};
 	struct imap4_buf msg;
 	int rc;
+	/* the message inside ends where the cut ended the part */
+	bool cut = c->at_cut;
 
 	if (c->nested && !c->names_only && !c->sink.cut)
 		return inner_encoded_message(c, f, cte, body, n);
@@ -797,17 +866,20 @@ static int encoded_message(struct ctx *c, const struct fields *f,
 	if ((rc = named_message(c, f)) != 0)
 		return rc;
 	imap4_buf_init(&msg, 0);
+	if (cut && cte == MIME_CTE_QP)
+		n -= qp_split_escape(body, n);
 	rc = cte == MIME_CTE_BASE64
 	             ? imap4_mime_base64_decode(&msg, &b64, body, n)
 	             : imap4_mime_qp_decode(&msg, body, n);
 	if (rc == 0) {
 		const char *p = c->p, *end = c->end;
 		int base = c->base, hit = c->hit;
-		bool hit_close = c->hit_close;
+		bool hit_close = c->hit_close, was_cut = c->cut;
 		c->p = msg.data ? msg.data : "";
 		c->end = c->p + msg.len;
 		c->base = c->nstack;
 		c->nested = true;
+		c->cut = cut;
 		rc = entity(c, depth + 1, K_MESSAGE);
 		c->p = p;
 		c->end = end;
@@ -815,6 +887,8 @@ static int encoded_message(struct ctx *c, const struct fields *f,
 		c->nested = false;
 		c->hit = hit;
 		c->hit_close = hit_close;
+		c->cut = was_cut;
+		c->at_cut = cut;
 	}
 	imap4_buf_clear(&msg);
 	return rc;
@@ -868,8 +942,8 @@ static int entity(struct ctx *c, unsigned depth, enum kind kind)
 	return leaf(c, &f, &t);
 }
 
-int imap4_mime_text(struct imap4_buf *out, const char *msg, size_t len,
-                    size_t max_out)
+static int text_of(struct imap4_buf *out, const char *msg, size_t len,
+                   size_t max_out, bool cut)
 {
 	struct ctx c;
 
@@ -879,6 +953,7 @@ int imap4_mime_text(struct imap4_buf *out, const char *msg, size_t len,
 	c.p = msg ? msg : "";
 	c.end = c.p + len;
 	c.hit = -1;
+	c.cut = cut;
 	c.sink.out = out;
 	c.sink.start = out->len;
 	c.sink.limit = max_out && max_out <= SIZE_MAX - out->len
@@ -901,4 +976,16 @@ int imap4_mime_text(struct imap4_buf *out, const char *msg, size_t len,
 	}
 	imap4_mime_sink_trim(&c.sink);
 	return c.sink.cut ? 1 : 0;
+}
+
+int imap4_mime_text(struct imap4_buf *out, const char *msg, size_t len,
+                    size_t max_out)
+{
+	return text_of(out, msg, len, max_out, false);
+}
+
+int imap4_mime_text_partial(struct imap4_buf *out, const char *msg, size_t len,
+                            size_t max_out)
+{
+	return text_of(out, msg, len, max_out, true);
 }

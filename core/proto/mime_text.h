@@ -48,4 +48,15 @@
 int imap4_mime_text(struct imap4_buf *out, const char *msg, size_t len,
                     size_t max_out);
 
+/* imap4_mime_text() for msg[0..len) that is only the start of a message:
+ * a partial fetch (BODY[]<0.n>) cut it at len, not the message's end.
+ * What the cut leaves unfinished in the part it falls in is dropped, not
+ * written as text: a quoted-printable escape ("=C" of "=C3"), a character
+ * whose bytes the cut split (no U+FFFD for it), an HTML tag or character
+ * reference ("<", "&eac"), the start of a boundary line, and a part's
+ * header line cut before its colon (else read as its text). Same results
+ * otherwise; that the text is cut is for the caller to say. */
+int imap4_mime_text_partial(struct imap4_buf *out, const char *msg, size_t len,
+                            size_t max_out);
+
 #endif

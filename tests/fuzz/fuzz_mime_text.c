@@ -3,7 +3,8 @@
  * Properties: nothing crashes, leaks or reads past the input; the result
  * is 0 or 1 (never an error for what the message holds); the text is
  * valid UTF-8 without NUL (checked here independently of the library's
- * own validator) and within the limit, which the first input byte picks.
+ * own validator) and within the limit, which the first input byte picks;
+ * and so, read as the start of a longer message (a partial fetch).
  */
 #include "imap4.h"
 #include "proto/mime_text.h"
@@ -73,6 +74,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (max_out && out.len > max_out)
 		abort();
 	if (rc == 1 && !max_out)
+		abort();
+	imap4_buf_clear(&out);
+
+	/* the same bytes as the start of a longer message (a partial fetch
+	 * cut it there) */
+	imap4_buf_init(&out, 0);
+	rc = imap4_mime_text_partial(&out, (const char *)data, size, max_out);
+	if ((rc != 0 && rc != 1) || (rc == 1 && !max_out))
+		abort();
+	if (!valid_utf8((const unsigned char *)(out.data ? out.data : ""),
+	                out.len))
+		abort();
+	if (max_out && out.len > max_out)
 		abort();
 	imap4_buf_clear(&out);
 	return 0;
