@@ -402,6 +402,36 @@ static const imap4_section *body_section(const imap4_msg *msg, bool *whole)
 	return NULL;
 }
 
+/* Whether section s of msg (whole: BODY[], else BODY[HEADER]) holds
+ * only the start of what it is of: a partial fetch that brought all it
+ * asked for (cap bytes) of a larger message. */
+static bool section_cut(const imap4_section *s, const imap4_msg *msg,
+                        bool whole, uint64_t cap)
+{
+	if (!s->has_origin || s->len < cap)
+		return false;
+	return whole && (msg->have & IMAP4_HAVE_SIZE) && s->len < msg->size;
+}
+
+/* The length of d[0..n) without a UTF-8 sequence the end cuts short: a
+ * character a cut split, whose first byte alone would read as
+ * windows-1252 ("\xc3" of "\xc3\xa9" as "Ã"). */
+static size_t before_split_utf8(const char *d, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)d;
+	for (size_t k = 1; k <= 3 && k <= n; k++) {
+		unsigned char c = u[n - k];
+		if ((c & 0xc0) == 0x80)
+			continue; /* a continuation byte: its lead is before */
+		size_t want = c >= 0xf0 && c <= 0xf4   ? 4
+		              : c >= 0xe0 && c <= 0xef ? 3
+		              : c >= 0xc2 && c <= 0xdf ? 2
+		                                       : 1;
+		return want > k ? n - k : n;
+	}
+	return n;
+}
+
 int conv_body(struct conv_body *out, const imap4_msg *msg, uint64_t cap)
 {
 	memset(out, 0, sizeof(*out));
@@ -409,10 +439,13 @@ int conv_body(struct conv_body *out, const imap4_msg *msg, uint64_t cap)
 	const imap4_section *s = body_section(msg, &whole);
 	if (!s || !(msg->have & IMAP4_HAVE_UID))
 		return 0;
+	bool cut = section_cut(s, msg, whole, cap);
 	/* The header block ends at the first empty line (RFC 5322 2.1); a
-	 * message without one is all header. */
+	 * message without one is all header, or a header the cut ended. */
 	const char *sep = memmem(s->data, s->len, "\r\n\r\n", 4);
-	size_t hlen = sep ? (size_t)(sep - s->data) + 2 : s->len;
+	size_t hlen = sep   ? (size_t)(sep - s->data) + 2
+	              : cut ? before_split_utf8(s->data, s->len)
+	                    : s->len;
 	struct imap4_buf b;
 	imap4_buf_init(&b, 0);
 	/* The header and the text of a message nearly always take less than
@@ -426,13 +459,15 @@ int conv_body(struct conv_body *out, const imap4_msg *msg, uint64_t cap)
 	 * included): it is what people read and search, and raw MIME would
 	 * fill the index with base64. */
 	size_t text_at = b.len;
-	int cut = 0;
+	int limited = 0;
 	/* Without the empty line there is no text: the fetch (cut by
 	 * max_body_size) ended inside the header, whose last line the text
-	 * extraction would take for a body. */
-	if (whole && ((sep && (cut = imap4_mime_text(&b, s->data, s->len,
-	                                             0)) < 0) ||
-	              imap4_buf_putc(&b, '\0') < 0))
+	 * extraction would take for a body. A text the fetch cut ends
+	 * without what the cut split ("=C" of "=C3", half a character). */
+	if (whole && sep)
+		limited = cut ? imap4_mime_text_partial(&b, s->data, s->len, 0)
+		              : imap4_mime_text(&b, s->data, s->len, 0);
+	if (limited < 0 || (whole && imap4_buf_putc(&b, '\0') < 0))
 		goto nomem;
 	out->bytes = b.len;
 	out->block = imap4_buf_steal(&b, NULL);
@@ -443,9 +478,7 @@ int conv_body(struct conv_body *out, const imap4_msg *msg, uint64_t cap)
 	out->b.headers_len = text_at - 1;
 	out->b.body = whole ? out->block + text_at : NULL;
 	out->b.body_len = whole ? out->bytes - text_at - 1 : 0;
-	out->b.truncated = cut == 1 || (whole && s->has_origin &&
-	                                (msg->have & IMAP4_HAVE_SIZE) &&
-	                                s->len < msg->size && s->len >= cap);
+	out->b.truncated = limited == 1 || cut;
 	return 1;
 nomem:
 	imap4_buf_clear(&b);

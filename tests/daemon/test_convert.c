@@ -484,6 +484,46 @@ Test(convert, body_is_the_text_a_reader_sees)
 	cr_assert_eq(conv_body(&b, &m, CONF_BODY_CAP), 0);
 }
 
+/* f2-qp-cut.sh: a max_body_size that fell inside "=C3=A9" stored a text
+ * that ended in "=C", "=A" or U+FFFD; one inside a character of the
+ * header stored its first byte as windows-1252 ("caf\xc3" as "cafÃ").
+ * The row says it is cut; what the cut split is left out. */
+Test(convert, a_cut_leaves_out_what_it_split)
+{
+	static const char raw[] =
+	        "Subject: caf\xc3\xa9\r\n"
+	        "Content-Type: text/plain; charset=utf-8\r\n"
+	        "Content-Transfer-Encoding: quoted-printable\r\n"
+	        "\r\n"
+	        "=C3=A9t=C3=A9 =E2=98=BA\r\n";
+	const char *text = "\xc3\xa9t\xc3\xa9 \xe2\x98\xba";
+	imap4_section sec = {.item = "BODY[]<0>",
+	                     .section = "",
+	                     .has_origin = true,
+	                     .data = raw};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_SECTIONS |
+	                       IMAP4_HAVE_SIZE,
+	               .uid = 9,
+	               .size = 4096,
+	               .sections = &sec};
+	struct conv_body b;
+	size_t body = (size_t)(strstr(raw, "\r\n\r\n") - raw) + 4;
+	for (sec.len = body; sec.len < sizeof(raw) - 1; sec.len++) {
+		cr_assert_eq(conv_body(&b, &m, sec.len), 1);
+		cr_assert(b.b.truncated);
+		cr_assert(strncmp(text, b.b.body, b.b.body_len) == 0,
+		          "cut at %zu: \"%s\"", sec.len, b.b.body);
+		assert_lengths(&b);
+		conv_body_clear(&b);
+	}
+	sec.len = (size_t)(strstr(raw, "\xa9") - raw);
+	cr_assert_eq(conv_body(&b, &m, sec.len), 1);
+	cr_assert(b.b.truncated);
+	cr_assert_str_eq(b.b.headers, "Subject: caf");
+	cr_assert_str_eq(b.b.body, "");
+	conv_body_clear(&b);
+}
+
 /* ---- envelopes made from the header the FETCH carried */
 
 #define FIELDS_ITEM "BODY[HEADER.FIELDS (" IMAP4_ENVELOPE_FIELDS ")]"
