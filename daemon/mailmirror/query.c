@@ -176,12 +176,14 @@ static const struct qcol show_cols[] = {
 	{{"Size", 0, false, false}, "m.size", "size", "m.size"},
 	{{"Modseq", 0, false, false}, "nullif(m.modseq, 0)", "modseq", "m.modseq"},
 	/* In JSON, null without a body: headers alone (bodies = "headers")
-	 * say nothing of a body's length. */
+	 * say nothing of a body's length; but true when they are cut
+	 * (max_body_size), as their end is missing then. */
 	{{"Truncated", 0, false, false},
-	 "CASE WHEN y.truncated THEN 'yes (only the start of the body is "
-	 "cached)' END",
+	 "CASE WHEN y.truncated THEN 'yes (only the start of the ' || "
+	 "CASE WHEN y.body IS NULL THEN 'header' ELSE 'body' END || "
+	 "' is cached)' END",
 	 "truncated",
-	 "CASE WHEN y.body IS NOT NULL THEN "
+	 "CASE WHEN y.body IS NOT NULL OR y.truncated THEN "
 	 "json(CASE WHEN y.truncated THEN 'true' ELSE 'false' END) END"},
 	/* The last two are printed as blocks, after the fields. */
 	{{"headers", 0, false, false}, "y.headers", "headers", "y.headers"},

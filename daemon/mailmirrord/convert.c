@@ -387,6 +387,15 @@ static enum header_kind header_kind(const imap4_section *s)
 	               : HEADER_NONE;
 }
 
+/* Whether the n bytes at d end with the empty line that ends a header. */
+static bool ends_header(const char *d, size_t n)
+{
+	return (n >= 2 && d[n - 1] == '\n' &&
+	        (d[n - 2] == '\n' ||
+	         (n >= 3 && d[n - 2] == '\r' && d[n - 3] == '\n'))) ||
+	       (n == 2 && d[0] == '\r' && d[1] == '\n');
+}
+
 /* The body section of msg: BODY[] (possibly partial) or BODY[HEADER]. */
 static const imap4_section *body_section(const imap4_msg *msg, bool *whole)
 {
@@ -404,13 +413,18 @@ static const imap4_section *body_section(const imap4_msg *msg, bool *whole)
 
 /* Whether section s of msg (whole: BODY[], else BODY[HEADER]) holds
  * only the start of what it is of: a partial fetch that brought all it
- * asked for (cap bytes) of a larger message. */
+ * asked for (cap bytes) of a larger message, or of a header that has not
+ * ended (one of exactly cap bytes ends with its empty line). A header cut
+ * so is marked as a text is: its List-Id or Message-ID may be in what
+ * was left on the server. */
 static bool section_cut(const imap4_section *s, const imap4_msg *msg,
                         bool whole, uint64_t cap)
 {
 	if (!s->has_origin || s->len < cap)
 		return false;
-	return whole && (msg->have & IMAP4_HAVE_SIZE) && s->len < msg->size;
+	if (whole)
+		return (msg->have & IMAP4_HAVE_SIZE) && s->len < msg->size;
+	return !ends_header(s->data, s->len);
 }
 
 /* The length of d[0..n) without a UTF-8 sequence the end cuts short: a
@@ -608,15 +622,6 @@ bool conv_header_refused(const imap4_msg *msg)
 		nil = true;
 	}
 	return nil;
-}
-
-/* Whether the n bytes at d end with the empty line that ends a header. */
-static bool ends_header(const char *d, size_t n)
-{
-	return (n >= 2 && d[n - 1] == '\n' &&
-	        (d[n - 2] == '\n' ||
-	         (n >= 3 && d[n - 2] == '\r' && d[n - 3] == '\n'))) ||
-	       (n == 2 && d[0] == '\r' && d[1] == '\n');
 }
 
 /* Whether a partial BODY[] of n bytes at d holds its header whole. */

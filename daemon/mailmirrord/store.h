@@ -392,9 +392,11 @@ int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
  * of the mailbox from min_uid up that has no body row, or with text only
  * a row without its text (headers only: cached while bodies were
  * "headers") or with a text cut short though the message's size is at
- * most cap (cut at a lower max_body_size), in ascending UID order:
- * messages cached before bodies were configured as they are now, or
- * whose body fetch a crash cut off. Same rules for cb as
+ * most cap (cut at a lower max_body_size), or without text a header
+ * block cut short of which cap bytes bring more (cut at a lower
+ * max_body_size, or inside the header under "full"), in ascending UID
+ * order: messages cached before bodies were configured as they are now,
+ * or whose body fetch a crash cut off. Same rules for cb as
  * store_message_each_uid. */
 typedef int store_uid_size_cb(void *payload, uint32_t uid, int64_t size);
 int store_message_each_without_body(struct store *s, int64_t mailbox,
@@ -420,8 +422,9 @@ int store_message_sample(struct store *s, int64_t mailbox,
 
 /* Stores (or replaces) the headers and text body of a cached message, not
  * yet in the full-text index: store_index_chunk() puts it there. Called
- * only when bodies are configured; truncated
- * says that body holds only the first part of the text.
+ * only when bodies are configured; truncated says that body holds only
+ * the first part of the text, or without body, that headers holds only
+ * the first part of the header block.
  * STORE_ENOTFOUND if (mailbox, uid) is not cached. */
 int store_body_put(struct store *s, int64_t mailbox, uint32_t uid,
                    const char *headers, const char *body, bool truncated);
@@ -485,7 +488,8 @@ int store_index_merge(struct store *s, int pages, bool *more);
 /* Takes out of the account's mailboxes what a lower bodies setting no
  * longer keeps:
  * the whole body row (headers included), or with keep_headers the text
- * alone (bodies = "headers"), of up to max messages whose ids are above
+ * alone (bodies = "headers"; the row stays truncated where no text came,
+ * its header block cut), of up to max messages whose ids are above
  * *after, lowest first, in the caller's transaction or one of its own;
  * the full-text index keeps their envelopes. *after becomes the highest id
  * taken (start at 0), *n how many were taken: 0 when none is left. */

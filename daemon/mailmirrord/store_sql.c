@@ -261,12 +261,19 @@ const char *const store_sql[ST_COUNT] = {
 	[ST_MESSAGE_EACH_UID] = "SELECT uid FROM messages WHERE mailbox_id = "
 				"?1 ORDER BY uid",
 	/* A text cut at a lower max_body_size than ?4 is missing too: the
-	 * message now comes whole. */
+	 * message now comes whole. With headers alone (NOT ?3), a header
+	 * block cut short (truncated without a text: cut inside the header,
+	 * under "full" or "headers") is missing while ?4 bytes bring more of
+	 * it than it holds. It holds the bytes that came as at least as many
+	 * (each is one or more in UTF-8) less the character the cut split
+	 * (three at most): so one cut at ?4 is not fetched again. */
 	[ST_MESSAGE_WITHOUT_BODY] =
 		"SELECT uid, size FROM messages m WHERE mailbox_id = ?1 "
 		"AND uid >= ?2 AND NOT EXISTS (SELECT 1 FROM bodies WHERE "
-		"message_id = m.id AND (NOT ?3 OR (body IS NOT NULL AND "
-		"NOT (truncated AND m.size IS NOT NULL AND m.size <= ?4)))) "
+		"message_id = m.id AND CASE WHEN ?3 THEN body IS NOT NULL AND "
+		"NOT (truncated AND m.size IS NOT NULL AND m.size <= ?4) "
+		"ELSE NOT (truncated AND coalesce(body, '') = '' AND "
+		"length(CAST(headers AS BLOB)) + 3 < ?4) END) "
 		"ORDER BY uid",
 	[ST_MESSAGE_MAX_UID] = "SELECT coalesce(max(uid), 0) FROM messages "
 			       "WHERE mailbox_id = ?1",
@@ -349,8 +356,12 @@ const char *const store_sql[ST_COUNT] = {
 	[ST_PIECES_DROP] = "DELETE FROM body_pieces WHERE message_id = "
 			   "(SELECT id FROM messages "
 			   "WHERE mailbox_id = ?1 AND uid = ?2)",
+	/* A text cut short keeps its mark only where no text came: the cut
+	 * fell inside the header, which it cut too (ST_MESSAGE_WITHOUT_BODY
+	 * fetches it again when the limit now brings more of it). */
 	[ST_BODY_TRIM_TEXT] =
-		"UPDATE bodies SET body = NULL, truncated = 0 WHERE message_id "
+		"UPDATE bodies SET body = NULL, "
+		"truncated = truncated AND body = '' WHERE message_id "
 		"IN (SELECT b.message_id FROM bodies b CROSS JOIN messages m "
 		"ON m.id = b.message_id CROSS JOIN mailboxes x "
 		"ON x.id = m.mailbox_id "

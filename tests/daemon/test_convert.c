@@ -524,6 +524,55 @@ Test(convert, a_cut_leaves_out_what_it_split)
 	conv_body_clear(&b);
 }
 
+/* f1-headers-cut.sh: bodies = "headers" and a header longer than
+ * max_body_size stored its start as a whole header (truncated 0): a
+ * List-Id or Message-ID after the cut was gone without a word. */
+Test(convert, a_header_block_cut_short_is_truncated)
+{
+	static const char head[] =
+	        "Subject: caf\xc3\xa9\r\nList-Id: <l.x>\r\n\r\n";
+	imap4_section sec = {.item = "BODY[HEADER]<0>",
+	                     .section = "HEADER",
+	                     .has_origin = true,
+	                     .data = head};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_SECTIONS |
+	                       IMAP4_HAVE_SIZE,
+	               .uid = 9,
+	               .size = 4096,
+	               .sections = &sec};
+	struct conv_body b;
+	/* cut in "List-Id" */
+	sec.len = (size_t)(strstr(head, "-Id") - head);
+	cr_assert_eq(conv_body(&b, &m, sec.len), 1);
+	cr_assert(b.b.truncated);
+	cr_assert_str_eq(b.b.headers, "Subject: caf\xc3\xa9\r\nList");
+	cr_assert_null(b.b.body);
+	assert_lengths(&b);
+	conv_body_clear(&b);
+	/* cut in "é", whose first byte is no text */
+	sec.len = (size_t)(strstr(head, "\xa9") - head);
+	cr_assert_eq(conv_body(&b, &m, sec.len), 1);
+	cr_assert(b.b.truncated);
+	cr_assert_str_eq(b.b.headers, "Subject: caf");
+	conv_body_clear(&b);
+	/* whole: shorter than asked for, or as long with its empty line */
+	sec.len = sizeof(head) - 1;
+	cr_assert_eq(conv_body(&b, &m, sec.len + 1), 1);
+	cr_assert_not(b.b.truncated);
+	conv_body_clear(&b);
+	cr_assert_eq(conv_body(&b, &m, sec.len), 1);
+	cr_assert_not(b.b.truncated);
+	cr_assert_str_eq(b.b.headers,
+	                 "Subject: caf\xc3\xa9\r\nList-Id: <l.x>\r\n");
+	conv_body_clear(&b);
+	/* a server that sent the section whole, not the part asked for */
+	sec.has_origin = false;
+	sec.len = 10;
+	cr_assert_eq(conv_body(&b, &m, 10), 1);
+	cr_assert_not(b.b.truncated);
+	conv_body_clear(&b);
+}
+
 /* ---- envelopes made from the header the FETCH carried */
 
 #define FIELDS_ITEM "BODY[HEADER.FIELDS (" IMAP4_ENVELOPE_FIELDS ")]"

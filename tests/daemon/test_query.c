@@ -1373,6 +1373,31 @@ Test(query, show_json_headers_only_has_no_truncated)
 	cr_assert(strstr(out, "\"truncated\":false,"), "%s", out);
 }
 
+/* f1-headers-cut.sh: a header block that max_body_size cut (bodies =
+ * "headers") is said to be cut, in JSON and in the text. */
+Test(query, show_says_a_cut_header_block_is_cut)
+{
+	int64_t inbox = 0;
+	struct store *s = reopen_inbox(&inbox);
+	cr_assert_eq(store_body_put(s, inbox, 2, "Subject: Lunch\r\nTo: a@x,",
+	                            NULL, true),
+	             STORE_OK);
+	store_close(&s);
+	open_mode(OUT_JSON);
+	cr_assert_eq(query_show(&q, "work/INBOX", "2"), QUERY_OK, "%s", q.err);
+	const char *out = output();
+	cr_assert(strstr(out, "\"truncated\":true,\"headers\":\"Subject: "
+	                      "Lunch\\r\\nTo: a@x,\",\"body\":null}\n"),
+	          "%s", out);
+	query_close(&q);
+	open_mode(OUT_TABLE);
+	cr_assert_eq(query_show(&q, "work/INBOX", "2"), QUERY_OK, "%s", q.err);
+	out = output();
+	cr_assert(strstr(out, "Truncated: yes (only the start of the header "
+	                      "is cached)\n"),
+	          "%s", out);
+}
+
 Test(query, missing_and_newer_cache)
 {
 	char p[160];

@@ -1400,7 +1400,73 @@ Test(store, a_text_cut_at_a_lower_limit_is_missing_once_it_fits)
 	cr_assert_eq(store_message_each_without_body(s, inbox, 1, false, 1002,
 	                                             collect_uid_size, &got),
 	             STORE_OK);
-	cr_assert_eq(got.n, 0, "headers alone are never cut short");
+	cr_assert_eq(got.n, 0,
+	             "a header block that came with its text is whole");
+	store_close(&s);
+}
+
+/* f1-headers-cut.sh: header blocks a small max_body_size cut, under
+ * "headers" or inside the header under "full", stayed cut for good after
+ * the limit rose or bodies went from "full" to "headers", whose trim also
+ * cleared their mark. Now they are marked, and missing while the limit
+ * brings more of them than they hold. */
+Test(store, a_header_block_cut_short_is_missing_while_more_fits)
+{
+	int64_t acct, inbox;
+	struct store *s = fixture(&acct, &inbox);
+	char cut[301];
+	memset(cut, 'h', 300);
+	cut[300] = '\0';
+	struct {
+		const char *headers, *body;
+		bool truncated;
+	} rows[] = {
+	        {cut, NULL, true},         /* 1: "headers", cut at 300 bytes */
+	        {"H: v\r\n", NULL, false}, /* 2: "headers", whole */
+	        {cut, "", true},         /* 3: "full", cut inside the header */
+	        {"H: v\r\n", "t", true}, /* 4: "full", the text cut */
+	};
+	for (uint32_t uid = 1; uid <= 4; uid++) {
+		struct store_msg m = msg(uid, "S", "");
+		cr_assert_eq(store_message_upsert(NULL, s, inbox, &m),
+		             STORE_OK);
+		cr_assert_eq(store_body_put(s, inbox, uid,
+		                            rows[uid - 1].headers,
+		                            rows[uid - 1].body,
+		                            rows[uid - 1].truncated),
+		             STORE_OK);
+	}
+	struct uid_list got = {0};
+	/* 300 bytes came: a fetch of 303 may bring no more (a split
+	 * character of up to three left out), one of 304 does. */
+	cr_assert_eq(store_message_each_without_body(s, inbox, 1, false, 303,
+	                                             collect_uid_size, &got),
+	             STORE_OK);
+	cr_assert_eq(got.n, 0, "the limit they were cut at brings no more");
+	cr_assert_eq(store_message_each_without_body(s, inbox, 1, false, 304,
+	                                             collect_uid_size, &got),
+	             STORE_OK);
+	cr_assert_eq(got.n, 2);
+	cr_assert_eq(got.v[0], 1);
+	cr_assert_eq(got.v[1], 3);
+
+	/* From "full" to "headers": the text goes; a header block the cut
+	 * fell in stays marked, and missing. */
+	cr_assert_eq(trim_all(s, acct, true, 10), 2);
+	cr_assert_eq(query_int("SELECT count(*) FROM bodies WHERE body IS "
+	                       "NULL AND truncated"),
+	             2);
+	cr_assert_eq(query_int("SELECT truncated FROM bodies b JOIN messages "
+	                       "m ON m.id = b.message_id WHERE m.uid = 4"),
+	             0, "a header block that came whole is whole");
+	got.n = 0;
+	cr_assert_eq(store_message_each_without_body(s, inbox, 1, false,
+	                                             (uint64_t)32 << 20,
+	                                             collect_uid_size, &got),
+	             STORE_OK);
+	cr_assert_eq(got.n, 2);
+	cr_assert_eq(got.v[0], 1);
+	cr_assert_eq(got.v[1], 3);
 	store_close(&s);
 }
 

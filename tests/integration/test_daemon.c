@@ -1076,6 +1076,49 @@ Test(daemon, bodies_from_headers_to_full_are_backfilled, .timeout = 120)
 	teardown(&f);
 }
 
+/* f1-headers-cut.sh: with bodies = "headers", a header longer than
+ * max_body_size was stored cut and not marked truncated; after "full"
+ * with a small limit, "headers" with a larger one kept the header blocks
+ * that limit had cut, for good, and cleared their mark. A header block
+ * cut short is marked, and fetched again once the setting holds more of
+ * it. */
+Test(daemon, a_header_block_cut_short_is_marked_and_fetched_again,
+     .timeout = 120)
+{
+	struct fixture f;
+	setup(&f, "dm_hcut", "bodies = \"headers\"; max_body_size = 300;");
+	cr_assert_eq(sh(CTL " create dm_hcut"), 0);
+	cr_assert_eq(sh(CTL " append-wide dm_hcut 50"), 0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+#define WIDE_ROW                                                               \
+	"SELECT count(*) FROM bodies b JOIN messages m ON "                    \
+	"m.id = b.message_id WHERE m.subject = 'to 50' AND "
+	/* The Cc after the 50 addresses is past the cut. */
+	const char *cut = WIDE_ROW "b.truncated AND b.body IS NULL AND "
+	                           "length(b.headers) <= 300 AND b.headers "
+	                           "NOT LIKE '%after@example.org%'";
+	const char *whole = WIDE_ROW "NOT b.truncated AND b.body IS NULL AND "
+	                             "b.headers LIKE '%user49@example.org' || "
+	                             "char(13, 10) || 'Cc: after@example.org' "
+	                             "|| char(13, 10)";
+	cr_assert_eq(cache_count(&f, cut), 1, "the cut header is marked");
+
+	/* (A raised limit alone fetches it again as well: test_store.c.) */
+	conf_replace(&f, "bodies = \"headers\";", "bodies = \"full\";");
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, WIDE_ROW "b.truncated AND b.body = '' "
+	                                      "AND length(b.headers) <= 300"),
+	             1, "\"full\" cuts it inside the header");
+	conf_replace(&f, "bodies = \"full\"; max_body_size = 300;",
+	             "bodies = \"headers\";");
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, whole), 1,
+	             "\"headers\" with a larger limit fetches it again");
+#undef WIDE_ROW
+	assert_integrity(&f);
+	teardown(&f);
+}
+
 /* The header fields an envelope is made of come as one string: a To of
  * 45,000 recipients (1.1 MB) and one of 100 with a max_body_size of 2k
  * used to make a literal over the limit, and the whole batch, innocent
