@@ -408,6 +408,10 @@ int conn_open(imap4 **out, enum conn_failure *why,
 		o.limits.max_literal = (size_t)lit;
 	if (lit + ((uint64_t)4 << 20) < o.limits.max_response)
 		o.limits.max_response = (size_t)lit + ((size_t)4 << 20);
+	/* A literal past that limit goes to the sink a FETCH of bodies sets
+	 * (sync_cut.c), which keeps the start of a body sent whole where a
+	 * partial one was asked for; without a sink it is refused. */
+	o.limits.stream_threshold = o.limits.max_literal;
 
 	imap4 *h = NULL;
 	int rc;

@@ -717,11 +717,25 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                      ? conf_body_cap(c->conf)
 		                      : 0;
 		char items[256];
+		struct body_cut big;
+		if (bodies_come(c)) {
+			sync_cut_begin(c, &big, conf_body_cap(c->conf));
+			f.cut = &big;
+		}
 		int64_t t0 = mono_ms();
 		uint64_t in0 = imap4_bytes_in(c->h);
 		int irc = imap4_fetch_each(c->h, true, set,
 		                           meta_items(c, items, sizeof(items)),
 		                           sync_on_fetch, &f);
+		if (f.cut) {
+			if (big.failed && !p->failed) {
+				p->failed = big.failed == IMAP4_ENOMEM
+				                    ? IMAP4_ENOMEM
+				                    : IMAP4_EPROTO;
+				snprintf(p->why, sizeof(p->why), "%s", big.why);
+			}
+			sync_cut_end(c, &big);
+		}
 		/* Without bodies a FETCH says nothing of the link's speed
 		 * for them: only its failure counts. */
 		if (!sync_bodies_in_pieces(c) || irc != IMAP4_OK)

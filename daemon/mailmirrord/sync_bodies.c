@@ -48,6 +48,7 @@ struct body_ctx {
 	struct conv_body *v;
 	size_t n, cap, bytes;
 	int failed;
+	struct body_cut *cut; /* the FETCH's sink, or NULL */
 };
 
 static void bodies_drop(struct body_ctx *bc)
@@ -111,6 +112,8 @@ static int on_body(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 {
 	struct body_ctx *bc = payload;
 	(void)resp;
+	imap4_msg cut;
+	msg = sync_cut_msg(bc->cut, msg, &cut, true);
 	if (bc->n == bc->cap) {
 		size_t cap = bc->cap ? bc->cap * 2 : 256;
 		struct conv_body *v = realloc(bc->v, cap * sizeof(*v));
@@ -136,6 +139,15 @@ nomem:
 	return -1;
 }
 
+/* A FETCH of bodies whose sink refused a literal (sync_cut_sink): the
+ * connection is in step, the batch lost. */
+static int refused_literal(struct sync_ctx *c, const char *what,
+                           const struct body_cut *big)
+{
+	snprintf(c->err, sizeof(c->err), "%s: %s", what, big->why);
+	return big->failed == IMAP4_ENOMEM ? SYNC_ESTORE : SYNC_EMAILBOX;
+}
+
 static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
                         const uint32_t *uids, size_t n)
 {
@@ -149,17 +161,23 @@ static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
 	char items[96], body[64];
 	snprintf(items, sizeof(items), "(UID RFC822.SIZE%s)",
 	         sync_body_item(c, body, sizeof(body)));
-	struct body_ctx bc = {.c = c, .b = b};
+	struct body_cut big;
+	struct body_ctx bc = {.c = c, .b = b, .cut = &big};
 	sync_beat(c);
+	sync_cut_begin(c, &big, conf_body_cap(c->conf));
 	int64_t t0 = mono_ms();
 	uint64_t in0 = imap4_bytes_in(c->h);
 	int irc = imap4_fetch_each(c->h, true, set, items, on_body, &bc);
 	sync_batch_adapt(c, b, n, bc.n, imap4_bytes_in(c->h) - in0, irc,
 	                 mono_ms() - t0);
+	sync_cut_end(c, &big);
+	bc.cut = NULL;
 	free(set);
 	int rc;
 	if (bc.failed == SYNC_ESTORE)
 		rc = SYNC_ESTORE;
+	else if (big.failed && !bc.failed)
+		rc = refused_literal(c, "UID FETCH bodies", &big);
 	else if (irc != IMAP4_OK || bc.failed)
 		rc = sync_fail_imap(c, "UID FETCH bodies",
 		                    irc != IMAP4_OK ? irc : bc.failed);
@@ -194,6 +212,9 @@ struct piece_ctx {
 	bool whole; /* the server sent the whole section at once */
 	size_t len; /* the piece's length */
 	int failed;
+	uint64_t cap;         /* max_body_size: raw holds no more */
+	bool cut;             /* more came than that */
+	struct body_cut *big; /* the FETCH's sink */
 };
 
 /* What came of a body before its connection dropped, or before its
@@ -367,8 +388,12 @@ static int on_piece(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 {
 	struct piece_ctx *pc = payload;
 	(void)resp;
+	imap4_msg cut;
+	msg = sync_cut_msg(pc->big, msg, &cut, false);
 	if (!(msg->have & IMAP4_HAVE_UID) || msg->uid != pc->uid)
 		return 0;
+	if (pc->big && pc->big->cut)
+		pc->cut = true;
 	if (msg->have & IMAP4_HAVE_SIZE) {
 		pc->size = msg->size;
 		pc->have_size = true;
@@ -388,12 +413,19 @@ static int on_piece(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		pc->whole = !s->has_origin;
 		if (pc->whole)
 			imap4_buf_reset(pc->raw);
-		if (imap4_buf_append(pc->raw, s->data, s->len) < 0) {
+		/* More than was asked for (a server that ignores the
+		 * partial fetch): what max_body_size allows. */
+		size_t n = s->len;
+		if (n > pc->cap - pc->raw->len) {
+			n = (size_t)(pc->cap - pc->raw->len);
+			pc->cut = true;
+		}
+		if (imap4_buf_append(pc->raw, s->data, n) < 0) {
 			pc->failed = IMAP4_ENOMEM;
 			return -1;
 		}
 		pc->got = true;
-		pc->len = s->len;
+		pc->len = n;
 	}
 	return 0;
 }
@@ -543,7 +575,7 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 	uint64_t cap = conf_body_cap(c->conf);
 	struct imap4_buf raw;
 	imap4_buf_init(&raw, 0);
-	struct piece_ctx pc = {.uid = uid, .raw = &raw};
+	struct piece_ctx pc = {.uid = uid, .raw = &raw, .cap = cap};
 	struct piece_resume *r = take_resume(c, bc->b->id, uid);
 	int rc = SYNC_OK;
 	if (r) {
@@ -575,11 +607,21 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 		uint64_t had_size = pc.size;
 		bool had = pc.have_size && raw.len;
 		sync_beat(c);
+		struct body_cut big;
+		sync_cut_begin(c, &big, cap);
+		pc.big = &big;
 		int64_t t0 = mono_ms();
 		uint64_t in0 = imap4_bytes_in(c->h);
 		int irc =
 		        imap4_fetch_each(c->h, true, set, items, on_piece, &pc);
 		int64_t ms = mono_ms() - t0;
+		sync_cut_end(c, &big);
+		pc.big = NULL;
+		if (big.failed && !pc.failed) {
+			rc = refused_literal(c, "UID FETCH a piece of a body",
+			                     &big);
+			goto out;
+		}
 		if (irc == IMAP4_ETIMEOUT) {
 			/* The link got slower: the next piece is sized at the
 			 * rate this one came, and smaller than it at least. */
@@ -645,7 +687,7 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 	imap4_section s = {
 	        .item = full ? "BODY[]" : "BODY[HEADER]",
 	        .section = full ? "" : "HEADER",
-	        .has_origin = !pc.whole,
+	        .has_origin = !pc.whole || pc.cut,
 	        .data = raw.data ? raw.data : "",
 	        .len = raw.len,
 	};

@@ -251,6 +251,8 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 	(void)resp;
 	if (f->p->failed)
 		return 0; /* the batch is lost already */
+	imap4_msg cut;
+	msg = sync_cut_msg(f->cut, msg, &cut, true);
 	/* RFC 3501 7.4.2: a FETCH names a message by its sequence number,
 	 * which is never above EXISTS (the server sends the EXISTS of new
 	 * mail first, 7.3.1). A server that numbers past its own count says

@@ -2,7 +2,8 @@
  *
  * sync.c runs a mailbox's sync; sync_fetch.c takes the FETCH responses;
  * sync_uids.c asks for and batches UID sets;
- * sync_bodies.c fetches the bodies the cache lacks;
+ * sync_bodies.c fetches the bodies the cache lacks; sync_cut.c keeps
+ * the start of a body sent larger than asked for;
  * sync_write.c turns converted responses into short transactions;
  * sync_list.c reconciles the mailbox list; sync_notify.c asks for NOTIFY;
  * sync_tree.c reads its news of mailboxes created, renamed or deleted.
@@ -14,6 +15,7 @@
 #include "mailmirrord/convert.h"
 #include "mailmirrord/plan.h"
 #include "mailmirrord/sync.h"
+#include "util/buf.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -127,6 +129,38 @@ int sync_batch_set(char **out, uint32_t *last, size_t *count,
 /* ---- the FETCH responses of a sync (sync_fetch.c) */
 
 /* What the callbacks know of the command they answer. */
+/* ---- a body section larger than asked for (sync_cut.c) */
+
+/* The first cap bytes of the body literal that came past the connection's
+ * limit (a server that ignored the partial fetch), the rest dropped. */
+struct body_cut {
+	uint64_t cap;          /* bytes kept of one literal: max_body_size */
+	struct imap4_buf kept; /* of the last such literal */
+	uint32_t seq;          /* its FETCH's message number; 0: none */
+	uint64_t total;        /* its size */
+	bool cut;              /* sync_cut_msg handed on less than came */
+	int failed;            /* a literal refused: IMAP4_ELIMIT or
+	                          IMAP4_ENOMEM, why says of what */
+	char why[96];
+	imap4_section section; /* what sync_cut_msg hands on */
+};
+
+/* Sets bc as c->h's literal sink for the FETCH of bodies that follows
+ * (not from a callback: imap4_set_literal_sink); sync_cut_end takes it
+ * off again and frees what it kept. */
+void sync_cut_begin(struct sync_ctx *c, struct body_cut *bc, uint64_t cap);
+void sync_cut_end(struct sync_ctx *c, struct body_cut *bc);
+/* The sink (imap4_literal_sink): keeps the start of a body section's
+ * literal, refuses any other. */
+int sync_cut_sink(void *payload, const struct imap4_literal_info *info,
+                  const void *data, size_t len);
+/* msg, or, when its body section went to bc (bc may be NULL), a copy of
+ * it in *out whose first section is that body's start; with as_partial,
+ * one that was cut is marked as the partial answer <0.cap> (origin 0).
+ * Valid until the next call with bc. */
+const imap4_msg *sync_cut_msg(struct body_cut *bc, const imap4_msg *msg,
+                              imap4_msg *out, bool as_partial);
+
 struct fetch_ctx {
 	struct sync_ctx *c;
 	const struct sync_box *b;
@@ -159,6 +193,7 @@ struct fetch_ctx {
 	uint32_t nil_uid; /* the first of those */
 	size_t rows_from; /* of f->p's rows, the first not yet counted for
 	                     nundated */
+	struct body_cut *cut; /* a FETCH of bodies: its sink, or NULL */
 };
 
 struct bare_part {

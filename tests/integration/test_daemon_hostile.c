@@ -1842,6 +1842,211 @@ Test(hostile, a_size_past_the_body_sent_is_no_truncation, .timeout = 60)
 	done(&h);
 }
 
+/* ------------------------------------ a body larger than was asked for */
+
+/* max_body_size of these tests, and the message a server sends whole
+ * where <0.BIG_CAP> was asked for: a header, then BIG_LINES lines of
+ * 1,024 bytes, 50 MiB in all. */
+#define BIG_CAP    1048576u
+#define BIG_CAP_RE "1048576"
+#define BIG_HEADER "Subject: big\\r\\n\\r\\n"
+#define BIG_LINES  51200u
+#define BIG_SIZE   (16u + BIG_LINES * 1024u)
+#define BIG_CONF   "bodies = \"full\"; max_body_size = \"1M\";"
+
+/* The FETCH response of message 1 (UID 1) with its whole message in item
+ * ("BODY[]", "BODY[]<0>", "BODY[HEADER]"), of the RFC822.SIZE size. */
+static void add_big_answer(struct script *sc, const char *item, unsigned size)
+{
+	add(sc,
+	    "S: * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	    "10:00:00 +0000\" RFC822.SIZE %u %s {%u}\n"
+	    "S+ " BIG_HEADER "\n"
+	    "S* %u %01022d\n"
+	    "S: )\n"
+	    "S: $TAG OK fetched\n",
+	    size, item, BIG_SIZE, BIG_LINES, 0);
+}
+
+/* Peak RSS of a run that held one body of BIG_CAP bytes, and never one
+ * of BIG_SIZE: a few times the body (the response, its text, the row)
+ * above what the daemon takes without it (12 MB measured; 48 MB under
+ * the sanitizers). */
+#if defined(__SANITIZE_ADDRESS__)
+#define BIG_RSS_KB (96L * 1024)
+#else
+#define BIG_RSS_KB (40L * 1024)
+#endif
+
+/* What the cache holds after such an answer: message 1 with the start of
+ * its text, cut at max_body_size, and truncated as the section said. */
+static void check_big_body_cut(struct hostile *h, struct outcome o,
+                               bool truncated)
+{
+	check_ok(h, o);
+	cr_assert_lt(o.rss_kb, BIG_RSS_KB, "peak RSS %ld kB", o.rss_kb);
+	check_cache(h);
+	cr_assert_eq(messages(h), 1);
+	cr_assert_eq(cache_count(&h->f,
+	                         "SELECT count(*) FROM bodies WHERE "
+	                         "headers LIKE 'Subject: big%' AND "
+	                         "length(headers) + length(body) <= " BIG_CAP_RE
+	                         " AND length(body) > 1000000"),
+	             1, "the body is not the start of the message, cut");
+	cr_assert_eq(cache_count(&h->f, "SELECT truncated FROM bodies"),
+	             truncated);
+}
+
+/* A second run finds the body cut as the account wants it: nothing is
+ * fetched again (the script has no FETCH of a body). */
+static void check_big_body_kept(struct hostile *h, const char *box)
+{
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_unchanged(&sc, box, 1);
+	add(&sc, LIST_CMD "S: * LIST () \"/\" %s\nS: $TAG OK listed\n" LOGOUT,
+	    box);
+	restart(h, sc.s);
+	free(sc.s);
+	write_conf(h, box, false, BIG_CONF);
+	check_ok(h, run(h));
+	finish(h);
+}
+
+/* A first sync of box's one message by a server that answers the
+ * <0.BIG_CAP> of its body with item holding all 50 MiB. */
+static struct outcome big_first_sync(struct hostile *h, const char *box,
+                                     const char *item, unsigned size)
+{
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, box, 1);
+	add(&sc, "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	         "BODY.PEEK\\[\\]<0\\." BIG_CAP_RE ">\\)$\n");
+	add_big_answer(&sc, item, size);
+	add(&sc, LOGOUT);
+	start(h, box, sc.s);
+	free(sc.s);
+	write_conf(h, box, false, BIG_CONF);
+	struct outcome o = run(h);
+	finish(h);
+	return o;
+}
+
+/* A server that ignores the partial fetch and sends a message of 50 MiB
+ * as BODY[]: the daemon keeps its first max_body_size bytes and reads
+ * the rest without holding it, as it would have taken the <0.N> asked
+ * for. Refused whole when announced, the message failed its batch and
+ * was asked for again at every pass, for ever. */
+Test(hostile, a_whole_body_past_max_body_size_is_cut, .timeout = 60)
+{
+	struct hostile h;
+	struct outcome o = big_first_sync(&h, "ho_bigw", "BODY[]", BIG_SIZE);
+	check_big_body_cut(&h, o, true);
+	check_big_body_kept(&h, "ho_bigw");
+	done(&h);
+}
+
+/* The same sent as the partial answer BODY[]<0> with all its bytes; its
+ * RFC822.SIZE claims that it fits: cut all the same, and not truncated,
+ * as a partial answer of a message that size is not (asked for again, it
+ * would come the same way at every pass). */
+Test(hostile, a_partial_body_past_what_was_asked_is_cut, .timeout = 60)
+{
+	struct hostile h;
+	struct outcome o = big_first_sync(&h, "ho_bigp", "BODY[]<0>", 1000);
+	check_big_body_cut(&h, o, false);
+	check_big_body_kept(&h, "ho_bigp");
+	done(&h);
+}
+
+/* The bodies of messages cached without one (bodies configured since):
+ * a backfill, answered the same way. */
+Test(hostile, a_backfilled_body_past_max_body_size_is_cut, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_bigb", 1);
+	add_fetch_cmd(&sc, "1");
+	add(&sc,
+	    "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen) INTERNALDATE \"01-Jul-2025 "
+	    "10:00:00 +0000\" RFC822.SIZE %u ENVELOPE (NIL \"big\" NIL NIL NIL "
+	    "NIL NIL NIL NIL NIL))\n"
+	    "S: $TAG OK fetched\n" LOGOUT,
+	    BIG_SIZE);
+	start(&h, "ho_bigb", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	sc = (struct script){0};
+	add(&sc, HELLO);
+	add_unchanged(&sc, "ho_bigb", 1);
+	add(&sc, "C~ $TAG UID FETCH 1 \\(UID RFC822.SIZE "
+	         "BODY.PEEK\\[\\]<0\\." BIG_CAP_RE ">\\)$\n");
+	add_big_answer(&sc, "BODY[]", BIG_SIZE);
+	add(&sc,
+	    LIST_CMD "S: * LIST () \"/\" ho_bigb\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_bigb", false, BIG_CONF);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_big_body_cut(&h, o, true);
+	check_big_body_kept(&h, "ho_bigb");
+	done(&h);
+}
+
+/* A body the cache holds the start of, fetched in pieces (a link too
+ * slow for it whole, before this run): the next piece, asked for after
+ * those bytes, comes as the whole message of 50 MiB. Its first
+ * max_body_size bytes are kept in their place, the piece kept before
+ * given up. */
+Test(hostile, a_body_in_pieces_sent_whole_is_cut, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_bigpc", 1);
+	add_fetch_cmd(&sc, "1");
+	add(&sc,
+	    "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen) INTERNALDATE \"01-Jul-2025 "
+	    "10:00:00 +0000\" RFC822.SIZE %u ENVELOPE (NIL \"big\" NIL NIL NIL "
+	    "NIL NIL NIL NIL NIL))\n"
+	    "S: $TAG OK fetched\n" LOGOUT,
+	    BIG_SIZE);
+	start(&h, "ho_bigpc", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	/* its header, as a run that fetched it in pieces left it */
+	cr_assert_eq(
+	        sh("python3 -c \"import sqlite3; c = sqlite3.connect('%s');"
+	           " c.execute(\\\"INSERT INTO body_pieces (message_id,"
+	           " section, size, offset, data) SELECT id, '', %u, 0,"
+	           " X'5375626a6563743a206269670d0a0d0a' FROM messages"
+	           " WHERE uid = 1\\\"); c.commit()\"",
+	           h.f.db, BIG_SIZE),
+	        0);
+	sc = (struct script){0};
+	add(&sc, HELLO);
+	add_unchanged(&sc, "ho_bigpc", 1);
+	add(&sc, "C~ $TAG UID FETCH 1 \\(UID RFC822.SIZE "
+	         "BODY.PEEK\\[\\]<16\\.[0-9]+>\\)$\n");
+	add_big_answer(&sc, "BODY[]", BIG_SIZE);
+	add(&sc,
+	    LIST_CMD "S: * LIST () \"/\" ho_bigpc\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_bigpc", false, BIG_CONF);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_big_body_cut(&h, o, true);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM body_pieces"), 0);
+	check_big_body_kept(&h, "ho_bigpc");
+	done(&h);
+}
+
 /* --------------------------------------------- the mailbox's numbers */
 
 /* EXAMINE of box answered by lines, then what follows. */

@@ -1,0 +1,128 @@
+/* sync_cut.c - a body section larger than the daemon asked for.
+ *
+ * A body is asked for as a partial fetch, <0.max_body_size> (sync_body_item
+ * and the pieces of sync_bodies.c), and the connection refuses a literal
+ * past that size (conn.c). A server that ignores the partial fetch sends
+ * the whole message all the same: a literal of 50 MiB where one of 1 MiB
+ * was asked for, as BODY[] or as BODY[]<0>. Refused, it failed its batch,
+ * dropped the connection, and was asked for again at every pass, for
+ * ever. During a FETCH of bodies such a literal goes to this sink instead
+ * (conn.c sets the stream threshold at the limit): its first bytes, as
+ * many as were asked for, are kept, the rest is read and dropped, and the
+ * message is taken as if the server had answered the partial fetch.
+ * Memory stays bounded by what was asked for, never by what the server
+ * chose to send.
+ */
+#include "mailmirrord/sync_internal.h"
+
+#include "proto/fetch.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+void sync_cut_begin(struct sync_ctx *c, struct body_cut *bc, uint64_t cap)
+{
+	memset(bc, 0, sizeof(*bc));
+	bc->cap = cap;
+	imap4_buf_init(&bc->kept, 0);
+	imap4_set_literal_sink(c->h, sync_cut_sink, bc);
+}
+
+void sync_cut_end(struct sync_ctx *c, struct body_cut *bc)
+{
+	imap4_set_literal_sink(c->h, NULL, NULL);
+	imap4_buf_clear(&bc->kept);
+}
+
+/* Whether item, a FETCH item's name as sent ("BODY[]<0>"), is the body
+ * section a body fetch asks for: the message, or its header (as conv_body
+ * takes them), partial or not. */
+static bool is_body_item(const char *item)
+{
+	static const char *const names[] = {"BODY[]", "BODY[HEADER]", "RFC822",
+	                                    "RFC822.HEADER"};
+	const char *origin = strchr(item, '<');
+	size_t n = origin ? (size_t)(origin - item) : strlen(item);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n &&
+		    strncasecmp(item, names[i], n) == 0)
+			return true;
+	return false;
+}
+
+int sync_cut_sink(void *payload, const struct imap4_literal_info *info,
+                  const void *data, size_t len)
+{
+	struct body_cut *bc = payload;
+	if (info->offset == 0) {
+		uint32_t seq;
+		char item[64];
+		/* Any other string that large (an ENVELOPE's, a header
+		 * field's) is no body to cut: the command fails, as it did
+		 * when the literal was refused, but the connection stays in
+		 * step (the rest is read and dropped). */
+		if (imap4_fetch_prefix_parse(&seq, item, sizeof(item),
+		                             info->prefix,
+		                             info->prefix_len) < 0 ||
+		    !is_body_item(item)) {
+			snprintf(bc->why, sizeof(bc->why),
+			         "a literal of %llu bytes, over the limit of "
+			         "%llu, in %s",
+			         (unsigned long long)info->total,
+			         (unsigned long long)bc->cap,
+			         item[0] ? "another item than the body"
+			                 : "an unreadable FETCH");
+			bc->failed = IMAP4_ELIMIT;
+			return -1;
+		}
+		imap4_buf_reset(&bc->kept);
+		bc->seq = seq;
+		bc->total = info->total;
+	}
+	size_t room =
+	        bc->kept.len < bc->cap ? (size_t)(bc->cap - bc->kept.len) : 0;
+	if (len > room)
+		len = room;
+	if (len && imap4_buf_append(&bc->kept, data, len) < 0) {
+		snprintf(bc->why, sizeof(bc->why), "out of memory");
+		bc->failed = IMAP4_ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+const imap4_msg *sync_cut_msg(struct body_cut *bc, const imap4_msg *msg,
+                              imap4_msg *out, bool as_partial)
+{
+	if (!bc)
+		return msg;
+	bc->cut = false;
+	if (bc->failed || bc->seq == 0 || msg->seq != bc->seq ||
+	    !(msg->have & IMAP4_HAVE_SECTIONS))
+		return msg;
+	const imap4_section *s = msg->sections;
+	while (s && !(s->streamed && is_body_item(s->item)))
+		s = s->next;
+	if (!s)
+		return msg;
+	/* The bytes kept go first: conv_body and on_piece take the first
+	 * body section with data, and skip the streamed one. */
+	bc->section = *s;
+	bc->section.streamed = false;
+	bc->section.data = bc->kept.data ? bc->kept.data : "";
+	bc->section.len = bc->kept.len;
+	bc->section.next = msg->sections;
+	bc->cut = bc->kept.len < bc->total;
+	/* What was kept is what the partial fetch <0.cap> would have
+	 * brought: truncated when the message is larger (conv_body). */
+	if (as_partial && bc->cut) {
+		bc->section.has_origin = true;
+		bc->section.origin = 0;
+	}
+	*out = *msg;
+	out->sections = &bc->section;
+	/* Each literal once: the next response's starts afresh. */
+	bc->seq = 0;
+	return out;
+}
