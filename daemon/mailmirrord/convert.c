@@ -411,20 +411,21 @@ static const imap4_section *body_section(const imap4_msg *msg, bool *whole)
 	return NULL;
 }
 
-/* Whether section s of msg (whole: BODY[], else BODY[HEADER]) holds
- * only the start of what it is of: a partial fetch that brought all it
+/* Whether the len bytes at data taken of msg's section (whole: BODY[],
+ * else BODY[HEADER]; partial: as the answer to a partial fetch) hold
+ * only the start of what they are of: a partial fetch that brought all it
  * asked for (cap bytes) of a larger message, or of a header that has not
  * ended (one of exactly cap bytes ends with its empty line). A header cut
  * so is marked as a text is: its List-Id or Message-ID may be in what
  * was left on the server. */
-static bool section_cut(const imap4_section *s, const imap4_msg *msg,
-                        bool whole, uint64_t cap)
+static bool section_cut(const char *data, size_t len, bool partial,
+                        const imap4_msg *msg, bool whole, uint64_t cap)
 {
-	if (!s->has_origin || s->len < cap)
+	if (!partial || len < cap)
 		return false;
 	if (whole)
-		return (msg->have & IMAP4_HAVE_SIZE) && s->len < msg->size;
-	return !ends_header(s->data, s->len);
+		return (msg->have & IMAP4_HAVE_SIZE) && len < msg->size;
+	return !ends_header(data, len);
 }
 
 /* The length of d[0..n) without a UTF-8 sequence the end cuts short: a
@@ -453,19 +454,28 @@ int conv_body(struct conv_body *out, const imap4_msg *msg, uint64_t cap)
 	const imap4_section *s = body_section(msg, &whole);
 	if (!s || !(msg->have & IMAP4_HAVE_UID))
 		return 0;
-	bool cut = section_cut(s, msg, whole, cap);
+	/* More than the <0.cap> asked for (a server that ignores partial
+	 * fetches; the connection's limit is above a small cap): its start,
+	 * as the partial answer would have brought it. */
+	size_t len = s->len;
+	bool partial = s->has_origin;
+	if (cap && len > cap) {
+		len = (size_t)cap;
+		partial = true;
+	}
+	bool cut = section_cut(s->data, len, partial, msg, whole, cap);
 	/* The header block ends at the first empty line (RFC 5322 2.1); a
 	 * message without one is all header, or a header the cut ended. */
-	const char *sep = memmem(s->data, s->len, "\r\n\r\n", 4);
+	const char *sep = memmem(s->data, len, "\r\n\r\n", 4);
 	size_t hlen = sep   ? (size_t)(sep - s->data) + 2
-	              : cut ? before_split_utf8(s->data, s->len)
-	                    : s->len;
+	              : cut ? before_split_utf8(s->data, len)
+	                    : len;
 	struct imap4_buf b;
 	imap4_buf_init(&b, 0);
 	/* The header and the text of a message nearly always take less than
 	 * the message: one allocation, where doubling from 256 bytes copied
 	 * each body six times over. (+ 2: the two NULs.) */
-	if (s->len < SIZE_MAX - 2 && imap4_buf_reserve(&b, s->len + 2) < 0)
+	if (len < SIZE_MAX - 2 && imap4_buf_reserve(&b, len + 2) < 0)
 		goto nomem;
 	if (put_text(&b, s->data, hlen) < 0 || imap4_buf_putc(&b, '\0') < 0)
 		goto nomem;
@@ -479,8 +489,8 @@ int conv_body(struct conv_body *out, const imap4_msg *msg, uint64_t cap)
 	 * extraction would take for a body. A text the fetch cut ends
 	 * without what the cut split ("=C" of "=C3", half a character). */
 	if (whole && sep)
-		limited = cut ? imap4_mime_text_partial(&b, s->data, s->len, 0)
-		              : imap4_mime_text(&b, s->data, s->len, 0);
+		limited = cut ? imap4_mime_text_partial(&b, s->data, len, 0)
+		              : imap4_mime_text(&b, s->data, len, 0);
 	if (limited < 0 || (whole && imap4_buf_putc(&b, '\0') < 0))
 		goto nomem;
 	out->bytes = b.len;

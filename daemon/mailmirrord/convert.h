@@ -76,9 +76,10 @@ bool conv_header_refused(const imap4_msg *msg);
  * a server that sent less than cap sent the whole message, whatever size
  * it claims (hosted Exchange's RFC822.SIZE has been three times the
  * message's). A partial BODY[HEADER] is truncated when it holds cap
- * bytes without the empty line that ends a header. 1 when taken, 0 when
- * msg has no such section (or the library streamed it away), -1 out of
- * memory. */
+ * bytes without the empty line that ends a header. A section longer than
+ * cap (a server that ignored the partial fetch) is cut to cap and taken as
+ * that partial answer. 1 when taken, 0 when msg has no such section (or
+ * the library streamed it away), -1 out of memory. */
 int conv_body(struct conv_body *out, const imap4_msg *msg, uint64_t cap);
 void conv_body_clear(struct conv_body *b);
 

@@ -394,6 +394,35 @@ Test(convert, a_body_shorter_than_asked_is_whole_whatever_the_size)
 	conv_body_clear(&b);
 }
 
+/* A server that ignores the partial fetch <0.cap> and sends more, whole
+ * (BODY[]) or as BODY[]<0>: what is kept is cap bytes at most, taken as
+ * that partial answer (truncated, the message being larger). */
+Test(convert, a_body_longer_than_asked_is_cut_at_the_cap)
+{
+	imap4_section sec = {.item = "BODY[]",
+	                     .section = "",
+	                     .data = MIME_MSG,
+	                     .len = sizeof(MIME_MSG) - 1};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_SECTIONS |
+	                       IMAP4_HAVE_SIZE,
+	               .uid = 3,
+	               .size = sizeof(MIME_MSG) - 1,
+	               .sections = &sec};
+	for (int origin = 0; origin < 2; origin++) {
+		sec.has_origin = origin;
+		struct conv_body b;
+		/* in the middle of the text part, before the attachment */
+		cr_assert_eq(conv_body(&b, &m, 210), 1);
+		cr_assert_leq(b.b.headers_len + b.b.body_len, 210);
+		cr_assert_not_null(strstr(b.b.body, "Caf\xc3\xa9 numbers"),
+		                   "%s", b.b.body);
+		cr_assert_null(strstr(b.b.body, "q3.pdf"), "%s", b.b.body);
+		cr_assert(b.b.truncated);
+		assert_lengths(&b);
+		conv_body_clear(&b);
+	}
+}
+
 /* bodies = "none": a server that answers the header fields asked for with
  * the whole header (BODY[HEADER]) gives the row its envelope, and no body
  * to store and then trim away. */

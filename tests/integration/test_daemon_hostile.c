@@ -1960,6 +1960,43 @@ Test(hostile, a_partial_body_past_what_was_asked_is_cut, .timeout = 60)
 	done(&h);
 }
 
+/* A max_body_size below what the connection takes of any string (256
+ * KiB, the envelope's header fields): a body of 128 KiB sent whole where
+ * 64 KiB were asked for came within that limit, and was stored whole,
+ * twice what the account allows. */
+Test(hostile, a_body_past_a_small_max_body_size_is_cut, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_bigs", 1);
+	add(&sc,
+	    "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	    "BODY.PEEK\\[HEADER.FIELDS \\([A-Z -]+\\)\\]<0\\.262144> "
+	    "BODY.PEEK\\[\\]<0\\.65536>\\)$\n"
+	    "S: * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	    "10:00:00 +0000\" RFC822.SIZE 131088 BODY[] {131088}\n"
+	    "S+ " BIG_HEADER "\n"
+	    "S* 128 %01022d\n"
+	    "S: )\n"
+	    "S: $TAG OK fetched\n" LOGOUT,
+	    0);
+	start(&h, "ho_bigs", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_bigs", false,
+	           "bodies = \"full\"; max_body_size = \"64k\";");
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM bodies WHERE "
+	                               "truncated AND headers LIKE "
+	                               "'Subject: big%' AND length(headers) + "
+	                               "length(body) <= 65536 AND "
+	                               "length(body) > 60000"),
+	             1, "the body is not cut at max_body_size");
+	done(&h);
+}
+
 /* The bodies of messages cached without one (bodies configured since):
  * a backfill, answered the same way. */
 Test(hostile, a_backfilled_body_past_max_body_size_is_cut, .timeout = 60)
