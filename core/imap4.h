@@ -547,6 +547,11 @@ typedef struct imap4_status_info {
 	uint64_t highestmodseq, size;
 } imap4_status_info;
 
+/* Types a STATUS response. An item whose value does not parse or is out
+ * of its range (a UIDNEXT of 0) makes it IMAP4_EPROTO, with *out zeroed;
+ * except a HIGHESTMODSEQ that is no number from 0 to 2^63-1 (RFC 7162's
+ * mod-sequence-valzer), which is left out (IMAP4_ST_HIGHESTMODSEQ clear),
+ * as from a mailbox without mod-sequences. */
 IMAP4_API int imap4_status_parse(imap4_status_info *out,
 				 const imap4_resp *resp);
 
@@ -1151,7 +1156,10 @@ IMAP4_API int imap4_search(imap4 *h, const char *charset,
 typedef struct imap4_mailbox_info {
 	uint32_t exists, recent, unseen;	/* unseen: first unseen seq */
 	uint32_t uidvalidity, uidnext;
-	uint64_t highestmodseq;		/* 0 when NOMODSEQ or absent */
+	/* highestmodseq: 0 when NOMODSEQ or absent, or when not a number
+	 * of 64 bits; one past RFC 7162's 2^63-1 is given as sent, for the
+	 * caller to refuse. */
+	uint64_t highestmodseq;
 	bool nomodseq;
 	bool readonly;
 	const char *const *flags;	/* FLAGS, borrowed */

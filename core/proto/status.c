@@ -63,6 +63,17 @@ static int parse_item(imap4_status_info *st, const imap4_arg *name,
 			break;
 		default:
 			ok = imap4_arg_get_u64(val, &v64);
+			/* HIGHESTMODSEQ is a mod-sequence-valzer, 0 to
+			 * 2^63-1 (RFC 7162 7). One past it can be no
+			 * CHANGEDSINCE nor QRESYNC argument, nor be kept in a
+			 * signed 64-bit column, and compared with a caller's
+			 * it reads as a change at every look: it is left out,
+			 * the mailbox told of as one without mod-sequences.
+			 * Refusing the whole answer lost the rest of it (a
+			 * NOTIFY's news of the mailbox). */
+			if (items[i].bit == IMAP4_ST_HIGHESTMODSEQ &&
+			    (!ok || v64 > INT64_MAX))
+				return 0;
 			if (ok)
 				memcpy(field, &v64, sizeof(v64));
 			break;
