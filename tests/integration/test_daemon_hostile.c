@@ -2368,6 +2368,79 @@ Test(hostile, a_highestmodseq_past_2_63_is_none, .timeout = 60)
 	done(&h);
 }
 
+/* MODSEQ values out of RFC 7162's range (mod-sequence-value is 1 to
+ * 2^63-1): a HIGHESTMODSEQ past 64 bits, a message's MODSEQ of 2^64-1,
+ * of 0 and negative. None reaches the cache (SQLite's INTEGER is signed:
+ * 2^64-1 would read as -1 there, and a CHANGEDSINCE from it would skip
+ * every change): the mailbox is taken as one without HIGHESTMODSEQ, its
+ * messages without a MODSEQ, and the next pass lists every flag, whose
+ * news it keeps. */
+Test(hostile, modseqs_out_of_range_are_none, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, QR_HELLO LIST_CMD "S: * LIST () \"/\" ho_msr\n"
+	                           "S: $TAG OK listed\n");
+	add(&sc, "C~ $TAG EXAMINE ho_msr \\(CONDSTORE\\)$\n"
+	         "S: * 3 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 4] ok\n"
+	         "S: * OK [HIGHESTMODSEQ 99999999999999999999999] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	         "S: * SEARCH 1 2 3\n"
+	         "S: $TAG OK searched\n"
+	         "C~ $TAG UID FETCH 1:3 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	         "MODSEQ BODY.PEEK\\[HEADER.FIELDS \\([A-Z "
+	         "-]+\\)\\]<0\\.262144>\\)$\n");
+	static const char *const modseq[] = {"18446744073709551615", "0", "-1"};
+	for (unsigned u = 1; u <= 3; u++)
+		add(&sc,
+		    "S: * %u FETCH (UID %u MODSEQ (%s) FLAGS (\\\\Seen) "
+		    "INTERNALDATE \"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE "
+		    "120 ENVELOPE (NIL \"modseq %u\" NIL NIL NIL NIL NIL NIL "
+		    "NIL NIL))\n",
+		    u, u, modseq[u - 1], u);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_msr", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "modseq = 0"),
+	             3);
+	cr_assert_eq(cache_count(&h.f, "SELECT highestmodseq FROM mailboxes"),
+	             0);
+
+	/* A sane HIGHESTMODSEQ now: no QRESYNC nor CHANGEDSINCE from what
+	 * was not one, but every flag listed, message 2's change taken. */
+	restart(&h, QR_HELLO
+	        "C~ $TAG EXAMINE ho_msr \\(CONDSTORE\\)$\n"
+	        "S: * 3 EXISTS\n"
+	        "S: * OK [UIDVALIDITY 7] ok\n"
+	        "S: * OK [UIDNEXT 4] ok\n"
+	        "S: * OK [HIGHESTMODSEQ 30] ok\n"
+	        "S: $TAG OK [READ-ONLY] examined\n"
+	        "C~ $TAG UID FETCH 1:3 \\(UID FLAGS MODSEQ\\)$\n"
+	        "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen) MODSEQ (10))\n"
+	        "S: * 2 FETCH (UID 2 FLAGS (\\\\Flagged) MODSEQ (30))\n"
+	        "S: * 3 FETCH (UID 3 FLAGS (\\\\Seen) MODSEQ (12))\n"
+	        "S: $TAG OK fetched\n" LIST_CMD
+	        "S: * LIST () \"/\" ho_msr\nS: $TAG OK listed\n" LOGOUT);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 2 AND flags = '\\Flagged' AND "
+	                               "modseq = 30"),
+	             1);
+	cr_assert_eq(cache_count(&h.f, "SELECT highestmodseq FROM mailboxes"),
+	             30);
+	done(&h);
+}
+
 /* A garbled INTERNALDATE or RFC822.SIZE costs its own value only: the
  * message is cached without it, and the messages after it are cached
  * too. The whole batch was refused, at every pass, for one such message. */
