@@ -1081,7 +1081,11 @@ IMAP4_API int imap4_getquotaroot(imap4 *h, const char *mailbox);
 /* IDLE (RFC 2177). Each untagged response goes to cb (return > 0 to end the
  * IDLE early). Ends after duration_ms (< 0: no limit), when cb asks, when
  * imap4_wake() is called, or when the server ends it; sends DONE and waits
- * for the completion. Returns IMAP4_OK, or < 0. Without IDLE: IMAP4_ECAPA. */
+ * for the completion. Returns IMAP4_OK when the IDLE completed with OK;
+ * IMAP4_NO when the server refused it or ended it with NO, before or after
+ * its "+" (imap4_last_error: code IMAP4_NO with the server's response code
+ * and text; imap4_completion: the NO); or < 0 (IMAP4_EBAD for a BAD).
+ * Without IDLE: IMAP4_ECAPA. */
 IMAP4_API int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb,
 			 void *payload);
 
@@ -1092,7 +1096,10 @@ IMAP4_API int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb,
  * completion, are not in the batch: they stay in the command's data
  * (imap4_data_at, imap4_response), as imaplib keeps them. */
 /* A negative return from cb makes imap4_idle_burst return
- * IMAP4_ECALLBACK (the IDLE is ended all the same). */
+ * IMAP4_ECALLBACK (the IDLE is ended all the same). Otherwise it returns
+ * as imap4_idle: an IDLE ended with NO still hands its batch to cb (the
+ * responses came before the NO), then returns IMAP4_NO with the NO in
+ * imap4_last_error. */
 typedef int (*imap4_burst_cb)(void *payload, const imap4_resp *const *resps,
 			      size_t n);
 IMAP4_API int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,

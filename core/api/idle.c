@@ -151,15 +151,17 @@ static int idle_end(imap4 *h, struct idler *id, struct imap4_run *run,
 }
 
 /* Reads while idling until the deadline, a wake, or the callback asks to
- * stop. 0 to send DONE, 1 when the server completed the IDLE itself (the
- * completion is taken), or < 0. */
+ * stop: 0 to send DONE, or < 0. When the server completed the IDLE itself
+ * *completed is set and the result is the completion's (IMAP4_OK, or
+ * IMAP4_NO: a refusal after the "+" must not pass for an ended IDLE). */
 static int idle_loop(imap4 *h, struct idler *id, struct imap4_run *run,
-                     int64_t end, int interval_ms)
+                     int64_t end, int interval_ms, bool *completed)
 {
 	const imap4_resp *resp;
 	int64_t deadline = end;
 	int rc;
 
+	*completed = false;
 	while (!id->stop) {
 		rc = imap4_next_response(h, &resp, deadline, true);
 		if (rc == 2 || rc == IMAP4_ETIMEOUT)
@@ -170,8 +172,8 @@ static int idle_loop(imap4 *h, struct idler *id, struct imap4_run *run,
 			return imap4_fail(h, IMAP4_EPROTO,
 			                  "continuation request while idle");
 		if (resp->type == IMAP4_RESP_TAGGED) {
-			rc = idle_complete(h, id, run, resp);
-			return rc ? rc : 1;
+			*completed = true;
+			return idle_complete(h, id, run, resp);
 		}
 		rc = deliver(h, id, resp);
 		if (rc)
@@ -187,15 +189,14 @@ static int idle_loop(imap4 *h, struct idler *id, struct imap4_run *run,
 	return 0;
 }
 
-static int finish(imap4 *h, struct idler *id, struct imap4_run *run, int rc)
+static int finish(imap4 *h, struct idler *id, struct imap4_run *run, int rc,
+                  bool completed)
 {
 	/* What comes after DONE is no part of the burst, which had ended:
 	 * it stays in the command's data, as imaplib keeps it. */
 	id->batch = h->res.ndata;
-	if (rc == 0)
+	if (rc == 0 && !completed)
 		rc = idle_end(h, id, run, true);
-	else if (rc == 1)
-		rc = 0;
 	if (!h->dead && h->state == IMAP4_STATE_IDLING)
 		h->state = id->prev;
 	return rc;
@@ -205,13 +206,14 @@ static int finish(imap4 *h, struct idler *id, struct imap4_run *run, int rc)
 static int idle_run(imap4 *h, struct idler *id, struct imap4_run *run,
                     int duration_ms, int interval_ms)
 {
-	bool idling;
+	bool idling, completed;
 	int rc = idle_begin(h, id, run, &idling);
 
 	if (!idling)
 		return rc;
-	rc = idle_loop(h, id, run, imap4_deadline(duration_ms), interval_ms);
-	return finish(h, id, run, rc);
+	rc = idle_loop(h, id, run, imap4_deadline(duration_ms), interval_ms,
+	               &completed);
+	return finish(h, id, run, rc, completed);
 }
 
 int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb, void *payload)
@@ -248,15 +250,21 @@ int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 	 * reset it under cb's feet. */
 	h->busy = true;
 	rc = idle_run(h, &id, &run, duration_ms, interval_ms);
-	if (rc == IMAP4_OK && id.batch > 0) {
+	/* The batch came before the completion, as imaplib yields it before
+	 * its IDLE ends: a NO leaves it news all the same. */
+	if ((rc == IMAP4_OK || rc == IMAP4_NO) && id.batch > 0) {
 		const imap4_resp *const *batch =
 		        (const imap4_resp *const *)h->res.data;
 
 		if (cb(payload, batch, id.batch) < 0)
 			rc = imap4_fail(h, IMAP4_ECALLBACK,
 			                "burst callback failed");
-		else
+		else if (rc == IMAP4_OK)
 			rc = imap4_ok(h);
+		else if (h->res.completion)
+			/* Whatever a refused call from cb left in the
+			 * last error is not the IDLE's; the NO is. */
+			imap4_set_server_error(h, IMAP4_NO, h->res.completion);
 	}
 	h->busy = false;
 	return rc;

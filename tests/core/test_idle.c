@@ -254,6 +254,148 @@ Test(idle, refused_idle_is_a_result)
 	api_done(&t);
 }
 
+/* The NO's record: the result every form of a refused IDLE leaves. */
+static void assert_idle_no(imap4 *h, const char *server_code)
+{
+	const struct imap4_error_info *e = imap4_last_error(h);
+
+	cr_assert_eq(e->code, IMAP4_NO, "%d %s", e->code, e->message);
+	cr_assert_str_eq(e->server_code ? e->server_code : "(null)",
+	                 server_code);
+	cr_assert_not_null(imap4_completion(h));
+	cr_assert_str_eq(imap4_completion(h)->name, "NO");
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_AUTH);
+}
+
+/* explore75: a NO after the "+" ended the IDLE, and imap4_idle returned
+ * IMAP4_OK, the NO only in the last error: the caller took a refused
+ * IDLE for one that had run. No DONE follows a completion. */
+Test(idle, no_after_the_continuation_is_a_result)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "S: $TAG NO [UNAVAILABLE] refused\n"
+	                               "C: $TAG NOOP\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_idle(h, 5000, NULL, NULL), IMAP4_NO);
+	assert_idle_no(h, "UNAVAILABLE");
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	api_done(&t);
+}
+
+/* Before the "+", the same result and record. */
+Test(idle, no_before_the_continuation_is_the_same_result)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: $TAG NO [UNAVAILABLE] not now\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_idle(h, 5000, NULL, NULL), IMAP4_NO);
+	assert_idle_no(h, "UNAVAILABLE");
+	api_done(&t);
+}
+
+/* A server may end the IDLE itself with OK: a success, and no DONE. */
+Test(idle, ok_from_the_server_ends_it_without_done)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "S: $TAG OK enough idling\n"
+	                               "C: $TAG NOOP\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_idle(h, 5000, NULL, NULL), IMAP4_OK);
+	cr_assert_eq(imap4_last_error(h)->code, 0);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	api_done(&t);
+}
+
+/* explore75: a burst whose IDLE the server ended with NO returned
+ * IMAP4_OK, and its last error was cleared after cb: the NO vanished.
+ * The batch, news that came before the NO, still goes to cb. */
+Test(idle, burst_ended_by_no_hands_its_batch_and_returns_no)
+{
+	struct api_test t;
+	struct batch b = {0};
+	imap4 *h = api_open(&t,
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "S: * 3 EXISTS\n"
+	                               "S: $TAG NO [UNAVAILABLE] refused\n"
+	                               "C: $TAG NOOP\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_idle_burst(h, 5000, 1000, on_burst, &b), IMAP4_NO);
+	cr_assert_eq(b.calls, 1);
+	cr_assert_eq(b.n, 1);
+	cr_assert_str_eq(b.first, "EXISTS");
+	assert_idle_no(h, "UNAVAILABLE");
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	api_done(&t);
+}
+
+/* A call cb makes is refused and sets the last error; after cb, the last
+ * error is the IDLE's NO again, here one that came after DONE. */
+struct noop_inside {
+	imap4 *h;
+	int calls;
+};
+
+static int burst_calling_noop(void *payload, const imap4_resp *const *resps,
+                              size_t n)
+{
+	struct noop_inside *in = payload;
+
+	in->calls++;
+	cr_assert_eq(imap4_noop(in->h), IMAP4_ESTATE);
+	return 0;
+}
+
+Test(idle, burst_ended_by_no_keeps_the_no_past_cb)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "S: * 3 EXISTS\n"
+	                               "C: DONE\n"
+	                               "S: $TAG NO [UNAVAILABLE] late\n",
+	                    NULL);
+
+	struct noop_inside in = {.h = h};
+
+	cr_assert_eq(imap4_idle_burst(h, 5000, 50, burst_calling_noop, &in),
+	             IMAP4_NO);
+	cr_assert_eq(in.calls, 1);
+	assert_idle_no(h, "UNAVAILABLE");
+	api_done(&t);
+}
+
+Test(idle, burst_refused_before_the_continuation_returns_no)
+{
+	struct api_test t;
+	struct batch b = {0};
+	imap4 *h = api_open(&t,
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: $TAG NO [UNAVAILABLE] not now\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_idle_burst(h, 5000, 50, on_burst, &b), IMAP4_NO);
+	cr_assert_eq(b.calls, 0);
+	assert_idle_no(h, "UNAVAILABLE");
+	api_done(&t);
+}
+
 Test(idle, bye_while_idle_aborts)
 {
 	struct api_test t;
