@@ -162,6 +162,8 @@ struct worker {
 	bool live;           /* the session went live */
 	int64_t live_at;     /* when it did */
 	bool idle_bye;       /* the server said BYE while we waited on it */
+	bool idle_refused;   /* the server answered an IDLE of this session
+	                        with NO: NOOP polls for the rest of it */
 	bool relogged;       /* a --once run reconnected for a BYE that
 	                        asked it to (sync_ctx.bye_relogin) */
 	int64_t calm_bye_at; /* of the last BYE taken calmly, or 0 */
@@ -510,6 +512,12 @@ static void tell_unmatched_idle(struct worker *w)
 	}
 }
 
+/* Whether the session waits on the server with IDLE, or polls with NOOP. */
+static bool idle_usable(const struct worker *w)
+{
+	return imap4_has_capability(w->a->h, "IDLE") && !w->idle_refused;
+}
+
 /* Watches every watched box: NOTIFY where the server has it, else only
  * the primary one (the others are polled). */
 /* The live mark of watched box b, not the primary one, after it was
@@ -519,9 +527,8 @@ static void tell_unmatched_idle(struct worker *w)
 static void mark_live_of(struct worker *w, const struct sync_box *b)
 {
 	store_mailbox_set_live(w->store, b->id,
-	                       imap4_has_capability(w->a->h, "IDLE") &&
-	                               w->sync.notify_on && b->notified &&
-	                               !b->shut);
+	                       idle_usable(w) && w->sync.notify_on &&
+	                               b->notified && !b->shut);
 }
 
 /* The names of the watched mailboxes, one per line (NULL: no memory),
@@ -570,7 +577,7 @@ static int start_watching(struct worker *w, struct sync_box *primary,
 	 * cannot carry) is polled, and says so. Without IDLE nothing is
 	 * pushed: news, NOTIFY's too, waits for the next NOOP, every
 	 * noop_interval, which is polling as the documents define it. */
-	bool idle = imap4_has_capability(a->h, "IDLE");
+	bool idle = idle_usable(w);
 	size_t polled = 0;
 	for (size_t i = 0; i < w->sync.nboxes; i++) {
 		const struct sync_box *b = &w->sync.boxes[i];
@@ -724,14 +731,39 @@ static int on_idle(void *payload, const imap4_resp *resp)
 	return rc != 0;
 }
 
+/* The server answered IDLE with NO, before or after its "+" (a server
+ * that offers IDLE yet will not idle now, or not in this mailbox). Taken
+ * for an IDLE that ended, it was sent again at once, refused again, in a
+ * loop that kept the server busy and the mailbox marked live while
+ * nothing was pushed. The session polls with NOOP instead, as for a
+ * server without IDLE; the next session tries IDLE again. */
+static void refuse_idle(struct worker *w)
+{
+	w->idle_refused = true;
+	for (size_t i = 0; i < w->sync.nboxes; i++)
+		if (w->sync.boxes[i].watched)
+			store_mailbox_set_live(w->store, w->sync.boxes[i].id,
+			                       false);
+	log_warning(w->a->conf->name,
+	            w->sync.selected ? w->sync.selected->name : NULL,
+	            "IDLE refused (%s); polling with NOOP every %u s on this "
+	            "connection",
+	            imap4_last_error(w->a->h)->message,
+	            (unsigned)w->a->conf->noop_interval);
+}
+
 /* Waits on the watched mailbox until something changed or until ms
  * passed. */
 static int wait_changes(struct worker *w, int ms)
 {
 	imap4 *h = w->a->h;
-	if (imap4_has_capability(h, "IDLE")) {
+	if (idle_usable(w)) {
 		promise(w->a, ms + (int)w->a->conf->timeout * 1000);
 		int rc = imap4_idle(h, ms, on_idle, w);
+		if (rc == IMAP4_NO) {
+			refuse_idle(w);
+			return SYNC_OK;
+		}
 		if (rc < 0) {
 			w->idle_bye = rc == IMAP4_EBYE;
 			snprintf(w->sync.err, sizeof(w->sync.err), "IDLE: %s",
@@ -808,6 +840,7 @@ static int live(struct worker *w)
 
 	w->sync.live = true;
 	w->sync.tree_news = false;
+	w->idle_refused = false;
 	store_account_set_state(w->store, w->account_id, "idle");
 	store_account_set_error(w->store, w->account_id, NULL);
 	store_account_set_last_sync(w->store, w->account_id, time(NULL));

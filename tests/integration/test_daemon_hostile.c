@@ -3723,8 +3723,8 @@ static long peak_rss_kb(pid_t pid)
 }
 
 /* A first sync of box (one message) by a server that offers IDLE, up to
- * the daemon's IDLE, answered: what the server says next is news. */
-static void add_idle_start(struct script *sc, const char *box)
+ * the daemon's IDLE, not answered yet. */
+static void add_idle_asked(struct script *sc, const char *box)
 {
 	add(sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
 	        "C~ $TAG LOGIN \n"
@@ -3733,8 +3733,14 @@ static void add_idle_start(struct script *sc, const char *box)
 	add_fetch_cmd(sc, "1");
 	add_msg(sc, 1, 1);
 	add(sc, "S: $TAG OK fetched\n"
-	        "C~ $TAG IDLE$\n"
-	        "S: + idling\n");
+	        "C~ $TAG IDLE$\n");
+}
+
+/* The same, the IDLE answered: what the server says next is news. */
+static void add_idle_start(struct script *sc, const char *box)
+{
+	add_idle_asked(sc, box);
+	add(sc, "S: + idling\n");
 }
 
 /* After the news: the daemon's DONE answered, box examined again and its
@@ -3890,6 +3896,56 @@ Test(hostile, bye_while_idling_is_a_notice_once, .timeout = 90)
 	          "%s", log);
 	free(log);
 	done(&h);
+}
+
+/* explore75: a server that offers IDLE refuses it with NO, after its "+"
+ * (imap4_idle returned IMAP4_OK) or before it (IMAP4_NO, taken as an IDLE
+ * that ended all the same). The daemon sent IDLE again at once, in a loop
+ * that kept the server busy, the mailbox marked live while nothing was
+ * pushed. Now the session polls with NOOP: no DONE, no IDLE again, a
+ * warning with the server's text, the mailbox no longer live. The NOOP
+ * and poll intervals are long: the daemon waits until the test stops it. */
+static void idle_refused(bool after_continuation)
+{
+	struct hostile h;
+	struct script sc = {0};
+	if (after_continuation)
+		add_idle_start(&sc, "ho_inol");
+	else
+		add_idle_asked(&sc, "ho_inol");
+	add(&sc, "S: $TAG NO [UNAVAILABLE] IDLE refused after all\n"
+	         "TIMEOUT 30000\n" LOGOUT);
+	start(&h, "ho_inol", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_inol", false,
+	           "noop_interval = 1740; poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	bool told = log_says_within(&h.f, "IDLE refused", 20);
+	long live = cache_count_until(
+	        &h.f, "SELECT count(*) FROM mailboxes WHERE live", 0, 10);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert(told, "the refusal was not told");
+	cr_assert_eq(live, 0, "a mailbox stays live without IDLE");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_log(&h,
+	          "warning: [hostile/ho_inol] IDLE refused (server said NO: "
+	          "IDLE refused after all); polling with NOOP every 1740 s "
+	          "on this connection",
+	          NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 1);
+	done(&h);
+}
+
+Test(hostile, an_idle_ended_with_no_is_not_sent_again, .timeout = 90)
+{
+	idle_refused(true);
+}
+
+Test(hostile, an_idle_refused_with_no_is_not_sent_again, .timeout = 90)
+{
+	idle_refused(false);
 }
 
 /* A reconnected session of ho_bye (one message, as cached) up to its
