@@ -1230,7 +1230,13 @@ IMAP4_API int imap4_xatom(imap4 *h, const char *name, const char *args);
  * times out leaves the stream at an unknown point and aborts the handle
  * (IMAP4_ETIMEOUT), as any failed read does. */
 IMAP4_API ssize_t imap4_read(imap4 *h, void *buf, size_t n);
-/* Reads one line with its CRLF into a malloc'ed string; *len its length. */
+/* Reads one line with its CRLF (up to and including the LF) into a
+ * malloc'ed string, *len its length; at end of stream, what came before it
+ * (maybe ""). Bytes past the line stay buffered for the next read. Bounded
+ * in size by limits.max_line (IMAP4_ELIMIT) and in time by opts.timeout_ms
+ * for the whole line, however the server spaces its bytes
+ * (IMAP4_ETIMEOUT); either leaves the stream at an unknown point and
+ * aborts the handle, as any failed read does. */
 IMAP4_API int imap4_readline(imap4 *h, char **out, size_t *len);
 IMAP4_API int imap4_send(imap4 *h, const void *data, size_t len);
 /* Closes the connection; the handle stays until imap4_free. */
