@@ -844,7 +844,10 @@ IMAP4_API int imap4_open_ssl(imap4 **out, const char *host, uint16_t port,
  * opts->stderr_fd. When
  * the handle closes, the command gets EOF, then SIGTERM and SIGKILL if it
  * lingers; in a process without a terminal (a daemon) the command leads a
- * process group of its own and whatever it started ends with it. */
+ * process group of its own and whatever it started ends with it: the
+ * group gets the signals, SIGKILL while any of it is left after SIGTERM's
+ * grace (a program that ignores SIGTERM, run by the shell or left in the
+ * background). imap4_free waits for that about 1.1 s at most. */
 IMAP4_API int imap4_open_stream(imap4 **out, const char *command,
 				const struct imap4_opts *opts);
 

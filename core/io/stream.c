@@ -10,6 +10,7 @@
 
 #include "imap4.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,8 +25,15 @@
 extern char **environ;
 
 /* After its stdin closes a well-behaved child (ssh, imapd) exits at once;
- * one that does not gets SIGTERM, and SIGKILL if it ignores that too. */
-enum { EXIT_GRACE_MS = 100, TERM_GRACE_MS = 500, REAP_POLL_MS = 5 };
+ * one that does not gets SIGTERM, and SIGKILL if it ignores that too.
+ * SIGKILL cannot be refused: KILL_GRACE_MS is only for the kernel to end
+ * them, so that the close returns once they are gone. */
+enum {
+	EXIT_GRACE_MS = 100,
+	TERM_GRACE_MS = 500,
+	KILL_GRACE_MS = 500,
+	REAP_POLL_MS = 5
+};
 
 struct stream_transport {
 	struct imap4_fd_transport io; /* io.base.fd: child's stdout */
@@ -55,28 +63,116 @@ static bool reap_within(pid_t pid, int ms, int *status)
 	}
 }
 
+/* Whether a process of group pgid still runs. kill(-pgid, 0) counts its
+ * zombies too, and one whose parent went waits for init, which in a
+ * container may never reap it: the close would wait out every grace for
+ * processes long ended. /proc tells them apart; without it they count.
+ * EPERM from kill: members we may not signal, which no waiting ends. */
+static bool group_runs(pid_t pgid)
+{
+	struct dirent *e;
+	bool runs = false;
+	DIR *d;
+
+	if (kill(-pgid, 0) < 0)
+		return false;
+	d = opendir("/proc");
+	if (d == NULL)
+		return true;
+	while (!runs && (e = readdir(d)) != NULL) {
+		char path[sizeof(e->d_name) + 16], stat[512], state;
+		long ppid, pgrp;
+		const char *p;
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		stat[n] = '\0';
+		/* "pid (comm) state ppid pgrp ...": comm may hold a ')'. */
+		p = strrchr(stat, ')');
+		runs = p &&
+		       sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) ==
+		               3 &&
+		       pgrp == (long)pgid && state != 'Z' && state != 'X';
+	}
+	closedir(d);
+	return runs;
+}
+
+/* Whether the command has ended: the shell reaped and, when it leads a
+ * process group of its own, nothing left running in that group. Members
+ * that outlived the shell (a pipeline, a program it ran without exec, one
+ * gone to the background) are ours to reap when this process is their
+ * reaper (a subreaper, or PID 1 in a container), else init's. */
+static bool command_ended(struct stream_transport *s)
+{
+	if (!s->reaped) {
+		pid_t r = waitpid(s->pid, NULL, WNOHANG);
+
+		/* ECHILD: SIGCHLD is ignored and the kernel reaped it. */
+		if (r == s->pid || (r < 0 && errno == ECHILD))
+			s->reaped = true;
+	}
+	if (s->target > 0)
+		return s->reaped;
+	for (pid_t r; (r = waitpid(s->target, NULL, WNOHANG)) > 0;)
+		s->reaped |= r == s->pid;
+	/* The group outlives its reaped leader while it has members, and
+	 * its number is not given to another process meanwhile. */
+	return s->reaped && !group_runs(s->pid);
+}
+
+/* Waits up to ms for command_ended. */
+static bool end_within(struct stream_transport *s, int ms)
+{
+	int64_t end = imap4_now_ms() + ms;
+	const struct timespec nap = {0, REAP_POLL_MS * 1000000L};
+
+	while (!command_ended(s)) {
+		if (imap4_now_ms() >= end)
+			return false;
+		nanosleep(&nap, NULL);
+	}
+	return true;
+}
+
 static void stream_close(struct imap4_transport *t)
 {
 	struct stream_transport *s = (struct stream_transport *)t;
 
 	/* EOF on its stdin is the child's cue to finish. The signals go to
-	 * its process group (spawn_shell): a shell that forked ("cmd; cmd2",
-	 * a pipeline) would otherwise leave its children running. */
+	 * its process group (spawn_shell), and each step waits for the whole
+	 * group, not the shell alone: a shell that forked ("cmd; cmd2", a
+	 * pipeline) ends by SIGTERM while a child that ignores it lived on
+	 * (explore75). At most EXIT_GRACE_MS + TERM_GRACE_MS + KILL_GRACE_MS,
+	 * and a little more for the shell's last wait. */
 	imap4_fdio_clear(&s->io);
-	if (s->pid > 0 && !s->reaped &&
-	    !reap_within(s->pid, EXIT_GRACE_MS, NULL)) {
+	if (s->pid > 0 && !end_within(s, EXIT_GRACE_MS)) {
 		kill(s->target, SIGTERM);
-		if (!reap_within(s->pid, TERM_GRACE_MS, NULL)) {
+		if (!end_within(s, TERM_GRACE_MS)) {
 			kill(s->target, SIGKILL);
-			while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
-				;
+			if (!s->reaped)
+				while (waitpid(s->pid, NULL, 0) < 0 &&
+				       errno == EINTR)
+					;
+			s->reaped = true;
+			end_within(s, KILL_GRACE_MS);
 		}
 	}
-	/* What the command left in its group once it ended goes too. The
-	 * group outlives its reaped leader while it has members, and its
-	 * number is not given to another process meanwhile. */
-	if (s->pid > 0 && s->target < 0)
-		kill(s->target, SIGTERM);
+	/* Whatever /proc did not show as running (a process whose first
+	 * thread alone ended looks a zombie) is not left behind: SIGKILL
+	 * does nothing to zombies. */
+	if (s->pid > 0 && s->target < 0 && kill(s->target, 0) == 0)
+		kill(s->target, SIGKILL);
 	free(s);
 }
 

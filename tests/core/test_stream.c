@@ -233,6 +233,56 @@ Test(stream, what_the_command_started_ends_with_it)
 	              (int)pid);
 }
 
+/* Opens command, which prints the pid of a process it started that
+ * ignores SIGTERM and lingers after EOF, closes, and requires that
+ * process gone soon after the close, which stays bounded. */
+static void lingering_process_ends(const char *command)
+{
+	struct imap4_transport *t;
+	char err[256] = "";
+	int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (tty >= 0) {
+		close(tty);
+		cr_skip_test("run from a terminal: the command stays in our "
+		             "process group, so that ssh can prompt");
+	}
+	cr_assert_eq(imap4_stream_open(&t, command, -1, NULL, err, sizeof(err)),
+	             0, "%s", err);
+	pid_t pid = read_pid(t);
+	cr_assert_gt(pid, 0);
+	cr_assert(running(pid));
+	int64_t start = imap4_now_ms();
+	imap4_transport_close(&t);
+	int64_t took = imap4_now_ms() - start;
+	for (int i = 0; i < 300 && running(pid); i++)
+		usleep(10000);
+	bool alive = running(pid);
+	if (alive)
+		kill(pid, SIGKILL); /* no stray process, whatever the result */
+	cr_assert_not(alive, "%d, which ignores SIGTERM, outlived the close",
+	              (int)pid);
+	/* 100 + 500 + 500 ms at most, and the polls: slack for a loaded
+	 * machine. */
+	cr_assert_lt(took, 5000, "the close took %lld ms", (long long)took);
+}
+
+/* explore75: a program the shell ran without exec, that ignores SIGTERM
+ * and lingers after EOF, outlived the close: the shell, ended by SIGTERM,
+ * was reaped, and the group got SIGTERM alone. Now SIGKILL follows while
+ * anything is left in the group. */
+Test(stream, a_grandchild_ignoring_sigterm_is_killed, .timeout = 30)
+{
+	lingering_process_ends("sh -c 'trap \"\" TERM; echo $$; "
+	                       "while :; do sleep 0.05; done'; true");
+}
+
+/* The same when the shell ends by itself at EOF and leaves it behind. */
+Test(stream, a_child_left_behind_ignoring_sigterm_is_killed, .timeout = 30)
+{
+	lingering_process_ends("trap '' TERM; sleep 60 & echo $!; cat");
+}
+
 Test(stream, empty_command)
 {
 	struct imap4_transport *t = (void *)1;
