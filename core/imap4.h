@@ -771,7 +771,7 @@ struct imap4_opts {
 					   the open with IMAP4_EINVAL */
 	int connect_timeout_ms; /* connect + greeting + TLS handshake, and
 	                           the open's first CAPABILITY and STARTTLS
-	                           (30 s) */
+	                           (30 s); <= 0 means no deadline */
 	int timeout_ms;		/* whole of each command (120 s), inactivity
 				   included; <= 0 means no deadline */
 	bool tcp_keepalive;	/* SO_KEEPALIVE with short probes (true) */

@@ -129,6 +129,12 @@ static int handle_new(imap4 **out, const struct imap4_opts *opts,
 	if (h == NULL)
 		return IMAP4_ENOMEM;
 	h->opts = o;
+	/* "<= 0: no deadline" (imap4.h), where imap4_deadline(0) is now:
+	 * a handle opened with 0 timed out every read not yet buffered. */
+	if (h->opts.timeout_ms <= 0)
+		h->opts.timeout_ms = -1;
+	if (h->opts.connect_timeout_ms <= 0)
+		h->opts.connect_timeout_ms = -1;
 	h->wake_fd = -1;
 	imap4_arena_init(&h->res.arena, 0);
 	imap4_cmd_init(&h->cmd, 0);
