@@ -972,7 +972,15 @@ IMAP4_API const imap4_resp *imap4_data_at(const imap4 *h, size_t i);
  * imap4_select keeps EXISTS (imaplib reads it with get()) but forgets
  * all before the SELECT, and imap4_xatom, imap4_command, imap4_copy,
  * imap4_close, imap4_move, imap4_uid_move, imap4_uid_expunge,
- * imap4_fetch_each and the others keep what they received. */
+ * imap4_fetch_each and the others keep what they received.
+ * As imaplib's _command does, every command deletes the values of OK, NO
+ * and BAD (the text of untagged status responses) before it is sent, so
+ * that imap4_response(h, "OK") is the last command's, never a SELECT's
+ * "[HIGHESTMODSEQ 23] Highest" from commands ago; the values of their
+ * response codes (HIGHESTMODSEQ, ALERT, ...) stay until asked for. A
+ * call that sends nothing (a refused argument, imap4_recent from its
+ * cache) deletes nothing. imap4_logout pops the BYE, as imaplib's
+ * logout() does. */
 IMAP4_API int imap4_response(char **out, imap4 *h, const char *name);
 IMAP4_API int imap4_responses(char ***out, size_t *count, imap4 *h,
 			      const char *name);
@@ -1132,7 +1140,11 @@ IMAP4_API int imap4_login_cram_md5(imap4 *h, const char *user,
 /* LOGOUT; the connection is closed afterwards whatever the answer. The
  * server's BYE is the command's data (imap4_data_at(h, 0)->text is its
  * farewell) and its tagged OK the completion, NULL when the server closed
- * without one, which counts as IMAP4_OK once the BYE came. */
+ * without one, which counts as IMAP4_OK once the BYE came. Where imaplib's
+ * logout() returns ('BYE', [farewell]), this returns IMAP4_OK (or < 0),
+ * never a code for the BYE; like imaplib it pops the BYE from
+ * imap4_response()'s cache, where imap4_response(h, "BYE") then finds
+ * none. */
 IMAP4_API int imap4_logout(imap4 *h);
 IMAP4_API int imap4_lsub(imap4 *h, const char *reference, const char *pattern);
 IMAP4_API int imap4_myrights(imap4 *h, const char *mailbox);

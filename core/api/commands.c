@@ -23,12 +23,13 @@ static const char *const EXP_SEARCH[] = {"SEARCH", "ESEARCH", NULL};
  * own data, not news. What each pops, read method by method in CPython
  * 3.11's imaplib.py; the methods not listed pop nothing (append,
  * authenticate, check, close, copy, create, delete, deleteacl, enable,
- * login, logout, noop, proxyauth, rename, setacl, subscribe, unselect,
- * unsubscribe, xatom). select() reads EXISTS with get(), not pop(), after
- * flushing the whole cache before the command (select.c); starttls() pops
- * STARTTLS, which no server sends, after capability() popped CAPABILITY
- * (imap4_refresh_caps). Keyed by the command as sent; uid(command) pops
- * the name of SEARCH, SORT or THREAD for those, FETCH for any other. */
+ * login, noop, proxyauth, rename, setacl, subscribe, unselect,
+ * unsubscribe, xatom); logout pops its BYE (imap4_logout). select() reads
+ * EXISTS with get(), not pop(), after flushing the whole cache before the
+ * command (select.c); starttls() pops STARTTLS, which no server sends, after
+ * capability() popped CAPABILITY (imap4_refresh_caps). Keyed by the command as
+ * sent; uid(command) pops the name of SEARCH, SORT or THREAD for those, FETCH
+ * for any other. */
 static const struct imaplib_pop {
 	const char *command;
 	const char *names[3];
@@ -146,6 +147,10 @@ int imap4_logout(imap4 *h)
 	 * and the OK, when one came, its completion. */
 	if ((rc == IMAP4_EEOF || rc == IMAP4_ETIMEOUT) && h->res.ndata > 0)
 		rc = imap4_ok(h);
+	/* imaplib's logout() returns the BYE, popped from the cache on the
+	 * way (_get_tagged_response(expect_bye)): response('BYE') is None
+	 * after it. */
+	imap4_session_discard(&h->sess, "BYE");
 	h->state = IMAP4_STATE_LOGOUT;
 	h->logged_out = true;
 	imap4_drop_transport(h);

@@ -65,6 +65,9 @@ struct imap4 {
 	 * callbacks run inside it, and a call they make on the handle would
 	 * send a command in the middle of this one (imap4_enter refuses). */
 	bool busy;
+	/* The command begun by imap4_cmd_start has not written a byte yet:
+	 * its first write forgets the cached OK, NO and BAD (imap4_write). */
+	bool unsent;
 
 	struct result res; /* the last command's */
 

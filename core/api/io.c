@@ -151,6 +151,7 @@ int imap4_enter(imap4 *h, const char *what)
 		                  "%s refused: called from a callback of a "
 		                  "command in progress (%s); nothing was sent",
 		                  what, h->cmd_name);
+	h->unsent = false;
 	imap4_ok(h);
 	return 0;
 }
@@ -240,6 +241,7 @@ int imap4_cmd_start(imap4 *h, unsigned states, const char *name)
 		                          ? "invalid command name (not an atom)"
 		                          : imap4_strerror(rc));
 	h->tag_num++;
+	h->unsent = true;
 	return 0;
 }
 
@@ -250,6 +252,17 @@ int imap4_write(imap4 *h, const void *data, size_t len, size_t redact_from,
 
 	if (h->t == NULL)
 		return imap4_fail(h, IMAP4_ECLOSED, NULL);
+	/* imaplib's _command deletes the untagged OK, NO and BAD before each
+	 * command it sends, so that response('OK') is news of this command,
+	 * not a SELECT's [HIGHESTMODSEQ] from two commands back. Here, at
+	 * the first byte: a command refused before it goes keeps them. The
+	 * names of their codes stay, as in imaplib. */
+	if (h->unsent) {
+		h->unsent = false;
+		imap4_session_discard(&h->sess, "OK");
+		imap4_session_discard(&h->sess, "NO");
+		imap4_session_discard(&h->sess, "BAD");
+	}
 	imap4_trace(h, 'C', data, len, redact_from);
 	rc = imap4_transport_write(h->t, data, len, deadline);
 	if (rc < 0)
