@@ -149,7 +149,8 @@ IMAP4_API enum imap4_class imap4_error_class(int code);
 /* A static English name for a code ("timeout", "server said BAD", ...). */
 IMAP4_API const char *imap4_strerror(int code);
 
-/* Overwrites n bytes at p with zeros in a way the compiler keeps. */
+/* Overwrites n bytes at p with zeros in a way the compiler keeps; NULL p
+ * (or n 0) does nothing. */
 IMAP4_API void imap4_memzero(void *p, size_t n);
 
 /* ------------------------------------------------- parsed responses (views)
@@ -237,14 +238,16 @@ typedef struct imap4_resp {
 /* Memory for what imap4_parse_response and imap4_seqset_parse make: an
  * arena hands out at most cap bytes (0: no limit), and everything made in
  * it lives until imap4_arena_reset (which keeps one block for reuse) or
- * imap4_arena_free. NULL when out of memory. */
+ * imap4_arena_free. NULL when out of memory; a reset or free of NULL does
+ * nothing. */
 IMAP4_API struct imap4_arena *imap4_arena_new(size_t cap);
 IMAP4_API void imap4_arena_reset(struct imap4_arena *arena);
 IMAP4_API void imap4_arena_free(struct imap4_arena **arena);
 
 /* Parses one complete response (with its CRLF and literals) from memory.
  * The response and its views live in arena (imap4_arena_new).
- * 0, or IMAP4_EPROTO / IMAP4_ELIMIT / IMAP4_ENOMEM. */
+ * 0, or IMAP4_EPROTO / IMAP4_ELIMIT / IMAP4_ENOMEM; IMAP4_EINVAL for a
+ * NULL out or arena, or NULL data with len > 0. */
 IMAP4_API int imap4_parse_response(const imap4_resp **out,
 				   struct imap4_arena *arena, const char *data,
 				   size_t len);
@@ -447,7 +450,8 @@ IMAP4_API bool imap4_msg_has_flag(const imap4_msg *msg, const char *flag);
  * ("John Smith john@x") are its name. Fields past IMAP4_ENVELOPE_FIELDS_MAX
  * bytes are left out whole. *out lives in arena (imap4_arena_new). 0,
  * IMAP4_ENOMEM (out of memory or the arena's cap), IMAP4_EINVAL for NULL
- * arguments. */
+ * arguments (a NULL header too when len is 0: no header is not an empty
+ * one, whose envelope is all NIL). */
 IMAP4_API int imap4_envelope_from_header(const imap4_envelope **out,
 					 struct imap4_arena *arena,
 					 const char *header, size_t len);

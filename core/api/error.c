@@ -73,5 +73,9 @@ const char *imap4_strerror(int code)
 
 void imap4_memzero(void *p, size_t n)
 {
+	/* explicit_bzero is memset's kin: a NULL pointer is undefined even
+	 * for 0 bytes, and an empty buffer never allocated is NULL. */
+	if (!p || n == 0)
+		return;
 	explicit_bzero(p, n);
 }

@@ -151,7 +151,8 @@ int imap4_envelope_from_header(const imap4_envelope **out,
 	if (!out)
 		return IMAP4_EINVAL;
 	*out = NULL;
-	if (!arena || (!header && len))
+	/* No header is not an empty one, whose envelope is all NIL. */
+	if (!arena || !header)
 		return IMAP4_EINVAL;
 	imap4_envelope *e = imap4_arena_calloc(arena, 1, sizeof(*e));
 	if (!e)

@@ -781,6 +781,8 @@ int imap4_parse_response(const imap4_resp **out, struct imap4_arena *arena,
 {
 	struct imap4_limits lim;
 	imap4_limits_init(&lim);
+	if (!out)
+		return IMAP4_EINVAL;
 	*out = NULL;
 	if (!arena || (!data && len))
 		return IMAP4_EINVAL;

@@ -63,6 +63,9 @@ void imap4_arena_free(struct imap4_arena **a)
 
 void imap4_arena_reset(struct imap4_arena *a)
 {
+	/* imap4_arena_new may give NULL, and _free(NULL) is a no-op. */
+	if (!a)
+		return;
 	/* Keep the largest block: a session that parses big responses once
 	 * tends to do so again, and one block bounds what is kept idle. */
 	struct imap4_arena_block *keep = NULL, *b = a->head;

@@ -41,3 +41,40 @@ Test(arena_public, a_capped_arena_refuses_more)
 	cr_assert_lt(imap4_parse_response(&r, a, line, strlen(line)), 0);
 	imap4_arena_free(&a);
 }
+
+/* imap4_arena_new may return NULL, and _free(NULL) is a no-op: so is a
+ * reset of NULL, and a parse into no arena is refused, not a crash. */
+Test(arena_public, null_arena_is_refused_never_read)
+{
+	const imap4_resp *r = NULL;
+	imap4_seqset set;
+	const char line[] = "* 3 EXISTS\r\n";
+
+	imap4_arena_reset(NULL);
+	cr_assert_eq(imap4_parse_response(&r, NULL, line, strlen(line)),
+	             IMAP4_EINVAL);
+	cr_assert_eq(imap4_seqset_parse(&set, NULL, "1:3", 3), IMAP4_EINVAL);
+
+	struct imap4_arena *a = imap4_arena_new(0);
+	cr_assert_not_null(a);
+	cr_assert_eq(imap4_parse_response(NULL, a, line, strlen(line)),
+	             IMAP4_EINVAL);
+	imap4_arena_free(&a);
+}
+
+/* Nothing to wipe is nothing to do: NULL with 0 bytes (an empty buffer
+ * never allocated) must not reach memset, which UBSan and the C standard
+ * refuse a NULL pointer even for 0 bytes. NULL with a size is refused
+ * the same way, as the header's rule for NULL arguments says. */
+Test(arena_public, memzero_of_null_does_nothing)
+{
+	char buf[4] = "abc";
+
+	imap4_memzero(NULL, 0);
+	imap4_memzero(NULL, 16);
+	imap4_memzero(buf, 0);
+	cr_assert_str_eq(buf, "abc");
+	imap4_memzero(buf, sizeof(buf));
+	cr_assert_eq(buf[0], 0);
+	cr_assert_eq(buf[3], 0);
+}

@@ -254,6 +254,15 @@ Test(envelope_header, arguments_and_memory)
 	cr_assert_null(e);
 	cr_assert_eq(imap4_envelope_from_header(&e, arena, NULL, 1),
 	             IMAP4_EINVAL);
+	/* NULL is refused whatever the length: "no header" is not an empty
+	 * one, whose envelope is all NIL (explore75 t17) */
+	e = (const imap4_envelope *)1;
+	cr_assert_eq(imap4_envelope_from_header(&e, arena, NULL, 0),
+	             IMAP4_EINVAL);
+	cr_assert_null(e);
+	cr_assert_eq(imap4_envelope_from_header(&e, arena, "", 0), 0);
+	cr_assert_not_null(e);
+	cr_assert_null(e->subject);
 	/* an arena's cap is where it stops, with nothing half made */
 	struct imap4_arena *small = imap4_arena_new(256);
 	cr_assert_not_null(small);
