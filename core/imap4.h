@@ -641,10 +641,14 @@ IMAP4_API int imap4_internaldate2tuple(time_t *out, int *tz_minutes,
 				       const char *s);
 
 /* imaplib.Time2Internaldate: t as "dd-Mon-yyyy hh:mm:ss +zzzz" in the zone
- * tz_minutes east, quoted, into buf (at least 29 bytes). Years are clamped
- * to 0000..9999 and zones to +-99:59, so it cannot fail. */
-IMAP4_API void imap4_time2internaldate(char buf[IMAP4_AT_LEAST(29)],
-				       time_t t, int tz_minutes);
+ * tz_minutes east, quoted, into buf (at least 29 bytes). 0, or
+ * IMAP4_EINVAL and buf "" for what imaplib cannot write either: a zone
+ * beyond +-23:59 (Python's timezone() stays under 24 hours), or a date in
+ * that zone outside the years 0001 to 9999 (datetime's). Nothing is
+ * clamped: what it writes is t, and imap4_append_internaldate takes it
+ * and imap4_internaldate2tuple reads it back as t and tz_minutes. */
+IMAP4_API int imap4_time2internaldate(char buf[IMAP4_AT_LEAST(29)], time_t t,
+                                      int tz_minutes);
 
 /* An RFC 5322 date-time such as an ENVELOPE's Date: ("Tue, 1 Jul 2003
  * 10:52:37 +0200"), with the obsolete forms of section 4.3 (two-digit
@@ -1003,7 +1007,9 @@ IMAP4_API void imap4_set_literal_sink(imap4 *h, imap4_literal_sink sink,
 /* APPEND. flags like "(\\Seen $Label)" or NULL (parentheses are added
  * when missing; anything but one list of flags, "(\\Seen) (\\Draft)" or
  * an unbalanced "(\\Seen", is IMAP4_EINVAL and nothing is sent); date -1
- * for none, else the instant, written in the machine's local zone. Like
+ * for none, else the instant, written in the machine's local zone (an
+ * instant outside the years 0001 to 9999 there is IMAP4_EINVAL and
+ * nothing is sent: see imap4_time2internaldate). Like
  * imaplib (MapCRLF), every line end, CRLF, lone CR or lone LF, is sent as
  * CRLF, and the literal's size counts them so. [APPENDUID] via
  * imap4_resp_appenduid(imap4_completion()).
@@ -1017,7 +1023,8 @@ IMAP4_API int imap4_append(imap4 *h, const char *mailbox, const char *flags,
  * "dd-Mon-yyyy hh:mm:ss +zzzz", with or without its double quotes, the
  * day as two digits or a space and one, the month's three letters in any
  * case, every field within its range (a leap second's :60 allowed) and
- * nothing before or after it. It is sent as given, its zone kept; anything
+ * nothing before or after it; year 0000, which imaplib can neither write
+ * nor read, is refused. It is sent as given, its zone kept; anything
  * else is IMAP4_EINVAL and nothing is sent. imaplib's other forms of
  * date_time (seconds, a time tuple, an aware datetime) are a time_t and a
  * zone here: imap4_time2internaldate(buf, t, tz_minutes) writes the

@@ -30,8 +30,13 @@ static int append_start(imap4 *h, const char *mailbox, const char *flags,
 			                  "+zzzz\"): nothing was sent",
 			                  shown);
 		}
-	} else if (date != (time_t)-1) {
-		imap4_time2internaldate(when, date, imap4_local_tz(date));
+	} else if (date != (time_t)-1 &&
+	           imap4_time2internaldate(when, date, imap4_local_tz(date))) {
+		return imap4_fail(h, IMAP4_EINVAL,
+		                  "APPEND: the date %lld is past the years "
+		                  "0001 to 9999 of an RFC 3501 date-time: "
+		                  "nothing was sent",
+		                  (long long)date);
 	}
 	imap4_cmd_mailbox(&h->cmd, mailbox);
 	if (flags && *flags) {

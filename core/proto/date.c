@@ -181,6 +181,11 @@ static int parse_date_time(time_t *out, int *tz_minutes, const char *p,
 		/* A leap second (:60) is accepted and lands on the next
 		 * second, as mktime would put it. */
 		return IMAP4_EINVAL;
+	} else if (mode == DATE_RFC3501 && year == 0) {
+		/* What we send: imaplib can neither write year 0000
+		 * (datetime starts at 1) nor read it back, nor can
+		 * imap4_time2internaldate and imap4_internaldate2tuple. */
+		return IMAP4_EINVAL;
 	}
 
 	/* Every field has two digits (the year four): whatever it carries,
@@ -290,12 +295,14 @@ int imap4_date_time_quote(char out[static 29], const char *s)
 	return 0;
 }
 
-/* Years that fit the four digits of date-year; outside, the time is
- * clamped to the first or last second that does (the function cannot
- * fail, and an APPEND date is better bounded than garbled). */
-#define YEAR_MIN_SECONDS (-62167219200LL) /* 0000-01-01 00:00:00 */
+/* What imaplib's Time2Internaldate can write: datetime's years 1 to 9999
+ * and timezone()'s offsets, under 24 hours, which are also what
+ * imap4_append_internaldate takes. Outside, the date is refused, not
+ * clamped: a clamp names another instant, and an APPEND would store it
+ * without a word. */
+#define YEAR_MIN_SECONDS (-62135596800LL) /* 0001-01-01 00:00:00 */
 #define YEAR_MAX_SECONDS (253402300799LL) /* 9999-12-31 23:59:59 */
-#define TZ_MAX_MINUTES   (99 * 60 + 59)
+#define TZ_MAX_MINUTES   (23 * 60 + 59)
 
 /* Writes v as exactly width decimal digits (v < 10^width). */
 static char *put_digits(char *p, unsigned v, int width)
@@ -305,17 +312,18 @@ static char *put_digits(char *p, unsigned v, int width)
 	return p + width;
 }
 
-void imap4_time2internaldate(char buf[static 29], time_t t, int tz_minutes)
+int imap4_time2internaldate(char buf[static 29], time_t t, int tz_minutes)
 {
-	if (tz_minutes > TZ_MAX_MINUTES)
-		tz_minutes = TZ_MAX_MINUTES;
-	if (tz_minutes < -TZ_MAX_MINUTES)
-		tz_minutes = -TZ_MAX_MINUTES;
+	buf[0] = '\0';
+	if (tz_minutes > TZ_MAX_MINUTES || tz_minutes < -TZ_MAX_MINUTES)
+		return IMAP4_EINVAL;
+	/* t first, alone: t plus the zone must not overflow. */
+	if ((int64_t)t < YEAR_MIN_SECONDS - 86400 ||
+	    (int64_t)t > YEAR_MAX_SECONDS + 86400)
+		return IMAP4_EINVAL;
 	int64_t local = (int64_t)t + (int64_t)tz_minutes * 60;
-	if (local < YEAR_MIN_SECONDS)
-		local = YEAR_MIN_SECONDS;
-	if (local > YEAR_MAX_SECONDS)
-		local = YEAR_MAX_SECONDS;
+	if (local < YEAR_MIN_SECONDS || local > YEAR_MAX_SECONDS)
+		return IMAP4_EINVAL;
 
 	int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
 	int64_t secs = local - days * 86400;
@@ -344,6 +352,7 @@ void imap4_time2internaldate(char buf[static 29], time_t t, int tz_minutes)
 	p = put_digits(p, tz % 60, 2);
 	*p++ = '"';
 	*p = '\0';
+	return 0;
 }
 
 int imap4_local_tz(time_t t)

@@ -1,5 +1,6 @@
 /* test_date.c - INTERNALDATE parsing and formatting. */
 #include "imap4.h"
+#include "proto/date.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -186,16 +187,88 @@ Test(time2internaldate, format)
 	cr_assert_str_eq(buf, "\"29-Feb-2000 12:00:00 +0000\"");
 }
 
-Test(time2internaldate, clamps_out_of_range)
+/* Like imaplib's Time2Internaldate, whose datetime holds the years 1 to
+ * 9999 and whose timezone() offsets under 24 hours: what it cannot write
+ * is IMAP4_EINVAL and an empty buf, never a clamped, other instant
+ * (explore75 t12: a zone of +100000 minutes came out as another day). */
+Test(time2internaldate, refuses_what_it_cannot_write)
 {
-	char buf[29];
+	char buf[29] = "x";
 
-	imap4_time2internaldate(buf, (time_t)400000000000LL, 0);
+	cr_assert_eq(imap4_time2internaldate(buf, (time_t)400000000000LL, 0),
+	             IMAP4_EINVAL);
+	cr_assert_str_eq(buf, "");
+	cr_assert_eq(imap4_time2internaldate(buf, (time_t)-70000000000LL, 0),
+	             IMAP4_EINVAL);
+	cr_assert_eq(imap4_time2internaldate(buf, 0, 100000), IMAP4_EINVAL);
+	cr_assert_eq(imap4_time2internaldate(buf, 0, 24 * 60), IMAP4_EINVAL);
+	cr_assert_eq(imap4_time2internaldate(buf, 0, -24 * 60), IMAP4_EINVAL);
+	cr_assert_str_eq(buf, "");
+
+	/* the edges, written exactly */
+	cr_assert_eq(imap4_time2internaldate(buf, 0, 23 * 60 + 59), 0);
+	cr_assert_str_eq(buf, "\"01-Jan-1970 23:59:00 +2359\"");
+	cr_assert_eq(imap4_time2internaldate(buf, 0, -(23 * 60 + 59)), 0);
+	cr_assert_str_eq(buf, "\"31-Dec-1969 00:01:00 -2359\"");
+	cr_assert_eq(imap4_time2internaldate(buf, -62135596800LL, 0), 0);
+	cr_assert_str_eq(buf, "\"01-Jan-0001 00:00:00 +0000\"");
+	cr_assert_eq(imap4_time2internaldate(buf, -62135596801LL, 0),
+	             IMAP4_EINVAL);
+	cr_assert_eq(imap4_time2internaldate(buf, 253402300799LL, 0), 0);
 	cr_assert_str_eq(buf, "\"31-Dec-9999 23:59:59 +0000\"");
-	imap4_time2internaldate(buf, (time_t)-70000000000LL, 0);
-	cr_assert_str_eq(buf, "\"01-Jan-0000 00:00:00 +0000\"");
-	imap4_time2internaldate(buf, 0, 100000);
-	cr_assert_str_eq(buf, "\"05-Jan-1970 03:59:00 +9959\"");
+	cr_assert_eq(imap4_time2internaldate(buf, 253402300799LL, 1),
+	             IMAP4_EINVAL);
+	cr_assert_eq(imap4_time2internaldate(buf, 253402300799LL, -1), 0);
+	cr_assert_str_eq(buf, "\"31-Dec-9999 23:58:59 -0001\"");
+}
+
+/* The three date helpers agree: whatever imap4_time2internaldate
+ * writes, imap4_append_internaldate takes (its check is
+ * imap4_date_time_quote) and imap4_internaldate2tuple reads back as the
+ * same instant and zone; what it refuses, they refuse too. */
+Test(time2internaldate, its_dates_are_taken_by_append_and_read_back)
+{
+	static const long long times[] = {
+	        -62135596800LL,
+	        -62135596800LL + 86399,
+	        -1,
+	        0,
+	        951825600,
+	        1700000000,
+	        253402300799LL - 86400,
+	        253402300799LL,
+	};
+	static const int zones[] = {-(23 * 60 + 59), -720, -1, 0, 1, 330, 840,
+	                            23 * 60 + 59};
+	char buf[29], quoted[29];
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+		for (size_t j = 0; j < sizeof(zones) / sizeof(zones[0]); j++) {
+			time_t t = (time_t)times[i], back;
+			int tz = zones[j], btz;
+			if (imap4_time2internaldate(buf, t, tz) != 0) {
+				/* only past the years 1 to 9999 */
+				long long local = times[i] + tz * 60LL;
+				cr_assert(local < -62135596800LL ||
+				                  local > 253402300799LL,
+				          "%lld %d", times[i], tz);
+				continue;
+			}
+			cr_assert_eq(imap4_date_time_quote(quoted, buf), 0,
+			             "%s", buf);
+			cr_assert_str_eq(quoted, buf);
+			cr_assert_eq(imap4_internaldate2tuple(&back, &btz, buf),
+			             0, "%s", buf);
+			cr_assert_eq(back, t, "%s", buf);
+			cr_assert_eq(btz, tz, "%s", buf);
+		}
+	/* year 0000, which imaplib can neither write nor read */
+	cr_assert_eq(
+	        imap4_date_time_quote(quoted, "01-Jan-0000 00:00:00 +0000"),
+	        IMAP4_EINVAL);
+	cr_assert_eq(
+	        imap4_date_time_quote(quoted, "01-Jan-2020 00:00:00 +2400"),
+	        IMAP4_EINVAL);
 }
 
 Test(time2internaldate, round_trip)
@@ -207,7 +280,7 @@ Test(time2internaldate, round_trip)
 		time_t t = (time_t)((long long)rand_r(&seed) * 3 -
 		                    (long long)RAND_MAX);
 		int tz = rand_r(&seed) % (2 * 14 * 60 + 1) - 14 * 60;
-		imap4_time2internaldate(buf, t, tz);
+		cr_assert_eq(imap4_time2internaldate(buf, t, tz), 0);
 		time_t back;
 		int btz;
 		cr_assert_eq(imap4_internaldate2tuple(&back, &btz, buf), 0,

@@ -402,3 +402,28 @@ Test(parity, append_internaldate_refuses_other_dates)
 	cr_assert_eq(imap4_noop(h), IMAP4_OK);
 	api_done(&t);
 }
+
+/* An instant past the years 0001 to 9999 has no date-time: imap4_append
+ * refuses it before a byte is sent, where it once sent 31-Dec-9999, an
+ * instant the caller never gave. Year 0000, which imaplib can neither
+ * write nor read back, is no date to send either. */
+Test(parity, append_refuses_a_date_it_cannot_write)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    PREAUTH "C: $TAG NOOP\n"
+	                            "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(
+	        imap4_append(h, "X", NULL, (time_t)400000000000LL, "hi", 2),
+	        IMAP4_EINVAL);
+	cr_assert(strstr(imap4_last_error(h)->message, "nothing was sent"),
+	          "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_append_internaldate(h, "X", NULL,
+	                                       "01-Jan-0000 10:00:00 +0000",
+	                                       "hi", 2),
+	             IMAP4_EINVAL);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	api_done(&t);
+}
