@@ -1305,10 +1305,17 @@ IMAP4_API int imap4_fetch_each(imap4 *h, bool uid, const char *set,
 
 /* Any command with a format: %a atom, %s astring, %m mailbox, %q quoted,
  * %l literal (const char *, size_t), %r raw, %u uint32_t, %U uint64_t,
- * %S sequence set (validated). The command name is fmt's first word and
+ * %S sequence set (validated), and %% for a "%" of the text ("LIST \"\"
+ * %%" sends LIST "" %). The command name is fmt's first word and
  * must be written there literally ("NOOP", "UID FETCH %S %r"): a %
  * conversion in its place is no atom and fails with IMAP4_EINVAL before
  * anything is sent (imap4_xatom takes a name chosen at run time).
+ * An argument the conversion cannot send (a space in %a, an 8-bit byte
+ * in %q before ENABLE UTF8=ACCEPT, CR or LF in any but %l, NULL) is
+ * IMAP4_EINVAL, nothing is sent, and imap4_last_error() names the
+ * argument, counted from 1, and what is wrong with it ("SELECT: argument
+ * 1 (%q) refused: an 8-bit byte, ..."); so does an unknown conversion or
+ * a lone % at the end.
  * Untagged responses go to cb (or are kept when cb is NULL). */
 IMAP4_API int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
 			    const char *fmt, ...);

@@ -1,5 +1,6 @@
 /* helpers.c - COMPRESS, imap4_command() and imaplib's transport hooks. */
 #include "api/internal.h"
+#include "util/quote.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -47,8 +48,9 @@ int imap4_compress(imap4 *h)
 }
 
 /* imap4_command's format: spaces separate, "(" and ")" group, "%x" takes
- * a typed argument, any other word is raw text; pieces written without a
- * space between them make one argument ("%u:*"). */
+ * a typed argument, "%%" is a "%" of the text (LIST's wildcard), any
+ * other word is raw text; pieces written without a space between them
+ * make one argument ("%u:*"). */
 static int format_arg(imap4 *h, char spec, va_list *ap)
 {
 	struct imap4_cmd *c = &h->cmd;
@@ -80,7 +82,24 @@ static int format_arg(imap4 *h, char spec, va_list *ap)
 	return IMAP4_EINVAL;
 }
 
-static int format_args(imap4 *h, const char *f, va_list *ap)
+/* Where a format was refused: a caller with three %s needs to know which
+ * one, and what is wrong with it, not only that one was. */
+struct format_fault {
+	enum {
+		FAULT_NONE,
+		FAULT_ARG,  /* argument argno, of conversion spec */
+		FAULT_SPEC, /* "%" and spec, no conversion */
+		FAULT_LONE, /* "%" at the end of the format */
+		FAULT_TEXT, /* the format's own word text */
+	} kind;
+	unsigned argno; /* arguments taken so far, from 1 */
+	char spec;
+	const char *text;
+	size_t textlen;
+};
+
+static int format_args(imap4 *h, const char *f, va_list *ap,
+                       struct format_fault *fault)
 {
 	char word[256];
 	int rc = 0;
@@ -90,6 +109,7 @@ static int format_args(imap4 *h, const char *f, va_list *ap)
 	while (*f && rc == 0) {
 		size_t n = 0;
 
+		fault->kind = FAULT_NONE;
 		if (*f == ' ') {
 			f++;
 			glued = false;
@@ -104,12 +124,29 @@ static int format_args(imap4 *h, const char *f, va_list *ap)
 		} else if (*f == ')') {
 			rc = imap4_cmd_close(&h->cmd);
 			f++;
+		} else if (f[0] == '%' && f[1] == '%') {
+			rc = imap4_cmd_raw(&h->cmd, "%");
+			f += 2;
 		} else if (*f == '%') {
+			fault->spec = f[1];
+			if (f[1] == '\0') {
+				fault->kind = FAULT_LONE;
+				return IMAP4_EINVAL;
+			}
+			if (!strchr("asmqlruUS", f[1])) {
+				fault->kind = FAULT_SPEC;
+				return IMAP4_EINVAL;
+			}
+			fault->kind = FAULT_ARG;
+			fault->argno++;
 			rc = format_arg(h, f[1], ap);
-			f += f[1] ? 2 : 1;
+			f += 2;
 		} else {
 			while (f[n] && !strchr(" ()%", f[n]))
 				n++;
+			fault->kind = FAULT_TEXT;
+			fault->text = f;
+			fault->textlen = n;
 			if (n >= sizeof(word))
 				return IMAP4_EINVAL;
 			memcpy(word, f, n);
@@ -121,10 +158,57 @@ static int format_args(imap4 *h, const char *f, va_list *ap)
 	return rc;
 }
 
+/* Says why format_args refused, and which argument. */
+static int format_fail(imap4 *h, const char *name, int rc,
+                       const struct format_fault *fault)
+{
+	const char *why = h->cmd.why ? h->cmd.why : imap4_strerror(rc);
+	char shown[64];
+
+	if (rc != IMAP4_EINVAL)
+		return imap4_fail(h, rc, "%s: %s; nothing was sent", name,
+		                  imap4_strerror(rc));
+	switch (fault->kind) {
+	case FAULT_ARG:
+		return imap4_fail(h, rc,
+		                  "%s: argument %u (%%%c) refused: %s; nothing "
+		                  "was sent",
+		                  name, fault->argno, fault->spec, why);
+	case FAULT_SPEC:
+		return imap4_fail(h, rc,
+		                  "%s: \"%%%c\" is no conversion of the format "
+		                  "(%%a %%s %%m %%q %%l %%r %%u %%U %%S, and "
+		                  "%%%% for a %%); nothing was sent",
+		                  name, fault->spec);
+	case FAULT_LONE:
+		return imap4_fail(
+		        h, rc,
+		        "%s: a lone %% at the end of the format (%%%% "
+		        "writes one); nothing was sent",
+		        name);
+	case FAULT_TEXT:
+		imap4_quote_start(shown, sizeof(shown), fault->text,
+		                  fault->textlen);
+		return imap4_fail(h, rc,
+		                  "%s: the format's text \"%s\" refused: %s; "
+		                  "nothing was sent",
+		                  name, shown,
+		                  fault->textlen >= 256
+		                          ? "a word of over 255 bytes (give "
+		                            "it with %r)"
+		                          : why);
+	case FAULT_NONE:
+		break;
+	}
+	return imap4_fail(h, rc, "%s: the format refused: %s; nothing was sent",
+	                  name, why);
+}
+
 int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
                   const char *fmt, ...)
 {
 	struct imap4_run run = {.expect = NULL, .cb = cb, .payload = payload};
+	struct format_fault fault = {0};
 	char name[64];
 	size_t n;
 	va_list ap;
@@ -143,14 +227,10 @@ int imap4_command(imap4 *h, imap4_untagged_cb cb, void *payload,
 	if (rc)
 		return rc;
 	va_start(ap, fmt);
-	rc = format_args(h, fmt + n, &ap);
+	rc = format_args(h, fmt + n, &ap, &fault);
 	va_end(ap);
 	if (rc)
-		return imap4_fail(h, rc,
-		                  "command: invalid argument for the "
-		                  "format%s%s, nothing was sent",
-		                  h->cmd.why ? ": " : "",
-		                  h->cmd.why ? h->cmd.why : "");
+		return format_fail(h, name, rc, &fault);
 	return imap4_run(h, &run);
 }
 

@@ -322,25 +322,61 @@ int imap4_cmd_begin(struct imap4_cmd *c, unsigned flags, const char *tag,
 	return c->error;
 }
 
+/* Why s is no atom (RFC 3501 9, ATOM-CHAR), by its first offending
+ * byte: a caller told only "invalid" cannot tell a space from an
+ * accent. */
+static const char *atom_why(const char *s)
+{
+	if (s == NULL)
+		return "NULL where an atom was expected";
+	if (*s == '\0')
+		return "an empty atom";
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == ' ')
+			return "a space, which no atom holds";
+		if (ch == '\r' || ch == '\n')
+			return "CR or LF, which no atom holds";
+		if (ch < 0x20 || ch == 0x7f)
+			return "a control character, which no atom holds";
+		if (ch >= 0x80)
+			return "an 8-bit byte, which no atom holds";
+		if (ch == '(' || ch == ')')
+			return "a parenthesis, which no atom holds";
+		if (!is_atom_char(ch))
+			return "one of { % * \" \\ ], which no atom holds";
+	}
+	return NULL;
+}
+
 int imap4_cmd_atom(struct imap4_cmd *c, const char *s)
 {
 	if (!imap4_is_atom(s))
-		return fail(c, IMAP4_EINVAL);
+		return refuse(c, atom_why(s));
 	sep(c);
 	return puts_(c, s);
 }
 
-static bool can_quote(const struct imap4_cmd *c, const char *s, size_t n)
+/* NULL when s can be a quoted string, else why not. */
+static const char *quote_why(const struct imap4_cmd *c, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch == '\r' || ch == '\n' || ch == '\0')
-			return false;
+			return "CR, LF or NUL, which no quoted string holds "
+			       "(a literal does)";
 		if (ch >= 0x80 && !(c->flags & IMAP4_CMD_UTF8))
-			return false;
+			return "an 8-bit byte, which a quoted string holds "
+			       "only after ENABLE UTF8=ACCEPT (a literal "
+			       "does)";
 	}
-	return true;
+	return NULL;
+}
+
+static bool can_quote(const struct imap4_cmd *c, const char *s, size_t n)
+{
+	return quote_why(c, s, n) == NULL;
 }
 
 static int put_quoted(struct imap4_cmd *c, const char *s, size_t n)
@@ -380,6 +416,8 @@ int imap4_cmd_bytes(struct imap4_cmd *c, const void *data, size_t n)
 
 int imap4_cmd_literal(struct imap4_cmd *c, const void *data, size_t n)
 {
+	if (data == NULL && n > 0)
+		return refuse(c, "NULL where a literal's bytes were expected");
 	imap4_cmd_literal_header(c, n);
 	return imap4_cmd_bytes(c, data, n);
 }
@@ -387,7 +425,7 @@ int imap4_cmd_literal(struct imap4_cmd *c, const void *data, size_t n)
 int imap4_cmd_string(struct imap4_cmd *c, const char *s, size_t n)
 {
 	if (s == NULL)
-		return fail(c, IMAP4_EINVAL);
+		return refuse(c, "NULL where a string was expected");
 	if (can_quote(c, s, n))
 		return put_quoted(c, s, n);
 	return imap4_cmd_literal(c, s, n);
@@ -395,8 +433,11 @@ int imap4_cmd_string(struct imap4_cmd *c, const char *s, size_t n)
 
 int imap4_cmd_quoted(struct imap4_cmd *c, const char *s)
 {
-	if (s == NULL || !can_quote(c, s, strlen(s)))
-		return fail(c, IMAP4_EINVAL);
+	if (s == NULL)
+		return refuse(c, "NULL where a string was expected");
+	const char *why = quote_why(c, s, strlen(s));
+	if (why)
+		return refuse(c, why);
 	return put_quoted(c, s, strlen(s));
 }
 
@@ -413,7 +454,7 @@ static bool all_chars(const char *s, bool (*ok)(unsigned char))
 int imap4_cmd_astring(struct imap4_cmd *c, const char *s)
 {
 	if (s == NULL)
-		return fail(c, IMAP4_EINVAL);
+		return refuse(c, "NULL where a string was expected");
 	/* NIL as an atom would read as the absence of a string. */
 	if (all_chars(s, is_astring_char) && strcasecmp(s, "NIL") != 0) {
 		sep(c);
@@ -443,11 +484,15 @@ static int put_name(struct imap4_cmd *c, const char *utf8, bool pattern)
 
 	if (c->error)
 		return c->error;
-	if (utf8 == NULL || !imap4_is_raw_safe(utf8, strlen(utf8)))
-		return fail(c, IMAP4_EINVAL);
+	if (utf8 == NULL)
+		return refuse(c, "NULL where a mailbox name was expected");
+	if (!imap4_is_raw_safe(utf8, strlen(utf8)))
+		return refuse(c, "CR, LF or NUL in a mailbox name");
 	rc = encode_name(c, &name, utf8);
+	if (rc == IMAP4_ENOMEM)
+		return fail(c, rc);
 	if (rc)
-		return fail(c, rc == IMAP4_ENOMEM ? rc : IMAP4_EINVAL);
+		return refuse(c, "a mailbox name that is not valid UTF-8");
 	if (pattern && all_chars(name, is_list_char)) {
 		sep(c);
 		rc = puts_(c, name);
@@ -510,7 +555,10 @@ int imap4_cmd_u64(struct imap4_cmd *c, uint64_t n)
 int imap4_cmd_seqset(struct imap4_cmd *c, const char *s)
 {
 	if (!imap4_is_seqset(s))
-		return fail(c, IMAP4_EINVAL);
+		return refuse(c, s ? "no sequence set (non-zero 32-bit "
+		                     "numbers, n:m ranges and * apart by "
+		                     "commas, or $)"
+		                   : "NULL where a sequence set was expected");
 	sep(c);
 	return puts_(c, s);
 }

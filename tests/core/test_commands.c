@@ -1110,6 +1110,79 @@ Test(commands, command_format)
 	api_done(&t);
 }
 
+/* "%%" is a "%" of the command's text, alone or inside a word: without
+ * it, LIST's wildcard could not be written (explore75). */
+Test(commands, command_format_percent_percent)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG LIST \"\" %\n"
+	                    "S: * LIST () \"/\" INBOX\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG LIST \"\" INBOX/%/x%\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG X 100%\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_command(h, NULL, NULL, "LIST \"\" %%"), IMAP4_OK,
+	             "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_eq(
+	        imap4_command(h, NULL, NULL, "LIST %q INBOX/%%/%a%%", "", "x"),
+	        IMAP4_OK, "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_command(h, NULL, NULL, "X %u%%", (uint32_t)100),
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	api_done(&t);
+}
+
+/* Each refusal of a format says which argument (counted from 1, with its
+ * conversion) and what is wrong with it, as %r's always did: a bare
+ * "invalid argument for the format" left the caller guessing. */
+Test(commands, command_format_refusals_name_the_argument)
+{
+	static const struct {
+		const char *fmt, *arg, *want[2];
+	} cases[] = {
+	        {"SELECT %q", "caf\xc3\xa9", {"argument 1 (%q)", "8-bit"}},
+	        {"SELECT %q", "a\r\nb", {"argument 1 (%q)", "CR"}},
+	        {"X %q %a", "two words", {"argument 2 (%a)", "space"}},
+	        {"X %a", "", {"argument 1 (%a)", "empty"}},
+	        {"X %a", "a(b", {"argument 1 (%a)", "parenthes"}},
+	        {"X %a", "caf\xc3\xa9", {"argument 1 (%a)", "8-bit"}},
+	        {"FETCH %S FLAGS", "0", {"argument 1 (%S)", "sequence set"}},
+	        {"SELECT %m", "a\r\nb", {"argument 1 (%m)", "CR"}},
+	        {"SELECT %m", "\xff", {"argument 1 (%m)", "UTF-8"}},
+	        {"X %r", "a\r\nb", {"argument 1 (%r)", "CR, LF or NUL"}},
+	        {"X %y", "", {"%y", "conversion"}},
+	        {"X a%", "", {"%", "end of the format"}},
+	};
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = strstr(cases[i].fmt, "%q %a")
+		                 ? imap4_command(h, NULL, NULL, cases[i].fmt,
+		                                 "x", cases[i].arg)
+		                 : imap4_command(h, NULL, NULL, cases[i].fmt,
+		                                 cases[i].arg);
+		const char *m = imap4_last_error(h)->message;
+		cr_assert_eq(rc, IMAP4_EINVAL, "%s", cases[i].fmt);
+		for (size_t j = 0; j < 2; j++)
+			cr_assert(strstr(m, cases[i].want[j]),
+			          "%s: no \"%s\" in \"%s\"", cases[i].fmt,
+			          cases[i].want[j], m);
+		cr_assert(strstr(m, "nothing was sent"), "%s", m);
+	}
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	api_done(&t);
+}
+
 Test(commands, compress_deflate_then_commands)
 {
 	struct api_test t;
