@@ -1224,6 +1224,12 @@ IMAP4_API int imap4_setacl(imap4 *h, const char *mailbox, const char *who,
 /* SETANNOTATION with raw arguments (imaplib's *args joined by spaces). */
 IMAP4_API int imap4_setannotation(imap4 *h, const char *args);
 IMAP4_API int imap4_setquota(imap4 *h, const char *root, const char *limits);
+/* SORT (RFC 5256): criteria raw ("DATE" or "(REVERSE DATE)"; parentheses
+ * are added when missing, as imaplib adds them), search raw as in
+ * imap4_search. The command requires a charset, and imaplib's sort()
+ * takes one without a default; here charset NULL sends "UTF-8", which
+ * RFC 5256 requires of every server (a server that does not take it
+ * answers NO [BADCHARSET]). */
 IMAP4_API int imap4_sort(imap4 *h, const char *criteria, const char *charset,
 			 const char *search);
 /* STARTTLS: refused (IMAP4_ETLSREQ, which aborts, as imaplib does) when
@@ -1240,6 +1246,9 @@ IMAP4_API int imap4_status(imap4 *h, const char *mailbox, const char *names);
 IMAP4_API int imap4_store(imap4 *h, const char *set, const char *command,
 			  const char *flags);
 IMAP4_API int imap4_subscribe(imap4 *h, const char *mailbox);
+/* THREAD (RFC 5256): algorithm an atom ("REFERENCES",
+ * "ORDEREDSUBJECT"), search raw as in imap4_search; charset NULL sends
+ * "UTF-8", as imap4_sort does. */
 IMAP4_API int imap4_thread(imap4 *h, const char *algorithm,
 			   const char *charset, const char *search);
 /* UID <command> <args>: args raw, as imaplib joins them. */

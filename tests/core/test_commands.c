@@ -1110,6 +1110,31 @@ Test(commands, command_format)
 	api_done(&t);
 }
 
+/* What the header promises of a NULL charset: SORT and THREAD require
+ * one, and NULL sends UTF-8 (RFC 5256 makes every server take it). */
+Test(commands, sort_and_thread_null_charset_is_utf8)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1 SORT "
+	                    "THREAD=REFERENCES] hi\n"
+	                    "C: $TAG SELECT INBOX\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG SORT (REVERSE DATE) UTF-8 ALL\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG SORT (DATE) US-ASCII ALL\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG THREAD REFERENCES UTF-8 UNSEEN\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_select(h, NULL, NULL, false), IMAP4_OK);
+	cr_assert_eq(imap4_sort(h, "(REVERSE DATE)", NULL, "ALL"), IMAP4_OK);
+	cr_assert_eq(imap4_sort(h, "DATE", "US-ASCII", "ALL"), IMAP4_OK);
+	cr_assert_eq(imap4_thread(h, "REFERENCES", NULL, "UNSEEN"), IMAP4_OK);
+	api_done(&t);
+}
+
 /* "%%" is a "%" of the command's text, alone or inside a word: without
  * it, LIST's wildcard could not be written (explore75). */
 Test(commands, command_format_percent_percent)
