@@ -187,8 +187,10 @@ enum imap4_arg_type {
 
 typedef struct imap4_arg {
 	enum imap4_arg_type type;
-	bool streamed;		/* literal handed to the literal sink: str is
-				   NULL and len its size */
+	bool streamed;          /* literal handed to the literal sink (a
+	                           body section's value only, see
+	                           imap4_literal_sink): str is NULL and len
+	                           its size */
 	size_t len;		/* bytes of str (a literal may hold NUL) */
 	const char *str;	/* NUL-terminated; NULL for lists */
 	const struct imap4_arg *list;	/* first child of a list */
@@ -690,11 +692,21 @@ typedef void (*imap4_trace_cb)(void *payload, char dir, const char *line,
  * IMAP4_ECALLBACK). resp is valid during the call only. */
 typedef int (*imap4_untagged_cb)(void *payload, const imap4_resp *resp);
 
-/* Streamed literal bytes: when a literal is larger than
- * opts.stream_threshold and a sink is set, its bytes go here as they arrive
- * instead of into memory. prefix is the response up to the literal ("* 4
- * FETCH (UID 9 BODY[] "); offset counts bytes of this literal already
- * delivered; total is its announced size. */
+/* Streamed literal bytes: when a sink is set and a literal larger than
+ * opts.stream_threshold is the value of a body section of a FETCH
+ * response, its bytes go here as they arrive instead of into memory. A
+ * body section is an item at the top of the FETCH's list named
+ * BODY[...] (with or without an <origin>), BINARY[...], RFC822,
+ * RFC822.HEADER or RFC822.TEXT, in any case; its imap4_section then has
+ * streamed set and data NULL, which no other view ever shows. Every
+ * other literal, however large (an ENVELOPE or BODYSTRUCTURE string, a
+ * label, a mailbox name in LIST or STATUS, a response code's argument,
+ * any literal of a response that is no "* n FETCH"), is held and parsed
+ * as without a sink, bounded by max_literal and max_response: a big
+ * subject comes whole, never as a hole that reads like NIL. prefix is the
+ * response up to the literal ("* 4 FETCH (UID 9 BODY[] "), without the
+ * data of its literals streamed before; offset counts bytes of this
+ * literal already delivered; total is its announced size. */
 struct imap4_literal_info {
 	const char *prefix;
 	size_t prefix_len;
@@ -766,7 +778,8 @@ struct imap4_limits {
 				   whole large mailbox belong in
 				   imap4_fetch_each or a callback, which
 				   keep none */
-	size_t stream_threshold;	/* literals above go to the sink (1 MiB) */
+	size_t stream_threshold; /* body sections above go to the sink
+	                            (1 MiB): see imap4_literal_sink */
 };
 
 /* 2 added cancel_fd, 3 stderr_fd, 4 stream_envp; structs of versions 1
@@ -998,7 +1011,8 @@ IMAP4_API int imap4_responses(char ***out, size_t *count, imap4 *h,
 IMAP4_API void imap4_set_unsolicited(imap4 *h, imap4_untagged_cb cb,
 				     void *payload);
 
-/* Sends big literals of FETCH responses to sink (see imap4_literal_sink). */
+/* Sends big body sections of FETCH responses to sink (see
+ * imap4_literal_sink for which literals go there). */
 IMAP4_API void imap4_set_literal_sink(imap4 *h, imap4_literal_sink sink,
 				      void *payload);
 

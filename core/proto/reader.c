@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 enum {
 	ST_LINE,      /* reading a line up to its LF */
@@ -118,7 +119,155 @@ static void drop_response(struct imap4_reader *r)
 		imap4_arena_reset(&r->arena);
 	}
 	r->line_start = 0;
+	memset(&r->scan, 0, sizeof(r->scan));
 	r->state = ST_LINE;
+}
+
+/* ---- which literal is a body section's value
+ *
+ * The sink is for message bodies: a literal anywhere else (an ENVELOPE
+ * subject, a LIST mailbox name, a response code's argument) given to it
+ * would reach the views as a hole, indistinguishable from NIL
+ * (explore75). So only the value of a section item at the top of a
+ * FETCH's item list streams:
+ *	message-data = nz-number SP "FETCH" SP "(" item SP value
+ *	               *(SP item SP value) ")"
+ * with the item BODY[...] or BINARY[...] (an <origin> after it), RFC822,
+ * RFC822.HEADER or RFC822.TEXT (RFC 3501 7.4.2, RFC 3516). The scan goes
+ * over each line once, when it ends with a literal header, and keeps its
+ * state across literals, so a response costs one pass over its lines;
+ * literal data is never scanned. What does not have that shape streams
+ * nothing: a literal held costs max_literal at worst, one streamed where
+ * a view expects text costs the caller's data. */
+
+static bool is_section_name(const char *p, size_t n)
+{
+	static const char *const whole[] = {"RFC822", "RFC822.HEADER",
+	                                    "RFC822.TEXT"};
+	if ((n > 5 && strncasecmp(p, "BODY[", 5) == 0) ||
+	    (n > 7 && strncasecmp(p, "BINARY[", 7) == 0))
+		return true;
+	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+		if (n == strlen(whole[i]) && strncasecmp(p, whole[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* A name or a value ended; at depth 1 they alternate, name first. */
+static void scan_token(struct imap4_fetch_scan *s, bool section)
+{
+	if (s->depth != 1)
+		return;
+	if (s->tokens % 2 == 0)
+		s->section = section;
+	s->tokens++;
+}
+
+static void scan_atom_end(struct imap4_reader *r, size_t end)
+{
+	struct imap4_fetch_scan *s = &r->scan;
+	s->in_atom = false;
+	scan_token(s, s->depth == 1 && is_section_name(r->in.data + s->atom_at,
+	                                               end - s->atom_at));
+}
+
+static void scan_bytes(struct imap4_reader *r, size_t from, size_t to)
+{
+	struct imap4_fetch_scan *s = &r->scan;
+	const char *d = r->in.data;
+
+	for (size_t i = from; i < to && s->fetch; i++) {
+		char c = d[i];
+		if (s->in_quote) {
+			if (s->escape)
+				s->escape = false;
+			else if (c == '\\')
+				s->escape = true;
+			else if (c == '"') {
+				s->in_quote = false;
+				scan_token(s, false);
+			}
+			continue;
+		}
+		if (s->in_atom) {
+			/* A name's section may hold spaces and parentheses
+			 * ("BODY[HEADER.FIELDS (DATE FROM)]"). */
+			if (s->name && (s->brackets || c == '[')) {
+				if (c == '[')
+					s->brackets++;
+				else if (c == ']')
+					s->brackets--;
+				continue;
+			}
+			if (c != ' ' && c != '(' && c != ')')
+				continue;
+			scan_atom_end(r, i);
+		}
+		switch (c) {
+		case ' ':
+			break;
+		case '"':
+			s->in_quote = true;
+			break;
+		case '(':
+			s->depth++;
+			break;
+		case ')':
+			if (--s->depth == 0)
+				s->fetch = false; /* the item list closed */
+			else
+				scan_token(s, false);
+			break;
+		default:
+			s->in_atom = true;
+			s->atom_at = i;
+			/* brackets count in a name only: elsewhere "[" is
+			 * an ATOM-CHAR like any other */
+			s->name = s->depth == 1 && s->tokens % 2 == 0;
+			s->brackets = s->name && c == '[';
+			break;
+		}
+	}
+}
+
+/* Whether the literal whose header starts at lit (an offset in `in`, on
+ * the line that starts at line_start) is a section's value; the scan
+ * then counts it as that value, or as whatever it is. */
+static bool section_literal(struct imap4_reader *r, size_t lit)
+{
+	struct imap4_fetch_scan *s = &r->scan;
+	size_t from = r->line_start;
+
+	if (r->line_start == 0) {
+		/* "* " nz-number " FETCH (", as fetch_prefix.c reads it */
+		const char *d = r->in.data;
+		size_t i = 2;
+		memset(s, 0, sizeof(*s));
+		if (lit < 2 || d[0] != '*' || d[1] != ' ')
+			return false;
+		while (i < lit && d[i] >= '0' && d[i] <= '9')
+			i++;
+		if (i == 2 || d[2] == '0' || lit - i < 8 ||
+		    strncasecmp(d + i, " FETCH (", 8) != 0)
+			return false;
+		s->fetch = true;
+		s->depth = 1;
+		from = i + 8;
+	}
+	scan_bytes(r, from, lit);
+	if (!s->fetch)
+		return false;
+	char before = lit > 0 ? r->in.data[lit - 1] : '\0';
+	if (s->in_atom || s->in_quote || (before != ' ' && before != '(')) {
+		/* "BODY[]{5}", a quoted string cut by a line end: out of
+		 * step with the grammar; nothing more streams. A list's
+		 * first member follows its "(" ("FLAGS ({5}"). */
+		s->fetch = false;
+		return false;
+	}
+	bool value = s->depth == 1 && s->tokens % 2 == 1 && s->section;
+	scan_token(s, false);
+	return value;
 }
 
 /* The line just completed in r->in ends with CRLF; when it ends with a
@@ -158,13 +307,15 @@ static int end_of_line(struct imap4_reader *r)
 		n = n * 10 + d;
 	}
 
-	if (r->sink && n > r->lim.stream_threshold) {
+	size_t lit =
+	        r->line_start + brace - (brace > 0 && line[brace - 1] == '~');
+	bool section = r->sink && section_literal(r, lit);
+	if (section && n > r->lim.stream_threshold) {
 		size_t at = r->in.len;
 		int rc = imap4_buf_append(&r->streamed, &at, sizeof(at));
 		if (rc < 0)
 			return rc;
-		r->lit_prefix = r->line_start + brace -
-		                (brace > 0 && line[brace - 1] == '~');
+		r->lit_prefix = lit;
 		r->lit_total = r->lit_left = n;
 		r->state = ST_STREAM;
 		return 0;

@@ -28,6 +28,21 @@
 
 #include <sys/types.h>
 
+/* Where the FETCH item list of the response being framed stands, for
+ * telling a body section's value from other literals (reader.c). Run
+ * over each line that ends with a literal header, literal data skipped. */
+struct imap4_fetch_scan {
+	bool fetch; /* "* n FETCH (" began the response, and the
+	               item list is still open and in step */
+	bool in_atom, in_quote, escape;
+	bool name;       /* the atom in progress is a name at depth 1 */
+	size_t depth;    /* 1 inside the item list */
+	size_t brackets; /* of a name: "[" not yet closed */
+	size_t atom_at;  /* offset in `in` of the atom in progress */
+	uint64_t tokens; /* names and values done at depth 1 */
+	bool section;    /* the last name at depth 1 names a section */
+};
+
 struct imap4_reader {
 	struct imap4_limits lim;
 	struct imap4_buf in;       /* bytes of the response being framed;
@@ -44,6 +59,7 @@ struct imap4_reader {
 	                      "{" or "~{" in in */
 	uint64_t lit_left; /* literal bytes still to come */
 	uint64_t lit_total;
+	struct imap4_fetch_scan scan;
 	int error; /* sticky error, 0 when none */
 	/* The first negative return of the sink since the caller last
 	 * cleared it, or 0. A failed sink gets no more bytes: the rest of
@@ -72,9 +88,11 @@ void imap4_reader_clear(struct imap4_reader *r);
 /* Fills lim with the defaults. */
 void imap4_limits_init(struct imap4_limits *lim);
 
-/* Literals larger than lim.stream_threshold go to sink while set (NULL:
- * none); they are not bound by max_literal nor counted in max_response,
- * since they are never held. The sink is called from imap4_reader_feed,
+/* Literals larger than lim.stream_threshold that are the value of a body
+ * section in a FETCH response (imap4_literal_sink in imap4.h says which)
+ * go to sink while set (NULL: none); they are not bound by max_literal
+ * nor counted in max_response, since they are never held. Any other
+ * literal is held as without a sink. The sink is called from imap4_reader_feed,
  * with info.prefix pointing into the reader (valid during the call). Its
  * negative return is kept in sink_error (see there): the reader goes on. */
 void imap4_reader_set_sink(struct imap4_reader *r, imap4_literal_sink sink,

@@ -269,10 +269,10 @@ static size_t trim_crlf(const char *p, size_t n)
 /* The value of a status response ("[ALERT] text" under OK, as imaplib
  * keeps it) is text: a literal in its code is written as code_text has
  * it (flat.h), not with its CRLF. The data of other responses is kept as
- * sent, literals and all, as imaplib hands a literal's bytes over. The
- * offsets of streamed literals are not known here: a code's literal
- * above stream_threshold during a streamed FETCH is misread, but what
- * is kept stays one line. */
+ * sent, literals and all, as imaplib hands a literal's bytes over. A
+ * code's literal is never streamed (only a FETCH section's value is), so
+ * its data is in raw; the offsets of streamed literals are not known
+ * here, and what is kept stays one line in any case. */
 static int cache_text(struct imap4_session *s, const imap4_resp *resp,
                       const char *num, size_t numlen, const char *p,
                       const char *end)

@@ -1356,6 +1356,65 @@ Test(commands, big_literals_go_to_the_sink)
 	api_done(&t);
 }
 
+static int envelope_whole(void *payload, const imap4_msg *msg,
+                          const imap4_resp *r)
+{
+	cr_assert(msg->have & IMAP4_HAVE_ENVELOPE);
+	cr_assert_str_eq(msg->envelope->subject,
+	                 "a subject of 28 bytes, whole");
+	cr_assert(msg->sections->streamed);
+	*(uint32_t *)payload = msg->uid;
+	return 0;
+}
+
+/* explore75 t15: with a sink set, a big ENVELOPE subject went to it, the
+ * message still had IMAP4_HAVE_ENVELOPE and its subject was NULL, as for
+ * NIL; a big mailbox name of LIST went there too, and imap4_list_parse
+ * failed. The sink gets the value of a body section alone; the rest is
+ * held, as without a sink. */
+Test(commands, the_sink_gets_sections_only)
+{
+	struct api_test t;
+	struct imap4_opts o;
+	struct sunk s = {.n = 0};
+	uint32_t uid = 0;
+	imap4_list_entry e;
+	imap4 *h;
+
+	imap4_opts_init(&o);
+	o.timeout_ms = 5000;
+	o.limits.stream_threshold = 8;
+	h = api_open(&t,
+	             "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	             "C: $TAG LIST \"\" *\n"
+	             "S: * LIST () \"/\" {12}\n"
+	             "S+ Archive/2024\\r\\n\n"
+	             "S: $TAG OK\n"
+	             "C: $TAG SELECT INBOX\n"
+	             "S: $TAG OK\n"
+	             "C: $TAG UID FETCH 9 (UID ENVELOPE BODY.PEEK[])\n"
+	             "S: * 1 FETCH (UID 9 ENVELOPE (NIL {28}\n"
+	             "S+ a subject of 28 bytes, whole NIL NIL NIL NIL NIL "
+	             "NIL NIL NIL) BODY[] {20}\\r\\n\n"
+	             "S+ 0123456789abcdefghij)\\r\\n\n"
+	             "S: $TAG OK\n",
+	             &o);
+	imap4_set_literal_sink(h, sink, &s);
+	cr_assert_eq(imap4_list(h, "", "*"), IMAP4_OK);
+	cr_assert_eq(s.n, 0);
+	cr_assert_eq(imap4_list_parse(&e, imap4_data_at(h, 0)), 0);
+	cr_assert_str_eq(e.name, "Archive/2024");
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(imap4_fetch_each(h, true, "9",
+	                              "(UID ENVELOPE BODY.PEEK[])",
+	                              envelope_whole, &uid),
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	cr_assert_eq(uid, 9);
+	cr_assert_eq(s.n, 20);
+	cr_assert_eq(memcmp(s.data, "0123456789abcdefghij", 20), 0);
+	api_done(&t);
+}
+
 static int failing_sink(void *payload, const struct imap4_literal_info *info,
                         const void *data, size_t len)
 {

@@ -449,9 +449,9 @@ static int count_sink(void *payload, const struct imap4_literal_info *info,
 }
 
 /* A literal in a response code is written in code_text as a quoted
- * string of its data; one that went to the sink has no data there, and
- * the bytes after its header are not taken for it. */
-Test(reader, streamed_literal_in_a_code)
+ * string of its data. It is no body section: with a sink set, it is
+ * held all the same, whatever its size. */
+Test(reader, literal_in_a_code_is_held)
 {
 	struct imap4_limits lim;
 	struct imap4_reader r;
@@ -465,9 +465,9 @@ Test(reader, streamed_literal_in_a_code)
 	imap4_reader_set_sink(&r, count_sink, &got);
 	cr_assert_eq(imap4_reader_feed(&r, s, sizeof(s) - 1), sizeof(s) - 1);
 	cr_assert_eq(imap4_reader_next(&r, &resp), 1);
-	cr_assert_eq(got, 10);
-	cr_assert(resp->code_args->streamed);
-	cr_assert_str_eq(resp->code_text, "\"\" y \"ab\"");
+	cr_assert_eq(got, 0);
+	cr_assert_not(resp->code_args->streamed);
+	cr_assert_str_eq(resp->code_text, "\"0123456789\" y \"ab\"");
 	cr_assert_str_eq(resp->text, "t");
 	imap4_reader_clear(&r);
 }
@@ -557,5 +557,149 @@ Test(reader, parse_cap_holds_responses_at_the_limits)
 		big[0] = big[len - 1] = '"';
 		big[len] = '\0';
 		parse_at_limits(big, 1, 2000000 / len + 1, true);
+	}
+}
+
+/* ---- which literals go to the sink: a body section's value alone */
+
+struct sunk_items {
+	size_t literals, bytes;
+	char names[256]; /* the item of each: the prefix's last word */
+};
+
+static int item_sink(void *payload, const struct imap4_literal_info *info,
+                     const void *data, size_t len)
+{
+	struct sunk_items *s = payload;
+	if (info->offset == 0) {
+		size_t end = info->prefix_len, from;
+		while (end > 0 && info->prefix[end - 1] == ' ')
+			end--;
+		from = end;
+		while (from > 0 && info->prefix[from - 1] != ' ' &&
+		       info->prefix[from - 1] != '(')
+			from--;
+		size_t n = strlen(s->names);
+		snprintf(s->names + n, sizeof(s->names) - n, "%s%.*s",
+		         n ? "|" : "", (int)(end - from), info->prefix + from);
+		s->literals++;
+	}
+	s->bytes += len;
+	return 0;
+}
+
+/* Feeds s whole, then byte by byte, with a sink for literals over 4
+ * bytes; both runs must sink the same. The response of the second run is
+ * in *out, valid until r is cleared. */
+static void feed_sunk(struct imap4_reader *r, struct sunk_items *st,
+                      const char *s, const imap4_resp **out)
+{
+	struct imap4_limits lim;
+	struct sunk_items whole = {0};
+	size_t len = strlen(s);
+
+	imap4_limits_init(&lim);
+	lim.stream_threshold = 4;
+	imap4_reader_init(r, &lim);
+	imap4_reader_set_sink(r, item_sink, &whole);
+	cr_assert_eq(imap4_reader_feed(r, s, len), (ssize_t)len, "%s", r->why);
+	cr_assert_eq(imap4_reader_next(r, out), 1, "%s", r->why);
+	imap4_reader_clear(r);
+
+	memset(st, 0, sizeof(*st));
+	imap4_reader_init(r, &lim);
+	imap4_reader_set_sink(r, item_sink, st);
+	for (size_t i = 0; i < len; i++)
+		cr_assert_eq(imap4_reader_feed(r, s + i, 1), 1, "%s", r->why);
+	cr_assert_eq(imap4_reader_next(r, out), 1, "%s", r->why);
+	cr_assert_str_eq(whole.names, st->names);
+	cr_assert_eq(whole.bytes, st->bytes);
+}
+
+/* explore75 t15: a big ENVELOPE subject went to the sink, and the
+ * message came with IMAP4_HAVE_ENVELOPE and a subject of NULL, the same
+ * as NIL. Only a section's value streams; the subject is held, whole. */
+Test(reader, an_envelope_string_is_held_a_section_streams)
+{
+	struct imap4_reader r;
+	struct sunk_items st;
+	const imap4_resp *resp;
+	imap4_msg m;
+
+	feed_sunk(&r, &st,
+	          "* 1 FETCH (UID 9 ENVELOPE (NIL {10}\r\n"
+	          "0123456789 NIL NIL NIL NIL NIL NIL NIL NIL) "
+	          "BODY[] {6}\r\nbody!!)\r\n",
+	          &resp);
+	cr_assert_str_eq(st.names, "BODY[]");
+	cr_assert_eq(st.bytes, 6);
+	cr_assert_eq(imap4_msg_parse(&m, resp), 0);
+	cr_assert(m.have & IMAP4_HAVE_ENVELOPE);
+	cr_assert_str_eq(m.envelope->subject, "0123456789");
+	cr_assert(m.sections->streamed);
+	imap4_reader_clear(&r);
+}
+
+/* explore75 t15: a big mailbox name in LIST went to the sink, and
+ * imap4_list_parse failed with IMAP4_EPROTO. A LIST has no section. */
+Test(reader, a_list_name_is_held)
+{
+	struct imap4_reader r;
+	struct sunk_items st;
+	const imap4_resp *resp;
+	imap4_list_entry e;
+
+	feed_sunk(&r, &st, "* LIST () \"/\" {12}\r\nArchive/2024\r\n", &resp);
+	cr_assert_eq(st.literals, 0, "%s", st.names);
+	cr_assert_eq(imap4_list_parse(&e, resp), 0);
+	cr_assert_str_eq(e.name, "Archive/2024");
+	imap4_reader_clear(&r);
+}
+
+/* Every section form streams, and only where an item's value begins: a
+ * body structure's strings, a vendor item's list holding "BODY[]", a
+ * literal where a name belongs, a response code and a response that is
+ * no FETCH keep theirs. */
+Test(reader, only_a_sections_value_streams)
+{
+	static const struct {
+		const char *s, *names;
+	} cases[] = {
+	        {"* 7812 FETCH (UID 7812 FLAGS (\\Seen \\Recent) "
+	         "INTERNALDATE \"17-Jul-1996 02:44:25 -0700\" "
+	         "RFC822.SIZE 5 MODSEQ (18446744073709551615) "
+	         "BODY[]<0> {5}\r\nhello)\r\n",
+	         "BODY[]<0>"},
+	        {"* 1 FETCH (BODY[HEADER.FIELDS (DATE FROM)] {5}\r\nDate:"
+	         " BINARY[1] ~{5}\r\n\x01\x02\x03\x04\x05"
+	         " RFC822.TEXT {5}\r\nabcde rfc822 {5}\r\nabcde"
+	         " RFC822.HEADER {5}\r\nabcde)\r\n",
+	         "FROM)]|BINARY[1]|RFC822.TEXT|rfc822|RFC822.HEADER"},
+	        {"* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" "
+	         "{5}\r\nUTF-8) NIL NIL \"7BIT\" 5 1) body[1] "
+	         "{5}\r\nhello)\r\n",
+	         "body[1]"},
+	        {"* 1 FETCH (X-ITEM (BODY[] {5}\r\nhello) UID 3)\r\n", ""},
+	        /* a list's first member, held, then a section (t15) */
+	        {"* 2 FETCH (UID 2 FLAGS ({5}\r\nSSSSS x) BODY[] {5}\r\n"
+	         "hello)\r\n",
+	         "BODY[]"},
+	        {"* 1 FETCH (BODY[] \"x\" {5}\r\nhello)\r\n", ""},
+	        {"* 1 FETCH (\"BODY[]\" {5}\r\nhello)\r\n", ""},
+	        {"* 1 FETCH (X-GM-LABELS ({6}\r\nLabel1))\r\n", ""},
+	        {"* OK [X {10}\r\n0123456789 y] t\r\n", ""},
+	        {"A1 OK [BADCHARSET ({5}\r\nUTF-8)] t\r\n", ""},
+	        {"* 1 XFETCH (BODY[] {5}\r\nhello)\r\n", ""},
+	        {"* STATUS {6}\r\nINBOX2 (MESSAGES 1)\r\n", ""},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct imap4_reader r;
+		struct sunk_items st;
+		const imap4_resp *resp;
+
+		feed_sunk(&r, &st, cases[i].s, &resp);
+		cr_assert_str_eq(st.names, cases[i].names, "case %zu", i);
+		imap4_reader_clear(&r);
 	}
 }
