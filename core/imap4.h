@@ -1191,7 +1191,14 @@ IMAP4_API int imap4_rename(imap4 *h, const char *oldname, const char *newname);
  * imap4_command(h, NULL, NULL, "SEARCH CHARSET UTF-8 FROM %s", name),
  * whose %s chooses one, or with %l. The library does not rewrite the
  * criteria: telling a string from a keyword or a flag needs the grammar
- * of every search key, extensions included. */
+ * of every search key, extensions included.
+ * The answer is the command's data (imap4_data_*). No match is still an
+ * answer: "* SEARCH" with no numbers (RFC 3501 7.2.5), or an ESEARCH
+ * without ALL (RFC 4731 3.1), whose imap4_search_parse gives count 0 and
+ * no ALL. An OK with neither (imap4_data_count 0) means the answer was
+ * lost, not that nothing matched; the same holds for imap4_uid SEARCH and
+ * a UID SEARCH through imap4_command, whose callback then sees no SEARCH
+ * or ESEARCH. */
 IMAP4_API int imap4_search(imap4 *h, const char *charset,
 			   const char *criteria);
 
@@ -1199,7 +1206,12 @@ IMAP4_API int imap4_search(imap4 *h, const char *charset,
  * default); what the server said about the mailbox, in *out (may be
  * NULL), which is zeroed first: all zero after a failure, IMAP4_EREADONLY
  * included. Its flags are borrowed from the handle until the next
- * command. */
+ * command.
+ * exists is 0 both for "* 0 EXISTS" and when no EXISTS came; has_exists
+ * tells them apart (imaplib's select() gives [None] for the latter). RFC
+ * 3501 6.3.1 says the server MUST send EXISTS: a completed OK without one
+ * is still IMAP4_OK here, and whether the mailbox's size is then unknown
+ * or a failure is the caller's call. */
 typedef struct imap4_mailbox_info {
 	uint32_t exists, recent, unseen;	/* unseen: first unseen seq */
 	uint32_t uidvalidity, uidnext;
@@ -1209,6 +1221,7 @@ typedef struct imap4_mailbox_info {
 	uint64_t highestmodseq;
 	bool nomodseq;
 	bool readonly;
+	bool has_exists;                /* an EXISTS came; else exists is 0 */
 	const char *const *flags;	/* FLAGS, borrowed */
 	size_t nflags;
 	const char *const *permanentflags;	/* PERMANENTFLAGS, borrowed */

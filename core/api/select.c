@@ -11,9 +11,10 @@ static int take_info(imap4 *h, imap4_mailbox_info *out, const imap4_resp *r)
 	int rc = 0;
 
 	if (r->type == IMAP4_RESP_UNTAGGED && r->has_number && r->name) {
-		if (strcmp(r->name, "EXISTS") == 0)
+		if (strcmp(r->name, "EXISTS") == 0) {
 			out->exists = r->number;
-		else if (strcmp(r->name, "RECENT") == 0)
+			out->has_exists = true;
+		} else if (strcmp(r->name, "RECENT") == 0)
 			out->recent = r->number;
 		return 0;
 	}

@@ -615,6 +615,60 @@ Test(select, null_mailbox_is_inbox)
 	api_done(&t);
 }
 
+/* RFC 3501 6.3.1: the server MUST send EXISTS. An EXAMINE completed
+ * without one gave exists 0, as for an empty mailbox, and a mirror took
+ * it for one (explore77 t10: a lost "* 15 EXISTS" mirrored nothing). */
+Test(select, exists_left_out_is_told_from_zero)
+{
+	struct api_test t;
+	imap4_mailbox_info mi;
+	imap4 *h = api_open(&t,
+	                    HELLO "C: $TAG EXAMINE lost\n"
+	                          "S: * 7 E1XISTS\n"
+	                          "S: * OK [UIDVALIDITY 7] v\n"
+	                          "S: $TAG OK [READ-ONLY] done\n"
+	                          "C: $TAG EXAMINE empty\n"
+	                          "S: * 0 EXISTS\n"
+	                          "S: * OK [UIDVALIDITY 7] v\n"
+	                          "S: $TAG OK [READ-ONLY] done\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_select(h, &mi, "lost", true), IMAP4_OK);
+	cr_assert_eq(mi.exists, 0);
+	cr_assert_not(mi.has_exists);
+	cr_assert_eq(imap4_select(h, &mi, "empty", true), IMAP4_OK);
+	cr_assert_eq(mi.exists, 0);
+	cr_assert(mi.has_exists);
+	api_done(&t);
+}
+
+/* A SEARCH that matched nothing still answers; one whose answer was lost
+ * leaves no data: the two are told apart (imap4_search's contract). */
+Test(search, no_answer_is_not_an_empty_answer)
+{
+	struct api_test t;
+	imap4_search_result r;
+	imap4 *h = api_open(&t,
+	                    HELLO "C: $TAG SELECT INBOX\n"
+	                          "S: * 3 EXISTS\n"
+	                          "S: $TAG OK [READ-WRITE] done\n"
+	                          "C: $TAG SEARCH DELETED\n"
+	                          "S: * SEARCH\n"
+	                          "S: $TAG OK searched\n"
+	                          "C: $TAG SEARCH DELETED\n"
+	                          "S: $TAG OK searched\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_select(h, NULL, "INBOX", false), IMAP4_OK);
+	cr_assert_eq(imap4_search(h, NULL, "DELETED"), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_eq(imap4_search_parse(&r, imap4_data_at(h, 0)), 0);
+	cr_assert_eq(r.count, 0);
+	cr_assert_eq(imap4_search(h, NULL, "DELETED"), IMAP4_OK);
+	cr_assert_eq(imap4_data_count(h), 0);
+	api_done(&t);
+}
+
 /* LOGOUT reset its result on success: completion NULL, BYE gone. */
 Test(logout, keeps_completion_and_bye)
 {
