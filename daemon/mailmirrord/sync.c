@@ -1308,6 +1308,18 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 		sync_pending_free(&p);
 		return record_error(c, b, sync_refused(c, b, "EXAMINE", irc));
 	}
+	/* RFC 3501 6.3.1: the server MUST send EXISTS. Without it the size
+	 * of the mailbox is unknown, not 0: read as 0, a first sync
+	 * mirrored nothing and said it synced (explore77 t10). */
+	if (!info.has_exists) {
+		c->sel_dirty = false;
+		sync_pending_free(&p);
+		snprintf(c->err, sizeof(c->err),
+		         "EXAMINE: the server sent no EXISTS (RFC 3501 "
+		         "requires it): the mailbox's size is unknown, nothing "
+		         "changed, asked again at the next pass");
+		return record_error(c, b, SYNC_EMAILBOX);
+	}
 	c->selected = b;
 	c->sel_exists = info.exists;
 	c->sel_dirty = false;

@@ -111,7 +111,9 @@ int sync_ranges_add(struct ranges *r, uint32_t lo, uint32_t hi);
 void sync_ranges_normalise(struct ranges *r);
 /* Whether uid is in r (normalised). */
 bool sync_ranges_has(const struct ranges *r, uint32_t uid);
-/* UID SEARCH for the UIDs from min_uid upwards, into out (normalised). */
+/* UID SEARCH for the UIDs from min_uid upwards, into out (normalised).
+ * An OK without a SEARCH or ESEARCH, or with another command's ESEARCH,
+ * is SYNC_EMAILBOX, never an empty set. */
 int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid);
 /* The same with their sizes, in the one round trip of a UID FETCH of
  * RFC822.SIZE: *bytes is what their bodies, as configured, bring at most

@@ -96,6 +96,11 @@ struct search_collect {
 	struct ranges *r;
 	uint32_t min_uid; /* drop UIDs below (the "n:*" quirk) */
 	int failed;
+	size_t answers; /* SEARCH and ESEARCH responses read */
+	/* The (TAG) of the first ESEARCH that had one, and whether a later
+	 * one named another */
+	char tag[64];
+	bool tags_differ;
 };
 
 static int add_clamped(struct search_collect *s, uint32_t lo, uint32_t hi)
@@ -121,6 +126,13 @@ static int on_search(void *payload, const imap4_resp *resp)
 	if (imap4_search_parse(&res, resp) < 0) {
 		s->failed = IMAP4_EPROTO;
 		return 0;
+	}
+	s->answers++;
+	if (res.esearch && res.tag) {
+		if (!s->tag[0] && strlen(res.tag) < sizeof(s->tag))
+			strcpy(s->tag, res.tag);
+		else if (strcmp(s->tag, res.tag) != 0)
+			s->tags_differ = true;
 	}
 	if (res.esearch) {
 		for (size_t i = 0; i < res.all.count && !s->failed; i++) {
@@ -163,6 +175,31 @@ int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid)
 		         out->over ? "the server listed more UIDs than messages"
 		                   : imap4_strerror(s.failed));
 		return SYNC_ECONN;
+	}
+	/* RFC 3501 7.2.5 and RFC 4731 3.1: a search that matches nothing is
+	 * answered all the same ("* SEARCH", an ESEARCH without ALL). An OK
+	 * without one is an answer lost (a proxy, a cut): read as "no
+	 * UIDs", it emptied the cache of a mailbox of 17 (explore77). The
+	 * pass fails; nothing is taken for gone, and the next pass asks
+	 * again. */
+	if (s.answers == 0) {
+		snprintf(c->err, sizeof(c->err),
+		         "UID SEARCH: the server answered OK without its "
+		         "result (no SEARCH or ESEARCH): nothing taken as "
+		         "gone, asked again at the next pass");
+		return SYNC_EMAILBOX;
+	}
+	/* An ESEARCH names the command it answers (RFC 4731 3.1): one of
+	 * another command's came late, and its UIDs are not this
+	 * listing's. */
+	const imap4_resp *done = imap4_completion(c->h);
+	if (s.tags_differ ||
+	    (s.tag[0] && done && done->tag && strcmp(s.tag, done->tag) != 0)) {
+		snprintf(c->err, sizeof(c->err),
+		         "UID SEARCH: the server answered with the ESEARCH of "
+		         "another command: nothing taken as gone, asked again "
+		         "at the next pass");
+		return SYNC_EMAILBOX;
 	}
 	sync_ranges_normalise(out);
 	return SYNC_OK;

@@ -2901,6 +2901,150 @@ Test(hostile, changedsince_modseq_going_back, .timeout = 60)
 	done(&h);
 }
 
+/* ---------------------------------------- answers lost (explore77) */
+
+/* RFC 3501 6.3.1: EXISTS is a MUST. A first sync whose EXAMINE lost it
+ * (dropped, or mangled to "E1XISTS") mirrored the mailbox as empty and
+ * exited 0; now the mailbox's pass fails, and an honest run mirrors it. */
+Test(hostile, an_examine_without_exists_is_no_empty_mailbox, .timeout = 60)
+{
+	struct hostile h;
+	examine_scenario(&h, "ho_noexists",
+	                 "S: * 7 E1XISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	                 "S: * OK [UIDNEXT 3] ok\n",
+	                 LOGOUT);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "no EXISTS", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	converges(&h, "ho_noexists", 2);
+	done(&h);
+}
+
+/* A UID SEARCH answered OK without its result (its ESEARCH lost, or held
+ * back past the OK): read as "no UIDs", the first sync mirrored nothing
+ * and exited 0 (explore77 t9). */
+Test(hostile, a_search_without_its_result_is_no_empty_mailbox, .timeout = 60)
+{
+	struct hostile h;
+	examine_scenario(&h, "ho_nores",
+	                 "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	                 "S: * OK [UIDNEXT 3] ok\n",
+	                 "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	                 "S: $TAG OK searched\n" LOGOUT);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "without its result", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	converges(&h, "ho_nores", 2);
+	done(&h);
+}
+
+/* An ESEARCH names the command it answers (RFC 4731 3.1). One of an
+ * earlier command's, held back past its OK (explore77 t9), is no answer
+ * to this one: taken as the listing, it stood for a mailbox it does not
+ * describe. The same ESEARCH with this command's tag is the answer. */
+Test(hostile, an_esearch_of_another_command_is_no_answer, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	const char *examine =
+	        "C~ $TAG EXAMINE ho_estag$\n"
+	        "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	        "S: * OK [UIDNEXT 3] ok\n"
+	        "S: $TAG OK [READ-ONLY] examined\n"
+	        "C~ $TAG UID SEARCH RETURN \\(ALL\\) UID 1:\\*$\n";
+	add(&sc,
+	    "S: * OK [CAPABILITY IMAP4rev1 ESEARCH] ready\n"
+	    "C~ $TAG LOGIN \n"
+	    "S: $TAG OK [CAPABILITY IMAP4rev1 ESEARCH] logged in\n" LIST_CMD
+	    "S: * LIST () \"/\" ho_estag\nS: $TAG OK listed\n"
+	    "%sS: * ESEARCH (TAG \"zz1\") UID ALL 1:2\n"
+	    "S: $TAG OK searched\n" LOGOUT,
+	    examine);
+	start(&h, "ho_estag", sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "the ESEARCH of another command", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+
+	struct script s2 = {0};
+	add(&s2,
+	    "S: * OK [CAPABILITY IMAP4rev1 ESEARCH] ready\n"
+	    "C~ $TAG LOGIN \n"
+	    "S: $TAG OK [CAPABILITY IMAP4rev1 ESEARCH] logged in\n" LIST_CMD
+	    "S: * LIST () \"/\" ho_estag\nS: $TAG OK listed\n"
+	    "%sS: * ESEARCH (TAG \"$TAG\") UID ALL 1:2\n"
+	    "S: $TAG OK searched\n",
+	    examine);
+	add_fetch_cmd(&s2, "1:2");
+	add_msg(&s2, 1, 1);
+	add_msg(&s2, 2, 2);
+	add(&s2, "S: $TAG OK fetched\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 2);
+	done(&h);
+}
+
+/* A later session of a CONDSTORE server whose EXISTS (3) differs from the
+ * cache's count (2), so that every UID is listed with UID SEARCH, answered
+ * with search_lines. */
+static void listed_by_search(struct hostile *h, const char *box,
+                             const char *search_lines, bool again)
+{
+	struct script sc = {0};
+	add_first_modseq_session(&sc, CS_HELLO, box);
+	start(h, box, sc.s);
+	free(sc.s);
+	check_first_modseq_session(h);
+
+	char look[1024];
+	snprintf(look, sizeof(look),
+	         "C~ $TAG EXAMINE %s \\(CONDSTORE\\)$\n"
+	         "S: * 3 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 3] ok\n"
+	         "S: * OK [HIGHESTMODSEQ 20] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	         "%sS: $TAG OK searched\n",
+	         box, search_lines);
+	/* A pass that failed before the LIST is made again after it. */
+	struct script s2 = {0};
+	add(&s2,
+	    CS_HELLO "%s" LIST_CMD "S: * LIST () \"/\" %s\n"
+	             "S: $TAG OK listed\n%s" LOGOUT,
+	    look, box, again ? look : "");
+	restart(h, s2.s);
+	free(s2.s);
+}
+
+/* explore77 t1: the listing's answer lost took every cached message for
+ * expunged, exit 0; the next run fetched the whole mailbox again. */
+Test(hostile, a_listing_without_its_result_drops_nothing, .timeout = 60)
+{
+	struct hostile h;
+	listed_by_search(&h, "ho_nolist", "", true);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "without its result", "nothing taken as gone", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 2, "messages dropped on no evidence");
+	done(&h);
+}
+
 /* --------------------------------------------------- the mailbox list */
 
 /* LIST answered by lines, then rest. */
