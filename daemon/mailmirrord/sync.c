@@ -831,7 +831,8 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
  * from, then batches. */
 static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
                      struct pending *p, struct store_mailbox_state *st,
-                     uint32_t from, uint32_t exists)
+                     uint32_t from, uint32_t exists, uint32_t upto,
+                     uint64_t *above)
 {
 	/* UIDs above EXISTS would be a server lying about its mailbox
 	 * (RELIABILITY rule 4): memory follows the real count only. A few
@@ -844,8 +845,10 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 	int rc = c->notify_on && !c->notify_held && bodies_come(c) && exists
 	                 ? sync_uid_sizes(c, &r, &bytes, from)
 	                 : sync_uid_search(c, &r, from);
-	if (rc == SYNC_OK)
+	if (rc == SYNC_OK) {
+		*above = sync_ranges_above(&r, upto);
 		rc = fetch_uids(c, b, p, st, &r, bytes);
+	}
 	free(r.v);
 	return rc;
 }
@@ -912,6 +915,27 @@ static int note_gone(void *payload, uint32_t uid)
 static int note_uncached(void *payload, uint32_t lo, uint32_t hi)
 {
 	return sync_ranges_add(payload, lo, hi);
+}
+
+/* Whether a listing of total UIDs contradicts the server's count of the
+ * messages it covers, least (0: no count to hold it to), which then fills
+ * c->err. Sequence numbers, hence EXISTS, move only by EXPUNGE (RFC 3501
+ * 7.4.1): a mailbox whose EXISTS said least, with no EXPUNGE or VANISHED
+ * since, holds at least that many messages, and a listing of fewer lost
+ * some of its answer (explore77: a proxy that mangled EXISTS or dropped
+ * the result). Once an expunge came, a shorter listing may be true, and
+ * it is taken. */
+static bool listing_contradicted(struct sync_ctx *c, uint64_t total,
+                                 uint64_t least)
+{
+	if (total >= least || c->sel_expunges != c->pass_expunges)
+		return false;
+	snprintf(c->err, sizeof(c->err),
+	         "the server listed %" PRIu64 " UIDs of the %" PRIu64
+	         " messages its EXISTS counts, with no EXPUNGE between: "
+	         "nothing taken as gone, asked again at the next pass",
+	         total, least);
+	return true;
 }
 
 /* A full listing is the server's truth up to upto: the cached messages of
@@ -1047,6 +1071,7 @@ static void stale_clear(struct sync_ctx *c)
 static int list_flags(struct sync_ctx *c, const struct sync_box *b,
                       struct pending *p, struct store_mailbox_state *st,
                       const struct plan_actions *a, bool modseq,
+                      const struct plan_server *server, uint64_t above,
                       struct ranges *listing, struct ranges *missing)
 {
 	bool full = a->flags == PLAN_FLAGS_FULL;
@@ -1056,6 +1081,17 @@ static int list_flags(struct sync_ctx *c, const struct sync_box *b,
 		stale_clear(c);
 	p->listed = full;
 	int rc = fetch_flags(c, b, p, a, modseq, full ? listing : NULL);
+	/* The listing covers 1:upto; of the EXISTS of the EXAMINE, the
+	 * messages above upto are those the new mail's search listed. Mail
+	 * that came since (an EXISTS) is in neither, and then the count
+	 * proves nothing. */
+	uint64_t least =
+	        c->sel_exists == server->exists && server->exists > above
+	                ? server->exists - above
+	                : 0;
+	if (rc == SYNC_OK && full &&
+	    listing_contradicted(c, listing->total, least))
+		rc = SYNC_EMAILBOX;
 	if (rc == SYNC_OK && full)
 		rc = drop_absent(c, b, p, listing, a->flags_upto, st->uidnext,
 		                 missing);
@@ -1100,8 +1136,10 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	struct sync_box *box = own_box(c, b);
 	uint32_t body_from = box && box->bodies_checked ? st->uidnext : 1;
 	c->partial[0] = '\0';
+	uint64_t above = 0; /* UIDs above a->flags_upto the search listed */
 	if (a->fetch_new) {
-		rc = fetch_new(c, b, p, st, a->new_from, server->exists);
+		rc = fetch_new(c, b, p, st, a->new_from, server->exists,
+		               a->flags_upto, &above);
 		if (rc < 0)
 			return rc;
 	}
@@ -1110,8 +1148,8 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	struct ranges listing = {.limit = (uint64_t)server->exists + 10000};
 	struct ranges missing = {.limit = listing.limit};
 	if (a->flags != PLAN_FLAGS_NONE) {
-		rc = list_flags(c, b, p, st, a, server->condstore, &listing,
-		                &missing);
+		rc = list_flags(c, b, p, st, a, server->condstore, server,
+		                above, &listing, &missing);
 		if (rc < 0)
 			goto out;
 	}
@@ -1125,8 +1163,8 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 		struct plan_actions full = *a;
 		full.flags = PLAN_FLAGS_FULL;
 		full.flags_upto = st->uidnext - 1;
-		rc = list_flags(c, b, p, st, &full, server->condstore,
-		                &listing, &missing);
+		rc = list_flags(c, b, p, st, &full, server->condstore, server,
+		                above, &listing, &missing);
 		if (rc < 0)
 			goto out;
 	}
@@ -1147,7 +1185,14 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 			listing.total = 0;
 			missing.n = 0;
 			missing.total = 0;
+			/* Every message in the session's view: at least
+			 * the EXISTS before it (mail may come meanwhile,
+			 * after its result). */
+			uint32_t least = c->sel_exists;
 			rc = sync_uid_search(c, &listing, 1);
+			if (rc == SYNC_OK &&
+			    listing_contradicted(c, listing.total, least))
+				rc = SYNC_EMAILBOX;
 			if (rc == SYNC_OK)
 				rc = drop_absent(c, b, p, &listing, UINT32_MAX,
 				                 st->uidnext, &missing);
@@ -1225,6 +1270,7 @@ static int sync_selected(struct sync_ctx *c, const struct sync_box *b)
 	struct plan_actions a;
 	plan_mailbox(&a, &local, &server);
 	c->sel_dirty = false;
+	c->pass_expunges = c->sel_expunges;
 	stale_clear(c);
 	struct pending p = {0};
 	int rc = converge(c, b, &st, &server, &a, &p);
@@ -1322,6 +1368,7 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 	}
 	c->selected = b;
 	c->sel_exists = info.exists;
+	c->pass_expunges = c->sel_expunges;
 	c->sel_dirty = false;
 	if (p.failed) {
 		snprintf(c->err, sizeof(c->err),

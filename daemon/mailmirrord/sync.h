@@ -113,6 +113,8 @@ struct sync_ctx {
 	uint32_t sel_exists;             /* EXISTS as the server last said */
 	uint32_t sel_expunges;   /* EXPUNGE and VANISHED seen: each one moves
 	                            sequence numbers */
+	uint32_t pass_expunges;  /* sel_expunges when the mailbox's pass
+	                            began (sync.c listing_contradicted) */
 	bool sel_dirty;          /* the server reported a change that needs a
 	                            resync (EXISTS, EXPUNGE, FETCH w/o UID) */
 	bool condstore, qresync; /* enabled on this connection */

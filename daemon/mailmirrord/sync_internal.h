@@ -115,6 +115,8 @@ bool sync_ranges_has(const struct ranges *r, uint32_t uid);
  * An OK without a SEARCH or ESEARCH, or with another command's ESEARCH,
  * is SYNC_EMAILBOX, never an empty set. */
 int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid);
+/* How many UIDs of r (normalised) are above uid. */
+uint64_t sync_ranges_above(const struct ranges *r, uint32_t uid);
 /* The same with their sizes, in the one round trip of a UID FETCH of
  * RFC822.SIZE: *bytes is what their bodies, as configured, bring at most
  * (each RFC822.SIZE up to the cap). Other FETCH news that comes with it

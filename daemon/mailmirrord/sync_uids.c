@@ -205,6 +205,16 @@ int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid)
 	return SYNC_OK;
 }
 
+uint64_t sync_ranges_above(const struct ranges *r, uint32_t uid)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].hi > uid)
+			n += (uint64_t)r->v[i].hi -
+			     (r->v[i].lo > uid ? r->v[i].lo : uid + 1) + 1;
+	return n;
+}
+
 struct size_collect {
 	struct sync_ctx *c;
 	struct ranges *r;

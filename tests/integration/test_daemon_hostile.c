@@ -3045,6 +3045,36 @@ Test(hostile, a_listing_without_its_result_drops_nothing, .timeout = 60)
 	done(&h);
 }
 
+/* A listing shorter than the EXISTS of the same session, with no EXPUNGE
+ * between, is an answer cut short, not proof. */
+Test(hostile, a_listing_shorter_than_exists_drops_nothing, .timeout = 60)
+{
+	struct hostile h;
+	listed_by_search(&h, "ho_short", "S: * SEARCH 1\n", true);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_log(&h, "listed 1 UIDs of the 3 messages", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 2, "a message dropped on no evidence");
+	done(&h);
+}
+
+/* The same shorter listing after an EXPUNGE told during it is the truth:
+ * what the listing lacks is gone. */
+Test(hostile, a_listing_after_an_expunge_drops_what_went, .timeout = 60)
+{
+	struct hostile h;
+	listed_by_search(&h, "ho_went",
+	                 "S: * 3 EXPUNGE\nS: * 2 EXPUNGE\nS: * SEARCH 1\n",
+	                 false);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 1);
+	done(&h);
+}
+
 /* --------------------------------------------------- the mailbox list */
 
 /* LIST answered by lines, then rest. */
