@@ -266,14 +266,17 @@ const char *const store_sql[ST_COUNT] = {
 	 * under "full" or "headers") is missing while ?4 bytes bring more of
 	 * it than it holds. It holds the bytes that came as at least as many
 	 * (each is one or more in UTF-8) less the character the cut split
-	 * (three at most): so one cut at ?4 is not fetched again. */
+	 * (three at most): so one cut at ?4 is not fetched again.
+	 * Conditions, not a CASE: a CASE's value loads the column it tests,
+	 * every body of the mailbox at each session's first pass, where
+	 * "body IS NOT NULL" as a condition reads the row's type only. */
 	[ST_MESSAGE_WITHOUT_BODY] =
 		"SELECT uid, size FROM messages m WHERE mailbox_id = ?1 "
 		"AND uid >= ?2 AND NOT EXISTS (SELECT 1 FROM bodies WHERE "
-		"message_id = m.id AND CASE WHEN ?3 THEN body IS NOT NULL AND "
-		"NOT (truncated AND m.size IS NOT NULL AND m.size <= ?4) "
-		"ELSE NOT (truncated AND coalesce(body, '') = '' AND "
-		"length(CAST(headers AS BLOB)) + 3 < ?4) END) "
+		"message_id = m.id AND ((?3 AND body IS NOT NULL AND "
+		"NOT (truncated AND m.size IS NOT NULL AND m.size <= ?4)) "
+		"OR (NOT ?3 AND NOT (truncated AND coalesce(body, '') = '' "
+		"AND length(CAST(headers AS BLOB)) + 3 < ?4)))) "
 		"ORDER BY uid",
 	[ST_MESSAGE_MAX_UID] = "SELECT coalesce(max(uid), 0) FROM messages "
 			       "WHERE mailbox_id = ?1",
