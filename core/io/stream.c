@@ -7,10 +7,10 @@
  * non-async-signal-safe code in the child between fork and exec.
  */
 #include "io/fdio.h"
+#include "util/procgroup.h"
 
 #include "imap4.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -63,49 +63,12 @@ static bool reap_within(pid_t pid, int ms, int *status)
 	}
 }
 
-/* Whether a process of group pgid still runs. kill(-pgid, 0) counts its
- * zombies too, and one whose parent went waits for init, which in a
- * container may never reap it: the close would wait out every grace for
- * processes long ended. /proc tells them apart; without it they count.
- * EPERM from kill: members we may not signal, which no waiting ends. */
+/* Whether a process of group pgid still runs, zombies aside
+ * (imap4_procgroup_runs). EPERM from kill: members we may not signal,
+ * which no waiting ends. */
 static bool group_runs(pid_t pgid)
 {
-	struct dirent *e;
-	bool runs = false;
-	DIR *d;
-
-	if (kill(-pgid, 0) < 0)
-		return false;
-	d = opendir("/proc");
-	if (d == NULL)
-		return true;
-	while (!runs && (e = readdir(d)) != NULL) {
-		char path[sizeof(e->d_name) + 16], stat[512], state;
-		long ppid, pgrp;
-		const char *p;
-		ssize_t n;
-		int fd;
-
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, stat, sizeof(stat) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		stat[n] = '\0';
-		/* "pid (comm) state ppid pgrp ...": comm may hold a ')'. */
-		p = strrchr(stat, ')');
-		runs = p &&
-		       sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) ==
-		               3 &&
-		       pgrp == (long)pgid && state != 'Z' && state != 'X';
-	}
-	closedir(d);
-	return runs;
+	return kill(-pgid, 0) == 0 && imap4_procgroup_runs(pgid);
 }
 
 /* Whether the command has ended: the shell reaped and, when it leads a

@@ -4,8 +4,8 @@
 #include "mailmirrord/child.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
+#include "util/procgroup.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -108,45 +108,14 @@ static int64_t timeout_ms(void)
 	return ms;
 }
 
-/* Whether a process of the group pgid is alive. kill(-pgid, 0) counts
- * zombies too: what the shell left behind goes to init once the shell is
- * reaped, and an init that does not reap (a container's first process)
- * keeps it a zombie for good, which then held the run's slot, and a stop
- * waited out its grace for it. */
+/* Whether a process of the group pgid is alive, zombies aside
+ * (imap4_procgroup_runs): a zombie left to an init that never reaps held
+ * the run's slot, and a stop waited out its grace for it. */
 static bool group_alive(pid_t pgid)
 {
 	if (kill(-pgid, 0) < 0 && errno == ESRCH)
 		return false;
-	DIR *d = opendir("/proc");
-	if (d == NULL)
-		return true;
-	bool alive = false;
-	struct dirent *e;
-	while (!alive && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		char path[300], buf[512];
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		/* "pid (comm) state ppid pgrp ...": comm may hold anything,
-		 * a ')' too. */
-		const char *p = strrchr(buf, ')');
-		char state;
-		long ppid, pgrp;
-		if (p &&
-		    sscanf(p + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 &&
-		    pgrp == (long)pgid && state != 'Z' && state != 'X')
-			alive = true;
-	}
-	closedir(d);
-	return alive;
+	return imap4_procgroup_runs(pgid);
 }
 
 /* Whether the run has ended: its shell reaped and nothing of its group
