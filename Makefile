@@ -161,11 +161,16 @@ deps:
 # `make check` is what CI runs: everything, sanitizers on; its build uses
 # every core.
 CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# Each phase's start is stamped, to see where the minutes go.
 check: deps
+	@echo "check: building, $$(date -u +%T)"
 	$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(CHECK_BUILD) SAN="$(SANFLAGS)" OPT="-O1 -g" test-build
 	@rm -f $(CHECK_BUILD)/check.log
+	@echo "check: testing, $$(date -u +%T)"
 	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) check-layers check-header check-unit check-fuzz check-integration
+	@echo "check: installing, $$(date -u +%T)"
 	tests/harness/check-install.sh $(BUILD)/inst
+	@echo "check: done, $$(date -u +%T)"
 	@tests/harness/summary.sh $(CHECK_BUILD)/check.log
 
 CRITERION_ARGS ?= --jobs 2
