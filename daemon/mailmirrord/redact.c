@@ -231,9 +231,41 @@ void redact_encoded(char *s, size_t len)
 	}
 }
 
+/* Whether b[0..n) reads as text: UTF-8 without control characters but
+ * NUL and ^A, which SASL PLAIN and XOAUTH2 put between their fields.
+ * Credentials do; an ordinary word taken for base64 ("Disconnected",
+ * "Internal") decodes to bytes that do not. */
+static bool reads_as_text(const char *b, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint32_t c = char_at(b, n, i);
+		if ((c < 0x20 && c > 1) || c == 0x7f || c == 0xfffd)
+			return false;
+		i += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+	}
+	return true;
+}
+
+/* Whether secret[0..sn) is in out[0..size); alone: only as a word of
+ * text. A secret of a byte or two is in about one decoded run of base64 in
+ * thirty by chance: masking those hid ordinary words of the server's
+ * ("BYE ************ for inactivity" for the password "r"). */
+static bool holds_secret(const char *out, size_t size, const char *secret,
+                         size_t sn, bool alone)
+{
+	if (alone && !reads_as_text(out, size))
+		return false;
+	for (const char *p = out;
+	     (p = memmem(p, size - (size_t)(p - out), secret, sn)) != NULL; p++)
+		if (!alone ||
+		    redact_stands_alone(out, size, (size_t)(p - out), sn))
+			return true;
+	return false;
+}
+
 /* Whether the base64 text b64[0..n) decodes to bytes that hold
- * secret[0..sn). Missing padding is supplied; what does not decode holds
- * nothing. */
+ * secret[0..sn) (holds_secret). Missing padding is supplied; what does not
+ * decode holds nothing. */
 static bool decodes_to_secret(const char *b64, size_t n, const char *secret,
                               size_t sn)
 {
@@ -246,7 +278,9 @@ static bool decodes_to_secret(const char *b64, size_t n, const char *secret,
 	gnutls_datum_t in = {(unsigned char *)text, (unsigned)n}, out = {0};
 	if (gnutls_base64_decode2(&in, &out) < 0)
 		return false;
-	bool found = out.size >= sn && memmem(out.data, out.size, secret, sn);
+	bool found = out.size >= sn &&
+	             holds_secret((const char *)out.data, out.size, secret, sn,
+	                          sn < REDACT_ANYWHERE_MIN);
 	gnutls_memset(out.data, 0, out.size);
 	gnutls_free(out.data);
 	return found;

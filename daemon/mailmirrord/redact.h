@@ -63,7 +63,10 @@ void redact_secret_parts(char *s, size_t len, const char *secret, size_t n);
 /* Masks in s[0..len) every run of base64, eight characters or more,
  * whose bytes hold secret[0..n): the credentials of AUTHENTICATE PLAIN
  * ("\0joe\0abc", AGpvZQBhYmM=) are shorter than REDACT_BASE64_MIN when
- * the user and password are. */
+ * the user and password are. Of a secret shorter than REDACT_ANYWHERE_MIN,
+ * only runs that decode to text (UTF-8; NUL and ^A the only controls)
+ * where the secret stands alone: ordinary words decode to bytes that hold
+ * one of a byte or two by chance. */
 void redact_encoded_secret(char *s, size_t len, const char *secret, size_t n);
 
 /* The longest run redact_encoded_secret decodes: longer ones are masked

@@ -91,6 +91,37 @@ Test(redact, short_credentials_in_base64_are_masked)
 	cr_assert_str_eq(w, "NO AUTHENTICATIONFAILED Invalid credentials");
 }
 
+/* A password of one letter was found in the bytes that ordinary words of
+ * eight letters or more decode to, taken for base64: "BYE Disconnected
+ * for inactivity" was logged as "BYE ************ for inactivity" for
+ * the password "r", "Internal" lost to "v". Credentials decode to text,
+ * where the secret stands alone. */
+Test(redact, a_short_secret_in_base64_is_found_in_credentials_only)
+{
+	char r[] = "BYE Disconnected for inactivity";
+	redact_encoded_secret(r, strlen(r), "r", 1);
+	cr_assert_str_eq(r, "BYE Disconnected for inactivity");
+	char v[] = "NO [SERVERBUG] Internal error occurred";
+	redact_encoded_secret(v, strlen(v), "v", 1);
+	cr_assert_str_eq(v, "NO [SERVERBUG] Internal error occurred");
+
+	/* base64 of "\0joe\0r", of "\0joe\0rx" (the "r" inside a word)
+	 * and of XOAUTH2's "user=joe^Aauth=Bearer v^A^A" */
+	char c[] = "NO cannot decode AGpvZQBy, nor AGpvZQByeA==, nor "
+	           "dXNlcj1qb2UBYXV0aD1CZWFyZXIgdgEB";
+	redact_encoded_secret(c, strlen(c), "r", 1);
+	cr_assert_str_eq(c, "NO cannot decode ********, nor AGpvZQByeA==, nor "
+	                    "dXNlcj1qb2UBYXV0aD1CZWFyZXIgdgEB");
+	redact_encoded_secret(c, strlen(c), "v", 1);
+	cr_assert_str_eq(c, "NO cannot decode ********, nor AGpvZQByeA==, nor "
+	                    "********************************");
+
+	/* A long secret: in whatever the run decodes to, as before. */
+	char l[] = "NO bad eGh1bnRlcjJzZWNyZXR4";
+	redact_encoded_secret(l, strlen(l), "hunter2secret", 13);
+	cr_assert_str_eq(l, "NO bad ********************");
+}
+
 /* At the end of text cut short, the start of a short secret is masked
  * where it starts a word: the rest may follow. */
 Test(redact, a_short_secret_cut_at_the_end)
