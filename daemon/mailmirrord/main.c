@@ -25,6 +25,7 @@
 #include "mailmirrord/notify.h"
 #include "mailmirrord/prune.h"
 #include "mailmirrord/running.h"
+#include "mailmirrord/secret.h"
 #include "mailmirrord/store.h"
 #include "mailmirrord/trust.h"
 
@@ -959,6 +960,9 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 
+	/* Root checks the configuration of a service that runs as another
+	 * user: its password_file is judged as that user's daemon would. */
+	secret_check_for_service(check);
 	struct confs cs = {0};
 	if (confs_reserve(&cs) < 0) {
 		fprintf(stderr, "mailmirrord: out of memory\n");

@@ -151,15 +151,15 @@ static int exposed(const struct stat *st, const char *path, char *err,
 
 /* The checks shared by the loader (on the path) and the reader (on the
  * opened file, so that a file replaced in between is still checked): both
- * judge the group by the same rule, so a file --check-config takes is
- * read at login. */
-static int check_stat(const struct stat *st, const char *path, char *err,
-                      size_t errsz)
+ * judge the group by the same rule, for a daemon run as reader, so a file
+ * --check-config takes is read at login. */
+static int check_stat(const struct stat *st, uid_t reader, const char *path,
+                      char *err, size_t errsz)
 {
 	if (!S_ISREG(st->st_mode))
 		return fail(err, errsz, NULL,
 		            "password_file %s is not a regular file", path);
-	if (trust_others_may_read(st))
+	if (trust_others_may_read_but(st, reader))
 		return exposed(st, path, err, errsz);
 	/* Whoever may write it may put their own password there, and read
 	 * the mail it opens. */
@@ -176,6 +176,29 @@ static int check_stat(const struct stat *st, const char *path, char *err,
 	return 0;
 }
 
+static bool for_service;
+
+void secret_check_for_service(bool on)
+{
+	for_service = on;
+}
+
+/* Whom the loader judges a password_file for: the daemon's user, which
+ * is the one that loads it, but for a check as root that stands in for
+ * the service. Root cannot tell which user the unit's User= names; the
+ * file's group can: a file of root's that one user besides reads through
+ * its group (root:mailmirror 0640) is that user's, as it would be if the
+ * daemon, run as that user, judged it. A daemon run as root itself still
+ * refuses it: that user is not the daemon. */
+static uid_t judged_reader(const struct stat *st)
+{
+	uid_t other;
+	if (for_service && geteuid() == 0 && (st->st_mode & S_IRGRP) &&
+	    trust_group_of_one_more(st->st_gid, st->st_uid, &other))
+		return other;
+	return geteuid();
+}
+
 int secret_check_file(const char *path, char *err, size_t errsz)
 {
 	struct stat st;
@@ -183,7 +206,7 @@ int secret_check_file(const char *path, char *err, size_t errsz)
 	if (stat(path, &st) < 0)
 		return fail(err, errsz, NULL, "password_file %s: %s", path,
 		            strerror(errno));
-	if (check_stat(&st, path, err, errsz) < 0)
+	if (check_stat(&st, judged_reader(&st), path, err, errsz) < 0)
 		return -1;
 	/* As the daemon will read it: a file it may not read is the
 	 * configuration's error, found before anything is written, not a
@@ -216,7 +239,7 @@ int secret_from_file(struct secret *out, const char *account, const char *path,
 		     strerror(errno));
 		goto out;
 	}
-	if (check_stat(&st, path, why, sizeof(why)) < 0) {
+	if (check_stat(&st, geteuid(), path, why, sizeof(why)) < 0) {
 		fail(err, errsz, account, "%s", why);
 		goto out;
 	}

@@ -36,6 +36,7 @@
 #ifndef MAILMIRRORD_SECRET_H
 #define MAILMIRRORD_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct conf_account;
@@ -79,6 +80,15 @@ int secret_from_string(struct secret *out, const char *account,
  * 600 /x"). The configuration loader calls it so that a bad file is found
  * before the daemon starts. */
 int secret_check_file(const char *path, char *err, size_t errsz);
+
+/* With on, and run as root, secret_check_file() judges a password_file
+ * for the service rather than for root: one that its owner and one other
+ * user alone may read, through its group (root:mailmirror 0640), passes,
+ * as it does for a daemon run as that user. For --check-config, which
+ * root runs for a service it cannot name; a daemon run as root, and
+ * every login, judge for the user they run as. Call before the loader
+ * runs, from one thread. */
+void secret_check_for_service(bool on);
 
 /* Reads path (checked as secret_check_file does, on the opened file so a
  * swap between check and open is caught). One trailing "\n" or "\r\n" is

@@ -70,25 +70,36 @@ static void foreign_owner(struct trust_problems *p, const char *prefix,
 	        cache ? ", or choose another cache" : "");
 }
 
-/* Whether name is the login name of a or of b. */
-static bool named(const char *name, uid_t a, uid_t b)
+/* Whether uid is a or the one other user the group has: the first such
+ * seen becomes *other. */
+static bool one_more(uid_t uid, uid_t a, uid_t *other, bool *seen)
 {
-	struct passwd pw, *found = NULL;
-	char buf[1024];
-	return getpwnam_r(name, &pw, buf, sizeof(buf), &found) == 0 && found &&
-	       (found->pw_uid == a || found->pw_uid == b);
+	if (uid == a)
+		return true;
+	if (!*seen) {
+		*other = uid;
+		*seen = true;
+		return true;
+	}
+	return uid == *other;
 }
 
-bool trust_group_only(gid_t gid, uid_t a, uid_t b)
+bool trust_group_of_one_more(gid_t gid, uid_t a, uid_t *other)
 {
 	struct group gr, *g = NULL;
 	char buf[4096];
+	bool seen = false;
+	*other = a;
 	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &g) != 0 || !g)
 		return false;
 	size_t users = 0;
-	for (char **m = g->gr_mem; *m; m++, users++)
-		if (!named(*m, a, b))
+	for (char **m = g->gr_mem; *m; m++, users++) {
+		struct passwd pw, *found = NULL;
+		char pwbuf[1024];
+		if (getpwnam_r(*m, &pw, pwbuf, sizeof(pwbuf), &found) != 0 ||
+		    !found || !one_more(found->pw_uid, a, other, &seen))
 			return false;
+	}
 	/* Users whose primary group it is are not listed in it. The walk's
 	 * place is the process's: two threads walking at once (a reload
 	 * and an account's password_file) would each see part of it. */
@@ -99,11 +110,20 @@ bool trust_group_only(gid_t gid, uid_t a, uid_t b)
 	for (struct passwd *pw; only && (pw = getpwent()) != NULL;)
 		if (pw->pw_gid == gid) {
 			users++;
-			only = pw->pw_uid == a || pw->pw_uid == b;
+			only = one_more(pw->pw_uid, a, other, &seen);
 		}
 	endpwent();
 	pthread_mutex_unlock(&walking);
+	if (!only)
+		*other = a;
 	return only && users > 0;
+}
+
+bool trust_group_only(gid_t gid, uid_t a, uid_t b)
+{
+	uid_t other;
+	return trust_group_of_one_more(gid, a, &other) &&
+	       (other == a || other == b);
 }
 
 bool trust_others_may_write(const struct stat *st)
@@ -113,11 +133,16 @@ bool trust_others_may_write(const struct stat *st)
 	        !trust_group_only(st->st_gid, st->st_uid, st->st_uid));
 }
 
-bool trust_others_may_read(const struct stat *st)
+bool trust_others_may_read_but(const struct stat *st, uid_t reader)
 {
 	return (st->st_mode & S_IROTH) ||
 	       ((st->st_mode & S_IRGRP) &&
-	        !trust_group_only(st->st_gid, st->st_uid, geteuid()));
+	        !trust_group_only(st->st_gid, st->st_uid, reader));
+}
+
+bool trust_others_may_read(const struct stat *st)
+{
+	return trust_others_may_read_but(st, geteuid());
 }
 
 /* real, a resolved absolute folder, and each folder above it up to "/":

@@ -37,6 +37,11 @@ int trust_check(const char *path, const struct stat *st, char *why,
  * programs run in groups of their own. */
 bool trust_group_only(gid_t gid, uid_t a, uid_t b);
 
+/* Whether the users of group gid are a and at most one other user, and
+ * there is one; *other is that user (a when there is none, or when the
+ * group has more). */
+bool trust_group_of_one_more(gid_t gid, uid_t a, uid_t *other);
+
 /* Whether others than its owner (and the users of a group trust_group_only
  * finds its owner's alone) may write the file or folder st describes:
  * sshd's StrictModes refuses both, for the same reason. */
@@ -48,6 +53,9 @@ bool trust_others_may_write(const struct stat *st);
  * root:mailmirror 0640 is private: the daemon, run as mailmirror, reads it
  * through a group no one else is in. */
 bool trust_others_may_read(const struct stat *st);
+
+/* trust_others_may_read() for a daemon run as reader. */
+bool trust_others_may_read_but(const struct stat *st, uid_t reader);
 
 /* "uid 1000 (alice)", or "uid 1000" for a uid without a name; cut to
  * outlen. */

@@ -7,6 +7,8 @@
 #define MM_TESTS_AS_NOBODY_H
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +39,34 @@ static inline void become_self(void)
 		return;
 	cr_assert(seteuid(0) == 0);
 	cr_assert(setegid(0) == 0);
+}
+
+/* The service's accounts, made once and kept, as the harness keeps its
+ * mail user: SVC_USER with a group of its own, and SHARED_GROUP, which
+ * lists SVC_USER and nobody (an admin's "usermod -aG mailmirror alice").
+ * The harness's lock serialises the tools' edits of /etc/passwd. */
+#define SVC_USER     "mm-pwfile-svc"
+#define SHARED_GROUP "mm-pwfile-shared"
+
+static inline void make_service_accounts(void)
+{
+	const char *sh =
+	        "set -e; mkdir -p /run/lock; "
+	        "exec 9>/run/lock/mailmirror-useradd.lock; flock 9; "
+	        "getent passwd " SVC_USER " >/dev/null || "
+	        "useradd --system --user-group --no-create-home --home-dir "
+	        "/nonexistent --shell /usr/sbin/nologin --comment "
+	        "'mailmirror test service' " SVC_USER "; "
+	        "getent group " SHARED_GROUP " >/dev/null || "
+	        "groupadd --system " SHARED_GROUP "; "
+	        "[ \"$(getent group " SHARED_GROUP " | cut -d: -f4)\" = "
+	        "" SVC_USER ",nobody ] || "
+	        "gpasswd -M " SVC_USER ",nobody " SHARED_GROUP " >/dev/null";
+	int rc = system(sh);
+	cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+	          "cannot make user " SVC_USER " and group " SHARED_GROUP
+	          " (status %d)",
+	          rc);
 }
 
 #endif

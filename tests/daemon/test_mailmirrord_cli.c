@@ -1,6 +1,7 @@
 /* test_mailmirrord_cli.c - the daemon's command line and --check-config,
  * run as the user runs them: the built mailmirrord beside this test
  * binary (BUILD/tests/unit-daemon -> BUILD/mailmirrord). */
+#include "as_nobody.h"
 #include "harness/silent_listener.h"
 #include "cache/schema.h"
 #include "mailmirrord/cachelock.h"
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -714,6 +716,43 @@ static void write_text(const char *name, const char *text, mode_t mode)
 	fputs(text, f);
 	fclose(f);
 	cr_assert_eq(chmod(path, mode), 0);
+}
+
+/* A tester's finding: --check-config run as root refused the password_file
+ * root:mailmirror 0640 that the service, run as mailmirror, reads. Root
+ * checks for that user now; a start as root, which is not that user,
+ * still refuses it. */
+Test(mailmirrord_cli, a_check_as_root_takes_the_services_password_file)
+{
+	char conf[1024], path[256];
+
+	if (geteuid() != 0)
+		cr_skip_test(
+		        "gives a file to the service's group: run as root");
+	make_service_accounts();
+	struct passwd *pw = getpwnam(SVC_USER);
+	cr_assert_not_null(pw);
+	write_text("pw", "x\n", 0640);
+	snprintf(path, sizeof(path), "%s/pw", dir);
+	cr_assert_eq(chown(path, 0, pw->pw_gid), 0);
+	snprintf(conf, sizeof(conf),
+	         "cache = \"%s/cache.db\";\n"
+	         "accounts = ( { name = \"a\"; host = \"localhost\"; "
+	         "tls = \"none\"; user = \"u\"; password_file = \"pw\"; "
+	         "} );\n",
+	         dir);
+	write_text("m.conf", conf, 0600);
+	cr_assert_eq(run("", "-c m.conf --check-config"), 0, "%s", said);
+	cr_assert_str_eq(said, "");
+	cr_assert_eq(run("", "-c m.conf --once"), 78, "%s", said);
+	cr_assert(strstr(said, "password_file " /* as root's daemon */), "%s",
+	          said);
+
+	/* Readable by anyone: refused by the check too. */
+	cr_assert_eq(chmod(path, 0644), 0);
+	cr_assert_eq(run("", "-c m.conf --check-config"), 78, "%s", said);
+	cr_assert(strstr(said, "is readable by anyone (mode 0644)"), "%s",
+	          said);
 }
 
 /* Mistakes in two accounts, which a check said one stage at a time: the

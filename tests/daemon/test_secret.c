@@ -186,34 +186,6 @@ Test(secret, a_file_the_daemon_cannot_read_is_the_configurations_error)
 	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), 0, "%s", err);
 }
 
-/* The service's accounts, made once and kept, as the harness keeps its
- * mail user: SVC_USER with a group of its own, and SHARED_GROUP, which
- * lists SVC_USER and nobody (an admin's "usermod -aG mailmirror alice").
- * The harness's lock serialises the tools' edits of /etc/passwd. */
-#define SVC_USER     "mm-pwfile-svc"
-#define SHARED_GROUP "mm-pwfile-shared"
-
-static void make_service_accounts(void)
-{
-	const char *sh =
-	        "set -e; mkdir -p /run/lock; "
-	        "exec 9>/run/lock/mailmirror-useradd.lock; flock 9; "
-	        "getent passwd " SVC_USER " >/dev/null || "
-	        "useradd --system --user-group --no-create-home --home-dir "
-	        "/nonexistent --shell /usr/sbin/nologin --comment "
-	        "'mailmirror test service' " SVC_USER "; "
-	        "getent group " SHARED_GROUP " >/dev/null || "
-	        "groupadd --system " SHARED_GROUP "; "
-	        "[ \"$(getent group " SHARED_GROUP " | cut -d: -f4)\" = "
-	        "" SVC_USER ",nobody ] || "
-	        "gpasswd -M " SVC_USER ",nobody " SHARED_GROUP " >/dev/null";
-	int rc = system(sh);
-	cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
-	          "cannot make user " SVC_USER " and group " SHARED_GROUP
-	          " (status %d)",
-	          rc);
-}
-
 /* As the service's unit runs it (User=mailmirror) on a secret root keeps:
  * "install -o root -g mailmirror -m 0640". A password_file had to be
  * 0600, which the service cannot read: a group no one but the file's
@@ -285,6 +257,52 @@ Test(secret, a_group_the_service_alone_is_in_may_read_it)
 	                      "0644); chmod o-r pw");
 	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
 	become_self();
+}
+
+/* A tester's finding: "mailmirrord --check-config" run as root refused
+ * the root:mailmirror 0640 password_file that the service, run as
+ * mailmirror, reads, since root is not in that group. The check as root
+ * judges it for the one user besides its owner whom the group lets read
+ * it; a group of more users, or a file anyone may read, is still
+ * refused, and so is the file for a daemon that runs as root. */
+Test(secret, a_check_as_root_judges_for_the_service)
+{
+	struct secret s = {0};
+
+	cr_assert_eq(geteuid(), 0, "this test gives files away: run as root");
+	make_service_accounts();
+	struct passwd *pw = getpwnam(SVC_USER);
+	cr_assert_not_null(pw);
+	gid_t svc_group = pw->pw_gid;
+	struct group *gr = getgrnam(SHARED_GROUP);
+	cr_assert_not_null(gr);
+
+	write_file("pw", "hunter2\n", 8, 0640);
+	cr_assert_eq(chown("pw", 0, svc_group), 0);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1,
+	             "a daemon run as root");
+	secret_check_for_service(true);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), 0, "%s", err);
+	/* A login is the daemon's own, run as root here. */
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	cr_assert_null(s.data);
+
+	cr_assert_eq(chown("pw", 0, gr->gr_gid), 0);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file pw is readable by its group "
+	                      "" SHARED_GROUP " (mode 0640), which is open to "
+	                      "others than uid 0 (root), its owner, who runs "
+	                      "mailmirrord; chmod 600 pw");
+	cr_assert_eq(chown("pw", 0, svc_group), 0);
+	cr_assert_eq(chmod("pw", 0644), 0);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file pw is readable by anyone (mode "
+	                      "0644); chmod 600 pw");
+	cr_assert_eq(chmod("pw", 0660), 0);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file pw is writable "
+	                      "by others (chmod 600)");
+	secret_check_for_service(false);
 }
 
 Test(secret, command_first_line)
