@@ -824,21 +824,12 @@ static char *read_text(struct loader *L, const char *from, const char *file,
 		why = "it is a directory";
 	else if (!S_ISREG(st.st_mode))
 		why = "it is not a regular file";
-	else if (judge && trust_others_may_write(&st)) {
-		/* Whoever may write it chooses the commands we run
-		 * (password_command, tunnel, on_new_mail) and where the
-		 * passwords go. */
-		bool all = st.st_mode & S_IWOTH;
-		conf_file_err(L, file, 0,
-		              "%s may write this file (mode %04o), and "
-		              "so run commands as mailmirrord; chmod %s %s",
-		              all ? "anyone" : "its group's users",
-		              (unsigned)(st.st_mode & 07777),
-		              all ? "o-w" : "g-w", file);
-	} else if (judge &&
-	           trust_check(file, &st, distrust, sizeof(distrust)) < 0) {
+	/* Whoever may change it chooses the commands we run
+	 * (password_command, tunnel, on_new_mail) and where the passwords
+	 * go. */
+	else if (judge && trust_check_writers(file, &st, "this file", NULL,
+	                                      distrust, sizeof(distrust)) < 0)
 		conf_file_err(L, file, 0, "%s", distrust);
-	}
 	FILE *f = why ? NULL : fdopen(fd, "r");
 	char *buf;
 

@@ -3,6 +3,7 @@
 #include "mailmirrord/config_internal.h"
 #include "mailmirrord/plan.h"
 #include "mailmirrord/secret.h"
+#include "mailmirrord/trust.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -549,6 +550,18 @@ static int key_ca_file(struct loader *L, struct acct_ctx *x,
 	if (!S_ISREG(st.st_mode)) {
 		conf_key_err(L, x, s, "ca_file %s is not a regular file",
 		             x->a->ca_file);
+		return -1;
+	}
+	/* Whoever may change it may add an authority of theirs, sign a
+	 * certificate for the host, and read the password and the mail
+	 * through a server of theirs: as the configuration, it is root's or
+	 * ours alone. */
+	char why[PATH_MAX + 512];
+	if (trust_check_writers(x->a->ca_file, &st, "it",
+	                        "make mailmirrord trust a certificate "
+	                        "authority of theirs",
+	                        why, sizeof(why)) < 0) {
+		conf_key_err(L, x, s, "ca_file %s: %s", x->a->ca_file, why);
 		return -1;
 	}
 	return check_ca_file(L, x, s, x->a->ca_file);

@@ -47,11 +47,12 @@ problem(struct trust_problems *p, const char *fmt, ...)
 }
 
 /* "X belongs to uid N (name), who could change what mailmirrord runs ...;
- * it must belong to root or to us"; for a folder of the cache (cache), what
- * its owner could do there instead, and the way out. Each problem starts
- * with prefix. */
+ * it must belong to root or to us" (or, given does, "who could " does);
+ * for a folder of the cache (cache), what its owner could do there
+ * instead, and the way out. Each problem starts with prefix. */
 static void foreign_owner(struct trust_problems *p, const char *prefix,
-                          const char *what, uid_t owner, bool cache)
+                          const char *what, uid_t owner, bool cache,
+                          const char *does)
 {
 	char them[300], us[300], could[400];
 
@@ -60,6 +61,8 @@ static void foreign_owner(struct trust_problems *p, const char *prefix,
 	if (cache)
 		snprintf(could, sizeof(could),
 		         "could put a file of theirs in the cache's place");
+	else if (does)
+		snprintf(could, sizeof(could), "could %s", does);
 	else
 		snprintf(could, sizeof(could),
 		         "could change what mailmirrord runs as %s", us);
@@ -149,9 +152,10 @@ bool trust_others_may_read(const struct stat *st)
  * each must be root's or ours, and none may be written by others unless it
  * is sticky. real is cut short in place. A file's folders (!cache): the
  * first problem alone. The cache's (cache): every problem, each starting
- * with prefix and saying what to do, so that one run names them all. */
+ * with prefix and saying what to do, so that one run names them all.
+ * does: as foreign_owner() takes it. */
 static void check_folders(struct trust_problems *p, char *real, bool cache,
-                          const char *prefix)
+                          const char *prefix, const char *does)
 {
 	const size_t had = p->n + p->more;
 	char what[PATH_MAX + 16];
@@ -166,7 +170,7 @@ static void check_folders(struct trust_problems *p, char *real, bool cache,
 				snprintf(what, sizeof(what), "its folder %s",
 				         real);
 				foreign_owner(p, prefix, what, dir.st_uid,
-				              cache);
+				              cache, does);
 			}
 			/* Both for the cache's folder of another user's
 			 * that anyone may write: made root's, it is still
@@ -199,13 +203,14 @@ static void check_folders(struct trust_problems *p, char *real, bool cache,
 	}
 }
 
-int trust_check(const char *path, const struct stat *st, char *why,
-                size_t whylen)
+/* trust_check(), its owners said to be able to do what does says. */
+static int check_file(const char *path, const struct stat *st, const char *does,
+                      char *why, size_t whylen)
 {
 	struct trust_problems p = {0};
 
 	if (!ours(st->st_uid)) {
-		foreign_owner(&p, "", "it", st->st_uid, false);
+		foreign_owner(&p, "", "it", st->st_uid, false, does);
 	} else {
 		/* The folders as they are, links resolved: a link in the
 		 * path is as safe as the folder it is in, which the walk
@@ -217,7 +222,7 @@ int trust_check(const char *path, const struct stat *st, char *why,
 		} else {
 			char *slash = strrchr(real, '/');
 			slash[slash == real ? 1 : 0] = '\0';
-			check_folders(&p, real, false, "");
+			check_folders(&p, real, false, "", does);
 			free(real);
 		}
 	}
@@ -225,6 +230,29 @@ int trust_check(const char *path, const struct stat *st, char *why,
 		return 0;
 	snprintf(why, whylen, "%s", p.msg[0]);
 	return -1;
+}
+
+int trust_check(const char *path, const struct stat *st, char *why,
+                size_t whylen)
+{
+	return check_file(path, st, NULL, why, whylen);
+}
+
+int trust_check_writers(const char *path, const struct stat *st,
+                        const char *what, const char *does, char *why,
+                        size_t whylen)
+{
+	if (trust_others_may_write(st)) {
+		bool all = st->st_mode & S_IWOTH;
+		snprintf(why, whylen,
+		         "%s may write %s (mode %04o), and so %s; chmod %s %s",
+		         all ? "anyone" : "its group's users", what,
+		         (unsigned)(st->st_mode & 07777),
+		         does ? does : "run commands as mailmirrord",
+		         all ? "o-w" : "g-w", path);
+		return -1;
+	}
+	return check_file(path, st, does, why, whylen);
 }
 
 /* The cache's file (or its -wal, -shm) at name belongs to another user:
@@ -336,7 +364,7 @@ int trust_check_cache(struct trust_problems *out, const char *path)
 	free(dir);
 	char prefix[PATH_MAX + 8];
 	snprintf(prefix, sizeof(prefix), "%s: ", path);
-	check_folders(out, real, true, prefix);
+	check_folders(out, real, true, prefix, NULL);
 	free(real);
 	return out->n > 0 ? -1 : 0;
 }

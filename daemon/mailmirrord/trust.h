@@ -30,6 +30,18 @@
 int trust_check(const char *path, const struct stat *st, char *why,
                 size_t whylen);
 
+/* Whether no one but root and the daemon's user may change the file st
+ * describes, opened at path: others may not write it
+ * (trust_others_may_write()), and it is safe as trust_check() says. 0,
+ * or -1 with why: "anyone may write WHAT (mode 0666), and so DOES; chmod
+ * o-w PATH" ("its group's users", g-w), or trust_check()'s, whose owner
+ * "could DOES". does: what whoever changes the file could do; NULL, the
+ * configuration's ("run commands as mailmirrord", "change what
+ * mailmirrord runs as ..."). */
+int trust_check_writers(const char *path, const struct stat *st,
+                        const char *what, const char *does, char *why,
+                        size_t whylen);
+
 /* Whether the users of group gid, by their primary group or listed in it,
  * are a or b and no one else, and there is one: the group gives no one
  * else a way to the file (a user's private group; the daemon's own, as

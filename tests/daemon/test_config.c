@@ -856,6 +856,85 @@ Test(config, ca_file_without_a_certificate_is_refused)
 	tls_pki_free(&pki);
 }
 
+/* Copies the file at from to name, with mode. */
+static void copy_file(const char *from, const char *name, mode_t mode)
+{
+	char text[8192];
+	FILE *f = fopen(from, "r");
+	cr_assert_not_null(f, "%s", from);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	write_file(name, text, mode);
+}
+
+/* A tester's finding: nothing asked who may change the ca_file, though
+ * whoever may can add an authority of theirs and read the password and
+ * the mail through a server of theirs. As the configuration: root's or
+ * the daemon's user's, no one else may write it, nor its folders unless
+ * sticky. */
+Test(config, ca_file_that_others_may_change_is_refused)
+{
+	char text[1024], want[1024], err[256];
+	struct tls_pki *pki = NULL;
+	struct conf *c = NULL;
+
+	cr_assert_eq(geteuid(), 0, "this test gives files away: run as root");
+	cr_assert_eq(tls_pki_new(&pki, err, sizeof(err)), 0, "%s", err);
+	copy_file(pki->ca_file, "ca.pem", 0666);
+	tls_pki_free(&pki);
+	snprintf(text, sizeof(text), "%s",
+	         ACCOUNT("    password = \"x\";\n"
+	                 "    ca_file = \"ca.pem\";\n"));
+	snprintf(want, sizeof(want),
+	         "mailmirror.conf:7: account \"work\": ca_file %s/ca.pem: "
+	         "anyone may write it (mode 0666), and so make mailmirrord "
+	         "trust a certificate authority of theirs; chmod o-w "
+	         "%s/ca.pem",
+	         dir, dir);
+	expect_error(text, want);
+
+	/* nogroup holds others than root */
+	cr_assert_eq(chown("ca.pem", 0, NOBODY_ID), 0);
+	cr_assert_eq(chmod("ca.pem", 0664), 0);
+	snprintf(want, sizeof(want),
+	         "mailmirror.conf:7: account \"work\": ca_file %s/ca.pem: "
+	         "its group's users may write it (mode 0664), and so make "
+	         "mailmirrord trust a certificate authority of theirs; chmod "
+	         "g-w %s/ca.pem",
+	         dir, dir);
+	expect_error(text, want);
+
+	cr_assert_eq(chown("ca.pem", NOBODY_ID, 0), 0);
+	cr_assert_eq(chmod("ca.pem", 0644), 0);
+	snprintf(want, sizeof(want),
+	         "mailmirror.conf:7: account \"work\": ca_file %s/ca.pem: it "
+	         "belongs to uid 65534 (nobody), who could make mailmirrord "
+	         "trust a certificate authority of theirs; it must belong to "
+	         "root",
+	         dir);
+	expect_error(text, want);
+
+	/* Whoever may write its folder may put another file in its place;
+	 * in a sticky one (/tmp), only its owner may. */
+	cr_assert_eq(chown("ca.pem", 0, 0), 0);
+	cr_assert_eq(mkdir("open", 0777), 0);
+	cr_assert_eq(chmod("open", 0777), 0);
+	cr_assert_eq(rename("ca.pem", "open/ca.pem"), 0);
+	snprintf(text, sizeof(text), "%s",
+	         ACCOUNT("    password = \"x\";\n"
+	                 "    ca_file = \"open/ca.pem\";\n"));
+	snprintf(want, sizeof(want),
+	         "mailmirror.conf:7: account \"work\": ca_file "
+	         "%s/open/ca.pem: anyone may write its folder %s/open (mode "
+	         "0777), and so put another file in its place",
+	         dir, dir);
+	expect_error(text, want);
+	cr_assert_eq(chmod("open", 01777), 0);
+	expect_ok(&c, text);
+	conf_free(&c);
+}
+
 Test(config, bad_fingerprint)
 {
 	static const char *const bad[] = {
