@@ -1364,7 +1364,21 @@ IMAP4_API int imap4_uid_expunge(imap4 *h, const char *set);
 IMAP4_API int imap4_id(imap4 *h, const char *const *kv);
 /* COMPRESS DEFLATE (RFC 4978). */
 IMAP4_API int imap4_compress(imap4 *h);
-/* NOTIFY SET <spec> / NOTIFY NONE (spec NULL) (RFC 5465). */
+/* NOTIFY SET <spec> / NOTIFY NONE (spec NULL) (RFC 5465). spec is sent as
+ * written ("(selected (MessageNew (UID) FlagChange)) (personal
+ * (MailboxName))"); an empty one or one holding CR, LF or NUL is
+ * IMAP4_EINVAL and nothing is sent. IMAP4_OK, IMAP4_NO, or IMAP4_EBAD for
+ * a spec the server cannot parse; after a refusal the handle goes on
+ * (Dovecot keeps the events set before). The news comes as untagged
+ * responses, to imap4_idle's or imap4_wait's callback, or, during other
+ * commands, to the unsolicited callback or the command's data: STATUS of
+ * other mailboxes (imap4_status_parse), EXISTS, EXPUNGE and FETCH of the
+ * selected one (imap4_msg_parse), LIST of a created, renamed (OLDNAME)
+ * or deleted (\NonExistent) mailbox (imap4_list_parse). Dovecot 2.3
+ * names mailboxes in this news in UTF-8, not modified UTF-7; the views
+ * give UTF-8 for both. It sends the selected mailbox's news only while
+ * idling (imap4_wait hears the other mailboxes'). NOTIFY NONE stops all
+ * events, the selected mailbox's included: an IDLE then hears nothing. */
 IMAP4_API int imap4_notify(imap4 *h, const char *spec);
 /* Waits for unsolicited responses without a command (after NOTIFY), handing
  * each to cb until timeout_ms passes (< 0: no limit), cb returns > 0, or
