@@ -120,7 +120,8 @@ uint64_t sync_ranges_above(const struct ranges *r, uint32_t uid);
 /* The same with their sizes, in the one round trip of a UID FETCH of
  * RFC822.SIZE: *bytes is what their bodies, as configured, bring at most
  * (each RFC822.SIZE up to the cap). Other FETCH news that comes with it
- * goes to sync_on_unsolicited. */
+ * goes to sync_on_unsolicited. An OK without any FETCH while the mailbox
+ * holds messages is SYNC_EMAILBOX, never "nothing new". */
 int sync_uid_sizes(struct sync_ctx *c, struct ranges *out, uint64_t *bytes,
                    uint32_t min_uid);
 /* The next at most max UIDs of r from position (*ri, *next) as a set

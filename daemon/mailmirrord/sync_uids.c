@@ -222,11 +222,14 @@ struct size_collect {
 	uint64_t cap;     /* of a body (conf_body_cap) */
 	uint64_t bytes;
 	int failed;
+	size_t answers; /* FETCHes with a UID, asked for or not */
 };
 
 static int on_size(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 {
 	struct size_collect *s = payload;
+	if (msg->have & IMAP4_HAVE_UID)
+		s->answers++;
 	if (!(msg->have & IMAP4_HAVE_UID) || msg->uid < s->min_uid) {
 		/* Not one asked for: news of a message (another client's
 		 * flag change, RFC 3501 7.4.2), or the message "n:*" names
@@ -270,6 +273,21 @@ int sync_uid_sizes(struct sync_ctx *c, struct ranges *out, uint64_t *bytes,
 	}
 	if (rc != IMAP4_OK)
 		return sync_fail_imap(c, "UID FETCH RFC822.SIZE", rc);
+	/* RFC 3501 6.4.8: "n:*" names at least the last message, so a
+	 * mailbox that holds any answers with one FETCH or more. An OK
+	 * without one is an answer lost (a proxy, a cut), as for the UID
+	 * SEARCH above: read as "nothing new", the new mail was never
+	 * fetched, and the UIDNEXT stored after it said it was. The pass
+	 * fails; nothing is taken as held, and the next pass asks again. */
+	if (s.answers == 0 && c->sel_exists > 0) {
+		snprintf(c->err, sizeof(c->err),
+		         "UID FETCH RFC822.SIZE: the server answered OK "
+		         "without its result (no FETCH for %s, which names at "
+		         "least the last of %u messages): nothing taken as "
+		         "fetched, asked again at the next pass",
+		         set, c->sel_exists);
+		return SYNC_EMAILBOX;
+	}
 	sync_ranges_normalise(out);
 	return SYNC_OK;
 }

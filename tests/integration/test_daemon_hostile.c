@@ -4881,6 +4881,81 @@ Test(hostile, notify_is_off_while_large_bodies_come, .timeout = 60)
 	done(&h);
 }
 
+/* With NOTIFY on and bodies kept, new mail is listed by a UID FETCH of
+ * RFC822.SIZE, not a UID SEARCH. "n:*" names at least the last message
+ * (RFC 3501 6.4.8): an OK without any FETCH lost its answer. Read as
+ * "nothing new", the mail was not fetched, yet the pass stored UIDNEXT
+ * past it: the message waited for a later pass (the poll, an hour here)
+ * to be found missing. Now the pass fails with a warning, nothing is
+ * stored, and the next run fetches the message. */
+Test(hostile, a_size_listing_without_its_answer_is_no_empty_one, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE NOTIFY] logged in\n");
+	add(&sc, LIST_CMD "S: * LIST () \"/\" ho_szl\n"
+	                  "S: * LIST () \"/\" ho_szl/b\n"
+	                  "S: $TAG OK listed\n");
+	add(&sc, OVF_EXAMINE("ho_szl") OVF_EXAMINE("ho_szl/b"));
+	add(&sc, OVF_EXAMINE("ho_szl"));
+	add_notify_set(&sc, "ho_szl/b");
+	add(&sc, TREE_STATUS("ho_szl/b"));
+	add(&sc, "C~ $TAG IDLE$\nS: + idling\nS: * 1 EXISTS\nC: DONE\n"
+	         "S: $TAG OK idle done\n");
+	add(&sc, "C~ $TAG EXAMINE ho_szl$\n"
+	         "S: * 1 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 2] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID FETCH 1:\\* \\(UID RFC822.SIZE\\)$\n"
+	         "S: $TAG OK fetched\n" IDLE_UNTIL_STOP);
+	start(&h, "ho_szl", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_szl*", false,
+	           "poll_interval = 3600; bodies = \"full\";");
+	pid_t pid = start_daemon(&h.f);
+	/* The IDLE after the failed pass. */
+	wait_sent(&h, " IDLE\r\n", 2);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(st, 0);
+	check_log(&h, "without its result", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 0);
+	/* Not marked as held: the next look lists from UID 1 again. */
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes "
+	                               "WHERE name = 'ho_szl' AND uidnext > 1"),
+	             0, "UIDNEXT was raised past the message never fetched");
+
+	struct script s2 = {0};
+	/* The mailboxes the cache knows first, the watched one last
+	 * (sync_known, sync_turn), then LIST. */
+	add(&s2, HELLO OVF_EXAMINE("ho_szl/b"));
+	add(&s2, "C~ $TAG EXAMINE ho_szl$\n"
+	         "S: * 1 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 2] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	         "S: * SEARCH 1\n"
+	         "S: $TAG OK searched\n");
+	add_fetch_cmd(&s2, "1");
+	add_msg(&s2, 1, 1);
+	add(&s2, "S: $TAG OK fetched\n" LIST_CMD "S: * LIST () \"/\" ho_szl\n"
+	         "S: * LIST () \"/\" ho_szl/b\n"
+	         "S: $TAG OK listed\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 1);
+	done(&h);
+}
+
 /* A mailbox created while NOTIFY was off for large bodies is told by no
  * one (STATUS of the watched mailboxes cannot show it): once NOTIFY is
  * set again, the list is read again, within RELIST_GAP_MS of the last. */
