@@ -57,6 +57,7 @@ void imap4_reader_init(struct imap4_reader *r, const struct imap4_limits *lim)
 		imap4_limits_init(&r->lim);
 	imap4_buf_init(&r->in, r->lim.max_response);
 	imap4_buf_init(&r->streamed, 0);
+	imap4_buf_init(&r->held, 0);
 	imap4_arena_init(&r->arena, imap4_resp_parse_cap(&r->lim));
 	r->state = ST_LINE;
 }
@@ -65,6 +66,7 @@ void imap4_reader_clear(struct imap4_reader *r)
 {
 	imap4_buf_clear(&r->in);
 	imap4_buf_clear(&r->streamed);
+	imap4_buf_clear(&r->held);
 	imap4_arena_clear(&r->arena);
 	r->state = ST_LINE;
 	r->error = 0;
@@ -111,6 +113,7 @@ static void drop_response(struct imap4_reader *r)
 	else
 		imap4_buf_reset(&r->in);
 	imap4_buf_reset(&r->streamed);
+	imap4_buf_reset(&r->held);
 	if (r->arena.used > READER_KEEP) {
 		size_t cap = r->arena.cap;
 		imap4_arena_clear(&r->arena);
@@ -270,6 +273,10 @@ static bool section_literal(struct imap4_reader *r, size_t lit)
 	return value;
 }
 
+static const struct imap4_held_literal *
+last_literal(const struct imap4_reader *r);
+static int note_literal_end(struct imap4_reader *r);
+
 /* The line just completed in r->in ends with CRLF; when it ends with a
  * literal header, switch to reading (or streaming) the literal, else the
  * response is complete. A continuation request ("+ ...") is always one
@@ -279,8 +286,21 @@ static int end_of_line(struct imap4_reader *r)
 	const char *line = r->in.data + r->line_start;
 	size_t len = r->in.len - r->line_start;
 
-	if (len < 2 || line[len - 2] != '\r')
+	if (len < 2 || line[len - 2] != '\r') {
+		/* {10} and then 11 bytes of a message ending in CRLF: the
+		 * literal ends on its CR, and its LF is read as a line of
+		 * its own. Said as a bare LF, that sent the reader of a log
+		 * after line ends, not the literal's size. */
+		const struct imap4_held_literal *l = last_literal(r);
+		if (l && l->end == r->line_start && l->size &&
+		    r->in.data[l->end - 1] == '\r')
+			return refuse(r, IMAP4_EPROTO,
+			              "a literal longer than its announced "
+			              "{%llu}: its data went on past it (its "
+			              "CRLF cut after the CR)",
+			              (unsigned long long)l->size);
 		return refuse(r, IMAP4_EPROTO, "a line ended by LF alone");
+	}
 	len -= 2;
 	if (r->in.data[0] == '+' || len < 3 || line[len - 1] != '}') {
 		r->state = ST_COMPLETE;
@@ -335,6 +355,7 @@ static int end_of_line(struct imap4_reader *r)
 	if (n == 0) {
 		r->line_start = r->in.len;
 		r->state = ST_LINE;
+		return note_literal_end(r);
 	}
 	return 0;
 }
@@ -360,6 +381,23 @@ static int take_line(struct imap4_reader *r, const char **pp, const char *end)
 	return lf ? end_of_line(r) : 0;
 }
 
+/* The last literal held in r->in, or NULL. */
+static const struct imap4_held_literal *
+last_literal(const struct imap4_reader *r)
+{
+	size_t n = r->held.len / sizeof(struct imap4_held_literal);
+	return n ? (const struct imap4_held_literal *)r->held.data + n - 1
+	         : NULL;
+}
+
+/* The literal just read ended here: kept so that an error at that point
+ * can name it (a literal whose data is longer than announced). */
+static int note_literal_end(struct imap4_reader *r)
+{
+	struct imap4_held_literal l = {.end = r->in.len, .size = r->lit_total};
+	return imap4_buf_append(&r->held, &l, sizeof(l));
+}
+
 static int take_literal(struct imap4_reader *r, const char **pp,
                         const char *end)
 {
@@ -373,6 +411,7 @@ static int take_literal(struct imap4_reader *r, const char **pp,
 	if (!r->lit_left) {
 		r->line_start = r->in.len;
 		r->state = ST_LINE;
+		return note_literal_end(r);
 	}
 	return 0;
 }
@@ -494,15 +533,27 @@ static void refuse_parse(struct imap4_reader *r, int rc, size_t at)
 		       wat, wlen, start);
 		return;
 	}
+	/* A literal whose data is longer than its {n} leaves its extra
+	 * bytes where the grammar wants what follows it: right at its
+	 * end. */
+	char where[96] = "";
+	const struct imap4_held_literal *l =
+	        (const struct imap4_held_literal *)r->held.data;
+	for (size_t i = 0; i < r->held.len / sizeof(*l); i++)
+		if (l[i].end == at && at < r->in.len)
+			snprintf(where, sizeof(where),
+			         ", where a literal of %llu bytes ended: its "
+			         "data longer than announced?",
+			         (unsigned long long)l[i].size);
 	char before[4 * EXCERPT + 1], after[4 * EXCERPT + 1];
 	size_t from = at > EXCERPT ? at - EXCERPT : 0;
 	size_t to = r->in.len - at > EXCERPT ? at + EXCERPT : r->in.len;
 	imap4_quote_bytes(before, sizeof(before), r->in.data + from, at - from);
 	imap4_quote_bytes(after, sizeof(after), r->in.data + at, to - at);
 	refuse(r, rc,
-	       "a malformed response (at byte %llu of %llu, near \"%s\" ^ "
-	       "\"%s\"): \"%s\"",
-	       wat, wlen, before, after, start);
+	       "a malformed response (at byte %llu of %llu%s, near \"%s\" "
+	       "^ \"%s\"): \"%s\"",
+	       wat, wlen, where, before, after, start);
 }
 
 int imap4_reader_next(struct imap4_reader *r, const imap4_resp **out)

@@ -43,12 +43,21 @@ struct imap4_fetch_scan {
 	bool section;    /* the last name at depth 1 names a section */
 };
 
+/* A literal held in a reader's buffer: the offset in `in` where its data
+ * ended, and its announced size. */
+struct imap4_held_literal {
+	size_t end;
+	uint64_t size;
+};
+
 struct imap4_reader {
 	struct imap4_limits lim;
 	struct imap4_buf in;       /* bytes of the response being framed;
 	                              streamed literals left out */
 	struct imap4_buf streamed; /* size_t offsets in `in` where a
 	                              streamed literal's data was */
+	struct imap4_buf held;     /* struct imap4_held_literal: where
+	                              each literal held in `in` ended */
 	struct imap4_arena arena;  /* the parsed response of next() */
 	imap4_literal_sink sink;
 	void *sink_payload;
@@ -75,6 +84,10 @@ struct imap4_reader {
 	 * and how the response began:
 	 *   a malformed response (at byte 61 of 64, near "BODY[] {5}\r\nhello"
 	 *   ^ "X)\r\n"): "* 1 FETCH (UID 1 BODY[] {5}"
+	 * Where it broke right at the end of a literal, the message says so
+	 * ("where a literal of 5 bytes ended: its data longer than
+	 * announced?"): a literal whose data runs past its {n} leaves its
+	 * extra bytes where the grammar wants what follows the literal.
 	 * Sized for the longest such message (its bytes 4 characters each);
 	 * it fits the handle's message with the command's name before it. */
 	char why[384];

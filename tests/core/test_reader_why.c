@@ -200,9 +200,10 @@ Test(reader_why, a_bad_byte_after_a_literal_is_located)
 	char *s = dovecot_fetch(&len, 17000, "\x01)\r\n", &body_at);
 	size_t bad = body_at + 17000;
 	static const size_t pieces[] = {1, 2, 3, 7, 64, 4096, 65536};
-	char want[256];
+	char want[320];
 	snprintf(want, sizeof(want),
-	         "a malformed response (at byte %zu of %zu, near "
+	         "a malformed response (at byte %zu of %zu, where a literal "
+	         "of 17000 bytes ended: its data longer than announced?, near "
 	         "\"cdefghijklmnopqrst\\r\\n\" ^ \"\\x01)\\r\\n\"): "
 	         "\"* 7812 FETCH (UID 7812 FLAGS (\\\\Seen \\\\Recent) "
 	         "INTERNALDATE \\\"1\"",
@@ -317,5 +318,65 @@ Test(reader_why, a_limit_says_where)
 	cr_assert_eq(feed_all(&r, "* 1 FETCH (X ((a)))\r\n"), IMAP4_ELIMIT);
 	cr_assert(strstr(r.why, "; at byte 14 of 21): \"* 1 FETCH"), "%s",
 	          r.why);
+	imap4_reader_clear(&r);
+}
+
+/* A literal whose data is one byte longer than its {n}: a message ending
+ * in CRLF then ends on its CR, and its LF comes as a line of its own. It
+ * was said to be "a line ended by LF alone", which sent the reader after
+ * line ends; the size announced is what was wrong. */
+Test(reader_why, a_literal_longer_than_announced_before_its_crlf)
+{
+	static const char s[] = "* 1 FETCH (UID 1 BODY[] {10}\r\n"
+	                        "Subject: \r\n)\r\n";
+	for (size_t piece = 1; piece <= sizeof(s) - 1; piece *= 3) {
+		struct imap4_reader r;
+		imap4_reader_init(&r, NULL);
+		cr_assert_eq(feed_split(&r, s, sizeof(s) - 1, piece),
+		             IMAP4_EPROTO, "pieces of %zu", piece);
+		cr_assert_str_eq(r.why,
+		                 "a literal longer than its announced {10}: "
+		                 "its data went on past it (its CRLF cut "
+		                 "after the CR)",
+		                 "pieces of %zu", piece);
+		imap4_reader_clear(&r);
+	}
+}
+
+/* A bare LF elsewhere is still said as such. */
+Test(reader_why, a_bare_lf_after_a_literal_ending_otherwise)
+{
+	static const char s[] = "* 1 FETCH (UID 1 BODY[] {3}\r\nabc)\n";
+	struct imap4_reader r;
+	imap4_reader_init(&r, NULL);
+	cr_assert_eq(feed_split(&r, s, sizeof(s) - 1, sizeof(s) - 1),
+	             IMAP4_EPROTO);
+	cr_assert_str_eq(r.why, "a line ended by LF alone");
+	imap4_reader_clear(&r);
+}
+
+/* The extra byte of a literal longer than announced, where the grammar
+ * wants what follows the literal: the message names the literal, and a
+ * bad byte elsewhere in a response with literals is not blamed on one. */
+Test(reader_why, a_byte_past_a_literal_names_it)
+{
+	static const char s[] = "* 1 FETCH (UID 1 ENVELOPE (NIL {2}\r\nab "
+	                        "NIL NIL NIL NIL NIL NIL NIL NIL) "
+	                        "BODY[] {5}\r\nhello!)\r\n";
+	struct imap4_reader r;
+	imap4_reader_init(&r, NULL);
+	cr_assert_eq(feed_split(&r, s, sizeof(s) - 1, sizeof(s) - 1),
+	             IMAP4_EPROTO);
+	cr_assert(strstr(r.why, "where a literal of 5 bytes ended: its data "
+	                        "longer than announced?, near "),
+	          "%s", r.why);
+	imap4_reader_clear(&r);
+
+	static const char t[] = "* 1 FETCH (UID 1 BODY[] {5}\r\nhello "
+	                        "X\x01)\r\n";
+	imap4_reader_init(&r, NULL);
+	cr_assert_eq(feed_split(&r, t, sizeof(t) - 1, sizeof(t) - 1),
+	             IMAP4_EPROTO);
+	cr_assert_null(strstr(r.why, "literal"), "%s", r.why);
 	imap4_reader_clear(&r);
 }
