@@ -51,6 +51,35 @@ static bool is_body_item(const char *item)
 	return false;
 }
 
+/* Whether item is the section of the whole message (BODY[], RFC822), not
+ * of its header. */
+static bool is_message_item(const char *item)
+{
+	return strcasecmp(item, "BODY[]") == 0 ||
+	       strcasecmp(item, "RFC822") == 0;
+}
+
+int64_t sync_cut_whole_len(const struct body_cut *bc, const imap4_msg *msg,
+                           uint64_t cap)
+{
+	if (bc && msg->sections == &bc->section)
+		return bc->whole_len;
+	if (!(msg->have & IMAP4_HAVE_SECTIONS))
+		return -1;
+	for (const imap4_section *s = msg->sections; s; s = s->next) {
+		if (s->nil || s->streamed || !s->data ||
+		    !is_message_item(s->item))
+			continue;
+		/* <0.cap> asked for: fewer bytes are all there is, and so
+		 * are more (a server that ignored the partial fetch); cap
+		 * bytes exactly may be the start of a larger message. */
+		if (s->has_origin && (s->origin != 0 || s->len == cap))
+			return -1;
+		return (int64_t)s->len;
+	}
+	return -1;
+}
+
 int sync_cut_sink(void *payload, const struct imap4_literal_info *info,
                   const void *data, size_t len)
 {
@@ -98,6 +127,7 @@ const imap4_msg *sync_cut_msg(struct body_cut *bc, const imap4_msg *msg,
 	if (!bc)
 		return msg;
 	bc->cut = false;
+	bc->whole_len = -1;
 	if (bc->failed || bc->seq == 0 || msg->seq != bc->seq ||
 	    !(msg->have & IMAP4_HAVE_SECTIONS))
 		return msg;
@@ -114,6 +144,10 @@ const imap4_msg *sync_cut_msg(struct body_cut *bc, const imap4_msg *msg,
 	bc->section.len = bc->kept.len;
 	bc->section.next = msg->sections;
 	bc->cut = bc->kept.len < bc->total;
+	/* Sent from its first byte, past what was asked for: a server
+	 * that ignored the partial fetch sends the message whole. */
+	if (is_message_item(s->item) && (!s->has_origin || s->origin == 0))
+		bc->whole_len = (int64_t)bc->total;
 	/* What was kept is what the partial fetch <0.cap> would have
 	 * brought: truncated when the message is larger (conv_body). */
 	if (as_partial && bc->cut) {

@@ -194,6 +194,39 @@ static void tell_undated(const struct fetch_ctx *f)
 	            f->nundated == 1 ? "" : " and more");
 }
 
+/* RFC 3501 6.4.5: RFC822.SIZE is the number of octets of the message,
+ * which a body section that holds all of it counts too: a size garbled on
+ * the way (a digit changed) or a server's estimate (hosted Exchange's was
+ * three times the message) is replaced by the length of what came, and
+ * stays the cache's only word on the message's size. A body larger than
+ * the size its answer claims is the message as sent, and its length is
+ * the size; one cut at max_body_size counts what the literal announced. */
+static const imap4_msg *size_of_body(struct fetch_ctx *f, const imap4_msg *msg,
+                                     imap4_msg *sized)
+{
+	int64_t whole = sync_cut_whole_len(f->cut, msg, f->cut->cap);
+	if (whole < 0 ||
+	    ((msg->have & IMAP4_HAVE_SIZE) && msg->size == (uint64_t)whole))
+		return msg;
+	if (f->nresized++ == 0)
+		f->resized_uid = msg->uid;
+	*sized = *msg;
+	sized->size = (uint64_t)whole;
+	sized->have |= IMAP4_HAVE_SIZE;
+	return sized;
+}
+
+/* Said once a batch, at info level: a server that estimates its sizes
+ * would otherwise fill the log at every pass with new mail. */
+static void tell_resized(const struct fetch_ctx *f)
+{
+	log_info(f->c->conf->name, f->b ? f->b->name : NULL,
+	         "%zu message%s (UID %u%s) came with an RFC822.SIZE other "
+	         "than the length of the message sent: that length cached",
+	         f->nresized, f->nresized == 1 ? "" : "s", f->resized_uid,
+	         f->nresized == 1 ? "" : " and more");
+}
+
 static void forget_bare(struct fetch_ctx *f)
 {
 	for (size_t i = 0; i < f->nbare; i++)
@@ -240,7 +273,9 @@ int sync_fetch_done(struct fetch_ctx *f, bool complete, bool keep_bare)
 		tell_headerless(f);
 	if (complete && f->nundated && !f->p->failed)
 		tell_undated(f);
-	f->nundated = f->nnil = 0;
+	if (complete && f->nresized && !f->p->failed)
+		tell_resized(f);
+	f->nundated = f->nnil = f->nresized = 0;
 	forget_bare(f);
 	return rc;
 }
@@ -320,8 +355,10 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 			              "UIDs out of the order of sequence "
 			              "numbers (UID %u at message %u)",
 			              msg->uid, msg->seq);
-		imap4_msg merged;
+		imap4_msg merged, sized;
 		msg = row_came(f, msg, &merged);
+		if (f->cut)
+			msg = size_of_body(f, msg, &sized);
 		f->nrows++;
 		if (msg->uid > f->top_uid)
 			f->top_uid = msg->uid;

@@ -144,6 +144,9 @@ struct body_cut {
 	uint32_t seq;          /* its FETCH's message number; 0: none */
 	uint64_t total;        /* its size */
 	bool cut;              /* sync_cut_msg handed on less than came */
+	int64_t whole_len;     /* of what it handed on, the length of the
+	                          whole message when the literal was it;
+	                          -1: not known */
 	int failed;            /* a literal refused: IMAP4_ELIMIT or
 	                          IMAP4_ENOMEM, why says of what */
 	char why[96];
@@ -165,6 +168,13 @@ int sync_cut_sink(void *payload, const struct imap4_literal_info *info,
  * Valid until the next call with bc. */
 const imap4_msg *sync_cut_msg(struct body_cut *bc, const imap4_msg *msg,
                               imap4_msg *out, bool as_partial);
+/* The length of the message when msg (as sync_cut_msg handed it on; bc
+ * may be NULL) carries all of it in its body section, asked for as
+ * <0.cap>: a literal sent from the start and shorter or longer than cap,
+ * or sent whole to the sink. -1 when it may be only the start (cap bytes
+ * of a partial answer), or msg carries no body. */
+int64_t sync_cut_whole_len(const struct body_cut *bc, const imap4_msg *msg,
+                           uint64_t cap);
 
 struct fetch_ctx {
 	struct sync_ctx *c;
@@ -199,6 +209,10 @@ struct fetch_ctx {
 	size_t rows_from; /* of f->p's rows, the first not yet counted for
 	                     nundated */
 	struct body_cut *cut; /* a FETCH of bodies: its sink, or NULL */
+	/* Rows whose RFC822.SIZE was not the length of the whole message
+	 * their body section brought, and the first of them */
+	size_t nresized;
+	uint32_t resized_uid;
 };
 
 struct bare_part {
