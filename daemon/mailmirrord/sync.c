@@ -649,6 +649,16 @@ static void tell_partial_fetch(struct sync_ctx *c, const struct sync_box *b,
 		        asked, clean, got, asked > got ? asked - got : 0);
 }
 
+/* The lowest UID of r (not normalised), 0 for none. */
+static uint32_t left_lo(const struct ranges *r)
+{
+	uint32_t lo = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (lo == 0 || r->v[i].lo < lo)
+			lo = r->v[i].lo;
+	return lo;
+}
+
 /* Whether a FETCH of new mail brings bodies (meta_items). */
 static bool bodies_come(const struct sync_ctx *c)
 {
@@ -657,10 +667,14 @@ static bool bodies_come(const struct sync_ctx *c)
 
 /* Fetches the messages of the UIDs in r (ascending), in batches, each
  * committed with the high-water marks st; bytes is what their bodies
- * bring (UINT64_MAX: not known), for sync_notify_hold. */
+ * bring (UINT64_MAX: not known), for sync_notify_hold. With left, the
+ * messages whose answer lacks an item asked for are not stored, their
+ * UIDs put there (sync_fetch_leave_out), and UIDNEXT stays at or below
+ * the lowest of them; without it, they are stored as they came. */
 static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
                       struct pending *p, struct store_mailbox_state *st,
-                      const struct ranges *rr, uint64_t bytes)
+                      const struct ranges *rr, uint64_t bytes,
+                      struct ranges *left)
 {
 	const struct ranges r = *rr;
 	int rc = SYNC_OK;
@@ -703,7 +717,8 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                      .lo = from,
 		                      .hi = last,
 		                      .asked = &r,
-		                      .batch_lo = first};
+		                      .batch_lo = first,
+		                      .left = left};
 		sync_beat(c);
 		p->new_from = new_from;
 		p->epoch_known = st->last_sync != STORE_NO_TIME;
@@ -768,7 +783,16 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 			tell_partial_fetch(c, b, count, f.nrows);
 			irc = IMAP4_OK;
 		}
+		/* The messages whose header never came count only when the
+		 * command is whole: else they are not kept in any case. */
+		if (!p->failed &&
+		    sync_fetch_leave_out(&f, irc == IMAP4_OK && !partial) < 0)
+			p->failed = IMAP4_ENOMEM;
 		uint32_t came_top = sync_fetch_top(&f, !partial && !cut);
+		/* Not past a message left out: a crash before it is asked
+		 * for again must not leave it below the cached UIDNEXT. */
+		if (left && left->total && came_top >= left_lo(left))
+			came_top = left_lo(left) - 1;
 		if (sync_fetch_done(&f, irc == IMAP4_OK, !partial && !cut) <
 		            0 &&
 		    !p->failed)
@@ -845,10 +869,23 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 	int rc = c->notify_on && !c->notify_held && bodies_come(c) && exists
 	                 ? sync_uid_sizes(c, &r, &bytes, from)
 	                 : sync_uid_search(c, &r, from);
+	struct ranges left = {.limit = r.limit};
 	if (rc == SYNC_OK) {
 		*above = sync_ranges_above(&r, upto);
-		rc = fetch_uids(c, b, p, st, &r, bytes);
+		rc = fetch_uids(c, b, p, st, &r, bytes, &left);
 	}
+	/* Once more, and then kept as they come (sync_fetch_leave_out). */
+	if (rc == SYNC_OK && left.total) {
+		sync_ranges_normalise(&left);
+		log_warning(c->conf->name, b->name,
+		            "%" PRIu64 " message%s (UID %u%s) came without an "
+		            "item asked for (INTERNALDATE, RFC822.SIZE, FLAGS "
+		            "or the header): asked for once more",
+		            left.total, left.total == 1 ? "" : "s",
+		            left.v[0].lo, left.total == 1 ? "" : " and more");
+		rc = fetch_uids(c, b, p, st, &left, UINT64_MAX, NULL);
+	}
+	free(left.v);
 	free(r.v);
 	return rc;
 }
@@ -993,7 +1030,7 @@ static int fetch_missing(struct sync_ctx *c, const struct sync_box *b,
 	        missing->total, missing->total == 1 ? "" : "s",
 	        missing->total == 1 ? "is" : "are",
 	        missing->total == 1 ? "it" : "them");
-	return fetch_uids(c, b, p, st, missing, UINT64_MAX);
+	return fetch_uids(c, b, p, st, missing, UINT64_MAX, NULL);
 }
 
 static bool told(const struct sync_ctx *c, int64_t mailbox)

@@ -251,6 +251,73 @@ void sync_fetch_forget_headerless(struct fetch_ctx *f)
 		          n == 1 ? "" : "s", n == 1 ? "it was" : "they were");
 }
 
+/* Whether the row r of p holds every item a FETCH of new mail asks for:
+ * its header is there (else it would be no row), and its flags came with
+ * it or in a part of their own. */
+static bool row_whole(const struct pending *p, const struct store_msg *r)
+{
+	if (r->internaldate == STORE_NO_TIME || r->size < 0)
+		return false;
+	if (r->flags)
+		return true;
+	for (size_t i = p->nflags; i-- > 0;)
+		if (p->flags[i].uid == r->uid)
+			return true;
+	return false;
+}
+
+static int leave(struct fetch_ctx *f, uint32_t uid)
+{
+	return sync_ranges_add(f->left, uid, uid);
+}
+
+/* A message whose answer lacks an item asked for is not stored as if it
+ * were whole: nothing would ever ask for it again (a later pass looks
+ * above UIDNEXT, and at flags). Left out, it is asked for once more in
+ * the same pass, and then kept as it comes, so that a server that never
+ * sends the item costs one FETCH, not a loop, and loses no message. */
+int sync_fetch_leave_out(struct fetch_ctx *f, bool complete)
+{
+	if (!f->left)
+		return 0;
+	struct pending *p = f->p;
+	size_t kept = 0, from = f->rows_from;
+	for (size_t i = 0; i < p->nrows; i++) {
+		struct conv_msg *m = &p->rows[i];
+		if (row_whole(p, &m->row)) {
+			p->rows[kept++] = *m;
+			continue;
+		}
+		if (leave(f, m->row.uid) < 0)
+			return -1;
+		/* Counted already (sync_fetch_forget_headerless), and now
+		 * not kept. */
+		if (i < f->rows_from) {
+			from--;
+			if ((m->row.internaldate == STORE_NO_TIME ||
+			     m->row.size < 0) &&
+			    f->nundated)
+				f->nundated--;
+		}
+		p->bytes -= m->bytes + m->body.bytes + 256;
+		conv_clear(m);
+	}
+	p->nrows = kept;
+	f->rows_from = from;
+	uint32_t top = f->written_top;
+	for (size_t i = 0; i < p->nrows; i++)
+		if (p->rows[i].row.uid > top)
+			top = p->rows[i].row.uid;
+	f->top_uid = top;
+	if (complete) {
+		for (size_t i = 0; i < f->nbare; i++)
+			if (leave(f, f->bare[i].uid) < 0)
+				return -1;
+		forget_bare(f);
+	}
+	return 0;
+}
+
 uint32_t sync_fetch_top(const struct fetch_ctx *f, bool keep_bare)
 {
 	uint32_t top = f->top_uid;
@@ -387,6 +454,12 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 	/* Rows of a batch beyond the memory bound are written now, without
 	 * the high-water mark: a kill then refetches them, never skips. */
 	if (f->p->bytes > ROWS_MAX_BYTES) {
+		if (sync_fetch_leave_out(f, false) < 0) {
+			f->p->failed = IMAP4_ENOMEM;
+			return -1;
+		}
+		if (f->top_uid > f->written_top)
+			f->written_top = f->top_uid;
 		count_undated(f, false);
 		if (sync_pending_write(f->c, f->b, f->p, NULL) < 0) {
 			f->p->failed = IMAP4_ECALLBACK;

@@ -209,6 +209,12 @@ struct fetch_ctx {
 	size_t rows_from; /* of f->p's rows, the first not yet counted for
 	                     nundated */
 	struct body_cut *cut; /* a FETCH of bodies: its sink, or NULL */
+	/* New mail asked for the first time: the UIDs of the rows that
+	 * lack an item asked for (INTERNALDATE, RFC822.SIZE, FLAGS, the
+	 * header), left out of the batch to be asked for once more
+	 * (sync_fetch_leave_out); NULL: rows are kept as they came. */
+	struct ranges *left;
+	uint32_t written_top; /* the highest UID of the rows written early */
 	/* Rows whose RFC822.SIZE was not the length of the whole message
 	 * their body section brought, and the first of them */
 	size_t nresized;
@@ -233,6 +239,11 @@ int sync_on_select_data(void *payload, const imap4_resp *resp);
  * the messages that came without a header become rows of f->p without an
  * envelope (logged); frees what f holds. 0, or -1 out of memory. */
 int sync_fetch_done(struct fetch_ctx *f, bool complete, bool keep_bare);
+/* With f->left: takes the rows of f->p that lack an item asked for out of
+ * it, and, when the command is complete, the messages whose header never
+ * came (their parts are forgotten); their UIDs go to f->left. Before
+ * sync_fetch_top. 0, or -1 out of memory. */
+int sync_fetch_leave_out(struct fetch_ctx *f, bool complete);
 /* The highest UID of the batch that came as a row, or without its header
  * when such messages are kept (keep_bare); 0 for none. Before
  * sync_fetch_done. */

@@ -1135,19 +1135,27 @@ Test(hostile, a_message_answered_without_its_header_is_kept, .timeout = 60)
 	struct hostile h;
 	/* In two parts, the second without UID (Exchange's way): what
 	 * each told is kept. */
-	char *body =
-	        three_with(2,
-	                   "S: * 2 FETCH (UID 2 INTERNALDATE \"01-Jul-2025 "
-	                   "10:00:00 +0000\" RFC822.SIZE 120)\n"
-	                   "S: * 2 FETCH (FLAGS (\\\\Seen))",
-	                   NULL);
-	fetch_scenario(&h, "ho_bare", body, LOGOUT);
+	static const char parts[] =
+	        "S: * 2 FETCH (UID 2 INTERNALDATE \"01-Jul-2025 "
+	        "10:00:00 +0000\" RFC822.SIZE 120)\n"
+	        "S: * 2 FETCH (FLAGS (\\\\Seen))";
+	char *body = three_with(2, parts, NULL);
+	/* Asked for once more, it comes the same way: kept as it came. */
+	struct script again = {0};
+	add_fetch_cmd(&again, "2");
+	add(&again, "%s\nS: $TAG OK fetched\n" LOGOUT, parts);
+	fetch_scenario(&h, "ho_bare", body, again.s);
 	free(body);
+	free(again.s);
 	struct outcome o = run(&h);
 	finish(&h);
 	check_ok(&h, o);
 	check_cache(&h);
-	check_log(&h, "1 message (UID 2) came without the header", NULL);
+	check_log(&h,
+	          "1 message (UID 2) came without an item asked for "
+	          "(INTERNALDATE, RFC822.SIZE, FLAGS or the header): asked "
+	          "for once more",
+	          "1 message (UID 2) came without the header", NULL);
 	cr_assert_eq(messages(&h), 3);
 	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
 	                               "uid = 2 AND subject IS NULL AND "
@@ -2499,20 +2507,26 @@ Test(hostile, a_garbled_date_or_size_costs_only_itself, .timeout = 60)
 	add_box(&sc, "ho_gd", 3);
 	add_fetch_cmd(&sc, "1:3");
 	add_msg(&sc, 1, 1);
-	add(&sc,
-	    "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen) INTERNALDATE \"garbage\" "
-	    "RFC822.SIZE 130 ENVELOPE (NIL \"two\" NIL NIL NIL NIL NIL "
-	    "NIL NIL NIL))\n"
-	    "S: * 3 FETCH (UID 3 FLAGS () INTERNALDATE "
-	    "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE -5 ENVELOPE (NIL "
-	    "\"three\" NIL NIL NIL NIL NIL NIL NIL NIL))\n"
-	    "S: $TAG OK fetched\n" LOGOUT);
+	static const char garbled[] =
+	        "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen) INTERNALDATE \"garbage\" "
+	        "RFC822.SIZE 130 ENVELOPE (NIL \"two\" NIL NIL NIL NIL NIL "
+	        "NIL NIL NIL))\n"
+	        "S: * 3 FETCH (UID 3 FLAGS () INTERNALDATE "
+	        "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE -5 ENVELOPE (NIL "
+	        "\"three\" NIL NIL NIL NIL NIL NIL NIL NIL))\n";
+	add(&sc, "%sS: $TAG OK fetched\n", garbled);
+	/* Asked for once more (a garbling on the way may not come
+	 * again), the same answer is kept as it came: one more FETCH, no
+	 * loop. */
+	add_fetch_cmd(&sc, "2:3");
+	add(&sc, "%sS: $TAG OK fetched\n" LOGOUT, garbled);
 	start(&h, "ho_gd", sc.s);
 	free(sc.s);
 	check_ok(&h, run(&h));
 	finish(&h);
 	check_cache(&h);
 	check_log(&h,
+	          "2 messages (UID 2 and more) came without an item asked for",
 	          "2 messages (UID 2 and more) came without a readable "
 	          "INTERNALDATE or RFC822.SIZE: cached without it",
 	          NULL);
@@ -2526,6 +2540,53 @@ Test(hostile, a_garbled_date_or_size_costs_only_itself, .timeout = 60)
 	                               "internaldate = 1751364000 AND "
 	                               "subject = 'three'"),
 	             1);
+	done(&h);
+}
+
+/* A FETCH answer that lacks an item asked for (a proxy that dropped
+ * INTERNALDATE, RFC822.SIZE or FLAGS, a header that never came) was
+ * stored with that column NULL, and never asked for again: a later pass
+ * looks above UIDNEXT, and at flags. Left out, the message is asked for
+ * once more in the same pass, and stored whole when that answer is; the
+ * cached UIDNEXT never passed it meanwhile. */
+Test(hostile, a_message_answered_without_an_item_is_asked_again, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_lack", 4);
+	add_fetch_cmd(&sc, "1:4");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen) RFC822.SIZE 120 "
+	         "ENVELOPE (NIL \"hostile test 2\" NIL NIL NIL NIL NIL NIL "
+	         "NIL NIL))\n"
+	         "S: * 3 FETCH (UID 3 INTERNALDATE \"01-Jul-2025 10:00:00 "
+	         "+0000\" RFC822.SIZE 120 ENVELOPE (NIL \"hostile test 3\" "
+	         "NIL NIL NIL NIL NIL NIL NIL NIL))\n"
+	         "S: * 4 FETCH (UID 4 FLAGS (\\\\Seen) INTERNALDATE "
+	         "\"01-Jul-2025 10:00:00 +0000\")\n"
+	         "S: $TAG OK fetched\n");
+	add_fetch_cmd(&sc, "2:4");
+	for (unsigned u = 2; u <= 4; u++)
+		add_msg(&sc, u, u);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_lack", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h,
+	          "3 messages (UID 2 and more) came without an item asked for "
+	          "(INTERNALDATE, RFC822.SIZE, FLAGS or the header): asked "
+	          "for once more",
+	          NULL);
+	check_log_lacks(&h, "cached without", NULL);
+	cr_assert_eq(messages(&h), 4);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "internaldate = 1751364000 AND size = "
+	                               "120 AND flags = char(92) || 'Seen' "
+	                               "AND subject = 'hostile test ' || uid"),
+	             4);
 	done(&h);
 }
 
@@ -3682,7 +3743,8 @@ Test(hostile, hundred_thousand_flags, .timeout = 60)
 	    flags.s);
 	add_fetch_cmd(&sc, "1");
 	add(&sc,
-	    "S: * 1 FETCH (UID 1 FLAGS (%s) ENVELOPE (NIL \"flags\" NIL "
+	    "S: * 1 FETCH (UID 1 FLAGS (%s) INTERNALDATE \"01-Jul-2025 "
+	    "10:00:00 +0000\" RFC822.SIZE 120 ENVELOPE (NIL \"flags\" NIL "
 	    "NIL NIL NIL NIL NIL NIL NIL))\nS: $TAG OK fetched\n",
 	    flags.s);
 	/* Stored or refused, the daemon ends its session either way. */
