@@ -2293,6 +2293,76 @@ Test(hostile, a_uidnext_that_lied_once_is_corrected, .timeout = 60)
 	done(&h);
 }
 
+/* A later session of box where message n (UID n) arrived: the EXAMINE
+ * says UIDNEXT uidnext, every flag up to the cached UIDNEXT 99999 is
+ * listed (no CONDSTORE), and the new message, which the cache lacks below
+ * its UIDNEXT, is fetched. */
+static void add_arrived_below(struct script *sc, const char *box, unsigned n,
+                              unsigned uidnext)
+{
+	add(sc,
+	    HELLO "C~ $TAG EXAMINE %s$\n"
+	          "S: * %u EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	          "S: * OK [UIDNEXT %u] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	          "C~ $TAG UID FETCH 1:99998 \\(UID FLAGS\\)$\n",
+	    box, n, uidnext);
+	for (unsigned u = 1; u <= n; u++)
+		add(sc, "S: * %u FETCH (UID %u FLAGS (\\\\Seen))\n", u, u);
+	add(sc, "S: $TAG OK fetched\n");
+	char set[16];
+	snprintf(set, sizeof(set), "%u", n);
+	add_fetch_cmd(sc, set);
+	add_msg(sc, n, n);
+	add(sc,
+	    "S: $TAG OK fetched\n" LIST_CMD
+	    "S: * LIST () \"/\" %s\nS: $TAG OK listed\n" LOGOUT,
+	    box);
+}
+
+/* An EXAMINE whose UIDNEXT is inflated (99999 where the highest UID is 2)
+ * is cached as it came, and mail that arrives below it is not skipped: a
+ * server without CONDSTORE has every flag up to the cached UIDNEXT listed
+ * at each pass, which names the new message, and one that is fetched
+ * (UIDs between the real and the inflated UIDNEXT). The same once the
+ * server says its real UIDNEXT again, which the cache then takes. */
+Test(hostile, mail_below_an_inflated_uidnext_is_not_skipped, .timeout = 60)
+{
+	struct hostile h;
+	two_messages_said(&h, "ho_infl", 99999, "1 2", "1:2");
+	check_ok(&h, run(&h));
+	finish(&h);
+	const char *uidnext = "SELECT uidnext FROM mailboxes WHERE name = "
+	                      "'ho_infl'";
+	cr_assert_eq(cache_count(&h.f, uidnext), 99999);
+
+	/* Still inflated, UID 3 arrived. */
+	struct script s2 = {0};
+	add_arrived_below(&s2, "ho_infl", 3, 99999);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+
+	/* Honest again, UID 4 arrived. */
+	struct script s3 = {0};
+	add_arrived_below(&s3, "ho_infl", 4, 5);
+	restart(&h, s3.s);
+	free(s3.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "UIDNEXT went back (99999 -> 5): listing every flag",
+	          NULL);
+	cr_assert_eq(messages(&h), 4);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "subject = 'hostile test 4'"),
+	             1);
+	cr_assert_eq(cache_count(&h.f, uidnext), 5);
+	done(&h);
+}
+
 Test(hostile, exists_of_four_billion, .timeout = 60)
 {
 	struct hostile h;
