@@ -715,7 +715,12 @@ struct imap4_literal_info {
 };
 /* Return 0 to go on. A negative return stops the deliveries: the rest of
  * this command's streamed literals is read and dropped, the connection
- * stays in step, and the command returns IMAP4_ECALLBACK once complete. */
+ * stays in step, and the command returns IMAP4_ECALLBACK once complete.
+ * IMAP4_ELIMIT returned from a literal's first call (offset 0) refuses
+ * that literal instead: it is taken as without a sink, so one past
+ * max_literal (or max_response) fails the response at once, before more
+ * of it is read (IMAP4_ELIMIT, the connection dropped), and a smaller
+ * one is held. */
 typedef int (*imap4_literal_sink)(void *payload,
 				  const struct imap4_literal_info *info,
 				  const void *data, size_t len);

@@ -416,6 +416,28 @@ static int take_literal(struct imap4_reader *r, const char **pp,
 	return 0;
 }
 
+/* The sink refused the literal that just began (IMAP4_ELIMIT at offset
+ * 0): it is taken as without a sink, refused when past the limits before
+ * a byte more is read. A sink that only skipped it would have us read
+ * all the server announced (200 MB of a header field a body fetch never
+ * asked for) before the command could fail. */
+static int unstream(struct imap4_reader *r)
+{
+	r->streamed.len -= sizeof(size_t);
+	uint64_t n = r->lit_total;
+	if (n > r->lim.max_literal)
+		return refuse(r, IMAP4_ELIMIT,
+		              "a literal of %llu bytes, over the limit of %zu",
+		              (unsigned long long)n, r->lim.max_literal);
+	if (n > r->lim.max_response - r->in.len)
+		return refuse(
+		        r, IMAP4_ELIMIT,
+		        "a response of over %zu bytes (a literal of %llu)",
+		        r->lim.max_response, (unsigned long long)n);
+	r->state = ST_LITERAL;
+	return 0;
+}
+
 static int take_stream(struct imap4_reader *r, const char **pp, const char *end)
 {
 	size_t avail = (size_t)(end - *pp);
@@ -428,6 +450,8 @@ static int take_stream(struct imap4_reader *r, const char **pp, const char *end)
 	};
 	if (!r->sink_error) {
 		int rc = r->sink(r->sink_payload, &info, *pp, n);
+		if (rc == IMAP4_ELIMIT && info.offset == 0)
+			return unstream(r);
 		if (rc < 0)
 			r->sink_error = rc;
 	}

@@ -107,7 +107,9 @@ void imap4_limits_init(struct imap4_limits *lim);
  * nor counted in max_response, since they are never held. Any other
  * literal is held as without a sink. The sink is called from imap4_reader_feed,
  * with info.prefix pointing into the reader (valid during the call). Its
- * negative return is kept in sink_error (see there): the reader goes on. */
+ * negative return is kept in sink_error (see there): the reader goes on;
+ * but IMAP4_ELIMIT at a literal's first call (offset 0) takes that
+ * literal as without a sink (imap4_literal_sink in imap4.h). */
 void imap4_reader_set_sink(struct imap4_reader *r, imap4_literal_sink sink,
                            void *payload);
 

@@ -139,13 +139,17 @@ nomem:
 	return -1;
 }
 
-/* A FETCH of bodies whose sink refused a literal (sync_cut_sink): the
- * connection is in step, the batch lost. */
+/* A FETCH of bodies (irc its result) whose sink refused a literal
+ * (sync_cut_sink): the batch lost, and the connection with it when the
+ * literal was past its limit. */
 static int refused_literal(struct sync_ctx *c, const char *what,
-                           const struct body_cut *big)
+                           const struct body_cut *big, int irc)
 {
 	snprintf(c->err, sizeof(c->err), "%s: %s", what, big->why);
-	return big->failed == IMAP4_ENOMEM ? SYNC_ESTORE : SYNC_EMAILBOX;
+	if (big->failed == IMAP4_ENOMEM)
+		return SYNC_ESTORE;
+	return imap4_error_class(irc) == IMAP4_CLASS_ABORT ? SYNC_ECONN
+	                                                   : SYNC_EMAILBOX;
 }
 
 static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
@@ -177,7 +181,7 @@ static int fetch_bodies(struct sync_ctx *c, const struct sync_box *b,
 	if (bc.failed == SYNC_ESTORE)
 		rc = SYNC_ESTORE;
 	else if (big.failed && !bc.failed)
-		rc = refused_literal(c, "UID FETCH bodies", &big);
+		rc = refused_literal(c, "UID FETCH bodies", &big, irc);
 	else if (irc != IMAP4_OK || bc.failed)
 		rc = sync_fail_imap(c, "UID FETCH bodies",
 		                    irc != IMAP4_OK ? irc : bc.failed);
@@ -619,7 +623,7 @@ static int fetch_in_pieces(struct sync_ctx *c, struct body_ctx *bc,
 		pc.big = NULL;
 		if (big.failed && !pc.failed) {
 			rc = refused_literal(c, "UID FETCH a piece of a body",
-			                     &big);
+			                     &big, irc);
 			goto out;
 		}
 		if (irc == IMAP4_ETIMEOUT) {

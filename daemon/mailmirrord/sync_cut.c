@@ -87,10 +87,11 @@ int sync_cut_sink(void *payload, const struct imap4_literal_info *info,
 	if (info->offset == 0) {
 		uint32_t seq;
 		char item[64];
-		/* Any other string that large (an ENVELOPE's, a header
-		 * field's) is no body to cut: the command fails, as it did
-		 * when the literal was refused, but the connection stays in
-		 * step (the rest is read and dropped). */
+		/* Any other string that large (a header field's, a MIME
+		 * part's) is no body to cut: refused when announced, as
+		 * without the sink, and the connection dropped. Read to its
+		 * end and dropped, it kept us reading all the server chose
+		 * to announce (200 MB) before the batch could fail. */
 		if (imap4_fetch_prefix_parse(&seq, item, sizeof(item),
 		                             info->prefix,
 		                             info->prefix_len) < 0 ||
@@ -103,7 +104,7 @@ int sync_cut_sink(void *payload, const struct imap4_literal_info *info,
 			         item[0] ? "another item than the body"
 			                 : "an unreadable FETCH");
 			bc->failed = IMAP4_ELIMIT;
-			return -1;
+			return IMAP4_ELIMIT;
 		}
 		imap4_buf_reset(&bc->kept);
 		bc->seq = seq;

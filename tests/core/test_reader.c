@@ -428,6 +428,81 @@ Test(reader, small_literal_is_held_even_with_a_sink)
 	imap4_reader_clear(&r);
 }
 
+static int refusing_sink(void *payload, const struct imap4_literal_info *info,
+                         const void *data, size_t len)
+{
+	size_t *calls = payload;
+	(*calls)++;
+	return IMAP4_ELIMIT;
+}
+
+/* A sink that refuses a literal past max_literal (a section it never
+ * asked for) fails the response as soon as the literal begins: its 5 MB
+ * are not read first, only dropped. */
+Test(reader, sink_refusal_fails_a_literal_past_the_limit_at_once)
+{
+	size_t len, calls = 0;
+	char *s = big_fetch(&len);
+	struct imap4_limits lim;
+	imap4_limits_init(&lim);
+	lim.max_literal = lim.stream_threshold = 1 << 20;
+	struct imap4_reader r;
+	imap4_reader_init(&r, &lim);
+	imap4_reader_set_sink(&r, refusing_sink, &calls);
+	ssize_t used = 0;
+	size_t off = 0;
+	for (; off < len; off += (size_t)used) {
+		used = imap4_reader_feed(&r, s + off, 65536);
+		if (used < 0)
+			break;
+	}
+	cr_assert_eq(used, IMAP4_ELIMIT);
+	cr_assert_lt(off, 65536, "%zu bytes read before the refusal", off);
+	cr_assert_eq(calls, 1);
+	cr_assert_str_eq(
+	        r.why, "a literal of 5000000 bytes, over the limit of 1048576");
+	cr_assert_lt(r.in.alloc, 4096);
+	imap4_reader_clear(&r);
+	free(s);
+}
+
+/* Refused by the sink within max_literal, a literal is held as without
+ * one, and parsed whole. */
+Test(reader, sink_refusal_holds_a_literal_within_the_limit)
+{
+	static const char s[] = "* 2 FETCH (BODY[1.MIME] {10}\r\n0123456789 "
+	                        "BODY[] {6}\r\nabcdef)\r\n";
+	struct imap4_limits lim;
+	imap4_limits_init(&lim);
+	lim.stream_threshold = 4;
+	for (size_t step = 1; step <= sizeof(s) - 1; step += sizeof(s) - 2) {
+		size_t calls = 0;
+		struct imap4_reader r;
+		imap4_reader_init(&r, &lim);
+		imap4_reader_set_sink(&r, refusing_sink, &calls);
+		for (size_t off = 0; off < sizeof(s) - 1; off += step) {
+			size_t n = sizeof(s) - 1 - off < step
+			                   ? sizeof(s) - 1 - off
+			                   : step;
+			cr_assert_eq(imap4_reader_feed(&r, s + off, n),
+			             (ssize_t)n, "%s", r.why);
+		}
+		const imap4_resp *resp;
+		cr_assert_eq(imap4_reader_next(&r, &resp), 1, "%s", r.why);
+		cr_assert_eq(calls, 2);
+		cr_assert_eq(r.sink_error, 0);
+		const imap4_arg *a =
+		        imap4_arg_after(resp->args->list, "BODY[1.MIME]");
+		cr_assert_not_null(a);
+		cr_assert_not(a->streamed);
+		cr_assert_str_eq(a->str, "0123456789");
+		a = imap4_arg_after(resp->args->list, "BODY[]");
+		cr_assert_not_null(a);
+		cr_assert_str_eq(a->str, "abcdef");
+		imap4_reader_clear(&r);
+	}
+}
+
 Test(reader, continuation_is_one_line)
 {
 	struct imap4_reader r;

@@ -2139,6 +2139,87 @@ Test(hostile, a_body_in_pieces_sent_whole_is_cut, .timeout = 60)
 	done(&h);
 }
 
+/* A FETCH of message 1 whose item (no body section the daemon asked for)
+ * announces a literal of 200 MB; 256 KiB of it come, then the server
+ * waits for the daemon to hang up. A daemon that read the literal to its
+ * end before failing would wait for the rest until its timeout. */
+static void add_huge_other_answer(struct script *sc, const char *item)
+{
+	add(sc,
+	    "S: * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	    "10:00:00 +0000\" RFC822.SIZE 1000 %s {200000000}\n"
+	    "S* 256 %01022d\n"
+	    "TIMEOUT 30000\n"
+	    "EOF\n",
+	    item, 0);
+}
+
+/* The daemon hung up as soon as the literal was announced, saying why,
+ * and neither waited for its 200 MB nor held them. */
+static void check_huge_other_refused(struct hostile *h, struct outcome o)
+{
+	check_failed(h, o);
+	cr_assert_lt(o.rss_kb, BIG_RSS_KB, "peak RSS %ld kB", o.rss_kb);
+	check_log(h, "a literal of 200000000 bytes, over the limit of 1048576",
+	          "another item than the body", NULL);
+	check_log_lacks(h, "longer than the timeout", "timed out", NULL);
+	check_cache(h);
+}
+
+/* A server that sends a literal past the connection's limit in an item
+ * besides the body (a header-fields section here) during the FETCH of
+ * new mail: the connection fails when it is announced. Read to its end
+ * and dropped, it was 200 MB to read before the batch could fail (or a
+ * timeout, from a server that sends them slowly). */
+Test(hostile, a_huge_literal_in_another_item_fails_at_once, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_hugeo", 1);
+	add(&sc, "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	         "BODY.PEEK\\[\\]<0\\." BIG_CAP_RE ">\\)$\n");
+	add_huge_other_answer(&sc, "BODY[HEADER.FIELDS (X-HUGE)]");
+	start(&h, "ho_hugeo", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_hugeo", false, BIG_CONF);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_huge_other_refused(&h, o);
+	cr_assert_eq(messages(&h), 0);
+	done(&h);
+}
+
+/* The same in a backfill of bodies (sync_bodies.c), as BINARY[]: the
+ * connection fails, and the failure is the connection's, not the
+ * mailbox's (its handle is gone). */
+Test(hostile, a_huge_literal_in_another_item_of_a_backfill_fails_at_once,
+     .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_honest(&sc, "ho_hugeb", 1);
+	start(&h, "ho_hugeb", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	sc = (struct script){0};
+	add(&sc, HELLO);
+	add_unchanged(&sc, "ho_hugeb", 1);
+	add(&sc, "C~ $TAG UID FETCH 1 \\(UID RFC822.SIZE "
+	         "BODY.PEEK\\[\\]<0\\." BIG_CAP_RE ">\\)$\n");
+	add_huge_other_answer(&sc, "BINARY[]");
+	restart(&h, sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_hugeb", false, BIG_CONF);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_huge_other_refused(&h, o);
+	cr_assert_eq(messages(&h), 1);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM bodies"), 0);
+	done(&h);
+}
+
 /* --------------------------------------------- the mailbox's numbers */
 
 /* EXAMINE of box answered by lines, then what follows. */
