@@ -210,6 +210,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->alert[0] = '\0';
 	sync_opened(c, "", IMAP4_NO);
 	c->id_told = false;
+	c->nmodseq_told = 0;
 	imap4_set_unsolicited(h, sync_on_unsolicited, c);
 	/* RFC 7162 3.2.3: ENABLE QRESYNC implies CONDSTORE. */
 	const char *want = imap4_has_capability(h, "QRESYNC")     ? "QRESYNC"
@@ -243,6 +244,9 @@ void sync_end(struct sync_ctx *c)
 	free(c->errors_told);
 	c->errors_told = NULL;
 	c->nerrors_told = c->caperrors_told = 0;
+	free(c->modseq_told);
+	c->modseq_told = NULL;
+	c->nmodseq_told = c->capmodseq_told = 0;
 }
 
 /* The mailbox with row id mailbox equals the server and nothing was
@@ -1346,6 +1350,62 @@ static int uidvalidity_by_status(struct sync_ctx *c, const struct sync_box *b,
 	return SYNC_OK;
 }
 
+/* Why the value of a HIGHESTMODSEQ code is no mod-sequence (RFC 7162
+ * 3.1.1: a number from 1 to 2^63-1), or NULL when it is one. */
+static const char *modseq_fault(const imap4_resp *r)
+{
+	uint64_t v;
+	if (!imap4_resp_code_u64(r, "HIGHESTMODSEQ", &v))
+		return "no number";
+	if (v == 0)
+		return "below 1";
+	return v > (uint64_t)INT64_MAX ? "past 2^63-1" : NULL;
+}
+
+/* The EXAMINE just done with CONDSTORE gave a HIGHESTMODSEQ that is no
+ * mod-sequence: one past 2^63-1 cannot be stored (it failed the whole
+ * account at every pass as a cache error), one that is no number the
+ * library leaves out, which read as a server without one. Either is
+ * taken as no HIGHESTMODSEQ, every flag listed at each look, which is
+ * right whatever the server's changes; the log names the server's fault
+ * once a mailbox and connection, or a pass slower than the others would
+ * go unexplained. */
+static void check_highestmodseq(struct sync_ctx *c, const struct sync_box *b,
+                                imap4_mailbox_info *info)
+{
+	const imap4_resp *bad = NULL;
+	const char *why = NULL;
+	size_t n = imap4_data_count(c->h);
+	for (size_t i = 0; i <= n && !bad; i++) {
+		const imap4_resp *r =
+		        i < n ? imap4_data_at(c->h, i) : imap4_completion(c->h);
+		if (r && r->is_status && r->code &&
+		    strcasecmp(r->code, "HIGHESTMODSEQ") == 0 &&
+		    (why = modseq_fault(r)) != NULL)
+			bad = r;
+	}
+	if (!bad)
+		return;
+	info->nomodseq = true;
+	info->highestmodseq = 0;
+	if (!c->condstore) /* nothing would have used it */
+		return;
+	for (size_t i = 0; i < c->nmodseq_told; i++)
+		if (c->modseq_told[i] == b->id)
+			return;
+	ids_push(&c->modseq_told, &c->nmodseq_told, &c->capmodseq_told, b->id);
+	const char *said =
+	        bad->code_args ? imap4_arg_string(bad->code_args) : NULL;
+	char value[48];
+	log_sanitize(value, sizeof(value), said ? said : "",
+	             said ? strlen(said) : 0);
+	log_warning(c->conf->name, b->name,
+	            "the server's HIGHESTMODSEQ %s is %s (RFC 7162 3.1.1 "
+	            "wants 1 to 2^63-1): taken as none, every flag listed "
+	            "at each look at the mailbox",
+	            value[0] ? value : "(empty)", why);
+}
+
 static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 {
 	if (b->gone)
@@ -1420,16 +1480,8 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 		return rc == SYNC_ECONN ? rc : record_error(c, b, rc);
 	}
 
-	/* RFC 7162 3.1.1: a mod-sequence is at most 2^63-1. One past it
-	 * cannot be stored, and failed the whole account at every pass as
-	 * a cache error: taken as no HIGHESTMODSEQ, every flag listed. */
-	if (!info.nomodseq && info.highestmodseq > (uint64_t)INT64_MAX) {
-		log_notice(c->conf->name, b->name,
-		           "HIGHESTMODSEQ %" PRIu64 " is past 2^63-1 "
-		           "(RFC 7162): listing every flag",
-		           info.highestmodseq);
-		info.nomodseq = true;
-	}
+	if (!info.nomodseq)
+		check_highestmodseq(c, b, &info);
 	/* A UIDNEXT at or below a UID the cache holds lags the server's own
 	 * messages (uidnext_below_the_highest_uid): read as the UID after
 	 * the highest, not as a UIDNEXT gone back. */

@@ -229,6 +229,10 @@ struct sync_ctx {
 	                            (sync_apply_unsolicited), or 0 */
 	int64_t stale_told_at;   /* the last notice of news whose MODSEQ
 	                            went back, or 0 */
+	/* The mailboxes whose unreadable HIGHESTMODSEQ the log told of on
+	 * this connection (sync.c): once each, not at every pass. */
+	int64_t *modseq_told;
+	size_t nmodseq_told, capmodseq_told;
 	/* An EXAMINE left UIDVALIDITY out, and the log said so (once). */
 	bool told_status_uidvalidity;
 	/* The last epochs the cache let go (a mailbox dropped, an epoch

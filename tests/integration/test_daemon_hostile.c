@@ -2574,6 +2574,60 @@ Test(hostile, a_highestmodseq_past_2_63_is_none, .timeout = 60)
 	done(&h);
 }
 
+/* A HIGHESTMODSEQ that is no number ("garbage") was left out without a
+ * word: every look at the mailbox listed every flag, slower than the
+ * others, and nobody was told why. The log names the server's fault
+ * once a mailbox and connection, and the listing of every flag that
+ * stands in for CHANGEDSINCE keeps the server's changes. */
+Test(hostile, an_unreadable_highestmodseq_is_told_once_a_session, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_first_session_at(&sc, CS_HELLO, "ho_hmg", "garbage");
+	start(&h, "ho_hmg", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "the server's HIGHESTMODSEQ garbage is no number", NULL);
+	cr_assert_eq(
+	        sh_number("grep -c 'HIGHESTMODSEQ garbage' %s/log", h.f.dir),
+	        1);
+	cr_assert_eq(messages(&h), 2);
+	cr_assert_eq(cache_count(&h.f, "SELECT highestmodseq FROM mailboxes"),
+	             0);
+	/* The next session: told again, and UID 2's new flag comes with
+	 * the listing of every flag. */
+	sc = (struct script){0};
+	add(&sc,
+	    CS_HELLO "C~ $TAG EXAMINE ho_hmg \\(CONDSTORE\\)$\n"
+	             "S: * 2 EXISTS\n"
+	             "S: * OK [UIDVALIDITY 7] ok\n"
+	             "S: * OK [UIDNEXT 3] ok\n"
+	             "S: * OK [HIGHESTMODSEQ garbage] ok\n"
+	             "S: $TAG OK [READ-ONLY] examined\n"
+	             "C~ $TAG UID FETCH 1:2 \\(UID FLAGS( MODSEQ)?\\)$\n"
+	             "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+	             "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen \\\\Flagged))\n"
+	             "S: $TAG OK fetched\n" LIST_CMD
+	             "S: * LIST () \"/\" ho_hmg\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, sc.s);
+	free(sc.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	cr_assert_eq(
+	        sh_number("grep -c 'HIGHESTMODSEQ garbage' %s/log", h.f.dir),
+	        2);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 2 AND flags LIKE '%Flagged%'"),
+	             1);
+	cr_assert_eq(cache_count(&h.f, "SELECT highestmodseq FROM mailboxes"),
+	             0);
+	done(&h);
+}
+
 /* MODSEQ values out of RFC 7162's range (mod-sequence-value is 1 to
  * 2^63-1): a HIGHESTMODSEQ past 64 bits, a message's MODSEQ of 2^64-1,
  * of 0 and negative. None reaches the cache (SQLite's INTEGER is signed:
