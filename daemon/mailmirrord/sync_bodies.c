@@ -39,6 +39,17 @@ const char *sync_body_item(const struct sync_ctx *c, char *buf, size_t len)
 	return "";
 }
 
+uint64_t sync_body_guess(const struct conf_account *a, int64_t size)
+{
+	uint64_t cap = conf_body_cap(a);
+	/* A header is most often a few KiB whatever its message's size:
+	 * taken as the whole message, a header fetch of large mail looked
+	 * like megabytes coming. */
+	if (a->bodies == CONF_BODIES_HEADERS && cap > SYNC_HEADER_GUESS)
+		cap = SYNC_HEADER_GUESS;
+	return size >= 0 && (uint64_t)size < cap ? (uint64_t)size : cap;
+}
+
 /* Bodies of one backfill batch, written together: one transaction per
  * batch, not per message (a commit each made the first sync forty times
  * slower). */
@@ -738,16 +749,14 @@ static int fetch_bodies_in_pieces(struct sync_ctx *c, const struct sync_box *b,
 struct missing {
 	uint32_t *v;
 	size_t n, cap;
-	uint64_t body_cap; /* conf_body_cap */
-	uint64_t bytes;    /* their bodies' at most */
+	const struct conf_account *conf;
+	uint64_t bytes; /* their bodies' at most (sync_body_guess) */
 };
 
 static int note_missing(void *payload, uint32_t uid, int64_t size)
 {
 	struct missing *m = payload;
-	uint64_t body = size >= 0 && (uint64_t)size < m->body_cap
-	                        ? (uint64_t)size
-	                        : m->body_cap;
+	uint64_t body = sync_body_guess(m->conf, size);
 	m->bytes = m->bytes > UINT64_MAX - body ? UINT64_MAX : m->bytes + body;
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 1024;
@@ -813,7 +822,7 @@ int sync_backfill_bodies(struct sync_ctx *c, const struct sync_box *b,
 		set_owed(c, b->id, false);
 		return SYNC_OK;
 	}
-	struct missing m = {.body_cap = conf_body_cap(c->conf)};
+	struct missing m = {.conf = c->conf};
 	int rc = SYNC_OK;
 	if (store_message_each_without_body(c->store, b->id, min_uid,
 	                                    c->conf->bodies == CONF_BODIES_FULL,

@@ -362,6 +362,12 @@ void sync_text_forgotten(struct sync_ctx *c, uint64_t rows);
  * <0.cap>"), or "". A partial fetch bounds what one message can make us
  * hold. buf holds it when it is built. */
 const char *sync_body_item(const struct sync_ctx *c, char *buf, size_t len);
+/* The bytes the body item of a message of size bytes (-1: not known)
+ * brings, at most: its RFC822.SIZE up to max_body_size, and with bodies
+ * = "headers" what a header takes (SYNC_HEADER_GUESS) at most, not the
+ * whole message. For sync_notify_hold. */
+#define SYNC_HEADER_GUESS (8u << 10)
+uint64_t sync_body_guess(const struct conf_account *a, int64_t size);
 /* Messages per UID FETCH batch: fewer with full bodies. */
 size_t sync_batch_of(const struct sync_ctx *c);
 

@@ -219,8 +219,7 @@ struct size_collect {
 	struct sync_ctx *c;
 	struct ranges *r;
 	uint32_t min_uid; /* drop UIDs below (the "n:*" quirk) */
-	uint64_t cap;     /* of a body (conf_body_cap) */
-	uint64_t bytes;
+	uint64_t bytes;   /* sync_body_guess of each */
 	int failed;
 	size_t answers; /* FETCHes with a UID, asked for or not */
 };
@@ -244,10 +243,13 @@ static int on_size(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		return -1;
 	}
 	/* A size the server garbled (imap4_msg_parse leaves it out) is
-	 * taken for the largest: the message is fetched all the same. */
-	uint64_t body = (msg->have & IMAP4_HAVE_SIZE) && msg->size < s->cap
-	                        ? msg->size
-	                        : s->cap;
+	 * taken for the largest the item brings: the message is fetched
+	 * all the same. */
+	uint64_t body = sync_body_guess(s->c->conf,
+	                                (msg->have & IMAP4_HAVE_SIZE) &&
+	                                                msg->size <= INT64_MAX
+	                                        ? (int64_t)msg->size
+	                                        : -1);
 	s->bytes = s->bytes > UINT64_MAX - body ? UINT64_MAX : s->bytes + body;
 	return 0;
 }
@@ -255,10 +257,7 @@ static int on_size(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 int sync_uid_sizes(struct sync_ctx *c, struct ranges *out, uint64_t *bytes,
                    uint32_t min_uid)
 {
-	struct size_collect s = {.c = c,
-	                         .r = out,
-	                         .min_uid = min_uid,
-	                         .cap = conf_body_cap(c->conf)};
+	struct size_collect s = {.c = c, .r = out, .min_uid = min_uid};
 	char set[16];
 	snprintf(set, sizeof(set), "%u:*", min_uid);
 	sync_beat(c);

@@ -195,6 +195,53 @@ Test(notify_hold, small_backfill_keeps_notify)
 	rig_finish(&r);
 }
 
+/* With bodies = "headers" a message's header comes, not the message:
+ * three of 1 MiB bring some KiB (SYNC_HEADER_GUESS each at most), no
+ * reason for a round trip more. Taken at their RFC822.SIZE, they looked
+ * like 3 MiB of bodies coming and held NOTIFY. */
+Test(notify_hold, headers_of_large_mail_keep_notify)
+{
+	char script[2048] =
+	        GREETING EXAMINE "C: $TAG UID FETCH 1:3 (UID RFC822.SIZE "
+	                         "BODY.PEEK[HEADER]<0.33554432>)\n";
+	for (unsigned u = 1; u <= 3; u++)
+		add(script, sizeof(script),
+		    "S: * %u FETCH (UID %u RFC822.SIZE 1048576 "
+		    "BODY[HEADER]<0> {15}\n"
+		    "S+ Subject: m%u\\r\\n\\r\\n\n"
+		    "S: )\n",
+		    u, u, u);
+	add(script, sizeof(script), "S: $TAG OK fetched\nEOF\n");
+	struct rig r;
+	rig_start(&r, script, 3, 1 << 20);
+	r.conf.bodies = CONF_BODIES_HEADERS;
+	examine(&r);
+	bool owed = true;
+	cr_assert_eq(sync_backfill_bodies(&r.c, &r.box, 1, &owed), SYNC_OK,
+	             "%s", r.c.err);
+	cr_assert_not(owed);
+	cr_assert_not(r.c.notify_held);
+	rig_finish(&r);
+}
+
+/* What one message's body item brings at most: a header's guess under
+ * "headers", the message up to max_body_size under "full". */
+Test(notify_hold, a_body_guess_is_a_header_under_headers)
+{
+	struct conf_account a = fake_account("work", 143, "joe", "pw");
+	a.bodies = CONF_BODIES_HEADERS;
+	cr_assert_eq(sync_body_guess(&a, 1 << 20), SYNC_HEADER_GUESS);
+	cr_assert_eq(sync_body_guess(&a, 100), 100);
+	cr_assert_eq(sync_body_guess(&a, -1), SYNC_HEADER_GUESS);
+	a.max_body_size = 1000;
+	cr_assert_eq(sync_body_guess(&a, 1 << 20), 1000);
+	a.bodies = CONF_BODIES_FULL;
+	cr_assert_eq(sync_body_guess(&a, 1 << 20), 1000);
+	a.max_body_size = 0;
+	cr_assert_eq(sync_body_guess(&a, 1 << 20), 1 << 20);
+	cr_assert_eq(sync_body_guess(&a, -1), conf_body_cap(&a));
+}
+
 /* Without NOTIFY (the first sync, a server without it) nothing is held. */
 Test(notify_hold, nothing_is_held_without_notify)
 {
