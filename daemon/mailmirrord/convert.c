@@ -470,6 +470,13 @@ int conv_body(struct conv_body *out, const imap4_msg *msg, uint64_t cap)
 	size_t hlen = sep   ? (size_t)(sep - s->data) + 2
 	              : cut ? before_split_utf8(s->data, len)
 	                    : len;
+	/* A header block the cut ended is stored without a last CRLF, so
+	 * that one that ends with CRLF is whole: under "full" a cut right
+	 * after the empty line leaves no text either, and only that tells
+	 * the two apart when the text goes (ST_BODY_TRIM_TEXT). */
+	if (!sep && cut && hlen >= 2 && s->data[hlen - 2] == '\r' &&
+	    s->data[hlen - 1] == '\n')
+		hlen -= 2;
 	struct imap4_buf b;
 	imap4_buf_init(&b, 0);
 	/* The header and the text of a message nearly always take less than

@@ -359,12 +359,17 @@ const char *const store_sql[ST_COUNT] = {
 	[ST_PIECES_DROP] = "DELETE FROM body_pieces WHERE message_id = "
 			   "(SELECT id FROM messages "
 			   "WHERE mailbox_id = ?1 AND uid = ?2)",
-	/* A text cut short keeps its mark only where no text came: the cut
-	 * fell inside the header, which it cut too (ST_MESSAGE_WITHOUT_BODY
-	 * fetches it again when the limit now brings more of it). */
+	/* A text cut short keeps its mark only where no text came and the
+	 * cut fell inside the header, which it cut too
+	 * (ST_MESSAGE_WITHOUT_BODY fetches it again when the limit now
+	 * brings more of it). A header block that ends with CRLF is whole
+	 * (conv_body): the cut came right after it, and "headers" holds
+	 * all there is to hold. */
 	[ST_BODY_TRIM_TEXT] =
 		"UPDATE bodies SET body = NULL, "
-		"truncated = truncated AND body = '' WHERE message_id "
+		"truncated = truncated AND body = '' AND "
+		"coalesce(substr(headers, -2), '') != char(13, 10) "
+		"WHERE message_id "
 		"IN (SELECT b.message_id FROM bodies b CROSS JOIN messages m "
 		"ON m.id = b.message_id CROSS JOIN mailboxes x "
 		"ON x.id = m.mailbox_id "

@@ -602,6 +602,39 @@ Test(convert, a_header_block_cut_short_is_truncated)
 	conv_body_clear(&b);
 }
 
+/* A header block cut at a line's end is stored without its last CRLF:
+ * one that ends with CRLF is whole, which is what tells a header cut
+ * from a message cut right after its header (both without text) when a
+ * switch to "headers" drops the text. */
+Test(convert, a_header_cut_at_a_line_end_keeps_no_last_crlf)
+{
+	static const char msg[] = "Subject: x\r\nList-Id: <l.x>\r\n\r\nhello";
+	imap4_section sec = {.item = "BODY[]<0>",
+	                     .section = "",
+	                     .has_origin = true,
+	                     .data = msg};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_SECTIONS |
+	                       IMAP4_HAVE_SIZE,
+	               .uid = 9,
+	               .size = 4096,
+	               .sections = &sec};
+	struct conv_body b;
+	/* cut after "Subject: x\r\n", inside the header */
+	sec.len = (size_t)(strstr(msg, "List") - msg);
+	cr_assert_eq(conv_body(&b, &m, sec.len), 1);
+	cr_assert(b.b.truncated);
+	cr_assert_str_eq(b.b.headers, "Subject: x");
+	cr_assert_str_eq(b.b.body, "");
+	conv_body_clear(&b);
+	/* cut right after the empty line: the header whole, no text */
+	sec.len = (size_t)(strstr(msg, "hello") - msg);
+	cr_assert_eq(conv_body(&b, &m, sec.len), 1);
+	cr_assert(b.b.truncated);
+	cr_assert_str_eq(b.b.headers, "Subject: x\r\nList-Id: <l.x>\r\n");
+	cr_assert_str_eq(b.b.body, "");
+	conv_body_clear(&b);
+}
+
 /* ---- envelopes made from the header the FETCH carried */
 
 #define FIELDS_ITEM "BODY[HEADER.FIELDS (" IMAP4_ENVELOPE_FIELDS ")]"

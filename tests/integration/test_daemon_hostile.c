@@ -2139,6 +2139,62 @@ Test(hostile, a_body_in_pieces_sent_whole_is_cut, .timeout = 60)
 	done(&h);
 }
 
+/* A message cut by max_body_size right after its header under "full"
+ * (no text came), then bodies = "headers" with a lower limit: its header
+ * is whole in the cache, and the switch clears its mark. It stayed
+ * truncated, as a header the cut had ended would, and the lower limit
+ * never fetched it again to find out. */
+Test(hostile, a_body_cut_after_its_header_is_whole_under_headers, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_cuth", 1);
+	/* max_body_size below the envelope's: its fields come apart. */
+	add(&sc, "C~ $TAG UID FETCH 1 \\(UID FLAGS INTERNALDATE RFC822.SIZE "
+	         "BODY.PEEK\\[HEADER.FIELDS \\([A-Z -]+\\)\\]<0\\.262144> "
+	         "BODY.PEEK\\[\\]<0\\.32>\\)$\n"
+	         "S: * 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jul-2025 "
+	         "10:00:00 +0000\" RFC822.SIZE 5000 BODY[HEADER.FIELDS "
+	         "(DATE SUBJECT FROM SENDER REPLY-TO TO CC BCC IN-REPLY-TO "
+	         "MESSAGE-ID)]<0> {16}\n"
+	         "S+ Subject: cut\\r\\n\\r\\n\n"
+	         "S:  BODY[]<0> {32}\n"
+	         "S+ Subject: cut\\r\\nX-Pad: 1234567\\r\\n\\r\\n\n"
+	         "S: )\n"
+	         "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_cuth", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_cuth", false,
+	           "bodies = \"full\"; max_body_size = 32;");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM bodies WHERE "
+	                               "truncated AND body = '' AND headers = "
+	                               "'Subject: cut' || char(13, 10) || "
+	                               "'X-Pad: 1234567' || char(13, 10)"),
+	             1);
+	sc = (struct script){0};
+	add(&sc, HELLO);
+	add_unchanged(&sc, "ho_cuth", 1);
+	add(&sc,
+	    LIST_CMD "S: * LIST () \"/\" ho_cuth\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_cuth", false,
+	           "bodies = \"headers\"; max_body_size = 16;");
+	o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM bodies WHERE "
+	                               "NOT truncated AND body IS NULL AND "
+	                               "headers LIKE 'Subject: cut%'"),
+	             1, "the whole header is marked truncated");
+	done(&h);
+}
+
 /* A FETCH of message 1 whose item (no body section the daemon asked for)
  * announces a literal of 200 MB; 256 KiB of it come, then the server
  * waits for the daemon to hang up. A daemon that read the literal to its
