@@ -333,6 +333,11 @@ typedef struct imap4_envelope {
 	const imap4_address *from, *sender, *reply_to, *to, *cc, *bcc;
 	const char *in_reply_to;
 	const char *message_id;
+	/* Not the server's: in an envelope built from a header
+	 * (imap4_envelope_from_header) whose strings hold 8-bit bytes, the
+	 * charset the message declares for its text, which
+	 * imap4_header_decode() reads such bytes in; else NULL. */
+	const char *charset;
 } imap4_envelope;
 
 typedef struct imap4_param {
@@ -434,6 +439,10 @@ IMAP4_API bool imap4_msg_has_flag(const imap4_msg *msg, const char *flag);
 #define IMAP4_ENVELOPE_FIELDS \
 	"DATE SUBJECT FROM SENDER REPLY-TO TO CC BCC IN-REPLY-TO MESSAGE-ID"
 
+/* Those and Content-Type, which names the charset that raw 8-bit text in
+ * them is in (imap4_envelope.charset). */
+#define IMAP4_ENVELOPE_FIELDS_CHARSET IMAP4_ENVELOPE_FIELDS " CONTENT-TYPE"
+
 /* Of a header, the bytes of envelope fields imap4_envelope_from_header
  * reads at most. */
 #define IMAP4_ENVELOPE_FIELDS_MAX (256u << 10)
@@ -450,7 +459,11 @@ IMAP4_API bool imap4_msg_has_flag(const imap4_msg *msg, const char *flag);
  * it differs from Dovecot, it is on purpose: empty members of a list
  * ("a, , b") are skipped (RFC 5322 4.4), and words before an addr-spec
  * ("John Smith john@x") are its name. Fields past IMAP4_ENVELOPE_FIELDS_MAX
- * bytes are left out whole. *out lives in arena (imap4_arena_new). 0,
+ * bytes are left out whole. When the strings hold 8-bit bytes, charset
+ * is the charset parameter of the header's Content-Type or, for a
+ * multipart message whose body is in the len bytes, of its first text
+ * part that names one (NULL when none does); for imap4_header_decode().
+ * *out lives in arena (imap4_arena_new). 0,
  * IMAP4_ENOMEM (out of memory or the arena's cap), IMAP4_EINVAL for NULL
  * arguments (a NULL header too when len is 0: no header is not an empty
  * one, whose envelope is all NIL). */
@@ -603,6 +616,17 @@ IMAP4_API int imap4_mutf7_decode(char **out, const char *mutf7);
  * cannot be decoded at all (bad B or Q text, an unknown charset) are kept
  * as they are. malloc'ed result. */
 IMAP4_API int imap4_rfc2047_decode(char **out, const char *s, size_t len);
+
+/* A header field's value in UTF-8, as mail readers show it: raw text
+ * holding an ISO-2022 escape ("ESC $ B", 7-bit) read as ISO-2022-JP;
+ * else raw text that is valid UTF-8 kept as it is; else, when charset
+ * (the message's, imap4_envelope.charset; NULL for none) is an
+ * ASCII-compatible charset in which the raw bytes are all valid, read in
+ * it; else read as windows-1252 (its runs of valid UTF-8 kept); then the
+ * encoded-words decoded as imap4_rfc2047_decode() does them. The result
+ * is valid UTF-8, every NUL U+FFFD; nothing is dropped. malloc'ed. */
+IMAP4_API int imap4_header_decode(char **out, const char *s, size_t len,
+                                  const char *charset);
 
 /* imaplib.Int2AP: num in the letters A..P, into buf (at least 17 bytes). */
 IMAP4_API void imap4_int2ap(char buf[IMAP4_AT_LEAST(17)], uint64_t num);

@@ -56,6 +56,41 @@ static inline bool is_special(unsigned char c)
 	return specials[c];
 }
 
+/* Where the ISO-2022 double-byte run that starts at p (ESC "$", len
+ * bytes left) ends: past the escape that shifts back (ESC "(" and its
+ * final byte); p when none follows on the line, so that a broken run
+ * reads as bytes. Old Japanese mail writes names in raw ISO-2022-JP,
+ * whose characters have halves such as ";", "(" or "\"" (";3ED" is
+ * "Yamada"): inside a run they are text, not the grammar's. */
+static const char *iso2022_run_end(const char *p, const char *end)
+{
+	for (const char *q = p + 2; q < end && *q != '\r' && *q != '\n'; q++)
+		if (q[0] == 0x1b && end - q >= 3 && q[1] == '(')
+			return q + 3;
+	return p;
+}
+
+static inline bool iso2022_run_at(const char *p, const char *end)
+{
+	return *p == 0x1b && end - p > 1 && p[1] == '$';
+}
+
+/* The end of the atom that starts at p: the first special outside an
+ * ISO-2022 run. */
+static const char *atom_end(const char *p, const char *end)
+{
+	while (p < end) {
+		const char *q;
+		if (iso2022_run_at(p, end) && (q = iso2022_run_end(p, end)) > p)
+			p = q;
+		else if (is_special((unsigned char)*p))
+			break;
+		else
+			p++;
+	}
+	return p;
+}
+
 static bool is_fws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -104,9 +139,12 @@ static void skip_cfws(struct lex *l)
  * the end (false). */
 static bool skip_quoted(struct lex *l)
 {
-	for (l->p++; l->p < l->end && *l->p != '"'; l->p++)
+	for (l->p++; l->p < l->end && *l->p != '"'; l->p++) {
 		if (*l->p == '\\' && l->end - l->p > 1)
 			l->p++;
+		else if (iso2022_run_at(l->p, l->end))
+			l->p = iso2022_run_end(l->p, l->end) - 1;
+	}
 	if (l->p >= l->end)
 		return false;
 	l->p++;
@@ -124,8 +162,7 @@ static bool skip_bare_word(struct lex *l)
 		return true;
 	}
 	const char *start = l->p;
-	while (l->p < l->end && !is_special((unsigned char)*l->p))
-		l->p++;
+	l->p = atom_end(l->p, l->end);
 	return l->p > start;
 }
 
@@ -178,6 +215,15 @@ static size_t skip_words(struct lex *l)
 static char *put_unfolded(char *d, const char *s, const char *end, bool quoted)
 {
 	for (; s < end; s++) {
+		const char *run;
+		if (quoted && iso2022_run_at(s, end) &&
+		    (run = iso2022_run_end(s, end)) > s) {
+			/* its "\\" halves are no quoted pairs */
+			memcpy(d, s, (size_t)(run - s));
+			d += run - s;
+			s = run - 1;
+			continue;
+		}
 		if (quoted && *s == '\\' && end - s > 1)
 			s++;
 		else if (*s == '\r' || *s == '\n')
@@ -217,8 +263,7 @@ static const char *render(struct imap4_arena *arena, const char *s,
 				*d++ = ' ';
 			/* An atom holds no white space; a NUL is a space. */
 			const char *atom = l.p;
-			while (l.p < l.end && !is_special((unsigned char)*l.p))
-				l.p++;
+			l.p = atom_end(l.p, l.end);
 			size_t len = (size_t)(l.p - atom);
 			memcpy(d, atom, len);
 			for (char *z = memchr(d, '\0', len); z;

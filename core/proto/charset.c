@@ -546,3 +546,95 @@ int imap4_charset_auto_append(struct imap4_buf *out, const char *in, size_t len)
 {
 	return feed_bytes(out, (const unsigned char *)in, len, K_AUTO);
 }
+
+/* ---------------------------------------------------------- headers */
+
+/* Whether p[0..len) is 7-bit text with an ISO-2022 escape that switches
+ * to a double-byte set (ESC "$" then "@", "A", "B" or "(" and a final):
+ * RFC 1468's ISO-2022-JP, sent in headers without an encoded-word by
+ * old Japanese mailers. ESC "(" alone switches only between single-byte
+ * sets, which ASCII readers show well enough. */
+static bool iso2022_escaped(const unsigned char *p, size_t len)
+{
+	bool found = false;
+
+	if (!memchr(p, 0x1b, len))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] >= 0x80)
+			return false;
+		if (p[i] == 0x1b && i + 1 < len && p[i + 1] == '$')
+			found = true;
+	}
+	return found;
+}
+
+bool imap4_charset_header_raw(const char *in, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = imap4_ascii_span(p, len);
+	return (i < len && !imap4_utf8_valid(p + i, len - i)) ||
+	       memchr(p, 0x1b, len) != NULL;
+}
+
+/* Whether the text of charset label reads ASCII as ASCII, byte for byte,
+ * so that the encoded-words and the punctuation of a header value read
+ * in it stay what they are. The wide and the 7-bit stateful charsets do
+ * not (a "=?" may be half a character there); no 8-bit byte is valid in
+ * the latter anyway. */
+static bool ascii_compatible(const char *name)
+{
+	static const char *const shifted[] = {
+	        "UTF-7", "UTF7", "ISO-2022", "ISO2022", "CSISO2022", "HZ"};
+	if (code_unit(name) > 1 || unicode_unit(name))
+		return false;
+	for (size_t i = 0; i < sizeof(shifted) / sizeof(shifted[0]); i++)
+		if (strncasecmp(name, shifted[i], strlen(shifted[i])) == 0)
+			return false;
+	return true;
+}
+
+/* In a strict conversion a NUL is a character like any other; a header's
+ * text is a C string. */
+static int strict_header(struct imap4_buf *out, const char *label,
+                         const char *in, size_t len)
+{
+	size_t mark = out->len;
+	int rc = imap4_charset_convert(out, label, in, len);
+	if (rc == 1 && (rc = replace_nuls(out, mark)) == 0)
+		rc = 1;
+	return rc;
+}
+
+int imap4_charset_header_append(struct imap4_buf *out, const char *in,
+                                size_t len, const char *hint)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	int rc;
+
+	if (iso2022_escaped(p, len)) {
+		/* Lenient: a damaged escape costs one character, not the
+		 * value. */
+		struct imap4_charset_stream cs;
+		size_t used;
+		int open = imap4_charset_stream_open(&cs, "iso-2022-jp");
+		rc = open == 1 ? imap4_charset_stream_feed(&cs, out, in, len,
+		                                           true, &used)
+		               : open;
+		imap4_charset_stream_close(&cs);
+		if (open != 0)
+			return rc;
+		/* an iconv without ISO-2022-JP: read as the text below */
+	}
+	if (!imap4_charset_header_raw(in, len) || !hint || !*hint ||
+	    !valid_label(hint) || !ascii_compatible(iconv_name(hint)))
+		return feed_bytes(out, p, len, K_AUTO);
+	/* A label that does not fit the bytes (mail that says utf-8 and
+	 * holds Latin-1, a Shift_JIS subject in a message labelled
+	 * iso-8859-2 by its forwarder) is a wrong label: the bytes are read
+	 * as unlabelled ones are, never dropped. */
+	rc = strict_header(out, hint, in, len);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	return feed_bytes(out, p, len, K_AUTO);
+}

@@ -78,6 +78,24 @@ void imap4_charset_stream_close(struct imap4_charset_stream *cs);
 int imap4_charset_auto_append(struct imap4_buf *out, const char *in,
                               size_t len);
 
+/* Appends in[0..len), raw header text (the bytes around any encoded-word,
+ * which say nothing of their charset), as mail readers read it:
+ * - with an escape that designates a double-byte set ("ESC $ B") and no
+ *   8-bit byte, as ISO-2022-JP(-2), which old Japanese mail sends raw;
+ * - else, when valid UTF-8, as it is;
+ * - else, when hint (the charset the message declares for its text,
+ *   imap4_envelope.charset; NULL for none) is an ASCII-compatible charset
+ *   in which all of in is valid, in hint;
+ * - else as imap4_charset_auto_append() reads it.
+ * Always valid UTF-8, NUL as U+FFFD. 0, or IMAP4_ENOMEM / IMAP4_ELIMIT
+ * (out may then hold part of the text). */
+int imap4_charset_header_append(struct imap4_buf *out, const char *in,
+                                size_t len, const char *hint);
+
+/* Whether imap4_charset_header_append() reads in[0..len) otherwise than
+ * as it is: it is not valid UTF-8, or it holds an ISO-2022 escape. */
+bool imap4_charset_header_raw(const char *in, size_t len);
+
 /* The code point of byte c in windows-1252 (HTML numeric references in
  * 0x80..0x9F mean these too). */
 uint32_t imap4_charset_cp1252(unsigned char c);

@@ -22,6 +22,8 @@
  * CRLF. Fields are read up to IMAP4_ENVELOPE_FIELDS_MAX bytes in all: one
  * that would pass it is left out whole, so that what an envelope takes
  * is bounded whatever a header holds, and no field is read in part.
+ * When they hold raw 8-bit bytes, the charset the message declares
+ * (header_charset.c) goes with them, for the reader that decodes them.
  */
 #include "proto/header.h"
 #include "util/ascii.h"
@@ -88,6 +90,16 @@ static int field_of(const char *name, size_t n)
 static bool is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
+}
+
+/* Whether the field name before colon, white space aside, is
+ * Content-Type: not an envelope field, but it names the charset that
+ * raw 8-bit text in the others is in (imap4_envelope.charset). */
+static bool is_content_type(const char *name, const char *colon)
+{
+	while (colon > name && is_wsp(colon[-1]))
+		colon--;
+	return colon - name == 12 && strncasecmp(name, "content-type", 12) == 0;
 }
 
 /* The end of the line that starts at p: its LF, or end. */
@@ -172,7 +184,9 @@ int imap4_envelope_from_header(const imap4_envelope **out,
 	        [ENV_MESSAGE_ID] = &e->message_id,
 	};
 	const char *p = header, *end = header + len;
-	bool failed = false;
+	const char *ctype = NULL; /* the first Content-Type's value */
+	size_t ctype_len = 0;
+	bool failed = false, eight_bit = false;
 	size_t budget = IMAP4_ENVELOPE_FIELDS_MAX;
 	while (p < end && !failed) {
 		const char *eol = line_end(p, end);
@@ -190,12 +204,18 @@ int imap4_envelope_from_header(const imap4_envelope **out,
 				name_end--;
 			f = field_of(p, (size_t)(name_end - p));
 		}
+		if (f < 0 && colon && !ctype && is_content_type(p, colon)) {
+			ctype = colon + 1;
+			ctype_len = (size_t)(fend - ctype);
+		}
 		if (f >= 0 && (size_t)(fend - p) > budget)
 			f = -1; /* past the bound: left out whole */
 		if (f >= 0) {
 			const char *v = colon + 1;
 			size_t n = (size_t)(fend - v);
 			budget -= (size_t)(fend - p);
+			if (!eight_bit && imap4_ascii_span(v, n) < n)
+				eight_bit = true;
 			if (is_address_field((enum env_field)f)) {
 				if (imap4_address_list_parse(&tails[f], arena,
 				                             v, n) < 0)
@@ -208,6 +228,19 @@ int imap4_envelope_from_header(const imap4_envelope **out,
 	}
 	if (failed)
 		return IMAP4_ENOMEM;
+	/* Only a header with raw 8-bit text needs its charset: most have
+	 * none, and the first text part of a whole message is not looked
+	 * for in vain. p is at the empty line that ends the header. */
+	char label[IMAP4_CHARSET_MAX + 1];
+	if (eight_bit && ctype) {
+		const char *body = p < end ? line_end(p, end) : end;
+		body = body < end ? body + 1 : NULL;
+		if (imap4_header_charset(label, ctype, ctype_len, body,
+		                         body ? (size_t)(end - body) : 0) &&
+		    !(e->charset =
+		              imap4_arena_strndup(arena, label, strlen(label))))
+			return IMAP4_ENOMEM;
+	}
 	if (!e->sender)
 		e->sender = e->from;
 	if (!e->reply_to)

@@ -9,6 +9,7 @@
 #define IMAP4_PROTO_HEADER_H
 
 #include "imap4.h"
+#include "proto/charset.h"
 #include "util/arena.h"
 
 #include <stdbool.h>
@@ -26,5 +27,13 @@ const char *imap4_comment_end(const char *p, const char *end, bool *closed);
 int imap4_address_list_parse(const imap4_address ***tail,
                              struct imap4_arena *arena, const char *v,
                              size_t n);
+
+/* The charset a message declares for its text (header_charset.c), into
+ * label: the charset parameter of its Content-Type value ctype[0..n),
+ * else, for a multipart message, that of its first text part that names
+ * one, when its body is the body_len bytes at body (NULL: not at hand).
+ * true when there is one; label is then a C string. */
+bool imap4_header_charset(char label[IMAP4_CHARSET_MAX + 1], const char *ctype,
+                          size_t ctype_len, const char *body, size_t body_len);
 
 #endif

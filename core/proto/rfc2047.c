@@ -12,8 +12,10 @@
  * - labels lie: "iso-8859-1" text holds Windows-1252 quotes, "gb2312" text
  *   holds GBK characters; charset.c decodes the superset, as WHATWG's
  *   Encoding Standard does;
- * - raw 8-bit bytes outside any word; they are kept if they are UTF-8 and
- *   replaced by U+FFFD otherwise;
+ * - raw 8-bit bytes outside any word; imap4_rfc2047_decode() keeps them
+ *   if they are UTF-8 and replaces them by U+FFFD otherwise, and
+ *   imap4_header_decode() first reads them as mail readers do (in the
+ *   message's own charset where they are not UTF-8, charset.c);
  * - a byte invalid in the charset (Latin-1 "=E9" under a utf-8 label): it
  *   becomes U+FFFD and the rest of the run is decoded, as other readers
  *   do, so that one bad byte does not hide the words around it.
@@ -327,6 +329,7 @@ void imap4_rfc2047_scratch_init(struct imap4_rfc2047_scratch *sc)
 	imap4_buf_init(&sc->bytes, 0);
 	imap4_buf_init(&sc->spare, 0);
 	imap4_buf_init(&sc->conv, 0);
+	imap4_buf_init(&sc->raw, 0);
 }
 
 void imap4_rfc2047_scratch_clear(struct imap4_rfc2047_scratch *sc)
@@ -334,6 +337,7 @@ void imap4_rfc2047_scratch_clear(struct imap4_rfc2047_scratch *sc)
 	imap4_buf_clear(&sc->bytes);
 	imap4_buf_clear(&sc->spare);
 	imap4_buf_clear(&sc->conv);
+	imap4_buf_clear(&sc->raw);
 }
 
 int imap4_rfc2047_decode_scratch(struct imap4_buf *out,
@@ -358,6 +362,47 @@ int imap4_rfc2047_decode_scratch(struct imap4_buf *out,
 			out->data[mark] = '\0';
 	}
 	return rc;
+}
+
+/* The raw text is read first and the words after: an encoded-word is
+ * ASCII, which every charset the raw text is read in keeps as it is,
+ * while the two bytes of a raw ISO-2022-JP or Shift_JIS character may
+ * look like "=?" or "?=". */
+int imap4_header_decode_scratch(struct imap4_buf *out,
+                                struct imap4_rfc2047_scratch *sc, const char *s,
+                                size_t len, const char *charset)
+{
+	if (!out || !sc || (!s && len))
+		return IMAP4_EINVAL;
+	if (!s || !imap4_charset_header_raw(s, len))
+		return imap4_rfc2047_decode_scratch(out, sc, s, len);
+	imap4_buf_reset(&sc->raw);
+	int rc = imap4_charset_header_append(&sc->raw, s, len, charset);
+	if (rc < 0)
+		return rc;
+	return imap4_rfc2047_decode_scratch(
+	        out, sc, sc->raw.data ? sc->raw.data : "", sc->raw.len);
+}
+
+int imap4_header_decode(char **out, const char *s, size_t len,
+                        const char *charset)
+{
+	struct imap4_rfc2047_scratch sc;
+	struct imap4_buf b;
+
+	if (!out)
+		return IMAP4_EINVAL;
+	*out = NULL;
+	imap4_buf_init(&b, 0);
+	imap4_rfc2047_scratch_init(&sc);
+	int rc = imap4_header_decode_scratch(&b, &sc, s, len, charset);
+	imap4_rfc2047_scratch_clear(&sc);
+	if (rc < 0) {
+		imap4_buf_clear(&b);
+		return rc;
+	}
+	*out = imap4_buf_steal(&b, NULL);
+	return *out ? 0 : IMAP4_ENOMEM;
 }
 
 int imap4_rfc2047_decode_append(struct imap4_buf *out, const char *s,

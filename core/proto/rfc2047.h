@@ -24,7 +24,7 @@ int imap4_rfc2047_decode_append(struct imap4_buf *out, const char *s,
  * struct is the caller's, its fields private; it holds no state from one
  * call to the next, only storage. */
 struct imap4_rfc2047_scratch {
-	struct imap4_buf bytes, spare, conv;
+	struct imap4_buf bytes, spare, conv, raw;
 };
 
 void imap4_rfc2047_scratch_init(struct imap4_rfc2047_scratch *sc);
@@ -36,5 +36,12 @@ void imap4_rfc2047_scratch_clear(struct imap4_rfc2047_scratch *sc);
 int imap4_rfc2047_decode_scratch(struct imap4_buf *out,
                                  struct imap4_rfc2047_scratch *sc,
                                  const char *s, size_t len);
+
+/* A header value's text in UTF-8, as imap4_header_decode() (imap4.h)
+ * reads it, appended to out (without a NUL) with the buffers of sc. As
+ * imap4_rfc2047_decode_append(). */
+int imap4_header_decode_scratch(struct imap4_buf *out,
+                                struct imap4_rfc2047_scratch *sc, const char *s,
+                                size_t len, const char *charset);
 
 #endif

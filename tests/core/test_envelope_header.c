@@ -347,3 +347,103 @@ Test(envelope_header, white_space_runs_are_one_space)
 	cr_assert_str_eq(e->message_id, "<folded@x>");
 	cr_assert_str_eq(e->in_reply_to, "line one line two end");
 }
+
+/* ---- the charset raw 8-bit text is read in (imap4_envelope.charset) */
+
+Test(envelope_header, charset_of_raw_8bit_text_is_the_content_type_s)
+{
+	const imap4_envelope *e =
+	        env("Subject: \x93\xfa\x96\x7b\x8c\xea\r\n"
+	            "Content-Type: text/plain;\r\n\tcharset=\"Shift_JIS\"\r\n"
+	            "From: a@x\r\n\r\n");
+	cr_assert_str_eq(e->charset, "Shift_JIS");
+	/* the strings stay as sent */
+	cr_assert_str_eq(e->subject, "\x93\xfa\x96\x7b\x8c\xea");
+	/* a display name's bytes count as well; the first Content-Type */
+	e = env("From: \xf0\xd2\xc9\xd7\xc5\xd4 <p@x>\r\n"
+	        "content-type : text/plain; charset=koi8-r\r\n"
+	        "Content-Type: text/plain; charset=utf-8\r\n\r\n");
+	cr_assert_str_eq(e->charset, "koi8-r");
+	/* imap4_header_decode reads them in it */
+	char *s;
+	cr_assert_eq(imap4_header_decode(&s, e->from->name,
+	                                 strlen(e->from->name), e->charset),
+	             0);
+	cr_assert_str_eq(s, "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+	free(s);
+}
+
+/* ASCII strings need no charset (most headers: none is looked for); nor
+ * is one made up where the message names none. */
+Test(envelope_header, no_charset_without_raw_8bit_text_or_a_label)
+{
+	cr_assert_null(env("Subject: plain\r\n"
+	                   "Content-Type: text/plain; charset=koi8-r\r\n\r\n")
+	                       ->charset);
+	cr_assert_null(env("Subject: \xfc\r\nContent-Type: text/plain\r\n\r\n")
+	                       ->charset);
+	cr_assert_null(env("Subject: \xfc\r\n\r\n")->charset);
+	/* a Content-Type after the header is body, not the message's */
+	cr_assert_null(env("Subject: \xfc\r\n\r\nContent-Type: text/plain; "
+	                   "charset=koi8-r\r\n")
+	                       ->charset);
+}
+
+/* A multipart message names its charset in its parts: the first text
+ * part that names one, however deep (mixed around alternative), when the
+ * body was given. */
+Test(envelope_header, charset_of_the_first_text_part)
+{
+	const char *msg =
+	        "Subject: \xc6\xfc\xcb\xdc\xb8\xec\r\n"
+	        "Content-Type: multipart/mixed; boundary=\"outer\"\r\n"
+	        "\r\n"
+	        "preamble --outer is not a delimiter\r\n"
+	        "--outer\r\n"
+	        "Content-Type: multipart/alternative; boundary=in\r\n"
+	        "\r\n"
+	        "--in\r\n"
+	        "Content-Type: text/plain\r\n"
+	        "\r\n"
+	        "no charset named\r\n"
+	        "--in\r\n"
+	        "Content-Type: text/html;\r\n charset=EUC-JP\r\n"
+	        "\r\n"
+	        "<p>x</p>\r\n"
+	        "--in--\r\n"
+	        "--outer\r\n"
+	        "Content-Type: text/plain; charset=utf-8\r\n"
+	        "\r\n"
+	        "later\r\n"
+	        "--outer--\r\n";
+	cr_assert_str_eq(env(msg)->charset, "EUC-JP");
+	/* the header alone: no part to look in */
+	const imap4_envelope *e = NULL;
+	size_t hlen = (size_t)(strstr(msg, "\r\n\r\n") + 4 - msg);
+	cr_assert_eq(imap4_envelope_from_header(&e, arena, msg, hlen), 0);
+	cr_assert_null(e->charset);
+	/* parts that are not text, or a multipart that ends first */
+	cr_assert_null(env("Subject: \xfc\r\n"
+	                   "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	                   "--b\r\nContent-Type: image/png\r\n\r\nx\r\n"
+	                   "--b--\r\n"
+	                   "--b\r\nContent-Type: text/plain; charset=koi8-r"
+	                   "\r\n\r\n")
+	                       ->charset);
+}
+
+/* Raw ISO-2022-JP in a name: the halves of its characters (";" of
+ * ";3ED", '"' of "P\"", "\\" of "=\\") are text, not the grammar's. */
+Test(envelope_header, raw_iso_2022_jp_names_stay_whole)
+{
+	const imap4_envelope *e = env(
+	        "From: \x1b$B;3ED\x1b(B <yamada@example.jp>\r\n"
+	        "To: \"\x1b$BP\"=\\\x1b(B\" <b@example.jp>, c@example.jp\r\n"
+	        "Cc: \x1b$B$3 <broken@example.jp>\r\n\r\n");
+	cr_assert_str_eq(show(e->from),
+	                 "(\x1b$B;3ED\x1b(B|NIL|yamada|example.jp)");
+	cr_assert_str_eq(show(e->to), "(\x1b$BP\"=\\\x1b(B|NIL|b|example.jp)"
+	                              "(NIL|NIL|c|example.jp)");
+	/* no shift back: bytes as any other */
+	cr_assert_str_eq(show(e->cc), "(\x1b$B$3|NIL|broken|example.jp)");
+}

@@ -1,4 +1,5 @@
-/* fuzz_rfc2047.c - encoded-word decoding of arbitrary header bytes.
+/* fuzz_rfc2047.c - encoded-word decoding of arbitrary header bytes, and
+ * of raw header text in a message's charset (imap4_header_decode).
  *
  * Properties: nothing crashes or leaks, and the output is always valid
  * UTF-8 without NUL (checked here independently of the library's own
@@ -47,10 +48,25 @@ static int valid_utf8(const unsigned char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* raw header text is read in the message's charset first: one of
+	 * these, chosen by the first byte, the rest being the text */
+	static const char *const charsets[] = {
+	        NULL,     "shift_jis",   "euc-jp",       "gbk",
+	        "koi8-r", "utf-8",       "utf-16",       "big5",
+	        "bogus",  "iso-2022-jp", "latin1",       "gb18030",
+	        "euc-kr", "utf-7",       "windows-1251", "cp932",
+	};
 	char *out = NULL;
 
 	/* data is not NUL-terminated: the decoder must respect size */
 	if (imap4_rfc2047_decode(&out, (const char *)data, size) == 0) {
+		if (!valid_utf8((const unsigned char *)out))
+			abort();
+		free(out);
+	}
+	if (size > 0 &&
+	    imap4_header_decode(&out, (const char *)data + 1, size - 1,
+	                        charsets[data[0] % 16]) == 0) {
 		if (!valid_utf8((const unsigned char *)out))
 			abort();
 		free(out);
