@@ -88,27 +88,26 @@ static bool may_hold_word(const char *s, size_t len)
 	return false;
 }
 
-/* RFC 2047 words are ASCII, so reading the raw bytes around them as
- * put_text does before decoding changes no word; the decoder alone would
- * turn Latin-1 bytes into U+FFFD. Text without "=?" decodes to itself,
- * and put_text's output is valid UTF-8 without NUL, which the decoder
- * copies unchanged: most names and subjects skip it. */
-static int put_decoded(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
-                       const char *s)
+/* What decodes the names and the subject of one envelope: the decoder's
+ * buffers, and the charset its message declares (imap4_envelope.charset,
+ * NULL for none), which raw 8-bit text that is not UTF-8 is read in. */
+struct decoder {
+	struct imap4_rfc2047_scratch sc;
+	const char *charset;
+};
+
+/* ASCII text without "=?" or ESC (no encoded-word, no ISO-2022 escape)
+ * decodes to itself: most names and subjects skip the decoder. */
+static int put_decoded(struct imap4_buf *b, struct decoder *d, const char *s)
 {
 	size_t len = strlen(s);
 
-	if (!may_hold_word(s, len))
-		return put_len(b, s, len);
-	if (utf8_prefix(s, len) == len)
-		return imap4_rfc2047_decode_scratch(b, sc, s, len);
-	struct imap4_buf raw;
-	imap4_buf_init(&raw, 0);
-	int rc = put_text(&raw, s, len);
-	if (rc == 0)
-		rc = imap4_rfc2047_decode_scratch(b, sc, raw.data, raw.len);
-	imap4_buf_clear(&raw);
-	return rc;
+	if (imap4_ascii_span(s, len) == len && !may_hold_word(s, len) &&
+	    !memchr(s, 0x1b, len))
+		return imap4_buf_append(b, s, len);
+	return imap4_header_decode_scratch(b, &d->sc, s, len, d->charset) < 0
+	               ? -1
+	               : 0;
 }
 
 enum { FLAGS_ALL, FLAGS_SYSTEM, FLAGS_KEYWORDS };
@@ -186,11 +185,10 @@ static bool needs_quotes(const char *s, size_t len)
 
 /* A display name (or a group's), decoded, as a quoted-string when it
  * needs one: `"` and `\` escaped with `\`. */
-static int put_phrase(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
-                      const char *name)
+static int put_phrase(struct imap4_buf *b, struct decoder *d, const char *name)
 {
 	size_t mark = b->len;
-	if (put_decoded(b, sc, name) < 0)
+	if (put_decoded(b, d, name) < 0)
 		return -1;
 	size_t len = b->len - mark;
 	if (!needs_quotes(b->data + mark, len))
@@ -211,13 +209,13 @@ static int put_phrase(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 	return rc == 0 ? imap4_buf_putc(b, '"') : -1;
 }
 
-static int put_address(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
+static int put_address(struct imap4_buf *b, struct decoder *d,
                        const imap4_address *a)
 {
 	size_t mark = b->len;
 	bool named = false;
 	if (a->name) {
-		if (put_phrase(b, sc, a->name) < 0)
+		if (put_phrase(b, d, a->name) < 0)
 			return -1;
 		named = b->len > mark;
 		if (named && imap4_buf_append(b, " <", 2) < 0)
@@ -230,7 +228,7 @@ static int put_address(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 }
 
 /* Appends the list; *empty tells whether it wrote nothing. */
-static int put_addresses(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
+static int put_addresses(struct imap4_buf *b, struct decoder *d,
                          const imap4_address *list, bool *empty)
 {
 	size_t start = b->len;
@@ -243,7 +241,7 @@ static int put_addresses(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 			if (a->mailbox) {
 				rc = first ? 0 : imap4_buf_append(b, ", ", 2);
 				if (rc == 0)
-					rc = put_phrase(b, sc, a->mailbox);
+					rc = put_phrase(b, d, a->mailbox);
 				if (rc == 0)
 					rc = imap4_buf_putc(b, ':');
 				first = true;
@@ -261,7 +259,7 @@ static int put_addresses(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 			rc = imap4_buf_putc(b, ' ');
 		else
 			rc = 0;
-		if (rc < 0 || put_address(b, sc, a) < 0)
+		if (rc < 0 || put_address(b, d, a) < 0)
 			return -1;
 		first = false;
 	}
@@ -343,12 +341,12 @@ char *conv_flags(const imap4_msg *msg, unsigned *dropped)
 char *conv_addresses(const imap4_address *list)
 {
 	struct imap4_buf b;
-	struct imap4_rfc2047_scratch sc;
+	struct decoder d = {.charset = NULL};
 	bool empty = true;
 	imap4_buf_init(&b, 0);
-	imap4_rfc2047_scratch_init(&sc);
-	int rc = put_addresses(&b, &sc, list, &empty);
-	imap4_rfc2047_scratch_clear(&sc);
+	imap4_rfc2047_scratch_init(&d.sc);
+	int rc = put_addresses(&b, &d, list, &empty);
+	imap4_rfc2047_scratch_clear(&d.sc);
 	if (rc < 0 || empty || imap4_buf_putc(&b, '\0') < 0) {
 		imap4_buf_clear(&b);
 		return NULL;
@@ -541,7 +539,7 @@ enum field {
 
 /* Writes the row's strings into b, each field's offset in at[]; e is the
  * message's envelope or NULL. */
-static int put_fields(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
+static int put_fields(struct imap4_buf *b, struct decoder *d,
                       size_t at[F_COUNT], const imap4_msg *msg,
                       const imap4_envelope *e, unsigned *flags_dropped)
 {
@@ -555,9 +553,10 @@ static int put_fields(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 	}
 	if (!e)
 		return 0;
+	d->charset = e->charset;
 	if (e->subject) {
 		at[F_SUBJECT] = b->len;
-		if (put_decoded(b, sc, e->subject) < 0 ||
+		if (put_decoded(b, d, e->subject) < 0 ||
 		    end_field(b, &at[F_SUBJECT], false) < 0)
 			return -1;
 	}
@@ -574,7 +573,7 @@ static int put_fields(struct imap4_buf *b, struct imap4_rfc2047_scratch *sc,
 		if (!lists[f])
 			continue;
 		at[f] = b->len;
-		if (put_addresses(b, sc, lists[f], &empty) < 0 ||
+		if (put_addresses(b, d, lists[f], &empty) < 0 ||
 		    end_field(b, &at[f], empty) < 0)
 			return -1;
 	}
@@ -743,15 +742,15 @@ int conv_msg(struct conv_msg *out, const imap4_msg *msg,
 	}
 
 	struct imap4_buf b;
-	struct imap4_rfc2047_scratch sc;
+	struct decoder d = {.charset = NULL};
 	size_t at[F_COUNT];
 	imap4_buf_init(&b, 0);
-	imap4_rfc2047_scratch_init(&sc);
+	imap4_rfc2047_scratch_init(&d.sc);
 	/* - 1: the buffer keeps a byte for its NUL. */
 	int rc = imap4_buf_reserve(&b, ROW_ROOM - 1);
 	if (rc == 0)
-		rc = put_fields(&b, &sc, at, msg, e, &out->flags_dropped);
-	imap4_rfc2047_scratch_clear(&sc);
+		rc = put_fields(&b, &d, at, msg, e, &out->flags_dropped);
+	imap4_rfc2047_scratch_clear(&d.sc);
 	imap4_arena_reset(scratch);
 	if (rc < 0) {
 		imap4_buf_clear(&b);

@@ -391,10 +391,11 @@ static bool tell_id(struct sync_ctx *c, int irc)
  * read from, may cut it. They come as one string, bounded by a partial
  * fetch (a To of 45,000 addresses made one literal of a megabyte, and
  * the whole batch failed on it); a field the bound cuts is left out
- * (conv_msg). */
+ * (conv_msg). Content-Type comes with them: it names the charset of raw
+ * 8-bit text in them (imap4_envelope.charset). */
 static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
 {
-	char body[64], fields[128] = "";
+	char body[64], fields[160] = "";
 	/* A link too slow for one message's body in a FETCH (sync.h,
 	 * batch_cap 1): new mail comes without its body, which the backfill
 	 * then fetches in pieces. */
@@ -406,8 +407,8 @@ static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
 	        conf_body_cap(c->conf) >= IMAP4_ENVELOPE_FIELDS_MAX;
 	if (!header_in_body)
 		snprintf(fields, sizeof(fields),
-		         " BODY.PEEK[HEADER.FIELDS (" IMAP4_ENVELOPE_FIELDS
-		         ")]<0.%u>",
+		         " BODY.PEEK[HEADER.FIELDS "
+		         "(" IMAP4_ENVELOPE_FIELDS_CHARSET ")]<0.%u>",
 		         c->fields_cap ? c->fields_cap
 		                       : IMAP4_ENVELOPE_FIELDS_MAX);
 	snprintf(buf, len, "(UID FLAGS INTERNALDATE RFC822.SIZE%s%s%s)",

@@ -825,3 +825,82 @@ Test(convert, a_field_a_partial_fetch_cut_is_left_out)
 	cr_assert_str_eq(c.row.subject, "all header");
 	conv_clear(&c);
 }
+
+/* ---- raw header text in the message's own charset */
+
+static struct conv_msg row_of_fields(const char *h)
+{
+	imap4_section s = {
+	        .item = "BODY[HEADER.FIELDS (" IMAP4_ENVELOPE_FIELDS_CHARSET
+	                ")]",
+	        .section = "HEADER.FIELDS (" IMAP4_ENVELOPE_FIELDS_CHARSET ")",
+	        .data = h,
+	        .len = strlen(h)};
+	imap4_msg m = msg_with(&s);
+	struct conv_msg c;
+	cr_assert_eq(conv_msg(&c, &m, scratch(), CONF_BODY_CAP), 0);
+	return c;
+}
+
+/* Japanese, Chinese and Russian mail long wrote headers raw in the
+ * body's charset: read in it, not as windows-1252 (mojibake). */
+Test(convert, raw_header_text_in_the_message_s_charset)
+{
+	struct conv_msg c = row_of_fields(
+	        "Subject: Re: \x93\xfa\x96\x7b\x8c\xea\r\n"
+	        "From: \x8e\x52\x93\x63 <yamada@example.jp>\r\n"
+	        "Content-Type: text/plain; charset=Shift_JIS\r\n\r\n");
+	cr_assert_str_eq(c.row.subject, "Re: 日本語");
+	cr_assert_str_eq(c.row.from, "山田 <yamada@example.jp>");
+	conv_clear(&c);
+	c = row_of_fields("Subject: \xc6\xfc\xcb\xdc\xb8\xec\r\n"
+	                  "Content-Type: text/plain; charset=euc-jp\r\n\r\n");
+	cr_assert_str_eq(c.row.subject, "日本語");
+	conv_clear(&c);
+	c = row_of_fields("Subject: \xd6\xd0\xce\xc4\r\n"
+	                  "From: \"\xd6\xd0\xce\xc4, x\" <z@example.cn>\r\n"
+	                  "Content-Type: text/plain; charset=gbk\r\n\r\n");
+	cr_assert_str_eq(c.row.subject, "中文");
+	cr_assert_str_eq(c.row.from, "\"中文, x\" <z@example.cn>");
+	conv_clear(&c);
+	c = row_of_fields(
+	        "From: \xe9\xd7\xc1\xce <ivan@example.ru>\r\n"
+	        "To: =?koi8-r?b?8NLJ18XU?= <p@example.ru>\r\n"
+	        "Subject: \xf0\xd2\xc9\xd7\xc5\xd4 =?utf-8?q?=E2=9C=93?=\r\n"
+	        "Content-Type: text/plain; charset=KOI8-R\r\n\r\n");
+	cr_assert_str_eq(c.row.from, "Иван <ivan@example.ru>");
+	cr_assert_str_eq(c.row.to, "Привет <p@example.ru>");
+	cr_assert_str_eq(c.row.subject, "Привет ✓");
+	conv_clear(&c);
+}
+
+/* Raw ISO-2022-JP: its escapes are not spaces, its text is Japanese. */
+Test(convert, raw_iso_2022_jp_header_text)
+{
+	struct conv_msg c = row_of_fields(
+	        "Subject: \x1b$B$3$s$K$A$O\x1b(B\r\n"
+	        "From: \x1b$B;3ED\x1b(B <yamada@example.jp>\r\n\r\n");
+	cr_assert_str_eq(c.row.subject, "こんにちは");
+	cr_assert_str_eq(c.row.from, "山田 <yamada@example.jp>");
+	conv_clear(&c);
+}
+
+/* A label wrong for the bytes falls back to windows-1252; UTF-8 stays
+ * UTF-8 whatever the label; a server's ENVELOPE has no label. */
+Test(convert, raw_header_text_with_a_wrong_label)
+{
+	struct conv_msg c = row_of_fields(
+	        "Subject: M\xfcller\r\n"
+	        "From: Caf\xc3\xa9 <c@example.fr>\r\n"
+	        "Content-Type: text/plain; charset=shift_jis\r\n\r\n");
+	cr_assert_str_eq(c.row.subject, "Müller");
+	cr_assert_str_eq(c.row.from, "Café <c@example.fr>");
+	conv_clear(&c);
+	imap4_envelope e = {.subject = "\x93\xfa\x96\x7b\x8c\xea"};
+	imap4_msg m = {.have = IMAP4_HAVE_UID | IMAP4_HAVE_ENVELOPE,
+	               .uid = 1,
+	               .envelope = &e};
+	cr_assert_eq(conv_msg(&c, &m, scratch(), CONF_BODY_CAP), 0);
+	cr_assert_str_eq(c.row.subject, "“ú–{Œê");
+	conv_clear(&c);
+}

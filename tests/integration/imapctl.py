@@ -11,6 +11,7 @@ exports (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASS).
   imapctl.py append-each NAME SUBJECT...   (append of each, in one session)
   imapctl.py append-wide NAME COUNT    (a message to COUNT recipients)
   imapctl.py append-big NAME KIB       (a message of about KIB KiB of text)
+  imapctl.py append-file NAME FILE...  (the bytes of each FILE as they are)
   imapctl.py store NAME UIDSET OP FLAGS    (OP: +FLAGS -FLAGS FLAGS)
   imapctl.py expunge NAME UIDSET       imapctl.py move NAME UIDSET DEST
   imapctl.py reset PREFIX              (deletes every mailbox under it)
@@ -462,6 +463,12 @@ def main(argv):
                f"Message-ID: <big{args[1]}.{time.time()}@example.com>\r\n"
                f"\r\n{lines}last line\r\n")
         check(m.append(q(args[0]), None, None, msg.encode()), "APPEND")
+    elif cmd == "append-file":
+        # byte for byte: raw 8-bit and ISO-2022 headers as old mail has them
+        for path in args[1:]:
+            with open(path, "rb") as fh:
+                msg = imaplib.MapCRLF.sub(imaplib.CRLF, fh.read())
+            check(m.append(q(args[0]), None, None, msg), "APPEND")
     elif cmd == "append-wide":
         # a message to COUNT recipients, a Cc after the list
         rcpt = ",\r\n ".join(f"user{i}@example.org" for i in range(int(args[1])))

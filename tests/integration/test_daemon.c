@@ -761,6 +761,72 @@ Test(daemon, keywords_named_nil_or_with_a_bracket_are_mirrored, .timeout = 120)
 	teardown(&f);
 }
 
+/* Writes the message to DIR/name, byte for byte; its path in path. */
+static void write_raw(const struct fixture *f, char path[400], const char *name,
+                      const char *msg)
+{
+	snprintf(path, 400, "%s/%s", f->dir, name);
+	FILE *fp = fopen(path, "wb");
+	cr_assert_not_null(fp);
+	cr_assert_eq(fwrite(msg, 1, strlen(msg), fp), strlen(msg));
+	cr_assert_eq(fclose(fp), 0);
+}
+
+/* Headers written raw in the message's charset (Shift_JIS, KOI8-R) and
+ * in raw ISO-2022-JP are read as a mail reader reads them, in the cache
+ * and in mailmirror's output. bodies = "none": the header fields alone
+ * are fetched, Content-Type among them. */
+Test(daemon, raw_header_text_is_read_in_the_message_s_charset, .timeout = 120)
+{
+	struct fixture f;
+	char sjis[400], jis[400], koi8[400];
+	setup_idle(&f, "dm_charset", "dm_charset", NULL);
+	write_raw(&f, sjis, "sjis.eml",
+	          "From: \x8e\x52\x93\x63 <yamada@example.jp>\r\n"
+	          "Subject: Re: \x93\xfa\x96\x7b\x8c\xea\r\n"
+	          "Message-ID: <sjis@example.jp>\r\n"
+	          "MIME-Version: 1.0\r\n"
+	          "Content-Type: text/plain; charset=Shift_JIS\r\n"
+	          "\r\nhello\r\n");
+	write_raw(&f, jis, "jis.eml",
+	          "From: jis@example.jp\r\n"
+	          "Subject: \x1b$B$3$s$K$A$O\x1b(B\r\n"
+	          "Message-ID: <jis@example.jp>\r\n"
+	          "\r\nhello\r\n");
+	write_raw(&f, koi8, "koi8.eml",
+	          "From: \xe9\xd7\xc1\xce <ivan@example.ru>\r\n"
+	          "Subject: \xf0\xd2\xc9\xd7\xc5\xd4\r\n"
+	          "Message-ID: <koi8@example.ru>\r\n"
+	          "Content-Type: text/plain; charset=koi8-r\r\n"
+	          "\r\nhello\r\n");
+	cr_assert_eq(sh(CTL " create dm_charset && " CTL
+	                    " append-file dm_charset %s %s %s",
+	                sjis, jis, koi8),
+	             0);
+	cr_assert_eq(run_once(&f, NULL), 0);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages WHERE "
+	                             "subject = 'Re: 日本語' AND from_addr = "
+	                             "'山田 <yamada@example.jp>'"),
+	             1);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages WHERE "
+	                             "subject = 'こんにちは'"),
+	             1);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM messages WHERE "
+	                             "subject = 'Привет' AND from_addr = "
+	                             "'Иван <ivan@example.ru>'"),
+	             1);
+	cr_assert_eq(sh("LC_ALL=C.UTF-8 %s/mailmirror --db %s ls >%s/ls && "
+	                "grep -qF 'Re: 日本語' %s/ls && "
+	                "grep -qF '山田 <yamada@example.jp>' %s/ls && "
+	                "grep -qF 'こんにちは' %s/ls && "
+	                "grep -qF 'Иван <ivan@example.ru>' %s/ls && "
+	                "grep -qF 'Привет' %s/ls",
+	                build_dir(), f.db, f.dir, f.dir, f.dir, f.dir, f.dir,
+	                f.dir),
+	             0, "mailmirror ls printed something else");
+	teardown(&f);
+}
+
 /* --once leaves the account as it ended, for mailmirror status: in error
  * with the reason, then stopped with no error after a good run. */
 Test(daemon, once_records_how_the_account_ended, .timeout = 120)
