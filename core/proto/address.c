@@ -56,14 +56,21 @@ static inline bool is_special(unsigned char c)
 	return specials[c];
 }
 
+#define ISO2022_RUN_MAX 512
+
 /* Where the ISO-2022 double-byte run that starts at p (ESC "$", len
  * bytes left) ends: past the escape that shifts back (ESC "(" and its
- * final byte); p when none follows on the line, so that a broken run
+ * final byte); p when none follows on the line (within
+ * ISO2022_RUN_MAX bytes), so that a broken run
  * reads as bytes. Old Japanese mail writes names in raw ISO-2022-JP,
  * whose characters have halves such as ";", "(" or "\"" (";3ED" is
  * "Yamada"): inside a run they are text, not the grammar's. */
 static const char *iso2022_run_end(const char *p, const char *end)
 {
+	/* A run is a name's few characters: the bound keeps a line of
+	 * escapes without a shift back from costing a scan each. */
+	if (end - p > ISO2022_RUN_MAX)
+		end = p + ISO2022_RUN_MAX;
 	for (const char *q = p + 2; q < end && *q != '\r' && *q != '\n'; q++)
 		if (q[0] == 0x1b && end - q >= 3 && q[1] == '(')
 			return q + 3;
@@ -140,10 +147,12 @@ static void skip_cfws(struct lex *l)
 static bool skip_quoted(struct lex *l)
 {
 	for (l->p++; l->p < l->end && *l->p != '"'; l->p++) {
+		const char *run;
 		if (*l->p == '\\' && l->end - l->p > 1)
 			l->p++;
-		else if (iso2022_run_at(l->p, l->end))
-			l->p = iso2022_run_end(l->p, l->end) - 1;
+		else if (iso2022_run_at(l->p, l->end) &&
+		         (run = iso2022_run_end(l->p, l->end)) > l->p)
+			l->p = run - 1;
 	}
 	if (l->p >= l->end)
 		return false;

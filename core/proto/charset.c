@@ -626,8 +626,11 @@ int imap4_charset_header_append(struct imap4_buf *out, const char *in,
 			return rc;
 		/* an iconv without ISO-2022-JP: read as the text below */
 	}
-	if (!imap4_charset_header_raw(in, len) || !hint || !*hint ||
-	    !valid_label(hint) || !ascii_compatible(iconv_name(hint)))
+	/* Valid UTF-8 is kept, an ESC (of no ISO-2022 run) in it too: the
+	 * declared charset is for what UTF-8 cannot be. */
+	size_t ascii = imap4_ascii_span(p, len);
+	if (ascii == len || imap4_utf8_valid(p + ascii, len - ascii) || !hint ||
+	    !*hint || !valid_label(hint) || !ascii_compatible(iconv_name(hint)))
 		return feed_bytes(out, p, len, K_AUTO);
 	/* A label that does not fit the bytes (mail that says utf-8 and
 	 * holds Latin-1, a Shift_JIS subject in a message labelled

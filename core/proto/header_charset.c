@@ -14,10 +14,12 @@
 #include <string.h>
 #include <strings.h>
 
-/* How deep multiparts are opened to find a text part: mail nests two or
- * three (mixed around alternative around related); more is looked for by
- * no reader, and would let a crafted message make this walk costly. */
-#define NEST_MAX 4
+/* How many multiparts within the body are opened to find a text part:
+ * mail nests two or three (mixed around alternative around related). Each
+ * walks on to the end of the message, so the bound is on all of them, not
+ * on the depth: a message of thousands of multipart parts would else cost
+ * a walk of the rest of the message each. */
+#define OPENS_MAX 4
 
 static bool is_wsp(char c)
 {
@@ -81,9 +83,9 @@ static const char *delimiter(const char *start, const char *p, const char *end,
 }
 
 /* The charset of the first text part of the multipart body p[0..end)
- * that names one, into label; depth: how many more to open. */
+ * that names one, into label; *opens: how many more multiparts to open. */
 static bool first_text_charset(char *label, const char *p, const char *end,
-                               const char *bd, int depth)
+                               const char *bd, int *opens)
 {
 	const char *start = p;
 	size_t bl = strlen(bd);
@@ -97,10 +99,13 @@ static bool first_text_charset(char *label, const char *p, const char *end,
 			memcpy(label, t.charset, sizeof(t.charset));
 			return true;
 		}
-		if (depth > 0 && strcmp(t.type, "multipart") == 0 &&
-		    t.boundary[0] &&
-		    first_text_charset(label, p, end, t.boundary, depth - 1))
-			return true;
+		if (*opens > 0 && strcmp(t.type, "multipart") == 0 &&
+		    t.boundary[0]) {
+			--*opens;
+			if (first_text_charset(label, p, end, t.boundary,
+			                       opens))
+				return true;
+		}
 	}
 	return false;
 }
@@ -114,7 +119,8 @@ bool imap4_header_charset(char label[IMAP4_CHARSET_MAX + 1], const char *ctype,
 		memcpy(label, t.charset, sizeof(t.charset));
 		return true;
 	}
+	int opens = OPENS_MAX;
 	return strcmp(t.type, "multipart") == 0 && t.boundary[0] && body &&
 	       first_text_charset(label, body, body + body_len, t.boundary,
-	                          NEST_MAX - 1);
+	                          &opens);
 }

@@ -447,3 +447,43 @@ Test(envelope_header, raw_iso_2022_jp_names_stay_whole)
 	/* no shift back: bytes as any other */
 	cr_assert_str_eq(show(e->cc), "(\x1b$B$3|NIL|broken|example.jp)");
 }
+
+/* Crafted headers cost linear time: a name of escapes that never shift
+ * back, and thousands of multipart parts each looked into for a text
+ * part (each would walk on to the end of the message). */
+Test(envelope_header, crafted_iso_2022_and_multiparts_cost_linear_time,
+     .timeout = 10)
+{
+	/* an escape in 3 bytes: under IMAP4_ENVELOPE_FIELDS_MAX in all */
+	size_t n = 60000, parts = 25000, len = 0;
+	char *h = malloc(n * 3 + parts * 60 + 200);
+	cr_assert_not_null(h);
+	len += (size_t)sprintf(h, "From: ");
+	for (size_t i = 0; i < n; i++) {
+		memcpy(h + len, "\x1b$;", 3);
+		len += 3;
+	}
+	len += (size_t)sprintf(h + len,
+	                       " <a@x>\r\nSubject: \xfc\r\n"
+	                       "Content-Type: multipart/mixed; boundary=b\r\n"
+	                       "\r\n");
+	for (size_t i = 0; i < parts; i++)
+		len += (size_t)sprintf(h + len,
+		                       "--b\r\nContent-Type: multipart/mixed; "
+		                       "boundary=c\r\n\r\n");
+	const imap4_envelope *e = NULL;
+	cr_assert_eq(imap4_envelope_from_header(&e, arena, h, len), 0);
+	cr_assert_null(e->charset);
+	free(h);
+}
+
+/* An ISO-2022 escape in a quoted name that never shifts back is a byte
+ * like any other (the fuzzer found it looping). */
+Test(envelope_header, a_quoted_escape_without_shift_back_ends, .timeout = 10)
+{
+	const imap4_envelope *e =
+	        env("From: \"\x1b$B;3\" <a@example.jp>, \"\x1b$B\r\n\r\n");
+	cr_assert_str_eq(show(e->from), "(\x1b$B;3|NIL|a|example.jp)"
+	                                "(\x1b$B|NIL|MISSING_MAILBOX|"
+	                                "MISSING_DOMAIN)");
+}

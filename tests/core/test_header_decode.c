@@ -89,6 +89,8 @@ Test(header_decode, valid_utf8_untouched)
 	expect(PRIVET, "koi8-r", PRIVET);
 	expect("plain ascii", "gbk", "plain ascii");
 	expect("", "shift_jis", "");
+	/* an escape that is no ISO-2022 one makes it no less UTF-8 */
+	expect("Caf\xc3\xa9 \x1b[m", "shift_jis", "Caf\xc3\xa9 \x1b[m");
 }
 
 /* A label wrong for the bytes (or none, or one that cannot hold raw
