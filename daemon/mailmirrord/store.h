@@ -381,6 +381,10 @@ int store_message_delete(struct store *s, int64_t mailbox, uint32_t uid);
 int store_message_delete_range(uint64_t *deleted, struct store *s,
                                int64_t mailbox, uint32_t first, uint32_t last);
 
+/* Sets the MODSEQ of every message of the mailbox to 0 (unknown), as
+ * for a server without CONDSTORE. */
+int store_message_forget_modseqs(struct store *s, int64_t mailbox);
+
 /* Calls cb with each cached UID of the mailbox in ascending order, to diff
  * against UID SEARCH ALL. A non-zero return from cb stops the walk and is
  * returned. cb must not write to that mailbox's messages. */

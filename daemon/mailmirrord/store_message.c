@@ -455,6 +455,17 @@ int store_message_delete_range(uint64_t *deleted, struct store *s,
 	return STORE_OK;
 }
 
+int store_message_forget_modseqs(struct store *s, int64_t mailbox)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_FORGET_MODSEQS, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, mailbox);
+	return store_run(s, st, "forgetting MODSEQs", NULL);
+}
+
 int store_message_each_uid(struct store *s, int64_t mailbox, store_uid_cb *cb,
                            void *payload)
 {

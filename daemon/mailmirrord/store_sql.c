@@ -258,6 +258,8 @@ const char *const store_sql[ST_COUNT] = {
 	[ST_MESSAGE_DELETE_RANGE] = "DELETE FROM messages WHERE mailbox_id = "
 				    "?1 AND uid BETWEEN ?2 AND ?3",
 	[ST_MESSAGE_DELETE_ALL] = "DELETE FROM messages WHERE mailbox_id = ?1",
+	[ST_MESSAGE_FORGET_MODSEQS] = "UPDATE messages SET modseq = 0 "
+				      "WHERE mailbox_id = ?1 AND modseq != 0",
 	[ST_MESSAGE_EACH_UID] = "SELECT uid FROM messages WHERE mailbox_id = "
 				"?1 ORDER BY uid",
 	/* A text cut at a lower max_body_size than ?4 is missing too: the

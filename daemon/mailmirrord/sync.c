@@ -207,6 +207,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->store_full = false;
 	c->notify_on = c->notify_held = false;
 	c->condstore = c->qresync = false;
+	c->sel_nomodseq = false;
 	c->alert[0] = '\0';
 	sync_opened(c, "", IMAP4_NO);
 	c->id_told = false;
@@ -411,8 +412,12 @@ static const char *meta_items(const struct sync_ctx *c, char *buf, size_t len)
 		         "(" IMAP4_ENVELOPE_FIELDS_CHARSET ")]<0.%u>",
 		         c->fields_cap ? c->fields_cap
 		                       : IMAP4_ENVELOPE_FIELDS_MAX);
+	/* Not in a mailbox without mod-sequences: RFC 7162 3.1.2 makes
+	 * MODSEQ there a BAD, and the whole mailbox failed at every pass
+	 * (explore79, Cyrus). */
 	snprintf(buf, len, "(UID FLAGS INTERNALDATE RFC822.SIZE%s%s%s)",
-	         c->condstore ? " MODSEQ" : "", fields, section);
+	         c->condstore && !c->sel_nomodseq ? " MODSEQ" : "", fields,
+	         section);
 	return buf;
 }
 
@@ -1154,7 +1159,8 @@ static bool as_cached(struct sync_ctx *c, const struct sync_box *b,
                       const struct store_mailbox_state *st)
 {
 	struct store_mailbox_state was;
-	if (p->nrows || p->nflags || p->gone.n || p->want_reset || c->nstale ||
+	if (p->nrows || p->nflags || p->gone.n || p->want_reset ||
+	    p->forget_modseqs || c->nstale ||
 	    store_mailbox_get_state(&was, c->store, b->id) < 0 ||
 	    was.uidvalidity != st->uidvalidity || was.uidnext != st->uidnext ||
 	    was.highestmodseq != st->highestmodseq)
@@ -1412,7 +1418,9 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 	if (b->gone)
 		return SYNC_OK; /* its row went with it */
 	c->said_deleted = false;
-	if (c->selected == b && c->qresync)
+	/* Not in a mailbox without mod-sequences: QRESYNC's news there is
+	 * no proof that nothing else changed, a listing of every flag is. */
+	if (c->selected == b && c->qresync && !c->sel_nomodseq)
 		return sync_selected(c, b);
 
 	struct store_mailbox_state st;
@@ -1465,6 +1473,7 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 		return record_error(c, b, SYNC_EMAILBOX);
 	}
 	c->selected = b;
+	c->sel_nomodseq = c->condstore && info.nomodseq;
 	c->sel_exists = info.exists;
 	c->pass_expunges = c->sel_expunges;
 	c->sel_dirty = false;
@@ -1503,10 +1512,17 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 	        .exists = info.exists,
 	        .highestmodseq = info.nomodseq ? 0 : info.highestmodseq,
 	        .condstore = c->condstore && !info.nomodseq,
-	        .qresync_done = qresync && info.uidvalidity == st.uidvalidity,
+	        .qresync_done = qresync && !c->sel_nomodseq &&
+	                        info.uidvalidity == st.uidvalidity,
 	};
 	struct plan_actions a;
 	plan_mailbox(&a, &local, &server);
+	/* Mod-sequences gone since the last pass: the HIGHESTMODSEQ held
+	 * goes from the first write on, the rows' MODSEQs with it. */
+	if (c->sel_nomodseq && st.highestmodseq) {
+		p.forget_modseqs = true;
+		st.highestmodseq = 0;
+	}
 	if (a.modseq_back)
 		log_notice(c->conf->name, b->name,
 		           "HIGHESTMODSEQ went back (%" PRIu64 " -> %" PRIu64
@@ -1608,8 +1624,13 @@ static int status_news(struct sync_ctx *c, const struct sync_box *b, bool *news,
 		return sync_fail_store(c, "read mailbox state");
 	struct plan_local local = {st.uidvalidity, st.uidnext, st.highestmodseq,
 	                           st.exists};
-	*news = !got || plan_status_changed(&local, si.uidvalidity, si.uidnext,
-	                                    si.messages, si.highestmodseq);
+	/* A mailbox without mod-sequences on a server with CONDSTORE
+	 * answers HIGHESTMODSEQ 0 (RFC 7162 3.1.2): its STATUS cannot show
+	 * a flag change, and it is looked at at every poll, as on a server
+	 * without CONDSTORE. */
+	*news = !got || (c->condstore && si.highestmodseq == 0) ||
+	        plan_status_changed(&local, si.uidvalidity, si.uidnext,
+	                            si.messages, si.highestmodseq);
 	return SYNC_OK;
 }
 

@@ -118,6 +118,11 @@ struct sync_ctx {
 	bool sel_dirty;          /* the server reported a change that needs a
 	                            resync (EXISTS, EXPUNGE, FETCH w/o UID) */
 	bool condstore, qresync; /* enabled on this connection */
+	/* The selected mailbox answered its EXAMINE with NOMODSEQ (RFC
+	 * 7162 3.1.2): it keeps no mod-sequences, and a MODSEQ or
+	 * CHANGEDSINCE there is a BAD. It is mirrored as on a server
+	 * without CONDSTORE. */
+	bool sel_nomodseq;
 	bool id_told;            /* ID sent on this connection (sync.c) */
 	bool notify_lost; /* the server stopped NOTIFY (sync_notify_overflow)
 	                     since sync_notify */

@@ -272,6 +272,9 @@ struct pending {
 	                                made with the first row */
 	bool want_reset; /* store_mailbox_reset in the next write */
 	uint32_t reset_uidvalidity;
+	bool forget_modseqs; /* the rows' MODSEQs go to 0 in the next write
+	                        with the mailbox's state (sync_pending_commit
+	                        with st): it has none now (NOMODSEQ) */
 	int failed; /* IMAP4_E code from a callback */
 	char why[96]; /* with failed IMAP4_EPROTO: what the server did */
 	bool dirty;   /* a change we cannot apply in place */

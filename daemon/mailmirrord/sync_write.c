@@ -251,6 +251,13 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 		    0)
 			return sync_fail_store(c, "reset mailbox");
 	}
+	/* A mailbox that had mod-sequences and has none now: its rows'
+	 * MODSEQs go with its HIGHESTMODSEQ, as on a server without
+	 * CONDSTORE. They number states the server no longer vouches for;
+	 * the numbers it may give again start anew. */
+	if (st && p->forget_modseqs &&
+	    store_message_forget_modseqs(c->store, b->id) < 0)
+		return sync_fail_store(c, "forget MODSEQs");
 	for (size_t i = 0; i < p->gone.n; i++)
 		if (store_message_delete_range(NULL, c->store, b->id,
 		                               p->gone.v[i].lo,
@@ -350,6 +357,8 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 	crash_point();
 	c->stored += added.rows + (p->nrows ? p->nbodies : 0);
 	p->want_reset = false;
+	if (st)
+		p->forget_modseqs = false;
 	if (p->nbodies || p->nrows)
 		sync_text_stored(c);
 	return SYNC_OK;

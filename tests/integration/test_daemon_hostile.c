@@ -3270,6 +3270,107 @@ Test(hostile, changedsince_modseq_going_back, .timeout = 60)
 	done(&h);
 }
 
+/* The EXAMINE of a mailbox that keeps no mod-sequences on a server with
+ * CONDSTORE and QRESYNC (Cyrus), n messages, UIDNEXT n + 1. */
+#define NOMODSEQ_EXAMINED(n, next)                                             \
+	"S: * " n " EXISTS\n"                                                  \
+	"S: * OK [UIDVALIDITY 7] ok\n"                                         \
+	"S: * OK [UIDNEXT " next "] ok\n"                                      \
+	"S: * OK [NOMODSEQ] Sorry, modsequences have not been enabled on "     \
+	"this mailbox\n"                                                       \
+	"S: $TAG OK [READ-ONLY] examined\n"
+
+/* RFC 7162 3.1.2: a MODSEQ or CHANGEDSINCE in a mailbox that answered
+ * NOMODSEQ is a BAD. The daemon asked for MODSEQ there all the same, and
+ * the mailbox was never mirrored, the account failing at every pass
+ * (explore79 F1, Cyrus). It is mirrored as on a server without
+ * CONDSTORE: no MODSEQ asked, every flag listed, the cache's MODSEQs 0;
+ * and it may get mod-sequences and lose them again between sessions. */
+Test(hostile, a_mailbox_without_modseqs_is_mirrored, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, QR_HELLO LIST_CMD
+	    "S: * LIST () \"/\" ho_nms\n"
+	    "S: $TAG OK listed\n"
+	    "C~ $TAG EXAMINE ho_nms \\(CONDSTORE\\)$\n" NOMODSEQ_EXAMINED(
+	            "2", "3") "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	                      "S: * SEARCH 1 2\n"
+	                      "S: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "1:2");
+	add_msg(&sc, 1, 1);
+	add_msg(&sc, 2, 2);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_nms", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 2);
+
+	/* Mod-sequences now: every flag listed with its MODSEQ. */
+	restart(&h, QR_HELLO
+	        "C~ $TAG EXAMINE ho_nms \\(CONDSTORE\\)$\n"
+	        "S: * 2 EXISTS\n"
+	        "S: * OK [UIDVALIDITY 7] ok\n"
+	        "S: * OK [UIDNEXT 3] ok\n"
+	        "S: * OK [HIGHESTMODSEQ 40] ok\n"
+	        "S: $TAG OK [READ-ONLY] examined\n"
+	        "C~ $TAG UID FETCH 1:2 \\(UID FLAGS MODSEQ\\)$\n"
+	        "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen) MODSEQ "
+	        "(30))\n"
+	        "S: * 2 FETCH (UID 2 FLAGS (\\\\Flagged) MODSEQ "
+	        "(40))\n"
+	        "S: $TAG OK fetched\n" LIST_CMD
+	        "S: * LIST () \"/\" ho_nms\nS: $TAG OK listed\n" LOGOUT);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT sum(modseq) FROM messages"), 70);
+	cr_assert_eq(cache_count(&h.f, "SELECT highestmodseq FROM mailboxes"),
+	             40);
+
+	/* And none again, answered to a SELECT (QRESYNC): new mail without
+	 * MODSEQ, every flag listed without MODSEQ (a change taken), the
+	 * old MODSEQs gone with the HIGHESTMODSEQ. */
+	restart(&h, QR_HELLO
+	        "C~ $TAG EXAMINE ho_nms \\(QRESYNC \\(7 "
+	        "40\\)\\)$\n" NOMODSEQ_EXAMINED(
+	                "3", "4") "C~ $TAG UID SEARCH UID 3:\\*$\n"
+	                          "S: * SEARCH 3\n"
+	                          "S: $TAG OK searched\n"
+	                          "C~ $TAG UID FETCH 3 \\(UID FLAGS "
+	                          "INTERNALDATE RFC822.SIZE "
+	                          "BODY.PEEK\\[HEADER.FIELDS \\([A-Z "
+	                          "-]+\\)\\]<0\\.262144>\\)$\n"
+	                          "S: * 3 FETCH (UID 3 FLAGS () INTERNALDATE "
+	                          "\"01-Jul-2025 "
+	                          "10:00:00 +0000\" RFC822.SIZE 120 ENVELOPE "
+	                          "(NIL \"three\" NIL "
+	                          "NIL NIL NIL NIL NIL NIL NIL))\n"
+	                          "S: $TAG OK fetched\n"
+	                          "C~ $TAG UID FETCH 1:2 \\(UID FLAGS\\)$\n"
+	                          "S: * 1 FETCH (UID 1 FLAGS ())\n"
+	                          "S: * 2 FETCH (UID 2 FLAGS (\\\\Flagged))\n"
+	                          "S: $TAG OK fetched\n" LIST_CMD
+	                          "S: * LIST () \"/\" ho_nms\nS: $TAG OK "
+	                          "listed\n" LOGOUT);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "modseq = 0"),
+	             3);
+	cr_assert_eq(cache_count(&h.f, "SELECT highestmodseq FROM mailboxes"),
+	             0);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 1 AND flags = ''"),
+	             1);
+	check_log_lacks(&h, "warning", "error", NULL);
+	done(&h);
+}
+
 /* ---------------------------------------- answers lost (explore77) */
 
 /* RFC 3501 6.3.1: EXISTS is a MUST. A first sync whose EXAMINE lost it
@@ -5165,6 +5266,67 @@ Test(hostile, news_before_notify_took_effect_is_caught_up, .timeout = 60)
 	int st = stop_daemon(pid);
 	finish(&h);
 	cr_assert_eq(got, 1, "the message waited for the poll");
+	cr_assert_eq(st, 0);
+	check_cache(&h);
+	done(&h);
+}
+
+/* A mailbox without mod-sequences answers STATUS with HIGHESTMODSEQ 0
+ * (RFC 7162 3.1.2): that cannot show a flag change, which was then never
+ * looked for, the counts unchanged. As on a server without CONDSTORE, the
+ * mailbox is looked at (here in the catch-up after NOTIFY SET), and every
+ * flag listed. */
+Test(hostile, a_status_without_modseqs_is_news, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+#define NC_CAPS "IMAP4rev1 IDLE NOTIFY CONDSTORE"
+#define NC_PRIMARY                                                             \
+	"C~ $TAG EXAMINE ho_nc \\(CONDSTORE\\)$\n"                             \
+	"S: * 0 EXISTS\n"                                                      \
+	"S: * OK [UIDVALIDITY 7] ok\n"                                         \
+	"S: * OK [UIDNEXT 1] ok\n"                                             \
+	"S: * OK [HIGHESTMODSEQ 1] ok\n"                                       \
+	"S: $TAG OK [READ-ONLY] examined\n"
+#define NC_B                                                                   \
+	"C~ $TAG EXAMINE ho_nc/b \\(CONDSTORE\\)$\n" NOMODSEQ_EXAMINED("1", "2")
+	add(&sc, "S: * OK [CAPABILITY " NC_CAPS "] ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY " NC_CAPS "] logged in\n" LIST_CMD
+	         "S: * LIST () \"/\" ho_nc\n"
+	         "S: * LIST () \"/\" ho_nc/b\n"
+	         "S: $TAG OK listed\n" NC_PRIMARY NC_B
+	         "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	         "S: * SEARCH 1\n"
+	         "S: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "1");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: $TAG OK fetched\n" NC_PRIMARY);
+	add_notify_set(&sc, "ho_nc/b");
+	/* The same counts, and HIGHESTMODSEQ 0: message 1 was flagged. */
+	add(&sc, "C~ $TAG STATUS ho_nc/b \\(MESSAGES UIDNEXT UIDVALIDITY "
+	         "HIGHESTMODSEQ\\)$\n"
+	         "S: * STATUS ho_nc/b (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 7 "
+	         "HIGHESTMODSEQ 0)\n"
+	         "S: $TAG OK status\n" NC_B
+	         "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\)$\n"
+	         "S: * 1 FETCH (UID 1 FLAGS (\\\\Flagged))\n"
+	         "S: $TAG OK fetched\n" NC_PRIMARY IDLE_UNTIL_STOP);
+#undef NC_B
+#undef NC_PRIMARY
+#undef NC_CAPS
+	start(&h, "ho_nc", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_nc*", false, "poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	long got = cache_count_until(&h.f,
+	                             "SELECT count(*) FROM messages WHERE "
+	                             "flags = '\\Flagged'",
+	                             1, 20);
+	wait_sent(&h, " IDLE\r\n", 1);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(got, 1, "the flag change was not looked for");
 	cr_assert_eq(st, 0);
 	check_cache(&h);
 	done(&h);
