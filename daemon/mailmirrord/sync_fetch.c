@@ -2,9 +2,10 @@
  * flag changes, and the news a server tells besides.
  *
  * A batch is refused whole (nothing of it stored, the reason logged) when
- * the server breaks the protocol inside it: a row without its UID, of a
- * UID not asked for, out of the order of sequence numbers, of a message
- * above EXISTS. Short of that, what the server says is taken as it comes.
+ * the server breaks the protocol inside it: a row of a UID not asked for,
+ * out of the order of sequence numbers, of a message above EXISTS. Short
+ * of that, what the server says is taken as it comes; a row without its
+ * UID that no earlier part names is skipped (tell_uidless).
  */
 #include "mailmirrord/sync_internal.h"
 
@@ -101,10 +102,28 @@ static int keep_part(struct fetch_ctx *f, const imap4_msg *msg)
 	return 0;
 }
 
+/* The flag changes of uid pending in p are dropped: a later word on its
+ * flags came. */
+static void drop_flag_changes(struct pending *p, uint32_t uid)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < p->nflags; i++) {
+		if (p->flags[i].uid != uid) {
+			p->flags[kept++] = p->flags[i];
+			continue;
+		}
+		p->bytes -= strlen(p->flags[i].flags) + 32;
+		free(p->flags[i].flags);
+	}
+	p->nflags = kept;
+}
+
 /* The row of msg came: its message has its header. What earlier parts
  * of it told (a server may split a message's items over several FETCH
  * responses, RFC 3501 7.4.2) fills in what the row lacks, in *merged;
- * their flags came as a flag change of their own. */
+ * their flags came as a flag change of their own, which the row's own
+ * flags, told later, supersede (the changes are written after the
+ * rows). */
 static const imap4_msg *row_came(struct fetch_ctx *f, const imap4_msg *msg,
                                  imap4_msg *merged)
 {
@@ -126,6 +145,8 @@ static const imap4_msg *row_came(struct fetch_ctx *f, const imap4_msg *msg,
 			merged->modseq = b->modseq;
 			merged->have |= IMAP4_HAVE_MODSEQ;
 		}
+		if ((msg->have & IMAP4_HAVE_FLAGS) && b->flags)
+			drop_flag_changes(f->p, msg->uid);
 		free(b->flags);
 		*b = f->bare[--f->nbare];
 		return merged;
@@ -225,6 +246,21 @@ static void tell_resized(const struct fetch_ctx *f)
 	         "than the length of the message sent: that length cached",
 	         f->nresized, f->nresized == 1 ? "" : "s", f->resized_uid,
 	         f->nresized == 1 ? "" : " and more");
+}
+
+/* Rows skipped for want of their UID: the batch's other messages are
+ * kept, and UIDNEXT may pass the skipped ones, which the count of the
+ * mailbox's messages (or a listing of every flag) then finds missing
+ * and fetches again, at this pass or a later one. Refusing the batch
+ * stopped the whole account at every pass for one such message. */
+static void tell_uidless(const struct fetch_ctx *f)
+{
+	log_warning(f->c->conf->name, f->b ? f->b->name : NULL,
+	            "%zu message%s (message %u%s) came without %s UID (RFC "
+	            "3501 requires it): not cached now, asked for again",
+	            f->nuidless, f->nuidless == 1 ? "" : "s", f->uidless_seq,
+	            f->nuidless == 1 ? "" : " and more",
+	            f->nuidless == 1 ? "its" : "their");
 }
 
 static void forget_bare(struct fetch_ctx *f)
@@ -342,7 +378,9 @@ int sync_fetch_done(struct fetch_ctx *f, bool complete, bool keep_bare)
 		tell_undated(f);
 	if (complete && f->nresized && !f->p->failed)
 		tell_resized(f);
-	f->nundated = f->nnil = f->nresized = 0;
+	if (f->nuidless && !f->p->failed)
+		tell_uidless(f);
+	f->nundated = f->nnil = f->nresized = f->nuidless = 0;
 	forget_bare(f);
 	return rc;
 }
@@ -368,15 +406,11 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 	bool row = f->metadata && conv_carries_row(msg);
 	imap4_msg named;
 	if (!(msg->have & IMAP4_HAVE_UID)) {
-		/* Without its UID a row cannot be stored, and UIDNEXT would
-		 * pass it for ever (RFC 3501 6.4.8: UID FETCH answers with
-		 * the UID). */
-		if (row)
-			return refuse(f, "FETCH of message %u without its UID",
-			              msg->seq);
 		/* The flags of the message just named, told again without
 		 * its UID (Exchange adds such a line to its answers), or
-		 * more of its items (a server that splits them): that
+		 * more of its items, its header included (a server that
+		 * splits them, and names the message in the first part
+		 * only; RFC 3501 6.4.8 wants the UID in each): that
 		 * message's, no news of another. Taken for news, each one
 		 * cost a resync, which brought the next. */
 		if (f->seen_seq && msg->seq == f->seen_seq &&
@@ -385,6 +419,12 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 			named.uid = f->seen_uid;
 			named.have |= IMAP4_HAVE_UID;
 			msg = &named;
+		} else if (row) {
+			/* A row no part names cannot be stored: skipped
+			 * (tell_uidless), the rest of the batch kept. */
+			if (f->nuidless++ == 0)
+				f->uidless_seq = msg->seq;
+			return 0;
 		} else {
 			/* Unsolicited news of another message, by sequence
 			 * number. */

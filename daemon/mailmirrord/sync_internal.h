@@ -192,6 +192,10 @@ struct fetch_ctx {
 	/* The last FETCH with a UID, of any kind: the message a FETCH of
 	 * the same number without UID names. */
 	uint32_t seen_seq, seen_uid, seen_expunges;
+	/* Rows that came without a UID, of a number no FETCH with a UID
+	 * named in the command, skipped; and the first one's number */
+	size_t nuidless;
+	uint32_t uidless_seq;
 	/* The messages asked for that came without a header so far */
 	struct bare_part *bare;
 	size_t nbare, capbare;
