@@ -520,6 +520,8 @@ int sync_list(struct sync_ctx *c)
 	struct stored_list stored = {0};
 	struct unlisted u = {0};
 	struct box_list last = {0};
+	int64_t sel_id = 0;
+	char *sel_name = NULL;
 	rc = store_mailbox_each(c->store, c->account_id, collect_stored,
 	                        &stored);
 	if (rc < 0) {
@@ -541,6 +543,11 @@ int sync_list(struct sync_ctx *c)
 	if (rc < 0)
 		goto out;
 
+	/* The mailbox selected now stays so: LIST changes no selection, and
+	 * taken for none, the watched mailbox was opened and listed again
+	 * right after the first sync had done so (explore79). */
+	sel_id = c->selected ? c->selected->id : 0;
+	sel_name = c->selected ? strdup(c->selected->name) : NULL;
 	/* The list it replaces, whose state goes on (carry_state) */
 	last.v = c->boxes;
 	last.n = c->nboxes;
@@ -591,7 +598,12 @@ int sync_list(struct sync_ctx *c)
 	else
 		rc = SYNC_OK;
 	carry_state(c, &last);
+	for (size_t i = 0; sel_name && rc == SYNC_OK && i < c->nboxes; i++)
+		if (c->boxes[i].id == sel_id &&
+		    strcmp(c->boxes[i].name, sel_name) == 0)
+			c->selected = &c->boxes[i];
 out:
+	free(sel_name);
 	for (size_t i = 0; i < last.n; i++)
 		free(last.v[i].name);
 	free(last.v);
