@@ -1013,7 +1013,10 @@ static int live(struct worker *w)
 		if (watched) {
 			/* The first watched box again, also while another
 			 * stands in for it: the poll is its chance to come
-			 * back. */
+			 * back. Examined again even while selected: a
+			 * session may keep showing a mailbox deleted and
+			 * made anew under it (Dovecot). */
+			w->sync.reexamine = true;
 			rc = sync_mailbox(&w->sync, watched);
 			if (rc < 0 && rc != SYNC_EMAILBOX)
 				return rc;

@@ -67,6 +67,27 @@ static void tell_alerts_kept(struct sync_ctx *c)
 	tell_alert(c, imap4_completion(c->h));
 }
 
+/* Deletes the row of uid, which an EXPUNGE named through the view: true
+ * when it went; else the view is dropped, and the caller resyncs. */
+static bool expunge_in_place(struct sync_ctx *c, const struct sync_box *b,
+                             uint32_t uid)
+{
+	if (c->store_failed) {
+		seqview_untrust(&c->seq);
+		return false;
+	}
+	struct pending p = {0};
+	int w = sync_ranges_add(&p.gone, uid, uid) == 0
+	                ? sync_pending_write(c, b, &p, NULL)
+	                : SYNC_ESTORE;
+	sync_pending_free(&p);
+	if (w == SYNC_OK)
+		return true;
+	c->store_failed = w == SYNC_ESTORE;
+	seqview_untrust(&c->seq);
+	return false;
+}
+
 int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 {
 	tell_alert(c, resp);
@@ -96,15 +117,26 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 	if (strcmp(n, "EXISTS") == 0) {
 		if (resp->number != c->sel_exists)
 			c->sel_dirty = true;
+		/* RELIABILITY rule 7: a count that shrinks without EXPUNGE
+		 * says nothing of which message went; only a new look at
+		 * the mailbox does. */
+		if (resp->number < c->sel_exists)
+			seqview_untrust(&c->seq);
 		c->sel_exists = resp->number;
 		return c->sel_dirty;
 	}
 	if (strcmp(n, "EXPUNGE") == 0) {
-		/* Without QRESYNC an EXPUNGE names a sequence number; the
+		/* Without QRESYNC an EXPUNGE names a sequence number: the
+		 * view names its message, whose row goes now; else the
 		 * resync's full UID listing finds which message went. */
+		uint32_t uid = c->seq.box == b->id
+		                       ? seqview_expunge(&c->seq, resp->number)
+		                       : 0;
 		if (c->sel_exists)
 			c->sel_exists--;
 		c->sel_expunges++;
+		if (uid && expunge_in_place(c, b, uid))
+			return 0;
 		c->sel_dirty = true;
 		return 1;
 	}
@@ -130,7 +162,7 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		                         ? (uint32_t)p.gone.total
 		                         : c->sel_exists;
 	if (rc >= 0 && !p.failed && (p.nflags || p.gone.n)) {
-		int w = sync_pending_write(c, b, &p, NULL);
+		int w = sync_news_write(c, b, &p);
 		if (w < 0) {
 			sync_pending_free(&p);
 			c->store_failed = w == SYNC_ESTORE;
@@ -208,6 +240,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->notify_on = c->notify_held = false;
 	c->condstore = c->qresync = false;
 	c->sel_nomodseq = false;
+	seqview_reset(&c->seq, 0, false);
 	c->alert[0] = '\0';
 	sync_opened(c, "", IMAP4_NO);
 	c->id_told = false;
@@ -239,6 +272,9 @@ void sync_end(struct sync_ctx *c)
 	sync_clear(c);
 	sync_bodies_forget(c);
 	sync_opened(c, "", IMAP4_NO);
+	seqview_free(&c->seq);
+	free(c->news_flags);
+	c->news_flags = NULL;
 	free(c->verified);
 	c->verified = NULL;
 	c->nverified = c->capverified = 0;
@@ -1296,23 +1332,51 @@ static struct plan_local local_of(const struct store_mailbox_state *st)
 	};
 }
 
+/* The sync of b, selected, has ended with rc: the responses of its
+ * FETCHes make the view of its sequence numbers whole, or it is dropped
+ * (a pass that failed, mail that came meanwhile). */
+static void settle_view(struct sync_ctx *c, const struct sync_box *b, int rc)
+{
+	if (rc == SYNC_OK && c->selected == b && c->seq.box == b->id)
+		seqview_settle(&c->seq, c->sel_exists);
+	else if (c->seq.box == b->id)
+		seqview_untrust(&c->seq);
+}
+
 /* b is selected already and QRESYNC is on: every flag change and expunge
  * reached us in band and was applied as it came (sync_apply_unsolicited),
  * so only new mail and the count need checking. Reopening a mailbox costs
  * some servers far more than the rest of a resync (Dovecot with a large
  * Maildir: over 100 ms). HIGHESTMODSEQ stays where the last SELECT put it:
- * the next SELECT (QRESYNC) merely repeats what we applied since. */
+ * the next SELECT (QRESYNC) merely repeats what we applied since.
+ *
+ * So it is without CONDSTORE while the view of sequence numbers holds
+ * (seqview.h): a flag change (a FETCH) or an expunge named by sequence
+ * number was applied through it, and one it could not name dropped it.
+ * New mail is what EXISTS counts past the view; nothing past it, the
+ * mailbox is as cached, and the poll of a mailbox NOOP or IDLE keeps
+ * current lists nothing (explore79: every wake-up listed every flag). */
 static int sync_selected(struct sync_ctx *c, const struct sync_box *b)
 {
+	bool plain = !c->qresync;
 	struct store_mailbox_state st;
 	if (store_mailbox_get_state(&st, c->store, b->id) < 0)
 		return sync_fail_store(c, "read mailbox state");
+	const struct sync_box *box = own_box(c, b);
+	if (plain && c->seq.n == c->sel_exists && st.exists == c->sel_exists &&
+	    (c->conf->bodies == CONF_BODIES_NONE ||
+	     (box && box->bodies_checked))) {
+		c->sel_dirty = false;
+		store_mailbox_set_error(c->store, b->id, NULL);
+		verified_push(c, b->id);
+		return SYNC_OK;
+	}
 	struct plan_local local = local_of(&st);
 	struct plan_server server = {
 	        .uidvalidity = st.uidvalidity,
 	        .exists = c->sel_exists,
 	        .highestmodseq = st.highestmodseq,
-	        .condstore = true,
+	        .condstore = !plain,
 	        .qresync_done = true,
 	};
 	struct plan_actions a;
@@ -1323,6 +1387,8 @@ static int sync_selected(struct sync_ctx *c, const struct sync_box *b)
 	struct pending p = {0};
 	int rc = converge(c, b, &st, &server, &a, &p);
 	sync_pending_free(&p);
+	if (plain)
+		settle_view(c, b, rc);
 	return record_error(c, b, rc);
 }
 
@@ -1413,16 +1479,35 @@ static void check_highestmodseq(struct sync_ctx *c, const struct sync_box *b,
 	            value[0] ? value : "(empty)", why);
 }
 
+static int open_and_sync_view(struct sync_ctx *c, const struct sync_box *b,
+                              bool keep);
+
 static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 {
+	bool again = c->reexamine;
+	c->reexamine = false;
 	if (b->gone)
 		return SYNC_OK; /* its row went with it */
 	c->said_deleted = false;
 	/* Not in a mailbox without mod-sequences: QRESYNC's news there is
 	 * no proof that nothing else changed, a listing of every flag is. */
-	if (c->selected == b && c->qresync && !c->sel_nomodseq)
+	bool view = c->selected == b && !c->condstore &&
+	            seqview_ready(&c->seq, b->id);
+	if (c->selected == b &&
+	    ((c->qresync && !c->sel_nomodseq) || (view && !again)))
 		return sync_selected(c, b);
+	int rc = open_and_sync_view(c, b, view);
+	if (!c->condstore)
+		settle_view(c, b, rc);
+	return rc;
+}
 
+/* EXAMINEs b and brings it up to date; without CONDSTORE, the FETCHes of
+ * that build the view of its sequence numbers (settle_view). keep: b was
+ * selected with a whole view, kept if the EXAMINE finds b as it held it. */
+static int open_and_sync_view(struct sync_ctx *c, const struct sync_box *b,
+                              bool keep)
+{
 	struct store_mailbox_state st;
 	int rc = SYNC_OK;
 	if (store_mailbox_get_state(&st, c->store, b->id) < 0)
@@ -1439,6 +1524,10 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 	struct fetch_ctx f = {.c = c, .b = b, .p = &p};
 	imap4_mailbox_info info;
 	c->selected = NULL;
+	/* Without CONDSTORE every message's UID comes in the pass's
+	 * FETCHes (a listing of every flag, or a first fetch of all). */
+	if (!keep)
+		seqview_reset(&c->seq, b->id, !c->condstore);
 	/* A change refused before has had its consequence: the mailbox's
 	 * HIGHESTMODSEQ went to 0 with it (sync_write.c). */
 	stale_clear(c);
@@ -1505,6 +1594,25 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 		if (info.uidnext <= top)
 			info.uidnext = top + 1;
 	}
+	/* The same messages under the same numbers: nothing arrived (the
+	 * same UIDNEXT) and nothing went (the same count, the view's and
+	 * the cache's). The flags were kept current while it was selected
+	 * (sync_selected): a listing of every flag would repeat them. */
+	const struct sync_box *kept = own_box(c, b);
+	if (keep && info.uidvalidity == st.uidvalidity && info.uidnext &&
+	    info.uidnext == st.uidnext && info.exists == st.exists &&
+	    info.exists == c->seq.n && !p.nflags && !p.gone.n &&
+	    (c->conf->bodies == CONF_BODIES_NONE ||
+	     (kept && kept->bodies_checked))) {
+		/* News of messages past it, told before, is of none now */
+		c->seq.nmore = 0;
+		sync_pending_free(&p);
+		store_mailbox_set_error(c->store, b->id, NULL);
+		verified_push(c, b->id);
+		return SYNC_OK;
+	}
+	if (keep)
+		seqview_reset(&c->seq, b->id, true);
 	struct plan_local local = local_of(&st);
 	struct plan_server server = {
 	        .uidvalidity = info.uidvalidity,

@@ -15,6 +15,7 @@
 #include "imap4.h"
 #include "mailmirrord/config.h"
 #include "mailmirrord/loglimit.h"
+#include "mailmirrord/seqview.h"
 #include "mailmirrord/store.h"
 
 #include <pthread.h>
@@ -117,6 +118,16 @@ struct sync_ctx {
 	                            began (sync.c listing_contradicted) */
 	bool sel_dirty;          /* the server reported a change that needs a
 	                            resync (EXISTS, EXPUNGE, FETCH w/o UID) */
+	/* Without CONDSTORE: the selected mailbox's sequence numbers and
+	 * UIDs (seqview.h), which name the messages an EXPUNGE or a FETCH
+	 * without UID tells of, and let new mail be fetched without a new
+	 * EXAMINE and a listing of every flag. */
+	struct seqview seq;
+	/* The next sync of a mailbox examines it again, if selected (a
+	 * poll's look): without CONDSTORE, what the view holds is kept, and
+	 * no flag listed, when the EXAMINE finds the mailbox as it holds
+	 * it. Cleared by that sync. */
+	bool reexamine;
 	bool condstore, qresync; /* enabled on this connection */
 	/* The selected mailbox answered its EXAMINE with NOMODSEQ (RFC
 	 * 7162 3.1.2): it keeps no mod-sequences, and a MODSEQ or
@@ -194,6 +205,13 @@ struct sync_ctx {
 	 * batch writer thread commits too). */
 	size_t nstale;
 	char stale_why[128];
+	/* The last flag change told while selected and written alone (its
+	 * mailbox's row id, UID, MODSEQ, flags; news_flags NULL: none), until
+	 * any other write (sync_news_write). Under store_lock. */
+	int64_t news_box;
+	uint32_t news_uid;
+	uint64_t news_modseq;
+	char *news_flags;
 	/* Held by every cache transaction of the sync engine: a batch writer
 	 * thread shares the store (sync_writer.c). Initialise it with
 	 * PTHREAD_MUTEX_INITIALIZER. */

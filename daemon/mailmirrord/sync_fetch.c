@@ -413,10 +413,18 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		 * only; RFC 3501 6.4.8 wants the UID in each): that
 		 * message's, no news of another. Taken for news, each one
 		 * cost a resync, which brought the next. */
+		uint32_t uid = 0;
 		if (f->seen_seq && msg->seq == f->seen_seq &&
-		    f->seen_expunges == f->c->sel_expunges) {
+		    f->seen_expunges == f->c->sel_expunges)
+			uid = f->seen_uid;
+		else if (f->c->selected == f->b && f->b &&
+		         f->c->seq.box == f->b->id)
+			/* Another client's flag change, by sequence number
+			 * (RFC 3501 7.4.2): the view names its message. */
+			uid = seqview_uid(&f->c->seq, msg->seq);
+		if (uid) {
 			named = *msg;
-			named.uid = f->seen_uid;
+			named.uid = uid;
 			named.have |= IMAP4_HAVE_UID;
 			msg = &named;
 		} else if (row) {
@@ -427,11 +435,18 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 			return 0;
 		} else {
 			/* Unsolicited news of another message, by sequence
-			 * number. */
+			 * number. Past a whole view it is new mail, whose
+			 * fetch brings its flags; otherwise only a listing
+			 * of every flag tells which message changed. */
+			if (!f->c->seq.settled)
+				seqview_untrust(&f->c->seq);
 			f->p->dirty = true;
 			return 0;
 		}
 	}
+	if (f->c->selected == f->b && f->b && f->c->seq.box == f->b->id)
+		seqview_saw(&f->c->seq, msg->seq, msg->uid,
+		            (uint64_t)f->c->sel_exists + 10000);
 	f->seen_seq = msg->seq;
 	f->seen_uid = msg->uid;
 	f->seen_expunges = f->c->sel_expunges;

@@ -364,12 +364,49 @@ static int commit_locked(struct sync_ctx *c, const struct sync_box *b,
 	return SYNC_OK;
 }
 
+/* Forgets the news written last (sync_news_write): any other write may
+ * have changed its row since. Under store_lock. */
+static void forget_news_locked(struct sync_ctx *c)
+{
+	free(c->news_flags);
+	c->news_flags = NULL;
+}
+
 int sync_pending_commit(struct sync_ctx *c, const struct sync_box *b,
                         struct pending *p, const struct store_mailbox_state *st)
 {
 	pthread_mutex_lock(&c->store_lock);
+	forget_news_locked(c);
 	int rc = commit_locked(c, b, p, st);
 	pthread_mutex_unlock(&c->store_lock);
+	return rc;
+}
+
+int sync_news_write(struct sync_ctx *c, const struct sync_box *b,
+                    struct pending *p)
+{
+	pthread_mutex_lock(&c->store_lock);
+	const struct flag_change *f = p->nflags == 1 ? &p->flags[0] : NULL;
+	bool one = f && !p->nrows && !p->gone.n && !p->want_reset;
+	if (one && c->news_flags && c->news_box == b->id &&
+	    c->news_uid == f->uid && c->news_modseq == f->modseq &&
+	    strcmp(c->news_flags, f->flags) == 0) {
+		pthread_mutex_unlock(&c->store_lock);
+		sync_pending_drop(p);
+		return SYNC_OK;
+	}
+	forget_news_locked(c);
+	int rc = commit_locked(c, b, p, NULL);
+	/* A change refused or of no cached row is not what the row holds */
+	if (rc == SYNC_OK && one && !p->stale && !p->unknown &&
+	    (c->news_flags = strdup(f->flags)) != NULL) {
+		c->news_box = b->id;
+		c->news_uid = f->uid;
+		c->news_modseq = f->modseq;
+	}
+	pthread_mutex_unlock(&c->store_lock);
+	if (rc == SYNC_OK)
+		sync_pending_drop(p);
 	return rc;
 }
 

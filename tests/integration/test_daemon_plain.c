@@ -519,8 +519,8 @@ Test(plain, exists_during_a_sync_is_fetched_before_waiting, .timeout = 60)
 		"S: * LIST (\\\\HasNoChildren) \"/\" pl_exists\n"
 		"S: * 2 EXISTS\n"
 		"S: $TAG OK listed\n"
-		/* at once, no NOOP first */
-		FAKE_EXAMINE("pl_exists", 2, 3)
+		/* at once, no NOOP first; the mailbox is still selected,
+		 * and only the new message is fetched (explore79) */
 		"C: $TAG UID SEARCH UID 2:*\n"
 		"S: * SEARCH 2\n"
 		"S: $TAG OK searched\n"
@@ -528,9 +528,6 @@ Test(plain, exists_during_a_sync_is_fetched_before_waiting, .timeout = 60)
 		"BODY.PEEK[HEADER.FIELDS (DATE SUBJECT FROM SENDER REPLY-TO TO "
 		"CC BCC IN-REPLY-TO MESSAGE-ID)]<0.262144>)\n"
 		FAKE_MSG(2, 2)
-		"S: $TAG OK fetched\n"
-		"C: $TAG UID FETCH 1:1 (UID FLAGS)\n"
-		FAKE_FLAGS(1, 1, "\\\\Seen")
 		"S: $TAG OK fetched\n"
 		FAKE_STOP;
 	/* clang-format on */
@@ -623,7 +620,8 @@ Test(plain, news_of_a_mailbox_that_fails_to_open_waits, .timeout = 60)
 		"S: $TAG OK fetched\n"
 		"C: $TAG LIST \"\" *\n"
 		"S: * LIST (\\\\HasNoChildren) \"/\" pl_gone\n"
-		"S: * 2 EXISTS\n"
+		/* fewer without EXPUNGE: only a new look tells which */
+		"S: * 0 EXISTS\n"
 		"S: $TAG OK listed\n"
 		"C: $TAG EXAMINE pl_gone\n"
 		"S: $TAG NO [UNAVAILABLE] try again later\n"
@@ -649,7 +647,8 @@ Test(plain, a_listed_mailbox_said_not_to_exist_loses_its_messages,
 		"S: $TAG OK fetched\n"
 		"C: $TAG LIST \"\" *\n"
 		"S: * LIST (\\\\HasNoChildren) \"/\" pl_nx\n"
-		"S: * 2 EXISTS\n"
+		/* fewer without EXPUNGE: only a new look tells which */
+		"S: * 0 EXISTS\n"
 		"S: $TAG OK listed\n"
 		"C: $TAG EXAMINE pl_nx\n"
 		"S: $TAG NO [NONEXISTENT] Mailbox doesn't exist\n"
