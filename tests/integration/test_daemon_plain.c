@@ -444,7 +444,7 @@ Test(plain, live_watched_mailbox_recreated, .timeout = 120)
 	"S: $TAG OK searched\n"                                                \
 	"C: $TAG UID FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE "            \
 	"BODY.PEEK[HEADER.FIELDS (DATE SUBJECT FROM SENDER REPLY-TO TO CC "     \
-	"BCC IN-REPLY-TO MESSAGE-ID)]<0.262144>)\n"                            \
+	"BCC IN-REPLY-TO MESSAGE-ID CONTENT-TYPE)]<0.262144>)\n"               \
 	FAKE_MSG(1, 1)
 /* A later session of a daemon that holds box, synced: it reopens box
  * before LIST and lists its flags; the script goes on from the last line
@@ -526,7 +526,7 @@ Test(plain, exists_during_a_sync_is_fetched_before_waiting, .timeout = 60)
 		"S: $TAG OK searched\n"
 		"C: $TAG UID FETCH 2 (UID FLAGS INTERNALDATE RFC822.SIZE "
 		"BODY.PEEK[HEADER.FIELDS (DATE SUBJECT FROM SENDER REPLY-TO TO "
-		"CC BCC IN-REPLY-TO MESSAGE-ID)]<0.262144>)\n"
+		"CC BCC IN-REPLY-TO MESSAGE-ID CONTENT-TYPE)]<0.262144>)\n"
 		FAKE_MSG(2, 2)
 		"S: $TAG OK fetched\n"
 		FAKE_STOP;
