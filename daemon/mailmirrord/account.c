@@ -167,6 +167,8 @@ struct worker {
 	bool relogged;       /* a --once run reconnected for a BYE that
 	                        asked it to (sync_ctx.bye_relogin) */
 	int64_t calm_bye_at; /* of the last BYE taken calmly, or 0 */
+	bool unused_ended;   /* the server ended the connection while it only
+	                        waited for the next poll (check_unused) */
 	bool renew;          /* live() ends the session for a fresh one */
 	bool renew_quietly;  /* as planned, not for a fault: info level */
 	int64_t renewed_at;  /* of the last such renewal, or 0 */
@@ -790,6 +792,36 @@ static int wait_changes(struct worker *w, int ms)
 	return SYNC_OK;
 }
 
+/* Before a poll on a connection that only waited since the last one (no
+ * watched mailbox open: nothing read from it meanwhile). A server ends a
+ * session idle for its autologout (RFC 3501 5.4: 30 minutes at least;
+ * less on some), so a poll_interval longer than that found the BYE in
+ * answer to the poll's LIST, at every poll: a warning, a back-off and
+ * "still failing" for a server that did nothing wrong (explore79). That
+ * is no failure: the poll is due, and a new session makes it, at once,
+ * logged at info level. No NOOP keeps the connection alive between polls
+ * instead: it would serve nothing, and the server's autologout is not
+ * known. A BYE in answer to a command of ours stays a failure. */
+static int check_unused(struct worker *w)
+{
+	imap4 *h = w->a->h;
+	int rc = imap4_wait(h, 0, on_idle, w);
+	if (rc == IMAP4_EBYE || rc == IMAP4_EEOF) {
+		w->unused_ended = true;
+		snprintf(w->sync.err, sizeof(w->sync.err),
+		         "the server ended the connection, unused since the "
+		         "last poll (%s)",
+		         imap4_last_error(h)->message);
+		return SYNC_ECONN;
+	}
+	if (rc < 0) {
+		snprintf(w->sync.err, sizeof(w->sync.err), "%s",
+		         imap4_last_error(h)->message);
+		return SYNC_ECONN;
+	}
+	return SYNC_OK;
+}
+
 /* While the worker waits on the server, a poke arms a deadline for the
  * answer (acct_check_deadline); it lapses when the wait ends. */
 static void set_idle_fd(struct account *a, int fd)
@@ -978,6 +1010,8 @@ static int live(struct worker *w)
 			         "list for an hour");
 			return SYNC_ECONN;
 		}
+		if (!(watched && watching) && (rc = check_unused(w)) < 0)
+			return rc;
 		set_status(a, "polling");
 		/* The mailbox list first, at every poll: a mailbox created,
 		 * renamed or deleted since shows at once, and STATUS is not
@@ -1426,8 +1460,11 @@ static void *run(void *arg)
 		        ((w.idle_bye && w.live) || w.sync.bye_relogin) &&
 		        (!w.calm_bye_at ||
 		         mono_ms() - w.calm_bye_at >= BYE_CALM_MS);
-		w.idle_bye = w.live = false;
-		if (rc == SYNC_ECONN && w.renew) {
+		bool unused = rc == SYNC_ECONN && w.unused_ended;
+		w.idle_bye = w.live = w.unused_ended = false;
+		if (unused) {
+			log_info(c->name, NULL, "%s; reconnecting", w.sync.err);
+		} else if (rc == SYNC_ECONN && w.renew) {
 			log_msg(w.renew_quietly ? LOG_LEVEL_INFO
 			                        : LOG_LEVEL_NOTICE,
 			        c->name, NULL, "%s; starting a new session",
