@@ -167,6 +167,8 @@ struct worker {
 	bool relogged;       /* a --once run reconnected for a BYE that
 	                        asked it to (sync_ctx.bye_relogin) */
 	int64_t calm_bye_at; /* of the last BYE taken calmly, or 0 */
+	unsigned early_byes; /* sessions in a row that the server ended with
+	                        BYE within HEALTHY_MS of going live */
 	bool unused_ended;   /* the server ended the connection while it only
 	                        waited for the next poll (check_unused) */
 	bool renew;          /* live() ends the session for a fresh one */
@@ -177,10 +179,19 @@ struct worker {
 /* A server that ends a live session with BYE while we wait on it
  * (Dovecot when the watched mailbox is deleted or it shuts down; servers
  * that end long sessions) has done nothing wrong: a notice and a
- * reconnect after BYE_RECONNECT_MS, not the warning of a failure. Once
- * in BYE_CALM_MS: a server that does it at every session fails as any. */
+ * reconnect after BYE_RECONNECT_MS, not the warning of a failure. So
+ * is a BYE in a sync that asks for a new login (sync_ctx.bye_relogin),
+ * once in BYE_CALM_MS: a server that says it at every sync fails as any. */
 #define BYE_CALM_MS      60000
 #define BYE_RECONNECT_MS 1000
+/* A session that went live (it synced) and then ended by the server's BYE
+ * while we waited on it failed in nothing, however often it happens: no
+ * back-off, no "still failing". But a server that does it every few
+ * seconds (a faulty one, or one limiting its rate) must not have us log
+ * in again every second: each session ended by BYE within HEALTHY_MS of
+ * going live doubles the wait before the next, from BYE_RECONNECT_MS up
+ * to BYE_FLOOR_MAX_MS; one that lasts ends the series. */
+#define BYE_FLOOR_MAX_MS 60000
 
 /* How long a session must stay live to end a series of failures: the
  * back-off starts again from a second, and the next failure is news. A
@@ -1361,6 +1372,42 @@ static const char *watch_first(const struct conf_account *c)
 	return first;
 }
 
+/* After a session that went live and then ended by the server's BYE
+ * while we waited on it (BYE_FLOOR_MAX_MS): the session synced, so a
+ * series of failures is over; the next one starts after a wait that
+ * grows while sessions keep ending early (lasted ms after going live). */
+static void reconnect_after_bye(struct worker *w, int64_t lasted)
+{
+	const struct conf_account *c = w->a->conf;
+	unsigned n = w->early_byes < 16 ? w->early_byes : 16;
+	unsigned ms = (unsigned)BYE_RECONNECT_MS << n;
+	if (ms > BYE_FLOOR_MAX_MS)
+		ms = BYE_FLOOR_MAX_MS;
+	bool longest_now = ms == BYE_FLOOR_MAX_MS && n > 0 &&
+	                   ((unsigned)BYE_RECONNECT_MS << (n - 1)) < ms;
+	if (lasted < HEALTHY_MS)
+		w->early_byes++;
+	w->failures = 0;
+	failstreak_reset(&w->streak);
+	w->calm_bye_at = mono_ms();
+	int len = failstreak_sentence_len(w->sync.err);
+	if (w->early_byes < 2)
+		log_notice(c->name, NULL, "%.*s; reconnecting", len,
+		           w->sync.err);
+	else
+		/* A notice when the series shows and when the wait reaches
+		 * its longest; at info level in between. */
+		log_msg(w->early_byes == 2 || longest_now ? LOG_LEVEL_NOTICE
+		                                          : LOG_LEVEL_INFO,
+		        c->name, NULL,
+		        "%.*s, %lld s after the session went live (%u sessions "
+		        "in a row ended within %d s); reconnecting in %u s",
+		        len, w->sync.err, (long long)(lasted / 1000),
+		        w->early_byes, HEALTHY_MS / 1000, ms / 1000);
+	set_status_wait(w->a, "ended by the server, reconnecting in", ms);
+	wait_retry(w, ms);
+}
+
 static void *run(void *arg)
 {
 	struct worker w = {.a = arg};
@@ -1442,6 +1489,7 @@ static void *run(void *arg)
 		w.disk_full = rc == SYNC_ESTORE && w.sync.store_full;
 		if (w.live && mono_ms() - w.live_at >= HEALTHY_MS) {
 			w.failures = 0;
+			w.early_byes = 0;
 			failstreak_reset(&w.streak);
 		}
 		/* A connection that stored new mail before it ended moved the
@@ -1453,17 +1501,21 @@ static void *run(void *arg)
 		 * live, stores nothing and keeps backing off. */
 		if (w.sync.stored)
 			w.failures = 0;
-		/* A BYE that asked for a new login (a mailbox deleted under
-		 * a FETCH) is as calm in a sync as in IDLE. */
-		bool calm_bye =
-		        rc == SYNC_ECONN &&
-		        ((w.idle_bye && w.live) || w.sync.bye_relogin) &&
-		        (!w.calm_bye_at ||
-		         mono_ms() - w.calm_bye_at >= BYE_CALM_MS);
+		bool live_bye = rc == SYNC_ECONN && w.idle_bye && w.live;
 		bool unused = rc == SYNC_ECONN && w.unused_ended;
+		/* A BYE that asked for a new login (a mailbox deleted under
+		 * a FETCH) is as calm in a sync as in IDLE, once in
+		 * BYE_CALM_MS: such a session may not have synced. */
+		bool calm_bye = rc == SYNC_ECONN && !live_bye &&
+		                w.sync.bye_relogin &&
+		                (!w.calm_bye_at ||
+		                 mono_ms() - w.calm_bye_at >= BYE_CALM_MS);
+		int64_t lasted = mono_ms() - w.live_at;
 		w.idle_bye = w.live = w.unused_ended = false;
 		if (unused) {
 			log_info(c->name, NULL, "%s; reconnecting", w.sync.err);
+		} else if (live_bye) {
+			reconnect_after_bye(&w, lasted);
 		} else if (rc == SYNC_ECONN && w.renew) {
 			log_msg(w.renew_quietly ? LOG_LEVEL_INFO
 			                        : LOG_LEVEL_NOTICE,

@@ -1,7 +1,9 @@
 /* test_bye_worker.c - an account worker against a scripted server that
  * ends sessions it has no fault in: the autologout of a connection that
- * only waits for the next poll (explore79 F6) is no failure: no warning,
- * no back-off, no "still failing". */
+ * only waits for the next poll (explore79 F6), and a BYE in IDLE every
+ * few seconds after each session synced (F7). Neither is a failure: no
+ * warning, no back-off, no "still failing"; and the second never becomes
+ * a reconnect every second. */
 #include "daemon/fake_account.h"
 #include "harness/fake_server.h"
 #include "mailmirrord/account.h"
@@ -141,4 +143,65 @@ Test(bye_worker, an_unused_connection_the_server_ended_is_no_failure,
 	cr_assert_eq(warnings, 0);
 	cr_assert_eq(still, 0);
 	cr_assert_eq(info, 1);
+}
+
+/* ---- F7: BYE in IDLE soon after every session went live */
+
+/* A session that syncs, goes live and is ended by the server's BYE in
+ * IDLE: "BYE going away" after the IDLE's "+". */
+#define BYE_IN_IDLE                                                            \
+	"C~ $TAG IDLE$\n"                                                      \
+	"S: + idling\n"                                                        \
+	"S: * BYE going away\n"                                                \
+	"CLOSE\n"
+
+/* Each session synced: none is a failure, however often the server ends
+ * them, but each that ends within a minute of going live doubles the
+ * wait before the next. The second within a minute was a failure: a
+ * warning, the back-off, "still failing" at the next ones. */
+Test(bye_worker, sessions_a_server_ends_in_idle_are_no_failure_but_slow_down,
+     .timeout = 30)
+{
+	FILE *log = open_log();
+	struct fake_server *fs = NULL;
+	uint16_t port = 0;
+	cr_assert_eq(
+	        fake_server_listen(
+	                &fs, &port,
+	                "TIMEOUT 10000\n" GREETING LISTED EXAMINED BYE_IN_IDLE
+	                "ACCEPT\n" GREETING EXAMINED LISTED EXAMINED
+	                        BYE_IN_IDLE),
+	        0);
+	struct conf_account c = fake_account("byes", port, "u", "p");
+	static char *idle[] = {"INBOX", NULL};
+	c.idle = idle;
+	c.n_idle = 1;
+	struct account *a = NULL;
+	char err[256] = "";
+	cr_assert_eq(acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
+	                        err, sizeof(err)),
+	             0, "%s", err);
+	/* The second BYE, or (as it was) the second failure's wait. */
+	bool second = false;
+	for (int t = 0; t < 10000 && !second; t += 20) {
+		second = log_count(log, "reconnecting in") > 0 ||
+		         log_count(log, "retrying in") > 0;
+		sleep_for(20);
+	}
+	char status[200];
+	acct_describe(a, status, sizeof(status));
+	int first = log_count(log, "notice: [byes] IDLE: server said BYE: "
+	                           "going away; reconnecting");
+	int slower = log_count(log, "notice: [byes] IDLE: server said BYE: "
+	                            "going away, 0 s after the session went "
+	                            "live (2 sessions in a row ended within "
+	                            "60 s); reconnecting in 2 s");
+	int warnings = log_count(log, "warning:");
+	stop_and_show(&a, fs, log);
+	cr_assert(second, "no second session ended");
+	cr_assert_eq(first, 1);
+	cr_assert_eq(warnings, 0);
+	cr_assert_eq(slower, 1);
+	cr_assert(strstr(status, "byes: ended by the server, reconnecting in "),
+	          "%s", status);
 }
