@@ -85,6 +85,8 @@ int args_parse(struct args *a, int argc, char **argv, time_t now, char *err,
 			a->json = true;
 		} else if (options && strcmp(arg, "--unread") == 0) {
 			a->filter.unread = a->has_unread = true;
+		} else if (options && strcmp(arg, "--distinct") == 0) {
+			a->filter.distinct = true;
 		} else if (options && strcmp(arg, "--literal") == 0) {
 			a->literal = true;
 		} else if (options && strcmp(arg, "--flagged") == 0) {
@@ -179,6 +181,8 @@ int args_check(const struct args *a, char *err, size_t errlen)
 		bad = "--in";
 	else if (!c->in && a->literal)
 		bad = "--literal";
+	else if (a->filter.distinct && strcmp(c->name, "count") != 0)
+		bad = "--distinct";
 	if (bad != NULL)
 		return usage(err, errlen, "%s is not valid for %s", bad,
 		             c->name);

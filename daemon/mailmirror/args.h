@@ -38,7 +38,8 @@ int args_parse(struct args *a, int argc, char **argv, time_t now, char *err,
  * a command is required and must be known; options that mean nothing to
  * it are refused, naming the first one, rather than ignoring what the user
  * asked for (--unread, --flagged and --since for ls, search and count,
- * --limit for ls and search, --in and --literal for search only); so is a
+ * --limit for ls and search, --in and --literal for search only,
+ * --distinct for count only); so is a
  * wrong number
  * of arguments. QUERY_OK, or QUERY_USAGE with the reason in err. */
 int args_check(const struct args *a, char *err, size_t errlen);

@@ -755,11 +755,20 @@ int query_count(struct query *q, const struct query_filter *f)
 		return rc;
 	if ((rc = check_scope(q, &sc)) != QUERY_OK)
 		goto out;
+	/* --distinct: one Message-ID is one message, in however many
+	 * mailboxes it is (Gmail shows each label as a mailbox: an unread
+	 * message in INBOX, Important and All Mail counted three times); a
+	 * message without one counts alone. */
+	const char *n = f->distinct
+	                        ? "count(DISTINCT nullif(m.message_id, '')) + "
+	                          "count(*) - count(nullif(m.message_id, ''))"
+	                        : "count(*)";
 	sql = sqlite3_str_new(q->db);
-	sqlite3_str_appendall(sql, q->mode == OUT_JSON
-	                                   ? "SELECT json_object('count', "
-	                                     "count(*))"
-	                                   : "SELECT count(*)");
+	sqlite3_str_appendf(sql,
+	                    q->mode == OUT_JSON
+	                            ? "SELECT json_object('count', %s)"
+	                            : "SELECT %s",
+	                    n);
 	sqlite3_str_appendall(sql, " FROM messages m WHERE 1");
 	where_filter(sql, &sc, f);
 	if ((st = prepare(q, sql, &rc)) == NULL)

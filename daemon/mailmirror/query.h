@@ -72,6 +72,9 @@ struct query_filter {
 	bool flagged;
 	int64_t since; /* Unix seconds, or QUERY_NO_TIME */
 	long limit;    /* rows at most; 0: no limit */
+	bool distinct; /* count: the copies of a message (one Message-ID:
+	                  Gmail's labels, a message copied to another
+	                  mailbox) count once */
 };
 
 /* Accounts and their mailboxes, those of scope ("ACCOUNT[/MAILBOX]", or

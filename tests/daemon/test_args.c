@@ -51,6 +51,21 @@ Test(args, refused_options_are_named)
 	cr_assert(a.literal);
 }
 
+/* count --distinct (explore79: Gmail's labels); for count alone. */
+Test(args, distinct_is_for_count)
+{
+	struct args a;
+	char err[256];
+
+	cr_assert_eq(PARSE(&a, err, "count", "--unread", "--distinct"),
+	             QUERY_OK, "%s", err);
+	cr_assert(a.filter.distinct && a.filter.unread);
+	cr_assert_eq(PARSE(&a, err, "ls", "--distinct"), QUERY_USAGE);
+	cr_assert_str_eq(err, "--distinct is not valid for ls");
+	cr_assert_eq(PARSE(&a, err, "search", "--distinct", "x"), QUERY_USAGE);
+	cr_assert_str_eq(err, "--distinct is not valid for search");
+}
+
 /* explore15: "--db=" went on to "no cache at ; is mailmirrord running?". */
 Test(args, an_empty_db_is_no_path)
 {

@@ -472,6 +472,82 @@ Test(query, count)
 	cr_assert_str_eq(output(), "{\"count\":4}\n");
 }
 
+/* explore79: Gmail shows each label as a mailbox, so one unread message
+ * is in INBOX, [Gmail]/Important and [Gmail]/All Mail, and count
+ * --unread counted it three times. --distinct counts one Message-ID once
+ * (also where its copies are not all unread: one that is counts), and a
+ * message without one alone. */
+Test(query, count_distinct_counts_the_copies_of_a_message_once)
+{
+	struct store *s;
+	char err[256];
+	int64_t gmail, box[3];
+	const char *names[] = {"INBOX", "[Gmail]/Important",
+	                       "[Gmail]/All Mail"};
+	cr_assert_eq(store_open(&s, qpath, err, sizeof(err)), STORE_OK, "%s",
+	             err);
+	cr_assert_eq(store_begin(s), STORE_OK);
+	store_account_upsert(&gmail, NULL, s, "gmail", "imap.gmail.com", 993,
+	                     "me");
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_eq(store_mailbox_upsert(&box[i], s, gmail, names[i],
+		                                  "/", "", NULL),
+		             STORE_OK);
+	/* <a>: unread in all three; <b>: in INBOX and All Mail, read in
+	 * INBOX only (flags as a server that lags would show); <c>: read;
+	 * no Message-ID: two messages, one unread in INBOX, one in All Mail;
+	 * and one with an empty Message-ID. */
+	struct {
+		size_t box;
+		uint32_t uid;
+		const char *mid, *flags;
+	} rows[] = {
+	        {0, 1, "<a@x>", ""}, {1, 1, "<a@x>", "\\Flagged"},
+	        {2, 1, "<a@x>", ""}, {0, 2, "<b@x>", "\\Seen"},
+	        {2, 2, "<b@x>", ""}, {2, 3, "<c@x>", "\\Seen"},
+	        {0, 3, NULL, ""},    {2, 4, NULL, ""},
+	        {2, 5, "", ""},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct store_msg m = {.uid = rows[i].uid,
+		                      .flags = rows[i].flags,
+		                      .internaldate = T0,
+		                      .date = T0,
+		                      .subject = "s",
+		                      .message_id = rows[i].mid};
+		cr_assert_eq(
+		        store_message_upsert(NULL, s, box[rows[i].box], &m),
+		        STORE_OK, "%s", store_errmsg(s));
+	}
+	cr_assert_eq(store_commit(s), STORE_OK);
+	store_close(&s);
+
+	struct query_filter f = filter("gmail");
+	open_mode(OUT_TSV);
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "9\n");
+	f.distinct = true;
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "6\n");
+	f.unread = true;
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "5\n");
+	f.distinct = false;
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "7\n");
+	/* Within one mailbox, as without it. */
+	f = filter("gmail/INBOX");
+	f.distinct = true;
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "3\n");
+	query_close(&q);
+	open_mode(OUT_JSON);
+	f = filter("gmail");
+	f.distinct = f.unread = true;
+	cr_assert_eq(query_count(&q, &f), QUERY_OK);
+	cr_assert_str_eq(output(), "{\"count\":5}\n");
+}
+
 /* The fixture's store, open again, and work/INBOX's id in it. */
 static struct store *reopen_inbox(int64_t *inbox)
 {
