@@ -452,7 +452,33 @@ static bool lists_bad(const struct loader *L, const struct acct_ctx *x)
 	                       : L->top_bad_mailboxes) ||
 	       (x->s_exclude ? conf_bad(x, x->s_exclude)
 	                     : L->top_bad_exclude) ||
-	       (x->s_idle ? conf_bad(x, x->s_idle) : L->top_bad_idle);
+	       (x->s_idle ? conf_bad(x, x->s_idle) : L->top_bad_idle) ||
+	       (x->s_hook_boxes ? conf_bad(x, x->s_hook_boxes)
+	                        : L->top_bad_hook_boxes);
+}
+
+/* A plain name (no wildcard) in list, a key that names mailboxes among
+ * the mirrored ones, that mailboxes and exclude leave out: a typo there
+ * would leave it at nothing without a word. A pattern may match nothing
+ * yet (mailboxes come and go); only a plain name can be found wrong
+ * before LIST. The hierarchy delimiter is known only from LIST, so '%'
+ * is taken as '*' here: the check may pass a name the sync then skips,
+ * but never rejects a working configuration. */
+static void check_mirrored(struct loader *L, struct acct_ctx *x,
+                           char *const *list, size_t n,
+                           const config_setting_t *where, const char *what)
+{
+	const struct conf_account *a = x->a;
+	for (size_t i = 0; i < n; i++)
+		if (!strpbrk(list[i], "*%") &&
+		    !plan_mailbox_wanted((const char *const *)a->mailboxes,
+		                         (const char *const *)a->exclude,
+		                         list[i], '\0'))
+			conf_acct_err(
+			        L, x, where,
+			        "%s mailbox \"%s\" is not among the synced "
+			        "mailboxes (see mailboxes and exclude)",
+			        what, list[i]);
 }
 
 /* Everything that involves more than one key. A check that reads the
@@ -529,6 +555,10 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 	 * be told about a key they never wrote. Without INBOX nothing is
 	 * watched and every mailbox is polled; watching the first folder
 	 * LIST returns instead would depend on the server's order. */
+	check_mirrored(L, x, a->on_new_mail_mailboxes,
+	               a->n_on_new_mail_mailboxes,
+	               x->s_hook_boxes ? x->s_hook_boxes : L->s_top_hook_boxes,
+	               "on_new_mail_mailboxes");
 	if (x->idle_default && x->s_idle == NULL) {
 		if (!plan_mailbox_wanted((const char *const *)a->mailboxes,
 		                         (const char *const *)a->exclude,
@@ -538,23 +568,8 @@ static void check_account(struct loader *L, struct acct_ctx *x)
 		}
 		return;
 	}
-	for (size_t i = 0; i < a->n_idle; i++) {
-		const char *m = a->idle[i];
-		/* The hierarchy delimiter is known only from LIST, so '%' is
-		 * taken as '*' here: the check may pass a name the sync then
-		 * skips, but never rejects a working configuration. */
-		/* A pattern may match nothing yet (mailboxes come and go);
-		 * only a plain name can be found wrong before LIST. */
-		if (!strpbrk(m, "*%") &&
-		    !plan_mailbox_wanted((const char *const *)a->mailboxes,
-		                         (const char *const *)a->exclude, m,
-		                         '\0'))
-			conf_acct_err(
-			        L, x, x->s_idle ? x->s_idle : L->s_top_idle,
-			        "idle mailbox \"%s\" is not among the synced "
-			        "mailboxes (see mailboxes and exclude)",
-			        m);
-	}
+	check_mirrored(L, x, a->idle, a->n_idle,
+	               x->s_idle ? x->s_idle : L->s_top_idle, "idle");
 }
 
 /* ---------------------------------------------------------- the loading */
@@ -576,6 +591,7 @@ static void account_clear(struct conf_account *a)
 	conf_free_list(&a->exclude, &a->n_exclude);
 	conf_free_list(&a->idle, &a->n_idle);
 	free(a->on_new_mail);
+	conf_free_list(&a->on_new_mail_mailboxes, &a->n_on_new_mail_mailboxes);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -615,8 +631,16 @@ static int account_defaults(struct loader *L, struct conf_account *a,
 	a->n_idle = top->idle ? top->n_idle : 1;
 	if (top->on_new_mail != NULL)
 		a->on_new_mail = conf_dup(L, top->on_new_mail);
+	if (top->on_new_mail_mailboxes != NULL) {
+		a->on_new_mail_mailboxes = conf_list_of(
+		        L, (const char *const *)top->on_new_mail_mailboxes,
+		        top->n_on_new_mail_mailboxes);
+		a->n_on_new_mail_mailboxes = top->n_on_new_mail_mailboxes;
+	}
 	if (a->mailboxes == NULL || a->exclude == NULL || a->idle == NULL ||
-	    (top->on_new_mail != NULL && a->on_new_mail == NULL))
+	    (top->on_new_mail != NULL && a->on_new_mail == NULL) ||
+	    (top->on_new_mail_mailboxes != NULL &&
+	     a->on_new_mail_mailboxes == NULL))
 		return -1;
 	return 0;
 }
@@ -741,6 +765,8 @@ static void load_top(struct loader *L, const config_setting_t *root,
 			parse_key(L, &x, k, s);
 			if (strcmp(name, "idle") == 0)
 				L->s_top_idle = s;
+			if (strcmp(name, "on_new_mail_mailboxes") == 0)
+				L->s_top_hook_boxes = s;
 		} else {
 			conf_unknown_key(L, NULL, s, true);
 		}
@@ -749,6 +775,7 @@ static void load_top(struct loader *L, const config_setting_t *root,
 	L->top_bad_mailboxes = conf_bad(&x, x.s_mailboxes);
 	L->top_bad_exclude = conf_bad(&x, x.s_exclude);
 	L->top_bad_idle = conf_bad(&x, x.s_idle);
+	L->top_bad_hook_boxes = conf_bad(&x, x.s_hook_boxes);
 	if (accounts == NULL) {
 		conf_top_err(
 		        L, NULL,

@@ -130,6 +130,10 @@ struct conf_account {
 	enum conf_bodies bodies;
 	uint64_t max_body_size; /* bytes; 0 = no limit */
 	char *on_new_mail;      /* command, or NULL */
+	/* LIST patterns of the mailboxes whose new mail runs on_new_mail;
+	 * NULL: every mirrored one (the default) */
+	char **on_new_mail_mailboxes;
+	size_t n_on_new_mail_mailboxes;
 	unsigned max_connections;
 	bool enabled;
 };

@@ -45,6 +45,11 @@ bool conf_account_equal(const struct conf_account *a,
 	       a->timeout == b->timeout && a->bodies == b->bodies &&
 	       a->max_body_size == b->max_body_size &&
 	       str_eq(a->on_new_mail, b->on_new_mail) &&
+	       /* NULL (every mailbox) is not [ ] (none) */
+	       (a->on_new_mail_mailboxes == NULL) ==
+	               (b->on_new_mail_mailboxes == NULL) &&
+	       list_eq(a->on_new_mail_mailboxes, a->n_on_new_mail_mailboxes,
+	               b->on_new_mail_mailboxes, b->n_on_new_mail_mailboxes) &&
 	       a->enabled == b->enabled;
 }
 

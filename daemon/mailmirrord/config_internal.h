@@ -62,9 +62,12 @@ struct loader {
 	/* The top level's idle, which accounts inherit: errors about the
 	 * mailboxes it names point there. NULL when not written. */
 	const config_setting_t *s_top_idle;
+	/* The same of on_new_mail_mailboxes. */
+	const config_setting_t *s_top_hook_boxes;
 	/* A top-level mailboxes, exclude or idle was invalid: an account
 	 * that inherits it cannot be judged on what it mirrors. */
-	bool top_bad_mailboxes, top_bad_exclude, top_bad_idle;
+	bool top_bad_mailboxes, top_bad_exclude, top_bad_idle,
+	        top_bad_hook_boxes;
 	/* Something the scan found keeps libconfig from reading the files
 	 * (one unreadable, an @include cycle): the checks stop there. */
 	bool unparsable;
@@ -83,7 +86,7 @@ struct acct_ctx {
 	size_t index; /* 1-based, for an account without a name */
 	const config_setting_t *s_name, *s_host, *s_port, *s_tunnel, *s_tls,
 	        *s_user, *s_auth, *s_ca_file, *s_fingerprint, *s_idle,
-	        *s_allow_plaintext;
+	        *s_allow_plaintext, *s_hook_boxes;
 	const config_setting_t *s_secret[4]; /* password, _file, _command,
 	                                        token_command */
 	const config_setting_t *s_mailboxes, *s_exclude;

@@ -637,6 +637,14 @@ static int key_idle(struct loader *L, struct acct_ctx *x,
 	return 0;
 }
 
+static int key_on_new_mail_mailboxes(struct loader *L, struct acct_ctx *x,
+                                     const config_setting_t *s)
+{
+	x->s_hook_boxes = s;
+	return want_list(L, x, s, true, &x->a->on_new_mail_mailboxes,
+	                 &x->a->n_on_new_mail_mailboxes);
+}
+
 static int key_poll_interval(struct loader *L, struct acct_ctx *x,
                              const config_setting_t *s)
 {
@@ -731,6 +739,7 @@ static const struct key_def acct_keys[] = {
         {"bodies", true, key_bodies},
         {"max_body_size", true, key_max_body_size},
         {"on_new_mail", true, key_on_new_mail},
+        {"on_new_mail_mailboxes", true, key_on_new_mail_mailboxes},
         {"max_connections", true, key_max_connections},
         {"enabled", false, key_enabled},
 };

@@ -1,6 +1,8 @@
 /* hook.h - the on_new_mail command.
  *
- * For each message that arrives while a mailbox is watched, unread (one
+ * For each message that arrives while the daemon runs, in a mailbox that
+ * on_new_mail_mailboxes names (every mirrored one by default; the caller
+ * checks, plan_hook_wanted), unread (one
  * that arrives \Seen, mail the user sent or moved in, is no new mail), the
  * account's on_new_mail command runs through /bin/sh with the message's
  * fields in its environment (MM_ACCOUNT, MM_MAILBOX, MM_UID, MM_FROM,

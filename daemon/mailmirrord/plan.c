@@ -133,6 +133,14 @@ bool plan_mailbox_wanted(const char *const *include, const char *const *exclude,
 	return in;
 }
 
+bool plan_hook_wanted(const char *const *hook, const char *name, char delimiter)
+{
+	for (size_t i = 0; hook && hook[i]; i++)
+		if (plan_match(hook[i], name, delimiter))
+			return true;
+	return !hook;
+}
+
 size_t plan_watch_rank(const char *const *idle, size_t n, const char *name,
                        char delimiter)
 {

@@ -75,6 +75,13 @@ bool plan_match(const char *pattern, const char *name, char delimiter);
 bool plan_mailbox_wanted(const char *const *include, const char *const *exclude,
                          const char *name, char delimiter);
 
+/* Whether new mail in the mailbox name runs on_new_mail: hook is the
+ * on_new_mail_mailboxes setting (NULL-terminated LIST patterns), NULL for
+ * every mailbox. Gmail shows each label as a mailbox, and one message in
+ * four of them ran the command four times (explore79). */
+bool plan_hook_wanted(const char *const *hook, const char *name,
+                      char delimiter);
+
 /* The place of a mailbox among the watched ones, the order in which the
  * live connection tries them to idle in: 0 when none of the n patterns
  * of idle matches it, 1 for INBOX, else 2 plus the index of the first

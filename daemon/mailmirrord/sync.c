@@ -608,7 +608,10 @@ void sync_run_hooks(struct sync_ctx *c, const struct sync_box *b,
                     const struct pending *p)
 {
 	if (!c->conf->on_new_mail || p->nrows == 0 ||
-	    !(c->live || (c->announce_known && p->epoch_known)))
+	    !(c->live || (c->announce_known && p->epoch_known)) ||
+	    !plan_hook_wanted(
+	            (const char *const *)c->conf->on_new_mail_mailboxes,
+	            b->name, b->delimiter))
 		return;
 	const struct store_msg **rows = malloc(p->nrows * sizeof(*rows));
 	if (!rows) {

@@ -86,6 +86,8 @@ static void expect_ok(struct conf **c, const char *text)
 	cr_assert_eq(errs.n, 0);
 }
 
+static struct conf *load_text(const char *text);
+
 #define ACCOUNT(body)                                                          \
 	"accounts = (\n"                                                       \
 	"  {\n"                                                                \
@@ -809,6 +811,65 @@ Test(config, idle_written_must_be_mirrored)
 	             "mailmirror.conf:2: account \"work\": idle mailbox "
 	             "\"INBOX\" is not among the synced mailboxes (see "
 	             "mailboxes and exclude)");
+}
+
+/* explore79: Gmail shows each label as a mailbox, and on_new_mail ran
+ * once per label of a message. on_new_mail_mailboxes limits it to some
+ * mailboxes: LIST patterns, inherited from the top level, [ ] for none;
+ * unwritten (NULL), every mirrored mailbox. A plain name must be
+ * mirrored, as in idle; a reload that changes it changes the account. */
+Test(config, on_new_mail_mailboxes)
+{
+	struct conf *c = NULL;
+
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
+	                      "    on_new_mail = \"true\";\n"));
+	cr_assert_null(c->accounts[0].on_new_mail_mailboxes);
+	conf_free(&c);
+	expect_ok(&c,
+	          "on_new_mail_mailboxes = [\"INBOX\", \"Lists/*\"];\n" ACCOUNT(
+	                  "    password = \"x\";\n"));
+	cr_assert_eq(c->accounts[0].n_on_new_mail_mailboxes, 2);
+	cr_assert_str_eq(c->accounts[0].on_new_mail_mailboxes[1], "Lists/*");
+	cr_assert_null(c->accounts[0].on_new_mail_mailboxes[2]);
+	conf_free(&c);
+	expect_ok(&c, ACCOUNT("    password = \"x\";\n"
+	                      "    on_new_mail_mailboxes = [ ];\n"));
+	cr_assert_not_null(c->accounts[0].on_new_mail_mailboxes);
+	cr_assert_eq(c->accounts[0].n_on_new_mail_mailboxes, 0);
+	conf_free(&c);
+	expect_error(
+	        ACCOUNT("    password = \"x\";\n"
+	                "    exclude = [\"[Gmail]/*\"];\n"
+	                "    on_new_mail_mailboxes = [\"[Gmail]/Starred\"];\n"),
+	        "mailmirror.conf:8: account \"work\": "
+	        "on_new_mail_mailboxes mailbox \"[Gmail]/Starred\" is not "
+	        "among the synced mailboxes (see mailboxes and exclude)");
+	expect_error(ACCOUNT("    password = \"x\";\n"
+	                     "    on_new_mail_mailboxes = \"INBOX\";\n"),
+	             "mailmirror.conf:7: account \"work\": "
+	             "on_new_mail_mailboxes must be a list of strings, e.g. "
+	             "[\"INBOX\"]");
+
+	struct conf *all = load_text(ACCOUNT("    password = \"x\";\n"));
+	struct conf *none = load_text(ACCOUNT(
+	        "    password = \"x\";\n    on_new_mail_mailboxes = [ ];\n"));
+	struct conf *inbox = load_text(
+	        ACCOUNT("    password = \"x\";\n"
+	                "    on_new_mail_mailboxes = [ \"INBOX\" ];\n"));
+	struct conf_diff d;
+	cr_assert_eq(conf_diff(&d, all, none), 0);
+	cr_assert_eq(d.n, 1);
+	conf_diff_clear(&d);
+	cr_assert_eq(conf_diff(&d, none, inbox), 0);
+	cr_assert_eq(d.n, 1);
+	conf_diff_clear(&d);
+	cr_assert_eq(conf_diff(&d, inbox, inbox), 0);
+	cr_assert_eq(d.n, 0);
+	conf_diff_clear(&d);
+	conf_free(&all);
+	conf_free(&none);
+	conf_free(&inbox);
 }
 
 /* The report's N7: an empty or garbage ca_file passed --check-config and

@@ -445,3 +445,19 @@ Test(plan, patterns_that_match_only_placeholders_match_nothing)
 	cr_assert(hit[1]);
 	cr_assert_not(hit[2]);
 }
+
+/* on_new_mail_mailboxes (explore79: Gmail's labels ran on_new_mail once
+ * per label of a message): NULL is every mailbox, [ ] none; patterns as
+ * in idle, INBOX in any case. */
+Test(plan, hook_wanted_follows_on_new_mail_mailboxes)
+{
+	const char *const inbox[] = {"INBOX", "Lists/%", NULL};
+	const char *const none[] = {NULL};
+	cr_assert(plan_hook_wanted(NULL, "[Gmail]/All Mail", '/'));
+	cr_assert_not(plan_hook_wanted(none, "INBOX", '/'));
+	cr_assert(plan_hook_wanted(inbox, "inbox", '/'));
+	cr_assert(plan_hook_wanted(inbox, "Lists/dev", '/'));
+	cr_assert_not(plan_hook_wanted(inbox, "Lists/dev/old", '/'));
+	cr_assert_not(plan_hook_wanted(inbox, "[Gmail]/All Mail", '/'));
+	cr_assert_not(plan_hook_wanted(inbox, "[Gmail]/Important", '/'));
+}

@@ -2071,6 +2071,38 @@ Test(daemon, on_new_mail_skips_a_mailbox_numbered_anew, .timeout = 120)
 	                "hooks ran for the messages of the new numbering");
 }
 
+/* explore79: Gmail shows each label as a mailbox, and on_new_mail ran
+ * once for each mailbox a message is in. on_new_mail_mailboxes names the
+ * ones it runs for: new mail in the others, watched (dm_hkm) or polled
+ * (dm_hkm/q), is mirrored and told of nowhere. */
+Test(daemon, on_new_mail_mailboxes_limits_the_hook, .timeout = 120)
+{
+	struct fixture f;
+	char dir[] = "/tmp/mm-hook.XXXXXX";
+	setup_hooked(&f, dir, "dm_hkm",
+	             "poll_interval = 10; "
+	             "on_new_mail_mailboxes = [\"dm_hkm/p\"];");
+	cr_assert_eq(sh(CTL " create dm_hkm dm_hkm/p dm_hkm/q && " CTL
+	                    " fill dm_hkm/p 1 17"),
+	             0);
+	pid_t pid = start_daemon(&f);
+	wait_live(&f);
+	cr_assert_eq(sh(CTL " append dm_hkm 'watched, untold' && " CTL
+	                    " append dm_hkm/q 'polled, untold' && " CTL
+	                    " append dm_hkm/p 'told'"),
+	             0);
+	/* The poll (10 s) brings q's and p's. */
+	long in_q = cache_count_until(&f,
+	                              "SELECT count(*) FROM messages m JOIN "
+	                              "mailboxes b ON b.id = m.mailbox_id "
+	                              "WHERE b.name IN ('dm_hkm', 'dm_hkm/q')",
+	                              2, 25);
+	cr_assert_eq(in_q, 2);
+	expect_one_hook(&f, pid, dir, "^dm_hkm/p|2$",
+	                "on_new_mail ran for a mailbox that "
+	                "on_new_mail_mailboxes leaves out");
+}
+
 /* explore67: what a command leaves in the background ("notify-send ...
  * &") is part of its run: counted until it ends, and stopped with it. It
  * used to outlive the five minutes, uncounted. */
