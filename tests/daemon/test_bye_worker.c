@@ -169,8 +169,7 @@ Test(bye_worker, sessions_a_server_ends_in_idle_are_no_failure_but_slow_down,
 	        fake_server_listen(
 	                &fs, &port,
 	                "TIMEOUT 10000\n" GREETING LISTED EXAMINED BYE_IN_IDLE
-	                "ACCEPT\n" GREETING EXAMINED LISTED EXAMINED
-	                        BYE_IN_IDLE),
+	                "ACCEPT\n" GREETING EXAMINED LISTED BYE_IN_IDLE),
 	        0);
 	struct conf_account c = fake_account("byes", port, "u", "p");
 	static char *idle[] = {"INBOX", NULL};
