@@ -1494,8 +1494,10 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 	c->said_deleted = false;
 	/* Not in a mailbox without mod-sequences: QRESYNC's news there is
 	 * no proof that nothing else changed, a listing of every flag is. */
-	bool view = c->selected == b && !c->condstore &&
-	            seqview_ready(&c->seq, b->id);
+	bool view =
+	        c->selected == b && !c->condstore &&
+	        seqview_ready(&c->seq, b->id) &&
+	        (!again || mono_ms() - c->seq_listed_ms < SYNC_VIEW_RELIST_MS);
 	if (c->selected == b &&
 	    ((c->qresync && !c->sel_nomodseq) || (view && !again)))
 		return sync_selected(c, b);
@@ -1529,8 +1531,10 @@ static int open_and_sync_view(struct sync_ctx *c, const struct sync_box *b,
 	c->selected = NULL;
 	/* Without CONDSTORE every message's UID comes in the pass's
 	 * FETCHes (a listing of every flag, or a first fetch of all). */
-	if (!keep)
+	if (!keep) {
 		seqview_reset(&c->seq, b->id, !c->condstore);
+		c->seq_listed_ms = mono_ms();
+	}
 	/* A change refused before has had its consequence: the mailbox's
 	 * HIGHESTMODSEQ went to 0 with it (sync_write.c). */
 	stale_clear(c);
@@ -1614,8 +1618,10 @@ static int open_and_sync_view(struct sync_ctx *c, const struct sync_box *b,
 		verified_push(c, b->id);
 		return SYNC_OK;
 	}
-	if (keep)
+	if (keep) {
 		seqview_reset(&c->seq, b->id, true);
+		c->seq_listed_ms = mono_ms();
+	}
 	struct plan_local local = local_of(&st);
 	struct plan_server server = {
 	        .uidvalidity = info.uidvalidity,

@@ -79,6 +79,10 @@ typedef void sync_forgot_fn(void *payload, uint64_t rows);
 /* How many epochs the cache let go a session remembers (sync_let_go). */
 #define SYNC_LET_GO_MAX 16
 
+/* How long a view of sequence numbers (seqview.h) stands in for a
+ * listing of every flag at the polls of its mailbox. */
+#define SYNC_VIEW_RELIST_MS (30 * 60 * 1000)
+
 struct sync_ctx {
 	/* set by the caller */
 	const struct conf_account *conf;
@@ -123,6 +127,11 @@ struct sync_ctx {
 	 * without UID tells of, and let new mail be fetched without a new
 	 * EXAMINE and a listing of every flag. */
 	struct seqview seq;
+	/* When the view's flags were last all listed (mono_ms): a server
+	 * SHOULD tell another client's flag changes (RFC 3501 5.2), not
+	 * must, and one that does not is caught by a listing at the first
+	 * poll past SYNC_VIEW_RELIST_MS. */
+	int64_t seq_listed_ms;
 	/* The next sync of a mailbox examines it again, if selected (a
 	 * poll's look): without CONDSTORE, what the view holds is kept, and
 	 * no flag listed, when the EXAMINE finds the mailbox as it holds
