@@ -316,8 +316,14 @@ int sync_mark_verified(struct sync_ctx *c)
 	 * 3,000 mailboxes (explore52). */
 	bool own = c->nverified > 1 && !store_in_transaction(c->store);
 	int rc = own ? store_begin(c->store) : STORE_OK;
-	for (size_t i = 0; rc == STORE_OK && i < c->nverified; i++)
+	for (size_t i = 0; rc == STORE_OK && i < c->nverified; i++) {
 		rc = store_mailbox_set_last_sync(c->store, c->verified[i], now);
+		/* Dropped later in the same pass (gone from LIST, no longer
+		 * wanted): nothing left to mark. Failing here rolled back
+		 * the pass's last write and reconnected (explore78). */
+		if (rc == STORE_ENOTFOUND)
+			rc = STORE_OK;
+	}
 	if (own && rc == STORE_OK)
 		rc = store_commit(c->store);
 	c->nverified = 0;

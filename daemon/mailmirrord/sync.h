@@ -293,7 +293,8 @@ void sync_end(struct sync_ctx *c);
 /* Writes the time of now as the last_sync of the mailboxes a pass found
  * unchanged (mailmirror status shows when each was last known equal to
  * the server), in the caller's transaction if one is open: with the
- * account's last write, not one commit each. SYNC_OK or SYNC_ESTORE. */
+ * account's last write, not one commit each. A mailbox dropped since it
+ * was found unchanged is skipped. SYNC_OK or SYNC_ESTORE. */
 int sync_mark_verified(struct sync_ctx *c);
 
 /* LIST: records the wanted mailboxes, drops from the cache those the server
