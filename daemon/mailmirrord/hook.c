@@ -86,6 +86,36 @@ static bool told_full;
 static bool stopping;
 static int64_t stopping_ms;
 
+/* ---- new mail that found every slot busy. A resync after an outage or
+ * a SIGCONT goes mailbox after mailbox: the first mailboxes' runs filled
+ * the slots, and the unread mail of the others started nothing at all,
+ * not even a run standing for it (explore78). Such mail now waits, a
+ * count and the last message of each mailbox (not a queue of them all),
+ * and when a slot frees one run stands for what waited there: the burst
+ * rule, across the whole resync. Under start_lock, oldest first. */
+struct waiting {
+	struct waiting *next;
+	char *account, *command, *mailbox;
+	char *from, *subject, *message_id, *flags; /* of the last message */
+	uint32_t uid;
+	int64_t date, internaldate;
+	size_t count;
+};
+
+static struct waiting *waiting_head;
+
+static void waiting_free(struct waiting *w)
+{
+	free(w->account);
+	free(w->command);
+	free(w->mailbox);
+	free(w->from);
+	free(w->subject);
+	free(w->message_id);
+	free(w->flags);
+	free(w);
+}
+
 static void run_forget(size_t i)
 {
 	free(running[i].account);
@@ -157,12 +187,24 @@ static void tend_locked(int64_t now)
 	}
 }
 
+static size_t waiting_start(size_t slots);
+
 void hook_tend(void)
 {
 	pthread_mutex_lock(&running_lock);
 	if (n_running)
 		tend_locked(mono_ms());
 	pthread_mutex_unlock(&running_lock);
+
+	/* start_lock before running_lock, as every starter takes them. */
+	pthread_mutex_lock(&start_lock);
+	if (waiting_head && !stopping) {
+		pthread_mutex_lock(&running_lock);
+		size_t slots = HOOK_RUNNING_MAX - n_running;
+		pthread_mutex_unlock(&running_lock);
+		waiting_start(slots);
+	}
+	pthread_mutex_unlock(&start_lock);
 }
 
 /* ---- the daemon's stop. Under systemd the service's cgroup is killed
@@ -175,6 +217,12 @@ void hook_stop_begin(void)
 	pthread_mutex_lock(&start_lock);
 	bool first = !stopping;
 	stopping = true;
+	/* Mail that waited for a slot gets no run now. */
+	while (waiting_head) {
+		struct waiting *w = waiting_head;
+		waiting_head = w->next;
+		waiting_free(w);
+	}
 	pthread_mutex_unlock(&start_lock);
 
 	pthread_mutex_lock(&running_lock);
@@ -271,10 +319,10 @@ static size_t free_slots(const struct conf_account *acct, const char *mailbox,
 		                                         : LOG_LEVEL_INFO;
 		log_msg(level, acct->name, mailbox,
 		        "on_new_mail: %d commands still run (the oldest "
-		        "for %" PRId64 " s): none starts for %zu new "
-		        "message%s, nor until one ends",
+		        "for %" PRId64 " s): %zu new message%s wait%s for "
+		        "one to end, then one run stands for them",
 		        HOOK_RUNNING_MAX, (now - oldest) / 1000, messages,
-		        messages == 1 ? "" : "s");
+		        messages == 1 ? "" : "s", messages == 1 ? "s" : "");
 		told_full = true;
 	}
 	pthread_mutex_unlock(&running_lock);
@@ -367,6 +415,90 @@ static size_t take_runs(size_t n)
 	return got;
 }
 
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* strdup of s, NULL staying NULL; sets *oom when it fails. */
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d = s ? strdup(s) : NULL;
+	if (s && !d)
+		*oom = true;
+	return d;
+}
+
+/* The n messages of rows wait, with those of the mailbox that wait
+ * already. Called with start_lock held. */
+static void waiting_add(const struct conf_account *acct, const char *mailbox,
+                        const struct store_msg *const *rows, size_t n)
+{
+	struct waiting *w = waiting_head, **link = &waiting_head;
+	for (; w; link = &w->next, w = w->next)
+		if (same(w->account, acct->name) && same(w->mailbox, mailbox))
+			break;
+	bool oom = false;
+	if (!w) {
+		w = calloc(1, sizeof(*w));
+		if (!w) {
+			log_warning(acct->name, mailbox,
+			            "on_new_mail: out of memory");
+			return;
+		}
+		w->account = dup_or_null(acct->name, &oom);
+		w->mailbox = dup_or_null(mailbox, &oom);
+		*link = w;
+	}
+	const struct store_msg *last = rows[n - 1];
+	/* The command of the latest configuration (a reload may change
+	 * it while mail waits). */
+	free(w->command);
+	free(w->from);
+	free(w->subject);
+	free(w->message_id);
+	free(w->flags);
+	w->command = dup_or_null(acct->on_new_mail, &oom);
+	w->from = dup_or_null(last->from, &oom);
+	w->subject = dup_or_null(last->subject, &oom);
+	w->message_id = dup_or_null(last->message_id, &oom);
+	w->flags = dup_or_null(last->flags, &oom);
+	w->uid = last->uid;
+	w->date = last->date;
+	w->internaldate = last->internaldate;
+	w->count += n;
+	if (oom || !w->command) {
+		log_warning(acct->name, mailbox, "on_new_mail: out of memory");
+		*link = w->next;
+		waiting_free(w);
+	}
+}
+
+/* Starts, oldest first, one run for each mailbox whose mail waits, slots
+ * at most; how many slots are left. Called with start_lock held. */
+static size_t waiting_start(size_t slots)
+{
+	while (waiting_head && slots > 0) {
+		struct waiting *w = waiting_head;
+		waiting_head = w->next;
+		struct conf_account acct = {.name = w->account,
+		                            .on_new_mail = w->command};
+		struct store_msg row = {.uid = w->uid,
+		                        .flags = w->flags,
+		                        .internaldate = w->internaldate,
+		                        .date = w->date,
+		                        .subject = w->subject,
+		                        .from = w->from,
+		                        .message_id = w->message_id};
+		/* The run of a batch that an empty budget still gives. */
+		take_runs(1);
+		run_hook(&acct, w->mailbox, &row, w->count);
+		waiting_free(w);
+		slots--;
+	}
+	return slots;
+}
+
 /* Whether flags (space-separated) hold \Seen, in any case (RFC 3501
  * 9: flags are case-insensitive). */
 static bool seen(const char *flags)
@@ -402,6 +534,11 @@ void hook_new_mail(const struct conf_account *acct, const char *mailbox,
 		/* A run started now would be stopped at once, or outlive
 		 * the daemon. */
 		size_t slots = stopping ? 0 : free_slots(acct, mailbox, n);
+		/* Mail that waited goes first; this batch waits while
+		 * no slot is left for it. */
+		slots = waiting_start(slots);
+		if (slots == 0 && !stopping)
+			waiting_add(acct, mailbox, rows, n);
 		/* An empty budget still gives the burst one run; fewer
 		 * slots than runs make the last one stand for more. */
 		size_t runs = slots ? take_runs(n < slots ? n : slots) : 0;

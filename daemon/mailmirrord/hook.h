@@ -18,13 +18,15 @@
  * is a process group the shell leads, which the daemon keeps until all of
  * it has ended (what the command left in the background too),
  * HOOK_RUNNING_MAX at most: while that many run, mail starts none (said
- * once until one ends), and a run still going after HOOK_TIMEOUT_MS is
- * stopped, its whole group. A hook hung on a dead
- * D-Bus used to leave one process more for each message that came
- * (explore64: 52 in 30 s). They are reaped as runs start and at every
- * hook_tend(). A SIGHUP reload leaves the runs under way to finish; the
- * daemon's stop ends them (hook_stop_begin, hook_stop_end), since outside
- * systemd, whose cgroup would, nothing else does.
+ * once until one ends) but waits, a count and the last message a mailbox,
+ * and as slots free (at a start or hook_tend()) one run for each mailbox,
+ * oldest first, stands for what waited there, MM_COUNT saying how many;
+ * the daemon's stop forgets what waits. A run still going after HOOK_TIMEOUT_MS
+ * is stopped, its whole group. A hook hung on a dead D-Bus used to leave one
+ * process more for each message that came (explore64: 52 in 30 s). They are
+ * reaped as runs start and at every hook_tend(). A SIGHUP reload leaves the
+ * runs under way to finish; the daemon's stop ends them (hook_stop_begin,
+ * hook_stop_end), since outside systemd, whose cgroup would, nothing else does.
  *
  * A burst of mail starts a bounded number of commands. Runs come from a
  * budget of the whole process: HOOK_RUNS_PER_BATCH at most, refilled at

@@ -344,3 +344,84 @@ Test(hook, a_failure_is_dated_in_a_dated_log)
 	log_open(2, LOG_PREFIX_AUTO);
 	fclose(log);
 }
+
+/* A batch of n new messages in mailbox, uids first.., each with the
+ * subject subject, for a command that notes "UID COUNT SUBJECT MAILBOX"
+ * and, when the subject is "hold", runs until DIR/go exists. */
+static void run_held_batch(const char *mailbox, uint32_t first, size_t n,
+                           const char *subject)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+	         "echo \"$MM_UID $MM_COUNT $MM_SUBJECT $MM_MAILBOX\" >> %s; "
+	         "[ \"$MM_SUBJECT\" != hold ] || "
+	         "while [ ! -e %s/go ]; do sleep 0.02; done",
+	         log_path, dir);
+	struct conf_account acct = {.name = "a", .on_new_mail = cmd};
+	struct store_msg *msgs = calloc(n, sizeof(*msgs));
+	const struct store_msg **rows = calloc(n, sizeof(*rows));
+	cr_assert(msgs && rows);
+	for (size_t i = 0; i < n; i++) {
+		msgs[i].uid = first + (uint32_t)i;
+		msgs[i].subject = subject;
+		msgs[i].date = STORE_NO_TIME;
+		rows[i] = &msgs[i];
+	}
+	hook_new_mail(&acct, mailbox, rows, n);
+	free(rows);
+	free(msgs);
+}
+
+/* Every slot busy, mail of two mailboxes arrives (a resync after an
+ * outage, mailbox after mailbox): when the runs end, one run for each
+ * mailbox stands for what waited there. That mail used to start nothing
+ * at all (explore78). */
+Test(hook, mail_that_finds_every_slot_busy_waits_for_one)
+{
+	char lines[64][128];
+	run_held_batch("INBOX", 1, HOOK_RUNNING_MAX, "hold");
+	cr_assert_eq(wait_lines(HOOK_RUNNING_MAX, lines, 64), HOOK_RUNNING_MAX);
+	run_held_batch("Sent", 100, 3, "late");
+	run_held_batch("Lists", 200, 1, "late");
+	run_held_batch("Sent", 103, 2, "late");
+
+	char go[128];
+	snprintf(go, sizeof(go), "%s/go", dir);
+	int fd = open(go, O_CREAT | O_WRONLY, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	/* The supervisor's tick: slots free as the held runs end. */
+	int n = 0;
+	for (int64_t until = mono_ms() + 20000;
+	     n < HOOK_RUNNING_MAX + 2 && mono_ms() < until;) {
+		hook_tend();
+		usleep(10000);
+		n = read_lines(lines, 64);
+	}
+	usleep(200000); /* a run too many gets the time to show */
+	hook_tend();
+	n = read_lines(lines, 64);
+	cr_assert_eq(n, HOOK_RUNNING_MAX + 2, "%d runs", n);
+	bool sent = false, lists = false;
+	for (int i = 0; i < n; i++) {
+		unsigned uid, count;
+		char subject[16], mailbox[16];
+		cr_assert_eq(sscanf(lines[i], "%u %u %15s %15s", &uid, &count,
+		                    subject, mailbox),
+		             4, "%s", lines[i]);
+		if (strcmp(subject, "late") != 0)
+			continue;
+		if (strcmp(mailbox, "Sent") == 0) {
+			cr_assert_eq(uid, 104, "the last message stands");
+			cr_assert_eq(count, 5, "all that waited: %s", lines[i]);
+			sent = true;
+		} else {
+			cr_assert_str_eq(mailbox, "Lists");
+			cr_assert_eq(uid, 200);
+			cr_assert_eq(count, 1);
+			lists = true;
+		}
+	}
+	cr_assert(sent && lists);
+	hook_stop_end();
+}
