@@ -103,7 +103,8 @@ bool seqview_settle(struct seqview *v, uint32_t exists)
 {
 	if (!v->ok)
 		return false;
-	qsort(v->more, v->nmore, sizeof(*v->more), by_seq);
+	if (v->nmore) /* qsort's array may not be NULL, even empty */
+		qsort(v->more, v->nmore, sizeof(*v->more), by_seq);
 	bool ok = true;
 	for (size_t i = 0; ok && i < v->nmore; i++) {
 		struct seqview_pair p = v->more[i];
