@@ -275,6 +275,22 @@ static bool section_literal(struct imap4_reader *r, size_t lit)
 
 static const struct imap4_held_literal *
 last_literal(const struct imap4_reader *r);
+/* A literal of n bytes about to be held in r->in: refused past the
+ * limits, before anything grows (the size is only a claim); else 0. */
+static int refuse_held(struct imap4_reader *r, uint64_t n)
+{
+	if (n > r->lim.max_literal)
+		return refuse(r, IMAP4_ELIMIT,
+		              "a literal of %llu bytes, over the limit of %zu",
+		              (unsigned long long)n, r->lim.max_literal);
+	if (n > r->lim.max_response - r->in.len)
+		return refuse(
+		        r, IMAP4_ELIMIT,
+		        "a response of over %zu bytes (a literal of %llu)",
+		        r->lim.max_response, (unsigned long long)n);
+	return 0;
+}
+
 static int note_literal_end(struct imap4_reader *r);
 
 /* The line just completed in r->in ends with CRLF; when it ends with a
@@ -341,15 +357,9 @@ static int end_of_line(struct imap4_reader *r)
 		return 0;
 	}
 	/* Refuse before anything grows: the size is only a claim. */
-	if (n > r->lim.max_literal)
-		return refuse(r, IMAP4_ELIMIT,
-		              "a literal of %llu bytes, over the limit of %zu",
-		              (unsigned long long)n, r->lim.max_literal);
-	if (n > r->lim.max_response - r->in.len)
-		return refuse(
-		        r, IMAP4_ELIMIT,
-		        "a response of over %zu bytes (a literal of %llu)",
-		        r->lim.max_response, (unsigned long long)n);
+	int refused = refuse_held(r, n);
+	if (refused)
+		return refused;
 	r->lit_total = r->lit_left = n;
 	r->state = ST_LITERAL;
 	if (n == 0) {
@@ -424,16 +434,9 @@ static int take_literal(struct imap4_reader *r, const char **pp,
 static int unstream(struct imap4_reader *r)
 {
 	r->streamed.len -= sizeof(size_t);
-	uint64_t n = r->lit_total;
-	if (n > r->lim.max_literal)
-		return refuse(r, IMAP4_ELIMIT,
-		              "a literal of %llu bytes, over the limit of %zu",
-		              (unsigned long long)n, r->lim.max_literal);
-	if (n > r->lim.max_response - r->in.len)
-		return refuse(
-		        r, IMAP4_ELIMIT,
-		        "a response of over %zu bytes (a literal of %llu)",
-		        r->lim.max_response, (unsigned long long)n);
+	int refused = refuse_held(r, r->lit_total);
+	if (refused)
+		return refused;
 	r->state = ST_LITERAL;
 	return 0;
 }
