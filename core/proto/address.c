@@ -45,11 +45,14 @@ struct lex {
  * obs-phrase and the dot-atoms of addr-spec both keep it, and the local
  * part and domain are made by taking white space and comments out. A
  * table, since every byte of every address list is looked up here. */
-static const bool specials[256] = {
-        ['('] = true,  [')'] = true,  ['<'] = true,  ['>'] = true, [':'] = true,
-        [';'] = true,  ['@'] = true,  [','] = true,  ['"'] = true, [' '] = true,
-        ['\t'] = true, ['\r'] = true, ['\n'] = true,
-};
+#define SPECIALS                                                               \
+	['('] = true, [')'] = true, ['<'] = true, ['>'] = true, [':'] = true,  \
+	[';'] = true, ['@'] = true, [','] = true, ['"'] = true, [' '] = true,  \
+	['\t'] = true, ['\r'] = true, ['\n'] = true
+static const bool specials[256] = {SPECIALS};
+/* The specials and ESC, which may open an ISO-2022 run (atom_end): one
+ * lookup a byte, as before such runs were read. */
+static const bool atom_stops[256] = {SPECIALS, [0x1b] = true};
 
 static inline bool is_special(unsigned char c)
 {
@@ -86,16 +89,18 @@ static inline bool iso2022_run_at(const char *p, const char *end)
  * ISO-2022 run. */
 static const char *atom_end(const char *p, const char *end)
 {
-	while (p < end) {
+	for (;;) {
+		while (p < end && !atom_stops[(unsigned char)*p])
+			p++;
+		if (p == end || *p != 0x1b)
+			return p;
 		const char *q;
 		if (iso2022_run_at(p, end) && (q = iso2022_run_end(p, end)) > p)
 			p = q;
-		else if (is_special((unsigned char)*p))
-			break;
 		else
-			p++;
+			p++; /* an ESC that opens no run is a byte of the atom
+			      */
 	}
-	return p;
 }
 
 static bool is_fws(char c)

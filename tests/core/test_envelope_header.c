@@ -487,3 +487,16 @@ Test(envelope_header, a_quoted_escape_without_shift_back_ends, .timeout = 10)
 	                                "(\x1b$B|NIL|MISSING_MAILBOX|"
 	                                "MISSING_DOMAIN)");
 }
+
+/* An ESC that opens no ISO-2022 run ("$" does not follow) is a byte of
+ * its atom, in a name, a local part and a domain alike, and so is one
+ * that ends the field. */
+Test(envelope_header, an_escape_that_opens_no_run_is_an_atom_s_byte)
+{
+	const imap4_envelope *e =
+	        env("From: Ab\x1bKc <l\x1bo@h\x1bst>, x\x1b\r\n"
+	            "To: \x1b$\r\n\r\n");
+	cr_assert_str_eq(show(e->from), "(Ab\x1bKc|NIL|l\x1bo|h\x1bst)"
+	                                "(NIL|NIL|x\x1b|MISSING_DOMAIN)");
+	cr_assert_str_eq(show(e->to), "(NIL|NIL|\x1b$|MISSING_DOMAIN)");
+}
