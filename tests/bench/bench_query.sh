@@ -18,7 +18,10 @@ ${CC:-cc} -std=c11 -O2 -g -DNDEBUG -D_GNU_SOURCE -Wall -Wextra -Icore -Idaemon \
 	-o "$out/bench_query" tests/bench/bench_query.c \
 	daemon/cache/*.c daemon/mailmirrord/store*.c \
 	daemon/mailmirrord/checkpointer.c daemon/mailmirrord/log.c \
+	daemon/mailmirrord/secret_echo.c daemon/mailmirrord/redact.c \
+	daemon/mailmirror/when.c \
+	daemon/mailmirror/charset.c \
 	daemon/mailmirror/query.c daemon/mailmirror/output.c \
 	daemon/mailmirror/parse.c daemon/mailmirror/words.c \
-	$(pkg-config --cflags --libs sqlite3) -pthread
+	$(pkg-config --cflags --libs sqlite3 gnutls) -pthread
 exec "$out/bench_query" "$@" "$out/cache.db"
