@@ -92,7 +92,14 @@ int query_parse_since(int64_t *out, const char *s, time_t now, char *err,
  * combination of the two stays one FTS5 query (a AND NOT b is "a NOT b",
  * NOT a OR b is everything but "a NOT b", ...), and only the whole query
  * may end up negated, which query.c runs as the messages not among the
- * matches. */
+ * matches.
+ *
+ * A term holding Chinese, Japanese or Korean text is no FTS5 query: the
+ * tokenizer makes "明日の会議について" one word, which no query for
+ * "会議" finds. Such a term is an SQL condition instead, a substring test
+ * of the indexed text (words_like_pattern), and any expression holding
+ * one becomes SQL as a whole, its FTS5 parts each an IN test; a query
+ * without them stays the one FTS5 query it was. */
 
 static const struct {
 	const char *prefix;
@@ -151,7 +158,10 @@ enum prec { P_OR, P_AND, P_NOT, P_ATOM };
 
 struct expr {
 	char *fts;  /* sqlite3_malloc'ed; NULL after an error */
-	bool neg;   /* stands for every message except fts's matches */
+	char *sql;  /* instead of fts: a condition over messages m
+	               (sqlite3_malloc'ed) */
+	bool neg;   /* stands for every message except fts's (sql's)
+	               matches */
 	bool blank; /* no word FTS5 indexes ("-"): it would match nothing,
 	               so AND and OR leave it out */
 	enum prec prec;
@@ -161,6 +171,7 @@ struct parser {
 	const char *p;       /* the rest of the text */
 	enum token tok;      /* the current token */
 	char *term;          /* its FTS5 form for T_TERM (sqlite3_malloc'ed) */
+	char *term_sql;      /* or its SQL form (substring_sql) */
 	bool term_blank;     /* the term holds no word (term_has_word) */
 	struct words *words; /* the index's tokenizer */
 	int depth;
@@ -225,6 +236,65 @@ static bool term_has_word(struct parser *ps, const char *text, size_t n)
 	if (words_any(&found, ps->words, text, n) < 0)
 		fail_nomem(ps);
 	return found;
+}
+
+static const char *const text_columns[] = {"subject", "from_addr", "to_addr",
+                                           "cc_addr", "body"};
+
+/* A CJK term (words_cjk): the messages whose indexed text (the view the
+ * index is built from, so that a message waiting for the indexer is found
+ * by neither path) holds text[0..n)'s words in this order, in column or
+ * in any searched column. A trailing '*' changes nothing: a substring is
+ * a prefix too. NULL when text holds no word: the term is blank. The
+ * pattern goes into the SQL as a literal quoted by SQLite (%Q), so that
+ * the condition travels as one string. */
+static char *substring_sql(struct parser *ps, const char *column,
+                           const char *text, size_t n)
+{
+	char *pattern = NULL;
+	sqlite3_str *q;
+
+	if (words_like_pattern(&pattern, ps->words, text, n) < 0) {
+		fail_nomem(ps);
+		return NULL;
+	}
+	if (pattern == NULL)
+		return NULL;
+	q = sqlite3_str_new(NULL);
+	sqlite3_str_appendall(q, "EXISTS (SELECT 1 FROM message_text t WHERE "
+	                         "t.id = m.id AND (");
+	for (size_t i = 0; i < sizeof(text_columns) / sizeof(text_columns[0]);
+	     i++) {
+		if (column != NULL && strcmp(column, text_columns[i]) != 0)
+			continue;
+		sqlite3_str_appendf(q, "%st.%s LIKE %Q ESCAPE '\\'",
+		                    column == NULL && i > 0 ? " OR " : "",
+		                    text_columns[i], pattern);
+	}
+	sqlite3_str_appendall(q, "))");
+	sqlite3_free(pattern);
+	if (sqlite3_str_errcode(q) != SQLITE_OK) {
+		sqlite3_free(sqlite3_str_finish(q));
+		fail_nomem(ps);
+		return NULL;
+	}
+	return sqlite3_str_finish(q);
+}
+
+/* The term text[0..n) in column (NULL: any) into ps: the FTS5 phrase
+ * appended to q, and for a CJK term its SQL in ps->term_sql, which the
+ * parser takes instead. */
+static void put_term(struct parser *ps, sqlite3_str *q, const char *column,
+                     const char *text, size_t n, bool prefix)
+{
+	if (words_cjk(text, n)) {
+		ps->term_sql = substring_sql(ps, column, text, n);
+		ps->term_blank = ps->term_sql == NULL;
+	} else {
+		ps->term_blank = !term_has_word(ps, text, n);
+	}
+	ps->any_word |= !ps->term_blank;
+	put_phrase(q, text, n, prefix);
 }
 
 /* A prefix such as "bcc:" that names no field (non_fields): a bad query,
@@ -300,9 +370,7 @@ static void lex_term(struct parser *ps)
 				c++; /* the second of the two */
 		}
 		p = close + 1;
-		ps->term_blank = !term_has_word(ps, text, n);
-		ps->any_word |= !ps->term_blank;
-		put_phrase(q, text, n, *p == '*');
+		put_term(ps, q, column, text, n, *p == '*');
 		free(text);
 		if (*p == '*')
 			p++;
@@ -325,9 +393,7 @@ static void lex_term(struct parser *ps)
 		/* a trailing '*' makes a prefix query */
 		size_t len = n - (p[n - 1] == '*');
 
-		ps->term_blank = !term_has_word(ps, p, len);
-		ps->any_word |= !ps->term_blank;
-		put_phrase(q, p, len, p[n - 1] == '*');
+		put_term(ps, q, column, p, len, p[n - 1] == '*');
 		p += n;
 	}
 	if (ps->rc != QUERY_OK)
@@ -354,7 +420,9 @@ static void next(struct parser *ps)
 	const char *p = ps->p;
 
 	sqlite3_free(ps->term);
+	sqlite3_free(ps->term_sql);
 	ps->term = NULL;
+	ps->term_sql = NULL;
 	ps->tok = T_END;
 	while (isspace((unsigned char)*p))
 		p++;
@@ -394,7 +462,40 @@ static const char *token_name(enum token t)
 static void expr_free(struct expr *e)
 {
 	sqlite3_free(e->fts);
+	sqlite3_free(e->sql);
 	e->fts = NULL;
+	e->sql = NULL;
+}
+
+/* e as an SQL condition over messages m, in parentheses; takes e's
+ * strings. NULL when out of memory. */
+static char *as_sql(struct expr *e)
+{
+	char *sql = e->sql != NULL
+	                    ? sqlite3_mprintf(e->neg ? "(NOT (%s))" : "(%s)",
+	                                      e->sql)
+	                    : sqlite3_mprintf("(m.id %sIN (SELECT rowid FROM "
+	                                      "messages_fts WHERE messages_fts "
+	                                      "MATCH %Q))",
+	                                      e->neg ? "NOT " : "", e->fts);
+	expr_free(e);
+	return sql;
+}
+
+/* l op r (AND, OR) in SQL, when a side is SQL already. */
+static struct expr sql_binop(struct parser *ps, struct expr l, const char *op,
+                             struct expr r)
+{
+	char *ls = as_sql(&l), *rs = as_sql(&r);
+	struct expr e = {.prec = P_ATOM};
+
+	if (ls != NULL && rs != NULL)
+		e.sql = sqlite3_mprintf("%s %s %s", ls, op, rs);
+	if (e.sql == NULL)
+		fail_nomem(ps);
+	sqlite3_free(ls);
+	sqlite3_free(rs);
+	return e;
 }
 
 /* l op r in FTS5, each side in parentheses unless it binds at least as
@@ -439,6 +540,8 @@ static struct expr both(struct parser *ps, struct expr l, struct expr r)
 	struct expr *w = worded_side(&l, &r);
 	if (w)
 		return *w;
+	if (ps->rc == QUERY_OK && (l.sql != NULL || r.sql != NULL))
+		return sql_binop(ps, l, "AND", r);
 	if (!l.neg && !r.neg)
 		return binop(ps, l, "AND", r, P_AND, false);
 	if (!l.neg)
@@ -454,6 +557,8 @@ static struct expr either(struct parser *ps, struct expr l, struct expr r)
 	struct expr *w = worded_side(&l, &r);
 	if (w)
 		return *w;
+	if (ps->rc == QUERY_OK && (l.sql != NULL || r.sql != NULL))
+		return sql_binop(ps, l, "OR", r);
 	if (!l.neg && !r.neg)
 		return binop(ps, l, "OR", r, P_OR, false);
 	if (!l.neg)
@@ -473,10 +578,16 @@ static struct expr parse_unary(struct parser *ps)
 		return e;
 	switch (ps->tok) {
 	case T_TERM:
-		e = (struct expr){.fts = ps->term,
-		                  .blank = ps->term_blank,
-		                  .prec = P_ATOM};
+		e = (struct expr){.blank = ps->term_blank, .prec = P_ATOM};
+		/* A CJK term's FTS5 phrase is not used. */
+		if (ps->term_sql != NULL) {
+			e.sql = ps->term_sql;
+			sqlite3_free(ps->term);
+		} else {
+			e.fts = ps->term;
+		}
 		ps->term = NULL;
+		ps->term_sql = NULL;
 		next(ps);
 		return e;
 	case T_NOT:
@@ -568,8 +679,8 @@ static struct expr parse_or(struct parser *ps)
 	return l;
 }
 
-int query_fts_translate(char **out, bool *negated, sqlite3 *db,
-                        const char *text, char *err, size_t errlen)
+int query_match_translate(struct query_match *out, sqlite3 *db,
+                          const char *text, char *err, size_t errlen)
 {
 	struct parser ps = {.p = text ? text : "",
 	                    .rc = QUERY_OK,
@@ -577,8 +688,7 @@ int query_fts_translate(char **out, bool *negated, sqlite3 *db,
 	                    .errlen = errlen};
 	struct expr e;
 
-	*out = NULL;
-	*negated = false;
+	*out = (struct query_match){0};
 	/* One tokenizer for every term of the query. */
 	if (words_open(&ps.words, db, err, errlen) < 0)
 		return QUERY_ERROR;
@@ -593,6 +703,7 @@ int query_fts_translate(char **out, bool *negated, sqlite3 *db,
 		fail(&ps, QUERY_BADQUERY,
 		     "bad search query: ')' without a matching '('");
 	sqlite3_free(ps.term);
+	sqlite3_free(ps.term_sql);
 	words_close(&ps.words);
 	/* "search -" matched nothing and said so (status 1), as if the
 	 * mailbox had no such mail; the manual gives an empty query status
@@ -605,13 +716,49 @@ int query_fts_translate(char **out, bool *negated, sqlite3 *db,
 		expr_free(&e);
 		return ps.rc;
 	}
-	*out = strdup(e.fts);
-	*negated = e.neg;
-	expr_free(&e);
-	if (*out == NULL) {
+	if (e.sql != NULL) {
+		char *sql = as_sql(&e);
+
+		out->sql = sql ? strdup(sql) : NULL;
+		sqlite3_free(sql);
+	} else {
+		out->fts = strdup(e.fts);
+		out->negated = e.neg;
+		expr_free(&e);
+	}
+	if (out->sql == NULL && out->fts == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return QUERY_ERROR;
 	}
+	return QUERY_OK;
+}
+
+void query_match_clear(struct query_match *m)
+{
+	free(m->fts);
+	free(m->sql);
+	*m = (struct query_match){0};
+}
+
+int query_fts_translate(char **out, bool *negated, sqlite3 *db,
+                        const char *text, char *err, size_t errlen)
+{
+	struct query_match m;
+	int rc = query_match_translate(&m, db, text, err, errlen);
+
+	*out = NULL;
+	*negated = false;
+	if (rc != QUERY_OK)
+		return rc;
+	if (m.sql != NULL) {
+		query_match_clear(&m);
+		snprintf(err, errlen,
+		         "the query matches text as a substring, which no FTS5 "
+		         "query does");
+		return QUERY_ERROR;
+	}
+	*out = m.fts;
+	*negated = m.negated;
 	return QUERY_OK;
 }
 

@@ -648,10 +648,12 @@ static int count_matches(struct query *q, const char *match, bool *many)
 }
 
 /* ls and search: the same rows, search adds the FTS match; negated, the
- * messages it does not match. */
+ * messages it does not match; or its SQL condition (m NULL: ls). */
 static int list_messages(struct query *q, const struct query_filter *f,
-                         const char *match, bool negated)
+                         const struct query_match *m)
 {
+	const char *match = m ? m->fts : NULL;
+	bool negated = m && m->negated;
 	struct scope sc;
 	sqlite3_str *sql;
 	sqlite3_stmt *st;
@@ -698,6 +700,11 @@ static int list_messages(struct query *q, const struct query_filter *f,
 		sqlite3_str_appendall(sql, " AND m.id IN (SELECT rowid FROM "
 		                           "messages_fts WHERE messages_fts "
 		                           "MATCH :match)");
+	/* Substring tests (a CJK term) read each message's text: the date
+	 * index is walked and the walk stops after --limit hits, or the
+	 * matches of the query's FTS5 terms are the only ones read. */
+	if (m != NULL && m->sql != NULL)
+		sqlite3_str_appendf(sql, " AND %s", m->sql);
 	where_filter(sql, &sc, f);
 	sqlite3_str_appendall(sql, " ORDER BY m.sort_date DESC, m.id DESC");
 	if (f->limit > 0)
@@ -706,13 +713,21 @@ static int list_messages(struct query *q, const struct query_filter *f,
 	                           " JOIN mailboxes b ON b.id = m.mailbox_id"
 	                           " JOIN accounts a ON a.id = b.account_id"
 	                           " ORDER BY m.sort_date DESC, m.id DESC");
-	if ((st = prepare(q, sql, &rc)) == NULL)
+	if ((st = prepare(q, sql, &rc)) == NULL) {
+		/* SQLite bounds an expression's depth (1000), which a long
+		 * query of substring terms can pass. */
+		if (m != NULL && m->sql != NULL &&
+		    strstr(q->err, "too large")) {
+			set_err(q, "bad search query: too complex");
+			rc = QUERY_BADQUERY;
+		}
 		goto out;
+	}
 	bind_scope(st, &sc);
 	bind_named_text(st, ":match", match);
 	bind_named_int(st, ":since", f->since);
 	bind_named_int(st, ":limit", f->limit);
-	rc = print_rows(q, st, message_cols, NCOLS(message_cols), match != NULL,
+	rc = print_rows(q, st, message_cols, NCOLS(message_cols), m != NULL,
 	                &rows);
 	sqlite3_finalize(st);
 	if (rc == QUERY_OK && rows == 0) {
@@ -726,21 +741,18 @@ out:
 
 int query_ls(struct query *q, const struct query_filter *f)
 {
-	return list_messages(q, f, NULL, false);
+	return list_messages(q, f, NULL);
 }
 
 int query_search(struct query *q, const char *text,
                  const struct query_filter *f)
 {
-	char *match = NULL;
-	bool negated = false;
-	int rc = query_fts_translate(&match, &negated, q->db, text, q->err,
-	                             sizeof(q->err));
+	struct query_match m;
+	int rc = query_match_translate(&m, q->db, text, q->err, sizeof(q->err));
 
-	if (rc != QUERY_OK)
-		return rc;
-	rc = list_messages(q, f, match, negated);
-	free(match);
+	if (rc == QUERY_OK)
+		rc = list_messages(q, f, &m);
+	query_match_clear(&m);
 	return rc;
 }
 

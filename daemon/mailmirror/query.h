@@ -133,7 +133,9 @@ char *query_literal_text(const char *const *w, size_t n);
  * parentheses combine terms. A term in which the index's tokenizer finds
  * no word (punctuation, symbols, emoji) is left out (words.h); db is the
  * connection whose FTS5 provides that tokenizer, or NULL for a private
- * in-memory one. FTS5 knows only "a NOT b", so the result may be negated:
+ * in-memory one. A query holding a Chinese, Japanese or Korean term is
+ * no FTS5 query (query_match_translate): QUERY_ERROR. FTS5 knows only
+ * "a NOT b", so the result may be negated:
  * *negated true means the query stands for every message that *out does
  * not match. QUERY_OK; QUERY_USAGE (no term with a word: the text is
  * empty); QUERY_BADQUERY (unterminated quote, unbalanced parentheses, an
@@ -142,5 +144,26 @@ char *query_literal_text(const char *const *w, size_t n);
  * FTS5); the message is in err. */
 int query_fts_translate(char **out, bool *negated, sqlite3 *db,
                         const char *text, char *err, size_t errlen);
+
+/* What a search matches: one FTS5 query, or an SQL condition. */
+struct query_match {
+	char *fts;    /* an FTS5 query over messages_fts, or NULL */
+	bool negated; /* fts stands for the messages it does not match */
+	char *sql;    /* instead of fts: a condition over the messages table
+	                 aliased m, every value in it a literal */
+};
+
+/* As query_fts_translate, but a term holding Chinese, Japanese or Korean
+ * text (words_cjk: FTS5's tokenizer makes a run of it one word) matches
+ * when the fields it names hold its words, as written, in order, as
+ * substrings (ASCII case ignored); a query holding such a term is then
+ * out->sql, where its other terms are FTS5 queries' matches. Else it is
+ * out->fts (and out->negated), the very query query_fts_translate makes.
+ * The caller frees *out with query_match_clear, also after a failure. */
+int query_match_translate(struct query_match *out, sqlite3 *db,
+                          const char *text, char *err, size_t errlen);
+
+/* Frees m's strings and zeroes it. */
+void query_match_clear(struct query_match *m);
 
 #endif

@@ -4,6 +4,7 @@
 #include "mailmirror/words.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -111,6 +112,121 @@ int words_any(bool *found, struct words *w, const char *text, size_t n)
 	                          text, n > INT_MAX ? INT_MAX : (int)n,
 	                          on_token);
 	return rc == SQLITE_OK || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Unicode's blocks of those scripts' letters (Blocks.txt, Unicode 15.1):
+ * their punctuation (U+3000-U+303F but the iteration marks and the
+ * Hangzhou numerals, fullwidth forms), radicals and enclosed symbols are
+ * left out, as the tokenizer leaves them out of words. */
+static const struct {
+	uint32_t lo, hi;
+} cjk_ranges[] = {
+        {0x1100, 0x11FF},   /* Hangul Jamo */
+        {0x3005, 0x3007},   /* iteration mark, closing mark, zero */
+        {0x3021, 0x3029},   /* Hangzhou numerals */
+        {0x3031, 0x3035},   /* kana repeat marks */
+        {0x3038, 0x303C},   /* more numerals and marks */
+        {0x3041, 0x30FF},   /* Hiragana, Katakana */
+        {0x3105, 0x312F},   /* Bopomofo */
+        {0x3131, 0x318E},   /* Hangul compatibility Jamo */
+        {0x31A0, 0x31BF},   /* Bopomofo extended */
+        {0x31F0, 0x31FF},   /* Katakana phonetic extensions */
+        {0x3400, 0x4DBF},   /* CJK unified ideographs extension A */
+        {0x4E00, 0x9FFF},   /* CJK unified ideographs */
+        {0xA960, 0xA97F},   /* Hangul Jamo extended A */
+        {0xAC00, 0xD7FF},   /* Hangul syllables, Jamo extended B */
+        {0xF900, 0xFAFF},   /* CJK compatibility ideographs */
+        {0xFF66, 0xFFDC},   /* halfwidth Katakana and Hangul */
+        {0x1AFF0, 0x1B16F}, /* Kana supplements and extensions */
+        {0x20000, 0x323AF}, /* extensions B to H, compatibility supplement */
+};
+
+static bool is_cjk(uint32_t c)
+{
+	for (size_t i = 0; i < sizeof(cjk_ranges) / sizeof(cjk_ranges[0]); i++)
+		if (c >= cjk_ranges[i].lo && c <= cjk_ranges[i].hi)
+			return true;
+	return false;
+}
+
+bool words_cjk(const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+
+	for (size_t i = 0; i < n;) {
+		/* Every code point of those blocks takes three or four
+		 * bytes. */
+		size_t len = s[i] >= 0xF0 && s[i] <= 0xF4   ? 4
+		             : s[i] >= 0xE0 && s[i] <= 0xEF ? 3
+		                                            : 1;
+		uint32_t c;
+
+		if (len == 1 || i + len > n) {
+			i++;
+			continue;
+		}
+		c = len == 3 ? (uint32_t)(s[i] & 0x0F) << 12 |
+		                       (uint32_t)(s[i + 1] & 0x3F) << 6 |
+		                       (s[i + 2] & 0x3F)
+		             : (uint32_t)(s[i] & 0x07) << 18 |
+		                       (uint32_t)(s[i + 1] & 0x3F) << 12 |
+		                       (uint32_t)(s[i + 2] & 0x3F) << 6 |
+		                       (s[i + 3] & 0x3F);
+		bool valid = (s[i + 1] & 0xC0) == 0x80 &&
+		             (s[i + 2] & 0xC0) == 0x80 &&
+		             (len == 3 || (s[i + 3] & 0xC0) == 0x80);
+		if (valid && is_cjk(c))
+			return true;
+		i += valid ? len : 1;
+	}
+	return false;
+}
+
+struct pattern {
+	sqlite3_str *s;
+	const char *text;
+	bool any;
+};
+
+/* Appends the token as written, LIKE's wildcards and escape escaped. */
+static int on_like_token(void *pattern, int tflags, const char *token,
+                         int ntoken, int start, int end)
+{
+	struct pattern *p = pattern;
+
+	(void)tflags, (void)token, (void)ntoken;
+	for (int i = start; i < end; i++) {
+		char c = p->text[i];
+
+		if (c == '%' || c == '_' || c == '\\')
+			sqlite3_str_appendchar(p->s, 1, '\\');
+		sqlite3_str_appendchar(p->s, 1, c);
+	}
+	sqlite3_str_appendchar(p->s, 1, '%');
+	p->any = true;
+	return sqlite3_str_errcode(p->s);
+}
+
+int words_like_pattern(char **out, struct words *w, const char *text, size_t n)
+{
+	struct pattern p = {.s = sqlite3_str_new(NULL), .text = text};
+	int rc;
+
+	*out = NULL;
+	sqlite3_str_appendchar(p.s, 1, '%');
+	rc = w->methods.xTokenize(w->tokenizer, &p, FTS5_TOKENIZE_QUERY, text,
+	                          n > INT_MAX ? INT_MAX : (int)n,
+	                          on_like_token);
+	if (rc != SQLITE_OK || sqlite3_str_errcode(p.s) != SQLITE_OK) {
+		sqlite3_free(sqlite3_str_finish(p.s));
+		return -1;
+	}
+	if (!p.any) {
+		sqlite3_free(sqlite3_str_finish(p.s));
+		return 0;
+	}
+	*out = sqlite3_str_finish(p.s);
+	return *out == NULL ? -1 : 0;
 }
 
 void words_close(struct words **w)

@@ -27,6 +27,23 @@ int words_open(struct words **out, sqlite3 *db, char *err, size_t errlen);
  * the tokenizer failed (out of memory). */
 int words_any(bool *found, struct words *w, const char *text, size_t n);
 
+/* Whether text[0..n) holds a character of a script written without
+ * spaces between its words, or with particles attached to them: Han,
+ * Hiragana, Katakana, Bopomofo, Hangul. The tokenizer makes a run of them
+ * one word ("明日の会議について"), so that a word inside the run
+ * ("会議") is found by no FTS5 query; such a term is matched as a
+ * substring instead (parse.c). Invalid UTF-8 is skipped. */
+bool words_cjk(const char *text, size_t n);
+
+/* Sets *out to a LIKE pattern (escape character '\') that matches text
+ * holding text[0..n)'s words, as written, in this order, with anything
+ * before, between and after them: "%w1%w2%". The words are the
+ * tokenizer's, so punctuation and spaces in text separate them; LIKE
+ * ignores the case of ASCII letters only. *out is NULL when text holds no
+ * word; else the caller frees it with sqlite3_free. 0, or -1 (out of
+ * memory, or the tokenizer failed). */
+int words_like_pattern(char **out, struct words *w, const char *text, size_t n);
+
 /* Frees *w and sets it to NULL; NULL is a no-op. */
 void words_close(struct words **w);
 

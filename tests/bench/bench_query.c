@@ -7,7 +7,10 @@
  * one line per query: its name, the median and slowest wall-clock time and
  * the median CPU time, in ms. Exits 1 if a median CPU time reaches 50 ms,
  * the target for 100,000 messages: CPU time, because on a loaded machine
- * wall-clock time measures the other processes too.
+ * wall-clock time measures the other processes too. A search for a
+ * Chinese, Japanese or Korean word is a substring test of each message's
+ * text, which no index answers: those are timed (the manual states what
+ * they cost) but held to no target.
  */
 #include "mailmirror/query.h"
 #include "mailmirrord/store.h"
@@ -210,6 +213,10 @@ int main(int argc, char **argv)
 	snprintf(from_q, sizeof(from_q), "from:user42@example.org");
 	snprintf(phrase_q, sizeof(phrase_q), "subject:%s body:%s*", common,
 	         "kalo");
+	char cjk_subject_q[64], cjk_mid_q[64];
+	snprintf(cjk_subject_q, sizeof(cjk_subject_q),
+	         "\u4f1a\u8b70 subject:%s", mid);
+	snprintf(cjk_mid_q, sizeof(cjk_mid_q), "%s \u4f1a\u8b70", mid);
 	const struct bench benches[] = {
 	        {"ls (all, limit 100)", LS, all, NULL},
 	        {"ls bench/INBOX --unread", LS, inbox_unread, NULL},
@@ -225,6 +232,12 @@ int main(int argc, char **argv)
 	        {"search <word in 1.5%>", SEARCH, all, mid},
 	        {"search <word> --in bench/INBOX", SEARCH, inbox, common},
 	        {"search <word in 1.5%> --unread", SEARCH, unread, mid},
+	        /* Nothing holds it: every message's text is read. */
+	        {"search <CJK word, no match>", SEARCH, all, "\u4f1a\u8b70"},
+	        {"search <CJK> --unread", SEARCH, unread, "\u4f1a\u8b70"},
+	        {"search <CJK> subject:<word>", SEARCH, all, cjk_subject_q},
+	        {"search <word in 1.5%> <CJK>", SEARCH, all, cjk_mid_q},
+	        {"search NOT <CJK>", SEARCH, all, "NOT \u4f1a\u8b70"},
 	};
 
 	FILE *devnull = fopen("/dev/null", "w");
@@ -237,6 +250,8 @@ int main(int argc, char **argv)
 	       "cpu med");
 	for (size_t b = 0; b < sizeof(benches) / sizeof(benches[0]); b++) {
 		double t[101], cpu[101];
+		/* A substring test reads the messages: no target. */
+		bool scan = strstr(benches[b].name, "<CJK") != NULL;
 
 		for (int r = 0; r < runs; r++) {
 			double t0 = now_ms();
@@ -252,7 +267,7 @@ int main(int argc, char **argv)
 				                  &benches[b].f);
 			t[r] = now_ms() - t0;
 			cpu[r] = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
-			if (rc != QUERY_OK) {
+			if (rc != QUERY_OK && !(rc == QUERY_NONE && scan)) {
 				fprintf(stderr, "bench: %s: %d %s\n",
 				        benches[b].name, rc, q.err);
 				return 1;
@@ -262,7 +277,7 @@ int main(int argc, char **argv)
 		qsort(cpu, (size_t)runs, sizeof(double), cmp_double);
 		printf("%-36s %10.2f %10.2f %10.2f\n", benches[b].name,
 		       t[runs / 2], t[runs - 1], cpu[runs / 2]);
-		if (cpu[runs / 2] >= TARGET_MS)
+		if (cpu[runs / 2] >= TARGET_MS && !scan)
 			slow++;
 	}
 	query_close(&q);

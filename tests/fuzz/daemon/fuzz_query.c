@@ -1,11 +1,11 @@
-/* fuzz_query.c - mailmirror's search syntax (query_fts_translate) on any
- * text, and the FTS5 query it makes run against an index of the cache's
- * columns and tokenizer.
+/* fuzz_query.c - mailmirror's search syntax (query_match_translate) on
+ * any text, and the FTS5 query or SQL condition it makes run against an
+ * index of the cache's columns and tokenizer.
  *
  * Checks beyond "no crash": a failure says why and makes no query; a
- * query made is one FTS5 accepts (else a user would meet SQLite's words
- * for our mistake); NOT (text) is text's query, negated; and the same
- * text as --literal words is never a bad query nor negated.
+ * query made is one FTS5 (SQLite) accepts (else a user would meet
+ * SQLite's words for our mistake); NOT (text) is text's query, negated;
+ * and the same text as --literal words is never a bad query nor negated.
  */
 #include "mailmirror/query.h"
 
@@ -23,53 +23,80 @@ static void setup(void)
 		return;
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
 	    sqlite3_exec(db,
-	                 "CREATE VIRTUAL TABLE t USING fts5(subject, "
-	                 "from_addr, to_addr, cc_addr, body, tokenize = "
-	                 "'unicode61 remove_diacritics 2');"
-	                 "INSERT INTO t VALUES('Invoice 42', 'Ann "
+	                 "CREATE TABLE messages(id INTEGER PRIMARY KEY, "
+	                 "subject, from_addr, to_addr, cc_addr, body);"
+	                 "CREATE VIEW message_text AS SELECT * FROM "
+	                 "messages;"
+	                 "CREATE VIRTUAL TABLE messages_fts USING "
+	                 "fts5(subject, from_addr, to_addr, cc_addr, body, "
+	                 "content = 'message_text', content_rowid = 'id', "
+	                 "tokenize = 'unicode61 remove_diacritics 2');"
+	                 "INSERT INTO messages VALUES(1, 'Invoice 42', 'Ann "
 	                 "<ann@example.org>', 'bob@example.org', NULL, "
 	                 "'he said \"hi\" to me');"
-	                 "INSERT INTO t VALUES('caf\xc3\xa9 AND OR NOT', "
-	                 "'x@y.z', NULL, 'c@d.e', 'draft NEAR budget');",
+	                 "INSERT INTO messages VALUES(2, "
+	                 "'caf\xc3\xa9 AND OR NOT', 'x@y.z', NULL, 'c@d.e', "
+	                 "'draft NEAR budget \xe6\x98\x8e\xe6\x97\xa5');"
+	                 "INSERT INTO messages_fts (messages_fts) "
+	                 "VALUES('rebuild');",
 	                 NULL, NULL, NULL) != SQLITE_OK)
 		abort();
 }
 
-/* FTS5 accepts fts (or finds it too large: a limit, not a mistake). */
-static void runs(const char *fts)
+/* FTS5 (SQLite) accepts m (or finds it too large: a limit, not a
+ * mistake); -1 then, else the number of messages it matches. */
+static int runs(const struct query_match *m)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT rowid FROM t WHERE t MATCH ?", -1,
-	                       &st, NULL) != SQLITE_OK)
+	char *sql = m->sql ? sqlite3_mprintf("SELECT id FROM messages m WHERE "
+	                                     "%s",
+	                                     m->sql)
+	                   : sqlite3_mprintf("SELECT rowid FROM messages_fts "
+	                                     "WHERE messages_fts MATCH ?");
+	int rc, rows = 0;
+
+	if (sql == NULL)
 		abort();
-	sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
-	int rc;
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK && strstr(sqlite3_errmsg(db), "too large"))
+		return -1;
+	if (rc != SQLITE_OK)
+		abort();
+	sqlite3_bind_text(st, 1, m->fts, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		;
+		rows++;
 	if (rc != SQLITE_DONE && !strstr(sqlite3_errmsg(db), "too large")) {
-		fprintf(stderr, "FTS5 refused \"%s\": %s\n", fts,
-		        sqlite3_errmsg(db));
+		fprintf(stderr, "SQLite refused \"%s\": %s\n",
+		        m->sql ? m->sql : m->fts, sqlite3_errmsg(db));
 		abort();
 	}
 	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? rows : -1;
 }
 
-static void negation_is_the_same_query(const char *text, const char *fts,
-                                       bool neg)
+static void negation_is_the_same_query(const char *text,
+                                       const struct query_match *m, int rows)
 {
 	size_t n = strlen(text);
-	char *w = malloc(n + 8), err[256], *fts2 = NULL;
-	bool neg2;
+	char *w = malloc(n + 8), err[256];
+	struct query_match m2;
 	if (w == NULL)
 		abort();
 	snprintf(w, n + 8, "NOT (%s)", text);
-	int rc = query_fts_translate(&fts2, &neg2, db, w, err, sizeof(err));
+	int rc = query_match_translate(&m2, db, w, err, sizeof(err));
 	/* one level deeper may pass the bound of nesting */
-	if (rc == QUERY_OK && (strcmp(fts, fts2) != 0 || neg == neg2))
+	if (rc == QUERY_OK && m->fts &&
+	    (!m2.fts || strcmp(m->fts, m2.fts) != 0 ||
+	     m->negated == m2.negated))
+		abort();
+	/* the messages the SQL leaves out, of the two */
+	int rows2 = rc == QUERY_OK && m->sql ? runs(&m2) : -1;
+	if (rows >= 0 && rows2 >= 0 && rows + rows2 != 2)
 		abort();
 	if (rc != QUERY_OK && !strstr(err, "nest"))
 		abort();
-	free(fts2);
+	query_match_clear(&m2);
 	free(w);
 }
 
@@ -77,8 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char err[256], *fts = NULL;
-	bool neg;
+	char err[256];
+	struct query_match m;
 
 	if (size > 20000)
 		return 0;
@@ -89,26 +116,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 
-	int rc = query_fts_translate(&fts, &neg, db, text, err, sizeof(err));
-	if (rc != QUERY_OK && (fts != NULL || err[0] == '\0'))
+	int rc = query_match_translate(&m, db, text, err, sizeof(err));
+	if (rc != QUERY_OK && (m.fts != NULL || m.sql != NULL || !err[0]))
 		abort();
-	if (rc == QUERY_OK) {
-		runs(fts);
-		negation_is_the_same_query(text, fts, neg);
-		free(fts);
-	}
+	if (rc == QUERY_OK)
+		negation_is_the_same_query(text, &m, runs(&m));
+	query_match_clear(&m);
 
 	const char *words[] = {text};
 	char *lit = query_literal_text(words, 1);
 	if (lit == NULL)
 		abort();
-	rc = query_fts_translate(&fts, &neg, db, lit, err, sizeof(err));
-	if (rc == QUERY_BADQUERY || (rc == QUERY_OK && neg))
+	rc = query_match_translate(&m, db, lit, err, sizeof(err));
+	if (rc == QUERY_BADQUERY || (rc == QUERY_OK && m.negated))
 		abort();
-	if (rc == QUERY_OK) {
-		runs(fts);
-		free(fts);
-	}
+	if (rc == QUERY_OK)
+		runs(&m);
+	query_match_clear(&m);
 	free(lit);
 	free(text);
 	return 0;
