@@ -241,26 +241,16 @@ static bool term_has_word(struct parser *ps, const char *text, size_t n)
 static const char *const text_columns[] = {"subject", "from_addr", "to_addr",
                                            "cc_addr", "body"};
 
-/* A CJK term (words_cjk): the messages whose indexed text (the view the
- * index is built from, so that a message waiting for the indexer is found
- * by neither path) holds text[0..n)'s words in this order, in column or
- * in any searched column. A trailing '*' changes nothing: a substring is
- * a prefix too. NULL when text holds no word: the term is blank. The
- * pattern goes into the SQL as a literal quoted by SQLite (%Q), so that
- * the condition travels as one string. */
-static char *substring_sql(struct parser *ps, const char *column,
-                           const char *text, size_t n)
+/* A CJK term (words_cjk) or one of emoji: the messages whose indexed text
+ * (the view the index is built from, so that a message waiting for the
+ * indexer is found by neither path) is LIKE pattern, in column or in any
+ * searched column; takes pattern. A trailing '*' changes nothing: a
+ * substring is a prefix too. The pattern goes into the SQL as a literal
+ * quoted by SQLite (%Q), so that the condition travels as one string. */
+static char *substring_sql(struct parser *ps, const char *column, char *pattern)
 {
-	char *pattern = NULL;
-	sqlite3_str *q;
+	sqlite3_str *q = sqlite3_str_new(NULL);
 
-	if (words_like_pattern(&pattern, ps->words, text, n) < 0) {
-		fail_nomem(ps);
-		return NULL;
-	}
-	if (pattern == NULL)
-		return NULL;
-	q = sqlite3_str_new(NULL);
 	sqlite3_str_appendall(q, "EXISTS (SELECT 1 FROM message_text t WHERE "
 	                         "t.id = m.id AND (");
 	for (size_t i = 0; i < sizeof(text_columns) / sizeof(text_columns[0]);
@@ -282,18 +272,29 @@ static char *substring_sql(struct parser *ps, const char *column,
 }
 
 /* The term text[0..n) in column (NULL: any) into ps: the FTS5 phrase
- * appended to q, and for a CJK term its SQL in ps->term_sql, which the
- * parser takes instead. */
+ * appended to q, and for a CJK term or one of emoji alone its SQL in
+ * ps->term_sql, which the parser takes instead. An emoji is no word for
+ * the index, but unlike punctuation it is what people look for ("-" is
+ * in most mail, and stays left out). */
 static void put_term(struct parser *ps, sqlite3_str *q, const char *column,
                      const char *text, size_t n, bool prefix)
 {
-	if (words_cjk(text, n)) {
-		ps->term_sql = substring_sql(ps, column, text, n);
-		ps->term_blank = ps->term_sql == NULL;
-	} else {
-		ps->term_blank = !term_has_word(ps, text, n);
+	char *pattern = NULL;
+	bool word = false;
+	int rc = 0;
+
+	if (words_cjk(text, n))
+		rc = words_like_pattern(&pattern, ps->words, text, n);
+	else if (!(word = term_has_word(ps, text, n)))
+		rc = words_emoji_pattern(&pattern, text, n);
+	if (rc < 0)
+		fail_nomem(ps);
+	if (pattern != NULL) {
+		ps->term_sql = substring_sql(ps, column, pattern);
+		word = ps->term_sql != NULL;
 	}
-	ps->any_word |= !ps->term_blank;
+	ps->term_blank = !word;
+	ps->any_word |= word;
 	put_phrase(q, text, n, prefix);
 }
 

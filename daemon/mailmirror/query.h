@@ -131,17 +131,16 @@ char *query_literal_text(const char *const *w, size_t n);
  * (FTS5 operators in them are not interpreted), a trailing * makes a
  * prefix, and AND, OR, NOT (unary: "NOT a", "a AND NOT b", "a NOT b") and
  * parentheses combine terms. A term in which the index's tokenizer finds
- * no word (punctuation, symbols, emoji) is left out (words.h); db is the
+ * no word (punctuation, symbols) is left out (words.h); db is the
  * connection whose FTS5 provides that tokenizer, or NULL for a private
- * in-memory one. A query holding a Chinese, Japanese or Korean term is
- * no FTS5 query (query_match_translate): QUERY_ERROR. FTS5 knows only
- * "a NOT b", so the result may be negated:
- * *negated true means the query stands for every message that *out does
- * not match. QUERY_OK; QUERY_USAGE (no term with a word: the text is
- * empty); QUERY_BADQUERY (unterminated quote, unbalanced parentheses, an
- * operator without its terms, nesting deeper than 32, a prefix such as
- * "bcc:" that looks like a field and is none); QUERY_ERROR (memory, no
- * FTS5); the message is in err. */
+ * in-memory one. A query holding a Chinese, Japanese or Korean term, or
+ * one of emoji, is no FTS5 query (query_match_translate): QUERY_ERROR.
+ * FTS5 knows only "a NOT b", so the result may be negated: *negated true
+ * means the query stands for every message that *out does not match. QUERY_OK;
+ * QUERY_USAGE (no term with a word: the text is empty); QUERY_BADQUERY
+ * (unterminated quote, unbalanced parentheses, an operator without its terms,
+ * nesting deeper than 32, a prefix such as "bcc:" that looks like a field and
+ * is none); QUERY_ERROR (memory, no FTS5); the message is in err. */
 int query_fts_translate(char **out, bool *negated, sqlite3 *db,
                         const char *text, char *err, size_t errlen);
 
@@ -156,7 +155,9 @@ struct query_match {
 /* As query_fts_translate, but a term holding Chinese, Japanese or Korean
  * text (words_cjk: FTS5's tokenizer makes a run of it one word) matches
  * when the fields it names hold its words, as written, in order, as
- * substrings (ASCII case ignored); a query holding such a term is then
+ * substrings (ASCII case ignored), and so does a term of emoji and
+ * punctuation, its emoji (words_emoji_pattern) as substrings; a query
+ * holding such a term is then
  * out->sql, where its other terms are FTS5 queries' matches. Else it is
  * out->fts (and out->negated), the very query query_fts_translate makes.
  * The caller frees *out with query_match_clear, also after a failure. */

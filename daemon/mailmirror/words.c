@@ -149,37 +149,80 @@ static bool is_cjk(uint32_t c)
 	return false;
 }
 
+/* The code point of three or four bytes at s[0..n) into *c, and its
+ * length; 1 for anything else (ASCII, two bytes, invalid UTF-8), which
+ * holds no code point of the blocks looked for here. */
+static size_t wide_code_point(uint32_t *c, const unsigned char *s, size_t n)
+{
+	size_t len = s[0] >= 0xF0 && s[0] <= 0xF4   ? 4
+	             : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+	                                            : 1;
+
+	if (len == 1 || len > n || (s[1] & 0xC0) != 0x80 ||
+	    (s[2] & 0xC0) != 0x80 || (len == 4 && (s[3] & 0xC0) != 0x80))
+		return 1;
+	*c = len == 3 ? (uint32_t)(s[0] & 0x0F) << 12 |
+	                        (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F)
+	              : (uint32_t)(s[0] & 0x07) << 18 |
+	                        (uint32_t)(s[1] & 0x3F) << 12 |
+	                        (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+	return len;
+}
+
 bool words_cjk(const char *text, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)text;
 
 	for (size_t i = 0; i < n;) {
-		/* Every code point of those blocks takes three or four
-		 * bytes. */
-		size_t len = s[i] >= 0xF0 && s[i] <= 0xF4   ? 4
-		             : s[i] >= 0xE0 && s[i] <= 0xEF ? 3
-		                                            : 1;
 		uint32_t c;
+		size_t len = wide_code_point(&c, s + i, n - i);
 
-		if (len == 1 || i + len > n) {
-			i++;
-			continue;
-		}
-		c = len == 3 ? (uint32_t)(s[i] & 0x0F) << 12 |
-		                       (uint32_t)(s[i + 1] & 0x3F) << 6 |
-		                       (s[i + 2] & 0x3F)
-		             : (uint32_t)(s[i] & 0x07) << 18 |
-		                       (uint32_t)(s[i + 1] & 0x3F) << 12 |
-		                       (uint32_t)(s[i + 2] & 0x3F) << 6 |
-		                       (s[i + 3] & 0x3F);
-		bool valid = (s[i + 1] & 0xC0) == 0x80 &&
-		             (s[i + 2] & 0xC0) == 0x80 &&
-		             (len == 3 || (s[i + 3] & 0xC0) == 0x80);
-		if (valid && is_cjk(c))
+		if (len > 1 && is_cjk(c))
 			return true;
-		i += valid ? len : 1;
+		i += len;
 	}
 	return false;
+}
+
+static bool is_emoji(uint32_t c)
+{
+	return (c >= 0x1F000 && c <= 0x1FAFF) || (c >= 0x2600 && c <= 0x27BF) ||
+	       (c >= 0x2B00 && c <= 0x2BFF);
+}
+
+int words_emoji_pattern(char **out, const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	sqlite3_str *p = sqlite3_str_new(NULL);
+	bool any = false, in_run = false;
+
+	*out = NULL;
+	sqlite3_str_appendchar(p, 1, '%');
+	for (size_t i = 0; i < n;) {
+		uint32_t c = 0;
+		size_t len = wide_code_point(&c, s + i, n - i);
+		bool emoji = len > 1 && is_emoji(c);
+
+		if (emoji || (in_run && len > 1 && c == 0x200D)) {
+			sqlite3_str_append(p, text + i, (int)len);
+			in_run = any = true;
+		} else if (in_run) {
+			/* A variation selector ends a run too: mail writes
+			 * an emoji with or without one. */
+			sqlite3_str_appendchar(p, 1, '%');
+			in_run = false;
+		}
+		i += len;
+	}
+	if (in_run)
+		sqlite3_str_appendchar(p, 1, '%');
+	if (sqlite3_str_errcode(p) != SQLITE_OK || !any) {
+		int rc = sqlite3_str_errcode(p) != SQLITE_OK ? -1 : 0;
+		sqlite3_free(sqlite3_str_finish(p));
+		return rc;
+	}
+	*out = sqlite3_str_finish(p);
+	return *out == NULL ? -1 : 0;
 }
 
 struct pattern {

@@ -3,7 +3,8 @@
  * The cache's index splits text with FTS5's unicode61 tokenizer: letters
  * and digits make words, everything else separates them, emoji, dashes and
  * other symbols included. A search term without a word can only match
- * nothing, so the parser leaves it out (parse.c); which terms those are is
+ * nothing, so the parser leaves it out or, for emoji, matches it as text
+ * (parse.c); which terms those are is
  * asked of that same tokenizer, so that the answer follows SQLite's
  * Unicode tables rather than a copy of them.
  */
@@ -43,6 +44,16 @@ bool words_cjk(const char *text, size_t n);
  * word; else the caller frees it with sqlite3_free. 0, or -1 (out of
  * memory, or the tokenizer failed). */
 int words_like_pattern(char **out, struct words *w, const char *text, size_t n);
+
+/* Sets *out to a LIKE pattern (escape character '\') for the emoji in
+ * text[0..n) (pictographs U+1F000-U+1FAFF, symbols and dingbats
+ * U+2600-U+27BF, U+2B00-U+2BFF), which the tokenizer drops as it drops
+ * punctuation: each run of them (joiners, U+200D, inside it), in this
+ * order, anything else between them, variation selectors included (mail
+ * writes a symbol with or without one): "%run1%run2%". *out is NULL when text
+ * holds none, else the caller frees it with sqlite3_free. 0, or -1 when out of
+ * memory. */
+int words_emoji_pattern(char **out, const char *text, size_t n);
 
 /* Frees *w and sets it to NULL; NULL is a no-op. */
 void words_close(struct words **w);

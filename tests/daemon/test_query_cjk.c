@@ -301,3 +301,77 @@ Test(query_cjk, translation)
 	        QUERY_ERROR);
 	cr_assert_null(fts);
 }
+
+static void add_emoji_message(void)
+{
+	struct store *s;
+	char err[256];
+	struct store_msg m = {
+	        .uid = 6,
+	        .modseq = 6,
+	        .flags = "",
+	        .internaldate = T0 + 600,
+	        .size = 10,
+	        .date = T0 + 600,
+	        .subject = "Release \xf0\x9f\x8e\x89\xf0\x9f\x8e\x89",
+	        .from = "Eve <eve@example.org>"};
+	size_t indexed = 0;
+
+	cr_assert_eq(store_open(&s, cpath, err, sizeof(err)), STORE_OK, "%s",
+	             err);
+	cr_assert_eq(store_message_upsert(NULL, s, inbox, &m), STORE_OK);
+	/* warning sign without its emoji selector; a heart with it */
+	cr_assert_eq(store_body_put(s, inbox, 6, "X: y\r\n",
+	                            "Careful \xe2\x9a\xa0 budget "
+	                            "\xe2\x9d\xa4\xef\xb8\x8f - done",
+	                            false),
+	             STORE_OK);
+	do
+		cr_assert_eq(store_index_chunk(s, 100, 0, &indexed), STORE_OK);
+	while (indexed > 0);
+	store_close(&s);
+}
+
+/* unicode61 drops most emoji as it drops punctuation: "search 🎉" was an
+ * empty query (status 2) and "budget 🎉" found every budget, with the
+ * emoji or without. An emoji is matched as text, as a CJK term is;
+ * punctuation and other symbols are still left out. */
+Test(query_cjk, emoji_are_searched_as_text)
+{
+	add_emoji_message();
+	expect("\xf0\x9f\x8e\x89", "6"); /* party popper */
+	expect("subject:\xf0\x9f\x8e\x89\xf0\x9f\x8e\x89", "6");
+	expect("body:\xf0\x9f\x8e\x89", "");
+	expect("\xf0\x9f\x8e\x89*", "6");
+	expect("budget \xf0\x9f\x8e\x89", "6");
+	expect("budget NOT \xf0\x9f\x8e\x89", "5 4 1");
+	expect("\"\xf0\x9f\x8e\x89!\"", "6"); /* the emoji of the term */
+	/* with or without the variation selector, on either side */
+	expect("\xe2\x9a\xa0\xef\xb8\x8f", "6");
+	expect("\xe2\x9d\xa4", "6");
+	expect("\xf0\x9f\x9a\x80", ""); /* rocket: nowhere */
+	expect("budget -", "6 5 4 1");  /* punctuation: left out */
+	expect("budget \xe2\x80\x94", "6 5 4 1");
+
+	struct query_filter f = filter();
+	cr_assert_eq(query_search(&q, "- \xe2\x80\x94", &f), QUERY_USAGE);
+	cr_assert(strstr(q.err, "at least one word"), "%s", q.err);
+}
+
+Test(query_cjk, emoji_translation)
+{
+	struct query_match m;
+	char err[128];
+
+	cr_assert_eq(query_match_translate(&m, NULL,
+	                                   "from:\xe2\x9a\xa0\xef\xb8\x8f"
+	                                   "\xe2\x80\x8d\xf0\x9f\x94\xa5!"
+	                                   "\xf0\x9f\x8e\x89 -",
+	                                   err, sizeof(err)),
+	             QUERY_OK, "%s", err);
+	cr_assert_str_eq(m.sql, "(EXISTS (SELECT 1 FROM message_text t WHERE "
+	                        "t.id = m.id AND (t.from_addr LIKE "
+	                        "'%\xe2\x9a\xa0%\xf0\x9f\x94\xa5%"
+	                        "\xf0\x9f\x8e\x89%' ESCAPE '\\')))");
+	query_match_clear(&m);
+}
