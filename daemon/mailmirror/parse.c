@@ -151,6 +151,10 @@ static const struct {
  * per level, and FTS5 refuses deep queries anyway. */
 #define SEARCH_MAX_DEPTH 32
 
+/* Terms matched as text (CJK, emoji) at most: each reads every message
+ * it is asked of, and SQLite bounds an expression's depth. */
+#define SEARCH_MAX_SUBSTRINGS 64
+
 enum token { T_END, T_TERM, T_AND, T_OR, T_NOT, T_OPEN, T_CLOSE };
 
 /* Binding strength of the operator at an FTS5 query's top level. */
@@ -176,6 +180,7 @@ struct parser {
 	struct words *words; /* the index's tokenizer */
 	int depth;
 	bool any_word; /* a term with something FTS5 indexes */
+	int substrings; /* terms matched as text (put_term) */
 	int rc;        /* the first error, or QUERY_OK */
 	char *err;
 	size_t errlen;
@@ -289,7 +294,13 @@ static void put_term(struct parser *ps, sqlite3_str *q, const char *column,
 		rc = words_emoji_pattern(&pattern, text, n);
 	if (rc < 0)
 		fail_nomem(ps);
-	if (pattern != NULL) {
+	if (pattern != NULL && ++ps->substrings > SEARCH_MAX_SUBSTRINGS) {
+		sqlite3_free(pattern);
+		fail(ps, QUERY_BADQUERY,
+		     "bad search query: more than %d terms of Chinese, "
+		     "Japanese, Korean or emoji",
+		     SEARCH_MAX_SUBSTRINGS);
+	} else if (pattern != NULL) {
 		ps->term_sql = substring_sql(ps, column, pattern);
 		word = ps->term_sql != NULL;
 	}
@@ -468,27 +479,37 @@ static void expr_free(struct expr *e)
 	e->sql = NULL;
 }
 
-/* e as an SQL condition over messages m, in parentheses; takes e's
- * strings. NULL when out of memory. */
-static char *as_sql(struct expr *e)
+/* e as an SQL condition over messages m, in parentheses unless it binds
+ * at least as tightly as min asks; takes e's strings. NULL when out of
+ * memory. Parentheses only where needed: SQLite's parser overflows its
+ * stack at about 100 nested ones, which a chain of terms each wrapped
+ * with the terms before it reached. */
+static char *as_sql(struct expr *e, enum prec min)
 {
-	char *sql = e->sql != NULL
-	                    ? sqlite3_mprintf(e->neg ? "(NOT (%s))" : "(%s)",
-	                                      e->sql)
-	                    : sqlite3_mprintf("(m.id %sIN (SELECT rowid FROM "
-	                                      "messages_fts WHERE messages_fts "
-	                                      "MATCH %Q))",
-	                                      e->neg ? "NOT " : "", e->fts);
+	bool wrap = (e->neg ? P_NOT : e->prec) < min,
+	     inner = e->neg && e->prec < P_ATOM;
+	char *sql;
+
+	if (e->sql != NULL)
+		sql = sqlite3_mprintf("%s%s%s%s%s%s", wrap ? "(" : "",
+		                      e->neg ? "NOT " : "", inner ? "(" : "",
+		                      e->sql, inner ? ")" : "",
+		                      wrap ? ")" : "");
+	else
+		sql = sqlite3_mprintf(
+		        "m.id %sIN (SELECT rowid FROM messages_fts "
+		        "WHERE messages_fts MATCH %Q)",
+		        e->neg ? "NOT " : "", e->fts);
 	expr_free(e);
 	return sql;
 }
 
-/* l op r (AND, OR) in SQL, when a side is SQL already. */
+/* l op r (AND, OR: prec) in SQL, when a side is SQL already. */
 static struct expr sql_binop(struct parser *ps, struct expr l, const char *op,
-                             struct expr r)
+                             struct expr r, enum prec prec)
 {
-	char *ls = as_sql(&l), *rs = as_sql(&r);
-	struct expr e = {.prec = P_ATOM};
+	char *ls = as_sql(&l, prec), *rs = as_sql(&r, prec);
+	struct expr e = {.prec = prec};
 
 	if (ls != NULL && rs != NULL)
 		e.sql = sqlite3_mprintf("%s %s %s", ls, op, rs);
@@ -542,7 +563,7 @@ static struct expr both(struct parser *ps, struct expr l, struct expr r)
 	if (w)
 		return *w;
 	if (ps->rc == QUERY_OK && (l.sql != NULL || r.sql != NULL))
-		return sql_binop(ps, l, "AND", r);
+		return sql_binop(ps, l, "AND", r, P_AND);
 	if (!l.neg && !r.neg)
 		return binop(ps, l, "AND", r, P_AND, false);
 	if (!l.neg)
@@ -559,7 +580,7 @@ static struct expr either(struct parser *ps, struct expr l, struct expr r)
 	if (w)
 		return *w;
 	if (ps->rc == QUERY_OK && (l.sql != NULL || r.sql != NULL))
-		return sql_binop(ps, l, "OR", r);
+		return sql_binop(ps, l, "OR", r, P_OR);
 	if (!l.neg && !r.neg)
 		return binop(ps, l, "OR", r, P_OR, false);
 	if (!l.neg)
@@ -639,10 +660,40 @@ static struct expr parse_unary(struct parser *ps)
 	return e;
 }
 
+typedef struct expr combine_fn(struct parser *ps, struct expr l, struct expr r);
+
+/* Adds u to a chain of operands of one operator (combine: both, either),
+ * kept as two sides: the FTS5 operands, which stay one FTS5 query, and
+ * the SQL ones. Each join copies the string built so far, so a chain of
+ * terms each turned into SQL on its own grew with the square of its
+ * length (seconds for a thousand), and each was one more test of the
+ * index where one query does. */
+static void chain_add(struct parser *ps, struct expr *fts, struct expr *sql,
+                      struct expr u, combine_fn *combine)
+{
+	struct expr *side = u.sql != NULL ? sql : fts;
+
+	if (side->fts == NULL && side->sql == NULL)
+		*side = u;
+	else
+		*side = combine(ps, *side, u);
+}
+
+static struct expr chain_end(struct parser *ps, struct expr fts,
+                             struct expr sql, combine_fn *combine)
+{
+	if (fts.fts == NULL && fts.sql == NULL)
+		return sql;
+	if (sql.fts == NULL && sql.sql == NULL)
+		return fts;
+	return combine(ps, fts, sql);
+}
+
 static struct expr parse_and(struct parser *ps)
 {
-	struct expr l = parse_unary(ps);
+	struct expr fts = {0}, sql = {0}, l;
 
+	chain_add(ps, &fts, &sql, parse_unary(ps), both);
 	while (ps->rc == QUERY_OK) {
 		if (ps->tok == T_AND) {
 			next(ps);
@@ -655,8 +706,9 @@ static struct expr parse_and(struct parser *ps)
 		}
 		if (ps->rc != QUERY_OK)
 			break;
-		l = both(ps, l, parse_unary(ps));
+		chain_add(ps, &fts, &sql, parse_unary(ps), both);
 	}
+	l = chain_end(ps, fts, sql, both);
 	if (ps->rc != QUERY_OK)
 		expr_free(&l);
 	return l;
@@ -664,8 +716,9 @@ static struct expr parse_and(struct parser *ps)
 
 static struct expr parse_or(struct parser *ps)
 {
-	struct expr l = parse_and(ps);
+	struct expr fts = {0}, sql = {0}, l;
 
+	chain_add(ps, &fts, &sql, parse_and(ps), either);
 	while (ps->rc == QUERY_OK && ps->tok == T_OR) {
 		next(ps);
 		if (ps->rc == QUERY_OK && !starts_operand(ps->tok))
@@ -673,8 +726,9 @@ static struct expr parse_or(struct parser *ps)
 			     "bad search query: OR needs a term on each side");
 		if (ps->rc != QUERY_OK)
 			break;
-		l = either(ps, l, parse_and(ps));
+		chain_add(ps, &fts, &sql, parse_and(ps), either);
 	}
+	l = chain_end(ps, fts, sql, either);
 	if (ps->rc != QUERY_OK)
 		expr_free(&l);
 	return l;
@@ -718,7 +772,7 @@ int query_match_translate(struct query_match *out, sqlite3 *db,
 		return ps.rc;
 	}
 	if (e.sql != NULL) {
-		char *sql = as_sql(&e);
+		char *sql = as_sql(&e, P_ATOM);
 
 		out->sql = sql ? strdup(sql) : NULL;
 		sqlite3_free(sql);

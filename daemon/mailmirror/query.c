@@ -469,6 +469,13 @@ static int step_error(struct query *q, bool search)
 		           "index");
 		return QUERY_BADQUERY;
 	}
+	/* SQLite's LIKE takes a pattern of 50,000 bytes at most: a substring
+	 * term (parse.c) longer than that. */
+	if (search && strstr(msg, "pattern too complex") != NULL) {
+		set_err(q, "bad search query: a term of Chinese, Japanese, "
+		           "Korean or emoji is too long");
+		return QUERY_BADQUERY;
+	}
 	set_err(q, "reading the cache: %s", msg);
 	return QUERY_ERROR;
 }
@@ -713,16 +720,8 @@ static int list_messages(struct query *q, const struct query_filter *f,
 	                           " JOIN mailboxes b ON b.id = m.mailbox_id"
 	                           " JOIN accounts a ON a.id = b.account_id"
 	                           " ORDER BY m.sort_date DESC, m.id DESC");
-	if ((st = prepare(q, sql, &rc)) == NULL) {
-		/* SQLite bounds an expression's depth (1000), which a long
-		 * query of substring terms can pass. */
-		if (m != NULL && m->sql != NULL &&
-		    strstr(q->err, "too large")) {
-			set_err(q, "bad search query: too complex");
-			rc = QUERY_BADQUERY;
-		}
+	if ((st = prepare(q, sql, &rc)) == NULL)
 		goto out;
-	}
 	bind_scope(st, &sc);
 	bind_named_text(st, ":match", match);
 	bind_named_int(st, ":since", f->since);

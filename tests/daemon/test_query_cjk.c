@@ -264,6 +264,53 @@ Test(query_cjk, a_message_waiting_for_the_index_is_not_found_yet)
 	expect("会議", "9 2 1");
 }
 
+/* SQLite refuses a LIKE pattern of more than 50,000 bytes: a bad query,
+ * not an error reading the cache. */
+Test(query_cjk, a_term_too_long_for_like_is_a_bad_query)
+{
+	struct query_filter f = filter();
+	size_t n = 20000; /* characters of three bytes */
+	char *text = malloc(3 * n + 1);
+
+	cr_assert_not_null(text);
+	for (size_t i = 0; i < n; i++)
+		memcpy(text + 3 * i, "会", 3);
+	text[3 * n] = '\0';
+	cr_assert_eq(query_search(&q, text, &f), QUERY_BADQUERY, "%s", q.err);
+	cr_assert(strstr(q.err, "too long"), "%s", q.err);
+	free(text);
+}
+
+/* Each substring term reads the messages: 64 at most. The words of the
+ * query beside them are one FTS5 query: each was an SQL test of its own,
+ * nested as deep as the query was long, which SQLite's parser refused
+ * ("parser stack overflow") and which took time growing with the square
+ * of the query's length. */
+Test(query_cjk, many_terms)
+{
+	struct query_filter f = filter();
+	char text[4096] = "会議";
+
+	/* FTS5 takes 256 levels of operators */
+	for (int i = 0; i < 200; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		         " OR w%d", i);
+	expect(text, "2 1");
+	strcpy(text, "会議");
+	for (int i = 0; i < 200; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		         " NOT w%d", i);
+	expect(text, "2 1");
+
+	text[0] = '\0';
+	for (int i = 0; i < 64; i++)
+		strcat(text, i % 2 ? "OR 회 " : "budget 会 ");
+	cr_assert_eq(query_search(&q, text, &f), QUERY_OK, "%s", q.err);
+	strcat(text, "会");
+	cr_assert_eq(query_search(&q, text, &f), QUERY_BADQUERY);
+	cr_assert(strstr(q.err, "more than 64"), "%s", q.err);
+}
+
 Test(query_cjk, translation)
 {
 	struct query_match m;
@@ -278,17 +325,17 @@ Test(query_cjk, translation)
 	cr_assert(m.negated);
 	cr_assert_null(m.sql);
 	query_match_clear(&m);
-	/* With one, SQL, its values quoted literals; the term's words are
-	 * the tokenizer's. */
+	/* With one, SQL, its values quoted literals, its FTS5 terms one
+	 * query; the term's words are the tokenizer's. */
 	cr_assert_eq(query_match_translate(&m, NULL, "subject:会・議 NOT it's",
 	                                   err, sizeof(err)),
 	             QUERY_OK, "%s", err);
 	cr_assert_null(m.fts);
 	cr_assert_str_eq(m.sql,
-	                 "((EXISTS (SELECT 1 FROM message_text t WHERE t.id = "
-	                 "m.id AND (t.subject LIKE '%会%議%' ESCAPE '\\'))) "
-	                 "AND (m.id NOT IN (SELECT rowid FROM messages_fts "
-	                 "WHERE messages_fts MATCH '\"it''s\"')))");
+	                 "(m.id NOT IN (SELECT rowid FROM messages_fts WHERE "
+	                 "messages_fts MATCH '\"it''s\"') AND EXISTS (SELECT 1 "
+	                 "FROM message_text t WHERE t.id = m.id AND "
+	                 "(t.subject LIKE '%会%議%' ESCAPE '\\')))");
 	query_match_clear(&m);
 	/* a CJK term alone is a word: the query is not empty */
 	cr_assert_eq(query_match_translate(&m, NULL, "회의", err, sizeof(err)),
@@ -369,9 +416,9 @@ Test(query_cjk, emoji_translation)
 	                                   "\xf0\x9f\x8e\x89 -",
 	                                   err, sizeof(err)),
 	             QUERY_OK, "%s", err);
-	cr_assert_str_eq(m.sql, "(EXISTS (SELECT 1 FROM message_text t WHERE "
+	cr_assert_str_eq(m.sql, "EXISTS (SELECT 1 FROM message_text t WHERE "
 	                        "t.id = m.id AND (t.from_addr LIKE "
 	                        "'%\xe2\x9a\xa0%\xf0\x9f\x94\xa5%"
-	                        "\xf0\x9f\x8e\x89%' ESCAPE '\\')))");
+	                        "\xf0\x9f\x8e\x89%' ESCAPE '\\'))");
 	query_match_clear(&m);
 }
