@@ -120,8 +120,10 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		/* RELIABILITY rule 7: a count that shrinks without EXPUNGE
 		 * says nothing of which message went; only a new look at
 		 * the mailbox does. */
-		if (resp->number < c->sel_exists)
+		if (resp->number < c->sel_exists) {
 			seqview_untrust(&c->seq);
+			c->sel_lost = true;
+		}
 		c->sel_exists = resp->number;
 		return c->sel_dirty;
 	}
@@ -137,7 +139,7 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		c->sel_expunges++;
 		if (uid && expunge_in_place(c, b, uid))
 			return 0;
-		c->sel_dirty = true;
+		c->sel_dirty = c->sel_lost = true;
 		return 1;
 	}
 	if (strcmp(n, "VANISHED") != 0 && strcmp(n, "FETCH") != 0)
@@ -145,7 +147,7 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 	if (strcmp(n, "VANISHED") == 0)
 		c->sel_expunges++;
 	if (c->store_failed) {
-		c->sel_dirty = true;
+		c->sel_dirty = c->sel_lost = true;
 		return 1;
 	}
 
@@ -166,7 +168,7 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 		if (w < 0) {
 			sync_pending_free(&p);
 			c->store_failed = w == SYNC_ESTORE;
-			c->sel_dirty = true;
+			c->sel_dirty = c->sel_lost = true;
 			return w;
 		}
 	}
@@ -213,7 +215,7 @@ int sync_apply_unsolicited(struct sync_ctx *c, const imap4_resp *resp)
 	}
 	sync_pending_free(&p);
 	if (dirty)
-		c->sel_dirty = true;
+		c->sel_dirty = c->sel_lost = true;
 	return dirty;
 }
 
@@ -235,6 +237,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->h = h;
 	c->selected = NULL;
 	c->sel_dirty = false;
+	c->sel_lost = true;
 	c->store_failed = false;
 	c->store_full = false;
 	c->notify_on = c->notify_held = false;
@@ -854,7 +857,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 			p->failed = IMAP4_ENOMEM;
 		free(set);
 		if (p->dirty)
-			c->sel_dirty = true;
+			c->sel_dirty = c->sel_lost = true;
 		if (p->failed || (irc != IMAP4_OK && !cut)) {
 			rc = fetch_failed(c, "UID FETCH", irc, p);
 			break;
@@ -971,7 +974,7 @@ static int fetch_flags(struct sync_ctx *c, const struct sync_box *b,
 	 * RFC 3501 7.4.2) may be newer than the listing's line for that
 	 * message; it is not told again. */
 	if (p->dirty)
-		c->sel_dirty = true;
+		c->sel_dirty = c->sel_lost = true;
 	if (rc != IMAP4_OK || p->failed)
 		return fetch_failed(c, "UID FETCH FLAGS", rc, p);
 	if (listing)
@@ -1359,6 +1362,13 @@ static void settle_view(struct sync_ctx *c, const struct sync_box *b, int rc)
  * Maildir: over 100 ms). HIGHESTMODSEQ stays where the last SELECT put it:
  * the next SELECT (QRESYNC) merely repeats what we applied since.
  *
+ * So it is with CONDSTORE alone (Gmail) while no news was lost since the
+ * EXAMINE (sel_lost): a flag change comes with its UID and MODSEQ, and an
+ * EXPUNGE lands through the view of sequence numbers when a first fetch
+ * of every message built one, or else is lost and the mailbox examined
+ * again (explore79: an EXAMINE and a CHANGEDSINCE per new mail). The next
+ * EXAMINE's CHANGEDSINCE repeats what was applied since.
+ *
  * So it is without CONDSTORE while the view of sequence numbers holds
  * (seqview.h): a flag change (a FETCH) or an expunge named by sequence
  * number was applied through it, and one it could not name dropped it.
@@ -1367,12 +1377,15 @@ static void settle_view(struct sync_ctx *c, const struct sync_box *b, int rc)
  * current lists nothing (explore79: every wake-up listed every flag). */
 static int sync_selected(struct sync_ctx *c, const struct sync_box *b)
 {
-	bool plain = !c->qresync;
+	bool plain = !c->condstore;
 	struct store_mailbox_state st;
 	if (store_mailbox_get_state(&st, c->store, b->id) < 0)
 		return sync_fail_store(c, "read mailbox state");
 	const struct sync_box *box = own_box(c, b);
-	if (plain && c->seq.n == c->sel_exists && st.exists == c->sel_exists &&
+	/* Every expunge since landed in the cache's count too: the same
+	 * count is no new mail. */
+	bool counted = plain ? c->seq.n == c->sel_exists : !c->qresync;
+	if (counted && st.exists == c->sel_exists &&
 	    (c->conf->bodies == CONF_BODIES_NONE ||
 	     (box && box->bodies_checked))) {
 		c->sel_dirty = false;
@@ -1396,8 +1409,10 @@ static int sync_selected(struct sync_ctx *c, const struct sync_box *b)
 	struct pending p = {0};
 	int rc = converge(c, b, &st, &server, &a, &p);
 	sync_pending_free(&p);
-	if (plain)
+	if (!c->qresync)
 		settle_view(c, b, rc);
+	if (rc != SYNC_OK)
+		c->sel_lost = true;
 	return record_error(c, b, rc);
 }
 
@@ -1504,12 +1519,18 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 	        c->selected == b && !c->condstore &&
 	        seqview_ready(&c->seq, b->id) &&
 	        (!again || mono_ms() - c->seq_listed_ms < SYNC_VIEW_RELIST_MS);
-	if (c->selected == b &&
-	    ((c->qresync && !c->sel_nomodseq) || (view && !again)))
+	/* A poll's look (again) examines it: CHANGEDSINCE then finds a
+	 * change the server did not push. */
+	bool changedsince = c->selected == b && c->condstore && !c->qresync &&
+	                    !c->sel_nomodseq && !c->sel_lost && !again;
+	if (c->selected == b && ((c->qresync && !c->sel_nomodseq) ||
+	                         (view && !again) || changedsince))
 		return sync_selected(c, b);
 	int rc = open_and_sync_view(c, b, view);
-	if (!c->condstore)
+	if (!c->qresync)
 		settle_view(c, b, rc);
+	if (rc != SYNC_OK)
+		c->sel_lost = true;
 	return rc;
 }
 
@@ -1537,8 +1558,10 @@ static int open_and_sync_view(struct sync_ctx *c, const struct sync_box *b,
 	c->selected = NULL;
 	/* Without CONDSTORE every message's UID comes in the pass's
 	 * FETCHes (a listing of every flag, or a first fetch of all). */
+	/* With CONDSTORE alone too: a first fetch of every message
+	 * builds it, and the EXPUNGEs pushed later land in place. */
 	if (!keep) {
-		seqview_reset(&c->seq, b->id, !c->condstore);
+		seqview_reset(&c->seq, b->id, !c->qresync);
 		c->seq_listed_ms = mono_ms();
 	}
 	/* A change refused before has had its consequence: the mailbox's
@@ -1575,6 +1598,7 @@ static int open_and_sync_view(struct sync_ctx *c, const struct sync_box *b,
 		return record_error(c, b, SYNC_EMAILBOX);
 	}
 	c->selected = b;
+	c->sel_lost = false;
 	c->sel_nomodseq = c->condstore && info.nomodseq;
 	c->sel_exists = info.exists;
 	c->pass_expunges = c->sel_expunges;

@@ -122,6 +122,13 @@ struct sync_ctx {
 	                            began (sync.c listing_contradicted) */
 	bool sel_dirty;          /* the server reported a change that needs a
 	                            resync (EXISTS, EXPUNGE, FETCH w/o UID) */
+	/* Since the selected mailbox's EXAMINE, news came that did not land
+	 * in place (an EXPUNGE or a FETCH without UID the view could not
+	 * name, flags of a message not cached, a count that shrank, a write
+	 * that failed), or a sync of it failed: only a new EXAMINE tells
+	 * what changed. With CONDSTORE and no QRESYNC, a sync stays in place
+	 * (sync_selected) only while it is clear. */
+	bool sel_lost;
 	/* Without CONDSTORE: the selected mailbox's sequence numbers and
 	 * UIDs (seqview.h), which name the messages an EXPUNGE or a FETCH
 	 * without UID tells of, and let new mail be fetched without a new

@@ -5900,6 +5900,141 @@ Test(hostile, news_by_sequence_number_lands_in_place, .timeout = 90)
 	done(&h);
 }
 
+/* ---- CONDSTORE without QRESYNC (Gmail): news lands in place */
+
+#define GM_CAPS "IMAP4rev1 IDLE CONDSTORE"
+/* The UID FETCH of new messages with their MODSEQ, for the set given as a
+ * regex. */
+#define GM_FETCH(set_re)                                                       \
+	"C~ $TAG UID FETCH " set_re " \\(UID FLAGS INTERNALDATE RFC822.SIZE "  \
+	"MODSEQ BODY.PEEK\\[HEADER.FIELDS \\([A-Z -]+\\)\\]<0\\.262144>\\)$\n"
+
+/* A first sync of box (message 1, MODSEQ 10) by a CONDSTORE server that
+ * offers IDLE, up to its "+" to the daemon's IDLE. */
+static void add_gm_idle_start(struct script *sc, const char *box)
+{
+	add(sc, "S: * OK [CAPABILITY " GM_CAPS "] fake server ready\n"
+	        "C~ $TAG LOGIN \n"
+	        "S: $TAG OK [CAPABILITY " GM_CAPS "] logged in\n");
+	add(sc,
+	    LIST_CMD "S: * LIST () \"/\" %s\nS: $TAG OK listed\n"
+	             "C~ $TAG EXAMINE %s \\(CONDSTORE\\)$\n"
+	             "S: * 1 EXISTS\n"
+	             "S: * OK [UIDVALIDITY 7] ok\n"
+	             "S: * OK [UIDNEXT 2] ok\n"
+	             "S: * OK [HIGHESTMODSEQ 10] ok\n"
+	             "S: $TAG OK [READ-ONLY] examined\n"
+	             "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	             "S: * SEARCH 1\n"
+	             "S: $TAG OK searched\n" GM_FETCH("1"),
+	    box, box);
+	add_msg_modseq(sc, 1, 1, 10);
+	add(sc, "S: $TAG OK fetched\n"
+	        "C~ $TAG IDLE$\n"
+	        "S: + idling\n");
+}
+
+/* A server with CONDSTORE and no QRESYNC (Gmail): new mail during IDLE
+ * is fetched alone, with no new EXAMINE and CHANGEDSINCE (explore79: the
+ * README's "without reopening the mailbox" held with QRESYNC only); a
+ * flag change with its UID lands in place, and so does an EXPUNGE, named
+ * through the view of sequence numbers the first fetch of every message
+ * built. The script holds every command the daemon may send. */
+Test(hostile, condstore_news_lands_in_place, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_gm_idle_start(&sc, "ho_gm");
+	add(&sc, "S: * 2 EXISTS\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n"
+	         "C~ $TAG UID SEARCH UID 2:\\*$\n"
+	         "S: * SEARCH 2\n"
+	         "S: $TAG OK searched\n" GM_FETCH("2"));
+	add_msg_modseq(&sc, 2, 2, 20);
+	add(&sc, "S: $TAG OK fetched\n"
+	         "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "S: * 2 FETCH (UID 2 MODSEQ (21) FLAGS (\\\\Flagged))\n"
+	         "S: * 1 EXPUNGE\n"
+	         /* message 2 is message 1 now, and 3 comes as 2 */
+	         "S: * 2 EXISTS\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n"
+	         "C~ $TAG UID SEARCH UID 3:\\*$\n"
+	         "S: * SEARCH 3\n"
+	         "S: $TAG OK searched\n" GM_FETCH("3"));
+	add_msg_modseq(&sc, 2, 3, 22);
+	add(&sc, "S: $TAG OK fetched\n"
+	         "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "TIMEOUT 20000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_gm", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	long landed = cache_count_until(
+	        &h.f,
+	        "SELECT count(*) = 2 AND sum(uid = 2 AND flagged) = 1 AND "
+	        "sum(uid = 3) = 1 FROM messages",
+	        1, 30);
+	wait_sent(&h, " IDLE\r\n", 3);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(landed, 1, "the news did not land in place");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_cache(&h);
+	/* The HIGHESTMODSEQ of the EXAMINE stays: the next one's
+	 * CHANGEDSINCE repeats what was applied since. */
+	cr_assert_eq(cache_count(&h.f, "SELECT highestmodseq FROM mailboxes"),
+	             10);
+	done(&h);
+}
+
+/* The same server, news that does not land in place (a count that
+ * shrank without EXPUNGE says nothing of which message went): the
+ * mailbox is examined again, its changes asked for since the cached
+ * HIGHESTMODSEQ and its UIDs listed. */
+Test(hostile, condstore_news_lost_examines_again, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_gm_idle_start(&sc, "ho_gl");
+	add(&sc, "S: * 0 EXISTS\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n"
+	         "C~ $TAG EXAMINE ho_gl \\(CONDSTORE\\)$\n"
+	         "S: * 0 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 2] ok\n"
+	         "S: * OK [HIGHESTMODSEQ 11] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\) \\(CHANGEDSINCE "
+	         "10\\)$\n"
+	         "S: $TAG OK fetched\n"
+	         "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	         "S: * SEARCH\n"
+	         "S: $TAG OK searched\n"
+	         "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "TIMEOUT 20000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_gl", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	wait_sent(&h, " IDLE\r\n", 2);
+	long gone = cache_count_until(&h.f, "SELECT count(*) = 0 FROM messages",
+	                              1, 30);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(gone, 1, "the message the server lost is still cached");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_cache(&h);
+	done(&h);
+}
+
 /* A reconnect opens the watched mailbox and lists its flags once: the
  * LIST after that sync leaves it selected, and going live takes it as it
  * is (explore79: EXAMINE and a listing again, each reconnect). */
