@@ -728,11 +728,13 @@ static bool bodies_come(const struct sync_ctx *c)
  * bring (UINT64_MAX: not known), for sync_notify_hold. With left, the
  * messages whose answer lacks an item asked for are not stored, their
  * UIDs put there (sync_fetch_leave_out), and UIDNEXT stays at or below
- * the lowest of them; without it, they are stored as they came. */
+ * the lowest of them; without it, they are stored as they came. With
+ * star, r is one range from a UID up, r->total the messages expected,
+ * asked for in one "UID FETCH lo:*" (fetch_new). */
 static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
                       struct pending *p, struct store_mailbox_state *st,
                       const struct ranges *rr, uint64_t bytes,
-                      struct ranges *left)
+                      struct ranges *left, bool star)
 {
 	const struct ranges r = *rr;
 	int rc = SYNC_OK;
@@ -762,8 +764,17 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		uint32_t last = 0;
 		uint32_t first = next ? next : r.v[ri].lo;
 		size_t count;
-		if (sync_batch_set(&set, &last, &count, &r, &ri, &next, batch) <
-		    0) {
+		if (star) {
+			set = malloc(16);
+			if (set)
+				snprintf(set, 16, "%u:*", first);
+			last = UINT32_MAX;
+			count = (size_t)r.total;
+			ri = r.n;
+		}
+		if (star ? !set
+		         : sync_batch_set(&set, &last, &count, &r, &ri, &next,
+		                          batch) < 0) {
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			rc = SYNC_ESTORE;
 			break;
@@ -776,6 +787,7 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 		                      .hi = last,
 		                      .asked = &r,
 		                      .batch_lo = first,
+		                      .star = star,
 		                      .left = left};
 		sync_beat(c);
 		p->new_from = new_from;
@@ -910,11 +922,12 @@ static int fetch_uids(struct sync_ctx *c, const struct sync_box *b,
 }
 
 /* New messages: UID SEARCH (or sync_uid_sizes) for what is at or above
- * from, then batches. */
+ * from, then batches; or, for expect of them (0: not known) within one
+ * batch, a UID FETCH from:* alone. */
 static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
                      struct pending *p, struct store_mailbox_state *st,
-                     uint32_t from, uint32_t exists, uint32_t upto,
-                     uint64_t *above)
+                     uint32_t from, uint32_t exists, uint32_t expect,
+                     uint32_t upto, uint64_t *above)
 {
 	/* UIDs above EXISTS would be a server lying about its mailbox
 	 * (RELIABILITY rule 4): memory follows the real count only. A few
@@ -924,13 +937,34 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 	/* With NOTIFY on, the sizes of the bodies to come, which tell
 	 * whether it must be off while they come (sync_notify_hold): in the
 	 * round trip the UID SEARCH took. */
-	int rc = c->notify_on && !c->notify_held && bodies_come(c) && exists
-	                 ? sync_uid_sizes(c, &r, &bytes, from)
-	                 : sync_uid_search(c, &r, from);
+	bool sizes =
+	        c->notify_on && !c->notify_held && bodies_come(c) && exists;
+	/* The new mail of a mailbox kept current in place, a few messages
+	 * that one batch takes: the SEARCH before its FETCH was a round
+	 * trip per new mail. It listed the UIDs to cut into batches (one
+	 * transaction, and a step of the progress, each); what guarded
+	 * against the "*" of RFC 3501 6.4.8 (from:* names the last message
+	 * when from is past every UID) is the FETCH's too: an answer below
+	 * from is no new mail (sync_on_fetch). */
+	bool star = !sizes && expect && expect <= sync_batch_of(c);
+	int rc = SYNC_OK;
+	if (star) {
+		r.v = malloc(sizeof(*r.v));
+		if (!r.v) {
+			snprintf(c->err, sizeof(c->err), "out of memory");
+			return SYNC_ESTORE;
+		}
+		r.v[0] = (struct plan_range){from, UINT32_MAX};
+		r.n = r.cap = 1;
+		r.total = expect;
+	} else {
+		rc = sizes ? sync_uid_sizes(c, &r, &bytes, from)
+		           : sync_uid_search(c, &r, from);
+	}
 	struct ranges left = {.limit = r.limit};
 	if (rc == SYNC_OK) {
-		*above = sync_ranges_above(&r, upto);
-		rc = fetch_uids(c, b, p, st, &r, bytes, &left);
+		*above = star ? UINT32_MAX : sync_ranges_above(&r, upto);
+		rc = fetch_uids(c, b, p, st, &r, bytes, &left, star);
 	}
 	/* Once more, and then kept as they come (sync_fetch_leave_out). */
 	if (rc == SYNC_OK && left.total) {
@@ -941,7 +975,7 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 		            "or the header): asked for once more",
 		            left.total, left.total == 1 ? "" : "s",
 		            left.v[0].lo, left.total == 1 ? "" : " and more");
-		rc = fetch_uids(c, b, p, st, &left, UINT64_MAX, NULL);
+		rc = fetch_uids(c, b, p, st, &left, UINT64_MAX, NULL, false);
 	}
 	free(left.v);
 	free(r.v);
@@ -1088,7 +1122,7 @@ static int fetch_missing(struct sync_ctx *c, const struct sync_box *b,
 	        missing->total, missing->total == 1 ? "" : "s",
 	        missing->total == 1 ? "is" : "are",
 	        missing->total == 1 ? "it" : "them");
-	return fetch_uids(c, b, p, st, missing, UINT64_MAX, NULL);
+	return fetch_uids(c, b, p, st, missing, UINT64_MAX, NULL, false);
 }
 
 static bool told(const struct sync_ctx *c, int64_t mailbox)
@@ -1219,11 +1253,13 @@ static bool as_cached(struct sync_ctx *c, const struct sync_box *b,
 
 /* Carries out plan a for b, whose server state is server, from the
  * cache's st. Writes everything in short transactions and records the new
- * high-water marks last. */
+ * high-water marks last. expect: the new messages the server's count
+ * says there are (0: not known; fetch_new). */
 static int converge(struct sync_ctx *c, const struct sync_box *b,
                     struct store_mailbox_state *st,
                     const struct plan_server *server,
-                    const struct plan_actions *a, struct pending *p)
+                    const struct plan_actions *a, struct pending *p,
+                    uint32_t expect)
 {
 	int rc = SYNC_OK;
 	/* Bodies are owed for what this pass fetches, and for everything
@@ -1234,7 +1270,7 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	c->partial[0] = '\0';
 	uint64_t above = 0; /* UIDs above a->flags_upto the search listed */
 	if (a->fetch_new) {
-		rc = fetch_new(c, b, p, st, a->new_from, server->exists,
+		rc = fetch_new(c, b, p, st, a->new_from, server->exists, expect,
 		               a->flags_upto, &above);
 		if (rc < 0)
 			return rc;
@@ -1407,7 +1443,12 @@ static int sync_selected(struct sync_ctx *c, const struct sync_box *b)
 	c->pass_expunges = c->sel_expunges;
 	stale_clear(c);
 	struct pending p = {0};
-	int rc = converge(c, b, &st, &server, &a, &p);
+	/* Every expunge since the last sync was applied to the cache (or
+	 * the mailbox would have been examined again): past its count is
+	 * new mail. */
+	uint32_t expect =
+	        c->sel_exists > st.exists ? c->sel_exists - st.exists : 0;
+	int rc = converge(c, b, &st, &server, &a, &p, expect);
 	sync_pending_free(&p);
 	if (!c->qresync)
 		settle_view(c, b, rc);
@@ -1735,7 +1776,7 @@ static int open_and_sync_view(struct sync_ctx *c, const struct sync_box *b,
 	st.uidvalidity = info.uidvalidity;
 	if (st.uidnext == 0)
 		st.uidnext = 1;
-	rc = converge(c, b, &st, &server, &a, &p);
+	rc = converge(c, b, &st, &server, &a, &p, 0);
 out:
 	sync_pending_free(&p);
 	return record_error(c, b, rc);

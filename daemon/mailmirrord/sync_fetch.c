@@ -450,6 +450,8 @@ int sync_on_fetch(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 	f->seen_seq = msg->seq;
 	f->seen_uid = msg->uid;
 	f->seen_expunges = f->c->sel_expunges;
+	if (f->star && msg->uid < f->lo)
+		return 0;
 	/* Past the last row: no row of it came before. */
 	if (!row && f->metadata && msg->uid > f->last_uid &&
 	    asked_for(f, msg->uid)) {

@@ -185,6 +185,9 @@ struct fetch_ctx {
 	/* and are those of asked from batch_lo on (metadata; may be NULL) */
 	const struct ranges *asked;
 	uint32_t batch_lo;
+	/* asked as "lo:*": an answer below lo is the last message, which
+	 * RFC 3501 6.4.8 lets "*" name when lo is past every UID */
+	bool star;
 	uint32_t last_seq; /* of the last row, 0 before the first */
 	uint32_t last_uid;
 	uint32_t top_uid;  /* the highest UID of a row so far */

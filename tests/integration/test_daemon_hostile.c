@@ -5868,11 +5868,8 @@ Test(hostile, news_by_sequence_number_lands_in_place, .timeout = 90)
 	add_idle_start(&sc, "ho_seq");
 	add(&sc, "S: * 2 EXISTS\n"
 	         "C: DONE\n"
-	         "S: $TAG OK idle done\n"
-	         "C~ $TAG UID SEARCH UID 2:\\*$\n"
-	         "S: * SEARCH 2\n"
-	         "S: $TAG OK searched\n");
-	add_fetch_cmd(&sc, "2");
+	         "S: $TAG OK idle done\n");
+	add_fetch_cmd(&sc, "2:\\*");
 	add_msg(&sc, 2, 2);
 	add(&sc, "S: $TAG OK fetched\n"
 	         "C~ $TAG IDLE$\n"
@@ -5897,6 +5894,42 @@ Test(hostile, news_by_sequence_number_lands_in_place, .timeout = 90)
 	cr_assert_eq(landed, 1, "the news did not land in UID 2's row");
 	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
 	check_cache(&h);
+	done(&h);
+}
+
+/* New mail of a mailbox kept current in place is asked for as "2:*",
+ * without a UID SEARCH first (a round trip per new mail). Here it went
+ * before its FETCH: RFC 3501 6.4.8 lets "*" name the last message, UID 1,
+ * whose answer is no new mail and no server's fault (taken as a UID not
+ * asked for, it cost a reconnect). */
+Test(hostile, new_mail_fetched_as_star_skips_the_last_message, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_idle_start(&sc, "ho_star");
+	add(&sc, "S: * 2 EXISTS\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n");
+	add_fetch_cmd(&sc, "2:\\*");
+	add(&sc, "S: * 2 EXPUNGE\n");
+	add_msg(&sc, 1, 1);
+	add(&sc, "S: $TAG OK fetched\n"
+	         "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "TIMEOUT 20000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_star", sc.s);
+	free(sc.s);
+	pid_t pid = start_daemon(&h.f);
+	wait_sent(&h, " IDLE\r\n", 2);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	cr_assert_eq(log_count(&h, "[hostile] connected"), 1, "a reconnect");
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 1);
+	cr_assert_eq(cache_count(&h.f, "SELECT uidnext FROM mailboxes"), 2);
 	done(&h);
 }
 
@@ -5947,10 +5980,7 @@ Test(hostile, condstore_news_lands_in_place, .timeout = 90)
 	add_gm_idle_start(&sc, "ho_gm");
 	add(&sc, "S: * 2 EXISTS\n"
 	         "C: DONE\n"
-	         "S: $TAG OK idle done\n"
-	         "C~ $TAG UID SEARCH UID 2:\\*$\n"
-	         "S: * SEARCH 2\n"
-	         "S: $TAG OK searched\n" GM_FETCH("2"));
+	         "S: $TAG OK idle done\n" GM_FETCH("2:\\*"));
 	add_msg_modseq(&sc, 2, 2, 20);
 	add(&sc, "S: $TAG OK fetched\n"
 	         "C~ $TAG IDLE$\n"
@@ -5960,10 +5990,7 @@ Test(hostile, condstore_news_lands_in_place, .timeout = 90)
 	         /* message 2 is message 1 now, and 3 comes as 2 */
 	         "S: * 2 EXISTS\n"
 	         "C: DONE\n"
-	         "S: $TAG OK idle done\n"
-	         "C~ $TAG UID SEARCH UID 3:\\*$\n"
-	         "S: * SEARCH 3\n"
-	         "S: $TAG OK searched\n" GM_FETCH("3"));
+	         "S: $TAG OK idle done\n" GM_FETCH("3:\\*"));
 	add_msg_modseq(&sc, 2, 3, 22);
 	add(&sc, "S: $TAG OK fetched\n"
 	         "C~ $TAG IDLE$\n"
@@ -6089,11 +6116,8 @@ Test(hostile, noop_news_and_polls_list_no_flags, .timeout = 90)
 	         "TIMEOUT 20000\n"
 	         "C~ $TAG NOOP$\n"
 	         "S: * 2 EXISTS\n"
-	         "S: $TAG OK noop\n"
-	         "C~ $TAG UID SEARCH UID 2:\\*$\n"
-	         "S: * SEARCH 2\n"
-	         "S: $TAG OK searched\n");
-	add_fetch_cmd(&sc, "2");
+	         "S: $TAG OK noop\n");
+	add_fetch_cmd(&sc, "2:\\*");
 	add_msg(&sc, 2, 2);
 	add(&sc, "S: $TAG OK fetched\n");
 	for (int poll = 0; poll < 2; poll++) {
