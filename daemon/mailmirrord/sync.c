@@ -244,6 +244,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->condstore = c->qresync = false;
 	c->sel_nomodseq = false;
 	seqview_reset(&c->seq, 0, false);
+	seqview_reset(&c->held, 0, false);
 	c->alert[0] = '\0';
 	sync_opened(c, "", IMAP4_NO);
 	c->id_told = false;
@@ -276,6 +277,7 @@ void sync_end(struct sync_ctx *c)
 	sync_bodies_forget(c);
 	sync_opened(c, "", IMAP4_NO);
 	seqview_free(&c->seq);
+	seqview_free(&c->held);
 	free(c->news_flags);
 	c->news_flags = NULL;
 	free(c->verified);
@@ -1567,6 +1569,23 @@ static int open_and_sync(struct sync_ctx *c, const struct sync_box *b)
 	if (c->selected == b && ((c->qresync && !c->sel_nomodseq) ||
 	                         (view && !again) || changedsince))
 		return sync_selected(c, b);
+	/* The watched mailbox again after a poll's look at the others: its
+	 * view is kept if the EXAMINE finds it as held. A flag change made
+	 * meanwhile, which no one told, is listed with every flag once the
+	 * view is SYNC_VIEW_RELIST_MS old, as one a server does not push. */
+	if (c->selected != b && !c->condstore && c->held.box == b->id &&
+	    seqview_ready(&c->held, b->id) &&
+	    mono_ms() - c->held_listed_ms < SYNC_VIEW_RELIST_MS) {
+		struct seqview t = c->seq;
+		c->seq = c->held;
+		c->held = t;
+		seqview_reset(&c->held, 0, false);
+		c->seq_listed_ms = c->held_listed_ms;
+		view = true;
+	}
+	/* Not taken back now, it is of an older state than the next one. */
+	if (c->held.box == b->id)
+		seqview_reset(&c->held, 0, false);
 	int rc = open_and_sync_view(c, b, view);
 	if (!c->qresync)
 		settle_view(c, b, rc);
@@ -1596,6 +1615,16 @@ static int open_and_sync_view(struct sync_ctx *c, const struct sync_box *b,
 	struct pending p = {0};
 	struct fetch_ctx f = {.c = c, .b = b, .p = &p};
 	imap4_mailbox_info info;
+	/* A watched mailbox's whole view, left for another: kept aside (its
+	 * memory swapped, not copied). */
+	const struct sync_box *was = c->selected;
+	if (!keep && !c->condstore && was && was != b && was->watched &&
+	    seqview_ready(&c->seq, was->id)) {
+		struct seqview t = c->held;
+		c->held = c->seq;
+		c->seq = t;
+		c->held_listed_ms = c->seq_listed_ms;
+	}
 	c->selected = NULL;
 	/* Without CONDSTORE every message's UID comes in the pass's
 	 * FETCHes (a listing of every flag, or a first fetch of all). */

@@ -139,6 +139,12 @@ struct sync_ctx {
 	 * must, and one that does not is caught by a listing at the first
 	 * poll past SYNC_VIEW_RELIST_MS. */
 	int64_t seq_listed_ms;
+	/* The view of a watched mailbox a poll left to examine the others,
+	 * and its seq_listed_ms: taken back when its EXAMINE finds it as it
+	 * held it, where a listing of every flag was made at every poll
+	 * (explore79 F8: 4 MB a poll of a watched INBOX of 100,000). */
+	struct seqview held;
+	int64_t held_listed_ms;
 	/* The next sync of a mailbox examines it again, if selected (a
 	 * poll's look): without CONDSTORE, what the view holds is kept, and
 	 * no flag listed, when the EXAMINE finds the mailbox as it holds

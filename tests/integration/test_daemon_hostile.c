@@ -5933,6 +5933,74 @@ Test(hostile, new_mail_fetched_as_star_skips_the_last_message, .timeout = 90)
 	done(&h);
 }
 
+/* A mailbox of box: examined, with n messages (UIDs 1..n, \Seen). */
+static void add_examined(struct script *sc, const char *box, unsigned n)
+{
+	add(sc,
+	    "C~ $TAG EXAMINE %s$\n"
+	    "S: * %u EXISTS\n"
+	    "S: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT %u] ok\n"
+	    "S: $TAG OK [READ-ONLY] examined\n",
+	    box, n, n + 1);
+}
+
+/* A poll of a server without CONDSTORE examines each mailbox and lists
+ * its flags; the watched one, which NOOP kept current until the poll
+ * left it, is examined again and, found as held, not listed (explore79
+ * F8: every flag of the watched INBOX at every poll). */
+Test(hostile, a_poll_lists_no_flag_of_the_watched_mailbox, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO LIST_CMD "S: * LIST () \"/\" ho_pw\n"
+	                        "S: * LIST () \"/\" ho_pw/o\n"
+	                        "S: $TAG OK listed\n");
+	/* the watched mailbox last (finish_with) */
+	const char *order[] = {"ho_pw/o", "ho_pw"};
+	for (int i = 0; i < 2; i++) {
+		add_examined(&sc, order[i], 1);
+		add(&sc, "C~ $TAG UID SEARCH UID 1:\\*$\n"
+		         "S: * SEARCH 1\n"
+		         "S: $TAG OK searched\n");
+		add_fetch_cmd(&sc, "1");
+		add_msg(&sc, 1, 1);
+		add(&sc, "S: $TAG OK fetched\n");
+	}
+	/* Two polls (a poke each): the NOOP before the second shows that
+	 * nothing came after the first's EXAMINE of the watched mailbox. */
+	add(&sc, "TIMEOUT 20000\n");
+	for (int poll = 0; poll < 2; poll++) {
+		add(&sc, "C~ $TAG NOOP$\nS: $TAG OK noop\n" LIST_CMD
+		         "S: * LIST () \"/\" ho_pw\n"
+		         "S: * LIST () \"/\" ho_pw/o\n"
+		         "S: $TAG OK listed\n");
+		add_examined(&sc, "ho_pw/o", 1);
+		add(&sc, "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\)$\n"
+		         "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+		         "S: $TAG OK fetched\n");
+		add_examined(&sc, "ho_pw", 1);
+	}
+	add(&sc, LOGOUT);
+	start(&h, "ho_pw", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_pw", false,
+	           "noop_interval = 1740; poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	bool watching = log_says_within(&h.f, "watching with NOOP", 20);
+	kill(pid, SIGCONT);
+	wait_sent(&h, "EXAMINE", 4);
+	kill(pid, SIGCONT);
+	wait_sent(&h, "EXAMINE", 6);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert(watching, "the daemon did not go live");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 2);
+	done(&h);
+}
+
 /* ---- CONDSTORE without QRESYNC (Gmail): news lands in place */
 
 #define GM_CAPS "IMAP4rev1 IDLE CONDSTORE"
