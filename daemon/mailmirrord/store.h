@@ -442,7 +442,16 @@ struct store_body {
 	const char *body; /* NULL: headers only */
 	size_t headers_len, body_len; /* their strlen(), known to the caller */
 	bool truncated;
+	/* What the FETCH of the body told of the message's size, for a
+	 * message cached before its body came (a backfill): with
+	 * STORE_SIZE_WHOLE, size is the length of the whole message its
+	 * body section held, and replaces the cached size; with
+	 * STORE_SIZE_TOLD, an RFC822.SIZE, it fills a size the row lacks.
+	 * 0 (STORE_SIZE_NONE): the cached size stands. */
+	int size_from;
+	uint64_t size;
 };
+enum { STORE_SIZE_NONE, STORE_SIZE_TOLD, STORE_SIZE_WHOLE };
 int store_body_put_many(struct store *s, int64_t mailbox,
                         const struct store_body *v, size_t n);
 

@@ -591,6 +591,20 @@ static int upsert_body(struct store *s, int64_t id, const struct store_body *b)
 	return store_run(s, st, "storing the body", NULL);
 }
 
+/* The size b's FETCH told of message id (struct store_body.size_from). */
+static int set_size(struct store *s, int64_t id, const struct store_body *b)
+{
+	int rc = STORE_OK;
+	sqlite3_stmt *st = store_stmt(s, ST_MESSAGE_SET_SIZE, &rc);
+
+	if (st == NULL)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)b->size);
+	sqlite3_bind_int(st, 3, b->size_from == STORE_SIZE_WHOLE);
+	return store_run(s, st, "correcting a message's size", NULL);
+}
+
 /* A plain INSERT first (see ST_BODY_INSERT), and the new body waits for
  * the indexer; a body cached already goes through the upsert, whose
  * update trigger queues it again if its text changed. A message that is
@@ -603,6 +617,9 @@ static int insert_body(struct store *s, int64_t mailbox,
 
 	if (rc == STORE_ENOTFOUND)
 		return STORE_OK;
+	if (rc == STORE_OK && b->size_from != STORE_SIZE_NONE &&
+	    b->size <= INT64_MAX)
+		rc = set_size(s, id, b);
 	sqlite3_stmt *st = rc < 0 ? NULL : store_stmt(s, ST_BODY_INSERT, &rc);
 	if (st == NULL)
 		return rc;

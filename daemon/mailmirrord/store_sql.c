@@ -308,6 +308,10 @@ const char *const store_sql[ST_COUNT] = {
 	 * times a 30 MB message at once). */
 	[ST_MESSAGE_ID_OF] = "SELECT id FROM messages "
 			     "WHERE mailbox_id = ?1 AND uid = ?2",
+	/* The size ?2 of message ?1: in place of the one cached when ?3
+	 * (the length of the whole message), else where it has none */
+	[ST_MESSAGE_SET_SIZE] = "UPDATE messages SET size = ?2 WHERE id = ?1 "
+				"AND (size IS NULL OR (?3 AND size IS NOT ?2))",
 	/* -1 for a row that holds flags ?3 and MODSEQ ?4 (0: any) already */
 	[ST_MESSAGE_MODSEQ_OF] = "SELECT CASE WHEN flags IS ?3 AND (?4 = 0 OR "
 				 "modseq = ?4) THEN -1 ELSE modseq END "

@@ -123,8 +123,23 @@ static int on_body(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 {
 	struct body_ctx *bc = payload;
 	(void)resp;
-	imap4_msg cut;
+	imap4_msg cut, sized;
 	msg = sync_cut_msg(bc->cut, msg, &cut, true);
+	uint64_t body_cap = conf_body_cap(bc->c->conf);
+	/* The message was cached with the size its first FETCH told (with
+	 * bodies = "none", an RFC822.SIZE alone): a body section that holds
+	 * the whole message counts its octets (RFC 3501 6.4.5), as
+	 * sync_on_fetch's size_of_body takes them for new mail. Left as
+	 * it was, a garbled or estimated size stood for good, and one
+	 * below max_body_size beside a body cut there had that body
+	 * fetched again at every pass. */
+	int64_t whole = sync_cut_whole_len(bc->cut, msg, body_cap);
+	if (whole >= 0) {
+		sized = *msg;
+		sized.size = (uint64_t)whole;
+		sized.have |= IMAP4_HAVE_SIZE;
+		msg = &sized;
+	}
 	if (bc->n == bc->cap) {
 		size_t cap = bc->cap ? bc->cap * 2 : 256;
 		struct conv_body *v = realloc(bc->v, cap * sizeof(*v));
@@ -133,11 +148,16 @@ static int on_body(void *payload, const imap4_msg *msg, const imap4_resp *resp)
 		bc->v = v;
 		bc->cap = cap;
 	}
-	int got = conv_body(&bc->v[bc->n], msg, conf_body_cap(bc->c->conf));
+	int got = conv_body(&bc->v[bc->n], msg, body_cap);
 	if (got < 0)
 		goto nomem;
 	if (got == 0)
 		return 0;
+	if (msg->have & IMAP4_HAVE_SIZE) {
+		bc->v[bc->n].b.size = msg->size;
+		bc->v[bc->n].b.size_from =
+		        whole >= 0 ? STORE_SIZE_WHOLE : STORE_SIZE_TOLD;
+	}
 	bc->bytes += bc->v[bc->n].bytes;
 	bc->n++;
 	if (bc->bytes > BODIES_MAX_BYTES && bodies_write(bc) < 0) {

@@ -2166,6 +2166,83 @@ Test(hostile, a_backfilled_body_past_max_body_size_is_cut, .timeout = 60)
 	done(&h);
 }
 
+/* A message cached with bodies = "none" keeps the RFC822.SIZE its first
+ * FETCH told; its body, backfilled once bodies = "full", is the whole
+ * message and counts its octets: the size cached is now its length, as
+ * for new mail (a_size_other_than_the_body_sent_is_its_length). It kept
+ * the claim of 120 beside a body of 32 bytes. */
+Test(hostile, a_backfilled_body_corrects_the_size, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_honest(&sc, "ho_bfsz", 1);
+	start(&h, "ho_bfsz", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT size FROM messages"), 120);
+	sc = (struct script){0};
+	add(&sc, HELLO);
+	add_unchanged(&sc, "ho_bfsz", 1);
+	add(&sc, "C~ $TAG UID FETCH 1 \\(UID RFC822.SIZE "
+	         "BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n"
+	         "S+ * 1 FETCH (UID 1 RFC822.SIZE 120 BODY[]<0> {32}\\r\\n"
+	         "Subject: one\\r\\nX: y\\r\\n\\r\\nall here\\r\\n)\\r\\n\n"
+	         "S: $TAG OK fetched\n" LIST_CMD
+	         "S: * LIST () \"/\" ho_bfsz\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_bfsz", false, "bodies = \"full\";");
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages m JOIN "
+	                               "bodies b ON b.message_id = m.id "
+	                               "WHERE m.size = 32 AND NOT b.truncated "
+	                               "AND b.body LIKE '%all here%'"),
+	             1, "the backfill left the size told before");
+	done(&h);
+}
+
+/* The same for a message of 50 MiB cached with an RFC822.SIZE of 1000,
+ * whose backfill brings all of it from its first byte: its size is the
+ * literal's, and its body, cut at max_body_size, is truncated. It was
+ * stored as the whole text of a message of 1000 bytes. */
+Test(hostile, a_backfilled_body_past_its_size_is_cut_and_sized, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_bfbig", 1);
+	add_fetch_cmd(&sc, "1");
+	add(&sc,
+	    "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen) INTERNALDATE \"01-Jul-2025 "
+	    "10:00:00 +0000\" RFC822.SIZE 1000 ENVELOPE (NIL \"big\" NIL NIL "
+	    "NIL NIL NIL NIL NIL NIL))\n"
+	    "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_bfbig", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	sc = (struct script){0};
+	add(&sc, HELLO);
+	add_unchanged(&sc, "ho_bfbig", 1);
+	add(&sc, "C~ $TAG UID FETCH 1 \\(UID RFC822.SIZE "
+	         "BODY.PEEK\\[\\]<0\\." BIG_CAP_RE ">\\)$\n");
+	add_big_answer(&sc, "BODY[]<0>", 1000);
+	add(&sc,
+	    LIST_CMD "S: * LIST () \"/\" ho_bfbig\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_bfbig", false, BIG_CONF);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_big_body_cut(&h, o, true);
+	cr_assert_eq(cache_count(&h.f, "SELECT size FROM messages"), BIG_SIZE);
+	check_big_body_kept(&h, "ho_bfbig");
+	done(&h);
+}
+
 /* A body the cache holds the start of, fetched in pieces (a link too
  * slow for it whole, before this run): the next piece, asked for after
  * those bytes, comes as the whole message of 50 MiB. Its first
