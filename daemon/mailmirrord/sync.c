@@ -1070,10 +1070,11 @@ static bool listing_contradicted(struct sync_ctx *c, uint64_t total,
 }
 
 /* A full listing is the server's truth up to upto: the cached messages of
- * b it lacks are deleted, and the UIDs below below_uidnext it has and the
- * cache lacks go to *missing, to be fetched again. A message a server
- * once listed wrongly as gone (a bogus VANISHED, a UID SEARCH that missed
- * one) was otherwise lost for good: the next fetches start at UIDNEXT. */
+ * b it lacks are deleted, and the UIDs below below_uidnext (UINT32_MAX:
+ * all of them) it has and the cache lacks go to *missing, to be fetched
+ * again. A message a server once listed wrongly as gone (a bogus
+ * VANISHED, a UID SEARCH that missed one) was otherwise lost for good:
+ * the next fetches start at UIDNEXT. */
 static int drop_absent(struct sync_ctx *c, const struct sync_box *b,
                        struct pending *p, const struct ranges *listing,
                        uint32_t upto, uint32_t below_uidnext,
@@ -1089,7 +1090,9 @@ static int drop_absent(struct sync_ctx *c, const struct sync_box *b,
 		n++;
 	int rc = plan_uid_gone(local.v, n, listing->v, listing->n, note_gone,
 	                       &p->gone);
-	uint32_t top = below_uidnext > 1 ? below_uidnext - 1 : 0;
+	uint32_t top = below_uidnext == UINT32_MAX ? UINT32_MAX
+	               : below_uidnext > 1         ? below_uidnext - 1
+	                                           : 0;
 	if (top > upto)
 		top = upto;
 	if (rc == 0 && top)
@@ -1327,9 +1330,19 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 			if (rc == SYNC_OK &&
 			    listing_contradicted(c, listing.total, least))
 				rc = SYNC_EMAILBOX;
+			/* Every UID listed that the cache lacks, not only
+			 * those below the cached UIDNEXT: the new mail's
+			 * listing (a UID SEARCH, or the size listing under
+			 * NOTIFY) may have lost part of its answer, its last
+			 * UIDs too, and a message it left out, named here,
+			 * was passed by the UIDNEXT stored after it (or, in
+			 * the mailbox open under NOTIFY, left for a later
+			 * pass, the poll an hour away). Mail that came after
+			 * the EXAMINE is fetched with it, which raises
+			 * UIDNEXT past it. */
 			if (rc == SYNC_OK)
 				rc = drop_absent(c, b, p, &listing, UINT32_MAX,
-				                 st->uidnext, &missing);
+				                 UINT32_MAX, &missing);
 			if (rc == SYNC_OK)
 				rc = sync_pending_write(c, b, p, NULL);
 			if (rc == SYNC_OK)
