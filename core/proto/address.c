@@ -60,29 +60,45 @@ static inline bool is_special(unsigned char c)
 }
 
 #define ISO2022_RUN_MAX 512
+#define ISO2022_SO      0x0e
+#define ISO2022_SI      0x0f
 
-/* Where the ISO-2022 double-byte run that starts at p (ESC "$", len
- * bytes left) ends: past the escape that shifts back (ESC "(" and its
- * final byte); p when none follows on the line (within
- * ISO2022_RUN_MAX bytes), so that a broken run
- * reads as bytes. Old Japanese mail writes names in raw ISO-2022-JP,
- * whose characters have halves such as ";", "(" or "\"" (";3ED" is
- * "Yamada"): inside a run they are text, not the grammar's. */
+/* Where the ISO-2022 double-byte run that starts at p (len bytes left)
+ * ends: an ESC "$" run past the escape that shifts back (ESC "(" and its
+ * final byte), a run shifted out by SO past its SI; p when none follows
+ * on the line (within ISO2022_RUN_MAX bytes), so that a broken run reads
+ * as bytes. Old Japanese mail writes names in raw ISO-2022-JP, whose
+ * characters have halves such as ";", "(" or "\"" (";3ED" is "Yamada"):
+ * inside a run they are text, not the grammar's. So are Korean and
+ * Chinese ones (RFC 1557's ISO-2022-KR, RFC 1922's ISO-2022-CN): there
+ * the escape (ESC "$" ")" "C") only designates a set, whose characters
+ * come between SO and SI (">" of "GQ19>n", "Hangugeo"). */
 static const char *iso2022_run_end(const char *p, const char *end)
 {
 	/* A run is a name's few characters: the bound keeps a line of
 	 * escapes without a shift back from costing a scan each. */
 	if (end - p > ISO2022_RUN_MAX)
 		end = p + ISO2022_RUN_MAX;
-	for (const char *q = p + 2; q < end && *q != '\r' && *q != '\n'; q++)
-		if (q[0] == 0x1b && end - q >= 3 && q[1] == '(')
+	bool shifted = *p == ISO2022_SO;
+	/* A designation into G1, G2 or G3, its final byte one of ISO 2022's
+	 * (never a quote or a line's end, which it would hide) */
+	if (!shifted && end - p >= 4 &&
+	    (p[2] == ')' || p[2] == '*' || p[2] == '+') && p[3] >= 0x30 &&
+	    p[3] <= 0x7e)
+		return p + 4;
+	for (const char *q = p + (shifted ? 1 : 2);
+	     q < end && *q != '\r' && *q != '\n'; q++) {
+		if (shifted && *q == ISO2022_SI)
+			return q + 1;
+		if (!shifted && q[0] == 0x1b && end - q >= 3 && q[1] == '(')
 			return q + 3;
+	}
 	return p;
 }
 
 static inline bool iso2022_run_at(const char *p, const char *end)
 {
-	return *p == 0x1b && end - p > 1 && p[1] == '$';
+	return (*p == 0x1b && end - p > 1 && p[1] == '$') || *p == ISO2022_SO;
 }
 
 /* The end of the atom that starts at p: the first special outside an

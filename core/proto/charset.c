@@ -549,24 +549,41 @@ int imap4_charset_auto_append(struct imap4_buf *out, const char *in, size_t len)
 
 /* ---------------------------------------------------------- headers */
 
-/* Whether p[0..len) is 7-bit text with an ISO-2022 escape that switches
- * to a double-byte set (ESC "$" then "@", "A", "B" or "(" and a final):
- * RFC 1468's ISO-2022-JP, sent in headers without an encoded-word by
- * old Japanese mailers. ESC "(" alone switches only between single-byte
- * sets, which ASCII readers show well enough. */
-static bool iso2022_escaped(const unsigned char *p, size_t len)
+/* The ISO-2022 charset of p[0..len) when it is 7-bit text with an escape
+ * that designates a double-byte set (ESC "$", an optional intermediate,
+ * a final), else NULL: raw text of the mailers that wrote headers without
+ * an encoded-word. RFC 1468's ISO-2022-JP designates into G0 ("ESC $ B",
+ * "ESC $ @"; ISO-2022-JP-2 "ESC $ A", "ESC $ ( C" too); RFC 1557's
+ * ISO-2022-KR ("ESC $ ) C") and RFC 1922's ISO-2022-CN ("ESC $ ) A",
+ * "ESC $ ) G", "ESC $ * H"...) into G1 or G2, shifted to by SO or SS2.
+ * Read as ISO-2022-JP, Korean and Chinese text lost its shifts and came
+ * out as ASCII garbage ("$)CGQ19>n"). ESC "(" alone switches only between
+ * single-byte sets, which ASCII readers show well enough. */
+static const char *iso2022_escaped(const unsigned char *p, size_t len)
 {
-	bool found = false;
+	const char *label = NULL;
 
 	if (!memchr(p, 0x1b, len))
-		return false;
+		return NULL;
 	for (size_t i = 0; i < len; i++) {
 		if (p[i] >= 0x80)
-			return false;
-		if (p[i] == 0x1b && i + 1 < len && p[i + 1] == '$')
-			found = true;
+			return NULL;
+		if (p[i] != 0x1b || i + 1 >= len || p[i + 1] != '$' || label)
+			continue;
+		unsigned char im = i + 2 < len ? p[i + 2] : 0;
+		unsigned char fin = i + 3 < len ? p[i + 3] : 0;
+		if (im == ')' && fin == 'C')
+			label = "iso-2022-kr";
+		else if ((im == ')' &&
+		          (fin == 'A' || fin == 'G' || fin == 'E')) ||
+		         (im == '*' && fin == 'H'))
+			label = "iso-2022-cn";
+		else if (im == '+' && fin >= 'I' && fin <= 'M')
+			label = "iso-2022-cn-ext";
+		else
+			label = "iso-2022-jp";
 	}
-	return found;
+	return label;
 }
 
 bool imap4_charset_header_raw(const char *in, size_t len)
@@ -612,19 +629,20 @@ int imap4_charset_header_append(struct imap4_buf *out, const char *in,
 	const unsigned char *p = (const unsigned char *)in;
 	int rc;
 
-	if (iso2022_escaped(p, len)) {
+	const char *iso2022 = iso2022_escaped(p, len);
+	if (iso2022) {
 		/* Lenient: a damaged escape costs one character, not the
 		 * value. */
 		struct imap4_charset_stream cs;
 		size_t used;
-		int open = imap4_charset_stream_open(&cs, "iso-2022-jp");
+		int open = imap4_charset_stream_open(&cs, iso2022);
 		rc = open == 1 ? imap4_charset_stream_feed(&cs, out, in, len,
 		                                           true, &used)
 		               : open;
 		imap4_charset_stream_close(&cs);
 		if (open != 0)
 			return rc;
-		/* an iconv without ISO-2022-JP: read as the text below */
+		/* an iconv without that charset: read as the text below */
 	}
 	/* Valid UTF-8 is kept, an ESC (of no ISO-2022 run) in it too: the
 	 * declared charset is for what UTF-8 cannot be. */

@@ -448,6 +448,26 @@ Test(envelope_header, raw_iso_2022_jp_names_stay_whole)
 	cr_assert_str_eq(show(e->cc), "(\x1b$B$3|NIL|broken|example.jp)");
 }
 
+/* The same of raw ISO-2022-KR and ISO-2022-CN: the escape designates a
+ * set (its ")" no comment), whose characters come between SO and SI
+ * (">" of "GQ19>n", "Hangugeo", no end of an address). */
+Test(envelope_header, raw_iso_2022_kr_and_cn_names_stay_whole)
+{
+	const imap4_envelope *e = env(
+	        "From: \x1b$)C\x0eGQ19>n\x0f <kim@example.kr>\r\n"
+	        "To: \"\x1b$)A\x0eVPND\x0f\" <li@example.cn>, c@example.cn\r\n"
+	        "Cc: \x1b$)C\x0eGQ <broken@example.kr>\r\n\r\n");
+	cr_assert_str_eq(show(e->from),
+	                 "(\x1b$)C\x0eGQ19>n\x0f|NIL|kim|example.kr)");
+	cr_assert_str_eq(show(e->to), "(\x1b$)A\x0eVPND\x0f|NIL|li|example.cn)"
+	                              "(NIL|NIL|c|example.cn)");
+	/* no shift back: bytes as any other */
+	cr_assert_str_eq(show(e->cc), "(\x1b$)C\x0eGQ|NIL|broken|example.kr)");
+	/* an escape cut short hides no quote */
+	e = env("From: \"\x1b$)\" <a@example.kr>\r\n\r\n");
+	cr_assert_str_eq(show(e->from), "(\x1b$)|NIL|a|example.kr)");
+}
+
 /* Crafted headers cost linear time: a name of escapes that never shift
  * back, and thousands of multipart parts each looked into for a text
  * part (each would walk on to the end of the message). */

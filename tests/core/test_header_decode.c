@@ -69,6 +69,26 @@ Test(header_decode, raw_iso_2022_jp)
 	expect("\x1b$B=?$3\x1b(B", NULL, "\xe6\x88\x8e\xe3\x81\x93");
 }
 
+/* "한국어" in ISO-2022-KR (RFC 1557: ESC $ ) C, then SO ... SI) and
+ * "中文" in ISO-2022-CN (RFC 1922: ESC $ ) A, then SO ... SI), and UTF-8 */
+#define HANGUGEO_KR "\x1b$)C\x0eGQ19>n\x0f"
+#define HANGUGEO    "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4"
+#define ZHONGWEN_CN "\x1b$)A\x0eVPND\x0f"
+
+/* The same of Korean and Chinese mail, whose escapes designate G1 and
+ * whose text is shifted in by SO: read as ISO-2022-JP, the shifts were
+ * dropped and the text came out as ASCII ("$)CGQ19>n"). */
+Test(header_decode, raw_iso_2022_kr_and_cn)
+{
+	expect(HANGUGEO_KR, NULL, HANGUGEO);
+	expect("Re: " HANGUGEO_KR " (2)", NULL, "Re: " HANGUGEO " (2)");
+	expect(HANGUGEO_KR, "euc-kr", HANGUGEO);
+	expect(ZHONGWEN_CN, NULL, ZHONGWEN);
+	expect("[" ZHONGWEN_CN "]", "gb2312", "[" ZHONGWEN "]");
+	/* ISO-2022-JP-2's own Korean designation (into G0) stays JP-2 */
+	expect("\x1b$(CGQ19>n\x1b(B", NULL, HANGUGEO);
+}
+
 /* Part encoded-word, part raw: both read. */
 Test(header_decode, encoded_words_beside_raw_text)
 {
