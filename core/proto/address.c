@@ -50,9 +50,9 @@ struct lex {
 	[';'] = true, ['@'] = true, [','] = true, ['"'] = true, [' '] = true,  \
 	['\t'] = true, ['\r'] = true, ['\n'] = true
 static const bool specials[256] = {SPECIALS};
-/* The specials and ESC, which may open an ISO-2022 run (atom_end): one
- * lookup a byte, as before such runs were read. */
-static const bool atom_stops[256] = {SPECIALS, [0x1b] = true};
+/* The specials, and ESC and SO, which may open an ISO-2022 run
+ * (atom_end): one lookup a byte, as before such runs were read. */
+static const bool atom_stops[256] = {SPECIALS, [0x1b] = true, [0x0e] = true};
 
 static inline bool is_special(unsigned char c)
 {
@@ -108,14 +108,14 @@ static const char *atom_end(const char *p, const char *end)
 	for (;;) {
 		while (p < end && !atom_stops[(unsigned char)*p])
 			p++;
-		if (p == end || *p != 0x1b)
+		if (p == end || is_special((unsigned char)*p))
 			return p;
 		const char *q;
 		if (iso2022_run_at(p, end) && (q = iso2022_run_end(p, end)) > p)
 			p = q;
 		else
-			p++; /* an ESC that opens no run is a byte of the atom
-			      */
+			p++; /* an ESC or SO that opens no run is a byte
+			      * of the atom */
 	}
 }
 
