@@ -326,6 +326,25 @@ Test(fake_server, listen_without_client_times_out)
 	cr_assert(strstr(err, "no client connected"), "%s", err);
 }
 
+/* The wait for the first client starts at the listen, before the test
+ * has readied it: on a loaded machine a daemon came after the server had
+ * given up. It gets six times the TIMEOUT; later steps get the TIMEOUT. */
+Test(fake_server, listen_gives_the_first_client_time_to_come)
+{
+	struct fake_server *fs;
+	uint16_t port;
+	char err[256];
+
+	cr_assert_eq(fake_server_listen(&fs, &port,
+	                                "TIMEOUT 200\nS: * OK late\nEOF\n"),
+	             0);
+	usleep(500000);
+	int fd = tcp_connect(port);
+	expect_line(fd, "* OK late\r\n");
+	close(fd);
+	cr_assert_eq(finish(fs, err, sizeof(err)), 0, "%s", err);
+}
+
 /* ---------------------------------------------------------- deflate */
 
 static void z_put(z_stream *z, int fd, const char *s)

@@ -26,7 +26,10 @@
  *   C* n         read n raw bytes (a literal) and discard them.
  *   C= text      read raw bytes equal to text (escapes decoded as in S:).
  *   SLEEP ms     pause.
- *   TIMEOUT ms   deadline of each following read or write (default 5000).
+ *   TIMEOUT ms   deadline of each following read or write (default 5000);
+ *                before any other step, also of the wait for the first
+ *                connection, which gets six times it (it starts at the
+ *                listen, before the test has readied its client).
  *   CLOSE        close the connection (later S/C steps then fail).
  *   EOF          require that the client closes the connection.
  *   ACCEPT       (fake_server_listen only) close the connection and accept
