@@ -6,7 +6,7 @@
  * TCP connect, the wait for the greeting or a tunnel's first bytes at once.
  * Each test points the daemon at a server that never answers one of these,
  * waits until the daemon is stuck in it, and requires SIGTERM to end the
- * daemon with status 0 within a second, with nothing logged at warning or
+ * daemon with status 0 within STOP_MS, with nothing logged at warning or
  * above (no "did not stop in time", no connection failure or back-off).
  * Without the cancel, each would wait out its 1.8 s stop budget. A worker
  * that waits on a command when the stop comes gets a short grace, then its
@@ -31,8 +31,13 @@
 
 TestSuite(stop, .timeout = 60);
 
-/* What a stop may take from SIGTERM to exit. */
-#define STOP_MS 1000
+/* What a stop may take from SIGTERM to exit: less than the stop budget
+ * (STOP_BUDGET_MS, main.c), which a stop without the cancel waits out. A
+ * second was too little for a sanitized daemon on a loaded machine (1.2 s
+ * seen, the worker waiting on a command has 300 ms of grace of its own);
+ * a stop that waits out the budget is also told by its warning, which
+ * assert_quiet_stop refuses. */
+#define STOP_MS 1700
 
 static int64_t mono_ms(void)
 {
