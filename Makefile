@@ -169,6 +169,8 @@ check: deps
 	@echo "check: testing, $$(date -u +%T)"
 	$(MAKE) --no-print-directory BUILD=$(CHECK_BUILD) check-layers check-header check-unit check-fuzz check-integration
 	@echo "check: installing, $$(date -u +%T)"
+# check-install.sh's own `make install` would build it on one core.
+	$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/inst all
 	tests/harness/check-install.sh $(BUILD)/inst
 	@echo "check: done, $$(date -u +%T)"
 	@tests/harness/summary.sh $(CHECK_BUILD)/check.log
