@@ -428,6 +428,10 @@ const char *cache_strerror(int code)
 		return "out of memory";
 	case CACHE_EIO:
 		return "cannot create the cache file";
+	case CACHE_ECORRUPT:
+		return "cache damaged";
+	case CACHE_EMOVED:
+		return "the cache file was moved or replaced";
 	}
 	return "unknown error";
 }
@@ -765,23 +769,63 @@ static int keep_wal_on_close(sqlite3 *db, char *err, size_t errlen)
 	return CACHE_OK;
 }
 
-int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
+/* Whether the connection db, which has read nothing yet, has open the
+ * file of identity id, still at path. SQLite opens the database file in
+ * sqlite3_open_v2 and reads only its header there; the WAL beside it is
+ * opened, and replayed, at the first read transaction: until then a
+ * connection to a file moved in is harmless, and closing it touches no
+ * WAL. SQLITE_FCNTL_HAS_MOVED compares the inode SQLite holds with the
+ * one at the path; then the path is compared with id. A file at the path
+ * swapped for another and back between the two looks would escape, which
+ * no mv by hand does. */
+static bool opened_file_is(sqlite3 *db, const char *path,
+                           const struct cache_file_id *id)
 {
-	return cache_open_rw_from(out, NULL, path, err, errlen);
+	int moved = 1;
+	struct cache_file_id now;
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) !=
+	            SQLITE_OK ||
+	    moved)
+		return false;
+	return cache_file_id(path, &now) == 0 && now.dev == id->dev &&
+	       now.ino == id->ino;
 }
 
-int cache_open_rw_from(sqlite3 **out, int *found, const char *path, char *err,
-                       size_t errlen)
+/* cache_open_rw_from, or cache_open_rw_bound when id is not NULL. */
+static int open_rw(sqlite3 **out, int *found, const char *path,
+                   const struct cache_file_id *id, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
 	int rc;
 
 	*out = NULL;
-	if ((rc = cache_prepare_file(path, err, errlen)) < 0)
+	/* Bound, the file must be there already: a missing one would be
+	 * created, its journals (ours) removed by cache_prepare_file. */
+	struct cache_file_id now;
+	if (id && (cache_file_id(path, &now) < 0 || now.dev != id->dev ||
+	           now.ino != id->ino)) {
+		set_err(err, errlen,
+		        "%s is no longer the cache this process opened: it was "
+		        "moved, removed or replaced",
+		        path);
+		return CACHE_EMOVED;
+	}
+	if (!id && (rc = cache_prepare_file(path, err, errlen)) < 0)
 		return rc;
-	if ((rc = open_db(&db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	if ((rc = open_db(&db, path,
+	                  SQLITE_OPEN_READWRITE | (id ? 0 : SQLITE_OPEN_CREATE),
 	                  err, errlen)) < 0)
 		return rc;
+	/* Before any statement: the first would replay the WAL at the path
+	 * into whatever file SQLite opened. */
+	if (id && !opened_file_is(db, path, id)) {
+		sqlite3_close(db);
+		set_err(err, errlen,
+		        "%s is no longer the cache this process opened: it was "
+		        "moved, removed or replaced",
+		        path);
+		return CACHE_EMOVED;
+	}
 	/* What the file is, before anything is written to it (a cache path
 	 * that names another program's database, or no database at all). */
 	int version = cache_version(db);
@@ -829,6 +873,24 @@ int cache_open_rw_from(sqlite3 **out, int *found, const char *path, char *err,
 		*found = version;
 	*out = db;
 	return CACHE_OK;
+}
+
+int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen)
+{
+	return open_rw(out, NULL, path, NULL, err, errlen);
+}
+
+int cache_open_rw_from(sqlite3 **out, int *found, const char *path, char *err,
+                       size_t errlen)
+{
+	return open_rw(out, found, path, NULL, err, errlen);
+}
+
+int cache_open_rw_bound(sqlite3 **out, int *found, const char *path,
+                        const struct cache_file_id *id, char *err,
+                        size_t errlen)
+{
+	return open_rw(out, found, path, id, err, errlen);
 }
 
 /* How a reader opens the cache. WAL mode reads through the -shm file next

@@ -53,6 +53,8 @@ enum cache_code {
 	CACHE_EIO = -7,      /* (rw) creating or securing the file failed;
 	                        (ro) the file cannot be opened (permission) */
 	CACHE_ECORRUPT = -8, /* SQLite finds the file damaged (malformed) */
+	CACHE_EMOVED = -9,   /* (rw, bound) the path names another file than
+	                        the cache this process opened, or none */
 };
 
 /* Removes the -wal and -shm at path: they belong to a file that was
@@ -85,6 +87,20 @@ int cache_open_rw(sqlite3 **out, const char *path, char *err, size_t errlen);
  * which tells a caller that it was migrated. */
 int cache_open_rw_from(sqlite3 **out, int *found, const char *path, char *err,
                        size_t errlen);
+
+struct cache_file_id;
+
+/* cache_open_rw for another connection to the cache this process opened
+ * already, and whose identity (cache_file_id) is id: the file SQLite opens
+ * must be that one. Nothing is created, and no -wal or -shm removed. A
+ * file put at the path meanwhile (mv other.db cache.db) is CACHE_EMOVED,
+ * and the connection is closed before it reads anything: its first read
+ * would replay the WAL beside it, ours, into that file (the data of the
+ * file moved in would be lost). *found (found may be NULL) as for
+ * cache_open_rw_from. Errors as cache_open_rw, and CACHE_EMOVED. */
+int cache_open_rw_bound(sqlite3 **out, int *found, const char *path,
+                        const struct cache_file_id *id, char *err,
+                        size_t errlen);
 
 /* Opens an existing cache read-only (SQLITE_OPEN_READONLY) for queries. It
  * works while the daemon writes: readers see the last committed state. The

@@ -55,6 +55,8 @@ static int64_t backfill_turn_ms(const struct conf_account *c)
 struct account {
 	const struct conf_account *conf;
 	char *cache_path;
+	struct cache_file_id cache_id;
+	bool cache_bound; /* cache_id is known */
 	bool once;
 	bool restart;            /* ACCT_RESTART */
 	int done_fd;             /* eventfd of the supervisor, or -1 */
@@ -1161,7 +1163,9 @@ static void prepare_store(struct account *a)
 	int64_t id = 0;
 	int moved = 0;
 	char err[512];
-	if (store_open(&s, a->cache_path, err, sizeof(err)) == 0) {
+	if (store_open_bound(&s, a->cache_path,
+	                     a->cache_bound ? &a->cache_id : NULL, err,
+	                     sizeof(err)) == 0) {
 		store_checkpoint_with(s, a->ck);
 		/* One commit: each costs a WAL write, and the first of a
 		 * new WAL its sync, while the worker waits for the cache. */
@@ -1554,9 +1558,10 @@ static void *run(void *arg)
 /* ---- the supervisor's side */
 
 int acct_start(struct account **out, const struct conf_account *conf,
-               const char *cache_path, unsigned how, int done_fd,
-               struct indexer *ix, struct checkpointer *ck,
-               struct conngate *gate, char *err, size_t errlen)
+               const char *cache_path, const struct cache_file_id *cache_id,
+               unsigned how, int done_fd, struct indexer *ix,
+               struct checkpointer *ck, struct conngate *gate, char *err,
+               size_t errlen)
 {
 	struct account *a = calloc(1, sizeof(*a));
 	if (!a || !(a->cache_path = strdup(cache_path))) {
@@ -1565,6 +1570,8 @@ int acct_start(struct account **out, const struct conf_account *conf,
 		return -1;
 	}
 	a->conf = conf;
+	if ((a->cache_bound = cache_id != NULL))
+		a->cache_id = *cache_id;
 	a->once = how & ACCT_ONCE;
 	a->restart = how & ACCT_RESTART;
 	a->done_fd = done_fd;

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cache_file_id;
+
 struct account;
 
 struct indexer;
@@ -35,8 +37,10 @@ enum acct_how {
 	                     daemon ran, and on_new_mail runs for it */
 };
 
-/* Starts the worker of conf (borrowed: it must outlive the worker), as how
- * says (enum acct_how, or-ed). When done_fd is not
+/* Starts the worker of conf (borrowed: it must outlive the worker) on the
+ * cache at cache_path, the file of identity cache_id (NULL: whatever file
+ * the path names when the worker opens it, for tests; see
+ * store_open_bound), as how says (enum acct_how, or-ed). When done_fd is not
  * -1 the worker writes an eventfd count to it as it ends, so the supervisor
  * can sleep in poll(); with once, also when it has made its last write to
  * the cache (before it logs out). ix (borrowed, may be NULL) is poked
@@ -45,9 +49,10 @@ enum acct_how {
  * the other workers to connect. All must outlive the worker. 0, or -1 with
  * err. */
 int acct_start(struct account **out, const struct conf_account *conf,
-               const char *cache_path, unsigned how, int done_fd,
-               struct indexer *ix, struct checkpointer *ck,
-               struct conngate *gate, char *err, size_t errlen);
+               const char *cache_path, const struct cache_file_id *cache_id,
+               unsigned how, int done_fd, struct indexer *ix,
+               struct checkpointer *ck, struct conngate *gate, char *err,
+               size_t errlen);
 
 /* Asks the worker to end: it leaves IDLE, a back-off sleep, a connect (TCP,
  * greeting, TLS, STARTTLS, a tunnel's first bytes) or the batch in

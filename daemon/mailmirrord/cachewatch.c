@@ -10,10 +10,12 @@ static bool wal_path(char *out, size_t len, const char *path)
 	return snprintf(out, len, "%s-wal", path) < (int)len;
 }
 
-void cachewatch_take(struct cachewatch *w, const char *path)
+void cachewatch_take(struct cachewatch *w, const char *path,
+                     const struct cache_file_id *file)
 {
 	char wal[PATH_MAX];
-	w->file_known = cache_file_id(path, &w->file) == 0;
+	w->file = *file;
+	w->file_known = true;
 	w->wal_known = wal_path(wal, sizeof(wal), path) &&
 	               cache_file_id(wal, &w->wal) == 0;
 }

@@ -23,9 +23,11 @@ enum cache_change {
 	CACHE_WAL_LOST, /* the file is ours, the WAL at its path is not */
 };
 
-/* Notes the identities of the cache at path and of its WAL, as they are
- * now (just after the daemon opened it). */
-void cachewatch_take(struct cachewatch *w, const char *path);
+/* Notes file, the identity of the cache the daemon opened at path (the
+ * file it locked), and that of the WAL at path now (just after the
+ * daemon opened it). */
+void cachewatch_take(struct cachewatch *w, const char *path,
+                     const struct cache_file_id *file);
 
 /* What changed since cachewatch_take. A path that cannot be looked at
  * (EACCES, EIO) is taken as unchanged. */

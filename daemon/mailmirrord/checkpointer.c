@@ -2,6 +2,7 @@
  * checkpointer.h. */
 #include "mailmirrord/checkpointer.h"
 
+#include "cache/paths.h"
 #include "cache/schema.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
@@ -19,6 +20,8 @@ struct checkpointer {
 	pthread_cond_t cond; /* to the thread: a poke, or quit */
 	pthread_cond_t done; /* to writers: the pass under way ended */
 	char *path;
+	struct cache_file_id id; /* the file db must be (bound) */
+	bool bound;
 	sqlite3 *db;         /* opened by the thread, at its first pass */
 	bool in_pass;        /* the thread's pass is under way */
 	int writers_waiting; /* writers whose own checkpoint comes first */
@@ -35,13 +38,20 @@ struct checkpointer {
 /* The connection, at the first pass: a resync that writes a few pages
  * never needs it, and each connection costs a --once run a millisecond
  * (the files, their locks, the schema read). Without it the writers
- * still checkpoint themselves past CHECKPOINT_WRITER_PAGES. */
+ * still checkpoint themselves past CHECKPOINT_WRITER_PAGES. Opened by
+ * the path, it is bound to the file the daemon opened: a file moved over
+ * the cache meanwhile would be checkpointed with our WAL, its own data
+ * lost. Refused, it is looked for again at the next pass, until the
+ * daemon, which watches the path, stops this thread. */
 static int open_db(struct checkpointer *ck)
 {
 	char err[256];
 	if (ck->db)
 		return 0;
-	if (cache_open_rw(&ck->db, ck->path, err, sizeof(err)) < 0) {
+	if ((ck->bound ? cache_open_rw_bound(&ck->db, NULL, ck->path, &ck->id,
+	                                     err, sizeof(err))
+	               : cache_open_rw(&ck->db, ck->path, err, sizeof(err))) <
+	    0) {
 		log_debug(NULL, NULL, "checkpoint: %s", err);
 		return -1;
 	}
@@ -103,7 +113,7 @@ static void *run(void *arg)
 		 * file is emptied: else a cache made anew stayed in a WAL of
 		 * 16 MB beside a database of 16 KB, for as long as no sync
 		 * wrote 1,000 pages more (explore51). */
-		int rc = SQLITE_OK;
+		int rc = SQLITE_CANTOPEN;
 		if (open_db(ck) == 0) {
 			rc = sqlite3_wal_checkpoint_v2(
 			        ck->db, NULL,
@@ -174,8 +184,8 @@ static int on_commit(void *arg, sqlite3 *db, const char *schema, int pages)
 	return SQLITE_OK;
 }
 
-int checkpointer_start(struct checkpointer **out, const char *path, char *err,
-                       size_t errlen)
+int checkpointer_start(struct checkpointer **out, const char *path,
+                       const struct cache_file_id *id, char *err, size_t errlen)
 {
 	*out = NULL;
 	struct checkpointer *ck = calloc(1, sizeof(*ck));
@@ -188,6 +198,8 @@ int checkpointer_start(struct checkpointer **out, const char *path, char *err,
 		free(ck);
 		return -1;
 	}
+	if ((ck->bound = id != NULL))
+		ck->id = *id;
 	ck->idle_ms = CHECKPOINT_IDLE_MS;
 	pthread_mutex_init(&ck->lock, NULL);
 	pthread_condattr_t ca;

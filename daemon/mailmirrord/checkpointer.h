@@ -34,12 +34,15 @@
 /* Quiet time after the last commit before the idle pass, in ms. */
 #define CHECKPOINT_IDLE_MS 10000
 
+struct cache_file_id;
 struct checkpointer;
 
 /* Starts the thread; it opens its own connection to the cache at path
- * (created and migrated already) at its first pass. 0, or -1 with a
- * message in err. */
-int checkpointer_start(struct checkpointer **out, const char *path, char *err,
+ * (created and migrated already) at its first pass, bound to the file of
+ * identity id (NULL: whatever file path names then, for tests; see
+ * cache_open_rw_bound). 0, or -1 with a message in err. */
+int checkpointer_start(struct checkpointer **out, const char *path,
+                       const struct cache_file_id *id, char *err,
                        size_t errlen);
 
 /* From now on db's commits poke ck instead of checkpointing in db's

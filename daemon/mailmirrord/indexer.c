@@ -1,6 +1,8 @@
 /* indexer.c - the full-text indexer's thread; see indexer.h. */
 #include "mailmirrord/indexer.h"
 
+#include "cache/paths.h"
+
 #include "mailmirrord/deadline.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
@@ -54,6 +56,8 @@ struct indexer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	char *path;          /* the cache, opened by the thread */
+	struct cache_file_id id; /* the file path named at the start */
+	bool bound;              /* id is known */
 	struct checkpointer *ck;
 	struct store *store;
 	bool poked;  /* text stored since the last look */
@@ -159,7 +163,8 @@ static enum look tidy_index(struct indexer *ix)
 static bool open_store(struct indexer *ix)
 {
 	char err[512];
-	if (store_open(&ix->store, ix->path, err, sizeof(err)) == 0) {
+	if (store_open_bound(&ix->store, ix->path, ix->bound ? &ix->id : NULL,
+	                     err, sizeof(err)) == 0) {
 		store_checkpoint_with(ix->store, ix->ck);
 		return true;
 	}
@@ -228,7 +233,8 @@ static void *run(void *arg)
 }
 
 int indexer_start(struct indexer **out, const char *path,
-                  struct checkpointer *ck, char *err, size_t errlen)
+                  const struct cache_file_id *id, struct checkpointer *ck,
+                  char *err, size_t errlen)
 {
 	*out = NULL;
 	struct indexer *ix = calloc(1, sizeof(*ix));
@@ -242,6 +248,8 @@ int indexer_start(struct indexer **out, const char *path,
 		return -1;
 	}
 	ix->ck = ck;
+	if ((ix->bound = id != NULL))
+		ix->id = *id;
 	ix->patience_ms = HOLD_PATIENCE_MS;
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);

@@ -20,18 +20,21 @@
 
 struct indexer;
 
+struct cache_file_id;
 struct checkpointer;
 
 /* Starts the indexer on the cache at path (created and migrated by the
- * caller already). Its thread opens the cache, then looks for waiting
- * text at once, and whenever poked. Its commits are checkpointed by ck
- * (borrowed, may be NULL; it must outlive the indexer). 0, or -1 with a
- * message in err when the thread cannot be started. A cache the thread
- * cannot open is logged (at warning) and every indexer_wait() answers -1:
- * the daemon runs without the index, and text waits until the next
- * start. */
+ * caller already), the file of identity id (NULL: whatever file path
+ * names then, for tests; see store_open_bound). Its thread opens the cache,
+ * then looks for waiting text at once, and whenever poked. Its commits are
+ * checkpointed by ck (borrowed, may be NULL; it must outlive the indexer). 0,
+ * or -1 with a message in err when the thread cannot be started. A cache the
+ * thread cannot open is logged (at warning) and every indexer_wait() answers
+ * -1: the daemon runs without the index, and text waits until the next start.
+ */
 int indexer_start(struct indexer **out, const char *path,
-                  struct checkpointer *ck, char *err, size_t errlen);
+                  const struct cache_file_id *id, struct checkpointer *ck,
+                  char *err, size_t errlen);
 
 /* Messages or bodies were stored: index them soon. Safe from any thread;
  * NULL is a no-op. */

@@ -692,19 +692,48 @@ static void set_aside(const char *cache)
 	store_damage_forget();
 }
 
-static int take_cache(struct store **s, int *lock_fd, const char *cache,
+/* The identity of the file the descriptor fd has open. */
+static int fd_file_id(struct cache_file_id *id, int fd, const char *cache,
                       char *err, size_t errlen)
+{
+	struct stat sb;
+	if (fstat(fd, &sb) < 0) {
+		snprintf(err, errlen, "%s: %s", cache, strerror(errno));
+		return -1;
+	}
+	id->dev = sb.st_dev;
+	id->ino = sb.st_ino;
+	return 0;
+}
+
+/* Opens the cache, *s, locked through *lock_fd: *id is the identity of
+ * that file, to which every later connection is bound (store_open_bound)
+ * and which the supervisor watches (cachewatch). */
+static int take_cache(struct store **s, int *lock_fd, struct cache_file_id *id,
+                      const char *cache, char *err, size_t errlen)
 {
 	*s = NULL;
 	int64_t t0;
+	int moved = 0;
 	for (int tries = 0;; tries++) {
 		if (cache_prepare_file(cache, err, errlen) < 0 ||
 		    cachelock_take(lock_fd, cache, err, errlen) < 0)
 			return -1;
+		if (fd_file_id(id, *lock_fd, cache, err, errlen) < 0) {
+			cachelock_release(lock_fd);
+			return -1;
+		}
 		t0 = mono_ms();
-		if (store_open(s, cache, err, errlen) == 0)
+		int rc = store_open_bound(s, cache, id, err, errlen);
+		if (rc == 0)
 			break;
 		cachelock_release(lock_fd);
+		/* Replaced between the lock and the open: the file there now
+		 * is taken, as at a start. */
+		if (rc == STORE_EMOVED && moved++ < 3) {
+			tries--;
+			continue;
+		}
 		if (tries > 0 || !store_damaged())
 			return -1;
 		/* Damaged at rest (explore54: a schema overwritten while the
@@ -738,12 +767,14 @@ static int take_cache(struct store **s, int *lock_fd, const char *cache,
 static void start_cache_threads(struct running *r, const char *cache)
 {
 	char err[512];
-	if (checkpointer_start(&r->ck, cache, err, sizeof(err)) < 0)
+	if (checkpointer_start(&r->ck, cache, &r->cache_id, err, sizeof(err)) <
+	    0)
 		log_warning(NULL, NULL,
 		            "checkpointer: %s; writers checkpoint "
 		            "the cache themselves",
 		            err);
-	if (indexer_start(&r->ix, cache, r->ck, err, sizeof(err)) < 0)
+	if (indexer_start(&r->ix, cache, &r->cache_id, r->ck, err,
+	                  sizeof(err)) < 0)
 		log_warning(NULL, NULL,
 		            "full-text indexer: %s; new mail waits for the "
 		            "next start to become searchable",
@@ -851,11 +882,11 @@ static bool renew_cache(struct running *r, struct confs *cs, const char *cache,
 			        tp.more, tp.more == 1 ? "" : "s");
 		return false;
 	}
-	if (take_cache(s, lock_fd, cache, err, sizeof(err)) < 0) {
+	if (take_cache(s, lock_fd, &r->cache_id, cache, err, sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", cache, err);
 		return false;
 	}
-	cachewatch_take(watch, cache);
+	cachewatch_take(watch, cache, &r->cache_id);
 	start_cache_threads(r, cache);
 	for (size_t i = 0; i < conf->n_accounts; i++)
 		start_account(r, *s, &conf->accounts[i], cache, ACCT_LIVE, -1);
@@ -1024,7 +1055,9 @@ int main(int argc, char **argv)
 	/* Create or migrate the cache once, before any worker opens it. */
 	struct store *s = NULL;
 	int lock_fd = -1;
-	if (!cache || take_cache(&s, &lock_fd, cache, err, sizeof(err)) < 0) {
+	struct running r = {0};
+	if (!cache || take_cache(&s, &lock_fd, &r.cache_id, cache, err,
+	                         sizeof(err)) < 0) {
 		log_err(NULL, NULL, "cache %s: %s", cache ? cache : "?",
 		        cache ? err : "out of memory");
 		free(cache);
@@ -1049,9 +1082,8 @@ int main(int argc, char **argv)
 	 * last one does. */
 	int efd = once ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
 
-	struct running r = {0};
 	struct cachewatch watch;
-	cachewatch_take(&watch, cache);
+	cachewatch_take(&watch, cache, &r.cache_id);
 	start_cache_threads(&r, cache);
 	if (conngate_new(&r.gate, CONNGATE_PER_SERVER) < 0)
 		log_warning(NULL, NULL,

@@ -23,8 +23,8 @@ int running_start(struct running *r, const struct conf_account *c,
 		r->cap = cap;
 	}
 	char err[256];
-	if (acct_start(&r->v[r->n], c, cache, how, done_fd, r->ix, r->ck,
-	               r->gate, err, sizeof(err)) < 0) {
+	if (acct_start(&r->v[r->n], c, cache, &r->cache_id, how, done_fd, r->ix,
+	               r->ck, r->gate, err, sizeof(err)) < 0) {
 		log_err(c->name, NULL, "%s", err);
 		if (why)
 			snprintf(why, whylen, "%s", err);

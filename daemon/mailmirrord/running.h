@@ -7,6 +7,7 @@
 #ifndef MAILMIRRORD_RUNNING_H
 #define MAILMIRRORD_RUNNING_H
 
+#include "cache/paths.h"
 #include "mailmirrord/account.h"
 #include "mailmirrord/config.h"
 
@@ -19,11 +20,15 @@ struct running {
 	struct indexer *ix; /* may be NULL: text then waits for a restart */
 	struct checkpointer *ck; /* may be NULL: SQLite's own checkpoints */
 	struct conngate *gate; /* may be NULL: every worker connects at once */
+	/* The cache the supervisor opened and watches: the one file every
+	 * worker's connection may open (store_open_bound). */
+	struct cache_file_id cache_id;
 };
 
-/* Starts a worker for c on the cache at path (nothing for a disabled
- * account). how (enum acct_how) and done_fd as acct_start. 0, or -1
- * (logged, and why in why[0..whylen) when why is not NULL). */
+/* Starts a worker for c on the cache at path, the file r->cache_id
+ * (nothing for a disabled account). how (enum acct_how) and done_fd as
+ * acct_start. 0, or -1 (logged, and why in why[0..whylen) when why is not
+ * NULL). */
 int running_start(struct running *r, const struct conf_account *c,
                   const char *cache, unsigned how, int done_fd, char *why,
                   size_t whylen);

@@ -117,6 +117,8 @@ static int code_of_cache(int rc)
 		return STORE_ENOMEM;
 	case CACHE_EIO:
 		return STORE_EIO;
+	case CACHE_EMOVED:
+		return STORE_EMOVED;
 	case CACHE_ECORRUPT:
 		atomic_store(&damage_seen, true);
 		return STORE_ECORRUPT;
@@ -134,6 +136,12 @@ void store_temp_beside(const char *path)
 
 int store_open(struct store **out, const char *path, char *err, size_t errlen)
 {
+	return store_open_bound(out, path, NULL, err, errlen);
+}
+
+int store_open_bound(struct store **out, const char *path,
+                     const struct cache_file_id *id, char *err, size_t errlen)
+{
 	struct store *s;
 	int rc;
 
@@ -143,7 +151,10 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return STORE_ENOMEM;
 	}
-	rc = cache_open_rw_from(&s->db, &s->found_version, path, err, errlen);
+	rc = id ? cache_open_rw_bound(&s->db, &s->found_version, path, id, err,
+	                              errlen)
+	        : cache_open_rw_from(&s->db, &s->found_version, path, err,
+	                             errlen);
 	if (rc < 0) {
 		free(s);
 		return code_of_cache(rc);

@@ -25,7 +25,9 @@
  *                        a result about the data, not a failure of the store;
  *   STORE_EINVAL         a bug in the caller (bad argument, no transaction);
  *   STORE_ENEWER, STORE_ECORRUPT, STORE_EDB
- *                        retry only after the user acts (upgrade, repair).
+ *                        retry only after the user acts (upgrade, repair);
+ *   STORE_EMOVED         the cache was moved away: the daemon opens the
+ *                        file now at the path anew (cachewatch.h).
  *
  * Threads. A store is one SQLite connection used by one thread at a time;
  * each account worker opens its own.
@@ -39,6 +41,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct cache_file_id;
 
 enum store_code {
 	STORE_OK = 0,
@@ -54,6 +58,8 @@ enum store_code {
 	STORE_EDB = -10,      /* any other SQLite failure */
 	STORE_ESTALE = -11,   /* a MODSEQ below the cached one: nothing was
 	                         written (store_message_set_flags) */
+	STORE_EMOVED = -12,   /* (store_open_bound) the path names another
+	                         file than the cache, or none */
 };
 
 /* "No time known": an INTERNALDATE never received, a Date: header that
@@ -74,6 +80,11 @@ void store_temp_beside(const char *path);
  * On success *out is a store the caller closes with store_close(). On
  * failure *out is NULL, err holds the reason and the code says its class. */
 int store_open(struct store **out, const char *path, char *err, size_t errlen);
+/* store_open for another connection to the cache this process opened,
+ * whose identity is id (NULL: store_open): see cache_open_rw_bound. A
+ * file moved over the cache is STORE_EMOVED, and left untouched. */
+int store_open_bound(struct store **out, const char *path,
+                     const struct cache_file_id *id, char *err, size_t errlen);
 /* The schema version the file had when store_open opened it: 0 for a new
  * cache, below CACHE_SCHEMA_VERSION for one it migrated. */
 int store_found_version(const struct store *s);

@@ -128,8 +128,8 @@ Test(bye_worker, an_unused_connection_the_server_ended_is_no_failure,
 	c.poll_interval = 1;
 	struct account *a = NULL;
 	char err[256] = "";
-	cr_assert_eq(acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
-	                        err, sizeof(err)),
+	cr_assert_eq(acct_start(&a, &c, cache, NULL, ACCT_LIVE, -1, NULL, NULL,
+	                        NULL, err, sizeof(err)),
 	             0, "%s", err);
 	/* Counted as the second session goes live, before its first poll
 	 * (a second later) meets the end of the script. */
@@ -177,8 +177,8 @@ Test(bye_worker, sessions_a_server_ends_in_idle_are_no_failure_but_slow_down,
 	c.n_idle = 1;
 	struct account *a = NULL;
 	char err[256] = "";
-	cr_assert_eq(acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
-	                        err, sizeof(err)),
+	cr_assert_eq(acct_start(&a, &c, cache, NULL, ACCT_LIVE, -1, NULL, NULL,
+	                        NULL, err, sizeof(err)),
 	             0, "%s", err);
 	/* The second BYE, or (as it was) the second failure's wait. */
 	bool second = false;

@@ -1,6 +1,7 @@
 /* test_checkpointer.c - the cache's checkpoints in their own thread: the
  * WAL stays bounded under writes that never pause, and a reader that
  * holds an old snapshot neither fails nor stalls the writer. */
+#include "cache/paths.h"
 #include "cache/schema.h"
 #include "mailmirrord/checkpointer.h"
 
@@ -100,13 +101,16 @@ static sqlite3 *reading(void)
 	return reader;
 }
 
-/* A checkpointer on the test's cache. */
+/* A checkpointer on the test's cache, bound to the file at the path
+ * now, as the daemon's. */
 static struct checkpointer *started(void)
 {
 	struct checkpointer *ck = NULL;
+	struct cache_file_id id;
 	char err[256];
-	cr_assert_eq(checkpointer_start(&ck, path, err, sizeof(err)), 0, "%s",
-	             err);
+	cr_assert_eq(cache_file_id(path, &id), 0);
+	cr_assert_eq(checkpointer_start(&ck, path, &id, err, sizeof(err)), 0,
+	             "%s", err);
 	return ck;
 }
 
@@ -222,4 +226,56 @@ Test(checkpointer, a_quiet_wal_goes_into_the_database)
 	cr_assert_eq(count_rows(), 50);
 	sqlite3_close(db);
 	checkpointer_stop(&ck);
+}
+
+/* A file moved over the cache (mv other.db cache.db) before the thread's
+ * first pass: its connection, opened by the path, found that file beside
+ * the daemon's WAL, and its pass copied our pages into it, the user's
+ * data lost (the integration test daemon/a_file_moved_over_the_cache_is_
+ * left_alone, once passes came sooner). Bound to the file the daemon
+ * opened, it leaves the moved-in file as it was. */
+Test(checkpointer, a_file_moved_over_the_cache_is_not_written)
+{
+	sqlite3 *db = writer();
+	struct checkpointer *ck = started();
+	checkpointer_set_idle(ck, 600000);
+	checkpointer_attach(ck, db);
+	write_rows(db, 20, 16 << 10);
+	cr_assert_eq(checkpointer_passes(ck), 0);
+
+	char other[160];
+	snprintf(other, sizeof(other), "%s/other.db", dir);
+	sqlite3 *user = NULL;
+	cr_assert_eq(sqlite3_open(other, &user), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(user,
+	                          "CREATE TABLE precious (x);"
+	                          "INSERT INTO precious VALUES (42);",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
+	sqlite3_close(user);
+	static char before[1 << 16], after[sizeof(before) + 1];
+	FILE *f = fopen(other, "rb");
+	size_t len = fread(before, 1, sizeof(before), f);
+	fclose(f);
+	cr_assert_eq(rename(other, path), 0);
+
+	/* Its idle pass now, and wait for it. */
+	checkpointer_set_idle(ck, 1);
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (t = t0; checkpointer_passes(ck) == 0 && t.tv_sec - t0.tv_sec < 20;
+	     clock_gettime(CLOCK_MONOTONIC, &t))
+		nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+	checkpointer_stop(&ck);
+	f = fopen(path, "rb");
+	size_t now = fread(after, 1, sizeof(after), f);
+	fclose(f);
+	cr_assert(now == len && memcmp(before, after, len) == 0,
+	          "the moved-in file was written: %zu bytes, %zu before", now,
+	          len);
+	/* Our commits are still read through our connection. */
+	cr_assert_eq(sqlite3_exec(db, "SELECT count(*) FROM scratch", NULL,
+	                          NULL, NULL),
+	             SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
 }

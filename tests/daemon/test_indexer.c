@@ -100,8 +100,8 @@ Test(indexer, indexes_what_waits_and_what_comes_later)
 
 	struct indexer *ix = NULL;
 	char err[256];
-	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
-	             err);
+	cr_assert_eq(indexer_start(&ix, path, NULL, NULL, err, sizeof(err)), 0,
+	             "%s", err);
 	cr_assert_eq(indexer_wait(ix, -1), 1);
 	cr_assert_eq(hits("common"), 300);
 	cr_assert_eq(hits("word123"), 1);
@@ -134,8 +134,8 @@ Test(indexer, waits_in_slices_and_stops_within_a_chunk)
 
 	struct indexer *ix = NULL;
 	char err[256];
-	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
-	             err);
+	cr_assert_eq(indexer_start(&ix, path, NULL, NULL, err, sizeof(err)), 0,
+	             "%s", err);
 	cr_assert_eq(indexer_wait(ix, 0), 0, "3,000 bodies are not instant");
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -153,8 +153,8 @@ Test(indexer, waits_while_a_sync_holds_it)
 	struct store *s = open_box(&box);
 	struct indexer *ix = NULL;
 	char err[256];
-	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
-	             err);
+	cr_assert_eq(indexer_start(&ix, path, NULL, NULL, err, sizeof(err)), 0,
+	             "%s", err);
 	cr_assert_eq(indexer_wait(ix, -1), 1);
 
 	indexer_hold(ix);
@@ -185,8 +185,8 @@ Test(indexer, a_long_hold_is_waited_for_a_while)
 	struct store *s = open_box(&box);
 	struct indexer *ix = NULL;
 	char err[256];
-	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
-	             err);
+	cr_assert_eq(indexer_start(&ix, path, NULL, NULL, err, sizeof(err)), 0,
+	             "%s", err);
 	cr_assert_eq(indexer_wait(ix, -1), 1);
 	indexer_set_patience(ix, 500);
 
@@ -225,8 +225,8 @@ Test(indexer, alone_it_takes_the_queue_in_larger_chunks)
 
 	struct indexer *ix = NULL;
 	char err[256];
-	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
-	             err);
+	cr_assert_eq(indexer_start(&ix, path, NULL, NULL, err, sizeof(err)), 0,
+	             "%s", err);
 	indexer_alone(ix);
 	indexer_poke(ix);
 	cr_assert_eq(indexer_wait(ix, -1), 1);
@@ -255,8 +255,8 @@ Test(indexer, a_cache_it_cannot_open_fails_every_wait)
 {
 	struct indexer *ix = NULL;
 	char err[256] = "";
-	cr_assert_eq(indexer_start(&ix, "/nonexistent/dir/cache.db", NULL, err,
-	                           sizeof(err)),
+	cr_assert_eq(indexer_start(&ix, "/nonexistent/dir/cache.db", NULL, NULL,
+	                           err, sizeof(err)),
 	             0, "%s", err);
 	cr_assert_not_null(ix);
 	cr_assert_eq(indexer_wait(ix, 5000), -1);
@@ -304,8 +304,8 @@ Test(indexer, what_left_the_index_is_merged_away)
 	cr_assert_eq(store_commit(s), STORE_OK);
 	struct indexer *ix = NULL;
 	char err[256];
-	cr_assert_eq(indexer_start(&ix, path, NULL, err, sizeof(err)), 0, "%s",
-	             err);
+	cr_assert_eq(indexer_start(&ix, path, NULL, NULL, err, sizeof(err)), 0,
+	             "%s", err);
 	cr_assert_eq(indexer_wait(ix, -1), 1);
 	long long full = fts_bytes();
 	cr_assert_eq(hits("t7w3"), 1);

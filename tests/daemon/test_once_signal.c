@@ -96,8 +96,8 @@ static bool run_once(const char *script)
 	bool ok = false;
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	cr_assert_geq(efd, 0);
-	cr_assert_eq(acct_start(&a, &c, cache, ACCT_ONCE, efd, NULL, NULL, NULL,
-	                        err, sizeof(err)),
+	cr_assert_eq(acct_start(&a, &c, cache, NULL, ACCT_ONCE, efd, NULL, NULL,
+	                        NULL, err, sizeof(err)),
 	             0, "%s", err);
 	cr_assert(acct_join(&a, 10000, &ok));
 	told = 0;

@@ -84,8 +84,8 @@ static int attempts_under_pokes(const char *conn_script)
 	struct conf_account c = test_account(port);
 	struct account *a = NULL;
 	char err[256] = "";
-	cr_assert_eq(acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
-	                        err, sizeof(err)),
+	cr_assert_eq(acct_start(&a, &c, cache, NULL, ACCT_LIVE, -1, NULL, NULL,
+	                        NULL, err, sizeof(err)),
 	             0, "%s", err);
 	for (int t = 0; t < RUN_MS; t += POKE_MS) {
 		sleep_for(POKE_MS);
@@ -242,8 +242,8 @@ Test(retry_worker, a_full_disk_waits_for_room_without_connecting, .timeout = 60)
 	c.bodies = CONF_BODIES_FULL;
 	struct account *a = NULL;
 	char err[256] = "";
-	cr_assert_eq(acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
-	                        err, sizeof(err)),
+	cr_assert_eq(acct_start(&a, &c, cache, NULL, ACCT_LIVE, -1, NULL, NULL,
+	                        NULL, err, sizeof(err)),
 	             0, "%s", err);
 	bool full = log_wait(log, "full", 10000);
 	/* The first look after the failure (0.5 to 1 s later) finds no room
@@ -305,8 +305,8 @@ Test(retry_worker, the_status_counts_a_retry_down, .timeout = 30)
 	struct account *a = NULL;
 	char err[256] = "";
 	log_set_level(LOG_LEVEL_ERR - 1);
-	cr_assert_eq(acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
-	                        err, sizeof(err)),
+	cr_assert_eq(acct_start(&a, &c, cache, NULL, ACCT_LIVE, -1, NULL, NULL,
+	                        NULL, err, sizeof(err)),
 	             0, "%s", err);
 	long first = seconds_left(a);
 	sleep_for(2100);
@@ -407,8 +407,8 @@ Test(retry_worker, a_cut_after_storing_mail_retries_at_once, .timeout = 60)
 	struct conf_account c = test_account(port);
 	struct account *a = NULL;
 	char err[256] = "";
-	cr_assert_eq(acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
-	                        err, sizeof(err)),
+	cr_assert_eq(acct_start(&a, &c, cache, NULL, ACCT_LIVE, -1, NULL, NULL,
+	                        NULL, err, sizeof(err)),
 	             0, "%s", err);
 	/* Six failures: 3 + 2 + 4 s of waits at most, or, when the back-off
 	 * grows through the cuts that stored mail too, 0.5 + 1 + 2 + 4 + 8
