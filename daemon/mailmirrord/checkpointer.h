@@ -17,6 +17,10 @@
  *    passes before have copied most of it, so the writer's share is small.
  * Either is a checkpoint SQLite would have made itself: a kill at any
  * instant leaves the database and its WAL consistent.
+ * CHECKPOINT_QUIET_MS after a commit, the thread copies what the WAL
+ * holds with a PASSIVE pass too: the next commit then starts the WAL over
+ * and cuts its file back to CACHE_WAL_LIMIT, though the daemon commits a
+ * few pages at every poll and is never idle as below.
  * And CHECKPOINT_IDLE_MS after the last commit, the thread copies the
  * whole WAL into the database and empties the file (TRUNCATE), unless a
  * reader holds it (then after the next quiet time): an idle daemon leaves
@@ -33,6 +37,9 @@
 #define CHECKPOINT_WRITER_PAGES 4000
 /* Quiet time after the last commit before the idle pass, in ms. */
 #define CHECKPOINT_IDLE_MS 10000
+/* After a commit, before the quiet pass, in ms: the commits of one poll
+ * or one burst go in one pass. */
+#define CHECKPOINT_QUIET_MS 1000
 
 struct cache_file_id;
 struct checkpointer;
@@ -58,6 +65,8 @@ int checkpointer_largest_wal(struct checkpointer *ck);
 unsigned long checkpointer_idle_passes(struct checkpointer *ck);
 /* The quiet time before an idle pass (CHECKPOINT_IDLE_MS), for tests. */
 void checkpointer_set_idle(struct checkpointer *ck, int ms);
+/* The time before a quiet pass (CHECKPOINT_QUIET_MS), for tests. */
+void checkpointer_set_quiet(struct checkpointer *ck, int ms);
 
 /* Stops the thread (after the pass under way), closes its connection,
  * frees *ck and sets it to NULL. NULL or *ck NULL is a no-op. */

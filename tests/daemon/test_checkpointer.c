@@ -239,6 +239,7 @@ Test(checkpointer, a_file_moved_over_the_cache_is_not_written)
 	sqlite3 *db = writer();
 	struct checkpointer *ck = started();
 	checkpointer_set_idle(ck, 600000);
+	checkpointer_set_quiet(ck, 600000);
 	checkpointer_attach(ck, db);
 	write_rows(db, 20, 16 << 10);
 	cr_assert_eq(checkpointer_passes(ck), 0);
@@ -278,4 +279,40 @@ Test(checkpointer, a_file_moved_over_the_cache_is_not_written)
 	                          NULL, NULL),
 	             SQLITE_OK, "%s", sqlite3_errmsg(db));
 	sqlite3_close(db);
+}
+
+/* explore78: a daemon that commits a few pages at every poll (each
+ * mailbox's last_sync) is never quiet for the idle pass, and its WAL kept
+ * 16 to 31 MB for as long as it ran: no pass copied it before it reached
+ * 1,000 pages, and the file was cut back to 64 MB only. A short time
+ * after each poll's commits, the thread copies them; the next commit
+ * starts the WAL over and cuts the file back to CACHE_WAL_LIMIT. */
+Test(checkpointer, a_wal_written_at_every_poll_is_cut_back)
+{
+	sqlite3 *db = writer();
+	struct checkpointer *ck = started();
+	checkpointer_set_idle(ck, 600000); /* never idle here */
+	checkpointer_set_quiet(ck, 100);
+	checkpointer_attach(ck, db);
+	/* A WAL grown by a sync past the limit, short of CHECKPOINT_PAGES. */
+	int rows = (int)(2 * (off_t)CACHE_WAL_LIMIT / (128 << 10));
+	cr_assert_lt((off_t)rows * (128 << 10),
+	             (off_t)CHECKPOINT_PAGES * page_size(db));
+	cr_assert_gt(write_rows(db, rows, 128 << 10), (off_t)CACHE_WAL_LIMIT);
+	/* Polls: a small commit every 300 ms, until the WAL is cut back. */
+	off_t now = wal_size();
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (t = t0; now > (off_t)CACHE_WAL_LIMIT && t.tv_sec - t0.tv_sec < 15;
+	     clock_gettime(CLOCK_MONOTONIC, &t)) {
+		nanosleep(&(struct timespec){.tv_nsec = 300000000}, NULL);
+		write_rows(db, 1, 1024);
+		now = wal_size();
+	}
+	cr_assert_leq(now, (off_t)CACHE_WAL_LIMIT, "a WAL of %lld bytes",
+	              (long long)now);
+	cr_assert_gt(checkpointer_passes(ck), 0);
+	cr_assert_eq(checkpointer_idle_passes(ck), 0);
+	sqlite3_close(db);
+	checkpointer_stop(&ck);
 }
