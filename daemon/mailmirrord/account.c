@@ -45,6 +45,14 @@
  * turns, in which news of the watched mailbox comes. */
 #define BACKFILL_TURN_MS 10000
 #define OWED_PAUSE_MS    1000
+/* A poll sends no STATUS to the mailboxes NOTIFY pushes (sync_poll), but
+ * looks at them all this often all the same: Dovecot 2.3 drops news now
+ * and then (a rename or a delete by another client untold, news of a
+ * mailbox not selected late once its list index log rotated; README,
+ * "Live changes to the mailbox tree"), and a STATUS of each costs less
+ * than the hour that the session's renewal (NOTIFY_SESSION_MS) would
+ * leave such a miss in the cache. */
+#define PUSHED_POLL_MS (30 * 60 * 1000)
 
 static int64_t backfill_turn_ms(const struct conf_account *c)
 {
@@ -878,6 +886,8 @@ static int live(struct worker *w)
 	int64_t next_poll = mono_ms() + (int64_t)c->poll_interval * 1000;
 	/* The session's sync has just read the list. */
 	int64_t listed_at = mono_ms();
+	/* The session's sync has just looked at every mailbox. */
+	int64_t pushed_polled_at = mono_ms();
 	bool relist_due = false; /* next_poll is set for tree news */
 	unsigned quick = 0;
 	int rc = SYNC_OK;
@@ -1054,7 +1064,14 @@ static int live(struct worker *w)
 		bool relist = !before || !after || strcmp(before, after) != 0;
 		free(before);
 		free(after);
-		rc = sync_poll(&w->sync, watched);
+		/* NOTIFY's news is read only while we wait on the
+		 * connection (IDLE or NOOP): else it lies unread until
+		 * commands of ours come, and the poll looks at all. */
+		bool all = !(watched && watching) ||
+		           mono_ms() - pushed_polled_at >= PUSHED_POLL_MS;
+		if (all)
+			pushed_polled_at = mono_ms();
+		rc = sync_poll(&w->sync, watched, all);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
 		if (watched) {

@@ -340,8 +340,12 @@ bool sync_bodies_owed_take(struct sync_ctx *c, int64_t mailbox);
 bool sync_bodies_owed_any(struct sync_ctx *c);
 
 /* STATUS of every wanted mailbox except skip (may be NULL); syncs those
- * that changed since the cache's state. */
-int sync_poll(struct sync_ctx *c, const struct sync_box *skip);
+ * that changed since the cache's state. Unless pushed_too, leaves out the
+ * ones NOTIFY pushes now (with CONDSTORE: notified, NOTIFY on and not
+ * held off, not dirty nor shut): only the caller knows whether it reads
+ * their news (it waits on the connection) and when a look at them all is
+ * due again. */
+int sync_poll(struct sync_ctx *c, const struct sync_box *skip, bool pushed_too);
 
 /* After NOTIFY SET: STATUS of every watched mailbox it covers but skip,
  * and dirty those the cache is behind on. News that came after a

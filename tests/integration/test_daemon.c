@@ -361,6 +361,44 @@ Test(daemon, watched_mailboxes_stay_live_past_a_poll, .timeout = 120)
 	teardown(&f);
 }
 
+/* explore80: a poll sent STATUS to every mailbox, those NOTIFY pushes
+ * too: 3,291 round trips a poll for an account whose mailboxes were all
+ * live. A poll now asks only the ones nothing pushes, and NOTIFY still
+ * brings the others' news after it. */
+Test(daemon, a_poll_sends_no_status_to_pushed_mailboxes, .timeout = 120)
+{
+	struct fixture f;
+	/* No poll but the test's (poll_now). */
+	setup_idle(&f, "dm_push", "dm_push\", \"dm_push/w*",
+	           "poll_interval = 3600;");
+	cr_assert_eq(sh("sed -i '1i log_level = \"debug\";' %s", f.conf), 0);
+	cr_assert_eq(sh(CTL " create dm_push dm_push/w1 dm_push/w2 "
+	                    "dm_push/polled"),
+	             0);
+	pid_t pid = start_daemon(&f);
+	const char *live = "SELECT count(*) FROM mailboxes WHERE live = 1";
+	cr_assert_eq(cache_count_until(&f, live, 3, 30), 3);
+	long mark = sh_number("wc -l < %s/log", f.dir);
+	cr_assert_gt(mark, 0);
+	poll_now(&f, pid);
+	long polled = sh_number("tail -n +%ld %s/log | grep -c "
+	                        "'C: [^ ]* STATUS dm_push/polled '",
+	                        mark + 1, f.dir);
+	long pushed = sh_number("tail -n +%ld %s/log | grep -c "
+	                        "'C: [^ ]* STATUS dm_push/w'",
+	                        mark + 1, f.dir);
+	long still_live = cache_count(&f, live);
+	cr_assert_eq(sh(CTL " append dm_push/w2 'after a poll'"), 0);
+	assert_converged(&f, 15);
+	cr_assert_eq(stop_daemon(pid), 0);
+	cr_assert_eq(polled, 1, "the poll sent %ld STATUS to the polled box",
+	             polled);
+	cr_assert_eq(pushed, 0, "the poll sent %ld STATUS to pushed boxes",
+	             pushed);
+	cr_assert_eq(still_live, 3);
+	teardown(&f);
+}
+
 /* An idle pattern that names no mirrored mailbox (a typo) is told once;
  * the ones that match are not. */
 Test(daemon, an_idle_pattern_that_matches_nothing_is_told, .timeout = 120)
