@@ -73,8 +73,8 @@ void acct_force_stop(struct account *a);
  * account is freed and *a set to NULL. */
 bool acct_join(struct account **a, int timeout_ms, bool *ok);
 
-/* Asks the worker to check its connection and poll every mailbox now (the
- * system resumed from suspend, or the network changed): a connection that
+/* Asks the worker to check its connection and poll now (the system
+ * resumed from suspend, the process was stopped): a connection that
  * died meanwhile fails that poll and is replaced at once, instead of after
  * an IDLE that may last idle_timeout. A worker waiting to reconnect retries
  * early only when its last failure was the link's, and no sooner than
@@ -82,6 +82,12 @@ bool acct_join(struct account **a, int timeout_ms, bool *ok);
  * fail, its back-off goes on growing. Nor does a worker that waits for
  * room on a full disk reconnect. */
 void acct_poke(struct account *a);
+
+/* As acct_poke, after a change of the network: nothing is overdue, only
+ * the link is in doubt. A worker that waits on its connection (IDLE or
+ * NOOP on a watched mailbox) has it checked by that wait's end and does
+ * not poll; one that does not wait on it polls, as the check. */
+void acct_poke_link(struct account *a);
 
 /* The configuration was read again, this account's unchanged: a worker
  * waiting to retry after a failure only the admin could mend (a refused

@@ -474,6 +474,13 @@ static void poke_all(struct running *r)
 		acct_poke(r->v[i]);
 }
 
+/* The same after a change of the network, which makes no poll due. */
+static void poke_links(struct running *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		acct_poke_link(r->v[i]);
+}
+
 /* After a suspend. */
 static void check_resume(struct running *r, int64_t *last)
 {
@@ -507,7 +514,7 @@ static void check_network(struct running *r, struct netwatch **nw,
 	if (netwatch_debounce_due(d, mono_ms())) {
 		log_notice(NULL, NULL,
 		           "the network changed; checking every connection");
-		poke_all(r);
+		poke_links(r);
 	}
 }
 

@@ -2659,6 +2659,73 @@ Test(daemon, network_change_replaces_a_silently_dead_connection, .timeout = 180)
 	teardown(&f);
 }
 
+/* explore80: every change of the network had each account poll every
+ * mailbox at once (4 changes in 5 minutes, 40 accounts). An account that
+ * waits on its connection has it checked by the end of its IDLE (DONE,
+ * answered) and polls nothing: no LIST, and NOTIFY's news still comes. */
+Test(daemon, network_change_checks_a_watching_connection_without_a_poll,
+     .timeout = 120)
+{
+	struct net_janitor jan;
+	janitor_start(&jan);
+	struct fixture f;
+	setup_idle(&f, "dm_netnp", "dm_netnp*", "poll_interval = 3600;");
+	cr_assert_eq(sh("sed -i '1i log_level = \"debug\";' %s", f.conf), 0);
+	cr_assert_eq(sh(CTL " create dm_netnp dm_netnp/other"), 0);
+	pid_t pid = start_daemon(&f);
+	janitor_watch(&jan, pid);
+	const char *live = "SELECT count(*) FROM mailboxes WHERE live = 1";
+	cr_assert_eq(cache_count_until(&f, live, 2, 30), 2);
+	long mark = sh_number("wc -l < %s/log", f.dir);
+	cr_assert_gt(mark, 0);
+
+	char out[512] = "";
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "ip addr add %s/32 dev lo 2>&1", jan.addr);
+	FILE *add = popen(cmd, "r");
+	cr_assert_not_null(add);
+	size_t got = fread(out, 1, sizeof(out) - 1, add);
+	out[got] = '\0';
+	if (pclose(add) != 0) {
+		stop_daemon(pid);
+		janitor_watch(&jan, 0);
+		janitor_finish(&jan);
+		teardown(&f);
+		if (strstr(out, "not permitted"))
+			cr_skip_test("cannot add an address (not root?): %s",
+			             out);
+		cr_assert_fail("ip addr add %s: %s", jan.addr, out);
+	}
+	/* The change settles in a second, ten at most (netwatch.h). */
+	bool told = log_says_within(&f, "the network changed", 30);
+	/* The poke reached the worker: its IDLE ended. */
+	long done = 0;
+	for (int i = 0; i < 300 && done == 0; i++) {
+		done = sh_number("tail -n +%ld %s/log | grep -c 'C: DONE'",
+		                 mark + 1, f.dir);
+		if (done == 0)
+			usleep(50000);
+	}
+	/* Its answer: no poll. (Not told by the LIST count: news of the
+	 * tree from tests sharing the account brings polls of its own.) */
+	bool answered = log_says_within(
+	        &f, "[test] the connection answered; no poll", 15);
+	long polls = sh_number("tail -n +%ld %s/log | grep -c "
+	                       "'checking the connection$'",
+	                       mark + 1, f.dir);
+	/* NOTIFY still pushes after it. */
+	cr_assert_eq(sh(CTL " append dm_netnp/other 'after the change'"), 0);
+	assert_converged(&f, 15);
+	cr_assert_eq(stop_daemon(pid), 0);
+	janitor_watch(&jan, 0);
+	janitor_finish(&jan);
+	cr_assert(told, "no notice of the network change");
+	cr_assert_gt(done, 0, "the IDLE was not ended to check the link");
+	cr_assert(answered && polls == 0,
+	          "the network change brought a poll (%ld)", polls);
+	teardown(&f);
+}
+
 /* The daemon over TLS to the real Dovecot, verified with ca_file: implicit
  * TLS on the imaps port, STARTTLS on the other. Each run converges. */
 static void sync_over_tls(const char *prefix, const char *port,
