@@ -138,6 +138,26 @@ static int stdout_status(void)
 	return EX_IOERR;
 }
 
+/* The signals the supervisor reads from its signalfd. */
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	/* Blocked, it still continues the process; read, it says that the
+	 * process was stopped (SIGSTOP, a debugger, ^Z). */
+	sigaddset(set, SIGCONT);
+}
+
+/* Whether a SIGTERM or SIGINT came while blocked and not yet read. */
+static bool stop_pending(void)
+{
+	sigset_t p;
+	return sigpending(&p) == 0 &&
+	       (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1);
+}
+
 static char *default_config(void)
 {
 	char *p = NULL;
@@ -989,6 +1009,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
+	/* Blocked from here on, read later from a signalfd: a SIGHUP or
+	 * SIGTERM in the first tenth of a second, while the configuration
+	 * loads and the cache is made or migrated, killed the daemon with
+	 * the signal's default action (explore81), where mailmirrord(8)
+	 * promises a reload or an exit with status 0. A signal that comes
+	 * meanwhile waits for the main loop, which reads it. */
+	sigset_t set;
+	stop_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* Before the first line: a configuration error is dated too. */
 	log_set_time(timed);
 	char *dflt = NULL;
@@ -1049,9 +1078,17 @@ int main(int argc, char **argv)
 	 * restart, with the words --check-config uses. The default was
 	 * checked before its directory was made, in the same words. */
 	bad = cache ? check_cache(conf, cache) : EX_OK;
-	if (bad == EX_OK && compact)
+	/* Asked to stop before the cache is made, migrated or rewritten:
+	 * nothing is started, and the exit is a stop's (a --once or
+	 * --compact run that did not happen did not succeed). */
+	bool stopped = bad == EX_OK && stop_pending();
+	if (stopped) {
+		log_notice(NULL, NULL, "stopping before the start");
+		bad = once || compact ? EX_FAIL : EX_OK;
+	} else if (bad == EX_OK && compact) {
 		bad = compact_cache(cache) == 0 ? EX_OK : EX_FAIL;
-	if (bad != EX_OK || compact) {
+	}
+	if (bad != EX_OK || compact || stopped) {
 		free(cache);
 		confs_free(&cs);
 		free(dflt);
@@ -1073,16 +1110,8 @@ int main(int argc, char **argv)
 		return EX_FAIL;
 	}
 
-	/* Signals arrive on a signalfd in this thread only. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	/* Blocked, it still continues the process; read, it says that the
-	 * process was stopped (SIGSTOP, a debugger, ^Z). */
-	sigaddset(&set, SIGCONT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* Signals arrive on a signalfd in this thread only (blocked since
+	 * the start: one that came meanwhile is read first). */
 	signal(SIGPIPE, SIG_IGN);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	/* --once: workers say when they end, so we exit the moment the

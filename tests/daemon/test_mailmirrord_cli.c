@@ -1037,3 +1037,71 @@ Test(mailmirrord_cli, log_lines_are_dated_in_a_file_only)
 	                       "\"sometimes\""),
 	          "%s", said);
 }
+
+/* Waits (10 s at most) for dir/name to exist; whether it does. Polled
+ * often: the moment is what the caller needs. */
+static bool appears(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (int i = 0; i < 20000; i++) {
+		if (access(path, F_OK) == 0)
+			return true;
+		usleep(500);
+	}
+	return false;
+}
+
+/* Removes the cache of write_failing_conf(): the next start makes it
+ * anew, the longest of the steps before the main loop. */
+static void forget_cache(void)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm", ".lock"};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(path, sizeof(path), "%s/c.db%s", dir, sfx[i]);
+		unlink(path);
+	}
+}
+
+/* explore81: a signal while the cache was being made (the first tenth of
+ * a second) killed the daemon by its default action, 143 for SIGTERM or
+ * 129 for SIGHUP, where mailmirrord(8) promises an exit with status 0 and
+ * a reload. The signal goes the moment the cache file appears, a few
+ * times over to meet the window. */
+Test(mailmirrord_cli, a_signal_as_the_daemon_starts_is_handled, .timeout = 60)
+{
+	write_failing_conf();
+	for (int i = 0; i < 3; i++) {
+		forget_cache();
+		pid_t pid = spawn(NULL, NULL);
+		bool made = appears("c.db");
+		int status = stop(pid);
+		cr_assert(made, "no cache made: %s", said);
+		cr_assert_eq(status, 0, "try %d: status %d", i, status);
+	}
+	/* --once: a run stopped before its end is a failed one (1). */
+	for (int i = 0; i < 3; i++) {
+		forget_cache();
+		pid_t pid = spawn(NULL, "--once");
+		bool made = appears("c.db");
+		int status = stop(pid);
+		cr_assert(made, "no cache made: %s", said);
+		cr_assert_eq(status, 1, "--once, try %d: status %d", i, status);
+	}
+	/* A reload asked for before the main loop is made in it. */
+	for (int i = 0; i < 3; i++) {
+		forget_cache();
+		pid_t pid = spawn(NULL, NULL);
+		bool made = appears("c.db");
+		if (made)
+			kill(pid, SIGHUP);
+		bool reloaded = made && stderr_has("reloaded: 1 account");
+		int status = stop(pid);
+		cr_assert(made, "no cache made: %s", said);
+		cr_assert(reloaded, "try %d: %s", i, said);
+		cr_assert_eq(status, 0, "try %d: status %d", i, status);
+	}
+}
