@@ -199,55 +199,18 @@ static uid_t judged_reader(const struct stat *st)
 	return geteuid();
 }
 
-int secret_check_file(const char *path, char *err, size_t errsz)
+/* Reads the password from fd, the open password_file path: what
+ * secret_from_file() keeps. */
+static int read_secret(struct secret *out, const char *account, int fd,
+                       const char *path, char *err, size_t errsz)
 {
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return fail(err, errsz, NULL, "password_file %s: %s", path,
-		            strerror(errno));
-	if (check_stat(&st, judged_reader(&st), path, err, errsz) < 0)
-		return -1;
-	/* As the daemon will read it: a file it may not read is the
-	 * configuration's error, found before anything is written, not a
-	 * failure retried at every login. */
-	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) < 0)
-		return fail(err, errsz, NULL,
-		            "password_file %s: %s (reading as uid %u)", path,
-		            strerror(errno), (unsigned)geteuid());
-	return 0;
-}
-
-int secret_from_file(struct secret *out, const char *account, const char *path,
-                     char *err, size_t errsz)
-{
-	char *buf = NULL;
 	size_t len = 0;
-	struct stat st;
-	int fd, rc = -1;
-	char why[2 * PATH_MAX + 1024];
+	int rc = -1;
+	char *buf = malloc(SECRET_FILE_MAX + 1);
 
-	*out = (struct secret){0};
-	/* O_NONBLOCK: a FIFO put in the file's place must not hang us
-	 * before fstat() refuses it. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return fail(err, errsz, account, "password_file %s: %s", path,
-		            strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		fail(err, errsz, account, "password_file %s: %s", path,
-		     strerror(errno));
-		goto out;
-	}
-	if (check_stat(&st, geteuid(), path, why, sizeof(why)) < 0) {
-		fail(err, errsz, account, "%s", why);
-		goto out;
-	}
-	buf = malloc(SECRET_FILE_MAX + 1);
-	if (buf == NULL) {
-		fail(err, errsz, account, "password_file: out of memory");
-		goto out;
-	}
+	if (buf == NULL)
+		return fail(err, errsz, account,
+		            "password_file: out of memory");
 	while (len <= SECRET_FILE_MAX) {
 		ssize_t n = read(fd, buf + len, SECRET_FILE_MAX + 1 - len);
 		if (n < 0 && errno == EINTR)
@@ -274,12 +237,75 @@ int secret_from_file(struct secret *out, const char *account, const char *path,
 		if (len > 0 && buf[len - 1] == '\r')
 			len--;
 	}
+	/* Said as such: "contains a NUL, CR or LF byte" did not tell the
+	 * user of a file ending in an empty line what was wrong with it
+	 * (explore81). */
+	if (memchr(buf, '\n', len) != NULL) {
+		fail(err, errsz, account,
+		     "password_file %s has more than one line", path);
+		goto out;
+	}
 	rc = keep(out, account, "password_file", buf, len, err, errsz);
 out:
-	if (buf != NULL) {
-		explicit_bzero(buf, SECRET_FILE_MAX + 1);
-		free(buf);
+	explicit_bzero(buf, SECRET_FILE_MAX + 1);
+	free(buf);
+	return rc;
+}
+
+int secret_check_file(const char *path, char *err, size_t errsz)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return fail(err, errsz, NULL, "password_file %s: %s", path,
+		            strerror(errno));
+	if (check_stat(&st, judged_reader(&st), path, err, errsz) < 0)
+		return -1;
+	/* As the daemon will read it: a file it may not read is the
+	 * configuration's error, found before anything is written, not a
+	 * failure retried at every login. */
+	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) < 0)
+		return fail(err, errsz, NULL,
+		            "password_file %s: %s (reading as uid %u)", path,
+		            strerror(errno), (unsigned)geteuid());
+	/* What it holds, too: a file that no login can use (empty, two
+	 * lines) passed the check, then failed every login (explore81). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fail(err, errsz, NULL, "password_file %s: %s", path,
+		            strerror(errno));
+	struct secret s = {0};
+	int rc = read_secret(&s, NULL, fd, path, err, errsz);
+	secret_clear(&s);
+	close(fd);
+	return rc;
+}
+
+int secret_from_file(struct secret *out, const char *account, const char *path,
+                     char *err, size_t errsz)
+{
+	struct stat st;
+	int fd, rc = -1;
+	char why[2 * PATH_MAX + 1024];
+
+	*out = (struct secret){0};
+	/* O_NONBLOCK: a FIFO put in the file's place must not hang us
+	 * before fstat() refuses it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fail(err, errsz, account, "password_file %s: %s", path,
+		            strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		fail(err, errsz, account, "password_file %s: %s", path,
+		     strerror(errno));
+		goto out;
 	}
+	if (check_stat(&st, geteuid(), path, why, sizeof(why)) < 0) {
+		fail(err, errsz, account, "%s", why);
+		goto out;
+	}
+	rc = read_secret(out, account, fd, path, err, errsz);
+out:
 	close(fd);
 	return rc;
 }

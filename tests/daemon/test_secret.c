@@ -147,8 +147,7 @@ Test(secret, file_refused)
 
 	write_file("pw", "two\nlines\n", 10, 0600);
 	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "password_file contains a NUL, "
-	                      "CR or LF byte");
+	cr_assert_str_eq(err, "password_file pw has more than one line");
 
 	memset(big, 'a', sizeof(big));
 	write_file("pw", big, sizeof(big), 0600);
@@ -160,6 +159,32 @@ Test(secret, file_refused)
 	cr_assert_str_eq(err, "password_file missing: No "
 	                      "such file or directory");
 	cr_assert_null(s.data);
+}
+
+/* explore81: a file ending in an empty line ("pw\n\n") passed the check,
+ * then failed every login with "contains a NUL, CR or LF byte", which did
+ * not say what was wrong. Both say it now, and so does an empty file. */
+Test(secret, a_second_line_is_said_and_checked)
+{
+	struct secret s = {0};
+
+	write_file("pw", "pw\n\n", 4, 0600);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file pw has more than one line");
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file pw has more than one line");
+	cr_assert_null(s.data);
+
+	write_file("pw", "pw\r\n\r\n", 6, 0600);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file pw has more than one line");
+
+	write_file("pw", "", 0, 0600);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file is empty");
+
+	write_file("pw", "pw\n", 3, 0600);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), 0, "%s", err);
 }
 
 /* The service runs as its own user: a root-owned 0600 file passed the
