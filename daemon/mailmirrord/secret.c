@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -102,6 +103,25 @@ static void name_gid(char *out, size_t outlen, gid_t gid)
 		snprintf(out, outlen, "%u", (unsigned)gid);
 }
 
+/* Its fix is to run as that user, not to make the file root's alone,
+ * which stops the service (explore81). */
+bool secret_service_file(const struct stat *st, char *user, size_t len)
+{
+	uid_t other;
+	struct passwd pw, *found = NULL;
+	char buf[1024];
+
+	/* nobody is no one service's user: its group (nogroup) is where
+	 * anything may run. */
+	if (geteuid() != 0 || st->st_uid != 0 || !(st->st_mode & S_IRGRP) ||
+	    !trust_group_of_one_more(st->st_gid, st->st_uid, &other) ||
+	    other == st->st_uid || other == 65534 ||
+	    getpwuid_r(other, &pw, buf, sizeof(buf), &found) != 0 || !found)
+		return false;
+	snprintf(user, len, "%s", found->pw_name);
+	return true;
+}
+
 /* Others may read the file st describes (trust_others_may_read()): says
  * who, and what makes it private while the daemon can still read it.
  * chmod 600 is that only when the daemon's user owns it; a service's file
@@ -111,15 +131,27 @@ static int exposed(const struct stat *st, const char *path, char *err,
 {
 	unsigned mode = (unsigned)(st->st_mode & 07777);
 	bool own = st->st_uid == geteuid();
+	char svc[256];
+	bool service = secret_service_file(st, svc, sizeof(svc));
 
 	if (st->st_mode & S_IROTH)
 		return fail(err, errsz, NULL,
 		            "password_file %s is readable by anyone (mode "
 		            "%04o); chmod %s %s",
-		            path, mode, own ? "600" : "o-r", path);
+		            path, mode, own && !service ? "600" : "o-r", path);
 
 	char group[256], owner[300], us[300], fix[PATH_MAX + 400];
 	name_gid(group, sizeof(group), st->st_gid);
+	if (service)
+		return fail(err, errsz, NULL,
+		            "password_file %s is readable by its group %s "
+		            "(mode %04o), which %s alone is in: it is the file "
+		            "of a service run as that user, and mailmirrord "
+		            "runs as root; run it as that user, as the service "
+		            "does (runuser -u %s -- env "
+		            "STATE_DIRECTORY=/var/lib/mailmirror mailmirrord "
+		            "...)",
+		            path, group, mode, svc, svc);
 	trust_name_uid(owner, sizeof(owner), st->st_uid);
 	trust_name_uid(us, sizeof(us), geteuid());
 	if (own) {
@@ -163,11 +195,13 @@ static int check_stat(const struct stat *st, uid_t reader, const char *path,
 		return exposed(st, path, err, errsz);
 	/* Whoever may write it may put their own password there, and read
 	 * the mail it opens. */
+	char svc[256];
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return fail(
-		        err, errsz, NULL,
-		        "password_file %s is writable by others (chmod 600)",
-		        path);
+		return fail(err, errsz, NULL,
+		            "password_file %s is writable by others (chmod %s)",
+		            path,
+		            secret_service_file(st, svc, sizeof(svc)) ? "go-w"
+		                                                      : "600");
 	/* Its owner reads the password, and may put another in its place. */
 	char why[PATH_MAX + 256];
 	if (trust_check(path, st, why, sizeof(why)) < 0)

@@ -38,6 +38,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 struct conf_account;
 
@@ -80,6 +81,14 @@ int secret_from_string(struct secret *out, const char *account,
  * 600 /x"). The configuration loader calls it so that a bad file is found
  * before the daemon starts. */
 int secret_check_file(const char *path, char *err, size_t errsz);
+
+/* Whether the file st describes is a service's while root runs
+ * mailmirrord: root's, read through a group that one other user alone is
+ * in (root:mailmirror 0640, as the units advise), that user not nobody.
+ * That user's name goes into user (len bytes). For the advice of a
+ * message: such a file is made private by running as that user, never by
+ * chmod 600. */
+bool secret_service_file(const struct stat *st, char *user, size_t len);
 
 /* With on, and run as root, secret_check_file() judges a password_file
  * for the service rather than for root: one that its owner and one other

@@ -1105,3 +1105,78 @@ Test(mailmirrord_cli, a_signal_as_the_daemon_starts_is_handled, .timeout = 60)
 		cr_assert_eq(status, 0, "try %d: status %d", i, status);
 	}
 }
+
+/* A configuration of the service's, root:SVC_USER 0640 in dir, with the
+ * password inline and account "a" disabled; cache_line first. */
+static void write_service_conf(const char *cache_line)
+{
+	char conf[1024], path[256];
+
+	make_service_accounts();
+	struct passwd *pw = getpwnam(SVC_USER);
+	cr_assert_not_null(pw);
+	snprintf(conf, sizeof(conf),
+	         "%s\naccounts = ( { name = \"a\"; host = \"127.0.0.1\"; "
+	         "port = 1; tls = \"none\"; user = \"u\"; password = \"p\"; "
+	         "enabled = false; } );\n",
+	         cache_line);
+	write_text("m.conf", conf, 0640);
+	snprintf(path, sizeof(path), "%s/m.conf", dir);
+	cr_assert_eq(chown(path, 0, pw->pw_gid), 0);
+}
+
+/* explore81: root running the service's configuration by hand was told
+ * "chmod 600 m.conf", which stops the service; a check as root, which
+ * judges for the service, was told so too. */
+Test(mailmirrord_cli, root_on_a_services_configuration_is_told_to_run_as_it)
+{
+	char line[256];
+
+	if (geteuid() != 0)
+		cr_skip_test(
+		        "gives a file to the service's group: run as root");
+	snprintf(line, sizeof(line), "cache = \"%s/c.db\";", dir);
+	write_service_conf(line);
+	cr_assert_eq(run("", "-c m.conf --check-config"), 0, "%s", said);
+	cr_assert_str_eq(said, "");
+	/* Any run loads it: --compact of a cache that is not there is the
+	 * quickest. */
+	cr_assert_eq(run("", "-c m.conf --compact"), 1, "%s", said);
+	cr_assert(strstr(said,
+	                 "m.conf:2: account \"a\": its password is in this "
+	                 "file, which its group may read (mode 0640), "
+	                 "and " SVC_USER
+	                 " alone is in it: it is the file of a service run as "
+	                 "that user, and mailmirrord runs as root; run it as "
+	                 "that user, as the service does (runuser -u " SVC_USER
+	                 " -- env STATE_DIRECTORY=/var/lib/mailmirror "
+	                 "mailmirrord ...)\n"),
+	          "%s", said);
+	cr_assert_null(strstr(said, "chmod"), "%s", said);
+}
+
+/* explore81: root running the service's configuration without the unit's
+ * $STATE_DIRECTORY mirrored every account into a new cache in its own
+ * home, silently. */
+Test(mailmirrord_cli, root_making_its_own_cache_for_a_service_is_warned)
+{
+	char env[512];
+
+	if (geteuid() != 0)
+		cr_skip_test(
+		        "gives a file to the service's group: run as root");
+	write_service_conf("");
+	snprintf(env, sizeof(env), "-u XDG_STATE_HOME HOME='%s'", dir);
+	cr_assert_eq(run(env, "-c m.conf --once"), 0, "%s", said);
+	cr_assert(strstr(said, "m.conf is the configuration of a service run "
+	                       "as " SVC_USER ", and this run as root makes a "
+	                       "new cache of its own, "),
+	          "%s", said);
+	cr_assert(strstr(said, "runuser -u " SVC_USER " -- env "
+	                       "STATE_DIRECTORY=/var/lib/mailmirror "
+	                       "mailmirrord -c m.conf\n"),
+	          "%s", said);
+	/* Its own cache made, root goes on with it unwarned. */
+	cr_assert_eq(run(env, "-c m.conf --once"), 0, "%s", said);
+	cr_assert_null(strstr(said, "configuration of a service"), "%s", said);
+}

@@ -318,16 +318,49 @@ Test(secret, a_check_as_root_judges_for_the_service)
 	                      "" SHARED_GROUP " (mode 0640), which is open to "
 	                      "others than uid 0 (root), its owner, who runs "
 	                      "mailmirrord; chmod 600 pw");
+	/* The service's file: what makes it private keeps it the
+	 * service's (chmod 600 would stop the service). */
 	cr_assert_eq(chown("pw", 0, svc_group), 0);
 	cr_assert_eq(chmod("pw", 0644), 0);
 	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "password_file pw is readable by anyone (mode "
-	                      "0644); chmod 600 pw");
+	                      "0644); chmod o-r pw");
 	cr_assert_eq(chmod("pw", 0660), 0);
 	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "password_file pw is writable "
-	                      "by others (chmod 600)");
+	                      "by others (chmod go-w)");
 	secret_check_for_service(false);
+}
+
+/* explore81: root running mailmirrord by hand on the service's files
+ * (root:mailmirror 0640) was told "chmod 600", which stops the service,
+ * whose user then cannot read them. It is told to run as that user. */
+Test(secret, a_service_file_run_as_root_says_run_as_the_service)
+{
+	struct secret s = {0};
+
+	cr_assert_eq(geteuid(), 0, "this test gives files away: run as root");
+	make_service_accounts();
+	struct passwd *pw = getpwnam(SVC_USER);
+	cr_assert_not_null(pw);
+	write_file("pw", "hunter2\n", 8, 0640);
+	cr_assert_eq(chown("pw", 0, pw->pw_gid), 0);
+	static const char want[] =
+	        "password_file pw is readable by its group " SVC_USER
+	        " (mode 0640), which " SVC_USER " alone is in: it is the "
+	        "file of a service run as that user, and mailmirrord runs as "
+	        "root; run it as that user, as the service does (runuser "
+	        "-u " SVC_USER
+	        " -- env STATE_DIRECTORY=/var/lib/mailmirror mailmirrord ...)";
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, want);
+	cr_assert_eq(secret_from_file(&s, "work", "pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, want);
+	cr_assert_null(s.data);
+	cr_assert_eq(chmod("pw", 0644), 0);
+	cr_assert_eq(secret_check_file("pw", err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "password_file pw is readable by anyone (mode "
+	                      "0644); chmod o-r pw");
 }
 
 Test(secret, command_first_line)
