@@ -87,9 +87,13 @@ static void confs_free(struct confs *cs)
 
 static void usage(FILE *f)
 {
+	/* Three forms, as mailmirrord(8)'s synopsis has them: one line
+	 * with "[--check-config | --compact]" read as if either went with
+	 * --once (explore81). */
 	fprintf(f, "usage: mailmirrord [-c FILE] [--once] [-v]... "
 	           "[--log-time=WHEN]\n"
-	           "                   [--check-config | --compact]\n"
+	           "       mailmirrord [-c FILE] --check-config\n"
+	           "       mailmirrord [-c FILE] --compact\n"
 	           "\n"
 	           "Mirrors IMAP mailboxes into a local SQLite cache.\n"
 	           "\n"

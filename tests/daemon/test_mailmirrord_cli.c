@@ -165,6 +165,18 @@ Test(mailmirrord_cli, a_stray_argument_is_named)
 	cr_assert(strstr(said, "-c needs a file name, not \"\""), "%s", said);
 }
 
+/* explore81: "[--once] ... [--check-config | --compact]" on one line read
+ * as if they went together; the usage has the manual's three forms. */
+Test(mailmirrord_cli, the_usage_has_the_synopsis_forms)
+{
+	cr_assert_eq(run("", "--no-such-option"), 64);
+	cr_assert(strstr(said, "\nusage: mailmirrord [-c FILE] [--once] "
+	                       "[-v]... [--log-time=WHEN]\n"
+	                       "       mailmirrord [-c FILE] --check-config\n"
+	                       "       mailmirrord [-c FILE] --compact\n\n"),
+	          "%s", said);
+}
+
 /* A tester's finding: a configuration that includes itself was "include
  * file nesting too deep". It is a configuration error like the others:
  * 78, said where the @include is, and no cache made. */
