@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -448,12 +449,24 @@ static int db_code(int rc)
 	}
 }
 
+/* sqlite3_errmsg, or what the system said when it was out of file
+ * descriptors: SQLite says "unable to open database file" for those,
+ * which pointed at the disk or the permissions (explore80). */
+static const char *db_why(sqlite3 *db, char *buf, size_t len)
+{
+	int e = sqlite3_system_errno(db);
+	if (e == EMFILE || e == ENFILE)
+		return cache_errno_text(e, buf, len);
+	return sqlite3_errmsg(db);
+}
+
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK) {
-		set_err(err, errlen, "%s", sqlite3_errmsg(db));
+		char why[64];
+		set_err(err, errlen, "%s", db_why(db, why, sizeof(why)));
 		return db_code(rc);
 	}
 	return CACHE_OK;
@@ -599,6 +612,23 @@ void cache_forget_journal(const char *path)
 			unlink(name);
 }
 
+const char *cache_errno_text(int e, char *buf, size_t len)
+{
+	if (e == EMFILE) {
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY)
+			snprintf(buf, len, "too many open files (limit %llu)",
+			         (unsigned long long)rl.rlim_cur);
+		else
+			snprintf(buf, len, "too many open files");
+		return buf;
+	}
+	if (e == ENFILE)
+		return "too many open files in the system";
+	return strerror(e);
+}
+
 int cache_prepare_file(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
@@ -640,12 +670,13 @@ int cache_prepare_file(const char *path, char *err, size_t errlen)
 		if (errno != EEXIST) /* else created meanwhile: look again */
 			break;
 	}
+	char why[64];
 	if (errno == ENOENT) /* only the directory can be missing now */
 		set_err(err, errlen,
 		        "cannot create %s: its directory does not exist", path);
 	else
 		set_err(err, errlen, "cannot create %s: %s", path,
-		        strerror(errno));
+		        cache_errno_text(errno, why, sizeof(why)));
 	return CACHE_EIO;
 }
 
@@ -830,8 +861,9 @@ static int open_rw(sqlite3 **out, int *found, const char *path,
 	 * that names another program's database, or no database at all). */
 	int version = cache_version(db);
 	if (version < 0) {
+		char why[64];
 		set_err(err, errlen, "cannot read %s: %s", path,
-		        sqlite3_errmsg(db));
+		        db_why(db, why, sizeof(why)));
 		rc = version;
 	} else if ((rc = check_ours(db, version, err, errlen)) == CACHE_OK) {
 		rc = tighten_files(path, err, errlen);

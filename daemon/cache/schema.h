@@ -154,4 +154,9 @@ int cache_migrate(sqlite3 *db, int target, char *err, size_t errlen);
 /* A static English description of a CACHE_E* code. */
 const char *cache_strerror(int code);
 
+/* strerror(e), except that running out of file descriptors is named as
+ * such, with the process's limit: "too many open files (limit 256)". The
+ * text is in buf or static; buf of 64 bytes is enough. */
+const char *cache_errno_text(int e, char *buf, size_t len);
+
 #endif

@@ -87,7 +87,8 @@ struct account {
 	int64_t prep_id;
 	bool prep_moved; /* the cache's rows came from another server */
 	bool prep_done;
-	char prep_err[512];
+	int prep_rc; /* the STORE_E* code of a failed open, or 0 */
+	char prep_err[400]; /* room for "cache PATH: " in a sync_ctx.err */
 
 	pthread_mutex_t lock; /* guards h, idle_fd, check_by, check_cut,
 	                         status, done, prep_*, and the cond */
@@ -183,6 +184,10 @@ struct worker {
 	                        BYE within HEALTHY_MS of going live */
 	bool unused_ended;   /* the server ended the connection while it only
 	                        waited for the next poll (check_unused) */
+	bool store_tried;    /* took prepare_store's connection, or its
+	                        failure: a retry opens the cache itself */
+	bool store_lost;     /* the cache cannot be opened, and no retry
+	                        would change that (store_gone_for_good) */
 	bool renew;          /* live() ends the session for a fresh one */
 	bool renew_quietly;  /* as planned, not for a fault: info level */
 	int64_t renewed_at;  /* of the last such renewal, or 0 */
@@ -382,8 +387,12 @@ static void back_off(struct worker *w, const char *why)
 	if (level == LOG_LEVEL_WARNING && w->admin_needed)
 		level = LOG_LEVEL_ERR;
 	log_msg(level, a->conf->name, NULL, "%s", msg);
-	store_account_set_state(w->store, w->account_id, "error");
-	set_error(w, why);
+	/* Without a cache connection (it failed to open) the log and the
+	 * status say it alone. */
+	if (w->store) {
+		store_account_set_state(w->store, w->account_id, "error");
+		set_error(w, why);
+	}
 	set_status_wait(a, "error, retry in", ms);
 	wait_retry(w, ms);
 }
@@ -1195,19 +1204,19 @@ static void prepare_store(struct account *a)
 	const struct conf_account *c = a->conf;
 	struct store *s = NULL;
 	int64_t id = 0;
-	int moved = 0;
-	char err[512];
-	if (store_open_bound(&s, a->cache_path,
-	                     a->cache_bound ? &a->cache_id : NULL, err,
-	                     sizeof(err)) == 0) {
+	int moved = 0, rc;
+	char err[400];
+	if ((rc = store_open_bound(&s, a->cache_path,
+	                           a->cache_bound ? &a->cache_id : NULL, err,
+	                           sizeof(err))) == 0) {
 		store_checkpoint_with(s, a->ck);
 		/* One commit: each costs a WAL write, and the first of a
 		 * new WAL its sync, while the worker waits for the cache. */
-		if (store_begin(s) < 0 ||
-		    (moved = prune_account_keep(&id, s, c)) < 0 ||
-		    store_account_clear_run(s, id) < 0 ||
-		    store_account_set_state(s, id, "connecting") < 0 ||
-		    store_commit(s) < 0) {
+		if ((rc = store_begin(s)) < 0 ||
+		    (rc = moved = prune_account_keep(&id, s, c)) < 0 ||
+		    (rc = store_account_clear_run(s, id)) < 0 ||
+		    (rc = store_account_set_state(s, id, "connecting")) < 0 ||
+		    (rc = store_commit(s)) < 0) {
 			snprintf(err, sizeof(err), "%s", store_errmsg(s));
 			store_rollback(s);
 			store_close(&s);
@@ -1218,6 +1227,7 @@ static void prepare_store(struct account *a)
 	a->prep_store = s;
 	a->prep_id = id;
 	a->prep_moved = moved > 0;
+	a->prep_rc = s ? 0 : rc < 0 ? rc : STORE_EDB;
 	if (!s)
 		snprintf(a->prep_err, sizeof(a->prep_err), "%s", err);
 	a->prep_done = true;
@@ -1225,11 +1235,32 @@ static void prepare_store(struct account *a)
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* The connection prepare_store made, now the worker's; false (logged)
- * when it could not be made. */
+/* A cache that failed to open for a reason no retry mends: a file that
+ * is no mailmirror cache, or a damaged one, or one a newer mailmirror
+ * wrote. Anything else (too many open files, no memory, a lock held past
+ * the busy timeout, an I/O error, a directory not mounted yet) may pass:
+ * the account retries with its back-off, as after any failure, where it
+ * once ended its worker for good and showed nothing (explore80). */
+static bool store_gone_for_good(int rc)
+{
+	return rc == STORE_ECORRUPT || rc == STORE_ENEWER || rc == STORE_EINVAL;
+}
+
+/* The connection prepare_store made, now the worker's; false when it
+ * could not be made, with w->sync.err saying why and w->store_lost set
+ * when no retry would make it. A failure for good is logged here; one
+ * to retry is logged by back_off. */
 static bool take_store(struct worker *w)
 {
 	struct account *a = w->a;
+	if (w->store_tried) {
+		/* The supervisor's open failed: this thread tries again. */
+		pthread_mutex_lock(&a->lock);
+		a->prep_done = false;
+		pthread_mutex_unlock(&a->lock);
+		prepare_store(a);
+	}
+	w->store_tried = true;
 	pthread_mutex_lock(&a->lock);
 	while (!a->prep_done)
 		pthread_cond_wait(&a->cond, &a->lock);
@@ -1239,8 +1270,11 @@ static bool take_store(struct worker *w)
 	a->prep_store = NULL;
 	pthread_mutex_unlock(&a->lock);
 	if (!w->store) {
-		log_err(a->conf->name, NULL, "cache %s: %s", a->cache_path,
-		        a->prep_err);
+		snprintf(w->sync.err, sizeof(w->sync.err), "cache %s: %s",
+		         a->cache_path, a->prep_err);
+		w->store_lost = a->once || store_gone_for_good(a->prep_rc);
+		if (w->store_lost)
+			log_err(a->conf->name, NULL, "%s", w->sync.err);
 		return false;
 	}
 	w->sync.store = w->store;
@@ -1490,10 +1524,17 @@ static void *run(void *arg)
 			         CHECK_MS / 1000);
 		a->check_cut = false;
 		pthread_mutex_unlock(&a->lock);
-		if (!w.store) { /* no cache connection (take_store said) */
+		if (!w.store && (w.store_lost || atomic_load(&a->stop))) {
+			/* no cache connection (take_store said) */
 			disconnect(&w, true);
 			a->ok = false;
 			break;
+		}
+		if (!w.store) { /* the cache may open at the next try */
+			disconnect(&w, true);
+			w.admin_needed = false;
+			back_off(&w, w.sync.err);
+			continue;
 		}
 		bool clean = rc == SYNC_ESTOP || rc == SYNC_OK ||
 		             rc == SYNC_EMAILBOX;

@@ -3,17 +3,21 @@
  * seconds: containers starting on the host, a flapping Wi-Fi) it retries
  * as its back-off says, not at every poke; after its cache's disk filled
  * up it does not reconnect before there is room. */
+#include "daemon/cache_peek.h"
 #include "daemon/fake_account.h"
 #include "harness/fake_server.h"
 #include "mailmirrord/account.h"
 #include "mailmirrord/log.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -428,4 +432,90 @@ Test(retry_worker, a_cut_after_storing_mail_retries_at_once, .timeout = 60)
 	cr_assert(w[3] >= 1 && w[3] <= 2, "%ld s", w[3]);
 	cr_assert(w[4] >= 2 && w[4] <= 4, "%ld s", w[4]);
 	cr_assert(w[5] >= 4 && w[5] <= 8, "%ld s", w[5]);
+}
+
+/* ---- a cache that cannot open */
+
+/* The soft RLIMIT_NOFILE lowered so that `spare` descriptors are free
+ * and then none: the descriptors below the highest one in use that are
+ * free are taken up with /dev/null. The limit it had is returned. */
+static rlim_t leave_descriptors(int spare)
+{
+	struct rlimit rl;
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rlim_t was = rl.rlim_cur;
+	int highest = 0;
+	DIR *d = opendir("/proc/self/fd");
+	cr_assert_not_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (atoi(e->d_name) > highest && atoi(e->d_name) != dirfd(d))
+			highest = atoi(e->d_name);
+	closedir(d);
+	for (;;) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		cr_assert_geq(fd, 0);
+		if (fd > highest) {
+			close(fd);
+			break;
+		}
+	}
+	rl.rlim_cur = (rlim_t)highest + 1 + (rlim_t)spare;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	return was;
+}
+
+/* An account whose cache could not be opened for want of descriptors
+ * (a reload that added accounts past the limit) ended its worker for
+ * good, with one line in the log and nothing in the status or the cache:
+ * it tries again with its back-off, says why by name, and mirrors once
+ * the descriptors are there. */
+Test(retry_worker, a_cache_out_of_descriptors_is_retried, .timeout = 60)
+{
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cache, sizeof(cache), "%s/cache.db", dir);
+	FILE *log = tmpfile();
+	cr_assert_not_null(log);
+	log_open(fileno(log), LOG_PREFIX_WORD);
+	log_set_level(LOG_LEVEL_INFO);
+	struct fake_server *fs = NULL;
+	uint16_t port = 0;
+	cr_assert_eq(
+	        fake_server_listen(
+	                &fs, &port,
+	                "TIMEOUT 20000\n"
+	                "S: * OK [CAPABILITY IMAP4rev1] fake server ready\n"
+	                "C~ $TAG LOGIN \n"
+	                "S: $TAG NO [AUTHENTICATIONFAILED] refused here\n"
+	                "EOF\n"),
+	        0);
+	struct conf_account c = test_account(port);
+	struct account *a = NULL;
+	char err[256] = "";
+	/* The worker's two eventfds, and nothing for the cache. */
+	rlim_t was = leave_descriptors(2);
+	int started = acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
+	                         err, sizeof(err));
+	bool named = started == 0 &&
+	             log_wait(log, "too many open files (limit", 10000);
+	char status[200] = "";
+	if (a)
+		acct_describe(a, status, sizeof(status));
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = was;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	cr_assert_eq(started, 0, "%s", err);
+	/* With descriptors again the next try opens the cache, connects,
+	 * and records the login's refusal as the account's error. */
+	bool mirrored = log_wait(log, "refused here", 15000);
+	stop_and_show(&a, fs, log);
+	cr_assert(named, "the cause was not named");
+	cr_assert(strstr(status, "error, retry in"), "status: %s", status);
+	cr_assert(mirrored, "no retry");
+	char *row = peek_text(cache, "SELECT last_error FROM accounts");
+	cr_assert(row && strstr(row, "refused here"), "%s",
+	          row ? row : "(no row)");
+	free(row);
+	cleanup();
 }
