@@ -2,6 +2,7 @@
 #include "api/internal.h"
 #include "proto/flat.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -153,8 +154,15 @@ static int handle_new(imap4 **out, const struct imap4_opts *opts,
 	if (h->rbuf == NULL)
 		return IMAP4_ENOMEM;
 	h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (h->wake_fd < 0)
+	if (h->wake_fd < 0) {
+		/* Out of descriptors, most likely: said as such, where a
+		 * bare "I/O error" pointed at the network (explore80). */
+		char why[64];
+		snprintf(h->errmsg, sizeof(h->errmsg),
+		         "cannot make the handle's wake descriptor: %s",
+		         imap4_errno_text(errno, why, sizeof(why)));
 		return IMAP4_EIO;
+	}
 	make_tag_prefix(h);
 	imap4_result_reset(h);
 	return 0;

@@ -365,6 +365,8 @@ int imap4_tcp_open_cancel(struct imap4_transport **out, const char *host,
 		if (fd >= 0)
 			break;
 		rc = fd;
+		char why[64];
+		const char *text = imap4_errno_text(errno, why, sizeof(why));
 		/* The address the name resolved to, unless it is the name
 		 * (explore54: "connect to [::1]:993 ([::1]:993)") */
 		bool same = strcmp(name, addr) == 0;
@@ -372,7 +374,7 @@ int imap4_tcp_open_cancel(struct imap4_transport **out, const char *host,
 		         same ? "" : " (", same ? "" : addr, same ? "" : ")",
 		         rc == IMAP4_ETIMEOUT    ? "timed out"
 		         : rc == IMAP4_ECANCELED ? "cancelled"
-		                                 : strerror(errno));
+		                                 : text);
 		/* A cancel or a bad cancel_fd is the same for every
 		 * address. */
 		if (rc == IMAP4_ECANCELED || rc == IMAP4_EINVAL)

@@ -381,6 +381,63 @@ static int set_verify(struct tls_transport *t, const char *name)
 	return 0;
 }
 
+/* A CA bundle larger than this is no bundle (the system's whole store
+ * is some 200 KB). */
+#define CA_FILE_MAX (16 << 20)
+
+/* The CA file's bytes, read here rather than by GnuTLS, which says "Error
+ * while reading file" for every failure: out of descriptors or memory,
+ * which passes, read as a file to mend (explore80). 0, or IMAP4_EIO for
+ * what may pass and IMAP4_ECERT for the file itself, with errmsg set. */
+static int read_ca_file(struct tls_transport *t, const char *path,
+                        gnutls_datum_t *out)
+{
+	char why[64];
+	const char *text = NULL;
+	int e = 0;
+	FILE *f = fopen(path, "rbe");
+	if (!f) {
+		e = errno;
+	} else {
+		size_t cap = 64 << 10, n = 0;
+		unsigned char *data = malloc(cap + 1);
+		while (data) {
+			n += fread(data + n, 1, cap - n, f);
+			if (n < cap || cap >= CA_FILE_MAX)
+				break;
+			unsigned char *more = realloc(data, cap * 2 + 1);
+			if (!more) {
+				free(data);
+				data = NULL;
+				break;
+			}
+			data = more;
+			cap *= 2;
+		}
+		if (!data)
+			e = ENOMEM;
+		else if (ferror(f))
+			e = EIO;
+		else if (n >= CA_FILE_MAX)
+			text = "larger than 16 MB";
+		fclose(f);
+		if (!e && !text) {
+			data[n] = '\0';
+			out->data = data;
+			out->size = (unsigned)n;
+			return 0;
+		}
+		free(data);
+	}
+	if (!text)
+		text = imap4_errno_text(e, why, sizeof(why));
+	snprintf(t->base.errmsg, sizeof(t->base.errmsg),
+	         "cannot load CA file %s: %s", path, text);
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == EIO
+	               ? IMAP4_EIO
+	               : IMAP4_ECERT;
+}
+
 static int setup_cred(struct tls_transport *t,
                       const struct imap4_tls_params *params, bool verify_chain)
 {
@@ -391,8 +448,12 @@ static int setup_cred(struct tls_transport *t,
 	if (!verify_chain)
 		return 0;
 	if (params->ca_file) {
-		rc = gnutls_certificate_set_x509_trust_file(
-		        t->cred, params->ca_file, GNUTLS_X509_FMT_PEM);
+		gnutls_datum_t pem = {NULL, 0};
+		if ((rc = read_ca_file(t, params->ca_file, &pem)) < 0)
+			return rc;
+		rc = gnutls_certificate_set_x509_trust_mem(t->cred, &pem,
+		                                           GNUTLS_X509_FMT_PEM);
+		free(pem.data);
 		if (rc <= 0) {
 			snprintf(t->base.errmsg, sizeof(t->base.errmsg),
 			         "cannot load CA file %s: %s", params->ca_file,

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -211,4 +212,20 @@ int imap4_fd_open(struct imap4_transport **out, int fd)
 	}
 	*out = &t->base;
 	return 0;
+}
+
+const char *imap4_errno_text(int e, char *buf, size_t len)
+{
+	struct rlimit rl;
+
+	if (e == ENFILE)
+		return "too many open files in the system";
+	if (e != EMFILE)
+		return strerror(e);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		snprintf(buf, len, "too many open files (limit %llu)",
+		         (unsigned long long)rl.rlim_cur);
+	else
+		snprintf(buf, len, "too many open files");
+	return buf;
 }

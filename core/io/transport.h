@@ -49,6 +49,12 @@ struct imap4_transport {
 	char errmsg[256];              /* detail of the last failure */
 };
 
+/* strerror(e), except that EMFILE names the process's limit ("too many
+ * open files (limit 256)") and ENFILE the system's: a limit reached reads
+ * as what it is, not as a fault of the disk or the network. The text is
+ * in buf (64 bytes are enough) or static. */
+const char *imap4_errno_text(int e, char *buf, size_t len);
+
 /* Monotonic clock in milliseconds, and a deadline ms from now (any
  * negative ms gives -1, meaning none). */
 int64_t imap4_now_ms(void);

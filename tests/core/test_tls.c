@@ -7,9 +7,13 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -536,4 +540,65 @@ Test(tls, insecure_still_checks_the_pin)
 	cr_assert_eq(open_tls(&t, &c, &p, err, sizeof(err)), 0, "%s", err);
 	echo(t, "pinned\r\n");
 	finish(&t, &c, 0);
+}
+
+/* Takes up every descriptor up to a soft RLIMIT_NOFILE lowered to just
+ * above the highest one in use; the limit it had is returned. */
+static rlim_t use_up_descriptors(void)
+{
+	struct rlimit rl;
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rlim_t was = rl.rlim_cur;
+	int highest = 0;
+	DIR *d = opendir("/proc/self/fd");
+	cr_assert_not_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (atoi(e->d_name) > highest && atoi(e->d_name) != dirfd(d))
+			highest = atoi(e->d_name);
+	closedir(d);
+	for (;;) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		cr_assert_geq(fd, 0);
+		if (fd > highest) {
+			close(fd);
+			break;
+		}
+	}
+	rl.rlim_cur = (rlim_t)highest + 1;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	return was;
+}
+
+/* A CA file that cannot be opened for want of descriptors is no fault of
+ * the file: GnuTLS said "Error while reading file" and the certificate's
+ * error class, which the daemon retries after the longest back-off. */
+Test(tls, a_ca_file_out_of_descriptors_is_said_and_passes)
+{
+	struct imap4_tls_params p = {.servername = "localhost",
+	                             .ca_file = pki->ca_file};
+	struct imap4_tls_params gone = {.servername = "localhost",
+	                                .ca_file = "/nonexistent/ca.pem"};
+	struct conn c = serve(TLS_SERVER_ECHO);
+	struct imap4_transport *t = NULL, *lower;
+	char err[256] = "";
+	int sv[2];
+
+	/* GnuTLS's own start, with the descriptors it may want. */
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(imap4_fd_open(&lower, sv[0]), 0);
+	cr_assert_eq(imap4_tls_open(&t, lower, &gone, imap4_deadline(5000), err,
+	                            sizeof(err)),
+	             IMAP4_ECERT, "%s", err);
+	close(sv[1]);
+
+	rlim_t was = use_up_descriptors();
+	int rc = open_tls(&t, &c, &p, err, sizeof(err));
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = was;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	cr_assert_eq(rc, IMAP4_EIO, "%d: %s", rc, err);
+	cr_assert(strstr(err, "too many open files (limit"), "%s", err);
+	tls_server_join(&c.server);
 }
