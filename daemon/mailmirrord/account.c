@@ -1,6 +1,7 @@
 /* account.c - an account's worker thread; see account.h. */
 #include "cache/paths.h"
 #include "mailmirrord/account.h"
+#include "mailmirrord/threadname.h"
 
 #include "mailmirrord/conn.h"
 #include "mailmirrord/conngate.h"
@@ -1485,6 +1486,7 @@ static void *run(void *arg)
 	struct worker w = {.a = arg};
 	struct account *a = w.a;
 	const struct conf_account *c = a->conf;
+	threadname_set("", c->name);
 
 	promise(a, 30000);
 	/* Too long a path leaves "": statvfs fails on it, and a full disk

@@ -1,6 +1,7 @@
 /* checkpointer.c - the cache's checkpoints in a thread; see
  * checkpointer.h. */
 #include "mailmirrord/checkpointer.h"
+#include "mailmirrord/threadname.h"
 
 #include "cache/paths.h"
 #include "cache/schema.h"
@@ -108,6 +109,7 @@ static void *run(void *arg)
 {
 	struct checkpointer *ck = arg;
 
+	threadname_set("checkpoint", NULL);
 	pthread_mutex_lock(&ck->lock);
 	for (;;) {
 		enum pass pass = wait_poke(ck);

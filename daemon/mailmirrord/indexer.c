@@ -1,5 +1,6 @@
 /* indexer.c - the full-text indexer's thread; see indexer.h. */
 #include "mailmirrord/indexer.h"
+#include "mailmirrord/threadname.h"
 
 #include "cache/paths.h"
 
@@ -183,6 +184,7 @@ static bool open_store(struct indexer *ix)
 static void *run(void *arg)
 {
 	struct indexer *ix = arg;
+	threadname_set("indexer", NULL);
 	/* The connection is opened here, not by indexer_start: its schema
 	 * read was a twentieth of a --once resync's time in the thread
 	 * that starts the accounts. */

@@ -14,6 +14,7 @@
  * VANISHED, an early flush) never interleave with a batch.
  */
 #include "mailmirrord/sync_internal.h"
+#include "mailmirrord/threadname.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ struct sync_writer {
 static void *run(void *arg)
 {
 	struct sync_writer *w = arg;
+	/* The account's name after "w:": its batch writer. */
+	threadname_set("w:", w->c->conf->name);
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->busy && !w->quit)
