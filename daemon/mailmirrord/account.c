@@ -1038,15 +1038,16 @@ static int live(struct worker *w)
 			 * acct_check_deadline. After a network change no poll
 			 * is overdue: with 4 changes in 5 minutes, 40 accounts
 			 * polled every mailbox at once (explore80). A stop or
-			 * a suspend held the poll's clock: it polls. */
+			 * a suspend held the poll's clock: it polls. main
+			 * said the cause once for all (poke_all). */
 			bool overdue = atomic_exchange(&a->poke_poll, false);
 			if (overdue || !(watched && watching)) {
-				log_info(c->name, NULL,
-				         "checking the connection");
+				log_debug(c->name, NULL,
+				          "checking the connection");
 				next_poll = 0;
 			} else {
-				log_info(c->name, NULL,
-				         "the connection answered; no poll");
+				log_debug(c->name, NULL,
+				          "the connection answered; no poll");
 			}
 		}
 		if (atomic_load(&a->stop) || mono_ms() < next_poll)

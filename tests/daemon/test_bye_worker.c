@@ -204,3 +204,38 @@ Test(bye_worker, sessions_a_server_ends_in_idle_are_no_failure_but_slow_down,
 	cr_assert(strstr(status, "byes: ended by the server, reconnecting in "),
 	          "%s", status);
 }
+
+/* ---- a network change */
+
+/* A network change pokes every account; the daemon says so once, at
+ * notice ("the network changed; checking every connection"), and each
+ * account's own check was one more line at info: 40 lines for 40
+ * accounts (explore80). Each is at debug now. */
+Test(bye_worker, a_pokes_check_is_logged_at_debug, .timeout = 30)
+{
+	FILE *log = open_log();
+	log_set_level(LOG_LEVEL_DEBUG);
+	struct fake_server *fs = NULL;
+	uint16_t port = 0;
+	cr_assert_eq(
+	        fake_server_listen(&fs, &port,
+	                           "TIMEOUT 10000\n" GREETING LISTED EXAMINED
+	                           "TIMEOUT 20000\n"
+	                           "EOF\n"),
+	        0);
+	struct conf_account c = fake_account("poked", port, "u", "p");
+	struct account *a = NULL;
+	char err[256] = "";
+	cr_assert_eq(acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
+	                        err, sizeof(err)),
+	             0, "%s", err);
+	/* Taken once the session is live. */
+	acct_poke(a);
+	bool checked = log_wait(log, "checking the connection", 1, 10000);
+	int at_info = log_count(log, "info: [poked] checking the connection");
+	int at_debug = log_count(log, "debug: [poked] checking the connection");
+	stop_and_show(&a, fs, log);
+	cr_assert(checked, "the poke was not taken");
+	cr_assert_eq(at_info, 0);
+	cr_assert_eq(at_debug, 1);
+}
