@@ -25,6 +25,7 @@
 #include "mailmirrord/notify.h"
 #include "mailmirrord/prune.h"
 #include "mailmirrord/running.h"
+#include "mailmirrord/statusline.h"
 #include "mailmirrord/secret.h"
 #include "mailmirrord/store.h"
 #include "mailmirrord/trust.h"
@@ -732,19 +733,27 @@ static int run_once(struct running *r, int sfd, int efd, struct store *s,
  * workers' deadlines passed while it was: no worker is stuck for that. */
 static void report(struct running *r, bool grace)
 {
-	char line[1024] = "", one[200];
-	size_t len = 0;
-	for (size_t i = 0; i < r->n && len < sizeof(line) - 1; i++) {
-		acct_describe(r->v[i], one, sizeof(one));
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
-		                        i ? "; " : "", one);
+	char line[STATUSLINE_MAX + 1];
+	char(*one)[200] = r->n ? calloc(r->n, sizeof(*one)) : NULL;
+	struct statusline_acct *v = r->n ? calloc(r->n, sizeof(*v)) : NULL;
+	/* Out of memory, the line says what it said last. */
+	for (size_t i = 0; one && v && i < r->n; i++) {
+		acct_describe(r->v[i], one[i], sizeof(one[i]));
+		const char *name = acct_conf(r->v[i])->name;
+		size_t nl = strlen(name);
+		v[i].name = name;
+		v[i].state = strncmp(one[i], name, nl) == 0 &&
+		                             strncmp(one[i] + nl, ": ", 2) == 0
+		                     ? one[i] + nl + 2
+		                     : one[i];
 	}
-	uint64_t waiting = indexer_waiting(r->ix);
-	if (waiting && len < sizeof(line) - 1)
-		snprintf(line + len, sizeof(line) - len,
-		         "; %llu messages to index",
-		         (unsigned long long)waiting);
-	notify_status("%s", r->n ? line : "no accounts");
+	if (!r->n || (one && v)) {
+		statusline_make(line, sizeof(line), v, r->n,
+		                indexer_waiting(r->ix));
+		notify_status("%s", line);
+	}
+	free(one);
+	free(v);
 	bool fresh = true;
 	for (size_t i = 0; i < r->n; i++)
 		fresh = fresh && acct_fresh(r->v[i]);
