@@ -226,8 +226,8 @@ Test(bye_worker, a_pokes_check_is_logged_at_debug, .timeout = 30)
 	struct conf_account c = fake_account("poked", port, "u", "p");
 	struct account *a = NULL;
 	char err[256] = "";
-	cr_assert_eq(acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
-	                        err, sizeof(err)),
+	cr_assert_eq(acct_start(&a, &c, cache, NULL, ACCT_LIVE, -1, NULL, NULL,
+	                        NULL, err, sizeof(err)),
 	             0, "%s", err);
 	/* Taken once the session is live. */
 	acct_poke(a);

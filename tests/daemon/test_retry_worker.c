@@ -494,8 +494,8 @@ Test(retry_worker, a_cache_out_of_descriptors_is_retried, .timeout = 60)
 	char err[256] = "";
 	/* The worker's two eventfds, and nothing for the cache. */
 	rlim_t was = leave_descriptors(2);
-	int started = acct_start(&a, &c, cache, ACCT_LIVE, -1, NULL, NULL, NULL,
-	                         err, sizeof(err));
+	int started = acct_start(&a, &c, cache, NULL, ACCT_LIVE, -1, NULL, NULL,
+	                         NULL, err, sizeof(err));
 	bool named = started == 0 &&
 	             log_wait(log, "too many open files (limit", 10000);
 	char status[200] = "";

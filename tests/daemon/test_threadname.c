@@ -75,10 +75,10 @@ Test(threadname, workers_are_named_by_account_and_role, .timeout = 30)
 	log_set_level(LOG_LEVEL_ERR - 1);
 	struct checkpointer *ck = NULL;
 	struct indexer *ix = NULL;
-	cr_assert_eq(checkpointer_start(&ck, cache, err, sizeof(err)), 0, "%s",
-	             err);
-	cr_assert_eq(indexer_start(&ix, cache, ck, err, sizeof(err)), 0, "%s",
-	             err);
+	cr_assert_eq(checkpointer_start(&ck, cache, NULL, err, sizeof(err)), 0,
+	             "%s", err);
+	cr_assert_eq(indexer_start(&ix, cache, NULL, ck, err, sizeof(err)), 0,
+	             "%s", err);
 	struct fake_server *fs = NULL;
 	uint16_t port = 0;
 	cr_assert_eq(fake_server_listen(&fs, &port,
@@ -91,8 +91,8 @@ Test(threadname, workers_are_named_by_account_and_role, .timeout = 30)
 	struct conf_account c =
 	        fake_account("an-account-named-at-length", port, "u", "p");
 	struct account *a = NULL;
-	cr_assert_eq(acct_start(&a, &c, cache, ACCT_LIVE, -1, ix, ck, NULL, err,
-	                        sizeof(err)),
+	cr_assert_eq(acct_start(&a, &c, cache, NULL, ACCT_LIVE, -1, ix, ck,
+	                        NULL, err, sizeof(err)),
 	             0, "%s", err);
 	/* The kernel keeps 15 bytes of a name. */
 	bool worker = thread_named_within("an-account-name", 5000);
