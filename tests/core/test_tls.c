@@ -1,6 +1,7 @@
 /* test_tls.c - the TLS layer against a GnuTLS server in a thread. */
 #include <criterion/criterion.h>
 
+#include "harness/fd_limit.h"
 #include "harness/tls_server.h"
 #include "imap4.h"
 #include "io/transport.h"
@@ -542,34 +543,6 @@ Test(tls, insecure_still_checks_the_pin)
 	finish(&t, &c, 0);
 }
 
-/* Takes up every descriptor up to a soft RLIMIT_NOFILE lowered to just
- * above the highest one in use; the limit it had is returned. */
-static rlim_t use_up_descriptors(void)
-{
-	struct rlimit rl;
-	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	rlim_t was = rl.rlim_cur;
-	int highest = 0;
-	DIR *d = opendir("/proc/self/fd");
-	cr_assert_not_null(d);
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		if (atoi(e->d_name) > highest && atoi(e->d_name) != dirfd(d))
-			highest = atoi(e->d_name);
-	closedir(d);
-	for (;;) {
-		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		cr_assert_geq(fd, 0);
-		if (fd > highest) {
-			close(fd);
-			break;
-		}
-	}
-	rl.rlim_cur = (rlim_t)highest + 1;
-	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
-	return was;
-}
-
 /* A CA file that cannot be opened for want of descriptors is no fault of
  * the file: GnuTLS said "Error while reading file" and the certificate's
  * error class, which the daemon retries after the longest back-off. */
@@ -592,12 +565,10 @@ Test(tls, a_ca_file_out_of_descriptors_is_said_and_passes)
 	             IMAP4_ECERT, "%s", err);
 	close(sv[1]);
 
-	rlim_t was = use_up_descriptors();
+	rlim_t was;
+	cr_assert_eq(harness_leave_descriptors(0, &was), 0);
 	int rc = open_tls(&t, &c, &p, err, sizeof(err));
-	struct rlimit rl;
-	getrlimit(RLIMIT_NOFILE, &rl);
-	rl.rlim_cur = was;
-	setrlimit(RLIMIT_NOFILE, &rl);
+	cr_assert_eq(harness_fd_limit_restore(was), 0);
 	cr_assert_eq(rc, IMAP4_EIO, "%d: %s", rc, err);
 	cr_assert(strstr(err, "too many open files (limit"), "%s", err);
 	tls_server_join(&c.server);

@@ -6,6 +6,7 @@
 #include "daemon/cache_peek.h"
 #include "daemon/fake_account.h"
 #include "harness/fake_server.h"
+#include "harness/fd_limit.h"
 #include "mailmirrord/account.h"
 #include "mailmirrord/log.h"
 
@@ -436,35 +437,6 @@ Test(retry_worker, a_cut_after_storing_mail_retries_at_once, .timeout = 60)
 
 /* ---- a cache that cannot open */
 
-/* The soft RLIMIT_NOFILE lowered so that `spare` descriptors are free
- * and then none: the descriptors below the highest one in use that are
- * free are taken up with /dev/null. The limit it had is returned. */
-static rlim_t leave_descriptors(int spare)
-{
-	struct rlimit rl;
-	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	rlim_t was = rl.rlim_cur;
-	int highest = 0;
-	DIR *d = opendir("/proc/self/fd");
-	cr_assert_not_null(d);
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		if (atoi(e->d_name) > highest && atoi(e->d_name) != dirfd(d))
-			highest = atoi(e->d_name);
-	closedir(d);
-	for (;;) {
-		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		cr_assert_geq(fd, 0);
-		if (fd > highest) {
-			close(fd);
-			break;
-		}
-	}
-	rl.rlim_cur = (rlim_t)highest + 1 + (rlim_t)spare;
-	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
-	return was;
-}
-
 /* An account whose cache could not be opened for want of descriptors
  * (a reload that added accounts past the limit) ended its worker for
  * good, with one line in the log and nothing in the status or the cache:
@@ -493,7 +465,8 @@ Test(retry_worker, a_cache_out_of_descriptors_is_retried, .timeout = 60)
 	struct account *a = NULL;
 	char err[256] = "";
 	/* The worker's two eventfds, and nothing for the cache. */
-	rlim_t was = leave_descriptors(2);
+	rlim_t was;
+	cr_assert_eq(harness_leave_descriptors(2, &was), 0);
 	int started = acct_start(&a, &c, cache, NULL, ACCT_LIVE, -1, NULL, NULL,
 	                         NULL, err, sizeof(err));
 	bool named = started == 0 &&
@@ -501,10 +474,7 @@ Test(retry_worker, a_cache_out_of_descriptors_is_retried, .timeout = 60)
 	char status[200] = "";
 	if (a)
 		acct_describe(a, status, sizeof(status));
-	struct rlimit rl;
-	getrlimit(RLIMIT_NOFILE, &rl);
-	rl.rlim_cur = was;
-	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	cr_assert_eq(harness_fd_limit_restore(was), 0);
 	cr_assert_eq(started, 0, "%s", err);
 	/* With descriptors again the next try opens the cache, connects,
 	 * and records the login's refusal as the account's error. */
