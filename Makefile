@@ -179,8 +179,12 @@ CRITERION_ARGS ?= --jobs 2
 # The integration tests spend most of their time waiting on Dovecot and on
 # the daemons they start, not on a core: on 2 cores the suite took 485 s
 # at --jobs 2 and 322 s at --jobs 4 (CI, make check's sanitized build).
-# Given after CRITERION_ARGS, whose --jobs it overrides.
-INTEGRATION_JOBS ?= 4
+# Three, not four: Dovecot 2.3 lets NOTIFY news go untold (20 s and more)
+# when many sessions of one user change its mailboxes at once, as four
+# jobs on a loaded machine made them (dovecot/notify_news_is_typed_while_
+# idling, with no daemon in it, failed so). Given after CRITERION_ARGS,
+# whose --jobs it overrides.
+INTEGRATION_JOBS ?= 3
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp

@@ -330,8 +330,11 @@ long cache_count(const struct fixture *f, const char *sql)
 void cache_lose(const struct fixture *f, const char *mailbox, unsigned lo,
                 unsigned hi)
 {
+	/* IMMEDIATE: a deferred transaction that reads first and writes
+	 * then fails at once (no busy wait) when the daemon committed in
+	 * between: "database is locked" under load. */
 	char *sql = sqlite3_mprintf(
-	        "BEGIN;"
+	        "BEGIN IMMEDIATE;"
 	        "CREATE TEMP TABLE lost_box AS SELECT id FROM mailboxes"
 	        " WHERE name = %Q;"
 	        "DELETE FROM messages WHERE mailbox_id = (SELECT id FROM"

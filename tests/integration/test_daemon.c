@@ -13,8 +13,10 @@
 #include "harness/proc_alive.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -2488,10 +2490,21 @@ struct net_janitor {
 	char addr[32];
 	int fd;
 	pid_t pid;
+	int lock; /* held while the test changes the network */
 };
 
 static void janitor_start(struct net_janitor *j)
 {
+	/* One network test at a time: each reads the daemon's answer to its
+	 * own change, and another's address on lo, added meanwhile, is a
+	 * change it did not make (a dry run counted the DONE and IDLE that
+	 * brought). Every daemon watches the whole host's network. */
+	char lock[512];
+	snprintf(lock, sizeof(lock), "%s/network-tests.lock",
+	         harness_env("DOVECOT_DIR"));
+	j->lock = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert_geq(j->lock, 0, "%s: %s", lock, strerror(errno));
+	cr_assert_eq(flock(j->lock, LOCK_EX), 0);
 	/* 127.64.0.0 to 127.127.255.255, from the 22 bits of the pid. */
 	unsigned pid = (unsigned)getpid();
 	snprintf(j->addr, sizeof(j->addr), "127.%u.%u.%u",
@@ -2534,6 +2547,7 @@ static void janitor_finish(struct net_janitor *j)
 {
 	close(j->fd);
 	waitpid(j->pid, NULL, 0);
+	close(j->lock);
 }
 
 /* Waits until the client has sent the same number of bytes for a while:
