@@ -6431,3 +6431,65 @@ Test(hostile, noop_news_and_polls_list_no_flags, .timeout = 90)
 	check_cache(&h);
 	done(&h);
 }
+
+/* explore80: a poll of 792 mailboxes sent LIST and a STATUS to each. A
+ * server with LIST-STATUS (RFC 5819) and CONDSTORE gives every mailbox's
+ * STATUS in the LIST's answer: a poll is that one LIST, and a STATUS
+ * command only for a mailbox whose STATUS the LIST left out (ho_ls/b: the
+ * server may, RFC 5819 2). */
+#define LS_CAPS "IMAP4rev1 IDLE CONDSTORE LIST-STATUS"
+#define LS_LIST                                                                \
+	"C~ $TAG LIST \"\" \\* RETURN \\(STATUS \\(MESSAGES UIDNEXT "          \
+	"UIDVALIDITY HIGHESTMODSEQ\\)\\)$\n"                                   \
+	"S: * LIST () \"/\" ho_ls\n"                                           \
+	"S: * STATUS ho_ls (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 7 "               \
+	"HIGHESTMODSEQ 1)\n"                                                   \
+	"S: * LIST () \"/\" ho_ls/a\n"                                         \
+	"S: * STATUS ho_ls/a (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 7 "             \
+	"HIGHESTMODSEQ 1)\n"                                                   \
+	"S: * LIST () \"/\" ho_ls/b\n"                                         \
+	"S: $TAG OK listed\n"
+#define LS_EXAMINE(box)                                                        \
+	"C~ $TAG EXAMINE " box " \\(CONDSTORE\\)$\n"                           \
+	"S: * 0 EXISTS\n"                                                      \
+	"S: * OK [UIDVALIDITY 7] ok\n"                                         \
+	"S: * OK [UIDNEXT 1] ok\n"                                             \
+	"S: * OK [HIGHESTMODSEQ 1] ok\n"                                       \
+	"S: $TAG OK [READ-ONLY] examined\n"
+Test(hostile, a_poll_takes_status_from_a_list_status, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc,
+	    "S: * OK [CAPABILITY " LS_CAPS "] ready\n"
+	    "C~ $TAG LOGIN \n"
+	    "S: $TAG OK [CAPABILITY " LS_CAPS
+	    "] logged in\n" LS_LIST LS_EXAMINE("ho_ls/a") LS_EXAMINE("ho_ls/b")
+	            LS_EXAMINE("ho_ls") "C~ $TAG IDLE$\n"
+	                                "S: + idling\n"
+	                                "C: DONE\n"
+	                                "S: $TAG OK idle done\n" LS_LIST
+	                                "C~ $TAG STATUS ho_ls/b \\(MESSAGES "
+	                                "UIDNEXT UIDVALIDITY "
+	                                "HIGHESTMODSEQ\\)$\n"
+	                                "S: * STATUS ho_ls/b (MESSAGES 0 "
+	                                "UIDNEXT 1 UIDVALIDITY 7 "
+	                                "HIGHESTMODSEQ 1)\n"
+	                                "S: $TAG OK status\n" LS_EXAMINE(
+	                                        "ho_ls") IDLE_UNTIL_STOP);
+	start(&h, "ho_ls", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_ls", false, "poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	wait_sent(&h, " IDLE\r\n", 1);
+	kill(pid, SIGCONT);
+	wait_sent(&h, " IDLE\r\n", 2);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_cache(&h);
+	done(&h);
+}
+#undef LS_EXAMINE
+#undef LS_LIST
+#undef LS_CAPS
