@@ -243,7 +243,6 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->notify_on = c->notify_held = false;
 	c->condstore = c->qresync = false;
 	c->sel_nomodseq = false;
-	c->list_status_refused = false;
 	seqview_reset(&c->seq, 0, false);
 	seqview_reset(&c->held, 0, false);
 	c->alert[0] = '\0';

@@ -179,9 +179,6 @@ struct sync_ctx {
 	/* The last LIST left out mailboxes that STATUS still found
 	 * (sync_list): this session's lists are not to be trusted. */
 	bool list_short;
-	/* The server refused a LIST with RETURN (STATUS) it advertised
-	 * (LIST-STATUS): this session lists plainly. */
-	bool list_status_refused;
 	/* The last ALERT told on this connection (sync_tell_alert), as
 	 * logged: said again, it goes to debug level. */
 	char alert[160];

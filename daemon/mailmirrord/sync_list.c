@@ -421,8 +421,8 @@ int sync_list(struct sync_ctx *c)
 	 * then need not ask one round trip each (explore80: 792 STATUS a
 	 * poll). Only with CONDSTORE: without it the poll opens every
 	 * mailbox and asks no STATUS. The items are status_news's. */
-	bool with_status = c->condstore && !c->list_status_refused &&
-	                   imap4_has_capability(c->h, "LIST-STATUS");
+	bool with_status =
+	        c->condstore && imap4_has_capability(c->h, "LIST-STATUS");
 	/* RFC 5819 2 leaves the selected mailbox's STATUS to the server's
 	 * judgement (RFC 3501 6.3.10: STATUS SHOULD NOT ask it): the poll
 	 * asks it, unselected, as before. */
@@ -434,16 +434,6 @@ int sync_list(struct sync_ctx *c)
 	                                     "(MESSAGES UIDNEXT UIDVALIDITY "
 	                                     "HIGHESTMODSEQ)")
 	                 : imap4_list(c->h, "", "*");
-	/* Advertised and refused: no reason to lose the list over it. */
-	if (with_status && (rc == IMAP4_NO || rc == IMAP4_EBAD)) {
-		log_info(c->conf->name, NULL,
-		         "LIST with RETURN (STATUS) refused (%s); listing "
-		         "plainly",
-		         imap4_last_error(c->h)->message);
-		c->list_status_refused = true;
-		with_status = false;
-		rc = imap4_list(c->h, "", "*");
-	}
 	if (rc != IMAP4_OK) {
 		/* Without the list nothing of the account can be synced. */
 		sync_fail_imap(c, "LIST", rc);

@@ -6490,38 +6490,6 @@ Test(hostile, a_poll_takes_status_from_a_list_status, .timeout = 60)
 	check_cache(&h);
 	done(&h);
 }
-
-/* A server that advertises LIST-STATUS and refuses the LIST with RETURN
- * (STATUS): the account is not lost over it; the list is asked plainly,
- * and for the rest of the session. */
-Test(hostile, a_list_status_refused_lists_plainly, .timeout = 60)
-{
-	struct hostile h;
-	struct script sc = {0};
-	add(&sc,
-	    "S: * OK [CAPABILITY " LS_CAPS "] ready\n"
-	    "C~ $TAG LOGIN \n"
-	    "S: $TAG OK [CAPABILITY " LS_CAPS "] logged in\n"
-	    "C~ $TAG LIST \"\" \\* RETURN \n"
-	    "S: $TAG BAD no such return option\n" LIST_CMD
-	    "S: * LIST () \"/\" ho_ls\n"
-	    "S: * LIST () \"/\" ho_ls/a\n"
-	    "S: * LIST () \"/\" ho_ls/b\n"
-	    "S: $TAG OK listed\n" LS_EXAMINE("ho_ls/a") LS_EXAMINE("ho_ls/b")
-	            LS_EXAMINE("ho_ls") IDLE_UNTIL_STOP);
-	start(&h, "ho_ls", sc.s);
-	free(sc.s);
-	write_conf(&h, "ho_ls", false, "poll_interval = 3600;");
-	pid_t pid = start_daemon(&h.f);
-	wait_sent(&h, " IDLE\r\n", 1);
-	int st = stop_daemon(pid);
-	finish(&h);
-	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
-	cr_assert_eq(sh("grep -q 'RETURN (STATUS) refused' %s/log", h.f.dir), 0,
-	             "the refusal was not told");
-	check_cache(&h);
-	done(&h);
-}
 #undef LS_EXAMINE
 #undef LS_LIST
 #undef LS_CAPS
