@@ -1826,28 +1826,12 @@ out:
 
 /* --------------------------------------------------------- polling */
 
-/* What the last LIST gave of b's STATUS (sync_list), taken once: a later
- * look asks the server. Whether it tells all that status_news needs. */
-static bool take_listed(struct sync_ctx *c, const struct sync_box *b,
-                        imap4_status_info *out)
-{
-	const unsigned need =
-	        IMAP4_ST_MESSAGES | IMAP4_ST_UIDNEXT | IMAP4_ST_UIDVALIDITY;
-	struct sync_box *own = own_box(c, b);
-	if (!own)
-		return false;
-	*out = own->listed;
-	own->listed = (imap4_status_info){0};
-	return (out->have & need) == need;
-}
-
 /* STATUS of b against the cache's state: *news when the server shows a
  * change (or no usable answer), *answered unless the STATUS failed (then
- * the failure is recorded, sync_refused). listed: the LIST's STATUS of b
- * is taken when it gave one (a poll's look). SYNC_OK, SYNC_EMAILBOX or
+ * the failure is recorded, sync_refused). SYNC_OK, SYNC_EMAILBOX or
  * worse. */
-static int status_news(struct sync_ctx *c, const struct sync_box *b,
-                       bool listed, bool *news, bool *answered)
+static int status_news(struct sync_ctx *c, const struct sync_box *b, bool *news,
+                       bool *answered)
 {
 	const char *items =
 	        c->condstore ? "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
@@ -1856,20 +1840,15 @@ static int status_news(struct sync_ctx *c, const struct sync_box *b,
 	*answered = false;
 	if (b->gone)
 		return SYNC_OK; /* its row went with it */
+	c->said_deleted = false;
+	int rc = sync_status(c, b->name, items);
+	if (tell_id(c, rc))
+		rc = sync_status(c, b->name, items);
+	*answered = rc == IMAP4_OK;
+	if (rc != IMAP4_OK)
+		return record_error(c, b, sync_refused(c, b, "STATUS", rc));
 	imap4_status_info si = {0};
-	bool got = listed && take_listed(c, b, &si);
-	if (!got) {
-		c->said_deleted = false;
-		int rc = sync_status(c, b->name, items);
-		if (tell_id(c, rc))
-			rc = sync_status(c, b->name, items);
-		*answered = rc == IMAP4_OK;
-		if (rc != IMAP4_OK)
-			return record_error(c, b,
-			                    sync_refused(c, b, "STATUS", rc));
-		got = sync_status_of(c, b->name, &si);
-	}
-	*answered = true;
+	bool got = sync_status_of(c, b->name, &si);
 	struct store_mailbox_state st;
 	if (store_mailbox_get_state(&st, c->store, b->id) < 0)
 		return sync_fail_store(c, "read mailbox state");
@@ -1910,7 +1889,7 @@ int sync_catch_up(struct sync_ctx *c, const struct sync_box *skip)
 		if (sync_stopping(c))
 			return SYNC_ESTOP;
 		bool news, answered;
-		int rc = status_news(c, b, false, &news, &answered);
+		int rc = status_news(c, b, &news, &answered);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
 		if (rc == SYNC_EMAILBOX)
@@ -1957,9 +1936,8 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip, bool pushed_too)
 		 * was a round trip for nothing (explore52: 356 of them in a
 		 * poll of 357 mailboxes). */
 		bool news = true, answered = true;
-		int rc = c->condstore
-		                 ? status_news(c, b, true, &news, &answered)
-		                 : SYNC_OK;
+		int rc = c->condstore ? status_news(c, b, &news, &answered)
+		                      : SYNC_OK;
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
 		if (!answered) {

@@ -61,11 +61,6 @@ struct sync_box {
 	size_t refused_asked, refused_got;
 	bool gone; /* deleted on the server since the LIST, and dropped from
 	              the cache (sync_refused.c): nothing to ask of it */
-	/* Its STATUS as the last LIST gave it (RFC 5819 LIST-STATUS,
-	 * sync_list), for the next poll alone, which takes it instead of a
-	 * STATUS command; have 0 (none given, or the mailbox was selected):
-	 * the poll asks STATUS. mailbox is NULL. */
-	imap4_status_info listed;
 };
 
 /* Called with what a sync is doing, for sd_notify STATUS and `mailmirror

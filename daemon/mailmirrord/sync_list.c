@@ -22,7 +22,6 @@ struct listed {
 	bool known;        /* already in the cache */
 	bool asked;        /* uidvalidity read (STATUS), 0 if it said none */
 	uint32_t uidvalidity;
-	imap4_status_info st; /* LIST-STATUS's; have 0 if none */
 };
 
 /* Whether word is one of the space-separated words of list. */
@@ -417,23 +416,7 @@ int sync_list(struct sync_ctx *c)
 	sync_tell_errors(c);
 	sync_beat(c);
 	c->list_short = false;
-	/* One LIST brings every mailbox's STATUS (RFC 5819), which the poll
-	 * then need not ask one round trip each (explore80: 792 STATUS a
-	 * poll). Only with CONDSTORE: without it the poll opens every
-	 * mailbox and asks no STATUS. The items are status_news's. */
-	bool with_status =
-	        c->condstore && imap4_has_capability(c->h, "LIST-STATUS");
-	/* RFC 5819 2 leaves the selected mailbox's STATUS to the server's
-	 * judgement (RFC 3501 6.3.10: STATUS SHOULD NOT ask it): the poll
-	 * asks it, unselected, as before. */
-	const char *open_now = imap4_state(c->h) == IMAP4_STATE_SELECTED
-	                               ? (c->open_name ? c->open_name : "")
-	                               : NULL;
-	int rc = with_status
-	                 ? imap4_list_status(c->h, "", "*",
-	                                     "(MESSAGES UIDNEXT UIDVALIDITY "
-	                                     "HIGHESTMODSEQ)")
-	                 : imap4_list(c->h, "", "*");
+	int rc = imap4_list(c->h, "", "*");
 	if (rc != IMAP4_OK) {
 		/* Without the list nothing of the account can be synced. */
 		sync_fail_imap(c, "LIST", rc);
@@ -519,32 +502,6 @@ int sync_list(struct sync_ctx *c)
 			return SYNC_ESTORE;
 		}
 	}
-	/* Before any other command (reconcile_gone's STATUS) ends this
-	 * LIST's data. */
-	for (size_t i = 0, near = 0; with_status && i < n; i++) {
-		const imap4_resp *r = imap4_data_at(c->h, i);
-		imap4_status_info si;
-		if (!r->name || strcmp(r->name, "STATUS") != 0 ||
-		    imap4_status_parse(&si, r) < 0 || !si.mailbox)
-			continue;
-		const char *name = strcasecmp(si.mailbox, "INBOX") == 0
-		                           ? "INBOX"
-		                           : si.mailbox;
-		if (open_now && (!*open_now || strcmp(open_now, name) == 0))
-			continue;
-		/* Each STATUS follows its LIST (RFC 5819 2): look there
-		 * first, not through the whole list each time. */
-		size_t j = near;
-		if (j >= nsrv || strcmp(srv[j].name, name) != 0)
-			for (j = 0; j < nsrv; j++)
-				if (strcmp(srv[j].name, name) == 0)
-					break;
-		if (j == nsrv)
-			continue;
-		srv[j].st = si;
-		srv[j].st.mailbox = NULL;
-		near = j + 1;
-	}
 	bool any_hit = false;
 	for (size_t i = 0; hit && i < c->conf->n_mailboxes; i++) {
 		any_hit = any_hit || hit[i];
@@ -623,7 +580,6 @@ int sync_list(struct sync_ctx *c)
 		srv[j].name = NULL;
 		b->delimiter = srv[j].delimiter;
 		b->has_children = srv[j].has_children;
-		b->listed = srv[j].st;
 		c->nboxes++;
 	}
 	/* Kept as the cache has them: the LIST said nothing new of them. */

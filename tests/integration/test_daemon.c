@@ -366,9 +366,7 @@ Test(daemon, watched_mailboxes_stay_live_past_a_poll, .timeout = 120)
 /* explore80: a poll sent STATUS to every mailbox, those NOTIFY pushes
  * too: 3,291 round trips a poll for an account whose mailboxes were all
  * live. A poll now asks only the ones nothing pushes, and NOTIFY still
- * brings the others' news after it. Dovecot has LIST-STATUS: the one the
- * poll asks comes in its LIST (a_poll_takes_status_from_the_list), and
- * no STATUS command is sent at all. */
+ * brings the others' news after it. */
 Test(daemon, a_poll_sends_no_status_to_pushed_mailboxes, .timeout = 120)
 {
 	struct fixture f;
@@ -395,49 +393,11 @@ Test(daemon, a_poll_sends_no_status_to_pushed_mailboxes, .timeout = 120)
 	cr_assert_eq(sh(CTL " append dm_push/w2 'after a poll'"), 0);
 	assert_converged(&f, 15);
 	cr_assert_eq(stop_daemon(pid), 0);
-	cr_assert_eq(polled, 0, "the poll sent %ld STATUS to the polled box",
+	cr_assert_eq(polled, 1, "the poll sent %ld STATUS to the polled box",
 	             polled);
 	cr_assert_eq(pushed, 0, "the poll sent %ld STATUS to pushed boxes",
 	             pushed);
 	cr_assert_eq(still_live, 3);
-	teardown(&f);
-}
-
-/* explore80: a poll of 792 mailboxes sent LIST and 792 STATUS, a round
- * trip each. Dovecot has LIST-STATUS (RFC 5819): the poll's LIST brings
- * every mailbox's STATUS, no STATUS is sent, and new mail in a polled
- * mailbox is still found. */
-Test(daemon, a_poll_takes_status_from_the_list, .timeout = 120)
-{
-	struct fixture f;
-	/* No poll but the test's (poll_now). */
-	setup_idle(&f, "dm_lstat", "dm_lstat", "poll_interval = 3600;");
-	cr_assert_eq(sh("sed -i '1i log_level = \"debug\";' %s", f.conf), 0);
-	cr_assert_eq(sh(CTL " create dm_lstat dm_lstat/p1 dm_lstat/p2"), 0);
-	pid_t pid = start_daemon(&f);
-	wait_live(&f);
-	long mark = sh_number("wc -l < %s/log", f.dir);
-	cr_assert_gt(mark, 0);
-	cr_assert_eq(sh(CTL " append dm_lstat/p2 'between polls'"), 0);
-	poll_now(&f, pid);
-	long found = cache_count_until(&f,
-	                               "SELECT count(*) FROM messages m JOIN "
-	                               "mailboxes b ON b.id = m.mailbox_id "
-	                               "WHERE b.name = 'dm_lstat/p2'",
-	                               1, 30);
-	long status = sh_number("tail -n +%ld %s/log | grep -c "
-	                        "'C: [^ ]* STATUS '",
-	                        mark + 1, f.dir);
-	long lists = sh_number("tail -n +%ld %s/log | grep -c "
-	                       "'C: [^ ]* LIST .* RETURN (STATUS ('",
-	                       mark + 1, f.dir);
-	assert_converged(&f, 15);
-	cr_assert_eq(stop_daemon(pid), 0);
-	if (found != 1 || status != 0 || lists != 1)
-		sh("tail -n +%ld %s/log >&2", mark + 1, f.dir);
-	cr_assert_eq(found, 1, "the new mail was not found (log above)");
-	cr_assert_eq(status, 0, "the poll sent %ld STATUS", status);
-	cr_assert_eq(lists, 1, "%ld LIST asked STATUS", lists);
 	teardown(&f);
 }
 
