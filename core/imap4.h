@@ -1184,17 +1184,6 @@ IMAP4_API int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 IMAP4_API int imap4_wake(imap4 *h);
 
 IMAP4_API int imap4_list(imap4 *h, const char *reference, const char *pattern);
-/* LIST reference pattern RETURN (STATUS names) (RFC 5819 LIST-STATUS;
- * ask only when the server lists that capability). reference and pattern
- * are sent as they are, not imaplib-unquoted as imap4_list's are (NULL:
- * "" and "*"); names like "(MESSAGES UIDNEXT)", parentheses added when
- * missing (empty or NULL: IMAP4_EINVAL, nothing sent). The command's data
- * hold each LIST (imap4_list_parse) and the STATUS the server gave of it
- * (imap4_status_parse); a server may leave a mailbox's STATUS out (a
- * \NoSelect one, or on an error: RFC 5819 2). Other untagged responses
- * go to the unsolicited callback, as during imap4_list. */
-IMAP4_API int imap4_list_status(imap4 *h, const char *reference,
-                                const char *pattern, const char *names);
 /* LOGIN. The capabilities are read again after it (from its [CAPABILITY],
  * else by a CAPABILITY command), yet its result stays the last command's:
  * imap4_completion() and the data are the login's, [ALERT]s included, as

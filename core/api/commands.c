@@ -302,28 +302,6 @@ int imap4_list(imap4 *h, const char *reference, const char *pattern)
 	return list_cmd(h, "LIST", reference, pattern);
 }
 
-int imap4_list_status(imap4 *h, const char *reference, const char *pattern,
-                      const char *names)
-{
-	static const char *const expect[] = {"LIST", "STATUS", NULL};
-	int rc;
-
-	if (h && (!names || !*names))
-		return imap4_fail(h, IMAP4_EINVAL,
-		                  "LIST: no STATUS items; nothing was sent");
-	rc = imap4_cmd_start(h, IMAP4_AUTHED, "LIST");
-	if (rc)
-		return rc;
-	imap4_cmd_mailbox(&h->cmd, reference ? reference : "");
-	imap4_cmd_pattern(&h->cmd, pattern ? pattern : "*");
-	imap4_cmd_atom(&h->cmd, "RETURN");
-	imap4_cmd_open(&h->cmd);
-	imap4_cmd_atom(&h->cmd, "STATUS");
-	paren_raw(&h->cmd, names);
-	imap4_cmd_close(&h->cmd);
-	return run_expect(h, expect);
-}
-
 int imap4_lsub(imap4 *h, const char *reference, const char *pattern)
 {
 	return list_cmd(h, "LSUB", reference, pattern);

@@ -1610,37 +1610,3 @@ Test(commands, a_command_after_logout_says_so)
 	                 "LOGOUT: not sent: the session was logged out");
 	api_done(&t);
 }
-
-Test(commands, list_status_asks_each_mailbox_status_in_the_list)
-{
-	struct api_test t;
-	int n = 0;
-	imap4_list_entry e;
-	imap4_status_info si;
-	imap4 *h = api_open(
-	        &t,
-	        "S: * PREAUTH [CAPABILITY IMAP4rev1 LIST-STATUS] hi\n"
-	        "C: $TAG LIST \"\" * RETURN (STATUS (MESSAGES UIDNEXT))\n"
-	        "S: * LIST () \"/\" a\n"
-	        "S: * STATUS a (MESSAGES 3 UIDNEXT 9)\n"
-	        "S: * 5 EXISTS\n"
-	        "S: * LIST (\\\\Noselect) \"/\" b\n"
-	        "S: $TAG OK\n",
-	        NULL);
-
-	imap4_set_unsolicited(h, count_unsolicited, &n);
-	cr_assert_eq(imap4_list_status(h, NULL, NULL, ""), IMAP4_EINVAL);
-	cr_assert_eq(imap4_list_status(h, "", "*", "MESSAGES UIDNEXT"),
-	             IMAP4_OK);
-	/* the EXISTS is news, not the LIST's */
-	cr_assert_eq(n, 1);
-	cr_assert_eq(imap4_data_count(h), 3);
-	cr_assert_eq(imap4_list_parse(&e, imap4_data_at(h, 0)), 0);
-	cr_assert_str_eq(e.name, "a");
-	cr_assert_eq(imap4_status_parse(&si, imap4_data_at(h, 1)), 0);
-	cr_assert_str_eq(si.mailbox, "a");
-	cr_assert_eq(si.messages, 3);
-	cr_assert_eq(si.uidnext, 9);
-	cr_assert_str_eq(imap4_data_at(h, 2)->name, "LIST");
-	api_done(&t);
-}
