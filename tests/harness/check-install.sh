@@ -251,7 +251,7 @@ if command -v groff >/dev/null 2>&1; then
 	for m in man1/mailmirror.1 man5/mailmirror.conf.5 man8/mailmirrord.8; do
 		f=$R/share/man/$m
 		[ -f "$f" ] || continue
-		if groff -man -ww -z "$f" >"$SCRATCH/groff" 2>&1 &&
+		if groff -man -ww -Tutf8 -z "$f" >"$SCRATCH/groff" 2>&1 &&
 			[ ! -s "$SCRATCH/groff" ]; then
 			ok "$m: groff -man -ww: no warning"
 		else
