@@ -452,6 +452,18 @@ static int start_account(struct running *r, struct store *s,
 	return -1;
 }
 
+/* A pick for running_stop: a worker of an account the diff removes or
+ * changes. */
+static bool replaced_by(const struct account *a, const void *diff)
+{
+	const struct conf_diff *d = diff;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].old_acct &&
+		    running_named(a, d->v[i].old_acct->name))
+			return true;
+	return false;
+}
+
 static void reload(struct confs *cs, struct running *r, const char *path,
                    const char *cache, struct store *s, int verbosity)
 {
@@ -496,15 +508,15 @@ static void reload(struct confs *cs, struct running *r, const char *path,
 	log_set_level(neu->log_level + verbosity);
 	cs->v[cs->n++] = neu;
 	check_fd_limit(neu);
+	/* All at once: one by one, each stop that waits on its server
+	 * would hold back the next (20 accounts dropped took 28 s). */
+	running_stop(r, replaced_by, &d, -1, NULL);
 	for (size_t i = 0; i < d.n; i++) {
 		const struct conf_diff_entry *e = &d.v[i];
-		if (e->old_acct) {
-			running_stop(r, running_named, e->old_acct->name, -1,
-			             NULL);
+		if (e->old_acct)
 			log_notice(e->old_acct->name, NULL, "account %s",
 			           e->change == CONF_REMOVED ? "removed"
 			                                     : "reconfigured");
-		}
 		if (e->new_acct) {
 			/* The entry borrows neu, which stays loaded. */
 			/* A worker that ran replaced: its mail goes on

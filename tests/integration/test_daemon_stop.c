@@ -1,5 +1,6 @@
 /* test_daemon_stop.c - SIGTERM while an account is still connecting, or
- * waits on a command the server does not answer.
+ * waits on a command the server does not answer; a reload that drops
+ * accounts waiting so.
  *
  * A connect has no libimap4 handle to wake yet: the account's stop makes
  * its cancel descriptor readable instead (opts.cancel_fd), which ends the
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,5 +223,104 @@ Test(stop, while_a_command_gets_no_answer)
 	usleep(300000);
 	assert_quiet_stop(&f, pid);
 	cr_assert_eq(fake_server_finish(fs, err, sizeof(err)), 0, "%s", err);
+	teardown(&f);
+}
+
+/* Milliseconds between the first and the last log line saying needle,
+ * from their times of day; -1 when fewer than two say it. */
+static long log_spread_ms(const struct fixture *f, const char *needle)
+{
+	return sh_number("grep -F -- '%s' '%s/log' | awk '"
+	                 "{ split(substr($1, 12, 12), t, \":\");"
+	                 "  ms = (t[1] * 3600 + t[2] * 60 + t[3]) * 1000;"
+	                 "  if (n++ == 0) lo = ms; hi = ms }"
+	                 "END { print n < 2 ? -1 : int(hi - lo) }'",
+	                 needle, f->dir);
+}
+
+/* A reload that drops accounts stops their workers together: each one
+ * waiting on a command is given RUNNING_FORCE_AFTER_MS before its
+ * connection is cut, and one after the other they held the reload (and
+ * every other account's new configuration) for that times the count. */
+Test(stop, a_reload_drops_waiting_accounts_together, .timeout = 90)
+{
+	enum { N = 6 };
+	struct fixture f;
+	struct fake_server *fs[N];
+	uint16_t port[N], keep_port;
+	char err[512];
+	cr_assert_eq(setenv("MAILMIRROR_NETWATCH", "off", 1), 0);
+	for (int i = 0; i < N; i++)
+		cr_assert_eq(fake_server_listen(
+		                     &fs[i], &port[i],
+		                     "S: * OK [CAPABILITY IMAP4rev1] hi\n"
+		                     "C~ $TAG LOGIN \n"
+		                     "S: $TAG OK [CAPABILITY IMAP4rev1] in\n"
+		                     "C~ $TAG LIST \n"
+		                     "TIMEOUT 60000\n"
+		                     "EOF\n"),
+		             0);
+	int keep = listener(1, &keep_port);
+	make_fixture(&f, "host = \"127.0.0.1\"; port = 1; tls = \"none\";");
+
+	char *many = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&many, &len);
+	cr_assert_not_null(m);
+	fprintf(m, "cache = \"%s\";\naccounts = (\n", f.db);
+	for (int i = 0; i < N; i++)
+		fprintf(m,
+		        "{ name = \"waits%d\"; host = \"127.0.0.1\"; port = %u;"
+		        "  tls = \"none\"; user = \"u\"; password = \"p\";"
+		        "  mailboxes = [\"INBOX\"]; idle = [\"INBOX\"]; },\n",
+		        i, (unsigned)port[i]);
+	fprintf(m,
+	        "{ name = \"keep\"; host = \"127.0.0.1\"; port = %u;"
+	        "  tls = \"none\"; user = \"u\"; password = \"p\";"
+	        "  mailboxes = [\"INBOX\"]; idle = [\"INBOX\"]; }\n);\n",
+	        (unsigned)keep_port);
+	fclose(m);
+	FILE *c = conf_create(f.conf);
+	cr_assert_not_null(c);
+	fputs(many, c);
+	fclose(c);
+	free(many);
+
+	pid_t pid = start_daemon(&f);
+	/* Every worker waits on its LIST. */
+	for (int i = 0; i < N; i++) {
+		int tries = 0;
+		while (!strstr(fake_server_transcript(fs[i]), " LIST ") &&
+		       tries++ < 400)
+			usleep(50000);
+		cr_assert(strstr(fake_server_transcript(fs[i]), " LIST "),
+		          "account waits%d never sent its LIST", i);
+	}
+
+	c = conf_create(f.conf);
+	cr_assert_not_null(c);
+	fprintf(c,
+	        "cache = \"%s\";\n"
+	        "accounts = ({ name = \"keep\"; host = \"127.0.0.1\";"
+	        "  port = %u; tls = \"none\"; user = \"u\"; password = \"p\";"
+	        "  mailboxes = [\"INBOX\"]; idle = [\"INBOX\"]; });\n",
+	        f.db, (unsigned)keep_port);
+	fclose(c);
+	kill(pid, SIGHUP);
+	wait_log(&f, "reloaded: ");
+
+	cr_assert_eq(sh_number("grep -c 'account removed' '%s/log'", f.dir), N);
+	/* One by one, each removal is logged RUNNING_FORCE_AFTER_MS (300)
+	 * after the one before: 1.5 s from the first to the last. */
+	long spread = log_spread_ms(&f, "account removed");
+	if (spread >= 250)
+		sh("cat '%s/log' >&2", f.dir);
+	cr_assert_lt(spread, 250, "the removals were logged %ld ms apart",
+	             spread);
+	for (int i = 0; i < N; i++)
+		cr_assert_eq(fake_server_finish(fs[i], err, sizeof(err)), 0,
+		             "waits%d: %s", i, err);
+	cr_assert_eq(stop_daemon(pid), 0);
+	close(keep);
 	teardown(&f);
 }
