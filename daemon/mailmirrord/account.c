@@ -260,7 +260,7 @@ static void on_progress(void *payload, const char *mailbox, uint32_t done,
 static void sleep_ms(struct account *a, unsigned ms, bool reload)
 {
 	struct timespec ts;
-	deadline_after(&ts, CLOCK_REALTIME, (int)ms);
+	deadline_after(&ts, CLOCK_MONOTONIC, (int)ms);
 	promise(a, (int)ms);
 	pthread_mutex_lock(&a->lock);
 	while (!atomic_load(&a->stop) && !atomic_load(&a->poke) &&
@@ -1675,10 +1675,7 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	atomic_init(&a->reloaded, false);
 	atomic_init(&a->alive_until, mono_ms() + 60000);
 	pthread_mutex_init(&a->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_cond_init(&a->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&a->cond);
 	snprintf(a->status, sizeof(a->status), "starting");
 	int e = pthread_create(&a->thread, NULL, run, a);
 	if (e) {
@@ -1791,7 +1788,7 @@ bool acct_join(struct account **ap, int timeout_ms, bool *ok)
 {
 	struct account *a = *ap;
 	struct timespec ts;
-	deadline_after(&ts, CLOCK_REALTIME, timeout_ms >= 0 ? timeout_ms : 0);
+	deadline_after(&ts, CLOCK_MONOTONIC, timeout_ms >= 0 ? timeout_ms : 0);
 	pthread_mutex_lock(&a->lock);
 	while (!a->done) {
 		if (timeout_ms < 0)

@@ -5,6 +5,7 @@
 
 #include "cache/paths.h"
 #include "cache/schema.h"
+#include "mailmirrord/deadline.h"
 #include "mailmirrord/log.h"
 #include "mailmirrord/monotime.h"
 
@@ -230,11 +231,7 @@ int checkpointer_start(struct checkpointer **out, const char *path,
 	ck->idle_ms = CHECKPOINT_IDLE_MS;
 	ck->quiet_ms = CHECKPOINT_QUIET_MS;
 	pthread_mutex_init(&ck->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&ck->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&ck->cond);
 	pthread_cond_init(&ck->done, NULL);
 	int rc = pthread_create(&ck->thread, NULL, run, ck);
 	if (rc != 0) {

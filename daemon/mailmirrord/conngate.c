@@ -2,6 +2,8 @@
  * conngate.h. */
 #include "mailmirrord/conngate.h"
 
+#include "mailmirrord/deadline.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,11 +30,7 @@ int conngate_new(struct conngate **out, unsigned per_server)
 	struct conngate *g = calloc(1, sizeof(*g));
 	if (!g)
 		return -1;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&g->freed, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&g->freed);
 	pthread_mutex_init(&g->lock, NULL);
 	g->per_server = per_server ? per_server : 1;
 	*out = g;

@@ -253,11 +253,7 @@ int indexer_start(struct indexer **out, const char *path,
 	if ((ix->bound = id != NULL))
 		ix->id = *id;
 	ix->patience_ms = HOLD_PATIENCE_MS;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&ix->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&ix->cond);
 	pthread_mutex_init(&ix->lock, NULL);
 	ix->poked = true; /* text left by the last run */
 	ix->pokes = 1;
