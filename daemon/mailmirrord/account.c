@@ -1429,7 +1429,7 @@ static int session(struct worker *w)
 	return rc;
 }
 
-/* The mailbox the first sync ends with: the one live() will watch, as
+/* The mailbox sync_known ends with: the one live() will watch, as
  * mark_watched picks it (INBOX first), when idle names it and not only a
  * pattern does. */
 static const char *watch_first(const struct conf_account *c)

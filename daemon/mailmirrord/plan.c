@@ -2,6 +2,7 @@
 #include "mailmirrord/plan.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <strings.h>
 
 void plan_mailbox(struct plan_actions *out, const struct plan_local *local,
@@ -150,6 +151,29 @@ size_t plan_watch_rank(const char *const *idle, size_t n, const char *name,
 		return strcasecmp(name, "INBOX") == 0 ? 1 : 2 + i;
 	}
 	return 0;
+}
+
+size_t plan_sync_key(const char *const *idle, size_t n, const char *name,
+                     char delimiter)
+{
+	if (strcasecmp(name, "INBOX") == 0)
+		return 0;
+	size_t r = plan_watch_rank(idle, n, name, delimiter);
+	return r ? r : PLAN_SYNC_REST;
+}
+
+static int turn_cmp(const void *x, const void *y)
+{
+	const struct plan_turn *a = x, *b = y;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+void plan_sync_order(struct plan_turn *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), turn_cmp);
 }
 
 void plan_patterns_hit(bool *hit, const char *const *patterns, const char *name,

@@ -89,6 +89,27 @@ bool plan_hook_wanted(const char *const *hook, const char *name,
 size_t plan_watch_rank(const char *const *idle, size_t n, const char *name,
                        char delimiter);
 
+/* A mailbox's place in the order of a sync pass (plan_sync_order): INBOX
+ * (RFC 3501 5.1: in any case) first of all, then the watched ones by
+ * plan_watch_rank, then the rest (PLAN_SYNC_REST); PLAN_SYNC_LAST is for
+ * the caller to put one after all. A user who starts the daemon reads
+ * INBOX and the watched mailboxes first: on a first sync of thousands of
+ * mailboxes, INBOX came last. */
+#define PLAN_SYNC_REST (SIZE_MAX - 1)
+#define PLAN_SYNC_LAST SIZE_MAX
+size_t plan_sync_key(const char *const *idle, size_t n, const char *name,
+                     char delimiter);
+
+/* One mailbox of a pass: its plan_sync_key and its place in the list. */
+struct plan_turn {
+	size_t key;
+	size_t index;
+};
+
+/* Sorts the n turns of v into the order the pass takes them: by key, then
+ * in list order. */
+void plan_sync_order(struct plan_turn *v, size_t n);
+
 /* Sets hit[i] when patterns[i] (NULL-terminated; hit has one entry per
  * pattern) matches name and the entry is a mailbox (selectable: neither
  * \Noselect nor \NonExistent, which are mere names in the hierarchy,

@@ -1979,32 +1979,66 @@ static bool known_done(const struct sync_ctx *c, const char *name)
 	return false;
 }
 
-bool sync_turn(const struct sync_ctx *c, size_t k, size_t *i)
+struct plan_turn *sync_order(struct sync_ctx *c, bool finish_last)
 {
-	*i = k % c->nboxes;
-	const char *f = c->finish_with, *name = c->boxes[*i].name;
-	bool last = f && (strcasecmp(f, "INBOX") == 0
-	                          ? strcasecmp(name, "INBOX") == 0
-	                          : strcmp(name, f) == 0);
-	return (k >= c->nboxes) == last;
+	struct plan_turn *v = malloc((c->nboxes ? c->nboxes : 1) * sizeof(*v));
+	if (!v) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return NULL;
+	}
+	const char *const *idle = (const char *const *)c->conf->idle;
+	const char *f = finish_last ? c->finish_with : NULL;
+	for (size_t i = 0; i < c->nboxes; i++) {
+		struct sync_box *b = &c->boxes[i];
+		/* The marks the live phase gives them (mark_watched), now:
+		 * a watched mailbox's view of sequence numbers is then kept
+		 * while the pass takes the others, and taken back when the
+		 * live phase opens it again (open_and_sync). */
+		b->watch_rank = plan_watch_rank(idle, c->conf->n_idle, b->name,
+		                                b->delimiter);
+		b->watched = b->watch_rank != 0;
+		bool last = f && (strcasecmp(f, "INBOX") == 0
+		                          ? strcasecmp(b->name, "INBOX") == 0
+		                          : strcmp(b->name, f) == 0);
+		v[i] = (struct plan_turn){
+		        .key = last ? PLAN_SYNC_LAST
+		                    : plan_sync_key(idle, c->conf->n_idle,
+		                                    b->name, b->delimiter),
+		        .index = i};
+	}
+	plan_sync_order(v, c->nboxes);
+	return v;
 }
 
 int sync_all(struct sync_ctx *c)
 {
+	/* The watched mailbox is not kept for last here: sync_known took it
+	 * last when the cache held it, and on a first sync the user wants
+	 * it (INBOX above all) before the thousands of others, at the cost
+	 * of one more EXAMINE of it as the live phase begins. */
+	struct plan_turn *order = sync_order(c, false);
+	if (!order)
+		return SYNC_ESTORE;
 	int worst = SYNC_OK;
-	for (size_t k = 0, i; k < 2 * c->nboxes; k++) {
-		if (!sync_turn(c, k, &i))
-			continue;
-		if (sync_stopping(c))
-			return SYNC_ESTOP;
+	for (size_t k = 0; k < c->nboxes; k++) {
+		size_t i = order[k].index;
+		if (sync_stopping(c)) {
+			worst = SYNC_ESTOP;
+			break;
+		}
 		if (known_done(c, c->boxes[i].name))
 			continue;
 		int rc = sync_mailbox(c, &c->boxes[i]);
-		if (rc == SYNC_EMAILBOX)
+		if (rc == SYNC_EMAILBOX) {
 			worst = rc;
-		else if (rc < 0)
-			return rc;
+		} else if (rc < 0) {
+			worst = rc;
+			break;
+		}
 	}
+	free(order);
+	if (worst < 0 && worst != SYNC_EMAILBOX)
+		return worst;
 	sync_tell_errors(c);
 	return worst;
 }

@@ -98,9 +98,9 @@ struct sync_ctx {
 	sync_text_fn *text_stored;      /* may be NULL */
 	sync_forgot_fn *text_forgotten; /* may be NULL */
 	void *payload;
-	/* Synced after the others by sync_known and sync_all, so that it is
-	 * still selected when they end: the mailbox to watch, which needs
-	 * no second look then. NULL: LIST order. */
+	/* Synced after the others by sync_known, so that it is still
+	 * selected when it ends: the mailbox to watch, which needs no second
+	 * look then. NULL: none. */
 	const char *finish_with;
 
 	/* state kept between calls */
@@ -316,7 +316,8 @@ int sync_mark_verified(struct sync_ctx *c);
  * set. */
 int sync_list(struct sync_ctx *c);
 
-/* Syncs the mailboxes the cache already holds, before any LIST: a server
+/* Syncs the mailboxes the cache already holds, before any LIST (INBOX and
+ * the watched ones first, finish_with last): a server
  * may reopen a mailbox far faster as the first command of a session than
  * after a LIST (Dovecot with a large Maildir: 0.5 ms against over 100 ms).
  * A mailbox that fails here (deleted or renamed meanwhile) is left quietly
@@ -354,8 +355,10 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip, bool pushed_too);
  * that moment still does.) */
 int sync_catch_up(struct sync_ctx *c, const struct sync_box *skip);
 
-/* Every wanted mailbox, in LIST order (the initial sync, --once). A mailbox
- * that fails is logged and skipped; the worst other code is returned. */
+/* Every wanted mailbox sync_known did not bring up to date (the initial
+ * sync, --once): INBOX first, then the watched ones (idle, in its order),
+ * then the rest in LIST order (plan_sync_order). A mailbox that fails is
+ * logged and skipped; the worst other code is returned. */
 int sync_all(struct sync_ctx *c);
 
 /* Takes out of the cache the bodies, or their text, of the account's

@@ -362,11 +362,12 @@ int sync_writer_wait(struct sync_writer *w);
 /* Waits, ends the thread, frees; the last batch's result. */
 int sync_writer_stop(struct sync_writer **w);
 
-/* The order sync_known and sync_all sync c->boxes in: turn k of 0 ..
- * 2 * c->nboxes - 1 is *i, or false for a turn to skip. Each mailbox has
- * one turn; c->finish_with (INBOX in any case, RFC 3501 5.1) comes after
- * the others. */
-bool sync_turn(const struct sync_ctx *c, size_t k, size_t *i);
+/* The order a pass (sync_known, sync_all) takes c->boxes in
+ * (plan_sync_order), malloc'ed, c->nboxes turns; with finish_last,
+ * c->finish_with (INBOX in any case, RFC 3501 5.1) after all the others,
+ * so that it is still selected when the pass ends. Sets each box's
+ * watched and watch_rank. NULL (c->err said) when out of memory. */
+struct plan_turn *sync_order(struct sync_ctx *c, bool finish_last);
 
 /* Messages or bodies were committed: tells the indexer (c->text_stored). */
 void sync_text_stored(struct sync_ctx *c);

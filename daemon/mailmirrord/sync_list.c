@@ -632,6 +632,7 @@ int sync_known(struct sync_ctx *c)
 {
 	struct stored_list stored = {0};
 	bool *unlisted = NULL;
+	struct plan_turn *order = NULL;
 	int rc = SYNC_OK;
 	sync_forget_known(c);
 	if (store_mailbox_each(c->store, c->account_id, collect_stored,
@@ -674,10 +675,14 @@ int sync_known(struct sync_ctx *c)
 		b->unlisted = unlisted[i];
 		stored.v[i].name = NULL;
 	}
+	order = sync_order(c, true);
+	if (!order) {
+		rc = SYNC_ESTORE;
+		goto out;
+	}
 	c->quiet = true;
-	for (size_t k = 0, i; k < 2 * c->nboxes && rc == SYNC_OK; k++) {
-		if (!sync_turn(c, k, &i))
-			continue;
+	for (size_t k = 0; k < c->nboxes && rc == SYNC_OK; k++) {
+		size_t i = order[k].index;
 		if (sync_stopping(c)) {
 			rc = SYNC_ESTOP;
 			break;
@@ -693,6 +698,7 @@ int sync_known(struct sync_ctx *c)
 	}
 	c->quiet = false;
 out:
+	free(order);
 	free(unlisted);
 	for (size_t i = 0; i < stored.n; i++)
 		free(stored.v[i].name);

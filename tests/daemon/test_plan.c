@@ -461,3 +461,55 @@ Test(plan, hook_wanted_follows_on_new_mail_mailboxes)
 	cr_assert_not(plan_hook_wanted(inbox, "[Gmail]/All Mail", '/'));
 	cr_assert_not(plan_hook_wanted(inbox, "[Gmail]/Important", '/'));
 }
+
+/* The scale tester's first sync took 3,292 mailboxes in LIST order and
+ * the watched INBOX last: INBOX is first of all, watched or not, then the
+ * watched ones in the idle setting's order, then the rest as listed. */
+static void order_of(const char **out, const char *const *names, size_t n,
+                     const char *const *idle, size_t n_idle)
+{
+	struct plan_turn v[16];
+	cr_assert_leq(n, 16);
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct plan_turn){
+		        plan_sync_key(idle, n_idle, names[i], '/'), i};
+	plan_sync_order(v, n);
+	for (size_t i = 0; i < n; i++)
+		out[i] = names[v[i].index];
+}
+
+Test(plan, a_pass_takes_inbox_then_the_watched_first)
+{
+	const char *names[] = {"Archive", "Lists/a", "Drafts", "Inbox",
+	                       "Lists/b", "Work",    "Trash"};
+	const char *got[7];
+	const char *idle[] = {"Work", "Lists/*", "INBOX"};
+	order_of(got, names, 7, idle, 3);
+	const char *want[] = {"Inbox",   "Work",   "Lists/a", "Lists/b",
+	                      "Archive", "Drafts", "Trash"};
+	for (size_t i = 0; i < 7; i++)
+		cr_assert_str_eq(got[i], want[i], "turn %zu", i);
+
+	/* INBOX first though idle names only another */
+	const char *work[] = {"Work"};
+	order_of(got, names, 7, work, 1);
+	const char *want2[] = {"Inbox",  "Work",    "Archive", "Lists/a",
+	                       "Drafts", "Lists/b", "Trash"};
+	for (size_t i = 0; i < 7; i++)
+		cr_assert_str_eq(got[i], want2[i], "turn %zu", i);
+
+	/* none watched, no INBOX: the list's order */
+	const char *rest[] = {"b", "a", "c"};
+	order_of(got, rest, 3, NULL, 0);
+	cr_assert_str_eq(got[0], "b");
+	cr_assert_str_eq(got[1], "a");
+	cr_assert_str_eq(got[2], "c");
+
+	/* the caller's last one goes after all */
+	struct plan_turn v[3] = {
+	        {PLAN_SYNC_LAST, 0}, {PLAN_SYNC_REST, 1}, {0, 2}};
+	plan_sync_order(v, 3);
+	cr_assert_eq(v[0].index, 2);
+	cr_assert_eq(v[1].index, 1);
+	cr_assert_eq(v[2].index, 0);
+}

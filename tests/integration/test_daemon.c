@@ -54,6 +54,52 @@ Test(daemon, initial_sync_matches_imaplib, .timeout = 120)
 	teardown(&f);
 }
 
+/* The scale tester's first sync of 3,292 mailboxes took the watched INBOX
+ * last: the mailbox a user starts the daemon for came after hours. A
+ * first sync now stores INBOX's messages first, then the watched ones',
+ * then the rest's (message ids grow as rows are stored). */
+Test(daemon, a_first_sync_takes_inbox_then_the_watched_first, .timeout = 120)
+{
+	struct fixture f;
+	setup_idle(&f, "dm_first", "INBOX", NULL);
+	/* "dm_first/w", watched, sorts after "dm_first/a" and before
+	 * "dm_first/x" in Dovecot's LIST. */
+	conf_replace(&f, "mailboxes = [\"dm_first*\"]; idle = [\"INBOX\"]",
+	             "mailboxes = [\"dm_first*\", \"INBOX\"]; "
+	             "idle = [\"INBOX\", \"dm_first/w\"]");
+	cr_assert_eq(sh(CTL " create dm_first dm_first/a dm_first/w "
+	                    "dm_first/x"),
+	             0);
+	cr_assert_eq(sh(CTL " fill dm_first 2 1"), 0);
+	cr_assert_eq(sh(CTL " fill dm_first/a 2 2"), 0);
+	cr_assert_eq(sh(CTL " fill dm_first/w 2 3"), 0);
+	cr_assert_eq(sh(CTL " fill dm_first/x 2 4"), 0);
+	/* The shared user's INBOX holds one at least (other tests add
+	 * theirs too: its first row is what counts). */
+	cr_assert_eq(sh(CTL " append INBOX 'dm_first: the first one'"), 0);
+
+	cr_assert_eq(run_once(&f, NULL), 0);
+	static const char q[] =
+	        "SELECT coalesce(min(m.id), -1) FROM messages m JOIN "
+	        "mailboxes b ON b.id = m.mailbox_id WHERE b.name = '%s'";
+	/* INBOX, then the watched one, then the rest (in LIST order, which
+	 * Maildir does not sort: not asserted). */
+	static const char *const order[] = {"INBOX", "dm_first/w", "dm_first",
+	                                    "dm_first/a", "dm_first/x"};
+	long first[5];
+	for (size_t i = 0; i < 5; i++) {
+		char sql[256];
+		snprintf(sql, sizeof(sql), q, order[i]);
+		first[i] = cache_count(&f, sql);
+		cr_assert_gt(first[i], 0, "%s stored nothing", order[i]);
+	}
+	for (size_t i = 1; i < 5; i++)
+		cr_assert_lt(first[i < 2 ? 0 : 1], first[i],
+		             "%s's messages were stored before %s's", order[i],
+		             order[i < 2 ? 0 : 1]);
+	teardown(&f);
+}
+
 Test(daemon, resync_follows_flags_expunges_and_new_mail, .timeout = 120)
 {
 	struct fixture f;

@@ -1476,17 +1476,18 @@ static void examine_after_delete(struct hostile *h, const char *no,
                                  const char *relist)
 {
 	struct script sc = {0};
+	/* the watched ho_gn first (plan_sync_order) */
 	add(&sc,
 	    HELLO LIST_CMD "S: * LIST () \"/\" ho_gn\n"
 	                   "S: * LIST () \"/\" ho_gnX\nS: $TAG OK listed\n"
-	                   "C~ $TAG EXAMINE ho_gnX$\n"
-	                   "S: $TAG NO %s\n"
-	                   "C~ $TAG LIST \"\" ho_gnX$\n"
-	                   "%sS: $TAG OK listed\n"
 	                   "C~ $TAG EXAMINE ho_gn$\n"
 	                   "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
 	                   "S: * OK [UIDNEXT 1] ok\n"
-	                   "S: $TAG OK [READ-ONLY] examined\n" LOGOUT,
+	                   "S: $TAG OK [READ-ONLY] examined\n"
+	                   "C~ $TAG EXAMINE ho_gnX$\n"
+	                   "S: $TAG NO %s\n"
+	                   "C~ $TAG LIST \"\" ho_gnX$\n"
+	                   "%sS: $TAG OK listed\n" LOGOUT,
 	    no, relist);
 	start(h, "ho_gn", sc.s);
 	free(sc.s);
@@ -1547,18 +1548,19 @@ static struct outcome said_deleted(struct hostile *h, const char *refusal,
                                    const char *listed, const char *again)
 {
 	struct script sc = {0};
+	/* the watched ho_dd first (plan_sync_order) */
 	add(&sc,
 	    HELLO LIST_CMD "S: * LIST () \"/\" ho_dd\n"
 	                   "S: * LIST () \"/\" ho_ddX\nS: $TAG OK listed\n"
+	                   "C~ $TAG EXAMINE ho_dd$\n"
+	                   "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	                   "S: * OK [UIDNEXT 1] ok\n"
+	                   "S: $TAG OK [READ-ONLY] examined\n"
 	                   "%s"
 	                   "C~ $TAG LIST \"\" ho_ddX$\n"
 	                   "%sS: $TAG OK listed\n"
 	                   "C~ $TAG LIST \"\" ho_ddX$\n"
-	                   "%sS: $TAG OK listed\n"
-	                   "C~ $TAG EXAMINE ho_dd$\n"
-	                   "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
-	                   "S: * OK [UIDNEXT 1] ok\n"
-	                   "S: $TAG OK [READ-ONLY] examined\n" LOGOUT,
+	                   "%sS: $TAG OK listed\n" LOGOUT,
 	    refusal, listed, again);
 	start(h, "ho_dd", sc.s);
 	free(sc.s);
@@ -4436,17 +4438,30 @@ Test(hostile, bye_mid_sync, .timeout = 60)
 	batch_cut(&h, o, "maintenance", 1);
 }
 
+/* ho_dd examined, empty. */
+#define EXAMINED_DD                                                            \
+	"C~ $TAG EXAMINE ho_dd$\n"                                             \
+	"S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"                          \
+	"S: * OK [UIDNEXT 1] ok\n"                                             \
+	"S: $TAG OK [READ-ONLY] examined\n"
+
 /* The first session of ho_dd and ho_ddX (two messages) up to ho_ddX's
- * UID SEARCH; the server's answer to it follows. */
-static void add_until_search(struct script *sc)
+ * UID SEARCH, the watched ho_dd first (plan_sync_order); the server's
+ * answer to it follows. known: a later session, whose cache holds ho_dd
+ * (sync_known takes it before the LIST). */
+static void add_until_search(struct script *sc, bool known)
 {
-	add(sc, HELLO LIST_CMD "S: * LIST () \"/\" ho_dd\n"
-	                       "S: * LIST () \"/\" ho_ddX\nS: $TAG OK listed\n"
-	                       "C~ $TAG EXAMINE ho_ddX$\n"
-	                       "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
-	                       "S: * OK [UIDNEXT 3] ok\n"
-	                       "S: $TAG OK [READ-ONLY] examined\n"
-	                       "C~ $TAG UID SEARCH UID 1:\\*$\n");
+	add(sc, "%s", known ? HELLO EXAMINED_DD : HELLO);
+	add(sc,
+	    LIST_CMD "S: * LIST () \"/\" ho_dd\n"
+	             "S: * LIST () \"/\" ho_ddX\nS: $TAG OK listed\n"
+	             "%s"
+	             "C~ $TAG EXAMINE ho_ddX$\n"
+	             "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	             "S: * OK [UIDNEXT 3] ok\n"
+	             "S: $TAG OK [READ-ONLY] examined\n"
+	             "C~ $TAG UID SEARCH UID 1:\\*$\n",
+	    known ? "" : EXAMINED_DD);
 }
 
 /* Dovecot 2.3 ends the session when another client deletes the mailbox
@@ -4459,24 +4474,22 @@ Test(hostile, a_bye_for_a_mailbox_deleted_under_a_fetch_connects_again,
 {
 	struct hostile h;
 	struct script sc = {0};
-	add_until_search(&sc);
+	add_until_search(&sc, false);
 	add(&sc, "S: * SEARCH 1 2\nS: $TAG OK searched\n");
 	add_fetch_cmd(&sc, "1:2");
 	add_msg(&sc, 1, 1);
-	add(&sc, "S: * 2 FETCH (UID 2 FLAGS (\\\\Recent))\n"
-	         "S: * BYE FETCH failed: " DELETED_UNDER_US "\n"
-	         "CLOSE\n"
-	         "ACCEPT\n" HELLO
-	         /* sync_known: the cache holds message 1 of ho_ddX */
-	         "C~ $TAG EXAMINE ho_ddX$\n"
-	         "S: $TAG NO Mailbox doesn't exist: ho_ddX\n" LIST_CMD
-	         "S: * LIST () \"/\" ho_dd\nS: $TAG OK listed\n"
-	         "C~ $TAG STATUS ho_ddX \\(UIDVALIDITY\\)$\n"
-	         "S: $TAG NO Mailbox doesn't exist: ho_ddX\n"
-	         "C~ $TAG EXAMINE ho_dd$\n"
-	         "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
-	         "S: * OK [UIDNEXT 1] ok\n"
-	         "S: $TAG OK [READ-ONLY] examined\n" LOGOUT);
+	add(&sc,
+	    "S: * 2 FETCH (UID 2 FLAGS (\\\\Recent))\n"
+	    "S: * BYE FETCH failed: " DELETED_UNDER_US "\n"
+	    "CLOSE\n"
+	    "ACCEPT\n" HELLO
+	    /* sync_known: the cache holds message 1 of ho_ddX, and
+	     * ho_dd, watched, last */
+	    "C~ $TAG EXAMINE ho_ddX$\n"
+	    "S: $TAG NO Mailbox doesn't exist: ho_ddX\n" EXAMINED_DD LIST_CMD
+	    "S: * LIST () \"/\" ho_dd\nS: $TAG OK listed\n"
+	    "C~ $TAG STATUS ho_ddX \\(UIDVALIDITY\\)$\n"
+	    "S: $TAG NO Mailbox doesn't exist: ho_ddX\n" LOGOUT);
 	start(&h, "ho_dd", sc.s);
 	free(sc.s);
 	struct outcome o = run(&h);
@@ -4502,7 +4515,7 @@ Test(hostile, a_bye_asking_for_a_new_login_connects_again_once, .timeout = 60)
 	for (int i = 0; i < 2; i++) {
 		if (i)
 			add(&sc, "ACCEPT\n");
-		add_until_search(&sc);
+		add_until_search(&sc, i > 0);
 		add(&sc, "S: * BYE IMAP session state is inconsistent, please "
 		         "relogin.\n"
 		         "CLOSE\n");
@@ -4922,7 +4935,7 @@ Test(hostile, a_bye_for_a_deleted_mailbox_is_a_notice_when_live, .timeout = 60)
 	        "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n";
 	add(&sc,
 	    "%s" LIST_CMD "S: * LIST () \"/\" ho_dd\n"
-	    "S: * LIST () \"/\" ho_ddX\nS: $TAG OK listed\n"
+	    "S: * LIST () \"/\" ho_ddX\nS: $TAG OK listed\n" EXAMINED_DD
 	    "C~ $TAG EXAMINE ho_ddX$\n"
 	    "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
 	    "S: * OK [UIDNEXT 3] ok\nS: $TAG OK [READ-ONLY] examined\n"
@@ -4930,10 +4943,9 @@ Test(hostile, a_bye_for_a_deleted_mailbox_is_a_notice_when_live, .timeout = 60)
 	    "S: * BYE FETCH failed: " DELETED_UNDER_US "\n"
 	    "CLOSE\n"
 	    "ACCEPT\n"
-	    "%s" LIST_CMD "S: * LIST () \"/\" ho_dd\nS: $TAG OK listed\n"
-	    "C~ $TAG EXAMINE ho_dd$\n"
-	    "S: * 0 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
-	    "S: * OK [UIDNEXT 1] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    /* the cache holds ho_dd (sync_known), not yet ho_ddX */
+	    "%s" EXAMINED_DD LIST_CMD
+	    "S: * LIST () \"/\" ho_dd\nS: $TAG OK listed\n"
 	    "C~ $TAG IDLE$\n"
 	    "S: + idling\n"
 	    "TIMEOUT 30000\n"
@@ -6167,8 +6179,9 @@ Test(hostile, a_poll_lists_no_flag_of_the_watched_mailbox, .timeout = 90)
 	add(&sc, HELLO LIST_CMD "S: * LIST () \"/\" ho_pw\n"
 	                        "S: * LIST () \"/\" ho_pw/o\n"
 	                        "S: $TAG OK listed\n");
-	/* the watched mailbox last (finish_with) */
-	const char *order[] = {"ho_pw/o", "ho_pw"};
+	/* The watched mailbox first (plan_sync_order), then examined again
+	 * to watch it: found as held, not listed either. */
+	const char *order[] = {"ho_pw", "ho_pw/o"};
 	for (int i = 0; i < 2; i++) {
 		add_examined(&sc, order[i], 1);
 		add(&sc, "C~ $TAG UID SEARCH UID 1:\\*$\n"
@@ -6178,6 +6191,7 @@ Test(hostile, a_poll_lists_no_flag_of_the_watched_mailbox, .timeout = 90)
 		add_msg(&sc, 1, 1);
 		add(&sc, "S: $TAG OK fetched\n");
 	}
+	add_examined(&sc, "ho_pw", 1);
 	/* Two polls (a poke each): the NOOP before the second shows that
 	 * nothing came after the first's EXAMINE of the watched mailbox. */
 	add(&sc, "TIMEOUT 20000\n");
@@ -6200,9 +6214,9 @@ Test(hostile, a_poll_lists_no_flag_of_the_watched_mailbox, .timeout = 90)
 	pid_t pid = start_daemon(&h.f);
 	bool watching = log_says_within(&h.f, "watching with NOOP", 20);
 	kill(pid, SIGCONT);
-	wait_sent(&h, "EXAMINE", 4);
+	wait_sent(&h, "EXAMINE", 5);
 	kill(pid, SIGCONT);
-	wait_sent(&h, "EXAMINE", 6);
+	wait_sent(&h, "EXAMINE", 7);
 	int st = stop_daemon(pid);
 	finish(&h);
 	cr_assert(watching, "the daemon did not go live");
