@@ -99,9 +99,9 @@ struct account {
 	int64_t check_by;     /* deadline of a poke's check, or 0 */
 	bool check_cut;       /* the check found no answer and cut the
 	                         connection: the failure is ours to name */
-	char status[160];
-	int64_t status_until; /* status ends with the seconds left to it
-	                         (set_status_wait), or 0 */
+	struct acct_status status; /* wait_s aside */
+	int64_t status_until; /* the end of status's wait (set_status_wait),
+	                         or 0 */
 	bool done;
 	bool ok;
 
@@ -119,27 +119,42 @@ static void promise(struct account *a, int ms)
 	atomic_store(&a->alive_until, mono_ms() + ms + 10000);
 }
 
-static void set_status(struct account *a, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-static void set_status(struct account *a, const char *fmt, ...)
+/* The worker is in state, and no more than that (no mailbox, no wait). */
+static void set_status(struct account *a, enum acct_state state)
 {
-	va_list ap;
-	va_start(ap, fmt);
 	pthread_mutex_lock(&a->lock);
-	vsnprintf(a->status, sizeof(a->status), fmt, ap);
+	a->status = (struct acct_status){.state = state};
 	a->status_until = 0;
 	pthread_mutex_unlock(&a->lock);
-	va_end(ap);
 }
 
-/* A status that ends with the time left of a wait of ms ("error, retry
- * in 27 s"), counted down as it is read: the interval alone stayed on
+/* A state with a wait of ms, whose seconds left are counted down as the
+ * status is read ("error, retry in 27 s"): the interval alone stayed on
  * systemd's STATUS for the whole wait. */
-static void set_status_wait(struct account *a, const char *what, unsigned ms)
+static void set_status_wait(struct account *a, enum acct_state state,
+                            unsigned ms)
 {
 	pthread_mutex_lock(&a->lock);
-	snprintf(a->status, sizeof(a->status), "%s", what);
+	a->status = (struct acct_status){.state = state};
 	a->status_until = mono_ms() + ms;
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Server text, made printable and cut to fit (a name of any length must
+ * leave the STATUS line room for the rest). Under a->lock. */
+static void status_box(struct account *a, const char *mailbox)
+{
+	log_sanitize(a->status.mailbox, sizeof(a->status.mailbox), mailbox,
+	             strlen(mailbox));
+}
+
+/* The worker syncs mailbox, outside a pass (a look of the live phase). */
+static void set_status_box(struct account *a, const char *mailbox)
+{
+	pthread_mutex_lock(&a->lock);
+	a->status = (struct acct_status){.state = ACCT_SYNCING};
+	a->status_until = 0;
+	status_box(a, mailbox);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -248,10 +263,31 @@ static void on_progress(void *payload, const char *mailbox, uint32_t done,
 	const struct sync_box *b = sync_find(&w->sync, mailbox);
 	if (b)
 		store_mailbox_set_progress(w->store, b->id, done, total);
-	if (total)
-		set_status(w->a, "%s %u/%u", mailbox, done, total);
-	else
-		set_status(w->a, "syncing");
+	struct account *a = w->a;
+	pthread_mutex_lock(&a->lock);
+	/* A pass's turn (on_turn) stays said until the next turn; a look
+	 * outside a pass, once its fetch ended, was just "syncing". */
+	bool turn = a->status.state == ACCT_SYNCING && a->status.box_n;
+	if (!turn)
+		a->status = (struct acct_status){.state = ACCT_SYNCING};
+	a->status_until = 0;
+	if (total || turn)
+		status_box(a, mailbox);
+	a->status.done = done;
+	a->status.total = total;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void on_turn(void *payload, const char *mailbox, size_t k, size_t n)
+{
+	struct worker *w = payload;
+	struct account *a = w->a;
+	pthread_mutex_lock(&a->lock);
+	a->status = (struct acct_status){
+	        .state = ACCT_SYNCING, .box_k = k, .box_n = n};
+	a->status_until = 0;
+	status_box(a, mailbox);
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* ---- sleeping that a stop request interrupts */
@@ -394,7 +430,7 @@ static void back_off(struct worker *w, const char *why)
 		store_account_set_state(w->store, w->account_id, "error");
 		set_error(w, why);
 	}
-	set_status_wait(a, "error, retry in", ms);
+	set_status_wait(a, ACCT_RETRYING, ms);
 	wait_retry(w, ms);
 }
 
@@ -433,7 +469,7 @@ static bool room_to_retry(struct worker *w)
 static void wait_room(struct worker *w)
 {
 	unsigned ms = next_backoff_ms(w);
-	set_status_wait(w->a, "disk full, next look in", ms);
+	set_status_wait(w->a, ACCT_DISK_FULL, ms);
 	wait_retry(w, ms);
 }
 
@@ -480,7 +516,7 @@ static int open_watched(struct worker *w, struct sync_box *first,
 				continue;
 			if (atomic_load(&w->a->stop))
 				return SYNC_ESTOP;
-			set_status(w->a, "syncing %s", b->name);
+			set_status_box(w->a, b->name);
 			int rc = sync_mailbox(&w->sync, b);
 			if (rc < 0 && rc != SYNC_EMAILBOX)
 				return rc;
@@ -737,7 +773,7 @@ static int sync_dirty(struct worker *w, struct sync_box *primary)
 			continue;
 		b->dirty = false;
 		any = true;
-		set_status(w->a, "syncing %s", b->name);
+		set_status_box(w->a, b->name);
 		int rc = sync_mailbox(&w->sync, b);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
@@ -746,12 +782,12 @@ static int sync_dirty(struct worker *w, struct sync_box *primary)
 	}
 	if (primary && (any || w->sync.sel_dirty ||
 	                w->sync.selected != primary || turn == primary)) {
-		set_status(w->a, "syncing %s", primary->name);
+		set_status_box(w->a, primary->name);
 		int rc = sync_mailbox(&w->sync, primary);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
 	}
-	set_status(w->a, "idle");
+	set_status(w->a, ACCT_IDLE);
 	return sync_mark_verified(&w->sync);
 }
 
@@ -942,7 +978,7 @@ static int live(struct worker *w)
 		if (rc < 0)
 			return rc;
 	}
-	set_status(a, "idle");
+	set_status(a, ACCT_IDLE);
 
 	while (!atomic_load(&a->stop)) {
 		/* A mailbox created, renamed or deleted (NOTIFY's LIST, or
@@ -1063,7 +1099,7 @@ static int live(struct worker *w)
 		}
 		if (!(watched && watching) && (rc = check_unused(w)) < 0)
 			return rc;
-		set_status(a, "polling");
+		set_status(a, ACCT_POLLING);
 		/* The mailbox list first, at every poll: a mailbox created,
 		 * renamed or deleted since shows at once, and STATUS is not
 		 * sent to a name that is gone. */
@@ -1128,7 +1164,7 @@ static int live(struct worker *w)
 		store_account_set_last_sync(w->store, w->account_id,
 		                            time(NULL));
 		next_poll = mono_ms() + (int64_t)c->poll_interval * 1000;
-		set_status(a, "idle");
+		set_status(a, ACCT_IDLE);
 	}
 	return SYNC_ESTOP;
 }
@@ -1291,8 +1327,12 @@ static void on_gate_wait(void *payload)
 	struct account *a = payload;
 	const struct conf_account *c = a->conf;
 	promise(a, 30000 + (int)c->timeout * 1000);
-	set_status(a, "waiting to connect (%u connections to %s being set up)",
-	           CONNGATE_PER_SERVER, c->host);
+	pthread_mutex_lock(&a->lock);
+	a->status = (struct acct_status){.state = ACCT_WAITING,
+	                                 .gate_n = CONNGATE_PER_SERVER,
+	                                 .host = c->host};
+	a->status_until = 0;
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* conn_open, through the gate when there is a server to share. */
@@ -1347,7 +1387,7 @@ static int session(struct worker *w)
 	enum conn_failure why;
 	imap4 *h;
 
-	set_status(a, "connecting");
+	set_status(a, ACCT_CONNECTING);
 	if (w->store) /* the first time, prepare_store wrote it */
 		store_account_set_state(w->store, w->account_id, "connecting");
 	if (c->tunnel)
@@ -1392,7 +1432,7 @@ static int session(struct worker *w)
 	indexer_hold(a->ix);
 	int rc = sync_attach(&w->sync, h);
 	if (rc == SYNC_OK) {
-		set_status(a, "syncing");
+		set_status(a, ACCT_SYNCING);
 		store_account_set_state(w->store, w->account_id, "syncing");
 		/* The failure that kept it away is over: mailmirror status
 		 * showed a connect error beside "syncing" (explore67). */
@@ -1478,7 +1518,7 @@ static void reconnect_after_bye(struct worker *w, int64_t lasted)
 		        "in a row ended within %d s); reconnecting in %u s",
 		        len, w->sync.err, (long long)(lasted / 1000),
 		        w->early_byes, HEALTHY_MS / 1000, ms / 1000);
-	set_status_wait(w->a, "ended by the server, reconnecting in", ms);
+	set_status_wait(w->a, ACCT_RECONNECTING, ms);
 	wait_retry(w, ms);
 }
 
@@ -1500,6 +1540,7 @@ static void *run(void *arg)
 	        .account_id = w.account_id,
 	        .stop = &a->stop,
 	        .progress = on_progress,
+	        .turn = on_turn,
 	        .heartbeat = on_heartbeat,
 	        .text_stored = on_text_stored,
 	        .text_forgotten = on_text_forgotten,
@@ -1676,7 +1717,7 @@ int acct_start(struct account **out, const struct conf_account *conf,
 	atomic_init(&a->alive_until, mono_ms() + 60000);
 	pthread_mutex_init(&a->lock, NULL);
 	cond_init_monotonic(&a->cond);
-	snprintf(a->status, sizeof(a->status), "starting");
+	a->status = (struct acct_status){.state = ACCT_STARTING};
 	int e = pthread_create(&a->thread, NULL, run, a);
 	if (e) {
 		snprintf(err, errlen, "cannot start a thread: %s", strerror(e));
@@ -1821,17 +1862,24 @@ bool acct_fresh(struct account *a)
 	return mono_ms() <= atomic_load(&a->alive_until);
 }
 
-void acct_describe(struct account *a, char *buf, size_t len)
+void acct_status_get(struct acct_status *out, struct account *a)
 {
 	pthread_mutex_lock(&a->lock);
+	*out = a->status;
 	if (a->status_until) {
 		int64_t left = a->status_until - mono_ms();
-		snprintf(buf, len, "%s: %s %lld s", a->conf->name, a->status,
-		         (long long)(left > 0 ? (left + 999) / 1000 : 0));
-	} else {
-		snprintf(buf, len, "%s: %s", a->conf->name, a->status);
+		out->wait_s = left > 0 ? (left + 999) / 1000 : 0;
 	}
 	pthread_mutex_unlock(&a->lock);
+}
+
+void acct_describe(struct account *a, char *buf, size_t len)
+{
+	struct acct_status st;
+	acct_status_get(&st, a);
+	int n = snprintf(buf, len, "%s: ", a->conf->name);
+	if (n >= 0 && (size_t)n < len)
+		acct_status_text(buf + n, len - (size_t)n, &st);
 }
 
 const struct conf_account *acct_conf(const struct account *a)

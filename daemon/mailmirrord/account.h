@@ -107,7 +107,53 @@ int acct_check_deadline(struct account *a);
  * wait (the watchdog is pinged only while every worker is fresh). */
 bool acct_fresh(struct account *a);
 
-/* "work: INBOX 4,500/100,000" or "work: idle" into buf. */
+/* What a worker is doing (acct_status_get). */
+enum acct_state {
+	ACCT_STARTING = 0,
+	ACCT_WAITING, /* for its turn to connect (conngate.h) */
+	ACCT_CONNECTING,
+	ACCT_SYNCING,
+	ACCT_POLLING,
+	ACCT_IDLE,         /* live, waiting for news or the next poll */
+	ACCT_RETRYING,     /* after a failure */
+	ACCT_DISK_FULL,    /* for room on the cache's disk (room.h) */
+	ACCT_RECONNECTING, /* after the server ended a live session */
+};
+
+/* The bytes of a mailbox's name a status keeps, its NUL included: a name
+ * of any length must leave systemd's STATUS room for the rest. */
+#define ACCT_STATUS_BOX_MAX 64
+
+/* A worker's state as the supervisor reads it. */
+struct acct_status {
+	enum acct_state state;
+	/* ACCT_SYNCING: the mailbox ("": none named yet), printable and
+	 * cut to fit (log_sanitize); its turn, box_k of box_n, in the pass
+	 * over the account's mailboxes (0 of 0: a look of the live phase,
+	 * outside a pass); done of total messages of its first fetch (total
+	 * 0: none, or too few to tell). */
+	char mailbox[ACCT_STATUS_BOX_MAX];
+	size_t box_k, box_n;
+	uint32_t done, total;
+	/* ACCT_RETRYING, ACCT_DISK_FULL, ACCT_RECONNECTING: the seconds
+	 * left of the wait, rounded up */
+	long long wait_s;
+	/* ACCT_WAITING: how many connections to host (the configuration's,
+	 * borrowed) are being set up */
+	unsigned gate_n;
+	const char *host;
+};
+
+/* The worker's state now, into *out. */
+void acct_status_get(struct acct_status *out, struct account *a);
+
+/* st in words into buf (always terminated): "idle", "error, retry in
+ * 27 s", "INBOX 4500/100000, mailbox 1 of 3292", "syncing Archive,
+ * mailbox 12 of 3292". */
+void acct_status_text(char *buf, size_t len, const struct acct_status *st);
+
+/* "work: INBOX 4500/100000" or "work: idle" into buf: the account's name
+ * and acct_status_text. */
 void acct_describe(struct account *a, char *buf, size_t len);
 
 const struct conf_account *acct_conf(const struct account *a);

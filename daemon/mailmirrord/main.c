@@ -746,25 +746,20 @@ static int run_once(struct running *r, int sfd, int efd, struct store *s,
 static void report(struct running *r, bool grace)
 {
 	char line[STATUSLINE_MAX + 1];
-	char(*one)[200] = r->n ? calloc(r->n, sizeof(*one)) : NULL;
+	struct acct_status *st = r->n ? calloc(r->n, sizeof(*st)) : NULL;
 	struct statusline_acct *v = r->n ? calloc(r->n, sizeof(*v)) : NULL;
 	/* Out of memory, the line says what it said last. */
-	for (size_t i = 0; one && v && i < r->n; i++) {
-		acct_describe(r->v[i], one[i], sizeof(one[i]));
-		const char *name = acct_conf(r->v[i])->name;
-		size_t nl = strlen(name);
-		v[i].name = name;
-		v[i].state = strncmp(one[i], name, nl) == 0 &&
-		                             strncmp(one[i] + nl, ": ", 2) == 0
-		                     ? one[i] + nl + 2
-		                     : one[i];
+	for (size_t i = 0; st && v && i < r->n; i++) {
+		acct_status_get(&st[i], r->v[i]);
+		v[i] = (struct statusline_acct){acct_conf(r->v[i])->name,
+		                                &st[i]};
 	}
-	if (!r->n || (one && v)) {
+	if (!r->n || (st && v)) {
 		statusline_make(line, sizeof(line), v, r->n,
 		                indexer_waiting(r->ix));
 		notify_status("%s", line);
 	}
-	free(one);
+	free(st);
 	free(v);
 	bool fresh = true;
 	for (size_t i = 0; i < r->n; i++)

@@ -19,26 +19,26 @@ enum kind {
 static const char *const kind_word[K_COUNT] = {
         "failing", "idle", "syncing", "polling", "connecting", "waiting"};
 
-static bool starts(const char *s, const char *word)
+static enum kind kind_of(const struct acct_status *st)
 {
-	return strncmp(s, word, strlen(word)) == 0;
-}
-
-/* The states account.c sets (set_status, set_status_wait); a mailbox's
- * progress ("INBOX 4500/100000") is a sync. */
-static enum kind kind_of(const char *state)
-{
-	if (starts(state, "error") || starts(state, "disk full"))
+	switch (st->state) {
+	case ACCT_RETRYING:
+	case ACCT_DISK_FULL:
 		return K_FAILING;
-	if (starts(state, "idle"))
+	case ACCT_IDLE:
 		return K_IDLE;
-	if (starts(state, "polling"))
+	case ACCT_SYNCING:
+		return K_SYNCING;
+	case ACCT_POLLING:
 		return K_POLLING;
-	if (starts(state, "connecting") || starts(state, "waiting to connect"))
+	case ACCT_CONNECTING:
+	case ACCT_WAITING:
 		return K_CONNECTING;
-	if (starts(state, "starting") || starts(state, "ended by the server"))
+	case ACCT_STARTING:
+	case ACCT_RECONNECTING:
 		return K_OTHER;
-	return K_SYNCING;
+	}
+	return K_OTHER;
 }
 
 /* Appends to buf at *at, never past len - 1; false once something did
@@ -69,10 +69,13 @@ static bool detailed(char *buf, size_t max, const struct statusline_acct *v,
 {
 	size_t at = 0;
 	buf[0] = '\0';
-	for (size_t i = 0; i < n; i++)
+	char state[STATUSLINE_MAX + 1];
+	for (size_t i = 0; i < n; i++) {
+		acct_status_text(state, sizeof(state), v[i].st);
 		if (!add(buf, max + 1, &at, "%s%s: %s", i ? "; " : "",
-		         v[i].name, v[i].state))
+		         v[i].name, state))
 			return false;
+	}
 	if (to_index) {
 		char num[32];
 		snprintf(num, sizeof(num), "%llu",
@@ -81,6 +84,24 @@ static bool detailed(char *buf, size_t max, const struct statusline_acct *v,
 			return false;
 	}
 	return true;
+}
+
+/* The one syncing account, by name, and how far it is: whole, else
+ * without the mailbox's name (its turn and messages are what tell how
+ * long), else nothing. */
+static void syncing_one(char *buf, size_t max, size_t *at,
+                        const struct statusline_acct *a)
+{
+	char state[STATUSLINE_MAX + 1];
+	acct_status_text(state, sizeof(state), a->st);
+	if (add(buf, max + 1, at, " (%s %s)", a->name, state))
+		return;
+	struct acct_status st = *a->st;
+	if (!st.mailbox[0])
+		return;
+	snprintf(st.mailbox, sizeof(st.mailbox), "...");
+	acct_status_text(state, sizeof(state), &st);
+	add(buf, max + 1, at, " (%s %s)", a->name, state);
 }
 
 void statusline_make(char *buf, size_t len, const struct statusline_acct *v,
@@ -95,7 +116,7 @@ void statusline_make(char *buf, size_t len, const struct statusline_acct *v,
 		return;
 	size_t count[K_COUNT] = {0};
 	for (size_t i = 0; i < n; i++)
-		count[kind_of(v[i].state)]++;
+		count[kind_of(v[i].st)]++;
 	size_t at = 0;
 	char num[32];
 	snprintf(num, sizeof(num), "%zu", n);
@@ -118,15 +139,14 @@ void statusline_make(char *buf, size_t len, const struct statusline_acct *v,
 		if (k == K_FAILING) {
 			size_t named = 0;
 			for (size_t i = 0; i < n; i++)
-				if (kind_of(v[i].state) == K_FAILING)
+				if (kind_of(v[i].st) == K_FAILING)
 					add(buf, max + 1, &at, "%s%s",
 					    named++ ? ", " : " (", v[i].name);
 			add(buf, max + 1, &at, ")");
 		} else if (k == K_SYNCING && count[k] == 1) {
 			for (size_t i = 0; i < n; i++)
-				if (kind_of(v[i].state) == K_SYNCING)
-					add(buf, max + 1, &at, " (%s %s)",
-					    v[i].name, v[i].state);
+				if (kind_of(v[i].st) == K_SYNCING)
+					syncing_one(buf, max, &at, &v[i]);
 		}
 	}
 }

@@ -5,10 +5,12 @@
  * the line listed some 15, and an account that failed, listed last, never
  * showed (explore80). The summary counts the accounts by state and names
  * the failing ones first: "41 accounts: 1 failing (acct-bad), 39 idle,
- * 1 syncing (acct-u01 INBOX 4500/100000)".
+ * 1 syncing (acct-u01 INBOX 4500/100000, mailbox 1 of 3292)".
  */
 #ifndef MAILMIRRORD_STATUSLINE_H
 #define MAILMIRRORD_STATUSLINE_H
+
+#include "mailmirrord/account.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,11 +18,11 @@
 /* What systemd keeps of a STATUS line (notify.c cuts it there). */
 #define STATUSLINE_MAX 256
 
-/* One account as acct_describe says it: its name and its state ("idle",
- * "INBOX 4500/100000", "error, retry in 30 s", ...). Borrowed. */
+/* One account: its name and its state (acct_status_get), said in the
+ * words of acct_status_text. Borrowed. */
 struct statusline_acct {
 	const char *name;
-	const char *state;
+	const struct acct_status *st;
 };
 
 /* The line for the n accounts of v, and to_index messages waiting for

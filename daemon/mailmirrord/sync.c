@@ -2019,6 +2019,13 @@ int sync_all(struct sync_ctx *c)
 	struct plan_turn *order = sync_order(c, false);
 	if (!order)
 		return SYNC_ESTORE;
+	/* The ones sync_known did count as done: "mailbox 121 of 3292"
+	 * after a reconnect. (order's keys serve no more once sorted.) */
+	size_t at = 0;
+	for (size_t k = 0; k < c->nboxes; k++) {
+		order[k].key = known_done(c, c->boxes[order[k].index].name);
+		at += order[k].key;
+	}
 	int worst = SYNC_OK;
 	for (size_t k = 0; k < c->nboxes; k++) {
 		size_t i = order[k].index;
@@ -2026,8 +2033,10 @@ int sync_all(struct sync_ctx *c)
 			worst = SYNC_ESTOP;
 			break;
 		}
-		if (known_done(c, c->boxes[i].name))
+		if (order[k].key)
 			continue;
+		if (c->turn)
+			c->turn(c->payload, c->boxes[i].name, ++at, c->nboxes);
 		int rc = sync_mailbox(c, &c->boxes[i]);
 		if (rc == SYNC_EMAILBOX) {
 			worst = rc;

@@ -67,6 +67,12 @@ struct sync_box {
  * status`; done/total count messages of an initial fetch. */
 typedef void sync_progress_fn(void *payload, const char *mailbox, uint32_t done,
                               uint32_t total);
+/* Called as a pass over the account's mailboxes (sync_known, sync_all)
+ * takes mailbox, the k-th (1 first) of the n of the pass, for sd_notify
+ * STATUS: a first sync of thousands of small mailboxes, none of which
+ * calls sync_progress_fn, showed nothing else for hours. */
+typedef void sync_turn_fn(void *payload, const char *mailbox, size_t k,
+                          size_t n);
 /* Called before every blocking wait: the caller promises to be back within
  * ms (for the watchdog). */
 typedef void sync_heartbeat_fn(void *payload, int ms);
@@ -94,6 +100,7 @@ struct sync_ctx {
 	bool announce_known; /* so does, before live, new mail of a mailbox
 	                        synced before (a worker a reload replaced) */
 	sync_progress_fn *progress;
+	sync_turn_fn *turn; /* may be NULL */
 	sync_heartbeat_fn *heartbeat;
 	sync_text_fn *text_stored;      /* may be NULL */
 	sync_forgot_fn *text_forgotten; /* may be NULL */

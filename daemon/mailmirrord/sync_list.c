@@ -687,6 +687,8 @@ int sync_known(struct sync_ctx *c)
 			rc = SYNC_ESTOP;
 			break;
 		}
+		if (c->turn)
+			c->turn(c->payload, c->boxes[i].name, k + 1, c->nboxes);
 		int r = sync_mailbox(c, &c->boxes[i]);
 		if (r == SYNC_OK) {
 			char *name = strdup(c->boxes[i].name);
