@@ -1184,6 +1184,27 @@ IMAP4_API int imap4_idle_burst(imap4 *h, int duration_ms, int interval_ms,
 IMAP4_API int imap4_wake(imap4 *h);
 
 IMAP4_API int imap4_list(imap4 *h, const char *reference, const char *pattern);
+/* LIST reference pattern RETURN (options STATUS (names)) of RFC 5819 (ask
+ * only where the server lists LIST-STATUS). reference and pattern are sent
+ * as they are (NULL: "" and "*"), not imaplib-unquoted as imap4_list's;
+ * options: other return options of RFC 5258 and 6154 ("SPECIAL-USE
+ * CHILDREN": an extended LIST need not say \HasChildren nor the special
+ * uses unless asked), or NULL; names: the STATUS items ("MESSAGES
+ * UIDNEXT", parentheses added when missing; empty or NULL: IMAP4_EINVAL,
+ * nothing sent). The data hold each LIST (imap4_list_parse) and each
+ * STATUS (imap4_status_parse) as the server sent them: all the LISTs may
+ * come first, and a mailbox's STATUS may be left out (a \Noselect one,
+ * one the server could not look at: RFC 5819 2). A STATUS that NOTIFY
+ * (RFC 5465) sends meanwhile is data too: nothing tells the two apart.
+ * Other untagged responses go to the unsolicited callback, as during
+ * imap4_list. Time: most_ms > 0 gives each response opts.timeout_ms after
+ * the one before, and the whole command most_ms: the server looks at
+ * every mailbox it lists, so a long list comes slowly yet steadily, and a
+ * silence ends it, not its length; <= 0: opts.timeout_ms for the whole,
+ * as for any command. */
+IMAP4_API int imap4_list_status(imap4 *h, const char *reference,
+                                const char *pattern, const char *options,
+                                const char *names, int most_ms);
 /* LOGIN. The capabilities are read again after it (from its [CAPABILITY],
  * else by a CAPABILITY command), yet its result stays the last command's:
  * imap4_completion() and the data are the login's, [ALERT]s included, as

@@ -302,6 +302,37 @@ int imap4_list(imap4 *h, const char *reference, const char *pattern)
 	return list_cmd(h, "LIST", reference, pattern);
 }
 
+int imap4_list_status(imap4 *h, const char *reference, const char *pattern,
+                      const char *options, const char *names, int most_ms)
+{
+	static const char *const expect[] = {"LIST", "STATUS", NULL};
+	struct imap4_run run = {.expect = expect};
+	int rc;
+
+	if (h && (!names || !*names))
+		return imap4_fail(h, IMAP4_EINVAL,
+		                  "LIST: no STATUS items; nothing was sent");
+	rc = imap4_cmd_start(h, IMAP4_AUTHED, "LIST");
+	if (rc)
+		return rc;
+	imap4_cmd_mailbox(&h->cmd, reference ? reference : "");
+	imap4_cmd_pattern(&h->cmd, pattern ? pattern : "*");
+	imap4_cmd_atom(&h->cmd, "RETURN");
+	imap4_cmd_open(&h->cmd);
+	if (options && *options)
+		imap4_cmd_raw_balanced(&h->cmd, options);
+	imap4_cmd_atom(&h->cmd, "STATUS");
+	paren_raw(&h->cmd, names);
+	imap4_cmd_close(&h->cmd);
+	/* The server looks at every mailbox it lists: a long list comes
+	 * slowly yet steadily, and a silence is what ends it early. */
+	if (most_ms > 0) {
+		run.renews = true;
+		run.end = imap4_deadline(most_ms);
+	}
+	return imap4_run(h, &run);
+}
+
 int imap4_lsub(imap4 *h, const char *reference, const char *pattern)
 {
 	return list_cmd(h, "LSUB", reference, pattern);

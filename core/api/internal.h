@@ -126,6 +126,11 @@ struct imap4_run {
 	                      again for this command */
 	char cb_why[128]; /* the response a typed view refused, quoted */
 	int64_t deadline;
+	/* Set by the caller: each untagged response moves the deadline to
+	 * timeout_ms after it, never past end (an imap4_deadline, -1 none).
+	 * Unset: the deadline is timeout_ms after the start. */
+	bool renews;
+	int64_t end;
 };
 
 #define IMAP4_ANY_STATE                                                        \

@@ -4,6 +4,8 @@
  * every wait of the command, the "+" before each synchronizing literal
  * included, so a server that trickles one byte at a time or answers with
  * endless continuations still ends within timeout_ms (RELIABILITY rule 5).
+ * A command whose answer is long by nature (imap4_list_status) renews it
+ * at each response instead, up to a total deadline of its caller's.
  */
 #include "api/internal.h"
 #include "util/quote.h"
@@ -740,6 +742,14 @@ int imap4_complete(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 	return rc;
 }
 
+/* The sooner of two deadlines, where < 0 is none. */
+static int64_t sooner(int64_t a, int64_t b)
+{
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
+}
+
 static int read_to_completion(imap4 *h, struct imap4_run *run, struct sender *s)
 {
 	const imap4_resp *resp;
@@ -748,8 +758,18 @@ static int read_to_completion(imap4 *h, struct imap4_run *run, struct sender *s)
 	for (;;) {
 		rc = imap4_next_response(h, &resp, run->deadline, false);
 		if (rc == IMAP4_ETIMEOUT) {
-			imap4_fail(h, rc, "%s: no completion within %d ms",
-			           h->cmd_name, h->opts.timeout_ms);
+			if (run->renews && run->deadline != run->end)
+				imap4_fail(h, rc, "%s: no response for %d ms",
+				           h->cmd_name, h->opts.timeout_ms);
+			else if (run->renews)
+				imap4_fail(h, rc,
+				           "%s: no completion within its "
+				           "deadline",
+				           h->cmd_name);
+			else
+				imap4_fail(h, rc,
+				           "%s: no completion within %d ms",
+				           h->cmd_name, h->opts.timeout_ms);
 			/* The caller may not know which command it was: a
 			 * LOGIN answered may still wait on CAPABILITY. */
 			h->err.unanswered = h->cmd_name;
@@ -787,6 +807,10 @@ static int read_to_completion(imap4 *h, struct imap4_run *run, struct sender *s)
 				int64_t grace = imap4_deadline(BYE_GRACE_MS);
 				if (run->deadline < 0 || grace < run->deadline)
 					run->deadline = grace;
+			} else if (run->renews) {
+				run->deadline = sooner(
+				        imap4_deadline(h->opts.timeout_ms),
+				        run->end);
 			}
 			break;
 		case IMAP4_RESP_TAGGED:
@@ -825,6 +849,8 @@ int imap4_run(imap4 *h, struct imap4_run *run)
 	run->cb_why[0] = '\0';
 	h->rd.sink_error = 0;
 	run->deadline = imap4_deadline(h->opts.timeout_ms);
+	if (run->renews)
+		run->deadline = sooner(run->deadline, run->end);
 	h->trace_secret = run->secret_cont;
 	bool was_busy = h->busy;
 	h->busy = true;

@@ -1610,3 +1610,115 @@ Test(commands, a_command_after_logout_says_so)
 	                 "LOGOUT: not sent: the session was logged out");
 	api_done(&t);
 }
+
+/* RFC 5819: one LIST brings every mailbox's STATUS, with the return
+ * options of RFC 5258 and 6154 beside it (an extended LIST says
+ * \HasChildren and the special uses only when asked). Dovecot sends all
+ * the LISTs first; an EXISTS meanwhile is news, not the LIST's. */
+Test(commands, list_status_asks_each_mailbox_status_in_the_list)
+{
+	struct api_test t;
+	int n = 0;
+	imap4_list_entry e;
+	imap4_status_info si;
+	imap4 *h = api_open(
+	        &t,
+	        "S: * PREAUTH [CAPABILITY IMAP4rev1 LIST-STATUS] hi\n"
+	        "C: $TAG LIST \"\" * RETURN (SPECIAL-USE CHILDREN STATUS "
+	        "(MESSAGES UIDNEXT))\n"
+	        "S: * LIST (\\\\HasNoChildren \\\\Sent) \"/\" a\n"
+	        "S: * 5 EXISTS\n"
+	        "S: * LIST (\\\\NonExistent \\\\HasChildren) \"/\" b\n"
+	        "S: * STATUS a (MESSAGES 3 UIDNEXT 9)\n"
+	        "S: $TAG OK\n"
+	        "C: $TAG LIST \"\" % RETURN (STATUS (UIDNEXT))\n"
+	        "S: $TAG OK\n",
+	        NULL);
+
+	imap4_set_unsolicited(h, count_unsolicited, &n);
+	cr_assert_eq(imap4_list_status(h, NULL, NULL, NULL, "", 0),
+	             IMAP4_EINVAL);
+	cr_assert_eq(imap4_list_status(h, "", "*", "SPECIAL-USE CHILDREN",
+	                               "MESSAGES UIDNEXT", 0),
+	             IMAP4_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(imap4_data_count(h), 3);
+	cr_assert_eq(imap4_list_parse(&e, imap4_data_at(h, 0)), 0);
+	cr_assert_str_eq(e.name, "a");
+	cr_assert_eq(imap4_list_parse(&e, imap4_data_at(h, 1)), 0);
+	cr_assert_str_eq(e.name, "b");
+	cr_assert_eq(imap4_status_parse(&si, imap4_data_at(h, 2)), 0);
+	cr_assert_str_eq(si.mailbox, "a");
+	cr_assert_eq(si.messages, 3);
+	cr_assert_eq(si.uidnext, 9);
+	cr_assert_eq(imap4_list_status(h, "", "%", "", "(UIDNEXT)", 0),
+	             IMAP4_OK);
+	api_done(&t);
+}
+
+/* A LIST-STATUS of many mailboxes comes slowly yet steadily (the server
+ * looks at each): given a total, its wait starts anew at each response,
+ * and a long answer is not cut at the command timeout, where without one
+ * it is. A silence still ends it at the timeout, and the total ends a
+ * server that never stops. */
+#define SLOW_LIST_STATUS                                                       \
+	"S: * PREAUTH [CAPABILITY IMAP4rev1 LIST-STATUS] hi\n"                 \
+	"C: $TAG LIST \"\" * RETURN (STATUS (UIDNEXT))\n"                      \
+	"SLEEP 150\nS: * LIST () \"/\" a\n"                                    \
+	"SLEEP 150\nS: * LIST () \"/\" b\n"                                    \
+	"SLEEP 150\nS: * LIST () \"/\" c\n"                                    \
+	"SLEEP 150\nS: * STATUS a (UIDNEXT 1)\n"                               \
+	"SLEEP 150\nS: * STATUS b (UIDNEXT 1)\n"                               \
+	"SLEEP 150\nS: * STATUS c (UIDNEXT 1)\n"
+Test(commands, a_list_status_waits_from_each_response_up_to_a_total)
+{
+	struct api_test t;
+	struct imap4_opts o;
+	imap4_opts_init(&o);
+	o.timeout_ms = 400;
+
+	imap4 *h = api_open(&t, SLOW_LIST_STATUS "S: $TAG OK listed\n", &o);
+	cr_assert_eq(imap4_list_status(h, "", "*", NULL, "UIDNEXT", 30000),
+	             IMAP4_OK, "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_data_count(h), 6);
+	api_done(&t);
+
+	/* Without a total: the command timeout, as for any command. */
+	h = api_open(&t, SLOW_LIST_STATUS "TIMEOUT 5000\nEOF\n", &o);
+	cr_assert_eq(imap4_list_status(h, "", "*", NULL, "UIDNEXT", 0),
+	             IMAP4_ETIMEOUT);
+	cr_assert_str_eq(imap4_last_error(h)->message,
+	                 "LIST: no completion within 400 ms");
+	api_done(&t);
+
+	/* Silent for longer than the timeout: ended then. */
+	h = api_open(&t,
+	             "S: * PREAUTH [CAPABILITY IMAP4rev1 LIST-STATUS] hi\n"
+	             "C: $TAG LIST \"\" * RETURN (STATUS (UIDNEXT))\n"
+	             "S: * LIST () \"/\" a\n"
+	             "TIMEOUT 5000\nEOF\n",
+	             &o);
+	int64_t start = imap4_now_ms();
+	cr_assert_eq(imap4_list_status(h, "", "*", NULL, "UIDNEXT", 30000),
+	             IMAP4_ETIMEOUT);
+	cr_assert_lt(imap4_now_ms() - start, 3000);
+	cr_assert_str_eq(imap4_last_error(h)->message,
+	                 "LIST: no response for 400 ms");
+	api_done(&t);
+
+	/* Never silent, never done: ended at the total. */
+	char script[4096] =
+	        "S: * PREAUTH [CAPABILITY IMAP4rev1 LIST-STATUS] hi\n"
+	        "C: $TAG LIST \"\" * RETURN (STATUS (UIDNEXT))\n";
+	for (int i = 0; i < 40; i++)
+		strcat(script, "S: * LIST () \"/\" a\nSLEEP 100\n");
+	h = api_open(&t, script, &o);
+	start = imap4_now_ms();
+	cr_assert_eq(imap4_list_status(h, "", "*", NULL, "UIDNEXT", 900),
+	             IMAP4_ETIMEOUT);
+	cr_assert_lt(imap4_now_ms() - start, 3000);
+	cr_assert_str_eq(imap4_last_error(h)->message,
+	                 "LIST: no completion within its deadline");
+	api_done(&t);
+}
+#undef SLOW_LIST_STATUS

@@ -776,3 +776,57 @@ Test(dovecot, no_text_of_a_rejected_command_runs)
 	imap4_logout(h);
 	imap4_free(&h);
 }
+
+/* RFC 5819 against Dovecot, with the return options of RFC 5258 and 6154
+ * the daemon's poll sends beside STATUS: each mailbox's STATUS comes, and
+ * the special uses and \HasChildren an extended LIST omits unless asked. */
+Test(dovecot, list_status_with_special_use_and_children)
+{
+	char parent[64], child[80];
+	imap4 *h = login1();
+	imap4_list_entry e;
+	imap4_status_info si;
+	bool sent = false, has_children = false, child_status = false;
+
+	cr_assert(imap4_has_capability(h, "LIST-STATUS"));
+	box_name(parent, sizeof(parent), "ls");
+	snprintf(child, sizeof(child), "%s/c", parent);
+	must(h, imap4_create(h, child), "CREATE");
+	append_n(h, child, 2);
+	char pattern[80];
+	snprintf(pattern, sizeof(pattern), "%s*", parent);
+	must(h,
+	     imap4_list_status(h, "", pattern, "SPECIAL-USE CHILDREN",
+	                       "MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ",
+	                       60000),
+	     "LIST-STATUS");
+	for (size_t i = 0; i < imap4_data_count(h); i++) {
+		const imap4_resp *r = imap4_data_at(h, i);
+		if (strcmp(r->name, "LIST") == 0) {
+			cr_assert_eq(imap4_list_parse(&e, r), 0);
+			if (strcmp(e.name, parent) == 0)
+				has_children =
+				        e.attr_bits & IMAP4_MBOX_HASCHILDREN;
+		} else if (strcmp(r->name, "STATUS") == 0) {
+			cr_assert_eq(imap4_status_parse(&si, r), 0);
+			if (strcmp(si.mailbox, child) == 0)
+				child_status =
+				        si.messages == 2 && si.uidnext == 3 &&
+				        si.uidvalidity && si.highestmodseq;
+		}
+	}
+	cr_assert(has_children, "no \\HasChildren on %s", parent);
+	cr_assert(child_status, "no whole STATUS of %s", child);
+	must(h,
+	     imap4_list_status(h, "", "Sent", "SPECIAL-USE CHILDREN",
+	                       "MESSAGES", 60000),
+	     "LIST-STATUS Sent");
+	const imap4_resp *r = find_data(h, "LIST");
+	cr_assert_not_null(r);
+	cr_assert_eq(imap4_list_parse(&e, r), 0);
+	sent = e.special_use && strcmp(e.special_use, "\\Sent") == 0;
+	cr_assert(sent, "Sent lost its special use");
+	cr_assert_not_null(find_data(h, "STATUS"));
+	imap4_delete(h, child);
+	cleanup(h, parent);
+}
