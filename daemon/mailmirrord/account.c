@@ -1107,7 +1107,12 @@ static int live(struct worker *w)
 		/* News from here on is newer than this list. */
 		w->sync.tree_news = false;
 		relist_due = false;
-		rc = sync_list(&w->sync);
+		/* Which the poll will look at, as far as is known before the
+		 * list: the LIST may bring their STATUS. */
+		rc = sync_list_polled(&w->sync, watched,
+		                      !(watched && watching) ||
+		                              mono_ms() - pushed_polled_at >=
+		                                      PUSHED_POLL_MS);
 		listed_at = mono_ms();
 		if (rc < 0) {
 			free(before);

@@ -242,6 +242,7 @@ int sync_attach(struct sync_ctx *c, imap4 *h)
 	c->store_full = false;
 	c->notify_on = c->notify_held = false;
 	c->condstore = c->qresync = false;
+	c->list_status_refused = false;
 	c->sel_nomodseq = false;
 	seqview_reset(&c->seq, 0, false);
 	seqview_reset(&c->held, 0, false);
@@ -1826,29 +1827,29 @@ out:
 
 /* --------------------------------------------------------- polling */
 
-/* STATUS of b against the cache's state: *news when the server shows a
- * change (or no usable answer), *answered unless the STATUS failed (then
- * the failure is recorded, sync_refused). SYNC_OK, SYNC_EMAILBOX or
- * worse. */
-static int status_news(struct sync_ctx *c, const struct sync_box *b, bool *news,
-                       bool *answered)
+/* What the poll's LIST gave of b's STATUS (sync_list_polled), taken
+ * once: a later look asks the server. Whether it tells all that
+ * status_news needs; *given whether it gave any. */
+static bool take_listed(struct sync_ctx *c, const struct sync_box *b,
+                        imap4_status_info *out, bool *given)
 {
-	const char *items =
-	        c->condstore ? "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
-	                     : "(MESSAGES UIDNEXT UIDVALIDITY)";
-	*news = false;
-	*answered = false;
-	if (b->gone)
-		return SYNC_OK; /* its row went with it */
-	c->said_deleted = false;
-	int rc = sync_status(c, b->name, items);
-	if (tell_id(c, rc))
-		rc = sync_status(c, b->name, items);
-	*answered = rc == IMAP4_OK;
-	if (rc != IMAP4_OK)
-		return record_error(c, b, sync_refused(c, b, "STATUS", rc));
-	imap4_status_info si = {0};
-	bool got = sync_status_of(c, b->name, &si);
+	const unsigned need = IMAP4_ST_MESSAGES | IMAP4_ST_UIDNEXT |
+	                      IMAP4_ST_UIDVALIDITY | IMAP4_ST_HIGHESTMODSEQ;
+	struct sync_box *own = own_box(c, b);
+	*out = (imap4_status_info){0};
+	*given = own && own->listed.have;
+	if (!*given)
+		return false;
+	*out = own->listed;
+	own->listed = (imap4_status_info){0};
+	return (out->have & need) == need;
+}
+
+/* Whether si, b's STATUS, shows the server ahead of the cache (or too
+ * little to tell): *news. */
+static int compare_status(struct sync_ctx *c, const struct sync_box *b,
+                          const imap4_status_info *si, bool got, bool *news)
+{
 	struct store_mailbox_state st;
 	if (store_mailbox_get_state(&st, c->store, b->id) < 0)
 		return sync_fail_store(c, "read mailbox state");
@@ -1858,10 +1859,42 @@ static int status_news(struct sync_ctx *c, const struct sync_box *b, bool *news,
 	 * answers HIGHESTMODSEQ 0 (RFC 7162 3.1.2): its STATUS cannot show
 	 * a flag change, and it is looked at at every poll, as on a server
 	 * without CONDSTORE. */
-	*news = !got || (c->condstore && si.highestmodseq == 0) ||
-	        plan_status_changed(&local, si.uidvalidity, si.uidnext,
-	                            si.messages, si.highestmodseq);
+	*news = !got || (c->condstore && si->highestmodseq == 0) ||
+	        plan_status_changed(&local, si->uidvalidity, si->uidnext,
+	                            si->messages, si->highestmodseq);
 	return SYNC_OK;
+}
+
+/* STATUS of b against the cache's state: *news when the server shows a
+ * change (or no usable answer), *answered unless the STATUS failed (then
+ * the failure is recorded, sync_refused). listed: the poll's LIST's
+ * STATUS of b is taken where it gave a whole one, and no STATUS sent.
+ * SYNC_OK, SYNC_EMAILBOX or worse. */
+static int status_news(struct sync_ctx *c, const struct sync_box *b,
+                       bool listed, bool *news, bool *answered)
+{
+	const char *items =
+	        c->condstore ? "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
+	                     : "(MESSAGES UIDNEXT UIDVALIDITY)";
+	*news = false;
+	*answered = false;
+	if (b->gone)
+		return SYNC_OK; /* its row went with it */
+	imap4_status_info si = {0};
+	bool given;
+	if (listed && take_listed(c, b, &si, &given)) {
+		*answered = true;
+		return compare_status(c, b, &si, true, news);
+	}
+	c->said_deleted = false;
+	int rc = sync_status(c, b->name, items);
+	if (tell_id(c, rc))
+		rc = sync_status(c, b->name, items);
+	*answered = rc == IMAP4_OK;
+	if (rc != IMAP4_OK)
+		return record_error(c, b, sync_refused(c, b, "STATUS", rc));
+	bool got = sync_status_of(c, b->name, &si);
+	return compare_status(c, b, &si, got, news);
 }
 
 /* Whether b's last look says it is shut (a failure of its own) or open
@@ -1889,7 +1922,7 @@ int sync_catch_up(struct sync_ctx *c, const struct sync_box *skip)
 		if (sync_stopping(c))
 			return SYNC_ESTOP;
 		bool news, answered;
-		int rc = status_news(c, b, &news, &answered);
+		int rc = status_news(c, b, false, &news, &answered);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
 		if (rc == SYNC_EMAILBOX)
@@ -1913,6 +1946,32 @@ static bool pushed(const struct sync_ctx *c, const struct sync_box *b)
 	       !b->shut && !b->dirty && !b->gone;
 }
 
+size_t sync_poll_count(const struct sync_ctx *c, const struct sync_box *skip,
+                       bool pushed_too)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nboxes; i++) {
+		const struct sync_box *b = &c->boxes[i];
+		n += b != skip && !b->gone && (pushed_too || !pushed(c, b));
+	}
+	return n;
+}
+
+/* A pushed mailbox's STATUS in the poll's LIST: NOTIFY's own STATUS of
+ * it, sent while the LIST ran, came as the LIST's data and not as news
+ * (imap4_list_status): the LIST's shows the change all the same. Whether
+ * it shows one, or could not tell. */
+static int listed_news(struct sync_ctx *c, const struct sync_box *b, bool *news)
+{
+	imap4_status_info si;
+	bool given;
+	bool whole = take_listed(c, b, &si, &given);
+	*news = false;
+	if (!given)
+		return SYNC_OK;
+	return compare_status(c, b, &si, whole, news);
+}
+
 int sync_poll(struct sync_ctx *c, const struct sync_box *skip, bool pushed_too)
 {
 	int worst = SYNC_OK;
@@ -1927,17 +1986,25 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip, bool pushed_too)
 		 * all of whose mailboxes were live (explore80). Still in sync
 		 * as far as the session was told: the list just read has it,
 		 * and no news of it waits. */
+		bool news = true, answered = true;
+		bool told = false; /* news in the LIST's STATUS of it */
 		if (!pushed_too && pushed(c, b)) {
-			verified_push(c, b->id);
-			continue;
+			int lrc = listed_news(c, b, &news);
+			if (lrc < 0)
+				return lrc;
+			if (!news) {
+				verified_push(c, b->id);
+				continue;
+			}
+			told = true;
 		}
 		/* Without CONDSTORE, STATUS cannot show flag changes: such
 		 * mailboxes are selected at every poll, and a STATUS before
 		 * was a round trip for nothing (explore52: 356 of them in a
 		 * poll of 357 mailboxes). */
-		bool news = true, answered = true;
-		int rc = c->condstore ? status_news(c, b, &news, &answered)
-		                      : SYNC_OK;
+		int rc = c->condstore && !told
+		                 ? status_news(c, b, true, &news, &answered)
+		                 : SYNC_OK;
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
 		if (!answered) {

@@ -61,6 +61,11 @@ struct sync_box {
 	size_t refused_asked, refused_got;
 	bool gone; /* deleted on the server since the LIST, and dropped from
 	              the cache (sync_refused.c): nothing to ask of it */
+	/* Its STATUS as a poll's LIST gave it (RFC 5819, sync_list_polled),
+	 * for that poll alone, which takes it instead of a STATUS command;
+	 * have 0: none given (or the mailbox was selected), and the poll
+	 * asks. mailbox is NULL. */
+	imap4_status_info listed;
 };
 
 /* Called with what a sync is doing, for sd_notify STATUS and `mailmirror
@@ -181,6 +186,15 @@ struct sync_ctx {
 	/* The last LIST left out mailboxes that STATUS still found
 	 * (sync_list): this session's lists are not to be trusted. */
 	bool list_short;
+	/* The server refused a LIST with RETURN (STATUS) it advertised
+	 * (LIST-STATUS): this session lists plainly. */
+	bool list_status_refused;
+	/* The last plain LIST showed a special use (RFC 6154) of a wanted
+	 * mailbox. */
+	bool list_special_plain;
+	/* Entries of the last LIST, unwanted ones too: what a LIST-STATUS
+	 * would make the server look at (sync_list_polled). */
+	size_t listed_n;
 	/* The last ALERT told on this connection (sync_tell_alert), as
 	 * logged: said again, it goes to debug level. */
 	char alert[160];
@@ -322,6 +336,15 @@ int sync_mark_verified(struct sync_ctx *c);
  * mailbox the LIST leaves out but STATUS finds is kept, and list_short
  * set. */
 int sync_list(struct sync_ctx *c);
+
+/* sync_list for sync_poll(c, skip, pushed_too) right after: where the
+ * server has LIST-STATUS (RFC 5819) and CONDSTORE, and the poll would
+ * send STATUS to one in four of the mailboxes the LIST shows at least,
+ * the LIST asks their STATUS too (sync_box.listed), and the poll sends
+ * STATUS only where it gave none. Fewer (NOTIFY pushes the others, or the
+ * account mirrors a few of many mailboxes): a plain LIST, as sync_list. */
+int sync_list_polled(struct sync_ctx *c, const struct sync_box *skip,
+                     bool pushed_too);
 
 /* Syncs the mailboxes the cache already holds, before any LIST (INBOX and
  * the watched ones first, finish_with last): a server

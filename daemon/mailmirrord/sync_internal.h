@@ -83,6 +83,9 @@ int sync_status(struct sync_ctx *c, const char *name, const char *items);
 bool sync_status_of(const struct sync_ctx *c, const char *name,
                     imap4_status_info *out);
 bool sync_stopping(const struct sync_ctx *c);
+/* How many mailboxes sync_poll(c, skip, pushed_too) would look at now. */
+size_t sync_poll_count(const struct sync_ctx *c, const struct sync_box *skip,
+                       bool pushed_too);
 /* Tells the watchdog we are about to wait for the server. */
 void sync_beat(struct sync_ctx *c);
 

@@ -7,6 +7,7 @@
 #include "mailmirrord/plan.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct listed {
 	bool known;        /* already in the cache */
 	bool asked;        /* uidvalidity read (STATUS), 0 if it said none */
 	uint32_t uidvalidity;
+	imap4_status_info st; /* LIST-STATUS's; have 0 if none */
 };
 
 /* Whether word is one of the space-separated words of list. */
@@ -410,13 +412,84 @@ static void carry_state(struct sync_ctx *c, struct box_list *last)
 	}
 }
 
-int sync_list(struct sync_ctx *c)
+static int by_listed_name(const void *a, const void *b)
+{
+	const struct listed *const *x = a, *const *y = b;
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* Each STATUS of a LIST-STATUS's data onto its entry: before any other
+ * command (reconcile_gone's STATUS) ends that data. Servers send them
+ * after the LISTs (Dovecot), or each after its own (RFC 5819 2). */
+static int take_statuses(struct sync_ctx *c, struct listed *srv, size_t nsrv)
+{
+	struct listed **by = malloc((nsrv ? nsrv : 1) * sizeof(*by));
+	if (!by)
+		return -1;
+	for (size_t j = 0; j < nsrv; j++)
+		by[j] = &srv[j];
+	qsort(by, nsrv, sizeof(*by), by_listed_name);
+	/* RFC 3501 6.3.10: STATUS is not for the selected mailbox, and
+	 * RFC 5819 2 leaves its STATUS in a LIST to the server: the poll
+	 * asks it as before, unselected first (sync_status). */
+	const char *open_now = imap4_state(c->h) == IMAP4_STATE_SELECTED
+	                               ? (c->open_name ? c->open_name : "")
+	                               : NULL;
+	for (size_t i = 0; i < imap4_data_count(c->h); i++) {
+		const imap4_resp *r = imap4_data_at(c->h, i);
+		imap4_status_info si;
+		if (!r->name || strcmp(r->name, "STATUS") != 0 ||
+		    imap4_status_parse(&si, r) < 0 || !si.mailbox)
+			continue;
+		bool inbox = strcasecmp(si.mailbox, "INBOX") == 0;
+		if (open_now &&
+		    (!*open_now || strcmp(open_now, si.mailbox) == 0 ||
+		     (inbox && strcasecmp(open_now, "INBOX") == 0)))
+			continue;
+		struct listed key = {.name = inbox ? "INBOX"
+		                                   : (char *)si.mailbox};
+		struct listed *kp = &key;
+		struct listed **hit =
+		        bsearch(&kp, by, nsrv, sizeof(*by), by_listed_name);
+		if (!hit)
+			continue;
+		(*hit)->st = si;
+		(*hit)->st.mailbox = NULL;
+	}
+	free(by);
+	return 0;
+}
+
+/* The STATUS items of a poll's LIST: status_news's (sync.c). */
+#define LISTED_ITEMS "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
+
+/* LIST, with RETURN (... STATUS) when with_status, whose whole answer
+ * may take most_ms. */
+static int list_boxes(struct sync_ctx *c, bool with_status, int most_ms)
 {
 	/* A pass cut short (a lost connection) has its count told now. */
 	sync_tell_errors(c);
 	sync_beat(c);
 	c->list_short = false;
-	int rc = imap4_list(c->h, "", "*");
+	/* An extended LIST says \HasChildren and the special uses only
+	 * when asked (RFC 5258 4, RFC 6154 2): without them a parent looked
+	 * childless (sync_refused.c) and Sent lost its use. */
+	const char *options = imap4_has_capability(c->h, "SPECIAL-USE")
+	                              ? "SPECIAL-USE CHILDREN"
+	                              : "CHILDREN";
+	int rc = with_status ? imap4_list_status(c->h, "", "*", options,
+	                                         LISTED_ITEMS, most_ms)
+	                     : imap4_list(c->h, "", "*");
+	/* Advertised and refused: no reason to lose the list over it. */
+	if (with_status && (rc == IMAP4_NO || rc == IMAP4_EBAD)) {
+		log_info(c->conf->name, NULL,
+		         "LIST with RETURN (STATUS) refused (%s); listing "
+		         "plainly",
+		         imap4_last_error(c->h)->message);
+		c->list_status_refused = true;
+		with_status = false;
+		rc = imap4_list(c->h, "", "*");
+	}
 	if (rc != IMAP4_OK) {
 		/* Without the list nothing of the account can be synced. */
 		sync_fail_imap(c, "LIST", rc);
@@ -439,12 +512,14 @@ int sync_list(struct sync_ctx *c)
 	 * one, no mailbox is taken for gone (a delimiter of two characters
 	 * or too deep an extension dropped a cached INBOX with its mail). */
 	size_t unread = 0;
-	bool inbox_listed = false;
+	bool inbox_listed = false, special = false;
+	c->listed_n = 0;
 	for (size_t i = 0; i < n; i++) {
 		const imap4_resp *r = imap4_data_at(c->h, i);
 		imap4_list_entry e;
 		if (!r->name || strcmp(r->name, "LIST") != 0)
 			continue;
+		c->listed_n++;
 		if (imap4_list_parse(&e, r) < 0) {
 			log_warning(c->conf->name, NULL,
 			            "LIST: skipping an entry that does not parse");
@@ -491,6 +566,7 @@ int sync_list(struct sync_ctx *c)
 		l->attrs = join_attrs(&e);
 		bool oom = false;
 		l->special = join_special_uses(&e, &oom);
+		special = special || l->special;
 		l->delimiter = e.delimiter;
 		l->noselect = noselect;
 		l->has_children = e.attr_bits & IMAP4_MBOX_HASCHILDREN;
@@ -501,6 +577,14 @@ int sync_list(struct sync_ctx *c)
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			return SYNC_ESTORE;
 		}
+	}
+	if (!with_status)
+		c->list_special_plain = special;
+	if (with_status && take_statuses(c, srv, nsrv) < 0) {
+		free_listed(srv, nsrv);
+		free(hit);
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return SYNC_ESTORE;
 	}
 	bool any_hit = false;
 	for (size_t i = 0; hit && i < c->conf->n_mailboxes; i++) {
@@ -580,6 +664,7 @@ int sync_list(struct sync_ctx *c)
 		srv[j].name = NULL;
 		b->delimiter = srv[j].delimiter;
 		b->has_children = srv[j].has_children;
+		b->listed = srv[j].st;
 		c->nboxes++;
 	}
 	/* Kept as the cache has them: the LIST said nothing new of them. */
@@ -615,6 +700,33 @@ out:
 	free(u.kept.v);
 	free_listed(srv, nsrv);
 	return rc;
+}
+
+int sync_list(struct sync_ctx *c)
+{
+	return list_boxes(c, false, 0);
+}
+
+int sync_list_polled(struct sync_ctx *c, const struct sync_box *skip,
+                     bool pushed_too)
+{
+	/* explore80: a poll of 792 mailboxes was a LIST and 792 STATUS, a
+	 * round trip each. One LIST-STATUS makes the server look at every
+	 * mailbox it lists, though: worth it where the poll would ask one
+	 * in four of them at least, not for a few watched among many. */
+	size_t k = sync_poll_count(c, skip, pushed_too);
+	bool with_status = c->condstore && !c->list_status_refused && k > 0 &&
+	                   k >= (c->listed_n + 3) / 4 &&
+	                   imap4_has_capability(c->h, "LIST-STATUS") &&
+	                   /* Special uses the plain LIST showed, unasked, might
+	                    * not come in an extended one (RFC 6154 2). */
+	                   (imap4_has_capability(c->h, "SPECIAL-USE") ||
+	                    !c->list_special_plain);
+	/* It stands for k STATUS commands, each of which had the command
+	 * timeout: as much in all, and the timeout from each response to the
+	 * next (imap4_list_status), so that only a silence ends it. */
+	int64_t most = (int64_t)c->conf->timeout * 1000 * (int64_t)(k + 1);
+	return list_boxes(c, with_status, most > INT_MAX ? INT_MAX : (int)most);
 }
 
 /* ------------------------------------------------- before the LIST */

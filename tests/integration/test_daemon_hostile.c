@@ -6445,3 +6445,177 @@ Test(hostile, noop_news_and_polls_list_no_flags, .timeout = 90)
 	check_cache(&h);
 	done(&h);
 }
+
+/* explore80: a poll of 792 mailboxes sent LIST and a STATUS to each. A
+ * server with LIST-STATUS (RFC 5819) and CONDSTORE gives every mailbox's
+ * STATUS in the poll's LIST, asked with the special uses and children an
+ * extended LIST leaves out unasked (RFC 6154 2, RFC 5258 4): the poll is
+ * that one LIST, and a STATUS command only for a mailbox whose STATUS the
+ * LIST left out (ho_ls/b: RFC 5819 2 lets the server). The selected
+ * mailbox's STATUS in it is not taken (ho_ls: RFC 3501 6.3.10), nor is
+ * the first sync's LIST one of them: it needs no STATUS. */
+#define LS_CAPS "IMAP4rev1 IDLE CONDSTORE LIST-STATUS SPECIAL-USE"
+#define LS_BOXES                                                               \
+	"S: * LIST (\\\\HasChildren) \"/\" ho_ls\n"                            \
+	"S: * LIST (\\\\HasNoChildren) \"/\" ho_ls/a\n"                        \
+	"S: * LIST (\\\\HasNoChildren \\\\Sent) \"/\" ho_ls/b\n"
+#define LS_STATUS(box)                                                         \
+	"S: * STATUS " box " (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 7 "             \
+	"HIGHESTMODSEQ 1)\n"
+#define LS_LIST                                                                \
+	"C~ $TAG LIST \"\" \\* RETURN \\(SPECIAL-USE CHILDREN STATUS "         \
+	"\\(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ\\)\\)$\n"
+#define LS_EXAMINE(box)                                                        \
+	"C~ $TAG EXAMINE " box " \\(CONDSTORE\\)$\n"                           \
+	"S: * 0 EXISTS\n"                                                      \
+	"S: * OK [UIDVALIDITY 7] ok\n"                                         \
+	"S: * OK [UIDNEXT 1] ok\n"                                             \
+	"S: * OK [HIGHESTMODSEQ 1] ok\n"                                       \
+	"S: $TAG OK [READ-ONLY] examined\n"
+#define LS_LOGIN                                                               \
+	"S: * OK [CAPABILITY " LS_CAPS "] ready\n"                             \
+	"C~ $TAG LOGIN \n"                                                     \
+	"S: $TAG OK [CAPABILITY " LS_CAPS "] logged in\n"
+#define LS_FIRST_SYNC                                                          \
+	LIST_CMD LS_BOXES "S: $TAG OK listed\n" LS_EXAMINE("ho_ls/a")          \
+	        LS_EXAMINE("ho_ls/b") LS_EXAMINE("ho_ls")
+#define LS_DONE                                                                \
+	"C~ $TAG IDLE$\n"                                                      \
+	"S: + idling\n"                                                        \
+	"C: DONE\n"                                                            \
+	"S: $TAG OK idle done\n"
+Test(hostile, a_poll_takes_status_from_a_list_status, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc,
+	    LS_LOGIN LS_FIRST_SYNC LS_DONE LS_LIST LS_BOXES LS_STATUS("ho_ls")
+	            LS_STATUS("ho_ls/a") "S: $TAG OK listed\n"
+	                                 "C~ $TAG STATUS ho_ls/b \\(MESSAGES "
+	                                 "UIDNEXT UIDVALIDITY "
+	                                 "HIGHESTMODSEQ\\)$\n" LS_STATUS(
+	                                         "ho_ls/b") "S: $TAG OK "
+	                                                    "status"
+	                                                    "\n" LS_EXAMINE("ho"
+	                                                                    "_l"
+	                                                                    "s")
+	                                                            IDLE_UNTIL_STOP);
+	start(&h, "ho_ls", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_ls", false, "poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	wait_sent(&h, " IDLE\r\n", 1);
+	kill(pid, SIGCONT);
+	wait_sent(&h, " IDLE\r\n", 2);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "name = 'ho_ls/b' AND special_use = "
+	                               "'\\Sent' AND attributes LIKE "
+	                               "'%%HasNoChildren%%'"),
+	             1, "the special use or the children were lost");
+	check_cache(&h);
+	done(&h);
+}
+
+/* A server that advertises LIST-STATUS and refuses the LIST with RETURN
+ * (STATUS): the account is not lost over it; the list is asked plainly,
+ * and for the rest of the session. */
+Test(hostile, a_list_status_refused_lists_plainly, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, LS_LOGIN LS_FIRST_SYNC LS_DONE LS_LIST
+	    "S: $TAG BAD no such return option\n" LIST_CMD LS_BOXES
+	    "S: $TAG OK listed\n"
+	    "C~ $TAG STATUS ho_ls/a \\(MESSAGES UIDNEXT UIDVALIDITY "
+	    "HIGHESTMODSEQ\\)$\n" LS_STATUS(
+	            "ho_ls/a") "S: $TAG OK status\n"
+	                       "C~ $TAG STATUS ho_ls/b \\(MESSAGES UIDNEXT "
+	                       "UIDVALIDITY "
+	                       "HIGHESTMODSEQ\\)$\n" LS_STATUS(
+	                               "ho_ls/b") "S: $TAG OK "
+	                                          "status\n" LS_EXAMINE("ho_ls")
+	                                                  LS_DONE LIST_CMD
+	                                                          LS_BOXES
+	    "S: $TAG OK listed\n"
+	    "C~ $TAG STATUS ho_ls/a \\(MESSAGES UIDNEXT UIDVALIDITY "
+	    "HIGHESTMODSEQ\\)$\n" LS_STATUS(
+	            "ho_ls/a") "S: $TAG OK status\n"
+	                       "C~ $TAG STATUS ho_ls/b \\(MESSAGES UIDNEXT "
+	                       "UIDVALIDITY "
+	                       "HIGHESTMODSEQ\\)$\n" LS_STATUS(
+	                               "ho_ls/b") "S: $TAG OK "
+	                                          "status\n" LS_EXAMINE("ho_ls")
+	                                                  IDLE_UNTIL_STOP);
+	start(&h, "ho_ls", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_ls", false, "poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	wait_sent(&h, " IDLE\r\n", 1);
+	kill(pid, SIGCONT);
+	wait_sent(&h, " IDLE\r\n", 2);
+	kill(pid, SIGCONT);
+	wait_sent(&h, " IDLE\r\n", 3);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	cr_assert_eq(sh("grep -q 'RETURN (STATUS) refused' %s/log", h.f.dir), 0,
+	             "the refusal was not told");
+	check_cache(&h);
+	done(&h);
+}
+
+/* A few mailboxes mirrored of many the server lists: a LIST-STATUS would
+ * make the server look at them all for the STATUS of two, and the poll
+ * lists plainly and asks those two. */
+Test(hostile, a_poll_of_a_few_of_many_mailboxes_lists_plainly, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+#define LS_OTHERS                                                              \
+	"S: * LIST () \"/\" other1\n"                                          \
+	"S: * LIST () \"/\" other2\n"                                          \
+	"S: * LIST () \"/\" other3\n"                                          \
+	"S: * LIST () \"/\" other4\n"                                          \
+	"S: * LIST () \"/\" other5\n"                                          \
+	"S: * LIST () \"/\" other6\n"                                          \
+	"S: * LIST () \"/\" other7\n"                                          \
+	"S: * LIST () \"/\" other8\n"                                          \
+	"S: * LIST () \"/\" other9\n"
+	add(&sc, LS_LOGIN LIST_CMD LS_BOXES LS_OTHERS
+	    "S: $TAG OK listed\n" LS_EXAMINE("ho_ls/a") LS_EXAMINE("ho_ls/b")
+	            LS_EXAMINE("ho_ls") LS_DONE LIST_CMD LS_BOXES LS_OTHERS
+	    "S: $TAG OK listed\n"
+	    "C~ $TAG STATUS ho_ls/a \\(MESSAGES UIDNEXT UIDVALIDITY "
+	    "HIGHESTMODSEQ\\)$\n" LS_STATUS(
+	            "ho_ls/a") "S: $TAG OK status\n"
+	                       "C~ $TAG STATUS ho_ls/b \\(MESSAGES UIDNEXT "
+	                       "UIDVALIDITY "
+	                       "HIGHESTMODSEQ\\)$\n" LS_STATUS(
+	                               "ho_ls/b") "S: $TAG OK "
+	                                          "status\n" LS_EXAMINE("ho_ls")
+	                                                  IDLE_UNTIL_STOP);
+#undef LS_OTHERS
+	start(&h, "ho_ls", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_ls", false, "poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	wait_sent(&h, " IDLE\r\n", 1);
+	kill(pid, SIGCONT);
+	wait_sent(&h, " IDLE\r\n", 2);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_cache(&h);
+	done(&h);
+}
+#undef LS_DONE
+#undef LS_FIRST_SYNC
+#undef LS_LOGIN
+#undef LS_EXAMINE
+#undef LS_LIST
+#undef LS_STATUS
+#undef LS_BOXES
+#undef LS_CAPS
