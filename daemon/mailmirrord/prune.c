@@ -50,7 +50,7 @@ static int collect(void *payload, int64_t id, const char *name)
 #define PRUNE_STEP 2000
 
 int prune_accounts(struct store *s, const struct conf *conf,
-                   void (*alive)(void *payload), void *payload,
+                   bool (*alive)(void *payload), void *payload,
                    int64_t *dropped)
 {
 	if (dropped)
@@ -60,7 +60,8 @@ int prune_accounts(struct store *s, const struct conf *conf,
 	if (rc < 0)
 		log_err(NULL, NULL, "cache: %s",
 		        rc == STORE_ENOMEM ? "out of memory" : store_errmsg(s));
-	for (size_t i = 0; rc >= 0 && i < g.n; i++) {
+	bool go_on = true;
+	for (size_t i = 0; rc >= 0 && go_on && i < g.n; i++) {
 		int64_t messages = 0, step;
 		log_notice(g.v[i].name, NULL,
 		           "account no longer in the configuration: dropping "
@@ -68,8 +69,8 @@ int prune_accounts(struct store *s, const struct conf *conf,
 		while ((rc = store_account_delete_step(s, g.v[i].id, PRUNE_STEP,
 		                                       &step)) == 0) {
 			messages += step;
-			if (alive)
-				alive(payload);
+			if (alive && !(go_on = alive(payload)))
+				break;
 		}
 		if (rc < 0) {
 			log_err(g.v[i].name, NULL, "cache: %s",
@@ -78,6 +79,14 @@ int prune_accounts(struct store *s, const struct conf *conf,
 		}
 		if (dropped)
 			*dropped += messages;
+		if (!go_on) {
+			log_notice(g.v[i].name, NULL,
+			           "%" PRId64
+			           " message%s dropped from the cache; "
+			           "the rest goes at the next start",
+			           messages, messages == 1 ? "" : "s");
+			break;
+		}
 		log_notice(g.v[i].name, NULL,
 		           "dropped from the cache with its %" PRId64
 		           " message%s",

@@ -20,11 +20,13 @@
  * in short transactions (store_account_delete_step), and logs each one at
  * notice level. An account of a million messages takes minutes: between
  * steps, alive(payload) (may be NULL) lets the caller tell the service
- * manager it still lives. *dropped (may be NULL) is the number of messages
- * deleted. 0, or -1 when the cache failed (logged; what was deleted stays
- * deleted, and the next call goes on). */
+ * manager it still lives, and returns whether to go on: false (a stop
+ * asked for) ends the prune there, what was deleted staying deleted, the
+ * rest left to the next call. *dropped (may be NULL) is the number of
+ * messages deleted. 0, or -1 when the cache failed (logged; what was
+ * deleted stays deleted, and the next call goes on). */
 int prune_accounts(struct store *s, const struct conf *conf,
-                   void (*alive)(void *payload), void *payload,
+                   bool (*alive)(void *payload), void *payload,
                    int64_t *dropped);
 
 /* The other half of the table following the configuration: gives every

@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,5 +323,69 @@ Test(stop, a_reload_drops_waiting_accounts_together, .timeout = 90)
 		             "waits%d: %s", i, err);
 	cr_assert_eq(stop_daemon(pid), 0);
 	close(keep);
+	teardown(&f);
+}
+
+/* Mailboxes of the account the configuration dropped: each is a step of
+ * the prune (a transaction of its own). 4000 empty ones took about 1 s to
+ * drop here; these take several, longer than stop_daemon waits (3 s, then
+ * SIGKILL and status -1), which is how the old code failed. */
+#define DROPPED_BOXES 20000
+
+/* The start drops from the cache the accounts the configuration no longer
+ * names, on the supervisor's thread, before it reads any signal: explore80
+ * renamed twelve of its 40 accounts, and a SIGTERM 3 s after the start
+ * ended the daemon 45 s later, once all of them were deleted (u01 alone,
+ * 3292 mailboxes, takes 20 s). A stop now ends the prune between two
+ * steps, the rest left for the next start, and takes no longer than the
+ * other stops. */
+Test(stop, while_a_dropped_account_leaves_the_cache, .timeout = 120)
+{
+	struct fixture f;
+	char conn[128];
+	uint16_t port;
+	int lfd = listener(4, &port);
+	snprintf(conn, sizeof(conn),
+	         "host = \"127.0.0.1\"; port = %u; tls = \"none\";",
+	         (unsigned)port);
+	make_fixture(&f, conn);
+	/* The cache made by a first run, then given an account no longer
+	 * configured. */
+	pid_t pid = start_daemon(&f);
+	wait_log(&f, "connecting to 127.0.0.1");
+	cr_assert_eq(stop_daemon(pid), 0);
+	sqlite3 *db = NULL;
+	cr_assert_eq(sqlite3_open(f.db, &db), SQLITE_OK);
+	char *sql = sqlite3_mprintf(
+	        "BEGIN IMMEDIATE;"
+	        "INSERT INTO accounts (name, state) VALUES ('gone', 'stopped');"
+	        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+	        " WHERE i < %d)"
+	        " INSERT INTO mailboxes (account_id, name)"
+	        " SELECT (SELECT id FROM accounts WHERE name = 'gone'),"
+	        " 'box' || i FROM n;"
+	        "COMMIT;",
+	        DROPPED_BOXES);
+	cr_assert_not_null(sql);
+	char *err = NULL;
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &err), SQLITE_OK, "%s",
+	             err ? err : "?");
+	sqlite3_free(sql);
+	sqlite3_close(db);
+
+	pid = start_daemon(&f);
+	wait_log(&f, "account no longer in the configuration");
+	assert_quiet_stop(&f, pid);
+	cr_assert(log_has(&f, "the rest goes at the next start"));
+	/* What was deleted is: the account stays, with fewer mailboxes, for
+	 * the next start to go on. */
+	long left = cache_count(&f, "SELECT count(*) FROM mailboxes WHERE "
+	                            "account_id = (SELECT id FROM accounts "
+	                            "WHERE name = 'gone')");
+	cr_assert(left > 0 && left < DROPPED_BOXES, "%ld mailboxes left", left);
+	cr_assert_eq(cache_count(&f, "SELECT count(*) FROM accounts WHERE "
+	                             "name = 'silent' AND state = 'stopped'"),
+	             1);
+	close(lfd);
 	teardown(&f);
 }
