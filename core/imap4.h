@@ -1119,7 +1119,13 @@ IMAP4_API int imap4_authenticate(imap4 *h, const char *mechanism,
  * AUTHENTICATE line (SASL-IR) only when the server lists both SASL-IR
  * and AUTH=<mechanism>; otherwise "AUTHENTICATE <mechanism>" goes alone
  * and the initial response only after the server's "+", so a server that
- * refuses the mechanism (IMAP4_ENO) never sees it. */
+ * refuses the mechanism (IMAP4_ENO) never sees it.
+ * On a connection without TLS whose server advertises LOGINDISABLED,
+ * the mechanisms that send the secret in clear (PLAIN, LOGIN, XOAUTH2,
+ * OAUTHBEARER) are refused as imap4_login is, with IMAP4_ECAPA and
+ * nothing sent (RFC 3501 6.2.3, 7.2.1), unless the server lists that
+ * AUTH=<mechanism> itself; CRAM-MD5 and SCRAM are not affected.
+ * imap4_authenticate applies the same rule to those mechanism names. */
 IMAP4_API int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
 				      const char *authzid, const char *user,
 				      const char *secret);

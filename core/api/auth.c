@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int imap4_after_auth(imap4 *h, unsigned caps_gen_before)
 {
@@ -226,6 +227,39 @@ static int put_mechanism(imap4 *h, const char *mechanism)
 	return 0;
 }
 
+/* RFC 3501 6.2.3 and 7.2.1, RFC 9051 6.2.3: LOGINDISABLED says no
+ * password may cross this connection in clear, and that holds for the
+ * SASL mechanisms that carry the secret as it is (PLAIN, LOGIN, and the
+ * bearer tokens of XOAUTH2 and OAUTHBEARER) as much as for LOGIN: a
+ * server that lists none of them still answers "+" to any name, and the
+ * secret would be out before its NO. Only a server that lists the
+ * mechanism itself has chosen to take it so. CRAM-MD5 and SCRAM send no
+ * secret; a caller's mechanism is judged by its name. */
+static int refuse_cleartext(imap4 *h, const char *mechanism)
+{
+	static const char *const clear[] = {"PLAIN", "LOGIN", "XOAUTH2",
+	                                    "OAUTHBEARER"};
+	char cap[80];
+
+	if (h->tls || mechanism == NULL ||
+	    !imap4_session_has_cap(&h->sess, "LOGINDISABLED"))
+		return 0;
+	for (size_t i = 0; i < sizeof(clear) / sizeof(clear[0]); i++) {
+		if (strcasecmp(mechanism, clear[i]) != 0)
+			continue;
+		snprintf(cap, sizeof(cap), "AUTH=%s", clear[i]);
+		if (imap4_session_has_cap(&h->sess, cap))
+			return 0;
+		return imap4_fail(h, IMAP4_ECAPA,
+		                  "AUTHENTICATE %s would send the secret in "
+		                  "clear, which the server forbids "
+		                  "(LOGINDISABLED without TLS, and no "
+		                  "AUTH=%s): nothing was sent",
+		                  clear[i], clear[i]);
+	}
+	return 0;
+}
+
 int imap4_authenticate(imap4 *h, const char *mechanism, imap4_auth_cb cb,
                        void *payload)
 {
@@ -236,6 +270,9 @@ int imap4_authenticate(imap4 *h, const char *mechanism, imap4_auth_cb cb,
 		return rc;
 	if (cb == NULL)
 		return imap4_fail(h, IMAP4_EINVAL, "AUTHENTICATE: no callback");
+	rc = refuse_cleartext(h, mechanism);
+	if (rc)
+		return rc;
 	rc = put_mechanism(h, mechanism);
 	if (rc)
 		return rc;
@@ -263,6 +300,9 @@ int imap4_authenticate_sasl(imap4 *h, const char *mechanism,
 	struct exchange ex = {0};
 	int rc = imap4_cmd_start(h, IMAP4_NONAUTH, "AUTHENTICATE");
 
+	if (rc)
+		return rc;
+	rc = refuse_cleartext(h, mechanism);
 	if (rc)
 		return rc;
 	rc = imap4_sasl_new(&ex.sasl, mechanism, authzid, user, secret);

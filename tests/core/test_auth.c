@@ -153,6 +153,71 @@ Test(auth, logindisabled_sends_nothing)
 	api_done(&t);
 }
 
+/* explore83: LOGIN was refused under LOGINDISABLED, but AUTHENTICATE
+ * PLAIN sent the same password base64'd in clear after the "+" of a
+ * server that listed no AUTH=PLAIN. The mechanisms that carry the secret
+ * as it is are refused as LOGIN is, before anything is sent. */
+static int never_called(void *payload, const void *challenge, size_t clen,
+                        void **resp, size_t *rlen)
+{
+	cr_assert_fail("the exchange must not start");
+	return -1;
+}
+
+Test(auth, logindisabled_refuses_cleartext_mechanisms)
+{
+	static const char *const mechs[] = {"PLAIN", "login", "XOAUTH2",
+	                                    "OAUTHBEARER"};
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * OK [CAPABILITY IMAP4rev1 SASL-IR "
+	                    "AUTH=CRAM-MD5 LOGINDISABLED] hi\n",
+	                    NULL);
+
+	for (size_t i = 0; i < 4; i++) {
+		cr_assert_eq(imap4_authenticate_sasl(h, mechs[i], NULL, "joe",
+		                                     "s3cret"),
+		             IMAP4_ECAPA, "%s", mechs[i]);
+		cr_assert(strstr(imap4_last_error(h)->message, "LOGINDISABLED"),
+		          "%s", imap4_last_error(h)->message);
+	}
+	cr_assert_eq(imap4_authenticate(h, "PLAIN", never_called, NULL),
+	             IMAP4_ECAPA);
+	cr_assert_str_eq(fake_server_transcript(t.fs), "");
+	cr_assert_eq(imap4_state(h), IMAP4_STATE_NONAUTH);
+	api_done(&t);
+}
+
+/* A server that lists the mechanism itself has chosen to take it in
+ * clear; CRAM-MD5 sends no secret and is never refused for it. */
+Test(auth, logindisabled_allows_listed_and_hashed_mechanisms)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * OK [CAPABILITY IMAP4rev1 LOGINDISABLED "
+	                    "AUTH=PLAIN] hi\n"
+	                    "C: $TAG AUTHENTICATE PLAIN\n"
+	                    "S: + \n"
+	                    "C: AGpvZQBzM2NyZXQ=\n"
+	                    "S: $TAG OK [CAPABILITY IMAP4rev1] welcome\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_authenticate_sasl(h, "PLAIN", NULL, "joe", "s3cret"),
+	             IMAP4_OK);
+	api_done(&t);
+	h = api_open(&t,
+	             "S: * OK [CAPABILITY IMAP4rev1 LOGINDISABLED] hi\n"
+	             "C: $TAG AUTHENTICATE CRAM-MD5\n"
+	             "S: + PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5u"
+	             "ZXQ+\n"
+	             "C: dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\n"
+	             "S: $TAG OK [CAPABILITY IMAP4rev1] ok\n",
+	             NULL);
+	cr_assert_eq(imap4_login_cram_md5(h, "tim", "tanstaaftanstaaf"),
+	             IMAP4_OK);
+	api_done(&t);
+}
+
 Test(auth, plain_with_sasl_ir)
 {
 	struct api_test t;
