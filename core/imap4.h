@@ -710,10 +710,12 @@ enum imap4_tls_mode {
 typedef void (*imap4_trace_cb)(void *payload, char dir, const char *line,
 			       size_t len);
 
-/* Each untagged response as it arrives. Return 0 when consumed, 1 to keep
- * it in the command's data (imap4_data_*), negative to fail the command
- * (the library still reads up to its completion, then returns
- * IMAP4_ECALLBACK). resp is valid during the call only. */
+/* Each untagged response as it arrives. Return 0 when consumed: it is
+ * then kept nowhere, neither in the command's data nor for
+ * imap4_response(); 1 to keep it in both (imap4_data_*); negative to fail
+ * the command (the library still reads up to its completion, then returns
+ * IMAP4_ECALLBACK; the response is kept for imap4_response(), not in the
+ * data). resp is valid during the call only. */
 typedef int (*imap4_untagged_cb)(void *payload, const imap4_resp *resp);
 
 /* Streamed literal bytes: when a sink is set and a literal larger than
@@ -1003,7 +1005,10 @@ IMAP4_API const imap4_resp *imap4_data_at(const imap4 *h, size_t i);
  * result) is not kept, and the older ones of its name are dropped with
  * it, since none of them is the most recent (it is in the command's data,
  * imap4_data_*). The messages that imap4_fetch_each() hands to its
- * callback are the callback's and are not kept here.
+ * callback are the callback's and are not kept here, nor is a response
+ * that a callback consumed (an imap4_untagged_cb returning 0, the
+ * callback of imap4_idle and imap4_wait, the batch of
+ * imap4_idle_burst).
  * A command's own data is popped as imaplib's methods pop it
  * (_untagged_response), so that response() holds news, not what the
  * caller just asked for: when the server completes with OK (not NO, not
@@ -1150,12 +1155,15 @@ IMAP4_API int imap4_getquota(imap4 *h, const char *root);
 IMAP4_API int imap4_getquotaroot(imap4 *h, const char *mailbox);
 
 /* IDLE (RFC 2177). Each untagged response goes to cb (return > 0 to end the
- * IDLE early). Ends after duration_ms (< 0: no limit), when cb asks, when
- * imap4_wake() is called, or when the server ends it; sends DONE and waits
- * for the completion. Returns IMAP4_OK when the IDLE completed with OK;
- * IMAP4_NO when the server refused it or ended it with NO, before or after
- * its "+" (imap4_last_error: code IMAP4_NO with the server's response code
- * and text; imap4_completion: the NO); or < 0 (IMAP4_EBAD for a BAD).
+ * IDLE early), and only there: like imaplib 3.14's Idler, it is not kept
+ * for imap4_response() (with cb NULL they go as any other untagged
+ * response: to the unsolicited callback, else kept). Ends after
+ * duration_ms (< 0: no limit), when cb asks, when imap4_wake() is called,
+ * or when the server ends it; sends DONE and waits for the completion.
+ * Returns IMAP4_OK when the IDLE completed with OK; IMAP4_NO when the
+ * server refused it or ended it with NO, before or after its "+"
+ * (imap4_last_error: code IMAP4_NO with the server's response code and
+ * text; imap4_completion: the NO); or < 0 (IMAP4_EBAD for a BAD).
  * Without IDLE: IMAP4_ECAPA. */
 IMAP4_API int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb,
 			 void *payload);
@@ -1165,7 +1173,9 @@ IMAP4_API int imap4_idle(imap4 *h, int duration_ms, imap4_untagged_cb cb,
  * interval_ms apart and hand them to cb as one batch of n responses; ends
  * the IDLE after one batch. Responses that come after DONE, before the
  * completion, are not in the batch: they stay in the command's data
- * (imap4_data_at, imap4_response), as imaplib keeps them. */
+ * (imap4_data_at, imap4_response), as imaplib keeps them. The batch is
+ * kept in the data only (imap4_data_at), not for imap4_response(): it is
+ * cb's, as imaplib 3.14's Idler takes it out of untagged_responses. */
 /* A negative return from cb makes imap4_idle_burst return
  * IMAP4_ECALLBACK (the IDLE is ended all the same). Otherwise it returns
  * as imap4_idle: an IDLE ended with NO still hands its batch to cb (the
@@ -1439,7 +1449,8 @@ IMAP4_API int imap4_notify(imap4 *h, const char *spec);
 /* Waits for unsolicited responses without a command (after NOTIFY), handing
  * each to cb until timeout_ms passes (< 0: no limit), cb returns > 0, or
  * imap4_wake(). Each of those ends it with IMAP4_OK; a negative return of
- * cb with IMAP4_ECALLBACK, after the response in hand. */
+ * cb with IMAP4_ECALLBACK, after the response in hand. What cb is handed
+ * is not kept for imap4_response(), as with imap4_idle. */
 IMAP4_API int imap4_wait(imap4 *h, int timeout_ms, imap4_untagged_cb cb,
 			 void *payload);
 

@@ -19,6 +19,7 @@ struct idler {
 	void *payload;
 	bool burst; /* imap4_idle_burst: keep every response */
 	size_t batch; /* of them, those that came before DONE */
+	bool done;    /* DONE is sent: what comes is no part of the batch */
 	bool stop;  /* the callback asked to end */
 	int cb_error;
 	enum imap4_state prev; /* state to return to */
@@ -29,16 +30,21 @@ struct idler {
 static int deliver(imap4 *h, struct idler *id, const imap4_resp *resp)
 {
 	struct imap4_run run = {.expect = EXP_NONE};
-	int rc = imap4_observe(h, resp, false, true);
+	int rc = imap4_observe(h, resp, false, false);
 
 	if (rc)
 		return rc;
-	if (id->burst)
-		return imap4_keep(h, resp);
+	/* What goes to the caller's callback is not kept for
+	 * imap4_response() as well, as imaplib 3.14's Idler takes it out
+	 * of untagged_responses; the rest is news. */
+	if (id->burst) {
+		rc = id->done ? imap4_remember(h, resp) : 0;
+		return rc ? rc : imap4_keep(h, resp);
+	}
 	if (id->cb == NULL)
 		return imap4_route(h, &run, resp);
 	if (id->cb_error)
-		return 0;
+		return imap4_remember(h, resp);
 	rc = id->cb(id->payload, resp);
 	if (rc < 0)
 		id->cb_error = IMAP4_ECALLBACK;
@@ -195,6 +201,7 @@ static int finish(imap4 *h, struct idler *id, struct imap4_run *run, int rc,
 	/* What comes after DONE is no part of the burst, which had ended:
 	 * it stays in the command's data, as imaplib keeps it. */
 	id->batch = h->res.ndata;
+	id->done = true;
 	if (rc == 0 && !completed)
 		rc = idle_end(h, id, run, true);
 	if (!h->dead && h->state == IMAP4_STATE_IDLING)

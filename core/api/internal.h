@@ -211,6 +211,9 @@ int imap4_write(imap4 *h, const void *data, size_t len, size_t redact_from,
 /* Shows a response to the session (capabilities, cache) and checks BYE:
  * 0, or an abort-class error. */
 int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok, bool remember);
+/* Keeps resp's data for imap4_response(), for one observed without
+ * remember: 0, or an abort-class error. */
+int imap4_remember(imap4 *h, const imap4_resp *resp);
 
 /* Keeps a copy of resp in the command's data. One that would pass
  * max_untagged is dropped instead, as is every later one of the command,

@@ -370,6 +370,25 @@ int imap4_observe(imap4 *h, const imap4_resp *resp, bool bye_ok,
 	return 0;
 }
 
+int imap4_remember(imap4 *h, const imap4_resp *resp)
+{
+	int rc = imap4_session_remember(&h->sess, resp);
+
+	if (rc)
+		return imap4_fail(h, rc, "keeping session state: %s",
+		                  imap4_strerror(rc));
+	return 0;
+}
+
+/* A response no callback consumed: kept in the data and for
+ * imap4_response(). */
+static int keep_all(imap4 *h, const imap4_resp *resp)
+{
+	int rc = imap4_remember(h, resp);
+
+	return rc ? rc : imap4_keep(h, resp);
+}
+
 /* Copies resp into the data arena, letting the copy take at most room
  * bytes there. The raw length checked before a copy is only an estimate:
  * a line of four million one-digit numbers is 8 MB raw but half a
@@ -487,15 +506,6 @@ static bool expected(const struct imap4_run *run, const imap4_resp *resp)
 	return false;
 }
 
-/* A FETCH that goes to the command's message callback: the caller's,
- * which imap4_response() does not keep a copy of as well (a copy of
- * every message a mailbox's FETCH streams). */
-static bool streamed(const struct imap4_run *run, const imap4_resp *resp)
-{
-	return run->msg_cb && !run->cb_error && resp->name &&
-	       strcmp(resp->name, "FETCH") == 0 && expected(run, resp);
-}
-
 static void note_cb_error(struct imap4_run *run, int rc)
 {
 	if (run->cb_error == 0)
@@ -509,21 +519,28 @@ int imap4_route(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 	/* What the command did not ask for goes where it always goes, also
 	 * after a failure: the handle may go on (a FETCH that could not be
 	 * typed), and its caller must not miss an EXPUNGE or an EXISTS. */
+	/* A response a callback consumed (0) is its own: imaplib 3.14's
+	 * Idler takes IDLE's responses out of untagged_responses too. One
+	 * whose callback failed was not consumed, and stays news. */
 	if (!expected(run, resp)) {
 		if (h->unsol && !run->unsol_failed) {
 			rc = h->unsol(h->unsol_payload, resp);
 			if (rc < 0) {
 				note_cb_error(run, IMAP4_ECALLBACK);
 				run->unsol_failed = true;
+				return imap4_remember(h, resp);
 			}
-			if (rc <= 0)
+			if (rc == 0)
 				return 0;
 		}
-		return imap4_keep(h, resp);
+		return keep_all(h, resp);
 	}
 	/* The command's own responses are no longer delivered. */
 	if (run->cb_error)
-		return 0;
+		return imap4_remember(h, resp);
+	/* A FETCH that goes to the command's message callback is the
+	 * caller's, which imap4_response() does not keep a copy of as well
+	 * (a copy of every message a mailbox's FETCH streams). */
 	if (run->msg_cb && resp->name && strcmp(resp->name, "FETCH") == 0) {
 		imap4_msg msg;
 
@@ -543,12 +560,14 @@ int imap4_route(imap4 *h, struct imap4_run *run, const imap4_resp *resp)
 	}
 	if (run->cb) {
 		rc = run->cb(run->payload, resp);
-		if (rc < 0)
+		if (rc < 0) {
 			note_cb_error(run, IMAP4_ECALLBACK);
-		if (rc <= 0)
+			return imap4_remember(h, resp);
+		}
+		if (rc == 0)
 			return 0;
 	}
-	return imap4_keep(h, resp);
+	return keep_all(h, resp);
 }
 
 /* Where the command's secret starts, relative to a segment at start. */
@@ -793,8 +812,8 @@ static int read_to_completion(imap4 *h, struct imap4_run *run, struct sender *s)
 				return rc;
 			break;
 		case IMAP4_RESP_UNTAGGED:
-			rc = imap4_observe(h, resp, run->bye_ok,
-			                   !streamed(run, resp));
+			/* imap4_route decides what is remembered. */
+			rc = imap4_observe(h, resp, run->bye_ok, false);
 			if (rc == 0)
 				rc = imap4_route(h, run, resp);
 			if (rc)

@@ -363,6 +363,11 @@ int imap4_session_observe(struct imap4_session *s, const imap4_resp *resp,
 	return cache_resp(s, resp);
 }
 
+int imap4_session_remember(struct imap4_session *s, const imap4_resp *resp)
+{
+	return cache_resp(s, resp);
+}
+
 int imap4_session_pop(struct imap4_session *s, const char *name, char **out)
 {
 	struct imap4_session_entry *e = find(s, name, strlen(name), false);

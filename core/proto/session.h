@@ -59,6 +59,9 @@ void imap4_session_clear(struct imap4_session *s);
  * is IMAP4_ELIMIT. */
 int imap4_session_observe(struct imap4_session *s, const imap4_resp *resp,
                           bool remember);
+/* The cache part of imap4_session_observe alone, for a response observed
+ * without remember whose fate was decided later. 0 or IMAP4_ENOMEM. */
+int imap4_session_remember(struct imap4_session *s, const imap4_resp *resp);
 
 /* Replaces the capabilities with the atoms of the chain at first.
  * 0, IMAP4_ENOMEM or IMAP4_ELIMIT (the old set then stays). */

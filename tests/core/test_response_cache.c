@@ -602,3 +602,78 @@ Test(response_cache, logout_pops_its_bye)
 	cr_assert_null(text, "OK kept: %s", text);
 	api_done(&t);
 }
+
+static int end_idle(void *payload, const imap4_resp *resp)
+{
+	(*(int *)payload)++;
+	return 1;
+}
+
+static int take_batch(void *payload, const imap4_resp *const *resps, size_t n)
+{
+	*(size_t *)payload += n;
+	return 0;
+}
+
+/* Consumes EXPUNGE, keeps the rest. */
+static int eat_expunge(void *payload, const imap4_resp *resp)
+{
+	(*(int *)payload)++;
+	return strcmp(resp->name, "EXPUNGE") != 0;
+}
+
+/* explore83: after an IDLE callback got 15 and a burst 18, and an
+ * unsolicited callback consumed an EXPUNGE (returned 0), response()
+ * still gave EXISTS 12 15 18 and the EXPUNGE. What a callback was handed
+ * is the callback's, as imaplib 3.14's Idler takes IDLE's responses out
+ * of untagged_responses; what no callback took stays news. */
+Test(response_cache, what_a_callback_consumed_is_not_kept)
+{
+	struct api_test t;
+	int idled = 0, unsol = 0;
+	size_t batched = 0;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1 IDLE] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: * 12 EXISTS\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG IDLE\n"
+	                    "S: + idling\n"
+	                    "S: * 15 EXISTS\n"
+	                    "C: DONE\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG IDLE\n"
+	                    "S: + idling\n"
+	                    "S: * 18 EXISTS\n"
+	                    "C: DONE\n"
+	                    "S: * 19 EXISTS\n"
+	                    "S: $TAG OK\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: * 3 EXPUNGE\n"
+	                    "S: * 20 EXISTS\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+	char **v;
+	size_t n;
+
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_eq(imap4_idle(h, 10000, end_idle, &idled), IMAP4_OK);
+	cr_assert_eq(imap4_idle_burst(h, 10000, 50, take_batch, &batched),
+	             IMAP4_OK);
+	imap4_set_unsolicited(h, eat_expunge, &unsol);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_eq(idled, 1);
+	cr_assert_eq(batched, 1);
+	cr_assert_eq(unsol, 2);
+	cr_assert_eq(imap4_responses(&v, &n, h, "EXISTS"), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(v[0], "12");
+	cr_assert_str_eq(v[1], "19"); /* after DONE: no part of the batch */
+	cr_assert_str_eq(v[2], "20"); /* the callback kept it */
+	free(v);
+	cr_assert_not(cached(h, "EXPUNGE"));
+	/* Consumed is not kept in the data either; kept is. */
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_eq(imap4_data_at(h, 0)->number, 20);
+	api_done(&t);
+}
