@@ -880,8 +880,15 @@ IMAP4_API void imap4_opts_init(struct imap4_opts *opts);
 
 /* imaplib.IMAP4(host, port): connect (port 0 = 143), read the greeting,
  * CAPABILITY, and STARTTLS when opts->tls asks for it. opts may be NULL.
+ * host "" is "localhost", as imaplib's default host '' is this machine.
  * On failure *out is NULL and the return says why; imap4_open_error()
- * gives the message. */
+ * gives the message. When opts->tls asks for TLS, the TLS options are
+ * checked before connecting (also by imap4_open_ssl and
+ * imap4_open_stream): a pin_sha256 that is not 64 hex digits is
+ * IMAP4_EINVAL, and the ca_file that would be read (no pin, not
+ * insecure) is read then, a missing or unreadable one IMAP4_ECERT
+ * ("cannot load CA file <path>: <why>"; IMAP4_EIO when out of
+ * descriptors or memory). */
 IMAP4_API int imap4_open(imap4 **out, const char *host, uint16_t port,
 			 const struct imap4_opts *opts);
 

@@ -444,6 +444,19 @@ int imap4_open_transport(imap4 **out, struct imap4_transport *t,
 	               opts && opts->tls == IMAP4_TLS_IMPLICIT);
 }
 
+/* A malformed pin or an unreadable CA file is the caller's mistake: said
+ * as such before a connection that, refused or not, would hide it. */
+static int check_tls_opts(const struct imap4_opts *o, char *err, size_t len)
+{
+	struct imap4_tls_params p = {.ca_file = o->ca_file,
+	                             .pin_sha256 = o->pin_sha256,
+	                             .insecure = o->insecure};
+
+	if (o->tls == IMAP4_TLS_NONE)
+		return 0;
+	return imap4_tls_check_params(&p, err, len);
+}
+
 static int open_tcp(imap4 **out, const char *host, uint16_t port,
                     const struct imap4_opts *opts, bool implicit)
 {
@@ -464,12 +477,20 @@ static int open_tcp(imap4 **out, const char *host, uint16_t port,
 		set_open_error("%s", "no host");
 		return IMAP4_EINVAL;
 	}
+	/* imaplib's IMAP4('') (its default host) connects to this machine. */
+	if (*host == '\0')
+		host = "localhost";
 	if (take_opts(&o, opts))
 		return IMAP4_EINVAL;
 	if (implicit)
 		o.tls = IMAP4_TLS_IMPLICIT;
 	if (port == 0)
 		port = o.tls == IMAP4_TLS_IMPLICIT ? 993 : 143;
+	rc = check_tls_opts(&o, err, sizeof(err));
+	if (rc) {
+		set_open_error("%s: %s", host, err);
+		return rc;
+	}
 	deadline = imap4_deadline(o.connect_timeout_ms);
 	rc = imap4_tcp_open_cancel(&t, host, port, o.tcp_keepalive, o.cancel_fd,
 	                           deadline, err, sizeof(err));
@@ -530,6 +551,11 @@ int imap4_open_stream(imap4 **out, const char *command,
 		set_open_error("%s", "stream: implicit TLS is not available "
 		                     "over a command; use STARTTLS");
 		return IMAP4_EINVAL;
+	}
+	rc = check_tls_opts(&o, err, sizeof(err));
+	if (rc) {
+		set_open_error("stream: %s", err);
+		return rc;
 	}
 	/* A stop that came first must not start a child only to end it. */
 	rc = imap4_cancel_check(o.cancel_fd);

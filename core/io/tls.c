@@ -273,6 +273,8 @@ static int hexval(char c)
 
 /* "sha256:AB:cd..." or "abcd...": 32 bytes in 64 hex digits, case and
  * colons free. 0, or -1 for anything else. */
+#define PIN_WHY "TLS: the pin is not 64 hex digits of SHA-256"
+
 static int parse_pin(unsigned char out[32], const char *pin)
 {
 	size_t n = 0;
@@ -389,8 +391,8 @@ static int set_verify(struct tls_transport *t, const char *name)
  * while reading file" for every failure: out of descriptors or memory,
  * which passes, read as a file to mend (explore80). 0, or IMAP4_EIO for
  * what may pass and IMAP4_ECERT for the file itself, with errmsg set. */
-static int read_ca_file(struct tls_transport *t, const char *path,
-                        gnutls_datum_t *out)
+static int read_ca_file(const char *path, gnutls_datum_t *out, char *errmsg,
+                        size_t errlen)
 {
 	char why[64];
 	const char *text = NULL;
@@ -431,11 +433,31 @@ static int read_ca_file(struct tls_transport *t, const char *path,
 	}
 	if (!text)
 		text = imap4_errno_text(e, why, sizeof(why));
-	snprintf(t->base.errmsg, sizeof(t->base.errmsg),
-	         "cannot load CA file %s: %s", path, text);
+	snprintf(errmsg, errlen, "cannot load CA file %s: %s", path, text);
 	return e == EMFILE || e == ENFILE || e == ENOMEM || e == EIO
 	               ? IMAP4_EIO
 	               : IMAP4_ECERT;
+}
+
+int imap4_tls_check_params(const struct imap4_tls_params *params, char *errbuf,
+                           size_t errlen)
+{
+	unsigned char pin[32];
+	gnutls_datum_t pem = {NULL, 0};
+	int rc;
+
+	if (params->pin_sha256) {
+		if (parse_pin(pin, params->pin_sha256) < 0) {
+			snprintf(errbuf, errlen, "%s", PIN_WHY);
+			return IMAP4_EINVAL;
+		}
+		return 0; /* the pin replaces the chain: no CA file read */
+	}
+	if (params->insecure || params->ca_file == NULL)
+		return 0;
+	rc = read_ca_file(params->ca_file, &pem, errbuf, errlen);
+	free(pem.data);
+	return rc;
 }
 
 static int setup_cred(struct tls_transport *t,
@@ -449,7 +471,8 @@ static int setup_cred(struct tls_transport *t,
 		return 0;
 	if (params->ca_file) {
 		gnutls_datum_t pem = {NULL, 0};
-		if ((rc = read_ca_file(t, params->ca_file, &pem)) < 0)
+		if ((rc = read_ca_file(params->ca_file, &pem, t->base.errmsg,
+		                       sizeof(t->base.errmsg))) < 0)
 			return rc;
 		rc = gnutls_certificate_set_x509_trust_mem(t->cred, &pem,
 		                                           GNUTLS_X509_FMT_PEM);
@@ -702,9 +725,8 @@ int imap4_tls_open(struct imap4_transport **out, struct imap4_transport *lower,
 	use_pin = params->pin_sha256 != NULL;
 	verify_chain = !params->insecure && !use_pin;
 	if (use_pin && parse_pin(pin, params->pin_sha256) < 0)
-		return open_fail(NULL, lower, IMAP4_EINVAL,
-		                 "TLS: the pin is not 64 hex digits of SHA-256",
-		                 errbuf, errlen);
+		return open_fail(NULL, lower, IMAP4_EINVAL, PIN_WHY, errbuf,
+		                 errlen);
 	/* Rule 3: no silent fallback to an unchecked name. */
 	if (verify_chain && (!name || !*name))
 		return open_fail(NULL, lower, IMAP4_EINVAL,

@@ -155,6 +155,14 @@ int imap4_tls_open(struct imap4_transport **out, struct imap4_transport *lower,
                    const struct imap4_tls_params *params, int64_t deadline,
                    char *errbuf, size_t errlen);
 
+/* What imap4_tls_open would refuse in params before any handshake, checked
+ * without a connection: a pin that is not 64 hex digits (IMAP4_EINVAL),
+ * or the CA file it would read (when neither pinned nor insecure) that
+ * cannot be read (IMAP4_ECERT, IMAP4_EIO for what may pass: out of
+ * descriptors or memory). 0 or one of those, with errbuf set. */
+int imap4_tls_check_params(const struct imap4_tls_params *params, char *errbuf,
+                           size_t errlen);
+
 /* deflate.c: RFC 4978 raw deflate both ways over lower (which it then owns,
  * also on failure). Each write is flushed (Z_SYNC_FLUSH) so the peer can
  * decode it at once. Memory is fixed (zlib state plus 48 KiB) whatever the
