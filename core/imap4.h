@@ -1419,9 +1419,16 @@ IMAP4_API int imap4_fetch_each(imap4 *h, bool uid, const char *set,
  * must be written there literally ("NOOP", "UID FETCH %S %r"): a %
  * conversion in its place is no atom and fails with IMAP4_EINVAL before
  * anything is sent (imap4_xatom takes a name chosen at run time).
+ * %s goes as an atom, a quoted string or, for CR, LF or an 8-bit byte
+ * (before ENABLE UTF8=ACCEPT), a literal, which frames any byte safely
+ * (RFC 3501 4.3), as the string arguments of the methods do (imap4_login's
+ * user and password, imap4_setacl's identifier, imap4_getquota's root).
  * An argument the conversion cannot send (a space in %a, an 8-bit byte
- * in %q before ENABLE UTF8=ACCEPT, CR or LF in any but %l, NULL) is
- * IMAP4_EINVAL, nothing is sent, and imap4_last_error() names the
+ * in %q before ENABLE UTF8=ACCEPT, CR or LF in %a, %q, %m or %r, NULL)
+ * is IMAP4_EINVAL: a mailbox name (%m, and every method's mailbox) with
+ * CR or LF is refused although a literal could carry it, since servers
+ * refuse such names and each LIST or log line naming one would break.
+ * Then nothing is sent, and imap4_last_error() names the
  * argument, counted from 1, and what is wrong with it ("SELECT: argument
  * 1 (%q) refused: an 8-bit byte, ..."); so does an unknown conversion or
  * a lone % at the end.

@@ -1110,6 +1110,28 @@ Test(commands, command_format)
 	api_done(&t);
 }
 
+/* explore83: the header said CR or LF in any conversion but %l was
+ * refused, yet %s sent it as a literal. It does, which frames it safely,
+ * and the header says so; %m, %q and %r refuse it (see
+ * command_format_refusals_name_the_argument). */
+Test(commands, command_format_astring_with_cr_lf_goes_as_a_literal)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG X {4}\n"
+	                    "S: + go\n"
+	                    "C= a\\r\\nb Y\\r\\n\n"
+	                    "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_command(h, NULL, NULL, "X %s Y", "a\r\nb"), IMAP4_OK,
+	             "%s", imap4_last_error(h)->message);
+	cr_assert_eq(imap4_command(h, NULL, NULL, "X %m", "a\rb"),
+	             IMAP4_EINVAL);
+	api_done(&t);
+}
+
 /* What the header promises of a NULL charset: SORT and THREAD require
  * one, and NULL sends UTF-8 (RFC 5256 makes every server take it). */
 Test(commands, sort_and_thread_null_charset_is_utf8)
