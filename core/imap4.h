@@ -975,7 +975,9 @@ IMAP4_API const struct imap4_error_info *imap4_last_error(const imap4 *h);
  * NULL when the last call sent none: it failed before sending, or
  * imap4_recent answered from its cache; or when none came (a LOGOUT
  * answered with BYE and a close) or it was too big to keep (see
- * max_untagged). */
+ * max_untagged). imap4_read, imap4_readline, imap4_send and
+ * imap4_shutdown are no commands: after them this and imap4_data_* still
+ * give the last command's result. */
 IMAP4_API const imap4_resp *imap4_completion(const imap4 *h);
 
 /* Bytes read from the server since the handle was opened (after TLS and

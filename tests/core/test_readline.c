@@ -195,3 +195,34 @@ Test(readline, end_of_stream_gives_what_came)
 	free(line);
 	api_done(&t);
 }
+
+/* explore83: imap4_completion() and the data after imap4_send,
+ * imap4_readline and imap4_shutdown are the last command's. The hooks
+ * bypass the parser, so they are no command of their own, and the header
+ * now says what stays. */
+Test(readline, the_hooks_leave_the_last_commands_result)
+{
+	struct api_test t;
+	char *line = NULL;
+	size_t len = 0;
+	imap4 *h = api_open(&t,
+	                    "S: * PREAUTH [CAPABILITY IMAP4rev1] hi\n"
+	                    "C: $TAG NOOP\n"
+	                    "S: * 3 EXISTS\n"
+	                    "S: $TAG OK noop done\n"
+	                    "C: raw\n"
+	                    "S: * raw answer\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_noop(h), IMAP4_OK);
+	cr_assert_eq(imap4_send(h, "raw\r\n", 5), IMAP4_OK);
+	cr_assert_eq(imap4_readline(h, &line, &len), IMAP4_OK);
+	cr_assert_str_eq(line, "* raw answer\r\n");
+	free(line);
+	cr_assert_eq(imap4_shutdown(h), IMAP4_OK);
+	cr_assert_not_null(imap4_completion(h));
+	cr_assert_str_eq(imap4_completion(h)->text, "noop done");
+	cr_assert_eq(imap4_data_count(h), 1);
+	cr_assert_eq(imap4_data_at(h, 0)->number, 3);
+	api_done(&t);
+}
