@@ -993,7 +993,10 @@ static int fetch_flags(struct sync_ctx *c, const struct sync_box *b,
 {
 	struct fetch_ctx f = {.c = c, .b = b, .p = p, .listing = listing};
 	char set[32];
-	snprintf(set, sizeof(set), "1:%u", a->flags_upto);
+	if (a->flags_upto == UINT32_MAX)
+		snprintf(set, sizeof(set), "1:*");
+	else
+		snprintf(set, sizeof(set), "1:%u", a->flags_upto);
 	char items[96];
 	/* CHANGEDSINCE brings each message's MODSEQ (RFC 7162 3.1.4); a
 	 * listing asks for it (Dovecot sends none unasked), so that each
@@ -1224,11 +1227,36 @@ static int list_flags(struct sync_ctx *c, const struct sync_box *b,
 	        c->sel_exists == server->exists && server->exists > above
 	                ? server->exists - above
 	                : 0;
+	uint32_t upto = a->flags_upto, below_uidnext = st->uidnext;
+	/* Fewer listed than EXISTS counts, with no EXPUNGE between: a
+	 * UIDNEXT that lags the server's own mail (explore82: UIDNEXT 4
+	 * with UIDs 1-4) left a message above upto, and the pass was given
+	 * up at every poll, that message never fetched and the flags that
+	 * came never stored. Those flags are kept, and every UID listed
+	 * (1:*): a whole listing proves what went and names what the
+	 * cache lacks, above UIDNEXT too, which is fetched (raising the
+	 * cached UIDNEXT past it). Only a listing still short fails. */
+	if (rc == SYNC_OK && full && listing->total < least &&
+	    c->sel_expunges == c->pass_expunges) {
+		rc = sync_pending_write(c, b, p, NULL);
+		if (rc == SYNC_OK) {
+			struct plan_actions all = *a;
+			all.flags_upto = upto = below_uidnext = UINT32_MAX;
+			least = c->sel_exists;
+			listing->n = 0;
+			listing->total = 0;
+			rc = fetch_flags(c, b, p, &all, modseq, listing);
+		}
+	}
 	if (rc == SYNC_OK && full &&
-	    listing_contradicted(c, listing->total, least))
-		rc = SYNC_EMAILBOX;
+	    listing_contradicted(c, listing->total, least)) {
+		/* What came is still the server's word on those flags. */
+		rc = sync_pending_write(c, b, p, NULL);
+		if (rc == SYNC_OK)
+			rc = SYNC_EMAILBOX;
+	}
 	if (rc == SYNC_OK && full)
-		rc = drop_absent(c, b, p, listing, a->flags_upto, st->uidnext,
+		rc = drop_absent(c, b, p, listing, upto, below_uidnext,
 		                 missing);
 	if (rc == SYNC_OK)
 		rc = sync_pending_write(c, b, p, NULL);

@@ -2604,6 +2604,50 @@ Test(hostile, a_uidnext_that_lied_once_is_corrected, .timeout = 60)
 	done(&h);
 }
 
+/* explore82 (uidnextlow): an EXAMINE whose UIDNEXT lags by one (4, with
+ * UIDs 1-4 and 4 EXISTS) had the flags up to the cached UIDNEXT listed, 3
+ * of 4, and the pass given up at every poll: UID 4 never fetched, the
+ * \Flagged that came never stored. Every UID is listed then, the flags
+ * kept, and the message the cache lacks fetched. */
+Test(hostile, a_lagging_uidnext_lists_every_uid, .timeout = 60)
+{
+	struct hostile h;
+	synced_once(&h, "ho_lag", 3);
+	struct script s2 = {0};
+	add(&s2, HELLO "C~ $TAG EXAMINE ho_lag$\n"
+	               "S: * 4 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	               "S: * OK [UIDNEXT 4] ok\n"
+	               "S: $TAG OK [READ-ONLY] examined\n"
+	               "C~ $TAG UID FETCH 1:3 \\(UID FLAGS\\)$\n"
+	               "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen \\\\Flagged))\n"
+	               "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
+	               "S: * 3 FETCH (UID 3 FLAGS (\\\\Seen))\n"
+	               "S: $TAG OK fetched\n"
+	               "C~ $TAG UID FETCH 1:\\* \\(UID FLAGS\\)$\n");
+	for (unsigned u = 1; u <= 4; u++)
+		add(&s2, "S: * %u FETCH (UID %u FLAGS (\\\\Seen%s))\n", u, u,
+		    u == 1 ? " \\\\Flagged" : "");
+	add(&s2, "S: $TAG OK fetched\n");
+	add_fetch_cmd(&s2, "4");
+	add_msg(&s2, 4, 4);
+	add(&s2, "S: $TAG OK fetched\n" LIST_CMD
+	         "S: * LIST () \"/\" ho_lag\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log_lacks(&h, "asked again at the next pass", NULL);
+	cr_assert_eq(messages(&h), 4);
+	cr_assert_eq(cache_count(&h.f, "SELECT uidnext FROM mailboxes WHERE "
+	                               "name = 'ho_lag'"),
+	             5);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 1 AND flags LIKE '%Flagged%'"),
+	             1);
+	done(&h);
+}
+
 /* A later session of box where message n (UID n) arrived: the EXAMINE
  * says UIDNEXT uidnext, every flag up to the cached UIDNEXT 99999 is
  * listed (no CONDSTORE), and the new message, which the cache lacks below
