@@ -985,11 +985,39 @@ static int fetch_new(struct sync_ctx *c, const struct sync_box *b,
 	return rc;
 }
 
+/* A flag listing the server answered NO after giving part of it (Gmail
+ * "Some messages could not be FETCHed", Yahoo "[UNAVAILABLE]"): refused
+ * whole, the flags that came were never stored and the mailbox failed at
+ * every pass (explore82 fetchno2). Told as a warning once, then as info
+ * while the answer stays partial; the mailbox's error says it (c->partial,
+ * set by the caller). */
+static void tell_partial_flags(struct sync_ctx *c, const struct sync_box *b,
+                               size_t got)
+{
+	const struct imap4_error_info *e = imap4_last_error(c->h);
+	const char *said = e && e->message ? e->message : "NO";
+	char clean[300];
+	log_sanitize(clean, sizeof(clean), said, strlen(said));
+	struct sync_box *box = own_box(c, b);
+	bool again = box && box->flags_refused;
+	if (box)
+		box->flags_refused = true;
+	log_msg(again ? LOG_LEVEL_INFO : LOG_LEVEL_WARNING, c->conf->name,
+	        b->name,
+	        "UID FETCH FLAGS: %s; the flags of the %zu message%s that "
+	        "came are kept, nothing taken as gone from it",
+	        clean, got, got == 1 ? "" : "s");
+	snprintf(c->partial, sizeof(c->partial),
+	         "UID FETCH FLAGS answered in part: %.200s", clean);
+}
+
 /* Flag changes of the messages we hold. A full listing (no CONDSTORE) also
- * proves which of them are gone. */
+ * proves which of them are gone, unless *partial is set: the server
+ * answered NO after part of it, whose flags are kept (tell_partial_flags)
+ * and which proves nothing. */
 static int fetch_flags(struct sync_ctx *c, const struct sync_box *b,
                        struct pending *p, const struct plan_actions *a,
-                       bool modseq, struct ranges *listing)
+                       bool modseq, struct ranges *listing, bool *partial)
 {
 	struct fetch_ctx f = {.c = c, .b = b, .p = p, .listing = listing};
 	char set[32];
@@ -1015,6 +1043,15 @@ static int fetch_flags(struct sync_ctx *c, const struct sync_box *b,
 	 * message; it is not told again. */
 	if (p->dirty)
 		c->sel_dirty = c->sel_lost = true;
+	*partial = rc == IMAP4_NO && !p->failed && !no_says_deleted(c);
+	if (*partial) {
+		tell_partial_flags(c, b, p->nflags);
+		rc = IMAP4_OK;
+	} else {
+		struct sync_box *box = own_box(c, b);
+		if (rc == IMAP4_OK && box)
+			box->flags_refused = false;
+	}
 	if (rc != IMAP4_OK || p->failed)
 		return fetch_failed(c, "UID FETCH FLAGS", rc, p);
 	if (listing)
@@ -1205,12 +1242,15 @@ static void stale_clear(struct sync_ctx *c)
  * are gone and fetches again those below UIDNEXT the cache lacks. Such a
  * listing is the server's word on every flag and MODSEQ (modseq: the
  * mailbox has them), taken even where it went back. listing and missing
- * are the caller's buffers. */
+ * are the caller's buffers. *partial is set when the server answered the
+ * listing in part: its flags are kept, and nothing is inferred of what it
+ * lacks (the caller counts the mailbox's messages instead). */
 static int list_flags(struct sync_ctx *c, const struct sync_box *b,
                       struct pending *p, struct store_mailbox_state *st,
                       const struct plan_actions *a, bool modseq,
                       const struct plan_server *server, uint64_t above,
-                      struct ranges *listing, struct ranges *missing)
+                      struct ranges *listing, struct ranges *missing,
+                      bool *partial)
 {
 	bool full = a->flags == PLAN_FLAGS_FULL;
 	listing->n = missing->n = 0;
@@ -1218,7 +1258,12 @@ static int list_flags(struct sync_ctx *c, const struct sync_box *b,
 	if (full)
 		stale_clear(c);
 	p->listed = full;
-	int rc = fetch_flags(c, b, p, a, modseq, full ? listing : NULL);
+	bool cut = false;
+	int rc = fetch_flags(c, b, p, a, modseq, full ? listing : NULL, &cut);
+	if (cut) {
+		*partial = true;
+		full = false;
+	}
 	/* The listing covers 1:upto; of the EXISTS of the EXAMINE, the
 	 * messages above upto are those the new mail's search listed. Mail
 	 * that came since (an EXISTS) is in neither, and then the count
@@ -1245,7 +1290,11 @@ static int list_flags(struct sync_ctx *c, const struct sync_box *b,
 			least = c->sel_exists;
 			listing->n = 0;
 			listing->total = 0;
-			rc = fetch_flags(c, b, p, &all, modseq, listing);
+			rc = fetch_flags(c, b, p, &all, modseq, listing, &cut);
+			if (cut) {
+				*partial = true;
+				full = false;
+			}
 		}
 	}
 	if (rc == SYNC_OK && full &&
@@ -1313,9 +1362,10 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	/* A few thousand UIDs of slack: mail may arrive while we list. */
 	struct ranges listing = {.limit = (uint64_t)server->exists + 10000};
 	struct ranges missing = {.limit = listing.limit};
+	bool flags_partial = false;
 	if (a->flags != PLAN_FLAGS_NONE) {
 		rc = list_flags(c, b, p, st, a, server->condstore, server,
-		                above, &listing, &missing);
+		                above, &listing, &missing, &flags_partial);
 		if (rc < 0)
 			goto out;
 	}
@@ -1330,12 +1380,17 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 		full.flags = PLAN_FLAGS_FULL;
 		full.flags_upto = st->uidnext - 1;
 		rc = list_flags(c, b, p, st, &full, server->condstore, server,
-		                above, &listing, &missing);
+		                above, &listing, &missing, &flags_partial);
 		if (rc < 0)
 			goto out;
 	}
 
-	if (a->check_count) {
+	/* A flag listing answered in part proves no message gone: the
+	 * count tells whether the UIDs must be listed. */
+	char flags_why[sizeof(c->partial)];
+	snprintf(flags_why, sizeof(flags_why), "%s",
+	         flags_partial ? c->partial : "");
+	if (a->check_count || flags_partial) {
 		/* The cache's count of the mailbox's rows, kept by every
 		 * write that changes them (sync_write.c): counting them here
 		 * read the whole index, most of a resync's own time. */
@@ -1382,8 +1437,9 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	}
 
 	/* HIGHESTMODSEQ moves only now that every change below it is held;
-	 * not past a change refused since the last listing of every flag. */
-	st->highestmodseq = server->condstore && !c->nstale
+	 * not past a change refused since the last listing of every flag,
+	 * nor past one of a message whose flags the server did not give. */
+	st->highestmodseq = server->condstore && !c->nstale && !flags_partial
 	                            ? server->highestmodseq
 	                            : 0;
 	/* Also after new mail was fetched: the UID SEARCH came after the
@@ -1401,6 +1457,10 @@ static int converge(struct sync_ctx *c, const struct sync_box *b,
 	if (rc == SYNC_OK) {
 		if (box)
 			box->bodies_checked = !owed;
+		/* Not forgotten when a fetch that followed was whole. */
+		if (!c->partial[0] && flags_why[0])
+			snprintf(c->partial, sizeof(c->partial), "%s",
+			         flags_why);
 		secret_echo_mask(c->partial, strlen(c->partial));
 		store_mailbox_set_error(c->store, b->id,
 		                        c->partial[0] ? c->partial : NULL);

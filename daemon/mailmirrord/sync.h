@@ -59,6 +59,8 @@ struct sync_box {
 	/* The last UID FETCH the server answered NO to in part: how many
 	 * asked, how many came (told once, sync.c) */
 	size_t refused_asked, refused_got;
+	bool flags_refused; /* its last flag listing was answered NO in part
+	                       (told once, sync.c tell_partial_flags) */
 	bool gone; /* deleted on the server since the LIST, and dropped from
 	              the cache (sync_refused.c): nothing to ask of it */
 	/* Its STATUS as a poll's LIST gave it (RFC 5819, sync_list_polled),

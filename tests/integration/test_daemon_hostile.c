@@ -3330,6 +3330,54 @@ Test(hostile, a_fetch_refused_in_part_then_given_leaves_no_error, .timeout = 60)
 	done(&h);
 }
 
+/* explore82 (fetchno2): a listing of every flag answered NO after what
+ * the server could give (Gmail's "Some messages could not be FETCHed")
+ * was refused whole at every pass: the \Flagged that came never stored,
+ * the expunged UID 2 kept, exit 1 at every run. The flags that came are
+ * kept; the listing proves nothing gone, the count (2 for 3 cached) has
+ * the UIDs listed, which does. */
+Test(hostile, a_flag_listing_refused_in_part_keeps_what_came, .timeout = 60)
+{
+	struct hostile h;
+	synced_once(&h, "ho_flno", 3);
+	struct script s2 = {0};
+	add(&s2,
+	    HELLO "C~ $TAG EXAMINE ho_flno$\n"
+	          "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	          "S: * OK [UIDNEXT 4] ok\n"
+	          "S: $TAG OK [READ-ONLY] examined\n"
+	          "C~ $TAG UID FETCH 1:3 \\(UID FLAGS\\)$\n"
+	          "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen \\\\Flagged))\n"
+	          "S: * 2 FETCH (UID 3 FLAGS (\\\\Seen))\n"
+	          "S: $TAG NO Some messages could not be FETCHed "
+	          "(Failure)\n"
+	          "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	          "S: * SEARCH 1 3\nS: $TAG OK searched\n" LIST_CMD
+	          "S: * LIST () \"/\" ho_flno\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h,
+	          "UID FETCH FLAGS: server said NO: Some messages could not be "
+	          "FETCHed (Failure); the flags of the 2 messages that came "
+	          "are kept",
+	          NULL);
+	cr_assert_eq(messages(&h), 2);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 2"),
+	             0);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 1 AND flags LIKE '%Flagged%'"),
+	             1);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "last_error LIKE 'UID FETCH FLAGS "
+	                               "answered in part: %'"),
+	             1);
+	done(&h);
+}
+
 /* A message's items told in several FETCH responses (RFC 3501 7.4.2 lets
  * a server split them; Gmail does): one row with all of them, whichever
  * part comes first, and with the later parts' UID left out. */
