@@ -394,6 +394,17 @@ static bool ends_header(const char *d, size_t n)
 	       (n == 2 && d[0] == '\r' && d[1] == '\n');
 }
 
+/* Whether s came as an empty string for a message msg's RFC822.SIZE says
+ * is not empty: no header, not even the empty line that ends one (RFC 3501
+ * 6.4.5), so not the message's, but a server's failure to read it, as NIL
+ * would be. Taken as the message, it was cached with neither envelope nor
+ * body, unsaid (explore82 s11). */
+static bool section_empty(const imap4_section *s, const imap4_msg *msg)
+{
+	return !s->nil && !s->streamed && s->len == 0 &&
+	       (msg->have & IMAP4_HAVE_SIZE) && msg->size > 0;
+}
+
 /* The body section of msg: BODY[] (possibly partial) or BODY[HEADER]. */
 static const imap4_section *body_section(const imap4_msg *msg, bool *whole)
 {
@@ -401,7 +412,7 @@ static const imap4_section *body_section(const imap4_msg *msg, bool *whole)
 		return NULL;
 	for (const imap4_section *s = msg->sections; s; s = s->next) {
 		if (s->nil || s->streamed || !s->data ||
-		    header_kind(s) != HEADER_WHOLE)
+		    header_kind(s) != HEADER_WHOLE || section_empty(s, msg))
 			continue;
 		*whole = s->section[0] == '\0';
 		return s;
@@ -631,9 +642,11 @@ bool conv_header_refused(const imap4_msg *msg)
 		return false;
 	bool nil = false;
 	for (const imap4_section *s = msg->sections; s; s = s->next) {
-		if (header_kind(s) == HEADER_NONE)
+		/* A body cut as it streamed comes again before it, as the
+		 * bytes kept (sync_cut_msg): that copy tells. */
+		if (header_kind(s) == HEADER_NONE || s->streamed)
 			continue;
-		if (!s->nil)
+		if (!s->nil && !section_empty(s, msg))
 			return false;
 		nil = true;
 	}

@@ -65,8 +65,8 @@ const imap4_section *conv_header_section(const imap4_msg *msg);
  * even one the server sent as NIL (a FETCH of new messages, not news of
  * flags). */
 bool conv_carries_row(const imap4_msg *msg);
-/* Whether such a row's header came only as NIL: a row without an
- * envelope. */
+/* Whether such a row's header came only as NIL, or empty for a message
+ * whose RFC822.SIZE is not 0: a row without an envelope. */
 bool conv_header_refused(const imap4_msg *msg);
 
 /* Takes the body section msg carries (BODY[], a partial BODY[]<0>, or

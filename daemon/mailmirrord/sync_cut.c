@@ -59,8 +59,10 @@ static bool is_message_item(const char *item)
 	       strcasecmp(item, "RFC822") == 0;
 }
 
-int64_t sync_cut_whole_len(const struct body_cut *bc, const imap4_msg *msg,
-                           uint64_t cap)
+/* The length of the message in msg's body section, -1 when it is only
+ * the start of it or none (sync_cut_whole_len, which adds a check). */
+static int64_t whole_len(const struct body_cut *bc, const imap4_msg *msg,
+                         uint64_t cap)
 {
 	if (bc && msg->sections == &bc->section)
 		return bc->whole_len;
@@ -78,6 +80,19 @@ int64_t sync_cut_whole_len(const struct body_cut *bc, const imap4_msg *msg,
 		return (int64_t)s->len;
 	}
 	return -1;
+}
+
+int64_t sync_cut_whole_len(const struct body_cut *bc, const imap4_msg *msg,
+                           uint64_t cap)
+{
+	int64_t n = whole_len(bc, msg, cap);
+	/* An empty message where RFC822.SIZE says there is one is the
+	 * server's failure to read it (convert.c section_empty), no
+	 * measure of it: taken for its length, the message was cached as
+	 * 0 octets, its text '' (explore82 s11). */
+	if (n == 0 && (msg->have & IMAP4_HAVE_SIZE) && msg->size > 0)
+		return -1;
+	return n;
 }
 
 int sync_cut_sink(void *payload, const struct imap4_literal_info *info,

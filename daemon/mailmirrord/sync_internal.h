@@ -175,7 +175,8 @@ const imap4_msg *sync_cut_msg(struct body_cut *bc, const imap4_msg *msg,
  * may be NULL) carries all of it in its body section, asked for as
  * <0.cap>: a literal sent from the start and shorter or longer than cap,
  * or sent whole to the sink. -1 when it may be only the start (cap bytes
- * of a partial answer), or msg carries no body. */
+ * of a partial answer), or msg carries no body, or an empty one for an
+ * RFC822.SIZE that is not 0. */
 int64_t sync_cut_whole_len(const struct body_cut *bc, const imap4_msg *msg,
                            uint64_t cap);
 

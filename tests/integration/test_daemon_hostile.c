@@ -1204,6 +1204,33 @@ Test(hostile, a_header_sent_as_nil_is_told, .timeout = 60)
 	done(&h);
 }
 
+/* explore82 s11: a header section sent empty ({0}) for a message of 120
+ * octets was cached as the message, without envelope and unsaid. It is
+ * no header, not even the empty line that ends one: missing, as NIL. */
+Test(hostile, an_empty_header_of_a_message_is_told, .timeout = 60)
+{
+	struct hostile h;
+	char *body = three_with(2,
+	                        "S+ * 2 FETCH (UID 2 FLAGS () INTERNALDATE "
+	                        "\"01-Jul-2025 10:00:00 +0000\" RFC822.SIZE "
+	                        "120 BODY[HEADER.FIELDS (DATE SUBJECT)]<0> "
+	                        "{0}\\r\\n)\\r\\n",
+	                        NULL);
+	fetch_scenario(&h, "ho_emptyh", body, LOGOUT);
+	free(body);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_ok(&h, o);
+	check_cache(&h);
+	check_log(&h, "1 message (UID 2) came without the header", NULL);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 2 AND subject IS NULL AND "
+	                               "size = 120"),
+	             1);
+	done(&h);
+}
+
 /* RFC 3501 7.4.2 lets a message's data come in several FETCH responses:
  * its flags first, then the rest. The first is no message without a
  * header, the second its row. */
@@ -1860,6 +1887,45 @@ static void one_body_synced(struct hostile *h, const char *box,
 	check_ok(h, run(h));
 	finish(h);
 	check_cache(h);
+}
+
+/* explore82 s11, bodies = "full": BODY[] sent empty for a message of 120
+ * octets was cached as the message, its size 0, its text '', with an info
+ * line. It is missing: the size stays the server's, no text is cached,
+ * and the body is asked for again (the backfill), empty again here. */
+Test(hostile, an_empty_body_of_a_message_is_missing, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_emptyb", 1);
+	for (int i = 0; i < 2; i++)
+		add(&sc,
+		    "C~ $TAG UID FETCH 1 \\(UID %sRFC822.SIZE "
+		    "BODY.PEEK\\[\\]<0\\.[0-9]+>\\)$\n"
+		    "S+ * 1 FETCH (UID 1 %sRFC822.SIZE 120 BODY[]<0> "
+		    "{0}\\r\\n)\\r\\n\n"
+		    "S: $TAG OK fetched\n",
+		    i ? "" : "FLAGS INTERNALDATE ",
+		    i ? ""
+		      : "FLAGS () INTERNALDATE \"01-Jul-2025 10:00:00 "
+		        "+0000\" ");
+	add(&sc, LOGOUT);
+	start(&h, "ho_emptyb", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_emptyb", false, "bodies = \"full\";");
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	check_log(&h, "1 message (UID 1) came without the header", NULL);
+	cr_assert_eq(messages(&h), 1);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages WHERE "
+	                               "uid = 1 AND size = 120"),
+	             1);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM bodies WHERE "
+	                               "body = '' OR headers = ''"),
+	             0);
+	done(&h);
 }
 
 /* The same in a body (bodies = "full"): a section has its length, and
