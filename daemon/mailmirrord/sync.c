@@ -1994,9 +1994,36 @@ static void note_shut(struct sync_ctx *c, const struct sync_box *b, int rc)
 		own->shut = rc == SYNC_EMAILBOX || own->gone;
 }
 
+/* Whether news told while b was open (an EXISTS, an EXPUNGE: RFC 3501
+ * 7.4.1 lets a server send them during any command) left the cache's
+ * count of b other than the session's: the pass ended before taking it
+ * in. News the pass took in (a listing made after it) is no reason. */
+static bool news_left(struct sync_ctx *c, const struct sync_box *b)
+{
+	if (!c->sel_dirty || c->selected != b)
+		return false;
+	struct store_mailbox_state now;
+	if (store_mailbox_get_state(&now, c->store, b->id) < 0)
+		return false;
+	return now.exists != c->sel_exists;
+}
+
 int sync_mailbox(struct sync_ctx *c, const struct sync_box *b)
 {
 	int rc = open_and_sync(c, b);
+	/* News told during the pass's last command was left for the next
+	 * pass: --once said synced with the cache stale (explore82 s13,
+	 * an EXPUNGE and an EXISTS during the flag listing), the daemon
+	 * waited for its next poll. The mailbox is looked at again, a few
+	 * times at most: a server that tells news at every look must not
+	 * hold the pass for ever. */
+	for (int i = 0; i < SYNC_NEWS_LOOKS && rc == SYNC_OK && news_left(c, b);
+	     i++) {
+		log_debug(c->conf->name, b->name,
+		          "news told during the pass: looking again");
+		c->reexamine = true;
+		rc = open_and_sync(c, b);
+	}
 	note_shut(c, b, rc);
 	return rc;
 }

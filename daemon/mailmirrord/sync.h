@@ -89,6 +89,10 @@ typedef void sync_text_fn(void *payload);
 /* rows left the full-text index (bodies trimmed, a mailbox dropped). */
 typedef void sync_forgot_fn(void *payload, uint64_t rows);
 
+/* How many times a pass looks again at a mailbox whose news came during
+ * its last command (sync.c sync_mailbox). */
+#define SYNC_NEWS_LOOKS 2
+
 /* How many epochs the cache let go a session remembers (sync_let_go). */
 #define SYNC_LET_GO_MAX 16
 

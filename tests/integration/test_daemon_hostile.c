@@ -2714,6 +2714,50 @@ Test(hostile, a_lagging_uidnext_lists_every_uid, .timeout = 60)
 	done(&h);
 }
 
+/* explore82 s13: news told during a mailbox's last command (RFC 3501
+ * 7.4.1: an EXISTS during the listing of its flags) was left for the
+ * next pass, and --once said synced with the new message not fetched.
+ * The pass looks at the mailbox again. */
+Test(hostile, news_during_the_last_command_is_taken_in, .timeout = 60)
+{
+	struct hostile h;
+	synced_once(&h, "ho_late", 2);
+	struct script s2 = {0};
+	add(&s2, HELLO "C~ $TAG EXAMINE ho_late$\n"
+	               "S: * 2 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	               "S: * OK [UIDNEXT 3] ok\n"
+	               "S: $TAG OK [READ-ONLY] examined\n"
+	               "C~ $TAG UID FETCH 1:2 \\(UID FLAGS\\)$\n"
+	               "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+	               "S: * 3 EXISTS\n"
+	               "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
+	               "S: $TAG OK fetched\n"
+	               "C~ $TAG EXAMINE ho_late$\n"
+	               "S: * 3 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	               "S: * OK [UIDNEXT 4] ok\n"
+	               "S: $TAG OK [READ-ONLY] examined\n"
+	               "C~ $TAG UID SEARCH UID 3:\\*$\n"
+	               "S: * SEARCH 3\nS: $TAG OK searched\n");
+	add_fetch_cmd(&s2, "3");
+	add_msg(&s2, 3, 3);
+	add(&s2, "S: $TAG OK fetched\n"
+	         "C~ $TAG UID FETCH 1:2 \\(UID FLAGS\\)$\n"
+	         "S: * 1 FETCH (UID 1 FLAGS (\\\\Seen))\n"
+	         "S: * 2 FETCH (UID 2 FLAGS (\\\\Seen))\n"
+	         "S: $TAG OK fetched\n" LIST_CMD
+	         "S: * LIST () \"/\" ho_late\nS: $TAG OK listed\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	cr_assert_eq(cache_count(&h.f, "SELECT uidnext FROM mailboxes WHERE "
+	                               "name = 'ho_late'"),
+	             4);
+	done(&h);
+}
+
 /* A later session of box where message n (UID n) arrived: the EXAMINE
  * says UIDNEXT uidnext, every flag up to the cached UIDNEXT 99999 is
  * listed (no CONDSTORE), and the new message, which the cache lacks below
