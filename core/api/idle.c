@@ -146,8 +146,14 @@ static int idle_end(imap4 *h, struct idler *id, struct imap4_run *run,
 		if (resp->type == IMAP4_RESP_CONTINUE)
 			return imap4_fail(h, IMAP4_EPROTO,
 			                  "continuation request after DONE");
-		if (resp->type == IMAP4_RESP_TAGGED)
-			return idle_complete(h, id, run, resp);
+		if (resp->type == IMAP4_RESP_TAGGED) {
+			rc = idle_complete(h, id, run, resp);
+			/* Set after the completion, which is never the
+			 * stray answer itself: that comes after it. */
+			if (send_done && !h->dead)
+				h->done_answer = true;
+			return rc;
+		}
 		/* Responses after DONE are delivered, but a callback can no
 		 * longer end anything. */
 		rc = deliver(h, id, resp);

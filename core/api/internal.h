@@ -68,6 +68,13 @@ struct imap4 {
 	/* The command begun by imap4_cmd_start has not written a byte yet:
 	 * its first write forgets the cached OK, NO and BAD (imap4_write). */
 	bool unsent;
+	/* A DONE went out, and the IDLE's completion came back: a server
+	 * that had ended the IDLE on its own before the DONE reached it
+	 * reads that DONE as a command tagged "DONE" and answers it
+	 * ("DONE BAD ..."), after the completion. The next tagged response
+	 * says whether that happened; until then one tagged "DONE" is
+	 * dropped (imap4_next_response). */
+	bool done_answer;
 
 	struct result res; /* the last command's */
 

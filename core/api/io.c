@@ -280,6 +280,19 @@ static void drain_wake(imap4 *h)
 		;
 }
 
+/* Whether resp is the server's answer to a DONE that crossed its own end
+ * of the IDLE: a tagged "DONE" (our tags never are) while one may come.
+ * Any other tagged response ends that chance: a server answers in order,
+ * so that answer would have come before it. */
+static bool stray_done(imap4 *h, const imap4_resp *resp)
+{
+	bool stray = h->done_answer && resp->tag != NULL &&
+	             strcmp(resp->tag, "DONE") == 0;
+
+	h->done_answer = false;
+	return stray;
+}
+
 int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
                         bool wake)
 {
@@ -299,6 +312,9 @@ int imap4_next_response(imap4 *h, const imap4_resp **out, int64_t deadline,
 
 			imap4_trace(h, 'S', (*out)->raw, (*out)->raw_len,
 			            secret ? 1 : SIZE_MAX);
+			if ((*out)->type == IMAP4_RESP_TAGGED &&
+			    stray_done(h, *out))
+				continue;
 			return 1;
 		}
 		if (h->rpos < h->rlen) {

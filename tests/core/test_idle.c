@@ -319,6 +319,86 @@ Test(idle, ok_from_the_server_ends_it_without_done)
 	api_done(&t);
 }
 
+/* explore82: the server ended the IDLE on its own ("tag OK") while our
+ * DONE was on its way; it read the DONE as a command tagged "DONE" and
+ * answered "DONE BAD". From here that is the ordinary DONE and completion,
+ * then the stray answer, which failed the next command ("tagged response
+ * for an unknown tag") and so the session. It is dropped, once. */
+Test(idle, a_done_that_crossed_the_servers_end_is_no_error)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "C: DONE\n"
+	                               "S: $TAG OK IDLE done\n"
+	                               "S: DONE BAD unknown command\n"
+	                               "C: $TAG NOOP\n"
+	                               "S: $TAG OK\n"
+	                               "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "C: DONE\n"
+	                               "S: $TAG OK IDLE done\n"
+	                               "SLEEP 50\n"
+	                               "S: DONE BAD unknown command\n"
+	                               "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "C: DONE\n"
+	                               "S: $TAG OK IDLE done\n"
+	                               "SLEEP 50\n"
+	                               "S: DONE BAD unknown command\n"
+	                               "C: $TAG NOOP\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
+
+	/* A wake ends the IDLE right after its "+": DONE goes out. */
+	cr_assert_eq(imap4_wake(h), 0);
+	cr_assert_eq(imap4_idle(h, 60000, NULL, NULL), IMAP4_OK);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK, "%s",
+	             imap4_last_error(h)->message);
+	/* Also when it comes while the next IDLE starts, or during a wait
+	 * with no command in flight. */
+	cr_assert_eq(imap4_wake(h), 0);
+	cr_assert_eq(imap4_idle(h, 60000, NULL, NULL), IMAP4_OK);
+	cr_assert_eq(imap4_wake(h), 0);
+	cr_assert_eq(imap4_idle(h, 60000, NULL, NULL), IMAP4_OK, "%s",
+	             imap4_last_error(h)->message);
+	cr_assert_eq(imap4_wait(h, 300, NULL, NULL), IMAP4_OK, "%s",
+	             imap4_last_error(h)->message);
+	cr_assert_eq(imap4_noop(h), IMAP4_OK, "%s",
+	             imap4_last_error(h)->message);
+	api_done(&t);
+}
+
+/* Only a DONE sent can be answered: a tagged "DONE" otherwise, or a
+ * second one, is the protocol error it always was. */
+Test(idle, a_tagged_done_without_a_crossing_is_an_error)
+{
+	struct api_test t;
+	imap4 *h = api_open(&t,
+	                    IDLE_HELLO "C: $TAG IDLE\n"
+	                               "S: + idling\n"
+	                               "C: DONE\n"
+	                               "S: $TAG OK IDLE done\n"
+	                               "S: DONE BAD unknown command\n"
+	                               "S: DONE BAD unknown command\n"
+	                               "C: $TAG NOOP\n"
+	                               "S: $TAG OK\n",
+	                    NULL);
+
+	cr_assert_eq(imap4_wake(h), 0);
+	cr_assert_eq(imap4_idle(h, 60000, NULL, NULL), IMAP4_OK);
+	cr_assert_eq(imap4_noop(h), IMAP4_EPROTO);
+	api_done(&t);
+
+	h = api_open(&t,
+	             IDLE_HELLO "C: $TAG NOOP\n"
+	                        "S: DONE BAD unknown command\n",
+	             NULL);
+	cr_assert_eq(imap4_noop(h), IMAP4_EPROTO);
+	api_done(&t);
+}
+
 /* explore75: a burst whose IDLE the server ended with NO returned
  * IMAP4_OK, and its last error was cleared after cb: the NO vanished.
  * The batch, news that came before the NO, still goes to cb. */
