@@ -192,7 +192,12 @@ struct worker {
 	int64_t live_at;     /* when it did */
 	bool idle_bye;       /* the server said BYE while we waited on it */
 	bool idle_refused;   /* the server answered an IDLE of this session
-	                        with NO: NOOP polls for the rest of it */
+	                        with NO, or ended IDLE_EARLY_MAX in a row at
+	                        once: NOOP polls for the rest of it */
+	unsigned idle_early; /* IDLEs in a row the server ended at once,
+	                        with no news (note_idle_end) */
+	bool idle_heard;     /* the IDLE under way brought news, or on_idle
+	                        ended it */
 	bool relogged;       /* a --once run reconnected for a BYE that
 	                        asked it to (sync_ctx.bye_relogin) */
 	int64_t calm_bye_at; /* of the last BYE taken calmly, or 0 */
@@ -791,12 +796,30 @@ static int sync_dirty(struct worker *w, struct sync_box *primary)
 	return sync_mark_verified(&w->sync);
 }
 
+/* A status response (a keepalive "* OK Still here", a BAD) is no news:
+ * an IDLE that brought only those and ended at once came to nothing. */
+static bool is_news(const imap4_resp *resp)
+{
+	static const char *const status[] = {"OK", "NO", "BAD", "BYE",
+	                                     "PREAUTH"};
+	if (resp->name == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(status) / sizeof(status[0]); i++)
+		if (strcmp(resp->name, status[i]) == 0)
+			return false;
+	return true;
+}
+
 static int on_idle(void *payload, const imap4_resp *resp)
 {
 	struct worker *w = payload;
 	int rc = sync_apply_unsolicited(&w->sync, resp);
 	if (rc < 0)
 		log_warning(w->a->conf->name, NULL, "%s", w->sync.err);
+	/* What ends the IDLE from here (a NOTIFICATIONOVERFLOW too, a
+	 * status response) is news as well: the DONE is ours. */
+	if (rc != 0 || is_news(resp))
+		w->idle_heard = true;
 	/* End the IDLE when something needs a fetch; flag changes and
 	 * expunges with UIDs were applied in place. */
 	return rc != 0;
@@ -808,19 +831,78 @@ static int on_idle(void *payload, const imap4_resp *resp)
  * loop that kept the server busy and the mailbox marked live while
  * nothing was pushed. The session polls with NOOP instead, as for a
  * server without IDLE; the next session tries IDLE again. */
-static void refuse_idle(struct worker *w)
+static void poll_instead(struct worker *w)
 {
 	w->idle_refused = true;
 	for (size_t i = 0; i < w->sync.nboxes; i++)
 		if (w->sync.boxes[i].watched)
 			store_mailbox_set_live(w->store, w->sync.boxes[i].id,
 			                       false);
+}
+
+static void refuse_idle(struct worker *w)
+{
+	poll_instead(w);
 	log_warning(w->a->conf->name,
 	            w->sync.selected ? w->sync.selected->name : NULL,
 	            "IDLE refused (%s); polling with NOOP every %u s on this "
 	            "connection",
 	            imap4_last_error(w->a->h)->message,
 	            (unsigned)w->a->conf->noop_interval);
+}
+
+/* explore82: a server that ends every IDLE at once ("+", then its tagged
+ * OK, no news) had the daemon send IDLE again at once, about 1,000 a
+ * second, unseen in the log: against a real server, rate limits or a
+ * lockout. An IDLE the server ended within IDLE_EARLY_MS (and well before
+ * our own end of it) with no news, no stop and no poke, counts; a server
+ * that ends an IDLE after each notification, as some do, brought news
+ * and stays immediate. IDLE_EARLY_FREE in a row are taken at once (a
+ * server may end one now and then); then each next IDLE waits a gap that
+ * doubles from IDLE_EARLY_GAP_MS (at most noop_interval), and at
+ * IDLE_EARLY_MAX the connection polls with NOOP, as for a refused IDLE. */
+#define IDLE_EARLY_MS     2000
+#define IDLE_EARLY_FREE   3
+#define IDLE_EARLY_GAP_MS 250
+#define IDLE_EARLY_MAX    6
+
+/* The pause before the next IDLE, at most ms. */
+static int early_gap(const struct worker *w, int ms)
+{
+	if (w->idle_early < IDLE_EARLY_FREE)
+		return 0;
+	int64_t gap = (int64_t)IDLE_EARLY_GAP_MS
+	              << (w->idle_early - IDLE_EARLY_FREE);
+	int64_t noop_ms = (int64_t)w->a->conf->noop_interval * 1000;
+	if (gap > noop_ms)
+		gap = noop_ms;
+	return gap > ms ? ms : (int)gap;
+}
+
+/* Counts an IDLE of ms that ended after took ms. */
+static void note_idle_end(struct worker *w, int ms, int64_t took)
+{
+	struct account *a = w->a;
+	bool ours = atomic_load(&a->stop) || atomic_load(&a->poke);
+	if (w->idle_heard || ours || took >= IDLE_EARLY_MS || took >= ms / 2) {
+		w->idle_early = 0;
+		return;
+	}
+	w->idle_early++;
+	const char *box = w->sync.selected ? w->sync.selected->name : NULL;
+	if (w->idle_early == IDLE_EARLY_FREE)
+		log_notice(a->conf->name, box,
+		           "the server ended %u IDLEs in a row at once, with "
+		           "no news; pausing before each next IDLE",
+		           w->idle_early);
+	if (w->idle_early >= IDLE_EARLY_MAX) {
+		poll_instead(w);
+		log_warning(a->conf->name, box,
+		            "the server ended %u IDLEs in a row at once, with "
+		            "no news; polling with NOOP every %u s on this "
+		            "connection",
+		            w->idle_early, (unsigned)a->conf->noop_interval);
+	}
 }
 
 /* Waits on the watched mailbox until something changed or until ms
@@ -830,6 +912,25 @@ static int wait_changes(struct worker *w, int ms)
 	imap4 *h = w->a->h;
 	if (idle_usable(w)) {
 		promise(w->a, ms + (int)w->a->conf->timeout * 1000);
+		int gap = early_gap(w, ms);
+		w->idle_heard = false;
+		if (gap > 0) {
+			/* On the connection: news, a stop or a poke end the
+			 * pause, and are the loop's to take first. */
+			int rc = imap4_wait(h, gap, on_idle, w);
+			if (rc < 0) {
+				w->idle_bye = rc == IMAP4_EBYE;
+				snprintf(w->sync.err, sizeof(w->sync.err), "%s",
+				         imap4_last_error(h)->message);
+				return SYNC_ECONN;
+			}
+			ms -= gap;
+			if (ms <= 0 || w->idle_heard ||
+			    atomic_load(&w->a->stop) ||
+			    atomic_load(&w->a->poke))
+				return SYNC_OK;
+		}
+		int64_t started = mono_ms();
 		int rc = imap4_idle(h, ms, on_idle, w);
 		if (rc == IMAP4_NO) {
 			refuse_idle(w);
@@ -841,6 +942,7 @@ static int wait_changes(struct worker *w, int ms)
 			         imap4_last_error(h)->message);
 			return SYNC_ECONN;
 		}
+		note_idle_end(w, ms, mono_ms() - started);
 		return SYNC_OK;
 	}
 	/* RFC 3501 6.1.2: NOOP is the way to poll for updates. */
@@ -946,6 +1048,7 @@ static int live(struct worker *w)
 	/* The session's sync was the poll a poke asked for. */
 	atomic_store(&a->poke_poll, false);
 	w->idle_refused = false;
+	w->idle_early = 0;
 	store_account_set_state(w->store, w->account_id, "idle");
 	store_account_set_error(w->store, w->account_id, NULL);
 	store_account_set_last_sync(w->store, w->account_id, time(NULL));

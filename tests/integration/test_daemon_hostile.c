@@ -5039,6 +5039,89 @@ Test(hostile, an_idle_refused_with_no_is_not_sent_again, .timeout = 90)
 	idle_refused(false);
 }
 
+/* explore82: a server that ends every IDLE at once ("+", then its tagged
+ * OK, no news) had the daemon send IDLE again at once, about 1,000 a
+ * second, nothing said at notice or warning. Now three go at once, a
+ * notice tells the pauses that follow (0.25, 0.5, 1 s), and the sixth in
+ * a row turns the connection to NOOP polling, with a warning: the script
+ * has six IDLEs, then the LOGOUT of the test's stop (the old daemon sent
+ * a seventh at once, and hundreds more). */
+static void wait_sent(const struct hostile *h, const char *text, int n);
+
+Test(hostile, a_server_ending_every_idle_at_once_is_not_spun_on, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_idle_start(&sc, "ho_imm");
+	add(&sc, "S: $TAG OK IDLE done\n");
+	for (int i = 1; i < 6; i++)
+		add(&sc, "C~ $TAG IDLE$\n"
+		         "S: + idling\n"
+		         "S: $TAG OK IDLE done\n");
+	add(&sc, "TIMEOUT 30000\n" LOGOUT);
+	start(&h, "ho_imm", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_imm", false,
+	           "noop_interval = 1740; poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	bool told = log_says_within(&h.f, "polling with NOOP", 20);
+	long live = cache_count_until(
+	        &h.f, "SELECT count(*) FROM mailboxes WHERE live", 0, 10);
+	int idles = 0;
+	const char *t = fake_server_transcript(h.fs);
+	for (const char *p = t; p && (p = strstr(p, " IDLE\r\n")); p++)
+		idles++;
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert(told, "no NOOP polling after %d IDLEs", idles);
+	cr_assert_eq(idles, 6);
+	cr_assert_eq(live, 0, "a mailbox stays live without IDLE");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_log(&h,
+	          "notice: [hostile/ho_imm] the server ended 3 IDLEs in a row "
+	          "at once, with no news; pausing before each next IDLE",
+	          "warning: [hostile/ho_imm] the server ended 6 IDLEs in a row "
+	          "at once, with no news; polling with NOOP every 1740 s on "
+	          "this connection",
+	          NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 1);
+	done(&h);
+}
+
+/* A server that ends each IDLE after its news, as some do, is answered
+ * with the next IDLE at once, however many in a row: eight such IDLEs,
+ * flag news each, within the seconds the pauses above would take. */
+Test(hostile, an_idle_ended_after_each_news_is_not_slowed, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add_idle_start(&sc, "ho_imn");
+	for (int i = 0; i < 8; i++)
+		add(&sc,
+		    "S: * 1 FETCH (FLAGS (%s))\n"
+		    "S: $TAG OK IDLE done\n"
+		    "C~ $TAG IDLE$\n"
+		    "S: + idling\n",
+		    i % 2 ? "\\\\Seen" : "\\\\Flagged");
+	add(&sc, "TIMEOUT 30000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_imn", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_imn", false,
+	           "noop_interval = 1740; poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	wait_sent(&h, " IDLE\r\n", 9);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	check_log_lacks(&h, "pausing before", "polling with NOOP", NULL);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 1);
+	done(&h);
+}
+
 /* A reconnected session of ho_bye (one message, as cached) up to its
  * IDLE's continuation. */
 static void add_resumed_idle(struct script *sc)
