@@ -1773,6 +1773,7 @@ static int open_and_sync_view(struct sync_ctx *c, const struct sync_box *b,
 	c->sel_lost = false;
 	c->sel_nomodseq = c->condstore && info.nomodseq;
 	c->sel_exists = info.exists;
+	c->listed_box = 0;
 	c->pass_expunges = c->sel_expunges;
 	c->sel_dirty = false;
 	if (p.failed) {

@@ -138,6 +138,13 @@ struct sync_ctx {
 	                            sequence numbers */
 	uint32_t pass_expunges;  /* sel_expunges when the mailbox's pass
 	                            began (sync.c listing_contradicted) */
+	/* The last full UID listing of the selected mailbox: how many UIDs
+	 * it held, of which mailbox (row id, 0: none), at which
+	 * sel_expunges. A server may list, and then fetch, mail whose
+	 * EXISTS it has not told yet (sync_fetch.c told_late). */
+	uint32_t sel_listed;
+	int64_t listed_box;
+	uint32_t listed_expunges;
 	bool sel_dirty;          /* the server reported a change that needs a
 	                            resync (EXISTS, EXPUNGE, FETCH w/o UID) */
 	/* Since the selected mailbox's EXAMINE, news came that did not land

@@ -202,6 +202,12 @@ int sync_uid_search(struct sync_ctx *c, struct ranges *out, uint32_t min_uid)
 		return SYNC_EMAILBOX;
 	}
 	sync_ranges_normalise(out);
+	if (min_uid == 1 && c->selected) {
+		c->sel_listed = out->total > UINT32_MAX ? UINT32_MAX
+		                                        : (uint32_t)out->total;
+		c->listed_box = c->selected->id;
+		c->listed_expunges = c->sel_expunges;
+	}
 	return SYNC_OK;
 }
 

@@ -1836,6 +1836,38 @@ Test(hostile, exists_during_uid_search, .timeout = 60)
 	done(&h);
 }
 
+/* Mail that arrives while the daemon searches, its EXISTS told late
+ * (RFC 3501 7.4.1 lets the server wait): Dovecot lists the new UID in the
+ * UID SEARCH and answers its UID FETCH as message 4 with no "* 4 EXISTS"
+ * first (explore84). The message is mirrored, in the same connection,
+ * with nothing to warn of: refused as a FETCH above EXISTS, every burst of
+ * mail cost a reconnect and a resync. A number past what the listing
+ * counted stays refused (fetch_above_exists). */
+Test(hostile, exists_told_after_the_fetch_it_counts, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO LIST_CMD
+	    "S: * LIST () \"/\" ho_late\nS: $TAG OK ok\n"
+	    "C~ $TAG EXAMINE ho_late$\n"
+	    "S: * 3 EXISTS\nS: * OK [UIDVALIDITY 7] ok\n"
+	    "S: * OK [UIDNEXT 4] ok\nS: $TAG OK [READ-ONLY] examined\n"
+	    "C~ $TAG UID SEARCH UID 1:\\*$\n"
+	    "S: * SEARCH 1 2 3 4\nS: $TAG OK searched\n");
+	add_fetch_cmd(&sc, "1:4");
+	for (unsigned u = 1; u <= 4; u++)
+		add_msg(&sc, u, u);
+	add(&sc, "S: $TAG OK fetched\n" LOGOUT);
+	start(&h, "ho_late", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 4);
+	check_log_lacks(&h, "above EXISTS", "warning", NULL);
+	done(&h);
+}
+
 /* NUL inside literals (RFC 3501 forbids it, a server may still send it):
  * read as C strings, the subject was cut to "before" and the name to
  * "Ann". The envelope's fields get a space for it, as for every other
