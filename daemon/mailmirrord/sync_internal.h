@@ -31,6 +31,13 @@ int sync_fail_imap(struct sync_ctx *c, const char *what, int rc);
  * disconnect." (a BYE). No response code tells it (RFC 5530 has none
  * for a mailbox deleted while in use). */
 bool sync_says_deleted(const char *text);
+/* Whether the last command's failure irc is the server's word that the
+ * mailbox does not exist: a NO with [NONEXISTENT] (RFC 5530), or a NO
+ * without a response code (Dovecot's "Mailbox doesn't exist"). A BAD, a
+ * NO whose code names another trouble ([UNAVAILABLE], [SERVERBUG],
+ * [LIMIT], [INUSE], [NOPERM] ...) or a failure of the connection is
+ * not: the mailbox may be there still. */
+bool sync_no_says_gone(const struct sync_ctx *c, int irc);
 /* Whether the text of a BYE says a mailbox was deleted, or asks for a
  * new login (Dovecot once a session's selected mailbox went: "IMAP
  * session state is inconsistent, please relogin."). */

@@ -114,6 +114,14 @@ static int collect_stored(void *payload, int64_t id, const char *name)
 	return 0;
 }
 
+static int count_stored(void *payload, int64_t id, const char *name)
+{
+	(void)id;
+	(void)name;
+	(*(size_t *)payload)++;
+	return 0;
+}
+
 static void free_listed(struct listed *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -226,10 +234,16 @@ static int holds_cached(struct sync_ctx *c, int64_t id, const char *name)
 }
 
 /* Whether the server still has a stored mailbox that its LIST left out:
- * 1 when STATUS finds it under the UIDVALIDITY cached, 0 when not, < 0
- * when the connection failed. Dovecot 2.3, after renames under NOTIFY,
- * answers a session's every later LIST with a few of its mailboxes: a
- * LIST is no proof that a mailbox is gone. */
+ * 1 when STATUS finds it under the UIDVALIDITY cached; 0 when the server
+ * says it is gone (sync_no_says_gone), or names another mailbox of that
+ * name (another UIDVALIDITY); SYNC_EMAILBOX (c->err filled) when the
+ * answer proves neither, and SYNC_ECONN when the connection failed.
+ * Dovecot 2.3, after renames under NOTIFY, answers a session's every
+ * later LIST with a few of its mailboxes: a LIST is no proof that a
+ * mailbox is gone. Nor is a STATUS refused for another reason: Exchange
+ * Online, throttling, answers "BAD User is authenticated but not
+ * connected." and others "NO [UNAVAILABLE]" to every command for a
+ * while, and such a pass emptied the whole cache (explore82). */
 static int still_there(struct sync_ctx *c, const char *name,
                        uint32_t uidvalidity)
 {
@@ -237,10 +251,18 @@ static int still_there(struct sync_ctx *c, const char *name,
 	if (uidvalidity == 0)
 		return 0; /* nothing cached to keep */
 	int rc = status_uidvalidity(c, name, &now);
-	if (rc != IMAP4_OK)
+	if (rc != IMAP4_OK) {
+		if (sync_no_says_gone(c, rc))
+			return 0;
 		return sync_fail_imap(c, "STATUS", rc) == SYNC_ECONN
 		               ? SYNC_ECONN
-		               : 0;
+		               : SYNC_EMAILBOX;
+	}
+	if (now == 0) {
+		snprintf(c->err, sizeof(c->err),
+		         "STATUS: the answer gave no UIDVALIDITY");
+		return SYNC_EMAILBOX;
+	}
 	return now == uidvalidity;
 }
 
@@ -306,27 +328,40 @@ static int reconcile_one(struct sync_ctx *c, const struct stored_box *box,
 		return SYNC_OK;
 	}
 	int there = still_there(c, box->name, st.uidvalidity);
-	if (there < 0)
+	if (there < 0 && there != SYNC_EMAILBOX)
 		return there;
-	if (there) {
-		if (collect_stored(&u->kept, box->id, box->name) < 0) {
-			snprintf(c->err, sizeof(c->err), "out of memory");
-			return SYNC_ESTORE;
-		}
-		u->kept.v[u->kept.n - 1].delimiter = delim;
-		/* Told once: a server whose LIST is short stays so for the
-		 * session, and every pass would say it again. */
-		const struct sync_box *last = sync_find(c, box->name);
-		log_msg(last && last->unlisted
-		                ? LOG_LEVEL_INFO
-		                : loglimit_level(&u->kept_log,
-		                                 LOG_LEVEL_WARNING),
-		        c->conf->name, box->name,
+	/* RFC 3501 5.1: INBOX exists for every user; a LIST without it is
+	 * the server's fault. */
+	bool inbox = strcasecmp(box->name, "INBOX") == 0;
+	if (there == 0 && !inbox)
+		return sync_drop_gone(c, box->id, box->name, &st, &u->drops);
+	/* Kept, and looked at in this pass as any mailbox: it syncs, or
+	 * its own failure is told and keeps the rows. */
+	if (collect_stored(&u->kept, box->id, box->name) < 0) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return SYNC_ESTORE;
+	}
+	u->kept.v[u->kept.n - 1].delimiter = delim;
+	/* Told once: a server whose LIST is short stays so for the
+	 * session, and every pass would say it again. */
+	const struct sync_box *last = sync_find(c, box->name);
+	int level = last && last->unlisted
+	                    ? LOG_LEVEL_INFO
+	                    : loglimit_level(&u->kept_log, LOG_LEVEL_WARNING);
+	if (there == 1)
+		log_msg(level, c->conf->name, box->name,
 		        "LIST left out this mailbox, which STATUS still finds: "
 		        "kept");
-		return SYNC_OK;
-	}
-	return sync_drop_gone(c, box->id, box->name, &st, &u->drops);
+	else if (there == 0)
+		log_msg(level, c->conf->name, box->name,
+		        "LIST left out INBOX, which always exists (RFC 3501 "
+		        "5.1), and STATUS does not find it as cached: kept");
+	else
+		log_msg(level, c->conf->name, box->name,
+		        "LIST left out this mailbox, and %s: kept, not taken "
+		        "for gone",
+		        c->err);
+	return SYNC_OK;
 }
 
 static void log_more(struct sync_ctx *c, struct loglimit *l, const char *what)
@@ -511,7 +546,7 @@ static int list_boxes(struct sync_ctx *c, bool with_status, int most_ms)
 	/* An entry we cannot read may be a mailbox we hold: while there is
 	 * one, no mailbox is taken for gone (a delimiter of two characters
 	 * or too deep an extension dropped a cached INBOX with its mail). */
-	size_t unread = 0;
+	size_t unread = 0, entries = 0;
 	bool inbox_listed = false, special = false;
 	c->listed_n = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -520,6 +555,7 @@ static int list_boxes(struct sync_ctx *c, bool with_status, int most_ms)
 		if (!r->name || strcmp(r->name, "LIST") != 0)
 			continue;
 		c->listed_n++;
+		entries++;
 		if (imap4_list_parse(&e, r) < 0) {
 			log_warning(c->conf->name, NULL,
 			            "LIST: skipping an entry that does not parse");
@@ -576,6 +612,26 @@ static int list_boxes(struct sync_ctx *c, bool with_status, int most_ms)
 			free(hit);
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			return SYNC_ESTORE;
+		}
+	}
+	/* RFC 3501 5.1: INBOX exists for every user, so LIST "" * names one
+	 * mailbox at least. A LIST of none is the server's fault (Exchange
+	 * Online while it throttles), as a LIST refused is: such a pass
+	 * took every cached mailbox for gone (explore82). */
+	if (entries == 0) {
+		size_t held = 0;
+		rc = store_mailbox_each(c->store, c->account_id, count_stored,
+		                        &held);
+		if (rc < 0 || held) {
+			free_listed(srv, nsrv);
+			free(hit);
+			if (rc < 0)
+				return sync_fail_store(c, "list mailboxes");
+			snprintf(c->err, sizeof(c->err),
+			         "LIST named no mailbox, not even INBOX, which "
+			         "always exists (RFC 3501 5.1); no cached "
+			         "mailbox is taken for gone");
+			return SYNC_ECONN;
 		}
 	}
 	if (!with_status)

@@ -80,6 +80,11 @@ static bool said_no_code(const struct sync_ctx *c)
 	return e && !e->server_code;
 }
 
+bool sync_no_says_gone(const struct sync_ctx *c, int irc)
+{
+	return irc == IMAP4_NO && (said_nonexistent(c) || said_no_code(c));
+}
+
 bool sync_says_deleted(const char *text)
 {
 	return text && strcasestr(text, "mailbox was deleted");
@@ -199,6 +204,14 @@ static int in_sync(struct sync_ctx *c, const struct sync_box *b)
 	return SYNC_OK;
 }
 
+/* RFC 3501 5.1: INBOX exists for every user. A LIST without it is the
+ * server's fault, no word that its mail went: it is never dropped as
+ * gone, its refusal is a failure that keeps the rows. */
+static bool is_inbox(const struct sync_box *b)
+{
+	return strcasecmp(b->name, "INBOX") == 0;
+}
+
 /* b is refused as not existing, by a NO with [NONEXISTENT] or in the
  * quirk's shape (see the top): its messages go. why is the first
  * refusal, as sync_fail_imap wrote it. */
@@ -247,11 +260,11 @@ int sync_refused(struct sync_ctx *c, const struct sync_box *b, const char *what,
 	char first[sizeof(c->err)];
 	memcpy(first, c->err, sizeof(first));
 	int listed = listed_after(c, b, deleted);
-	if (listed == 0)
-		return drop_gone(c, b);
 	if (listed < 0)
 		return listed;
 	memcpy(c->err, first, sizeof(c->err));
+	if (listed == 0)
+		return is_inbox(b) ? rc : drop_gone(c, b);
 	if (!sure && !b->has_children) {
 		if (deleted)
 			still_listed_though_deleted(c, first);
@@ -279,10 +292,14 @@ int sync_refused_midway(struct sync_ctx *c, const struct sync_box *b, int rc)
 	char first[sizeof(c->err)];
 	memcpy(first, c->err, sizeof(first));
 	int listed = listed_after(c, b, true);
-	if (listed == 0)
-		return drop_gone(c, b);
 	if (listed < 0)
 		return listed;
+	if (listed == 0 && is_inbox(b)) {
+		memcpy(c->err, first, sizeof(c->err));
+		return rc;
+	}
+	if (listed == 0)
+		return drop_gone(c, b);
 	still_listed_though_deleted(c, first);
 	return rc;
 }

@@ -4143,7 +4143,7 @@ Test(hostile, a_short_list_drops_no_mailbox_status_finds, .timeout = 60)
 	add(&s2, HELLO);
 	add_unchanged(&s2, "ho_sl", 3);
 	add(&s2, LIST_CMD
-	    "S: $TAG OK listed\n" CLOSE_CMD
+	    "S: * LIST () \"/\" INBOX\nS: $TAG OK listed\n" CLOSE_CMD
 	    "C~ $TAG STATUS ho_sl \\(UIDVALIDITY\\)$\n"
 	    "S: * STATUS ho_sl (UIDVALIDITY 7)\nS: $TAG OK status\n" LOGOUT);
 	restart(&h, s2.s);
@@ -4276,11 +4276,12 @@ Test(hostile, a_status_of_another_mailbox_is_not_the_answer, .timeout = 60)
 	struct script s2 = {0};
 	add(&s2, HELLO);
 	add_unchanged(&s2, "ho_sd", 3);
-	add(&s2, LIST_CMD "S: $TAG OK listed\n" CLOSE_CMD
-	                  "C~ $TAG STATUS ho_sd \\(UIDVALIDITY\\)$\n"
-	                  "S: * STATUS ho_sd (UIDVALIDITY 9)\n"
-	                  "S: * STATUS Decoy (UIDVALIDITY 7)\n"
-	                  "S: $TAG OK status\n" LOGOUT);
+	add(&s2,
+	    LIST_CMD "S: * LIST () \"/\" INBOX\nS: $TAG OK listed\n" CLOSE_CMD
+	             "C~ $TAG STATUS ho_sd \\(UIDVALIDITY\\)$\n"
+	             "S: * STATUS ho_sd (UIDVALIDITY 9)\n"
+	             "S: * STATUS Decoy (UIDVALIDITY 7)\n"
+	             "S: $TAG OK status\n" LOGOUT);
 	restart(&h, s2.s);
 	free(s2.s);
 	check_ok(&h, run(&h));
@@ -5391,28 +5392,29 @@ Test(hostile, a_short_list_in_a_live_session_starts_a_new_one, .timeout = 90)
 	struct script sc = {0};
 	add_idle_start(&sc, "ho_rw");
 	/* The poll, at the shortest poll_interval. */
-	add(&sc,
-	    "TIMEOUT 15000\n"
-	    "C: DONE\n"
-	    "S: $TAG OK idle done\n" LIST_CMD "S: $TAG OK listed\n" CLOSE_CMD
-	    "C~ $TAG STATUS ho_rw \\(UIDVALIDITY\\)$\n"
-	    "S: * STATUS ho_rw (UIDVALIDITY 7)\n"
-	    "S: $TAG OK status\n"
-	    "C~ $TAG LOGOUT$\n"
-	    "S: * BYE logging out\n"
-	    "S: $TAG OK bye\n"
-	    "EOF\n"
-	    "ACCEPT\n"
-	    "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
-	    "C~ $TAG LOGIN \n"
-	    "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n");
+	add(&sc, "TIMEOUT 15000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LIST_CMD
+	         "S: * LIST () \"/\" INBOX\nS: $TAG OK listed\n" CLOSE_CMD
+	         "C~ $TAG STATUS ho_rw \\(UIDVALIDITY\\)$\n"
+	         "S: * STATUS ho_rw (UIDVALIDITY 7)\n"
+	         "S: $TAG OK status\n"
+	         "C~ $TAG LOGOUT$\n"
+	         "S: * BYE logging out\n"
+	         "S: $TAG OK bye\n"
+	         "EOF\n"
+	         "ACCEPT\n"
+	         "S: * OK [CAPABILITY IMAP4rev1 IDLE] fake server ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY IMAP4rev1 IDLE] logged in\n");
 	add_unchanged(&sc, "ho_rw", 1);
 	/* Short again: kept again, but not a new session within minutes,
 	 * nor the same warning again. */
-	add(&sc, LIST_CMD "S: $TAG OK listed\n" CLOSE_CMD
-	                  "C~ $TAG STATUS ho_rw \\(UIDVALIDITY\\)$\n"
-	                  "S: * STATUS ho_rw (UIDVALIDITY 7)\n"
-	                  "S: $TAG OK status\n");
+	add(&sc,
+	    LIST_CMD "S: * LIST () \"/\" INBOX\nS: $TAG OK listed\n" CLOSE_CMD
+	             "C~ $TAG STATUS ho_rw \\(UIDVALIDITY\\)$\n"
+	             "S: * STATUS ho_rw (UIDVALIDITY 7)\n"
+	             "S: $TAG OK status\n");
 	add_unchanged(&sc, "ho_rw", 1);
 	add(&sc, "C~ $TAG IDLE$\n"
 	                  "S: + idling\n"
@@ -6936,3 +6938,179 @@ Test(hostile, a_poll_of_a_few_of_many_mailboxes_lists_plainly, .timeout = 60)
 #undef LS_STATUS
 #undef LS_BOXES
 #undef LS_CAPS
+
+/* ---- a mailbox's rows go only on the server's word that it is gone */
+
+/* A first session of one-message mailboxes, listed and examined in the
+ * order given (none is the watched one, the prefix). */
+static void add_honest_boxes(struct script *sc, const char *const *boxes,
+                             size_t n)
+{
+	add(sc, HELLO LIST_CMD);
+	for (size_t i = 0; i < n; i++)
+		add(sc, "S: * LIST () \"/\" %s\n", boxes[i]);
+	add(sc, "S: $TAG OK listed\n");
+	for (size_t i = 0; i < n; i++) {
+		add(sc,
+		    "C~ $TAG EXAMINE %s$\n"
+		    "S: * 1 EXISTS\n"
+		    "S: * OK [UIDVALIDITY 7] ok\n"
+		    "S: * OK [UIDNEXT 2] ok\n"
+		    "S: $TAG OK [READ-ONLY] examined\n"
+		    "C~ $TAG UID SEARCH UID 1:\\*$\n"
+		    "S: * SEARCH 1\n"
+		    "S: $TAG OK searched\n",
+		    boxes[i]);
+		add_fetch_cmd(sc, "1");
+		add_msg(sc, 1, 1);
+		add(sc, "S: $TAG OK fetched\n");
+	}
+	add(sc, LOGOUT);
+}
+
+/* Exchange Online, throttling, answers "BAD User is authenticated but not
+ * connected." to EXAMINE and a LIST of no mailbox: the pass took every
+ * cached mailbox for gone and emptied the cache, --once exited 0
+ * (explore82). LIST "" * names INBOX at least (RFC 3501 5.1): a LIST of
+ * none is the server's fault, as a LIST refused is, and takes nothing for
+ * gone. */
+Test(hostile, an_empty_list_takes_no_mailbox_for_gone, .timeout = 60)
+{
+	struct hostile h;
+	synced_once(&h, "ho_le", 3);
+
+	restart(&h, HELLO "C~ $TAG EXAMINE ho_le$\n"
+	                  "S: $TAG BAD User is authenticated but not "
+	                  "connected.\n" LIST_CMD "S: $TAG OK listed\n"
+	                  "EOF\n");
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_cache(&h);
+	check_log(&h, "LIST named no mailbox, not even INBOX", NULL);
+	check_log_lacks(&h, "gone from the server", NULL);
+	cr_assert_eq(messages(&h), 3, "the mailbox was dropped");
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM accounts WHERE "
+	                               "name = 'hostile' AND last_error LIKE "
+	                               "'%LIST named no mailbox%'"),
+	             1);
+	done(&h);
+}
+
+/* A mailbox LIST left out goes only on the server's word: STATUS answered
+ * with NO [NONEXISTENT] (RFC 5530) or a bare NO (Dovecot's "Mailbox
+ * doesn't exist"). A BAD, or a NO whose code names another trouble, was
+ * taken for gone as well (explore82: a server throttling emptied the
+ * cache); such a mailbox is kept and looked at, and its failure is its
+ * own. */
+Test(hostile, only_the_servers_word_drops_a_mailbox_the_list_left_out,
+     .timeout = 60)
+{
+	struct hostile h;
+	const char *boxes[] = {"ho_sw/a", "ho_sw/b", "ho_sw/c", "ho_sw/d"};
+	struct script sc = {0};
+	add_honest_boxes(&sc, boxes, 4);
+	start(&h, "ho_sw", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	cr_assert_eq(messages(&h), 4);
+
+	struct script s2 = {0};
+	add(&s2, HELLO);
+	/* The look at what the cache holds: every EXAMINE refused. */
+	for (int i = 0; i < 4; i++)
+		add(&s2,
+		    "C~ $TAG EXAMINE %s$\n"
+		    "S: $TAG NO [UNAVAILABLE] Server Unavailable. 15\n",
+		    boxes[i]);
+	/* INBOX, which the patterns leave out, is listed: the LIST is no
+	 * empty one. */
+	add(&s2, LIST_CMD "S: * LIST () \"/\" INBOX\nS: $TAG OK listed\n"
+	                  "C~ $TAG STATUS ho_sw/a \\(UIDVALIDITY\\)$\n"
+	                  "S: $TAG NO [NONEXISTENT] no such mailbox\n"
+	                  "C~ $TAG STATUS ho_sw/b \\(UIDVALIDITY\\)$\n"
+	                  "S: $TAG NO Mailbox doesn't exist: ho_sw/b\n"
+	                  "C~ $TAG STATUS ho_sw/c \\(UIDVALIDITY\\)$\n"
+	                  "S: $TAG BAD User is authenticated but not "
+	                  "connected.\n"
+	                  "C~ $TAG STATUS ho_sw/d \\(UIDVALIDITY\\)$\n"
+	                  "S: $TAG NO [UNAVAILABLE] Server Unavailable. 15\n"
+	                  "C~ $TAG EXAMINE ho_sw/c$\n"
+	                  "S: $TAG BAD User is authenticated but not "
+	                  "connected.\n"
+	                  "C~ $TAG EXAMINE ho_sw/d$\n"
+	                  "S: $TAG NO [UNAVAILABLE] Server Unavailable. 15\n"
+	                  "C~ $TAG LOGOUT$\n"
+	                  "S: * BYE logging out\n"
+	                  "S: $TAG OK bye\n"
+	                  "EOF\n");
+	restart(&h, s2.s);
+	free(s2.s);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_cache(&h);
+	check_log(&h, "[hostile/ho_sw/a] mailbox gone from the server",
+	          "[hostile/ho_sw/b] mailbox gone from the server",
+	          "[hostile/ho_sw/c] LIST left out this mailbox, and STATUS",
+	          "not taken for gone", NULL);
+	check_log_lacks(&h, "ho_sw/c] mailbox gone", "ho_sw/d] mailbox gone",
+	                NULL);
+	cr_assert_eq(messages(&h), 2, "a mailbox went on no proof");
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "name IN ('ho_sw/c', 'ho_sw/d') AND "
+	                               "last_error IS NOT NULL"),
+	             2, "each kept mailbox's failure is its own");
+	done(&h);
+}
+
+/* The configuration mirrors INBOX too. */
+#define INBOX_TOO "sed -i 's|\\[\"ho_ib\\*\"\\]|[\"INBOX\", \"ho_ib*\"]|' %s"
+
+/* RFC 3501 5.1: INBOX exists for every user. A LIST that leaves it out,
+ * and a STATUS or an EXAMINE that says it does not exist, are the
+ * server's fault: its mail is kept, and the refusal is a failure. */
+Test(hostile, inbox_left_out_of_the_list_is_kept, .timeout = 60)
+{
+	struct hostile h;
+	const char *boxes[] = {"INBOX", "ho_ib"};
+	struct script sc = {0};
+	add_honest_boxes(&sc, boxes, 2);
+	start(&h, "ho_ib", sc.s);
+	free(sc.s);
+	cr_assert_eq(sh(INBOX_TOO, h.f.conf), 0);
+	check_ok(&h, run(&h));
+	finish(&h);
+	cr_assert_eq(messages(&h), 2);
+
+	struct script s2 = {0};
+	add(&s2, HELLO "C~ $TAG EXAMINE INBOX$\n"
+	               "S: $TAG NO [NONEXISTENT] no such mailbox\n");
+	add_unchanged(&s2, "ho_ib", 1);
+	add(&s2, LIST_CMD "S: * LIST () \"/\" ho_ib\nS: $TAG OK listed\n"
+	                  "C~ $TAG STATUS INBOX \\(UIDVALIDITY\\)$\n"
+	                  "S: $TAG NO [NONEXISTENT] no such mailbox\n"
+	                  /* the pass's look, and INBOX listed again */
+	                  "C~ $TAG EXAMINE INBOX$\n"
+	                  "S: $TAG NO [NONEXISTENT] no such mailbox\n"
+	                  "C~ $TAG LIST \"\" INBOX$\n"
+	                  "S: $TAG OK listed\n" LOGOUT);
+	restart(&h, s2.s);
+	free(s2.s);
+	cr_assert_eq(sh(INBOX_TOO, h.f.conf), 0);
+	struct outcome o = run(&h);
+	finish(&h);
+	check_failed(&h, o);
+	check_cache(&h);
+	check_log(&h,
+	          "[hostile/INBOX] LIST left out INBOX, which always exists",
+	          NULL);
+	check_log_lacks(&h, "mailbox gone", "dropped", NULL);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM messages m JOIN "
+	                               "mailboxes b ON b.id = m.mailbox_id "
+	                               "WHERE b.name = 'INBOX' AND "
+	                               "b.last_error IS NOT NULL"),
+	             1, "INBOX's mail was dropped, or its failure untold");
+	done(&h);
+}
