@@ -1958,9 +1958,11 @@ static int compare_status(struct sync_ctx *c, const struct sync_box *b,
  * change (or no usable answer), *answered unless the STATUS failed (then
  * the failure is recorded, sync_refused). listed: the poll's LIST's
  * STATUS of b is taken where it gave a whole one, and no STATUS sent.
- * SYNC_OK, SYNC_EMAILBOX or worse. */
+ * With examine, a STATUS refused of a mailbox not gone is news, answered,
+ * and no failure: the caller examines it. SYNC_OK, SYNC_EMAILBOX or
+ * worse. */
 static int status_news(struct sync_ctx *c, const struct sync_box *b,
-                       bool listed, bool *news, bool *answered)
+                       bool listed, bool *news, bool *answered, bool examine)
 {
 	const char *items =
 	        c->condstore ? "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
@@ -1980,8 +1982,21 @@ static int status_news(struct sync_ctx *c, const struct sync_box *b,
 	if (tell_id(c, rc))
 		rc = sync_status(c, b->name, items);
 	*answered = rc == IMAP4_OK;
-	if (rc != IMAP4_OK)
-		return record_error(c, b, sync_refused(c, b, "STATUS", rc));
+	if (rc != IMAP4_OK) {
+		rc = sync_refused(c, b, "STATUS", rc);
+		/* A STATUS refused while the mailbox opens (a server that
+		 * allows EXAMINE but not STATUS: "NO [NOPERM] STATUS not
+		 * permitted") was never synced again: the mailbox is
+		 * examined instead, as a poll without CONDSTORE does, and
+		 * only that failure is its own. */
+		if (examine && rc == SYNC_EMAILBOX && !b->gone) {
+			log_debug(c->conf->name, b->name, "%s; examining it",
+			          c->err);
+			*news = *answered = true;
+			return SYNC_OK;
+		}
+		return record_error(c, b, rc);
+	}
 	bool got = sync_status_of(c, b->name, &si);
 	return compare_status(c, b, &si, got, news);
 }
@@ -2038,7 +2053,7 @@ int sync_catch_up(struct sync_ctx *c, const struct sync_box *skip)
 		if (sync_stopping(c))
 			return SYNC_ESTOP;
 		bool news, answered;
-		int rc = status_news(c, b, false, &news, &answered);
+		int rc = status_news(c, b, false, &news, &answered, false);
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;
 		if (rc == SYNC_EMAILBOX)
@@ -2119,7 +2134,7 @@ int sync_poll(struct sync_ctx *c, const struct sync_box *skip, bool pushed_too)
 		 * was a round trip for nothing (explore52: 356 of them in a
 		 * poll of 357 mailboxes). */
 		int rc = c->condstore && !told
-		                 ? status_news(c, b, true, &news, &answered)
+		                 ? status_news(c, b, true, &news, &answered, true)
 		                 : SYNC_OK;
 		if (rc < 0 && rc != SYNC_EMAILBOX)
 			return rc;

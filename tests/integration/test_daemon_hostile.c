@@ -7114,3 +7114,93 @@ Test(hostile, inbox_left_out_of_the_list_is_kept, .timeout = 60)
 	             1, "INBOX's mail was dropped, or its failure untold");
 	done(&h);
 }
+
+/* An EXAMINE of box with one message, by a CONDSTORE server. */
+#define SP_EXAMINE(box)                                                        \
+	"C~ $TAG EXAMINE " box " \\(CONDSTORE\\)$\n"                           \
+	"S: * 1 EXISTS\n"                                                      \
+	"S: * OK [UIDVALIDITY 7] ok\n"                                         \
+	"S: * OK [UIDNEXT 2] ok\n"                                             \
+	"S: * OK [HIGHESTMODSEQ 10] ok\n"                                      \
+	"S: $TAG OK [READ-ONLY] examined\n"
+
+/* A CONDSTORE server that refuses STATUS of a mailbox it lets EXAMINE
+ * ("NO [NOPERM] STATUS not permitted"): the poll logged the refusal at
+ * every poll and never synced the mailbox again (explore82). It examines
+ * it instead, as a poll without CONDSTORE does. */
+Test(hostile, a_status_refused_at_a_poll_examines_the_mailbox, .timeout = 90)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, "S: * OK [CAPABILITY " GM_CAPS "] fake server ready\n"
+	         "C~ $TAG LOGIN \n"
+	         "S: $TAG OK [CAPABILITY " GM_CAPS "] logged in\n" LIST_CMD
+	         "S: * LIST () \"/\" ho_sp\n"
+	         "S: * LIST () \"/\" ho_sp/x\n"
+	         "S: $TAG OK listed\n");
+	/* the watched mailbox last (finish_with) */
+	const char *order[] = {"ho_sp/x", "ho_sp"};
+	for (int i = 0; i < 2; i++) {
+		add(&sc,
+		    "C~ $TAG EXAMINE %s \\(CONDSTORE\\)$\n"
+		    "S: * 1 EXISTS\n"
+		    "S: * OK [UIDVALIDITY 7] ok\n"
+		    "S: * OK [UIDNEXT 2] ok\n"
+		    "S: * OK [HIGHESTMODSEQ 10] ok\n"
+		    "S: $TAG OK [READ-ONLY] examined\n"
+		    "C~ $TAG UID SEARCH UID 1:\\*$\n"
+		    "S: * SEARCH 1\n"
+		    "S: $TAG OK searched\n" GM_FETCH("1"),
+		    order[i]);
+		add_msg_modseq(&sc, 1, 1, 10);
+		add(&sc, "S: $TAG OK fetched\n");
+	}
+	/* The poke's poll: the STATUS refused, the mailbox examined, and
+	 * the new message there fetched. */
+	add(&sc, "C~ $TAG IDLE$\n"
+	         "S: + idling\n"
+	         "TIMEOUT 20000\n"
+	         "C: DONE\n"
+	         "S: $TAG OK idle done\n" LIST_CMD "S: * LIST () \"/\" ho_sp\n"
+	         "S: * LIST () \"/\" ho_sp/x\n"
+	         "S: $TAG OK listed\n"
+	         "C~ $TAG STATUS ho_sp/x \\(MESSAGES UIDNEXT UIDVALIDITY "
+	         "HIGHESTMODSEQ\\)$\n"
+	         "S: $TAG NO [NOPERM] STATUS not permitted\n"
+	         "C~ $TAG EXAMINE ho_sp/x \\(CONDSTORE\\)$\n"
+	         "S: * 2 EXISTS\n"
+	         "S: * OK [UIDVALIDITY 7] ok\n"
+	         "S: * OK [UIDNEXT 3] ok\n"
+	         "S: * OK [HIGHESTMODSEQ 20] ok\n"
+	         "S: $TAG OK [READ-ONLY] examined\n"
+	         "C~ $TAG UID SEARCH UID 2:\\*$\n"
+	         "S: * SEARCH 2\n"
+	         "S: $TAG OK searched\n" GM_FETCH("2"));
+	add_msg_modseq(&sc, 2, 2, 20);
+	add(&sc, "S: $TAG OK fetched\n"
+	         "C~ $TAG UID FETCH 1:1 \\(UID FLAGS\\) \\(CHANGEDSINCE "
+	         "10\\)$\n"
+	         "S: $TAG OK fetched\n"
+	    /* the watched mailbox again, as every poll does */
+	    SP_EXAMINE("ho_sp") "C~ $TAG IDLE$\n"
+	                        "S: + idling\n"
+	                        "C: DONE\n"
+	                        "S: $TAG OK idle done\n" LOGOUT);
+	start(&h, "ho_sp", sc.s);
+	free(sc.s);
+	write_conf(&h, "ho_sp", false, "poll_interval = 3600;");
+	pid_t pid = start_daemon(&h.f);
+	bool watching = log_says_within(&h.f, "watching with IDLE", 20);
+	kill(pid, SIGCONT);
+	long three =
+	        cache_count_until(&h.f, "SELECT count(*) FROM messages", 3, 20);
+	wait_sent(&h, " IDLE\r\n", 2);
+	int st = stop_daemon(pid);
+	finish(&h);
+	cr_assert(watching, "the daemon did not go live");
+	cr_assert_eq(st, 0, "SIGTERM must end the daemon with 0");
+	cr_assert_eq(three, 3,
+	             "the mailbox STATUS was refused for was not synced");
+	check_cache(&h);
+	done(&h);
+}
