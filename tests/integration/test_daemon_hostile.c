@@ -6772,7 +6772,8 @@ Test(hostile, noop_news_and_polls_list_no_flags, .timeout = 90)
  * that one LIST, and a STATUS command only for a mailbox whose STATUS the
  * LIST left out (ho_ls/b: RFC 5819 2 lets the server). The selected
  * mailbox's STATUS in it is not taken (ho_ls: RFC 3501 6.3.10), nor is
- * the first sync's LIST one of them: it needs no STATUS. */
+ * the first sync's LIST one of them: it needs no STATUS. A first sync
+ * examines the watched mailbox first, and again last to watch it. */
 #define LS_CAPS "IMAP4rev1 IDLE CONDSTORE LIST-STATUS SPECIAL-USE"
 #define LS_BOXES                                                               \
 	"S: * LIST (\\\\HasChildren) \"/\" ho_ls\n"                            \
@@ -6796,8 +6797,9 @@ Test(hostile, noop_news_and_polls_list_no_flags, .timeout = 90)
 	"C~ $TAG LOGIN \n"                                                     \
 	"S: $TAG OK [CAPABILITY " LS_CAPS "] logged in\n"
 #define LS_FIRST_SYNC                                                          \
-	LIST_CMD LS_BOXES "S: $TAG OK listed\n" LS_EXAMINE("ho_ls/a")          \
-	        LS_EXAMINE("ho_ls/b") LS_EXAMINE("ho_ls")
+	LIST_CMD LS_BOXES "S: $TAG OK listed\n" LS_EXAMINE("ho_ls")            \
+	        LS_EXAMINE("ho_ls/a") LS_EXAMINE("ho_ls/b")                    \
+	                LS_EXAMINE("ho_ls")
 #define LS_DONE                                                                \
 	"C~ $TAG IDLE$\n"                                                      \
 	"S: + idling\n"                                                        \
@@ -6904,8 +6906,9 @@ Test(hostile, a_poll_of_a_few_of_many_mailboxes_lists_plainly, .timeout = 60)
 	"S: * LIST () \"/\" other8\n"                                          \
 	"S: * LIST () \"/\" other9\n"
 	add(&sc, LS_LOGIN LIST_CMD LS_BOXES LS_OTHERS
-	    "S: $TAG OK listed\n" LS_EXAMINE("ho_ls/a") LS_EXAMINE("ho_ls/b")
-	            LS_EXAMINE("ho_ls") LS_DONE LIST_CMD LS_BOXES LS_OTHERS
+	    "S: $TAG OK listed\n" LS_EXAMINE("ho_ls") LS_EXAMINE("ho_ls/a")
+	            LS_EXAMINE("ho_ls/b") LS_EXAMINE("ho_ls")
+	                    LS_DONE LIST_CMD LS_BOXES LS_OTHERS
 	    "S: $TAG OK listed\n"
 	    "C~ $TAG STATUS ho_ls/a \\(MESSAGES UIDNEXT UIDVALIDITY "
 	    "HIGHESTMODSEQ\\)$\n" LS_STATUS(
