@@ -1419,6 +1419,9 @@ static bool take_store(struct worker *w)
 		snprintf(w->sync.err, sizeof(w->sync.err), "cache %s: %s",
 		         a->cache_path, a->prep_err);
 		w->store_lost = a->once || store_gone_for_good(a->prep_rc);
+		/* A start on a full disk waits for room before it logs in
+		 * again, as a batch that filled it does (explore84). */
+		w->disk_full = a->prep_rc == STORE_EFULL;
 		if (w->store_lost)
 			log_err(a->conf->name, NULL, "%s", w->sync.err);
 		return false;

@@ -9,6 +9,7 @@
 #include "harness/fd_limit.h"
 #include "mailmirrord/account.h"
 #include "mailmirrord/log.h"
+#include "mailmirrord/store.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -488,4 +489,93 @@ Test(retry_worker, a_cache_out_of_descriptors_is_retried, .timeout = 60)
 	          row ? row : "(no row)");
 	free(row);
 	cleanup();
+}
+
+/* Fills the file system of dir: a file as large as it takes. */
+static void fill_up(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0);
+	static char block[65536];
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	while (write(fd, block, 512) > 0)
+		;
+	close(fd);
+}
+
+/* A cache whose disk is full when the worker starts: its first writes
+ * (the account's row, its state) fail, and the retries wait for room
+ * without logging in again and again (explore84: a restart on a full
+ * disk went to the server at every step of its back-off). */
+Test(retry_worker, a_start_on_a_full_disk_waits_for_room, .timeout = 60)
+{
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		cr_skip_test("no mount namespace (not root?)");
+	cr_assert_not_null(mkdtemp(dir));
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=2m") < 0)
+		cr_skip_test("cannot mount a tmpfs");
+	snprintf(cache, sizeof(cache), "%s/cache.db", dir);
+	struct store *made = NULL;
+	char err[256] = "";
+	cr_assert_eq(store_open(&made, cache, err, sizeof(err)), 0, "%s", err);
+	store_close(&made);
+	char filler[128];
+	snprintf(filler, sizeof(filler), "%s/filler", dir);
+	fill_up(filler);
+
+	FILE *log = tmpfile();
+	cr_assert_not_null(log);
+	log_open(fileno(log), LOG_PREFIX_WORD);
+	log_set_level(LOG_LEVEL_INFO);
+	/* The first attempt connects while the cache opens beside it, and
+	 * gets no further; the next one, once there is room, mirrors. */
+	struct fake_server *fs = NULL;
+	uint16_t port = 0;
+	cr_assert_eq(
+	        fake_server_listen(
+	                &fs, &port,
+	                "TIMEOUT 20000\n"
+	                "S: * OK [CAPABILITY IMAP4rev1] fake server ready\n"
+	                "C~ $TAG LOGIN \n"
+	                "S: $TAG OK [CAPABILITY IMAP4rev1] logged in\n"
+	                "ACCEPT\n"
+	                "S: * OK [CAPABILITY IMAP4rev1] fake server ready\n"
+	                "C~ $TAG LOGIN \n"
+	                "S: $TAG OK [CAPABILITY IMAP4rev1] logged in\n"
+	                "C~ $TAG LIST \"\" \\*$\n"
+	                "S: * LIST () \"/\" INBOX\n"
+	                "S: $TAG OK listed\n"
+	                "C~ $TAG EXAMINE INBOX$\n"
+	                "S: * 0 EXISTS\n"
+	                "S: * OK [UIDVALIDITY 7] ok\n"
+	                "S: * OK [UIDNEXT 1] ok\n"
+	                "S: $TAG OK [READ-ONLY] examined\n"),
+	        0);
+	struct conf_account c = test_account(port);
+	struct account *a = NULL;
+	cr_assert_eq(acct_start(&a, &c, cache, NULL, ACCT_LIVE, -1, NULL, NULL,
+	                        NULL, err, sizeof(err)),
+	             0, "%s", err);
+	bool full = log_wait(log, "full", 10000);
+	bool waits = full && log_wait(log, "waiting for", 5000);
+	/* Two steps of the back-off (0.5-1 s, 1-2 s) that would each have
+	 * connected again. */
+	sleep_for(2500);
+	int before = log_count(log, "connecting to");
+	if (waits)
+		unlink(filler);
+	bool again = waits && log_wait(log, "has room again", 8000) &&
+	             log_wait(log, "connected", 3000);
+	int after = log_count(log, "connecting to");
+	stop_and_show(&a, fs, log);
+	unlink(cache);
+	umount(dir);
+	rmdir(dir);
+	cr_assert(full, "no full disk");
+	cr_assert(waits, "no wait for room");
+	cr_assert_eq(before, 1, "%d connections on a full disk", before);
+	cr_assert(again, "no retry once there was room");
+	cr_assert_eq(after, 2);
 }
