@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1188,4 +1189,21 @@ int cache_open_ro_from(sqlite3 **out, int *version, int oldest,
 	}
 	*out = db;
 	return CACHE_OK;
+}
+
+bool cache_header_damaged(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	unsigned char h[72];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(h))
+		return false;
+	uint32_t app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 |
+	               (uint32_t)h[70] << 8 | h[71];
+	return app == CACHE_APPLICATION_ID &&
+	       memcmp(h, magic, sizeof(magic)) != 0;
 }

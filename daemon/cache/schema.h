@@ -30,6 +30,12 @@
 /* PRAGMA application_id of a mailmirror cache: "MMir" in ASCII. */
 #define CACHE_APPLICATION_ID 0x4d4d6972
 
+/* Whether the file at path is a mailmirror cache whose first bytes were
+ * overwritten: SQLite's magic string gone from its header, but our
+ * application_id still in it (bytes 68-71, big-endian). SQLite reads such
+ * a file as "not a database"; it is still ours to set aside. */
+bool cache_header_damaged(const char *path);
+
 /* How long a connection waits for another one's lock before it gives up
  * with SQLITE_BUSY. Writers hold the lock for one short transaction. */
 #define CACHE_BUSY_TIMEOUT_MS 5000

@@ -843,7 +843,11 @@ static int take_cache(struct store **s, int *lock_fd, struct cache_file_id *id,
 			tries--;
 			continue;
 		}
-		if (tries > 0 || !store_damaged())
+		/* Its first bytes overwritten, a cache is "not a database"
+		 * to SQLite, yet its header still says it is ours
+		 * (explore84). */
+		if (tries > 0 ||
+		    !(store_damaged() || cache_header_damaged(cache)))
 			return -1;
 		/* Damaged at rest (explore54: a schema overwritten while the
 		 * daemon was stopped failed every start, under systemd a

@@ -339,6 +339,57 @@ Test(mailmirrord_cli, a_cache_that_cannot_be_upgraded_is_set_aside)
 	cr_assert_eq(access(kept, F_OK), 0);
 }
 
+/* explore84: a cache whose first 16 bytes were overwritten is "not a
+ * database" to SQLite, which failed every start (exit 1: under systemd a
+ * restart every 30 s for good). Its header still carries our
+ * application_id: it is set aside as damaged and mirrored anew. */
+Test(mailmirrord_cli, a_cache_without_its_first_bytes_is_set_aside)
+{
+	char line[512], cache[300];
+	snprintf(cache, sizeof(cache), "%s/c.db", dir);
+	snprintf(line, sizeof(line), "cache = \"%s\";", cache);
+	write_conf(line);
+	cache_of_version(cache, CACHE_SCHEMA_VERSION);
+	int fd = open(cache, O_WRONLY);
+	cr_assert_geq(fd, 0);
+	static const char zeros[16];
+	cr_assert_eq(pwrite(fd, zeros, sizeof(zeros), 0), 16);
+	close(fd);
+
+	/* nothing listens on the account's port: the run fails, after */
+	cr_assert_neq(run("", "-c m.conf --once"), 0, "%s", said);
+	cr_assert(strstr(said, "is damaged (") && strstr(said, "it is kept as"),
+	          "%s", said);
+	cr_assert_eq(version_of(cache), CACHE_SCHEMA_VERSION);
+	char kept[320];
+	snprintf(kept, sizeof(kept), "%s.damaged", cache);
+	cr_assert_eq(access(kept, F_OK), 0);
+}
+
+/* Somebody else's file that is no database at all is left alone. */
+Test(mailmirrord_cli, a_file_that_is_no_cache_is_left_alone)
+{
+	char line[512], cache[300];
+	snprintf(cache, sizeof(cache), "%s/c.db", dir);
+	snprintf(line, sizeof(line), "cache = \"%s\";", cache);
+	write_conf(line);
+	FILE *f = fopen(cache, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; i < 200; i++)
+		fputs("not a cache, but somebody's notes\n", f);
+	fclose(f);
+	cr_assert_neq(run("", "-c m.conf --once"), 0, "%s", said);
+	char kept[320];
+	snprintf(kept, sizeof(kept), "%s.damaged", cache);
+	cr_assert_neq(access(kept, F_OK), 0, "%s", said);
+	f = fopen(cache, "r");
+	cr_assert_not_null(f);
+	char first[64] = "";
+	cr_assert_not_null(fgets(first, sizeof(first), f));
+	fclose(f);
+	cr_assert_str_eq(first, "not a cache, but somebody's notes\n");
+}
+
 /* A cache a newer mailmirrord wrote stays unusable until a person acts:
  * a configuration error (78, which the units do not restart on), at the
  * check too, and nothing written. */
