@@ -686,6 +686,13 @@ static void tell_partial_fetch(struct sync_ctx *c, const struct sync_box *b,
 	const char *said = e && e->message ? e->message : "NO";
 	char clean[300];
 	log_sanitize(clean, sizeof(clean), said, strlen(said));
+	if (got >= asked) { /* every message, then the NO: nothing missing */
+		log_info(c->conf->name, b->name,
+		         "UID FETCH of %zu message%s: %s; all of them came, "
+		         "and are cached",
+		         asked, asked == 1 ? "" : "s", clean);
+		return;
+	}
 	struct sync_box *box = own_box(c, b);
 	bool again =
 	        box && box->refused_asked == asked && box->refused_got == got;
@@ -694,7 +701,7 @@ static void tell_partial_fetch(struct sync_ctx *c, const struct sync_box *b,
 		box->refused_got = got;
 	}
 	snprintf(c->partial, sizeof(c->partial),
-	         "UID FETCH: %zu of %zu messages not given: %.190s",
+	         "UID FETCH: %zu of %zu messages not given: %.170s",
 	         asked > got ? asked - got : 0, asked, clean);
 	int level = again ? LOG_LEVEL_INFO : LOG_LEVEL_WARNING;
 	if (got == 0)
@@ -707,7 +714,7 @@ static void tell_partial_fetch(struct sync_ctx *c, const struct sync_box *b,
 		        "UID FETCH of %zu messages: %s; the %zu that came are "
 		        "cached, the other %zu asked for again at the next "
 		        "pass",
-		        asked, clean, got, asked > got ? asked - got : 0);
+		        asked, clean, got, asked - got);
 }
 
 /* The lowest UID of r (not normalised), 0 for none. */

@@ -3280,6 +3280,35 @@ static void add_refused_in_part(struct script *sc, const char *box,
 	add_fetch_cmd(sc, "2");
 }
 
+/* explore82: every message asked for came, then the NO: the log said
+ * "the 3 that came are cached, the other 0 asked for again", and the
+ * mailbox showed an error for nothing missing. */
+Test(hostile, a_fetch_refused_after_all_came_is_no_failure, .timeout = 60)
+{
+	struct hostile h;
+	struct script sc = {0};
+	add(&sc, HELLO);
+	add_box(&sc, "ho_allno", 3);
+	add_fetch_cmd(&sc, "1:3");
+	add_msg(&sc, 1, 1);
+	add_msg(&sc, 2, 2);
+	add_msg(&sc, 3, 3);
+	add(&sc,
+	    "S: $TAG NO Some messages could not be FETCHed (Failure)\n" LOGOUT);
+	start(&h, "ho_allno", sc.s);
+	free(sc.s);
+	check_ok(&h, run(&h));
+	finish(&h);
+	check_cache(&h);
+	cr_assert_eq(messages(&h), 3);
+	check_log(&h, "all of them came, and are cached", NULL);
+	check_log_lacks(&h, "the other 0", "warning", NULL);
+	cr_assert_eq(cache_count(&h.f, "SELECT count(*) FROM mailboxes WHERE "
+	                               "last_error IS NOT NULL"),
+	             0);
+	done(&h);
+}
+
 /* explore38: a message expunged while it was fetched came in the FETCH
  * without its header (Dovecot gives what its view still holds, then "NO
  * [EXPUNGEISSUED]"), and was cached without an envelope, to stay until the
@@ -7141,8 +7170,8 @@ Test(hostile, a_status_refused_at_a_poll_examines_the_mailbox, .timeout = 90)
 	         "S: * LIST () \"/\" ho_sp\n"
 	         "S: * LIST () \"/\" ho_sp/x\n"
 	         "S: $TAG OK listed\n");
-	/* the watched mailbox last (finish_with) */
-	const char *order[] = {"ho_sp/x", "ho_sp"};
+	/* the watched mailbox first, and again last to watch it */
+	const char *order[] = {"ho_sp", "ho_sp/x"};
 	for (int i = 0; i < 2; i++) {
 		add(&sc,
 		    "C~ $TAG EXAMINE %s \\(CONDSTORE\\)$\n"
@@ -7158,6 +7187,7 @@ Test(hostile, a_status_refused_at_a_poll_examines_the_mailbox, .timeout = 90)
 		add_msg_modseq(&sc, 1, 1, 10);
 		add(&sc, "S: $TAG OK fetched\n");
 	}
+	add(&sc, SP_EXAMINE("ho_sp"));
 	/* The poke's poll: the STATUS refused, the mailbox examined, and
 	 * the new message there fetched. */
 	add(&sc, "C~ $TAG IDLE$\n"
